@@ -1,0 +1,98 @@
+"""The procurement and supervision portal of civil-affairs bureaus: the app factory."""
+import logging
+
+from flask import Flask, g, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from portal.config import ROOT, config_from_env
+from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+# Feature packages: each holds a blueprint in __init__.py and some of views.py, api.py (with
+# ``api_bp``) and tasks.py, imported here so that importing one package never imports another's views.
+PACKAGES = ("accounts", "tenancy", "dashboard", "audit", "jobs", "api", "public",
+            "tenders", "contracts", "supervision", "billing")
+
+_hooks_installed = False
+
+
+def _install_session_hooks():
+    """Tenancy and audit hooks live on the Session class, installed once per process."""
+    global _hooks_installed
+    if _hooks_installed:
+        return
+    from portal.audit import recorder
+    from portal.jobs import queue
+    from portal.tenancy import scope
+    scope.install()
+    recorder.install()
+    queue.install(Session)
+    _hooks_installed = True
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+
+def _register_packages(app):
+    from importlib import import_module
+    from importlib.util import find_spec
+    for name in PACKAGES:
+        package = import_module(f"portal.{name}")
+        for part in ("views", "api", "tasks"):
+            if find_spec(f"portal.{name}.{part}"):
+                module = import_module(f"portal.{name}.{part}")
+                if part == "api" and hasattr(module, "api_bp"):
+                    app.register_blueprint(module.api_bp)
+        app.register_blueprint(package.bp)
+
+
+def create_app(config=None):
+    """Build the app. ``config`` overrides values read from the environment (tests use it)."""
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_path=str(ROOT / "instance"))
+    app.config.update(config_from_env(**(config or {})))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True,
+                     render_as_batch=True)
+    login_manager.init_app(app)
+    login_manager.session_protection = None  # sessions are server-side and renewed at login
+    csrf.init_app(app)
+    limiter.init_app(app)
+    from portal.i18n import select_locale, select_timezone
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+
+    from portal.accounts.sessions import DatabaseSessionInterface
+    app.session_interface = DatabaseSessionInterface()
+    _install_session_hooks()
+    import portal.models  # noqa: F401  every model registered before the first query
+
+    from portal.core import http
+    http.register(app)
+    from portal.accounts.auth import bind_request_tenant
+    app.before_request(bind_request_tenant)
+
+    _register_packages(app)
+
+    from portal.i18n import register_template_helpers
+    register_template_helpers(app)
+    from portal import cli
+    cli.register(app)
+
+    @app.context_processor
+    def _layout_context():
+        from flask_login import current_user
+        from portal.dashboard.services import NAVIGATION
+        role = current_user.role if current_user and current_user.is_authenticated else None
+        return {"care_mode": request.cookies.get("care") == "1", "current_tenant": g.get("tenant"),
+                "nav_links": NAVIGATION.get(role, [])}
+
+    return app

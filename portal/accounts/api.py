@@ -1,0 +1,67 @@
+"""Bearer tokens and who-am-I for the JSON API."""
+from flask import Blueprint, g, jsonify, request
+from flask_login import current_user
+
+from portal.accounts import services
+from portal.accounts.auth import login_required
+from portal.api.body import json_body
+from portal.core.errors import DomainError
+from portal.core.http import problem
+from portal.extensions import csrf, db
+from portal.tenancy.models import Tenant
+
+api_bp = Blueprint("accounts_api", __name__, url_prefix="/api/v1")
+csrf.exempt(api_bp)
+
+TOKEN_REQUEST = {
+    "type": "object",
+    "required": ["username", "password"],
+    "properties": {
+        "username": {"type": "string", "minLength": 1, "maxLength": 64},
+        "password": {"type": "string", "minLength": 1, "maxLength": 200},
+        "tenant": {"type": "string", "maxLength": 32},
+    },
+    "additionalProperties": False,
+}
+
+
+def user_json(user, tenant):
+    return {"username": user.username, "display_name": user.display_name, "role": user.role,
+            "tenant": tenant.code if tenant else None}
+
+
+@api_bp.post("/tokens")
+def create_token():
+    data = json_body(TOKEN_REQUEST)
+    try:
+        user = services.authenticate(data["username"], data["password"], request.remote_addr or "")
+    except services.Throttled as exc:
+        return problem(429, exc.message, headers={"Retry-After": "900"})
+    tenant_id = services.choose_tenant(user, data.get("tenant"))
+    if tenant_id is None and user.role != "platform_admin":
+        raise DomainError("Name the bureau to act for.", {"tenant": ["Choose one of: " + ", ".join(
+            t.code for t in db.session.query(Tenant).filter(Tenant.id.in_(user.tenant_ids())))]})
+    raw, token = services.issue_token(user, tenant_id)
+    services.record_login(user, tenant_id, action="token_issued")
+    tenant = db.session.get(Tenant, tenant_id) if tenant_id else None
+    return jsonify({"token": raw, "expires_at": token.expires_at.isoformat(),
+                    "user": user_json(user, tenant)}), 201
+
+
+@api_bp.delete("/tokens/current")
+@login_required
+def revoke_current_token():
+    token = g.get("api_token")
+    if token is None:
+        return problem(400, "Only a bearer token can be revoked here.")
+    services.revoke_token(token)
+    return "", 204
+
+
+@api_bp.get("/me")
+@login_required
+def me():
+    body = user_json(current_user, g.get("tenant"))
+    body["tenants"] = [t.code for t in db.session.query(Tenant).filter(Tenant.id.in_(current_user.tenant_ids()))]
+    body["contractor"] = None
+    return jsonify(body)

@@ -1,0 +1,92 @@
+"""Who is asking and for which bureau: session and bearer-token sign-in, role gates."""
+from functools import wraps
+
+from flask import abort, g, redirect, request, session, url_for
+from flask_login import current_user
+
+from portal.accounts.models import User
+from portal.extensions import db, login_manager
+from portal.tenancy.models import Tenant
+from portal.tenancy.scope import set_request_tenant
+
+
+def is_api_request():
+    return request.path.startswith("/api/")
+
+
+@login_manager.user_loader
+def _load_user(user_id):
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.active else None
+
+
+@login_manager.request_loader
+def _load_user_from_token(req):
+    header = req.headers.get("Authorization", "")
+    if not header.startswith("Bearer ") or not req.path.startswith("/api/"):
+        return None
+    from portal.accounts.services import find_token
+    token = find_token(header[len("Bearer "):].strip())
+    if token is None or not token.user.active:
+        return None
+    g.api_token = token
+    return token.user
+
+
+@login_manager.unauthorized_handler
+def _unauthorized():
+    if is_api_request():
+        abort(401)
+    return redirect(url_for("accounts.login", next=request.full_path if request.method == "GET" else None))
+
+
+def bind_request_tenant():
+    """Before each request: the tenant the signed-in person acts for scopes every query."""
+    g.tenant = None
+    tenant_id = None
+    if current_user.is_authenticated:
+        token = g.get("api_token")
+        tenant_id = token.tenant_id if token is not None else session.get("tenant_id")
+        if tenant_id is not None and not current_user.can_act_for(tenant_id):
+            tenant_id = None
+    set_request_tenant(tenant_id)
+    if tenant_id is not None:
+        g.tenant = db.session.get(Tenant, tenant_id)
+
+
+def roles_required(*roles):
+    """Coarse gate: the signed-in user must hold one of ``roles`` (and act for a tenant unless
+    the role is platform-wide). Denials are audited and answered 403."""
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role not in roles:
+                deny()
+            if current_user.role != "platform_admin" and g.get("tenant") is None:
+                if is_api_request():
+                    deny()
+                return redirect(url_for("accounts.choose_tenant"))
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
+
+
+def login_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def deny():
+    """Record a denied access and answer 403."""
+    from portal.audit.recorder import record_event
+    tenant = g.get("tenant")
+    record_event(db.session, "access_denied", tenant_id=tenant.id if tenant else None,
+                 object_type="endpoint", object_id=(request.endpoint or request.path)[:64])
+    g.force_commit = True
+    abort(403)

@@ -1,0 +1,52 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Length, Regexp
+
+from portal.accounts.models import BUREAU_ROLES
+
+ROLE_LABELS = {
+    "admin": _l("Bureau administrator"), "officer": _l("Procurement officer"),
+    "supervisor": _l("Supervisor"), "finance": _l("Finance reviewer"), "auditor": _l("Auditor"),
+    "contractor_manager": _l("Contractor manager"), "field_worker": _l("Field worker"),
+    "platform_admin": _l("Platform administrator"),
+}
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(_l("Enter your username.")), Length(max=64)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=200)])
+
+
+class ChooseTenantForm(FlaskForm):
+    tenant = SelectField(_l("Bureau"), validators=[DataRequired()])
+
+
+USERNAME_RULE = Regexp(r"^[a-z0-9][a-z0-9._-]{2,63}$",
+                       message=_l("3–64 characters: lower-case letters, digits, dot, dash or underscore."))
+
+
+class UserForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), USERNAME_RULE])
+    display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    role = SelectField(_l("Role"), choices=[(r, ROLE_LABELS[r]) for r in BUREAU_ROLES])
+    password = PasswordField(_l("Initial password"),
+                             validators=[DataRequired(), Length(min=10, max=200, message=_l("At least 10 characters."))])
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: a POST with its CSRF token confirms an action."""
+
+
+class TenantForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Regexp(r"^[a-z][a-z0-9-]{1,31}$", message=_l("2–32 lower-case letters, digits or dashes."))])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    region = StringField(_l("Region"), validators=[Length(max=120)])
+    admin_username = StringField(_l("First administrator's username"), validators=[DataRequired(), USERNAME_RULE])
+    admin_name = StringField(_l("First administrator's name"), validators=[DataRequired(), Length(max=120)])
+    admin_password = PasswordField(_l("First administrator's password"),
+                                   validators=[DataRequired(), Length(min=10, max=200, message=_l("At least 10 characters."))])
+
+
+class GrantForm(FlaskForm):
+    tenants = SelectMultipleField(_l("Bureaus"), coerce=int)

@@ -1,0 +1,123 @@
+"""People who sign in, the tenants they may act for, API tokens and server-side sessions."""
+import hashlib
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask_login import UserMixin
+from sqlalchemy import JSON, Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.core.models import UTCDateTime, utcnow
+from portal.extensions import db
+
+_hasher = PasswordHasher()
+
+BUREAU_ROLES = ("admin", "officer", "supervisor", "finance")
+CONTRACTOR_ROLES = ("contractor_manager", "field_worker")
+ROLES = BUREAU_ROLES + ("auditor",) + CONTRACTOR_ROLES + ("platform_admin",)
+# Roles that act for a tenant chosen per session from their grants.
+MULTI_TENANT_ROLES = ("auditor",) + CONTRACTOR_ROLES
+
+
+def hash_token(raw):
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class User(UserMixin, db.Model):
+    """A person with one role. Bureau roles belong to one tenant; users are never deleted."""
+
+    __tablename__ = "user_account"
+    __tenancy__ = "global"  # usernames are unique platform-wide; tenant scoping is by tenant_id below
+    __audit_redact__ = ("password_hash",)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120), default="")
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenant.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    tenant = relationship("Tenant")
+    grants = relationship("TenantGrant", back_populates="user", cascade="all, delete-orphan")
+
+    def set_password(self, password):
+        self.password_hash = _hasher.hash(password)
+
+    def check_password(self, password):
+        try:
+            return _hasher.verify(self.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    @property
+    def is_active(self):
+        return self.active
+
+    @property
+    def is_bureau_user(self):
+        return self.role in BUREAU_ROLES
+
+    def tenant_ids(self):
+        """The tenants this person may act for."""
+        if self.role == "platform_admin":
+            return []
+        if self.role in MULTI_TENANT_ROLES:
+            return sorted(g.tenant_id for g in self.grants)
+        return [self.tenant_id] if self.tenant_id else []
+
+    def can_act_for(self, tenant_id):
+        return tenant_id in self.tenant_ids()
+
+    def __repr__(self):
+        return f"<User {self.username} {self.role}>"
+
+
+class TenantGrant(db.Model):
+    """A tenant an auditor or contractor user may act for (one chosen per session)."""
+
+    __tablename__ = "tenant_grant"
+    __tenancy__ = "global"
+    __table_args__ = (UniqueConstraint("user_id", "tenant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user = relationship("User", back_populates="grants")
+    tenant = relationship("Tenant")
+
+
+class ApiToken(db.Model):
+    """A bearer token for the JSON API, stored as a SHA-256 hash, bound to one tenant."""
+
+    __tablename__ = "api_token"
+    __tenancy__ = "global"
+    __audit_redact__ = ("token_hash",)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenant.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user = relationship("User")
+
+
+class WebSession(db.Model):
+    """A server-side browser session; the cookie holds only a random id whose hash is the key."""
+
+    __tablename__ = "web_session"
+    __tenancy__ = "global"
+    __audit__ = False
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

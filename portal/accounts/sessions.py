@@ -1,0 +1,93 @@
+"""Server-side browser sessions kept in the database, so any web process can serve any request.
+
+The cookie carries only a random id; the row is keyed by its SHA-256. A session ends after
+30 minutes without a request (idle) or 12 hours after it began (absolute), and gets a new id
+at login so an id planted before login is worthless after it.
+"""
+import secrets
+from datetime import datetime, timedelta, timezone
+
+from flask.sessions import SessionInterface, SessionMixin
+from werkzeug.datastructures import CallbackDict
+
+from portal.accounts.models import WebSession, hash_token
+from portal.extensions import db
+
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+class ServerSession(CallbackDict, SessionMixin):
+    def __init__(self, initial=None, sid=None, created_at=None, last_seen_at=None, expired=False):
+        def on_update(self):
+            self.modified = True
+        super().__init__(initial, on_update)
+        self.sid = sid
+        self.created_at = created_at
+        self.last_seen_at = last_seen_at
+        self.expired = expired
+        self.modified = False
+        self.old_sid = None
+
+    def regenerate(self):
+        """Give the session a new id (done at login); the old id stops working."""
+        self.old_sid = self.old_sid or self.sid
+        self.sid = None
+        self.created_at = None
+        self.modified = True
+
+    def destroy(self):
+        self.clear()
+        self.regenerate()
+
+
+class DatabaseSessionInterface(SessionInterface):
+    def open_session(self, app, request):
+        sid = request.cookies.get(self.get_cookie_name(app))
+        if not sid:
+            return ServerSession()
+        row = db.session.get(WebSession, hash_token(sid))
+        if row is None:
+            return ServerSession(expired=True)
+        now = datetime.now(timezone.utc)
+        if (now - row.last_seen_at > app.config["SESSION_IDLE_TIMEOUT"]
+                or now - row.created_at > app.config["SESSION_ABSOLUTE_TIMEOUT"]):
+            db.session.delete(row)
+            db.session.commit()
+            return ServerSession(expired=True)
+        return ServerSession(dict(row.data or {}), sid=sid, created_at=row.created_at,
+                             last_seen_at=row.last_seen_at)
+
+    def save_session(self, app, session, response):
+        name = self.get_cookie_name(app)
+        cookie = dict(domain=self.get_cookie_domain(app), path=self.get_cookie_path(app),
+                      secure=self.get_cookie_secure(app), httponly=self.get_cookie_httponly(app),
+                      samesite=self.get_cookie_samesite(app))
+        now = datetime.now(timezone.utc)
+        if session.old_sid:
+            old = db.session.get(WebSession, hash_token(session.old_sid))
+            if old is not None:
+                db.session.delete(old)
+        if not session:
+            if session.sid:
+                row = db.session.get(WebSession, hash_token(session.sid))
+                if row is not None:
+                    db.session.delete(row)
+            db.session.commit()
+            if session.sid or session.old_sid or session.expired:
+                response.delete_cookie(name, **{k: v for k, v in cookie.items() if k in ("domain", "path")})
+            return
+        if session.sid is None:
+            session.sid = secrets.token_urlsafe(32)
+            db.session.add(WebSession(id_hash=hash_token(session.sid), data=dict(session),
+                                      created_at=now, last_seen_at=now))
+        elif session.modified or now - session.last_seen_at > TOUCH_EVERY:
+            row = db.session.get(WebSession, hash_token(session.sid))
+            if row is None:
+                return
+            row.data = dict(session)
+            row.last_seen_at = now
+        else:
+            return
+        db.session.commit()
+        response.vary.add("Cookie")
+        response.set_cookie(name, session.sid, **cookie)

@@ -1,0 +1,125 @@
+"""Sign-in pages and the bureau administrator's user management."""
+from urllib.parse import urlsplit
+
+from flask import abort, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from portal.accounts import bp, services
+from portal.accounts.auth import login_required, roles_required
+from portal.accounts.forms import ROLE_LABELS, ChooseTenantForm, ConfirmForm, LoginForm, UserForm
+from portal.core.errors import DomainError
+from portal.core.pagination import paginate
+from portal.extensions import db
+from portal.tenancy.models import Tenant
+
+
+def _safe_next(target):
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    expired = getattr(session, "expired", False) and request.method == "GET"
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.username.data, form.password.data, request.remote_addr or "")
+            tenant_id = services.choose_tenant(user, None)
+        except services.Throttled as exc:
+            form.username.errors.append(exc.message)
+            status = 429
+        except DomainError as exc:
+            form.password.errors.append(exc.message)
+        else:
+            session.clear()
+            session.regenerate()  # a new session id at login: a planted id is worthless
+            login_user(user)
+            session["tenant_id"] = tenant_id
+            services.record_login(user, tenant_id)
+            target = _safe_next(request.args.get("next"))
+            if tenant_id is None and user.role != "platform_admin":
+                return redirect(url_for("accounts.choose_tenant", next=target))
+            return redirect(target or url_for("dashboard.home"))
+    return render_template("accounts/login.html", form=form, expired=expired), status
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    services.record_login(current_user, session.get("tenant_id"), action="logout")
+    logout_user()
+    session.destroy()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/choose-tenant", methods=["GET", "POST"])
+@login_required
+def choose_tenant():
+    """Auditors and contractor staff act for one bureau per session and choose it here."""
+    tenants = db.session.query(Tenant).filter(Tenant.id.in_(current_user.tenant_ids())).order_by(Tenant.code).all()
+    form = ChooseTenantForm()
+    form.tenant.choices = [(t.code, t.name) for t in tenants]
+    if form.validate_on_submit():
+        tenant_id = services.choose_tenant(current_user, form.tenant.data)
+        session["tenant_id"] = tenant_id
+        services.record_login(current_user, tenant_id, action="tenant_chosen")
+        return redirect(_safe_next(request.args.get("next")) or url_for("dashboard.home"))
+    return render_template("accounts/choose_tenant.html", form=form, tenants=tenants)
+
+
+@bp.route("/users")
+@roles_required("admin")
+def users():
+    query = request.args.get("q", "").strip()
+    page = paginate(services.users_of_tenant(g.tenant.id, query), per_page=25)
+    return render_template("accounts/users.html", page=page, q=query, role_labels=ROLE_LABELS,
+                           confirm=ConfirmForm())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@roles_required("admin")
+def new_user():
+    form = UserForm()
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(username=form.username.data, display_name=form.display_name.data,
+                                        role=form.role.data, password=form.password.data,
+                                        tenant_id=g.tenant.id)
+        except DomainError as exc:
+            for field, messages in exc.errors.items():
+                getattr(form, field).errors.extend(messages)
+            if not exc.errors:
+                form.username.errors.append(exc.message)
+        else:
+            flash(_("User %(name)s created.", name=user.username), "success")
+            return redirect(url_for("accounts.users"))
+    return render_template("accounts/user_form.html", form=form)
+
+
+@bp.route("/users/<int:user_id>/<any(disable, enable, reset):action>", methods=["POST"])
+@roles_required("admin")
+def user_action(user_id, action):
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    user = services.get_user_of_tenant(user_id, g.tenant.id)
+    if user.tenant_id != g.tenant.id:
+        abort(404)  # granted outsiders (auditors, contractors) are managed elsewhere
+    if action == "reset":
+        password = services.reset_password(user)
+        flash(_("New password for %(name)s: %(password)s — hand it over in person; it must be changed at next sign-in.",
+                name=user.username, password=password), "warning")
+    else:
+        if user.id == current_user.id:
+            raise DomainError(_("You cannot disable your own account."))
+        services.set_active(user, action == "enable")
+        flash(_("User %(name)s updated.", name=user.username), "success")
+    return redirect(url_for("accounts.users"))

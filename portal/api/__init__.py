@@ -1,0 +1,5 @@
+"""The JSON API base: health checks and the OpenAPI document."""
+from flask import Blueprint
+
+bp = Blueprint("api", __name__)
+

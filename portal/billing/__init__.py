@@ -1,0 +1,5 @@
+"""Monthly settlement, deductions, approval and the budget view (DOMAIN.md §8)."""
+from flask import Blueprint
+
+bp = Blueprint("billing", __name__, url_prefix="/billing")
+

@@ -1,0 +1,69 @@
+"""Commands of `flask --app wsgi …` (see ../shared/API.md)."""
+import sys
+
+import click
+from flask import current_app
+
+from portal.extensions import db
+
+
+def register(app):
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(audit_verify)
+    app.cli.add_command(worker)
+
+
+@click.command("seed-demo")
+@click.option("--password", default="demo-pass-2026", show_default=True, help="Password of every demo user.")
+def seed_demo(password):
+    """Create the demo world; running it twice changes nothing."""
+    from portal.audit.recorder import acting_as
+    from portal.demo import seed
+    with acting_as("seed-demo"):
+        created = seed(password)
+    db.session.commit()
+    click.echo(f"Demo world ready ({created} new rows).")
+
+
+@click.command("audit-verify")
+@click.option("--tenant", "code", required=True, help="Tenant code, or 'platform' for the platform chain.")
+def audit_verify(code):
+    """Verify a tenant's audit chain end to end; exit 1 and name the first broken row if any."""
+    from sqlalchemy import select
+
+    from portal.audit.chain import verify_chain
+    from portal.tenancy.models import Tenant
+    from portal.tenancy.scope import all_tenants, tenant_scope
+    tenant_id = None
+    if code != "platform":
+        with all_tenants():
+            tenant = db.session.execute(select(Tenant).where(Tenant.code == code)).scalar_one_or_none()
+        if tenant is None:
+            raise click.ClickException(f"no tenant with code {code!r}")
+        tenant_id = tenant.id
+    with (tenant_scope(tenant_id) if tenant_id else all_tenants()):
+        result = verify_chain(db.session, tenant_id)
+    db.session.rollback()
+    if result.ok:
+        click.echo(f"audit chain of {code}: OK, {result.checked} entries verified")
+        return
+    click.echo(f"audit chain of {code}: BROKEN at entry id={result.broken_id} seq={result.broken_seq}: "
+               f"{result.reason} ({result.checked} entries verified before it)", err=True)
+    sys.exit(1)
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Run the queued jobs and exit.")
+@click.option("--no-schedule", is_flag=True, help="Do not start the periodic jobs of jobs/schedule.py.")
+def worker(burst, no_schedule):
+    """An RQ worker with the application context and the periodic scheduler."""
+    from rq import Worker
+
+    from portal.jobs.queue import redis_connection
+    from portal.jobs.schedule import start_scheduler_thread
+    if not current_app.config.get("REDIS_URL"):
+        raise click.ClickException("REDIS_URL is not set: without Redis, jobs run inline and need no worker.")
+    if not no_schedule and not burst:
+        start_scheduler_thread(current_app._get_current_object())
+    connection = redis_connection()
+    Worker([current_app.config["JOB_QUEUE"]], connection=connection).work(burst=burst, with_scheduler=True)

@@ -1,0 +1,100 @@
+"""Configuration read from the environment (see ../shared/API.md and README.md)."""
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET_KEY = "development-only-secret-key-do-not-use"
+
+
+class ConfigError(RuntimeError):
+    """Raised when the environment cannot run the portal safely."""
+
+
+class Config:
+    PORTAL_ENV = "development"
+    SECRET_KEY = DEV_SECRET_KEY
+    PORTAL_DATA_KEY = None
+    SQLALCHEMY_DATABASE_URI = f"sqlite:///{ROOT / 'instance' / 'portal.db'}"
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = None
+    UPLOAD_DIR = str(ROOT / "instance" / "uploads")
+    MAX_CONTENT_LENGTH = 25 * 1024 * 1024
+
+    SESSION_COOKIE_NAME = "portal_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
+    SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)
+    REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
+
+    # Failed logins allowed per window, per username and per address.
+    LOGIN_THROTTLE_USER = "5 per 15 minutes"
+    LOGIN_THROTTLE_ADDR = "20 per 15 minutes"
+    API_TOKEN_LIFETIME = timedelta(hours=12)
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_KEY_PREFIX = "portal-limits"
+
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "portal" / "translations")
+    LANGUAGES = ("zh_CN", "en")
+
+    WTF_CSRF_TIME_LIMIT = None
+    JOB_QUEUE = "portal"
+    TESTING = False
+
+
+def config_from_env(env=os.environ, **overrides):
+    """Build the configuration dict, refusing unsafe production settings."""
+    cfg = {k: v for k, v in vars(Config).items() if k.isupper()}
+    cfg["PORTAL_ENV"] = env.get("PORTAL_ENV", "development")
+    if cfg["PORTAL_ENV"] not in ("development", "production"):
+        raise ConfigError(f"PORTAL_ENV must be 'development' or 'production', not {cfg['PORTAL_ENV']!r}")
+    for key in ("SECRET_KEY", "PORTAL_DATA_KEY", "REDIS_URL", "UPLOAD_DIR"):
+        if env.get(key):
+            cfg[key] = env[key]
+    if env.get("DATABASE_URL"):
+        cfg["SQLALCHEMY_DATABASE_URI"] = normalise_db_url(env["DATABASE_URL"])
+    cfg.update(overrides)
+    if cfg.get("REDIS_URL"):
+        cfg.setdefault("RATELIMIT_STORAGE_URI", cfg["REDIS_URL"])
+        if cfg["RATELIMIT_STORAGE_URI"] == "memory://":
+            cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"]
+    if cfg["PORTAL_ENV"] == "production":
+        if not cfg["SECRET_KEY"] or cfg["SECRET_KEY"] == DEV_SECRET_KEY:
+            raise ConfigError("PORTAL_ENV=production needs SECRET_KEY set to a long random value; "
+                              "the development default would let anyone forge sessions.")
+        if not cfg.get("PORTAL_DATA_KEY"):
+            raise ConfigError("PORTAL_ENV=production needs PORTAL_DATA_KEY (a Fernet key) to encrypt "
+                              "ID numbers; generate one with "
+                              "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'.")
+        cfg["SESSION_COOKIE_SECURE"] = True
+        cfg["PREFERRED_URL_SCHEME"] = "https"
+    elif not cfg.get("PORTAL_DATA_KEY"):
+        cfg["PORTAL_DATA_KEY"] = _development_data_key()
+    try:
+        Fernet(cfg["PORTAL_DATA_KEY"])
+    except (ValueError, TypeError) as exc:
+        raise ConfigError("PORTAL_DATA_KEY is not a valid Fernet key (32 url-safe base64-encoded bytes).") from exc
+    return cfg
+
+
+def normalise_db_url(url):
+    """Use psycopg 3 for PostgreSQL URLs written the usual way."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _development_data_key():
+    """A stable made-up key for development, kept under instance/ so data stays readable."""
+    path = ROOT / "instance" / "dev-data-key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_text(Fernet.generate_key().decode())
+    return path.read_text().strip()

@@ -1,0 +1,5 @@
+"""Contracts, service items and quotas, beneficiaries and assignments (DOMAIN.md §5–6)."""
+from flask import Blueprint
+
+bp = Blueprint("contracts", __name__, url_prefix="/contracts")
+

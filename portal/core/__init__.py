@@ -1,0 +1,1 @@
+"""Shared building blocks: time, money, working days, errors, model helpers."""

@@ -1,0 +1,95 @@
+"""Request plumbing shared by every blueprint: one transaction per request, problem+json,
+security headers."""
+import logging
+
+from flask import g, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from portal.core.errors import DomainError
+from portal.extensions import db
+
+log = logging.getLogger("portal")
+
+PROBLEM_TITLES = {
+    400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+    405: "Method Not Allowed", 409: "Conflict", 413: "Content Too Large",
+    415: "Unsupported Media Type", 422: "Unprocessable Content", 429: "Too Many Requests",
+    500: "Internal Server Error", 503: "Service Unavailable",
+}
+
+
+def problem(status, detail="", errors=None, title=None, headers=None):
+    """An RFC 9457 problem response."""
+    body = {"type": "about:blank", "title": title or PROBLEM_TITLES.get(status, "Error"),
+            "status": status, "detail": detail or ""}
+    if errors:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def _wants_problem():
+    return request.path.startswith("/api/")
+
+
+def register(app):
+    @app.after_request
+    def _finish_transaction(response):
+        """Commit the request's single transaction when it succeeded; roll back otherwise."""
+        if response.status_code < 400 or g.get("force_commit"):
+            db.session.commit()
+        else:
+            return response
+
+    @app.after_request
+    def _security_headers(response):
+        h = response.headers
+        h.setdefault("Content-Security-Policy",
+                     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+                     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
+                     "form-action 'self'; frame-ancestors 'none'")
+        h.setdefault("X-Frame-Options", "DENY")
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        h.setdefault("Permissions-Policy", "camera=(self), geolocation=(self), microphone=()")
+        if request.is_secure or app.config["PORTAL_ENV"] == "production":
+            h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        return response
+
+    # Error handlers only render; _finish_transaction rolls the request back (status >= 400)
+    # unless it recorded a security event that must be kept (g.force_commit).
+    @app.errorhandler(DomainError)
+    def _domain_error(exc):
+        if _wants_problem():
+            return problem(exc.status, exc.message, exc.errors or None)
+        return render_template("error.html", status=exc.status, message=exc.message), exc.status
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc):
+        if _wants_problem():
+            return problem(400, exc.description)
+        from flask_babel import gettext as _
+        return render_template("error.html", status=400,
+                               message=_("The form expired or was not sent from this site. Please reload the page and try again.")), 400
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc):
+        status = exc.code or 500
+        if _wants_problem():
+            headers = {}
+            if status == 405 and exc.valid_methods:
+                headers["Allow"] = ", ".join(exc.valid_methods)
+            return problem(status, exc.description if status != 404 else "No such resource.", headers=headers)
+        return render_template("error.html", status=status, message=None), status
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if _wants_problem():
+            return problem(500, "An unexpected error occurred; it has been logged.")
+        return render_template("error.html", status=500, message=None), 500

@@ -1,0 +1,55 @@
+"""PostgreSQL's second wall: row-level security on every tenant-owned table, and an
+application role that owns nothing and may not change the audit trail.
+
+Applied by ``flask db upgrade`` (migrations/env.py) as the owner of the tables; idempotent.
+"""
+import logging
+import os
+
+from sqlalchemy import inspect, text
+
+log = logging.getLogger("portal.pgsecurity")
+POLICY = "tenant_isolation"
+APPEND_ONLY_TABLES = ("audit_entry",)
+# The tenant of the transaction, from set_config('app.tenant_id', …, true); empty means none.
+TENANT_EXPR = "NULLIF(current_setting('app.tenant_id', true), '')::integer"
+ALL_TENANTS_EXPR = "current_setting('app.all_tenants', true) = 'on'"
+
+
+def app_role():
+    return os.environ.get("PORTAL_APP_ROLE", "portal_app")
+
+
+def tenant_tables(metadata):
+    """Tables whose model declares ``__tenancy__ = "tenant"``."""
+    from portal.extensions import db
+    tables = []
+    for mapper in db.Model.registry.mappers:
+        cls = mapper.class_
+        if getattr(cls, "__tenancy__", None) == "tenant" and cls.__table__.name in metadata.tables:
+            tables.append(cls.__table__.name)
+    return sorted(set(tables))
+
+
+def apply_security(connection, metadata):
+    existing = set(inspect(connection).get_table_names())
+    for table in tenant_tables(metadata):
+        if table not in existing:
+            continue
+        connection.execute(text(f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY'))
+        connection.execute(text(f'DROP POLICY IF EXISTS {POLICY} ON "{table}"'))
+        connection.execute(text(
+            f'CREATE POLICY {POLICY} ON "{table}" USING ({ALL_TENANTS_EXPR} '
+            f'OR tenant_id IS NOT DISTINCT FROM {TENANT_EXPR})'))
+    role = app_role()
+    if not connection.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first():
+        log.warning("role %s does not exist: create it (see README) and run `flask db upgrade` again", role)
+        return
+    connection.execute(text(f'GRANT USAGE ON SCHEMA public TO "{role}"'))
+    connection.execute(text(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"'))
+    connection.execute(text(f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{role}"'))
+    connection.execute(text(f'REVOKE ALL ON alembic_version FROM "{role}"'))
+    connection.execute(text(f'GRANT SELECT ON alembic_version TO "{role}"'))
+    for table in APPEND_ONLY_TABLES:
+        if table in existing:
+            connection.execute(text(f'REVOKE UPDATE, DELETE, TRUNCATE ON "{table}" FROM "{role}"'))

@@ -1,0 +1,48 @@
+from flask import current_app, g, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal.accounts.auth import login_required
+from portal.dashboard import bp
+from portal.dashboard.services import dashboard_for
+
+ONE_YEAR = 365 * 24 * 3600
+
+
+@bp.route("/")
+def home():
+    if not current_user.is_authenticated:
+        return redirect(url_for("public.index"))
+    if current_user.role != "platform_admin" and g.get("tenant") is None:
+        return redirect(url_for("accounts.choose_tenant"))
+    return render_template("dashboard/home.html", dashboard=dashboard_for(current_user, g.get("tenant")))
+
+
+def _back():
+    target = request.form.get("next") or request.referrer or "/"
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+@bp.post("/preferences/care-mode")
+def care_mode():
+    """关怀版: larger type and higher contrast, remembered in a cookie."""
+    response = redirect(_back())
+    on = request.form.get("care") == "1"
+    response.set_cookie("care", "1" if on else "0", max_age=ONE_YEAR, samesite="Lax",
+                        secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True)
+    return response
+
+
+@bp.post("/preferences/language")
+def language():
+    lang = request.form.get("lang")
+    response = redirect(_back())
+    if lang in current_app.config["LANGUAGES"]:
+        response.set_cookie("lang", lang, max_age=ONE_YEAR, samesite="Lax",
+                            secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True)
+    return response
+
+
+@bp.route("/account")
+@login_required
+def account():
+    return render_template("dashboard/account.html")

@@ -1,0 +1,68 @@
+"""The demo world of ../shared/API.md. Every step looks before it creates, so a second run
+changes nothing. Later packages add their part in their own ``seed_*`` functions, called here."""
+from sqlalchemy import select
+
+from portal.accounts.models import TenantGrant, User
+from portal.extensions import db
+from portal.tenancy.models import Tenant
+from portal.tenancy.scope import all_tenants
+
+TENANTS = [
+    ("ganxian", "赣县区民政局", "江西省赣州市赣县区"),
+    ("zhanggong", "章贡区民政局", "江西省赣州市章贡区"),
+]
+
+BUREAU_USERS = [
+    ("gx-admin", "赣县区管理员", "admin", "ganxian"),
+    ("gx-officer", "赣县区采购经办", "officer", "ganxian"),
+    ("gx-supervisor", "赣县区救助股监管员", "supervisor", "ganxian"),
+    ("gx-finance", "赣县区财务审核", "finance", "ganxian"),
+    ("zg-officer", "章贡区采购经办", "officer", "zhanggong"),
+]
+
+# (username, name, role, granted tenants)
+GRANTED_USERS = [
+    ("gx-auditor", "赣县区审计", "auditor", ["ganxian"]),
+    ("city-auditor", "赣州市民政局审计", "auditor", ["ganxian", "zhanggong"]),
+]
+
+
+def _user(username, display_name, role, password, tenant_id=None):
+    user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is not None:
+        return user, 0
+    user = User(username=username, display_name=display_name, role=role, tenant_id=tenant_id)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    return user, 1
+
+
+def seed(password="demo-pass-2026"):
+    """Create what is missing of the demo world; returns how many rows were created."""
+    created = 0
+    with all_tenants():
+        tenants = {}
+        for code, name, region in TENANTS:
+            tenant = db.session.execute(select(Tenant).where(Tenant.code == code)).scalar_one_or_none()
+            if tenant is None:
+                tenant = Tenant(code=code, name=name, region=region, settings={})
+                db.session.add(tenant)
+                db.session.flush()
+                created += 1
+            tenants[code] = tenant
+        _, n = _user("platform", "平台运营", "platform_admin", password)
+        created += n
+        for username, name, role, code in BUREAU_USERS:
+            _, n = _user(username, name, role, password, tenants[code].id)
+            created += n
+        for username, name, role, codes in GRANTED_USERS:
+            user, n = _user(username, name, role, password)
+            created += n
+            have = {g.tenant_id for g in user.grants}
+            for code in codes:
+                if tenants[code].id not in have:
+                    db.session.add(TenantGrant(user_id=user.id, tenant_id=tenants[code].id))
+                    created += 1
+        db.session.flush()
+    return created

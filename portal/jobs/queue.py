@@ -1,0 +1,164 @@
+"""Background jobs: queued on RQ when REDIS_URL is set, run inline otherwise.
+
+A job is a function registered with ``@task("name")`` that takes plain values (ids, never ORM
+objects) and is idempotent. ``enqueue`` records a JobRun in the caller's transaction; on RQ the
+job is handed to Redis only after that transaction commits, so a worker never sees a job whose
+data was rolled back.
+"""
+import logging
+import os
+import traceback
+import uuid
+from datetime import datetime, timezone
+
+from flask import current_app
+from rq import Queue, Retry
+from sqlalchemy import event
+
+from portal.extensions import db
+from portal.jobs.models import JobRun
+from portal.tenancy.scope import all_tenants, current_tenant_id, tenant_scope
+
+log = logging.getLogger("portal.jobs")
+TASKS = {}
+RETRY = Retry(max=3, interval=[10, 30, 60])
+_PENDING_KEY = "portal_pending_jobs"
+_pool_pid = os.getpid()
+
+
+def task(name):
+    """Register a job function under a stable name."""
+    def decorator(func):
+        TASKS[name] = func
+        func.job_name = name
+        return func
+    return decorator
+
+
+def redis_connection():
+    from redis import Redis
+    return Redis.from_url(current_app.config["REDIS_URL"])
+
+
+def rq_queue():
+    return Queue(current_app.config["JOB_QUEUE"], connection=redis_connection())
+
+
+def enqueue(name, tenant_id=None, **kwargs):
+    """Record and start job ``name`` for ``tenant_id`` (default: the current tenant)."""
+    if name not in TASKS:
+        raise KeyError(f"unknown job {name!r}")
+    tenant_id = current_tenant_id() if tenant_id is None else tenant_id
+    from portal.audit.recorder import current_actor
+    run = JobRun(id=str(uuid.uuid4()), name=name, kwargs=kwargs, tenant_id=tenant_id,
+                 requested_by=current_actor()[1][:64])
+    with (tenant_scope(tenant_id) if tenant_id is not None else all_tenants()):
+        db.session.add(run)
+        db.session.flush()
+    if current_app.config.get("REDIS_URL"):
+        db.session.info.setdefault(_PENDING_KEY, []).append(run.id)
+    else:
+        _run_inline(run.id)
+    return run
+
+
+def retry(run):
+    """Start a failed job again with the same arguments."""
+    run.status, run.error, run.progress = "queued", "", 0
+    db.session.flush()
+    if current_app.config.get("REDIS_URL"):
+        db.session.info.setdefault(_PENDING_KEY, []).append(run.id)
+    else:
+        _run_inline(run.id)
+
+
+def _run_inline(run_id):
+    """Inline mode: run now inside a savepoint, so a failing job leaves the caller's work intact."""
+    from flask import g
+    run = db.session.get(JobRun, run_id)
+    scope = tenant_scope(run.tenant_id) if run.tenant_id is not None else all_tenants()
+    try:
+        with scope, db.session.begin_nested():
+            g.job_run = run
+            _execute(run)
+    except Exception as exc:  # the job failed; the request goes on and shows it
+        log.exception("inline job %s (%s) failed", run.name, run.id)
+        _mark_failed(run, exc)
+    finally:
+        g.pop("job_run", None)
+
+
+def _execute(run):
+    run.status, run.attempts = "running", run.attempts + 1
+    run.started_at = datetime.now(timezone.utc)
+    from portal.audit.recorder import acting_as
+    with acting_as(f"job:{run.name}"):
+        TASKS[run.name](**run.kwargs)
+    run.status, run.progress = "finished", 100
+    run.ended_at = datetime.now(timezone.utc)
+
+
+def _mark_failed(run, exc):
+    run.status = "failed"
+    run.error = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:2000]
+    run.ended_at = datetime.now(timezone.utc)
+
+
+def report_progress(percent, note=""):
+    """Called by a long job to show how far it is (kept in its JobRun row)."""
+    from flask import g
+    run = g.get("job_run")
+    if run is not None:
+        run.progress, run.progress_note = max(0, min(100, int(percent))), note[:200]
+        if not db.session.in_nested_transaction():
+            db.session.commit()  # a worker job: let the admin page see progress now
+
+
+def run_job(run_id):
+    """The function RQ executes (in `flask --app wsgi worker`, inside the app context)."""
+    from flask import g
+    global _pool_pid
+    if os.getpid() != _pool_pid:  # a forked work horse must not share the parent's connections
+        db.engine.dispose(close=False)
+        _pool_pid = os.getpid()
+    try:
+        with all_tenants():
+            run = db.session.get(JobRun, run_id)
+            tenant_id = run.tenant_id if run else None
+        if run is None:
+            log.warning("job run %s vanished", run_id)
+            return
+        if run.status == "finished":
+            return  # already done: a retry after success changes nothing
+        scope = tenant_scope(tenant_id) if tenant_id is not None else all_tenants()
+        with scope:
+            g.job_run = run
+            try:
+                _execute(run)
+                db.session.commit()
+            except Exception as exc:
+                db.session.rollback()
+                run = db.session.get(JobRun, run_id)
+                _mark_failed(run, exc)
+                db.session.commit()
+                raise
+            finally:
+                g.pop("job_run", None)
+    finally:
+        db.session.remove()
+
+
+def install(session_class):
+    """Hand jobs to RQ once the transaction that created them has committed."""
+    @event.listens_for(session_class, "after_commit")
+    def _flush_pending(session):
+        pending = session.info.pop(_PENDING_KEY, [])
+        if pending:
+            queue = rq_queue()
+            for run_id in pending:
+                queue.enqueue(run_job, run_id, retry=RETRY, job_timeout=3600,
+                              description=f"portal job run {run_id}")
+
+    @event.listens_for(session_class, "after_rollback")
+    def _drop_pending(session):
+        session.info.pop(_PENDING_KEY, None)

@@ -1,0 +1,38 @@
+"""The bureau administrator's list of the bureau's jobs, with retry for failed ones."""
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from portal.accounts.auth import roles_required
+from portal.accounts.forms import ConfirmForm
+from portal.core.pagination import paginate
+from portal.extensions import db
+from portal.jobs import bp, queue
+from portal.jobs.models import STATUSES, JobRun
+
+
+@bp.route("/")
+@roles_required("admin", "auditor")
+def index():
+    status = request.args.get("status", "")
+    stmt = select(JobRun).order_by(JobRun.enqueued_at.desc())
+    if status in STATUSES:
+        stmt = stmt.where(JobRun.status == status)
+    return render_template("jobs/index.html", page=paginate(stmt), status=status, statuses=STATUSES,
+                           confirm=ConfirmForm())
+
+
+@bp.route("/<run_id>/retry", methods=["POST"])
+@roles_required("admin")
+def retry(run_id):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    run = db.session.get(JobRun, run_id)
+    if run is None:
+        abort(404)
+    if run.status != "failed":
+        flash(_("Only a failed job can be retried."), "warning")
+    else:
+        queue.retry(run)
+        flash(_("The job was started again."), "success")
+    return redirect(url_for("jobs.index"))

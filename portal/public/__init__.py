@@ -1,0 +1,5 @@
+"""Public disclosure pages (no sign-in)."""
+from flask import Blueprint
+
+bp = Blueprint("public", __name__, url_prefix="/public")
+

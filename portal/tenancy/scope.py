@@ -1,0 +1,143 @@
+"""The current tenant, and the automatic scoping of every query to it.
+
+Every model that mixes in TenantOwned gets an indexed ``tenant_id``. Inserts take the current
+tenant; selects, updates and deletes are filtered to it by a ``do_orm_execute`` hook, so a
+forgotten filter cannot leak another bureau's rows. On PostgreSQL the same tenant is written to
+the ``app.tenant_id`` setting of each transaction, which the row-level security policies read.
+"""
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from sqlalchemy import ForeignKey, event, text
+from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_loader_criteria
+
+_current_tenant: ContextVar[int | None] = ContextVar("current_tenant", default=None)
+# Platform-wide work (the platform admin, seeding, cross-tenant jobs) opts out explicitly.
+_all_tenants: ContextVar[bool] = ContextVar("all_tenants", default=False)
+
+NO_TENANT = -1  # matches no row: queries without a tenant see nothing
+
+
+class TenancyError(RuntimeError):
+    """A tenant-owned row was written without, or outside, the current tenant."""
+
+
+class TenantOwned:
+    """Mixin for tables whose rows belong to one bureau."""
+
+    __tenancy__ = "tenant"
+
+    @declared_attr
+    def tenant_id(cls) -> Mapped[int]:
+        return mapped_column(ForeignKey("tenant.id"), index=True, nullable=False)
+
+
+class TenantOptional(TenantOwned):
+    """Mixin for tenant-scoped tables that also hold platform rows (tenant_id NULL), such as the
+    audit trail and job runs; platform rows are read only in ``all_tenants()`` mode."""
+
+    __tenancy__ = "tenant"
+
+    @declared_attr
+    def tenant_id(cls) -> Mapped[int | None]:
+        return mapped_column(ForeignKey("tenant.id"), index=True, nullable=True)
+
+
+def current_tenant_id():
+    return _current_tenant.get()
+
+
+def all_tenants_mode():
+    return _all_tenants.get()
+
+
+@contextmanager
+def tenant_scope(tenant_id):
+    """Run a block as one tenant (jobs, commands, tests). Restores the outer scope after."""
+    token = _current_tenant.set(tenant_id)
+    flag = _all_tenants.set(False)
+    try:
+        _sync_db_setting()
+        yield tenant_id
+    finally:
+        _current_tenant.reset(token)
+        _all_tenants.reset(flag)
+        _sync_db_setting()
+
+
+@contextmanager
+def all_tenants():
+    """Run a block that may see every tenant's rows (platform-level work only)."""
+    flag = _all_tenants.set(True)
+    try:
+        _sync_db_setting()
+        yield
+    finally:
+        _all_tenants.reset(flag)
+        _sync_db_setting()
+
+
+def set_request_tenant(tenant_id):
+    """Bind the tenant of the current request (reset at the end of the request context)."""
+    _current_tenant.set(tenant_id)
+    _all_tenants.set(False)
+    _sync_db_setting()
+
+
+def _sync_db_setting():
+    """Tell PostgreSQL the tenant if a transaction is already open on the session."""
+    from portal.extensions import db
+    try:
+        session = db.session()
+    except RuntimeError:  # outside an app context
+        return
+    if session.in_transaction():
+        bind = session.get_bind()
+        if bind.dialect.name == "postgresql":
+            _write_pg_setting(session.connection())
+
+
+def _write_pg_setting(connection):
+    tenant = "" if _current_tenant.get() is None else str(_current_tenant.get())
+    connection.execute(
+        text("SELECT set_config('app.tenant_id', :t, true), set_config('app.all_tenants', :a, true)"),
+        {"t": tenant, "a": "on" if _all_tenants.get() else "off"},
+    )
+
+
+def install(session_class=Session):
+    """Register the session hooks that apply tenancy; called once at import of the app."""
+
+    @event.listens_for(session_class, "do_orm_execute")
+    def _scope_orm_statements(state):
+        if _all_tenants.get() or state.execution_options.get("skip_tenant_scope"):
+            return
+        if not (state.is_select or state.is_update or state.is_delete):
+            return
+        if state.is_column_load or state.is_relationship_load:
+            return  # the parent query was already scoped
+        tenant = _current_tenant.get()
+        tenant = NO_TENANT if tenant is None else tenant
+        state.statement = state.statement.options(
+            with_loader_criteria(TenantOwned, lambda cls: cls.tenant_id == tenant, include_aliases=True)
+        )
+
+    @event.listens_for(session_class, "before_flush")
+    def _stamp_new_rows(session, flush_context, instances):
+        tenant = _current_tenant.get()
+        for obj in session.new:
+            if not isinstance(obj, TenantOwned):
+                continue
+            if obj.tenant_id is None:
+                if tenant is None and isinstance(obj, TenantOptional):
+                    continue
+                if tenant is None:
+                    raise TenancyError(f"{type(obj).__name__} created outside a tenant scope")
+                obj.tenant_id = tenant
+            elif tenant is not None and obj.tenant_id != tenant and not _all_tenants.get():
+                raise TenancyError(f"{type(obj).__name__} of tenant {obj.tenant_id} written as tenant {tenant}")
+
+    @event.listens_for(session_class, "after_begin")
+    def _tell_postgres(session, transaction, connection):
+        if connection.dialect.name == "postgresql":
+            _write_pg_setting(connection)
