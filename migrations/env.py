@@ -25,12 +25,7 @@ def get_engine():
         from sqlalchemy.pool import NullPool
         from portal.config import normalise_db_url
         return create_engine(normalise_db_url(owner_url), poolclass=NullPool)
-    try:
-        # this works with Flask-SQLAlchemy<3 and Alchemical
-        return current_app.extensions['migrate'].db.get_engine()
-    except (TypeError, AttributeError):
-        # this works with Flask-SQLAlchemy>=3
-        return current_app.extensions['migrate'].db.engine
+    return current_app.extensions['migrate'].db.engine
 
 
 def get_engine_url():

@@ -73,6 +73,9 @@ def create_app(config=None):
     from portal.accounts.sessions import DatabaseSessionInterface
     app.session_interface = DatabaseSessionInterface()
     _install_session_hooks()
+    if app.config.get("FAST_PASSWORD_HASHING"):
+        from portal.accounts.models import use_fast_password_hashing
+        use_fast_password_hashing()
     import portal.models  # noqa: F401  every model registered before the first query
 
     from portal.core import http

@@ -89,5 +89,5 @@ class DatabaseSessionInterface(SessionInterface):
         else:
             return
         db.session.commit()
-        response.vary.add("Cookie")
+        response.headers.add("Vary", "Cookie")
         response.set_cookie(name, session.sid, **cookie)

@@ -44,7 +44,8 @@ def register(app):
         if response.status_code < 400 or g.get("force_commit"):
             db.session.commit()
         else:
-            return response
+            db.session.rollback()
+        return response
 
     @app.after_request
     def _security_headers(response):

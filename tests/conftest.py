@@ -1,0 +1,176 @@
+"""Fixtures for the whole suite.
+
+`make test` runs the suite twice: on SQLite (PORTAL_TEST_DB=sqlite, jobs inline) and on
+PostgreSQL (PORTAL_TEST_DB=postgresql) with a real Redis and a real RQ worker. In the PostgreSQL
+pass each run gets a fresh database, migrated by `flask db upgrade` as the owner, and the app
+connects as the non-owner role ``portal_app`` so that row-level security applies. Under CI=true
+an unreachable PostgreSQL or Redis fails the run instead of skipping.
+"""
+import os
+import re
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
+
+from tests import support
+
+BACKEND = os.environ.get("PORTAL_TEST_DB", "sqlite")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+APP_ROLE = "portal_app"
+
+
+def _fail_or_skip(reason):
+    """Under CI a missing server fails the run; elsewhere the PostgreSQL pass is skipped, loudly."""
+    if IN_CI:
+        pytest.exit(f"required service unavailable under CI=true: {reason}", returncode=3)
+    if BACKEND == "postgresql":
+        pytest.exit(f"SKIPPING the PostgreSQL pass, server unavailable: {reason}", returncode=0)
+    pytest.skip(reason)
+
+
+def _check_redis():
+    from redis import Redis
+    try:
+        Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=3).ping()
+    except Exception as exc:
+        _fail_or_skip(f"Redis at {TEST_REDIS_URL}: {exc}")
+
+
+@pytest.fixture(scope="session")
+def database(tmp_path_factory):
+    """A migrated database for this run: {"url": app URL, "owner_url": owner URL, "backend": …}."""
+    if BACKEND == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "portal.db"
+        url = f"sqlite:///{path}"
+        support.migrate_to_head(url)
+        yield {"url": url, "owner_url": url, "backend": "sqlite"}
+        return
+    admin = create_engine(PG_ADMIN_URL, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        _fail_or_skip(f"PostgreSQL at {PG_ADMIN_URL}: {exc}")
+    name = f"portal_test_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        if not conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": APP_ROLE}).first():
+            conn.execute(text(f'CREATE ROLE "{APP_ROLE}" LOGIN NOSUPERUSER NOBYPASSRLS'))
+    owner_url = re.sub(r"/[^/]+$", f"/{name}", PG_ADMIN_URL)
+    app_url = owner_url.replace("://postgres@", f"://{APP_ROLE}@")
+    try:
+        support.migrate_to_head(app_url, owner_url=owner_url)
+        yield {"url": app_url, "owner_url": owner_url, "backend": "postgresql"}
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"), {"n": name})
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """The real Redis in the PostgreSQL pass; None (jobs inline) in the SQLite pass."""
+    if BACKEND != "postgresql":
+        return None
+    _check_redis()
+    return TEST_REDIS_URL
+
+
+@pytest.fixture(scope="session")
+def app(database, redis_url, tmp_path_factory):
+    from portal import create_app
+    config = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database["url"],
+        "REDIS_URL": redis_url,
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "FAST_PASSWORD_HASHING": True,
+        "UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads")),
+        "SERVER_NAME": None,
+    }
+    application = create_app(config)
+    application.config["OWNER_DATABASE_URI"] = database["owner_url"]
+    return application
+
+
+@pytest.fixture(autouse=True)
+def _clean_state(request, database, redis_url):
+    """Every test starts from empty tables, an empty Redis test db and fresh rate limits."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    app = request.getfixturevalue("app")
+    from portal.extensions import db, limiter
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+        support.empty_all_tables(database)
+    limiter.reset()
+    if redis_url:
+        from redis import Redis
+        Redis.from_url(redis_url).flushdb()
+
+
+@pytest.fixture
+def demo(app):
+    """The demo world of API.md (tenants and bureau users), as seed-demo makes it."""
+    from portal.demo import seed
+    from portal.extensions import db
+    with app.app_context():
+        seed(support.PASSWORD)
+        db.session.commit()
+    return support.World(app)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def login(app):
+    """login("gx-officer") -> a test client signed in through the real sign-in form."""
+    def _login(username, password=support.PASSWORD, tenant=None):
+        client = app.test_client()
+        response = support.form_post(client, "/login", {"username": username, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        if tenant is not None:
+            response = support.form_post(client, "/choose-tenant", {"tenant": tenant})
+            assert response.status_code == 302
+        return client
+    return _login
+
+
+@pytest.fixture
+def api_token(client):
+    """api_token("gx-officer") -> the Authorization header of a fresh bearer token."""
+    def _token(username, password=support.PASSWORD, tenant=None):
+        body = {"username": username, "password": password}
+        if tenant:
+            body["tenant"] = tenant
+        response = client.post("/api/v1/tokens", json=body)
+        assert response.status_code == 201, response.get_json()
+        return {"Authorization": f"Bearer {response.get_json()['token']}"}
+    return _token
+
+
+@pytest.fixture
+def run_worker(app, redis_url):
+    """Runs queued jobs: a real RQ SimpleWorker in burst mode on PostgreSQL+Redis; a no-op
+    on SQLite, where jobs already ran inline."""
+    def _run():
+        if not redis_url:
+            return 0
+        from rq import SimpleWorker
+
+        from portal.jobs.queue import redis_connection
+        with app.app_context():
+            worker = SimpleWorker([app.config["JOB_QUEUE"]], connection=redis_connection())
+            worker.work(burst=True)
+            return worker.successful_job_count + worker.failed_job_count
+    return _run

@@ -1,0 +1,91 @@
+"""Helpers for tests: migrating, emptying tables, submitting forms with their CSRF token."""
+import os
+import re
+from contextlib import contextmanager
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
+
+PASSWORD = "test-pass-2026"
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def migrate_to_head(url, owner_url=None):
+    """`flask db upgrade` against ``url`` (as ``owner_url`` when the tables have an owner)."""
+    from flask_migrate import upgrade
+
+    from portal import create_app
+    previous = os.environ.get("DATABASE_OWNER_URL")
+    if owner_url and owner_url != url:
+        os.environ["DATABASE_OWNER_URL"] = owner_url
+    try:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+        with app.app_context():
+            upgrade()
+    finally:
+        if previous is None:
+            os.environ.pop("DATABASE_OWNER_URL", None)
+        else:
+            os.environ["DATABASE_OWNER_URL"] = previous
+
+
+def empty_all_tables(database):
+    """Delete every row, as the owner (the app role may not empty the audit trail)."""
+    from portal.extensions import db
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    engine = create_engine(database["owner_url"], poolclass=NullPool)
+    with engine.begin() as conn:
+        if database["backend"] == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f'DELETE FROM "{table}"'))
+    engine.dispose()
+
+
+@contextmanager
+def owner_connection(app):
+    """A connection as the owner of the tables (bypasses row-level security), for tampering."""
+    engine = create_engine(app.config["OWNER_DATABASE_URI"], poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
+def csrf_token_from(html):
+    match = CSRF_RE.search(html)
+    assert match, "no CSRF token in the page"
+    return match.group(1) or match.group(2)
+
+
+def form_post(client, url, data, follow_redirects=False, token_url=None):
+    """GET the form page for its CSRF token, then POST ``data`` with it."""
+    page = client.get(token_url or url)
+    token = csrf_token_from(page.get_data(as_text=True))
+    return client.post(url, data={**data, "csrf_token": token}, follow_redirects=follow_redirects)
+
+
+class World:
+    """Handles on the demo world for tests."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def tenant_id(self, code):
+        from sqlalchemy import select
+
+        from portal.extensions import db
+        from portal.tenancy.models import Tenant
+        from portal.tenancy.scope import all_tenants
+        with self.app.app_context(), all_tenants():
+            return db.session.execute(select(Tenant.id).where(Tenant.code == code)).scalar_one()
+
+    def user_id(self, username):
+        from sqlalchemy import select
+
+        from portal.accounts.models import User
+        from portal.extensions import db
+        with self.app.app_context():
+            return db.session.execute(select(User.id).where(User.username == username)).scalar_one()
