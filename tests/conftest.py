@@ -40,6 +40,24 @@ def _check_redis():
         _fail_or_skip(f"Redis at {TEST_REDIS_URL}: {exc}")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_catalogues():
+    """Compile every .po under portal/translations into its .mo (git-ignored) before any test,
+    as `make translations` does (fuzzy entries included), so plain `pytest` works on a fresh clone."""
+    from pathlib import Path
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+    for po_path in sorted((Path(__file__).resolve().parent.parent / "portal" / "translations").rglob("*.po")):
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file)
+        mo_path = po_path.with_suffix(".mo")
+        tmp_path = mo_path.with_name(f".{mo_path.name}.{os.getpid()}.tmp")
+        with tmp_path.open("wb") as mo_file:
+            write_mo(mo_file, catalog, use_fuzzy=True)
+        os.replace(tmp_path, mo_path)  # atomic: a concurrent run never reads a half-written .mo
+
+
 @pytest.fixture(scope="session")
 def database(tmp_path_factory):
     """A migrated database for this run: {"url": app URL, "owner_url": owner URL, "backend": …}."""

@@ -37,7 +37,9 @@ def _load_user_from_token(req):
 def _unauthorized():
     if is_api_request():
         abort(401)
-    return redirect(url_for("accounts.login", next=request.full_path if request.method == "GET" else None))
+    expired = "1" if getattr(session, "expired", False) else None
+    return redirect(url_for("accounts.login", next=request.full_path if request.method == "GET" else None,
+                            expired=expired))
 
 
 def bind_request_tenant():

@@ -1,7 +1,8 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from portal.accounts.models import BUREAU_ROLES
 
@@ -29,9 +30,17 @@ USERNAME_RULE = Regexp(r"^[a-z0-9][a-z0-9._-]{2,63}$",
 class UserForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), USERNAME_RULE])
     display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
-    role = SelectField(_l("Role"), choices=[(r, ROLE_LABELS[r]) for r in BUREAU_ROLES])
+    role = SelectField(_l("Role"), choices=[SelectChoice(r, ROLE_LABELS[r]) for r in BUREAU_ROLES])
     password = PasswordField(_l("Initial password"),
                              validators=[DataRequired(), Length(min=10, max=200, message=_l("At least 10 characters."))])
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new = PasswordField(_l("New password"),
+                        validators=[DataRequired(), Length(min=10, max=200, message=_l("At least 10 characters."))])
+    repeat = PasswordField(_l("New password again"),
+                           validators=[DataRequired(), EqualTo("new", message=_l("The two entries differ."))])
 
 
 class ConfirmForm(FlaskForm):

@@ -156,6 +156,17 @@ def set_active(user, active):
     user.active = active
 
 
+def change_password(user, current, new):
+    """A person changes their own password; the current one must be given."""
+    if not user.check_password(current):
+        raise DomainError(_("The current password is wrong."), {"current": [_("The current password is wrong.")]})
+    if current == new:
+        raise DomainError(_("Choose a password different from the current one."),
+                          {"new": [_("Choose a password different from the current one.")]})
+    user.set_password(new)
+    user.must_change_password = False
+
+
 def reset_password(user):
     """Give the user a new random password to hand over; they must change it at next sign-in."""
     password = secrets.token_urlsafe(9)

@@ -7,7 +7,10 @@ from flask_login import current_user, login_user, logout_user
 
 from portal.accounts import bp, services
 from portal.accounts.auth import login_required, roles_required
-from portal.accounts.forms import ROLE_LABELS, ChooseTenantForm, ConfirmForm, LoginForm, UserForm
+from wtforms.fields.choices import SelectChoice
+
+from portal.accounts.forms import (ROLE_LABELS, ChangePasswordForm, ChooseTenantForm, ConfirmForm, LoginForm,
+                                   UserForm)
 from portal.core.errors import DomainError
 from portal.core.pagination import paginate
 from portal.extensions import db
@@ -26,7 +29,7 @@ def _safe_next(target):
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
-    expired = getattr(session, "expired", False) and request.method == "GET"
+    expired = request.method == "GET" and (getattr(session, "expired", False) or request.args.get("expired") == "1")
     status = 200
     if form.validate_on_submit():
         try:
@@ -66,13 +69,37 @@ def choose_tenant():
     """Auditors and contractor staff act for one bureau per session and choose it here."""
     tenants = db.session.query(Tenant).filter(Tenant.id.in_(current_user.tenant_ids())).order_by(Tenant.code).all()
     form = ChooseTenantForm()
-    form.tenant.choices = [(t.code, t.name) for t in tenants]
+    form.tenant.choices = [SelectChoice(t.code, t.name) for t in tenants]
     if form.validate_on_submit():
         tenant_id = services.choose_tenant(current_user, form.tenant.data)
         session["tenant_id"] = tenant_id
         services.record_login(current_user, tenant_id, action="tenant_chosen")
         return redirect(_safe_next(request.args.get("next")) or url_for("dashboard.home"))
     return render_template("accounts/choose_tenant.html", form=form, tenants=tenants)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, form.current.data, form.new.data)
+        except DomainError as exc:
+            for field, messages in exc.errors.items():
+                getattr(form, field).errors.extend(messages)
+        else:
+            flash(_("Your password has been changed."), "success")
+            return redirect(url_for("dashboard.home"))
+    return render_template("accounts/change_password.html", form=form)
+
+
+@bp.before_app_request
+def _require_password_change():
+    """After a reset, the person must choose a new password before doing anything else."""
+    if (current_user.is_authenticated and current_user.must_change_password and g.get("api_token") is None
+            and request.endpoint not in ("accounts.change_password", "accounts.logout", "static")):
+        return redirect(url_for("accounts.change_password"))
 
 
 @bp.route("/users")
