@@ -3,6 +3,7 @@ import sys
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from portal.extensions import db
 
@@ -14,6 +15,7 @@ def register(app):
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--password", default="demo-pass-2026", show_default=True, help="Password of every demo user.")
 def seed_demo(password):
     """Create the demo world; running it twice changes nothing."""
@@ -26,6 +28,7 @@ def seed_demo(password):
 
 
 @click.command("audit-verify")
+@with_appcontext
 @click.option("--tenant", "code", required=True, help="Tenant code, or 'platform' for the platform chain.")
 def audit_verify(code):
     """Verify a tenant's audit chain end to end; exit 1 and name the first broken row if any."""
@@ -53,6 +56,7 @@ def audit_verify(code):
 
 
 @click.command("worker")
+@with_appcontext
 @click.option("--burst", is_flag=True, help="Run the queued jobs and exit.")
 @click.option("--no-schedule", is_flag=True, help="Do not start the periodic jobs of jobs/schedule.py.")
 def worker(burst, no_schedule):

@@ -1,0 +1,76 @@
+"""One migration chain that matches the models; the demo world is idempotent."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _flask(args, env_extra):
+    env = {**os.environ, **env_extra}
+    env.pop("PORTAL_ENV", None)
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_flask_db_upgrade_and_check_agree_with_the_models(database, tmp_path):
+    if database["backend"] == "sqlite":
+        env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}"}
+    else:
+        env = {"DATABASE_URL": database["url"], "DATABASE_OWNER_URL": database["owner_url"]}
+    upgrade = _flask(["db", "upgrade"], env)
+    assert upgrade.returncode == 0, upgrade.stderr
+    check = _flask(["db", "check"], env)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "No new upgrade operations detected" in check.stdout + check.stderr
+
+
+def test_migration_files_have_dated_names_and_one_head():
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+    versions = sorted((ROOT / "migrations" / "versions").glob("*.py"))
+    assert versions
+    for path in versions:
+        assert path.name[:8].isdigit() and path.name[8] == "_", path.name
+    config = Config(str(ROOT / "migrations" / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    script = ScriptDirectory.from_config(config)
+    assert len(script.get_heads()) == 1
+
+
+def test_constraint_names_follow_the_convention(app):
+    from portal.extensions import db
+    for table in db.metadata.tables.values():
+        for constraint in table.constraints:
+            assert constraint.name, f"unnamed constraint on {table.name}"
+
+
+def test_seed_demo_twice_changes_nothing(app):
+    from portal.accounts.models import TenantGrant, User
+    from portal.extensions import db
+    from portal.tenancy.models import Tenant
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["seed-demo", "--password", "pw-for-the-demo"])
+    assert first.exit_code == 0, first.output
+    with app.app_context():
+        counts = [db.session.execute(select(func.count()).select_from(m)).scalar_one() for m in (Tenant, User, TenantGrant)]
+    second = runner.invoke(args=["seed-demo", "--password", "pw-for-the-demo"])
+    assert second.exit_code == 0 and "(0 new rows)" in second.output
+    with app.app_context():
+        again = [db.session.execute(select(func.count()).select_from(m)).scalar_one() for m in (Tenant, User, TenantGrant)]
+        names = set(db.session.execute(select(User.username)).scalars())
+        codes = set(db.session.execute(select(Tenant.code)).scalars())
+    assert counts == again
+    assert {"gx-admin", "gx-officer", "gx-supervisor", "gx-finance", "gx-auditor", "zg-officer"} <= names
+    assert {"ganxian", "zhanggong"} <= codes
+
+
+def test_demo_users_sign_in_with_the_given_password(app, client):
+    app.test_cli_runner().invoke(args=["seed-demo", "--password", "pw-for-the-demo"])
+    response = client.post("/api/v1/tokens", json={"username": "gx-officer", "password": "pw-for-the-demo"})
+    assert response.status_code == 201
+    assert response.get_json()["user"] == {"username": "gx-officer", "display_name": "赣县区采购经办",
+                                           "role": "officer", "tenant": "ganxian"}
