@@ -45,6 +45,9 @@ class Config:
 
     WTF_CSRF_TIME_LIMIT = None
     JOB_QUEUE = "portal"
+    # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted (client address
+    # for throttling, https for Secure cookies and HSTS).
+    PROXY_HOPS = 0
     TESTING = False
 
 
@@ -57,6 +60,8 @@ def config_from_env(env=os.environ, **overrides):
     for key in ("SECRET_KEY", "PORTAL_DATA_KEY", "REDIS_URL", "UPLOAD_DIR"):
         if env.get(key):
             cfg[key] = env[key]
+    if env.get("PORTAL_PROXY_HOPS"):
+        cfg["PROXY_HOPS"] = int(env["PORTAL_PROXY_HOPS"])
     if env.get("DATABASE_URL"):
         cfg["SQLALCHEMY_DATABASE_URI"] = normalise_db_url(env["DATABASE_URL"])
     cfg.update(overrides)

@@ -54,3 +54,19 @@ def test_create_app_refuses_production_defaults(monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         create_app()
+
+
+def test_behind_a_proxy_the_client_address_comes_from_x_forwarded_for(database):
+    from flask import request
+
+    from portal import create_app
+    proxied = create_app({"SQLALCHEMY_DATABASE_URI": database["url"], "TESTING": True, "PROXY_HOPS": 1})
+    seen = {}
+
+    @proxied.get("/__addr")
+    def _addr():
+        seen["addr"] = request.remote_addr
+        return "ok"
+    proxied.test_client().get("/__addr", headers={"X-Forwarded-For": "203.0.113.7"},
+                              environ_base={"REMOTE_ADDR": "10.0.0.1"})
+    assert seen["addr"] == "203.0.113.7"
