@@ -9,7 +9,7 @@ from contextvars import ContextVar
 from datetime import datetime, timezone
 
 from flask import has_request_context, request
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, select, tuple_
 from sqlalchemy.orm import Session
 
 from portal.audit.chain import append
@@ -76,7 +76,59 @@ def _changes(obj, state):
     return before, after
 
 
+def _append_row_event(connection, action, obj_type, identity, before, after, tenant_id, now, actor):
+    actor_id, username, role, address = actor
+    append(connection, tenant_id=tenant_id, occurred_at=now, actor_id=actor_id, actor=username,
+           actor_role=role, action=action, object_type=obj_type,
+           object_id=",".join(str(p) for p in identity) if identity else "",
+           before=before, after=after, address=address)
+
+
+def _record_bulk_statement(state):
+    """ORM bulk UPDATE and DELETE statements skip the flush, so they are audited here: the rows
+    they match are read before (and, for updates, after) the statement runs."""
+    mapper = state.bind_mapper
+    if mapper is None or not getattr(mapper.class_, "__audit__", True):
+        return None
+    cls, session = mapper.class_, state.session
+    where = state.statement.whereclause
+    matched = select(cls) if where is None else select(cls).where(where)
+    rows = session.execute(matched).scalars().all()
+    if not rows:
+        return state.invoke_statement()
+    before = {inspect(r).identity: _snapshot(r, inspect(r)) for r in rows}
+    result = state.invoke_statement()
+    after = {}
+    if state.is_update:
+        pk_cols = mapper.primary_key
+        refreshed = session.execute(
+            select(cls).where(tuple_(*pk_cols).in_(list(before)))
+            .execution_options(populate_existing=True)).scalars()
+        after = {inspect(r).identity: _snapshot(r, inspect(r)) for r in refreshed}
+    now, actor = datetime.now(timezone.utc), current_actor()
+    connection = session.connection()
+    for identity, old in before.items():
+        if state.is_update:
+            new = after.get(identity, {})
+            changed = {k for k in new if new[k] != old.get(k)}
+            if not changed:
+                continue
+            _append_row_event(connection, "update", cls.__name__, identity,
+                              {k: old.get(k) for k in changed}, {k: new[k] for k in changed},
+                              old.get("tenant_id"), now, actor)
+        else:
+            _append_row_event(connection, "delete", cls.__name__, identity, old, None,
+                              old.get("tenant_id"), now, actor)
+    return result
+
+
 def install(session_class=Session):
+    @event.listens_for(session_class, "do_orm_execute")
+    def _audit_bulk_statements(state):
+        if state.is_update or state.is_delete:
+            return _record_bulk_statement(state)
+        return None
+
     @event.listens_for(session_class, "after_flush")
     def _record_row_changes(session, flush_context):
         events = []
@@ -94,15 +146,10 @@ def install(session_class=Session):
                 events.append(("delete", obj, _snapshot(obj, inspect(obj)), None))
         if not events:
             return
-        actor_id, username, role, address = current_actor()
-        now = datetime.now(timezone.utc)
+        now, actor = datetime.now(timezone.utc), current_actor()
         connection = session.connection()
         for action, obj, before, after in events:
-            pk = inspect(obj).identity
-            append(connection, tenant_id=getattr(obj, "tenant_id", None), occurred_at=now,
-                   actor_id=actor_id, actor=username, actor_role=role, action=action,
-                   object_type=type(obj).__name__,
-                   object_id=",".join(str(p) for p in pk) if pk else "",
-                   before=before, after=after, address=address)
+            _append_row_event(connection, action, type(obj).__name__, inspect(obj).identity, before, after,
+                              getattr(obj, "tenant_id", None), now, actor)
 
 
