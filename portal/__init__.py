@@ -7,7 +7,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from portal.config import ROOT, config_from_env
-from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+from portal.extensions import babel, csrf, db, login_manager, make_limiter, migrate
 
 # Feature packages: each holds a blueprint in __init__.py and some of views.py, api.py (with
 # ``api_bp``) and tasks.py, imported here so that importing one package never imports another's views.
@@ -71,9 +71,10 @@ def create_app(config=None):
     login_manager.init_app(app)
     login_manager.session_protection = None  # sessions are server-side and renewed at login
     csrf.init_app(app)
-    limiter.init_app(app)
-    from portal.i18n import select_locale, select_timezone
+    make_limiter(app)
+    from portal.i18n import CatalogueDomain, select_locale, select_timezone
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    babel.domain_instance = CatalogueDomain()  # finds translations/zh_CN (Babel says zh_Hans_CN)
 
     from portal.accounts.sessions import DatabaseSessionInterface
     app.session_interface = DatabaseSessionInterface()

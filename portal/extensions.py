@@ -27,5 +27,18 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-# Limits are checked by the services that need them (login throttling); no default limits.
-limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=False)
+
+
+def make_limiter(app):
+    """One limiter per app (its storage follows the app's RATELIMIT_STORAGE_URI: Redis in
+    production, so every web process counts together). Limits are checked by the services that
+    need them (login throttling); there are no default limits."""
+    limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=False)
+    limiter.init_app(app)
+    app.extensions["portal_limiter"] = limiter
+    return limiter
+
+
+def current_limiter():
+    from flask import current_app
+    return current_app.extensions["portal_limiter"]

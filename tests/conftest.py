@@ -123,12 +123,12 @@ def _clean_state(request, database, redis_url):
     if "app" not in request.fixturenames:
         return
     app = request.getfixturevalue("app")
-    from portal.extensions import db, limiter
+    from portal.extensions import db
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
         support.empty_all_tables(database)
-    limiter.reset()
+    app.extensions["portal_limiter"].reset()
     if redis_url:
         from redis import Redis
         Redis.from_url(redis_url).flushdb()

@@ -237,3 +237,19 @@ def test_a_reset_password_must_be_changed_before_anything_else(app, login, demo)
     assert ok.status_code == 302
     assert client.get("/").status_code == 200
     login("gx-finance", "brand-new-pass-9")
+
+
+def test_api_writes_with_a_session_cookie_need_the_csrf_header(login, demo):
+    client = login("gx-officer")
+    response = client.delete("/api/v1/tokens/current")
+    assert response.status_code == 400 and response.mimetype == "application/problem+json"
+    page = client.get("/").get_data(as_text=True)
+    token = support.csrf_token_from(page)
+    response = client.delete("/api/v1/tokens/current", headers={"X-CSRFToken": token})
+    assert response.status_code == 400  # past CSRF: only a bearer token can be revoked here
+    assert "bearer" in response.get_json()["detail"]
+
+
+def test_api_401_names_the_bearer_scheme(client):
+    response = client.get("/api/v1/me")
+    assert response.status_code == 401 and response.headers["WWW-Authenticate"].startswith("Bearer")

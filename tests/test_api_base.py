@@ -54,16 +54,12 @@ def separate_app(app, **overrides):
     """A second app built by the factory with the shared app's configuration (plus
     ``overrides``), for throwaway routes and broken backends without touching the shared app."""
     from portal import create_app
-    from portal.extensions import db, limiter
+    from portal.extensions import db
     config = {key: app.config[key] for key in (
         "TESTING", "SQLALCHEMY_DATABASE_URI", "REDIS_URL", "RATELIMIT_STORAGE_URI",
         "FAST_PASSWORD_HASHING", "UPLOAD_DIR", "SERVER_NAME")}
     config.update(overrides)
-    # The limiter is one object shared by every app: init_app rebinds its storage, so keep
-    # the shared app's storage in place (a second app would otherwise swap it for its own).
-    saved = (limiter._storage, limiter._limiter)
     other = create_app(config)
-    limiter._storage, limiter._limiter = saved
     try:
         yield other
     finally:
@@ -382,6 +378,8 @@ MALFORMED = [
     ("deeply-nested-open", b"[" * 10_000, "application/json"),
     ("deeply-nested-closed", _nested(10_000), "application/json"),
     ("deeply-nested-value", b'{"username": ' + _nested(5_000) + b', "password": "x"}', "application/json"),
+    ("nested-500-parseable", b'{"username": "gx-officer", "password": "x", "tenant": ' + _nested(500) + b"}",
+     "application/json"),
     ("nul-in-username", json.dumps({"username": "gx-officer\u0000", "password": support.PASSWORD}).encode(),
      "application/json"),
     ("nul-in-key", b'{"username": "gx-officer", "password": "x", "te\\u0000nant": "ganxian"}',

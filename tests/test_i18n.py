@@ -13,7 +13,10 @@ from babel.messages.pofile import read_po
 from tests import support
 
 ROOT = Path(__file__).resolve().parent.parent
-ZH_CN_PO = ROOT / "portal" / "translations" / "zh_CN" / "LC_MESSAGES" / "messages.po"
+# the Simplified Chinese catalogue, whichever of the two usual directory names it lives under
+ZH_CN_PO = next((path for path in (ROOT / "portal" / "translations" / name / "LC_MESSAGES" / "messages.po"
+                                   for name in ("zh_CN", "zh_Hans_CN")) if path.exists()),
+                ROOT / "portal" / "translations" / "zh_CN" / "LC_MESSAGES" / "messages.po")
 # the keywords of the sources; None = the first argument is the msgid, (1, 2) = singular and plural
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
 PLACEHOLDER = re.compile(r"%\(([^)]+)\)[-#0 +]*\d*(?:\.\d+)?[a-zA-Z]")

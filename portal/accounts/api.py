@@ -36,7 +36,8 @@ def create_token():
     try:
         user = services.authenticate(data["username"], data["password"], request.remote_addr or "")
     except services.Throttled as exc:
-        return problem(429, exc.message, headers={"Retry-After": "900"})
+        retry = services.seconds_until_retry(data["username"], request.remote_addr or "")
+        return problem(429, exc.message, headers={"Retry-After": str(retry)})
     tenant_id = services.choose_tenant(user, data.get("tenant"))
     if tenant_id is None and user.role != "platform_admin":
         raise DomainError("Name the bureau to act for.", {"tenant": ["Choose one of: " + ", ".join(

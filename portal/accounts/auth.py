@@ -48,6 +48,11 @@ def bind_request_tenant():
     tenant_id = None
     if current_user.is_authenticated:
         token = g.get("api_token")
+        if token is None and is_api_request() and request.method not in ("GET", "HEAD", "OPTIONS"):
+            # The API is exempt from form CSRF because bearer tokens cannot be forged across
+            # sites; a browser calling it with its session cookie must send X-CSRFToken instead.
+            from portal.extensions import csrf
+            csrf.protect()
         tenant_id = token.tenant_id if token is not None else session.get("tenant_id")
         if tenant_id is not None and not current_user.can_act_for(tenant_id):
             tenant_id = None

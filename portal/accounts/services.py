@@ -11,7 +11,7 @@ from sqlalchemy import select
 from portal.accounts.models import BUREAU_ROLES, ROLES, ApiToken, TenantGrant, User, hash_token
 from portal.audit.recorder import record_event
 from portal.core.errors import DomainError, NotFound
-from portal.extensions import db, limiter
+from portal.extensions import current_limiter, db
 from portal.tenancy.models import Tenant
 
 log = logging.getLogger("portal.accounts")
@@ -37,14 +37,30 @@ def _throttle_keys(username, address):
 def is_throttled(username, address):
     per_user, per_addr = _limits()
     user_key, addr_key = _throttle_keys(username, address)
-    return not (limiter.limiter.test(per_user, user_key) and limiter.limiter.test(per_addr, addr_key))
+    strategy = current_limiter().limiter
+    return not (strategy.test(per_user, user_key) and strategy.test(per_addr, addr_key))
 
 
 def _count_failure(username, address):
     per_user, per_addr = _limits()
     user_key, addr_key = _throttle_keys(username, address)
-    limiter.limiter.hit(per_user, user_key)
-    limiter.limiter.hit(per_addr, addr_key)
+    strategy = current_limiter().limiter
+    strategy.hit(per_user, user_key)
+    strategy.hit(per_addr, addr_key)
+
+
+def seconds_until_retry(username, address):
+    """How long until the throttled username or address may try again."""
+    import time
+    strategy = current_limiter().limiter
+    per_user, per_addr = _limits()
+    user_key, addr_key = _throttle_keys(username, address)
+    waits = []
+    for limit, key in ((per_user, user_key), (per_addr, addr_key)):
+        reset_at, remaining = strategy.get_window_stats(limit, key)
+        if remaining <= 0:
+            waits.append(reset_at - time.time())
+    return max(1, int(max(waits, default=1) + 0.999))
 
 
 def authenticate(username, password, address):

@@ -1,4 +1,6 @@
 """Reading JSON request bodies strictly: wrong media type 415, malformed 400, invalid 422."""
+import re
+
 import jsonschema
 from flask import request
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
@@ -10,14 +12,45 @@ class ValidationFailed(DomainError):
     status = 422
 
 
+MAX_DEPTH = 32
+# NUL cannot be stored in PostgreSQL text, and lone surrogates cannot be encoded as UTF-8.
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def _unstorable_fields(data):
+    """Fields whose keys or strings hold characters no database column can keep, found
+    without recursion; raises when the body is nested deeper than MAX_DEPTH."""
+    errors = {}
+    stack = [(data, (), 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ValidationFailed("The request body is not valid.",
+                                   {"body": [f"Nested deeper than {MAX_DEPTH} levels."]})
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if _UNSTORABLE.search(key):
+                    errors.setdefault(".".join(path) or "body", []).append("A field name holds a forbidden character.")
+                    continue
+                stack.append((item, (*path, key), depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, (*path, str(i)), depth + 1) for i, item in enumerate(value))
+        elif isinstance(value, str) and _UNSTORABLE.search(value):
+            errors.setdefault(".".join(path) or "body", []).append("Holds a forbidden character (NUL or an unpaired surrogate).")
+    return errors
+
+
 def json_body(schema):
     """The request's JSON object, validated against ``schema`` (a JSON Schema dict)."""
     if not request.mimetype or request.mimetype.split(";")[0] != "application/json":
         raise UnsupportedMediaType("Send the body as application/json.")
     try:
         data = request.get_json(force=True, silent=False)
-    except BadRequest:
+    except (BadRequest, RecursionError):  # RecursionError: nested too deeply to parse
         raise BadRequest("The body is not valid JSON.") from None
+    unstorable = _unstorable_fields(data)
+    if unstorable:
+        raise ValidationFailed("The request body is not valid.", unstorable)
     validator = jsonschema.Draft202012Validator(schema)
     errors = {}
     for error in validator.iter_errors(data):

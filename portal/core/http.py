@@ -28,6 +28,8 @@ def problem(status, detail="", errors=None, title=None, headers=None):
     response = jsonify(body)
     response.status_code = status
     response.mimetype = "application/problem+json"
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="portal"'
     for key, value in (headers or {}).items():
         response.headers[key] = value
     return response
@@ -85,6 +87,7 @@ def register(app):
             headers = {}
             if status == 405 and exc.valid_methods:
                 headers["Allow"] = ", ".join(exc.valid_methods)
+
             return problem(status, exc.description if status != 404 else "No such resource.", headers=headers)
         return render_template("error.html", status=status, message=None), status
 
