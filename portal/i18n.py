@@ -1,8 +1,40 @@
 """Language (Chinese first, English second), time zone and template helpers."""
+from babel import support
 from flask import current_app, request
+from flask_babel import Domain, get_locale
 
 from portal.core.money import format_fen
 from portal.core.timeutil import format_local
+
+
+class CatalogueDomain(Domain):
+    """Finds the catalogue under the name it was created with.
+
+    Babel names the locale ``zh_CN`` "zh_Hans_CN" (it adds the likely script), and gettext then
+    looks only in ``zh_Hans_CN/`` and ``zh/``, never in ``translations/zh_CN/`` where `pybabel
+    init -l zh_CN` put the catalogue, so Flask-Babel's own lookup would show no Chinese at all.
+    This domain tries the full name, then language_TERRITORY, then the language alone.
+    """
+
+    def get_translations(self):
+        locale = get_locale()
+        if locale is None:
+            return support.NullTranslations()
+        key = (str(locale), self.domain[0])
+        translations = self.cache.get(key)
+        if translations is None:
+            names = [str(locale)]
+            if locale.territory:
+                names.append(f"{locale.language}_{locale.territory}")
+            names.append(locale.language)
+            translations = support.Translations()
+            for dirname in self.translation_directories:
+                catalogue = support.Translations.load(dirname, names, self.domain[0])
+                translations.merge(catalogue)
+                if hasattr(catalogue, "plural"):
+                    translations.plural = catalogue.plural
+            self.cache[key] = translations
+        return translations
 
 
 def select_locale():

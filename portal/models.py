@@ -3,3 +3,10 @@ from portal.accounts.models import ApiToken, TenantGrant, User, WebSession  # no
 from portal.audit.models import AuditEntry  # noqa: F401
 from portal.jobs.models import JobRun  # noqa: F401
 from portal.tenancy.models import CalendarOverride, Tenant  # noqa: F401
+from portal.files.models import StoredFile  # noqa: F401
+from portal.contractors.models import (BlacklistEntry, Contractor, ContractorDocument,  # noqa: F401
+                                       ContractorRegistration, StaffEmployment, StaffMember)
+from portal.public.models import Disclosure  # noqa: F401
+from portal.tenders.models import (Award, Bid, BidScore, BudgetLine, Challenge, Clarification,  # noqa: F401
+                                   EvaluationCriterion, Expert, Lot, LotItem, PlanMilestone, PlanPhase,
+                                   ProcurementPlan, PurchaseIntention, Tender)

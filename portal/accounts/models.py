@@ -5,7 +5,7 @@ from datetime import datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.models import UTCDateTime, utcnow
@@ -43,11 +43,13 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(32))
     tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenant.id"), index=True)
+    contractor_id: Mapped[int | None] = mapped_column(ForeignKey("contractor.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     tenant = relationship("Tenant")
+    contractor = relationship("Contractor")
     grants = relationship("TenantGrant", back_populates="user", cascade="all, delete-orphan")
 
     def set_password(self, password):
@@ -68,11 +70,27 @@ class User(UserMixin, db.Model):
         return self.role in BUREAU_ROLES
 
     def tenant_ids(self):
-        """The tenants this person may act for."""
+        """The tenants this person may act for: a bureau user its bureau; an auditor the bureaus
+        granted; a contractor manager any active bureau (to register and bid there); a field
+        worker the bureaus where the contractor is approved, plus any explicit grant."""
         if self.role == "platform_admin":
             return []
+        granted = {g.tenant_id for g in self.grants}
+        if self.role == "contractor_manager":
+            from portal.tenancy.models import Tenant
+            return sorted(db.session.execute(select(Tenant.id).where(Tenant.active.is_(True))).scalars())
+        if self.role == "field_worker" and self.contractor_id:
+            from portal.contractors.models import ContractorRegistration
+            from portal.tenancy.scope import all_tenants
+            with all_tenants():
+                approved = db.session.execute(
+                    select(ContractorRegistration.tenant_id).where(
+                        ContractorRegistration.contractor_id == self.contractor_id,
+                        ContractorRegistration.status == "approved")).scalars()
+                granted |= set(approved)
+            return sorted(granted)
         if self.role in MULTI_TENANT_ROLES:
-            return sorted(g.tenant_id for g in self.grants)
+            return sorted(granted)
         return [self.tenant_id] if self.tenant_id else []
 
     def can_act_for(self, tenant_id):

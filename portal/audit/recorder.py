@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 from flask import has_request_context, request
 from sqlalchemy import event, inspect, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapper, Session
 
 from portal.audit.chain import append
 
@@ -122,7 +122,26 @@ def _record_bulk_statement(state):
     return result
 
 
+def _noop(target, value, oldvalue, initiator):
+    return value
+
+
+def _keep_old_values(mapper, class_):
+    """Setting a column attribute that is not loaded (the object was expired by a commit) loads
+    its old value first, so that the audit row of the update has its real "before"."""
+    if not getattr(class_, "__audit__", True):
+        return
+    for prop in mapper.column_attrs:
+        event.listen(getattr(class_, prop.key), "set", _noop, active_history=True, retval=True)
+
+
 def install(session_class=Session):
+    event.listen(Mapper, "mapper_configured", _keep_old_values)
+    from portal.extensions import db
+    for mapper in db.Model.registry.mappers:
+        if mapper.configured:  # configured before this hook existed
+            _keep_old_values(mapper, mapper.class_)
+
     @event.listens_for(session_class, "do_orm_execute")
     def _audit_bulk_statements(state):
         if state.is_update or state.is_delete:
@@ -149,7 +168,10 @@ def install(session_class=Session):
         now, actor = datetime.now(timezone.utc), current_actor()
         connection = session.connection()
         for action, obj, before, after in events:
-            _append_row_event(connection, action, type(obj).__name__, inspect(obj).identity, before, after,
+            state = inspect(obj)
+            # A row inserted by this flush has its primary key but no identity key yet.
+            identity = state.identity or tuple(state.mapper.primary_key_from_instance(obj))
+            _append_row_event(connection, action, type(obj).__name__, identity, before, after,
                               getattr(obj, "tenant_id", None), now, actor)
 
 

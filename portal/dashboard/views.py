@@ -1,3 +1,5 @@
+from urllib.parse import urlsplit
+
 from flask import current_app, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -18,8 +20,15 @@ def home():
 
 
 def _back():
+    """The page the switch was pressed on: ``next``, else the Referer, which browsers send as an
+    absolute URL (reduced to its path when it is this site's); anything else goes home."""
     target = request.form.get("next") or request.referrer or "/"
-    return target if target.startswith("/") and not target.startswith("//") else "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        if parts.scheme not in ("http", "https") or parts.netloc != request.host:
+            return "/"
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+    return target if target.startswith("/") and not target.startswith(("//", "/\\")) else "/"
 
 
 @bp.post("/preferences/care-mode")

@@ -56,7 +56,7 @@ def enqueue(name, tenant_id=None, **kwargs):
         db.session.add(run)
         db.session.flush()
     if current_app.config.get("REDIS_URL"):
-        db.session.info.setdefault(_PENDING_KEY, []).append(run.id)
+        _hand_over_after_commit(run.id)
     else:
         _run_inline(run.id)
     return run
@@ -67,9 +67,16 @@ def retry(run):
     run.status, run.error, run.progress = "queued", "", 0
     db.session.flush()
     if current_app.config.get("REDIS_URL"):
-        db.session.info.setdefault(_PENDING_KEY, []).append(run.id)
+        _hand_over_after_commit(run.id)
     else:
         _run_inline(run.id)
+
+
+def _hand_over_after_commit(run_id):
+    """Queue ``run_id`` on RQ when the session's outermost transaction commits. The innermost
+    savepoint open now is remembered: if it rolls back, the job goes with it."""
+    session = db.session()
+    session.info.setdefault(_PENDING_KEY, []).append((run_id, session.get_nested_transaction()))
 
 
 def _run_inline(run_id):
@@ -99,6 +106,8 @@ def _execute(run):
 
 
 def _mark_failed(run, exc):
+    # The failed attempt was rolled back with the job's work: count it again here.
+    run.attempts = (run.attempts or 0) + 1
     run.status = "failed"
     run.error = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:2000]
     run.ended_at = datetime.now(timezone.utc)
@@ -148,17 +157,41 @@ def run_job(run_id):
         db.session.remove()
 
 
+def _inside(transaction, outer):
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False
+
+
 def install(session_class):
-    """Hand jobs to RQ once the transaction that created them has committed."""
+    """Hand jobs to RQ once the transaction that created them has committed.
+
+    SQLAlchemy also fires after_commit and after_rollback for savepoints: releasing a savepoint
+    is not a commit (the job waits for the outermost one), and rolling one back drops only the
+    jobs enqueued inside it."""
     @event.listens_for(session_class, "after_commit")
     def _flush_pending(session):
+        if session.get_nested_transaction() is not None:
+            return  # a savepoint released: the outer transaction may still roll back
         pending = session.info.pop(_PENDING_KEY, [])
         if pending:
             queue = rq_queue()
-            for run_id in pending:
+            for run_id, _savepoint in pending:
                 queue.enqueue(run_job, run_id, retry=RETRY, job_timeout=3600,
                               description=f"portal job run {run_id}")
 
     @event.listens_for(session_class, "after_rollback")
     def _drop_pending(session):
-        session.info.pop(_PENDING_KEY, None)
+        savepoint = session.get_nested_transaction()  # the one rolled back, or None for all
+        if savepoint is None:
+            session.info.pop(_PENDING_KEY, None)
+            return
+        pending = session.info.get(_PENDING_KEY, [])
+        pending[:] = [(run_id, sp) for run_id, sp in pending if not _inside(sp, savepoint)]
+
+    @event.listens_for(session_class, "after_transaction_end")
+    def _forget_pending(session, transaction):
+        if transaction.parent is None:  # closed without a commit (session.close()): never queued
+            session.info.pop(_PENDING_KEY, None)

@@ -8,7 +8,7 @@ the ``app.tenant_id`` setting of each transaction, which the row-level security 
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from sqlalchemy import ForeignKey, event, text
+from sqlalchemy import ForeignKey, event, inspect, text
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_loader_criteria
 
 _current_tenant: ContextVar[int | None] = ContextVar("current_tenant", default=None)
@@ -79,9 +79,23 @@ def all_tenants():
 
 def set_request_tenant(tenant_id):
     """Bind the tenant of the current request (reset at the end of the request context)."""
-    _current_tenant.set(tenant_id)
-    _all_tenants.set(False)
+    from flask import g
+    tokens = (_current_tenant.set(tenant_id), _all_tenants.set(False))
+    g.setdefault("_tenant_tokens", []).append(tokens)
     _sync_db_setting()
+
+
+def reset_request_tenant(exc=None):
+    """Teardown of every request: forget its tenant, so nothing run later in the same thread
+    (the next request before its own binding, a test, a command) inherits it."""
+    from flask import g
+    for tenant_token, flag_token in reversed(g.pop("_tenant_tokens", [])):
+        try:
+            _all_tenants.reset(flag_token)
+            _current_tenant.reset(tenant_token)
+        except ValueError:  # set in another context: clear instead
+            _all_tenants.set(False)
+            _current_tenant.set(None)
 
 
 def _sync_db_setting():
@@ -125,6 +139,7 @@ def install(session_class=Session):
     @event.listens_for(session_class, "before_flush")
     def _stamp_new_rows(session, flush_context, instances):
         tenant = _current_tenant.get()
+        everyone = _all_tenants.get()
         for obj in session.new:
             if not isinstance(obj, TenantOwned):
                 continue
@@ -134,8 +149,19 @@ def install(session_class=Session):
                 if tenant is None:
                     raise TenancyError(f"{type(obj).__name__} created outside a tenant scope")
                 obj.tenant_id = tenant
-            elif tenant is not None and obj.tenant_id != tenant and not _all_tenants.get():
+            elif obj.tenant_id != tenant and not everyone:
                 raise TenancyError(f"{type(obj).__name__} of tenant {obj.tenant_id} written as tenant {tenant}")
+        if everyone:
+            return
+        # Rows already in the session (loaded earlier, e.g. by platform code) may be changed or
+        # deleted only as their own tenant, and never handed to another one.
+        changed = [o for o in session.dirty if isinstance(o, TenantOwned)
+                   and session.is_modified(o, include_collections=False)]
+        for obj in changed + [o for o in session.deleted if isinstance(o, TenantOwned)]:
+            owners = {obj.tenant_id, *inspect(obj).attrs.tenant_id.history.deleted}
+            if owners != {tenant}:
+                others = sorted(owners - {tenant}, key=str)
+                raise TenancyError(f"{type(obj).__name__} of tenant {others} changed as tenant {tenant}")
 
     @event.listens_for(session_class, "after_begin")
     def _tell_postgres(session, transaction, connection):

@@ -9,7 +9,8 @@ Fixtures:
 - ``page``: a fresh browser context per test (locale zh-CN, base URL of the live server, so
   ``page.goto("/login")`` works). After each test a full-page screenshot goes to
   test-artifacts/screenshots/<test name>.png, and the test fails if the browser reported a
-  Content-Security-Policy violation or a JavaScript error.
+  Content-Security-Policy violation, a JavaScript error (uncaught, or console.error) or a script
+  or stylesheet that failed to load. HTTP errors of pages themselves are left to the tests.
 - ``browser_problems``: the list of such reports for the current test (a test that provokes one
   on purpose may inspect and clear it).
 
@@ -104,11 +105,11 @@ def page(request, browser, live_server, browser_problems):
     context.set_default_timeout(5_000)
     context.expose_function("__portalReportCsp", lambda text: browser_problems.append(f"CSP violation: {text}"))
     context.add_init_script(CSP_LISTENER)
-    failed_documents = set()  # main pages answered 4xx/5xx on purpose, e.g. 429 when throttled
 
     def on_response(response):
-        if response.request.resource_type == "document" and response.status >= 400:
-            failed_documents.add(response.url)
+        # a page whose script or stylesheet is missing is broken even if no error is thrown
+        if response.request.resource_type in ("script", "stylesheet") and response.status >= 400:
+            browser_problems.append(f"{response.request.resource_type} {response.url} answered {response.status}")
 
     def on_console(message):
         if message.type != "error":
@@ -116,8 +117,8 @@ def page(request, browser, live_server, browser_problems):
         text = message.text
         if _is_csp_report(text):
             browser_problems.append(f"CSP violation (console): {text}")
-        elif text.startswith("Failed to load resource") and message.location.get("url") in failed_documents:
-            return  # the status of a page itself; tests assert on it where it matters
+        elif text.startswith("Failed to load resource"):
+            return  # an HTTP status (a 429 page, the browser's own /favicon.ico); not a JS error
         else:
             browser_problems.append(f"console error: {text} at {message.location.get('url')}")
 

@@ -1,0 +1,55 @@
+"""Validation of Chinese identifiers with python-stdnum, explained in words people understand:
+which part of the number is wrong."""
+from flask_babel import gettext as _
+from stdnum import exceptions
+from stdnum.cn import ric, uscc
+
+from portal.core.errors import DomainError
+
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+
+class InvalidIdentifier(DomainError):
+    pass
+
+
+def validate_credit_code(value):
+    """A unified social credit code (统一社会信用代码): 18 characters, check digit last.
+    Returns the normalised code or raises InvalidIdentifier naming the wrong part."""
+    code = (value or "").strip().upper().replace(" ", "")
+    if len(code) != 18:
+        raise InvalidIdentifier(_("A unified social credit code has 18 characters; this one has %(n)s.", n=len(code)))
+    for position, char in enumerate(code, start=1):
+        if char not in USCC_ALPHABET:
+            raise InvalidIdentifier(_("Character %(pos)s (%(char)s) cannot appear in a unified social credit code "
+                                      "(digits and capital letters except I, O, S, V, Z).", pos=position, char=char))
+    if not code[2:8].isdigit():
+        raise InvalidIdentifier(_("Characters 3–8 of the code are the region code and must be digits."))
+    try:
+        return uscc.validate(code)
+    except exceptions.InvalidChecksum:
+        raise InvalidIdentifier(_("The last character (the check digit) does not match the first 17; "
+                                  "the code was probably mistyped.")) from None
+    except exceptions.ValidationError:
+        raise InvalidIdentifier(_("This is not a valid unified social credit code.")) from None
+
+
+def validate_id_number(value):
+    """A resident ID number (居民身份证号码): 18 characters, birth date inside, check digit last."""
+    number = (value or "").strip().upper().replace(" ", "")
+    if len(number) != 18:
+        raise InvalidIdentifier(_("A resident ID number has 18 characters; this one has %(n)s.", n=len(number)))
+    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+        raise InvalidIdentifier(_("A resident ID number is 17 digits followed by a digit or X."))
+    try:
+        ric.get_birth_date(number)
+    except exceptions.ValidationError:
+        raise InvalidIdentifier(_("Digits 7–14 must be a real date of birth (YYYYMMDD); %(d)s is not.",
+                                  d=number[6:14])) from None
+    try:
+        return ric.validate(number)
+    except exceptions.InvalidChecksum:
+        raise InvalidIdentifier(_("The last character (the check digit) does not match the first 17 digits; "
+                                  "the number was probably mistyped.")) from None
+    except exceptions.ValidationError:
+        raise InvalidIdentifier(_("This is not a valid resident ID number.")) from None
