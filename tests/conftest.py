@@ -19,7 +19,9 @@ from tests import support
 BACKEND = os.environ.get("PORTAL_TEST_DB", "sqlite")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+# Each run takes a Redis database of its own (1–15, by process id) unless told otherwise, so two
+# runs on one machine never empty each other's queues and counters.
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", f"redis://127.0.0.1:6379/{1 + os.getpid() % 15}")
 APP_ROLE = "portal_app"
 
 
@@ -190,5 +192,6 @@ def run_worker(app, redis_url):
         with app.app_context():
             worker = SimpleWorker([app.config["JOB_QUEUE"]], connection=redis_connection())
             worker.work(burst=True)
+            worker.refresh()  # the counters live in Redis
             return worker.successful_job_count + worker.failed_job_count
     return _run

@@ -69,7 +69,7 @@ def _queued(app):
 def _work(app, run_worker):
     """Run the worker; returns how many queued jobs it took (0 inline: they already ran)."""
     waiting = _queued(app)
-    run_worker()
+    assert run_worker() == waiting  # the real worker took exactly the queued jobs
     assert _queued(app) == 0
     return waiting
 
