@@ -54,4 +54,5 @@ def language():
 @bp.route("/account")
 @login_required
 def account():
-    return render_template("dashboard/account.html")
+    from portal.accounts.forms import ROLE_LABELS
+    return render_template("dashboard/account.html", role_labels=ROLE_LABELS)
