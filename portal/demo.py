@@ -3,6 +3,7 @@ changes nothing. Later packages add their part in their own ``seed_*`` functions
 from sqlalchemy import select
 
 from portal.accounts.models import TenantGrant, User
+from portal.contractors.demo import seed_contractors
 from portal.extensions import db
 from portal.tenancy.models import Tenant
 from portal.tenancy.scope import all_tenants
@@ -65,4 +66,5 @@ def seed(password="demo-pass-2026"):
                     db.session.add(TenantGrant(user_id=user.id, tenant_id=tenants[code].id))
                     created += 1
         db.session.flush()
+    created += seed_contractors(password, tenants)
     return created

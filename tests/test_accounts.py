@@ -253,3 +253,21 @@ def test_api_writes_with_a_session_cookie_need_the_csrf_header(login, demo):
 def test_api_401_names_the_bearer_scheme(client):
     response = client.get("/api/v1/me")
     assert response.status_code == 401 and response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_static_files_and_health_checks_do_not_touch_the_session_store(app, login, demo):
+    from sqlalchemy import event
+    client = login("gx-officer")
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert client.get("/static/css/portal.css").status_code == 200
+        assert client.get("/healthz").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert statements == []

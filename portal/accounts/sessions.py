@@ -41,9 +41,12 @@ class ServerSession(CallbackDict, SessionMixin):
 
 
 class DatabaseSessionInterface(SessionInterface):
+    # Requests that never need a session must not cost a database round trip.
+    SESSIONLESS_PREFIXES = ("/static/", "/healthz", "/readyz")
+
     def open_session(self, app, request):
         sid = request.cookies.get(self.get_cookie_name(app))
-        if not sid:
+        if not sid or request.path.startswith(self.SESSIONLESS_PREFIXES):
             return ServerSession()
         row = db.session.get(WebSession, hash_token(sid))
         if row is None:

@@ -56,7 +56,8 @@ class ContractorDocument(db.Model):
 
 
 class ContractorRegistration(TenantOwned, db.Model):
-    """A contractor's standing with one bureau: pending → approved / rejected; approved ⇄ suspended."""
+    """A contractor's standing with one bureau: pending → approved / rejected; approved ⇄ suspended;
+    a rejected application may be sent again (rejected → pending) for a new decision."""
 
     __tablename__ = "contractor_registration"
     __table_args__ = (UniqueConstraint("tenant_id", "contractor_id"),)
@@ -71,6 +72,13 @@ class ContractorRegistration(TenantOwned, db.Model):
 
     contractor = relationship("Contractor")
 
+    # action -> the states it may start from
+    MOVES = {"approve": ("pending",), "reject": ("pending",), "suspend": ("approved",),
+             "reinstate": ("suspended",), "reapply": ("rejected",)}
+
+    def can(self, action):
+        return self.status in self.MOVES[action]
+
     def _decide(self, status, by, reason, allowed_from):
         if self.status not in allowed_from:
             raise DomainError(_("A registration that is %(status)s cannot become %(new)s.",
@@ -79,20 +87,27 @@ class ContractorRegistration(TenantOwned, db.Model):
         self.decided_by_id, self.decided_at = by.id, utcnow()
 
     def approve(self, by):
-        self._decide("approved", by, "", ("pending", "rejected"))
+        self._decide("approved", by, "", self.MOVES["approve"])
 
     def reject(self, by, reason):
         if not (reason or "").strip():
             raise DomainError(_("Give the reason for the rejection."))
-        self._decide("rejected", by, reason, ("pending",))
+        self._decide("rejected", by, reason, self.MOVES["reject"])
 
     def suspend(self, by, reason):
         if not (reason or "").strip():
             raise DomainError(_("Give the reason for the suspension."))
-        self._decide("suspended", by, reason, ("approved",))
+        self._decide("suspended", by, reason, self.MOVES["suspend"])
 
     def reinstate(self, by):
-        self._decide("approved", by, "", ("suspended",))
+        self._decide("approved", by, "", self.MOVES["reinstate"])
+
+    def reapply(self):
+        """The contractor applies again after a rejection; the bureau decides anew."""
+        if not self.can("reapply"):
+            raise DomainError(_("Only a rejected registration can be sent again."))
+        self.status, self.reason = "pending", ""
+        self.decided_by_id, self.decided_at = None, None
 
 
 class BlacklistEntry(TenantOwned, db.Model):

@@ -16,8 +16,9 @@ def encrypt(text):
     return _fernet().encrypt(text.encode()).decode()
 
 
-def decrypt(token):
-    return _fernet().decrypt(token.encode()).decode()
+def decrypt(token, ttl=None):
+    """The text of ``token``; with ``ttl`` (seconds) an older token raises InvalidToken."""
+    return _fernet().decrypt(token.encode(), ttl=ttl).decode()
 
 
 def keyed_hash(text, purpose="id-number"):

@@ -1,5 +1,7 @@
 """Validation of Chinese identifiers with python-stdnum, explained in words people understand:
 which part of the number is wrong."""
+from datetime import date
+
 from flask_babel import gettext as _
 from stdnum import exceptions
 from stdnum.cn import ric, uscc
@@ -23,6 +25,9 @@ def validate_credit_code(value):
         if char not in USCC_ALPHABET:
             raise InvalidIdentifier(_("Character %(pos)s (%(char)s) cannot appear in a unified social credit code "
                                       "(digits and capital letters except I, O, S, V, Z).", pos=position, char=char))
+    if not code[:2].isdigit():
+        raise InvalidIdentifier(_("Characters 1–2 of the code (the registering authority and the kind of "
+                                  "organisation) must be digits."))
     if not code[2:8].isdigit():
         raise InvalidIdentifier(_("Characters 3–8 of the code are the region code and must be digits."))
     try:
@@ -42,10 +47,17 @@ def validate_id_number(value):
     if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
         raise InvalidIdentifier(_("A resident ID number is 17 digits followed by a digit or X."))
     try:
-        ric.get_birth_date(number)
+        born = ric.get_birth_date(number)
     except exceptions.ValidationError:
+        born = None
+    if born is None or born > date.today():
         raise InvalidIdentifier(_("Digits 7–14 must be a real date of birth (YYYYMMDD); %(d)s is not.",
                                   d=number[6:14])) from None
+    try:
+        ric.get_birth_place(number)
+    except exceptions.ValidationError:
+        raise InvalidIdentifier(_("Digits 1–6 (%(r)s) must be the code of a region that issued ID numbers "
+                                  "in the year of birth.", r=number[:6])) from None
     try:
         return ric.validate(number)
     except exceptions.InvalidChecksum:
