@@ -12,7 +12,7 @@ from portal.extensions import babel, csrf, db, login_manager, make_limiter, migr
 # Feature packages: each holds a blueprint in __init__.py and some of views.py, api.py (with
 # ``api_bp``) and tasks.py, imported here so that importing one package never imports another's views.
 PACKAGES = ("accounts", "tenancy", "dashboard", "audit", "jobs", "api", "public",
-            "tenders", "contracts", "supervision", "billing")
+            "contractors", "tenders", "contracts", "supervision", "billing")
 
 _hooks_installed = False
 
@@ -25,9 +25,11 @@ def _install_session_hooks():
     from portal.audit import recorder
     from portal.jobs import queue
     from portal.tenancy import scope
+    from portal.tenders import sealing
     scope.install()
     recorder.install()
     queue.install(Session)
+    sealing.install()  # sealed bids: tenders/sealing.py
     _hooks_installed = True
 
 

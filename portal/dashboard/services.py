@@ -7,14 +7,16 @@ from portal.jobs.models import JobRun
 
 # role -> list of (title, endpoint) shortcuts shown on the dashboard and in the navigation
 NAVIGATION = {
-    "admin": [(_l("Users"), "accounts.users"), (_l("Background jobs"), "jobs.index"),
-              (_l("Audit trail"), "audit.index")],
-    "officer": [(_l("Tenders"), "tenders.index"), (_l("Contracts"), "contracts.index")],
+    "admin": [(_l("Users"), "accounts.users"), (_l("Contractors"), "contractors.registrations"),
+              (_l("Background jobs"), "jobs.index"), (_l("Audit trail"), "audit.index")],
+    "officer": [(_l("Tenders"), "tenders.index"), (_l("Contractors"), "contractors.registrations"),
+                (_l("Blacklist"), "contractors.blacklist"), (_l("Contracts"), "contracts.index")],
     "supervisor": [(_l("Supervision"), "supervision.index"), (_l("Contracts"), "contracts.index")],
     "finance": [(_l("Settlements"), "billing.index"), (_l("Contracts"), "contracts.index")],
     "auditor": [(_l("Audit trail"), "audit.index"), (_l("Tenders"), "tenders.index"),
                 (_l("Contracts"), "contracts.index"), (_l("Settlements"), "billing.index")],
-    "contractor_manager": [(_l("Tenders"), "tenders.index"), (_l("Contracts"), "contracts.index")],
+    "contractor_manager": [(_l("My organisation"), "contractors.mine"), (_l("Staff roster"), "contractors.roster"),
+                           (_l("Tenders"), "tenders.index"), (_l("Contracts"), "contracts.index")],
     "field_worker": [(_l("Today's visits"), "supervision.index")],
     "platform_admin": [(_l("Bureaus"), "tenancy.tenants")],
 }
@@ -27,4 +29,16 @@ def dashboard_for(user, tenant):
         failed = db.session.execute(
             select(func.count()).select_from(JobRun).where(JobRun.status == "failed")).scalar_one()
         cards.append({"title": _l("Failed background jobs"), "value": failed, "endpoint": "jobs.index"})
+    if tenant is not None and user.role == "officer":
+        cards.extend(_procurement_cards())
     return {"links": NAVIGATION.get(user.role, []), "cards": cards}
+
+
+def _procurement_cards():
+    """The officer's count of what is due and of what is late (notices, results to publish,
+    contracts to sign, late disclosures), both leading to the list."""
+    from portal.tenders.services import officer_agenda
+    agenda = officer_agenda()
+    late = sum(1 for item in agenda if item["late"])
+    return [{"title": _l("Procurement steps due"), "value": len(agenda) - late, "endpoint": "tenders.due"},
+            {"title": _l("Procurement steps late"), "value": late, "endpoint": "tenders.due"}]

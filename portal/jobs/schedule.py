@@ -24,6 +24,8 @@ class Periodic:
 
 PERIODIC = [
     Periodic(id="purge-expired-sessions", task="accounts.purge_expired_sessions", every="hourly"),
+    Periodic(id="tenders-close-bidding", task="tenders.close_bidding_and_flag_late", every="hourly",
+             per_tenant=True),
 ]
 
 

@@ -30,6 +30,8 @@ class Disclosure(TenantOwned, db.Model):
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     due_on: Mapped[date | None] = mapped_column(Date)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # set by the periodic job the first time it finds this disclosure late (the dashboard lists them)
+    late_flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     @property

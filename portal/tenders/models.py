@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.core.models import UTCDateTime, utcnow
 from portal.extensions import db
 from portal.tenancy.scope import TenantOwned
+from portal.tenders.lifecycle import TenderLifecycle
 
 METHODS = ("open_tender", "invited_tender", "competitive_negotiation", "competitive_consultation",
            "request_for_quotation", "single_source")
@@ -90,7 +91,7 @@ class PurchaseIntention(TenantOwned, db.Model):
     budget_line = relationship("BudgetLine")
 
 
-class Tender(TenantOwned, db.Model):
+class Tender(TenderLifecycle, TenantOwned, db.Model):
     """One procurement process (one OCDS ocid). State machine: draft → intention_published →
     tendering → evaluation → awarded, or failed, or cancelled (methods in tenders/lifecycle.py)."""
 
@@ -202,6 +203,9 @@ class Bid(TenantOwned, db.Model):
 
     __tablename__ = "bid"
     __table_args__ = (UniqueConstraint("lot_id", "contractor_id"),)
+    # The audit trail is read by bureau admins and auditors at any time: a bid's content must
+    # not reach it before the opening, so the row-level audit records only that it changed.
+    __audit_redact__ = ("price_fen", "unit_prices_fen", "staff_ids", "proposal_file_id")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lot_id: Mapped[int] = mapped_column(ForeignKey("lot.id"), index=True)
@@ -210,6 +214,9 @@ class Bid(TenantOwned, db.Model):
     price_fen: Mapped[int] = mapped_column(BigInteger)
     proposal_file_id: Mapped[str | None] = mapped_column(ForeignKey("stored_file.id"))
     staff_ids: Mapped[list] = mapped_column(JSON, default=list)  # roster members named in the staffing plan
+    # Optional unit prices quoted per lot item ({item code: fen}); when given they add up to the
+    # price, and the award notice and the contract take them over.
+    unit_prices_fen: Mapped[dict] = mapped_column(JSON, default=dict)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -219,6 +226,15 @@ class Bid(TenantOwned, db.Model):
     lot = relationship("Lot")
     contractor = relationship("Contractor")
     proposal_file = relationship("StoredFile")
+
+    @property
+    def withdrawn(self):
+        return self.withdrawn_at is not None
+
+    @property
+    def counts(self):
+        """Taken into the evaluation: submitted, not withdrawn, not found invalid."""
+        return self.withdrawn_at is None and self.valid is not False
 
 
 class Expert(TenantOwned, db.Model):
@@ -287,3 +303,8 @@ class Challenge(TenantOwned, db.Model):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     award = relationship("Award", back_populates="challenges")
+
+    @property
+    def blocks_signing(self):
+        """Open and able to change the result, or upheld (the result it challenged stands changed)."""
+        return self.may_change_result and self.status in ("open", "upheld")

@@ -1,0 +1,160 @@
+"""Award, the award announcement, challenges (质疑) and whether a contract may be signed
+(DOMAIN.md §3).
+
+The officer confirms the first-ranked valid bid of a lot; the award result is published at
+once as a disclosure (due within 2 working days of the confirmation) naming what the law
+lists and nothing more; challenges are accepted for 7 working days after it; signing waits
+while a challenge that may change the result is open (or was upheld)."""
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from portal.core.errors import DomainError, NotFound
+from portal.core.money import format_fen
+from portal.core.timeutil import local_today, to_local
+from portal.core.workdays import tenant_calendar
+from portal.extensions import db
+from portal.tenders import deadlines, evaluation
+from portal.tenders.models import Award, Challenge
+
+CHALLENGE_OUTCOMES = ("dismissed", "upheld")
+
+
+def get_award(award_id):
+    award = db.session.get(Award, award_id)
+    if award is None:
+        raise NotFound(_("No such award."))
+    return award
+
+
+def award_of_lot(lot):
+    return db.session.execute(select(Award).where(Award.lot_id == lot.id)).scalar_one_or_none()
+
+
+def confirm_award(lot, now):
+    """Confirm the winner of a lot: the first of a complete ranking. Creates the Award (amount =
+    the winning price), publishes the award result and, when no lot is left open, moves the
+    tender to awarded."""
+    tender = lot.tender
+    if tender.status != "evaluation" or lot.status != "open":
+        raise DomainError(_("Only a lot still under evaluation can be awarded."))
+    problem = evaluation.ranking_incomplete(lot)
+    if problem:
+        raise DomainError(problem)
+    winner = evaluation.ranking(lot)[0]
+    calendar = tenant_calendar()
+    confirmed_on = local_today(now)
+    dates = deadlines.award_deadlines(confirmed_on, calendar, published_on=confirmed_on)
+    award = Award(lot_id=lot.id, bid_id=winner.bid.id, contractor_id=winner.bid.contractor_id,
+                  amount_fen=winner.bid.price_fen, total_centipoints=winner.total_centipoints,
+                  confirmed_on=confirmed_on, challenge_until=dates.challenge_until, created_at=now)
+    db.session.add(award)
+    lot.status = "awarded"
+    db.session.flush()
+    from portal.public.services import publish
+    title, body, data = award_notice(award)
+    publish("award_result", title, body, award, dates.publish_by, now, data=data)
+    award.notice_published_at = now
+    db.session.flush()
+    evaluation.settle_tender(tender, now)
+    return award
+
+
+def award_notice(award):
+    """(title, body, data) of the award announcement: the buyer and its contact, the project's
+    name and number, the winner with its address and amount, the main service items with
+    quantity, unit price and requirements, and the experts. Nothing else of any bid, and no
+    personal numbers."""
+    lot, tender, winner = award.lot, award.lot.tender, award.contractor
+    bid = award.bid
+    items = []
+    for item in lot.items:
+        unit_fen = (bid.unit_prices_fen or {}).get(item.code)
+        items.append({"code": item.code, "name": item.name, "unit": item.unit, "quantity": item.quantity,
+                      "unit_price_fen": unit_fen, "requirements": item.requirements})
+    experts = [e.name for e in tender.experts]
+    buyer = evaluation._buyer_name()
+    lines = [
+        _("Buyer: %(buyer)s", buyer=buyer),
+        _("Buyer contact: %(contact)s", contact=tender.buyer_contact or "—"),
+        _("Project: %(title)s (number %(number)s)", title=tender.title, number=tender.number),
+        _("Lot %(number)s: %(title)s", number=lot.number, title=lot.title),
+        _("Winner: %(name)s", name=winner.name),
+        _("Winner's address: %(address)s", address=winner.address or "—"),
+        _("Award amount: %(amount)s yuan", amount=format_fen(award.amount_fen)),
+        _("Main service items:"),
+    ]
+    for item in items:
+        price = (_("%(price)s yuan", price=format_fen(item["unit_price_fen"])) if item["unit_price_fen"] is not None
+                 else _("included in the total price"))
+        lines.append(_("- %(name)s: %(quantity)s × %(unit)s, unit price %(price)s; requirements: %(req)s",
+                       name=item["name"], quantity=item["quantity"], unit=item["unit"], price=price,
+                       req=item["requirements"] or "—"))
+    lines.append(_("Evaluation experts: %(names)s", names="、".join(experts) or "—"))
+    lines.append(_("Challenges (质疑) are accepted until %(day)s.", day=award.challenge_until.isoformat()))
+    title = _("Award result: %(title)s, lot %(number)s", title=tender.title, number=lot.number)
+    data = {"buyer": buyer, "buyer_contact": tender.buyer_contact, "tender_number": tender.number,
+            "tender_title": tender.title, "lot": lot.number, "lot_title": lot.title,
+            "winner": {"name": winner.name, "address": winner.address, "credit_code": winner.credit_code},
+            "amount_fen": award.amount_fen, "items": items, "experts": experts,
+            "challenge_until": award.challenge_until.isoformat()}
+    return title, "\n".join(lines), data
+
+
+def record_challenge(award, *, challenger, grounds, may_change_result, now):
+    """Record a challenge received during the challenge period (up to and including its last
+    day, Beijing time); refused after it."""
+    if local_today(now) > award.challenge_until:
+        raise DomainError(_("The challenge period ended on %(day)s; the challenge cannot be accepted.",
+                            day=award.challenge_until.isoformat()))
+    challenger, grounds = (challenger or "").strip(), (grounds or "").strip()
+    errors = {}
+    if not challenger:
+        errors["challenger"] = [_("This field is required.")]
+    if not grounds:
+        errors["grounds"] = [_("This field is required.")]
+    if errors:
+        raise DomainError(_("Name the challenger and the grounds."), errors)
+    challenge = Challenge(award=award, received_at=now, challenger=challenger[:200], grounds=grounds,
+                          may_change_result=bool(may_change_result), status="open")
+    db.session.add(challenge)
+    db.session.flush()
+    return challenge
+
+
+def get_challenge(challenge_id):
+    challenge = db.session.get(Challenge, challenge_id)
+    if challenge is None:
+        raise NotFound(_("No such challenge."))
+    return challenge
+
+
+def answer_challenge(challenge, *, outcome, answer, now):
+    """Answer an open challenge: dismissed, or upheld (the result must then be redone, and the
+    contract of this award is never signed)."""
+    if challenge.status != "open":
+        raise DomainError(_("This challenge was already answered."))
+    if outcome not in CHALLENGE_OUTCOMES:
+        raise DomainError(_("Choose whether the challenge is dismissed or upheld."))
+    if not (answer or "").strip():
+        raise DomainError(_("Write the answer."), {"answer": [_("This field is required.")]})
+    challenge.status, challenge.answer, challenge.answered_at = outcome, answer.strip(), now
+    db.session.flush()
+    return challenge
+
+
+def signing_blocked(award):
+    """``(True, reason)`` while the contract of this award may not be signed: before the award
+    notice is published, while a challenge that may change the result is open, or after one was
+    upheld; ``(False, "")`` otherwise. For the contracts package to call before signing."""
+    if award.notice_published_at is None:
+        return True, _("The award result has not been published yet.")
+    db.session.flush()
+    challenges = db.session.execute(
+        select(Challenge).where(Challenge.award_id == award.id).order_by(Challenge.received_at)).scalars()
+    for challenge in challenges:
+        if challenge.may_change_result and challenge.status == "open":
+            return True, _("A challenge that may change the result is still open (received %(when)s).",
+                           when=to_local(challenge.received_at).strftime("%Y-%m-%d"))
+        if challenge.may_change_result and challenge.status == "upheld":
+            return True, _("A challenge against this result was upheld; the result must be decided again.")
+    return False, ""

@@ -1,0 +1,289 @@
+"""Pages for sealed bids (contractor managers), the opening, scoring, ranking, award and
+challenges (officers; other bureau roles and auditors read). A second views module on the
+``tenders`` blueprint, imported by tenders/api.py. What a page can show of a bid is decided by
+the seal (tenders/sealing.py): before the deadline a bureau page finds no bid at all."""
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.utils import secure_filename
+from wtforms.fields.choices import SelectChoice
+
+from portal.accounts.auth import roles_required
+from portal.contractors.models import StaffMember
+from portal.core.errors import DomainError, NotFound
+from portal.core.money import parse_yuan
+from portal.core.timeutil import utcnow
+from portal.extensions import db
+from portal.files.services import serve
+from portal.tenders import awards, bidding, evaluation
+from portal.tenders import bp
+from portal.tenders.bid_forms import AnswerForm, BidForm, ChallengeForm, ConfirmForm, ExpertForm, ValidityForm
+from portal.tenders.models import Tender
+
+READERS = ("admin", "officer", "supervisor", "finance", "auditor")
+
+
+def _tender(tender_id):
+    tender = db.session.get(Tender, tender_id)
+    if tender is None:
+        raise NotFound(_("No such tender."))
+    return tender
+
+
+def _back(endpoint, **values):
+    return redirect(url_for(endpoint, **values))
+
+
+# --- contractor managers: their bids ------------------------------------------------------
+
+@bp.route("/my-bids")
+@roles_required("contractor_manager")
+def my_bids():
+    contractor_id = current_user.contractor_id
+    bids = bidding.own_bids(contractor_id) if contractor_id else []
+    by_lot = {b.lot_id: b for b in bids}
+    return render_template("tenders/bids/mine.html", lots=bidding.open_lots(), bids=bids, by_lot=by_lot,
+                           now=utcnow())
+
+
+def _roster_choices(contractor_id):
+    members = db.session.execute(
+        select(StaffMember).where(StaffMember.contractor_id == contractor_id, StaffMember.left_on.is_(None))
+        .order_by(StaffMember.name)).scalars().all() if contractor_id else []
+    return [SelectChoice(m.id, f"{m.name} ({m.qualification})" if m.qualification else m.name) for m in members]
+
+
+def _unit_prices(lot):
+    """Unit prices typed per service item (all blank means a lump-sum bid)."""
+    typed = {item.code: request.form.get(f"unit_{item.code}", "").strip() for item in lot.items}
+    if not any(typed.values()):
+        return {}
+    try:
+        return {code: parse_yuan(text) for code, text in typed.items() if text}
+    except ValueError:
+        raise DomainError(_("Unit prices are amounts in yuan with at most two decimals.")) from None
+
+
+@bp.route("/lots/<int:lot_id>/my-bid", methods=["GET", "POST"])
+@roles_required("contractor_manager")
+def bid_form(lot_id):
+    lot = bidding.biddable_lot(lot_id)
+    contractor_id = current_user.contractor_id
+    bid = bidding.own_bid(lot.id, contractor_id) if contractor_id else None
+    form = BidForm()
+    form.staff.choices = _roster_choices(contractor_id)
+    now = utcnow()
+    if request.method == "GET" and bid is not None and not bid.withdrawn:
+        form.price.data = f"{bid.price_fen // 100}.{bid.price_fen % 100:02d}"
+        form.staff.data = list(bid.staff_ids or [])
+    status = 200
+    if form.validate_on_submit():
+        try:
+            bid = bidding.submit_bid(lot, current_user, price_fen=parse_yuan(form.price.data),
+                                     staff_ids=form.staff.data or [], unit_prices_fen=_unit_prices(lot), now=now)
+            if form.proposal.data and getattr(form.proposal.data, "filename", ""):
+                bidding.attach_proposal(lot, current_user, form.proposal.data, now=now)
+        except DomainError as exc:
+            db.session.rollback()
+            for field, messages in exc.errors.items():
+                target = {"price_fen": form.price, "staff_ids": form.staff}.get(field)
+                if target is not None:
+                    target.errors = list(target.errors) + list(messages)
+            flash(exc.message, "error")
+            status = 422
+        else:
+            flash(_("Your sealed bid is saved. You may change or withdraw it until the deadline."), "success")
+            return _back("tenders.bid_form", lot_id=lot.id)
+    elif request.method == "POST":
+        status = 422
+    refusal = bidding.bidding_refusal(lot, contractor_id, now) if contractor_id else _(
+        "Register your organisation first.")
+    return render_template("tenders/bids/form.html", lot=lot, tender=lot.tender, bid=bid, form=form,
+                           refusal=refusal, confirm=ConfirmForm(), staff_names=bidding.staff_names(bid) if bid else [],
+                           unit_values={k: f"{v // 100}.{v % 100:02d}" for k, v in ((bid.unit_prices_fen or {}) if bid else {}).items()}), status
+
+
+@bp.route("/lots/<int:lot_id>/my-bid/withdraw", methods=["POST"])
+@roles_required("contractor_manager")
+def bid_withdraw(lot_id):
+    lot = bidding.biddable_lot(lot_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    bidding.withdraw_bid(lot, current_user, now=utcnow())
+    flash(_("Your bid is withdrawn. You may submit a new one until the deadline."), "success")
+    return _back("tenders.bid_form", lot_id=lot.id)
+
+
+@bp.route("/bids/<int:bid_id>/proposal")
+@roles_required(*READERS, "contractor_manager")
+def bid_proposal(bid_id):
+    bid = bidding.readable_bid(bid_id)  # the seal: 404 for the bureau before the opening
+    if bid.proposal_file is None:
+        raise NotFound(_("This bid has no technical proposal."))
+    return serve(bid.proposal_file)
+
+
+# --- bureau: opening, experts, validity, scores, ranking ------------------------------------
+
+@bp.route("/<int:tender_id>/evaluation")
+@roles_required(*READERS)
+def evaluation_overview(tender_id):
+    tender = _tender(tender_id)
+    lots = [(lot, evaluation.lot_bids(lot), awards.award_of_lot(lot)) for lot in tender.lots]
+    return render_template("tenders/evaluation/overview.html", tender=tender, lots=lots, now=utcnow(),
+                           confirm=ConfirmForm(), expert_form=ExpertForm(), validity=ValidityForm(),
+                           has_failed=any(lot.status == "failed" for lot in tender.lots),
+                           retendered=db.session.execute(select(Tender).where(Tender.retender_of_id == tender.id))
+                           .scalar_one_or_none())
+
+
+@bp.route("/<int:tender_id>/evaluation/open", methods=["POST"])
+@roles_required("officer")
+def evaluation_open(tender_id):
+    tender = _tender(tender_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    evaluation.open_bids(tender, utcnow())
+    flash(_("The bids are open."), "success")
+    return _back("tenders.evaluation_overview", tender_id=tender.id)
+
+
+@bp.route("/<int:tender_id>/evaluation/experts", methods=["POST"])
+@roles_required("officer")
+def evaluation_add_expert(tender_id):
+    tender = _tender(tender_id)
+    form = ExpertForm()
+    if not form.validate_on_submit():
+        flash(_("Give the expert's name."), "error")
+    else:
+        evaluation.add_expert(tender, form.name.data, form.organisation.data)
+        flash(_("The expert is recorded."), "success")
+    return _back("tenders.evaluation_overview", tender_id=tender.id)
+
+
+@bp.route("/bids/<int:bid_id>/validity", methods=["POST"])
+@roles_required("officer")
+def evaluation_validity(bid_id):
+    bid = bidding.readable_bid(bid_id)
+    form = ValidityForm()
+    if not form.validate_on_submit():
+        abort(400)
+    evaluation.decide_validity(bid, form.decision.data == "valid", form.reason.data, utcnow())
+    flash(_("The decision is recorded."), "success")
+    return _back("tenders.evaluation_overview", tender_id=bid.lot.tender_id)
+
+
+@bp.route("/lots/<int:lot_id>/scores", methods=["GET", "POST"])
+@roles_required(*READERS)
+def evaluation_scores(lot_id):
+    lot = evaluation.evaluation_lot(lot_id)
+    tender = lot.tender
+    bids = [b for b in evaluation.lot_bids(lot) if b.counts]
+    form = ConfirmForm()
+    if request.method == "POST":
+        if current_user.role != "officer":
+            abort(403)
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            for bid in bids:
+                for expert in tender.experts:
+                    technical = request.form.get(f"t-{bid.id}-{expert.id}", "").strip()
+                    business = request.form.get(f"b-{bid.id}-{expert.id}", "").strip()
+                    if technical or business:
+                        evaluation.enter_score(bid, expert, evaluation.parse_points(technical or "0"),
+                                               evaluation.parse_points(business or "0"))
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return _back("tenders.evaluation_scores", lot_id=lot.id)
+        flash(_("The scores are saved."), "success")
+        return _back("tenders.evaluation_scores", lot_id=lot.id)
+    return render_template("tenders/evaluation/scores.html", lot=lot, tender=tender, bids=bids, form=form,
+                           table=evaluation.scores_by_bid(lot))
+
+
+@bp.route("/lots/<int:lot_id>/ranking")
+@roles_required(*READERS)
+def evaluation_ranking(lot_id):
+    lot = evaluation.evaluation_lot(lot_id)
+    return render_template("tenders/evaluation/ranking.html", lot=lot, tender=lot.tender,
+                           rows=evaluation.ranking(lot), incomplete=evaluation.ranking_incomplete(lot),
+                           award=awards.award_of_lot(lot), confirm=ConfirmForm())
+
+
+@bp.route("/lots/<int:lot_id>/ranking.xlsx")
+@roles_required("officer", "auditor")
+def evaluation_ranking_xlsx(lot_id):
+    from portal.tenders.ranking_export import ranking_workbook
+    lot = evaluation.evaluation_lot(lot_id)
+    response = Response(ranking_workbook(lot),
+                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    filename = secure_filename(f"ranking-{lot.tender.number}-lot{lot.number}.xlsx") or "ranking.xlsx"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/lots/<int:lot_id>/award", methods=["POST"])
+@roles_required("officer")
+def evaluation_award(lot_id):
+    lot = evaluation.evaluation_lot(lot_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    award = awards.confirm_award(lot, utcnow())
+    flash(_("The award is confirmed and the result published."), "success")
+    return _back("tenders.award_detail", award_id=award.id)
+
+
+@bp.route("/<int:tender_id>/retender", methods=["POST"])
+@roles_required("officer")
+def evaluation_retender(tender_id):
+    tender = _tender(tender_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    copy = evaluation.retender(tender, current_user, utcnow())
+    flash(_("A new draft tender %(number)s was created from the failed lots.", number=copy.number), "success")
+    return _back("tenders.evaluation_overview", tender_id=tender.id)
+
+
+# --- awards and challenges ------------------------------------------------------------------
+
+@bp.route("/awards/<int:award_id>")
+@roles_required(*READERS)
+def award_detail(award_id):
+    award = awards.get_award(award_id)
+    title, body, _data = awards.award_notice(award)
+    blocked, reason = awards.signing_blocked(award)
+    return render_template("tenders/evaluation/award.html", award=award, lot=award.lot, tender=award.lot.tender,
+                           notice_title=title, notice_body=body, blocked=blocked, blocked_reason=reason,
+                           challenge_form=ChallengeForm(), answer_form=AnswerForm(), now=utcnow())
+
+
+@bp.route("/awards/<int:award_id>/challenges", methods=["POST"])
+@roles_required("officer")
+def award_challenge_new(award_id):
+    award = awards.get_award(award_id)
+    form = ChallengeForm()
+    if not form.validate_on_submit():
+        flash(_("Name the challenger and the grounds."), "error")
+    else:
+        awards.record_challenge(award, challenger=form.challenger.data, grounds=form.grounds.data,
+                                may_change_result=form.may_change_result.data, now=utcnow())
+        flash(_("The challenge is recorded."), "success")
+    return _back("tenders.award_detail", award_id=award.id)
+
+
+@bp.route("/challenges/<int:challenge_id>/answer", methods=["POST"])
+@roles_required("officer")
+def award_challenge_answer(challenge_id):
+    challenge = awards.get_challenge(challenge_id)
+    form = AnswerForm()
+    if not form.validate_on_submit():
+        flash(_("Choose the outcome and write the answer."), "error")
+    else:
+        awards.answer_challenge(challenge, outcome=form.outcome.data, answer=form.answer.data, now=utcnow())
+        flash(_("The answer is recorded."), "success")
+    return _back("tenders.award_detail", award_id=challenge.award_id)
+

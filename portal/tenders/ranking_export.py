@@ -1,0 +1,51 @@
+"""The ranking of a lot as an Excel workbook (openpyxl), for officers after the opening."""
+from decimal import Decimal
+from io import BytesIO
+
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from portal.tenders import evaluation
+
+
+def _hundredths(value):
+    """Integer fen or centipoints as an exact decimal number for the cell (never a float)."""
+    return Decimal(value).scaleb(-2)
+
+
+def ranking_workbook(lot):
+    """Bytes of an .xlsx with the lot's ranking: rank, bidder, price, price score, average
+    technical and business points, total; then the invalid and withdrawn bids."""
+    tender = lot.tender
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _("Ranking")[:31]
+    sheet.append([_("Project"), f"{tender.title} ({tender.number})"])
+    sheet.append([_("Lot"), f"{lot.number} {lot.title}"])
+    sheet.append([_("Price weight (%)"), tender.price_weight_percent])
+    sheet.append([_("Experts"), "、".join(e.name for e in tender.experts)])
+    sheet.append([])
+    header = [_("Rank"), _("Bidder"), _("Price (yuan)"), _("Price score"), _("Technical (average)"),
+              _("Business (average)"), _("Total"), _("Experts who scored")]
+    sheet.append(header)
+    for cell in sheet[sheet.max_row]:
+        cell.font = Font(bold=True)
+    for row in evaluation.ranking(lot):
+        sheet.append([row.rank, row.bid.contractor.name, _hundredths(row.bid.price_fen), _hundredths(row.price_centipoints),
+                      _hundredths(row.technical_centipoints), _hundredths(row.business_centipoints),
+                      _hundredths(row.total_centipoints), row.scored_by])
+        for cell in sheet[sheet.max_row][2:7]:
+            cell.number_format = "0.00"
+    others = [b for b in evaluation.lot_bids(lot) if not b.counts]
+    if others:
+        sheet.append([])
+        sheet.append([_("Not ranked")])
+        for bid in others:
+            why = _("withdrawn") if bid.withdrawn else bid.invalid_reason
+            sheet.append(["", bid.contractor.name, _hundredths(bid.price_fen), "", "", "", "", why])
+    for column, width in zip("ABCDEFGH", (10, 36, 16, 12, 18, 18, 12, 18)):
+        sheet.column_dimensions[column].width = width
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()

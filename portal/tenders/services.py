@@ -1,0 +1,289 @@
+"""Tender rules that span several rows: drafting a tender with its lots, items and criteria,
+the moves of its state machine with the bureau's calendar, who may see which tender, the
+closing job and the officer's list of what is due and late."""
+from datetime import timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+
+from portal.core.errors import DomainError, NotFound
+from portal.core.timeutil import local_today, utcnow
+from portal.core.workdays import tenant_calendar
+from portal.extensions import db
+from portal.tenancy.models import Tenant
+from portal.tenancy.scope import current_tenant_id
+from portal.tenders import deadlines
+from portal.tenders.lifecycle import check_lot, check_terms
+from portal.tenders.models import (METHODS, SERVICE_UNITS, TENDER_STATUSES, Award, BudgetLine, EvaluationCriterion,
+                                   Lot, LotItem, PurchaseIntention, Tender)
+from portal.tenders.planning import check_budget_room
+
+BUREAU_READERS = ("admin", "officer", "supervisor", "finance", "auditor")
+TENDER_FIELDS = ("title", "method", "budget_fen", "bid_bond_fen", "price_weight_percent", "buyer_contact",
+                 "description", "documents_from", "documents_until", "bid_deadline", "invited_contractor_ids")
+
+
+# --- who sees what ---------------------------------------------------------------------------
+
+def sees_drafts(user):
+    """Bureau staff and auditors see every tender of the bureau; contractors only published ones."""
+    return user.role in BUREAU_READERS
+
+
+def tenders_query(user, q="", status="", method="", year=None):
+    """The tender list for ``user`` with search (number or title) and filters."""
+    stmt = select(Tender).order_by(Tender.created_at.desc(), Tender.id.desc())
+    if not sees_drafts(user):
+        stmt = stmt.where(Tender.notice_published_at.is_not(None))
+    if q:
+        like = f"%{q.strip()}%"
+        stmt = stmt.where(or_(Tender.title.ilike(like), Tender.number.ilike(like)))
+    if status in TENDER_STATUSES:
+        stmt = stmt.where(Tender.status == status)
+    if method in METHODS:
+        stmt = stmt.where(Tender.method == method)
+    if year:
+        stmt = stmt.where(Tender.budget_line_id.in_(select(BudgetLine.id).where(BudgetLine.year == year)))
+    return stmt
+
+
+def tender_years():
+    return [y for (y,) in db.session.execute(select(BudgetLine.year).distinct().order_by(BudgetLine.year.desc()))]
+
+
+def get_tender(tender_id, user):
+    """The tender if ``user`` may see it; an unpublished one is 404 to contractors, as is any
+    tender of another bureau (the tenant scope never loads it)."""
+    tender = db.session.get(Tender, tender_id)
+    if tender is None or (not sees_drafts(user) and not tender.published):
+        raise NotFound(_("No such tender."))
+    return tender
+
+
+def get_child(model, child_id, tender):
+    """A lot, item or criterion of ``tender`` (404 for anyone else's)."""
+    row = db.session.get(model, child_id)
+    owner = None if row is None else (row.lot.tender_id if isinstance(row, LotItem) else row.tender_id)
+    if owner != tender.id:
+        raise NotFound(_("No such record."))
+    return row
+
+
+# --- drafting --------------------------------------------------------------------------------
+
+def next_tender_number(year):
+    """GANXIAN-2026-003: the bureau's code, the year, a running number."""
+    tenant = db.session.get(Tenant, current_tenant_id())
+    prefix = f"{tenant.code.upper()}-{year}-"
+    count = db.session.execute(select(func.count()).select_from(Tender).where(Tender.number.like(f"{prefix}%"))).scalar_one()
+    while True:
+        count += 1
+        number = f"{prefix}{count:03d}"
+        if not db.session.execute(select(Tender.id).where(Tender.number == number)).first():
+            return number
+
+
+def _apply_tender_fields(tender, data):
+    if data.get("intention_id"):
+        intention = db.session.get(PurchaseIntention, data["intention_id"])
+        if intention is None:
+            raise DomainError(_("No such purchase intention."))
+        tender.intention = intention
+    for name in TENDER_FIELDS:
+        if name in data:
+            setattr(tender, name, data[name])
+    if tender.method not in METHODS:
+        raise DomainError(_("Unknown procurement method."))
+    check_terms(tender)
+    check_budget_room(tender.budget_line, tender.budget_fen, exclude_tender=tender)
+
+
+def create_tender(data, user):
+    """A draft tender on a budget line that has room for its budget."""
+    line = db.session.get(BudgetLine, data["budget_line_id"])
+    if line is None:
+        raise DomainError(_("Choose the budget line that pays for this purchase."))
+    number = (data.get("number") or "").strip() or next_tender_number(line.year)
+    if db.session.execute(select(Tender.id).where(Tender.number == number)).first():
+        raise DomainError(_("Another tender already has the number %(number)s.", number=number))
+    tender = Tender(number=number, budget_line=line, status="draft", created_by_id=user.id,
+                    invited_contractor_ids=[])
+    _apply_tender_fields(tender, data)
+    db.session.add(tender)
+    db.session.flush()
+    return tender
+
+
+def update_tender(tender, data):
+    """Change a tender before its notice; the budget line may change while it has room."""
+    tender.ensure_editable()
+    if "budget_line_id" in data:
+        line = db.session.get(BudgetLine, data["budget_line_id"])
+        if line is None:
+            raise DomainError(_("Choose the budget line that pays for this purchase."))
+        tender.budget_line = line
+    _apply_tender_fields(tender, data)
+    db.session.flush()
+    return tender
+
+
+def save_lot(tender, lot, *, title, budget_fen, max_price_fen):
+    tender.ensure_editable()
+    if lot is None:
+        number = max((existing.number for existing in tender.lots), default=0) + 1
+        lot = Lot(tender=tender, number=number, title=title, budget_fen=budget_fen, max_price_fen=max_price_fen)
+        db.session.add(lot)
+    else:
+        lot.title, lot.budget_fen, lot.max_price_fen = title, budget_fen, max_price_fen
+    check_lot(lot)
+    db.session.flush()
+    return lot
+
+
+def save_item(lot, item, *, code, name, unit, quantity, max_unit_price_fen, requirements=""):
+    """A service item: positive quantity and unit price, a known unit, a code unique in the lot."""
+    lot.tender.ensure_editable()
+    if unit not in SERVICE_UNITS:
+        raise DomainError(_("Unknown unit."))
+    if quantity <= 0 or max_unit_price_fen <= 0:
+        raise DomainError(_("The quantity and the maximum unit price must be greater than zero."))
+    if any(other.code == code and other is not item for other in lot.items):
+        raise DomainError(_("Lot %(number)s already has an item with the code %(code)s.", number=lot.number, code=code))
+    if item is None:
+        item = LotItem(lot=lot, code=code, name=name, unit=unit, quantity=quantity,
+                       max_unit_price_fen=max_unit_price_fen, requirements=requirements)
+        db.session.add(item)
+    else:
+        item.code, item.name, item.unit, item.quantity = code, name, unit, quantity
+        item.max_unit_price_fen, item.requirements = max_unit_price_fen, requirements
+    db.session.flush()
+    return item
+
+
+def save_criterion(tender, criterion, *, kind, name, max_points):
+    tender.ensure_editable()
+    if kind not in ("technical", "business"):
+        raise DomainError(_("A criterion is technical or business."))
+    if not 0 < max_points <= 90:
+        raise DomainError(_("A criterion is worth between 1 and 90 points."))
+    if criterion is None:
+        criterion = EvaluationCriterion(tender=tender, kind=kind, name=name, max_points=max_points)
+        db.session.add(criterion)
+    else:
+        criterion.kind, criterion.name, criterion.max_points = kind, name, max_points
+    db.session.flush()
+    return criterion
+
+
+# --- moves of the state machine ----------------------------------------------------------------
+
+def publish_intention(tender, now=None):
+    """Publish the tender's purchase intention (the 30-day clock to the notice starts)."""
+    tender.publish_intention(now or utcnow(), tenant_calendar())
+    db.session.flush()
+
+
+def publish_notice(tender, now=None):
+    """Publish the tender notice once every rule of §3 holds on the bureau's calendar."""
+    tender.publish_notice(now or utcnow(), tenant_calendar())
+    db.session.flush()
+
+
+def clarify(tender, body, changes_documents, now=None):
+    clarification = tender.clarify(body, changes_documents, now or utcnow(), tenant_calendar())
+    db.session.flush()
+    return clarification
+
+
+def cancel(tender, reason):
+    tender.cancel(reason)
+    db.session.flush()
+
+
+def close_due_bidding(now=None):
+    """Close bidding on every tender of the current bureau whose deadline has passed
+    (tendering → evaluation). Idempotent: a closed tender is no longer ``tendering``."""
+    now = now or utcnow()
+    due = db.session.execute(select(Tender).where(Tender.status == "tendering", Tender.bid_deadline <= now)
+                             .order_by(Tender.id)).scalars().all()
+    for tender in due:
+        tender.close_bidding(now)
+    db.session.flush()
+    return [tender.id for tender in due]
+
+
+# --- what is due and what is late --------------------------------------------------------------
+
+def _signed_award_ids():
+    """Awards whose contract is signed. The contracts package answers this once it exists."""
+    try:
+        from portal.contracts.models import Contract
+    except ImportError:
+        return set()
+    column = getattr(Contract, "award_id", None)
+    if column is None:
+        return set()
+    return set(db.session.execute(select(column).where(column.is_not(None))).scalars())
+
+
+def officer_agenda(now=None):
+    """What a procurement officer must do, each with its due day and whether it is late:
+    tender notices, bidding to close, award results to publish, contracts to sign, late
+    disclosures."""
+    from portal.public.services import late_disclosures
+    now = now or utcnow()
+    today = local_today(now)
+    calendar = tenant_calendar()
+    items = []
+
+    def add(kind, title, due_on, tender_id=None, late=None):
+        items.append({"kind": kind, "title": title, "due_on": due_on, "tender_id": tender_id,
+                      "late": (due_on is not None and today > due_on) if late is None else late})
+
+    waiting = db.session.execute(select(Tender).where(Tender.status == "intention_published")).scalars()
+    for tender in waiting:
+        ready_on = deadlines.earliest_notice_date(deadlines.local_date(tender.intention.published_at))
+        due_on = tender.documents_from or ready_on
+        add("notice", _("Publish the tender notice of %(number)s (possible from %(day)s)",
+                        number=tender.number, day=ready_on.isoformat()), due_on, tender.id)
+    closing = db.session.execute(select(Tender).where(Tender.status == "tendering", Tender.bid_deadline <= now)).scalars()
+    for tender in closing:
+        add("closing", _("Bidding on %(number)s is past its deadline", number=tender.number),
+            deadlines.local_date(tender.bid_deadline), tender.id, late=False)
+    awards = db.session.execute(select(Award, Lot).join(Lot, Award.lot_id == Lot.id)).all()
+    signed = _signed_award_ids()
+    for award, lot in awards:
+        if award.notice_published_at is None:
+            publish_by = deadlines.award_deadlines(award.confirmed_on, calendar).publish_by
+            add("result", _("Publish the award result of lot %(lot)s of %(number)s",
+                            lot=lot.number, number=lot.tender.number), publish_by, lot.tender_id)
+        elif award.id not in signed and lot.tender.status == "awarded":
+            sign_by = deadlines.contract_sign_by(deadlines.local_date(award.notice_published_at))
+            add("contract", _("Sign the contract of lot %(lot)s of %(number)s", lot=lot.number,
+                              number=lot.tender.number), sign_by, lot.tender_id)
+    for disclosure in late_disclosures():
+        add("disclosure", _("Late disclosure: %(title)s", title=disclosure.title), disclosure.due_on, late=True)
+    items.sort(key=lambda item: (not item["late"], item["due_on"] or today + timedelta(days=3650)))
+    return items
+
+
+
+def publication_problems(tender, now=None):
+    """What would stop the tender notice going out now (shown before the officer confirms)."""
+    now = now or utcnow()
+    problems = []
+    try:
+        tender.check_ready()
+        check_budget_room(tender.budget_line, tender.budget_fen, exclude_tender=tender)
+    except DomainError as exc:
+        problems.append(exc.message)
+    intention = tender.intention
+    try:
+        deadlines.check_timetable(
+            tender.method, deadlines.local_date(now), tender.documents_from, tender.documents_until,
+            tender.bid_deadline, tenant_calendar(),
+            intention_published_on=deadlines.local_date(intention.published_at)
+            if intention is not None and intention.published_at else None)
+    except DomainError as exc:
+        problems.extend([str(m) for m in exc.errors.values()] or [exc.message])
+    return problems

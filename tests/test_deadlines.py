@@ -1,0 +1,128 @@
+"""The legal timetable of §3 on the working-day calendar, around the 2026 National Day holiday:
+1–7 October off, Sunday 20 September and Saturday 10 October make-up working days (and
+Friday 25 September, Mid-Autumn, off)."""
+from datetime import date, datetime, time
+
+import pytest
+
+from portal.core.errors import DomainError
+from portal.core.timeutil import LOCAL_TZ
+from portal.core.workdays import Calendar
+from portal.tenders import deadlines
+
+NATIONAL = Calendar()
+
+
+def at(day, clock=time(9, 30)):
+    return datetime.combine(day, clock, tzinfo=LOCAL_TZ)
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield
+
+
+def test_the_calendar_knows_the_2026_national_day_holiday():
+    assert not NATIONAL.is_working_day(date(2026, 10, 1)) and not NATIONAL.is_working_day(date(2026, 10, 7))
+    assert NATIONAL.is_working_day(date(2026, 9, 20)) and NATIONAL.is_working_day(date(2026, 10, 10))
+
+
+def test_award_confirmed_on_30_september_is_published_by_9_october_and_challenged_until_19_october():
+    publish_by, challenge_until = deadlines.award_deadlines(date(2026, 9, 30), NATIONAL)
+    assert publish_by == date(2026, 10, 9)        # 8 and 9 October: the 2 working days after the holiday
+    # 7 working days after 9 October: Sat 10 (make-up), 12, 13, 14, 15, 16, 19 October
+    assert challenge_until == date(2026, 10, 19)
+
+
+def test_challenge_period_counts_from_the_day_the_result_actually_went_out():
+    result = deadlines.award_deadlines(date(2026, 9, 30), NATIONAL, published_on=date(2026, 9, 30))
+    assert result.publish_by == date(2026, 10, 9)
+    # published the same day: 8, 9, 10 (Saturday, make-up), 12, 13, 14, 15 October
+    assert result.challenge_until == date(2026, 10, 15)
+
+
+def test_a_bureau_override_moves_the_award_deadline():
+    bureau = Calendar({date(2026, 10, 8): False})  # the bureau's own day off
+    assert deadlines.award_deadlines(date(2026, 9, 30), bureau).publish_by == date(2026, 10, 10)
+
+
+def test_the_result_stays_up_one_working_day_a_make_up_saturday_counts():
+    assert deadlines.result_stays_up_until(date(2026, 10, 9), NATIONAL) == date(2026, 10, 10)
+
+
+def test_contract_signed_within_30_days_of_the_award_notice_and_published_2_working_days_after():
+    assert deadlines.contract_sign_by(date(2026, 10, 9)) == date(2026, 11, 8)
+    assert deadlines.contract_publish_by(date(2026, 9, 29), NATIONAL) == date(2026, 10, 8)
+
+
+def test_open_tender_bid_deadline_is_at_least_20_days_after_the_documents():
+    assert deadlines.earliest_bid_deadline(date(2026, 9, 1), "open_tender", NATIONAL) == date(2026, 9, 21)
+    # 20 days after 15 September is 5 October, a holiday: the next working day, 8 October
+    assert deadlines.earliest_bid_deadline(date(2026, 9, 15), "open_tender", NATIONAL) == date(2026, 10, 8)
+
+
+def test_competitive_consultation_bid_deadline_is_at_least_10_days_after_the_documents():
+    assert deadlines.earliest_bid_deadline(date(2026, 9, 1), "competitive_consultation", NATIONAL) == date(2026, 9, 11)
+    # 10 days after 25 September is 5 October: moved to 8 October
+    assert deadlines.earliest_bid_deadline(date(2026, 9, 25), "competitive_consultation", NATIONAL) == date(2026, 10, 8)
+
+
+def _check(method, documents_from, documents_until, deadline_day, notice_on=None, intention_on=date(2026, 7, 1)):
+    deadlines.check_timetable(method, notice_on or documents_from, documents_from, documents_until,
+                              at(deadline_day), NATIONAL, intention_published_on=intention_on)
+
+
+def test_a_19_day_open_tender_window_is_refused_and_20_days_accepted(ctx):
+    with pytest.raises(DomainError) as refused:
+        _check("open_tender", date(2026, 9, 1), date(2026, 9, 8), date(2026, 9, 20))  # a make-up Sunday, 19 days
+    assert "2026-09-21" in refused.value.message and "bid_deadline" in refused.value.errors
+    _check("open_tender", date(2026, 9, 1), date(2026, 9, 8), date(2026, 9, 21))
+
+
+def test_a_9_day_consultation_window_is_refused_and_10_days_accepted(ctx):
+    with pytest.raises(DomainError) as refused:
+        _check("competitive_consultation", date(2026, 9, 1), date(2026, 9, 8), date(2026, 9, 10))
+    assert "2026-09-11" in refused.value.message
+    _check("competitive_consultation", date(2026, 9, 1), date(2026, 9, 8), date(2026, 9, 11))
+
+
+def test_a_bid_deadline_on_a_holiday_is_refused(ctx):
+    with pytest.raises(DomainError) as refused:
+        _check("open_tender", date(2026, 9, 1), date(2026, 9, 8), date(2026, 10, 6))
+    assert "2026-10-06" in refused.value.message
+
+
+def test_documents_are_available_for_at_least_5_working_days_across_the_holiday(ctx):
+    # From Monday 28 September: 28, 29, 30 September, 8 and 9 October
+    assert deadlines.documents_available_until(date(2026, 9, 28), NATIONAL) == date(2026, 10, 9)
+    with pytest.raises(DomainError) as refused:
+        _check("open_tender", date(2026, 9, 28), date(2026, 10, 8), date(2026, 10, 19))
+    assert "documents_until" in refused.value.errors
+    _check("open_tender", date(2026, 9, 28), date(2026, 10, 9), date(2026, 10, 19))
+
+
+def test_the_tender_notice_comes_at_least_30_days_after_the_purchase_intention(ctx):
+    assert deadlines.earliest_notice_date(date(2026, 8, 1)) == date(2026, 8, 31)
+    with pytest.raises(DomainError) as refused:
+        _check("open_tender", date(2026, 8, 30), date(2026, 9, 7), date(2026, 9, 21), intention_on=date(2026, 8, 1))
+    assert "2026-08-31" in refused.value.message and "intention" in refused.value.errors
+    _check("open_tender", date(2026, 8, 31), date(2026, 9, 7), date(2026, 9, 21), intention_on=date(2026, 8, 1))
+    with pytest.raises(DomainError):
+        _check("open_tender", date(2026, 8, 31), date(2026, 9, 7), date(2026, 9, 21), intention_on=None)
+
+
+def test_a_clarification_10_days_before_the_deadline_moves_it_to_15_days_after_the_clarification():
+    deadline = at(date(2026, 11, 20))
+    moved = deadlines.clarified_deadline(at(date(2026, 11, 10), time(15, 0)), deadline, NATIONAL)
+    assert moved == at(date(2026, 11, 25))  # same clock time, 15 days after the clarification
+
+
+def test_a_clarification_15_days_before_the_deadline_leaves_it():
+    deadline = at(date(2026, 11, 20))
+    assert deadlines.clarified_deadline(at(date(2026, 11, 5), time(17, 0)), deadline, NATIONAL) == deadline
+
+
+def test_a_moved_deadline_that_would_fall_in_the_holiday_goes_to_the_next_working_day():
+    moved = deadlines.clarified_deadline(at(date(2026, 9, 20)), at(date(2026, 9, 28)), NATIONAL)
+    assert moved == at(date(2026, 10, 8))  # 20 September + 15 days = 5 October, a holiday
