@@ -39,8 +39,9 @@ def _user(username, display_name, role, password, tenant_id=None):
     return user, 1
 
 
-def seed(password="demo-pass-2026"):
-    """Create what is missing of the demo world; returns how many rows were created."""
+def seed(password="demo-pass-2026", history=True):
+    """Create what is missing of the demo world; returns how many rows were created. Without
+    ``history`` only bureaus, users and contractors are made (the tests' starting point)."""
     created = 0
     with all_tenants():
         tenants = {}
@@ -67,4 +68,7 @@ def seed(password="demo-pass-2026"):
                     created += 1
         db.session.flush()
     created += seed_contractors(password, tenants)
+    if history:
+        from portal.tenders.demo import seed_tenders
+        created += seed_tenders(tenants)
     return created

@@ -118,3 +118,27 @@ def test_officer_enters_budget_plan_and_intention_through_the_pages(app, demo, l
     page = officer.get("/tenders/plan").get_data(as_text=True)
     assert "家计调查服务" in page and "2026-11-01" in page  # due 30 days before December
     assert login("zg-officer").get("/tenders/plan").get_data(as_text=True).count("家计调查服务") == 0
+
+
+def test_an_intention_published_with_its_tender_is_never_late_on_the_day(app, demo):
+    """Whatever the day, the intention created when a tender publishes one is due on or after it."""
+    from datetime import date, datetime, timedelta, timezone
+
+    from portal.extensions import db
+    from portal.tenancy.scope import tenant_scope
+    from portal.tenders.deadlines import local_date
+    from portal.tenders.models import BudgetLine, Tender
+    from portal.tenders.planning import create_intention, intention_due_on
+    with app.app_context(), tenant_scope(demo.tenant_id("ganxian")):
+        line = BudgetLine(year=2026, name="x", fund_source="y", amount_fen=10**9)
+        db.session.add(line)
+        db.session.flush()
+        tender = Tender(number="T-1", title="t", method="open_tender", budget_line_id=line.id, budget_fen=100)
+        db.session.add(tender)
+        db.session.flush()
+        for offset in range(0, 62, 3):
+            now = datetime(2026, 10, 1, 2, tzinfo=timezone.utc) + timedelta(days=offset)
+            intention = create_intention(tender, now)
+            assert intention_due_on(intention) >= local_date(now), now
+            assert intention.expected_month.day == 1 and intention.expected_month >= date(2026, 10, 31)
+        db.session.rollback()

@@ -74,3 +74,30 @@ def test_demo_users_sign_in_with_the_given_password(app, client):
     assert response.status_code == 201
     assert response.get_json()["user"] == {"username": "gx-officer", "display_name": "赣县区采购经办",
                                            "role": "officer", "tenant": "ganxian"}
+
+
+def test_demo_procurement_history_follows_the_rules(app):
+    """seed-demo's tenders went through the real lifecycle: one awarded to A and B with its
+    notices on time, one open for bids with A's bid sealed, and the audit chain intact."""
+    from portal.audit.chain import verify_chain
+    from portal.extensions import db
+    from portal.public.models import Disclosure
+    from portal.tenancy.models import Tenant
+    from portal.tenancy.scope import all_tenants, tenant_scope
+    from portal.tenders.models import Award, Bid, Tender
+    assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+    with app.app_context():
+        with all_tenants():
+            gx = db.session.execute(select(Tenant.id).where(Tenant.code == "ganxian")).scalar_one()
+        with tenant_scope(gx):
+            statuses = dict(db.session.execute(select(Tender.number, Tender.status)).all())
+            assert statuses == {"GX-DEMO-001": "awarded", "GX-DEMO-002": "tendering"}
+            winners = sorted((a.lot.number, a.contractor.name, a.amount_fen) for a in db.session.scalars(select(Award)))
+            assert winners == [(1, "赣州市阳光社会工作服务中心", 108_000_000), (2, "赣州康宁养老服务有限公司", 27_000_000)]
+            # The open tender's bid is sealed: nobody outside its contractor can load it.
+            open_lot = db.session.execute(select(Tender).where(Tender.number == "GX-DEMO-002")).scalar_one().lots[0]
+            assert db.session.execute(select(Bid).where(Bid.lot_id == open_lot.id)).first() is None
+            disclosures = db.session.scalars(select(Disclosure)).all()
+            assert {d.kind for d in disclosures} == {"purchase_intention", "tender_notice", "award_result"}
+            assert not [d.title for d in disclosures if d.late]
+            assert verify_chain(db.session, gx).ok

@@ -16,7 +16,8 @@ NAVIGATION = {
     "auditor": [(_l("Audit trail"), "audit.index"), (_l("Tenders"), "tenders.index"),
                 (_l("Contracts"), "contracts.index"), (_l("Settlements"), "billing.index")],
     "contractor_manager": [(_l("My organisation"), "contractors.mine"), (_l("Staff roster"), "contractors.roster"),
-                           (_l("Tenders"), "tenders.index"), (_l("Contracts"), "contracts.index")],
+                           (_l("Tenders"), "tenders.index"), (_l("My bids"), "tenders.my_bids"),
+                           (_l("Contracts"), "contracts.index")],
     "field_worker": [(_l("Today's visits"), "supervision.index")],
     "platform_admin": [(_l("Bureaus"), "tenancy.tenants")],
 }

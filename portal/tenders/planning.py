@@ -141,9 +141,13 @@ def create_intention(tender, now):
     expected in the month the notice can follow at the earliest."""
     from portal.tenders.deadlines import earliest_notice_date, local_date
     earliest = earliest_notice_date(local_date(now))
+    # The first whole month the notice can fall in, so the intention is never due before today.
+    expected = earliest.replace(day=1)
+    if expected < earliest:
+        expected = (expected + timedelta(days=32)).replace(day=1)
     intention = PurchaseIntention(budget_line=tender.budget_line, title=tender.title,
                                   description=tender.description, budget_fen=tender.budget_fen,
-                                  expected_month=earliest.replace(day=1))
+                                  expected_month=expected)
     db.session.add(intention)
     return intention
 

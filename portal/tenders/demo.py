@@ -1,0 +1,147 @@
+"""The procurement history of the demo world (../shared/API.md): in ganxian, a budget line and
+plan, one tender awarded (care services to contractor A, self-care assessment to B) whose
+contracts can now be signed, and one tender open for bids with a sealed bid from A. It runs
+the real lifecycle with back-dated clocks, so every deadline rule and disclosure is exercised.
+Every step looks before it creates."""
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select
+
+from portal.accounts.models import User
+from portal.contractors.models import StaffMember
+from portal.core.timeutil import LOCAL_TZ, local_today
+from portal.core.workdays import tenant_calendar
+from portal.extensions import db
+from portal.tenancy.scope import tenant_scope
+from portal.tenders import awards, bidding, evaluation
+from portal.tenders.models import (BudgetLine, EvaluationCriterion, Lot, LotItem, PlanMilestone,
+                                   ProcurementPlan, Tender)
+from portal.tenders.planning import create_plan
+
+AWARDED_NUMBER = "GX-DEMO-001"
+OPEN_NUMBER = "GX-DEMO-002"
+BUYER_CONTACT = "赣县区民政局社会救助股 张科长 0797-4441234"
+CRITERIA = (("technical", "服务方案与实施计划", 45), ("business", "机构资质、业绩与人员", 25))
+# Lots of the awarded tender: (title, budget fen, items, {manager: (price fen, technical, business)})
+AWARDED_LOTS = [
+    ("分散供养特困人员照料护理服务", 120_000_000,
+     [("CARE-VISIT", "上门照料护理服务", "visit", 12000, 10_000, "每次30–240分钟，须拍照留痕")],
+     {"a-manager": (108_000_000, "40", "22"), "b-manager": (115_000_000, "36", "20"),
+      "d-manager": (112_000_000, "35", "21")}),
+    ("特困人员生活自理能力评估", 30_000_000,
+     [("ADL-ASSESS", "生活自理能力评估（六项指标）", "assessment", 1500, 20_000, "入户评估，每人一档")],
+     {"a-manager": (28_500_000, "33", "20"), "b-manager": (27_000_000, "41", "23"),
+      "d-manager": (29_000_000, "34", "19")}),
+]
+OPEN_LOT = ("困难家庭家庭经济状况核查服务", 40_000_000,
+            [("HH-SURVEY", "家庭经济状况核查（含邻里走访）", "household_survey", 2000, 20_000, "每户至少一次邻里走访")])
+
+
+def _at(day, hour, minute=0):
+    return datetime.combine(day, time(hour, minute), tzinfo=LOCAL_TZ)
+
+
+def _build_tender(number, title, line, lots, officer):
+    tender = Tender(number=number, title=title, method="open_tender", budget_line_id=line.id,
+                    budget_fen=sum(lot[1] for lot in lots), bid_bond_fen=0, price_weight_percent=30,
+                    buyer_contact=BUYER_CONTACT, created_by_id=officer.id,
+                    description="服务对象为辖区内分散供养特困人员及困难家庭；严禁服务转包。")
+    db.session.add(tender)
+    db.session.flush()
+    for position, (lot_title, budget, items, *_bids) in enumerate(lots, start=1):
+        lot = Lot(tender_id=tender.id, number=position, title=lot_title, budget_fen=budget, max_price_fen=budget)
+        db.session.add(lot)
+        db.session.flush()
+        for code, name, unit, quantity, cap, requirements in items:
+            db.session.add(LotItem(lot_id=lot.id, code=code, name=name, unit=unit, quantity=quantity,
+                                   max_unit_price_fen=cap, requirements=requirements))
+    for kind, name, points in CRITERIA:
+        db.session.add(EvaluationCriterion(tender_id=tender.id, kind=kind, name=name, max_points=points))
+    db.session.flush()
+    db.session.refresh(tender)
+    return tender
+
+
+def _publish(tender, intention_day, notice_day, calendar):
+    """Intention, then the notice with a lawful timetable (documents 7 working days, the bid
+    deadline 22 days after the notice on a working day, 09:30 Beijing time)."""
+    tender.publish_intention(_at(intention_day, 9), calendar)
+    tender.documents_from = notice_day
+    tender.documents_until = calendar.add_working_days(notice_day, 7)
+    tender.bid_deadline = _at(calendar.add_working_days(notice_day + timedelta(days=22), 0), 9, 30)
+    tender.publish_notice(_at(notice_day, 10), calendar)
+
+
+def _staff_of(manager):
+    return [m.id for m in db.session.execute(select(StaffMember).where(
+        StaffMember.contractor_id == manager.contractor_id, StaffMember.left_on.is_(None))).scalars()]
+
+
+def _bid(lot, manager, price_fen, when):
+    return bidding.submit_bid(lot, manager, price_fen=price_fen, staff_ids=_staff_of(manager), now=when)
+
+
+def seed_tenders(tenants):
+    """Create the ganxian procurement history if it is missing; returns rows created (roughly)."""
+    created = 0
+    with tenant_scope(tenants["ganxian"].id):
+        if db.session.execute(select(Tender.id).where(Tender.number == AWARDED_NUMBER)).first():
+            return 0
+        today = local_today()
+        calendar = tenant_calendar()
+        officer = db.session.execute(select(User).where(User.username == "gx-officer")).scalar_one()
+        managers = {u.username: u for u in db.session.execute(
+            select(User).where(User.username.in_(["a-manager", "b-manager", "d-manager"]))).scalars()}
+        line = BudgetLine(year=today.year, name="社会救助专项资金（政府购买服务）", fund_source="中央和省级困难群众救助补助资金",
+                          amount_fen=300_000_000)
+        db.session.add(line)
+        db.session.flush()
+        plan = create_plan(today.year, f"{today.year}年政府购买社会救助服务实施计划", {
+            "preparation": (date(today.year, 1, 1), date(today.year, 3, 31)),
+            "pilot": (date(today.year, 4, 1), date(today.year, 8, 31)),
+            "evaluation": (date(today.year, 9, 1), date(today.year, 10, 31)),
+            "consolidation": (date(today.year, 11, 1), date(today.year, 12, 31)),
+        })
+        milestones = [("制定实施方案并报批", 0, date(today.year, 3, 15)),
+                      ("完成服务项目招标采购", 1, date(today.year, 5, 31)),
+                      ("开展中期绩效评价", 2, date(today.year, 10, 15)),
+                      ("总结推广，报市民政局审定", 3, date(today.year, 12, 20))]
+        for title, phase_index, due in milestones:
+            db.session.add(PlanMilestone(phase_id=plan.phases[phase_index].id, title=title, due_on=due,
+                                         done_on=due if due < today else None))
+        created += 10
+
+        # The awarded tender: intention 120 days ago, notice 85 days ago, awarded ~2 months ago.
+        awarded = _build_tender(AWARDED_NUMBER, "赣县区政府购买社会救助服务项目（照料护理与能力评估）", line,
+                                AWARDED_LOTS, officer)
+        _publish(awarded, today - timedelta(days=120), today - timedelta(days=85), calendar)
+        submitted_at = _at(today - timedelta(days=80), 15)
+        for lot, (_title, _budget, _items, bids) in zip(awarded.lots, AWARDED_LOTS):
+            for manager, (price, _t, _b) in bids.items():
+                _bid(lot, managers[manager], price, submitted_at)
+        db.session.flush()
+        opened = awarded.bid_deadline + timedelta(minutes=30)
+        evaluation.open_bids(awarded, opened)
+        experts = [evaluation.add_expert(awarded, name, organisation)
+                   for name, organisation in (("周文华", "江西师范大学社会工作系"), ("吴建平", "赣州市社会工作协会"),
+                                              ("钟秀英", "赣南医学院护理学院"))]
+        for lot, (_title, _budget, _items, bids) in zip(awarded.lots, AWARDED_LOTS):
+            by_contractor = {b.contractor_id: b for b in evaluation.lot_bids(lot)}
+            for manager, (_price, technical, business) in bids.items():
+                bid = by_contractor[managers[manager].contractor_id]
+                evaluation.decide_validity(bid, True, "", opened)
+                for expert in experts:
+                    evaluation.enter_score(bid, expert, evaluation.parse_points(technical),
+                                           evaluation.parse_points(business))
+        confirmed = _at(calendar.add_working_days(awarded.bid_deadline.astimezone(LOCAL_TZ).date(), 2), 16)
+        for lot in awarded.lots:
+            awards.confirm_award(lot, confirmed)
+        created += 20
+
+        # The tender open for bids: notice 8 days ago, deadline about two weeks ahead; A has bid.
+        open_tender = _build_tender(OPEN_NUMBER, "赣县区困难家庭经济状况核查服务采购项目", line, [OPEN_LOT], officer)
+        _publish(open_tender, today - timedelta(days=45), today - timedelta(days=8), calendar)
+        _bid(open_tender.lots[0], managers["a-manager"], 37_600_000, _at(today - timedelta(days=2), 11))
+        created += 6
+        db.session.flush()
+    return created
