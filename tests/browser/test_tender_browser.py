@@ -1,0 +1,93 @@
+"""Procurement through a real browser: an officer publishes a tender notice, a contractor
+manager submits a sealed bid, and the bureau cannot see it before the deadline."""
+from datetime import datetime, time, timedelta
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from tests.browser.test_foundation_browser import press, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def _tender_ready_for_its_notice(app, demo):
+    """A tender whose intention went out 40 days ago, with a lawful timetable from today."""
+    from portal.core.timeutil import LOCAL_TZ, local_today, utcnow
+    from portal.core.workdays import tenant_calendar
+    from portal.extensions import db
+    from portal.tenancy.scope import tenant_scope
+    from portal.tenders.models import (BudgetLine, EvaluationCriterion, Lot, LotItem, PurchaseIntention,
+                                       Tender)
+    with app.app_context(), tenant_scope(demo.tenant_id("ganxian")):
+        today, calendar = local_today(), tenant_calendar()
+        line = BudgetLine(year=today.year, name="社会救助专项资金", fund_source="专项资金", amount_fen=10**10)
+        db.session.add(line)
+        db.session.flush()
+        intention = PurchaseIntention(budget_line_id=line.id, title="特困人员照料护理服务", budget_fen=50_000_000,
+                                      expected_month=today.replace(day=1), published_at=utcnow() - timedelta(days=40))
+        db.session.add(intention)
+        db.session.flush()
+        deadline_day = calendar.add_working_days(today + timedelta(days=25), 0)
+        tender = Tender(number="GX-BROWSER-1", title="特困人员照料护理服务采购项目", method="open_tender",
+                        status="intention_published", budget_line_id=line.id, intention_id=intention.id,
+                        budget_fen=50_000_000, price_weight_percent=30, buyer_contact="张科长 0797-4441234",
+                        documents_from=today, documents_until=calendar.add_working_days(today, 7),
+                        bid_deadline=datetime.combine(deadline_day, time(9, 30), tzinfo=LOCAL_TZ))
+        db.session.add(tender)
+        db.session.flush()
+        lot = Lot(tender_id=tender.id, number=1, title="照料护理服务", budget_fen=50_000_000, max_price_fen=50_000_000)
+        db.session.add(lot)
+        db.session.flush()
+        db.session.add(LotItem(lot_id=lot.id, code="CARE-VISIT", name="上门照料", unit="visit", quantity=5000,
+                               max_unit_price_fen=10_000))
+        db.session.add(EvaluationCriterion(tender_id=tender.id, kind="technical", name="服务方案", max_points=45))
+        db.session.add(EvaluationCriterion(tender_id=tender.id, kind="business", name="资质业绩", max_points=25))
+        db.session.commit()
+        return tender.id, lot.id
+
+
+def test_officer_publishes_a_tender_and_a_contractor_submits_a_sealed_bid(app, page, live_server, demo, browser):
+    from portal.extensions import db
+    from portal.tenancy.scope import all_tenants
+    from portal.tenders.models import Bid, Tender
+    tender_id, lot_id = _tender_ready_for_its_notice(app, demo)
+    page.on("dialog", lambda dialog: dialog.accept())
+
+    sign_in(page, "gx-officer")
+    page.goto(f"/tenders/{tender_id}")
+    press(page, page.locator(f'a[href$="/tenders/{tender_id}/publish"]'))
+    expect(page.locator("main .flash-error")).to_have_count(0)  # nothing stops the notice
+    press(page, page.locator("main form button[type=submit]"))
+    expect(page).to_have_url(f"{live_server.url}/tenders/{tender_id}")
+    with app.app_context(), all_tenants():
+        tender = db.session.get(Tender, tender_id)
+        assert tender.status == "tendering" and tender.notice_published_at is not None
+
+    manager = browser.new_context(base_url=live_server.url, locale="zh-CN").new_page()
+    manager.on("dialog", lambda dialog: dialog.accept())
+    sign_in(manager, "a-manager")
+    manager.locator("select[name=tenant]").select_option("ganxian")  # a manager chooses the bureau
+    press(manager, manager.locator("main form button[type=submit]"))
+    manager.goto(f"/tenders/{tender_id}")
+    press(manager, manager.locator(f'a[href$="/tenders/lots/{lot_id}/my-bid"]'))
+    manager.locator("input[name=price]").fill("456789.10")
+    manager.locator("input[name=staff]").first.check()
+    press(manager, manager.locator("main form button[type=submit]").first)
+    expect(manager.locator("main")).to_contain_text("456,789.10")
+    manager.screenshot(path="test-artifacts/screenshots/contractor-bid-submitted.png", full_page=True)
+    manager.context.close()
+
+    with app.app_context(), all_tenants():
+        # Sealed: outside the contractor nobody can load the bid before the deadline…
+        assert db.session.execute(select(Bid).where(Bid.lot_id == lot_id)).first() is None
+        # …though the bid is stored, with the price typed in the browser.
+    from sqlalchemy import text
+
+    from tests.support import owner_connection
+    with owner_connection(app) as conn:
+        stored = conn.execute(text("SELECT price_fen, staff_ids FROM bid WHERE lot_id = :l"), {"l": lot_id}).one()
+    assert stored.price_fen == 45678910
+    # …and the officer's pages show no price.
+    page.goto(f"/tenders/{tender_id}")
+    expect(page.locator("main")).not_to_contain_text("456,789.10")
