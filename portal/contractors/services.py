@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 from portal.accounts.models import BUREAU_ROLES
 from portal.core.errors import DomainError, NotFound
 from portal.core.identity import InvalidIdentifier, validate_credit_code
+from portal.core.lookup import get_or_not_found
 from portal.extensions import db
 from portal.files.services import DOCUMENT_TYPES, MB, store_upload
 from portal.contractors.models import (CONTRACTOR_KINDS, DOCUMENT_KINDS, BlacklistEntry, Contractor,
@@ -182,10 +183,7 @@ def registrations(search="", status=""):
 
 def get_registration(registration_id):
     """A registration of the current bureau, or NotFound."""
-    registration = db.session.get(ContractorRegistration, registration_id)
-    if registration is None:
-        raise NotFound(_("No such registration."))
-    return registration
+    return get_or_not_found(ContractorRegistration, registration_id, _("No such registration."))
 
 
 def decide(registration, action, by, reason=""):

@@ -8,10 +8,11 @@ while a challenge that may change the result is open (or was upheld)."""
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from portal.core.errors import DomainError, NotFound
+from portal.core.errors import DomainError
 from portal.core.money import format_fen
 from portal.core.timeutil import local_today, to_local
 from portal.core.workdays import tenant_calendar
+from portal.core.lookup import get_or_not_found
 from portal.extensions import db
 from portal.tenders import deadlines, evaluation
 from portal.tenders.models import Award, Challenge
@@ -20,10 +21,7 @@ CHALLENGE_OUTCOMES = ("dismissed", "upheld")
 
 
 def get_award(award_id):
-    award = db.session.get(Award, award_id)
-    if award is None:
-        raise NotFound(_("No such award."))
-    return award
+    return get_or_not_found(Award, award_id, _("No such award."))
 
 
 def award_of_lot(lot):
@@ -122,10 +120,7 @@ def record_challenge(award, *, challenger, grounds, may_change_result, now):
 
 
 def get_challenge(challenge_id):
-    challenge = db.session.get(Challenge, challenge_id)
-    if challenge is None:
-        raise NotFound(_("No such challenge."))
-    return challenge
+    return get_or_not_found(Challenge, challenge_id, _("No such challenge."))
 
 
 def answer_challenge(challenge, *, outcome, answer, now):

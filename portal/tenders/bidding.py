@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.contractors.models import StaffMember
 from portal.core.errors import Conflict, DomainError, Forbidden, NotFound
 from portal.core.timeutil import local_today
+from portal.core.lookup import get_or_not_found
 from portal.extensions import db
 from portal.files.services import store_upload
 from portal.tenders.models import Bid, Lot, Tender
@@ -172,10 +173,7 @@ def withdraw_bid(lot, user, *, now):
 
 def readable_bid(bid_id):
     """A bid the person may read now — the seal decides — or NotFound."""
-    bid = db.session.get(Bid, bid_id)
-    if bid is None:
-        raise NotFound(_("No such bid."))
-    return bid
+    return get_or_not_found(Bid, bid_id, _("No such bid."))
 
 
 def staff_names(bid):

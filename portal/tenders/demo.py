@@ -14,8 +14,7 @@ from portal.core.workdays import tenant_calendar
 from portal.extensions import db
 from portal.tenancy.scope import tenant_scope
 from portal.tenders import awards, bidding, evaluation
-from portal.tenders.models import (BudgetLine, EvaluationCriterion, Lot, LotItem, PlanMilestone,
-                                   ProcurementPlan, Tender)
+from portal.tenders.models import BudgetLine, EvaluationCriterion, Lot, LotItem, PlanMilestone, Tender
 from portal.tenders.planning import create_plan
 
 AWARDED_NUMBER = "GX-DEMO-001"
