@@ -71,7 +71,7 @@ def test_an_incomplete_ranking_cannot_be_awarded(app, scored):
     with app.app_context(), _scope(app):
         evaluation.add_expert(db.session.get(Tender, scored["tender"]), "刘专家")  # has scored nothing yet
         db.session.commit()
-    with pytest.raises(DomainError, match="Every expert must score"):
+    with pytest.raises(DomainError, match="每位评审专家须对每份有效投标评分"):
         _confirm(app, scored["lot"])
 
 

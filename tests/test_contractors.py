@@ -194,7 +194,7 @@ def test_a_manager_registers_the_organisation_and_an_officer_approves_it(app, de
     _new_manager(app)
     manager = _en(login("n-manager", tenant="ganxian"))
     assert manager.get("/contractors/mine").status_code == 200
-    form = {"name": "赣县区同心社工服务社", "kind": "social_work_agency", "legal_representative": "周敏",
+    form = {"name": "赣县区启航社工服务社", "kind": "social_work_agency", "legal_representative": "周敏",
             "contact_phone": "0797-1234567", "address": "赣县区"}
     response = support.form_post(manager, "/contractors/mine", {**form, "credit_code": NEW_CODE[:-1] + "0"})
     assert response.status_code == 200
@@ -211,10 +211,10 @@ def test_a_manager_registers_the_organisation_and_an_officer_approves_it(app, de
         reg_id = reg.id
 
     officer = _en(login("gx-officer"))
-    listing = officer.get("/contractors/registrations?q=同心&status=pending").get_data(as_text=True)
-    assert "赣县区同心社工服务社" in listing and "阳光" not in listing
-    assert "同心" not in officer.get("/contractors/registrations?status=approved").get_data(as_text=True)
-    assert "同心" in officer.get(f"/contractors/registrations?q={NEW_CODE[:10]}").get_data(as_text=True)
+    listing = officer.get("/contractors/registrations?q=启航&status=pending").get_data(as_text=True)
+    assert "赣县区启航社工服务社" in listing and "阳光" not in listing
+    assert "启航" not in officer.get("/contractors/registrations?status=approved").get_data(as_text=True)
+    assert "启航" in officer.get(f"/contractors/registrations?q={NEW_CODE[:10]}").get_data(as_text=True)
     detail = officer.get(f"/contractors/{contractor_id}").get_data(as_text=True)
     assert 'data-confirm=' in detail and f"/contractors/registrations/{reg_id}/approve" in detail
     token = support.csrf_token_from(detail)

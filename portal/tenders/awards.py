@@ -15,6 +15,7 @@ from portal.core.workdays import tenant_calendar
 from portal.core.lookup import get_or_not_found
 from portal.extensions import db
 from portal.tenders import deadlines, evaluation
+from portal.tenders.lifecycle import UNIT_LABELS
 from portal.tenders.models import Award, Challenge
 
 CHALLENGE_OUTCOMES = ("dismissed", "upheld")
@@ -85,7 +86,8 @@ def award_notice(award):
         price = (_("%(price)s yuan", price=format_fen(item["unit_price_fen"])) if item["unit_price_fen"] is not None
                  else _("included in the total price"))
         lines.append(_("- %(name)s: %(quantity)s × %(unit)s, unit price %(price)s; requirements: %(req)s",
-                       name=item["name"], quantity=item["quantity"], unit=item["unit"], price=price,
+                       name=item["name"], quantity=item["quantity"],
+                       unit=str(UNIT_LABELS.get(item["unit"], item["unit"])), price=price,
                        req=item["requirements"] or "—"))
     lines.append(_("Evaluation experts: %(names)s", names="、".join(experts) or "—"))
     lines.append(_("Challenges (质疑) are accepted until %(day)s.", day=award.challenge_until.isoformat()))

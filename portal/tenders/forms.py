@@ -11,12 +11,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from portal.core.money import format_fen, parse_yuan
 from portal.core.timeutil import LOCAL_TZ, to_local
 from portal.tenders.lifecycle import METHOD_LABELS
+from portal.tenders.lifecycle import UNIT_LABELS  # noqa: F401  (the views import it from here)
 from portal.tenders.models import PLAN_PHASES, SERVICE_UNITS
 
-UNIT_LABELS = {
-    "assessment": _l("per assessment"), "visit": _l("per visit"), "household_survey": _l("per household survey"),
-    "station_month": _l("per station-month"), "training_session": _l("per training session"),
-}
 PHASE_LABELS = {"preparation": _l("Preparation"), "pilot": _l("Pilot"), "evaluation": _l("Evaluation"),
                 "consolidation": _l("Consolidation")}
 CRITERION_KINDS = {"technical": _l("Technical"), "business": _l("Business")}
@@ -47,7 +44,7 @@ class TenderForm(FlaskForm):
     budget_line_id = SelectField(_l("Budget line"), coerce=int)
     intention_id = SelectField(_l("Purchase intention (empty: published with the tender)"), coerce=int)
     budget = YuanField(_l("Budget amount (yuan)"), validators=[InputRequired()])
-    bid_bond = YuanField(_l("Bid bond (yuan, at most 2 % of the budget)"), validators=[Optional()])
+    bid_bond = YuanField(_l("Bid bond (yuan, at most 2 per cent of the budget)"), validators=[Optional()])
     price_weight_percent = IntegerField(_l("Price weight (%, 10–30 for services)"), default=10,
                                         validators=[InputRequired()])
     buyer_contact = StringField(_l("Buyer contact (office and phone)"), validators=[Length(max=200)])

@@ -24,6 +24,10 @@ METHOD_LABELS = {
     "competitive_consultation": _l("Competitive consultation"),
     "request_for_quotation": _l("Request for quotation"), "single_source": _l("Single source"),
 }
+UNIT_LABELS = {
+    "assessment": _l("per assessment"), "visit": _l("per visit"), "household_survey": _l("per household survey"),
+    "station_month": _l("per station-month"), "training_session": _l("per training session"),
+}
 EDITABLE = ("draft", "intention_published")
 CANCELLABLE = ("draft", "intention_published", "tendering", "evaluation")
 # Methods decided by comprehensive scoring, so they need criteria and a price weight.

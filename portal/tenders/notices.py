@@ -14,6 +14,7 @@ from portal.public.services import publish
 from portal.tenancy.models import Tenant
 from portal.tenancy.scope import current_tenant_id
 from portal.tenders import deadlines
+from portal.tenders.lifecycle import UNIT_LABELS
 
 
 def _buyer():
@@ -67,7 +68,8 @@ def publish_tender_notice(tender, now):
                            max=format_fen(lot.max_price_fen)))
             for item in lot.items:
                 lines.append(_("  · %(code)s %(name)s: %(quantity)s × %(unit)s, at most %(price)s yuan each",
-                               code=item.code, name=item.name, quantity=item.quantity, unit=item.unit,
+                               code=item.code, name=item.name, quantity=item.quantity,
+                               unit=str(UNIT_LABELS.get(item.unit, item.unit)),
                                price=format_fen(item.max_unit_price_fen)))
         if tender.description:
             lines.append(tender.description)
