@@ -10,3 +10,6 @@ from portal.public.models import Disclosure  # noqa: F401
 from portal.tenders.models import (Award, Bid, BidScore, BudgetLine, Challenge, Clarification,  # noqa: F401
                                    EvaluationCriterion, Expert, Lot, LotItem, PlanMilestone, PlanPhase,
                                    ProcurementPlan, PurchaseIntention, Tender)
+from portal.beneficiaries.models import Beneficiary, BeneficiaryStatus  # noqa: F401
+from portal.contracts.models import Amendment, Assignment, Contract, ContractWorker, ServiceItem  # noqa: F401
+from portal.supervision.models import Violation  # noqa: F401

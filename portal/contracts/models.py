@@ -1,0 +1,141 @@
+"""Contracts made from awards: service items with quotas, amendments, and who works on them.
+
+States (contracts/lifecycle.py): draft → signed → active → completed; active ⇄ suspended;
+signed/active/suspended → terminated (with a reason and the amount paid). Nothing is ever
+hard-deleted."""
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.core.models import UTCDateTime, utcnow
+from portal.extensions import db
+from portal.tenancy.scope import TenantOwned
+
+CONTRACT_STATUSES = ("draft", "signed", "active", "completed", "suspended", "terminated")
+AMENDMENT_RATIONALES = ("additional_quantity", "additional_service", "extension", "price_adjustment", "other")
+# The clause every contract carries (严禁服务转包); it cannot be removed or edited.
+SUBCONTRACTING_BAN_CLAUSE = (
+    "乙方不得将本合同项下服务全部或部分转包、分包给第三方；所有服务须由乙方在册在岗人员提供。"
+    "发现转包、分包的，甲方不予支付相应服务费用，按合同约定扣减违约金，并可依法解除合同。"
+)
+
+
+class Contract(TenantOwned, db.Model):
+    __tablename__ = "contract"
+    __table_args__ = (UniqueConstraint("tenant_id", "number"), UniqueConstraint("award_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(300))
+    award_id: Mapped[int] = mapped_column(ForeignKey("award.id"))
+    contractor_id: Mapped[int] = mapped_column(ForeignKey("contractor.id"), index=True)
+    budget_line_id: Mapped[int] = mapped_column(ForeignKey("budget_line.id"), index=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)  # the winning price: the original amount
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    performance_bond_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    payment_terms: Mapped[str] = mapped_column(String(32), default="monthly_settlement")
+    spot_check_penalty_multiplier: Mapped[int] = mapped_column(Integer, default=2)
+    violation_penalty_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    subcontracting_ban_clause: Mapped[str] = mapped_column(Text, default=SUBCONTRACTING_BAN_CLAUSE)
+    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    signed_on: Mapped[date | None] = mapped_column(Date)
+    activated_on: Mapped[date | None] = mapped_column(Date)
+    completed_on: Mapped[date | None] = mapped_column(Date)
+    suspended_on: Mapped[date | None] = mapped_column(Date)
+    suspension_reason: Mapped[str] = mapped_column(Text, default="")
+    terminated_on: Mapped[date | None] = mapped_column(Date)
+    termination_reason: Mapped[str] = mapped_column(Text, default="")
+    amount_paid_at_termination_fen: Mapped[int | None] = mapped_column(BigInteger)
+    notice_due_on: Mapped[date | None] = mapped_column(Date)
+    notice_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspension_review_flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    award = relationship("Award")
+    contractor = relationship("Contractor")
+    budget_line = relationship("BudgetLine")
+    items = relationship("ServiceItem", back_populates="contract", order_by="ServiceItem.id")
+    amendments = relationship("Amendment", back_populates="contract", order_by="Amendment.number")
+    workers = relationship("ContractWorker", back_populates="contract", order_by="ContractWorker.id")
+
+
+class ServiceItem(TenantOwned, db.Model):
+    """What the contract pays for, per unit, up to a quota (and optionally a monthly cap)."""
+
+    __tablename__ = "service_item"
+    __table_args__ = (UniqueConstraint("contract_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(32))
+    unit_price_fen: Mapped[int] = mapped_column(BigInteger)
+    quota: Mapped[int] = mapped_column(Integer)
+    monthly_cap: Mapped[int | None] = mapped_column(Integer)
+    min_minutes: Mapped[int | None] = mapped_column(Integer)
+    max_minutes: Mapped[int | None] = mapped_column(Integer)
+    daily_limit_per_beneficiary: Mapped[int | None] = mapped_column(Integer)
+    photo_required: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    contract = relationship("Contract", back_populates="items")
+
+
+class Amendment(TenantOwned, db.Model):
+    """A change to a signed contract; additions may total at most 10 % of the original amount.
+    Every amendment is published."""
+
+    __tablename__ = "amendment"
+    __table_args__ = (UniqueConstraint("contract_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    rationale: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str] = mapped_column(Text)
+    added_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    new_ends_on: Mapped[date | None] = mapped_column(Date)
+    signed_on: Mapped[date] = mapped_column(Date)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    contract = relationship("Contract", back_populates="amendments")
+
+
+class ContractWorker(TenantOwned, db.Model):
+    """The contract's work list: a roster member of the contractor working on it, over dates."""
+
+    __tablename__ = "contract_worker"
+    __table_args__ = (UniqueConstraint("contract_id", "staff_id", "from_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"), index=True)
+    from_on: Mapped[date] = mapped_column(Date)
+    until_on: Mapped[date | None] = mapped_column(Date)
+
+    contract = relationship("Contract", back_populates="workers")
+    staff = relationship("StaffMember")
+
+
+class Assignment(TenantOwned, db.Model):
+    """A beneficiary served by a contract, by one worker of its work list, over dates. What a
+    contractor may see of beneficiaries is exactly what these rows give it."""
+
+    __tablename__ = "assignment"
+    __table_args__ = (UniqueConstraint("contract_id", "beneficiary_id", "staff_id", "from_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id"), index=True)
+    beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiary.id"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"), index=True)
+    from_on: Mapped[date] = mapped_column(Date)
+    until_on: Mapped[date | None] = mapped_column(Date)
+
+    contract = relationship("Contract")
+    beneficiary = relationship("Beneficiary")
+    staff = relationship("StaffMember")
