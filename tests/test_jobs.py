@@ -233,3 +233,21 @@ def test_two_ticks_in_one_period_enqueue_each_periodic_job_once(app, demo, run_w
     assert tick(app, now=later) == []
     with app.app_context(), all_tenants():
         assert db.session.scalar(select(func.count()).select_from(JobRun)) == 2 * runs
+
+
+@task("tests.always_fails")
+def always_fails():
+    raise RuntimeError("this job always fails")
+
+
+@pytest.mark.skipif(ON_REDIS, reason="inline mode only")
+def test_an_inline_job_of_another_bureau_records_its_failure_in_that_bureau(app, demo):
+    """A failing inline job enqueued for a bureau other than the caller's (or from no scope at
+    all, as a command does) is recorded as failed in its own bureau, without a tenancy error."""
+    gx = demo.tenant_id("ganxian")
+    with app.app_context():
+        run = enqueue("tests.always_fails", tenant_id=gx)
+        run_id = run.id
+        db.session.commit()
+    state = _run(app, run_id)
+    assert state["status"] == "failed" and "always fails" in state["error"] and state["tenant_id"] == gx

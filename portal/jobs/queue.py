@@ -84,15 +84,17 @@ def _run_inline(run_id):
     from flask import g
     run = db.session.get(JobRun, run_id)
     scope = tenant_scope(run.tenant_id) if run.tenant_id is not None else all_tenants()
-    try:
-        with scope, db.session.begin_nested():
-            g.job_run = run
-            _execute(run)
-    except Exception as exc:  # the job failed; the request goes on and shows it
-        log.exception("inline job %s (%s) failed", run.name, run.id)
-        _mark_failed(run, exc)
-    finally:
-        g.pop("job_run", None)
+    with scope:  # the failure is recorded in the job's own bureau too
+        try:
+            with db.session.begin_nested():
+                g.job_run = run
+                _execute(run)
+        except Exception as exc:  # the job failed; the request goes on and shows it
+            log.exception("inline job %s (%s) failed", run.name, run.id)
+            _mark_failed(run, exc)
+            db.session.flush()
+        finally:
+            g.pop("job_run", None)
 
 
 def _execute(run):
@@ -119,7 +121,7 @@ def report_progress(percent, note=""):
     run = g.get("job_run")
     if run is not None:
         run.progress, run.progress_note = max(0, min(100, int(percent))), note[:200]
-        if not db.session.in_nested_transaction():
+        if not db.session().in_nested_transaction():  # scoped_session lacks the method
             db.session.commit()  # a worker job: let the admin page see progress now
 
 
