@@ -71,4 +71,9 @@ def seed(password="demo-pass-2026", history=True):
     if history:
         from portal.tenders.demo import seed_tenders
         created += seed_tenders(tenants)
+        from portal.contracts.demo import seed_contracts
+        created += seed_contracts(tenants)
+        # After the contracts: the demo people are assigned to A's and C's contracts.
+        from portal.beneficiaries.demo import seed_beneficiaries
+        created += seed_beneficiaries(tenants)
     return created

@@ -98,6 +98,7 @@ def test_demo_procurement_history_follows_the_rules(app):
             open_lot = db.session.execute(select(Tender).where(Tender.number == "GX-DEMO-002")).scalar_one().lots[0]
             assert db.session.execute(select(Bid).where(Bid.lot_id == open_lot.id)).first() is None
             disclosures = db.session.scalars(select(Disclosure)).all()
-            assert {d.kind for d in disclosures} == {"purchase_intention", "tender_notice", "award_result"}
+            assert {d.kind for d in disclosures} == {"purchase_intention", "tender_notice", "award_result",
+                                                     "contract_notice"}  # the contracts of the awarded lots
             assert not [d.title for d in disclosures if d.late]
             assert verify_chain(db.session, gx).ok

@@ -17,7 +17,8 @@ STATUSES = ("active", "hospitalised", "moved", "deceased")
 class Beneficiary(TenantOwned, db.Model):
     __tablename__ = "beneficiary"
     __table_args__ = (UniqueConstraint("tenant_id", "id_number_hash"),)
-    __audit_redact__ = ("id_number_encrypted", "id_number_hash", "phone", "address", "lat", "lon")
+    # The audit trail keeps that these changed, never their values (the masked number may stay).
+    __audit_redact__ = ("name", "id_number_encrypted", "id_number_hash", "phone", "address", "lat", "lon")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64))

@@ -1,10 +1,12 @@
-"""The roster spreadsheet: the template people download and the reader of what they upload.
-Columns are fixed by position, so a translated header never breaks an import."""
+"""Excel workbooks people download and upload: the roster here, and the generic helpers other
+registries (beneficiaries) reuse. Columns are fixed by position, so a translated header never
+breaks an import."""
 import io
 import zipfile
 
 from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from portal.core.errors import DomainError
@@ -17,26 +19,36 @@ MAX_ROWS = 2000
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def roster_template():
-    """An empty roster workbook: the header row, ID numbers and dates formatted as text."""
+def template_workbook(title, headers, widths, text_columns, rows=()):
+    """A workbook with a header row and ``rows``; the columns named in ``text_columns`` (indexes
+    from 0) are formatted as text, because Excel would turn an 18-digit ID number into a rounded
+    number. Returns the .xlsx bytes."""
     book = Workbook()
     sheet = book.active
-    sheet.title = "roster"
-    sheet.append(HEADERS)
-    for column, width in zip("ABCDE", (14, 24, 16, 24, 26)):
+    sheet.title = title
+    sheet.append(headers)
+    for values in rows:
+        sheet.append(values)
+    for index, width in enumerate(widths):
+        column = get_column_letter(index + 1)
         sheet.column_dimensions[column].width = width
-        # Text format: Excel would otherwise turn an 18-digit ID number into a rounded number.
-        for row in range(2, 502):
-            if column in "BCE":
+        if index in text_columns:
+            for row in range(2, max(502, len(rows) + 2)):
                 sheet[f"{column}{row}"].number_format = "@"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
-def read_roster_file(data):
-    """The rows of an uploaded roster workbook as ``[(spreadsheet row number, {column: value})]``,
-    skipping the header row and blank rows. Refuses what is not an .xlsx workbook."""
+def roster_template():
+    """An empty roster workbook: the header row, ID numbers and dates formatted as text."""
+    return template_workbook("roster", HEADERS, (14, 24, 16, 24, 26), text_columns=(1, 2, 4))
+
+
+def read_workbook(data, columns, max_rows, too_many_message):
+    """The rows of an uploaded workbook's first sheet as ``[(spreadsheet row number, {column:
+    value})]``, skipping the header row and blank rows. Refuses what is not an .xlsx workbook, a
+    file over 5 MB and more than ``max_rows`` rows (``too_many_message``)."""
     if not data:
         raise DomainError(_("Choose a file to upload."))
     if len(data) > MAX_FILE_BYTES:
@@ -51,12 +63,17 @@ def read_roster_file(data):
         sheet = book.worksheets[0]
         rows = []
         for number, values in enumerate(sheet.iter_rows(min_row=2, values_only=True), start=2):
-            values = tuple(values[:len(COLUMNS)]) + (None,) * (len(COLUMNS) - len(values[:len(COLUMNS)]))
+            values = tuple(values[:len(columns)]) + (None,) * (len(columns) - len(values[:len(columns)]))
             if all(v is None or str(v).strip() == "" for v in values):
                 continue
-            if len(rows) >= MAX_ROWS:
-                raise DomainError(_("A roster file holds at most %(n)s people.", n=MAX_ROWS))
-            rows.append((number, dict(zip(COLUMNS, values))))
+            if len(rows) >= max_rows:
+                raise DomainError(too_many_message)
+            rows.append((number, dict(zip(columns, values))))
     finally:
         book.close()
     return rows
+
+
+def read_roster_file(data):
+    """The rows of an uploaded roster workbook (see ``read_workbook``)."""
+    return read_workbook(data, COLUMNS, MAX_ROWS, _("A roster file holds at most %(n)s people.", n=MAX_ROWS))

@@ -6,11 +6,13 @@ hard-deleted."""
 from datetime import date, datetime
 
 from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from portal.core.errors import DomainError
 from portal.core.models import UTCDateTime, utcnow
 from portal.extensions import db
 from portal.tenancy.scope import TenantOwned
+from portal.contracts.lifecycle import ContractLifecycle
 
 CONTRACT_STATUSES = ("draft", "signed", "active", "completed", "suspended", "terminated")
 AMENDMENT_RATIONALES = ("additional_quantity", "additional_service", "extension", "price_adjustment", "other")
@@ -21,7 +23,9 @@ SUBCONTRACTING_BAN_CLAUSE = (
 )
 
 
-class Contract(TenantOwned, db.Model):
+class Contract(ContractLifecycle, TenantOwned, db.Model):
+    """A contract from one award (one lot). State machine in contracts/lifecycle.py."""
+
     __tablename__ = "contract"
     __table_args__ = (UniqueConstraint("tenant_id", "number"), UniqueConstraint("award_id"))
 
@@ -60,6 +64,15 @@ class Contract(TenantOwned, db.Model):
     items = relationship("ServiceItem", back_populates="contract", order_by="ServiceItem.id")
     amendments = relationship("Amendment", back_populates="contract", order_by="Amendment.number")
     workers = relationship("ContractWorker", back_populates="contract", order_by="ContractWorker.id")
+
+    @validates("subcontracting_ban_clause")
+    def _keep_the_ban(self, key, value):
+        """The ban on subcontracting (严禁服务转包) is part of every contract, word for word."""
+        if value != SUBCONTRACTING_BAN_CLAUSE:
+            from flask_babel import gettext as _
+            raise DomainError(_("The subcontracting ban clause is part of every contract and cannot be "
+                                "removed or changed."))
+        return value
 
 
 class ServiceItem(TenantOwned, db.Model):

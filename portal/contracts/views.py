@@ -1,10 +1,185 @@
-from flask import render_template
+"""Contract pages: officers make contracts from awards, edit drafts, move them through their
+states and amend them; other bureau roles read; contractor managers read their own contracts
+only. Views parse a form, call one service function and render or redirect."""
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from portal.accounts.auth import roles_required
-from portal.contracts import bp
+from portal.contracts import bp, services
+from portal.contracts.dashboard import contract_dashboard
+from portal.contracts.forms import AmendmentForm, ContractForm, MoveForm, ReasonMoveForm, TerminationForm
+from portal.contracts.lifecycle import PAYMENT_TERMS, RATIONALE_LABELS, STATUS_LABELS
+from portal.contracts.models import SUBCONTRACTING_BAN_CLAUSE
+from portal.core.errors import DomainError
+from portal.core.pagination import paginate
+from portal.core.timeutil import local_today
+from portal.tenders.lifecycle import UNIT_LABELS
+from portal.tenders.planning import budget_lines
+
+READERS = ("admin", "officer", "supervisor", "finance", "auditor", "contractor_manager")
+WRITERS = ("officer",)
+# action -> (form class, page heading, service call, success message)
+MOVES = {
+    "sign": (MoveForm, lambda: _("Sign the contract"), lambda c, f: services.sign(c, f.on.data),
+             lambda: _("The contract is signed; its notice is scheduled.")),
+    "activate": (MoveForm, lambda: _("Start delivery"), lambda c, f: services.activate(c, f.on.data),
+                 lambda: _("The contract is active.")),
+    "suspend": (ReasonMoveForm, lambda: _("Suspend the contract"),
+                lambda c, f: services.suspend(c, f.on.data, f.reason.data), lambda: _("The contract is suspended.")),
+    "resume": (MoveForm, lambda: _("Resume the contract"), lambda c, f: services.resume(c, f.on.data),
+               lambda: _("The contract is active again.")),
+    "complete": (MoveForm, lambda: _("Complete the contract"), lambda c, f: services.complete(c, f.on.data),
+                 lambda: _("The contract is completed.")),
+    "terminate": (TerminationForm, lambda: _("Terminate the contract"),
+                  lambda c, f: services.terminate(c, f.on.data, f.reason.data, f.amount_paid.data),
+                  lambda: _("The contract is terminated.")),
+}
+
+
+def _contract_or_404(contract_id):
+    return services.get_contract(contract_id, current_user)
+
+
+def _refused(form, exc):
+    """Show a refused action on the form page (422, so the request rolls back)."""
+    for name, messages in (exc.errors or {}).items():
+        field = getattr(form, name, None)
+        if field is not None and hasattr(field, "errors"):
+            extra = messages if isinstance(messages, list) else [messages]
+            field.errors = list(field.errors) + [str(m) for m in extra]
+    flash(exc.message, "error")
 
 
 @bp.route("/")
-@roles_required("admin", "officer", "supervisor", "finance", "auditor", "contractor_manager", "field_worker")
+@roles_required(*READERS)
 def index():
-    return render_template("contracts/index.html")
+    q, status = request.args.get("q", "").strip(), request.args.get("status", "")
+    page = paginate(services.contracts_query(current_user, q, status))
+    awaiting = services.awards_awaiting_contract() if current_user.role in WRITERS else []
+    return render_template("contracts/index.html", page=page, q=q, status=status, statuses=STATUS_LABELS,
+                           awaiting=awaiting, can_write=current_user.role in WRITERS)
+
+
+def _contract_form(form):
+    form.budget_line_id.choices = [SelectChoice(line.id, f"{line.year} · {line.name}") for line in budget_lines()]
+    return form
+
+
+def _form_page(form, heading, back, award, contract=None, status=200):
+    return render_template("contracts/form.html", form=form, heading=heading, back=back, award=award,
+                           contract=contract, clause=SUBCONTRACTING_BAN_CLAUSE), status
+
+
+@bp.route("/new/<int:award_id>", methods=["GET", "POST"])
+@roles_required(*WRITERS)
+def new(award_id):
+    """A draft contract from an award, its items prefilled from the lot and the winning bid."""
+    award = services.get_award_for_contract(award_id)
+    form = _contract_form(ContractForm())
+    back = url_for("contracts.index")
+    if request.method == "GET":
+        form.fill(services.proposed_terms(award), services.proposed_items(award))
+    elif form.validate_on_submit():
+        try:
+            contract = services.create_contract(award, form.values(), form.item_values(), current_user)
+        except DomainError as exc:
+            _refused(form, exc)
+            return _form_page(form, _("New contract"), back, award, status=422)
+        flash(_("Draft contract %(number)s saved.", number=contract.number), "success")
+        return redirect(url_for("contracts.detail", contract_id=contract.id))
+    return _form_page(form, _("New contract"), back, award)
+
+
+@bp.route("/<int:contract_id>")
+@roles_required(*READERS)
+def detail(contract_id):
+    contract = _contract_or_404(contract_id)
+    from portal.public.services import disclosures_of
+    notices = disclosures_of(contract) + [d for a in contract.amendments for d in disclosures_of(a)]
+    return render_template("contracts/detail.html", contract=contract, board=contract_dashboard(contract),
+                           can_write=current_user.role in WRITERS, notices=notices, unit_labels=UNIT_LABELS,
+                           rationales=RATIONALE_LABELS, payment_terms=PAYMENT_TERMS,
+                           internal=current_user.role != "contractor_manager",
+                           has_assignments="contracts.assignments" in current_app.view_functions)
+
+
+@bp.route("/<int:contract_id>/edit", methods=["GET", "POST"])
+@roles_required(*WRITERS)
+def edit(contract_id):
+    contract = _contract_or_404(contract_id)
+    contract.ensure_editable()
+    form = _contract_form(ContractForm())
+    back = url_for("contracts.detail", contract_id=contract.id)
+    if request.method == "GET":
+        terms = {name: getattr(contract, name) for name in services.CONTRACT_FIELDS}
+        terms.update(number=contract.number, budget_line_id=contract.budget_line_id)
+        form.fill(terms, [{name: getattr(item, name) for name in services.ITEM_FIELDS} for item in contract.items])
+        form.number.render_kw = {"readonly": True}
+    elif form.validate_on_submit():
+        try:
+            services.update_contract(contract, form.values(), form.item_values())
+        except DomainError as exc:
+            _refused(form, exc)
+            return _form_page(form, _("Edit contract"), back, contract.award, contract, 422)
+        flash(_("Contract saved."), "success")
+        return redirect(back)
+    return _form_page(form, _("Edit contract"), back, contract.award, contract)
+
+
+@bp.route("/<int:contract_id>/<any(sign, activate, suspend, resume, complete, terminate):action>",
+          methods=["GET", "POST"])
+@roles_required(*WRITERS)
+def move(contract_id, action):
+    """Confirm, then make one move of the state machine on the day given."""
+    contract = _contract_or_404(contract_id)
+    form_class, heading, perform, done = MOVES[action]
+    form = form_class()
+    if request.method == "GET":
+        form.on.data = local_today()
+    back = url_for("contracts.detail", contract_id=contract.id)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            perform(contract, form)
+        except DomainError as exc:
+            _refused(form, exc)
+            status = 422
+        else:
+            flash(done(), "success")
+            return redirect(back)
+    return render_template("contracts/confirm.html", form=form, contract=contract, action=action,
+                           heading=heading(), back=back), status
+
+
+@bp.route("/<int:contract_id>/amendments/new", methods=["GET", "POST"])
+@roles_required(*WRITERS)
+def amend(contract_id):
+    contract = _contract_or_404(contract_id)
+    form = AmendmentForm()
+    if request.method == "GET":
+        form.signed_on.data = local_today()
+    back = url_for("contracts.detail", contract_id=contract.id)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            amendment = services.add_amendment(
+                contract, rationale=form.rationale.data, description=form.description.data,
+                added_fen=form.added.data or 0, new_ends_on=form.new_ends_on.data, signed_on=form.signed_on.data,
+                user=current_user)
+        except DomainError as exc:
+            _refused(form, exc)
+            status = 422
+        else:
+            flash(_("Amendment %(n)s saved; it will be published with the contract's notices.",
+                    n=amendment.number), "success")
+            return redirect(back)
+    return render_template("contracts/amendment_form.html", form=form, contract=contract, back=back), status
+
+
+# The assignment pages share the blueprint (contracts/assignment_views.py, when present).
+from importlib.util import find_spec  # noqa: E402
+
+if find_spec("portal.contracts.assignment_views"):
+    from portal.contracts import assignment_views  # noqa: E402,F401

@@ -8,17 +8,25 @@ from portal.jobs.models import JobRun
 # role -> list of (title, endpoint) shortcuts shown on the dashboard and in the navigation
 NAVIGATION = {
     "admin": [(_l("Users"), "accounts.users"), (_l("Contractors"), "contractors.registrations"),
-              (_l("Background jobs"), "jobs.index"), (_l("Audit trail"), "audit.index")],
+              (_l("Background jobs"), "jobs.index"), (_l("Audit trail"), "audit.index"),
+              (_l("Beneficiaries"), "beneficiaries.index")],
     "officer": [(_l("Tenders"), "tenders.index"), (_l("Contractors"), "contractors.registrations"),
-                (_l("Blacklist"), "contractors.blacklist"), (_l("Contracts"), "contracts.index")],
-    "supervisor": [(_l("Supervision"), "supervision.index"), (_l("Contracts"), "contracts.index")],
-    "finance": [(_l("Settlements"), "billing.index"), (_l("Contracts"), "contracts.index")],
+                (_l("Blacklist"), "contractors.blacklist"), (_l("Contracts"), "contracts.index"),
+                (_l("Beneficiaries"), "beneficiaries.index"),
+                (_l("Violations"), "supervision.violations")],
+    "supervisor": [(_l("Supervision"), "supervision.index"), (_l("Contracts"), "contracts.index"),
+                   (_l("Beneficiaries"), "beneficiaries.index")],
+    "finance": [(_l("Settlements"), "billing.index"), (_l("Contracts"), "contracts.index"),
+                (_l("Beneficiaries"), "beneficiaries.index")],
     "auditor": [(_l("Audit trail"), "audit.index"), (_l("Tenders"), "tenders.index"),
-                (_l("Contracts"), "contracts.index"), (_l("Settlements"), "billing.index")],
+                (_l("Contracts"), "contracts.index"), (_l("Settlements"), "billing.index"),
+                (_l("Beneficiaries"), "beneficiaries.index"),
+                (_l("Violations"), "supervision.violations")],
     "contractor_manager": [(_l("My organisation"), "contractors.mine"), (_l("Staff roster"), "contractors.roster"),
                            (_l("Tenders"), "tenders.index"), (_l("My bids"), "tenders.my_bids"),
-                           (_l("Contracts"), "contracts.index")],
-    "field_worker": [(_l("Today's visits"), "supervision.index")],
+                           (_l("Contracts"), "contracts.index"), (_l("Violations"), "supervision.violations"),
+                           (_l("Beneficiaries"), "beneficiaries.index")],
+    "field_worker": [(_l("Today's visits"), "supervision.index"), (_l("My beneficiaries"), "beneficiaries.index")],
     "platform_admin": [(_l("Bureaus"), "tenancy.tenants")],
 }
 
@@ -32,6 +40,12 @@ def dashboard_for(user, tenant):
         cards.append({"title": _l("Failed background jobs"), "value": failed, "endpoint": "jobs.index"})
     if tenant is not None and user.role == "officer":
         cards.extend(_procurement_cards())
+    if tenant is not None and user.role in ("officer", "contractor_manager"):
+        cards.extend(_contract_cards(user))
+    if tenant is not None and user.role in ("officer", "supervisor"):
+        from portal.supervision.services import flagged_count
+        cards.append({"title": _l("Contracts flagged for suspension review"), "value": flagged_count(),
+                      "endpoint": "supervision.flagged"})
     return {"links": NAVIGATION.get(user.role, []), "cards": cards}
 
 
@@ -43,3 +57,17 @@ def _procurement_cards():
     late = sum(1 for item in agenda if item["late"])
     return [{"title": _l("Procurement steps due"), "value": len(agenda) - late, "endpoint": "tenders.due"},
             {"title": _l("Procurement steps late"), "value": late, "endpoint": "tenders.due"}]
+
+
+def _contract_cards(user):
+    """Awards still waiting for their contract (officers) and the contracts in delivery (the
+    officer's bureau, or the manager's own organisation)."""
+    from portal.contracts import services
+    from portal.contracts.models import Contract
+    active = services.contracts_query(user, status="active").with_only_columns(func.count(Contract.id)).order_by(None)
+    cards = [{"title": _l("Contracts in delivery"), "value": db.session.execute(active).scalar_one(),
+              "endpoint": "contracts.index"}]
+    if user.role == "officer":
+        cards.insert(0, {"title": _l("Awards waiting for a contract"), "value": len(services.awards_awaiting_contract()),
+                         "endpoint": "contracts.index"})
+    return cards

@@ -26,6 +26,9 @@ PERIODIC = [
     Periodic(id="purge-expired-sessions", task="accounts.purge_expired_sessions", every="hourly"),
     Periodic(id="tenders-close-bidding", task="tenders.close_bidding_and_flag_late", every="hourly",
              per_tenant=True),
+    Periodic(id="contracts-publish-notices", task="contracts.publish_notices", every="hourly", per_tenant=True),
+    Periodic(id="supervision-detect-violations", task="supervision.detect_violations", every="daily",
+             per_tenant=True),
 ]
 
 

@@ -2,9 +2,11 @@
 exceptions and spot checks follow."""
 from datetime import date, datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.core.errors import DomainError
 from portal.core.models import UTCDateTime, utcnow
 from portal.extensions import db
 from portal.tenancy.scope import TenantOwned
@@ -42,3 +44,21 @@ class Violation(TenantOwned, db.Model):
 
     contract = relationship("Contract")
     staff = relationship("StaffMember")
+
+    def confirm(self, by, note):
+        """A supervisor confirms an open violation (the settlement then deducts the penalty)."""
+        self._decide("confirmed", by, note)
+
+    def dismiss(self, by, note):
+        """A supervisor dismisses an open violation: it no longer counts anywhere."""
+        self._decide("dismissed", by, note)
+
+    def _decide(self, status, by, note):
+        note = (note or "").strip()
+        if self.status != "open":
+            raise DomainError(_("This violation has already been decided."))
+        if not note:
+            message = _("Write a note that explains the decision.")
+            raise DomainError(message, {"note": [message]})
+        self.status, self.decision_note = status, note
+        self.decided_by_id, self.decided_at = by.id, utcnow()

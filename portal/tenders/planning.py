@@ -1,7 +1,7 @@
 """Budget lines, the procurement plan and purchase intentions (DOMAIN.md §2–3).
 
-A budget line's money is *committed* by awards (later also by contracts) and *reserved* by
-tenders under way; a tender that would take the line past its amount is refused."""
+A budget line's money is *committed* by contracts (with their amendments) and by awards that
+have no contract yet, and *reserved* by tenders under way; a tender that would take the line past its amount is refused."""
 from datetime import timedelta
 
 from flask_babel import gettext as _
@@ -17,13 +17,28 @@ from portal.tenders.models import (PLAN_PHASES, Award, BudgetLine, Lot, PlanMile
 RESERVING_STATUSES = ("draft", "intention_published", "tendering", "evaluation")
 
 
-def committed_fen(budget_line):
-    """Money committed on a line: the award amounts of its tenders that are not cancelled.
-    (The contracts package extends this with contract amounts and amendments.)"""
-    stmt = (select(func.coalesce(func.sum(Award.amount_fen), 0)).select_from(Award)
-            .join(Lot, Award.lot_id == Lot.id).join(Tender, Lot.tender_id == Tender.id)
-            .where(Tender.budget_line_id == budget_line.id, Tender.status != "cancelled"))
-    return int(db.session.execute(stmt).scalar_one())
+def committed_fen(budget_line, exclude_award=None):
+    """Money committed on a line: its contracts at their amount with amendments (a terminated
+    one at what was paid), plus the award amounts of its tenders that are not cancelled and have
+    no contract yet (an award and its contract are counted once). ``exclude_award`` leaves one
+    award (and its contract) out, for checking a contract being made from it."""
+    from portal.contracts.models import Amendment, Contract
+    with_contract = select(Contract.award_id)
+    awards = (select(func.coalesce(func.sum(Award.amount_fen), 0)).select_from(Award)
+              .join(Lot, Award.lot_id == Lot.id).join(Tender, Lot.tender_id == Tender.id)
+              .where(Tender.budget_line_id == budget_line.id, Tender.status != "cancelled",
+                     Award.id.not_in(with_contract)))
+    contract_filter = [Contract.budget_line_id == budget_line.id]
+    if exclude_award is not None:
+        awards = awards.where(Award.id != exclude_award.id)
+        contract_filter.append(Contract.award_id != exclude_award.id)
+    live = [*contract_filter, Contract.status != "terminated"]
+    amounts = select(func.coalesce(func.sum(Contract.amount_fen), 0)).where(*live)
+    added = (select(func.coalesce(func.sum(Amendment.added_fen), 0)).select_from(Amendment)
+             .join(Contract, Amendment.contract_id == Contract.id).where(*live))
+    paid = select(func.coalesce(func.sum(Contract.amount_paid_at_termination_fen), 0)).where(
+        *contract_filter, Contract.status == "terminated")
+    return sum(int(db.session.execute(stmt).scalar_one()) for stmt in (awards, amounts, added, paid))
 
 
 def reserved_fen(budget_line, exclude_tender=None):

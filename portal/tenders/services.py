@@ -223,7 +223,7 @@ def _signed_award_ids():
     column = getattr(Contract, "award_id", None)
     if column is None:
         return set()
-    return set(db.session.execute(select(column).where(column.is_not(None))).scalars())
+    return set(db.session.execute(select(column).where(column.is_not(None), Contract.status != "draft")).scalars())
 
 
 def officer_agenda(now=None):
