@@ -13,3 +13,4 @@ from portal.tenders.models import (Award, Bid, BidScore, BudgetLine, Challenge, 
 from portal.beneficiaries.models import Beneficiary, BeneficiaryStatus  # noqa: F401
 from portal.contracts.models import Amendment, Assignment, Contract, ContractWorker, ServiceItem  # noqa: F401
 from portal.supervision.models import Violation  # noqa: F401
+from portal.supervision.visit_models import Visit, VisitCorrection, VisitException, VisitPhoto  # noqa: F401
