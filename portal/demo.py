@@ -76,4 +76,7 @@ def seed(password="demo-pass-2026", history=True):
         # After the contracts: the demo people are assigned to A's and C's contracts.
         from portal.beneficiaries.demo import seed_beneficiaries
         created += seed_beneficiaries(tenants)
+        # After the assignments: last month's visits go to the people assigned to A's workers.
+        from portal.supervision.demo import seed_visits
+        created += seed_visits(tenants, password)
     return created

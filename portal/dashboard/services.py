@@ -14,7 +14,8 @@ NAVIGATION = {
                 (_l("Blacklist"), "contractors.blacklist"), (_l("Contracts"), "contracts.index"),
                 (_l("Beneficiaries"), "beneficiaries.index"),
                 (_l("Violations"), "supervision.violations")],
-    "supervisor": [(_l("Supervision"), "supervision.index"), (_l("Contracts"), "contracts.index"),
+    "supervisor": [(_l("Supervision"), "supervision.index"), (_l("Visit exceptions"), "supervision.exceptions"),
+                   (_l("Visits by day"), "supervision.visit_timeline"), (_l("Contracts"), "contracts.index"),
                    (_l("Beneficiaries"), "beneficiaries.index")],
     "finance": [(_l("Settlements"), "billing.index"), (_l("Contracts"), "contracts.index"),
                 (_l("Beneficiaries"), "beneficiaries.index")],
@@ -25,8 +26,9 @@ NAVIGATION = {
     "contractor_manager": [(_l("My organisation"), "contractors.mine"), (_l("Staff roster"), "contractors.roster"),
                            (_l("Tenders"), "tenders.index"), (_l("My bids"), "tenders.my_bids"),
                            (_l("Contracts"), "contracts.index"), (_l("Violations"), "supervision.violations"),
+                           (_l("Visit exceptions"), "supervision.exceptions"),
                            (_l("Beneficiaries"), "beneficiaries.index")],
-    "field_worker": [(_l("Today's visits"), "supervision.index"), (_l("My beneficiaries"), "beneficiaries.index")],
+    "field_worker": [(_l("Today's visits"), "field.index"), (_l("My beneficiaries"), "beneficiaries.index")],
     "platform_admin": [(_l("Bureaus"), "tenancy.tenants")],
 }
 

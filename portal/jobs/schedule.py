@@ -29,6 +29,8 @@ PERIODIC = [
     Periodic(id="contracts-publish-notices", task="contracts.publish_notices", every="hourly", per_tenant=True),
     Periodic(id="supervision-detect-violations", task="supervision.detect_violations", every="daily",
              per_tenant=True),
+    Periodic(id="supervision-missing-check-outs", task="supervision.flag_missing_check_outs", every="daily",
+             per_tenant=True),
 ]
 
 

@@ -1,7 +1,223 @@
-"""JSON endpoints of the supervision package (under /api/v1)."""
-from flask import Blueprint
+"""JSON endpoints of the supervision package (under /api/v1): recording visits from the phone
+or the field web app, reading them by role, photos and corrections (../shared/API.md). The rules
+live in supervision/recording.py; these views parse the request and shape the answer."""
+import re
 
-from portal.extensions import csrf
+from flask import Blueprint, jsonify, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import false, func, select
+from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+
+from portal.accounts.auth import roles_required
+from portal.api.body import ValidationFailed, _unstorable_fields, json_body
+from portal.core.crypto import mask_name
+from portal.core.errors import DomainError
+from portal.core.http import PROBLEM_TITLES
+from portal.core.timeutil import local_midnight_utc, to_local, utcnow
+from portal.extensions import csrf, db
+from portal.files.services import serve
+from portal.supervision import recording
+from portal.supervision.visit_models import VISIT_STATUSES, Visit
 
 api_bp = Blueprint("supervision_api", __name__, url_prefix="/api/v1")
 csrf.exempt(api_bp)
+
+READERS = ("field_worker", "contractor_manager", *recording.BUREAU_ROLES)
+MAX_BATCH = 500
+PER_PAGE = 50
+BATCH_SCHEMA = {"type": "object", "required": ["visits"], "properties": {
+    "visits": {"type": "array", "maxItems": MAX_BATCH, "items": {"type": "object"}}}}
+MONTH = re.compile(r"^(20\d\d)-(0[1-9]|1[0-2])$")
+
+
+def _iso(moment):
+    return to_local(moment).isoformat() if moment is not None else None
+
+
+def visit_json(visit):
+    """A visit as API.md fixes it (masked name only), plus the contract, source and services."""
+    body = {
+        "id": visit.id, "client_id": visit.client_id, "status": visit.status,
+        "exceptions": [{"code": e.code, "message": e.message, "warning": e.warning, "status": e.status}
+                       for e in visit.exceptions],
+        "beneficiary": {"id": visit.beneficiary_id, "display_name": mask_name(visit.beneficiary.name)},
+        "contract_id": visit.contract_id, "service_item": visit.service_item.code,
+        "device_id": visit.device_id, "source": visit.source,
+        "check_in": {"at": _iso(visit.check_in_at), "lat": visit.check_in_lat, "lon": visit.check_in_lon,
+                     "accuracy_m": visit.check_in_accuracy_m},
+        "check_out": None if visit.check_out_at is None else {
+            "at": _iso(visit.check_out_at), "lat": visit.check_out_lat, "lon": visit.check_out_lon},
+        "services": list(visit.services or []), "notes": visit.notes or "",
+        "distance_from_home_m": visit.distance_from_home_m, "recorded_live": visit.recorded_live,
+        "received_at": _iso(visit.received_at), "photos": [p.id for p in visit.photos],
+    }
+    if visit.corrections:
+        latest = visit.corrections[-1]
+        body["adjusted_check_in"] = _iso(latest.adjusted_check_in_at)
+        body["adjusted_check_out"] = _iso(latest.adjusted_check_out_at)
+        body["correction"] = {"reason_code": latest.reason_code, "note": latest.note, "made_at": _iso(latest.made_at)}
+    return body
+
+
+def _source():
+    """The field web app says so in a header; everything else is the phone app."""
+    return "web" if request.headers.get("X-Visit-Source", "").strip().lower() == "web" else "app"
+
+
+def _saved(visit, created):
+    response = jsonify(visit_json(visit))
+    response.status_code = 201 if created else 200
+    if created:
+        response.headers["Location"] = url_for(".get_visit", visit_id=visit.id)
+    return response
+
+
+@api_bp.post("/visits")
+@roles_required("field_worker")
+def create_visit():
+    """Record one visit; the same client_id and body again answers 200 with the same visit."""
+    payload = json_body(recording.VISIT_SCHEMA)
+    return _saved(*recording.record_visit(payload, current_user, utcnow(), source=_source()))
+
+
+def _batch_items():
+    """The ``visits`` list of a batch: the body is read as json_body does (415, 400), but the items
+    are checked one by one, so a bad item does not refuse the whole batch."""
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType("Send the body as application/json.")
+    try:
+        data = request.get_json(force=True, silent=False)
+    except (BadRequest, RecursionError):
+        raise BadRequest("The body is not valid JSON.") from None
+    if isinstance(data, dict) and isinstance(data.get("visits"), list) and len(data["visits"]) > MAX_BATCH:
+        raise ValidationFailed(_("At most %(n)s visits per batch.", n=MAX_BATCH),
+                               {"visits": [_("At most %(n)s visits per batch.", n=MAX_BATCH)]})
+    recording.validate_schema(data, {**BATCH_SCHEMA, "properties": {"visits": {"type": "array"}}})
+    return data["visits"]
+
+
+def _problem_json(exc):
+    body = {"type": "about:blank", "title": PROBLEM_TITLES.get(exc.status, "Error"), "status": exc.status,
+            "detail": exc.message}
+    if exc.errors:
+        body["errors"] = exc.errors
+    return body
+
+
+@api_bp.post("/visits:batch")
+@roles_required("field_worker")
+def create_visits():
+    """Record up to 500 visits, each in a savepoint of its own: the answer lists, in order, an
+    HTTP-like status per item with the visit or the problem."""
+    items, now, source, results = _batch_items(), utcnow(), _source(), []
+    for index, item in enumerate(items):
+        try:
+            with db.session.begin_nested():
+                unstorable = _unstorable_fields(item)
+                if unstorable:
+                    raise ValidationFailed(_("The request body is not valid."), unstorable)
+                visit, created = recording.record_visit(item, current_user, now, source=source)
+            results.append({"index": index, "status": 201 if created else 200, "visit": visit_json(visit)})
+        except DomainError as exc:
+            results.append({"index": index, "status": exc.status, "problem": _problem_json(exc)})
+    return jsonify({"results": results})
+
+
+@api_bp.post("/visits/<int:visit_id>/check-out")
+@roles_required("field_worker")
+def check_out_visit(visit_id):
+    payload = json_body(recording.CHECK_OUT_SCHEMA)
+    visit, _changed = recording.check_out(recording.own_visit(visit_id, current_user), payload, current_user,
+                                          utcnow())
+    return jsonify(visit_json(visit))
+
+
+@api_bp.post("/visits/<int:visit_id>/photos")
+@roles_required("field_worker")
+def add_visit_photo(visit_id):
+    """Multipart ``file``: a JPEG or PNG (by content) of at most 5 MB, stored without metadata."""
+    visit = recording.own_visit(visit_id, current_user)
+    if request.mimetype != "multipart/form-data":
+        raise UnsupportedMediaType("Send the photo as multipart/form-data with a file field named 'file'.")
+    photo, created = recording.add_photo(visit, request.files.get("file"), current_user, utcnow())
+    response = jsonify({"id": photo.id, "visit_id": visit.id, "uploaded_at": _iso(photo.uploaded_at),
+                        "content_type": photo.file.content_type, "size": photo.file.size,
+                        "visit": visit_json(visit)})
+    response.status_code = 201 if created else 200
+    return response
+
+
+@api_bp.get("/visits/<int:visit_id>/photos/<int:photo_id>")
+@roles_required(*READERS)
+def get_visit_photo(visit_id, photo_id):
+    """The photo itself, to the worker, the contractor's manager and the bureau only."""
+    photo = recording.visit_photo(recording.visible_visit(visit_id, current_user), photo_id)
+    return serve(photo.file, as_attachment=False)
+
+
+@api_bp.get("/visits/<int:visit_id>")
+@roles_required(*READERS)
+def get_visit(visit_id):
+    return jsonify(visit_json(recording.visible_visit(visit_id, current_user)))
+
+
+def _month_range(text):
+    match = MONTH.match(text)
+    if not match:
+        raise ValidationFailed(_("Give the month as YYYY-MM."), {"month": [_("Give the month as YYYY-MM.")]})
+    from datetime import date
+    year, month = int(match.group(1)), int(match.group(2))
+    first = date(year, month, 1)
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return local_midnight_utc(first), local_midnight_utc(following)
+
+
+@api_bp.get("/visits")
+@roles_required(*READERS)
+def list_visits():
+    """A page of 50 of the visits the caller may see, newest check-in first, filtered by month
+    (Beijing time), status and contract; ``next`` links the following page."""
+    stmt = recording.visits_visible_to(current_user)
+    month, status = request.args.get("month", ""), request.args.get("status", "")
+    contract_id = request.args.get("contract_id", type=int)
+    if month:
+        start, end = _month_range(month)
+        stmt = stmt.where(Visit.check_in_at >= start, Visit.check_in_at < end)
+    if status:
+        if status not in VISIT_STATUSES:
+            raise ValidationFailed(_("Unknown status."), {"status": [_("Choose one of: %(s)s.", s=", ".join(VISIT_STATUSES))]})
+        stmt = stmt.where(Visit.status == status)
+    if contract_id is not None:
+        stmt = stmt.where(Visit.contract_id == contract_id if 0 < contract_id <= recording.MAX_ID else false())
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
+    total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+    visits = db.session.execute(
+        stmt.options(selectinload(Visit.beneficiary), selectinload(Visit.service_item),
+                     selectinload(Visit.exceptions), selectinload(Visit.photos), selectinload(Visit.corrections))
+        .order_by(Visit.check_in_at.desc(), Visit.id.desc()).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
+    ).scalars().all()
+    following = None
+    if page * PER_PAGE < total:
+        following = url_for(".list_visits", page=page + 1, month=month or None, status=status or None,
+                            contract_id=contract_id)
+    return jsonify({"items": [visit_json(v) for v in visits], "page": page, "per_page": PER_PAGE,
+                    "total": total, "next": following})
+
+
+@api_bp.post("/visits/<int:visit_id>/corrections")
+@roles_required(*recording.CORRECTORS)
+def correct_visit(visit_id):
+    """Adjusted times with a reason code (supervisor, or the contractor's manager): only shorter."""
+    payload = json_body(recording.CORRECTION_SCHEMA)
+    visit = recording.visible_visit(visit_id, current_user)
+    recording.correct_times(visit, reason_code=payload["reason_code"], user=current_user, now=utcnow(),
+                            check_in_at=payload.get("check_in_at"), check_out_at=payload.get("check_out_at"),
+                            note=payload.get("note") or "")
+    response = jsonify(visit_json(visit))
+    response.status_code = 201
+    return response
+
+
+from portal.supervision import api_openapi  # noqa: E402,F401  the paths above, in the OpenAPI document

@@ -14,3 +14,4 @@ def detect_violations(on=None):
     from portal.supervision.violations import detect_all
     day = date.fromisoformat(on) if on else local_today()
     detect_all(day, progress=report_progress)
+from portal.supervision import visit_tasks  # noqa: E402,F401  (visit verification jobs)

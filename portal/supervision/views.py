@@ -98,3 +98,8 @@ def decide(violation_id, action):
 @roles_required(*services.READERS)
 def flagged():
     return render_template("supervision/flagged.html", contracts=services.flagged_contracts())
+
+
+from portal.supervision import exception_views  # noqa: E402,F401  (registers its routes)
+from portal.supervision import report_views  # noqa: E402,F401  (registers its routes)
+from portal.supervision import field_views  # noqa: E402,F401  the field-worker app at /field/

@@ -1,0 +1,408 @@
+// The field-worker app (/field/): today's assignments, check-in and check-out with the browser's
+// position, photos from the camera, and the offline queue of field-queue.js (loaded before this
+// file). No inline scripts or handlers: the Content-Security-Policy forbids them.
+(function () {
+  "use strict";
+
+  var main = document.getElementById("main");
+  var messagesBlock = document.getElementById("field-messages");
+  if (!main || !messagesBlock || !main.hasAttribute("data-queue-key") || !window.FieldQueue) {
+    return;
+  }
+  var M = JSON.parse(messagesBlock.textContent);
+  var KEY = main.getAttribute("data-queue-key");
+  var ASSIGNMENTS_KEY = KEY + ":assignments";
+  var PHOTO_MAX_SIDE = 1600;
+  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  var queue = window.FieldQueue.create(KEY, csrfMeta ? csrfMeta.getAttribute("content") : "", function () { render(); });
+  var uuid = window.FieldQueue.uuid;
+  var localDay = window.FieldQueue.localDay;
+  var load = queue.load, save = queue.save, find = queue.find, update = queue.update;
+  var hasWork = queue.hasWork, inQueue = queue.inQueue, flush = queue.flush, poll = queue.poll, api = queue.api;
+
+  var assignments = [];
+  var busy = {};          // card key -> true while its position is being found
+  var cardNotes = {};     // card key -> {text, kind}
+  var signingOut = false; // from then on nothing more is saved for this person
+
+  // --- small helpers -------------------------------------------------------------------------
+
+  function fmt(text, params) {
+    return String(text).replace(/%\((\w+)\)s/g, function (all, name) {
+      return params && params[name] !== undefined ? params[name] : all;
+    });
+  }
+
+  function clock(iso) {
+    return new Date(iso).toLocaleTimeString(document.documentElement.lang || undefined,
+                                            {hour: "2-digit", minute: "2-digit"});
+  }
+
+  function metresBetween(lat1, lon1, lat2, lon2) {
+    var rad = Math.PI / 180;
+    var dLat = (lat2 - lat1) * rad;
+    var dLon = (lon2 - lon1) * rad;
+    var a = Math.sin(dLat / 2) * Math.sin(dLat / 2) +
+            Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dLon / 2) * Math.sin(dLon / 2);
+    return 6371008.8 * 2 * Math.atan2(Math.sqrt(a), Math.sqrt(1 - a));
+  }
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) {
+      if (name === "text") {
+        node.textContent = attrs[name];
+      } else if (attrs[name] !== null && attrs[name] !== undefined && attrs[name] !== false) {
+        node.setAttribute(name, attrs[name] === true ? "" : attrs[name]);
+      }
+    });
+    (children || []).forEach(function (child) { if (child) { node.appendChild(child); } });
+    return node;
+  }
+
+  // --- recording -------------------------------------------------------------------------------
+
+  function locate() {
+    return new Promise(function (resolve, reject) {
+      if (!navigator.geolocation) {
+        reject(new Error(M.no_geolocation));
+        return;
+      }
+      navigator.geolocation.getCurrentPosition(resolve, function (error) {
+        reject(new Error(fmt(M.position_failed, {reason: error.message || error.code})));
+      }, {enableHighAccuracy: true, timeout: 20000, maximumAge: 0});
+    });
+  }
+
+  function note(cardKey, text, kind) {
+    cardNotes[cardKey] = text ? {text: text, kind: kind || "info"} : null;
+  }
+
+  async function withPosition(cardKey, action) {
+    busy[cardKey] = true;
+    note(cardKey, M.locating);
+    render();
+    try {
+      var position = await locate();
+      note(cardKey, null);
+      action({at: new Date().toISOString(), lat: position.coords.latitude, lon: position.coords.longitude,
+              accuracy: position.coords.accuracy});
+    } catch (error) {
+      note(cardKey, error.name === "QuotaExceededError" ? M.storage_full : error.message, "error");
+    } finally {
+      busy[cardKey] = false;
+      render();
+    }
+    flush();
+  }
+
+  function checkIn(assignment, cardKey, itemCode) {
+    withPosition(cardKey, function (pos) {
+      var state = load();
+      var checkIn = {at: pos.at, lat: pos.lat, lon: pos.lon};
+      if (typeof pos.accuracy === "number" && isFinite(pos.accuracy)) {
+        checkIn.accuracy_m = Math.round(pos.accuracy * 10) / 10;
+      }
+      state.visits.push({client_id: uuid(), beneficiary_id: assignment.beneficiary.id,
+                         contract_id: assignment.contract_id, service_item: itemCode, device_id: queue.deviceId(),
+                         day: localDay(), check_in: checkIn, check_out: null, body: null, id: null,
+                         checkout_sent: false, photos: [], photos_sent: 0, problem: null, status: null,
+                         exceptions: []});
+      save(state);
+    });
+  }
+
+  function checkOut(clientId, cardKey) {
+    withPosition(cardKey, function (pos) {
+      update(clientId, function (v) { v.check_out = {at: pos.at, lat: pos.lat, lon: pos.lon}; });
+    });
+  }
+
+  // Camera photos are shrunk and re-encoded (which also drops their EXIF location) so that a
+  // few of them fit in the queue while the phone is offline.
+  async function photoDataUrl(file) {
+    var image;
+    var release = function () {};
+    if (window.createImageBitmap) {
+      image = await window.createImageBitmap(file);
+      release = function () { image.close(); };
+    } else {
+      var url = URL.createObjectURL(file);
+      image = await new Promise(function (resolve, reject) {
+        var img = new Image();
+        img.addEventListener("load", function () { resolve(img); });
+        img.addEventListener("error", function () { reject(new Error("image")); });
+        img.src = url;
+      });
+      release = function () { URL.revokeObjectURL(url); };
+    }
+    try {
+      var scale = Math.min(1, PHOTO_MAX_SIDE / Math.max(image.width, image.height));
+      var canvas = document.createElement("canvas");
+      canvas.width = Math.max(1, Math.round(image.width * scale));
+      canvas.height = Math.max(1, Math.round(image.height * scale));
+      canvas.getContext("2d").drawImage(image, 0, 0, canvas.width, canvas.height);
+      return canvas.toDataURL("image/jpeg", 0.8);
+    } finally {
+      release();
+    }
+  }
+
+  async function addPhoto(clientId, cardKey, input) {
+    var file = input.files && input.files[0];
+    if (!file) {
+      return;
+    }
+    try {
+      var dataUrl = await photoDataUrl(file);
+      update(clientId, function (v) { v.photos.push({key: uuid(), data_url: dataUrl}); });
+      note(cardKey, null);
+    } catch (error) {
+      note(cardKey, error.name === "QuotaExceededError" ? M.storage_full
+                                                       : fmt(M.photo_failed, {reason: error.message}), "error");
+    }
+    render();
+    flush();
+  }
+
+  function discard(clientId) {
+    if (!window.confirm(M.discard_confirm)) {
+      return;
+    }
+    var state = load();
+    state.visits = state.visits.filter(function (v) { return v.client_id !== clientId; });
+    save(state);
+    render();
+  }
+
+  // --- rendering -------------------------------------------------------------------------------
+
+  function cardKeyOf(beneficiaryId, contractId) {
+    return "card-" + beneficiaryId + "-" + contractId;
+  }
+
+  function stateOf(v) {
+    if (v.problem) {
+      return v.problem.kind;
+    }
+    if (hasWork(v)) {
+      return queue.isFlushing() ? "sending" : "queued";
+    }
+    return "sent";
+  }
+
+  function visitRow(v, cardKey, home) {
+    var state = stateOf(v);
+    var times = clock(v.check_in.at) + (v.check_out ? "–" + clock(v.check_out.at) : "");
+    var facts = [];
+    if (v.check_in.accuracy_m !== undefined) {
+      facts.push(fmt(M.accuracy, {metres: Math.round(v.check_in.accuracy_m)}));
+    }
+    if (home && typeof home.lat === "number" && typeof home.lon === "number") {
+      facts.push(fmt(M.from_home, {metres: Math.round(metresBetween(home.lat, home.lon, v.check_in.lat, v.check_in.lon))}));
+    }
+    var stateText = {queued: M.queued, sending: M.sending, sent: M.sent, conflict: M.conflict,
+                     error: fmt(M.error, {reason: v.problem ? v.problem.detail : ""})}[state];
+    var row = el("li", {"class": "visit-row visit-" + state, "data-client-id": v.client_id, "data-state": state,
+                        "data-status": v.status || "", "data-visit-id": v.id === null ? "" : v.id}, [
+      el("p", {"class": "visit-times", text: fmt(M.visit_of, {time: times})}),
+      facts.length ? el("p", {"class": "visit-facts", text: facts.join(" · ")}) : null,
+      el("p", {"class": "visit-state", text: stateText}),
+      v.status ? el("p", {"class": "visit-status status-" + v.status, text: M.status[v.status] || v.status}) : null,
+    ]);
+    if (v.exceptions && v.exceptions.length) {
+      row.appendChild(el("ul", {"class": "visit-exceptions"}, v.exceptions.map(function (e) {
+        return el("li", {text: e.code + " " + e.message});
+      })));
+    }
+    var photoCount = v.photos_sent + v.photos.length;
+    if (!v.problem) {
+      var inputId = "photo-" + v.client_id;
+      var input = el("input", {type: "file", accept: "image/*", capture: "environment", id: inputId,
+                               "class": "visually-hidden photo-input"});
+      input.addEventListener("change", function () { addPhoto(v.client_id, cardKey, input); });
+      row.appendChild(el("p", {"class": "photo-line"}, [
+        el("label", {"class": "button button-secondary photo-button", "for": inputId, text: M.take_photo}), input,
+        el("span", {"class": "photo-count", text: fmt(M.photos, {count: photoCount})}),
+      ]));
+    }
+    if (v.problem) {
+      var drop = el("button", {type: "button", id: "discard-" + v.client_id, "class": "button button-danger discard-button",
+                               text: M.discard});
+      drop.addEventListener("click", function () { discard(v.client_id); });
+      row.appendChild(drop);
+    }
+    return row;
+  }
+
+  function card(assignment, visits) {
+    var person = assignment.beneficiary;
+    var key = cardKeyOf(person.id, assignment.contract_id);
+    var items = assignment.service_items || [];
+    var open = visits.filter(function (v) { return !v.check_out && !v.problem; })[0];
+    var node = el("li", {"class": "assignment-card", id: key, "data-beneficiary-id": person.id}, [
+      el("h2", {text: person.display_name}),
+      el("p", {"class": "where", text: [person.township, person.village, person.address].filter(Boolean).join(" · ")}),
+    ]);
+    var select = null;
+    if (!open && items.length > 1) {
+      var selectId = key + "-item";
+      select = el("select", {id: selectId, "class": "item-select"}, items.map(function (item) {
+        return el("option", {value: item.code, text: item.name});
+      }));
+      node.appendChild(el("p", {"class": "field"}, [el("label", {"for": selectId, text: M.service_item}), select]));
+    } else if (items.length === 1 && !open) {
+      node.appendChild(el("p", {"class": "item-name", text: items[0].name}));
+    }
+    var action = el("button", {type: "button", id: key + "-action", "class": "button big-button " + (open ? "check-out" : "check-in"),
+                               text: open ? M.check_out : M.check_in, disabled: busy[key] || items.length === 0});
+    action.addEventListener("click", function () {
+      if (open) {
+        checkOut(open.client_id, key);
+      } else {
+        checkIn(assignment, key, select ? select.value : items[0].code);
+      }
+    });
+    node.appendChild(action);
+    if (open) {
+      var item = items.filter(function (i) { return i.code === open.service_item; })[0];
+      if (item && item.photo_required && open.photos_sent + open.photos.length === 0) {
+        node.appendChild(el("p", {"class": "photo-hint", text: M.photo_required}));
+      }
+    }
+    var noted = cardNotes[key];
+    node.appendChild(el("p", {"class": "card-message" + (noted ? " note-" + noted.kind : ""), role: "status",
+                              text: noted ? noted.text : ""}));
+    if (visits.length) {
+      node.appendChild(el("ul", {"class": "visit-list"}, visits.map(function (v) {
+        return visitRow(v, key, person);
+      })));
+    }
+    return node;
+  }
+
+  var lastRendered = null;
+
+  // Rebuilds the list, but only when something shown has changed: a node replaced under the
+  // worker's finger would swallow the tap.
+  function render() {
+    var visits = load().visits;
+    var flushing = queue.isFlushing();
+    var sessionEnded = queue.sessionEnded();
+    var signature = JSON.stringify([visits, assignments, busy, cardNotes, flushing, sessionEnded, navigator.onLine]);
+    if (signature === lastRendered) {
+      return;
+    }
+    lastRendered = signature;
+    var focusedId = document.activeElement ? document.activeElement.id : "";
+    var list = document.getElementById("assignments");
+    var shown = {};
+    var cards = assignments.map(function (a) {
+      var mine = visits.filter(function (v) {
+        return v.beneficiary_id === a.beneficiary.id && v.contract_id === a.contract_id;
+      });
+      mine.forEach(function (v) { shown[v.client_id] = true; });
+      return card(a, mine);
+    });
+    // Queued visits whose assignment is not listed today (yesterday's, or no longer assigned).
+    var others = visits.filter(function (v) { return !shown[v.client_id] && inQueue(v); });
+    if (others.length) {
+      cards.push(el("li", {"class": "assignment-card other-visits", id: "other-visits"}, [
+        el("h2", {text: M.queued}),
+        el("ul", {"class": "visit-list"}, others.map(function (v) { return visitRow(v, "other-visits", null); })),
+      ]));
+    }
+    list.replaceChildren.apply(list, cards);
+
+    var queued = visits.filter(inQueue).length;
+    var count = document.getElementById("queue-count");
+    count.textContent = fmt(M.queue, {count: queued});
+    count.setAttribute("data-count", String(queued));
+    var network = document.getElementById("network-state");
+    network.textContent = navigator.onLine ? M.online : M.offline;
+    network.className = "network-state " + (navigator.onLine ? "is-online" : "is-offline");
+    document.getElementById("send-now").disabled = flushing || !navigator.onLine || queued === 0;
+    var session = document.getElementById("session-message");
+    session.hidden = !sessionEnded;
+    if (sessionEnded && !session.firstChild) {
+      session.appendChild(document.createTextNode(M.signed_out + " "));
+      session.appendChild(el("a", {href: main.getAttribute("data-login-url"), text: M.sign_in}));
+    }
+    if (focusedId && document.getElementById(focusedId) && document.activeElement !== document.getElementById(focusedId)) {
+      document.getElementById(focusedId).focus();
+    }
+  }
+
+  // --- assignments -----------------------------------------------------------------------------
+
+  async function loadAssignments() {
+    var message = document.getElementById("assignments-message");
+    var r = navigator.onLine ? await api("GET", "/api/v1/assignments") : {ok: false, network: true};
+    if (signingOut) {
+      return;
+    }
+    if (r.ok && Array.isArray(r.data)) {
+      assignments = r.data;
+      try {
+        window.localStorage.setItem(ASSIGNMENTS_KEY, JSON.stringify({day: localDay(), assignments: assignments}));
+      } catch (e) { /* the list is only a convenience offline */ }
+      message.textContent = assignments.length ? "" : M.no_assignments;
+    } else {
+      if (queue.isSessionProblem(r)) {
+        queue.endSession();
+      }
+      var cached = null;
+      try { cached = JSON.parse(window.localStorage.getItem(ASSIGNMENTS_KEY) || "null"); } catch (e) { cached = null; }
+      if (r.network && cached && cached.day === localDay()) {
+        assignments = cached.assignments;
+        message.textContent = M.assignments_cached;
+      } else {
+        message.textContent = fmt(M.assignments_failed, {reason: r.network ? M.offline : queue.problemText(r)});
+      }
+    }
+    message.hidden = !message.textContent;
+    render();
+  }
+
+  // --- start -----------------------------------------------------------------------------------
+
+  document.getElementById("send-now").addEventListener("click", function () { flush(); });
+  // Signing out forgets the saved assignments and the offline copy of the page (the next person
+  // on this phone must not see them); unsent visits stay, keyed to their worker.
+  var signOut = document.getElementById("sign-out-form");
+  signOut.addEventListener("submit", function (event) {
+    event.preventDefault();
+    signingOut = true;
+    window.localStorage.removeItem(ASSIGNMENTS_KEY);
+    var cleared = window.caches ? window.caches.keys().then(function (names) {
+      return Promise.all(names.filter(function (n) { return n.indexOf("field-app-") === 0; })
+                              .map(function (n) { return window.caches.delete(n); }));
+    }) : Promise.resolve();
+    var timeout = new Promise(function (resolve) { window.setTimeout(resolve, 2000); });
+    Promise.race([cleared, timeout]).catch(function () { return null; }).then(function () { signOut.submit(); });
+  });
+  window.addEventListener("online", function () {
+    flush();
+    loadAssignments();  // the saved list may be stale
+  });
+  window.addEventListener("offline", render);
+  window.addEventListener("storage", function (event) {
+    if (event.key === KEY) { render(); }
+  });
+  window.setInterval(function () { if (navigator.onLine) { flush(); } }, 60000);
+
+  queue.prune();
+  loadAssignments().then(function () {
+    flush();
+    load().visits.forEach(function (v) {
+      if (v.id !== null && v.checkout_sent && (!v.status || v.status === "pending")) {
+        poll(v.client_id);
+      }
+    });
+  });
+
+  if ("serviceWorker" in navigator && window.isSecureContext) {
+    navigator.serviceWorker.register(main.getAttribute("data-service-worker"), {scope: main.getAttribute("data-scope")})
+      .catch(function () { /* the page still works online without it */ });
+  }
+})();

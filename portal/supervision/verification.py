@@ -1,0 +1,262 @@
+"""Verification of visits (DOMAIN.md §6): when the rules run, which visits they compare, and the
+status that follows.
+
+- At check-out (and when a photo arrives, or times are corrected) ``on_checked_out`` runs the
+  single-visit rules in the request and queues ``supervision.compare_visits``.
+- That job runs the comparative rules (V04 overlap, V05 travel, V07 daily limit, V10 shared
+  device) on the visit AND on the neighbours it affects in both directions — the worker's visits
+  around it, the beneficiary's visits that day, the device's visits that day — and settles their
+  statuses. Every lookup is a range on one of the visit indexes (worker/time, beneficiary/time,
+  device/time), so verifying one visit costs the same whatever the size of the table.
+- Status: pending until check-out; then exception while any non-warning exception is open or
+  answered, else verified. A visit without check-out becomes an exception only through V08. A
+  rejected visit stays rejected.
+"""
+from datetime import timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, or_, select
+
+from portal.contractors.models import Contractor
+from portal.core.timeutil import local_midnight_utc, local_today, utcnow
+from portal.extensions import db
+from portal.supervision import rules
+from portal.supervision.visit_models import Visit, VisitCorrection
+from portal.tenancy.models import Tenant
+
+BLOCKING = ("open", "answered")
+
+
+def settings_of(visit):
+    return db.session.get(Tenant, visit.tenant_id).effective_settings
+
+
+# --- entry points ----------------------------------------------------------------------------
+
+def on_checked_out(visit, now):
+    """The visit has its check-out (or new effective times): run the single-visit rules now, set
+    the provisional status and queue the comparison that settles it. Call after flushing."""
+    run_single_rules(visit, now)
+    settle_status(visit, now, final=False)
+    schedule_comparison(visit)
+    return visit
+
+
+def on_checked_in(visit, now):
+    """A visit without check-out was recorded: only its distance from home is known yet (the
+    rules wait for the check-out, or for the daily sweep once its day is over)."""
+    rules.v02_geofence(visit, settings_of(visit), now)
+    return visit
+
+
+def on_photo_added(visit, now):
+    """A photo arrived: V11 is judged again, and the status with it."""
+    return on_checked_out(visit, now)
+
+
+on_corrected = on_checked_out  # a correction changes the effective times: everything is re-judged
+
+
+def verify_visit(visit_id, now=None):
+    """Run every rule on one visit and its neighbours now (the job's work, callable directly)."""
+    now = now or utcnow()
+    visit = db.session.get(Visit, visit_id)
+    if visit is None:
+        return None
+    run_single_rules(visit, now)
+    compare_and_settle(visit, now)
+    return visit
+
+
+def schedule_comparison(visit):
+    from portal.jobs.queue import enqueue
+    enqueue("supervision.compare_visits", tenant_id=visit.tenant_id, visit_id=visit.id)
+
+
+# --- single-visit rules ----------------------------------------------------------------------
+
+def run_single_rules(visit, now):
+    """V01, V02, V03, V06, V08, V09, V11 on ``visit``; V01 also records the violation."""
+    settings = settings_of(visit)
+    with rules.stored_text():
+        findings = {code: rule(visit, settings, now) for code, rule in rules.SINGLE.items()}
+        if findings["V01"] is not None:
+            _record_unlisted_worker(visit)
+    rules.apply(visit, rules.SINGLE_RULES, findings, now)
+    db.session.flush()
+
+
+def _record_unlisted_worker(visit):
+    from portal.supervision.violations import record_violation
+    day = rules.visit_day(visit)
+    contractor = db.session.get(Contractor, visit.contractor_id)
+    worker = rules.worker_label(visit)
+    record_violation(
+        "unlisted_worker", contract_id=visit.contract_id, staff_id=visit.staff_id, occurred_on=day,
+        evidence={"worker": worker, "contractor": contractor.name, "visit": visit.id, "day": day},
+        summary=_("A visit on %(day)s was delivered by %(worker)s, who was not on the active roster of "
+                  "%(contractor)s.", day=day.isoformat(), worker=worker, contractor=contractor.name),
+        dedupe_key=f"unlisted_worker:visit:{visit.id}")
+
+
+# --- the neighbourhood of a visit --------------------------------------------------------------
+
+def _of_worker(visit):
+    if visit.staff_id is not None:
+        return Visit.staff_id == visit.staff_id
+    return and_(Visit.worker_user_id == visit.worker_user_id, Visit.staff_id.is_(None))
+
+
+def _day_bounds(visit):
+    day = rules.visit_day(visit)
+    return local_midnight_utc(day), local_midnight_utc(day + timedelta(days=1))
+
+
+class Neighbourhood:
+    """The visits the comparative rules of one visit look at, found by index range scans."""
+
+    def __init__(self, visit):
+        self.visit = visit
+        counted = Visit.status != "rejected"
+        worker = _of_worker(visit)
+        end = visit.check_out_at if visit.check_out_at and visit.check_out_at > visit.check_in_at \
+            else visit.check_in_at
+        self.worker = self._all(worker, counted, Visit.check_in_at >= visit.check_in_at - rules.MAX_VISIT_SPAN,
+                                Visit.check_in_at <= end)
+        # The plain bound makes the index scan start at the visit, not at the worker's first/last.
+        before = and_(Visit.check_in_at <= visit.check_in_at, or_(
+            Visit.check_in_at < visit.check_in_at, and_(Visit.check_in_at == visit.check_in_at, Visit.id < visit.id)))
+        after = and_(Visit.check_in_at >= visit.check_in_at, or_(
+            Visit.check_in_at > visit.check_in_at, and_(Visit.check_in_at == visit.check_in_at, Visit.id > visit.id)))
+        self.previous = self._first(select(Visit).where(worker, counted, before)
+                                    .order_by(Visit.check_in_at.desc(), Visit.id.desc()))
+        self.following = self._first(select(Visit).where(worker, counted, after)
+                                     .order_by(Visit.check_in_at, Visit.id))
+        start, stop = _day_bounds(visit)
+        that_day = (Visit.check_in_at >= start, Visit.check_in_at < stop)
+        self.same_item = self._all(Visit.beneficiary_id == visit.beneficiary_id, *that_day, counted,
+                                   Visit.service_item_id == visit.service_item_id)
+        self.device = self._all(Visit.device_id == visit.device_id, *that_day) if visit.device_id else [visit]
+        self._corrections = self._latest_corrections()
+
+    @staticmethod
+    def _all(*conditions):
+        return db.session.scalars(select(Visit).where(*conditions)).all()
+
+    @staticmethod
+    def _first(stmt):
+        return db.session.scalars(stmt.limit(1)).first()
+
+    def visits(self):
+        """Every visit seen, the visit itself included, each once."""
+        seen = {}
+        for v in [self.visit, *self.worker, self.previous, self.following, *self.same_item, *self.device]:
+            if v is not None:
+                seen.setdefault(v.id, v)
+        return list(seen.values())
+
+    def _latest_corrections(self):
+        ids = [v.id for v in self.visits()]
+        latest = {}
+        for correction in db.session.scalars(select(VisitCorrection).where(VisitCorrection.visit_id.in_(ids))
+                                             .order_by(VisitCorrection.id)):
+            latest[correction.visit_id] = correction
+        return latest
+
+    def slot(self, visit):
+        if visit is None:
+            return None
+        correction = self._corrections.get(visit.id)
+        if correction is not None:
+            start, end = correction.adjusted_check_in_at, correction.adjusted_check_out_at
+        else:
+            start, end = visit.check_in_at, visit.check_out_at
+        return rules.Slot(visit, start, end)
+
+
+# --- comparative rules, the job's work --------------------------------------------------------
+
+def run_comparative_rules(visit, now, hood=None):
+    """V04, V05, V07, V10 on ``visit`` against its neighbourhood; V10 across contractors also
+    records a shared-device violation. Returns the neighbourhood."""
+    hood = hood or Neighbourhood(visit)
+    settings = settings_of(visit)
+    slot = hood.slot(visit)
+    with rules.stored_text():
+        findings = {
+            "V04": rules.v04_overlap(slot, [hood.slot(v) for v in hood.worker]),
+            "V05": rules.v05_travel(slot, hood.slot(hood.previous), hood.slot(hood.following), settings),
+            "V07": rules.v07_daily_limit(slot, [hood.slot(v) for v in hood.same_item]),
+            "V10": rules.v10_shared_device(slot, hood.device),
+        }
+        if findings["V10"] is not None and findings["V10"].details["contractors"] > 1:
+            _record_shared_device(visit, hood.device)
+    rules.apply(visit, rules.COMPARATIVE_RULES, findings, now)
+    return hood
+
+
+def _record_shared_device(visit, device_visits):
+    from portal.supervision.violations import record_violation
+    day = rules.visit_day(visit)
+    names = sorted({c.name for c in db.session.scalars(select(Contractor).where(
+        Contractor.id.in_({v.contractor_id for v in device_visits})))})
+    record_violation(
+        "shared_device", contract_id=visit.contract_id, staff_id=visit.staff_id, occurred_on=day,
+        evidence={"device": visit.device_id, "day": day, "contractors": "; ".join(names), "visit": visit.id},
+        summary=_("Device %(device)s was used on %(day)s by workers of different organisations: %(names)s.",
+                  device=visit.device_id, day=day.isoformat(), names="; ".join(names)),
+        dedupe_key=f"shared_device:{visit.contract_id}:{visit.device_id}:{day.isoformat()}"[:200])
+
+
+def compare_and_settle(visit, now):
+    """The comparison job: the comparative rules on the visit and on every neighbour it affects,
+    then the final status of each."""
+    hood = run_comparative_rules(visit, now)
+    settle_status(visit, now, final=True)
+    for neighbour in hood.visits():
+        if neighbour.id == visit.id:
+            continue
+        run_comparative_rules(neighbour, now)
+        settle_status(neighbour, now, final=True)
+    db.session.flush()
+
+
+# --- status ------------------------------------------------------------------------------------
+
+def settle_status(visit, now, final):
+    """pending → verified or exception (DOMAIN.md §6). Before the comparison has run (``final``
+    False) a visit without blocking exceptions stays as it is, unless it has just been checked
+    out (then it waits, pending). Rejected visits are left alone."""
+    if visit.status == "rejected":
+        return visit.status
+    blocking = [e for e in visit.exceptions if not e.warning and e.status in BLOCKING]
+    if visit.check_out_at is None:
+        status = "exception" if any(e.code == "V08" for e in blocking) else "pending"
+    elif blocking:
+        status = "exception"
+    elif final:
+        status = "verified"
+    else:
+        status = "verified" if visit.status == "verified" else "pending"
+    if status != visit.status:
+        visit.status = status
+        visit.verified_at = now if status == "verified" else None
+    return status
+
+
+# --- the daily sweep ----------------------------------------------------------------------------
+
+def flag_missing_check_outs(today=None, now=None):
+    """V08 for every pending visit of the current bureau still without a check-out after its day
+    (Beijing) is over. Reads the pending visits only (status index). Returns how many were flagged."""
+    today = today or local_today(now)
+    now = now or utcnow()
+    stale = db.session.scalars(select(Visit).where(
+        Visit.status == "pending", Visit.check_out_at.is_(None),
+        Visit.check_in_at < local_midnight_utc(today)).order_by(Visit.id)).all()
+    sweep_now = max(now, local_midnight_utc(today))
+    for visit in stale:
+        run_single_rules(visit, sweep_now)
+        settle_status(visit, now, final=True)
+    db.session.flush()
+    return len(stale)

@@ -1,0 +1,28 @@
+"""Background jobs of visit verification (imported by portal/supervision/tasks.py)."""
+from datetime import date
+
+from portal.jobs.queue import task
+
+
+@task("supervision.compare_visits")
+def compare_visits(visit_id):
+    """Run the comparative rules (V04, V05, V07, V10) on a checked-out visit and on the
+    neighbouring visits it affects, and settle their statuses. Idempotent: a second run finds the
+    same exceptions and changes nothing."""
+    from portal.core.timeutil import utcnow
+    from portal.extensions import db
+    from portal.supervision.verification import compare_and_settle
+    from portal.supervision.visit_models import Visit
+    visit = db.session.get(Visit, visit_id)
+    if visit is not None:  # gone with a rolled-back request: nothing to compare
+        compare_and_settle(visit, utcnow())
+
+
+@task("supervision.flag_missing_check_outs")
+def flag_missing_check_outs(on=None):
+    """Daily per bureau: V08 for visits left without a check-out after their day (Beijing) is
+    over, as of ``on`` (ISO date, default today)."""
+    from portal.jobs.queue import report_progress
+    from portal.supervision.verification import flag_missing_check_outs as sweep
+    count = sweep(date.fromisoformat(on) if on else None)
+    report_progress(100, f"{count} visit(s) without check-out")
