@@ -91,3 +91,29 @@ def test_tenant_calendar_reads_the_bureau_overrides(app, demo):
             assert tenant_calendar().add_working_days(date(2026, 10, 8), 1) == date(2026, 10, 10)
         with tenant_scope(zg):
             assert tenant_calendar().add_working_days(date(2026, 10, 8), 1) == date(2026, 10, 9)
+
+
+def test_a_refusal_lands_on_the_fields_it_names_or_on_the_default_field(app):
+    from flask_wtf import FlaskForm
+    from wtforms import StringField
+
+    from portal.core.errors import DomainError
+    from portal.core.forms import show_refusal
+
+    class Form(FlaskForm):
+        class Meta:
+            csrf = False
+        code = StringField()
+        admin_username = StringField()
+
+    with app.test_request_context():
+        form = Form()
+        show_refusal(form, DomainError("taken", {"username": ["已被使用"], "code": "编码重复"}),
+                     "code", aliases={"username": "admin_username"})
+        assert form.admin_username.errors == ["已被使用"] and form.code.errors == ["编码重复"]
+        form = Form()
+        assert show_refusal(form, DomainError("整体拒绝"), "code") and form.code.errors == ["整体拒绝"]
+        form = Form()
+        show_refusal(form, DomainError("x", {"nowhere": ["无对应字段"]}), "code")
+        assert form.code.errors == ["无对应字段"]
+        assert not show_refusal(Form(), DomainError("no default"))

@@ -12,6 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from portal.accounts.forms import (ROLE_LABELS, ChangePasswordForm, ChooseTenantForm, ConfirmForm, LoginForm,
                                    UserForm)
 from portal.core.errors import DomainError
+from portal.core.forms import show_refusal
 from portal.core.pagination import paginate
 from portal.extensions import db
 from portal.tenancy.models import Tenant
@@ -86,8 +87,7 @@ def change_password():
         try:
             services.change_password(current_user, form.current.data, form.new.data)
         except DomainError as exc:
-            for field, messages in exc.errors.items():
-                getattr(form, field).errors.extend(messages)
+            show_refusal(form, exc, "current")
         else:
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("dashboard.home"))
@@ -121,10 +121,7 @@ def new_user():
                                         role=form.role.data, password=form.password.data,
                                         tenant_id=g.tenant.id)
         except DomainError as exc:
-            for field, messages in exc.errors.items():
-                getattr(form, field).errors.extend(messages)
-            if not exc.errors:
-                form.username.errors.append(exc.message)
+            show_refusal(form, exc, "username")
         else:
             flash(_("User %(name)s created.", name=user.username), "success")
             return redirect(url_for("accounts.users"))

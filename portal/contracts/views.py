@@ -13,6 +13,7 @@ from portal.contracts.forms import AmendmentForm, ContractForm, MoveForm, Reason
 from portal.contracts.lifecycle import PAYMENT_TERMS, RATIONALE_LABELS, STATUS_LABELS
 from portal.contracts.models import SUBCONTRACTING_BAN_CLAUSE
 from portal.core.errors import DomainError
+from portal.core.forms import show_refusal
 from portal.core.pagination import paginate
 from portal.core.timeutil import local_today
 from portal.tenders.lifecycle import UNIT_LABELS
@@ -44,11 +45,7 @@ def _contract_or_404(contract_id):
 
 def _refused(form, exc):
     """Show a refused action on the form page (422, so the request rolls back)."""
-    for name, messages in (exc.errors or {}).items():
-        field = getattr(form, name, None)
-        if field is not None and hasattr(field, "errors"):
-            extra = messages if isinstance(messages, list) else [messages]
-            field.errors = list(field.errors) + [str(m) for m in extra]
+    show_refusal(form, exc)
     flash(exc.message, "error")
 
 

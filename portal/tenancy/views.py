@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from portal.accounts.auth import roles_required
 from portal.accounts.forms import TenantForm
 from portal.core.errors import DomainError
+from portal.core.forms import show_refusal
 from portal.extensions import db
 from portal.tenancy import bp, services
 from portal.tenancy.models import Tenant
@@ -21,9 +22,7 @@ def tenants():
                 admin_username=form.admin_username.data, admin_name=form.admin_name.data,
                 admin_password=form.admin_password.data)
         except DomainError as exc:
-            for field, messages in exc.errors.items():
-                target = getattr(form, field, None) or getattr(form, "admin_" + field, None)
-                (target or form.code).errors.extend(messages)
+            show_refusal(form, exc, "code", aliases={"username": "admin_username", "password": "admin_password"})
         else:
             flash(_("Bureau %(name)s created.", name=tenant.name), "success")
             return redirect(url_for("tenancy.tenants"))

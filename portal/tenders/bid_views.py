@@ -12,6 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from portal.accounts.auth import roles_required
 from portal.contractors.models import StaffMember
 from portal.core.errors import DomainError, NotFound
+from portal.core.forms import show_refusal
 from portal.core.money import parse_yuan
 from portal.core.timeutil import utcnow
 from portal.extensions import db
@@ -86,10 +87,7 @@ def bid_form(lot_id):
                 bidding.attach_proposal(lot, current_user, form.proposal.data, now=now)
         except DomainError as exc:
             db.session.rollback()
-            for field, messages in exc.errors.items():
-                target = {"price_fen": form.price, "staff_ids": form.staff}.get(field)
-                if target is not None:
-                    target.errors = list(target.errors) + list(messages)
+            show_refusal(form, exc, aliases={"price_fen": "price", "staff_ids": "staff"})
             flash(exc.message, "error")
             status = 422
         else:

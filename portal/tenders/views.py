@@ -9,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from portal.accounts.auth import roles_required
 from portal.accounts.forms import ConfirmForm
 from portal.core.errors import DomainError
+from portal.core.forms import show_refusal
 from portal.core.pagination import paginate
 from portal.core.timeutil import format_local
 from portal.extensions import db
@@ -29,10 +30,7 @@ def _tender_or_404(tender_id):
 
 def _refused(form, exc):
     """Show a refused action on the form page (422, so the request rolls back)."""
-    for name, messages in (exc.errors or {}).items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = list(field.errors) + [str(messages)]
+    show_refusal(form, exc)
     flash(exc.message, "error")
 
 

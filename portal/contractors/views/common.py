@@ -2,18 +2,12 @@
 from flask import abort
 
 from portal.core.errors import DomainError  # noqa: F401  (re-exported for the views)
+from portal.core.forms import show_refusal
 
 
 def form_errors(form, exc, default_field):
     """Show a refused action's messages on the form's fields (the default one if none is named)."""
-    placed = False
-    for field, messages in exc.errors.items():
-        target = getattr(form, field, None)
-        if target is not None:
-            target.errors = list(target.errors) + list(messages)
-            placed = True
-    if not placed:
-        getattr(form, default_field).errors = list(getattr(form, default_field).errors) + [exc.message]
+    show_refusal(form, exc, default_field)
 
 
 def require_valid(form):
