@@ -12,7 +12,8 @@ from portal.extensions import babel, csrf, db, login_manager, make_limiter, migr
 # Feature packages: each holds a blueprint in __init__.py and some of views.py, api.py (with
 # ``api_bp``) and tasks.py, imported here so that importing one package never imports another's views.
 PACKAGES = ("accounts", "tenancy", "dashboard", "audit", "jobs", "api", "public",
-            "contractors", "tenders", "beneficiaries", "contracts", "supervision", "billing")
+            "contractors", "tenders", "beneficiaries", "contracts", "supervision", "billing",
+            "opendata")
 
 _hooks_installed = False
 

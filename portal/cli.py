@@ -12,6 +12,10 @@ def register(app):
     app.cli.add_command(seed_demo)
     app.cli.add_command(audit_verify)
     app.cli.add_command(worker)
+    from portal.billing.cli import settle
+    from portal.supervision.cli import draw_sample
+    app.cli.add_command(draw_sample)
+    app.cli.add_command(settle)
 
 
 @click.command("seed-demo")

@@ -6,7 +6,7 @@ from portal.tenancy.models import CalendarOverride, Tenant  # noqa: F401
 from portal.files.models import StoredFile  # noqa: F401
 from portal.contractors.models import (BlacklistEntry, Contractor, ContractorDocument,  # noqa: F401
                                        ContractorRegistration, StaffEmployment, StaffMember)
-from portal.public.models import Disclosure  # noqa: F401
+from portal.public.models import Disclosure, PolicyPage  # noqa: F401
 from portal.tenders.models import (Award, Bid, BidScore, BudgetLine, Challenge, Clarification,  # noqa: F401
                                    EvaluationCriterion, Expert, Lot, LotItem, PlanMilestone, PlanPhase,
                                    ProcurementPlan, PurchaseIntention, Tender)
@@ -14,3 +14,7 @@ from portal.beneficiaries.models import Beneficiary, BeneficiaryStatus  # noqa: 
 from portal.contracts.models import Amendment, Assignment, Contract, ContractWorker, ServiceItem  # noqa: F401
 from portal.supervision.models import Violation  # noqa: F401
 from portal.supervision.visit_models import Visit, VisitCorrection, VisitException, VisitPhoto  # noqa: F401
+from portal.supervision.spotcheck_models import (Scorecard, SpotCheck, SpotCheckAttempt,  # noqa: F401
+                                                 SpotCheckSample)
+from portal.billing.models import Statement, StatementEntry, StatementLine  # noqa: F401
+from portal.opendata.models import OcdsRelease  # noqa: F401

@@ -38,8 +38,14 @@ def empty_all_tables(database):
         if database["backend"] == "postgresql":
             conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
         else:
+            # SQLite has no TRUNCATE: lift the triggers that guard approved statements, then restore them
+            triggers = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")).all()
+            for name, _ in triggers:
+                conn.execute(text(f'DROP TRIGGER "{name}"'))
             for table in tables:
                 conn.execute(text(f'DELETE FROM "{table}"'))
+            for _, sql in triggers:
+                conn.execute(text(sql))
     engine.dispose()
 
 

@@ -21,6 +21,8 @@ DEFAULT_SETTINGS = {
         "completion": 25, "verification": 20, "confirmation": 20,
         "satisfaction": 15, "violations": 10, "recheck": 10,
     },
+    # §9 open data: the OCDS ocid prefix ("ocds-" + a registered-looking code); empty → made from the tenant code
+    "ocid_prefix": "",
     # §9 public feedback
     "feedback_answer_working_days": 5,
 }

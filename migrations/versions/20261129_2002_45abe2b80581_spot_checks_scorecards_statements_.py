@@ -1,0 +1,382 @@
+"""spot checks scorecards statements releases policy pages
+
+Revision ID: 45abe2b80581
+Revises: 781cfd87697e
+Create Date: 2026-11-29 20:02:26.870993
+
+"""
+from alembic import op
+import sqlalchemy as sa
+import portal.core.models
+
+
+# revision identifiers, used by Alembic.
+revision = '45abe2b80581'
+down_revision = '781cfd87697e'
+branch_labels = None
+depends_on = None
+
+
+
+# Approved and paid statements never change (DOMAIN.md §8). The service layer refuses it; these
+# triggers make the database refuse it too, whoever writes. From "approved" only the payment
+# fields may be filled in (approved → paid); lines and entries of a frozen statement are fixed.
+FROZEN = "('approved', 'paid')"
+FIXED_COLUMNS = ("tenant_id", "contract_id", "month", "number", "gross_fen", "deductions_fen", "net_fen",
+                 "computed_at", "job_run_id", "prepared_by_id", "sent_by_id", "sent_at", "responded_by_id",
+                 "responded_at", "dispute_reason", "approved_by_id", "approved_at")
+PAYMENT_COLUMNS = ("paid_on", "payment_reference", "paid_by_id", "paid_at")
+CHILD_TABLES = ("statement_line", "statement_entry")
+
+
+def _changed(columns, distinct):
+    return " OR ".join(f"NEW.{c} {distinct} OLD.{c}" for c in columns)
+
+
+def _statement_update_refused(distinct):
+    return (f"OLD.status IN {FROZEN} AND ({_changed(FIXED_COLUMNS, distinct)} "
+            f"OR NEW.status NOT IN {FROZEN} "
+            f"OR (OLD.status = 'paid' AND (NEW.status <> 'paid' OR {_changed(PAYMENT_COLUMNS, distinct)})))")
+
+
+def _create_guards():
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"""
+            CREATE FUNCTION statement_frozen_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP = 'DELETE' THEN
+                    IF OLD.status IN {FROZEN} THEN
+                        RAISE EXCEPTION 'an approved statement never changes' USING ERRCODE = 'integrity_constraint_violation';
+                    END IF;
+                    RETURN OLD;
+                END IF;
+                IF {_statement_update_refused("IS DISTINCT FROM")} THEN
+                    RAISE EXCEPTION 'an approved statement never changes' USING ERRCODE = 'integrity_constraint_violation';
+                END IF;
+                RETURN NEW;
+            END $$""")
+        op.execute("CREATE TRIGGER statement_frozen BEFORE UPDATE OR DELETE ON statement "
+                   "FOR EACH ROW EXECUTE FUNCTION statement_frozen_guard()")
+        op.execute(f"""
+            CREATE FUNCTION statement_child_frozen_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+            DECLARE parent_status text;
+            BEGIN
+                IF TG_OP = 'INSERT' THEN
+                    SELECT status INTO parent_status FROM statement WHERE id = NEW.statement_id;
+                ELSE
+                    SELECT status INTO parent_status FROM statement WHERE id = OLD.statement_id;
+                END IF;
+                IF parent_status IN {FROZEN} THEN
+                    RAISE EXCEPTION 'an approved statement never changes' USING ERRCODE = 'integrity_constraint_violation';
+                END IF;
+                IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+                RETURN NEW;
+            END $$""")
+        for table in CHILD_TABLES:
+            op.execute(f"CREATE TRIGGER {table}_frozen BEFORE INSERT OR UPDATE OR DELETE ON {table} "
+                       "FOR EACH ROW EXECUTE FUNCTION statement_child_frozen_guard()")
+        return
+    raise_ = "SELECT RAISE(ABORT, 'an approved statement never changes');"
+    op.execute(f"CREATE TRIGGER statement_frozen_update BEFORE UPDATE ON statement "
+               f"WHEN {_statement_update_refused('IS NOT')} BEGIN {raise_} END")
+    op.execute(f"CREATE TRIGGER statement_frozen_delete BEFORE DELETE ON statement "
+               f"WHEN OLD.status IN {FROZEN} BEGIN {raise_} END")
+    for table in CHILD_TABLES:
+        for event, row in (("INSERT", "NEW"), ("UPDATE", "OLD"), ("DELETE", "OLD")):
+            op.execute(f"CREATE TRIGGER {table}_frozen_{event.lower()} BEFORE {event} ON {table} "
+                       f"WHEN (SELECT status FROM statement WHERE id = {row}.statement_id) IN {FROZEN} "
+                       f"BEGIN {raise_} END")
+
+
+def _drop_guards():
+    if op.get_bind().dialect.name == "postgresql":
+        for table in CHILD_TABLES:
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_frozen ON {table}")
+        op.execute("DROP TRIGGER IF EXISTS statement_frozen ON statement")
+        op.execute("DROP FUNCTION IF EXISTS statement_child_frozen_guard()")
+        op.execute("DROP FUNCTION IF EXISTS statement_frozen_guard()")
+        return
+    for table in CHILD_TABLES:
+        for event in ("insert", "update", "delete"):
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_frozen_{event}")
+    op.execute("DROP TRIGGER IF EXISTS statement_frozen_update")
+    op.execute("DROP TRIGGER IF EXISTS statement_frozen_delete")
+
+
+def upgrade():
+    # ### commands auto generated by Alembic - please adjust! ###
+    op.create_table('ocds_release',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('ocid', sa.String(length=120), nullable=False),
+    sa.Column('release_id', sa.String(length=160), nullable=False),
+    sa.Column('tags', sa.JSON(), nullable=False),
+    sa.Column('date', portal.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('created_at', portal.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('tenant_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], name=op.f('fk_ocds_release_tenant_id_tenant')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ocds_release')),
+    sa.UniqueConstraint('tenant_id', 'release_id', name=op.f('uq_ocds_release_tenant_id_release_id'))
+    )
+    with op.batch_alter_table('ocds_release', schema=None) as batch_op:
+        batch_op.create_index('ix_ocds_release_ocid', ['tenant_id', 'ocid'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ocds_release_tenant_id'), ['tenant_id'], unique=False)
+
+    op.create_table('policy_page',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('slug', sa.String(length=32), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('body_html', sa.Text(), nullable=False),
+    sa.Column('updated_at', portal.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_by_id', sa.Integer(), nullable=True),
+    sa.Column('tenant_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], name=op.f('fk_policy_page_tenant_id_tenant')),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['user_account.id'], name=op.f('fk_policy_page_updated_by_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_policy_page')),
+    sa.UniqueConstraint('tenant_id', 'slug', name=op.f('uq_policy_page_tenant_id_slug'))
+    )
+    with op.batch_alter_table('policy_page', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_policy_page_tenant_id'), ['tenant_id'], unique=False)
+
+    op.create_table('scorecard',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('contract_id', sa.Integer(), nullable=False),
+    sa.Column('quarter', sa.String(length=7), nullable=False),
+    sa.Column('period_start', sa.Date(), nullable=False),
+    sa.Column('period_end', sa.Date(), nullable=False),
+    sa.Column('score_centi', sa.Integer(), nullable=False),
+    sa.Column('components', sa.JSON(), nullable=False),
+    sa.Column('weights', sa.JSON(), nullable=False),
+    sa.Column('computed_at', portal.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('published_at', portal.core.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('published_by_id', sa.Integer(), nullable=True),
+    sa.Column('disclosure_id', sa.Integer(), nullable=True),
+    sa.Column('tenant_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['contract_id'], ['contract.id'], name=op.f('fk_scorecard_contract_id_contract')),
+    sa.ForeignKeyConstraint(['disclosure_id'], ['disclosure.id'], name=op.f('fk_scorecard_disclosure_id_disclosure')),
+    sa.ForeignKeyConstraint(['published_by_id'], ['user_account.id'], name=op.f('fk_scorecard_published_by_id_user_account')),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], name=op.f('fk_scorecard_tenant_id_tenant')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_scorecard')),
+    sa.UniqueConstraint('contract_id', 'quarter', name=op.f('uq_scorecard_contract_id_quarter'))
+    )
+    with op.batch_alter_table('scorecard', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_scorecard_contract_id'), ['contract_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_scorecard_tenant_id'), ['tenant_id'], unique=False)
+
+    op.create_table('spot_check_sample',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('contract_id', sa.Integer(), nullable=False),
+    sa.Column('month', sa.String(length=7), nullable=False),
+    sa.Column('seed', sa.String(length=64), nullable=False),
+    sa.Column('rate_permille', sa.Integer(), nullable=False),
+    sa.Column('population', sa.Integer(), nullable=False),
+    sa.Column('drawn_at', portal.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('drawn_by_id', sa.Integer(), nullable=True),
+    sa.Column('tenant_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['contract_id'], ['contract.id'], name=op.f('fk_spot_check_sample_contract_id_contract')),
+    sa.ForeignKeyConstraint(['drawn_by_id'], ['user_account.id'], name=op.f('fk_spot_check_sample_drawn_by_id_user_account')),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], name=op.f('fk_spot_check_sample_tenant_id_tenant')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_spot_check_sample')),
+    sa.UniqueConstraint('contract_id', 'month', name=op.f('uq_spot_check_sample_contract_id_month'))
+    )
+    with op.batch_alter_table('spot_check_sample', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_spot_check_sample_contract_id'), ['contract_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_spot_check_sample_tenant_id'), ['tenant_id'], unique=False)
+
+    op.create_table('statement',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('contract_id', sa.Integer(), nullable=False),
+    sa.Column('month', sa.String(length=7), nullable=False),
+    sa.Column('number', sa.String(length=64), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('gross_fen', sa.BigInteger(), nullable=False),
+    sa.Column('deductions_fen', sa.BigInteger(), nullable=False),
+    sa.Column('net_fen', sa.BigInteger(), nullable=False),
+    sa.Column('computed_at', portal.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('job_run_id', sa.String(length=36), nullable=True),
+    sa.Column('prepared_by_id', sa.Integer(), nullable=True),
+    sa.Column('sent_by_id', sa.Integer(), nullable=True),
+    sa.Column('sent_at', portal.core.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('responded_by_id', sa.Integer(), nullable=True),
+    sa.Column('responded_at', portal.core.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('dispute_reason', sa.Text(), nullable=False),
+    sa.Column('approved_by_id', sa.Integer(), nullable=True),
+    sa.Column('approved_at', portal.core.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('paid_on', sa.Date(), nullable=True),
+    sa.Column('payment_reference', sa.String(length=100), nullable=False),
+    sa.Column('paid_by_id', sa.Integer(), nullable=True),
+    sa.Column('paid_at', portal.core.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', portal.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('tenant_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['approved_by_id'], ['user_account.id'], name=op.f('fk_statement_approved_by_id_user_account')),
+    sa.ForeignKeyConstraint(['contract_id'], ['contract.id'], name=op.f('fk_statement_contract_id_contract')),
+    sa.ForeignKeyConstraint(['job_run_id'], ['job_run.id'], name=op.f('fk_statement_job_run_id_job_run')),
+    sa.ForeignKeyConstraint(['paid_by_id'], ['user_account.id'], name=op.f('fk_statement_paid_by_id_user_account')),
+    sa.ForeignKeyConstraint(['prepared_by_id'], ['user_account.id'], name=op.f('fk_statement_prepared_by_id_user_account')),
+    sa.ForeignKeyConstraint(['responded_by_id'], ['user_account.id'], name=op.f('fk_statement_responded_by_id_user_account')),
+    sa.ForeignKeyConstraint(['sent_by_id'], ['user_account.id'], name=op.f('fk_statement_sent_by_id_user_account')),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], name=op.f('fk_statement_tenant_id_tenant')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_statement')),
+    sa.UniqueConstraint('contract_id', 'month', name=op.f('uq_statement_contract_id_month'))
+    )
+    with op.batch_alter_table('statement', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_statement_contract_id'), ['contract_id'], unique=False)
+        batch_op.create_index('ix_statement_month_status', ['tenant_id', 'month', 'status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_statement_tenant_id'), ['tenant_id'], unique=False)
+
+    op.create_table('statement_line',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('statement_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('service_item_id', sa.Integer(), nullable=True),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('verified_units', sa.Integer(), nullable=False),
+    sa.Column('monthly_cap', sa.Integer(), nullable=True),
+    sa.Column('quota_left', sa.Integer(), nullable=True),
+    sa.Column('units', sa.Integer(), nullable=False),
+    sa.Column('unit_price_fen', sa.BigInteger(), nullable=False),
+    sa.Column('multiplier', sa.Integer(), nullable=False),
+    sa.Column('amount_fen', sa.BigInteger(), nullable=False),
+    sa.Column('disputed', sa.Boolean(), nullable=False),
+    sa.Column('dispute_note', sa.Text(), nullable=False),
+    sa.Column('details', sa.JSON(), nullable=False),
+    sa.Column('tenant_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['service_item_id'], ['service_item.id'], name=op.f('fk_statement_line_service_item_id_service_item')),
+    sa.ForeignKeyConstraint(['statement_id'], ['statement.id'], name=op.f('fk_statement_line_statement_id_statement')),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], name=op.f('fk_statement_line_tenant_id_tenant')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_statement_line'))
+    )
+    with op.batch_alter_table('statement_line', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_statement_line_statement_id'), ['statement_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_statement_line_tenant_id'), ['tenant_id'], unique=False)
+
+    op.create_table('spot_check',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('sample_id', sa.Integer(), nullable=False),
+    sa.Column('visit_id', sa.Integer(), nullable=False),
+    sa.Column('staff_id', sa.Integer(), nullable=True),
+    sa.Column('method', sa.String(length=16), nullable=False),
+    sa.Column('outcome', sa.String(length=16), nullable=True),
+    sa.Column('satisfaction', sa.Integer(), nullable=True),
+    sa.Column('complaint', sa.Text(), nullable=False),
+    sa.Column('rejection_reason', sa.Text(), nullable=False),
+    sa.Column('checked_by_id', sa.Integer(), nullable=True),
+    sa.Column('completed_at', portal.core.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('tenant_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['checked_by_id'], ['user_account.id'], name=op.f('fk_spot_check_checked_by_id_user_account')),
+    sa.ForeignKeyConstraint(['sample_id'], ['spot_check_sample.id'], name=op.f('fk_spot_check_sample_id_spot_check_sample')),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff_member.id'], name=op.f('fk_spot_check_staff_id_staff_member')),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], name=op.f('fk_spot_check_tenant_id_tenant')),
+    sa.ForeignKeyConstraint(['visit_id'], ['visit.id'], name=op.f('fk_spot_check_visit_id_visit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_spot_check')),
+    sa.UniqueConstraint('sample_id', 'visit_id', name=op.f('uq_spot_check_sample_id_visit_id'))
+    )
+    with op.batch_alter_table('spot_check', schema=None) as batch_op:
+        batch_op.create_index('ix_spot_check_outcome', ['tenant_id', 'outcome'], unique=False)
+        batch_op.create_index(batch_op.f('ix_spot_check_sample_id'), ['sample_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_spot_check_tenant_id'), ['tenant_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_spot_check_visit_id'), ['visit_id'], unique=False)
+
+    op.create_table('statement_entry',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('statement_id', sa.Integer(), nullable=False),
+    sa.Column('line_id', sa.Integer(), nullable=False),
+    sa.Column('role', sa.String(length=16), nullable=False),
+    sa.Column('visit_id', sa.Integer(), nullable=True),
+    sa.Column('violation_id', sa.Integer(), nullable=True),
+    sa.Column('approved_visit_id', sa.Integer(), nullable=True),
+    sa.Column('approved_violation_id', sa.Integer(), nullable=True),
+    sa.Column('tenant_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['approved_violation_id'], ['violation.id'], name=op.f('fk_statement_entry_approved_violation_id_violation')),
+    sa.ForeignKeyConstraint(['approved_visit_id'], ['visit.id'], name=op.f('fk_statement_entry_approved_visit_id_visit')),
+    sa.ForeignKeyConstraint(['line_id'], ['statement_line.id'], name=op.f('fk_statement_entry_line_id_statement_line')),
+    sa.ForeignKeyConstraint(['statement_id'], ['statement.id'], name=op.f('fk_statement_entry_statement_id_statement')),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], name=op.f('fk_statement_entry_tenant_id_tenant')),
+    sa.ForeignKeyConstraint(['violation_id'], ['violation.id'], name=op.f('fk_statement_entry_violation_id_violation')),
+    sa.ForeignKeyConstraint(['visit_id'], ['visit.id'], name=op.f('fk_statement_entry_visit_id_visit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_statement_entry')),
+    sa.UniqueConstraint('approved_violation_id', name=op.f('uq_statement_entry_approved_violation_id')),
+    sa.UniqueConstraint('approved_visit_id', 'role', name=op.f('uq_statement_entry_approved_visit_id_role'))
+    )
+    with op.batch_alter_table('statement_entry', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_statement_entry_line_id'), ['line_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_statement_entry_statement_id'), ['statement_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_statement_entry_tenant_id'), ['tenant_id'], unique=False)
+        batch_op.create_index('ix_statement_entry_visit', ['visit_id'], unique=False)
+
+    op.create_table('spot_check_attempt',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('check_id', sa.Integer(), nullable=False),
+    sa.Column('method', sa.String(length=16), nullable=False),
+    sa.Column('reached', sa.Boolean(), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('attempted_at', portal.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('by_id', sa.Integer(), nullable=True),
+    sa.Column('tenant_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['by_id'], ['user_account.id'], name=op.f('fk_spot_check_attempt_by_id_user_account')),
+    sa.ForeignKeyConstraint(['check_id'], ['spot_check.id'], name=op.f('fk_spot_check_attempt_check_id_spot_check')),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], name=op.f('fk_spot_check_attempt_tenant_id_tenant')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_spot_check_attempt'))
+    )
+    with op.batch_alter_table('spot_check_attempt', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_spot_check_attempt_check_id'), ['check_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_spot_check_attempt_tenant_id'), ['tenant_id'], unique=False)
+
+    # ### end Alembic commands ###
+    _create_guards()
+
+
+def downgrade():
+    _drop_guards()
+    # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('spot_check_attempt', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_spot_check_attempt_tenant_id'))
+        batch_op.drop_index(batch_op.f('ix_spot_check_attempt_check_id'))
+
+    op.drop_table('spot_check_attempt')
+    with op.batch_alter_table('statement_entry', schema=None) as batch_op:
+        batch_op.drop_index('ix_statement_entry_visit')
+        batch_op.drop_index(batch_op.f('ix_statement_entry_tenant_id'))
+        batch_op.drop_index(batch_op.f('ix_statement_entry_statement_id'))
+        batch_op.drop_index(batch_op.f('ix_statement_entry_line_id'))
+
+    op.drop_table('statement_entry')
+    with op.batch_alter_table('spot_check', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_spot_check_visit_id'))
+        batch_op.drop_index(batch_op.f('ix_spot_check_tenant_id'))
+        batch_op.drop_index(batch_op.f('ix_spot_check_sample_id'))
+        batch_op.drop_index('ix_spot_check_outcome')
+
+    op.drop_table('spot_check')
+    with op.batch_alter_table('statement_line', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_statement_line_tenant_id'))
+        batch_op.drop_index(batch_op.f('ix_statement_line_statement_id'))
+
+    op.drop_table('statement_line')
+    with op.batch_alter_table('statement', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_statement_tenant_id'))
+        batch_op.drop_index('ix_statement_month_status')
+        batch_op.drop_index(batch_op.f('ix_statement_contract_id'))
+
+    op.drop_table('statement')
+    with op.batch_alter_table('spot_check_sample', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_spot_check_sample_tenant_id'))
+        batch_op.drop_index(batch_op.f('ix_spot_check_sample_contract_id'))
+
+    op.drop_table('spot_check_sample')
+    with op.batch_alter_table('scorecard', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_scorecard_tenant_id'))
+        batch_op.drop_index(batch_op.f('ix_scorecard_contract_id'))
+
+    op.drop_table('scorecard')
+    with op.batch_alter_table('policy_page', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_policy_page_tenant_id'))
+
+    op.drop_table('policy_page')
+    with op.batch_alter_table('ocds_release', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ocds_release_tenant_id'))
+        batch_op.drop_index('ix_ocds_release_ocid')
+
+    op.drop_table('ocds_release')
+    # ### end Alembic commands ###

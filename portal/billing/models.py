@@ -1,0 +1,118 @@
+"""Monthly statements (DOMAIN.md §8): lines per service item and per deduction, the visits and
+violations behind every line, and the workflow draft → sent → confirmed/disputed → approved → paid.
+
+Money is integer fen everywhere. Approved and paid statements never change: the service layer
+refuses it and database triggers (migration ``billing_guards``) abort any UPDATE or DELETE that
+would alter one, its lines or its entries."""
+from datetime import date, datetime
+
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.core.models import UTCDateTime, utcnow
+from portal.extensions import db
+from portal.tenancy.scope import TenantOwned
+
+STATEMENT_STATUSES = ("draft", "sent", "confirmed", "disputed", "approved", "paid")
+FROZEN_STATUSES = ("approved", "paid")
+LINE_KINDS = (
+    "service",                 # payable units of one service item × unit price (adds)
+    "adjustment",              # a correction of an earlier approved month (signed amount)
+    "deduction_spot_check",    # visits not confirmed by spot checks × price × multiplier (subtracts)
+    "deduction_violation",     # subcontracting violations × the contract's fixed penalty (subtracts)
+    "deduction_staffing",      # station staffing shortfall (subtracts; source comes later)
+)
+ENTRY_ROLES = ("paid", "penalty")
+
+
+class Statement(TenantOwned, db.Model):
+    """One contract's statement for one calendar month."""
+
+    __tablename__ = "statement"
+    __table_args__ = (UniqueConstraint("contract_id", "month"),
+                      Index("ix_statement_month_status", "tenant_id", "month", "status"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id"), index=True)
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    number: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    gross_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    deductions_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    net_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    job_run_id: Mapped[int | None] = mapped_column(ForeignKey("job_run.id"))
+    prepared_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    responded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dispute_reason: Mapped[str] = mapped_column(Text, default="")
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    payment_reference: Mapped[str] = mapped_column(String(100), default="")
+    paid_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    contract = relationship("Contract")
+    lines = relationship("StatementLine", back_populates="statement", order_by="StatementLine.position")
+
+    @property
+    def frozen(self):
+        return self.status in FROZEN_STATUSES
+
+
+class StatementLine(TenantOwned, db.Model):
+    """One line: a service item's payable units, a deduction or an adjustment. ``amount_fen`` is
+    positive for service and deduction lines (the kind says whether it adds or subtracts) and
+    signed for adjustments. The figures that explain the units are kept beside them."""
+
+    __tablename__ = "statement_line"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statement.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[str] = mapped_column(String(32))
+    service_item_id: Mapped[int | None] = mapped_column(ForeignKey("service_item.id"))
+    description: Mapped[str] = mapped_column(Text, default="")
+    verified_units: Mapped[int] = mapped_column(Integer, default=0)
+    monthly_cap: Mapped[int | None] = mapped_column(Integer)
+    quota_left: Mapped[int | None] = mapped_column(Integer)
+    units: Mapped[int] = mapped_column(Integer, default=0)
+    unit_price_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    multiplier: Mapped[int] = mapped_column(Integer, default=1)
+    amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    disputed: Mapped[bool] = mapped_column(Boolean, default=False)
+    dispute_note: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    statement = relationship("Statement", back_populates="lines")
+    service_item = relationship("ServiceItem")
+
+
+class StatementEntry(TenantOwned, db.Model):
+    """What stands behind a line: a visit paid or penalised, or a violation penalised. On approval
+    ``approved_visit_id`` / ``approved_violation_id`` are filled in, and the unique constraints
+    make it impossible for one visit to be paid (or penalised) in two approved statements."""
+
+    __tablename__ = "statement_entry"
+    __table_args__ = (
+        UniqueConstraint("approved_visit_id", "role"),
+        UniqueConstraint("approved_violation_id"),
+        Index("ix_statement_entry_visit", "visit_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statement.id"), index=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("statement_line.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16), default="paid")
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"))
+    violation_id: Mapped[int | None] = mapped_column(ForeignKey("violation.id"))
+    approved_visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"))
+    approved_violation_id: Mapped[int | None] = mapped_column(ForeignKey("violation.id"))
+
+    line = relationship("StatementLine")
+    visit = relationship("Visit", foreign_keys=[visit_id])
+    violation = relationship("Violation", foreign_keys=[violation_id])
