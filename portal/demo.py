@@ -79,4 +79,6 @@ def seed(password="demo-pass-2026", history=True):
         # After the assignments: last month's visits go to the people assigned to A's workers.
         from portal.supervision.demo import seed_visits
         created += seed_visits(tenants, password)
+        from portal.public.demo import seed_policy_pages
+        created += seed_policy_pages(tenants)
     return created

@@ -1,7 +1,133 @@
-"""JSON endpoints of the billing package (under /api/v1)."""
-from flask import Blueprint
+"""JSON endpoints of the billing package (under /api/v1): monthly statements for bureau readers
+(finance, officer, auditor, admin) and the contract's own contractor manager (../shared/API.md).
+Who sees what is workflow.visible_statements; these views parse the query and shape the answer."""
+from flask import Blueprint, jsonify, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
-from portal.extensions import csrf
+from portal.accounts.auth import roles_required
+from portal.api.body import ValidationFailed
+from portal.billing import workflow
+from portal.billing.models import Statement, StatementEntry
+from portal.billing.settlement import parse_month
+from portal.core.errors import DomainError
+from portal.core.timeutil import to_local
+from portal.extensions import csrf, db
 
 api_bp = Blueprint("billing_api", __name__, url_prefix="/api/v1")
 csrf.exempt(api_bp)
+
+READERS = (*workflow.BUREAU_READERS, "contractor_manager")
+PER_PAGE = 20
+MAX_PAGE = 100_000
+
+
+def _iso(moment):
+    return to_local(moment).isoformat() if moment is not None else None
+
+
+def line_json(line, entries=None):
+    body = {"id": line.id, "position": line.position, "kind": line.kind, "description": line.description,
+            "service_item_id": line.service_item_id, "units": line.units, "unit_price_fen": line.unit_price_fen,
+            "multiplier": line.multiplier, "amount_fen": line.amount_fen, "verified_units": line.verified_units,
+            "monthly_cap": line.monthly_cap, "quota_left": line.quota_left, "disputed": line.disputed,
+            "dispute_note": line.dispute_note or ""}
+    if line.kind == "service":
+        body["unpaid_units"] = line.unpaid_units
+    if entries is not None:
+        details = line.details or {}
+        body["visit_ids"] = entries.get(line.id, {}).get("visits", [])
+        body["violation_ids"] = entries.get(line.id, {}).get("violations", [])
+        if "unpaid_visit_ids" in details:
+            body["unpaid_visit_ids"] = details["unpaid_visit_ids"]
+    return body
+
+
+def statement_json(statement, entries=None):
+    """A statement as the API gives it; with ``entries`` ({line id: {"visits", "violations"}})
+    each line also names the visits and violations behind it."""
+    lines = statement.lines
+    return {
+        "id": statement.id, "number": statement.number, "contract_id": statement.contract_id,
+        "contract_number": statement.contract.number, "month": statement.month, "status": statement.status,
+        "gross_fen": statement.gross_fen, "deductions_fen": statement.deductions_fen, "net_fen": statement.net_fen,
+        "computed_at": _iso(statement.computed_at), "sent_at": _iso(statement.sent_at),
+        "responded_at": _iso(statement.responded_at), "dispute_reason": statement.dispute_reason or "",
+        "approved_at": _iso(statement.approved_at),
+        "paid_on": statement.paid_on.isoformat() if statement.paid_on else None,
+        "payment_reference": statement.payment_reference or "",
+        "lines": [line_json(line, entries) for line in lines if not line.is_deduction],
+        "deductions": [line_json(line, entries) for line in lines if line.is_deduction],
+    }
+
+
+def _filters():
+    errors = {}
+    month = request.args.get("month", "")
+    raw_contract = request.args.get("contract_id", "")
+    contract_id = None
+    if month:
+        try:
+            month = parse_month(month)
+        except DomainError as exc:
+            errors.update(exc.errors)
+    if raw_contract:
+        if raw_contract.isdigit() and 0 < int(raw_contract) <= workflow.MAX_ID:
+            contract_id = int(raw_contract)
+        elif raw_contract.isdigit():
+            contract_id = 0  # a valid number no contract has: simply nothing found
+        else:
+            errors["contract_id"] = [_("Give a contract id (a whole number).")]
+    raw_page = request.args.get("page", "1")
+    page = int(raw_page) if raw_page.isdigit() and 0 < int(raw_page) <= MAX_PAGE else None
+    if page is None:
+        errors["page"] = [_("Give a page number from 1 to %(n)s.", n=MAX_PAGE)]
+    if errors:
+        raise ValidationFailed(_("The query is not valid."), errors)
+    return month, contract_id, page
+
+
+@api_bp.get("/settlements")
+@roles_required(*READERS)
+def list_settlements():
+    """A page of 20 statements the caller may see, newest month first, filtered by contract and
+    month; ``next`` links the following page."""
+    month, contract_id, page = _filters()
+    stmt = workflow.visible_statements(current_user)
+    if month:
+        stmt = stmt.where(Statement.month == month)
+    if contract_id is not None:
+        stmt = stmt.where(Statement.contract_id == contract_id)
+    total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+    statements = db.session.execute(
+        stmt.options(selectinload(Statement.lines), selectinload(Statement.contract))
+        .order_by(Statement.month.desc(), Statement.contract_id, Statement.id)
+        .limit(PER_PAGE).offset((page - 1) * PER_PAGE)).scalars().all()
+    following = None
+    if page * PER_PAGE < total:
+        following = url_for(".list_settlements", page=page + 1, month=month or None, contract_id=contract_id)
+    return jsonify({"items": [statement_json(s) for s in statements], "page": page, "per_page": PER_PAGE,
+                    "total": total, "next": following})
+
+
+@api_bp.get("/settlements/<int:statement_id>")
+@roles_required(*READERS)
+def get_settlement(statement_id):
+    """One statement with the visits and violations behind each line."""
+    statement = workflow.statement_for(current_user, statement_id)
+    entries = {}
+    rows = db.session.execute(select(StatementEntry.line_id, StatementEntry.visit_id, StatementEntry.violation_id)
+                              .where(StatementEntry.statement_id == statement.id)
+                              .order_by(StatementEntry.line_id, StatementEntry.id))
+    for line_id, visit_id, violation_id in rows:
+        bucket = entries.setdefault(line_id, {"visits": [], "violations": []})
+        if visit_id is not None:
+            bucket["visits"].append(visit_id)
+        if violation_id is not None:
+            bucket["violations"].append(violation_id)
+    return jsonify(statement_json(statement, entries))
+
+
+from portal.billing import api_openapi  # noqa: E402,F401  the paths above, in the OpenAPI document

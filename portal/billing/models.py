@@ -9,6 +9,8 @@ from datetime import date, datetime
 from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from flask_babel import lazy_gettext as _l
+
 from portal.core.models import UTCDateTime, utcnow
 from portal.extensions import db
 from portal.tenancy.scope import TenantOwned
@@ -23,6 +25,16 @@ LINE_KINDS = (
     "deduction_staffing",      # station staffing shortfall (subtracts; source comes later)
 )
 ENTRY_ROLES = ("paid", "penalty")
+STATUS_LABELS = {
+    "draft": _l("Draft"), "sent": _l("Sent to the contractor"), "confirmed": _l("Confirmed by the contractor"),
+    "disputed": _l("Disputed by the contractor"), "approved": _l("Approved"), "paid": _l("Paid"),
+}
+KIND_LABELS = {
+    "service": _l("Service"), "adjustment": _l("Adjustment"),
+    "deduction_spot_check": _l("Deduction: visit not confirmed by a spot check"),
+    "deduction_violation": _l("Deduction: subcontracting violation"),
+    "deduction_staffing": _l("Deduction: station staffing shortfall"),
+}
 
 
 class Statement(TenantOwned, db.Model):
@@ -63,6 +75,27 @@ class Statement(TenantOwned, db.Model):
     def frozen(self):
         return self.status in FROZEN_STATUSES
 
+    @property
+    def status_label(self):
+        return STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def editable(self):
+        """Only a draft may be recomputed or adjusted."""
+        return self.status == "draft"
+
+    @property
+    def service_lines(self):
+        return [line for line in self.lines if line.kind == "service"]
+
+    @property
+    def deduction_lines(self):
+        return [line for line in self.lines if line.is_deduction]
+
+    @property
+    def adjustment_lines(self):
+        return [line for line in self.lines if line.kind == "adjustment"]
+
 
 class StatementLine(TenantOwned, db.Model):
     """One line: a service item's payable units, a deduction or an adjustment. ``amount_fen`` is
@@ -90,6 +123,24 @@ class StatementLine(TenantOwned, db.Model):
 
     statement = relationship("Statement", back_populates="lines")
     service_item = relationship("ServiceItem")
+
+    @property
+    def is_deduction(self):
+        return self.kind.startswith("deduction_")
+
+    @property
+    def kind_label(self):
+        return KIND_LABELS.get(self.kind, self.kind)
+
+    @property
+    def signed_amount_fen(self):
+        """What the line does to the net: negative for deductions, signed for adjustments."""
+        return -self.amount_fen if self.is_deduction else self.amount_fen
+
+    @property
+    def unpaid_units(self):
+        """Verified units of a service line that were not paid (over the cap or the quota)."""
+        return max(self.verified_units - self.units, 0) if self.kind == "service" else 0
 
 
 class StatementEntry(TenantOwned, db.Model):

@@ -1,10 +1,326 @@
-from flask import render_template
+"""Settlement pages (DOMAIN.md §8): the statement list with its filters, a statement with its
+lines, the visits behind them and its workflow history, each workflow step as a confirmed form,
+the "prepare a month" form with its job's progress, the Excel export and print page, and the
+budget view. Views parse a form, call one engine function (portal/billing/workflow.py,
+settlement.py, tasks.py) and render or redirect; a refused step shows its reason on the form."""
+from flask import abort, flash, make_response, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+from werkzeug.utils import secure_filename
+from wtforms.fields.choices import SelectChoice
 
 from portal.accounts.auth import roles_required
-from portal.billing import bp
+from portal.billing import bp, budget, presentation, settlement, tasks, workflow
+from portal.billing.forms import (ActionForm, AdjustmentForm, DisputeForm, PaymentForm, PrepareForm, month_or_none)
+from portal.billing.models import STATEMENT_STATUSES, Statement
+from portal.contracts import services as contract_services
+from portal.contracts.models import Contract
+from portal.core.errors import DomainError
+from portal.core.forms import show_refusal
+from portal.core.pagination import paginate
+from portal.core.timeutil import local_today
+from portal.extensions import db
+from portal.jobs.queue import enqueue
+from portal.supervision.forms import KIND_LABELS as VIOLATION_LABELS
+
+READERS = ("admin", "officer", "finance", "auditor", "contractor_manager")
+PREPARERS = ("officer", "finance")
+BUDGET_READERS = ("officer", "finance", "auditor")
+PREPARE_JOB = tasks.prepare_month.job_name
+
+
+def _send(statement, form):
+    return workflow.send_to_contractor(statement, current_user)
+
+
+def _confirm(statement, form):
+    return workflow.confirm(statement, current_user)
+
+
+def _dispute(statement, form):
+    return workflow.dispute(statement, current_user, form.reason.data.strip(), form.line_ids.data)
+
+
+def _rework(statement, form):
+    return workflow.rework(statement, current_user)
+
+
+def _approve(statement, form):
+    return workflow.approve(statement, current_user)
+
+
+def _pay(statement, form):
+    return workflow.mark_paid(statement, current_user, form.paid_on.data, form.reference.data.strip())
+
+
+# action -> (form class, roles, statuses it is offered in, heading, perform, success message)
+ACTIONS = {
+    "send": (ActionForm, PREPARERS, ("draft",), lambda: _("Send to the contractor"), _send,
+             lambda: _("The statement was sent to the contractor.")),
+    "confirm": (ActionForm, ("contractor_manager",), ("sent",), lambda: _("Confirm the statement"), _confirm,
+                lambda: _("You confirmed the statement.")),
+    "dispute": (DisputeForm, ("contractor_manager",), ("sent",), lambda: _("Dispute the statement"), _dispute,
+                lambda: _("You disputed the statement; the bureau will rework it.")),
+    "rework": (ActionForm, PREPARERS, ("disputed",), lambda: _("Rework the statement"), _rework,
+               lambda: _("The statement is a draft again, recomputed.")),
+    "approve": (ActionForm, ("finance",), ("confirmed",), lambda: _("Approve the statement"), _approve,
+                lambda: _("The statement is approved.")),
+    "pay": (PaymentForm, ("finance",), ("approved",), lambda: _("Record the payment"), _pay,
+            lambda: _("The payment is recorded.")),
+}
+
+
+def _statement_or_404(statement_id):
+    return workflow.statement_for(current_user, statement_id)
+
+
+def _contract_choices(blank, statuses=None):
+    stmt = contract_services.contracts_query(current_user)
+    if statuses is not None:
+        stmt = stmt.where(Contract.status.in_(statuses))
+    contracts = db.session.execute(stmt).scalars().all()
+    return [SelectChoice(0, blank)] + [SelectChoice(c.id, f"{c.number} · {c.title}") for c in contracts]
+
+
+def offered_actions(statement, user):
+    """The workflow steps shown as buttons for ``user`` on ``statement`` (the engine still decides)."""
+    return [name for name, (_form, roles, statuses, *_rest) in ACTIONS.items()
+            if user.role in roles and statement.status in statuses]
+
+
+def can_adjust(statement, user):
+    return user.role in PREPARERS and statement.editable
 
 
 @bp.route("/")
-@roles_required("admin", "officer", "supervisor", "finance", "auditor", "contractor_manager", "field_worker")
+@roles_required(*READERS)
 def index():
-    return render_template("billing/index.html")
+    return _list_page()
+
+
+def _prepare_form():
+    form = PrepareForm()
+    form.contract_id.choices = _contract_choices(_("All contracts in delivery"),
+                                                 statuses=settlement.SETTLED_CONTRACT_STATUSES)
+    return form
+
+
+def _list_page(prepare=None, status_code=200):
+    """The statements the user may see, newest month first, filtered by contract, month and
+    status; for officers and finance the "prepare a month" form above them."""
+    args = request.args
+    contract_id = args.get("contract", 0, type=int) or 0
+    month_text = args.get("month", "").strip()
+    month = month_or_none(month_text)
+    status = args.get("status", "")
+    month_error = _("Enter a month as YYYY-MM, e.g. 2026-10.") if month_text and month is None else None
+    stmt = (workflow.visible_statements(current_user)
+            .options(selectinload(Statement.contract).selectinload(Contract.contractor))
+            .order_by(Statement.month.desc(), Statement.id.desc()))
+    if contract_id:
+        stmt = stmt.where(Statement.contract_id == contract_id)
+    if month:
+        stmt = stmt.where(Statement.month == month)
+    if status in STATEMENT_STATUSES:
+        stmt = stmt.where(Statement.status == status)
+    if prepare is None and current_user.role in PREPARERS:
+        prepare = _prepare_form()
+        prepare.month.data = month or _previous_month()
+    statuses = presentation.STATUS_LABELS
+    if current_user.role == "contractor_manager":
+        statuses = {k: v for k, v in statuses.items() if k in presentation.CONTRACTOR_STATUSES}
+    return render_template("billing/index.html", page=paginate(stmt), contracts=_contract_choices(_("All")),
+                           contract_id=contract_id, month=month_text, month_error=month_error, status=status,
+                           statuses=statuses, status_labels=presentation.STATUS_LABELS,
+                           prepare=prepare), status_code
+
+
+def _previous_month(today=None):
+    return settlement.previous_month(today or local_today())
+
+
+@bp.route("/prepare", methods=["POST"])
+@roles_required(*PREPARERS)
+def prepare():
+    """Start the job that prepares (or recomputes) the month's draft statements, then follow its
+    progress. A month that is malformed or has not begun is refused on the form."""
+    form = _prepare_form()
+    if not form.validate_on_submit():
+        return _list_page(form, 422)
+    try:
+        month = settlement.parse_month(form.month.data)
+        if settlement.month_days(month)[0] > local_today():
+            message = _("A statement cannot be prepared before its month has begun.")
+            raise DomainError(message, {"month": [message]})
+    except DomainError as exc:
+        show_refusal(form, exc, default_field="month")
+        return _list_page(form, 422)
+    run = enqueue(PREPARE_JOB, month=month, contract_id=form.contract_id.data or None, by_id=current_user.id)
+    return redirect(url_for("billing.job", run_id=run.id))
+
+
+@bp.route("/jobs/<run_id>")
+@roles_required(*PREPARERS)
+def job(run_id):
+    """The progress of a "prepare the month" job (refreshes itself while it runs)."""
+    from portal.jobs.models import JobRun
+    run = db.session.get(JobRun, run_id)
+    if run is None or run.name != PREPARE_JOB:
+        abort(404)
+    response = make_response(render_template("billing/job.html", run=run, month=(run.kwargs or {}).get("month", "")))
+    if run.status in ("queued", "running"):
+        response.headers["Refresh"] = "3"
+    return response
+
+
+@bp.route("/<int:statement_id>")
+@roles_required(*READERS)
+def detail(statement_id):
+    statement = _statement_or_404(statement_id)
+    return render_template(
+        "billing/detail.html", statement=statement, history=presentation.history(statement),
+        counts=presentation.entry_counts(statement), visits=_visits_by_line(statement),
+        violations=_violations_by_line(statement), actions=offered_actions(statement, current_user),
+        action_labels={name: spec[3]() for name, spec in ACTIONS.items()},
+        can_adjust=can_adjust(statement, current_user), status_labels=presentation.STATUS_LABELS,
+        kind_labels=presentation.KIND_LABELS, role_labels=presentation.ROLE_LABELS,
+        violation_labels=VIOLATION_LABELS, deduction_kinds=presentation.DEDUCTION_KINDS)
+
+
+VISITS_SHOWN = 50  # visits listed per line on the page; the Excel export has them all
+
+
+def _visits_by_line(statement):
+    shown = {}
+    for line in statement.lines:
+        shown[line.id] = list(presentation.visit_rows(statement, line_id=line.id, limit=VISITS_SHOWN))
+    return shown
+
+
+def _violations_by_line(statement):
+    shown = {}
+    for row in presentation.violation_rows(statement):
+        shown.setdefault(row["line_id"], []).append(row)
+    return shown
+
+
+def _refused(form, exc, field=None):
+    """Show a refused step on its form page (422, so the request rolls back and nothing changes).
+    A statement that is not the person's to see stays a 404."""
+    if exc.status == 404:
+        raise exc
+    if field is not None:
+        show_refusal(form, exc, default_field=field)
+    else:
+        show_refusal(form, exc)
+    flash(exc.message, "error")
+
+
+@bp.route("/<int:statement_id>/<any(send, confirm, dispute, rework, approve, pay):action>", methods=["GET", "POST"])
+@roles_required(*READERS)
+def act(statement_id, action):
+    """Confirm, then take one workflow step."""
+    form_class, roles, _statuses, heading, perform, done = ACTIONS[action]
+    statement = _statement_or_404(statement_id)
+    if current_user.role not in roles:
+        abort(403)
+    form = form_class()
+    if isinstance(form, DisputeForm):
+        form.line_ids.choices = [SelectChoice(line.id, f"{line.position}. {line.description}") for line in statement.lines]
+    if isinstance(form, PaymentForm) and request.method == "GET":
+        form.paid_on.data = local_today()
+    back = url_for("billing.detail", statement_id=statement.id)
+    status, refusal = 200, None
+    if form.validate_on_submit():
+        try:
+            perform(statement, form)
+        except DomainError as exc:
+            _refused(form, exc, "line_ids" if isinstance(form, DisputeForm) else None)
+            refusal, status = exc.message, 422
+        else:
+            flash(done(), "success")
+            return redirect(back)
+    elif request.method == "POST":
+        status = 422
+    return render_template("billing/confirm.html", form=form, statement=statement, action=action, heading=heading(),
+                           back=back, refusal=refusal, status_labels=presentation.STATUS_LABELS), status
+
+
+@bp.route("/<int:statement_id>/adjustment", methods=["GET", "POST"])
+@roles_required(*PREPARERS)
+def adjustment(statement_id):
+    """Add a signed adjustment line to a draft (a correction of an earlier approved month)."""
+    statement = _statement_or_404(statement_id)
+    form = AdjustmentForm()
+    back = url_for("billing.detail", statement_id=statement.id)
+    status, refusal = 200, None
+    if form.validate_on_submit():
+        try:
+            workflow.add_adjustment(statement, current_user, form.amount.data, form.reason.data)
+        except DomainError as exc:
+            _refused(form, exc)
+            refusal, status = exc.message, 422
+        else:
+            flash(_("The adjustment line was added."), "success")
+            return redirect(back)
+    elif request.method == "POST":
+        status = 422
+    return render_template("billing/confirm.html", form=form, statement=statement, action="adjustment",
+                           heading=_("Add an adjustment line"), back=back, refusal=refusal,
+                           status_labels=presentation.STATUS_LABELS), status
+
+
+@bp.route("/<int:statement_id>/adjustment/<int:line_id>/remove", methods=["POST"])
+@roles_required(*PREPARERS)
+def remove_adjustment(statement_id, line_id):
+    """Take an adjustment line off a draft (asked for confirmation in the page)."""
+    statement = _statement_or_404(statement_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        workflow.remove_adjustment(statement, current_user, line_id)
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        flash(exc.message, "error")
+        return render_template("billing/confirm.html", form=ActionForm(), statement=statement, action="remove",
+                               heading=_("Remove the adjustment line"), refusal=exc.message,
+                               back=url_for("billing.detail", statement_id=statement.id),
+                               status_labels=presentation.STATUS_LABELS), 422
+    flash(_("The adjustment line was removed."), "success")
+    return redirect(url_for("billing.detail", statement_id=statement.id))
+
+
+@bp.route("/<int:statement_id>.xlsx")
+@roles_required(*READERS)
+def export(statement_id):
+    from portal.billing.exports import statement_workbook
+    statement = _statement_or_404(statement_id)
+    filename = secure_filename(f"statement-{statement.number}.xlsx") or "statement.xlsx"
+    response = send_file(statement_workbook(statement), as_attachment=True, download_name=filename,
+                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/<int:statement_id>/print")
+@roles_required(*READERS)
+def print_view(statement_id):
+    """The statement on paper: lines, totals, history and signature boxes; no navigation."""
+    statement = _statement_or_404(statement_id)
+    return render_template("billing/print.html", statement=statement, history=presentation.history(statement),
+                           counts=presentation.entry_counts(statement), status_labels=presentation.STATUS_LABELS,
+                           kind_labels=presentation.KIND_LABELS, deduction_kinds=presentation.DEDUCTION_KINDS)
+
+
+@bp.route("/budget")
+@roles_required(*BUDGET_READERS)
+def budget_view():
+    """Contracted, settled, paid and remaining per budget line and contract, with bars."""
+    years = budget.budget_years()
+    year = request.args.get("year", 0, type=int) or (years[0] if years else None)
+    lines = budget.budget_view(year=year)
+    return render_template("billing/budget.html", lines=lines, charts=[budget.line_chart(f) for f in lines],
+                           years=years, year=year)
+

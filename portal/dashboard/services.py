@@ -9,25 +9,29 @@ from portal.jobs.models import JobRun
 NAVIGATION = {
     "admin": [(_l("Users"), "accounts.users"), (_l("Contractors"), "contractors.registrations"),
               (_l("Background jobs"), "jobs.index"), (_l("Audit trail"), "audit.index"),
-              (_l("Beneficiaries"), "beneficiaries.index")],
+              (_l("Beneficiaries"), "beneficiaries.index"), (_l("Policy pages"), "disclosures.policies")],
     "officer": [(_l("Tenders"), "tenders.index"), (_l("Contractors"), "contractors.registrations"),
                 (_l("Blacklist"), "contractors.blacklist"), (_l("Contracts"), "contracts.index"),
                 (_l("Beneficiaries"), "beneficiaries.index"),
-                (_l("Violations"), "supervision.violations")],
+                (_l("Violations"), "supervision.violations"), (_l("Quarterly scorecards"), "supervision.scorecards_index"),
+                (_l("Settlements"), "billing.index"), (_l("Budget"), "billing.budget_view")],
     "supervisor": [(_l("Supervision"), "supervision.index"), (_l("Visit exceptions"), "supervision.exceptions"),
-                   (_l("Visits by day"), "supervision.visit_timeline"), (_l("Contracts"), "contracts.index"),
-                   (_l("Beneficiaries"), "beneficiaries.index")],
-    "finance": [(_l("Settlements"), "billing.index"), (_l("Contracts"), "contracts.index"),
+                   (_l("Visits by day"), "supervision.visit_timeline"),
+                   (_l("Spot checks"), "supervision.spot_checks"), (_l("Quarterly scorecards"), "supervision.scorecards_index"),
+                   (_l("Contracts"), "contracts.index"), (_l("Beneficiaries"), "beneficiaries.index")],
+    "finance": [(_l("Settlements"), "billing.index"), (_l("Budget"), "billing.budget_view"),
+                (_l("Contracts"), "contracts.index"),
                 (_l("Beneficiaries"), "beneficiaries.index")],
     "auditor": [(_l("Audit trail"), "audit.index"), (_l("Tenders"), "tenders.index"),
                 (_l("Contracts"), "contracts.index"), (_l("Settlements"), "billing.index"),
-                (_l("Beneficiaries"), "beneficiaries.index"),
-                (_l("Violations"), "supervision.violations")],
+                (_l("Budget"), "billing.budget_view"), (_l("Beneficiaries"), "beneficiaries.index"),
+                (_l("Violations"), "supervision.violations"), (_l("Spot checks"), "supervision.spot_checks"),
+                (_l("Quarterly scorecards"), "supervision.scorecards_index")],
     "contractor_manager": [(_l("My organisation"), "contractors.mine"), (_l("Staff roster"), "contractors.roster"),
                            (_l("Tenders"), "tenders.index"), (_l("My bids"), "tenders.my_bids"),
                            (_l("Contracts"), "contracts.index"), (_l("Violations"), "supervision.violations"),
                            (_l("Visit exceptions"), "supervision.exceptions"),
-                           (_l("Beneficiaries"), "beneficiaries.index")],
+                           (_l("Beneficiaries"), "beneficiaries.index"), (_l("Settlements"), "billing.index")],
     "field_worker": [(_l("Today's visits"), "field.index"), (_l("My beneficiaries"), "beneficiaries.index")],
     "platform_admin": [(_l("Bureaus"), "tenancy.tenants")],
 }
@@ -42,6 +46,7 @@ def dashboard_for(user, tenant):
         cards.append({"title": _l("Failed background jobs"), "value": failed, "endpoint": "jobs.index"})
     if tenant is not None and user.role == "officer":
         cards.extend(_procurement_cards())
+        cards.append(_disclosure_card())
     if tenant is not None and user.role in ("officer", "contractor_manager"):
         cards.extend(_contract_cards(user))
     if tenant is not None and user.role in ("officer", "supervisor"):
@@ -73,3 +78,10 @@ def _contract_cards(user):
         cards.insert(0, {"title": _l("Awards waiting for a contract"), "value": len(services.awards_awaiting_contract()),
                          "endpoint": "contracts.index"})
     return cards
+
+
+def _disclosure_card():
+    """Public notices still due, overdue or published late (DOMAIN.md §9), leading to their list."""
+    from portal.public.services import due_or_late_disclosures
+    return {"title": _l("Disclosures due or late"), "value": len(due_or_late_disclosures()),
+            "endpoint": "disclosures.due"}

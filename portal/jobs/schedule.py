@@ -31,6 +31,14 @@ PERIODIC = [
              per_tenant=True),
     Periodic(id="supervision-missing-check-outs", task="supervision.flag_missing_check_outs", every="daily",
              per_tenant=True),
+    # acts only on the first working day of a month (the bureau's calendar): last month's drafts
+    Periodic(id="billing-prepare-previous-month", task="billing.prepare_previous_month", every="daily",
+             per_tenant=True),
+    # last month's spot-check samples from the 5th on (a contract already sampled is left as it is)
+    Periodic(id="supervision-draw-samples", task="supervision.draw_samples", every="daily", per_tenant=True),
+    # the scorecards of the quarter just ended, for contracts that have none yet
+    Periodic(id="supervision-quarterly-scorecards", task="supervision.compute_scorecards", every="daily",
+             per_tenant=True),
 ]
 
 

@@ -1,7 +1,261 @@
-"""Building OCDS releases from what the portal publishes (filled in by the open-data work)."""
+"""Building OCDS releases from what the portal publishes (DOMAIN.md §9).
+
+``release_disclosure`` is called by ``portal.public.services.publish`` right after a disclosure
+is flushed, and ``record_payment`` by the billing engine when a statement is marked paid. Each
+makes at most one release per event and stores it as an immutable ``OcdsRelease`` snapshot
+(release id unique per tenant; ``date`` the publication time), so open data always says what was
+public at that moment. Disclosures that are not about procurement (scores, publicity, budget
+execution) make no release.
+
+| disclosure          | tags                                   | what the release holds                 |
+| ------------------- | -------------------------------------- | -------------------------------------- |
+| purchase_intention  | planning                               | budget, planned tender                 |
+| tender_notice       | tender                                 | the tender                             |
+| clarification       | tenderAmendment (documents changed) or tenderUpdate | tender with the amendment |
+| award_result        | award                                  | the lot's award, tender status         |
+| failed_tender       | tenderCancellation (every lot failed, status unsuccessful) or tenderUpdate | tender |
+| contract_notice     | contract                               | the contract                           |
+| amendment           | contractAmendment                      | contract value/period, the amendment   |
+| (statement paid)    | implementation                         | the payment as a transaction           |
+"""
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.opendata import ocids, sections
+from portal.opendata.jsontext import to_stored
+from portal.opendata.models import OcdsRelease
+from portal.tenancy.models import Tenant
+from portal.tenancy.scope import current_tenant_id
+
+PROCUREMENT_KINDS = ("purchase_intention", "tender_notice", "clarification", "award_result", "failed_tender",
+                     "contract_notice", "amendment")
+
+
+def _tenant(row):
+    """The bureau a row belongs to (stamped on flush; the current tenant otherwise)."""
+    return db.session.get(Tenant, row.tenant_id or current_tenant_id())
+
+
+def _release(ocid, suffix, tags, published_at, tenant, parties, **sections_):
+    release = {"ocid": ocid, "id": f"{ocid}-{suffix}", "date": sections.instant(published_at), "tag": list(tags),
+               "initiationType": "tender", "parties": parties, "buyer": sections.bureau_reference(tenant),
+               "language": "zh"}
+    release.update({k: v for k, v in sections_.items() if v})
+    return release
+
+
+def _store(release, published_at):
+    """Keep the release (once: a second call for the same event returns the first)."""
+    existing = db.session.execute(select(OcdsRelease).where(OcdsRelease.release_id == release["id"])).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    row = OcdsRelease(ocid=release["ocid"], release_id=release["id"], tags=list(release["tag"]),
+                      date=published_at, data=to_stored(release))
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def release_disclosure(disclosure, subject=None):
+    """The release of one published disclosure, stored; None for kinds that are not procurement
+    or a disclosure not yet published."""
+    if disclosure.kind not in PROCUREMENT_KINDS or disclosure.published_at is None:
+        return None
+    builder = _BUILDERS[disclosure.kind]
+    tenant = _tenant(disclosure)
+    built = builder(disclosure, subject, tenant)
+    if built is None:
+        return None
+    return _store(built, disclosure.published_at)
+
+
+def _subject(disclosure, subject, model):
+    if subject is not None and isinstance(subject, model):
+        return subject
+    return db.session.get(model, disclosure.subject_id) if disclosure.subject_id else None
+
+
+def _tender_parties(tender, tenant):
+    return [sections.bureau_party(tenant, ("buyer", "procuringEntity"), tender.buyer_contact)]
+
+
+def _related(tender, tenant):
+    """A re-tender follows on from the failed process it replaces."""
+    if tender.retender_of_id is None:
+        return None
+    from portal.tenders.models import Tender
+    prior = db.session.get(Tender, tender.retender_of_id)
+    if prior is None:
+        return None
+    return [{"id": "1", "relationship": ["unsuccessfulProcess"], "title": prior.title, "scheme": "ocid",
+             "identifier": ocids.tender_ocid(prior, tenant)}]
+
+
+def _intention(disclosure, subject, tenant):
+    from portal.tenders.models import PurchaseIntention, Tender
+    intention = _subject(disclosure, subject, PurchaseIntention)
+    if intention is None:
+        return None
+    ocid = ocids.intention_ocid(intention, tenant)
+    tender = db.session.execute(select(Tender).where(Tender.intention_id == intention.id)
+                                .order_by(Tender.id).limit(1)).scalar_one_or_none()
+    line = intention.budget_line
+    with sections.public_locale():
+        from flask_babel import gettext as _
+        milestone = {"id": "expected-purchase", "title": _("Expected purchase month"), "type": "preProcurement",
+                     "dueDate": sections.day_start(intention.expected_month), "status": "scheduled"}
+    planning = sections.compact({
+        "rationale": intention.description,
+        "budget": sections.compact({"id": str(line.id) if line else None,
+                                    "description": f"{line.name}（{line.fund_source}）" if line else None,
+                                    "amount": sections.value(intention.budget_fen), "project": intention.title}),
+        "documents": [sections.notice_document(disclosure, tenant, "plannedProcurementNotice")],
+        "milestones": [milestone],
+    })
+    planned = sections.compact({
+        "id": tender.number if tender is not None else f"intention-{intention.id}",
+        "title": intention.title, "description": intention.description, "status": "planned",
+        "procuringEntity": sections.bureau_reference(tenant), "value": sections.value(intention.budget_fen),
+        "mainProcurementCategory": "services",
+        "procurementMethod": sections.METHODS.get(tender.method) if tender is not None else None,
+    })
+    return _release(ocid, f"planning-{disclosure.id}", ["planning"], disclosure.published_at, tenant,
+                    [sections.bureau_party(tenant, ("buyer", "procuringEntity"))], planning=planning,
+                    tender=planned, relatedProcesses=_related(tender, tenant) if tender is not None else None)
+
+
+def _tender_notice(disclosure, subject, tenant):
+    from portal.tenders.models import Tender
+    tender = _subject(disclosure, subject, Tender)
+    if tender is None:
+        return None
+    docs = [sections.notice_document(disclosure, tenant, "tenderNotice")]
+    return _release(ocids.tender_ocid(tender, tenant), f"tender-{disclosure.id}", ["tender"],
+                    disclosure.published_at, tenant, _tender_parties(tender, tenant),
+                    tender=sections.tender_section(tender, tenant, "active", docs),
+                    relatedProcesses=_related(tender, tenant))
+
+
+def _clarification(disclosure, subject, tenant):
+    """A clarification that changes the documents (or moves the deadline) amends the tender;
+    any other updates it."""
+    from portal.tenders.models import Clarification, Tender
+    tender = _subject(disclosure, subject, Tender)
+    if tender is None:
+        return None
+    clarification = db.session.execute(select(Clarification).where(Clarification.tender_id == tender.id)
+                                       .order_by(Clarification.issued_at.desc(), Clarification.id.desc())
+                                       .limit(1)).scalar_one_or_none()
+    changed = bool(clarification and (clarification.changes_documents
+                                      or clarification.new_deadline != clarification.previous_deadline))
+    ocid = ocids.tender_ocid(tender, tenant)
+    release_id = f"{ocid}-clarification-{disclosure.id}"
+    section = sections.tender_section(tender, tenant, sections.tender_status(tender),
+                                      [sections.notice_document(disclosure, tenant, "clarifications")])
+    section["hasEnquiries"] = True
+    if changed:
+        section["amendments"] = [sections.compact({
+            "id": f"clarification-{clarification.id}", "date": sections.instant(disclosure.published_at),
+            "rationale": disclosure.title, "description": clarification.body, "releaseID": release_id})]
+    return _release(ocid, f"clarification-{disclosure.id}", ["tenderAmendment" if changed else "tenderUpdate"],
+                    disclosure.published_at, tenant, _tender_parties(tender, tenant), tender=section)
+
+
+def _award(disclosure, subject, tenant):
+    from portal.tenders.models import Award
+    award = _subject(disclosure, subject, Award)
+    if award is None:
+        return None
+    tender = award.lot.tender
+    docs = [sections.notice_document(disclosure, tenant, "awardNotice")]
+    parties = _tender_parties(tender, tenant) + [sections.supplier_party(award.contractor, ("supplier",))]
+    return _release(ocids.tender_ocid(tender, tenant), f"award-{disclosure.id}", ["award"],
+                    disclosure.published_at, tenant, parties,
+                    tender=sections.tender_section(tender, tenant, sections.tender_status(tender)),
+                    awards=[sections.award_section(award, disclosure.data, disclosure.published_at, docs)])
+
+
+def _failed(disclosure, subject, tenant):
+    """A lot failed (废标): when every lot failed the tender ends unsuccessful."""
+    from portal.tenders.models import Lot
+    lot = _subject(disclosure, subject, Lot)
+    if lot is None:
+        return None
+    tender = lot.tender
+    status = sections.tender_status(tender)
+    tag = "tenderCancellation" if status == "unsuccessful" else "tenderUpdate"
+    docs = [sections.notice_document(disclosure, tenant, "cancellationDetails")]
+    return _release(ocids.tender_ocid(tender, tenant), f"failed-{disclosure.id}", [tag], disclosure.published_at,
+                    tenant, _tender_parties(tender, tenant),
+                    tender=sections.tender_section(tender, tenant, status, docs))
+
+
+def _contract_parties(contract, tenant):
+    return [sections.bureau_party(tenant, ("buyer", "procuringEntity", "payer")),
+            sections.supplier_party(contract.contractor, ("supplier", "payee"))]
+
+
+def _contract(disclosure, subject, tenant):
+    from portal.contracts.models import Contract
+    contract = _subject(disclosure, subject, Contract)
+    if contract is None:
+        return None
+    docs = [sections.notice_document(disclosure, tenant, "contractNotice")]
+    return _release(ocids.tender_ocid(contract.award.lot.tender, tenant), f"contract-{disclosure.id}", ["contract"],
+                    disclosure.published_at, tenant, _contract_parties(contract, tenant),
+                    contracts=[sections.contract_section(contract, docs)])
+
+
+def _amendment(disclosure, subject, tenant):
+    from portal.contracts.lifecycle import RATIONALE_LABELS
+    from portal.contracts.models import Amendment
+    amendment = _subject(disclosure, subject, Amendment)
+    if amendment is None:
+        return None
+    contract = amendment.contract
+    ocid = ocids.tender_ocid(contract.award.lot.tender, tenant)
+    suffix = f"amendment-{disclosure.id}"
+    previous = db.session.execute(
+        select(OcdsRelease.release_id).where(OcdsRelease.ocid == ocid).order_by(OcdsRelease.id.desc())
+        .limit(1)).scalar_one_or_none()
+    data = disclosure.data or {}
+    with sections.public_locale():
+        rationale = str(RATIONALE_LABELS.get(amendment.rationale, amendment.rationale))
+    section = sections.contract_section(contract, [sections.notice_document(disclosure, tenant, "contractNotice")])
+    if data.get("total_fen") is not None:
+        section["value"] = sections.value(data["total_fen"])
+    section["amendments"] = [sections.compact({
+        "id": f"amendment-{amendment.number}", "date": sections.day_start(amendment.signed_on),
+        "rationale": rationale, "description": amendment.description, "amendsReleaseID": previous,
+        "releaseID": f"{ocid}-{suffix}"})]
+    return _release(ocid, suffix, ["contractAmendment"], disclosure.published_at, tenant,
+                    _contract_parties(contract, tenant), contracts=[section])
+
+
+_BUILDERS = {
+    "purchase_intention": _intention, "tender_notice": _tender_notice, "clarification": _clarification,
+    "award_result": _award, "failed_tender": _failed, "contract_notice": _contract, "amendment": _amendment,
+}
 
 
 def record_payment(statement):
     """Called when a statement is marked paid: an implementation release with the payment as a
-    transaction. (Placeholder until the open-data package builds releases.)"""
-    return None
+    transaction (value = the net amount, date = the payment day, payer the bureau, payee the
+    contractor). Idempotent: a second call for the same statement returns the first release."""
+    from portal.core.timeutil import utcnow
+    if statement.status != "paid" or statement.paid_on is None:
+        return None
+    contract = statement.contract
+    db.session.flush()
+    tenant = _tenant(statement)
+    ocid = ocids.tender_ocid(contract.award.lot.tender, tenant)
+    published_at = statement.paid_at or utcnow()
+    transaction = sections.compact({
+        "id": statement.number or f"statement-{statement.id}",
+        "date": sections.day_start(statement.paid_on), "value": sections.value(statement.net_fen),
+        "payer": sections.bureau_reference(tenant), "payee": sections.supplier_reference(contract.contractor)})
+    section = sections.contract_section(contract, with_terms=False)
+    section["implementation"] = {"transactions": [transaction]}
+    release = _release(ocid, f"payment-{statement.id}", ["implementation"], published_at, tenant,
+                       _contract_parties(contract, tenant), contracts=[section])
+    return _store(release, published_at)

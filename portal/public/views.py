@@ -1,30 +1,35 @@
-"""The public index of bureaus and each bureau's disclosure home."""
-from flask import abort, render_template, request
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+"""The public site (DOMAIN.md §9): the list of bureaus, and per bureau its latest notices, the
+notice lists by kind with search, each notice, an Atom feed and the policy pages. No sign-in;
+every page answers conditional requests (caching.py) and offers 关怀版 through a link."""
+import re
+from datetime import timedelta
+from urllib.parse import urlencode
 
-from portal.core.pagination import paginate
+from flask import abort, current_app, redirect, render_template, request
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
+
+from portal.accounts.auth import roles_required
+from portal.core.timeutil import local_midnight_utc, utcnow
 from portal.extensions import db
 from portal.public import bp
-from portal.public.models import DISCLOSURE_KINDS, Disclosure
+from portal.public.caching import conditional, public_etag
+from portal.public.feeds import FEED_SIZE, atom_feed
+from portal.public.forms import parse_search
+from portal.public.models import POLICY_SLUGS, Disclosure, PolicyPage
+from portal.public.policy import POLICY_TITLES, manage_bp, policy_page
+from portal.public.services import due_or_late_disclosures, publication_fingerprint
 from portal.tenancy.models import Tenant
 from portal.tenancy.scope import set_request_tenant
 
+# The staff side (policy editor, disclosures due) is a blueprint of its own at /disclosures,
+# registered together with the public one.
+bp.record_once(lambda state: state.app.register_blueprint(manage_bp))
 
-def load_public_tenant(code):
-    """The bureau named in a public URL; its data is read in its own scope."""
-    tenant = db.session.execute(select(Tenant).where(Tenant.code == code, Tenant.active.is_(True))).scalar_one_or_none()
-    if tenant is None:
-        abort(404)
-    set_request_tenant(tenant.id)
-    return tenant
-
-
-@bp.route("/")
-def index():
-    tenants = db.session.execute(select(Tenant).where(Tenant.active.is_(True)).order_by(Tenant.code)).scalars().all()
-    return render_template("public/index.html", tenants=tenants)
-
+ONE_YEAR = 365 * 24 * 3600
+TENANT_CODE = re.compile(r"[a-z][a-z0-9-]{1,31}")  # as accounts/forms.py TenantForm requires
+PER_PAGE = 20
+LATEST = 10
 
 KIND_LABELS = {
     "purchase_intention": _l("Purchase intentions"), "tender_notice": _l("Tender notices"),
@@ -36,20 +41,107 @@ KIND_LABELS = {
 }
 
 
+@bp.before_request
+def _switches_by_link():
+    """``?care=1|0`` and ``?lang=en|zh_CN`` set their cookie and come back to the same page
+    without the switch in the address (links work without forms, scripts or sessions)."""
+    care, lang = request.args.get("care"), request.args.get("lang")
+    if request.method != "GET" or (care is None and lang is None):
+        return None
+    rest = [(k, v) for k, v in request.args.items(multi=True) if k not in ("care", "lang")]
+    response = redirect(request.path + ("?" + urlencode(rest) if rest else ""))
+    options = {"max_age": ONE_YEAR, "samesite": "Lax", "httponly": True,
+               "secure": current_app.config["SESSION_COOKIE_SECURE"]}
+    if care is not None:
+        response.set_cookie("care", "1" if care == "1" else "0", **options)
+    if lang in current_app.config["LANGUAGES"]:
+        response.set_cookie("lang", lang, **options)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def load_public_tenant(code):
+    """The bureau named in a public URL; its data is read in its own scope. A name that cannot
+    be a bureau code (the platform's rule) is not looked up at all."""
+    if not TENANT_CODE.fullmatch(code):
+        abort(404)
+    tenant = db.session.execute(select(Tenant).where(Tenant.code == code, Tenant.active.is_(True))).scalar_one_or_none()
+    if tenant is None:
+        abort(404)
+    set_request_tenant(tenant.id)
+    return tenant
+
+
+def _tenant_etag(tenant, *extra):
+    return public_etag(tenant.id, *publication_fingerprint(), *extra)
+
+
 def _published():
     return select(Disclosure).where(Disclosure.published_at.is_not(None))
 
 
+def _newest_first(stmt):
+    return stmt.order_by(Disclosure.published_at.desc(), Disclosure.id.desc())
+
+
+def _policy_links():
+    written = {p.slug: p.title for p in db.session.execute(select(PolicyPage)).scalars()}
+    return [(slug, written.get(slug) or POLICY_TITLES[slug]) for slug in POLICY_SLUGS]
+
+
+@bp.route("/")
+def index():
+    tenants = db.session.execute(select(Tenant).where(Tenant.active.is_(True)).order_by(Tenant.code)).scalars().all()
+    etag = public_etag(*[(t.id, t.code, t.name) for t in tenants])
+    return conditional(etag, lambda: render_template("public/index.html", tenants=tenants))
+
+
 @bp.route("/<code>/")
 def tenant_home(code):
-    """The bureau's published notices, newest first, filtered by kind."""
+    """The bureau's latest notices (of one kind with ``?kind=``), the lists by kind with their
+    counts, the search form and the policy pages."""
     tenant = load_public_tenant(code)
-    kind = request.args.get("kind", "")
-    stmt = _published().order_by(Disclosure.published_at.desc(), Disclosure.id.desc())
-    if kind in DISCLOSURE_KINDS:
-        stmt = stmt.where(Disclosure.kind == kind)
-    return render_template("public/tenant_home.html", tenant=tenant, page=paginate(stmt, per_page=20),
-                           kind=kind, kind_labels=KIND_LABELS)
+
+    def render():
+        search = parse_search(request.args)
+        latest = _newest_first(_published())
+        if search.kind:
+            latest = latest.where(Disclosure.kind == search.kind)
+        counts = dict(db.session.execute(select(Disclosure.kind, func.count()).where(
+            Disclosure.published_at.is_not(None)).group_by(Disclosure.kind)).all())
+        return render_template("public/tenant_home.html", tenant=tenant, search=search,
+                               latest=db.session.execute(latest.limit(LATEST)).scalars().all(),
+                               counts=counts, kind_labels=KIND_LABELS, policies=_policy_links())
+    return conditional(_tenant_etag(tenant), render)
+
+
+def search_notices(search):
+    """The published notices matching ``search`` (every word in the title or the body, the
+    kind, the published day in Beijing time), newest first."""
+    stmt = _newest_first(_published())
+    for word in search.words:
+        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(or_(Disclosure.title.ilike(pattern, escape="\\"),
+                              Disclosure.body.ilike(pattern, escape="\\")))
+    if search.kind:
+        stmt = stmt.where(Disclosure.kind == search.kind)
+    if search.start:
+        stmt = stmt.where(Disclosure.published_at >= local_midnight_utc(search.start))
+    if search.end:
+        stmt = stmt.where(Disclosure.published_at < local_midnight_utc(search.end + timedelta(days=1)))
+    return stmt
+
+
+@bp.route("/<code>/notices")
+def notices(code):
+    tenant = load_public_tenant(code)
+
+    def render():
+        search = parse_search(request.args)
+        page = db.paginate(search_notices(search), page=search.page, per_page=PER_PAGE, error_out=False)
+        return render_template("public/notices.html", tenant=tenant, search=search, page=page,
+                               kind_labels=KIND_LABELS, policies=_policy_links())
+    return conditional(_tenant_etag(tenant), render)
 
 
 @bp.route("/<code>/notices/<int:disclosure_id>")
@@ -58,4 +150,36 @@ def notice(code, disclosure_id):
     disclosure = db.session.execute(_published().where(Disclosure.id == disclosure_id)).scalar_one_or_none()
     if disclosure is None:
         abort(404)
-    return render_template("public/notice.html", tenant=tenant, notice=disclosure, kind_labels=KIND_LABELS)
+    return conditional(_tenant_etag(tenant), lambda: render_template(
+        "public/notice.html", tenant=tenant, notice=disclosure, kind_labels=KIND_LABELS,
+        policies=_policy_links()))
+
+
+@bp.route("/<code>/feed.atom")
+def feed(code):
+    tenant = load_public_tenant(code)
+
+    def render():
+        latest = db.session.execute(_newest_first(_published()).limit(FEED_SIZE)).scalars().all()
+        updated = latest[0].published_at if latest else utcnow()
+        body = atom_feed(tenant, latest, KIND_LABELS, f"{tenant.name} · {_l('Open information')}", updated)
+        return current_app.response_class(body, mimetype="application/atom+xml")
+    return conditional(_tenant_etag(tenant), render)
+
+
+@bp.route("/<code>/policies/<slug>")
+def policy(code, slug):
+    tenant = load_public_tenant(code)
+    if slug not in POLICY_SLUGS:
+        abort(404)
+    page = policy_page(slug)
+    return conditional(_tenant_etag(tenant), lambda: render_template(
+        "public/policy.html", tenant=tenant, slug=slug, page=page, default_title=POLICY_TITLES[slug],
+        policies=_policy_links()))
+
+
+@manage_bp.route("/due")
+@roles_required("officer", "admin", "auditor")
+def due():
+    """The officer's list of notices due, late, or published late."""
+    return render_template("public/manage_due.html", items=due_or_late_disclosures())

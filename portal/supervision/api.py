@@ -221,3 +221,4 @@ def correct_visit(visit_id):
 
 
 from portal.supervision import api_openapi  # noqa: E402,F401  the paths above, in the OpenAPI document
+from portal.supervision import spotcheck_api  # noqa: E402,F401  spot checks (its paths are in the OpenAPI document too)

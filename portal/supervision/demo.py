@@ -327,5 +327,7 @@ def seed_visits(tenants, password="demo-pass-2026"):
             verification.flag_missing_check_outs(today=today, now=utcnow())
             created += len(new)
         created += _decide(end)
+        from portal.supervision.spotchecks import seed_demo_sample  # last month's spot checks (DOMAIN.md §7)
+        created += seed_demo_sample(contract, start, tenants["ganxian"])
         db.session.flush()
     return created

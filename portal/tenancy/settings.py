@@ -21,7 +21,9 @@ DEFAULT_SETTINGS = {
         "completion": 25, "verification": 20, "confirmation": 20,
         "satisfaction": 15, "violations": 10, "recheck": 10,
     },
-    # §9 open data: the OCDS ocid prefix ("ocds-" + a registered-looking code); empty → made from the tenant code
+    # §9 open data: the OCDS ocid prefix, e.g. the one registered with the Open Contracting
+    # Partnership ("ocds-" + 6 characters); empty → derived from the tenant code, stable:
+    # "ocds-" + 6 characters of its hash + "-" + the code (portal/opendata/ocids.py)
     "ocid_prefix": "",
     # §9 public feedback
     "feedback_answer_working_days": 5,

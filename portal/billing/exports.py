@@ -1,0 +1,100 @@
+"""A statement as an Excel workbook (openpyxl, write-only so a statement with tens of thousands
+of visits streams through a temporary file instead of the memory):
+
+- sheet 1, the statement: contract, contractor, month, status, every line with its figures, then
+  gross, deductions and net;
+- sheet 2, the visits (and violations) behind each line: visit id, day, check-in and check-out in
+  Beijing time, worker, the beneficiary's masked name, service item, paid or penalised.
+
+Never an ID number, phone, address or coordinate. Money cells are exact decimals of yuan, from
+integer fen (never floats)."""
+import tempfile
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+
+from portal.billing.presentation import ROLE_LABELS, violation_rows, visit_rows
+from portal.core.timeutil import to_local
+from portal.supervision.forms import KIND_LABELS as VIOLATION_LABELS
+
+MONEY_FORMAT = "#,##0.00"
+
+
+def _yuan(fen):
+    return Decimal(int(fen)).scaleb(-2)
+
+
+def _bold_row(sheet, values):
+    cells = []
+    for value in values:
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.font = Font(bold=True)
+        cells.append(cell)
+    return cells
+
+
+def _money(sheet, fen):
+    cell = WriteOnlyCell(sheet, value=_yuan(fen))
+    cell.number_format = MONEY_FORMAT
+    return cell
+
+
+def _statement_sheet(book, statement):
+    sheet = book.create_sheet(_("Statement")[:31])
+    for column, width in zip("ABCDEFGHIJKL", (6, 34, 40, 12, 10, 10, 10, 10, 14, 8, 16, 10)):
+        sheet.column_dimensions[column].width = width
+    contract = statement.contract
+    sheet.append(_bold_row(sheet, [_("Statement"), statement.number]))
+    sheet.append([_("Contract"), f"{contract.number} {contract.title}"])
+    sheet.append([_("Supplier"), contract.contractor.name])
+    sheet.append([_("Month"), statement.month])
+    sheet.append([_("Status"), str(statement.status_label)])
+    sheet.append([])
+    sheet.append(_bold_row(sheet, [
+        "#", _("Kind"), _("Description"), _("Service item"), _("Verified units"), _("Monthly cap"), _("Quota left"),
+        _("Payable units"), _("Unit price (yuan)"), _("Multiplier"), _("Amount (yuan)"), _("Disputed")]))
+    for line in statement.lines:
+        item = line.service_item
+        sheet.append([line.position, str(line.kind_label), line.description,
+                      item.code if item is not None else "", line.verified_units, line.monthly_cap, line.quota_left,
+                      line.units, _money(sheet, line.unit_price_fen), line.multiplier,
+                      _money(sheet, line.signed_amount_fen), _("yes") if line.disputed else ""])
+    sheet.append([])
+    for label, fen in ((_("Gross"), statement.gross_fen), (_("Deductions"), -statement.deductions_fen),
+                       (_("Net payable"), statement.net_fen)):
+        sheet.append(_bold_row(sheet, [None, label]) + [None] * 8 + [_money(sheet, fen)])
+
+
+def _local(value):
+    return to_local(value).strftime("%Y-%m-%d %H:%M:%S") if value is not None else ""
+
+
+def _visits_sheet(book, statement):
+    sheet = book.create_sheet(_("Visits")[:31])
+    for column, width in zip("ABCDEFGHIJ", (8, 12, 12, 12, 20, 20, 16, 14, 28, 12)):
+        sheet.column_dimensions[column].width = width
+    sheet.append(_bold_row(sheet, [
+        _("Line"), _("Role"), _("Visit"), _("Date"), _("Check-in (Beijing time)"), _("Check-out (Beijing time)"),
+        _("Worker"), _("Beneficiary (masked)"), _("Service item"), _("Violation")]))
+    for row in visit_rows(statement):
+        check_in = row["check_in_at"]
+        sheet.append([row["position"], str(ROLE_LABELS.get(row["role"], row["role"])), row["visit_id"],
+                      to_local(check_in).date().isoformat() if check_in else "", _local(check_in),
+                      _local(row["check_out_at"]), row["worker"], row["beneficiary"], row["item"], None])
+    for row in violation_rows(statement):
+        sheet.append([row["position"], str(ROLE_LABELS["penalty"]), None, row["occurred_on"].isoformat(), "", "",
+                      row["worker"], "", str(VIOLATION_LABELS.get(row["kind"], row["kind"])), row["violation_id"]])
+
+
+def statement_workbook(statement):
+    """A spooled temporary file (rewound) holding the .xlsx of ``statement``."""
+    book = Workbook(write_only=True)
+    _statement_sheet(book, statement)
+    _visits_sheet(book, statement)
+    out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+    book.save(out)
+    out.seek(0)
+    return out

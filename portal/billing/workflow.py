@@ -1,0 +1,276 @@
+"""The statement workflow (DOMAIN.md §8) and who may see which statement:
+
+    draft → sent → confirmed → approved → paid
+                 ↘ disputed → draft (reworked, recomputed)
+
+Each move checks the person's role, bureau and organisation, records who and when, and raises a
+DomainError with a translated message when refused. Bureau readers (finance, officer, auditor,
+admin) see every statement of their bureau; a contractor manager sees the statements of their own
+organisation's contracts from "sent" on — a draft is the bureau's working copy and stays internal.
+Anyone else sees none. Approved and paid statements never change (database triggers too)."""
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, exists, false, func, or_, select, update
+
+from portal.billing import settlement
+from portal.billing.models import Statement, StatementEntry, StatementLine
+from portal.contracts.models import Contract, ServiceItem
+from portal.core.errors import DomainError, Forbidden, NotFound
+from portal.core.timeutil import local_today, utcnow
+from portal.extensions import db
+
+BUREAU_READERS = ("admin", "officer", "finance", "auditor")
+PREPARERS = ("officer", "finance")
+MAX_ID = 2**31 - 1
+MAX_ADJUSTMENT_FEN = 10**13
+
+
+# --- who sees what -------------------------------------------------------------------------------------
+
+def visible_statements(user):
+    """A select() of the statements ``user`` may read in the current bureau."""
+    stmt = select(Statement)
+    if user.role in BUREAU_READERS:
+        return stmt
+    if user.role == "contractor_manager" and user.contractor_id:
+        return (stmt.join(Contract, Contract.id == Statement.contract_id)
+                .where(Contract.contractor_id == user.contractor_id, Statement.status != "draft"))
+    return stmt.where(false())
+
+
+def statement_for(user, statement_id):
+    """The statement if ``user`` may read it, else NotFound (never 403: do not reveal it exists)."""
+    statement = None
+    if isinstance(statement_id, int) and 0 < statement_id <= MAX_ID:
+        statement = db.session.execute(
+            visible_statements(user).where(Statement.id == statement_id)).scalar_one_or_none()
+    if statement is None:
+        raise NotFound(_("No such statement."))
+    return statement
+
+
+# --- checks ----------------------------------------------------------------------------------------------
+
+def _of_bureau(statement, user, roles):
+    """``user`` holds one of ``roles`` and acts for the statement's bureau; else NotFound for
+    people who may not even see it, DomainError for bureau readers without the right."""
+    if user is None or statement.tenant_id not in user.tenant_ids():
+        raise NotFound(_("No such statement."))
+    if user.role not in roles:
+        if user.role in BUREAU_READERS:
+            raise Forbidden(_("Your role may not do this to a statement."))
+        raise NotFound(_("No such statement."))
+
+
+def _of_contractor(statement, user):
+    """``user`` manages the contractor of the statement's contract, in its bureau."""
+    if (user is None or user.role != "contractor_manager" or not user.contractor_id
+            or user.contractor_id != statement.contract.contractor_id
+            or statement.tenant_id not in user.tenant_ids() or statement.status == "draft"):
+        if user is not None and user.role in BUREAU_READERS and statement.tenant_id in user.tenant_ids():
+            raise Forbidden(_("Only the contractor's manager may answer a statement."))
+        raise NotFound(_("No such statement."))
+
+
+def _require(statement, *statuses):
+    if statement.status not in statuses:
+        raise DomainError(_("This statement is %(status)s; that is not possible now.",
+                            status=statement.status_label))
+
+
+# --- moves ---------------------------------------------------------------------------------------------
+
+def send_to_contractor(statement, by):
+    """draft → sent, by an officer or finance reviewer of the bureau. The sender becomes the
+    preparer when the scheduled job prepared the draft."""
+    _of_bureau(statement, by, PREPARERS)
+    _require(statement, "draft")
+    if statement.prepared_by_id is None:
+        statement.prepared_by_id = by.id
+    statement.status, statement.sent_by_id, statement.sent_at = "sent", by.id, utcnow()
+    statement.responded_by_id = statement.responded_at = None
+    db.session.flush()
+    return statement
+
+
+def confirm(statement, by):
+    """sent → confirmed, by the manager of the contract's contractor."""
+    _of_contractor(statement, by)
+    _require(statement, "sent")
+    statement.status, statement.responded_by_id, statement.responded_at = "confirmed", by.id, utcnow()
+    db.session.flush()
+    return statement
+
+
+def dispute(statement, by, reason, line_ids):
+    """sent → disputed, by the contractor's manager, with a reason and at least one of the
+    statement's lines marked disputed."""
+    _of_contractor(statement, by)
+    _require(statement, "sent")
+    reason = (reason or "").strip() if isinstance(reason, str) else ""
+    errors = {}
+    if not reason:
+        errors["reason"] = [_("Say why the statement is disputed.")]
+    elif len(reason) > 2000:
+        errors["reason"] = [_("At most %(n)s characters.", n=2000)]
+    wanted = set()
+    for line_id in line_ids or ():
+        try:
+            wanted.add(int(line_id))
+        except (TypeError, ValueError):
+            errors["line_ids"] = [_("Choose lines of this statement.")]
+    lines = db.session.execute(select(StatementLine).where(StatementLine.statement_id == statement.id)).scalars().all()
+    chosen = [line for line in lines if line.id in wanted]
+    if not wanted:
+        errors.setdefault("line_ids", [_("Choose at least one disputed line.")])
+    elif len(chosen) != len(wanted):
+        errors["line_ids"] = [_("Choose lines of this statement.")]
+    if errors:
+        raise DomainError(_("The dispute cannot be recorded."), errors)
+    for line in lines:
+        line.disputed = line in chosen
+        line.dispute_note = reason if line in chosen else ""
+    statement.status, statement.dispute_reason = "disputed", reason
+    statement.responded_by_id, statement.responded_at = by.id, utcnow()
+    db.session.flush()
+    return statement
+
+
+def rework(statement, by):
+    """disputed → draft, by an officer or finance reviewer: the draft is computed again (the
+    adjustments kept) and can be corrected and sent again."""
+    _of_bureau(statement, by, PREPARERS)
+    _require(statement, "disputed")
+    statement.status = "draft"
+    statement.sent_by_id = statement.sent_at = None
+    db.session.flush()
+    return settlement.prepare_statement(statement.contract, statement.month, by=by)
+
+
+def approve(statement, by):
+    """confirmed → approved, by a finance reviewer who neither prepared nor sent it (four eyes).
+    Refused when a visit or violation behind it is already in another approved statement, or when
+    the units would exceed a service item's quota. The entries' approved_* columns are filled in
+    (the unique constraints then keep every visit to one approved statement) before the status
+    changes, because the database refuses any change to an approved statement's entries."""
+    _of_bureau(statement, by, ("finance",))
+    _require(statement, "confirmed")
+    if by.id in (statement.prepared_by_id, statement.sent_by_id):
+        message = _("The person who prepared or sent a statement cannot approve it.")
+        raise DomainError(message, {"approved_by": [message]})
+    _check_not_settled_twice(statement)
+    _check_quota(statement)
+    entries = StatementEntry.__table__
+    scoped = (entries.c.tenant_id == statement.tenant_id, entries.c.statement_id == statement.id)
+    connection = db.session.connection()
+    connection.execute(update(entries).where(*scoped, entries.c.visit_id.is_not(None))
+                       .values(approved_visit_id=entries.c.visit_id))
+    connection.execute(update(entries).where(*scoped, entries.c.violation_id.is_not(None))
+                       .values(approved_violation_id=entries.c.violation_id))
+    db.session.flush()
+    statement.status, statement.approved_by_id, statement.approved_at = "approved", by.id, utcnow()
+    db.session.flush()
+    from portal.audit.recorder import record_event
+    record_event(db.session, "statement_approved", tenant_id=statement.tenant_id, object_type="Statement",
+                 object_id=str(statement.id), after={"net_fen": statement.net_fen})
+    return statement
+
+
+def _check_not_settled_twice(statement):
+    """No visit (in the same role) or violation of this statement is in an approved one already."""
+    approved = StatementEntry.__table__.alias("approved")
+    mine = StatementEntry
+    visits = exists().where(approved.c.approved_visit_id == mine.visit_id, approved.c.role == mine.role)
+    violations = exists().where(approved.c.approved_violation_id == mine.violation_id)
+    clash = db.session.execute(select(func.count()).select_from(mine).where(
+        mine.statement_id == statement.id, or_(and_(mine.visit_id.is_not(None), visits),
+                                               and_(mine.violation_id.is_not(None), violations)))).scalar_one()
+    if clash:
+        raise DomainError(_("%(n)s visit(s) or violation(s) of this statement are already in an approved "
+                            "statement; rework it before approving.", n=clash))
+
+
+def _check_quota(statement):
+    used = settlement.units_approved(statement.contract_id, statement.id)
+    lines = db.session.execute(select(StatementLine, ServiceItem).join(
+        ServiceItem, ServiceItem.id == StatementLine.service_item_id)
+        .where(StatementLine.statement_id == statement.id, StatementLine.kind == "service")).all()
+    for line, item in lines:
+        if used.get(item.id, 0) + line.units > item.quota:
+            raise DomainError(_("Approving would pay more than the quota of %(item)s; rework the statement.",
+                                item=item.code))
+
+
+def mark_paid(statement, by, paid_on, reference):
+    """approved → paid, by a finance reviewer, with the payment day (not in the future) and the
+    payment reference; the payment then goes to the open-data releases."""
+    _of_bureau(statement, by, ("finance",))
+    _require(statement, "approved")
+    errors = {}
+    if not isinstance(paid_on, date):
+        errors["paid_on"] = [_("Give the payment day.")]
+    elif paid_on > local_today():
+        errors["paid_on"] = [_("The payment day cannot be in the future.")]
+    elif paid_on < settlement.month_days(statement.month)[0]:
+        errors["paid_on"] = [_("The payment day cannot be before the month settled.")]
+    reference = reference.strip() if isinstance(reference, str) else ""
+    if not reference:
+        errors["reference"] = [_("Give the payment reference.")]
+    elif len(reference) > 100:
+        errors["reference"] = [_("At most %(n)s characters.", n=100)]
+    if errors:
+        raise DomainError(_("The payment cannot be recorded."), errors)
+    statement.status, statement.paid_on, statement.payment_reference = "paid", paid_on, reference
+    statement.paid_by_id, statement.paid_at = by.id, utcnow()
+    db.session.flush()
+    from portal.opendata.releases import record_payment
+    record_payment(statement)
+    return statement
+
+
+# --- adjustments -------------------------------------------------------------------------------------------
+
+def add_adjustment(statement, by, amount_fen, reason):
+    """An ``adjustment`` line on a draft, by an officer or finance reviewer: a signed amount in fen
+    (not zero) with the reason, e.g. a correction of an earlier approved month. Recomputing the
+    draft keeps it."""
+    _of_bureau(statement, by, PREPARERS)
+    _require(statement, "draft")
+    reason = reason.strip() if isinstance(reason, str) else ""
+    errors = {}
+    if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen == 0:
+        errors["amount"] = [_("Give an amount other than zero.")]
+    elif abs(amount_fen) > MAX_ADJUSTMENT_FEN:
+        errors["amount"] = [_("The amount is too large.")]
+    if not reason:
+        errors["reason"] = [_("Say why the statement is adjusted.")]
+    elif len(reason) > 2000:
+        errors["reason"] = [_("At most %(n)s characters.", n=2000)]
+    if errors:
+        raise DomainError(_("The adjustment cannot be added."), errors)
+    position = db.session.execute(select(func.coalesce(func.max(StatementLine.position), 0))
+                                  .where(StatementLine.statement_id == statement.id)).scalar_one()
+    line = StatementLine(statement_id=statement.id, position=position + 1, kind="adjustment", description=reason,
+                         units=1, unit_price_fen=amount_fen, amount_fen=amount_fen,
+                         details={"added_by_id": by.id, "added_at": utcnow().isoformat()})
+    db.session.add(line)
+    db.session.flush()
+    settlement.apply_totals(statement)
+    db.session.expire(statement, ["lines"])
+    db.session.flush()
+    return line
+
+
+def remove_adjustment(statement, by, line_id):
+    """Take an adjustment line off a draft (officer or finance reviewer)."""
+    _of_bureau(statement, by, PREPARERS)
+    _require(statement, "draft")
+    line = db.session.get(StatementLine, line_id) if isinstance(line_id, int) and 0 < line_id <= MAX_ID else None
+    if line is None or line.statement_id != statement.id or line.kind != "adjustment":
+        raise NotFound(_("No such adjustment."))
+    db.session.delete(line)
+    db.session.flush()
+    settlement.apply_totals(statement)
+    db.session.expire(statement, ["lines"])
+    db.session.flush()

@@ -1,0 +1,162 @@
+"""Open-data endpoints (API.md "Open data", no login): release packages page by page, record
+packages per ocid, and the bulk package of every release, streamed. Every response carries an
+ETag and Last-Modified and answers a conditional request with 304."""
+from flask import Blueprint, Response, request, stream_with_context, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from portal.core.http import problem
+from portal.extensions import db
+from portal.opendata import packages
+from portal.opendata.caching import conditional, make_etag, stamp
+from portal.opendata.jsontext import dumps
+from portal.tenancy.models import Tenant
+from portal.tenancy.scope import set_request_tenant
+
+api_bp = Blueprint("opendata_api", __name__, url_prefix="/api/v1/public")
+MAX_PAGE = 10**6
+JSON = "application/json"
+
+
+class _NotFound(Exception):
+    pass
+
+
+def _tenant(code):
+    """The active bureau named in the URL; its data is read in its own scope."""
+    tenant = db.session.execute(select(Tenant).where(Tenant.code == code, Tenant.active.is_(True))).scalar_one_or_none()
+    if tenant is None:
+        raise _NotFound()
+    set_request_tenant(tenant.id)
+    return tenant
+
+
+@api_bp.errorhandler(_NotFound)
+def _no_tenant(_exc):
+    return problem(404, _("No such bureau."))
+
+
+def _policy_url(tenant):
+    return url_for("public.tenant_home", code=tenant.code, _external=True)
+
+
+def _page_url(tenant, page):
+    return url_for("opendata_api.releases", code=tenant.code, page=page, _external=True)
+
+
+def _json(text):
+    return Response(text, mimetype=JSON)
+
+
+@api_bp.get("/<code>/ocds/releases")
+def releases(code):
+    """A release package: 100 releases a page, newest first, with links to the next/previous page."""
+    tenant = _tenant(code)
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        return problem(400, _("The page must be a whole number from 1."), {"page": [_("Not a page number.")]})
+    page = int(raw)
+    info = packages.summary()
+    if page > info.pages:
+        return problem(404, _("There is no page %(page)s; the last page is %(last)s.", page=page, last=info.pages))
+    etag = make_etag("releases", tenant.id, info.newest_id, info.count, page, request.host_url)
+    not_modified = conditional(etag, info.newest_at)
+    if not_modified is not None:
+        return not_modified
+    body = packages.package_meta(tenant, _page_url(tenant, page), info, _policy_url(tenant))
+    links = {}
+    if page < info.pages:
+        links["next"] = _page_url(tenant, page + 1)
+    if page > 1:
+        links["prev"] = _page_url(tenant, page - 1)
+    if links:
+        body["links"] = links
+    body["releases"] = packages.release_page(page)
+    return stamp(_json(dumps(body)), etag, info.newest_at)
+
+
+@api_bp.get("/<code>/ocds/records/<ocid>")
+def record(code, ocid):
+    """A record package for one procurement process: its releases and the compiled release."""
+    tenant = _tenant(code)
+    info = packages.summary(ocid)
+    if info.count == 0:
+        return problem(404, _("No procurement process with this ocid."))
+    etag = make_etag("record", tenant.id, ocid, info.newest_id, info.count, request.host_url)
+    not_modified = conditional(etag, info.newest_at)
+    if not_modified is not None:
+        return not_modified
+    body = packages.package_meta(tenant, request.base_url, info, _policy_url(tenant))
+    body["packages"] = [url_for("opendata_api.bulk", code=tenant.code, _external=True)]
+    body["records"] = [packages.record(ocid)]
+    return stamp(_json(dumps(body)), etag, info.newest_at)
+
+
+@api_bp.get("/<code>/ocds/bulk")
+def bulk(code):
+    """Every release of the bureau in one package, oldest first, streamed."""
+    tenant = _tenant(code)
+    info = packages.summary()
+    etag = make_etag("bulk", tenant.id, info.newest_id, info.count, request.host_url)
+    not_modified = conditional(etag, info.newest_at)
+    if not_modified is not None:
+        return not_modified
+    meta = packages.package_meta(tenant, request.base_url, info, _policy_url(tenant))
+    stream = packages.stream_package(meta, tenant.id, info.newest_id)
+    response = Response(stream_with_context(stream), mimetype=JSON)
+    return stamp(response, etag, info.newest_at)
+
+
+def _register_openapi():
+    from portal.api.openapi import PATHS, _json as json_response, _problem
+    code = {"name": "code", "in": "path", "required": True, "description": "The bureau's code, e.g. ganxian",
+            "schema": {"type": "string"}}
+    cache = {"ETag": {"schema": {"type": "string"}}, "Last-Modified": {"schema": {"type": "string"}}}
+    conditional_params = [
+        {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"}},
+        {"name": "If-Modified-Since", "in": "header", "required": False, "schema": {"type": "string"}}]
+    package = {"type": "object", "description": "An OCDS 1.1 release package "
+               "(https://standard.open-contracting.org/schema/1__1__5/release-package-schema.json)",
+               "required": ["uri", "version", "publishedDate", "publisher", "releases"],
+               "properties": {"uri": {"type": "string"}, "version": {"type": "string"},
+                              "publishedDate": {"type": "string", "format": "date-time"},
+                              "publisher": {"type": "object"}, "license": {"type": "string"},
+                              "publicationPolicy": {"type": "string"},
+                              "links": {"type": "object", "properties": {"next": {"type": "string"},
+                                                                         "prev": {"type": "string"}}},
+                              "releases": {"type": "array", "items": {"type": "object"}}}}
+    record_package = {"type": "object", "description": "An OCDS 1.1 record package "
+                      "(https://standard.open-contracting.org/schema/1__1__5/record-package-schema.json)",
+                      "required": ["uri", "version", "publishedDate", "publisher", "records"],
+                      "properties": {"records": {"type": "array", "items": {"type": "object"}}}}
+
+    def ok(description, schema):
+        response = json_response(description, schema)
+        response["headers"] = cache
+        return response
+
+    not_modified = {"description": "Not modified since the client's copy (ETag / Last-Modified)", "headers": cache}
+    PATHS.update({
+        "/api/v1/public/{code}/ocds/releases": {"get": {
+            "summary": "OCDS release package of a bureau, newest first, 100 a page", "security": [],
+            "tags": ["open data"],
+            "parameters": [code, {"name": "page", "in": "query", "required": False,
+                                  "schema": {"type": "integer", "minimum": 1}}, *conditional_params],
+            "responses": {"200": ok("A page of releases", package), "304": not_modified,
+                          "400": _problem("Bad page number"), "404": _problem("No such bureau or page")}}},
+        "/api/v1/public/{code}/ocds/records/{ocid}": {"get": {
+            "summary": "OCDS record package of one procurement process (releases and compiled release)",
+            "security": [], "tags": ["open data"],
+            "parameters": [code, {"name": "ocid", "in": "path", "required": True, "schema": {"type": "string"}},
+                           *conditional_params],
+            "responses": {"200": ok("The record", record_package), "304": not_modified,
+                          "404": _problem("No such bureau or ocid")}}},
+        "/api/v1/public/{code}/ocds/bulk": {"get": {
+            "summary": "Every release of a bureau in one OCDS release package, oldest first (streamed)",
+            "security": [], "tags": ["open data"], "parameters": [code, *conditional_params],
+            "responses": {"200": ok("All releases", package), "304": not_modified,
+                          "404": _problem("No such bureau")}}},
+    })
+
+
+_register_openapi()

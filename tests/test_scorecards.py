@@ -1,0 +1,230 @@
+"""The quarterly scorecard (DOMAIN.md §7): a small quarter computed by hand equals the portal's,
+component by component; components without data are not applicable and their weight is shared
+out; recomputing replaces an unpublished scorecard and never a published one; publishing creates
+a disclosure with nothing private in it."""
+import uuid
+from datetime import date, datetime
+from fractions import Fraction
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.core.timeutil import LOCAL_TZ
+from portal.extensions import db
+from portal.supervision import scorecards
+from portal.supervision.models import Violation
+from portal.supervision.spotcheck_models import Scorecard, SpotCheck, SpotCheckSample
+from tests import support
+from tests.beneficiary_world import care_world
+from tests.test_spot_checks import add_visits
+from tests.visit_world import scope
+
+QUARTER = "2025-Q1"  # 1 January – 31 March 2025: 90 days
+
+
+@pytest.fixture(autouse=True)
+def _own_queue(app, monkeypatch):
+    monkeypatch.setitem(app.config, "JOB_QUEUE", f"portal-test-{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def world(app, demo):
+    return care_world(app)
+
+
+def small_quarter(app, world):
+    """A's contract runs through 2025 (365 days) with a quota of 73 visits, so 18 are expected in
+    the quarter's 90 days. In the quarter: 12 verified visits, 2 with exceptions, 1 rejected, 1
+    pending; spot checks: 3 confirmed (satisfaction 5, 4, 3), 1 not confirmed, 1 unreachable, 1
+    open; violations: 1 confirmed and 1 open count, 1 dismissed and 1 in April do not."""
+    from portal.contracts.models import Contract
+    contract_id, people = world["a_contract"], world["people"]
+    with app.app_context(), scope(app):
+        contract = db.session.get(Contract, contract_id)
+        contract.starts_on, contract.ends_on = date(2025, 1, 1), date(2025, 12, 31)
+        contract.items[0].quota = 73
+        db.session.commit()
+    verified = add_visits(app, contract_id, people["刘桂英"], "a-worker1", 12, month=date(2025, 2, 1))
+    add_visits(app, contract_id, people["陈德福"], "a-worker1", 2, month=date(2025, 3, 1), status="exception")
+    rejected = add_visits(app, contract_id, people["黄秀兰"], "a-worker2", 1, month=date(2025, 1, 1), status="rejected")
+    add_visits(app, contract_id, people["黄秀兰"], "a-worker2", 1, month=date(2025, 3, 1), status="pending")
+    add_visits(app, contract_id, people["黄秀兰"], "a-worker2", 3, month=date(2025, 4, 1))  # next quarter
+    add_visits(app, contract_id, people["黄秀兰"], "a-worker2", 2, month=date(2024, 12, 1))  # before the period
+    with app.app_context(), scope(app):
+        drawn_at = datetime(2025, 4, 5, 9, tzinfo=LOCAL_TZ)
+        january = SpotCheckSample(contract_id=contract_id, month="2025-01", seed="s1", rate_permille=50,
+                                  population=1, drawn_at=drawn_at)
+        february = SpotCheckSample(contract_id=contract_id, month="2025-02", seed="s2", rate_permille=50,
+                                   population=12, drawn_at=drawn_at)
+        april = SpotCheckSample(contract_id=contract_id, month="2025-04", seed="s3", rate_permille=50,
+                                population=3, drawn_at=drawn_at)
+        db.session.add_all([january, february, april])
+        db.session.flush()
+        january.checks.append(SpotCheck(visit_id=rejected[0], outcome="not_confirmed"))
+        for visit_id, (outcome, satisfaction) in zip(verified, (("confirmed", 5), ("confirmed", 4), ("confirmed", 3),
+                                                               ("unreachable", None), (None, None))):
+            february.checks.append(SpotCheck(visit_id=visit_id, outcome=outcome, satisfaction=satisfaction))
+        april.checks.append(SpotCheck(visit_id=verified[6], outcome="not_confirmed", satisfaction=1))
+        for n, (status, day) in enumerate((("confirmed", date(2025, 2, 3)), ("open", date(2025, 3, 31)),
+                                           ("dismissed", date(2025, 1, 9)), ("open", date(2025, 4, 1)))):
+            db.session.add(Violation(kind="unlisted_worker", contract_id=contract_id, occurred_on=day,
+                                     status=status, dedupe_key=f"test-{n}", summary="test"))
+        db.session.commit()
+    return contract_id
+
+
+def compute(app, contract_id, quarter=QUARTER):
+    from portal.contracts.models import Contract
+    from portal.tenancy.models import Tenant
+    with app.app_context(), scope(app):
+        contract = db.session.get(Contract, contract_id)
+        card = scorecards.compute(contract, quarter, tenant=db.session.get(Tenant, contract.tenant_id))
+        db.session.commit()
+        return card.id, card.score_centi, {c["key"]: c for c in card.components}
+
+
+def test_a_quarter_computed_by_hand_equals_the_portal_component_by_component(app, world):
+    contract_id = small_quarter(app, world)
+    _id, score_centi, parts = compute(app, contract_id)
+    # By hand, default weights 25/20/20/15/10/10; re-check not applicable, so 90 points of weight
+    # are stretched to 100: effective weight = weight × 100 / 90.
+    hand = {
+        "completion": (Fraction(12, 18), Fraction(2500, 90)),    # 12 verified of 73 × 90 / 365 = 18
+        "verification": (Fraction(12, 15), Fraction(2000, 90)),  # 12 / (12 + 2 + 1)
+        "confirmation": (Fraction(3, 4), Fraction(2000, 90)),    # 3 / (3 + 1); unreachable and open left out
+        "satisfaction": (Fraction(12, 15), Fraction(1500, 90)),  # (5 + 4 + 3) / (5 × 3)
+        "violations": (Fraction(60, 100), Fraction(1000, 90)),   # 100 − 2 × 20
+    }
+    total = Fraction(0)
+    for key, (rate, weight) in hand.items():
+        part = parts[key]
+        assert part["applicable"], key
+        assert Fraction(part["rate"]) == rate, key
+        assert Fraction(part["effective_weight"]) == weight, key
+        assert Fraction(part["points"]) == rate * weight, key
+        total += rate * weight
+    assert total == Fraction(1970, 27)  # 72.96296…
+    assert score_centi == 7296
+    assert not parts["recheck"]["applicable"] and parts["recheck"]["points"] is None
+    assert parts["completion"]["raw"]["days_in_quarter"] == 90 and parts["completion"]["raw"]["period_days"] == 365
+    assert parts["completion"]["raw"]["items"][0]["delivered"] == 12
+    assert parts["completion"]["raw"]["expected"] == "18/1"
+    assert parts["verification"]["raw"] == {"verified": 12, "exception": 2, "rejected": 1, "pending": 1}
+    assert parts["confirmation"]["raw"] == {"confirmed": 3, "not_confirmed": 1, "unreachable": 1, "open": 1}
+    assert parts["satisfaction"]["raw"]["average"] == "4.00"
+    assert parts["violations"]["raw"]["counted"] == 2
+    assert [parts[k]["points_text"] for k in hand] == ["18.52", "17.78", "16.67", "13.33", "6.67"]
+    assert [parts[k]["rate_percent"] for k in hand] == ["66.67", "80.00", "75.00", "80.00", "60.00"]
+
+
+def test_rounding_is_half_up_once_and_violations_never_go_below_zero(app, world):
+    assert scorecards.half_up(Fraction(1, 2)) == 1 and scorecards.half_up(Fraction(49, 100)) == 0
+    assert scorecards.percent_text(Fraction(1, 8)) == "12.50" and scorecards.percent_text(Fraction(2, 3)) == "66.67"
+    assert scorecards.centi_text(7296) == "72.96" and scorecards.centi_text(5) == "0.05"
+    contract_id = world["a_contract"]
+    with app.app_context(), scope(app):
+        for n in range(6):
+            db.session.add(Violation(kind="unlisted_worker", contract_id=contract_id, occurred_on=date(2025, 2, 1),
+                                     status="open", dedupe_key=f"many-{n}"))
+        db.session.commit()
+    _id, score_centi, parts = compute(app, contract_id)
+    assert parts["violations"]["rate"] == "0/1"
+    # No visits, no checks, and a contract period (180 days around today) that misses 2025-Q1: only
+    # the violations component applies, and it scores nothing.
+    assert [parts[k]["applicable"] for k in scorecards.COMPONENTS] == [False] * 4 + [True, False]
+    assert parts["violations"]["effective_weight"] == "100/1" and score_centi == 0
+
+
+def test_tenant_weights_are_used_and_missing_components_share_out_their_weight(app, world):
+    from portal.tenancy.models import Tenant
+    from portal.tenancy.scope import all_tenants
+    contract_id = small_quarter(app, world)
+    with app.app_context(), all_tenants():
+        tenant = db.session.get(Tenant, support.World(app).tenant_id("ganxian"))
+        tenant.settings = {"scorecard_weights": {"completion": 50, "verification": 0, "confirmation": 0,
+                                                 "satisfaction": 0, "violations": 50, "recheck": "bad"}}
+        db.session.commit()
+    _id, score_centi, parts = compute(app, contract_id)
+    # recheck falls back to its default (10) but is not applicable: 50 and 50 share the 100 points.
+    assert parts["recheck"]["weight"] == 10 and parts["completion"]["effective_weight"] == "50/1"
+    assert score_centi == 6333  # 2/3 × 50 + 3/5 × 50 = 63.333…
+
+
+def test_recompute_replaces_an_unpublished_scorecard_and_never_a_published_one(app, world, login, run_worker):
+    from portal.public.models import Disclosure
+    from portal.tenancy.scope import all_tenants
+    contract_id = small_quarter(app, world)
+    card_id, first, _parts = compute(app, contract_id)
+    with app.app_context(), scope(app):  # one more violation confirmed later in the quarter
+        db.session.add(Violation(kind="two_rosters", contract_id=contract_id, occurred_on=date(2025, 3, 2),
+                                 status="confirmed", dedupe_key="later"))
+        db.session.commit()
+    supervisor = login("gx-supervisor")
+    page = supervisor.get(f"/supervision/scorecards/{card_id}")
+    token = support.csrf_token_from(page.get_data(as_text=True))
+    assert supervisor.post(f"/supervision/scorecards/{card_id}/recompute", data={"csrf_token": token}).status_code == 302
+    with app.app_context(), scope(app):
+        cards = db.session.scalars(select(Scorecard)).all()
+        assert [c.id for c in cards] == [card_id] and cards[0].score_centi < first
+        recomputed = cards[0].score_centi
+    # Only the officer publishes.
+    assert supervisor.post(f"/supervision/scorecards/{card_id}/publish", data={"csrf_token": token}).status_code == 403
+    officer = login("gx-officer")
+    page = officer.get(f"/supervision/scorecards/{card_id}")
+    assert page.status_code == 200 and scorecards.centi_text(recomputed) in page.get_data(as_text=True)
+    officer_token = support.csrf_token_from(page.get_data(as_text=True))
+    assert officer.post(f"/supervision/scorecards/{card_id}/publish",
+                        data={"csrf_token": officer_token}).status_code == 302
+    with app.app_context(), all_tenants():
+        disclosure = db.session.scalars(select(Disclosure).where(Disclosure.kind == "scorecard")).one()
+        card = db.session.get(Scorecard, card_id)
+        assert card.published_at is not None and card.disclosure_id == disclosure.id
+        assert scorecards.centi_text(recomputed) in disclosure.body and QUARTER in disclosure.body
+        assert disclosure.data["score_centi"] == recomputed
+        for private in ("刘桂英", "陈德福", "黄秀兰", "13979700001"):
+            assert private not in disclosure.body and private not in str(disclosure.data)
+    # Published: neither the button, nor the quarter's recomputation, nor the job change it.
+    with app.app_context(), scope(app):
+        db.session.add(Violation(kind="two_rosters", contract_id=contract_id, occurred_on=date(2025, 3, 3),
+                                 status="confirmed", dedupe_key="later-2"))
+        db.session.commit()
+    assert supervisor.post(f"/supervision/scorecards/{card_id}/recompute", data={"csrf_token": token}).status_code == 302
+    assert support.form_post(supervisor, "/supervision/scorecards/compute", {"quarter": QUARTER},
+                             token_url="/supervision/scorecards/").status_code in (302, 422)
+    from portal.jobs.queue import enqueue
+    with app.app_context(), scope(app):
+        enqueue("supervision.compute_scorecards", quarter=QUARTER)
+        db.session.commit()
+    run_worker()
+    assert officer.post(f"/supervision/scorecards/{card_id}/publish",
+                        data={"csrf_token": officer_token}).status_code == 302
+    with app.app_context(), all_tenants():
+        card = db.session.get(Scorecard, card_id)
+        assert card.score_centi == recomputed
+        assert db.session.execute(select(func.count()).select_from(Disclosure)).scalar_one() == 1
+
+
+def test_the_job_computes_the_quarter_and_the_page_explains_every_component(app, world, login, run_worker):
+    from portal.jobs.queue import enqueue
+    contract_id = small_quarter(app, world)
+    with app.app_context(), scope(app):
+        enqueue("supervision.compute_scorecards", quarter=QUARTER)
+        db.session.commit()
+    run_worker()
+    with app.app_context(), scope(app):
+        card = db.session.scalars(select(Scorecard).where(Scorecard.contract_id == contract_id)).one()
+        card_id, score = card.id, card.score_centi
+    assert score == 7296
+    page = login("gx-auditor").get(f"/supervision/scorecards/{card_id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "72.96" in html
+    for key in scorecards.COMPONENTS:
+        assert f'id="component-{key}"' in html
+    for shown in ("18.52", "66.67", "27.78", "6.67"):
+        assert shown in html
+    assert "/recompute" not in html and "/publish" not in html  # the auditor changes nothing
+    listing = login("gx-supervisor").get(f"/supervision/scorecards/?quarter={QUARTER}").get_data(as_text=True)
+    assert "72.96" in listing
+    refused = support.form_post(login("gx-supervisor"), "/supervision/scorecards/compute", {"quarter": "2025-Q5"},
+                                token_url="/supervision/scorecards/")
+    assert refused.status_code == 422
