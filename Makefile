@@ -27,7 +27,7 @@ extract-messages: install
 
 run: translations
 	$(FLASK) db upgrade
-	$(FLASK) seed-demo
+	PUBLIC_BASE_URL=http://127.0.0.1:5000 $(FLASK) seed-demo
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 worker: translations

@@ -21,6 +21,9 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = None
     UPLOAD_DIR = str(ROOT / "instance" / "uploads")
+    # Where the public site is reached, for the links stored in open-data releases (which never
+    # change once published); None → the publishing request's host.
+    PUBLIC_BASE_URL = None
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024
 
     SESSION_COOKIE_NAME = "portal_session"
@@ -57,7 +60,7 @@ def config_from_env(env=os.environ, **overrides):
     cfg["PORTAL_ENV"] = env.get("PORTAL_ENV", "development")
     if cfg["PORTAL_ENV"] not in ("development", "production"):
         raise ConfigError(f"PORTAL_ENV must be 'development' or 'production', not {cfg['PORTAL_ENV']!r}")
-    for key in ("SECRET_KEY", "PORTAL_DATA_KEY", "REDIS_URL", "UPLOAD_DIR"):
+    for key in ("SECRET_KEY", "PORTAL_DATA_KEY", "REDIS_URL", "UPLOAD_DIR", "PUBLIC_BASE_URL"):
         if env.get(key):
             cfg[key] = env[key]
     if env.get("PORTAL_PROXY_HOPS"):

@@ -102,3 +102,29 @@ def test_another_bureau_sees_none_of_these_lines(app, budget_world, login):
         name = db.session.execute(select(BudgetLine.name).where(BudgetLine.id == budget_world["line"])).scalar_one()
     html = login("zg-officer").get("/billing/budget").get_data(as_text=True)
     assert name not in html
+
+
+def test_finance_publishes_the_budget_execution_summary(app, budget_world, login):
+    from portal.public.models import Disclosure
+    from portal.extensions import db
+    from tests import support
+    finance = login("gx-finance")
+    year = budget_world["year"]
+    page = finance.get(f"/billing/budget?year={year}").get_data(as_text=True)
+    assert f"/billing/budget/publish?year={year}" in page
+    response = support.form_post(finance, f"/billing/budget/publish?year={year}", {},
+                                 token_url=f"/billing/budget?year={year}")
+    assert response.status_code == 302 and "/public/ganxian/notices/" in response.headers["Location"]
+    with app.app_context(), cw.scope(app):
+        [notice] = db.session.execute(select(Disclosure).where(Disclosure.kind == "budget_execution")).scalars().all()
+        [line] = notice.data["lines"]
+        assert (line["budget_fen"], line["contracted_fen"], line["settled_fen"], line["paid_fen"],
+                line["remaining_fen"]) == (LINE_FEN, 52_000_000, 8_500_000, 6_000_000, 43_500_000)
+        assert "预算" in notice.title and "520,000.00" in notice.body and "435,000.00" in notice.body
+    public = app.test_client().get(response.headers["Location"]).get_data(as_text=True)
+    assert "85,000.00" in public
+    # auditors read the budget but do not publish; a supervisor cannot even read it
+    auditor = login("gx-auditor", tenant="ganxian")
+    assert "/billing/budget/publish" not in auditor.get(f"/billing/budget?year={year}").get_data(as_text=True)
+    refused = support.form_post(auditor, f"/billing/budget/publish?year={year}", {}, token_url=f"/billing/budget?year={year}")
+    assert refused.status_code == 403

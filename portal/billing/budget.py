@@ -137,3 +137,40 @@ def line_chart(figures):
                      "budget_row": False, "figures": item})
     return {"rows": rows, "height": len(rows) * step, "width": LABEL_WIDTH + BAR_WIDTH + VALUE_WIDTH,
             "label_width": LABEL_WIDTH, "bar_width": BAR_WIDTH, "bar_height": BAR_HEIGHT}
+
+
+def publish_execution(year, by, now=None):
+    """Publish the year's budget execution summary (预算执行情况, DOMAIN.md §9): per budget line
+    the budget, what is contracted, settled, paid and remaining, in the bureau's language of
+    record. Only totals of lines and contracts go out — nothing about any person. Each
+    publication is a new notice (the figures move every month); returns the disclosure."""
+    from flask import current_app
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
+    from portal.core.errors import DomainError
+    from portal.core.money import format_fen
+    from portal.core.timeutil import local_today, utcnow
+    from portal.public.services import publish
+    if by.role not in ("officer", "finance"):
+        raise DomainError(_("Only procurement officers and finance staff publish the budget execution summary."))
+    lines = budget_view(year=year)
+    if not lines:
+        raise DomainError(_("There is no budget line for %(year)s.", year=year))
+    now = now or utcnow()
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        title = _("Budget execution summary %(year)s (as of %(day)s)", year=year,
+                  day=local_today(now).isoformat())
+        rows = [_("%(name)s: budget %(budget)s yuan, contracted %(contracted)s, settled %(settled)s, "
+                  "paid %(paid)s, remaining %(remaining)s.", name=f.line.name, budget=format_fen(f.budget_fen),
+                  contracted=format_fen(f.contracted_fen), settled=format_fen(f.settled_fen),
+                  paid=format_fen(f.paid_fen), remaining=format_fen(f.remaining_fen)) for f in lines]
+    data = {"year": year, "lines": [
+        {"name": f.line.name, "fund_source": f.line.fund_source, "budget_fen": f.budget_fen,
+         "contracted_fen": f.contracted_fen, "settled_fen": f.settled_fen, "paid_fen": f.paid_fen,
+         "remaining_fen": f.remaining_fen,
+         "contracts": [{"number": c.contract.number, "contractor": c.contract.contractor.name,
+                        "contracted_fen": c.contracted_fen, "settled_fen": c.settled_fen,
+                        "paid_fen": c.paid_fen} for c in f.contracts]} for f in lines]}
+    # no statutory deadline is set for this summary in DOMAIN.md: it is never late (due_on None)
+    return publish("budget_execution", title[:300], "\n".join(rows), None, None, now, data=data)

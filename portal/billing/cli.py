@@ -47,7 +47,7 @@ def settle(code, month, contract_id):
         run = db.session.get(JobRun, run_id)
         if run.status != "finished":
             raise click.ClickException(f"job {run_id} {run.status}: {run.error}")
-        click.echo(f"{code} {month}: {run.progress_note}")
+        click.echo(f"{code}: {run.progress_note}")
         stmt = select(Statement).where(Statement.month == month).order_by(Statement.contract_id)
         if contract_id is not None:
             stmt = stmt.where(Statement.contract_id == contract_id)

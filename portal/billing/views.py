@@ -3,7 +3,7 @@ lines, the visits behind them and its workflow history, each workflow step as a 
 the "prepare a month" form with its job's progress, the Excel export and print page, and the
 budget view. Views parse a form, call one engine function (portal/billing/workflow.py,
 settlement.py, tasks.py) and render or redirect; a refused step shows its reason on the form."""
-from flask import abort, flash, make_response, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, g, make_response, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
@@ -322,5 +322,22 @@ def budget_view():
     year = request.args.get("year", 0, type=int) or (years[0] if years else None)
     lines = budget.budget_view(year=year)
     return render_template("billing/budget.html", lines=lines, charts=[budget.line_chart(f) for f in lines],
-                           years=years, year=year)
+                           years=years, year=year, publish_form=ActionForm() if current_user.role in PREPARERS else None)
+
+
+@bp.route("/budget/publish", methods=["POST"])
+@roles_required(*PREPARERS)
+def budget_publish():
+    """Publish the year's budget execution summary on the public site (a new notice each time)."""
+    form = ActionForm()
+    year = request.args.get("year", 0, type=int)
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        disclosure = budget.publish_execution(year, current_user)
+    except DomainError as refusal:
+        flash(refusal.message, "error")
+        return redirect(url_for("billing.budget_view", year=year or None))
+    flash(_("The budget execution summary is published."), "success")
+    return redirect(url_for("public.notice", code=g.tenant.code, disclosure_id=disclosure.id))
 

@@ -55,8 +55,8 @@ def package_meta(tenant, uri, info, policy_url):
 
 
 def release_page(page):
-    """The releases of one page, newest first."""
-    rows = db.session.execute(select(OcdsRelease.data).order_by(OcdsRelease.id.desc())
+    """The releases of one page, newest first by release date (then by publication order)."""
+    rows = db.session.execute(select(OcdsRelease.data).order_by(OcdsRelease.date.desc(), OcdsRelease.id.desc())
                               .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).scalars()
     return list(rows)
 
@@ -65,7 +65,7 @@ def record(ocid):
     """The record of one ocid (None when it has no release): releases in date order and the
     compiled release."""
     rows = db.session.execute(select(OcdsRelease.data).where(OcdsRelease.ocid == ocid)
-                              .order_by(OcdsRelease.id)).scalars().all()
+                              .order_by(OcdsRelease.date, OcdsRelease.id)).scalars().all()
     if not rows:
         return None
     releases = [r for _, r in sorted(enumerate(rows), key=lambda p: (datetime.fromisoformat(p[1]["date"]), p[0]))]
