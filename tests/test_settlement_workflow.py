@@ -230,3 +230,24 @@ def test_statement_cannot_be_prepared_for_a_future_month_or_a_draft_contract(app
             prepare_statement(db.session.get(Contract, world["contract"]), "2025-12")
         assert "month" in refused.value.errors
         assert db.session.execute(select(Statement)).scalars().all() == []
+
+
+def test_a_payment_recorded_by_finance_is_published_as_open_data(app, october, client):
+    """mark_paid → an implementation release of the contract's process, with the payment as a
+    transaction, valid against the official schema (the open data of §9 shows payments)."""
+    from tests.ocds_schema import release_package_errors
+    with app.app_context(), sw.scope(app):
+        statement = _statement(october["statement"])
+        workflow.send_to_contractor(statement, sw.user("gx-officer"))
+        workflow.confirm(statement, sw.user("a-manager"))
+        workflow.approve(statement, sw.user("gx-finance"))
+        workflow.mark_paid(statement, sw.user("gx-finance2"), local_today(), "GK-2026-1108")
+        db.session.commit()
+        number, net_fen = statement.number, statement.net_fen
+    package = client.get("/api/v1/public/ganxian/ocds/releases").get_json()
+    assert release_package_errors(package) == []
+    release = package["releases"][0]
+    assert release["tag"] == ["implementation"]
+    [transaction] = release["contracts"][0]["implementation"]["transactions"]
+    assert transaction["id"] == number
+    assert round(transaction["value"]["amount"] * 100) == net_fen == 4 * sw.PRICE
