@@ -178,6 +178,14 @@ def test_direct_sql_update_of_an_approved_statement_fails(app, demo):
     with pytest.raises(DBAPIError):
         with support.owner_connection(app) as conn:
             conn.execute(text("DELETE FROM statement_entry WHERE statement_id = :id"), {"id": statement_id})
+    with pytest.raises(DBAPIError):  # the entries of a frozen statement can neither change nor grow
+        with support.owner_connection(app) as conn:
+            conn.execute(text("UPDATE statement_entry SET role = 'penalty' WHERE statement_id = :id"), {"id": statement_id})
+    with pytest.raises(DBAPIError):
+        with support.owner_connection(app) as conn:
+            conn.execute(text("INSERT INTO statement_entry (tenant_id, statement_id, line_id, role, visit_id) "
+                              "SELECT tenant_id, statement_id, line_id, 'paid', visit_id FROM statement_entry "
+                              "WHERE statement_id = :id"), {"id": statement_id})
     with app.app_context(), sw.scope(app):  # and through the application's own connection
         with pytest.raises(DBAPIError):
             db.session.execute(text("UPDATE statement SET net_fen = 1 WHERE id = :id"), {"id": statement_id})
