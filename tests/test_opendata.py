@@ -417,7 +417,7 @@ def test_codelist_checks_catch_unknown_codes():
 def test_conditional_helper_works_on_built_responses(app):
     from flask import make_response
 
-    from portal.opendata.caching import conditional, make_etag
+    from portal.core.caching import conditional, make_etag
     with app.test_request_context("/"):
         response = conditional(make_response("<p>hello</p>"), None)
         etag = response.get_etag()[0]

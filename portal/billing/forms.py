@@ -5,12 +5,11 @@ import re
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.core.months import MONTH_RE
 from portal.tenders.forms import YuanField
-
-MONTH_RE = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
 class MonthField(StringField):

@@ -21,23 +21,22 @@ per computation instead of a row per entry. Those Core statements bypass the ORM
 so each carries its tenant filter explicitly (row-level security still applies on PostgreSQL).
 
 A statement past draft is never recomputed: prepare_statement returns it untouched."""
-import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, exists, func, insert, literal, select
 
 from portal.billing.models import FROZEN_STATUSES, Statement, StatementEntry, StatementLine
 from portal.contracts.models import Contract, ServiceItem
+from portal.core import months
 from portal.core.errors import DomainError
-from portal.core.timeutil import local_midnight_utc, local_today, utcnow
+from portal.core.timeutil import local_today, utcnow
 from portal.extensions import db
 from portal.supervision.models import Violation
 from portal.supervision.spotcheck_models import SpotCheck
 from portal.supervision.visit_models import Visit
 
-MONTH_RE = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])\Z")
 # Contracts that may have delivered during a month (a draft or merely signed contract has not).
 SETTLED_CONTRACT_STATUSES = ("active", "suspended", "completed", "terminated")
 MAX_LISTED_UNPAID = 10_000  # unpaid visit ids kept in a line's details (the count is always exact)
@@ -48,35 +47,27 @@ ENTRY_CHUNK = 5_000
 
 def parse_month(text) -> str:
     """``"YYYY-MM"`` (years 2000–2099) as given, or DomainError with a ``month`` field error."""
-    value = text.strip() if isinstance(text, str) else ""
-    match = MONTH_RE.match(value)
-    if not match or not 2000 <= int(match.group(1)) <= 2099:
-        message = _("Give the month as YYYY-MM.")
-        raise DomainError(message, {"month": [message]})
-    return value
+    return months.month_text(months.parse_month(text))
 
 
 def month_days(month: str):
     """(first day, last day) of the calendar month ``"YYYY-MM"``."""
-    year, number = int(month[:4]), int(month[5:7])
-    first = date(year, number, 1)
-    following = date(year + number // 12, number % 12 + 1, 1)
-    return first, following - timedelta(days=1)
+    first = months.parse_month(month)
+    return first, months.last_day(first)
 
 
 def month_bounds(month: str):
     """(start, end) of the month in Beijing time as aware UTC datetimes: start ≤ t < end."""
-    first, last = month_days(parse_month(month))
-    return local_midnight_utc(first), local_midnight_utc(last + timedelta(days=1))
+    return months.month_bounds(months.parse_month(month))
 
 
 def month_of(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
+    return months.month_text(day)
 
 
 def previous_month(day: date) -> str:
     """The calendar month before the one ``day`` falls in."""
-    return month_of(day.replace(day=1) - timedelta(days=1))
+    return months.month_text(months.previous_month(day))
 
 
 # --- what a computation produces --------------------------------------------------------------------

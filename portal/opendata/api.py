@@ -8,7 +8,7 @@ from sqlalchemy import select
 from portal.core.http import problem
 from portal.extensions import db
 from portal.opendata import packages
-from portal.opendata.caching import conditional, make_etag, stamp
+from portal.core.caching import conditional, make_etag, stamp
 from portal.opendata.jsontext import dumps
 from portal.tenancy.models import Tenant
 from portal.tenancy.scope import set_request_tenant

@@ -5,9 +5,10 @@ from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from portal.core.months import MONTH_RE
 from portal.supervision.spotchecks import METHOD_LABELS, OUTCOME_LABELS, TEXT_LIMIT
 
-MONTH_RULE = Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message=_l("Give the month as YYYY-MM."))
+MONTH_RULE = Regexp(MONTH_RE, message=_l("Give the month as YYYY-MM."))
 QUARTER_RULE = Regexp(r"^\d{4}-Q[1-4]$", message=_l("Give the quarter as YYYY-Qn, for example 2026-Q3."))
 STATE_LABELS = {"open": _l("Not checked yet"), "decided": _l("Decided"), "confirmed": _l("Confirmed"),
                 "not_confirmed": _l("Not confirmed"), "unreachable": _l("Unreachable")}

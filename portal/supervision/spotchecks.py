@@ -15,10 +15,9 @@ draw (``verified_at`` not after ``drawn_at``) that are still verified, plus thos
 checks rejected since. A visit that dropped out of "verified" for another reason after the draw is
 reported as a changed population, never hidden."""
 import random
-import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -26,6 +25,7 @@ from sqlalchemy import and_, case, false, func, or_, select
 
 from portal.contracts.models import Contract
 from portal.core.errors import Conflict, DomainError, NotFound
+from portal.core.months import month_bounds, month_text, next_month, parse_month, previous_month  # noqa: F401
 from portal.core.timeutil import local_midnight_utc, local_today, utcnow
 from portal.extensions import db
 from portal.supervision.spotcheck_models import (MAX_ATTEMPTS, SPOT_CHECK_METHODS, SPOT_CHECK_OUTCOMES, SpotCheck,
@@ -38,40 +38,11 @@ API_READERS = ("supervisor", "auditor")
 # Contracts whose visits are sampled: in delivery, or delivered during the month and since ended.
 SAMPLED_STATUSES = ("active", "suspended", "completed")
 DRAW_FROM_DAY = 5  # the periodic job draws last month from the 5th on (late uploads and answers first)
-MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 TEXT_LIMIT = 4000
 
 METHOD_LABELS = {"phone": _l("Phone call-back"), "home_visit": _l("Home visit")}
 OUTCOME_LABELS = {"confirmed": _l("Confirmed"), "not_confirmed": _l("Not confirmed"),
                   "unreachable": _l("Unreachable"), None: _l("Not checked yet")}
-
-
-# --- months --------------------------------------------------------------------------------------
-
-def parse_month(text):
-    """'YYYY-MM' -> the month's first day; DomainError (field ``month``) for anything else."""
-    match = MONTH_RE.match((text or "").strip())
-    if not match or not 2000 <= int(match.group(1)) <= 2999:
-        message = _("Give the month as YYYY-MM.")
-        raise DomainError(message, {"month": [message]})
-    return date(int(match.group(1)), int(match.group(2)), 1)
-
-
-def month_text(first_day):
-    return first_day.strftime("%Y-%m")
-
-
-def next_month(first_day):
-    return (first_day.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-
-def previous_month(today):
-    return (today.replace(day=1) - timedelta(days=1)).replace(day=1)
-
-
-def month_bounds(first_day):
-    """The UTC instants the month begins and ends in Beijing."""
-    return local_midnight_utc(first_day), local_midnight_utc(next_month(first_day))
 
 
 # --- the draw ------------------------------------------------------------------------------------

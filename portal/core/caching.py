@@ -1,7 +1,8 @@
 """Conditional GET for responses that change only when something is published: an ETag and a
 Last-Modified, and 304 Not Modified when the client already holds the current version.
 
-Reusable by any view (JSON or HTML). Two ways to use it::
+Used by the open data (portal/opendata/api.py) and the public pages (portal/public/caching.py).
+Two ways to use it::
 
     # 1. validators known before the body is built (cheap: nothing rendered for a 304)
     etag = make_etag(tenant.id, newest_id, count, page)
