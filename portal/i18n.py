@@ -42,6 +42,14 @@ def select_locale():
     return lang if lang in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def record_locale():
+    """Texts that are records or public notices (disclosures, exception messages, statement
+    lines, violation summaries) are written in the bureau's language of record — the default,
+    Chinese — whoever presses the button and whatever language their pages are in."""
+    from flask_babel import force_locale
+    return force_locale(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
 def select_timezone():
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]
 

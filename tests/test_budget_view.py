@@ -128,3 +128,17 @@ def test_finance_publishes_the_budget_execution_summary(app, budget_world, login
     assert "/billing/budget/publish" not in auditor.get(f"/billing/budget?year={year}").get_data(as_text=True)
     refused = support.form_post(auditor, f"/billing/budget/publish?year={year}", {}, token_url=f"/billing/budget?year={year}")
     assert refused.status_code == 403
+
+
+def test_the_summary_is_published_in_chinese_from_an_english_page(app, budget_world, login):
+    from portal.extensions import db
+    from portal.public.models import Disclosure
+    from tests import support
+    finance = login("gx-finance")
+    finance.set_cookie("lang", "en")
+    year = budget_world["year"]
+    assert "Publish the budget execution summary" in finance.get(f"/billing/budget?year={year}").get_data(as_text=True)
+    support.form_post(finance, f"/billing/budget/publish?year={year}", {}, token_url=f"/billing/budget?year={year}")
+    with app.app_context(), cw.scope(app):
+        notice = db.session.execute(select(Disclosure).where(Disclosure.kind == "budget_execution")).scalar_one()
+    assert notice.title.startswith(f"{year}年预算执行情况") and "已支付" in notice.body

@@ -332,3 +332,22 @@ def test_a_further_deduction_source_can_be_registered(app, demo, monkeypatch):
     statement_id = sw.prepare(app, world, "2026-10")
     assert sw.statement_row(app, statement_id) == ("draft", sw.PRICE, 3_000, sw.PRICE - 3_000)
     assert _lines(app, statement_id)[-1] == ("deduction_staffing", 3, 1_000, 1, 3_000)
+
+
+def test_lines_are_written_in_the_language_of_record_whatever_the_page_language(app, demo):
+    """An officer reading the portal in English prepares the statement: its lines are records and
+    stay in the bureau's language (Chinese), like every public notice."""
+    from flask_babel import gettext
+
+    from portal.billing.settlement import prepare_statement
+    from portal.contracts.models import Contract
+    world = sw.care_contract(app)
+    sw.not_confirmed(app, world, sw.add_visits(app, world, "2026-10", 1), "2026-10")
+    sw.violation(app, world, date(2026, 10, 12))
+    with app.test_request_context("/billing/", headers={"Cookie": "lang=en"}), sw.scope(app):
+        assert gettext("Subcontracting violations") == "Subcontracting violations"  # the page is English
+        statement = prepare_statement(db.session.get(Contract, world["contract"]), "2026-10")
+        descriptions = {line.kind: line.description for line in statement.lines}
+        db.session.rollback()
+    assert descriptions["deduction_violation"] == "转包违规"
+    assert descriptions["deduction_spot_check"].startswith("抽查未证实的服务")

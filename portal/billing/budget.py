@@ -144,13 +144,12 @@ def publish_execution(year, by, now=None):
     the budget, what is contracted, settled, paid and remaining, in the bureau's language of
     record. Only totals of lines and contracts go out — nothing about any person. Each
     publication is a new notice (the figures move every month); returns the disclosure."""
-    from flask import current_app
-    from flask_babel import force_locale
     from flask_babel import gettext as _
 
     from portal.core.errors import DomainError
     from portal.core.money import format_fen
     from portal.core.timeutil import local_today, utcnow
+    from portal.i18n import record_locale
     from portal.public.services import publish
     if by.role not in ("officer", "finance"):
         raise DomainError(_("Only procurement officers and finance staff publish the budget execution summary."))
@@ -158,7 +157,7 @@ def publish_execution(year, by, now=None):
     if not lines:
         raise DomainError(_("There is no budget line for %(year)s.", year=year))
     now = now or utcnow()
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+    with record_locale():
         title = _("Budget execution summary %(year)s (as of %(day)s)", year=year,
                   day=local_today(now).isoformat())
         rows = [_("%(name)s: budget %(budget)s yuan, contracted %(contracted)s, settled %(settled)s, "

@@ -33,6 +33,7 @@ from portal.core import months
 from portal.core.errors import DomainError
 from portal.core.timeutil import local_today, utcnow
 from portal.extensions import db
+from portal.i18n import record_locale
 from portal.supervision.models import Violation
 from portal.supervision.spotcheck_models import SpotCheck
 from portal.supervision.visit_models import Visit
@@ -288,9 +289,10 @@ def prepare_statement(contract, month, *, by=None, job_run=None):
         db.session.flush()
     start, end = month_bounds(month)
     period = Period(contract, month, start, end, first_day, last_day, statement.id)
-    plans = service_lines(period)
-    for source in DEDUCTION_SOURCES:
-        plans.extend(source(period))
+    with record_locale():  # line descriptions are records, in the bureau's language
+        plans = service_lines(period)
+        for source in DEDUCTION_SOURCES:
+            plans.extend(source(period))
     _replace_lines(statement, plans)
     statement.computed_at = utcnow()
     if by is not None:

@@ -13,10 +13,10 @@ from datetime import datetime, time
 from decimal import Decimal
 
 from flask import current_app, has_request_context, request
-from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from portal.core.timeutil import LOCAL_TZ, to_local
+from portal.i18n import record_locale
 
 CURRENCY = "CNY"
 COUNTRY = "中国"
@@ -32,7 +32,7 @@ CONTRACT_STATUSES = {"draft": "pending", "signed": "active", "active": "active",
 
 
 def public_locale():
-    return force_locale(current_app.config["BABEL_DEFAULT_LOCALE"])
+    return record_locale()
 
 
 # --- values -------------------------------------------------------------------------------------

@@ -10,8 +10,6 @@ A visit's day is the Beijing date of its recorded check-in."""
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -20,6 +18,7 @@ from portal.contractors.models import StaffMember
 from portal.core.geo import haversine_m
 from portal.core.timeutil import to_local
 from portal.extensions import db
+from portal.i18n import record_locale
 from portal.supervision.visit_models import VisitException, VisitPhoto
 
 SINGLE_RULES = ("V01", "V02", "V03", "V06", "V08", "V09", "V11")
@@ -60,7 +59,7 @@ class Slot:
 def stored_text():
     """Exception messages are records: written in the bureau's default language, whoever (a phone,
     a job) caused the check. Pages may re-render them from ``code`` and ``details``."""
-    return force_locale(current_app.config["BABEL_DEFAULT_LOCALE"])
+    return record_locale()
 
 
 def visit_day(visit):

@@ -34,6 +34,7 @@ from portal.contracts.models import Contract
 from portal.core.errors import Conflict, DomainError, NotFound
 from portal.core.timeutil import local_midnight_utc, local_today, utcnow
 from portal.extensions import db
+from portal.i18n import record_locale
 from portal.supervision.models import Violation
 from portal.supervision.spotcheck_models import Scorecard, SpotCheck, SpotCheckSample
 from portal.supervision.visit_models import Visit
@@ -310,15 +311,17 @@ def publish(scorecard, user, now=None):
         raise Conflict(_("This scorecard has already been published."))
     now = now or utcnow()
     contract = scorecard.contract
-    title = _("Quarterly score %(quarter)s: %(number)s %(contractor)s", quarter=scorecard.quarter,
-              number=contract.number, contractor=contract.contractor.name)
+    with record_locale():  # a public notice, in the bureau's language whoever publishes it
+        title = _("Quarterly score %(quarter)s: %(number)s %(contractor)s", quarter=scorecard.quarter,
+                  number=contract.number, contractor=contract.contractor.name)
+        body = public_body(scorecard)
     data = {"contract_number": contract.number, "contractor": contract.contractor.name,
             "quarter": scorecard.quarter, "score_centi": scorecard.score_centi,
             "components": [{"key": c["key"], "applicable": c["applicable"], "rate_percent": c["rate_percent"],
                             "weight": c["weight"], "effective_weight": c["effective_weight_text"],
                             "points": c["points_text"]} for c in scorecard.components]}
     # DOMAIN.md sets no legal deadline for quarterly scores: nothing can be late (due_on None).
-    disclosure = publish_disclosure("scorecard", title[:300], public_body(scorecard), scorecard, None, now,
+    disclosure = publish_disclosure("scorecard", title[:300], body, scorecard, None, now,
                                     data=data)
     scorecard.published_at, scorecard.published_by_id = now, user.id
     scorecard.disclosure_id = disclosure.id

@@ -7,8 +7,6 @@ visit verified twice, records a breach once. Evidence names facts in plain, flat
 by name and masked ID number only, never the number itself."""
 from datetime import date, timedelta
 
-from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +17,7 @@ from portal.contracts.models import Contract, ContractWorker
 from portal.core.lookup import get_or_not_found
 from portal.core.models import utcnow
 from portal.extensions import db
+from portal.i18n import record_locale
 from portal.supervision.models import VIOLATION_KINDS, Violation
 
 SUSPENSION_REVIEW_THRESHOLD = 3  # violations within 12 months (DOMAIN.md §7)
@@ -144,7 +143,7 @@ def _earliest(*days):
 
 def _stored_text():
     """Summaries are records: written in the bureau's default language, whoever runs the check."""
-    return force_locale(current_app.config["BABEL_DEFAULT_LOCALE"])
+    return record_locale()
 
 
 def detect_two_rosters(today):

@@ -14,6 +14,7 @@ from portal.core.timeutil import local_today, to_local
 from portal.core.workdays import tenant_calendar
 from portal.core.lookup import get_or_not_found
 from portal.extensions import db
+from portal.i18n import record_locale
 from portal.tenders import deadlines, evaluation
 from portal.tenders.lifecycle import UNIT_LABELS
 from portal.tenders.models import Award, Challenge
@@ -50,7 +51,8 @@ def confirm_award(lot, now):
     lot.status = "awarded"
     db.session.flush()
     from portal.public.services import publish
-    title, body, data = award_notice(award)
+    with record_locale():
+        title, body, data = award_notice(award)
     publish("award_result", title, body, award, dates.publish_by, now, data=data)
     award.notice_published_at = now
     db.session.flush()

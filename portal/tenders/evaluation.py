@@ -20,6 +20,7 @@ from portal.core.errors import DomainError, NotFound
 from portal.core.timeutil import local_today
 from portal.core.workdays import tenant_calendar
 from portal.extensions import db
+from portal.i18n import record_locale
 from portal.tenders.models import Bid, BidScore, Expert, Lot
 
 # The least number of valid bids a lot needs, per method (others: any number).
@@ -191,15 +192,17 @@ def fail_lot(lot, reason, now):
     lot.status, lot.failed_reason = "failed", reason
     calendar = tenant_calendar()
     due = calendar.add_working_days(local_today(now), FAILED_NOTICE_WORKING_DAYS)
-    body = "\n".join([
-        _("Buyer: %(buyer)s", buyer=_buyer_name()),
-        _("Project: %(title)s (number %(number)s)", title=tender.title, number=tender.number),
-        _("Lot %(number)s: %(title)s", number=lot.number, title=lot.title),
-        _("The lot failed (废标): %(reason)s", reason=reason),
-        _("The lot will be tendered again."),
-    ])
-    publish("failed_tender", _("Failed tender: %(title)s, lot %(number)s", title=tender.title, number=lot.number),
-            body, lot, due, now, data={"tender_number": tender.number, "lot": lot.number, "reason": reason})
+    with record_locale():
+        title = _("Failed tender: %(title)s, lot %(number)s", title=tender.title, number=lot.number)
+        body = "\n".join([
+            _("Buyer: %(buyer)s", buyer=_buyer_name()),
+            _("Project: %(title)s (number %(number)s)", title=tender.title, number=tender.number),
+            _("Lot %(number)s: %(title)s", number=lot.number, title=lot.title),
+            _("The lot failed (废标): %(reason)s", reason=reason),
+            _("The lot will be tendered again."),
+        ])
+    publish("failed_tender", title, body, lot, due, now,
+            data={"tender_number": tender.number, "lot": lot.number, "reason": reason})
     db.session.flush()
     settle_tender(tender, now)
 

@@ -3,13 +3,12 @@
 Bodies hold only what the law makes public: the buyer and its contact, the project, lots,
 service items, money terms and dates — never a bid, a person's ID number or a private phone.
 They are written in the bureau's default language (Chinese), whoever presses the button."""
-from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from portal.core.money import format_fen
 from portal.core.timeutil import format_local
 from portal.extensions import db
+from portal.i18n import record_locale
 from portal.public.services import publish
 from portal.tenancy.models import Tenant
 from portal.tenancy.scope import current_tenant_id
@@ -23,7 +22,7 @@ def _buyer():
 
 
 def _public_locale():
-    return force_locale(current_app.config["BABEL_DEFAULT_LOCALE"])
+    return record_locale()
 
 
 def publish_intention_notice(intention, now, due_on):
