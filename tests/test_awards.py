@@ -163,3 +163,32 @@ def test_the_officer_awards_and_answers_a_challenge_through_the_pages(app, score
                            data={"csrf_token": token, "challenger": "x", "grounds": "y"}).status_code == 403
     # Another bureau does not find it.
     assert login("zg-officer").get(award_page).status_code == 404
+
+
+def test_a_bidder_challenges_the_result_itself_and_signing_waits(app, scored, login):
+    """A losing bidder's manager reads the result from My bids and lodges a challenge (质疑) in
+    the portal; it is recorded in the contractor's name, blocks signing, and the officer sees it.
+    A contractor that did not bid on the lot gets 404; an empty text is refused on the form."""
+    from portal.tenders import awards
+    from portal.tenders.models import Award, Challenge
+    award_id = _confirm(app, scored["lot"])
+    loser = scored["contractors"][0]
+    manager = login(loser["manager"], tenant="ganxian")
+    mine = manager.get("/tenders/my-bids").get_data(as_text=True)
+    assert f"/tenders/awards/{award_id}/my-challenge" in mine
+    url = f"/tenders/awards/{award_id}/my-challenge"
+    page = manager.get(url)
+    assert page.status_code == 200 and "乙养老服务公司" in page.get_data(as_text=True)
+    refused = support.form_post(manager, url, {"grounds": "  "})
+    assert refused.status_code == 422
+    lodged = support.form_post(manager, url, {"grounds": "评分标准与招标文件不一致。"})
+    assert lodged.status_code == 302
+    with app.app_context(), _scope(app):
+        [challenge] = db.session.execute(select(Challenge).where(Challenge.award_id == award_id)).scalars().all()
+        assert (challenge.challenger, challenge.status, challenge.may_change_result) == (loser["name"], "open", True)
+        blocked, _reason = awards.signing_blocked(db.session.get(Award, award_id))
+        assert blocked
+    assert "评分标准与招标文件不一致。" in manager.get(url).get_data(as_text=True)
+    assert "评分标准与招标文件不一致。" in login("gx-officer").get(f"/tenders/awards/{award_id}").get_data(as_text=True)
+    # a contractor with no bid on the lot cannot even see the page
+    assert login("b-manager", tenant="ganxian").get(url).status_code == 404

@@ -8,7 +8,7 @@ while a challenge that may change the result is open (or was upheld)."""
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from portal.core.errors import DomainError
+from portal.core.errors import DomainError, NotFound
 from portal.core.money import format_fen
 from portal.core.timeutil import local_today, to_local
 from portal.core.workdays import tenant_calendar
@@ -121,6 +121,34 @@ def record_challenge(award, *, challenger, grounds, may_change_result, now):
     db.session.add(challenge)
     db.session.flush()
     return challenge
+
+
+def own_bid(award, contractor_id):
+    """The contractor's bid on the awarded lot (not withdrawn), or None."""
+    if contractor_id is None:
+        return None
+    from portal.tenders.models import Bid
+    return db.session.execute(
+        select(Bid).where(Bid.lot_id == award.lot_id, Bid.contractor_id == contractor_id,
+                          Bid.withdrawn_at.is_(None))).scalars().first()
+
+
+def lodge_challenge(award, manager, grounds, now):
+    """A bidder challenges (质疑) the result itself, through the portal: its manager, during the
+    challenge period, for a lot the contractor bid on. The challenge is recorded in the
+    contractor's name as one that may change the result, so signing waits for its answer."""
+    from portal.contractors.models import Contractor
+    if own_bid(award, manager.contractor_id) is None:
+        raise NotFound(_("No such award."))
+    contractor = db.session.get(Contractor, manager.contractor_id)
+    return record_challenge(award, challenger=contractor.name, grounds=grounds, may_change_result=True, now=now)
+
+
+def challenges_of(award, challenger):
+    """The challenges lodged in ``challenger``'s name against the award, oldest first."""
+    return db.session.execute(
+        select(Challenge).where(Challenge.award_id == award.id, Challenge.challenger == challenger)
+        .order_by(Challenge.received_at)).scalars().all()
 
 
 def get_challenge(challenge_id):

@@ -42,6 +42,11 @@ class ChallengeForm(FlaskForm):
     may_change_result = BooleanField(_l("May change the result"), default=True)
 
 
+class BidderChallengeForm(FlaskForm):
+    """A bidder's own challenge: the grounds, in writing."""
+    grounds = TextAreaField(_l("Grounds"), validators=[DataRequired(), Length(max=5000)])
+
+
 class AnswerForm(FlaskForm):
     outcome = RadioField(_l("Outcome"), choices=[SelectChoice("dismissed", _l("Dismissed")), SelectChoice("upheld", _l("Upheld"))],
                          validators=[DataRequired()])

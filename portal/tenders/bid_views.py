@@ -14,12 +14,13 @@ from portal.contractors.models import StaffMember
 from portal.core.errors import DomainError, NotFound
 from portal.core.forms import show_refusal
 from portal.core.money import parse_yuan
-from portal.core.timeutil import utcnow
+from portal.core.timeutil import local_today, utcnow
 from portal.extensions import db
 from portal.files.services import serve
 from portal.tenders import awards, bidding, evaluation
 from portal.tenders import bp
-from portal.tenders.bid_forms import AnswerForm, BidForm, ChallengeForm, ConfirmForm, ExpertForm, ValidityForm
+from portal.tenders.bid_forms import (AnswerForm, BidderChallengeForm, BidForm, ChallengeForm, ConfirmForm, ExpertForm,
+                                      ValidityForm)
 from portal.tenders.models import Tender
 
 READERS = ("admin", "officer", "supervisor", "finance", "auditor")
@@ -44,8 +45,39 @@ def my_bids():
     contractor_id = current_user.contractor_id
     bids = bidding.own_bids(contractor_id) if contractor_id else []
     by_lot = {b.lot_id: b for b in bids}
+    results = {b.lot_id: awards.award_of_lot(b.lot) for b in bids}
     return render_template("tenders/bids/mine.html", lots=bidding.open_lots(), bids=bids, by_lot=by_lot,
-                           now=utcnow())
+                           results=results, today=local_today(), now=utcnow())
+
+
+@bp.route("/awards/<int:award_id>/my-challenge", methods=["GET", "POST"])
+@roles_required("contractor_manager")
+def bidder_challenge(award_id):
+    """A bidder reads the award result of a lot it bid on and may challenge it (质疑) during the
+    challenge period; its earlier challenges and their answers are listed."""
+    award = awards.get_award(award_id)
+    if awards.own_bid(award, current_user.contractor_id) is None:
+        abort(404)
+    form = BidderChallengeForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            awards.lodge_challenge(award, current_user, form.grounds.data, utcnow())
+        except DomainError as refusal:
+            show_refusal(form, refusal, default_field="grounds")
+            status = 422
+        else:
+            flash(_("Your challenge is lodged; the bureau answers it in writing."), "success")
+            return redirect(url_for("tenders.bidder_challenge", award_id=award.id))
+    elif request.method == "POST":
+        status = 422
+    # the award result as the public read it (the winning bid itself stays sealed to other bidders)
+    from portal.public.services import disclosures_of
+    notices = disclosures_of(award, "award_result")
+    contractor = current_user.contractor
+    return render_template("tenders/bids/challenge.html", award=award, form=form, notice=notices[-1] if notices else None,
+                           challenges=awards.challenges_of(award, contractor.name),
+                           open_for_challenges=local_today() <= award.challenge_until), status
 
 
 def _roster_choices(contractor_id):
