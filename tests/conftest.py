@@ -181,6 +181,14 @@ def api_token(client):
 
 
 @pytest.fixture
+def own_queue(app, monkeypatch):
+    """A job queue of this test's own: test runs share one Redis, and another run's worker must not
+    take (and drop as "vanished") the jobs of this one. Modules that queue jobs use it with
+    ``pytestmark = pytest.mark.usefixtures("own_queue")``."""
+    monkeypatch.setitem(app.config, "JOB_QUEUE", f"portal-test-{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
 def run_worker(app, redis_url):
     """Runs queued jobs: a real RQ SimpleWorker in burst mode on PostgreSQL+Redis; a no-op
     on SQLite, where jobs already ran inline."""

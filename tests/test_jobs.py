@@ -3,7 +3,6 @@ idempotent, visible to the bureau with their errors, retried on request, and per
 claimed once per period."""
 import os
 import random
-import uuid
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -21,11 +20,7 @@ BACKEND = os.environ.get("PORTAL_TEST_DB", "sqlite")
 ON_REDIS = BACKEND == "postgresql"
 
 
-@pytest.fixture(autouse=True)
-def _own_queue(app, monkeypatch):
-    """A queue of this test's own: test runs share one Redis, and another run's worker must not
-    take (and drop as "vanished") the jobs of this one."""
-    monkeypatch.setitem(app.config, "JOB_QUEUE", f"portal-test-{uuid.uuid4().hex[:12]}")
+pytestmark = pytest.mark.usefixtures("own_queue")
 
 
 @task("tests.ensure_override")

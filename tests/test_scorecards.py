@@ -2,7 +2,6 @@
 component by component; components without data are not applicable and their weight is shared
 out; recomputing replaces an unpublished scorecard and never a published one; publishing creates
 a disclosure with nothing private in it."""
-import uuid
 from datetime import date, datetime
 from fractions import Fraction
 
@@ -22,9 +21,7 @@ from tests.visit_world import scope
 QUARTER = "2025-Q1"  # 1 January – 31 March 2025: 90 days
 
 
-@pytest.fixture(autouse=True)
-def _own_queue(app, monkeypatch):
-    monkeypatch.setitem(app.config, "JOB_QUEUE", f"portal-test-{uuid.uuid4().hex[:12]}")
+pytestmark = pytest.mark.usefixtures("own_queue")
 
 
 @pytest.fixture

@@ -23,9 +23,7 @@ MONTH = spotchecks.previous_month(local_today())  # a month that has ended
 PHONE = "13979700001"  # beneficiary_world.register's phone number
 
 
-@pytest.fixture(autouse=True)
-def _own_queue(app, monkeypatch):
-    monkeypatch.setitem(app.config, "JOB_QUEUE", f"portal-test-{uuid.uuid4().hex[:12]}")
+pytestmark = pytest.mark.usefixtures("own_queue")
 
 
 @pytest.fixture

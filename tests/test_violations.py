@@ -4,7 +4,6 @@ violations within 12 months flag the contract for suspension review and a dismis
 the daily job runs through the queue, supervisors decide with a note, contractors see only their
 own contracts' violations, and no raw ID number is ever stored or shown."""
 import json
-import uuid
 from datetime import date
 
 import pytest
@@ -34,10 +33,7 @@ PEOPLE = {  # raw ID numbers that must never appear in evidence, pages or audit 
 }
 
 
-@pytest.fixture(autouse=True)
-def _own_queue(app, monkeypatch):
-    """A queue of this test's own, so another run's worker never takes its jobs."""
-    monkeypatch.setitem(app.config, "JOB_QUEUE", f"portal-test-{uuid.uuid4().hex[:12]}")
+pytestmark = pytest.mark.usefixtures("own_queue")
 
 
 @pytest.fixture

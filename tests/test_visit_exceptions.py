@@ -3,7 +3,6 @@ and evidence, a supervisor accepts (the visit is verified once nothing blocking 
 (the visit is rejected), one at a time or in bulk after a confirmation step, every change audited;
 nobody sees another contractor's or another bureau's exceptions; the queue's filters."""
 import io
-import uuid
 
 import pytest
 from sqlalchemy import func, select
@@ -18,10 +17,7 @@ from tests.visit_world import DAY, at, exception_id, record, scope, visit_state
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-@pytest.fixture(autouse=True)
-def _own_queue(app, monkeypatch):
-    """A queue of this test's own, so another run's worker never takes its jobs."""
-    monkeypatch.setitem(app.config, "JOB_QUEUE", f"portal-test-{uuid.uuid4().hex[:12]}")
+pytestmark = pytest.mark.usefixtures("own_queue")
 
 
 @pytest.fixture

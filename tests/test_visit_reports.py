@@ -2,7 +2,6 @@
 month (corrected and hand-entered visits are not live), exception counts per code, the timeline,
 one visit with its distance and photos for those allowed, units delivered from verified visits
 only, and the demo's month of visits (idempotent, every rule V01–V11 present)."""
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -15,9 +14,7 @@ from tests.beneficiary_world import care_world
 from tests.visit_world import DAY, at, record, scope, update_visit
 
 
-@pytest.fixture(autouse=True)
-def _own_queue(app, monkeypatch):
-    monkeypatch.setitem(app.config, "JOB_QUEUE", f"portal-test-{uuid.uuid4().hex[:12]}")
+pytestmark = pytest.mark.usefixtures("own_queue")
 
 
 @pytest.fixture
