@@ -296,10 +296,11 @@ def remove_adjustment(statement_id, line_id):
 @roles_required(*READERS)
 def export(statement_id):
     from portal.billing.exports import statement_workbook
+    from portal.contractors.spreadsheet import XLSX_MIMETYPE
     statement = _statement_or_404(statement_id)
     filename = secure_filename(f"statement-{statement.number}.xlsx") or "statement.xlsx"
     response = send_file(statement_workbook(statement), as_attachment=True, download_name=filename,
-                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                         mimetype=XLSX_MIMETYPE)
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

@@ -7,9 +7,10 @@ from flask_babel import gettext as _
 
 from portal.contracts.lifecycle import RATIONALE_LABELS
 from portal.core.money import format_fen
+from portal.i18n import record_locale
 from portal.public.services import publish
 from portal.tenders.lifecycle import UNIT_LABELS
-from portal.tenders.notices import _buyer, _public_locale
+from portal.tenders.notices import _buyer
 
 
 def _items(contract):
@@ -20,7 +21,7 @@ def _items(contract):
 def publish_contract_notice(contract, now):
     """The contract notice, due 2 working days after signing (``contract.notice_due_on``)."""
     tender = contract.award.lot.tender
-    with _public_locale():
+    with record_locale():
         title = _("Contract notice: %(title)s (%(number)s)", title=contract.title, number=contract.number)
         lines = [
             _("Buyer: %(buyer)s", buyer=_buyer()),
@@ -56,7 +57,7 @@ def publish_contract_notice(contract, now):
 def publish_amendment(amendment, due_on, now):
     """An amendment's notice: what changed, the money it adds and the new total."""
     contract = amendment.contract
-    with _public_locale():
+    with record_locale():
         title = _("Contract amendment %(n)s: %(title)s (%(number)s)", n=amendment.number, title=contract.title,
                   number=contract.number)
         lines = [

@@ -21,6 +21,7 @@ execution) make no release.
 from sqlalchemy import select
 
 from portal.extensions import db
+from portal.i18n import record_locale
 from portal.opendata import ocids, sections
 from portal.opendata.jsontext import to_stored
 from portal.opendata.models import OcdsRelease
@@ -100,7 +101,7 @@ def _intention(disclosure, subject, tenant):
     tender = db.session.execute(select(Tender).where(Tender.intention_id == intention.id)
                                 .order_by(Tender.id).limit(1)).scalar_one_or_none()
     line = intention.budget_line
-    with sections.public_locale():
+    with record_locale():
         from flask_babel import gettext as _
         milestone = {"id": "expected-purchase", "title": _("Expected purchase month"), "type": "preProcurement",
                      "dueDate": sections.day_start(intention.expected_month), "status": "scheduled"}
@@ -219,7 +220,7 @@ def _amendment(disclosure, subject, tenant):
         select(OcdsRelease.release_id).where(OcdsRelease.ocid == ocid).order_by(OcdsRelease.id.desc())
         .limit(1)).scalar_one_or_none()
     data = disclosure.data or {}
-    with sections.public_locale():
+    with record_locale():
         rationale = str(RATIONALE_LABELS.get(amendment.rationale, amendment.rationale))
     section = sections.contract_section(contract, [sections.notice_document(disclosure, tenant, "contractNotice")])
     if data.get("total_fen") is not None:

@@ -8,7 +8,6 @@ field workers), never a bid's price or documents (award releases carry the award
 only after the evaluation), never a contractor's phone.
 
 Texts meant for readers are written in the bureau's default language (Chinese), whoever acts."""
-import os
 from datetime import datetime, time
 from decimal import Decimal
 
@@ -29,10 +28,6 @@ METHODS = {
 SCORED = ("open_tender", "invited_tender", "competitive_consultation")
 CONTRACT_STATUSES = {"draft": "pending", "signed": "active", "active": "active", "suspended": "active",
                      "completed": "terminated", "terminated": "terminated"}
-
-
-def public_locale():
-    return record_locale()
 
 
 # --- values -------------------------------------------------------------------------------------
@@ -61,9 +56,9 @@ def compact(mapping):
 
 
 def base_url():
-    """Where the public site is: PUBLIC_BASE_URL (config or environment), else the host of the
-    request publishing, else localhost (commands and jobs without configuration)."""
-    configured = current_app.config.get("PUBLIC_BASE_URL") or os.environ.get("PUBLIC_BASE_URL")
+    """Where the public site is: PUBLIC_BASE_URL (configuration, read from the environment), else
+    the host of the request publishing, else localhost (commands and jobs without configuration)."""
+    configured = current_app.config.get("PUBLIC_BASE_URL")
     if configured:
         return configured.rstrip("/")
     if has_request_context():
@@ -148,7 +143,7 @@ def tender_status(tender):
 def tender_section(tender, tenant, status, documents=()):
     """The tender as announced: items, ceiling, method, period, how to bid, documents."""
     from portal.tenders.lifecycle import METHOD_LABELS
-    with public_locale():
+    with record_locale():
         method_details = str(METHOD_LABELS.get(tender.method, tender.method))
         criteria = None
         if tender.method in SCORED:
@@ -203,7 +198,7 @@ def contract_section(contract, documents=(), with_terms=True):
     on subcontracting as a term in the description."""
     section = {"id": contract.number, "awardID": award_id(contract.award)}
     if with_terms:
-        with public_locale():
+        with record_locale():
             ban = _("Subcontracting is prohibited (严禁服务转包): %(clause)s",
                     clause=contract.subcontracting_ban_clause)
             items = [compact({"id": item.code, "description": item.name, "quantity": item.quota,

@@ -18,7 +18,6 @@ from portal.contractors.models import StaffMember
 from portal.core.geo import haversine_m
 from portal.core.timeutil import to_local
 from portal.extensions import db
-from portal.i18n import record_locale
 from portal.supervision.visit_models import VisitException, VisitPhoto
 
 SINGLE_RULES = ("V01", "V02", "V03", "V06", "V08", "V09", "V11")
@@ -54,12 +53,6 @@ class Slot:
         if v.check_out_at is not None and v.check_out_lat is not None and v.check_out_lon is not None:
             return v.check_out_lat, v.check_out_lon
         return v.check_in_lat, v.check_in_lon
-
-
-def stored_text():
-    """Exception messages are records: written in the bureau's default language, whoever (a phone,
-    a job) caused the check. Pages may re-render them from ``code`` and ``details``."""
-    return record_locale()
 
 
 def visit_day(visit):

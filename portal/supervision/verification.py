@@ -20,6 +20,7 @@ from sqlalchemy import and_, or_, select
 from portal.contractors.models import Contractor
 from portal.core.timeutil import local_midnight_utc, local_today, utcnow
 from portal.extensions import db
+from portal.i18n import record_locale
 from portal.supervision import rules
 from portal.supervision.visit_models import Visit, VisitCorrection
 from portal.tenancy.models import Tenant
@@ -78,7 +79,7 @@ def schedule_comparison(visit):
 def run_single_rules(visit, now):
     """V01, V02, V03, V06, V08, V09, V11 on ``visit``; V01 also records the violation."""
     settings = settings_of(visit)
-    with rules.stored_text():
+    with record_locale():  # exception messages are records, in the bureau's language
         findings = {code: rule(visit, settings, now) for code, rule in rules.SINGLE.items()}
         if findings["V01"] is not None:
             _record_unlisted_worker(visit)
@@ -182,7 +183,7 @@ def run_comparative_rules(visit, now, hood=None):
     hood = hood or Neighbourhood(visit)
     settings = settings_of(visit)
     slot = hood.slot(visit)
-    with rules.stored_text():
+    with record_locale():
         findings = {
             "V04": rules.v04_overlap(slot, [hood.slot(v) for v in hood.worker]),
             "V05": rules.v05_travel(slot, hood.slot(hood.previous), hood.slot(hood.following), settings),

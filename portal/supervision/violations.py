@@ -141,11 +141,6 @@ def _earliest(*days):
     return min((d for d in days if d is not None), default=None)
 
 
-def _stored_text():
-    """Summaries are records: written in the bureau's default language, whoever runs the check."""
-    return record_locale()
-
-
 def detect_two_rosters(today):
     """A person (same ID-number hash) on the rosters of two contractors over overlapping dates,
     while on the work list of one of the bureau's contracts: one violation per contract, work-list
@@ -165,7 +160,7 @@ def detect_two_rosters(today):
                         "other_roster": f"{_organisation(other.contractor)}: {_span(other.joined_on, other.left_on)}",
                         "overlap": _span(start, _earliest(member.left_on, other.left_on)),
                         "work_list": _span(entry.from_on, entry.until_on)}
-            with _stored_text():
+            with record_locale():
                 # The other organisation is named only in the evidence, which contractors do not see.
                 summary = _("%(person)s (%(id)s) was on the roster of %(own)s and on another organisation's "
                             "roster at the same time from %(day)s.", person=member.name,
@@ -204,7 +199,7 @@ def detect_insured_elsewhere(today):
                         "contractor_credit_code": own_code,
                         "insured_by_name": insurer.name if insurer else None,
                         "work_list": _span(entry.from_on, entry.until_on)}
-            with _stored_text():
+            with record_locale():
                 summary = _("The social insurance of %(person)s (%(id)s) for %(month)s was paid by %(code)s, "
                             "not by %(own)s.", person=member.name, id=member.id_number_masked,
                             month=evidence["month"], code=employment.insured_by_credit_code,
@@ -244,7 +239,7 @@ def detect_not_on_roster(today):
         evidence = {**_person_facts(member, contract), "roster_contractor": _organisation(member.contractor),
                     "work_list": _span(entry.from_on, entry.until_on), "first_day_off_roster": day,
                     "reason": reason}
-        with _stored_text():
+        with record_locale():
             summary = _("%(person)s (%(id)s) is on the work list of contract %(number)s on %(day)s but not on "
                         "the active roster of %(own)s that day.", person=member.name, id=member.id_number_masked,
                         number=contract.number, day=day.isoformat(), own=contract.contractor.name)

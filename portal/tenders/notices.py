@@ -21,12 +21,8 @@ def _buyer():
     return tenant.name if tenant is not None else ""
 
 
-def _public_locale():
-    return record_locale()
-
-
 def publish_intention_notice(intention, now, due_on):
-    with _public_locale():
+    with record_locale():
         title = _("Purchase intention: %(title)s", title=intention.title)
         lines = [
             _("Buyer: %(buyer)s", buyer=_buyer()),
@@ -44,7 +40,7 @@ def publish_intention_notice(intention, now, due_on):
 
 def publish_tender_notice(tender, now):
     """The tender notice, due the day the documents are first issued."""
-    with _public_locale():
+    with record_locale():
         title = _("Tender notice: %(title)s (%(number)s)", title=tender.title, number=tender.number)
         lines = [
             _("Buyer: %(buyer)s", buyer=_buyer()),
@@ -86,7 +82,7 @@ def publish_tender_notice(tender, now):
 def publish_clarification(tender, clarification, now):
     """A clarification that changes the documents is due 15 days before the (possibly moved)
     deadline, so one that moved the deadline is on time; any other is due the day it is issued."""
-    with _public_locale():
+    with record_locale():
         title = _("Clarification: %(title)s (%(number)s)", title=tender.title, number=tender.number)
         lines = [clarification.body]
         if clarification.new_deadline != clarification.previous_deadline:
