@@ -1,6 +1,7 @@
-"""An offline OCDS 1.1.5 validator built from ../shared/ocds/ (no network).
+"""An offline OCDS 1.1.5 validator built from the schemas the project carries in
+portal/opendata/schema/ (no network).
 
-The package schemas refer to the release schema by its ``id`` URL, so the three schemas are put in
+The package schemas refer to the release schema by its ``id`` URL, so the four schemas are put in
 a ``referencing`` registry under their ids and validated with jsonschema's Draft 4 validator,
 formats included (date-time, uri). Codelists are checked as well: the closed ones are enums in the
 schema already, and every field that names a codelist (open ones too: partyRole, documentType,
@@ -9,30 +10,20 @@ submissionMethod, awardCriteria, milestoneType, relatedProcess …) is checked a
     from tests.ocds_schema import release_package_errors, record_package_errors
     assert release_package_errors(package) == []
 """
-import csv
-import json
-import os
 from functools import lru_cache
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from jsonschema import Draft4Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-OCDS_DIR = Path(os.environ.get("OCDS_SCHEMA_DIR") or Path(__file__).resolve().parents[2] / "shared" / "ocds")
-
-
-def _load(name):
-    with (OCDS_DIR / name).open(encoding="utf-8") as handle:
-        return json.load(handle)
+from portal.opendata import schema as ocds
 
 
 @lru_cache(maxsize=None)
 def schemas():
-    """{"release": …, "release-package": …, "record-package": …} as loaded from OCDS_DIR."""
-    return {"release": _load("release-schema.json"), "release-package": _load("release-package-schema.json"),
-            "record-package": _load("record-package-schema.json")}
+    """{"release": …, "release-package": …, "record-package": …, "versioned-release": …}."""
+    return {kind: ocds.load(kind) for kind in ocds.SCHEMA_FILES}
 
 
 @lru_cache(maxsize=None)
@@ -62,11 +53,7 @@ def validator(kind):
     return Draft4Validator(schemas()[kind], registry=registry(), format_checker=_format_checker())
 
 
-@lru_cache(maxsize=None)
-def codelist(name):
-    """The codes of one codelist CSV (e.g. "partyRole.csv")."""
-    with (OCDS_DIR / "codelists" / name).open(encoding="utf-8") as handle:
-        return frozenset(row["Code"] for row in csv.DictReader(handle))
+codelist = ocds.codelist  # the codes of one codelist CSV (e.g. "partyRole.csv")
 
 
 def _resolve(node):

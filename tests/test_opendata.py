@@ -1,70 +1,27 @@
-"""Open data (DOMAIN.md §9, API.md "Open data"): OCDS releases made at publication, release and
-record packages valid against the official 1.1.5 schemas and codelists (checked offline), paging,
-the streamed bulk package, conditional requests, and nothing private in any of it."""
+"""Open data (docs/DOMAIN.md §9, docs/API.md "Open data"): OCDS releases made at publication,
+release and record packages valid against the official 1.1.5 schemas and codelists (carried in
+portal/opendata/schema/, checked offline), and nothing private in any of it. Paging, caching and
+the streamed bulk package: test_opendata_packages.py."""
 import re
 from datetime import date, timedelta
 
-import pytest
 from sqlalchemy import select, text
 
 from portal.core.timeutil import utcnow
 from tests import support, tender_world
-from tests.ocds_schema import codelist_errors, record_package_errors, release_package_errors
-
-API = "/api/v1/public"
-
-
-def _seed_full(app):
-    from portal.demo import seed
-    from portal.extensions import db
-    with app.app_context():
-        seed(support.PASSWORD, history=True)
-        db.session.commit()
-
-
-def _scope(app, code="ganxian"):
-    from portal.tenancy.scope import tenant_scope
-    return tenant_scope(tender_world.tenant_id(app, code))
-
-
-def _pages(client, code):
-    """Every page of the release packages, following links.next from page 1."""
-    url, pages = f"{API}/{code}/ocds/releases", []
-    while url:
-        response = client.get(url)
-        assert response.status_code == 200, response.get_data(as_text=True)[:300]
-        assert response.mimetype == "application/json"
-        pages.append(response.get_json())
-        url = pages[-1].get("links", {}).get("next")
-    return pages
-
-
-def _publish_intentions(app, count, code="ganxian"):
-    """``count`` purchase intentions published through the real service (each one a release)."""
-    from portal.extensions import db
-    from portal.tenders.models import BudgetLine
-    from portal.tenders.planning import new_intention, publish_intention
-    with app.app_context(), _scope(app, code):
-        line = BudgetLine(year=2026, name=f"社会救助专项资金 {utcnow().timestamp()}", fund_source="专项",
-                          amount_fen=10**13)
-        db.session.add(line)
-        db.session.flush()
-        for n in range(count):
-            intention = new_intention(budget_line=line, title=f"困难群众探访关爱服务 {n + 1}", description="",
-                                      budget_fen=1_000_000 + n, expected_month=date(2027, 3, 1))
-            publish_intention(intention, utcnow())
-        db.session.commit()
+from tests.ocds_schema import record_package_errors, release_package_errors
+from tests.opendata_world import API, pages, publish_intentions, scope, seed_full
 
 
 # --- the demo world, validated -----------------------------------------------------------------
 
 def test_every_package_of_the_demo_world_is_valid_ocds_and_private(app, client):
-    _seed_full(app)
+    seed_full(app)
     for code in ("ganxian", "zhanggong"):
-        pages = _pages(client, code)
-        for package in pages:
+        found = pages(client, code)
+        for package in found:
             assert release_package_errors(package) == []
-        releases = [r for package in pages for r in package["releases"]]
+        releases = [r for package in found for r in package["releases"]]
         bulk = client.get(f"{API}/{code}/ocds/bulk")
         assert bulk.status_code == 200 and bulk.mimetype == "application/json"
         assert bulk.is_streamed
@@ -82,7 +39,7 @@ def test_every_package_of_the_demo_world_is_valid_ocds_and_private(app, client):
         _assert_nothing_private(app, code, "\n".join(texts))
 
     # ganxian: the awarded tender's process from intention to contracts under one ocid
-    releases = [r for p in _pages(client, "ganxian") for r in p["releases"]]
+    releases = [r for p in pages(client, "ganxian") for r in p["releases"]]
     by_tags = {}
     for release in releases:
         by_tags.setdefault(release["tag"][0], []).append(release)
@@ -114,7 +71,7 @@ def test_every_package_of_the_demo_world_is_valid_ocds_and_private(app, client):
     assert open_release["tender"]["status"] == "active" and "awards" not in open_release
     assert "numberOfTenderers" not in open_release["tender"] and "tenderers" not in open_release["tender"]
     # zhanggong's single-source tender is "direct"
-    zg = [r for p in _pages(client, "zhanggong") for r in p["releases"] if r.get("tender", {}).get("procurementMethod")]
+    zg = [r for p in pages(client, "zhanggong") for r in p["releases"] if r.get("tender", {}).get("procurementMethod")]
     assert zg and all(r["tender"]["procurementMethod"] == "direct" for r in zg)
 
 
@@ -129,7 +86,7 @@ def _assert_nothing_private(app, code, published):
     from portal.tenders.models import Tender
     secrets = []
     with app.app_context():
-        with _scope(app, code):
+        with scope(app, code):
             people = db.session.execute(select(Beneficiary)).scalars().all()
             for person in people:
                 secrets += [person.name, decrypt(person.id_number_encrypted), person.phone, person.address]
@@ -161,7 +118,7 @@ def test_an_award_appears_as_an_award_release_on_the_next_fetch(app, demo, clien
     world = tender_world.three_scored_bids(app)
     before = client.get(f"{API}/ganxian/ocds/releases?page=1")
     assert before.status_code == 200 and before.get_json()["releases"] == []
-    with app.app_context(), _scope(app):
+    with app.app_context(), scope(app):
         awards.confirm_award(db.session.get(Lot, world["lot"]), utcnow())
         db.session.commit()
     after = client.get(f"{API}/ganxian/ocds/releases?page=1", headers={"If-None-Match": before.headers["ETag"]})
@@ -186,8 +143,8 @@ def test_a_paid_statement_becomes_an_implementation_release_with_a_transaction(a
     from portal.contracts.models import Contract
     from portal.extensions import db
     from portal.opendata.releases import record_payment
-    _seed_full(app)
-    with app.app_context(), _scope(app):
+    seed_full(app)
+    with app.app_context(), scope(app):
         contract = db.session.execute(select(Contract).order_by(Contract.id)).scalars().first()
         statement = Statement(contract_id=contract.id, month="2026-10", number="JS-2026-10-001", status="paid",
                               gross_fen=1_234_600, deductions_fen=1_000, net_fen=1_233_567,
@@ -221,8 +178,8 @@ def test_a_contract_amendment_is_a_contract_amendment_release(app, client):
     from portal.contracts import services
     from portal.contracts.models import Contract
     from portal.extensions import db
-    _seed_full(app)
-    with app.app_context(), _scope(app):
+    seed_full(app)
+    with app.app_context(), scope(app):
         contract = db.session.execute(select(Contract).order_by(Contract.id)).scalars().first()
         services.add_amendment(contract, rationale="additional_quantity", description="增加上门服务 500 人次",
                                added_fen=contract.amount_fen // 20, new_ends_on=None,
@@ -246,7 +203,7 @@ def test_a_clarification_that_moves_the_deadline_is_a_tender_amendment(app, demo
     from portal.extensions import db
     from portal.tenders.models import Tender
     made = tender_world.make_tender(app, deadline=utcnow() + timedelta(days=5))
-    with app.app_context(), _scope(app):
+    with app.app_context(), scope(app):
         tender = db.session.get(Tender, made["tender"])
         tender.clarify("服务人数由 200 人调整为 220 人。", True, utcnow(), tenant_calendar())
         tender.clarify("答疑：投标人可以联合体形式投标吗？不可以。", False, utcnow(), tenant_calendar())
@@ -265,7 +222,7 @@ def test_a_tender_whose_every_lot_failed_is_cancelled_as_unsuccessful(app, demo,
     from portal.tenders import evaluation
     from portal.tenders.models import Tender
     made = tender_world.make_tender(app, deadline=utcnow())
-    with app.app_context(), _scope(app):
+    with app.app_context(), scope(app):
         evaluation.open_bids(db.session.get(Tender, made["tender"]), utcnow())  # no bids: the lot fails
         db.session.commit()
     package = client.get(f"{API}/ganxian/ocds/releases").get_json()
@@ -280,12 +237,12 @@ def test_an_intention_opens_a_planning_process_that_its_tender_continues(app, de
     from portal.tenancy.models import Tenant
     from portal.tenders.models import PurchaseIntention, Tender
     from portal.opendata.ocids import tender_ocid
-    _publish_intentions(app, 1)
+    publish_intentions(app, 1)
     [planning] = client.get(f"{API}/ganxian/ocds/releases").get_json()["releases"]
     assert planning["tag"] == ["planning"] and re.search(r"-p\d+$", planning["ocid"])
     assert planning["planning"]["budget"]["amount"] == {"amount": 10_000, "currency": "CNY"}
     made = tender_world.make_tender(app)
-    with app.app_context(), _scope(app):
+    with app.app_context(), scope(app):
         tenant = db.session.get(Tenant, tender_world.tenant_id(app, "ganxian"))
         tender = db.session.get(Tender, made["tender"])
         tender.intention_id = db.session.execute(select(PurchaseIntention.id)).scalar_one()
@@ -296,132 +253,3 @@ def test_an_intention_opens_a_planning_process_that_its_tender_continues(app, de
         tender.intention_id = None
         assert tender_ocid(tender, tenant) == f"ocds-abc123-t{tender.id}"
         db.session.rollback()
-
-
-# --- paging, errors, caching ---------------------------------------------------------------------
-
-def test_release_pages_hold_100_newest_first_with_absolute_links(app, demo, client):
-    _publish_intentions(app, 130)
-    first = client.get(f"{API}/ganxian/ocds/releases")
-    body = first.get_json()
-    assert len(body["releases"]) == 100 and "prev" not in body.get("links", {})
-    assert body["links"]["next"] == "http://localhost/api/v1/public/ganxian/ocds/releases?page=2"
-    dates = [r["id"] for r in body["releases"]]
-    assert body["releases"][0]["tender"]["title"] == "困难群众探访关爱服务 130" and len(set(dates)) == 100
-    second = client.get(body["links"]["next"]).get_json()
-    assert len(second["releases"]) == 30 and "next" not in second["links"]
-    assert second["links"]["prev"].endswith("/ocds/releases?page=1")
-    for package in (body, second):
-        assert release_package_errors(package) == []
-    bulk = client.get(f"{API}/ganxian/ocds/bulk").get_json()
-    assert len(bulk["releases"]) == 130 and release_package_errors(bulk) == []
-
-
-@pytest.mark.parametrize("page", ["0", "-1", "abc", "1.5", "", "99999999999"])
-def test_a_bad_page_number_is_a_400_problem(app, demo, client, page):
-    response = client.get(f"{API}/ganxian/ocds/releases?page={page}")
-    assert response.status_code == 400 and response.mimetype == "application/problem+json"
-    assert response.get_json()["status"] == 400
-
-
-def test_unknown_bureau_ocid_or_page_is_a_404_problem(app, demo, client):
-    for url in (f"{API}/nowhere/ocds/releases", f"{API}/nowhere/ocds/bulk", f"{API}/nowhere/ocds/records/x",
-                f"{API}/ganxian/ocds/records/ocds-zzzzzz-ganxian-t999", f"{API}/ganxian/ocds/releases?page=2"):
-        response = client.get(url)
-        assert response.status_code == 404, url
-        assert response.mimetype == "application/problem+json" and response.get_json()["status"] == 404
-
-
-def test_another_bureaus_ocid_is_not_found_here(app, demo, client):
-    _publish_intentions(app, 1, code="zhanggong")
-    [release] = client.get(f"{API}/zhanggong/ocds/releases").get_json()["releases"]
-    assert client.get(f"{API}/zhanggong/ocds/records/{release['ocid']}").status_code == 200
-    assert client.get(f"{API}/ganxian/ocds/records/{release['ocid']}").status_code == 404
-    assert client.get(f"{API}/ganxian/ocds/bulk").get_json()["releases"] == []
-
-
-def test_conditional_requests_get_304_until_something_new_is_published(app, demo, client):
-    _publish_intentions(app, 2)
-    ocid = client.get(f"{API}/ganxian/ocds/releases").get_json()["releases"][0]["ocid"]
-    urls = [f"{API}/ganxian/ocds/releases?page=1", f"{API}/ganxian/ocds/bulk", f"{API}/ganxian/ocds/records/{ocid}"]
-    tags = {}
-    for url in urls:
-        response = client.get(url)
-        etag, modified = response.headers["ETag"], response.headers["Last-Modified"]
-        assert response.headers["Cache-Control"] == "no-cache"
-        again = client.get(url, headers={"If-None-Match": etag})
-        assert again.status_code == 304 and again.get_data() == b"" and again.headers["ETag"] == etag
-        assert client.get(url, headers={"If-Modified-Since": modified}).status_code == 304
-        assert client.get(url, headers={"If-None-Match": '"something-else"'}).status_code == 200
-        tags[url] = etag
-    _publish_intentions(app, 1)
-    for url in urls[:2]:
-        response = client.get(url, headers={"If-None-Match": tags[url]})
-        assert response.status_code == 200 and response.headers["ETag"] != tags[url]
-    # the record of an untouched process is still the same
-    assert client.get(urls[2], headers={"If-None-Match": tags[urls[2]]}).status_code == 304
-
-
-def test_the_open_data_paths_are_in_the_openapi_document(app, client):
-    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
-    assert {"/api/v1/public/{code}/ocds/releases", "/api/v1/public/{code}/ocds/records/{ocid}",
-            "/api/v1/public/{code}/ocds/bulk"} <= set(paths)
-    assert paths["/api/v1/public/{code}/ocds/bulk"]["get"]["security"] == []
-
-
-# --- the pieces -----------------------------------------------------------------------------------
-
-def test_merge_follows_the_ocds_rules():
-    from portal.opendata.merge import compile_release
-    base = {"ocid": "ocds-x-t1", "initiationType": "tender", "tag": ["tender"]}
-    releases = [
-        {**base, "id": "b", "date": "2026-02-01T00:00:00+08:00", "tag": ["award"],
-         "awards": [{"id": "a1", "status": "active", "suppliers": [{"id": "s1"}]}],
-         "tender": {"id": "T", "status": "complete", "submissionMethod": ["written"]}},
-        {**base, "id": "a", "date": "2026-01-01T00:00:00+08:00",
-         "tender": {"id": "T", "title": "照料", "status": "active", "submissionMethod": ["electronicSubmission"],
-                    "items": [{"id": "1", "quantity": 5}], "description": "旧"},
-         "awards": [{"id": "a1", "title": "标段1", "status": "pending"}]},
-        {**base, "id": "c", "date": "2026-03-01T00:00:00+08:00", "tag": ["award"],
-         "awards": [{"id": "a2", "status": "active"}], "tender": {"id": "T", "description": None,
-                                                                  "items": [{"id": "2", "quantity": 1}]}},
-    ]
-    compiled = compile_release(releases)
-    assert compiled["tag"] == ["compiled"] and compiled["date"] == "2026-03-01T00:00:00+08:00"
-    assert compiled["id"] == "ocds-x-t1-2026-03-01T00:00:00+08:00"
-    assert compiled["tender"] == {"id": "T", "title": "照料", "status": "complete", "submissionMethod": ["written"],
-                                  "items": [{"id": "1", "quantity": 5}, {"id": "2", "quantity": 1}]}
-    assert compiled["awards"] == [{"id": "a1", "title": "标段1", "status": "active", "suppliers": [{"id": "s1"}]},
-                                  {"id": "a2", "status": "active"}]
-
-
-def test_amounts_are_exact_decimal_yuan_with_two_places():
-    from decimal import Decimal
-
-    from portal.opendata.jsontext import dumps, to_stored
-    from portal.opendata.sections import value
-    assert value(108_000_000) == {"amount": Decimal("1080000.00"), "currency": "CNY"}
-    assert dumps(value(5)) == '{"amount":0.05,"currency":"CNY"}'
-    assert dumps(to_stored({"v": value(900_719_925_474_099), "t": "赣县", "n": [1, None, True]})) == \
-        '{"v":{"amount":9007199254740.99,"currency":"CNY"},"t":"赣县","n":[1,null,true]}'
-
-
-def test_codelist_checks_catch_unknown_codes():
-    release = {"ocid": "o", "id": "1", "date": "2026-01-01T00:00:00+08:00", "tag": ["tender"],
-               "initiationType": "tender", "parties": [{"id": "p", "roles": ["buyer", "boss"]}],
-               "tender": {"id": "t", "documents": [{"id": "d", "documentType": "notice"}]}}
-    errors = codelist_errors(release)
-    assert len(errors) == 2 and "boss" in errors[0] and "notice" in errors[1]
-
-
-def test_conditional_helper_works_on_built_responses(app):
-    from flask import make_response
-
-    from portal.core.caching import conditional, make_etag
-    with app.test_request_context("/"):
-        response = conditional(make_response("<p>hello</p>"), None)
-        etag = response.get_etag()[0]
-        assert response.status_code == 200 and etag
-    with app.test_request_context("/", headers={"If-None-Match": f'"{etag}"'}):
-        assert conditional(make_response("<p>hello</p>"), None).status_code == 304
-        assert conditional(etag) is not None and conditional(make_etag("other")) is None

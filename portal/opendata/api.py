@@ -1,7 +1,7 @@
 """Open-data endpoints (API.md "Open data", no login): release packages page by page, record
 packages per ocid, and the bulk package of every release, streamed. Every response carries an
 ETag and Last-Modified and answers a conditional request with 304."""
-from flask import Blueprint, Response, request, stream_with_context, url_for
+from flask import Blueprint, Response, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -102,8 +102,10 @@ def bulk(code):
     if not_modified is not None:
         return not_modified
     meta = packages.package_meta(tenant, request.base_url, info, _policy_url(tenant))
-    stream = packages.stream_package(meta, tenant.id, info.newest_id)
-    response = Response(stream_with_context(stream), mimetype=JSON)
+    # Not stream_with_context: the body is written after the request has ended, from a connection
+    # of its own, and must not touch the request's (closed) session or its signed-in user.
+    stream = packages.stream_package(db.engine, meta, tenant.id, info.newest_id)
+    response = Response(stream, mimetype=JSON)
     return stamp(response, etag, info.newest_at)
 
 

@@ -7,7 +7,7 @@ date order and a compiled release merged from them."""
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from portal.core.timeutil import utcnow
 from portal.extensions import db
@@ -15,7 +15,6 @@ from portal.opendata import sections
 from portal.opendata.jsontext import dumps
 from portal.opendata.merge import compile_release
 from portal.opendata.models import OcdsRelease
-from portal.tenancy.scope import tenant_scope
 
 VERSION = "1.1"
 PAGE_SIZE = 100
@@ -72,33 +71,50 @@ def record(ocid):
     return {"ocid": ocid, "releases": releases, "compiledRelease": compile_release(releases)}
 
 
-def _batches(tenant_id, upto_id):
-    """Plain rows of release data, oldest first, in keyset pages, each read in the tenant's scope."""
-    last = 0
-    while True:
-        with tenant_scope(tenant_id):
-            rows = db.session.execute(
-                select(OcdsRelease.id, OcdsRelease.data)
-                .where(OcdsRelease.id > last, OcdsRelease.id <= upto_id)
-                .order_by(OcdsRelease.id).limit(STREAM_BATCH)).all()
-        if not rows:
-            return
-        last = rows[-1][0]
-        yield [data for _, data in rows]
-        del rows
+def _bind_tenant(connection, tenant_id):
+    """Scope a plain connection's transaction to one tenant for PostgreSQL's row-level security:
+    the same ``app.tenant_id`` / ``app.all_tenants`` settings the session hook of
+    portal/tenancy/scope.py writes, here for a connection that no ORM session owns."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT set_config('app.tenant_id', :t, true), "
+                                "set_config('app.all_tenants', 'off', true)"), {"t": str(int(tenant_id))})
 
 
-def stream_package(meta, tenant_id, upto_id):
-    """The JSON text of a release package, chunk by chunk: ``meta`` then every release up to
-    ``upto_id`` (the newest when the request came, so the body matches its ETag)."""
+def _batches(engine, tenant_id, upto_id):
+    """Plain rows of release data, oldest first, in keyset pages.
+
+    The body of a streamed response is written after its request has ended: the request's
+    session is closed by then, the signed-in user detached and the request's tenant forgotten.
+    So the rows are read on a connection of the stream's own, in one read transaction, scoped to
+    the tenant by hand: the statement names the tenant (the ORM hooks do not run on plain
+    statements) and, on PostgreSQL, the transaction carries it for row-level security. Nothing
+    here touches ``db.session``, the request or ``g``."""
+    table = OcdsRelease.__table__
+    with engine.connect() as connection, connection.begin():
+        _bind_tenant(connection, tenant_id)
+        last = 0
+        while True:
+            rows = connection.execute(
+                select(table.c.id, table.c.data)
+                .where(table.c.tenant_id == tenant_id, table.c.id > last, table.c.id <= upto_id)
+                .order_by(table.c.id).limit(STREAM_BATCH)).all()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield [data for _, data in rows]
+            del rows
+
+
+def stream_package(engine, meta, tenant_id, upto_id):
+    """The JSON text of a release package, chunk by chunk: ``meta`` then every release of the
+    tenant up to ``upto_id`` (the newest when the request came, so the body matches its ETag),
+    read through ``engine`` on a connection of its own (see ``_batches``). Safe to iterate after
+    the request, outside any application context."""
     head = dumps(meta)
     yield head[:-1] + ',"releases":['
     first = True
-    try:
-        for batch in _batches(tenant_id, upto_id):
-            chunk = ",".join(dumps(data) for data in batch)
-            yield chunk if first else "," + chunk
-            first = False
-    finally:
-        db.session.rollback()  # end the read transaction; nothing was written
+    for batch in _batches(engine, tenant_id, upto_id):
+        chunk = ",".join(dumps(data) for data in batch)
+        yield chunk if first else "," + chunk
+        first = False
     yield "]}"
