@@ -1,0 +1,90 @@
+"""The compiled release of every record is what an independent, standard OCDS merge makes of the
+process's releases, in whatever order they come (docs/DOMAIN.md §9): ``ocdsmerge`` with the merge
+rules of the release schema the project carries (portal/opendata/schema/), offline."""
+import random
+
+import pytest
+
+from tests.opendata_world import API, pages, scope, seed_full
+
+
+@pytest.fixture
+def merger(monkeypatch):
+    """ocdsmerge's Merger on the carried release schema; asking the network for a schema fails."""
+    import ocdsmerge
+    import ocdsmerge.rules
+
+    from portal.opendata import schema
+
+    def offline(*_args, **_kwargs):
+        raise AssertionError("ocdsmerge tried to fetch a schema from the network")
+    monkeypatch.setattr(ocdsmerge.rules, "get_tags", offline)
+    monkeypatch.setattr(ocdsmerge.rules, "get_release_schema_url", offline)
+    return ocdsmerge.Merger(schema=schema.load("release"))
+
+
+def _by_process(releases):
+    processes = {}
+    for release in releases:
+        processes.setdefault(release["ocid"], []).append(release)
+    return processes
+
+
+def test_any_order_of_a_process_releases_merges_to_the_portals_compiled_release(app, client, merger):
+    """The demo's awarded tender has its two lots' award results (and its two contracts) published
+    at the same moment; a standard merge of the releases page, shuffled, still gives the record."""
+    seed_full(app)
+    shuffle = random.Random(20261010).shuffle
+    compared = 0
+    for code in ("ganxian", "zhanggong"):
+        releases = [r for page in pages(client, code) for r in page["releases"]]
+        for ocid, own in _by_process(releases).items():
+            [record] = client.get(f"{API}/{code}/ocds/records/{ocid}").get_json()["records"]
+            assert sorted(r["id"] for r in record["releases"]) == sorted(r["id"] for r in own)
+            for attempt in range(6):
+                order = list(own)
+                shuffle(order)
+                assert merger.create_compiled_release(order) == record["compiledRelease"], (ocid, attempt)
+            compared += 1
+    assert compared >= 3
+    ganxian = [r for page in pages(client, "ganxian") for r in page["releases"]]
+    awarded = [r for r in ganxian if r["tag"] == ["award"]]
+    assert len(awarded) == 2 and len({r["ocid"] for r in awarded}) == 1  # two lots of one tender
+    compiled = client.get(f"{API}/ganxian/ocds/records/{awarded[0]['ocid']}").get_json()["records"][0]["compiledRelease"]
+    assert compiled["tender"]["status"] == "complete" and len(compiled["awards"]) == 2
+
+
+def test_release_dates_strictly_increase_within_a_process_in_publication_order(app, client):
+    seed_full(app)
+    for code in ("ganxian", "zhanggong"):
+        releases = [r for page in pages(client, code) for r in page["releases"]]
+        for ocid, own in _by_process(releases).items():
+            bulk_order = [r for r in client.get(f"{API}/{code}/ocds/bulk").get_json()["releases"] if r["ocid"] == ocid]
+            dates = [r["date"] for r in bulk_order]  # the bulk file is in publication order
+            assert dates == sorted(set(dates)), (ocid, dates)
+
+
+def test_releases_of_one_process_published_at_the_same_moment_get_increasing_dates(app, demo):
+    """Two releases stored at one instant, then one stamped earlier still: each is dated a second
+    after the last one of its process; another process keeps its own time."""
+    from datetime import timedelta
+
+    from portal.core.timeutil import utcnow
+    from portal.extensions import db
+    from portal.opendata.releases import _store
+    moment = utcnow().replace(microsecond=123456)
+
+    def store(ocid, suffix, at):
+        release = {"ocid": ocid, "id": f"{ocid}-{suffix}", "tag": ["tenderUpdate"], "date": "unset"}
+        row = _store(release, at)
+        return row.data["date"], row.date
+
+    with app.app_context(), scope(app):
+        first = store("ocds-test01-ganxian-t1", "a", moment)
+        second = store("ocds-test01-ganxian-t1", "b", moment)
+        third = store("ocds-test01-ganxian-t1", "c", moment - timedelta(hours=1))
+        other = store("ocds-test01-ganxian-t2", "a", moment)
+        db.session.rollback()
+    assert first[1] == moment.replace(microsecond=0)
+    assert second[1] == first[1] + timedelta(seconds=1) and third[1] == first[1] + timedelta(seconds=2)
+    assert first[0] < second[0] < third[0] and other == first
