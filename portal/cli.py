@@ -1,4 +1,4 @@
-"""Commands of `flask --app wsgi …` (see ../shared/API.md)."""
+"""Commands of `flask --app wsgi …` (see docs/API.md)."""
 import sys
 
 import click

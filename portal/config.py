@@ -1,4 +1,4 @@
-"""Configuration read from the environment (see ../shared/API.md and README.md)."""
+"""Configuration read from the environment (see docs/API.md and README.md)."""
 import os
 from datetime import timedelta
 from pathlib import Path

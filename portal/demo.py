@@ -1,4 +1,4 @@
-"""The demo world of ../shared/API.md. Every step looks before it creates, so a second run
+"""The demo world of docs/API.md. Every step looks before it creates, so a second run
 changes nothing. Later packages add their part in their own ``seed_*`` functions, called here."""
 from sqlalchemy import select
 

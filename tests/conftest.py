@@ -138,7 +138,7 @@ def _clean_state(request, database, redis_url):
 
 @pytest.fixture
 def demo(app):
-    """The people of the demo world of API.md (bureaus, users, contractors) without its
+    """The people of the demo world of docs/API.md (bureaus, users, contractors) without its
     procurement history, so each test builds the history it needs."""
     from portal.demo import seed
     from portal.extensions import db

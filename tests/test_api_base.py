@@ -1,5 +1,5 @@
 """The JSON API base: the OpenAPI document, bearer tokens, problem+json errors, malformed
-bodies, health and readiness probes, and security headers (../shared/API.md)."""
+bodies, health and readiness probes, and security headers (docs/API.md)."""
 import hashlib
 import json
 import os

@@ -1,4 +1,4 @@
-"""The audit trail (DOMAIN.md §10): every change and security event recorded with who, role,
+"""The audit trail (docs/DOMAIN.md §10): every change and security event recorded with who, role,
 tenant, when, before and after, in an append-only hash chain per tenant that an auditor can
 verify end to end and that names the first row that no longer matches."""
 import os

@@ -1,4 +1,4 @@
-"""The settlement pages (DOMAIN.md §8): the statement list and its filters, a statement with its
+"""The settlement pages (docs/DOMAIN.md §8): the statement list and its filters, a statement with its
 lines, deductions, the visits behind them and its history, the workflow steps as confirmed forms,
 "prepare a month" with its job, the Excel export and the print page — and who may see what."""
 import io

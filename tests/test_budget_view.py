@@ -1,4 +1,4 @@
-"""The budget view (DOMAIN.md §8): contracted, settled, paid and remaining per budget line and
+"""The budget view (docs/DOMAIN.md §8): contracted, settled, paid and remaining per budget line and
 contract, checked against a hand calculation on a small fixture."""
 from datetime import date
 

@@ -1,4 +1,4 @@
-"""Contracts from awards (DOMAIN.md §5): the terms, the budget line, the signing window and the
+"""Contracts from awards (docs/DOMAIN.md §5): the terms, the budget line, the signing window and the
 challenge block, the contract notice and amendments published by the job, the subcontracting
 ban that cannot be removed, and the state machine."""
 from datetime import date, timedelta

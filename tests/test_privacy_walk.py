@@ -1,4 +1,4 @@
-"""The privacy walk (DOMAIN.md §9, "Never public"): seed the whole demo world with its history,
+"""The privacy walk (docs/DOMAIN.md §9, "Never public"): seed the whole demo world with its history,
 read every public page a visitor can reach from /public/ — every same-site link under /public/,
 the Atom feeds and the open-data endpoints — and fail if any of them shows a beneficiary's full
 name, ID number, phone, address or coordinates, a worker's ID number, or the price of a bid

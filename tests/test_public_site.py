@@ -1,4 +1,4 @@
-"""The public site (DOMAIN.md §9): lists by kind, search, notice pages with their due and published
+"""The public site (docs/DOMAIN.md §9): lists by kind, search, notice pages with their due and published
 days, the Atom feed, policy pages with sanitised text, the officer's list of disclosures due or
 late, and conditional requests."""
 import re

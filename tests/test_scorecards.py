@@ -1,4 +1,4 @@
-"""The quarterly scorecard (DOMAIN.md §7): a small quarter computed by hand equals the portal's,
+"""The quarterly scorecard (docs/DOMAIN.md §7): a small quarter computed by hand equals the portal's,
 component by component; components without data are not applicable and their weight is shared
 out; recomputing replaces an unpublished scorecard and never a published one; publishing creates
 a disclosure with nothing private in it."""

@@ -1,4 +1,4 @@
-"""Monthly settlement (DOMAIN.md §8): the computation, its traceability and the frozen approved
+"""Monthly settlement (docs/DOMAIN.md §8): the computation, its traceability and the frozen approved
 statement, on SQLite and PostgreSQL."""
 from datetime import date
 

@@ -1,4 +1,4 @@
-"""GET /api/v1/settlements and /api/v1/settlements/{id} (../shared/API.md): who may read, the
+"""GET /api/v1/settlements and /api/v1/settlements/{id} (docs/API.md): who may read, the
 shape of a statement, problems for bad queries, 404 for other contractors and bureaus."""
 from datetime import date
 

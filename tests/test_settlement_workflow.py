@@ -1,4 +1,4 @@
-"""The statement workflow (DOMAIN.md §8): draft → sent → confirmed/disputed → approved → paid, who
+"""The statement workflow (docs/DOMAIN.md §8): draft → sent → confirmed/disputed → approved → paid, who
 may make each move, four eyes on approval, and who sees which statement."""
 from datetime import date, timedelta
 

@@ -1,4 +1,4 @@
-"""Spot checks (DOMAIN.md §7): the monthly sample (size, one per worker, a stored seed that redraws
+"""Spot checks (docs/DOMAIN.md §7): the monthly sample (size, one per worker, a stored seed that redraws
 the same visits, one sample per contract and month), the outcomes (not confirmed rejects and
 penalises the visit; unreachable three times leaves it verified), who sees the phone number, the
 API for auditors and for another bureau, the work list and its export, and the CLI."""

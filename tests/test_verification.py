@@ -1,4 +1,4 @@
-"""Visit verification (DOMAIN.md §6): each rule V01–V11 fires just past its threshold and stays
+"""Visit verification (docs/DOMAIN.md §6): each rule V01–V11 fires just past its threshold and stays
 quiet just inside it; comparative rules re-check the neighbours; V01 and cross-contractor V10
 open subcontracting violations. Visits are recorded through recording.record_visit, so the
 single-visit rules run at check-out and the comparison job through enqueue (inline on SQLite,

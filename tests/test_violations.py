@@ -1,4 +1,4 @@
-"""Violations of the subcontracting ban (DOMAIN.md §7): the detectors (two rosters, insured
+"""Violations of the subcontracting ban (docs/DOMAIN.md §7): the detectors (two rosters, insured
 elsewhere, not on the roster) find their case once, the entry point is idempotent, three
 violations within 12 months flag the contract for suspension review and a dismissal clears it,
 the daily job runs through the queue, supervisors decide with a note, contractors see only their

@@ -1,4 +1,4 @@
-"""Resolving visit exceptions (DOMAIN.md §6): the contractor's manager answers with a reason code
+"""Resolving visit exceptions (docs/DOMAIN.md §6): the contractor's manager answers with a reason code
 and evidence, a supervisor accepts (the visit is verified once nothing blocking is left) or rejects
 (the visit is rejected), one at a time or in bulk after a confirmation step, every change audited;
 nobody sees another contractor's or another bureau's exceptions; the queue's filters."""

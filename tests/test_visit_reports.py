@@ -1,4 +1,4 @@
-"""The supervisor's visit pages (DOMAIN.md §6–7): the verified and live shares per contract and
+"""The supervisor's visit pages (docs/DOMAIN.md §6–7): the verified and live shares per contract and
 month (corrected and hand-entered visits are not live), exception counts per code, the timeline,
 one visit with its distance and photos for those allowed, units delivered from verified visits
 only, and the demo's month of visits (idempotent, every rule V01–V11 present)."""

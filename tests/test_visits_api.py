@@ -1,4 +1,4 @@
-"""Recording visits through the JSON API (../shared/API.md, issue 5): idempotent uploads by client
+"""Recording visits through the JSON API (docs/API.md, issue 5): idempotent uploads by client
 id, batches that keep the good items, check-out, photos judged by content and stripped of their
 location, who may read which visit, and corrections that only shorten a visit."""
 import io

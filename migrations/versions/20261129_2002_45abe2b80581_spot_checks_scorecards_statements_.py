@@ -18,7 +18,7 @@ depends_on = None
 
 
 
-# Approved and paid statements never change (DOMAIN.md §8). The service layer refuses it; these
+# Approved and paid statements never change (docs/DOMAIN.md §8). The service layer refuses it; these
 # triggers make the database refuse it too, whoever writes. From "approved" only the payment
 # fields may be filled in (approved → paid); lines and entries of a frozen statement are fixed.
 FROZEN = "('approved', 'paid')"

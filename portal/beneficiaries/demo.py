@@ -1,4 +1,4 @@
-"""The demo registry (../shared/API.md): 22 ganxian people around 25.86 N, 115.01 E, mostly 特困人员,
+"""The demo registry (docs/API.md): 22 ganxian people around 25.86 N, 115.01 E, mostly 特困人员,
 assigned to contractor A's care contract with a-worker1 and a-worker2 (who are put on its work
 list), one in hospital and one deceased since last month (so that visit verification has V06
 cases); four zhanggong people assigned to contractor C's contract with zg-worker1.

@@ -7,7 +7,7 @@ from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaFi
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-# The eight target groups of DOMAIN.md §2, in the bureau's words.
+# The eight target groups of docs/DOMAIN.md §2, in the bureau's words.
 CATEGORY_LABELS = {
     "dibao": _l("Minimum living allowance recipient"), "tekun": _l("Person in extreme poverty"),
     "dibao_marginal": _l("Near-minimum-allowance household"), "expense_poverty": _l("Expense-type poor household"),

@@ -8,7 +8,7 @@ from portal.core.models import UTCDateTime, utcnow
 from portal.extensions import db
 from portal.tenancy.scope import TenantOwned
 
-# The eight target groups of DOMAIN.md §2.
+# The eight target groups of docs/DOMAIN.md §2.
 CATEGORIES = ("dibao", "tekun", "dibao_marginal", "expense_poverty", "orphan", "de_facto_orphan",
               "disabled", "homeless")
 STATUSES = ("active", "hospitalised", "moved", "deceased")

@@ -1,4 +1,4 @@
-"""The beneficiary registry (服务对象, DOMAIN.md §6): who is served, with a dated status history,
+"""The beneficiary registry (服务对象, docs/DOMAIN.md §6): who is served, with a dated status history,
 and who may see whom. Bureau staff see their bureau's registry; a contractor sees only the people
 assigned to its own contracts, and a field worker only the people assigned to them — anything
 else is "not found", never "forbidden". ID numbers are stored encrypted, found by a keyed hash

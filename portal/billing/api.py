@@ -1,5 +1,5 @@
 """JSON endpoints of the billing package (under /api/v1): monthly statements for bureau readers
-(finance, officer, auditor, admin) and the contract's own contractor manager (../shared/API.md).
+(finance, officer, auditor, admin) and the contract's own contractor manager (docs/API.md).
 Who sees what is workflow.visible_statements; these views parse the query and shape the answer."""
 from flask import Blueprint, jsonify, request, url_for
 from flask_babel import gettext as _

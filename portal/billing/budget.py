@@ -1,4 +1,4 @@
-"""The budget view (DOMAIN.md §8): per budget line and contract, what is contracted, settled,
+"""The budget view (docs/DOMAIN.md §8): per budget line and contract, what is contracted, settled,
 paid and remaining, in integer fen.
 
 - contracted: the contract's amount plus what its amendments added (contracts in force only:
@@ -140,7 +140,7 @@ def line_chart(figures):
 
 
 def publish_execution(year, by, now=None):
-    """Publish the year's budget execution summary (预算执行情况, DOMAIN.md §9): per budget line
+    """Publish the year's budget execution summary (预算执行情况, docs/DOMAIN.md §9): per budget line
     the budget, what is contracted, settled, paid and remaining, in the bureau's language of
     record. Only totals of lines and contracts go out — nothing about any person. Each
     publication is a new notice (the figures move every month); returns the disclosure."""
@@ -171,5 +171,5 @@ def publish_execution(year, by, now=None):
          "contracts": [{"number": c.contract.number, "contractor": c.contract.contractor.name,
                         "contracted_fen": c.contracted_fen, "settled_fen": c.settled_fen,
                         "paid_fen": c.paid_fen} for c in f.contracts]} for f in lines]}
-    # no statutory deadline is set for this summary in DOMAIN.md: it is never late (due_on None)
+    # no statutory deadline is set for this summary in docs/DOMAIN.md: it is never late (due_on None)
     return publish("budget_execution", title[:300], "\n".join(rows), None, None, now, data=data)

@@ -1,4 +1,4 @@
-"""`flask --app wsgi settle --tenant CODE --month YYYY-MM [--contract ID]` (see ../shared/API.md)."""
+"""`flask --app wsgi settle --tenant CODE --month YYYY-MM [--contract ID]` (see docs/API.md)."""
 import click
 from flask import current_app
 from flask.cli import with_appcontext

@@ -1,4 +1,4 @@
-"""Monthly statements (DOMAIN.md §8): lines per service item and per deduction, the visits and
+"""Monthly statements (docs/DOMAIN.md §8): lines per service item and per deduction, the visits and
 violations behind every line, and the workflow draft → sent → confirmed/disputed → approved → paid.
 
 Money is integer fen everywhere. Approved and paid statements never change: the service layer

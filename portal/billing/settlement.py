@@ -1,4 +1,4 @@
-"""Computing monthly statements (DOMAIN.md §8).
+"""Computing monthly statements (docs/DOMAIN.md §8).
 
 For one contract and one calendar month (Beijing time) a statement holds:
 

@@ -1,4 +1,4 @@
-"""Settlement pages (DOMAIN.md §8): the statement list with its filters, a statement with its
+"""Settlement pages (docs/DOMAIN.md §8): the statement list with its filters, a statement with its
 lines, the visits behind them and its workflow history, each workflow step as a confirmed form,
 the "prepare a month" form with its job's progress, the Excel export and print page, and the
 budget view. Views parse a form, call one engine function (portal/billing/workflow.py,

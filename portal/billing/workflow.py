@@ -1,4 +1,4 @@
-"""The statement workflow (DOMAIN.md §8) and who may see which statement:
+"""The statement workflow (docs/DOMAIN.md §8) and who may see which statement:
 
     draft → sent → confirmed → approved → paid
                  ↘ disputed → draft (reworked, recomputed)

@@ -1,4 +1,4 @@
-"""The contractors of the demo world (../shared/API.md): A, a social-work agency, and B, a company,
+"""The contractors of the demo world (docs/API.md): A, a social-work agency, and B, a company,
 both approved in ganxian; C approved in zhanggong; their managers, field workers on their rosters
 and a few months of employment evidence. Every step looks before it creates."""
 from datetime import date

@@ -1,4 +1,4 @@
-"""The staff roster (人员名册, DOMAIN.md §4): people added one by one or imported from Excel,
+"""The staff roster (人员名册, docs/DOMAIN.md §4): people added one by one or imported from Excel,
 identified platform-wide by a keyed hash of their ID number so that a person is on one active
 roster at a time; the number itself is stored only encrypted and shown only masked. Monthly
 employment evidence per person."""

@@ -1,4 +1,4 @@
-"""Contractor onboarding (DOMAIN.md §4): registration with a bureau, documents, the bureau's
+"""Contractor onboarding (docs/DOMAIN.md §4): registration with a bureau, documents, the bureau's
 decisions, the blacklist (失信名单) and whether a contractor may bid. Who may see a contractor is
 decided here too: its own users, and the bureaus where it has a registration. The staff roster
 lives in ``roster.py``."""

@@ -13,7 +13,7 @@ csrf.exempt(api_bp)
 
 
 def assignment_json(assignment):
-    """One entry of GET /api/v1/assignments, exactly as ../shared/API.md fixes it: the masked
+    """One entry of GET /api/v1/assignments, exactly as docs/API.md fixes it: the masked
     name and where the person lives (no ID number, no phone), the contract and its service items."""
     person = assignment.beneficiary
     return {

@@ -1,4 +1,4 @@
-"""Who works on a contract and whom it serves (DOMAIN.md §6): the work list (ContractWorker: a
+"""Who works on a contract and whom it serves (docs/DOMAIN.md §6): the work list (ContractWorker: a
 roster member of the contract's contractor, over dates) and assignments (Assignment: a beneficiary
 served under the contract by one worker of its work list, over dates). What a contractor may see
 of the registry is exactly what these rows give it (beneficiaries/services.visible_beneficiary)."""

@@ -1,4 +1,4 @@
-"""The contract dashboard (DOMAIN.md §5): quota used per service item, the amount used and
+"""The contract dashboard (docs/DOMAIN.md §5): quota used per service item, the amount used and
 remaining, and the next deadlines of the contract."""
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select

@@ -1,4 +1,4 @@
-"""The contracts of the demo world (../shared/API.md): in ganxian, A's care contract (lot 1 of
+"""The contracts of the demo world (docs/API.md): in ganxian, A's care contract (lot 1 of
 GX-DEMO-001, CARE-VISIT) and B's assessment contract (lot 2, ADL-ASSESS), both signed within
 the window, active and with their notices published; in zhanggong, a small single-source (单一来源)
 tender awarded to contractor C and its active care contract, so zg-worker1 has a contract.

@@ -1,4 +1,4 @@
-"""The contract state machine (DOMAIN.md §5), mixed into ``Contract``:
+"""The contract state machine (docs/DOMAIN.md §5), mixed into ``Contract``:
 
     draft → signed → active → completed
                      active ⇄ suspended

@@ -1,4 +1,4 @@
-"""The public texts of contract notices (合同公告) and amendments (DOMAIN.md §9).
+"""The public texts of contract notices (合同公告) and amendments (docs/DOMAIN.md §9).
 
 A contract notice names the parties, the amount, the period, the service items with unit price
 and quota, and the subcontracting ban — nothing private (no bond or penalty terms, no people).

@@ -1,4 +1,4 @@
-"""Contract rules that span several rows (DOMAIN.md §5): a contract made from an award with its
+"""Contract rules that span several rows (docs/DOMAIN.md §5): a contract made from an award with its
 service items, the budget line it commits, the moves of its state machine on the bureau's
 calendar, amendments, who may see which contract, and the job that publishes contract notices
 and amendments."""

@@ -1,4 +1,4 @@
-"""Open-data endpoints (API.md "Open data", no login): release packages page by page, record
+"""Open-data endpoints (docs/API.md "Open data", no login): release packages page by page, record
 packages per ocid, and the bulk package of every release, streamed. Every response carries an
 ETag and Last-Modified and answers a conditional request with 304."""
 from flask import Blueprint, Response, request, url_for

@@ -1,4 +1,4 @@
-"""Open Contracting IDs: one ocid per procurement process (DOMAIN.md §9).
+"""Open Contracting IDs: one ocid per procurement process (docs/DOMAIN.md §9).
 
 An ocid is the tenant's prefix plus a key of the process: ``t<tender id>`` for a tender, or
 ``p<intention id>`` for a purchase intention published before any tender was linked to it (a

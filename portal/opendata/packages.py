@@ -1,4 +1,4 @@
-"""OCDS release and record packages of one tenant (API.md "Open data").
+"""OCDS release and record packages of one tenant (docs/API.md "Open data").
 
 Pages of releases are newest first (by publication order), 100 to a page; the bulk package holds
 every release oldest first and is written as a stream, reading the releases in keyset pages of

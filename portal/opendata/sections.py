@@ -1,5 +1,5 @@
 """The parts of an OCDS release made from the portal's records: money, dates, parties, the
-tender, awards and contracts (DOMAIN.md §9, the official schema in ../shared/ocds/).
+tender, awards and contracts (docs/DOMAIN.md §9, the official schema in portal/opendata/schema/).
 
 Only what the law makes public goes in: the bureau and its contact, the project, lots and service
 items, money terms and dates, the winner of each lot with its credit code and address, contracts

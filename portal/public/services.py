@@ -1,4 +1,4 @@
-"""Publishing disclosures (DOMAIN.md §9): what goes out, when it was due, and which are late.
+"""Publishing disclosures (docs/DOMAIN.md §9): what goes out, when it was due, and which are late.
 
 Every package that must publish something (tender notices, award results, contract notices …)
 calls ``publish``; the late list of the officer dashboard reads ``late_disclosures``."""
@@ -78,7 +78,7 @@ def late_disclosures():
 
 
 def due_or_late_disclosures(now=None):
-    """What the public must be told and when, for the officer (DOMAIN.md §9: published on
+    """What the public must be told and when, for the officer (docs/DOMAIN.md §9: published on
     time): notices still to publish (tender notices, award results, contract notices,
     amendments, unpublished disclosure rows) with their due day, late once the day has passed,
     and disclosures that went out after their due day. Late ones first, then by due day.

@@ -1,4 +1,4 @@
-"""The public site (DOMAIN.md §9): the list of bureaus, and per bureau its latest notices, the
+"""The public site (docs/DOMAIN.md §9): the list of bureaus, and per bureau its latest notices, the
 notice lists by kind with search, each notice, an Atom feed and the policy pages. No sign-in;
 every page answers conditional requests (caching.py) and offers 关怀版 through a link."""
 import re

@@ -1,5 +1,5 @@
 """JSON endpoints of the supervision package (under /api/v1): recording visits from the phone
-or the field web app, reading them by role, photos and corrections (../shared/API.md). The rules
+or the field web app, reading them by role, photos and corrections (docs/API.md). The rules
 live in supervision/recording.py; these views parse the request and shape the answer."""
 import re
 
@@ -37,7 +37,7 @@ def _iso(moment):
 
 
 def visit_json(visit):
-    """A visit as API.md fixes it (masked name only), plus the contract, source and services."""
+    """A visit as docs/API.md fixes it (masked name only), plus the contract, source and services."""
     body = {
         "id": visit.id, "client_id": visit.client_id, "status": visit.status,
         "exceptions": [{"code": e.code, "message": e.message, "warning": e.warning, "status": e.status}

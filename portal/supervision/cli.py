@@ -1,4 +1,4 @@
-"""`flask --app wsgi draw-sample --tenant CODE --month YYYY-MM` (see ../shared/API.md)."""
+"""`flask --app wsgi draw-sample --tenant CODE --month YYYY-MM` (see docs/API.md)."""
 import click
 from flask.cli import with_appcontext
 

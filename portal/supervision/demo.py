@@ -1,4 +1,4 @@
-"""The demo's delivery history (../shared/API.md): the whole previous calendar month of CARE-VISIT
+"""The demo's delivery history (docs/API.md): the whole previous calendar month of CARE-VISIT
 visits by a-worker1 and a-worker2 to the people assigned to them — three or four visits a working
 day each, 60–120 minutes, checked in within about 40 m of home, a photo each — mostly clean, with
 a few cases of every rule V01–V11, and a few exceptions already answered by a-manager and decided
@@ -327,7 +327,7 @@ def seed_visits(tenants, password="demo-pass-2026"):
             verification.flag_missing_check_outs(today=today, now=utcnow())
             created += len(new)
         created += _decide(end)
-        from portal.supervision.spotchecks import seed_demo_sample  # last month's spot checks (DOMAIN.md §7)
+        from portal.supervision.spotchecks import seed_demo_sample  # last month's spot checks (docs/DOMAIN.md §7)
         created += seed_demo_sample(contract, start, tenants["ganxian"])
         db.session.flush()
     return created

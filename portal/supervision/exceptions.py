@@ -1,4 +1,4 @@
-"""Resolving the exceptions the verification rules raise (DOMAIN.md §6): the contractor's manager
+"""Resolving the exceptions the verification rules raise (docs/DOMAIN.md §6): the contractor's manager
 answers an open exception of its own visit with a reason code and evidence; a supervisor accepts
 it (the visit counts once nothing blocking is left open) or rejects it (the visit is not paid).
 

@@ -1,4 +1,4 @@
-"""The field-worker web app (DOMAIN.md §6): one mobile-first page at /field/ for workers without
+"""The field-worker web app (docs/DOMAIN.md §6): one mobile-first page at /field/ for workers without
 the native app. The server only renders the shell; static/js/field.js does the work through the
 JSON API (GET /api/v1/assignments, the visits endpoints), keeping visits in the browser with their
 client ids until the server has them, so a resend after a lost connection never duplicates one.

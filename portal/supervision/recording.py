@@ -1,4 +1,4 @@
-"""Recording visits as the phone (or the field web app) sends them (DOMAIN.md §6): idempotent
+"""Recording visits as the phone (or the field web app) sends them (docs/DOMAIN.md §6): idempotent
 uploads by client id, check-out, photos with their metadata stripped, and corrections that never
 overwrite what was recorded. Who may see which visit is decided here too (``visits_visible_to``).
 

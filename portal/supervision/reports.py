@@ -1,4 +1,4 @@
-"""What the supervisor's visit pages show (DOMAIN.md §6–7): one visit with its raw and adjusted
+"""What the supervisor's visit pages show (docs/DOMAIN.md §6–7): one visit with its raw and adjusted
 times, the visits of a day per worker as a timeline, exception counts per code, and per contract
 and month the verified share and the share recorded live by the phone. Every figure is one
 grouped query; nothing loads a month of visits into memory."""

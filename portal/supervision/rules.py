@@ -1,4 +1,4 @@
-"""The verification rules V01–V11 of DOMAIN.md §6.
+"""The verification rules V01–V11 of docs/DOMAIN.md §6.
 
 Each rule looks at one visit (and, for the comparative rules, at the few neighbouring visits
 verification.py hands it) and returns a Finding, or None when the visit passes. ``apply`` turns

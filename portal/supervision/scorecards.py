@@ -1,4 +1,4 @@
-"""The quarterly scorecard (季度考核, DOMAIN.md §7) of one contract, 0–100, explained component by
+"""The quarterly scorecard (季度考核, docs/DOMAIN.md §7) of one contract, 0–100, explained component by
 component. Every figure is exact (``Fraction``); the score is rounded half-up to hundredths once.
 
 Components (each a rate between 0 and 1), over the quarter's days in Beijing time:
@@ -320,7 +320,7 @@ def publish(scorecard, user, now=None):
             "components": [{"key": c["key"], "applicable": c["applicable"], "rate_percent": c["rate_percent"],
                             "weight": c["weight"], "effective_weight": c["effective_weight_text"],
                             "points": c["points_text"]} for c in scorecard.components]}
-    # DOMAIN.md sets no legal deadline for quarterly scores: nothing can be late (due_on None).
+    # docs/DOMAIN.md sets no legal deadline for quarterly scores: nothing can be late (due_on None).
     disclosure = publish_disclosure("scorecard", title[:300], body, scorecard, None, now,
                                     data=data)
     scorecard.published_at, scorecard.published_by_id = now, user.id

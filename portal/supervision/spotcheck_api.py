@@ -1,4 +1,4 @@
-"""JSON endpoints of spot checks (../shared/API.md): a contract's sample of one month, and the
+"""JSON endpoints of spot checks (docs/API.md): a contract's sample of one month, and the
 outcome of one check. The list never carries a phone number or a beneficiary's name."""
 from flask import jsonify, request
 from flask_babel import gettext as _

@@ -1,4 +1,4 @@
-"""Offline supervision (DOMAIN.md §7): the month's spot-check sample drawn with a recorded seed,
+"""Offline supervision (docs/DOMAIN.md §7): the month's spot-check sample drawn with a recorded seed,
 the checks a supervisor makes by phone or at home, and the quarterly scorecard per contract."""
 from datetime import date, datetime
 

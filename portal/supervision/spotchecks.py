@@ -1,4 +1,4 @@
-"""Spot checks (抽查, DOMAIN.md §7): each month a random sample of every contract's verified visits,
+"""Spot checks (抽查, docs/DOMAIN.md §7): each month a random sample of every contract's verified visits,
 drawn with a recorded seed, and the phone call-backs (电话回访) and home visits (入户走访) that
 check them.
 
@@ -126,7 +126,7 @@ class DrawResult:
 
 
 def draw(contract, month, *, tenant, user=None, now=None, seed=None):
-    """Draw ``contract``'s sample for ``month`` (DOMAIN.md §7) unless one exists (then it is
+    """Draw ``contract``'s sample for ``month`` (docs/DOMAIN.md §7) unless one exists (then it is
     returned unchanged). A month without verified visits draws nothing (and can be drawn once some
     are verified). Returns a DrawResult."""
     existing = find_sample(contract.id, month)
@@ -194,7 +194,7 @@ def unreachable_tries(check):
 
 
 def record_outcome(check, *, method, outcome, user, satisfaction=None, complaint="", reason="", now=None):
-    """What one try found (DOMAIN.md §7). ``unreachable`` records a try; the third makes the
+    """What one try found (docs/DOMAIN.md §7). ``unreachable`` records a try; the third makes the
     outcome "unreachable" and the visit stays verified. ``confirmed`` decides the check, with
     satisfaction 1–5 and any complaint. ``not_confirmed`` rejects the visit, marks it penalised
     (the settlement deducts the penalty) and records why. A decided check never changes (Conflict)."""

@@ -1,4 +1,4 @@
-"""Verification of visits (DOMAIN.md §6): when the rules run, which visits they compare, and the
+"""Verification of visits (docs/DOMAIN.md §6): when the rules run, which visits they compare, and the
 status that follows.
 
 - At check-out (and when a photo arrives, or times are corrected) ``on_checked_out`` runs the
@@ -225,7 +225,7 @@ def compare_and_settle(visit, now):
 # --- status ------------------------------------------------------------------------------------
 
 def settle_status(visit, now, final):
-    """pending → verified or exception (DOMAIN.md §6). Before the comparison has run (``final``
+    """pending → verified or exception (docs/DOMAIN.md §6). Before the comparison has run (``final``
     False) a visit without blocking exceptions stays as it is, unless it has just been checked
     out (then it waits, pending). Rejected visits are left alone."""
     if visit.status == "rejected":

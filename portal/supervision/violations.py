@@ -1,4 +1,4 @@
-"""Violations of the subcontracting ban (严禁服务转包, DOMAIN.md §7): the one entry point that
+"""Violations of the subcontracting ban (严禁服务转包, docs/DOMAIN.md §7): the one entry point that
 records them, the detectors that read rosters and work lists, and the rule that three violations
 of a contract within 12 months flag it for suspension review (暂停审查).
 
@@ -20,7 +20,7 @@ from portal.extensions import db
 from portal.i18n import record_locale
 from portal.supervision.models import VIOLATION_KINDS, Violation
 
-SUSPENSION_REVIEW_THRESHOLD = 3  # violations within 12 months (DOMAIN.md §7)
+SUSPENSION_REVIEW_THRESHOLD = 3  # violations within 12 months (docs/DOMAIN.md §7)
 # Contracts whose work lists the detectors read: a draft is not in force yet.
 CONTRACT_STATUSES_WATCHED = ("signed", "active", "suspended", "completed", "terminated")
 

@@ -1,5 +1,5 @@
 """Electronic visit verification: visits as the phone recorded them, photos, corrections that
-never overwrite the raw record, and the exceptions the rules raise (DOMAIN.md §6)."""
+never overwrite the raw record, and the exceptions the rules raise (docs/DOMAIN.md §6)."""
 from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint

@@ -1,4 +1,4 @@
-"""Defaults of every *(tenant setting)* in DOMAIN.md; a bureau overrides them per key."""
+"""Defaults of every *(tenant setting)* in docs/DOMAIN.md; a bureau overrides them per key."""
 
 DEFAULT_SETTINGS = {
     # §6 visits

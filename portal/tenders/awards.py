@@ -1,5 +1,5 @@
 """Award, the award announcement, challenges (质疑) and whether a contract may be signed
-(DOMAIN.md §3).
+(docs/DOMAIN.md §3).
 
 The officer confirms the first-ranked valid bid of a lot; the award result is published at
 once as a disclosure (due within 2 working days of the confirmation) naming what the law

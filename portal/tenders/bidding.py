@@ -1,4 +1,4 @@
-"""Sealed bids from the contractor's side (DOMAIN.md §3): submit, change, withdraw, until the
+"""Sealed bids from the contractor's side (docs/DOMAIN.md §3): submit, change, withdraw, until the
 bid deadline; read back only by the contractor itself until the opening (tenders/sealing.py).
 
 A bid is per lot: a price in fen no higher than the lot's maximum price, a technical proposal

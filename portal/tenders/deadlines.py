@@ -1,4 +1,4 @@
-"""The legal timetable of a procurement (DOMAIN.md §3) as pure date rules.
+"""The legal timetable of a procurement (docs/DOMAIN.md §3) as pure date rules.
 
 Every function takes dates and a ``Calendar`` (portal.core.workdays), never the database, so the
 rules are unit-testable. "N days" are calendar days; "N working days" skip weekends and public

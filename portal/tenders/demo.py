@@ -1,4 +1,4 @@
-"""The procurement history of the demo world (../shared/API.md): in ganxian, a budget line and
+"""The procurement history of the demo world (docs/API.md): in ganxian, a budget line and
 plan, one tender awarded (care services to contractor A, self-care assessment to B) whose
 contracts can now be signed, and one tender open for bids with a sealed bid from A. It runs
 the real lifecycle with back-dated clocks, so every deadline rule and disclosure is exercised.

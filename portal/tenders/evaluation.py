@@ -1,4 +1,4 @@
-"""Opening and comprehensive scoring (综合评分法, DOMAIN.md §3), after the bid deadline.
+"""Opening and comprehensive scoring (综合评分法, docs/DOMAIN.md §3), after the bid deadline.
 
 - The bids open when the tender closes for bids (``Tender.close_bidding``); before that the
   seal hides them and nothing here finds a bid.

@@ -1,4 +1,4 @@
-"""The tender state machine (DOMAIN.md §3), mixed into ``Tender``:
+"""The tender state machine (docs/DOMAIN.md §3), mixed into ``Tender``:
 
     draft → intention_published → tendering → evaluation → awarded
                                                           ↘ failed

@@ -111,7 +111,7 @@ class Tender(TenderLifecycle, TenantOwned, db.Model):
     buyer_contact: Mapped[str] = mapped_column(String(200), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     invited_contractor_ids: Mapped[list] = mapped_column(JSON, default=list)
-    # Dates of the legal timetable (DOMAIN.md §3); checked by tenders/deadlines.py.
+    # Dates of the legal timetable (docs/DOMAIN.md §3); checked by tenders/deadlines.py.
     notice_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     documents_from: Mapped[date | None] = mapped_column(Date)
     documents_until: Mapped[date | None] = mapped_column(Date)

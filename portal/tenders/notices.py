@@ -1,4 +1,4 @@
-"""The public texts of purchase intentions, tender notices and clarifications (DOMAIN.md §9).
+"""The public texts of purchase intentions, tender notices and clarifications (docs/DOMAIN.md §9).
 
 Bodies hold only what the law makes public: the buyer and its contact, the project, lots,
 service items, money terms and dates — never a bid, a person's ID number or a private phone.

@@ -1,4 +1,4 @@
-"""Budget lines, the procurement plan and purchase intentions (DOMAIN.md §2–3).
+"""Budget lines, the procurement plan and purchase intentions (docs/DOMAIN.md §2–3).
 
 A budget line's money is *committed* by contracts (with their amendments) and by awards that
 have no contract yet, and *reserved* by tenders under way; a tender that would take the line past its amount is refused."""

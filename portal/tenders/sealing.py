@@ -1,4 +1,4 @@
-"""Sealed bids, enforced in the query layer (DOMAIN.md §3: nobody at the bureau can read a bid
+"""Sealed bids, enforced in the query layer (docs/DOMAIN.md §3: nobody at the bureau can read a bid
 before the deadline).
 
 A ``do_orm_execute`` hook, installed once like the tenancy hook, adds ``with_loader_criteria`` to
