@@ -1,6 +1,7 @@
 """The compiled release of every record is what an independent, standard OCDS merge makes of the
 process's releases, in whatever order they come (docs/DOMAIN.md §9): ``ocdsmerge`` with the merge
 rules of the release schema the project carries (portal/opendata/schema/), offline."""
+import json
 import random
 
 import pytest
@@ -88,3 +89,40 @@ def test_releases_of_one_process_published_at_the_same_moment_get_increasing_dat
     assert first[1] == moment.replace(microsecond=0)
     assert second[1] == first[1] + timedelta(seconds=1) and third[1] == first[1] + timedelta(seconds=2)
     assert first[0] < second[0] < third[0] and other == first
+
+
+
+def test_the_migration_re_dates_releases_stored_with_equal_dates_in_publication_order(app, demo):
+    """Releases stored before the rule (two of one process at one instant, then one dated before
+    them) are moved on by seconds in publication order; a release already in order, and other
+    processes, are left alone."""
+    import importlib.util
+    from datetime import datetime, timezone
+    from pathlib import Path
+
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+    from sqlalchemy import select, text
+
+    from tests import support
+    [path] = (Path(__file__).resolve().parents[1] / "migrations" / "versions").glob("*_5c0d2e7a91b4_*.py")
+    spec = importlib.util.spec_from_file_location("redate_ocds_releases", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    tenant = demo.tenant_id("ganxian")
+    at = datetime(2026, 10, 10, 8, 0, tzinfo=timezone.utc)
+    rows = [("t1", "a", at), ("t1", "b", at), ("t1", "c", at.replace(hour=7)), ("t2", "a", at)]
+    with support.owner_connection(app) as conn:
+        for process, suffix, moment in rows:
+            ocid = f"ocds-test01-ganxian-{process}"
+            conn.execute(text("INSERT INTO ocds_release (tenant_id, ocid, release_id, tags, date, data, created_at) "
+                              "VALUES (:t, :o, :r, '[]', :d, :j, :d)"),
+                         {"t": tenant, "o": ocid, "r": f"{ocid}-{suffix}", "j": json.dumps({"date": "as stored"}),
+                          "d": moment.replace(tzinfo=None) if conn.dialect.name == "sqlite" else moment})
+        with Operations.context(MigrationContext.configure(conn)):
+            migration.upgrade()
+        table = migration.releases
+        found = conn.execute(select(table.c.ocid, table.c.date, table.c.data).order_by(table.c.id)).all()
+    dates = [(ocid[-2:], migration._utc(moment).strftime("%H:%M:%S"), data["date"]) for ocid, moment, data in found]
+    assert dates == [("t1", "08:00:00", "as stored"), ("t1", "08:00:01", "2026-10-10T16:00:01+08:00"),
+                     ("t1", "08:00:02", "2026-10-10T16:00:02+08:00"), ("t2", "08:00:00", "as stored")]
