@@ -31,10 +31,41 @@ def _by_process(releases):
     return processes
 
 
+def _amend_and_pay(app):
+    """An amendment of the first contract, published at once, and a paid statement of it (with
+    the same publication instant as the amendment): contract amendments and transactions merge too."""
+    from datetime import date, timedelta
+
+    from sqlalchemy import select
+
+    from portal.billing.models import Statement
+    from portal.contracts import services
+    from portal.contracts.models import Contract
+    from portal.core.timeutil import utcnow
+    from portal.extensions import db
+    from portal.opendata.releases import record_payment
+    with app.app_context(), scope(app):
+        contract = db.session.execute(select(Contract).order_by(Contract.id)).scalars().first()
+        services.add_amendment(contract, rationale="additional_quantity", description="增加上门服务 500 人次",
+                               added_fen=contract.amount_fen // 20, new_ends_on=None,
+                               signed_on=max(contract.signed_on, date.today() - timedelta(days=1)), user=None)
+        now = utcnow()
+        services.publish_due_notices(now)
+        statement = Statement(contract_id=contract.id, month="2026-10", number="JS-2026-10-001", status="paid",
+                              gross_fen=1_234_600, deductions_fen=1_000, net_fen=1_233_600,
+                              paid_on=date(2026, 11, 10), paid_at=now, payment_reference="银行回单 0001")
+        db.session.add(statement)
+        db.session.flush()
+        record_payment(statement)
+        db.session.commit()
+
+
 def test_any_order_of_a_process_releases_merges_to_the_portals_compiled_release(app, client, merger):
     """The demo's awarded tender has its two lots' award results (and its two contracts) published
-    at the same moment; a standard merge of the releases page, shuffled, still gives the record."""
+    at the same moment, then an amendment and a payment; a standard merge of the releases page,
+    shuffled, still gives the record."""
     seed_full(app)
+    _amend_and_pay(app)
     shuffle = random.Random(20261010).shuffle
     compared = 0
     for code in ("ganxian", "zhanggong"):
@@ -53,6 +84,8 @@ def test_any_order_of_a_process_releases_merges_to_the_portals_compiled_release(
     assert len(awarded) == 2 and len({r["ocid"] for r in awarded}) == 1  # two lots of one tender
     compiled = client.get(f"{API}/ganxian/ocds/records/{awarded[0]['ocid']}").get_json()["records"][0]["compiledRelease"]
     assert compiled["tender"]["status"] == "complete" and len(compiled["awards"]) == 2
+    assert any(c.get("amendments") for c in compiled["contracts"])
+    assert any(c.get("implementation", {}).get("transactions") for c in compiled["contracts"])
 
 
 def test_release_dates_strictly_increase_within_a_process_in_publication_order(app, client):
