@@ -8,6 +8,7 @@ from sqlalchemy import func, or_, select
 from portal.contracts.lifecycle import AMENDABLE, IN_FORCE, MAX_AMENDMENT_PERCENT, check_terms
 from portal.contracts.models import (AMENDMENT_RATIONALES, CONTRACT_STATUSES, SUBCONTRACTING_BAN_CLAUSE, Amendment,
                                      Contract, ServiceItem)
+from portal.contracts.totals import check_items_within_ceiling
 from portal.core.errors import DomainError, NotFound
 from portal.core.money import format_fen
 from portal.core.timeutil import local_today, utcnow
@@ -169,6 +170,7 @@ def _apply(contract, data, items):
     contract.subcontracting_ban_clause = data.get("subcontracting_ban_clause", SUBCONTRACTING_BAN_CLAUSE)
     check_terms(contract)
     check_items(items)
+    check_items_within_ceiling(contract, items)
     check_budget_line_room(line, contract.amount_fen, contract.award)
 
 
@@ -196,7 +198,7 @@ def _replace_items(contract, items):
 def create_contract(award, data, items, user):
     """A draft contract from a published award: the award's contractor, its amount (the winning
     price), the terms and the service items; refused beyond the budget line, with a bond over
-    10 %, or without the subcontracting ban."""
+    10 %, with items (quota × unit price) above the amount, or without the subcontracting ban."""
     award = get_award_for_contract(award.id)
     data = {**data, "budget_line_id": data.get("budget_line_id") or award.lot.tender.budget_line_id}
     line = db.session.get(BudgetLine, data["budget_line_id"])
@@ -215,7 +217,8 @@ def create_contract(award, data, items, user):
 
 
 def update_contract(contract, data, items):
-    """Change a draft: terms, budget line and service items (never the amount or the parties)."""
+    """Change a draft: terms, budget line and service items (never the amount or the parties);
+    the items (quota × unit price) stay within the amount."""
     contract.ensure_editable()
     _apply(contract, data, items)
     _replace_items(contract, items)
