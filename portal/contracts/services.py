@@ -86,14 +86,20 @@ def proposed_items(award):
 
 def proposed_terms(award, today=None):
     """Defaults of the contract form: the lot's title, the tender's budget line, a period from
-    today to the end of the budget year, no bond, penalty multiplier 2."""
+    today to the end of the budget year, no bond, the bureau's spot-check penalty multiplier for
+    new contracts (tenant setting ``contract_penalty_multiplier``, default 2)."""
     from datetime import date
+
+    from portal.tenancy.models import Tenant
     today = today or local_today()
+    tenant = db.session.get(Tenant, award.tenant_id) if award.tenant_id is not None else None
+    multiplier = tenant.setting("contract_penalty_multiplier") if tenant is not None else 2
     line = award.lot.tender.budget_line
     year = line.year if line is not None else today.year
     return {"title": f"{award.lot.tender.title} · {award.lot.title}", "budget_line_id": award.lot.tender.budget_line_id,
             "starts_on": today, "ends_on": date(max(year, today.year), 12, 31), "performance_bond_fen": 0,
-            "payment_terms": "monthly_settlement", "spot_check_penalty_multiplier": 2, "violation_penalty_fen": 0}
+            "payment_terms": "monthly_settlement", "spot_check_penalty_multiplier": multiplier,
+            "violation_penalty_fen": 0}
 
 
 def next_contract_number(year):
