@@ -183,3 +183,28 @@ def test_values_read_from_json_are_checked_by_the_same_rules(app):
         _values, errors = parse({"geofence_radius_m": True, "min_living_standard_fen": {"urban": 1.5, "rural": 0},
                                  "scorecard_weights": {"speed": 1}}, from_json=True, only_given=True)
         assert set(errors) == {"geofence_radius_m", "min_living_standard_fen.urban", "scorecard_weights"}
+
+
+def test_the_settings_api_reads_and_changes_with_the_same_checks(app, demo, client, api_token):
+    admin = api_token("gx-admin")
+    read = client.get("/api/v1/settings", headers=admin)
+    assert read.status_code == 200
+    body = read.get_json()
+    assert body["tenant"] == "ganxian" and body["settings"]["geofence_radius_m"] == 300
+    assert body["fields"]["care_standard_fen.partial"]["kind"] == "money"
+    bad = client.put("/api/v1/settings", headers=admin,
+                     json={"geofence_radius_m": 20, "care_standard_fen": {"self_care": 1, "partial": 2, "complete": 3}})
+    assert bad.status_code == 422 and bad.mimetype == "application/problem+json"
+    assert set(bad.get_json()["errors"]) == {"geofence_radius_m"}
+    assert client.put("/api/v1/settings", headers=admin, json={"speed": 1}).status_code == 422
+    assert _settings(app)[0] == {}
+    good = client.put("/api/v1/settings", headers=admin,
+                      json={"geofence_radius_m": 350, "care_standard_fen": {"self_care": 1, "partial": 2, "complete": 3}})
+    assert good.status_code == 200 and good.get_json()["settings"]["care_standard_fen"]["complete"] == 3
+    assert _settings(app)[0] == {"geofence_radius_m": 350, "care_standard_fen": {"self_care": 1, "partial": 2,
+                                                                                 "complete": 3}}
+    assert {key for _actor, key, _b, _a in _setting_entries(app, demo.tenant_id("ganxian"))} == {
+        "geofence_radius_m", "care_standard_fen"}
+    assert client.get("/api/v1/settings", headers=api_token("gx-auditor")).status_code == 200
+    assert client.put("/api/v1/settings", headers=api_token("gx-auditor"), json={"geofence_radius_m": 400}).status_code == 403
+    assert client.get("/api/v1/settings", headers=api_token("gx-officer")).status_code == 403
