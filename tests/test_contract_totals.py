@@ -184,3 +184,61 @@ def test_the_lot_item_page_refuses_items_over_the_budget(app, demo, login):
     assert "标段预算" in body and "10,200.00" in body
     with app.app_context(), cw.scope(app):
         assert db.session.execute(select(LotItem).where(LotItem.lot_id == lot_id)).first() is None
+
+
+# --- amendments: more of the same services, within the total ---------------------------------------
+
+def _amend(contract, added_fen, added_quotas=None, rationale="additional_quantity"):
+    from portal.contracts import services
+    return services.add_amendment(contract, rationale=rationale, description="增加上门服务", added_fen=added_fen,
+                                  new_ends_on=None, signed_on=contract.signed_on, user=None,
+                                  added_quotas=added_quotas)
+
+
+def test_an_amendment_adds_quota_to_the_same_services_only_within_the_new_total(app, demo):
+    world = cw.awarded(app, amount_fen=10_000_000)
+    contract_id = cw.signed(app, world)  # 1,000 visits at 100 yuan: exactly the amount
+    with app.app_context(), cw.scope(app), force_locale("en"):
+        contract = _contract(contract_id)
+        # more visits without more money: 100,100.00 > 100,000.00
+        with pytest.raises(DomainError, match="100,100.00 yuan .* 100,000.00 yuan"):
+            _amend(contract, 0, {"CARE-VISIT": 1})
+        # 101 more visits for 10,000.00 yuan: 110,100.00 > 110,000.00
+        with pytest.raises(DomainError, match="110,100.00 yuan .* 110,000.00 yuan"):
+            _amend(contract, 1_000_000, {"CARE-VISIT": 101})
+        # a service the contract does not have
+        with pytest.raises(DomainError, match="ESCORT"):
+            _amend(contract, 1_000_000, {"ESCORT": 10})
+        with pytest.raises(DomainError, match="whole number"):
+            _amend(contract, 1_000_000, {"CARE-VISIT": -5})
+        assert contract.items[0].quota == 1000 and contract.amendments == []
+        amendment = _amend(contract, 1_000_000, {"CARE-VISIT": 100})
+        db.session.commit()
+        assert amendment.added_quotas == {"CARE-VISIT": 100}
+    with app.app_context(), cw.scope(app):
+        contract = _contract(contract_id)
+        assert contract.items[0].quota == 1100 and contract.total_fen == 11_000_000
+
+
+def test_the_amendment_page_adds_quota_and_refuses_more_than_the_money(app, demo, login):
+    world = cw.awarded(app, amount_fen=10_000_000)
+    contract_id = cw.signed(app, world)
+    with app.app_context(), cw.scope(app):
+        contract = _contract(contract_id)
+        item_id, signed_on = contract.items[0].id, contract.signed_on
+    officer = login("gx-officer")
+    url = f"/contracts/{contract_id}/amendments/new"
+    fields = {"rationale": "additional_quantity", "description": "增加上门服务 100 人次", "added": "10000",
+              "signed_on": signed_on.isoformat()}
+    page = officer.get(url).get_data(as_text=True)
+    assert f'name="added_quota-{item_id}"' in page
+    refused = support.form_post(officer, url, {**fields, f"added_quota-{item_id}": "101"})
+    assert refused.status_code == 422 and "110,100.00" in refused.get_data(as_text=True)
+    bad = support.form_post(officer, url, {**fields, f"added_quota-{item_id}": "ten"})
+    assert bad.status_code == 422
+    saved = support.form_post(officer, url, {**fields, f"added_quota-{item_id}": "100"})
+    assert saved.status_code == 302
+    with app.app_context(), cw.scope(app):
+        contract = _contract(contract_id)
+        assert contract.items[0].quota == 1100 and [a.added_quotas for a in contract.amendments] == [
+            {"CARE-VISIT": 100}]

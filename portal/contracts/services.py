@@ -8,7 +8,7 @@ from sqlalchemy import func, or_, select
 from portal.contracts.lifecycle import AMENDABLE, IN_FORCE, MAX_AMENDMENT_PERCENT, check_terms
 from portal.contracts.models import (AMENDMENT_RATIONALES, CONTRACT_STATUSES, SUBCONTRACTING_BAN_CLAUSE, Amendment,
                                      Contract, ServiceItem)
-from portal.contracts.totals import check_items_within_ceiling
+from portal.contracts.totals import check_items_within_ceiling, contract_ceiling_fen
 from portal.core.errors import DomainError, NotFound
 from portal.core.money import format_fen
 from portal.core.timeutil import local_today, utcnow
@@ -279,11 +279,14 @@ def terminate(contract, on, reason, amount_paid_fen, now=None):
 
 # --- amendments ------------------------------------------------------------------------------
 
-def add_amendment(contract, *, rationale, description, added_fen, new_ends_on, signed_on, user, now=None):
+def add_amendment(contract, *, rationale, description, added_fen, new_ends_on, signed_on, user, now=None,
+                  added_quotas=None):
     """An amendment (补充协议) to a contract in force, with a typed rationale. Additions may total
     at most 10 % of the original amount (exactly 10 % is allowed) and must fit the budget line; a
-    new end date may only lengthen the period. Published by the hourly job like the contract
-    notice, due 2 working days after its signing."""
+    new end date may only lengthen the period. ``added_quotas`` ({item code: units}) buys more of
+    the same services: only items the contract has, at their unit price, and the items (quota ×
+    unit price) stay within the amount with the amendments, this one included. Published by the
+    hourly job like the contract notice, due 2 working days after its signing."""
     if contract.status not in AMENDABLE:
         raise DomainError(_("A contract that is %(status)s cannot be amended.", status=contract.status_label))
     if rationale not in AMENDMENT_RATIONALES:
@@ -307,15 +310,40 @@ def add_amendment(contract, *, rationale, description, added_fen, new_ends_on, s
                             day=contract.ends_on.isoformat()))
     if added_fen:
         check_budget_line_room(contract.budget_line, contract.total_fen, contract.award, extra_fen=added_fen)
+    added_quotas = _check_added_quotas(contract, added_quotas or {}, added_fen)
     number = max((a.number for a in contract.amendments), default=0) + 1
     amendment = Amendment(contract=contract, number=number, rationale=rationale, description=description.strip(),
                           added_fen=added_fen, new_ends_on=new_ends_on, signed_on=signed_on,
-                          created_by_id=user.id if user else None)
+                          added_quotas=added_quotas, created_by_id=user.id if user else None)
     db.session.add(amendment)
+    for item in contract.items:
+        if item.code in added_quotas:
+            item.quota += added_quotas[item.code]
     if new_ends_on is not None:
         contract.ends_on = new_ends_on
     db.session.flush()
     return amendment
+
+
+def _check_added_quotas(contract, added_quotas, added_fen):
+    """More of the same services only (政府采购法 §49): units added to items the contract has, each a
+    whole number above zero, and the items afterwards within the amount with every amendment."""
+    items = {item.code: item for item in contract.items}
+    clean = {}
+    for code, units in added_quotas.items():
+        if code not in items:
+            raise DomainError(_("An amendment adds only more of the services the contract has; %(code)s is not one "
+                                "of its service items.", code=code))
+        if units is None or isinstance(units, bool) or not isinstance(units, int) or units < 0:
+            raise DomainError(_("Service item %(code)s: the units added must be a whole number above zero.",
+                                code=code))
+        if units:
+            clean[code] = units
+    if clean:
+        after = [{"quota": item.quota + clean.get(item.code, 0), "unit_price_fen": item.unit_price_fen}
+                 for item in contract.items]
+        check_items_within_ceiling(contract, after, ceiling_fen=contract_ceiling_fen(contract) + added_fen)
+    return clean
 
 
 # --- publication -----------------------------------------------------------------------------
