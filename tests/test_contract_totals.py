@@ -242,3 +242,5 @@ def test_the_amendment_page_adds_quota_and_refuses_more_than_the_money(app, demo
         contract = _contract(contract_id)
         assert contract.items[0].quota == 1100 and [a.added_quotas for a in contract.amendments] == [
             {"CARE-VISIT": 100}]
+    detail = officer.get(f"/contracts/{contract_id}").get_data(as_text=True)
+    assert "CARE-VISIT：配额增加 100" in detail and "¥110,000.00" in detail  # items total = amount now

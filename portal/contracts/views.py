@@ -13,6 +13,7 @@ from portal.contracts.forms import (AmendmentForm, ContractForm, MoveForm, Reaso
                                    added_quotas_from)
 from portal.contracts.lifecycle import PAYMENT_TERMS, RATIONALE_LABELS, STATUS_LABELS
 from portal.contracts.models import SUBCONTRACTING_BAN_CLAUSE
+from portal.contracts.totals import items_total_fen
 from portal.core.errors import DomainError
 from portal.core.forms import show_refusal
 from portal.core.pagination import paginate
@@ -97,6 +98,7 @@ def detail(contract_id):
     from portal.public.services import disclosures_of
     notices = disclosures_of(contract) + [d for a in contract.amendments for d in disclosures_of(a)]
     return render_template("contracts/detail.html", contract=contract, board=contract_dashboard(contract),
+                           items_total_fen=items_total_fen(contract.items),
                            can_write=current_user.role in WRITERS, notices=notices, unit_labels=UNIT_LABELS,
                            rationales=RATIONALE_LABELS, payment_terms=PAYMENT_TERMS,
                            internal=current_user.role != "contractor_manager",
