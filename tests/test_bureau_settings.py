@@ -94,6 +94,7 @@ def test_a_change_is_saved_converted_to_fen_audited_before_and_after(app, demo, 
 @pytest.mark.parametrize("field, text, message", [
     ("geofence_radius_m", "49", "50–5000 米"),
     ("geofence_radius_m", "abc", "请输入数字"),
+    ("geofence_radius_m", "1e100000000", "请输入数字"),
     ("late_upload_hours", "1.5", "请输入整数"),
     ("care_standard_fen__partial", "12.345", "最多两位小数"),
     ("min_living_standard_fen__rural", "", "必填"),
@@ -198,13 +199,13 @@ def test_the_settings_api_reads_and_changes_with_the_same_checks(app, demo, clie
     assert set(bad.get_json()["errors"]) == {"geofence_radius_m"}
     assert client.put("/api/v1/settings", headers=admin, json={"speed": 1}).status_code == 422
     assert _settings(app)[0] == {}
-    good = client.put("/api/v1/settings", headers=admin,
-                      json={"geofence_radius_m": 350, "care_standard_fen": {"self_care": 1, "partial": 2, "complete": 3}})
+    standards = {"self_care": 1, "partial": 2, "complete": 3}
+    good = client.put("/api/v1/settings", headers=admin, json={"geofence_radius_m": 350, "care_standard_fen": standards})
     assert good.status_code == 200 and good.get_json()["settings"]["care_standard_fen"]["complete"] == 3
-    assert _settings(app)[0] == {"geofence_radius_m": 350, "care_standard_fen": {"self_care": 1, "partial": 2,
-                                                                                 "complete": 3}}
+    assert _settings(app)[0] == {"geofence_radius_m": 350, "care_standard_fen": standards}
     assert {key for _actor, key, _b, _a in _setting_entries(app, demo.tenant_id("ganxian"))} == {
         "geofence_radius_m", "care_standard_fen"}
     assert client.get("/api/v1/settings", headers=api_token("gx-auditor")).status_code == 200
-    assert client.put("/api/v1/settings", headers=api_token("gx-auditor"), json={"geofence_radius_m": 400}).status_code == 403
+    auditor_put = client.put("/api/v1/settings", headers=api_token("gx-auditor"), json={"geofence_radius_m": 400})
+    assert auditor_put.status_code == 403
     assert client.get("/api/v1/settings", headers=api_token("gx-officer")).status_code == 403

@@ -16,6 +16,7 @@ from portal.core.money import format_fen, parse_yuan
 from portal.tenancy.settings import DEFAULT_SETTINGS
 
 OCID_PREFIX_RE = re.compile(r"^ocds-[a-z0-9]{6}$")
+NUMBER_RE = re.compile(r"^[+-]?[0-9]{1,12}(\.[0-9]{1,12})?$")
 CARE_CLASSES = (("self_care", _l("Able to care for oneself")), ("partial", _l("Partly unable to care for oneself")),
                 ("complete", _l("Fully unable to care for oneself")))
 # The eight target groups (beneficiaries/models.py CATEGORIES), for the re-survey schedule.
@@ -185,12 +186,10 @@ def _from_text(rule, text):
             return _check(rule, parse_yuan(text))
         except ValueError:
             return None, _("Enter an amount in yuan with at most two decimals, e.g. 1200.50.")
-    try:
-        number = Decimal(text.replace(",", ""))
-    except InvalidOperation:
-        number = None
-    if number is None or not number.is_finite():
+    plain = text.replace(",", "")
+    if not NUMBER_RE.match(plain):  # no exponents, no huge numbers
         return None, _("Enter a number.")
+    number = Decimal(plain)
     if rule.kind == "decimal":
         tenths = number * 10
         if tenths != tenths.to_integral_value():
