@@ -45,9 +45,12 @@ def make_tender(line=None, *, budget_fen=50_000_000, method="open_tender", price
             "bid_deadline": deadline}
     tender = services.create_tender(data, SimpleNamespace(id=user_id))
     lot = services.save_lot(tender, None, title="自理能力评估", budget_fen=budget_fen, max_price_fen=budget_fen)
+    # The items' quantity × maximum unit price stay within the lot's budget (smaller budgets: cheaper items).
+    fits = budget_fen >= 1200 * 30_000 + 120 * 10_000
     services.save_item(lot, None, code="A01", name="自理能力评估", unit="assessment", quantity=1200,
-                       max_unit_price_fen=30_000)
-    services.save_item(lot, None, code="A02", name="复检", unit="visit", quantity=120, max_unit_price_fen=10_000)
+                       max_unit_price_fen=30_000 if fits else budget_fen * 3 // 4 // 1200)
+    services.save_item(lot, None, code="A02", name="复检", unit="visit", quantity=120,
+                       max_unit_price_fen=10_000 if fits else budget_fen // 5 // 120)
     services.save_criterion(tender, None, kind="technical", name="服务方案", max_points=60)
     services.save_criterion(tender, None, kind="business", name="业绩与人员", max_points=30 + (10 - price_weight))
     return tender

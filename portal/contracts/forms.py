@@ -1,5 +1,6 @@
 """Forms of the contract pages. Money is typed in yuan and held in fen; the subcontracting ban
 is not a field: it is shown, never edited."""
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, Form, FormField, IntegerField, SelectField, StringField, TextAreaField)
@@ -103,3 +104,19 @@ class AmendmentForm(FlaskForm):
     added = YuanField(_l("Amount added (yuan)"), validators=[Optional()])
     new_ends_on = DateField(_l("New end of the period (optional)"), validators=[Optional()])
     signed_on = DateField(_l("Signed on"), validators=[InputRequired()])
+
+
+def added_quotas_from(formdata, contract):
+    """The amendment form's "more of the same services" inputs (``added_quota-<item id>``, one per
+    service item, empty for none): ({item code: units}, {field name: [message]})."""
+    values, errors = {}, {}
+    for item in contract.items:
+        name = f"added_quota-{item.id}"
+        text = (formdata.get(name) or "").strip()
+        if not text:
+            continue
+        if not text.isdigit() or len(text) > 9:
+            errors[name] = [_("Enter a whole number of units.")]
+            continue
+        values[item.code] = int(text)
+    return values, errors

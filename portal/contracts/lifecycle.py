@@ -111,7 +111,8 @@ class ContractLifecycle:
 
     def sign(self, on, calendar):
         """draft → signed on day ``on``: within 30 days of the award notice, not before it, never
-        while awards.signing_blocked says so, with complete terms and at least one service item.
+        while awards.signing_blocked says so, with complete terms and at least one service item, the
+        items (quota × unit price) within the amount with its amendments.
         The contract notice is then due 2 working days after signing."""
         from portal.tenders.awards import signing_blocked
         self._require(("draft",), _("signed"))
@@ -130,6 +131,8 @@ class ContractLifecycle:
         check_terms(self)
         if not self.items:
             raise DomainError(_("Add at least one service item before signing."))
+        from portal.contracts.totals import check_items_within_ceiling
+        check_items_within_ceiling(self)
         self.status = "signed"
         self.signed_on = on
         self.notice_due_on = deadlines.contract_publish_by(on, calendar)

@@ -5,7 +5,7 @@ signed/active/suspended → terminated (with a reason and the amount paid). Noth
 hard-deleted."""
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from portal.core.errors import DomainError
@@ -98,7 +98,8 @@ class ServiceItem(TenantOwned, db.Model):
 
 
 class Amendment(TenantOwned, db.Model):
-    """A change to a signed contract; additions may total at most 10 % of the original amount.
+    """A change to a signed contract; additions may total at most 10 % of the original amount and
+    buy only more of the same services (quota added to existing items, at their unit price).
     Every amendment is published."""
 
     __tablename__ = "amendment"
@@ -110,6 +111,8 @@ class Amendment(TenantOwned, db.Model):
     rationale: Mapped[str] = mapped_column(String(32))
     description: Mapped[str] = mapped_column(Text)
     added_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    # More of the same services: {service item code: units added to its quota}.
+    added_quotas: Mapped[dict | None] = mapped_column(JSON, default=dict)
     new_ends_on: Mapped[date | None] = mapped_column(Date)
     signed_on: Mapped[date] = mapped_column(Date)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

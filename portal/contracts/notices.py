@@ -72,9 +72,14 @@ def publish_amendment(amendment, due_on, now):
         ]
         if amendment.new_ends_on is not None:
             lines.append(_("New end of the contract period: %(day)s", day=amendment.new_ends_on.isoformat()))
+        for item in contract.items:
+            if item.code in (amendment.added_quotas or {}):
+                lines.append(_("More of the same service %(code)s %(name)s: %(added)s units added to its quota",
+                               code=item.code, name=item.name, added=amendment.added_quotas[item.code]))
         body = "\n".join(lines)
     data = {"contract_number": contract.number, "number": amendment.number, "rationale": amendment.rationale,
             "added_fen": amendment.added_fen, "total_fen": contract.total_fen,
             "signed_on": amendment.signed_on.isoformat(),
-            "new_ends_on": amendment.new_ends_on.isoformat() if amendment.new_ends_on else None}
+            "new_ends_on": amendment.new_ends_on.isoformat() if amendment.new_ends_on else None,
+            "added_quotas": dict(amendment.added_quotas or {})}
     return publish("amendment", title, body, amendment, due_on, now, data=data)

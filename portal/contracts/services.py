@@ -8,6 +8,7 @@ from sqlalchemy import func, or_, select
 from portal.contracts.lifecycle import AMENDABLE, IN_FORCE, MAX_AMENDMENT_PERCENT, check_terms
 from portal.contracts.models import (AMENDMENT_RATIONALES, CONTRACT_STATUSES, SUBCONTRACTING_BAN_CLAUSE, Amendment,
                                      Contract, ServiceItem)
+from portal.contracts.totals import check_items_within_ceiling, contract_ceiling_fen
 from portal.core.errors import DomainError, NotFound
 from portal.core.money import format_fen
 from portal.core.timeutil import local_today, utcnow
@@ -85,14 +86,20 @@ def proposed_items(award):
 
 def proposed_terms(award, today=None):
     """Defaults of the contract form: the lot's title, the tender's budget line, a period from
-    today to the end of the budget year, no bond, penalty multiplier 2."""
+    today to the end of the budget year, no bond, the bureau's spot-check penalty multiplier for
+    new contracts (tenant setting ``contract_penalty_multiplier``, default 2)."""
     from datetime import date
+
+    from portal.tenancy.models import Tenant
     today = today or local_today()
+    tenant = db.session.get(Tenant, award.tenant_id) if award.tenant_id is not None else None
+    multiplier = tenant.setting("contract_penalty_multiplier") if tenant is not None else 2
     line = award.lot.tender.budget_line
     year = line.year if line is not None else today.year
     return {"title": f"{award.lot.tender.title} · {award.lot.title}", "budget_line_id": award.lot.tender.budget_line_id,
             "starts_on": today, "ends_on": date(max(year, today.year), 12, 31), "performance_bond_fen": 0,
-            "payment_terms": "monthly_settlement", "spot_check_penalty_multiplier": 2, "violation_penalty_fen": 0}
+            "payment_terms": "monthly_settlement", "spot_check_penalty_multiplier": multiplier,
+            "violation_penalty_fen": 0}
 
 
 def next_contract_number(year):
@@ -169,6 +176,7 @@ def _apply(contract, data, items):
     contract.subcontracting_ban_clause = data.get("subcontracting_ban_clause", SUBCONTRACTING_BAN_CLAUSE)
     check_terms(contract)
     check_items(items)
+    check_items_within_ceiling(contract, items)
     check_budget_line_room(line, contract.amount_fen, contract.award)
 
 
@@ -196,7 +204,7 @@ def _replace_items(contract, items):
 def create_contract(award, data, items, user):
     """A draft contract from a published award: the award's contractor, its amount (the winning
     price), the terms and the service items; refused beyond the budget line, with a bond over
-    10 %, or without the subcontracting ban."""
+    10 %, with items (quota × unit price) above the amount, or without the subcontracting ban."""
     award = get_award_for_contract(award.id)
     data = {**data, "budget_line_id": data.get("budget_line_id") or award.lot.tender.budget_line_id}
     line = db.session.get(BudgetLine, data["budget_line_id"])
@@ -215,7 +223,8 @@ def create_contract(award, data, items, user):
 
 
 def update_contract(contract, data, items):
-    """Change a draft: terms, budget line and service items (never the amount or the parties)."""
+    """Change a draft: terms, budget line and service items (never the amount or the parties);
+    the items (quota × unit price) stay within the amount."""
     contract.ensure_editable()
     _apply(contract, data, items)
     _replace_items(contract, items)
@@ -270,11 +279,14 @@ def terminate(contract, on, reason, amount_paid_fen, now=None):
 
 # --- amendments ------------------------------------------------------------------------------
 
-def add_amendment(contract, *, rationale, description, added_fen, new_ends_on, signed_on, user, now=None):
+def add_amendment(contract, *, rationale, description, added_fen, new_ends_on, signed_on, user, now=None,
+                  added_quotas=None):
     """An amendment (补充协议) to a contract in force, with a typed rationale. Additions may total
     at most 10 % of the original amount (exactly 10 % is allowed) and must fit the budget line; a
-    new end date may only lengthen the period. Published by the hourly job like the contract
-    notice, due 2 working days after its signing."""
+    new end date may only lengthen the period. ``added_quotas`` ({item code: units}) buys more of
+    the same services: only items the contract has, at their unit price, and the items (quota ×
+    unit price) stay within the amount with the amendments, this one included. Published by the
+    hourly job like the contract notice, due 2 working days after its signing."""
     if contract.status not in AMENDABLE:
         raise DomainError(_("A contract that is %(status)s cannot be amended.", status=contract.status_label))
     if rationale not in AMENDMENT_RATIONALES:
@@ -298,15 +310,40 @@ def add_amendment(contract, *, rationale, description, added_fen, new_ends_on, s
                             day=contract.ends_on.isoformat()))
     if added_fen:
         check_budget_line_room(contract.budget_line, contract.total_fen, contract.award, extra_fen=added_fen)
+    added_quotas = _check_added_quotas(contract, added_quotas or {}, added_fen)
     number = max((a.number for a in contract.amendments), default=0) + 1
     amendment = Amendment(contract=contract, number=number, rationale=rationale, description=description.strip(),
                           added_fen=added_fen, new_ends_on=new_ends_on, signed_on=signed_on,
-                          created_by_id=user.id if user else None)
+                          added_quotas=added_quotas, created_by_id=user.id if user else None)
     db.session.add(amendment)
+    for item in contract.items:
+        if item.code in added_quotas:
+            item.quota += added_quotas[item.code]
     if new_ends_on is not None:
         contract.ends_on = new_ends_on
     db.session.flush()
     return amendment
+
+
+def _check_added_quotas(contract, added_quotas, added_fen):
+    """More of the same services only (政府采购法 §49): units added to items the contract has, each a
+    whole number above zero, and the items afterwards within the amount with every amendment."""
+    items = {item.code: item for item in contract.items}
+    clean = {}
+    for code, units in added_quotas.items():
+        if code not in items:
+            raise DomainError(_("An amendment adds only more of the services the contract has; %(code)s is not one "
+                                "of its service items.", code=code))
+        if units is None or isinstance(units, bool) or not isinstance(units, int) or units < 0:
+            raise DomainError(_("Service item %(code)s: the units added must be a whole number above zero.",
+                                code=code))
+        if units:
+            clean[code] = units
+    if clean:
+        after = [{"quota": item.quota + clean.get(item.code, 0), "unit_price_fen": item.unit_price_fen}
+                 for item in contract.items]
+        check_items_within_ceiling(contract, after, ceiling_fen=contract_ceiling_fen(contract) + added_fen)
+    return clean
 
 
 # --- publication -----------------------------------------------------------------------------

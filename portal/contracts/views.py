@@ -9,9 +9,11 @@ from wtforms.fields.choices import SelectChoice
 from portal.accounts.auth import roles_required
 from portal.contracts import bp, services
 from portal.contracts.dashboard import contract_dashboard
-from portal.contracts.forms import AmendmentForm, ContractForm, MoveForm, ReasonMoveForm, TerminationForm
+from portal.contracts.forms import (AmendmentForm, ContractForm, MoveForm, ReasonMoveForm, TerminationForm,
+                                   added_quotas_from)
 from portal.contracts.lifecycle import PAYMENT_TERMS, RATIONALE_LABELS, STATUS_LABELS
 from portal.contracts.models import SUBCONTRACTING_BAN_CLAUSE
+from portal.contracts.totals import items_total_fen
 from portal.core.errors import DomainError
 from portal.core.forms import show_refusal
 from portal.core.pagination import paginate
@@ -96,6 +98,7 @@ def detail(contract_id):
     from portal.public.services import disclosures_of
     notices = disclosures_of(contract) + [d for a in contract.amendments for d in disclosures_of(a)]
     return render_template("contracts/detail.html", contract=contract, board=contract_dashboard(contract),
+                           items_total_fen=items_total_fen(contract.items),
                            can_write=current_user.role in WRITERS, notices=notices, unit_labels=UNIT_LABELS,
                            rationales=RATIONALE_LABELS, payment_terms=PAYMENT_TERMS,
                            internal=current_user.role != "contractor_manager",
@@ -159,12 +162,15 @@ def amend(contract_id):
         form.signed_on.data = local_today()
     back = url_for("contracts.detail", contract_id=contract.id)
     status = 200
+    added_quotas, quota_errors = added_quotas_from(request.form, contract)
     if form.validate_on_submit():
         try:
+            if quota_errors:
+                raise DomainError(_("Enter a whole number of units."), quota_errors)
             amendment = services.add_amendment(
                 contract, rationale=form.rationale.data, description=form.description.data,
                 added_fen=form.added.data or 0, new_ends_on=form.new_ends_on.data, signed_on=form.signed_on.data,
-                user=current_user)
+                user=current_user, added_quotas=added_quotas)
         except DomainError as exc:
             _refused(form, exc)
             status = 422
@@ -172,7 +178,9 @@ def amend(contract_id):
             flash(_("Amendment %(n)s saved; it will be published with the contract's notices.",
                     n=amendment.number), "success")
             return redirect(back)
-    return render_template("contracts/amendment_form.html", form=form, contract=contract, back=back), status
+    return render_template("contracts/amendment_form.html", form=form, contract=contract, back=back,
+                           quota_errors=quota_errors if request.method == "POST" else {},
+                           unit_labels=UNIT_LABELS), status
 
 
 # The assignment pages share the blueprint (contracts/assignment_views.py, when present).

@@ -1,7 +1,8 @@
-"""Tenancy: bureaus, their settings and calendars, and the platform admin's pages."""
+"""Tenancy: bureaus, their settings and calendars, the platform admin's pages (/platform/…) and
+the bureau administrator's settings page (/settings/)."""
 from flask import Blueprint
 
-bp = Blueprint("tenancy", __name__, url_prefix="/platform")
+bp = Blueprint("tenancy", __name__)
 
 
 @bp.teardown_app_request

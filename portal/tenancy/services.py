@@ -1,4 +1,4 @@
-"""Creating bureaus."""
+"""Creating bureaus, and changing a bureau's settings."""
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -20,3 +20,39 @@ def create_tenant(*, code, name, region, admin_username, admin_name, admin_passw
         admin = create_user(username=admin_username, display_name=admin_name, role="admin",
                             password=admin_password, tenant_id=tenant.id)
     return tenant, admin
+
+
+# --- the bureau's settings ---------------------------------------------------------------------
+
+def change_settings(tenant, values):
+    """Apply checked setting values (settings_catalogue.parse) to the bureau: a value equal to the
+    default drops the override, others are stored; keys this page does not manage stay as they
+    are. Each changed setting is recorded in the bureau's audit chain with its value before and
+    after. Settings are read when a rule judges or a figure is computed, so a change applies from
+    the next judgement on and never touches what was already judged or approved. Returns the keys
+    changed."""
+    from datetime import datetime, timezone
+
+    from portal.audit.chain import append
+    from portal.audit.recorder import current_actor
+    from portal.tenancy.settings import DEFAULT_SETTINGS
+    effective = tenant.effective_settings
+    changed = [key for key, value in values.items() if key in DEFAULT_SETTINGS and value != effective[key]]
+    if not changed:
+        return []
+    overrides = dict(tenant.settings or {})
+    for key in changed:
+        if values[key] == DEFAULT_SETTINGS[key]:
+            overrides.pop(key, None)
+        else:
+            overrides[key] = values[key]
+    tenant.settings = overrides  # a new dict, so the change is seen (and audited as a row update)
+    db.session.flush()
+    actor_id, username, role, address = current_actor()
+    now = datetime.now(timezone.utc)
+    connection = db.session.connection()
+    for key in changed:
+        append(connection, tenant_id=tenant.id, occurred_at=now, actor_id=actor_id, actor=username, actor_role=role,
+               action="setting_changed", object_type="tenant_setting", object_id=key,
+               before={key: effective[key]}, after={key: values[key]}, address=address)
+    return changed

@@ -21,6 +21,9 @@ DEFAULT_SETTINGS = {
         "completion": 25, "verification": 20, "confirmation": 20,
         "satisfaction": 15, "violations": 10, "recheck": 10,
     },
+    # §8 settlement: the spot-check penalty multiplier a new contract is proposed with (each
+    # contract keeps its own, contracts.spot_check_penalty_multiplier)
+    "contract_penalty_multiplier": 2,
     # §9 open data: the OCDS ocid prefix, e.g. the one registered with the Open Contracting
     # Partnership ("ocds-" + 6 characters); empty → derived from the tenant code, stable:
     # "ocds-" + 6 characters of its hash + "-" + the code (portal/opendata/ocids.py)

@@ -1,17 +1,22 @@
-"""The platform operator's pages: bureaus and their first administrators."""
-from flask import flash, redirect, render_template, url_for
+"""The platform operator's pages (bureaus and their first administrators) and the bureau
+administrator's settings page (every tenant setting with its unit, default and range)."""
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
-from portal.accounts.auth import roles_required
+from portal.accounts.auth import deny, roles_required
 from portal.accounts.forms import TenantForm
 from portal.core.errors import DomainError
 from portal.core.forms import show_refusal
 from portal.extensions import db
-from portal.tenancy import bp, services
+from portal.tenancy import bp, services, settings_catalogue
 from portal.tenancy.models import Tenant
 
+SETTINGS_EDITORS = ("admin",)
+SETTINGS_READERS = ("admin", "auditor")
 
-@bp.route("/tenants", methods=["GET", "POST"])
+
+@bp.route("/platform/tenants", methods=["GET", "POST"])
 @roles_required("platform_admin")
 def tenants():
     form = TenantForm()
@@ -28,3 +33,27 @@ def tenants():
             return redirect(url_for("tenancy.tenants"))
     rows = db.session.query(Tenant).order_by(Tenant.code).all()
     return render_template("tenancy/tenants.html", form=form, tenants=rows)
+
+
+@bp.route("/settings/", methods=["GET", "POST"])
+@roles_required(*SETTINGS_READERS)
+def settings():
+    """The signed-in bureau's settings (never another's: the bureau is the session's). The
+    administrator edits them; an auditor reads them. A bad value shows its error beside the field
+    and nothing is saved (422)."""
+    tenant = g.tenant
+    errors, typed = {}, {}
+    if request.method == "POST":
+        if current_user.role not in SETTINGS_EDITORS:
+            deny()
+        values, errors = settings_catalogue.parse(request.form)
+        if not errors:
+            changed = services.change_settings(tenant, values)
+            flash(_("Settings saved: %(count)s changed. They apply from the next judgement on.", count=len(changed))
+                  if changed else _("Nothing changed."), "success")
+            return redirect(url_for("tenancy.settings"))
+        typed = request.form
+        flash(_("Nothing was saved: correct the values marked below."), "error")
+    rows = settings_catalogue.rows(tenant.effective_settings)
+    return render_template("tenancy/settings.html", rows=rows, errors=errors, typed=typed,
+                           can_edit=current_user.role in SETTINGS_EDITORS), 422 if errors else 200

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from portal.core.errors import DomainError
+from portal.core.money import format_fen
 from portal.extensions import db
 from portal.tenders import deadlines
 
@@ -53,11 +54,23 @@ def check_terms(tender):
 
 
 def check_lot(lot):
-    """A lot's maximum price is positive and within its budget."""
+    """A lot's maximum price is positive and within its budget, and so are its service items."""
     if lot.budget_fen <= 0 or lot.max_price_fen <= 0:
         raise DomainError(_("A lot's budget and maximum price must be greater than zero."))
     if lot.max_price_fen > lot.budget_fen:
         raise DomainError(_("A lot's maximum price cannot exceed its budget amount."))
+    check_lot_items_within_budget(lot, [(item.quantity, item.max_unit_price_fen) for item in lot.items])
+
+
+def check_lot_items_within_budget(lot, quantities_and_prices):
+    """Σ(quantity × maximum unit price) of a lot's service items may not exceed the lot's budget
+    (DOMAIN.md §5: what is bought never adds up to more than what is budgeted for it)."""
+    total = sum((quantity or 0) * (price or 0) for quantity, price in quantities_and_prices)
+    if total > (lot.budget_fen or 0):
+        raise DomainError(_(
+            "Lot %(number)s: its service items add up to %(items)s yuan (quantity × maximum unit price), more "
+            "than the lot budget of %(budget)s yuan.", number=lot.number or "", items=format_fen(total),
+            budget=format_fen(lot.budget_fen or 0)))
 
 
 class TenderLifecycle:

@@ -13,7 +13,7 @@ from portal.extensions import db
 from portal.tenancy.models import Tenant
 from portal.tenancy.scope import current_tenant_id
 from portal.tenders import deadlines
-from portal.tenders.lifecycle import check_lot, check_terms
+from portal.tenders.lifecycle import check_lot, check_lot_items_within_budget, check_terms
 from portal.tenders.models import (METHODS, SERVICE_UNITS, TENDER_STATUSES, Award, BudgetLine, EvaluationCriterion,
                                    Lot, LotItem, PurchaseIntention, Tender)
 from portal.tenders.planning import check_budget_room
@@ -141,7 +141,8 @@ def save_lot(tender, lot, *, title, budget_fen, max_price_fen):
 
 
 def save_item(lot, item, *, code, name, unit, quantity, max_unit_price_fen, requirements=""):
-    """A service item: positive quantity and unit price, a known unit, a code unique in the lot."""
+    """A service item: positive quantity and unit price, a known unit, a code unique in the lot,
+    and the lot's items (quantity × maximum unit price) within the lot's budget."""
     lot.tender.ensure_editable()
     if unit not in SERVICE_UNITS:
         raise DomainError(_("Unknown unit."))
@@ -149,6 +150,8 @@ def save_item(lot, item, *, code, name, unit, quantity, max_unit_price_fen, requ
         raise DomainError(_("The quantity and the maximum unit price must be greater than zero."))
     if any(other.code == code and other is not item for other in lot.items):
         raise DomainError(_("Lot %(number)s already has an item with the code %(code)s.", number=lot.number, code=code))
+    check_lot_items_within_budget(lot, [(other.quantity, other.max_unit_price_fen) for other in lot.items
+                                        if other is not item] + [(quantity, max_unit_price_fen)])
     if item is None:
         item = LotItem(lot=lot, code=code, name=name, unit=unit, quantity=quantity,
                        max_unit_price_fen=max_unit_price_fen, requirements=requirements)
