@@ -51,9 +51,9 @@ def get_photo(visit, photo_id):
 
 
 def adjusted_times(visit):
-    """(check-in, check-out) in force: the latest correction's, else the recorded ones."""
-    if visit.corrections:
-        latest = visit.corrections[-1]
+    """(check-in, check-out) in force: the latest accepted correction's, else the recorded ones."""
+    latest = visit.correction_in_force
+    if latest is not None:
         return latest.adjusted_check_in_at, latest.adjusted_check_out_at
     return visit.check_in_at, visit.check_out_at
 
