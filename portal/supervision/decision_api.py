@@ -91,3 +91,6 @@ def decide_correction(visit_id, correction_id):
     decision = _choice(payload, "decision", corrections.DECISIONS)
     corrections.decide(found, decision, current_user, payload.get("note") or "", utcnow())
     return jsonify(visit_json(visit))
+
+
+from portal.supervision import decision_openapi  # noqa: E402,F401  the paths above, in the OpenAPI document

@@ -356,9 +356,14 @@ from portal.jobs.queue import task  # noqa: E402
 def compute_scorecards(quarter=None):
     """Daily per bureau: the scorecards of the quarter that has just ended (the previous quarter),
     for the contracts that have none yet; with ``quarter`` (YYYY-Qn) it recomputes that quarter's
-    unpublished scorecards. Published scorecards never change."""
+    unpublished scorecards. Published scorecards never change; a quarter that has not ended is
+    refused (the run's note names the first allowed date)."""
     from portal.jobs.queue import report_progress
     from portal.supervision.spotchecks import current_tenant
     target = quarter or previous_quarter(local_today())
-    results = compute_quarter(target, tenant=current_tenant(), replace=quarter is not None)
+    try:
+        results = compute_quarter(target, tenant=current_tenant(), replace=quarter is not None)
+    except DomainError as exc:  # a quarter that has not ended (or a malformed one): refused, nothing written
+        report_progress(100, f"{target}: {exc.message}"[:200])
+        return
     report_progress(100, f"{target}: {sum(1 for _c, _s, changed in results if changed)} scorecard(s) computed")
