@@ -123,9 +123,10 @@ def decide_exception(exception_id, action):
         flash(_("This exception has already been decided."), "warning")
         return back
     if action not in decisions_for(found):  # V01 is never accepted
-        flash(_("A V01 finding (work by someone on no roster of the contractor: subcontracting) can never be "
-                "accepted. Confirm the violation, or, if the roster itself was wrong and has been corrected with "
-                "employment evidence, re-check the roster."), "warning")
+        try:
+            service.refuse_never_accepted(found)
+        except DomainError as exc:
+            flash(exc.message, "warning")
         return back
     decision = decisions_for(found)[action]
     form = ExceptionDecisionForm()
