@@ -65,7 +65,7 @@ def test_the_manager_answers_with_a_listed_reason_code_and_the_supervisor_decide
     assert visit_state(app, visit_id) == ("verified", {"V11": "accepted"})
 
 
-def test_another_contractors_or_bureaus_exception_is_not_found(app, client, api_token, no_photo):
+def test_another_contractors_or_bureaus_exception_is_not_found(app, client, api_token, login, no_photo):
     from portal.accounts.services import create_user
     from portal.tenancy.scope import all_tenants
     visit_id, v11 = no_photo
@@ -83,6 +83,9 @@ def test_another_contractors_or_bureaus_exception_is_not_found(app, client, api_
     assert response.status_code == 404 and response.mimetype == PROBLEM
     assert client.post("/api/v1/exceptions/999999999999/decision", json={"decision": "reject"},
                        headers=api_token("gx-supervisor")).status_code == 404
+    supervisor = login("gx-supervisor")  # ids no integer column holds are simply not found
+    assert supervisor.get("/supervision/exceptions/999999999999").status_code == 404
+    assert supervisor.get("/supervision/visits/999999999999").status_code == 404
     assert visit_state(app, visit_id) == ("exception", {"V11": "open"})
 
 

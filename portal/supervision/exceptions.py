@@ -94,8 +94,11 @@ def filtered_exceptions(user, *, code="", status="", staff_id=None, worker_user_
 
 
 def get_exception(exception_id, user):
-    """One exception ``user`` may see, or NotFound (another bureau's or another contractor's)."""
-    found = db.session.scalars(visible_exceptions(user).where(VisitException.id == exception_id)).first()
+    """One exception ``user`` may see, or NotFound (another bureau's or another contractor's, or an
+    id no integer column can hold)."""
+    found = None
+    if isinstance(exception_id, int) and 0 < exception_id < 2**31:
+        found = db.session.scalars(visible_exceptions(user).where(VisitException.id == exception_id)).first()
     if found is None:
         raise NotFound(_("No such exception."))
     return found

@@ -37,7 +37,9 @@ def visible_visits(user):
 
 def get_visit(visit_id, user):
     """One visit ``user`` may see, or NotFound (another bureau's, contractor's or worker's)."""
-    visit = db.session.scalars(visible_visits(user).where(Visit.id == visit_id)).first()
+    visit = None
+    if isinstance(visit_id, int) and 0 < visit_id < 2**31:  # beyond an integer column: simply not found
+        visit = db.session.scalars(visible_visits(user).where(Visit.id == visit_id)).first()
     if visit is None:
         raise NotFound(_("No such visit."))
     return visit
