@@ -92,6 +92,9 @@ def test_the_visit_page_shows_the_correction_its_status_and_who_decided(visits, 
     assert 'id="proposed-times"' in html and 'id="whose-move"' in html
     assert f'id="correction-{correction}"' in html and ">60<" in html and ">45<" in html
     assert f"/corrections/{correction}/accept" in html and f"/corrections/{correction}/reject" in html
+    from tests.visit_world import exception_id
+    v04 = supervisor.get(f"/supervision/exceptions/{exception_id(visits.app, first, 'V04')}").get_data(as_text=True)
+    assert f"/supervision/visits/{first}#correction-{correction}" in v04
     queue = supervisor.get("/supervision/corrections").get_data(as_text=True)
     assert f"/supervision/visits/{first}#correction-{correction}" in queue
     manager = login("a-manager", tenant="ganxian")
