@@ -91,9 +91,9 @@ def test_an_answered_v01_accepted_by_a_supervisor_is_refused_and_the_visit_not_v
         with pytest.raises(DomainError):  # nothing acceptable in the selection
             exceptions.bulk_decide([str(v01)], "accept", user, "")
         db.session.rollback()
-    queue = supervisor.get("/supervision/exceptions")
-    first = supervisor.post("/supervision/exceptions/bulk", data={
-        "ids": [str(v01)], "bulk_action": "accept", "csrf_token": support.csrf_token_from(queue.get_data(as_text=True))})
+    token = support.csrf_token_from(supervisor.get("/supervision/exceptions").get_data(as_text=True))
+    first = supervisor.post("/supervision/exceptions/bulk",
+                            data={"ids": [str(v01)], "bulk_action": "accept", "csrf_token": token})
     assert first.status_code == 302  # nothing left to accept: back to the queue
     assert visit_state(app, visit) == ("exception", {"V01": "answered"})
     assert violation_status(app, visit) == "open"

@@ -5,7 +5,8 @@ verification.py hands it) and returns a Finding, or None when the visit passes. 
 the findings into VisitException rows: a rule that fires opens (or refreshes) its exception, a rule
 that passes removes its own stale open exception; an exception a contractor has answered or a
 supervisor has decided is never touched. Thresholds come from the bureau's settings and the
-service item; times are the visit's effective times (the latest accepted correction, else the raw record).
+service item; times are the visit's effective times (the latest accepted correction, else the raw
+record).
 A visit's day is the Beijing date of its recorded check-in."""
 from dataclasses import dataclass, field
 from datetime import timedelta
