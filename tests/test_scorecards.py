@@ -225,3 +225,49 @@ def test_the_job_computes_the_quarter_and_the_page_explains_every_component(app,
     refused = support.form_post(login("gx-supervisor"), "/supervision/scorecards/compute", {"quarter": "2025-Q5"},
                                 token_url="/supervision/scorecards/")
     assert refused.status_code == 422
+
+
+# --- closing periods (issue 12 point 4): no scorecard before its quarter ends -------------------------
+
+def test_a_quarter_is_scored_only_from_the_day_after_it_ends(app, world):
+    """The service refuses the quarter up to its last day (Beijing time) and names the first allowed
+    date; the next morning it computes."""
+    from portal.contracts.models import Contract
+    from portal.core.errors import DomainError
+    from portal.tenancy.models import Tenant
+    contract_id = small_quarter(app, world)
+    last_evening = datetime(2025, 3, 31, 23, 30, tzinfo=LOCAL_TZ)
+    next_morning = datetime(2025, 4, 1, 0, 30, tzinfo=LOCAL_TZ)
+    with app.app_context(), scope(app):
+        contract = db.session.get(Contract, contract_id)
+        tenant = db.session.get(Tenant, contract.tenant_id)
+        for refused in (lambda: scorecards.compute(contract, QUARTER, tenant=tenant, now=last_evening),
+                        lambda: scorecards.compute_quarter(QUARTER, tenant=tenant, now=last_evening)):
+            with pytest.raises(DomainError) as caught:
+                refused()
+            assert "2025-04-01" in caught.value.message and caught.value.errors["quarter"]
+        assert db.session.execute(select(func.count()).select_from(Scorecard)).scalar_one() == 0
+        assert scorecards.compute(contract, QUARTER, tenant=tenant, now=next_morning).score_centi == 7296
+
+
+def test_the_form_and_the_job_refuse_the_current_quarter_with_the_first_allowed_date(app, world, login, run_worker):
+    from portal.core.timeutil import local_today
+    from portal.jobs.models import JobRun
+    from portal.jobs.queue import enqueue
+    small_quarter(app, world)
+    current = scorecards.quarter_of(local_today())
+    allowed = scorecards.first_allowed_day(current).isoformat()
+    supervisor = login("gx-supervisor")
+    listing = supervisor.get("/supervision/scorecards/").get_data(as_text=True)
+    assert f'value="{current}"' not in listing.split('name="quarter"')[1].split("</select>")[0]  # not offered
+    refused = support.form_post(supervisor, "/supervision/scorecards/compute", {"quarter": current},
+                                token_url="/supervision/scorecards/")
+    assert refused.status_code == 422 and allowed in refused.get_data(as_text=True)
+    with app.app_context(), scope(app):
+        run_id = enqueue("supervision.compute_scorecards", quarter=current).id
+        db.session.commit()
+    run_worker()
+    with app.app_context(), scope(app):
+        run = db.session.get(JobRun, run_id)
+        assert allowed in run.progress_note
+        assert db.session.execute(select(func.count()).select_from(Scorecard)).scalar_one() == 0

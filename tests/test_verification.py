@@ -209,9 +209,9 @@ def test_v03_uses_the_corrected_times(visits):
     visit_id = visits.record("a-worker1", "刘桂英", at(9), minutes=40)
     assert visits.status(visit_id) == "verified"
     with visits.app.app_context(), visits.scope():
-        manager = db.session.execute(select(User).where(User.username == "a-manager")).scalar_one()
-        correct_times(db.session.get(Visit, visit_id), reason_code=_a_reason(), user=manager, now=at(12),
-                      check_out_at=at(9, 20).isoformat())
+        supervisor = db.session.execute(select(User).where(User.username == "gx-supervisor")).scalar_one()
+        correct_times(db.session.get(Visit, visit_id), reason_code=_a_reason(), user=supervisor, now=at(12),
+                      check_out_at=at(9, 20).isoformat())  # a supervisor's correction is in force at once
         db.session.commit()
     visits.run_worker()
     assert "V03" in visits.codes(visit_id) and visits.status(visit_id) == "exception"
@@ -440,9 +440,9 @@ def test_stale_exception_is_removed_when_the_neighbour_is_corrected(visits):
     second = visits.record("a-worker1", "陈德福", at(9, 50), minutes=60)
     assert "V04" in visits.codes(second)
     with visits.app.app_context(), visits.scope():
-        manager = db.session.execute(select(User).where(User.username == "a-manager")).scalar_one()
-        correct_times(db.session.get(Visit, first), reason_code=_a_reason(), user=manager, now=at(12),
-                      check_out_at=at(9, 45).isoformat())
+        supervisor = db.session.execute(select(User).where(User.username == "gx-supervisor")).scalar_one()
+        correct_times(db.session.get(Visit, first), reason_code=_a_reason(), user=supervisor, now=at(12),
+                      check_out_at=at(9, 45).isoformat())  # a contractor's would wait for a decision
         db.session.commit()
     visits.run_worker()
     assert "V04" not in visits.codes(first) | visits.codes(second)

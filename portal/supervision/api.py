@@ -40,7 +40,7 @@ def visit_json(visit):
     """A visit as docs/API.md fixes it (masked name only), plus the contract, source and services."""
     body = {
         "id": visit.id, "client_id": visit.client_id, "status": visit.status,
-        "exceptions": [{"code": e.code, "message": e.message, "warning": e.warning, "status": e.status}
+        "exceptions": [{"id": e.id, "code": e.code, "message": e.message, "warning": e.warning, "status": e.status}
                        for e in visit.exceptions],
         "beneficiary": {"id": visit.beneficiary_id, "display_name": mask_name(visit.beneficiary.name)},
         "contract_id": visit.contract_id, "service_item": visit.service_item.code,
@@ -53,11 +53,13 @@ def visit_json(visit):
         "distance_from_home_m": visit.distance_from_home_m, "recorded_live": visit.recorded_live,
         "received_at": _iso(visit.received_at), "photos": [p.id for p in visit.photos],
     }
-    if visit.corrections:
-        latest = visit.corrections[-1]
+    latest = next((c for c in reversed(visit.corrections) if c.status in ("pending", "accepted")), None)
+    if latest is not None:  # the correction standing: in force (accepted) or waiting for a supervisor
         body["adjusted_check_in"] = _iso(latest.adjusted_check_in_at)
         body["adjusted_check_out"] = _iso(latest.adjusted_check_out_at)
-        body["correction"] = {"reason_code": latest.reason_code, "note": latest.note, "made_at": _iso(latest.made_at)}
+        body["correction"] = {"id": latest.id, "reason_code": latest.reason_code, "note": latest.note,
+                              "made_at": _iso(latest.made_at), "status": latest.status,
+                              "decided_at": _iso(latest.decided_at)}
     return body
 
 
@@ -222,3 +224,4 @@ def correct_visit(visit_id):
 
 from portal.supervision import api_openapi  # noqa: E402,F401  the paths above, in the OpenAPI document
 from portal.supervision import spotcheck_api  # noqa: E402,F401  spot checks (its paths are in the OpenAPI document too)
+from portal.supervision import decision_api  # noqa: E402,F401  answers and decisions on exceptions and corrections

@@ -1,7 +1,7 @@
 """The visits endpoints of supervision/api.py in the OpenAPI document (portal/api/openapi.py)."""
 from portal.api.openapi import PATHS, _json, _problem
 from portal.supervision import recording
-from portal.supervision.visit_models import VISIT_STATUSES
+from portal.supervision.visit_models import EXCEPTION_STATUSES, VISIT_STATUSES
 
 _ID = {"type": "integer"}
 _TIME = {"type": "string", "format": "date-time"}
@@ -14,9 +14,10 @@ VISIT = {
     "properties": {
         "id": _ID, "client_id": {"type": "string", "format": "uuid"},
         "status": {"type": "string", "enum": list(VISIT_STATUSES)},
-        "exceptions": {"type": "array", "items": {"type": "object", "required": ["code", "message"], "properties": {
-            "code": {"type": "string"}, "message": {"type": "string"}, "warning": {"type": "boolean"},
-            "status": {"type": "string"}}}},
+        "exceptions": {"type": "array", "items": {"type": "object", "required": ["id", "code", "message", "status"],
+                                                  "properties": {
+            "id": _ID, "code": {"type": "string"}, "message": {"type": "string"}, "warning": {"type": "boolean"},
+            "status": {"type": "string", "enum": list(EXCEPTION_STATUSES)}}}},
         "beneficiary": {"type": "object", "required": ["id", "display_name"], "properties": {
             "id": _ID, "display_name": {"type": "string", "description": "The masked name (张*丰)"}}},
         "contract_id": _ID, "service_item": {"type": "string"}, "device_id": {"type": "string"},
@@ -25,8 +26,11 @@ VISIT = {
                                                        "accuracy_m": {"type": ["number", "null"]}}},
         "check_out": {"oneOf": [_POINT, {"type": "null"}]},
         "adjusted_check_in": _TIME, "adjusted_check_out": _TIME,
-        "correction": {"type": "object", "properties": {"reason_code": {"type": "string"}, "note": {"type": "string"},
-                                                         "made_at": _TIME}},
+        "correction": {"type": "object", "description": "The correction standing: accepted (in force) or pending "
+                                                        "(waiting for a supervisor; not in force)",
+                       "properties": {"id": _ID, "reason_code": {"type": "string"}, "note": {"type": "string"},
+                                      "made_at": _TIME, "status": {"type": "string", "enum": ["pending", "accepted"]},
+                                      "decided_at": {"type": ["string", "null"], "format": "date-time"}}},
         "services": {"type": "array", "items": {"type": "string"}}, "notes": {"type": "string"},
         "distance_from_home_m": {"type": ["integer", "null"]}, "recorded_live": {"type": "boolean"},
         "received_at": _TIME, "photos": {"type": "array", "items": _ID},
@@ -97,7 +101,8 @@ PATHS["/api/v1/visits/{visit_id}/photos/{photo_id}"] = {"get": {
         "image/png": {"schema": {"type": "string", "format": "binary"}}}},
         **_COMMON, "404": _problem("No such photo for the caller")}}}
 PATHS["/api/v1/visits/{visit_id}/corrections"] = {"post": {
-    "summary": "Adjusted times with a reason code (supervisor, contractor manager); only shorter",
+    "summary": "Adjusted times with a reason code (supervisor, contractor manager); only shorter; a manager's "
+               "correction waits for a supervisor's decision before it counts",
     "tags": ["visits"], "parameters": [_VISIT_ID], "requestBody": _body(recording.CORRECTION_SCHEMA),
     "responses": {"201": _json("The visit with its adjusted times", VISIT), **_WRITE,
                   "404": _problem("No such visit for the caller")}}}

@@ -155,7 +155,7 @@ def _cases(plan, days, people, stops, helper_name):
         entry = _on(plan, username, pick(i))[1]
         _shift_after(plan, entry, minutes - entry["minutes"])
         entry.update(minutes=minutes, case="V03")
-    entry["corrected_by"] = 20  # the manager corrects the long one: it left 20 minutes earlier
+    entry["corrected_by"] = 20  # the manager corrects the long one (left 20 minutes earlier): it waits for a decision
     first, second = _on(plan, w2, pick(4))[:2]  # V04: the second starts 30 minutes before the first ends
     _shift_after(plan, first, first["start"] + first["minutes"] - 30 - second["start"])
     second["case"] = "V04"

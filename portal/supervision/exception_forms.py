@@ -25,6 +25,8 @@ EXCEPTION_STATUS_LABELS = {"open": _l("Open"), "answered": _l("Answered"), "acce
                            "rejected": _l("Rejected")}
 VISIT_STATUS_LABELS = {"pending": _l("Pending"), "verified": _l("Verified"), "exception": _l("Exception"),
                        "rejected": _l("Rejected")}
+CORRECTION_STATUS_LABELS = {"pending": _l("Waiting for the supervisor's decision"), "accepted": _l("Accepted"),
+                            "rejected": _l("Rejected"), "superseded": _l("Superseded by a later correction")}
 SOURCE_LABELS = {"app": _l("Phone app"), "web": _l("Field web page"), "manual": _l("Entered by hand")}
 EXCEPTION_DECISIONS = {
     "accept": {"label": _l("Accept"),
@@ -35,6 +37,37 @@ EXCEPTION_DECISIONS = {
                "question": _l("Reject these exceptions? Their visits are rejected and will not be paid."),
                "done": _l("%(n)s exception(s) rejected.")},
 }
+
+# V01 is never accepted (subcontracting, DOMAIN.md §7): rejecting it confirms the violation.
+V01_DECISIONS = {
+    "reject": {"label": _l("Confirm the violation"),
+               "question": _l("Confirm the violation? The visit is rejected and never paid, and the subcontracting "
+                              "violation recorded with it is confirmed."),
+               "done": _l("%(n)s violation(s) confirmed.")},
+}
+NEXT_MOVES = {
+    "open": _l("Next: the contractor's manager answers; the bureau's supervisor may also decide now."),
+    "answered": _l("Next: the bureau's supervisor accepts or rejects the answer."),
+    "v01": _l("Next: the bureau's supervisor confirms the violation, or re-checks the roster if it has been "
+              "corrected with employment evidence. A V01 finding is never accepted: the visit is not paid."),
+    "v01_open": _l("Next: the contractor's manager may answer; the bureau's supervisor confirms the violation, or "
+                   "re-checks the roster if it has been corrected with employment evidence."),
+    "decided": _l("Decided: nothing more to do."),
+}
+
+
+def decisions_for(exception):
+    """The decisions a supervisor is offered on ``exception``: never an acceptance of V01."""
+    return V01_DECISIONS if exception.code == "V01" else EXCEPTION_DECISIONS
+
+
+def next_move(exception):
+    """Whose move it is on ``exception``, as a sentence."""
+    if exception.status not in ("open", "answered"):
+        return NEXT_MOVES["decided"]
+    if exception.code == "V01":
+        return NEXT_MOVES["v01_open" if exception.status == "open" else "v01"]
+    return NEXT_MOVES[exception.status]
 
 
 class ExceptionFilterForm(FlaskForm):

@@ -15,15 +15,17 @@ from portal.files.models import StoredFile
 from portal.files.services import serve
 from portal.supervision import bp
 from portal.supervision import exceptions as service
+from portal.supervision import unlisted
 from portal.supervision.exception_forms import (CODE_LABELS, EXCEPTION_DECISIONS, EXCEPTION_STATUS_LABELS,
                                                 SOURCE_LABELS, VISIT_STATUS_LABELS, AnswerForm, BulkDecisionForm,
-                                                ExceptionDecisionForm, ExceptionFilterForm)
+                                                ExceptionDecisionForm, ExceptionFilterForm, decisions_for, next_move)
 from portal.supervision.reports import adjusted_times, beneficiary_label, minutes_between, user_name, worker_name
 from portal.supervision.visit_models import EXCEPTION_CODES, EXCEPTION_STATUSES
 
 LABELS = {"codes": CODE_LABELS, "exception_statuses": EXCEPTION_STATUS_LABELS, "visit_statuses": VISIT_STATUS_LABELS,
           "sources": SOURCE_LABELS, "reasons": service.RESPONSE_REASONS, "worker_name": worker_name,
-          "adjusted_times": adjusted_times, "minutes_between": minutes_between, "user_name": user_name}
+          "adjusted_times": adjusted_times, "minutes_between": minutes_between, "user_name": user_name,
+          "next_move": next_move}
 
 
 def _person(visit):
@@ -74,15 +76,20 @@ def exceptions():
                            decisions=EXCEPTION_DECISIONS, person=_person, **LABELS)
 
 
+def _detail(found, answer, status=200):
+    """The exception page: the actions shown are only those the signed-in user may take now."""
+    can_decide = current_user.role in service.DECIDERS and found.status in service.DECIDABLE
+    return render_template("supervision/exceptions/detail.html", exception=found, visit=found.visit,
+                           answer=answer, person=_person,
+                           can_answer=current_user.role in service.RESPONDERS and found.status == "open",
+                           can_decide=can_decide, can_recheck=can_decide and found.code == unlisted.CODE,
+                           recheck=ExceptionDecisionForm(), decisions=decisions_for(found), **LABELS), status
+
+
 @bp.route("/exceptions/<int:exception_id>")
 @roles_required(*service.VIEWERS)
 def exception_detail(exception_id):
-    found = service.get_exception(exception_id, current_user)
-    return render_template("supervision/exceptions/detail.html", exception=found, visit=found.visit,
-                           answer=AnswerForm(), person=_person,
-                           can_answer=current_user.role in service.RESPONDERS and found.status == "open",
-                           can_decide=current_user.role in service.DECIDERS and found.status in service.DECIDABLE,
-                           decisions=EXCEPTION_DECISIONS, **LABELS)
+    return _detail(service.get_exception(exception_id, current_user), AnswerForm())
 
 
 @bp.route("/exceptions/<int:exception_id>/answer", methods=["POST"])
@@ -103,9 +110,7 @@ def answer_exception(exception_id):
         else:
             flash(_("Your answer has been sent to the bureau's supervisor."), "success")
             return redirect(url_for("supervision.exceptions"))
-    return render_template("supervision/exceptions/detail.html", exception=found, visit=found.visit, answer=form,
-                           person=_person, can_answer=found.status == "open", can_decide=False,
-                           decisions=EXCEPTION_DECISIONS, **LABELS), 422
+    return _detail(found, form, 422)
 
 
 @bp.route("/exceptions/<int:exception_id>/<any(accept, reject):action>", methods=["GET", "POST"])
@@ -113,16 +118,29 @@ def answer_exception(exception_id):
 def decide_exception(exception_id, action):
     """The confirmation step of one decision: its consequence and a note, then the decision."""
     found = service.get_exception(exception_id, current_user)
+    back = redirect(url_for("supervision.exception_detail", exception_id=found.id))
     if found.status not in service.DECIDABLE:
         flash(_("This exception has already been decided."), "warning")
-        return redirect(url_for("supervision.exception_detail", exception_id=found.id))
+        return back
+    if action not in decisions_for(found):  # V01 is never accepted
+        try:
+            service.refuse_never_accepted(found)
+        except DomainError as exc:
+            flash(exc.message, "warning")
+        return back
+    decision = decisions_for(found)[action]
     form = ExceptionDecisionForm()
     if form.validate_on_submit():
-        service.DECIDE[action](found, current_user, form.note.data, utcnow())
-        flash(str(EXCEPTION_DECISIONS[action]["done"]) % {"n": 1}, "success")
-        return redirect(url_for("supervision.exception_detail", exception_id=found.id))
+        try:
+            service.DECIDE[action](found, current_user, form.note.data, utcnow())
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "warning")
+            return back
+        flash(str(decision["done"]) % {"n": 1}, "success")
+        return back
     return render_template("supervision/exceptions/decide.html", selected=[found], action=action, form=form,
-                           decision=EXCEPTION_DECISIONS[action], person=_person,
+                           decision=decision, person=_person,
                            post_to=url_for("supervision.decide_exception", exception_id=found.id, action=action),
                            **LABELS)
 
@@ -140,7 +158,10 @@ def bulk_exceptions():
         abort(400)
     ids = request.form.getlist("ids")
     if form.confirmed.data != "1":
-        selected = service.selected_exceptions(ids, current_user)
+        selected = service.selected_exceptions(ids, current_user, action)
+        left_out = len(service.selected_exceptions(ids, current_user)) - len(selected)
+        if left_out:
+            flash(_("%(n)s V01 exception(s) were left out: a V01 finding is never accepted.", n=left_out), "warning")
         if not selected:
             flash(_("Select at least one open or answered exception."), "warning")
             return redirect(request.referrer or url_for("supervision.exceptions"))
@@ -151,6 +172,25 @@ def bulk_exceptions():
     decided = service.bulk_decide(ids, action, current_user, form.note.data, utcnow())
     flash(str(EXCEPTION_DECISIONS[action]["done"]) % {"n": len(decided)}, "success")
     return redirect(url_for("supervision.exceptions"))
+
+
+@bp.route("/exceptions/<int:exception_id>/recheck-roster", methods=["POST"])
+@roles_required(*service.DECIDERS)
+def recheck_roster(exception_id):
+    """V01 after a roster correction: the rules run again; V01 goes only if the rule no longer finds it."""
+    found = service.get_exception(exception_id, current_user)
+    form = ExceptionDecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        visit = unlisted.recheck_roster(found, current_user, form.note.data, utcnow())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "warning")
+        return redirect(url_for("supervision.exception_detail", exception_id=found.id))
+    flash(_("The roster was re-checked: the worker was on it that day, so V01 no longer applies and the rules "
+            "have run again on the visit."), "success")
+    return redirect(url_for("supervision.visit_detail", visit_id=visit.id))
 
 
 @bp.route("/exceptions/<int:exception_id>/evidence")

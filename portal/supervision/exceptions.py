@@ -1,6 +1,8 @@
 """Resolving the exceptions the verification rules raise (docs/DOMAIN.md §6): the contractor's manager
 answers an open exception of its own visit with a reason code and evidence; a supervisor accepts
 it (the visit counts once nothing blocking is left open) or rejects it (the visit is not paid).
+V01 (work by someone on no roster: subcontracting, §7) is never accepted: its answer is recorded,
+and the supervisor confirms the violation or re-checks a corrected roster (supervision/unlisted.py).
 
 Every change is made on ORM objects, one row at a time, so the audit trail records each of them;
 the request (or the caller) commits. Who may see what: bureau readers see the bureau's exceptions
@@ -13,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, func, select
 
 from portal.beneficiaries.models import Beneficiary
-from portal.core.errors import DomainError, NotFound
+from portal.core.errors import Conflict, DomainError, NotFound
 from portal.core.models import utcnow
 from portal.core.timeutil import local_midnight_utc
 from portal.extensions import db
@@ -27,6 +29,7 @@ RESPONSE_REASONS = {
     "family_request": _l("At the family's request"),
     "hospital_escort": _l("Escorting the person to hospital"),
     "data_entry_error": _l("Data entry error"),
+    "roster_error": _l("The roster was wrong and has been corrected with employment evidence"),
     "other": _l("Other"),
 }
 READERS = ("officer", "supervisor", "auditor")
@@ -37,6 +40,7 @@ DECIDABLE = ("open", "answered")  # a supervisor may decide without waiting for 
 BLOCKING = ("open", "answered")   # a non-warning exception in these keeps a visit from counting
 EVIDENCE_MAX_BYTES = 10 * MB
 BULK_LIMIT = 200
+NEVER_ACCEPTED = ("V01",)  # work by someone on no roster is never paid, whatever the answer (§7, §8)
 
 
 def visible_exceptions(user):
@@ -90,8 +94,11 @@ def filtered_exceptions(user, *, code="", status="", staff_id=None, worker_user_
 
 
 def get_exception(exception_id, user):
-    """One exception ``user`` may see, or NotFound (another bureau's or another contractor's)."""
-    found = db.session.scalars(visible_exceptions(user).where(VisitException.id == exception_id)).first()
+    """One exception ``user`` may see, or NotFound (another bureau's or another contractor's, or an
+    id no integer column can hold)."""
+    found = None
+    if isinstance(exception_id, int) and 0 < exception_id < 2**31:
+        found = db.session.scalars(visible_exceptions(user).where(VisitException.id == exception_id)).first()
     if found is None:
         raise NotFound(_("No such exception."))
     return found
@@ -99,16 +106,17 @@ def get_exception(exception_id, user):
 
 def respond(exception, *, reason, text, user, file_storage=None, now=None):
     """The contractor's answer to an open exception of its own visit: a reason code from
-    RESPONSE_REASONS, an explanation, and optionally a PDF, JPEG or PNG as evidence (judged by its
-    content). The exception becomes ``answered``; the supervisor decides next."""
+    RESPONSE_REASONS, an explanation (required with the reason "other"), and optionally a PDF, JPEG
+    or PNG as evidence (judged by its content). The exception becomes ``answered``; the supervisor
+    decides next. An exception that is no longer open is a Conflict."""
     if user.role not in RESPONDERS or exception.visit.contractor_id != user.contractor_id:
         raise NotFound(_("No such exception."))
     if exception.status != "open":
-        raise DomainError(_("Only an open exception can be answered."))
+        raise Conflict(_("Only an open exception can be answered."))
     errors = {}
     if reason not in RESPONSE_REASONS:
         errors["reason"] = [_("Choose a reason from the list.")]
-    if not (text or "").strip():
+    if reason == "other" and not (text or "").strip():
         errors["text"] = [_("Explain what happened.")]
     if errors:
         raise DomainError(_("The answer is incomplete."), errors)
@@ -117,7 +125,7 @@ def respond(exception, *, reason, text, user, file_storage=None, now=None):
                               uploaded_by_id=user.id)
         exception.evidence_file_id = stored.id
     exception.response_reason = reason
-    exception.response_text = text.strip()[:4000]
+    exception.response_text = (text or "").strip()[:4000]
     exception.responded_by_id = user.id
     exception.responded_at = now or utcnow()
     exception.status = "answered"
@@ -129,7 +137,7 @@ def _check_decidable(exception, by):
     if by.role not in DECIDERS:
         raise NotFound(_("No such exception."))
     if exception.status not in DECIDABLE:
-        raise DomainError(_("This exception has already been decided."))
+        raise Conflict(_("This exception has already been decided."))
 
 
 def _settle_visit(visit, now):
@@ -145,11 +153,20 @@ def _settle_visit(visit, now):
         visit.verified_at = now
 
 
+def refuse_never_accepted(exception):
+    """V01 cannot be accepted into a payable visit (Conflict, with what the supervisor may do)."""
+    if exception.code in NEVER_ACCEPTED:
+        raise Conflict(_("A V01 finding (work by someone on no roster of the contractor: subcontracting) can never "
+                         "be accepted. Confirm the violation, or, if the roster itself was wrong and has been "
+                         "corrected with employment evidence, re-check the roster."))
+
+
 def accept(exception, by, note="", now=None):
     """A supervisor accepts the contractor's explanation (or the exception on its own facts):
     the exception is resolved, and the visit is verified once no other open or answered
-    non-warning exception remains."""
+    non-warning exception remains. V01 is refused (``refuse_never_accepted``)."""
     _check_decidable(exception, by)
+    refuse_never_accepted(exception)
     now = now or utcnow()
     exception.status = "accepted"
     exception.decided_by_id = by.id
@@ -162,7 +179,8 @@ def accept(exception, by, note="", now=None):
 
 
 def reject(exception, by, note="", now=None):
-    """A supervisor rejects the exception: the visit is rejected and will not be paid."""
+    """A supervisor rejects the exception: the visit is rejected and will not be paid. For V01
+    this confirms the violation: the subcontracting violation recorded with it is confirmed too."""
     _check_decidable(exception, by)
     now = now or utcnow()
     exception.status = "rejected"
@@ -171,6 +189,9 @@ def reject(exception, by, note="", now=None):
     exception.decision_note = (note or "").strip()[:2000]
     exception.visit.status = "rejected"
     exception.visit.verified_at = None
+    if exception.code == "V01":
+        from portal.supervision.unlisted import confirm_violation_of
+        confirm_violation_of(exception, by)
     db.session.flush()
     return exception
 
@@ -178,13 +199,16 @@ def reject(exception, by, note="", now=None):
 DECIDE = {"accept": accept, "reject": reject}
 
 
-def selected_exceptions(ids, user):
-    """The decidable exceptions among ``ids`` that ``user`` may see (others are left out)."""
-    ids = sorted({int(i) for i in ids if str(i).isdigit()})[:BULK_LIMIT]
+def selected_exceptions(ids, user, action=None):
+    """The decidable exceptions among ``ids`` that ``user`` may see (others are left out); for an
+    acceptance, V01 is left out too (it is never accepted)."""
+    ids = sorted({int(i) for i in ids if str(i).isdigit() and 0 < int(i) < 2**31})[:BULK_LIMIT]
     if not ids:
         return []
-    return db.session.scalars(visible_exceptions(user).where(
-        VisitException.id.in_(ids), VisitException.status.in_(DECIDABLE))).all()
+    stmt = visible_exceptions(user).where(VisitException.id.in_(ids), VisitException.status.in_(DECIDABLE))
+    if action == "accept":
+        stmt = stmt.where(VisitException.code.not_in(NEVER_ACCEPTED))
+    return db.session.scalars(stmt).all()
 
 
 def bulk_decide(ids, action, by, note="", now=None):
@@ -195,7 +219,7 @@ def bulk_decide(ids, action, by, note="", now=None):
         raise DomainError(_("Unknown decision."))
     if by.role not in DECIDERS:
         raise NotFound(_("No such exception."))
-    found = selected_exceptions(ids, by)
+    found = selected_exceptions(ids, by, action)
     if not found:
         raise DomainError(_("Select at least one open or answered exception."))
     now = now or utcnow()

@@ -22,7 +22,7 @@ from portal.extensions import db
 from portal.files.imagemeta import BadImage, strip_metadata
 from portal.files.models import StoredFile
 from portal.files.services import IMAGE_TYPES, MB, sniff, store_upload
-from portal.supervision.visit_models import Visit, VisitCorrection, VisitPhoto
+from portal.supervision.visit_models import Visit, VisitPhoto
 
 BUREAU_ROLES = ("admin", "officer", "supervisor", "finance", "auditor")
 CORRECTORS = ("supervisor", "contractor_manager")
@@ -326,43 +326,17 @@ def visit_photo(visit, photo_id):
     return photo
 
 
-# --- corrections --------------------------------------------------------------------------------
+# --- corrections (the rules of corrections live in supervision/corrections.py) ---------------------
 
 def times_in_force(visit):
-    """(check-in, check-out) as they count: the latest correction's, else the recorded ones."""
-    if visit.corrections:
-        latest = visit.corrections[-1]
-        return latest.adjusted_check_in_at, latest.adjusted_check_out_at
-    return visit.check_in_at, visit.check_out_at
+    """(check-in, check-out) as the rules count them (the latest accepted correction's, else the
+    recorded ones)."""
+    from portal.supervision import corrections
+    return corrections.times_in_force(visit)
 
 
-def correct_times(visit, *, reason_code, user, now, check_in_at=None, check_out_at=None, note=""):
-    """Record adjusted times for a visit (a supervisor of the bureau or the contractor's manager).
-    The recorded times and coordinates never change; the correction may only shorten the visit
-    (start no earlier and end no later than the times in force, and still end after it starts).
-    The visit then no longer counts as recorded live, and the rules run again."""
-    if user.role not in CORRECTORS or (user.role == "contractor_manager" and user.contractor_id != visit.contractor_id):
-        raise NotFound(_("No such visit."))
-    if reason_code not in CORRECTION_REASONS:
-        _refuse("reason_code", _("Choose a reason for the correction."))
-    if visit.status == "rejected":
-        _refuse("visit", _("A rejected visit cannot be corrected."))
-    current_in, current_out = times_in_force(visit)
-    if current_out is None:
-        _refuse("check_out_at", _("The visit has no check-out yet; it cannot be corrected."))
-    new_in = checked_time(check_in_at, "check_in_at") if check_in_at else current_in
-    new_out = checked_time(check_out_at, "check_out_at") if check_out_at else current_out
-    if new_in < current_in:
-        _refuse("check_in_at", _("A correction may only shorten the visit: the start cannot move earlier."))
-    if new_out > current_out:
-        _refuse("check_out_at", _("A correction may only shorten the visit: the end cannot move later."))
-    if new_out <= new_in:
-        _refuse("check_out_at", _("The corrected end must be after the corrected start."))
-    if (new_in, new_out) == (current_in, current_out):
-        _refuse("check_in_at", _("Give a corrected start or end that differs from the times in force."))
-    correction = VisitCorrection(visit_id=visit.id, adjusted_check_in_at=new_in, adjusted_check_out_at=new_out,
-                                 reason_code=reason_code, note=(note or "").strip(), made_by_id=user.id, made_at=now)
-    visit.corrections.append(correction)
-    visit.recorded_live = False
-    _rules_rerun(visit, now)
-    return correction
+def correct_times(visit, **kwargs):
+    """Record adjusted times for a visit: see corrections.correct_times (a manager's correction
+    waits for a supervisor's decision)."""
+    from portal.supervision import corrections
+    return corrections.correct_times(visit, **kwargs)

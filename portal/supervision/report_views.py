@@ -15,8 +15,10 @@ from portal.core.timeutil import local_today
 from portal.extensions import db
 from portal.files.services import serve
 from portal.supervision import bp, reports
-from portal.supervision.exception_forms import (CODE_LABELS, EXCEPTION_STATUS_LABELS, SOURCE_LABELS,
-                                                VISIT_STATUS_LABELS, ReportFilterForm)
+from portal.supervision.corrections import DECIDERS
+from portal.supervision.exception_forms import (CODE_LABELS, CORRECTION_STATUS_LABELS, EXCEPTION_STATUS_LABELS,
+                                                SOURCE_LABELS, VISIT_STATUS_LABELS, ExceptionDecisionForm,
+                                                ReportFilterForm)
 from portal.supervision.exceptions import RESPONSE_REASONS, parse_day
 
 VISIT_READERS = reports.READERS + ("contractor_manager", "field_worker")
@@ -49,7 +51,10 @@ def visit_detail(visit_id):
                            minutes=reports.minutes_between(begin, finish),
                            worker=reports.worker_name(visit),
                            person=reports.beneficiary_label(visit.beneficiary, current_user),
-                           bureau=current_user.role in reports.READERS, **LABELS)
+                           bureau=current_user.role in reports.READERS, pending=visit.pending_correction,
+                           can_decide_correction=current_user.role in DECIDERS, decision_form=ExceptionDecisionForm(),
+                           minutes_between=reports.minutes_between, correction_statuses=CORRECTION_STATUS_LABELS,
+                           **LABELS)
 
 
 @bp.route("/visits/<int:visit_id>/photos/<int:photo_id>")

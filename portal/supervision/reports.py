@@ -37,7 +37,9 @@ def visible_visits(user):
 
 def get_visit(visit_id, user):
     """One visit ``user`` may see, or NotFound (another bureau's, contractor's or worker's)."""
-    visit = db.session.scalars(visible_visits(user).where(Visit.id == visit_id)).first()
+    visit = None
+    if isinstance(visit_id, int) and 0 < visit_id < 2**31:  # beyond an integer column: simply not found
+        visit = db.session.scalars(visible_visits(user).where(Visit.id == visit_id)).first()
     if visit is None:
         raise NotFound(_("No such visit."))
     return visit
@@ -51,9 +53,9 @@ def get_photo(visit, photo_id):
 
 
 def adjusted_times(visit):
-    """(check-in, check-out) in force: the latest correction's, else the recorded ones."""
-    if visit.corrections:
-        latest = visit.corrections[-1]
+    """(check-in, check-out) in force: the latest accepted correction's, else the recorded ones."""
+    latest = visit.correction_in_force
+    if latest is not None:
         return latest.adjusted_check_in_at, latest.adjusted_check_out_at
     return visit.check_in_at, visit.check_out_at
 

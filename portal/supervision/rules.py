@@ -5,7 +5,8 @@ verification.py hands it) and returns a Finding, or None when the visit passes. 
 the findings into VisitException rows: a rule that fires opens (or refreshes) its exception, a rule
 that passes removes its own stale open exception; an exception a contractor has answered or a
 supervisor has decided is never touched. Thresholds come from the bureau's settings and the
-service item; times are the visit's effective times (the latest correction, else the raw record).
+service item; times are the visit's effective times (the latest accepted correction, else the raw
+record).
 A visit's day is the Beijing date of its recorded check-in."""
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -60,9 +61,10 @@ def visit_day(visit):
 
 
 def effective_times(visit, correction=None):
-    """(check-in, check-out) in force: the latest correction's, else the recorded ones."""
-    if correction is None and visit.corrections:
-        correction = visit.corrections[-1]
+    """(check-in, check-out) in force: the latest accepted correction's, else the recorded ones
+    (a contractor's correction counts only once a supervisor has accepted it)."""
+    if correction is None:
+        correction = visit.correction_in_force
     if correction is not None:
         return correction.adjusted_check_in_at, correction.adjusted_check_out_at
     return visit.check_in_at, visit.check_out_at

@@ -74,6 +74,27 @@ def previous_quarter(today):
     return quarter_of(date(today.year, 3 * ((today.month - 1) // 3) + 1, 1) - timedelta(days=1))
 
 
+def first_allowed_day(quarter):
+    """The first day a quarter's scorecard may be computed: the day after the quarter ends."""
+    return parse_quarter(quarter)[1] + timedelta(days=1)
+
+
+def refuse_open_quarter(quarter, now=None):
+    """A quarter is scored only once it has ended (Beijing time): a scorecard computed earlier
+    would miss the rest of the quarter's work and be frozen once published (DomainError naming
+    the first allowed date)."""
+    allowed = first_allowed_day(quarter)
+    if local_today(now or utcnow()) < allowed:
+        message = _("The quarter %(quarter)s has not ended: its scorecard can be computed from %(day)s on.",
+                    quarter=quarter.strip().upper(), day=allowed.isoformat())
+        raise DomainError(message, {"quarter": [message]})
+
+
+def ended_quarters(today, count=6):
+    """The ``count`` latest quarters that have ended, newest first (what may be scored)."""
+    return recent_quarters(parse_quarter(quarter_of(today))[0] - timedelta(days=1), count)
+
+
 def recent_quarters(today, count=6):
     quarters, day = [], today
     for _i in range(count):
@@ -246,12 +267,10 @@ def scored_contracts(start, end):
 def compute(contract, quarter, *, tenant, now=None, replace=True):
     """Compute ``contract``'s scorecard for ``quarter``. An unpublished scorecard is replaced (or
     kept when ``replace`` is False); a published one never changes (Conflict). A quarter that has
-    not begun is refused."""
+    not ended is refused (``refuse_open_quarter``)."""
     start, end = parse_quarter(quarter)
     now = now or utcnow()
-    if start > local_today(now):
-        message = _("This quarter has not begun.")
-        raise DomainError(message, {"quarter": [message]})
+    refuse_open_quarter(quarter, now)
     existing = find(contract.id, quarter)
     if existing is not None and existing.published_at is not None:
         raise Conflict(_("A published scorecard is not changed."))
@@ -271,8 +290,9 @@ def compute(contract, quarter, *, tenant, now=None, replace=True):
 
 def compute_quarter(quarter, *, tenant, now=None, replace=True):
     """Every scored contract's scorecard for ``quarter``; published ones are left as they are.
-    Returns [(contract, scorecard or None, changed)]."""
+    Returns [(contract, scorecard or None, changed)]. A quarter that has not ended is refused."""
     start, end = parse_quarter(quarter)
+    refuse_open_quarter(quarter, now or utcnow())
     results = []
     for contract in scored_contracts(start, end):
         existing = find(contract.id, quarter)
@@ -336,74 +356,14 @@ from portal.jobs.queue import task  # noqa: E402
 def compute_scorecards(quarter=None):
     """Daily per bureau: the scorecards of the quarter that has just ended (the previous quarter),
     for the contracts that have none yet; with ``quarter`` (YYYY-Qn) it recomputes that quarter's
-    unpublished scorecards. Published scorecards never change."""
+    unpublished scorecards. Published scorecards never change; a quarter that has not ended is
+    refused (the run's note names the first allowed date)."""
     from portal.jobs.queue import report_progress
     from portal.supervision.spotchecks import current_tenant
     target = quarter or previous_quarter(local_today())
-    results = compute_quarter(target, tenant=current_tenant(), replace=quarter is not None)
+    try:
+        results = compute_quarter(target, tenant=current_tenant(), replace=quarter is not None)
+    except DomainError as exc:  # a quarter that has not ended (or a malformed one): refused, nothing written
+        report_progress(100, f"{target}: {exc.message}"[:200])
+        return
     report_progress(100, f"{target}: {sum(1 for _c, _s, changed in results if changed)} scorecard(s) computed")
-
-
-# --- trends (the charts of one contract) -------------------------------------------------------------
-
-CHART = {"width": 640, "height": 260, "left": 48, "right": 16, "top": 16, "bottom": 40}
-SERIES = (("verified_share", _l("Verified share of visits"), "#1f5fad", ""),
-          ("confirmation", _l("Spot-check confirmation rate"), "#2e7d32", "6 4"),
-          ("satisfaction", _l("Average satisfaction (of 5, as %)"), "#b3541e", "2 3"))
-
-
-def _rate_percent(part, whole):
-    return half_up(Fraction(part * 100, whole)) if whole else None
-
-
-def monthly_figures(contract, months):
-    """Per month (first days, oldest first): visits, verified share, spot-check confirmation rate
-    and average satisfaction, each as an integer per cent (None without data)."""
-    from portal.supervision.spotchecks import month_bounds, month_text
-    rows = []
-    for month in months:
-        first, after = month_bounds(month)
-        total, verified = db.session.execute(
-            select(func.count(Visit.id), func.coalesce(func.sum(case_verified()), 0))
-            .where(Visit.contract_id == contract.id, Visit.check_in_at >= first, Visit.check_in_at < after)).one()
-        checks = (select(SpotCheck.outcome, SpotCheck.satisfaction).select_from(SpotCheck)
-                  .join(SpotCheckSample, SpotCheckSample.id == SpotCheck.sample_id)
-                  .where(SpotCheckSample.contract_id == contract.id, SpotCheckSample.month == month_text(month)))
-        outcomes = db.session.execute(checks).all()
-        confirmed = sum(1 for o, _s in outcomes if o == "confirmed")
-        decided = sum(1 for o, _s in outcomes if o in ("confirmed", "not_confirmed"))
-        scores = [s for _o, s in outcomes if s is not None]
-        rows.append({"month": month, "visits": int(total), "verified": int(verified),
-                     "verified_share": _rate_percent(int(verified), int(total)),
-                     "checked": decided, "confirmed": confirmed, "confirmation": _rate_percent(confirmed, decided),
-                     "answers": len(scores), "satisfaction_avg": centi_text(half_up(Fraction(sum(scores) * 100,
-                                                                                            len(scores))))
-                     if scores else None,
-                     "satisfaction": _rate_percent(sum(scores), 5 * len(scores)) if scores else None})
-    return rows
-
-
-def case_verified():
-    from sqlalchemy import case
-    return case((Visit.status == "verified", 1), else_=0)
-
-
-def trend_chart(rows):
-    """The geometry of the line chart: one polyline per series over 0–100 %, with its points."""
-    c = CHART
-    plot_w, plot_h = c["width"] - c["left"] - c["right"], c["height"] - c["top"] - c["bottom"]
-    step = plot_w // max(1, len(rows) - 1) if len(rows) > 1 else 0
-    xs = [c["left"] + (i * step if len(rows) > 1 else plot_w // 2) for i in range(len(rows))]
-
-    def y(value):
-        return c["top"] + plot_h - plot_h * value // 100
-
-    series = []
-    for key, label, colour, dash in SERIES:
-        points = [{"x": x, "y": y(row[key]), "value": row[key]} for x, row in zip(xs, rows) if row[key] is not None]
-        series.append({"key": key, "label": label, "colour": colour, "dash": dash, "points": points,
-                       "path": " ".join(f"{p['x']},{p['y']}" for p in points)})
-    grid = [{"value": v, "y": y(v)} for v in (0, 25, 50, 75, 100)]
-    labels = [{"x": x, "text": row["month"].strftime("%Y-%m")} for x, row in zip(xs, rows)]
-    return {**c, "series": series, "grid": grid, "labels": labels, "plot_right": c["width"] - c["right"],
-            "axis_y": c["top"] + plot_h}

@@ -18,7 +18,7 @@ from portal.core.pagination import paginate
 from portal.core.timeutil import local_today, utcnow
 from portal.extensions import db
 from portal.jobs.queue import enqueue
-from portal.supervision import bp, scorecards, spotchecks
+from portal.supervision import bp, scorecard_trends, scorecards, spotchecks
 from portal.supervision.exception_forms import VISIT_STATUS_LABELS
 from portal.supervision.reports import beneficiary_label, user_name, worker_name
 from portal.supervision.spotcheck_forms import STATE_LABELS, DrawForm, OutcomeForm, QuarterForm, SpotCheckFilterForm
@@ -182,8 +182,8 @@ def spot_check_trends():
         while len(months) < TREND_MONTHS and month >= chosen.starts_on.replace(day=1):
             months.append(month)
             month = spotchecks.previous_month(month)
-        rows = scorecards.monthly_figures(chosen, list(reversed(months)))
-        chart = scorecards.trend_chart(rows) if rows else None
+        rows = scorecard_trends.monthly_figures(chosen, list(reversed(months)))
+        chart = scorecard_trends.trend_chart(rows) if rows else None
     return render_template("supervision/spotchecks/trends.html", contracts=contracts, chosen=chosen, rows=rows,
                            chart=chart, **LABELS)
 
@@ -192,7 +192,7 @@ def spot_check_trends():
 
 def _quarter_form(formdata=None):
     form = QuarterForm(formdata=formdata)
-    form.quarter.choices = [SelectChoice(q, q) for q in scorecards.recent_quarters(local_today())]
+    form.quarter.choices = [SelectChoice(q, q) for q in scorecards.ended_quarters(local_today())]
     return form
 
 

@@ -159,7 +159,8 @@ class Neighbourhood:
     def _latest_corrections(self):
         ids = [v.id for v in self.visits()]
         latest = {}
-        for correction in db.session.scalars(select(VisitCorrection).where(VisitCorrection.visit_id.in_(ids))
+        for correction in db.session.scalars(select(VisitCorrection).where(VisitCorrection.visit_id.in_(ids),
+                                                                           VisitCorrection.status == "accepted")
                                              .order_by(VisitCorrection.id)):
             latest[correction.visit_id] = correction
         return latest

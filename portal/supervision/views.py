@@ -102,5 +102,6 @@ def flagged():
 
 from portal.supervision import exception_views  # noqa: E402,F401  (registers its routes)
 from portal.supervision import report_views  # noqa: E402,F401  (registers its routes)
+from portal.supervision import correction_views  # noqa: E402,F401  corrections waiting for a decision
 from portal.supervision import field_views  # noqa: E402,F401  the field-worker app at /field/
 from portal.supervision import spotcheck_views  # noqa: E402,F401  spot checks and quarterly scorecards

@@ -14,6 +14,9 @@ EXCEPTION_CODES = ("V01", "V02", "V03", "V04", "V05", "V06", "V07", "V08", "V09"
 WARNING_CODES = ("V09",)  # recorded, shown, but the visit still counts
 EXCEPTION_STATUSES = ("open", "answered", "accepted", "rejected")
 SOURCES = ("app", "web", "manual")
+# A contractor's correction waits for a supervisor (pending); a supervisor's own is accepted at
+# once; a newer correction of the same visit supersedes a pending one. Only accepted ones count.
+CORRECTION_STATUSES = ("pending", "accepted", "rejected", "superseded")
 
 
 class Visit(TenantOwned, db.Model):
@@ -67,6 +70,16 @@ class Visit(TenantOwned, db.Model):
     corrections = relationship("VisitCorrection", back_populates="visit", order_by="VisitCorrection.id")
     exceptions = relationship("VisitException", back_populates="visit", order_by="VisitException.code")
 
+    @property
+    def correction_in_force(self):
+        """The latest accepted correction, or None: a pending or rejected one changes nothing."""
+        return next((c for c in reversed(self.corrections) if c.status == "accepted"), None)
+
+    @property
+    def pending_correction(self):
+        """The correction waiting for a supervisor's decision, or None (there is at most one)."""
+        return next((c for c in reversed(self.corrections) if c.status == "pending"), None)
+
 
 class VisitPhoto(TenantOwned, db.Model):
     """A photo of a visit (JPEG/PNG by content, location metadata stripped before storing)."""
@@ -84,7 +97,8 @@ class VisitPhoto(TenantOwned, db.Model):
 
 class VisitCorrection(TenantOwned, db.Model):
     """An adjusted time with a reason code, who made it and when. It may only shorten the visit
-    (start later and/or end earlier than recorded); the latest correction is the one in force."""
+    (start later and/or end earlier than recorded). A contractor's correction is ``pending`` until
+    a supervisor accepts or rejects it; the latest accepted correction is the one in force."""
 
     __tablename__ = "visit_correction"
 
@@ -96,6 +110,10 @@ class VisitCorrection(TenantOwned, db.Model):
     note: Mapped[str] = mapped_column(Text, default="")
     made_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     made_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_note: Mapped[str] = mapped_column(Text, default="")
 
     visit = relationship("Visit", back_populates="corrections")
 

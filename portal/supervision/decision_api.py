@@ -1,0 +1,96 @@
+"""JSON endpoints of the decisions on a visit (../shared/API.md): the contractor's manager answers
+an exception, a supervisor decides it (never an acceptance of V01), and a supervisor decides a
+contractor's time correction. The rules live in supervision/exceptions.py, unlisted.py and
+corrections.py; another bureau's or another contractor's exception is not found (404)."""
+from flask import jsonify
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.accounts.auth import roles_required
+from portal.api.body import ValidationFailed, json_body
+from portal.core.errors import DomainError
+from portal.core.timeutil import to_local, utcnow
+from portal.supervision import corrections, exceptions, recording
+from portal.supervision.api import api_bp, visit_json
+
+ANSWER_SCHEMA = {"type": "object", "required": ["reason_code"], "additionalProperties": False, "properties": {
+    "reason_code": {"type": "string", "maxLength": 32},
+    "note": {"type": ["string", "null"], "maxLength": 4000}}}
+DECISION_SCHEMA = {"type": "object", "required": ["decision"], "additionalProperties": False, "properties": {
+    "decision": {"type": "string", "maxLength": 16},
+    "note": {"type": ["string", "null"], "maxLength": 2000}}}
+
+
+def _iso(moment):
+    return to_local(moment).isoformat() if moment is not None else None
+
+
+def exception_json(exception):
+    """One exception with its answer, its decision and whose move it is."""
+    from portal.supervision.exception_forms import next_move
+    answered = exception.responded_at is not None
+    decided = exception.decided_at is not None
+    return {"id": exception.id, "code": exception.code, "message": exception.message, "status": exception.status,
+            "warning": exception.warning, "visit_id": exception.visit_id, "visit_status": exception.visit.status,
+            "answer": {"reason_code": exception.response_reason, "note": exception.response_text,
+                       "answered_at": _iso(exception.responded_at)} if answered else None,
+            "decision": {"status": exception.status, "note": exception.decision_note,
+                         "decided_at": _iso(exception.decided_at)} if decided else None,
+            "next": str(next_move(exception))}
+
+
+def _choice(payload, field, choices):
+    value = payload.get(field)
+    if value not in choices:
+        message = _("Choose one of: %(choices)s.", choices=", ".join(choices))
+        raise ValidationFailed(message, {field: [message]})
+    return value
+
+
+@api_bp.get("/exceptions/<int:exception_id>")
+@roles_required(*exceptions.VIEWERS)
+def get_exception(exception_id):
+    return jsonify(exception_json(exceptions.get_exception(exception_id, current_user)))
+
+
+@api_bp.post("/exceptions/<int:exception_id>/answer")
+@roles_required(*exceptions.RESPONDERS)
+def answer_exception(exception_id):
+    """The contract's manager answers an open exception with a reason code (listed in the 422)."""
+    found = exceptions.get_exception(exception_id, current_user)
+    payload = json_body(ANSWER_SCHEMA)
+    reason = _choice(payload, "reason_code", tuple(exceptions.RESPONSE_REASONS))
+    try:
+        exceptions.respond(found, reason=reason, text=payload.get("note") or "", user=current_user, now=utcnow())
+    except DomainError as exc:
+        if exc.errors:  # the service names the web form's fields
+            names = {"reason": "reason_code", "text": "note"}
+            exc.errors = {names.get(key, key): value for key, value in exc.errors.items()}
+        raise
+    return jsonify(exception_json(found))
+
+
+@api_bp.post("/exceptions/<int:exception_id>/decision")
+@roles_required(*exceptions.DECIDERS)
+def decide_exception(exception_id):
+    """A supervisor accepts or rejects an exception; accepting V01 is refused (409)."""
+    found = exceptions.get_exception(exception_id, current_user)
+    payload = json_body(DECISION_SCHEMA)
+    decision = _choice(payload, "decision", tuple(exceptions.DECIDE))
+    exceptions.DECIDE[decision](found, current_user, payload.get("note") or "", utcnow())
+    return jsonify(exception_json(found))
+
+
+@api_bp.post("/visits/<int:visit_id>/corrections/<int:correction_id>/decision")
+@roles_required(*corrections.DECIDERS)
+def decide_correction(visit_id, correction_id):
+    """A supervisor accepts (the rules run again with the corrected times) or rejects a correction."""
+    visit = recording.visible_visit(visit_id, current_user)
+    found = corrections.get_correction(visit, correction_id)
+    payload = json_body(DECISION_SCHEMA)
+    decision = _choice(payload, "decision", corrections.DECISIONS)
+    corrections.decide(found, decision, current_user, payload.get("note") or "", utcnow())
+    return jsonify(visit_json(visit))
+
+
+from portal.supervision import decision_openapi  # noqa: E402,F401  the paths above, in the OpenAPI document
