@@ -143,7 +143,9 @@ def _list_page(prepare=None, status_code=200):
     statuses = presentation.STATUS_LABELS
     if current_user.role == "contractor_manager":
         statuses = {k: v for k, v in statuses.items() if k in presentation.CONTRACTOR_STATUSES}
+    owed = balances.open_balances() if current_user.role in BUDGET_READERS else []
     return render_template("billing/index.html", page=paginate(stmt), contracts=_contract_choices(_("All")),
+                           owed=owed, unrecoverable=[b for b in owed if b.unrecoverable],
                            contract_id=contract_id, month=month_text, month_error=month_error, status=status,
                            statuses=statuses, status_labels=presentation.STATUS_LABELS,
                            prepare=prepare), status_code
@@ -360,3 +362,6 @@ def budget_publish():
     flash(_("The budget execution summary is published."), "success")
     return redirect(url_for("public.notice", code=g.tenant.code, disclosure_id=disclosure.id))
 
+
+
+from portal.billing import report_views  # noqa: E402,F401  the late-verified and balances pages
