@@ -314,7 +314,7 @@ def test_settle_command_prepares_drafts_and_a_second_run_changes_no_approved_sta
     result = runner.invoke(args=["settle", "--tenant", "ganxian", "--month", "2026-13"])
     assert result.exit_code != 0 and "YYYY-MM" in result.output
     result = runner.invoke(args=["settle", "--tenant", "ganxian", "--month", "2099-01"])
-    assert result.exit_code != 0 and "has not begun" in result.output
+    assert result.exit_code != 0 and "has not ended" in result.output and "2099-02-01" in result.output
     result = runner.invoke(args=["settle", "--tenant", "nowhere", "--month", "2026-10"])
     assert result.exit_code != 0
     result = runner.invoke(args=["settle", "--tenant", "ganxian", "--month", "2026-10", "--contract", "999999"])
