@@ -63,22 +63,24 @@ def open_balances():
     sign = case((StatementLine.kind == "carried_out", StatementLine.amount_fen), else_=-StatementLine.amount_fen)
     rows = db.session.execute(
         select(Statement.contract_id, func.sum(sign),
-               func.max(case((StatementLine.kind == "carried_out", Statement.month), else_=None)),
-               func.max(Statement.month))
+               func.max(case((StatementLine.kind == "carried_out", Statement.month), else_=None)))
         .join(StatementLine, StatementLine.statement_id == Statement.id)
         .where(Statement.status.in_(FROZEN_STATUSES),
                StatementLine.kind.in_(("carried_out", "deduction_carried_forward")))
         .group_by(Statement.contract_id)).all()
-    owing = {contract_id: (int(owed), last_out, last_approved) for contract_id, owed, last_out, last_approved in rows
-             if owed and owed > 0}
+    owing = {contract_id: (int(owed), last_out) for contract_id, owed, last_out in rows if owed and owed > 0}
     if not owing:
         return []
+    last_approved = dict(db.session.execute(
+        select(Statement.contract_id, func.max(Statement.month))
+        .where(Statement.contract_id.in_(owing), Statement.status.in_(FROZEN_STATUSES))
+        .group_by(Statement.contract_id)).all())
     contracts = db.session.execute(select(Contract).where(Contract.id.in_(owing)).order_by(Contract.id)).scalars()
     found = []
     for contract in contracts:
-        owed, last_out, last_approved = owing[contract.id]
+        owed, last_out = owing[contract.id]
         ended = (contract.status in ENDED_CONTRACT_STATUSES
-                 or last_approved >= months.month_text(contract.ends_on))
+                 or last_approved[contract.id] >= months.month_text(contract.ends_on))
         found.append(Balance(contract, owed, last_out, ended))
     return sorted(found, key=lambda b: (not b.unrecoverable, b.contract.number))
 
