@@ -171,3 +171,27 @@ def test_transitions_are_in_the_openapi_document(client):
     assert set(post["responses"]) >= {"200", "400", "403", "404", "409", "422"}
     actions = post["requestBody"]["content"]["application/json"]["schema"]["properties"]["action"]["enum"]
     assert {"send", "confirm", "dispute", "approve", "pay"} <= set(actions)
+
+
+def test_a_bureau_with_one_finance_reviewer_never_gets_stuck(app, demo, login):
+    """Finance prepared the draft; the officer is warned before sending, sends anyway, the
+    contractor confirms: the page says nobody can approve and offers the officer a recompute, after
+    which the only finance reviewer approves."""
+    world = sw.care_contract(app)
+    sw.add_visits(app, world, MONTH, 2)
+    statement_id = sw.prepare(app, world, MONTH, by="gx-finance")
+    officer, manager = login("gx-officer"), login("a-manager", tenant="ganxian")
+    warning = _zh(app, "Nobody in the bureau could approve this statement once sent: it was prepared by the only "
+                       "finance reviewer. Recompute it first (you become its preparer), then send it.")
+    assert warning in officer.get(f"/billing/{statement_id}/send").get_data(as_text=True)
+    assert support.form_post(officer, f"/billing/{statement_id}/send", {}).status_code == 302
+    assert support.form_post(manager, f"/billing/{statement_id}/confirm", {}).status_code == 302
+    page = officer.get(f"/billing/{statement_id}").get_data(as_text=True)
+    assert f"/billing/{statement_id}/recompute" in page and 'id="next-move"' in page
+    assert f"/billing/{statement_id}/approve" not in login("gx-finance").get(f"/billing/{statement_id}").get_data(
+        as_text=True)
+    assert support.form_post(officer, f"/billing/{statement_id}/recompute", {}).status_code == 302
+    assert support.form_post(officer, f"/billing/{statement_id}/send", {}).status_code == 302
+    assert support.form_post(manager, f"/billing/{statement_id}/confirm", {}).status_code == 302
+    assert support.form_post(login("gx-finance"), f"/billing/{statement_id}/approve", {}).status_code == 302
+    assert sw.statement_row(app, statement_id)[0] == "approved"

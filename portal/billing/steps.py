@@ -9,11 +9,8 @@ reviewer who sends is warned first that another finance reviewer will have to ap
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
-
 from portal.billing import settlement, workflow
 from portal.core.errors import DomainError, Forbidden
-from portal.extensions import db
 
 # step -> (roles that take it, statuses it is open in)
 STEPS = {
@@ -28,14 +25,6 @@ STEPS = {
 API_ACTIONS = ("send", "confirm", "dispute", "approve", "pay", "recompute")
 
 
-def other_finance_reviewers(statement, excluded_ids):
-    """How many active finance reviewers of the statement's bureau are not in ``excluded_ids``."""
-    from portal.accounts.models import User
-    return db.session.execute(select(func.count()).select_from(User).where(
-        User.role == "finance", User.tenant_id == statement.tenant_id, User.active.is_(True),
-        User.id.not_in([i for i in excluded_ids if i] or [-1]))).scalar_one()
-
-
 def may_take(statement, user, step):
     """True when ``user`` may take ``step`` on ``statement`` now (the engine still decides)."""
     roles, statuses = STEPS[step]
@@ -44,7 +33,8 @@ def may_take(statement, user, step):
     if step == "approve":
         return user.id not in (statement.prepared_by_id, statement.sent_by_id)
     if step == "recompute" and statement.status != "draft":
-        return statement.status == "disputed" or settlement.is_stale(statement)
+        return (statement.status == "disputed" or settlement.is_stale(statement)
+                or workflow.nobody_can_approve(statement))
     return True
 
 
@@ -54,7 +44,8 @@ def offered_steps(statement, user, stale=None):
     offered = []
     for step in STEPS:
         if step == "recompute":
-            if user.role in workflow.PREPARERS and (statement.status == "draft" or
+            stuck = statement.status == "confirmed" and workflow.nobody_can_approve(statement)
+            if user.role in workflow.PREPARERS and (statement.status == "draft" or stuck or
                                                     (stale and statement.status in ("sent", "confirmed"))):
                 offered.append(step)
             continue
@@ -65,8 +56,9 @@ def offered_steps(statement, user, stale=None):
     return offered
 
 
-def next_move(statement, stale=False):
-    """Whose move it is, as a sentence for the statement page."""
+def next_move(statement, stale=False, internal=True):
+    """Whose move it is, as a sentence for the statement page (``internal``: for the bureau, who
+    also learns when nobody could approve it as it stands)."""
     if stale and statement.status in workflow.RECOMPUTABLE:
         return _("Next: an officer or finance reviewer recomputes it (its records changed since it was computed).")
     if statement.status == "draft":
@@ -77,9 +69,10 @@ def next_move(statement, stale=False):
     if statement.status == "disputed":
         return _("Next: an officer or finance reviewer reworks it.")
     if statement.status == "confirmed":
-        if other_finance_reviewers(statement, (statement.prepared_by_id, statement.sent_by_id)) == 0:
-            return _("Next: finance review — but every finance reviewer of the bureau prepared or sent it: the "
-                     "administrator must add another finance reviewer, or an officer recomputes and sends it again.")
+        if internal and workflow.nobody_can_approve(statement):
+            return _("Next: finance review — but every finance reviewer of the bureau prepared or sent it: an officer "
+                     "recomputes it (it goes back to draft) and sends it again, or the administrator adds another "
+                     "finance reviewer.")
         return _("Next: finance review (not by the person who prepared or sent it).")
     if statement.status == "approved":
         return _("Next: finance records the payment.")
@@ -87,15 +80,19 @@ def next_move(statement, stale=False):
 
 
 def send_warning(statement, user):
-    """The warning shown before a finance reviewer sends (or None for an officer)."""
-    if user.role != "finance":
-        return None
-    others = other_finance_reviewers(statement, (user.id, statement.prepared_by_id))
+    """The warning shown before ``user`` sends, or None: a finance reviewer who sends cannot
+    approve; nobody could approve when every finance reviewer prepared or sends it."""
+    others = workflow.finance_reviewers_besides(statement, (user.id, statement.prepared_by_id))
+    if user.role == "finance":
+        if others == 0:
+            return _("You are the only finance reviewer who could approve this statement: if you send it, nobody in "
+                     "the bureau can approve it. Let an officer send it instead.")
+        return _("If you send it, you cannot approve it: another finance reviewer (%(n)s in the bureau) will have to.",
+                 n=others)
     if others == 0:
-        return _("You are the only finance reviewer who could approve this statement: if you send it, nobody in the "
-                 "bureau can approve it. Let an officer send it instead.")
-    return _("If you send it, you cannot approve it: another finance reviewer (%(n)s in the bureau) will have to.",
-             n=others)
+        return _("Nobody in the bureau could approve this statement once sent: it was prepared by the only finance "
+                 "reviewer. Recompute it first (you become its preparer), then send it.")
+    return None
 
 
 def take(statement, user, step, *, note="", line_ids=None, paid_on=None, reference=""):

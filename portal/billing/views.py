@@ -196,7 +196,7 @@ def detail(statement_id):
     return render_template(
         "billing/detail.html", statement=statement, history=presentation.history(statement),
         counts=presentation.entry_counts(statement), visits=_visits_by_line(statement), stale=stale,
-        next_move=steps.next_move(statement, stale), violations=_violations_by_line(statement),
+        next_move=steps.next_move(statement, stale, internal=current_user.role in workflow.BUREAU_READERS), violations=_violations_by_line(statement),
         actions=offered_actions(statement, current_user, stale),
         action_labels={name: spec[3]() for name, spec in ACTIONS.items()},
         can_adjust=can_adjust(statement, current_user), status_labels=presentation.STATUS_LABELS,

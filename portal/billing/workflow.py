@@ -234,14 +234,30 @@ def _check_contract_total(statement):
                          "statement.", total=format_fen(contract.total_fen)))
 
 
+def finance_reviewers_besides(statement, user_ids):
+    """How many active finance reviewers of the statement's bureau are not among ``user_ids``."""
+    from portal.accounts.models import User
+    excluded = [user_id for user_id in user_ids if user_id] or [-1]
+    return db.session.execute(select(func.count()).select_from(User).where(
+        User.role == "finance", User.tenant_id == statement.tenant_id, User.active.is_(True),
+        User.id.not_in(excluded))).scalar_one()
+
+
+def nobody_can_approve(statement):
+    """True when every finance reviewer of the bureau prepared or sent the statement."""
+    return finance_reviewers_besides(statement, (statement.prepared_by_id, statement.sent_by_id)) == 0
+
+
 def recompute(statement, by):
     """Compute the statement again now, by an officer or finance reviewer, who becomes its
     preparer. A draft can always be recomputed; a sent, confirmed or disputed statement only when
-    its records changed (it goes back to draft and must be sent and confirmed again)."""
+    its records changed or nobody could approve it as it stands (every finance reviewer prepared
+    or sent it): it goes back to draft and must be sent and confirmed again."""
     _of_bureau(statement, by, PREPARERS)
     _require(statement, *RECOMPUTABLE)
     if statement.status != "draft":
-        if not settlement.is_stale(statement) and statement.status != "disputed":
+        if (statement.status != "disputed" and not settlement.is_stale(statement)
+                and not nobody_can_approve(statement)):
             raise Conflict(_("Nothing behind this statement changed since it was computed; a statement sent to the "
                              "contractor changes only through a dispute."))
         statement.status = "draft"
