@@ -26,15 +26,17 @@ from portal.tenancy.scope import tenant_scope
 USERS = ("gx-officer", "gx-finance", "gx-supervisor", "a-manager", "b-manager")
 
 
-def _answered_exceptions(contract, month):
-    """Answered, undecided non-V01 exceptions of the contract's visits of ``month`` whose
-    acceptance leaves the visit with nothing else blocking, oldest visit first."""
+def _decidable_exceptions(contract, month):
+    """Undecided non-V01 exceptions of the contract's visits of ``month`` whose acceptance leaves
+    the visit with nothing else blocking: the answered ones first, then open ones (oldest visit
+    first), so the demo does not depend on which exceptions the supervision demo answered."""
     from portal.supervision.visit_models import Visit, VisitException
     start, end = settlement.month_bounds(month)
     rows = db.session.scalars(
         select(VisitException).join(Visit, Visit.id == VisitException.visit_id)
         .where(Visit.contract_id == contract.id, Visit.check_in_at >= start, Visit.check_in_at < end,
-               VisitException.status == "answered", VisitException.code != "V01", Visit.status == "exception")
+               VisitException.status.in_(("answered", "open")), VisitException.code != "V01",
+               VisitException.warning.is_(False), Visit.status == "exception")
         .order_by(Visit.check_in_at, VisitException.id)).all()
     usable = []
     for row in rows:
@@ -42,7 +44,16 @@ def _answered_exceptions(contract, month):
                   and e.status in ("open", "answered")]
         if not others and all(e.code != "V01" for e in row.visit.exceptions):
             usable.append(row)
-    return usable
+    return sorted(usable, key=lambda row: row.status != "answered")[:2]
+
+
+def _accept(row, users, note, now=None):
+    """a-manager answers the exception if it is still open, then gx-supervisor accepts it."""
+    from portal.supervision import exceptions
+    if row.status == "open":
+        exceptions.respond(row, reason="data_entry_error", text="演示：补充说明，服务已按时完成。",
+                           user=users["a-manager"], now=now)
+    exceptions.accept(row, users["gx-supervisor"], note, now=now)
 
 
 def _through_the_workflow(statement, users, manager):
@@ -55,7 +66,6 @@ def seed_statements(tenants):
     """Settle last month for A's and B's ganxian contracts as described above; returns how many
     rows were created (0 when they exist already or the demo lacks their ingredients)."""
     from portal.beneficiaries.demo import _contract
-    from portal.supervision import exceptions
     from portal.supervision.violations import record_violation
     month = months.month_text(months.previous_month(local_today()))
     with tenant_scope(tenants["ganxian"].id):
@@ -67,17 +77,16 @@ def seed_statements(tenants):
                                                          Statement.month == month)).first():
             return 0
         created = 0
-        answered = _answered_exceptions(care, month)
+        decidable = _decidable_exceptions(care, month)
         statement = settlement.prepare_statement(care, month, by=users["gx-officer"])
         created += 1 + len(statement.lines)
-        if answered:  # a decision after the draft makes it stale: it is recomputed, not sent as it was
-            exceptions.accept(answered[0], users["gx-supervisor"], "演示：核实后接受。")
+        if decidable:  # a decision after the draft makes it stale: it is recomputed, not sent as it was
+            _accept(decidable[0], users, "演示：核实后接受。")
         if settlement.is_stale(statement):
             workflow.recompute(statement, users["gx-officer"])
         _through_the_workflow(statement, users, "a-manager")
-        if len(answered) > 1:  # accepted after the approval: a late-verified visit
-            exceptions.accept(answered[1], users["gx-supervisor"], "演示：批准后核实接受。",
-                              now=statement.approved_at + timedelta(seconds=1))
+        if len(decidable) > 1:  # accepted after the approval: a late-verified visit
+            _accept(decidable[1], users, "演示：批准后核实接受。", now=statement.approved_at + timedelta(seconds=1))
         first = months.parse_month(month)
         violation = record_violation(
             "unlisted_worker", contract_id=assessment.id, staff_id=None, occurred_on=first + timedelta(days=9),

@@ -90,7 +90,7 @@ def _of_contractor(statement, user):
 def _require(statement, *statuses):
     if statement.status not in statuses:
         raise Conflict(_("This statement is %(status)s; that is not possible now.",
-                            status=statement.status_label))
+                         status=statement.status_label))
 
 
 # --- moves ---------------------------------------------------------------------------------------------
