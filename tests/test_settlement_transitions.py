@@ -80,7 +80,10 @@ def test_a_stale_draft_page_offers_one_click_recompute_instead_of_sending(app, o
     refused = support.form_post(officer, f"/billing/{statement_id}/send", {})
     assert refused.status_code == 422 and 'id="recompute-link"' in refused.get_data(as_text=True)
     assert sw.statement_row(app, statement_id)[0] == "draft"
-    assert support.form_post(officer, f"/billing/{statement_id}/recompute", {}).status_code == 302
+    # one click: the form on the statement page posts the recompute itself
+    token = support.csrf_token_from(page)
+    assert 'id="recompute-button"' in page
+    assert officer.post(f"/billing/{statement_id}/recompute", data={"csrf_token": token}).status_code == 302
     page = officer.get(f"/billing/{statement_id}").get_data(as_text=True)
     assert 'id="stale-warning"' not in page and f"/billing/{statement_id}/send" in page
     assert "a-manager" not in page  # nothing of the contractor's leaks here; sanity of the page
