@@ -79,6 +79,9 @@ def seed(password="demo-pass-2026", history=True):
         # After the assignments: last month's visits go to the people assigned to A's workers.
         from portal.supervision.demo import seed_visits
         created += seed_visits(tenants, password)
+        # After the visits: last month settled, with a stale draft, a carry-forward and a late visit.
+        from portal.billing.demo import seed_statements
+        created += seed_statements(tenants)
         from portal.public.demo import seed_policy_pages
         created += seed_policy_pages(tenants)
     return created

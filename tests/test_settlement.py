@@ -230,7 +230,10 @@ def test_spot_check_after_payment_is_deducted_in_a_later_month_once(app, demo):
     october = sw.approved(app, world, "2026-10")
     assert sw.statement_row(app, october) == ("approved", 0, sw.PRICE * 2, 0)
     november = sw.prepare(app, world, "2026-11")
-    assert sw.statement_row(app, november) == ("draft", 0, 0, 0)  # already penalised in October
+    # already penalised in October; what October could not cover carries forward, once
+    assert sw.statement_row(app, november) == ("draft", 0, sw.PRICE * 2, 0)
+    assert [line[0] for line in _lines(app, november)] == ["service", "deduction_carried_forward", "carried_out"]
+    assert _entries(app, november, role="penalty") == []
 
 
 def test_prepare_month_skips_contracts_outside_the_month_and_reports_progress(app, demo):
@@ -311,7 +314,7 @@ def test_settle_command_prepares_drafts_and_a_second_run_changes_no_approved_sta
     result = runner.invoke(args=["settle", "--tenant", "ganxian", "--month", "2026-13"])
     assert result.exit_code != 0 and "YYYY-MM" in result.output
     result = runner.invoke(args=["settle", "--tenant", "ganxian", "--month", "2099-01"])
-    assert result.exit_code != 0 and "has not begun" in result.output
+    assert result.exit_code != 0 and "has not ended" in result.output and "2099-02-01" in result.output
     result = runner.invoke(args=["settle", "--tenant", "nowhere", "--month", "2026-10"])
     assert result.exit_code != 0
     result = runner.invoke(args=["settle", "--tenant", "ganxian", "--month", "2026-10", "--contract", "999999"])

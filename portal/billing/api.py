@@ -34,8 +34,12 @@ def line_json(line, entries=None):
             "multiplier": line.multiplier, "amount_fen": line.amount_fen, "verified_units": line.verified_units,
             "monthly_cap": line.monthly_cap, "quota_left": line.quota_left, "disputed": line.disputed,
             "dispute_note": line.dispute_note or ""}
-    if line.kind == "service":
+    if line.pays_visits:
         body["unpaid_units"] = line.unpaid_units
+        if (line.details or {}).get("limited_by"):
+            body["limited_by"] = line.details["limited_by"]
+    if line.kind in ("deduction_carried_forward",):
+        body["from_statements"] = (line.details or {}).get("from_statements", [])
     if entries is not None:
         details = line.details or {}
         body["visit_ids"] = entries.get(line.id, {}).get("visits", [])
@@ -47,8 +51,10 @@ def line_json(line, entries=None):
 
 def statement_json(statement, entries=None):
     """A statement as the API gives it; with ``entries`` ({line id: {"visits", "violations"}})
-    each line also names the visits and violations behind it."""
+    each line also names the visits and violations behind it. The uncovered deductions carried to
+    the next statement are ``carried_out_fen`` and the ``carried_out`` line (or null)."""
     lines = statement.lines
+    carried = [line for line in lines if line.kind == "carried_out"]
     return {
         "id": statement.id, "number": statement.number, "contract_id": statement.contract_id,
         "contract_number": statement.contract.number, "month": statement.month, "status": statement.status,
@@ -58,8 +64,10 @@ def statement_json(statement, entries=None):
         "approved_at": _iso(statement.approved_at),
         "paid_on": statement.paid_on.isoformat() if statement.paid_on else None,
         "payment_reference": statement.payment_reference or "",
-        "lines": [line_json(line, entries) for line in lines if not line.is_deduction],
+        "lines": [line_json(line, entries) for line in lines if not line.is_deduction and line.kind != "carried_out"],
         "deductions": [line_json(line, entries) for line in lines if line.is_deduction],
+        "carried_out_fen": sum(line.amount_fen for line in carried),
+        "carried_out": line_json(carried[0], entries) if carried else None,
     }
 
 
@@ -116,7 +124,11 @@ def list_settlements():
 @roles_required(*READERS)
 def get_settlement(statement_id):
     """One statement with the visits and violations behind each line."""
-    statement = workflow.statement_for(current_user, statement_id)
+    return jsonify(full_statement_json(workflow.statement_for(current_user, statement_id)))
+
+
+def full_statement_json(statement):
+    """statement_json with the visits and violations behind each line."""
     entries = {}
     rows = db.session.execute(select(StatementEntry.line_id, StatementEntry.visit_id, StatementEntry.violation_id)
                               .where(StatementEntry.statement_id == statement.id)
@@ -127,7 +139,7 @@ def get_settlement(statement_id):
             bucket["visits"].append(visit_id)
         if violation_id is not None:
             bucket["violations"].append(violation_id)
-    return jsonify(statement_json(statement, entries))
+    return statement_json(statement, entries)
 
 
-from portal.billing import api_openapi  # noqa: E402,F401  the paths above, in the OpenAPI document
+from portal.billing import api_openapi, api_transitions  # noqa: E402,F401  more paths, and the OpenAPI document

@@ -11,12 +11,13 @@ from flask.cli import with_appcontext
 @with_appcontext
 def settle(code, month, contract_id):
     """Prepare draft monthly statements (queued when Redis is configured, inline otherwise).
-    Statements past draft are never changed; running it again replaces the drafts."""
+    Statements past draft are never changed; running it again replaces the drafts. A month that
+    has not ended (Beijing time) prepares nothing and says from which day it can be settled."""
     from sqlalchemy import select
 
     from portal.audit.recorder import acting_as
     from portal.billing.models import Statement
-    from portal.billing.settlement import month_of, parse_month
+    from portal.billing.settlement import first_allowed_day, parse_month
     from portal.contracts.models import Contract
     from portal.core.errors import DomainError
     from portal.core.timeutil import local_today
@@ -29,8 +30,10 @@ def settle(code, month, contract_id):
         month = parse_month(month)
     except DomainError as exc:
         raise click.BadParameter(str(exc.message), param_hint="--month") from None
-    if month > month_of(local_today()):
-        raise click.BadParameter(f"{month} has not begun", param_hint="--month")
+    allowed = first_allowed_day(month)
+    if local_today() < allowed:
+        raise click.ClickException(f"{month} has not ended: nothing prepared, nothing written. "
+                                   f"Statements for {month} can be prepared from {allowed.isoformat()}.")
     with all_tenants():
         tenant = db.session.execute(select(Tenant).where(Tenant.code == code)).scalar_one_or_none()
     if tenant is None:

@@ -57,6 +57,8 @@ def _statement_sheet(book, statement):
         "#", _("Kind"), _("Description"), _("Service item"), _("Verified units"), _("Monthly cap"), _("Quota left"),
         _("Payable units"), _("Unit price (yuan)"), _("Multiplier"), _("Amount (yuan)"), _("Disputed")]))
     for line in statement.lines:
+        if line.kind == "carried_out":
+            continue  # not part of this statement's net: shown under the totals
         item = line.service_item
         sheet.append([line.position, str(line.kind_label), line.description,
                       item.code if item is not None else "", line.verified_units, line.monthly_cap, line.quota_left,
@@ -66,6 +68,9 @@ def _statement_sheet(book, statement):
     for label, fen in ((_("Gross"), statement.gross_fen), (_("Deductions"), -statement.deductions_fen),
                        (_("Net payable"), statement.net_fen)):
         sheet.append(_bold_row(sheet, [None, label]) + [None] * 8 + [_money(sheet, fen)])
+    if statement.carried_out_fen:
+        sheet.append([None, _("Uncovered deductions carried to the next statement")] + [None] * 8
+                     + [_money(sheet, statement.carried_out_fen)])
 
 
 def _local(value):

@@ -23,7 +23,11 @@ LINE_KINDS = (
     "deduction_spot_check",    # visits not confirmed by spot checks × price × multiplier (subtracts)
     "deduction_violation",     # subcontracting violations × the contract's fixed penalty (subtracts)
     "deduction_staffing",      # station staffing shortfall (subtracts; source comes later)
+    "late_verified",           # visits of an earlier approved month verified after its approval (adds)
+    "deduction_carried_forward",  # deductions an earlier statement could not cover (subtracts)
+    "carried_out",             # what this statement's deductions leave uncovered, carried to the next one
 )
+PAYING_KINDS = ("service", "late_verified")  # lines that pay visits: quota and contract total apply
 ENTRY_ROLES = ("paid", "penalty")
 STATUS_LABELS = {
     "draft": _l("Draft"), "sent": _l("Sent to the contractor"), "confirmed": _l("Confirmed by the contractor"),
@@ -34,6 +38,9 @@ KIND_LABELS = {
     "deduction_spot_check": _l("Deduction: visit not confirmed by a spot check"),
     "deduction_violation": _l("Deduction: subcontracting violation"),
     "deduction_staffing": _l("Deduction: station staffing shortfall"),
+    "late_verified": _l("Late-verified visits of an earlier month"),
+    "deduction_carried_forward": _l("Deduction carried forward from an earlier statement"),
+    "carried_out": _l("Uncovered deductions carried to the next statement"),
 }
 
 
@@ -66,6 +73,11 @@ class Statement(TenantOwned, db.Model):
     payment_reference: Mapped[str] = mapped_column(String(100), default="")
     paid_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the computation would pay and deduct (settlement.plan_digest): send and approve refuse a
+    # draft whose records changed since (stale); a recompute that found them changed is recorded.
+    plan_digest: Mapped[str | None] = mapped_column(String(64))
+    stale_recomputed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    stale_recomputed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     contract = relationship("Contract")
@@ -95,6 +107,11 @@ class Statement(TenantOwned, db.Model):
     @property
     def adjustment_lines(self):
         return [line for line in self.lines if line.kind == "adjustment"]
+
+    @property
+    def carried_out_fen(self):
+        """What the deductions leave uncovered, carried to the contract's next statement."""
+        return sum(line.amount_fen for line in self.lines if line.kind == "carried_out")
 
 
 class StatementLine(TenantOwned, db.Model):
@@ -134,13 +151,20 @@ class StatementLine(TenantOwned, db.Model):
 
     @property
     def signed_amount_fen(self):
-        """What the line does to the net: negative for deductions, signed for adjustments."""
+        """What the line does to the net: negative for deductions, signed for adjustments, nothing
+        for the uncovered amount carried out (it is deducted from the next statement)."""
+        if self.kind == "carried_out":
+            return 0
         return -self.amount_fen if self.is_deduction else self.amount_fen
 
     @property
+    def pays_visits(self):
+        return self.kind in PAYING_KINDS
+
+    @property
     def unpaid_units(self):
-        """Verified units of a service line that were not paid (over the cap or the quota)."""
-        return max(self.verified_units - self.units, 0) if self.kind == "service" else 0
+        """Verified units of a paying line that were not paid (over the cap, quota or contract total)."""
+        return max(self.verified_units - self.units, 0) if self.kind in PAYING_KINDS else 0
 
 
 class StatementEntry(TenantOwned, db.Model):

@@ -29,8 +29,13 @@ def _names(user_ids):
 def history(statement):
     """The workflow so far, in order: (step label, who, when as an aware datetime or a date, note)."""
     names = _names([statement.prepared_by_id, statement.sent_by_id, statement.responded_by_id,
-                    statement.approved_by_id, statement.paid_by_id])
-    steps = [(_l("Prepared"), names.get(statement.prepared_by_id, _l("background job")), statement.computed_at, "")]
+                    statement.approved_by_id, statement.paid_by_id, statement.stale_recomputed_by_id])
+    steps = []
+    if statement.stale_recomputed_at:
+        steps.append((_l("Recomputed: its records had changed since it was computed"),
+                      names.get(statement.stale_recomputed_by_id, _l("background job")), statement.stale_recomputed_at,
+                      ""))
+    steps.append((_l("Prepared"), names.get(statement.prepared_by_id, _l("background job")), statement.computed_at, ""))
     if statement.sent_at:
         steps.append((_l("Sent to the contractor"), names.get(statement.sent_by_id, ""), statement.sent_at, ""))
     if statement.responded_at:

@@ -1,18 +1,15 @@
 """Computing monthly statements (docs/DOMAIN.md §8).
 
-For one contract and one calendar month (Beijing time) a statement holds:
+For one contract and one calendar month (Beijing time) that has ended, a statement holds the
+computed lines of sources.py — paying lines (``service`` per item, ``late_verified`` for visits
+verified after their month was approved), deduction lines (spot checks, violations, and the
+balance carried forward from earlier statements) — plus ``adjustment`` lines added by hand
+(workflow.add_adjustment; recomputing a draft keeps them) and, when the deductions exceed the
+gross, a ``carried_out`` line with the uncovered amount, deducted from the next statement.
 
-* a ``service`` line per service item: payable units = min(verified units of the month, the
-  item's monthly cap, the quota left after the contract's approved statements), amount = units ×
-  unit price. A visit counts in the month of its check-in when its status is "verified" and no
-  approved statement paid it already. When fewer units are payable than verified, the earliest
-  visits (check-in, then id) are paid and the rest are listed as unpaid in the line's details;
-* deduction lines from the sources in ``DEDUCTION_SOURCES`` (visits not confirmed by spot checks,
-  subcontracting violations; more sources register with ``@deduction_source``);
-* ``adjustment`` lines added by hand (workflow.add_adjustment); recomputing a draft keeps them.
-
-gross = service lines + positive adjustments; deductions = deduction lines + negative
-adjustments; net = gross − deductions, never below zero. Integer fen throughout.
+gross = paying lines + positive adjustments; deductions = deduction lines + negative adjustments;
+net = gross − deductions, never below zero; carried out = deductions − gross when positive.
+Integer fen throughout.
 
 Every amount is traceable: the visits paid and the visits or violations penalised are
 StatementEntry rows of their line. They are written with set-based statements (INSERT … SELECT,
@@ -20,27 +17,31 @@ one bulk DELETE) because a month can hold 100,000 visits; the audit trail gets o
 per computation instead of a row per entry. Those Core statements bypass the ORM's tenant hook,
 so each carries its tenant filter explicitly (row-level security still applies on PostgreSQL).
 
-A statement past draft is never recomputed: prepare_statement returns it untouched."""
-from dataclasses import dataclass, field
+The computation's digest (plans.plan_digest) is stored on the statement: ``is_stale`` computes
+the plan again in memory and compares, so a draft whose records changed since is refused at
+sending and approval (workflow.py) whoever changed them.
+
+A statement past draft is never recomputed here: prepare_statement returns it untouched."""
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, exists, func, insert, literal, select
+from sqlalchemy import delete, func, insert, literal, select
 
-from portal.billing.models import FROZEN_STATUSES, Statement, StatementEntry, StatementLine
-from portal.contracts.models import Contract, ServiceItem
+from portal.billing import sources
+from portal.billing.models import PAYING_KINDS, Statement, StatementEntry, StatementLine
+from portal.billing.plans import (DEDUCTION_SOURCES, LinePlan, Period, deduction_source, plan_digest,  # noqa: F401
+                                  plan_totals)
+from portal.billing.sources import (paying_lines, spot_check_deductions, units_approved,  # noqa: F401
+                                    violation_deductions)
+from portal.contracts.models import Contract
 from portal.core import months
 from portal.core.errors import DomainError
 from portal.core.timeutil import local_today, utcnow
 from portal.extensions import db
 from portal.i18n import record_locale
-from portal.supervision.models import Violation
-from portal.supervision.spotcheck_models import SpotCheck
-from portal.supervision.visit_models import Visit
 
 # Contracts that may have delivered during a month (a draft or merely signed contract has not).
 SETTLED_CONTRACT_STATUSES = ("active", "suspended", "completed", "terminated")
-MAX_LISTED_UNPAID = 10_000  # unpaid visit ids kept in a line's details (the count is always exact)
 ENTRY_CHUNK = 5_000
 
 
@@ -71,160 +72,53 @@ def previous_month(day: date) -> str:
     return months.month_text(months.previous_month(day))
 
 
-# --- what a computation produces --------------------------------------------------------------------
+# --- closing periods ------------------------------------------------------------------------------
 
-@dataclass
-class LinePlan:
-    """A line about to be written, with what stands behind it: ``entries`` as (role, visit id,
-    violation id) tuples, or ``entry_select``, a select of visit ids inserted set-based."""
-    kind: str
-    description: str
-    units: int = 0
-    unit_price_fen: int = 0
-    multiplier: int = 1
-    amount_fen: int = 0
-    service_item_id: int | None = None
-    verified_units: int = 0
-    monthly_cap: int | None = None
-    quota_left: int | None = None
-    details: dict = field(default_factory=dict)
-    entries: list = field(default_factory=list)
-    entry_select: object = None
-    entry_role: str = "paid"
+def first_allowed_day(month: str) -> date:
+    """The first day a statement for ``month`` may be prepared: the 1st of the following month."""
+    return months.next_month(months.parse_month(month))
 
 
-@dataclass
-class Period:
-    """What every line source gets: the contract, the month and its bounds, the statement."""
-    contract: Contract
-    month: str
-    start: object
-    end: object
-    first_day: date
-    last_day: date
-    statement_id: int | None
-
-    @property
-    def tenant_id(self):
-        return self.contract.tenant_id
+def ensure_month_ended(month: str, today=None):
+    """DomainError (field ``month``) unless ``month`` has ended in Beijing time: the work of its
+    last days could never be paid by a statement prepared before."""
+    allowed = first_allowed_day(month)
+    if (today or local_today()) < allowed:
+        message = _("%(month)s has not ended: no statement can be prepared for it before %(day)s.",
+                    month=month, day=allowed.isoformat())
+        raise DomainError(message, {"month": [message]})
 
 
-DEDUCTION_SOURCES = []
+# --- the plan ---------------------------------------------------------------------------------------
+
+def compute_plans(period):
+    """The computed lines of ``period``, in order: paying lines, the registered deduction
+    sources, the balance carried forward."""
+    with record_locale():  # line descriptions are records, in the bureau's language
+        plans = sources.paying_lines(period)
+        for source in DEDUCTION_SOURCES:
+            plans.extend(source(period))
+        plans.extend(sources.carried_forward_lines(period))
+    return plans
 
 
-def deduction_source(func):
-    """Register ``func(period) -> [LinePlan]`` as a source of deduction lines (kinds starting with
-    ``deduction_``). Station staffing shortfall will be one more of these."""
-    DEDUCTION_SOURCES.append(func)
-    return func
+def _period(statement):
+    start, end = month_bounds(statement.month)
+    first_day, last_day = month_days(statement.month)
+    return Period(statement.contract, statement.month, start, end, first_day, last_day, statement.id)
 
 
-def _paid_by_approved(role):
-    """True for a visit an approved statement already paid (role "paid") or penalised."""
-    return exists().where(StatementEntry.approved_visit_id == Visit.id, StatementEntry.role == role)
+def current_plan(statement):
+    """(plans, digest) of what computing ``statement`` now would write (nothing is written)."""
+    plans = compute_plans(_period(statement))
+    return plans, plan_digest(plans)
 
 
-def _payable_visits(period, item_id=None):
-    """Conditions on Visit for the month's verified visits not yet paid by an approved statement."""
-    conditions = [Visit.tenant_id == period.tenant_id, Visit.contract_id == period.contract.id,
-                  Visit.status == "verified", Visit.check_in_at >= period.start, Visit.check_in_at < period.end,
-                  ~_paid_by_approved("paid")]
-    if item_id is not None:
-        conditions.append(Visit.service_item_id == item_id)
-    return conditions
-
-
-def units_approved(contract_id, exclude_statement_id):
-    """{service item id: units paid by the contract's approved (or paid) statements}."""
-    rows = db.session.execute(
-        select(StatementLine.service_item_id, func.coalesce(func.sum(StatementLine.units), 0))
-        .join(Statement, Statement.id == StatementLine.statement_id)
-        .where(Statement.contract_id == contract_id, Statement.status.in_(FROZEN_STATUSES),
-               Statement.id != (exclude_statement_id or -1), StatementLine.kind == "service")
-        .group_by(StatementLine.service_item_id)).all()
-    return {item_id: int(units) for item_id, units in rows}
-
-
-def service_lines(period):
-    """A ``service`` line per service item of the contract (see the module docstring)."""
-    contract = period.contract
-    counts = dict(db.session.execute(
-        select(Visit.service_item_id, func.count()).where(*_payable_visits(period))
-        .group_by(Visit.service_item_id)).all())
-    used = units_approved(contract.id, period.statement_id)
-    items = db.session.execute(select(ServiceItem).where(ServiceItem.contract_id == contract.id)
-                               .order_by(ServiceItem.id)).scalars().all()
-    lines = []
-    for item in items:
-        verified = int(counts.get(item.id, 0))
-        quota_left = max(item.quota - used.get(item.id, 0), 0)
-        payable, limited_by = verified, None
-        if item.monthly_cap is not None and item.monthly_cap < payable:
-            payable, limited_by = item.monthly_cap, "monthly_cap"
-        if quota_left < payable:
-            payable, limited_by = quota_left, "quota"
-        in_order = (select(Visit.id).where(*_payable_visits(period, item.id))
-                    .order_by(Visit.check_in_at, Visit.id))
-        details = {"code": item.code, "unit": item.unit, "quota": item.quota, "paid_units": payable}
-        if payable < verified:
-            unpaid = db.session.execute(in_order.offset(payable).limit(MAX_LISTED_UNPAID)).scalars().all()
-            details.update(limited_by=limited_by, unpaid_count=verified - payable, unpaid_visit_ids=list(unpaid))
-        lines.append(LinePlan(
-            kind="service", description=f"{item.code} {item.name}", units=payable,
-            unit_price_fen=item.unit_price_fen, amount_fen=payable * item.unit_price_fen,
-            service_item_id=item.id, verified_units=verified, monthly_cap=item.monthly_cap,
-            quota_left=quota_left, details=details, entry_select=in_order.limit(payable) if payable else None))
-    return lines
-
-
-@deduction_source
-def spot_check_deductions(period):
-    """Each visit of the contract that a spot check did not confirm, checked in up to the end of
-    the month and not yet penalised by an approved statement: its unit price × the contract's
-    penalty multiplier. One line per unit price (service item)."""
-    contract = period.contract
-    rows = db.session.execute(
-        select(Visit.id, Visit.service_item_id, ServiceItem.code, ServiceItem.name, ServiceItem.unit_price_fen)
-        .join(ServiceItem, ServiceItem.id == Visit.service_item_id)
-        .where(Visit.tenant_id == period.tenant_id, Visit.contract_id == contract.id, Visit.check_in_at < period.end,
-               ~_paid_by_approved("penalty"),
-               exists().where(SpotCheck.visit_id == Visit.id, SpotCheck.outcome == "not_confirmed"))
-        .order_by(Visit.service_item_id, Visit.check_in_at, Visit.id)).all()
-    multiplier = contract.spot_check_penalty_multiplier or 1
-    by_item = {}
-    for visit_id, item_id, code, name, price in rows:
-        by_item.setdefault(item_id, (code, name, price, []))[3].append(visit_id)
-    lines = []
-    for item_id, (code, name, price, visit_ids) in by_item.items():
-        units = len(visit_ids)
-        lines.append(LinePlan(
-            kind="deduction_spot_check",
-            description=_("Visits not confirmed by spot checks: %(item)s", item=f"{code} {name}"),
-            units=units, unit_price_fen=price, multiplier=multiplier, amount_fen=units * price * multiplier,
-            service_item_id=item_id, details={"visit_ids": visit_ids},
-            entries=[("penalty", visit_id, None) for visit_id in visit_ids]))
-    return lines
-
-
-@deduction_source
-def violation_deductions(period):
-    """Each subcontracting violation of the contract that occurred by the end of the month, is not
-    dismissed and was not deducted by an approved statement: the contract's fixed penalty."""
-    contract = period.contract
-    rows = db.session.execute(
-        select(Violation.id, Violation.kind, Violation.occurred_on)
-        .where(Violation.tenant_id == period.tenant_id, Violation.contract_id == contract.id,
-               Violation.status != "dismissed", Violation.occurred_on <= period.last_day,
-               ~exists().where(StatementEntry.approved_violation_id == Violation.id))
-        .order_by(Violation.occurred_on, Violation.id)).all()
-    if not rows:
-        return []
-    penalty = contract.violation_penalty_fen or 0
-    return [LinePlan(
-        kind="deduction_violation", description=_("Subcontracting violations"), units=len(rows),
-        unit_price_fen=penalty, amount_fen=len(rows) * penalty,
-        details={"violations": [{"id": vid, "kind": kind, "occurred_on": on.isoformat()} for vid, kind, on in rows]},
-        entries=[("penalty", None, vid) for vid, _kind, _on in rows])]
+def is_stale(statement):
+    """True when computing the statement now would pay or deduct something else than its lines
+    (a statement computed before digests existed counts as stale)."""
+    _plans, digest = current_plan(statement)
+    return statement.plan_digest != digest
 
 
 # --- totals ------------------------------------------------------------------------------------------
@@ -234,7 +128,7 @@ def totals(lines):
     deduction lines and negative adjustments to deductions; net never goes below zero."""
     gross = deductions = 0
     for line in lines:
-        if line.kind == "service":
+        if line.kind in PAYING_KINDS:
             gross += line.amount_fen
         elif line.kind == "adjustment":
             if line.amount_fen >= 0:
@@ -247,9 +141,27 @@ def totals(lines):
 
 
 def apply_totals(statement):
-    """Store the totals of the statement's lines on it (a draft only)."""
-    lines = db.session.execute(select(StatementLine).where(StatementLine.statement_id == statement.id)).scalars().all()
-    statement.gross_fen, statement.deductions_fen, statement.net_fen = totals(lines)
+    """Store the totals of the statement's lines on it (a draft only), and its ``carried_out``
+    line: the deductions the gross leaves uncovered, or none."""
+    lines = db.session.execute(select(StatementLine).where(StatementLine.statement_id == statement.id)
+                               .order_by(StatementLine.position, StatementLine.id)).scalars().all()
+    gross, deductions, net = totals(lines)
+    statement.gross_fen, statement.deductions_fen, statement.net_fen = gross, deductions, net
+    carried = [line for line in lines if line.kind == "carried_out"]
+    uncovered = max(deductions - gross, 0)
+    for line in carried[1 if uncovered else 0:]:
+        db.session.delete(line)
+    if uncovered:
+        line = carried[0] if carried else None
+        if line is None:
+            with record_locale():
+                description = _("Deductions not covered by this statement, carried to the contract's next statement")
+            line = StatementLine(statement_id=statement.id, kind="carried_out", description=description, units=1,
+                                 tenant_id=statement.tenant_id, details={})
+            db.session.add(line)
+        line.position = max((other.position for other in lines if other is not line), default=0) + 1
+        line.unit_price_fen = line.amount_fen = uncovered
+    db.session.flush()
 
 
 # --- writing a statement ------------------------------------------------------------------------------
@@ -267,15 +179,14 @@ def prepare_statement(contract, month, *, by=None, job_run=None):
     """The statement of ``contract`` for ``month`` in the current bureau, computed afresh as a
     draft when there is none or it is a draft (lines and entries replaced, adjustments kept); a
     statement past draft is returned untouched. ``by`` (None for the scheduled job) becomes the
-    preparer. Refuses a contract not yet in delivery, a month that has not begun and a month
-    outside the contract period."""
+    preparer. Refuses a contract not yet in delivery, a month that has not ended and a month
+    outside the contract period. A draft whose records had changed since it was computed is
+    recorded as recomputed for that reason (``stale_recomputed_at``, by ``by``)."""
     month = parse_month(month)
     if contract.status in ("draft", "signed"):
         raise DomainError(_("A contract that is not yet in delivery has nothing to settle."))
     first_day, last_day = month_days(month)
-    if first_day > local_today():
-        message = _("A statement cannot be prepared before its month has begun.")
-        raise DomainError(message, {"month": [message]})
+    ensure_month_ended(month)
     if contract.starts_on > last_day or contract.ends_on < first_day:
         message = _("The month is outside the contract period.")
         raise DomainError(message, {"month": [message]})
@@ -287,13 +198,20 @@ def prepare_statement(contract, month, *, by=None, job_run=None):
                               status="draft", tenant_id=contract.tenant_id)
         db.session.add(statement)
         db.session.flush()
-    start, end = month_bounds(month)
-    period = Period(contract, month, start, end, first_day, last_day, statement.id)
-    with record_locale():  # line descriptions are records, in the bureau's language
-        plans = service_lines(period)
-        for source in DEDUCTION_SOURCES:
-            plans.extend(source(period))
+    return _compute(statement, by=by, job_run=job_run)
+
+
+def _compute(statement, *, by=None, job_run=None):
+    """Write the statement's computed lines afresh (a draft), with its digest and totals."""
+    start, end = month_bounds(statement.month)
+    first_day, last_day = month_days(statement.month)
+    plans = compute_plans(Period(statement.contract, statement.month, start, end, first_day, last_day, statement.id))
+    digest = plan_digest(plans)
+    if statement.plan_digest is not None and statement.plan_digest != digest:
+        statement.stale_recomputed_at = utcnow()
+        statement.stale_recomputed_by_id = by.id if by is not None else None
     _replace_lines(statement, plans)
+    statement.plan_digest = digest
     statement.computed_at = utcnow()
     if by is not None:
         statement.prepared_by_id = by.id
@@ -303,6 +221,11 @@ def prepare_statement(contract, month, *, by=None, job_run=None):
     db.session.expire(statement, ["lines"])
     _record_computation(statement)
     return statement
+
+
+def recompute(statement, by=None):
+    """Compute a draft again now (lines and entries replaced, adjustments kept)."""
+    return _compute(statement, by=by)
 
 
 def _replace_lines(statement, plans):
@@ -370,8 +293,10 @@ def contracts_to_settle(month, contract_id=None):
 
 def prepare_month(month, *, contract_id=None, by=None, progress=None, job_run=None):
     """prepare_statement for every contract of contracts_to_settle(month, contract_id), in id
-    order; ``progress(done, total)`` after each. Statements past draft come back untouched."""
+    order; ``progress(done, total)`` after each. Statements past draft come back untouched. A
+    month that has not ended is refused before anything is read."""
     month = parse_month(month)
+    ensure_month_ended(month)
     contracts = contracts_to_settle(month, contract_id)
     statements = []
     for done, contract in enumerate(contracts, start=1):

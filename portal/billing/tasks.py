@@ -16,13 +16,20 @@ def first_working_day(month_first: date, calendar) -> date:
 @task("billing.prepare_month")
 def prepare_month(month, contract_id=None, by_id=None):
     """Prepare (or recompute) the drafts of ``month`` for the current bureau's contracts, or for
-    one contract; the JobRun shows how far it is and, at the end, what it did."""
+    one contract; the JobRun shows how far it is and, at the end, what it did. A month that has
+    not ended prepares nothing: the run says so, with the first day it can be prepared."""
     from flask import g
 
     from portal.accounts.models import User
     from portal.billing import settlement
+    from portal.core.timeutil import local_today
     from portal.extensions import db
     from portal.jobs.queue import report_progress
+    allowed = settlement.first_allowed_day(month)
+    if local_today() < allowed:
+        report_progress(100, f"{month} has not ended: nothing prepared; statements for it can be prepared from "
+                             f"{allowed.isoformat()}")
+        return []
     by = db.session.get(User, by_id) if by_id else None
     run = g.get("job_run")
 

@@ -11,7 +11,7 @@ from werkzeug.utils import secure_filename
 from wtforms.fields.choices import SelectChoice
 
 from portal.accounts.auth import roles_required
-from portal.billing import bp, budget, presentation, settlement, tasks, workflow
+from portal.billing import balances, bp, budget, presentation, settlement, steps, tasks, workflow
 from portal.billing.forms import (ActionForm, AdjustmentForm, DisputeForm, PaymentForm, PrepareForm, month_or_none)
 from portal.billing.models import STATEMENT_STATUSES, Statement
 from portal.contracts import services as contract_services
@@ -46,6 +46,10 @@ def _rework(statement, form):
     return workflow.rework(statement, current_user)
 
 
+def _recompute(statement, form):
+    return workflow.recompute(statement, current_user)
+
+
 def _approve(statement, form):
     return workflow.approve(statement, current_user)
 
@@ -64,6 +68,8 @@ ACTIONS = {
                 lambda: _("You disputed the statement; the bureau will rework it.")),
     "rework": (ActionForm, PREPARERS, ("disputed",), lambda: _("Rework the statement"), _rework,
                lambda: _("The statement is a draft again, recomputed.")),
+    "recompute": (ActionForm, PREPARERS, workflow.RECOMPUTABLE, lambda: _("Recompute the statement"), _recompute,
+                  lambda: _("The statement was recomputed from the records as they are now.")),
     "approve": (ActionForm, ("finance",), ("confirmed",), lambda: _("Approve the statement"), _approve,
                 lambda: _("The statement is approved.")),
     "pay": (PaymentForm, ("finance",), ("approved",), lambda: _("Record the payment"), _pay,
@@ -83,10 +89,17 @@ def _contract_choices(blank, statuses=None):
     return [SelectChoice(0, blank)] + [SelectChoice(c.id, f"{c.number} · {c.title}") for c in contracts]
 
 
-def offered_actions(statement, user):
+def offered_actions(statement, user, stale=None):
     """The workflow steps shown as buttons for ``user`` on ``statement`` (the engine still decides)."""
-    return [name for name, (_form, roles, statuses, *_rest) in ACTIONS.items()
-            if user.role in roles and statement.status in statuses]
+    return steps.offered_steps(statement, user, stale)
+
+
+def _stale(statement):
+    """Whether the statement's records changed since it was computed (only asked while it can
+    still change, and of the bureau: a contractor sees the figures it was sent)."""
+    if statement.status not in workflow.RECOMPUTABLE or current_user.role not in workflow.BUREAU_READERS:
+        return False
+    return settlement.is_stale(statement)
 
 
 def can_adjust(statement, user):
@@ -130,7 +143,9 @@ def _list_page(prepare=None, status_code=200):
     statuses = presentation.STATUS_LABELS
     if current_user.role == "contractor_manager":
         statuses = {k: v for k, v in statuses.items() if k in presentation.CONTRACTOR_STATUSES}
+    owed = balances.open_balances() if current_user.role in BUDGET_READERS else []
     return render_template("billing/index.html", page=paginate(stmt), contracts=_contract_choices(_("All")),
+                           owed=owed, unrecoverable=[b for b in owed if b.unrecoverable],
                            contract_id=contract_id, month=month_text, month_error=month_error, status=status,
                            statuses=statuses, status_labels=presentation.STATUS_LABELS,
                            prepare=prepare), status_code
@@ -144,15 +159,14 @@ def _previous_month(today=None):
 @roles_required(*PREPARERS)
 def prepare():
     """Start the job that prepares (or recomputes) the month's draft statements, then follow its
-    progress. A month that is malformed or has not begun is refused on the form."""
+    progress. A month that is malformed or has not ended is refused on the form, with the first
+    day it may be prepared."""
     form = _prepare_form()
     if not form.validate_on_submit():
         return _list_page(form, 422)
     try:
         month = settlement.parse_month(form.month.data)
-        if settlement.month_days(month)[0] > local_today():
-            message = _("A statement cannot be prepared before its month has begun.")
-            raise DomainError(message, {"month": [message]})
+        settlement.ensure_month_ended(month)
     except DomainError as exc:
         show_refusal(form, exc, default_field="month")
         return _list_page(form, 422)
@@ -178,10 +192,12 @@ def job(run_id):
 @roles_required(*READERS)
 def detail(statement_id):
     statement = _statement_or_404(statement_id)
+    stale = _stale(statement)
     return render_template(
         "billing/detail.html", statement=statement, history=presentation.history(statement),
-        counts=presentation.entry_counts(statement), visits=_visits_by_line(statement),
-        violations=_violations_by_line(statement), actions=offered_actions(statement, current_user),
+        counts=presentation.entry_counts(statement), visits=_visits_by_line(statement), stale=stale,
+        next_move=steps.next_move(statement, stale, internal=current_user.role in workflow.BUREAU_READERS), violations=_violations_by_line(statement),
+        actions=offered_actions(statement, current_user, stale),
         action_labels={name: spec[3]() for name, spec in ACTIONS.items()},
         can_adjust=can_adjust(statement, current_user), status_labels=presentation.STATUS_LABELS,
         kind_labels=presentation.KIND_LABELS, role_labels=presentation.ROLE_LABELS,
@@ -217,7 +233,8 @@ def _refused(form, exc, field=None):
     flash(exc.message, "error")
 
 
-@bp.route("/<int:statement_id>/<any(send, confirm, dispute, rework, approve, pay):action>", methods=["GET", "POST"])
+@bp.route("/<int:statement_id>/<any(send, confirm, dispute, rework, recompute, approve, pay):action>",
+          methods=["GET", "POST"])
 @roles_required(*READERS)
 def act(statement_id, action):
     """Confirm, then take one workflow step."""
@@ -243,8 +260,11 @@ def act(statement_id, action):
             return redirect(back)
     elif request.method == "POST":
         status = 422
+    stale = refusal is not None and status == 422 and _stale(statement)
     return render_template("billing/confirm.html", form=form, statement=statement, action=action, heading=heading(),
-                           back=back, refusal=refusal, status_labels=presentation.STATUS_LABELS), status
+                           back=back, refusal=refusal, status_labels=presentation.STATUS_LABELS, stale=stale,
+                           warning=steps.send_warning(statement, current_user) if action == "send" else None,
+                           may_recompute=current_user.role in PREPARERS), status
 
 
 @bp.route("/<int:statement_id>/adjustment", methods=["GET", "POST"])
@@ -342,3 +362,6 @@ def budget_publish():
     flash(_("The budget execution summary is published."), "success")
     return redirect(url_for("public.notice", code=g.tenant.code, disclosure_id=disclosure.id))
 
+
+
+from portal.billing import report_views  # noqa: E402,F401  the late-verified and balances pages

@@ -7,16 +7,23 @@ Each move checks the person's role, bureau and organisation, records who and whe
 DomainError with a translated message when refused. Bureau readers (finance, officer, auditor,
 admin) see every statement of their bureau; a contractor manager sees the statements of their own
 organisation's contracts from "sent" on — a draft is the bureau's working copy and stays internal.
-Anyone else sees none. Approved and paid statements never change (database triggers too)."""
+Anyone else sees none. Approved and paid statements never change (database triggers too).
+
+A draft pays only what is payable when it moves on: sending and approving compute its plan again
+in memory and refuse it (StaleStatement, 409) when the records behind it changed since it was
+computed; ``recompute`` then brings it up to date (a sent or confirmed statement goes back to
+draft, to be sent and confirmed again). Approval also re-checks, in its own transaction, that
+every visit it pays is verified at that moment and has no V01 finding."""
 from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, false, func, or_, select, update
 
 from portal.billing import settlement
-from portal.billing.models import Statement, StatementEntry, StatementLine
+from portal.billing.models import PAYING_KINDS, Statement, StatementEntry, StatementLine
 from portal.contracts.models import Contract, ServiceItem
-from portal.core.errors import DomainError, Forbidden, NotFound
+from portal.core.errors import Conflict, DomainError, Forbidden, NotFound
+from portal.core.money import format_fen
 from portal.core.timeutil import local_today, utcnow
 from portal.extensions import db
 
@@ -24,6 +31,13 @@ BUREAU_READERS = ("admin", "officer", "finance", "auditor")
 PREPARERS = ("officer", "finance")
 MAX_ID = 2**31 - 1
 MAX_ADJUSTMENT_FEN = 10**13
+RECOMPUTABLE = ("draft", "sent", "confirmed", "disputed")
+
+
+class StaleStatement(Conflict):
+    """The records behind a statement changed since it was computed: recompute it first."""
+
+    code = "stale_statement"
 
 
 # --- who sees what -------------------------------------------------------------------------------------
@@ -75,8 +89,8 @@ def _of_contractor(statement, user):
 
 def _require(statement, *statuses):
     if statement.status not in statuses:
-        raise DomainError(_("This statement is %(status)s; that is not possible now.",
-                            status=statement.status_label))
+        raise Conflict(_("This statement is %(status)s; that is not possible now.",
+                         status=statement.status_label))
 
 
 # --- moves ---------------------------------------------------------------------------------------------
@@ -86,6 +100,7 @@ def send_to_contractor(statement, by):
     preparer when the scheduled job prepared the draft."""
     _of_bureau(statement, by, PREPARERS)
     _require(statement, "draft")
+    ensure_current(statement)
     if statement.prepared_by_id is None:
         statement.prepared_by_id = by.id
     statement.status, statement.sent_by_id, statement.sent_at = "sent", by.id, utcnow()
@@ -158,9 +173,12 @@ def approve(statement, by):
     _require(statement, "confirmed")
     if by.id in (statement.prepared_by_id, statement.sent_by_id):
         message = _("The person who prepared or sent a statement cannot approve it.")
-        raise DomainError(message, {"approved_by": [message]})
+        raise Forbidden(message, {"approved_by": [message]})
+    ensure_current(statement)
+    _check_paid_visits_payable(statement)
     _check_not_settled_twice(statement)
     _check_quota(statement)
+    _check_contract_total(statement)
     entries = StatementEntry.__table__
     scoped = (entries.c.tenant_id == statement.tenant_id, entries.c.statement_id == statement.id)
     connection = db.session.connection()
@@ -174,6 +192,82 @@ def approve(statement, by):
     from portal.audit.recorder import record_event
     record_event(db.session, "statement_approved", tenant_id=statement.tenant_id, object_type="Statement",
                  object_id=str(statement.id), after={"net_fen": statement.net_fen})
+    return statement
+
+
+def ensure_current(statement):
+    """StaleStatement unless computing the statement now would give exactly its lines."""
+    plans, digest = settlement.current_plan(statement)
+    if statement.plan_digest == digest:
+        return
+    gross, deductions = settlement.plan_totals(plans)
+    message = _("The records behind this statement changed since it was computed (a visit rejected or verified, "
+                "an exception decided, a correction, a violation recorded or dismissed). Recomputed now it would "
+                "pay %(gross)s yuan less %(deductions)s yuan of deductions. Recompute it first.",
+                gross=format_fen(gross), deductions=format_fen(deductions))
+    raise StaleStatement(message, {"statement": [message]})
+
+
+def _check_paid_visits_payable(statement):
+    """Every visit the statement pays is verified now and has no V01 finding; the rows are locked
+    (shared) until the approval commits, so no decision can slip in between."""
+    from portal.billing.sources import never_payable
+    from portal.supervision.visit_models import Visit
+    paid = select(StatementEntry.visit_id).where(StatementEntry.statement_id == statement.id,
+                                                 StatementEntry.role == "paid", StatementEntry.visit_id.is_not(None))
+    db.session.execute(select(Visit.id).where(Visit.id.in_(paid)).with_for_update(read=True)).all()
+    unpayable = db.session.execute(select(func.count()).select_from(Visit).where(
+        Visit.id.in_(paid), or_(Visit.status != "verified", never_payable()))).scalar_one()
+    if unpayable:
+        message = _("%(n)s visit(s) this statement pays are no longer payable (not verified, or work of a worker on "
+                    "no roster). Recompute it first.", n=unpayable)
+        raise StaleStatement(message, {"statement": [message]})
+
+
+def _check_contract_total(statement):
+    """The paying lines of the contract's approved statements and this one stay within the
+    contract total (contract amount plus amendments)."""
+    contract = statement.contract
+    paying = sum(line.amount_fen for line in statement.lines if line.pays_visits)
+    if settlement.sources.amount_approved(contract.id, statement.id) + paying > contract.total_fen:
+        raise Conflict(_("Approving would pay more than the contract total of %(total)s yuan; recompute the "
+                         "statement.", total=format_fen(contract.total_fen)))
+
+
+def finance_reviewers_besides(statement, user_ids):
+    """How many active finance reviewers of the statement's bureau are not among ``user_ids``."""
+    from portal.accounts.models import User
+    excluded = [user_id for user_id in user_ids if user_id] or [-1]
+    return db.session.execute(select(func.count()).select_from(User).where(
+        User.role == "finance", User.tenant_id == statement.tenant_id, User.active.is_(True),
+        User.id.not_in(excluded))).scalar_one()
+
+
+def nobody_can_approve(statement):
+    """True when every finance reviewer of the bureau prepared or sent the statement."""
+    return finance_reviewers_besides(statement, (statement.prepared_by_id, statement.sent_by_id)) == 0
+
+
+def recompute(statement, by):
+    """Compute the statement again now, by an officer or finance reviewer, who becomes its
+    preparer. A draft can always be recomputed; a sent, confirmed or disputed statement only when
+    its records changed or nobody could approve it as it stands (every finance reviewer prepared
+    or sent it): it goes back to draft and must be sent and confirmed again."""
+    _of_bureau(statement, by, PREPARERS)
+    _require(statement, *RECOMPUTABLE)
+    if statement.status != "draft":
+        if (statement.status != "disputed" and not settlement.is_stale(statement)
+                and not nobody_can_approve(statement)):
+            raise Conflict(_("Nothing behind this statement changed since it was computed; a statement sent to the "
+                             "contractor changes only through a dispute."))
+        statement.status = "draft"
+        statement.sent_by_id = statement.sent_at = None
+        statement.responded_by_id = statement.responded_at = None
+        db.session.flush()
+    settlement.recompute(statement, by=by)
+    from portal.audit.recorder import record_event
+    record_event(db.session, "statement_recomputed", tenant_id=statement.tenant_id, object_type="Statement",
+                 object_id=str(statement.id), after={"net_fen": statement.net_fen, "by": by.id})
     return statement
 
 
@@ -195,9 +289,11 @@ def _check_quota(statement):
     used = settlement.units_approved(statement.contract_id, statement.id)
     lines = db.session.execute(select(StatementLine, ServiceItem).join(
         ServiceItem, ServiceItem.id == StatementLine.service_item_id)
-        .where(StatementLine.statement_id == statement.id, StatementLine.kind == "service")).all()
+        .where(StatementLine.statement_id == statement.id, StatementLine.kind.in_(PAYING_KINDS))).all()
+    units = {}
     for line, item in lines:
-        if used.get(item.id, 0) + line.units > item.quota:
+        units[item.id] = units.get(item.id, 0) + line.units
+        if used.get(item.id, 0) + units[item.id] > item.quota:
             raise DomainError(_("Approving would pay more than the quota of %(item)s; rework the statement.",
                                 item=item.code))
 

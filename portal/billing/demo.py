@@ -1,0 +1,99 @@
+"""The demo's statements (../shared/API.md, issue 12): the previous month settled for the two
+ganxian contracts through the real workflow, so the settlement pages show each rule at work:
+
+* contractor A's care statement: prepared by gx-officer; an answered exception of the month is
+  then accepted by gx-supervisor, so the draft is stale; it is recomputed (the page's history says
+  why), sent, confirmed by a-manager and approved by gx-finance. Another answered exception is
+  accepted after the approval: that visit is on the late-verified list, to be paid by A's next
+  statement;
+* contractor B's assessment statement: a subcontracting violation of the month costs more than the
+  month's gross, so the approved statement carries the uncovered deduction to B's next statement
+  and the carried-forward balances list it.
+
+Idempotent: once the previous month's statement of A exists nothing is done again."""
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from portal.accounts.models import User
+from portal.billing import settlement, workflow
+from portal.billing.models import Statement
+from portal.core import months
+from portal.core.timeutil import local_today
+from portal.extensions import db
+from portal.tenancy.scope import tenant_scope
+
+USERS = ("gx-officer", "gx-finance", "gx-supervisor", "a-manager", "b-manager")
+
+
+def _decidable_exceptions(contract, month):
+    """Undecided non-V01 exceptions of the contract's visits of ``month`` whose acceptance leaves
+    the visit with nothing else blocking: the answered ones first, then open ones (oldest visit
+    first), so the demo does not depend on which exceptions the supervision demo answered."""
+    from portal.supervision.visit_models import Visit, VisitException
+    start, end = settlement.month_bounds(month)
+    rows = db.session.scalars(
+        select(VisitException).join(Visit, Visit.id == VisitException.visit_id)
+        .where(Visit.contract_id == contract.id, Visit.check_in_at >= start, Visit.check_in_at < end,
+               VisitException.status.in_(("answered", "open")), VisitException.code != "V01",
+               VisitException.warning.is_(False), Visit.status == "exception")
+        .order_by(Visit.check_in_at, VisitException.id)).all()
+    usable = []
+    for row in rows:
+        others = [e for e in row.visit.exceptions if e.id != row.id and not e.warning
+                  and e.status in ("open", "answered")]
+        if not others and all(e.code != "V01" for e in row.visit.exceptions):
+            usable.append(row)
+    return sorted(usable, key=lambda row: row.status != "answered")[:2]
+
+
+def _accept(row, users, note, now=None):
+    """a-manager answers the exception if it is still open, then gx-supervisor accepts it."""
+    from portal.supervision import exceptions
+    if row.status == "open":
+        exceptions.respond(row, reason="data_entry_error", text="演示：补充说明，服务已按时完成。",
+                           user=users["a-manager"], now=now)
+    exceptions.accept(row, users["gx-supervisor"], note, now=now)
+
+
+def _through_the_workflow(statement, users, manager):
+    workflow.send_to_contractor(statement, users["gx-officer"])
+    workflow.confirm(statement, users[manager])
+    workflow.approve(statement, users["gx-finance"])
+
+
+def seed_statements(tenants):
+    """Settle last month for A's and B's ganxian contracts as described above; returns how many
+    rows were created (0 when they exist already or the demo lacks their ingredients)."""
+    from portal.beneficiaries.demo import _contract
+    from portal.supervision.violations import record_violation
+    month = months.month_text(months.previous_month(local_today()))
+    with tenant_scope(tenants["ganxian"].id):
+        care, assessment = _contract("A", "CARE-VISIT"), _contract("B", "ADL-ASSESS")
+        users = {u.username: u for u in db.session.scalars(select(User).where(User.username.in_(USERS)))}
+        if care is None or assessment is None or len(users) < len(USERS):
+            return 0
+        if db.session.execute(select(Statement.id).where(Statement.contract_id == care.id,
+                                                         Statement.month == month)).first():
+            return 0
+        created = 0
+        decidable = _decidable_exceptions(care, month)
+        statement = settlement.prepare_statement(care, month, by=users["gx-officer"])
+        created += 1 + len(statement.lines)
+        if decidable:  # a decision after the draft makes it stale: it is recomputed, not sent as it was
+            _accept(decidable[0], users, "演示：核实后接受。")
+        if settlement.is_stale(statement):
+            workflow.recompute(statement, users["gx-officer"])
+        _through_the_workflow(statement, users, "a-manager")
+        if len(decidable) > 1:  # accepted after the approval: a late-verified visit
+            _accept(decidable[1], users, "演示：批准后核实接受。", now=statement.approved_at + timedelta(seconds=1))
+        first = months.parse_month(month)
+        violation = record_violation(
+            "unlisted_worker", contract_id=assessment.id, staff_id=None, occurred_on=first + timedelta(days=9),
+            evidence={"source": "demo"}, summary="演示：一次由未列入花名册人员完成的评估（转包）。",
+            dedupe_key=f"demo:billing:{assessment.number}:{month}")
+        statement = settlement.prepare_statement(assessment, month, by=users["gx-officer"])
+        _through_the_workflow(statement, users, "b-manager")
+        created += 1 + len(statement.lines) + (1 if violation is not None else 0)
+        db.session.flush()
+        return created

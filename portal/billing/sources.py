@@ -1,0 +1,233 @@
+"""Where the computed lines of a statement come from (DOMAIN.md §8).
+
+Paying lines, per service item, in this order:
+
+* ``service``: payable units = min(verified units of the month, the item's monthly cap, the quota
+  left after the contract's approved statements, what the contract total still allows), amount =
+  units × unit price. A visit counts in the month of its check-in when it is "verified", has no V01
+  finding (work of a worker on no roster is never paid, whatever its exception's status) and no
+  approved statement paid it already. When fewer units are payable than verified, the earliest
+  visits (check-in, then id) are paid and the rest are listed as unpaid in the line's details;
+* ``late_verified``: visits of an earlier month verified after that month's statement was
+  approved (DOMAIN.md §8: a later correction is an adjustment line in a later month), with the
+  same exclusions and the quota and contract total left after the service lines.
+
+The contract total is the contract amount plus its amendments; what approved statements paid on
+paying lines counts against it, and the line that hits it says so in its description.
+
+Deduction lines come from the registered sources (visits not confirmed by spot checks,
+subcontracting violations), then the balance an earlier statement could not cover
+(``deduction_carried_forward``, see balances.py)."""
+from flask_babel import gettext as _
+from sqlalchemy import and_, exists, func, or_, select
+
+from portal.billing import balances
+from portal.billing.models import FROZEN_STATUSES, PAYING_KINDS, Statement, StatementEntry, StatementLine
+from portal.billing.plans import LinePlan, deduction_source
+from portal.contracts.models import ServiceItem
+from portal.core.money import format_fen
+from portal.extensions import db
+from portal.supervision.models import Violation
+from portal.supervision.spotcheck_models import SpotCheck
+from portal.supervision.visit_models import Visit, VisitException
+
+MAX_LISTED_UNPAID = 10_000  # unpaid visit ids kept in a line's details (the count is always exact)
+NEVER_PAID_CODE = "V01"     # work of a worker on no roster (DOMAIN.md §6–§7)
+
+
+def paid_by_approved(role):
+    """True for a visit an approved statement already paid (role "paid") or penalised."""
+    return exists().where(StatementEntry.approved_visit_id == Visit.id, StatementEntry.role == role)
+
+
+def never_payable():
+    """True for a visit with a V01 finding, whatever the exception's status."""
+    return exists().where(VisitException.visit_id == Visit.id, VisitException.code == NEVER_PAID_CODE)
+
+
+def _payable_visits(period, item_id=None):
+    """Conditions on Visit for the month's verified visits not yet paid by an approved statement."""
+    conditions = [Visit.tenant_id == period.tenant_id, Visit.contract_id == period.contract.id,
+                  Visit.status == "verified", Visit.check_in_at >= period.start, Visit.check_in_at < period.end,
+                  ~paid_by_approved("paid"), ~never_payable()]
+    if item_id is not None:
+        conditions.append(Visit.service_item_id == item_id)
+    return conditions
+
+
+def _late_visits(period, item_id=None):
+    """Conditions on Visit for visits of an earlier month verified after that month's statement
+    was approved and not paid since; None when no earlier month is approved."""
+    approved = db.session.execute(
+        select(Statement.month, Statement.approved_at)
+        .where(Statement.contract_id == period.contract.id, Statement.status.in_(FROZEN_STATUSES),
+               Statement.month < period.month, Statement.approved_at.is_not(None))).all()
+    if not approved:
+        return None
+    from portal.billing.settlement import month_bounds
+    windows = []
+    for month, approved_at in approved:
+        start, end = month_bounds(month)
+        windows.append(and_(Visit.check_in_at >= start, Visit.check_in_at < end, Visit.verified_at > approved_at))
+    conditions = [Visit.tenant_id == period.tenant_id, Visit.contract_id == period.contract.id,
+                  Visit.status == "verified", or_(*windows), ~paid_by_approved("paid"), ~never_payable()]
+    if item_id is not None:
+        conditions.append(Visit.service_item_id == item_id)
+    return conditions
+
+
+def units_approved(contract_id, exclude_statement_id):
+    """{service item id: units paid by the contract's approved (or paid) statements}."""
+    rows = db.session.execute(
+        select(StatementLine.service_item_id, func.coalesce(func.sum(StatementLine.units), 0))
+        .join(Statement, Statement.id == StatementLine.statement_id)
+        .where(Statement.contract_id == contract_id, Statement.status.in_(FROZEN_STATUSES),
+               Statement.id != (exclude_statement_id or -1), StatementLine.kind.in_(PAYING_KINDS))
+        .group_by(StatementLine.service_item_id)).all()
+    return {item_id: int(units) for item_id, units in rows}
+
+
+def amount_approved(contract_id, exclude_statement_id):
+    """What the contract's approved (or paid) statements paid on paying lines, in fen."""
+    return int(db.session.execute(
+        select(func.coalesce(func.sum(StatementLine.amount_fen), 0))
+        .join(Statement, Statement.id == StatementLine.statement_id)
+        .where(Statement.contract_id == contract_id, Statement.status.in_(FROZEN_STATUSES),
+               Statement.id != (exclude_statement_id or -1), StatementLine.kind.in_(PAYING_KINDS))).scalar_one())
+
+
+class _Limits:
+    """The quota left per item and the contract total left, consumed line by line."""
+
+    def __init__(self, period, items):
+        contract = period.contract
+        used = units_approved(contract.id, period.statement_id)
+        self.quota_left = {item.id: max(item.quota - used.get(item.id, 0), 0) for item in items}
+        self.total_fen = contract.total_fen
+        self.room_fen = max(self.total_fen - amount_approved(contract.id, period.statement_id), 0)
+
+    def payable(self, item, verified, monthly_cap=None):
+        """(units payable, the limit that bound them or None) and the limits consumed."""
+        limits = [("monthly_cap", monthly_cap), ("quota", self.quota_left[item.id])]
+        if item.unit_price_fen > 0:
+            limits.append(("contract_total", self.room_fen // item.unit_price_fen))
+        payable, limited_by = verified, None
+        for name, limit in limits:
+            if limit is not None and limit < payable:
+                payable, limited_by = limit, name
+        self.quota_left[item.id] -= payable
+        self.room_fen -= payable * item.unit_price_fen
+        return payable, limited_by
+
+
+def _paying_line(kind, item, description, conditions, verified, payable, limited_by, limits, quota_left, **extra):
+    in_order = select(Visit.id).where(*conditions).order_by(Visit.check_in_at, Visit.id)
+    details = {"code": item.code, "unit": item.unit, "quota": item.quota, "paid_units": payable}
+    if limited_by == "contract_total":
+        description += " " + _("(limited by the contract total of %(total)s yuan, amendments included)",
+                               total=format_fen(limits.total_fen))
+        details["contract_total_fen"] = limits.total_fen
+    if payable < verified:
+        unpaid = db.session.execute(in_order.offset(payable).limit(MAX_LISTED_UNPAID)).scalars().all()
+        details.update(limited_by=limited_by, unpaid_count=verified - payable, unpaid_visit_ids=list(unpaid))
+    return LinePlan(kind=kind, description=description, units=payable, unit_price_fen=item.unit_price_fen,
+                    amount_fen=payable * item.unit_price_fen, service_item_id=item.id, verified_units=verified,
+                    quota_left=quota_left, details=details,
+                    entry_select=in_order.limit(payable) if payable else None, **extra)
+
+
+def paying_lines(period):
+    """A ``service`` line per service item, then a ``late_verified`` line per item that has late
+    visits (see the module docstring)."""
+    contract = period.contract
+    items = db.session.execute(select(ServiceItem).where(ServiceItem.contract_id == contract.id)
+                               .order_by(ServiceItem.id)).scalars().all()
+    limits = _Limits(period, items)
+    counts = dict(db.session.execute(
+        select(Visit.service_item_id, func.count()).where(*_payable_visits(period))
+        .group_by(Visit.service_item_id)).all())
+    lines = []
+    for item in items:
+        verified = int(counts.get(item.id, 0))
+        quota_left = limits.quota_left[item.id]
+        payable, limited_by = limits.payable(item, verified, item.monthly_cap)
+        lines.append(_paying_line("service", item, f"{item.code} {item.name}", _payable_visits(period, item.id),
+                                  verified, payable, limited_by, limits, quota_left, monthly_cap=item.monthly_cap))
+    late = _late_visits(period)
+    if late is None:
+        return lines
+    late_counts = dict(db.session.execute(select(Visit.service_item_id, func.count()).where(*late)
+                                          .group_by(Visit.service_item_id)).all())
+    for item in items:
+        verified = int(late_counts.get(item.id, 0))
+        if not verified:
+            continue
+        quota_left = limits.quota_left[item.id]
+        payable, limited_by = limits.payable(item, verified)
+        description = _("Visits verified after their month was approved: %(item)s", item=f"{item.code} {item.name}")
+        lines.append(_paying_line("late_verified", item, description, _late_visits(period, item.id),
+                                  verified, payable, limited_by, limits, quota_left))
+    return lines
+
+
+@deduction_source
+def spot_check_deductions(period):
+    """Each visit of the contract that a spot check did not confirm, checked in up to the end of
+    the month and not yet penalised by an approved statement: its unit price × the contract's
+    penalty multiplier. One line per unit price (service item)."""
+    contract = period.contract
+    rows = db.session.execute(
+        select(Visit.id, Visit.service_item_id, ServiceItem.code, ServiceItem.name, ServiceItem.unit_price_fen)
+        .join(ServiceItem, ServiceItem.id == Visit.service_item_id)
+        .where(Visit.tenant_id == period.tenant_id, Visit.contract_id == contract.id, Visit.check_in_at < period.end,
+               ~paid_by_approved("penalty"),
+               exists().where(SpotCheck.visit_id == Visit.id, SpotCheck.outcome == "not_confirmed"))
+        .order_by(Visit.service_item_id, Visit.check_in_at, Visit.id)).all()
+    multiplier = contract.spot_check_penalty_multiplier or 1
+    by_item = {}
+    for visit_id, item_id, code, name, price in rows:
+        by_item.setdefault(item_id, (code, name, price, []))[3].append(visit_id)
+    lines = []
+    for item_id, (code, name, price, visit_ids) in by_item.items():
+        units = len(visit_ids)
+        lines.append(LinePlan(
+            kind="deduction_spot_check",
+            description=_("Visits not confirmed by spot checks: %(item)s", item=f"{code} {name}"),
+            units=units, unit_price_fen=price, multiplier=multiplier, amount_fen=units * price * multiplier,
+            service_item_id=item_id, details={"visit_ids": visit_ids},
+            entries=[("penalty", visit_id, None) for visit_id in visit_ids]))
+    return lines
+
+
+@deduction_source
+def violation_deductions(period):
+    """Each subcontracting violation of the contract that occurred by the end of the month, is not
+    dismissed and was not deducted by an approved statement: the contract's fixed penalty."""
+    contract = period.contract
+    rows = db.session.execute(
+        select(Violation.id, Violation.kind, Violation.occurred_on)
+        .where(Violation.tenant_id == period.tenant_id, Violation.contract_id == contract.id,
+               Violation.status != "dismissed", Violation.occurred_on <= period.last_day,
+               ~exists().where(StatementEntry.approved_violation_id == Violation.id))
+        .order_by(Violation.occurred_on, Violation.id)).all()
+    if not rows:
+        return []
+    penalty = contract.violation_penalty_fen or 0
+    return [LinePlan(
+        kind="deduction_violation", description=_("Subcontracting violations"), units=len(rows),
+        unit_price_fen=penalty, amount_fen=len(rows) * penalty,
+        details={"violations": [{"id": vid, "kind": kind, "occurred_on": on.isoformat()} for vid, kind, on in rows]},
+        entries=[("penalty", None, vid) for vid, _kind, _on in rows])]
+
+
+def carried_forward_lines(period):
+    """The balance earlier approved statements of the contract could not cover, deducted here in
+    full (what this statement cannot cover in turn is carried out again)."""
+    owed, sources = balances.owed_before(period.contract.id, period.month, period.statement_id)
+    if owed <= 0:
+        return []
+    months = "、".join(source["month"] for source in sources)
+    return [LinePlan(kind="deduction_carried_forward",
+                     description=_("Deductions carried forward from earlier statements (%(months)s)", months=months),
+                     units=1, unit_price_fen=owed, amount_fen=owed,
+                     details={"owed_fen": owed, "from_statements": sources})]
