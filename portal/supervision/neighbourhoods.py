@@ -25,6 +25,7 @@ from portal.core.timeutil import local_midnight_utc
 from portal.extensions import db
 from portal.supervision import rules
 from portal.supervision.visit_models import Visit, VisitCorrection, VisitException
+from portal.tenancy.models import Tenant
 
 COUNTED = Visit.status != "rejected"
 
@@ -144,6 +145,7 @@ class ComparisonPass:
         self._same_item, self._device = self._load_days()
         self._corrections = self._load_corrections()
         self._load_exceptions()
+        self._settings = {}
 
     # --- loading ------------------------------------------------------------------------------
 
@@ -220,6 +222,12 @@ class ComparisonPass:
             set_committed_value(v, "exceptions", found[v.id])
 
     # --- one visit's neighbours ------------------------------------------------------------------
+
+    def settings(self, visit):
+        """The bureau's settings, read once per pass."""
+        if visit.tenant_id not in self._settings:
+            self._settings[visit.tenant_id] = db.session.get(Tenant, visit.tenant_id).effective_settings
+        return self._settings[visit.tenant_id]
 
     def slot(self, visit):
         if visit is None:

@@ -107,7 +107,7 @@ def _record_unlisted_worker(visit):
 def comparative_findings(visit, comparison):
     """V04, V05, V07, V10 of ``visit`` against its neighbours in ``comparison`` (a ComparisonPass)."""
     slot, worker, previous, following, same_item, device = comparison.context(visit)
-    settings = settings_of(visit)
+    settings = comparison.settings(visit)
     return {
         "V04": rules.v04_overlap(slot, worker),
         "V05": rules.v05_travel(slot, previous, following, settings),
