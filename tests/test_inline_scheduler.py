@@ -78,3 +78,32 @@ def test_the_test_app_never_starts_the_scheduler(app, client):
     client.get("/")
     assert id(app) not in schedule._inline_started
     assert not any(t.name == "portal-periodic" for t in __import__("threading").enumerate())
+
+
+def test_a_failed_job_shows_on_the_supervision_home_with_a_retry_for_admins(app, demo, login):
+    import uuid
+
+    from portal.tenancy.scope import tenant_scope
+    gx = demo.tenant_id("ganxian")
+    with app.app_context(), tenant_scope(gx):
+        run = JobRun(id=str(uuid.uuid4()), name="supervision.compare_visits", kwargs={"visit_id": 999999},
+                     tenant_id=gx, status="failed", error="StopIteration", attempts=4,
+                     ended_at=datetime.now(timezone.utc))
+        db.session.add(run)
+        db.session.commit()
+        run_id = run.id
+    supervisor = login("gx-supervisor", tenant="ganxian")
+    page = supervisor.get("/supervision/").get_data(as_text=True)
+    assert "失败的后台核查任务" in page and "supervision.compare_visits" in page and "StopIteration" in page
+    assert f"/jobs/{run_id}/retry" not in page  # only an administrator retries
+    other_bureau = login("zg-officer").get("/supervision/")
+    assert other_bureau.status_code == 200 and "失败的后台核查任务" not in other_bureau.get_data(as_text=True)
+
+    from tests import support
+    admin = login("gx-admin", tenant="ganxian")
+    page = admin.get("/supervision/").get_data(as_text=True)
+    assert f"/jobs/{run_id}/retry" in page
+    response = admin.post(f"/jobs/{run_id}/retry", data={"csrf_token": support.csrf_token_from(page),
+                                                        "next": "/supervision/"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/supervision/")
+    assert "失败的后台核查任务" not in supervisor.get("/supervision/").get_data(as_text=True)
