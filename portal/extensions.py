@@ -1,4 +1,7 @@
 """Flask extensions, created once and bound to the app in create_app."""
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -48,16 +51,20 @@ def current_limiter():
 # --- SQLite as an embedded database -------------------------------------------------------------
 # `make run` uses SQLite. Several threads of the development server (or several processes) write
 # at once, so every connection gets: WAL (readers never wait for the writer), a busy timeout (a
-# writer waits for the lock instead of failing with "database is locked"), foreign keys on. The
-# app's engine also takes over transaction control from pysqlite (the recipe of SQLAlchemy's
-# pysqlite documentation, "Serializable isolation / Savepoints / Transactional DDL"): pysqlite
-# would otherwise BEGIN a deferred transaction only at the first write, after the request has
-# read, and SQLite cannot upgrade a reader whose snapshot another writer has since changed — that
-# fails at once, whatever the timeout. A transaction that may write starts with BEGIN IMMEDIATE
-# (it takes the write lock first, waiting for it up to the busy timeout); the transactions of
-# GET/HEAD/OPTIONS requests are deferred, so reading pages never queue behind uploads.
+# writer waits for the lock instead of failing with "database is locked"), foreign keys on.
+# Writing transactions are started by the app, not by pysqlite (the recipe of SQLAlchemy's pysqlite
+# documentation, "Serializable isolation / Savepoints / Transactional DDL"): pysqlite BEGINs a
+# deferred transaction at the first INSERT/UPDATE/DELETE and knows nothing of SAVEPOINTs, so a
+# request that opened a savepoint, read, and then wrote had to upgrade a read snapshot that another
+# writer may have changed since — which SQLite refuses at once, whatever the timeout. A transaction
+# that writes — of a request other than GET/HEAD/OPTIONS, or inside ``sqlite_writing()`` (the
+# in-process scheduler) — starts with BEGIN IMMEDIATE: it takes the write lock first, waiting for
+# it up to the busy timeout, so concurrent writers queue. Other transactions (reading pages,
+# commands, tests) keep pysqlite's deferred behaviour and never hold the write lock while reading.
 
 SQLITE_READ_METHODS = ("GET", "HEAD", "OPTIONS")
+SQLITE_DEFAULT_BUSY_TIMEOUT = 30.0  # seconds; the app's engine uses SQLITE_BUSY_TIMEOUT
+_sqlite_writing = ContextVar("portal_sqlite_writing", default=False)
 
 
 def _is_sqlite(dbapi_connection):
@@ -75,34 +82,45 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.close()
 
 
-SQLITE_DEFAULT_BUSY_TIMEOUT = 30.0  # seconds; the app's engine uses SQLITE_BUSY_TIMEOUT
+@contextmanager
+def sqlite_writing():
+    """Transactions begun inside start with BEGIN IMMEDIATE (outside requests: jobs of the
+    in-process scheduler)."""
+    token = _sqlite_writing.set(True)
+    try:
+        yield
+    finally:
+        _sqlite_writing.reset(token)
 
 
-def sqlite_begin_statement():
-    """BEGIN for the transactions of reading requests, BEGIN IMMEDIATE for everything else
-    (requests that change data, jobs, commands)."""
+def sqlite_writes_now():
+    """Does a transaction begun now intend to write (BEGIN IMMEDIATE)?"""
     from flask import has_request_context, request
-    if has_request_context() and request.method in SQLITE_READ_METHODS:
-        return "BEGIN"
-    return "BEGIN IMMEDIATE"
+    if _sqlite_writing.get():
+        return True
+    return has_request_context() and request.method not in SQLITE_READ_METHODS
 
 
-def _begin(conn):
-    conn.exec_driver_sql(sqlite_begin_statement())
+def _sqlite_begin(conn):
+    dbapi_connection = conn.connection.dbapi_connection
+    if sqlite_writes_now():
+        dbapi_connection.isolation_level = None  # the app, not pysqlite, begins and ends it
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        dbapi_connection.isolation_level = ""  # pysqlite's deferred BEGIN at the first write
 
 
 def configure_sqlite_engine(engine, busy_timeout=SQLITE_DEFAULT_BUSY_TIMEOUT):
-    """Take transaction control on a SQLite ``engine`` (no-op for other databases)."""
-    if engine.dialect.name != "sqlite" or event.contains(engine, "begin", _begin):
+    """Set the busy timeout and take transaction control on a SQLite ``engine`` (no-op for others)."""
+    if engine.dialect.name != "sqlite" or event.contains(engine, "begin", _sqlite_begin):
         return
     timeout_ms = int(busy_timeout * 1000)
 
-    def own_transactions(dbapi_connection, connection_record):
-        dbapi_connection.isolation_level = None  # pysqlite emits no BEGIN/COMMIT of its own
+    def busy_timeout_pragma(dbapi_connection, connection_record):
         dbapi_connection.execute(f"PRAGMA busy_timeout={timeout_ms}")
 
-    event.listen(engine, "connect", own_transactions)
-    event.listen(engine, "begin", _begin)
+    event.listen(engine, "connect", busy_timeout_pragma)
+    event.listen(engine, "begin", _sqlite_begin)
 
 
 def configure_engines(app):

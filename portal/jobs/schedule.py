@@ -67,8 +67,10 @@ def tick(app, now=None):
 
 
 def inline_tick(app, now=None):
-    """The in-process scheduler's tick (no Redis): the jobs run inline, each in its savepoint."""
-    with app.app_context():
+    """The in-process scheduler's tick (no Redis): the jobs run inline, each in its savepoint; on
+    SQLite their transactions take the write lock first (they write, beside the web requests)."""
+    from portal.extensions import sqlite_writing
+    with app.app_context(), sqlite_writing():
         return _start_due(now, _claim_in_database)
 
 
