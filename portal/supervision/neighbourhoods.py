@@ -145,7 +145,7 @@ class ComparisonPass:
         self._same_item, self._device = self._load_days()
         self._corrections = self._load_corrections()
         self._load_exceptions()
-        self._settings = {}
+        self._settings, self._slots = {}, {}
 
     # --- loading ------------------------------------------------------------------------------
 
@@ -230,12 +230,18 @@ class ComparisonPass:
         return self._settings[visit.tenant_id]
 
     def slot(self, visit):
+        """The visit's effective interval (its latest correction, else its record), made once."""
         if visit is None:
             return None
-        correction = self._corrections.get(visit.id)
-        if correction is not None:
-            return rules.Slot(visit, correction.adjusted_check_in_at, correction.adjusted_check_out_at)
-        return rules.Slot(visit, visit.check_in_at, visit.check_out_at)
+        found = self._slots.get(visit.id)
+        if found is None:
+            correction = self._corrections.get(visit.id)
+            if correction is not None:
+                found = rules.Slot(visit, correction.adjusted_check_in_at, correction.adjusted_check_out_at)
+            else:
+                found = rules.Slot(visit, visit.check_in_at, visit.check_out_at)
+            self._slots[visit.id] = found
+        return found
 
     def context(self, visit):
         """(slot, worker slots, previous slot, following slot, same-item slots, device visits)."""
