@@ -68,11 +68,12 @@ def _overlapping_day(app, crowd, n, day, device):
         visit = crowd_world.clone(template, start=at(day, 9), minutes=60, device=device, person=people[0])
         db.session.flush()
         verification.run_single_rules(visit, utcnow())
+        everyone = n + 10  # no cap: the whole set-based pass in one job
         with Statements(db.engine) as first:
-            verification.compare_and_settle(visit, utcnow())
+            verification.compare_and_settle(visit, utcnow(), cap=everyone)
         db.session.commit()
         with Statements(db.engine) as second:
-            comparison = verification.compare_and_settle(visit, utcnow())
+            comparison = verification.compare_and_settle(visit, utcnow(), cap=everyone)
         statuses = {v.status for v in comparison.affected if v.check_in_at.date() >= day - timedelta(days=1)}
         v04 = {e.code: e for e in visit.exceptions}["V04"].details["visits"]
         db.session.commit()
@@ -122,3 +123,48 @@ def test_the_set_based_pass_finds_what_the_pairwise_way_found(app, crowd):
         fired = {code for visit in day for code, f in crowd_world.pairwise_findings(visit).items() if f}
         assert fired == {"V04", "V05", "V07", "V10"}  # the case exercises every comparative rule
         db.session.rollback()
+
+
+def test_a_comparison_judges_the_nearest_neighbours_and_queues_the_rest(app, crowd, run_worker, monkeypatch):
+    """Beyond NEIGHBOURS_PER_JOB the neighbours are judged by supervision.judge_visits jobs: on a
+    worker with Redis, by the in-process scheduler in development — not in the check-out request."""
+    from sqlalchemy import select
+
+    from portal.jobs import schedule
+    from portal.jobs.models import JobRun
+    from portal.supervision.visit_models import Visit
+    monkeypatch.setitem(app.config, "INLINE_SCHEDULER", True)  # as under `make run` (ignored with Redis)
+    cap, n = verification.NEIGHBOURS_PER_JOB, 80
+    with app.app_context(), scope(app):
+        template = crowd_world.templates(crowd)["a-worker1"]
+        people = crowd["persons"]["a-worker1"]
+        crowd_ids = []
+        for i in range(n):
+            crowd_ids.append(crowd_world.clone(template, start=at(DAY, 8) + timedelta(seconds=20 * i), minutes=150,
+                                               device="phone-a1", person=people[i % 2]))
+        visit = crowd_world.clone(template, start=at(DAY, 9), minutes=60, device="phone-a1", person=people[0])
+        db.session.flush()
+        crowd_ids = [v.id for v in crowd_ids]
+        verification.run_single_rules(visit, utcnow())
+        comparison = verification.compare_and_settle(visit, utcnow())
+        db.session.commit()
+        order = [v.id for v in comparison.by_priority()]
+        assert order[0] == visit.id
+        judged_now = set(order[1:1 + cap])
+        statuses = dict(db.session.execute(select(Visit.id, Visit.status).where(Visit.id.in_(crowd_ids))).all())
+        assert {i for i, s in statuses.items() if s != "pending"} == judged_now & set(crowd_ids)
+        assert len(judged_now & set(crowd_ids)) >= cap - 2  # the nearest ones (besides the day's previous/next)
+        deferred = db.session.scalars(select(JobRun).where(JobRun.name == "supervision.judge_visits")).all()
+        assert sorted(len(r.kwargs["visit_ids"]) for r in deferred) == sorted(
+            [cap] * ((len(order) - 1 - cap) // cap) + ([(len(order) - 1 - cap) % cap] if (len(order) - 1 - cap) % cap else []))
+        assert {r.status for r in deferred} == {"queued"}
+    if run_worker() == 0:  # inline: the scheduler's tick runs them
+        assert schedule.run_queued(app) == len(deferred)
+    with app.app_context(), scope(app):
+        statuses = dict(db.session.execute(select(Visit.id, Visit.status).where(Visit.id.in_(crowd_ids))).all())
+        assert set(statuses.values()) == {"exception"}
+        farthest = db.session.get(Visit, order[-1])
+        v04 = {e.code: e for e in farthest.exceptions}["V04"].details["visits"]
+        assert visit.id in v04 and len(v04) == n  # it overlaps all the others, the new visit among them
+        assert {r.status for r in db.session.scalars(select(JobRun).where(
+            JobRun.name == "supervision.judge_visits"))} == {"finished"}

@@ -71,7 +71,31 @@ def inline_tick(app, now=None):
     SQLite their transactions take the write lock first (they write, beside the web requests)."""
     from portal.extensions import sqlite_writing
     with app.app_context(), sqlite_writing():
-        return _start_due(now, _claim_in_database)
+        started = _start_due(now, _claim_in_database)
+        run_queued(app)
+        return started
+
+
+def run_queued(app, limit=200):
+    """Without Redis: run the queued runs (enqueue_later's deferred work), oldest first, each
+    inline in its bureau and committed on its own. Returns how many ran."""
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.jobs.models import JobRun
+    from portal.jobs.queue import run_queued_inline
+    from portal.tenancy.scope import all_tenants
+    with app.app_context():
+        try:
+            with all_tenants():
+                ids = db.session.scalars(select(JobRun.id).where(JobRun.status == "queued")
+                                         .order_by(JobRun.enqueued_at, JobRun.id).limit(limit)).all()
+            for run_id in ids:
+                run_queued_inline(run_id)
+                db.session.commit()
+            return len(ids)
+        finally:
+            db.session.remove()
 
 
 def _claim_in_redis(periodic, key):
@@ -159,6 +183,7 @@ def in_process_scheduler_wanted(config):
             and not config.get("REDIS_URL"))
 
 
+INLINE_INTERVAL = 15  # seconds between ticks of the in-process scheduler (deferred work waits this long)
 _inline_started = set()
 _inline_lock = threading.Lock()
 
@@ -170,5 +195,5 @@ def start_in_process_scheduler(app):
         if id(app) in _inline_started or not in_process_scheduler_wanted(app.config):
             return None
         _inline_started.add(id(app))
-    log.info("background jobs run inline (no REDIS_URL); periodic jobs by the in-process scheduler")
-    return start_scheduler_thread(app, inline=True)
+    log.info("background jobs run inline (no REDIS_URL); periodic and deferred jobs by the in-process scheduler")
+    return start_scheduler_thread(app, interval=INLINE_INTERVAL, inline=True)

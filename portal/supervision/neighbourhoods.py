@@ -137,10 +137,15 @@ class ComparisonPass:
     """Everything the comparative rules of ``visit`` and of the visits it affects need, loaded at
     once. ``affected`` lists them, the visit first; ``context(v)`` gives one visit's neighbours."""
 
-    def __init__(self, visit, hood=None):
+    def __init__(self, visit, hood=None, *, judged=None):
+        """``judged`` (a list of visits) instead of ``visit``: those visits only, without looking
+        for the visits they affect (the deferred part of a comparison)."""
         self.visit = visit
-        self.hood = hood or Neighbourhood(visit)
-        self.affected = self.hood.visits()
+        if judged is None:
+            self.hood = hood or Neighbourhood(visit)
+            self.affected = self.hood.visits()
+        else:
+            self.hood, self.affected = None, list({v.id: v for v in judged}.values())
         self._lines = self._load_worker_lines()
         self._same_item, self._device = self._load_days()
         self._corrections = self._load_corrections()
@@ -220,6 +225,25 @@ class ComparisonPass:
             found[row.visit_id].append(row)
         for v in unloaded:
             set_committed_value(v, "exceptions", found[v.id])
+
+    @classmethod
+    def of_visits(cls, visits):
+        return cls(visits[0] if visits else None, judged=visits)
+
+    def by_priority(self):
+        """The affected visits, the visit first, then its previous and next visit, then the
+        others by nearness of their check-in to the visit's."""
+        if self.hood is None:
+            return list(self.affected)
+        hood, visit = self.hood, self.visit
+
+        def nearness(v):
+            return abs((v.check_in_at - visit.check_in_at).total_seconds()), v.id
+        ordered = {visit.id: visit}
+        for v in [hood.previous, hood.following, *sorted(self.affected, key=nearness)]:
+            if v is not None:
+                ordered.setdefault(v.id, v)
+        return list(ordered.values())
 
     # --- one visit's neighbours ------------------------------------------------------------------
 

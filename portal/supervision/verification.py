@@ -147,16 +147,44 @@ def _record_shared_device(visit, device_visits):
         dedupe_key=f"shared_device:{visit.contract_id}:{visit.device_id}:{day.isoformat()}"[:200])
 
 
-def compare_and_settle(visit, now):
-    """The comparison job: the comparative rules on the visit and on every neighbour it affects,
-    then the final status of each — one set-based pass (neighbourhoods.ComparisonPass), whatever
-    the number of neighbours."""
+NEIGHBOURS_PER_JOB = 30  # visits judged again by one job beside the visit itself; the rest wait
+
+
+def compare_and_settle(visit, now, cap=NEIGHBOURS_PER_JOB):
+    """The comparison job: the comparative rules on the visit and on the neighbours it affects,
+    then the final status of each — one set-based pass (neighbourhoods.ComparisonPass). The
+    visit and its ``cap`` nearest neighbours are judged now; the others, when a worker has more,
+    by ``supervision.judge_visits`` jobs of ``cap`` visits each, queued with enqueue_later (on a
+    worker with Redis; by the in-process scheduler in development), so one job costs the same
+    whatever the number of overlapping visits."""
     comparison = ComparisonPass(visit)
-    for judged in comparison.affected:  # the visit first
+    ordered = comparison.by_priority()
+    judge_and_settle(ordered[:1 + cap], comparison, now)
+    defer_judging(visit, ordered[1 + cap:], cap)
+    return comparison
+
+
+def judge_and_settle(visits, comparison, now):
+    for judged in visits:
         judge_comparatively(judged, comparison, now)
         settle_status(judged, now, final=True)
     db.session.flush()
-    return comparison
+
+
+def defer_judging(visit, visits, cap=NEIGHBOURS_PER_JOB):
+    from portal.jobs.queue import enqueue_later
+    for start in range(0, len(visits), cap):
+        enqueue_later("supervision.judge_visits", tenant_id=visit.tenant_id,
+                      visit_ids=[v.id for v in visits[start:start + cap]])
+
+
+def judge_visits(visit_ids, now):
+    """The deferred part of a comparison: the comparative rules and final status of these visits
+    (their neighbours are not judged again: the change that affected them is already judged)."""
+    visits = db.session.scalars(select(Visit).where(Visit.id.in_(visit_ids)).order_by(Visit.id)).all()
+    if visits:
+        judge_and_settle(visits, ComparisonPass.of_visits(visits), now)
+    return visits
 
 
 # --- status ------------------------------------------------------------------------------------
