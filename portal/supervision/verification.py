@@ -147,7 +147,7 @@ def _record_shared_device(visit, device_visits):
         dedupe_key=f"shared_device:{visit.contract_id}:{visit.device_id}:{day.isoformat()}"[:200])
 
 
-NEIGHBOURS_PER_JOB = 30  # visits judged again by one job beside the visit itself; the rest wait
+NEIGHBOURS_PER_JOB = 20  # visits judged again by one job beside the visit itself; the rest wait
 
 
 def compare_and_settle(visit, now, cap=NEIGHBOURS_PER_JOB):
