@@ -70,7 +70,7 @@ def _record(name, tenant_id, kwargs):
 def enqueue_later(name, tenant_id=None, **kwargs):
     """``enqueue`` for work that may wait a little. With Redis it is the same. Without Redis, when
     the in-process scheduler runs (development), the run stays queued until its next tick instead
-    of running inside the caller's request (schedule.run_queued_inline); with no scheduler (tests,
+    of running inside the caller's request (schedule.run_queued); with no scheduler (tests,
     production without Redis) it runs now, inline."""
     from portal.jobs.schedule import in_process_scheduler_wanted
     if name not in TASKS:
