@@ -64,14 +64,14 @@ def _first(stmt):
     return db.session.scalars(stmt.limit(1)).first()
 
 
-def _before(visit_or_time, visit_id=None):
-    at, vid = (visit_or_time.check_in_at, visit_or_time.id) if visit_id is None else (visit_or_time, visit_id)
+def _before(visit):
+    at, vid = visit.check_in_at, visit.id
     # The plain bound makes the index scan start at the visit, not at the worker's first visit.
     return and_(Visit.check_in_at <= at, or_(Visit.check_in_at < at, and_(Visit.check_in_at == at, Visit.id < vid)))
 
 
-def _after(visit_or_time, visit_id=None):
-    at, vid = (visit_or_time.check_in_at, visit_or_time.id) if visit_id is None else (visit_or_time, visit_id)
+def _after(visit):
+    at, vid = visit.check_in_at, visit.id
     return and_(Visit.check_in_at >= at, or_(Visit.check_in_at > at, and_(Visit.check_in_at == at, Visit.id > vid)))
 
 
