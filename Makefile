@@ -26,6 +26,12 @@ extract-messages: install
 	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching --ignore-obsolete
 
 run: translations
+	@if [ -n "$$REDIS_URL" ]; then \
+	  echo "Jobs: queued on Redis ($$REDIS_URL) — start workers with 'make worker' (they also run the periodic jobs)."; \
+	else \
+	  echo "Jobs: inline (no REDIS_URL) + in-process scheduler for the periodic jobs (notices, tender closing, daily checks)."; \
+	fi
+	@echo "Database: $${DATABASE_URL:-SQLite instance/portal.db (WAL, 30 s busy timeout, BEGIN IMMEDIATE for writers)}"
 	$(FLASK) db upgrade
 	PUBLIC_BASE_URL=http://127.0.0.1:5000 $(FLASK) seed-demo
 	$(FLASK) run --host 127.0.0.1 --port 5000

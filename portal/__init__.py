@@ -2,12 +2,10 @@
 import logging
 
 from flask import Flask, g, request
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from portal.config import ROOT, config_from_env
-from portal.extensions import babel, csrf, db, login_manager, make_limiter, migrate
+from portal.extensions import babel, configure_engines, csrf, db, login_manager, make_limiter, migrate
 
 # Feature packages: each holds a blueprint in __init__.py and some of views.py, api.py (with
 # ``api_bp``) and tasks.py, imported here so that importing one package never imports another's views.
@@ -32,16 +30,6 @@ def _install_session_hooks():
     queue.install(Session)
     sealing.install()  # sealed bids: tenders/sealing.py
     _hooks_installed = True
-
-
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, connection_record):
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
-        cursor.close()
 
 
 def _register_packages(app):
@@ -69,6 +57,7 @@ def create_app(config=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     db.init_app(app)
+    configure_engines(app)  # SQLite: WAL, busy timeout, BEGIN IMMEDIATE for writers
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True,
                      render_as_batch=True)
     login_manager.init_app(app)

@@ -19,6 +19,9 @@ class Config:
     PORTAL_DATA_KEY = None
     SQLALCHEMY_DATABASE_URI = f"sqlite:///{ROOT / 'instance' / 'portal.db'}"
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # SQLite (the embedded default): how long a writer waits for the write lock before failing.
+    # WAL and BEGIN IMMEDIATE for writers are set up in extensions.py (README, "SQLite").
+    SQLITE_BUSY_TIMEOUT = 30.0
     REDIS_URL = None
     UPLOAD_DIR = str(ROOT / "instance" / "uploads")
     # Where the public site is reached, for the links stored in open-data releases (which never
@@ -48,6 +51,9 @@ class Config:
 
     WTF_CSRF_TIME_LIMIT = None
     JOB_QUEUE = "portal"
+    # The in-process scheduler of periodic jobs without Redis (portal/jobs/schedule.py): None →
+    # on in development outside tests, off otherwise; True/False force it (never with Redis).
+    INLINE_SCHEDULER = None
     # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted (client address
     # for throttling, https for Secure cookies and HSTS).
     PROXY_HOPS = 0
@@ -63,6 +69,10 @@ def config_from_env(env=os.environ, **overrides):
     for key in ("SECRET_KEY", "PORTAL_DATA_KEY", "REDIS_URL", "UPLOAD_DIR", "PUBLIC_BASE_URL"):
         if env.get(key):
             cfg[key] = env[key]
+    if env.get("PORTAL_INLINE_SCHEDULER"):
+        cfg["INLINE_SCHEDULER"] = env["PORTAL_INLINE_SCHEDULER"].lower() in ("1", "true", "yes", "on")
+    if env.get("SQLITE_BUSY_TIMEOUT"):
+        cfg["SQLITE_BUSY_TIMEOUT"] = float(env["SQLITE_BUSY_TIMEOUT"])
     if env.get("PORTAL_PROXY_HOPS"):
         cfg["PROXY_HOPS"] = int(env["PORTAL_PROXY_HOPS"])
     if env.get("DATABASE_URL"):

@@ -1,4 +1,7 @@
 """Flask extensions, created once and bound to the app in create_app."""
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -6,7 +9,8 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -42,3 +46,85 @@ def make_limiter(app):
 def current_limiter():
     from flask import current_app
     return current_app.extensions["portal_limiter"]
+
+
+# --- SQLite as an embedded database -------------------------------------------------------------
+# `make run` uses SQLite. Several threads of the development server (or several processes) write
+# at once, so every connection gets: WAL (readers never wait for the writer), a busy timeout (a
+# writer waits for the lock instead of failing with "database is locked"), foreign keys on.
+# Writing transactions are started by the app, not by pysqlite (the recipe of SQLAlchemy's pysqlite
+# documentation, "Serializable isolation / Savepoints / Transactional DDL"): pysqlite BEGINs a
+# deferred transaction at the first INSERT/UPDATE/DELETE and knows nothing of SAVEPOINTs, so a
+# request that opened a savepoint, read, and then wrote had to upgrade a read snapshot that another
+# writer may have changed since — which SQLite refuses at once, whatever the timeout. A transaction
+# that writes — of a request other than GET/HEAD/OPTIONS, or inside ``sqlite_writing()`` (the
+# in-process scheduler) — starts with BEGIN IMMEDIATE: it takes the write lock first, waiting for
+# it up to the busy timeout, so concurrent writers queue. Other transactions (reading pages,
+# commands, tests) keep pysqlite's deferred behaviour and never hold the write lock while reading.
+
+SQLITE_READ_METHODS = ("GET", "HEAD", "OPTIONS")
+SQLITE_DEFAULT_BUSY_TIMEOUT = 30.0  # seconds; the app's engine uses SQLITE_BUSY_TIMEOUT
+_sqlite_writing = ContextVar("portal_sqlite_writing", default=False)
+
+
+def _is_sqlite(dbapi_connection):
+    return type(dbapi_connection).__module__.startswith("sqlite3")
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    if _is_sqlite(dbapi_connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_DEFAULT_BUSY_TIMEOUT * 1000)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # durable at each checkpoint; safe with WAL
+        cursor.close()
+
+
+@contextmanager
+def sqlite_writing():
+    """Transactions begun inside start with BEGIN IMMEDIATE (outside requests: jobs of the
+    in-process scheduler)."""
+    token = _sqlite_writing.set(True)
+    try:
+        yield
+    finally:
+        _sqlite_writing.reset(token)
+
+
+def sqlite_writes_now():
+    """Does a transaction begun now intend to write (BEGIN IMMEDIATE)?"""
+    from flask import has_request_context, request
+    if _sqlite_writing.get():
+        return True
+    return has_request_context() and request.method not in SQLITE_READ_METHODS
+
+
+def _sqlite_begin(conn):
+    dbapi_connection = conn.connection.dbapi_connection
+    if sqlite_writes_now():
+        dbapi_connection.isolation_level = None  # the app, not pysqlite, begins and ends it
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        dbapi_connection.isolation_level = ""  # pysqlite's deferred BEGIN at the first write
+
+
+def configure_sqlite_engine(engine, busy_timeout=SQLITE_DEFAULT_BUSY_TIMEOUT):
+    """Set the busy timeout and take transaction control on a SQLite ``engine`` (no-op for others)."""
+    if engine.dialect.name != "sqlite" or event.contains(engine, "begin", _sqlite_begin):
+        return
+    timeout_ms = int(busy_timeout * 1000)
+
+    def busy_timeout_pragma(dbapi_connection, connection_record):
+        dbapi_connection.execute(f"PRAGMA busy_timeout={timeout_ms}")
+
+    event.listen(engine, "connect", busy_timeout_pragma)
+    event.listen(engine, "begin", _sqlite_begin)
+
+
+def configure_engines(app):
+    """Called by the app factory after ``db.init_app``."""
+    with app.app_context():
+        for engine in db.engines.values():
+            configure_sqlite_engine(engine, app.config["SQLITE_BUSY_TIMEOUT"])

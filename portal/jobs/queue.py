@@ -48,6 +48,15 @@ def enqueue(name, tenant_id=None, **kwargs):
     """Record and start job ``name`` for ``tenant_id`` (default: the current tenant)."""
     if name not in TASKS:
         raise KeyError(f"unknown job {name!r}")
+    run = _record(name, tenant_id, kwargs)
+    if current_app.config.get("REDIS_URL"):
+        _hand_over_after_commit(run.id)
+    else:
+        _run_inline(run.id)
+    return run
+
+
+def _record(name, tenant_id, kwargs):
     tenant_id = current_tenant_id() if tenant_id is None else tenant_id
     from portal.audit.recorder import current_actor
     run = JobRun(id=str(uuid.uuid4()), name=name, kwargs=kwargs, tenant_id=tenant_id,
@@ -55,11 +64,28 @@ def enqueue(name, tenant_id=None, **kwargs):
     with (tenant_scope(tenant_id) if tenant_id is not None else all_tenants()):
         db.session.add(run)
         db.session.flush()
-    if current_app.config.get("REDIS_URL"):
-        _hand_over_after_commit(run.id)
-    else:
-        _run_inline(run.id)
     return run
+
+
+def enqueue_later(name, tenant_id=None, **kwargs):
+    """``enqueue`` for work that may wait a little. With Redis it is the same. Without Redis, when
+    the in-process scheduler runs (development), the run stays queued until its next tick instead
+    of running inside the caller's request (schedule.run_queued); with no scheduler (tests,
+    production without Redis) it runs now, inline."""
+    from portal.jobs.schedule import in_process_scheduler_wanted
+    if name not in TASKS:
+        raise KeyError(f"unknown job {name!r}")
+    if current_app.config.get("REDIS_URL") or not in_process_scheduler_wanted(current_app.config):
+        return enqueue(name, tenant_id, **kwargs)
+    return _record(name, tenant_id, kwargs)
+
+
+def run_queued_inline(run_id):
+    """Run one queued run now, inline (the in-process scheduler's deferred work)."""
+    with all_tenants():
+        run = db.session.get(JobRun, run_id)
+    if run is not None and run.status == "queued":
+        _run_inline(run_id)
 
 
 def retry(run):

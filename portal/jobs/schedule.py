@@ -1,7 +1,11 @@
 """Periodic jobs, declared in one list with stable ids, and the loop that starts them.
 
-Every worker runs the loop; a Redis key per job and period (SET NX) makes exactly one of them
-enqueue each occurrence, so running several workers never runs a periodic job twice.
+With Redis every worker runs the loop; a Redis key per job and period (SET NX) makes exactly one
+of them enqueue each occurrence, so running several workers never runs a periodic job twice.
+Without Redis (development, `make run`) an in-process scheduler runs the same list in the web
+process, the jobs inline: an occurrence is claimed by the JobRun rows it made (their
+``requested_by`` names it), so it runs at most once per period, restarts included. It starts
+with the first request, only in development and never in tests (a test calls ``inline_tick``).
 """
 import logging
 import threading
@@ -54,38 +58,142 @@ def due_occurrences(now=None):
 
 
 def tick(app, now=None):
-    """Claim and enqueue every periodic job not yet started in its current period."""
-    from portal.jobs.queue import enqueue, redis_connection
-    from portal.extensions import db
-    from portal.tenancy.models import Tenant
-    from portal.tenancy.scope import all_tenants
+    """Claim and start every periodic job not yet started in its current period: in Redis with
+    workers (SET NX, so several workers never start one occurrence twice), in the database without
+    Redis (the in-process scheduler: the JobRun rows the occurrence made). Returns the ids started."""
     with app.app_context():
-        redis = redis_connection()
-        started = []
-        for periodic, key in due_occurrences(now):
-            if not redis.set(f"portal:periodic:{periodic.id}:{key}", "1", nx=True, ex=3 * 86400):
-                continue
-            if periodic.per_tenant:
-                with all_tenants():
-                    tenant_ids = [t.id for t in db.session.query(Tenant).filter_by(active=True)]
-                for tenant_id in tenant_ids:
-                    enqueue(periodic.task, tenant_id=tenant_id)
-            else:
-                enqueue(periodic.task)
-            started.append(periodic.id)
-        db.session.commit()
-        db.session.remove()
+        claim = _claim_in_redis if app.config.get("REDIS_URL") else _claim_in_database
+        return _start_due(now, claim)
+
+
+def inline_tick(app, now=None):
+    """The in-process scheduler's tick (no Redis): the jobs run inline, each in its savepoint; on
+    SQLite their transactions take the write lock first (they write, beside the web requests)."""
+    from portal.extensions import sqlite_writing
+    with app.app_context(), sqlite_writing():
+        started = _start_due(now, _claim_in_database)
+        run_queued(app)
         return started
 
 
-def start_scheduler_thread(app, interval=60):
+def run_queued(app, limit=200):
+    """Without Redis: run the queued runs (enqueue_later's deferred work), oldest first, each
+    inline in its bureau and committed on its own. Returns how many ran."""
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.jobs.models import JobRun
+    from portal.jobs.queue import run_queued_inline
+    from portal.tenancy.scope import all_tenants
+    with app.app_context():
+        try:
+            with all_tenants():
+                ids = db.session.scalars(select(JobRun.id).where(JobRun.status == "queued")
+                                         .order_by(JobRun.enqueued_at, JobRun.id).limit(limit)).all()
+            for run_id in ids:
+                run_queued_inline(run_id)
+                db.session.commit()
+            return len(ids)
+        finally:
+            db.session.remove()
+
+
+def _claim_in_redis(periodic, key):
+    from portal.jobs.queue import redis_connection
+    return bool(redis_connection().set(f"portal:periodic:{periodic.id}:{key}", "1", nx=True, ex=3 * 86400))
+
+
+def occurrence_marker(periodic, key):
+    """Who requested the JobRuns of one occurrence (JobRun.requested_by): the database claim."""
+    return f"scheduler:{periodic.id}:{key}"[:64]
+
+
+def _claim_in_database(periodic, key):
+    """An occurrence is taken once a JobRun carries its marker (kept across restarts)."""
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.jobs.models import JobRun
+    from portal.tenancy.scope import all_tenants
+    with all_tenants():
+        return db.session.scalars(select(JobRun.id).where(
+            JobRun.requested_by == occurrence_marker(periodic, key)).limit(1)).first() is None
+
+
+def _start_due(now, claim):
+    from portal.audit.recorder import acting_as
+    from portal.extensions import db
+    from portal.jobs.queue import enqueue
+    from portal.tenancy.models import Tenant
+    from portal.tenancy.scope import all_tenants
+    started = []
+    try:
+        for periodic, key in due_occurrences(now):
+            if not claim(periodic, key):
+                continue
+            with acting_as(occurrence_marker(periodic, key)):
+                if periodic.per_tenant:
+                    with all_tenants():
+                        tenant_ids = [t.id for t in db.session.query(Tenant).filter_by(active=True)]
+                    for tenant_id in tenant_ids:
+                        enqueue(periodic.task, tenant_id=tenant_id)
+                else:
+                    enqueue(periodic.task)
+            db.session.commit()  # each occurrence on its own: a later failure leaves it claimed
+            started.append(periodic.id)
+    finally:
+        db.session.remove()
+    return started
+
+
+def start_scheduler_thread(app, interval=60, inline=False):
+    """The loop of a worker (Redis) or, with ``inline``, the in-process scheduler of development."""
+    step = inline_tick if inline else tick
+
     def loop():
         while True:
             try:
-                tick(app)
+                step(app)
             except Exception:
                 log.exception("periodic tick failed")
             time.sleep(interval)
     thread = threading.Thread(target=loop, name="portal-periodic", daemon=True)
     thread.start()
     return thread
+
+
+# --- development without Redis --------------------------------------------------------------------
+
+def job_mode(config):
+    """How background jobs run with this configuration (shown by `make run` and logged at start)."""
+    if config.get("REDIS_URL"):
+        return "queued"  # on Redis, run by `flask --app wsgi worker`, which also runs the schedule
+    if in_process_scheduler_wanted(config):
+        return "inline+scheduler"
+    return "inline"
+
+
+def in_process_scheduler_wanted(config):
+    """Development without Redis runs PERIODIC in the web process; never in tests (unless a test
+    starts it), never in production (which needs Redis and workers). INLINE_SCHEDULER overrides."""
+    wanted = config.get("INLINE_SCHEDULER")
+    if wanted is not None:
+        return bool(wanted) and not config.get("REDIS_URL")
+    return (config.get("PORTAL_ENV") == "development" and not config.get("TESTING")
+            and not config.get("REDIS_URL"))
+
+
+INLINE_INTERVAL = 15  # seconds between ticks of the in-process scheduler (deferred work waits this long)
+_inline_started = set()
+_inline_lock = threading.Lock()
+
+
+def start_in_process_scheduler(app):
+    """Start the in-process scheduler once per app, when the app serves its first request (so
+    that commands such as `flask db upgrade` or `seed-demo` never start it)."""
+    with _inline_lock:
+        if id(app) in _inline_started or not in_process_scheduler_wanted(app.config):
+            return None
+        _inline_started.add(id(app))
+    log.info("background jobs run inline (no REDIS_URL); periodic and deferred jobs by the in-process scheduler")
+    return start_scheduler_thread(app, interval=INLINE_INTERVAL, inline=True)

@@ -35,4 +35,7 @@ def retry(run_id):
     else:
         queue.retry(run)
         flash(_("The job was started again."), "success")
+    back = request.form.get("next", "")
+    if back.startswith("/") and not back.startswith("//"):  # a page of this site only
+        return redirect(back)
     return redirect(url_for("jobs.index"))

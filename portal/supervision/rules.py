@@ -237,13 +237,21 @@ def v05_travel(slot, previous, following, settings):
                    {"legs": legs, "limit_kmh": settings["max_travel_kmh"]})
 
 
+def _with_itself(slot, slots):
+    """``slots`` in check-in order, ``slot`` among them even when the caller's set left it out (a
+    rejected visit is nobody's neighbour, but it is still judged against the others)."""
+    by_id = {s.visit.id: s for s in slots}
+    by_id.setdefault(slot.visit.id, slot)
+    return sorted(by_id.values(), key=lambda s: (s.visit.check_in_at, s.visit.id))
+
+
 def v07_daily_limit(slot, same_item_that_day):
     """V07: at most daily_limit_per_beneficiary visits of the item to the beneficiary a day; those
     past the limit, in check-in order, fail."""
     limit = slot.visit.service_item.daily_limit_per_beneficiary if slot.visit.service_item else None
     if limit is None:
         return None
-    ordered = sorted(same_item_that_day, key=lambda s: (s.visit.check_in_at, s.visit.id))
+    ordered = _with_itself(slot, same_item_that_day)
     rank = next(i for i, s in enumerate(ordered, start=1) if s.visit.id == slot.visit.id)
     if rank <= limit:
         return None

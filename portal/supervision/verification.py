@@ -7,22 +7,24 @@ status that follows.
   device) on the visit AND on the neighbours it affects in both directions — the worker's visits
   around it, the beneficiary's visits that day, the device's visits that day — and settles their
   statuses. Every lookup is a range on one of the visit indexes (worker/time, beneficiary/time,
-  device/time), so verifying one visit costs the same whatever the size of the table.
+  device/time), so verifying one visit costs the same whatever the size of the table; and the
+  neighbours' own neighbourhoods are loaded in one set-based pass (neighbourhoods.py), so it
+  costs a fixed number of statements whatever the number of overlapping visits.
 - Status: pending until check-out; then exception while any non-warning exception is open or
   answered, else verified. A visit without check-out becomes an exception only through V08. A
   rejected visit stays rejected.
 """
-from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 
 from portal.contractors.models import Contractor
 from portal.core.timeutil import local_midnight_utc, local_today, utcnow
 from portal.extensions import db
 from portal.i18n import record_locale
 from portal.supervision import rules
-from portal.supervision.visit_models import Visit, VisitCorrection
+from portal.supervision.neighbourhoods import ComparisonPass, Neighbourhood  # noqa: F401  (bench/visits.py)
+from portal.supervision.visit_models import Visit
 from portal.tenancy.models import Tenant
 
 BLOCKING = ("open", "answered")
@@ -100,101 +102,36 @@ def _record_unlisted_worker(visit):
         dedupe_key=f"unlisted_worker:visit:{visit.id}")
 
 
-# --- the neighbourhood of a visit --------------------------------------------------------------
-
-def _of_worker(visit):
-    if visit.staff_id is not None:
-        return Visit.staff_id == visit.staff_id
-    return and_(Visit.worker_user_id == visit.worker_user_id, Visit.staff_id.is_(None))
-
-
-def _day_bounds(visit):
-    day = rules.visit_day(visit)
-    return local_midnight_utc(day), local_midnight_utc(day + timedelta(days=1))
-
-
-class Neighbourhood:
-    """The visits the comparative rules of one visit look at, found by index range scans."""
-
-    def __init__(self, visit):
-        self.visit = visit
-        counted = Visit.status != "rejected"
-        worker = _of_worker(visit)
-        end = visit.check_out_at if visit.check_out_at and visit.check_out_at > visit.check_in_at \
-            else visit.check_in_at
-        self.worker = self._all(worker, counted, Visit.check_in_at >= visit.check_in_at - rules.MAX_VISIT_SPAN,
-                                Visit.check_in_at <= end)
-        # The plain bound makes the index scan start at the visit, not at the worker's first/last.
-        before = and_(Visit.check_in_at <= visit.check_in_at, or_(
-            Visit.check_in_at < visit.check_in_at, and_(Visit.check_in_at == visit.check_in_at, Visit.id < visit.id)))
-        after = and_(Visit.check_in_at >= visit.check_in_at, or_(
-            Visit.check_in_at > visit.check_in_at, and_(Visit.check_in_at == visit.check_in_at, Visit.id > visit.id)))
-        self.previous = self._first(select(Visit).where(worker, counted, before)
-                                    .order_by(Visit.check_in_at.desc(), Visit.id.desc()))
-        self.following = self._first(select(Visit).where(worker, counted, after)
-                                     .order_by(Visit.check_in_at, Visit.id))
-        start, stop = _day_bounds(visit)
-        that_day = (Visit.check_in_at >= start, Visit.check_in_at < stop)
-        self.same_item = self._all(Visit.beneficiary_id == visit.beneficiary_id, *that_day, counted,
-                                   Visit.service_item_id == visit.service_item_id)
-        self.device = self._all(Visit.device_id == visit.device_id, *that_day) if visit.device_id else [visit]
-        self._corrections = self._latest_corrections()
-
-    @staticmethod
-    def _all(*conditions):
-        return db.session.scalars(select(Visit).where(*conditions)).all()
-
-    @staticmethod
-    def _first(stmt):
-        return db.session.scalars(stmt.limit(1)).first()
-
-    def visits(self):
-        """Every visit seen, the visit itself included, each once."""
-        seen = {}
-        for v in [self.visit, *self.worker, self.previous, self.following, *self.same_item, *self.device]:
-            if v is not None:
-                seen.setdefault(v.id, v)
-        return list(seen.values())
-
-    def _latest_corrections(self):
-        ids = [v.id for v in self.visits()]
-        latest = {}
-        for correction in db.session.scalars(select(VisitCorrection).where(VisitCorrection.visit_id.in_(ids),
-                                                                           VisitCorrection.status == "accepted")
-                                             .order_by(VisitCorrection.id)):
-            latest[correction.visit_id] = correction
-        return latest
-
-    def slot(self, visit):
-        if visit is None:
-            return None
-        correction = self._corrections.get(visit.id)
-        if correction is not None:
-            start, end = correction.adjusted_check_in_at, correction.adjusted_check_out_at
-        else:
-            start, end = visit.check_in_at, visit.check_out_at
-        return rules.Slot(visit, start, end)
-
-
 # --- comparative rules, the job's work --------------------------------------------------------
 
-def run_comparative_rules(visit, now, hood=None):
-    """V04, V05, V07, V10 on ``visit`` against its neighbourhood; V10 across contractors also
-    records a shared-device violation. Returns the neighbourhood."""
-    hood = hood or Neighbourhood(visit)
-    settings = settings_of(visit)
-    slot = hood.slot(visit)
+def comparative_findings(visit, comparison):
+    """V04, V05, V07, V10 of ``visit`` against its neighbours in ``comparison`` (a ComparisonPass)."""
+    slot, worker, previous, following, same_item, device = comparison.context(visit)
+    settings = comparison.settings(visit)
+    return {
+        "V04": rules.v04_overlap(slot, worker),
+        "V05": rules.v05_travel(slot, previous, following, settings),
+        "V07": rules.v07_daily_limit(slot, same_item),
+        "V10": rules.v10_shared_device(slot, device),
+    }
+
+
+def judge_comparatively(visit, comparison, now):
+    """Apply the comparative findings of one visit; V10 across contractors also records a
+    shared-device violation."""
     with record_locale():
-        findings = {
-            "V04": rules.v04_overlap(slot, [hood.slot(v) for v in hood.worker]),
-            "V05": rules.v05_travel(slot, hood.slot(hood.previous), hood.slot(hood.following), settings),
-            "V07": rules.v07_daily_limit(slot, [hood.slot(v) for v in hood.same_item]),
-            "V10": rules.v10_shared_device(slot, hood.device),
-        }
+        findings = comparative_findings(visit, comparison)
         if findings["V10"] is not None and findings["V10"].details["contractors"] > 1:
-            _record_shared_device(visit, hood.device)
+            _record_shared_device(visit, comparison.context(visit)[5])
     rules.apply(visit, rules.COMPARATIVE_RULES, findings, now)
-    return hood
+    return findings
+
+
+def run_comparative_rules(visit, now, hood=None):
+    """V04, V05, V07, V10 on ``visit`` alone against its neighbourhood. Returns the neighbourhood."""
+    comparison = ComparisonPass(visit, hood)
+    judge_comparatively(visit, comparison, now)
+    return comparison.hood
 
 
 def _record_shared_device(visit, device_visits):
@@ -210,17 +147,44 @@ def _record_shared_device(visit, device_visits):
         dedupe_key=f"shared_device:{visit.contract_id}:{visit.device_id}:{day.isoformat()}"[:200])
 
 
-def compare_and_settle(visit, now):
-    """The comparison job: the comparative rules on the visit and on every neighbour it affects,
-    then the final status of each."""
-    hood = run_comparative_rules(visit, now)
-    settle_status(visit, now, final=True)
-    for neighbour in hood.visits():
-        if neighbour.id == visit.id:
-            continue
-        run_comparative_rules(neighbour, now)
-        settle_status(neighbour, now, final=True)
+NEIGHBOURS_PER_JOB = 20  # visits judged again by one job beside the visit itself; the rest wait
+
+
+def compare_and_settle(visit, now, cap=NEIGHBOURS_PER_JOB):
+    """The comparison job: the comparative rules on the visit and on the neighbours it affects,
+    then the final status of each — one set-based pass (neighbourhoods.ComparisonPass). The
+    visit and its ``cap`` nearest neighbours are judged now; the others, when a worker has more,
+    by ``supervision.judge_visits`` jobs of ``cap`` visits each, queued with enqueue_later (on a
+    worker with Redis; by the in-process scheduler in development), so one job costs the same
+    whatever the number of overlapping visits."""
+    comparison = ComparisonPass(visit)
+    ordered = comparison.by_priority()
+    judge_and_settle(ordered[:1 + cap], comparison, now)
+    defer_judging(visit, ordered[1 + cap:], cap)
+    return comparison
+
+
+def judge_and_settle(visits, comparison, now):
+    for judged in visits:
+        judge_comparatively(judged, comparison, now)
+        settle_status(judged, now, final=True)
     db.session.flush()
+
+
+def defer_judging(visit, visits, cap=NEIGHBOURS_PER_JOB):
+    from portal.jobs.queue import enqueue_later
+    for start in range(0, len(visits), cap):
+        enqueue_later("supervision.judge_visits", tenant_id=visit.tenant_id,
+                      visit_ids=[v.id for v in visits[start:start + cap]])
+
+
+def judge_visits(visit_ids, now):
+    """The deferred part of a comparison: the comparative rules and final status of these visits
+    (their neighbours are not judged again: the change that affected them is already judged)."""
+    visits = db.session.scalars(select(Visit).where(Visit.id.in_(visit_ids)).order_by(Visit.id)).all()
+    if visits:
+        judge_and_settle(visits, ComparisonPass.of_visits(visits), now)
+    return visits
 
 
 # --- status ------------------------------------------------------------------------------------

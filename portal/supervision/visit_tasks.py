@@ -18,6 +18,15 @@ def compare_visits(visit_id):
         compare_and_settle(visit, utcnow())
 
 
+@task("supervision.judge_visits")
+def judge_visits(visit_ids):
+    """The deferred part of a comparison with many neighbours: the comparative rules and final
+    status of these visits (at most NEIGHBOURS_PER_JOB). Idempotent."""
+    from portal.core.timeutil import utcnow
+    from portal.supervision.verification import judge_visits as judge
+    judge(visit_ids, utcnow())
+
+
 @task("supervision.flag_missing_check_outs")
 def flag_missing_check_outs(on=None):
     """Daily per bureau: V08 for visits left without a check-out after their day (Beijing) is
