@@ -1,7 +1,7 @@
 """ocds release dates strictly increase within a process
 
 Revision ID: 5c0d2e7a91b4
-Revises: 31f852e98104
+Revises: a7c3e91b2d40
 Create Date: 2026-12-06 01:10:00
 
 Data only. Releases stored before this revision could share a date within one process (two lots
@@ -17,7 +17,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '5c0d2e7a91b4'
-down_revision = '31f852e98104'
+down_revision = 'a7c3e91b2d40'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """statement plan digest and stale recompute
 
 Revision ID: a7c3e91b2d40
-Revises: 31f852e98104
+Revises: 5c0e7d2a9b41
 Create Date: 2026-12-06 01:00:00
 
 A statement keeps the digest of what its computation pays and deducts, so that sending and
@@ -18,7 +18,7 @@ import portal.core.models
 
 # revision identifiers, used by Alembic.
 revision = 'a7c3e91b2d40'
-down_revision = '31f852e98104'
+down_revision = '5c0e7d2a9b41'
 branch_labels = None
 depends_on = None
 

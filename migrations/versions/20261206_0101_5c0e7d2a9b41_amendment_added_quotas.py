@@ -1,7 +1,7 @@
 """amendment added quotas: more of the same services (DOMAIN.md §5, 政府采购法 §49)
 
 Revision ID: 5c0e7d2a9b41
-Revises: 31f852e98104
+Revises: 5c0e2d7a91b4
 Create Date: 2026-12-06 01:00:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '5c0e7d2a9b41'
-down_revision = '31f852e98104'
+down_revision = '5c0e2d7a91b4'
 branch_labels = None
 depends_on = None
 
