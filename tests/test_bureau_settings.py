@@ -1,5 +1,5 @@
 """The bureau settings page (issue 12 point 8): the administrator sees every tenant setting of
-DOMAIN.md with its unit, default, current value and allowed range, changes them through a form
+docs/DOMAIN.md with its unit, default, current value and allowed range, changes them through a form
 checked per key (a bad value: an error beside it, nothing saved), every change audited with its
 value before and after; a change applies from the next judgement on. Other roles are refused, an
 auditor only reads, and no bureau ever sees another's settings."""

@@ -1,4 +1,4 @@
-"""The contract total (DOMAIN.md §5, issue 12 point 5): a contract's service items (quota × unit
+"""The contract total (docs/DOMAIN.md §5, issue 12 point 5): a contract's service items (quota × unit
 price) never add up to more than its amount with its amendments — refused when the items are
 saved (service, web form, the award path) and again at signing; a lot's items (quantity × maximum
 unit price) never add up to more than the lot's budget."""

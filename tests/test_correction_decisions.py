@@ -1,4 +1,4 @@
-"""Corrections need a decision (DOMAIN.md §6, issue 12 point 6): a contractor's time correction
+"""Corrections need a decision (docs/DOMAIN.md §6, issue 12 point 6): a contractor's time correction
 leaves the findings it would clear open until a supervisor accepts it; the rules judge the times
 in force until then; acceptance re-runs them with the corrected times, rejection changes nothing;
 the visit page shows the correction beside the recorded times with its status and who decided."""

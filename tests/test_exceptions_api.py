@@ -1,4 +1,4 @@
-"""The fixed exceptions API (../shared/API.md, issue 12 point 7): the contract's manager answers an
+"""The fixed exceptions API (docs/API.md, issue 12 point 7): the contract's manager answers an
 exception with a reason code (the codes listed in the 422 for a wrong one), a supervisor accepts or
 rejects it; a visit's exceptions carry id, code, message and status; another contractor's or
 another bureau's exception is not found; each step only for the role that takes it."""

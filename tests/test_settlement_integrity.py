@@ -1,4 +1,4 @@
-"""A statement pays exactly what is payable when it is approved (issue 12, DOMAIN.md §8): stale
+"""A statement pays exactly what is payable when it is approved (issue 12, docs/DOMAIN.md §8): stale
 drafts are refused and recomputed, V01 work is never paid, uncovered deductions carry forward,
 only ended months are settled, late-verified visits are paid later once, and settlement never
 pays beyond the contract total — on SQLite and PostgreSQL."""

@@ -1,6 +1,6 @@
 """The statement workflow by role (issue 12 point 7): each step offered only to someone allowed to
 take it, whose move it is, warnings before a finance reviewer sends, confirmation pages that say
-what will happen, and POST /api/v1/settlements/{id}/transitions exactly as ../shared/API.md."""
+what will happen, and POST /api/v1/settlements/{id}/transitions exactly as docs/API.md."""
 import pytest
 from sqlalchemy import select
 

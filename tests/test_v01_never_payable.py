@@ -1,5 +1,5 @@
 """V01 — work by someone on no roster of the contractor that day — is subcontracting and never
-payable (DOMAIN.md §6–§8, issue 12 point 2): the contractor's answer is recorded, but a supervisor
+payable (docs/DOMAIN.md §6–§8, issue 12 point 2): the contractor's answer is recorded, but a supervisor
 can never accept it into a verified visit (service, web page, bulk, API); the supervisor confirms
 the violation, or re-checks a roster corrected with employment evidence, and V01 then goes only
 because the rule no longer finds it."""

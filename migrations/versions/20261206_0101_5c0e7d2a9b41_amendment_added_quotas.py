@@ -1,4 +1,4 @@
-"""amendment added quotas: more of the same services (DOMAIN.md §5, 政府采购法 §49)
+"""amendment added quotas: more of the same services (docs/DOMAIN.md §5, 政府采购法 §49)
 
 Revision ID: 5c0e7d2a9b41
 Revises: 5c0e2d7a91b4

@@ -5,7 +5,7 @@ Revises: 5c0e7d2a9b41
 Create Date: 2026-12-06 01:00:00
 
 A statement keeps the digest of what its computation pays and deducts, so that sending and
-approving can refuse a draft whose records changed since (DOMAIN.md §8), and who recomputed a
+approving can refuse a draft whose records changed since (docs/DOMAIN.md §8), and who recomputed a
 stale draft. New line kinds (late_verified, deduction_carried_forward, carried_out) need no
 schema change: the kind is a string. The table's row-level security policy and the triggers
 that freeze approved statements cover the new columns as they are.

@@ -1,4 +1,4 @@
-"""POST /api/v1/settlements/{id}/transitions (../shared/API.md): one workflow step by name.
+"""POST /api/v1/settlements/{id}/transitions (docs/API.md): one workflow step by name.
 
 ``{"action": "send" / "confirm" / "dispute" / "approve" / "pay" / "recompute", "note"?, "paid_on"?,
 "payment_reference"?, "line_ids"?}`` → 200 with the statement. A statement the caller may not see

@@ -1,4 +1,4 @@
-"""What finance follows between statements (DOMAIN.md §8):
+"""What finance follows between statements (docs/DOMAIN.md §8):
 
 * carried-forward balances: the deductions a statement's gross could not cover (its
   ``carried_out`` line) are owed by the contractor and deducted from the contract's next

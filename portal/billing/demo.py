@@ -1,4 +1,4 @@
-"""The demo's statements (../shared/API.md, issue 12): the previous month settled for the two
+"""The demo's statements (docs/API.md, issue 12): the previous month settled for the two
 ganxian contracts through the real workflow, so the settlement pages show each rule at work:
 
 * contractor A's care statement: prepared by gx-officer; an answered exception of the month is

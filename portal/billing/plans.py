@@ -2,7 +2,7 @@
 are computed for, the registry of deduction sources, and the digest of a plan.
 
 The digest is what makes a stale draft visible without any other package telling billing that
-something changed (DOMAIN.md §8: "a statement pays only what is payable when it is approved"): it
+something changed (docs/DOMAIN.md §8: "a statement pays only what is payable when it is approved"): it
 covers every figure and every visit or violation behind every computed line, so a visit rejected
 by a spot check, an exception decided, a correction, a violation recorded or dismissed or a visit
 verified late all change it. Descriptions (texts in the language of record) are left out; manual

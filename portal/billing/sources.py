@@ -1,4 +1,4 @@
-"""Where the computed lines of a statement come from (DOMAIN.md §8).
+"""Where the computed lines of a statement come from (docs/DOMAIN.md §8).
 
 Paying lines, per service item, in this order:
 
@@ -9,7 +9,7 @@ Paying lines, per service item, in this order:
   approved statement paid it already. When fewer units are payable than verified, the earliest
   visits (check-in, then id) are paid and the rest are listed as unpaid in the line's details;
 * ``late_verified``: visits of an earlier month verified after that month's statement was
-  approved (DOMAIN.md §8: a later correction is an adjustment line in a later month), with the
+  approved (docs/DOMAIN.md §8: a later correction is an adjustment line in a later month), with the
   same exclusions and the quota and contract total left after the service lines.
 
 The contract total is the contract amount plus its amendments; what approved statements paid on
@@ -32,7 +32,7 @@ from portal.supervision.spotcheck_models import SpotCheck
 from portal.supervision.visit_models import Visit, VisitException
 
 MAX_LISTED_UNPAID = 10_000  # unpaid visit ids kept in a line's details (the count is always exact)
-NEVER_PAID_CODE = "V01"     # work of a worker on no roster (DOMAIN.md §6–§7)
+NEVER_PAID_CODE = "V01"     # work of a worker on no roster (docs/DOMAIN.md §6–§7)
 
 
 def paid_by_approved(role):

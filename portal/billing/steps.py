@@ -1,4 +1,4 @@
-"""The statement workflow by role (DOMAIN.md §8, issue 12 point 7): which step is open now, who
+"""The statement workflow by role (docs/DOMAIN.md §8, issue 12 point 7): which step is open now, who
 may take it, whose move it is, and one entry point that takes a step by name for the pages and
 the API (POST /api/v1/settlements/{id}/transitions).
 

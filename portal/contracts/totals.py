@@ -1,4 +1,4 @@
-"""The contract total (DOMAIN.md §5): the service items (quota × unit price) never add up to more
+"""The contract total (docs/DOMAIN.md §5): the service items (quota × unit price) never add up to more
 than the contract amount with its amendments, and settlement never pays beyond it.
 
 ``contract_ceiling_fen`` is the one figure both sides use: the contracts package checks the items

@@ -1,4 +1,4 @@
-"""Corrections of a visit's times (DOMAIN.md §6): the recorded clock times are never edited; a
+"""Corrections of a visit's times (docs/DOMAIN.md §6): the recorded clock times are never edited; a
 correction is a separate adjusted time with a reason code and who made it, and it may only shorten
 the visit.
 

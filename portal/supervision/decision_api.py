@@ -1,4 +1,4 @@
-"""JSON endpoints of the decisions on a visit (../shared/API.md): the contractor's manager answers
+"""JSON endpoints of the decisions on a visit (docs/API.md): the contractor's manager answers
 an exception, a supervisor decides it (never an acceptance of V01), and a supervisor decides a
 contractor's time correction. The rules live in supervision/exceptions.py, unlisted.py and
 corrections.py; another bureau's or another contractor's exception is not found (404)."""

@@ -38,7 +38,7 @@ EXCEPTION_DECISIONS = {
                "done": _l("%(n)s exception(s) rejected.")},
 }
 
-# V01 is never accepted (subcontracting, DOMAIN.md §7): rejecting it confirms the violation.
+# V01 is never accepted (subcontracting, docs/DOMAIN.md §7): rejecting it confirms the violation.
 V01_DECISIONS = {
     "reject": {"label": _l("Confirm the violation"),
                "question": _l("Confirm the violation? The visit is rejected and never paid, and the subcontracting "

@@ -1,4 +1,4 @@
-"""V01 — work by someone on no roster of the contractor that day — is subcontracting (DOMAIN.md §7):
+"""V01 — work by someone on no roster of the contractor that day — is subcontracting (docs/DOMAIN.md §7):
 the deliverable is never paid, whatever the contractor answers. A supervisor may only
 
 - confirm the violation (reject the exception: the visit is rejected and the subcontracting

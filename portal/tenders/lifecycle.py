@@ -64,7 +64,7 @@ def check_lot(lot):
 
 def check_lot_items_within_budget(lot, quantities_and_prices):
     """Σ(quantity × maximum unit price) of a lot's service items may not exceed the lot's budget
-    (DOMAIN.md §5: what is bought never adds up to more than what is budgeted for it)."""
+    (docs/DOMAIN.md §5: what is bought never adds up to more than what is budgeted for it)."""
     total = sum((quantity or 0) * (price or 0) for quantity, price in quantities_and_prices)
     if total > (lot.budget_fen or 0):
         raise DomainError(_(
