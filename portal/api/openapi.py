@@ -1,5 +1,11 @@
-"""The OpenAPI 3.1 description of /api/v1. Each package adds its paths to PATHS."""
+"""The OpenAPI 3.1 description of /api/v1. Each package adds its paths to PATHS; the served
+document then states the one query-parameter contract (core/query.py) on every path, whoever
+wrote it: page, per_page, month and id parameters get their bounds and pattern, and every time
+field (``*_at``, ``at``) says ``format: date-time``."""
+import copy
+
 from portal.accounts.api import TOKEN_REQUEST
+from portal.core import query
 
 PROBLEM = {
     "type": "object",
@@ -50,6 +56,64 @@ PATHS = {
 }
 
 
+def _is_id(parameter):
+    name, schema = parameter.get("name", ""), parameter.get("schema") or {}
+    return (name == "id" or name.endswith("_id")) and schema.get("type") in ("integer", "string", None) and (
+        parameter.get("in") == "path" or schema.get("type") == "integer")
+
+
+def _contract_schema(parameter):
+    """The schema the query contract gives ``parameter``, or None for any other parameter."""
+    name = parameter.get("name")
+    if parameter.get("in") == "query" and name == "page":
+        return query.PAGE_SCHEMA
+    if parameter.get("in") == "query" and name == "per_page":
+        return query.per_page_schema()
+    if parameter.get("in") == "query" and name == "month":
+        return query.MONTH_SCHEMA
+    if parameter.get("in") in ("path", "query") and _is_id(parameter):
+        if (parameter.get("schema") or {}).get("type") == "string":  # e.g. a job's uuid
+            return None
+        return query.ID_SCHEMA
+    return None
+
+
+def _time_fields(node):
+    """Every string property named ``at`` or ``*_at`` is an RFC 3339 date-time."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for name, prop in (item.get("properties") or {}).items():
+                if (name == "at" or name.endswith("_at")) and isinstance(prop, dict):
+                    kinds = prop.get("type")
+                    kinds = kinds if isinstance(kinds, list) else [kinds]
+                    if "string" in kinds:
+                        prop.setdefault("format", "date-time")
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _apply_query_contract(paths):
+    for operations in paths.values():
+        shared = operations.get("parameters", [])
+        for method, operation in operations.items():
+            if method == "parameters" or not isinstance(operation, dict):
+                continue
+            checked = False
+            for parameter in [*shared, *operation.get("parameters", [])]:
+                schema = _contract_schema(parameter)
+                if schema is not None:
+                    parameter["schema"] = copy.deepcopy(schema)
+                    checked = checked or parameter["in"] == "query"
+            responses = operation.setdefault("responses", {})
+            if checked and "422" not in responses:
+                responses["422"] = _problem("A query parameter outside its bounds (page, month, id)")
+    _time_fields(paths)
+    return paths
+
+
 def openapi_document():
     return {
         "openapi": "3.1.0",
@@ -57,7 +121,7 @@ def openapi_document():
                  "description": "Errors are application/problem+json (RFC 9457). Money is integer fen in "
                                 "fields named *_fen; times are ISO 8601 with an offset."},
         "servers": [{"url": "/"}],
-        "paths": PATHS,
+        "paths": _apply_query_contract(copy.deepcopy(PATHS)),
         "components": {
             "schemas": {"Problem": PROBLEM},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
