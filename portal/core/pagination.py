@@ -3,7 +3,7 @@ one ``pager`` macro (templates/_macros.html)."""
 from flask import current_app, g, request, url_for
 from flask_babel import gettext as _
 
-from portal.core.errors import NotFound
+from portal.core.errors import DomainError
 from portal.core.query import max_per_page, page_arg, per_page_arg  # noqa: F401  (re-exported)
 from portal.extensions import db
 
@@ -18,14 +18,23 @@ def page_size(per_page=None):
 
 
 def paginate(stmt, per_page=None):
-    """The page of ``stmt`` asked for by the ``page`` query parameter (query.page_arg: a bad
-    number is refused). On a web page a number past the last page is a 404 saying which is the
-    last; a JSON list answers it with no items. The page is kept on ``g.list_page``."""
-    number = page_arg()
+    """The page of ``stmt`` asked for by the ``page`` query parameter (query.page_arg). A JSON
+    list refuses a bad number (422) and answers a page past the last with no items. A web page
+    never fails on it: a bad number shows the first page, a number past the last an empty page,
+    each with ``page.notice`` saying so (the pager macro shows it with a link to the first
+    page). The page is kept on ``g.list_page``."""
+    notice = None
+    if request.path.startswith("/api/"):
+        number = page_arg()
+    else:
+        try:
+            number = page_arg()
+        except DomainError as exc:
+            number, notice = 1, exc.message
     page = db.paginate(stmt, page=number, per_page=page_size(per_page), error_out=False)
-    if number > 1 and number > page.pages and not request.path.startswith("/api/"):
-        raise NotFound(_("There is no page %(page)s; the last page is %(last)s.", page=number,
-                         last=max(page.pages, 1)))
+    if notice is None and number > 1 and number > page.pages and not request.path.startswith("/api/"):
+        notice = _("There is no page %(page)s; the last page is %(last)s.", page=number, last=max(page.pages, 1))
+    page.notice = notice
     g.list_page = page
     return page
 
