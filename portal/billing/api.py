@@ -4,14 +4,14 @@ Who sees what is workflow.visible_statements; these views parse the query and sh
 from flask import Blueprint, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.accounts.auth import roles_required
 from portal.billing import workflow
 from portal.billing.models import Statement, StatementEntry
 from portal.core import months, query
-from portal.core.pagination import page_size
+from portal.core.pagination import paginate
 from portal.core.timeutil import to_local
 from portal.extensions import csrf, db
 
@@ -62,10 +62,10 @@ def statement_json(statement, entries=None):
 
 
 def _filters():
-    """month, contract id and page of the query (core/query.py: the contract of every list)."""
+    """month and contract id of the query (core/query.py: the contract of every list)."""
     month = query.month_arg()
     contract_id = query.id_arg("contract_id", _("Give a contract id (a whole number)."))
-    return (months.month_text(month) if month else ""), contract_id, query.page_arg()
+    return (months.month_text(month) if month else ""), contract_id
 
 
 @api_bp.get("/settlements")
@@ -73,23 +73,19 @@ def _filters():
 def list_settlements():
     """A page of 20 statements the caller may see, newest month first, filtered by contract and
     month; ``next`` links the following page."""
-    month, contract_id, page = _filters()
-    per_page = page_size(PER_PAGE)
+    month, contract_id = _filters()
     stmt = workflow.visible_statements(current_user)
     if month:
         stmt = stmt.where(Statement.month == month)
     if contract_id is not None:
         stmt = stmt.where(Statement.contract_id == contract_id)
-    total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-    statements = db.session.execute(
-        stmt.options(selectinload(Statement.lines), selectinload(Statement.contract))
-        .order_by(Statement.month.desc(), Statement.contract_id, Statement.id)
-        .limit(per_page).offset((page - 1) * per_page)).scalars().all()
+    page = paginate(stmt.options(selectinload(Statement.lines), selectinload(Statement.contract))
+                    .order_by(Statement.month.desc(), Statement.contract_id, Statement.id), per_page=PER_PAGE)
     following = None
-    if page * per_page < total:
-        following = url_for(".list_settlements", page=page + 1, month=month or None, contract_id=contract_id)
-    return jsonify({"items": [statement_json(s) for s in statements], "page": page, "per_page": per_page,
-                    "total": total, "next": following})
+    if page.has_next:
+        following = url_for(".list_settlements", page=page.next_num, month=month or None, contract_id=contract_id)
+    return jsonify({"items": [statement_json(s) for s in page.items], "page": page.page, "per_page": page.per_page,
+                    "total": page.total, "next": following})
 
 
 @api_bp.get("/settlements/<int:statement_id>")

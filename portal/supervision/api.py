@@ -5,7 +5,6 @@ live in supervision/recording.py; these views parse the request and shape the an
 from flask import Blueprint, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
@@ -16,7 +15,7 @@ from portal.core.crypto import mask_name
 from portal.core.errors import DomainError
 from portal.core.http import PROBLEM_TITLES
 from portal.core.months import month_bounds, month_text
-from portal.core.pagination import page_size
+from portal.core.pagination import paginate
 from portal.core.timeutil import to_local, utcnow
 from portal.extensions import csrf, db
 from portal.files.services import serve
@@ -172,7 +171,6 @@ def list_visits():
     stmt = recording.visits_visible_to(current_user)
     month, status = query.month_arg(), request.args.get("status", "")
     contract_id = query.id_arg("contract_id")
-    page, per_page = query.page_arg(), page_size(PER_PAGE)
     if month:
         start, end = month_bounds(month)
         stmt = stmt.where(Visit.check_in_at >= start, Visit.check_in_at < end)
@@ -182,18 +180,16 @@ def list_visits():
         stmt = stmt.where(Visit.status == status)
     if contract_id is not None:
         stmt = stmt.where(Visit.contract_id == contract_id)
-    total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-    visits = db.session.execute(
-        stmt.options(selectinload(Visit.beneficiary), selectinload(Visit.service_item),
-                     selectinload(Visit.exceptions), selectinload(Visit.photos), selectinload(Visit.corrections))
-        .order_by(Visit.check_in_at.desc(), Visit.id.desc()).limit(per_page).offset((page - 1) * per_page)
-    ).scalars().all()
+    page = paginate(stmt.options(selectinload(Visit.beneficiary), selectinload(Visit.service_item),
+                                 selectinload(Visit.exceptions), selectinload(Visit.photos),
+                                 selectinload(Visit.corrections))
+                    .order_by(Visit.check_in_at.desc(), Visit.id.desc()), per_page=PER_PAGE)
     following = None
-    if page * per_page < total:
-        following = url_for(".list_visits", page=page + 1, month=month_text(month) if month else None,
+    if page.has_next:
+        following = url_for(".list_visits", page=page.next_num, month=month_text(month) if month else None,
                             status=status or None, contract_id=contract_id)
-    return jsonify({"items": [visit_json(v) for v in visits], "page": page, "per_page": per_page,
-                    "total": total, "next": following})
+    return jsonify({"items": [visit_json(v) for v in page.items], "page": page.page, "per_page": page.per_page,
+                    "total": page.total, "next": following})
 
 
 @api_bp.post("/visits/<int:visit_id>/corrections")
