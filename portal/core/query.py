@@ -7,7 +7,7 @@ import re
 
 from flask import current_app, request
 from flask_babel import gettext as _
-from werkzeug.routing import IntegerConverter, ValidationError
+from werkzeug.routing import IntegerConverter
 
 from portal.core.errors import DomainError, NotFound
 from portal.core.months import parse_month
@@ -94,12 +94,11 @@ class IdConverter(IntegerConverter):
     else (0, -1, 2³¹, 10²⁰, a 5,000-digit number) matches no route: 404, never an overflow in
     the database."""
 
-    regex = r"[0-9]+"
+    # The bound is in the pattern itself, so that an id out of range matches no rule of any
+    # method (a converter refusing it after the match would let werkzeug answer 405 for the
+    # rules of the same path with other methods): 1 … 2147483647, no leading zero.
+    regex = ("(?:[1-9][0-9]{0,8}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-6][0-9]{6}|2147[0-3][0-9]{5}"
+             "|21474[0-7][0-9]{4}|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}|21474836[0-3][0-9]|214748364[0-7])")
 
     def __init__(self, map, fixed_digits=0, min=1, max=MAX_ID, signed=False):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
-
-    def to_python(self, value):
-        if len(value.lstrip("-")) > 12:  # int() of thousands of digits is slow or refused
-            raise ValidationError()
-        return super().to_python(value)
