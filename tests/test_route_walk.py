@@ -168,7 +168,7 @@ def test_every_list_pages_as_each_role_and_no_page_number_breaks_a_route(app, wa
     # rows in seed_lists (or one no role could open) fails here instead of passing unseen.
     expected = {r.endpoint for r in get_rules if _paginated_in_source(r, app)} | set(lists)
     unpaged = sorted(e for e in expected - set(OWN_PAGING) if max(lists.get(e, {}).values(), default=0) < 2)
+    assert not failures, _report(failures)
     assert not unpaged, f"lists never shown with a second page (add rows in tests/route_walk.py): {unpaged}"
     assert {"audit.index", "beneficiaries.index", "billing.index", "billing_api.list_settlements",
             "supervision_api.list_visits", "public.notices"} <= set(lists)
-    assert not failures, _report(failures)
