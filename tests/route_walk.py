@@ -86,7 +86,7 @@ def sign_in(app, role):
 
 
 def clients(app, roles=None):
-    return {role: sign_in(app, role) for role in (roles or ROLES)}
+    return {role: sign_in(app, role) for role in dict.fromkeys(roles or ROLES)}
 
 
 def walked_rules(app):
