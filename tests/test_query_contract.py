@@ -15,6 +15,7 @@ BAD = {
     "page": ["0", "-1", str(query.MAX_PAGE + 1), str(10**20), "null", "true", "1.5", "+2", "１"],
     "month": ["0000-00", "2026-13", "2026-00", "2026-1", "1999-12", "2100-01", "2026-01-01", "null"],
     "id": ["0", "-1", str(2**31), str(2**63), str(10**20), "abc", "true", "1e3"],
+    "per_page": ["0", "-1", str(query.MAX_PER_PAGE + 1), "null", "2.5"],
 }
 
 
@@ -89,7 +90,7 @@ def test_every_api_list_in_the_document_refuses_bad_query_values_with_a_422_prob
     for path, method, operation in _operations(doc):
         parameters = operation.get("parameters", [])
         queried = [p for p in parameters if p["in"] == "query" and (
-            p["name"] in ("page", "month") or (p["name"].endswith("_id") and p["schema"].get("type") == "integer"))]
+            p["name"] in ("page", "per_page", "month") or (p["name"].endswith("_id") and p["schema"].get("type") == "integer"))]
         if method != "get" or not queried or re.search(r"\{(?!code\})", path):
             continue
         url = path.replace("{code}", "ganxian")
@@ -109,7 +110,8 @@ def test_every_api_list_in_the_document_refuses_bad_query_values_with_a_422_prob
     assert not failures, failures
     assert {("/api/v1/settlements", "page"), ("/api/v1/visits", "page"), ("/api/v1/tenders", "page"),
             ("/api/v1/public/{code}/ocds/releases", "page"), ("/api/v1/settlements", "month"),
-            ("/api/v1/spot-checks", "month"), ("/api/v1/settlements", "contract_id")} <= checked
+            ("/api/v1/spot-checks", "month"), ("/api/v1/settlements", "contract_id"),
+            ("/api/v1/visits", "per_page")} <= checked
 
 
 @pytest.mark.parametrize("raw, expected", [(None, 7), ("", 7), ("3", 3), (" 3 ", 3), ("100000", 100000)])
@@ -130,14 +132,28 @@ def test_a_bad_page_number_is_a_422_on_the_api_and_a_404_on_a_page(app, raw):
         assert refused.value.status == 404
 
 
-def test_per_page_is_bounded_by_the_setting(app, monkeypatch):
+def test_per_page_is_bounded_by_the_contract_and_by_the_setting(app, monkeypatch):
+    from portal.core.pagination import page_size
     with app.test_request_context("/api/v1/x", query_string={"per_page": "80"}):
-        assert query.per_page_arg(20) == 80
+        assert query.per_page_arg() == 80 and page_size(query.per_page_arg()) == 80
         monkeypatch.setitem(app.config, "MAX_PER_PAGE", 50)
-        assert query.per_page_arg(20) == 50
-    with app.test_request_context("/api/v1/x", query_string={"per_page": "101"}):
-        with pytest.raises(query.InvalidQuery):
-            query.per_page_arg(20)
+        assert page_size(query.per_page_arg()) == 50
+    for bad in ("0", "101", "-5", "null"):
+        with app.test_request_context("/api/v1/x", query_string={"per_page": bad}):
+            with pytest.raises(query.InvalidQuery):
+                query.per_page_arg()
+
+
+def test_an_api_list_takes_per_page(client, api_token, app, demo):
+    from tests import settlement_world as sw
+    world = sw.care_contract(app)
+    for month in (1, 2, 3):
+        sw.prepare(app, world, f"2026-{month:02d}")
+    headers = api_token("gx-finance")
+    body = client.get("/api/v1/settlements?per_page=2", headers=headers).get_json()
+    assert (body["per_page"], len(body["items"]), body["total"]) == (2, 2, 3) and "per_page=2" in body["next"]
+    refused = client.get("/api/v1/settlements?per_page=500", headers=headers)
+    assert refused.status_code == 422 and "per_page" in refused.get_json()["errors"]
 
 
 @pytest.mark.parametrize("value, matches", [

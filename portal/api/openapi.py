@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 description of /api/v1. Each package adds its paths to PATHS; the served
 document then states the one query-parameter contract (core/query.py) on every path, whoever
-wrote it: page, per_page, month and id parameters get their bounds and pattern, and every time
-field (``*_at``, ``at``) says ``format: date-time``."""
+wrote it: page, per_page (added to every paged list), month and id parameters get their bounds
+and pattern, and every time field (``*_at``, ``at``) says ``format: date-time``."""
 import copy
 
 from portal.accounts.api import TOKEN_REQUEST
@@ -95,13 +95,22 @@ def _time_fields(node):
             stack.extend(item)
 
 
+# Lists whose page size is part of their format (OCDS release packages of 100).
+FIXED_PAGE_SIZE = {"/api/v1/public/{code}/ocds/releases"}
+
+
 def _apply_query_contract(paths):
-    for operations in paths.values():
+    for path, operations in paths.items():
         shared = operations.get("parameters", [])
         for method, operation in operations.items():
             if method == "parameters" or not isinstance(operation, dict):
                 continue
             checked = False
+            names = {p.get("name") for p in [*shared, *operation.get("parameters", [])] if p.get("in") == "query"}
+            if "page" in names and "per_page" not in names and path not in FIXED_PAGE_SIZE:
+                operation.setdefault("parameters", []).append(
+                    {"name": "per_page", "in": "query", "required": False,
+                     "description": "Rows on a page (the list's own size when absent)"})
             for parameter in [*shared, *operation.get("parameters", [])]:
                 schema = _contract_schema(parameter)
                 if schema is not None:

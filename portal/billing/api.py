@@ -1,7 +1,7 @@
 """JSON endpoints of the billing package (under /api/v1): monthly statements for bureau readers
 (finance, officer, auditor, admin) and the contract's own contractor manager (../shared/API.md).
 Who sees what is workflow.visible_statements; these views parse the query and shape the answer."""
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, jsonify
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -11,7 +11,7 @@ from portal.accounts.auth import roles_required
 from portal.billing import workflow
 from portal.billing.models import Statement, StatementEntry
 from portal.core import months, query
-from portal.core.pagination import paginate
+from portal.core.pagination import page_url, paginate
 from portal.core.timeutil import to_local
 from portal.extensions import csrf, db
 
@@ -81,11 +81,8 @@ def list_settlements():
         stmt = stmt.where(Statement.contract_id == contract_id)
     page = paginate(stmt.options(selectinload(Statement.lines), selectinload(Statement.contract))
                     .order_by(Statement.month.desc(), Statement.contract_id, Statement.id), per_page=PER_PAGE)
-    following = None
-    if page.has_next:
-        following = url_for(".list_settlements", page=page.next_num, month=month or None, contract_id=contract_id)
     return jsonify({"items": [statement_json(s) for s in page.items], "page": page.page, "per_page": page.per_page,
-                    "total": page.total, "next": following})
+                    "total": page.total, "next": page_url(page.next_num) if page.has_next else None})
 
 
 @api_bp.get("/settlements/<int:statement_id>")

@@ -18,20 +18,20 @@ def page_size(per_page=None):
 
 
 def paginate(stmt, per_page=None):
-    """The page of ``stmt`` asked for by the ``page`` query parameter (query.page_arg). A JSON
-    list refuses a bad number (422) and answers a page past the last with no items. A web page
-    never fails on it: a bad number shows the first page, a number past the last an empty page,
+    """The page of ``stmt`` asked for by the ``page`` and ``per_page`` query parameters
+    (query.page_arg, query.per_page_arg; ``per_page`` is the list's own size). A JSON list
+    refuses a bad number (422) and answers a page past the last with no items. A web page never
+    fails on them: a bad number shows the first page, a number past the last an empty page,
     each with ``page.notice`` saying so (the pager macro shows it with a link to the first
     page). The page is kept on ``g.list_page``."""
-    notice = None
-    if request.path.startswith("/api/"):
-        number = page_arg()
-    else:
-        try:
-            number = page_arg()
-        except DomainError as exc:
-            number, notice = 1, exc.message
-    page = db.paginate(stmt, page=number, per_page=page_size(per_page), error_out=False)
+    notice, number, asked_size = None, 1, None
+    try:
+        number, asked_size = page_arg(), per_page_arg()
+    except DomainError as exc:
+        if request.path.startswith("/api/"):
+            raise
+        notice = exc.message
+    page = db.paginate(stmt, page=number, per_page=page_size(asked_size or per_page), error_out=False)
     if notice is None and number > 1 and number > page.pages and not request.path.startswith("/api/"):
         notice = _("There is no page %(page)s; the last page is %(last)s.", page=number, last=max(page.pages, 1))
     page.notice = notice

@@ -63,13 +63,10 @@ def max_per_page():
     return current_app.config.get("MAX_PER_PAGE", MAX_PER_PAGE)
 
 
-def per_page_arg(default):
-    """The ``per_page`` query parameter (1 … max_per_page()), ``default`` when absent; the
-    result never exceeds max_per_page()."""
-    high = max_per_page()
-    value = whole_number_arg("per_page", 1, MAX_PER_PAGE,
-                             _("Give a page size from 1 to %(n)s.", n=MAX_PER_PAGE), default=default)
-    return max(1, min(value, high))
+def per_page_arg():
+    """The ``per_page`` query parameter (1 … MAX_PER_PAGE), None when absent; a list shows at
+    most max_per_page() rows whatever is asked (pagination.page_size)."""
+    return whole_number_arg("per_page", 1, MAX_PER_PAGE, _("Give a page size from 1 to %(n)s.", n=MAX_PER_PAGE))
 
 
 def id_arg(name, message=None):

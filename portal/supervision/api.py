@@ -14,8 +14,8 @@ from portal.core import query
 from portal.core.crypto import mask_name
 from portal.core.errors import DomainError
 from portal.core.http import PROBLEM_TITLES
-from portal.core.months import month_bounds, month_text
-from portal.core.pagination import paginate
+from portal.core.months import month_bounds
+from portal.core.pagination import page_url, paginate
 from portal.core.timeutil import to_local, utcnow
 from portal.extensions import csrf, db
 from portal.files.services import serve
@@ -184,12 +184,8 @@ def list_visits():
                                  selectinload(Visit.exceptions), selectinload(Visit.photos),
                                  selectinload(Visit.corrections))
                     .order_by(Visit.check_in_at.desc(), Visit.id.desc()), per_page=PER_PAGE)
-    following = None
-    if page.has_next:
-        following = url_for(".list_visits", page=page.next_num, month=month_text(month) if month else None,
-                            status=status or None, contract_id=contract_id)
     return jsonify({"items": [visit_json(v) for v in page.items], "page": page.page, "per_page": page.per_page,
-                    "total": page.total, "next": following})
+                    "total": page.total, "next": page_url(page.next_num) if page.has_next else None})
 
 
 @api_bp.post("/visits/<int:visit_id>/corrections")
