@@ -185,3 +185,9 @@ def test_a_405_says_which_methods_are_allowed(client, method, path, allowed):
     assert allowed <= {m.strip() for m in response.headers.get("Allow", "").split(",")}, response.headers
     expected = "application/problem+json" if path.startswith("/api/") else "text/html"
     assert response.mimetype == expected
+
+
+def test_page_links_never_take_the_path_from_the_query(app):
+    from portal.core.pagination import page_url
+    with app.test_request_context("/public/ganxian/notices", query_string={"code": "elsewhere", "page": "1"}):
+        assert page_url(2).startswith("/public/ganxian/notices?")

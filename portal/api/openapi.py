@@ -56,10 +56,9 @@ PATHS = {
 }
 
 
-def _is_id(parameter):
+def _is_integer_id(parameter):
     name, schema = parameter.get("name", ""), parameter.get("schema") or {}
-    return (name == "id" or name.endswith("_id")) and schema.get("type") in ("integer", "string", None) and (
-        parameter.get("in") == "path" or schema.get("type") == "integer")
+    return (name == "id" or name.endswith("_id")) and schema.get("type") == "integer"
 
 
 def _contract_schema(parameter):
@@ -71,9 +70,7 @@ def _contract_schema(parameter):
         return query.per_page_schema()
     if parameter.get("in") == "query" and name == "month":
         return query.MONTH_SCHEMA
-    if parameter.get("in") in ("path", "query") and _is_id(parameter):
-        if (parameter.get("schema") or {}).get("type") == "string":  # e.g. a job's uuid
-            return None
+    if parameter.get("in") in ("path", "query") and _is_integer_id(parameter):
         return query.ID_SCHEMA
     return None
 

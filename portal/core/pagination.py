@@ -4,7 +4,7 @@ from flask import current_app, g, request, url_for
 from flask_babel import gettext as _
 
 from portal.core.errors import DomainError
-from portal.core.query import max_per_page, page_arg, per_page_arg  # noqa: F401  (re-exported)
+from portal.core.query import max_per_page, page_arg, per_page_arg
 from portal.extensions import db
 
 DEFAULT_PER_PAGE = 25
@@ -42,7 +42,7 @@ def paginate(stmt, per_page=None):
 def page_url(number, endpoint=None):
     """The URL of page ``number`` of the list being shown: the same endpoint, path and query
     parameters, another page."""
-    args = {**(request.view_args or {}), **request.args.to_dict(flat=False), "page": number}
+    args = {**request.args.to_dict(flat=False), **(request.view_args or {}), "page": number}
     return url_for(endpoint or request.endpoint, **args)
 
 
