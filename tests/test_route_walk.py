@@ -127,7 +127,7 @@ def _check_list(client, path, role, page, first, failures):
         failures.append((path, role, f"page {past} past the last", status))
     elif status == 200 and api and response.get_json().get("items"):
         failures.append((path, role, f"page {past} past the last lists items"))
-    elif status == 200 and not api and 'class="notice"' not in response.get_data(as_text=True):
+    elif status == 200 and not api and 'pager-notice' not in response.get_data(as_text=True):
         failures.append((path, role, f"page {past} past the last says nothing"))
 
 
@@ -138,7 +138,7 @@ def _check_bad_page(path, role, value, status, response, is_list, failures):
         body = response.get_json(silent=True) or {}
         if status != 422 or "page" not in body.get("errors", {}):
             failures.append((path, role, f"page={value}", status, "not a 422 problem naming page"))
-    elif is_list and status == 200 and 'class="notice"' not in response.get_data(as_text=True):
+    elif is_list and status == 200 and 'pager-notice' not in response.get_data(as_text=True):
         failures.append((path, role, f"page={value}", "no notice"))
 
 
