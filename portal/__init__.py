@@ -49,6 +49,9 @@ def create_app(config=None):
     """Build the app. ``config`` overrides values read from the environment (tests use it)."""
     app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_path=str(ROOT / "instance"))
     app.config.update(config_from_env(**(config or {})))
+    # Every <int:…> of every route is an id, 1 … 2³¹−1: out of range is a 404, never an overflow.
+    from portal.core.query import IdConverter
+    app.url_map.converters["int"] = IdConverter
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     if app.config["PROXY_HOPS"]:
@@ -85,6 +88,8 @@ def create_app(config=None):
 
     from portal.i18n import register_template_helpers
     register_template_helpers(app)
+    from portal.core import pagination
+    pagination.register(app)
     from portal import cli
     cli.register(app)
 

@@ -28,11 +28,12 @@ def test_release_pages_hold_100_newest_first_with_absolute_links(app, demo, clie
     assert len(bulk["releases"]) == 130 and release_package_errors(bulk) == []
 
 
-@pytest.mark.parametrize("page", ["0", "-1", "abc", "1.5", "", "99999999999"])
-def test_a_bad_page_number_is_a_400_problem(app, demo, client, page):
+@pytest.mark.parametrize("page", ["0", "-1", "abc", "1.5", "null", "true", "99999999999"])
+def test_a_bad_page_number_is_a_422_problem(app, demo, client, page):
+    """The query contract of every list (core/query.py): the same 422 as /settlements."""
     response = client.get(f"{API}/ganxian/ocds/releases?page={page}")
-    assert response.status_code == 400 and response.mimetype == "application/problem+json"
-    assert response.get_json()["status"] == 400
+    assert response.status_code == 422 and response.mimetype == "application/problem+json"
+    assert "page" in response.get_json()["errors"]
 
 
 def test_unknown_bureau_ocid_or_page_is_a_404_problem(app, demo, client):

@@ -102,11 +102,11 @@ def test_bad_queries_are_problems(client, api_token, world, query, field):
     assert field in response.get_json()["errors"]
 
 
-def test_huge_ids_are_simply_not_found(client, api_token, world):
+def test_huge_ids_are_not_found_or_refused(client, api_token, world):
     headers = api_token("gx-finance")
     assert client.get("/api/v1/settlements/99999999999999999999", headers=headers).status_code == 404
     listed = client.get("/api/v1/settlements?contract_id=99999999999999999999", headers=headers)
-    assert listed.status_code == 200 and listed.get_json()["total"] == 0
+    assert listed.status_code == 422 and "contract_id" in listed.get_json()["errors"]
 
 
 def test_pages_of_twenty(client, api_token, app, demo):

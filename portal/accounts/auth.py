@@ -48,9 +48,11 @@ def bind_request_tenant():
     tenant_id = None
     if current_user.is_authenticated:
         token = g.get("api_token")
-        if token is None and is_api_request() and request.method not in ("GET", "HEAD", "OPTIONS"):
+        if (token is None and is_api_request() and request.method not in ("GET", "HEAD", "OPTIONS")
+                and request.routing_exception is None):
             # The API is exempt from form CSRF because bearer tokens cannot be forged across
             # sites; a browser calling it with its session cookie must send X-CSRFToken instead.
+            # No route (404, 405): nothing to protect, the routing error answers (as Flask-WTF does).
             from portal.extensions import csrf
             csrf.protect()
         tenant_id = token.tenant_id if token is not None else session.get("tenant_id")

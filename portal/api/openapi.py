@@ -1,5 +1,11 @@
-"""The OpenAPI 3.1 description of /api/v1. Each package adds its paths to PATHS."""
+"""The OpenAPI 3.1 description of /api/v1. Each package adds its paths to PATHS; the served
+document then states the one query-parameter contract (core/query.py) on every path, whoever
+wrote it: page, per_page (added to every paged list), month and id parameters get their bounds
+and pattern, and every time field (``*_at``, ``at``) says ``format: date-time``."""
+import copy
+
 from portal.accounts.api import TOKEN_REQUEST
+from portal.core import query
 
 PROBLEM = {
     "type": "object",
@@ -50,6 +56,70 @@ PATHS = {
 }
 
 
+def _is_integer_id(parameter):
+    name, schema = parameter.get("name", ""), parameter.get("schema") or {}
+    return (name == "id" or name.endswith("_id")) and schema.get("type") == "integer"
+
+
+def _contract_schema(parameter):
+    """The schema the query contract gives ``parameter``, or None for any other parameter."""
+    name = parameter.get("name")
+    if parameter.get("in") == "query" and name == "page":
+        return query.PAGE_SCHEMA
+    if parameter.get("in") == "query" and name == "per_page":
+        return query.per_page_schema()
+    if parameter.get("in") == "query" and name == "month":
+        return query.MONTH_SCHEMA
+    if parameter.get("in") in ("path", "query") and _is_integer_id(parameter):
+        return query.ID_SCHEMA
+    return None
+
+
+def _time_fields(node):
+    """Every string property named ``at`` or ``*_at`` is an RFC 3339 date-time."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for name, prop in (item.get("properties") or {}).items():
+                if (name == "at" or name.endswith("_at")) and isinstance(prop, dict):
+                    kinds = prop.get("type")
+                    kinds = kinds if isinstance(kinds, list) else [kinds]
+                    if "string" in kinds:
+                        prop.setdefault("format", "date-time")
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+# Lists whose page size is part of their format (OCDS release packages of 100).
+FIXED_PAGE_SIZE = {"/api/v1/public/{code}/ocds/releases"}
+
+
+def _apply_query_contract(paths):
+    for path, operations in paths.items():
+        shared = operations.get("parameters", [])
+        for method, operation in operations.items():
+            if method == "parameters" or not isinstance(operation, dict):
+                continue
+            checked = False
+            names = {p.get("name") for p in [*shared, *operation.get("parameters", [])] if p.get("in") == "query"}
+            if "page" in names and "per_page" not in names and path not in FIXED_PAGE_SIZE:
+                operation.setdefault("parameters", []).append(
+                    {"name": "per_page", "in": "query", "required": False,
+                     "description": "Rows on a page (the list's own size when absent)"})
+            for parameter in [*shared, *operation.get("parameters", [])]:
+                schema = _contract_schema(parameter)
+                if schema is not None:
+                    parameter["schema"] = copy.deepcopy(schema)
+                    checked = checked or parameter["in"] == "query"
+            responses = operation.setdefault("responses", {})
+            if checked and "422" not in responses:
+                responses["422"] = _problem("A query parameter outside its bounds (page, month, id)")
+    _time_fields(paths)
+    return paths
+
+
 def openapi_document():
     return {
         "openapi": "3.1.0",
@@ -57,7 +127,7 @@ def openapi_document():
                  "description": "Errors are application/problem+json (RFC 9457). Money is integer fen in "
                                 "fields named *_fen; times are ISO 8601 with an offset."},
         "servers": [{"url": "/"}],
-        "paths": PATHS,
+        "paths": _apply_query_contract(copy.deepcopy(PATHS)),
         "components": {
             "schemas": {"Problem": PROBLEM},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

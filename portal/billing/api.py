@@ -1,18 +1,17 @@
 """JSON endpoints of the billing package (under /api/v1): monthly statements for bureau readers
 (finance, officer, auditor, admin) and the contract's own contractor manager (docs/API.md).
 Who sees what is workflow.visible_statements; these views parse the query and shape the answer."""
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, jsonify
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.accounts.auth import roles_required
-from portal.api.body import ValidationFailed
 from portal.billing import workflow
 from portal.billing.models import Statement, StatementEntry
-from portal.billing.settlement import parse_month
-from portal.core.errors import DomainError
+from portal.core import months, query
+from portal.core.pagination import page_url, paginate
 from portal.core.timeutil import to_local
 from portal.extensions import csrf, db
 
@@ -21,7 +20,6 @@ csrf.exempt(api_bp)
 
 READERS = (*workflow.BUREAU_READERS, "contractor_manager")
 PER_PAGE = 20
-MAX_PAGE = 100_000
 
 
 def _iso(moment):
@@ -72,29 +70,10 @@ def statement_json(statement, entries=None):
 
 
 def _filters():
-    errors = {}
-    month = request.args.get("month", "")
-    raw_contract = request.args.get("contract_id", "")
-    contract_id = None
-    if month:
-        try:
-            month = parse_month(month)
-        except DomainError as exc:
-            errors.update(exc.errors)
-    if raw_contract:
-        if raw_contract.isdigit() and 0 < int(raw_contract) <= workflow.MAX_ID:
-            contract_id = int(raw_contract)
-        elif raw_contract.isdigit():
-            contract_id = 0  # a valid number no contract has: simply nothing found
-        else:
-            errors["contract_id"] = [_("Give a contract id (a whole number).")]
-    raw_page = request.args.get("page", "1")
-    page = int(raw_page) if raw_page.isdigit() and 0 < int(raw_page) <= MAX_PAGE else None
-    if page is None:
-        errors["page"] = [_("Give a page number from 1 to %(n)s.", n=MAX_PAGE)]
-    if errors:
-        raise ValidationFailed(_("The query is not valid."), errors)
-    return month, contract_id, page
+    """month and contract id of the query (core/query.py: the contract of every list)."""
+    month = query.month_arg()
+    contract_id = query.id_arg("contract_id", _("Give a contract id (a whole number)."))
+    return (months.month_text(month) if month else ""), contract_id
 
 
 @api_bp.get("/settlements")
@@ -102,22 +81,16 @@ def _filters():
 def list_settlements():
     """A page of 20 statements the caller may see, newest month first, filtered by contract and
     month; ``next`` links the following page."""
-    month, contract_id, page = _filters()
+    month, contract_id = _filters()
     stmt = workflow.visible_statements(current_user)
     if month:
         stmt = stmt.where(Statement.month == month)
     if contract_id is not None:
         stmt = stmt.where(Statement.contract_id == contract_id)
-    total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-    statements = db.session.execute(
-        stmt.options(selectinload(Statement.lines), selectinload(Statement.contract))
-        .order_by(Statement.month.desc(), Statement.contract_id, Statement.id)
-        .limit(PER_PAGE).offset((page - 1) * PER_PAGE)).scalars().all()
-    following = None
-    if page * PER_PAGE < total:
-        following = url_for(".list_settlements", page=page + 1, month=month or None, contract_id=contract_id)
-    return jsonify({"items": [statement_json(s) for s in statements], "page": page, "per_page": PER_PAGE,
-                    "total": total, "next": following})
+    page = paginate(stmt.options(selectinload(Statement.lines), selectinload(Statement.contract))
+                    .order_by(Statement.month.desc(), Statement.contract_id, Statement.id), per_page=PER_PAGE)
+    return jsonify({"items": [statement_json(s) for s in page.items], "page": page.page, "per_page": page.per_page,
+                    "total": page.total, "next": page_url(page.next_num) if page.has_next else None})
 
 
 @api_bp.get("/settlements/<int:statement_id>")

@@ -83,13 +83,12 @@ def register(app):
     @app.errorhandler(HTTPException)
     def _http_error(exc):
         status = exc.code or 500
+        headers = {}
+        if status == 405 and getattr(exc, "valid_methods", None):
+            headers["Allow"] = ", ".join(exc.valid_methods)  # RFC 9110 §15.5.6, pages and API alike
         if _wants_problem():
-            headers = {}
-            if status == 405 and exc.valid_methods:
-                headers["Allow"] = ", ".join(exc.valid_methods)
-
             return problem(status, exc.description if status != 404 else "No such resource.", headers=headers)
-        return render_template("error.html", status=status, message=None), status
+        return render_template("error.html", status=status, message=None), status, headers
 
     @app.errorhandler(Exception)
     def _unexpected(exc):

@@ -5,6 +5,7 @@ from flask import Blueprint, Response, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from portal.core import query
 from portal.core.http import problem
 from portal.extensions import db
 from portal.opendata import packages
@@ -14,7 +15,6 @@ from portal.tenancy.models import Tenant
 from portal.tenancy.scope import set_request_tenant
 
 api_bp = Blueprint("opendata_api", __name__, url_prefix="/api/v1/public")
-MAX_PAGE = 10**6
 JSON = "application/json"
 
 
@@ -52,10 +52,7 @@ def _json(text):
 def releases(code):
     """A release package: 100 releases a page, newest first, with links to the next/previous page."""
     tenant = _tenant(code)
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        return problem(400, _("The page must be a whole number from 1."), {"page": [_("Not a page number.")]})
-    page = int(raw)
+    page = query.page_arg()  # core/query.py: 1 … MAX_PAGE, else a 422 problem
     info = packages.summary()
     if page > info.pages:
         return problem(404, _("There is no page %(page)s; the last page is %(last)s.", page=page, last=info.pages))
@@ -145,7 +142,7 @@ def _register_openapi():
             "parameters": [code, {"name": "page", "in": "query", "required": False,
                                   "schema": {"type": "integer", "minimum": 1}}, *conditional_params],
             "responses": {"200": ok("A page of releases", package), "304": not_modified,
-                          "400": _problem("Bad page number"), "404": _problem("No such bureau or page")}}},
+                          "422": _problem("Bad page number"), "404": _problem("No such bureau or page")}}},
         "/api/v1/public/{code}/ocds/records/{ocid}": {"get": {
             "summary": "OCDS record package of one procurement process (releases and compiled release)",
             "security": [], "tags": ["open data"],

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
 from portal.accounts.auth import roles_required
+from portal.core.pagination import paginate
 from portal.core.timeutil import local_midnight_utc, utcnow
 from portal.extensions import db
 from portal.public import bp
@@ -138,7 +139,7 @@ def notices(code):
 
     def render():
         search = parse_search(request.args)
-        page = db.paginate(search_notices(search), page=search.page, per_page=PER_PAGE, error_out=False)
+        page = paginate(search_notices(search), per_page=PER_PAGE)
         return render_template("public/notices.html", tenant=tenant, search=search, page=page,
                                kind_labels=KIND_LABELS, policies=_policy_links())
     return conditional(_tenant_etag(tenant), render)

@@ -1,21 +1,22 @@
 """JSON endpoints of the supervision package (under /api/v1): recording visits from the phone
 or the field web app, reading them by role, photos and corrections (docs/API.md). The rules
 live in supervision/recording.py; these views parse the request and shape the answer."""
-import re
 
 from flask import Blueprint, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import false, func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from portal.accounts.auth import roles_required
 from portal.api.body import ValidationFailed, _unstorable_fields, json_body
+from portal.core import query
 from portal.core.crypto import mask_name
 from portal.core.errors import DomainError
 from portal.core.http import PROBLEM_TITLES
-from portal.core.timeutil import local_midnight_utc, to_local, utcnow
+from portal.core.months import month_bounds
+from portal.core.pagination import page_url, paginate
+from portal.core.timeutil import to_local, utcnow
 from portal.extensions import csrf, db
 from portal.files.services import serve
 from portal.supervision import recording
@@ -29,7 +30,6 @@ MAX_BATCH = 500
 PER_PAGE = 50
 BATCH_SCHEMA = {"type": "object", "required": ["visits"], "properties": {
     "visits": {"type": "array", "maxItems": MAX_BATCH, "items": {"type": "object"}}}}
-MONTH = re.compile(r"^(20\d\d)-(0[1-9]|1[0-2])$")
 
 
 def _iso(moment):
@@ -165,47 +165,29 @@ def get_visit(visit_id):
     return jsonify(visit_json(recording.visible_visit(visit_id, current_user)))
 
 
-def _month_range(text):
-    match = MONTH.match(text)
-    if not match:
-        raise ValidationFailed(_("Give the month as YYYY-MM."), {"month": [_("Give the month as YYYY-MM.")]})
-    from datetime import date
-    year, month = int(match.group(1)), int(match.group(2))
-    first = date(year, month, 1)
-    following = date(year + month // 12, month % 12 + 1, 1)
-    return local_midnight_utc(first), local_midnight_utc(following)
-
-
 @api_bp.get("/visits")
 @roles_required(*READERS)
 def list_visits():
     """A page of 50 of the visits the caller may see, newest check-in first, filtered by month
     (Beijing time), status and contract; ``next`` links the following page."""
     stmt = recording.visits_visible_to(current_user)
-    month, status = request.args.get("month", ""), request.args.get("status", "")
-    contract_id = request.args.get("contract_id", type=int)
+    month, status = query.month_arg(), request.args.get("status", "")
+    contract_id = query.id_arg("contract_id")
     if month:
-        start, end = _month_range(month)
+        start, end = month_bounds(month)
         stmt = stmt.where(Visit.check_in_at >= start, Visit.check_in_at < end)
     if status:
         if status not in VISIT_STATUSES:
             raise ValidationFailed(_("Unknown status."), {"status": [_("Choose one of: %(s)s.", s=", ".join(VISIT_STATUSES))]})
         stmt = stmt.where(Visit.status == status)
     if contract_id is not None:
-        stmt = stmt.where(Visit.contract_id == contract_id if 0 < contract_id <= recording.MAX_ID else false())
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
-    total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-    visits = db.session.execute(
-        stmt.options(selectinload(Visit.beneficiary), selectinload(Visit.service_item),
-                     selectinload(Visit.exceptions), selectinload(Visit.photos), selectinload(Visit.corrections))
-        .order_by(Visit.check_in_at.desc(), Visit.id.desc()).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
-    ).scalars().all()
-    following = None
-    if page * PER_PAGE < total:
-        following = url_for(".list_visits", page=page + 1, month=month or None, status=status or None,
-                            contract_id=contract_id)
-    return jsonify({"items": [visit_json(v) for v in visits], "page": page, "per_page": PER_PAGE,
-                    "total": total, "next": following})
+        stmt = stmt.where(Visit.contract_id == contract_id)
+    page = paginate(stmt.options(selectinload(Visit.beneficiary), selectinload(Visit.service_item),
+                                 selectinload(Visit.exceptions), selectinload(Visit.photos),
+                                 selectinload(Visit.corrections))
+                    .order_by(Visit.check_in_at.desc(), Visit.id.desc()), per_page=PER_PAGE)
+    return jsonify({"items": [visit_json(v) for v in page.items], "page": page.page, "per_page": page.per_page,
+                    "total": page.total, "next": page_url(page.next_num) if page.has_next else None})
 
 
 @api_bp.post("/visits/<int:visit_id>/corrections")

@@ -1,13 +1,14 @@
 """JSON endpoints of spot checks (docs/API.md): a contract's sample of one month, and the
 outcome of one check. The list never carries a phone number or a beneficiary's name."""
-from flask import jsonify, request
+from flask import jsonify
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.accounts.auth import roles_required
 from portal.api.body import ValidationFailed, json_body
 from portal.contracts.models import Contract
-from portal.core.errors import DomainError, NotFound
+from portal.core import query
+from portal.core.errors import NotFound
 from portal.core.timeutil import to_local, utcnow
 from portal.extensions import db
 from portal.supervision import spotchecks
@@ -46,11 +47,12 @@ def check_json(check):
 
 
 def _contract_arg():
-    text = request.args.get("contract_id", "")
-    if not text.isdigit() or not 0 < int(text) < 2**31:
-        message = _("Give the contract's id.")
+    """The required contract_id (core/query.py: ids are 1 … 2³¹−1)."""
+    message = _("Give the contract's id.")
+    contract_id = query.id_arg("contract_id", message)
+    if contract_id is None:
         raise ValidationFailed(message, {"contract_id": [message]})
-    return int(text)
+    return contract_id
 
 
 @api_bp.get("/spot-checks")
@@ -58,10 +60,7 @@ def _contract_arg():
 def list_spot_checks():
     """The month's sample of one contract: its seed and rate, and every check in it."""
     contract_id = _contract_arg()
-    try:
-        month = spotchecks.parse_month(request.args.get("month", ""))
-    except DomainError as exc:
-        raise ValidationFailed(exc.message, exc.errors) from None
+    month = query.month_arg(required=True)
     if db.session.get(Contract, contract_id) is None:
         raise NotFound(_("No such contract."))
     sample = spotchecks.find_sample(contract_id, month)

@@ -1,0 +1,121 @@
+"""Helpers of the tests generated from the URL map (test_route_walk.py, test_list_pages.py): the demo
+world with its history plus what it lacks for every list to have a second page, signed-in clients
+of the demo roles, and URLs built from a rule with chosen values for its arguments."""
+import re
+import uuid
+from datetime import date
+
+from sqlalchemy import select
+from werkzeug.routing import AnyConverter, IntegerConverter, PathConverter
+
+from tests import support
+
+# Who walks: anonymous and a demo user of every role (the auditor is the city's, who acts for
+# several bureaus and picks one).
+ROLES = {"anonymous": None, "platform": ("platform", None), "gx-admin": ("gx-admin", None),
+         "gx-officer": ("gx-officer", None), "gx-supervisor": ("gx-supervisor", None),
+         "gx-finance": ("gx-finance", None), "city-auditor": ("city-auditor", "ganxian"),
+         "a-manager": ("a-manager", None), "a-worker1": ("a-worker1", None)}
+SKIPPED_ENDPOINTS = {"static", "accounts.logout"}  # files on disk; signing out would end the walk
+TEXT_SAMPLES = {"code": "ganxian", "slug": "dibao"}
+_ARGUMENT = re.compile(r"<(?:([a-zA-Z_]+)(?:\(([^)]*)\))?:)?([a-zA-Z_]+)>")
+
+
+def seed_lists(app):
+    """The demo world with its history, plus a second row for the lists the history leaves with
+    fewer than two: statements, violations, scorecards, job runs."""
+    from portal.billing.settlement import prepare_statement
+    from portal.contracts.models import Contract
+    from portal.core.months import month_text, previous_month
+    from portal.core.timeutil import utcnow
+    from portal.demo import seed
+    from portal.extensions import db
+    from portal.jobs.models import JobRun
+    from portal.supervision.models import Violation
+    from portal.tenancy.scope import tenant_scope
+    with app.app_context():
+        seed(support.PASSWORD, history=True)
+        db.session.commit()
+    gx = support.World(app).tenant_id("ganxian")
+    last_month = month_text(previous_month(utcnow().date()))
+    with app.app_context(), tenant_scope(gx):
+        for contract in db.session.execute(select(Contract).where(Contract.status == "active")).scalars():
+            prepare_statement(contract, last_month)
+        for n in range(2):
+            db.session.add(JobRun(id=str(uuid.uuid4()), name="walk.sample", tenant_id=gx, status="failed",
+                                  error="sample", requested_by="gx-admin"))
+        model = db.session.execute(select(Violation)).scalars().first()
+        if model is not None:
+            copy = {c.key: getattr(model, c.key) for c in Violation.__table__.columns if c.key != "id"}
+            db.session.add(Violation(**{**copy, "dedupe_key": f"{model.dedupe_key}-walk", "occurred_on": date.today()}))
+        db.session.commit()
+        _scorecards(gx)
+        db.session.commit()
+
+
+def _scorecards(tenant_id):
+    """The scorecards of the last quarter that has ended, the active contracts made to reach
+    back into it (the demo's start last month)."""
+    from portal.contracts.models import Contract
+    from portal.core.timeutil import utcnow
+    from portal.extensions import db
+    from portal.supervision import scorecards
+    from portal.tenancy.models import Tenant
+    today = utcnow().date()
+    year, number = (today.year, (today.month - 1) // 3) if today.month > 3 else (today.year - 1, 4)
+    start = date(year, 3 * number - 2, 1)
+    for contract in db.session.execute(select(Contract).where(Contract.status == "active")).scalars():
+        contract.starts_on = min(contract.starts_on, start)
+    db.session.flush()
+    scorecards.compute_quarter(f"{year}-Q{number}", tenant=db.session.get(Tenant, tenant_id))
+
+
+def sign_in(app, role):
+    """A test client signed in as ``role`` (a key of ROLES) through the real forms."""
+    client = app.test_client()
+    if ROLES[role] is None:
+        return client
+    username, tenant = ROLES[role]
+    response = support.form_post(client, "/login", {"username": username, "password": support.PASSWORD})
+    assert response.status_code == 302, (role, response.status_code)
+    if "choose-tenant" in response.headers.get("Location", ""):
+        choice = tenant or "ganxian"
+        response = support.form_post(client, "/choose-tenant", {"tenant": choice})
+        assert response.status_code == 302, (role, response.status_code)
+    return client
+
+
+def clients(app, roles=None):
+    return {role: sign_in(app, role) for role in dict.fromkeys(roles or ROLES)}
+
+
+def walked_rules(app):
+    """Every rule of the URL map the walk covers, sorted."""
+    return sorted((r for r in app.url_map.iter_rules() if r.endpoint not in SKIPPED_ENDPOINTS),
+                  key=lambda r: (r.rule, r.endpoint))
+
+
+def methods(rule):
+    return sorted(rule.methods - {"HEAD", "OPTIONS"})
+
+
+def has_id(rule):
+    return any(isinstance(c, IntegerConverter) for c in rule._converters.values())
+
+
+def path_for(rule, value, text=None):
+    """The path of ``rule`` with ``value`` for every int argument (as text: any number, even
+    one the converter refuses), the first choice of every any(…), a sample for code/slug, and
+    ``text`` (else ``value``) for any other string."""
+    def replace(match):
+        converter_name, converter_args, name = match.groups()
+        converter = rule._converters[name]
+        if isinstance(converter, IntegerConverter):
+            return str(value)
+        if isinstance(converter, AnyConverter):
+            return converter_args.split(",")[0].strip().strip("'\"")
+        if name in TEXT_SAMPLES:
+            return TEXT_SAMPLES[name]
+        sample = str(text if text is not None else value)
+        return sample if isinstance(converter, PathConverter) else sample.replace("/", "-")
+    return _ARGUMENT.sub(replace, rule.rule)
