@@ -51,6 +51,37 @@ def seed_lists(app):
         db.session.commit()
         _scorecards(gx)
         db.session.commit()
+        _late_verified_and_pending_corrections(gx)
+        db.session.commit()
+
+
+def _late_verified_and_pending_corrections(tenant_id):
+    """A second visit verified after its month was approved (the demo has one) and two corrections
+    by the contractor's manager waiting for a supervisor (the demo has one at most)."""
+    from datetime import timedelta
+
+    from portal.accounts.models import User
+    from portal.billing.balances import late_verified_select
+    from portal.core.timeutil import utcnow
+    from portal.extensions import db
+    from portal.supervision.corrections import correct_times
+    from portal.supervision.visit_models import Visit
+    now = utcnow()
+    late = db.session.execute(late_verified_select()).scalars().all()
+    verified = db.session.execute(select(Visit).where(Visit.status == "verified", Visit.check_out_at.is_not(None))
+                                  .order_by(Visit.id)).scalars().all()
+    for visit in verified[:2 - len(late)] if len(late) < 2 else []:
+        visit.verified_at = now
+    manager = db.session.execute(select(User).where(User.username == "a-manager")).scalar_one()
+    corrected = 0
+    for visit in reversed(verified):
+        if corrected == 2:
+            break
+        if visit.contractor_id != manager.contractor_id or visit.pending_correction is not None:
+            continue
+        correct_times(visit, reason_code="left_early", user=manager, now=now,
+                      check_out_at=visit.check_out_at - timedelta(minutes=1), note="walk")
+        corrected += 1
 
 
 def _scorecards(tenant_id):
