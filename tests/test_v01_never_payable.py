@@ -156,3 +156,21 @@ def test_the_api_refuses_to_accept_v01_with_a_clear_detail(app, world, client, a
     confirmed = client.post(f"/api/v1/exceptions/{v01}/decision", json={"decision": "reject", "note": "转包"},
                             headers=api_token("gx-supervisor"))
     assert confirmed.status_code == 200 and confirmed.get_json()["visit_status"] == "rejected"
+
+
+def test_an_open_v01_is_not_cleared_by_a_back_dated_roster_entry_when_the_rules_run_again(app, login, world):
+    """The contractor puts the worker back on the roster for the day (with evidence) and the rules run
+    again (a new photo, an accepted correction, the daily sweep): V01 stays open until a supervisor
+    re-checks the roster."""
+    from portal.supervision import verification
+    visit = v01_visit(app, world)
+    edit_staff(app, "a-worker1", left_on=None)
+    set_evidence(app, "a-worker1", DAY.replace(day=1), present=True)
+    with app.app_context(), scope(app):
+        verification.verify_visit(visit, at(DAY, 12))
+        db.session.commit()
+    assert visit_state(app, visit) == ("exception", {"V01": "open"})
+    assert violation_status(app, visit) == "open"
+    # The supervisor's re-check is what clears it.
+    assert recheck(login("gx-supervisor"), exception_id(app, visit, "V01")).status_code == 302
+    assert visit_state(app, visit) == ("verified", {})

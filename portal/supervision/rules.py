@@ -281,16 +281,23 @@ def v10_shared_device(slot, device_visits_that_day):
 
 # --- findings → exception rows -----------------------------------------------------------------
 
+# Findings that running the rules again never clears: work by someone on no roster (V01) goes only
+# when a supervisor re-checks a corrected roster (unlisted.recheck_roster), never because the
+# contractor back-dated a roster entry and the worker uploaded another photo.
+CLEARED_ONLY_BY_A_SUPERVISOR = frozenset({"V01"})
+
+
 def apply(visit, codes, findings, now):
     """Make ``visit``'s exceptions of ``codes`` match ``findings`` (a dict code → Finding or None).
-    Open exceptions are refreshed or removed; answered and decided ones stay as they are."""
+    Open exceptions are refreshed or removed; answered and decided ones stay as they are, and so
+    does a V01 finding the rule no longer makes (CLEARED_ONLY_BY_A_SUPERVISOR)."""
     existing = {e.code: e for e in visit.exceptions}
     for code in codes:
         finding, row = findings.get(code), existing.get(code)
         if row is not None and row.status in UNTOUCHABLE:
             continue
         if finding is None:
-            if row is not None:
+            if row is not None and code not in CLEARED_ONLY_BY_A_SUPERVISOR:
                 db.session.delete(row)
                 visit.exceptions.remove(row)
             continue
