@@ -85,6 +85,10 @@ def create_app(config=None):
     app.before_request(bind_request_tenant)
 
     _register_packages(app)
+    # Signal receivers, connected here and nowhere else: open data turns published procurement
+    # disclosures and paid statements into OCDS releases (portal/opendata/receivers.py).
+    from portal.opendata.receivers import subscribe as subscribe_opendata
+    subscribe_opendata()
 
     from portal.i18n import register_template_helpers
     register_template_helpers(app)

@@ -6,7 +6,8 @@ from portal.tenancy.models import CalendarOverride, Tenant  # noqa: F401
 from portal.files.models import StoredFile  # noqa: F401
 from portal.contractors.models import (BlacklistEntry, Contractor, ContractorDocument,  # noqa: F401
                                        ContractorRegistration, StaffEmployment, StaffMember)
-from portal.public.models import Disclosure, PolicyPage  # noqa: F401
+from portal.disclosures.models import Disclosure  # noqa: F401
+from portal.public.models import PolicyPage  # noqa: F401
 from portal.tenders.models import (Award, Bid, BidScore, BudgetLine, Challenge, Clarification,  # noqa: F401
                                    EvaluationCriterion, Expert, Lot, LotItem, PlanMilestone, PlanPhase,
                                    ProcurementPlan, PurchaseIntention, Tender)

@@ -33,7 +33,7 @@ def _confirm(app, lot_id, now=None):
 
 def test_confirming_the_winner_creates_the_award_and_publishes_the_result(app, scored):
     from portal.core.workdays import Calendar
-    from portal.public.models import Disclosure
+    from portal.disclosures import Disclosure
     from portal.tenders.deadlines import award_deadlines
     from portal.tenders.models import Award, Tender
     now = utcnow()

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from portal.core.errors import DomainError
+from portal.disclosures import Disclosure
 from portal.extensions import db
-from portal.public.models import Disclosure
 from portal.tenders import planning
 from portal.tenders.models import Award, Bid, PurchaseIntention
 from tests import support

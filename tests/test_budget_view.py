@@ -105,7 +105,7 @@ def test_another_bureau_sees_none_of_these_lines(app, budget_world, login):
 
 
 def test_finance_publishes_the_budget_execution_summary(app, budget_world, login):
-    from portal.public.models import Disclosure
+    from portal.disclosures import Disclosure
     from portal.extensions import db
     from tests import support
     finance = login("gx-finance")
@@ -131,8 +131,8 @@ def test_finance_publishes_the_budget_execution_summary(app, budget_world, login
 
 
 def test_the_summary_is_published_in_chinese_from_an_english_page(app, budget_world, login):
+    from portal.disclosures import Disclosure
     from portal.extensions import db
-    from portal.public.models import Disclosure
     from tests import support
     finance = login("gx-finance")
     finance.set_cookie("lang", "en")

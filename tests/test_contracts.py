@@ -119,8 +119,8 @@ def test_signing_during_an_open_challenge_is_refused(app, demo):
 def test_the_contract_notice_is_due_2_working_days_after_signing_and_published_once_by_the_job(
         app, demo, run_worker):
     from portal.contracts.models import Contract
+    from portal.disclosures import Disclosure
     from portal.jobs.queue import enqueue
-    from portal.public.models import Disclosure
     from portal.tenancy.scope import all_tenants
     world = cw.awarded(app, notice_on=date(2026, 9, 10), amount_fen=10_000_000)
     # signed on Wednesday 30 September 2026; 1–7 October is the National Day holiday
@@ -161,8 +161,8 @@ def test_the_contract_notice_is_due_2_working_days_after_signing_and_published_o
 def test_amendments_may_add_10_percent_in_total_and_each_is_published(app, demo, run_worker):
     from portal.contracts import services
     from portal.contracts.models import Amendment
+    from portal.disclosures import Disclosure
     from portal.jobs.queue import enqueue
-    from portal.public.models import Disclosure
     from portal.tenancy.scope import all_tenants
     world = cw.awarded(app, notice_on=date(2026, 9, 10), amount_fen=10_000_000)
     contract_id = cw.signed(app, world, on=date(2026, 9, 15))

@@ -113,7 +113,7 @@ def test_a_tie_on_total_and_price_goes_to_the_higher_technical_score(app, demo):
 
 
 def test_an_open_tender_lot_with_two_valid_bids_fails_and_can_be_tendered_again(app, demo, login):
-    from portal.public.models import Disclosure
+    from portal.disclosures import Disclosure
     from portal.tenders import evaluation
     from portal.tenders.models import Bid, Lot, Tender
     tender = make_tender(app, deadline=utcnow())
@@ -189,7 +189,7 @@ def test_the_scoring_grid_and_ranking_pages(app, three_bids, login):
 
 
 def test_the_officer_opens_the_bids_after_the_deadline_and_a_lot_with_one_bid_fails(app, demo, login):
-    from portal.public.models import Disclosure
+    from portal.disclosures import Disclosure
     from portal.tenders.models import Lot, Tender
     tender = make_tender(app, deadline=utcnow())
     (a,) = _contractors(app, 1)

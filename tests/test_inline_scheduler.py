@@ -28,7 +28,7 @@ def _runs(app):
 
 def test_the_tick_runs_each_due_periodic_job_once_per_period_and_publishes_a_due_notice(app, demo, inline):
     from portal.contracts.models import Contract
-    from portal.public.models import Disclosure
+    from portal.disclosures import Disclosure
     world = cw.awarded(app, notice_on=date(2026, 9, 10), amount_fen=10_000_000)
     contract_id = cw.signed(app, world, on=date(2026, 9, 30), performance_bond_fen=500_000)  # notice due 9 October
     tenants = 2  # the demo's active bureaus

@@ -80,8 +80,8 @@ def test_demo_procurement_history_follows_the_rules(app):
     """seed-demo's tenders went through the real lifecycle: one awarded to A and B with its
     notices on time, one open for bids with A's bid sealed, and the audit chain intact."""
     from portal.audit.chain import verify_chain
+    from portal.disclosures import Disclosure
     from portal.extensions import db
-    from portal.public.models import Disclosure
     from portal.tenancy.models import Tenant
     from portal.tenancy.scope import all_tenants, tenant_scope
     from portal.tenders.models import Award, Bid, Tender

@@ -193,8 +193,8 @@ def test_the_walk_catches_a_name_planted_in_a_notice(app, client, demo_world):
     from portal.beneficiaries.models import Beneficiary
     from portal.contractors.models import StaffMember
     from portal.core import crypto
+    from portal.disclosures import Disclosure
     from portal.extensions import db
-    from portal.public.models import Disclosure
     from portal.tenancy.scope import tenant_scope
     secrets = collect_secrets(app)
     with app.app_context(), tenant_scope(demo_world.tenant_id("ganxian")):

@@ -2,8 +2,8 @@
 from datetime import date, timedelta
 
 from portal.core.timeutil import utcnow
+from portal.disclosures import Disclosure
 from portal.extensions import db
-from portal.public.models import Disclosure
 from portal.tenancy.scope import tenant_scope
 
 

@@ -8,8 +8,9 @@ from xml.etree import ElementTree as ET
 from sqlalchemy import select
 
 from portal.core.timeutil import LOCAL_TZ, local_today, utcnow
+from portal.disclosures import Disclosure
 from portal.extensions import db
-from portal.public.models import Disclosure, PolicyPage
+from portal.public.models import PolicyPage
 from portal.tenancy.scope import tenant_scope
 from tests import support
 
@@ -17,7 +18,7 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 def _publish(app, tenant_id, title, kind="tender_notice", body="采购人：某区民政局", when=None, due_on=None):
-    from portal.public.services import publish
+    from portal.disclosures import publish
     when = when or utcnow() - timedelta(minutes=5)
     with app.app_context(), tenant_scope(tenant_id):
         notice = publish(kind, title, body, None, due_on if due_on is not None else when.astimezone(LOCAL_TZ).date(), when)
@@ -229,7 +230,7 @@ def test_officer_dashboard_lists_disclosures_due_and_late(app, login, demo):
 
 def test_pending_award_result_and_contract_notice_are_due_for_the_officer(app, login, demo):
     """Publications the tenders and contracts packages still owe come into the list too."""
-    from portal.public.services import due_or_late_disclosures
+    from portal.dashboard.disclosures import due_or_late_disclosures
     from portal.tenders.models import Award
     from tests import contract_world
     world = contract_world.awarded(app, notice_on=local_today() - timedelta(days=30))

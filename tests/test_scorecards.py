@@ -148,7 +148,7 @@ def test_tenant_weights_are_used_and_missing_components_share_out_their_weight(a
 
 
 def test_recompute_replaces_an_unpublished_scorecard_and_never_a_published_one(app, world, login, run_worker):
-    from portal.public.models import Disclosure
+    from portal.disclosures import Disclosure
     from portal.tenancy.scope import all_tenants
     contract_id = small_quarter(app, world)
     card_id, first, _parts = compute(app, contract_id)

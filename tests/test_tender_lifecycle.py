@@ -11,8 +11,8 @@ from sqlalchemy import select, text
 from portal.core.errors import DomainError
 from portal.core.timeutil import LOCAL_TZ, local_today, utcnow
 from portal.core.workdays import Calendar
+from portal.disclosures import Disclosure
 from portal.extensions import db
-from portal.public.models import Disclosure
 from portal.tenancy.scope import tenant_scope
 from portal.tenders import deadlines, services
 from portal.tenders.models import Bid, BudgetLine, Tender
@@ -215,9 +215,9 @@ def _past_tender():
 
 
 def test_the_closing_job_moves_a_past_deadline_tender_to_evaluation_exactly_once(app, demo, run_worker, own_queue):
+    from portal.disclosures import publish
     from portal.jobs.models import JobRun
     from portal.jobs.queue import enqueue
-    from portal.public.services import publish
     gx = demo.tenant_id("ganxian")
     with app.app_context(), tenant_scope(gx):
         past = _past_tender()

@@ -149,8 +149,8 @@ def publish_execution(year, by, now=None):
     from portal.core.errors import DomainError
     from portal.core.money import format_fen
     from portal.core.timeutil import local_today, utcnow
+    from portal.disclosures import publish
     from portal.i18n import record_locale
-    from portal.public.services import publish
     if by.role not in ("officer", "finance"):
         raise DomainError(_("Only procurement officers and finance staff publish the budget execution summary."))
     lines = budget_view(year=year)

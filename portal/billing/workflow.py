@@ -320,8 +320,8 @@ def mark_paid(statement, by, paid_on, reference):
     statement.status, statement.paid_on, statement.payment_reference = "paid", paid_on, reference
     statement.paid_by_id, statement.paid_at = by.id, utcnow()
     db.session.flush()
-    from portal.opendata.releases import record_payment
-    record_payment(statement)
+    from portal.billing.signals import statement_paid
+    statement_paid.send(statement)  # open data records the payment, in this transaction
     return statement
 
 

@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 
 from portal.contracts.lifecycle import RATIONALE_LABELS
 from portal.core.money import format_fen
+from portal.disclosures import publish
 from portal.i18n import record_locale
-from portal.public.services import publish
 from portal.tenders.lifecycle import UNIT_LABELS
 from portal.tenders.notices import _buyer
 

@@ -95,7 +95,7 @@ def new(award_id):
 @roles_required(*READERS)
 def detail(contract_id):
     contract = _contract_or_404(contract_id)
-    from portal.public.services import disclosures_of
+    from portal.disclosures import disclosures_of
     notices = disclosures_of(contract) + [d for a in contract.amendments for d in disclosures_of(a)]
     return render_template("contracts/detail.html", contract=contract, board=contract_dashboard(contract),
                            items_total_fen=items_total_fen(contract.items),

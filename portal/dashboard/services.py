@@ -84,6 +84,6 @@ def _contract_cards(user):
 
 def _disclosure_card():
     """Public notices still due, overdue or published late (docs/DOMAIN.md §9), leading to their list."""
-    from portal.public.services import due_or_late_disclosures
+    from portal.dashboard.disclosures import due_or_late_disclosures
     return {"title": _l("Disclosures due or late"), "value": len(due_or_late_disclosures()),
             "endpoint": "disclosures.due"}

@@ -1,8 +1,8 @@
 """Building OCDS releases from what the portal publishes (docs/DOMAIN.md §9).
 
-``release_disclosure`` is called by ``portal.public.services.publish`` right after a disclosure
-is flushed, and ``record_payment`` by the billing engine when a statement is marked paid. Each
-makes at most one release per event and stores it as an immutable ``OcdsRelease`` snapshot
+``release_disclosure`` runs when ``portal.disclosures.publish`` sends ``disclosure_published``
+right after a disclosure is flushed, and ``record_payment`` when billing sends ``statement_paid``
+(receivers.py). Each makes at most one release per event and stores it as an immutable ``OcdsRelease`` snapshot
 (release id unique per tenant; ``date`` the publication time, moved on by whole seconds when an
 earlier release of the same process already has it, so dates strictly increase within a process),
 so open data always says what was public at that moment. Disclosures that are not about

@@ -2,9 +2,13 @@
 portal/core/caching.py, shared with the open data): an ETag that changes as soon as the bureau
 publishes something, so a reader's browser (or a proxy) asks again cheaply and gets 304."""
 from flask import make_response, request
+from sqlalchemy import func, select
 
 from portal.core.caching import conditional as conditional_on, make_etag, stamp
+from portal.disclosures import Disclosure
+from portal.extensions import db
 from portal.i18n import select_locale
+from portal.public.models import PolicyPage
 
 
 def public_etag(*parts):
@@ -19,3 +23,14 @@ def conditional(etag, render):
     response = conditional_on(etag) or stamp(make_response(render()), etag)
     response.vary.add("Cookie")
     return response
+
+
+def publication_fingerprint():
+    """What changes whenever the current tenant publishes something or edits a policy page:
+    (newest published disclosure id, its time, how many are published, newest policy edit).
+    Public pages build their ETag from it."""
+    newest_id, newest_at, count = db.session.execute(
+        select(func.max(Disclosure.id), func.max(Disclosure.published_at), func.count(Disclosure.id))
+        .where(Disclosure.published_at.is_not(None))).one()
+    policy_at = db.session.execute(select(func.max(PolicyPage.updated_at))).scalar_one()
+    return newest_id, newest_at, count, policy_at

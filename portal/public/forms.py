@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from portal.public.models import DISCLOSURE_KINDS
+from portal.disclosures import DISCLOSURE_KINDS
 
 MAX_PAGE = 10_000  # beyond any real list; keeps the offset inside what databases accept
 MAX_WORDS = 8

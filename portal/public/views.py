@@ -12,14 +12,15 @@ from sqlalchemy import func, or_, select
 from portal.accounts.auth import roles_required
 from portal.core.pagination import paginate
 from portal.core.timeutil import local_midnight_utc, utcnow
+from portal.dashboard.disclosures import due_or_late_disclosures
+from portal.disclosures import Disclosure
 from portal.extensions import db
 from portal.public import bp
-from portal.public.caching import conditional, public_etag
+from portal.public.caching import conditional, public_etag, publication_fingerprint
 from portal.public.feeds import FEED_SIZE, atom_feed
 from portal.public.forms import parse_search
-from portal.public.models import POLICY_SLUGS, Disclosure, PolicyPage
+from portal.public.models import POLICY_SLUGS, PolicyPage
 from portal.public.policy import POLICY_TITLES, manage_bp, policy_page
-from portal.public.services import due_or_late_disclosures, publication_fingerprint
 from portal.tenancy.models import Tenant
 from portal.tenancy.scope import set_request_tenant
 

@@ -326,7 +326,7 @@ def public_body(scorecard):
 def publish(scorecard, user, now=None):
     """The officer publishes the scorecard: a disclosure of kind "scorecard" is created and the
     scorecard is frozen. Publishing twice is refused (Conflict)."""
-    from portal.public.services import publish as publish_disclosure
+    from portal.disclosures import publish as publish_disclosure
     if scorecard.published_at is not None:
         raise Conflict(_("This scorecard has already been published."))
     now = now or utcnow()

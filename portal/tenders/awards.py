@@ -50,7 +50,7 @@ def confirm_award(lot, now):
     db.session.add(award)
     lot.status = "awarded"
     db.session.flush()
-    from portal.public.services import publish
+    from portal.disclosures import publish
     with record_locale():
         title, body, data = award_notice(award)
     publish("award_result", title, body, award, dates.publish_by, now, data=data)

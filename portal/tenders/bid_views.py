@@ -72,7 +72,7 @@ def bidder_challenge(award_id):
     elif request.method == "POST":
         status = 422
     # the award result as the public read it (the winning bid itself stays sealed to other bidders)
-    from portal.public.services import disclosures_of
+    from portal.disclosures import disclosures_of
     notices = disclosures_of(award, "award_result")
     contractor = current_user.contractor
     return render_template("tenders/bids/challenge.html", award=award, form=form, notice=notices[-1] if notices else None,

@@ -187,7 +187,7 @@ def _fail_if_too_few(lot, submitted, now):
 def fail_lot(lot, reason, now):
     """废标: the lot fails with a reason, a failed-tender notice is published, and when no lot of
     the tender is left open the tender is closed (failed, or awarded if another lot was)."""
-    from portal.public.services import publish
+    from portal.disclosures import publish
     tender = lot.tender
     lot.status, lot.failed_reason = "failed", reason
     calendar = tenant_calendar()

@@ -7,9 +7,9 @@ from flask_babel import gettext as _
 
 from portal.core.money import format_fen
 from portal.core.timeutil import format_local
+from portal.disclosures import publish
 from portal.extensions import db
 from portal.i18n import record_locale
-from portal.public.services import publish
 from portal.tenancy.models import Tenant
 from portal.tenancy.scope import current_tenant_id
 from portal.tenders import deadlines

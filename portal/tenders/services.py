@@ -233,7 +233,7 @@ def officer_agenda(now=None):
     """What a procurement officer must do, each with its due day and whether it is late:
     tender notices, bidding to close, award results to publish, contracts to sign, late
     disclosures."""
-    from portal.public.services import late_disclosures
+    from portal.disclosures import late_disclosures
     now = now or utcnow()
     today = local_today(now)
     calendar = tenant_calendar()

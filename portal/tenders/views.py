@@ -88,7 +88,7 @@ def new():
 @roles_required(*READERS)
 def detail(tender_id):
     tender = _tender_or_404(tender_id)
-    from portal.public.services import disclosures_of
+    from portal.disclosures import disclosures_of
     return render_template("tenders/detail.html", tender=tender, can_write=current_user.role in WRITERS,
                            internal=services.sees_drafts(current_user), disclosures=disclosures_of(tender),
                            unit_labels=UNIT_LABELS, criterion_kinds=CRITERION_KINDS)

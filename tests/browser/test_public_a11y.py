@@ -22,8 +22,8 @@ AXE = Axe()
 def public_pages(app):
     """The demo world with its history; the URL of each public page type (feed excluded)."""
     from portal.demo import seed
+    from portal.disclosures import Disclosure
     from portal.extensions import db
-    from portal.public.models import Disclosure
     from portal.tenancy.scope import tenant_scope
     with app.app_context():
         seed(support.PASSWORD, history=True)
