@@ -25,7 +25,7 @@ A statement past draft is never recomputed here: prepare_statement returns it un
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, insert, literal, select
+from sqlalchemy import delete, func, insert, select
 
 from portal.billing import sources
 from portal.billing.models import PAYING_KINDS, Statement, StatementEntry, StatementLine
@@ -256,15 +256,12 @@ def _replace_lines(statement, plans):
     db.session.flush()
     connection = db.session.connection()
     for line, plan in written:
-        if plan.entry_select is not None:
-            chosen = plan.entry_select.subquery()
-            connection.execute(insert(entries).from_select(
-                ["tenant_id", "statement_id", "line_id", "role", "visit_id"],
-                select(literal(statement.tenant_id), literal(statement.id), literal(line.id),
-                       literal(plan.entry_role), chosen.c.id)))
+        selected = plan.selected()  # the very ids the digest was computed from
+        rows = [(plan.entry_role, visit_id, None) for visit_id in selected["visits"]]
+        rows += [("capped", visit_id, None) for visit_id in selected["capped"]]
         rows = [{"tenant_id": statement.tenant_id, "statement_id": statement.id, "line_id": line.id, "role": role,
                  "visit_id": visit_id, "violation_id": violation_id}
-                for role, visit_id, violation_id in plan.entries]
+                for role, visit_id, violation_id in rows + list(plan.entries)]
         for at in range(0, len(rows), ENTRY_CHUNK):
             connection.execute(insert(entries), rows[at:at + ENTRY_CHUNK])
 
