@@ -32,6 +32,7 @@ PREPARERS = ("officer", "finance")
 MAX_ID = 2**31 - 1
 MAX_ADJUSTMENT_FEN = 10**13
 RECOMPUTABLE = ("draft", "sent", "confirmed", "disputed")
+ADJUSTMENT_EVENTS = ("statement_adjustment_added", "statement_adjustment_removed")
 
 
 class StaleStatement(Conflict):
@@ -174,6 +175,9 @@ def approve(statement, by):
     if by.id in (statement.prepared_by_id, statement.sent_by_id):
         message = _("The person who prepared or sent a statement cannot approve it.")
         raise Forbidden(message, {"approved_by": [message]})
+    if by.id in adjusters(statement):
+        message = _("The person who added or removed an adjustment on a statement cannot approve it.")
+        raise Forbidden(message, {"approved_by": [message]})
     ensure_current(statement)
     _check_paid_visits_payable(statement)
     _check_not_settled_twice(statement)
@@ -225,10 +229,11 @@ def _check_paid_visits_payable(statement):
 
 
 def _check_contract_total(statement):
-    """The paying lines of the contract's approved statements and this one stay within the
-    contract total (contract amount plus amendments)."""
+    """The paying lines and positive adjustments of the contract's approved statements and this
+    one stay within the contract total (contract amount plus amendments)."""
     contract = statement.contract
-    paying = sum(line.amount_fen for line in statement.lines if line.pays_visits)
+    paying = sum(line.amount_fen for line in statement.lines
+                 if line.pays_visits or (line.kind == "adjustment" and line.amount_fen > 0))
     if settlement.sources.amount_approved(contract.id, statement.id) + paying > contract.total_fen:
         raise Conflict(_("Approving would pay more than the contract total of %(total)s yuan; recompute the "
                          "statement.", total=format_fen(contract.total_fen)))
@@ -243,9 +248,23 @@ def finance_reviewers_besides(statement, user_ids):
         User.id.not_in(excluded))).scalar_one()
 
 
+def adjusters(statement):
+    """Ids of the people who added an adjustment to the statement (its lines' ``added_by_id``)
+    or added or removed one (the audit trail): none of them may approve it (four eyes)."""
+    from portal.audit.models import AuditEntry
+    found = {line.details.get("added_by_id") for line in db.session.execute(
+        select(StatementLine).where(StatementLine.statement_id == statement.id,
+                                    StatementLine.kind == "adjustment")).scalars() if line.details}
+    found |= set(db.session.execute(select(AuditEntry.actor_id).where(
+        AuditEntry.action.in_(ADJUSTMENT_EVENTS), AuditEntry.object_type == "Statement",
+        AuditEntry.object_id == str(statement.id))).scalars())
+    return {user_id for user_id in found if user_id}
+
+
 def nobody_can_approve(statement):
-    """True when every finance reviewer of the bureau prepared or sent the statement."""
-    return finance_reviewers_besides(statement, (statement.prepared_by_id, statement.sent_by_id)) == 0
+    """True when every finance reviewer of the bureau prepared, sent or adjusted the statement."""
+    excluded = (statement.prepared_by_id, statement.sent_by_id, *adjusters(statement))
+    return finance_reviewers_besides(statement, excluded) == 0
 
 
 def recompute(statement, by):
@@ -355,7 +374,15 @@ def add_adjustment(statement, by, amount_fen, reason):
     settlement.apply_totals(statement)
     db.session.expire(statement, ["lines"])
     db.session.flush()
+    _record_adjustment(statement, by, "statement_adjustment_added", line)
     return line
+
+
+def _record_adjustment(statement, by, action, line):
+    """The adjuster in the audit trail: they may no longer approve the statement (adjusters)."""
+    from portal.audit.recorder import record_event
+    record_event(db.session, action, tenant_id=statement.tenant_id, actor=by, object_type="Statement",
+                 object_id=str(statement.id), after={"line_id": line.id, "amount_fen": line.amount_fen})
 
 
 def remove_adjustment(statement, by, line_id):
@@ -365,6 +392,7 @@ def remove_adjustment(statement, by, line_id):
     line = db.session.get(StatementLine, line_id) if isinstance(line_id, int) and 0 < line_id <= MAX_ID else None
     if line is None or line.statement_id != statement.id or line.kind != "adjustment":
         raise NotFound(_("No such adjustment."))
+    _record_adjustment(statement, by, "statement_adjustment_removed", line)
     db.session.delete(line)
     db.session.flush()
     settlement.apply_totals(statement)
