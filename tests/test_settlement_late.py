@@ -3,6 +3,8 @@ never from clocks, and a late line pays within each source month's monthly cap a
 on SQLite and PostgreSQL."""
 from datetime import timedelta
 
+import pytest
+
 from sqlalchemy import select
 
 from portal.billing.models import StatementEntry, StatementLine
@@ -100,3 +102,53 @@ def test_the_digest_covers_exactly_the_entries_written(app, demo):
         written = sorted(db.session.execute(select(StatementEntry.visit_id).where(
             StatementEntry.statement_id == statement_id)).scalars())
         assert sorted(plans[0].selected()["visits"] + plans[0].selected()["capped"]) == written
+
+
+# --- approvals of one contract are serialised ---------------------------------------------------------
+
+@pytest.mark.parametrize("move", ["approve", "recompute", "send", "prepare"])
+def test_settlement_moves_lock_the_contract_row(app, demo, move):
+    """Each move locks the contract's row first (FOR UPDATE on PostgreSQL; SQLite serialises writers
+    and renders no lock, so only the call is checked there)."""
+    from sqlalchemy import event
+
+    from portal.billing import settlement, workflow
+    from portal.billing.models import Statement
+    from portal.contracts.models import Contract
+    world = sw.care_contract(app)
+    sw.add_visits(app, world, "2026-08", 2)
+    statement_id = sw.prepare(app, world, "2026-08", by="gx-officer")
+    with app.app_context(), sw.scope(app):
+        if move == "approve":
+            workflow.send_to_contractor(db.session.get(Statement, statement_id), sw.user("gx-officer"))
+            workflow.confirm(db.session.get(Statement, statement_id), sw.user("a-manager"))
+            db.session.commit()
+        seen, locks = [], []
+        engine = db.session.get_bind()
+        original = settlement.lock_settlement
+
+        def spy(*args, **kwargs):
+            locks.append(args[0])
+            return original(*args, **kwargs)
+
+        def capture(conn, cursor, statement, parameters, context, executemany):
+            seen.append(statement)
+        event.listen(engine, "before_cursor_execute", capture)
+        settlement.lock_settlement = spy
+        try:
+            statement = db.session.get(Statement, statement_id)
+            if move == "approve":
+                workflow.approve(statement, sw.user("gx-finance"))
+            elif move == "recompute":
+                workflow.recompute(statement, sw.user("gx-officer"))
+            elif move == "send":
+                workflow.send_to_contractor(statement, sw.user("gx-officer"))
+            else:
+                settlement.prepare_statement(db.session.get(Contract, world["contract"]), "2026-08")
+        finally:
+            settlement.lock_settlement = original
+            event.remove(engine, "before_cursor_execute", capture)
+        db.session.rollback()
+    assert locks == [world["contract"]]
+    if engine.dialect.name == "postgresql":
+        assert any("FOR UPDATE" in sql and "FROM contract" in sql for sql in seen)

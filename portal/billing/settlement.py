@@ -170,6 +170,18 @@ def statement_number(contract, month):
     return f"{contract.number}-{month.replace('-', '')}"
 
 
+def lock_settlement(contract_id, statement=None):
+    """Serialise the settlement of one contract: lock its Contract row (and ``statement``'s row,
+    read afresh) until the transaction ends (SELECT … FOR UPDATE; nothing on SQLite, whose writers
+    are serialised anyway). Approving, recomputing, sending and preparing take this lock first, so
+    two approvals of different months of one contract never check the quota, the contract total
+    or the carried-forward balance without seeing each other."""
+    db.session.execute(select(Contract.id).where(Contract.id == contract_id).with_for_update()).all()
+    if statement is not None and statement.id is not None:
+        db.session.execute(select(Statement).where(Statement.id == statement.id).with_for_update()
+                           .execution_options(populate_existing=True)).all()
+
+
 def _existing(contract_id, month):
     return db.session.execute(select(Statement).where(Statement.contract_id == contract_id, Statement.month == month)
                               .with_for_update()).scalar_one_or_none()
@@ -190,6 +202,7 @@ def prepare_statement(contract, month, *, by=None, job_run=None):
     if contract.starts_on > last_day or contract.ends_on < first_day:
         message = _("The month is outside the contract period.")
         raise DomainError(message, {"month": [message]})
+    lock_settlement(contract.id)
     statement = _existing(contract.id, month)
     if statement is not None and statement.status != "draft":
         return statement

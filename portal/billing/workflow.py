@@ -100,6 +100,7 @@ def send_to_contractor(statement, by):
     """draft → sent, by an officer or finance reviewer of the bureau. The sender becomes the
     preparer when the scheduled job prepared the draft."""
     _of_bureau(statement, by, PREPARERS)
+    settlement.lock_settlement(statement.contract_id, statement)
     _require(statement, "draft")
     ensure_current(statement)
     if statement.prepared_by_id is None:
@@ -171,6 +172,7 @@ def approve(statement, by):
     (the unique constraints then keep every visit to one approved statement) before the status
     changes, because the database refuses any change to an approved statement's entries."""
     _of_bureau(statement, by, ("finance",))
+    settlement.lock_settlement(statement.contract_id, statement)
     _require(statement, "confirmed")
     if by.id in (statement.prepared_by_id, statement.sent_by_id):
         message = _("The person who prepared or sent a statement cannot approve it.")
@@ -273,6 +275,7 @@ def recompute(statement, by):
     its records changed or nobody could approve it as it stands (every finance reviewer prepared
     or sent it): it goes back to draft and must be sent and confirmed again."""
     _of_bureau(statement, by, PREPARERS)
+    settlement.lock_settlement(statement.contract_id, statement)
     _require(statement, *RECOMPUTABLE)
     if statement.status != "draft":
         if (statement.status != "disputed" and not settlement.is_stale(statement)
