@@ -152,3 +152,30 @@ def test_settlement_moves_lock_the_contract_row(app, demo, move):
     assert locks == [world["contract"]]
     if engine.dialect.name == "postgresql":
         assert any("FOR UPDATE" in sql and "FROM contract" in sql for sql in seen)
+
+
+def test_late_visits_beyond_the_quota_are_capped(app, demo):
+    world = sw.care_contract(app, quota=3)
+    sw.add_visits(app, world, "2026-08", 2)
+    waiting = sw.add_visits(app, world, "2026-08", 3, status="exception", hour=15)
+    sw.approved(app, world, "2026-08")
+    _verify(app, waiting)
+    september = sw.approved(app, world, "2026-09")
+    assert ("late_verified", 1, sw.PRICE) in _lines(app, september)
+    assert _entries(app, september, "paid") == waiting[:1]
+    assert _entries(app, september, "capped") == waiting[1:]
+
+
+def test_the_late_verified_page_is_one_query_whatever_the_approved_statements(app, demo):
+    """No condition per approved statement (SQLite refuses expressions deeper than 1000)."""
+    from portal.billing.balances import late_verified_select
+    world = sw.care_contract(app)
+    sw.add_visits(app, world, "2026-08", 1)
+    with app.app_context(), sw.scope(app):
+        before = str(late_verified_select())
+    sw.approved(app, world, "2026-08")
+    other = sw.care_contract(app)
+    sw.add_visits(app, other, "2026-08", 1)
+    sw.approved(app, other, "2026-08")
+    with app.app_context(), sw.scope(app):
+        assert str(late_verified_select()) == before
