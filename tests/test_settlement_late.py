@@ -179,3 +179,17 @@ def test_the_late_verified_page_is_one_query_whatever_the_approved_statements(ap
     sw.approved(app, other, "2026-08")
     with app.app_context(), sw.scope(app):
         assert str(late_verified_select()) == before
+
+
+def test_late_visits_of_the_contracts_last_month_are_listed_as_owed_at_its_end(app, demo, login):
+    from datetime import date
+    world = sw.care_contract(app, starts_on=date(2026, 8, 1), ends_on=date(2026, 9, 30))
+    sw.add_visits(app, world, "2026-09", 1)
+    waiting = sw.add_visits(app, world, "2026-09", 2, status="exception", hour=15)
+    finance = login("gx-finance")
+    sw.approved(app, world, "2026-08")
+    sw.approved(app, world, "2026-09")
+    _verify(app, waiting)
+    page = finance.get("/billing/balances").get_data(as_text=True)
+    row = page[page.index(f'data-owed-contract="{world["contract"]}"'):]
+    assert "<td>2</td>" in row[:row.index("</tr>")] and "160.00" in row[:row.index("</tr>")]

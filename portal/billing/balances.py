@@ -87,6 +87,39 @@ def open_balances():
     return sorted(found, key=lambda b: (not b.unrecoverable, b.contract.number))
 
 
+@dataclass
+class OwedAtEnd:
+    contract: Contract
+    visits: int      # late-verified visits no statement can pay any more
+    value_fen: int   # at their unit prices (the monthly cap and quota may bound what is due)
+
+
+def late_owed_at_end():
+    """Contracts of the current bureau whose last month is approved while late-verified visits
+    are still unpaid (no V01 finding): no later statement can pay them, so they are owed to the
+    contractor outside settlement."""
+    from portal.billing.sources import never_payable, paid_by_approved
+    from portal.contracts.models import ServiceItem
+    from portal.supervision.visit_models import Visit
+    rows = db.session.execute(
+        select(Visit.contract_id, func.count(), func.sum(ServiceItem.unit_price_fen))
+        .join(ServiceItem, ServiceItem.id == Visit.service_item_id)
+        .where(*lateness.late_base(Visit), ~paid_by_approved("paid"), ~never_payable())
+        .group_by(Visit.contract_id)).all()
+    if not rows:
+        return []
+    last_approved = dict(db.session.execute(
+        select(Statement.contract_id, func.max(Statement.month))
+        .where(Statement.contract_id.in_([row[0] for row in rows]), Statement.status.in_(FROZEN_STATUSES))
+        .group_by(Statement.contract_id)).all())
+    found = []
+    for contract_id, count, value in rows:
+        contract = db.session.get(Contract, contract_id)
+        if last_approved.get(contract_id, "") >= months.month_text(contract.ends_on):
+            found.append(OwedAtEnd(contract, int(count), int(value or 0)))
+    return sorted(found, key=lambda owed: owed.contract.number)
+
+
 def _approved_months():
     return db.session.execute(
         select(Statement.contract_id, Statement.month, Statement.approved_at, Statement.number)
