@@ -193,3 +193,32 @@ def test_late_visits_of_the_contracts_last_month_are_listed_as_owed_at_its_end(a
     page = finance.get("/billing/balances").get_data(as_text=True)
     row = page[page.index(f'data-owed-contract="{world["contract"]}"'):]
     assert "<td>2</td>" in row[:row.index("</tr>")] and "160.00" in row[:row.index("</tr>")]
+
+
+# --- a paid visit rejected since is clawed back once ----------------------------------------------------
+
+def test_a_paid_visit_rejected_since_is_clawed_back_once(app, demo):
+    from portal.supervision.visit_models import Visit
+    world = sw.care_contract(app)
+    ids = sw.add_visits(app, world, "2026-08", 3)
+    sw.approved(app, world, "2026-08")
+    with app.app_context(), sw.scope(app):  # a later decision rejects a visit already paid
+        db.session.get(Visit, ids[0]).status = "rejected"
+        db.session.commit()
+    sw.add_visits(app, world, "2026-09", 2)
+    september = sw.approved(app, world, "2026-09")
+    assert ("deduction_clawback", 1, sw.PRICE) in _lines(app, september)
+    assert _entries(app, september, "clawback") == [ids[0]]
+    assert sw.statement_row(app, september)[3] == 2 * sw.PRICE - sw.PRICE
+    later = sw.prepare(app, world, "2026-10")
+    assert "deduction_clawback" not in [kind for kind, _units, _amount in _lines(app, later)]
+
+
+def test_a_visit_rejected_by_a_spot_check_is_not_also_clawed_back(app, demo):
+    world = sw.care_contract(app)
+    ids = sw.add_visits(app, world, "2026-08", 2)
+    sw.approved(app, world, "2026-08")
+    sw.not_confirmed(app, world, ids[:1], "2026-09")
+    september = sw.prepare(app, world, "2026-09")
+    kinds = [kind for kind, _units, _amount in _lines(app, september)]
+    assert "deduction_spot_check" in kinds and "deduction_clawback" not in kinds

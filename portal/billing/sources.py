@@ -16,7 +16,7 @@ The contract total is the contract amount plus its amendments; what approved sta
 paying lines counts against it, and the line that hits it says so in its description.
 
 Deduction lines come from the registered sources (visits not confirmed by spot checks,
-subcontracting violations), then the balance an earlier statement could not cover
+subcontracting violations, paid visits rejected since), then the balance an earlier statement could not cover
 (``deduction_carried_forward``, see balances.py)."""
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, or_, select
@@ -33,6 +33,7 @@ from portal.supervision.visit_models import Visit, VisitException
 
 MAX_LISTED_UNPAID = 10_000  # unpaid visit ids kept in a line's details (the count is always exact)
 NEVER_PAID_CODE = "V01"     # work of a worker on no roster (docs/DOMAIN.md §6–§7)
+CLAWBACK = "clawback"       # entry role: a paid visit rejected since, deducted once
 
 
 def paid_by_approved(role):
@@ -263,6 +264,31 @@ def violation_deductions(period):
         unit_price_fen=penalty, amount_fen=len(rows) * penalty,
         details={"violations": [{"id": vid, "kind": kind, "occurred_on": on.isoformat()} for vid, kind, on in rows]},
         entries=[("penalty", None, vid) for vid, _kind, _on in rows])]
+
+
+@deduction_source
+def clawback_deductions(period):
+    """Each visit of the contract an approved statement paid that is now rejected, checked in up to
+    the end of the month and not clawed back by an approved statement yet: its unit price, once
+    (entry role "clawback"). A visit rejected by a spot check is left to the spot-check deduction
+    (price × multiplier), never deducted twice. One line per service item."""
+    rows = db.session.execute(
+        select(Visit.id, Visit.service_item_id, ServiceItem.code, ServiceItem.name, ServiceItem.unit_price_fen)
+        .join(ServiceItem, ServiceItem.id == Visit.service_item_id)
+        .where(Visit.tenant_id == period.tenant_id, Visit.contract_id == period.contract.id,
+               Visit.status == "rejected", Visit.check_in_at < period.end, paid_by_approved("paid"),
+               ~paid_by_approved(CLAWBACK),
+               ~exists().where(SpotCheck.visit_id == Visit.id, SpotCheck.outcome == "not_confirmed"))
+        .order_by(Visit.service_item_id, Visit.check_in_at, Visit.id)).all()
+    by_item = {}
+    for visit_id, item_id, code, name, price in rows:
+        by_item.setdefault(item_id, (code, name, price, []))[3].append(visit_id)
+    return [LinePlan(kind="deduction_clawback",
+                     description=_("Paid visits rejected since: %(item)s", item=f"{code} {name}"),
+                     units=len(visit_ids), unit_price_fen=price, amount_fen=len(visit_ids) * price,
+                     service_item_id=item_id, details={"visit_ids": visit_ids},
+                     entries=[(CLAWBACK, visit_id, None) for visit_id in visit_ids])
+            for item_id, (code, name, price, visit_ids) in by_item.items()]
 
 
 def carried_forward_lines(period):
