@@ -12,8 +12,11 @@ net = gross − deductions, never below zero; carried out = deductions − gross
 Integer fen throughout.
 
 Every amount is traceable: the visits paid and the visits or violations penalised are
-StatementEntry rows of their line. They are written with set-based statements (INSERT … SELECT,
-one bulk DELETE) because a month can hold 100,000 visits; the audit trail gets one summary event
+StatementEntry rows of their line (and the verified visits a service line leaves over the monthly
+cap or quota, role "capped", so they never count as late-verified). The visit ids are read once
+per line (LinePlan.selected) and both the digest and the entries come from that read; entries are
+written in bulk (multi-row INSERTs in chunks, one bulk DELETE) because a month can hold 100,000
+visits; the audit trail gets one summary event
 per computation instead of a row per entry. Those Core statements bypass the ORM's tenant hook,
 so each carries its tenant filter explicitly (row-level security still applies on PostgreSQL).
 
