@@ -61,6 +61,7 @@ def _late_verified_and_pending_corrections(tenant_id):
     from datetime import timedelta
 
     from portal.accounts.models import User
+    from portal.billing import lateness
     from portal.billing.balances import late_verified_select
     from portal.core.timeutil import utcnow
     from portal.extensions import db
@@ -70,8 +71,11 @@ def _late_verified_and_pending_corrections(tenant_id):
     late = db.session.execute(late_verified_select()).scalars().all()
     verified = db.session.execute(select(Visit).where(Visit.status == "verified", Visit.check_out_at.is_not(None))
                                   .order_by(Visit.id)).scalars().all()
-    for visit in verified[:2 - len(late)] if len(late) < 2 else []:
-        visit.verified_at = now
+    # late = verified in an approved month without being in its statement (billing/lateness.py)
+    unverified = db.session.execute(select(Visit).where(Visit.status != "verified", lateness.month_approved(Visit))
+                                    .order_by(Visit.id)).scalars().all()
+    for visit in unverified[:2 - len(late)] if len(late) < 2 else []:
+        visit.status, visit.verified_at = "verified", now
     manager = db.session.execute(select(User).where(User.username == "a-manager")).scalar_one()
     corrected = 0
     for visit in reversed(verified):

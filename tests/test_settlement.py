@@ -75,7 +75,8 @@ def test_monthly_cap_limits_and_the_earliest_visits_are_paid(app, demo):
     sw.add_visits(app, world, "2026-11", 4)  # another month
     statement_id = sw.prepare(app, world, "2026-10")
     assert _lines(app, statement_id) == [("service", 5, sw.PRICE, 1, 5 * sw.PRICE)]
-    assert [e.visit_id for e in _entries(app, statement_id)] == ids[:5]
+    assert [e.visit_id for e in _entries(app, statement_id, role="paid")] == ids[:5]
+    assert [e.visit_id for e in _entries(app, statement_id, role="capped")] == ids[5:]  # never late-payable
     with app.app_context(), sw.scope(app):
         line = db.session.execute(select(StatementLine).where(StatementLine.statement_id == statement_id)).scalar_one()
         assert line.details["limited_by"] == "monthly_cap" and line.details["unpaid_visit_ids"] == ids[5:]
@@ -126,7 +127,7 @@ def test_recomputing_a_draft_replaces_it_and_keeps_adjustments(app, demo):
     assert sw.prepare(app, world, "2026-10") == statement_id  # the same statement, recomputed
     assert sw.statement_row(app, statement_id) == ("draft", 6 * sw.PRICE, 1_234, 6 * sw.PRICE - 1_234)
     assert [line[0] for line in _lines(app, statement_id)] == ["service", "adjustment"]
-    assert len(_entries(app, statement_id)) == 6
+    assert len(_entries(app, statement_id, role="paid")) == 6
 
 
 def test_adjustment_needs_a_reason_and_an_amount(app, demo):

@@ -101,10 +101,11 @@ def get_settlement(statement_id):
 
 
 def full_statement_json(statement):
-    """statement_json with the visits and violations behind each line."""
+    """statement_json with the visits and violations behind each line (paid, penalised or clawed
+    back; the visits left over the cap or quota are the line's ``unpaid_visit_ids``)."""
     entries = {}
     rows = db.session.execute(select(StatementEntry.line_id, StatementEntry.visit_id, StatementEntry.violation_id)
-                              .where(StatementEntry.statement_id == statement.id)
+                              .where(StatementEntry.statement_id == statement.id, StatementEntry.role != "capped")
                               .order_by(StatementEntry.line_id, StatementEntry.id))
     for line_id, visit_id, violation_id in rows:
         bucket = entries.setdefault(line_id, {"visits": [], "violations": []})

@@ -6,13 +6,15 @@
   statements carried out − what its approved statements deducted as carried forward. At the
   contract's end (its last month is approved, or it is completed or terminated) a balance still
   owed cannot be recovered by settlement and is listed for the bureau;
-* late-verified visits: visits verified after their month's statement was approved. The next
+* late-verified visits: visits of an approved month its statement neither paid nor recorded as
+  capped (lateness.py: decided from entries, not clocks). The next
   statement computed for the contract pays them on a ``late_verified`` line, each at most once
   (the entries' unique constraint)."""
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, false, func, or_, select
+from sqlalchemy import case, func, select
 
+from portal.billing import lateness
 from portal.billing.models import FROZEN_STATUSES, Statement, StatementEntry, StatementLine
 from portal.contracts.models import Contract
 from portal.core import months
@@ -85,6 +87,39 @@ def open_balances():
     return sorted(found, key=lambda b: (not b.unrecoverable, b.contract.number))
 
 
+@dataclass
+class OwedAtEnd:
+    contract: Contract
+    visits: int      # late-verified visits no statement can pay any more
+    value_fen: int   # at their unit prices (the monthly cap and quota may bound what is due)
+
+
+def late_owed_at_end():
+    """Contracts of the current bureau whose last month is approved while late-verified visits
+    are still unpaid (no V01 finding): no later statement can pay them, so they are owed to the
+    contractor outside settlement."""
+    from portal.billing.sources import never_payable, paid_by_approved
+    from portal.contracts.models import ServiceItem
+    from portal.supervision.visit_models import Visit
+    rows = db.session.execute(
+        select(Visit.contract_id, func.count(), func.sum(ServiceItem.unit_price_fen))
+        .join(ServiceItem, ServiceItem.id == Visit.service_item_id)
+        .where(*lateness.late_base(Visit), ~paid_by_approved("paid"), ~never_payable())
+        .group_by(Visit.contract_id)).all()
+    if not rows:
+        return []
+    last_approved = dict(db.session.execute(
+        select(Statement.contract_id, func.max(Statement.month))
+        .where(Statement.contract_id.in_([row[0] for row in rows]), Statement.status.in_(FROZEN_STATUSES))
+        .group_by(Statement.contract_id)).all())
+    found = []
+    for contract_id, count, value in rows:
+        contract = db.session.get(Contract, contract_id)
+        if last_approved.get(contract_id, "") >= months.month_text(contract.ends_on):
+            found.append(OwedAtEnd(contract, int(count), int(value or 0)))
+    return sorted(found, key=lambda owed: owed.contract.number)
+
+
 def _approved_months():
     return db.session.execute(
         select(Statement.contract_id, Statement.month, Statement.approved_at, Statement.number)
@@ -92,17 +127,13 @@ def _approved_months():
 
 
 def late_verified_select():
-    """A select() of the current bureau's visits verified after their month's statement was
-    approved, newest verification first (a visit with a V01 finding is listed too: never paid)."""
+    """A select() of the current bureau's late-verified visits (lateness.py, the definition the
+    ``late_verified`` line uses), newest verification first: a visit paid since by a later
+    statement and a visit with a V01 finding (never paid) are listed too. One set-based query,
+    whatever the number of approved statements."""
     from portal.supervision.visit_models import Visit
-    windows = []
-    for contract_id, month, approved_at, _number in _approved_months():
-        start, end = months.month_bounds(months.parse_month(month))
-        windows.append(and_(Visit.contract_id == contract_id, Visit.check_in_at >= start, Visit.check_in_at < end,
-                            Visit.verified_at > approved_at))
-    stmt = select(Visit).where(Visit.status == "verified")
-    stmt = stmt.where(or_(*windows)) if windows else stmt.where(false())
-    return stmt.order_by(Visit.verified_at.desc(), Visit.id.desc())
+    return (select(Visit).where(*lateness.late_base(Visit))
+            .order_by(Visit.verified_at.desc(), Visit.id.desc()))
 
 
 def describe_late(visits):

@@ -26,9 +26,10 @@ LINE_KINDS = (
     "late_verified",           # visits of an earlier approved month verified after its approval (adds)
     "deduction_carried_forward",  # deductions an earlier statement could not cover (subtracts)
     "carried_out",             # what this statement's deductions leave uncovered, carried to the next one
+    "deduction_clawback",      # visits an approved statement paid that were rejected since × price (subtracts)
 )
 PAYING_KINDS = ("service", "late_verified")  # lines that pay visits: quota and contract total apply
-ENTRY_ROLES = ("paid", "penalty")
+ENTRY_ROLES = ("paid", "penalty", "capped", "clawback")  # capped: left unpaid by the monthly cap or quota
 STATUS_LABELS = {
     "draft": _l("Draft"), "sent": _l("Sent to the contractor"), "confirmed": _l("Confirmed by the contractor"),
     "disputed": _l("Disputed by the contractor"), "approved": _l("Approved"), "paid": _l("Paid"),
@@ -41,6 +42,7 @@ KIND_LABELS = {
     "late_verified": _l("Late-verified visits of an earlier month"),
     "deduction_carried_forward": _l("Deduction carried forward from an earlier statement"),
     "carried_out": _l("Uncovered deductions carried to the next statement"),
+    "deduction_clawback": _l("Deduction: paid visit rejected since"),
 }
 
 

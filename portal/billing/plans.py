@@ -33,6 +33,16 @@ class LinePlan:
     entries: list = field(default_factory=list)
     entry_select: object = None
     entry_role: str = "paid"
+    capped_select: object = None  # verified visits left unpaid by the monthly cap or quota (role "capped")
+    _selected: dict = field(default=None, repr=False, compare=False)
+
+    def selected(self):
+        """{"visits": ids of entry_select, "capped": ids of capped_select}, read once: the digest
+        and the entries written come from the same read."""
+        if self._selected is None:
+            run = lambda stmt: list(db.session.execute(stmt).scalars()) if stmt is not None else []  # noqa: E731
+            self._selected = {"visits": run(self.entry_select), "capped": run(self.capped_select)}
+        return self._selected
 
 
 @dataclass
@@ -62,12 +72,12 @@ def deduction_source(func):
 
 
 def _entry_ids(plan):
-    """(visit ids, violation ids) behind a plan, sorted, the set-based select included."""
-    visits = [visit_id for _role, visit_id, _violation in plan.entries if visit_id is not None]
+    """(visit ids, violation ids, capped visit ids) behind a plan, sorted, the selects included."""
+    selected = plan.selected()
+    visits = [visit_id for role, visit_id, _violation in plan.entries if visit_id is not None and role != "capped"]
+    capped = [visit_id for role, visit_id, _violation in plan.entries if role == "capped"]
     violations = sorted(v for _role, _visit, v in plan.entries if v is not None)
-    if plan.entry_select is not None:
-        visits.extend(db.session.execute(plan.entry_select).scalars().all())
-    return sorted(visits), violations
+    return sorted(visits + selected["visits"]), violations, sorted(capped + selected["capped"])
 
 
 def plan_digest(plans):
@@ -75,9 +85,12 @@ def plan_digest(plans):
     violations behind each. Two computations pay and deduct the same exactly when they agree."""
     body = []
     for plan in plans:
-        visits, violations = _entry_ids(plan)
-        body.append([plan.kind, plan.service_item_id, plan.units, plan.unit_price_fen, plan.multiplier,
-                     plan.amount_fen, plan.entry_role, visits, violations])
+        visits, violations, capped = _entry_ids(plan)
+        row = [plan.kind, plan.service_item_id, plan.units, plan.unit_price_fen, plan.multiplier,
+               plan.amount_fen, plan.entry_role, visits, violations]
+        if capped:  # only then, so that digests of plans without capped visits stay as they were
+            row.append(capped)
+        body.append(row)
     return hashlib.sha256(json.dumps(body, separators=(",", ":")).encode()).hexdigest()
 
 

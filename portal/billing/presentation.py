@@ -12,7 +12,8 @@ from portal.contracts.models import ServiceItem
 from portal.core.crypto import mask_name
 from portal.extensions import db
 
-ROLE_LABELS = {"paid": _l("Paid"), "penalty": _l("Penalty")}
+ROLE_LABELS = {"paid": _l("Paid"), "penalty": _l("Penalty"), "capped": _l("Not paid: over the monthly cap or quota"),
+               "clawback": _l("Clawed back: paid, then rejected")}
 DEDUCTION_KINDS = tuple(kind for kind in LINE_KINDS if kind.startswith("deduction_"))
 # The statuses a contractor manager may see (a draft is the bureau's work in progress).
 CONTRACTOR_STATUSES = ("sent", "confirmed", "disputed", "approved", "paid")

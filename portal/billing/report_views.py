@@ -23,5 +23,7 @@ def late_verified():
 @bp.route("/balances")
 @roles_required(*FOLLOWERS)
 def carried_balances():
-    """Deductions carried forward and still owed, per contract; the unrecoverable ones first."""
-    return render_template("billing/balances.html", balances=balances.open_balances())
+    """Deductions carried forward and still owed, per contract; the unrecoverable ones first; and
+    the late-verified visits no statement can pay any more (owed to the contractor)."""
+    return render_template("billing/balances.html", balances=balances.open_balances(),
+                           owed_at_end=balances.late_owed_at_end())

@@ -12,8 +12,11 @@ net = gross − deductions, never below zero; carried out = deductions − gross
 Integer fen throughout.
 
 Every amount is traceable: the visits paid and the visits or violations penalised are
-StatementEntry rows of their line. They are written with set-based statements (INSERT … SELECT,
-one bulk DELETE) because a month can hold 100,000 visits; the audit trail gets one summary event
+StatementEntry rows of their line (and the verified visits a service line leaves over the monthly
+cap or quota, role "capped", so they never count as late-verified). The visit ids are read once
+per line (LinePlan.selected) and both the digest and the entries come from that read; entries are
+written in bulk (multi-row INSERTs in chunks, one bulk DELETE) because a month can hold 100,000
+visits; the audit trail gets one summary event
 per computation instead of a row per entry. Those Core statements bypass the ORM's tenant hook,
 so each carries its tenant filter explicitly (row-level security still applies on PostgreSQL).
 
@@ -25,7 +28,7 @@ A statement past draft is never recomputed here: prepare_statement returns it un
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, insert, literal, select
+from sqlalchemy import delete, func, insert, select
 
 from portal.billing import sources
 from portal.billing.models import PAYING_KINDS, Statement, StatementEntry, StatementLine
@@ -170,6 +173,18 @@ def statement_number(contract, month):
     return f"{contract.number}-{month.replace('-', '')}"
 
 
+def lock_settlement(contract_id, statement=None):
+    """Serialise the settlement of one contract: lock its Contract row (and ``statement``'s row,
+    read afresh) until the transaction ends (SELECT … FOR UPDATE; nothing on SQLite, whose writers
+    are serialised anyway). Approving, recomputing, sending and preparing take this lock first, so
+    two approvals of different months of one contract never check the quota, the contract total
+    or the carried-forward balance without seeing each other."""
+    db.session.execute(select(Contract.id).where(Contract.id == contract_id).with_for_update()).all()
+    if statement is not None and statement.id is not None:
+        db.session.execute(select(Statement).where(Statement.id == statement.id).with_for_update()
+                           .execution_options(populate_existing=True)).all()
+
+
 def _existing(contract_id, month):
     return db.session.execute(select(Statement).where(Statement.contract_id == contract_id, Statement.month == month)
                               .with_for_update()).scalar_one_or_none()
@@ -190,6 +205,7 @@ def prepare_statement(contract, month, *, by=None, job_run=None):
     if contract.starts_on > last_day or contract.ends_on < first_day:
         message = _("The month is outside the contract period.")
         raise DomainError(message, {"month": [message]})
+    lock_settlement(contract.id)
     statement = _existing(contract.id, month)
     if statement is not None and statement.status != "draft":
         return statement
@@ -256,15 +272,12 @@ def _replace_lines(statement, plans):
     db.session.flush()
     connection = db.session.connection()
     for line, plan in written:
-        if plan.entry_select is not None:
-            chosen = plan.entry_select.subquery()
-            connection.execute(insert(entries).from_select(
-                ["tenant_id", "statement_id", "line_id", "role", "visit_id"],
-                select(literal(statement.tenant_id), literal(statement.id), literal(line.id),
-                       literal(plan.entry_role), chosen.c.id)))
+        selected = plan.selected()  # the very ids the digest was computed from
+        rows = [(plan.entry_role, visit_id, None) for visit_id in selected["visits"]]
+        rows += [("capped", visit_id, None) for visit_id in selected["capped"]]
         rows = [{"tenant_id": statement.tenant_id, "statement_id": statement.id, "line_id": line.id, "role": role,
                  "visit_id": visit_id, "violation_id": violation_id}
-                for role, visit_id, violation_id in plan.entries]
+                for role, visit_id, violation_id in rows + list(plan.entries)]
         for at in range(0, len(rows), ENTRY_CHUNK):
             connection.execute(insert(entries), rows[at:at + ENTRY_CHUNK])
 

@@ -16,12 +16,12 @@ The contract total is the contract amount plus its amendments; what approved sta
 paying lines counts against it, and the line that hits it says so in its description.
 
 Deduction lines come from the registered sources (visits not confirmed by spot checks,
-subcontracting violations), then the balance an earlier statement could not cover
+subcontracting violations, paid visits rejected since), then the balance an earlier statement could not cover
 (``deduction_carried_forward``, see balances.py)."""
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, or_, select
 
-from portal.billing import balances
+from portal.billing import balances, lateness
 from portal.billing.models import FROZEN_STATUSES, PAYING_KINDS, Statement, StatementEntry, StatementLine
 from portal.billing.plans import LinePlan, deduction_source
 from portal.contracts.models import ServiceItem
@@ -33,6 +33,7 @@ from portal.supervision.visit_models import Visit, VisitException
 
 MAX_LISTED_UNPAID = 10_000  # unpaid visit ids kept in a line's details (the count is always exact)
 NEVER_PAID_CODE = "V01"     # work of a worker on no roster (docs/DOMAIN.md §6–§7)
+CLAWBACK = "clawback"       # entry role: a paid visit rejected since, deducted once
 
 
 def paid_by_approved(role):
@@ -56,21 +57,12 @@ def _payable_visits(period, item_id=None):
 
 
 def _late_visits(period, item_id=None):
-    """Conditions on Visit for visits of an earlier month verified after that month's statement
-    was approved and not paid since; None when no earlier month is approved."""
-    approved = db.session.execute(
-        select(Statement.month, Statement.approved_at)
-        .where(Statement.contract_id == period.contract.id, Statement.status.in_(FROZEN_STATUSES),
-               Statement.month < period.month, Statement.approved_at.is_not(None))).all()
-    if not approved:
-        return None
-    from portal.billing.settlement import month_bounds
-    windows = []
-    for month, approved_at in approved:
-        start, end = month_bounds(month)
-        windows.append(and_(Visit.check_in_at >= start, Visit.check_in_at < end, Visit.verified_at > approved_at))
+    """Conditions on Visit for the contract's late-verified visits of months before ``period``
+    (lateness.py: decided from the approved statements' entries) not yet paid by an approved
+    statement and with no V01 finding."""
     conditions = [Visit.tenant_id == period.tenant_id, Visit.contract_id == period.contract.id,
-                  Visit.status == "verified", or_(*windows), ~paid_by_approved("paid"), ~never_payable()]
+                  Visit.check_in_at < period.start, *lateness.late_base(Visit), ~paid_by_approved("paid"),
+                  ~never_payable()]
     if item_id is not None:
         conditions.append(Visit.service_item_id == item_id)
     return conditions
@@ -88,12 +80,15 @@ def units_approved(contract_id, exclude_statement_id):
 
 
 def amount_approved(contract_id, exclude_statement_id):
-    """What the contract's approved (or paid) statements paid on paying lines, in fen."""
+    """What the contract's approved (or paid) statements paid on paying lines and positive
+    adjustments, in fen (both count against the contract total)."""
     return int(db.session.execute(
         select(func.coalesce(func.sum(StatementLine.amount_fen), 0))
         .join(Statement, Statement.id == StatementLine.statement_id)
         .where(Statement.contract_id == contract_id, Statement.status.in_(FROZEN_STATUSES),
-               Statement.id != (exclude_statement_id or -1), StatementLine.kind.in_(PAYING_KINDS))).scalar_one())
+               Statement.id != (exclude_statement_id or -1),
+               or_(StatementLine.kind.in_(PAYING_KINDS),
+                   and_(StatementLine.kind == "adjustment", StatementLine.amount_fen > 0)))).scalar_one())
 
 
 class _Limits:
@@ -127,10 +122,16 @@ def _paying_line(kind, item, description, conditions, verified, payable, limited
         description += " " + _("(limited by the contract total of %(total)s yuan, amendments included)",
                                total=format_fen(limits.total_fen))
         details["contract_total_fen"] = limits.total_fen
+    capped_select = None
     if payable < verified:
         unpaid = db.session.execute(in_order.offset(payable).limit(MAX_LISTED_UNPAID)).scalars().all()
         details.update(limited_by=limited_by, unpaid_count=verified - payable, unpaid_visit_ids=list(unpaid))
-    return LinePlan(kind=kind, description=description, units=payable, unit_price_fen=item.unit_price_fen,
+        # over the monthly cap or the quota: recorded as "capped", never late-verified payable work
+        within = min(limit for limit in (verified, extra.get("monthly_cap"), quota_left) if limit is not None)
+        if within < verified:
+            capped_select = in_order.offset(within).limit(verified)
+            details["capped_count"] = verified - within
+    return LinePlan(capped_select=capped_select, kind=kind, description=description, units=payable, unit_price_fen=item.unit_price_fen,
                     amount_fen=payable * item.unit_price_fen, service_item_id=item.id, verified_units=verified,
                     quota_left=quota_left, details=details,
                     entry_select=in_order.limit(payable) if payable else None, **extra)
@@ -153,21 +154,66 @@ def paying_lines(period):
         payable, limited_by = limits.payable(item, verified, item.monthly_cap)
         lines.append(_paying_line("service", item, f"{item.code} {item.name}", _payable_visits(period, item.id),
                                   verified, payable, limited_by, limits, quota_left, monthly_cap=item.monthly_cap))
-    late = _late_visits(period)
-    if late is None:
+    late = db.session.execute(
+        select(Visit.id, Visit.service_item_id, lateness.local_month(Visit.check_in_at)).where(*_late_visits(period))
+        .order_by(Visit.check_in_at, Visit.id)).all()
+    if not late:
         return lines
-    late_counts = dict(db.session.execute(select(Visit.service_item_id, func.count()).where(*late)
-                                          .group_by(Visit.service_item_id)).all())
+    by_item = {}
+    for visit_id, item_id, month in late:
+        by_item.setdefault(item_id, {}).setdefault(month, []).append(visit_id)
+    paid_in_month = _paid_per_month(contract.id, {month for _id, _item, month in late})
     for item in items:
-        verified = int(late_counts.get(item.id, 0))
-        if not verified:
-            continue
-        quota_left = limits.quota_left[item.id]
-        payable, limited_by = limits.payable(item, verified)
-        description = _("Visits verified after their month was approved: %(item)s", item=f"{item.code} {item.name}")
-        lines.append(_paying_line("late_verified", item, description, _late_visits(period, item.id),
-                                  verified, payable, limited_by, limits, quota_left))
+        if item.id in by_item:
+            lines.append(_late_line(item, by_item[item.id], paid_in_month, limits))
     return lines
+
+
+def _paid_per_month(contract_id, wanted):
+    """{(service item id, "YYYY-MM"): visits of the month paid by approved statements}."""
+    month = lateness.local_month(Visit.check_in_at)
+    rows = db.session.execute(
+        select(Visit.service_item_id, month, func.count())
+        .where(Visit.contract_id == contract_id, month.in_(sorted(wanted)), paid_by_approved("paid"))
+        .group_by(Visit.service_item_id, month)).all()
+    return {(item_id, text): int(count) for item_id, text, count in rows}
+
+
+def _late_line(item, months, paid_in_month, limits):
+    """The ``late_verified`` line of one item: per source month, at most what the month's cap
+    leaves after what approved statements paid of that month, then the quota and the contract
+    total. Visits over a month's cap or the quota are recorded as "capped" (never paid); visits
+    held back by the contract total stay late."""
+    allowed, over_cap = [], []
+    for month in sorted(months):
+        ids = months[month]
+        room = len(ids)
+        if item.monthly_cap is not None:
+            room = min(room, max(item.monthly_cap - paid_in_month.get((item.id, month), 0), 0))
+        allowed.extend(ids[:room])
+        over_cap.extend(ids[room:])
+    verified = len(allowed) + len(over_cap)
+    quota_left = limits.quota_left[item.id]
+    payable, limited_by = limits.payable(item, len(allowed))
+    within_quota = min(len(allowed), quota_left)
+    capped = over_cap + allowed[within_quota:]
+    if limited_by is None and over_cap:
+        limited_by = "monthly_cap"
+    description = _("Visits verified after their month was approved: %(item)s", item=f"{item.code} {item.name}")
+    details = {"code": item.code, "unit": item.unit, "quota": item.quota, "paid_units": payable}
+    if limited_by == "contract_total":
+        description += " " + _("(limited by the contract total of %(total)s yuan, amendments included)",
+                               total=format_fen(limits.total_fen))
+        details["contract_total_fen"] = limits.total_fen
+    if payable < verified:
+        unpaid = (allowed[payable:] + over_cap)[:MAX_LISTED_UNPAID]
+        details.update(limited_by=limited_by, unpaid_count=verified - payable, unpaid_visit_ids=unpaid,
+                       capped_count=len(capped))
+    entries = [("paid", visit_id, None) for visit_id in allowed[:payable]]
+    entries += [(lateness.CAPPED, visit_id, None) for visit_id in capped]
+    return LinePlan(kind="late_verified", description=description, units=payable, unit_price_fen=item.unit_price_fen,
+                    amount_fen=payable * item.unit_price_fen, service_item_id=item.id, verified_units=verified,
+                    quota_left=quota_left, details=details, entries=entries)
 
 
 @deduction_source
@@ -218,6 +264,31 @@ def violation_deductions(period):
         unit_price_fen=penalty, amount_fen=len(rows) * penalty,
         details={"violations": [{"id": vid, "kind": kind, "occurred_on": on.isoformat()} for vid, kind, on in rows]},
         entries=[("penalty", None, vid) for vid, _kind, _on in rows])]
+
+
+@deduction_source
+def clawback_deductions(period):
+    """Each visit of the contract an approved statement paid that is now rejected, checked in up to
+    the end of the month and not clawed back by an approved statement yet: its unit price, once
+    (entry role "clawback"). A visit rejected by a spot check is left to the spot-check deduction
+    (price × multiplier), never deducted twice. One line per service item."""
+    rows = db.session.execute(
+        select(Visit.id, Visit.service_item_id, ServiceItem.code, ServiceItem.name, ServiceItem.unit_price_fen)
+        .join(ServiceItem, ServiceItem.id == Visit.service_item_id)
+        .where(Visit.tenant_id == period.tenant_id, Visit.contract_id == period.contract.id,
+               Visit.status == "rejected", Visit.check_in_at < period.end, paid_by_approved("paid"),
+               ~paid_by_approved(CLAWBACK),
+               ~exists().where(SpotCheck.visit_id == Visit.id, SpotCheck.outcome == "not_confirmed"))
+        .order_by(Visit.service_item_id, Visit.check_in_at, Visit.id)).all()
+    by_item = {}
+    for visit_id, item_id, code, name, price in rows:
+        by_item.setdefault(item_id, (code, name, price, []))[3].append(visit_id)
+    return [LinePlan(kind="deduction_clawback",
+                     description=_("Paid visits rejected since: %(item)s", item=f"{code} {name}"),
+                     units=len(visit_ids), unit_price_fen=price, amount_fen=len(visit_ids) * price,
+                     service_item_id=item_id, details={"visit_ids": visit_ids},
+                     entries=[(CLAWBACK, visit_id, None) for visit_id in visit_ids])
+            for item_id, (code, name, price, visit_ids) in by_item.items()]
 
 
 def carried_forward_lines(period):

@@ -31,7 +31,8 @@ def may_take(statement, user, step):
     if user.role not in roles or statement.status not in statuses:
         return False
     if step == "approve":
-        return user.id not in (statement.prepared_by_id, statement.sent_by_id)
+        return (user.id not in (statement.prepared_by_id, statement.sent_by_id)
+                and user.id not in workflow.adjusters(statement))
     if step == "recompute" and statement.status != "draft":
         return (statement.status == "disputed" or settlement.is_stale(statement)
                 or workflow.nobody_can_approve(statement))
@@ -70,10 +71,10 @@ def next_move(statement, stale=False, internal=True):
         return _("Next: an officer or finance reviewer reworks it.")
     if statement.status == "confirmed":
         if internal and workflow.nobody_can_approve(statement):
-            return _("Next: finance review — but every finance reviewer of the bureau prepared or sent it: an officer "
-                     "recomputes it (it goes back to draft) and sends it again, or the administrator adds another "
-                     "finance reviewer.")
-        return _("Next: finance review (not by the person who prepared or sent it).")
+            return _("Next: finance review — but every finance reviewer of the bureau prepared, sent or adjusted it: "
+                     "an officer recomputes it (it goes back to draft) and sends it again, or the administrator adds "
+                     "another finance reviewer.")
+        return _("Next: finance review (not by the person who prepared, sent or adjusted it).")
     if statement.status == "approved":
         return _("Next: finance records the payment.")
     return _("Nothing left to do: the statement is paid.")

@@ -32,6 +32,7 @@ PREPARERS = ("officer", "finance")
 MAX_ID = 2**31 - 1
 MAX_ADJUSTMENT_FEN = 10**13
 RECOMPUTABLE = ("draft", "sent", "confirmed", "disputed")
+ADJUSTMENT_EVENTS = ("statement_adjustment_added", "statement_adjustment_removed")
 
 
 class StaleStatement(Conflict):
@@ -99,6 +100,7 @@ def send_to_contractor(statement, by):
     """draft → sent, by an officer or finance reviewer of the bureau. The sender becomes the
     preparer when the scheduled job prepared the draft."""
     _of_bureau(statement, by, PREPARERS)
+    settlement.lock_settlement(statement.contract_id, statement)
     _require(statement, "draft")
     ensure_current(statement)
     if statement.prepared_by_id is None:
@@ -170,9 +172,13 @@ def approve(statement, by):
     (the unique constraints then keep every visit to one approved statement) before the status
     changes, because the database refuses any change to an approved statement's entries."""
     _of_bureau(statement, by, ("finance",))
+    settlement.lock_settlement(statement.contract_id, statement)
     _require(statement, "confirmed")
     if by.id in (statement.prepared_by_id, statement.sent_by_id):
         message = _("The person who prepared or sent a statement cannot approve it.")
+        raise Forbidden(message, {"approved_by": [message]})
+    if by.id in adjusters(statement):
+        message = _("The person who added or removed an adjustment on a statement cannot approve it.")
         raise Forbidden(message, {"approved_by": [message]})
     ensure_current(statement)
     _check_paid_visits_payable(statement)
@@ -225,10 +231,11 @@ def _check_paid_visits_payable(statement):
 
 
 def _check_contract_total(statement):
-    """The paying lines of the contract's approved statements and this one stay within the
-    contract total (contract amount plus amendments)."""
+    """The paying lines and positive adjustments of the contract's approved statements and this
+    one stay within the contract total (contract amount plus amendments)."""
     contract = statement.contract
-    paying = sum(line.amount_fen for line in statement.lines if line.pays_visits)
+    paying = sum(line.amount_fen for line in statement.lines
+                 if line.pays_visits or (line.kind == "adjustment" and line.amount_fen > 0))
     if settlement.sources.amount_approved(contract.id, statement.id) + paying > contract.total_fen:
         raise Conflict(_("Approving would pay more than the contract total of %(total)s yuan; recompute the "
                          "statement.", total=format_fen(contract.total_fen)))
@@ -243,9 +250,23 @@ def finance_reviewers_besides(statement, user_ids):
         User.id.not_in(excluded))).scalar_one()
 
 
+def adjusters(statement):
+    """Ids of the people who added an adjustment to the statement (its lines' ``added_by_id``)
+    or added or removed one (the audit trail): none of them may approve it (four eyes)."""
+    from portal.audit.models import AuditEntry
+    found = {line.details.get("added_by_id") for line in db.session.execute(
+        select(StatementLine).where(StatementLine.statement_id == statement.id,
+                                    StatementLine.kind == "adjustment")).scalars() if line.details}
+    found |= set(db.session.execute(select(AuditEntry.actor_id).where(
+        AuditEntry.action.in_(ADJUSTMENT_EVENTS), AuditEntry.object_type == "Statement",
+        AuditEntry.object_id == str(statement.id))).scalars())
+    return {user_id for user_id in found if user_id}
+
+
 def nobody_can_approve(statement):
-    """True when every finance reviewer of the bureau prepared or sent the statement."""
-    return finance_reviewers_besides(statement, (statement.prepared_by_id, statement.sent_by_id)) == 0
+    """True when every finance reviewer of the bureau prepared, sent or adjusted the statement."""
+    excluded = (statement.prepared_by_id, statement.sent_by_id, *adjusters(statement))
+    return finance_reviewers_besides(statement, excluded) == 0
 
 
 def recompute(statement, by):
@@ -254,6 +275,7 @@ def recompute(statement, by):
     its records changed or nobody could approve it as it stands (every finance reviewer prepared
     or sent it): it goes back to draft and must be sent and confirmed again."""
     _of_bureau(statement, by, PREPARERS)
+    settlement.lock_settlement(statement.contract_id, statement)
     _require(statement, *RECOMPUTABLE)
     if statement.status != "draft":
         if (statement.status != "disputed" and not settlement.is_stale(statement)
@@ -325,48 +347,6 @@ def mark_paid(statement, by, paid_on, reference):
     return statement
 
 
-# --- adjustments -------------------------------------------------------------------------------------------
+# --- adjustments (adjustments.py) -------------------------------------------------------------------------
 
-def add_adjustment(statement, by, amount_fen, reason):
-    """An ``adjustment`` line on a draft, by an officer or finance reviewer: a signed amount in fen
-    (not zero) with the reason, e.g. a correction of an earlier approved month. Recomputing the
-    draft keeps it."""
-    _of_bureau(statement, by, PREPARERS)
-    _require(statement, "draft")
-    reason = reason.strip() if isinstance(reason, str) else ""
-    errors = {}
-    if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen == 0:
-        errors["amount"] = [_("Give an amount other than zero.")]
-    elif abs(amount_fen) > MAX_ADJUSTMENT_FEN:
-        errors["amount"] = [_("The amount is too large.")]
-    if not reason:
-        errors["reason"] = [_("Say why the statement is adjusted.")]
-    elif len(reason) > 2000:
-        errors["reason"] = [_("At most %(n)s characters.", n=2000)]
-    if errors:
-        raise DomainError(_("The adjustment cannot be added."), errors)
-    position = db.session.execute(select(func.coalesce(func.max(StatementLine.position), 0))
-                                  .where(StatementLine.statement_id == statement.id)).scalar_one()
-    line = StatementLine(statement_id=statement.id, position=position + 1, kind="adjustment", description=reason,
-                         units=1, unit_price_fen=amount_fen, amount_fen=amount_fen,
-                         details={"added_by_id": by.id, "added_at": utcnow().isoformat()})
-    db.session.add(line)
-    db.session.flush()
-    settlement.apply_totals(statement)
-    db.session.expire(statement, ["lines"])
-    db.session.flush()
-    return line
-
-
-def remove_adjustment(statement, by, line_id):
-    """Take an adjustment line off a draft (officer or finance reviewer)."""
-    _of_bureau(statement, by, PREPARERS)
-    _require(statement, "draft")
-    line = db.session.get(StatementLine, line_id) if isinstance(line_id, int) and 0 < line_id <= MAX_ID else None
-    if line is None or line.statement_id != statement.id or line.kind != "adjustment":
-        raise NotFound(_("No such adjustment."))
-    db.session.delete(line)
-    db.session.flush()
-    settlement.apply_totals(statement)
-    db.session.expire(statement, ["lines"])
-    db.session.flush()
+from portal.billing.adjustments import add_adjustment, remove_adjustment  # noqa: E402,F401

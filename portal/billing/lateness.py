@@ -1,0 +1,59 @@
+"""Which visits are late-verified (docs/DOMAIN.md §8), decided from the approved statements'
+entries, never from clocks: a visit is late when it is verified, its month (Beijing time) has an
+approved (or paid) statement of its contract, that statement neither paid it nor recorded it as
+left unpaid by the monthly cap or the quota (entry role "capped"), and no approved statement
+recorded it as capped since. A verification committed while the month was being approved is
+therefore never lost, whatever its ``verified_at``.
+
+The statement engine (sources.py) pays late visits that no approved statement paid yet and that
+have no V01 finding; the late-verified page (balances.py) lists them all, with where each was
+paid since. Both use ``late_base`` below."""
+from sqlalchemy import String, exists
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+from portal.billing.models import FROZEN_STATUSES, Statement, StatementEntry
+
+CAPPED = "capped"  # entry role: a verified visit its month's statement left unpaid by the cap or quota
+
+
+class local_month(FunctionElement):
+    """``"YYYY-MM"`` of a UTC timestamp in Beijing time (UTC+8 all year, no daylight saving)."""
+    type = String()
+    inherit_cache = True
+    name = "local_month"
+
+
+@compiles(local_month)
+def _local_month_default(element, compiler, **kw):
+    return "to_char((%s) AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM')" % compiler.process(element.clauses, **kw)
+
+
+@compiles(local_month, "sqlite")
+def _local_month_sqlite(element, compiler, **kw):
+    return "strftime('%%Y-%%m', %s, '+8 hours')" % compiler.process(element.clauses, **kw)
+
+
+def month_approved(visit):
+    """True when the visit's month has an approved (or paid) statement of its contract."""
+    return exists().where(Statement.contract_id == visit.contract_id, Statement.status.in_(FROZEN_STATUSES),
+                          Statement.month == local_month(visit.check_in_at))
+
+
+def paid_by_month_statement(visit):
+    """True when the approved statement of the visit's own month paid it or recorded it as capped."""
+    return exists().where(StatementEntry.approved_visit_id == visit.id,
+                          StatementEntry.role.in_(("paid", CAPPED)),
+                          StatementEntry.statement_id == Statement.id,
+                          Statement.contract_id == visit.contract_id,
+                          Statement.month == local_month(visit.check_in_at))
+
+
+def capped_by_approved(visit):
+    return exists().where(StatementEntry.approved_visit_id == visit.id, StatementEntry.role == CAPPED)
+
+
+def late_base(visit):
+    """Conditions on Visit shared by the engine and the page (see the module docstring)."""
+    return [visit.status == "verified", month_approved(visit), ~paid_by_month_statement(visit),
+            ~capped_by_approved(visit)]
