@@ -74,7 +74,7 @@ def pairwise_findings(visit):
     hood = Neighbourhood(visit)
 
     def slot(v):
-        return None if v is None else rules.Slot(v, *rules.effective_times(v))
+        return None if v is None else rules.Slot(v, *v.effective_times)
     same_item = hood.same_item if any(v.id == visit.id for v in hood.same_item) else [*hood.same_item, visit]
     device = hood.device if any(v.id == visit.id for v in hood.device) else [*hood.device, visit]
     settings = settings_of(visit)

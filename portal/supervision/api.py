@@ -53,7 +53,7 @@ def visit_json(visit):
         "distance_from_home_m": visit.distance_from_home_m, "recorded_live": visit.recorded_live,
         "received_at": _iso(visit.received_at), "photos": [p.id for p in visit.photos],
     }
-    latest = next((c for c in reversed(visit.corrections) if c.status in ("pending", "accepted")), None)
+    latest = visit.standing_correction
     if latest is not None:  # the correction standing: in force (accepted) or waiting for a supervisor
         body["adjusted_check_in"] = _iso(latest.adjusted_check_in_at)
         body["adjusted_check_out"] = _iso(latest.adjusted_check_out_at)

@@ -19,25 +19,6 @@ from portal.supervision.visit_models import Visit, VisitCorrection
 
 DECIDERS = ("supervisor",)
 DECISIONS = ("accept", "reject")
-OPEN_FOR_SHORTENING = ("pending", "accepted")  # what a further correction must shorten
-
-
-def times_in_force(visit):
-    """(check-in, check-out) as the rules count them: the latest accepted correction's, else the
-    recorded ones."""
-    correction = visit.correction_in_force
-    if correction is not None:
-        return correction.adjusted_check_in_at, correction.adjusted_check_out_at
-    return visit.check_in_at, visit.check_out_at
-
-
-def proposed_times(visit):
-    """(check-in, check-out) a further correction must shorten: the pending or accepted correction
-    made last, else the recorded times."""
-    latest = next((c for c in reversed(visit.corrections) if c.status in OPEN_FOR_SHORTENING), None)
-    if latest is not None:
-        return latest.adjusted_check_in_at, latest.adjusted_check_out_at
-    return visit.check_in_at, visit.check_out_at
 
 
 def _rerun_rules(visit, now):
@@ -58,7 +39,7 @@ def correct_times(visit, *, reason_code, user, now, check_in_at=None, check_out_
         _refuse("reason_code", _("Choose a reason for the correction."))
     if visit.status == "rejected":
         _refuse("visit", _("A rejected visit cannot be corrected."))
-    current_in, current_out = proposed_times(visit)
+    current_in, current_out = visit.times_with(visit.standing_correction)  # what it must shorten
     if current_out is None:
         _refuse("check_out_at", _("The visit has no check-out yet; it cannot be corrected."))
     new_in = checked_time(check_in_at, "check_in_at") if check_in_at else current_in

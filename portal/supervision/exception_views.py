@@ -19,12 +19,12 @@ from portal.supervision import unlisted
 from portal.supervision.exception_forms import (CODE_LABELS, EXCEPTION_DECISIONS, EXCEPTION_STATUS_LABELS,
                                                 SOURCE_LABELS, VISIT_STATUS_LABELS, AnswerForm, BulkDecisionForm,
                                                 ExceptionDecisionForm, ExceptionFilterForm, decisions_for, next_move)
-from portal.supervision.reports import adjusted_times, beneficiary_label, minutes_between, user_name, worker_name
+from portal.supervision.reports import beneficiary_label, minutes_between, user_name, worker_name
 from portal.supervision.visit_models import EXCEPTION_CODES, EXCEPTION_STATUSES
 
 LABELS = {"codes": CODE_LABELS, "exception_statuses": EXCEPTION_STATUS_LABELS, "visit_statuses": VISIT_STATUS_LABELS,
           "sources": SOURCE_LABELS, "reasons": service.RESPONSE_REASONS, "worker_name": worker_name,
-          "adjusted_times": adjusted_times, "minutes_between": minutes_between, "user_name": user_name,
+          "minutes_between": minutes_between, "user_name": user_name,
           "next_move": next_move}
 
 

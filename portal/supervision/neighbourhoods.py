@@ -261,11 +261,7 @@ class ComparisonPass:
             return None
         found = self._slots.get(visit.id)
         if found is None:
-            correction = self._corrections.get(visit.id)
-            if correction is not None:
-                found = rules.Slot(visit, correction.adjusted_check_in_at, correction.adjusted_check_out_at)
-            else:
-                found = rules.Slot(visit, visit.check_in_at, visit.check_out_at)
+            found = rules.Slot(visit, *visit.times_with(self._corrections.get(visit.id)))
             self._slots[visit.id] = found
         return found
 

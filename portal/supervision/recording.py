@@ -326,15 +326,6 @@ def visit_photo(visit, photo_id):
     return photo
 
 
-# --- corrections (the rules of corrections live in supervision/corrections.py) ---------------------
-
-def times_in_force(visit):
-    """(check-in, check-out) as the rules count them (the latest accepted correction's, else the
-    recorded ones)."""
-    from portal.supervision import corrections
-    return corrections.times_in_force(visit)
-
-
 def correct_times(visit, **kwargs):
     """Record adjusted times for a visit: see corrections.correct_times (a manager's correction
     waits for a supervisor's decision)."""

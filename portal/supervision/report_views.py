@@ -45,7 +45,7 @@ def _filters():
 @roles_required(*VISIT_READERS)
 def visit_detail(visit_id):
     visit = reports.get_visit(visit_id, current_user)
-    begin, finish = reports.adjusted_times(visit)
+    begin, finish = visit.effective_times
     return render_template("supervision/visits/detail.html", visit=visit, begin=begin, finish=finish,
                            raw_minutes=reports.minutes_between(visit.check_in_at, visit.check_out_at),
                            minutes=reports.minutes_between(begin, finish),

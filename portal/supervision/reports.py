@@ -52,14 +52,6 @@ def get_photo(visit, photo_id):
     return photo
 
 
-def adjusted_times(visit):
-    """(check-in, check-out) in force: the latest accepted correction's, else the recorded ones."""
-    latest = visit.correction_in_force
-    if latest is not None:
-        return latest.adjusted_check_in_at, latest.adjusted_check_out_at
-    return visit.check_in_at, visit.check_out_at
-
-
 def minutes_between(start, end):
     return None if start is None or end is None else int((end - start).total_seconds() // 60)
 
@@ -92,7 +84,7 @@ def timeline(day, contract_id=None):
     if contract_id:
         stmt = stmt.where(Visit.contract_id == contract_id)
     visits = db.session.scalars(stmt).all()
-    spans = [(visit, *adjusted_times(visit)) for visit in visits]
+    spans = [(visit, *visit.effective_times) for visit in visits]
     window_start = datetime.combine(day, time(DAY_STARTS), tzinfo=LOCAL_TZ)
     window_end = datetime.combine(day, time(DAY_ENDS), tzinfo=LOCAL_TZ)
     for _visit, begin, finish in spans:

@@ -60,16 +60,6 @@ def visit_day(visit):
     return to_local(visit.check_in_at).date()
 
 
-def effective_times(visit, correction=None):
-    """(check-in, check-out) in force: the latest accepted correction's, else the recorded ones
-    (a contractor's correction counts only once a supervisor has accepted it)."""
-    if correction is None:
-        correction = visit.correction_in_force
-    if correction is not None:
-        return correction.adjusted_check_in_at, correction.adjusted_check_out_at
-    return visit.check_in_at, visit.check_out_at
-
-
 def _minutes(delta):
     return round(delta.total_seconds() / 60, 1)
 
@@ -105,7 +95,7 @@ def v02_geofence(visit, settings, now):
 
 def v03_duration(visit, settings, now):
     """V03: the effective duration within the service item's minimum and maximum minutes."""
-    start, end = effective_times(visit)
+    start, end = visit.effective_times
     item = visit.service_item
     if end is None or end < start or item is None:
         return None
@@ -135,7 +125,7 @@ def v08_times(visit, settings, now):
     before the check-in, a check-in or check-out later than when the server received it (beyond
     the clock-skew tolerance)."""
     problems = []
-    start, end = effective_times(visit)
+    start, end = visit.effective_times
     received_in = visit.received_at or now
     received_out = visit.checked_out_received_at or received_in
     if visit.check_in_at > received_in + CLOCK_SKEW:

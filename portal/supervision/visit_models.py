@@ -76,6 +76,24 @@ class Visit(TenantOwned, db.Model):
         return next((c for c in reversed(self.corrections) if c.status == "accepted"), None)
 
     @property
+    def standing_correction(self):
+        """The correction made last that still stands — in force (accepted) or waiting for a
+        supervisor (pending) — or None. A further correction must shorten it."""
+        return next((c for c in reversed(self.corrections) if c.status in ("pending", "accepted")), None)
+
+    def times_with(self, correction):
+        """(check-in, check-out) with ``correction`` applied, or the recorded times without one."""
+        if correction is not None:
+            return correction.adjusted_check_in_at, correction.adjusted_check_out_at
+        return self.check_in_at, self.check_out_at
+
+    @property
+    def effective_times(self):
+        """(check-in, check-out) the rules count: the latest accepted correction's, else the
+        recorded ones (a contractor's correction counts only once a supervisor has accepted it)."""
+        return self.times_with(self.correction_in_force)
+
+    @property
     def pending_correction(self):
         """The correction waiting for a supervisor's decision, or None (there is at most one)."""
         return next((c for c in reversed(self.corrections) if c.status == "pending"), None)
