@@ -3,9 +3,13 @@ document then states the one query-parameter contract (core/query.py) on every p
 wrote it: page, per_page (added to every paged list), month and id parameters get their bounds
 and pattern, and every time field (``*_at``, ``at``) says ``format: date-time``."""
 import copy
+import re
+
+from flask import current_app
 
 from portal.accounts.api import TOKEN_REQUEST
 from portal.core import query
+from portal.core.openapi import METHODS, described_operations
 
 PROBLEM = {
     "type": "object",
@@ -120,6 +124,50 @@ def _apply_query_contract(paths):
     return paths
 
 
+_CONVERTER = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
+
+
+def openapi_path(rule):
+    """``/contracts/<int:contract_id>`` -> (``/contracts/{contract_id}``, {"contract_id": "int"})."""
+    kinds = {}
+
+    def _name(match):
+        kinds[match.group(2)] = match.group(1) or "string"
+        return "{" + match.group(2) + "}"
+    return _CONVERTER.sub(_name, rule), kinds
+
+
+def declared_paths(app):
+    """The operations declared beside their routes (core/openapi.py ``operation``), by path."""
+    paths = {}
+    for rule in app.url_map.iter_rules():
+        described = described_operations(app.view_functions.get(rule.endpoint))
+        if not described:
+            continue
+        path, kinds = openapi_path(rule.rule)
+        methods = sorted(m.lower() for m in rule.methods or () if m.lower() in METHODS)
+        for method in methods:
+            description = described.get(method, described.get(None))
+            if description is None:
+                continue
+            item = copy.deepcopy(description)
+            named = {p.get("name") for p in item.get("parameters", []) if p.get("in") == "path"}
+            for name, kind in kinds.items():
+                if name not in named:
+                    schema = {"type": "integer"} if kind == "int" else {"type": "string"}
+                    item.setdefault("parameters", []).append(
+                        {"name": name, "in": "path", "required": True, "schema": schema})
+            paths.setdefault(path, {})[method] = item
+    return paths
+
+
+def _all_paths():
+    paths = copy.deepcopy(PATHS)
+    for path, operations in declared_paths(current_app).items():
+        paths.setdefault(path, {}).update(operations)
+    return paths
+
+
 def openapi_document():
     return {
         "openapi": "3.1.0",
@@ -127,7 +175,7 @@ def openapi_document():
                  "description": "Errors are application/problem+json (RFC 9457). Money is integer fen in "
                                 "fields named *_fen; times are ISO 8601 with an offset."},
         "servers": [{"url": "/"}],
-        "paths": _apply_query_contract(copy.deepcopy(PATHS)),
+        "paths": _apply_query_contract(_all_paths()),
         "components": {
             "schemas": {"Problem": PROBLEM},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
