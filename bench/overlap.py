@@ -69,9 +69,9 @@ def check_out(app, world, worker, day):
     from portal.core.timeutil import LOCAL_TZ, utcnow
     from portal.extensions import db
     from portal.jobs.schedule import run_queued
-    from portal.supervision import verification
-    from portal.supervision.visit_models import Visit
     from portal.tenancy.scope import tenant_scope
+    from portal.visits import verification
+    from portal.visits.models import Visit
     user_id, staff_id, people = worker
     lat, lon = world["homes"][people[0]]
     start = datetime(day.year, day.month, day.day, 9, tzinfo=LOCAL_TZ).astimezone(timezone.utc)
@@ -137,5 +137,5 @@ def main(argv=None):
           f"deferred job(s) in {deferred_s:.2f} s (about {deferred_s / max(jobs, 1):.2f} s each)")
 
 if __name__ == "__main__":
-    from portal.supervision.visit_models import Visit  # noqa: E402  (after sys.path is set)
+    from portal.visits.models import Visit  # noqa: E402  (after sys.path is set)
     main()

@@ -83,9 +83,9 @@ def insert_month(owner, facts, month, count, monthly_cap, rng):
     50 more rejected by spot checks and 3 violations, as a month has them."""
     from portal.contracts.models import ServiceItem
     from portal.core.timeutil import LOCAL_TZ
-    from portal.supervision.models import Violation
-    from portal.supervision.spotcheck_models import SpotCheck, SpotCheckSample
-    from portal.supervision.visit_models import Visit
+    from portal.spotchecks.models import SpotCheck, SpotCheckSample
+    from portal.violations.models import Violation
+    from portal.visits.models import Visit
     year, number = int(month[:4]), int(month[5:])
     days = ((date(year + number // 12, number % 12 + 1, 1) - date(year, number, 1)).days)
     seconds = days * 86400

@@ -221,7 +221,7 @@ def visit_rows(world, pairs, rng):
 
 
 def bulk_insert_visits(owner, world, pairs, rng):
-    from portal.supervision.visit_models import Visit
+    from portal.visits.models import Visit
     table = Visit.__table__
     for start in range(0, len(pairs), CHUNK):
         rows = visit_rows(world, pairs[start:start + CHUNK], rng)
@@ -236,8 +236,8 @@ def bulk_insert_visits(owner, world, pairs, rng):
 def sample_ids(app, tenant_id, size, rng):
     """``size`` visit ids spread evenly over the whole table (by id), each a little jittered."""
     from portal.extensions import db
-    from portal.supervision.visit_models import Visit
     from portal.tenancy.scope import tenant_scope
+    from portal.visits.models import Visit
     with app.app_context(), tenant_scope(tenant_id):
         low, high = db.session.execute(select(db.func.min(Visit.id), db.func.max(Visit.id))).one()
         db.session.rollback()
@@ -250,9 +250,9 @@ def verify(app, tenant_id, ids):
     inline, one commit per visit). Returns the seconds each took."""
     from portal.core.timeutil import utcnow
     from portal.extensions import db
-    from portal.supervision.verification import Neighbourhood, on_checked_out
-    from portal.supervision.visit_models import Visit
     from portal.tenancy.scope import tenant_scope
+    from portal.visits.models import Visit
+    from portal.visits.verification import Neighbourhood, on_checked_out
     times, rechecked = [], []
     with app.app_context(), tenant_scope(tenant_id):
         for visit_id in ids:
@@ -273,9 +273,9 @@ def explain_neighbourhood(app, tenant_id, visit_id):
     from sqlalchemy import event
 
     from portal.extensions import db
-    from portal.supervision.verification import Neighbourhood
-    from portal.supervision.visit_models import Visit
     from portal.tenancy.scope import tenant_scope
+    from portal.visits.models import Visit
+    from portal.visits.verification import Neighbourhood
     seen = []
 
     def collect(conn, cursor, statement, parameters, context, executemany):
@@ -306,8 +306,8 @@ def summary(measured):
 
 def count_visits(app, tenant_id):
     from portal.extensions import db
-    from portal.supervision.visit_models import Visit
     from portal.tenancy.scope import tenant_scope
+    from portal.visits.models import Visit
     with app.app_context(), tenant_scope(tenant_id):
         total = db.session.execute(select(db.func.count(Visit.id))).scalar_one()
         db.session.rollback()

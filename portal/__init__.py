@@ -9,9 +9,10 @@ from portal.extensions import babel, configure_engines, csrf, db, login_manager,
 
 # Feature packages: each holds a blueprint in __init__.py and some of views.py, api.py (with
 # ``api_bp``) and tasks.py, imported here so that importing one package never imports another's views.
+# A package with a blueprint.py (visits, violations, spotchecks, scorecards) registers itself.
 PACKAGES = ("accounts", "tenancy", "dashboard", "audit", "jobs", "api", "public",
-            "contractors", "tenders", "beneficiaries", "contracts", "supervision", "billing",
-            "opendata")
+            "contractors", "tenders", "beneficiaries", "contracts", "visits", "violations", "spotchecks",
+            "scorecards", "billing", "opendata")
 
 _hooks_installed = False
 
@@ -36,6 +37,9 @@ def _register_packages(app):
     from importlib import import_module
     from importlib.util import find_spec
     for name in PACKAGES:
+        if find_spec(f"portal.{name}.blueprint"):
+            import_module(f"portal.{name}.blueprint").register(app)
+            continue
         package = import_module(f"portal.{name}")
         for part in ("views", "api", "tasks"):
             if find_spec(f"portal.{name}.{part}"):
@@ -89,6 +93,10 @@ def create_app(config=None):
     # disclosures and paid statements into OCDS releases (portal/opendata/receivers.py).
     from portal.opendata.receivers import subscribe as subscribe_opendata
     subscribe_opendata()
+    # Violations records the breaches the visit rules find and follows the decisions on V01
+    # (portal/visits/signals.py, portal/violations/receivers.py).
+    from portal.violations.receivers import subscribe as subscribe_violations
+    subscribe_violations()
 
     from portal.i18n import register_template_helpers
     register_template_helpers(app)

@@ -13,7 +13,7 @@ def register(app):
     app.cli.add_command(audit_verify)
     app.cli.add_command(worker)
     from portal.billing.cli import settle
-    from portal.supervision.cli import draw_sample
+    from portal.spotchecks.cli import draw_sample
     app.cli.add_command(draw_sample)
     app.cli.add_command(settle)
 

@@ -77,8 +77,11 @@ def seed(password="demo-pass-2026", history=True):
         from portal.beneficiaries.demo import seed_beneficiaries
         created += seed_beneficiaries(tenants)
         # After the assignments: last month's visits go to the people assigned to A's workers.
-        from portal.supervision.demo import seed_visits
+        from portal.visits.demo import seed_visits
         created += seed_visits(tenants, password)
+        # After the visits: last month's spot checks (docs/DOMAIN.md §7).
+        from portal.spotchecks.demo import seed_spot_checks
+        created += seed_spot_checks(tenants)
         # After the visits: last month settled, with a stale draft, a carry-forward and a late visit.
         from portal.billing.demo import seed_statements
         created += seed_statements(tenants)

@@ -13,9 +13,9 @@ from portal.tenders.models import (Award, Bid, BidScore, BudgetLine, Challenge, 
                                    ProcurementPlan, PurchaseIntention, Tender)
 from portal.beneficiaries.models import Beneficiary, BeneficiaryStatus  # noqa: F401
 from portal.contracts.models import Amendment, Assignment, Contract, ContractWorker, ServiceItem  # noqa: F401
-from portal.supervision.models import Violation  # noqa: F401
-from portal.supervision.visit_models import Visit, VisitCorrection, VisitException, VisitPhoto  # noqa: F401
-from portal.supervision.spotcheck_models import (Scorecard, SpotCheck, SpotCheckAttempt,  # noqa: F401
-                                                 SpotCheckSample)
+from portal.violations.models import Violation  # noqa: F401
+from portal.visits.models import Visit, VisitCorrection, VisitException, VisitPhoto  # noqa: F401
+from portal.spotchecks.models import SpotCheck, SpotCheckAttempt, SpotCheckSample  # noqa: F401
+from portal.scorecards.models import Scorecard  # noqa: F401
 from portal.billing.models import Statement, StatementEntry, StatementLine  # noqa: F401
 from portal.opendata.models import OcdsRelease  # noqa: F401

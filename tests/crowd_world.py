@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from portal.accounts.models import User
 from portal.extensions import db
-from portal.supervision import recording
-from portal.supervision import rules
-from portal.supervision.neighbourhoods import Neighbourhood
-from portal.supervision.verification import comparative_findings, settings_of
-from portal.supervision.visit_models import Visit
+from portal.visits import recording
+from portal.visits import rules
+from portal.visits.models import Visit
+from portal.visits.neighbourhoods import Neighbourhood
+from portal.visits.verification import comparative_findings, settings_of
 from tests import visit_world
 from tests.beneficiary_world import care_world
 

@@ -31,8 +31,8 @@ def seed_lists(app):
     from portal.demo import seed
     from portal.extensions import db
     from portal.jobs.models import JobRun
-    from portal.supervision.models import Violation
     from portal.tenancy.scope import tenant_scope
+    from portal.violations.models import Violation
     with app.app_context():
         seed(support.PASSWORD, history=True)
         db.session.commit()
@@ -65,8 +65,8 @@ def _late_verified_and_pending_corrections(tenant_id):
     from portal.billing.balances import late_verified_select
     from portal.core.timeutil import utcnow
     from portal.extensions import db
-    from portal.supervision.corrections import correct_times
-    from portal.supervision.visit_models import Visit
+    from portal.visits.corrections import correct_times
+    from portal.visits.models import Visit
     now = utcnow()
     late = db.session.execute(late_verified_select()).scalars().all()
     verified = db.session.execute(select(Visit).where(Visit.status == "verified", Visit.check_out_at.is_not(None))
@@ -94,7 +94,7 @@ def _scorecards(tenant_id):
     from portal.contracts.models import Contract
     from portal.core.timeutil import utcnow
     from portal.extensions import db
-    from portal.supervision import scorecards
+    from portal.scorecards import services as scorecards
     from portal.tenancy.models import Tenant
     today = utcnow().date()
     year, number = (today.year, (today.month - 1) // 3) if today.month > 3 else (today.year - 1, 4)

@@ -55,7 +55,7 @@ def add_visits(app, world, month, count, *, status="verified", worker="a-worker1
     day from ``first_day`` at ``hour`` on, one minute apart, bulk-inserted. Returns their ids in
     check-in order."""
     from portal.extensions import db
-    from portal.supervision.visit_models import Visit
+    from portal.visits.models import Visit
     year, month_number = int(month[:4]), int(month[5:7])
     with app.app_context(), scope(app, code):
         worker_user = user(worker)
@@ -85,8 +85,8 @@ def not_confirmed(app, world, visit_ids, month, code="ganxian"):
     penalised, as the spot-check service does)."""
     from portal.core.timeutil import utcnow
     from portal.extensions import db
-    from portal.supervision.spotcheck_models import SpotCheck, SpotCheckSample
-    from portal.supervision.visit_models import Visit
+    from portal.spotchecks.models import SpotCheck, SpotCheckSample
+    from portal.visits.models import Visit
     with app.app_context(), scope(app, code):
         sample = db.session.execute(select(SpotCheckSample).where(
             SpotCheckSample.contract_id == world["contract"], SpotCheckSample.month == month)).scalar_one_or_none()
@@ -106,7 +106,7 @@ def not_confirmed(app, world, visit_ids, month, code="ganxian"):
 def violation(app, world, occurred_on, *, status="confirmed", code="ganxian"):
     """A subcontracting violation of the world's contract. Returns its id."""
     from portal.extensions import db
-    from portal.supervision.models import Violation
+    from portal.violations.models import Violation
     with app.app_context(), scope(app, code):
         row = Violation(kind="unlisted_worker", contract_id=world["contract"], occurred_on=occurred_on,
                         status=status, dedupe_key=f"test:{uuid.uuid4().hex}", summary="test")

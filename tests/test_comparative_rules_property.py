@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from portal.core.timeutil import utcnow
 from portal.extensions import db
-from portal.supervision import verification
-from portal.supervision.neighbourhoods import ComparisonPass
+from portal.visits import verification
+from portal.visits.neighbourhoods import ComparisonPass
 from tests import crowd_world
 from tests.visit_world import DAY, HOME, at, scope
 

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from portal.core.timeutil import utcnow
 from portal.extensions import db
-from portal.supervision.visit_models import Visit
 from portal.tenancy.scope import tenant_scope
+from portal.visits.models import Visit
 from tests.beneficiary_world import care_world
 from tests.test_visits_api import visit_body
 

@@ -22,8 +22,8 @@ def overlapping(visits):
 
 def correct_by_manager(visits, visit_id, check_out):
     from portal.accounts.models import User
-    from portal.supervision.recording import correct_times
-    from portal.supervision.visit_models import Visit
+    from portal.visits.models import Visit
+    from portal.visits.recording import correct_times
     with visits.app.app_context(), visits.scope():
         manager = db.session.execute(select(User).where(User.username == "a-manager")).scalar_one()
         correction = correct_times(db.session.get(Visit, visit_id), reason_code=_a_reason(), user=manager,
@@ -36,8 +36,8 @@ def correct_by_manager(visits, visit_id, check_out):
 
 def decide(visits, correction_id, decision):
     from portal.accounts.models import User
-    from portal.supervision import corrections
-    from portal.supervision.visit_models import VisitCorrection
+    from portal.visits import corrections
+    from portal.visits.models import VisitCorrection
     with visits.app.app_context(), visits.scope():
         supervisor = db.session.execute(select(User).where(User.username == "gx-supervisor")).scalar_one()
         corrections.decide(db.session.get(VisitCorrection, correction_id), decision, supervisor, "核实", at(13))
@@ -71,8 +71,8 @@ def test_a_rejected_correction_changes_nothing(visits):
 
 def test_a_supervisors_own_correction_is_in_force_at_once(visits):
     from portal.accounts.models import User
-    from portal.supervision.recording import correct_times
-    from portal.supervision.visit_models import Visit
+    from portal.visits.models import Visit
+    from portal.visits.recording import correct_times
     first, second = overlapping(visits)
     with visits.app.app_context(), visits.scope():
         supervisor = db.session.execute(select(User).where(User.username == "gx-supervisor")).scalar_one()

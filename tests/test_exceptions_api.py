@@ -5,7 +5,7 @@ another bureau's exception is not found; each step only for the role that takes 
 import pytest
 
 from portal.extensions import db
-from portal.supervision.exceptions import RESPONSE_REASONS
+from portal.visits.exceptions import RESPONSE_REASONS
 from tests import support
 from tests.beneficiary_world import care_world
 from tests.visit_world import exception_id, record, visit_state

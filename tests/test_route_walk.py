@@ -173,4 +173,4 @@ def test_every_list_pages_as_each_role_and_no_page_number_breaks_a_route(app, wa
     assert not failures, _report(failures)
     assert not unpaged, f"lists never shown with a second page (add rows in tests/route_walk.py): {unpaged}"
     assert {"audit.index", "beneficiaries.index", "billing.index", "billing_api.list_settlements",
-            "supervision_api.list_visits", "public.notices"} <= set(lists)
+            "visits_api.list_visits", "public.notices"} <= set(lists)

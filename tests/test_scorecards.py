@@ -10,9 +10,10 @@ from sqlalchemy import func, select
 
 from portal.core.timeutil import LOCAL_TZ
 from portal.extensions import db
-from portal.supervision import scorecards
-from portal.supervision.models import Violation
-from portal.supervision.spotcheck_models import Scorecard, SpotCheck, SpotCheckSample
+from portal.scorecards import services as scorecards
+from portal.scorecards.models import Scorecard
+from portal.spotchecks.models import SpotCheck, SpotCheckSample
+from portal.violations.models import Violation
 from tests import support
 from tests.beneficiary_world import care_world
 from tests.test_spot_checks import add_visits

@@ -34,7 +34,7 @@ def _lines(app, statement_id):
 
 def _v01(app, visit_id, status="accepted"):
     """A V01 finding on a visit that is nonetheless verified (as if a supervisor accepted it)."""
-    from portal.supervision.visit_models import VisitException
+    from portal.visits.models import VisitException
     with app.app_context(), sw.scope(app):
         db.session.add(VisitException(visit_id=visit_id, code="V01", message="不在花名册", status=status,
                                       decided_at=utcnow()))
@@ -90,7 +90,7 @@ def test_a_visit_rejected_after_confirmation_blocks_approval_until_recomputed(ap
 def test_approval_rechecks_each_paid_visit_is_verified_then(app, demo):
     """Even with a digest that still matches (as if computed by a stale engine), a paid visit no
     longer verified at approval blocks it."""
-    from portal.supervision.visit_models import Visit
+    from portal.visits.models import Visit
     world = sw.care_contract(app)
     visits = sw.add_visits(app, world, "2026-10", 2)
     statement_id = sw.prepare(app, world, "2026-10", by="gx-officer")
@@ -218,7 +218,7 @@ def sw_form_post(client, month):
 
 
 def test_a_visit_verified_after_its_month_was_approved_is_listed_and_paid_once_next_month(app, demo, login):
-    from portal.supervision.visit_models import Visit
+    from portal.visits.models import Visit
     world = sw.care_contract(app)
     sw.add_visits(app, world, "2026-10", 2)
     [late] = sw.add_visits(app, world, "2026-10", 1, status="exception", hour=15)
@@ -238,8 +238,8 @@ def test_a_visit_verified_after_its_month_was_approved_is_listed_and_paid_once_n
     listing = finance.get("/billing/late-verified?page=1").get_data(as_text=True)
     assert f'data-visit="{late}"' in listing and "HT-" in listing[listing.index(f'data-visit="{late}"'):]
     with app.app_context(), sw.scope(app):  # paid once: nothing later picks it up again
-        from portal.billing.sources import _late_visits
         from portal.billing.settlement import Period, month_bounds
+        from portal.billing.sources import _late_visits
         start, end = month_bounds("2026-12")
         period = Period(db.session.get(workflow.Contract, world["contract"]), "2026-12", start, end,
                         date(2026, 12, 1), date(2026, 12, 31), None)

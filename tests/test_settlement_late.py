@@ -27,7 +27,7 @@ def _lines(app, statement_id):
 
 
 def _verify(app, visit_ids, verified_at=None):
-    from portal.supervision.visit_models import Visit
+    from portal.visits.models import Visit
     with app.app_context(), sw.scope(app):
         for visit_id in visit_ids:
             visit = db.session.get(Visit, visit_id)
@@ -198,7 +198,7 @@ def test_late_visits_of_the_contracts_last_month_are_listed_as_owed_at_its_end(a
 # --- a paid visit rejected since is clawed back once ----------------------------------------------------
 
 def test_a_paid_visit_rejected_since_is_clawed_back_once(app, demo):
-    from portal.supervision.visit_models import Visit
+    from portal.visits.models import Visit
     world = sw.care_contract(app)
     ids = sw.add_visits(app, world, "2026-08", 3)
     sw.approved(app, world, "2026-08")

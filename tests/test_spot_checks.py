@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 
 from portal.core.timeutil import local_today
 from portal.extensions import db
-from portal.supervision import spotchecks
-from portal.supervision.spotcheck_models import SpotCheck, SpotCheckAttempt, SpotCheckSample
-from portal.supervision.visit_models import Visit
+from portal.spotchecks import services as spotchecks
+from portal.spotchecks.models import SpotCheck, SpotCheckAttempt, SpotCheckSample
+from portal.visits.models import Visit
 from tests import support
 from tests.beneficiary_world import care_world
 from tests.visit_world import HOME, at, scope

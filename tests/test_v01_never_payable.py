@@ -53,7 +53,7 @@ def v01_visit(app, world, hour=9):
 
 
 def violation_status(app, visit_id):
-    from portal.supervision.models import Violation
+    from portal.violations.models import Violation
     with app.app_context(), scope(app):
         return db.session.execute(select(Violation.status).where(
             Violation.dedupe_key == f"unlisted_worker:visit:{visit_id}")).scalar_one()
@@ -82,8 +82,8 @@ def test_an_answered_v01_accepted_by_a_supervisor_is_refused_and_the_visit_not_v
     assert visit_state(app, visit) == ("exception", {"V01": "answered"})
     from portal.accounts.models import User
     from portal.core.errors import Conflict, DomainError
-    from portal.supervision import exceptions
-    from portal.supervision.visit_models import VisitException
+    from portal.visits import exceptions
+    from portal.visits.models import VisitException
     with app.app_context(), scope(app):
         user = db.session.execute(select(User).where(User.username == "gx-supervisor")).scalar_one()
         with pytest.raises(Conflict):
@@ -162,7 +162,7 @@ def test_an_open_v01_is_not_cleared_by_a_back_dated_roster_entry_when_the_rules_
     """The contractor puts the worker back on the roster for the day (with evidence) and the rules run
     again (a new photo, an accepted correction, the daily sweep): V01 stays open until a supervisor
     re-checks the roster."""
-    from portal.supervision import verification
+    from portal.visits import verification
     visit = v01_visit(app, world)
     edit_staff(app, "a-worker1", left_on=None)
     set_evidence(app, "a-worker1", DAY.replace(day=1), present=True)

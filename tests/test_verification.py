@@ -54,7 +54,7 @@ class Visits:
         """Record (and check out) a visit, commit, run the queue; returns the visit id."""
         from portal.accounts.models import User
         from portal.extensions import db
-        from portal.supervision.recording import record_visit
+        from portal.visits.recording import record_visit
         end = out_at or start + timedelta(minutes=minutes)
         payload = {"client_id": str(uuid.uuid4()), "beneficiary_id": self.world["people"][person],
                    "service_item": item, "device_id": device or f"phone-{worker}",
@@ -73,8 +73,8 @@ class Visits:
 
     def add_photo(self, visit_id, now):
         from portal.extensions import db
-        from portal.supervision.recording import add_photo
-        from portal.supervision.visit_models import Visit
+        from portal.visits.models import Visit
+        from portal.visits.recording import add_photo
         with self.app.app_context(), self.scope():
             visit = db.session.get(Visit, visit_id)
             from portal.accounts.models import User
@@ -88,7 +88,7 @@ class Visits:
 
     def exceptions(self, visit_id):
         from portal.extensions import db
-        from portal.supervision.visit_models import VisitException
+        from portal.visits.models import VisitException
         with self.app.app_context(), self.scope():
             rows = db.session.scalars(select(VisitException).where(VisitException.visit_id == visit_id)).all()
             return {e.code: {"status": e.status, "warning": e.warning, "details": e.details, "message": e.message}
@@ -96,7 +96,7 @@ class Visits:
 
     def visit(self, visit_id):
         from portal.extensions import db
-        from portal.supervision.visit_models import Visit
+        from portal.visits.models import Visit
         with self.app.app_context(), self.scope():
             v = db.session.get(Visit, visit_id)
             return {"status": v.status, "distance": v.distance_from_home_m, "verified_at": v.verified_at}
@@ -114,7 +114,7 @@ class Visits:
 
     def violations(self, kind):
         from portal.extensions import db
-        from portal.supervision.models import Violation
+        from portal.violations.models import Violation
         with self.app.app_context(), self.scope():
             return [{"status": v.status, "contract_id": v.contract_id, "evidence": v.evidence, "key": v.dedupe_key}
                     for v in db.session.scalars(select(Violation).where(Violation.kind == kind))]
@@ -153,8 +153,8 @@ def test_clean_visit_is_verified_with_its_distance_from_home(visits):
 
 def test_visit_stays_pending_until_check_out(visits):
     from portal.extensions import db
-    from portal.supervision.verification import on_checked_in
-    from portal.supervision.visit_models import Visit
+    from portal.visits.models import Visit
+    from portal.visits.verification import on_checked_in
     visit_id = visits.record("a-worker1", "刘桂英", at(9), check_out=False, now=at(9, 1), place=north_of(HOME, 120))
     with visits.app.app_context(), visits.scope():
         on_checked_in(db.session.get(Visit, visit_id), at(9, 1))
@@ -204,8 +204,8 @@ def test_v03_duration_against_the_item_minimum_and_maximum(visits, minutes, fire
 def test_v03_uses_the_corrected_times(visits):
     from portal.accounts.models import User
     from portal.extensions import db
-    from portal.supervision.recording import correct_times
-    from portal.supervision.visit_models import Visit
+    from portal.visits.models import Visit
+    from portal.visits.recording import correct_times
     visit_id = visits.record("a-worker1", "刘桂英", at(9), minutes=40)
     assert visits.status(visit_id) == "verified"
     with visits.app.app_context(), visits.scope():
@@ -218,7 +218,7 @@ def test_v03_uses_the_corrected_times(visits):
 
 
 def _a_reason():
-    from portal.supervision.recording import CORRECTION_REASONS
+    from portal.visits.recording import CORRECTION_REASONS
     return sorted(CORRECTION_REASONS)[0]
 
 
@@ -434,8 +434,8 @@ def test_later_uploaded_earlier_visit_far_away_makes_the_next_visit_fail_travel(
 def test_stale_exception_is_removed_when_the_neighbour_is_corrected(visits):
     from portal.accounts.models import User
     from portal.extensions import db
-    from portal.supervision.recording import correct_times
-    from portal.supervision.visit_models import Visit
+    from portal.visits.models import Visit
+    from portal.visits.recording import correct_times
     first = visits.record("a-worker1", "刘桂英", at(9), minutes=60)
     second = visits.record("a-worker1", "陈德福", at(9, 50), minutes=60)
     assert "V04" in visits.codes(second)
@@ -451,8 +451,8 @@ def test_stale_exception_is_removed_when_the_neighbour_is_corrected(visits):
 
 def test_answered_exception_is_kept_when_the_rules_run_again(visits):
     from portal.extensions import db
-    from portal.supervision.verification import verify_visit
-    from portal.supervision.visit_models import VisitException
+    from portal.visits.models import VisitException
+    from portal.visits.verification import verify_visit
     visit_id = visits.record("a-worker1", "刘桂英", at(9), place=north_of(HOME, 400))
     with visits.app.app_context(), visits.scope():
         row = db.session.scalars(select(VisitException).where(VisitException.visit_id == visit_id)).one()
@@ -468,10 +468,10 @@ def test_answered_exception_is_kept_when_the_rules_run_again(visits):
 
 def test_rerunning_the_comparison_changes_nothing(visits):
     from portal.audit.models import AuditEntry
-    from portal.extensions import db
-    from portal.supervision.verification import compare_and_settle
-    from portal.supervision.visit_models import Visit
     from portal.core.timeutil import utcnow
+    from portal.extensions import db
+    from portal.visits.models import Visit
+    from portal.visits.verification import compare_and_settle
     first = visits.record("a-worker1", "刘桂英", at(9), minutes=60)
     visits.record("a-worker1", "陈德福", at(9, 50), minutes=60, device="phone-x")
     with visits.app.app_context(), visits.scope():

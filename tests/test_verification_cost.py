@@ -9,8 +9,8 @@ from sqlalchemy import event
 
 from portal.core.timeutil import utcnow
 from portal.extensions import db
-from portal.supervision import verification
-from portal.supervision.neighbourhoods import ComparisonPass
+from portal.visits import verification
+from portal.visits.neighbourhoods import ComparisonPass
 from tests import crowd_world
 from tests.visit_world import DAY, HOME, at, scope
 
@@ -132,7 +132,7 @@ def test_a_comparison_judges_the_nearest_neighbours_and_queues_the_rest(app, cro
 
     from portal.jobs import schedule
     from portal.jobs.models import JobRun
-    from portal.supervision.visit_models import Visit
+    from portal.visits.models import Visit
     monkeypatch.setitem(app.config, "INLINE_SCHEDULER", True)  # as under `make run` (ignored with Redis)
     cap, n = verification.NEIGHBOURS_PER_JOB, 80
     with app.app_context(), scope(app):

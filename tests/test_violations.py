@@ -17,10 +17,10 @@ from portal.contracts.models import Contract, ContractWorker
 from portal.extensions import db
 from portal.jobs.models import JobRun
 from portal.jobs.queue import enqueue
-from portal.supervision import violations as detectors
-from portal.supervision.models import Violation
 from portal.tenancy.scope import all_tenants, tenant_scope
 from portal.tenders.models import Award, Tender
+from portal.violations import detection as detectors
+from portal.violations.models import Violation
 from tests import support
 from tests.tender_world import add_opened_bid, make_contractor, make_tender, tenant_id
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from portal.audit.models import AuditEntry
 from portal.extensions import db
-from portal.supervision import exceptions
+from portal.visits import exceptions
 from tests import support
 from tests.beneficiary_world import care_world
 from tests.visit_world import DAY, at, exception_id, record, scope, visit_state
@@ -154,7 +154,7 @@ def test_a_manager_cannot_see_another_contractors_exception(app, login, world):
 
 
 def exception_visit(app, exc_id):
-    from portal.supervision.visit_models import VisitException
+    from portal.visits.models import VisitException
     with app.app_context(), scope(app):
         return db.session.get(VisitException, exc_id).visit_id
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.supervision import reports
+from portal.visits import reports
 from tests import support
 from tests.beneficiary_world import care_world
 from tests.visit_world import DAY, at, record, scope, update_visit
@@ -24,8 +24,8 @@ def world(app, demo):
 
 def correct(app, visit_id, minutes_later):
     from portal.accounts.models import User
-    from portal.supervision import recording
-    from portal.supervision.visit_models import Visit
+    from portal.visits import recording
+    from portal.visits.models import Visit
     with app.app_context(), scope(app):
         visit = db.session.get(Visit, visit_id)
         supervisor = db.session.execute(select(User).where(User.username == "gx-supervisor")).scalar_one()
@@ -120,7 +120,7 @@ def test_the_timeline_places_each_visit_by_its_times(app, login, world):
 def test_the_visit_page_shows_distance_times_and_photos_only_to_those_allowed(app, login, world):
     visit_id = record(app, world["people"]["刘桂英"], minutes=100)
     correct(app, visit_id, 15)
-    from portal.supervision.visit_models import Visit
+    from portal.visits.models import Visit
     with app.app_context(), scope(app):
         visit = db.session.get(Visit, visit_id)
         photo_id, distance = visit.photos[0].id, visit.distance_from_home_m
@@ -142,8 +142,8 @@ def test_the_visit_page_shows_distance_times_and_photos_only_to_those_allowed(ap
 
 def test_demo_visits_twice_create_nothing_and_show_every_rule(app):
     from portal.demo import seed
-    from portal.supervision.visit_models import Visit, VisitException
     from portal.tenancy.scope import all_tenants
+    from portal.visits.models import Visit, VisitException
     with app.app_context():
         assert seed(support.PASSWORD) > 0
         db.session.commit()

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from portal.core.timeutil import to_local, utcnow
 from portal.extensions import db
-from portal.supervision.visit_models import Visit, VisitCorrection, VisitPhoto
 from portal.tenancy.scope import tenant_scope
+from portal.visits.models import Visit, VisitCorrection, VisitPhoto
 from tests.beneficiary_world import care_world
 
 PROBLEM = "application/problem+json"
@@ -94,7 +94,7 @@ def test_a_race_on_the_client_id_ends_in_200_or_409_not_500(app, demo, world, mo
     """Two uploads of one client id at once: the loser's insert hits the unique constraint and
     answers like a replay."""
     from portal.accounts.models import User
-    from portal.supervision import recording
+    from portal.visits import recording
     body = visit_body(world["people"]["刘桂英"])
     with app.test_request_context(), tenant_scope(demo.tenant_id("ganxian")):
         user = db.session.execute(select(User).where(User.username == "a-worker1")).scalar_one()

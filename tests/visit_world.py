@@ -30,8 +30,8 @@ def record(app, person_id, *, username="a-worker1", start=None, minutes=90, phot
     a check-out ``minutes`` later unless told otherwise. Returns the visit id."""
     from portal.accounts.models import User
     from portal.extensions import db
-    from portal.supervision import recording
-    from portal.supervision.demo import tiny_jpeg
+    from portal.visits import recording
+    from portal.visits.demo import tiny_jpeg
     start = start or at(DAY, 9)
     end = start + timedelta(minutes=minutes)
     with app.app_context(), scope(app, code):
@@ -52,7 +52,7 @@ def record(app, person_id, *, username="a-worker1", start=None, minutes=90, phot
 def visit_state(app, visit_id, code="ganxian"):
     """(visit status, {code: exception status})."""
     from portal.extensions import db
-    from portal.supervision.visit_models import Visit
+    from portal.visits.models import Visit
     with app.app_context(), scope(app, code):
         visit = db.session.get(Visit, visit_id)
         return visit.status, {e.code: e.status for e in visit.exceptions}
@@ -60,7 +60,7 @@ def visit_state(app, visit_id, code="ganxian"):
 
 def exception_id(app, visit_id, exception_code, code="ganxian"):
     from portal.extensions import db
-    from portal.supervision.visit_models import VisitException
+    from portal.visits.models import VisitException
     with app.app_context(), scope(app, code):
         return db.session.execute(select(VisitException.id).where(
             VisitException.visit_id == visit_id, VisitException.code == exception_code)).scalar_one()
@@ -69,7 +69,7 @@ def exception_id(app, visit_id, exception_code, code="ganxian"):
 def update_visit(app, visit_id, code="ganxian", **values):
     """Set fields of a visit directly (its status, source …), as a test's starting point."""
     from portal.extensions import db
-    from portal.supervision.visit_models import Visit
+    from portal.visits.models import Visit
     with app.app_context(), scope(app, code):
         visit = db.session.get(Visit, visit_id)
         for name, value in values.items():

@@ -100,7 +100,7 @@ def late_owed_at_end():
     contractor outside settlement."""
     from portal.billing.sources import never_payable, paid_by_approved
     from portal.contracts.models import ServiceItem
-    from portal.supervision.visit_models import Visit
+    from portal.visits.models import Visit
     rows = db.session.execute(
         select(Visit.contract_id, func.count(), func.sum(ServiceItem.unit_price_fen))
         .join(ServiceItem, ServiceItem.id == Visit.service_item_id)
@@ -131,7 +131,7 @@ def late_verified_select():
     ``late_verified`` line uses), newest verification first: a visit paid since by a later
     statement and a visit with a V01 finding (never paid) are listed too. One set-based query,
     whatever the number of approved statements."""
-    from portal.supervision.visit_models import Visit
+    from portal.visits.models import Visit
     return (select(Visit).where(*lateness.late_base(Visit))
             .order_by(Visit.verified_at.desc(), Visit.id.desc()))
 
@@ -141,7 +141,7 @@ def describe_late(visits):
     and approved at, the month's statement, the approved statement that paid it since (or None),
     whether it is never payable (V01). No personal data."""
     from portal.billing.sources import never_payable
-    from portal.supervision.visit_models import Visit
+    from portal.visits.models import Visit
     ids = [visit.id for visit in visits]
     if not ids:
         return []

@@ -30,7 +30,7 @@ def _decidable_exceptions(contract, month):
     """Undecided non-V01 exceptions of the contract's visits of ``month`` whose acceptance leaves
     the visit with nothing else blocking: the answered ones first, then open ones (oldest visit
     first), so the demo does not depend on which exceptions the supervision demo answered."""
-    from portal.supervision.visit_models import Visit, VisitException
+    from portal.visits.models import Visit, VisitException
     start, end = settlement.month_bounds(month)
     rows = db.session.scalars(
         select(VisitException).join(Visit, Visit.id == VisitException.visit_id)
@@ -49,7 +49,7 @@ def _decidable_exceptions(contract, month):
 
 def _accept(row, users, note, now=None):
     """a-manager answers the exception if it is still open, then gx-supervisor accepts it."""
-    from portal.supervision import exceptions
+    from portal.visits import exceptions
     if row.status == "open":
         exceptions.respond(row, reason="data_entry_error", text="演示：补充说明，服务已按时完成。",
                            user=users["a-manager"], now=now)
@@ -66,7 +66,7 @@ def seed_statements(tenants):
     """Settle last month for A's and B's ganxian contracts as described above; returns how many
     rows were created (0 when they exist already or the demo lacks their ingredients)."""
     from portal.beneficiaries.demo import _contract
-    from portal.supervision.violations import record_violation
+    from portal.violations.detection import record_violation
     month = months.month_text(months.previous_month(local_today()))
     with tenant_scope(tenants["ganxian"].id):
         care, assessment = _contract("A", "CARE-VISIT"), _contract("B", "ADL-ASSESS")

@@ -18,7 +18,7 @@ from openpyxl.styles import Font
 
 from portal.billing.presentation import ROLE_LABELS, violation_rows, visit_rows
 from portal.core.timeutil import to_local
-from portal.supervision.forms import KIND_LABELS as VIOLATION_LABELS
+from portal.violations.forms import KIND_LABELS as VIOLATION_LABELS
 
 MONEY_FORMAT = "#,##0.00"
 

@@ -72,7 +72,7 @@ def visit_rows(statement, line_id=None, limit=None):
     id, role, visit id, check-in and check-out (UTC, aware), worker name, masked beneficiary
     name, service item. Read in batches, so a large statement does not fill the memory."""
     from portal.beneficiaries.models import Beneficiary
-    from portal.supervision.visit_models import Visit
+    from portal.visits.models import Visit
     stmt = (select(StatementLine.position, StatementEntry.line_id, StatementEntry.role, Visit.id, Visit.check_in_at,
                    Visit.check_out_at, StaffMember.name, User.display_name, User.username, Beneficiary.name,
                    ServiceItem.code, ServiceItem.name)
@@ -101,7 +101,7 @@ def visit_rows(statement, line_id=None, limit=None):
 def violation_rows(statement, line_id=None):
     """The violations behind the statement's deduction lines: line position, line id, violation
     id, kind, day, worker name (never an ID number)."""
-    from portal.supervision.models import Violation
+    from portal.violations.models import Violation
     stmt = (select(StatementLine.position, StatementEntry.line_id, Violation.id, Violation.kind, Violation.occurred_on,
                    StaffMember.name)
             .select_from(StatementEntry)

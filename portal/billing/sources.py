@@ -27,9 +27,9 @@ from portal.billing.plans import LinePlan, deduction_source
 from portal.contracts.models import ServiceItem
 from portal.core.money import format_fen
 from portal.extensions import db
-from portal.supervision.models import Violation
-from portal.supervision.spotcheck_models import SpotCheck
-from portal.supervision.visit_models import Visit, VisitException
+from portal.spotchecks.models import SpotCheck
+from portal.violations.models import Violation
+from portal.visits.models import Visit, VisitException
 
 MAX_LISTED_UNPAID = 10_000  # unpaid visit ids kept in a line's details (the count is always exact)
 NEVER_PAID_CODE = "V01"     # work of a worker on no roster (docs/DOMAIN.md §6–§7)

@@ -22,7 +22,7 @@ from portal.core.pagination import paginate
 from portal.core.timeutil import local_today
 from portal.extensions import db
 from portal.jobs.queue import enqueue
-from portal.supervision.forms import KIND_LABELS as VIOLATION_LABELS
+from portal.violations.forms import KIND_LABELS as VIOLATION_LABELS
 
 READERS = ("admin", "officer", "finance", "auditor", "contractor_manager")
 PREPARERS = ("officer", "finance")

@@ -218,7 +218,7 @@ def _check_paid_visits_payable(statement):
     """Every visit the statement pays is verified now and has no V01 finding; the rows are locked
     (shared) until the approval commits, so no decision can slip in between."""
     from portal.billing.sources import never_payable
-    from portal.supervision.visit_models import Visit
+    from portal.visits.models import Visit
     paid = select(StatementEntry.visit_id).where(StatementEntry.statement_id == statement.id,
                                                  StatementEntry.role == "paid", StatementEntry.visit_id.is_not(None))
     db.session.execute(select(Visit.id).where(Visit.id.in_(paid)).with_for_update(read=True)).all()

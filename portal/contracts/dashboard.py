@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from portal.core.timeutil import local_today
 from portal.extensions import db
-from portal.supervision.visit_models import Visit
+from portal.visits.models import Visit
 
 # Geometry of the server-rendered SVG bar chart (attributes, not inline styles: the
 # Content-Security-Policy forbids those).

@@ -15,6 +15,9 @@ from portal.tenancy.scope import TenantOwned
 from portal.contracts.lifecycle import ContractLifecycle
 
 CONTRACT_STATUSES = ("draft", "signed", "active", "completed", "suspended", "terminated")
+# A contract that has delivered (or is delivering) services: not a draft, not merely signed. Its
+# visits are spot-checked and it is scored each quarter, whether it has since ended or not.
+DELIVERY_STATUSES = ("active", "suspended", "completed", "terminated")
 AMENDMENT_RATIONALES = ("additional_quantity", "additional_service", "extension", "price_adjustment", "other")
 # The clause every contract carries (严禁服务转包); it cannot be removed or edited.
 SUBCONTRACTING_BAN_CLAUSE = (

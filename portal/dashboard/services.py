@@ -14,11 +14,11 @@ NAVIGATION = {
     "officer": [(_l("Tenders"), "tenders.index"), (_l("Contractors"), "contractors.registrations"),
                 (_l("Blacklist"), "contractors.blacklist"), (_l("Contracts"), "contracts.index"),
                 (_l("Beneficiaries"), "beneficiaries.index"),
-                (_l("Violations"), "supervision.violations"), (_l("Quarterly scorecards"), "supervision.scorecards_index"),
+                (_l("Violations"), "violations.violations"), (_l("Quarterly scorecards"), "scorecards.scorecards_index"),
                 (_l("Settlements"), "billing.index"), (_l("Budget"), "billing.budget_view")],
-    "supervisor": [(_l("Supervision"), "supervision.index"), (_l("Visit exceptions"), "supervision.exceptions"),
-                   (_l("Visits by day"), "supervision.visit_timeline"),
-                   (_l("Spot checks"), "supervision.spot_checks"), (_l("Quarterly scorecards"), "supervision.scorecards_index"),
+    "supervisor": [(_l("Supervision"), "violations.index"), (_l("Visit exceptions"), "visits.exceptions"),
+                   (_l("Visits by day"), "visits.visit_timeline"),
+                   (_l("Spot checks"), "spotchecks.spot_checks"), (_l("Quarterly scorecards"), "scorecards.scorecards_index"),
                    (_l("Contracts"), "contracts.index"), (_l("Beneficiaries"), "beneficiaries.index")],
     "finance": [(_l("Settlements"), "billing.index"), (_l("Budget"), "billing.budget_view"),
                 (_l("Contracts"), "contracts.index"),
@@ -26,13 +26,13 @@ NAVIGATION = {
     "auditor": [(_l("Audit trail"), "audit.index"), (_l("Tenders"), "tenders.index"),
                 (_l("Contracts"), "contracts.index"), (_l("Settlements"), "billing.index"),
                 (_l("Budget"), "billing.budget_view"), (_l("Beneficiaries"), "beneficiaries.index"),
-                (_l("Violations"), "supervision.violations"), (_l("Spot checks"), "supervision.spot_checks"),
-                (_l("Quarterly scorecards"), "supervision.scorecards_index"),
+                (_l("Violations"), "violations.violations"), (_l("Spot checks"), "spotchecks.spot_checks"),
+                (_l("Quarterly scorecards"), "scorecards.scorecards_index"),
                 (_l("Bureau settings"), "tenancy.settings")],
     "contractor_manager": [(_l("My organisation"), "contractors.mine"), (_l("Staff roster"), "contractors.roster"),
                            (_l("Tenders"), "tenders.index"), (_l("My bids"), "tenders.my_bids"),
-                           (_l("Contracts"), "contracts.index"), (_l("Violations"), "supervision.violations"),
-                           (_l("Visit exceptions"), "supervision.exceptions"),
+                           (_l("Contracts"), "contracts.index"), (_l("Violations"), "violations.violations"),
+                           (_l("Visit exceptions"), "visits.exceptions"),
                            (_l("Beneficiaries"), "beneficiaries.index"), (_l("Settlements"), "billing.index")],
     "field_worker": [(_l("Today's visits"), "field.index"), (_l("My beneficiaries"), "beneficiaries.index")],
     "platform_admin": [(_l("Bureaus"), "tenancy.tenants")],
@@ -52,9 +52,9 @@ def dashboard_for(user, tenant):
     if tenant is not None and user.role in ("officer", "contractor_manager"):
         cards.extend(_contract_cards(user))
     if tenant is not None and user.role in ("officer", "supervisor"):
-        from portal.supervision.services import flagged_count
+        from portal.violations.services import flagged_count
         cards.append({"title": _l("Contracts flagged for suspension review"), "value": flagged_count(),
-                      "endpoint": "supervision.flagged"})
+                      "endpoint": "violations.flagged"})
     return {"links": NAVIGATION.get(user.role, []), "cards": cards}
 
 

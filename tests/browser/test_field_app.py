@@ -42,7 +42,7 @@ def field_world(app):
 
 def visits_with(app, client_id):
     from portal.extensions import db
-    from portal.supervision.visit_models import Visit, VisitPhoto
+    from portal.visits.models import Visit, VisitPhoto
     with app.app_context(), cw.scope(app):
         visits = db.session.execute(select(Visit).where(Visit.client_id == client_id)).scalars().all()
         photos = db.session.execute(select(func.count(VisitPhoto.id))

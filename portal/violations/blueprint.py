@@ -1,0 +1,10 @@
+"""Violations' routes: its blueprint and the modules that attach routes and jobs to it."""
+from flask import Blueprint
+
+bp = Blueprint("violations", __name__, url_prefix="/supervision")
+
+
+def register(app):
+    """Attach the routes and jobs of this package to ``app``; the modules are named here."""
+    from portal.violations import tasks, views  # noqa: F401  (routes, jobs)
+    app.register_blueprint(bp)

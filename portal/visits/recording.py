@@ -1,0 +1,333 @@
+"""Recording visits as the phone (or the field web app) sends them (docs/DOMAIN.md §6): idempotent
+uploads by client id, check-out, photos with their metadata stripped, and corrections that never
+overwrite what was recorded. Who may see which visit is decided here too (``visits_visible_to``).
+
+Verification is not done here: whenever a visit gets its check-out (or a correction), the rules
+run through ``verification.on_checked_out`` in the same transaction."""
+import hashlib
+import json
+import math
+import uuid
+from datetime import datetime, timezone
+
+from flask_babel import gettext as _
+from sqlalchemy import false, select
+from sqlalchemy.exc import IntegrityError
+
+from portal.contractors.models import StaffMember
+from portal.contracts.models import Assignment, Contract, ServiceItem
+from portal.core.errors import Conflict, DomainError, NotFound
+from portal.core.timeutil import parse_iso_datetime, to_local
+from portal.extensions import db
+from portal.files.imagemeta import BadImage, strip_metadata
+from portal.files.models import StoredFile
+from portal.files.services import IMAGE_TYPES, MB, sniff, store_upload
+from portal.visits.models import Visit, VisitPhoto
+
+BUREAU_ROLES = ("admin", "officer", "supervisor", "finance", "auditor")
+CORRECTORS = ("supervisor", "contractor_manager")
+CORRECTION_REASONS = ("left_early", "forgot_check_out", "checked_in_early", "device_clock", "other")
+MAX_PHOTO_BYTES = 5 * MB
+MAX_ID = 2**31 - 1  # ids beyond a PostgreSQL integer are simply not found
+EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc)
+
+_POINT = {"at": {"type": "string", "minLength": 1, "maxLength": 64},
+          "lat": {"type": "number"}, "lon": {"type": "number"}}
+CHECK_OUT_SCHEMA = {"type": "object", "required": ["at", "lat", "lon"], "properties": _POINT}
+VISIT_SCHEMA = {
+    "type": "object",
+    "required": ["client_id", "beneficiary_id", "service_item", "device_id", "check_in"],
+    "properties": {
+        "client_id": {"type": "string", "minLength": 32, "maxLength": 36,
+                      "description": "A UUID made by the phone; the same id is never stored twice"},
+        "beneficiary_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+        "service_item": {"type": "string", "minLength": 1, "maxLength": 32},
+        "device_id": {"type": "string", "minLength": 1, "maxLength": 100},
+        "check_in": {"type": "object", "required": ["at", "lat", "lon"],
+                     "properties": {**_POINT, "accuracy_m": {"type": ["number", "null"], "minimum": 0}}},
+        "check_out": {"type": ["object", "null"], "required": ["at", "lat", "lon"], "properties": _POINT},
+        "services": {"type": ["array", "null"], "maxItems": 50,
+                     "items": {"type": "string", "minLength": 1, "maxLength": 64}},
+        "notes": {"type": ["string", "null"], "maxLength": 2000},
+    },
+}
+CORRECTION_SCHEMA = {
+    "type": "object", "required": ["reason_code"],
+    "properties": {"check_in_at": {"type": ["string", "null"], "maxLength": 64},
+                   "check_out_at": {"type": ["string", "null"], "maxLength": 64},
+                   "reason_code": {"type": "string", "enum": list(CORRECTION_REASONS)},
+                   "note": {"type": ["string", "null"], "maxLength": 2000}},
+}
+
+
+class TooLarge(DomainError):
+    status = 413
+
+
+class WrongMediaType(DomainError):
+    status = 415
+
+
+def _refuse(field, message, status_class=DomainError):
+    raise status_class(message, {field: [message]})
+
+
+# --- reading the body ---------------------------------------------------------------------------
+
+def checked_time(value, field):
+    """ISO 8601 with an offset -> aware UTC datetime, between 2000 and 2100; else 422 on ``field``."""
+    try:
+        moment = parse_iso_datetime(value)
+    except (ValueError, OverflowError, TypeError):
+        _refuse(field, _("Give the time in ISO 8601 with an offset, e.g. 2026-11-29T09:30:00+08:00."))
+    if not EARLIEST <= moment < LATEST:
+        _refuse(field, _("The time is out of range."))
+    return moment
+
+
+def checked_point(point, field, *, accuracy=False):
+    """(time, lat, lon[, accuracy]) of a check-in or check-out, with coordinates in range."""
+    def name(key):
+        return f"{field}.{key}" if field else key
+    at = checked_time(point.get("at"), name("at"))
+    coordinates = []
+    for key, limit in (("lat", 90), ("lon", 180)):
+        value = point.get(key)
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) \
+                or abs(value) > limit:
+            _refuse(name(key), _("Give decimal degrees between -%(limit)s and %(limit)s.", limit=limit))
+        coordinates.append(float(value))
+    if not accuracy:
+        return at, *coordinates
+    value = point.get("accuracy_m")
+    if value is not None and (not math.isfinite(value) or value < 0 or value > 1_000_000):
+        _refuse(name("accuracy_m"), _("Give the accuracy in metres."))
+    return at, *coordinates, value
+
+
+def validate_schema(data, schema):
+    """The field errors of ``data`` against a JSON Schema, as json_body reports them (for the
+    items of a batch, which are read one by one)."""
+    import jsonschema
+    errors = {}
+    for error in jsonschema.Draft202012Validator(schema).iter_errors(data):
+        path = [str(p) for p in error.absolute_path]
+        if error.validator == "required":
+            missing = error.message.split("'")[1] if "'" in error.message else ""
+            errors.setdefault(".".join([*path, missing]).strip("."), []).append(_("This field is required."))
+        else:
+            errors.setdefault(".".join(path) or "body", []).append(error.message[:300])
+    if errors:
+        raise DomainError(_("The request body is not valid."), errors)
+
+
+def body_hash(payload):
+    """SHA-256 of the canonical JSON of the body: keys sorted, no spaces, UTF-8."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+# --- who sees which visit -----------------------------------------------------------------------
+
+def visits_visible_to(user):
+    """The select of visits ``user`` may read in the current bureau: a field worker their own, a
+    contractor manager its organisation's, bureau roles all; anyone else none."""
+    stmt = select(Visit)
+    if user.role == "field_worker":
+        return stmt.where(Visit.worker_user_id == user.id)
+    if user.role == "contractor_manager" and user.contractor_id:
+        return stmt.where(Visit.contractor_id == user.contractor_id)
+    if user.role in BUREAU_ROLES:
+        return stmt
+    return stmt.where(false())
+
+
+def visible_visit(visit_id, user):
+    """The visit if ``user`` may read it, else NotFound (never 403)."""
+    visit = None
+    if isinstance(visit_id, int) and 0 < visit_id <= MAX_ID:
+        visit = db.session.execute(visits_visible_to(user).where(Visit.id == visit_id)).scalar_one_or_none()
+    if visit is None:
+        raise NotFound(_("No such visit."))
+    return visit
+
+
+def own_visit(visit_id, user):
+    """A visit the signed-in field worker recorded themselves, else NotFound."""
+    visit = visible_visit(visit_id, user)
+    if visit.worker_user_id != user.id:
+        raise NotFound(_("No such visit."))
+    return visit
+
+
+# --- recording ----------------------------------------------------------------------------------
+
+def _staff_member(user, day):
+    """The worker's entry on their contractor's roster: the one current on ``day``, else the most
+    recent. Kept even when the worker is off the active roster (verification raises V01)."""
+    entries = db.session.execute(select(StaffMember).where(
+        StaffMember.user_id == user.id, StaffMember.contractor_id == user.contractor_id)).scalars().all()
+    entries.sort(key=lambda m: (m.on_roster(day), m.joined_on, m.id), reverse=True)
+    return entries[0] if entries else None
+
+
+def _contract_and_item(user, beneficiary_id, code, day):
+    """The contract and service item of a visit: from the assignments of the beneficiary to
+    contracts of the worker's contractor (none → NotFound: the worker may not see the person),
+    preferring the worker's own assignment current that day on an active contract. The item must
+    belong to that contract (else 422)."""
+    rows = db.session.execute(
+        select(Assignment, Contract, ServiceItem, StaffMember.user_id)
+        .join(Contract, Contract.id == Assignment.contract_id)
+        .join(StaffMember, StaffMember.id == Assignment.staff_id)
+        .outerjoin(ServiceItem, (ServiceItem.contract_id == Contract.id) & (ServiceItem.code == code))
+        .where(Assignment.beneficiary_id == beneficiary_id, Contract.contractor_id == user.contractor_id)).all()
+    if not user.contractor_id or not rows:
+        _refuse("beneficiary_id", _("No such beneficiary."), NotFound)
+    with_item = [row for row in rows if row[2] is not None]
+    if not with_item:
+        _refuse("service_item", _("This service item is not part of the contract under which you serve this person."))
+
+    def preference(row):
+        assignment, contract, _item, worker_user_id = row
+        current = assignment.from_on <= day and (assignment.until_on is None or day <= assignment.until_on)
+        return (worker_user_id == user.id, current, contract.status == "active", assignment.from_on, assignment.id)
+    _assignment, contract, item, _user = max(with_item, key=preference)
+    return contract, item
+
+
+def _replay(existing, user, digest):
+    """A client id seen before: the same worker and body → the stored visit; otherwise 409."""
+    if existing.worker_user_id != user.id or existing.body_hash != digest:
+        raise Conflict(_("This client_id was already used for a different visit."),
+                       {"client_id": [_("This client_id was already used for a different visit.")]})
+    return existing, False
+
+
+def _by_client_id(client_id):
+    """The visit stored in this bureau under ``client_id``, if any."""
+    return db.session.execute(select(Visit).where(Visit.client_id == client_id)).scalar_one_or_none()
+
+
+def record_visit(payload, user, now, *, source="app"):
+    """Store one visit as sent by a field worker; returns ``(visit, created)``.
+
+    The client id makes uploads idempotent: the same id with the same body (SHA-256 of its
+    canonical JSON) returns the stored visit; with a different body, or from another worker, it is
+    a Conflict — also when two uploads race on the unique (bureau, client id). The person must be
+    assigned to a contract of the worker's contractor (else NotFound) and the service item belong
+    to it. Future or inverted times are stored as sent: verification flags them (V08)."""
+    if not isinstance(payload, dict):
+        _refuse("body", _("Each visit must be a JSON object."))
+    validate_schema(payload, VISIT_SCHEMA)
+    try:
+        client_id = str(uuid.UUID(payload["client_id"]))
+    except ValueError:
+        _refuse("client_id", _("Give the client id as a UUID."))
+    check_in_at, lat, lon, accuracy = checked_point(payload["check_in"], "check_in", accuracy=True)
+    check_out = payload.get("check_out")
+    check_out = checked_point(check_out, "check_out") if check_out else None
+    digest = body_hash(payload)
+    existing = _by_client_id(client_id)
+    if existing is not None:
+        return _replay(existing, user, digest)
+    day = to_local(check_in_at).date()
+    contract, item = _contract_and_item(user, payload["beneficiary_id"], payload["service_item"], day)
+    staff = _staff_member(user, day)
+    visit = Visit(client_id=client_id, body_hash=digest, contract_id=contract.id, service_item_id=item.id,
+                  beneficiary_id=payload["beneficiary_id"], staff_id=staff.id if staff else None,
+                  worker_user_id=user.id, contractor_id=user.contractor_id, device_id=payload["device_id"],
+                  check_in_at=check_in_at, check_in_lat=lat, check_in_lon=lon, check_in_accuracy_m=accuracy,
+                  services=list(payload.get("services") or []), notes=payload.get("notes") or "",
+                  source=source, recorded_live=True, received_at=now, status="pending")
+    if check_out:
+        visit.check_out_at, visit.check_out_lat, visit.check_out_lon = check_out
+        visit.checked_out_received_at = now
+    try:
+        with db.session.begin_nested():
+            db.session.add(visit)
+            db.session.flush()
+    except IntegrityError:
+        existing = _by_client_id(client_id)  # another upload of the same id won the race
+        if existing is None:
+            raise
+        return _replay(existing, user, digest)
+    if check_out:
+        _rules_rerun(visit, now)
+    return visit, True
+
+
+def _rules_rerun(visit, now):
+    from portal.visits import verification
+    db.session.flush()
+    verification.on_checked_out(visit, now)
+
+
+def check_out(visit, payload, user, now):
+    """Record the check-out of the worker's own visit; returns ``(visit, changed)``. A visit has one
+    check-out: sending the same one again changes nothing, a different one is a Conflict. A
+    check-out before the check-in is stored as sent (verification flags it, V08)."""
+    if visit.worker_user_id != user.id:
+        raise NotFound(_("No such visit."))
+    validate_schema(payload, CHECK_OUT_SCHEMA)
+    at, lat, lon = checked_point(payload, "")
+    if visit.check_out_at is not None:
+        if (visit.check_out_at, visit.check_out_lat, visit.check_out_lon) == (at, lat, lon):
+            return visit, False
+        raise Conflict(_("This visit already has a different check-out."))
+    visit.check_out_at, visit.check_out_lat, visit.check_out_lon = at, lat, lon
+    visit.checked_out_received_at = now
+    _rules_rerun(visit, now)
+    return visit, True
+
+
+# --- photos -------------------------------------------------------------------------------------
+
+def add_photo(visit, file_storage, user, now):
+    """Attach a photo to the worker's own visit; returns ``(photo, created)``. JPEG or PNG judged by
+    the bytes (else 415), at most 5 MB (else 413); EXIF/XMP/IPTC and PNG text chunks — the GPS
+    position among them — are removed before the file is stored. The same photo sent again is
+    not stored twice."""
+    if visit.worker_user_id != user.id:
+        raise NotFound(_("No such visit."))
+    if file_storage is None or not getattr(file_storage, "filename", None):
+        _refuse("file", _("Choose a file to upload."))
+    data = file_storage.stream.read(MAX_PHOTO_BYTES + 1)
+    if len(data) > MAX_PHOTO_BYTES:
+        _refuse("file", _("The file is larger than %(mb)s MB.", mb=MAX_PHOTO_BYTES // MB), TooLarge)
+    content_type = sniff(data[:16])
+    if content_type not in IMAGE_TYPES:
+        _refuse("file", _("Only JPEG and PNG photos are accepted, judged by their content."), WrongMediaType)
+    try:
+        data = strip_metadata(data, content_type)
+    except BadImage:
+        _refuse("file", _("The photo is damaged and cannot be read."))
+    digest = hashlib.sha256(data).hexdigest()
+    same = db.session.execute(select(VisitPhoto).join(StoredFile, StoredFile.id == VisitPhoto.file_id).where(
+        VisitPhoto.visit_id == visit.id, StoredFile.sha256 == digest).limit(1)).scalar_one_or_none()
+    if same is not None:
+        return same, False
+    stored = store_upload(None, data=data, allowed=IMAGE_TYPES, max_bytes=MAX_PHOTO_BYTES, uploaded_by_id=user.id)
+    stored.original_name = f"visit-{visit.id}.{'png' if content_type == 'image/png' else 'jpg'}"
+    photo = VisitPhoto(visit_id=visit.id, file_id=stored.id, uploaded_at=now)
+    db.session.add(photo)
+    db.session.flush()
+    from portal.visits import verification
+    if hasattr(verification, "on_photo_added"):
+        verification.on_photo_added(visit, now)
+    return photo, True
+
+
+def visit_photo(visit, photo_id):
+    """A photo of ``visit`` (whose reader was already checked), else NotFound."""
+    photo = db.session.get(VisitPhoto, photo_id) if isinstance(photo_id, int) and 0 < photo_id <= MAX_ID else None
+    if photo is None or photo.visit_id != visit.id:
+        raise NotFound(_("No such photo."))
+    return photo
+
+
+def correct_times(visit, **kwargs):
+    """Record adjusted times for a visit: see corrections.correct_times (a manager's correction
+    waits for a supervisor's decision)."""
+    from portal.visits import corrections
+    return corrections.correct_times(visit, **kwargs)

@@ -1,0 +1,97 @@
+"""Supervisor pages of visits: one visit (raw and adjusted times, distance from home, exceptions
+with their history, photos for those allowed), the day's timeline per worker, exception counts per
+code, and per contract and month the verified share and the share recorded live."""
+from datetime import timedelta
+
+from flask import render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from portal.accounts.auth import roles_required
+from portal.contracts.models import Contract
+from portal.core.timeutil import local_today
+from portal.extensions import db
+from portal.files.services import serve
+from portal.visits import reports
+from portal.visits.blueprint import bp
+from portal.visits.corrections import DECIDERS
+from portal.visits.exceptions import RESPONSE_REASONS, parse_day
+from portal.visits.forms import (CODE_LABELS, CORRECTION_STATUS_LABELS, EXCEPTION_STATUS_LABELS,
+                                 SOURCE_LABELS, VISIT_STATUS_LABELS, ExceptionDecisionForm,
+                                 ReportFilterForm)
+
+VISIT_READERS = reports.READERS + ("contractor_manager", "field_worker")
+LABELS = {"codes": CODE_LABELS, "exception_statuses": EXCEPTION_STATUS_LABELS, "visit_statuses": VISIT_STATUS_LABELS,
+          "sources": SOURCE_LABELS, "reasons": RESPONSE_REASONS,
+          "user_name": reports.user_name}
+MONTHS_SHOWN = 6
+
+
+def _contract_arg():
+    value = request.args.get("contract", "")
+    return int(value) if value.isdigit() else None
+
+
+def _filters():
+    form = ReportFilterForm(request.args)
+    contracts = db.session.scalars(select(Contract).order_by(Contract.number)).all()
+    form.contract.choices = [SelectChoice("", _("All"))] + [SelectChoice(str(c.id), f"{c.number} {c.title}")
+                                                           for c in contracts]
+    return form
+
+
+@bp.route("/visits/<int:visit_id>")
+@roles_required(*VISIT_READERS)
+def visit_detail(visit_id):
+    visit = reports.get_visit(visit_id, current_user)
+    begin, finish = visit.effective_times
+    return render_template("visits/detail.html", visit=visit, begin=begin, finish=finish,
+                           raw_minutes=reports.minutes_between(visit.check_in_at, visit.check_out_at),
+                           minutes=reports.minutes_between(begin, finish),
+                           worker=reports.worker_name(visit),
+                           person=reports.beneficiary_label(visit.beneficiary, current_user),
+                           bureau=current_user.role in reports.READERS, pending=visit.pending_correction,
+                           can_decide_correction=current_user.role in DECIDERS, decision_form=ExceptionDecisionForm(),
+                           minutes_between=reports.minutes_between, correction_statuses=CORRECTION_STATUS_LABELS,
+                           **LABELS)
+
+
+@bp.route("/visits/<int:visit_id>/photos/<int:photo_id>")
+@roles_required(*VISIT_READERS)
+def visit_photo(visit_id, photo_id):
+    """A photo, served only after the same check as the visit itself."""
+    visit = reports.get_visit(visit_id, current_user)
+    return serve(reports.get_photo(visit, photo_id).file, as_attachment=False)
+
+
+@bp.route("/visits/timeline")
+@roles_required(*reports.READERS)
+def visit_timeline():
+    form = _filters()
+    day = parse_day(request.args.get("day")) or local_today()
+    form.day.data = day.isoformat()
+    return render_template("visits/timeline.html", form=form,
+                           timeline=reports.timeline(day, _contract_arg()),
+                           previous=day - timedelta(days=1), following=day + timedelta(days=1), **LABELS)
+
+
+@bp.route("/visits/exception-counts")
+@roles_required(*reports.READERS)
+def exception_counts():
+    form = _filters()
+    counts = reports.exception_counts(parse_day(request.args.get("date_from")),
+                                      parse_day(request.args.get("date_to")), _contract_arg())
+    return render_template("visits/counts.html", form=form, counts=counts,
+                           chart=reports.counts_chart(counts), **LABELS)
+
+
+@bp.route("/visits/shares")
+@roles_required(*reports.READERS)
+def visit_shares():
+    form = _filters()
+    month = reports.parse_month(request.args.get("month"))
+    months = [month] if month else reports.previous_months(local_today(), MONTHS_SHOWN)
+    return render_template("visits/shares.html", form=form,
+                           by_month=reports.shares_by_month(months, _contract_arg()), **LABELS)
