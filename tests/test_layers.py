@@ -10,7 +10,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PORTAL = ROOT / "portal"
 
-FEATURES = ("contractors", "tenders", "contracts", "beneficiaries", "supervision", "billing")
+FEATURES = ("contractors", "tenders", "contracts", "beneficiaries", "visits", "violations", "spotchecks",
+            "scorecards", "billing")
 
 # (the packages whose code is checked, the packages they must not import, why)
 RULES = (

@@ -1,4 +1,4 @@
-"""Forms and labels of the supervision pages."""
+"""Forms and labels of the violation pages."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField

@@ -1,6 +1,6 @@
 """What the supervision pages read and do: who may see which violations, the decisions on them,
 the figures of the supervision home and the contracts flagged for suspension review. The rules
-that record violations live in ``violations.py``."""
+that record violations live in ``detection.py``."""
 from flask_babel import gettext as _
 from sqlalchemy import false, func, select
 

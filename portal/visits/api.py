@@ -21,58 +21,15 @@ from portal.core.timeutil import to_local, utcnow
 from portal.extensions import db
 from portal.files.services import serve
 from portal.visits import recording
+from portal.visits.api_schemas import COMMON, ID, TIME, VISIT, VISIT_ID, WRITE, request_body
 from portal.visits.blueprint import api_bp
-from portal.visits.models import EXCEPTION_STATUSES, VISIT_STATUSES, Visit
+from portal.visits.models import VISIT_STATUSES, Visit
 
 READERS = ("field_worker", "contractor_manager", *recording.BUREAU_ROLES)
 MAX_BATCH = 500
 PER_PAGE = 50
 BATCH_SCHEMA = {"type": "object", "required": ["visits"], "properties": {
     "visits": {"type": "array", "maxItems": MAX_BATCH, "items": {"type": "object"}}}}
-
-# The OpenAPI description of a visit and of the answers shared by the routes below.
-_ID = {"type": "integer"}
-_TIME = {"type": "string", "format": "date-time"}
-_POINT = {"type": "object", "required": ["at", "lat", "lon"],
-          "properties": {"at": _TIME, "lat": {"type": "number"}, "lon": {"type": "number"}}}
-VISIT = {
-    "type": "object",
-    "required": ["id", "client_id", "status", "exceptions", "beneficiary", "service_item", "check_in", "check_out",
-                 "distance_from_home_m", "recorded_live", "photos"],
-    "properties": {
-        "id": _ID, "client_id": {"type": "string", "format": "uuid"},
-        "status": {"type": "string", "enum": list(VISIT_STATUSES)},
-        "exceptions": {"type": "array", "items": {"type": "object", "required": ["id", "code", "message", "status"],
-                                                  "properties": {
-            "id": _ID, "code": {"type": "string"}, "message": {"type": "string"}, "warning": {"type": "boolean"},
-            "status": {"type": "string", "enum": list(EXCEPTION_STATUSES)}}}},
-        "beneficiary": {"type": "object", "required": ["id", "display_name"], "properties": {
-            "id": _ID, "display_name": {"type": "string", "description": "The masked name (张*丰)"}}},
-        "contract_id": _ID, "service_item": {"type": "string"}, "device_id": {"type": "string"},
-        "source": {"type": "string", "enum": ["app", "web", "manual"]},
-        "check_in": {"type": "object", "properties": {**_POINT["properties"],
-                                                       "accuracy_m": {"type": ["number", "null"]}}},
-        "check_out": {"oneOf": [_POINT, {"type": "null"}]},
-        "adjusted_check_in": _TIME, "adjusted_check_out": _TIME,
-        "correction": {"type": "object", "description": "The correction standing: accepted (in force) or pending "
-                                                        "(waiting for a supervisor; not in force)",
-                       "properties": {"id": _ID, "reason_code": {"type": "string"}, "note": {"type": "string"},
-                                      "made_at": _TIME, "status": {"type": "string", "enum": ["pending", "accepted"]},
-                                      "decided_at": {"type": ["string", "null"], "format": "date-time"}}},
-        "services": {"type": "array", "items": {"type": "string"}}, "notes": {"type": "string"},
-        "distance_from_home_m": {"type": ["integer", "null"]}, "recorded_live": {"type": "boolean"},
-        "received_at": _TIME, "photos": {"type": "array", "items": _ID},
-    },
-}
-_VISIT_ID = {"name": "visit_id", "in": "path", "required": True, "schema": _ID}
-_COMMON = {"401": problem("Not signed in"), "403": problem("Role not allowed")}
-_WRITE = {**_COMMON, "400": problem("Malformed JSON"), "415": problem("Not JSON"),
-          "422": problem("Invalid body")}
-
-
-def _body(schema):
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
-
 
 def _iso(moment):
     return to_local(moment).isoformat() if moment is not None else None
@@ -122,9 +79,9 @@ def _saved(visit, created):
 @operation({
     "summary": "Record a visit (field worker); the client_id makes the upload idempotent", "tags": ["visits"],
     "description": "Send header X-Visit-Source: web from the field web app.",
-    "requestBody": _body(recording.VISIT_SCHEMA),
+    "requestBody": request_body(recording.VISIT_SCHEMA),
     "responses": {"201": json_response("Recorded", VISIT),
-                  "200": json_response("The same client_id and body again", VISIT), **_WRITE, "404": problem("The beneficiary is not assigned to the worker's contractor"),
+                  "200": json_response("The same client_id and body again", VISIT), **WRITE, "404": problem("The beneficiary is not assigned to the worker's contractor"),
                   "409": problem("The same client_id with a different body")}})
 @roles_required("field_worker")
 def create_visit():
@@ -160,13 +117,13 @@ def _problem_json(exc):
 @api_bp.post("/visits:batch")
 @operation({
     "summary": "Record up to 500 visits; one result per item, in order", "tags": ["visits"],
-    "requestBody": _body({"type": "object", "required": ["visits"], "properties": {
+    "requestBody": request_body({"type": "object", "required": ["visits"], "properties": {
         "visits": {"type": "array", "maxItems": 500, "items": recording.VISIT_SCHEMA}}}),
     "responses": {"200": json_response("A result per item", {"type": "object", "properties": {"results": {
         "type": "array", "items": {"type": "object", "required": ["index", "status"], "properties": {
-            "index": _ID, "status": {"type": "integer", "enum": [200, 201, 404, 409, 422]}, "visit": VISIT,
+            "index": ID, "status": {"type": "integer", "enum": [200, 201, 404, 409, 422]}, "visit": VISIT,
             "problem": {"$ref": "#/components/schemas/Problem"}}}}}}),
-        **_WRITE, "413": problem("Body too large")}})
+        **WRITE, "413": problem("Body too large")}})
 @roles_required("field_worker")
 def create_visits():
     """Record up to 500 visits, each in a savepoint of its own: the answer lists, in order, an
@@ -188,8 +145,8 @@ def create_visits():
 @api_bp.post("/visits/<int:visit_id>/check-out")
 @operation({
     "summary": "Check out of one's own visit (the same check-out again changes nothing)", "tags": ["visits"],
-    "parameters": [_VISIT_ID], "requestBody": _body(recording.CHECK_OUT_SCHEMA),
-    "responses": {"200": json_response("The visit", VISIT), **_WRITE, "404": problem("Not the caller's visit"),
+    "parameters": [VISIT_ID], "requestBody": request_body(recording.CHECK_OUT_SCHEMA),
+    "responses": {"200": json_response("The visit", VISIT), **WRITE, "404": problem("Not the caller's visit"),
                   "409": problem("A different check-out is already recorded")}})
 @roles_required("field_worker")
 def check_out_visit(visit_id):
@@ -202,13 +159,13 @@ def check_out_visit(visit_id):
 @api_bp.post("/visits/<int:visit_id>/photos")
 @operation({
     "summary": "Add a photo: JPEG or PNG by content, at most 5 MB; location metadata is removed",
-    "tags": ["visits"], "parameters": [_VISIT_ID],
+    "tags": ["visits"], "parameters": [VISIT_ID],
     "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
         "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}}}}},
     "responses": {"201": json_response("Stored", {"type": "object", "properties": {
-        "id": _ID, "visit_id": _ID, "uploaded_at": _TIME, "content_type": {"type": "string"}, "size": _ID,
+        "id": ID, "visit_id": ID, "uploaded_at": TIME, "content_type": {"type": "string"}, "size": ID,
         "visit": VISIT}}), "200": json_response("The same photo was already stored", {"type": "object"}),
-        **_COMMON, "404": problem("Not the caller's visit"), "413": problem("Larger than 5 MB"),
+        **COMMON, "404": problem("Not the caller's visit"), "413": problem("Larger than 5 MB"),
         "415": problem("Not a JPEG or PNG"), "422": problem("No file, or a damaged image")}})
 @roles_required("field_worker")
 def add_visit_photo(visit_id):
@@ -227,11 +184,11 @@ def add_visit_photo(visit_id):
 @api_bp.get("/visits/<int:visit_id>/photos/<int:photo_id>")
 @operation({
     "summary": "A photo of a visit (its worker, the contractor's manager, bureau roles)", "tags": ["visits"],
-    "parameters": [_VISIT_ID, {"name": "photo_id", "in": "path", "required": True, "schema": _ID}],
+    "parameters": [VISIT_ID, {"name": "photo_id", "in": "path", "required": True, "schema": ID}],
     "responses": {"200": {"description": "The image", "content": {
         "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
         "image/png": {"schema": {"type": "string", "format": "binary"}}}},
-        **_COMMON, "404": problem("No such photo for the caller")}})
+        **COMMON, "404": problem("No such photo for the caller")}})
 @roles_required(*READERS)
 def get_visit_photo(visit_id, photo_id):
     """The photo itself, to the worker, the contractor's manager and the bureau only."""
@@ -242,8 +199,8 @@ def get_visit_photo(visit_id, photo_id):
 @api_bp.get("/visits/<int:visit_id>")
 @operation({
     "summary": "One visit (its worker, the contractor's manager, bureau roles)", "tags": ["visits"],
-    "parameters": [_VISIT_ID],
-    "responses": {"200": json_response("The visit", VISIT), **_COMMON, "404": problem("No such visit for the caller")}})
+    "parameters": [VISIT_ID],
+    "responses": {"200": json_response("The visit", VISIT), **COMMON, "404": problem("No such visit for the caller")}})
 @roles_required(*READERS)
 def get_visit(visit_id):
     return jsonify(visit_json(recording.visible_visit(visit_id, current_user)))
@@ -255,11 +212,11 @@ def get_visit(visit_id):
     "parameters": [
         {"name": "month", "in": "query", "schema": {"type": "string", "pattern": "^\\d{4}-\\d{2}$"}},
         {"name": "status", "in": "query", "schema": {"type": "string", "enum": list(VISIT_STATUSES)}},
-        {"name": "contract_id", "in": "query", "schema": _ID},
+        {"name": "contract_id", "in": "query", "schema": ID},
         {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}}],
     "responses": {"200": json_response("A page of visits", {"type": "object", "properties": {
-        "items": {"type": "array", "items": VISIT}, "page": _ID, "per_page": _ID, "total": _ID,
-        "next": {"type": ["string", "null"]}}}), **_COMMON, "422": problem("Bad month or status")}})
+        "items": {"type": "array", "items": VISIT}, "page": ID, "per_page": ID, "total": ID,
+        "next": {"type": ["string", "null"]}}}), **COMMON, "422": problem("Bad month or status")}})
 @roles_required(*READERS)
 def list_visits():
     """A page of 50 of the visits the caller may see, newest check-in first, filtered by month
@@ -288,8 +245,8 @@ def list_visits():
 @operation({
     "summary": "Adjusted times with a reason code (supervisor, contractor manager); only shorter; a manager's "
                "correction waits for a supervisor's decision before it counts",
-    "tags": ["visits"], "parameters": [_VISIT_ID], "requestBody": _body(recording.CORRECTION_SCHEMA),
-    "responses": {"201": json_response("The visit with its adjusted times", VISIT), **_WRITE,
+    "tags": ["visits"], "parameters": [VISIT_ID], "requestBody": request_body(recording.CORRECTION_SCHEMA),
+    "responses": {"201": json_response("The visit with its adjusted times", VISIT), **WRITE,
                   "404": problem("No such visit for the caller")}})
 @roles_required(*recording.CORRECTORS)
 def correct_visit(visit_id):

@@ -12,10 +12,10 @@ from portal.core.errors import DomainError
 from portal.core.openapi import json_response, operation, problem
 from portal.core.timeutil import to_local, utcnow
 from portal.visits import corrections, exceptions, recording
-from portal.visits.api import VISIT, visit_json
+from portal.visits.api import visit_json
+from portal.visits.api_schemas import (ANSWER, COMMON, DECISION, DECISION_WRITE, EXCEPTION, EXCEPTION_ID, ID, VISIT,
+                                       request_body)
 from portal.visits.blueprint import api_bp
-from portal.visits.exceptions import RESPONSE_REASONS
-from portal.visits.models import EXCEPTION_CODES, EXCEPTION_STATUSES
 
 ANSWER_SCHEMA = {"type": "object", "required": ["reason_code"], "additionalProperties": False, "properties": {
     "reason_code": {"type": "string", "maxLength": 32},
@@ -23,36 +23,6 @@ ANSWER_SCHEMA = {"type": "object", "required": ["reason_code"], "additionalPrope
 DECISION_SCHEMA = {"type": "object", "required": ["decision"], "additionalProperties": False, "properties": {
     "decision": {"type": "string", "maxLength": 16},
     "note": {"type": ["string", "null"], "maxLength": 2000}}}
-
-# The OpenAPI description of an exception, an answer and a decision (the routes below).
-_ID = {"type": "integer"}
-_TIME = {"type": ["string", "null"], "format": "date-time"}
-_TEXT = {"type": "string"}
-EXCEPTION = {
-    "type": "object", "required": ["id", "code", "message", "status", "visit_id", "visit_status", "next"],
-    "properties": {
-        "id": _ID, "code": {"type": "string", "enum": list(EXCEPTION_CODES)}, "message": _TEXT,
-        "status": {"type": "string", "enum": list(EXCEPTION_STATUSES)}, "warning": {"type": "boolean"},
-        "visit_id": _ID, "visit_status": _TEXT,
-        "answer": {"type": ["object", "null"], "properties": {"reason_code": _TEXT, "note": _TEXT,
-                                                              "answered_at": _TIME}},
-        "decision": {"type": ["object", "null"], "properties": {"status": _TEXT, "note": _TEXT,
-                                                                "decided_at": _TIME}},
-        "next": {"type": "string", "description": "Whose move it is, in the caller's language"}},
-}
-ANSWER = {"type": "object", "required": ["reason_code"], "properties": {
-    "reason_code": {"type": "string", "enum": list(RESPONSE_REASONS)},
-    "note": {"type": ["string", "null"], "maxLength": 4000, "description": "Required with the reason code other"}}}
-DECISION = {"type": "object", "required": ["decision"], "properties": {
-    "decision": {"type": "string", "enum": ["accept", "reject"]},
-    "note": {"type": ["string", "null"], "maxLength": 2000}}}
-_EXCEPTION_ID = {"name": "exception_id", "in": "path", "required": True, "schema": _ID}
-_COMMON = {"401": problem("Not signed in"), "403": problem("Role not allowed")}
-_WRITE = {**_COMMON, "400": problem("Malformed JSON"), "415": problem("Not JSON")}
-
-
-def _body(schema):
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
 def _iso(moment):
@@ -84,8 +54,8 @@ def _choice(payload, field, choices):
 @api_bp.get("/exceptions/<int:exception_id>")
 @operation({
     "summary": "One visit exception with its answer, decision and whose move it is (bureau readers, the "
-               "contract's manager)", "tags": ["exceptions"], "parameters": [_EXCEPTION_ID],
-    "responses": {"200": json_response("The exception", EXCEPTION), **_COMMON,
+               "contract's manager)", "tags": ["exceptions"], "parameters": [EXCEPTION_ID],
+    "responses": {"200": json_response("The exception", EXCEPTION), **COMMON,
                   "404": problem("No such exception for the caller")}})
 @roles_required(*exceptions.VIEWERS)
 def get_exception(exception_id):
@@ -97,8 +67,8 @@ def get_exception(exception_id):
     "summary": "The contract's manager answers an open exception with a reason code", "tags": ["exceptions"],
     "description": "A wrong reason code is refused with 422; its message lists the reason codes. A V01 answer "
                    "is recorded, but V01 is never accepted.",
-    "parameters": [_EXCEPTION_ID], "requestBody": _body(ANSWER),
-    "responses": {"200": json_response("The exception, answered", EXCEPTION), **_WRITE,
+    "parameters": [EXCEPTION_ID], "requestBody": request_body(ANSWER),
+    "responses": {"200": json_response("The exception, answered", EXCEPTION), **DECISION_WRITE,
                   "404": problem("Another contractor's or bureau's exception"),
                   "409": problem("The exception is no longer open"),
                   "422": problem("Unknown reason code (the codes are listed), or no note with other")}})
@@ -124,8 +94,8 @@ def answer_exception(exception_id):
     "description": "Accept resolves the exception (the visit is verified once nothing blocking is left); reject "
                    "rejects the visit. V01 (work by someone on no roster: subcontracting) is never accepted: "
                    "409; rejecting it confirms the violation.",
-    "parameters": [_EXCEPTION_ID], "requestBody": _body(DECISION),
-    "responses": {"200": json_response("The exception, decided", EXCEPTION), **_WRITE,
+    "parameters": [EXCEPTION_ID], "requestBody": request_body(DECISION),
+    "responses": {"200": json_response("The exception, decided", EXCEPTION), **DECISION_WRITE,
                   "404": problem("Another bureau's exception"),
                   "409": problem("Already decided, or an acceptance of V01"),
                   "422": problem("decision is not accept or reject")}})
@@ -145,10 +115,10 @@ def decide_exception(exception_id):
     "description": "Until accepted, the rules judge the times in force and the findings the correction would "
                    "clear stay open; on acceptance they run again with the corrected times; a rejection "
                    "changes nothing else.",
-    "parameters": [{"name": "visit_id", "in": "path", "required": True, "schema": _ID},
-                   {"name": "correction_id", "in": "path", "required": True, "schema": _ID}],
-    "requestBody": _body(DECISION),
-    "responses": {"200": json_response("The visit", VISIT), **_WRITE, "404": problem("No such visit or correction"),
+    "parameters": [{"name": "visit_id", "in": "path", "required": True, "schema": ID},
+                   {"name": "correction_id", "in": "path", "required": True, "schema": ID}],
+    "requestBody": request_body(DECISION),
+    "responses": {"200": json_response("The visit", VISIT), **DECISION_WRITE, "404": problem("No such visit or correction"),
                   "409": problem("The correction has already been decided"),
                   "422": problem("decision is not accept or reject")}})
 @roles_required(*corrections.DECIDERS)
