@@ -86,9 +86,12 @@ def create_app(config=None):
 
     _register_packages(app)
     # Signal receivers, connected here and nowhere else: open data turns published procurement
-    # disclosures and paid statements into OCDS releases (portal/opendata/receivers.py).
+    # disclosures and paid statements into OCDS releases (portal/opendata/receivers.py); the audit
+    # trail records changed bureau settings (portal/audit/receivers.py).
     from portal.opendata.receivers import subscribe as subscribe_opendata
     subscribe_opendata()
+    from portal.audit.receivers import subscribe as subscribe_audit
+    subscribe_audit()
 
     from portal.i18n import register_template_helpers
     register_template_helpers(app)
