@@ -48,7 +48,6 @@ PENDING = {
     ("portal/contracts/assignments.py", "portal.beneficiaries.forms"): "layers",
     ("portal/contracts/dashboard.py", "portal.supervision.visit_models"): "layers",
     ("portal/core/workdays.py", "portal.tenancy.models"): "layers",
-    ("portal/public/views.py", "portal.dashboard.disclosures"): "layers",
     ("portal/tenders/planning.py", "portal.contracts.models"): "layers",
     ("portal/tenders/services.py", "portal.contracts.models"): "layers",
 }

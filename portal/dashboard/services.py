@@ -86,4 +86,4 @@ def _disclosure_card():
     """Public notices still due, overdue or published late (docs/DOMAIN.md §9), leading to their list."""
     from portal.dashboard.disclosures import due_or_late_disclosures
     return {"title": _l("Disclosures due or late"), "value": len(due_or_late_disclosures()),
-            "endpoint": "disclosures.due"}
+            "endpoint": "dashboard.disclosures_due"}

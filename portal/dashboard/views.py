@@ -3,8 +3,9 @@ from urllib.parse import urlsplit
 from flask import current_app, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal.accounts.auth import login_required
+from portal.accounts.auth import login_required, roles_required
 from portal.dashboard import bp
+from portal.dashboard.disclosures import due_or_late_disclosures
 from portal.dashboard.services import dashboard_for
 
 ONE_YEAR = 365 * 24 * 3600
@@ -56,3 +57,10 @@ def language():
 def account():
     from portal.accounts.forms import ROLE_LABELS
     return render_template("dashboard/account.html", role_labels=ROLE_LABELS)
+
+
+@bp.route("/disclosures/due")
+@roles_required("officer", "admin", "auditor")
+def disclosures_due():
+    """The officer's list of notices due, late, or published late."""
+    return render_template("dashboard/disclosures_due.html", items=due_or_late_disclosures())
