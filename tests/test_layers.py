@@ -49,7 +49,6 @@ PENDING = {
     ("portal/contracts/dashboard.py", "portal.supervision.visit_models"): "layers",
     ("portal/core/workdays.py", "portal.tenancy.models"): "layers",
     ("portal/tenders/planning.py", "portal.contracts.models"): "layers",
-    ("portal/tenders/services.py", "portal.contracts.models"): "layers",
 }
 
 

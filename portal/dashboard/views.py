@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from portal.accounts.auth import login_required, roles_required
 from portal.dashboard import bp
+from portal.dashboard.agenda import officer_agenda
 from portal.dashboard.disclosures import due_or_late_disclosures
 from portal.dashboard.services import dashboard_for
 
@@ -64,3 +65,10 @@ def account():
 def disclosures_due():
     """The officer's list of notices due, late, or published late."""
     return render_template("dashboard/disclosures_due.html", items=due_or_late_disclosures())
+
+
+@bp.route("/tenders/due")
+@roles_required("admin", "officer", "auditor")
+def tenders_due():
+    """What is due and what is late, for the officer."""
+    return render_template("dashboard/tenders_due.html", items=officer_agenda())

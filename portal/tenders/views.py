@@ -235,11 +235,4 @@ def cancel(tender_id):
     return _form_page(form, _("Cancel the tender"), back, tender)
 
 
-@bp.route("/due")
-@roles_required("admin", "officer", "auditor")
-def due():
-    """What is due and what is late, for the officer."""
-    return render_template("tenders/due.html", items=services.officer_agenda())
-
-
 from portal.tenders import plan_views  # noqa: E402,F401  budget lines and the plan share the blueprint
