@@ -85,13 +85,19 @@ def create_app(config=None):
     app.before_request(bind_request_tenant)
 
     _register_packages(app)
-    # Signal receivers, connected here and nowhere else: open data turns published procurement
-    # disclosures and paid statements into OCDS releases (portal/opendata/receivers.py); the audit
-    # trail records changed bureau settings (portal/audit/receivers.py).
-    from portal.opendata.receivers import subscribe as subscribe_opendata
-    subscribe_opendata()
-    from portal.audit.receivers import subscribe as subscribe_audit
-    subscribe_audit()
+    # Signal receivers, connected here and nowhere else, so that no package imports one above it:
+    # the audit trail records changed bureau settings; contractors name the bureaus a field worker
+    # may work for; contracts count the money they commit on a budget line; visits count the units
+    # delivered under a contract; open data turns published procurement disclosures and paid
+    # statements into OCDS releases. Each module's docstring names its signals.
+    from portal.audit import receivers as audit_receivers
+    from portal.contractors import receivers as contractors_receivers
+    from portal.contracts import receivers as contracts_receivers
+    from portal.opendata import receivers as opendata_receivers
+    from portal.supervision import receivers as visits_receivers
+    for receivers in (audit_receivers, contractors_receivers, contracts_receivers, visits_receivers,
+                      opendata_receivers):
+        receivers.subscribe()
 
     from portal.i18n import register_template_helpers
     register_template_helpers(app)

@@ -42,13 +42,6 @@ PENDING = {
     ("portal/jobs/views.py", "portal.accounts.auth"): "permissions: roles_required moves to core/auth.py",
     ("portal/jobs/views.py", "portal.accounts.forms"): "permissions: ConfirmForm moves to core/forms.py",
     ("portal/api/openapi.py", "portal.accounts.api"): "registration: accounts' paths declared beside its routes",
-    ("portal/accounts/models.py", "portal.contractors.models"): "layers",
-    ("portal/contracts/assignments.py", "portal.beneficiaries.models"): "layers",
-    ("portal/contracts/assignments.py", "portal.beneficiaries.services"): "layers",
-    ("portal/contracts/assignments.py", "portal.beneficiaries.forms"): "layers",
-    ("portal/contracts/dashboard.py", "portal.supervision.visit_models"): "layers",
-    ("portal/core/workdays.py", "portal.tenancy.models"): "layers",
-    ("portal/tenders/planning.py", "portal.contracts.models"): "layers",
 }
 
 

@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from portal.contracts.models import Contract
 from portal.core.timeutil import local_today, utcnow
-from portal.core.workdays import tenant_calendar
 from portal.disclosures import late_disclosures
 from portal.extensions import db
+from portal.tenancy.workdays import tenant_calendar
 from portal.tenders import deadlines
 from portal.tenders.models import Award, Lot, Tender
 

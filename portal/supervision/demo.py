@@ -29,11 +29,11 @@ from portal.contractors.models import StaffMember
 from portal.contracts.models import Assignment
 from portal.core.geo import haversine_m
 from portal.core.timeutil import LOCAL_TZ, local_today, utcnow
-from portal.core.workdays import tenant_calendar
 from portal.extensions import db
 from portal.supervision import exceptions, recording, verification
 from portal.supervision.visit_models import Visit, VisitException
 from portal.tenancy.scope import tenant_scope
+from portal.tenancy.workdays import tenant_calendar
 
 WORKERS = ("a-worker1", "a-worker2")
 HELPER = ("a-helper", "临时帮工（未列入花名册）")  # recorded a visit while not on A's roster: V01

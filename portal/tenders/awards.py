@@ -11,10 +11,10 @@ from sqlalchemy import select
 from portal.core.errors import DomainError, NotFound
 from portal.core.money import format_fen
 from portal.core.timeutil import local_today, to_local
-from portal.core.workdays import tenant_calendar
 from portal.core.lookup import get_or_not_found
 from portal.extensions import db
 from portal.i18n import record_locale
+from portal.tenancy.workdays import tenant_calendar
 from portal.tenders import deadlines, evaluation
 from portal.tenders.lifecycle import UNIT_LABELS
 from portal.tenders.models import Award, Challenge

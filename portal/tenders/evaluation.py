@@ -18,9 +18,9 @@ from sqlalchemy import select
 
 from portal.core.errors import DomainError, NotFound
 from portal.core.timeutil import local_today
-from portal.core.workdays import tenant_calendar
 from portal.extensions import db
 from portal.i18n import record_locale
+from portal.tenancy.workdays import tenant_calendar
 from portal.tenders.models import Bid, BidScore, Expert, Lot
 
 # The least number of valid bids a lot needs, per method (others: any number).

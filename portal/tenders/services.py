@@ -6,10 +6,10 @@ from sqlalchemy import func, or_, select
 
 from portal.core.errors import DomainError, NotFound
 from portal.core.timeutil import utcnow
-from portal.core.workdays import tenant_calendar
 from portal.extensions import db
 from portal.tenancy.models import Tenant
 from portal.tenancy.scope import current_tenant_id
+from portal.tenancy.workdays import tenant_calendar
 from portal.tenders import deadlines
 from portal.tenders.lifecycle import check_lot, check_lot_items_within_budget, check_terms
 from portal.tenders.models import (METHODS, SERVICE_UNITS, TENDER_STATUSES, BudgetLine, EvaluationCriterion, Lot,
