@@ -18,6 +18,7 @@ from portal.core.errors import DomainError
 from portal.core.forms import show_refusal
 from portal.core.pagination import paginate
 from portal.core.timeutil import local_today
+from portal.disclosures import disclosures_of
 from portal.tenders.lifecycle import UNIT_LABELS
 from portal.tenders.planning import budget_lines
 
@@ -95,7 +96,6 @@ def new(award_id):
 @roles_required(*READERS)
 def detail(contract_id):
     contract = _contract_or_404(contract_id)
-    from portal.disclosures import disclosures_of
     notices = disclosures_of(contract) + [d for a in contract.amendments for d in disclosures_of(a)]
     return render_template("contracts/detail.html", contract=contract, board=contract_dashboard(contract),
                            items_total_fen=items_total_fen(contract.items),

@@ -12,6 +12,7 @@ from portal.core.errors import DomainError, NotFound
 from portal.core.money import format_fen
 from portal.core.timeutil import local_today, to_local
 from portal.core.lookup import get_or_not_found
+from portal.disclosures import publish
 from portal.extensions import db
 from portal.i18n import record_locale
 from portal.tenancy.workdays import tenant_calendar
@@ -50,7 +51,6 @@ def confirm_award(lot, now):
     db.session.add(award)
     lot.status = "awarded"
     db.session.flush()
-    from portal.disclosures import publish
     with record_locale():
         title, body, data = award_notice(award)
     publish("award_result", title, body, award, dates.publish_by, now, data=data)
