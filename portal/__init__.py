@@ -89,14 +89,21 @@ def create_app(config=None):
     app.before_request(bind_request_tenant)
 
     _register_packages(app)
-    # Signal receivers, connected here and nowhere else: open data turns published procurement
-    # disclosures and paid statements into OCDS releases (portal/opendata/receivers.py).
-    from portal.opendata.receivers import subscribe as subscribe_opendata
-    subscribe_opendata()
-    # Violations records the breaches the visit rules find and follows the decisions on V01
-    # (portal/visits/signals.py, portal/violations/receivers.py).
-    from portal.violations.receivers import subscribe as subscribe_violations
-    subscribe_violations()
+    # Signal receivers, connected here and nowhere else, so that no package imports one above it:
+    # the audit trail records changed bureau settings; contractors name the bureaus a field worker
+    # may work for; contracts count the money they commit on a budget line; visits count the units
+    # delivered under a contract; open data turns published procurement disclosures and paid
+    # statements into OCDS releases; violations records the breaches the visit rules find and
+    # follows the decisions on V01. Each module's docstring names its signals.
+    from portal.audit import receivers as audit_receivers
+    from portal.contractors import receivers as contractors_receivers
+    from portal.contracts import receivers as contracts_receivers
+    from portal.opendata import receivers as opendata_receivers
+    from portal.violations import receivers as violations_receivers
+    from portal.visits import receivers as visits_receivers
+    for receivers in (audit_receivers, contractors_receivers, contracts_receivers, visits_receivers,
+                      violations_receivers, opendata_receivers):
+        receivers.subscribe()
 
     from portal.i18n import register_template_helpers
     register_template_helpers(app)

@@ -67,7 +67,7 @@ def worker(burst, no_schedule):
     """An RQ worker with the application context and the periodic scheduler."""
     from rq import Worker
 
-    from portal.jobs.queue import redis_connection
+    from portal.extensions import redis_connection
     from portal.jobs.schedule import start_scheduler_thread
     if not current_app.config.get("REDIS_URL"):
         raise click.ClickException("REDIS_URL is not set: without Redis, jobs run inline and need no worker.")

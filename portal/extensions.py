@@ -48,6 +48,14 @@ def current_limiter():
     return current_app.extensions["portal_limiter"]
 
 
+def redis_connection():
+    """A client of the app's Redis (REDIS_URL): the job queue, the periodic jobs' claims, the
+    worker and the readiness probe."""
+    from flask import current_app
+    from redis import Redis
+    return Redis.from_url(current_app.config["REDIS_URL"])
+
+
 # --- SQLite as an embedded database -------------------------------------------------------------
 # `make run` uses SQLite. Several threads of the development server (or several processes) write
 # at once, so every connection gets: WAL (readers never wait for the writer), a busy timeout (a

@@ -92,7 +92,7 @@ def put_on_work_list(app, code, contract_id, username, from_on=None):
 
 
 def assign(app, code, contract_id, beneficiary_id, username, from_on=None, until_on=None):
-    from portal.contracts import assignments
+    from portal.beneficiaries import assignments
     from portal.contracts.models import Contract
     from portal.extensions import db
     from portal.tenancy.scope import tenant_scope

@@ -26,7 +26,7 @@ def english(app):
 
 
 def test_a_worker_not_on_the_contracts_work_list_cannot_be_assigned(app, demo, login):
-    from portal.contracts import assignments
+    from portal.beneficiaries import assignments
     from portal.contracts.models import Assignment, Contract
     contract_id = make_contract(app, "ganxian", "a-manager")
     put_on_work_list(app, "ganxian", contract_id, "a-worker1", from_on=TODAY - timedelta(days=10))

@@ -79,7 +79,7 @@ def test_bureau_override_beats_the_national_calendar():
 
 
 def test_tenant_calendar_reads_the_bureau_overrides(app, demo):
-    from portal.core.workdays import tenant_calendar
+    from portal.tenancy.workdays import tenant_calendar
     from portal.extensions import db
     from portal.tenancy.models import CalendarOverride
     from portal.tenancy.scope import tenant_scope

@@ -199,7 +199,7 @@ def test_a_contract_amendment_is_a_contract_amendment_release(app, client):
 
 
 def test_a_clarification_that_moves_the_deadline_is_a_tender_amendment(app, demo, client):
-    from portal.core.workdays import tenant_calendar
+    from portal.tenancy.workdays import tenant_calendar
     from portal.extensions import db
     from portal.tenders.models import Tender
     made = tender_world.make_tender(app, deadline=utcnow() + timedelta(days=5))

@@ -11,6 +11,7 @@ from sqlalchemy import select, text
 from portal.core.errors import DomainError
 from portal.core.timeutil import LOCAL_TZ, local_today, utcnow
 from portal.core.workdays import Calendar
+from portal.dashboard.agenda import officer_agenda
 from portal.disclosures import Disclosure
 from portal.extensions import db
 from portal.tenancy.scope import tenant_scope
@@ -372,7 +373,7 @@ def test_officer_dashboard_counts_what_is_due_and_late(app, demo, login):
                              confirmed_on=confirmed, challenge_until=confirmed + timedelta(days=12)))
         number = tender.number
         db.session.commit()
-        agenda = services.officer_agenda()
+        agenda = officer_agenda()
         [result] = [item for item in agenda if item["kind"] == "result"]
         assert result["late"] and result["due_on"] == deadlines.award_deadlines(confirmed, CAL).publish_by
     officer = login("gx-officer")

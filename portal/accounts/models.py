@@ -8,6 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy import JSON, Boolean, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.accounts.signals import worker_tenants
 from portal.core.models import UTCDateTime, utcnow
 from portal.extensions import db
 
@@ -80,13 +81,7 @@ class User(UserMixin, db.Model):
             from portal.tenancy.models import Tenant
             return sorted(db.session.execute(select(Tenant.id).where(Tenant.active.is_(True))).scalars())
         if self.role == "field_worker" and self.contractor_id:
-            from portal.contractors.models import ContractorRegistration
-            from portal.tenancy.scope import all_tenants
-            with all_tenants():
-                approved = db.session.execute(
-                    select(ContractorRegistration.tenant_id).where(
-                        ContractorRegistration.contractor_id == self.contractor_id,
-                        ContractorRegistration.status == "approved")).scalars()
+            for _receiver, approved in worker_tenants.send(self):  # contractors answers
                 granted |= set(approved)
             return sorted(granted)
         if self.role in MULTI_TENANT_ROLES:

@@ -4,7 +4,7 @@ from sqlalchemy import text
 
 from portal.api import bp
 from portal.api.openapi import openapi_document
-from portal.extensions import csrf, db
+from portal.extensions import csrf, db, redis_connection
 
 csrf.exempt(bp)
 
@@ -26,7 +26,6 @@ def readyz():
         checks["database"] = f"error: {type(exc).__name__}"
     if current_app.config.get("REDIS_URL"):
         try:
-            from portal.jobs.queue import redis_connection
             redis_connection().ping()
             checks["redis"] = "ok"
         except Exception as exc:

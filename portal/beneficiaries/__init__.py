@@ -4,3 +4,6 @@ assigned to their contracts (docs/DOMAIN.md §6)."""
 from flask import Blueprint
 
 bp = Blueprint("beneficiaries", __name__, url_prefix="/beneficiaries")
+# The work-list and assignment pages of a contract (assignment_views.py): they pick people of the
+# registry, so they live here, above contracts, under the contract's URL.
+assignments_bp = Blueprint("assignments", __name__, url_prefix="/contracts")

@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from portal.accounts.auth import roles_required
 from portal.audit.recorder import record_event
-from portal.beneficiaries import bp, importing, services
+from portal.beneficiaries import assignment_views, bp, importing, services
 from portal.beneficiaries.forms import (CATEGORY_LABELS, STATUS_LABELS, BeneficiaryEditForm, BeneficiaryForm,
                                         ConfirmImportForm, ImportForm, SearchForm, StatusForm)
 from portal.beneficiaries.spreadsheet import (XLSX_MIMETYPE, beneficiary_export, beneficiary_template,
@@ -26,6 +26,7 @@ WRITERS = services.WRITERS
 FILTERS = ("category", "status", "township", "village")
 SEARCH_LIFETIME = 8 * 3600
 bp.add_app_template_filter(crypto.mask_name, "mask_name")
+bp.record_once(lambda state: state.app.register_blueprint(assignment_views.bp))  # under /contracts
 bp.add_app_template_filter(crypto.mask_phone, "mask_phone")
 
 

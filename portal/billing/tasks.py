@@ -48,7 +48,7 @@ def prepare_previous_month(on=None):
     drafts of the previous month for every contract in delivery. Other days it does nothing."""
     from portal.billing import settlement
     from portal.core.timeutil import local_today
-    from portal.core.workdays import tenant_calendar
+    from portal.tenancy.workdays import tenant_calendar
     from portal.jobs.queue import report_progress
     today = date.fromisoformat(on) if on else local_today()
     if today != first_working_day(today.replace(day=1), tenant_calendar()):

@@ -58,7 +58,3 @@ def _register_openapi():
 
 
 _register_openapi()
-
-# The work-list and assignment pages live in a second views module on the ``contracts``
-# blueprint; importing it here registers its routes before the app registers the blueprint.
-from portal.contracts import assignment_views  # noqa: E402,F401

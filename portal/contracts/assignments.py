@@ -1,18 +1,16 @@
 """Who works on a contract and whom it serves (docs/DOMAIN.md §6): the work list (ContractWorker: a
 roster member of the contract's contractor, over dates) and assignments (Assignment: a beneficiary
 served under the contract by one worker of its work list, over dates). What a contractor may see
-of the registry is exactly what these rows give it (beneficiaries/services.visible_beneficiary)."""
+of the registry is exactly what these rows give it (beneficiaries/services.visible_beneficiary).
+Choosing and checking the person assigned is the registry's (portal/beneficiaries/assignments.py)."""
 from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
-from portal.beneficiaries.models import Beneficiary
-from portal.beneficiaries.services import status_on
 from portal.contractors.models import StaffMember
 from portal.contracts.models import Assignment, Contract, ContractWorker
 from portal.core.errors import DomainError, NotFound
-from portal.core.lookup import get_or_not_found
 from portal.extensions import db
 
 CLOSED = ("completed", "terminated")
@@ -23,12 +21,12 @@ def _refuse(field, message):
     raise DomainError(message, {field: [message]})
 
 
-def _overlaps(start, end, other_start, other_end):
+def overlaps(start, end, other_start, other_end):
     """Do two date ranges (an open end is None) share a day?"""
     return (other_end is None or start <= other_end) and (end is None or other_start <= end)
 
 
-def _check_dates(contract, from_on, until_on):
+def check_dates(contract, from_on, until_on):
     if not isinstance(from_on, date):
         _refuse("from_on", _("Give a start date (YYYY-MM-DD)."))
     if until_on is not None and until_on < from_on:
@@ -72,7 +70,7 @@ def add_worker(contract, staff_id, from_on, until_on=None):
     """Put a roster member on the contract's work list from ``from_on`` (to ``until_on``). Only an
     active roster member of the contract's own contractor who had joined by then (anyone else would
     be subcontracting), within the contract period, and not already listed over those dates."""
-    _check_dates(contract, from_on, until_on)
+    check_dates(contract, from_on, until_on)
     member = db.session.get(StaffMember, staff_id) if isinstance(staff_id, int) else None
     if member is None or member.contractor_id != contract.contractor_id or member.left_on is not None:
         _refuse("staff_id", _("Only active members of the contractor's own staff roster can work on its contract."))
@@ -81,7 +79,7 @@ def add_worker(contract, staff_id, from_on, until_on=None):
                              name=member.name, day=member.joined_on.isoformat()))
     for entry in db.session.execute(select(ContractWorker).where(
             ContractWorker.contract_id == contract.id, ContractWorker.staff_id == member.id)).scalars():
-        if _overlaps(from_on, until_on, entry.from_on, entry.until_on):
+        if overlaps(from_on, until_on, entry.from_on, entry.until_on):
             _refuse("staff_id", _("%(name)s is already on the work list over these dates.", name=member.name))
     entry = ContractWorker(contract_id=contract.id, staff_id=member.id, from_on=from_on, until_on=until_on)
     db.session.add(entry)
@@ -133,47 +131,6 @@ def assignments(contract):
     return db.session.execute(
         select(Assignment).where(Assignment.contract_id == contract.id)
         .order_by(Assignment.until_on.is_not(None), Assignment.from_on.desc(), Assignment.id)).scalars().all()
-
-
-def assignable_beneficiaries(contract, limit=500):
-    """Active people of the registry not currently assigned to this contract (for the form)."""
-    assigned = select(Assignment.beneficiary_id).where(Assignment.contract_id == contract.id,
-                                                       Assignment.until_on.is_(None))
-    return db.session.execute(
-        select(Beneficiary).where(Beneficiary.status == "active", Beneficiary.id.not_in(assigned))
-        .order_by(Beneficiary.township, Beneficiary.village, Beneficiary.name).limit(limit)).scalars().all()
-
-
-def assign(contract, beneficiary_id, staff_id, from_on, until_on=None):
-    """Assign a beneficiary of this bureau to the contract with a worker. The worker must be on the
-    contract's work list over the whole period (so never someone off the roster), the person must
-    be registered and neither dead nor moved away on the start date, and not already assigned to
-    this contract over those dates."""
-    _check_dates(contract, from_on, until_on)
-    person = get_or_not_found(Beneficiary, beneficiary_id, _("No such beneficiary."))
-    status = status_on(person, from_on)
-    if status is None:
-        _refuse("from_on", _("The person was not yet registered on the start date."))
-    if status in ("deceased", "moved"):
-        from portal.beneficiaries.forms import STATUS_LABELS
-        _refuse("beneficiary_id", _("The person cannot be served: their status on the start date is %(status)s.",
-                                    status=STATUS_LABELS[status]))
-    entry = on_work_list(contract.id, staff_id, from_on) if isinstance(staff_id, int) else None
-    if entry is None:
-        _refuse("staff_id", _("The worker is not on this contract's work list on the start date."))
-    if entry.until_on is not None and (until_on is None or until_on > entry.until_on):
-        _refuse("until_on", _("The worker is on the work list only until %(day)s; end the assignment by then.",
-                              day=entry.until_on.isoformat()))
-    for other in db.session.execute(select(Assignment).where(
-            Assignment.contract_id == contract.id, Assignment.beneficiary_id == person.id)).scalars():
-        if _overlaps(from_on, until_on, other.from_on, other.until_on):
-            _refuse("beneficiary_id", _("The person is already assigned to this contract over these dates; "
-                                        "end that assignment first."))
-    assignment = Assignment(contract_id=contract.id, beneficiary_id=person.id, staff_id=entry.staff_id,
-                            from_on=from_on, until_on=until_on)
-    db.session.add(assignment)
-    db.session.flush()
-    return assignment
 
 
 def assignment_of(contract, assignment_id):

@@ -1,11 +1,9 @@
 """The contract dashboard (docs/DOMAIN.md §5): quota used per service item, the amount used and
 remaining, and the next deadlines of the contract."""
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
 
+from portal.contracts.signals import count_units_delivered
 from portal.core.timeutil import local_today
-from portal.extensions import db
-from portal.visits.models import Visit
 
 # Geometry of the server-rendered SVG bar chart (attributes, not inline styles: the
 # Content-Security-Policy forbids those).
@@ -16,11 +14,10 @@ BAR_WIDTH = 360
 
 
 def units_delivered(contract, item):
-    """Units of ``item`` delivered under ``contract`` so far (all time): its verified visits,
-    counted in one query. Pending, exception and rejected visits do not count."""
-    return db.session.execute(select(func.count(Visit.id)).where(
-        Visit.contract_id == contract.id, Visit.service_item_id == item.id,
-        Visit.status == "verified")).scalar_one()
+    """Units of ``item`` delivered under ``contract`` so far (all time), as visits count them
+    (the ``count_units_delivered`` signal: its verified visits; pending, exception and rejected visits
+    do not count)."""
+    return sum(count for _receiver, count in count_units_delivered.send(contract, item=item))
 
 
 def quota_rows(contract):

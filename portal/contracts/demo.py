@@ -14,9 +14,9 @@ from portal.contractors.models import Contractor, StaffMember
 from portal.contracts import services
 from portal.contracts.models import Contract
 from portal.core.timeutil import local_today
-from portal.core.workdays import tenant_calendar
 from portal.extensions import db
 from portal.tenancy.scope import tenant_scope
+from portal.tenancy.workdays import tenant_calendar
 from portal.tenders import awards, evaluation
 from portal.tenders.deadlines import local_date
 from portal.tenders.demo import AWARDED_NUMBER, _at, _build_tender, _publish

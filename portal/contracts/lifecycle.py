@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from portal.core.errors import DomainError
 from portal.core.money import format_fen
 from portal.tenders import deadlines
+from portal.tenders.awards import signing_blocked
 
 STATUS_LABELS = {
     "draft": _l("Draft"), "signed": _l("Signed"), "active": _l("In delivery"), "completed": _l("Completed"),
@@ -114,7 +115,6 @@ class ContractLifecycle:
         while awards.signing_blocked says so, with complete terms and at least one service item, the
         items (quota × unit price) within the amount with its amendments.
         The contract notice is then due 2 working days after signing."""
-        from portal.tenders.awards import signing_blocked
         self._require(("draft",), _("signed"))
         blocked, reason = signing_blocked(self.award)
         if blocked:

@@ -12,8 +12,8 @@ from portal.contracts.totals import check_items_within_ceiling, contract_ceiling
 from portal.core.errors import DomainError, NotFound
 from portal.core.money import format_fen
 from portal.core.timeutil import local_today, utcnow
-from portal.core.workdays import tenant_calendar
 from portal.extensions import db
+from portal.tenancy.workdays import tenant_calendar
 from portal.tenders import deadlines
 from portal.tenders.models import SERVICE_UNITS, Award, BudgetLine, Lot, Tender
 from portal.tenders.planning import committed_fen, reserved_fen

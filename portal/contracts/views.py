@@ -18,6 +18,7 @@ from portal.core.errors import DomainError
 from portal.core.forms import show_refusal
 from portal.core.pagination import paginate
 from portal.core.timeutil import local_today
+from portal.disclosures import disclosures_of
 from portal.tenders.lifecycle import UNIT_LABELS
 from portal.tenders.planning import budget_lines
 
@@ -95,14 +96,13 @@ def new(award_id):
 @roles_required(*READERS)
 def detail(contract_id):
     contract = _contract_or_404(contract_id)
-    from portal.disclosures import disclosures_of
     notices = disclosures_of(contract) + [d for a in contract.amendments for d in disclosures_of(a)]
     return render_template("contracts/detail.html", contract=contract, board=contract_dashboard(contract),
                            items_total_fen=items_total_fen(contract.items),
                            can_write=current_user.role in WRITERS, notices=notices, unit_labels=UNIT_LABELS,
                            rationales=RATIONALE_LABELS, payment_terms=PAYMENT_TERMS,
                            internal=current_user.role != "contractor_manager",
-                           has_assignments="contracts.assignments" in current_app.view_functions)
+                           has_assignments="assignments.index" in current_app.view_functions)
 
 
 @bp.route("/<int:contract_id>/edit", methods=["GET", "POST"])
@@ -181,10 +181,3 @@ def amend(contract_id):
     return render_template("contracts/amendment_form.html", form=form, contract=contract, back=back,
                            quota_errors=quota_errors if request.method == "POST" else {},
                            unit_labels=UNIT_LABELS), status
-
-
-# The assignment pages share the blueprint (contracts/assignment_views.py, when present).
-from importlib.util import find_spec  # noqa: E402
-
-if find_spec("portal.contracts.assignment_views"):
-    from portal.contracts import assignment_views  # noqa: E402,F401

@@ -1,9 +1,9 @@
 """Working days on a bureau's calendar: the national calendar (chinese-calendar: weekends,
-public holidays and make-up working days, 调休) corrected by the bureau's own overrides."""
+public holidays and make-up working days, 调休) corrected by the bureau's own overrides (the
+current bureau's calendar: ``portal.tenancy.workdays.tenant_calendar``)."""
 from datetime import date, timedelta
 
 import chinese_calendar
-from sqlalchemy import select
 
 
 class Calendar:
@@ -43,15 +43,6 @@ class Calendar:
             day += timedelta(days=1)
             count += self.is_working_day(day)
         return count
-
-
-def tenant_calendar(session=None):
-    """The current tenant's calendar (overrides are tenant-scoped rows)."""
-    from portal.extensions import db
-    from portal.tenancy.models import CalendarOverride
-    session = session or db.session
-    rows = session.execute(select(CalendarOverride.day, CalendarOverride.is_working)).all()
-    return Calendar({day: working for day, working in rows})
 
 
 def add_working_days(start: date, n: int, calendar: Calendar | None = None) -> date:

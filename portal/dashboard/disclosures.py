@@ -10,10 +10,10 @@ from portal.contracts.lifecycle import IN_FORCE
 from portal.contracts.models import Amendment, Contract
 from portal.contracts.services import amendment_due_on
 from portal.core.timeutil import local_today, utcnow
-from portal.core.workdays import tenant_calendar
+from portal.dashboard.agenda import officer_agenda
 from portal.disclosures import Disclosure, is_late
 from portal.extensions import db
-from portal.tenders.services import officer_agenda
+from portal.tenancy.workdays import tenant_calendar
 
 
 def due_or_late_disclosures(now=None):

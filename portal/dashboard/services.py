@@ -2,6 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from portal.dashboard.agenda import officer_agenda
 from portal.extensions import db
 from portal.jobs.models import JobRun
 
@@ -61,11 +62,10 @@ def dashboard_for(user, tenant):
 def _procurement_cards():
     """The officer's count of what is due and of what is late (notices, results to publish,
     contracts to sign, late disclosures), both leading to the list."""
-    from portal.tenders.services import officer_agenda
     agenda = officer_agenda()
     late = sum(1 for item in agenda if item["late"])
-    return [{"title": _l("Procurement steps due"), "value": len(agenda) - late, "endpoint": "tenders.due"},
-            {"title": _l("Procurement steps late"), "value": late, "endpoint": "tenders.due"}]
+    return [{"title": _l("Procurement steps due"), "value": len(agenda) - late, "endpoint": "dashboard.tenders_due"},
+            {"title": _l("Procurement steps late"), "value": late, "endpoint": "dashboard.tenders_due"}]
 
 
 def _contract_cards(user):
@@ -86,4 +86,4 @@ def _disclosure_card():
     """Public notices still due, overdue or published late (docs/DOMAIN.md §9), leading to their list."""
     from portal.dashboard.disclosures import due_or_late_disclosures
     return {"title": _l("Disclosures due or late"), "value": len(due_or_late_disclosures()),
-            "endpoint": "disclosures.due"}
+            "endpoint": "dashboard.disclosures_due"}

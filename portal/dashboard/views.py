@@ -3,8 +3,10 @@ from urllib.parse import urlsplit
 from flask import current_app, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal.accounts.auth import login_required
+from portal.accounts.auth import login_required, roles_required
 from portal.dashboard import bp
+from portal.dashboard.agenda import officer_agenda
+from portal.dashboard.disclosures import due_or_late_disclosures
 from portal.dashboard.services import dashboard_for
 
 ONE_YEAR = 365 * 24 * 3600
@@ -56,3 +58,17 @@ def language():
 def account():
     from portal.accounts.forms import ROLE_LABELS
     return render_template("dashboard/account.html", role_labels=ROLE_LABELS)
+
+
+@bp.route("/disclosures/due")
+@roles_required("officer", "admin", "auditor")
+def disclosures_due():
+    """The officer's list of notices due, late, or published late."""
+    return render_template("dashboard/disclosures_due.html", items=due_or_late_disclosures())
+
+
+@bp.route("/tenders/due")
+@roles_required("admin", "officer", "auditor")
+def tenders_due():
+    """What is due and what is late, for the officer."""
+    return render_template("dashboard/tenders_due.html", items=officer_agenda())

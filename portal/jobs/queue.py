@@ -15,7 +15,7 @@ from flask import current_app
 from rq import Queue, Retry
 from sqlalchemy import event
 
-from portal.extensions import db
+from portal.extensions import db, redis_connection
 from portal.jobs.models import JobRun
 from portal.tenancy.scope import all_tenants, current_tenant_id, tenant_scope
 
@@ -33,11 +33,6 @@ def task(name):
         func.job_name = name
         return func
     return decorator
-
-
-def redis_connection():
-    from redis import Redis
-    return Redis.from_url(current_app.config["REDIS_URL"])
 
 
 def rq_queue():

@@ -99,7 +99,7 @@ def run_queued(app, limit=200):
 
 
 def _claim_in_redis(periodic, key):
-    from portal.jobs.queue import redis_connection
+    from portal.extensions import redis_connection
     return bool(redis_connection().set(f"portal:periodic:{periodic.id}:{key}", "1", nx=True, ex=3 * 86400))
 
 

@@ -1,8 +1,9 @@
 """Policy pages (eligibility and how to apply for 最低生活保障, 特困人员救助供养, 临时救助): the
 sanitising of their rich text and the bureau administrator's editor.
 
-The editor and the officer's list of disclosures due live on ``manage_bp`` (``/disclosures``),
-a blueprint of signed-in bureau staff beside the public one; the public blueprint registers it."""
+The editor lives on ``manage_bp`` (``/disclosures``), a blueprint of signed-in bureau staff beside
+the public one; the public blueprint registers it. The officer's list of disclosures due at
+``/disclosures/due`` is dashboard's (portal/dashboard/views.py)."""
 import nh3
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _

@@ -9,10 +9,8 @@ from flask import abort, current_app, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
-from portal.accounts.auth import roles_required
 from portal.core.pagination import paginate
 from portal.core.timeutil import local_midnight_utc, utcnow
-from portal.dashboard.disclosures import due_or_late_disclosures
 from portal.disclosures import Disclosure
 from portal.extensions import db
 from portal.public import bp
@@ -24,8 +22,8 @@ from portal.public.policy import POLICY_TITLES, manage_bp, policy_page
 from portal.tenancy.models import Tenant
 from portal.tenancy.scope import set_request_tenant
 
-# The staff side (policy editor, disclosures due) is a blueprint of its own at /disclosures,
-# registered together with the public one.
+# The staff side (the policy editor) is a blueprint of its own at /disclosures, registered
+# together with the public one; the officer's list of disclosures due is dashboard's.
 bp.record_once(lambda state: state.app.register_blueprint(manage_bp))
 
 ONE_YEAR = 365 * 24 * 3600
@@ -178,10 +176,3 @@ def policy(code, slug):
     return conditional(_tenant_etag(tenant), lambda: render_template(
         "public/policy.html", tenant=tenant, slug=slug, page=page, default_title=POLICY_TITLES[slug],
         policies=_policy_links()))
-
-
-@manage_bp.route("/due")
-@roles_required("officer", "admin", "auditor")
-def due():
-    """The officer's list of notices due, late, or published late."""
-    return render_template("public/manage_due.html", items=due_or_late_disclosures())

@@ -7,6 +7,8 @@ from portal.core.errors import DomainError
 from portal.extensions import db
 from portal.tenancy.models import Tenant
 from portal.tenancy.scope import all_tenants
+from portal.tenancy.settings import DEFAULT_SETTINGS
+from portal.tenancy.signals import settings_changed
 
 
 def create_tenant(*, code, name, region, admin_username, admin_name, admin_password):
@@ -28,14 +30,9 @@ def change_settings(tenant, values):
     """Apply checked setting values (settings_catalogue.parse) to the bureau: a value equal to the
     default drops the override, others are stored; keys this page does not manage stay as they
     are. Each changed setting is recorded in the bureau's audit chain with its value before and
-    after. Settings are read when a rule judges or a figure is computed, so a change applies from
-    the next judgement on and never touches what was already judged or approved. Returns the keys
-    changed."""
-    from datetime import datetime, timezone
-
-    from portal.audit.chain import append
-    from portal.audit.recorder import current_actor
-    from portal.tenancy.settings import DEFAULT_SETTINGS
+    after (by the audit trail's receiver of ``settings_changed``). Settings are read when a rule
+    judges or a figure is computed, so a change applies from the next judgement on and never
+    touches what was already judged or approved. Returns the keys changed."""
     effective = tenant.effective_settings
     changed = [key for key, value in values.items() if key in DEFAULT_SETTINGS and value != effective[key]]
     if not changed:
@@ -48,11 +45,6 @@ def change_settings(tenant, values):
             overrides[key] = values[key]
     tenant.settings = overrides  # a new dict, so the change is seen (and audited as a row update)
     db.session.flush()
-    actor_id, username, role, address = current_actor()
-    now = datetime.now(timezone.utc)
-    connection = db.session.connection()
-    for key in changed:
-        append(connection, tenant_id=tenant.id, occurred_at=now, actor_id=actor_id, actor=username, actor_role=role,
-               action="setting_changed", object_type="tenant_setting", object_id=key,
-               before={key: effective[key]}, after={key: values[key]}, address=address)
+    settings_changed.send(tenant, before={key: effective[key] for key in changed},
+                          after={key: values[key] for key in changed})
     return changed

@@ -11,10 +11,11 @@ from sqlalchemy import select
 from portal.core.errors import DomainError, NotFound
 from portal.core.money import format_fen
 from portal.core.timeutil import local_today, to_local
-from portal.core.workdays import tenant_calendar
 from portal.core.lookup import get_or_not_found
+from portal.disclosures import publish
 from portal.extensions import db
 from portal.i18n import record_locale
+from portal.tenancy.workdays import tenant_calendar
 from portal.tenders import deadlines, evaluation
 from portal.tenders.lifecycle import UNIT_LABELS
 from portal.tenders.models import Award, Challenge
@@ -50,7 +51,6 @@ def confirm_award(lot, now):
     db.session.add(award)
     lot.status = "awarded"
     db.session.flush()
-    from portal.disclosures import publish
     with record_locale():
         title, body, data = award_notice(award)
     publish("award_result", title, body, award, dates.publish_by, now, data=data)

@@ -15,6 +15,7 @@ from portal.core.errors import DomainError, NotFound
 from portal.core.forms import show_refusal
 from portal.core.money import parse_yuan
 from portal.core.timeutil import local_today, utcnow
+from portal.disclosures import disclosures_of
 from portal.extensions import db
 from portal.files.services import serve
 from portal.tenders import awards, bidding, evaluation
@@ -72,7 +73,6 @@ def bidder_challenge(award_id):
     elif request.method == "POST":
         status = 422
     # the award result as the public read it (the winning bid itself stays sealed to other bidders)
-    from portal.disclosures import disclosures_of
     notices = disclosures_of(award, "award_result")
     contractor = current_user.contractor
     return render_template("tenders/bids/challenge.html", award=award, form=form, notice=notices[-1] if notices else None,

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from portal.accounts.models import User
 from portal.contractors.models import StaffMember
 from portal.core.timeutil import LOCAL_TZ, local_today
-from portal.core.workdays import tenant_calendar
 from portal.extensions import db
 from portal.tenancy.scope import tenant_scope
+from portal.tenancy.workdays import tenant_calendar
 from portal.tenders import awards, bidding, evaluation
 from portal.tenders.models import BudgetLine, EvaluationCriterion, Lot, LotItem, PlanMilestone, Tender
 from portal.tenders.planning import create_plan

@@ -18,9 +18,10 @@ from sqlalchemy import select
 
 from portal.core.errors import DomainError, NotFound
 from portal.core.timeutil import local_today
-from portal.core.workdays import tenant_calendar
+from portal.disclosures import publish
 from portal.extensions import db
 from portal.i18n import record_locale
+from portal.tenancy.workdays import tenant_calendar
 from portal.tenders.models import Bid, BidScore, Expert, Lot
 
 # The least number of valid bids a lot needs, per method (others: any number).
@@ -187,7 +188,6 @@ def _fail_if_too_few(lot, submitted, now):
 def fail_lot(lot, reason, now):
     """废标: the lot fails with a reason, a failed-tender notice is published, and when no lot of
     the tender is left open the tender is closed (failed, or awarded if another lot was)."""
-    from portal.disclosures import publish
     tender = lot.tender
     lot.status, lot.failed_reason = "failed", reason
     calendar = tenant_calendar()

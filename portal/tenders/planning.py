@@ -12,6 +12,7 @@ from portal.core.money import format_fen
 from portal.extensions import db
 from portal.tenders.models import (PLAN_PHASES, Award, BudgetLine, Lot, PlanMilestone, PlanPhase, ProcurementPlan,
                                    PurchaseIntention, Tender)
+from portal.tenders.signals import budget_committed
 
 # Tenders whose budget holds money on the line until they end in an award or not at all.
 RESERVING_STATUSES = ("draft", "intention_published", "tendering", "evaluation")
@@ -21,24 +22,16 @@ def committed_fen(budget_line, exclude_award=None):
     """Money committed on a line: its contracts at their amount with amendments (a terminated
     one at what was paid), plus the award amounts of its tenders that are not cancelled and have
     no contract yet (an award and its contract are counted once). ``exclude_award`` leaves one
-    award (and its contract) out, for checking a contract being made from it."""
-    from portal.contracts.models import Amendment, Contract
-    with_contract = select(Contract.award_id)
+    award (and its contract) out, for checking a contract being made from it. Contracts count
+    their own money (the ``budget_committed`` signal)."""
+    answers = [answer for _receiver, answer in budget_committed.send(budget_line, exclude_award=exclude_award)]
     awards = (select(func.coalesce(func.sum(Award.amount_fen), 0)).select_from(Award)
               .join(Lot, Award.lot_id == Lot.id).join(Tender, Lot.tender_id == Tender.id)
               .where(Tender.budget_line_id == budget_line.id, Tender.status != "cancelled",
-                     Award.id.not_in(with_contract)))
-    contract_filter = [Contract.budget_line_id == budget_line.id]
+                     *(Award.id.not_in(counted) for _fen, counted in answers)))
     if exclude_award is not None:
         awards = awards.where(Award.id != exclude_award.id)
-        contract_filter.append(Contract.award_id != exclude_award.id)
-    live = [*contract_filter, Contract.status != "terminated"]
-    amounts = select(func.coalesce(func.sum(Contract.amount_fen), 0)).where(*live)
-    added = (select(func.coalesce(func.sum(Amendment.added_fen), 0)).select_from(Amendment)
-             .join(Contract, Amendment.contract_id == Contract.id).where(*live))
-    paid = select(func.coalesce(func.sum(Contract.amount_paid_at_termination_fen), 0)).where(
-        *contract_filter, Contract.status == "terminated")
-    return sum(int(db.session.execute(stmt).scalar_one()) for stmt in (awards, amounts, added, paid))
+    return int(db.session.execute(awards).scalar_one()) + sum(fen for fen, _counted in answers)
 
 
 def reserved_fen(budget_line, exclude_tender=None):

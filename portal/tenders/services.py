@@ -1,21 +1,19 @@
 """Tender rules that span several rows: drafting a tender with its lots, items and criteria,
-the moves of its state machine with the bureau's calendar, who may see which tender, the
-closing job and the officer's list of what is due and late."""
-from datetime import timedelta
-
+the moves of its state machine with the bureau's calendar, who may see which tender and the
+closing job. The officer's list of what is due and late is dashboard's (portal/dashboard/agenda.py)."""
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
 from portal.core.errors import DomainError, NotFound
-from portal.core.timeutil import local_today, utcnow
-from portal.core.workdays import tenant_calendar
+from portal.core.timeutil import utcnow
 from portal.extensions import db
 from portal.tenancy.models import Tenant
 from portal.tenancy.scope import current_tenant_id
+from portal.tenancy.workdays import tenant_calendar
 from portal.tenders import deadlines
 from portal.tenders.lifecycle import check_lot, check_lot_items_within_budget, check_terms
-from portal.tenders.models import (METHODS, SERVICE_UNITS, TENDER_STATUSES, Award, BudgetLine, EvaluationCriterion,
-                                   Lot, LotItem, PurchaseIntention, Tender)
+from portal.tenders.models import (METHODS, SERVICE_UNITS, TENDER_STATUSES, BudgetLine, EvaluationCriterion, Lot,
+                                   LotItem, PurchaseIntention, Tender)
 from portal.tenders.planning import check_budget_room
 
 BUREAU_READERS = ("admin", "officer", "supervisor", "finance", "auditor")
@@ -213,62 +211,6 @@ def close_due_bidding(now=None):
         tender.close_bidding(now)
     db.session.flush()
     return [tender.id for tender in due]
-
-
-# --- what is due and what is late --------------------------------------------------------------
-
-def _signed_award_ids():
-    """Awards whose contract is signed. The contracts package answers this once it exists."""
-    try:
-        from portal.contracts.models import Contract
-    except ImportError:
-        return set()
-    column = getattr(Contract, "award_id", None)
-    if column is None:
-        return set()
-    return set(db.session.execute(select(column).where(column.is_not(None), Contract.status != "draft")).scalars())
-
-
-def officer_agenda(now=None):
-    """What a procurement officer must do, each with its due day and whether it is late:
-    tender notices, bidding to close, award results to publish, contracts to sign, late
-    disclosures."""
-    from portal.disclosures import late_disclosures
-    now = now or utcnow()
-    today = local_today(now)
-    calendar = tenant_calendar()
-    items = []
-
-    def add(kind, title, due_on, tender_id=None, late=None):
-        items.append({"kind": kind, "title": title, "due_on": due_on, "tender_id": tender_id,
-                      "late": (due_on is not None and today > due_on) if late is None else late})
-
-    waiting = db.session.execute(select(Tender).where(Tender.status == "intention_published")).scalars()
-    for tender in waiting:
-        ready_on = deadlines.earliest_notice_date(deadlines.local_date(tender.intention.published_at))
-        due_on = tender.documents_from or ready_on
-        add("notice", _("Publish the tender notice of %(number)s (possible from %(day)s)",
-                        number=tender.number, day=ready_on.isoformat()), due_on, tender.id)
-    closing = db.session.execute(select(Tender).where(Tender.status == "tendering", Tender.bid_deadline <= now)).scalars()
-    for tender in closing:
-        add("closing", _("Bidding on %(number)s is past its deadline", number=tender.number),
-            deadlines.local_date(tender.bid_deadline), tender.id, late=False)
-    awards = db.session.execute(select(Award, Lot).join(Lot, Award.lot_id == Lot.id)).all()
-    signed = _signed_award_ids()
-    for award, lot in awards:
-        if award.notice_published_at is None:
-            publish_by = deadlines.award_deadlines(award.confirmed_on, calendar).publish_by
-            add("result", _("Publish the award result of lot %(lot)s of %(number)s",
-                            lot=lot.number, number=lot.tender.number), publish_by, lot.tender_id)
-        elif award.id not in signed and lot.tender.status == "awarded":
-            sign_by = deadlines.contract_sign_by(deadlines.local_date(award.notice_published_at))
-            add("contract", _("Sign the contract of lot %(lot)s of %(number)s", lot=lot.number,
-                              number=lot.tender.number), sign_by, lot.tender_id)
-    for disclosure in late_disclosures():
-        add("disclosure", _("Late disclosure: %(title)s", title=disclosure.title), disclosure.due_on, late=True)
-    items.sort(key=lambda item: (not item["late"], item["due_on"] or today + timedelta(days=3650)))
-    return items
-
 
 
 def publication_problems(tender, now=None):

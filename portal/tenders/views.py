@@ -12,6 +12,7 @@ from portal.core.errors import DomainError
 from portal.core.forms import show_refusal
 from portal.core.pagination import paginate
 from portal.core.timeutil import format_local
+from portal.disclosures import disclosures_of
 from portal.extensions import db
 from portal.tenders import bp, services
 from portal.tenders.forms import (CRITERION_KINDS, UNIT_LABELS, ClarificationForm, CriterionForm, ItemForm, LotForm,
@@ -88,7 +89,6 @@ def new():
 @roles_required(*READERS)
 def detail(tender_id):
     tender = _tender_or_404(tender_id)
-    from portal.disclosures import disclosures_of
     return render_template("tenders/detail.html", tender=tender, can_write=current_user.role in WRITERS,
                            internal=services.sees_drafts(current_user), disclosures=disclosures_of(tender),
                            unit_labels=UNIT_LABELS, criterion_kinds=CRITERION_KINDS)
@@ -233,13 +233,6 @@ def cancel(tender_id):
         flash(_("The tender is cancelled."), "success")
         return redirect(back)
     return _form_page(form, _("Cancel the tender"), back, tender)
-
-
-@bp.route("/due")
-@roles_required("admin", "officer", "auditor")
-def due():
-    """What is due and what is late, for the officer."""
-    return render_template("tenders/due.html", items=services.officer_agenda())
 
 
 from portal.tenders import plan_views  # noqa: E402,F401  budget lines and the plan share the blueprint

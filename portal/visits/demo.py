@@ -29,9 +29,9 @@ from portal.contractors.models import StaffMember
 from portal.contracts.models import Assignment
 from portal.core.geo import haversine_m
 from portal.core.timeutil import LOCAL_TZ, local_today, utcnow
-from portal.core.workdays import tenant_calendar
 from portal.extensions import db
 from portal.tenancy.scope import tenant_scope
+from portal.tenancy.workdays import tenant_calendar
 from portal.visits import exceptions, recording, verification
 from portal.visits.models import Visit, VisitException
 

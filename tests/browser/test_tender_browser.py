@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 def _tender_ready_for_its_notice(app, demo):
     """A tender whose intention went out 40 days ago, with a lawful timetable from today."""
     from portal.core.timeutil import LOCAL_TZ, local_today, utcnow
-    from portal.core.workdays import tenant_calendar
+    from portal.tenancy.workdays import tenant_calendar
     from portal.extensions import db
     from portal.tenancy.scope import tenant_scope
     from portal.tenders.models import (BudgetLine, EvaluationCriterion, Lot, LotItem, PurchaseIntention,

@@ -1,4 +1,5 @@
-"""Work-list and assignment pages of a contract (on the ``contracts`` blueprint). Officers keep
+"""Work-list and assignment pages of a contract (on the ``assignments`` blueprint, under
+``/contracts``: they pick people of the registry, so they live above contracts). Officers keep
 both; the contract's contractor manager keeps the work list of its own contract and reads its
 assignments (masked names); other bureau roles read."""
 from flask import flash, redirect, render_template, url_for
@@ -10,8 +11,10 @@ from wtforms import DateField, SelectField
 from wtforms.validators import DataRequired, Optional
 
 from portal.accounts.auth import roles_required
+from portal.beneficiaries import assignments_bp as bp
+from portal.beneficiaries.assignments import assign as assign_person
+from portal.beneficiaries.assignments import assignable_beneficiaries
 from portal.contracts import assignments as services
-from portal.contracts import bp
 from portal.core.errors import DomainError
 from portal.core.timeutil import local_today
 
@@ -47,7 +50,7 @@ def _page(contract, worker_form=None, assign_form=None, status=200):
     if officer:
         assign_form.beneficiary_id.choices = [
             (p.id, f"{p.name} · {p.township} {p.village} · {p.id_number_masked}")
-            for p in services.assignable_beneficiaries(contract)]
+            for p in assignable_beneficiaries(contract)]
         assign_form.staff_id.choices = [(e.staff_id, e.staff.name) for e in work
                                         if e.until_on is None or e.until_on >= today]
     return render_template("contracts/assignments/index.html", contract=contract, work=work,
@@ -59,7 +62,7 @@ def _page(contract, worker_form=None, assign_form=None, status=200):
 
 @bp.route("/<int:contract_id>/assignments")
 @roles_required(*READERS)
-def assignments(contract_id):
+def index(contract_id):
     return _page(services.contract_for(contract_id, current_user))
 
 
@@ -75,7 +78,7 @@ def add_worker(contract_id):
             form.staff_id.errors = list(form.staff_id.errors) + [exc.message]
         else:
             flash(_("%(name)s is on the work list.", name=entry.staff.name), "success")
-            return redirect(url_for("contracts.assignments", contract_id=contract.id))
+            return redirect(url_for("assignments.index", contract_id=contract.id))
     return _page(contract, worker_form=form, status=422)
 
 
@@ -95,7 +98,7 @@ def end_worker(contract_id, entry_id):
         else:
             flash(_("%(name)s leaves the work list after %(day)s; %(n)s assignments ended with it.",
                     name=entry.staff.name, day=form.until_on.data.isoformat(), n=ended), "success")
-    return redirect(url_for("contracts.assignments", contract_id=contract.id))
+    return redirect(url_for("assignments.index", contract_id=contract.id))
 
 
 @bp.route("/<int:contract_id>/assignments", methods=["POST"])
@@ -105,7 +108,7 @@ def assign(contract_id):
     form = AssignForm()
     if form.validate_on_submit():
         try:
-            services.assign(contract, form.beneficiary_id.data, form.staff_id.data, form.from_on.data,
+            assign_person(contract, form.beneficiary_id.data, form.staff_id.data, form.from_on.data,
                             form.until_on.data)
         except DomainError as exc:
             for field, messages in (exc.errors or {"beneficiary_id": [exc.message]}).items():
@@ -113,7 +116,7 @@ def assign(contract_id):
                 target.errors = list(target.errors) + list(messages)
         else:
             flash(_("The person has been assigned."), "success")
-            return redirect(url_for("contracts.assignments", contract_id=contract.id))
+            return redirect(url_for("assignments.index", contract_id=contract.id))
     return _page(contract, assign_form=form, status=422)
 
 
@@ -132,4 +135,4 @@ def end_assignment(contract_id, assignment_id):
             flash(exc.message, "error")
         else:
             flash(_("The assignment ends on %(day)s.", day=form.until_on.data.isoformat()), "success")
-    return redirect(url_for("contracts.assignments", contract_id=contract.id))
+    return redirect(url_for("assignments.index", contract_id=contract.id))
