@@ -8,7 +8,8 @@ from flask_login import UserMixin
 from sqlalchemy import JSON, Boolean, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.core.models import UTCDateTime, utcnow
+from portal.core.models import UTCDateTime
+from portal.core.timeutil import utcnow
 from portal.extensions import db
 
 _hasher = PasswordHasher()

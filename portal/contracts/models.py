@@ -9,7 +9,8 @@ from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Integer, Str
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from portal.core.errors import DomainError
-from portal.core.models import UTCDateTime, utcnow
+from portal.core.models import UTCDateTime
+from portal.core.timeutil import utcnow
 from portal.extensions import db
 from portal.tenancy.scope import TenantOwned
 from portal.contracts.lifecycle import ContractLifecycle

@@ -9,12 +9,12 @@ import logging
 import os
 import traceback
 import uuid
-from datetime import datetime, timezone
 
 from flask import current_app
 from rq import Queue, Retry
 from sqlalchemy import event
 
+from portal.core.timeutil import utcnow
 from portal.extensions import db
 from portal.jobs.models import JobRun
 from portal.tenancy.scope import all_tenants, current_tenant_id, tenant_scope
@@ -125,12 +125,12 @@ def _run_inline(run_id):
 
 def _execute(run):
     run.status, run.attempts = "running", run.attempts + 1
-    run.started_at = datetime.now(timezone.utc)
+    run.started_at = utcnow()
     from portal.audit.recorder import acting_as
     with acting_as(f"job:{run.name}"):
         TASKS[run.name](**run.kwargs)
     run.status, run.progress = "finished", 100
-    run.ended_at = datetime.now(timezone.utc)
+    run.ended_at = utcnow()
 
 
 def _mark_failed(run, exc):
@@ -138,7 +138,7 @@ def _mark_failed(run, exc):
     run.attempts = (run.attempts or 0) + 1
     run.status = "failed"
     run.error = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:2000]
-    run.ended_at = datetime.now(timezone.utc)
+    run.ended_at = utcnow()
 
 
 def report_progress(percent, note=""):

@@ -15,7 +15,7 @@ from stdnum.cn import ric
 from portal.contractors.models import Contractor, StaffEmployment, StaffMember
 from portal.contracts.models import Contract, ContractWorker
 from portal.core.lookup import get_or_not_found
-from portal.core.models import utcnow
+from portal.core.timeutil import utcnow
 from portal.extensions import db
 from portal.i18n import record_locale
 from portal.supervision.models import VIOLATION_KINDS, Violation

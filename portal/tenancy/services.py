@@ -4,6 +4,7 @@ from sqlalchemy import select
 
 from portal.accounts.services import create_user
 from portal.core.errors import DomainError
+from portal.core.timeutil import utcnow
 from portal.extensions import db
 from portal.tenancy.models import Tenant
 from portal.tenancy.scope import all_tenants
@@ -31,8 +32,6 @@ def change_settings(tenant, values):
     after. Settings are read when a rule judges or a figure is computed, so a change applies from
     the next judgement on and never touches what was already judged or approved. Returns the keys
     changed."""
-    from datetime import datetime, timezone
-
     from portal.audit.chain import append
     from portal.audit.recorder import current_actor
     from portal.tenancy.settings import DEFAULT_SETTINGS
@@ -49,7 +48,7 @@ def change_settings(tenant, values):
     tenant.settings = overrides  # a new dict, so the change is seen (and audited as a row update)
     db.session.flush()
     actor_id, username, role, address = current_actor()
-    now = datetime.now(timezone.utc)
+    now = utcnow()
     connection = db.session.connection()
     for key in changed:
         append(connection, tenant_id=tenant.id, occurred_at=now, actor_id=actor_id, actor=username, actor_role=role,
