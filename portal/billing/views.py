@@ -12,10 +12,11 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.accounts.auth import roles_required
 from portal.billing import balances, bp, budget, presentation, settlement, steps, tasks, workflow
-from portal.billing.forms import (ActionForm, AdjustmentForm, DisputeForm, PaymentForm, PrepareForm, month_or_none)
+from portal.billing.forms import (ActionForm, AdjustmentForm, DisputeForm, PaymentForm, PrepareForm)
 from portal.billing.models import STATEMENT_STATUSES, Statement
 from portal.contracts import services as contract_services
 from portal.contracts.models import Contract
+from portal.core import months
 from portal.core.errors import DomainError
 from portal.core.forms import show_refusal
 from portal.core.pagination import paginate
@@ -125,7 +126,8 @@ def _list_page(prepare=None, status_code=200):
     args = request.args
     contract_id = args.get("contract", 0, type=int) or 0
     month_text = args.get("month", "").strip()
-    month = month_or_none(month_text)
+    month = months.month_or_none(month_text)
+    month = months.month_text(month) if month else None
     status = args.get("status", "")
     month_error = _("Enter a month as YYYY-MM, e.g. 2026-10.") if month_text and month is None else None
     stmt = (workflow.visible_statements(current_user)
@@ -152,7 +154,7 @@ def _list_page(prepare=None, status_code=200):
 
 
 def _previous_month(today=None):
-    return settlement.previous_month(today or local_today())
+    return months.month_text(months.previous_month(today or local_today()))
 
 
 @bp.route("/prepare", methods=["POST"])
@@ -165,7 +167,7 @@ def prepare():
     if not form.validate_on_submit():
         return _list_page(form, 422)
     try:
-        month = settlement.parse_month(form.month.data)
+        month = months.month_text(form.month.data)
         settlement.ensure_month_ended(month)
     except DomainError as exc:
         show_refusal(form, exc, default_field="month")

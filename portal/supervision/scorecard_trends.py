@@ -5,6 +5,7 @@ from fractions import Fraction
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
+from portal.core.months import month_bounds, month_text
 from portal.extensions import db
 from portal.supervision.scorecards import centi_text, half_up
 from portal.supervision.spotcheck_models import SpotCheck, SpotCheckSample
@@ -25,7 +26,6 @@ def _rate_percent(part, whole):
 def monthly_figures(contract, months):
     """Per month (first days, oldest first): visits, verified share, spot-check confirmation rate
     and average satisfaction, each as an integer per cent (None without data)."""
-    from portal.supervision.spotchecks import month_bounds, month_text
     rows = []
     for month in months:
         first, after = month_bounds(month)
