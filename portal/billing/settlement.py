@@ -43,8 +43,6 @@ from portal.core.timeutil import local_today, utcnow
 from portal.extensions import db
 from portal.i18n import record_locale
 
-# Contracts that may have delivered during a month (a draft or merely signed contract has not).
-SETTLED_CONTRACT_STATUSES = ("active", "suspended", "completed", "terminated")
 ENTRY_CHUNK = 5_000
 
 
@@ -171,7 +169,7 @@ def prepare_statement(contract, month, *, by=None, job_run=None):
     outside the contract period. A draft whose records had changed since it was computed is
     recorded as recomputed for that reason (``stale_recomputed_at``, by ``by``)."""
     month = months.month_text(month)
-    if contract.status in ("draft", "signed"):
+    if not contract.in_delivery:
         raise DomainError(_("A contract that is not yet in delivery has nothing to settle."))
     first_day, last_day = months.month_days(month)
     ensure_month_ended(month)
@@ -270,7 +268,7 @@ def contracts_to_settle(month, contract_id=None):
     """The current bureau's contracts in delivery (or suspended, completed, terminated) whose
     period overlaps ``month``."""
     first_day, last_day = months.month_days(month)
-    stmt = (select(Contract).where(Contract.status.in_(SETTLED_CONTRACT_STATUSES), Contract.starts_on <= last_day,
+    stmt = (select(Contract).where(Contract.in_delivery, Contract.starts_on <= last_day,
                                    Contract.ends_on >= first_day).order_by(Contract.id))
     if contract_id is not None:
         stmt = stmt.where(Contract.id == contract_id)

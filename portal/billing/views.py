@@ -82,10 +82,10 @@ def _statement_or_404(statement_id):
     return workflow.statement_for(current_user, statement_id)
 
 
-def _contract_choices(blank, statuses=None):
+def _contract_choices(blank, in_delivery=False):
     stmt = contract_services.contracts_query(current_user)
-    if statuses is not None:
-        stmt = stmt.where(Contract.status.in_(statuses))
+    if in_delivery:
+        stmt = stmt.where(Contract.in_delivery)
     contracts = db.session.execute(stmt).scalars().all()
     return [SelectChoice(0, blank)] + [SelectChoice(c.id, f"{c.number} · {c.title}") for c in contracts]
 
@@ -115,8 +115,7 @@ def index():
 
 def _prepare_form():
     form = PrepareForm()
-    form.contract_id.choices = _contract_choices(_("All contracts in delivery"),
-                                                 statuses=settlement.SETTLED_CONTRACT_STATUSES)
+    form.contract_id.choices = _contract_choices(_("All contracts in delivery"), in_delivery=True)
     return form
 
 

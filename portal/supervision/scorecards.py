@@ -48,7 +48,6 @@ VIOLATION_STEP = 20  # points (of 100) lost per violation that is not dismissed
 COMPUTERS = ("supervisor", "officer")
 PUBLISHERS = ("officer",)
 READERS = ("officer", "supervisor", "auditor")
-SAMPLED_STATUSES = ("active", "suspended", "completed", "terminated")
 QUARTER_RE = re.compile(r"^(\d{4})-Q([1-4])$")
 
 
@@ -260,7 +259,7 @@ def get_scorecard(scorecard_id):
 def scored_contracts(start, end):
     """Contracts in delivery at some time of [start, end] (not drafts, not merely signed)."""
     return db.session.scalars(select(Contract).where(
-        Contract.status.in_(SAMPLED_STATUSES), Contract.starts_on <= end, Contract.ends_on >= start)
+        Contract.in_delivery, Contract.starts_on <= end, Contract.ends_on >= start)
         .order_by(Contract.number)).all()
 
 
