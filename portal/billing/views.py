@@ -252,7 +252,8 @@ def act(statement_id, action):
     status, refusal = 200, None
     if form.validate_on_submit():
         try:
-            perform(statement, form)
+            with db.session.begin_nested():
+                perform(statement, form)
         except DomainError as exc:
             _refused(form, exc, "line_ids" if isinstance(form, DisputeForm) else None)
             refusal, status = exc.message, 422
@@ -278,7 +279,8 @@ def adjustment(statement_id):
     status, refusal = 200, None
     if form.validate_on_submit():
         try:
-            workflow.add_adjustment(statement, current_user, form.amount.data, form.reason.data)
+            with db.session.begin_nested():
+                workflow.add_adjustment(statement, current_user, form.amount.data, form.reason.data)
         except DomainError as exc:
             _refused(form, exc)
             refusal, status = exc.message, 422
@@ -300,7 +302,8 @@ def remove_adjustment(statement_id, line_id):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        workflow.remove_adjustment(statement, current_user, line_id)
+        with db.session.begin_nested():
+            workflow.remove_adjustment(statement, current_user, line_id)
     except DomainError as exc:
         if exc.status == 404:
             raise
@@ -356,7 +359,8 @@ def budget_publish():
     if not form.validate_on_submit():
         abort(400)
     try:
-        disclosure = budget.publish_execution(year, current_user)
+        with db.session.begin_nested():
+            disclosure = budget.publish_execution(year, current_user)
     except DomainError as refusal:
         flash(refusal.message, "error")
         return redirect(url_for("billing.budget_view", year=year or None))

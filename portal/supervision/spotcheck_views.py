@@ -125,12 +125,12 @@ def spot_check(check_id):
             abort(403)
         if form.validate_on_submit():
             try:
-                spotchecks.record_outcome(
-                    check, method=form.method.data, outcome=form.outcome.data, user=current_user,
-                    satisfaction=int(form.satisfaction.data) if form.satisfaction.data else None,
-                    complaint=form.complaint.data, reason=form.reason.data, now=utcnow())
+                with db.session.begin_nested():
+                    spotchecks.record_outcome(
+                        check, method=form.method.data, outcome=form.outcome.data, user=current_user,
+                        satisfaction=int(form.satisfaction.data) if form.satisfaction.data else None,
+                        complaint=form.complaint.data, reason=form.reason.data, now=utcnow())
             except DomainError as exc:
-                db.session.rollback()
                 show_refusal(form, exc, default_field="outcome")
             else:
                 flash(_("The outcome has been recorded."), "success")
@@ -222,9 +222,9 @@ def compute_scorecards():
     form = _quarter_form(request.form)
     if form.validate_on_submit():
         try:
-            results = scorecards.compute_quarter(form.quarter.data, tenant=g.tenant)
+            with db.session.begin_nested():
+                results = scorecards.compute_quarter(form.quarter.data, tenant=g.tenant)
         except DomainError as exc:
-            db.session.rollback()
             show_refusal(form, exc, default_field="quarter")
         else:
             changed = sum(1 for _c, _s, done in results if done)
@@ -255,13 +255,13 @@ def scorecard_action(scorecard_id, action):
     if action == "publish" and current_user.role not in scorecards.PUBLISHERS:
         abort(403)
     try:
-        if action == "publish":
-            scorecards.publish(found, current_user, utcnow())
-            flash(_("The scorecard has been published."), "success")
-        else:
-            scorecards.compute(found.contract, found.quarter, tenant=g.tenant, now=utcnow())
-            flash(_("The scorecard has been recomputed."), "success")
+        with db.session.begin_nested():
+            if action == "publish":
+                scorecards.publish(found, current_user, utcnow())
+                flash(_("The scorecard has been published."), "success")
+            else:
+                scorecards.compute(found.contract, found.quarter, tenant=g.tenant, now=utcnow())
+                flash(_("The scorecard has been recomputed."), "success")
     except DomainError as exc:
-        db.session.rollback()
         flash(exc.message, "warning")
     return redirect(url_for("supervision.scorecard", scorecard_id=found.id))
