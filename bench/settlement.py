@@ -70,12 +70,12 @@ def world_facts(owner):
 
 def bench_month(facts):
     """Last calendar month if the contract covers it, else the contract's first month."""
-    from portal.billing.settlement import month_of, previous_month
+    from portal.core.months import month_text, previous_month
     from portal.core.timeutil import local_today
-    month = previous_month(local_today())
-    if not facts["starts_on"] <= date(int(month[:4]), int(month[5:]), 1) <= facts["ends_on"]:
-        month = month_of(facts["starts_on"])
-    return month
+    first = previous_month(local_today())
+    if not facts["starts_on"] <= first <= facts["ends_on"]:
+        first = facts["starts_on"]
+    return month_text(first)
 
 
 def insert_month(owner, facts, month, count, monthly_cap, rng):
@@ -150,7 +150,7 @@ def time_prepare(app, facts, month):
 
 def time_floor(app, facts, month, repeat=3):
     """Best of ``repeat`` runs of the hand-written aggregate, as the application role."""
-    from portal.billing.settlement import month_bounds
+    from portal.core.months import month_bounds
     from portal.extensions import db
     from portal.tenancy.scope import tenant_scope
     start, end = month_bounds(month)

@@ -86,7 +86,7 @@ def test_month_follows_beijing_time(app, demo):
     """A visit checked in at 07:30 on 1 November in Beijing is 23:30 on 31 October in UTC: November's."""
     from datetime import datetime, timedelta, timezone
 
-    from portal.billing.settlement import month_bounds
+    from portal.core.months import month_bounds
     start, end = month_bounds("2026-11")
     assert start == datetime(2026, 10, 31, 16, tzinfo=timezone.utc)
     assert end == datetime(2026, 11, 30, 16, tzinfo=timezone.utc)
@@ -99,7 +99,7 @@ def test_month_follows_beijing_time(app, demo):
 
 @pytest.mark.parametrize("text_", ["2026-13", "26-10", "2026/10", "", None, "2026-1", "1999-12", "２０２６-10"])
 def test_bad_month_is_refused(text_):
-    from portal.billing.settlement import parse_month
+    from portal.core.months import parse_month
     with pytest.raises(DomainError) as refused:
         parse_month(text_)
     assert "month" in refused.value.errors

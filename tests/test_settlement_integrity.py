@@ -186,7 +186,8 @@ def test_a_carried_balance_is_deducted_once_and_listed_unrecovered_at_the_contra
 
 def test_the_current_month_cannot_be_settled_by_the_command_the_form_the_job_or_the_service(app, demo, login,
                                                                                            run_worker):
-    from portal.billing.settlement import first_allowed_day, month_of, prepare_statement
+    from portal.billing.settlement import first_allowed_day, prepare_statement
+    from portal.core.months import month_text as month_of
     from portal.contracts.models import Contract
     from portal.core.timeutil import local_today
     from portal.jobs.models import JobRun
@@ -238,8 +239,9 @@ def test_a_visit_verified_after_its_month_was_approved_is_listed_and_paid_once_n
     listing = finance.get("/billing/late-verified?page=1").get_data(as_text=True)
     assert f'data-visit="{late}"' in listing and "HT-" in listing[listing.index(f'data-visit="{late}"'):]
     with app.app_context(), sw.scope(app):  # paid once: nothing later picks it up again
-        from portal.billing.settlement import Period, month_bounds
         from portal.billing.sources import _late_visits
+        from portal.billing.settlement import Period
+        from portal.core.months import month_bounds
         start, end = month_bounds("2026-12")
         period = Period(db.session.get(workflow.Contract, world["contract"]), "2026-12", start, end,
                         date(2026, 12, 1), date(2026, 12, 31), None)

@@ -215,7 +215,8 @@ def test_statements_of_the_job_do_not_overwrite_adjustments_or_progress(app, oct
 
 
 def test_statement_cannot_be_prepared_for_a_future_month_or_a_draft_contract(app, demo):
-    from portal.billing.settlement import month_of, prepare_statement
+    from portal.billing.settlement import prepare_statement
+    from portal.core.months import month_text as month_of
     from portal.contracts.models import Contract
     world = sw.care_contract(app)
     draft = sw.care_contract(app, status="draft")

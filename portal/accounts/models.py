@@ -9,7 +9,8 @@ from sqlalchemy import JSON, Boolean, ForeignKey, String, UniqueConstraint, sele
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.signals import worker_tenants
-from portal.core.models import UTCDateTime, utcnow
+from portal.core.models import UTCDateTime
+from portal.core.timeutil import utcnow
 from portal.extensions import db
 
 _hasher = PasswordHasher()

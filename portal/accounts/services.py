@@ -1,7 +1,6 @@
 """Sign-in, throttling, tokens and the bureau's management of its users."""
 import logging
 import secrets
-from datetime import datetime, timezone
 
 from flask import current_app, g
 from flask_babel import gettext as _
@@ -11,6 +10,7 @@ from sqlalchemy import select
 from portal.accounts.models import BUREAU_ROLES, ROLES, ApiToken, TenantGrant, User, hash_token
 from portal.audit.recorder import record_event
 from portal.core.errors import DomainError, NotFound
+from portal.core.timeutil import utcnow
 from portal.extensions import current_limiter, db
 from portal.tenancy.models import Tenant
 
@@ -90,7 +90,7 @@ def record_login(user, tenant_id, action="login"):
 def issue_token(user, tenant_id):
     """A bearer token for the API, bound to one tenant; only its hash is stored."""
     raw = secrets.token_urlsafe(32)
-    now = datetime.now(timezone.utc)
+    now = utcnow()
     token = ApiToken(token_hash=hash_token(raw), user_id=user.id, tenant_id=tenant_id,
                      created_at=now, expires_at=now + current_app.config["API_TOKEN_LIFETIME"])
     db.session.add(token)
@@ -104,13 +104,13 @@ def find_token(raw):
     ).scalar_one_or_none()
     if token is None or token.revoked_at is not None:
         return None
-    if token.expires_at <= datetime.now(timezone.utc):
+    if token.expires_at <= utcnow():
         return None
     return token
 
 
 def revoke_token(token):
-    token.revoked_at = datetime.now(timezone.utc)
+    token.revoked_at = utcnow()
 
 
 def choose_tenant(user, tenant_code):

@@ -5,12 +5,13 @@ The cookie carries only a random id; the row is keyed by its SHA-256. A session 
 at login so an id planted before login is worthless after it.
 """
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
 from portal.accounts.models import WebSession, hash_token
+from portal.core.timeutil import utcnow
 from portal.extensions import db
 
 TOUCH_EVERY = timedelta(seconds=60)
@@ -51,7 +52,7 @@ class DatabaseSessionInterface(SessionInterface):
         row = db.session.get(WebSession, hash_token(sid))
         if row is None:
             return ServerSession(expired=True)
-        now = datetime.now(timezone.utc)
+        now = utcnow()
         if (now - row.last_seen_at > app.config["SESSION_IDLE_TIMEOUT"]
                 or now - row.created_at > app.config["SESSION_ABSOLUTE_TIMEOUT"]):
             db.session.delete(row)
@@ -65,7 +66,7 @@ class DatabaseSessionInterface(SessionInterface):
         cookie = dict(domain=self.get_cookie_domain(app), path=self.get_cookie_path(app),
                       secure=self.get_cookie_secure(app), httponly=self.get_cookie_httponly(app),
                       samesite=self.get_cookie_samesite(app))
-        now = datetime.now(timezone.utc)
+        now = utcnow()
         if session.old_sid:
             old = db.session.get(WebSession, hash_token(session.old_sid))
             if old is not None:

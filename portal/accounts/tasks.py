@@ -1,10 +1,10 @@
 """Housekeeping jobs of the accounts package."""
-from datetime import datetime, timezone
 
 from flask import current_app
 from sqlalchemy import delete
 
 from portal.accounts.models import WebSession
+from portal.core.timeutil import utcnow
 from portal.extensions import db
 from portal.jobs.queue import task
 
@@ -12,5 +12,5 @@ from portal.jobs.queue import task
 @task("accounts.purge_expired_sessions")
 def purge_expired_sessions():
     """Delete browser sessions idle past the idle timeout (they can no longer be used)."""
-    cutoff = datetime.now(timezone.utc) - current_app.config["SESSION_IDLE_TIMEOUT"]
+    cutoff = utcnow() - current_app.config["SESSION_IDLE_TIMEOUT"]
     db.session.execute(delete(WebSession).where(WebSession.last_seen_at < cutoff))

@@ -85,7 +85,8 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            services.change_password(current_user, form.current.data, form.new.data)
+            with db.session.begin_nested():
+                services.change_password(current_user, form.current.data, form.new.data)
         except DomainError as exc:
             show_refusal(form, exc, "current")
         else:
@@ -117,9 +118,10 @@ def new_user():
     form = UserForm()
     if form.validate_on_submit():
         try:
-            user = services.create_user(username=form.username.data, display_name=form.display_name.data,
-                                        role=form.role.data, password=form.password.data,
-                                        tenant_id=g.tenant.id)
+            with db.session.begin_nested():
+                user = services.create_user(username=form.username.data, display_name=form.display_name.data,
+                                            role=form.role.data, password=form.password.data,
+                                            tenant_id=g.tenant.id)
         except DomainError as exc:
             show_refusal(form, exc, "username")
         else:

@@ -6,13 +6,13 @@ and a committed one always has its row.
 """
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime, timezone
 
 from flask import has_request_context, request
 from sqlalchemy import event, inspect, select, tuple_
 from sqlalchemy.orm import Mapper, Session
 
 from portal.audit.chain import append
+from portal.core.timeutil import utcnow
 
 _system_actor: ContextVar[str | None] = ContextVar("audit_system_actor", default=None)
 
@@ -44,7 +44,7 @@ def record_event(session, action, *, tenant_id=None, actor=None, object_type="",
     actor_id, username, role, address = current_actor()
     if actor is not None:
         actor_id, username, role = actor.id, actor.username, actor.role
-    append(session.connection(), tenant_id=tenant_id, occurred_at=datetime.now(timezone.utc),
+    append(session.connection(), tenant_id=tenant_id, occurred_at=utcnow(),
            actor_id=actor_id, actor=username, actor_role=role, action=action,
            object_type=object_type, object_id=object_id, after=after, address=address)
 
@@ -105,7 +105,7 @@ def _record_bulk_statement(state):
             select(cls).where(tuple_(*pk_cols).in_(list(before)))
             .execution_options(populate_existing=True)).scalars()
         after = {inspect(r).identity: _snapshot(r, inspect(r)) for r in refreshed}
-    now, actor = datetime.now(timezone.utc), current_actor()
+    now, actor = utcnow(), current_actor()
     connection = session.connection()
     for identity, old in before.items():
         if state.is_update:
@@ -165,7 +165,7 @@ def install(session_class=Session):
                 events.append(("delete", obj, _snapshot(obj, inspect(obj)), None))
         if not events:
             return
-        now, actor = datetime.now(timezone.utc), current_actor()
+        now, actor = utcnow(), current_actor()
         connection = session.connection()
         for action, obj, before, after in events:
             state = inspect(obj)

@@ -17,6 +17,7 @@ from portal.beneficiaries.assignments import assignable_beneficiaries
 from portal.contracts import assignments as services
 from portal.core.errors import DomainError
 from portal.core.timeutil import local_today
+from portal.extensions import db
 
 READERS = services.BUREAU_READERS + ("contractor_manager",)
 DATE_REQUIRED = DataRequired(_l("Give a date (YYYY-MM-DD)."))
@@ -73,7 +74,8 @@ def add_worker(contract_id):
     form = WorkerForm()
     if form.validate_on_submit():
         try:
-            entry = services.add_worker(contract, form.staff_id.data, form.from_on.data, form.until_on.data)
+            with db.session.begin_nested():
+                entry = services.add_worker(contract, form.staff_id.data, form.from_on.data, form.until_on.data)
         except DomainError as exc:
             form.staff_id.errors = list(form.staff_id.errors) + [exc.message]
         else:
@@ -92,7 +94,8 @@ def end_worker(contract_id, entry_id):
         flash(" ".join(form.until_on.errors) or _("Give a date (YYYY-MM-DD)."), "error")
     else:
         try:
-            ended = services.end_worker(entry, form.until_on.data)
+            with db.session.begin_nested():
+                ended = services.end_worker(entry, form.until_on.data)
         except DomainError as exc:
             flash(exc.message, "error")
         else:
@@ -108,8 +111,9 @@ def assign(contract_id):
     form = AssignForm()
     if form.validate_on_submit():
         try:
-            assign_person(contract, form.beneficiary_id.data, form.staff_id.data, form.from_on.data,
-                            form.until_on.data)
+            with db.session.begin_nested():
+                assign_person(contract, form.beneficiary_id.data, form.staff_id.data, form.from_on.data,
+                              form.until_on.data)
         except DomainError as exc:
             for field, messages in (exc.errors or {"beneficiary_id": [exc.message]}).items():
                 target = getattr(form, field, form.beneficiary_id)
@@ -130,7 +134,8 @@ def end_assignment(contract_id, assignment_id):
         flash(" ".join(form.until_on.errors) or _("Give a date (YYYY-MM-DD)."), "error")
     else:
         try:
-            services.end_assignment(assignment, form.until_on.data)
+            with db.session.begin_nested():
+                services.end_assignment(assignment, form.until_on.data)
         except DomainError as exc:
             flash(exc.message, "error")
         else:

@@ -79,8 +79,9 @@ def new():
     form = BeneficiaryForm()
     if form.validate_on_submit():
         try:
-            person = services.register(form.data, id_number=form.id_number.data,
-                                       active_since=form.active_since.data, by=current_user)
+            with db.session.begin_nested():
+                person = services.register(form.data, id_number=form.id_number.data,
+                                           active_since=form.active_since.data, by=current_user)
         except DomainError as exc:
             form_errors(form, exc, "name")
         else:
@@ -107,7 +108,8 @@ def edit(beneficiary_id):
     form = BeneficiaryEditForm(obj=person)
     if form.validate_on_submit():
         try:
-            services.update(person, form.data)
+            with db.session.begin_nested():
+                services.update(person, form.data)
         except DomainError as exc:
             form_errors(form, exc, "name")
         else:
@@ -123,8 +125,9 @@ def change_status(beneficiary_id):
     form = StatusForm()
     if form.validate_on_submit():
         try:
-            services.change_status(person, form.status.data, form.effective_on.data, note=form.note.data,
-                                   by=current_user)
+            with db.session.begin_nested():
+                services.change_status(person, form.status.data, form.effective_on.data, note=form.note.data,
+                                       by=current_user)
         except DomainError as exc:
             form_errors(form, exc, "status")
         else:
@@ -184,8 +187,9 @@ def confirm_import():
     except ValueError:
         since = None
     try:
-        rows = importing.open_preview(form.preview.data, current_user, g.tenant.id)
-        people = importing.import_rows(rows, by=current_user, active_since=since)
+        with db.session.begin_nested():
+            rows = importing.open_preview(form.preview.data, current_user, g.tenant.id)
+            people = importing.import_rows(rows, by=current_user, active_since=since)
     except importing.RegistryFileErrors as exc:
         return render_template("beneficiaries/import_preview.html", good=[], errors=exc.rows,
                                confirm=ConfirmImportForm(preview=""), masked=crypto.mask_id_number,

@@ -56,7 +56,7 @@ class Balance:
 
     @property
     def next_month(self):
-        return months.month_text(months.next_month(months.parse_month(self.last_month)))
+        return months.month_text(months.next_month(self.last_month))
 
 
 def open_balances():

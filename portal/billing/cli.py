@@ -17,9 +17,10 @@ def settle(code, month, contract_id):
 
     from portal.audit.recorder import acting_as
     from portal.billing.models import Statement
-    from portal.billing.settlement import first_allowed_day, parse_month
+    from portal.billing.settlement import first_allowed_day
     from portal.contracts.models import Contract
     from portal.core.errors import DomainError
+    from portal.core.months import month_text
     from portal.core.timeutil import local_today
     from portal.extensions import db
     from portal.jobs.models import JobRun
@@ -27,7 +28,7 @@ def settle(code, month, contract_id):
     from portal.tenancy.models import Tenant
     from portal.tenancy.scope import all_tenants, tenant_scope
     try:
-        month = parse_month(month)
+        month = month_text(month)
     except DomainError as exc:
         raise click.BadParameter(str(exc.message), param_hint="--month") from None
     allowed = first_allowed_day(month)

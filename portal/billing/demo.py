@@ -31,7 +31,7 @@ def _decidable_exceptions(contract, month):
     the visit with nothing else blocking: the answered ones first, then open ones (oldest visit
     first), so the demo does not depend on which exceptions the supervision demo answered."""
     from portal.visits.models import Visit, VisitException
-    start, end = settlement.month_bounds(month)
+    start, end = months.month_bounds(month)
     rows = db.session.scalars(
         select(VisitException).join(Visit, Visit.id == VisitException.visit_id)
         .where(Visit.contract_id == contract.id, Visit.check_in_at >= start, Visit.check_in_at < end,

@@ -1,6 +1,5 @@
 """Forms of the settlement pages. Every workflow step is a POST with its CSRF token, asked for
 on a confirmation page first; money is typed in yuan and held in fen."""
-import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -61,8 +60,3 @@ class AdjustmentForm(FlaskForm):
         if field.data == 0:
             raise ValidationError(_l("An adjustment of zero changes nothing."))
 
-
-def month_or_none(text):
-    """``text`` when it is a well-formed YYYY-MM, else None (for list filters)."""
-    text = (text or "").strip()
-    return text if re.match(MONTH_RE, text) else None

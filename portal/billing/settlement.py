@@ -43,43 +43,14 @@ from portal.core.timeutil import local_today, utcnow
 from portal.extensions import db
 from portal.i18n import record_locale
 
-# Contracts that may have delivered during a month (a draft or merely signed contract has not).
-SETTLED_CONTRACT_STATUSES = ("active", "suspended", "completed", "terminated")
 ENTRY_CHUNK = 5_000
-
-
-# --- months ----------------------------------------------------------------------------------------
-
-def parse_month(text) -> str:
-    """``"YYYY-MM"`` (years 2000–2099) as given, or DomainError with a ``month`` field error."""
-    return months.month_text(months.parse_month(text))
-
-
-def month_days(month: str):
-    """(first day, last day) of the calendar month ``"YYYY-MM"``."""
-    first = months.parse_month(month)
-    return first, months.last_day(first)
-
-
-def month_bounds(month: str):
-    """(start, end) of the month in Beijing time as aware UTC datetimes: start ≤ t < end."""
-    return months.month_bounds(months.parse_month(month))
-
-
-def month_of(day: date) -> str:
-    return months.month_text(day)
-
-
-def previous_month(day: date) -> str:
-    """The calendar month before the one ``day`` falls in."""
-    return months.month_text(months.previous_month(day))
 
 
 # --- closing periods ------------------------------------------------------------------------------
 
 def first_allowed_day(month: str) -> date:
     """The first day a statement for ``month`` may be prepared: the 1st of the following month."""
-    return months.next_month(months.parse_month(month))
+    return months.next_month(month)
 
 
 def ensure_month_ended(month: str, today=None):
@@ -106,8 +77,8 @@ def compute_plans(period):
 
 
 def _period(statement):
-    start, end = month_bounds(statement.month)
-    first_day, last_day = month_days(statement.month)
+    start, end = months.month_bounds(statement.month)
+    first_day, last_day = months.month_days(statement.month)
     return Period(statement.contract, statement.month, start, end, first_day, last_day, statement.id)
 
 
@@ -197,10 +168,10 @@ def prepare_statement(contract, month, *, by=None, job_run=None):
     preparer. Refuses a contract not yet in delivery, a month that has not ended and a month
     outside the contract period. A draft whose records had changed since it was computed is
     recorded as recomputed for that reason (``stale_recomputed_at``, by ``by``)."""
-    month = parse_month(month)
-    if contract.status in ("draft", "signed"):
+    month = months.month_text(month)
+    if not contract.in_delivery:
         raise DomainError(_("A contract that is not yet in delivery has nothing to settle."))
-    first_day, last_day = month_days(month)
+    first_day, last_day = months.month_days(month)
     ensure_month_ended(month)
     if contract.starts_on > last_day or contract.ends_on < first_day:
         message = _("The month is outside the contract period.")
@@ -219,8 +190,8 @@ def prepare_statement(contract, month, *, by=None, job_run=None):
 
 def _compute(statement, *, by=None, job_run=None):
     """Write the statement's computed lines afresh (a draft), with its digest and totals."""
-    start, end = month_bounds(statement.month)
-    first_day, last_day = month_days(statement.month)
+    start, end = months.month_bounds(statement.month)
+    first_day, last_day = months.month_days(statement.month)
     plans = compute_plans(Period(statement.contract, statement.month, start, end, first_day, last_day, statement.id))
     digest = plan_digest(plans)
     if statement.plan_digest is not None and statement.plan_digest != digest:
@@ -296,8 +267,8 @@ def _record_computation(statement):
 def contracts_to_settle(month, contract_id=None):
     """The current bureau's contracts in delivery (or suspended, completed, terminated) whose
     period overlaps ``month``."""
-    first_day, last_day = month_days(parse_month(month))
-    stmt = (select(Contract).where(Contract.status.in_(SETTLED_CONTRACT_STATUSES), Contract.starts_on <= last_day,
+    first_day, last_day = months.month_days(month)
+    stmt = (select(Contract).where(Contract.in_delivery, Contract.starts_on <= last_day,
                                    Contract.ends_on >= first_day).order_by(Contract.id))
     if contract_id is not None:
         stmt = stmt.where(Contract.id == contract_id)
@@ -308,7 +279,7 @@ def prepare_month(month, *, contract_id=None, by=None, progress=None, job_run=No
     """prepare_statement for every contract of contracts_to_settle(month, contract_id), in id
     order; ``progress(done, total)`` after each. Statements past draft come back untouched. A
     month that has not ended is refused before anything is read."""
-    month = parse_month(month)
+    month = months.month_text(month)
     ensure_month_ended(month)
     contracts = contracts_to_settle(month, contract_id)
     statements = []

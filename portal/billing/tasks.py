@@ -46,7 +46,7 @@ def prepare_month(month, contract_id=None, by_id=None):
 def prepare_previous_month(on=None):
     """Daily per bureau: on the first working day of a month (the bureau's calendar), prepare the
     drafts of the previous month for every contract in delivery. Other days it does nothing."""
-    from portal.billing import settlement
+    from portal.core import months
     from portal.core.timeutil import local_today
     from portal.tenancy.workdays import tenant_calendar
     from portal.jobs.queue import report_progress
@@ -54,4 +54,4 @@ def prepare_previous_month(on=None):
     if today != first_working_day(today.replace(day=1), tenant_calendar()):
         report_progress(100, "not the first working day of the month")
         return []
-    return prepare_month(settlement.previous_month(today))
+    return prepare_month(months.month_text(months.previous_month(today)))

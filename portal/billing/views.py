@@ -12,10 +12,11 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.accounts.auth import roles_required
 from portal.billing import balances, bp, budget, presentation, settlement, steps, tasks, workflow
-from portal.billing.forms import (ActionForm, AdjustmentForm, DisputeForm, PaymentForm, PrepareForm, month_or_none)
+from portal.billing.forms import (ActionForm, AdjustmentForm, DisputeForm, PaymentForm, PrepareForm)
 from portal.billing.models import STATEMENT_STATUSES, Statement
 from portal.contracts import services as contract_services
 from portal.contracts.models import Contract
+from portal.core import months
 from portal.core.errors import DomainError
 from portal.core.forms import show_refusal
 from portal.core.pagination import paginate
@@ -81,10 +82,10 @@ def _statement_or_404(statement_id):
     return workflow.statement_for(current_user, statement_id)
 
 
-def _contract_choices(blank, statuses=None):
+def _contract_choices(blank, in_delivery=False):
     stmt = contract_services.contracts_query(current_user)
-    if statuses is not None:
-        stmt = stmt.where(Contract.status.in_(statuses))
+    if in_delivery:
+        stmt = stmt.where(Contract.in_delivery)
     contracts = db.session.execute(stmt).scalars().all()
     return [SelectChoice(0, blank)] + [SelectChoice(c.id, f"{c.number} · {c.title}") for c in contracts]
 
@@ -114,8 +115,7 @@ def index():
 
 def _prepare_form():
     form = PrepareForm()
-    form.contract_id.choices = _contract_choices(_("All contracts in delivery"),
-                                                 statuses=settlement.SETTLED_CONTRACT_STATUSES)
+    form.contract_id.choices = _contract_choices(_("All contracts in delivery"), in_delivery=True)
     return form
 
 
@@ -125,7 +125,8 @@ def _list_page(prepare=None, status_code=200):
     args = request.args
     contract_id = args.get("contract", 0, type=int) or 0
     month_text = args.get("month", "").strip()
-    month = month_or_none(month_text)
+    month = months.month_or_none(month_text)
+    month = months.month_text(month) if month else None
     status = args.get("status", "")
     month_error = _("Enter a month as YYYY-MM, e.g. 2026-10.") if month_text and month is None else None
     stmt = (workflow.visible_statements(current_user)
@@ -152,7 +153,7 @@ def _list_page(prepare=None, status_code=200):
 
 
 def _previous_month(today=None):
-    return settlement.previous_month(today or local_today())
+    return months.month_text(months.previous_month(today or local_today()))
 
 
 @bp.route("/prepare", methods=["POST"])
@@ -165,7 +166,7 @@ def prepare():
     if not form.validate_on_submit():
         return _list_page(form, 422)
     try:
-        month = settlement.parse_month(form.month.data)
+        month = months.month_text(form.month.data)
         settlement.ensure_month_ended(month)
     except DomainError as exc:
         show_refusal(form, exc, default_field="month")
@@ -251,7 +252,8 @@ def act(statement_id, action):
     status, refusal = 200, None
     if form.validate_on_submit():
         try:
-            perform(statement, form)
+            with db.session.begin_nested():
+                perform(statement, form)
         except DomainError as exc:
             _refused(form, exc, "line_ids" if isinstance(form, DisputeForm) else None)
             refusal, status = exc.message, 422
@@ -277,7 +279,8 @@ def adjustment(statement_id):
     status, refusal = 200, None
     if form.validate_on_submit():
         try:
-            workflow.add_adjustment(statement, current_user, form.amount.data, form.reason.data)
+            with db.session.begin_nested():
+                workflow.add_adjustment(statement, current_user, form.amount.data, form.reason.data)
         except DomainError as exc:
             _refused(form, exc)
             refusal, status = exc.message, 422
@@ -299,7 +302,8 @@ def remove_adjustment(statement_id, line_id):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        workflow.remove_adjustment(statement, current_user, line_id)
+        with db.session.begin_nested():
+            workflow.remove_adjustment(statement, current_user, line_id)
     except DomainError as exc:
         if exc.status == 404:
             raise
@@ -355,7 +359,8 @@ def budget_publish():
     if not form.validate_on_submit():
         abort(400)
     try:
-        disclosure = budget.publish_execution(year, current_user)
+        with db.session.begin_nested():
+            disclosure = budget.publish_execution(year, current_user)
     except DomainError as refusal:
         flash(refusal.message, "error")
         return redirect(url_for("billing.budget_view", year=year or None))

@@ -22,6 +22,7 @@ from sqlalchemy import and_, exists, false, func, or_, select, update
 from portal.billing import settlement
 from portal.billing.models import PAYING_KINDS, Statement, StatementEntry, StatementLine
 from portal.contracts.models import Contract, ServiceItem
+from portal.core import months
 from portal.core.errors import Conflict, DomainError, Forbidden, NotFound
 from portal.core.money import format_fen
 from portal.core.timeutil import local_today, utcnow
@@ -330,7 +331,7 @@ def mark_paid(statement, by, paid_on, reference):
         errors["paid_on"] = [_("Give the payment day.")]
     elif paid_on > local_today():
         errors["paid_on"] = [_("The payment day cannot be in the future.")]
-    elif paid_on < settlement.month_days(statement.month)[0]:
+    elif paid_on < months.first_day(statement.month):
         errors["paid_on"] = [_("The payment day cannot be before the month settled.")]
     reference = reference.strip() if isinstance(reference, str) else ""
     if not reference:

@@ -7,7 +7,8 @@ from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.errors import DomainError
-from portal.core.models import UTCDateTime, utcnow
+from portal.core.models import UTCDateTime
+from portal.core.timeutil import utcnow
 from portal.extensions import db
 from portal.tenancy.scope import TenantOwned
 

@@ -13,6 +13,7 @@ from portal.accounts.models import User
 from portal.contractors.models import Contractor, StaffMember
 from portal.contracts import services
 from portal.contracts.models import Contract
+from portal.core.months import previous_month
 from portal.core.timeutil import local_today
 from portal.extensions import db
 from portal.tenancy.scope import tenant_scope
@@ -37,9 +38,7 @@ ITEM_TERMS = {
 def _period(today):
     """From the first day of the previous month to the end of the year: the delivery history of
     the previous month and the current month both fall inside it."""
-    first = today.replace(day=1)
-    previous = (first - timedelta(days=1)).replace(day=1)
-    return previous, date(today.year, 12, 31)
+    return previous_month(today), date(today.year, 12, 31)
 
 
 def _items(award):

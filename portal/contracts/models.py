@@ -6,17 +6,19 @@ hard-deleted."""
 from datetime import date, datetime
 
 from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from portal.core.errors import DomainError
-from portal.core.models import UTCDateTime, utcnow
+from portal.core.models import UTCDateTime
+from portal.core.timeutil import utcnow
 from portal.extensions import db
 from portal.tenancy.scope import TenantOwned
 from portal.contracts.lifecycle import ContractLifecycle
 
 CONTRACT_STATUSES = ("draft", "signed", "active", "completed", "suspended", "terminated")
-# A contract that has delivered (or is delivering) services: not a draft, not merely signed. Its
-# visits are spot-checked and it is scored each quarter, whether it has since ended or not.
+# In delivery, or delivered and since ended: its months may be visited, scored and settled (a draft or
+# a merely signed contract has delivered nothing). Read it as ``Contract.in_delivery``.
 DELIVERY_STATUSES = ("active", "suspended", "completed", "terminated")
 AMENDMENT_RATIONALES = ("additional_quantity", "additional_service", "extension", "price_adjustment", "other")
 # The clause every contract carries (严禁服务转包); it cannot be removed or edited.
@@ -76,6 +78,17 @@ class Contract(ContractLifecycle, TenantOwned, db.Model):
             raise DomainError(_("The subcontracting ban clause is part of every contract and cannot be "
                                 "removed or changed."))
         return value
+
+    @hybrid_property
+    def in_delivery(self):
+        """Delivers or has delivered (active, suspended, completed or terminated); in a query,
+        ``select(Contract).where(Contract.in_delivery)``."""
+        return self.status in DELIVERY_STATUSES
+
+    @in_delivery.inplace.expression
+    @classmethod
+    def _in_delivery_expression(cls):
+        return cls.status.in_(DELIVERY_STATUSES)
 
 
 class ServiceItem(TenantOwned, db.Model):

@@ -19,6 +19,7 @@ from portal.core.forms import show_refusal
 from portal.core.pagination import paginate
 from portal.core.timeutil import local_today
 from portal.disclosures import disclosures_of
+from portal.extensions import db
 from portal.tenders.lifecycle import UNIT_LABELS
 from portal.tenders.planning import budget_lines
 
@@ -83,7 +84,8 @@ def new(award_id):
         form.fill(services.proposed_terms(award), services.proposed_items(award))
     elif form.validate_on_submit():
         try:
-            contract = services.create_contract(award, form.values(), form.item_values(), current_user)
+            with db.session.begin_nested():
+                contract = services.create_contract(award, form.values(), form.item_values(), current_user)
         except DomainError as exc:
             _refused(form, exc)
             return _form_page(form, _("New contract"), back, award, status=422)
@@ -119,7 +121,8 @@ def edit(contract_id):
         form.number.render_kw = {"readonly": True}
     elif form.validate_on_submit():
         try:
-            services.update_contract(contract, form.values(), form.item_values())
+            with db.session.begin_nested():
+                services.update_contract(contract, form.values(), form.item_values())
         except DomainError as exc:
             _refused(form, exc)
             return _form_page(form, _("Edit contract"), back, contract.award, contract, 422)
@@ -142,7 +145,8 @@ def move(contract_id, action):
     status = 200
     if form.validate_on_submit():
         try:
-            perform(contract, form)
+            with db.session.begin_nested():
+                perform(contract, form)
         except DomainError as exc:
             _refused(form, exc)
             status = 422
@@ -165,12 +169,13 @@ def amend(contract_id):
     added_quotas, quota_errors = added_quotas_from(request.form, contract)
     if form.validate_on_submit():
         try:
-            if quota_errors:
-                raise DomainError(_("Enter a whole number of units."), quota_errors)
-            amendment = services.add_amendment(
-                contract, rationale=form.rationale.data, description=form.description.data,
-                added_fen=form.added.data or 0, new_ends_on=form.new_ends_on.data, signed_on=form.signed_on.data,
-                user=current_user, added_quotas=added_quotas)
+            with db.session.begin_nested():
+                if quota_errors:
+                    raise DomainError(_("Enter a whole number of units."), quota_errors)
+                amendment = services.add_amendment(
+                    contract, rationale=form.rationale.data, description=form.description.data,
+                    added_fen=form.added.data or 0, new_ends_on=form.new_ends_on.data, signed_on=form.signed_on.data,
+                    user=current_user, added_quotas=added_quotas)
         except DomainError as exc:
             _refused(form, exc)
             status = 422

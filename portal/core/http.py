@@ -1,5 +1,13 @@
 """Request plumbing shared by every blueprint: one transaction per request, problem+json,
-security headers."""
+security headers.
+
+The transaction: a request commits what it wrote unless an exception escaped its view (or a
+``before_request``), whatever the status code — an error handler (here or a blueprint's) answering
+4xx/5xx after an exception means the request rolls back. A view that refuses a change and answers
+with a form and 422 itself must not have kept anything of the attempt: the service call runs in a
+savepoint (``with db.session.begin_nested():`` around it, or inside the service), which a
+DomainError undoes before the view catches it. A request that recorded a security event before an
+exception escaped (``g.force_commit``: a denied access, a failed sign-in) keeps the whole transaction."""
 import logging
 
 from flask import g, jsonify, render_template, request
@@ -40,13 +48,23 @@ def _wants_problem():
 
 
 def register(app):
+    handle_user_exception = app.handle_user_exception
+
+    def _note_escaped_exception(exc):
+        """Every exception that leaves a view or a before_request passes here on its way to its
+        error handler: the request will roll back."""
+        g.exception_escaped = True
+        return handle_user_exception(exc)
+
+    app.handle_user_exception = _note_escaped_exception
+
     @app.after_request
     def _finish_transaction(response):
-        """Commit the request's single transaction when it succeeded; roll back otherwise."""
-        if response.status_code < 400 or g.get("force_commit"):
-            db.session.commit()
-        else:
+        """Commit the request's single transaction unless an exception escaped; roll back then."""
+        if g.get("exception_escaped") and not g.get("force_commit"):
             db.session.rollback()
+        else:
+            db.session.commit()
         return response
 
     @app.after_request
@@ -64,8 +82,8 @@ def register(app):
             h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
 
-    # Error handlers only render; _finish_transaction rolls the request back (status >= 400)
-    # unless it recorded a security event that must be kept (g.force_commit).
+    # Error handlers only render; _finish_transaction rolls the request back (an exception
+    # escaped) unless it recorded a security event that must be kept (g.force_commit).
     @app.errorhandler(DomainError)
     def _domain_error(exc):
         if _wants_problem():

@@ -1,11 +1,7 @@
 """Column helpers shared by every package's models."""
-from datetime import datetime, timezone
+from datetime import timezone
 
 from sqlalchemy import DateTime, TypeDecorator
-
-
-def utcnow():
-    return datetime.now(timezone.utc)
 
 
 class UTCDateTime(TypeDecorator):

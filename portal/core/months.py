@@ -1,5 +1,16 @@
-"""Calendar months, the unit of spot checks and settlement: ``"YYYY-MM"`` in forms, URLs and the
-database, the month's first day in arithmetic, and the month's bounds in Beijing time."""
+"""Calendar months, the unit of spot checks, visit shares and settlement: the one month module.
+
+The contract, for every function below:
+
+- A *month given* is either a ``date`` (any day of the month) or its ``"YYYY-MM"`` text (as forms,
+  URLs and the database's ``month`` columns hold it). Text is read by ``parse_month``, so malformed
+  text raises the same DomainError wherever it is given.
+- A *month returned* is its first day (a ``date``), except ``month_text`` which gives the text.
+- Valid text is exactly ``YYYY-MM`` with ASCII digits, a month 01–12 and a year 2000–2099; the
+  OpenAPI pattern of every ``month`` query parameter (core/query.py) describes the same set.
+- Bounds are in Beijing time: a month runs from local midnight of its first day to local midnight
+  of the next month's first day, as aware UTC datetimes (start ≤ t < end).
+"""
 import re
 from datetime import date, timedelta
 
@@ -14,7 +25,7 @@ MONTH_RE = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])\Z")
 
 def parse_month(text):
     """``"YYYY-MM"`` (years 2000–2099) → the month's first day; DomainError naming the field
-    ``month`` for anything else."""
+    ``month`` for anything else (``None`` included)."""
     match = MONTH_RE.match(text.strip()) if isinstance(text, str) else None
     if not match or not 2000 <= int(match.group(1)) <= 2099:
         message = _("Give the month as YYYY-MM.")
@@ -22,27 +33,57 @@ def parse_month(text):
     return date(int(match.group(1)), int(match.group(2)), 1)
 
 
-def month_text(day):
-    """The month ``day`` falls in as ``"YYYY-MM"``."""
+def month_or_none(text):
+    """``parse_month`` for optional filters: the month's first day, or None when ``text`` is empty
+    or not a valid month."""
+    try:
+        return parse_month(text)
+    except DomainError:
+        return None
+
+
+def first_day(month):
+    """The first day of the month given (a date in it or its ``"YYYY-MM"`` text; anything else is
+    malformed text)."""
+    return month.replace(day=1) if isinstance(month, date) else parse_month(month)
+
+
+def month_text(month):
+    """The month given as ``"YYYY-MM"``."""
+    day = first_day(month)
     return f"{day.year:04d}-{day.month:02d}"
 
 
-def next_month(day):
-    """The first day of the month after the one ``day`` falls in."""
-    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+def next_month(month):
+    """The first day of the month after the month given."""
+    return (first_day(month).replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
-def previous_month(day):
-    """The first day of the month before the one ``day`` falls in."""
-    return (day.replace(day=1) - timedelta(days=1)).replace(day=1)
+def previous_month(month):
+    """The first day of the month before the month given."""
+    return (first_day(month) - timedelta(days=1)).replace(day=1)
 
 
-def last_day(day):
-    """The last day of the month ``day`` falls in."""
-    return next_month(day) - timedelta(days=1)
+def last_day(month):
+    """The last day of the month given."""
+    return next_month(month) - timedelta(days=1)
 
 
-def month_bounds(day):
-    """(start, end) of the month ``day`` falls in, in Beijing time, as aware UTC datetimes:
-    start ≤ t < end."""
-    return local_midnight_utc(day.replace(day=1)), local_midnight_utc(next_month(day))
+def month_days(month):
+    """(first day, last day) of the month given."""
+    return first_day(month), last_day(month)
+
+
+def month_bounds(month):
+    """(start, end) of the month given in Beijing time, as aware UTC datetimes: start ≤ t < end."""
+    return local_midnight_utc(first_day(month)), local_midnight_utc(next_month(month))
+
+
+def recent_months(day, count):
+    """The first days of the ``count`` months up to and including the one ``day`` falls in,
+    newest first."""
+    months, month = [], first_day(day)
+    for _i in range(count):
+        months.append(month)
+        month = previous_month(month)
+    return months

@@ -6,6 +6,7 @@ LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
 def utcnow():
+    """Now, as an aware UTC datetime: the one clock of the portal (stored times are UTC)."""
     return datetime.now(timezone.utc)
 
 

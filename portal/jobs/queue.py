@@ -3,21 +3,24 @@
 A job is a function registered with ``@task("name")`` that takes plain values (ids, never ORM
 objects) and is idempotent. ``enqueue`` records a JobRun in the caller's transaction; on RQ the
 job is handed to Redis only after that transaction commits, so a worker never sees a job whose
-data was rolled back.
+data was rolled back. A job's work is one transaction: a worker commits it when the job returns
+and rolls it back when it raises; inline it is a savepoint of the caller's transaction. Progress
+(``report_progress``) never commits that work: on a worker it is written on a connection of its own.
 """
 import logging
 import os
 import traceback
 import uuid
-from datetime import datetime, timezone
 
 from flask import current_app
 from rq import Queue, Retry
-from sqlalchemy import event
+from sqlalchemy import event, update
+from sqlalchemy.orm.attributes import set_committed_value
 
+from portal.core.timeutil import utcnow
 from portal.extensions import db, redis_connection
 from portal.jobs.models import JobRun
-from portal.tenancy.scope import all_tenants, current_tenant_id, tenant_scope
+from portal.tenancy.scope import all_tenants, current_tenant_id, own_transaction, tenant_scope
 
 log = logging.getLogger("portal.jobs")
 TASKS = {}
@@ -109,6 +112,7 @@ def _run_inline(run_id):
         try:
             with db.session.begin_nested():
                 g.job_run = run
+                _start(run)
                 _execute(run)
         except Exception as exc:  # the job failed; the request goes on and shows it
             log.exception("inline job %s (%s) failed", run.name, run.id)
@@ -118,32 +122,48 @@ def _run_inline(run_id):
             g.pop("job_run", None)
 
 
-def _execute(run):
+def _start(run):
     run.status, run.attempts = "running", run.attempts + 1
-    run.started_at = datetime.now(timezone.utc)
+    run.started_at = utcnow()
+
+
+def _execute(run):
     from portal.audit.recorder import acting_as
     with acting_as(f"job:{run.name}"):
         TASKS[run.name](**run.kwargs)
     run.status, run.progress = "finished", 100
-    run.ended_at = datetime.now(timezone.utc)
+    run.ended_at = utcnow()
 
 
-def _mark_failed(run, exc):
-    # The failed attempt was rolled back with the job's work: count it again here.
-    run.attempts = (run.attempts or 0) + 1
+def _mark_failed(run, exc, count_attempt=True):
+    if count_attempt:  # inline, the attempt was rolled back with the job's work: count it again
+        run.attempts = (run.attempts or 0) + 1
     run.status = "failed"
     run.error = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:2000]
-    run.ended_at = datetime.now(timezone.utc)
+    run.ended_at = utcnow()
 
 
 def report_progress(percent, note=""):
-    """Called by a long job to show how far it is (kept in its JobRun row)."""
+    """Called by a long job to show how far it is (kept in its JobRun row).
+
+    On a worker the row is updated on a connection of its own and committed at once, so the jobs
+    page sees it while the job's work stays uncommitted (and is rolled back whole if the job
+    fails); the session's copy of the run is set as already saved, so the session never writes
+    (nor locks) the row mid-job. Inline, and on SQLite (one writer at a time: another connection
+    would wait for the job's own transaction), the progress is saved with the job's work."""
     from flask import g
     run = g.get("job_run")
-    if run is not None:
-        run.progress, run.progress_note = max(0, min(100, int(percent))), note[:200]
-        if not db.session().in_nested_transaction():  # scoped_session lacks the method
-            db.session.commit()  # a worker job: let the admin page see progress now
+    if run is None:
+        return
+    percent, note = max(0, min(100, int(percent))), note[:200]
+    if g.get("job_progress_apart") and db.engine.dialect.name != "sqlite":
+        table = JobRun.__table__
+        with own_transaction(db.engine) as connection:
+            connection.execute(update(table).where(table.c.id == run.id).values(progress=percent, progress_note=note))
+        set_committed_value(run, "progress", percent)
+        set_committed_value(run, "progress_note", note)
+    else:
+        run.progress, run.progress_note = percent, note
 
 
 def run_job(run_id):
@@ -164,18 +184,21 @@ def run_job(run_id):
             return  # already done: a retry after success changes nothing
         scope = tenant_scope(tenant_id) if tenant_id is not None else all_tenants()
         with scope:
-            g.job_run = run
+            _start(run)
+            db.session.commit()  # seen running at once; the job's work below is one transaction
+            g.job_run, g.job_progress_apart = run, True
             try:
                 _execute(run)
                 db.session.commit()
             except Exception as exc:
                 db.session.rollback()
                 run = db.session.get(JobRun, run_id)
-                _mark_failed(run, exc)
+                _mark_failed(run, exc, count_attempt=False)
                 db.session.commit()
                 raise
             finally:
                 g.pop("job_run", None)
+                g.pop("job_progress_apart", None)
     finally:
         db.session.remove()
 

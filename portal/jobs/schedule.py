@@ -11,9 +11,8 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
-from portal.core.timeutil import to_local
+from portal.core.timeutil import to_local, utcnow
 
 log = logging.getLogger("portal.jobs.schedule")
 
@@ -53,7 +52,7 @@ def period_key(every, now):
 
 def due_occurrences(now=None):
     """(periodic, period key) pairs for the current period of each declared job."""
-    now = now or datetime.now(timezone.utc)
+    now = now or utcnow()
     return [(p, period_key(p.every, now)) for p in PERIODIC]
 
 

@@ -30,7 +30,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from portal.contracts.models import DELIVERY_STATUSES, Contract
+from portal.contracts.models import Contract
 from portal.core.errors import Conflict, DomainError, NotFound
 from portal.core.timeutil import local_midnight_utc, local_today, utcnow
 from portal.extensions import db
@@ -260,7 +260,7 @@ def get_scorecard(scorecard_id):
 def scored_contracts(start, end):
     """Contracts in delivery at some time of [start, end] (not drafts, not merely signed)."""
     return db.session.scalars(select(Contract).where(
-        Contract.status.in_(DELIVERY_STATUSES), Contract.starts_on <= end, Contract.ends_on >= start)
+        Contract.in_delivery, Contract.starts_on <= end, Contract.ends_on >= start)
         .order_by(Contract.number)).all()
 
 

@@ -86,9 +86,9 @@ def compute_scorecards():
     form = _quarter_form(request.form)
     if form.validate_on_submit():
         try:
-            results = services.compute_quarter(form.quarter.data, tenant=g.tenant)
+            with db.session.begin_nested():
+                results = services.compute_quarter(form.quarter.data, tenant=g.tenant)
         except DomainError as exc:
-            db.session.rollback()
             show_refusal(form, exc, default_field="quarter")
         else:
             changed = sum(1 for _c, _s, done in results if done)
@@ -119,13 +119,13 @@ def scorecard_action(scorecard_id, action):
     if action == "publish" and current_user.role not in services.PUBLISHERS:
         abort(403)
     try:
-        if action == "publish":
-            services.publish(found, current_user, utcnow())
-            flash(_("The scorecard has been published."), "success")
-        else:
-            services.compute(found.contract, found.quarter, tenant=g.tenant, now=utcnow())
-            flash(_("The scorecard has been recomputed."), "success")
+        with db.session.begin_nested():
+            if action == "publish":
+                services.publish(found, current_user, utcnow())
+                flash(_("The scorecard has been published."), "success")
+            else:
+                services.compute(found.contract, found.quarter, tenant=g.tenant, now=utcnow())
+                flash(_("The scorecard has been recomputed."), "success")
     except DomainError as exc:
-        db.session.rollback()
         flash(exc.message, "warning")
     return redirect(url_for("scorecards.scorecard", scorecard_id=found.id))

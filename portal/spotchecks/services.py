@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, false, func, or_, select
 
-from portal.contracts.models import DELIVERY_STATUSES, Contract
+from portal.contracts.models import Contract
 from portal.core.errors import Conflict, DomainError, NotFound
 from portal.core.months import month_bounds, month_text, next_month, parse_month, previous_month  # noqa: F401
 from portal.core.timeutil import local_today, utcnow
@@ -105,7 +105,7 @@ def sampled_contracts(month):
     """The contracts whose visits of ``month`` are sampled: active, suspended, completed or
     terminated, with a period that overlaps the month."""
     return db.session.scalars(select(Contract).where(
-        Contract.status.in_(DELIVERY_STATUSES), Contract.starts_on < next_month(month),
+        Contract.in_delivery, Contract.starts_on < next_month(month),
         Contract.ends_on >= month).order_by(Contract.number)).all()
 
 

@@ -123,12 +123,12 @@ def spot_check(check_id):
             abort(403)
         if form.validate_on_submit():
             try:
-                spotchecks.record_outcome(
-                    check, method=form.method.data, outcome=form.outcome.data, user=current_user,
-                    satisfaction=int(form.satisfaction.data) if form.satisfaction.data else None,
-                    complaint=form.complaint.data, reason=form.reason.data, now=utcnow())
+                with db.session.begin_nested():
+                    spotchecks.record_outcome(
+                        check, method=form.method.data, outcome=form.outcome.data, user=current_user,
+                        satisfaction=int(form.satisfaction.data) if form.satisfaction.data else None,
+                        complaint=form.complaint.data, reason=form.reason.data, now=utcnow())
             except DomainError as exc:
-                db.session.rollback()
                 show_refusal(form, exc, default_field="outcome")
             else:
                 flash(_("The outcome has been recorded."), "success")

@@ -119,6 +119,16 @@ def _write_pg_setting(connection):
     )
 
 
+@contextmanager
+def own_transaction(engine):
+    """A transaction on a connection of its own, committed on leaving whatever the session's
+    transaction does, in the current scope (PostgreSQL is told the tenant as for the session)."""
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            _write_pg_setting(connection)
+        yield connection
+
+
 def install(session_class=Session):
     """Register the session hooks that apply tenancy; called once at import of the app."""
 

@@ -4,6 +4,7 @@ from sqlalchemy import select
 
 from portal.accounts.services import create_user
 from portal.core.errors import DomainError
+from portal.core.timeutil import utcnow
 from portal.extensions import db
 from portal.tenancy.models import Tenant
 from portal.tenancy.scope import all_tenants

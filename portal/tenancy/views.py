@@ -22,10 +22,11 @@ def tenants():
     form = TenantForm()
     if form.validate_on_submit():
         try:
-            tenant, _admin = services.create_tenant(
-                code=form.code.data, name=form.name.data, region=form.region.data,
-                admin_username=form.admin_username.data, admin_name=form.admin_name.data,
-                admin_password=form.admin_password.data)
+            with db.session.begin_nested():
+                tenant, _admin = services.create_tenant(
+                    code=form.code.data, name=form.name.data, region=form.region.data,
+                    admin_username=form.admin_username.data, admin_name=form.admin_name.data,
+                    admin_password=form.admin_password.data)
         except DomainError as exc:
             show_refusal(form, exc, "code", aliases={"username": "admin_username", "password": "admin_password"})
         else:

@@ -63,7 +63,8 @@ def bidder_challenge(award_id):
     status = 200
     if form.validate_on_submit():
         try:
-            awards.lodge_challenge(award, current_user, form.grounds.data, utcnow())
+            with db.session.begin_nested():
+                awards.lodge_challenge(award, current_user, form.grounds.data, utcnow())
         except DomainError as refusal:
             show_refusal(form, refusal, default_field="grounds")
             status = 422
@@ -113,12 +114,12 @@ def bid_form(lot_id):
     status = 200
     if form.validate_on_submit():
         try:
-            bid = bidding.submit_bid(lot, current_user, price_fen=parse_yuan(form.price.data),
-                                     staff_ids=form.staff.data or [], unit_prices_fen=_unit_prices(lot), now=now)
-            if form.proposal.data and getattr(form.proposal.data, "filename", ""):
-                bidding.attach_proposal(lot, current_user, form.proposal.data, now=now)
+            with db.session.begin_nested():
+                bid = bidding.submit_bid(lot, current_user, price_fen=parse_yuan(form.price.data),
+                                         staff_ids=form.staff.data or [], unit_prices_fen=_unit_prices(lot), now=now)
+                if form.proposal.data and getattr(form.proposal.data, "filename", ""):
+                    bidding.attach_proposal(lot, current_user, form.proposal.data, now=now)
         except DomainError as exc:
-            db.session.rollback()
             show_refusal(form, exc, aliases={"price_fen": "price", "staff_ids": "staff"})
             flash(exc.message, "error")
             status = 422
@@ -217,15 +218,15 @@ def evaluation_scores(lot_id):
         if not form.validate_on_submit():
             abort(400)
         try:
-            for bid in bids:
-                for expert in tender.experts:
-                    technical = request.form.get(f"t-{bid.id}-{expert.id}", "").strip()
-                    business = request.form.get(f"b-{bid.id}-{expert.id}", "").strip()
-                    if technical or business:
-                        evaluation.enter_score(bid, expert, evaluation.parse_points(technical or "0"),
-                                               evaluation.parse_points(business or "0"))
+            with db.session.begin_nested():
+                for bid in bids:
+                    for expert in tender.experts:
+                        technical = request.form.get(f"t-{bid.id}-{expert.id}", "").strip()
+                        business = request.form.get(f"b-{bid.id}-{expert.id}", "").strip()
+                        if technical or business:
+                            evaluation.enter_score(bid, expert, evaluation.parse_points(technical or "0"),
+                                                   evaluation.parse_points(business or "0"))
         except DomainError as exc:
-            db.session.rollback()
             flash(exc.message, "error")
             return _back("tenders.evaluation_scores", lot_id=lot.id)
         flash(_("The scores are saved."), "success")

@@ -32,7 +32,8 @@ def _save(form, heading, back, save, done):
     """Save through ``save()``; a refusal is shown on the form with 422 (the request rolls back)."""
     if form.validate_on_submit():
         try:
-            save()
+            with db.session.begin_nested():
+                save()
         except DomainError as exc:
             flash(exc.message, "error")
             return _page(form, heading, back, 422)

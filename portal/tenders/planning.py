@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from portal.core.errors import DomainError
 from portal.core.money import format_fen
+from portal.core.months import next_month
 from portal.extensions import db
 from portal.tenders.models import (PLAN_PHASES, Award, BudgetLine, Lot, PlanMilestone, PlanPhase, ProcurementPlan,
                                    PurchaseIntention, Tender)
@@ -152,7 +153,7 @@ def create_intention(tender, now):
     # The first whole month the notice can fall in, so the intention is never due before today.
     expected = earliest.replace(day=1)
     if expected < earliest:
-        expected = (expected + timedelta(days=32)).replace(day=1)
+        expected = next_month(expected)
     intention = PurchaseIntention(budget_line=tender.budget_line, title=tender.title,
                                   description=tender.description, budget_fen=tender.budget_fen,
                                   expected_month=expected)

@@ -76,7 +76,8 @@ def new():
         return redirect(url_for("tenders.budget_lines_index"))
     if form.validate_on_submit():
         try:
-            tender = services.create_tender(form.values(), current_user)
+            with db.session.begin_nested():
+                tender = services.create_tender(form.values(), current_user)
         except DomainError as exc:
             _refused(form, exc)
             return _form_page(form, _("New tender"), url_for("tenders.index"), status=422)
@@ -105,7 +106,8 @@ def edit(tender_id):
     back = url_for("tenders.detail", tender_id=tender.id)
     if form.validate_on_submit():
         try:
-            services.update_tender(tender, form.values())
+            with db.session.begin_nested():
+                services.update_tender(tender, form.values())
         except DomainError as exc:
             _refused(form, exc)
             return _form_page(form, _("Edit tender"), back, tender, 422)
@@ -119,7 +121,8 @@ def _child_page(tender, form, heading, save):
     back = url_for("tenders.detail", tender_id=tender.id)
     if form.validate_on_submit():
         try:
-            save()
+            with db.session.begin_nested():
+                save()
         except DomainError as exc:
             _refused(form, exc)
             return _form_page(form, heading, back, tender, 422)
@@ -209,7 +212,8 @@ def clarify(tender_id):
     back = url_for("tenders.detail", tender_id=tender.id)
     if form.validate_on_submit():
         try:
-            clarification = services.clarify(tender, form.body.data, form.changes_documents.data)
+            with db.session.begin_nested():
+                clarification = services.clarify(tender, form.body.data, form.changes_documents.data)
         except DomainError as exc:
             _refused(form, exc)
             return _form_page(form, _("Clarification"), back, tender, 422)

@@ -15,7 +15,8 @@ from stdnum.cn import ric
 from portal.contractors.models import Contractor, StaffEmployment, StaffMember
 from portal.contracts.models import Contract, ContractWorker
 from portal.core.lookup import get_or_not_found
-from portal.core.models import utcnow
+from portal.core.months import last_day
+from portal.core.timeutil import utcnow
 from portal.extensions import db
 from portal.i18n import record_locale
 from portal.violations.models import VIOLATION_KINDS, Violation
@@ -172,10 +173,6 @@ def detect_two_rosters(today):
     return found
 
 
-def _month_end(month):
-    return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-
-
 def detect_insured_elsewhere(today):
     """A roster member on a contract's work list whose employment evidence for a month of that
     work shows social insurance paid by another credit code than the contractor's: one violation
@@ -189,7 +186,7 @@ def detect_insured_elsewhere(today):
             StaffEmployment.insured_by_credit_code != own_code).order_by(StaffEmployment.month)).all()
         for employment in months:
             start = max(employment.month, entry.from_on)
-            end = _earliest(_month_end(employment.month), entry.until_on, today)
+            end = _earliest(last_day(employment.month), entry.until_on, today)
             if start > end:
                 continue
             insurer = db.session.scalars(select(Contractor).where(

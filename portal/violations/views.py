@@ -9,6 +9,7 @@ from portal.accounts.auth import roles_required
 from portal.accounts.forms import ConfirmForm
 from portal.core.errors import DomainError
 from portal.core.pagination import paginate
+from portal.extensions import db
 from portal.violations import services
 from portal.violations.blueprint import bp
 from portal.violations.forms import (DECISIONS, EVIDENCE_LABELS, KIND_LABELS, REASON_LABELS, STATUS_LABELS,
@@ -85,7 +86,8 @@ def decide(violation_id, action):
         return redirect(url_for("violations.violation", violation_id=found.id))
     if form.validate_on_submit():
         try:
-            services.decide(found, action, current_user, form.note.data)
+            with db.session.begin_nested():
+                services.decide(found, action, current_user, form.note.data)
         except DomainError as exc:
             form.note.errors = list(form.note.errors) + [exc.message]
         else:

@@ -37,9 +37,9 @@ def decide_correction(visit_id, correction_id, action):
     if not form.validate_on_submit():
         abort(400)
     try:
-        corrections.decide(found, action, current_user, form.note.data, utcnow())
+        with db.session.begin_nested():
+            corrections.decide(found, action, current_user, form.note.data, utcnow())
     except DomainError as exc:
-        db.session.rollback()
         flash(exc.message, "warning")
     else:
         flash(str(DONE[action]), "success")

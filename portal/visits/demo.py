@@ -28,6 +28,7 @@ from portal.beneficiaries.models import Beneficiary
 from portal.contractors.models import StaffMember
 from portal.contracts.models import Assignment
 from portal.core.geo import haversine_m
+from portal.core.months import month_days, previous_month
 from portal.core.timeutil import LOCAL_TZ, local_today, utcnow
 from portal.extensions import db
 from portal.tenancy.scope import tenant_scope
@@ -56,12 +57,6 @@ def tiny_jpeg():
             + segment(0xDA, b"\x01\x01\x00\x00\x3f\x00")
             + b"\x3f"  # DC difference 0 ("0"), end of block ("0"), padded with ones
             + b"\xff\xd9")
-
-
-def _previous_month(today):
-    first = today.replace(day=1)
-    last = first - timedelta(days=1)
-    return last.replace(day=1), last
 
 
 def _near(rng, lat, lon, metres):
@@ -287,7 +282,7 @@ def seed_visits(tenants, password="demo-pass-2026"):
     """Record what is missing of last month's demo visits in ganxian and verify them; returns how
     many rows were created (visits, plus the helper account and decisions on a first run)."""
     today = local_today()
-    start, end = _previous_month(today)
+    start, end = month_days(previous_month(today))
     created = 0
     with tenant_scope(tenants["ganxian"].id):
         contract = _contract("A", ITEM)

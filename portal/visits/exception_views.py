@@ -99,10 +99,10 @@ def answer_exception(exception_id):
     form = AnswerForm()
     if form.validate_on_submit():
         try:
-            service.respond(found, reason=form.reason.data, text=form.text.data, user=current_user,
-                            file_storage=request.files.get("evidence"), now=utcnow())
+            with db.session.begin_nested():
+                service.respond(found, reason=form.reason.data, text=form.text.data, user=current_user,
+                                file_storage=request.files.get("evidence"), now=utcnow())
         except DomainError as exc:
-            db.session.rollback()
             for name, messages in exc.errors.items():
                 getattr(form, name).errors = list(getattr(form, name).errors) + messages
             if not exc.errors:
@@ -132,9 +132,9 @@ def decide_exception(exception_id, action):
     form = ExceptionDecisionForm()
     if form.validate_on_submit():
         try:
-            service.DECIDE[action](found, current_user, form.note.data, utcnow())
+            with db.session.begin_nested():
+                service.DECIDE[action](found, current_user, form.note.data, utcnow())
         except DomainError as exc:
-            db.session.rollback()
             flash(exc.message, "warning")
             return back
         flash(str(decision["done"]) % {"n": 1}, "success")
@@ -183,9 +183,9 @@ def recheck_roster(exception_id):
     if not form.validate_on_submit():
         abort(400)
     try:
-        visit = unlisted.recheck_roster(found, current_user, form.note.data, utcnow())
+        with db.session.begin_nested():
+            visit = unlisted.recheck_roster(found, current_user, form.note.data, utcnow())
     except DomainError as exc:
-        db.session.rollback()
         flash(exc.message, "warning")
         return redirect(url_for("visits.exception_detail", exception_id=found.id))
     flash(_("The roster was re-checked: the worker was on it that day, so V01 no longer applies and the rules "

@@ -16,8 +16,7 @@ from sqlalchemy import false, func, select
 
 from portal.beneficiaries.models import Beneficiary
 from portal.core.errors import Conflict, DomainError, NotFound
-from portal.core.models import utcnow
-from portal.core.timeutil import local_midnight_utc
+from portal.core.timeutil import local_midnight_utc, utcnow
 from portal.extensions import db
 from portal.files.services import DOCUMENT_TYPES, MB, store_upload
 from portal.visits.models import EXCEPTION_CODES, EXCEPTION_STATUSES, Visit, VisitException

@@ -2,13 +2,14 @@
 times, the visits of a day per worker as a timeline, exception counts per code, and per contract
 and month the verified share and the share recorded live by the phone. Every figure is one
 grouped query; nothing loads a month of visits into memory."""
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, exists, false, func, not_, select
 
 from portal.contracts.models import Contract
 from portal.core.errors import NotFound
+from portal.core.months import month_bounds
 from portal.core.timeutil import LOCAL_TZ, local_midnight_utc, to_local
 from portal.extensions import db
 from portal.visits.models import EXCEPTION_CODES, EXCEPTION_STATUSES, Visit, VisitCorrection, VisitException
@@ -154,21 +155,6 @@ def live_condition():
     return and_(Visit.recorded_live.is_(True), Visit.source != "manual", not_(corrected))
 
 
-def month_bounds(month):
-    """The UTC instants a month (its first day) begins and ends in Beijing."""
-    following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return local_midnight_utc(month), local_midnight_utc(following)
-
-
-def previous_months(today, count):
-    """The first days of the ``count`` months up to and including today's, newest first."""
-    months, month = [], today.replace(day=1)
-    for _i in range(count):
-        months.append(month)
-        month = (month - timedelta(days=1)).replace(day=1)
-    return months
-
-
 def _share(part, whole):
     return round(part * 100 / whole, 1) if whole else None
 
@@ -198,14 +184,6 @@ def shares(month, contract_id=None):
 def shares_by_month(months, contract_id=None):
     """``shares`` for each month given (first days), newest first."""
     return [(month, shares(month, contract_id)) for month in months]
-
-
-def parse_month(text):
-    """YYYY-MM -> its first day, or None."""
-    try:
-        return date.fromisoformat(f"{(text or '').strip()}-01")
-    except ValueError:
-        return None
 
 
 def beneficiary_label(person, user):

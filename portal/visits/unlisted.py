@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from portal.contractors.models import StaffEmployment, StaffMember
 from portal.core.errors import DomainError, NotFound
-from portal.core.models import utcnow
+from portal.core.timeutil import utcnow
 from portal.extensions import db
 from portal.i18n import record_locale
 from portal.visits.signals import unlisted_worker_cleared

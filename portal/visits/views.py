@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.accounts.auth import roles_required
 from portal.contracts.models import Contract
+from portal.core.months import month_or_none, recent_months
 from portal.core.timeutil import local_today
 from portal.extensions import db
 from portal.files.services import serve
@@ -91,7 +92,7 @@ def exception_counts():
 @roles_required(*reports.READERS)
 def visit_shares():
     form = _filters()
-    month = reports.parse_month(request.args.get("month"))
-    months = [month] if month else reports.previous_months(local_today(), MONTHS_SHOWN)
+    month = month_or_none(request.args.get("month"))
+    months = [month] if month else recent_months(local_today(), MONTHS_SHOWN)
     return render_template("visits/shares.html", form=form,
                            by_month=reports.shares_by_month(months, _contract_arg()), **LABELS)

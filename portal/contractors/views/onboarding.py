@@ -28,11 +28,12 @@ def mine():
     form = ContractorForm()
     if form.validate_on_submit():
         try:
-            contractor = services.register_contractor(
-                name=form.name.data, credit_code=form.credit_code.data, kind=form.kind.data,
-                legal_representative=form.legal_representative.data, contact_phone=form.contact_phone.data,
-                address=form.address.data, manager=current_user)
-            services.apply_to_bureau(contractor)
+            with db.session.begin_nested():
+                contractor = services.register_contractor(
+                    name=form.name.data, credit_code=form.credit_code.data, kind=form.kind.data,
+                    legal_representative=form.legal_representative.data, contact_phone=form.contact_phone.data,
+                    address=form.address.data, manager=current_user)
+                services.apply_to_bureau(contractor)
         except DomainError as exc:
             form_errors(form, exc, "name")
         else:
@@ -77,9 +78,10 @@ def edit():
     form = ContractorEditForm(obj=contractor)
     if form.validate_on_submit():
         try:
-            services.update_contractor(contractor, name=form.name.data, kind=form.kind.data,
-                                       legal_representative=form.legal_representative.data,
-                                       contact_phone=form.contact_phone.data, address=form.address.data)
+            with db.session.begin_nested():
+                services.update_contractor(contractor, name=form.name.data, kind=form.kind.data,
+                                           legal_representative=form.legal_representative.data,
+                                           contact_phone=form.contact_phone.data, address=form.address.data)
         except DomainError as exc:
             form_errors(form, exc, "name")
         else:
@@ -97,8 +99,9 @@ def upload_document(contractor_id):
     form = DocumentForm()
     require_valid(form)
     try:
-        services.add_document(contractor, kind=form.kind.data, title=form.title.data, file_storage=form.file.data,
-                              by=current_user)
+        with db.session.begin_nested():
+            services.add_document(contractor, kind=form.kind.data, title=form.title.data, file_storage=form.file.data,
+                                  by=current_user)
     except DomainError as exc:
         flash(exc.message, "error")
     else:

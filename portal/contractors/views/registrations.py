@@ -34,10 +34,11 @@ def register_on_behalf():
     form = ContractorForm()
     if form.validate_on_submit():
         try:
-            contractor, created = services.register_on_behalf(
-                name=form.name.data, credit_code=form.credit_code.data, kind=form.kind.data,
-                legal_representative=form.legal_representative.data, contact_phone=form.contact_phone.data,
-                address=form.address.data)
+            with db.session.begin_nested():
+                contractor, created = services.register_on_behalf(
+                    name=form.name.data, credit_code=form.credit_code.data, kind=form.kind.data,
+                    legal_representative=form.legal_representative.data, contact_phone=form.contact_phone.data,
+                    address=form.address.data)
         except DomainError as exc:
             form_errors(form, exc, "credit_code")
         else:
@@ -57,7 +58,8 @@ def decide(registration_id, action):
     require_valid(form)
     registration = services.get_registration(registration_id)
     try:
-        services.decide(registration, action, current_user, form.reason.data or "")
+        with db.session.begin_nested():
+            services.decide(registration, action, current_user, form.reason.data or "")
     except DomainError as exc:
         flash(exc.message, "error")
     else:
@@ -81,9 +83,10 @@ def blacklist():
         deny()
     if form.validate_on_submit():
         try:
-            contractor = services.get_contractor(form.contractor.data, current_user)
-            services.add_blacklist_entry(contractor, reason=form.reason.data, starts_on=form.starts_on.data,
-                                         ends_on=form.ends_on.data, by=current_user)
+            with db.session.begin_nested():
+                contractor = services.get_contractor(form.contractor.data, current_user)
+                services.add_blacklist_entry(contractor, reason=form.reason.data, starts_on=form.starts_on.data,
+                                             ends_on=form.ends_on.data, by=current_user)
         except DomainError as exc:
             form_errors(form, exc, "contractor")
         else:

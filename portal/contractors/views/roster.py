@@ -55,9 +55,10 @@ def new_staff():
     form = StaffForm()
     if form.validate_on_submit():
         try:
-            member = roster_services.add_staff(
-                contractor, name=form.name.data, id_number=form.id_number.data, phone=form.phone.data,
-                qualification=form.qualification.data, joined_on=form.joined_on.data)
+            with db.session.begin_nested():
+                member = roster_services.add_staff(
+                    contractor, name=form.name.data, id_number=form.id_number.data, phone=form.phone.data,
+                    qualification=form.qualification.data, joined_on=form.joined_on.data)
         except DomainError as exc:
             form_errors(form, exc, "name")
         else:
@@ -86,7 +87,8 @@ def leave(staff_id):
         flash(" ".join(form.left_on.errors) or _("Give a date (YYYY-MM-DD)."), "error")
         return redirect(url_for("contractors.staff", staff_id=member.id))
     try:
-        roster_services.end_staff(member, form.left_on.data)
+        with db.session.begin_nested():
+            roster_services.end_staff(member, form.left_on.data)
     except DomainError as exc:
         flash(exc.message, "error")
     else:
@@ -101,10 +103,11 @@ def employment(staff_id):
     form = EmploymentForm()
     if form.validate_on_submit():
         try:
-            roster_services.record_employment(
-                member, month=form.month.data, labour_contract=form.labour_contract.data,
-                insured_by_credit_code=form.insured_by_credit_code.data, evidence_file=form.evidence.data,
-                by=current_user)
+            with db.session.begin_nested():
+                roster_services.record_employment(
+                    member, month=form.month.data, labour_contract=form.labour_contract.data,
+                    insured_by_credit_code=form.insured_by_credit_code.data, evidence_file=form.evidence.data,
+                    by=current_user)
         except DomainError as exc:
             form_errors(form, exc, "month")
         else:
@@ -156,8 +159,9 @@ def confirm_import():
     form = ConfirmImportForm()
     require_valid(form)
     try:
-        rows = roster_services.open_preview(form.preview.data, contractor, current_user)
-        members = roster_services.import_rows(contractor, rows)
+        with db.session.begin_nested():
+            rows = roster_services.open_preview(form.preview.data, contractor, current_user)
+            members = roster_services.import_rows(contractor, rows)
     except roster_services.RosterFileErrors as exc:
         return render_template("contractors/import_preview.html", good=[], errors=exc.rows,
                                confirm=ConfirmImportForm(preview=""), masked=mask_id_number), 422
