@@ -89,6 +89,9 @@ def create_app(config=None):
     # disclosures and paid statements into OCDS releases (portal/opendata/receivers.py).
     from portal.opendata.receivers import subscribe as subscribe_opendata
     subscribe_opendata()
+    # The audit log records every access a gate refused (portal/audit/receivers.py).
+    from portal.audit.receivers import subscribe as subscribe_audit
+    subscribe_audit()
 
     from portal.i18n import register_template_helpers
     register_template_helpers(app)

@@ -35,7 +35,7 @@ NAVIGATION = {
                            (_l("Visit exceptions"), "supervision.exceptions"),
                            (_l("Beneficiaries"), "beneficiaries.index"), (_l("Settlements"), "billing.index")],
     "field_worker": [(_l("Today's visits"), "field.index"), (_l("My beneficiaries"), "beneficiaries.index")],
-    "platform_admin": [(_l("Bureaus"), "tenancy.tenants")],
+    "platform_admin": [(_l("Bureaus"), "accounts.tenants")],
 }
 
 

@@ -3,7 +3,7 @@ from urllib.parse import urlsplit
 from flask import current_app, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal.accounts.auth import login_required
+from portal.core.auth import login_required
 from portal.dashboard import bp
 from portal.dashboard.services import dashboard_for
 

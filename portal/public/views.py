@@ -9,7 +9,7 @@ from flask import abort, current_app, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
-from portal.accounts.auth import roles_required
+from portal.core.auth import capability_required
 from portal.core.pagination import paginate
 from portal.core.timeutil import local_midnight_utc, utcnow
 from portal.dashboard.disclosures import due_or_late_disclosures
@@ -181,7 +181,7 @@ def policy(code, slug):
 
 
 @manage_bp.route("/due")
-@roles_required("officer", "admin", "auditor")
+@capability_required("disclosure.follow")
 def due():
     """The officer's list of notices due, late, or published late."""
     return render_template("public/manage_due.html", items=due_or_late_disclosures())
