@@ -8,9 +8,9 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
-from portal.accounts.auth import roles_required
 from portal.api.body import ValidationFailed, _unstorable_fields, json_body
 from portal.core import query
+from portal.core.auth import capability_required
 from portal.core.crypto import mask_name
 from portal.core.errors import DomainError
 from portal.core.http import PROBLEM_TITLES
@@ -25,7 +25,6 @@ from portal.supervision.visit_models import VISIT_STATUSES, Visit
 api_bp = Blueprint("supervision_api", __name__, url_prefix="/api/v1")
 csrf.exempt(api_bp)
 
-READERS = ("field_worker", "contractor_manager", *recording.BUREAU_ROLES)
 MAX_BATCH = 500
 PER_PAGE = 50
 BATCH_SCHEMA = {"type": "object", "required": ["visits"], "properties": {
@@ -77,7 +76,7 @@ def _saved(visit, created):
 
 
 @api_bp.post("/visits")
-@roles_required("field_worker")
+@capability_required("visit.record")
 def create_visit():
     """Record one visit; the same client_id and body again answers 200 with the same visit."""
     payload = json_body(recording.VISIT_SCHEMA)
@@ -109,7 +108,7 @@ def _problem_json(exc):
 
 
 @api_bp.post("/visits:batch")
-@roles_required("field_worker")
+@capability_required("visit.record")
 def create_visits():
     """Record up to 500 visits, each in a savepoint of its own: the answer lists, in order, an
     HTTP-like status per item with the visit or the problem."""
@@ -128,7 +127,7 @@ def create_visits():
 
 
 @api_bp.post("/visits/<int:visit_id>/check-out")
-@roles_required("field_worker")
+@capability_required("visit.record")
 def check_out_visit(visit_id):
     payload = json_body(recording.CHECK_OUT_SCHEMA)
     visit, _changed = recording.check_out(recording.own_visit(visit_id, current_user), payload, current_user,
@@ -137,7 +136,7 @@ def check_out_visit(visit_id):
 
 
 @api_bp.post("/visits/<int:visit_id>/photos")
-@roles_required("field_worker")
+@capability_required("visit.record")
 def add_visit_photo(visit_id):
     """Multipart ``file``: a JPEG or PNG (by content) of at most 5 MB, stored without metadata."""
     visit = recording.own_visit(visit_id, current_user)
@@ -152,7 +151,7 @@ def add_visit_photo(visit_id):
 
 
 @api_bp.get("/visits/<int:visit_id>/photos/<int:photo_id>")
-@roles_required(*READERS)
+@capability_required("visit.read")
 def get_visit_photo(visit_id, photo_id):
     """The photo itself, to the worker, the contractor's manager and the bureau only."""
     photo = recording.visit_photo(recording.visible_visit(visit_id, current_user), photo_id)
@@ -160,13 +159,13 @@ def get_visit_photo(visit_id, photo_id):
 
 
 @api_bp.get("/visits/<int:visit_id>")
-@roles_required(*READERS)
+@capability_required("visit.read")
 def get_visit(visit_id):
     return jsonify(visit_json(recording.visible_visit(visit_id, current_user)))
 
 
 @api_bp.get("/visits")
-@roles_required(*READERS)
+@capability_required("visit.read")
 def list_visits():
     """A page of 50 of the visits the caller may see, newest check-in first, filtered by month
     (Beijing time), status and contract; ``next`` links the following page."""
@@ -191,7 +190,7 @@ def list_visits():
 
 
 @api_bp.post("/visits/<int:visit_id>/corrections")
-@roles_required(*recording.CORRECTORS)
+@capability_required("visit.correct")
 def correct_visit(visit_id):
     """Adjusted times with a reason code (supervisor, or the contractor's manager): only shorter."""
     payload = json_body(recording.CORRECTION_SCHEMA)

@@ -6,8 +6,8 @@ from flask import jsonify
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.accounts.auth import roles_required
 from portal.api.body import ValidationFailed, json_body
+from portal.core.auth import capability_required
 from portal.core.errors import DomainError
 from portal.core.timeutil import to_local, utcnow
 from portal.supervision import corrections, exceptions, recording
@@ -48,13 +48,13 @@ def _choice(payload, field, choices):
 
 
 @api_bp.get("/exceptions/<int:exception_id>")
-@roles_required(*exceptions.VIEWERS)
+@capability_required("exception.read")
 def get_exception(exception_id):
     return jsonify(exception_json(exceptions.get_exception(exception_id, current_user)))
 
 
 @api_bp.post("/exceptions/<int:exception_id>/answer")
-@roles_required(*exceptions.RESPONDERS)
+@capability_required("exception.answer")
 def answer_exception(exception_id):
     """The contract's manager answers an open exception with a reason code (listed in the 422)."""
     found = exceptions.get_exception(exception_id, current_user)
@@ -71,7 +71,7 @@ def answer_exception(exception_id):
 
 
 @api_bp.post("/exceptions/<int:exception_id>/decision")
-@roles_required(*exceptions.DECIDERS)
+@capability_required("exception.decide")
 def decide_exception(exception_id):
     """A supervisor accepts or rejects an exception; accepting V01 is refused (409)."""
     found = exceptions.get_exception(exception_id, current_user)
@@ -82,7 +82,7 @@ def decide_exception(exception_id):
 
 
 @api_bp.post("/visits/<int:visit_id>/corrections/<int:correction_id>/decision")
-@roles_required(*corrections.DECIDERS)
+@capability_required("correction.decide")
 def decide_correction(visit_id, correction_id):
     """A supervisor accepts (the rules run again with the corrected times) or rejects a correction."""
     visit = recording.visible_visit(visit_id, current_user)

@@ -8,7 +8,7 @@ registered together with the supervision blueprint."""
 from flask import Blueprint, current_app, render_template, send_from_directory
 from flask_babel import gettext as _
 
-from portal.accounts.auth import roles_required
+from portal.core.auth import capability_required
 from portal.supervision import bp
 
 field_bp = Blueprint("field", __name__, url_prefix="/field")
@@ -47,7 +47,7 @@ def _messages():
 
 
 @field_bp.get("/")
-@roles_required("field_worker")
+@capability_required("visit.record")
 def index():
     """Today's assignments with check-in, check-out, photos and the offline queue."""
     return render_template("supervision/field/index.html", messages=_messages())

@@ -7,10 +7,10 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from portal.accounts.auth import roles_required
 from portal.accounts.forms import ConfirmForm
 from portal.audit.recorder import record_event
 from portal.contracts.models import Contract
+from portal.core.auth import capability_required
 from portal.core.crypto import mask_name
 from portal.core.errors import DomainError
 from portal.core.forms import show_refusal
@@ -65,18 +65,18 @@ def _filter_form(month):
 
 def _work_list(draw_form, status=200):
     month = _chosen_month()
-    state = request.args.get("state", "open" if current_user.role == "supervisor" else "")
+    state = request.args.get("state", "open" if current_user.can("spotcheck.check") else "")
     form = _filter_form(month)
     form.state.data = state
     page = paginate(spotchecks.checks_query(month=month, contract_id=_int_arg("contract"), state=state,
                                             method=request.args.get("method", "")), per_page=25)
     return render_template("supervision/spotchecks/index.html", month=month, form=form, page=page,
                            progress=spotchecks.progress(month), draw_form=draw_form,
-                           can_check=current_user.role in spotchecks.CHECKERS, **LABELS), status
+                           can_check=current_user.can("spotcheck.check"), **LABELS), status
 
 
 @bp.route("/spot-checks/")
-@roles_required(*spotchecks.READERS)
+@capability_required("spotcheck.read")
 def spot_checks():
     """What is left to check in a month's samples, by contract and method, with progress."""
     draw_form = DrawForm(formdata=None)
@@ -85,7 +85,7 @@ def spot_checks():
 
 
 @bp.route("/spot-checks/draw", methods=["POST"])
-@roles_required(*spotchecks.CHECKERS)
+@capability_required("spotcheck.check")
 def draw_samples():
     """Draw a month's samples for every contract now (a background job; drawing again changes nothing)."""
     form = DrawForm()
@@ -102,7 +102,7 @@ def draw_samples():
 
 
 @bp.route("/spot-checks/samples/<int:sample_id>")
-@roles_required(*spotchecks.READERS)
+@capability_required("spotcheck.read")
 def spot_check_sample(sample_id):
     """One sample: its seed, rate and population, its checks, and on request the redraw."""
     sample = spotchecks.get_sample(sample_id)
@@ -112,12 +112,12 @@ def spot_check_sample(sample_id):
 
 
 @bp.route("/spot-checks/<int:check_id>", methods=["GET", "POST"])
-@roles_required(*spotchecks.READERS)
+@capability_required("spotcheck.read")
 def spot_check(check_id):
     """One check: the visit, the tries so far and, for the supervisor, the person's phone number
     and address and the outcome form."""
     check = spotchecks.get_check(check_id)
-    checker = current_user.role in spotchecks.CHECKERS
+    checker = current_user.can("spotcheck.check")
     form = OutcomeForm(formdata=request.form if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
@@ -147,7 +147,7 @@ def spot_check(check_id):
 
 
 @bp.route("/spot-checks/export.xlsx")
-@roles_required(*spotchecks.READERS)
+@capability_required("spotcheck.read")
 def spot_checks_export():
     """The month's samples and outcomes as Excel: masked names, no phone numbers. Audited."""
     from portal.contractors.spreadsheet import XLSX_MIMETYPE, template_workbook
@@ -171,7 +171,7 @@ def spot_checks_export():
 
 
 @bp.route("/spot-checks/trends")
-@roles_required(*spotchecks.READERS)
+@capability_required("spotcheck.read")
 def spot_check_trends():
     """Per contract and month: verified share, confirmation rate and satisfaction, as a chart and a table."""
     contracts = _contracts()
@@ -204,11 +204,11 @@ def _scorecard_list(form, status=200):
         stmt = stmt.where(Scorecard.quarter == quarter)
     return render_template("supervision/scorecards/index.html", page=paginate(stmt), form=form, quarter=quarter,
                            quarters=scorecards.recent_quarters(local_today()),
-                           can_compute=current_user.role in scorecards.COMPUTERS, **LABELS), status
+                           can_compute=current_user.can("scorecard.compute"), **LABELS), status
 
 
 @bp.route("/scorecards/")
-@roles_required(*scorecards.READERS)
+@capability_required("scorecard.read")
 def scorecards_index():
     form = _quarter_form()
     form.quarter.data = scorecards.previous_quarter(local_today())
@@ -216,7 +216,7 @@ def scorecards_index():
 
 
 @bp.route("/scorecards/compute", methods=["POST"])
-@roles_required(*scorecards.COMPUTERS)
+@capability_required("scorecard.compute")
 def compute_scorecards():
     """Compute (or recompute) every contract's scorecard of a quarter now; published ones stay."""
     form = _quarter_form(request.form)
@@ -235,24 +235,24 @@ def compute_scorecards():
 
 
 @bp.route("/scorecards/<int:scorecard_id>")
-@roles_required(*scorecards.READERS)
+@capability_required("scorecard.read")
 def scorecard(scorecard_id):
     found = scorecards.get_scorecard(scorecard_id)
     redistributed = any(not c["applicable"] and c["weight"] for c in found.components)
     return render_template("supervision/scorecards/detail.html", scorecard=found, confirm=ConfirmForm(),
                            redistributed=redistributed,
-                           can_compute=current_user.role in scorecards.COMPUTERS and found.published_at is None,
-                           can_publish=current_user.role in scorecards.PUBLISHERS and found.published_at is None,
+                           can_compute=current_user.can("scorecard.compute") and found.published_at is None,
+                           can_publish=current_user.can("scorecard.publish") and found.published_at is None,
                            **LABELS)
 
 
 @bp.route("/scorecards/<int:scorecard_id>/<any(recompute, publish):action>", methods=["POST"])
-@roles_required(*scorecards.COMPUTERS)
+@capability_required("scorecard.compute")
 def scorecard_action(scorecard_id, action):
     found = scorecards.get_scorecard(scorecard_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    if action == "publish" and current_user.role not in scorecards.PUBLISHERS:
+    if action == "publish" and not current_user.can("scorecard.publish"):
         abort(403)
     try:
         if action == "publish":

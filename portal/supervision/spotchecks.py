@@ -32,9 +32,6 @@ from portal.supervision.spotcheck_models import (MAX_ATTEMPTS, SPOT_CHECK_METHOD
                                                  SpotCheckAttempt, SpotCheckSample)
 from portal.supervision.visit_models import Visit
 
-READERS = ("officer", "supervisor", "auditor")   # the work list, samples, redraws, charts
-CHECKERS = ("supervisor",)                        # draw samples, record outcomes, see phone numbers
-API_READERS = ("supervisor", "auditor")
 # Contracts whose visits are sampled: in delivery, or delivered during the month and since ended.
 SAMPLED_STATUSES = ("active", "suspended", "completed")
 DRAW_FROM_DAY = 5  # the periodic job draws last month from the 5th on (late uploads and answers first)
