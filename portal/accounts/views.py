@@ -172,4 +172,4 @@ def tenants():
             flash(_("Bureau %(name)s created.", name=tenant.name), "success")
             return redirect(url_for("accounts.tenants"))
     rows = db.session.query(Tenant).order_by(Tenant.code).all()
-    return render_template("tenancy/tenants.html", form=form, tenants=rows)
+    return render_template("accounts/tenants.html", form=form, tenants=rows)

@@ -42,7 +42,7 @@ NAVIGATION = {
 def dashboard_for(user, tenant):
     """The figures and shortcuts of one role's home page."""
     cards = []
-    if tenant is not None and user.role in ("admin", "auditor"):
+    if tenant is not None and user.can("job.read"):
         failed = db.session.execute(
             select(func.count()).select_from(JobRun).where(JobRun.status == "failed")).scalar_one()
         cards.append({"title": _l("Failed background jobs"), "value": failed, "endpoint": "jobs.index"})
