@@ -109,3 +109,17 @@ def test_nobody_anonymous_and_no_unknown_name():
     with pytest.raises(KeyError):
         can(_user("admin"), "user.manage_everything")
     assert roles_for("statement.approve") == ("finance",)
+
+
+def test_infrastructure_does_not_import_accounts():
+    """The gates and the confirmation form sit in portal/core, so tenancy, audit, jobs and files
+    never import accounts (accounts imports tenancy: the other direction would be a cycle)."""
+    found = []
+    for package in ("core", "tenancy", "audit", "jobs", "files"):
+        for path in sorted((ROOT / "portal" / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                         else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+                found += [f"{path.relative_to(ROOT)}:{node.lineno}: {name}" for name in names
+                          if name == "portal.accounts" or name.startswith("portal.accounts.")]
+    assert not found, "\n".join(found)

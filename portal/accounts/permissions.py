@@ -7,10 +7,14 @@ in templates, ``@capability_required("tender.read")`` (portal/core/auth.py) in f
 bureau's rows a person reaches is tenancy's business (portal/tenancy/scope.py), and workflow
 rules (statuses, four eyes) stay with the services that own them.
 
-Two capabilities look alike but differ on purpose, as the tests pin them: the bureau readers of
-tenders, contracts, contractors and beneficiaries include the supervisor
+Capabilities that look alike differ where today's behaviour (pinned by tests) differs: the bureau
+readers of tenders, contracts, contractors and beneficiaries include the supervisor
 (``tender.read_unpublished``, ``contract.read_all``…), the bureau readers of statements do not
-(``statement.read_all``)."""
+(``statement.read_all``); the visits API reads for every bureau role (``visit.read``), the visit
+pages only for officers, supervisors and auditors (``visit.page.read``, ``visit_report.read``).
+
+Code that picks which rows a contractor's people see (their organisation's, a field worker's own)
+still branches on the role: that is scoping, not a permission."""
 from typing import Callable, NamedTuple
 
 ADMIN, OFFICER, SUPERVISOR, FINANCE, AUDITOR = "admin", "officer", "supervisor", "finance", "auditor"
