@@ -63,7 +63,7 @@ def _filtered(status_default=""):
 def exceptions():
     """Bureau readers get the queue (a supervisor with checkboxes for bulk decisions); a
     contractor manager gets its organisation's open exceptions, each with the answer form."""
-    if current_user.role == "contractor_manager":
+    if current_user.can("exception.answer"):
         form = _filter_form()
         if "status" not in request.args:
             form.status.data = "open"

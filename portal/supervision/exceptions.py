@@ -257,7 +257,7 @@ def contract_choices(user):
 
 def open_count(user):
     """How many exceptions wait for ``user``: open ones for a manager, answered ones for a supervisor."""
-    status = "open" if user.role == "contractor_manager" else "answered"
+    status = "open" if user.can("exception.answer") else "answered"
     stmt = visible_exceptions(user).order_by(None).where(VisitException.status == status)
     return db.session.execute(stmt.with_only_columns(func.count(VisitException.id))).scalar_one()
 
