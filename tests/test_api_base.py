@@ -267,7 +267,7 @@ def test_401_without_a_valid_token(client, demo, headers):
 
 
 def test_403_from_a_role_gate(app, demo):
-    from portal.accounts.auth import roles_required
+    from portal.core.auth import roles_required
     with separate_app(app) as other:
         @other.get("/api/v1/throwaway/finance-only")
         @roles_required("finance")

@@ -3,8 +3,8 @@ from flask import Blueprint, g, jsonify, request
 from flask_login import current_user
 
 from portal.accounts import services
-from portal.accounts.auth import login_required
 from portal.api.body import json_body
+from portal.core.auth import login_required
 from portal.core.errors import DomainError
 from portal.core.http import problem
 from portal.extensions import csrf, db

@@ -1,17 +1,13 @@
-"""Who is asking and for which bureau: session and bearer-token sign-in, role gates."""
-from functools import wraps
-
+"""Who is asking and for which bureau: session and bearer-token sign-in. The gates in front of
+views (login_required, capability_required, deny) live in portal/core/auth.py."""
 from flask import abort, g, redirect, request, session, url_for
 from flask_login import current_user
 
 from portal.accounts.models import User
+from portal.core.auth import deny, is_api_request, login_required, roles_required  # noqa: F401  (supervision's imports, one release)
 from portal.extensions import db, login_manager
 from portal.tenancy.models import Tenant
 from portal.tenancy.scope import set_request_tenant
-
-
-def is_api_request():
-    return request.path.startswith("/api/")
 
 
 @login_manager.user_loader
@@ -61,41 +57,3 @@ def bind_request_tenant():
     set_request_tenant(tenant_id)
     if tenant_id is not None:
         g.tenant = db.session.get(Tenant, tenant_id)
-
-
-def roles_required(*roles):
-    """Coarse gate: the signed-in user must hold one of ``roles`` (and act for a tenant unless
-    the role is platform-wide). Denials are audited and answered 403."""
-    def decorator(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            if not current_user.is_authenticated:
-                return login_manager.unauthorized()
-            if current_user.role not in roles:
-                deny()
-            if current_user.role != "platform_admin" and g.get("tenant") is None:
-                if is_api_request():
-                    deny()
-                return redirect(url_for("accounts.choose_tenant"))
-            return view(*args, **kwargs)
-        return wrapped
-    return decorator
-
-
-def login_required(view):
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if not current_user.is_authenticated:
-            return login_manager.unauthorized()
-        return view(*args, **kwargs)
-    return wrapped
-
-
-def deny():
-    """Record a denied access and answer 403."""
-    from portal.audit.recorder import record_event
-    tenant = g.get("tenant")
-    record_event(db.session, "access_denied", tenant_id=tenant.id if tenant else None,
-                 object_type="endpoint", object_id=(request.endpoint or request.path)[:64])
-    g.force_commit = True
-    abort(403)

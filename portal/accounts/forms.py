@@ -4,7 +4,8 @@ from wtforms import PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
-from portal.accounts.models import BUREAU_ROLES
+from portal.accounts.permissions import BUREAU_ROLES
+from portal.core.forms import ConfirmForm  # noqa: F401  (supervision's imports, one release)
 
 ROLE_LABELS = {
     "admin": _l("Bureau administrator"), "officer": _l("Procurement officer"),
@@ -41,10 +42,6 @@ class ChangePasswordForm(FlaskForm):
                         validators=[DataRequired(), Length(min=10, max=200, message=_l("At least 10 characters."))])
     repeat = PasswordField(_l("New password again"),
                            validators=[DataRequired(), EqualTo("new", message=_l("The two entries differ."))])
-
-
-class ConfirmForm(FlaskForm):
-    """An empty form: a POST with its CSRF token confirms an action."""
 
 
 class TenantForm(FlaskForm):

@@ -8,6 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy import JSON, Boolean, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.accounts.permissions import BUREAU_ROLES, MULTI_TENANT_ROLES, can
 from portal.accounts.signals import worker_tenants
 from portal.core.models import UTCDateTime
 from portal.core.timeutil import utcnow
@@ -20,12 +21,6 @@ def use_fast_password_hashing():
     """Tests only: argon2 at its cheapest, so creating users costs microseconds, not 50 ms."""
     global _hasher
     _hasher = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-
-BUREAU_ROLES = ("admin", "officer", "supervisor", "finance")
-CONTRACTOR_ROLES = ("contractor_manager", "field_worker")
-ROLES = BUREAU_ROLES + ("auditor",) + CONTRACTOR_ROLES + ("platform_admin",)
-# Roles that act for a tenant chosen per session from their grants.
-MULTI_TENANT_ROLES = ("auditor",) + CONTRACTOR_ROLES
 
 
 def hash_token(raw):
@@ -66,6 +61,10 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self):
         return self.active
+
+    def can(self, capability, obj=None):
+        """Whether this person holds ``capability`` (portal/accounts/permissions.py)."""
+        return can(self, capability, obj)
 
     @property
     def is_bureau_user(self):

@@ -7,12 +7,14 @@ from flask_babel import gettext as _
 from limits import parse
 from sqlalchemy import select
 
-from portal.accounts.models import BUREAU_ROLES, ROLES, ApiToken, TenantGrant, User, hash_token
+from portal.accounts.models import ApiToken, TenantGrant, User, hash_token
+from portal.accounts.permissions import BUREAU_ROLES, ROLES
 from portal.audit.recorder import record_event
 from portal.core.errors import DomainError, NotFound
 from portal.core.timeutil import utcnow
 from portal.extensions import current_limiter, db
 from portal.tenancy.models import Tenant
+from portal.tenancy.scope import all_tenants
 
 log = logging.getLogger("portal.accounts")
 
@@ -189,3 +191,16 @@ def reset_password(user):
     user.set_password(password)
     user.must_change_password = True
     return password
+
+
+def create_tenant(*, code, name, region, admin_username, admin_name, admin_password):
+    """A platform admin creates a bureau and its first administrator in one step."""
+    with all_tenants():
+        if db.session.execute(select(Tenant.id).where(Tenant.code == code)).first():
+            raise DomainError(_("A bureau with that code exists."), {"code": [_("A bureau with that code exists.")]})
+        tenant = Tenant(code=code, name=name, region=region or "", settings={})
+        db.session.add(tenant)
+        db.session.flush()
+        admin = create_user(username=admin_username, display_name=admin_name, role="admin",
+                            password=admin_password, tenant_id=tenant.id)
+    return tenant, admin

@@ -5,17 +5,22 @@ from flask import abort, flash, g, redirect, render_template, request, session, 
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from portal.accounts import bp, services
-from portal.accounts.auth import login_required, roles_required
+from portal.accounts import bp, permissions, services
 from wtforms.fields.choices import SelectChoice
 
-from portal.accounts.forms import (ROLE_LABELS, ChangePasswordForm, ChooseTenantForm, ConfirmForm, LoginForm,
-                                   UserForm)
+from portal.accounts.forms import ROLE_LABELS, ChangePasswordForm, ChooseTenantForm, LoginForm, TenantForm, UserForm
+from portal.core.auth import capability_required, login_required
 from portal.core.errors import DomainError
-from portal.core.forms import show_refusal
+from portal.core.forms import ConfirmForm, show_refusal
 from portal.core.pagination import paginate
 from portal.extensions import db
 from portal.tenancy.models import Tenant
+
+
+@bp.app_template_global("can")
+def can_in_template(capability, obj=None):
+    """``{% if can("tender.edit") %}``: whether the signed-in person holds the capability."""
+    return permissions.can(current_user, capability, obj)
 
 
 def _safe_next(target):
@@ -104,7 +109,7 @@ def _require_password_change():
 
 
 @bp.route("/users")
-@roles_required("admin")
+@capability_required("user.manage")
 def users():
     query = request.args.get("q", "").strip()
     page = paginate(services.users_of_tenant(g.tenant.id, query), per_page=25)
@@ -113,7 +118,7 @@ def users():
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
-@roles_required("admin")
+@capability_required("user.manage")
 def new_user():
     form = UserForm()
     if form.validate_on_submit():
@@ -131,7 +136,7 @@ def new_user():
 
 
 @bp.route("/users/<int:user_id>/<any(disable, enable, reset):action>", methods=["POST"])
-@roles_required("admin")
+@capability_required("user.manage")
 def user_action(user_id, action):
     form = ConfirmForm()
     if not form.validate_on_submit():
@@ -149,3 +154,25 @@ def user_action(user_id, action):
         services.set_active(user, action == "enable")
         flash(_("User %(name)s updated.", name=user.username), "success")
     return redirect(url_for("accounts.users"))
+
+
+# --- the platform operator: bureaus and their first administrators ---------------------------
+
+@bp.route("/platform/tenants", methods=["GET", "POST"])
+@capability_required("bureau.create")
+def tenants():
+    form = TenantForm()
+    if form.validate_on_submit():
+        try:
+            with db.session.begin_nested():
+                tenant, _admin = services.create_tenant(
+                    code=form.code.data, name=form.name.data, region=form.region.data,
+                    admin_username=form.admin_username.data, admin_name=form.admin_name.data,
+                    admin_password=form.admin_password.data)
+        except DomainError as exc:
+            show_refusal(form, exc, "code", aliases={"username": "admin_username", "password": "admin_password"})
+        else:
+            flash(_("Bureau %(name)s created.", name=tenant.name), "success")
+            return redirect(url_for("accounts.tenants"))
+    rows = db.session.query(Tenant).order_by(Tenant.code).all()
+    return render_template("accounts/tenants.html", form=form, tenants=rows)

@@ -2,16 +2,16 @@
 from flask import g, render_template, request
 from sqlalchemy import select
 
-from portal.accounts.auth import roles_required
 from portal.audit import bp
 from portal.audit.chain import verify_chain
 from portal.audit.models import AuditEntry
+from portal.core.auth import capability_required
 from portal.core.pagination import paginate
 from portal.extensions import db
 
 
 @bp.route("/")
-@roles_required("auditor", "admin")
+@capability_required("audit.read")
 def index():
     stmt = select(AuditEntry).where(AuditEntry.tenant_id == g.tenant.id).order_by(AuditEntry.seq.desc())
     action = request.args.get("action", "").strip()
@@ -28,7 +28,7 @@ def index():
 
 
 @bp.route("/verify", methods=["POST"])
-@roles_required("auditor", "admin")
+@capability_required("audit.read")
 def verify():
     result = verify_chain(db.session, g.tenant.id)
     broken = db.session.get(AuditEntry, result.broken_id) if result.broken_id else None

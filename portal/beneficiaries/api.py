@@ -3,8 +3,8 @@
 from flask import Blueprint, jsonify
 from flask_login import current_user
 
-from portal.accounts.auth import roles_required
 from portal.beneficiaries import services
+from portal.core.auth import capability_required
 from portal.core.crypto import mask_name
 from portal.extensions import csrf
 
@@ -22,7 +22,7 @@ def beneficiary_json(person):
 
 
 @api_bp.get("/beneficiaries/<int:beneficiary_id>")
-@roles_required(*services.READERS, *services.CONTRACTOR_ROLES)
+@capability_required("beneficiary.read")
 def get_beneficiary(beneficiary_id):
     return jsonify(beneficiary_json(services.visible_beneficiary(beneficiary_id, current_user)))
 

@@ -10,16 +10,15 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField
 from wtforms.validators import DataRequired, Optional
 
-from portal.accounts.auth import roles_required
 from portal.beneficiaries import assignments_bp as bp
 from portal.beneficiaries.assignments import assign as assign_person
 from portal.beneficiaries.assignments import assignable_beneficiaries
 from portal.contracts import assignments as services
+from portal.core.auth import capability_required
 from portal.core.errors import DomainError
 from portal.core.timeutil import local_today
 from portal.extensions import db
 
-READERS = services.BUREAU_READERS + ("contractor_manager",)
 DATE_REQUIRED = DataRequired(_l("Give a date (YYYY-MM-DD)."))
 
 
@@ -41,8 +40,8 @@ class EndForm(FlaskForm):
 
 
 def _page(contract, worker_form=None, assign_form=None, status=200):
-    officer = current_user.role == "officer"
-    manager = current_user.role == "contractor_manager"
+    officer = current_user.can("assignment.assign")
+    manager = current_user.can("contractor.manage_own")
     today = local_today()
     worker_form = worker_form or WorkerForm(from_on=max(today, contract.starts_on))
     worker_form.staff_id.choices = [(m.id, f"{m.name} ({m.id_number_masked})") for m in services.eligible_staff(contract)]
@@ -62,13 +61,13 @@ def _page(contract, worker_form=None, assign_form=None, status=200):
 
 
 @bp.route("/<int:contract_id>/assignments")
-@roles_required(*READERS)
+@capability_required("contract.read")
 def index(contract_id):
     return _page(services.contract_for(contract_id, current_user))
 
 
 @bp.route("/<int:contract_id>/work-list", methods=["POST"])
-@roles_required("officer", "contractor_manager")
+@capability_required("assignment.manage")
 def add_worker(contract_id):
     contract = services.contract_for(contract_id, current_user, manage=True)
     form = WorkerForm()
@@ -85,7 +84,7 @@ def add_worker(contract_id):
 
 
 @bp.route("/<int:contract_id>/work-list/<int:entry_id>/end", methods=["POST"])
-@roles_required("officer", "contractor_manager")
+@capability_required("assignment.manage")
 def end_worker(contract_id, entry_id):
     contract = services.contract_for(contract_id, current_user, manage=True)
     entry = services.work_entry(contract, entry_id)
@@ -105,7 +104,7 @@ def end_worker(contract_id, entry_id):
 
 
 @bp.route("/<int:contract_id>/assignments", methods=["POST"])
-@roles_required("officer")
+@capability_required("assignment.assign")
 def assign(contract_id):
     contract = services.contract_for(contract_id, current_user, manage=True)
     form = AssignForm()
@@ -125,7 +124,7 @@ def assign(contract_id):
 
 
 @bp.route("/<int:contract_id>/assignments/<int:assignment_id>/end", methods=["POST"])
-@roles_required("officer")
+@capability_required("assignment.assign")
 def end_assignment(contract_id, assignment_id):
     contract = services.contract_for(contract_id, current_user, manage=True)
     assignment = services.assignment_of(contract, assignment_id)

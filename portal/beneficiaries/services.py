@@ -18,10 +18,6 @@ from portal.core.identity import InvalidIdentifier, validate_id_number
 from portal.core.timeutil import local_today
 from portal.extensions import db
 
-# Bureau roles that read the registry; of them, officers and supervisors also write it.
-READERS = ("admin", "officer", "supervisor", "finance", "auditor")
-WRITERS = ("officer", "supervisor")
-CONTRACTOR_ROLES = ("contractor_manager", "field_worker")
 EDITABLE = ("name", "category", "township", "village", "address", "lat", "lon", "phone")
 
 
@@ -219,7 +215,7 @@ def visible_beneficiary(beneficiary_id, user):
     that the person exists): bureau readers see their bureau's registry (the lookup is
     tenant-scoped); a contractor manager those assigned to its organisation's contracts; a field
     worker those assigned to them. Every contractor-facing read goes through here."""
-    if user.role in READERS:
+    if user.can("beneficiary.read_all"):
         person = db.session.get(Beneficiary, beneficiary_id)
     else:
         condition = _assigned_to(user)
@@ -233,7 +229,7 @@ def visible_beneficiary(beneficiary_id, user):
 def writable_beneficiary(beneficiary_id, user):
     """A beneficiary the person may change (officers and supervisors of the bureau), or NotFound."""
     person = visible_beneficiary(beneficiary_id, user)
-    if user.role not in WRITERS:
+    if not user.can("beneficiary.edit"):
         raise NotFound(_("No such beneficiary."))
     return person
 
@@ -247,7 +243,7 @@ def search(user, *, text="", village="", category="", status="", township=""):
     matches part of a name, a masked name (张*丰: each * one hidden character) or, when it is a
     valid ID number, exactly that person."""
     stmt = select(Beneficiary)
-    if user.role not in READERS:
+    if not user.can("beneficiary.read_all"):
         condition = _assigned_to(user)
         stmt = stmt.where(condition if condition is not None else false())
     text = (text or "").strip()
@@ -288,7 +284,7 @@ def assignments_of(person, user):
             Contract.contractor_id == user.contractor_id)
     elif user.role == "field_worker":
         stmt = stmt.join(StaffMember, StaffMember.id == Assignment.staff_id).where(StaffMember.user_id == user.id)
-    elif user.role not in READERS:
+    elif not user.can("beneficiary.read_all"):
         return []
     return db.session.execute(stmt.order_by(Assignment.from_on.desc(), Assignment.id.desc())).scalars().all()
 

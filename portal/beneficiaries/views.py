@@ -9,7 +9,6 @@ from flask import Response, flash, g, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.accounts.auth import roles_required
 from portal.audit.recorder import record_event
 from portal.beneficiaries import assignment_views, bp, importing, services
 from portal.beneficiaries.forms import (CATEGORY_LABELS, STATUS_LABELS, BeneficiaryEditForm, BeneficiaryForm,
@@ -18,11 +17,10 @@ from portal.beneficiaries.spreadsheet import (XLSX_MIMETYPE, beneficiary_export,
                                               read_beneficiary_file)
 from portal.contractors.views.common import DomainError, form_errors, require_valid
 from portal.core import crypto
+from portal.core.auth import capability_required
 from portal.core.pagination import paginate
 from portal.extensions import db
 
-READERS = services.READERS + services.CONTRACTOR_ROLES
-WRITERS = services.WRITERS
 FILTERS = ("category", "status", "township", "village")
 SEARCH_LIFETIME = 8 * 3600
 bp.add_app_template_filter(crypto.mask_name, "mask_name")
@@ -46,11 +44,11 @@ def _labels():
 
 
 def _contractor_view():
-    return current_user.role in services.CONTRACTOR_ROLES
+    return current_user.can("beneficiary.read_masked")
 
 
 @bp.route("/")
-@roles_required(*READERS)
+@capability_required("beneficiary.read")
 def index():
     text = _searched_text()
     stmt = services.search(current_user, text=text, **_filters())
@@ -58,11 +56,11 @@ def index():
     form = SearchForm(text=text)
     return render_template("beneficiaries/index.html", page=page, form=form, filters=_filters(),
                            townships=[] if _contractor_view() else services.townships(),
-                           masked_view=_contractor_view(), can_write=current_user.role in WRITERS, **_labels())
+                           masked_view=_contractor_view(), can_write=current_user.can("beneficiary.edit"), **_labels())
 
 
 @bp.route("/search", methods=["POST"])
-@roles_required(*READERS)
+@capability_required("beneficiary.read")
 def search():
     """Turn the posted search into a list URL whose name part is encrypted."""
     form = SearchForm()
@@ -74,7 +72,7 @@ def search():
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@capability_required("beneficiary.edit")
 def new():
     form = BeneficiaryForm()
     if form.validate_on_submit():
@@ -93,16 +91,16 @@ def new():
 
 
 @bp.route("/<int:beneficiary_id>")
-@roles_required(*READERS)
+@capability_required("beneficiary.read")
 def detail(beneficiary_id):
     person = services.visible_beneficiary(beneficiary_id, current_user)
     return render_template("beneficiaries/detail.html", person=person, masked_view=_contractor_view(),
-                           can_write=current_user.role in WRITERS, status_form=StatusForm(),
+                           can_write=current_user.can("beneficiary.edit"), status_form=StatusForm(),
                            assignments=services.assignments_of(person, current_user), **_labels())
 
 
 @bp.route("/<int:beneficiary_id>/edit", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@capability_required("beneficiary.edit")
 def edit(beneficiary_id):
     person = services.writable_beneficiary(beneficiary_id, current_user)
     form = BeneficiaryEditForm(obj=person)
@@ -119,7 +117,7 @@ def edit(beneficiary_id):
 
 
 @bp.route("/<int:beneficiary_id>/status", methods=["POST"])
-@roles_required(*WRITERS)
+@capability_required("beneficiary.edit")
 def change_status(beneficiary_id):
     person = services.writable_beneficiary(beneficiary_id, current_user)
     form = StatusForm()
@@ -139,14 +137,14 @@ def change_status(beneficiary_id):
 
 
 @bp.route("/template.xlsx")
-@roles_required(*WRITERS)
+@capability_required("beneficiary.edit")
 def template_file():
     return Response(beneficiary_template(), mimetype=XLSX_MIMETYPE,
                     headers={"Content-Disposition": "attachment; filename=beneficiaries-template.xlsx"})
 
 
 @bp.route("/export.xlsx")
-@roles_required(*WRITERS)
+@capability_required("beneficiary.edit")
 def export():
     """The filtered registry as Excel, masked ID numbers only; the export itself is audited."""
     people = db.session.execute(services.search(current_user, text=_searched_text(), **_filters())).scalars().all()
@@ -157,7 +155,7 @@ def export():
 
 
 @bp.route("/import", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@capability_required("beneficiary.edit")
 def import_file():
     """Upload → every row checked → a preview; nothing is written until the preview is confirmed."""
     form = ImportForm()
@@ -178,7 +176,7 @@ def import_file():
 
 
 @bp.route("/import/confirm", methods=["POST"])
-@roles_required(*WRITERS)
+@capability_required("beneficiary.edit")
 def confirm_import():
     form = ConfirmImportForm()
     require_valid(form)

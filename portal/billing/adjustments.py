@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from portal.billing import settlement
 from portal.billing.models import StatementLine
-from portal.billing.workflow import MAX_ADJUSTMENT_FEN, MAX_ID, PREPARERS, _of_bureau, _require
+from portal.billing.workflow import MAX_ADJUSTMENT_FEN, MAX_ID, _of_bureau, _require
 from portal.core.errors import DomainError, NotFound
 from portal.core.timeutil import utcnow
 from portal.extensions import db
@@ -17,7 +17,7 @@ def add_adjustment(statement, by, amount_fen, reason):
     """An ``adjustment`` line on a draft, by an officer or finance reviewer: a signed amount in fen
     (not zero) with the reason, e.g. a correction of an earlier approved month. Recomputing the
     draft keeps it."""
-    _of_bureau(statement, by, PREPARERS)
+    _of_bureau(statement, by, "statement.prepare")
     _require(statement, "draft")
     reason = reason.strip() if isinstance(reason, str) else ""
     errors = {}
@@ -54,7 +54,7 @@ def _record_adjustment(statement, by, action, line):
 
 def remove_adjustment(statement, by, line_id):
     """Take an adjustment line off a draft (officer or finance reviewer)."""
-    _of_bureau(statement, by, PREPARERS)
+    _of_bureau(statement, by, "statement.prepare")
     _require(statement, "draft")
     line = db.session.get(StatementLine, line_id) if isinstance(line_id, int) and 0 < line_id <= MAX_ID else None
     if line is None or line.statement_id != statement.id or line.kind != "adjustment":

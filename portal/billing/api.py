@@ -7,10 +7,10 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from portal.accounts.auth import roles_required
 from portal.billing import workflow
 from portal.billing.models import Statement, StatementEntry
 from portal.core import months, query
+from portal.core.auth import capability_required
 from portal.core.pagination import page_url, paginate
 from portal.core.timeutil import to_local
 from portal.extensions import csrf, db
@@ -18,7 +18,6 @@ from portal.extensions import csrf, db
 api_bp = Blueprint("billing_api", __name__, url_prefix="/api/v1")
 csrf.exempt(api_bp)
 
-READERS = (*workflow.BUREAU_READERS, "contractor_manager")
 PER_PAGE = 20
 
 
@@ -77,7 +76,7 @@ def _filters():
 
 
 @api_bp.get("/settlements")
-@roles_required(*READERS)
+@capability_required("statement.read")
 def list_settlements():
     """A page of 20 statements the caller may see, newest month first, filtered by contract and
     month; ``next`` links the following page."""
@@ -94,7 +93,7 @@ def list_settlements():
 
 
 @api_bp.get("/settlements/<int:statement_id>")
-@roles_required(*READERS)
+@capability_required("statement.read")
 def get_settlement(statement_id):
     """One statement with the visits and violations behind each line."""
     return jsonify(full_statement_json(workflow.statement_for(current_user, statement_id)))

@@ -7,10 +7,10 @@
 from flask import jsonify
 from flask_login import current_user
 
-from portal.accounts.auth import roles_required
 from portal.api.body import json_body
 from portal.billing import steps, workflow
-from portal.billing.api import READERS, api_bp, full_statement_json
+from portal.billing.api import api_bp, full_statement_json
+from portal.core.auth import capability_required
 from portal.core.http import problem
 
 TRANSITION_SCHEMA = {
@@ -28,7 +28,7 @@ TRANSITION_SCHEMA = {
 
 
 @api_bp.post("/settlements/<int:statement_id>/transitions")
-@roles_required(*READERS)
+@capability_required("statement.read")
 def transition(statement_id):
     """Take one workflow step on a statement as the signed-in user."""
     statement = workflow.statement_for(current_user, statement_id)

@@ -151,7 +151,7 @@ def publish_execution(year, by, now=None):
     from portal.core.timeutil import local_today, utcnow
     from portal.disclosures import publish
     from portal.i18n import record_locale
-    if by.role not in ("officer", "finance"):
+    if not by.can("budget.publish"):
         raise DomainError(_("Only procurement officers and finance staff publish the budget execution summary."))
     lines = budget_view(year=year)
     if not lines:

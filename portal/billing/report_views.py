@@ -4,15 +4,12 @@ and the carried-forward balances, with the ones that can no longer be recovered 
 at the contract's end. Read-only pages for finance, officers and auditors."""
 from flask import render_template
 
-from portal.accounts.auth import roles_required
 from portal.billing import balances, bp
+from portal.core.auth import capability_required
 from portal.core.pagination import paginate
 
-FOLLOWERS = ("officer", "finance", "auditor")
-
-
 @bp.route("/late-verified")
-@roles_required(*FOLLOWERS)
+@capability_required("settlement_report.read")
 def late_verified():
     """Visits verified after their month was approved, newest first: where each one is paid (or
     that it will be, by the contract's next statement), 25 a page."""
@@ -21,7 +18,7 @@ def late_verified():
 
 
 @bp.route("/balances")
-@roles_required(*FOLLOWERS)
+@capability_required("settlement_report.read")
 def carried_balances():
     """Deductions carried forward and still owed, per contract; the unrecoverable ones first; and
     the late-verified visits no statement can pay any more (owed to the contractor)."""

@@ -12,23 +12,23 @@ from flask_babel import gettext as _
 from portal.billing import settlement, workflow
 from portal.core.errors import DomainError, Forbidden
 
-# step -> (roles that take it, statuses it is open in)
+# step -> (the capability that takes it (portal/accounts/permissions.py), statuses it is open in)
 STEPS = {
-    "send": (workflow.PREPARERS, ("draft",)),
-    "recompute": (workflow.PREPARERS, workflow.RECOMPUTABLE),
-    "confirm": (("contractor_manager",), ("sent",)),
-    "dispute": (("contractor_manager",), ("sent",)),
-    "rework": (workflow.PREPARERS, ("disputed",)),
-    "approve": (("finance",), ("confirmed",)),
-    "pay": (("finance",), ("approved",)),
+    "send": ("statement.prepare", ("draft",)),
+    "recompute": ("statement.prepare", workflow.RECOMPUTABLE),
+    "confirm": ("statement.answer", ("sent",)),
+    "dispute": ("statement.answer", ("sent",)),
+    "rework": ("statement.prepare", ("disputed",)),
+    "approve": ("statement.approve", ("confirmed",)),
+    "pay": ("statement.pay", ("approved",)),
 }
 API_ACTIONS = ("send", "confirm", "dispute", "approve", "pay", "recompute")
 
 
 def may_take(statement, user, step):
     """True when ``user`` may take ``step`` on ``statement`` now (the engine still decides)."""
-    roles, statuses = STEPS[step]
-    if user.role not in roles or statement.status not in statuses:
+    capability, statuses = STEPS[step]
+    if not user.can(capability, statement) or statement.status not in statuses:
         return False
     if step == "approve":
         return (user.id not in (statement.prepared_by_id, statement.sent_by_id)
@@ -46,7 +46,7 @@ def offered_steps(statement, user, stale=None):
     for step in STEPS:
         if step == "recompute":
             stuck = statement.status == "confirmed" and workflow.nobody_can_approve(statement)
-            if user.role in workflow.PREPARERS and (statement.status == "draft" or stuck or
+            if user.can("statement.prepare") and (statement.status == "draft" or stuck or
                                                     (stale and statement.status in ("sent", "confirmed"))):
                 offered.append(step)
             continue
@@ -84,7 +84,7 @@ def send_warning(statement, user):
     """The warning shown before ``user`` sends, or None: a finance reviewer who sends cannot
     approve; nobody could approve when every finance reviewer prepared or sends it."""
     others = workflow.finance_reviewers_besides(statement, (user.id, statement.prepared_by_id))
-    if user.role == "finance":
+    if user.can("statement.approve"):
         if others == 0:
             return _("You are the only finance reviewer who could approve this statement: if you send it, nobody in "
                      "the bureau can approve it. Let an officer send it instead.")
@@ -102,8 +102,8 @@ def take(statement, user, step, *, note="", line_ids=None, paid_on=None, referen
     DomainError (422) for a bad note, line or payment."""
     if step not in STEPS:
         raise DomainError(_("Unknown step."), {"action": [_("Choose one of: %(steps)s.", steps=", ".join(API_ACTIONS))]})
-    roles, _statuses = STEPS[step]
-    if user.role not in roles:
+    capability, _statuses = STEPS[step]
+    if not user.can(capability, statement):
         raise Forbidden(_("This step is not yours to take."))
     if step == "send":
         return workflow.send_to_contractor(statement, user)

@@ -10,13 +10,13 @@ from sqlalchemy.orm import selectinload
 from werkzeug.utils import secure_filename
 from wtforms.fields.choices import SelectChoice
 
-from portal.accounts.auth import roles_required
 from portal.billing import balances, bp, budget, presentation, settlement, steps, tasks, workflow
 from portal.billing.forms import (ActionForm, AdjustmentForm, DisputeForm, PaymentForm, PrepareForm)
 from portal.billing.models import STATEMENT_STATUSES, Statement
 from portal.contracts import services as contract_services
 from portal.contracts.models import Contract
 from portal.core import months
+from portal.core.auth import capability_required
 from portal.core.errors import DomainError
 from portal.core.forms import show_refusal
 from portal.core.pagination import paginate
@@ -25,9 +25,6 @@ from portal.extensions import db
 from portal.jobs.queue import enqueue
 from portal.violations.forms import KIND_LABELS as VIOLATION_LABELS
 
-READERS = ("admin", "officer", "finance", "auditor", "contractor_manager")
-PREPARERS = ("officer", "finance")
-BUDGET_READERS = ("officer", "finance", "auditor")
 PREPARE_JOB = tasks.prepare_month.job_name
 
 
@@ -59,21 +56,21 @@ def _pay(statement, form):
     return workflow.mark_paid(statement, current_user, form.paid_on.data, form.reference.data.strip())
 
 
-# action -> (form class, roles, statuses it is offered in, heading, perform, success message)
+# action -> (form class, capability, statuses it is offered in, heading, perform, success message)
 ACTIONS = {
-    "send": (ActionForm, PREPARERS, ("draft",), lambda: _("Send to the contractor"), _send,
+    "send": (ActionForm, "statement.prepare", ("draft",), lambda: _("Send to the contractor"), _send,
              lambda: _("The statement was sent to the contractor.")),
-    "confirm": (ActionForm, ("contractor_manager",), ("sent",), lambda: _("Confirm the statement"), _confirm,
+    "confirm": (ActionForm, "statement.answer", ("sent",), lambda: _("Confirm the statement"), _confirm,
                 lambda: _("You confirmed the statement.")),
-    "dispute": (DisputeForm, ("contractor_manager",), ("sent",), lambda: _("Dispute the statement"), _dispute,
+    "dispute": (DisputeForm, "statement.answer", ("sent",), lambda: _("Dispute the statement"), _dispute,
                 lambda: _("You disputed the statement; the bureau will rework it.")),
-    "rework": (ActionForm, PREPARERS, ("disputed",), lambda: _("Rework the statement"), _rework,
+    "rework": (ActionForm, "statement.prepare", ("disputed",), lambda: _("Rework the statement"), _rework,
                lambda: _("The statement is a draft again, recomputed.")),
-    "recompute": (ActionForm, PREPARERS, workflow.RECOMPUTABLE, lambda: _("Recompute the statement"), _recompute,
+    "recompute": (ActionForm, "statement.prepare", workflow.RECOMPUTABLE, lambda: _("Recompute the statement"), _recompute,
                   lambda: _("The statement was recomputed from the records as they are now.")),
-    "approve": (ActionForm, ("finance",), ("confirmed",), lambda: _("Approve the statement"), _approve,
+    "approve": (ActionForm, "statement.approve", ("confirmed",), lambda: _("Approve the statement"), _approve,
                 lambda: _("The statement is approved.")),
-    "pay": (PaymentForm, ("finance",), ("approved",), lambda: _("Record the payment"), _pay,
+    "pay": (PaymentForm, "statement.pay", ("approved",), lambda: _("Record the payment"), _pay,
             lambda: _("The payment is recorded.")),
 }
 
@@ -98,17 +95,17 @@ def offered_actions(statement, user, stale=None):
 def _stale(statement):
     """Whether the statement's records changed since it was computed (only asked while it can
     still change, and of the bureau: a contractor sees the figures it was sent)."""
-    if statement.status not in workflow.RECOMPUTABLE or current_user.role not in workflow.BUREAU_READERS:
+    if statement.status not in workflow.RECOMPUTABLE or not current_user.can("statement.read_all"):
         return False
     return settlement.is_stale(statement)
 
 
 def can_adjust(statement, user):
-    return user.role in PREPARERS and statement.editable
+    return user.can("statement.prepare") and statement.editable
 
 
 @bp.route("/")
-@roles_required(*READERS)
+@capability_required("statement.read")
 def index():
     return _list_page()
 
@@ -138,13 +135,13 @@ def _list_page(prepare=None, status_code=200):
         stmt = stmt.where(Statement.month == month)
     if status in STATEMENT_STATUSES:
         stmt = stmt.where(Statement.status == status)
-    if prepare is None and current_user.role in PREPARERS:
+    if prepare is None and current_user.can("statement.prepare"):
         prepare = _prepare_form()
         prepare.month.data = month or _previous_month()
     statuses = presentation.STATUS_LABELS
-    if current_user.role == "contractor_manager":
+    if current_user.can("statement.answer"):
         statuses = {k: v for k, v in statuses.items() if k in presentation.CONTRACTOR_STATUSES}
-    owed = balances.open_balances() if current_user.role in BUDGET_READERS else []
+    owed = balances.open_balances() if current_user.can("budget.read") else []
     return render_template("billing/index.html", page=paginate(stmt), contracts=_contract_choices(_("All")),
                            owed=owed, unrecoverable=[b for b in owed if b.unrecoverable],
                            contract_id=contract_id, month=month_text, month_error=month_error, status=status,
@@ -157,7 +154,7 @@ def _previous_month(today=None):
 
 
 @bp.route("/prepare", methods=["POST"])
-@roles_required(*PREPARERS)
+@capability_required("statement.prepare")
 def prepare():
     """Start the job that prepares (or recomputes) the month's draft statements, then follow its
     progress. A month that is malformed or has not ended is refused on the form, with the first
@@ -176,7 +173,7 @@ def prepare():
 
 
 @bp.route("/jobs/<run_id>")
-@roles_required(*PREPARERS)
+@capability_required("statement.prepare")
 def job(run_id):
     """The progress of a "prepare the month" job (refreshes itself while it runs)."""
     from portal.jobs.models import JobRun
@@ -190,14 +187,14 @@ def job(run_id):
 
 
 @bp.route("/<int:statement_id>")
-@roles_required(*READERS)
+@capability_required("statement.read")
 def detail(statement_id):
     statement = _statement_or_404(statement_id)
     stale = _stale(statement)
     return render_template(
         "billing/detail.html", statement=statement, history=presentation.history(statement),
         counts=presentation.entry_counts(statement), visits=_visits_by_line(statement), stale=stale,
-        next_move=steps.next_move(statement, stale, internal=current_user.role in workflow.BUREAU_READERS), violations=_violations_by_line(statement),
+        next_move=steps.next_move(statement, stale, internal=current_user.can("statement.read_all")), violations=_violations_by_line(statement),
         actions=offered_actions(statement, current_user, stale),
         action_labels={name: spec[3]() for name, spec in ACTIONS.items()},
         can_adjust=can_adjust(statement, current_user), status_labels=presentation.STATUS_LABELS,
@@ -236,12 +233,12 @@ def _refused(form, exc, field=None):
 
 @bp.route("/<int:statement_id>/<any(send, confirm, dispute, rework, recompute, approve, pay):action>",
           methods=["GET", "POST"])
-@roles_required(*READERS)
+@capability_required("statement.read")
 def act(statement_id, action):
     """Confirm, then take one workflow step."""
-    form_class, roles, _statuses, heading, perform, done = ACTIONS[action]
+    form_class, capability, _statuses, heading, perform, done = ACTIONS[action]
     statement = _statement_or_404(statement_id)
-    if current_user.role not in roles:
+    if not current_user.can(capability, statement):
         abort(403)
     form = form_class()
     if isinstance(form, DisputeForm):
@@ -266,11 +263,11 @@ def act(statement_id, action):
     return render_template("billing/confirm.html", form=form, statement=statement, action=action, heading=heading(),
                            back=back, refusal=refusal, status_labels=presentation.STATUS_LABELS, stale=stale,
                            warning=steps.send_warning(statement, current_user) if action == "send" else None,
-                           may_recompute=current_user.role in PREPARERS), status
+                           may_recompute=current_user.can("statement.prepare")), status
 
 
 @bp.route("/<int:statement_id>/adjustment", methods=["GET", "POST"])
-@roles_required(*PREPARERS)
+@capability_required("statement.prepare")
 def adjustment(statement_id):
     """Add a signed adjustment line to a draft (a correction of an earlier approved month)."""
     statement = _statement_or_404(statement_id)
@@ -295,7 +292,7 @@ def adjustment(statement_id):
 
 
 @bp.route("/<int:statement_id>/adjustment/<int:line_id>/remove", methods=["POST"])
-@roles_required(*PREPARERS)
+@capability_required("statement.prepare")
 def remove_adjustment(statement_id, line_id):
     """Take an adjustment line off a draft (asked for confirmation in the page)."""
     statement = _statement_or_404(statement_id)
@@ -317,7 +314,7 @@ def remove_adjustment(statement_id, line_id):
 
 
 @bp.route("/<int:statement_id>.xlsx")
-@roles_required(*READERS)
+@capability_required("statement.read")
 def export(statement_id):
     from portal.billing.exports import statement_workbook
     from portal.contractors.spreadsheet import XLSX_MIMETYPE
@@ -330,7 +327,7 @@ def export(statement_id):
 
 
 @bp.route("/<int:statement_id>/print")
-@roles_required(*READERS)
+@capability_required("statement.read")
 def print_view(statement_id):
     """The statement on paper: lines, totals, history and signature boxes; no navigation."""
     statement = _statement_or_404(statement_id)
@@ -340,18 +337,18 @@ def print_view(statement_id):
 
 
 @bp.route("/budget")
-@roles_required(*BUDGET_READERS)
+@capability_required("budget.read")
 def budget_view():
     """Contracted, settled, paid and remaining per budget line and contract, with bars."""
     years = budget.budget_years()
     year = request.args.get("year", 0, type=int) or (years[0] if years else None)
     lines = budget.budget_view(year=year)
     return render_template("billing/budget.html", lines=lines, charts=[budget.line_chart(f) for f in lines],
-                           years=years, year=year, publish_form=ActionForm() if current_user.role in PREPARERS else None)
+                           years=years, year=year, publish_form=ActionForm() if current_user.can("budget.publish") else None)
 
 
 @bp.route("/budget/publish", methods=["POST"])
-@roles_required(*PREPARERS)
+@capability_required("budget.publish")
 def budget_publish():
     """Publish the year's budget execution summary on the public site (a new notice each time)."""
     form = ActionForm()

@@ -19,6 +19,7 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, false, func, or_, select, update
 
+from portal.accounts.permissions import roles_for
 from portal.billing import settlement
 from portal.billing.models import PAYING_KINDS, Statement, StatementEntry, StatementLine
 from portal.contracts.models import Contract, ServiceItem
@@ -28,8 +29,6 @@ from portal.core.money import format_fen
 from portal.core.timeutil import local_today, utcnow
 from portal.extensions import db
 
-BUREAU_READERS = ("admin", "officer", "finance", "auditor")
-PREPARERS = ("officer", "finance")
 MAX_ID = 2**31 - 1
 MAX_ADJUSTMENT_FEN = 10**13
 RECOMPUTABLE = ("draft", "sent", "confirmed", "disputed")
@@ -47,7 +46,7 @@ class StaleStatement(Conflict):
 def visible_statements(user):
     """A select() of the statements ``user`` may read in the current bureau."""
     stmt = select(Statement)
-    if user.role in BUREAU_READERS:
+    if user.can("statement.read_all"):
         return stmt
     if user.role == "contractor_manager" and user.contractor_id:
         return (stmt.join(Contract, Contract.id == Statement.contract_id)
@@ -68,23 +67,23 @@ def statement_for(user, statement_id):
 
 # --- checks ----------------------------------------------------------------------------------------------
 
-def _of_bureau(statement, user, roles):
-    """``user`` holds one of ``roles`` and acts for the statement's bureau; else NotFound for
+def _of_bureau(statement, user, capability):
+    """``user`` holds ``capability`` and acts for the statement's bureau; else NotFound for
     people who may not even see it, DomainError for bureau readers without the right."""
     if user is None or statement.tenant_id not in user.tenant_ids():
         raise NotFound(_("No such statement."))
-    if user.role not in roles:
-        if user.role in BUREAU_READERS:
+    if not user.can(capability):
+        if user.can("statement.read_all"):
             raise Forbidden(_("Your role may not do this to a statement."))
         raise NotFound(_("No such statement."))
 
 
 def _of_contractor(statement, user):
     """``user`` manages the contractor of the statement's contract, in its bureau."""
-    if (user is None or user.role != "contractor_manager" or not user.contractor_id
+    if (user is None or not user.can("statement.answer") or not user.contractor_id
             or user.contractor_id != statement.contract.contractor_id
             or statement.tenant_id not in user.tenant_ids() or statement.status == "draft"):
-        if user is not None and user.role in BUREAU_READERS and statement.tenant_id in user.tenant_ids():
+        if user is not None and user.can("statement.read_all") and statement.tenant_id in user.tenant_ids():
             raise Forbidden(_("Only the contractor's manager may answer a statement."))
         raise NotFound(_("No such statement."))
 
@@ -100,7 +99,7 @@ def _require(statement, *statuses):
 def send_to_contractor(statement, by):
     """draft → sent, by an officer or finance reviewer of the bureau. The sender becomes the
     preparer when the scheduled job prepared the draft."""
-    _of_bureau(statement, by, PREPARERS)
+    _of_bureau(statement, by, "statement.prepare")
     settlement.lock_settlement(statement.contract_id, statement)
     _require(statement, "draft")
     ensure_current(statement)
@@ -158,7 +157,7 @@ def dispute(statement, by, reason, line_ids):
 def rework(statement, by):
     """disputed → draft, by an officer or finance reviewer: the draft is computed again (the
     adjustments kept) and can be corrected and sent again."""
-    _of_bureau(statement, by, PREPARERS)
+    _of_bureau(statement, by, "statement.prepare")
     _require(statement, "disputed")
     statement.status = "draft"
     statement.sent_by_id = statement.sent_at = None
@@ -172,7 +171,7 @@ def approve(statement, by):
     the units would exceed a service item's quota. The entries' approved_* columns are filled in
     (the unique constraints then keep every visit to one approved statement) before the status
     changes, because the database refuses any change to an approved statement's entries."""
-    _of_bureau(statement, by, ("finance",))
+    _of_bureau(statement, by, "statement.approve")
     settlement.lock_settlement(statement.contract_id, statement)
     _require(statement, "confirmed")
     if by.id in (statement.prepared_by_id, statement.sent_by_id):
@@ -247,7 +246,7 @@ def finance_reviewers_besides(statement, user_ids):
     from portal.accounts.models import User
     excluded = [user_id for user_id in user_ids if user_id] or [-1]
     return db.session.execute(select(func.count()).select_from(User).where(
-        User.role == "finance", User.tenant_id == statement.tenant_id, User.active.is_(True),
+        User.role.in_(roles_for("statement.approve")), User.tenant_id == statement.tenant_id, User.active.is_(True),
         User.id.not_in(excluded))).scalar_one()
 
 
@@ -275,7 +274,7 @@ def recompute(statement, by):
     preparer. A draft can always be recomputed; a sent, confirmed or disputed statement only when
     its records changed or nobody could approve it as it stands (every finance reviewer prepared
     or sent it): it goes back to draft and must be sent and confirmed again."""
-    _of_bureau(statement, by, PREPARERS)
+    _of_bureau(statement, by, "statement.prepare")
     settlement.lock_settlement(statement.contract_id, statement)
     _require(statement, *RECOMPUTABLE)
     if statement.status != "draft":
@@ -324,7 +323,7 @@ def _check_quota(statement):
 def mark_paid(statement, by, paid_on, reference):
     """approved → paid, by a finance reviewer, with the payment day (not in the future) and the
     payment reference; the payment then goes to the open-data releases."""
-    _of_bureau(statement, by, ("finance",))
+    _of_bureau(statement, by, "statement.pay")
     _require(statement, "approved")
     errors = {}
     if not isinstance(paid_on, date):

@@ -110,7 +110,7 @@ def staff_for(staff_id, user):
 def staff_to_edit(staff_id, user):
     """A roster entry of the manager's own contractor, or NotFound."""
     member = staff_for(staff_id, user)
-    if user.role != "contractor_manager" or member.contractor_id != user.contractor_id:
+    if not user.can("contractor.manage_own") or member.contractor_id != user.contractor_id:
         raise NotFound(_("No such person."))
     return member
 

@@ -7,7 +7,6 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
-from portal.accounts.models import BUREAU_ROLES
 from portal.core.errors import DomainError, NotFound
 from portal.core.identity import InvalidIdentifier, validate_credit_code
 from portal.core.lookup import get_or_not_found
@@ -16,10 +15,6 @@ from portal.files.services import DOCUMENT_TYPES, MB, store_upload
 from portal.contractors.models import (CONTRACTOR_KINDS, DOCUMENT_KINDS, BlacklistEntry, Contractor,
                                        ContractorDocument, ContractorRegistration)
 
-# Bureau roles that may read a contractor registered with their bureau (auditors read, never write).
-BUREAU_READERS = BUREAU_ROLES + ("auditor",)
-# Bureau roles that decide registrations, keep the blacklist and may register on a contractor's behalf.
-BUREAU_DECIDERS = ("officer", "admin")
 MAX_DOCUMENT_BYTES = 20 * MB
 
 
@@ -66,9 +61,9 @@ def visible_to(contractor, user):
     person acts for when the contractor has a registration there. Field workers see nothing here."""
     if contractor is None:
         return False
-    if user.role == "contractor_manager":
+    if user.can("contractor.manage_own"):
         return user.contractor_id == contractor.id
-    if user.role in BUREAU_READERS:
+    if user.can("contractor.read_registered"):
         return registration_here(contractor.id) is not None
     return False
 
@@ -89,9 +84,9 @@ def own_contractor(user):
 def can_edit(contractor, user):
     """A contractor's own manager edits its data; a bureau officer may act on its behalf for a
     contractor registered with the bureau (documents), as when registering it."""
-    if user.role == "contractor_manager":
+    if user.can("contractor.manage_own"):
         return user.contractor_id == contractor.id
-    return user.role in BUREAU_DECIDERS and registration_here(contractor.id) is not None
+    return user.can("registration.decide") and registration_here(contractor.id) is not None
 
 
 # --- registration ---------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 from flask import Blueprint, jsonify
 from flask_login import current_user
 
-from portal.accounts.auth import roles_required
 from portal.contracts import assignments as assignment_services
+from portal.core.auth import capability_required
 from portal.core.crypto import mask_name
 from portal.core.timeutil import local_today
 from portal.extensions import csrf
@@ -27,7 +27,7 @@ def assignment_json(assignment):
 
 
 @api_bp.get("/assignments")
-@roles_required("field_worker")
+@capability_required("assignment.read_own")
 def my_assignments():
     """The signed-in worker's assignments current today (Beijing time) on active contracts of the
     token's bureau."""

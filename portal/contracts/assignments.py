@@ -14,7 +14,6 @@ from portal.core.errors import DomainError, NotFound
 from portal.extensions import db
 
 CLOSED = ("completed", "terminated")
-BUREAU_READERS = ("admin", "officer", "supervisor", "finance", "auditor")
 
 
 def _refuse(field, message):
@@ -45,7 +44,7 @@ def contract_for(contract_id, user, *, manage=False):
     contract = db.session.get(Contract, contract_id)
     if contract is None or not contract.visible_to(user):
         raise NotFound(_("No such contract."))
-    if manage and user.role not in ("officer", "contractor_manager"):
+    if manage and not user.can("assignment.manage"):
         raise NotFound(_("No such contract."))
     return contract
 

@@ -91,9 +91,7 @@ class ContractLifecycle:
     def visible_to(self, user):
         """Bureau staff and auditors see every contract of the bureau; a contractor manager only
         the contracts of their own organisation."""
-        if user.role in ("admin", "officer", "supervisor", "finance", "auditor"):
-            return True
-        return user.role == "contractor_manager" and user.contractor_id == self.contractor_id
+        return user.can("contract.read", self)
 
     def sign_by(self):
         """The last day the contract may be signed: 30 days after the award notice."""

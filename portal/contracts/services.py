@@ -18,7 +18,6 @@ from portal.tenders import deadlines
 from portal.tenders.models import SERVICE_UNITS, Award, BudgetLine, Lot, Tender
 from portal.tenders.planning import committed_fen, reserved_fen
 
-BUREAU_READERS = ("admin", "officer", "supervisor", "finance", "auditor")
 CONTRACT_FIELDS = ("title", "starts_on", "ends_on", "performance_bond_fen", "payment_terms",
                    "spot_check_penalty_multiplier", "violation_penalty_fen")
 ITEM_FIELDS = ("code", "name", "unit", "unit_price_fen", "quota", "monthly_cap", "min_minutes", "max_minutes",
@@ -31,7 +30,7 @@ def contracts_query(user, q="", status="", contractor_id=None):
     """The contract list for ``user``: the whole bureau for its staff and auditors, only their
     own organisation's contracts for a contractor manager; search by number or title."""
     stmt = select(Contract).order_by(Contract.created_at.desc(), Contract.id.desc())
-    if user.role not in BUREAU_READERS:
+    if not user.can("contract.read_all"):
         stmt = stmt.where(Contract.contractor_id == (user.contractor_id or -1))
     elif contractor_id:
         stmt = stmt.where(Contract.contractor_id == contractor_id)

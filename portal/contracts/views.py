@@ -6,7 +6,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from portal.accounts.auth import roles_required
 from portal.contracts import bp, services
 from portal.contracts.dashboard import contract_dashboard
 from portal.contracts.forms import (AmendmentForm, ContractForm, MoveForm, ReasonMoveForm, TerminationForm,
@@ -14,6 +13,7 @@ from portal.contracts.forms import (AmendmentForm, ContractForm, MoveForm, Reaso
 from portal.contracts.lifecycle import PAYMENT_TERMS, RATIONALE_LABELS, STATUS_LABELS
 from portal.contracts.models import SUBCONTRACTING_BAN_CLAUSE
 from portal.contracts.totals import items_total_fen
+from portal.core.auth import capability_required
 from portal.core.errors import DomainError
 from portal.core.forms import show_refusal
 from portal.core.pagination import paginate
@@ -23,8 +23,6 @@ from portal.extensions import db
 from portal.tenders.lifecycle import UNIT_LABELS
 from portal.tenders.planning import budget_lines
 
-READERS = ("admin", "officer", "supervisor", "finance", "auditor", "contractor_manager")
-WRITERS = ("officer",)
 # action -> (form class, page heading, service call, success message)
 MOVES = {
     "sign": (MoveForm, lambda: _("Sign the contract"), lambda c, f: services.sign(c, f.on.data),
@@ -54,13 +52,13 @@ def _refused(form, exc):
 
 
 @bp.route("/")
-@roles_required(*READERS)
+@capability_required("contract.read")
 def index():
     q, status = request.args.get("q", "").strip(), request.args.get("status", "")
     page = paginate(services.contracts_query(current_user, q, status))
-    awaiting = services.awards_awaiting_contract() if current_user.role in WRITERS else []
+    awaiting = services.awards_awaiting_contract() if current_user.can("contract.edit") else []
     return render_template("contracts/index.html", page=page, q=q, status=status, statuses=STATUS_LABELS,
-                           awaiting=awaiting, can_write=current_user.role in WRITERS)
+                           awaiting=awaiting, can_write=current_user.can("contract.edit"))
 
 
 def _contract_form(form):
@@ -74,7 +72,7 @@ def _form_page(form, heading, back, award, contract=None, status=200):
 
 
 @bp.route("/new/<int:award_id>", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@capability_required("contract.edit")
 def new(award_id):
     """A draft contract from an award, its items prefilled from the lot and the winning bid."""
     award = services.get_award_for_contract(award_id)
@@ -95,20 +93,20 @@ def new(award_id):
 
 
 @bp.route("/<int:contract_id>")
-@roles_required(*READERS)
+@capability_required("contract.read")
 def detail(contract_id):
     contract = _contract_or_404(contract_id)
     notices = disclosures_of(contract) + [d for a in contract.amendments for d in disclosures_of(a)]
     return render_template("contracts/detail.html", contract=contract, board=contract_dashboard(contract),
                            items_total_fen=items_total_fen(contract.items),
-                           can_write=current_user.role in WRITERS, notices=notices, unit_labels=UNIT_LABELS,
+                           can_write=current_user.can("contract.edit"), notices=notices, unit_labels=UNIT_LABELS,
                            rationales=RATIONALE_LABELS, payment_terms=PAYMENT_TERMS,
-                           internal=current_user.role != "contractor_manager",
+                           internal=not current_user.can("contractor.manage_own"),
                            has_assignments="assignments.index" in current_app.view_functions)
 
 
 @bp.route("/<int:contract_id>/edit", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@capability_required("contract.edit")
 def edit(contract_id):
     contract = _contract_or_404(contract_id)
     contract.ensure_editable()
@@ -133,7 +131,7 @@ def edit(contract_id):
 
 @bp.route("/<int:contract_id>/<any(sign, activate, suspend, resume, complete, terminate):action>",
           methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@capability_required("contract.edit")
 def move(contract_id, action):
     """Confirm, then make one move of the state machine on the day given."""
     contract = _contract_or_404(contract_id)
@@ -158,7 +156,7 @@ def move(contract_id, action):
 
 
 @bp.route("/<int:contract_id>/amendments/new", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@capability_required("contract.edit")
 def amend(contract_id):
     contract = _contract_or_404(contract_id)
     form = AmendmentForm()

@@ -1,4 +1,10 @@
-"""Showing a refused action (a DomainError) on the form that asked for it."""
+"""Forms every package uses: the empty confirmation form, and showing a refused action (a
+DomainError) on the form that asked for it."""
+from flask_wtf import FlaskForm
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: a POST with its CSRF token confirms an action."""
 
 
 def show_refusal(form, exc, default_field=None, aliases=None):

@@ -36,14 +36,14 @@ NAVIGATION = {
                            (_l("Visit exceptions"), "visits.exceptions"),
                            (_l("Beneficiaries"), "beneficiaries.index"), (_l("Settlements"), "billing.index")],
     "field_worker": [(_l("Today's visits"), "field.index"), (_l("My beneficiaries"), "beneficiaries.index")],
-    "platform_admin": [(_l("Bureaus"), "tenancy.tenants")],
+    "platform_admin": [(_l("Bureaus"), "accounts.tenants")],
 }
 
 
 def dashboard_for(user, tenant):
     """The figures and shortcuts of one role's home page."""
     cards = []
-    if tenant is not None and user.role in ("admin", "auditor"):
+    if tenant is not None and user.can("job.read"):
         failed = db.session.execute(
             select(func.count()).select_from(JobRun).where(JobRun.status == "failed")).scalar_one()
         cards.append({"title": _l("Failed background jobs"), "value": failed, "endpoint": "jobs.index"})

@@ -3,7 +3,7 @@ from urllib.parse import urlsplit
 from flask import current_app, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal.accounts.auth import login_required, roles_required
+from portal.core.auth import capability_required, login_required
 from portal.dashboard import bp
 from portal.dashboard.agenda import officer_agenda
 from portal.dashboard.disclosures import due_or_late_disclosures
@@ -61,14 +61,14 @@ def account():
 
 
 @bp.route("/disclosures/due")
-@roles_required("officer", "admin", "auditor")
+@capability_required("disclosure.follow")
 def disclosures_due():
     """The officer's list of notices due, late, or published late."""
     return render_template("dashboard/disclosures_due.html", items=due_or_late_disclosures())
 
 
 @bp.route("/tenders/due")
-@roles_required("admin", "officer", "auditor")
+@capability_required("tender.agenda")
 def tenders_due():
     """What is due and what is late, for the officer."""
     return render_template("dashboard/tenders_due.html", items=officer_agenda())

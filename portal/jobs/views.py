@@ -3,8 +3,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from portal.accounts.auth import roles_required
-from portal.accounts.forms import ConfirmForm
+from portal.core.auth import capability_required
+from portal.core.forms import ConfirmForm
 from portal.core.pagination import paginate
 from portal.extensions import db
 from portal.jobs import bp, queue
@@ -12,7 +12,7 @@ from portal.jobs.models import STATUSES, JobRun
 
 
 @bp.route("/")
-@roles_required("admin", "auditor")
+@capability_required("job.read")
 def index():
     status = request.args.get("status", "")
     stmt = select(JobRun).order_by(JobRun.enqueued_at.desc())
@@ -23,7 +23,7 @@ def index():
 
 
 @bp.route("/<run_id>/retry", methods=["POST"])
-@roles_required("admin")
+@capability_required("job.retry")
 def retry(run_id):
     if not ConfirmForm().validate_on_submit():
         abort(400)

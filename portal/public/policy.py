@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal.accounts.auth import roles_required
+from portal.core.auth import capability_required
 from portal.core.timeutil import utcnow
 from portal.extensions import db
 from portal.public.forms import PolicyPageForm
@@ -60,14 +60,14 @@ def save_policy_page(slug, title, body_html, user, now=None):
 
 
 @manage_bp.route("/policies")
-@roles_required("admin")
+@capability_required("policy.edit")
 def policies():
     pages = {p.slug: p for p in db.session.execute(select(PolicyPage)).scalars()}
     return render_template("public/manage_policies.html", pages=pages, slugs=POLICY_SLUGS, titles=POLICY_TITLES)
 
 
 @manage_bp.route("/policies/<any(dibao, tekun, linshi):slug>", methods=["GET", "POST"])
-@roles_required("admin")
+@capability_required("policy.edit")
 def edit_policy(slug):
     page = policy_page(slug)
     form = PolicyPageForm(obj=page)

@@ -46,9 +46,6 @@ LABELS = {"completion": _l("Completion against quota"), "verification": _l("Veri
           "confirmation": _l("Spot-check confirmation rate"), "satisfaction": _l("Average satisfaction"),
           "violations": _l("Violations"), "recheck": _l("Assessment re-check discrepancy")}
 VIOLATION_STEP = 20  # points (of 100) lost per violation that is not dismissed
-COMPUTERS = ("supervisor", "officer")
-PUBLISHERS = ("officer",)
-READERS = ("officer", "supervisor", "auditor")
 QUARTER_RE = re.compile(r"^(\d{4})-Q([1-4])$")
 
 

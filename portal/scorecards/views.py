@@ -7,11 +7,10 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from portal.accounts.auth import roles_required
-from portal.accounts.forms import ConfirmForm
 from portal.contracts.models import Contract
+from portal.core.auth import capability_required
 from portal.core.errors import DomainError
-from portal.core.forms import show_refusal
+from portal.core.forms import ConfirmForm, show_refusal
 from portal.core.pagination import paginate
 from portal.core.timeutil import local_today, utcnow
 from portal.extensions import db
@@ -35,7 +34,7 @@ def _contracts():
 
 
 @bp.route("/spot-checks/trends")
-@roles_required(*spotchecks.READERS)
+@capability_required("spotcheck.read")
 def spot_check_trends():
     """Per contract and month: verified share, confirmation rate and satisfaction, as a chart and a table."""
     contracts = _contracts()
@@ -68,11 +67,11 @@ def _scorecard_list(form, status=200):
         stmt = stmt.where(Scorecard.quarter == quarter)
     return render_template("scorecards/index.html", page=paginate(stmt), form=form, quarter=quarter,
                            quarters=services.recent_quarters(local_today()),
-                           can_compute=current_user.role in services.COMPUTERS, **LABELS), status
+                           can_compute=current_user.can("scorecard.compute"), **LABELS), status
 
 
 @bp.route("/scorecards/")
-@roles_required(*services.READERS)
+@capability_required("scorecard.read")
 def scorecards_index():
     form = _quarter_form()
     form.quarter.data = services.previous_quarter(local_today())
@@ -80,7 +79,7 @@ def scorecards_index():
 
 
 @bp.route("/scorecards/compute", methods=["POST"])
-@roles_required(*services.COMPUTERS)
+@capability_required("scorecard.compute")
 def compute_scorecards():
     """Compute (or recompute) every contract's scorecard of a quarter now; published ones stay."""
     form = _quarter_form(request.form)
@@ -99,24 +98,24 @@ def compute_scorecards():
 
 
 @bp.route("/scorecards/<int:scorecard_id>")
-@roles_required(*services.READERS)
+@capability_required("scorecard.read")
 def scorecard(scorecard_id):
     found = services.get_scorecard(scorecard_id)
     redistributed = any(not c["applicable"] and c["weight"] for c in found.components)
     return render_template("scorecards/detail.html", scorecard=found, confirm=ConfirmForm(),
                            redistributed=redistributed,
-                           can_compute=current_user.role in services.COMPUTERS and found.published_at is None,
-                           can_publish=current_user.role in services.PUBLISHERS and found.published_at is None,
+                           can_compute=current_user.can("scorecard.compute") and found.published_at is None,
+                           can_publish=current_user.can("scorecard.publish") and found.published_at is None,
                            **LABELS)
 
 
 @bp.route("/scorecards/<int:scorecard_id>/<any(recompute, publish):action>", methods=["POST"])
-@roles_required(*services.COMPUTERS)
+@capability_required("scorecard.compute")
 def scorecard_action(scorecard_id, action):
     found = services.get_scorecard(scorecard_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    if action == "publish" and current_user.role not in services.PUBLISHERS:
+    if action == "publish" and not current_user.can("scorecard.publish"):
         abort(403)
     try:
         with db.session.begin_nested():

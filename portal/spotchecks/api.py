@@ -4,10 +4,10 @@ from flask import jsonify
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.accounts.auth import roles_required
 from portal.api.body import ValidationFailed, json_body
 from portal.contracts.models import Contract
 from portal.core import query
+from portal.core.auth import capability_required
 from portal.core.errors import NotFound
 from portal.core.openapi import json_response, operation, problem
 from portal.core.timeutil import to_local, utcnow
@@ -88,7 +88,7 @@ def _contract_arg():
         "items": {"type": "array", "items": CHECK}}}),
         **_COMMON, "404": problem("No such contract for the caller, or no sample drawn for that month"),
         "422": problem("Missing or bad contract_id or month")}})
-@roles_required(*spotchecks.API_READERS)
+@capability_required("spotcheck.read_api")
 def list_spot_checks():
     """The month's sample of one contract: its seed and rate, and every check in it."""
     contract_id = _contract_arg()
@@ -114,7 +114,7 @@ def list_spot_checks():
                   "404": problem("No such spot check for the caller"),
                   "409": problem("The check has already been decided"), "415": problem("Not JSON"),
                   "422": problem("Invalid body")}})
-@roles_required(*spotchecks.CHECKERS)
+@capability_required("spotcheck.check")
 def spot_check_outcome(check_id):
     """Record what one try found; "unreachable" records a try (the third decides the check)."""
     check = spotchecks.get_check(check_id)

@@ -32,9 +32,6 @@ from portal.spotchecks.models import (MAX_ATTEMPTS, SPOT_CHECK_METHODS, SPOT_CHE
                                       SpotCheckAttempt, SpotCheckSample)
 from portal.visits.models import Visit
 
-READERS = ("officer", "supervisor", "auditor")   # the work list, samples, redraws, charts
-CHECKERS = ("supervisor",)                        # draw samples, record outcomes, see phone numbers
-API_READERS = ("supervisor", "auditor")
 DRAW_FROM_DAY = 5  # the periodic job draws last month from the 5th on (late uploads and answers first)
 TEXT_LIMIT = 4000
 

@@ -7,9 +7,9 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from portal.accounts.auth import roles_required
 from portal.audit.recorder import record_event
 from portal.contracts.models import Contract
+from portal.core.auth import capability_required
 from portal.core.crypto import mask_name
 from portal.core.errors import DomainError
 from portal.core.forms import show_refusal
@@ -63,18 +63,18 @@ def _filter_form(month):
 
 def _work_list(draw_form, status=200):
     month = _chosen_month()
-    state = request.args.get("state", "open" if current_user.role == "supervisor" else "")
+    state = request.args.get("state", "open" if current_user.can("spotcheck.check") else "")
     form = _filter_form(month)
     form.state.data = state
     page = paginate(spotchecks.checks_query(month=month, contract_id=_int_arg("contract"), state=state,
                                             method=request.args.get("method", "")), per_page=25)
     return render_template("spotchecks/index.html", month=month, form=form, page=page,
                            progress=spotchecks.progress(month), draw_form=draw_form,
-                           can_check=current_user.role in spotchecks.CHECKERS, **LABELS), status
+                           can_check=current_user.can("spotcheck.check"), **LABELS), status
 
 
 @bp.route("/spot-checks/")
-@roles_required(*spotchecks.READERS)
+@capability_required("spotcheck.read")
 def spot_checks():
     """What is left to check in a month's samples, by contract and method, with progress."""
     draw_form = DrawForm(formdata=None)
@@ -83,7 +83,7 @@ def spot_checks():
 
 
 @bp.route("/spot-checks/draw", methods=["POST"])
-@roles_required(*spotchecks.CHECKERS)
+@capability_required("spotcheck.check")
 def draw_samples():
     """Draw a month's samples for every contract now (a background job; drawing again changes nothing)."""
     form = DrawForm()
@@ -100,7 +100,7 @@ def draw_samples():
 
 
 @bp.route("/spot-checks/samples/<int:sample_id>")
-@roles_required(*spotchecks.READERS)
+@capability_required("spotcheck.read")
 def spot_check_sample(sample_id):
     """One sample: its seed, rate and population, its checks, and on request the redraw."""
     sample = spotchecks.get_sample(sample_id)
@@ -110,12 +110,12 @@ def spot_check_sample(sample_id):
 
 
 @bp.route("/spot-checks/<int:check_id>", methods=["GET", "POST"])
-@roles_required(*spotchecks.READERS)
+@capability_required("spotcheck.read")
 def spot_check(check_id):
     """One check: the visit, the tries so far and, for the supervisor, the person's phone number
     and address and the outcome form."""
     check = spotchecks.get_check(check_id)
-    checker = current_user.role in spotchecks.CHECKERS
+    checker = current_user.can("spotcheck.check")
     form = OutcomeForm(formdata=request.form if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
@@ -145,7 +145,7 @@ def spot_check(check_id):
 
 
 @bp.route("/spot-checks/export.xlsx")
-@roles_required(*spotchecks.READERS)
+@capability_required("spotcheck.read")
 def spot_checks_export():
     """The month's samples and outcomes as Excel: masked names, no phone numbers. Audited."""
     from portal.contractors.spreadsheet import XLSX_MIMETYPE, template_workbook

@@ -3,8 +3,8 @@ administrator and auditors and changed by its administrator, with the same check
 from flask import Blueprint, g, jsonify
 from flask_babel import gettext as _
 
-from portal.accounts.auth import roles_required
 from portal.api.body import ValidationFailed, json_body
+from portal.core.auth import capability_required
 from portal.extensions import csrf
 from portal.tenancy import services, settings_catalogue
 from portal.tenancy.settings import DEFAULT_SETTINGS
@@ -29,13 +29,13 @@ def settings_json(tenant):
 
 
 @api_bp.get("/settings")
-@roles_required("admin", "auditor")
+@capability_required("settings.read")
 def get_settings():
     return jsonify(settings_json(g.tenant))
 
 
 @api_bp.put("/settings")
-@roles_required("admin")
+@capability_required("settings.edit")
 def put_settings():
     """Change the settings given; any bad value → 422 naming each field, nothing saved."""
     values, errors = settings_catalogue.parse(json_body(SETTINGS_BODY), from_json=True, only_given=True)

@@ -1,43 +1,16 @@
-"""The platform operator's pages (bureaus and their first administrators) and the bureau
-administrator's settings page (every tenant setting with its unit, default and range)."""
+"""The bureau administrator's settings page (every tenant setting with its unit, default and
+range). The platform operator's page creating bureaus is in portal/accounts/views.py (a bureau
+is created with its first administrator)."""
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.accounts.auth import deny, roles_required
-from portal.accounts.forms import TenantForm
-from portal.core.errors import DomainError
-from portal.core.forms import show_refusal
-from portal.extensions import db
+from portal.core.auth import capability_required, deny
 from portal.tenancy import bp, services, settings_catalogue
-from portal.tenancy.models import Tenant
-
-SETTINGS_EDITORS = ("admin",)
-SETTINGS_READERS = ("admin", "auditor")
-
-
-@bp.route("/platform/tenants", methods=["GET", "POST"])
-@roles_required("platform_admin")
-def tenants():
-    form = TenantForm()
-    if form.validate_on_submit():
-        try:
-            with db.session.begin_nested():
-                tenant, _admin = services.create_tenant(
-                    code=form.code.data, name=form.name.data, region=form.region.data,
-                    admin_username=form.admin_username.data, admin_name=form.admin_name.data,
-                    admin_password=form.admin_password.data)
-        except DomainError as exc:
-            show_refusal(form, exc, "code", aliases={"username": "admin_username", "password": "admin_password"})
-        else:
-            flash(_("Bureau %(name)s created.", name=tenant.name), "success")
-            return redirect(url_for("tenancy.tenants"))
-    rows = db.session.query(Tenant).order_by(Tenant.code).all()
-    return render_template("tenancy/tenants.html", form=form, tenants=rows)
 
 
 @bp.route("/settings/", methods=["GET", "POST"])
-@roles_required(*SETTINGS_READERS)
+@capability_required("settings.read")
 def settings():
     """The signed-in bureau's settings (never another's: the bureau is the session's). The
     administrator edits them; an auditor reads them. A bad value shows its error beside the field
@@ -45,7 +18,7 @@ def settings():
     tenant = g.tenant
     errors, typed = {}, {}
     if request.method == "POST":
-        if current_user.role not in SETTINGS_EDITORS:
+        if not current_user.can("settings.edit"):
             deny()
         values, errors = settings_catalogue.parse(request.form)
         if not errors:
@@ -57,4 +30,4 @@ def settings():
         flash(_("Nothing was saved: correct the values marked below."), "error")
     rows = settings_catalogue.rows(tenant.effective_settings)
     return render_template("tenancy/settings.html", rows=rows, errors=errors, typed=typed,
-                           can_edit=current_user.role in SETTINGS_EDITORS), 422 if errors else 200
+                           can_edit=current_user.can("settings.edit")), 422 if errors else 200

@@ -6,8 +6,8 @@ from flask import Blueprint, jsonify, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal.accounts.auth import roles_required
 from portal.api.body import json_body
+from portal.core.auth import capability_required
 from portal.core.errors import NotFound
 from portal.core.pagination import paginate
 from portal.core.timeutil import utcnow
@@ -22,7 +22,6 @@ csrf.exempt(api_bp)
 # blueprint; importing it here registers its routes before the app registers the blueprint.
 from portal.tenders import bid_views  # noqa: E402,F401
 
-READERS = ("admin", "officer", "supervisor", "finance", "auditor", "contractor_manager")
 
 BID_REQUEST = {
     "type": "object",
@@ -74,14 +73,14 @@ def bid_json(bid):
 
 def _published_tender(tender_id):
     tender = db.session.get(Tender, tender_id)
-    if tender is None or (tender.notice_published_at is None and not current_user.is_bureau_user
-                          and current_user.role != "auditor"):
+    if tender is None or (tender.notice_published_at is None
+                          and not current_user.can("tender.read_unpublished")):
         raise NotFound("No such tender.")
     return tender
 
 
 @api_bp.get("/tenders")
-@roles_required(*READERS)
+@capability_required("tender.read")
 def list_tenders():
     stmt = (select(Tender).where(Tender.notice_published_at.is_not(None))
             .order_by(Tender.notice_published_at.desc(), Tender.id.desc()))
@@ -94,13 +93,13 @@ def list_tenders():
 
 
 @api_bp.get("/tenders/<int:tender_id>")
-@roles_required(*READERS)
+@capability_required("tender.read")
 def get_tender(tender_id):
     return jsonify(tender_json(_published_tender(tender_id), with_lots=True))
 
 
 @api_bp.get("/tenders/<int:tender_id>/bids")
-@roles_required(*READERS)
+@capability_required("tender.read")
 def tender_bids(tender_id):
     tender = _published_tender(tender_id)
     bids = db.session.execute(
@@ -115,7 +114,7 @@ def _lot(lot_id):
 
 
 @api_bp.get("/lots/<int:lot_id>/bid")
-@roles_required("contractor_manager")
+@capability_required("bid.submit")
 def get_own_bid(lot_id):
     bid = bidding.own_bid(_lot(lot_id).id, current_user.contractor_id)
     if bid is None:
@@ -124,7 +123,7 @@ def get_own_bid(lot_id):
 
 
 @api_bp.put("/lots/<int:lot_id>/bid")
-@roles_required("contractor_manager")
+@capability_required("bid.submit")
 def put_bid(lot_id):
     lot = _lot(lot_id)
     data = json_body(BID_REQUEST)
@@ -135,14 +134,14 @@ def put_bid(lot_id):
 
 
 @api_bp.delete("/lots/<int:lot_id>/bid")
-@roles_required("contractor_manager")
+@capability_required("bid.submit")
 def delete_bid(lot_id):
     bid = bidding.withdraw_bid(_lot(lot_id), current_user, now=utcnow())
     return jsonify(bid_json(bid))
 
 
 @api_bp.post("/lots/<int:lot_id>/bid/proposal")
-@roles_required("contractor_manager")
+@capability_required("bid.submit")
 def post_proposal(lot_id):
     lot = _lot(lot_id)
     bid = bidding.attach_proposal(lot, current_user, request.files.get("file"), now=utcnow())

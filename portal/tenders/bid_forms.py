@@ -21,10 +21,6 @@ class BidForm(FlaskForm):
     proposal = FileField(_l("Technical proposal (PDF)"))
 
 
-class ConfirmForm(FlaskForm):
-    """A bare form for buttons: its CSRF token is the whole content."""
-
-
 class ExpertForm(FlaskForm):
     name = StringField(_l("Expert's name"), validators=[DataRequired(), Length(max=64)])
     organisation = StringField(_l("Organisation"), validators=[Optional(), Length(max=200)])

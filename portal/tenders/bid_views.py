@@ -9,10 +9,10 @@ from sqlalchemy import select
 from werkzeug.utils import secure_filename
 from wtforms.fields.choices import SelectChoice
 
-from portal.accounts.auth import roles_required
 from portal.contractors.models import StaffMember
+from portal.core.auth import capability_required
 from portal.core.errors import DomainError, NotFound
-from portal.core.forms import show_refusal
+from portal.core.forms import ConfirmForm, show_refusal
 from portal.core.money import parse_yuan
 from portal.core.timeutil import local_today, utcnow
 from portal.disclosures import disclosures_of
@@ -20,11 +20,9 @@ from portal.extensions import db
 from portal.files.services import serve
 from portal.tenders import awards, bidding, evaluation
 from portal.tenders import bp
-from portal.tenders.bid_forms import (AnswerForm, BidderChallengeForm, BidForm, ChallengeForm, ConfirmForm, ExpertForm,
+from portal.tenders.bid_forms import (AnswerForm, BidderChallengeForm, BidForm, ChallengeForm, ExpertForm,
                                       ValidityForm)
 from portal.tenders.models import Tender
-
-READERS = ("admin", "officer", "supervisor", "finance", "auditor")
 
 
 def _tender(tender_id):
@@ -41,7 +39,7 @@ def _back(endpoint, **values):
 # --- contractor managers: their bids ------------------------------------------------------
 
 @bp.route("/my-bids")
-@roles_required("contractor_manager")
+@capability_required("bid.submit")
 def my_bids():
     contractor_id = current_user.contractor_id
     bids = bidding.own_bids(contractor_id) if contractor_id else []
@@ -52,7 +50,7 @@ def my_bids():
 
 
 @bp.route("/awards/<int:award_id>/my-challenge", methods=["GET", "POST"])
-@roles_required("contractor_manager")
+@capability_required("bid.submit")
 def bidder_challenge(award_id):
     """A bidder reads the award result of a lot it bid on and may challenge it (质疑) during the
     challenge period; its earlier challenges and their answers are listed."""
@@ -100,7 +98,7 @@ def _unit_prices(lot):
 
 
 @bp.route("/lots/<int:lot_id>/my-bid", methods=["GET", "POST"])
-@roles_required("contractor_manager")
+@capability_required("bid.submit")
 def bid_form(lot_id):
     lot = bidding.biddable_lot(lot_id)
     contractor_id = current_user.contractor_id
@@ -136,7 +134,7 @@ def bid_form(lot_id):
 
 
 @bp.route("/lots/<int:lot_id>/my-bid/withdraw", methods=["POST"])
-@roles_required("contractor_manager")
+@capability_required("bid.submit")
 def bid_withdraw(lot_id):
     lot = bidding.biddable_lot(lot_id)
     if not ConfirmForm().validate_on_submit():
@@ -147,7 +145,7 @@ def bid_withdraw(lot_id):
 
 
 @bp.route("/bids/<int:bid_id>/proposal")
-@roles_required(*READERS, "contractor_manager")
+@capability_required("bid.proposal.read")
 def bid_proposal(bid_id):
     bid = bidding.readable_bid(bid_id)  # the seal: 404 for the bureau before the opening
     if bid.proposal_file is None:
@@ -158,7 +156,7 @@ def bid_proposal(bid_id):
 # --- bureau: opening, experts, validity, scores, ranking ------------------------------------
 
 @bp.route("/<int:tender_id>/evaluation")
-@roles_required(*READERS)
+@capability_required("evaluation.read")
 def evaluation_overview(tender_id):
     tender = _tender(tender_id)
     lots = [(lot, evaluation.lot_bids(lot), awards.award_of_lot(lot)) for lot in tender.lots]
@@ -170,7 +168,7 @@ def evaluation_overview(tender_id):
 
 
 @bp.route("/<int:tender_id>/evaluation/open", methods=["POST"])
-@roles_required("officer")
+@capability_required("evaluation.edit")
 def evaluation_open(tender_id):
     tender = _tender(tender_id)
     if not ConfirmForm().validate_on_submit():
@@ -181,7 +179,7 @@ def evaluation_open(tender_id):
 
 
 @bp.route("/<int:tender_id>/evaluation/experts", methods=["POST"])
-@roles_required("officer")
+@capability_required("evaluation.edit")
 def evaluation_add_expert(tender_id):
     tender = _tender(tender_id)
     form = ExpertForm()
@@ -194,7 +192,7 @@ def evaluation_add_expert(tender_id):
 
 
 @bp.route("/bids/<int:bid_id>/validity", methods=["POST"])
-@roles_required("officer")
+@capability_required("evaluation.edit")
 def evaluation_validity(bid_id):
     bid = bidding.readable_bid(bid_id)
     form = ValidityForm()
@@ -206,14 +204,14 @@ def evaluation_validity(bid_id):
 
 
 @bp.route("/lots/<int:lot_id>/scores", methods=["GET", "POST"])
-@roles_required(*READERS)
+@capability_required("evaluation.read")
 def evaluation_scores(lot_id):
     lot = evaluation.evaluation_lot(lot_id)
     tender = lot.tender
     bids = [b for b in evaluation.lot_bids(lot) if b.counts]
     form = ConfirmForm()
     if request.method == "POST":
-        if current_user.role != "officer":
+        if not current_user.can("evaluation.edit"):
             abort(403)
         if not form.validate_on_submit():
             abort(400)
@@ -236,7 +234,7 @@ def evaluation_scores(lot_id):
 
 
 @bp.route("/lots/<int:lot_id>/ranking")
-@roles_required(*READERS)
+@capability_required("evaluation.read")
 def evaluation_ranking(lot_id):
     lot = evaluation.evaluation_lot(lot_id)
     return render_template("tenders/evaluation/ranking.html", lot=lot, tender=lot.tender,
@@ -245,7 +243,7 @@ def evaluation_ranking(lot_id):
 
 
 @bp.route("/lots/<int:lot_id>/ranking.xlsx")
-@roles_required("officer", "auditor")
+@capability_required("evaluation.ranking.export")
 def evaluation_ranking_xlsx(lot_id):
     from portal.tenders.ranking_export import ranking_workbook
     lot = evaluation.evaluation_lot(lot_id)
@@ -258,7 +256,7 @@ def evaluation_ranking_xlsx(lot_id):
 
 
 @bp.route("/lots/<int:lot_id>/award", methods=["POST"])
-@roles_required("officer")
+@capability_required("evaluation.edit")
 def evaluation_award(lot_id):
     lot = evaluation.evaluation_lot(lot_id)
     if not ConfirmForm().validate_on_submit():
@@ -269,7 +267,7 @@ def evaluation_award(lot_id):
 
 
 @bp.route("/<int:tender_id>/retender", methods=["POST"])
-@roles_required("officer")
+@capability_required("evaluation.edit")
 def evaluation_retender(tender_id):
     tender = _tender(tender_id)
     if not ConfirmForm().validate_on_submit():
@@ -282,7 +280,7 @@ def evaluation_retender(tender_id):
 # --- awards and challenges ------------------------------------------------------------------
 
 @bp.route("/awards/<int:award_id>")
-@roles_required(*READERS)
+@capability_required("evaluation.read")
 def award_detail(award_id):
     award = awards.get_award(award_id)
     title, body, _data = awards.award_notice(award)
@@ -293,7 +291,7 @@ def award_detail(award_id):
 
 
 @bp.route("/awards/<int:award_id>/challenges", methods=["POST"])
-@roles_required("officer")
+@capability_required("evaluation.edit")
 def award_challenge_new(award_id):
     award = awards.get_award(award_id)
     form = ChallengeForm()
@@ -307,7 +305,7 @@ def award_challenge_new(award_id):
 
 
 @bp.route("/challenges/<int:challenge_id>/answer", methods=["POST"])
-@roles_required("officer")
+@capability_required("evaluation.edit")
 def award_challenge_answer(challenge_id):
     challenge = awards.get_challenge(challenge_id)
     form = AnswerForm()

@@ -21,7 +21,7 @@ PROPOSAL_TYPES = ("application/pdf",)
 
 
 def _contractor_of(user):
-    if user.role != "contractor_manager" or not user.contractor_id:
+    if not user.can("bid.submit") or not user.contractor_id:
         raise Forbidden(_("Only the manager of a registered organisation can bid."))
     return user.contractor_id
 

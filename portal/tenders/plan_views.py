@@ -4,17 +4,14 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from portal.accounts.auth import roles_required
-from portal.accounts.forms import ConfirmForm
+from portal.core.auth import capability_required
 from portal.core.errors import DomainError, NotFound
+from portal.core.forms import ConfirmForm
 from portal.core.timeutil import local_today, utcnow
 from portal.extensions import db
 from portal.tenders import bp, planning
 from portal.tenders.forms import PHASE_LABELS, BudgetLineForm, IntentionForm, MilestoneForm, PlanForm
 from portal.tenders.models import BudgetLine, PlanMilestone, ProcurementPlan, PurchaseIntention
-
-READERS = ("admin", "officer", "supervisor", "finance", "auditor")
-WRITERS = ("officer",)
 
 
 def _get(model, row_id):
@@ -43,7 +40,7 @@ def _save(form, heading, back, save, done):
 
 
 @bp.route("/budget-lines")
-@roles_required(*READERS)
+@capability_required("procurement_plan.read")
 def budget_lines_index():
     year = request.args.get("year", type=int)
     lines = [planning.budget_summary(line) for line in planning.budget_lines(year)]
@@ -52,7 +49,7 @@ def budget_lines_index():
 
 @bp.route("/budget-lines/new", methods=["GET", "POST"], defaults={"line_id": None})
 @bp.route("/budget-lines/<int:line_id>/edit", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@capability_required("procurement_plan.edit")
 def budget_line_form(line_id):
     line = _get(BudgetLine, line_id) if line_id else None
     form = BudgetLineForm(obj=line) if request.method == "GET" else BudgetLineForm()
@@ -68,11 +65,11 @@ def budget_line_form(line_id):
 
 def _writer():
     from flask_login import current_user
-    return current_user.role in WRITERS
+    return current_user.can("procurement_plan.edit")
 
 
 @bp.route("/plan")
-@roles_required(*READERS)
+@capability_required("procurement_plan.read")
 def plan_index():
     plans = db.session.execute(select(ProcurementPlan).order_by(ProcurementPlan.year.desc(),
                                                                 ProcurementPlan.id.desc())).scalars().all()
@@ -84,7 +81,7 @@ def plan_index():
 
 
 @bp.route("/plan/new", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@capability_required("procurement_plan.edit")
 def plan_form():
     form = PlanForm()
     if request.method == "GET":
@@ -95,7 +92,7 @@ def plan_form():
 
 
 @bp.route("/plan/<int:plan_id>/milestones/new", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@capability_required("procurement_plan.edit")
 def milestone_form(plan_id):
     plan = _get(ProcurementPlan, plan_id)
     form = MilestoneForm()
@@ -110,7 +107,7 @@ def milestone_form(plan_id):
 
 
 @bp.route("/milestones/<int:milestone_id>/done", methods=["POST"])
-@roles_required(*WRITERS)
+@capability_required("procurement_plan.edit")
 def milestone_done(milestone_id):
     milestone = _get(PlanMilestone, milestone_id)
     if ConfirmForm().validate_on_submit():
@@ -120,7 +117,7 @@ def milestone_done(milestone_id):
 
 
 @bp.route("/intentions/new", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@capability_required("procurement_plan.edit")
 def intention_form():
     form = IntentionForm()
     form.budget_line_id.choices = [SelectChoice(line.id, f"{line.year} · {line.name}")
@@ -135,7 +132,7 @@ def intention_form():
 
 
 @bp.route("/intentions/<int:intention_id>/publish", methods=["POST"])
-@roles_required(*WRITERS)
+@capability_required("procurement_plan.edit")
 def intention_publish(intention_id):
     intention = _get(PurchaseIntention, intention_id)
     if ConfirmForm().validate_on_submit():

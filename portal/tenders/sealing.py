@@ -26,7 +26,6 @@ from portal.tenders.models import Bid, BidScore
 
 # Execution option that lets exactly one statement (move_opening's UPDATE) past the seal.
 _MOVE_OPENING = "_portal_move_bid_opening"
-CONTRACTOR_ROLES = ("contractor_manager", "field_worker")
 _resolving_viewer: ContextVar[bool] = ContextVar("sealing_resolving_viewer", default=False)
 
 
@@ -44,7 +43,7 @@ def viewing_contractor():
     # back through this hook, which lets it pass rather than recurse.
     token = _resolving_viewer.set(True)
     try:
-        if not user.is_authenticated or user.role not in CONTRACTOR_ROLES:
+        if not user.is_authenticated or not user.can("tender.sealed_bids_only"):
             return False, None
         return True, user.contractor_id
     finally:

@@ -16,7 +16,6 @@ from portal.tenders.models import (METHODS, SERVICE_UNITS, TENDER_STATUSES, Budg
                                    LotItem, PurchaseIntention, Tender)
 from portal.tenders.planning import check_budget_room
 
-BUREAU_READERS = ("admin", "officer", "supervisor", "finance", "auditor")
 TENDER_FIELDS = ("title", "method", "budget_fen", "bid_bond_fen", "price_weight_percent", "buyer_contact",
                  "description", "documents_from", "documents_until", "bid_deadline", "invited_contractor_ids")
 
@@ -25,7 +24,7 @@ TENDER_FIELDS = ("title", "method", "budget_fen", "bid_bond_fen", "price_weight_
 
 def sees_drafts(user):
     """Bureau staff and auditors see every tender of the bureau; contractors only published ones."""
-    return user.role in BUREAU_READERS
+    return user.can("tender.read_unpublished")
 
 
 def tenders_query(user, q="", status="", method="", year=None):

@@ -6,10 +6,9 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from portal.accounts.auth import roles_required
-from portal.accounts.forms import ConfirmForm
+from portal.core.auth import capability_required
 from portal.core.errors import DomainError
-from portal.core.forms import show_refusal
+from portal.core.forms import ConfirmForm, show_refusal
 from portal.core.pagination import paginate
 from portal.core.timeutil import format_local
 from portal.disclosures import disclosures_of
@@ -20,9 +19,6 @@ from portal.tenders.forms import (CRITERION_KINDS, UNIT_LABELS, ClarificationFor
 from portal.tenders.lifecycle import METHOD_LABELS, STATUS_LABELS
 from portal.tenders.models import EvaluationCriterion, Lot, LotItem
 from portal.tenders.planning import budget_lines
-
-READERS = ("admin", "officer", "supervisor", "finance", "auditor", "contractor_manager")
-WRITERS = ("officer",)
 
 
 def _tender_or_404(tender_id):
@@ -40,7 +36,7 @@ def _form_page(form, heading, back, tender=None, status=200):
 
 
 @bp.route("/")
-@roles_required(*READERS)
+@capability_required("tender.read")
 def index():
     q = request.args.get("q", "").strip()
     status, method = request.args.get("status", ""), request.args.get("method", "")
@@ -48,7 +44,7 @@ def index():
     page = paginate(services.tenders_query(current_user, q, status, method, year))
     return render_template("tenders/index.html", page=page, q=q, status=status, method=method, year=year,
                            statuses=STATUS_LABELS, methods=METHOD_LABELS, years=services.tender_years(),
-                           can_write=current_user.role in WRITERS,
+                           can_write=current_user.can("tender.edit"),
                            show_drafts=services.sees_drafts(current_user))
 
 
@@ -68,7 +64,7 @@ def _tender_form(form, tender=None):
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@capability_required("tender.edit")
 def new():
     form = _tender_form(TenderForm())
     if not form.budget_line_id.choices:
@@ -87,16 +83,16 @@ def new():
 
 
 @bp.route("/<int:tender_id>")
-@roles_required(*READERS)
+@capability_required("tender.read")
 def detail(tender_id):
     tender = _tender_or_404(tender_id)
-    return render_template("tenders/detail.html", tender=tender, can_write=current_user.role in WRITERS,
+    return render_template("tenders/detail.html", tender=tender, can_write=current_user.can("tender.edit"),
                            internal=services.sees_drafts(current_user), disclosures=disclosures_of(tender),
                            unit_labels=UNIT_LABELS, criterion_kinds=CRITERION_KINDS)
 
 
 @bp.route("/<int:tender_id>/edit", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@capability_required("tender.edit")
 def edit(tender_id):
     tender = _tender_or_404(tender_id)
     tender.ensure_editable()
@@ -133,7 +129,7 @@ def _child_page(tender, form, heading, save):
 
 @bp.route("/<int:tender_id>/lots/new", methods=["GET", "POST"], defaults={"lot_id": None})
 @bp.route("/<int:tender_id>/lots/<int:lot_id>/edit", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@capability_required("tender.edit")
 def lot_form(tender_id, lot_id):
     tender = _tender_or_404(tender_id)
     tender.ensure_editable()
@@ -148,7 +144,7 @@ def lot_form(tender_id, lot_id):
 
 @bp.route("/<int:tender_id>/lots/<int:lot_id>/items/new", methods=["GET", "POST"], defaults={"item_id": None})
 @bp.route("/<int:tender_id>/items/<int:item_id>/edit", methods=["GET", "POST"], defaults={"lot_id": None})
-@roles_required(*WRITERS)
+@capability_required("tender.edit")
 def item_form(tender_id, lot_id, item_id):
     tender = _tender_or_404(tender_id)
     tender.ensure_editable()
@@ -166,7 +162,7 @@ def item_form(tender_id, lot_id, item_id):
 
 @bp.route("/<int:tender_id>/criteria/new", methods=["GET", "POST"], defaults={"criterion_id": None})
 @bp.route("/<int:tender_id>/criteria/<int:criterion_id>/edit", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@capability_required("tender.edit")
 def criterion_form(tender_id, criterion_id):
     tender = _tender_or_404(tender_id)
     tender.ensure_editable()
@@ -178,7 +174,7 @@ def criterion_form(tender_id, criterion_id):
 
 
 @bp.route("/<int:tender_id>/intention", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@capability_required("tender.edit")
 def publish_intention(tender_id):
     """Confirm, then publish the purchase intention (the 30-day clock starts)."""
     tender = _tender_or_404(tender_id)
@@ -191,7 +187,7 @@ def publish_intention(tender_id):
 
 
 @bp.route("/<int:tender_id>/publish", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@capability_required("tender.edit")
 def publish(tender_id):
     """Confirm, then publish the tender notice; the page lists what still stops it."""
     tender = _tender_or_404(tender_id)
@@ -205,7 +201,7 @@ def publish(tender_id):
 
 
 @bp.route("/<int:tender_id>/clarify", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@capability_required("tender.edit")
 def clarify(tender_id):
     tender = _tender_or_404(tender_id)
     form = ClarificationForm()
@@ -227,7 +223,7 @@ def clarify(tender_id):
 
 
 @bp.route("/<int:tender_id>/cancel", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@capability_required("tender.edit")
 def cancel(tender_id):
     tender = _tender_or_404(tender_id)
     form = ReasonForm()

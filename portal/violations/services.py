@@ -14,11 +14,6 @@ from portal.violations.detection import review_suspension_flag
 from portal.violations.models import VIOLATION_KINDS, VIOLATION_STATUSES, Violation
 
 DETECTION_JOB = "supervision.detect_violations"
-# Bureau roles that read violations; only supervisors decide them and start the detectors.
-READERS = ("officer", "supervisor", "auditor")
-DECIDERS = ("supervisor",)
-# Contractor managers read the violations of their own organisation's contracts.
-VIEWERS = READERS + ("contractor_manager",)
 # Evidence about other organisations is the bureau's business, not the contractor's.
 BUREAU_ONLY_EVIDENCE = ("other_roster", "insured_by_name")
 
@@ -29,7 +24,7 @@ def visible_violations(user):
     if user.role == "contractor_manager":
         return stmt.join(Contract, Violation.contract_id == Contract.id).where(
             Contract.contractor_id == user.contractor_id)
-    if user.role in READERS:
+    if user.can("violation.read_all"):
         return stmt
     return stmt.where(false())
 

@@ -5,8 +5,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from portal.accounts.auth import roles_required
-from portal.accounts.forms import ConfirmForm
+from portal.core.auth import capability_required
+from portal.core.forms import ConfirmForm
 from portal.core.errors import DomainError
 from portal.core.pagination import paginate
 from portal.extensions import db
@@ -21,20 +21,20 @@ LABELS = {"kinds": KIND_LABELS, "statuses": STATUS_LABELS, "evidence_labels": EV
 
 
 @bp.route("/")
-@roles_required("admin", "officer", "supervisor", "finance", "auditor", "contractor_manager", "field_worker")
+@capability_required("supervision.home")
 def index():
     """The supervision home of bureau readers; contractor managers go to their violations."""
     if current_user.role == "contractor_manager":
         return redirect(url_for("violations.violations"))
-    if current_user.role not in services.READERS:
+    if not current_user.can("violation.read_all"):
         return render_template("violations/index.html", home=False)
     return render_template("violations/index.html", home=True, counts=services.counts_by_kind(),
                            flagged=services.flagged_contracts(), runs=services.recent_detection_runs(),
-                           can_detect=current_user.role in services.DECIDERS, confirm=ConfirmForm(), **LABELS)
+                           can_detect=current_user.can("violation.decide"), confirm=ConfirmForm(), **LABELS)
 
 
 @bp.route("/detect", methods=["POST"])
-@roles_required(*services.DECIDERS)
+@capability_required("violation.decide")
 def detect():
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -49,7 +49,7 @@ def _int_arg(name):
 
 
 @bp.route("/violations")
-@roles_required(*services.VIEWERS)
+@capability_required("violation.read")
 def violations():
     form = FilterForm(request.args)
     contracts, workers = services.filter_choices(current_user)
@@ -66,17 +66,17 @@ def violations():
 
 
 @bp.route("/violations/<int:violation_id>")
-@roles_required(*services.VIEWERS)
+@capability_required("violation.read")
 def violation(violation_id):
     found = services.get_violation(violation_id, current_user)
     return render_template("violations/violation.html", violation=found,
                            evidence=services.evidence_rows(found, current_user),
-                           can_decide=current_user.role in services.DECIDERS and found.status == "open",
+                           can_decide=current_user.can("violation.decide") and found.status == "open",
                            decisions=DECISIONS, **LABELS)
 
 
 @bp.route("/violations/<int:violation_id>/<any(confirm, dismiss):action>", methods=["GET", "POST"])
-@roles_required(*services.DECIDERS)
+@capability_required("violation.decide")
 def decide(violation_id, action):
     """The confirmation step: the consequences and a note, then the decision."""
     found = services.get_violation(violation_id, current_user)
@@ -98,7 +98,7 @@ def decide(violation_id, action):
 
 
 @bp.route("/flagged")
-@roles_required(*services.READERS)
+@capability_required("violation.read_all")
 def flagged():
     return render_template("violations/flagged.html", contracts=services.flagged_contracts())
 

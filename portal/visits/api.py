@@ -8,9 +8,9 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
-from portal.accounts.auth import roles_required
 from portal.api.body import ValidationFailed, _unstorable_fields, json_body
 from portal.core import query
+from portal.core.auth import capability_required
 from portal.core.crypto import mask_name
 from portal.core.errors import DomainError
 from portal.core.http import PROBLEM_TITLES
@@ -25,7 +25,6 @@ from portal.visits.api_schemas import COMMON, ID, TIME, VISIT, VISIT_ID, WRITE, 
 from portal.visits.blueprint import api_bp
 from portal.visits.models import VISIT_STATUSES, Visit
 
-READERS = ("field_worker", "contractor_manager", *recording.BUREAU_ROLES)
 MAX_BATCH = 500
 PER_PAGE = 50
 BATCH_SCHEMA = {"type": "object", "required": ["visits"], "properties": {
@@ -83,7 +82,7 @@ def _saved(visit, created):
     "responses": {"201": json_response("Recorded", VISIT),
                   "200": json_response("The same client_id and body again", VISIT), **WRITE, "404": problem("The beneficiary is not assigned to the worker's contractor"),
                   "409": problem("The same client_id with a different body")}})
-@roles_required("field_worker")
+@capability_required("visit.record")
 def create_visit():
     """Record one visit; the same client_id and body again answers 200 with the same visit."""
     payload = json_body(recording.VISIT_SCHEMA)
@@ -124,7 +123,7 @@ def _problem_json(exc):
             "index": ID, "status": {"type": "integer", "enum": [200, 201, 404, 409, 422]}, "visit": VISIT,
             "problem": {"$ref": "#/components/schemas/Problem"}}}}}}),
         **WRITE, "413": problem("Body too large")}})
-@roles_required("field_worker")
+@capability_required("visit.record")
 def create_visits():
     """Record up to 500 visits, each in a savepoint of its own: the answer lists, in order, an
     HTTP-like status per item with the visit or the problem."""
@@ -148,7 +147,7 @@ def create_visits():
     "parameters": [VISIT_ID], "requestBody": request_body(recording.CHECK_OUT_SCHEMA),
     "responses": {"200": json_response("The visit", VISIT), **WRITE, "404": problem("Not the caller's visit"),
                   "409": problem("A different check-out is already recorded")}})
-@roles_required("field_worker")
+@capability_required("visit.record")
 def check_out_visit(visit_id):
     payload = json_body(recording.CHECK_OUT_SCHEMA)
     visit, _changed = recording.check_out(recording.own_visit(visit_id, current_user), payload, current_user,
@@ -167,7 +166,7 @@ def check_out_visit(visit_id):
         "visit": VISIT}}), "200": json_response("The same photo was already stored", {"type": "object"}),
         **COMMON, "404": problem("Not the caller's visit"), "413": problem("Larger than 5 MB"),
         "415": problem("Not a JPEG or PNG"), "422": problem("No file, or a damaged image")}})
-@roles_required("field_worker")
+@capability_required("visit.record")
 def add_visit_photo(visit_id):
     """Multipart ``file``: a JPEG or PNG (by content) of at most 5 MB, stored without metadata."""
     visit = recording.own_visit(visit_id, current_user)
@@ -189,7 +188,7 @@ def add_visit_photo(visit_id):
         "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
         "image/png": {"schema": {"type": "string", "format": "binary"}}}},
         **COMMON, "404": problem("No such photo for the caller")}})
-@roles_required(*READERS)
+@capability_required("visit.read")
 def get_visit_photo(visit_id, photo_id):
     """The photo itself, to the worker, the contractor's manager and the bureau only."""
     photo = recording.visit_photo(recording.visible_visit(visit_id, current_user), photo_id)
@@ -201,7 +200,7 @@ def get_visit_photo(visit_id, photo_id):
     "summary": "One visit (its worker, the contractor's manager, bureau roles)", "tags": ["visits"],
     "parameters": [VISIT_ID],
     "responses": {"200": json_response("The visit", VISIT), **COMMON, "404": problem("No such visit for the caller")}})
-@roles_required(*READERS)
+@capability_required("visit.read")
 def get_visit(visit_id):
     return jsonify(visit_json(recording.visible_visit(visit_id, current_user)))
 
@@ -217,7 +216,7 @@ def get_visit(visit_id):
     "responses": {"200": json_response("A page of visits", {"type": "object", "properties": {
         "items": {"type": "array", "items": VISIT}, "page": ID, "per_page": ID, "total": ID,
         "next": {"type": ["string", "null"]}}}), **COMMON, "422": problem("Bad month or status")}})
-@roles_required(*READERS)
+@capability_required("visit.read")
 def list_visits():
     """A page of 50 of the visits the caller may see, newest check-in first, filtered by month
     (Beijing time), status and contract; ``next`` links the following page."""
@@ -248,7 +247,7 @@ def list_visits():
     "tags": ["visits"], "parameters": [VISIT_ID], "requestBody": request_body(recording.CORRECTION_SCHEMA),
     "responses": {"201": json_response("The visit with its adjusted times", VISIT), **WRITE,
                   "404": problem("No such visit for the caller")}})
-@roles_required(*recording.CORRECTORS)
+@capability_required("visit.correct")
 def correct_visit(visit_id):
     """Adjusted times with a reason code (supervisor, or the contractor's manager): only shorter."""
     payload = json_body(recording.CORRECTION_SCHEMA)

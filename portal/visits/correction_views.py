@@ -4,7 +4,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from portal.accounts.auth import roles_required
+from portal.core.auth import capability_required
 from portal.core.errors import DomainError
 from portal.core.pagination import paginate
 from portal.core.timeutil import utcnow
@@ -18,18 +18,18 @@ DONE = {"accept": _l("The correction has been accepted; the rules have run again
 
 
 @bp.route("/corrections")
-@roles_required(*reports.READERS)
+@capability_required("visit_report.read")
 def corrections_pending():
     """The contractors' corrections that wait for a supervisor, oldest first."""
     page = paginate(corrections.pending_corrections(current_user), per_page=50)
     return render_template("visits/corrections.html", page=page, worker_name=reports.worker_name,
                            user_name=reports.user_name, statuses=CORRECTION_STATUS_LABELS,
-                           can_decide=current_user.role in corrections.DECIDERS)
+                           can_decide=current_user.can("correction.decide"))
 
 
 @bp.route("/visits/<int:visit_id>/corrections/<int:correction_id>/<any(accept, reject):action>",
           methods=["POST"])
-@roles_required(*corrections.DECIDERS)
+@capability_required("correction.decide")
 def decide_correction(visit_id, correction_id, action):
     visit = reports.get_visit(visit_id, current_user)
     found = corrections.get_correction(visit, correction_id)

@@ -15,9 +15,8 @@ from sqlalchemy import select
 from portal.core.errors import Conflict, DomainError, NotFound
 from portal.extensions import db
 from portal.visits.models import Visit, VisitCorrection
-from portal.visits.recording import CORRECTION_REASONS, CORRECTORS, _refuse, checked_time, visits_visible_to
+from portal.visits.recording import CORRECTION_REASONS, _refuse, checked_time, visits_visible_to
 
-DECIDERS = ("supervisor",)
 DECISIONS = ("accept", "reject")
 
 
@@ -33,7 +32,7 @@ def correct_times(visit, *, reason_code, user, now, check_in_at=None, check_out_
     (start no earlier and end no later than the last correction still standing, and still end after
     it starts). The visit no longer counts as recorded live. A supervisor's correction is in force
     at once and the rules run again; a manager's waits for a supervisor's decision."""
-    if user.role not in CORRECTORS or (user.role == "contractor_manager" and user.contractor_id != visit.contractor_id):
+    if not user.can("visit.correct", visit):
         raise NotFound(_("No such visit."))
     if reason_code not in CORRECTION_REASONS:
         _refuse("reason_code", _("Choose a reason for the correction."))
@@ -55,7 +54,7 @@ def correct_times(visit, *, reason_code, user, now, check_in_at=None, check_out_
     for earlier in visit.corrections:
         if earlier.status == "pending":
             earlier.status = "superseded"
-    by_supervisor = user.role in DECIDERS
+    by_supervisor = user.can("correction.decide")
     correction = VisitCorrection(visit_id=visit.id, adjusted_check_in_at=new_in, adjusted_check_out_at=new_out,
                                  reason_code=reason_code, note=(note or "").strip()[:2000], made_by_id=user.id,
                                  made_at=now, status="accepted" if by_supervisor else "pending",
@@ -75,7 +74,7 @@ def decide(correction, decision, by, note="", now=None):
     the corrected times: what it clears disappears, what it causes is raised) or rejects it (the
     times in force and every finding stay as they are)."""
     from portal.core.timeutil import utcnow
-    if by.role not in DECIDERS:
+    if not by.can("correction.decide"):
         raise NotFound(_("No such correction."))
     if decision not in DECISIONS:
         message = _("Choose accept or reject.")

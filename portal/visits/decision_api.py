@@ -6,8 +6,8 @@ from flask import jsonify
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.accounts.auth import roles_required
 from portal.api.body import ValidationFailed, json_body
+from portal.core.auth import capability_required
 from portal.core.errors import DomainError
 from portal.core.openapi import json_response, operation, problem
 from portal.core.timeutil import to_local, utcnow
@@ -57,7 +57,7 @@ def _choice(payload, field, choices):
                "contract's manager)", "tags": ["exceptions"], "parameters": [EXCEPTION_ID],
     "responses": {"200": json_response("The exception", EXCEPTION), **COMMON,
                   "404": problem("No such exception for the caller")}})
-@roles_required(*exceptions.VIEWERS)
+@capability_required("exception.read")
 def get_exception(exception_id):
     return jsonify(exception_json(exceptions.get_exception(exception_id, current_user)))
 
@@ -72,7 +72,7 @@ def get_exception(exception_id):
                   "404": problem("Another contractor's or bureau's exception"),
                   "409": problem("The exception is no longer open"),
                   "422": problem("Unknown reason code (the codes are listed), or no note with other")}})
-@roles_required(*exceptions.RESPONDERS)
+@capability_required("exception.answer")
 def answer_exception(exception_id):
     """The contract's manager answers an open exception with a reason code (listed in the 422)."""
     found = exceptions.get_exception(exception_id, current_user)
@@ -99,7 +99,7 @@ def answer_exception(exception_id):
                   "404": problem("Another bureau's exception"),
                   "409": problem("Already decided, or an acceptance of V01"),
                   "422": problem("decision is not accept or reject")}})
-@roles_required(*exceptions.DECIDERS)
+@capability_required("exception.decide")
 def decide_exception(exception_id):
     """A supervisor accepts or rejects an exception; accepting V01 is refused (409)."""
     found = exceptions.get_exception(exception_id, current_user)
@@ -121,7 +121,7 @@ def decide_exception(exception_id):
     "responses": {"200": json_response("The visit", VISIT), **DECISION_WRITE, "404": problem("No such visit or correction"),
                   "409": problem("The correction has already been decided"),
                   "422": problem("decision is not accept or reject")}})
-@roles_required(*corrections.DECIDERS)
+@capability_required("correction.decide")
 def decide_correction(visit_id, correction_id):
     """A supervisor accepts (the rules run again with the corrected times) or rejects a correction."""
     visit = recording.visible_visit(visit_id, current_user)

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from portal.accounts.auth import roles_required
+from portal.core.auth import capability_required
 from portal.core.errors import DomainError
 from portal.core.pagination import paginate
 from portal.core.timeutil import utcnow
@@ -59,11 +59,11 @@ def _filtered(status_default=""):
 
 
 @bp.route("/exceptions")
-@roles_required(*service.VIEWERS)
+@capability_required("exception.read")
 def exceptions():
     """Bureau readers get the queue (a supervisor with checkboxes for bulk decisions); a
     contractor manager gets its organisation's open exceptions, each with the answer form."""
-    if current_user.role == "contractor_manager":
+    if current_user.can("exception.answer"):
         form = _filter_form()
         if "status" not in request.args:
             form.status.data = "open"
@@ -72,28 +72,28 @@ def exceptions():
                                person=_person, **LABELS)
     page = paginate(_filtered(), per_page=50)
     return render_template("visits/exceptions/queue.html", page=page, form=_filter_form(),
-                           bulk=BulkDecisionForm(), can_decide=current_user.role in service.DECIDERS,
+                           bulk=BulkDecisionForm(), can_decide=current_user.can("exception.decide"),
                            decisions=EXCEPTION_DECISIONS, person=_person, **LABELS)
 
 
 def _detail(found, answer, status=200):
     """The exception page: the actions shown are only those the signed-in user may take now."""
-    can_decide = current_user.role in service.DECIDERS and found.status in service.DECIDABLE
+    can_decide = current_user.can("exception.decide") and found.status in service.DECIDABLE
     return render_template("visits/exceptions/detail.html", exception=found, visit=found.visit,
                            answer=answer, person=_person,
-                           can_answer=current_user.role in service.RESPONDERS and found.status == "open",
+                           can_answer=current_user.can("exception.answer") and found.status == "open",
                            can_decide=can_decide, can_recheck=can_decide and found.code == unlisted.CODE,
                            recheck=ExceptionDecisionForm(), decisions=decisions_for(found), **LABELS), status
 
 
 @bp.route("/exceptions/<int:exception_id>")
-@roles_required(*service.VIEWERS)
+@capability_required("exception.read")
 def exception_detail(exception_id):
     return _detail(service.get_exception(exception_id, current_user), AnswerForm())
 
 
 @bp.route("/exceptions/<int:exception_id>/answer", methods=["POST"])
-@roles_required(*service.RESPONDERS)
+@capability_required("exception.answer")
 def answer_exception(exception_id):
     found = service.get_exception(exception_id, current_user)
     form = AnswerForm()
@@ -114,7 +114,7 @@ def answer_exception(exception_id):
 
 
 @bp.route("/exceptions/<int:exception_id>/<any(accept, reject):action>", methods=["GET", "POST"])
-@roles_required(*service.DECIDERS)
+@capability_required("exception.decide")
 def decide_exception(exception_id, action):
     """The confirmation step of one decision: its consequence and a note, then the decision."""
     found = service.get_exception(exception_id, current_user)
@@ -146,7 +146,7 @@ def decide_exception(exception_id, action):
 
 
 @bp.route("/exceptions/bulk", methods=["POST"])
-@roles_required(*service.DECIDERS)
+@capability_required("exception.decide")
 def bulk_exceptions():
     """First post (from the queue's checkboxes): show the selection and ask. Second post
     (``confirmed``): decide them all in this request's one transaction."""
@@ -175,7 +175,7 @@ def bulk_exceptions():
 
 
 @bp.route("/exceptions/<int:exception_id>/recheck-roster", methods=["POST"])
-@roles_required(*service.DECIDERS)
+@capability_required("exception.decide")
 def recheck_roster(exception_id):
     """V01 after a roster correction: the rules run again; V01 goes only if the rule no longer finds it."""
     found = service.get_exception(exception_id, current_user)
@@ -194,7 +194,7 @@ def recheck_roster(exception_id):
 
 
 @bp.route("/exceptions/<int:exception_id>/evidence")
-@roles_required(*service.VIEWERS)
+@capability_required("exception.read")
 def exception_evidence(exception_id):
     found = service.get_exception(exception_id, current_user)
     stored = db.session.get(StoredFile, found.evidence_file_id) if found.evidence_file_id else None

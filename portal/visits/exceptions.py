@@ -32,10 +32,6 @@ RESPONSE_REASONS = {
     "roster_error": _l("The roster was wrong and has been corrected with employment evidence"),
     "other": _l("Other"),
 }
-READERS = ("officer", "supervisor", "auditor")
-DECIDERS = ("supervisor",)
-RESPONDERS = ("contractor_manager",)
-VIEWERS = READERS + RESPONDERS
 DECIDABLE = ("open", "answered")  # a supervisor may decide without waiting for an answer
 BLOCKING = ("open", "answered")   # a non-warning exception in these keeps a visit from counting
 EVIDENCE_MAX_BYTES = 10 * MB
@@ -49,7 +45,7 @@ def visible_exceptions(user):
             .order_by(Visit.check_in_at.desc(), VisitException.id.desc()))
     if user.role == "contractor_manager" and user.contractor_id:
         return stmt.where(Visit.contractor_id == user.contractor_id)
-    if user.role in READERS:
+    if user.can("exception.read_all"):
         return stmt
     return stmt.where(false())
 
@@ -109,7 +105,7 @@ def respond(exception, *, reason, text, user, file_storage=None, now=None):
     RESPONSE_REASONS, an explanation (required with the reason "other"), and optionally a PDF, JPEG
     or PNG as evidence (judged by its content). The exception becomes ``answered``; the supervisor
     decides next. An exception that is no longer open is a Conflict."""
-    if user.role not in RESPONDERS or exception.visit.contractor_id != user.contractor_id:
+    if not user.can("exception.answer") or exception.visit.contractor_id != user.contractor_id:
         raise NotFound(_("No such exception."))
     if exception.status != "open":
         raise Conflict(_("Only an open exception can be answered."))
@@ -134,7 +130,7 @@ def respond(exception, *, reason, text, user, file_storage=None, now=None):
 
 
 def _check_decidable(exception, by):
-    if by.role not in DECIDERS:
+    if not by.can("exception.decide"):
         raise NotFound(_("No such exception."))
     if exception.status not in DECIDABLE:
         raise Conflict(_("This exception has already been decided."))
@@ -217,7 +213,7 @@ def bulk_decide(ids, action, by, note="", now=None):
     changed when one of them refuses (the caller rolls back)."""
     if action not in DECIDE:
         raise DomainError(_("Unknown decision."))
-    if by.role not in DECIDERS:
+    if not by.can("exception.decide"):
         raise NotFound(_("No such exception."))
     found = selected_exceptions(ids, by, action)
     if not found:
@@ -261,7 +257,7 @@ def contract_choices(user):
 
 def open_count(user):
     """How many exceptions wait for ``user``: open ones for a manager, answered ones for a supervisor."""
-    status = "open" if user.role == "contractor_manager" else "answered"
+    status = "open" if user.can("exception.answer") else "answered"
     stmt = visible_exceptions(user).order_by(None).where(VisitException.status == status)
     return db.session.execute(stmt.with_only_columns(func.count(VisitException.id))).scalar_one()
 

@@ -8,7 +8,7 @@ The page lives at /field/ rather than under /supervision/, so it has a blueprint
 from flask import current_app, render_template, send_from_directory
 from flask_babel import gettext as _
 
-from portal.accounts.auth import roles_required
+from portal.core.auth import capability_required
 from portal.visits.blueprint import field_bp
 
 
@@ -45,7 +45,7 @@ def _messages():
 
 
 @field_bp.get("/")
-@roles_required("field_worker")
+@capability_required("visit.record")
 def index():
     """Today's assignments with check-in, check-out, photos and the offline queue."""
     return render_template("visits/field/index.html", messages=_messages())

@@ -24,8 +24,6 @@ from portal.files.models import StoredFile
 from portal.files.services import IMAGE_TYPES, MB, sniff, store_upload
 from portal.visits.models import Visit, VisitPhoto
 
-BUREAU_ROLES = ("admin", "officer", "supervisor", "finance", "auditor")
-CORRECTORS = ("supervisor", "contractor_manager")
 CORRECTION_REASONS = ("left_early", "forgot_check_out", "checked_in_early", "device_clock", "other")
 MAX_PHOTO_BYTES = 5 * MB
 MAX_ID = 2**31 - 1  # ids beyond a PostgreSQL integer are simply not found
@@ -137,7 +135,7 @@ def visits_visible_to(user):
         return stmt.where(Visit.worker_user_id == user.id)
     if user.role == "contractor_manager" and user.contractor_id:
         return stmt.where(Visit.contractor_id == user.contractor_id)
-    if user.role in BUREAU_ROLES:
+    if user.can("visit.read_all"):
         return stmt
     return stmt.where(false())
 

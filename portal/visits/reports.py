@@ -14,7 +14,6 @@ from portal.core.timeutil import LOCAL_TZ, local_midnight_utc, to_local
 from portal.extensions import db
 from portal.visits.models import EXCEPTION_CODES, EXCEPTION_STATUSES, Visit, VisitCorrection, VisitException
 
-READERS = ("officer", "supervisor", "auditor")
 # The timeline spans at least 06:00–22:00 and grows to hold earlier or later visits.
 DAY_STARTS, DAY_ENDS = 6, 22
 # Geometry of the exception-count bar chart (attributes only: the CSP forbids inline styles).
@@ -27,7 +26,7 @@ def visible_visits(user):
     """The visits ``user`` may see in the current bureau: bureau readers all of them, a
     contractor manager its organisation's, a field worker their own."""
     stmt = select(Visit)
-    if user.role in READERS:
+    if user.can("visit_report.read"):
         return stmt
     if user.role == "contractor_manager" and user.contractor_id:
         return stmt.where(Visit.contractor_id == user.contractor_id)
@@ -191,7 +190,7 @@ def beneficiary_label(person, user):
     from portal.core.crypto import mask_name
     if person is None:
         return "—"
-    return person.name if user.role in READERS else mask_name(person.name)
+    return person.name if user.can("visit_report.read") else mask_name(person.name)
 
 
 def user_name(user_id):

@@ -45,7 +45,7 @@ def recheck_roster(exception, by, note="", now=None):
     for the month; otherwise the V01 row is removed, its violation dismissed, and every rule runs
     again on the visit (its status follows from what is left). Returns the visit."""
     from portal.visits import exceptions, rules, verification
-    if by.role not in exceptions.DECIDERS:
+    if not by.can("exception.decide"):
         raise NotFound(_("No such exception."))
     if exception.code != CODE:
         raise DomainError(_("Only a V01 finding is re-checked against the roster."))

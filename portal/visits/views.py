@@ -9,21 +9,19 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from portal.accounts.auth import roles_required
 from portal.contracts.models import Contract
+from portal.core.auth import capability_required
 from portal.core.months import month_or_none, recent_months
 from portal.core.timeutil import local_today
 from portal.extensions import db
 from portal.files.services import serve
 from portal.visits import reports
 from portal.visits.blueprint import bp
-from portal.visits.corrections import DECIDERS
 from portal.visits.exceptions import RESPONSE_REASONS, parse_day
 from portal.visits.forms import (CODE_LABELS, CORRECTION_STATUS_LABELS, EXCEPTION_STATUS_LABELS,
                                  SOURCE_LABELS, VISIT_STATUS_LABELS, ExceptionDecisionForm,
                                  ReportFilterForm)
 
-VISIT_READERS = reports.READERS + ("contractor_manager", "field_worker")
 LABELS = {"codes": CODE_LABELS, "exception_statuses": EXCEPTION_STATUS_LABELS, "visit_statuses": VISIT_STATUS_LABELS,
           "sources": SOURCE_LABELS, "reasons": RESPONSE_REASONS,
           "user_name": reports.user_name}
@@ -44,7 +42,7 @@ def _filters():
 
 
 @bp.route("/visits/<int:visit_id>")
-@roles_required(*VISIT_READERS)
+@capability_required("visit.page.read")
 def visit_detail(visit_id):
     visit = reports.get_visit(visit_id, current_user)
     begin, finish = visit.effective_times
@@ -53,14 +51,14 @@ def visit_detail(visit_id):
                            minutes=reports.minutes_between(begin, finish),
                            worker=reports.worker_name(visit),
                            person=reports.beneficiary_label(visit.beneficiary, current_user),
-                           bureau=current_user.role in reports.READERS, pending=visit.pending_correction,
-                           can_decide_correction=current_user.role in DECIDERS, decision_form=ExceptionDecisionForm(),
+                           bureau=current_user.can("visit_report.read"), pending=visit.pending_correction,
+                           can_decide_correction=current_user.can("correction.decide"), decision_form=ExceptionDecisionForm(),
                            minutes_between=reports.minutes_between, correction_statuses=CORRECTION_STATUS_LABELS,
                            **LABELS)
 
 
 @bp.route("/visits/<int:visit_id>/photos/<int:photo_id>")
-@roles_required(*VISIT_READERS)
+@capability_required("visit.page.read")
 def visit_photo(visit_id, photo_id):
     """A photo, served only after the same check as the visit itself."""
     visit = reports.get_visit(visit_id, current_user)
@@ -68,7 +66,7 @@ def visit_photo(visit_id, photo_id):
 
 
 @bp.route("/visits/timeline")
-@roles_required(*reports.READERS)
+@capability_required("visit_report.read")
 def visit_timeline():
     form = _filters()
     day = parse_day(request.args.get("day")) or local_today()
@@ -79,7 +77,7 @@ def visit_timeline():
 
 
 @bp.route("/visits/exception-counts")
-@roles_required(*reports.READERS)
+@capability_required("visit_report.read")
 def exception_counts():
     form = _filters()
     counts = reports.exception_counts(parse_day(request.args.get("date_from")),
@@ -89,7 +87,7 @@ def exception_counts():
 
 
 @bp.route("/visits/shares")
-@roles_required(*reports.READERS)
+@capability_required("visit_report.read")
 def visit_shares():
     form = _filters()
     month = month_or_none(request.args.get("month"))

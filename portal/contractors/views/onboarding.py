@@ -4,22 +4,21 @@ from flask import abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.accounts.auth import roles_required
-from portal.accounts.forms import ConfirmForm
 from portal.contractors import bp, roster, services
 from portal.contractors.forms import (DOCUMENT_LABELS, KIND_LABELS, REGISTRATION_ACTIONS, STATUS_LABELS,
                                       ContractorEditForm,
                                       ContractorForm, DecisionForm, DocumentForm)
 from portal.contractors.views.common import DomainError, form_errors, require_valid
+from portal.core.auth import capability_required
+from portal.core.forms import ConfirmForm
 from portal.extensions import db
 from portal.files.services import serve
 
-READERS = services.BUREAU_READERS + ("contractor_manager",)
 LABELS = {"kind_labels": KIND_LABELS, "status_labels": STATUS_LABELS, "document_labels": DOCUMENT_LABELS}
 
 
 @bp.route("/mine", methods=["GET", "POST"])
-@roles_required("contractor_manager")
+@capability_required("contractor.manage_own")
 def mine():
     """The manager's organisation, or the form to register it and apply to this bureau."""
     contractor = services.own_contractor(current_user)
@@ -43,22 +42,22 @@ def mine():
 
 
 @bp.route("/<int:contractor_id>")
-@roles_required(*READERS)
+@capability_required("contractor.read")
 def detail(contractor_id):
     contractor = services.get_contractor(contractor_id, current_user)
     staff = db.session.execute(roster.roster(contractor.id)).scalars().all()
     entries = db.session.execute(services.blacklist(contractor.id)).scalars().all() \
-        if current_user.role != "contractor_manager" else []
+        if not current_user.can("contractor.manage_own") else []
     return render_template(
         "contractors/detail.html", contractor=contractor, registration=services.registration_here(contractor.id),
         staff=staff, blacklist_entries=entries, can_edit=services.can_edit(contractor, current_user),
-        is_manager=current_user.role == "contractor_manager", deciders=services.BUREAU_DECIDERS,
+        is_manager=current_user.can("contractor.manage_own"),
         actions=REGISTRATION_ACTIONS, document_form=DocumentForm(), confirm=ConfirmForm(), decision=DecisionForm(),
         **LABELS)
 
 
 @bp.route("/mine/apply", methods=["POST"])
-@roles_required("contractor_manager")
+@capability_required("contractor.manage_own")
 def apply():
     require_valid(ConfirmForm())
     contractor = services.own_contractor(current_user)
@@ -70,7 +69,7 @@ def apply():
 
 
 @bp.route("/mine/edit", methods=["GET", "POST"])
-@roles_required("contractor_manager")
+@capability_required("contractor.manage_own")
 def edit():
     contractor = services.own_contractor(current_user)
     if contractor is None:
@@ -91,7 +90,7 @@ def edit():
 
 
 @bp.route("/<int:contractor_id>/documents", methods=["POST"])
-@roles_required("contractor_manager", *services.BUREAU_DECIDERS)
+@capability_required("contractor.documents.add")
 def upload_document(contractor_id):
     contractor = services.get_contractor(contractor_id, current_user)
     if not services.can_edit(contractor, current_user):
@@ -110,6 +109,6 @@ def upload_document(contractor_id):
 
 
 @bp.route("/documents/<int:document_id>")
-@roles_required(*READERS, "field_worker")  # the service answers 404 to anyone not allowed
+@capability_required("contractor.file.read")  # the service answers 404 to anyone not allowed
 def document(document_id):
     return serve(services.document_for(document_id, current_user).file)

@@ -5,19 +5,19 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from portal.accounts.auth import deny, roles_required
 from portal.contractors import bp, services
 from portal.contractors.forms import (KIND_LABELS, REGISTRATION_ACTIONS, STATUS_LABELS, BlacklistForm,
                                       ContractorForm, DecisionForm)
 from portal.contractors.models import REGISTRATION_STATUSES, Contractor, ContractorRegistration
 from portal.contractors.views.common import DomainError, form_errors, require_valid
+from portal.core.auth import capability_required, deny
 from portal.core.pagination import paginate
 from portal.core.timeutil import local_today
 from portal.extensions import db
 
 
 @bp.route("/registrations")
-@roles_required(*services.BUREAU_READERS)
+@capability_required("contractor.read_registered")
 def registrations():
     query = request.args.get("q", "").strip()
     status = request.args.get("status", "")
@@ -25,11 +25,11 @@ def registrations():
     page = paginate(services.registrations(query, status), per_page=25)
     return render_template("contractors/registrations.html", page=page, q=query, status=status,
                            statuses=REGISTRATION_STATUSES, status_labels=STATUS_LABELS, kind_labels=KIND_LABELS,
-                           can_decide=current_user.role in services.BUREAU_DECIDERS)
+                           can_decide=current_user.can("registration.decide"))
 
 
 @bp.route("/registrations/new", methods=["GET", "POST"])
-@roles_required(*services.BUREAU_DECIDERS)
+@capability_required("registration.decide")
 def register_on_behalf():
     form = ContractorForm()
     if form.validate_on_submit():
@@ -52,7 +52,7 @@ def register_on_behalf():
 
 
 @bp.route("/registrations/<int:registration_id>/<any(approve, reject, suspend, reinstate):action>", methods=["POST"])
-@roles_required(*services.BUREAU_DECIDERS)
+@capability_required("registration.decide")
 def decide(registration_id, action):
     form = DecisionForm()
     require_valid(form)
@@ -74,12 +74,12 @@ def _registered_contractors():
 
 
 @bp.route("/blacklist", methods=["GET", "POST"])
-@roles_required(*services.BUREAU_READERS)
+@capability_required("contractor.read_registered")
 def blacklist():
     form = BlacklistForm()
     contractors = _registered_contractors()
     form.contractor.choices = [SelectChoice(c.id, f"{c.name} ({c.credit_code})") for c in contractors]
-    if request.method == "POST" and current_user.role not in services.BUREAU_DECIDERS:
+    if request.method == "POST" and not current_user.can("registration.decide"):
         deny()
     if form.validate_on_submit():
         try:
@@ -94,5 +94,5 @@ def blacklist():
             return redirect(url_for("contractors.blacklist"))
     entries = db.session.execute(services.blacklist()).scalars().all()
     return render_template("contractors/blacklist.html", form=form, entries=entries, today=local_today(),
-                           can_record=current_user.role in services.BUREAU_DECIDERS)
+                           can_record=current_user.can("registration.decide"))
 

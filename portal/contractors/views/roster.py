@@ -4,19 +4,17 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.accounts.auth import roles_required
 from portal.contractors import bp, services
 from portal.contractors import roster as roster_services
 from portal.contractors.forms import ConfirmImportForm, EmploymentForm, ImportForm, LeaveForm, StaffForm
 from portal.contractors.spreadsheet import XLSX_MIMETYPE, read_roster_file, roster_template
 from portal.contractors.views.common import DomainError, form_errors, require_valid
+from portal.core.auth import capability_required
 from portal.core.crypto import mask_id_number
 from portal.core.identity import InvalidIdentifier, validate_id_number
 from portal.extensions import db
 from portal.files.models import StoredFile
 from portal.files.services import serve
-
-READERS = services.BUREAU_READERS + ("contractor_manager",)
 
 
 def _my_contractor():
@@ -27,7 +25,7 @@ def _my_contractor():
 
 
 @bp.route("/roster")
-@roles_required("contractor_manager")
+@capability_required("contractor.manage_own")
 def roster():
     contractor = services.own_contractor(current_user)
     if contractor is None:
@@ -49,7 +47,7 @@ def _forget_valid_number(field):
 
 
 @bp.route("/roster/new", methods=["GET", "POST"])
-@roles_required("contractor_manager")
+@capability_required("contractor.manage_own")
 def new_staff():
     contractor = _my_contractor()
     form = StaffForm()
@@ -70,16 +68,16 @@ def new_staff():
 
 
 @bp.route("/roster/<int:staff_id>")
-@roles_required(*READERS)
+@capability_required("contractor.read")
 def staff(staff_id):
     member = roster_services.staff_for(staff_id, current_user)
-    own = current_user.role == "contractor_manager"
+    own = current_user.can("contractor.manage_own")
     return render_template("contractors/staff.html", member=member, own=own,
                            leave_form=LeaveForm(), employment_form=EmploymentForm())
 
 
 @bp.route("/roster/<int:staff_id>/leave", methods=["POST"])
-@roles_required("contractor_manager")
+@capability_required("contractor.manage_own")
 def leave(staff_id):
     member = roster_services.staff_to_edit(staff_id, current_user)
     form = LeaveForm()
@@ -97,7 +95,7 @@ def leave(staff_id):
 
 
 @bp.route("/roster/<int:staff_id>/employment", methods=["POST"])
-@roles_required("contractor_manager")
+@capability_required("contractor.manage_own")
 def employment(staff_id):
     member = roster_services.staff_to_edit(staff_id, current_user)
     form = EmploymentForm()
@@ -118,21 +116,21 @@ def employment(staff_id):
 
 
 @bp.route("/employment/<int:record_id>/evidence")
-@roles_required(*READERS, "field_worker")  # the service answers 404 to anyone not allowed
+@capability_required("contractor.file.read")  # the service answers 404 to anyone not allowed
 def evidence(record_id):
     record = roster_services.evidence_for(record_id, current_user)
     return serve(db.session.get(StoredFile, record.evidence_file_id))
 
 
 @bp.route("/roster/template.xlsx")
-@roles_required("contractor_manager")
+@capability_required("contractor.manage_own")
 def roster_template_file():
     return Response(roster_template(), mimetype=XLSX_MIMETYPE,
                     headers={"Content-Disposition": "attachment; filename=roster-template.xlsx"})
 
 
 @bp.route("/roster/import", methods=["GET", "POST"])
-@roles_required("contractor_manager")
+@capability_required("contractor.manage_own")
 def import_roster():
     """Upload → every row checked → a preview; nothing is written until the preview is confirmed."""
     contractor = _my_contractor()
@@ -153,7 +151,7 @@ def import_roster():
 
 
 @bp.route("/roster/import/confirm", methods=["POST"])
-@roles_required("contractor_manager")
+@capability_required("contractor.manage_own")
 def confirm_import():
     contractor = _my_contractor()
     form = ConfirmImportForm()

@@ -1,0 +1,136 @@
+"""Who may do what: one table of named capabilities, each granted to roles and optionally narrowed
+by a predicate on the object it is asked about (attributes only: accounts imports no feature).
+
+``can(user, "statement.approve", statement)`` in services and views, ``{% if can("tender.edit") %}``
+in templates, ``@capability_required("tender.read")`` (portal/core/auth.py) in front of views.
+``can`` answers the role question (and the object predicate when an object is given); which
+bureau's rows a person reaches is tenancy's business (portal/tenancy/scope.py), and workflow
+rules (statuses, four eyes) stay with the services that own them.
+
+Capabilities that look alike differ where today's behaviour (pinned by tests) differs: the bureau
+readers of tenders, contracts, contractors and beneficiaries include the supervisor
+(``tender.read_unpublished``, ``contract.read_all``…), the bureau readers of statements do not
+(``statement.read_all``); the visits API reads for every bureau role (``visit.read``), the visit
+pages only for officers, supervisors and auditors (``visit.page.read``, ``visit_report.read``).
+
+Code that picks which rows a contractor's people see (their organisation's, a field worker's own)
+still branches on the role: that is scoping, not a permission."""
+from typing import Callable, NamedTuple
+
+ADMIN, OFFICER, SUPERVISOR, FINANCE, AUDITOR = "admin", "officer", "supervisor", "finance", "auditor"
+MANAGER, FIELD_WORKER, PLATFORM_ADMIN = "contractor_manager", "field_worker", "platform_admin"
+
+BUREAU_ROLES = (ADMIN, OFFICER, SUPERVISOR, FINANCE)
+CONTRACTOR_ROLES = (MANAGER, FIELD_WORKER)
+ROLES = BUREAU_ROLES + (AUDITOR,) + CONTRACTOR_ROLES + (PLATFORM_ADMIN,)
+# Roles that act for a tenant chosen per session from their grants.
+MULTI_TENANT_ROLES = (AUDITOR,) + CONTRACTOR_ROLES
+
+# The bureau's staff and its auditors: they read the whole bureau.
+BUREAU_READERS = BUREAU_ROLES + (AUDITOR,)
+
+
+class Capability(NamedTuple):
+    roles: tuple
+    # (user, obj) -> bool, asked only when ``can`` is given an object.
+    applies: Callable | None = None
+
+
+def _own_contractor(user, obj):
+    """A contractor's people only reach their own organisation's records; bureau roles any."""
+    return user.role not in CONTRACTOR_ROLES or (user.contractor_id is not None
+                                                 and obj.contractor_id == user.contractor_id)
+
+
+CAPABILITIES = {
+    # accounts and the platform
+    "user.manage": Capability((ADMIN,)),
+    "bureau.create": Capability((PLATFORM_ADMIN,)),
+    # tenancy, audit, background jobs
+    "settings.read": Capability((ADMIN, AUDITOR)),
+    "settings.edit": Capability((ADMIN,)),
+    "audit.read": Capability((AUDITOR, ADMIN)),
+    "job.read": Capability((ADMIN, AUDITOR)),
+    "job.retry": Capability((ADMIN,)),
+    # the public site's pages kept by the bureau
+    "policy.edit": Capability((ADMIN,)),
+    "disclosure.follow": Capability((OFFICER, ADMIN, AUDITOR)),
+    # contractors
+    "contractor.read": Capability(BUREAU_READERS + (MANAGER,)),
+    "contractor.read_registered": Capability(BUREAU_READERS),
+    "contractor.manage_own": Capability((MANAGER,)),
+    "contractor.documents.add": Capability((MANAGER, OFFICER, ADMIN)),
+    "contractor.file.read": Capability(BUREAU_READERS + CONTRACTOR_ROLES),
+    "registration.decide": Capability((OFFICER, ADMIN)),
+    # tenders: plans, notices, bids, evaluation
+    "procurement_plan.read": Capability(BUREAU_READERS),
+    "procurement_plan.edit": Capability((OFFICER,)),
+    "tender.read": Capability(BUREAU_READERS + (MANAGER,)),
+    "tender.read_unpublished": Capability(BUREAU_READERS),
+    "tender.edit": Capability((OFFICER,)),
+    "tender.agenda": Capability((ADMIN, OFFICER, AUDITOR)),
+    "tender.sealed_bids_only": Capability(CONTRACTOR_ROLES),
+    "bid.submit": Capability((MANAGER,)),
+    "bid.proposal.read": Capability(BUREAU_READERS + (MANAGER,)),
+    "evaluation.read": Capability(BUREAU_READERS),
+    "evaluation.edit": Capability((OFFICER,)),
+    "evaluation.ranking.export": Capability((OFFICER, AUDITOR)),
+    # contracts and their work lists
+    "contract.read": Capability(BUREAU_READERS + (MANAGER,), _own_contractor),
+    "contract.read_all": Capability(BUREAU_READERS),
+    "contract.edit": Capability((OFFICER,)),
+    "assignment.manage": Capability((OFFICER, MANAGER)),
+    "assignment.assign": Capability((OFFICER,)),
+    "assignment.read_own": Capability((FIELD_WORKER,)),
+    # beneficiaries
+    "beneficiary.read": Capability(BUREAU_READERS + CONTRACTOR_ROLES),
+    "beneficiary.read_all": Capability(BUREAU_READERS),
+    "beneficiary.edit": Capability((OFFICER, SUPERVISOR)),
+    "beneficiary.read_masked": Capability(CONTRACTOR_ROLES),
+    # supervision: visits, their exceptions and corrections, violations, spot checks, scorecards
+    "supervision.home": Capability(BUREAU_READERS + CONTRACTOR_ROLES),
+    "visit.record": Capability((FIELD_WORKER,)),
+    "visit.read": Capability(BUREAU_READERS + CONTRACTOR_ROLES),
+    "visit.read_all": Capability(BUREAU_READERS),
+    "visit.page.read": Capability((OFFICER, SUPERVISOR, AUDITOR, MANAGER, FIELD_WORKER)),
+    "visit_report.read": Capability((OFFICER, SUPERVISOR, AUDITOR)),
+    "visit.correct": Capability((SUPERVISOR, MANAGER), _own_contractor),
+    "correction.decide": Capability((SUPERVISOR,)),
+    "exception.read": Capability((OFFICER, SUPERVISOR, AUDITOR, MANAGER)),
+    "exception.read_all": Capability((OFFICER, SUPERVISOR, AUDITOR)),
+    "exception.answer": Capability((MANAGER,)),
+    "exception.decide": Capability((SUPERVISOR,)),
+    "violation.read": Capability((OFFICER, SUPERVISOR, AUDITOR, MANAGER)),
+    "violation.read_all": Capability((OFFICER, SUPERVISOR, AUDITOR)),
+    "violation.decide": Capability((SUPERVISOR,)),
+    "spotcheck.read": Capability((OFFICER, SUPERVISOR, AUDITOR)),
+    "spotcheck.read_api": Capability((SUPERVISOR, AUDITOR)),
+    "spotcheck.check": Capability((SUPERVISOR,)),
+    "scorecard.read": Capability((OFFICER, SUPERVISOR, AUDITOR)),
+    "scorecard.compute": Capability((SUPERVISOR, OFFICER)),
+    "scorecard.publish": Capability((OFFICER,)),
+    # billing: statements (no supervisor among their bureau readers), budget, reports
+    "statement.read": Capability((ADMIN, OFFICER, FINANCE, AUDITOR, MANAGER)),
+    "statement.read_all": Capability((ADMIN, OFFICER, FINANCE, AUDITOR)),
+    "statement.prepare": Capability((OFFICER, FINANCE)),
+    "statement.answer": Capability((MANAGER,)),
+    "statement.approve": Capability((FINANCE,)),
+    "statement.pay": Capability((FINANCE,)),
+    "budget.read": Capability((OFFICER, FINANCE, AUDITOR)),
+    "budget.publish": Capability((OFFICER, FINANCE)),
+    "settlement_report.read": Capability((OFFICER, FINANCE, AUDITOR)),
+}
+
+
+def can(user, capability, obj=None):
+    """Whether ``user`` holds ``capability`` (a key of CAPABILITIES; an unknown name is a
+    KeyError, not a silent no), on ``obj`` when one is given. Anonymous users hold nothing."""
+    rule = CAPABILITIES[capability]
+    if user is None or not getattr(user, "is_authenticated", False) or user.role not in rule.roles:
+        return False
+    return obj is None or rule.applies is None or rule.applies(user, obj)
+
+
+def roles_for(capability):
+    """The roles granted ``capability`` (for queries selecting people, e.g. who could approve)."""
+    return CAPABILITIES[capability].roles
