@@ -36,13 +36,6 @@ LAYERS = (
 # Imports known to go against the table that another change removes: (importing file, imported
 # module) → who removes it. An entry that no longer matches an import fails the test: delete it.
 PENDING = {
-    ("portal/tenancy/api.py", "portal.accounts.auth"): "permissions: roles_required moves to core/auth.py",
-    ("portal/tenancy/views.py", "portal.accounts.auth"): "permissions: roles_required, deny below accounts",
-    ("portal/tenancy/views.py", "portal.accounts.forms"): "permissions: TenantForm below accounts",
-    ("portal/tenancy/services.py", "portal.accounts.services"): "permissions: create_tenant makes a user",
-    ("portal/audit/views.py", "portal.accounts.auth"): "permissions: roles_required moves to core/auth.py",
-    ("portal/jobs/views.py", "portal.accounts.auth"): "permissions: roles_required moves to core/auth.py",
-    ("portal/jobs/views.py", "portal.accounts.forms"): "permissions: ConfirmForm moves to core/forms.py",
     ("portal/api/openapi.py", "portal.accounts.api"): "registration: accounts' paths declared beside its routes",
 }
 
