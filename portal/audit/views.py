@@ -3,7 +3,7 @@ from flask import g, render_template, request
 from sqlalchemy import select
 
 from portal.accounts.auth import roles_required
-from portal.audit import bp
+from portal.audit.blueprint import bp
 from portal.audit.chain import verify_chain
 from portal.audit.models import AuditEntry
 from portal.core.pagination import paginate

@@ -11,7 +11,8 @@ from flask_login import current_user
 
 from portal.accounts.auth import roles_required
 from portal.audit.recorder import record_event
-from portal.beneficiaries import bp, importing, services
+from portal.beneficiaries import importing, services
+from portal.beneficiaries.blueprint import bp
 from portal.beneficiaries.forms import (CATEGORY_LABELS, STATUS_LABELS, BeneficiaryEditForm, BeneficiaryForm,
                                         ConfirmImportForm, ImportForm, SearchForm, StatusForm)
 from portal.beneficiaries.spreadsheet import (XLSX_MIMETYPE, beneficiary_export, beneficiary_template,

@@ -5,7 +5,8 @@ at the contract's end. Read-only pages for finance, officers and auditors."""
 from flask import render_template
 
 from portal.accounts.auth import roles_required
-from portal.billing import balances, bp
+from portal.billing import balances
+from portal.billing.blueprint import bp
 from portal.core.pagination import paginate
 
 FOLLOWERS = ("officer", "finance", "auditor")

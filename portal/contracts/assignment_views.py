@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, Optional
 
 from portal.accounts.auth import roles_required
 from portal.contracts import assignments as services
-from portal.contracts import bp
+from portal.contracts.blueprint import bp
 from portal.core.errors import DomainError
 from portal.core.timeutil import local_today
 

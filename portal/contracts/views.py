@@ -7,7 +7,8 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from portal.accounts.auth import roles_required
-from portal.contracts import bp, services
+from portal.contracts import services
+from portal.contracts.blueprint import bp
 from portal.contracts.dashboard import contract_dashboard
 from portal.contracts.forms import (AmendmentForm, ContractForm, MoveForm, ReasonMoveForm, TerminationForm,
                                    added_quotas_from)
@@ -181,10 +182,3 @@ def amend(contract_id):
     return render_template("contracts/amendment_form.html", form=form, contract=contract, back=back,
                            quota_errors=quota_errors if request.method == "POST" else {},
                            unit_labels=UNIT_LABELS), status
-
-
-# The assignment pages share the blueprint (contracts/assignment_views.py, when present).
-from importlib.util import find_spec  # noqa: E402
-
-if find_spec("portal.contracts.assignment_views"):
-    from portal.contracts import assignment_views  # noqa: E402,F401

@@ -4,7 +4,7 @@ from flask import current_app, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.accounts.auth import login_required
-from portal.dashboard import bp
+from portal.dashboard.blueprint import bp
 from portal.dashboard.services import dashboard_for
 
 ONE_YEAR = 365 * 24 * 3600

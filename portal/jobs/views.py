@@ -7,7 +7,8 @@ from portal.accounts.auth import roles_required
 from portal.accounts.forms import ConfirmForm
 from portal.core.pagination import paginate
 from portal.extensions import db
-from portal.jobs import bp, queue
+from portal.jobs import queue
+from portal.jobs.blueprint import bp
 from portal.jobs.models import STATUSES, JobRun
 
 

@@ -9,7 +9,8 @@ from portal.accounts.forms import TenantForm
 from portal.core.errors import DomainError
 from portal.core.forms import show_refusal
 from portal.extensions import db
-from portal.tenancy import bp, services, settings_catalogue
+from portal.tenancy import services, settings_catalogue
+from portal.tenancy.blueprint import bp
 from portal.tenancy.models import Tenant
 
 SETTINGS_EDITORS = ("admin",)

@@ -18,7 +18,7 @@ from portal.core.timeutil import local_today, utcnow
 from portal.extensions import db
 from portal.files.services import serve
 from portal.tenders import awards, bidding, evaluation
-from portal.tenders import bp
+from portal.tenders.blueprint import bp
 from portal.tenders.bid_forms import (AnswerForm, BidderChallengeForm, BidForm, ChallengeForm, ConfirmForm, ExpertForm,
                                       ValidityForm)
 from portal.tenders.models import Tender

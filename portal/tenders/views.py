@@ -13,7 +13,8 @@ from portal.core.forms import show_refusal
 from portal.core.pagination import paginate
 from portal.core.timeutil import format_local
 from portal.extensions import db
-from portal.tenders import bp, services
+from portal.tenders import services
+from portal.tenders.blueprint import bp
 from portal.tenders.forms import (CRITERION_KINDS, UNIT_LABELS, ClarificationForm, CriterionForm, ItemForm, LotForm,
                                   ReasonForm, TenderForm)
 from portal.tenders.lifecycle import METHOD_LABELS, STATUS_LABELS
@@ -240,6 +241,3 @@ def cancel(tender_id):
 def due():
     """What is due and what is late, for the officer."""
     return render_template("tenders/due.html", items=services.officer_agenda())
-
-
-from portal.tenders import plan_views  # noqa: E402,F401  budget lines and the plan share the blueprint

@@ -6,7 +6,8 @@ from flask_login import current_user
 
 from portal.accounts.auth import roles_required
 from portal.accounts.forms import ConfirmForm
-from portal.contractors import bp, roster, services
+from portal.contractors import roster, services
+from portal.contractors.blueprint import bp
 from portal.contractors.forms import (DOCUMENT_LABELS, KIND_LABELS, REGISTRATION_ACTIONS, STATUS_LABELS,
                                       ContractorEditForm,
                                       ContractorForm, DecisionForm, DocumentForm)

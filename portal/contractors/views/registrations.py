@@ -6,7 +6,8 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from portal.accounts.auth import deny, roles_required
-from portal.contractors import bp, services
+from portal.contractors import services
+from portal.contractors.blueprint import bp
 from portal.contractors.forms import (KIND_LABELS, REGISTRATION_ACTIONS, STATUS_LABELS, BlacklistForm,
                                       ContractorForm, DecisionForm)
 from portal.contractors.models import REGISTRATION_STATUSES, Contractor, ContractorRegistration

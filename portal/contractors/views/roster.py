@@ -5,7 +5,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.accounts.auth import roles_required
-from portal.contractors import bp, services
+from portal.contractors import services
+from portal.contractors.blueprint import bp
 from portal.contractors import roster as roster_services
 from portal.contractors.forms import ConfirmImportForm, EmploymentForm, ImportForm, LeaveForm, StaffForm
 from portal.contractors.spreadsheet import XLSX_MIMETYPE, read_roster_file, roster_template
