@@ -55,7 +55,7 @@ def _register_packages(app):
     supervision = SimpleNamespace(register=_register_supervision)
     for package in (accounts, tenancy, audit, jobs, api,
                     contractors, tenders, contracts, beneficiaries,
-                    supervision,  # visits, violations, spotchecks, scorecards,
+                    supervision,
                     billing, opendata, public, dashboard):
         package.register(app)
 

@@ -218,15 +218,10 @@ def close_due_bidding(now=None):
 # --- what is due and what is late --------------------------------------------------------------
 
 def _signed_award_ids():
-    """Awards whose contract is signed. The contracts package answers this once it exists."""
-    try:
-        from portal.contracts.models import Contract
-    except ImportError:
-        return set()
-    column = getattr(Contract, "award_id", None)
-    if column is None:
-        return set()
-    return set(db.session.execute(select(column).where(column.is_not(None), Contract.status != "draft")).scalars())
+    """Awards whose contract is signed (no longer a draft)."""
+    from portal.contracts.models import Contract
+    return set(db.session.execute(select(Contract.award_id).where(Contract.award_id.is_not(None),
+                                                                  Contract.status != "draft")).scalars())
 
 
 def officer_agenda(now=None):
