@@ -7,13 +7,6 @@ from sqlalchemy.orm import Session
 from portal.config import ROOT, config_from_env
 from portal.extensions import babel, configure_engines, csrf, db, login_manager, make_limiter, migrate
 
-# Feature packages: each holds a blueprint in __init__.py and some of views.py, api.py (with
-# ``api_bp``) and tasks.py, imported here so that importing one package never imports another's views.
-# A package with a blueprint.py (visits, violations, spotchecks, scorecards) registers itself.
-PACKAGES = ("accounts", "tenancy", "dashboard", "audit", "jobs", "api", "public",
-            "contractors", "tenders", "beneficiaries", "contracts", "visits", "violations", "spotchecks",
-            "scorecards", "billing", "opendata")
-
 _hooks_installed = False
 
 
@@ -34,19 +27,30 @@ def _install_session_hooks():
 
 
 def _register_packages(app):
-    from importlib import import_module
-    from importlib.util import find_spec
-    for name in PACKAGES:
-        if find_spec(f"portal.{name}.blueprint"):
-            import_module(f"portal.{name}.blueprint").register(app)
-            continue
-        package = import_module(f"portal.{name}")
-        for part in ("views", "api", "tasks"):
-            if find_spec(f"portal.{name}.{part}"):
-                module = import_module(f"portal.{name}.{part}")
-                if part == "api" and hasattr(module, "api_bp"):
-                    app.register_blueprint(module.api_bp)
-        app.register_blueprint(package.bp)
+    """Each package's blueprint.py attaches its routes and jobs; the packages, in layer order
+    (a lower package never imports a higher one)."""
+    from portal.accounts import blueprint as accounts
+    from portal.api import blueprint as api
+    from portal.audit import blueprint as audit
+    from portal.beneficiaries import blueprint as beneficiaries
+    from portal.billing import blueprint as billing
+    from portal.contractors import blueprint as contractors
+    from portal.contracts import blueprint as contracts
+    from portal.dashboard import blueprint as dashboard
+    from portal.jobs import blueprint as jobs
+    from portal.opendata import blueprint as opendata
+    from portal.public import blueprint as public
+    from portal.scorecards import blueprint as scorecards
+    from portal.spotchecks import blueprint as spotchecks
+    from portal.tenancy import blueprint as tenancy
+    from portal.tenders import blueprint as tenders
+    from portal.violations import blueprint as violations
+    from portal.visits import blueprint as visits
+    for package in (accounts, tenancy, audit, jobs, api,
+                    contractors, tenders, contracts, beneficiaries,
+                    visits, violations, spotchecks, scorecards,
+                    billing, opendata, public, dashboard):
+        package.register(app)
 
 
 def create_app(config=None):

@@ -114,13 +114,13 @@ def test_net_never_below_zero(app, demo):
 
 
 def test_recomputing_a_draft_replaces_it_and_keeps_adjustments(app, demo):
-    from portal.billing import workflow
+    from portal.billing import adjustments
     world = sw.care_contract(app)
     sw.add_visits(app, world, "2026-10", 4)
     statement_id = sw.prepare(app, world, "2026-10", by="gx-officer")
     with app.app_context(), sw.scope(app):
         statement = db.session.get(Statement, statement_id)
-        workflow.add_adjustment(statement, sw.user("gx-finance"), -1_234, "九月多付一次上门服务")
+        adjustments.add_adjustment(statement, sw.user("gx-finance"), -1_234, "九月多付一次上门服务")
         db.session.commit()
     assert sw.statement_row(app, statement_id) == ("draft", 4 * sw.PRICE, 1_234, 4 * sw.PRICE - 1_234)
     sw.add_visits(app, world, "2026-10", 2, first_day=21)
@@ -131,24 +131,24 @@ def test_recomputing_a_draft_replaces_it_and_keeps_adjustments(app, demo):
 
 
 def test_adjustment_needs_a_reason_and_an_amount(app, demo):
-    from portal.billing import workflow
+    from portal.billing import adjustments
     world = sw.care_contract(app)
     statement_id = sw.prepare(app, world, "2026-10")
     with app.app_context(), sw.scope(app):
         statement = db.session.get(Statement, statement_id)
         with pytest.raises(DomainError) as refused:
-            workflow.add_adjustment(statement, sw.user("gx-officer"), 0, " ")
+            adjustments.add_adjustment(statement, sw.user("gx-officer"), 0, " ")
         assert set(refused.value.errors) == {"amount", "reason"}
         with pytest.raises(DomainError):
-            workflow.add_adjustment(statement, sw.user("gx-officer"), 1.5, "小数")  # no floats for money
-        line = workflow.add_adjustment(statement, sw.user("gx-officer"), 5_000, "补付八月一次服务")
+            adjustments.add_adjustment(statement, sw.user("gx-officer"), 1.5, "小数")  # no floats for money
+        line = adjustments.add_adjustment(statement, sw.user("gx-officer"), 5_000, "补付八月一次服务")
         assert (statement.gross_fen, statement.net_fen) == (5_000, 5_000)
-        workflow.remove_adjustment(statement, sw.user("gx-officer"), line.id)
+        adjustments.remove_adjustment(statement, sw.user("gx-officer"), line.id)
         assert statement.net_fen == 0
 
 
 def test_approved_statement_never_changes_in_the_service(app, demo):
-    from portal.billing import workflow
+    from portal.billing import adjustments, workflow
     world = sw.care_contract(app)
     sw.add_visits(app, world, "2026-10", 5)
     statement_id = sw.approved(app, world, "2026-10")
@@ -159,7 +159,7 @@ def test_approved_statement_never_changes_in_the_service(app, demo):
     with app.app_context(), sw.scope(app):
         statement = db.session.get(Statement, statement_id)
         with pytest.raises(DomainError):
-            workflow.add_adjustment(statement, sw.user("gx-officer"), 100, "改已批准的")
+            adjustments.add_adjustment(statement, sw.user("gx-officer"), 100, "改已批准的")
         with pytest.raises(DomainError):
             workflow.send_to_contractor(statement, sw.user("gx-officer"))
         entries = _entries(app, statement_id)

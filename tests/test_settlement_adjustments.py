@@ -3,7 +3,7 @@ whoever added or removed one may not approve the statement (four eyes) — on SQ
 PostgreSQL."""
 import pytest
 
-from portal.billing import steps, workflow
+from portal.billing import adjustments, steps, workflow
 from portal.billing.models import Statement
 from portal.core.errors import Conflict, Forbidden
 from portal.extensions import db
@@ -28,7 +28,7 @@ def test_a_positive_adjustment_cannot_pay_beyond_the_contract_total(app, demo):
     sw.add_visits(app, world, "2026-09", 4)
     september = sw.prepare(app, world, "2026-09", by="gx-officer")
     with app.app_context(), sw.scope(app):
-        workflow.add_adjustment(_statement(september), sw.user("gx-officer"), 2 * sw.PRICE, "补付八月两次上门")
+        adjustments.add_adjustment(_statement(september), sw.user("gx-officer"), 2 * sw.PRICE, "补付八月两次上门")
         _sent_and_confirmed(september)
         with pytest.raises(Conflict):
             workflow.approve(_statement(september), sw.user("gx-finance"))
@@ -45,7 +45,7 @@ def test_an_approved_positive_adjustment_counts_against_the_contract_total_later
     sw.add_visits(app, world, "2026-09", 2)
     september = sw.prepare(app, world, "2026-09", by="gx-officer")
     with app.app_context(), sw.scope(app):
-        workflow.add_adjustment(_statement(september), sw.user("gx-officer"), 2 * sw.PRICE, "补付八月两次上门")
+        adjustments.add_adjustment(_statement(september), sw.user("gx-officer"), 2 * sw.PRICE, "补付八月两次上门")
         _sent_and_confirmed(september)
         workflow.approve(_statement(september), sw.user("gx-finance"))
         db.session.commit()
@@ -61,7 +61,7 @@ def test_whoever_adjusted_a_statement_cannot_approve_it(app, demo):
     sw.add_visits(app, world, "2026-09", 2)
     september = sw.prepare(app, world, "2026-09", by="gx-officer")
     with app.app_context(), sw.scope(app):
-        workflow.add_adjustment(_statement(september), sw.user("gx-finance"), 1_000_000, "补付")
+        adjustments.add_adjustment(_statement(september), sw.user("gx-finance"), 1_000_000, "补付")
         _sent_and_confirmed(september)
         assert "approve" not in steps.offered_steps(_statement(september), sw.user("gx-finance"))
         with pytest.raises(Forbidden):
@@ -74,8 +74,8 @@ def test_whoever_removed_an_adjustment_cannot_approve_it(app, demo):
     sw.add_visits(app, world, "2026-09", 2)
     september = sw.prepare(app, world, "2026-09", by="gx-officer")
     with app.app_context(), sw.scope(app):
-        line = workflow.add_adjustment(_statement(september), sw.user("gx-officer"), -50_000, "八月多付一次")
-        workflow.remove_adjustment(_statement(september), sw.user("gx-finance"), line.id)
+        line = adjustments.add_adjustment(_statement(september), sw.user("gx-officer"), -50_000, "八月多付一次")
+        adjustments.remove_adjustment(_statement(september), sw.user("gx-finance"), line.id)
         _sent_and_confirmed(september)
         db.session.commit()
         assert workflow.adjusters(_statement(september)) == {sw.user("gx-officer").id, sw.user("gx-finance").id}

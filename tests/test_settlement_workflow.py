@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from portal.billing import workflow
+from portal.billing import adjustments, workflow
 from portal.billing.models import Statement, StatementLine
 from portal.core.errors import DomainError, Forbidden, NotFound
 from portal.core.timeutil import local_today
@@ -202,7 +202,7 @@ def test_statements_of_the_job_do_not_overwrite_adjustments_or_progress(app, oct
     sent, the job leaves it alone."""
     with app.app_context(), sw.scope(app):
         statement = _statement(october["statement"])
-        workflow.add_adjustment(statement, sw.user("gx-officer"), 2_500, "补付九月一次送医陪护")
+        adjustments.add_adjustment(statement, sw.user("gx-officer"), 2_500, "补付九月一次送医陪护")
         db.session.commit()
     sw.prepare(app, october, "2026-10")
     assert sw.statement_row(app, october["statement"]) == ("draft", 4 * sw.PRICE + 2_500, 0, 4 * sw.PRICE + 2_500)

@@ -1,17 +1,17 @@
 """Bearer tokens and who-am-I for the JSON API."""
-from flask import Blueprint, g, jsonify, request
+from flask import g, jsonify, request
 from flask_login import current_user
 
 from portal.accounts import services
+from portal.accounts.blueprint import api_bp
 from portal.api.body import json_body
 from portal.core.auth import login_required
 from portal.core.errors import DomainError
 from portal.core.http import problem
-from portal.extensions import csrf, db
+from portal.core.openapi import json_response, operation
+from portal.core.openapi import problem as problem_response
+from portal.extensions import db
 from portal.tenancy.models import Tenant
-
-api_bp = Blueprint("accounts_api", __name__, url_prefix="/api/v1")
-csrf.exempt(api_bp)
 
 TOKEN_REQUEST = {
     "type": "object",
@@ -23,6 +23,9 @@ TOKEN_REQUEST = {
     },
     "additionalProperties": False,
 }
+USER = {"type": "object", "properties": {
+    "username": {"type": "string"}, "display_name": {"type": "string"}, "role": {"type": "string"},
+    "tenant": {"type": ["string", "null"]}}}
 
 
 def user_json(user, tenant):
@@ -31,6 +34,17 @@ def user_json(user, tenant):
 
 
 @api_bp.post("/tokens")
+@operation({
+    "summary": "Sign in and get a bearer token", "security": [], "tags": ["auth"],
+    "requestBody": {"required": True, "content": {"application/json": {"schema": TOKEN_REQUEST}}},
+    "responses": {
+        "201": json_response("Token issued", {"type": "object", "properties": {
+            "token": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"},
+            "user": USER}}),
+        "400": problem_response("Malformed JSON"), "401": problem_response("Wrong credentials"),
+        "415": problem_response("Not JSON"), "422": problem_response("Invalid body"),
+        "429": problem_response("Too many tries"),
+    }})
 def create_token():
     data = json_body(TOKEN_REQUEST)
     try:
@@ -50,6 +64,8 @@ def create_token():
 
 
 @api_bp.delete("/tokens/current")
+@operation({"summary": "Revoke the token in use", "tags": ["auth"],
+            "responses": {"204": {"description": "Revoked"}, "401": problem_response("Not signed in")}})
 @login_required
 def revoke_current_token():
     token = g.get("api_token")
@@ -60,6 +76,8 @@ def revoke_current_token():
 
 
 @api_bp.get("/me")
+@operation({"summary": "The signed-in user", "tags": ["auth"],
+            "responses": {"200": json_response("The user", USER), "401": problem_response("Not signed in")}})
 @login_required
 def me():
     body = user_json(current_user, g.get("tenant"))

@@ -4,7 +4,7 @@ from flask import abort, g, redirect, request, session, url_for
 from flask_login import current_user
 
 from portal.accounts.models import User
-from portal.core.auth import deny, is_api_request, login_required, roles_required  # noqa: F401  (supervision's imports, one release)
+from portal.core.auth import is_api_request
 from portal.extensions import db, login_manager
 from portal.tenancy.models import Tenant
 from portal.tenancy.scope import set_request_tenant

@@ -5,7 +5,6 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from portal.accounts.permissions import BUREAU_ROLES
-from portal.core.forms import ConfirmForm  # noqa: F401  (supervision's imports, one release)
 
 ROLE_LABELS = {
     "admin": _l("Bureau administrator"), "officer": _l("Procurement officer"),

@@ -5,7 +5,8 @@ from flask import abort, flash, g, redirect, render_template, request, session, 
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from portal.accounts import bp, permissions, services
+from portal.accounts import permissions, services
+from portal.accounts.blueprint import bp
 from wtforms.fields.choices import SelectChoice
 
 from portal.accounts.forms import ROLE_LABELS, ChangePasswordForm, ChooseTenantForm, LoginForm, TenantForm, UserForm

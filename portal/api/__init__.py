@@ -1,5 +1,1 @@
 """The JSON API base: health checks and the OpenAPI document."""
-from flask import Blueprint
-
-bp = Blueprint("api", __name__)
-

@@ -17,7 +17,7 @@ MAX_DEPTH = 32
 _UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 
 
-def _unstorable_fields(data):
+def unstorable_fields(data):
     """Fields whose keys or strings hold characters no database column can keep, found
     without recursion; raises when the body is nested deeper than MAX_DEPTH."""
     errors = {}
@@ -48,7 +48,7 @@ def json_body(schema):
         data = request.get_json(force=True, silent=False)
     except (BadRequest, RecursionError):  # RecursionError: nested too deeply to parse
         raise BadRequest("The body is not valid JSON.") from None
-    unstorable = _unstorable_fields(data)
+    unstorable = unstorable_fields(data)
     if unstorable:
         raise ValidationFailed("The request body is not valid.", unstorable)
     validator = jsonschema.Draft202012Validator(schema)

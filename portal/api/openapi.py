@@ -1,15 +1,15 @@
-"""The OpenAPI 3.1 description of /api/v1. Each package adds its paths to PATHS; the served
-document then states the one query-parameter contract (core/query.py) on every path, whoever
-wrote it: page, per_page (added to every paged list), month and id parameters get their bounds
-and pattern, and every time field (``*_at``, ``at``) says ``format: date-time``."""
+"""The OpenAPI 3.1 description of /api/v1. Each package declares its operations beside its routes
+(core/openapi.py ``operation``), read here from the app's URL map; the served document then
+states the one query-parameter contract (core/query.py) on every path, whoever wrote it: page,
+per_page (added to every paged list), month and id parameters get their bounds and pattern, and
+every time field (``*_at``, ``at``) says ``format: date-time``."""
 import copy
 import re
 
 from flask import current_app
 
-from portal.accounts.api import TOKEN_REQUEST
 from portal.core import query
-from portal.core.openapi import METHODS, described_operations
+from portal.core.openapi import METHODS, described_operations, problem
 
 PROBLEM = {
     "type": "object",
@@ -19,44 +19,6 @@ PROBLEM = {
         "detail": {"type": "string"},
         "errors": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
     },
-}
-
-
-def _problem(description):
-    return {"description": description,
-            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
-
-
-def _json(description, schema):
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-USER = {"type": "object", "properties": {
-    "username": {"type": "string"}, "display_name": {"type": "string"}, "role": {"type": "string"},
-    "tenant": {"type": ["string", "null"]}}}
-
-PATHS = {
-    "/api/v1/tokens": {"post": {
-        "summary": "Sign in and get a bearer token", "security": [], "tags": ["auth"],
-        "requestBody": {"required": True, "content": {"application/json": {"schema": TOKEN_REQUEST}}},
-        "responses": {
-            "201": _json("Token issued", {"type": "object", "properties": {
-                "token": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"},
-                "user": USER}}),
-            "400": _problem("Malformed JSON"), "401": _problem("Wrong credentials"),
-            "415": _problem("Not JSON"), "422": _problem("Invalid body"), "429": _problem("Too many tries"),
-        }}},
-    "/api/v1/tokens/current": {"delete": {
-        "summary": "Revoke the token in use", "tags": ["auth"],
-        "responses": {"204": {"description": "Revoked"}, "401": _problem("Not signed in")}}},
-    "/api/v1/me": {"get": {
-        "summary": "The signed-in user", "tags": ["auth"],
-        "responses": {"200": _json("The user", USER), "401": _problem("Not signed in")}}},
-    "/healthz": {"get": {"summary": "Liveness (no database)", "security": [], "tags": ["ops"],
-                         "responses": {"200": _json("Alive", {"type": "object"})}}},
-    "/readyz": {"get": {"summary": "Readiness (database, Redis)", "security": [], "tags": ["ops"],
-                        "responses": {"200": _json("Ready", {"type": "object"}),
-                                      "503": _json("Not ready", {"type": "object"})}}},
 }
 
 
@@ -119,7 +81,7 @@ def _apply_query_contract(paths):
                     checked = checked or parameter["in"] == "query"
             responses = operation.setdefault("responses", {})
             if checked and "422" not in responses:
-                responses["422"] = _problem("A query parameter outside its bounds (page, month, id)")
+                responses["422"] = problem("A query parameter outside its bounds (page, month, id)")
     _time_fields(paths)
     return paths
 
@@ -161,11 +123,6 @@ def declared_paths(app):
     return paths
 
 
-def _all_paths():
-    paths = copy.deepcopy(PATHS)
-    for path, operations in declared_paths(current_app).items():
-        paths.setdefault(path, {}).update(operations)
-    return paths
 
 
 def openapi_document():
@@ -175,7 +132,7 @@ def openapi_document():
                  "description": "Errors are application/problem+json (RFC 9457). Money is integer fen in "
                                 "fields named *_fen; times are ISO 8601 with an offset."},
         "servers": [{"url": "/"}],
-        "paths": _apply_query_contract(_all_paths()),
+        "paths": _apply_query_contract(declared_paths(current_app)),
         "components": {
             "schemas": {"Problem": PROBLEM},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

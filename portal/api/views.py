@@ -2,20 +2,24 @@
 from flask import current_app, jsonify
 from sqlalchemy import text
 
-from portal.api import bp
+from portal.api.blueprint import bp
 from portal.api.openapi import openapi_document
-from portal.extensions import csrf, db, redis_connection
-
-csrf.exempt(bp)
+from portal.core.openapi import json_response, operation
+from portal.extensions import db, redis_connection
 
 
 @bp.get("/healthz")
+@operation({"summary": "Liveness (no database)", "security": [], "tags": ["ops"],
+            "responses": {"200": json_response("Alive", {"type": "object"})}})
 def healthz():
     """Alive: answers without touching the database."""
     return jsonify({"status": "ok"})
 
 
 @bp.get("/readyz")
+@operation({"summary": "Readiness (database, Redis)", "security": [], "tags": ["ops"],
+            "responses": {"200": json_response("Ready", {"type": "object"}),
+                          "503": json_response("Not ready", {"type": "object"})}})
 def readyz():
     """Ready: the database answers, and Redis too when configured."""
     checks = {}

@@ -2,7 +2,7 @@
 from flask import g, render_template, request
 from sqlalchemy import select
 
-from portal.audit import bp
+from portal.audit.blueprint import bp
 from portal.audit.chain import verify_chain
 from portal.audit.models import AuditEntry
 from portal.core.auth import capability_required

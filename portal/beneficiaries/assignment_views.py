@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField
 from wtforms.validators import DataRequired, Optional
 
-from portal.beneficiaries import assignments_bp as bp
+from portal.beneficiaries.blueprint import assignments_bp as bp
 from portal.beneficiaries.assignments import assign as assign_person
 from portal.beneficiaries.assignments import assignable_beneficiaries
 from portal.contracts import assignments as services

@@ -105,7 +105,7 @@ def _status(person, status, day):
     return 1
 
 
-def _contract(contractor_code, item_code=None):
+def demo_contract(contractor_code, item_code=None):
     """The demo contract of a contractor in the current bureau (the latest, if several), or None."""
     spec = next(s for s in CONTRACTORS if s["key"] == contractor_code)
     with all_tenants():
@@ -161,9 +161,9 @@ def seed_beneficiaries(tenants):
         created += n
         created += _status(people[HOSPITALISED], "hospitalised", _last_month(today, 10))
         created += _status(people[DECEASED], "deceased", _last_month(today, 18))
-        created += _assign(_contract("A", "CARE-VISIT"), list(people.values()), ("a-worker1", "a-worker2"))
+        created += _assign(demo_contract("A", "CARE-VISIT"), list(people.values()), ("a-worker1", "a-worker2"))
     with tenant_scope(tenants["zhanggong"].id):
         people, n = _people(ZHANGGONG, ZHANGGONG_CENTRE, "zhanggong", since)
         created += n
-        created += _assign(_contract("C"), list(people.values()), ("zg-worker1",))
+        created += _assign(demo_contract("C"), list(people.values()), ("zg-worker1",))
     return created

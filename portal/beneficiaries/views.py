@@ -10,7 +10,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.audit.recorder import record_event
-from portal.beneficiaries import assignment_views, bp, importing, services
+from portal.beneficiaries import importing, services
+from portal.beneficiaries.blueprint import bp
 from portal.beneficiaries.forms import (CATEGORY_LABELS, STATUS_LABELS, BeneficiaryEditForm, BeneficiaryForm,
                                         ConfirmImportForm, ImportForm, SearchForm, StatusForm)
 from portal.beneficiaries.spreadsheet import (XLSX_MIMETYPE, beneficiary_export, beneficiary_template,
@@ -24,7 +25,6 @@ from portal.extensions import db
 FILTERS = ("category", "status", "township", "village")
 SEARCH_LIFETIME = 8 * 3600
 bp.add_app_template_filter(crypto.mask_name, "mask_name")
-bp.record_once(lambda state: state.app.register_blueprint(assignment_views.bp))  # under /contracts
 bp.add_app_template_filter(crypto.mask_phone, "mask_phone")
 
 

@@ -1,22 +1,22 @@
 """JSON endpoints of the billing package (under /api/v1): monthly statements for bureau readers
 (finance, officer, auditor, admin) and the contract's own contractor manager (docs/API.md).
 Who sees what is workflow.visible_statements; these views parse the query and shape the answer."""
-from flask import Blueprint, jsonify
+from flask import jsonify
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.billing import workflow
+from portal.billing.api_schemas import COMMON, ID, STATEMENT
+from portal.billing.blueprint import api_bp
 from portal.billing.models import Statement, StatementEntry
 from portal.core import months, query
 from portal.core.auth import capability_required
+from portal.core.openapi import json_response, operation, problem
 from portal.core.pagination import page_url, paginate
 from portal.core.timeutil import to_local
-from portal.extensions import csrf, db
-
-api_bp = Blueprint("billing_api", __name__, url_prefix="/api/v1")
-csrf.exempt(api_bp)
+from portal.extensions import db
 
 PER_PAGE = 20
 
@@ -76,6 +76,16 @@ def _filters():
 
 
 @api_bp.get("/settlements")
+@operation({
+    "summary": "Monthly statements (finance, officer, auditor, admin; the contract's contractor manager from "
+               "'sent' on)", "tags": ["settlements"],
+    "parameters": [
+        {"name": "contract_id", "in": "query", "schema": ID},
+        {"name": "month", "in": "query", "schema": {"type": "string", "pattern": "^\\d{4}-\\d{2}$"}},
+        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}}],
+    "responses": {"200": json_response("A page of 20 statements", {"type": "object", "properties": {
+        "items": {"type": "array", "items": STATEMENT}, "page": ID, "per_page": ID, "total": ID,
+        "next": {"type": ["string", "null"]}}}), **COMMON, "422": problem("Bad month, contract id or page")}})
 @capability_required("statement.read")
 def list_settlements():
     """A page of 20 statements the caller may see, newest month first, filtered by contract and
@@ -93,6 +103,11 @@ def list_settlements():
 
 
 @api_bp.get("/settlements/<int:statement_id>")
+@operation({
+    "summary": "One statement with the visits and violations behind each line", "tags": ["settlements"],
+    "parameters": [{"name": "statement_id", "in": "path", "required": True, "schema": ID}],
+    "responses": {"200": json_response("The statement", STATEMENT), **COMMON,
+                  "404": problem("No such statement for the caller")}})
 @capability_required("statement.read")
 def get_settlement(statement_id):
     """One statement with the visits and violations behind each line."""
@@ -114,5 +129,3 @@ def full_statement_json(statement):
             bucket["violations"].append(violation_id)
     return statement_json(statement, entries)
 
-
-from portal.billing import api_openapi, api_transitions  # noqa: E402,F401  more paths, and the OpenAPI document

@@ -9,9 +9,13 @@ from flask_login import current_user
 
 from portal.api.body import json_body
 from portal.billing import steps, workflow
-from portal.billing.api import api_bp, full_statement_json
+from portal.billing.api import full_statement_json
+from portal.billing.api_schemas import COMMON, ID, STATEMENT
+from portal.billing.blueprint import api_bp
 from portal.core.auth import capability_required
 from portal.core.http import problem
+from portal.core.openapi import json_response, operation
+from portal.core.openapi import problem as problem_response
 
 TRANSITION_SCHEMA = {
     "type": "object", "required": ["action"], "additionalProperties": False,
@@ -28,6 +32,21 @@ TRANSITION_SCHEMA = {
 
 
 @api_bp.post("/settlements/<int:statement_id>/transitions")
+@operation({
+    "summary": "Take one workflow step on a statement", "tags": ["settlements"],
+    "description": "send — officer or finance; confirm / dispute (note = the reason, line_ids default to every "
+                   "line) — the contract's manager; approve — finance, never the person who prepared or sent it; "
+                   "pay (paid_on, payment_reference) — finance; recompute (extension) — officer or finance, a "
+                   "draft, or a sent/confirmed statement whose records changed (it goes back to draft). A draft "
+                   "whose records changed since it was computed is refused with 409 and code stale_statement.",
+    "parameters": [{"name": "statement_id", "in": "path", "required": True, "schema": ID}],
+    "requestBody": {"required": True, "content": {"application/json": {"schema": TRANSITION_SCHEMA}}},
+    "responses": {"200": json_response("The statement after the step", STATEMENT), **COMMON,
+                  "400": problem_response("Malformed JSON"), "403": problem_response("Not this user's step"),
+                  "404": problem_response("No such statement for the caller"),
+                  "409": problem_response("The step is not open now, or the statement is stale "
+                                          "(code stale_statement)"),
+                  "415": problem_response("Not JSON"), "422": problem_response("Bad action, note, lines or payment")}})
 @capability_required("statement.read")
 def transition(statement_id):
     """Take one workflow step on a statement as the signed-in user."""

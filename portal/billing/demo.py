@@ -65,11 +65,11 @@ def _through_the_workflow(statement, users, manager):
 def seed_statements(tenants):
     """Settle last month for A's and B's ganxian contracts as described above; returns how many
     rows were created (0 when they exist already or the demo lacks their ingredients)."""
-    from portal.beneficiaries.demo import _contract
+    from portal.beneficiaries.demo import demo_contract
     from portal.violations.detection import record_violation
     month = months.month_text(months.previous_month(local_today()))
     with tenant_scope(tenants["ganxian"].id):
-        care, assessment = _contract("A", "CARE-VISIT"), _contract("B", "ADL-ASSESS")
+        care, assessment = demo_contract("A", "CARE-VISIT"), demo_contract("B", "ADL-ASSESS")
         users = {u.username: u for u in db.session.scalars(select(User).where(User.username.in_(USERS)))}
         if care is None or assessment is None or len(users) < len(USERS):
             return 0

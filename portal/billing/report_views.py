@@ -4,7 +4,8 @@ and the carried-forward balances, with the ones that can no longer be recovered 
 at the contract's end. Read-only pages for finance, officers and auditors."""
 from flask import render_template
 
-from portal.billing import balances, bp
+from portal.billing import balances
+from portal.billing.blueprint import bp
 from portal.core.auth import capability_required
 from portal.core.pagination import paginate
 

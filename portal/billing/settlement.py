@@ -4,7 +4,7 @@ For one contract and one calendar month (Beijing time) that has ended, a stateme
 computed lines of sources.py — paying lines (``service`` per item, ``late_verified`` for visits
 verified after their month was approved), deduction lines (spot checks, violations, and the
 balance carried forward from earlier statements) — plus ``adjustment`` lines added by hand
-(workflow.add_adjustment; recomputing a draft keeps them) and, when the deductions exceed the
+(adjustments.add_adjustment; recomputing a draft keeps them) and, when the deductions exceed the
 gross, a ``carried_out`` line with the uncovered amount, deducted from the next statement.
 
 gross = paying lines + positive adjustments; deductions = deduction lines + negative adjustments;

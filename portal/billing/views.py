@@ -10,7 +10,8 @@ from sqlalchemy.orm import selectinload
 from werkzeug.utils import secure_filename
 from wtforms.fields.choices import SelectChoice
 
-from portal.billing import balances, bp, budget, presentation, settlement, steps, tasks, workflow
+from portal.billing import adjustments, balances, budget, presentation, settlement, steps, tasks, workflow
+from portal.billing.blueprint import bp
 from portal.billing.forms import (ActionForm, AdjustmentForm, DisputeForm, PaymentForm, PrepareForm)
 from portal.billing.models import STATEMENT_STATUSES, Statement
 from portal.contracts import services as contract_services
@@ -277,7 +278,7 @@ def adjustment(statement_id):
     if form.validate_on_submit():
         try:
             with db.session.begin_nested():
-                workflow.add_adjustment(statement, current_user, form.amount.data, form.reason.data)
+                adjustments.add_adjustment(statement, current_user, form.amount.data, form.reason.data)
         except DomainError as exc:
             _refused(form, exc)
             refusal, status = exc.message, 422
@@ -300,7 +301,7 @@ def remove_adjustment(statement_id, line_id):
         abort(400)
     try:
         with db.session.begin_nested():
-            workflow.remove_adjustment(statement, current_user, line_id)
+            adjustments.remove_adjustment(statement, current_user, line_id)
     except DomainError as exc:
         if exc.status == 404:
             raise
@@ -363,7 +364,3 @@ def budget_publish():
         return redirect(url_for("billing.budget_view", year=year or None))
     flash(_("The budget execution summary is published."), "success")
     return redirect(url_for("public.notice", code=g.tenant.code, disclosure_id=disclosure.id))
-
-
-
-from portal.billing import report_views  # noqa: E402,F401  the late-verified and balances pages

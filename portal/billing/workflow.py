@@ -345,8 +345,3 @@ def mark_paid(statement, by, paid_on, reference):
     from portal.billing.signals import statement_paid
     statement_paid.send(statement)  # open data records the payment, in this transaction
     return statement
-
-
-# --- adjustments (adjustments.py) -------------------------------------------------------------------------
-
-from portal.billing.adjustments import add_adjustment, remove_adjustment  # noqa: E402,F401

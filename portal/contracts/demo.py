@@ -20,7 +20,7 @@ from portal.tenancy.scope import tenant_scope
 from portal.tenancy.workdays import tenant_calendar
 from portal.tenders import awards, evaluation
 from portal.tenders.deadlines import local_date
-from portal.tenders.demo import AWARDED_NUMBER, _at, _build_tender, _publish
+from portal.tenders.demo import AWARDED_NUMBER, build_tender, local_at, publish_tender
 from portal.tenders.models import Award, Bid, BudgetLine, Tender
 
 ZG_NUMBER = "ZG-DEMO-001"
@@ -62,10 +62,10 @@ def _contract_from(award, officer, today, calendar):
                  violation_penalty_fen=200_000)
     contract = services.create_contract(award, terms, _items(award), officer)
     sign_on = calendar.add_working_days(local_date(award.notice_published_at), 1)
-    contract.created_at = _at(sign_on, 9)
-    services.sign(contract, sign_on, now=_at(sign_on, 10))
-    services.activate(contract, sign_on, now=_at(sign_on, 10))
-    services.publish_due_notices(now=_at(calendar.add_working_days(sign_on, 1), 10))
+    contract.created_at = local_at(sign_on, 9)
+    services.sign(contract, sign_on, now=local_at(sign_on, 10))
+    services.activate(contract, sign_on, now=local_at(sign_on, 10))
+    services.publish_due_notices(now=local_at(calendar.add_working_days(sign_on, 1), 10))
     return contract
 
 
@@ -99,10 +99,10 @@ def _zhanggong(tenant):
                           amount_fen=50_000_000)
         db.session.add(line)
         db.session.flush()
-        tender = _build_tender(ZG_NUMBER, "章贡区分散供养特困人员上门照料服务采购项目", line, ZG_LOTS, officer)
+        tender = build_tender(ZG_NUMBER, "章贡区分散供养特困人员上门照料服务采购项目", line, ZG_LOTS, officer)
         tender.method = "single_source"
         tender.buyer_contact = "章贡区民政局社会救助科 0797-8123456"
-        _publish(tender, today - timedelta(days=130), today - timedelta(days=95), calendar)
+        publish_tender(tender, today - timedelta(days=130), today - timedelta(days=95), calendar)
         lot = tender.lots[0]
         staff = [m.id for m in db.session.execute(select(StaffMember).where(
             StaffMember.contractor_id == contractor.id, StaffMember.left_on.is_(None))).scalars()]
@@ -118,7 +118,7 @@ def _zhanggong(tenant):
         [bid] = evaluation.lot_bids(lot)
         evaluation.decide_validity(bid, True, "", opened)
         evaluation.enter_score(bid, expert, 4000, 2000)
-        confirmed = _at(calendar.add_working_days(local_date(tender.bid_deadline), 2), 16)
+        confirmed = local_at(calendar.add_working_days(local_date(tender.bid_deadline), 2), 16)
         award = awards.confirm_award(lot, confirmed)
         created += 8
         _contract_from(db.session.get(Award, award.id), officer, today, calendar)

@@ -10,7 +10,7 @@ from portal.core.money import format_fen
 from portal.disclosures import publish
 from portal.i18n import record_locale
 from portal.tenders.lifecycle import UNIT_LABELS
-from portal.tenders.notices import _buyer
+from portal.tenders.notices import buyer_name
 
 
 def _items(contract):
@@ -24,7 +24,7 @@ def publish_contract_notice(contract, now):
     with record_locale():
         title = _("Contract notice: %(title)s (%(number)s)", title=contract.title, number=contract.number)
         lines = [
-            _("Buyer: %(buyer)s", buyer=_buyer()),
+            _("Buyer: %(buyer)s", buyer=buyer_name()),
             _("Supplier: %(name)s", name=contract.contractor.name),
             _("Supplier's address: %(address)s", address=contract.contractor.address or "—"),
             _("Contract number: %(number)s", number=contract.number),
@@ -45,7 +45,7 @@ def publish_contract_notice(contract, now):
                        clause=contract.subcontracting_ban_clause))
         body = "\n".join(lines)
     data = {"number": contract.number, "title": contract.title, "tender_number": tender.number,
-            "lot": contract.award.lot.number, "buyer": _buyer(),
+            "lot": contract.award.lot.number, "buyer": buyer_name(),
             "supplier": {"name": contract.contractor.name, "address": contract.contractor.address,
                          "credit_code": contract.contractor.credit_code},
             "amount_fen": contract.amount_fen, "starts_on": contract.starts_on.isoformat(),
@@ -61,7 +61,7 @@ def publish_amendment(amendment, due_on, now):
         title = _("Contract amendment %(n)s: %(title)s (%(number)s)", n=amendment.number, title=contract.title,
                   number=contract.number)
         lines = [
-            _("Buyer: %(buyer)s", buyer=_buyer()),
+            _("Buyer: %(buyer)s", buyer=buyer_name()),
             _("Supplier: %(name)s", name=contract.contractor.name),
             _("Contract number: %(number)s", number=contract.number),
             _("Rationale: %(rationale)s", rationale=RATIONALE_LABELS.get(amendment.rationale, amendment.rationale)),

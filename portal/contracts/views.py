@@ -6,7 +6,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from portal.contracts import bp, services
+from portal.contracts import services
+from portal.contracts.blueprint import bp
 from portal.contracts.dashboard import contract_dashboard
 from portal.contracts.forms import (AmendmentForm, ContractForm, MoveForm, ReasonMoveForm, TerminationForm,
                                    added_quotas_from)

@@ -1,5 +1,1 @@
 """The home page of each role, and the language and 关怀版 switches."""
-from flask import Blueprint
-
-bp = Blueprint("dashboard", __name__)
-

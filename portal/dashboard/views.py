@@ -4,8 +4,8 @@ from flask import current_app, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.core.auth import capability_required, login_required
-from portal.dashboard import bp
 from portal.dashboard.agenda import officer_agenda
+from portal.dashboard.blueprint import bp
 from portal.dashboard.disclosures import due_or_late_disclosures
 from portal.dashboard.services import dashboard_for
 

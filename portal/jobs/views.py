@@ -7,7 +7,8 @@ from portal.core.auth import capability_required
 from portal.core.forms import ConfirmForm
 from portal.core.pagination import paginate
 from portal.extensions import db
-from portal.jobs import bp, queue
+from portal.jobs import queue
+from portal.jobs.blueprint import bp
 from portal.jobs.models import STATUSES, JobRun
 
 

@@ -1,20 +1,22 @@
 """Open-data endpoints (docs/API.md "Open data", no login): release packages page by page, record
 packages per ocid, and the bulk package of every release, streamed. Every response carries an
 ETag and Last-Modified and answers a conditional request with 304."""
-from flask import Blueprint, Response, request, url_for
+from flask import Response, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.core import query
+from portal.core.caching import conditional, make_etag, stamp
 from portal.core.http import problem
+from portal.core.openapi import json_response, operation
+from portal.core.openapi import problem as problem_response
 from portal.extensions import db
 from portal.opendata import packages
-from portal.core.caching import conditional, make_etag, stamp
+from portal.opendata.blueprint import api_bp
 from portal.opendata.jsontext import dumps
 from portal.tenancy.models import Tenant
 from portal.tenancy.scope import set_request_tenant
 
-api_bp = Blueprint("opendata_api", __name__, url_prefix="/api/v1/public")
 JSON = "application/json"
 
 
@@ -48,7 +50,42 @@ def _json(text):
     return Response(text, mimetype=JSON)
 
 
+# The OpenAPI description of these endpoints (core/openapi.py), declared beside each route.
+CODE = {"name": "code", "in": "path", "required": True, "description": "The bureau's code, e.g. ganxian",
+        "schema": {"type": "string"}}
+CACHE = {"ETag": {"schema": {"type": "string"}}, "Last-Modified": {"schema": {"type": "string"}}}
+CONDITIONAL = [
+    {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"}},
+    {"name": "If-Modified-Since", "in": "header", "required": False, "schema": {"type": "string"}}]
+PACKAGE = {"type": "object", "description": "An OCDS 1.1 release package "
+           "(https://standard.open-contracting.org/schema/1__1__5/release-package-schema.json)",
+           "required": ["uri", "version", "publishedDate", "publisher", "releases"],
+           "properties": {"uri": {"type": "string"}, "version": {"type": "string"},
+                          "publishedDate": {"type": "string", "format": "date-time"},
+                          "publisher": {"type": "object"}, "license": {"type": "string"},
+                          "publicationPolicy": {"type": "string"},
+                          "links": {"type": "object", "properties": {"next": {"type": "string"},
+                                                                     "prev": {"type": "string"}}},
+                          "releases": {"type": "array", "items": {"type": "object"}}}}
+RECORD_PACKAGE = {"type": "object", "description": "An OCDS 1.1 record package "
+                  "(https://standard.open-contracting.org/schema/1__1__5/record-package-schema.json)",
+                  "required": ["uri", "version", "publishedDate", "publisher", "records"],
+                  "properties": {"records": {"type": "array", "items": {"type": "object"}}}}
+NOT_MODIFIED = {"description": "Not modified since the client's copy (ETag / Last-Modified)", "headers": CACHE}
+
+
+def _ok(description, schema):
+    return {**json_response(description, schema), "headers": CACHE}
+
+
 @api_bp.get("/<code>/ocds/releases")
+@operation({
+    "summary": "OCDS release package of a bureau, newest first, 100 a page", "security": [],
+    "tags": ["open data"],
+    "parameters": [CODE, {"name": "page", "in": "query", "required": False,
+                          "schema": {"type": "integer", "minimum": 1}}, *CONDITIONAL],
+    "responses": {"200": _ok("A page of releases", PACKAGE), "304": NOT_MODIFIED,
+                  "422": problem_response("Bad page number"), "404": problem_response("No such bureau or page")}})
 def releases(code):
     """A release package: 100 releases a page, newest first, with links to the next/previous page."""
     tenant = _tenant(code)
@@ -73,6 +110,13 @@ def releases(code):
 
 
 @api_bp.get("/<code>/ocds/records/<ocid>")
+@operation({
+    "summary": "OCDS record package of one procurement process (releases and compiled release)",
+    "security": [], "tags": ["open data"],
+    "parameters": [CODE, {"name": "ocid", "in": "path", "required": True, "schema": {"type": "string"}},
+                   *CONDITIONAL],
+    "responses": {"200": _ok("The record", RECORD_PACKAGE), "304": NOT_MODIFIED,
+                  "404": problem_response("No such bureau or ocid")}})
 def record(code, ocid):
     """A record package for one procurement process: its releases and the compiled release."""
     tenant = _tenant(code)
@@ -90,6 +134,11 @@ def record(code, ocid):
 
 
 @api_bp.get("/<code>/ocds/bulk")
+@operation({
+    "summary": "Every release of a bureau in one OCDS release package, oldest first (streamed)",
+    "security": [], "tags": ["open data"], "parameters": [CODE, *CONDITIONAL],
+    "responses": {"200": _ok("All releases", PACKAGE), "304": NOT_MODIFIED,
+                  "404": problem_response("No such bureau")}})
 def bulk(code):
     """Every release of the bureau in one package, oldest first, streamed."""
     tenant = _tenant(code)
@@ -104,58 +153,3 @@ def bulk(code):
     stream = packages.stream_package(db.engine, meta, tenant.id, info.newest_id)
     response = Response(stream, mimetype=JSON)
     return stamp(response, etag, info.newest_at)
-
-
-def _register_openapi():
-    from portal.api.openapi import PATHS, _json as json_response, _problem
-    code = {"name": "code", "in": "path", "required": True, "description": "The bureau's code, e.g. ganxian",
-            "schema": {"type": "string"}}
-    cache = {"ETag": {"schema": {"type": "string"}}, "Last-Modified": {"schema": {"type": "string"}}}
-    conditional_params = [
-        {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"}},
-        {"name": "If-Modified-Since", "in": "header", "required": False, "schema": {"type": "string"}}]
-    package = {"type": "object", "description": "An OCDS 1.1 release package "
-               "(https://standard.open-contracting.org/schema/1__1__5/release-package-schema.json)",
-               "required": ["uri", "version", "publishedDate", "publisher", "releases"],
-               "properties": {"uri": {"type": "string"}, "version": {"type": "string"},
-                              "publishedDate": {"type": "string", "format": "date-time"},
-                              "publisher": {"type": "object"}, "license": {"type": "string"},
-                              "publicationPolicy": {"type": "string"},
-                              "links": {"type": "object", "properties": {"next": {"type": "string"},
-                                                                         "prev": {"type": "string"}}},
-                              "releases": {"type": "array", "items": {"type": "object"}}}}
-    record_package = {"type": "object", "description": "An OCDS 1.1 record package "
-                      "(https://standard.open-contracting.org/schema/1__1__5/record-package-schema.json)",
-                      "required": ["uri", "version", "publishedDate", "publisher", "records"],
-                      "properties": {"records": {"type": "array", "items": {"type": "object"}}}}
-
-    def ok(description, schema):
-        response = json_response(description, schema)
-        response["headers"] = cache
-        return response
-
-    not_modified = {"description": "Not modified since the client's copy (ETag / Last-Modified)", "headers": cache}
-    PATHS.update({
-        "/api/v1/public/{code}/ocds/releases": {"get": {
-            "summary": "OCDS release package of a bureau, newest first, 100 a page", "security": [],
-            "tags": ["open data"],
-            "parameters": [code, {"name": "page", "in": "query", "required": False,
-                                  "schema": {"type": "integer", "minimum": 1}}, *conditional_params],
-            "responses": {"200": ok("A page of releases", package), "304": not_modified,
-                          "422": _problem("Bad page number"), "404": _problem("No such bureau or page")}}},
-        "/api/v1/public/{code}/ocds/records/{ocid}": {"get": {
-            "summary": "OCDS record package of one procurement process (releases and compiled release)",
-            "security": [], "tags": ["open data"],
-            "parameters": [code, {"name": "ocid", "in": "path", "required": True, "schema": {"type": "string"}},
-                           *conditional_params],
-            "responses": {"200": ok("The record", record_package), "304": not_modified,
-                          "404": _problem("No such bureau or ocid")}}},
-        "/api/v1/public/{code}/ocds/bulk": {"get": {
-            "summary": "Every release of a bureau in one OCDS release package, oldest first (streamed)",
-            "security": [], "tags": ["open data"], "parameters": [code, *conditional_params],
-            "responses": {"200": ok("All releases", package), "304": not_modified,
-                          "404": _problem("No such bureau")}}},
-    })
-
-
-_register_openapi()

@@ -2,10 +2,10 @@
 sanitising of their rich text and the bureau administrator's editor.
 
 The editor lives on ``manage_bp`` (``/disclosures``), a blueprint of signed-in bureau staff beside
-the public one; the public blueprint registers it. The officer's list of disclosures due at
-``/disclosures/due`` is dashboard's (portal/dashboard/views.py)."""
+the public one (public/blueprint.py). The officer's list of disclosures due at ``/disclosures/due``
+is dashboard's (portal/dashboard/views.py)."""
 import nh3
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,10 +14,9 @@ from sqlalchemy import select
 from portal.core.auth import capability_required
 from portal.core.timeutil import utcnow
 from portal.extensions import db
+from portal.public.blueprint import manage_bp
 from portal.public.forms import PolicyPageForm
 from portal.public.models import POLICY_SLUGS, PolicyPage
-
-manage_bp = Blueprint("disclosures", __name__, url_prefix="/disclosures")
 
 POLICY_TITLES = {
     "dibao": _l("Minimum living allowance (最低生活保障)"),

@@ -13,18 +13,14 @@ from portal.core.pagination import paginate
 from portal.core.timeutil import local_midnight_utc, utcnow
 from portal.disclosures import Disclosure
 from portal.extensions import db
-from portal.public import bp
+from portal.public.blueprint import bp
 from portal.public.caching import conditional, public_etag, publication_fingerprint
 from portal.public.feeds import FEED_SIZE, atom_feed
 from portal.public.forms import parse_search
 from portal.public.models import POLICY_SLUGS, PolicyPage
-from portal.public.policy import POLICY_TITLES, manage_bp, policy_page
+from portal.public.policy import POLICY_TITLES, policy_page
 from portal.tenancy.models import Tenant
 from portal.tenancy.scope import set_request_tenant
-
-# The staff side (the policy editor) is a blueprint of its own at /disclosures, registered
-# together with the public one; the officer's list of disclosures due is dashboard's.
-bp.record_once(lambda state: state.app.register_blueprint(manage_bp))
 
 ONE_YEAR = 365 * 24 * 3600
 TENANT_CODE = re.compile(r"[a-z][a-z0-9-]{1,31}")  # as accounts/forms.py TenantForm requires

@@ -6,7 +6,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.core.auth import capability_required, deny
-from portal.tenancy import bp, services, settings_catalogue
+from portal.tenancy import services, settings_catalogue
+from portal.tenancy.blueprint import bp
 
 
 @bp.route("/settings/", methods=["GET", "POST"])

@@ -2,25 +2,20 @@
 
 What a bid endpoint returns is decided by the seal (tenders/sealing.py), not here: before the
 deadline a bureau token finds no bid at all, a contractor's token only its own."""
-from flask import Blueprint, jsonify, request
+from flask import jsonify, request
 from flask_login import current_user
 from sqlalchemy import select
 
 from portal.api.body import json_body
 from portal.core.auth import capability_required
 from portal.core.errors import NotFound
+from portal.core.openapi import json_response, operation, problem
 from portal.core.pagination import paginate
 from portal.core.timeutil import utcnow
-from portal.extensions import csrf, db
+from portal.extensions import db
 from portal.tenders import bidding
+from portal.tenders.blueprint import api_bp
 from portal.tenders.models import Bid, Lot, Tender
-
-api_bp = Blueprint("tenders_api", __name__, url_prefix="/api/v1")
-csrf.exempt(api_bp)
-
-# The bid, evaluation and award pages live in a second views module on the same ``tenders``
-# blueprint; importing it here registers its routes before the app registers the blueprint.
-from portal.tenders import bid_views  # noqa: E402,F401
 
 
 BID_REQUEST = {
@@ -35,6 +30,26 @@ BID_REQUEST = {
     },
     "additionalProperties": False,
 }
+
+# The OpenAPI description of these endpoints (core/openapi.py), declared beside each route.
+TENDER = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "number": {"type": "string"}, "title": {"type": "string"},
+    "method": {"type": "string"}, "status": {"type": "string"}, "budget_fen": {"type": "integer"},
+    "price_weight_percent": {"type": "integer"},
+    "notice_published_at": {"type": ["string", "null"], "format": "date-time"},
+    "bid_deadline": {"type": ["string", "null"], "format": "date-time"},
+    "lots": {"type": "array", "items": {"type": "object"}}}}
+BID = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "lot_id": {"type": "integer"}, "tender_id": {"type": "integer"},
+    "contractor": {"type": "object"}, "price_fen": {"type": "integer"},
+    "unit_prices_fen": {"type": "object"}, "staff_ids": {"type": "array", "items": {"type": "integer"}},
+    "has_proposal": {"type": "boolean"}, "opens_at": {"type": "string", "format": "date-time"},
+    "withdrawn_at": {"type": ["string", "null"], "format": "date-time"},
+    "valid": {"type": ["boolean", "null"]}, "invalid_reason": {"type": "string"}}}
+LOT_PARAM = [{"name": "lot_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+TENDER_PARAM = [{"name": "tender_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+COMMON = {"401": problem("Not signed in"), "403": problem("Role not allowed"),
+          "404": problem("No such object in this bureau (or not yours)")}
 
 
 def _iso(value):
@@ -80,6 +95,13 @@ def _published_tender(tender_id):
 
 
 @api_bp.get("/tenders")
+@operation({
+    "summary": "Published tenders of the token's bureau", "tags": ["tenders"],
+    "parameters": [{"name": "status", "in": "query", "required": False, "schema": {"type": "string"}},
+                   {"name": "page", "in": "query", "required": False, "schema": {"type": "integer"}}],
+    "responses": {"200": json_response("A page of tenders", {"type": "object", "properties": {
+        "items": {"type": "array", "items": TENDER}, "page": {"type": "integer"},
+        "pages": {"type": "integer"}, "total": {"type": "integer"}}}), **COMMON}})
 @capability_required("tender.read")
 def list_tenders():
     stmt = (select(Tender).where(Tender.notice_published_at.is_not(None))
@@ -93,12 +115,21 @@ def list_tenders():
 
 
 @api_bp.get("/tenders/<int:tender_id>")
+@operation({
+    "summary": "A tender with its lots, service items and criteria", "tags": ["tenders"],
+    "parameters": TENDER_PARAM, "responses": {"200": json_response("The tender", TENDER), **COMMON}})
 @capability_required("tender.read")
 def get_tender(tender_id):
     return jsonify(tender_json(_published_tender(tender_id), with_lots=True))
 
 
 @api_bp.get("/tenders/<int:tender_id>/bids")
+@operation({
+    "summary": "Bids of a tender: sealed until the deadline (bureau roles get an empty list, a "
+               "contractor manager only its own bids)", "tags": ["bids"], "parameters": TENDER_PARAM,
+    "responses": {"200": json_response("Bids the caller may read", {"type": "object", "properties": {
+        "tender_id": {"type": "integer"}, "bid_deadline": {"type": ["string", "null"]},
+        "items": {"type": "array", "items": BID}}}), **COMMON}})
 @capability_required("tender.read")
 def tender_bids(tender_id):
     tender = _published_tender(tender_id)
@@ -114,6 +145,8 @@ def _lot(lot_id):
 
 
 @api_bp.get("/lots/<int:lot_id>/bid")
+@operation({"summary": "The contractor manager's own bid on a lot", "tags": ["bids"],
+            "parameters": LOT_PARAM, "responses": {"200": json_response("The bid", BID), **COMMON}})
 @capability_required("bid.submit")
 def get_own_bid(lot_id):
     bid = bidding.own_bid(_lot(lot_id).id, current_user.contractor_id)
@@ -123,6 +156,13 @@ def get_own_bid(lot_id):
 
 
 @api_bp.put("/lots/<int:lot_id>/bid")
+@operation({"summary": "Submit or change the own sealed bid before the deadline", "tags": ["bids"],
+            "parameters": LOT_PARAM,
+            "requestBody": {"required": True, "content": {"application/json": {"schema": BID_REQUEST}}},
+            "responses": {"200": json_response("Changed", BID), "201": json_response("Submitted", BID),
+                          "400": problem("Malformed JSON"), "409": problem("Changed concurrently"),
+                          "415": problem("Not JSON"),
+                          "422": problem("Invalid, too late, not allowed to bid"), **COMMON}})
 @capability_required("bid.submit")
 def put_bid(lot_id):
     lot = _lot(lot_id)
@@ -134,6 +174,10 @@ def put_bid(lot_id):
 
 
 @api_bp.delete("/lots/<int:lot_id>/bid")
+@operation({"summary": "Withdraw the own bid before the deadline", "tags": ["bids"],
+            "parameters": LOT_PARAM,
+            "responses": {"200": json_response("Withdrawn", BID), "422": problem("Too late or no bid"),
+                          **COMMON}})
 @capability_required("bid.submit")
 def delete_bid(lot_id):
     bid = bidding.withdraw_bid(_lot(lot_id), current_user, now=utcnow())
@@ -141,73 +185,16 @@ def delete_bid(lot_id):
 
 
 @api_bp.post("/lots/<int:lot_id>/bid/proposal")
+@operation({
+    "summary": "Attach the technical proposal (a PDF, judged by its content, at most 20 MB)",
+    "tags": ["bids"], "parameters": LOT_PARAM,
+    "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["file"],
+        "properties": {"file": {"type": "string", "format": "binary"}}}}}},
+    "responses": {"200": json_response("The bid with its proposal", BID), "413": problem("Too large"),
+                  "422": problem("Not a PDF, too late, or no bid yet"), **COMMON}})
 @capability_required("bid.submit")
 def post_proposal(lot_id):
     lot = _lot(lot_id)
     bid = bidding.attach_proposal(lot, current_user, request.files.get("file"), now=utcnow())
     return jsonify(bid_json(bid))
-
-
-def _register_openapi():
-    from portal.api.openapi import PATHS, _json, _problem
-    tender = {"type": "object", "properties": {
-        "id": {"type": "integer"}, "number": {"type": "string"}, "title": {"type": "string"},
-        "method": {"type": "string"}, "status": {"type": "string"}, "budget_fen": {"type": "integer"},
-        "price_weight_percent": {"type": "integer"},
-        "notice_published_at": {"type": ["string", "null"], "format": "date-time"},
-        "bid_deadline": {"type": ["string", "null"], "format": "date-time"},
-        "lots": {"type": "array", "items": {"type": "object"}}}}
-    bid = {"type": "object", "properties": {
-        "id": {"type": "integer"}, "lot_id": {"type": "integer"}, "tender_id": {"type": "integer"},
-        "contractor": {"type": "object"}, "price_fen": {"type": "integer"},
-        "unit_prices_fen": {"type": "object"}, "staff_ids": {"type": "array", "items": {"type": "integer"}},
-        "has_proposal": {"type": "boolean"}, "opens_at": {"type": "string", "format": "date-time"},
-        "withdrawn_at": {"type": ["string", "null"], "format": "date-time"},
-        "valid": {"type": ["boolean", "null"]}, "invalid_reason": {"type": "string"}}}
-    lot_param = [{"name": "lot_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
-    tender_param = [{"name": "tender_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
-    common = {"401": _problem("Not signed in"), "403": _problem("Role not allowed"),
-              "404": _problem("No such object in this bureau (or not yours)")}
-    PATHS.update({
-        "/api/v1/tenders": {"get": {
-            "summary": "Published tenders of the token's bureau", "tags": ["tenders"],
-            "parameters": [{"name": "status", "in": "query", "required": False, "schema": {"type": "string"}},
-                           {"name": "page", "in": "query", "required": False, "schema": {"type": "integer"}}],
-            "responses": {"200": _json("A page of tenders", {"type": "object", "properties": {
-                "items": {"type": "array", "items": tender}, "page": {"type": "integer"},
-                "pages": {"type": "integer"}, "total": {"type": "integer"}}}), **common}}},
-        "/api/v1/tenders/{tender_id}": {"get": {
-            "summary": "A tender with its lots, service items and criteria", "tags": ["tenders"],
-            "parameters": tender_param, "responses": {"200": _json("The tender", tender), **common}}},
-        "/api/v1/tenders/{tender_id}/bids": {"get": {
-            "summary": "Bids of a tender: sealed until the deadline (bureau roles get an empty list, a "
-                       "contractor manager only its own bids)", "tags": ["bids"], "parameters": tender_param,
-            "responses": {"200": _json("Bids the caller may read", {"type": "object", "properties": {
-                "tender_id": {"type": "integer"}, "bid_deadline": {"type": ["string", "null"]},
-                "items": {"type": "array", "items": bid}}}), **common}}},
-        "/api/v1/lots/{lot_id}/bid": {
-            "get": {"summary": "The contractor manager's own bid on a lot", "tags": ["bids"],
-                    "parameters": lot_param, "responses": {"200": _json("The bid", bid), **common}},
-            "put": {"summary": "Submit or change the own sealed bid before the deadline", "tags": ["bids"],
-                    "parameters": lot_param,
-                    "requestBody": {"required": True, "content": {"application/json": {"schema": BID_REQUEST}}},
-                    "responses": {"200": _json("Changed", bid), "201": _json("Submitted", bid),
-                                  "400": _problem("Malformed JSON"), "409": _problem("Changed concurrently"),
-                                  "415": _problem("Not JSON"),
-                                  "422": _problem("Invalid, too late, not allowed to bid"), **common}},
-            "delete": {"summary": "Withdraw the own bid before the deadline", "tags": ["bids"],
-                       "parameters": lot_param,
-                       "responses": {"200": _json("Withdrawn", bid), "422": _problem("Too late or no bid"),
-                                     **common}}},
-        "/api/v1/lots/{lot_id}/bid/proposal": {"post": {
-            "summary": "Attach the technical proposal (a PDF, judged by its content, at most 20 MB)",
-            "tags": ["bids"], "parameters": lot_param,
-            "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-                "type": "object", "required": ["file"],
-                "properties": {"file": {"type": "string", "format": "binary"}}}}}},
-            "responses": {"200": _json("The bid with its proposal", bid), "413": _problem("Too large"),
-                          "422": _problem("Not a PDF, too late, or no bid yet"), **common}}},
-    })
-
-
-_register_openapi()

@@ -1,6 +1,6 @@
 """Pages for sealed bids (contractor managers), the opening, scoring, ranking, award and
 challenges (officers; other bureau roles and auditors read). A second views module on the
-``tenders`` blueprint, imported by tenders/api.py. What a page can show of a bid is decided by
+``tenders`` blueprint (tenders/blueprint.py). What a page can show of a bid is decided by
 the seal (tenders/sealing.py): before the deadline a bureau page finds no bid at all."""
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -19,7 +19,7 @@ from portal.disclosures import disclosures_of
 from portal.extensions import db
 from portal.files.services import serve
 from portal.tenders import awards, bidding, evaluation
-from portal.tenders import bp
+from portal.tenders.blueprint import bp
 from portal.tenders.bid_forms import (AnswerForm, BidderChallengeForm, BidForm, ChallengeForm, ExpertForm,
                                       ValidityForm)
 from portal.tenders.models import Tender

@@ -36,11 +36,11 @@ OPEN_LOT = ("困难家庭家庭经济状况核查服务", 40_000_000,
             [("HH-SURVEY", "家庭经济状况核查（含邻里走访）", "household_survey", 2000, 20_000, "每户至少一次邻里走访")])
 
 
-def _at(day, hour, minute=0):
+def local_at(day, hour, minute=0):
     return datetime.combine(day, time(hour, minute), tzinfo=LOCAL_TZ)
 
 
-def _build_tender(number, title, line, lots, officer):
+def build_tender(number, title, line, lots, officer):
     tender = Tender(number=number, title=title, method="open_tender", budget_line_id=line.id,
                     budget_fen=sum(lot[1] for lot in lots), bid_bond_fen=0, price_weight_percent=30,
                     buyer_contact=BUYER_CONTACT, created_by_id=officer.id,
@@ -61,14 +61,14 @@ def _build_tender(number, title, line, lots, officer):
     return tender
 
 
-def _publish(tender, intention_day, notice_day, calendar):
+def publish_tender(tender, intention_day, notice_day, calendar):
     """Intention, then the notice with a lawful timetable (documents 7 working days, the bid
     deadline 22 days after the notice on a working day, 09:30 Beijing time)."""
-    tender.publish_intention(_at(intention_day, 9), calendar)
+    tender.publish_intention(local_at(intention_day, 9), calendar)
     tender.documents_from = notice_day
     tender.documents_until = calendar.add_working_days(notice_day, 7)
-    tender.bid_deadline = _at(calendar.add_working_days(notice_day + timedelta(days=22), 0), 9, 30)
-    tender.publish_notice(_at(notice_day, 10), calendar)
+    tender.bid_deadline = local_at(calendar.add_working_days(notice_day + timedelta(days=22), 0), 9, 30)
+    tender.publish_notice(local_at(notice_day, 10), calendar)
 
 
 def _staff_of(manager):
@@ -111,10 +111,10 @@ def seed_tenders(tenants):
         created += 10
 
         # The awarded tender: intention 120 days ago, notice 85 days ago, awarded ~2 months ago.
-        awarded = _build_tender(AWARDED_NUMBER, "赣县区政府购买社会救助服务项目（照料护理与能力评估）", line,
+        awarded = build_tender(AWARDED_NUMBER, "赣县区政府购买社会救助服务项目（照料护理与能力评估）", line,
                                 AWARDED_LOTS, officer)
-        _publish(awarded, today - timedelta(days=120), today - timedelta(days=85), calendar)
-        submitted_at = _at(today - timedelta(days=80), 15)
+        publish_tender(awarded, today - timedelta(days=120), today - timedelta(days=85), calendar)
+        submitted_at = local_at(today - timedelta(days=80), 15)
         for lot, (_title, _budget, _items, bids) in zip(awarded.lots, AWARDED_LOTS):
             for manager, (price, _t, _b) in bids.items():
                 _bid(lot, managers[manager], price, submitted_at)
@@ -132,15 +132,15 @@ def seed_tenders(tenants):
                 for expert in experts:
                     evaluation.enter_score(bid, expert, evaluation.parse_points(technical),
                                            evaluation.parse_points(business))
-        confirmed = _at(calendar.add_working_days(awarded.bid_deadline.astimezone(LOCAL_TZ).date(), 2), 16)
+        confirmed = local_at(calendar.add_working_days(awarded.bid_deadline.astimezone(LOCAL_TZ).date(), 2), 16)
         for lot in awarded.lots:
             awards.confirm_award(lot, confirmed)
         created += 20
 
         # The tender open for bids: notice 8 days ago, deadline about two weeks ahead; A has bid.
-        open_tender = _build_tender(OPEN_NUMBER, "赣县区困难家庭经济状况核查服务采购项目", line, [OPEN_LOT], officer)
-        _publish(open_tender, today - timedelta(days=45), today - timedelta(days=8), calendar)
-        _bid(open_tender.lots[0], managers["a-manager"], 37_600_000, _at(today - timedelta(days=2), 11))
+        open_tender = build_tender(OPEN_NUMBER, "赣县区困难家庭经济状况核查服务采购项目", line, [OPEN_LOT], officer)
+        publish_tender(open_tender, today - timedelta(days=45), today - timedelta(days=8), calendar)
+        _bid(open_tender.lots[0], managers["a-manager"], 37_600_000, local_at(today - timedelta(days=2), 11))
         created += 6
         db.session.flush()
     return created

@@ -16,7 +16,7 @@ from portal.tenders import deadlines
 from portal.tenders.lifecycle import UNIT_LABELS
 
 
-def _buyer():
+def buyer_name():
     tenant = db.session.get(Tenant, current_tenant_id())
     return tenant.name if tenant is not None else ""
 
@@ -25,7 +25,7 @@ def publish_intention_notice(intention, now, due_on):
     with record_locale():
         title = _("Purchase intention: %(title)s", title=intention.title)
         lines = [
-            _("Buyer: %(buyer)s", buyer=_buyer()),
+            _("Buyer: %(buyer)s", buyer=buyer_name()),
             _("Project: %(title)s", title=intention.title),
             _("Budget amount: %(amount)s yuan", amount=format_fen(intention.budget_fen)),
             _("Expected purchase month: %(month)s", month=intention.expected_month.strftime("%Y-%m")),
@@ -43,7 +43,7 @@ def publish_tender_notice(tender, now):
     with record_locale():
         title = _("Tender notice: %(title)s (%(number)s)", title=tender.title, number=tender.number)
         lines = [
-            _("Buyer: %(buyer)s", buyer=_buyer()),
+            _("Buyer: %(buyer)s", buyer=buyer_name()),
             _("Buyer contact: %(contact)s", contact=tender.buyer_contact or "—"),
             _("Project number: %(number)s", number=tender.number),
             _("Procurement method: %(method)s", method=tender.method_label),

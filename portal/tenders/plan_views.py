@@ -9,7 +9,8 @@ from portal.core.errors import DomainError, NotFound
 from portal.core.forms import ConfirmForm
 from portal.core.timeutil import local_today, utcnow
 from portal.extensions import db
-from portal.tenders import bp, planning
+from portal.tenders import planning
+from portal.tenders.blueprint import bp
 from portal.tenders.forms import PHASE_LABELS, BudgetLineForm, IntentionForm, MilestoneForm, PlanForm
 from portal.tenders.models import BudgetLine, PlanMilestone, ProcurementPlan, PurchaseIntention
 

@@ -13,7 +13,8 @@ from portal.core.pagination import paginate
 from portal.core.timeutil import format_local
 from portal.disclosures import disclosures_of
 from portal.extensions import db
-from portal.tenders import bp, services
+from portal.tenders import services
+from portal.tenders.blueprint import bp
 from portal.tenders.forms import (CRITERION_KINDS, UNIT_LABELS, ClarificationForm, CriterionForm, ItemForm, LotForm,
                                   ReasonForm, TenderForm)
 from portal.tenders.lifecycle import METHOD_LABELS, STATUS_LABELS
@@ -235,4 +236,3 @@ def cancel(tender_id):
     return _form_page(form, _("Cancel the tender"), back, tender)
 
 
-from portal.tenders import plan_views  # noqa: E402,F401  budget lines and the plan share the blueprint

@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
-from portal.api.body import ValidationFailed, _unstorable_fields, json_body
+from portal.api.body import ValidationFailed, json_body, unstorable_fields
 from portal.core import query
 from portal.core.auth import capability_required
 from portal.core.crypto import mask_name
@@ -131,7 +131,7 @@ def create_visits():
     for index, item in enumerate(items):
         try:
             with db.session.begin_nested():
-                unstorable = _unstorable_fields(item)
+                unstorable = unstorable_fields(item)
                 if unstorable:
                     raise ValidationFailed(_("The request body is not valid."), unstorable)
                 visit, created = recording.record_visit(item, current_user, now, source=source)

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from portal.accounts.models import User
-from portal.beneficiaries.demo import DECEASED, HOSPITALISED, _contract
+from portal.beneficiaries.demo import DECEASED, HOSPITALISED, demo_contract
 from portal.beneficiaries.models import Beneficiary
 from portal.contractors.models import StaffMember
 from portal.contracts.models import Assignment
@@ -285,7 +285,7 @@ def seed_visits(tenants, password="demo-pass-2026"):
     start, end = month_days(previous_month(today))
     created = 0
     with tenant_scope(tenants["ganxian"].id):
-        contract = _contract("A", ITEM)
+        contract = demo_contract("A", ITEM)
         if contract is None:
             return 0
         people = _people_of(contract)

@@ -4,7 +4,8 @@ from flask import abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.contractors import bp, roster, services
+from portal.contractors import roster, services
+from portal.contractors.blueprint import bp
 from portal.contractors.forms import (DOCUMENT_LABELS, KIND_LABELS, REGISTRATION_ACTIONS, STATUS_LABELS,
                                       ContractorEditForm,
                                       ContractorForm, DecisionForm, DocumentForm)

@@ -5,7 +5,8 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from portal.contractors import bp, services
+from portal.contractors import services
+from portal.contractors.blueprint import bp
 from portal.contractors.forms import (KIND_LABELS, REGISTRATION_ACTIONS, STATUS_LABELS, BlacklistForm,
                                       ContractorForm, DecisionForm)
 from portal.contractors.models import REGISTRATION_STATUSES, Contractor, ContractorRegistration

@@ -4,7 +4,8 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.contractors import bp, services
+from portal.contractors import services
+from portal.contractors.blueprint import bp
 from portal.contractors import roster as roster_services
 from portal.contractors.forms import ConfirmImportForm, EmploymentForm, ImportForm, LeaveForm, StaffForm
 from portal.contractors.spreadsheet import XLSX_MIMETYPE, read_roster_file, roster_template

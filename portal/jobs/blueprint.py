@@ -1,0 +1,22 @@
+"""Background jobs' routes: the admin page's blueprint and the module that attaches routes to it."""
+from flask import Blueprint
+
+bp = Blueprint("jobs", __name__, url_prefix="/jobs")
+
+
+@bp.record_once
+def _set_up(state):
+    """The failed-jobs panel's template helper; in development without Redis, the in-process
+    scheduler, started by the first request (schedule.py)."""
+    from portal.jobs import failures
+    from portal.jobs.schedule import in_process_scheduler_wanted, start_in_process_scheduler
+    app = state.app
+    failures.register(app)
+    if in_process_scheduler_wanted(app.config):
+        app.before_request(lambda: start_in_process_scheduler(app) and None)
+
+
+def register(app):
+    """Attach the routes of this package to ``app``; the modules are named here."""
+    from portal.jobs import views  # noqa: F401  (routes)
+    app.register_blueprint(bp)
