@@ -35,9 +35,7 @@ LAYERS = (
 
 # Imports known to go against the table that another change removes: (importing file, imported
 # module) → who removes it. An entry that no longer matches an import fails the test: delete it.
-PENDING = {
-    ("portal/api/openapi.py", "portal.accounts.api"): "registration: accounts' paths declared beside its routes",
-}
+PENDING = {}
 
 
 def _module_name(path, root=PORTAL):

@@ -5,7 +5,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from portal.accounts.models import User
-from portal.beneficiaries.demo import _contract
+from portal.beneficiaries.demo import demo_contract
 from portal.core.months import month_text, previous_month
 from portal.core.timeutil import local_midnight_utc, local_today, utcnow
 from portal.extensions import db
@@ -53,7 +53,7 @@ def seed_spot_checks(tenants):
     """Last month's sample of the contract the demo visits were recorded for (after seed_visits);
     returns how many rows were created: 0 when the sample exists already or nothing is verified."""
     with tenant_scope(tenants["ganxian"].id):
-        contract = _contract("A", ITEM)
+        contract = demo_contract("A", ITEM)
         if contract is None:
             return 0
         created = seed_demo_sample(contract, previous_month(local_today()), tenants["ganxian"])
