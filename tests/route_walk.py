@@ -28,14 +28,11 @@ def seed_lists(app):
     from portal.contracts.models import Contract
     from portal.core.months import month_text, previous_month
     from portal.core.timeutil import utcnow
-    from portal.demo import seed
     from portal.extensions import db
     from portal.jobs.models import JobRun
     from portal.supervision.models import Violation
     from portal.tenancy.scope import tenant_scope
-    with app.app_context():
-        seed(support.PASSWORD, history=True)
-        db.session.commit()
+    support.seed_demo(app, history=True)
     gx = support.World(app).tenant_id("ganxian")
     last_month = month_text(previous_month(utcnow().date()))
     with app.app_context(), tenant_scope(gx):
