@@ -23,7 +23,12 @@ _ARGUMENT = re.compile(r"<(?:([a-zA-Z_]+)(?:\(([^)]*)\))?:)?([a-zA-Z_]+)>")
 
 def seed_lists(app):
     """The demo world with its history, plus a second row for the lists the history leaves with
-    fewer than two: statements, violations, scorecards, job runs."""
+    fewer than two: statements, violations, scorecards, job runs (built once per run, then
+    restored: support.built_once)."""
+    support.built_once(app, "walk_lists", _build_lists, on="empty")
+
+
+def _build_lists(app):
     from portal.billing.settlement import prepare_statement
     from portal.contracts.models import Contract
     from portal.core.months import month_text, previous_month

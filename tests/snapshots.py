@@ -15,8 +15,12 @@ Restoring gives the very rows, ids and sequence positions that building the stat
 (the builders are deterministic within a run), so tests keep their meaning."""
 import sqlite3
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
+
+# Statements that leave the rows as they are (any other one may write: INSERT, UPDATE, DELETE, WITH …)
+READING = {"SELECT", "PRAGMA", "SHOW", "SET", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "RESET"}
 
 
 def _tables():
@@ -30,25 +34,42 @@ def _counts_sql(tables):
 
 
 class _States:
-    """What both backends share: the row counts of each captured state (to tell whether the
-    database still holds that state), and the value its builder returned."""
+    """What both backends share: which captured state the database holds now (``current``: set
+    by capture and restore, cleared by any statement of the process that may write, whatever
+    the engine), and the value each state's builder returned."""
 
     def __init__(self, tables):
         self.tables = tables
         self.counts_sql = _counts_sql(tables)
         self.counts, self.values = {}, {}
+        self.current = None
+        event.listen(Engine, "before_cursor_execute", self._written)
+
+    def _written(self, conn, cursor, statement, parameters, context, executemany):
+        words = statement.lstrip()[:12].split(None, 1)
+        if self.current is not None and (not words or words[0].upper() not in READING):
+            self.current = None
 
     def __contains__(self, name):
         return name in self.counts
 
     def holds(self, name):
-        """Does the database hold as many rows in every table as state ``name`` did?"""
-        return name in self.counts and self._counts() == self.counts[name]
+        """Has the database held state ``name`` since it was captured or restored?"""
+        return self.current == name
 
     def capture(self, name, value=None):
         self.counts[name] = self._counts()
         self.values[name] = value
         self._copy(name)
+        self.current = name
+
+    def restore(self, name):
+        self._restore(name)
+        self.current = name
+
+    def close(self):
+        event.remove(Engine, "before_cursor_execute", self._written)
+        self._close()
 
 
 class SqliteSnapshots(_States):
@@ -76,14 +97,14 @@ class SqliteSnapshots(_States):
             live.close()
         self.states[name] = copy
 
-    def restore(self, name):
+    def _restore(self, name):
         live = self._connect()
         try:
             self.states[name].backup(live)
         finally:
             live.close()
 
-    def close(self):
+    def _close(self):
         for copy in self.states.values():
             copy.close()
         self.states.clear()
@@ -95,6 +116,7 @@ class PostgresSnapshots(_States):
         self.engine = create_engine(owner_url, poolclass=NullPool)
         self.connection = self.engine.raw_connection()  # the TEMP tables live as long as it does
         self.scripts = {}
+        self.prefixes = {}  # state name -> short prefix of its TEMP tables
 
     def _counts(self):
         return tuple(self._run(self.counts_sql)[0])
@@ -111,9 +133,10 @@ class PostgresSnapshots(_States):
 
     def _copy(self, name):
         filled = [table for table, count in zip(self.tables, self.counts[name]) if count]
+        prefix = self.prefixes.setdefault(name, f"snap{len(self.prefixes)}")
         sequences = self._run("SELECT format('%I.%I', schemaname, sequencename), start_value, last_value "
                               "FROM pg_sequences ORDER BY 1")
-        copies = [f'CREATE TEMP TABLE "snap_{name}_{t}" AS SELECT * FROM "{t}"' for t in filled]
+        copies = [f'CREATE TEMP TABLE "{prefix}_{t}" AS SELECT * FROM "{t}"' for t in filled]
         if copies:
             self._run(";\n".join(copies))
         positions = [f"setval('{seq}', {last}, true)" if last is not None else f"setval('{seq}', {start}, false)"
@@ -121,13 +144,13 @@ class PostgresSnapshots(_States):
         self.scripts[name] = ";\n".join(
             ["SET LOCAL session_replication_role = replica"]
             + [f'DELETE FROM "{t}"' for t in self.tables]
-            + [f'INSERT INTO "{t}" OVERRIDING SYSTEM VALUE SELECT * FROM "snap_{name}_{t}"' for t in reversed(filled)]
+            + [f'INSERT INTO "{t}" OVERRIDING SYSTEM VALUE SELECT * FROM "{prefix}_{t}"' for t in reversed(filled)]
             + ([f"SELECT {', '.join(positions)}"] if positions else []))
 
-    def restore(self, name):
+    def _restore(self, name):
         self._run(self.scripts[name])
 
-    def close(self):
+    def _close(self):
         try:
             self.connection.close()
         finally:

@@ -1,5 +1,6 @@
 """Helpers for tests: migrating, seeding the demo, submitting forms with their CSRF token."""
 import copy
+import functools
 import os
 import re
 from contextlib import contextmanager
@@ -57,6 +58,18 @@ def built_once(app, name, build, on):
     if _redis_keys(app) == redis_keys:
         states.capture(name, copy.deepcopy(value))
     return value
+
+
+def once_per_run(on):
+    """Decorate a builder ``build(app, *args, **kwargs)`` of plain data so that, called on state
+    ``on``, it goes through built_once (one captured state per distinct set of arguments)."""
+    def decorate(build):
+        @functools.wraps(build)
+        def cached(app, *args, **kwargs):
+            name = f"{build.__module__}.{build.__name__}{args!r}{sorted(kwargs.items())!r}"
+            return built_once(app, name, lambda app: build(app, *args, **kwargs), on=on)
+        return cached
+    return decorate
 
 
 def _redis_keys(app):
