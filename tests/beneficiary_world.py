@@ -107,7 +107,12 @@ def assign(app, code, contract_id, beneficiary_id, username, from_on=None, until
 def care_world(app):
     """A's active ganxian care contract with a-worker1 and a-worker2 on its work list, three people
     (two with a-worker1, one with a-worker2); B's active ganxian assessment contract with b-worker1
-    and one person of its own. Returns the ids."""
+    and one person of its own. Returns the ids. Built once per run on the demo people, then
+    restored (support.built_once)."""
+    return support.built_once(app, "care_world", _build_care_world, on="demo")
+
+
+def _build_care_world(app):
     a_contract = make_contract(app, "ganxian", "a-manager")
     b_contract = make_contract(app, "ganxian", "b-manager",
                                items=(("ADL-ASSESS", "自理能力评估", "assessment", None, None, False),))

@@ -93,6 +93,18 @@ def database(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def snapshots(database):
+    """The database states restored per test (tests/snapshots.py), "empty" taken after migrating."""
+    from tests.snapshots import open_snapshots
+    states = open_snapshots(database)
+    try:
+        states.capture("empty")
+        yield states
+    finally:
+        states.close()
+
+
+@pytest.fixture(scope="session")
 def redis_url():
     """The real Redis in the PostgreSQL pass; None (jobs inline) in the SQLite pass."""
     if BACKEND != "postgresql":
@@ -102,7 +114,7 @@ def redis_url():
 
 
 @pytest.fixture(scope="session")
-def app(database, redis_url, tmp_path_factory):
+def app(database, redis_url, snapshots, tmp_path_factory):
     from portal import create_app
     config = {
         "TESTING": True,
@@ -115,21 +127,22 @@ def app(database, redis_url, tmp_path_factory):
     }
     application = create_app(config)
     application.config["OWNER_DATABASE_URI"] = database["owner_url"]
+    application.extensions["test_snapshots"] = snapshots
     return application
 
 
 @pytest.fixture(autouse=True)
 def _clean_state(request, database, redis_url):
-    """Every test starts from empty tables, an empty Redis test db and fresh rate limits."""
+    """Every test starts from empty tables, an empty Redis test db and fresh rate limits: after a
+    test that used the app, the database is put back to its "empty" snapshot."""
     yield
     if "app" not in request.fixturenames:
         return
     app = request.getfixturevalue("app")
-    from portal.extensions import db
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-        support.empty_all_tables(database)
+    support.release_connections(app)
+    states = app.extensions["test_snapshots"]
+    if not states.holds("empty"):  # nothing written since: nothing to put back
+        states.restore("empty")
     app.extensions["portal_limiter"].reset()
     if redis_url:
         from redis import Redis
@@ -139,12 +152,9 @@ def _clean_state(request, database, redis_url):
 @pytest.fixture
 def demo(app):
     """The people of the demo world of docs/API.md (bureaus, users, contractors) without its
-    procurement history, so each test builds the history it needs."""
-    from portal.demo import seed
-    from portal.extensions import db
-    with app.app_context():
-        seed(support.PASSWORD, history=False)
-        db.session.commit()
+    procurement history, so each test builds the history it needs (seeded once per run, then
+    restored from its snapshot)."""
+    support.seed_demo(app)
     return support.World(app)
 
 

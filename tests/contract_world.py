@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 
 from portal.core.timeutil import LOCAL_TZ, local_today, utcnow
+from tests import support
 from tests.tender_world import tenant_id
 
 
@@ -18,10 +19,12 @@ def at(day, hour=10):
     return datetime.combine(day, time(hour), tzinfo=LOCAL_TZ)
 
 
+@support.once_per_run(on="demo")
 def awarded(app, *, manager="a-manager", notice_on=None, amount_fen=10_000_000, line_amount=10**12, line_id=None,
             unit_prices=None, quantity=1000, code="ganxian"):
     """An awarded one-lot tender whose award notice went out on ``notice_on`` (default 5 days
-    ago) to ``manager``'s organisation at ``amount_fen``. Returns ids."""
+    ago) to ``manager``'s organisation at ``amount_fen``. Returns ids. Built once per run and set
+    of arguments on the demo people, then restored."""
     from portal.accounts.models import User
     from portal.extensions import db
     from portal.tenders.models import Award, Bid, BudgetLine, Lot, LotItem, Tender

@@ -9,11 +9,7 @@ API = "/api/v1/public"
 
 
 def seed_full(app):
-    from portal.demo import seed
-    from portal.extensions import db
-    with app.app_context():
-        seed(support.PASSWORD, history=True)
-        db.session.commit()
+    support.seed_demo(app, history=True)
 
 
 def scope(app, code="ganxian"):

@@ -23,19 +23,21 @@ _ARGUMENT = re.compile(r"<(?:([a-zA-Z_]+)(?:\(([^)]*)\))?:)?([a-zA-Z_]+)>")
 
 def seed_lists(app):
     """The demo world with its history, plus a second row for the lists the history leaves with
-    fewer than two: statements, violations, scorecards, job runs."""
+    fewer than two: statements, violations, scorecards, job runs (built once per run, then
+    restored: support.built_once)."""
+    support.built_once(app, "walk_lists", _build_lists, on="empty")
+
+
+def _build_lists(app):
     from portal.billing.settlement import prepare_statement
     from portal.contracts.models import Contract
     from portal.core.months import month_text, previous_month
     from portal.core.timeutil import utcnow
-    from portal.demo import seed
     from portal.extensions import db
     from portal.jobs.models import JobRun
     from portal.tenancy.scope import tenant_scope
     from portal.violations.models import Violation
-    with app.app_context():
-        seed(support.PASSWORD, history=True)
-        db.session.commit()
+    support.seed_demo(app, history=True)
     gx = support.World(app).tenant_id("ganxian")
     last_month = month_text(previous_month(utcnow().date()))
     with app.app_context(), tenant_scope(gx):

@@ -31,11 +31,13 @@ def user(username):
     return db.session.execute(select(User).where(User.username == username)).scalar_one()
 
 
+@support.once_per_run(on="demo")
 def care_contract(app, *, manager="a-manager", code="ganxian", price=PRICE, quota=1000, monthly_cap=None,
                   multiplier=MULTIPLIER, penalty=PENALTY, starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 31),
                   status="active"):
     """An active contract of ``manager``'s contractor with item CARE-VISIT at ``price`` fen, the
-    given quota and monthly cap. Returns {"contract", "item", "person"} ids."""
+    given quota and monthly cap. Returns {"contract", "item", "person"} ids. Built once per run and
+    set of arguments on the demo people, then restored."""
     from portal.contracts.models import Contract, ServiceItem
     from portal.extensions import db
     contract_id = make_contract(app, code, manager, status=status, starts_on=starts_on, ends_on=ends_on)

@@ -1,9 +1,11 @@
-"""Helpers for tests: migrating, emptying tables, submitting forms with their CSRF token."""
+"""Helpers for tests: migrating, seeding the demo, submitting forms with their CSRF token."""
+import copy
+import functools
 import os
 import re
 from contextlib import contextmanager
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
 PASSWORD = "test-pass-2026"
@@ -29,33 +31,64 @@ def migrate_to_head(url, owner_url=None):
             os.environ["DATABASE_OWNER_URL"] = previous
 
 
-def empty_all_tables(database):
-    """Delete every row, as the owner (the app role may not empty the audit trail)."""
+def release_connections(app):
+    """End the app's sessions and close its pooled connections (before the rows are swapped)."""
     from portal.extensions import db
-    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-    engine = create_engine(database["owner_url"], poolclass=NullPool)
-    with engine.begin() as conn:
-        if database["backend"] == "postgresql":
-            # DELETE with triggers (the frozen-statement guards, foreign keys) switched off for this
-            # transaction, then every used sequence restarted: the same result as TRUNCATE … RESTART
-            # IDENTITY, but ten times faster on tables this small (TRUNCATE recreates each file).
-            conn.execute(text("SET LOCAL session_replication_role = replica"))
-            for table in tables:
-                conn.execute(text(f'DELETE FROM "{table}"'))
-            used = conn.execute(text("SELECT schemaname, sequencename FROM pg_sequences "
-                                     "WHERE last_value IS NOT NULL")).all()
-            for schema, sequence in used:
-                conn.execute(text(f'ALTER SEQUENCE "{schema}"."{sequence}" RESTART'))
-        else:
-            # SQLite has no TRUNCATE: lift the triggers that guard approved statements, then restore them
-            triggers = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")).all()
-            for name, _ in triggers:
-                conn.execute(text(f'DROP TRIGGER "{name}"'))
-            for table in tables:
-                conn.execute(text(f'DELETE FROM "{table}"'))
-            for _, sql in triggers:
-                conn.execute(text(sql))
-    engine.dispose()
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def built_once(app, name, build, on):
+    """``build(app)`` (which returns plain data: ids, names), run on top of the database state
+    ``on`` ("empty", "demo", …). The first time, the state it leaves is captured under ``name``;
+    afterwards that state is restored and a copy of the first value returned. When the database
+    does not hold state ``on`` (a test wrote something first), or when building left jobs or
+    other keys in Redis (a restored state would lack them), it is simply built."""
+    states = app.extensions.get("test_snapshots")
+    release_connections(app)
+    if states is None or not states.holds(on):
+        return build(app)
+    if name in states:
+        states.restore(name)
+        return copy.deepcopy(states.values[name])
+    redis_keys = _redis_keys(app)
+    value = build(app)
+    release_connections(app)
+    if _redis_keys(app) == redis_keys:
+        states.capture(name, copy.deepcopy(value))
+    return value
+
+
+def once_per_run(on):
+    """Decorate a builder ``build(app, *args, **kwargs)`` of plain data so that, called on state
+    ``on``, it goes through built_once (one captured state per distinct set of arguments)."""
+    def decorate(build):
+        @functools.wraps(build)
+        def cached(app, *args, **kwargs):
+            name = f"{build.__module__}.{build.__name__}{args!r}{sorted(kwargs.items())!r}"
+            return built_once(app, name, lambda app: build(app, *args, **kwargs), on=on)
+        return cached
+    return decorate
+
+
+def _redis_keys(app):
+    if not app.config.get("REDIS_URL"):
+        return None
+    from redis import Redis
+    return sorted(Redis.from_url(app.config["REDIS_URL"]).keys())
+
+
+def seed_demo(app, history=False):
+    """The demo world (``portal.demo.seed``; only its people without ``history``), committed:
+    built once per run on an empty database, then restored (tests/snapshots.py)."""
+    def build(app):
+        from portal.demo import seed
+        from portal.extensions import db
+        with app.app_context():
+            seed(PASSWORD, history=history)
+            db.session.commit()
+    built_once(app, "history" if history else "demo", build, on="empty")
 
 
 @contextmanager

@@ -165,11 +165,7 @@ def _walk_open_data(client, code, pages):
 
 @pytest.fixture
 def demo_world(app):
-    from portal.demo import seed
-    from portal.extensions import db
-    with app.app_context():
-        seed(support.PASSWORD, history=True)
-        db.session.commit()
+    support.seed_demo(app, history=True)
     return support.World(app)
 
 

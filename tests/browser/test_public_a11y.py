@@ -21,13 +21,10 @@ AXE = Axe()
 @pytest.fixture
 def public_pages(app):
     """The demo world with its history; the URL of each public page type (feed excluded)."""
-    from portal.demo import seed
     from portal.disclosures import Disclosure
     from portal.extensions import db
     from portal.tenancy.scope import tenant_scope
-    with app.app_context():
-        seed(support.PASSWORD, history=True)
-        db.session.commit()
+    support.seed_demo(app, history=True)
     with app.app_context(), tenant_scope(support.World(app).tenant_id("ganxian")):
         notice_id = db.session.execute(select(Disclosure.id).where(Disclosure.kind == "tender_notice")
                                        .order_by(Disclosure.id)).scalars().first()
