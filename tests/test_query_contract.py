@@ -191,3 +191,16 @@ def test_page_links_never_take_the_path_from_the_query(app):
     from portal.core.pagination import page_url
     with app.test_request_context("/public/ganxian/notices", query_string={"code": "elsewhere", "page": "1"}):
         assert page_url(2).startswith("/public/ganxian/notices?")
+
+
+def test_one_id_bound_for_lookups_and_list_filters():
+    from flask import Flask
+
+    from portal.core import query
+    assert query.is_id(1) and query.is_id(2**31 - 1)
+    assert not any(query.is_id(v) for v in (0, -1, 2**31, True, "5", 5.0, None))
+    app = Flask(__name__)
+    for raw, expected in (("7", 7), (" 7 ", 7), ("", None), ("abc", None), ("-3", None), ("0", None),
+                          (str(2**31), None), ("٣", None), ("2.0", None)):
+        with app.test_request_context(f"/x?contract={raw}"):
+            assert query.filter_id_arg("contract") == expected, raw

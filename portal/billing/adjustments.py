@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 
 from portal.billing import settlement
 from portal.billing.models import StatementLine
-from portal.billing.workflow import MAX_ADJUSTMENT_FEN, MAX_ID, _of_bureau, _require
+from portal.billing.workflow import MAX_ADJUSTMENT_FEN, _of_bureau, _require
+from portal.core import query
 from portal.core.errors import DomainError, NotFound
 from portal.core.timeutil import utcnow
 from portal.extensions import db
@@ -56,7 +57,7 @@ def remove_adjustment(statement, by, line_id):
     """Take an adjustment line off a draft (officer or finance reviewer)."""
     _of_bureau(statement, by, "statement.prepare")
     _require(statement, "draft")
-    line = db.session.get(StatementLine, line_id) if isinstance(line_id, int) and 0 < line_id <= MAX_ID else None
+    line = db.session.get(StatementLine, line_id) if query.is_id(line_id) else None
     if line is None or line.statement_id != statement.id or line.kind != "adjustment":
         raise NotFound(_("No such adjustment."))
     _record_adjustment(statement, by, "statement_adjustment_removed", line)

@@ -12,6 +12,7 @@ from portal.billing import steps, workflow
 from portal.billing.api import full_statement_json
 from portal.billing.api_schemas import COMMON, ID, STATEMENT
 from portal.billing.blueprint import api_bp
+from portal.core import query
 from portal.core.auth import capability_required
 from portal.core.http import problem
 from portal.core.openapi import json_response, operation
@@ -25,7 +26,7 @@ TRANSITION_SCHEMA = {
                  "description": "The reason of a dispute (required for dispute)"},
         "paid_on": {"type": ["string", "null"], "format": "date", "description": "pay: the payment day, YYYY-MM-DD"},
         "payment_reference": {"type": ["string", "null"], "maxLength": 100, "description": "pay: the reference"},
-        "line_ids": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": workflow.MAX_ID},
+        "line_ids": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": query.MAX_ID},
                      "maxItems": 1000, "description": "dispute: the disputed lines (default: every line)"},
     },
 }

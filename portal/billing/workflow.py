@@ -23,13 +23,13 @@ from portal.accounts.permissions import roles_for
 from portal.billing import settlement
 from portal.billing.models import PAYING_KINDS, Statement, StatementEntry, StatementLine
 from portal.contracts.models import Contract, ServiceItem
+from portal.core import query
 from portal.core import months
 from portal.core.errors import Conflict, DomainError, Forbidden, NotFound
 from portal.core.money import format_fen
 from portal.core.timeutil import local_today, utcnow
 from portal.extensions import db
 
-MAX_ID = 2**31 - 1
 MAX_ADJUSTMENT_FEN = 10**13
 RECOMPUTABLE = ("draft", "sent", "confirmed", "disputed")
 ADJUSTMENT_EVENTS = ("statement_adjustment_added", "statement_adjustment_removed")
@@ -57,7 +57,7 @@ def visible_statements(user):
 def statement_for(user, statement_id):
     """The statement if ``user`` may read it, else NotFound (never 403: do not reveal it exists)."""
     statement = None
-    if isinstance(statement_id, int) and 0 < statement_id <= MAX_ID:
+    if query.is_id(statement_id):
         statement = db.session.execute(
             visible_statements(user).where(Statement.id == statement_id)).scalar_one_or_none()
     if statement is None:

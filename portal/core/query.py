@@ -69,6 +69,18 @@ def per_page_arg():
     return whole_number_arg("per_page", 1, MAX_PER_PAGE, _("Give a page size from 1 to %(n)s.", n=MAX_PER_PAGE))
 
 
+def is_id(value):
+    """Whether ``value`` is an int an id column can hold (1 … MAX_ID): anything else is simply not found."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
+
+
+def filter_id_arg(name):
+    """The id in the query parameter ``name`` used as a list filter: None when absent or not an
+    id (the list is shown unfiltered, as a filter form left empty would)."""
+    raw = request.args.get(name, "").strip()
+    return int(raw) if _WHOLE_NUMBER.match(raw) and is_id(int(raw)) else None
+
+
 def id_arg(name, message=None):
     """The id in the query parameter ``name`` (1 … MAX_ID), None when absent."""
     return whole_number_arg(name, 1, MAX_ID, message or _("Give an id from 1 to %(n)s.", n=MAX_ID))

@@ -31,6 +31,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from portal.contracts.models import Contract
+from portal.core import query
 from portal.core.errors import Conflict, DomainError, NotFound
 from portal.core.timeutil import local_midnight_utc, local_today, utcnow
 from portal.extensions import db
@@ -248,7 +249,7 @@ def find(contract_id, quarter):
 
 
 def get_scorecard(scorecard_id):
-    found = db.session.get(Scorecard, scorecard_id) if 0 < scorecard_id < 2**31 else None
+    found = db.session.get(Scorecard, scorecard_id) if query.is_id(scorecard_id) else None
     if found is None:
         raise NotFound(_("No such scorecard."))
     return found

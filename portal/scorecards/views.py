@@ -8,6 +8,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from portal.contracts.models import Contract
+from portal.core import query
 from portal.core.auth import capability_required
 from portal.core.errors import DomainError
 from portal.core.forms import ConfirmForm, show_refusal
@@ -24,11 +25,6 @@ LABELS = {"components": services.LABELS, "centi": services.centi_text}
 TREND_MONTHS = 12
 
 
-def _int_arg(name):
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and 0 < int(value) < 2**31 else None
-
-
 def _contracts():
     return db.session.scalars(select(Contract).order_by(Contract.number)).all()
 
@@ -38,7 +34,7 @@ def _contracts():
 def spot_check_trends():
     """Per contract and month: verified share, confirmation rate and satisfaction, as a chart and a table."""
     contracts = _contracts()
-    chosen = next((c for c in contracts if c.id == _int_arg("contract")), contracts[0] if contracts else None)
+    chosen = next((c for c in contracts if c.id == query.filter_id_arg("contract")), contracts[0] if contracts else None)
     rows, chart = [], None
     if chosen is not None:
         months, month = [], spotchecks.previous_month(local_today())

@@ -23,6 +23,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, false, func, or_, select
 
 from portal.contracts.models import Contract
+from portal.core import query
 from portal.core.errors import Conflict, DomainError, NotFound
 from portal.core.months import month_bounds, month_text, next_month, parse_month, previous_month  # noqa: F401
 from portal.core.timeutil import local_today, utcnow
@@ -171,14 +172,14 @@ def redraw(sample):
 
 def get_check(check_id):
     """One spot check of the current bureau, or NotFound."""
-    check = db.session.get(SpotCheck, check_id) if 0 < check_id < 2**31 else None
+    check = db.session.get(SpotCheck, check_id) if query.is_id(check_id) else None
     if check is None:
         raise NotFound(_("No such spot check."))
     return check
 
 
 def get_sample(sample_id):
-    sample = db.session.get(SpotCheckSample, sample_id) if 0 < sample_id < 2**31 else None
+    sample = db.session.get(SpotCheckSample, sample_id) if query.is_id(sample_id) else None
     if sample is None:
         raise NotFound(_("No such sample."))
     return sample

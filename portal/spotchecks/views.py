@@ -9,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.audit.recorder import record_event
 from portal.contracts.models import Contract
+from portal.core import query
 from portal.core.auth import capability_required
 from portal.core.crypto import mask_name
 from portal.core.errors import DomainError
@@ -27,11 +28,6 @@ from portal.visits.reports import beneficiary_label, user_name, worker_name
 LABELS = {"methods": METHOD_LABELS, "outcomes": OUTCOME_LABELS, "states": STATE_LABELS,
           "worker_name": worker_name, "user_name": user_name, "mask_name": mask_name,
           "visit_statuses": VISIT_STATUS_LABELS}
-
-
-def _int_arg(name):
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and 0 < int(value) < 2**31 else None
 
 
 def _contracts():
@@ -66,7 +62,7 @@ def _work_list(draw_form, status=200):
     state = request.args.get("state", "open" if current_user.can("spotcheck.check") else "")
     form = _filter_form(month)
     form.state.data = state
-    page = paginate(spotchecks.checks_query(month=month, contract_id=_int_arg("contract"), state=state,
+    page = paginate(spotchecks.checks_query(month=month, contract_id=query.filter_id_arg("contract"), state=state,
                                             method=request.args.get("method", "")), per_page=25)
     return render_template("spotchecks/index.html", month=month, form=form, page=page,
                            progress=spotchecks.progress(month), draw_form=draw_form,
@@ -151,7 +147,7 @@ def spot_checks_export():
     from portal.contractors.spreadsheet import XLSX_MIMETYPE, template_workbook
     from portal.core.timeutil import format_local
     month = _chosen_month()
-    checks = db.session.scalars(spotchecks.checks_query(month=month, contract_id=_int_arg("contract"))).all()
+    checks = db.session.scalars(spotchecks.checks_query(month=month, contract_id=query.filter_id_arg("contract"))).all()
     headers = ("抽查编号 Check", "月份 Month", "合同 Contract", "服务人员 Worker", "服务对象（脱敏） Beneficiary (masked)",
                "上门时间 Visit", "服务项目 Item", "方式 Method", "结果 Outcome", "未接通次数 Unreachable tries",
                "满意度 Satisfaction", "投诉 Complaint", "不予确认原因 Rejection reason", "完成时间 Completed")

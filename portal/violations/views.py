@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from portal.core import query
 from portal.core.auth import capability_required
 from portal.core.forms import ConfirmForm
 from portal.core.errors import DomainError
@@ -43,11 +44,6 @@ def detect():
     return redirect(url_for("violations.index"))
 
 
-def _int_arg(name):
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
-
-
 @bp.route("/violations")
 @capability_required("violation.read")
 def violations():
@@ -61,7 +57,7 @@ def violations():
                                           for w in workers]
     stmt = services.filtered_violations(current_user, kind=request.args.get("kind", ""),
                                         status=request.args.get("status", ""),
-                                        contract_id=_int_arg("contract"), staff_id=_int_arg("worker"))
+                                        contract_id=query.filter_id_arg("contract"), staff_id=query.filter_id_arg("worker"))
     return render_template("violations/violations.html", page=paginate(stmt), form=form, **LABELS)
 
 

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from portal.core import query
 from portal.core.auth import capability_required
 from portal.core.errors import DomainError
 from portal.core.pagination import paginate
@@ -32,11 +33,6 @@ def _person(visit):
     return beneficiary_label(visit.beneficiary, current_user)
 
 
-def _int_arg(name):
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
-
-
 def _filter_form():
     form = ExceptionFilterForm(request.args)
     everything = SelectChoice("", _("All"))
@@ -52,8 +48,8 @@ def _filter_form():
 def _filtered(status_default=""):
     status = request.args.get("status", status_default)
     return service.filtered_exceptions(
-        current_user, code=request.args.get("code", ""), status=status, worker_user_id=_int_arg("worker"),
-        contract_id=_int_arg("contract"), beneficiary=request.args.get("beneficiary", "")[:64],
+        current_user, code=request.args.get("code", ""), status=status, worker_user_id=query.filter_id_arg("worker"),
+        contract_id=query.filter_id_arg("contract"), beneficiary=request.args.get("beneficiary", "")[:64],
         date_from=service.parse_day(request.args.get("date_from")),
         date_to=service.parse_day(request.args.get("date_to")))
 

@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, func, select
 
 from portal.beneficiaries.models import Beneficiary
+from portal.core import query
 from portal.core.errors import Conflict, DomainError, NotFound
 from portal.core.timeutil import local_midnight_utc, utcnow
 from portal.extensions import db
@@ -93,7 +94,7 @@ def get_exception(exception_id, user):
     """One exception ``user`` may see, or NotFound (another bureau's or another contractor's, or an
     id no integer column can hold)."""
     found = None
-    if isinstance(exception_id, int) and 0 < exception_id < 2**31:
+    if query.is_id(exception_id):
         found = db.session.scalars(visible_exceptions(user).where(VisitException.id == exception_id)).first()
     if found is None:
         raise NotFound(_("No such exception."))
@@ -198,7 +199,7 @@ DECIDE = {"accept": accept, "reject": reject}
 def selected_exceptions(ids, user, action=None):
     """The decidable exceptions among ``ids`` that ``user`` may see (others are left out); for an
     acceptance, V01 is left out too (it is never accepted)."""
-    ids = sorted({int(i) for i in ids if str(i).isdigit() and 0 < int(i) < 2**31})[:BULK_LIMIT]
+    ids = sorted({int(i) for i in ids if str(i).isdigit() and query.is_id(int(i))})[:BULK_LIMIT]
     if not ids:
         return []
     stmt = visible_exceptions(user).where(VisitException.id.in_(ids), VisitException.status.in_(DECIDABLE))

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.contractors.models import StaffMember
 from portal.contracts.models import Assignment, Contract, ServiceItem
+from portal.core import query
 from portal.core.errors import Conflict, DomainError, NotFound
 from portal.core.timeutil import parse_iso_datetime, to_local
 from portal.extensions import db
@@ -26,7 +27,6 @@ from portal.visits.models import Visit, VisitPhoto
 
 CORRECTION_REASONS = ("left_early", "forgot_check_out", "checked_in_early", "device_clock", "other")
 MAX_PHOTO_BYTES = 5 * MB
-MAX_ID = 2**31 - 1  # ids beyond a PostgreSQL integer are simply not found
 EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc)
 
 _POINT = {"at": {"type": "string", "minLength": 1, "maxLength": 64},
@@ -38,7 +38,7 @@ VISIT_SCHEMA = {
     "properties": {
         "client_id": {"type": "string", "minLength": 32, "maxLength": 36,
                       "description": "A UUID made by the phone; the same id is never stored twice"},
-        "beneficiary_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+        "beneficiary_id": {"type": "integer", "minimum": 1, "maximum": query.MAX_ID},
         "service_item": {"type": "string", "minLength": 1, "maxLength": 32},
         "device_id": {"type": "string", "minLength": 1, "maxLength": 100},
         "check_in": {"type": "object", "required": ["at", "lat", "lon"],
@@ -143,7 +143,7 @@ def visits_visible_to(user):
 def visible_visit(visit_id, user):
     """The visit if ``user`` may read it, else NotFound (never 403)."""
     visit = None
-    if isinstance(visit_id, int) and 0 < visit_id <= MAX_ID:
+    if query.is_id(visit_id):
         visit = db.session.execute(visits_visible_to(user).where(Visit.id == visit_id)).scalar_one_or_none()
     if visit is None:
         raise NotFound(_("No such visit."))
@@ -318,7 +318,7 @@ def add_photo(visit, file_storage, user, now):
 
 def visit_photo(visit, photo_id):
     """A photo of ``visit`` (whose reader was already checked), else NotFound."""
-    photo = db.session.get(VisitPhoto, photo_id) if isinstance(photo_id, int) and 0 < photo_id <= MAX_ID else None
+    photo = db.session.get(VisitPhoto, photo_id) if query.is_id(photo_id) else None
     if photo is None or photo.visit_id != visit.id:
         raise NotFound(_("No such photo."))
     return photo

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, case, exists, false, func, not_, select
 
 from portal.contracts.models import Contract
+from portal.core import query
 from portal.core.errors import NotFound
 from portal.core.months import month_bounds
 from portal.core.timeutil import LOCAL_TZ, local_midnight_utc, to_local
@@ -38,7 +39,7 @@ def visible_visits(user):
 def get_visit(visit_id, user):
     """One visit ``user`` may see, or NotFound (another bureau's, contractor's or worker's)."""
     visit = None
-    if isinstance(visit_id, int) and 0 < visit_id < 2**31:  # beyond an integer column: simply not found
+    if query.is_id(visit_id):  # beyond an integer column: simply not found
         visit = db.session.scalars(visible_visits(user).where(Visit.id == visit_id)).first()
     if visit is None:
         raise NotFound(_("No such visit."))
