@@ -205,3 +205,16 @@ def test_the_officer_opens_the_bids_after_the_deadline_and_a_lot_with_one_bid_fa
         assert db.session.get(Lot, tender["lots"][0]).status == "failed"
         assert db.session.get(Tender, tender["tender"]).status == "failed"
         assert db.session.execute(select(Disclosure.kind)).scalars().all() == ["failed_tender"]
+
+
+def test_a_refused_cell_leaves_the_whole_score_grid_as_it_was(app, three_bids, login):
+    """The grid is one write (tenders.evaluation.enter_score_grid): the first refused cell undoes
+    the cells typed before it."""
+    officer = login("gx-officer")
+    lot, (a, b, c), (e1, e2) = three_bids["lot"], three_bids["bids"], three_bids["experts"]
+    before = _ranking(app, lot)
+    response = support.form_post(officer, f"/tenders/lots/{lot}/scores",
+                                 {f"t-{a}-{e1}": "41", f"b-{a}-{e1}": "21", f"t-{b}-{e1}": "abc"},
+                                 follow_redirects=True)
+    assert response.status_code == 200 and "分值应为数字" in response.get_data(as_text=True)
+    assert _ranking(app, lot) == before

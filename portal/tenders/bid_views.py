@@ -215,15 +215,11 @@ def evaluation_scores(lot_id):
             abort(403)
         if not form.validate_on_submit():
             abort(400)
+        grid = {(bid.id, expert.id): (request.form.get(f"t-{bid.id}-{expert.id}", ""),
+                                      request.form.get(f"b-{bid.id}-{expert.id}", ""))
+                for bid in bids for expert in tender.experts}
         try:
-            with db.session.begin_nested():
-                for bid in bids:
-                    for expert in tender.experts:
-                        technical = request.form.get(f"t-{bid.id}-{expert.id}", "").strip()
-                        business = request.form.get(f"b-{bid.id}-{expert.id}", "").strip()
-                        if technical or business:
-                            evaluation.enter_score(bid, expert, evaluation.parse_points(technical or "0"),
-                                                   evaluation.parse_points(business or "0"))
+            evaluation.enter_score_grid(lot, grid)
         except DomainError as exc:
             flash(exc.message, "error")
             return _back("tenders.evaluation_scores", lot_id=lot.id)

@@ -127,6 +127,20 @@ def _maxima(tender):
     return technical, business
 
 
+def enter_score_grid(lot, grid):
+    """The score grid of a lot as one write: ``grid`` maps (bid id, expert id) to the texts of the
+    technical and business points as typed (an empty pair leaves that cell as it is; one empty half
+    counts as 0). Every cell is checked as ``enter_score`` checks it; the first refusal undoes the
+    whole grid (one savepoint) and is raised."""
+    bids = [b for b in lot_bids(lot) if b.counts]
+    with db.session.begin_nested():
+        for bid in bids:
+            for expert in lot.tender.experts:
+                technical, business = (text.strip() for text in grid.get((bid.id, expert.id), ("", "")))
+                if technical or business:
+                    enter_score(bid, expert, parse_points(technical or "0"), parse_points(business or "0"))
+
+
 def enter_score(bid, expert, technical_centipoints, business_centipoints):
     """One expert's technical and business points for one valid bid, within the criteria's maxima."""
     lot = bid.lot
