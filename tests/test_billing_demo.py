@@ -12,9 +12,8 @@ def test_the_demo_shows_a_recomputed_draft_a_carried_deduction_and_a_late_visit(
     from portal.demo import seed
     from portal.extensions import db
     from portal.tenancy.scope import tenant_scope
+    support.seed_demo(app, history=True)  # portal.demo.seed, built once per run
     with app.app_context():
-        seed(support.PASSWORD)
-        db.session.commit()
         with tenant_scope(support.World(app).tenant_id("ganxian")):
             statements = db.session.scalars(select(Statement).order_by(Statement.id)).all()
             assert [s.status for s in statements] == ["approved", "approved"]

@@ -386,9 +386,8 @@ def test_the_work_list_shows_progress_by_contract_and_method(app, world, api_tok
 def test_the_demo_month_has_a_sample_with_every_kind_of_outcome(app):
     from portal.demo import seed
     from portal.tenancy.scope import all_tenants
+    support.seed_demo(app, history=True)  # portal.demo.seed, built once per run
     with app.app_context():
-        seed(support.PASSWORD)
-        db.session.commit()
         with all_tenants():
             samples = db.session.scalars(select(SpotCheckSample)).all()
             outcomes = [c.outcome for s in samples for c in s.checks]
