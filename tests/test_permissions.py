@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from portal.accounts.permissions import CAPABILITIES, ROLES, can, roles_for
+from portal.accounts.permissions import CAPABILITIES, ROLES, Reach, can, reach, roles_for
 
 ROOT = Path(__file__).resolve().parents[1]
 # Calls whose string arguments are capability names.
@@ -101,6 +101,29 @@ def test_an_object_narrows_a_contractors_people_to_their_own_organisation():
     visit = SimpleNamespace(contractor_id=7)
     assert can(_user("supervisor"), "visit.correct", visit)
     assert not can(_user("contractor_manager", 8), "visit.correct", visit)
+
+
+def test_reach_limits_a_manager_to_its_organisation_and_a_worker_to_their_own():
+    def person(role, contractor_id=None):
+        return SimpleNamespace(role=role, contractor_id=contractor_id, id=42)
+    assert reach(person("contractor_manager", 7)) == Reach("organisation", 7, 42)
+    assert reach(person("contractor_manager", 7)).organisation_id == 7
+    assert reach(person("contractor_manager")).organisation_id is None  # a manager of no organisation reaches nothing more
+    assert reach(person("field_worker", 7)) == Reach("own", 7, 42)
+    assert reach(person("field_worker", 7)).organisation_id is None  # a worker never sees the organisation's rows
+    for role in ("admin", "officer", "supervisor", "finance", "auditor", "platform_admin"):
+        assert reach(person(role)).kind == "bureau" and reach(person(role)).organisation_id is None
+
+
+def test_row_scoping_asks_reach_not_the_role():
+    """The services that build "visible to" selects branch on reach(user), not on role names."""
+    root = Path(__file__).resolve().parents[1] / "portal"
+    found = [f"{path.relative_to(root)}:{n}" for path in sorted(root.rglob("*.py"))
+             if path.name != "permissions.py"
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if re.search(r"\.role\s*(==|!=|in|not in)\s*\(?[\"'](contractor_manager|field_worker)", line)
+             and "accounts/models.py" not in str(path)]
+    assert not found, found
 
 
 def test_nobody_anonymous_and_no_unknown_name():

@@ -13,8 +13,8 @@ readers of tenders, contracts, contractors and beneficiaries include the supervi
 (``statement.read_all``); the visits API reads for every bureau role (``visit.read``), the visit
 pages only for officers, supervisors and auditors (``visit.page.read``, ``visit_report.read``).
 
-Code that picks which rows a contractor's people see (their organisation's, a field worker's own)
-still branches on the role: that is scoping, not a permission."""
+Which rows of a bureau a contractor's people reach (their organisation's, a field worker's own) is
+``reach(user)``: the services that build "visible to" selects branch on it, never on the role."""
 from typing import Callable, NamedTuple
 
 ADMIN, OFFICER, SUPERVISOR, FINANCE, AUDITOR = "admin", "officer", "supervisor", "finance", "auditor"
@@ -134,3 +134,28 @@ def can(user, capability, obj=None):
 def roles_for(capability):
     """The roles granted ``capability`` (for queries selecting people, e.g. who could approve)."""
     return CAPABILITIES[capability].roles
+
+
+class Reach(NamedTuple):
+    """How far into a bureau's records a person reaches, beyond what the capabilities say:
+    ``organisation`` — a contractor manager, only its organisation's records (``contractor_id``);
+    ``own`` — a field worker, only their own (``user_id``; ``contractor_id`` is their employer);
+    ``bureau`` — everyone else, as far as their capabilities go."""
+    kind: str
+    contractor_id: int | None = None
+    user_id: int | None = None
+
+    @property
+    def organisation_id(self):
+        """The organisation a manager is limited to (None for a manager without one, and for
+        everyone who is not a manager)."""
+        return self.contractor_id if self.kind == "organisation" else None
+
+
+def reach(user):
+    """The Reach of ``user`` (see Reach)."""
+    if user.role == FIELD_WORKER:
+        return Reach("own", user.contractor_id, user.id)
+    if user.role == MANAGER:
+        return Reach("organisation", user.contractor_id, user.id)
+    return Reach("bureau", None, user.id)

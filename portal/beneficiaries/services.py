@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, false, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from portal.accounts.permissions import reach
 from portal.beneficiaries.models import CATEGORIES, STATUSES, Beneficiary, BeneficiaryStatus
 from portal.contractors.models import StaffMember
 from portal.contracts.models import Assignment, Contract
@@ -201,12 +202,13 @@ def eligible_on(beneficiary_id, contract_id, day):
 def _assigned_to(user):
     """The condition "this person has an assignment the contractor user may see": on a contract of
     the manager's organisation, or (for a field worker) with the worker themselves."""
-    if user.role == "contractor_manager" and user.contractor_id:
+    limit = reach(user)
+    if limit.organisation_id:
         return exists().where(Assignment.beneficiary_id == Beneficiary.id, Assignment.contract_id == Contract.id,
-                              Contract.contractor_id == user.contractor_id)
-    if user.role == "field_worker":
+                              Contract.contractor_id == limit.organisation_id)
+    if limit.kind == "own":
         return exists().where(Assignment.beneficiary_id == Beneficiary.id, Assignment.staff_id == StaffMember.id,
-                              StaffMember.user_id == user.id)
+                              StaffMember.user_id == limit.user_id)
     return None
 
 
@@ -278,12 +280,12 @@ def townships():
 def assignments_of(person, user):
     """The person's assignments the user may see (all for bureau readers; its own contracts' for a
     contractor manager; their own for a field worker), newest first."""
-    stmt = select(Assignment).where(Assignment.beneficiary_id == person.id)
-    if user.role == "contractor_manager":
+    stmt, limit = select(Assignment).where(Assignment.beneficiary_id == person.id), reach(user)
+    if limit.kind == "organisation":
         stmt = stmt.join(Contract, Contract.id == Assignment.contract_id).where(
-            Contract.contractor_id == user.contractor_id)
-    elif user.role == "field_worker":
-        stmt = stmt.join(StaffMember, StaffMember.id == Assignment.staff_id).where(StaffMember.user_id == user.id)
+            Contract.contractor_id == limit.contractor_id)
+    elif limit.kind == "own":
+        stmt = stmt.join(StaffMember, StaffMember.id == Assignment.staff_id).where(StaffMember.user_id == limit.user_id)
     elif not user.can("beneficiary.read_all"):
         return []
     return db.session.execute(stmt.order_by(Assignment.from_on.desc(), Assignment.id.desc())).scalars().all()

@@ -19,6 +19,7 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, false, func, or_, select, update
 
+from portal.accounts.permissions import reach
 from portal.accounts.permissions import roles_for
 from portal.billing import settlement
 from portal.billing.models import PAYING_KINDS, Statement, StatementEntry, StatementLine
@@ -48,9 +49,10 @@ def visible_statements(user):
     stmt = select(Statement)
     if user.can("statement.read_all"):
         return stmt
-    if user.role == "contractor_manager" and user.contractor_id:
+    organisation = reach(user).organisation_id
+    if organisation:
         return (stmt.join(Contract, Contract.id == Statement.contract_id)
-                .where(Contract.contractor_id == user.contractor_id, Statement.status != "draft"))
+                .where(Contract.contractor_id == organisation, Statement.status != "draft"))
     return stmt.where(false())
 
 

@@ -4,6 +4,7 @@ that record violations live in ``detection.py``."""
 from flask_babel import gettext as _
 from sqlalchemy import false, func, select
 
+from portal.accounts.permissions import reach
 from portal.contractors.models import StaffMember
 from portal.contracts.models import Contract
 from portal.core.errors import NotFound
@@ -21,9 +22,10 @@ BUREAU_ONLY_EVIDENCE = ("other_roster", "insured_by_name")
 def visible_violations(user):
     """The violations ``user`` may see in the current bureau, as a select (newest first)."""
     stmt = select(Violation).order_by(Violation.occurred_on.desc(), Violation.id.desc())
-    if user.role == "contractor_manager":
+    limit = reach(user)
+    if limit.kind == "organisation":
         return stmt.join(Contract, Violation.contract_id == Contract.id).where(
-            Contract.contractor_id == user.contractor_id)
+            Contract.contractor_id == limit.contractor_id)
     if user.can("violation.read_all"):
         return stmt
     return stmt.where(false())
@@ -76,7 +78,7 @@ def decide(violation, action, by, note):
 
 def evidence_rows(violation, user):
     """The evidence as (key, value) pairs for ``user``; contractors do not see other organisations."""
-    hidden = BUREAU_ONLY_EVIDENCE if user.role == "contractor_manager" else ()
+    hidden = BUREAU_ONLY_EVIDENCE if reach(user).kind == "organisation" else ()
     return [(key, value) for key, value in (violation.evidence or {}).items()
             if key not in hidden and value not in (None, "")]
 

@@ -5,10 +5,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from portal.accounts.permissions import reach
 from portal.core import query
 from portal.core.auth import capability_required
-from portal.core.forms import ConfirmForm
 from portal.core.errors import DomainError
+from portal.core.forms import ConfirmForm
 from portal.core.pagination import paginate
 from portal.extensions import db
 from portal.violations import services
@@ -25,7 +26,7 @@ LABELS = {"kinds": KIND_LABELS, "statuses": STATUS_LABELS, "evidence_labels": EV
 @capability_required("supervision.home")
 def index():
     """The supervision home of bureau readers; contractor managers go to their violations."""
-    if current_user.role == "contractor_manager":
+    if reach(current_user).kind == "organisation":
         return redirect(url_for("violations.violations"))
     if not current_user.can("violation.read_all"):
         return render_template("violations/index.html", home=False)

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, func, select
 
+from portal.accounts.permissions import reach
 from portal.beneficiaries.models import Beneficiary
 from portal.core import query
 from portal.core.errors import Conflict, DomainError, NotFound
@@ -44,8 +45,9 @@ def visible_exceptions(user):
     """The exceptions ``user`` may see in the current bureau, as a select (newest visit first)."""
     stmt = (select(VisitException).join(Visit, Visit.id == VisitException.visit_id)
             .order_by(Visit.check_in_at.desc(), VisitException.id.desc()))
-    if user.role == "contractor_manager" and user.contractor_id:
-        return stmt.where(Visit.contractor_id == user.contractor_id)
+    organisation = reach(user).organisation_id
+    if organisation:
+        return stmt.where(Visit.contractor_id == organisation)
     if user.can("exception.read_all"):
         return stmt
     return stmt.where(false())

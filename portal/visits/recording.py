@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import false, select
 from sqlalchemy.exc import IntegrityError
 
+from portal.accounts.permissions import reach
 from portal.contractors.models import StaffMember
 from portal.contracts.models import Assignment, Contract, ServiceItem
 from portal.core import query
@@ -130,11 +131,11 @@ def body_hash(payload):
 def visits_visible_to(user):
     """The select of visits ``user`` may read in the current bureau: a field worker their own, a
     contractor manager its organisation's, bureau roles all; anyone else none."""
-    stmt = select(Visit)
-    if user.role == "field_worker":
-        return stmt.where(Visit.worker_user_id == user.id)
-    if user.role == "contractor_manager" and user.contractor_id:
-        return stmt.where(Visit.contractor_id == user.contractor_id)
+    stmt, limit = select(Visit), reach(user)
+    if limit.kind == "own":
+        return stmt.where(Visit.worker_user_id == limit.user_id)
+    if limit.organisation_id:
+        return stmt.where(Visit.contractor_id == limit.organisation_id)
     if user.can("visit.read_all"):
         return stmt
     return stmt.where(false())

@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, exists, false, func, not_, select
 
+from portal.accounts.permissions import reach
 from portal.contracts.models import Contract
 from portal.core import query
 from portal.core.errors import NotFound
@@ -29,10 +30,11 @@ def visible_visits(user):
     stmt = select(Visit)
     if user.can("visit_report.read"):
         return stmt
-    if user.role == "contractor_manager" and user.contractor_id:
-        return stmt.where(Visit.contractor_id == user.contractor_id)
-    if user.role == "field_worker":
-        return stmt.where(Visit.worker_user_id == user.id)
+    limit = reach(user)
+    if limit.organisation_id:
+        return stmt.where(Visit.contractor_id == limit.organisation_id)
+    if limit.kind == "own":
+        return stmt.where(Visit.worker_user_id == limit.user_id)
     return stmt.where(false())
 
 
