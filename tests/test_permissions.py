@@ -49,9 +49,8 @@ def test_every_capability_asked_for_is_in_the_table():
 
 def test_the_workflow_tables_name_capabilities():
     from portal.billing import steps, views
-    names = [capability for capability, _statuses in steps.STEPS.values()]
-    names += [spec[1] for spec in views.ACTIONS.values()]
-    assert set(names) <= set(CAPABILITIES)
+    assert {step.capability for step in steps.STEPS.values()} <= set(CAPABILITIES)
+    assert set(views.ACTIONS) == set(steps.STEPS)  # every step has its page, every page is a step
 
 
 def test_the_table_grants_only_known_roles():

@@ -7,20 +7,26 @@ prepared or sent a statement is not offered its approval, and the page says who 
 Officers are expected to prepare and send, so that any finance reviewer can approve; a finance
 reviewer who sends is warned first that another finance reviewer will have to approve."""
 from datetime import date
+from typing import NamedTuple
 
 from flask_babel import gettext as _
+
 from portal.billing import settlement, workflow
 from portal.core.errors import DomainError, Forbidden
 
-# step -> (the capability that takes it (portal/accounts/permissions.py), statuses it is open in)
+class Step(NamedTuple):
+    capability: str  # who takes it (portal/accounts/permissions.py)
+    statuses: tuple  # the statuses it is open in
+
+
 STEPS = {
-    "send": ("statement.prepare", ("draft",)),
-    "recompute": ("statement.prepare", workflow.RECOMPUTABLE),
-    "confirm": ("statement.answer", ("sent",)),
-    "dispute": ("statement.answer", ("sent",)),
-    "rework": ("statement.prepare", ("disputed",)),
-    "approve": ("statement.approve", ("confirmed",)),
-    "pay": ("statement.pay", ("approved",)),
+    "send": Step("statement.prepare", ("draft",)),
+    "recompute": Step("statement.prepare", workflow.RECOMPUTABLE),
+    "confirm": Step("statement.answer", ("sent",)),
+    "dispute": Step("statement.answer", ("sent",)),
+    "rework": Step("statement.prepare", ("disputed",)),
+    "approve": Step("statement.approve", ("confirmed",)),
+    "pay": Step("statement.pay", ("approved",)),
 }
 API_ACTIONS = ("send", "confirm", "dispute", "approve", "pay", "recompute")
 

@@ -3,6 +3,8 @@ lines, the visits behind them and its workflow history, each workflow step as a 
 the "prepare a month" form with its job's progress, the Excel export and print page, and the
 budget view. Views parse a form, call one engine function (portal/billing/workflow.py,
 settlement.py, tasks.py) and render or redirect; a refused step shows its reason on the form."""
+from typing import Callable, NamedTuple
+
 from flask import abort, flash, g, make_response, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -29,51 +31,36 @@ from portal.violations.forms import KIND_LABELS as VIOLATION_LABELS
 PREPARE_JOB = tasks.prepare_month.job_name
 
 
-def _send(statement, form):
-    return workflow.send_to_contractor(statement, current_user)
+class Action(NamedTuple):
+    """A workflow step as a page: its form, heading and success message. Who may take it and in
+    which statuses is steps.STEPS; taking it is steps.take, shared with the API."""
+    form: type
+    heading: Callable
+    done: Callable
 
 
-def _confirm(statement, form):
-    return workflow.confirm(statement, current_user)
-
-
-def _dispute(statement, form):
-    return workflow.dispute(statement, current_user, form.reason.data.strip(), form.line_ids.data)
-
-
-def _rework(statement, form):
-    return workflow.rework(statement, current_user)
-
-
-def _recompute(statement, form):
-    return workflow.recompute(statement, current_user)
-
-
-def _approve(statement, form):
-    return workflow.approve(statement, current_user)
-
-
-def _pay(statement, form):
-    return workflow.mark_paid(statement, current_user, form.paid_on.data, form.reference.data.strip())
-
-
-# action -> (form class, capability, statuses it is offered in, heading, perform, success message)
 ACTIONS = {
-    "send": (ActionForm, "statement.prepare", ("draft",), lambda: _("Send to the contractor"), _send,
-             lambda: _("The statement was sent to the contractor.")),
-    "confirm": (ActionForm, "statement.answer", ("sent",), lambda: _("Confirm the statement"), _confirm,
-                lambda: _("You confirmed the statement.")),
-    "dispute": (DisputeForm, "statement.answer", ("sent",), lambda: _("Dispute the statement"), _dispute,
-                lambda: _("You disputed the statement; the bureau will rework it.")),
-    "rework": (ActionForm, "statement.prepare", ("disputed",), lambda: _("Rework the statement"), _rework,
-               lambda: _("The statement is a draft again, recomputed.")),
-    "recompute": (ActionForm, "statement.prepare", workflow.RECOMPUTABLE, lambda: _("Recompute the statement"), _recompute,
-                  lambda: _("The statement was recomputed from the records as they are now.")),
-    "approve": (ActionForm, "statement.approve", ("confirmed",), lambda: _("Approve the statement"), _approve,
-                lambda: _("The statement is approved.")),
-    "pay": (PaymentForm, "statement.pay", ("approved",), lambda: _("Record the payment"), _pay,
-            lambda: _("The payment is recorded.")),
+    "send": Action(ActionForm, lambda: _("Send to the contractor"),
+                   lambda: _("The statement was sent to the contractor.")),
+    "confirm": Action(ActionForm, lambda: _("Confirm the statement"), lambda: _("You confirmed the statement.")),
+    "dispute": Action(DisputeForm, lambda: _("Dispute the statement"),
+                      lambda: _("You disputed the statement; the bureau will rework it.")),
+    "rework": Action(ActionForm, lambda: _("Rework the statement"),
+                     lambda: _("The statement is a draft again, recomputed.")),
+    "recompute": Action(ActionForm, lambda: _("Recompute the statement"),
+                        lambda: _("The statement was recomputed from the records as they are now.")),
+    "approve": Action(ActionForm, lambda: _("Approve the statement"), lambda: _("The statement is approved.")),
+    "pay": Action(PaymentForm, lambda: _("Record the payment"), lambda: _("The payment is recorded.")),
 }
+
+
+def _step_arguments(form):
+    """What the step takes from its form besides the statement and the user (steps.take)."""
+    if isinstance(form, DisputeForm):
+        return {"note": form.reason.data.strip(), "line_ids": form.line_ids.data}
+    if isinstance(form, PaymentForm):
+        return {"paid_on": form.paid_on.data, "reference": form.reference.data.strip()}
+    return {}
 
 
 def _statement_or_404(statement_id):
@@ -197,7 +184,7 @@ def detail(statement_id):
         counts=presentation.entry_counts(statement), visits=_visits_by_line(statement), stale=stale,
         next_move=steps.next_move(statement, stale, internal=current_user.can("statement.read_all")), violations=_violations_by_line(statement),
         actions=offered_actions(statement, current_user, stale),
-        action_labels={name: spec[3]() for name, spec in ACTIONS.items()},
+        action_labels={name: spec.heading() for name, spec in ACTIONS.items()},
         can_adjust=can_adjust(statement, current_user), status_labels=presentation.STATUS_LABELS,
         kind_labels=presentation.KIND_LABELS, role_labels=presentation.ROLE_LABELS,
         violation_labels=VIOLATION_LABELS, deduction_kinds=presentation.DEDUCTION_KINDS)
@@ -221,7 +208,7 @@ def _violations_by_line(statement):
 
 
 def _refused(form, exc, field=None):
-    """Show a refused step on its form page (422, so the request rolls back and nothing changes).
+    """Show a refused step on its form page (422; the step ran in a savepoint, so nothing of it stays).
     A statement that is not the person's to see stays a 404."""
     if exc.status == 404:
         raise exc
@@ -237,11 +224,11 @@ def _refused(form, exc, field=None):
 @capability_required("statement.read")
 def act(statement_id, action):
     """Confirm, then take one workflow step."""
-    form_class, capability, _statuses, heading, perform, done = ACTIONS[action]
+    page = ACTIONS[action]
     statement = _statement_or_404(statement_id)
-    if not current_user.can(capability, statement):
+    if not current_user.can(steps.STEPS[action].capability, statement):
         abort(403)
-    form = form_class()
+    form = page.form()
     if isinstance(form, DisputeForm):
         form.line_ids.choices = [SelectChoice(line.id, f"{line.position}. {line.description}") for line in statement.lines]
     if isinstance(form, PaymentForm) and request.method == "GET":
@@ -251,17 +238,17 @@ def act(statement_id, action):
     if form.validate_on_submit():
         try:
             with db.session.begin_nested():
-                perform(statement, form)
+                steps.take(statement, current_user, action, **_step_arguments(form))
         except DomainError as exc:
             _refused(form, exc, "line_ids" if isinstance(form, DisputeForm) else None)
             refusal, status = exc.message, 422
         else:
-            flash(done(), "success")
+            flash(page.done(), "success")
             return redirect(back)
     elif request.method == "POST":
         status = 422
     stale = refusal is not None and status == 422 and _stale(statement)
-    return render_template("billing/confirm.html", form=form, statement=statement, action=action, heading=heading(),
+    return render_template("billing/confirm.html", form=form, statement=statement, action=action, heading=page.heading(),
                            back=back, refusal=refusal, status_labels=presentation.STATUS_LABELS, stale=stale,
                            warning=steps.send_warning(statement, current_user) if action == "send" else None,
                            may_recompute=current_user.can("statement.prepare")), status
