@@ -4,6 +4,7 @@ from flask import abort, g, redirect, request, session, url_for
 from flask_login import current_user
 
 from portal.accounts.models import User
+from portal.accounts.services import find_token
 from portal.core.auth import is_api_request
 from portal.extensions import db, login_manager
 from portal.tenancy.models import Tenant
@@ -21,7 +22,6 @@ def _load_user_from_token(req):
     header = req.headers.get("Authorization", "")
     if not header.startswith("Bearer ") or not req.path.startswith("/api/"):
         return None
-    from portal.accounts.services import find_token
     token = find_token(header[len("Bearer "):].strip())
     if token is None or not token.user.active:
         return None

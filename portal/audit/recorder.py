@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapper, Session
 
 from portal.audit.chain import append
 from portal.core.timeutil import utcnow
+from portal.extensions import db
 
 _system_actor: ContextVar[str | None] = ContextVar("audit_system_actor", default=None)
 
@@ -137,7 +138,6 @@ def _keep_old_values(mapper, class_):
 
 def install(session_class=Session):
     event.listen(Mapper, "mapper_configured", _keep_old_values)
-    from portal.extensions import db
     for mapper in db.Model.registry.mappers:
         if mapper.configured:  # configured before this hook existed
             _keep_old_values(mapper, mapper.class_)

@@ -4,6 +4,7 @@ their official Chinese names, which the import also reads (or the English label,
 from flask_babel import gettext as _
 
 from portal.contractors.spreadsheet import XLSX_MIMETYPE, read_workbook, template_workbook  # noqa: F401
+from portal.beneficiaries.forms import CATEGORY_LABELS
 
 COLUMNS = ("name", "id_number", "category", "township", "village", "address", "lat", "lon", "phone")
 HEADERS = ("姓名 Name", "身份证号码 ID number", "类别 Category", "乡镇（街道） Township", "村（社区） Village",
@@ -20,7 +21,6 @@ EXPORT_HEADERS = ("编号 ID", "姓名 Name", "身份证号码（脱敏） ID nu
 
 def category_code(value):
     """The category code of a cell: the Chinese name, the code, or the English label; None if unknown."""
-    from portal.beneficiaries.forms import CATEGORY_LABELS
     text = str(value or "").strip()
     if text in CATEGORY_NAMES:  # the code itself
         return text

@@ -10,6 +10,7 @@ change the result is open, and the contract notice (合同公告) is then due wi
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from portal.contracts.totals import check_items_within_ceiling
 from portal.core.errors import DomainError
 from portal.core.money import format_fen
 from portal.tenders import deadlines
@@ -129,7 +130,6 @@ class ContractLifecycle:
         check_terms(self)
         if not self.items:
             raise DomainError(_("Add at least one service item before signing."))
-        from portal.contracts.totals import check_items_within_ceiling
         check_items_within_ceiling(self)
         self.status = "signed"
         self.signed_on = on

@@ -5,17 +5,20 @@ and amendments."""
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
-from portal.contracts.lifecycle import AMENDABLE, IN_FORCE, MAX_AMENDMENT_PERCENT, check_terms
-from portal.contracts.models import (AMENDMENT_RATIONALES, CONTRACT_STATUSES, SUBCONTRACTING_BAN_CLAUSE, Amendment,
-                                     Contract, ServiceItem)
+from portal.contracts.lifecycle import AMENDABLE, check_terms, IN_FORCE, MAX_AMENDMENT_PERCENT
+from portal.contracts.models import (Amendment, AMENDMENT_RATIONALES, Contract, CONTRACT_STATUSES,
+                                     ServiceItem, SUBCONTRACTING_BAN_CLAUSE)
+from portal.contracts.notices import publish_amendment, publish_contract_notice
 from portal.contracts.totals import check_items_within_ceiling, contract_ceiling_fen
 from portal.core.errors import DomainError, NotFound
 from portal.core.money import format_fen
 from portal.core.timeutil import local_today, utcnow
 from portal.extensions import db
+from portal.tenancy.models import Tenant
+from portal.tenancy.scope import current_tenant_id
 from portal.tenancy.workdays import tenant_calendar
 from portal.tenders import deadlines
-from portal.tenders.models import SERVICE_UNITS, Award, BudgetLine, Lot, Tender
+from portal.tenders.models import Award, BudgetLine, Lot, SERVICE_UNITS, Tender
 from portal.tenders.planning import committed_fen, reserved_fen
 
 CONTRACT_FIELDS = ("title", "starts_on", "ends_on", "performance_bond_fen", "payment_terms",
@@ -89,7 +92,6 @@ def proposed_terms(award, today=None):
     new contracts (tenant setting ``contract_penalty_multiplier``, default 2)."""
     from datetime import date
 
-    from portal.tenancy.models import Tenant
     today = today or local_today()
     tenant = db.session.get(Tenant, award.tenant_id) if award.tenant_id is not None else None
     multiplier = tenant.setting("contract_penalty_multiplier") if tenant is not None else 2
@@ -103,8 +105,6 @@ def proposed_terms(award, today=None):
 
 def next_contract_number(year):
     """HT-GANXIAN-2026-003: the bureau's code, the year, a running number."""
-    from portal.tenancy.models import Tenant
-    from portal.tenancy.scope import current_tenant_id
     tenant = db.session.get(Tenant, current_tenant_id())
     prefix = f"HT-{tenant.code.upper()}-{year}-"
     count = db.session.execute(select(func.count()).select_from(Contract)
@@ -356,7 +356,6 @@ def publish_due_notices(now=None):
     scheduled and not yet out, as disclosures. Idempotent: a published one is skipped, and the
     rows are locked while this runs, so two runs never publish the same notice twice. Returns
     (contract ids, amendment ids) published."""
-    from portal.contracts.notices import publish_amendment, publish_contract_notice
     now = now or utcnow()
     calendar = tenant_calendar()
     contracts = db.session.execute(

@@ -1,4 +1,5 @@
 """Background jobs of the contracts package."""
+from portal.contracts.services import publish_due_notices
 from portal.jobs.queue import task
 
 
@@ -6,5 +7,4 @@ from portal.jobs.queue import task
 def publish_notices():
     """Hourly, per bureau: publish the contract notices (合同公告) and amendments that are
     scheduled and not yet out. Idempotent: a second run publishes nothing again."""
-    from portal.contracts.services import publish_due_notices
     publish_due_notices()

@@ -7,6 +7,7 @@ import logging
 import os
 
 from sqlalchemy import inspect, text
+from portal.extensions import db
 
 log = logging.getLogger("portal.pgsecurity")
 POLICY = "tenant_isolation"
@@ -22,7 +23,6 @@ def app_role():
 
 def tenant_tables(metadata):
     """Tables whose model declares ``__tenancy__ = "tenant"``."""
-    from portal.extensions import db
     tables = []
     for mapper in db.Model.registry.mappers:
         cls = mapper.class_

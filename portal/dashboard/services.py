@@ -2,7 +2,10 @@
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from portal.contracts import services
+from portal.contracts.models import Contract
 from portal.dashboard.agenda import officer_agenda
+from portal.dashboard.disclosures import due_or_late_disclosures
 from portal.extensions import db
 from portal.jobs.models import JobRun
 
@@ -71,8 +74,6 @@ def _procurement_cards():
 def _contract_cards(user):
     """Awards still waiting for their contract (officers) and the contracts in delivery (the
     officer's bureau, or the manager's own organisation)."""
-    from portal.contracts import services
-    from portal.contracts.models import Contract
     active = services.contracts_query(user, status="active").with_only_columns(func.count(Contract.id)).order_by(None)
     cards = [{"title": _l("Contracts in delivery"), "value": db.session.execute(active).scalar_one(),
               "endpoint": "contracts.index"}]
@@ -84,6 +85,5 @@ def _contract_cards(user):
 
 def _disclosure_card():
     """Public notices still due, overdue or published late (docs/DOMAIN.md §9), leading to their list."""
-    from portal.dashboard.disclosures import due_or_late_disclosures
     return {"title": _l("Disclosures due or late"), "value": len(due_or_late_disclosures()),
             "endpoint": "dashboard.disclosures_due"}

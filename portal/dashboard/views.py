@@ -3,6 +3,7 @@ from urllib.parse import urlsplit
 from flask import current_app, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from portal.accounts.forms import ROLE_LABELS
 from portal.core.auth import capability_required, login_required
 from portal.dashboard.agenda import officer_agenda
 from portal.dashboard.blueprint import bp
@@ -56,7 +57,6 @@ def language():
 @bp.route("/account")
 @login_required
 def account():
-    from portal.accounts.forms import ROLE_LABELS
     return render_template("dashboard/account.html", role_labels=ROLE_LABELS)
 
 

@@ -5,7 +5,7 @@ from sqlalchemy import JSON, Date, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.core.models import UTCDateTime
-from portal.core.timeutil import utcnow
+from portal.core.timeutil import local_today, to_local, utcnow
 from portal.extensions import db
 from portal.tenancy.scope import TenantOwned
 
@@ -38,7 +38,6 @@ class Disclosure(TenantOwned, db.Model):
     @property
     def late(self):
         """Published after its due day (or still unpublished past it), in Beijing time."""
-        from portal.core.timeutil import local_today, to_local
         if self.due_on is None:
             return False
         if self.published_at is None:

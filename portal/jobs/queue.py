@@ -17,9 +17,11 @@ from rq import Queue, Retry
 from sqlalchemy import event, update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from portal.audit.recorder import acting_as, current_actor
 from portal.core.timeutil import utcnow
 from portal.extensions import db, redis_connection
 from portal.jobs.models import JobRun
+from portal.jobs.schedule import in_process_scheduler_wanted
 from portal.tenancy.scope import all_tenants, current_tenant_id, own_transaction, tenant_scope
 
 log = logging.getLogger("portal.jobs")
@@ -56,7 +58,6 @@ def enqueue(name, tenant_id=None, **kwargs):
 
 def _record(name, tenant_id, kwargs):
     tenant_id = current_tenant_id() if tenant_id is None else tenant_id
-    from portal.audit.recorder import current_actor
     run = JobRun(id=str(uuid.uuid4()), name=name, kwargs=kwargs, tenant_id=tenant_id,
                  requested_by=current_actor()[1][:64])
     with (tenant_scope(tenant_id) if tenant_id is not None else all_tenants()):
@@ -70,7 +71,6 @@ def enqueue_later(name, tenant_id=None, **kwargs):
     the in-process scheduler runs (development), the run stays queued until its next tick instead
     of running inside the caller's request (schedule.run_queued); with no scheduler (tests,
     production without Redis) it runs now, inline."""
-    from portal.jobs.schedule import in_process_scheduler_wanted
     if name not in TASKS:
         raise KeyError(f"unknown job {name!r}")
     if current_app.config.get("REDIS_URL") or not in_process_scheduler_wanted(current_app.config):
@@ -128,7 +128,6 @@ def _start(run):
 
 
 def _execute(run):
-    from portal.audit.recorder import acting_as
     with acting_as(f"job:{run.name}"):
         TASKS[run.name](**run.kwargs)
     run.status, run.progress = "finished", 100

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.opendata.models import OcdsRelease
+from portal.tenders.models import Tender
 
 _PREFIX_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,78}[A-Za-z0-9]$")
 
@@ -58,7 +59,6 @@ def tender_ocid(tender, tenant):
 def intention_ocid(intention, tenant):
     """A purchase intention belongs to the process of the tender linked to it; without one it
     opens a planning process of its own."""
-    from portal.tenders.models import Tender
     db.session.flush()
     tender = db.session.execute(select(Tender).where(Tender.intention_id == intention.id)
                                 .order_by(Tender.id).limit(1)).scalar_one_or_none()

@@ -23,6 +23,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, text
 
+from portal.contracts.lifecycle import RATIONALE_LABELS
+from portal.contracts.models import Amendment, Contract
+from portal.core.timeutil import utcnow
 from portal.extensions import db
 from portal.i18n import record_locale
 from portal.opendata import ocids, sections
@@ -30,6 +33,7 @@ from portal.opendata.jsontext import to_stored
 from portal.opendata.models import OcdsRelease
 from portal.tenancy.models import Tenant
 from portal.tenancy.scope import current_tenant_id
+from portal.tenders.models import Award, Clarification, Lot, PurchaseIntention, Tender
 
 PROCUREMENT_KINDS = ("purchase_intention", "tender_notice", "clarification", "award_result", "failed_tender",
                      "contract_notice", "amendment")
@@ -109,7 +113,6 @@ def _related(tender, tenant):
     """A re-tender follows on from the failed process it replaces."""
     if tender.retender_of_id is None:
         return None
-    from portal.tenders.models import Tender
     prior = db.session.get(Tender, tender.retender_of_id)
     if prior is None:
         return None
@@ -118,7 +121,6 @@ def _related(tender, tenant):
 
 
 def _intention(disclosure, subject, tenant):
-    from portal.tenders.models import PurchaseIntention, Tender
     intention = _subject(disclosure, subject, PurchaseIntention)
     if intention is None:
         return None
@@ -151,7 +153,6 @@ def _intention(disclosure, subject, tenant):
 
 
 def _tender_notice(disclosure, subject, tenant):
-    from portal.tenders.models import Tender
     tender = _subject(disclosure, subject, Tender)
     if tender is None:
         return None
@@ -165,7 +166,6 @@ def _tender_notice(disclosure, subject, tenant):
 def _clarification(disclosure, subject, tenant):
     """A clarification that changes the documents (or moves the deadline) amends the tender;
     any other updates it."""
-    from portal.tenders.models import Clarification, Tender
     tender = _subject(disclosure, subject, Tender)
     if tender is None:
         return None
@@ -188,7 +188,6 @@ def _clarification(disclosure, subject, tenant):
 
 
 def _award(disclosure, subject, tenant):
-    from portal.tenders.models import Award
     award = _subject(disclosure, subject, Award)
     if award is None:
         return None
@@ -203,7 +202,6 @@ def _award(disclosure, subject, tenant):
 
 def _failed(disclosure, subject, tenant):
     """A lot failed (废标): when every lot failed the tender ends unsuccessful."""
-    from portal.tenders.models import Lot
     lot = _subject(disclosure, subject, Lot)
     if lot is None:
         return None
@@ -222,7 +220,6 @@ def _contract_parties(contract, tenant):
 
 
 def _contract(disclosure, subject, tenant):
-    from portal.contracts.models import Contract
     contract = _subject(disclosure, subject, Contract)
     if contract is None:
         return None
@@ -233,8 +230,6 @@ def _contract(disclosure, subject, tenant):
 
 
 def _amendment(disclosure, subject, tenant):
-    from portal.contracts.lifecycle import RATIONALE_LABELS
-    from portal.contracts.models import Amendment
     amendment = _subject(disclosure, subject, Amendment)
     if amendment is None:
         return None
@@ -268,7 +263,6 @@ def record_payment(statement):
     """Called when a statement is marked paid: an implementation release with the payment as a
     transaction (value = the net amount, date = the payment day, payer the bureau, payee the
     contractor). Idempotent: a second call for the same statement returns the first release."""
-    from portal.core.timeutil import utcnow
     if statement.status != "paid" or statement.paid_on is None:
         return None
     contract = statement.contract

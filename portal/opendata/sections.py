@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 
 from portal.core.timeutil import LOCAL_TZ, to_local
 from portal.i18n import record_locale
+from portal.tenders.lifecycle import METHOD_LABELS, UNIT_LABELS
 
 CURRENCY = "CNY"
 COUNTRY = "中国"
@@ -114,7 +115,6 @@ def supplier_reference(contractor):
 # --- the tender -------------------------------------------------------------------------------
 
 def _unit(unit_code, price_fen):
-    from portal.tenders.lifecycle import UNIT_LABELS
     return compact({"name": str(UNIT_LABELS.get(unit_code, unit_code)),
                     "value": value(price_fen) if price_fen is not None else None})
 
@@ -142,7 +142,6 @@ def tender_status(tender):
 
 def tender_section(tender, tenant, status, documents=()):
     """The tender as announced: items, ceiling, method, period, how to bid, documents."""
-    from portal.tenders.lifecycle import METHOD_LABELS
     with record_locale():
         method_details = str(METHOD_LABELS.get(tender.method, tender.method))
         criteria = None

@@ -34,6 +34,7 @@ from portal.contracts.models import Contract
 from portal.core import query
 from portal.core.errors import Conflict, DomainError, NotFound
 from portal.core.timeutil import local_midnight_utc, local_today, utcnow
+from portal.disclosures import publish as publish_disclosure
 from portal.extensions import db
 from portal.i18n import record_locale
 from portal.scorecards.models import Scorecard
@@ -324,7 +325,6 @@ def public_body(scorecard):
 def publish(scorecard, user, now=None):
     """The officer publishes the scorecard: a disclosure of kind "scorecard" is created and the
     scorecard is frozen. Publishing twice is refused (Conflict)."""
-    from portal.disclosures import publish as publish_disclosure
     if scorecard.published_at is not None:
         raise Conflict(_("This scorecard has already been published."))
     now = now or utcnow()

@@ -32,6 +32,10 @@ from portal.jobs.queue import task
 from portal.spotchecks.models import (MAX_ATTEMPTS, SPOT_CHECK_METHODS, SPOT_CHECK_OUTCOMES, SpotCheck,
                                       SpotCheckAttempt, SpotCheckSample)
 from portal.visits.models import Visit
+from portal.accounts.models import User
+from portal.jobs.queue import report_progress
+from portal.tenancy.models import Tenant
+from portal.tenancy.scope import current_tenant_id
 
 DRAW_FROM_DAY = 5  # the periodic job draws last month from the 5th on (late uploads and answers first)
 TEXT_LIMIT = 4000
@@ -297,8 +301,6 @@ def months_with_samples(limit=24):
 
 def current_tenant():
     """The bureau the current job runs for (the jobs of spot checks and scorecards)."""
-    from portal.tenancy.models import Tenant
-    from portal.tenancy.scope import current_tenant_id
     return db.session.get(Tenant, current_tenant_id())
 
 
@@ -307,8 +309,6 @@ def draw_samples(month=None, user_id=None):
     """Draw the spot-check samples of ``month`` (YYYY-MM) for the current bureau. Without a month
     (the daily periodic run) it draws last month, from the DRAW_FROM_DAY-th of this month on.
     Idempotent: a contract's sample, once drawn, is found again and left as it is."""
-    from portal.accounts.models import User
-    from portal.jobs.queue import report_progress
     today = local_today()
     if month is None:
         if today.day < DRAW_FROM_DAY:

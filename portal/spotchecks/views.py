@@ -8,6 +8,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from portal.audit.recorder import record_event
+from portal.contractors.spreadsheet import template_workbook, XLSX_MIMETYPE
 from portal.contracts.models import Contract
 from portal.core import query
 from portal.core.auth import capability_required
@@ -15,12 +16,12 @@ from portal.core.crypto import mask_name
 from portal.core.errors import DomainError
 from portal.core.forms import show_refusal
 from portal.core.pagination import paginate
-from portal.core.timeutil import local_today, utcnow
+from portal.core.timeutil import format_local, local_today, utcnow
 from portal.extensions import db
 from portal.jobs.queue import enqueue
 from portal.spotchecks import services as spotchecks
 from portal.spotchecks.blueprint import bp
-from portal.spotchecks.forms import STATE_LABELS, DrawForm, OutcomeForm, SpotCheckFilterForm
+from portal.spotchecks.forms import DrawForm, OutcomeForm, SpotCheckFilterForm, STATE_LABELS
 from portal.spotchecks.services import METHOD_LABELS, OUTCOME_LABELS
 from portal.visits.forms import VISIT_STATUS_LABELS
 from portal.visits.reports import beneficiary_label, user_name, worker_name
@@ -144,8 +145,6 @@ def spot_check(check_id):
 @capability_required("spotcheck.read")
 def spot_checks_export():
     """The month's samples and outcomes as Excel: masked names, no phone numbers. Audited."""
-    from portal.contractors.spreadsheet import XLSX_MIMETYPE, template_workbook
-    from portal.core.timeutil import format_local
     month = _chosen_month()
     checks = db.session.scalars(spotchecks.checks_query(month=month, contract_id=query.filter_id_arg("contract"))).all()
     headers = ("抽查编号 Check", "月份 Month", "合同 Contract", "服务人员 Worker", "服务对象（脱敏） Beneficiary (masked)",

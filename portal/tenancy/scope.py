@@ -10,6 +10,7 @@ from contextvars import ContextVar
 
 from sqlalchemy import ForeignKey, event, inspect, text
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_loader_criteria
+from portal.extensions import db
 
 _current_tenant: ContextVar[int | None] = ContextVar("current_tenant", default=None)
 # Platform-wide work (the platform admin, seeding, cross-tenant jobs) opts out explicitly.
@@ -100,7 +101,6 @@ def reset_request_tenant(exc=None):
 
 def _sync_db_setting():
     """Tell PostgreSQL the tenant if a transaction is already open on the session."""
-    from portal.extensions import db
     try:
         session = db.session()
     except RuntimeError:  # outside an app context

@@ -8,17 +8,18 @@ while a challenge that may change the result is open (or was upheld)."""
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from portal.contractors.models import Contractor
 from portal.core.errors import DomainError, NotFound
+from portal.core.lookup import get_or_not_found
 from portal.core.money import format_fen
 from portal.core.timeutil import local_today, to_local
-from portal.core.lookup import get_or_not_found
 from portal.disclosures import publish
 from portal.extensions import db
 from portal.i18n import record_locale
 from portal.tenancy.workdays import tenant_calendar
 from portal.tenders import deadlines, evaluation
 from portal.tenders.lifecycle import UNIT_LABELS
-from portal.tenders.models import Award, Challenge
+from portal.tenders.models import Award, Bid, Challenge
 
 CHALLENGE_OUTCOMES = ("dismissed", "upheld")
 
@@ -127,7 +128,6 @@ def own_bid(award, contractor_id):
     """The contractor's bid on the awarded lot (not withdrawn), or None."""
     if contractor_id is None:
         return None
-    from portal.tenders.models import Bid
     return db.session.execute(
         select(Bid).where(Bid.lot_id == award.lot_id, Bid.contractor_id == contractor_id,
                           Bid.withdrawn_at.is_(None))).scalars().first()
@@ -137,7 +137,6 @@ def lodge_challenge(award, manager, grounds, now):
     """A bidder challenges (质疑) the result itself, through the portal: its manager, during the
     challenge period, for a lot the contractor bid on. The challenge is recorded in the
     contractor's name as one that may change the result, so signing waits for its answer."""
-    from portal.contractors.models import Contractor
     if own_bid(award, manager.contractor_id) is None:
         raise NotFound(_("No such award."))
     contractor = db.session.get(Contractor, manager.contractor_id)

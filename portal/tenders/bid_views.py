@@ -19,10 +19,11 @@ from portal.disclosures import disclosures_of
 from portal.extensions import db
 from portal.files.services import serve
 from portal.tenders import awards, bidding, evaluation
-from portal.tenders.blueprint import bp
 from portal.tenders.bid_forms import (AnswerForm, BidderChallengeForm, BidForm, ChallengeForm, ExpertForm,
                                       ValidityForm)
+from portal.tenders.blueprint import bp
 from portal.tenders.models import Tender
+from portal.tenders.ranking_export import ranking_workbook
 
 
 def _tender(tender_id):
@@ -241,7 +242,6 @@ def evaluation_ranking(lot_id):
 @bp.route("/lots/<int:lot_id>/ranking.xlsx")
 @capability_required("evaluation.ranking.export")
 def evaluation_ranking_xlsx(lot_id):
-    from portal.tenders.ranking_export import ranking_workbook
     lot = evaluation.evaluation_lot(lot_id)
     response = Response(ranking_workbook(lot),
                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

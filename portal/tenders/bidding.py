@@ -10,9 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from portal.contractors.models import StaffMember
+from portal.contractors.services import can_bid
 from portal.core.errors import Conflict, DomainError, Forbidden, NotFound
-from portal.core.timeutil import local_today
 from portal.core.lookup import get_or_not_found
+from portal.core.timeutil import local_today
 from portal.extensions import db
 from portal.files.services import store_upload
 from portal.tenders.models import Bid, Lot, Tender
@@ -45,7 +46,6 @@ def bidding_refusal(lot, contractor_id, now):
         return _("This lot is not open for bids.")
     if tender.method == "invited_tender" and contractor_id not in (tender.invited_contractor_ids or []):
         return _("This is an invited tender; only the invited organisations may bid.")
-    from portal.contractors.services import can_bid
     allowed, reason = can_bid(contractor_id, local_today(now))
     return None if allowed else reason
 

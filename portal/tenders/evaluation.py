@@ -17,12 +17,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.core.errors import DomainError, NotFound
+from portal.core.money import parse_yuan
 from portal.core.timeutil import local_today
 from portal.disclosures import publish
 from portal.extensions import db
 from portal.i18n import record_locale
 from portal.tenancy.workdays import tenant_calendar
-from portal.tenders.models import Bid, BidScore, Expert, Lot
+from portal.tenders.models import Bid, BidScore, EvaluationCriterion, Expert, Lot, LotItem, Tender
 
 # The least number of valid bids a lot needs, per method (others: any number).
 MIN_VALID_BIDS = {"open_tender": 3}
@@ -40,7 +41,6 @@ def to_centipoints(points: Fraction) -> int:
 
 def parse_points(text):
     """'27.5' -> 2750 centipoints, exactly; DomainError for anything else."""
-    from portal.core.money import parse_yuan
     try:
         value = parse_yuan(text)
     except ValueError:
@@ -306,7 +306,6 @@ def ranking_incomplete(lot):
 def retender(tender, by, now):
     """Copy a tender with a failed lot as a new draft (retender_of_id), with the failed lots,
     their items and the criteria; dates, bids and experts are not copied."""
-    from portal.tenders.models import EvaluationCriterion, LotItem, Tender
     failed = [lot for lot in tender.lots if lot.status == "failed"]
     if not failed:
         raise DomainError(_("Only a tender with a failed lot can be tendered again."))
@@ -338,7 +337,6 @@ def retender(tender, by, now):
 
 
 def _next_number(number):
-    from portal.tenders.models import Tender
     taken = set(db.session.execute(select(Tender.number).where(Tender.number.like(f"{number}-R%"))).scalars())
     n = 1
     while f"{number}-R{n}"[:64] in taken:

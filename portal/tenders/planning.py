@@ -11,8 +11,10 @@ from portal.core.errors import DomainError
 from portal.core.money import format_fen
 from portal.core.months import next_month
 from portal.extensions import db
-from portal.tenders.models import (PLAN_PHASES, Award, BudgetLine, Lot, PlanMilestone, PlanPhase, ProcurementPlan,
-                                   PurchaseIntention, Tender)
+from portal.tenders.deadlines import earliest_notice_date, local_date
+from portal.tenders.models import (Award, BudgetLine, Lot, PLAN_PHASES, PlanMilestone, PlanPhase,
+                                   ProcurementPlan, PurchaseIntention, Tender)
+from portal.tenders.notices import publish_intention_notice
 from portal.tenders.signals import budget_committed
 
 # Tenders whose budget holds money on the line until they end in an award or not at all.
@@ -148,7 +150,6 @@ def overdue_milestones(today):
 def create_intention(tender, now):
     """The purchase intention of a tender that has none: its title, budget line and budget,
     expected in the month the notice can follow at the earliest."""
-    from portal.tenders.deadlines import earliest_notice_date, local_date
     earliest = earliest_notice_date(local_date(now))
     # The first whole month the notice can fall in, so the intention is never due before today.
     expected = earliest.replace(day=1)
@@ -183,6 +184,5 @@ def publish_intention(intention, now):
     if intention.published_at is not None:
         raise DomainError(_("This purchase intention is already published."))
     intention.published_at = now
-    from portal.tenders.notices import publish_intention_notice
     return publish_intention_notice(intention, now, intention_due_on(intention))
 

@@ -21,7 +21,9 @@ from flask import g, has_app_context
 from sqlalchemy import event, false, select, update
 from sqlalchemy.orm import Session, with_loader_criteria
 
+from portal.audit.recorder import record_event
 from portal.core import timeutil
+from portal.tenancy.scope import current_tenant_id
 from portal.tenders.models import Bid, BidScore
 
 # Execution option that lets exactly one statement (move_opening's UPDATE) past the seal.
@@ -91,8 +93,6 @@ def move_opening(session, lot_ids, opens_at):
     the deadline moves (a clarification that changes the documents). Changes nothing but
     ``opens_at``, never reads a bid, and records the move in the audit trail (the row-level
     audit cannot see sealed rows). Returns how many bids moved."""
-    from portal.audit.recorder import record_event
-    from portal.tenancy.scope import current_tenant_id
     lot_ids = list(lot_ids)
     if not lot_ids:
         return 0

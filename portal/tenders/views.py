@@ -6,6 +6,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from portal.contractors.models import ContractorRegistration
 from portal.core.auth import capability_required
 from portal.core.errors import DomainError
 from portal.core.forms import ConfirmForm, show_refusal
@@ -15,10 +16,10 @@ from portal.disclosures import disclosures_of
 from portal.extensions import db
 from portal.tenders import services
 from portal.tenders.blueprint import bp
-from portal.tenders.forms import (CRITERION_KINDS, UNIT_LABELS, ClarificationForm, CriterionForm, ItemForm, LotForm,
-                                  ReasonForm, TenderForm)
+from portal.tenders.forms import (ClarificationForm, CRITERION_KINDS, CriterionForm, ItemForm, LotForm,
+                                  ReasonForm, TenderForm, UNIT_LABELS)
 from portal.tenders.lifecycle import METHOD_LABELS, STATUS_LABELS
-from portal.tenders.models import EvaluationCriterion, Lot, LotItem
+from portal.tenders.models import EvaluationCriterion, Lot, LotItem, PurchaseIntention, Tender
 from portal.tenders.planning import budget_lines
 
 
@@ -50,9 +51,7 @@ def index():
 
 
 def _tender_form(form, tender=None):
-    from portal.contractors.models import ContractorRegistration
     form.budget_line_id.choices = [SelectChoice(line.id, f"{line.year} · {line.name}") for line in budget_lines()]
-    from portal.tenders.models import PurchaseIntention, Tender
     taken = select(Tender.intention_id).where(Tender.intention_id.is_not(None), Tender.status != "cancelled",
                                               Tender.id != (tender.id if tender is not None else -1))
     intentions = db.session.execute(select(PurchaseIntention).where(PurchaseIntention.id.not_in(taken))

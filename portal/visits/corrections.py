@@ -13,15 +13,16 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.core.errors import Conflict, DomainError, NotFound
+from portal.core.timeutil import utcnow
 from portal.extensions import db
+from portal.visits import verification
 from portal.visits.models import Visit, VisitCorrection
-from portal.visits.recording import CORRECTION_REASONS, _refuse, checked_time, visits_visible_to
+from portal.visits.recording import _refuse, checked_time, CORRECTION_REASONS, visits_visible_to
 
 DECISIONS = ("accept", "reject")
 
 
 def _rerun_rules(visit, now):
-    from portal.visits import verification
     db.session.flush()
     verification.on_corrected(visit, now)
 
@@ -73,7 +74,6 @@ def decide(correction, decision, by, note="", now=None):
     """A supervisor accepts a pending correction (it comes into force and the rules run again with
     the corrected times: what it clears disappears, what it causes is raised) or rejects it (the
     times in force and every finding stay as they are)."""
-    from portal.core.timeutil import utcnow
     if not by.can("correction.decide"):
         raise NotFound(_("No such correction."))
     if decision not in DECISIONS:

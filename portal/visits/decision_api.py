@@ -6,16 +6,17 @@ from flask import jsonify
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.api.body import ValidationFailed, json_body
+from portal.api.body import json_body, ValidationFailed
 from portal.core.auth import capability_required
 from portal.core.errors import DomainError
 from portal.core.openapi import json_response, operation, problem
 from portal.core.timeutil import to_local, utcnow
 from portal.visits import corrections, exceptions, recording
 from portal.visits.api import visit_json
-from portal.visits.api_schemas import (ANSWER, COMMON, DECISION, DECISION_WRITE, EXCEPTION, EXCEPTION_ID, ID, VISIT,
-                                       request_body)
+from portal.visits.api_schemas import (ANSWER, COMMON, DECISION, DECISION_WRITE, EXCEPTION, EXCEPTION_ID, ID,
+                                       request_body, VISIT)
 from portal.visits.blueprint import api_bp
+from portal.visits.forms import next_move
 
 ANSWER_SCHEMA = {"type": "object", "required": ["reason_code"], "additionalProperties": False, "properties": {
     "reason_code": {"type": "string", "maxLength": 32},
@@ -31,7 +32,6 @@ def _iso(moment):
 
 def exception_json(exception):
     """One exception with its answer, its decision and whose move it is."""
-    from portal.visits.forms import next_move
     answered = exception.responded_at is not None
     decided = exception.decided_at is not None
     return {"id": exception.id, "code": exception.code, "message": exception.message, "status": exception.status,

@@ -14,8 +14,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, func, select
 
+from portal.accounts.models import User
 from portal.accounts.permissions import reach
 from portal.beneficiaries.models import Beneficiary
+from portal.contractors.models import StaffMember
+from portal.contracts.models import Contract
 from portal.core import query
 from portal.core.errors import Conflict, DomainError, NotFound
 from portal.core.timeutil import local_midnight_utc, utcnow
@@ -237,8 +240,6 @@ def parse_day(text):
 
 def worker_choices(user):
     """(user id, name) of the workers who appear in the exceptions ``user`` may see."""
-    from portal.accounts.models import User
-    from portal.contractors.models import StaffMember
     visible = visible_exceptions(user).order_by(None).with_only_columns(Visit.worker_user_id).distinct().subquery()
     rows = db.session.execute(select(User.id, User.display_name, StaffMember.name)
                               .outerjoin(StaffMember, StaffMember.user_id == User.id)
@@ -252,7 +253,6 @@ def worker_choices(user):
 
 def contract_choices(user):
     """The contracts that appear in the exceptions ``user`` may see."""
-    from portal.contracts.models import Contract
     visible = visible_exceptions(user).order_by(None).with_only_columns(Visit.contract_id).distinct().subquery()
     return db.session.scalars(select(Contract).where(Contract.id.in_(select(visible.c.contract_id)))
                               .order_by(Contract.number)).all()

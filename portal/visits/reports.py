@@ -7,12 +7,14 @@ from datetime import datetime, time, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, exists, false, func, not_, select
 
+from portal.accounts.models import User
 from portal.accounts.permissions import reach
 from portal.contracts.models import Contract
 from portal.core import query
+from portal.core.crypto import mask_name
 from portal.core.errors import NotFound
 from portal.core.months import month_bounds
-from portal.core.timeutil import LOCAL_TZ, local_midnight_utc, to_local
+from portal.core.timeutil import local_midnight_utc, LOCAL_TZ, to_local
 from portal.extensions import db
 from portal.visits.models import EXCEPTION_CODES, EXCEPTION_STATUSES, Visit, VisitCorrection, VisitException
 
@@ -62,7 +64,6 @@ def minutes_between(start, end):
 def worker_name(visit):
     if visit.staff is not None:
         return visit.staff.name
-    from portal.accounts.models import User
     user = db.session.get(User, visit.worker_user_id)
     return user.display_name or user.username if user else "—"
 
@@ -190,7 +191,6 @@ def shares_by_month(months, contract_id=None):
 
 def beneficiary_label(person, user):
     """The person's name for bureau readers; the masked name on every contractor-facing page."""
-    from portal.core.crypto import mask_name
     if person is None:
         return "—"
     return person.name if user.can("visit_report.read") else mask_name(person.name)
@@ -198,6 +198,5 @@ def beneficiary_label(person, user):
 
 def user_name(user_id):
     """Who answered or decided, for the history of an exception."""
-    from portal.accounts.models import User
     user = db.session.get(User, user_id) if user_id else None
     return (user.display_name or user.username) if user else "—"

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.accounts.models import User
+from portal.beneficiaries.services import eligible_on
 from portal.contractors.models import StaffMember
 from portal.core.geo import haversine_m
 from portal.core.timeutil import to_local
@@ -111,7 +112,6 @@ def v03_duration(visit, settings, now):
 
 def v06_eligibility(visit, settings, now):
     """V06: the beneficiary was active and assigned to the contract on the visit's day."""
-    from portal.beneficiaries.services import eligible_on
     day = visit_day(visit)
     eligible, reason = eligible_on(visit.beneficiary_id, visit.contract_id, day)
     if eligible:

@@ -1,7 +1,12 @@
 """Background jobs of visit verification."""
 from datetime import date
 
-from portal.jobs.queue import task
+from portal.core.timeutil import utcnow
+from portal.extensions import db
+from portal.jobs.queue import report_progress, task
+from portal.visits.models import Visit
+from portal.visits.verification import (compare_and_settle, flag_missing_check_outs as sweep,
+                                        judge_visits as judge)
 
 
 @task("supervision.compare_visits")
@@ -9,10 +14,6 @@ def compare_visits(visit_id):
     """Run the comparative rules (V04, V05, V07, V10) on a checked-out visit and on the
     neighbouring visits it affects, and settle their statuses. Idempotent: a second run finds the
     same exceptions and changes nothing."""
-    from portal.core.timeutil import utcnow
-    from portal.extensions import db
-    from portal.visits.models import Visit
-    from portal.visits.verification import compare_and_settle
     visit = db.session.get(Visit, visit_id)
     if visit is not None:  # gone with a rolled-back request: nothing to compare
         compare_and_settle(visit, utcnow())
@@ -22,8 +23,6 @@ def compare_visits(visit_id):
 def judge_visits(visit_ids):
     """The deferred part of a comparison with many neighbours: the comparative rules and final
     status of these visits (at most NEIGHBOURS_PER_JOB). Idempotent."""
-    from portal.core.timeutil import utcnow
-    from portal.visits.verification import judge_visits as judge
     judge(visit_ids, utcnow())
 
 
@@ -31,7 +30,5 @@ def judge_visits(visit_ids):
 def flag_missing_check_outs(on=None):
     """Daily per bureau: V08 for visits left without a check-out after their day (Beijing) is
     over, as of ``on`` (ISO date, default today)."""
-    from portal.jobs.queue import report_progress
-    from portal.visits.verification import flag_missing_check_outs as sweep
     count = sweep(date.fromisoformat(on) if on else None)
     report_progress(100, f"{count} visit(s) without check-out")

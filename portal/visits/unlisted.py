@@ -18,6 +18,7 @@ from portal.core.errors import DomainError, NotFound
 from portal.core.timeutil import utcnow
 from portal.extensions import db
 from portal.i18n import record_locale
+from portal.visits import exceptions, rules, verification
 from portal.visits.signals import unlisted_worker_cleared
 
 CODE = "V01"
@@ -44,7 +45,6 @@ def recheck_roster(exception, by, note="", now=None):
     finds the worker off the roster that day, or while the roster entry has no employment evidence
     for the month; otherwise the V01 row is removed, its violation dismissed, and every rule runs
     again on the visit (its status follows from what is left). Returns the visit."""
-    from portal.visits import exceptions, rules, verification
     if not by.can("exception.decide"):
         raise NotFound(_("No such exception."))
     if exception.code != CODE:

@@ -27,6 +27,8 @@ from portal.visits import rules
 from portal.visits.models import Visit
 from portal.visits.neighbourhoods import ComparisonPass, Neighbourhood  # noqa: F401  (bench/visits.py)
 from portal.visits.signals import violation_found
+from portal.jobs.queue import enqueue
+from portal.jobs.queue import enqueue_later
 
 BLOCKING = ("open", "answered")
 
@@ -73,7 +75,6 @@ def verify_visit(visit_id, now=None):
 
 
 def schedule_comparison(visit):
-    from portal.jobs.queue import enqueue
     enqueue("supervision.compare_visits", tenant_id=visit.tenant_id, visit_id=visit.id)
 
 
@@ -171,7 +172,6 @@ def judge_and_settle(visits, comparison, now):
 
 
 def defer_judging(visit, visits, cap=NEIGHBOURS_PER_JOB):
-    from portal.jobs.queue import enqueue_later
     for start in range(0, len(visits), cap):
         enqueue_later("supervision.judge_visits", tenant_id=visit.tenant_id,
                       visit_ids=[v.id for v in visits[start:start + cap]])
