@@ -65,6 +65,20 @@ def probe_app(app):
         g.force_commit = True
         abort(403)
 
+    @probe.get("/_probe/answers-503")
+    def answers_503():
+        _write("answers-503")
+        return "not ready", 503
+
+    @probe.get("/_probe/commit-fails")
+    def commit_fails():
+        """Two new rows with one primary key: the request's commit itself fails."""
+        twin = str(uuid.uuid4())
+        with all_tenants():
+            db.session.add(JobRun(id=twin, name="commit-fails"))
+            db.session.add(JobRun(id=twin, name="commit-fails"))
+        return "written"
+
     @probe.get("/_probe/savepoint-refusal")
     def savepoint_refusal():
         _write("before-the-attempt")
@@ -90,6 +104,7 @@ def _kept(app):
     ("/api/v1/_probe/raises-domain-error", 422, []),
     ("/_probe/aborts", 404, []),
     ("/_probe/fails", 500, []),
+    ("/_probe/answers-503", 503, []),
     ("/_probe/security-event", 403, ["security-event"]),
     ("/_probe/savepoint-refusal", 422, ["before-the-attempt"]),
 ])
@@ -97,3 +112,14 @@ def test_a_request_commits_unless_an_exception_escaped(app, probe_app, path, sta
     response = probe_app.test_client().get(path)
     assert response.status_code == status
     assert _kept(app) == kept
+
+
+def test_a_commit_that_fails_answers_500_keeps_nothing_and_the_next_request_works(app, probe_app, monkeypatch):
+    """Flask answers the failed commit with a 500 that passes through the transaction hook again:
+    it rolls back (a second commit would raise on the failed session) and the process goes on."""
+    monkeypatch.setitem(probe_app.config, "PROPAGATE_EXCEPTIONS", False)  # as in production
+    client = probe_app.test_client()
+    assert client.get("/_probe/commit-fails").status_code == 500
+    assert _kept(app) == []
+    assert client.get("/_probe/answers-422").status_code == 422
+    assert _kept(app) == ["answers-422"]

@@ -126,8 +126,13 @@ def test_row_scoping_asks_reach_not_the_role():
 
 
 def test_nobody_anonymous_and_no_unknown_name():
-    assert not can(SimpleNamespace(role="admin", is_authenticated=False), "user.manage")
+    from flask_login import AnonymousUserMixin
+
+    from portal.accounts.models import User
+    assert not can(AnonymousUserMixin(), "user.manage")
     assert not can(None, "user.manage")
+    # a deactivated account is refused at sign-in; a job acting for one still reads its role
+    assert can(User(role="admin", active=False), "user.manage")
     with pytest.raises(KeyError):
         can(_user("admin"), "user.manage_everything")
     assert roles_for("statement.approve") == ("finance",)

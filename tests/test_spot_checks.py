@@ -416,3 +416,18 @@ def test_the_periodic_job_draws_last_month_from_the_fifth_on(app, world, monkeyp
         assert count(app, SpotCheckSample) == expected, day
     with app.app_context(), scope(app):
         assert db.session.scalars(select(SpotCheckSample.month)).one() == MONTH.strftime("%Y-%m")
+
+
+def test_every_contract_in_delivery_is_sampled_a_terminated_one_too_but_not_a_draft(app, world):
+    """One rule for spot checks and scorecards (Contract.in_delivery): a contract terminated since
+    still had its delivered months paid, so their visits are checked too; a draft or a merely
+    signed contract delivered nothing."""
+    from portal.contracts.models import Contract
+    with app.app_context(), scope(app):
+        for status, expected in (("terminated", True), ("completed", True), ("suspended", True),
+                                 ("signed", False), ("draft", False)):
+            contract = db.session.get(Contract, world["a_contract"])
+            contract.status = status
+            db.session.flush()
+            assert (contract in spotchecks.sampled_contracts(MONTH)) is expected, status
+        db.session.rollback()

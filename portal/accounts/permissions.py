@@ -124,9 +124,10 @@ CAPABILITIES = {
 
 def can(user, capability, obj=None):
     """Whether ``user`` holds ``capability`` (a key of CAPABILITIES; an unknown name is a
-    KeyError, not a silent no), on ``obj`` when one is given. Anonymous users hold nothing."""
+    KeyError, not a silent no), on ``obj`` when one is given. Anonymous users hold nothing; a
+    deactivated account is refused at sign-in, not here (a job acting for a user still may)."""
     rule = CAPABILITIES[capability]
-    if user is None or not getattr(user, "is_authenticated", False) or user.role not in rule.roles:
+    if user is None or getattr(user, "is_anonymous", False) or getattr(user, "role", None) not in rule.roles:
         return False
     return obj is None or rule.applies is None or rule.applies(user, obj)
 

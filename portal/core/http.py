@@ -60,8 +60,10 @@ def register(app):
 
     @app.after_request
     def _finish_transaction(response):
-        """Commit the request's single transaction unless an exception escaped; roll back then."""
-        if g.get("exception_escaped") and not g.get("force_commit"):
+        """Commit the request's single transaction unless an exception escaped; roll back then.
+        A server error rolls back too, whoever answered it: the 500 Flask makes when the commit
+        itself failed passes here again, and must not try to commit a second time."""
+        if (g.get("exception_escaped") and not g.get("force_commit")) or response.status_code >= 500:
             db.session.rollback()
         else:
             db.session.commit()
