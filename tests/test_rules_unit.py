@@ -163,13 +163,12 @@ def test_v03_counts_the_accepted_correction_not_a_pending_one():
 # --- V06 ---------------------------------------------------------------------------------------
 
 def test_v06_asks_eligibility_for_the_visit_s_day(monkeypatch):
-    import portal.beneficiaries.services as services
     asked = []
 
     def eligible_on(beneficiary_id, contract_id, day):
         asked.append((beneficiary_id, contract_id, day))
         return day != date(2026, 3, 10), "hospitalised"
-    monkeypatch.setattr(services, "eligible_on", eligible_on)
+    monkeypatch.setattr(rules, "eligible_on", eligible_on)  # the registry's answer, as rules reads it
     finding = rules.v06_eligibility(visit(), SETTINGS, NOW)
     assert asked == [(5, 2, date(2026, 3, 10))]
     assert finding.code == "V06" and finding.details == {"day": "2026-03-10", "reason": "hospitalised"}
