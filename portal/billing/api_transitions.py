@@ -26,7 +26,7 @@ TRANSITION_SCHEMA = {
                  "description": "The reason of a dispute (required for dispute)"},
         "paid_on": {"type": ["string", "null"], "format": "date", "description": "pay: the payment day, YYYY-MM-DD"},
         "payment_reference": {"type": ["string", "null"], "maxLength": 100, "description": "pay: the reference"},
-        "line_ids": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": query.MAX_ID},
+        "line_ids": {"type": "array", "items": query.ID_SCHEMA,
                      "maxItems": 1000, "description": "dispute: the disputed lines (default: every line)"},
     },
 }

@@ -3,11 +3,13 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from portal.core import query
+
 
 @click.command("settle")
 @click.option("--tenant", "code", required=True, help="Tenant (bureau) code.")
 @click.option("--month", required=True, help="Calendar month, YYYY-MM (Beijing time).")
-@click.option("--contract", "contract_id", type=click.IntRange(1, 2**31 - 1), help="Only this contract (id).")
+@click.option("--contract", "contract_id", type=click.IntRange(1, query.MAX_ID), help="Only this contract (id).")
 @with_appcontext
 def settle(code, month, contract_id):
     """Prepare draft monthly statements (queued when Redis is configured, inline otherwise).

@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal.api.body import json_body
+from portal.core import query
 from portal.core.auth import capability_required
 from portal.core.errors import NotFound
 from portal.core.openapi import json_response, operation, problem
@@ -24,7 +25,7 @@ BID_REQUEST = {
     "properties": {
         "price_fen": {"type": "integer", "minimum": 1, "maximum": 10**15},
         "staff_ids": {"type": "array", "minItems": 1, "maxItems": 500,
-                      "items": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}},
+                      "items": query.ID_SCHEMA},
         "unit_prices_fen": {"type": "object", "maxProperties": 500,
                             "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 10**15}},
     },

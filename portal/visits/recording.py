@@ -39,7 +39,7 @@ VISIT_SCHEMA = {
     "properties": {
         "client_id": {"type": "string", "minLength": 32, "maxLength": 36,
                       "description": "A UUID made by the phone; the same id is never stored twice"},
-        "beneficiary_id": {"type": "integer", "minimum": 1, "maximum": query.MAX_ID},
+        "beneficiary_id": query.ID_SCHEMA,
         "service_item": {"type": "string", "minLength": 1, "maxLength": 32},
         "device_id": {"type": "string", "minLength": 1, "maxLength": 100},
         "check_in": {"type": "object", "required": ["at", "lat", "lon"],
