@@ -14,8 +14,10 @@ def register(app):
     app.cli.add_command(worker)
     from portal.billing.cli import settle
     from portal.spotchecks.cli import draw_sample
+    from portal.visits.cli import reverify
     app.cli.add_command(draw_sample)
     app.cli.add_command(settle)
+    app.cli.add_command(reverify)
 
 
 @click.command("seed-demo")

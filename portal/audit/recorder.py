@@ -175,3 +175,12 @@ def install(session_class=Session):
                               getattr(obj, "tenant_id", None), now, actor)
 
 
+
+
+def record_rows(session, changes):
+    """Record row changes written by set-based statements (which the flush never sees): each
+    change is (action, object type, object id, before, after, tenant id)."""
+    now, actor = utcnow(), current_actor()
+    connection = session.connection()
+    for action, obj_type, object_id, before, after, tenant_id in changes:
+        _append_row_event(connection, action, obj_type, (object_id,), before, after, tenant_id, now, actor)

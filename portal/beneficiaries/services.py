@@ -3,6 +3,7 @@ and who may see whom. Bureau staff see their bureau's registry; a contractor see
 assigned to its own contracts, and a field worker only the people assigned to them — anything
 else is "not found", never "forbidden". ID numbers are stored encrypted, found by a keyed hash
 and shown masked; names, phones, addresses and coordinates are never logged."""
+from collections import defaultdict
 from datetime import date
 
 from flask_babel import gettext as _
@@ -181,20 +182,48 @@ def eligible_on(beneficiary_id, contract_id, day):
     """May this person be served under this contract on ``day``? Only when they were active that
     day AND assigned to the contract that day (the V06 rule of visit verification). Returns
     ``(True, "")`` or ``(False, reason)`` with a reason fit to show."""
-    person = db.session.get(Beneficiary, beneficiary_id)
-    if person is None:
-        return False, _("No such beneficiary in this bureau.")
-    status = status_on(person, day)
-    if status is None:
-        return False, _("The person was not yet registered on that day.")
-    if status != "active":
-        return False, STATUS_REASONS[status]()
-    assigned = db.session.execute(select(Assignment.id).where(
-        Assignment.beneficiary_id == person.id, Assignment.contract_id == contract_id,
-        Assignment.from_on <= day, or_(Assignment.until_on.is_(None), Assignment.until_on >= day)).limit(1)).first()
-    if assigned is None:
-        return False, _("The person was not assigned to this contract on that day.")
-    return True, ""
+    return EligibilityBook([beneficiary_id], [contract_id]).on(beneficiary_id, contract_id, day)
+
+
+class EligibilityBook:
+    """The status histories and assignments of some people on some contracts, read in three
+    statements, answering ``eligible_on`` for any of them on any day (set-based verification)."""
+
+    def __init__(self, beneficiary_ids, contract_ids):
+        people, contracts = sorted(set(beneficiary_ids)), sorted(set(contract_ids))
+        self.people = set(db.session.scalars(select(Beneficiary.id).where(Beneficiary.id.in_(people))))
+        self.history = defaultdict(list)
+        for entry in db.session.scalars(select(BeneficiaryStatus).where(
+                BeneficiaryStatus.beneficiary_id.in_(people))
+                .order_by(BeneficiaryStatus.effective_on, BeneficiaryStatus.id)):
+            self.history[entry.beneficiary_id].append((entry.effective_on, entry.status))
+        self.assignments = defaultdict(list)
+        for person, contract, from_on, until_on in db.session.execute(select(
+                Assignment.beneficiary_id, Assignment.contract_id, Assignment.from_on, Assignment.until_on)
+                .where(Assignment.beneficiary_id.in_(people), Assignment.contract_id.in_(contracts))):
+            self.assignments[(person, contract)].append((from_on, until_on))
+
+    def status_on(self, beneficiary_id, day):
+        """As ``status_on``: the latest change on or before ``day`` (the last one written wins a tie)."""
+        found = None
+        for effective_on, status in self.history[beneficiary_id]:
+            if effective_on > day:
+                break
+            found = status
+        return found
+
+    def on(self, beneficiary_id, contract_id, day):
+        if beneficiary_id not in self.people:
+            return False, _("No such beneficiary in this bureau.")
+        status = self.status_on(beneficiary_id, day)
+        if status is None:
+            return False, _("The person was not yet registered on that day.")
+        if status != "active":
+            return False, STATUS_REASONS[status]()
+        if not any(from_on <= day and (until_on is None or until_on >= day)
+                   for from_on, until_on in self.assignments[(beneficiary_id, contract_id)]):
+            return False, _("The person was not assigned to this contract on that day.")
+        return True, ""
 
 
 # --- who may see whom ---------------------------------------------------------------------------

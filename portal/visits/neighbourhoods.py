@@ -23,7 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.core.timeutil import local_midnight_utc
 from portal.extensions import db
-from portal.tenancy.models import Tenant
+from portal.tenancy.services import settings_for
 from portal.visits import rules
 from portal.visits.models import Visit, VisitCorrection, VisitException
 
@@ -252,7 +252,7 @@ class ComparisonPass:
     def settings(self, visit):
         """The bureau's settings, read once per pass."""
         if visit.tenant_id not in self._settings:
-            self._settings[visit.tenant_id] = db.session.get(Tenant, visit.tenant_id).effective_settings
+            self._settings[visit.tenant_id] = settings_for(visit.tenant_id)
         return self._settings[visit.tenant_id]
 
     def slot(self, visit):

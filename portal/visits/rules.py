@@ -70,8 +70,10 @@ def _minutes(delta):
 def v01_unlisted_worker(visit, settings, now):
     """V01: the worker must be on the visit's contractor's roster on the visit's day."""
     day = visit_day(visit)
-    members = db.session.scalars(select(StaffMember).where(
-        StaffMember.user_id == visit.worker_user_id, StaffMember.contractor_id == visit.contractor_id)).all()
+    members = getattr(visit, "roster", None)  # read ahead for many visits at once (setpass.py)
+    if members is None:
+        members = db.session.scalars(select(StaffMember).where(
+            StaffMember.user_id == visit.worker_user_id, StaffMember.contractor_id == visit.contractor_id)).all()
     if any(m.on_roster(day) for m in members):
         return None
     return Finding("V01", _("The worker was not on the contractor's active roster on %(day)s.", day=day.isoformat()),
@@ -113,7 +115,11 @@ def v03_duration(visit, settings, now):
 def v06_eligibility(visit, settings, now):
     """V06: the beneficiary was active and assigned to the contract on the visit's day."""
     day = visit_day(visit)
-    eligible, reason = eligible_on(visit.beneficiary_id, visit.contract_id, day)
+    book = getattr(visit, "eligibility", None)  # an EligibilityBook read ahead for many visits
+    if book is None:
+        eligible, reason = eligible_on(visit.beneficiary_id, visit.contract_id, day)
+    else:
+        eligible, reason = book.on(visit.beneficiary_id, visit.contract_id, day)
     if eligible:
         return None
     return Finding("V06", _("The beneficiary was not eligible on %(day)s: %(reason)s", day=day.isoformat(),
@@ -164,8 +170,11 @@ def v11_photo(visit, settings, now):
     item = visit.service_item
     if item is None or not item.photo_required:
         return None
-    has_photo = db.session.execute(select(VisitPhoto.id).where(VisitPhoto.visit_id == visit.id).limit(1)).first()
-    if has_photo is not None:
+    has_photo = getattr(visit, "has_photo", None)  # read ahead for many visits at once
+    if has_photo is None:
+        has_photo = db.session.execute(
+            select(VisitPhoto.id).where(VisitPhoto.visit_id == visit.id).limit(1)).first() is not None
+    if has_photo:
         return None
     return Finding("V11", _("This service item requires a photo and none was uploaded."), {})
 
@@ -277,30 +286,50 @@ def v10_shared_device(slot, device_visits_that_day):
 CLEARED_ONLY_BY_A_SUPERVISOR = frozenset({"V01"})
 
 
-def apply(visit, codes, findings, now):
-    """Make ``visit``'s exceptions of ``codes`` match ``findings`` (a dict code → Finding or None).
-    Open exceptions are refreshed or removed; answered and decided ones stay as they are, and so
-    does a V01 finding the rule no longer makes (CLEARED_ONLY_BY_A_SUPERVISOR)."""
-    existing = {e.code: e for e in visit.exceptions}
+def plan(existing, codes, findings):
+    """What makes a visit's exceptions of ``codes`` match ``findings`` (code → Finding or None),
+    given ``existing`` (code → its current exception, anything with ``status``, ``message``,
+    ``details``, ``warning``): a list of ("remove", row), ("raise", code, finding) and
+    ("refresh", row, finding). Open exceptions are refreshed or removed; answered and decided ones
+    stay as they are, and so does a V01 finding the rule no longer makes
+    (CLEARED_ONLY_BY_A_SUPERVISOR). The one definition both the per-visit and the set path follow."""
+    steps = []
     for code in codes:
         finding, row = findings.get(code), existing.get(code)
         if row is not None and row.status in UNTOUCHABLE:
             continue
         if finding is None:
             if row is not None and code not in CLEARED_ONLY_BY_A_SUPERVISOR:
-                db.session.delete(row)
-                visit.exceptions.remove(row)
-            continue
-        if row is None:
-            row = VisitException(visit_id=visit.id, code=code, raised_at=now, status="open")
+                steps.append(("remove", row))
+        elif row is None:
+            steps.append(("raise", code, finding))
+        elif (row.message, row.details, row.warning) != (finding.message, finding.details, finding.warning):
+            steps.append(("refresh", row, finding))
+    return steps
+
+
+def refresh(row, finding):
+    if row.message != finding.message:
+        row.message = finding.message
+    if row.details != finding.details:
+        row.details = finding.details
+    if row.warning != finding.warning:
+        row.warning = finding.warning
+
+
+def apply(visit, codes, findings, now):
+    """Make ``visit``'s exceptions of ``codes`` match ``findings`` (see ``plan``), on ORM rows."""
+    for step in plan({e.code: e for e in visit.exceptions}, codes, findings):
+        if step[0] == "remove":
+            db.session.delete(step[1])
+            visit.exceptions.remove(step[1])
+        elif step[0] == "raise":
+            row = VisitException(visit_id=visit.id, code=step[1], raised_at=now, status="open")
+            refresh(row, step[2])
             visit.exceptions.append(row)
             db.session.add(row)
-        if row.message != finding.message:
-            row.message = finding.message
-        if row.details != finding.details:
-            row.details = finding.details
-        if row.warning != finding.warning:
-            row.warning = finding.warning
+        else:
+            refresh(step[1], step[2])
 
 
 def worker_label(visit):

@@ -4,6 +4,7 @@ from datetime import date
 from portal.core.timeutil import utcnow
 from portal.extensions import db
 from portal.jobs.queue import report_progress, task
+from portal.visits import reverify
 from portal.visits.models import Visit
 from portal.visits.verification import (compare_and_settle, flag_missing_check_outs as sweep,
                                         judge_visits as judge)
@@ -17,6 +18,15 @@ def compare_visits(visit_id):
     visit = db.session.get(Visit, visit_id)
     if visit is not None:  # gone with a rolled-back request: nothing to compare
         compare_and_settle(visit, utcnow())
+
+
+@task("supervision.compare_batch")
+def compare_batch(items):
+    """The comparison job of checked-out visits, batched per bureau: the comparative rules on the
+    visits ``items`` (ids) and on every visit they affect, and their final status — set-based
+    (reverify.py), in a fixed number of statements whatever the number of visits. Idempotent."""
+    outcome = reverify.compare_batch(items, utcnow())
+    report_progress(100, f"{len(items)} visit(s) compared, {outcome.judged} judged")
 
 
 @task("supervision.judge_visits")

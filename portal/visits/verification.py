@@ -22,7 +22,7 @@ from portal.contractors.models import Contractor
 from portal.core.timeutil import local_midnight_utc, local_today, utcnow
 from portal.extensions import db
 from portal.i18n import record_locale
-from portal.tenancy.models import Tenant
+from portal.tenancy.services import settings_for
 from portal.visits import rules
 from portal.visits.models import Visit
 from portal.visits.neighbourhoods import ComparisonPass, Neighbourhood  # noqa: F401  (bench/visits.py)
@@ -34,7 +34,7 @@ BLOCKING = ("open", "answered")
 
 
 def settings_of(visit):
-    return db.session.get(Tenant, visit.tenant_id).effective_settings
+    return settings_for(visit.tenant_id)
 
 
 # --- entry points ----------------------------------------------------------------------------
@@ -75,20 +75,25 @@ def verify_visit(visit_id, now=None):
 
 
 def schedule_comparison(visit):
-    enqueue("supervision.compare_visits", tenant_id=visit.tenant_id, visit_id=visit.id)
+    """Queue the comparison of ``visit`` (tasks.compare_batch, set-based)."""
+    enqueue("supervision.compare_batch", tenant_id=visit.tenant_id, items=[visit.id])
 
 
 # --- single-visit rules ----------------------------------------------------------------------
 
 def run_single_rules(visit, now):
     """V01, V02, V03, V06, V08, V09, V11 on ``visit``; V01 also reports the violation (signals.py)."""
-    settings = settings_of(visit)
+    rules.apply(visit, rules.SINGLE_RULES, single_findings(visit, settings_of(visit), now), now)
+    db.session.flush()
+
+
+def single_findings(visit, settings, now):
+    """The single-visit rules' findings on ``visit`` (an ORM visit or a setpass.VisitRow)."""
     with record_locale():  # exception messages are records, in the bureau's language
         findings = {code: rule(visit, settings, now) for code, rule in rules.SINGLE.items()}
         if findings["V01"] is not None:
             _record_unlisted_worker(visit)
-    rules.apply(visit, rules.SINGLE_RULES, findings, now)
-    db.session.flush()
+    return findings
 
 
 def _record_unlisted_worker(visit):
@@ -118,13 +123,19 @@ def comparative_findings(visit, comparison):
 
 
 def judge_comparatively(visit, comparison, now):
-    """Apply the comparative findings of one visit; V10 across contractors also records a
-    shared-device violation (signals.py)."""
+    """Apply the comparative findings of one visit (see ``comparative_findings_reported``)."""
+    findings = comparative_findings_reported(visit, comparison)
+    rules.apply(visit, rules.COMPARATIVE_RULES, findings, now)
+    return findings
+
+
+def comparative_findings_reported(visit, comparison):
+    """The comparative findings of one visit; V10 across contractors also records a shared-device
+    violation (signals.py)."""
     with record_locale():
         findings = comparative_findings(visit, comparison)
         if findings["V10"] is not None and findings["V10"].details["contractors"] > 1:
             _record_shared_device(visit, comparison.context(visit)[5])
-    rules.apply(visit, rules.COMPARATIVE_RULES, findings, now)
     return findings
 
 

@@ -1,0 +1,228 @@
+"""Set-based verification: the rules on many visits at once, written in a few statements.
+
+``judge_rows(rows, now)`` runs the rules (rules.py, the same functions as the per-visit path) on
+plain rows read by setpass.py, plans each visit's exceptions with ``rules.plan`` and its status
+with ``verification.settle_status``, then writes what changed: new and refreshed exceptions with
+one ``INSERT … ON CONFLICT (visit_id, code) DO UPDATE … WHERE status = 'open'`` (a decision taken
+meanwhile is never overwritten), stale open ones with one ``DELETE``, statuses and distances with
+one ``UPDATE`` per chunk, and one audit entry per changed row appended in one block.
+
+- ``compare_batch(visit_ids, now)``: the comparison job for an upload batch — the comparative rules
+  (V04, V05, V07, V10) on the visits and on every visit they affect, and their final status.
+- ``reverify_month(month, now, dry_run)``: every rule on every visit of a month, day by day (a
+  threshold changed): decided exceptions stay decided. Returns what changed.
+"""
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import bindparam, case, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from portal.audit.recorder import record_rows
+from portal.beneficiaries.services import EligibilityBook
+from portal.contractors.models import StaffMember
+from portal.core.months import month_days
+from portal.extensions import db
+from portal.visits import rules, setpass, verification
+from portal.visits.models import Visit, VisitException, VisitPhoto
+from portal.visits.neighbourhoods import day_bounds
+
+SHOWN = ("message", "details", "warning")
+
+
+class Record:
+    """A VisitException as a plain object (what rules.plan and settle_status read)."""
+
+    __slots__ = ("id", "visit_id", "code", "status", "message", "details", "warning")
+
+    def __init__(self, **values):
+        for name in self.__slots__:
+            setattr(self, name, values.get(name))
+
+
+@dataclass
+class Outcome:
+    """What a run changed (or, dry, would change)."""
+    judged: int = 0
+    raised: Counter = field(default_factory=Counter)
+    refreshed: Counter = field(default_factory=Counter)
+    cleared: Counter = field(default_factory=Counter)
+    statuses: Counter = field(default_factory=Counter)   # (before, after) → visits
+
+    def add(self, other):
+        self.judged += other.judged
+        for mine, theirs in ((self.raised, other.raised), (self.refreshed, other.refreshed),
+                             (self.cleared, other.cleared), (self.statuses, other.statuses)):
+            mine.update(theirs)
+
+    @property
+    def changed(self):
+        return bool(self.raised or self.refreshed or self.cleared or self.statuses)
+
+
+# --- entry points -------------------------------------------------------------------------------
+
+def compare_batch(visit_ids, now):
+    """The comparison job's work for any number of visits (idempotent)."""
+    db.session.flush()
+    rows = list(setpass.rows_by_ids(visit_ids).values())
+    if not rows:
+        return Outcome()
+    return judge_rows(setpass.neighbours_of(rows), now, single=False)
+
+
+def reverify_month(month, now, dry_run=False):
+    """Every rule on every visit checked in during ``month`` (Beijing days), one day at a time."""
+    db.session.flush()
+    outcome = Outcome()
+    first, last = month_days(month)
+    for offset in range((last - first).days + 1):
+        start, stop = day_bounds(first + timedelta(days=offset))
+        rows = setpass.load_rows(Visit.check_in_at >= start, Visit.check_in_at < stop)
+        if rows:
+            outcome.add(judge_rows(rows, now, single=True, dry_run=dry_run))
+    return outcome
+
+
+# --- judging ------------------------------------------------------------------------------------
+
+def judge_rows(rows, now, *, single, dry_run=False):
+    """The rules on ``rows`` (setpass.VisitRow, all judged), then their exceptions and status."""
+    _attach_exceptions(rows)
+    if single:
+        _read_ahead(rows)
+    comparison = setpass.SetPass(rows)
+    codes = (rules.SINGLE_RULES if single else ()) + rules.COMPARATIVE_RULES
+    outcome, writes = Outcome(judged=len(rows)), Writes(now)
+    for row in rows:
+        before = (row.status, row.verified_at, row.distance_from_home_m)
+        findings = verification.single_findings(row, comparison.settings(row), now) if single else {}
+        findings.update(verification.comparative_findings_reported(row, comparison))
+        for step in rules.plan({e.code: e for e in row.exceptions}, codes, findings):
+            writes.take(row, step, outcome)
+        verification.settle_status(row, now, final=True)
+        if (row.status, row.verified_at, row.distance_from_home_m) != before:
+            writes.visit(row, before)
+            if row.status != before[0]:
+                outcome.statuses[(before[0], row.status)] += 1
+    if not dry_run:
+        writes.write()
+    return outcome
+
+
+def _attach_exceptions(rows):
+    found = setpass.exceptions_of([r.id for r in rows])
+    for row in rows:
+        row.exceptions = [Record(**{k: e[k] for k in Record.__slots__}) for e in found.get(row.id, [])]
+
+
+def _read_ahead(rows):
+    """What V01, V06 and V11 would each ask the database, for all the rows in three reads."""
+    users, contractors = {r.worker_user_id for r in rows}, {r.contractor_id for r in rows}
+    roster = {}
+    for member in db.session.scalars(select(StaffMember).where(
+            StaffMember.user_id.in_(sorted(users)), StaffMember.contractor_id.in_(sorted(contractors)))):
+        roster.setdefault((member.user_id, member.contractor_id), []).append(member)
+    book = EligibilityBook({r.beneficiary_id for r in rows}, {r.contract_id for r in rows})
+    photos = set()
+    ids = sorted(r.id for r in rows)
+    for start in range(0, len(ids), setpass.CHUNK):
+        photos.update(db.session.scalars(select(VisitPhoto.visit_id).where(
+            VisitPhoto.visit_id.in_(ids[start:start + setpass.CHUNK])).distinct()))
+    for row in rows:
+        row.roster = roster.get((row.worker_user_id, row.contractor_id), [])
+        row.eligibility, row.has_photo = book, row.id in photos
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+class Writes:
+    """The changes of one judging pass, written in a few statements with one audit block."""
+
+    def __init__(self, now):
+        self.now = now
+        self.upserts, self.removed, self.visits, self.audit = [], [], [], []
+
+    def take(self, row, step, outcome):
+        kind = step[0]
+        if kind == "remove":
+            record = step[1]
+            row.exceptions.remove(record)
+            self.removed.append(record.id)
+            outcome.cleared[record.code] += 1
+            self.audit.append(("delete", "VisitException", record.id,
+                               {k: getattr(record, k) for k in Record.__slots__}, None, row.tenant_id))
+            return
+        if kind == "raise":
+            code, finding = step[1], step[2]
+            record = Record(visit_id=row.id, code=code, status="open")
+            row.exceptions.append(record)
+            outcome.raised[code] += 1
+        else:
+            record, finding = step[1], step[2]
+            outcome.refreshed[record.code] += 1
+        before = {k: getattr(record, k) for k in SHOWN}
+        rules.refresh(record, finding)
+        self.upserts.append((row, record, before if kind == "refresh" else None))
+
+    def visit(self, row, before):
+        self.visits.append(row)
+        names = ("status", "verified_at", "distance_from_home_m")
+        old, new = dict(zip(names, before)), {n: getattr(row, n) for n in names}
+        changed = [n for n in names if old[n] != new[n]]
+        self.audit.append(("update", "Visit", row.id, {n: old[n] for n in changed},
+                           {n: new[n] for n in changed}, row.tenant_id))
+
+    def write(self):
+        if self.upserts:
+            self._upsert()
+        if self.removed:
+            table = VisitException.__table__
+            for start in range(0, len(self.removed), setpass.CHUNK):
+                db.session.execute(delete(table).where(
+                    table.c.id.in_(self.removed[start:start + setpass.CHUNK]), table.c.status == "open"))
+        if self.visits:
+            table = Visit.__table__
+            db.session.execute(
+                # A rejection taken meanwhile stands: rejected is never judged away.
+                update(table).where(table.c.id == bindparam("row_id"))
+                .values(status=case((table.c.status == "rejected", table.c.status), else_=bindparam("new_status")),
+                        verified_at=case((table.c.status == "rejected", table.c.verified_at),
+                                         else_=bindparam("new_verified_at")),
+                        distance_from_home_m=bindparam("new_distance")),
+                [{"row_id": r.id, "new_status": r.status, "new_verified_at": r.verified_at,
+                  "new_distance": r.distance_from_home_m} for r in self.visits])
+        if self.audit:
+            record_rows(db.session, self.audit)
+        db.session.expire_all()  # ORM copies of these visits and exceptions are stale now
+
+    def _upsert(self):
+        table = VisitException.__table__
+        dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[table.c.visit_id, table.c.code],
+            set_={k: stmt.excluded[k] for k in SHOWN},
+            where=table.c.status == "open").returning(table.c.id, table.c.visit_id, table.c.code)
+        values = [{"tenant_id": row.tenant_id, "visit_id": row.id, "code": record.code, "message": record.message,
+                   "details": record.details, "warning": record.warning, "status": "open",
+                   "raised_at": self.now, "response_reason": "", "response_text": "", "decision_note": ""}
+                  for row, record, _before in self.upserts]
+        ids = {}
+        for start in range(0, len(values), setpass.CHUNK):
+            result = db.session.execute(stmt.values(values[start:start + setpass.CHUNK]))
+            ids.update({(visit_id, code): eid for eid, visit_id, code in result})
+        for row, record, before in self.upserts:
+            record.id = ids.get((row.id, record.code))
+            if record.id is None:
+                continue  # decided meanwhile: left as it is
+            after = {k: getattr(record, k) for k in SHOWN}
+            if before is None:
+                self.audit.append(("insert", "VisitException", record.id,
+                                   None, {**after, "visit_id": row.id, "code": record.code, "status": "open"},
+                                   row.tenant_id))
+            else:
+                changed = [k for k in SHOWN if before[k] != after[k]]
+                self.audit.append(("update", "VisitException", record.id, {k: before[k] for k in changed},
+                                   {k: after[k] for k in changed}, row.tenant_id))

@@ -1,0 +1,314 @@
+"""Verification of many visits at once: the rows and neighbourhoods the rules need, read by a fixed
+number of statements whatever the number of visits (for one visit, an upload batch or a month).
+
+The per-visit path (verification.py, neighbourhoods.py) judges ORM objects one at a time; this
+path reads plain rows — a visit with its correction in force, its service item's limits, the
+home's coordinates and the worker's roster name, joined in one statement — and hands them to the
+SAME rule functions (rules.py), so both paths judge alike by construction; a property test
+(tests/test_set_verification_property.py) checks that they also find the same neighbours.
+
+- ``VisitRow``: a visit as the rules see it (the attributes they read), built from one row.
+- ``load_rows(*conditions)``: the rows matching ``conditions``, corrections and limits joined.
+- ``SetPass(rows)``: a ComparisonPass over ``rows`` (all of them judged): each worker's counted
+  visits over the span of the judged ones plus one more on each side, the beneficiaries' and the
+  devices' counted visits of the days concerned. ``neighbours_of(rows)``: the visits a change to
+  ``rows`` affects (the worker's visits around them, the same days' visits of the same people
+  and phones, and the previous and next visit of each worker), for the comparison job.
+"""
+from collections import defaultdict
+from datetime import timedelta
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import aliased
+
+from portal.beneficiaries.models import Beneficiary
+from portal.contractors.models import StaffMember
+from portal.contracts.models import ServiceItem
+from portal.extensions import db
+from portal.visits import rules
+from portal.visits.models import Visit, VisitCorrection, VisitException
+from portal.visits.neighbourhoods import COUNTED, ComparisonPass, WorkerLine, counted, day_bounds, raw_end
+
+CHUNK = 2000           # ids per IN list
+WORKERS_PER_STATEMENT = 200
+LOOK_AROUND = timedelta(days=7)  # a worker's previous/next visit is looked for this far in one statement
+
+
+class Item:
+    __slots__ = ("min_minutes", "max_minutes", "photo_required", "daily_limit_per_beneficiary")
+
+    def __init__(self, min_minutes, max_minutes, photo_required, daily_limit):
+        self.min_minutes, self.max_minutes = min_minutes, max_minutes
+        self.photo_required, self.daily_limit_per_beneficiary = photo_required, daily_limit
+
+
+class Home:
+    __slots__ = ("lat", "lon")
+
+    def __init__(self, lat, lon):
+        self.lat, self.lon = lat, lon
+
+
+class Correction:
+    __slots__ = ("adjusted_check_in_at", "adjusted_check_out_at")
+
+    def __init__(self, check_in_at, check_out_at):
+        self.adjusted_check_in_at, self.adjusted_check_out_at = check_in_at, check_out_at
+
+
+class Named:
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+
+VISIT_COLUMNS = ("id", "tenant_id", "contract_id", "service_item_id", "beneficiary_id", "staff_id", "worker_user_id",
+                 "contractor_id", "device_id", "check_in_at", "check_in_lat", "check_in_lon", "check_out_at",
+                 "check_out_lat", "check_out_lon", "received_at", "checked_out_received_at", "status",
+                 "distance_from_home_m", "verified_at")
+
+
+class VisitRow:
+    """One visit as the rules read it. ``exceptions`` is filled by the caller (reverify.py)."""
+
+    __slots__ = VISIT_COLUMNS + ("correction_in_force", "service_item", "beneficiary", "staff", "exceptions",
+                                 "roster", "has_photo", "eligibility")
+
+    def __init__(self, row):
+        for name, value in zip(VISIT_COLUMNS, row):
+            setattr(self, name, value)
+        rest = row[len(VISIT_COLUMNS):]
+        adjusted_in, adjusted_out, low, high, photo, limit, item_id, home_lat, home_lon, home_id, staff_name = rest
+        self.correction_in_force = Correction(adjusted_in, adjusted_out) if adjusted_in is not None else None
+        self.service_item = Item(low, high, photo, limit) if item_id is not None else None
+        self.beneficiary = Home(home_lat, home_lon) if home_id is not None else None
+        self.staff = Named(staff_name) if self.staff_id is not None else None
+        self.exceptions = []
+        self.roster = self.has_photo = self.eligibility = None
+
+    times_with = Visit.times_with            # one definition of a visit's times (models.py)
+    effective_times = Visit.effective_times
+
+
+def _in_force():
+    """The latest accepted correction of the visit (a correlated subquery on the visit_id index)."""
+    return (select(func.max(VisitCorrection.id))
+            .where(VisitCorrection.visit_id == Visit.id, VisitCorrection.status == "accepted")
+            .correlate(Visit).scalar_subquery())
+
+
+def rows_statement(*conditions):
+    correction = aliased(VisitCorrection)
+    return (select(*[getattr(Visit, c) for c in VISIT_COLUMNS],
+                   correction.adjusted_check_in_at, correction.adjusted_check_out_at,
+                   ServiceItem.min_minutes, ServiceItem.max_minutes, ServiceItem.photo_required,
+                   ServiceItem.daily_limit_per_beneficiary, ServiceItem.id,
+                   Beneficiary.lat, Beneficiary.lon, Beneficiary.id, StaffMember.name)
+            .select_from(Visit)
+            .outerjoin(correction, correction.id == _in_force())
+            .outerjoin(ServiceItem, ServiceItem.id == Visit.service_item_id)
+            .outerjoin(Beneficiary, Beneficiary.id == Visit.beneficiary_id)
+            .outerjoin(StaffMember, StaffMember.id == Visit.staff_id)
+            .where(*conditions))
+
+
+def load_rows(*conditions, order=True):
+    stmt = rows_statement(*conditions)
+    if order:
+        stmt = stmt.order_by(Visit.check_in_at, Visit.id)
+    return [VisitRow(row) for row in db.session.execute(stmt)]
+
+
+def rows_by_ids(ids):
+    found = {}
+    ids = sorted(set(ids))
+    for start in range(0, len(ids), CHUNK):
+        for row in load_rows(Visit.id.in_(ids[start:start + CHUNK]), order=False):
+            found[row.id] = row
+    return found
+
+
+def worker_condition(keys):
+    """The visits of any of these workers (rules.worker_key values)."""
+    staff = sorted(k[1] for k in keys if k[0] == "staff")
+    users = sorted(k[1] for k in keys if k[0] == "user")
+    parts = []
+    if staff:
+        parts.append(Visit.staff_id.in_(staff))
+    if users:
+        parts.append(and_(Visit.staff_id.is_(None), Visit.worker_user_id.in_(users)))
+    return or_(*parts)
+
+
+def _worker_sql_key():
+    """rules.worker_key in SQL, as one integer: the roster entry, else minus the user."""
+    return func.coalesce(Visit.staff_id, -Visit.worker_user_id)
+
+
+def _sql_to_key(value):
+    return ("staff", value) if value >= 0 else ("user", -value)
+
+
+def worker_windows(rows):
+    """{worker key: (low, high)}: the check-ins a judged set needs of each worker."""
+    windows = {}
+    for v in rows:
+        key = rules.worker_key(v)
+        low, high = v.check_in_at - rules.MAX_VISIT_SPAN, raw_end(v)
+        if key in windows:
+            old_low, old_high = windows[key]
+            low, high = min(low, old_low), max(high, old_high)
+        windows[key] = (low, high)
+    return windows
+
+
+def _grouped_by_window(windows):
+    """Workers sharing the same window in one clause (a day of a month shares few windows)."""
+    groups = defaultdict(list)
+    for key, window in windows.items():
+        groups[window].append(key)
+    clauses = []
+    for (low, high), keys in groups.items():
+        for start in range(0, len(keys), WORKERS_PER_STATEMENT):
+            clauses.append(and_(worker_condition(keys[start:start + WORKERS_PER_STATEMENT]),
+                                Visit.check_in_at >= low, Visit.check_in_at <= high))
+    return clauses
+
+
+def rows_in_windows(windows):
+    clauses = _grouped_by_window(windows)
+    found = {}
+    for start in range(0, len(clauses), 50):
+        for row in load_rows(COUNTED, or_(*clauses[start:start + 50]), order=False):
+            found[row.id] = row
+    return found
+
+
+def _nearest(windows, before):
+    """Each worker's counted visit just before (``before``) or just after their window: one
+    statement with a window function over LOOK_AROUND, then one lookup per worker not found there."""
+    if not windows:
+        return {}
+    key = _worker_sql_key()
+    order = (Visit.check_in_at.desc(), Visit.id.desc()) if before else (Visit.check_in_at, Visit.id)
+    clauses = []
+    for (low, high), keys in _windows_by_bound(windows).items():
+        bound = low if before else high
+        near = (Visit.check_in_at < bound, Visit.check_in_at >= bound - LOOK_AROUND) if before else \
+            (Visit.check_in_at > bound, Visit.check_in_at <= bound + LOOK_AROUND)
+        clauses.append(and_(worker_condition(keys), *near))
+    ranked = (select(Visit.id.label("id"), key.label("worker"),
+                     func.row_number().over(partition_by=key, order_by=order).label("rank"))
+              .where(COUNTED, or_(*clauses)).subquery())
+    firsts = dict(db.session.execute(select(ranked.c.worker, ranked.c.id).where(ranked.c.rank == 1)).all())
+    found = {_sql_to_key(k): i for k, i in firsts.items()}
+    for worker, (low, high) in windows.items():
+        if worker in found:
+            continue
+        probe = select(Visit.id).where(COUNTED, worker_condition([worker]),
+                                       Visit.check_in_at < low if before else Visit.check_in_at > high)
+        probe = probe.order_by(*order).limit(1)
+        vid = db.session.execute(probe).scalar()
+        if vid is not None:
+            found[worker] = vid
+    rows = rows_by_ids(found.values())
+    return {worker: rows[vid] for worker, vid in found.items() if vid in rows}
+
+
+def _windows_by_bound(windows):
+    groups = defaultdict(list)
+    for key, window in windows.items():
+        groups[window].append(key)
+    return groups
+
+
+def day_groups(rows):
+    """The counted visits of the days of ``rows`` that share a beneficiary or a phone with them."""
+    people, devices = defaultdict(set), defaultdict(set)
+    for v in rows:
+        day = rules.visit_day(v)
+        people[day].add(v.beneficiary_id)
+        if v.device_id:
+            devices[day].add(v.device_id)
+    clauses = []
+    for day in sorted(set(people) | set(devices)):
+        start, stop = day_bounds(day)
+        who = [Visit.beneficiary_id.in_(sorted(people[day]))] if people[day] else []
+        if devices[day]:
+            who.append(Visit.device_id.in_(sorted(devices[day])))
+        clauses.append(and_(Visit.check_in_at >= start, Visit.check_in_at < stop, or_(*who)))
+    found = {}
+    for start in range(0, len(clauses), 50):
+        for row in load_rows(COUNTED, or_(*clauses[start:start + 50]), order=False):
+            found[row.id] = row
+    return found
+
+
+def neighbours_of(rows):
+    """Every visit whose comparative findings a change to ``rows`` may change, ``rows`` included
+    (a superset of the per-visit Neighbourhood: judging more visits is harmless, each is judged
+    against all its own neighbours)."""
+    windows = worker_windows(rows)
+    found = {v.id: v for v in rows}
+    for source in (rows_in_windows(windows), day_groups(rows)):
+        for vid, row in source.items():
+            found.setdefault(vid, row)
+    for nearest in (_nearest(windows, True), _nearest(windows, False)):
+        for row in nearest.values():
+            found.setdefault(row.id, row)
+    return list(found.values())
+
+
+class SetPass(ComparisonPass):
+    """ComparisonPass over plain rows, every one of them judged (see the module docstring)."""
+
+    def __init__(self, rows):
+        self.visit, self.hood = (rows[0] if rows else None), None
+        self.affected = list({v.id: v for v in rows}.values())
+        self._settings, self._slots = {}, {}
+        self._lines = self._load_worker_lines()
+        self._same_item, self._device = self._load_days()
+
+    def _load_worker_lines(self):
+        windows = worker_windows(self.affected)
+        inside = rows_in_windows(windows)
+        for v in self.affected:
+            inside.setdefault(v.id, v)
+        by_worker = defaultdict(list)
+        for v in inside.values():
+            by_worker[rules.worker_key(v)].append(v)
+        before, after = _nearest(windows, True), _nearest(windows, False)
+        return {key: WorkerLine(by_worker[key], before.get(key), after.get(key)) for key in windows}
+
+    def slot(self, visit):
+        """The visit's effective interval (its row carries the correction in force), made once."""
+        if visit is None:
+            return None
+        found = self._slots.get(visit.id)
+        if found is None:
+            found = self._slots[visit.id] = rules.Slot(visit, *visit.effective_times)
+        return found
+
+    def _load_days(self):
+        rows = day_groups(self.affected)
+        same_item, device = defaultdict(dict), defaultdict(dict)
+        for v in [*rows.values(), *self.affected]:
+            day = rules.visit_day(v)
+            if counted(v):
+                same_item[(v.beneficiary_id, v.service_item_id, day)][v.id] = v
+                if v.device_id:
+                    device[(v.device_id, day)][v.id] = v
+        return same_item, device
+
+
+def exceptions_of(ids):
+    """{visit id: [VisitException columns as a dict]} for these visits."""
+    table = VisitException.__table__
+    found = defaultdict(list)
+    ids = sorted(set(ids))
+    for start in range(0, len(ids), CHUNK):
+        stmt = select(table).where(table.c.visit_id.in_(ids[start:start + CHUNK]))
+        for row in db.session.execute(stmt).mappings():
+            found[row["visit_id"]].append(dict(row))
+    return found

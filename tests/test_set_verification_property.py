@@ -1,0 +1,128 @@
+"""The set path agrees with the per-visit path (issue 15, point 2): over random days of visits —
+several workers, shared phones, the same beneficiaries, every status, far check-ins, open and
+overlapping times — judging the visits one at a time (the request's single-visit rules, then the
+comparison job on each visit) leaves exactly the exceptions and statuses that the set path leaves,
+whether it judges every rule at once (``reverify``) or runs the batched comparison job after the
+requests (``compare_batch``)."""
+import uuid
+from datetime import timedelta
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from portal.core.timeutil import utcnow
+from portal.extensions import db
+from portal.visits import reverify, setpass, verification
+from portal.tenancy.models import Tenant
+from portal.tenancy.services import change_settings
+from portal.visits.models import Visit
+from tests import crowd_world
+from tests.test_comparative_rules_property import VISIT, _add
+from tests.visit_world import scope
+
+pytestmark = pytest.mark.usefixtures("own_queue")
+
+
+@pytest.fixture
+def crowd(app, demo):
+    world = crowd_world.crowd_world(app)
+    with app.app_context(), scope(app):
+        template = crowd_world.templates(world)["a-worker1"]
+        template.service_item.daily_limit_per_beneficiary = 1  # V07 in play
+        db.session.commit()
+    return world
+
+
+def _visits(crowd, specs, ids):
+    templates = crowd_world.templates(crowd)
+    visits = []
+    for spec, client_id in zip(specs, ids):
+        visit = _add(templates, crowd, spec)
+        visit.client_id = client_id
+        visits.append(visit)
+    db.session.flush()
+    return visits
+
+
+def _state(ids):
+    """{client id: (status, distance, verified?, [(code, message, details, warning, status)])}."""
+    db.session.expire_all()
+    found = {}
+    for visit in db.session.scalars(select(Visit).where(Visit.client_id.in_(ids))):
+        found[visit.client_id] = (visit.status, visit.distance_from_home_m, visit.verified_at is not None,
+                                  sorted((e.code, e.message, e.details, e.warning, e.status)
+                                         for e in visit.exceptions))
+    return found
+
+
+def _per_visit(visits, now):
+    for visit in visits:  # the requests
+        verification.run_single_rules(visit, now)
+        verification.settle_status(visit, now, final=False)
+    for visit in visits:  # the comparison job on each, nothing deferred
+        verification.compare_and_settle(visit, now, cap=len(visits) + 10)
+    db.session.flush()
+
+
+@settings(max_examples=30, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate], suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(specs=st.lists(VISIT, min_size=1, max_size=10))
+def test_the_set_path_judges_as_the_per_visit_path(app, crowd, specs):
+    ids = [str(uuid.uuid4()) for _spec in specs]
+    now = utcnow()
+    with app.app_context(), scope(app):
+        try:
+            _per_visit(_visits(crowd, specs, ids), now)
+            expected = _state(ids)
+        finally:
+            db.session.rollback()
+        try:  # every rule at once, as `reverify` does
+            visits = _visits(crowd, specs, ids)
+            rows = list(setpass.rows_by_ids([v.id for v in visits]).values())
+            reverify.judge_rows(rows, now, single=True)
+            assert _state(ids) == expected
+            again = reverify.judge_rows(list(setpass.rows_by_ids([v.id for v in visits]).values()), now, single=True)
+            assert not again.changed  # a second run changes nothing
+        finally:
+            db.session.rollback()
+        try:  # the requests one by one, then one batched comparison job
+            visits = _visits(crowd, specs, ids)
+            for visit in visits:
+                verification.run_single_rules(visit, now)
+                verification.settle_status(visit, now, final=False)
+            reverify.compare_batch([v.id for v in visits], now)
+            assert _state(ids) == expected
+        finally:
+            db.session.rollback()
+
+
+def test_a_month_s_reverification_after_a_threshold_change(app, crowd):
+    """A wider geofence clears the V02 of a visit checked in 0.3° away; a decided V02 stays."""
+    now = utcnow()
+    with app.app_context(), scope(app):
+        templates = crowd_world.templates(crowd)
+        spec = {"worker": "a-worker2", "minute": 600, "minutes": 60, "device": "phone-9", "person": 0,
+                "status": "pending", "far": True}
+        far, decided = _visits(crowd, [spec, {**spec, "minute": 900}], [str(uuid.uuid4()), str(uuid.uuid4())])
+        _per_visit([far, decided], now)
+        assert "V02" in {e.code for e in far.exceptions}
+        v02 = next(e for e in decided.exceptions if e.code == "V02")
+        v02.status = "rejected"
+        db.session.commit()
+        month = far.check_in_at.date().replace(day=1)
+        tenant = templates["a-worker2"].tenant_id
+        change_settings(db.session.get(Tenant, tenant), {"geofence_radius_m": 100_000})
+        db.session.commit()
+        dry = reverify.reverify_month(month, now, dry_run=True)
+        assert dry.cleared["V02"] >= 1
+        db.session.rollback()
+        assert "V02" in {e.code for e in db.session.get(Visit, far.id).exceptions}  # dry: nothing written
+        outcome = reverify.reverify_month(month, now)
+        db.session.commit()
+        assert outcome.cleared["V02"] >= 1
+        assert "V02" not in {e.code for e in db.session.get(Visit, far.id).exceptions}
+        kept = [e for e in db.session.get(Visit, decided.id).exceptions if e.code == "V02"]
+        assert [e.status for e in kept] == ["rejected"]
+        assert not reverify.reverify_month(month, now).changed
