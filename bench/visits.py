@@ -1,5 +1,8 @@
 """Benchmark of visit verification (issue 5): does verifying one visit cost the same whatever the
-size of the visit table?
+size of the visit table? With ``--set`` (issue 15): how many visits a second does the set path
+judge (reverify.py), for an upload batch and for a whole month, at 1 k, 100 k and 1 M rows?
+
+    .venv/bin/python bench/visits.py --set [--sizes 1000,100000,1000000] [--batch 1000]
 
     .venv/bin/python bench/visits.py [--visits 100000 --workers 500] [--sample 200]
     .venv/bin/python bench/visits.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench
@@ -314,6 +317,69 @@ def count_visits(app, tenant_id):
         return total
 
 
+# --- the set path (issue 15): many visits judged at once -----------------------------------------
+
+def set_verify(app, tenant_id, ids, month):
+    """The set path at the table's current size: the comparison job for an upload batch of
+    ``ids`` (the visits and every neighbour they affect), then every rule on every visit of
+    ``month`` (``reverify``), each one transaction. Returns {what: (visits judged, seconds)}."""
+    from portal.core.timeutil import utcnow
+    from portal.extensions import db
+    from portal.tenancy.scope import tenant_scope
+    from portal.visits import reverify
+    measured = {}
+    with app.app_context(), tenant_scope(tenant_id):
+        began = time.perf_counter()
+        outcome = reverify.compare_batch(ids, utcnow())
+        db.session.commit()
+        measured["batch"] = (outcome.judged, time.perf_counter() - began)
+        began = time.perf_counter()
+        outcome = reverify.reverify_month(month, utcnow())
+        db.session.commit()
+        measured["month"] = (outcome.judged, time.perf_counter() - began)
+    return measured
+
+
+def main_set(args, rng):
+    """``--set``: the table grows through ``--sizes``; at each size one batch and one month."""
+    from portal import create_app
+    began = time.perf_counter()
+    sizes = sorted(int(s) for s in args.sizes.split(","))
+    month = (date.today() - timedelta(days=2)).replace(day=1)
+    results = {}
+    with Database(args.database_url) as database:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": database.url, "REDIS_URL": None, "TESTING": True,
+                          "FAST_PASSWORD_HASHING": True})
+        owner = create_engine(database.owner_url, poolclass=NullPool)
+        seed_demo(app)
+        world = add_workers(app, owner, args.workers, rng)
+        tenant_id = world["tenant_id"]
+        base = count_visits(app, tenant_id)
+        print(f"backend: {database.backend}; {args.workers} workers; setup {time.perf_counter() - began:.1f} s")
+        _first, pairs = schedule(args.workers, sizes[-1] - base, 0)
+        done = 0
+        for size in sizes:
+            t0 = time.perf_counter()
+            bulk_insert_visits(owner, world, pairs[done:max(size - base, 0)], rng)
+            done = max(size - base, 0)
+            rows = count_visits(app, tenant_id)
+            print(f"inserted up to {rows:,} visits in {time.perf_counter() - t0:.1f} s")
+            results[rows] = set_verify(app, tenant_id, sample_ids(app, tenant_id, args.batch, rng), month)
+        owner.dispose()
+    print()
+    print(f"{'visits in table':>16} {'batch: judged':>14} {'s':>6} {'visits/s':>9} "
+          f"{'month: judged':>14} {'s':>6} {'visits/s':>9} {'µs per visit':>13}")
+    for rows, m in results.items():
+        (bn, bs), (mn, ms) = m["batch"], m["month"]
+        print(f"{rows:>16,} {bn:>14,} {bs:>6.2f} {bn / bs:>9,.0f} {mn:>14,} {ms:>6.2f} {mn / ms:>9,.0f} "
+              f"{ms / max(mn, 1) * 1e6:>13.0f}")
+    (small_rows, small), (big_rows, big) = list(results.items())[0], list(results.items())[-1]
+    per = [m["month"][1] / max(m["month"][0], 1) for m in (small, big)]
+    print(f"month, time per visit judged at {big_rows:,} / at {small_rows:,} rows: {per[1] / per[0]:.2f}×")
+    print(f"peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB resident")
+    print(f"total {time.perf_counter() - began:.0f} s")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--visits", type=int, default=100_000)
@@ -324,10 +390,15 @@ def main(argv=None):
                         help="PostgreSQL URL of a database to create and drop (default: a temporary SQLite file)")
     parser.add_argument("--seed", type=int, default=20261129)
     parser.add_argument("--explain", action="store_true", help="print the query plans of one neighbourhood")
+    parser.add_argument("--set", action="store_true", help="the set path: a batch and a month at each of --sizes")
+    parser.add_argument("--sizes", default="1000,100000,1000000", help="table sizes for --set")
+    parser.add_argument("--batch", type=int, default=1000, help="visits of the upload batch for --set")
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
     os.environ.setdefault("PORTAL_ENV", "development")
     os.environ.pop("REDIS_URL", None)  # the comparison job runs inline: it is part of the cost measured
+    if args.set:
+        return main_set(args, rng)
 
     from portal import create_app
     began = time.perf_counter()

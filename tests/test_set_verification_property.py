@@ -17,7 +17,7 @@ from portal.extensions import db
 from portal.visits import reverify, setpass, verification
 from portal.tenancy.models import Tenant
 from portal.tenancy.services import change_settings
-from portal.visits.models import Visit
+from portal.visits.models import Visit, VisitCorrection
 from tests import crowd_world
 from tests.test_comparative_rules_property import VISIT, _add
 from tests.visit_world import scope
@@ -35,15 +35,27 @@ def crowd(app, demo):
     return world
 
 
+SPEC = st.tuples(VISIT, st.one_of(st.none(), st.integers(min_value=1, max_value=90)))  # + a correction
+
+
 def _visits(crowd, specs, ids):
+    """The visits of ``specs`` ((spec, minutes a supervisor's accepted correction cut off the
+    start) pairs), flushed."""
     templates = crowd_world.templates(crowd)
     visits = []
-    for spec, client_id in zip(specs, ids):
+    for (spec, cut), client_id in zip(specs, ids):
         visit = _add(templates, crowd, spec)
         visit.client_id = client_id
-        visits.append(visit)
+        visits.append((visit, cut))
     db.session.flush()
-    return visits
+    for visit, cut in visits:
+        if cut is not None and visit.check_out_at is not None:
+            db.session.add(VisitCorrection(
+                visit_id=visit.id, adjusted_check_in_at=visit.check_in_at + timedelta(minutes=cut),
+                adjusted_check_out_at=visit.check_out_at, reason_code="device_clock", made_by_id=visit.worker_user_id,
+                status="accepted"))
+    db.session.flush()
+    return [visit for visit, _cut in visits]
 
 
 def _state(ids):
@@ -68,7 +80,7 @@ def _per_visit(visits, now):
 
 @settings(max_examples=30, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate], suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])
-@given(specs=st.lists(VISIT, min_size=1, max_size=10))
+@given(specs=st.lists(SPEC, min_size=1, max_size=10))
 def test_the_set_path_judges_as_the_per_visit_path(app, crowd, specs):
     ids = [str(uuid.uuid4()) for _spec in specs]
     now = utcnow()
@@ -105,7 +117,8 @@ def test_a_month_s_reverification_after_a_threshold_change(app, crowd):
         templates = crowd_world.templates(crowd)
         spec = {"worker": "a-worker2", "minute": 600, "minutes": 60, "device": "phone-9", "person": 0,
                 "status": "pending", "far": True}
-        far, decided = _visits(crowd, [spec, {**spec, "minute": 900}], [str(uuid.uuid4()), str(uuid.uuid4())])
+        far, decided = _visits(crowd, [(spec, None), ({**spec, "minute": 900}, None)],
+                               [str(uuid.uuid4()), str(uuid.uuid4())])
         _per_visit([far, decided], now)
         assert "V02" in {e.code for e in far.exceptions}
         v02 = next(e for e in decided.exceptions if e.code == "V02")
@@ -126,3 +139,25 @@ def test_a_month_s_reverification_after_a_threshold_change(app, crowd):
         kept = [e for e in db.session.get(Visit, decided.id).exceptions if e.code == "V02"]
         assert [e.status for e in kept] == ["rejected"]
         assert not reverify.reverify_month(month, now).changed
+
+
+def test_the_reverify_command_prints_what_changed(app, crowd):
+    now = utcnow()
+    with app.app_context(), scope(app):
+        spec = {"worker": "a-worker2", "minute": 600, "minutes": 60, "device": "phone-9", "person": 0,
+                "status": "pending", "far": True}
+        (far,) = _visits(crowd, [(spec, None)], [str(uuid.uuid4())])
+        _per_visit([far], now)
+        month = far.check_in_at.strftime("%Y-%m")
+        change_settings(db.session.get(Tenant, far.tenant_id), {"geofence_radius_m": 100_000})
+        db.session.commit()
+    runner = app.test_cli_runner()
+    dry = runner.invoke(args=["reverify", "--tenant", "ganxian", "--month", month, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "cleared V02: 1" in dry.output and "dry run" in dry.output
+    done = runner.invoke(args=["reverify", "--tenant", "ganxian", "--month", month])
+    assert done.exit_code == 0 and "cleared V02: 1" in done.output, done.output
+    again = runner.invoke(args=["reverify", "--tenant", "ganxian", "--month", month])
+    assert "nothing changed" in again.output, again.output
+    assert runner.invoke(args=["reverify", "--tenant", "nowhere", "--month", month]).exit_code != 0
+    assert runner.invoke(args=["reverify", "--tenant", "ganxian", "--month", "2026-13"]).exit_code != 0

@@ -163,6 +163,19 @@ def worker_windows(rows):
     return windows
 
 
+def coarse(windows):
+    """The same windows widened so that workers whose windows start and end on the same days share
+    one: a day of a month then reads its workers' visits with one clause, not one per worker (the
+    extra visits only make a worker's line longer; the previous and next visit are taken outside
+    the widened window, so the line stays whole)."""
+    buckets = {}
+    for key, (low, high) in windows.items():
+        bucket = (low.date(), high.date())
+        old = buckets.get(bucket)
+        buckets[bucket] = (low, high) if old is None else (min(low, old[0]), max(high, old[1]))
+    return {key: buckets[(low.date(), high.date())] for key, (low, high) in windows.items()}
+
+
 def _grouped_by_window(windows):
     """Workers sharing the same window in one clause (a day of a month shares few windows)."""
     groups = defaultdict(list)
@@ -249,7 +262,7 @@ def neighbours_of(rows):
     """Every visit whose comparative findings a change to ``rows`` may change, ``rows`` included
     (a superset of the per-visit Neighbourhood: judging more visits is harmless, each is judged
     against all its own neighbours)."""
-    windows = worker_windows(rows)
+    windows = coarse(worker_windows(rows))
     found = {v.id: v for v in rows}
     for source in (rows_in_windows(windows), day_groups(rows)):
         for vid, row in source.items():
@@ -271,7 +284,7 @@ class SetPass(ComparisonPass):
         self._same_item, self._device = self._load_days()
 
     def _load_worker_lines(self):
-        windows = worker_windows(self.affected)
+        windows = coarse(worker_windows(self.affected))
         inside = rows_in_windows(windows)
         for v in self.affected:
             inside.setdefault(v.id, v)
