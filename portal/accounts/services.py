@@ -36,17 +36,27 @@ def _throttle_keys(username, address):
     return (f"login-user:{username.lower()}", f"login-addr:{address}")
 
 
+def _strategy():
+    """The limiter's strategy, or None when rate limiting is switched off (RATELIMIT_ENABLED)."""
+    limiter = current_limiter()
+    return limiter.limiter if limiter.enabled else None
+
+
 def is_throttled(username, address):
     per_user, per_addr = _limits()
     user_key, addr_key = _throttle_keys(username, address)
-    strategy = current_limiter().limiter
+    strategy = _strategy()
+    if strategy is None:
+        return False
     return not (strategy.test(per_user, user_key) and strategy.test(per_addr, addr_key))
 
 
 def _count_failure(username, address):
     per_user, per_addr = _limits()
     user_key, addr_key = _throttle_keys(username, address)
-    strategy = current_limiter().limiter
+    strategy = _strategy()
+    if strategy is None:
+        return
     strategy.hit(per_user, user_key)
     strategy.hit(per_addr, addr_key)
 

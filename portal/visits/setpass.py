@@ -98,19 +98,23 @@ def _in_force():
             .correlate(Visit).scalar_subquery())
 
 
+_ROWS = []  # the statement, built once (building it costs more than running it for one visit)
+
+
 def rows_statement(*conditions):
-    correction = aliased(VisitCorrection)
-    return (select(*[getattr(Visit, c) for c in VISIT_COLUMNS],
-                   correction.adjusted_check_in_at, correction.adjusted_check_out_at,
-                   ServiceItem.min_minutes, ServiceItem.max_minutes, ServiceItem.photo_required,
-                   ServiceItem.daily_limit_per_beneficiary, ServiceItem.id,
-                   Beneficiary.lat, Beneficiary.lon, Beneficiary.id, StaffMember.name)
-            .select_from(Visit)
-            .outerjoin(correction, correction.id == _in_force())
-            .outerjoin(ServiceItem, ServiceItem.id == Visit.service_item_id)
-            .outerjoin(Beneficiary, Beneficiary.id == Visit.beneficiary_id)
-            .outerjoin(StaffMember, StaffMember.id == Visit.staff_id)
-            .where(*conditions))
+    if not _ROWS:
+        correction = aliased(VisitCorrection)
+        _ROWS.append(select(*[getattr(Visit, c) for c in VISIT_COLUMNS],
+                            correction.adjusted_check_in_at, correction.adjusted_check_out_at,
+                            ServiceItem.min_minutes, ServiceItem.max_minutes, ServiceItem.photo_required,
+                            ServiceItem.daily_limit_per_beneficiary, ServiceItem.id,
+                            Beneficiary.lat, Beneficiary.lon, Beneficiary.id, StaffMember.name)
+                     .select_from(Visit)
+                     .outerjoin(correction, correction.id == _in_force())
+                     .outerjoin(ServiceItem, ServiceItem.id == Visit.service_item_id)
+                     .outerjoin(Beneficiary, Beneficiary.id == Visit.beneficiary_id)
+                     .outerjoin(StaffMember, StaffMember.id == Visit.staff_id))
+    return _ROWS[0].where(*conditions)
 
 
 def load_rows(*conditions, order=True):
