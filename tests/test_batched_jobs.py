@@ -219,3 +219,20 @@ def test_a_batch_whose_job_was_lost_is_queued_again_by_the_tick(app, demo, run_w
         assert queue.queue_stranded_batches() == 0  # queued once
     run_worker()
     assert _judged(app, gx) == [5]
+
+
+@pytest.mark.skipif(not ON_REDIS, reason="a worker takes jobs from Redis")
+def test_the_plain_worker_forks_for_every_job_and_runs_the_short_queue_too(app, demo):
+    """One `flask --app wsgi worker` alone still runs the batches (in a forked work horse, which
+    drops the connections it inherited before its first query)."""
+    gx = demo.tenant_id("ganxian")
+    with app.app_context(), tenant_scope(gx):
+        enqueue_batched("test.batched", 6)
+        db.session.commit()
+    assert _short_queue_count(app) == 1
+    result = app.test_cli_runner().invoke(args=["worker", "--burst", "--no-schedule"])
+    assert result.exit_code == 0, result.output
+    assert _short_queue_count(app) == 0
+    assert _judged(app, gx) == [6]
+    assert CALLS == []  # it ran in another process
+    assert [(status, kwargs) for _, _, status, kwargs, _ in _runs(app)] == [("finished", {"items": [6]})]

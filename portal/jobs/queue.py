@@ -155,6 +155,7 @@ def run_batch(queue_name, name, tenant_id, run_id):
     item added from now on queues another job), records one JobRun ``run_id`` for up to
     BATCH_SIZE waiting items, and only then removes them from the set: an item is in a JobRun or
     still waiting, whatever fails. Then, and on RQ's retries, it runs that JobRun (run_job)."""
+    _own_pool()
     try:
         with all_tenants():
             recorded = db.session.get(JobRun, run_id) is not None
@@ -290,10 +291,7 @@ def report_progress(percent, note=""):
 def run_job(run_id):
     """The function RQ executes (in `flask --app wsgi worker`, inside the app context)."""
     from flask import g
-    global _pool_pid
-    if os.getpid() != _pool_pid:  # a forked work horse must not share the parent's connections
-        db.engine.dispose(close=False)
-        _pool_pid = os.getpid()
+    _own_pool()
     try:
         with all_tenants():
             run = db.session.get(JobRun, run_id)
@@ -322,6 +320,15 @@ def run_job(run_id):
                 g.pop("job_progress_apart", None)
     finally:
         db.session.remove()
+
+
+def _own_pool():
+    """A forked work horse must not share the parent's connections: it drops them from its pool
+    (without closing the parent's) before its first query. A non-forking worker keeps its pool."""
+    global _pool_pid
+    if os.getpid() != _pool_pid:
+        db.engine.dispose(close=False)
+        _pool_pid = os.getpid()
 
 
 def _inside(transaction, outer):
