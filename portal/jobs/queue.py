@@ -340,11 +340,11 @@ def _inside(transaction, outer):
 
 
 def install(session_class):
-    """Hand jobs to RQ once the transaction that created them has committed.
+    """Hand jobs, and batched items, to Redis once the transaction that created them has committed.
 
     SQLAlchemy also fires after_commit and after_rollback for savepoints: releasing a savepoint
     is not a commit (the job waits for the outermost one), and rolling one back drops only the
-    jobs enqueued inside it."""
+    jobs and items enqueued inside it."""
     @event.listens_for(session_class, "after_commit")
     def _flush_pending(session):
         if session.get_nested_transaction() is not None:
