@@ -65,15 +65,16 @@ def audit_verify(code):
 @with_appcontext
 @click.option("--burst", is_flag=True, help="Run the queued jobs and exit.")
 @click.option("--no-schedule", is_flag=True, help="Do not start the periodic jobs of jobs/schedule.py.")
-def worker(burst, no_schedule):
-    """An RQ worker with the application context and the periodic scheduler."""
-    from rq import Worker
-
+@click.option("--short", is_flag=True,
+              help="Run only the short (batched) jobs, in this process without forking (jobs/workers.py).")
+def worker(burst, no_schedule, short):
+    """An RQ worker with the application context and the periodic scheduler: by default a forking
+    worker for every job (the short queue first); with --short a non-forking one for the short queue."""
     from portal.extensions import redis_connection
     from portal.jobs.schedule import start_scheduler_thread
+    from portal.jobs.workers import make_worker
     if not current_app.config.get("REDIS_URL"):
         raise click.ClickException("REDIS_URL is not set: without Redis, jobs run inline and need no worker.")
     if not no_schedule and not burst:
         start_scheduler_thread(current_app._get_current_object())
-    connection = redis_connection()
-    Worker([current_app.config["JOB_QUEUE"]], connection=connection).work(burst=burst, with_scheduler=True)
+    make_worker(current_app.config, redis_connection(), short=short).work(burst=burst, with_scheduler=True)

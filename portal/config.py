@@ -51,6 +51,9 @@ class Config:
 
     WTF_CSRF_TIME_LIMIT = None
     JOB_QUEUE = "portal"
+    # The queue of the short batched jobs (jobs/queue.py enqueue_batched), served by
+    # `flask --app wsgi worker --short` (and, after it, by every plain worker); None → JOB_QUEUE + "-short".
+    SHORT_JOB_QUEUE = None
     # The in-process scheduler of periodic jobs without Redis (portal/jobs/schedule.py): None →
     # on in development outside tests, off otherwise; True/False force it (never with Redis).
     INLINE_SCHEDULER = None

@@ -200,16 +200,16 @@ def own_queue(app, monkeypatch):
 
 @pytest.fixture
 def run_worker(app, redis_url):
-    """Runs queued jobs: a real RQ SimpleWorker in burst mode on PostgreSQL+Redis; a no-op
-    on SQLite, where jobs already ran inline."""
+    """Runs queued jobs: a real non-forking RQ worker (jobs/workers.py ShortJobWorker) in burst mode
+    on PostgreSQL+Redis, taking the short (batched) queue and then JOB_QUEUE until both are empty;
+    a no-op on SQLite, where jobs already ran inline. Returns how many jobs it ran."""
     def _run():
         if not redis_url:
             return 0
-        from rq import SimpleWorker
-
         from portal.jobs.queue import redis_connection
+        from portal.jobs.workers import ShortJobWorker, queues_served
         with app.app_context():
-            worker = SimpleWorker([app.config["JOB_QUEUE"]], connection=redis_connection())
+            worker = ShortJobWorker(queues_served(app.config, short=False), connection=redis_connection())
             worker.work(burst=True)
             worker.refresh()  # the counters live in Redis
             return worker.successful_job_count + worker.failed_job_count

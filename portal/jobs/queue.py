@@ -6,7 +6,13 @@ job is handed to Redis only after that transaction commits, so a worker never se
 data was rolled back. A job's work is one transaction: a worker commits it when the job returns
 and rolls it back when it raises; inline it is a savepoint of the caller's transaction. Progress
 (``report_progress``) never commits that work: on a worker it is written on a connection of its own.
+
+``enqueue_batched`` is for many small pieces of the same work (one id each): the request only
+remembers the item; after its commit the item joins a Redis set per queue, job and bureau, and one
+job on the short queue (``short_queue_name``, run by ``flask --app wsgi worker --short``) takes up
+to ``BATCH_SIZE`` of the items present into one JobRun.
 """
+import json
 import logging
 import os
 import traceback
@@ -28,6 +34,11 @@ log = logging.getLogger("portal.jobs")
 TASKS = {}
 RETRY = Retry(max=3, interval=[10, 30, 60])
 _PENDING_KEY = "portal_pending_jobs"
+_BATCHED_KEY = "portal_pending_batched"
+BATCH_SIZE = 500          # items per batched JobRun; the others wait for the next job
+BATCH_MARKER_TTL = 120    # seconds: a lost batch job stops blocking new ones after this long
+BATCH_TIMEOUT = 600       # seconds a batched job may run (RQ's job timeout)
+BATCHED_BY = "jobs:batched"  # JobRun.requested_by of batched runs (their retry goes to the short queue)
 _pool_pid = os.getpid()
 
 
@@ -44,6 +55,11 @@ def rq_queue():
     return Queue(current_app.config["JOB_QUEUE"], connection=redis_connection())
 
 
+def short_queue_name(config):
+    """The queue of the short jobs (batches): SHORT_JOB_QUEUE, or JOB_QUEUE + "-short"."""
+    return config.get("SHORT_JOB_QUEUE") or f"{config['JOB_QUEUE']}-short"
+
+
 def enqueue(name, tenant_id=None, **kwargs):
     """Record and start job ``name`` for ``tenant_id`` (default: the current tenant)."""
     if name not in TASKS:
@@ -56,10 +72,10 @@ def enqueue(name, tenant_id=None, **kwargs):
     return run
 
 
-def _record(name, tenant_id, kwargs):
+def _record(name, tenant_id, kwargs, run_id=None, requested_by=None):
     tenant_id = current_tenant_id() if tenant_id is None else tenant_id
-    run = JobRun(id=str(uuid.uuid4()), name=name, kwargs=kwargs, tenant_id=tenant_id,
-                 requested_by=current_actor()[1][:64])
+    run = JobRun(id=run_id or str(uuid.uuid4()), name=name, kwargs=kwargs, tenant_id=tenant_id,
+                 requested_by=(requested_by or current_actor()[1])[:64])
     with (tenant_scope(tenant_id) if tenant_id is not None else all_tenants()):
         db.session.add(run)
         db.session.flush()
@@ -78,6 +94,112 @@ def enqueue_later(name, tenant_id=None, **kwargs):
     return _record(name, tenant_id, kwargs)
 
 
+def enqueue_batched(name, item, tenant_id=None):
+    """Run job ``name`` for ``item`` (a small JSON value, e.g. an id) in a batch with the other
+    items of the same job and bureau: the task is called as ``task(items=[...])`` and must be
+    idempotent (an item may be judged twice, never not at all).
+
+    With Redis nothing is written now: the item is remembered with the session and, once the
+    outermost transaction commits, added to the batch (a rolled-back savepoint or transaction drops
+    it; see install and run_batch). Without Redis it is ``enqueue_later(name, items=[item])``."""
+    if name not in TASKS:
+        raise KeyError(f"unknown job {name!r}")
+    tenant_id = current_tenant_id() if tenant_id is None else tenant_id
+    if not current_app.config.get("REDIS_URL"):
+        enqueue_later(name, tenant_id, items=[item])
+        return
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # the item belongs to a transaction: its commit hands it over, its end drops it
+    session.info.setdefault(_BATCHED_KEY, []).append(((name, tenant_id, item), session.get_nested_transaction()))
+
+
+def _batch_keys(queue_name, name, tenant_id):
+    """The Redis set of a batch's waiting items and its marker "a job for them is queued"."""
+    tail = f"{queue_name}:{name}:{'-' if tenant_id is None else tenant_id}"
+    return f"portal:batch-items:{tail}", f"portal:batch-queued:{tail}"
+
+
+def _batch_of_key(queue_name, items_key):
+    """(name, tenant_id) of a batch from its items key (the inverse of _batch_keys)."""
+    name, tenant = items_key[len(f"portal:batch-items:{queue_name}:"):].rsplit(":", 1)
+    return name, None if tenant == "-" else int(tenant)
+
+
+def _hand_over_items(pending):
+    """After a commit: add the items to their batches (one round trip) and queue a batch job for
+    each batch that has none queued yet."""
+    queue = Queue(short_queue_name(current_app.config), connection=redis_connection())
+    batches = {}
+    for name, tenant_id, item in pending:
+        batches.setdefault((name, tenant_id), set()).add(json.dumps(item))
+    pipe = queue.connection.pipeline(transaction=False)
+    for (name, tenant_id), members in batches.items():
+        items_key, marker = _batch_keys(queue.name, name, tenant_id)
+        pipe.sadd(items_key, *members)
+        pipe.set(marker, "1", nx=True, ex=BATCH_MARKER_TTL)
+    claimed = pipe.execute()[1::2]
+    for (name, tenant_id), new in zip(batches, claimed):
+        if new:
+            _queue_batch_job(queue, name, tenant_id)
+
+
+def _queue_batch_job(queue, name, tenant_id):
+    run_id = str(uuid.uuid4())  # the JobRun it will record: an RQ retry re-runs that run
+    queue.enqueue(run_batch, queue.name, name, tenant_id, run_id, retry=RETRY, job_timeout=BATCH_TIMEOUT,
+                  description=f"portal batch {name} run {run_id}")
+
+
+def run_batch(queue_name, name, tenant_id, run_id):
+    """The function RQ executes for a batch. The first time, it clears the batch's marker (so an
+    item added from now on queues another job), records one JobRun ``run_id`` for up to
+    BATCH_SIZE waiting items, and only then removes them from the set: an item is in a JobRun or
+    still waiting, whatever fails. Then, and on RQ's retries, it runs that JobRun (run_job)."""
+    _own_pool()
+    try:
+        with all_tenants():
+            recorded = db.session.get(JobRun, run_id) is not None
+        if not recorded and not _take_batch(queue_name, name, tenant_id, run_id):
+            return  # another job took the items first
+    finally:
+        db.session.remove()
+    run_job(run_id)
+
+
+def _take_batch(queue_name, name, tenant_id, run_id):
+    connection = redis_connection()
+    items_key, marker = _batch_keys(queue_name, name, tenant_id)
+    connection.delete(marker)
+    members = connection.srandmember(items_key, BATCH_SIZE)
+    if members:
+        items = [json.loads(m) for m in members]
+        try:
+            items.sort()
+        except TypeError:  # items of mixed kinds: their order does not matter
+            pass
+        _record(name, tenant_id, {"items": items}, run_id=run_id, requested_by=BATCHED_BY)
+        db.session.commit()
+        connection.srem(items_key, *members)
+    if connection.scard(items_key) and connection.set(marker, "1", nx=True, ex=BATCH_MARKER_TTL):
+        _queue_batch_job(Queue(queue_name, connection=connection), name, tenant_id)  # the rest
+    return bool(members)
+
+
+def queue_stranded_batches():
+    """Queue a job for every batch with waiting items and no job queued (its job was lost: a
+    worker killed mid-job, a Redis restart); run by the periodic tick. Returns how many."""
+    connection = redis_connection()
+    queue = Queue(short_queue_name(current_app.config), connection=connection)
+    queued = 0
+    for key in connection.scan_iter(match=f"portal:batch-items:{queue.name}:*", count=500):
+        name, tenant_id = _batch_of_key(queue.name, key.decode())
+        marker = _batch_keys(queue.name, name, tenant_id)[1]
+        if connection.scard(key) and connection.set(marker, "1", nx=True, ex=BATCH_MARKER_TTL):
+            _queue_batch_job(queue, name, tenant_id)
+            queued += 1
+    return queued
+
+
 def run_queued_inline(run_id):
     """Run one queued run now, inline (the in-process scheduler's deferred work)."""
     with all_tenants():
@@ -91,16 +213,17 @@ def retry(run):
     run.status, run.error, run.progress = "queued", "", 0
     db.session.flush()
     if current_app.config.get("REDIS_URL"):
-        _hand_over_after_commit(run.id)
+        _hand_over_after_commit(run.id, short=run.requested_by == BATCHED_BY)
     else:
         _run_inline(run.id)
 
 
-def _hand_over_after_commit(run_id):
-    """Queue ``run_id`` on RQ when the session's outermost transaction commits. The innermost
-    savepoint open now is remembered: if it rolls back, the job goes with it."""
+def _hand_over_after_commit(run_id, short=False):
+    """Queue ``run_id`` on RQ (on the short queue if ``short``) when the session's outermost
+    transaction commits. The innermost savepoint open now is remembered: if it rolls back, the
+    job goes with it."""
     session = db.session()
-    session.info.setdefault(_PENDING_KEY, []).append((run_id, session.get_nested_transaction()))
+    session.info.setdefault(_PENDING_KEY, []).append(((run_id, short), session.get_nested_transaction()))
 
 
 def _run_inline(run_id):
@@ -168,10 +291,7 @@ def report_progress(percent, note=""):
 def run_job(run_id):
     """The function RQ executes (in `flask --app wsgi worker`, inside the app context)."""
     from flask import g
-    global _pool_pid
-    if os.getpid() != _pool_pid:  # a forked work horse must not share the parent's connections
-        db.engine.dispose(close=False)
-        _pool_pid = os.getpid()
+    _own_pool()
     try:
         with all_tenants():
             run = db.session.get(JobRun, run_id)
@@ -202,6 +322,15 @@ def run_job(run_id):
         db.session.remove()
 
 
+def _own_pool():
+    """A forked work horse must not share the parent's connections: it drops them from its pool
+    (without closing the parent's) before its first query. A non-forking worker keeps its pool."""
+    global _pool_pid
+    if os.getpid() != _pool_pid:
+        db.engine.dispose(close=False)
+        _pool_pid = os.getpid()
+
+
 def _inside(transaction, outer):
     while transaction is not None:
         if transaction is outer:
@@ -211,11 +340,11 @@ def _inside(transaction, outer):
 
 
 def install(session_class):
-    """Hand jobs to RQ once the transaction that created them has committed.
+    """Hand jobs, and batched items, to Redis once the transaction that created them has committed.
 
     SQLAlchemy also fires after_commit and after_rollback for savepoints: releasing a savepoint
     is not a commit (the job waits for the outermost one), and rolling one back drops only the
-    jobs enqueued inside it."""
+    jobs and items enqueued inside it."""
     @event.listens_for(session_class, "after_commit")
     def _flush_pending(session):
         if session.get_nested_transaction() is not None:
@@ -223,20 +352,27 @@ def install(session_class):
         pending = session.info.pop(_PENDING_KEY, [])
         if pending:
             queue = rq_queue()
-            for run_id, _savepoint in pending:
-                queue.enqueue(run_job, run_id, retry=RETRY, job_timeout=3600,
-                              description=f"portal job run {run_id}")
+            short = Queue(short_queue_name(current_app.config), connection=queue.connection)
+            for (run_id, is_short), _savepoint in pending:
+                (short if is_short else queue).enqueue(
+                    run_job, run_id, retry=RETRY, job_timeout=BATCH_TIMEOUT if is_short else 3600,
+                    description=f"portal job run {run_id}")
+        items = session.info.pop(_BATCHED_KEY, [])
+        if items:
+            _hand_over_items([item for item, _savepoint in items])
 
     @event.listens_for(session_class, "after_rollback")
     def _drop_pending(session):
         savepoint = session.get_nested_transaction()  # the one rolled back, or None for all
-        if savepoint is None:
-            session.info.pop(_PENDING_KEY, None)
-            return
-        pending = session.info.get(_PENDING_KEY, [])
-        pending[:] = [(run_id, sp) for run_id, sp in pending if not _inside(sp, savepoint)]
+        for key in (_PENDING_KEY, _BATCHED_KEY):
+            if savepoint is None:
+                session.info.pop(key, None)
+                continue
+            pending = session.info.get(key, [])
+            pending[:] = [(value, sp) for value, sp in pending if not _inside(sp, savepoint)]
 
     @event.listens_for(session_class, "after_transaction_end")
     def _forget_pending(session, transaction):
         if transaction.parent is None:  # closed without a commit (session.close()): never queued
             session.info.pop(_PENDING_KEY, None)
+            session.info.pop(_BATCHED_KEY, None)

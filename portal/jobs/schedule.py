@@ -59,10 +59,15 @@ def due_occurrences(now=None):
 def tick(app, now=None):
     """Claim and start every periodic job not yet started in its current period: in Redis with
     workers (SET NX, so several workers never start one occurrence twice), in the database without
-    Redis (the in-process scheduler: the JobRun rows the occurrence made). Returns the ids started."""
+    Redis (the in-process scheduler: the JobRun rows the occurrence made). With Redis it also queues
+    a job for any batch left without one. Returns the ids started."""
     with app.app_context():
-        claim = _claim_in_redis if app.config.get("REDIS_URL") else _claim_in_database
-        return _start_due(now, claim)
+        if not app.config.get("REDIS_URL"):
+            return _start_due(now, _claim_in_database)
+        started = _start_due(now, _claim_in_redis)
+        from portal.jobs.queue import queue_stranded_batches
+        queue_stranded_batches()  # batches whose job was lost (queue.enqueue_batched)
+        return started
 
 
 def inline_tick(app, now=None):

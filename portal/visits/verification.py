@@ -27,7 +27,7 @@ from portal.visits import rules
 from portal.visits.models import Visit
 from portal.visits.neighbourhoods import ComparisonPass, Neighbourhood  # noqa: F401  (bench/visits.py)
 from portal.visits.signals import violation_found
-from portal.jobs.queue import enqueue
+from portal.jobs.queue import enqueue_batched
 from portal.jobs.queue import enqueue_later
 
 BLOCKING = ("open", "answered")
@@ -75,8 +75,9 @@ def verify_visit(visit_id, now=None):
 
 
 def schedule_comparison(visit):
-    """Queue the comparison of ``visit`` (tasks.compare_batch, set-based)."""
-    enqueue("supervision.compare_batch", tenant_id=visit.tenant_id, items=[visit.id])
+    """Queue the comparison of ``visit``: with Redis, gathered with the bureau's other check-outs
+    into one ``supervision.compare_batch`` job after the commit (tasks.py, set-based)."""
+    enqueue_batched("supervision.compare_batch", visit.id, tenant_id=visit.tenant_id)
 
 
 # --- single-visit rules ----------------------------------------------------------------------
