@@ -32,6 +32,9 @@ PERIODIC = [
     Periodic(id="contracts-publish-notices", task="contracts.publish_notices", every="hourly", per_tenant=True),
     Periodic(id="supervision-detect-violations", task="supervision.detect_violations", every="daily",
              per_tenant=True),
+    # checked-out visits whose comparison never ran (its batch lost with Redis or a worker)
+    Periodic(id="supervision-unjudged-check-outs", task="supervision.compare_unjudged", every="hourly",
+             per_tenant=True),
     Periodic(id="supervision-missing-check-outs", task="supervision.flag_missing_check_outs", every="daily",
              per_tenant=True),
     # acts only on the first working day of a month (the bureau's calendar): last month's drafts

@@ -1,5 +1,7 @@
 """Background jobs of visit verification."""
-from datetime import date
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
 
 from portal.core.timeutil import utcnow
 from portal.extensions import db
@@ -27,6 +29,23 @@ def compare_batch(items):
     (reverify.py), in a fixed number of statements whatever the number of visits. Idempotent."""
     outcome = reverify.compare_batch(items, utcnow())
     report_progress(100, f"{len(items)} visit(s) compared, {outcome.judged} judged")
+
+
+UNJUDGED_AFTER = timedelta(minutes=10)
+
+
+@task("supervision.compare_unjudged")
+def compare_unjudged():
+    """Hourly per bureau: the comparison of checked-out visits still pending ten minutes after
+    their check-out arrived — a batch lost with Redis or a worker is judged here (set-based)."""
+    before = utcnow() - UNJUDGED_AFTER
+    ids = db.session.scalars(select(Visit.id).where(
+        Visit.status == "pending", Visit.check_out_at.is_not(None),
+        func.coalesce(Visit.checked_out_received_at, Visit.received_at) < before).order_by(Visit.id)).all()
+    for start in range(0, len(ids), 500):
+        reverify.compare_batch(ids[start:start + 500], utcnow())
+        report_progress(100 * (start + 500) // max(len(ids), 1), f"{min(start + 500, len(ids))}/{len(ids)}")
+    report_progress(100, f"{len(ids)} visit(s) left pending compared")
 
 
 @task("supervision.judge_visits")

@@ -1,0 +1,75 @@
+"""The batched comparison (issue 15, points 2 and 3): one job judges any number of check-outs in
+a fixed number of statements, and visits whose comparison never ran are judged by the hourly sweep."""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event
+
+from portal.core.timeutil import utcnow
+from portal.extensions import db
+from portal.jobs.queue import TASKS
+from portal.visits import reverify
+from portal.visits.models import Visit
+from tests import crowd_world
+from tests.visit_world import DAY, at, scope
+
+pytestmark = pytest.mark.usefixtures("own_queue")
+
+
+@pytest.fixture
+def crowd(app, demo):
+    return crowd_world.crowd_world(app)
+
+
+def _day_of_visits(crowd, count, *, hours=0):
+    """``count`` visits spread over the three workers and two days, one hour apart per worker."""
+    t = crowd_world.templates(crowd)
+    visits = []
+    for n in range(count):
+        worker = crowd_world.WORKERS[n % 3]
+        start = at(DAY, 7) + timedelta(hours=n // 3 + hours, minutes=n % 3)
+        visits.append(crowd_world.clone(t[worker], start=start, minutes=40, device=f"phone-{worker}"))
+    db.session.flush()
+    return visits
+
+
+def _statements(work):
+    count = [0]
+
+    def seen(*_args):
+        count[0] += 1
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        work()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    return count[0]
+
+
+def test_a_batch_costs_the_same_statements_for_one_visit_and_for_forty(app, crowd):
+    with app.app_context(), scope(app):
+        one = [v.id for v in _day_of_visits(crowd, 1)]
+        db.session.commit()
+        single = _statements(lambda: reverify.compare_batch(one, utcnow()))
+        db.session.commit()
+        many = [v.id for v in _day_of_visits(crowd, 40, hours=2)]
+        db.session.commit()
+        forty = _statements(lambda: reverify.compare_batch(many, utcnow()))
+        db.session.commit()
+        assert {db.session.get(Visit, v).status for v in many} == {"verified"}
+        assert forty <= single + 4, (single, forty)  # the writes grow by chunks, not by visits
+
+
+def test_the_hourly_sweep_compares_check_outs_left_pending(app, crowd):
+    """A check-out whose batch was lost (Redis or a worker died) stays pending; the sweep judges it
+    ten minutes on, and leaves alone a check-out that just arrived."""
+    with app.app_context(), scope(app):
+        lost, fresh = _day_of_visits(crowd, 2)
+        lost.checked_out_received_at = utcnow() - timedelta(minutes=30)
+        fresh.checked_out_received_at = utcnow() - timedelta(minutes=1)
+        db.session.commit()
+        assert (lost.status, fresh.status) == ("pending", "pending")
+        TASKS["supervision.compare_unjudged"]()
+        db.session.commit()
+        assert db.session.get(Visit, lost.id).status == "verified"
+        assert db.session.get(Visit, fresh.id).status == "pending"
