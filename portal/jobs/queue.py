@@ -18,6 +18,7 @@ from sqlalchemy import event, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.audit.recorder import acting_as, current_actor
+from portal.core import pending
 from portal.core.timeutil import utcnow
 from portal.extensions import db, redis_connection
 from portal.jobs.models import JobRun
@@ -99,8 +100,7 @@ def retry(run):
 def _hand_over_after_commit(run_id):
     """Queue ``run_id`` on RQ when the session's outermost transaction commits. The innermost
     savepoint open now is remembered: if it rolls back, the job goes with it."""
-    session = db.session()
-    session.info.setdefault(_PENDING_KEY, []).append((run_id, session.get_nested_transaction()))
+    pending.collect(db.session(), _PENDING_KEY, run_id)
 
 
 def _run_inline(run_id):
@@ -202,14 +202,6 @@ def run_job(run_id):
         db.session.remove()
 
 
-def _inside(transaction, outer):
-    while transaction is not None:
-        if transaction is outer:
-            return True
-        transaction = transaction.parent
-    return False
-
-
 def install(session_class):
     """Hand jobs to RQ once the transaction that created them has committed.
 
@@ -218,25 +210,20 @@ def install(session_class):
     jobs enqueued inside it."""
     @event.listens_for(session_class, "after_commit")
     def _flush_pending(session):
-        if session.get_nested_transaction() is not None:
+        if not pending.outermost(session):
             return  # a savepoint released: the outer transaction may still roll back
-        pending = session.info.pop(_PENDING_KEY, [])
-        if pending:
+        run_ids = pending.take(session, _PENDING_KEY)
+        if run_ids:
             queue = rq_queue()
-            for run_id, _savepoint in pending:
+            for run_id in run_ids:
                 queue.enqueue(run_job, run_id, retry=RETRY, job_timeout=3600,
                               description=f"portal job run {run_id}")
 
     @event.listens_for(session_class, "after_rollback")
     def _drop_pending(session):
-        savepoint = session.get_nested_transaction()  # the one rolled back, or None for all
-        if savepoint is None:
-            session.info.pop(_PENDING_KEY, None)
-            return
-        pending = session.info.get(_PENDING_KEY, [])
-        pending[:] = [(run_id, sp) for run_id, sp in pending if not _inside(sp, savepoint)]
+        pending.drop_rolled_back(session, _PENDING_KEY)
 
     @event.listens_for(session_class, "after_transaction_end")
     def _forget_pending(session, transaction):
         if transaction.parent is None:  # closed without a commit (session.close()): never queued
-            session.info.pop(_PENDING_KEY, None)
+            pending.forget(session, _PENDING_KEY)
