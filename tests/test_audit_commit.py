@@ -188,6 +188,25 @@ def test_a_change_flushed_at_commit_after_the_entries_were_appended_is_recorded(
     assert _overrides_in(rows) == ids and verification.ok
 
 
+def test_committing_the_outer_transaction_object_with_a_savepoint_open_loses_no_entry(app, demo, caplog):
+    """``transaction.commit()`` of the outermost transaction while a savepoint is still open: the
+    entries follow the commit in a transaction of their own (and say so in the log)."""
+    gx = demo.tenant_id("ganxian")
+    with app.app_context(), tenant_scope(gx):
+        db.session.add(CalendarOverride(day=_day(0), is_working=True))
+        db.session.flush()
+        outer = db.session().get_transaction()
+        db.session.begin_nested()
+        db.session.add(CalendarOverride(day=_day(1), is_working=True))
+        db.session.flush()
+        with caplog.at_level("WARNING", logger="portal.audit"):
+            outer.commit()
+        ids = db.session.scalars(select(CalendarOverride.id).order_by(CalendarOverride.id)).all()
+    assert "2 audit entries appended after" in caplog.text
+    rows, verification = _chain(app, gx)
+    assert _overrides_in(rows) == ids and len(ids) == 2 and verification.ok
+
+
 def test_an_event_recorded_outside_a_transaction_is_dropped_by_a_rollback(app, demo):
     gx = demo.tenant_id("ganxian")
     with app.app_context(), tenant_scope(gx):

@@ -6,20 +6,23 @@ written then: each entry is collected in the session (``session.info``) with the
 the time, and the whole transaction's entries are appended once, when the outermost transaction
 commits (``before_commit``: the session is flushed first, so the commit's own flush is recorded
 too). Per chain that is one statement taking the chain's lock (PostgreSQL), one read of the
-chain's head, one multi-row INSERT and one restore of the tenant setting, whatever the number of
-entries (portal/audit/chain.py ``append_entries``); the chain's lock is held from there to the
-COMMIT, never while a request or job does its work.
+chain's head, one multi-row INSERT and one restore of the tenant setting (PostgreSQL), whatever
+the number of entries (portal/audit/chain.py ``append_entries``); the chain's lock is held from
+there to the COMMIT, never while a request or job does its work.
 
 So the entries live and die with the change: a rolled-back transaction leaves none, a savepoint
 rolled back takes the entries collected inside it (a released one keeps them for the outer
 commit), and a committed change always has its entry. A change flushed at commit after the
-entries were appended (by another ``before_commit`` hook) is appended at once.
+entries were appended (by another ``before_commit`` hook) is appended at once; entries the commit
+hook had to skip (the outer transaction object committed with a savepoint still open) follow the
+commit in a transaction of their own.
 
 Reading the trail inside the transaction sees the entries collected so far: an ORM select of
 ``AuditEntry`` first appends them (as SQLAlchemy's autoflush does for rows), and so does
 ``append_pending`` for code that reads the table otherwise; either takes the chain's lock until
 the transaction ends.
 """
+import logging
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -37,6 +40,8 @@ from portal.extensions import db
 _PENDING_KEY = "portal_audit_pending"  # entries collected, not yet written
 _WRITTEN_KEY = "portal_audit_written"  # entries written before the commit inside a savepoint
 _COMMITTED_KEY = "portal_audit_appended_at_commit"  # the commit's entries are written: later ones go straight in
+log = logging.getLogger("portal.audit")
+
 _system_actor: ContextVar[str | None] = ContextVar("audit_system_actor", default=None)
 
 
@@ -238,6 +243,18 @@ def install(session_class=Session):
         session.flush()
         append_pending(session)
         session.info[_COMMITTED_KEY] = True
+
+    @event.listens_for(session_class, "after_commit")
+    def _append_missed(session):
+        """The outer transaction object committed by itself while a savepoint was still open
+        (``transaction.commit()``, not ``session.commit()``) ran the hook above before closing the
+        savepoint, which made it skip: the entries follow at once, in a transaction of their own."""
+        if not pending.outermost(session) or not pending.has_pending(session, _PENDING_KEY):
+            return
+        missed = pending.take(session, _PENDING_KEY)
+        log.warning("%d audit entries appended after their transaction's commit", len(missed))
+        with session.get_bind().begin() as connection:
+            append_entries(connection, missed)
 
     @event.listens_for(session_class, "after_rollback")
     def _forget_rolled_back(session):
