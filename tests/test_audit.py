@@ -121,7 +121,7 @@ def test_a_rolled_back_change_leaves_no_audit_row(app, demo):
     with app.app_context(), tenant_scope(gx):
         row = CalendarOverride(day=date(2026, 10, 2), is_working=True, note="never happened")
         db.session.add(row)
-        db.session.flush()  # the audit row is written here, in the same transaction …
+        db.session.flush()  # the audit entry is collected; reading the trail appends it, in the same transaction …
         assert db.session.scalar(select(func.count()).select_from(AuditEntry)
                                  .where(AuditEntry.chain == gx)) == len(before) + 1
         db.session.rollback()  # … and goes with it

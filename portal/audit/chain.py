@@ -40,38 +40,83 @@ def entry_hash(fields):
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def append(connection, *, tenant_id, occurred_at, actor_id, actor, actor_role, action,
-           object_type="", object_id="", before=None, after=None, address=""):
-    """Append one entry to its tenant's chain on ``connection`` (inside the caller's transaction)."""
-    chain = tenant_id or PLATFORM_CHAIN
+def entry(*, tenant_id, occurred_at, actor_id, actor, actor_role, action, object_type="",
+          object_id="", before=None, after=None, address=""):
+    """The fields of one entry before it is chained (no seq, prev_hash nor hash yet). Values are
+    made JSON-safe now, so a snapshot kept until the commit cannot change under it."""
+    return {
+        "tenant_id": tenant_id, "chain": tenant_id or PLATFORM_CHAIN,
+        "occurred_at": occurred_at.astimezone(timezone.utc), "actor_id": actor_id,
+        "actor": actor or "", "actor_role": actor_role or "", "action": action,
+        "object_type": object_type or "", "object_id": str(object_id or ""),
+        "before": json_safe(before) if before is not None else None,
+        "after": json_safe(after) if after is not None else None,
+        "address": address or "",
+    }
+
+
+# Rows per INSERT: 15 values a row stays well under SQLite's 32,766 and PostgreSQL's 65,535
+# parameters per statement.
+ROWS_PER_INSERT = 1000
+# pg_advisory_xact_lock(LOCK_SPACE, chain) serialises the writers of one chain on PostgreSQL.
+LOCK_SPACE = 7301
+# Take the chain's lock and show row-level security the chain's tenant, in one round trip; the
+# setting it replaces comes back for the restore (read first: a materialised CTE is evaluated
+# before the outer select list).
+_LOCK_AND_ENTER = text(
+    "WITH previous AS MATERIALIZED (SELECT current_setting('app.tenant_id', true) AS tenant) "
+    "SELECT previous.tenant, pg_advisory_xact_lock(:space, :chain), set_config('app.tenant_id', :tenant, true) "
+    "FROM previous")
+_RESTORE = text("SELECT set_config('app.tenant_id', :tenant, true)")
+
+
+def append_entries(connection, entries):
+    """Append ``entries`` (from ``entry``) to their chains on ``connection``, inside the caller's
+    transaction, in the order given; return them chained (seq, prev_hash and hash filled in).
+
+    Per chain, in ascending chain order (so that two writers never wait on each other's locks in
+    a cycle): on PostgreSQL one statement takes the chain's advisory transaction lock and sets
+    ``app.tenant_id`` to the chain's tenant; then one read of the chain's head, one multi-row
+    INSERT (per ``ROWS_PER_INSERT`` rows) of the entries hashed in Python, and on PostgreSQL one
+    restore of ``app.tenant_id``. The lock is held until the transaction ends: called at commit,
+    that is for the time of these statements and the COMMIT."""
+    by_chain = {}
+    for fields in entries:
+        by_chain.setdefault(fields["chain"], []).append(fields)
+    chained = []
+    for chain in sorted(by_chain):
+        chained += _append_to_chain(connection, chain, by_chain[chain])
+    return chained
+
+
+def _append_to_chain(connection, chain, entries):
     table = AuditEntry.__table__
     postgres = connection.dialect.name == "postgresql"
+    tenant = entries[0]["tenant_id"]
     if postgres:
-        # Serialise writers of one chain, and let row-level security see this chain's rows.
-        connection.execute(text("SELECT pg_advisory_xact_lock(7301, :c)"), {"c": chain})
-        previous = connection.execute(text("SELECT current_setting('app.tenant_id', true)")).scalar()
-        connection.execute(text("SELECT set_config('app.tenant_id', :t, true)"),
-                           {"t": "" if tenant_id is None else str(tenant_id)})
-    try:
-        last = connection.execute(
-            select(table.c.seq, table.c.hash).where(table.c.chain == chain)
-            .order_by(table.c.seq.desc()).limit(1)
-        ).first()
-        fields = {
-            "tenant_id": tenant_id, "chain": chain, "seq": (last.seq + 1) if last else 1,
-            "occurred_at": occurred_at.astimezone(timezone.utc), "actor_id": actor_id,
-            "actor": actor or "", "actor_role": actor_role or "", "action": action,
-            "object_type": object_type or "", "object_id": str(object_id or ""),
-            "before": json_safe(before) if before is not None else None,
-            "after": json_safe(after) if after is not None else None,
-            "address": address or "", "prev_hash": last.hash if last else GENESIS,
-        }
-        fields["hash"] = entry_hash(fields)
-        connection.execute(insert(table).values(**fields))
-    finally:
-        if postgres:
-            connection.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": previous or ""})
-    return fields
+        previous = connection.execute(_LOCK_AND_ENTER, {
+            "space": LOCK_SPACE, "chain": chain, "tenant": "" if tenant is None else str(tenant)}).scalar()
+    last = connection.execute(
+        select(table.c.seq, table.c.hash).where(table.c.chain == chain).order_by(table.c.seq.desc()).limit(1)
+    ).first()
+    seq, prev_hash = (last.seq, last.hash) if last else (0, GENESIS)
+    rows = []
+    for fields in entries:
+        seq += 1
+        row = {**fields, "seq": seq, "prev_hash": prev_hash}
+        row["hash"] = prev_hash = entry_hash(row)
+        rows.append(row)
+    for start in range(0, len(rows), ROWS_PER_INSERT):
+        connection.execute(insert(table).values(rows[start:start + ROWS_PER_INSERT]))
+    if postgres:  # (a failed statement above ends the transaction: nothing to restore then)
+        connection.execute(_RESTORE, {"tenant": previous or ""})
+    return rows
+
+
+def append(connection, **fields):
+    """Append one entry (the keyword arguments of ``entry``) to its chain on ``connection`` now."""
+    [chained] = append_entries(connection, [entry(**fields)])
+    return chained
 
 
 @dataclass

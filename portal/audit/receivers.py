@@ -1,5 +1,5 @@
-"""What the audit trail listens to besides row changes, in the same transaction as the event
-(blinker signals are synchronous):
+"""What the audit trail listens to besides row changes, collected in the transaction of the event
+(blinker signals are synchronous) and appended with it at its commit (recorder.py):
 
 - a bureau's settings changed (tenancy's ``settings_changed``): one chain entry per setting with
   its value before and after;
@@ -7,8 +7,7 @@
   ``access_denied`` event.
 
 ``subscribe`` is called once by the app factory; connecting again is a no-op."""
-from portal.audit.chain import append
-from portal.audit.recorder import current_actor, record_event
+from portal.audit.recorder import collect, current_actor, record_event
 from portal.core.auth import access_denied
 from portal.core.timeutil import utcnow
 from portal.extensions import db
@@ -18,11 +17,10 @@ from portal.tenancy.signals import settings_changed
 def on_settings_changed(tenant, before, after, **_extra):
     actor_id, username, role, address = current_actor()
     now = utcnow()
-    connection = db.session.connection()
     for key in after:
-        append(connection, tenant_id=tenant.id, occurred_at=now, actor_id=actor_id, actor=username, actor_role=role,
-               action="setting_changed", object_type="tenant_setting", object_id=key,
-               before={key: before[key]}, after={key: after[key]}, address=address)
+        collect(db.session, tenant_id=tenant.id, occurred_at=now, actor_id=actor_id, actor=username,
+                actor_role=role, action="setting_changed", object_type="tenant_setting", object_id=key,
+                before={key: before[key]}, after={key: after[key]}, address=address)
 
 
 def on_access_denied(_sender, tenant_id=None, endpoint="", **_extra):

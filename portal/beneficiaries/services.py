@@ -7,7 +7,7 @@ from collections import defaultdict
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, false, or_, select
+from sqlalchemy import exists, false, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.permissions import reach

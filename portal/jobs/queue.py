@@ -24,6 +24,7 @@ from sqlalchemy import event, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.audit.recorder import acting_as, current_actor
+from portal.core import pending
 from portal.core.timeutil import utcnow
 from portal.extensions import db, redis_connection
 from portal.jobs.models import JobRun
@@ -111,7 +112,7 @@ def enqueue_batched(name, item, tenant_id=None):
     session = db.session()
     if not session.in_transaction():
         session.begin()  # the item belongs to a transaction: its commit hands it over, its end drops it
-    session.info.setdefault(_BATCHED_KEY, []).append(((name, tenant_id, item), session.get_nested_transaction()))
+    pending.collect(session, _BATCHED_KEY, (name, tenant_id, item))
 
 
 def _batch_keys(queue_name, name, tenant_id):
@@ -126,12 +127,12 @@ def _batch_of_key(queue_name, items_key):
     return name, None if tenant == "-" else int(tenant)
 
 
-def _hand_over_items(pending):
+def _hand_over_items(items):
     """After a commit: add the items to their batches (one round trip) and queue a batch job for
     each batch that has none queued yet."""
     queue = Queue(short_queue_name(current_app.config), connection=redis_connection())
     batches = {}
-    for name, tenant_id, item in pending:
+    for name, tenant_id, item in items:
         batches.setdefault((name, tenant_id), set()).add(json.dumps(item))
     pipe = queue.connection.pipeline(transaction=False)
     for (name, tenant_id), members in batches.items():
@@ -222,8 +223,7 @@ def _hand_over_after_commit(run_id, short=False):
     """Queue ``run_id`` on RQ (on the short queue if ``short``) when the session's outermost
     transaction commits. The innermost savepoint open now is remembered: if it rolls back, the
     job goes with it."""
-    session = db.session()
-    session.info.setdefault(_PENDING_KEY, []).append(((run_id, short), session.get_nested_transaction()))
+    pending.collect(db.session(), _PENDING_KEY, (run_id, short))
 
 
 def _run_inline(run_id):
@@ -331,14 +331,6 @@ def _own_pool():
         _pool_pid = os.getpid()
 
 
-def _inside(transaction, outer):
-    while transaction is not None:
-        if transaction is outer:
-            return True
-        transaction = transaction.parent
-    return False
-
-
 def install(session_class):
     """Hand jobs, and batched items, to Redis once the transaction that created them has committed.
 
@@ -347,32 +339,27 @@ def install(session_class):
     jobs and items enqueued inside it."""
     @event.listens_for(session_class, "after_commit")
     def _flush_pending(session):
-        if session.get_nested_transaction() is not None:
+        if not pending.outermost(session):
             return  # a savepoint released: the outer transaction may still roll back
-        pending = session.info.pop(_PENDING_KEY, [])
-        if pending:
+        run_ids = pending.take(session, _PENDING_KEY)
+        if run_ids:
             queue = rq_queue()
             short = Queue(short_queue_name(current_app.config), connection=queue.connection)
-            for (run_id, is_short), _savepoint in pending:
+            for run_id, is_short in run_ids:
                 (short if is_short else queue).enqueue(
                     run_job, run_id, retry=RETRY, job_timeout=BATCH_TIMEOUT if is_short else 3600,
                     description=f"portal job run {run_id}")
-        items = session.info.pop(_BATCHED_KEY, [])
+        items = pending.take(session, _BATCHED_KEY)
         if items:
-            _hand_over_items([item for item, _savepoint in items])
+            _hand_over_items(items)
 
     @event.listens_for(session_class, "after_rollback")
     def _drop_pending(session):
-        savepoint = session.get_nested_transaction()  # the one rolled back, or None for all
         for key in (_PENDING_KEY, _BATCHED_KEY):
-            if savepoint is None:
-                session.info.pop(key, None)
-                continue
-            pending = session.info.get(key, [])
-            pending[:] = [(value, sp) for value, sp in pending if not _inside(sp, savepoint)]
+            pending.drop_rolled_back(session, key)
 
     @event.listens_for(session_class, "after_transaction_end")
     def _forget_pending(session, transaction):
         if transaction.parent is None:  # closed without a commit (session.close()): never queued
-            session.info.pop(_PENDING_KEY, None)
-            session.info.pop(_BATCHED_KEY, None)
+            pending.forget(session, _PENDING_KEY)
+            pending.forget(session, _BATCHED_KEY)
