@@ -204,33 +204,34 @@ def rows_in_windows(windows):
 
 def _nearest(windows, before):
     """Each worker's counted visit just before (``before``) or just after their window: one
-    statement with a window function over LOOK_AROUND, then one lookup per worker not found there."""
+    statement with a window function looking LOOK_AROUND beyond the window, then one without that
+    bound for the workers it did not find (a worker back after a break, or none since)."""
     if not windows:
         return {}
+    found = _first_beyond(windows, before, LOOK_AROUND)
+    missing = {worker: window for worker, window in windows.items() if worker not in found}
+    if missing:
+        found.update(_first_beyond(missing, before, None))
+    rows = rows_by_ids(found.values())
+    return {worker: rows[vid] for worker, vid in found.items() if vid in rows}
+
+
+def _first_beyond(windows, before, reach):
+    """{worker: id of the first counted visit beyond the window}, within ``reach`` if given."""
     key = _worker_sql_key()
     order = (Visit.check_in_at.desc(), Visit.id.desc()) if before else (Visit.check_in_at, Visit.id)
     clauses = []
     for (low, high), keys in _windows_by_bound(windows).items():
-        bound = low if before else high
-        near = (Visit.check_in_at < bound, Visit.check_in_at >= bound - LOOK_AROUND) if before else \
-            (Visit.check_in_at > bound, Visit.check_in_at <= bound + LOOK_AROUND)
+        if before:
+            near = [Visit.check_in_at < low] + ([Visit.check_in_at >= low - reach] if reach else [])
+        else:
+            near = [Visit.check_in_at > high] + ([Visit.check_in_at <= high + reach] if reach else [])
         clauses.append(and_(worker_condition(keys), *near))
     ranked = (select(Visit.id.label("id"), key.label("worker"),
                      func.row_number().over(partition_by=key, order_by=order).label("rank"))
               .where(COUNTED, or_(*clauses)).subquery())
-    firsts = dict(db.session.execute(select(ranked.c.worker, ranked.c.id).where(ranked.c.rank == 1)).all())
-    found = {_sql_to_key(k): i for k, i in firsts.items()}
-    for worker, (low, high) in windows.items():
-        if worker in found:
-            continue
-        probe = select(Visit.id).where(COUNTED, worker_condition([worker]),
-                                       Visit.check_in_at < low if before else Visit.check_in_at > high)
-        probe = probe.order_by(*order).limit(1)
-        vid = db.session.execute(probe).scalar()
-        if vid is not None:
-            found[worker] = vid
-    rows = rows_by_ids(found.values())
-    return {worker: rows[vid] for worker, vid in found.items() if vid in rows}
+    firsts = db.session.execute(select(ranked.c.worker, ranked.c.id).where(ranked.c.rank == 1)).all()
+    return {_sql_to_key(worker): vid for worker, vid in firsts}
 
 
 def _windows_by_bound(windows):
