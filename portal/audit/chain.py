@@ -106,8 +106,10 @@ def _append_to_chain(connection, chain, entries):
         row = {**fields, "seq": seq, "prev_hash": prev_hash}
         row["hash"] = prev_hash = entry_hash(row)
         rows.append(row)
+    # executemany: SQLAlchemy sends multi-row INSERTs ("insertmanyvalues") without compiling one
+    # statement per number of rows
     for start in range(0, len(rows), ROWS_PER_INSERT):
-        connection.execute(insert(table).values(rows[start:start + ROWS_PER_INSERT]))
+        connection.execute(insert(table), rows[start:start + ROWS_PER_INSERT])
     if postgres:  # (a failed statement above ends the transaction: nothing to restore then)
         connection.execute(_RESTORE, {"tenant": previous or ""})
     return rows

@@ -211,7 +211,7 @@ class Writes:
                   for row, record, _before in self.upserts]
         ids = {}
         for start in range(0, len(values), setpass.CHUNK):
-            result = db.session.execute(stmt.values(values[start:start + setpass.CHUNK]))
+            result = db.session.execute(stmt, values[start:start + setpass.CHUNK])
             ids.update({(visit_id, code): eid for eid, visit_id, code in result})
         for row, record, before in self.upserts:
             record.id = ids.get((row.id, record.code))
