@@ -1,4 +1,7 @@
 """Language (Chinese first, English second), time zone and template helpers."""
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from babel import support
 from flask import current_app, request
 from flask_babel import Domain, get_locale
@@ -42,12 +45,26 @@ def select_locale():
     return lang if lang in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+_in_record_locale = ContextVar("in_record_locale", default=False)
+
+
+@contextmanager
 def record_locale():
     """Texts that are records or public notices (disclosures, exception messages, statement
     lines, violation summaries) are written in the bureau's language of record — the default,
-    Chinese — whoever presses the button and whatever language their pages are in."""
+    Chinese — whoever presses the button and whatever language their pages are in. Inside
+    another record_locale it changes nothing (forcing a locale refreshes Babel's caches: a loop
+    judging thousands of visits forces it once)."""
+    if _in_record_locale.get():
+        yield
+        return
     from flask_babel import force_locale
-    return force_locale(current_app.config["BABEL_DEFAULT_LOCALE"])
+    token = _in_record_locale.set(True)
+    try:
+        with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+            yield
+    finally:
+        _in_record_locale.reset(token)
 
 
 def select_timezone():

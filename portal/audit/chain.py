@@ -68,6 +68,26 @@ _LOCK_AND_ENTER = text(
     "SELECT previous.tenant, pg_advisory_xact_lock(:space, :chain), set_config('app.tenant_id', :tenant, true) "
     "FROM previous")
 _RESTORE = text("SELECT set_config('app.tenant_id', :tenant, true)")
+# Many rows in one INSERT on PostgreSQL: one array per column, so the statement is the same
+# whatever the number of rows (no statement built and compiled per row).
+_COLUMNS = (("tenant_id", "integer"), ("chain", "integer"), ("seq", "integer"), ("occurred_at", "timestamptz"),
+            ("actor_id", "integer"), ("actor", "varchar"), ("actor_role", "varchar"), ("action", "varchar"),
+            ("object_type", "varchar"), ("object_id", "varchar"), ("before", "json"), ("after", "json"),
+            ("address", "varchar"), ("prev_hash", "varchar"), ("hash", "varchar"))
+_INSERT_UNNESTED = text(
+    f"INSERT INTO audit_entry ({', '.join(c for c, _t in _COLUMNS)}) SELECT * FROM unnest("
+    + ", ".join(f"CAST(:{c} AS {t}[])" for c, t in _COLUMNS) + ")")
+
+
+def _as_arrays(rows):
+    """The rows as one list per column (JSON columns as their text, NULL kept)."""
+    arrays = {}
+    for column, kind in _COLUMNS:
+        values = [row.get(column) for row in rows]
+        if kind == "json":
+            values = [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]
+        arrays[column] = values
+    return arrays
 
 
 def append_entries(connection, entries):
@@ -106,10 +126,11 @@ def _append_to_chain(connection, chain, entries):
         row = {**fields, "seq": seq, "prev_hash": prev_hash}
         row["hash"] = prev_hash = entry_hash(row)
         rows.append(row)
-    # executemany: SQLAlchemy sends multi-row INSERTs ("insertmanyvalues") without compiling one
-    # statement per number of rows
-    for start in range(0, len(rows), ROWS_PER_INSERT):
-        connection.execute(insert(table), rows[start:start + ROWS_PER_INSERT])
+    if postgres:
+        for start in range(0, len(rows), ROWS_PER_INSERT):
+            connection.execute(_INSERT_UNNESTED, _as_arrays(rows[start:start + ROWS_PER_INSERT]))
+    else:  # SQLite: the driver's executemany, one prepared statement
+        connection.execute(insert(table), rows)
     if postgres:  # (a failed statement above ends the transaction: nothing to restore then)
         connection.execute(_RESTORE, {"tenant": previous or ""})
     return rows

@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import bindparam, case, delete, select, update
+from sqlalchemy import bindparam, case, delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.audit.recorder import record_rows
@@ -24,6 +24,7 @@ from portal.beneficiaries.services import EligibilityBook
 from portal.contractors.models import StaffMember
 from portal.core.months import month_days
 from portal.extensions import db
+from portal.i18n import record_locale
 from portal.visits import rules, setpass, verification
 from portal.visits.models import Visit, VisitException, VisitPhoto
 from portal.visits.neighbourhoods import day_bounds
@@ -95,20 +96,26 @@ def judge_rows(rows, now, *, single, dry_run=False):
     comparison = setpass.SetPass(rows)
     codes = (rules.SINGLE_RULES if single else ()) + rules.COMPARATIVE_RULES
     outcome, writes = Outcome(judged=len(rows)), Writes(now)
-    for row in rows:
-        before = (row.status, row.verified_at, row.distance_from_home_m)
-        findings = verification.single_findings(row, comparison.settings(row), now) if single else {}
-        findings.update(verification.comparative_findings_reported(row, comparison))
-        for step in rules.plan({e.code: e for e in row.exceptions}, codes, findings):
-            writes.take(row, step, outcome)
-        verification.settle_status(row, now, final=True)
-        if (row.status, row.verified_at, row.distance_from_home_m) != before:
-            writes.visit(row, before)
-            if row.status != before[0]:
-                outcome.statuses[(before[0], row.status)] += 1
+    with record_locale():  # messages are records, in the bureau's language (forced once, not per visit)
+        for row in rows:
+            _judge(row, comparison, codes, single, now, writes, outcome)
     if not dry_run:
         writes.write()
     return outcome
+
+
+def _judge(row, comparison, codes, single, now, writes, outcome):
+    """One visit: its findings, the plan for its exceptions, its status."""
+    before = (row.status, row.verified_at, row.distance_from_home_m)
+    findings = verification.single_findings(row, comparison.settings(row), now) if single else {}
+    findings.update(verification.comparative_findings_reported(row, comparison))
+    for step in rules.plan({e.code: e for e in row.exceptions}, codes, findings):
+        writes.take(row, step, outcome)
+    verification.settle_status(row, now, final=True)
+    if (row.status, row.verified_at, row.distance_from_home_m) != before:
+        writes.visit(row, before)
+        if row.status != before[0]:
+            outcome.statuses[(before[0], row.status)] += 1
 
 
 def _attach_exceptions(rows):
@@ -136,6 +143,14 @@ def _read_ahead(rows):
 
 
 # --- writing ------------------------------------------------------------------------------------
+
+_UPDATE_UNNESTED = text(
+    "UPDATE visit SET status = CASE WHEN visit.status = 'rejected' THEN visit.status ELSE u.status END, "
+    "verified_at = CASE WHEN visit.status = 'rejected' THEN visit.verified_at ELSE u.verified_at END, "
+    "distance_from_home_m = u.distance "
+    "FROM unnest(CAST(:ids AS integer[]), CAST(:statuses AS varchar[]), CAST(:verified AS timestamptz[]), "
+    "CAST(:distances AS integer[])) AS u(id, status, verified_at, distance) WHERE visit.id = u.id")
+
 
 class Writes:
     """The changes of one judging pass, written in a few statements with one audit block."""
@@ -183,19 +198,29 @@ class Writes:
                 db.session.execute(delete(table).where(
                     table.c.id.in_(self.removed[start:start + setpass.CHUNK]), table.c.status == "open"))
         if self.visits:
-            table = Visit.__table__
-            db.session.execute(
-                # A rejection taken meanwhile stands: rejected is never judged away.
-                update(table).where(table.c.id == bindparam("row_id"))
-                .values(status=case((table.c.status == "rejected", table.c.status), else_=bindparam("new_status")),
-                        verified_at=case((table.c.status == "rejected", table.c.verified_at),
-                                         else_=bindparam("new_verified_at")),
-                        distance_from_home_m=bindparam("new_distance")),
-                [{"row_id": r.id, "new_status": r.status, "new_verified_at": r.verified_at,
-                  "new_distance": r.distance_from_home_m} for r in self.visits])
+            self._update_visits()
         if self.audit:
             record_rows(db.session, self.audit)
         db.session.expire_all()  # ORM copies of these visits and exceptions are stale now
+
+    def _update_visits(self):
+        """Statuses, verification times and distances; a rejection taken meanwhile stands."""
+        if db.session.get_bind().dialect.name == "postgresql":  # one UPDATE … FROM unnest(arrays)
+            for start in range(0, len(self.visits), setpass.CHUNK):
+                chunk = self.visits[start:start + setpass.CHUNK]
+                db.session.execute(_UPDATE_UNNESTED, {
+                    "ids": [r.id for r in chunk], "statuses": [r.status for r in chunk],
+                    "verified": [r.verified_at for r in chunk], "distances": [r.distance_from_home_m for r in chunk]})
+            return
+        table = Visit.__table__  # SQLite: the driver's executemany of one prepared UPDATE
+        db.session.execute(
+            update(table).where(table.c.id == bindparam("row_id"))
+            .values(status=case((table.c.status == "rejected", table.c.status), else_=bindparam("new_status")),
+                    verified_at=case((table.c.status == "rejected", table.c.verified_at),
+                                     else_=bindparam("new_verified_at")),
+                    distance_from_home_m=bindparam("new_distance")),
+            [{"row_id": r.id, "new_status": r.status, "new_verified_at": r.verified_at,
+              "new_distance": r.distance_from_home_m} for r in self.visits])
 
     def _upsert(self):
         table = VisitException.__table__
