@@ -129,14 +129,14 @@ def _read_ahead(rows):
     users, contractors = {r.worker_user_id for r in rows}, {r.contractor_id for r in rows}
     roster = {}
     for member in db.session.scalars(select(StaffMember).where(
-            StaffMember.user_id.in_(sorted(users)), StaffMember.contractor_id.in_(sorted(contractors)))):
+            setpass.among(StaffMember.user_id, users), setpass.among(StaffMember.contractor_id, contractors))):
         roster.setdefault((member.user_id, member.contractor_id), []).append(member)
     book = EligibilityBook({r.beneficiary_id for r in rows}, {r.contract_id for r in rows})
     photos = set()
     ids = sorted(r.id for r in rows)
     for start in range(0, len(ids), setpass.CHUNK):
         photos.update(db.session.scalars(select(VisitPhoto.visit_id).where(
-            VisitPhoto.visit_id.in_(ids[start:start + setpass.CHUNK])).distinct()))
+            setpass.among(VisitPhoto.visit_id, ids[start:start + setpass.CHUNK])).distinct()))
     for row in rows:
         row.roster = roster.get((row.worker_user_id, row.contractor_id), [])
         row.eligibility, row.has_photo = book, row.id in photos
@@ -196,7 +196,7 @@ class Writes:
             table = VisitException.__table__
             for start in range(0, len(self.removed), setpass.CHUNK):
                 db.session.execute(delete(table).where(
-                    table.c.id.in_(self.removed[start:start + setpass.CHUNK]), table.c.status == "open"))
+                    setpass.among(table.c.id, self.removed[start:start + setpass.CHUNK]), table.c.status == "open"))
         if self.visits:
             self._update_visits()
         if self.audit:

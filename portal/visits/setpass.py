@@ -18,7 +18,8 @@ SAME rule functions (rules.py), so both paths judge alike by construction; a pro
 from collections import defaultdict
 from datetime import timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, any_, bindparam, func, or_, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import aliased
 
 from portal.beneficiaries.models import Beneficiary
@@ -117,6 +118,15 @@ def rows_statement(*conditions):
     return _ROWS[0].where(*conditions)
 
 
+def among(column, values):
+    """``column IN values``; on PostgreSQL ``column = ANY(:array)``, one parameter however many
+    values (thousands of ids make thousands of parameters to send and parse otherwise)."""
+    values = sorted(set(values))
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=postgresql.ARRAY(column.type)))
+    return column.in_(values)
+
+
 def load_rows(*conditions, order=True):
     stmt = rows_statement(*conditions)
     if order:
@@ -128,7 +138,7 @@ def rows_by_ids(ids):
     found = {}
     ids = sorted(set(ids))
     for start in range(0, len(ids), CHUNK):
-        for row in load_rows(Visit.id.in_(ids[start:start + CHUNK]), order=False):
+        for row in load_rows(among(Visit.id, ids[start:start + CHUNK]), order=False):
             found[row.id] = row
     return found
 
@@ -139,9 +149,9 @@ def worker_condition(keys):
     users = sorted(k[1] for k in keys if k[0] == "user")
     parts = []
     if staff:
-        parts.append(Visit.staff_id.in_(staff))
+        parts.append(among(Visit.staff_id, staff))
     if users:
-        parts.append(and_(Visit.staff_id.is_(None), Visit.worker_user_id.in_(users)))
+        parts.append(and_(Visit.staff_id.is_(None), among(Visit.worker_user_id, users)))
     return or_(*parts)
 
 
@@ -193,8 +203,8 @@ def _grouped_by_window(windows):
     return clauses
 
 
-def rows_in_windows(windows):
-    clauses = _grouped_by_window(windows)
+def load_counted(clauses):
+    """The counted visits matching any of ``clauses`` (by id), 50 clauses a statement."""
     found = {}
     for start in range(0, len(clauses), 50):
         for row in load_rows(COUNTED, or_(*clauses[start:start + 50]), order=False):
@@ -241,8 +251,8 @@ def _windows_by_bound(windows):
     return groups
 
 
-def day_groups(rows):
-    """The counted visits of the days of ``rows`` that share a beneficiary or a phone with them."""
+def day_clauses(rows):
+    """The days of ``rows``: the visits that share a beneficiary or a phone with one of them."""
     people, devices = defaultdict(set), defaultdict(set)
     for v in rows:
         day = rules.visit_day(v)
@@ -252,15 +262,11 @@ def day_groups(rows):
     clauses = []
     for day in sorted(set(people) | set(devices)):
         start, stop = day_bounds(day)
-        who = [Visit.beneficiary_id.in_(sorted(people[day]))] if people[day] else []
+        who = [among(Visit.beneficiary_id, people[day])] if people[day] else []
         if devices[day]:
-            who.append(Visit.device_id.in_(sorted(devices[day])))
+            who.append(among(Visit.device_id, devices[day]))
         clauses.append(and_(Visit.check_in_at >= start, Visit.check_in_at < stop, or_(*who)))
-    found = {}
-    for start in range(0, len(clauses), 50):
-        for row in load_rows(COUNTED, or_(*clauses[start:start + 50]), order=False):
-            found[row.id] = row
-    return found
+    return clauses
 
 
 def neighbours_of(rows):
@@ -269,9 +275,8 @@ def neighbours_of(rows):
     against all its own neighbours)."""
     windows = coarse(worker_windows(rows))
     found = {v.id: v for v in rows}
-    for source in (rows_in_windows(windows), day_groups(rows)):
-        for vid, row in source.items():
-            found.setdefault(vid, row)
+    for vid, row in load_counted(_grouped_by_window(windows) + day_clauses(rows)).items():
+        found.setdefault(vid, row)
     for nearest in (_nearest(windows, True), _nearest(windows, False)):
         for row in nearest.values():
             found.setdefault(row.id, row)
@@ -285,19 +290,24 @@ class SetPass(ComparisonPass):
         self.visit, self.hood = (rows[0] if rows else None), None
         self.affected = list({v.id: v for v in rows}.values())
         self._settings, self._slots = {}, {}
-        self._lines = self._load_worker_lines()
-        self._same_item, self._device = self._load_days()
-
-    def _load_worker_lines(self):
         windows = coarse(worker_windows(self.affected))
-        inside = rows_in_windows(windows)
-        for v in self.affected:
-            inside.setdefault(v.id, v)
-        by_worker = defaultdict(list)
-        for v in inside.values():
-            by_worker[rules.worker_key(v)].append(v)
+        around = load_counted(_grouped_by_window(windows) + day_clauses(self.affected))  # one read for both
+        self._lines = self._worker_lines(windows, around)
+        self._same_item, self._device = self._days(around)
+
+    def _worker_lines(self, windows, around):
+        """Each worker's line: their counted visits inside their window (a visit read for a day's
+        group but outside the window would leave a gap), plus the nearest one on each side."""
+        by_worker = defaultdict(dict)
+        for v in [*around.values(), *self.affected]:
+            key = rules.worker_key(v)
+            low, high = windows[key] if key in windows else (None, None)
+            if low is not None and low <= v.check_in_at <= high:
+                by_worker[key][v.id] = v
+        for v in self.affected:  # judged, whatever its status (WorkerLine keeps the counted ones)
+            by_worker[rules.worker_key(v)].setdefault(v.id, v)
         before, after = _nearest(windows, True), _nearest(windows, False)
-        return {key: WorkerLine(by_worker[key], before.get(key), after.get(key)) for key in windows}
+        return {key: WorkerLine(list(by_worker[key].values()), before.get(key), after.get(key)) for key in windows}
 
     def slot(self, visit):
         """The visit's effective interval (its row carries the correction in force), made once."""
@@ -308,10 +318,10 @@ class SetPass(ComparisonPass):
             found = self._slots[visit.id] = rules.Slot(visit, *visit.effective_times)
         return found
 
-    def _load_days(self):
-        rows = day_groups(self.affected)
+    def _days(self, around):
+        """The beneficiaries' and the phones' counted visits of the judged visits' days."""
         same_item, device = defaultdict(dict), defaultdict(dict)
-        for v in [*rows.values(), *self.affected]:
+        for v in [*around.values(), *self.affected]:
             day = rules.visit_day(v)
             if counted(v):
                 same_item[(v.beneficiary_id, v.service_item_id, day)][v.id] = v
@@ -326,7 +336,7 @@ def exceptions_of(ids):
     found = defaultdict(list)
     ids = sorted(set(ids))
     for start in range(0, len(ids), CHUNK):
-        stmt = select(table).where(table.c.visit_id.in_(ids[start:start + CHUNK]))
+        stmt = select(table).where(among(table.c.visit_id, ids[start:start + CHUNK]))
         for row in db.session.execute(stmt).mappings():
             found[row["visit_id"]].append(dict(row))
     return found
