@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from flask_babel import gettext as _
 from sqlalchemy import false, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.accounts.permissions import reach
 from portal.contractors.models import StaffMember
@@ -251,6 +252,8 @@ def record_visit(payload, user, now, *, source="app"):
         if existing is None:
             raise
         return _replay(existing, user, digest)
+    for collection in ("photos", "corrections", "exceptions"):  # a new visit has none: no query to ask
+        set_committed_value(visit, collection, [])
     if check_out:
         _rules_rerun(visit, now)
     return visit, True
@@ -308,7 +311,7 @@ def add_photo(visit, file_storage, user, now):
         return same, False
     stored = store_upload(None, data=data, allowed=IMAGE_TYPES, max_bytes=MAX_PHOTO_BYTES, uploaded_by_id=user.id)
     stored.original_name = f"visit-{visit.id}.{'png' if content_type == 'image/png' else 'jpg'}"
-    photo = VisitPhoto(visit_id=visit.id, file_id=stored.id, uploaded_at=now)
+    photo = VisitPhoto(visit=visit, file_id=stored.id, uploaded_at=now)  # in visit.photos too, if loaded
     db.session.add(photo)
     db.session.flush()
     from portal.visits import verification

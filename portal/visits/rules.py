@@ -171,6 +171,8 @@ def v11_photo(visit, settings, now):
     if item is None or not item.photo_required:
         return None
     has_photo = getattr(visit, "has_photo", None)  # read ahead for many visits at once
+    if has_photo is None and "photos" in getattr(visit, "__dict__", {}):  # an ORM visit's loaded photos
+        has_photo = bool(visit.photos)
     if has_photo is None:
         has_photo = db.session.execute(
             select(VisitPhoto.id).where(VisitPhoto.visit_id == visit.id).limit(1)).first() is not None
