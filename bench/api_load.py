@@ -218,16 +218,24 @@ class VisitPlan:
         self.workers, self.homes, self.tokens, self.rng = world["workers"], world["homes"], tokens, rng
         self.taken = [0] * len(self.workers)
         self.turn = 0
+        self.slots, self.returned = {}, []  # client id -> (worker, k); slots of visits never sent
         self.yesterday = datetime.now(BEIJING).date() - timedelta(days=1)
 
     def capacity(self):
-        return len(self.workers) * DAYS * len(SLOTS) - sum(self.taken)
+        return len(self.workers) * DAYS * len(SLOTS) - sum(self.taken) + len(self.returned)
+
+    def give_back(self, client_ids):
+        """The slots of visits planned but not sent, to be used first by the next phase."""
+        self.returned.extend(self.slots.pop(cid) for cid in client_ids)
 
     def next(self, port):
-        w = self.turn % len(self.workers)
-        self.turn += 1
-        k = self.taken[w]
-        self.taken[w] += 1
+        if self.returned:
+            w, k = self.returned.pop(0)
+        else:
+            w = self.turn % len(self.workers)
+            self.turn += 1
+            k = self.taken[w]
+            self.taken[w] += 1
         day_index, slot = divmod(k, len(SLOTS))
         if day_index >= DAYS:
             raise RuntimeError("every slot of every worker is taken: add --field-workers or lower the caps")
@@ -240,6 +248,7 @@ class VisitPlan:
         end = start + timedelta(minutes=self.rng.randint(45, 60))
         jitter = lambda: self.rng.uniform(-0.0002, 0.0002)  # ≈ 20 m  # noqa: E731
         client_id = str(uuid.uuid4())
+        self.slots[client_id] = (w, k)
         body = {"client_id": client_id, "beneficiary_id": person, "service_item": "CARE-VISIT",
                 "device_id": f"bench-phone-{w}",
                 "check_in": {"at": start.isoformat(), "lat": lat + jitter(), "lon": lon + jitter(), "accuracy_m": 8},
@@ -334,12 +343,12 @@ def parse_args(argv):
                         "0 first (emptied at the end)")
     parser.add_argument("--web-workers", type=ints, default=[1, 4], help="gunicorn -w, one run each (1,4)")
     parser.add_argument("--connections", type=ints, default=[1, 8, 32], help="concurrent connections (1,8,32)")
-    parser.add_argument("--field-workers", type=int, default=64)
-    parser.add_argument("--healthz-requests", type=int, default=5000, help="cap per /healthz phase")
+    parser.add_argument("--field-workers", type=int, default=96)
+    parser.add_argument("--healthz-requests", type=int, default=10_000, help="cap per /healthz phase")
     parser.add_argument("--healthz-seconds", type=float, default=5)
-    parser.add_argument("--post-requests", type=int, default=600, help="cap per POST phase")
-    parser.add_argument("--post-seconds", type=float, default=15)
-    parser.add_argument("--drain-timeout", type=float, default=120)
+    parser.add_argument("--post-requests", type=int, default=1500, help="cap per POST phase")
+    parser.add_argument("--post-seconds", type=float, default=10)
+    parser.add_argument("--drain-timeout", type=float, default=300)
     parser.add_argument("--time-limit", type=float, default=900, help="seconds for the whole run")
     parser.add_argument("--worker-args", default="--no-schedule", help="arguments after `flask --app wsgi worker`")
     parser.add_argument("--rq-workers", type=int, default=1)
@@ -420,7 +429,8 @@ def main(argv=None):
                     result = httpload.run_phase(HOST, port, [raw for _, raw in planned], conns,
                                                 min(args.post_seconds, max(left(), 1)),
                                                 warmup=[raw for _, raw in warm])
-                    ids = [cid for cid, _ in warm + planned]
+                    plan.give_back([cid for i, (cid, _) in enumerate(planned) if i not in result.sent])
+                    ids = [cid for cid, _ in warm] + [planned[i][0] for i in sorted(result.sent)]
                     drained = drain(owner, ids, max(min(args.drain_timeout, left()), 1))
                     all_ids += ids
                     results.append((web, "POST /api/v1/visits", result))
@@ -466,4 +476,8 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("interrupted: servers stopped, database dropped (logs kept)", file=sys.stderr)
+        sys.exit(130)

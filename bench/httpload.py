@@ -138,6 +138,7 @@ class Result:
     cpus: int = 1
     machine_busy: float = 0.0                        # share of all CPUs busy during the phase
     connects: int = 0
+    sent: set = field(default_factory=set)           # indices of the requests sent
 
     @property
     def client_share(self):
@@ -198,7 +199,7 @@ def run_phase(host, port, requests, connections, seconds, warmup=()):
     start_gate = threading.Barrier(connections + 1, action=start_clock)
 
     def worker():
-        conn, times, statuses, failures, bodies = Connection(host, port), [], {}, [], []
+        conn, times, statuses, failures, bodies, sent = Connection(host, port), [], {}, [], [], []
         try:
             for raw in _next_warmup(warm, lock):
                 _send(conn, raw, [], {}, [], [])
@@ -208,6 +209,7 @@ def run_phase(host, port, requests, connections, seconds, warmup=()):
                 i = next(counter)
                 if i >= len(requests) or time.perf_counter() > state["deadline"]:
                     break
+                sent.append(i)
                 _send(conn, requests[i], times, statuses, failures, bodies)
         finally:
             conn.close()
@@ -216,6 +218,7 @@ def run_phase(host, port, requests, connections, seconds, warmup=()):
                 result.failures.extend(failures)
                 result.bodies.extend(bodies[:3])
                 result.connects += conn.connects
+                result.sent.update(sent)
                 for s, n in statuses.items():
                     result.statuses[s] = result.statuses.get(s, 0) + n
 
