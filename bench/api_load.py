@@ -52,6 +52,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from contextlib import ExitStack
@@ -284,6 +285,37 @@ def drain(owner, client_ids, timeout):
             time.sleep(0.25)
 
 
+class LockWaits:
+    """How many backends of the bench database wait for a lock, sampled every 0.1 s while a
+    phase runs (the mean is the column "lock waits")."""
+    SQL = text("SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+               "WHERE NOT l.granted AND a.datname = :db")
+
+    def __init__(self, owner, name):
+        self.owner, self.name, self.samples, self.cpu = owner, name, [], 0.0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        with self.owner.connect() as conn:
+            while not self.stop.wait(0.1):
+                self.samples.append(conn.execute(self.SQL, {"db": self.name}).scalar_one())
+                conn.rollback()
+        self.cpu = time.thread_time()  # not the load client's: taken off its CPU time
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+
+    @property
+    def mean(self):
+        return sum(self.samples) / len(self.samples) if self.samples else float("nan")
+
+
 def exception_codes(owner, client_ids):
     with owner.connect() as conn:
         return dict(conn.execute(text(
@@ -300,13 +332,14 @@ def failed_jobs(owner):
 
 HEADER = (f"{'web':>3} {'conns':>5} {'endpoint':<18} {'requests':>8} {'errors':>6} {'req/s':>8} {'p50 ms':>7} "
           f"{'p99 ms':>8} {'POST/healthz':>12} {'conn/req':>8} {'client CPU':>15} {'machine busy':>12} "
-          f"{'pending at end':>14} {'drain s (visits/s)':>18} {'worst final s':>13}")
+          f"{'lock waits':>10} {'pending at end':>14} {'drain s (visits/s)':>18} {'worst final s':>13}")
 
 
-def row(web, result, name, healthz=None, drained=None):
-    """One line of the table; ``drained`` = drain()'s answer for a POST phase."""
+def row(web, result, name, healthz=None, drained=None, waits=None):
+    """One line of the table; ``drained`` = drain()'s answer and ``waits`` the LockWaits of a POST phase."""
     ratio = f"{result.rate / healthz.rate:.1%}" if healthz and healthz.rate else ""
     pending = drain_s = worst = ""
+    lock_waits = f"{waits.mean:.1f}" if waits is not None else ""
     if drained is not None:
         pending, seconds, counts = drained
         drain_s = "timeout" if seconds is None else f"{seconds:.1f}"
@@ -318,7 +351,7 @@ def row(web, result, name, healthz=None, drained=None):
     return (f"{web:>3} {result.connections:>5} {name:<18} {result.completed:>8} {result.errors:>6} "
             f"{result.rate:>8.1f} {1000 * result.median:>7.1f} {1000 * result.quantile(0.99):>8.1f} {ratio:>12} "
             f"{result.connects / max(result.completed, 1):>8.2f} {client:>15} {result.machine_busy:>12.0%} "
-            f"{pending:>14} {drain_s:>18} {worst:>13}")
+            f"{lock_waits:>10} {pending:>14} {drain_s:>18} {worst:>13}")
 
 
 def audit_verify(env):
@@ -426,15 +459,17 @@ def main(argv=None):
                         continue
                     warm = [plan.next(port) for _ in range(conns)]
                     planned = [plan.next(port) for _ in range(args.post_requests)]
-                    result = httpload.run_phase(HOST, port, [raw for _, raw in planned], conns,
-                                                min(args.post_seconds, max(left(), 1)),
-                                                warmup=[raw for _, raw in warm])
+                    with LockWaits(owner, database.name) as waits:
+                        result = httpload.run_phase(HOST, port, [raw for _, raw in planned], conns,
+                                                    min(args.post_seconds, max(left(), 1)),
+                                                    warmup=[raw for _, raw in warm])
+                    result.client_cpu = max(result.client_cpu - waits.cpu, 0.0)
                     plan.give_back([cid for i, (cid, _) in enumerate(planned) if i not in result.sent])
                     ids = [cid for cid, _ in warm] + [planned[i][0] for i in sorted(result.sent)]
                     drained = drain(owner, ids, max(min(args.drain_timeout, left()), 1))
                     all_ids += ids
                     results.append((web, "POST /api/v1/visits", result))
-                    print(row(web, result, "POST /api/v1/visits", healthz.get(conns), drained), flush=True)
+                    print(row(web, result, "POST /api/v1/visits", healthz.get(conns), drained, waits), flush=True)
         for web, name, result in results:
             if result.errors:
                 failed.append(f"-w {web} {name} at {result.connections} connections: {result.errors} errors "
