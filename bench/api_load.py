@@ -2,44 +2,54 @@
 beside GET /healthz, and how long until every posted visit's verification is final?
 
     .venv/bin/python bench/api_load.py
-    .venv/bin/python bench/api_load.py --web-workers 1,4 --connections 1,8,32 --field-workers 64 \\
-        --post-seconds 15 --post-requests 600 --time-limit 900 --worker-args "--no-schedule"
+    .venv/bin/python bench/api_load.py --web-workers 1,4 --connections 1,8,32 --field-workers 96 \
+        --post-seconds 10 --post-requests 1500 --time-limit 900 --worker-args "--no-schedule"
 
 It makes a fresh PostgreSQL database (default ``portal_bench_load`` on 127.0.0.1, dropped at the
-end, also on failure or Ctrl-C), migrates it as the owner and runs everything else as the non-owner
-role ``portal_app`` so that row-level security applies (bench/visits.py's ``Database``). It seeds
-the demo bureau and adds ``--field-workers`` field workers on contractor A's care contract, four
-beneficiaries each (bench/visits.py's ``add_workers``), and signs each in through POST
-/api/v1/tokens (only failed sign-ins are throttled, so 64 sign-ins from one address pass). Two
+end, also on failure, Ctrl-C or SIGTERM), migrates it as the owner and runs everything else as the
+non-owner role ``portal_app`` so that row-level security applies (bench/visits.py's ``Database``).
+It seeds the demo bureau and adds ``--field-workers`` field workers on contractor A's care
+contract, four beneficiaries each (bench/visits.py's ``add_workers``), and signs each in through
+POST /api/v1/tokens (only failed sign-ins are throttled, so they all pass from one address). Two
 changes to the throw-away bureau let every visit verify cleanly: the care item needs no photo here
-(else V11 would mark each visit an exception in the request itself and nothing would be left for
-the queue to decide), and uploads count late after 720 h instead of 72 h (V09), so that the visits
-can spread over 28 past days — four a day per worker, 08:00, 10:15, 13:30 and 15:45 Beijing time,
-45–60 minutes each, one per beneficiary a day, at the beneficiary's home.
+(else V11 would make each visit an exception in the request itself, leaving nothing for the queue
+to decide), and uploads count late after 720 h instead of 72 h (V09), so that the visits can
+spread over 28 past days — four a day per worker at 08:00, 10:15, 13:30 and 15:45 Beijing time,
+45–60 minutes each, one per beneficiary a day, at the beneficiary's home, the worker's own phone.
 
 It starts one RQ worker (``flask --app wsgi worker`` plus ``--worker-args``, default
 ``--no-schedule`` so that no periodic job runs during the measurement) and, for each value of
 ``--web-workers``, gunicorn with that many workers bound to 127.0.0.1 (logs in a temporary
 directory, kept when the run fails). For each number of ``--connections`` it drives GET /healthz
-and then POST /api/v1/visits (a valid check-in + check-out body with a fresh client id, the
-workers' visits in turn) until the phase's request cap or time limit, after one unmeasured
-request per connection. After each POST phase it polls the database until none of the visits
-it posted is pending any more (the drain), and reads the worst time from a check-out's arrival to
-its verdict (``verified_at − checked_out_received_at``). At the end it runs
-``flask --app wsgi audit-verify`` for the bureau and the platform.
+and then POST /api/v1/visits (a check-in + check-out body with a fresh client id, the field
+workers' visits in turn), each phase until its request cap or time limit, after one unmeasured
+request per connection. After each POST phase it polls the database until none of the visits it
+posted is pending any more (the drain; the next phase starts after it), and reads the worst time
+from a check-out's arrival to its verdict (``verified_at − checked_out_received_at``). At the end it
+runs ``flask --app wsgi audit-verify`` for the bureau and the platform chain. Everything is
+bounded: requests and seconds per phase, the drain, and ``--time-limit`` for the whole run.
 
-It prints, per phase: requests, errors, req/s, p50 and p99 latency, POST/healthz throughput at
-the same connections, the client's own CPU time per request and the share of the machine busy
-(the client is a thread per connection writing prepared bytes to a socket: bench/httpload.py), and
-for POST the visits still pending when the phase ended, the drain time and the worst
-check-out → verdict time. Exit status 1 when a request failed (an HTTP error status or a broken
-connection), a job failed, or audit-verify failed.
+Columns, per phase: requests completed, errors, req/s, p50 and p99 latency, POST/healthz
+throughput at the same connections, connections opened per request, the client's own CPU time
+per request and its share of the machine (the client is a thread per connection writing prepared
+bytes to a socket, bench/httpload.py), the share of the machine busy (anyone's work: the machine
+may be shared), and for POST the mean number of the database's backends waiting for a lock
+(sampled every 0.1 s) with the kind most waited for, the visits still pending when the phase
+ended, the drain time (visits settled a second) and the worst check-out → verdict time. Exit
+status 1 when a request failed (an HTTP error status or a broken connection), a job failed, or
+audit-verify failed.
 
 Gunicorn runs its default sync workers, as in the README's production commands: they answer
-each request with ``Connection: close``, so every request opens a connection (the "conn/req"
-column); ``--gunicorn-args "-k gthread --threads 4"`` tries threaded workers with keep-alive.
+each request with ``Connection: close``, so every request opens a connection ("conn/req" 1.00);
+``--gunicorn-args "-k gthread --threads 4"`` tries threaded workers with keep-alive.
 
-Figures before issue 15's changes (2026-12-06, see README "Benchmarks"): ...
+Before issue 15's changes (two default runs on 2026-12-06, 2 vCPUs shared with other work at load
+average ≈ 5, PostgreSQL 15; full table in README "Benchmarks"): /healthz 200–890 req/s (as the
+other work allowed); POST 7–23 req/s whatever the connections and web workers — 2–9 % of /healthz
+at 32 connections, p99 1.7–2.2 s there; with 4 web workers 2.0–2.2 backends wait for the advisory
+lock (the audit chain's) on average; the queue settles 2–9 visits/s, so 70–260 visits are still
+pending when a 10 s phase ends and the worst verdict comes 23–124 s after its check-out; the
+client used at most 280 µs of CPU a request (≤ 6 % of the machine); audit-verify passed.
 """
 import argparse
 import json
@@ -287,20 +297,24 @@ def drain(owner, client_ids, timeout):
 
 class LockWaits:
     """How many backends of the bench database wait for a lock, sampled every 0.1 s while a
-    phase runs (the mean is the column "lock waits")."""
-    SQL = text("SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-               "WHERE NOT l.granted AND a.datname = :db")
+    phase runs: the column "lock waits" shows the mean and the kind of lock most waited for."""
+    SQL = text("SELECT l.locktype, count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+               "WHERE NOT l.granted AND a.datname = :db GROUP BY l.locktype")
 
     def __init__(self, owner, name):
         self.owner, self.name, self.samples, self.cpu = owner, name, [], 0.0
+        self.kinds = {}  # lock type -> waiting backends summed over the samples
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self):
         with self.owner.connect() as conn:
             while not self.stop.wait(0.1):
-                self.samples.append(conn.execute(self.SQL, {"db": self.name}).scalar_one())
+                waiting = dict(conn.execute(self.SQL, {"db": self.name}).all())
                 conn.rollback()
+                self.samples.append(sum(waiting.values()))
+                for kind, n in waiting.items():
+                    self.kinds[kind] = self.kinds.get(kind, 0) + n
         self.cpu = time.thread_time()  # not the load client's: taken off its CPU time
 
     def __enter__(self):
@@ -314,6 +328,10 @@ class LockWaits:
     @property
     def mean(self):
         return sum(self.samples) / len(self.samples) if self.samples else float("nan")
+
+    def __str__(self):
+        kind = max(self.kinds, key=self.kinds.get, default="")
+        return f"{self.mean:.1f} {kind}".strip()
 
 
 def exception_codes(owner, client_ids):
@@ -332,14 +350,14 @@ def failed_jobs(owner):
 
 HEADER = (f"{'web':>3} {'conns':>5} {'endpoint':<18} {'requests':>8} {'errors':>6} {'req/s':>8} {'p50 ms':>7} "
           f"{'p99 ms':>8} {'POST/healthz':>12} {'conn/req':>8} {'client CPU':>15} {'machine busy':>12} "
-          f"{'lock waits':>10} {'pending at end':>14} {'drain s (visits/s)':>18} {'worst final s':>13}")
+          f"{'lock waits':>14} {'pending at end':>14} {'drain s (visits/s)':>18} {'worst final s':>13}")
 
 
 def row(web, result, name, healthz=None, drained=None, waits=None):
     """One line of the table; ``drained`` = drain()'s answer and ``waits`` the LockWaits of a POST phase."""
     ratio = f"{result.rate / healthz.rate:.1%}" if healthz and healthz.rate else ""
     pending = drain_s = worst = ""
-    lock_waits = f"{waits.mean:.1f}" if waits is not None else ""
+    lock_waits = str(waits) if waits is not None else ""
     if drained is not None:
         pending, seconds, counts = drained
         drain_s = "timeout" if seconds is None else f"{seconds:.1f}"
@@ -351,7 +369,7 @@ def row(web, result, name, healthz=None, drained=None, waits=None):
     return (f"{web:>3} {result.connections:>5} {name:<18} {result.completed:>8} {result.errors:>6} "
             f"{result.rate:>8.1f} {1000 * result.median:>7.1f} {1000 * result.quantile(0.99):>8.1f} {ratio:>12} "
             f"{result.connects / max(result.completed, 1):>8.2f} {client:>15} {result.machine_busy:>12.0%} "
-            f"{lock_waits:>10} {pending:>14} {drain_s:>18} {worst:>13}")
+            f"{lock_waits:>14} {pending:>14} {drain_s:>18} {worst:>13}")
 
 
 def audit_verify(env):
