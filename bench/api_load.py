@@ -390,8 +390,8 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ints = lambda s: [int(x) for x in s.split(",") if x]  # noqa: E731
     parser.add_argument("--database-url", default=DEFAULT_DB, help="a PostgreSQL database to create and drop")
-    parser.add_argument("--redis-url", default=None, help="default: an empty database of redis://127.0.0.1:6379, "
-                        "0 first (emptied at the end)")
+    parser.add_argument("--redis-url", default=None, help="an empty Redis database, emptied at the end "
+                        "(default: the first empty one of redis://127.0.0.1:6379, 0 first)")
     parser.add_argument("--web-workers", type=ints, default=[1, 4], help="gunicorn -w, one run each (1,4)")
     parser.add_argument("--connections", type=ints, default=[1, 8, 32], help="concurrent connections (1,8,32)")
     parser.add_argument("--field-workers", type=int, default=96)
@@ -428,6 +428,8 @@ def main(argv=None):
     redis_url = args.redis_url or free_redis_url()
     from redis import Redis
     redis = Redis.from_url(redis_url)
+    if args.redis_url and redis.dbsize():
+        raise SystemExit(f"{redis_url} is not empty: the bench empties its Redis database at the end")
     redis.set(CLAIM_KEY, os.getpid())
     with ExitStack() as stack:
         stack.callback(redis.flushdb)
