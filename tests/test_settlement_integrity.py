@@ -20,9 +20,7 @@ def _statement(statement_id):
 
 
 def _paid_visits(app, statement_id):
-    with app.app_context(), sw.scope(app):
-        return sorted(db.session.execute(select(StatementEntry.visit_id).where(
-            StatementEntry.statement_id == statement_id, StatementEntry.role == "paid")).scalars())
+    return sorted(sw.entry_visits(app, statement_id, "paid"))
 
 
 def _lines(app, statement_id):

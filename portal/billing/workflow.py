@@ -17,11 +17,12 @@ every visit it pays is verified at that moment and has no V01 finding."""
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, false, func, or_, select, update
+from sqlalchemy import and_, exists, false, func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.permissions import reach
 from portal.accounts.permissions import roles_for
-from portal.billing import settlement
+from portal.billing import entries, settlement
 from portal.billing.models import PAYING_KINDS, Statement, StatementEntry, StatementLine
 from portal.contracts.models import Contract, ServiceItem
 from portal.core import query
@@ -172,7 +173,12 @@ def approve(statement, by):
     Refused when a visit or violation behind it is already in another approved statement, or when
     the units would exceed a service item's quota. The entries' approved_* columns are filled in
     (the unique constraints then keep every visit to one approved statement) before the status
-    changes, because the database refuses any change to an approved statement's entries."""
+    changes, because the database refuses any change to an approved statement's entries.
+
+    The entry rows are written here, once, from the ids the draft's lines kept (entries.py), after
+    re-checking those very ids: the plan computed now must match the draft's digest, every visit
+    paid must be verified now with no V01 finding (locked until the approval commits), none may be
+    in an approved statement already; the unique constraints refuse whatever slips past."""
     _of_bureau(statement, by, "statement.approve")
     settlement.lock_settlement(statement.contract_id, statement)
     _require(statement, "confirmed")
@@ -187,13 +193,11 @@ def approve(statement, by):
     _check_not_settled_twice(statement)
     _check_quota(statement)
     _check_contract_total(statement)
-    entries = StatementEntry.__table__
-    scoped = (entries.c.tenant_id == statement.tenant_id, entries.c.statement_id == statement.id)
-    connection = db.session.connection()
-    connection.execute(update(entries).where(*scoped, entries.c.visit_id.is_not(None))
-                       .values(approved_visit_id=entries.c.visit_id))
-    connection.execute(update(entries).where(*scoped, entries.c.violation_id.is_not(None))
-                       .values(approved_violation_id=entries.c.violation_id))
+    try:
+        with db.session.begin_nested():
+            entries.write_approved(statement)
+    except IntegrityError:  # another approved statement holds one of them (the unique constraints)
+        raise Conflict(_already_settled_message(None)) from None
     db.session.flush()
     statement.status, statement.approved_by_id, statement.approved_at = "approved", by.id, utcnow()
     db.session.flush()
@@ -221,8 +225,8 @@ def _check_paid_visits_payable(statement):
     (shared) until the approval commits, so no decision can slip in between."""
     from portal.billing.sources import never_payable
     from portal.visits.models import Visit
-    paid = select(StatementEntry.visit_id).where(StatementEntry.statement_id == statement.id,
-                                                 StatementEntry.role == "paid", StatementEntry.visit_id.is_not(None))
+    kept = entries.rows(statement)
+    paid = select(kept.c.visit_id).where(kept.c.role == "paid", kept.c.visit_id.is_not(None))
     db.session.execute(select(Visit.id).where(Visit.id.in_(paid)).with_for_update(read=True)).all()
     unpayable = db.session.execute(select(func.count()).select_from(Visit).where(
         Visit.id.in_(paid), or_(Visit.status != "verified", never_payable()))).scalar_one()
@@ -298,15 +302,22 @@ def recompute(statement, by):
 def _check_not_settled_twice(statement):
     """No visit (in the same role) or violation of this statement is in an approved one already."""
     approved = StatementEntry.__table__.alias("approved")
-    mine = StatementEntry
-    visits = exists().where(approved.c.approved_visit_id == mine.visit_id, approved.c.role == mine.role)
-    violations = exists().where(approved.c.approved_violation_id == mine.violation_id)
+    mine = entries.rows(statement)
+    visits = exists().where(approved.c.approved_visit_id == mine.c.visit_id, approved.c.role == mine.c.role)
+    violations = exists().where(approved.c.approved_violation_id == mine.c.violation_id)
     clash = db.session.execute(select(func.count()).select_from(mine).where(
-        mine.statement_id == statement.id, or_(and_(mine.visit_id.is_not(None), visits),
-                                               and_(mine.violation_id.is_not(None), violations)))).scalar_one()
+        or_(and_(mine.c.visit_id.is_not(None), visits),
+            and_(mine.c.violation_id.is_not(None), violations)))).scalar_one()
     if clash:
-        raise DomainError(_("%(n)s visit(s) or violation(s) of this statement are already in an approved "
-                            "statement; rework it before approving.", n=clash))
+        raise DomainError(_already_settled_message(clash))
+
+
+def _already_settled_message(count):
+    if count is None:
+        return _("Some visits or violations of this statement are already in an approved statement; rework it "
+                 "before approving.")
+    return _("%(n)s visit(s) or violation(s) of this statement are already in an approved statement; rework it "
+             "before approving.", n=count)
 
 
 def _check_quota(statement):
