@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.billing import workflow
-from portal.billing.models import Statement, StatementEntry, StatementLine
+from portal.billing.models import Statement, StatementLine
 from portal.core.errors import Conflict, DomainError
 from portal.core.timeutil import utcnow
 from portal.extensions import db
