@@ -1,6 +1,7 @@
-"""Benchmark of monthly settlement (issue 7): how long does preparing one contract's statement take
-for a month of 100,000 verified visits, next to the floor — one hand-written SQL aggregate over the
-same rows (COUNT of verified visits per service item in the month)?
+"""Benchmark of monthly settlement (issues 7 and 15): how long does preparing one contract's statement
+take for a month of 100,000 verified visits, next to the honest comparison — hand-written SQL
+writing the same rows — and the read floor (COUNT of verified visits per service item in the month)?
+And what does approving it cost, next to a hand-written INSERT of the same entry rows?
 
     .venv/bin/python bench/settlement.py [--visits 100000] [--monthly-cap N]
     .venv/bin/python bench/settlement.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench
@@ -8,24 +9,49 @@ same rows (COUNT of verified visits per service item in the month)?
 It builds a throw-away database as bench/visits.py does (a temporary SQLite file, or the named
 PostgreSQL database, created and dropped, the portal connecting as the non-owner role
 ``portal_app`` so that row-level security applies), seeds the demo bureau with contractor A's care
-contract, raises the item's quota above ``--visits``, bulk-inserts the verified visits of last month
-(plus 50 not confirmed by spot checks and 3 violations), then times ``prepare_statement`` (first
-computation, then a recomputation that replaces the draft) with its commit, and the aggregate.
-It prints both times, their ratio and peak memory (ru_maxrss).
+contract, raises the item's quota above ``--visits`` and the contract amount above what the month
+pays (so every visit is paid), bulk-inserts the verified visits of last month (plus 50 not
+confirmed by spot checks and 3 violations), then times, each with its commit:
 
-Figures from 2026-11-29 on the development container (2 vCPUs shared; PostgreSQL 15 on localhost),
-100,000 verified visits, no cap (every visit paid: 100,053 entries):
+* ``prepare_statement``: the first computation, then a recomputation that replaces the draft;
+* the hand-written SQL that writes what a draft writes (its lines, each with the ids behind it
+  aggregated in SQL under the same conditions — verified, in the month, not paid by an approved
+  statement, no V01 finding — and the statement's totals; no audit trail), on a scratch statement;
+* the floor: one COUNT … GROUP BY over the same visits;
+* sending and confirming the draft (each computes the plan again to compare its digest), then
+  ``workflow.approve`` (the same, the re-checks of the ids kept, and the entry rows written);
+* the hand-written INSERT … SELECT of the same entry rows, approved ids filled in.
 
-    backend      prepare (first)  recompute  floor (COUNT)  ratio    peak RSS
-    SQLite            0.94 s       1.17 s      0.12 s       8.0×     182 MB
-    PostgreSQL        2.00 s       2.14 s      0.035 s     55–60×    188 MB
+It prints the times, both ratios of the draft (prepare / hand-written, prepare / floor), the ratio
+of the approval to its hand-written INSERT, and peak memory (ru_maxrss).
 
-The computation itself is set-based (one COUNT … GROUP BY per contract, the entries written by one
-INSERT … SELECT, the old ones removed by one DELETE) and holds no visit in Python; what remains is
-the cost per entry row that the schema asks for. On PostgreSQL EXPLAIN ANALYZE of the INSERT shows
-it: of 1.9 s, 1.2 s go to the seven foreign-key checks per row. The guard that keeps a frozen
-statement's entries fixed runs once per SQL statement (migration 31f852e98104; as a row trigger it
-cost another 0.35 s).
+Figures from 2026-12-06 on the development container (2 vCPUs shared with other sessions, load
+average 4–5 during the runs; PostgreSQL 15 on localhost), 100,000 verified visits, no cap, every
+visit paid (100,053 visits and violations behind the lines); the calmer of two runs (the other,
+under heavier load, gave prepare 0.94 s / 1.5× / 3.7× on SQLite and 0.66 s / 1.8× / 8.2× on
+PostgreSQL):
+
+    backend     prepare  recompute  hand-written  floor   prepare/hand-written  prepare/floor  approve  its INSERT
+    SQLite      0.38 s    0.35 s      0.28 s     0.26 s        1.4×               1.5×        2.96 s    0.81 s
+    PostgreSQL  0.35 s    0.29 s      0.22 s     0.064 s       1.5×               5.4×        6.29 s    5.2–8.7 s
+
+The same runs against the code before (a draft wrote one entry row per visit, approval filled in
+their approved ids with an UPDATE): prepare 6.8–7.8 s on SQLite (21–31× the floor, 3–4× its
+hand-written SQL) and 8.9–12.7 s on PostgreSQL (134–241× the floor, 2.7–4.3× its hand-written
+SQL); approval 6.0–6.3 s on SQLite, 5.4–7.6 s on PostgreSQL. (Figures of 2026-11-29, with the
+contract amount then capping what was paid, were 0.94 s / 8.0× on SQLite and 2.00 s / 55–60× on
+PostgreSQL.)
+
+Where the time went and where it goes now: a draft is computed again and again (the monthly job,
+reworks, stale drafts), and each computation wrote one entry row per paid visit — on PostgreSQL
+seven foreign-key checks per row. Now a draft keeps the ids behind each line in one JSON column of
+the line (portal/billing/entries.py): the month's payable visits are read once, in order (Core rows),
+and written as one value per line. What remains above the floor is reading 100,000 ids in order
+under the rules' anti-joins (the hand-written SQL pays the same) and hashing them into the digest.
+The entry rows, with the unique guard that keeps a visit to one approved statement, are written
+once, at approval, from the ids kept, after re-checking them: on PostgreSQL EXPLAIN ANALYZE of that
+INSERT (4.2 s under the load above) shows 2.7 s in the seven foreign-key checks per row and 2 ms in
+the frozen-statement guard, which runs once per SQL statement (migration 31f852e98104).
 """
 import argparse
 import random
