@@ -126,6 +126,29 @@ def test_an_id_slipped_into_a_draft_line_is_rechecked_at_approval(app, demo):
     assert _paid_anywhere(app, pending) == 0
 
 
+def test_a_payable_visit_slipped_into_a_draft_line_is_refused_at_approval(app, demo):
+    """A verified visit of another month, unpaid, written into a confirmed draft's line behind the
+    engine's back: verified, no V01 finding, in no approved statement — yet not what the rules pay
+    for this statement now, so approval refuses it and nothing of it is paid."""
+    world = sw.care_contract(app)
+    sw.add_visits(app, world, "2026-10", 2)
+    [other_month] = sw.add_visits(app, world, "2026-09", 1)
+    statement_id = sw.prepare(app, world, "2026-10", by="gx-officer")
+    with app.app_context(), sw.scope(app):
+        _sent_and_confirmed(statement_id)
+        db.session.commit()
+    [kept] = _kept_ids(app, statement_id)
+    with app.app_context(), sw.scope(app):
+        statement = _statement(statement_id)
+        line = db.session.execute(select(StatementLine).where(StatementLine.statement_id == statement_id,
+                                                              StatementLine.kind == "service")).scalar_one()
+        entries.keep(statement, [(line, {"paid": kept["paid"] + [other_month]})])
+        with pytest.raises(workflow.StaleStatement):
+            workflow.approve(statement, sw.user("gx-finance"))
+        db.session.rollback()
+    assert _paid_anywhere(app, other_month) == 0 and sw.statement_row(app, statement_id)[0] == "confirmed"
+
+
 def _late_in_two_drafts(app):
     """A visit of September verified after September's approval, held by the drafts of October and
     November (both computed before either is approved), both confirmed."""
@@ -169,7 +192,7 @@ def test_the_unique_guard_refuses_a_second_payment_when_every_check_before_it_is
     with app.app_context(), sw.scope(app):
         workflow.approve(_statement(october), sw.user("gx-finance"))
         db.session.commit()
-    for name in ("ensure_current", "_check_paid_visits_payable", "_check_not_settled_twice"):
+    for name in ("ensure_current", "_check_kept_ids", "_check_paid_visits_payable", "_check_not_settled_twice"):
         monkeypatch.setattr(workflow, name, lambda statement: None)
     with app.app_context(), sw.scope(app):
         with pytest.raises(Conflict) as refused:

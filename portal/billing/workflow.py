@@ -171,14 +171,14 @@ def rework(statement, by):
 def approve(statement, by):
     """confirmed → approved, by a finance reviewer who neither prepared nor sent it (four eyes).
     Refused when a visit or violation behind it is already in another approved statement, or when
-    the units would exceed a service item's quota. The entries' approved_* columns are filled in
-    (the unique constraints then keep every visit to one approved statement) before the status
-    changes, because the database refuses any change to an approved statement's entries.
+    the units would exceed a service item's quota.
 
-    The entry rows are written here, once, from the ids the draft's lines kept (entries.py), after
-    re-checking those very ids: the plan computed now must match the draft's digest, every visit
-    paid must be verified now with no V01 finding (locked until the approval commits), none may be
-    in an approved statement already; the unique constraints refuse whatever slips past."""
+    The entry rows are written here, once, from the ids the draft's lines kept (entries.py), with
+    their approved_* columns filled in, before the status changes (the database refuses any change
+    to an approved statement's entries), after re-checking those very ids: the plan computed now
+    must match the draft's digest and its ids must be the ids kept, every visit paid must be
+    verified now with no V01 finding (locked until the approval commits), none may be in an
+    approved statement already; the unique constraints refuse whatever slips past (409)."""
     _of_bureau(statement, by, "statement.approve")
     settlement.lock_settlement(statement.contract_id, statement)
     _require(statement, "confirmed")
@@ -188,7 +188,9 @@ def approve(statement, by):
     if by.id in adjusters(statement):
         message = _("The person who added or removed an adjustment on a statement cannot approve it.")
         raise Forbidden(message, {"approved_by": [message]})
-    ensure_current(statement)
+    plans = ensure_current(statement)
+    if plans is not None:
+        _check_kept_ids(statement, plans)
     _check_paid_visits_payable(statement)
     _check_not_settled_twice(statement)
     _check_quota(statement)
@@ -208,16 +210,33 @@ def approve(statement, by):
 
 
 def ensure_current(statement):
-    """StaleStatement unless computing the statement now would give exactly its lines."""
+    """StaleStatement unless computing the statement now would give exactly its lines; else the
+    plans computed now."""
     plans, digest = settlement.current_plan(statement)
     if statement.plan_digest == digest:
-        return
+        return plans
     gross, deductions = settlement.plan_totals(plans)
     message = _("The records behind this statement changed since it was computed (a visit rejected or verified, "
                 "an exception decided, a correction, a violation recorded or dismissed). Recomputed now it would "
                 "pay %(gross)s yuan less %(deductions)s yuan of deductions. Recompute it first.",
                 gross=format_fen(gross), deductions=format_fen(deductions))
     raise StaleStatement(message, {"statement": [message]})
+
+
+def _check_kept_ids(statement, plans):
+    """The ids the draft's computed lines kept are exactly those of ``plans``, computed now (what
+    approval writes as entries is what the rules pay and deduct at this moment)."""
+    lines = StatementLine.__table__
+    kept = db.session.connection().execute(
+        select(lines.c.position, lines.c.entry_ids).where(lines.c.statement_id == statement.id,
+                                                          lines.c.tenant_id == statement.tenant_id,
+                                                          lines.c.kind != "adjustment",
+                                                          lines.c.kind != "carried_out")
+        .order_by(lines.c.position)).all()
+    now = [(position, entries.pack(plan)) for position, plan in enumerate(plans, start=1)]
+    if [(position, ids or None) for position, ids in kept] != now:
+        message = _("The visits kept behind this statement's lines are not those it would pay now. Recompute it first.")
+        raise StaleStatement(message, {"statement": [message]})
 
 
 def _check_paid_visits_payable(statement):
