@@ -167,3 +167,25 @@ def statement_row(app, statement_id, code="ganxian"):
     with app.app_context(), scope(app, code):
         s = db.session.get(Statement, statement_id)
         return s.status, s.gross_fen, s.deductions_fen, s.net_fen
+
+
+def entry_rows(app, statement_id, role=None, code="ganxian"):
+    """What stands behind the statement's lines, wherever it is kept (the lines' ids until approval,
+    entry rows since): [(line id, role, visit id, violation id)] in the order of the lines, with
+    ``role`` only those."""
+    from portal.billing import entries
+    from portal.billing.models import Statement
+    from portal.extensions import db
+    with app.app_context(), scope(app, code):
+        kept = entries.rows(db.session.get(Statement, statement_id))
+        stmt = select(kept.c.line_id, kept.c.role, kept.c.visit_id, kept.c.violation_id).order_by(
+            kept.c.line_id, kept.c.seq_a, kept.c.seq_b)
+        if role is not None:
+            stmt = stmt.where(kept.c.role == role)
+        return [tuple(row) for row in db.session.execute(stmt)]
+
+
+def entry_visits(app, statement_id, role, code="ganxian"):
+    """The visit ids behind the statement's lines in ``role``, in the order of the lines."""
+    return [visit_id for _line, _role, visit_id, _violation in entry_rows(app, statement_id, role, code)
+            if visit_id is not None]

@@ -59,10 +59,9 @@ def test_worked_example_cap_quota_spot_checks_and_violation_to_the_fen(app, demo
         assert service.details["limited_by"] == "quota" and service.details["unpaid_count"] == 30
         assert service.details["unpaid_visit_ids"] == october[100:]
         assert all(isinstance(v, int) for v in (service.amount_fen, service.unit_price_fen))
-    paid = _entries(app, statement_id, role="paid")
-    assert [e.visit_id for e in paid] == october[:100]  # the earliest visits are paid
-    assert sorted(e.visit_id for e in _entries(app, statement_id, role="penalty") if e.visit_id) == sorted(rejected)
-    assert [e.approved_visit_id for e in paid] == [None] * 100  # filled in only on approval
+    assert sw.entry_visits(app, statement_id, "paid") == october[:100]  # the earliest visits are paid
+    assert sorted(sw.entry_visits(app, statement_id, "penalty")) == sorted(rejected)
+    assert _entries(app, statement_id) == []  # entry rows, approved ids filled in, are written only on approval
     with app.app_context(), sw.scope(app):  # entries written in bulk leave the audit chain whole
         from portal.audit.chain import verify_chain
         assert verify_chain(db.session, demo.tenant_id("ganxian")).ok
@@ -75,8 +74,8 @@ def test_monthly_cap_limits_and_the_earliest_visits_are_paid(app, demo):
     sw.add_visits(app, world, "2026-11", 4)  # another month
     statement_id = sw.prepare(app, world, "2026-10")
     assert _lines(app, statement_id) == [("service", 5, sw.PRICE, 1, 5 * sw.PRICE)]
-    assert [e.visit_id for e in _entries(app, statement_id, role="paid")] == ids[:5]
-    assert [e.visit_id for e in _entries(app, statement_id, role="capped")] == ids[5:]  # never late-payable
+    assert sw.entry_visits(app, statement_id, "paid") == ids[:5]
+    assert sw.entry_visits(app, statement_id, "capped") == ids[5:]  # never late-payable
     with app.app_context(), sw.scope(app):
         line = db.session.execute(select(StatementLine).where(StatementLine.statement_id == statement_id)).scalar_one()
         assert line.details["limited_by"] == "monthly_cap" and line.details["unpaid_visit_ids"] == ids[5:]
@@ -127,7 +126,7 @@ def test_recomputing_a_draft_replaces_it_and_keeps_adjustments(app, demo):
     assert sw.prepare(app, world, "2026-10") == statement_id  # the same statement, recomputed
     assert sw.statement_row(app, statement_id) == ("draft", 6 * sw.PRICE, 1_234, 6 * sw.PRICE - 1_234)
     assert [line[0] for line in _lines(app, statement_id)] == ["service", "adjustment"]
-    assert len(_entries(app, statement_id, role="paid")) == 6
+    assert len(sw.entry_visits(app, statement_id, "paid")) == 6
 
 
 def test_adjustment_needs_a_reason_and_an_amount(app, demo):
@@ -197,7 +196,7 @@ def test_direct_sql_update_of_an_approved_statement_fails(app, demo):
 def test_a_visit_cannot_be_paid_twice(app, demo):
     """Across months: once approved, a visit is out of every later computation, the service refuses
     to approve a statement holding it again, and the unique constraint refuses a direct insert."""
-    from portal.billing import workflow
+    from portal.billing import entries, workflow
     world = sw.care_contract(app)
     ids = sw.add_visits(app, world, "2026-10", 3)
     october = sw.approved(app, world, "2026-10")
@@ -207,8 +206,7 @@ def test_a_visit_cannot_be_paid_twice(app, demo):
             db.session.get(workflow.Contract, world["contract"]), "2026-11", by=sw.user("gx-officer"))
         line = db.session.execute(select(StatementLine).where(StatementLine.statement_id == november.id)).scalar_one()
         assert line.units == 0  # October's visits are October's
-        db.session.add(StatementEntry(statement_id=november.id, line_id=line.id, role="paid", visit_id=ids[0]))
-        db.session.flush()
+        entries.keep(november, [(line, {"paid": [ids[0]]})])  # the ids a draft keeps behind its line
         workflow.send_to_contractor(november, sw.user("gx-officer"))
         workflow.confirm(november, sw.user("a-manager"))
         with pytest.raises(DomainError):
@@ -234,7 +232,7 @@ def test_spot_check_after_payment_is_deducted_in_a_later_month_once(app, demo):
     # already penalised in October; what October could not cover carries forward, once
     assert sw.statement_row(app, november) == ("draft", 0, sw.PRICE * 2, 0)
     assert [line[0] for line in _lines(app, november)] == ["service", "deduction_carried_forward", "carried_out"]
-    assert _entries(app, november, role="penalty") == []
+    assert sw.entry_rows(app, november, "penalty") == []
 
 
 def test_prepare_month_skips_contracts_outside_the_month_and_reports_progress(app, demo):

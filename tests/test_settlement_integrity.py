@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.billing import workflow
-from portal.billing.models import Statement, StatementEntry, StatementLine
+from portal.billing.models import Statement, StatementLine
 from portal.core.errors import Conflict, DomainError
 from portal.core.timeutil import utcnow
 from portal.extensions import db
@@ -20,9 +20,7 @@ def _statement(statement_id):
 
 
 def _paid_visits(app, statement_id):
-    with app.app_context(), sw.scope(app):
-        return sorted(db.session.execute(select(StatementEntry.visit_id).where(
-            StatementEntry.statement_id == statement_id, StatementEntry.role == "paid")).scalars())
+    return sorted(sw.entry_visits(app, statement_id, "paid"))
 
 
 def _lines(app, statement_id):

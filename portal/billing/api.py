@@ -8,9 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.billing import workflow
+from portal.billing.entries import rows as entry_rows
 from portal.billing.api_schemas import COMMON, ID, STATEMENT
 from portal.billing.blueprint import api_bp
-from portal.billing.models import Statement, StatementEntry
+from portal.billing.models import Statement
 from portal.core import months, query
 from portal.core.auth import capability_required
 from portal.core.openapi import json_response, operation, problem
@@ -117,15 +118,15 @@ def get_settlement(statement_id):
 def full_statement_json(statement):
     """statement_json with the visits and violations behind each line (paid, penalised or clawed
     back; the visits left over the cap or quota are the line's ``unpaid_visit_ids``)."""
-    entries = {}
-    rows = db.session.execute(select(StatementEntry.line_id, StatementEntry.visit_id, StatementEntry.violation_id)
-                              .where(StatementEntry.statement_id == statement.id, StatementEntry.role != "capped")
-                              .order_by(StatementEntry.line_id, StatementEntry.id))
+    behind = {}
+    kept = entry_rows(statement)
+    rows = db.session.execute(select(kept.c.line_id, kept.c.visit_id, kept.c.violation_id)
+                              .where(kept.c.role != "capped").order_by(kept.c.line_id, kept.c.seq_a, kept.c.seq_b))
     for line_id, visit_id, violation_id in rows:
-        bucket = entries.setdefault(line_id, {"visits": [], "violations": []})
+        bucket = behind.setdefault(line_id, {"visits": [], "violations": []})
         if visit_id is not None:
             bucket["visits"].append(visit_id)
         if violation_id is not None:
             bucket["violations"].append(violation_id)
-    return statement_json(statement, entries)
+    return statement_json(statement, behind)
 

@@ -6,7 +6,7 @@ refuses it and database triggers (migration ``billing_guards``) abort any UPDATE
 would alter one, its lines or its entries."""
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from flask_babel import lazy_gettext as _l
@@ -123,6 +123,9 @@ class StatementLine(TenantOwned, db.Model):
     signed for adjustments. The figures that explain the units are kept beside them."""
 
     __tablename__ = "statement_line"
+    # The ids behind the line until approval (entries.py): in the table, never in the mapper, so
+    # the ORM and the row-by-row audit trail do not carry a month of visit ids.
+    __mapper_args__ = {"exclude_properties": ["entry_ids"]}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     statement_id: Mapped[int] = mapped_column(ForeignKey("statement.id"), index=True)
@@ -140,6 +143,7 @@ class StatementLine(TenantOwned, db.Model):
     disputed: Mapped[bool] = mapped_column(Boolean, default=False)
     dispute_note: Mapped[str] = mapped_column(Text, default="")
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+    entry_ids = Column(JSON(none_as_null=True))  # {role: [ids]} (entries.py); a plain Column, not mapped
 
     statement = relationship("Statement", back_populates="lines")
     service_item = relationship("ServiceItem")
@@ -171,9 +175,11 @@ class StatementLine(TenantOwned, db.Model):
 
 
 class StatementEntry(TenantOwned, db.Model):
-    """What stands behind a line: a visit paid or penalised, or a violation penalised. On approval
-    ``approved_visit_id`` / ``approved_violation_id`` are filled in, and the unique constraints
-    make it impossible for one visit to be paid (or penalised) in two approved statements."""
+    """What stands behind a line of an approved (or paid) statement: a visit paid, penalised,
+    clawed back or left over the cap, or a violation penalised. Written once, at approval, from
+    the ids the draft's lines kept (entries.py), with ``approved_visit_id`` /
+    ``approved_violation_id`` filled in: the unique constraints make it impossible for one visit to
+    be paid (or penalised) in two approved statements."""
 
     __tablename__ = "statement_entry"
     __table_args__ = (

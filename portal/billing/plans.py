@@ -18,7 +18,8 @@ from portal.extensions import db
 @dataclass
 class LinePlan:
     """A line about to be written, with what stands behind it: ``entries`` as (role, visit id,
-    violation id) tuples, or ``entry_select``, a select of visit ids inserted set-based."""
+    violation id) tuples, ``selected_ids`` ({"visits": [...], "capped": [...]}, read already), or
+    ``entry_select`` / ``capped_select``, selects of visit ids read once (``selected``)."""
     kind: str
     description: str
     units: int = 0
@@ -34,15 +35,17 @@ class LinePlan:
     entry_select: object = None
     entry_role: str = "paid"
     capped_select: object = None  # verified visits left unpaid by the monthly cap or quota (role "capped")
-    _selected: dict = field(default=None, repr=False, compare=False)
+    selected_ids: dict = field(default=None, repr=False, compare=False)
 
     def selected(self):
         """{"visits": ids of entry_select, "capped": ids of capped_select}, read once: the digest
-        and the entries written come from the same read."""
-        if self._selected is None:
-            run = lambda stmt: list(db.session.execute(stmt).scalars()) if stmt is not None else []  # noqa: E731
-            self._selected = {"visits": run(self.entry_select), "capped": run(self.capped_select)}
-        return self._selected
+        and the ids the draft keeps come from the same read."""
+        if self.selected_ids is None:
+            # Core rows, not ORM ones: a month can hold 100,000 ids. The selects carry their tenant
+            # filter (sources.py; row-level security applies on PostgreSQL too).
+            run = lambda stmt: db.session.connection().execute(stmt).scalars().all() if stmt is not None else []  # noqa: E731,E501
+            self.selected_ids = {"visits": run(self.entry_select), "capped": run(self.capped_select)}
+        return self.selected_ids
 
 
 @dataclass

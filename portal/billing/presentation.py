@@ -6,7 +6,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from portal.accounts.models import User
-from portal.billing.models import KIND_LABELS, LINE_KINDS, STATUS_LABELS, StatementEntry, StatementLine
+from portal.billing import entries
+from portal.billing.models import KIND_LABELS, LINE_KINDS, STATUS_LABELS, StatementLine
 from portal.contractors.models import StaffMember
 from portal.contracts.models import ServiceItem
 from portal.core.crypto import mask_name
@@ -55,11 +56,10 @@ def history(statement):
 def entry_counts(statement):
     """{line id: {"paid": visits paid, "penalty": visits penalised, "violations": violations}}."""
     counts = {}
+    kept = entries.rows(statement)
     rows = db.session.execute(
-        select(StatementEntry.line_id, StatementEntry.role, func.count(StatementEntry.visit_id),
-               func.count(StatementEntry.violation_id))
-        .where(StatementEntry.statement_id == statement.id)
-        .group_by(StatementEntry.line_id, StatementEntry.role)).all()
+        select(kept.c.line_id, kept.c.role, func.count(kept.c.visit_id), func.count(kept.c.violation_id))
+        .group_by(kept.c.line_id, kept.c.role)).all()
     for line_id, role, visits, violations in rows:
         bucket = counts.setdefault(line_id, {"paid": 0, "penalty": 0, "violations": 0})
         bucket[role] = bucket.get(role, 0) + visits
@@ -73,20 +73,20 @@ def visit_rows(statement, line_id=None, limit=None):
     name, service item. Read in batches, so a large statement does not fill the memory."""
     from portal.beneficiaries.models import Beneficiary
     from portal.visits.models import Visit
-    stmt = (select(StatementLine.position, StatementEntry.line_id, StatementEntry.role, Visit.id, Visit.check_in_at,
+    kept = entries.rows(statement)
+    stmt = (select(StatementLine.position, kept.c.line_id, kept.c.role, Visit.id, Visit.check_in_at,
                    Visit.check_out_at, StaffMember.name, User.display_name, User.username, Beneficiary.name,
                    ServiceItem.code, ServiceItem.name)
-            .select_from(StatementEntry)
-            .join(StatementLine, StatementLine.id == StatementEntry.line_id)
-            .join(Visit, Visit.id == StatementEntry.visit_id)
+            .select_from(kept)
+            .join(StatementLine, StatementLine.id == kept.c.line_id)
+            .join(Visit, Visit.id == kept.c.visit_id)
             .join(Beneficiary, Beneficiary.id == Visit.beneficiary_id)
             .join(ServiceItem, ServiceItem.id == Visit.service_item_id)
             .outerjoin(StaffMember, StaffMember.id == Visit.staff_id)
             .outerjoin(User, User.id == Visit.worker_user_id)
-            .where(StatementEntry.statement_id == statement.id)
-            .order_by(StatementLine.position, StatementEntry.line_id, Visit.check_in_at, Visit.id))
+            .order_by(StatementLine.position, kept.c.line_id, Visit.check_in_at, Visit.id))
     if line_id is not None:
-        stmt = stmt.where(StatementEntry.line_id == line_id)
+        stmt = stmt.where(kept.c.line_id == line_id)
     if limit is not None:
         stmt = stmt.limit(limit)
     for row in db.session.execute(stmt.execution_options(yield_per=500)):
@@ -102,15 +102,15 @@ def violation_rows(statement, line_id=None):
     """The violations behind the statement's deduction lines: line position, line id, violation
     id, kind, day, worker name (never an ID number)."""
     from portal.violations.models import Violation
-    stmt = (select(StatementLine.position, StatementEntry.line_id, Violation.id, Violation.kind, Violation.occurred_on,
+    kept = entries.rows(statement)
+    stmt = (select(StatementLine.position, kept.c.line_id, Violation.id, Violation.kind, Violation.occurred_on,
                    StaffMember.name)
-            .select_from(StatementEntry)
-            .join(StatementLine, StatementLine.id == StatementEntry.line_id)
-            .join(Violation, Violation.id == StatementEntry.violation_id)
+            .select_from(kept)
+            .join(StatementLine, StatementLine.id == kept.c.line_id)
+            .join(Violation, Violation.id == kept.c.violation_id)
             .outerjoin(StaffMember, StaffMember.id == Violation.staff_id)
-            .where(StatementEntry.statement_id == statement.id)
             .order_by(StatementLine.position, Violation.occurred_on, Violation.id))
     if line_id is not None:
-        stmt = stmt.where(StatementEntry.line_id == line_id)
+        stmt = stmt.where(kept.c.line_id == line_id)
     return [{"position": p, "line_id": lid, "violation_id": vid, "kind": kind, "occurred_on": day,
              "worker": staff or ""} for p, lid, vid, kind, day, staff in db.session.execute(stmt)]

@@ -11,14 +11,14 @@ gross = paying lines + positive adjustments; deductions = deduction lines + nega
 net = gross − deductions, never below zero; carried out = deductions − gross when positive.
 Integer fen throughout.
 
-Every amount is traceable: the visits paid and the visits or violations penalised are
-StatementEntry rows of their line (and the verified visits a service line leaves over the monthly
-cap or quota, role "capped", so they never count as late-verified). The visit ids are read once
-per line (LinePlan.selected) and both the digest and the entries come from that read; entries are
-written in bulk (multi-row INSERTs in chunks, one bulk DELETE) because a month can hold 100,000
-visits; the audit trail gets one summary event
-per computation instead of a row per entry. Those Core statements bypass the ORM's tenant hook,
-so each carries its tenant filter explicitly (row-level security still applies on PostgreSQL).
+Every amount is traceable: the visits paid and the visits or violations penalised stand behind
+their line (and the verified visits a service line leaves over the monthly cap or quota, role
+"capped", so they never count as late-verified). The visit ids are read once per line
+(LinePlan.selected) and both the digest and what the draft keeps come from that read. A draft keeps
+them as one column of each line (entries.py), because a month can hold 100,000 visits and a draft
+is computed again and again; approval writes them as StatementEntry rows, once, after re-checking
+them (workflow.approve). The audit trail gets one summary event per computation instead of a row
+per visit.
 
 The computation's digest (plans.plan_digest) is stored on the statement: ``is_stale`` computes
 the plan again in memory and compares, so a draft whose records changed since is refused at
@@ -28,10 +28,10 @@ A statement past draft is never recomputed here: prepare_statement returns it un
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import select
 
-from portal.billing import sources
-from portal.billing.models import PAYING_KINDS, Statement, StatementEntry, StatementLine
+from portal.billing import entries, sources
+from portal.billing.models import PAYING_KINDS, Statement, StatementLine
 from portal.billing.plans import (DEDUCTION_SOURCES, LinePlan, Period, deduction_source, plan_digest,  # noqa: F401
                                   plan_totals)
 from portal.billing.sources import (paying_lines, spot_check_deductions, units_approved,  # noqa: F401
@@ -42,8 +42,6 @@ from portal.core.errors import DomainError
 from portal.core.timeutil import local_today, utcnow
 from portal.extensions import db
 from portal.i18n import record_locale
-
-ENTRY_CHUNK = 5_000
 
 
 # --- closing periods ------------------------------------------------------------------------------
@@ -197,7 +195,7 @@ def _compute(statement, *, by=None, job_run=None):
     if statement.plan_digest is not None and statement.plan_digest != digest:
         statement.stale_recomputed_at = utcnow()
         statement.stale_recomputed_by_id = by.id if by is not None else None
-    _replace_lines(statement, plans)
+    count = _replace_lines(statement, plans)
     statement.plan_digest = digest
     statement.computed_at = utcnow()
     if by is not None:
@@ -206,7 +204,7 @@ def _compute(statement, *, by=None, job_run=None):
     apply_totals(statement)
     db.session.flush()
     db.session.expire(statement, ["lines"])
-    _record_computation(statement)
+    _record_computation(statement, count)
     return statement
 
 
@@ -216,11 +214,9 @@ def recompute(statement, by=None):
 
 
 def _replace_lines(statement, plans):
-    """Drop the draft's computed lines and their entries, keep its adjustments, write ``plans``."""
-    entries = StatementEntry.__table__
+    """Drop the draft's computed lines, keep its adjustments, write ``plans`` and the ids behind
+    each line (entries.keep: one column per line; the entry rows are written at approval)."""
     db.session.flush()
-    db.session.connection().execute(delete(entries).where(entries.c.tenant_id == statement.tenant_id,
-                                                          entries.c.statement_id == statement.id))
     old = db.session.execute(select(StatementLine).where(StatementLine.statement_id == statement.id)
                              .order_by(StatementLine.position, StatementLine.id)).scalars().all()
     adjustments = [line for line in old if line.kind == "adjustment"]
@@ -237,27 +233,17 @@ def _replace_lines(statement, plans):
                              multiplier=plan.multiplier, amount_fen=plan.amount_fen, details=plan.details,
                              tenant_id=statement.tenant_id)
         db.session.add(line)
-        written.append((line, plan))
+        written.append((line, entries.pack(plan)))
     for offset, line in enumerate(adjustments, start=len(plans) + 1):
         line.position = offset
     db.session.flush()
-    connection = db.session.connection()
-    for line, plan in written:
-        selected = plan.selected()  # the very ids the digest was computed from
-        rows = [(plan.entry_role, visit_id, None) for visit_id in selected["visits"]]
-        rows += [("capped", visit_id, None) for visit_id in selected["capped"]]
-        rows = [{"tenant_id": statement.tenant_id, "statement_id": statement.id, "line_id": line.id, "role": role,
-                 "visit_id": visit_id, "violation_id": violation_id}
-                for role, visit_id, violation_id in rows + list(plan.entries)]
-        for at in range(0, len(rows), ENTRY_CHUNK):
-            connection.execute(insert(entries), rows[at:at + ENTRY_CHUNK])
+    entries.keep(statement, written)
+    return sum(entries.count(packed) for _line, packed in written)
 
 
-def _record_computation(statement):
-    """One audit event for the entries written in bulk (the lines are audited row by row)."""
+def _record_computation(statement, count):
+    """One audit event for the ids kept behind the lines (the lines are audited row by row)."""
     from portal.audit.recorder import record_event
-    count = db.session.execute(select(func.count()).select_from(StatementEntry)
-                               .where(StatementEntry.statement_id == statement.id)).scalar_one()
     record_event(db.session, "statement_computed", tenant_id=statement.tenant_id, object_type="Statement",
                  object_id=str(statement.id),
                  after={"month": statement.month, "entries": count, "gross_fen": statement.gross_fen,

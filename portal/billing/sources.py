@@ -20,6 +20,7 @@ subcontracting violations, paid visits rejected since), then the balance an earl
 (``deduction_carried_forward``, see balances.py)."""
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import aliased
 
 from portal.billing import balances, lateness
 from portal.billing.models import FROZEN_STATUSES, PAYING_KINDS, Statement, StatementEntry, StatementLine
@@ -115,45 +116,50 @@ class _Limits:
         return payable, limited_by
 
 
-def _paying_line(kind, item, description, conditions, verified, payable, limited_by, limits, quota_left, **extra):
-    in_order = select(Visit.id).where(*conditions).order_by(Visit.check_in_at, Visit.id)
+def _paying_line(kind, item, description, ids, payable, limited_by, limits, quota_left, **extra):
+    """The line of ``item`` over ``ids``, its payable visits in order (check-in, then id): the
+    first ``payable`` are paid, those over the monthly cap or the quota are "capped"."""
+    verified = len(ids)
     details = {"code": item.code, "unit": item.unit, "quota": item.quota, "paid_units": payable}
     if limited_by == "contract_total":
         description += " " + _("(limited by the contract total of %(total)s yuan, amendments included)",
                                total=format_fen(limits.total_fen))
         details["contract_total_fen"] = limits.total_fen
-    capped_select = None
+    capped = []
     if payable < verified:
-        unpaid = db.session.execute(in_order.offset(payable).limit(MAX_LISTED_UNPAID)).scalars().all()
-        details.update(limited_by=limited_by, unpaid_count=verified - payable, unpaid_visit_ids=list(unpaid))
+        details.update(limited_by=limited_by, unpaid_count=verified - payable,
+                       unpaid_visit_ids=ids[payable:payable + MAX_LISTED_UNPAID])
         # over the monthly cap or the quota: recorded as "capped", never late-verified payable work
         within = min(limit for limit in (verified, extra.get("monthly_cap"), quota_left) if limit is not None)
         if within < verified:
-            capped_select = in_order.offset(within).limit(verified)
+            capped = ids[within:]
             details["capped_count"] = verified - within
-    return LinePlan(capped_select=capped_select, kind=kind, description=description, units=payable, unit_price_fen=item.unit_price_fen,
+    return LinePlan(kind=kind, description=description, units=payable, unit_price_fen=item.unit_price_fen,
                     amount_fen=payable * item.unit_price_fen, service_item_id=item.id, verified_units=verified,
-                    quota_left=quota_left, details=details,
-                    entry_select=in_order.limit(payable) if payable else None, **extra)
+                    quota_left=quota_left, details=details, selected_ids={"visits": ids[:payable], "capped": capped},
+                    **extra)
 
 
 def paying_lines(period):
     """A ``service`` line per service item, then a ``late_verified`` line per item that has late
-    visits (see the module docstring)."""
+    visits (see the module docstring). The month's payable visits are read once, in order, for
+    every item (Core rows: a month can hold 100,000; the select carries its tenant filter)."""
     contract = period.contract
     items = db.session.execute(select(ServiceItem).where(ServiceItem.contract_id == contract.id)
                                .order_by(ServiceItem.id)).scalars().all()
     limits = _Limits(period, items)
-    counts = dict(db.session.execute(
-        select(Visit.service_item_id, func.count()).where(*_payable_visits(period))
-        .group_by(Visit.service_item_id)).all())
+    payable_ids = {}
+    for item_id, visit_id in db.session.connection().execute(
+            select(Visit.service_item_id, Visit.id).where(*_payable_visits(period))
+            .order_by(Visit.service_item_id, Visit.check_in_at, Visit.id)):
+        payable_ids.setdefault(item_id, []).append(visit_id)
     lines = []
     for item in items:
-        verified = int(counts.get(item.id, 0))
+        ids = payable_ids.get(item.id, [])
         quota_left = limits.quota_left[item.id]
-        payable, limited_by = limits.payable(item, verified, item.monthly_cap)
-        lines.append(_paying_line("service", item, f"{item.code} {item.name}", _payable_visits(period, item.id),
-                                  verified, payable, limited_by, limits, quota_left, monthly_cap=item.monthly_cap))
+        payable, limited_by = limits.payable(item, len(ids), item.monthly_cap)
+        lines.append(_paying_line("service", item, f"{item.code} {item.name}", ids, payable, limited_by, limits,
+                                  quota_left, monthly_cap=item.monthly_cap))
     late = db.session.execute(
         select(Visit.id, Visit.service_item_id, lateness.local_month(Visit.check_in_at)).where(*_late_visits(period))
         .order_by(Visit.check_in_at, Visit.id)).all()
@@ -226,8 +232,8 @@ def spot_check_deductions(period):
         select(Visit.id, Visit.service_item_id, ServiceItem.code, ServiceItem.name, ServiceItem.unit_price_fen)
         .join(ServiceItem, ServiceItem.id == Visit.service_item_id)
         .where(Visit.tenant_id == period.tenant_id, Visit.contract_id == contract.id, Visit.check_in_at < period.end,
-               ~paid_by_approved("penalty"),
-               exists().where(SpotCheck.visit_id == Visit.id, SpotCheck.outcome == "not_confirmed"))
+               ~paid_by_approved("penalty"),  # driven by the few visits spot checks did not confirm
+               Visit.id.in_(select(SpotCheck.visit_id).where(SpotCheck.outcome == "not_confirmed")))
         .order_by(Visit.service_item_id, Visit.check_in_at, Visit.id)).all()
     multiplier = contract.spot_check_penalty_multiplier or 1
     by_item = {}
@@ -272,10 +278,13 @@ def clawback_deductions(period):
     the end of the month and not clawed back by an approved statement yet: its unit price, once
     (entry role "clawback"). A visit rejected by a spot check is left to the spot-check deduction
     (price × multiplier), never deducted twice. One line per service item."""
+    rejected = aliased(Visit)  # driven by the contract's few rejected visits, not all its visits
     rows = db.session.execute(
         select(Visit.id, Visit.service_item_id, ServiceItem.code, ServiceItem.name, ServiceItem.unit_price_fen)
         .join(ServiceItem, ServiceItem.id == Visit.service_item_id)
         .where(Visit.tenant_id == period.tenant_id, Visit.contract_id == period.contract.id,
+               Visit.id.in_(select(rejected.id).where(rejected.status == "rejected",
+                                                      rejected.contract_id == period.contract.id)),
                Visit.status == "rejected", Visit.check_in_at < period.end, paid_by_approved("paid"),
                ~paid_by_approved(CLAWBACK),
                ~exists().where(SpotCheck.visit_id == Visit.id, SpotCheck.outcome == "not_confirmed"))

@@ -17,11 +17,12 @@ every visit it pays is verified at that moment and has no V01 finding."""
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, false, func, or_, select, update
+from sqlalchemy import and_, exists, false, func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.permissions import reach
 from portal.accounts.permissions import roles_for
-from portal.billing import settlement
+from portal.billing import entries, settlement
 from portal.billing.models import PAYING_KINDS, Statement, StatementEntry, StatementLine
 from portal.contracts.models import Contract, ServiceItem
 from portal.core import query
@@ -170,9 +171,14 @@ def rework(statement, by):
 def approve(statement, by):
     """confirmed → approved, by a finance reviewer who neither prepared nor sent it (four eyes).
     Refused when a visit or violation behind it is already in another approved statement, or when
-    the units would exceed a service item's quota. The entries' approved_* columns are filled in
-    (the unique constraints then keep every visit to one approved statement) before the status
-    changes, because the database refuses any change to an approved statement's entries."""
+    the units would exceed a service item's quota.
+
+    The entry rows are written here, once, from the ids the draft's lines kept (entries.py), with
+    their approved_* columns filled in, before the status changes (the database refuses any change
+    to an approved statement's entries), after re-checking those very ids: the plan computed now
+    must match the draft's digest and its ids must be the ids kept, every visit paid must be
+    verified now with no V01 finding (locked until the approval commits), none may be in an
+    approved statement already; the unique constraints refuse whatever slips past (409)."""
     _of_bureau(statement, by, "statement.approve")
     settlement.lock_settlement(statement.contract_id, statement)
     _require(statement, "confirmed")
@@ -182,18 +188,18 @@ def approve(statement, by):
     if by.id in adjusters(statement):
         message = _("The person who added or removed an adjustment on a statement cannot approve it.")
         raise Forbidden(message, {"approved_by": [message]})
-    ensure_current(statement)
+    plans = ensure_current(statement)
+    if plans is not None:
+        _check_kept_ids(statement, plans)
     _check_paid_visits_payable(statement)
     _check_not_settled_twice(statement)
     _check_quota(statement)
     _check_contract_total(statement)
-    entries = StatementEntry.__table__
-    scoped = (entries.c.tenant_id == statement.tenant_id, entries.c.statement_id == statement.id)
-    connection = db.session.connection()
-    connection.execute(update(entries).where(*scoped, entries.c.visit_id.is_not(None))
-                       .values(approved_visit_id=entries.c.visit_id))
-    connection.execute(update(entries).where(*scoped, entries.c.violation_id.is_not(None))
-                       .values(approved_violation_id=entries.c.violation_id))
+    try:
+        with db.session.begin_nested():
+            entries.write_approved(statement)
+    except IntegrityError:  # another approved statement holds one of them (the unique constraints)
+        raise Conflict(_already_settled_message(None)) from None
     db.session.flush()
     statement.status, statement.approved_by_id, statement.approved_at = "approved", by.id, utcnow()
     db.session.flush()
@@ -204,10 +210,11 @@ def approve(statement, by):
 
 
 def ensure_current(statement):
-    """StaleStatement unless computing the statement now would give exactly its lines."""
+    """StaleStatement unless computing the statement now would give exactly its lines; else the
+    plans computed now."""
     plans, digest = settlement.current_plan(statement)
     if statement.plan_digest == digest:
-        return
+        return plans
     gross, deductions = settlement.plan_totals(plans)
     message = _("The records behind this statement changed since it was computed (a visit rejected or verified, "
                 "an exception decided, a correction, a violation recorded or dismissed). Recomputed now it would "
@@ -216,13 +223,29 @@ def ensure_current(statement):
     raise StaleStatement(message, {"statement": [message]})
 
 
+def _check_kept_ids(statement, plans):
+    """The ids the draft's computed lines kept are exactly those of ``plans``, computed now (what
+    approval writes as entries is what the rules pay and deduct at this moment)."""
+    lines = StatementLine.__table__
+    kept = db.session.connection().execute(
+        select(lines.c.position, lines.c.entry_ids).where(lines.c.statement_id == statement.id,
+                                                          lines.c.tenant_id == statement.tenant_id,
+                                                          lines.c.kind != "adjustment",
+                                                          lines.c.kind != "carried_out")
+        .order_by(lines.c.position)).all()
+    now = [(position, entries.pack(plan)) for position, plan in enumerate(plans, start=1)]
+    if [(position, ids or None) for position, ids in kept] != now:
+        message = _("The visits kept behind this statement's lines are not those it would pay now. Recompute it first.")
+        raise StaleStatement(message, {"statement": [message]})
+
+
 def _check_paid_visits_payable(statement):
     """Every visit the statement pays is verified now and has no V01 finding; the rows are locked
     (shared) until the approval commits, so no decision can slip in between."""
     from portal.billing.sources import never_payable
     from portal.visits.models import Visit
-    paid = select(StatementEntry.visit_id).where(StatementEntry.statement_id == statement.id,
-                                                 StatementEntry.role == "paid", StatementEntry.visit_id.is_not(None))
+    kept = entries.rows(statement)
+    paid = select(kept.c.visit_id).where(kept.c.role == "paid", kept.c.visit_id.is_not(None))
     db.session.execute(select(Visit.id).where(Visit.id.in_(paid)).with_for_update(read=True)).all()
     unpayable = db.session.execute(select(func.count()).select_from(Visit).where(
         Visit.id.in_(paid), or_(Visit.status != "verified", never_payable()))).scalar_one()
@@ -298,15 +321,22 @@ def recompute(statement, by):
 def _check_not_settled_twice(statement):
     """No visit (in the same role) or violation of this statement is in an approved one already."""
     approved = StatementEntry.__table__.alias("approved")
-    mine = StatementEntry
-    visits = exists().where(approved.c.approved_visit_id == mine.visit_id, approved.c.role == mine.role)
-    violations = exists().where(approved.c.approved_violation_id == mine.violation_id)
+    mine = entries.rows(statement)
+    visits = exists().where(approved.c.approved_visit_id == mine.c.visit_id, approved.c.role == mine.c.role)
+    violations = exists().where(approved.c.approved_violation_id == mine.c.violation_id)
     clash = db.session.execute(select(func.count()).select_from(mine).where(
-        mine.statement_id == statement.id, or_(and_(mine.visit_id.is_not(None), visits),
-                                               and_(mine.violation_id.is_not(None), violations)))).scalar_one()
+        or_(and_(mine.c.visit_id.is_not(None), visits),
+            and_(mine.c.violation_id.is_not(None), violations)))).scalar_one()
     if clash:
-        raise DomainError(_("%(n)s visit(s) or violation(s) of this statement are already in an approved "
-                            "statement; rework it before approving.", n=clash))
+        raise DomainError(_already_settled_message(clash))
+
+
+def _already_settled_message(count):
+    if count is None:
+        return _("Some visits or violations of this statement are already in an approved statement; rework it "
+                 "before approving.")
+    return _("%(n)s visit(s) or violation(s) of this statement are already in an approved statement; rework it "
+             "before approving.", n=count)
 
 
 def _check_quota(statement):
