@@ -3,12 +3,12 @@ a fixed number of statements, and visits whose comparison never ran are judged b
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, update
 
 from portal.core.timeutil import utcnow
 from portal.extensions import db
 from portal.jobs.queue import TASKS
-from portal.visits import reverify
+from portal.visits import reverify, verification
 from portal.visits.models import Visit
 from tests import crowd_world
 from tests.visit_world import DAY, at, scope
@@ -61,15 +61,37 @@ def test_a_batch_costs_the_same_statements_for_one_visit_and_for_forty(app, crow
 
 
 def test_the_hourly_sweep_compares_check_outs_left_pending(app, crowd):
-    """A check-out whose batch was lost (Redis or a worker died) stays pending; the sweep judges it
-    ten minutes on, and leaves alone a check-out that just arrived."""
+    """A check-out whose batch was lost (Redis or a worker died) stays marked; the sweep judges it
+    ten minutes on — also a verified visit whose photo or correction asked for a new comparison —
+    and leaves alone a check-out that just arrived."""
     with app.app_context(), scope(app):
-        lost, fresh = _day_of_visits(crowd, 2)
-        lost.checked_out_received_at = utcnow() - timedelta(minutes=30)
+        db.session.execute(update(Visit).values(comparison_due=False))  # the world's own comparisons ran
+        lost, verified, fresh, done = _day_of_visits(crowd, 4)
+        for visit in (lost, verified, fresh):
+            visit.comparison_due = True
+        for visit in (lost, verified, done):
+            visit.checked_out_received_at = utcnow() - timedelta(minutes=30)
         fresh.checked_out_received_at = utcnow() - timedelta(minutes=1)
+        verified.status = "verified"
         db.session.commit()
-        assert (lost.status, fresh.status) == ("pending", "pending")
+        ids = [v.id for v in (lost, verified, fresh, done)]
         TASKS["supervision.compare_unjudged"]()
         db.session.commit()
-        assert db.session.get(Visit, lost.id).status == "verified"
-        assert db.session.get(Visit, fresh.id).status == "pending"
+        after = [db.session.get(Visit, vid) for vid in ids]
+        assert [(v.status, v.comparison_due) for v in after[:3]] == [
+            ("verified", False), ("verified", False), ("pending", True)]
+        assert after[3].comparison_due is False  # (judged too, as a neighbour of the others)
+
+
+def test_a_check_out_marks_its_comparison_due_until_it_has_run(app, crowd, monkeypatch):
+    """The batch is lost (here: never handed over); the mark stays in the database until a
+    comparison runs."""
+    monkeypatch.setattr(verification, "enqueue_batched", lambda *args, **kwargs: None)
+    with app.app_context(), scope(app):
+        (visit,) = _day_of_visits(crowd, 1)
+        verification.schedule_comparison(visit)
+        db.session.commit()
+        assert db.session.get(Visit, visit.id).comparison_due is True
+        reverify.compare_batch([visit.id], utcnow())
+        db.session.commit()
+        assert db.session.get(Visit, visit.id).comparison_due is False

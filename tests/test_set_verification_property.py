@@ -35,7 +35,11 @@ def crowd(app, demo):
     return world
 
 
-SPEC = st.tuples(VISIT, st.one_of(st.none(), st.integers(min_value=1, max_value=90)))  # + a correction
+# a visit, the minutes an accepted correction cuts off its start (or none), how many days earlier
+# it is placed (10: beyond the set path's one-statement look-around of 7 days), and whether it is
+# recorded without a roster entry (the worker is then known by their account alone)
+SPEC = st.tuples(VISIT, st.one_of(st.none(), st.integers(min_value=1, max_value=90)),
+                 st.sampled_from([0, 0, 0, 10]), st.booleans())
 
 
 def _visits(crowd, specs, ids):
@@ -43,9 +47,16 @@ def _visits(crowd, specs, ids):
     start) pairs), flushed."""
     templates = crowd_world.templates(crowd)
     visits = []
-    for (spec, cut), client_id in zip(specs, ids):
+    for (spec, cut, *placed), client_id in zip(specs, ids):
+        days_back, unrostered = placed or (0, False)
         visit = _add(templates, crowd, spec)
         visit.client_id = client_id
+        visit.check_in_at -= timedelta(days=days_back)
+        for name in ("check_out_at", "received_at", "checked_out_received_at"):
+            if getattr(visit, name) is not None:
+                setattr(visit, name, getattr(visit, name) - timedelta(days=days_back))
+        if unrostered:
+            visit.staff_id = None
         visits.append((visit, cut))
     db.session.flush()
     for visit, cut in visits:
@@ -85,12 +96,19 @@ def _same(found, expected):
     assert not differing, "\n".join(f"{k}:\n  per visit: {e}\n  set:       {f}" for k, (e, f) in differing.items())
 
 
+def _requests(visits, now):
+    """What the check-out requests do: the single-visit rules and a provisional status."""
+    for visit in visits:
+        if visit.check_out_at is not None and verification.single_rules_apply(visit, now):
+            verification.run_single_rules(visit, now)
+            verification.settle_status(visit, now, final=False)
+
+
 def _per_visit(visits, now):
-    for visit in visits:  # the requests
-        verification.run_single_rules(visit, now)
-        verification.settle_status(visit, now, final=False)
+    _requests(visits, now)
     for visit in visits:  # the comparison job on each, nothing deferred
         verification.compare_and_settle(visit, now, cap=len(visits) + 10)
+    verification.flag_missing_check_outs(now=now)  # the daily sweep: days over without a check-out
     db.session.flush()
 
 
@@ -117,10 +135,9 @@ def test_the_set_path_judges_as_the_per_visit_path(app, crowd, specs):
             db.session.rollback()
         try:  # the requests one by one, then one batched comparison job
             visits = _visits(crowd, specs, ids)
-            for visit in visits:
-                verification.run_single_rules(visit, now)
-                verification.settle_status(visit, now, final=False)
+            _requests(visits, now)
             reverify.compare_batch([v.id for v in visits], now)
+            verification.flag_missing_check_outs(now=now)
             _same(_state(ids), expected)
         finally:
             db.session.rollback()
@@ -133,7 +150,7 @@ def test_a_month_s_reverification_after_a_threshold_change(app, crowd):
         templates = crowd_world.templates(crowd)
         spec = {"worker": "a-worker2", "minute": 600, "minutes": 60, "device": "phone-9", "person": 0,
                 "status": "pending", "far": True}
-        far, decided = _visits(crowd, [(spec, None), ({**spec, "minute": 900}, None)],
+        far, decided = _visits(crowd, [(spec, None, 0, False), ({**spec, "minute": 900}, None, 0, False)],
                                [str(uuid.uuid4()), str(uuid.uuid4())])
         _per_visit([far, decided], now)
         assert "V02" in {e.code for e in far.exceptions}
@@ -162,7 +179,7 @@ def test_the_reverify_command_prints_what_changed(app, crowd):
     with app.app_context(), scope(app):
         spec = {"worker": "a-worker2", "minute": 600, "minutes": 60, "device": "phone-9", "person": 0,
                 "status": "pending", "far": True}
-        (far,) = _visits(crowd, [(spec, None)], [str(uuid.uuid4())])
+        (far,) = _visits(crowd, [(spec, None, 0, False)], [str(uuid.uuid4())])
         _per_visit([far], now)
         month = far.check_in_at.strftime("%Y-%m")
         change_settings(db.session.get(Tenant, far.tenant_id), {"geofence_radius_m": 100_000})

@@ -2,7 +2,7 @@
 never overwrite the raw record, and the exceptions the rules raise (docs/DOMAIN.md §6)."""
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.models import UTCDateTime
@@ -32,6 +32,8 @@ class Visit(TenantOwned, db.Model):
         Index("ix_visit_beneficiary_time", "tenant_id", "beneficiary_id", "check_in_at"),
         Index("ix_visit_device_time", "tenant_id", "device_id", "check_in_at"),
         Index("ix_visit_contract_time", "tenant_id", "contract_id", "check_in_at"),
+        Index("ix_visit_comparison_due", "tenant_id", sqlite_where=text("comparison_due"),
+              postgresql_where=text("comparison_due")),
     )
     __audit_redact__ = ("check_in_lat", "check_in_lon", "check_out_lat", "check_out_lon", "notes")
 
@@ -62,6 +64,8 @@ class Visit(TenantOwned, db.Model):
     distance_from_home_m: Mapped[int | None] = mapped_column(Integer)
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     penalised: Mapped[bool] = mapped_column(Boolean, default=False)  # rejected by a spot check
+    # its comparison is queued and has not run yet (migration c4e8a1f09d27; tasks.compare_unjudged)
+    comparison_due: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     contract = relationship("Contract")
     service_item = relationship("ServiceItem")

@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import bindparam, case, delete, select, text, update
+from sqlalchemy import bindparam, case, delete, literal_column, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.audit.recorder import record_rows
@@ -65,7 +65,8 @@ class Outcome:
 # --- entry points -------------------------------------------------------------------------------
 
 def compare_batch(visit_ids, now):
-    """The comparison job's work for any number of visits (idempotent)."""
+    """The comparison job's work for any number of visits (idempotent); their ``comparison_due``
+    mark is cleared."""
     db.session.flush()
     rows = list(setpass.rows_by_ids(visit_ids).values())
     if not rows:
@@ -74,7 +75,8 @@ def compare_batch(visit_ids, now):
 
 
 def reverify_month(month, now, dry_run=False):
-    """Every rule on every visit checked in during ``month`` (Beijing days), one day at a time."""
+    """Every rule on every visit checked in during ``month`` (Beijing days), one day at a time: the
+    single-visit rules where they apply (verification.single_rules_apply), the comparative ones on all."""
     db.session.flush()
     outcome = Outcome()
     first, last = month_days(month)
@@ -89,33 +91,35 @@ def reverify_month(month, now, dry_run=False):
 # --- judging ------------------------------------------------------------------------------------
 
 def judge_rows(rows, now, *, single, dry_run=False):
-    """The rules on ``rows`` (setpass.VisitRow, all judged), then their exceptions and status."""
+    """The rules on ``rows`` (setpass.VisitRow, all judged), then their exceptions and status:
+    the comparative rules on every row, the single-visit rules (``single``) on those they apply to."""
     _attach_exceptions(rows)
     if single:
         _read_ahead(rows)
     comparison = setpass.SetPass(rows)
-    codes = (rules.SINGLE_RULES if single else ()) + rules.COMPARATIVE_RULES
     outcome, writes = Outcome(judged=len(rows)), Writes(now)
     with record_locale():  # messages are records, in the bureau's language (forced once, not per visit)
         for row in rows:
-            _judge(row, comparison, codes, single, now, writes, outcome)
+            _judge(row, comparison, single and verification.single_rules_apply(row, now), now, writes, outcome)
     if not dry_run:
         writes.write()
     return outcome
 
 
-def _judge(row, comparison, codes, single, now, writes, outcome):
-    """One visit: its findings, the plan for its exceptions, its status."""
-    before = (row.status, row.verified_at, row.distance_from_home_m)
+def _judge(row, comparison, single, now, writes, outcome):
+    """One visit: its findings, the plan for its exceptions, its status (settled again by
+    ``Writes.write`` if a person acted on one of its exceptions meanwhile)."""
+    writes.track(row)
+    codes = (rules.SINGLE_RULES if single else ()) + rules.COMPARATIVE_RULES
     findings = verification.single_findings(row, comparison.settings(row), now) if single else {}
     findings.update(verification.comparative_findings_reported(row, comparison))
     for step in rules.plan({e.code: e for e in row.exceptions}, codes, findings):
         writes.take(row, step, outcome)
+    before = row.status
     verification.settle_status(row, now, final=True)
-    if (row.status, row.verified_at, row.distance_from_home_m) != before:
-        writes.visit(row, before)
-        if row.status != before[0]:
-            outcome.statuses[(before[0], row.status)] += 1
+    row.comparison_due = False
+    if row.status != before:
+        outcome.statuses[(before, row.status)] += 1
 
 
 def _attach_exceptions(rows):
@@ -147,27 +151,34 @@ def _read_ahead(rows):
 _UPDATE_UNNESTED = text(
     "UPDATE visit SET status = CASE WHEN visit.status = 'rejected' THEN visit.status ELSE u.status END, "
     "verified_at = CASE WHEN visit.status = 'rejected' THEN visit.verified_at ELSE u.verified_at END, "
-    "distance_from_home_m = u.distance "
+    "distance_from_home_m = u.distance, comparison_due = u.due "
     "FROM unnest(CAST(:ids AS integer[]), CAST(:statuses AS varchar[]), CAST(:verified AS timestamptz[]), "
-    "CAST(:distances AS integer[])) AS u(id, status, verified_at, distance) WHERE visit.id = u.id")
+    "CAST(:distances AS integer[]), CAST(:due AS boolean[])) AS u(id, status, verified_at, distance, due) "
+    "WHERE visit.id = u.id AND visit.tenant_id = :tenant RETURNING visit.id, visit.status, visit.verified_at")
 
 
 class Writes:
-    """The changes of one judging pass, written in a few statements with one audit block."""
+    """The changes of one judging pass, written in a few statements with one audit block. What
+    the audit records is what the statements did: a guarded write that a person's decision
+    taken meanwhile refused is not recorded, and its visit's status is settled again from the
+    exceptions really in force."""
+
+    VISIT = ("status", "verified_at", "distance_from_home_m", "comparison_due")
 
     def __init__(self, now):
         self.now = now
-        self.upserts, self.removed, self.visits, self.audit = [], [], [], []
+        self.upserts, self.removed, self.tracked, self.audit = [], [], {}, []
+
+    def track(self, row):
+        self.tracked[row.id] = (row, {n: getattr(row, n) for n in self.VISIT})
 
     def take(self, row, step, outcome):
         kind = step[0]
         if kind == "remove":
             record = step[1]
             row.exceptions.remove(record)
-            self.removed.append(record.id)
+            self.removed.append((row, record))
             outcome.cleared[record.code] += 1
-            self.audit.append(("delete", "VisitException", record.id,
-                               {k: getattr(record, k) for k in Record.__slots__}, None, row.tenant_id))
             return
         if kind == "raise":
             code, finding = step[1], step[2]
@@ -181,73 +192,112 @@ class Writes:
         rules.refresh(record, finding)
         self.upserts.append((row, record, before if kind == "refresh" else None))
 
-    def visit(self, row, before):
-        self.visits.append(row)
-        names = ("status", "verified_at", "distance_from_home_m")
-        old, new = dict(zip(names, before)), {n: getattr(row, n) for n in names}
-        changed = [n for n in names if old[n] != new[n]]
-        self.audit.append(("update", "Visit", row.id, {n: old[n] for n in changed},
-                           {n: new[n] for n in changed}, row.tenant_id))
-
     def write(self):
-        if self.upserts:
-            self._upsert()
+        refused = set()  # visits with an exception a person acted on meanwhile
         if self.removed:
-            table = VisitException.__table__
-            for start in range(0, len(self.removed), setpass.CHUNK):
-                db.session.execute(delete(table).where(
-                    setpass.among(table.c.id, self.removed[start:start + setpass.CHUNK]), table.c.status == "open"))
-        if self.visits:
-            self._update_visits()
+            self._delete(refused)
+        if self.upserts:
+            self._upsert(refused)
+        if refused:
+            self._settle_again(refused)
+        changed = [row for row, before in self.tracked.values()
+                   if any(getattr(row, n) != before[n] for n in self.VISIT)]
+        if changed:
+            self._update_visits(changed)
         if self.audit:
             record_rows(db.session, self.audit)
         db.session.expire_all()  # ORM copies of these visits and exceptions are stale now
 
-    def _update_visits(self):
-        """Statuses, verification times and distances; a rejection taken meanwhile stands."""
-        if db.session.get_bind().dialect.name == "postgresql":  # one UPDATE … FROM unnest(arrays)
-            for start in range(0, len(self.visits), setpass.CHUNK):
-                chunk = self.visits[start:start + setpass.CHUNK]
-                db.session.execute(_UPDATE_UNNESTED, {
-                    "ids": [r.id for r in chunk], "statuses": [r.status for r in chunk],
-                    "verified": [r.verified_at for r in chunk], "distances": [r.distance_from_home_m for r in chunk]})
-            return
-        table = Visit.__table__  # SQLite: the driver's executemany of one prepared UPDATE
-        db.session.execute(
-            update(table).where(table.c.id == bindparam("row_id"))
-            .values(status=case((table.c.status == "rejected", table.c.status), else_=bindparam("new_status")),
-                    verified_at=case((table.c.status == "rejected", table.c.verified_at),
-                                     else_=bindparam("new_verified_at")),
-                    distance_from_home_m=bindparam("new_distance")),
-            [{"row_id": r.id, "new_status": r.status, "new_verified_at": r.verified_at,
-              "new_distance": r.distance_from_home_m} for r in self.visits])
-
-    def _upsert(self):
+    def _delete(self, refused):
         table = VisitException.__table__
-        dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+        ids = [record.id for _row, record in self.removed]
+        deleted = set()
+        for start in range(0, len(ids), setpass.CHUNK):
+            deleted.update(db.session.scalars(delete(table).where(
+                setpass.among(table.c.id, ids[start:start + setpass.CHUNK]), table.c.status == "open",
+                setpass.of_this_bureau(table)).returning(table.c.id)))
+        for row, record in self.removed:
+            if record.id in deleted:
+                self.audit.append(("delete", "VisitException", record.id,
+                                   {k: getattr(record, k) for k in Record.__slots__}, None, row.tenant_id))
+            else:
+                refused.add(row.id)
+
+    def _settle_again(self, refused):
+        found = setpass.exceptions_of(refused)
+        for visit_id in refused:
+            row = self.tracked[visit_id][0]
+            row.exceptions = [Record(**{k: e[k] for k in Record.__slots__}) for e in found.get(visit_id, [])]
+            verification.settle_status(row, self.now, final=True)
+
+    def _update_visits(self, rows):
+        """Statuses, verification times, distances and the comparison mark, one UPDATE; a
+        rejection taken meanwhile stands (and is not recorded as changed)."""
+        if db.session.get_bind().dialect.name == "postgresql":  # one UPDATE … FROM unnest(arrays)
+            now_in = {}
+            for start in range(0, len(rows), setpass.CHUNK):
+                chunk = rows[start:start + setpass.CHUNK]
+                for vid, status, verified_at in db.session.execute(_UPDATE_UNNESTED, {
+                        "tenant": setpass.current_tenant_id(), "ids": [r.id for r in chunk],
+                        "statuses": [r.status for r in chunk], "verified": [r.verified_at for r in chunk],
+                        "distances": [r.distance_from_home_m for r in chunk],
+                        "due": [r.comparison_due for r in chunk]}):
+                    now_in[vid] = (status, verified_at)
+            for row in rows:  # a rejection taken meanwhile stands: not this pass's change to record
+                if row.id in now_in and now_in[row.id][0] != row.status:
+                    old = self.tracked[row.id][1]
+                    row.status, row.verified_at = old["status"], old["verified_at"]
+        else:
+            table = Visit.__table__  # SQLite: the driver's executemany of one prepared UPDATE (one writer)
+            db.session.execute(
+                update(table).where(table.c.id == bindparam("row_id"), setpass.of_this_bureau(table))
+                .values(status=case((table.c.status == "rejected", table.c.status), else_=bindparam("new_status")),
+                        verified_at=case((table.c.status == "rejected", table.c.verified_at),
+                                         else_=bindparam("new_verified_at")),
+                        distance_from_home_m=bindparam("new_distance"), comparison_due=bindparam("new_due")),
+                [{"row_id": r.id, "new_status": r.status, "new_verified_at": r.verified_at,
+                  "new_distance": r.distance_from_home_m, "new_due": r.comparison_due} for r in rows])
+        for row in rows:
+            old = self.tracked[row.id][1]
+            changed = [n for n in self.VISIT if getattr(row, n) != old[n]]
+            if changed:
+                self.audit.append(("update", "Visit", row.id, {n: old[n] for n in changed},
+                                   {n: getattr(row, n) for n in changed}, row.tenant_id))
+
+    def _upsert(self, refused):
+        table = VisitException.__table__
+        postgres = db.session.get_bind().dialect.name == "postgresql"
+        dialect = postgresql if postgres else sqlite
         stmt = dialect.insert(table)
+        returned = [table.c.id, table.c.visit_id, table.c.code]
+        if postgres:  # a row inserted has no previous version (xmax 0); an updated one has
+            returned.append(literal_column("(xmax = 0)").label("inserted"))
         stmt = stmt.on_conflict_do_update(
             index_elements=[table.c.visit_id, table.c.code],
             set_={k: stmt.excluded[k] for k in SHOWN},
-            where=table.c.status == "open").returning(table.c.id, table.c.visit_id, table.c.code)
+            where=table.c.status == "open").returning(*returned)
         values = [{"tenant_id": row.tenant_id, "visit_id": row.id, "code": record.code, "message": record.message,
                    "details": record.details, "warning": record.warning, "status": "open",
                    "raised_at": self.now, "response_reason": "", "response_text": "", "decision_note": ""}
                   for row, record, _before in self.upserts]
-        ids = {}
+        done = {}
         for start in range(0, len(values), setpass.CHUNK):
-            result = db.session.execute(stmt, values[start:start + setpass.CHUNK])
-            ids.update({(visit_id, code): eid for eid, visit_id, code in result})
+            for found in db.session.execute(stmt, values[start:start + setpass.CHUNK]):
+                done[(found.visit_id, found.code)] = (found.id, found.inserted if postgres else None)
         for row, record, before in self.upserts:
-            record.id = ids.get((row.id, record.code))
-            if record.id is None:
-                continue  # decided meanwhile: left as it is
+            if (row.id, record.code) not in done:
+                refused.add(row.id)  # decided meanwhile: left as it is
+                continue
+            record.id, inserted = done[(row.id, record.code)]
+            if inserted is None:  # SQLite: one writer, so what was read is what was there
+                inserted = before is None
             after = {k: getattr(record, k) for k in SHOWN}
-            if before is None:
+            if inserted:
                 self.audit.append(("insert", "VisitException", record.id,
                                    None, {**after, "visit_id": row.id, "code": record.code, "status": "open"},
                                    row.tenant_id))
             else:
-                changed = [k for k in SHOWN if before[k] != after[k]]
-                self.audit.append(("update", "VisitException", record.id, {k: before[k] for k in changed},
+                before = before or {}
+                changed = [k for k in SHOWN if before.get(k) != after[k]]
+                self.audit.append(("update", "VisitException", record.id, {k: before.get(k) for k in changed},
                                    {k: after[k] for k in changed}, row.tenant_id))

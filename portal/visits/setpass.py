@@ -26,6 +26,7 @@ from portal.beneficiaries.models import Beneficiary
 from portal.contractors.models import StaffMember
 from portal.contracts.models import ServiceItem
 from portal.extensions import db
+from portal.tenancy.scope import current_tenant_id
 from portal.visits import rules
 from portal.visits.models import Visit, VisitCorrection, VisitException
 from portal.visits.neighbourhoods import COUNTED, ComparisonPass, WorkerLine, counted, day_bounds, raw_end
@@ -67,7 +68,7 @@ class Named:
 VISIT_COLUMNS = ("id", "tenant_id", "contract_id", "service_item_id", "beneficiary_id", "staff_id", "worker_user_id",
                  "contractor_id", "device_id", "check_in_at", "check_in_lat", "check_in_lon", "check_out_at",
                  "check_out_lat", "check_out_lon", "received_at", "checked_out_received_at", "status",
-                 "distance_from_home_m", "verified_at")
+                 "distance_from_home_m", "verified_at", "comparison_due")
 
 
 class VisitRow:
@@ -125,6 +126,12 @@ def among(column, values):
     if db.session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam(None, values, type_=postgresql.ARRAY(column.type)))
     return column.in_(values)
+
+
+def of_this_bureau(table):
+    """The current bureau's rows of ``table``, said explicitly in Core statements (the session's
+    tenant hook scopes ORM statements only; row-level security covers PostgreSQL anyway)."""
+    return table.c.tenant_id == current_tenant_id()
 
 
 def load_rows(*conditions, order=True):
@@ -331,12 +338,12 @@ class SetPass(ComparisonPass):
 
 
 def exceptions_of(ids):
-    """{visit id: [VisitException columns as a dict]} for these visits."""
+    """{visit id: [VisitException columns as a dict]} for these visits (of the current bureau)."""
     table = VisitException.__table__
     found = defaultdict(list)
     ids = sorted(set(ids))
     for start in range(0, len(ids), CHUNK):
-        stmt = select(table).where(among(table.c.visit_id, ids[start:start + CHUNK]))
+        stmt = select(table).where(among(table.c.visit_id, ids[start:start + CHUNK]), of_this_bureau(table))
         for row in db.session.execute(stmt).mappings():
             found[row["visit_id"]].append(dict(row))
     return found

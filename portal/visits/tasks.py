@@ -36,11 +36,12 @@ UNJUDGED_AFTER = timedelta(minutes=10)
 
 @task("supervision.compare_unjudged")
 def compare_unjudged():
-    """Hourly per bureau: the comparison of checked-out visits still pending ten minutes after
-    their check-out arrived — a batch lost with Redis or a worker is judged here (set-based)."""
+    """Hourly per bureau: the comparisons still due (``Visit.comparison_due``, set with the
+    check-out, a photo or a correction, cleared by the comparison) of visits whose check-out
+    arrived ten minutes ago or more — a batch lost with Redis or a worker is judged here."""
     before = utcnow() - UNJUDGED_AFTER
     ids = db.session.scalars(select(Visit.id).where(
-        Visit.status == "pending", Visit.check_out_at.is_not(None),
+        Visit.comparison_due.is_(True),
         func.coalesce(Visit.checked_out_received_at, Visit.received_at) < before).order_by(Visit.id)).all()
     for start in range(0, len(ids), 500):
         reverify.compare_batch(ids[start:start + 500], utcnow())

@@ -76,11 +76,22 @@ def verify_visit(visit_id, now=None):
 
 def schedule_comparison(visit):
     """Queue the comparison of ``visit``: with Redis, gathered with the bureau's other check-outs
-    into one ``supervision.compare_batch`` job after the commit (tasks.py, set-based)."""
+    into one ``supervision.compare_batch`` job after the commit (tasks.py, set-based). The visit is
+    marked ``comparison_due`` in the same transaction until the comparison has run, so an hourly
+    sweep judges it if the batch is lost (tasks.compare_unjudged)."""
+    visit.comparison_due = True
     enqueue_batched("supervision.compare_batch", visit.id, tenant_id=visit.tenant_id)
 
 
 # --- single-visit rules ----------------------------------------------------------------------
+
+def single_rules_apply(visit, now):
+    """Do the single-visit rules judge ``visit`` now? At its check-out (and after), or once its
+    day is over without one (the daily sweep); never a rejected visit, nor one still in progress."""
+    if visit.status == "rejected":
+        return False
+    return visit.check_out_at is not None or local_today(now) > rules.visit_day(visit)
+
 
 def run_single_rules(visit, now):
     """V01, V02, V03, V06, V08, V09, V11 on ``visit``; V01 also reports the violation (signals.py)."""
