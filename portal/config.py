@@ -54,6 +54,9 @@ class Config:
     # The queue of the short batched jobs (jobs/queue.py enqueue_batched), served by
     # `flask --app wsgi worker --short` (and, after it, by every plain worker); None → JOB_QUEUE + "-short".
     SHORT_JOB_QUEUE = None
+    # A batch job waits this long before taking its items, so that the check-outs arriving
+    # meanwhile are judged by the same job (the set path costs per job, then little per visit).
+    BATCH_WINDOW_SECONDS = float(os.environ.get("BATCH_WINDOW_SECONDS", "0.5"))
     # The in-process scheduler of periodic jobs without Redis (portal/jobs/schedule.py): None →
     # on in development outside tests, off otherwise; True/False force it (never with Redis).
     INLINE_SCHEDULER = None

@@ -15,6 +15,7 @@ to ``BATCH_SIZE`` of the items present into one JobRun.
 import json
 import logging
 import os
+import time
 import traceback
 import uuid
 
@@ -172,6 +173,11 @@ def run_batch(queue_name, name, tenant_id, run_id):
 def _take_batch(queue_name, name, tenant_id, run_id):
     connection = redis_connection()
     items_key, marker = _batch_keys(queue_name, name, tenant_id)
+    window = current_app.config.get("BATCH_WINDOW_SECONDS") or 0
+    if window and connection.scard(items_key) < BATCH_SIZE:
+        # Items that arrive meanwhile join this batch (the marker still says a job is queued):
+        # under load one job judges many check-outs instead of one job per check-out.
+        time.sleep(window)
     connection.delete(marker)
     members = connection.srandmember(items_key, BATCH_SIZE)
     if members:
