@@ -19,20 +19,10 @@ from portal.tenancy.models import Tenant
 from portal.tenancy.services import change_settings
 from portal.visits.models import Visit, VisitCorrection
 from tests import crowd_world
-from tests.test_comparative_rules_property import VISIT, _add
+from tests.test_comparative_rules_property import VISIT, _add, crowd  # noqa: F401  (crowd: the fixture)
 from tests.visit_world import scope
 
 pytestmark = pytest.mark.usefixtures("own_queue")
-
-
-@pytest.fixture
-def crowd(app, demo):
-    world = crowd_world.crowd_world(app)
-    with app.app_context(), scope(app):
-        template = crowd_world.templates(world)["a-worker1"]
-        template.service_item.daily_limit_per_beneficiary = 1  # V07 in play
-        db.session.commit()
-    return world
 
 
 # a visit, the minutes an accepted correction cuts off its start (or none), how many days earlier

@@ -108,6 +108,18 @@ class Neighbourhood:
         return list(seen.values())
 
 
+def day_groups(visits):
+    """({(beneficiary, item, day): {id: visit}}, {(device, day): {id: visit}}) of the counted ones."""
+    same_item, device = defaultdict(dict), defaultdict(dict)
+    for v in visits:
+        if counted(v):
+            day = rules.visit_day(v)
+            same_item[(v.beneficiary_id, v.service_item_id, day)][v.id] = v
+            if v.device_id:
+                device[(v.device_id, day)][v.id] = v
+    return same_item, device
+
+
 class WorkerLine:
     """One worker's counted visits over a stretch of time, in check-in order, plus the last one
     before and the first one after it: enough to answer V04 and V05 for any visit inside."""
@@ -194,14 +206,7 @@ class ComparisonPass:
                 who.append(Visit.device_id.in_(sorted(devices[day])))
             clauses.append(and_(Visit.check_in_at >= start, Visit.check_in_at < stop, or_(*who)))
         rows = _all(COUNTED, or_(*clauses)) if clauses else []
-        same_item, device = defaultdict(dict), defaultdict(dict)
-        for v in [*rows, *self.affected]:
-            day = rules.visit_day(v)
-            if counted(v):
-                same_item[(v.beneficiary_id, v.service_item_id, day)][v.id] = v
-                if v.device_id:
-                    device[(v.device_id, day)][v.id] = v
-        return same_item, device
+        return day_groups([*rows, *self.affected])
 
     def _load_corrections(self):
         ids = {v.id for line in self._lines.values() for v in [*line.visits, line.before, line.after] if v}

@@ -29,7 +29,7 @@ from portal.extensions import db
 from portal.tenancy.scope import current_tenant_id
 from portal.visits import rules
 from portal.visits.models import Visit, VisitCorrection, VisitException
-from portal.visits.neighbourhoods import COUNTED, ComparisonPass, WorkerLine, counted, day_bounds, raw_end
+from portal.visits.neighbourhoods import COUNTED, ComparisonPass, WorkerLine, day_bounds, day_groups, raw_end
 
 CHUNK = 2000           # ids per IN list
 WORKERS_PER_STATEMENT = 200
@@ -327,14 +327,7 @@ class SetPass(ComparisonPass):
 
     def _days(self, around):
         """The beneficiaries' and the phones' counted visits of the judged visits' days."""
-        same_item, device = defaultdict(dict), defaultdict(dict)
-        for v in [*around.values(), *self.affected]:
-            day = rules.visit_day(v)
-            if counted(v):
-                same_item[(v.beneficiary_id, v.service_item_id, day)][v.id] = v
-                if v.device_id:
-                    device[(v.device_id, day)][v.id] = v
-        return same_item, device
+        return day_groups([*around.values(), *self.affected])
 
 
 def exceptions_of(ids):
