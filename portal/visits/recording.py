@@ -162,13 +162,16 @@ def own_visit(visit_id, user):
 
 # --- recording ----------------------------------------------------------------------------------
 
-def _staff_member(user, day):
+def _roster_entries(user):
+    """The worker's entries on their contractor's roster (what V01 reads too)."""
+    return db.session.execute(select(StaffMember).where(
+        StaffMember.user_id == user.id, StaffMember.contractor_id == user.contractor_id)).scalars().all()
+
+
+def _staff_member(entries, day):
     """The worker's entry on their contractor's roster: the one current on ``day``, else the most
     recent. Kept even when the worker is off the active roster (verification raises V01)."""
-    entries = db.session.execute(select(StaffMember).where(
-        StaffMember.user_id == user.id, StaffMember.contractor_id == user.contractor_id)).scalars().all()
-    entries.sort(key=lambda m: (m.on_roster(day), m.joined_on, m.id), reverse=True)
-    return entries[0] if entries else None
+    return max(entries, key=lambda m: (m.on_roster(day), m.joined_on, m.id), default=None)
 
 
 def _contract_and_item(user, beneficiary_id, code, day):
@@ -233,7 +236,8 @@ def record_visit(payload, user, now, *, source="app"):
         return _replay(existing, user, digest)
     day = to_local(check_in_at).date()
     contract, item = _contract_and_item(user, payload["beneficiary_id"], payload["service_item"], day)
-    staff = _staff_member(user, day)
+    roster = _roster_entries(user)
+    staff = _staff_member(roster, day)
     visit = Visit(client_id=client_id, body_hash=digest, contract_id=contract.id, service_item_id=item.id,
                   beneficiary_id=payload["beneficiary_id"], staff_id=staff.id if staff else None,
                   worker_user_id=user.id, contractor_id=user.contractor_id, device_id=payload["device_id"],
@@ -255,7 +259,11 @@ def record_visit(payload, user, now, *, source="app"):
     for collection in ("photos", "corrections", "exceptions"):  # a new visit has none: no query to ask
         set_committed_value(visit, collection, [])
     if check_out:
-        _rules_rerun(visit, now)
+        visit.roster = roster  # read already: V01 asks no more (rules.v01_unlisted_worker) ...
+        try:
+            _rules_rerun(visit, now)
+        finally:
+            del visit.roster  # ... this once: a later judgement reads the roster as it is then
     return visit, True
 
 
