@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.accounts.permissions import reach
+from portal.beneficiaries.models import Beneficiary
 from portal.contractors.models import StaffMember
 from portal.contracts.models import Assignment, Contract, ServiceItem
 from portal.core import query
@@ -25,6 +26,7 @@ from portal.extensions import db
 from portal.files.imagemeta import BadImage, strip_metadata
 from portal.files.models import StoredFile
 from portal.files.services import IMAGE_TYPES, MB, sniff, store_upload
+from portal.visits import rules
 from portal.visits.models import Visit, VisitPhoto
 
 CORRECTION_REASONS = ("left_early", "forgot_check_out", "checked_in_early", "device_clock", "other")
@@ -247,6 +249,8 @@ def record_visit(payload, user, now, *, source="app"):
     if check_out:
         visit.check_out_at, visit.check_out_lat, visit.check_out_lon = check_out
         visit.checked_out_received_at = now
+    distance = rules.distance_from_home(db.session.get(Beneficiary, visit.beneficiary_id), lat, lon)
+    visit.distance_from_home_m = None if distance is None else round(distance)  # stored with the insert
     try:
         with db.session.begin_nested():
             db.session.add(visit)

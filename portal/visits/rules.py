@@ -80,14 +80,19 @@ def v01_unlisted_worker(visit, settings, now):
                    {"day": day.isoformat(), "on_roster": bool(members)})
 
 
+def distance_from_home(home, lat, lon):
+    """Metres from the beneficiary's home to a check-in, or None when the home has no position."""
+    if home is None or home.lat is None or home.lon is None:
+        return None
+    return haversine_m(home.lat, home.lon, lat, lon)
+
+
 def v02_geofence(visit, settings, now):
     """V02: check-in within the geofence radius of the beneficiary's home (distance stored)."""
-    home = visit.beneficiary
-    if home is None or home.lat is None or home.lon is None:
-        visit.distance_from_home_m = None
+    distance = distance_from_home(visit.beneficiary, visit.check_in_lat, visit.check_in_lon)
+    visit.distance_from_home_m = None if distance is None else round(distance)
+    if distance is None:
         return None
-    distance = haversine_m(home.lat, home.lon, visit.check_in_lat, visit.check_in_lon)
-    visit.distance_from_home_m = round(distance)
     radius = settings["geofence_radius_m"]
     if distance <= radius:
         return None
