@@ -270,9 +270,13 @@ class ComparisonPass:
             self._slots[visit.id] = found
         return found
 
+    def line_of(self, visit):
+        """The worker line that holds ``visit``."""
+        return self._lines[rules.worker_key(visit)]
+
     def context(self, visit):
         """(slot, worker slots, previous slot, following slot, same-item slots, device visits)."""
-        line = self._lines[rules.worker_key(visit)]
+        line = self.line_of(visit)
         day = rules.visit_day(visit)
         same_item = dict(self._same_item.get((visit.beneficiary_id, visit.service_item_id, day), {}))
         same_item.setdefault(visit.id, visit)

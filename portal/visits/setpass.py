@@ -171,17 +171,44 @@ def _sql_to_key(value):
     return ("staff", value) if value >= 0 else ("user", -value)
 
 
+MERGE_GAP = timedelta(days=1)  # a worker's stretches closer than this are read as one
+
+
 def worker_windows(rows):
-    """{worker key: (low, high)}: the check-ins a judged set needs of each worker."""
-    windows = {}
+    """{(worker key, n): (low, high)}: the check-ins a judged set needs of each worker, as the
+    worker's n-th stretch of time — visits far apart (an upload batch of last week and today's,
+    or a month's sweep) make separate stretches, so nothing between them is read or judged."""
+    spans = defaultdict(list)
     for v in rows:
-        key = rules.worker_key(v)
-        low, high = v.check_in_at - rules.MAX_VISIT_SPAN, raw_end(v)
-        if key in windows:
-            old_low, old_high = windows[key]
-            low, high = min(low, old_low), max(high, old_high)
-        windows[key] = (low, high)
+        spans[rules.worker_key(v)].append((v.check_in_at - rules.MAX_VISIT_SPAN, raw_end(v)))
+    windows = {}
+    for key, intervals in spans.items():
+        intervals.sort()
+        merged = [list(intervals[0])]
+        for low, high in intervals[1:]:
+            if low <= merged[-1][1] + MERGE_GAP:
+                merged[-1][1] = max(merged[-1][1], high)
+            else:
+                merged.append([low, high])
+        for n, (low, high) in enumerate(merged):
+            windows[(key, n)] = (low, high)
     return windows
+
+
+def window_of(windows_by_worker, visit):
+    """The key of the stretch of ``visit``'s worker that holds its check-in (see ``by_worker``)."""
+    for n, low, high in windows_by_worker.get(rules.worker_key(visit), ()):
+        if low <= visit.check_in_at <= high:
+            return (rules.worker_key(visit), n)
+    return None
+
+
+def by_worker(windows):
+    """{worker key: [(n, low, high)]} of ``worker_windows``' stretches."""
+    found = defaultdict(list)
+    for (key, n), (low, high) in windows.items():
+        found[key].append((n, low, high))
+    return found
 
 
 def coarse(windows):
@@ -200,7 +227,7 @@ def coarse(windows):
 def _grouped_by_window(windows):
     """Workers sharing the same window in one clause (a day of a month shares few windows)."""
     groups = defaultdict(list)
-    for key, window in windows.items():
+    for (key, _n), window in windows.items():
         groups[window].append(key)
     clauses = []
     for (low, high), keys in groups.items():
@@ -220,21 +247,25 @@ def load_counted(clauses):
 
 
 def _nearest(windows, before):
-    """Each worker's counted visit just before (``before``) or just after their window: one
-    statement with a window function looking LOOK_AROUND beyond the window, then one without that
-    bound for the workers it did not find (a worker back after a break, or none since)."""
-    if not windows:
-        return {}
-    found = _first_beyond(windows, before, LOOK_AROUND)
-    missing = {worker: window for worker, window in windows.items() if worker not in found}
-    if missing:
-        found.update(_first_beyond(missing, before, None))
+    """Each stretch's nearest counted visit of its worker just before (``before``) or just after
+    it: per round of stretches (a worker's first stretches, then their second ones, …) one
+    statement with a window function looking LOOK_AROUND beyond, then one without that bound for
+    the workers it did not find (a worker back after a break, or none since)."""
+    found = {}
+    for n in sorted({n for _key, n in windows}):
+        round_ = {key: window for (key, m), window in windows.items() if m == n}
+        near = _first_beyond(round_, before, LOOK_AROUND)
+        missing = {worker: window for worker, window in round_.items() if worker not in near}
+        if missing:
+            near.update(_first_beyond(missing, before, None))
+        found.update({(worker, n): vid for worker, vid in near.items()})
     rows = rows_by_ids(found.values())
-    return {worker: rows[vid] for worker, vid in found.items() if vid in rows}
+    return {stretch: rows[vid] for stretch, vid in found.items() if vid in rows}
 
 
 def _first_beyond(windows, before, reach):
-    """{worker: id of the first counted visit beyond the window}, within ``reach`` if given."""
+    """{worker: id of the first counted visit beyond the window} (one window per worker), within
+    ``reach`` if given."""
     key = _worker_sql_key()
     order = (Visit.check_in_at.desc(), Visit.id.desc()) if before else (Visit.check_in_at, Visit.id)
     clauses = []
@@ -303,18 +334,20 @@ class SetPass(ComparisonPass):
         self._same_item, self._device = self._days(around)
 
     def _worker_lines(self, windows, around):
-        """Each worker's line: their counted visits inside their window (a visit read for a day's
-        group but outside the window would leave a gap), plus the nearest one on each side."""
-        by_worker = defaultdict(dict)
-        for v in [*around.values(), *self.affected]:
-            key = rules.worker_key(v)
-            low, high = windows[key] if key in windows else (None, None)
-            if low is not None and low <= v.check_in_at <= high:
-                by_worker[key][v.id] = v
-        for v in self.affected:  # judged, whatever its status (WorkerLine keeps the counted ones)
-            by_worker[rules.worker_key(v)].setdefault(v.id, v)
+        """Each stretch's line: its worker's counted visits inside it (a visit read for a day's
+        group but outside every stretch would leave a gap), plus the nearest one on each side."""
+        self._stretches = by_worker(windows)
+        members = defaultdict(dict)
+        for v in [*around.values(), *self.affected]:  # the judged ones whatever their status
+            stretch = window_of(self._stretches, v)
+            if stretch is not None:
+                members[stretch][v.id] = v
         before, after = _nearest(windows, True), _nearest(windows, False)
-        return {key: WorkerLine(list(by_worker[key].values()), before.get(key), after.get(key)) for key in windows}
+        return {stretch: WorkerLine(list(members[stretch].values()), before.get(stretch), after.get(stretch))
+                for stretch in windows}
+
+    def line_of(self, visit):
+        return self._lines[window_of(self._stretches, visit)]
 
     def slot(self, visit):
         """The visit's effective interval (its row carries the correction in force), made once."""
