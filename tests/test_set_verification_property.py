@@ -26,7 +26,7 @@ pytestmark = pytest.mark.usefixtures("own_queue")
 
 
 # a visit, the minutes an accepted correction cuts off its start (or none), how many days earlier
-# it is placed (10: beyond the set path's one-statement look-around of 7 days), and whether it is
+# it is placed (10: a stretch of its own, and a neighbour days away), and whether it is
 # recorded without a roster entry (the worker is then known by their account alone)
 SPEC = st.tuples(VISIT, st.one_of(st.none(), st.integers(min_value=1, max_value=90)),
                  st.sampled_from([0, 0, 0, 10]), st.booleans())

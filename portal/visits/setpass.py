@@ -18,13 +18,14 @@ SAME rule functions (rules.py), so both paths judge alike by construction; a pro
 from collections import defaultdict
 from datetime import timedelta
 
-from sqlalchemy import and_, any_, bindparam, func, or_, select
+from sqlalchemy import and_, any_, bindparam, func, literal, or_, select, union_all
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import aliased
 
 from portal.beneficiaries.models import Beneficiary
 from portal.contractors.models import StaffMember
 from portal.contracts.models import ServiceItem
+from portal.core.models import UTCDateTime
 from portal.extensions import db
 from portal.tenancy.scope import current_tenant_id
 from portal.visits import rules
@@ -33,7 +34,7 @@ from portal.visits.neighbourhoods import COUNTED, ComparisonPass, WorkerLine, da
 
 CHUNK = 2000           # ids per IN list
 WORKERS_PER_STATEMENT = 200
-LOOK_AROUND = timedelta(days=7)  # a worker's previous/next visit is looked for this far in one statement
+NEAREST_PER_STATEMENT = 200  # stretches whose previous/next visit one statement finds
 
 
 class Item:
@@ -162,15 +163,6 @@ def worker_condition(keys):
     return or_(*parts)
 
 
-def _worker_sql_key():
-    """rules.worker_key in SQL, as one integer: the roster entry, else minus the user."""
-    return func.coalesce(Visit.staff_id, -Visit.worker_user_id)
-
-
-def _sql_to_key(value):
-    return ("staff", value) if value >= 0 else ("user", -value)
-
-
 MERGE_GAP = timedelta(days=1)  # a worker's stretches closer than this are read as one
 
 
@@ -247,46 +239,31 @@ def load_counted(clauses):
 
 
 def _nearest(windows, before):
-    """Each stretch's nearest counted visit of its worker just before (``before``) or just after
-    it: per round of stretches (a worker's first stretches, then their second ones, …) one
-    statement with a window function looking LOOK_AROUND beyond, then one without that bound for
-    the workers it did not find (a worker back after a break, or none since)."""
+    """{stretch: its worker's nearest counted visit just before (``before``) or just after it}.
+    One statement per kind of worker key and 200 stretches: the stretches' bounds as a derived
+    table, each with a correlated ``ORDER BY … LIMIT 1`` subquery — one probe of the worker/time
+    index per stretch, however far the visit is and however many visits lie beyond."""
     found = {}
-    for n in sorted({n for _key, n in windows}):
-        round_ = {key: window for (key, m), window in windows.items() if m == n}
-        near = _first_beyond(round_, before, LOOK_AROUND)
-        missing = {worker: window for worker, window in round_.items() if worker not in near}
-        if missing:
-            near.update(_first_beyond(missing, before, None))
-        found.update({(worker, n): vid for worker, vid in near.items()})
+    items = list(windows.items())
+    for kind in ("staff", "user"):
+        mine = [(stretch, window) for stretch, window in items if stretch[0][0] == kind]
+        for start in range(0, len(mine), NEAREST_PER_STATEMENT):
+            chunk = mine[start:start + NEAREST_PER_STATEMENT]
+            bounds = [select(literal(i).label("i"), literal(stretch[0][1]).label("who"),
+                             literal(low if before else high, UTCDateTime()).label("bound"))
+                      for i, (stretch, (low, high)) in enumerate(chunk)]
+            pairs = (union_all(*bounds) if len(bounds) > 1 else bounds[0]).subquery("bounds")
+            who = Visit.staff_id == pairs.c.who if kind == "staff" else \
+                and_(Visit.staff_id.is_(None), Visit.worker_user_id == pairs.c.who)
+            beyond = Visit.check_in_at < pairs.c.bound if before else Visit.check_in_at > pairs.c.bound
+            order = (Visit.check_in_at.desc(), Visit.id.desc()) if before else (Visit.check_in_at, Visit.id)
+            nearest = (select(Visit.id).where(Visit.tenant_id == current_tenant_id(), COUNTED, who, beyond)
+                       .order_by(*order).limit(1).correlate(pairs).scalar_subquery())
+            for i, vid in db.session.execute(select(pairs.c.i, nearest)):
+                if vid is not None:
+                    found[chunk[i][0]] = vid
     rows = rows_by_ids(found.values())
     return {stretch: rows[vid] for stretch, vid in found.items() if vid in rows}
-
-
-def _first_beyond(windows, before, reach):
-    """{worker: id of the first counted visit beyond the window} (one window per worker), within
-    ``reach`` if given."""
-    key = _worker_sql_key()
-    order = (Visit.check_in_at.desc(), Visit.id.desc()) if before else (Visit.check_in_at, Visit.id)
-    clauses = []
-    for (low, high), keys in _windows_by_bound(windows).items():
-        if before:
-            near = [Visit.check_in_at < low] + ([Visit.check_in_at >= low - reach] if reach else [])
-        else:
-            near = [Visit.check_in_at > high] + ([Visit.check_in_at <= high + reach] if reach else [])
-        clauses.append(and_(worker_condition(keys), *near))
-    ranked = (select(Visit.id.label("id"), key.label("worker"),
-                     func.row_number().over(partition_by=key, order_by=order).label("rank"))
-              .where(COUNTED, or_(*clauses)).subquery())
-    firsts = db.session.execute(select(ranked.c.worker, ranked.c.id).where(ranked.c.rank == 1)).all()
-    return {_sql_to_key(worker): vid for worker, vid in firsts}
-
-
-def _windows_by_bound(windows):
-    groups = defaultdict(list)
-    for key, window in windows.items():
-        groups[window].append(key)
-    return groups
 
 
 def day_clauses(rows):
