@@ -206,7 +206,7 @@ def install(session_class=Session):
         if state.is_update or state.is_delete:
             return _record_bulk_statement(state)
         if (state.is_select and pending.has_pending(state.session, _PENDING_KEY)
-                and _reads_the_trail(state.statement)):
+                and _reads_the_trail(state)):
             append_pending(state.session)  # the trail read in the transaction shows its entries
         return None
 
@@ -286,6 +286,11 @@ def record_rows(session, changes):
         _collect_row_event(session, action, obj_type, (object_id,), before, after, tenant_id, now, actor)
 
 
-def _reads_the_trail(statement):
-    return AuditEntry.__table__ in find_tables(statement, check_columns=True, include_aliases=True,
+def _reads_the_trail(state):
+    """Does this select read the audit trail? An ORM select says by its entities (cheap: the set
+    path's statements are large); a statement of tables only is searched for the table."""
+    mappers = state.all_mappers
+    if mappers:
+        return any(mapper.class_ is AuditEntry for mapper in mappers)
+    return AuditEntry.__table__ in find_tables(state.statement, check_columns=True, include_aliases=True,
                                                include_joins=True, include_selects=True)

@@ -18,7 +18,7 @@ SAME rule functions (rules.py), so both paths judge alike by construction; a pro
 from collections import defaultdict
 from datetime import timedelta
 
-from sqlalchemy import and_, any_, bindparam, func, literal, or_, select, union_all
+from sqlalchemy import Integer, and_, any_, bindparam, func, literal, or_, select, union_all
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import aliased
 
@@ -238,28 +238,42 @@ def load_counted(clauses):
     return found
 
 
+def _bounds_table(chunk, postgres):
+    """The derived table (i, who, bound) of ``chunk`` ((stretch, bound) pairs): on PostgreSQL
+    ``unnest`` of three array parameters; elsewhere a UNION ALL of one-row selects."""
+    if postgres:
+        return func.unnest(
+            bindparam("positions", list(range(len(chunk))), type_=postgresql.ARRAY(Integer)),
+            bindparam("workers", [stretch[0][1] for stretch, _bound in chunk], type_=postgresql.ARRAY(Integer)),
+            bindparam("bounds", [bound for _stretch, bound in chunk],
+                      type_=postgresql.ARRAY(postgresql.TIMESTAMP(timezone=True))),
+        ).table_valued("i", "who", "bound").render_derived(name="bounds")
+    rows = [select(literal(i).label("i"), literal(stretch[0][1]).label("who"),
+                   literal(bound, UTCDateTime()).label("bound")) for i, (stretch, bound) in enumerate(chunk)]
+    return (union_all(*rows) if len(rows) > 1 else rows[0]).subquery("bounds")
+
+
 def _nearest(windows, before):
-    """{stretch: its worker's nearest counted visit just before (``before``) or just after it}.
-    One statement per kind of worker key and 200 stretches: the stretches' bounds as a derived
-    table, each with a correlated ``ORDER BY … LIMIT 1`` subquery — one probe of the worker/time
-    index per stretch, however far the visit is and however many visits lie beyond."""
+    """{stretch: its worker's nearest counted visit just before (``before``) or just after it},
+    each found by an ``ORDER BY … LIMIT 1`` on the worker/time index — one probe per stretch,
+    however far the visit is. On PostgreSQL the stretches' bounds are one derived table
+    (``unnest`` of three arrays) with a correlated subquery: one statement per kind of worker
+    key and NEAREST_PER_STATEMENT stretches (on SQLite the table is a UNION ALL of one-row selects)."""
     found = {}
-    items = list(windows.items())
+    order = (Visit.check_in_at.desc(), Visit.id.desc()) if before else (Visit.check_in_at, Visit.id)
+    postgres = db.session.get_bind().dialect.name == "postgresql"
     for kind in ("staff", "user"):
-        mine = [(stretch, window) for stretch, window in items if stretch[0][0] == kind]
+        mine = [(stretch, high if not before else low) for stretch, (low, high) in windows.items()
+                if stretch[0][0] == kind]
         for start in range(0, len(mine), NEAREST_PER_STATEMENT):
             chunk = mine[start:start + NEAREST_PER_STATEMENT]
-            bounds = [select(literal(i).label("i"), literal(stretch[0][1]).label("who"),
-                             literal(low if before else high, UTCDateTime()).label("bound"))
-                      for i, (stretch, (low, high)) in enumerate(chunk)]
-            pairs = (union_all(*bounds) if len(bounds) > 1 else bounds[0]).subquery("bounds")
-            who = Visit.staff_id == pairs.c.who if kind == "staff" else \
-                and_(Visit.staff_id.is_(None), Visit.worker_user_id == pairs.c.who)
-            beyond = Visit.check_in_at < pairs.c.bound if before else Visit.check_in_at > pairs.c.bound
-            order = (Visit.check_in_at.desc(), Visit.id.desc()) if before else (Visit.check_in_at, Visit.id)
+            bounds = _bounds_table(chunk, postgres)
+            who = Visit.staff_id == bounds.c.who if kind == "staff" else \
+                and_(Visit.staff_id.is_(None), Visit.worker_user_id == bounds.c.who)
+            beyond = Visit.check_in_at < bounds.c.bound if before else Visit.check_in_at > bounds.c.bound
             nearest = (select(Visit.id).where(Visit.tenant_id == current_tenant_id(), COUNTED, who, beyond)
-                       .order_by(*order).limit(1).correlate(pairs).scalar_subquery())
-            for i, vid in db.session.execute(select(pairs.c.i, nearest)):
+                       .order_by(*order).limit(1).correlate(bounds).scalar_subquery())
+            for i, vid in db.session.execute(select(bounds.c.i, nearest)):
                 if vid is not None:
                     found[chunk[i][0]] = vid
     rows = rows_by_ids(found.values())
