@@ -135,11 +135,13 @@ def of_this_bureau(table):
     return table.c.tenant_id == current_tenant_id()
 
 
-def load_rows(*conditions, order=True):
+def load_rows(*conditions, order=True, known=None):
+    """The rows matching ``conditions``; a visit already in ``known`` (id → VisitRow) is that row."""
     stmt = rows_statement(*conditions)
     if order:
         stmt = stmt.order_by(Visit.check_in_at, Visit.id)
-    return [VisitRow(row) for row in db.session.execute(stmt)]
+    known = known or {}
+    return [known.get(row[0]) or VisitRow(row) for row in db.session.execute(stmt)]
 
 
 def rows_by_ids(ids):
@@ -229,11 +231,11 @@ def _grouped_by_window(windows):
     return clauses
 
 
-def load_counted(clauses):
+def load_counted(clauses, known=None):
     """The counted visits matching any of ``clauses`` (by id), 50 clauses a statement."""
     found = {}
     for start in range(0, len(clauses), 50):
-        for row in load_rows(COUNTED, or_(*clauses[start:start + 50]), order=False):
+        for row in load_rows(COUNTED, or_(*clauses[start:start + 50]), order=False, known=known):
             found[row.id] = row
     return found
 
@@ -304,7 +306,7 @@ def neighbours_of(rows):
     against all its own neighbours)."""
     windows = coarse(worker_windows(rows))
     found = {v.id: v for v in rows}
-    for vid, row in load_counted(_grouped_by_window(windows) + day_clauses(rows)).items():
+    for vid, row in load_counted(_grouped_by_window(windows) + day_clauses(rows), found).items():
         found.setdefault(vid, row)
     for nearest in (_nearest(windows, True), _nearest(windows, False)):
         for row in nearest.values():
@@ -320,7 +322,8 @@ class SetPass(ComparisonPass):
         self.affected = list({v.id: v for v in rows}.values())
         self._settings, self._slots = {}, {}
         windows = coarse(worker_windows(self.affected))
-        around = load_counted(_grouped_by_window(windows) + day_clauses(self.affected))  # one read for both
+        known = {v.id: v for v in self.affected}
+        around = load_counted(_grouped_by_window(windows) + day_clauses(self.affected), known)  # one read for both
         self._lines = self._worker_lines(windows, around)
         self._same_item, self._device = self._days(around)
 
