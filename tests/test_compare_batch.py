@@ -95,3 +95,39 @@ def test_a_check_out_marks_its_comparison_due_until_it_has_run(app, crowd, monke
         reverify.compare_batch([visit.id], utcnow())
         db.session.commit()
         assert db.session.get(Visit, visit.id).comparison_due is False
+
+
+def test_a_visit_changed_meanwhile_is_not_overwritten_but_judged_again(app, crowd, monkeypatch):
+    """While a batch judges, a correction accepted elsewhere opens V03 and makes the visit an
+    exception: the batch's status (verified, from what it read) must not overwrite it; the visit
+    is marked and judged again, and ends an exception with its V03."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        pytest.skip("concurrent writers: PostgreSQL (SQLite has one writer at a time)")
+    from portal.tenancy.scope import own_transaction
+    from portal.visits.models import VisitException
+    with app.app_context(), scope(app):
+        db.session.execute(update(Visit).values(comparison_due=False))
+        (visit,) = _day_of_visits(crowd, 1)
+        visit.comparison_due = True
+        db.session.commit()
+        vid, tenant = visit.id, visit.tenant_id
+        original = reverify.Writes.write
+
+        def meanwhile(self):
+            with own_transaction(db.engine) as other:  # another request, committed first
+                other.execute(VisitException.__table__.insert().values(
+                    tenant_id=tenant, visit_id=vid, code="V03", message="too short", details={}, warning=False,
+                    status="open", raised_at=utcnow(), response_reason="", response_text="", decision_note=""))
+                other.execute(Visit.__table__.update().where(Visit.__table__.c.id == vid).values(status="exception"))
+            monkeypatch.setattr(reverify.Writes, "write", original)
+            return original(self)
+        monkeypatch.setattr(reverify.Writes, "write", meanwhile)
+        reverify.compare_batch([vid], utcnow())
+        db.session.commit()
+        changed = db.session.get(Visit, vid)
+        assert (changed.status, changed.comparison_due) == ("exception", True)
+        reverify.compare_batch([vid], utcnow())  # the comparison queued again (run here directly)
+        db.session.commit()
+        judged = db.session.get(Visit, vid)
+        assert (judged.status, judged.comparison_due) == ("exception", False)
+        assert [e.code for e in judged.exceptions] == ["V03"]

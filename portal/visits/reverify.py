@@ -25,6 +25,7 @@ from portal.contractors.models import StaffMember
 from portal.core.months import month_days
 from portal.extensions import db
 from portal.i18n import record_locale
+from portal.jobs.queue import enqueue_batched
 from portal.visits import rules, setpass, verification
 from portal.visits.models import Visit, VisitException, VisitPhoto
 from portal.visits.neighbourhoods import day_bounds
@@ -148,20 +149,24 @@ def _read_ahead(rows):
 
 # --- writing ------------------------------------------------------------------------------------
 
+# A compare-and-set: a visit whose status or comparison mark changed since the pass read it is
+# not written (Writes._judge_again_later); the visits written come back.
 _UPDATE_UNNESTED = text(
-    "UPDATE visit SET status = CASE WHEN visit.status = 'rejected' THEN visit.status ELSE u.status END, "
-    "verified_at = CASE WHEN visit.status = 'rejected' THEN visit.verified_at ELSE u.verified_at END, "
-    "distance_from_home_m = u.distance, comparison_due = u.due "
+    "UPDATE visit SET status = u.status, verified_at = u.verified_at, distance_from_home_m = u.distance, "
+    "comparison_due = u.due "
     "FROM unnest(CAST(:ids AS integer[]), CAST(:statuses AS varchar[]), CAST(:verified AS timestamptz[]), "
-    "CAST(:distances AS integer[]), CAST(:due AS boolean[])) AS u(id, status, verified_at, distance, due) "
-    "WHERE visit.id = u.id AND visit.tenant_id = :tenant RETURNING visit.id, visit.status, visit.verified_at")
+    "CAST(:distances AS integer[]), CAST(:due AS boolean[]), CAST(:read_statuses AS varchar[]), "
+    "CAST(:read_due AS boolean[])) AS u(id, status, verified_at, distance, due, read_status, read_due) "
+    "WHERE visit.id = u.id AND visit.tenant_id = :tenant AND visit.status = u.read_status "
+    "AND visit.comparison_due = u.read_due RETURNING visit.id")
 
 
 class Writes:
     """The changes of one judging pass, written in a few statements with one audit block. What
     the audit records is what the statements did: a guarded write that a person's decision
-    taken meanwhile refused is not recorded, and its visit's status is settled again from the
-    exceptions really in force."""
+    taken meanwhile refused is not recorded. Every visit's status is settled again from the
+    exceptions in force after the writes; on PostgreSQL a visit someone else changed since the
+    pass read it is not written but marked and queued for another comparison (compare-and-set)."""
 
     VISIT = ("status", "verified_at", "distance_from_home_m", "comparison_due")
 
@@ -193,13 +198,11 @@ class Writes:
         self.upserts.append((row, record, before if kind == "refresh" else None))
 
     def write(self):
-        refused = set()  # visits with an exception a person acted on meanwhile
         if self.removed:
-            self._delete(refused)
+            self._delete()
         if self.upserts:
-            self._upsert(refused)
-        if refused:
-            self._settle_again(refused)
+            self._upsert()
+        self._settle_again()
         changed = [row for row, before in self.tracked.values()
                    if any(getattr(row, n) != before[n] for n in self.VISIT)]
         if changed:
@@ -208,7 +211,7 @@ class Writes:
             record_rows(db.session, self.audit)
         db.session.expire_all()  # ORM copies of these visits and exceptions are stale now
 
-    def _delete(self, refused):
+    def _delete(self):
         table = VisitException.__table__
         ids = [record.id for _row, record in self.removed]
         deleted = set()
@@ -217,16 +220,15 @@ class Writes:
                 setpass.among(table.c.id, ids[start:start + setpass.CHUNK]), table.c.status == "open",
                 setpass.of_this_bureau(table)).returning(table.c.id)))
         for row, record in self.removed:
-            if record.id in deleted:
+            if record.id in deleted:  # (else a person acted on it meanwhile: it stays, unrecorded here)
                 self.audit.append(("delete", "VisitException", record.id,
                                    {k: getattr(record, k) for k in Record.__slots__}, None, row.tenant_id))
-            else:
-                refused.add(row.id)
 
-    def _settle_again(self, refused):
-        found = setpass.exceptions_of(refused)
-        for visit_id in refused:
-            row = self.tracked[visit_id][0]
+    def _settle_again(self):
+        """Each visit's status from the exceptions in force now, this pass's writes included and
+        a person's decisions taken meanwhile too (read once for all the visits of the pass)."""
+        found = setpass.exceptions_of(self.tracked)
+        for visit_id, (row, _before) in self.tracked.items():
             row.exceptions = [Record(**{k: e[k] for k in Record.__slots__}) for e in found.get(visit_id, [])]
             verification.settle_status(row, self.now, final=True)
 
@@ -234,19 +236,19 @@ class Writes:
         """Statuses, verification times, distances and the comparison mark, one UPDATE; a
         rejection taken meanwhile stands (and is not recorded as changed)."""
         if db.session.get_bind().dialect.name == "postgresql":  # one UPDATE … FROM unnest(arrays)
-            now_in = {}
+            written = set()
             for start in range(0, len(rows), setpass.CHUNK):
                 chunk = rows[start:start + setpass.CHUNK]
-                for vid, status, verified_at in db.session.execute(_UPDATE_UNNESTED, {
-                        "tenant": setpass.current_tenant_id(), "ids": [r.id for r in chunk],
-                        "statuses": [r.status for r in chunk], "verified": [r.verified_at for r in chunk],
-                        "distances": [r.distance_from_home_m for r in chunk],
-                        "due": [r.comparison_due for r in chunk]}):
-                    now_in[vid] = (status, verified_at)
-            for row in rows:  # a rejection taken meanwhile stands: not this pass's change to record
-                if row.id in now_in and now_in[row.id][0] != row.status:
-                    old = self.tracked[row.id][1]
-                    row.status, row.verified_at = old["status"], old["verified_at"]
+                written.update(db.session.scalars(_UPDATE_UNNESTED, {
+                    "tenant": setpass.current_tenant_id(), "ids": [r.id for r in chunk],
+                    "statuses": [r.status for r in chunk], "verified": [r.verified_at for r in chunk],
+                    "distances": [r.distance_from_home_m for r in chunk], "due": [r.comparison_due for r in chunk],
+                    "read_statuses": [self.tracked[r.id][1]["status"] for r in chunk],
+                    "read_due": [self.tracked[r.id][1]["comparison_due"] for r in chunk]}))
+            moved = [row for row in rows if row.id not in written]
+            if moved:
+                self._judge_again_later(moved)
+            rows = [row for row in rows if row.id in written]
         else:
             table = Visit.__table__  # SQLite: the driver's executemany of one prepared UPDATE (one writer)
             db.session.execute(
@@ -264,7 +266,20 @@ class Writes:
                 self.audit.append(("update", "Visit", row.id, {n: old[n] for n in changed},
                                    {n: getattr(row, n) for n in changed}, row.tenant_id))
 
-    def _upsert(self, refused):
+    def _judge_again_later(self, rows):
+        """Visits changed by someone else since this pass read them (a check-out, a correction, a
+        decision, a rejection): this pass leaves their status alone and marks them for another
+        comparison, queued now (and found by the hourly sweep should that be lost)."""
+        table = Visit.__table__
+        ids = [row.id for row in rows]
+        db.session.execute(update(table).where(setpass.among(table.c.id, ids), setpass.of_this_bureau(table))
+                           .values(comparison_due=True))
+        for row in rows:
+            old = self.tracked[row.id][1]
+            row.status, row.verified_at, row.comparison_due = old["status"], old["verified_at"], True
+            enqueue_batched("supervision.compare_batch", row.id, tenant_id=row.tenant_id)
+
+    def _upsert(self):
         table = VisitException.__table__
         postgres = db.session.get_bind().dialect.name == "postgresql"
         dialect = postgresql if postgres else sqlite
@@ -286,8 +301,7 @@ class Writes:
                 done[(found.visit_id, found.code)] = (found.id, found.inserted if postgres else None)
         for row, record, before in self.upserts:
             if (row.id, record.code) not in done:
-                refused.add(row.id)  # decided meanwhile: left as it is
-                continue
+                continue  # decided meanwhile: left as it is (and the status settled from it)
             record.id, inserted = done[(row.id, record.code)]
             if inserted is None:  # SQLite: one writer, so what was read is what was there
                 inserted = before is None
