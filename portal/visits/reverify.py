@@ -4,8 +4,9 @@
 plain rows read by setpass.py, plans each visit's exceptions with ``rules.plan`` and its status
 with ``verification.settle_status``, then writes what changed: new and refreshed exceptions with
 one ``INSERT … ON CONFLICT (visit_id, code) DO UPDATE … WHERE status = 'open'`` (a decision taken
-meanwhile is never overwritten), stale open ones with one ``DELETE``, statuses and distances with
-one ``UPDATE`` per chunk, and one audit entry per changed row appended in one block.
+meanwhile is never overwritten), stale open ones with one ``DELETE``, then each visit's status
+settled from the exceptions in force and written with one ``UPDATE`` per chunk (on PostgreSQL a
+compare-and-set: see ``Writes``), and one audit entry per changed row appended in one block.
 
 - ``compare_batch(visit_ids, now)``: the comparison job for an upload batch — the comparative rules
   (V04, V05, V07, V10) on the visits and on every visit they affect, and their final status.
@@ -108,8 +109,8 @@ def judge_rows(rows, now, *, single, dry_run=False):
 
 
 def _judge(row, comparison, single, now, writes, outcome):
-    """One visit: its findings, the plan for its exceptions, its status (settled again by
-    ``Writes.write`` if a person acted on one of its exceptions meanwhile)."""
+    """One visit: its findings, the plan for its exceptions, its status (what a dry run reports;
+    ``Writes.write`` settles it again from the exceptions in force after the writes)."""
     writes.track(row)
     codes = (rules.SINGLE_RULES if single else ()) + rules.COMPARATIVE_RULES
     findings = verification.single_findings(row, comparison.settings(row), now) if single else {}
@@ -124,6 +125,7 @@ def _judge(row, comparison, single, now, writes, outcome):
 
 
 def _attach_exceptions(rows):
+    """Each row's exceptions as they are in the database now (Records)."""
     found = setpass.exceptions_of([r.id for r in rows])
     for row in rows:
         row.exceptions = [Record(**{k: e[k] for k in Record.__slots__}) for e in found.get(row.id, [])]
@@ -138,10 +140,9 @@ def _read_ahead(rows):
         roster.setdefault((member.user_id, member.contractor_id), []).append(member)
     book = EligibilityBook({r.beneficiary_id for r in rows}, {r.contract_id for r in rows})
     photos = set()
-    ids = sorted(r.id for r in rows)
-    for start in range(0, len(ids), setpass.CHUNK):
+    for chunk in setpass.chunks(sorted(r.id for r in rows)):
         photos.update(db.session.scalars(select(VisitPhoto.visit_id).where(
-            setpass.among(VisitPhoto.visit_id, ids[start:start + setpass.CHUNK])).distinct()))
+            setpass.among(VisitPhoto.visit_id, chunk)).distinct()))
     for row in rows:
         row.roster = roster.get((row.worker_user_id, row.contractor_id), [])
         row.eligibility, row.has_photo = book, row.id in photos
@@ -215,9 +216,9 @@ class Writes:
         table = VisitException.__table__
         ids = [record.id for _row, record in self.removed]
         deleted = set()
-        for start in range(0, len(ids), setpass.CHUNK):
+        for chunk in setpass.chunks(ids):
             deleted.update(db.session.scalars(delete(table).where(
-                setpass.among(table.c.id, ids[start:start + setpass.CHUNK]), table.c.status == "open",
+                setpass.among(table.c.id, chunk), table.c.status == "open",
                 setpass.of_this_bureau(table)).returning(table.c.id)))
         for row, record in self.removed:
             if record.id in deleted:  # (else a person acted on it meanwhile: it stays, unrecorded here)
@@ -227,18 +228,18 @@ class Writes:
     def _settle_again(self):
         """Each visit's status from the exceptions in force now, this pass's writes included and
         a person's decisions taken meanwhile too (read once for all the visits of the pass)."""
-        found = setpass.exceptions_of(self.tracked)
-        for visit_id, (row, _before) in self.tracked.items():
-            row.exceptions = [Record(**{k: e[k] for k in Record.__slots__}) for e in found.get(visit_id, [])]
+        rows = [row for row, _before in self.tracked.values()]
+        _attach_exceptions(rows)
+        for row in rows:
             verification.settle_status(row, self.now, final=True)
 
     def _update_visits(self, rows):
-        """Statuses, verification times, distances and the comparison mark, one UPDATE; a
-        rejection taken meanwhile stands (and is not recorded as changed)."""
-        if db.session.get_bind().dialect.name == "postgresql":  # one UPDATE … FROM unnest(arrays)
+        """Statuses, verification times, distances and the comparison mark, one UPDATE per chunk.
+        On PostgreSQL a compare-and-set: a visit changed since the pass read it is not written
+        (``_judge_again_later``) nor recorded; on SQLite (one writer) a rejection stands."""
+        if setpass.on_postgresql():  # one UPDATE … FROM unnest(arrays)
             written = set()
-            for start in range(0, len(rows), setpass.CHUNK):
-                chunk = rows[start:start + setpass.CHUNK]
+            for chunk in setpass.chunks(rows):
                 written.update(db.session.scalars(_UPDATE_UNNESTED, {
                     "tenant": setpass.current_tenant_id(), "ids": [r.id for r in chunk],
                     "statuses": [r.status for r in chunk], "verified": [r.verified_at for r in chunk],
@@ -281,7 +282,7 @@ class Writes:
 
     def _upsert(self):
         table = VisitException.__table__
-        postgres = db.session.get_bind().dialect.name == "postgresql"
+        postgres = setpass.on_postgresql()
         dialect = postgresql if postgres else sqlite
         stmt = dialect.insert(table)
         returned = [table.c.id, table.c.visit_id, table.c.code]
@@ -296,8 +297,8 @@ class Writes:
                    "raised_at": self.now, "response_reason": "", "response_text": "", "decision_note": ""}
                   for row, record, _before in self.upserts]
         done = {}
-        for start in range(0, len(values), setpass.CHUNK):
-            for found in db.session.execute(stmt, values[start:start + setpass.CHUNK]):
+        for chunk in setpass.chunks(values):
+            for found in db.session.execute(stmt, chunk):
                 done[(found.visit_id, found.code)] = (found.id, found.inserted if postgres else None)
         for row, record, before in self.upserts:
             if (row.id, record.code) not in done:

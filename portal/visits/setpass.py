@@ -120,11 +120,22 @@ def rows_statement(*conditions):
     return _ROWS[0].where(*conditions)
 
 
+def on_postgresql():
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def chunks(items, size=None):
+    """``items`` (a sequence) in slices of ``size`` (CHUNK): an IN list or a VALUES list each."""
+    size = size or CHUNK
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
 def among(column, values):
     """``column IN values``; on PostgreSQL ``column = ANY(:array)``, one parameter however many
     values (thousands of ids make thousands of parameters to send and parse otherwise)."""
     values = sorted(set(values))
-    if db.session.get_bind().dialect.name == "postgresql":
+    if on_postgresql():
         return column == any_(bindparam(None, values, type_=postgresql.ARRAY(column.type)))
     return column.in_(values)
 
@@ -146,9 +157,8 @@ def load_rows(*conditions, order=True, known=None):
 
 def rows_by_ids(ids):
     found = {}
-    ids = sorted(set(ids))
-    for start in range(0, len(ids), CHUNK):
-        for row in load_rows(among(Visit.id, ids[start:start + CHUNK]), order=False):
+    for chunk in chunks(sorted(set(ids))):
+        for row in load_rows(among(Visit.id, chunk), order=False):
             found[row.id] = row
     return found
 
@@ -225,17 +235,16 @@ def _grouped_by_window(windows):
         groups[window].append(key)
     clauses = []
     for (low, high), keys in groups.items():
-        for start in range(0, len(keys), WORKERS_PER_STATEMENT):
-            clauses.append(and_(worker_condition(keys[start:start + WORKERS_PER_STATEMENT]),
-                                Visit.check_in_at >= low, Visit.check_in_at <= high))
+        for chunk in chunks(keys, WORKERS_PER_STATEMENT):
+            clauses.append(and_(worker_condition(chunk), Visit.check_in_at >= low, Visit.check_in_at <= high))
     return clauses
 
 
 def load_counted(clauses, known=None):
     """The counted visits matching any of ``clauses`` (by id), 50 clauses a statement."""
     found = {}
-    for start in range(0, len(clauses), 50):
-        for row in load_rows(COUNTED, or_(*clauses[start:start + 50]), order=False, known=known):
+    for chunk in chunks(clauses, 50):
+        for row in load_rows(COUNTED, or_(*chunk), order=False, known=known):
             found[row.id] = row
     return found
 
@@ -263,12 +272,11 @@ def _nearest(windows, before):
     key and NEAREST_PER_STATEMENT stretches (on SQLite the table is a UNION ALL of one-row selects)."""
     found = {}
     order = (Visit.check_in_at.desc(), Visit.id.desc()) if before else (Visit.check_in_at, Visit.id)
-    postgres = db.session.get_bind().dialect.name == "postgresql"
+    postgres = on_postgresql()
     for kind in ("staff", "user"):
         mine = [(stretch, high if not before else low) for stretch, (low, high) in windows.items()
                 if stretch[0][0] == kind]
-        for start in range(0, len(mine), NEAREST_PER_STATEMENT):
-            chunk = mine[start:start + NEAREST_PER_STATEMENT]
+        for chunk in chunks(mine, NEAREST_PER_STATEMENT):
             bounds = _bounds_table(chunk, postgres)
             who = Visit.staff_id == bounds.c.who if kind == "staff" else \
                 and_(Visit.staff_id.is_(None), Visit.worker_user_id == bounds.c.who)
@@ -361,9 +369,8 @@ def exceptions_of(ids):
     """{visit id: [VisitException columns as a dict]} for these visits (of the current bureau)."""
     table = VisitException.__table__
     found = defaultdict(list)
-    ids = sorted(set(ids))
-    for start in range(0, len(ids), CHUNK):
-        stmt = select(table).where(among(table.c.visit_id, ids[start:start + CHUNK]), of_this_bureau(table))
+    for chunk in chunks(sorted(set(ids))):
+        stmt = select(table).where(among(table.c.visit_id, chunk), of_this_bureau(table))
         for row in db.session.execute(stmt).mappings():
             found[row["visit_id"]].append(dict(row))
     return found

@@ -8,6 +8,7 @@ from portal.extensions import db
 from portal.jobs.queue import report_progress, task
 from portal.visits import reverify
 from portal.visits.models import Visit
+from portal.visits.setpass import chunks
 from portal.visits.verification import (compare_and_settle, flag_missing_check_outs as sweep,
                                         judge_visits as judge)
 
@@ -43,10 +44,12 @@ def compare_unjudged():
     ids = db.session.scalars(select(Visit.id).where(
         Visit.comparison_due.is_(True),
         func.coalesce(Visit.checked_out_received_at, Visit.received_at) < before).order_by(Visit.id)).all()
-    for start in range(0, len(ids), 500):
-        reverify.compare_batch(ids[start:start + 500], utcnow())
-        report_progress(100 * (start + 500) // max(len(ids), 1), f"{min(start + 500, len(ids))}/{len(ids)}")
-    report_progress(100, f"{len(ids)} visit(s) left pending compared")
+    done = 0
+    for chunk in chunks(ids, 500):
+        reverify.compare_batch(chunk, utcnow())
+        done += len(chunk)
+        report_progress(100 * done // len(ids), f"{done}/{len(ids)}")
+    report_progress(100, f"{len(ids)} visit(s) whose comparison was due compared")
 
 
 @task("supervision.judge_visits")
