@@ -120,7 +120,7 @@ def test_state_machine_refuses_wrong_moves_with_a_clear_message(gx):
     tender.close_bidding(at(date(2026, 9, 22), time(9, 30)))
     assert tender.status == "evaluation" and tender.opened_at == at(date(2026, 9, 22), time(9, 30))
     tender.confirm_award(date(2026, 9, 30), CAL)
-    assert tender.status == "awarded" and tender.challenge_until == date(2026, 10, 19)
+    assert tender.status == "awarded" and tender.challenge_until == date(2026, 10, 20)
     with pytest.raises(DomainError, match="Awarded cannot be cancelled"):
         tender.cancel("改变主意")
     other = make_tender(make_line(name="另一条"))
@@ -191,7 +191,7 @@ def test_awarded_result_disclosure_deadlines_come_from_award_deadlines(gx):
     tender.close_bidding(at(date(2026, 9, 22), time(9, 30)))
     tender.confirm_award(date(2026, 9, 30), CAL)
     tender.record_result_published(at(date(2026, 9, 30), time(17, 0)), CAL)
-    assert tender.challenge_until == date(2026, 10, 15)
+    assert tender.challenge_until == date(2026, 10, 16)  # publicity 8 Oct, then 7 working days
     assert tender.contract_sign_by() == date(2026, 10, 30)
 
 

@@ -15,10 +15,23 @@ from portal.core.timeutil import LOCAL_TZ, to_local
 
 INTENTION_LEAD_DAYS = 30          # 采购意向 at least 30 days before the tender notice
 DOCUMENTS_AVAILABLE_WORKING_DAYS = 5
-CLARIFICATION_LEAD_DAYS = 15      # a clarification that changes the documents
+CLARIFICATION_LEAD_DAYS = 15      # a clarification that changes the documents (open, invited)
+# The lead a clarification that changes the documents needs before the bid deadline, per method:
+# 15 days for open and invited tender (87号令 §27), 5 days for competitive consultation
+# (财库〔2014〕214号 §10), 3 working days for negotiation and request for quotation (74号令 §10).
+CLARIFICATION_LEADS = {
+    "open_tender": (15, "days"),
+    "invited_tender": (15, "days"),
+    "competitive_consultation": (5, "days"),
+    "competitive_negotiation": (3, "working_days"),
+    "request_for_quotation": (3, "working_days"),
+    "single_source": (0, "days"),
+}
 RESULT_PUBLISH_WORKING_DAYS = 2   # award result within 2 working days of confirmation
 RESULT_STAYS_UP_WORKING_DAYS = 1
-CHALLENGE_WORKING_DAYS = 7        # 质疑 accepted for 7 working days after the result
+CHALLENGE_WORKING_DAYS = 7        # 质疑 accepted for 7 working days after the publicity period
+CHALLENGE_ANSWER_WORKING_DAYS = 7  # the bureau answers a challenge within 7 working days (政府采购法 §53)
+SINGLE_SOURCE_PUBLICITY_WORKING_DAYS = 5  # 单一来源 reasons publicised first (实施条例 §38)
 CONTRACT_SIGN_DAYS = 30           # contract signed within 30 days of the award notice
 CONTRACT_PUBLISH_WORKING_DAYS = 2
 
@@ -114,20 +127,39 @@ def check_timetable(method, notice_on, documents_from, documents_until, bid_dead
         raise DomainError(" ".join(str(message) for message in errors.values()), errors)
 
 
-def clarified_deadline(issued_at: datetime, bid_deadline: datetime, calendar) -> datetime:
+def _clarification_lead(method):
+    return CLARIFICATION_LEADS.get(method or "open_tender", CLARIFICATION_LEADS["open_tender"])
+
+
+def clarification_due_on(bid_deadline: datetime, calendar=None, method: str = "open_tender") -> date:
+    """The last day a clarification that changes the documents may come without moving the
+    deadline: 15 or 5 days before it, or 3 working days before it, depending on the method."""
+    amount, unit = _clarification_lead(method)
+    deadline_day = local_date(bid_deadline)
+    if unit == "working_days":
+        return (calendar or _national()).add_working_days(deadline_day, -amount)
+    return deadline_day - timedelta(days=amount)
+
+
+def clarified_deadline(issued_at: datetime, bid_deadline: datetime, calendar,
+                       method: str = "open_tender") -> datetime:
     """The bid deadline after a clarification that changes the documents: unchanged when the
-    clarification comes at least 15 days before it, else moved to 15 days after the
-    clarification (on a working day), at the same clock time."""
+    clarification comes early enough for the method (``clarification_due_on``), else moved to the
+    first lawful day after it (on a working day), at the same clock time."""
     issued_on = local_date(issued_at)
-    if local_date(bid_deadline) - issued_on >= timedelta(days=CLARIFICATION_LEAD_DAYS):
+    if issued_on <= clarification_due_on(bid_deadline, calendar, method):
         return bid_deadline
-    new_day = on_or_after_working_day(issued_on + timedelta(days=CLARIFICATION_LEAD_DAYS), calendar)
+    amount, unit = _clarification_lead(method)
+    if unit == "working_days":
+        new_day = calendar.add_working_days(issued_on, amount)
+    else:
+        new_day = on_or_after_working_day(issued_on + timedelta(days=amount), calendar)
     return at_local(new_day, to_local(bid_deadline).timetz().replace(tzinfo=None))
 
 
-def clarification_due_on(bid_deadline: datetime) -> date:
-    """The last day a clarification that changes the documents may come without moving the deadline."""
-    return local_date(bid_deadline) - timedelta(days=CLARIFICATION_LEAD_DAYS)
+def _national():
+    from portal.core.workdays import Calendar
+    return Calendar()
 
 
 class AwardDeadlines(NamedTuple):
@@ -135,18 +167,41 @@ class AwardDeadlines(NamedTuple):
     challenge_until: date   # challenges are accepted up to and including this day
 
 
+def publicity_ends_on(published_on: date, calendar) -> date:
+    """The last day of the result's 1-working-day publicity period (公示期) that starts the day
+    after publication."""
+    return calendar.add_working_days(published_on, RESULT_STAYS_UP_WORKING_DAYS)
+
+
+def challenge_until(published_on: date, calendar) -> date:
+    """The last day a challenge is accepted: 7 working days counted from the end of the
+    publicity period (实施条例 §53(3), 87号令 §69)."""
+    return calendar.add_working_days(publicity_ends_on(published_on, calendar), CHALLENGE_WORKING_DAYS)
+
+
 def award_deadlines(confirmed_on: date, calendar, published_on: date | None = None) -> AwardDeadlines:
     """From the day an award is confirmed: the result is published within 2 working days, and
-    challenges are accepted for 7 working days after the result (counted from ``published_on``
-    when known, else from the last lawful publication day)."""
+    challenges are accepted for 7 working days after its publicity period (counted from
+    ``published_on`` when known, else from the last lawful publication day)."""
     publish_by = calendar.add_working_days(confirmed_on, RESULT_PUBLISH_WORKING_DAYS)
-    start = published_on or publish_by
-    return AwardDeadlines(publish_by, calendar.add_working_days(start, CHALLENGE_WORKING_DAYS))
+    return AwardDeadlines(publish_by, challenge_until(published_on or publish_by, calendar))
 
 
 def result_stays_up_until(published_on: date, calendar) -> date:
     """The award result may be taken down no earlier than the end of this day."""
-    return calendar.add_working_days(published_on, RESULT_STAYS_UP_WORKING_DAYS)
+    return publicity_ends_on(published_on, calendar)
+
+
+def challenge_answer_due(received_on: date, calendar) -> date:
+    """The bureau answers a challenge within 7 working days of receiving it (政府采购法 §53)."""
+    return calendar.add_working_days(received_on, CHALLENGE_ANSWER_WORKING_DAYS)
+
+
+def single_source_decision_from(publicity_starts_on: date, calendar) -> date:
+    """The first day a single-source purchase may be decided: after its reasons have been
+    publicised for 5 working days (实施条例 §38), the first day counted."""
+    first = on_or_after_working_day(publicity_starts_on, calendar)
+    return calendar.add_working_days(first, SINGLE_SOURCE_PUBLICITY_WORKING_DAYS)
 
 
 def contract_sign_by(award_notice_on: date) -> date:

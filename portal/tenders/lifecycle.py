@@ -162,7 +162,8 @@ class TenderLifecycle:
             raise DomainError(_("The bid deadline has passed; no clarification can be issued."))
         from portal.tenders.models import Clarification
         previous = self.bid_deadline
-        new = deadlines.clarified_deadline(now, previous, calendar) if changes_documents else previous
+        new = (deadlines.clarified_deadline(now, previous, calendar, self.method)
+               if changes_documents else previous)
         clarification = Clarification(tender=self, issued_at=now, body=body.strip(),
                                       changes_documents=bool(changes_documents),
                                       previous_deadline=previous, new_deadline=new)

@@ -12,6 +12,7 @@ from portal.extensions import db
 from portal.i18n import record_locale
 from portal.tenancy.models import Tenant
 from portal.tenancy.scope import current_tenant_id
+from portal.tenancy.workdays import tenant_calendar
 from portal.tenders import deadlines
 from portal.tenders.lifecycle import UNIT_LABELS
 
@@ -80,8 +81,9 @@ def publish_tender_notice(tender, now):
 
 
 def publish_clarification(tender, clarification, now):
-    """A clarification that changes the documents is due 15 days before the (possibly moved)
-    deadline, so one that moved the deadline is on time; any other is due the day it is issued."""
+    """A clarification that changes the documents is due its method's lead before the (possibly
+    moved) deadline, so one that moved the deadline is on time; any other is due the day it is
+    issued."""
     with record_locale():
         title = _("Clarification: %(title)s (%(number)s)", title=tender.title, number=tender.number)
         lines = [clarification.body]
@@ -90,7 +92,7 @@ def publish_clarification(tender, clarification, now):
                            old=format_local(clarification.previous_deadline),
                            new=format_local(clarification.new_deadline)))
         body = "\n".join(lines)
-    due_on = (deadlines.clarification_due_on(tender.bid_deadline)
+    due_on = (deadlines.clarification_due_on(tender.bid_deadline, tenant_calendar(), tender.method)
               if clarification.changes_documents else deadlines.local_date(now))
     return publish("clarification", title, body, tender, due_on, now,
                    data={"changes_documents": clarification.changes_documents,
