@@ -115,7 +115,11 @@ def pass_deadline(app, tender_id, code="ganxian"):
     return past
 
 
-def evaluation_ready(app, tender_id, experts=("王专家", "陈专家"), code="ganxian"):
+# A lawful committee for an open tender (87号令 §47): five members, all experts.
+COMMITTEE = ("王专家", "陈专家", "李专家", "赵专家", "孙专家")
+
+
+def evaluation_ready(app, tender_id, experts=COMMITTEE, code="ganxian"):
     """Move the tender to evaluation (closing bidding) and record experts; returns expert ids."""
     from portal.extensions import db
     from portal.tenancy.scope import tenant_scope
@@ -141,8 +145,14 @@ def score(app, bid_id, expert_id, technical, business, code="ganxian"):
         db.session.commit()
 
 
+def score_all(app, bid_id, expert_ids, technical, business, code="ganxian"):
+    """Every member gives the same points."""
+    for expert_id in expert_ids:
+        score(app, bid_id, expert_id, technical, business, code)
+
+
 def three_scored_bids(app):
-    """Weight 30 %; prices 90,000.00 / 100,000.00 / 120,000.00 yuan by 甲, 乙, 丙; two experts;
+    """Weight 30 %; prices 90,000.00 / 100,000.00 / 120,000.00 yuan by 甲, 乙, 丙; five experts;
     totals 91.50 / 94.00 / 91.75 (乙 wins). Returns {"tender", "lot", "bids", "experts", "contractors"}."""
     tender = make_tender(app, price_weight=30, deadline=utcnow())
     lot = tender["lots"][0]
@@ -152,9 +162,10 @@ def three_scored_bids(app):
             for k, yuan in zip(contractors, (90_000, 100_000, 120_000))]
     experts = evaluation_ready(app, tender["tender"])
     marks = {  # (technical, business) per expert; technical at most 46, business at most 24
-        bids[0]: [("40", "20"), ("42", "21")],
-        bids[1]: [("45", "22"), ("44", "23")],
-        bids[2]: [("46", "24"), ("45.5", "23")],
+        # the last three experts give the average of the first two, so the averages are theirs
+        bids[0]: [("40", "20"), ("42", "21")] + [("41", "20.5")] * 3,
+        bids[1]: [("45", "22"), ("44", "23")] + [("44.5", "22.5")] * 3,
+        bids[2]: [("46", "24"), ("45.5", "23")] + [("45.75", "23.5")] * 3,
     }
     for bid_id, per_expert in marks.items():
         for expert_id, (technical, business) in zip(experts, per_expert):

@@ -9,7 +9,7 @@ from portal.core.errors import DomainError
 from portal.core.timeutil import local_midnight_utc, local_today, utcnow
 from portal.extensions import db
 from tests import support
-from tests.tender_world import tenant_id, three_scored_bids
+from tests.tender_world import COMMITTEE, tenant_id, three_scored_bids
 
 
 def _scope(app):
@@ -61,7 +61,7 @@ def test_confirming_the_winner_creates_the_award_and_publishes_the_result(app, s
         # Nothing of the losing bids, no personal numbers.
         for private in ("甲社工服务中心", "丙社会工作事务所", "90,000.00", "120,000.00", "3601", "**********"):
             assert private not in body, private
-        assert notice.data["amount_fen"] == 10_000_000 and notice.data["experts"] == ["王专家", "陈专家"]
+        assert notice.data["amount_fen"] == 10_000_000 and notice.data["experts"] == list(COMMITTEE)
         assert notice.data["items"][0]["quantity"] == 1000
 
 
@@ -69,7 +69,9 @@ def test_an_incomplete_ranking_cannot_be_awarded(app, scored):
     from portal.tenders import evaluation
     from portal.tenders.models import Tender
     with app.app_context(), _scope(app):
-        evaluation.add_expert(db.session.get(Tender, scored["tender"]), "刘专家")  # has scored nothing yet
+        tender = db.session.get(Tender, scored["tender"])
+        evaluation.add_expert(tender, "刘专家")  # have scored nothing yet (7 members: odd)
+        evaluation.add_expert(tender, "钱专家")
         db.session.commit()
     with pytest.raises(DomainError, match="每位评审专家须对每份有效投标评分"):
         _confirm(app, scored["lot"])

@@ -57,7 +57,7 @@ def get_contract(contract_id, user):
 def awards_awaiting_contract():
     """Published awards of awarded tenders that have no contract yet, oldest first."""
     stmt = (select(Award).join(Lot, Award.lot_id == Lot.id).join(Tender, Lot.tender_id == Tender.id)
-            .where(Tender.status == "awarded", Award.notice_published_at.is_not(None),
+            .where(Tender.status == "awarded", Award.notice_published_at.is_not(None), Award.status == "active",
                    Award.id.not_in(select(Contract.award_id)))
             .order_by(Award.confirmed_on, Award.id))
     return db.session.execute(stmt).scalars().all()
@@ -69,7 +69,7 @@ def get_award_for_contract(award_id):
         raise NotFound(_("No such award."))
     if db.session.execute(select(Contract.id).where(Contract.award_id == award.id)).first():
         raise DomainError(_("This award already has a contract."))
-    if award.lot.tender.status != "awarded" or award.notice_published_at is None:
+    if award.lot.tender.status != "awarded" or award.notice_published_at is None or award.status != "active":
         raise DomainError(_("A contract can be made only from a published award of an awarded tender."))
     return award
 

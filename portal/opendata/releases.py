@@ -13,7 +13,8 @@ procurement (scores, publicity, budget execution) make no release.
 | purchase_intention  | planning                               | budget, planned tender                 |
 | tender_notice       | tender                                 | the tender                             |
 | clarification       | tenderAmendment (documents changed) or tenderUpdate | tender with the amendment |
-| award_result        | award                                  | the lot's award, tender status         |
+| award_result        | award (+ awardCancellation when it corrects a result) | the lot's award, tender status; a corrected result also the cancelled award |
+| award_cancellation  | awardCancellation                      | the cancelled award, tender status     |
 | failed_tender       | tenderCancellation (every lot failed, status unsuccessful) or tenderUpdate | tender |
 | contract_notice     | contract                               | the contract                           |
 | amendment           | contractAmendment                      | contract value/period, the amendment   |
@@ -26,6 +27,7 @@ from sqlalchemy import func, select, text
 from portal.contracts.lifecycle import RATIONALE_LABELS
 from portal.contracts.models import Amendment, Contract
 from portal.core.timeutil import utcnow
+from portal.disclosures import disclosures_of
 from portal.extensions import db
 from portal.i18n import record_locale
 from portal.opendata import ocids, sections
@@ -36,7 +38,7 @@ from portal.tenancy.scope import current_tenant_id
 from portal.tenders.models import Award, Clarification, Lot, PurchaseIntention, Tender
 
 PROCUREMENT_KINDS = ("purchase_intention", "tender_notice", "clarification", "award_result", "failed_tender",
-                     "contract_notice", "amendment")
+                     "contract_notice", "amendment", "award_cancellation")
 
 
 def _tenant(row):
@@ -188,16 +190,50 @@ def _clarification(disclosure, subject, tenant):
 
 
 def _award(disclosure, subject, tenant):
+    """An award result; a corrected one (after an upheld challenge) also carries the award it
+    replaces, with status ``cancelled``, so the release says both for the same lot."""
     award = _subject(disclosure, subject, Award)
     if award is None:
         return None
     tender = award.lot.tender
     docs = [sections.notice_document(disclosure, tenant, "awardNotice")]
     parties = _tender_parties(tender, tenant) + [sections.supplier_party(award.contractor, ("supplier",))]
-    return _release(ocids.tender_ocid(tender, tenant), f"award-{disclosure.id}", ["award"],
+    awards_ = [sections.award_section(award, disclosure.data, disclosure.published_at, docs)]
+    tags = ["award"]
+    previous = award.supersedes
+    if previous is not None:
+        awards_.insert(0, _cancelled_award(previous))
+        parties.append(sections.supplier_party(previous.contractor, ("tenderer",)))
+        if not disclosures_of(previous, "award_cancellation"):
+            tags.append("awardCancellation")  # this notice is the first to say the old result is gone
+    return _release(ocids.tender_ocid(tender, tenant), f"award-{disclosure.id}", tags,
                     disclosure.published_at, tenant, parties,
                     tender=sections.tender_section(tender, tenant, sections.tender_status(tender)),
-                    awards=[sections.award_section(award, disclosure.data, disclosure.published_at, docs)])
+                    awards=awards_)
+
+
+def _cancelled_award(award):
+    """The award section of a cancelled award, as first announced, with status ``cancelled``."""
+    first = disclosures_of(award, "award_result")
+    announced = first[0] if first else None
+    return sections.award_section(award, announced.data if announced else None,
+                                  announced.published_at if announced else award.created_at,
+                                  status="cancelled", description=award.cancel_reason)
+
+
+def _award_cancellation(disclosure, subject, tenant):
+    """An award cancelled after an upheld challenge (re-evaluation or a new tender follows)."""
+    award = _subject(disclosure, subject, Award)
+    if award is None:
+        return None
+    tender = award.lot.tender
+    section = _cancelled_award(award)
+    section["documents"] = [sections.notice_document(disclosure, tenant, "awardNotice")]
+    return _release(ocids.tender_ocid(tender, tenant), f"award-cancellation-{disclosure.id}", ["awardCancellation"],
+                    disclosure.published_at, tenant,
+                    _tender_parties(tender, tenant) + [sections.supplier_party(award.contractor, ("tenderer",))],
+                    tender=sections.tender_section(tender, tenant, sections.tender_status(tender)),
+                    awards=[section])
 
 
 def _failed(disclosure, subject, tenant):
@@ -255,7 +291,7 @@ def _amendment(disclosure, subject, tenant):
 
 _BUILDERS = {
     "purchase_intention": _intention, "tender_notice": _tender_notice, "clarification": _clarification,
-    "award_result": _award, "failed_tender": _failed, "contract_notice": _contract, "amendment": _amendment,
+    "award_result": _award, "award_cancellation": _award_cancellation, "failed_tender": _failed, "contract_notice": _contract, "amendment": _amendment,
 }
 
 

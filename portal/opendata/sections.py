@@ -177,7 +177,7 @@ def award_id(award):
     return f"award-{award.id}"
 
 
-def award_section(award, notice_data, published_at, documents=()):
+def award_section(award, notice_data, published_at, documents=(), status="active", description=""):
     """One lot's award result as announced: winner, amount, service items with the unit prices
     the award notice made public (``notice_data`` is the award disclosure's data)."""
     lot = award.lot
@@ -187,7 +187,8 @@ def award_section(award, notice_data, published_at, documents=()):
         price = by_code.get(item.code, {}).get("unit_price_fen")
         items.append(compact({"id": f"{lot.number}-{item.code}", "description": f"{lot.title}：{item.name}",
                               "quantity": item.quantity, "unit": _unit(item.unit, price)}))
-    return compact({"id": award_id(award), "title": lot.title, "status": "active", "date": instant(published_at),
+    return compact({"id": award_id(award), "title": lot.title, "status": status, "description": description,
+                    "date": instant(published_at),
                     "value": value(award.amount_fen), "suppliers": [supplier_reference(award.contractor)],
                     "items": items, "documents": list(documents)})
 

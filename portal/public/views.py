@@ -21,6 +21,7 @@ from portal.public.models import POLICY_SLUGS, PolicyPage
 from portal.public.policy import POLICY_TITLES, policy_page
 from portal.tenancy.models import Tenant
 from portal.tenancy.scope import set_request_tenant
+from portal.tenders.remedies import correction_of
 
 ONE_YEAR = 365 * 24 * 3600
 TENANT_CODE = re.compile(r"[a-z][a-z0-9-]{1,31}")  # as accounts/forms.py TenantForm requires
@@ -33,7 +34,7 @@ KIND_LABELS = {
     "failed_tender": _l("Failed tenders"), "contract_notice": _l("Contract notices"),
     "amendment": _l("Contract amendments"), "scorecard": _l("Quarterly scores"),
     "performance_evaluation": _l("Performance evaluations"), "assessment_publicity": _l("Assessment publicity"),
-    "budget_execution": _l("Budget execution"),
+    "budget_execution": _l("Budget execution"), "award_cancellation": _l("Award corrections"),
 }
 
 
@@ -146,9 +147,10 @@ def notice(code, disclosure_id):
     disclosure = db.session.execute(_published().where(Disclosure.id == disclosure_id)).scalar_one_or_none()
     if disclosure is None:
         abort(404)
+    corrected_by = correction_of(disclosure)  # an award result cancelled after an upheld challenge
     return conditional(_tenant_etag(tenant), lambda: render_template(
         "public/notice.html", tenant=tenant, notice=disclosure, kind_labels=KIND_LABELS,
-        policies=_policy_links()))
+        policies=_policy_links(), corrected_by=corrected_by))
 
 
 @bp.route("/<code>/feed.atom")

@@ -17,7 +17,7 @@ from portal.disclosures import publish
 from portal.extensions import db
 from portal.i18n import record_locale
 from portal.tenancy.workdays import tenant_calendar
-from portal.tenders import deadlines, evaluation
+from portal.tenders import committee, deadlines, evaluation
 from portal.tenders.lifecycle import UNIT_LABELS
 from portal.tenders.models import Award, Bid, Challenge
 
@@ -29,7 +29,14 @@ def get_award(award_id):
 
 
 def award_of_lot(lot):
-    return db.session.execute(select(Award).where(Award.lot_id == lot.id)).scalar_one_or_none()
+    """The lot's award in force (an award cancelled after an upheld challenge is not), or None."""
+    return db.session.execute(select(Award).where(Award.lot_id == lot.id, Award.status == "active")
+                              ).scalar_one_or_none()
+
+
+def awards_of_lot(lot):
+    """Every award of the lot, the cancelled ones included, oldest first."""
+    return db.session.execute(select(Award).where(Award.lot_id == lot.id).order_by(Award.id)).scalars().all()
 
 
 def confirm_award(lot, now):
@@ -43,12 +50,25 @@ def confirm_award(lot, now):
     if problem:
         raise DomainError(problem)
     winner = evaluation.ranking(lot)[0]
+    previous = db.session.execute(select(Award).where(Award.lot_id == lot.id, Award.status == "cancelled")
+                                  .order_by(Award.id.desc()).limit(1)).scalar_one_or_none()
+    award = publish_award(lot, winner, now, supersedes=previous)
+    evaluation.settle_tender(tender, now)
+    return award
+
+
+def publish_award(lot, ranked, now, supersedes=None):
+    """Create the award of ``lot`` for the ranked bid ``ranked`` (an ``evaluation.Ranked``) and
+    publish its award announcement now (due within 2 working days of today); the lot is awarded.
+    ``supersedes`` is the cancelled award this one replaces: the announcement then says it
+    corrects that result (tenders/remedies.py)."""
     calendar = tenant_calendar()
     confirmed_on = local_today(now)
     dates = deadlines.award_deadlines(confirmed_on, calendar, published_on=confirmed_on)
-    award = Award(lot_id=lot.id, bid_id=winner.bid.id, contractor_id=winner.bid.contractor_id,
-                  amount_fen=winner.bid.price_fen, total_centipoints=winner.total_centipoints,
-                  confirmed_on=confirmed_on, challenge_until=dates.challenge_until, created_at=now)
+    award = Award(lot_id=lot.id, bid_id=ranked.bid.id, contractor_id=ranked.bid.contractor_id,
+                  amount_fen=ranked.bid.price_fen, total_centipoints=ranked.total_centipoints,
+                  confirmed_on=confirmed_on, challenge_until=dates.challenge_until, created_at=now,
+                  status="active", supersedes_id=supersedes.id if supersedes is not None else None)
     db.session.add(award)
     lot.status = "awarded"
     db.session.flush()
@@ -57,7 +77,6 @@ def confirm_award(lot, now):
     publish("award_result", title, body, award, dates.publish_by, now, data=data)
     award.notice_published_at = now
     db.session.flush()
-    evaluation.settle_tender(tender, now)
     return award
 
 
@@ -73,9 +92,10 @@ def award_notice(award):
         unit_fen = (bid.unit_prices_fen or {}).get(item.code)
         items.append({"code": item.code, "name": item.name, "unit": item.unit, "quantity": item.quantity,
                       "unit_price_fen": unit_fen, "requirements": item.requirements})
-    experts = [e.name for e in tender.experts]
+    named = committee.experts_named(tender)
+    experts = [e["name"] for e in named]
     buyer = evaluation._buyer_name()
-    lines = [
+    lines = corrects_lines(award) + [
         _("Buyer: %(buyer)s", buyer=buyer),
         _("Buyer contact: %(contact)s", contact=tender.buyer_contact or "—"),
         _("Project: %(title)s (number %(number)s)", title=tender.title, number=tender.number),
@@ -92,20 +112,38 @@ def award_notice(award):
                        name=item["name"], quantity=item["quantity"],
                        unit=str(UNIT_LABELS.get(item["unit"], item["unit"])), price=price,
                        req=item["requirements"] or "—"))
-    lines.append(_("Evaluation experts: %(names)s", names="、".join(experts) or "—"))
+    lines.append(_("Evaluation experts: %(names)s", names="、".join(
+        f"{e['name']}（{e['field']}）" if e["field"] else e["name"] for e in named) or "—"))
     lines.append(_("Challenges (质疑) are accepted until %(day)s.", day=award.challenge_until.isoformat()))
     title = _("Award result: %(title)s, lot %(number)s", title=tender.title, number=lot.number)
     data = {"buyer": buyer, "buyer_contact": tender.buyer_contact, "tender_number": tender.number,
             "tender_title": tender.title, "lot": lot.number, "lot_title": lot.title,
             "winner": {"name": winner.name, "address": winner.address, "credit_code": winner.credit_code},
             "amount_fen": award.amount_fen, "items": items, "experts": experts,
+            "expert_fields": {e["name"]: e["field"] for e in named if e["field"]},
             "challenge_until": award.challenge_until.isoformat()}
+    if award.supersedes is not None:
+        title = _("Corrected award result: %(title)s, lot %(number)s", title=tender.title, number=lot.number)
+        data["corrects_award"] = award.supersedes_id
     return title, "\n".join(lines), data
+
+
+def corrects_lines(award):
+    """The opening lines of an award announcement that replaces a cancelled result."""
+    old = award.supersedes
+    if old is None:
+        return []
+    return [_("Correction: the award result published on %(day)s (winner %(name)s) is cancelled: %(reason)s",
+              day=to_local(old.notice_published_at).date().isoformat() if old.notice_published_at else "—",
+              name=old.contractor.name, reason=old.cancel_reason or "—"),
+            _("The result below replaces it.")]
 
 
 def record_challenge(award, *, challenger, grounds, may_change_result, now):
     """Record a challenge received during the challenge period (up to and including its last
     day, Beijing time); refused after it."""
+    if award.status != "active":
+        raise DomainError(_("This award was cancelled; challenge the result now in force."))
     if local_today(now) > award.challenge_until:
         raise DomainError(_("The challenge period ended on %(day)s; the challenge cannot be accepted.",
                             day=award.challenge_until.isoformat()))
@@ -168,10 +206,18 @@ def answer_challenge(challenge, *, outcome, answer, now):
     return challenge
 
 
+def answer_due_on(challenge, calendar=None):
+    """The last day to answer a challenge: 7 working days from its receipt (政府采购法 §53)."""
+    return deadlines.challenge_answer_due(to_local(challenge.received_at).date(), calendar or tenant_calendar())
+
+
 def signing_blocked(award):
     """``(True, reason)`` while the contract of this award may not be signed: before the award
     notice is published, while a challenge that may change the result is open, or after one was
     upheld; ``(False, "")`` otherwise. For the contracts package to call before signing."""
+    if award.status == "cancelled":
+        return True, _("This award was cancelled after an upheld challenge; a contract follows only the result "
+                       "now in force.")
     if award.notice_published_at is None:
         return True, _("The award result has not been published yet.")
     db.session.flush()

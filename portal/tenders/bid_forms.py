@@ -21,9 +21,21 @@ class BidForm(FlaskForm):
     proposal = FileField(_l("Technical proposal (PDF)"))
 
 
+MEMBER_KIND_LABELS = {"expert": _l("Evaluation expert"), "buyer_representative": _l("Buyer representative")}
+
+
 class ExpertForm(FlaskForm):
-    name = StringField(_l("Expert's name"), validators=[DataRequired(), Length(max=64)])
+    """A member of the evaluation committee (87号令 §47)."""
+    name = StringField(_l("Member's name"), validators=[DataRequired(), Length(max=64)])
+    kind = RadioField(_l("Member"), choices=[SelectChoice(k, label) for k, label in MEMBER_KIND_LABELS.items()],
+                      default="expert", validators=[DataRequired()])
+    field = StringField(_l("Expert's field"), validators=[Optional(), Length(max=100)])
     organisation = StringField(_l("Organisation"), validators=[Optional(), Length(max=200)])
+
+
+class RemedyForm(FlaskForm):
+    """What follows an upheld challenge (tenders/remedies.py); the choices are set per challenge."""
+    remedy = RadioField(_l("What follows"), validators=[DataRequired()])
 
 
 class ValidityForm(FlaskForm):

@@ -18,9 +18,9 @@ from portal.core.timeutil import local_today, utcnow
 from portal.disclosures import disclosures_of
 from portal.extensions import db
 from portal.files.services import serve
-from portal.tenders import awards, bidding, evaluation
-from portal.tenders.bid_forms import (AnswerForm, BidderChallengeForm, BidForm, ChallengeForm, ExpertForm,
-                                      ValidityForm)
+from portal.tenders import awards, bidding, committee, evaluation, score_sheet
+from portal.tenders.bid_forms import (MEMBER_KIND_LABELS, AnswerForm, BidderChallengeForm, BidForm, ChallengeForm,
+                                      ExpertForm, ValidityForm)
 from portal.tenders.blueprint import bp
 from portal.tenders.models import Tender
 from portal.tenders.ranking_export import ranking_workbook
@@ -163,6 +163,9 @@ def evaluation_overview(tender_id):
     lots = [(lot, evaluation.lot_bids(lot), awards.award_of_lot(lot)) for lot in tender.lots]
     return render_template("tenders/evaluation/overview.html", tender=tender, lots=lots, now=utcnow(),
                            confirm=ConfirmForm(), expert_form=ExpertForm(), validity=ValidityForm(),
+                           member_kinds=MEMBER_KIND_LABELS,
+                           committee_problem=committee.composition_problem(tender.method, list(tender.experts))
+                           if tender.status == "evaluation" else None,
                            has_failed=any(lot.status == "failed" for lot in tender.lots),
                            retendered=db.session.execute(select(Tender).where(Tender.retender_of_id == tender.id))
                            .scalar_one_or_none())
@@ -187,7 +190,7 @@ def evaluation_add_expert(tender_id):
     if not form.validate_on_submit():
         flash(_("Give the expert's name."), "error")
     else:
-        evaluation.add_expert(tender, form.name.data, form.organisation.data)
+        evaluation.add_expert(tender, form.name.data, form.organisation.data, form.kind.data, form.field.data)
         flash(_("The expert is recorded."), "success")
     return _back("tenders.evaluation_overview", tender_id=tender.id)
 
@@ -220,22 +223,29 @@ def evaluation_scores(lot_id):
                                       request.form.get(f"b-{bid.id}-{expert.id}", ""))
                 for bid in bids for expert in tender.experts}
         try:
-            evaluation.enter_score_grid(lot, grid)
+            result = score_sheet.enter_score_grid(lot, grid)
         except DomainError as exc:
             flash(exc.message, "error")
             return _back("tenders.evaluation_scores", lot_id=lot.id)
+        if result.errors:
+            names = {(bid.id, m.id): score_sheet.cell_label(bid, m) for bid in bids for m in tender.experts}
+            flash(_("%(saved)s cells saved; these were refused and are not saved: %(cells)s",
+                    saved=result.saved, cells=result.message(names)), "error")
+            return render_template("tenders/evaluation/scores.html", lot=lot, tender=tender, bids=bids, form=form,
+                                   table=evaluation.scores_by_bid(lot), typed=grid, cell_errors=result.errors), 422
         flash(_("The scores are saved."), "success")
         return _back("tenders.evaluation_scores", lot_id=lot.id)
     return render_template("tenders/evaluation/scores.html", lot=lot, tender=tender, bids=bids, form=form,
-                           table=evaluation.scores_by_bid(lot))
+                           table=evaluation.scores_by_bid(lot), typed={}, cell_errors={})
 
 
 @bp.route("/lots/<int:lot_id>/ranking")
 @capability_required("evaluation.read")
 def evaluation_ranking(lot_id):
     lot = evaluation.evaluation_lot(lot_id)
+    incomplete = evaluation.ranking_incomplete(lot)  # unscored cells or an unlawful committee: no ranking
     return render_template("tenders/evaluation/ranking.html", lot=lot, tender=lot.tender,
-                           rows=evaluation.ranking(lot), incomplete=evaluation.ranking_incomplete(lot),
+                           rows=[] if incomplete else evaluation.ranking(lot), incomplete=incomplete,
                            award=awards.award_of_lot(lot), confirm=ConfirmForm())
 
 
@@ -281,9 +291,11 @@ def award_detail(award_id):
     award = awards.get_award(award_id)
     title, body, _data = awards.award_notice(award)
     blocked, reason = awards.signing_blocked(award)
+    from portal.tenders.award_views import remedy_context
     return render_template("tenders/evaluation/award.html", award=award, lot=award.lot, tender=award.lot.tender,
                            notice_title=title, notice_body=body, blocked=blocked, blocked_reason=reason,
-                           challenge_form=ChallengeForm(), answer_form=AnswerForm(), now=utcnow())
+                           challenge_form=ChallengeForm(), answer_form=AnswerForm(), now=utcnow(),
+                           **remedy_context(award))
 
 
 @bp.route("/awards/<int:award_id>/challenges", methods=["POST"])

@@ -32,6 +32,12 @@ AWARDED_LOTS = [
      {"a-manager": (28_500_000, "33", "20"), "b-manager": (27_000_000, "41", "23"),
       "d-manager": (29_000_000, "34", "19")}),
 ]
+# The evaluation committee of an open tender (87号令 §47): five members, four of them experts.
+COMMITTEE = (("周文华", "江西师范大学社会工作系", "expert", "社会工作"),
+             ("吴建平", "赣州市社会工作协会", "expert", "社会工作"),
+             ("钟秀英", "赣南医学院护理学院", "expert", "护理"),
+             ("刘海燕", "赣州市财经学校", "expert", "财务"),
+             ("黄志明", "赣县区民政局", "buyer_representative", ""))
 OPEN_LOT = ("困难家庭家庭经济状况核查服务", 40_000_000,
             [("HH-SURVEY", "家庭经济状况核查（含邻里走访）", "household_survey", 2000, 20_000, "每户至少一次邻里走访")])
 
@@ -121,9 +127,8 @@ def seed_tenders(tenants):
         db.session.flush()
         opened = awarded.bid_deadline + timedelta(minutes=30)
         evaluation.open_bids(awarded, opened)
-        experts = [evaluation.add_expert(awarded, name, organisation)
-                   for name, organisation in (("周文华", "江西师范大学社会工作系"), ("吴建平", "赣州市社会工作协会"),
-                                              ("钟秀英", "赣南医学院护理学院"))]
+        experts = [evaluation.add_expert(awarded, name, organisation, kind, field)
+                   for name, organisation, kind, field in COMMITTEE]
         for lot, (_title, _budget, _items, bids) in zip(awarded.lots, AWARDED_LOTS):
             by_contractor = {b.contractor_id: b for b in evaluation.lot_bids(lot)}
             for manager, (_price, technical, business) in bids.items():

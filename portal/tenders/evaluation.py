@@ -23,6 +23,7 @@ from portal.disclosures import publish
 from portal.extensions import db
 from portal.i18n import record_locale
 from portal.tenancy.workdays import tenant_calendar
+from portal.tenders import committee
 from portal.tenders.models import Bid, BidScore, EvaluationCriterion, Expert, Lot, LotItem, Tender
 
 # The least number of valid bids a lot needs, per method (others: any number).
@@ -109,36 +110,15 @@ def open_bids(tender, now):
     return tender
 
 
-def add_expert(tender, name, organisation=""):
-    """Record an evaluation expert by name (named in the award announcement)."""
-    _require_evaluation(tender)
-    name = (name or "").strip()
-    if not name:
-        raise DomainError(_("Give the expert's name."), {"name": [_("This field is required.")]})
-    expert = Expert(tender_id=tender.id, name=name[:64], organisation=(organisation or "").strip()[:200])
-    db.session.add(expert)
-    db.session.flush()
-    return expert
+def add_expert(tender, name, organisation="", kind="expert", field=""):
+    """Record a member of the evaluation committee (tenders/committee.py), by default an expert."""
+    return committee.add_member(tender, name, organisation, kind, field)
 
 
 def _maxima(tender):
     technical = sum(c.max_points for c in tender.criteria if c.kind == "technical") * 100
     business = sum(c.max_points for c in tender.criteria if c.kind == "business") * 100
     return technical, business
-
-
-def enter_score_grid(lot, grid):
-    """The score grid of a lot as one write: ``grid`` maps (bid id, expert id) to the texts of the
-    technical and business points as typed (an empty pair leaves that cell as it is; one empty half
-    counts as 0). Every cell is checked as ``enter_score`` checks it; the first refusal undoes the
-    whole grid (one savepoint) and is raised."""
-    bids = [b for b in lot_bids(lot) if b.counts]
-    with db.session.begin_nested():
-        for bid in bids:
-            for expert in lot.tender.experts:
-                technical, business = (text.strip() for text in grid.get((bid.id, expert.id), ("", "")))
-                if technical or business:
-                    enter_score(bid, expert, parse_points(technical or "0"), parse_points(business or "0"))
 
 
 def enter_score(bid, expert, technical_centipoints, business_centipoints):
@@ -148,6 +128,7 @@ def enter_score(bid, expert, technical_centipoints, business_centipoints):
     _require_evaluation(tender)
     if expert.tender_id != tender.id:
         raise NotFound(_("No such expert."))
+    committee.check_composition(tender)
     if lot.status != "open" or not bid.counts:
         raise DomainError(_("Only valid bids of a lot still being evaluated are scored."))
     technical_max, business_max = _maxima(tender)
@@ -295,17 +276,31 @@ def ranking_incomplete(lot):
         return _("Fewer than %(needed)s valid bids: the lot fails.", needed=MIN_VALID_BIDS[tender.method])
     if not tender.experts:
         return _("Record the evaluation experts first.")
-    table = scores_by_bid(lot)
-    expert_ids = {e.id for e in tender.experts}
-    for bid in valid:
-        if set(table.get(bid.id, {})) != expert_ids:
-            return _("Every expert must score every valid bid.")
+    problem = committee.composition_problem(tender.method, list(tender.experts))
+    if problem:
+        return problem
+    missing = unscored_cells(lot, valid)
+    if missing:
+        cells = "、".join(f"{bid.contractor.name} × {member.name}" for bid, member in missing[:5])
+        more = len(missing) - 5
+        return _("Every expert must score every valid bid. Unscored: %(cells)s%(more)s.", cells=cells,
+                 more=_(" and %(n)s more", n=more) if more > 0 else "")
     return None
+
+
+def unscored_cells(lot, bids=None):
+    """The (bid, member) cells of the score sheet left blank: unscored, never 0."""
+    bids = bids if bids is not None else [b for b in lot_bids(lot) if b.counts]
+    table = scores_by_bid(lot)
+    return [(bid, member) for bid in bids for member in lot.tender.experts
+            if member.id not in table.get(bid.id, {})]
 
 
 def retender(tender, by, now):
     """Copy a tender with a failed lot as a new draft (retender_of_id), with the failed lots,
-    their items and the criteria; dates, bids and experts are not copied."""
+    their items and the criteria; dates, bids and experts are not copied. The purchase intention
+    is reused when it was published and covers the new budget (the same project, 财库〔2020〕10号:
+    its 30 days have run), so the new notice need not wait another 30 days."""
     failed = [lot for lot in tender.lots if lot.status == "failed"]
     if not failed:
         raise DomainError(_("Only a tender with a failed lot can be tendered again."))
@@ -318,6 +313,9 @@ def retender(tender, by, now):
                   buyer_contact=tender.buyer_contact, description=tender.description,
                   invited_contractor_ids=list(tender.invited_contractor_ids or []),
                   retender_of_id=tender.id, created_by_id=by.id if by else None, created_at=now)
+    intention = tender.intention
+    if intention is not None and intention.published_at is not None and copy.budget_fen <= intention.budget_fen:
+        copy.intention_id = intention.id
     db.session.add(copy)
     db.session.flush()
     for number, lot in enumerate(failed, start=1):

@@ -4,7 +4,7 @@ Procurement records are kept at least 15 years: nothing here is ever hard-delete
 cancelled, withdrawn or superseded instead)."""
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.models import UTCDateTime
@@ -238,8 +238,13 @@ class Bid(TenantOwned, db.Model):
         return self.withdrawn_at is None and self.valid is not False
 
 
+MEMBER_KINDS = ("expert", "buyer_representative")
+
+
 class Expert(TenantOwned, db.Model):
-    """An evaluation expert (评审专家), named in the award announcement."""
+    """A member of the evaluation committee (评标委员会/评审小组, 87号令 §47): an evaluation
+    expert (评审专家, named in the award announcement, with the field they were drawn for) or a
+    representative of the buyer (采购人代表). The composition rules are in tenders/committee.py."""
 
     __tablename__ = "expert"
 
@@ -247,6 +252,12 @@ class Expert(TenantOwned, db.Model):
     tender_id: Mapped[int] = mapped_column(ForeignKey("tender.id"), index=True)
     name: Mapped[str] = mapped_column(String(64))
     organisation: Mapped[str] = mapped_column(String(200), default="")
+    kind: Mapped[str] = mapped_column(String(24), default="expert", server_default="expert")
+    field: Mapped[str] = mapped_column(String(100), default="", server_default="")
+
+    @property
+    def is_expert(self):
+        return self.kind == "expert"
 
     tender = relationship("Tender", back_populates="experts")
 
@@ -264,11 +275,17 @@ class BidScore(TenantOwned, db.Model):
     business_centipoints: Mapped[int] = mapped_column(Integer)
 
 
+AWARD_STATUSES = ("active", "cancelled")
+
+
 class Award(TenantOwned, db.Model):
-    """中标/成交结果 of one lot."""
+    """中标/成交结果 of one lot. At most one award of a lot is active; an award cancelled after an
+    upheld challenge stays on record (``status`` cancelled, with when and why), and the award
+    that replaces it names it in ``supersedes_id`` (tenders/remedies.py)."""
 
     __tablename__ = "award"
-    __table_args__ = (UniqueConstraint("lot_id"),)
+    __table_args__ = (Index("uq_award_active_lot", "lot_id", unique=True,
+                            sqlite_where=text("status = 'active'"), postgresql_where=text("status = 'active'")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lot_id: Mapped[int] = mapped_column(ForeignKey("lot.id"), index=True)
@@ -279,11 +296,16 @@ class Award(TenantOwned, db.Model):
     confirmed_on: Mapped[date] = mapped_column(Date)
     notice_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     challenge_until: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("award.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     lot = relationship("Lot")
     bid = relationship("Bid")
     contractor = relationship("Contractor")
+    supersedes = relationship("Award", remote_side=[id])
     challenges = relationship("Challenge", back_populates="award", order_by="Challenge.received_at")
 
 
@@ -302,6 +324,10 @@ class Challenge(TenantOwned, db.Model):
     status: Mapped[str] = mapped_column(String(16), default="open")  # open, dismissed, upheld
     answer: Mapped[str] = mapped_column(Text, default="")
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # After an upheld challenge, what the officer chose (tenders/remedies.py): re_evaluate,
+    # next_ranked or retender, and when.
+    remedy: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    remedied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     award = relationship("Award", back_populates="challenges")
 

@@ -30,7 +30,7 @@ def committed_fen(budget_line, exclude_award=None):
     answers = [answer for _receiver, answer in budget_committed.send(budget_line, exclude_award=exclude_award)]
     awards = (select(func.coalesce(func.sum(Award.amount_fen), 0)).select_from(Award)
               .join(Lot, Award.lot_id == Lot.id).join(Tender, Lot.tender_id == Tender.id)
-              .where(Tender.budget_line_id == budget_line.id, Tender.status != "cancelled",
+              .where(Tender.budget_line_id == budget_line.id, Tender.status != "cancelled", Award.status == "active",
                      *(Award.id.not_in(counted) for _fen, counted in answers)))
     if exclude_award is not None:
         awards = awards.where(Award.id != exclude_award.id)
@@ -46,7 +46,7 @@ def reserved_fen(budget_line, exclude_tender=None):
     held = db.session.execute(select(func.coalesce(func.sum(Tender.budget_fen), 0)).where(*reserving)).scalar_one()
     awarded = db.session.execute(
         select(func.coalesce(func.sum(Lot.budget_fen), 0)).select_from(Lot).join(Tender, Lot.tender_id == Tender.id)
-        .where(*reserving, Lot.id.in_(select(Award.lot_id)))).scalar_one()
+        .where(*reserving, Lot.id.in_(select(Award.lot_id).where(Award.status == "active")))).scalar_one()
     return int(held) - int(awarded)
 
 

@@ -52,7 +52,8 @@ def index():
 
 def _tender_form(form, tender=None):
     form.budget_line_id.choices = [SelectChoice(line.id, f"{line.year} · {line.name}") for line in budget_lines()]
-    taken = select(Tender.intention_id).where(Tender.intention_id.is_not(None), Tender.status != "cancelled",
+    taken = select(Tender.intention_id).where(Tender.intention_id.is_not(None),
+                                              Tender.status.not_in(("cancelled", "failed")),
                                               Tender.id != (tender.id if tender is not None else -1))
     intentions = db.session.execute(select(PurchaseIntention).where(PurchaseIntention.id.not_in(taken))
                                     .order_by(PurchaseIntention.id.desc())).scalars().all()
