@@ -92,14 +92,22 @@ def test_demo_procurement_history_follows_the_rules(app):
             gx = db.session.execute(select(Tenant.id).where(Tenant.code == "ganxian")).scalar_one()
         with tenant_scope(gx):
             statuses = dict(db.session.execute(select(Tender.number, Tender.status)).all())
-            assert statuses == {"GX-DEMO-001": "awarded", "GX-DEMO-002": "tendering"}
-            winners = sorted((a.lot.number, a.contractor.name, a.amount_fen) for a in db.session.scalars(select(Award)))
+            assert statuses == {"GX-DEMO-001": "awarded", "GX-DEMO-002": "tendering", "GX-DEMO-003": "awarded"}
+            first = db.session.execute(select(Tender).where(Tender.number == "GX-DEMO-001")).scalar_one()
+            winners = sorted((a.lot.number, a.contractor.name, a.amount_fen) for a in db.session.scalars(
+                select(Award).where(Award.lot_id.in_([lot.id for lot in first.lots]))))
             assert winners == [(1, "赣州市阳光社会工作服务中心", 108_000_000), (2, "赣州康宁养老服务有限公司", 27_000_000)]
+            # GX-DEMO-003: the first award cancelled after an upheld challenge, the next-ranked bidder awarded
+            challenged = db.session.execute(select(Tender).where(Tender.number == "GX-DEMO-003")).scalar_one()
+            results = [(a.status, a.amount_fen, a.supersedes_id is not None) for a in db.session.scalars(
+                select(Award).where(Award.lot_id == challenged.lots[0].id).order_by(Award.id))]
+            assert results == [("cancelled", 45_000_000, False), ("active", 46_500_000, True)]
             # The open tender's bid is sealed: nobody outside its contractor can load it.
             open_lot = db.session.execute(select(Tender).where(Tender.number == "GX-DEMO-002")).scalar_one().lots[0]
             assert db.session.execute(select(Bid).where(Bid.lot_id == open_lot.id)).first() is None
             disclosures = db.session.scalars(select(Disclosure)).all()
             assert {d.kind for d in disclosures} == {"purchase_intention", "tender_notice", "award_result",
                                                      "contract_notice"}  # the contracts of the awarded lots
+            assert [d.title for d in disclosures if d.kind == "award_result"][-1].startswith("更正后的中标（成交）结果公告")
             assert not [d.title for d in disclosures if d.late]
             assert verify_chain(db.session, gx).ok

@@ -13,12 +13,13 @@ from portal.core.timeutil import LOCAL_TZ, local_today
 from portal.extensions import db
 from portal.tenancy.scope import tenant_scope
 from portal.tenancy.workdays import tenant_calendar
-from portal.tenders import awards, bidding, evaluation
+from portal.tenders import awards, bidding, evaluation, remedies
 from portal.tenders.models import BudgetLine, EvaluationCriterion, Lot, LotItem, PlanMilestone, Tender
 from portal.tenders.planning import create_plan
 
 AWARDED_NUMBER = "GX-DEMO-001"
 OPEN_NUMBER = "GX-DEMO-002"
+CHALLENGED_NUMBER = "GX-DEMO-003"
 BUYER_CONTACT = "赣县区民政局社会救助股 张科长 0797-4441234"
 CRITERIA = (("technical", "服务方案与实施计划", 45), ("business", "机构资质、业绩与人员", 25))
 # Lots of the awarded tender: (title, budget fen, items, {manager: (price fen, technical, business)})
@@ -88,6 +89,14 @@ def _bid(lot, manager, price_fen, when):
 
 def seed_tenders(tenants):
     """Create the ganxian procurement history if it is missing; returns rows created (roughly)."""
+    created = _seed_history(tenants)
+    with tenant_scope(tenants["ganxian"].id):
+        if not db.session.execute(select(Tender.id).where(Tender.number == CHALLENGED_NUMBER)).first():
+            created += seed_challenged(local_today(), tenant_calendar())
+    return created
+
+
+def _seed_history(tenants):
     created = 0
     with tenant_scope(tenants["ganxian"].id):
         if db.session.execute(select(Tender.id).where(Tender.number == AWARDED_NUMBER)).first():
@@ -149,3 +158,53 @@ def seed_tenders(tenants):
         created += 6
         db.session.flush()
     return created
+
+
+# The tender whose first award fell to an upheld challenge (质疑成立) and went to the next-ranked
+# bidder (政府采购质疑和投诉办法 §16): {manager: (price fen, technical, business)}; D ranks first,
+# B second, A third.
+CHALLENGED_LOT = ("乡镇社工站能力建设与督导服务", 50_000_000,
+                  [("STATION-MONTH", "乡镇社工站驻站服务", "station_month", 240, 200_000, "每站1–2名持证社会工作者")],
+                  {"d-manager": (45_000_000, "44", "24"), "b-manager": (46_500_000, "43", "23"),
+                   "a-manager": (48_000_000, "40", "21")})
+CHALLENGE_GROUNDS = "中标人拟派驻站人员中有3人未取得社会工作者职业资格证书，不满足招标文件第三章人员要求。"
+CHALLENGE_ANSWER = "经评标委员会复核，中标人拟派人员资格不满足招标文件要求，质疑成立，依法确定排名第二的供应商为中标人。"
+
+
+def seed_challenged(today, calendar):
+    """GX-DEMO-003: awarded about four months ago, challenged by the second-ranked bidder, the
+    challenge upheld and the lot awarded to it instead — the first award cancelled publicly."""
+    officer = db.session.execute(select(User).where(User.username == "gx-officer")).scalar_one()
+    managers = {u.username: u for u in db.session.execute(
+        select(User).where(User.username.in_(["a-manager", "b-manager", "d-manager"]))).scalars()}
+    line = db.session.execute(select(BudgetLine).where(BudgetLine.year == today.year)
+                              .order_by(BudgetLine.id)).scalars().first()
+    if line is None or len(managers) < 3:
+        return 0
+    tender = build_tender(CHALLENGED_NUMBER, "赣县区乡镇社会工作服务站能力建设服务采购项目", line, [CHALLENGED_LOT],
+                          officer)
+    publish_tender(tender, today - timedelta(days=200), today - timedelta(days=160), calendar)
+    lot = tender.lots[0]
+    for manager, (price, _t, _b) in CHALLENGED_LOT[3].items():
+        _bid(lot, managers[manager], price, local_at(today - timedelta(days=150), 10))
+    db.session.flush()
+    opened = tender.bid_deadline + timedelta(minutes=30)
+    evaluation.open_bids(tender, opened)
+    members = [evaluation.add_expert(tender, name, organisation, kind, field)
+               for name, organisation, kind, field in COMMITTEE]
+    by_contractor = {b.contractor_id: b for b in evaluation.lot_bids(lot)}
+    for manager, (_price, technical, business) in CHALLENGED_LOT[3].items():
+        bid = by_contractor[managers[manager].contractor_id]
+        evaluation.decide_validity(bid, True, "", opened)
+        for member in members:
+            evaluation.enter_score(bid, member, evaluation.parse_points(technical), evaluation.parse_points(business))
+    confirmed_on = calendar.add_working_days(tender.bid_deadline.astimezone(LOCAL_TZ).date(), 2)
+    first = awards.confirm_award(lot, local_at(confirmed_on, 16))
+    challenger = managers["b-manager"]
+    challenge = awards.lodge_challenge(first, challenger, CHALLENGE_GROUNDS,
+                                       local_at(calendar.add_working_days(confirmed_on, 3), 10))
+    answered = local_at(calendar.add_working_days(confirmed_on, 8), 15)
+    awards.answer_challenge(challenge, outcome="upheld", answer=CHALLENGE_ANSWER, now=answered)
+    remedies.choose_remedy(challenge, "next_ranked", answered + timedelta(minutes=30))
+    db.session.flush()
+    return 12
