@@ -167,7 +167,7 @@ def test_one_wrong_cell_keeps_every_other_entry_and_names_the_cell(app, sheet, l
 
 def test_a_half_filled_cell_is_refused_not_read_as_zero(app, sheet, login):
     officer = login("gx-officer")
-    (a, b, _c), (m1, _m2, _m3) = sheet["bids"], sheet["members"]
+    a, b, m1 = sheet["bids"][0], sheet["bids"][1], sheet["members"][0]
     response = support.form_post(officer, f"/tenders/lots/{sheet['lot']}/scores",
                                  {f"t-{a}-{m1}": "40", f"b-{a}-{m1}": "", f"t-{b}-{m1}": "44", f"b-{b}-{m1}": "22"})
     assert response.status_code == 422
@@ -210,7 +210,7 @@ def test_an_even_committee_is_refused_for_the_whole_sheet_and_nothing_is_saved(a
     with app.app_context(), _scope(app):
         evaluation.add_expert(db.session.get(Tender, sheet["tender"]), "赵专家")  # four members
         db.session.commit()
-    (a, _b, _c), (m1, _m2, _m3) = sheet["bids"], sheet["members"]
+    a, m1 = sheet["bids"][0], sheet["members"][0]
     officer = login("gx-officer")
     response = support.form_post(officer, f"/tenders/lots/{sheet['lot']}/scores",
                                  {f"t-{a}-{m1}": "40", f"b-{a}-{m1}": "20"}, follow_redirects=True)
@@ -239,3 +239,47 @@ def test_the_award_announcement_names_the_experts_not_the_buyer_representative(a
         assert notice.data["experts"] == ["王专家", "陈专家", "李专家", "赵专家", "孙专家", "钱专家"]
         assert notice.data["expert_fields"] == {"王专家": "社会工作", "钱专家": "护理"}
         assert db.session.scalar(select(Expert.kind).where(Expert.name == "黄代表")) == "buyer_representative"
+
+
+def test_the_score_sheet_goes_out_and_comes_back_in_excel_keeping_the_good_cells(app, sheet, login):
+    import io
+
+    from openpyxl import load_workbook
+    (a, b, c), (m1, m2, m3) = sheet["bids"], sheet["members"]
+    score_all(app, a, [m1], "40", "20")
+    officer = login("gx-officer")
+    url = f"/tenders/lots/{sheet['lot']}/scores.xlsx"
+    download = officer.get(url)
+    assert download.status_code == 200
+    assert login("gx-supervisor").get(url).status_code == 403
+    book = load_workbook(io.BytesIO(download.data))
+    rows = [r for r in book.active.iter_rows(values_only=True) if r[0] is not None]
+    assert len(rows) == 1 + 3 * 3  # header, then every valid bid × member
+    assert rows[1][:6] == (a, "甲社工服务中心", m1, "王专家", "40.00", "20.00")
+    for row in book.active.iter_rows(min_row=2):
+        bid, member = row[0].value, row[2].value
+        if (bid, member) == (b, m2):
+            row[4].value, row[5].value = 44.5, 22      # typed as numbers: read exactly
+        elif (bid, member) == (c, m3):
+            row[4].value, row[5].value = "47", "20"    # above the technical maximum of 46
+        elif (bid, member) == (a, m1):
+            row[4].value = "41.25"
+    for column, value in enumerate([999999, "x", m1, "y", "10", "10"], start=1):  # no such bid on this lot
+        book.active.cell(row=11, column=column, value=value)
+    out = io.BytesIO()
+    book.save(out)
+    grid_page = f"/tenders/lots/{sheet['lot']}/scores"
+    token = support.csrf_token_from(officer.get(grid_page).get_data(as_text=True))
+    response = officer.post(f"/tenders/lots/{sheet['lot']}/scores/import",
+                            data={"csrf_token": token, "file": (io.BytesIO(out.getvalue()), "scores.xlsx")},
+                            content_type="multipart/form-data")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "丙社会工作事务所 × 黄代表" in page and "第 11 行" in page and "已保存 2 格" in page
+    assert _cells(app, sheet["lot"]) == {(a, m1): (4125, 2000), (b, m2): (4450, 2200)}
+    # not a workbook: refused, nothing changes
+    refused = officer.post(f"/tenders/lots/{sheet['lot']}/scores/import",
+                           data={"csrf_token": token, "file": (io.BytesIO(b"not excel"), "scores.xlsx")},
+                           content_type="multipart/form-data", follow_redirects=True)
+    assert "Excel" in refused.get_data(as_text=True)
+    assert _cells(app, sheet["lot"]) == {(a, m1): (4125, 2000), (b, m2): (4450, 2200)}

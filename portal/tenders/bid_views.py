@@ -243,7 +243,8 @@ def evaluation_scores(lot_id):
 @capability_required("evaluation.read")
 def evaluation_ranking(lot_id):
     lot = evaluation.evaluation_lot(lot_id)
-    incomplete = evaluation.ranking_incomplete(lot)  # unscored cells or an unlawful committee: no ranking
+    incomplete = evaluation.ranking_incomplete(lot) if lot.status == "open" else None
+    # unscored cells or an unlawful committee: no ranking yet
     return render_template("tenders/evaluation/ranking.html", lot=lot, tender=lot.tender,
                            rows=[] if incomplete else evaluation.ranking(lot), incomplete=incomplete,
                            award=awards.award_of_lot(lot), confirm=ConfirmForm())

@@ -18,6 +18,6 @@ def unit_label(code):
 def register(app):
     """Attach the routes and jobs of this package to ``app``; the modules are named here: the
     tender pages, budget lines and the plan, the bid, evaluation and award pages, the API."""
-    from portal.tenders import api, award_views, bid_views, plan_views, tasks, views  # noqa: F401  (routes, jobs)
+    from portal.tenders import api, award_views, bid_views, plan_views, score_views, tasks, views  # noqa: F401
     app.register_blueprint(api_bp)
     app.register_blueprint(bp)

@@ -24,7 +24,7 @@ from portal.extensions import db
 from portal.i18n import record_locale
 from portal.tenancy.workdays import tenant_calendar
 from portal.tenders import committee
-from portal.tenders.models import Bid, BidScore, EvaluationCriterion, Expert, Lot, LotItem, Tender
+from portal.tenders.models import Bid, BidScore, EvaluationCriterion, Lot, LotItem, Tender
 
 # The least number of valid bids a lot needs, per method (others: any number).
 MIN_VALID_BIDS = {"open_tender": 3}

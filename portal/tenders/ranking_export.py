@@ -31,7 +31,10 @@ def ranking_workbook(lot):
     sheet.append(header)
     for cell in sheet[sheet.max_row]:
         cell.font = Font(bold=True)
-    for row in evaluation.ranking(lot):
+    incomplete = evaluation.ranking_incomplete(lot)
+    if incomplete and lot.status == "open":  # unscored cells or an unlawful committee: no ranking yet
+        sheet.append([_("Not ranked"), incomplete])
+    for row in ([] if incomplete and lot.status == "open" else evaluation.ranking(lot)):
         sheet.append([row.rank, row.bid.contractor.name, _hundredths(row.bid.price_fen), _hundredths(row.price_centipoints),
                       _hundredths(row.technical_centipoints), _hundredths(row.business_centipoints),
                       _hundredths(row.total_centipoints), row.scored_by])
