@@ -77,6 +77,7 @@ def test_upheld_challenge_then_the_next_ranked_bidder_gets_a_corrected_notice_an
         corrected = notices[1]
         assert corrected.title.startswith("更正后的中标（成交）结果公告")
         assert "已撤销" in corrected.body and "乙养老服务公司" in corrected.body and "丙社会工作事务所" in corrected.body
+        assert "经复核，质疑成立。" in corrected.body and "甲社工服务中心" not in corrected.body  # not the challenger
         assert corrected.data["corrects_award"] == first.id
         first_notice_id, corrected_id = notices[0].id, corrected.id
     # the old public notice says it was corrected and links the corrected one
@@ -105,6 +106,7 @@ def test_upheld_challenge_then_re_evaluation_cancels_publicly_and_the_new_award_
         assert (lot.status, tender.status, awards.award_of_lot(lot)) == ("open", "evaluation", None)
         cancellation = db.session.execute(select(Disclosure).where(Disclosure.kind == "award_cancellation")).scalar_one()
         assert "予以撤销" in cancellation.body and "重新评审" in cancellation.body
+        assert "甲社工服务中心" not in cancellation.body
         # the scores are kept for revision: 甲 gets more technical points from every member and now wins
         a = db.session.get(Bid, upheld["bids"][0])
         for expert_id in upheld["experts"]:

@@ -72,7 +72,8 @@ def choose_remedy(challenge, remedy, now):
         raise DomainError(_("No other valid bid is ranked on this lot: re-evaluate or tender again."))
     lot, tender = award.lot, award.lot.tender
     with record_locale():
-        reason = _("Challenge by %(challenger)s upheld on %(day)s: %(answer)s", challenger=challenge.challenger,
+        # public: the answer, not who challenged (a challenger's name stays in the bureau's record)
+        reason = _("A challenge was upheld on %(day)s: %(answer)s",
                    day=to_local(challenge.answered_at or now).date().isoformat(), answer=challenge.answer)
     award.status, award.cancelled_at, award.cancel_reason = "cancelled", now, reason
     challenge.remedy, challenge.remedied_at = remedy, now
