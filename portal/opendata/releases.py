@@ -203,7 +203,8 @@ def _award(disclosure, subject, tenant):
     previous = award.supersedes
     if previous is not None:
         awards_.insert(0, _cancelled_award(previous))
-        parties.append(sections.supplier_party(previous.contractor, ("tenderer",)))
+        if previous.contractor_id != award.contractor_id:  # re-evaluation may confirm the same bidder again
+            parties.append(sections.supplier_party(previous.contractor, ("tenderer",)))
         if not disclosures_of(previous, "award_cancellation"):
             tags.append("awardCancellation")  # this notice is the first to say the old result is gone
     return _release(ocids.tender_ocid(tender, tenant), f"award-{disclosure.id}", tags,
