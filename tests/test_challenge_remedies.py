@@ -224,8 +224,11 @@ def test_a_challenge_is_answered_within_7_working_days_and_listed_as_due_then_la
     [item] = _agenda_item(app, now, challenge_id)
     assert item["due_on"] == date(2026, 12, 10) and item["late"] is late
     assert "甲社工服务中心" in item["title"]
-    page = login("gx-officer").get("/tenders/due").get_data(as_text=True)
+    officer = login("gx-officer")
+    page = officer.get("/tenders/due").get_data(as_text=True)
     assert "答复 甲社工服务中心" in page
+    home = officer.get("/").get_data(as_text=True)
+    assert '<span class="card-value">1</span> <span class="card-title">待答复的质疑</span>' in home
     # once answered it leaves the list, and the answer is kept
     with app.app_context(), _scope(app):
         awards.answer_challenge(db.session.get(Challenge, challenge_id), outcome="dismissed",
@@ -233,3 +236,4 @@ def test_a_challenge_is_answered_within_7_working_days_and_listed_as_due_then_la
         db.session.commit()
         assert db.session.get(Challenge, challenge_id).answer == "评分无误。"
     assert _agenda_item(app, now, challenge_id) == []
+    assert "待答复的质疑" not in officer.get("/").get_data(as_text=True)

@@ -67,8 +67,12 @@ def _procurement_cards():
     contracts to sign, late disclosures), both leading to the list."""
     agenda = officer_agenda()
     late = sum(1 for item in agenda if item["late"])
-    return [{"title": _l("Procurement steps due"), "value": len(agenda) - late, "endpoint": "dashboard.tenders_due"},
-            {"title": _l("Procurement steps late"), "value": late, "endpoint": "dashboard.tenders_due"}]
+    challenges = sum(1 for item in agenda if item["kind"] == "challenge")
+    cards = [{"title": _l("Procurement steps due"), "value": len(agenda) - late, "endpoint": "dashboard.tenders_due"},
+             {"title": _l("Procurement steps late"), "value": late, "endpoint": "dashboard.tenders_due"}]
+    if challenges:  # each to be answered within 7 working days (政府采购法 §53)
+        cards.append({"title": _l("Challenges to answer"), "value": challenges, "endpoint": "dashboard.tenders_due"})
+    return cards
 
 
 def _contract_cards(user):
