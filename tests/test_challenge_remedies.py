@@ -237,3 +237,54 @@ def test_a_challenge_is_answered_within_7_working_days_and_listed_as_due_then_la
         assert db.session.get(Challenge, challenge_id).answer == "评分无误。"
     assert _agenda_item(app, now, challenge_id) == []
     assert "待答复的质疑" not in officer.get("/").get_data(as_text=True)
+
+
+def test_a_challenge_upheld_that_cannot_change_the_result_offers_no_remedy(app, demo):
+    from portal.tenders import awards, remedies
+    from portal.tenders.models import Lot
+    world = three_scored_bids(app)
+    with app.app_context(), _scope(app):
+        award = awards.confirm_award(db.session.get(Lot, world["lot"]), utcnow())
+        challenge = awards.record_challenge(award, challenger="丁", grounds="公告格式", may_change_result=False,
+                                            now=utcnow())
+        awards.answer_challenge(challenge, outcome="upheld", answer="公告格式已更正，不影响结果。", now=utcnow())
+        assert remedies.remedy_choices(challenge) == []
+        with pytest.raises(DomainError):
+            remedies.choose_remedy(challenge, "next_ranked", utcnow())
+        assert awards.signing_blocked(award) == (False, "")
+
+
+def test_a_lot_re_awarded_while_another_lot_is_still_evaluated(app, demo):
+    """Two lots: lot 1 awarded, lot 2 not yet; lot 1's award falls to a challenge and goes to the
+    next-ranked bidder, and a re-tender of it leaves the tender under evaluation until lot 2 is decided."""
+    from portal.tenders import awards, remedies
+    from portal.tenders.models import Lot, Tender
+    from tests.tender_world import add_opened_bid, evaluation_ready, make_contractor, make_tender, score_all
+    tender = make_tender(app, deadline=utcnow(), lots=((20_000_000, "照料护理"), (20_000_000, "能力评估")))
+    names = ("甲社工服务中心", "乙养老服务公司", "丙社会工作事务所")
+    contractors = [make_contractor(app, name=name, manager=f"m{i}", staff=1) for i, name in enumerate(names)]
+    bids = {lot: [add_opened_bid(app, lot, k["id"], price * 100) for k, price in zip(contractors, (90_000, 100_000, 110_000))]
+            for lot in tender["lots"]}
+    experts = evaluation_ready(app, tender["tender"])
+    for lot_bids in bids.values():
+        for bid_id, (t, b) in zip(lot_bids, (("40", "20"), ("45", "22"), ("46", "24"))):
+            score_all(app, bid_id, experts, t, b)
+    lot1, lot2 = tender["lots"]
+    with app.app_context(), _scope(app):
+        first = awards.confirm_award(db.session.get(Lot, lot1), utcnow())
+        assert db.session.get(Tender, tender["tender"]).status == "evaluation"
+        challenge = awards.record_challenge(first, challenger="甲社工服务中心", grounds="x", may_change_result=True,
+                                            now=utcnow())
+        awards.answer_challenge(challenge, outcome="upheld", answer="成立。", now=utcnow())
+        new = remedies.choose_remedy(challenge, "next_ranked", utcnow())
+        assert new.lot_id == lot1 and new.contractor_id != first.contractor_id
+        assert db.session.get(Tender, tender["tender"]).status == "evaluation"
+        second = awards.record_challenge(new, challenger="乙养老服务公司", grounds="y", may_change_result=True,
+                                         now=utcnow())
+        awards.answer_challenge(second, outcome="upheld", answer="成立。", now=utcnow())
+        remedies.choose_remedy(second, "retender", utcnow())
+        assert db.session.get(Lot, lot1).status == "failed"
+        assert db.session.get(Tender, tender["tender"]).status == "evaluation"  # lot 2 still open
+        awards.confirm_award(db.session.get(Lot, lot2), utcnow())
+        assert db.session.get(Tender, tender["tender"]).status == "awarded"
+        db.session.commit()

@@ -68,7 +68,8 @@ def officer_agenda(now=None):
     for challenge, award, lot in db.session.execute(
             select(Challenge, Award, Lot).join(Award, Challenge.award_id == Award.id)
             .join(Lot, Award.lot_id == Lot.id)
-            .where(Challenge.status == "upheld", Challenge.remedy == "", Award.status == "active")).all():
+            .where(Challenge.status == "upheld", Challenge.may_change_result.is_(True), Challenge.remedy == "",
+                   Award.status == "active")).all():
         add("remedy", _("Decide what follows the upheld challenge against lot %(lot)s of %(number)s",
                         lot=lot.number, number=lot.tender.number),
             deadlines.local_date(challenge.answered_at or now), lot.tender_id, late=False, award_id=award.id)

@@ -47,7 +47,8 @@ def next_ranked(award):
 def remedy_choices(challenge):
     """The remedies open after ``challenge`` (upheld, none chosen, its award still in force):
     re-evaluation and re-tendering always, the next-ranked bidder when there is one."""
-    if challenge.status != "upheld" or challenge.remedy or challenge.award.status != "active":
+    if (challenge.status != "upheld" or not challenge.may_change_result or challenge.remedy
+            or challenge.award.status != "active"):
         return []
     choices = ["re_evaluate"]
     if next_ranked(challenge.award) is not None:
@@ -58,7 +59,7 @@ def remedy_choices(challenge):
 def choose_remedy(challenge, remedy, now):
     """Carry out the officer's choice after an upheld challenge; returns the new award
     (``next_ranked``) or None."""
-    if challenge.status != "upheld":
+    if challenge.status != "upheld" or not challenge.may_change_result:
         raise DomainError(_("Only an upheld challenge changes the result."))
     if challenge.remedy:
         raise DomainError(_("What follows this challenge was already decided."))
@@ -80,15 +81,17 @@ def choose_remedy(challenge, remedy, now):
     db.session.flush()  # the lot has no active award before another one is made
     if remedy == "next_ranked":
         new = awards.publish_award(lot, following, now, supersedes=award)
-        tender.result_confirmed_on = local_today(now)
-        tender.record_result_published(now, tenant_calendar())
+        if tender.status == "awarded":  # else other lots are still evaluated; the tender settles later
+            tender.result_confirmed_on = local_today(now)
+            tender.record_result_published(now, tenant_calendar())
         return new
     if remedy == "re_evaluate":
         lot.status = "open"
         tender.status = "evaluation"
     else:
         lot.status, lot.failed_reason = "failed", reason
-        if not any(other.status == "awarded" for other in tender.lots):
+        # a tender still under evaluation settles when its last lot is decided (evaluation.settle_tender)
+        if tender.status == "awarded" and not any(other.status == "awarded" for other in tender.lots):
             tender.status, tender.closed_reason = "failed", reason
     db.session.flush()
     _publish_cancellation(award, remedy, now)
