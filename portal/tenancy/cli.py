@@ -72,7 +72,7 @@ def show_command(year):
                                    f"(flask calendar import FILE) or confirm weekdays only.")
     cal, day = Calendar(schedules=stored_schedules()), date(year, 1, 1)
     while day.year == year:
-        working, weekend = cal.is_working_day(day), day.weekday() >= 5
-        if working == weekend:
-            click.echo(f"{day.isoformat()} {'班' if working else '休'} {cal.label(day)}".rstrip())
+        working, weekend, label = cal.is_working_day(day), day.weekday() >= 5, cal.label(day)
+        if working == weekend or (label and not working):  # an exception to Monday–Friday, or a named holiday
+            click.echo(f"{day.isoformat()} {'班' if working else '休'} {label}".rstrip())
         day += timedelta(days=1)
