@@ -26,7 +26,8 @@ class UnknownCalendarYear(DomainError):
             "No working-day calendar is known for %(year)s, so no deadline can be counted in it. "
             "The platform administrator imports the State Council's holiday schedule for %(year)s "
             "(or confirms that %(year)s counts Monday to Friday only); until then choose dates "
-            "that need no count in %(year)s.", year=year), {"calendar": str(year)})
+            "that need no count in %(year)s.", year=year))
+        self.errors = {"calendar": self.message}
 
 
 @dataclass

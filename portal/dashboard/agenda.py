@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from portal.contracts.models import Contract
 from portal.core.timeutil import local_today, utcnow
+from portal.core.workdays import UnknownCalendarYear
 from portal.disclosures import late_disclosures
 from portal.extensions import db
 from portal.tenancy.workdays import tenant_calendar
@@ -30,9 +31,10 @@ def officer_agenda(now=None):
     calendar = tenant_calendar()
     items = []
 
-    def add(kind, title, due_on, tender_id=None, late=None):
+    def add(kind, title, due_on, tender_id=None, late=None, warning=None):
         items.append({"kind": kind, "title": title, "due_on": due_on, "tender_id": tender_id,
-                      "late": (due_on is not None and today > due_on) if late is None else late})
+                      "late": (due_on is not None and today > due_on) if late is None else late,
+                      "warning": warning})
 
     waiting = db.session.execute(select(Tender).where(Tender.status == "intention_published")).scalars()
     for tender in waiting:
@@ -48,9 +50,14 @@ def officer_agenda(now=None):
     signed = _signed_award_ids()
     for award, lot in awards:
         if award.notice_published_at is None:
-            publish_by = deadlines.award_deadlines(award.confirmed_on, calendar).publish_by
-            add("result", _("Publish the award result of lot %(lot)s of %(number)s",
-                            lot=lot.number, number=lot.tender.number), publish_by, lot.tender_id)
+            title = _("Publish the award result of lot %(lot)s of %(number)s", lot=lot.number,
+                      number=lot.tender.number)
+            try:
+                publish_by = deadlines.award_deadlines(award.confirmed_on, calendar).publish_by
+            except UnknownCalendarYear as unknown:  # shown, not counted: the page still works
+                add("result", title, None, lot.tender_id, late=False, warning=unknown.message)
+                continue
+            add("result", title, publish_by, lot.tender_id)
         elif award.id not in signed and lot.tender.status == "awarded":
             sign_by = deadlines.contract_sign_by(deadlines.local_date(award.notice_published_at))
             add("contract", _("Sign the contract of lot %(lot)s of %(number)s", lot=lot.number,
