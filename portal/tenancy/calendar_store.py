@@ -81,11 +81,18 @@ def add_override(day: date, is_working: bool, reason: str):
     return row
 
 
-def remove_override(override_id: int):
-    """Remove one of the current bureau's overrides (another bureau's is not found)."""
+def remove_override(override_id: int, reason: str):
+    """Remove one of the current bureau's overrides (another bureau's is not found), with the
+    reason: written on the row first, so the audit trail's update and delete entries keep it."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Give the reason for the change (the local notice, the office closure …)."),
+                          {"reason": _("Required.")})
     row = db.session.execute(select(CalendarOverride).where(CalendarOverride.id == override_id)).scalar_one_or_none()
     if row is None:
         raise NotFound(_("No such calendar change."))
+    row.note = f"{row.note} · {_('removed')}: {reason}"[:MAX_REASON]
+    db.session.flush()
     db.session.delete(row)
     db.session.flush()
     forget_calendars()
