@@ -43,9 +43,13 @@ def upgrade():
     )
     with op.batch_alter_table('calendar_day', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_calendar_day_calendar_year_id'), ['calendar_year_id'], unique=False)
+    op.add_column('tender', sa.Column('single_source_publicity_from', sa.Date(), nullable=True))
+    op.add_column('contract', sa.Column('late_signing_reason', sa.Text(), nullable=False, server_default=''))
 
 
 def downgrade():
+    op.drop_column('contract', 'late_signing_reason')  # in place (SQLite ≥ 3.35): no table copy
+    op.drop_column('tender', 'single_source_publicity_from')
     with op.batch_alter_table('calendar_day', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_calendar_day_calendar_year_id'))
     op.drop_table('calendar_day')

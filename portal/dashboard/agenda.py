@@ -15,6 +15,8 @@ from portal.tenancy.workdays import tenant_calendar
 from portal.tenders import deadlines
 from portal.tenders.models import Award, Lot, Tender
 
+LATE_SIGNING_SHOWN_DAYS = 30  # a contract signed late stays on the agenda for this long
+
 
 def _signed_award_ids():
     """Awards whose contract is signed."""
@@ -60,8 +62,18 @@ def officer_agenda(now=None):
             add("result", title, publish_by, lot.tender_id)
         elif award.id not in signed and lot.tender.status == "awarded":
             sign_by = deadlines.contract_sign_by(deadlines.local_date(award.notice_published_at))
-            add("contract", _("Sign the contract of lot %(lot)s of %(number)s", lot=lot.number,
-                              number=lot.tender.number), sign_by, lot.tender_id)
+            title = (_("Sign the contract of lot %(lot)s of %(number)s", lot=lot.number, number=lot.tender.number)
+                     if today <= sign_by else
+                     _("Sign the contract of lot %(lot)s of %(number)s: day 30 has passed, record a late "
+                       "signing with its reason", lot=lot.number, number=lot.tender.number))
+            add("contract", title, sign_by, lot.tender_id)
+    late_signed = db.session.execute(select(Contract).where(
+        Contract.late_signing_reason != "", Contract.signed_on >= today - timedelta(days=LATE_SIGNING_SHOWN_DAYS))
+        .order_by(Contract.signed_on)).scalars()
+    for contract in late_signed:
+        add("late_signing", _("Contract %(number)s was signed late on %(day)s: %(reason)s", number=contract.number,
+                              day=contract.signed_on.isoformat(), reason=contract.late_signing_reason),
+            contract.sign_by(), contract.award.lot.tender_id, late=True)
     for disclosure in late_disclosures():
         add("disclosure", _("Late disclosure: %(title)s", title=disclosure.title), disclosure.due_on, late=True)
     items.sort(key=lambda item: (not item["late"], item["due_on"] or today + timedelta(days=3650)))

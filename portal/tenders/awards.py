@@ -45,6 +45,7 @@ def confirm_award(lot, now):
     winner = evaluation.ranking(lot)[0]
     calendar = tenant_calendar()
     confirmed_on = local_today(now)
+    tender.check_decision_day(confirmed_on, calendar)  # single source: after its publicity (实施条例 §38)
     dates = deadlines.award_deadlines(confirmed_on, calendar, published_on=confirmed_on)
     award = Award(lot_id=lot.id, bid_id=winner.bid.id, contractor_id=winner.bid.contractor_id,
                   amount_fen=winner.bid.price_fen, total_centipoints=winner.total_centipoints,
