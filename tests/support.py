@@ -54,6 +54,18 @@ def seed_fixture_calendars(url):
         db.engine.dispose()
 
 
+def fixture_calendar(overrides=None):
+    """The national calendar every test database holds: the library's years plus the fixture
+    schedules (tests/fixtures/calendar-*.txt), for tests that compare with what the app counted."""
+    from pathlib import Path
+
+    from portal.core.workdays import Calendar
+    from portal.tenancy.calendar_file import parse_schedule
+    schedules = [parse_schedule((Path(__file__).resolve().parent / "fixtures" / name).read_text(encoding="utf-8"))
+                 for name in FIXTURE_CALENDARS]
+    return Calendar(overrides, {schedule.year: schedule for schedule in schedules})
+
+
 def release_connections(app):
     """End the app's sessions and close its pooled connections (before the rows are swapped)."""
     from portal.extensions import db

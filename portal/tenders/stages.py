@@ -81,6 +81,8 @@ def _next_action(tender, current, awards, contracts, today, calendar):
         return NextAction(_l("Publish the purchase intention"), "tenders.publish_intention", tender_args,
                           "tender.edit", today, _l("The tender notice may follow 30 days after it."))
     if current == "notice":
+        if tender.intention is None or tender.intention.published_at is None:
+            return NextAction(_l("Publish the tender notice"), "tenders.publish", tender_args, "tender.edit")
         published = deadlines.local_date(tender.intention.published_at)
         earliest = deadlines.earliest_notice_date(published)
         return NextAction(_l("Publish the tender notice"), "tenders.publish", tender_args, "tender.edit",
@@ -103,7 +105,7 @@ def _next_action(tender, current, awards, contracts, today, calendar):
     if current == "result":
         return NextAction(_l("Publish the award result"), "tenders.evaluation_overview", tender_args,
                           "evaluation.edit", deadlines.award_deadlines(tender.result_confirmed_on, calendar).publish_by)
-    if current in ("challenge", "contract"):
+    if current in ("challenge", "contract") and awards:
         waiting = [a for a in awards if a.id not in contracts or contracts[a.id].get("signed_on") is None]
         award = waiting[0] if waiting else awards[0]
         sign_by = deadlines.contract_sign_by(deadlines.local_date(award.notice_published_at))
@@ -116,7 +118,7 @@ def _next_action(tender, current, awards, contracts, today, calendar):
                           if award.id in contracts else ("contracts.new", {"award_id": award.id}))
         return NextAction(_l("Draw up and sign the contract"), endpoint, args, "contract.edit",
                           deadlines.local_date(award.notice_published_at), note)
-    if current == "contract_notice":
+    if current == "contract_notice" and awards:
         award = next(a for a in awards if contracts[a.id].get("notice_published_at") is None)
         facts = contracts[award.id]
         return NextAction(_l("The contract notice is published by the hourly job"), "contracts.detail",
