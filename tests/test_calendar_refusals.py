@@ -101,3 +101,24 @@ def test_the_agenda_warns_of_a_deadline_it_cannot_count(app, demo, login):
     body = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "2028" in body and 'role="alert"' in body
+
+
+@pytest.mark.usefixtures("own_queue")
+def test_the_monthly_job_in_an_unknown_year_fails_visibly_naming_the_year(app, demo, run_worker, login):
+    """Whether 1 February 2028 is the first working day cannot be known: the job fails with the
+    refusal as its error (shown to the administrator), nothing prepared."""
+    from sqlalchemy import func, select
+
+    from portal.billing.models import Statement
+    from portal.jobs.models import JobRun
+    from portal.jobs.queue import enqueue
+    from portal.tenancy.scope import tenant_scope
+    with app.app_context(), tenant_scope(demo.tenant_id("ganxian")):
+        run_id = enqueue("billing.prepare_previous_month", on="2028-02-01").id
+        db.session.commit()
+    run_worker()
+    with app.app_context(), tenant_scope(demo.tenant_id("ganxian")):
+        run = db.session.get(JobRun, run_id)
+        assert run.status == "failed" and "2028" in run.error
+        assert db.session.execute(select(func.count()).select_from(Statement)).scalar_one() == 0
+    assert "2028" in login("gx-admin").get("/jobs/").get_data(as_text=True)
