@@ -203,3 +203,57 @@ def test_the_demo_imports_its_2027_schedule_only_as_labelled_demo_data(app, engl
     row = db.session.execute(select(CalendarYear).where(CalendarYear.year == 2027)).scalar_one()
     assert "演示数据" in row.source
     db.session.rollback()
+
+
+# --- the deadlines of DOMAIN.md §3 across the 2027 fixture holidays --------------------------------
+
+def test_the_challenge_period_runs_across_the_spring_festival(cal_2027):
+    """Published Thu 4 Feb 2027: the 1-working-day publicity ends Mon 15 Feb (春节 5–12 Feb); the 7
+    working days are 16, 17, 18, 19, 20 (班), 22, 23 Feb."""
+    from portal.tenders import deadlines
+    assert deadlines.publicity_ends_on(date(2027, 2, 4), cal_2027) == date(2027, 2, 15)
+    last = deadlines.challenge_until(date(2027, 2, 4), cal_2027)
+    assert last == date(2027, 2, 23)
+    assert cal_2027.working_days_between(date(2027, 2, 15), date(2027, 2, 22)) == 6     # the day before: 6
+    assert cal_2027.working_days_between(date(2027, 2, 15), last) == 7                  # the day: 7
+    assert cal_2027.working_days_between(date(2027, 2, 15), date(2027, 2, 24)) == 8     # the day after: late
+    # a challenge received on 4 Feb is answered within 7 working days: 15–19, 20 (班), 22 Feb
+    assert deadlines.challenge_answer_due(date(2027, 2, 4), cal_2027) == date(2027, 2, 22)
+
+
+def test_the_result_and_contract_notices_count_across_new_year(cal_2027):
+    from portal.tenders import deadlines
+    assert deadlines.award_deadlines(date(2026, 12, 31), cal_2027).publish_by == date(2027, 1, 5)
+    assert deadlines.contract_publish_by(date(2026, 12, 30), cal_2027) == date(2027, 1, 4)
+    assert deadlines.contract_publish_by(date(2026, 12, 31), cal_2027) == date(2027, 1, 5)
+
+
+def test_the_negotiation_clarification_lead_skips_the_spring_festival(cal_2027):
+    """3 working days before a deadline on Tue 16 Feb 2027: 15 Feb, then 4 and 3 Feb."""
+    from datetime import datetime, timezone
+
+    from portal.tenders import deadlines
+    deadline = datetime(2027, 2, 16, 1, 30, tzinfo=timezone.utc)
+    assert deadlines.clarification_due_on(deadline, cal_2027, "competitive_negotiation") == date(2027, 2, 3)
+    assert deadlines.clarification_due_on(deadline, cal_2027, "open_tender") == date(2027, 2, 1)   # 15 days
+    # a clarification issued on 4 Feb (one working day too late) moves the deadline 3 working days on
+    moved = deadlines.clarified_deadline(datetime(2027, 2, 4, 2, 0, tzinfo=timezone.utc), deadline, cal_2027,
+                                         "competitive_negotiation")
+    assert deadlines.local_date(moved) == date(2027, 2, 17)
+    issued_in_time = datetime(2027, 2, 3, 2, 0, tzinfo=timezone.utc)
+    assert deadlines.clarified_deadline(issued_in_time, deadline, cal_2027, "competitive_negotiation") == deadline
+
+
+def test_a_bid_deadline_on_new_years_day_2027_is_refused(cal_2027):
+    from datetime import datetime, timezone
+
+    from portal.core.errors import DomainError
+    from portal.tenders import deadlines
+    with pytest.raises(DomainError) as refused:
+        deadlines.check_timetable("open_tender", date(2026, 12, 1), date(2026, 12, 1), date(2026, 12, 10),
+                                  datetime(2027, 1, 1, 1, 30, tzinfo=timezone.utc), cal_2027,
+                                  intention_published_on=date(2026, 10, 1))
+    assert "2027-01-01" in refused.value.errors["bid_deadline"]
+    deadlines.check_timetable("open_tender", date(2026, 12, 1), date(2026, 12, 1), date(2026, 12, 10),
+                              datetime(2027, 1, 4, 1, 30, tzinfo=timezone.utc), cal_2027,
+                              intention_published_on=date(2026, 10, 1))
