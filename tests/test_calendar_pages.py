@@ -109,3 +109,18 @@ def test_another_bureaus_change_is_not_found(app, demo, login):
     response = support.form_post(login("gx-admin"), f"/calendar/{other_id}/remove", {"reason": "x"},
                                  token_url="/calendar/")
     assert response.status_code == 404
+
+
+def test_the_platform_admin_uploads_a_schedule_file(app, demo, login):
+    import io
+    client = login("platform")
+    token = support.csrf_token_from(client.get("/platform/calendar").get_data(as_text=True))
+    response = client.post("/platform/calendar", content_type="multipart/form-data", data={
+        "csrf_token": token, "file": (io.BytesIO(("\ufeff" + GOOD).encode("utf-8")), "2028.txt")})
+    assert response.status_code == 302
+    assert _years(app)[2028] == "notice"
+    not_text = client.post("/platform/calendar", content_type="multipart/form-data", data={
+        "csrf_token": token, "file": (io.BytesIO(b"\xff\xfe\x00bad"), "2029.txt")})
+    assert not_text.status_code == 422 and "UTF-8" in not_text.get_data(as_text=True)
+    empty = support.form_post(client, "/platform/calendar", {"text": ""})
+    assert empty.status_code == 422 and set(_years(app)) == {2027, 2028}

@@ -244,7 +244,7 @@ def stage_bar_of(tender, now=None):
     return stage_bar(tender, awards, tenant_calendar(), local_today(now), now)
 
 
-def timetable_preview(intention_id=None, now=None):
+def timetable_preview(intention_id=None, now=None, offered_intention_ids=()):
     """The earliest lawful dates per method, shown on the tender form before any date is typed:
     from the chosen purchase intention (or one published today with the tender) the notice may
     follow 30 days later; the bid deadline and the document period follow from the method."""
@@ -258,4 +258,11 @@ def timetable_preview(intention_id=None, now=None):
                  if intention is not None and intention.published_at else None)
     calendar = tenant_calendar()
     rows = [(METHOD_LABELS[method], creation_preview(method, published, today, calendar)) for method in METHODS]
-    return {"intention": intention, "rows": rows, "today": today}
+    offered = [choice for choice in (offered_intention_ids or ()) if choice]
+    intentions = db.session.execute(select(PurchaseIntention).where(
+        PurchaseIntention.id.in_(offered), PurchaseIntention.published_at.is_not(None))
+        .order_by(PurchaseIntention.published_at)).scalars().all() if offered else []
+    return {"intention": intention, "rows": rows, "today": today,
+            "intentions": [(i.title, deadlines.local_date(i.published_at),
+                            max(deadlines.earliest_notice_date(deadlines.local_date(i.published_at)), today))
+                           for i in intentions]}

@@ -40,7 +40,8 @@ def _form_page(form, heading, back, tender=None, status=200, timetable=None):
 
 def _timetable(form):
     """The earliest dates shown on the tender form for the intention chosen (none yet: today's)."""
-    return services.timetable_preview(form.intention_id.data or None)
+    return services.timetable_preview(form.intention_id.data or None,
+                                      offered_intention_ids=[choice.value for choice in form.intention_id.choices])
 
 
 @bp.route("/")
