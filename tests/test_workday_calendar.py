@@ -257,3 +257,15 @@ def test_a_bid_deadline_on_new_years_day_2027_is_refused(cal_2027):
     deadlines.check_timetable("open_tender", date(2026, 12, 1), date(2026, 12, 1), date(2026, 12, 10),
                               datetime(2027, 1, 4, 1, 30, tzinfo=timezone.utc), cal_2027,
                               intention_published_on=date(2026, 10, 1))
+
+
+def test_importing_a_year_again_replaces_its_days(app, demo, english):
+    from portal.tenancy.calendar_store import import_schedule
+    from portal.tenancy.workdays import stored_schedules
+    replacement = parse_schedule("# source: 国务院办公厅通知（测试，替换）\n2027-01-01 休 元旦\n2027-02-11 休 春节\n")
+    row, replaced = import_schedule(replacement, "tests")
+    assert replaced and row.source == "国务院办公厅通知（测试，替换）"
+    schedule = stored_schedules()[2027]
+    assert set(schedule.days) == {date(2027, 1, 1), date(2027, 2, 11)}
+    assert Calendar(schedules={2027: schedule}).is_working_day(date(2027, 2, 8))   # no longer a holiday
+    db.session.rollback()
