@@ -14,7 +14,9 @@ def register(app):
     app.cli.add_command(worker)
     from portal.billing.cli import settle
     from portal.spotchecks.cli import draw_sample
+    from portal.tenancy.cli import calendar
     from portal.visits.cli import reverify
+    app.cli.add_command(calendar)
     app.cli.add_command(draw_sample)
     app.cli.add_command(settle)
     app.cli.add_command(reverify)

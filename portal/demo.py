@@ -68,6 +68,8 @@ def seed(password="demo-pass-2026", history=True):
                     created += 1
         db.session.flush()
     created += seed_contractors(password, tenants)
+    from portal.tenancy.demo import seed_demo_calendars
+    created += seed_demo_calendars()
     if history:
         from portal.tenders.demo import seed_tenders
         created += seed_tenders(tenants)

@@ -2,7 +2,7 @@
 from portal.accounts.models import ApiToken, TenantGrant, User, WebSession  # noqa: F401
 from portal.audit.models import AuditEntry  # noqa: F401
 from portal.jobs.models import JobRun  # noqa: F401
-from portal.tenancy.models import CalendarOverride, Tenant  # noqa: F401
+from portal.tenancy.models import CalendarDay, CalendarOverride, CalendarYear, Tenant  # noqa: F401
 from portal.files.models import StoredFile  # noqa: F401
 from portal.contractors.models import (BlacklistEntry, Contractor, ContractorDocument,  # noqa: F401
                                        ContractorRegistration, StaffEmployment, StaffMember)

@@ -67,6 +67,7 @@ def database(tmp_path_factory):
         path = tmp_path_factory.mktemp("db") / "portal.db"
         url = f"sqlite:///{path}"
         support.migrate_to_head(url)
+        support.seed_fixture_calendars(url)
         yield {"url": url, "owner_url": url, "backend": "sqlite"}
         return
     admin = create_engine(PG_ADMIN_URL, poolclass=NullPool, isolation_level="AUTOCOMMIT")
@@ -84,6 +85,7 @@ def database(tmp_path_factory):
     app_url = owner_url.replace("://postgres@", f"://{APP_ROLE}@")
     try:
         support.migrate_to_head(app_url, owner_url=owner_url)
+        support.seed_fixture_calendars(owner_url)
         yield {"url": app_url, "owner_url": owner_url, "backend": "postgresql"}
     finally:
         with admin.connect() as conn:

@@ -31,6 +31,41 @@ def migrate_to_head(url, owner_url=None):
             os.environ["DATABASE_OWNER_URL"] = previous
 
 
+FIXTURE_CALENDARS = ("calendar-2027.txt",)
+
+
+def seed_fixture_calendars(url):
+    """Keep the tests' fixture schedules (tests/fixtures/calendar-*.txt, not official data) in the
+    fresh database, before its "empty" state is captured: "now" in the suite is late 2026, so
+    deadlines fall in 2027, a year the chinese-calendar library does not know."""
+    from pathlib import Path
+
+    from portal import create_app
+    from portal.extensions import db
+    from portal.tenancy.calendar_file import parse_schedule
+    from portal.tenancy.calendar_store import import_schedule
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+    with app.app_context():
+        for name in FIXTURE_CALENDARS:
+            text = (Path(__file__).resolve().parent / "fixtures" / name).read_text(encoding="utf-8")
+            import_schedule(parse_schedule(text), "tests")
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def fixture_calendar(overrides=None):
+    """The national calendar every test database holds: the library's years plus the fixture
+    schedules (tests/fixtures/calendar-*.txt), for tests that compare with what the app counted."""
+    from pathlib import Path
+
+    from portal.core.workdays import Calendar
+    from portal.tenancy.calendar_file import parse_schedule
+    schedules = [parse_schedule((Path(__file__).resolve().parent / "fixtures" / name).read_text(encoding="utf-8"))
+                 for name in FIXTURE_CALENDARS]
+    return Calendar(overrides, {schedule.year: schedule for schedule in schedules})
+
+
 def release_connections(app):
     """End the app's sessions and close its pooled connections (before the rows are swapped)."""
     from portal.extensions import db

@@ -32,7 +32,6 @@ def _confirm(app, lot_id, now=None):
 
 
 def test_confirming_the_winner_creates_the_award_and_publishes_the_result(app, scored):
-    from portal.core.workdays import Calendar
     from portal.disclosures import Disclosure
     from portal.tenders.deadlines import award_deadlines
     from portal.tenders.models import Award, Tender
@@ -45,14 +44,14 @@ def test_confirming_the_winner_creates_the_award_and_publishes_the_result(app, s
             winner["id"], scored["bids"][1], 10_000_000, 9400)
         today = local_today(now)
         assert award.confirmed_on == today
-        assert award.challenge_until == award_deadlines(today, Calendar(), published_on=today).challenge_until
+        assert award.challenge_until == award_deadlines(today, support.fixture_calendar(), published_on=today).challenge_until
         assert award.notice_published_at == now
         tender = db.session.get(Tender, scored["tender"])
         assert tender.status == "awarded" and tender.result_published_at == now
 
         notice = db.session.execute(select(Disclosure).where(Disclosure.kind == "award_result")).scalar_one()
         assert notice.published_at == now
-        assert notice.due_on == award_deadlines(today, Calendar()).publish_by  # 2 working days
+        assert notice.due_on == award_deadlines(today, support.fixture_calendar()).publish_by  # 2 working days
         assert (notice.subject_type, notice.subject_id) == ("award", award_id)
         body = notice.body
         for required in ("赣县区民政局", "张科长 0797-1234567", tender.title, tender.number, "乙养老服务公司",

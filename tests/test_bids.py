@@ -235,7 +235,6 @@ def test_a_contractor_sees_only_its_own_bid_before_and_after_the_deadline(app, c
 
 def test_a_clarification_that_moves_the_deadline_keeps_every_bid_sealed_until_the_new_one(app, client, world,
                                                                                           api_token):
-    from portal.core.workdays import Calendar
     from portal.tenancy.scope import tenant_scope
     from portal.tenders.models import Bid, Tender
     tender_id, lot = world["tender"]["tender"], world["lot"]
@@ -244,7 +243,7 @@ def test_a_clarification_that_moves_the_deadline_keeps_every_bid_sealed_until_th
     with app.app_context(), tenant_scope(tenant_id(app, "ganxian")):
         tender = db.session.get(Tender, tender_id)
         old = tender.bid_deadline
-        tender.clarify("服务标准调整", True, utcnow(), Calendar())
+        tender.clarify("服务标准调整", True, utcnow(), support.fixture_calendar())
         db.session.commit()
         new = tender.bid_deadline
         assert new > old

@@ -27,7 +27,6 @@ def _contract_fields(world, **overrides):
 
 def test_an_officer_creates_a_contract_from_an_award_and_signs_it(app, demo, login):
     from portal.contracts.models import Contract
-    from portal.core.workdays import Calendar
     world = cw.awarded(app, amount_fen=10_000_000, unit_prices={"CARE-VISIT": 10_000})
     officer = login("gx-officer")
     listing = officer.get("/contracts/").get_data(as_text=True)
@@ -54,7 +53,7 @@ def test_an_officer_creates_a_contract_from_an_award_and_signs_it(app, demo, log
     signed = support.form_post(officer, f"/contracts/{contract_id}/sign", {"on": today.isoformat()})
     assert signed.status_code == 302
     page = officer.get(f"/contracts/{contract_id}").get_data(as_text=True)
-    due = Calendar().add_working_days(today, 2)  # the demo bureau has no calendar overrides
+    due = support.fixture_calendar().add_working_days(today, 2)  # the demo bureau has no calendar overrides
     assert due.isoformat() in page and "<svg" in page
     # wrong move by page: a signed contract cannot be signed again
     again = support.form_post(officer, f"/contracts/{contract_id}/sign", {"on": today.isoformat()})

@@ -56,7 +56,7 @@ def test_valid_id_numbers_pass(english, number):
     ("36072120000315042", "18 characters; this one has 17"),                       # length
     ("3607212000031504A5", "17 digits followed by a digit or X"),                  # bad character
     (with_id_check("99999920000315042"), "Digits 1–6 (999999)"),                   # unknown region
-    (with_id_check("36072119800315042"), "Digits 1–6 (360721)"),                   # region not yet created in 1980
+    (with_id_check("36079919450315042"), "Digits 1–6 (360799)"),                   # never a county code
     (with_id_check("36072120000230042"), "20000230"),                              # 30 February
     (with_id_check("36072120991231042"), "20991231"),                              # born in the future
     ("360721200003150426", "check digit"),                                         # mistyped
@@ -66,3 +66,18 @@ def test_invalid_id_numbers_name_the_wrong_part(english, number, part):
         validate_id_number(number)
     assert part in caught.value.message
 
+
+
+def test_a_region_code_assigned_after_the_birth_year_is_accepted(english):
+    """GB 11643-1999: the code is the one in force when the number was assigned. 360721 (赣县,
+    1998–2016) on someone born in 1945, registered late, is a lawful number."""
+    number = with_id_check("36072119450315042")
+    assert validate_id_number(number) == number
+
+
+def test_an_abolished_region_code_is_still_accepted_but_the_check_digit_is_not_skipped(english):
+    number = with_id_check("11010320150601001")      # 崇文区, abolished in 2010
+    assert validate_id_number(number) == number
+    wrong = number[:17] + ("0" if number[17] != "0" else "1")
+    with pytest.raises(InvalidIdentifier, match="check digit"):
+        validate_id_number(wrong)

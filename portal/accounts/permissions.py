@@ -49,6 +49,9 @@ CAPABILITIES = {
     # tenancy, audit, background jobs
     "settings.read": Capability((ADMIN, AUDITOR)),
     "settings.edit": Capability((ADMIN,)),
+    "calendar.manage": Capability((PLATFORM_ADMIN,)),  # the platform's yearly holiday schedules
+    "calendar.read": Capability((ADMIN, OFFICER, AUDITOR)),
+    "calendar.override": Capability((ADMIN,)),  # the bureau's own corrections
     "audit.read": Capability((AUDITOR, ADMIN)),
     "job.read": Capability((ADMIN, AUDITOR)),
     "job.retry": Capability((ADMIN,)),

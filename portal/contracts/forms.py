@@ -90,6 +90,11 @@ class MoveForm(FlaskForm):
     on = DateField(_l("Date"), validators=[InputRequired()])
 
 
+class SignForm(MoveForm):
+    late_reason = TextAreaField(_l("Reason for signing late (only after day 30 of the award notice)"),
+                                validators=[Optional(), Length(max=2000)])
+
+
 class ReasonMoveForm(MoveForm):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired()])
 

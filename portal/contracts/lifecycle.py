@@ -109,10 +109,16 @@ class ContractLifecycle:
     def ensure_editable(self):
         self._require(("draft",), _("edited"))
 
-    def sign(self, on, calendar):
+    @property
+    def signed_late(self):
+        """Signed after day 30 of the award notice (recorded with its reason)."""
+        return bool(self.late_signing_reason)
+
+    def sign(self, on, calendar, late_reason=""):
         """draft → signed on day ``on``: within 30 days of the award notice, not before it, never
         while awards.signing_blocked says so, with complete terms and at least one service item, the
-        items (quota × unit price) within the amount with its amendments.
+        items (quota × unit price) within the amount with its amendments. A signing after day 30
+        is recorded only with its reason (``late_reason``) and stays flagged as late.
         The contract notice is then due 2 working days after signing."""
         self._require(("draft",), _("signed"))
         blocked, reason = signing_blocked(self.award)
@@ -123,16 +129,19 @@ class ContractLifecycle:
         if on < notice_on:
             raise DomainError(_("A contract cannot be signed before its award notice (%(day)s).",
                                 day=notice_on.isoformat()))
-        if on > last_day:
-            raise DomainError(_(
-                "The contract must be signed within 30 days of the award notice of %(notice)s, by %(last)s; "
-                "%(day)s is too late.", notice=notice_on.isoformat(), last=last_day.isoformat(), day=on.isoformat()))
+        late_reason = (late_reason or "").strip()
+        if on > last_day and not late_reason:
+            message = _("The contract must be signed within 30 days of the award notice of %(notice)s, by "
+                        "%(last)s; %(day)s is too late. To record a late signing, give its reason.",
+                        notice=notice_on.isoformat(), last=last_day.isoformat(), day=on.isoformat())
+            raise DomainError(message, {"late_reason": message})
         check_terms(self)
         if not self.items:
             raise DomainError(_("Add at least one service item before signing."))
         check_items_within_ceiling(self)
         self.status = "signed"
         self.signed_on = on
+        self.late_signing_reason = late_reason if on > last_day else ""
         self.notice_due_on = deadlines.contract_publish_by(on, calendar)
 
     def activate(self, on):

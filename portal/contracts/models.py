@@ -50,6 +50,7 @@ class Contract(ContractLifecycle, TenantOwned, db.Model):
     subcontracting_ban_clause: Mapped[str] = mapped_column(Text, default=SUBCONTRACTING_BAN_CLAUSE)
     status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
     signed_on: Mapped[date | None] = mapped_column(Date)
+    late_signing_reason: Mapped[str] = mapped_column(Text, default="")  # signed after day 30 of the award notice
     activated_on: Mapped[date | None] = mapped_column(Date)
     completed_on: Mapped[date | None] = mapped_column(Date)
     suspended_on: Mapped[date | None] = mapped_column(Date)

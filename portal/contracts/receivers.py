@@ -1,11 +1,12 @@
 """What contracts answers for lower packages (blinker signals, synchronous): the money its
-contracts commit on a budget line (tenders' ``budget_committed``). ``subscribe`` is called once
+contracts commit on a budget line (tenders' ``budget_committed``), the contracts of awards
+(tenders' ``award_contracts``, for the stage bar). ``subscribe`` is called once
 by the app factory; connecting again is a no-op."""
 from sqlalchemy import func, select
 
 from portal.contracts.models import Amendment, Contract
 from portal.extensions import db
-from portal.tenders.signals import budget_committed
+from portal.tenders.signals import award_contracts, budget_committed
 
 
 def contracts_committed(budget_line, exclude_award=None, **_extra):
@@ -24,6 +25,17 @@ def contracts_committed(budget_line, exclude_award=None, **_extra):
     return fen, select(Contract.award_id)
 
 
+def contracts_of_awards(award_ids, **_extra):
+    """What the stage bar of a tender needs of its awards' contracts."""
+    if not award_ids:
+        return {}
+    rows = db.session.execute(select(Contract).where(Contract.award_id.in_(list(award_ids)),
+                                                     Contract.status != "terminated")).scalars()
+    return {c.award_id: {"contract_id": c.id, "signed_on": c.signed_on, "signed_late": c.signed_late,
+                         "notice_published_at": c.notice_published_at} for c in rows}
+
+
 def subscribe():
     """Connect the receivers (strongly: they live as long as the process)."""
     budget_committed.connect(contracts_committed, weak=False)
+    award_contracts.connect(contracts_of_awards, weak=False)

@@ -238,11 +238,12 @@ def _not_in_future(on, now):
         raise DomainError(_("The date %(day)s is in the future.", day=on.isoformat()))
 
 
-def sign(contract, on, now=None):
+def sign(contract, on, now=None, late_reason=""):
     """Sign on day ``on`` (not in the future); the contract notice is scheduled 2 working days
-    later on the bureau's calendar and published by the hourly job."""
+    later on the bureau's calendar and published by the hourly job. After day 30 of the award
+    notice only with ``late_reason``."""
     _not_in_future(on, now or utcnow())
-    contract.sign(on, tenant_calendar())
+    contract.sign(on, tenant_calendar(), late_reason)
     db.session.flush()
 
 

@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from portal.contracts import services
 from portal.contracts.blueprint import bp
 from portal.contracts.dashboard import contract_dashboard
-from portal.contracts.forms import (AmendmentForm, ContractForm, MoveForm, ReasonMoveForm, TerminationForm,
+from portal.contracts.forms import (AmendmentForm, ContractForm, MoveForm, ReasonMoveForm, SignForm, TerminationForm,
                                    added_quotas_from)
 from portal.contracts.lifecycle import PAYMENT_TERMS, RATIONALE_LABELS, STATUS_LABELS
 from portal.contracts.models import SUBCONTRACTING_BAN_CLAUSE
@@ -26,7 +26,8 @@ from portal.tenders.planning import budget_lines
 
 # action -> (form class, page heading, service call, success message)
 MOVES = {
-    "sign": (MoveForm, lambda: _("Sign the contract"), lambda c, f: services.sign(c, f.on.data),
+    "sign": (SignForm, lambda: _("Sign the contract"),
+             lambda c, f: services.sign(c, f.on.data, late_reason=f.late_reason.data),
              lambda: _("The contract is signed; its notice is scheduled.")),
     "activate": (MoveForm, lambda: _("Start delivery"), lambda c, f: services.activate(c, f.on.data),
                  lambda: _("The contract is active.")),
@@ -153,7 +154,7 @@ def move(contract_id, action):
             flash(done(), "success")
             return redirect(back)
     return render_template("contracts/confirm.html", form=form, contract=contract, action=action,
-                           heading=heading(), back=back), status
+                           heading=heading(), back=back, today=local_today()), status
 
 
 @bp.route("/<int:contract_id>/amendments/new", methods=["GET", "POST"])

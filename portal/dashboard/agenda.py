@@ -8,11 +8,22 @@ from sqlalchemy import select
 
 from portal.contracts.models import Contract
 from portal.core.timeutil import local_today, utcnow
+from portal.core.workdays import UnknownCalendarYear
 from portal.disclosures import late_disclosures
 from portal.extensions import db
 from portal.tenancy.workdays import tenant_calendar
 from portal.tenders import deadlines
 from portal.tenders.models import Award, Challenge, Lot, Tender
+
+LATE_SIGNING_SHOWN_DAYS = 30  # a contract signed late stays on the agenda for this long
+
+
+def _answer_due(challenge, calendar):
+    """(due_on, warning) of a challenge's answer: the day, or why it cannot be counted."""
+    try:
+        return deadlines.challenge_answer_due(deadlines.local_date(challenge.received_at), calendar), None
+    except UnknownCalendarYear as unknown:
+        return None, unknown.message
 
 
 def _signed_award_ids():
@@ -31,9 +42,10 @@ def officer_agenda(now=None):
     calendar = tenant_calendar()
     items = []
 
-    def add(kind, title, due_on, tender_id=None, late=None, award_id=None):
+    def add(kind, title, due_on, tender_id=None, late=None, award_id=None, warning=None):
         items.append({"kind": kind, "title": title, "due_on": due_on, "tender_id": tender_id, "award_id": award_id,
-                      "late": (due_on is not None and today > due_on) if late is None else late})
+                      "late": (due_on is not None and today > due_on) if late is None else late,
+                      "warning": warning})
 
     waiting = db.session.execute(select(Tender).where(Tender.status == "intention_published")).scalars()
     for tender in waiting:
@@ -50,21 +62,36 @@ def officer_agenda(now=None):
     signed = _signed_award_ids()
     for award, lot in awards:
         if award.notice_published_at is None:
-            publish_by = deadlines.award_deadlines(award.confirmed_on, calendar).publish_by
-            add("result", _("Publish the award result of lot %(lot)s of %(number)s",
-                            lot=lot.number, number=lot.tender.number), publish_by, lot.tender_id)
+            title = _("Publish the award result of lot %(lot)s of %(number)s", lot=lot.number,
+                      number=lot.tender.number)
+            try:
+                publish_by = deadlines.award_deadlines(award.confirmed_on, calendar).publish_by
+            except UnknownCalendarYear as unknown:  # shown, not counted: the page still works
+                add("result", title, None, lot.tender_id, late=False, warning=unknown.message)
+                continue
+            add("result", title, publish_by, lot.tender_id)
         elif award.id not in signed and lot.tender.status == "awarded":
             sign_by = deadlines.contract_sign_by(deadlines.local_date(award.notice_published_at))
-            add("contract", _("Sign the contract of lot %(lot)s of %(number)s", lot=lot.number,
-                              number=lot.tender.number), sign_by, lot.tender_id)
+            title = (_("Sign the contract of lot %(lot)s of %(number)s", lot=lot.number, number=lot.tender.number)
+                     if today <= sign_by else
+                     _("Sign the contract of lot %(lot)s of %(number)s: day 30 has passed, record a late "
+                       "signing with its reason", lot=lot.number, number=lot.tender.number))
+            add("contract", title, sign_by, lot.tender_id)
+    late_signed = db.session.execute(select(Contract).where(
+        Contract.late_signing_reason != "", Contract.signed_on >= today - timedelta(days=LATE_SIGNING_SHOWN_DAYS))
+        .order_by(Contract.signed_on)).scalars()
+    for contract in late_signed:
+        add("late_signing", _("Contract %(number)s was signed late on %(day)s: %(reason)s", number=contract.number,
+                              day=contract.signed_on.isoformat(), reason=contract.late_signing_reason),
+            contract.sign_by(), contract.award.lot.tender_id, late=True)
     for challenge, award, lot in db.session.execute(
             select(Challenge, Award, Lot).join(Award, Challenge.award_id == Award.id)
             .join(Lot, Award.lot_id == Lot.id).where(Challenge.status == "open")).all():
+        answer_by, warning = _answer_due(challenge, calendar)
         add("challenge", _("Answer the challenge by %(challenger)s against lot %(lot)s of %(number)s "
                            "(received %(day)s)", challenger=challenge.challenger, lot=lot.number,
                            number=lot.tender.number, day=deadlines.local_date(challenge.received_at).isoformat()),
-            deadlines.challenge_answer_due(deadlines.local_date(challenge.received_at), calendar), lot.tender_id,
-            award_id=award.id)
+            answer_by, lot.tender_id, award_id=award.id, warning=warning)
     for challenge, award, lot in db.session.execute(
             select(Challenge, Award, Lot).join(Award, Challenge.award_id == Award.id)
             .join(Lot, Award.lot_id == Lot.id)

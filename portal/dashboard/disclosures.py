@@ -10,6 +10,7 @@ from portal.contracts.lifecycle import IN_FORCE
 from portal.contracts.models import Amendment, Contract
 from portal.contracts.services import amendment_due_on
 from portal.core.timeutil import local_today, utcnow
+from portal.core.workdays import UnknownCalendarYear
 from portal.dashboard.agenda import officer_agenda
 from portal.disclosures import Disclosure, is_late
 from portal.extensions import db
@@ -49,7 +50,10 @@ def due_or_late_disclosures(now=None):
         select(Amendment).where(Amendment.published_at.is_(None)).order_by(Amendment.id)).scalars().all()
     calendar = tenant_calendar() if amendments else None
     for amendment in amendments:
-        due_on = amendment_due_on(amendment, calendar)
+        try:
+            due_on = amendment_due_on(amendment, calendar)
+        except UnknownCalendarYear:  # listed as due without a day rather than breaking the page
+            due_on = None
         add(_("Amendment %(n)s of contract %(number)s", n=amendment.number, number=amendment.contract.number),
             due_on, pending_state(due_on))
     disclosures = db.session.execute(

@@ -14,7 +14,7 @@ NAVIGATION = {
     "admin": [(_l("Users"), "accounts.users"), (_l("Contractors"), "contractors.registrations"),
               (_l("Background jobs"), "jobs.index"), (_l("Audit trail"), "audit.index"),
               (_l("Beneficiaries"), "beneficiaries.index"), (_l("Policy pages"), "disclosures.policies"),
-              (_l("Bureau settings"), "tenancy.settings")],
+              (_l("Bureau settings"), "tenancy.settings"), (_l("Working-day calendar"), "tenancy.bureau_calendar")],
     "officer": [(_l("Tenders"), "tenders.index"), (_l("Contractors"), "contractors.registrations"),
                 (_l("Blacklist"), "contractors.blacklist"), (_l("Contracts"), "contracts.index"),
                 (_l("Beneficiaries"), "beneficiaries.index"),
@@ -32,14 +32,14 @@ NAVIGATION = {
                 (_l("Budget"), "billing.budget_view"), (_l("Beneficiaries"), "beneficiaries.index"),
                 (_l("Violations"), "violations.violations"), (_l("Spot checks"), "spotchecks.spot_checks"),
                 (_l("Quarterly scorecards"), "scorecards.scorecards_index"),
-                (_l("Bureau settings"), "tenancy.settings")],
+                (_l("Bureau settings"), "tenancy.settings"), (_l("Working-day calendar"), "tenancy.bureau_calendar")],
     "contractor_manager": [(_l("My organisation"), "contractors.mine"), (_l("Staff roster"), "contractors.roster"),
                            (_l("Tenders"), "tenders.index"), (_l("My bids"), "tenders.my_bids"),
                            (_l("Contracts"), "contracts.index"), (_l("Violations"), "violations.violations"),
                            (_l("Visit exceptions"), "visits.exceptions"),
                            (_l("Beneficiaries"), "beneficiaries.index"), (_l("Settlements"), "billing.index")],
     "field_worker": [(_l("Today's visits"), "field.index"), (_l("My beneficiaries"), "beneficiaries.index")],
-    "platform_admin": [(_l("Bureaus"), "accounts.tenants")],
+    "platform_admin": [(_l("Bureaus"), "accounts.tenants"), (_l("Working-day calendar"), "tenancy.platform_calendar")],
 }
 
 

@@ -16,6 +16,6 @@ def _forget_request_tenant(exc=None):
 
 def register(app):
     """Attach the routes of this package to ``app``; the modules are named here."""
-    from portal.tenancy import api, views  # noqa: F401  (routes)
+    from portal.tenancy import api, calendar_views, views  # noqa: F401  (routes)
     app.register_blueprint(api_bp)
     app.register_blueprint(bp)

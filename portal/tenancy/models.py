@@ -1,8 +1,8 @@
-"""Bureaus (tenants) and their calendar overrides."""
+"""Bureaus (tenants), the platform's yearly holiday schedules and the bureaus' calendar overrides."""
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.models import UTCDateTime
 from portal.core.timeutil import utcnow
@@ -46,3 +46,36 @@ class CalendarOverride(TenantOwned, db.Model):
     day: Mapped[date] = mapped_column(Date)
     is_working: Mapped[bool] = mapped_column(Boolean)
     note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class CalendarYear(db.Model):
+    """A year of the national working-day calendar kept as platform data (DOMAIN.md §3): an
+    imported holiday schedule (``notice``, its source named) or a year the platform administrator
+    confirmed as Monday to Friday only (``weekdays_only``). Not tenant-owned: every bureau counts
+    on it."""
+
+    __tablename__ = "calendar_year"
+    __tenancy__ = "global"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, unique=True)
+    status: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(500), default="")
+    recorded_by: Mapped[str] = mapped_column(String(120), default="")
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    days: Mapped[list["CalendarDay"]] = relationship(back_populates="calendar_year", cascade="all, delete-orphan",
+                                                     order_by="CalendarDay.day")
+
+
+class CalendarDay(db.Model):
+    """A day of a stored schedule that differs from Monday–Friday: a holiday or a make-up working day."""
+
+    __tablename__ = "calendar_day"
+    __tenancy__ = "global"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    calendar_year_id: Mapped[int] = mapped_column(ForeignKey("calendar_year.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    is_working: Mapped[bool] = mapped_column(Boolean)
+    label: Mapped[str] = mapped_column(String(40), default="")
+    calendar_year: Mapped[CalendarYear] = relationship(back_populates="days")

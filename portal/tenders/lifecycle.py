@@ -148,6 +148,8 @@ class TenderLifecycle:
                                   self.bid_deadline, calendar, intention_published_on=intention_on)
         self.status = "tendering"
         self.notice_published_at = now
+        if self.method == "single_source":  # the notice publicises the reasons (实施条例 §38)
+            self.single_source_publicity_from = notice_on
         from portal.tenders.notices import publish_tender_notice
         publish_tender_notice(self, now)
 
@@ -190,10 +192,34 @@ class TenderLifecycle:
         self.status = "evaluation"
         self.opened_at = now
 
+    def single_source_decision_from(self, calendar):
+        """The first day a single-source purchase may be decided (None for other methods): after
+        its reasons were publicised for 5 working days (实施条例 §38)."""
+        if self.method != "single_source":
+            return None
+        started = self.single_source_publicity_from or (
+            deadlines.local_date(self.notice_published_at) if self.notice_published_at else None)
+        if started is None:
+            raise DomainError(_("The reasons for a single-source purchase must be publicised for 5 working days "
+                                "before the decision; publish the notice first."))
+        return deadlines.single_source_decision_from(started, calendar)
+
+    def check_decision_day(self, on, calendar):
+        """Refuse a single-source decision before the end of its 5-working-day publicity."""
+        earliest = self.single_source_decision_from(calendar)
+        if earliest is not None and on < earliest:
+            started = self.single_source_publicity_from or deadlines.local_date(self.notice_published_at)
+            raise DomainError(_(
+                "The reasons for this single-source purchase are publicised from %(start)s for 5 working days "
+                "(实施条例 §38): the decision may be taken on %(earliest)s at the earliest.",
+                start=started.isoformat(), earliest=earliest.isoformat()))
+
     def confirm_award(self, confirmed_on, calendar):
         """evaluation → awarded: the result is confirmed; it must be published within 2 working
-        days and challenges are accepted for 7 working days after it."""
+        days and challenges are accepted for 7 working days after it. A single-source purchase is
+        decided only after its publicity period."""
         self._require(("evaluation",), _("awarded"))
+        self.check_decision_day(confirmed_on, calendar)
         self.status = "awarded"
         self.result_confirmed_on = confirmed_on
         self.challenge_until = deadlines.award_deadlines(confirmed_on, calendar).challenge_until

@@ -114,6 +114,8 @@ class Tender(TenderLifecycle, TenantOwned, db.Model):
     invited_contractor_ids: Mapped[list] = mapped_column(JSON, default=list)
     # Dates of the legal timetable (docs/DOMAIN.md §3); checked by tenders/deadlines.py.
     notice_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # single source: the first day its reasons were publicised (5 working days before the decision)
+    single_source_publicity_from: Mapped[date | None] = mapped_column(Date)
     documents_from: Mapped[date | None] = mapped_column(Date)
     documents_until: Mapped[date | None] = mapped_column(Date)
     bid_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

@@ -231,3 +231,38 @@ def publication_problems(tender, now=None):
     except DomainError as exc:
         problems.extend([str(m) for m in exc.errors.values()] or [exc.message])
     return problems
+
+
+def stage_bar_of(tender, now=None):
+    """The officer's stage bar of ``tender`` (portal/tenders/stages.py) on the bureau's calendar."""
+    from portal.core.timeutil import local_today
+    from portal.tenders.models import Award
+    from portal.tenders.stages import stage_bar
+    now = now or utcnow()
+    awards = db.session.execute(select(Award).join(Lot, Award.lot_id == Lot.id).where(Lot.tender_id == tender.id)
+                                .order_by(Lot.number)).scalars().all()
+    return stage_bar(tender, awards, tenant_calendar(), local_today(now), now)
+
+
+def timetable_preview(intention_id=None, now=None, offered_intention_ids=()):
+    """The earliest lawful dates per method, shown on the tender form before any date is typed:
+    from the chosen purchase intention (or one published today with the tender) the notice may
+    follow 30 days later; the bid deadline and the document period follow from the method."""
+    from portal.core.timeutil import local_today
+    from portal.tenders.lifecycle import METHOD_LABELS
+    from portal.tenders.stages import creation_preview
+    today = local_today(now or utcnow())
+    intention = (db.session.execute(select(PurchaseIntention).where(PurchaseIntention.id == intention_id))
+                 .scalar_one_or_none() if intention_id else None)
+    published = (deadlines.local_date(intention.published_at)
+                 if intention is not None and intention.published_at else None)
+    calendar = tenant_calendar()
+    rows = [(METHOD_LABELS[method], creation_preview(method, published, today, calendar)) for method in METHODS]
+    offered = [choice for choice in (offered_intention_ids or ()) if choice]
+    intentions = db.session.execute(select(PurchaseIntention).where(
+        PurchaseIntention.id.in_(offered), PurchaseIntention.published_at.is_not(None))
+        .order_by(PurchaseIntention.published_at)).scalars().all() if offered else []
+    return {"intention": intention, "rows": rows, "today": today,
+            "intentions": [(i.title, deadlines.local_date(i.published_at),
+                            max(deadlines.earliest_notice_date(deadlines.local_date(i.published_at)), today))
+                           for i in intentions]}

@@ -11,7 +11,7 @@ from portal.core.auth import capability_required
 from portal.core.errors import DomainError
 from portal.core.forms import ConfirmForm, show_refusal
 from portal.core.pagination import paginate
-from portal.core.timeutil import format_local
+from portal.core.timeutil import format_local, utcnow
 from portal.disclosures import disclosures_of
 from portal.extensions import db
 from portal.tenders import services
@@ -33,8 +33,15 @@ def _refused(form, exc):
     flash(exc.message, "error")
 
 
-def _form_page(form, heading, back, tender=None, status=200):
-    return render_template("tenders/form.html", form=form, heading=heading, back=back, tender=tender), status
+def _form_page(form, heading, back, tender=None, status=200, timetable=None):
+    return render_template("tenders/form.html", form=form, heading=heading, back=back, tender=tender,
+                           timetable=timetable), status
+
+
+def _timetable(form):
+    """The earliest dates shown on the tender form for the intention chosen (none yet: today's)."""
+    return services.timetable_preview(form.intention_id.data or None,
+                                      offered_intention_ids=[choice.value for choice in form.intention_id.choices])
 
 
 @bp.route("/")
@@ -77,18 +84,20 @@ def new():
                 tender = services.create_tender(form.values(), current_user)
         except DomainError as exc:
             _refused(form, exc)
-            return _form_page(form, _("New tender"), url_for("tenders.index"), status=422)
+            return _form_page(form, _("New tender"), url_for("tenders.index"), status=422, timetable=_timetable(form))
         flash(_("Draft tender %(number)s saved. Add its lots, items and criteria.", number=tender.number), "success")
         return redirect(url_for("tenders.detail", tender_id=tender.id))
-    return _form_page(form, _("New tender"), url_for("tenders.index"))
+    return _form_page(form, _("New tender"), url_for("tenders.index"), timetable=_timetable(form))
 
 
 @bp.route("/<int:tender_id>")
 @capability_required("tender.read")
 def detail(tender_id):
     tender = _tender_or_404(tender_id)
+    internal = services.sees_drafts(current_user)
     return render_template("tenders/detail.html", tender=tender, can_write=current_user.can("tender.edit"),
-                           internal=services.sees_drafts(current_user), disclosures=disclosures_of(tender),
+                           internal=internal, disclosures=disclosures_of(tender),
+                           bar=services.stage_bar_of(tender) if internal else None, now=utcnow(),
                            unit_labels=UNIT_LABELS, criterion_kinds=CRITERION_KINDS)
 
 
@@ -107,10 +116,10 @@ def edit(tender_id):
                 services.update_tender(tender, form.values())
         except DomainError as exc:
             _refused(form, exc)
-            return _form_page(form, _("Edit tender"), back, tender, 422)
+            return _form_page(form, _("Edit tender"), back, tender, 422, timetable=_timetable(form))
         flash(_("Tender saved."), "success")
         return redirect(back)
-    return _form_page(form, _("Edit tender"), back, tender)
+    return _form_page(form, _("Edit tender"), back, tender, timetable=_timetable(form))
 
 
 def _child_page(tender, form, heading, save):

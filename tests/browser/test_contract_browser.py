@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tests import contract_world as cw
+from tests import support
 from tests.browser.test_foundation_browser import press, sign_in
 
 pytestmark = pytest.mark.browser
@@ -16,7 +17,6 @@ def test_officer_creates_a_contract_from_the_award_signs_it_and_sees_the_notice_
                                                                                           demo):
     from portal.contracts.models import Contract
     from portal.core.timeutil import local_today
-    from portal.core.workdays import Calendar
     from portal.extensions import db
     world = cw.awarded(app, amount_fen=10_800_000, quantity=1200, unit_prices={"CARE-VISIT": 9000})
     page.on("dialog", lambda dialog: dialog.accept())
@@ -37,7 +37,7 @@ def test_officer_creates_a_contract_from_the_award_signs_it_and_sees_the_notice_
     press(page, page.locator('main a[href$="/sign"]'))
     press(page, page.locator("main form button[type=submit]"))
     expect(page.locator("#contract-status")).to_have_text("已签订")
-    due = Calendar().add_working_days(local_today(), 2)
+    due = support.fixture_calendar().add_working_days(local_today(), 2)
     expect(page.locator("#contract-deadlines")).to_contain_text(due.isoformat())
     expect(page.locator("#contract-deadlines")).to_contain_text("合同公告")
 

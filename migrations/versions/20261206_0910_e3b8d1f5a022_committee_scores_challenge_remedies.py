@@ -6,7 +6,7 @@ one active award per lot: a partial unique index instead of the unique lot_id); 
 the remedy the officer chose.
 
 Revision ID: e3b8d1f5a022
-Revises: c4e8a1f09d27
+Revises: d2a7c0e4f911
 Create Date: 2026-12-06 09:00:00
 
 """
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'e3b8d1f5a022'
-down_revision = 'c4e8a1f09d27'
+down_revision = 'd2a7c0e4f911'
 branch_labels = None
 depends_on = None
 
