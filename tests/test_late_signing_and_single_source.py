@@ -78,8 +78,9 @@ def _single_source(app, published_on):
     contractor = make_contractor(app, name="赣州单一来源服务中心", manager="ss-manager")["id"]
     bid_id = add_opened_bid(app, ids["lots"][0], contractor, 100_000_00)
     pass_deadline(app, ids["tender"])
-    experts = evaluation_ready(app, ids["tender"], experts=("王专家",))
-    score(app, bid_id, experts[0], 40, 20)
+    experts = evaluation_ready(app, ids["tender"], experts=("王专家", "陈专家", "李专家"))  # 87号令 §47: 3
+    for expert in experts:
+        score(app, bid_id, expert, 40, 20)
     return ids
 
 

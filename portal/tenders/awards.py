@@ -64,7 +64,7 @@ def publish_award(lot, ranked, now, supersedes=None):
     corrects that result (tenders/remedies.py)."""
     calendar = tenant_calendar()
     confirmed_on = local_today(now)
-    tender.check_decision_day(confirmed_on, calendar)  # single source: after its publicity (实施条例 §38)
+    lot.tender.check_decision_day(confirmed_on, calendar)  # single source: after its publicity (实施条例 §38)
     dates = deadlines.award_deadlines(confirmed_on, calendar, published_on=confirmed_on)
     award = Award(lot_id=lot.id, bid_id=ranked.bid.id, contractor_id=ranked.bid.contractor_id,
                   amount_fen=ranked.bid.price_fen, total_centipoints=ranked.total_centipoints,
