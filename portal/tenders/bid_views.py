@@ -88,7 +88,7 @@ def _roster_choices(contractor_id):
 
 
 def _unit_prices(lot):
-    """Unit prices typed per service item (all blank means a lump-sum bid)."""
+    """Unit prices typed per service item (a blank one is missing, and the bid is refused)."""
     typed = {item.code: request.form.get(f"unit_{item.code}", "").strip() for item in lot.items}
     if not any(typed.values()):
         return {}
@@ -114,13 +114,17 @@ def bid_form(lot_id):
     if form.validate_on_submit():
         try:
             with db.session.begin_nested():
+                uploaded = bool(form.proposal.data and getattr(form.proposal.data, "filename", ""))
                 bid = bidding.submit_bid(lot, current_user, price_fen=parse_yuan(form.price.data),
-                                         staff_ids=form.staff.data or [], unit_prices_fen=_unit_prices(lot), now=now)
-                if form.proposal.data and getattr(form.proposal.data, "filename", ""):
+                                         staff_ids=form.staff.data or [], unit_prices_fen=_unit_prices(lot), now=now,
+                                         proposal_required=not uploaded)
+                if uploaded:
                     bidding.attach_proposal(lot, current_user, form.proposal.data, now=now)
         except DomainError as exc:
             show_refusal(form, exc, aliases={"price_fen": "price", "staff_ids": "staff"})
             flash(exc.message, "error")
+            for message in (exc.errors or {}).get("unit_prices_fen", []):
+                flash(str(message), "error")  # no single field of the form holds the unit prices
             status = 422
         else:
             flash(_("Your sealed bid is saved. You may change or withdraw it until the deadline."), "success")

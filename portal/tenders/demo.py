@@ -3,9 +3,11 @@ plan, one tender awarded (care services to contractor A, self-care assessment to
 contracts can now be signed, and one tender open for bids with a sealed bid from A. It runs
 the real lifecycle with back-dated clocks, so every deadline rule and disclosure is exercised.
 Every step looks before it creates."""
+import io
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 
 from portal.accounts.models import User
 from portal.contractors.models import StaffMember
@@ -21,16 +23,17 @@ AWARDED_NUMBER = "GX-DEMO-001"
 OPEN_NUMBER = "GX-DEMO-002"
 BUYER_CONTACT = "赣县区民政局社会救助股 张科长 0797-4441234"
 CRITERIA = (("technical", "服务方案与实施计划", 45), ("business", "机构资质、业绩与人员", 25))
-# Lots of the awarded tender: (title, budget fen, items, {manager: (price fen, technical, business)})
+# Lots of the awarded tender: (title, budget fen, items, {manager: (price fen, technical, business)});
+# each lot has one service item, and every price divides by its quantity into the quoted unit price.
 AWARDED_LOTS = [
     ("分散供养特困人员照料护理服务", 120_000_000,
      [("CARE-VISIT", "上门照料护理服务", "visit", 12000, 10_000, "每次30–240分钟，须拍照留痕")],
-     {"a-manager": (108_000_000, "40", "22"), "b-manager": (115_000_000, "36", "20"),
-      "d-manager": (112_000_000, "35", "21")}),
+     {"a-manager": (108_000_000, "40", "22"), "b-manager": (114_000_000, "36", "20"),
+      "d-manager": (111_600_000, "35", "21")}),
     ("特困人员生活自理能力评估", 30_000_000,
      [("ADL-ASSESS", "生活自理能力评估（六项指标）", "assessment", 1500, 20_000, "入户评估，每人一档")],
      {"a-manager": (28_500_000, "33", "20"), "b-manager": (27_000_000, "41", "23"),
-      "d-manager": (29_000_000, "34", "19")}),
+      "d-manager": (28_950_000, "34", "19")}),
 ]
 OPEN_LOT = ("困难家庭家庭经济状况核查服务", 40_000_000,
             [("HH-SURVEY", "家庭经济状况核查（含邻里走访）", "household_survey", 2000, 20_000, "每户至少一次邻里走访")])
@@ -76,8 +79,18 @@ def _staff_of(manager):
         StaffMember.contractor_id == manager.contractor_id, StaffMember.left_on.is_(None))).scalars()]
 
 
+# A tiny but real PDF: the technical proposal every demo bid carries.
+PROPOSAL_PDF = b"%PDF-1.4\n% demo technical proposal\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
 def _bid(lot, manager, price_fen, when):
-    return bidding.submit_bid(lot, manager, price_fen=price_fen, staff_ids=_staff_of(manager), now=when)
+    """A complete bid: the price, a unit price per item (the lot's single item), the staffing
+    plan and the technical proposal."""
+    (item,) = lot.items
+    bid = bidding.submit_bid(lot, manager, price_fen=price_fen, staff_ids=_staff_of(manager), now=when,
+                             unit_prices_fen={item.code: price_fen // item.quantity})
+    bidding.attach_proposal(lot, manager, FileStorage(io.BytesIO(PROPOSAL_PDF), filename="技术方案.pdf"), now=when)
+    return bid
 
 
 def seed_tenders(tenants):
