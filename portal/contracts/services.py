@@ -5,8 +5,8 @@ and amendments."""
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
-from portal.contracts.lifecycle import AMENDABLE, check_terms, IN_FORCE, MAX_AMENDMENT_PERCENT
-from portal.contracts.models import (Amendment, AMENDMENT_RATIONALES, Contract, CONTRACT_STATUSES,
+from portal.contracts.lifecycle import AMENDABLE, check_terms, IN_FORCE, MAX_AMENDMENT_PERCENT, RATIONALE_LABELS
+from portal.contracts.models import (ADDING_RATIONALES, Amendment, AMENDMENT_RATIONALES, Contract, CONTRACT_STATUSES,
                                      ServiceItem, SUBCONTRACTING_BAN_CLAUSE)
 from portal.contracts.notices import publish_amendment, publish_contract_notice
 from portal.contracts.totals import check_items_within_ceiling, contract_ceiling_fen
@@ -280,7 +280,8 @@ def terminate(contract, on, reason, amount_paid_fen, now=None):
 
 def add_amendment(contract, *, rationale, description, added_fen, new_ends_on, signed_on, user, now=None,
                   added_quotas=None):
-    """An amendment (补充协议) to a contract in force, with a typed rationale. Additions may total
+    """An amendment (补充协议) to a contract in force, typed by its rationale; only an addition of
+    the same subject matter (追加同一标的) adds money or units (政府采购法 §49). Additions may total
     at most 10 % of the original amount (exactly 10 % is allowed) and must fit the budget line; a
     new end date may only lengthen the period. ``added_quotas`` ({item code: units}) buys more of
     the same services: only items the contract has, at their unit price, and the items (quota ×
@@ -295,6 +296,11 @@ def add_amendment(contract, *, rationale, description, added_fen, new_ends_on, s
     added_fen = added_fen or 0
     if added_fen < 0:
         raise DomainError(_("An amendment adds money or nothing; it cannot take money away."))
+    if (added_fen or any(added_quotas or {})) and rationale not in ADDING_RATIONALES:
+        message = _("Only an addition of the same subject matter (追加同一标的) may add money or services to a "
+                    "contract (政府采购法 §49); an amendment typed “%(type)s” cannot.",
+                    type=str(RATIONALE_LABELS.get(rationale, rationale)))
+        raise DomainError(message, {"rationale": [message]})
     if signed_on is None or signed_on < (contract.signed_on or signed_on):
         raise DomainError(_("An amendment is signed after the contract."))
     _not_in_future(signed_on, now or utcnow())
