@@ -18,7 +18,7 @@ from portal.core.timeutil import local_today, utcnow
 from portal.disclosures import disclosures_of
 from portal.extensions import db
 from portal.files.services import serve
-from portal.tenders import awards, bidding, evaluation
+from portal.tenders import awards, bidding, documents, evaluation
 from portal.tenders.bid_forms import (AnswerForm, BidderChallengeForm, BidForm, ChallengeForm, ExpertForm,
                                       ValidityForm)
 from portal.tenders.blueprint import bp
@@ -46,8 +46,9 @@ def my_bids():
     bids = bidding.own_bids(contractor_id) if contractor_id else []
     by_lot = {b.lot_id: b for b in bids}
     results = {b.lot_id: awards.award_of_lot(b.lot) for b in bids}
+    standings = {b.id: documents.own_standing(b) for b in bids}  # the own score and rank, once published
     return render_template("tenders/bids/mine.html", lots=bidding.open_lots(), bids=bids, by_lot=by_lot,
-                           results=results, today=local_today(), now=utcnow())
+                           results=results, standings=standings, today=local_today(), now=utcnow())
 
 
 @bp.route("/awards/<int:award_id>/my-challenge", methods=["GET", "POST"])
