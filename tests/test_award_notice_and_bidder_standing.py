@@ -53,7 +53,8 @@ def _award_notice(app):
 def test_a_bid_without_a_unit_price_per_service_item_is_refused_and_nothing_is_saved(app, client, demo, api_token):
     tender = make_tender(app)
     a = make_contractor(app, name="甲社工服务中心", manager="a-mgr")
-    headers = {**api_token("a-mgr", tenant="ganxian"), "Cookie": "lang=en"}
+    client.set_cookie("lang", "en")
+    headers = api_token("a-mgr", tenant="ganxian")
     lot = tender["lots"][0]
     lump_sum = client.put(f"/api/v1/lots/{lot}/bid", json={"price_fen": 15_000_000, "staff_ids": a["staff"]},
                           headers=headers)
