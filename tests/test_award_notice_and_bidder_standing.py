@@ -89,6 +89,15 @@ def test_the_award_notice_lists_unit_price_quantity_and_requirements_and_the_ten
     # Only what a published notice names: another notice, or another bureau's address, has nothing.
     assert client.get(f"/public/zhanggong/notices/{notice_id}/documents").status_code == 404
 
+    # The award release of the open data links them too, valid OCDS (documentType biddingDocuments).
+    from tests.ocds_schema import release_package_errors
+    package = client.get("/api/v1/public/ganxian/ocds/releases?page=1").get_json()
+    assert release_package_errors(package) == []
+    [release] = [r for r in package["releases"] if r["tag"] == ["award"]]
+    documents = {d["documentType"]: d for d in release["awards"][0]["documents"]}
+    assert documents["biddingDocuments"]["url"].endswith(link) and documents["biddingDocuments"]["format"] == \
+        "application/pdf"
+
 
 def test_tender_documents_are_a_pdf_and_only_an_officer_attaches_them(app, demo, login):
     tender = make_tender(app)
