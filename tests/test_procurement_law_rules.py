@@ -168,6 +168,24 @@ def test_a_same_subject_addition_adds_up_to_10_percent_of_more_of_the_same_servi
         assert contract.total_fen == 11_000_000 and contract.items[0].quota == 1100
 
 
+@pytest.mark.parametrize("added_fen, units, allowed", [
+    (500_000, None, False),  # money without more of the services: a price rise in disguise
+    (500_000, 49, False),    # 4,900.00 yuan of visits for 5,000.00 yuan
+    (500_000, 50, True),     # 50 visits at 100.00 yuan
+])
+def test_a_same_subject_addition_adds_money_only_as_the_price_of_more_units(app, demo, english, added_fen, units,
+                                                                             allowed):
+    contract_id = _contract(app)  # 1,000 visits at 100.00 yuan
+    quotas = {"CARE-VISIT": units} if units else None
+    if allowed:
+        assert _amend(app, contract_id, "additional_quantity", added_fen=added_fen, added_quotas=quotas)
+    else:
+        with pytest.raises(DomainError, match="§49"):
+            _amend(app, contract_id, "additional_quantity", added_fen=added_fen, added_quotas=quotas)
+        with support.owner_connection(app) as conn:
+            assert conn.execute(text("SELECT count(*) FROM amendment")).scalar_one() == 0
+
+
 def test_the_amendment_page_refuses_a_price_adjustment_that_adds_money(app, demo, login):
     contract_id = _contract(app)
     officer = login("gx-officer")

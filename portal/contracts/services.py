@@ -332,7 +332,8 @@ def add_amendment(contract, *, rationale, description, added_fen, new_ends_on, s
 
 def _check_added_quotas(contract, added_quotas, added_fen):
     """More of the same services only (政府采购法 §49): units added to items the contract has, each a
-    whole number above zero, and the items afterwards within the amount with every amendment."""
+    whole number above zero, the items afterwards within the amount with every amendment, and
+    money added only as the price of the units added."""
     items = {item.code: item for item in contract.items}
     clean = {}
     for code, units in added_quotas.items():
@@ -348,6 +349,13 @@ def _check_added_quotas(contract, added_quotas, added_fen):
         after = [{"quota": item.quota + clean.get(item.code, 0), "unit_price_fen": item.unit_price_fen}
                  for item in contract.items]
         check_items_within_ceiling(contract, after, ceiling_fen=contract_ceiling_fen(contract) + added_fen)
+    bought = sum(units * items[code].unit_price_fen for code, units in clean.items())
+    if added_fen and bought != added_fen:
+        # the money added is the price of the units added, at the contract's unit prices: nothing else
+        message = _("An addition of the same subject matter (政府采购法 §49) adds money only as the price of more "
+                    "units of the contract's services: the units added cost %(bought)s yuan, not %(added)s yuan.",
+                    bought=format_fen(bought), added=format_fen(added_fen))
+        raise DomainError(message, {"added": [message]})
     return clean
 
 
