@@ -231,7 +231,8 @@ def test_a_manager_registers_the_organisation_and_an_officer_approves_it(app, de
     token = support.csrf_token_from(detail)
     assert officer.post(f"/contractors/registrations/{reg_id}/suspend", data={"csrf_token": token, "reason": "x"}
                         ).status_code == 302  # refused with a message, nothing changed
-    # No business licence uploaded yet: the approval is refused with a message, nothing changes.
+    # No business licence uploaded yet: the page says so, the approval is refused, nothing changes.
+    assert "No business licence uploaded yet" in detail
     refused = officer.post(f"/contractors/registrations/{reg_id}/approve", data={"csrf_token": token},
                            follow_redirects=True)
     assert "business licence" in refused.get_data(as_text=True)
