@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from portal.accounts.models import User
 from portal.contractors import services
 from portal.contractors.demo import credit_code
-from portal.contractors.models import (BlacklistEntry, Contractor, ContractorDocument, ContractorRegistration)
+from portal.contractors.models import Contractor, ContractorDocument, ContractorRegistration
 from portal.core.errors import DomainError
 from portal.extensions import db
 from portal.files.models import StoredFile

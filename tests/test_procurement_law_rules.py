@@ -270,3 +270,24 @@ def test_an_auditor_cannot_learn_that_a_bid_exists_before_the_deadline_and_can_a
     assert _shown_count(auditor) == [_chain_counts(app, demo)[0]]
     result = app.test_cli_runner().invoke(args=["audit-verify", "--tenant", "ganxian"])
     assert result.exit_code == 0, result.output
+
+
+def test_a_moved_opening_is_recorded_without_the_number_of_sealed_bids(app, client, demo, api_token):
+    import json
+
+    from portal.core.timeutil import utcnow
+    from portal.core.workdays import Calendar
+    from portal.tenders.models import Tender
+    tender = make_tender(app)
+    a = make_contractor(app, name="甲社工服务中心", manager="a-mgr")
+    assert client.put(f"/api/v1/lots/{tender['lots'][0]}/bid", headers=api_token("a-mgr", tenant="ganxian"), json={
+        "price_fen": 15_000_000, "staff_ids": a["staff"], "unit_prices_fen": {"CARE-VISIT": 15_000}}).status_code == 201
+    with app.app_context(), tenant_scope(demo.tenant_id("ganxian")):
+        db.session.get(Tender, tender["tender"]).clarify("服务标准调整", True, utcnow(), Calendar())
+        db.session.commit()
+    with support.owner_connection(app) as conn:
+        rows = conn.execute(text("SELECT after FROM audit_entry WHERE action = 'bid_opening_moved'")).scalars().all()
+    assert rows
+    for after in rows:
+        after = json.loads(after) if isinstance(after, str) else after
+        assert set(after) == {"opens_at"}  # when, not how many
