@@ -16,7 +16,7 @@ from portal.extensions import db
 from portal.files.services import store_upload
 from portal.tenancy.scope import tenant_scope
 from portal.tenancy.workdays import tenant_calendar
-from portal.tenders import awards, bidding, evaluation
+from portal.tenders import awards, bidding, documents, evaluation
 from portal.tenders.models import BudgetLine, EvaluationCriterion, Lot, LotItem, PlanMilestone, Tender
 from portal.tenders.planning import create_plan
 
@@ -98,6 +98,13 @@ def _bid(lot, manager, price_fen, when):
     return bid
 
 
+def _attach_documents(tender, officer):
+    """The tender documents (招标文件) as a small PDF named after the tender."""
+    documents.attach_documents(tender, FileStorage(io.BytesIO(PROPOSAL_PDF.replace(b"technical proposal",
+                                                                                    b"tender documents")),
+                                                   filename=f"{tender.number}招标文件.pdf"), by=officer)
+
+
 def seed_tenders(tenants):
     """Create the ganxian procurement history if it is missing; returns rows created (roughly)."""
     created = 0
@@ -150,6 +157,7 @@ def seed_tenders(tenants):
                 for expert in experts:
                     evaluation.enter_score(bid, expert, evaluation.parse_points(technical),
                                            evaluation.parse_points(business))
+        _attach_documents(awarded, officer)  # published with the award result (87号令 §69)
         confirmed = local_at(calendar.add_working_days(awarded.bid_deadline.astimezone(LOCAL_TZ).date(), 2), 16)
         for lot in awarded.lots:
             awards.confirm_award(lot, confirmed)
@@ -158,6 +166,7 @@ def seed_tenders(tenants):
         # The tender open for bids: notice 8 days ago, deadline about two weeks ahead; A has bid.
         open_tender = build_tender(OPEN_NUMBER, "赣县区困难家庭经济状况核查服务采购项目", line, [OPEN_LOT], officer)
         publish_tender(open_tender, today - timedelta(days=45), today - timedelta(days=8), calendar)
+        _attach_documents(open_tender, officer)
         _bid(open_tender.lots[0], managers["a-manager"], 37_600_000, local_at(today - timedelta(days=2), 11))
         created += 6
         db.session.flush()
