@@ -139,6 +139,13 @@ def test_each_bidder_reads_its_own_score_and_rank_once_the_result_is_published_a
         for other, (other_score, _rank) in expected.items():
             if other != manager:
                 assert other_score not in page, (manager, other_score)
+    # The result page of the lot tells the bidder the same, and only that.
+    with app.app_context(), _scope(app):
+        from portal.tenders.models import Award
+        award_id = db.session.execute(select(Award.id)).scalar_one()
+    result_page = _en(login("m2", tenant="ganxian")).get(f"/tenders/awards/{award_id}/my-challenge")
+    html = result_page.get_data(as_text=True)
+    assert result_page.status_code == 200 and "91.75" in html and "rank 2 of 3" in html and "91.50" not in html
     # Reading the ranking left no other bid behind in the contractor's reach.
     m0 = login("m0", tenant="ganxian")
     for other_bid in scored["bids"][1:]:

@@ -57,7 +57,8 @@ def bidder_challenge(award_id):
     """A bidder reads the award result of a lot it bid on and may challenge it (质疑) during the
     challenge period; its earlier challenges and their answers are listed."""
     award = awards.get_award(award_id)
-    if awards.own_bid(award, current_user.contractor_id) is None:
+    mine = awards.own_bid(award, current_user.contractor_id)
+    if mine is None:
         abort(404)
     form = BidderChallengeForm()
     status = 200
@@ -78,6 +79,7 @@ def bidder_challenge(award_id):
     contractor = current_user.contractor
     return render_template("tenders/bids/challenge.html", award=award, form=form, notice=notices[-1] if notices else None,
                            challenges=awards.challenges_of(award, contractor.name),
+                           standing=documents.own_standing(mine),
                            open_for_challenges=local_today() <= award.challenge_until), status
 
 
