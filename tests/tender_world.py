@@ -87,13 +87,18 @@ def make_contractor(app, code="ganxian", *, name, manager, status="approved", st
 
 
 def add_opened_bid(app, lot_id, contractor_id, price_fen, code="ganxian", valid=True):
-    """A bid whose deadline has passed (made directly: the deadline is in the past)."""
+    """A bid whose deadline has passed (made directly: the deadline is in the past), with its
+    technical proposal, quoting the unit price of the lot's one item (1000 × CARE-VISIT) when the
+    price divides evenly."""
     from portal.extensions import db
     from portal.tenancy.scope import tenant_scope
     from portal.tenders.models import Bid
     with app.app_context(), tenant_scope(tenant_id(app, code)):
+        from portal.files.services import store_upload
+        unit_prices = {"CARE-VISIT": price_fen // 1000} if price_fen % 1000 == 0 else {}
         bid = Bid(lot_id=lot_id, contractor_id=contractor_id, opens_at=utcnow() - timedelta(hours=1),
-                  price_fen=price_fen, staff_ids=[], valid=valid)
+                  price_fen=price_fen, staff_ids=[], valid=valid, unit_prices_fen=unit_prices,
+                  proposal_file_id=store_upload(None, data=PDF).id)
         db.session.add(bid)
         db.session.commit()
         return bid.id

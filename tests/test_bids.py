@@ -13,8 +13,8 @@ from tests import support
 from tests.tender_world import PDF, make_contractor, make_tender, pass_deadline, tenant_id
 
 BUREAU_USERS = ("gx-admin", "gx-officer", "gx-supervisor", "gx-finance", "gx-auditor")
-SECRET_PRICE = 18_765_432  # 187,654.32 yuan: a number that appears nowhere else
-SECRET_STRINGS = ("18765432", "187,654.32", "187654.32")
+SECRET_PRICE = 18_765_000  # 187,650.00 yuan (1000 visits at 187.65): numbers that appear nowhere else
+SECRET_STRINGS = ("18765000", "187,650.00", "187650.00", "187.65")
 
 
 @pytest.fixture(autouse=True)
@@ -32,6 +32,10 @@ def world(app, demo):
 
 
 def _put_bid(client, headers, lot_id, price_fen, staff_ids, **extra):
+    """A bid on the world's one-item lots (1000 × CARE-VISIT): the unit price follows the price
+    unless the test gives its own."""
+    if "unit_prices_fen" not in extra and price_fen % 1000 == 0:
+        extra["unit_prices_fen"] = {"CARE-VISIT": price_fen // 1000}
     return client.put(f"/api/v1/lots/{lot_id}/bid", json={"price_fen": price_fen, "staff_ids": staff_ids, **extra},
                       headers=headers)
 
@@ -199,7 +203,7 @@ def test_a_bid_is_sealed_from_every_bureau_role_until_the_deadline_and_readable_
         assert [(b["id"], b["price_fen"]) for b in bids] == [(bid_id, SECRET_PRICE)], username
         browser = login(username)
         page = browser.get(f"/tenders/{tender_id}/evaluation").get_data(as_text=True)
-        assert "187,654.32" in page and "甲社工服务中心" in page, username
+        assert "187,650.00" in page and "甲社工服务中心" in page, username
         proposal = browser.get(f"/tenders/bids/{bid_id}/proposal")
         assert proposal.status_code == 200 and proposal.data == PDF, username
 
@@ -223,7 +227,7 @@ def test_a_contractor_sees_only_its_own_bid_before_and_after_the_deadline(app, c
         _assert_nothing_secret(b_browser.get("/tenders/my-bids").get_data(as_text=True), "b-mgr my bids")
         a_browser = login("a-mgr", tenant="ganxian")
         assert a_browser.get(f"/tenders/bids/{a_bid['id']}/proposal").data == PDF
-        assert "187,654.32" in a_browser.get(f"/tenders/lots/{lot}/my-bid").get_data(as_text=True)
+        assert "187,650.00" in a_browser.get(f"/tenders/lots/{lot}/my-bid").get_data(as_text=True)
 
     check()
     pass_deadline(app, tender_id)
@@ -257,10 +261,12 @@ def test_the_bid_form_page_submits_a_sealed_bid(app, world, login):
     browser = login("a-mgr", tenant="ganxian")
     url = f"/tenders/lots/{world['lot']}/my-bid"
     response = support.form_post(browser, url, {"price": "150000.00", "staff": [str(world["a"]["staff"][0])],
+                                                "unit_CARE-VISIT": "150.00",
                                                 "proposal": (io.BytesIO(PDF), "方案.pdf")})
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     page = browser.get(url).get_data(as_text=True)
     assert "150,000.00" in page and "方案.pdf" in page
     assert "150,000.00" in browser.get("/tenders/my-bids").get_data(as_text=True)
-    too_high = support.form_post(browser, url, {"price": "300000.00", "staff": [str(world["a"]["staff"][0])]})
+    too_high = support.form_post(browser, url, {"price": "300000.00", "staff": [str(world["a"]["staff"][0])],
+                                                "unit_CARE-VISIT": "300.00"})
     assert too_high.status_code == 422  # above the maximum price

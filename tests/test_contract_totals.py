@@ -125,7 +125,8 @@ def test_the_ceiling_is_the_amount_plus_the_amendments(app, demo):
         contract = _contract(contract_id)
         assert contract_ceiling_fen(contract) == 10_000_000
         services.add_amendment(contract, rationale="additional_quantity", description="增加上门服务 100 人次",
-                               added_fen=1_000_000, new_ends_on=None, signed_on=contract.signed_on, user=None)
+                               added_fen=1_000_000, new_ends_on=None, signed_on=contract.signed_on, user=None,
+                               added_quotas={"CARE-VISIT": 100})
         assert contract_ceiling_fen(contract) == 11_000_000
         # 1,100 visits at 100 yuan now fit; 1,101 do not
         assert check_items_within_ceiling(contract, cw.items(quota=1100)) == 11_000_000

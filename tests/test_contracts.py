@@ -172,7 +172,7 @@ def test_amendments_may_add_10_percent_in_total_and_each_is_published(app, demo,
             amendment = services.add_amendment(
                 _contract(contract_id), rationale=kwargs.get("rationale", "additional_quantity"),
                 description="增加服务数量", added_fen=added, new_ends_on=kwargs.get("new_ends_on"),
-                signed_on=on, user=None)
+                signed_on=on, user=None, added_quotas={"CARE-VISIT": added // 10_000})  # 100 yuan a visit
             db.session.commit()
             return amendment.id
 

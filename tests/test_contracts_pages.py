@@ -91,9 +91,12 @@ def test_an_officer_amends_a_signed_contract_by_page(app, demo, login):
                                  {"rationale": "additional_quantity", "description": "增加服务数量",
                                   "added": "10000.01", "signed_on": on})
     assert too_much.status_code == 422
+    with app.app_context(), cw.scope(app):
+        from portal.contracts.models import Contract
+        item_id = db.session.get(Contract, contract_id).items[0].id  # 100 yuan a visit
     done = support.form_post(officer, f"/contracts/{contract_id}/amendments/new",
                              {"rationale": "additional_quantity", "description": "增加服务数量",
-                              "added": "10000", "signed_on": on})
+                              "added": "10000", "signed_on": on, f"added_quota-{item_id}": "100"})
     assert done.status_code == 302
     page = officer.get(f"/contracts/{contract_id}").get_data(as_text=True)
     assert "110,000.00" in page  # the amount with the amendment

@@ -46,9 +46,12 @@ def _amend_and_pay(app):
     from portal.opendata.releases import record_payment
     with app.app_context(), scope(app):
         contract = db.session.execute(select(Contract).order_by(Contract.id)).scalars().first()
-        services.add_amendment(contract, rationale="additional_quantity", description="增加上门服务 500 人次",
-                               added_fen=contract.amount_fen // 20, new_ends_on=None,
-                               signed_on=max(contract.signed_on, date.today() - timedelta(days=1)), user=None)
+        item = contract.items[0]  # about 5 % more of its first service, at its unit price
+        units = contract.amount_fen // 20 // item.unit_price_fen
+        services.add_amendment(contract, rationale="additional_quantity", description="增加上门服务",
+                               added_fen=units * item.unit_price_fen, new_ends_on=None,
+                               signed_on=max(contract.signed_on, date.today() - timedelta(days=1)), user=None,
+                               added_quotas={item.code: units})
         now = utcnow()
         services.publish_due_notices(now)
         statement = Statement(contract_id=contract.id, month="2026-10", number="JS-2026-10-001", status="paid",

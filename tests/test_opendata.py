@@ -187,9 +187,12 @@ def test_a_contract_amendment_is_a_contract_amendment_release(app, client):
     seed_full(app)
     with app.app_context(), scope(app):
         contract = db.session.execute(select(Contract).order_by(Contract.id)).scalars().first()
-        services.add_amendment(contract, rationale="additional_quantity", description="增加上门服务 500 人次",
-                               added_fen=contract.amount_fen // 20, new_ends_on=None,
-                               signed_on=max(contract.signed_on, date.today() - timedelta(days=1)), user=None)
+        item = contract.items[0]  # about 5 % more of its first service, at its unit price
+        units = contract.amount_fen // 20 // item.unit_price_fen
+        services.add_amendment(contract, rationale="additional_quantity", description="增加上门服务",
+                               added_fen=units * item.unit_price_fen, new_ends_on=None,
+                               signed_on=max(contract.signed_on, date.today() - timedelta(days=1)), user=None,
+                               added_quotas={item.code: units})
         services.publish_due_notices(utcnow())
         number, total = contract.number, contract.total_fen
         db.session.commit()
@@ -198,7 +201,7 @@ def test_a_contract_amendment_is_a_contract_amendment_release(app, client):
     [entry] = release["contracts"]
     assert entry["id"] == number and entry["value"]["amount"] * 100 == total
     [amendment] = entry["amendments"]
-    assert amendment["description"] == "增加上门服务 500 人次" and amendment["releaseID"] == release["id"]
+    assert amendment["description"] == "增加上门服务" and amendment["releaseID"] == release["id"]
     assert amendment["amendsReleaseID"]
     record = client.get(f"{API}/ganxian/ocds/records/{release['ocid']}").get_json()
     assert record_package_errors(record) == []

@@ -1,10 +1,11 @@
 """The auditor's view of the trail and its verification."""
 from flask import g, render_template, request
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.audit.blueprint import bp
 from portal.audit.chain import verify_chain
 from portal.audit.models import AuditEntry
+from portal.audit.withholding import shown, withheld
 from portal.core.auth import capability_required
 from portal.core.pagination import paginate
 from portal.extensions import db
@@ -13,7 +14,8 @@ from portal.extensions import db
 @bp.route("/")
 @capability_required("audit.read")
 def index():
-    stmt = select(AuditEntry).where(AuditEntry.tenant_id == g.tenant.id).order_by(AuditEntry.seq.desc())
+    # Rows withheld for now (a sealed bid's) are left out, and so are their number and place.
+    stmt = shown(select(AuditEntry).where(AuditEntry.tenant_id == g.tenant.id).order_by(AuditEntry.seq.desc()))
     action = request.args.get("action", "").strip()
     actor = request.args.get("actor", "").strip()
     object_type = request.args.get("object_type", "").strip()
@@ -32,4 +34,13 @@ def index():
 def verify():
     result = verify_chain(db.session, g.tenant.id)
     broken = db.session.get(AuditEntry, result.broken_id) if result.broken_id else None
-    return render_template("audit/verify.html", result=result, broken=broken)
+    if broken is not None and db.session.execute(
+            select(AuditEntry.id).where(AuditEntry.id == broken.id, withheld())).first() is not None:
+        broken = None  # the row itself is withheld for now: the chain's verdict stands, its content waits
+    # Every row is verified; the count shown leaves out the rows withheld now, whose number
+    # would tell how many there are.
+    hidden = db.session.execute(
+        select(func.count()).select_from(AuditEntry)
+        .where(AuditEntry.tenant_id == g.tenant.id, AuditEntry.chain == g.tenant.id,
+               AuditEntry.seq <= result.checked, withheld())).scalar_one()
+    return render_template("audit/verify.html", result=result, broken=broken, shown_count=result.checked - hidden)

@@ -88,6 +88,10 @@ class ContractorRegistration(TenantOwned, db.Model):
         self.decided_by_id, self.decided_at = by.id, utcnow()
 
     def approve(self, by):
+        """Approve the application; refused while the organisation has no business licence uploaded."""
+        if self.can("approve") and not any(d.kind == "licence" for d in self.contractor.documents):
+            raise DomainError(_("Upload the business licence (营业执照或登记证书) first: a registration without it "
+                                "cannot be approved."))
         self._decide("approved", by, "", self.MOVES["approve"])
 
     def reject(self, by, reason):
@@ -112,9 +116,13 @@ class ContractorRegistration(TenantOwned, db.Model):
 
 
 class BlacklistEntry(TenantOwned, db.Model):
-    """A 失信名单 entry: while it lasts (start to end date, inclusive) the contractor cannot bid."""
+    """A 失信名单 entry (政府采购法 §77): while it lasts (start to end date, inclusive, 1 to 3 years)
+    the contractor cannot bid with any bureau of the platform. The bureau that records it owns it
+    (only it writes the row); every bureau reads every entry (``__tenancy_read__``: on PostgreSQL
+    a SELECT-only policy beside the tenant one, in the ORM ``skip_tenant_scope``)."""
 
     __tablename__ = "blacklist_entry"
+    __tenancy_read__ = "platform"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contractor_id: Mapped[int] = mapped_column(ForeignKey("contractor.id"), index=True)
@@ -125,6 +133,7 @@ class BlacklistEntry(TenantOwned, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     contractor = relationship("Contractor")
+    bureau = relationship("Tenant")
 
     def active_on(self, day):
         return self.starts_on <= day <= self.ends_on

@@ -2,7 +2,7 @@
 decisions, the blacklist (失信名单) and whether a contractor may bid. Who may see a contractor is
 decided here too: its own users, and the bureaus where it has a registration. The staff roster
 lives in ``roster.py``."""
-from datetime import date
+from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
@@ -22,8 +22,8 @@ MAX_DOCUMENT_BYTES = 20 * MB
 
 def can_bid(contractor_id, day):
     """A contractor may bid with the current bureau on ``day`` only if its registration there is
-    approved and no blacklist entry (失信名单) of this bureau covers that day (start and end
-    inclusive). Returns ``(True, "")`` or ``(False, reason)`` with a reason fit to show."""
+    approved and no blacklist entry (失信名单) of any bureau covers that day (start and end
+    inclusive: the ban is platform-wide). Returns ``(True, "")`` or ``(False, reason)`` with a reason fit to show."""
     registration = db.session.execute(
         select(ContractorRegistration).where(ContractorRegistration.contractor_id == contractor_id)
     ).scalar_one_or_none()
@@ -36,15 +36,21 @@ def can_bid(contractor_id, day):
             "suspended": _("The registration with this bureau is suspended."),
         }
         return False, reasons.get(registration.status, _("The registration with this bureau is not approved."))
-    entry = db.session.execute(
-        select(BlacklistEntry).where(BlacklistEntry.contractor_id == contractor_id,
-                                     BlacklistEntry.starts_on <= day, BlacklistEntry.ends_on >= day)
-        .order_by(BlacklistEntry.ends_on.desc()).limit(1)
-    ).scalar_one_or_none()
+    entry = ban_on(contractor_id, day)
     if entry is not None:
-        return False, _("The organisation is on this bureau's blacklist (失信名单) from %(start)s to %(end)s.",
-                        start=entry.starts_on.isoformat(), end=entry.ends_on.isoformat())
+        return False, _("The organisation is on the blacklist (失信名单) recorded by %(bureau)s from %(start)s to "
+                        "%(end)s: it cannot bid with any bureau while the ban lasts (政府采购法 §77).",
+                        bureau=entry.bureau.name, start=entry.starts_on.isoformat(), end=entry.ends_on.isoformat())
     return True, ""
+
+
+def ban_on(contractor_id, day):
+    """The blacklist entry, of any bureau, that bans the contractor on ``day`` (the one lasting
+    longest), or None."""
+    return db.session.execute(
+        blacklist(contractor_id).where(BlacklistEntry.starts_on <= day, BlacklistEntry.ends_on >= day)
+        .order_by(None).order_by(BlacklistEntry.ends_on.desc(), BlacklistEntry.id.desc()).limit(1)
+    ).scalar_one_or_none()
 
 
 # --- who may see what ------------------------------------------------------------------------
@@ -222,9 +228,29 @@ def document_for(document_id, user):
 
 # --- blacklist ------------------------------------------------------------------------------
 
+BAN_YEARS = (1, 3)  # 政府采购法 §77: banned from government procurement for one to three years
+
+
+def _years_later(day, years):
+    """The same day ``years`` later (29 February becomes 28 February)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def ban_end_bounds(starts_on):
+    """The earliest and latest lawful last day of a ban starting on ``starts_on``: one year and
+    three years of days, the start day counted (2026-12-10 → 2027-12-09 … 2029-12-09)."""
+    shortest, longest = BAN_YEARS
+    return (_years_later(starts_on, shortest) - timedelta(days=1),
+            _years_later(starts_on, longest) - timedelta(days=1))
+
+
 def add_blacklist_entry(contractor, *, reason, starts_on, ends_on, by):
     """Record a 失信名单 entry of the current bureau for a contractor registered here. It has a
-    reason and lasts from ``starts_on`` to ``ends_on`` inclusive; the end is not before the start."""
+    reason and lasts from ``starts_on`` to ``ends_on`` inclusive, for one to three years
+    (政府采购法 §77); it bans the contractor from bidding with every bureau of the platform."""
     if registration_here(contractor.id) is None:
         raise NotFound(_("No such organisation."))
     if not (reason or "").strip():
@@ -234,6 +260,12 @@ def add_blacklist_entry(contractor, *, reason, starts_on, ends_on, by):
     if ends_on < starts_on:
         message = _("The end date cannot be before the start date.")
         raise DomainError(message, {"ends_on": [message]})
+    earliest, latest = ban_end_bounds(starts_on)
+    if not earliest <= ends_on <= latest:
+        message = _("A ban lasts one to three years (政府采购法 §77): starting on %(start)s it ends between "
+                    "%(earliest)s and %(latest)s.", start=starts_on.isoformat(), earliest=earliest.isoformat(),
+                    latest=latest.isoformat())
+        raise DomainError(message, {"ends_on": [message]})
     entry = BlacklistEntry(contractor_id=contractor.id, reason=reason.strip(), starts_on=starts_on,
                            ends_on=ends_on, recorded_by_id=by.id if by else None)
     db.session.add(entry)
@@ -242,9 +274,10 @@ def add_blacklist_entry(contractor, *, reason, starts_on, ends_on, by):
 
 
 def blacklist(contractor_id=None):
-    """The current bureau's blacklist entries, latest end date first."""
-    stmt = select(BlacklistEntry).order_by(BlacklistEntry.ends_on.desc(), BlacklistEntry.id.desc())
+    """Every bureau's blacklist entries (the ban is platform-wide and every bureau sees it),
+    latest end date first. Past the tenant filter on purpose: reading only."""
+    stmt = (select(BlacklistEntry).order_by(BlacklistEntry.ends_on.desc(), BlacklistEntry.id.desc())
+            .execution_options(skip_tenant_scope=True))
     if contractor_id is not None:
         stmt = stmt.where(BlacklistEntry.contractor_id == contractor_id)
     return stmt
-

@@ -9,6 +9,7 @@ from wtforms.fields.list import FieldList
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.contracts.lifecycle import PAYMENT_TERMS, RATIONALE_LABELS
+from portal.contracts.models import AMENDMENT_RATIONALES
 from portal.tenders.forms import YuanField
 from portal.tenders.lifecycle import UNIT_LABELS
 from portal.tenders.models import SERVICE_UNITS
@@ -104,7 +105,7 @@ class TerminationForm(ReasonMoveForm):
 
 
 class AmendmentForm(FlaskForm):
-    rationale = SelectField(_l("Rationale"), choices=[SelectChoice(k, v) for k, v in RATIONALE_LABELS.items()])
+    rationale = SelectField(_l("Rationale"), choices=[SelectChoice(k, RATIONALE_LABELS[k]) for k in AMENDMENT_RATIONALES])
     description = TextAreaField(_l("What changes"), validators=[DataRequired()])
     added = YuanField(_l("Amount added (yuan)"), validators=[Optional()])
     new_ends_on = DateField(_l("New end of the period (optional)"), validators=[Optional()])

@@ -22,8 +22,11 @@ STATUS_LABELS = {
 }
 PAYMENT_TERMS = {"monthly_settlement": _l("Monthly settlement")}
 RATIONALE_LABELS = {
-    "additional_quantity": _l("Additional quantity"), "additional_service": _l("Additional service"),
-    "extension": _l("Extension of the period"), "price_adjustment": _l("Price adjustment"), "other": _l("Other"),
+    "additional_quantity": _l("Addition of the same subject matter"),
+    "quantity_change": _l("Change of quantities (no money added)"),
+    "extension": _l("Extension of the period"), "correction": _l("Correction"),
+    "price_adjustment": _l("Price adjustment"), "other": _l("Other"),
+    "additional_service": _l("Additional service"),  # older amendments only: no longer accepted
 }
 MAX_BOND_PERCENT = 10       # performance bond: at most 10 % of the amount
 MAX_AMENDMENT_PERCENT = 10  # amendments add at most 10 % of the original amount, in total

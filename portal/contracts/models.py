@@ -20,7 +20,11 @@ CONTRACT_STATUSES = ("draft", "signed", "active", "completed", "suspended", "ter
 # In delivery, or delivered and since ended: its months may be visited, scored and settled (a draft or
 # a merely signed contract has delivered nothing). Read it as ``Contract.in_delivery``.
 DELIVERY_STATUSES = ("active", "suspended", "completed", "terminated")
-AMENDMENT_RATIONALES = ("additional_quantity", "additional_service", "extension", "price_adjustment", "other")
+# The rationale of an amendment (政府采购法 §49): only an addition of the same subject matter
+# (追加同一标的, "additional_quantity") may add money or units; the others change terms only.
+AMENDMENT_RATIONALES = ("additional_quantity", "quantity_change", "extension", "correction", "price_adjustment",
+                        "other")
+ADDING_RATIONALES = ("additional_quantity",)
 # The clause every contract carries (严禁服务转包); it cannot be removed or edited.
 SUBCONTRACTING_BAN_CLAUSE = (
     "乙方不得将本合同项下服务全部或部分转包、分包给第三方；所有服务须由乙方在册在岗人员提供。"

@@ -5,8 +5,8 @@ and amendments."""
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
-from portal.contracts.lifecycle import AMENDABLE, check_terms, IN_FORCE, MAX_AMENDMENT_PERCENT
-from portal.contracts.models import (Amendment, AMENDMENT_RATIONALES, Contract, CONTRACT_STATUSES,
+from portal.contracts.lifecycle import AMENDABLE, check_terms, IN_FORCE, MAX_AMENDMENT_PERCENT, RATIONALE_LABELS
+from portal.contracts.models import (ADDING_RATIONALES, Amendment, AMENDMENT_RATIONALES, Contract, CONTRACT_STATUSES,
                                      ServiceItem, SUBCONTRACTING_BAN_CLAUSE)
 from portal.contracts.notices import publish_amendment, publish_contract_notice
 from portal.contracts.totals import check_items_within_ceiling, contract_ceiling_fen
@@ -281,7 +281,8 @@ def terminate(contract, on, reason, amount_paid_fen, now=None):
 
 def add_amendment(contract, *, rationale, description, added_fen, new_ends_on, signed_on, user, now=None,
                   added_quotas=None):
-    """An amendment (补充协议) to a contract in force, with a typed rationale. Additions may total
+    """An amendment (补充协议) to a contract in force, typed by its rationale; only an addition of
+    the same subject matter (追加同一标的) adds money or units (政府采购法 §49). Additions may total
     at most 10 % of the original amount (exactly 10 % is allowed) and must fit the budget line; a
     new end date may only lengthen the period. ``added_quotas`` ({item code: units}) buys more of
     the same services: only items the contract has, at their unit price, and the items (quota ×
@@ -296,6 +297,11 @@ def add_amendment(contract, *, rationale, description, added_fen, new_ends_on, s
     added_fen = added_fen or 0
     if added_fen < 0:
         raise DomainError(_("An amendment adds money or nothing; it cannot take money away."))
+    if (added_fen or any(added_quotas or {})) and rationale not in ADDING_RATIONALES:
+        message = _("Only an addition of the same subject matter (追加同一标的) may add money or services to a "
+                    "contract (政府采购法 §49); an amendment typed “%(type)s” cannot.",
+                    type=str(RATIONALE_LABELS.get(rationale, rationale)))
+        raise DomainError(message, {"rationale": [message]})
     if signed_on is None or signed_on < (contract.signed_on or signed_on):
         raise DomainError(_("An amendment is signed after the contract."))
     _not_in_future(signed_on, now or utcnow())
@@ -327,7 +333,8 @@ def add_amendment(contract, *, rationale, description, added_fen, new_ends_on, s
 
 def _check_added_quotas(contract, added_quotas, added_fen):
     """More of the same services only (政府采购法 §49): units added to items the contract has, each a
-    whole number above zero, and the items afterwards within the amount with every amendment."""
+    whole number above zero, the items afterwards within the amount with every amendment, and
+    money added only as the price of the units added."""
     items = {item.code: item for item in contract.items}
     clean = {}
     for code, units in added_quotas.items():
@@ -343,6 +350,13 @@ def _check_added_quotas(contract, added_quotas, added_fen):
         after = [{"quota": item.quota + clean.get(item.code, 0), "unit_price_fen": item.unit_price_fen}
                  for item in contract.items]
         check_items_within_ceiling(contract, after, ceiling_fen=contract_ceiling_fen(contract) + added_fen)
+    bought = sum(units * items[code].unit_price_fen for code, units in clean.items())
+    if added_fen and bought != added_fen:
+        # the money added is the price of the units added, at the contract's unit prices: nothing else
+        message = _("An addition of the same subject matter (政府采购法 §49) adds money only as the price of more "
+                    "units of the contract's services: the units added cost %(bought)s yuan, not %(added)s yuan.",
+                    bought=format_fen(bought), added=format_fen(added_fen))
+        raise DomainError(message, {"added": [message]})
     return clean
 
 

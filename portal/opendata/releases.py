@@ -197,6 +197,9 @@ def _award(disclosure, subject, tenant):
         return None
     tender = award.lot.tender
     docs = [sections.notice_document(disclosure, tenant, "awardNotice")]
+    tender_documents = sections.tender_documents_document(disclosure, tenant)
+    if tender_documents is not None:  # published with the result (87号令 §69)
+        docs.append(tender_documents)
     parties = _tender_parties(tender, tenant) + [sections.supplier_party(award.contractor, ("supplier",))]
     awards_ = [sections.award_section(award, disclosure.data, disclosure.published_at, docs)]
     tags = ["award"]

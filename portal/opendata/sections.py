@@ -74,6 +74,17 @@ def notice_document(disclosure, tenant, document_type):
             "datePublished": instant(disclosure.published_at), "format": "text/html", "language": "zh"}
 
 
+def tender_documents_document(disclosure, tenant):
+    """The tender documents published with an award result (87号令 §69), as an OCDS document, or
+    None when the notice names none."""
+    named = (disclosure.data or {}).get("tender_documents")
+    if not named:
+        return None
+    return {"id": f"tender-documents-{disclosure.id}", "documentType": "biddingDocuments", "title": named["name"],
+            "url": f"{base_url()}/public/{tenant.code}/notices/{disclosure.id}/documents",
+            "datePublished": instant(disclosure.published_at), "format": "application/pdf", "language": "zh"}
+
+
 # --- parties ----------------------------------------------------------------------------------
 
 def bureau_id(tenant):

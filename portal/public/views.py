@@ -13,6 +13,8 @@ from portal.core.pagination import paginate
 from portal.core.timeutil import local_midnight_utc, utcnow
 from portal.disclosures import Disclosure
 from portal.extensions import db
+from portal.files.models import StoredFile
+from portal.files.services import serve
 from portal.public.blueprint import bp
 from portal.public.caching import conditional, public_etag, publication_fingerprint
 from portal.public.feeds import FEED_SIZE, atom_feed
@@ -151,6 +153,19 @@ def notice(code, disclosure_id):
     return conditional(_tenant_etag(tenant), lambda: render_template(
         "public/notice.html", tenant=tenant, notice=disclosure, kind_labels=KIND_LABELS,
         policies=_policy_links(), corrected_by=corrected_by))
+
+
+@bp.route("/<code>/notices/<int:disclosure_id>/documents")
+def notice_documents(code, disclosure_id):
+    """The tender documents published with an award result (87号令 §69): the file the published
+    notice names, and no other."""
+    load_public_tenant(code)
+    disclosure = db.session.execute(_published().where(Disclosure.id == disclosure_id)).scalar_one_or_none()
+    named = (disclosure.data or {}).get("tender_documents") if disclosure is not None else None
+    stored = db.session.get(StoredFile, named["file_id"]) if named else None
+    if stored is None:
+        abort(404)
+    return serve(stored)
 
 
 @bp.route("/<code>/feed.atom")

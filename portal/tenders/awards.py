@@ -18,6 +18,7 @@ from portal.extensions import db
 from portal.i18n import record_locale
 from portal.tenancy.workdays import tenant_calendar
 from portal.tenders import committee, deadlines, evaluation
+from portal.tenders.documents import documents_data
 from portal.tenders.lifecycle import UNIT_LABELS
 from portal.tenders.models import Award, Bid, Challenge
 
@@ -84,8 +85,8 @@ def publish_award(lot, ranked, now, supersedes=None):
 def award_notice(award):
     """(title, body, data) of the award announcement: the buyer and its contact, the project's
     name and number, the winner with its address and amount, the main service items with
-    quantity, unit price and requirements, and the experts. Nothing else of any bid, and no
-    personal numbers."""
+    quantity, unit price and requirements, the experts and the tender documents (published with
+    it). Nothing else of any bid, and no personal numbers."""
     lot, tender, winner = award.lot, award.lot.tender, award.contractor
     bid = award.bid
     items = []
@@ -107,14 +108,18 @@ def award_notice(award):
         _("Main service items:"),
     ]
     for item in items:
+        # every bid quotes its unit prices (tenders/bidding.py); "—" only for a bid from before that rule
         price = (_("%(price)s yuan", price=format_fen(item["unit_price_fen"])) if item["unit_price_fen"] is not None
-                 else _("included in the total price"))
+                 else "—")
         lines.append(_("- %(name)s: %(quantity)s × %(unit)s, unit price %(price)s; requirements: %(req)s",
                        name=item["name"], quantity=item["quantity"],
                        unit=str(UNIT_LABELS.get(item["unit"], item["unit"])), price=price,
                        req=item["requirements"] or "—"))
     lines.append(_("Evaluation experts: %(names)s", names="、".join(
         f"{e['name']}（{e['field']}）" if e["field"] else e["name"] for e in named) or "—"))
+    tender_documents = documents_data(tender)
+    lines.append(_("Tender documents: %(name)s (published with this notice)", name=tender_documents["name"])
+                 if tender_documents else _("Tender documents: —"))
     lines.append(_("Challenges (质疑) are accepted until %(day)s.", day=award.challenge_until.isoformat()))
     title = _("Award result: %(title)s, lot %(number)s", title=tender.title, number=lot.number)
     data = {"buyer": buyer, "buyer_contact": tender.buyer_contact, "tender_number": tender.number,
@@ -122,7 +127,7 @@ def award_notice(award):
             "winner": {"name": winner.name, "address": winner.address, "credit_code": winner.credit_code},
             "amount_fen": award.amount_fen, "items": items, "experts": experts,
             "expert_fields": {e["name"]: e["field"] for e in named if e["field"]},
-            "challenge_until": award.challenge_until.isoformat()}
+            "challenge_until": award.challenge_until.isoformat(), "tender_documents": tender_documents}
     if award.supersedes is not None:
         title = _("Corrected award result: %(title)s, lot %(number)s", title=tender.title, number=lot.number)
         data["corrects_award"] = award.supersedes_id

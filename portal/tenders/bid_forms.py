@@ -59,3 +59,7 @@ class AnswerForm(FlaskForm):
     outcome = RadioField(_l("Outcome"), choices=[SelectChoice("dismissed", _l("Dismissed")), SelectChoice("upheld", _l("Upheld"))],
                          validators=[DataRequired()])
     answer = TextAreaField(_l("Answer"), validators=[DataRequired(), Length(max=5000)])
+
+
+class DocumentsForm(FlaskForm):
+    file = FileField(_l("Tender documents (PDF)"))

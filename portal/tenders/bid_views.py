@@ -18,7 +18,7 @@ from portal.core.timeutil import local_today, utcnow
 from portal.disclosures import disclosures_of
 from portal.extensions import db
 from portal.files.services import serve
-from portal.tenders import awards, bidding, committee, evaluation, score_sheet
+from portal.tenders import awards, bidding, committee, documents, evaluation, score_sheet
 from portal.tenders.bid_forms import (MEMBER_KIND_LABELS, AnswerForm, BidderChallengeForm, BidForm, ChallengeForm,
                                       ExpertForm, ValidityForm)
 from portal.tenders.blueprint import bp
@@ -46,8 +46,9 @@ def my_bids():
     bids = bidding.own_bids(contractor_id) if contractor_id else []
     by_lot = {b.lot_id: b for b in bids}
     results = {b.lot_id: awards.award_of_lot(b.lot) for b in bids}
+    standings = {b.id: documents.own_standing(b) for b in bids}  # the own score and rank, once published
     return render_template("tenders/bids/mine.html", lots=bidding.open_lots(), bids=bids, by_lot=by_lot,
-                           results=results, today=local_today(), now=utcnow())
+                           results=results, standings=standings, today=local_today(), now=utcnow())
 
 
 @bp.route("/awards/<int:award_id>/my-challenge", methods=["GET", "POST"])
@@ -56,7 +57,8 @@ def bidder_challenge(award_id):
     """A bidder reads the award result of a lot it bid on and may challenge it (质疑) during the
     challenge period; its earlier challenges and their answers are listed."""
     award = awards.get_award(award_id)
-    if awards.own_bid(award, current_user.contractor_id) is None:
+    mine = awards.own_bid(award, current_user.contractor_id)
+    if mine is None:
         abort(404)
     form = BidderChallengeForm()
     status = 200
@@ -77,6 +79,7 @@ def bidder_challenge(award_id):
     contractor = current_user.contractor
     return render_template("tenders/bids/challenge.html", award=award, form=form, notice=notices[-1] if notices else None,
                            challenges=awards.challenges_of(award, contractor.name),
+                           standing=documents.own_standing(mine),
                            open_for_challenges=local_today() <= award.challenge_until), status
 
 
@@ -88,7 +91,7 @@ def _roster_choices(contractor_id):
 
 
 def _unit_prices(lot):
-    """Unit prices typed per service item (all blank means a lump-sum bid)."""
+    """Unit prices typed per service item (a blank one is missing, and the bid is refused)."""
     typed = {item.code: request.form.get(f"unit_{item.code}", "").strip() for item in lot.items}
     if not any(typed.values()):
         return {}
@@ -114,13 +117,17 @@ def bid_form(lot_id):
     if form.validate_on_submit():
         try:
             with db.session.begin_nested():
+                uploaded = bool(form.proposal.data and getattr(form.proposal.data, "filename", ""))
                 bid = bidding.submit_bid(lot, current_user, price_fen=parse_yuan(form.price.data),
-                                         staff_ids=form.staff.data or [], unit_prices_fen=_unit_prices(lot), now=now)
-                if form.proposal.data and getattr(form.proposal.data, "filename", ""):
+                                         staff_ids=form.staff.data or [], unit_prices_fen=_unit_prices(lot), now=now,
+                                         proposal_required=not uploaded)
+                if uploaded:
                     bidding.attach_proposal(lot, current_user, form.proposal.data, now=now)
         except DomainError as exc:
             show_refusal(form, exc, aliases={"price_fen": "price", "staff_ids": "staff"})
             flash(exc.message, "error")
+            for message in (exc.errors or {}).get("unit_prices_fen", []):
+                flash(str(message), "error")  # no single field of the form holds the unit prices
             status = 422
         else:
             flash(_("Your sealed bid is saved. You may change or withdraw it until the deadline."), "success")

@@ -78,28 +78,35 @@ def _check_price(lot, price_fen, unit_prices_fen):
         from portal.core.money import format_fen
         errors["price_fen"] = [_("The price may not exceed the lot's maximum price of %(max)s yuan.",
                                  max=format_fen(lot.max_price_fen))]
-    if unit_prices_fen and not errors:
-        items = {item.code: item for item in lot.items}
-        unknown = sorted(set(unit_prices_fen) - set(items))
-        if unknown:
-            errors["unit_prices_fen"] = [_("Unknown service items: %(codes)s.", codes=", ".join(unknown))]
-        elif set(unit_prices_fen) != set(items):
-            errors["unit_prices_fen"] = [_("Quote a unit price for every service item of the lot, or for none.")]
-        else:
-            for code, fen in unit_prices_fen.items():
-                if isinstance(fen, bool) or not isinstance(fen, int) or fen <= 0:
-                    errors["unit_prices_fen"] = [_("Unit prices are whole numbers of fen greater than zero.")]
-                    break
-                if fen > items[code].max_unit_price_fen:
-                    errors["unit_prices_fen"] = [_("The unit price of %(code)s exceeds its maximum.", code=code)]
-                    break
-            else:
-                total = sum(fen * items[code].quantity for code, fen in unit_prices_fen.items())
-                if total != price_fen:
-                    errors["unit_prices_fen"] = [_("Quantities times unit prices add up to %(total)s fen, not to the price.",
-                                                   total=total)]
+    items = {item.code: item for item in lot.items}
+    if items and not errors:
+        errors.update(_unit_price_errors(items, price_fen, unit_prices_fen or {}))
     if errors:
         raise DomainError(_("The bid is not valid."), errors)
+
+
+def _unit_price_errors(items, price_fen, unit_prices_fen):
+    """A unit price for every service item of the lot, none above its maximum, adding up (times
+    the quantities) to the price: the award notice lists them (87号令 §69), so a lump sum
+    ("included in the total price") is not a bid."""
+    unknown = sorted(set(unit_prices_fen) - set(items))
+    if unknown:
+        return {"unit_prices_fen": [_("Unknown service items: %(codes)s.", codes=", ".join(unknown))]}
+    missing = [code for code in items if code not in unit_prices_fen]
+    if missing:
+        return {"unit_prices_fen": [_(
+            "Quote a unit price for every service item (missing: %(codes)s): the award notice lists each item's "
+            "unit price (87号令 §69).", codes=", ".join(missing))]}
+    for code, fen in unit_prices_fen.items():
+        if isinstance(fen, bool) or not isinstance(fen, int) or fen <= 0:
+            return {"unit_prices_fen": [_("Unit prices are whole numbers of fen greater than zero.")]}
+        if fen > items[code].max_unit_price_fen:
+            return {"unit_prices_fen": [_("The unit price of %(code)s exceeds its maximum.", code=code)]}
+    total = sum(fen * items[code].quantity for code, fen in unit_prices_fen.items())
+    if total != price_fen:
+        return {"unit_prices_fen": [_("Quantities times unit prices add up to %(total)s fen, not to the price.",
+                                      total=total)]}
+    return {}
 
 
 def _check_staff(contractor_id, staff_ids):
@@ -117,10 +124,15 @@ def _check_staff(contractor_id, staff_ids):
     return wanted
 
 
-def submit_bid(lot, user, *, price_fen, staff_ids, now, unit_prices_fen=None):
+def submit_bid(lot, user, *, price_fen, staff_ids, now, unit_prices_fen=None, proposal_required=False):
     """Submit or change the manager's bid on ``lot`` before the deadline: the price at most the
-    lot's maximum, the staffing plan from the own active roster. A withdrawn bid may be
-    submitted again. The bid opens at the tender's bid deadline."""
+    lot's maximum with a unit price per service item, the staffing plan from the own active
+    roster. A withdrawn bid may be submitted again. The bid opens at the tender's bid deadline.
+
+    A bid needs its technical proposal: the page sends both at once and passes
+    ``proposal_required`` when no file comes with it (refused unless the bid already has one);
+    the API attaches it in a second call, and a bid still without one at the opening is invalid
+    (``missing_proposal_reason``)."""
     contractor_id = _contractor_of(user)
     refusal = bidding_refusal(lot, contractor_id, now)
     if refusal:
@@ -128,6 +140,9 @@ def submit_bid(lot, user, *, price_fen, staff_ids, now, unit_prices_fen=None):
     _check_price(lot, price_fen, unit_prices_fen or {})
     staff = _check_staff(contractor_id, staff_ids)
     bid = own_bid(lot.id, contractor_id)
+    if proposal_required and (bid is None or bid.withdrawn or bid.proposal_file_id is None):
+        message = _("Attach the technical proposal (PDF): a bid cannot be submitted without it.")
+        raise DomainError(message, {"proposal": [message]})
     if bid is None:
         bid = Bid(lot_id=lot.id, contractor_id=contractor_id, submitted_at=now)
         db.session.add(bid)
@@ -155,6 +170,13 @@ def attach_proposal(lot, user, file_storage, *, now):
     bid.proposal_file_id, bid.updated_at = stored.id, now
     db.session.flush()
     return bid
+
+
+def missing_proposal_reason(bid):
+    """Why an opened bid is invalid for want of a technical proposal, or None."""
+    if bid.proposal_file_id is None:
+        return _("No technical proposal was submitted with the bid.")
+    return None
 
 
 def withdraw_bid(lot, user, *, now):

@@ -17,7 +17,9 @@ def unit_label(code):
 
 def register(app):
     """Attach the routes and jobs of this package to ``app``; the modules are named here: the
-    tender pages, budget lines and the plan, the bid, evaluation and award pages, the API."""
-    from portal.tenders import api, award_views, bid_views, plan_views, score_views, tasks, views  # noqa: F401
+    tender pages, budget lines and the plan, the bid, evaluation and award pages, the tender
+    documents, the API."""
+    from portal.tenders import (api, award_views, bid_views, document_views, plan_views,  # noqa: F401
+                                score_views, tasks, views)
     app.register_blueprint(api_bp)
     app.register_blueprint(bp)

@@ -3,17 +3,20 @@ plan, one tender awarded (care services to contractor A, self-care assessment to
 contracts can now be signed, and one tender open for bids with a sealed bid from A. It runs
 the real lifecycle with back-dated clocks, so every deadline rule and disclosure is exercised.
 Every step looks before it creates."""
+import io
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 
 from portal.accounts.models import User
 from portal.contractors.models import StaffMember
 from portal.core.timeutil import LOCAL_TZ, local_today
 from portal.extensions import db
+from portal.files.services import store_upload
 from portal.tenancy.scope import tenant_scope
 from portal.tenancy.workdays import tenant_calendar
-from portal.tenders import awards, bidding, evaluation, remedies
+from portal.tenders import awards, bidding, documents, evaluation, remedies
 from portal.tenders.models import BudgetLine, EvaluationCriterion, Lot, LotItem, PlanMilestone, Tender
 from portal.tenders.planning import create_plan
 
@@ -22,16 +25,17 @@ OPEN_NUMBER = "GX-DEMO-002"
 CHALLENGED_NUMBER = "GX-DEMO-003"
 BUYER_CONTACT = "赣县区民政局社会救助股 张科长 0797-4441234"
 CRITERIA = (("technical", "服务方案与实施计划", 45), ("business", "机构资质、业绩与人员", 25))
-# Lots of the awarded tender: (title, budget fen, items, {manager: (price fen, technical, business)})
+# Lots of the awarded tender: (title, budget fen, items, {manager: (price fen, technical, business)});
+# each lot has one service item, and every price divides by its quantity into the quoted unit price.
 AWARDED_LOTS = [
     ("分散供养特困人员照料护理服务", 120_000_000,
      [("CARE-VISIT", "上门照料护理服务", "visit", 12000, 10_000, "每次30–240分钟，须拍照留痕")],
-     {"a-manager": (108_000_000, "40", "22"), "b-manager": (115_000_000, "36", "20"),
-      "d-manager": (112_000_000, "35", "21")}),
+     {"a-manager": (108_000_000, "40", "22"), "b-manager": (114_000_000, "36", "20"),
+      "d-manager": (111_600_000, "35", "21")}),
     ("特困人员生活自理能力评估", 30_000_000,
      [("ADL-ASSESS", "生活自理能力评估（六项指标）", "assessment", 1500, 20_000, "入户评估，每人一档")],
      {"a-manager": (28_500_000, "33", "20"), "b-manager": (27_000_000, "41", "23"),
-      "d-manager": (29_000_000, "34", "19")}),
+      "d-manager": (28_950_000, "34", "19")}),
 ]
 # The evaluation committee of an open tender (87号令 §47): five members, four of them experts.
 COMMITTEE = (("周文华", "江西师范大学社会工作系", "expert", "社会工作"),
@@ -83,8 +87,29 @@ def _staff_of(manager):
         StaffMember.contractor_id == manager.contractor_id, StaffMember.left_on.is_(None))).scalars()]
 
 
+# A tiny but real PDF: the technical proposal every demo bid carries.
+PROPOSAL_PDF = b"%PDF-1.4\n% demo technical proposal\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
 def _bid(lot, manager, price_fen, when):
-    return bidding.submit_bid(lot, manager, price_fen=price_fen, staff_ids=_staff_of(manager), now=when)
+    """A complete bid: the price, a unit price per item (the lot's single item), the staffing
+    plan and the technical proposal."""
+    (item,) = lot.items
+    bid = bidding.submit_bid(lot, manager, price_fen=price_fen, staff_ids=_staff_of(manager), now=when,
+                             unit_prices_fen={item.code: price_fen // item.quantity})
+    # Attached to the bid in hand: the demo runs as no one, whom the seal shows no unopened bid.
+    stored = store_upload(FileStorage(io.BytesIO(PROPOSAL_PDF), filename="技术方案.pdf"),
+                          allowed=bidding.PROPOSAL_TYPES, uploaded_by_id=manager.id)
+    bid.proposal_file_id = stored.id
+    db.session.flush()
+    return bid
+
+
+def _attach_documents(tender, officer):
+    """The tender documents (招标文件) as a small PDF named after the tender."""
+    documents.attach_documents(tender, FileStorage(io.BytesIO(PROPOSAL_PDF.replace(b"technical proposal",
+                                                                                    b"tender documents")),
+                                                   filename=f"{tender.number}招标文件.pdf"), by=officer)
 
 
 def seed_tenders(tenants):
@@ -146,6 +171,7 @@ def _seed_history(tenants):
                 for expert in experts:
                     evaluation.enter_score(bid, expert, evaluation.parse_points(technical),
                                            evaluation.parse_points(business))
+        _attach_documents(awarded, officer)  # published with the award result (87号令 §69)
         confirmed = local_at(calendar.add_working_days(awarded.bid_deadline.astimezone(LOCAL_TZ).date(), 2), 16)
         for lot in awarded.lots:
             awards.confirm_award(lot, confirmed)
@@ -154,6 +180,7 @@ def _seed_history(tenants):
         # The tender open for bids: notice 8 days ago, deadline about two weeks ahead; A has bid.
         open_tender = build_tender(OPEN_NUMBER, "赣县区困难家庭经济状况核查服务采购项目", line, [OPEN_LOT], officer)
         publish_tender(open_tender, today - timedelta(days=45), today - timedelta(days=8), calendar)
+        _attach_documents(open_tender, officer)
         _bid(open_tender.lots[0], managers["a-manager"], 37_600_000, local_at(today - timedelta(days=2), 11))
         created += 6
         db.session.flush()

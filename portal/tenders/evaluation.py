@@ -24,6 +24,7 @@ from portal.extensions import db
 from portal.i18n import record_locale
 from portal.tenancy.workdays import tenant_calendar
 from portal.tenders import committee
+from portal.tenders.bidding import missing_proposal_reason
 from portal.tenders.models import Bid, BidScore, EvaluationCriterion, Lot, LotItem, Tender
 
 # The least number of valid bids a lot needs, per method (others: any number).
@@ -97,7 +98,7 @@ def lot_bids(lot):
 
 def open_bids(tender, now):
     """Close bidding at or after the deadline (unless the scheduled job already did) and open
-    the bids; any open-tender lot with fewer than 3 bids fails at once (no validity decision
+    the bids; a bid without its technical proposal is invalid at once; any open-tender lot with fewer than 3 bids fails at once (no validity decision
     can bring it to 3). Safe to repeat."""
     if tender.status == "tendering":
         tender.close_bidding(now)
@@ -106,8 +107,18 @@ def open_bids(tender, now):
     for lot in tender.lots:
         if lot.status == "open":
             submitted = [b for b in lot_bids(lot) if not b.withdrawn]
+            _invalidate_incomplete(submitted)
             _fail_if_too_few(lot, submitted, now)
     return tender
+
+
+def _invalidate_incomplete(bids):
+    """A bid opened without its technical proposal is invalid (it was never complete)."""
+    for bid in bids:
+        reason = missing_proposal_reason(bid) if bid.valid is None else None
+        if reason:
+            bid.valid, bid.invalid_reason = False, reason
+    db.session.flush()
 
 
 def add_expert(tender, name, organisation="", kind="expert", field=""):

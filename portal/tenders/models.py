@@ -118,6 +118,8 @@ class Tender(TenderLifecycle, TenantOwned, db.Model):
     single_source_publicity_from: Mapped[date | None] = mapped_column(Date)
     documents_from: Mapped[date | None] = mapped_column(Date)
     documents_until: Mapped[date | None] = mapped_column(Date)
+    # The tender documents (招标文件, one PDF): published with the award result (87号令 §69).
+    documents_file_id: Mapped[str | None] = mapped_column(ForeignKey("stored_file.id"))
     bid_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     result_confirmed_on: Mapped[date | None] = mapped_column(Date)
@@ -134,6 +136,7 @@ class Tender(TenderLifecycle, TenantOwned, db.Model):
     criteria = relationship("EvaluationCriterion", back_populates="tender", order_by="EvaluationCriterion.id")
     clarifications = relationship("Clarification", back_populates="tender", order_by="Clarification.issued_at")
     experts = relationship("Expert", back_populates="tender", order_by="Expert.id")
+    documents_file = relationship("StoredFile")
 
 
 class Lot(TenantOwned, db.Model):
@@ -217,8 +220,8 @@ class Bid(TenantOwned, db.Model):
     price_fen: Mapped[int] = mapped_column(BigInteger)
     proposal_file_id: Mapped[str | None] = mapped_column(ForeignKey("stored_file.id"))
     staff_ids: Mapped[list] = mapped_column(JSON, default=list)  # roster members named in the staffing plan
-    # Optional unit prices quoted per lot item ({item code: fen}); when given they add up to the
-    # price, and the award notice and the contract take them over.
+    # Unit prices quoted per lot item ({item code: fen}), one for every item, adding up (times the
+    # quantities) to the price; the award notice and the contract take them over.
     unit_prices_fen: Mapped[dict] = mapped_column(JSON, default=dict)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

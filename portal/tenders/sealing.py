@@ -14,14 +14,22 @@ contractors. Tenancy still applies on top: after the deadline a bureau sees only
 
 The only way round the seal is ``move_opening``: the bureau must be able to move the opening of
 bids it cannot see when a clarification moves the bid deadline.
+
+The seal covers existence, not only content: the audit trail's rows about a bid (its insert,
+changes, withdrawal) are withheld from the bureau's view of the trail until the bid opens
+(``_sealed_bid_audit_rows``, registered with portal/audit/withholding.py); they are written and
+chained at once, so ``audit-verify`` checks them all the time. ``move_opening`` records the move
+without the number of bids it moved.
 """
 from contextvars import ContextVar
 
 from flask import g, has_app_context
-from sqlalchemy import event, false, select, update
+from sqlalchemy import String, and_, cast, event, false, select, update
 from sqlalchemy.orm import Session, with_loader_criteria
 
+from portal.audit.models import AuditEntry
 from portal.audit.recorder import record_event
+from portal.audit.withholding import withhold
 from portal.core import timeutil
 from portal.tenancy.scope import current_tenant_id
 from portal.tenders.models import Bid, BidScore
@@ -99,7 +107,18 @@ def move_opening(session, lot_ids, opens_at):
     result = session.execute(
         update(Bid).where(Bid.lot_id.in_(lot_ids)).values(opens_at=opens_at)
         .execution_options(synchronize_session=False, **{_MOVE_OPENING: True}))
+    # Not how many bids moved: before the deadline that number is itself sealed.
     record_event(session, "bid_opening_moved", tenant_id=current_tenant_id(), object_type="lot",
                  object_id=",".join(str(i) for i in sorted(lot_ids))[:64],
-                 after={"opens_at": opens_at.isoformat(), "bids": result.rowcount})
+                 after={"opens_at": opens_at.isoformat()})
     return result.rowcount
+
+
+@withhold
+def _sealed_bid_audit_rows():
+    """Audit rows about a bid that has not opened yet: every row whose object is a Bid other than
+    the opened ones. The opened bids are named explicitly (``opens_at`` has passed), so the rule
+    holds whoever reads — the seal's own filter applies on top for bureau readers."""
+    now = timeutil.utcnow()
+    opened = select(cast(Bid.id, String)).where(Bid.opens_at <= now)
+    return and_(AuditEntry.object_type == "Bid", AuditEntry.object_id.not_in(opened))

@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tests.browser.test_foundation_browser import press, sign_in
+from tests.tender_world import PDF
 
 pytestmark = pytest.mark.browser
 
@@ -71,10 +72,13 @@ def test_officer_publishes_a_tender_and_a_contractor_submits_a_sealed_bid(app, p
     press(manager, manager.locator("main form button[type=submit]"))
     manager.goto(f"/tenders/{tender_id}")
     press(manager, manager.locator(f'a[href$="/tenders/lots/{lot_id}/my-bid"]'))
-    manager.locator("input[name=price]").fill("456789.10")
+    manager.locator("input[name=price]").fill("456750.00")  # 5000 visits at 91.35 yuan
     manager.locator("input[name=staff]").first.check()
+    manager.locator('input[name="unit_CARE-VISIT"]').fill("91.35")
+    manager.locator("input[name=proposal]").set_input_files(
+        {"name": "技术方案.pdf", "mimeType": "application/pdf", "buffer": PDF})
     press(manager, manager.locator("main form button[type=submit]").first)
-    expect(manager.locator("main")).to_contain_text("456,789.10")
+    expect(manager.locator("main")).to_contain_text("456,750.00")
     manager.screenshot(path="test-artifacts/screenshots/contractor-bid-submitted.png", full_page=True)
     manager.context.close()
 
@@ -87,7 +91,7 @@ def test_officer_publishes_a_tender_and_a_contractor_submits_a_sealed_bid(app, p
     from tests.support import owner_connection
     with owner_connection(app) as conn:
         stored = conn.execute(text("SELECT price_fen, staff_ids FROM bid WHERE lot_id = :l"), {"l": lot_id}).one()
-    assert stored.price_fen == 45678910
+    assert stored.price_fen == 45675000
     # …and the officer's pages show no price.
     page.goto(f"/tenders/{tender_id}")
-    expect(page.locator("main")).not_to_contain_text("456,789.10")
+    expect(page.locator("main")).not_to_contain_text("456,750.00")

@@ -95,5 +95,6 @@ def blacklist():
             return redirect(url_for("contractors.blacklist"))
     entries = db.session.execute(services.blacklist()).scalars().all()
     return render_template("contractors/blacklist.html", form=form, entries=entries, today=local_today(),
-                           can_record=current_user.can("registration.decide"))
+                           can_record=current_user.can("registration.decide"),
+                           registered_ids={c.id for c in contractors})
 
