@@ -58,8 +58,9 @@ def own_standing(bid, now=None):
     published; None before that, and for a withdrawn or invalid bid (not ranked)."""
     if bid.withdrawn or bid.valid is not True:
         return None
-    award = db.session.execute(select(Award).where(Award.lot_id == bid.lot_id)).scalar_one_or_none()
-    if award is None or award.notice_published_at is None:
+    published = db.session.execute(select(Award.id).where(
+        Award.lot_id == bid.lot_id, Award.notice_published_at.is_not(None)).limit(1)).scalar()
+    if published is None:  # a lot re-awarded after a challenge has several awards: any one published
         return None
     ranked = rank(*_lot_marks(bid, now or utcnow()), bid.lot.tender.price_weight_percent)
     for row in ranked:
