@@ -77,15 +77,15 @@ def test_a_contract_beyond_its_budget_line_is_refused(app, demo):
 
 def test_signing_31_days_after_the_award_notice_is_refused_and_30_days_allowed(app, demo):
     from portal.contracts import services
-    notice_on = date(2026, 9, 1)
+    notice_on = date(2026, 9, 8)
     world = cw.awarded(app, notice_on=notice_on)
     contract_id = cw.draft(app, world)
     with app.app_context(), cw.scope(app):
         contract = _contract(contract_id)
-        assert contract.sign_by() == date(2026, 10, 1)
+        assert contract.sign_by() == date(2026, 10, 8)
         with pytest.raises(DomainError) as refused:
             services.sign(contract, notice_on + timedelta(days=31))
-        assert "2026-10-01" in refused.value.message and "2026-10-02" in refused.value.message
+        assert "2026-10-08" in refused.value.message and "2026-10-09" in refused.value.message
         assert contract.status == "draft"
         with pytest.raises(DomainError):
             services.sign(contract, notice_on - timedelta(days=1))  # before the award notice
@@ -93,7 +93,22 @@ def test_signing_31_days_after_the_award_notice_is_refused_and_30_days_allowed(a
             services.sign(contract, date.today() + timedelta(days=400))  # a day not yet come
         services.sign(contract, notice_on + timedelta(days=30))
         db.session.commit()
-        assert (contract.status, contract.signed_on) == ("signed", date(2026, 10, 1))
+        assert (contract.status, contract.signed_on) == ("signed", date(2026, 10, 8))
+
+
+def test_a_thirtieth_day_in_the_national_holiday_lets_the_contract_be_signed_on_the_next_working_day(app, demo):
+    """Award notice on 1 September: day 30 is 1 October (National Day), so the last day is Thu 8
+    October (民法典 §203) — signing then needs no late-signing reason."""
+    from portal.contracts import services
+    notice_on = date(2026, 9, 1)
+    world = cw.awarded(app, notice_on=notice_on)
+    contract_id = cw.draft(app, world)
+    with app.app_context(), cw.scope(app):
+        contract = _contract(contract_id)
+        assert contract.sign_by() == date(2026, 10, 8)
+        services.sign(contract, date(2026, 10, 8))
+        db.session.commit()
+        assert (contract.status, contract.signed_late) == ("signed", False)
 
 
 def test_signing_during_an_open_challenge_is_refused(app, demo):

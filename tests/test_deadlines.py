@@ -179,9 +179,20 @@ def test_a_late_consultation_clarification_moves_the_deadline_five_days_and_a_ne
 
 
 @pytest.mark.parametrize("starts_on, first_decision_day", [
-    (date(2026, 12, 7), date(2026, 12, 14)),   # Mon 7–Fri 11 publicised, decided Mon 14th at the earliest
-    (date(2026, 12, 5), date(2026, 12, 14)),   # a Saturday start counts from Monday
-    (date(2026, 9, 28), date(2026, 10, 10)),   # 28, 29, 30 Sep, 8, 9 Oct; Sat 10 Oct is a make-up day
+    (date(2026, 12, 7), date(2026, 12, 15)),   # published Mon 7: 8–11 and 14 publicised, decided 15th at the earliest
+    (date(2026, 12, 4), date(2026, 12, 14)),   # published Fri 4: 7–11 publicised
+    (date(2026, 12, 5), date(2026, 12, 14)),   # a Saturday publication counts from Monday
+    (date(2026, 9, 28), date(2026, 10, 12)),   # 29, 30 Sep, 8, 9, 10 Oct (a make-up Saturday); then Mon 12
 ])
 def test_single_source_reasons_are_publicised_five_working_days_before_the_decision(starts_on, first_decision_day):
     assert deadlines.single_source_decision_from(starts_on, NATIONAL) == first_decision_day
+
+
+@pytest.mark.parametrize("notice_on, last_day", [
+    (date(2026, 9, 8), date(2026, 10, 8)),    # day 30 is 8 October, a working day
+    (date(2026, 9, 1), date(2026, 10, 8)),    # day 30 is 1 October (National Day): the next working day
+    (date(2026, 9, 9), date(2026, 10, 9)),
+])
+def test_a_thirtieth_day_off_moves_the_signing_deadline_to_the_next_working_day(notice_on, last_day):
+    assert deadlines.contract_sign_by(notice_on, NATIONAL) == last_day
+    assert deadlines.contract_sign_by(notice_on) == notice_on + timedelta(days=30)  # no calendar: day 30

@@ -57,6 +57,8 @@ def test_valid_id_numbers_pass(english, number):
     ("3607212000031504A5", "17 digits followed by a digit or X"),                  # bad character
     (with_id_check("99999920000315042"), "Digits 1–6 (999999)"),                   # unknown region
     (with_id_check("36079919450315042"), "Digits 1–6 (360799)"),                   # never a county code
+    (with_id_check("36000019450315042"), "Digits 1–6 (360000)"),                   # a province as a whole
+    (with_id_check("36070019450315042"), "Digits 1–6 (360700)"),                   # a prefecture as a whole
     (with_id_check("36072120000230042"), "20000230"),                              # 30 February
     (with_id_check("36072120991231042"), "20991231"),                              # born in the future
     ("360721200003150426", "check digit"),                                         # mistyped

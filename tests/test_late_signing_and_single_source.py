@@ -19,7 +19,7 @@ def _contract(contract_id):
 
 def test_day_30_signs_normally_and_day_31_only_with_a_reason(app, demo):
     from portal.contracts import services
-    notice_on = date(2026, 9, 1)
+    notice_on = date(2026, 9, 8)  # day 30 is Thu 8 October, a working day
     world = cw.awarded(app, notice_on=notice_on)
     on_time, late = cw.draft(app, world), None
     with app.app_context(), cw.scope(app):
@@ -30,10 +30,10 @@ def test_day_30_signs_normally_and_day_31_only_with_a_reason(app, demo):
         contract = _contract(on_time)
         with pytest.raises(DomainError) as refused:
             services.sign(contract, notice_on + timedelta(days=31), late_reason="  ")
-        assert "2026-10-01" in refused.value.message and "late_reason" in refused.value.errors
+        assert "2026-10-08" in refused.value.message and "late_reason" in refused.value.errors
         services.sign(contract, notice_on + timedelta(days=31), late_reason="供应商法定代表人住院，延期签订")
         db.session.commit()
-        assert (contract.status, contract.signed_on, contract.signed_late) == ("signed", date(2026, 10, 2), True)
+        assert (contract.status, contract.signed_on, contract.signed_late) == ("signed", date(2026, 10, 9), True)
         late = contract.id
     assert late == on_time
 
@@ -85,24 +85,25 @@ def _single_source(app, published_on):
 
 
 def test_the_decision_waits_for_5_working_days_of_publicity(app, demo):
-    """Publicised from Mon 2026-11-23: the 5 working days are 23–27 Nov, the decision may come on
-    Mon 30 Nov; Fri 27 Nov is refused naming that day."""
+    """Published Mon 2026-11-23: the 5 working days of publicity are 24–27 and 30 Nov (the day of
+    publication not counted), the decision may come on Tue 1 Dec; Mon 30 Nov is refused naming
+    that day."""
     from portal.tenders import awards
     from portal.tenders.models import Lot, Tender
     ids = _single_source(app, date(2026, 11, 23))
     with app.app_context(), cw.scope(app):
         tender = db.session.get(Tender, ids["tender"])
         from portal.tenancy.workdays import tenant_calendar
-        assert tender.single_source_decision_from(tenant_calendar()) == date(2026, 11, 30)
+        assert tender.single_source_decision_from(tenant_calendar()) == date(2026, 12, 1)
         lot = db.session.get(Lot, ids["lots"][0])
-        friday = datetime(2026, 11, 27, 8, 0, tzinfo=timezone.utc)
+        last_day_of_publicity = datetime(2026, 11, 30, 8, 0, tzinfo=timezone.utc)
         with pytest.raises(DomainError) as refused:
-            awards.confirm_award(lot, friday)
-        assert "2026-11-30" in refused.value.message and "2026-11-23" in refused.value.message
+            awards.confirm_award(lot, last_day_of_publicity)
+        assert "2026-12-01" in refused.value.message and "2026-11-23" in refused.value.message
         db.session.rollback()
         lot = db.session.get(Lot, ids["lots"][0])
-        award = awards.confirm_award(lot, datetime(2026, 11, 30, 1, 0, tzinfo=timezone.utc))
-        assert award.confirmed_on == date(2026, 11, 30)
+        award = awards.confirm_award(lot, datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc))
+        assert award.confirmed_on == date(2026, 12, 1)
 
 
 def test_publishing_a_single_source_notice_starts_its_publicity(app, demo):
@@ -120,6 +121,6 @@ def test_publishing_a_single_source_notice_starts_its_publicity(app, demo):
         publish_intention(tender.intention, datetime(2026, 11, 1, 2, 0, tzinfo=timezone.utc))
         tender.publish_notice(datetime(2026, 12, 31, 2, 0, tzinfo=timezone.utc), tenant_calendar())
         assert tender.single_source_publicity_from == date(2026, 12, 31)
-        # Thu 31 Dec, then 4–7 Jan 2027 (元旦 1–3 Jan): the decision from Fri 8 Jan 2027
-        assert tender.single_source_decision_from(tenant_calendar()) == date(2027, 1, 8)
+        # published Thu 31 Dec; 元旦 1–3 Jan 2027; publicised 4–8 Jan: the decision from Mon 11 Jan 2027
+        assert tender.single_source_decision_from(tenant_calendar()) == date(2027, 1, 11)
         db.session.rollback()

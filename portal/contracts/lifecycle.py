@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from portal.contracts.totals import check_items_within_ceiling
 from portal.core.errors import DomainError
 from portal.core.money import format_fen
+from portal.tenancy.workdays import tenant_calendar
 from portal.tenders import deadlines
 from portal.tenders.awards import signing_blocked
 
@@ -102,7 +103,7 @@ class ContractLifecycle:
         award = self.award
         if award is None or award.notice_published_at is None:
             return None
-        return deadlines.contract_sign_by(deadlines.local_date(award.notice_published_at))
+        return deadlines.contract_sign_by(deadlines.local_date(award.notice_published_at), tenant_calendar())
 
     def _require(self, allowed, action):
         if self.status not in allowed:
@@ -128,7 +129,7 @@ class ContractLifecycle:
         if blocked:
             raise DomainError(_("The contract cannot be signed: %(reason)s", reason=reason))
         notice_on = deadlines.local_date(self.award.notice_published_at)
-        last_day = deadlines.contract_sign_by(notice_on)
+        last_day = deadlines.contract_sign_by(notice_on, calendar)
         if on < notice_on:
             raise DomainError(_("A contract cannot be signed before its award notice (%(day)s).",
                                 day=notice_on.isoformat()))

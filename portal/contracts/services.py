@@ -13,6 +13,7 @@ from portal.contracts.totals import check_items_within_ceiling, contract_ceiling
 from portal.core.errors import DomainError, NotFound
 from portal.core.money import format_fen
 from portal.core.timeutil import local_today, utcnow
+from portal.core.workdays import UnknownCalendarYear
 from portal.extensions import db
 from portal.tenancy.models import Tenant
 from portal.tenancy.scope import current_tenant_id
@@ -297,7 +298,7 @@ def add_amendment(contract, *, rationale, description, added_fen, new_ends_on, s
     added_fen = added_fen or 0
     if added_fen < 0:
         raise DomainError(_("An amendment adds money or nothing; it cannot take money away."))
-    if (added_fen or any(added_quotas or {})) and rationale not in ADDING_RATIONALES:
+    if (added_fen or any((added_quotas or {}).values())) and rationale not in ADDING_RATIONALES:
         message = _("Only an addition of the same subject matter (追加同一标的) may add money or services to a "
                     "contract (政府采购法 §49); an amendment typed “%(type)s” cannot.",
                     type=str(RATIONALE_LABELS.get(rationale, rationale)))
@@ -386,7 +387,11 @@ def publish_due_notices(now=None):
         .where(Amendment.published_at.is_(None), Contract.notice_published_at.is_not(None))
         .order_by(Amendment.contract_id, Amendment.number).with_for_update(of=Amendment)).scalars().all()
     for amendment in amendments:
-        publish_amendment(amendment, amendment_due_on(amendment, calendar), now)
+        try:
+            due_on = amendment_due_on(amendment, calendar)
+        except UnknownCalendarYear:  # a year with no calendar: published now, the rest not held up
+            due_on = local_today(now)
+        publish_amendment(amendment, due_on, now)
         amendment.published_at = now
     db.session.flush()
     return [c.id for c in contracts], [a.id for a in amendments]

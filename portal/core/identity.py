@@ -67,5 +67,7 @@ def region_ever_existed(code):
     table, with its historical codes)? GB 11643-1999 keeps the code in force when the number was
     assigned, which may be years after the birth (late registrations of elderly people) or a code
     abolished since, so the birth year says nothing about which codes are lawful."""
+    if len(code) != 6 or code.endswith("00"):  # a province or prefecture as a whole issues no numbers
+        return False
     results = numdb.get("cn/loc").info(code)
     return any("county" in props for _part, props in results)

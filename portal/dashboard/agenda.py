@@ -71,7 +71,7 @@ def officer_agenda(now=None):
                 continue
             add("result", title, publish_by, lot.tender_id)
         elif award.id not in signed and lot.tender.status == "awarded":
-            sign_by = deadlines.contract_sign_by(deadlines.local_date(award.notice_published_at))
+            sign_by = deadlines.contract_sign_by(deadlines.local_date(award.notice_published_at), calendar)
             title = (_("Sign the contract of lot %(lot)s of %(number)s", lot=lot.number, number=lot.tender.number)
                      if today <= sign_by else
                      _("Sign the contract of lot %(lot)s of %(number)s: day 30 has passed, record a late "

@@ -91,7 +91,7 @@ def remove_override(override_id: int, reason: str):
     row = db.session.execute(select(CalendarOverride).where(CalendarOverride.id == override_id)).scalar_one_or_none()
     if row is None:
         raise NotFound(_("No such calendar change."))
-    row.note = f"{row.note} · {_('removed')}: {reason}"[:MAX_REASON]
+    row.note = f"{_('removed')}: {reason} · {row.note}"[:MAX_REASON]  # the reason first: never cut away
     db.session.flush()
     db.session.delete(row)
     db.session.flush()

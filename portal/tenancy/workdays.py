@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from portal.core.workdays import Calendar, YearSchedule
 from portal.extensions import db
 from portal.tenancy.models import CalendarDay, CalendarOverride, CalendarYear
-from portal.tenancy.scope import current_tenant_id
+from portal.tenancy.scope import all_tenants_mode, current_tenant_id
 
 CACHE_KEY = "portal_calendars"
 
@@ -32,7 +32,7 @@ def tenant_calendar(session=None):
     """The current tenant's calendar (overrides are tenant-scoped rows), read once per transaction."""
     session = session or db.session
     cache = session.info.setdefault(CACHE_KEY, {})
-    key = current_tenant_id()
+    key = (current_tenant_id(), all_tenants_mode())
     if key not in cache:
         rows = session.execute(select(CalendarOverride.day, CalendarOverride.is_working)).all()
         cache[key] = Calendar({day: working for day, working in rows}, stored_schedules(session))

@@ -5,6 +5,7 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.core.auth import capability_required
 from portal.core.timeutil import local_today, utcnow
+from portal.core.workdays import UnknownCalendarYear
 from portal.tenders import awards, remedies
 from portal.tenders.bid_forms import RemedyForm
 from portal.tenders.blueprint import bp
@@ -16,13 +17,21 @@ def _remedy_form(challenge):
     return form
 
 
+def _answer_due(challenge):
+    """The day the challenge's answer is due, or (a year with no calendar) why it cannot be counted."""
+    try:
+        return awards.answer_due_on(challenge)
+    except UnknownCalendarYear as unknown:
+        return unknown.message
+
+
 def remedy_context(award):
     """What the award page shows about challenges and the result's history: each challenge's
     answer due day (7 working days), the remedy forms of upheld challenges, every award of the lot
     (the cancelled ones included) and, for a cancelled award, the award now in force."""
     forms = {c.id: _remedy_form(c) for c in award.challenges if remedies.remedy_choices(c)}
     return {"remedy_forms": forms, "remedy_labels": remedies.REMEDY_LABELS,
-            "answer_due": {c.id: awards.answer_due_on(c) for c in award.challenges},
+            "answer_due": {c.id: _answer_due(c) for c in award.challenges},
             "lot_awards": awards.awards_of_lot(award.lot), "award_in_force": awards.award_of_lot(award.lot),
             "today": local_today()}
 

@@ -11,6 +11,7 @@ from typing import NamedTuple
 from flask_babel import gettext as _
 
 from portal.core.errors import DomainError
+from portal.core.workdays import UnknownCalendarYear
 from portal.core.timeutil import LOCAL_TZ, to_local
 
 INTENTION_LEAD_DAYS = 30          # 采购意向 at least 30 days before the tender notice
@@ -198,15 +199,23 @@ def challenge_answer_due(received_on: date, calendar) -> date:
 
 
 def single_source_decision_from(publicity_starts_on: date, calendar) -> date:
-    """The first day a single-source purchase may be decided: after its reasons have been
-    publicised for 5 working days (实施条例 §38), the first day counted."""
-    first = on_or_after_working_day(publicity_starts_on, calendar)
-    return calendar.add_working_days(first, SINGLE_SOURCE_PUBLICITY_WORKING_DAYS)
+    """The first day a single-source purchase may be decided: the working day after its reasons
+    have been publicised for 5 working days (实施条例 §38), counted from the day after
+    publication (民法典 §201), as the award result's publicity is."""
+    return calendar.add_working_days(publicity_starts_on, SINGLE_SOURCE_PUBLICITY_WORKING_DAYS + 1)
 
 
-def contract_sign_by(award_notice_on: date) -> date:
-    """The contract is signed within 30 days of the award notice."""
-    return award_notice_on + timedelta(days=CONTRACT_SIGN_DAYS)
+def contract_sign_by(award_notice_on: date, calendar=None) -> date:
+    """The contract is signed within 30 days of the award notice (87号令 §71); on a calendar, a
+    30th day off moves the last day to the next working day (民法典 §203). A year the calendar
+    cannot count leaves the 30th day itself, never later."""
+    last_day = award_notice_on + timedelta(days=CONTRACT_SIGN_DAYS)
+    if calendar is None:
+        return last_day
+    try:
+        return on_or_after_working_day(last_day, calendar)
+    except UnknownCalendarYear:
+        return last_day
 
 
 def contract_publish_by(signed_on: date, calendar) -> date:

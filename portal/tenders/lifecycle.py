@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from portal.core.errors import DomainError
 from portal.core.money import format_fen
 from portal.extensions import db
+from portal.tenancy.workdays import tenant_calendar
 from portal.tenders import deadlines
 
 STATUS_LABELS = {
@@ -252,7 +253,7 @@ class TenderLifecycle:
         """The day the contract must be signed by (30 days after the award notice)."""
         if self.result_published_at is None:
             return None
-        return deadlines.contract_sign_by(deadlines.local_date(self.result_published_at))
+        return deadlines.contract_sign_by(deadlines.local_date(self.result_published_at), tenant_calendar())
 
     def deadline_passed(self, now):
         return self.bid_deadline is not None and now >= self.bid_deadline

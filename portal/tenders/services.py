@@ -239,8 +239,8 @@ def stage_bar_of(tender, now=None):
     from portal.tenders.models import Award
     from portal.tenders.stages import stage_bar
     now = now or utcnow()
-    awards = db.session.execute(select(Award).join(Lot, Award.lot_id == Lot.id).where(Lot.tender_id == tender.id)
-                                .order_by(Lot.number)).scalars().all()
+    awards = db.session.execute(select(Award).join(Lot, Award.lot_id == Lot.id).where(Lot.tender_id == tender.id, Award.status == "active")
+                                .order_by(Lot.number)).scalars().all()  # a cancelled award is history
     return stage_bar(tender, awards, tenant_calendar(), local_today(now), now)
 
 

@@ -108,7 +108,7 @@ def _next_action(tender, current, awards, contracts, today, calendar):
     if current in ("challenge", "contract") and awards:
         waiting = [a for a in awards if a.id not in contracts or contracts[a.id].get("signed_on") is None]
         award = waiting[0] if waiting else awards[0]
-        sign_by = deadlines.contract_sign_by(deadlines.local_date(award.notice_published_at))
+        sign_by = deadlines.contract_sign_by(deadlines.local_date(award.notice_published_at), calendar)
         note = (_l("Challenges are accepted until %(day)s; signing waits while one that may change the result is "
                    "open. The contract is due by %(last)s.", day=tender.challenge_until.isoformat(),
                    last=sign_by.isoformat()) if current == "challenge" else
