@@ -240,6 +240,13 @@ class VisitPlan:
         self.returned.extend(self.slots.pop(cid) for cid in client_ids)
 
     def next(self, port):
+        client_id, body, w = self.body()
+        raw = httpload.post_json("/api/v1/visits", HOST, port, json.dumps(body, separators=(",", ":")).encode(),
+                                 self.tokens[w])
+        return client_id, raw
+
+    def body(self):
+        """(client id, JSON body, worker index) of the next visit."""
         if self.returned:
             w, k = self.returned.pop(0)
         else:
@@ -264,9 +271,7 @@ class VisitPlan:
                 "device_id": f"bench-phone-{w}",
                 "check_in": {"at": start.isoformat(), "lat": lat + jitter(), "lon": lon + jitter(), "accuracy_m": 8},
                 "check_out": {"at": end.isoformat(), "lat": lat + jitter(), "lon": lon + jitter()}}
-        raw = httpload.post_json("/api/v1/visits", HOST, port, json.dumps(body, separators=(",", ":")).encode(),
-                                 self.tokens[w])
-        return client_id, raw
+        return client_id, body, w
 
 
 # --- the drain --------------------------------------------------------------------------------------

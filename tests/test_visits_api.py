@@ -91,8 +91,9 @@ def test_same_client_id_with_a_different_body_is_409(app, demo, world, client, w
 
 
 def test_a_race_on_the_client_id_ends_in_200_or_409_not_500(app, demo, world, monkeypatch):
-    """Two uploads of one client id at once: the loser's insert hits the unique constraint and
-    answers like a replay."""
+    """Two uploads of one client id at once: nothing reads the id before the insert, whose
+    ``ON CONFLICT DO NOTHING`` finds it taken (on PostgreSQL after waiting for the other upload's
+    commit); the loser then reads the stored visit and answers like a replay, or 409."""
     from portal.accounts.models import User
     from portal.visits import recording
     body = visit_body(world["people"]["刘桂英"])
@@ -103,16 +104,20 @@ def test_a_race_on_the_client_id_ends_in_200_or_409_not_500(app, demo, world, mo
         real_lookup = recording._by_client_id
         calls = []
 
-        def not_yet_committed(client_id):  # the first look misses, as if the other request were in flight
+        def after_the_insert(client_id):
             calls.append(client_id)
-            return None if len(calls) == 1 else real_lookup(client_id)
+            return real_lookup(client_id)
 
-        monkeypatch.setattr(recording, "_by_client_id", not_yet_committed)
+        monkeypatch.setattr(recording, "_by_client_id", after_the_insert)
         again, created = recording.record_visit(body, user, utcnow())
         assert (again.id, created) == (first.id, False)
-        calls.clear()
+        assert calls == [first.client_id]  # one read, once the insert found the id taken
         with pytest.raises(recording.Conflict):
             recording.record_visit({**body, "notes": "不同"}, user, utcnow())
+        # the id taken but its visit gone (deleted by the time it is read): a Conflict, not a 500
+        monkeypatch.setattr(recording, "_by_client_id", lambda client_id: None)
+        with pytest.raises(recording.Conflict):
+            recording.record_visit(body, user, utcnow())
         db.session.rollback()
 
 
