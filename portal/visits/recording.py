@@ -16,13 +16,13 @@ from sqlalchemy import false, select
 from portal.accounts.permissions import reach
 from portal.core import query
 from portal.core.errors import Conflict, DomainError, NotFound
-from portal.core.timeutil import parse_iso_datetime, to_local
+from portal.core.timeutil import parse_iso_datetime
 from portal.extensions import db
 from portal.files.imagemeta import BadImage, strip_metadata
 from portal.files.models import StoredFile
 from portal.files.services import IMAGE_TYPES, MB, sniff, store_upload
 from portal.tenancy.scope import TenancyError, current_tenant_id
-from portal.visits import intake, rules
+from portal.visits import intake
 from portal.visits.models import Visit, VisitPhoto
 
 CORRECTION_REASONS = ("left_early", "forgot_check_out", "checked_in_early", "device_clock", "other")
