@@ -174,16 +174,24 @@ def store_new(values, code, user, now):
     return Stored(values, person[0][0] if person else "", chosen[I_CODE], exceptions)
 
 
-def _dialect_insert(table):
-    return (postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite).insert(table)
+_INSERTS = {}  # dialect name -> the visit's INSERT … ON CONFLICT DO NOTHING RETURNING id, built once
+
+
+def _visit_insert(name):
+    if name not in _INSERTS:
+        dialect = postgresql if name == "postgresql" else sqlite
+        _INSERTS[name] = (dialect.insert(_V).on_conflict_do_nothing(index_elements=["tenant_id", "client_id"])
+                          .returning(_V.c.id))
+    return _INSERTS[name]
+
+
+_EXCEPTION_INSERT = _E.insert().returning(_E.c.id)
 
 
 def _insert(values, findings, now):
     """Insert the visit (None when its client id is taken) and its exceptions; audit them."""
     connection, tenant = db.session.connection(), values["tenant_id"]
-    stmt = (_dialect_insert(_V).values(**values).on_conflict_do_nothing(index_elements=["tenant_id", "client_id"])
-            .returning(_V.c.id))
-    visit_id = connection.execute(stmt).scalar()
+    visit_id = connection.execute(_visit_insert(connection.dialect.name), values).scalar()
     if visit_id is None:
         return None
     values["id"] = visit_id
@@ -197,7 +205,7 @@ def _insert(values, findings, now):
                   "details": finding.details, "warning": finding.warning, "status": "open", "raised_at": now,
                   "response_reason": "", "response_text": "", "evidence_file_id": None, "responded_by_id": None,
                   "responded_at": None, "decided_by_id": None, "decided_at": None, "decision_note": ""}
-        record["id"] = connection.execute(_E.insert().values(**record).returning(_E.c.id)).scalar_one()
+        record["id"] = connection.execute(_EXCEPTION_INSERT, record).scalar_one()
         audit.append(("insert", "VisitException", record["id"], None, _snapshot(VisitException, record), tenant))
         exceptions.append(record)
     record_rows(db.session, audit)
