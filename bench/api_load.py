@@ -163,14 +163,14 @@ class Process:
         self.handle.close()
 
 
-def start_gunicorn(workers, port, env, logdir, extra):
-    ready_dir = Path(logdir) / f"gunicorn-w{workers}"
+def start_gunicorn(workers, port, env, logdir, extra, app="wsgi:app", name="gunicorn"):
+    ready_dir = Path(logdir) / f"{name}-w{workers}"
     ready_dir.mkdir()
     hooks = ready_dir / "hooks.py"
     hooks.write_text(GUNICORN_HOOKS.format(logdir=str(ready_dir)))
     argv = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"{HOST}:{port}", "-c", str(hooks),
-            *shlex.split(extra), "wsgi:app"]
-    server = Process(f"gunicorn -w {workers}", argv, env, Path(logdir) / f"gunicorn-w{workers}.log")
+            *shlex.split(extra), app]
+    server = Process(f"{name} -w {workers}", argv, env, Path(logdir) / f"{name}-w{workers}.log")
     deadline = time.monotonic() + 120
     while len(list(ready_dir.glob("ready-*"))) < workers:
         if not server.alive() or time.monotonic() > deadline:
@@ -409,9 +409,35 @@ def parse_args(argv):
     parser.add_argument("--worker-args", default="--no-schedule", help="arguments after `flask --app wsgi worker`")
     parser.add_argument("--rq-workers", type=int, default=1)
     parser.add_argument("--gunicorn-args", default="", help="more gunicorn arguments, e.g. '-k gthread --threads 4'")
+    parser.add_argument("--no-floor", dest="floor", action="store_false",
+                        help="skip the floor: bench/floor_app.py (a bare Flask POST, one INSERT) under gunicorn")
     parser.add_argument("--keep-logs", action="store_true", help="keep the logs also when the run passes")
     parser.add_argument("--seed", type=int, default=20261206)
     return parser.parse_args(argv)
+
+
+def run_floor(args, web, env, logdir, plan, healthz, left):
+    """POST the same kind of bodies to bench/floor_app.py under gunicorn -w ``web`` at each number
+    of connections: what a bare Flask request storing a visit with one INSERT reaches here."""
+    results = {}
+    if plan is None or left() < 30:
+        return results
+    port = free_port()
+    server = start_gunicorn(web, port, env, logdir, f"{args.gunicorn_args} --chdir {ROOT / 'bench'}",
+                            app="floor_app:app", name="floor")
+    try:
+        for conns in args.connections:
+            if left() < 10 or plan.capacity() < args.post_requests + conns:
+                break
+            bodies = [plan.next(port) for _ in range(args.post_requests + conns)]
+            raws = [raw.replace(b"POST /api/v1/visits ", b"POST /floor ", 1) for _, raw in bodies]
+            result = httpload.run_phase(HOST, port, raws[conns:], conns, min(args.post_seconds, max(left(), 1)),
+                                        warmup=raws[:conns])
+            results[conns] = result
+            print(row(web, result, "POST /floor", healthz.get(conns)), flush=True)
+    finally:
+        server.stop()
+    return results
 
 
 def _interrupt(signum, frame):
@@ -452,7 +478,8 @@ def main(argv=None):
         print(f"setup {time.monotonic() - began:.0f} s: {len(usernames)} field workers, "
               f"{len(world['homes'])} beneficiaries; {args.rq_workers} RQ worker(s) `flask --app wsgi worker "
               f"{args.worker_args}`; Redis {redis_url}; logs in {logdir}")
-        tokens, plan, all_ids = None, None, []
+        tokens, plan, all_ids, floors = None, None, [], {}
+        env["FLOOR_ITEM_ID"] = str(world["item_id"])
         print()
         print(HEADER)
         for web in args.web_workers:
@@ -495,6 +522,10 @@ def main(argv=None):
                     all_ids += ids
                     results.append((web, "POST /api/v1/visits", result))
                     print(row(web, result, "POST /api/v1/visits", healthz.get(conns), drained, waits), flush=True)
+            if args.floor:
+                floors[web] = run_floor(args, web, env, logdir, plan, healthz, left)
+        for web, by_conns in floors.items():
+            results += [(web, "POST /floor", result) for result in by_conns.values()]
         for web, name, result in results:
             if result.errors:
                 failed.append(f"-w {web} {name} at {result.connections} connections: {result.errors} errors "
@@ -516,13 +547,19 @@ def main(argv=None):
         if redis.get(CLAIM_KEY) is None:
             print(f"warning: {redis_url} was emptied by someone else during the run; the queue figures are unsure")
         for web in args.web_workers:
-            posts = {r.connections: r for w, n, r in results if w == web and n.startswith("POST")}
+            posts = {r.connections: r for w, n, r in results if w == web and n == "POST /api/v1/visits"}
             gets = {r.connections: r for w, n, r in results if w == web and n.startswith("GET")}
             top = max(posts, default=None)
             if top is not None and gets.get(top):
                 post, get = posts[top], gets[top]
-                print(f"-w {web}: POST {post.rate:.1f} req/s = {post.rate / get.rate:.1%} of /healthz at {top} "
-                      f"connections, p99 {1000 * post.quantile(0.99):.0f} ms")
+                line = (f"-w {web}: POST {post.rate:.1f} req/s = {post.rate / get.rate:.1%} of /healthz at {top} "
+                        f"connections, p99 {1000 * post.quantile(0.99):.0f} ms")
+                floor = floors.get(web, {}).get(top)
+                if floor is not None and floor.rate:
+                    line += (f"; the floor (bare Flask, one INSERT) {floor.rate:.1f} req/s = "
+                             f"{floor.rate / get.rate:.1%} of /healthz, p99 {1000 * floor.quantile(0.99):.0f} ms; "
+                             f"POST = {post.rate / floor.rate:.1%} of the floor")
+                print(line)
         print(f"total {time.monotonic() - began:.0f} s; load average {os.getloadavg()[0]:.1f} at the end")
     if failed:
         print("\nFAILED:\n  " + "\n  ".join(failed) + f"\nlogs kept in {logdir}")

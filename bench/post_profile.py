@@ -10,15 +10,12 @@ check-out bodies through Flask's test client (no HTTP server, no network: the re
 after ``--warmup`` unmeasured ones. Redis is used as in production (an empty database of its own,
 emptied at the end), so the comparison is queued, not run, as in a real request.
 
-Beside it, the floor: the same bodies through a bare Flask route that parses the JSON, reads the
-token's hash and inserts the visit with one Core statement in one transaction under row-level
-security (``set_config`` and the INSERT … RETURNING in one round trip each) — what any Flask
-request that stores a visit must spend on this machine.
+Beside it, the floor (bench/floor_app.py): the same bodies through a bare Flask route that stores
+the visit with one INSERT under row-level security — what any Flask request that stores a visit
+spends on this machine — and GET /healthz of the portal.
 """
 import argparse
 import cProfile
-import hashlib
-import json
 import os
 import pstats
 import random
@@ -32,8 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sqlalchemy import create_engine, event, text  # noqa: E402
-from sqlalchemy.pool import NullPool  # noqa: E402
+from sqlalchemy import event  # noqa: E402
+
+import floor_app  # noqa: E402
 
 from api_load import DEFAULT_DB, PASSWORD, VisitPlan, free_redis_url, prepare_world, CLAIM_KEY  # noqa: E402
 from visits import Database  # noqa: E402
@@ -76,55 +74,27 @@ def measure(client, plan, posts, path, stats, profile=None):
     return times, time.process_time() - cpu, stats.count - before, stats.commits - commits
 
 
-def floor_app(database_url):
-    """A bare Flask app: JSON body, token looked up by hash, one INSERT of the visit in one
-    transaction under row-level security, 201 with the id. Nothing else of the portal."""
-    from flask import Flask, jsonify, request
-    engine = create_engine(database_url, pool_size=2)
-    app = Flask("floor")
-    insert = text(
-        "INSERT INTO visit (tenant_id, client_id, body_hash, contract_id, service_item_id, beneficiary_id, "
-        "staff_id, worker_user_id, contractor_id, device_id, check_in_at, check_in_lat, check_in_lon, "
-        "check_in_accuracy_m, check_out_at, check_out_lat, check_out_lon, services, notes, source, "
-        "recorded_live, received_at, checked_out_received_at, status, comparison_due, penalised) "
-        "SELECT t.tenant_id, :client_id, :hash, a.contract_id, :item, a.beneficiary_id, a.staff_id, t.user_id, "
-        "u.contractor_id, :device, :in_at, :in_lat, :in_lon, :acc, :out_at, :out_lat, :out_lon, '[]', '', 'app', "
-        "true, now(), now(), 'pending', true, false "
-        "FROM api_token t JOIN user_account u ON u.id = t.user_id "
-        "JOIN assignment a ON a.beneficiary_id = :beneficiary AND a.tenant_id = t.tenant_id "
-        "WHERE t.token_hash = :token LIMIT 1 RETURNING id")
-    setting = text("SELECT set_config('app.tenant_id', tenant_id::text, true), "
-                   "set_config('app.all_tenants', 'off', true) FROM api_token WHERE token_hash = :token")
-
-    @app.post("/floor")
-    def floor():
-        body = request.get_json()
-        token = hashlib.sha256(request.headers["Authorization"][7:].encode()).hexdigest()
-        with engine.begin() as conn:
-            conn.execute(setting, {"token": token})
-            visit_id = conn.execute(insert, {
-                "client_id": body["client_id"], "hash": hashlib.sha256(request.get_data()).hexdigest(),
-                "item": app.config["ITEM_ID"], "device": body["device_id"],
-                "in_at": body["check_in"]["at"], "in_lat": body["check_in"]["lat"],
-                "in_lon": body["check_in"]["lon"], "acc": body["check_in"]["accuracy_m"],
-                "out_at": body["check_out"]["at"], "out_lat": body["check_out"]["lat"],
-                "out_lon": body["check_out"]["lon"], "beneficiary": body["beneficiary_id"],
-                "token": token}).scalar_one()
-        response = jsonify({"id": visit_id})
-        response.status_code = 201
-        return response
-    return app, engine
+def healthz(client, n):
+    """GET /healthz ``n`` times: (wall seconds each, cpu seconds, 0, 0)."""
+    times, cpu = [], time.process_time()
+    for _ in range(n):
+        began = time.perf_counter()
+        assert client.get("/healthz").status_code == 200
+        times.append(time.perf_counter() - began)
+    return times, time.process_time() - cpu, 0, 0
 
 
 def summary(name, times, cpu, statements, commits, floor=None):
+    """Print one line; returns (median wall, CPU) per request. ``floor``: those of the floor."""
     n = len(times)
-    mean = statistics.fmean(times)
-    line = (f"{name:<28} {n:>5} POSTs  mean {1000 * mean:6.2f} ms  median {1000 * statistics.median(times):6.2f} ms  "
-            f"CPU {1000 * cpu / n:6.2f} ms  {statements / n:5.1f} statements + {commits / n:.1f} commit")
+    median, cpu_each = statistics.median(times), cpu / n
+    line = (f"{name:<30} {n:>5} requests  mean {1000 * statistics.fmean(times):6.2f} ms  median "
+            f"{1000 * median:6.2f} ms  CPU {1000 * cpu_each:6.2f} ms  {statements / n:5.1f} statements + "
+            f"{commits / n:.1f} commit")
     if floor:
-        line += f"  ×{mean / floor:.1f} the floor"
+        line += f"  ×{median / floor[0]:.1f} the floor's median, ×{cpu_each / floor[1]:.1f} its CPU"
     print(line, flush=True)
-    return mean
+    return median, cpu_each
 
 
 def main(argv=None):
@@ -164,14 +134,16 @@ def main(argv=None):
                 print("the statements of one POST /api/v1/visits:")
                 measure(client, plan, 1, "/api/v1/visits", stats)
                 stats.echo = False
-            floor, floor_engine = floor_app(database.url)
-            floor.config["ITEM_ID"] = world["item_id"]
+            floor = floor_app.make_app(database.url, world["item_id"])
+            floor_engine = floor.config["ENGINE"]
             floor_client = floor.test_client()
             floor_stats = Statements(floor_engine)
             measure(floor_client, plan, args.warmup, "/floor", floor_stats)
             measure(client, plan, args.warmup, "/api/v1/visits", stats)
+            healthz(client, args.warmup)
+            summary("GET /healthz (portal)", *healthz(client, args.posts))
             result = measure(floor_client, plan, args.posts, "/floor", floor_stats)
-            base = summary("floor (bare Flask, 1 INSERT)", *result)
+            base = summary("POST /floor (bare Flask, INSERT)", *result)
             profile = cProfile.Profile() if args.profile else None
             result = measure(client, plan, args.posts, "/api/v1/visits", stats, profile)
             summary("POST /api/v1/visits", *result, floor=base)
