@@ -23,7 +23,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.audit.recorder import record_rows
 from portal.beneficiaries.models import Beneficiary, BeneficiaryStatus
-from portal.beneficiaries.services import EligibilityBook
 from portal.contractors.models import StaffMember
 from portal.contracts.models import Assignment, Contract, ServiceItem
 from portal.core.errors import DomainError, NotFound
@@ -34,6 +33,7 @@ from portal.jobs.queue import enqueue_batched
 from portal.tenancy.services import settings_for
 from portal.visits import rules
 from portal.visits.models import Visit, VisitException
+from portal.visits.readahead import ROSTER_COLUMNS, RosterEntry, book_of
 from portal.visits.setpass import VISIT_COLUMNS, Home, VisitRow
 from portal.visits.verification import record_unlisted_worker
 
@@ -50,7 +50,7 @@ _ASSIGNMENTS = (
                         _I.c.tenant_id == _A.c.tenant_id))
     .where(_A.c.beneficiary_id == bindparam("beneficiary"), _C.c.contractor_id == bindparam("contractor"),
            _A.c.tenant_id == bindparam("tenant")))
-_ROSTER = (select(_S.c.id, _S.c.name, _S.c.joined_on, _S.c.left_on)
+_ROSTER = (select(*ROSTER_COLUMNS)
            .where(_S.c.user_id == bindparam("user"), _S.c.contractor_id == bindparam("contractor")))
 _PERSON = (select(_B.c.name, _B.c.lat, _B.c.lon, _H.c.effective_on, _H.c.status)
            .select_from(_B)
@@ -59,23 +59,6 @@ _PERSON = (select(_B.c.name, _B.c.lat, _B.c.lon, _H.c.effective_on, _H.c.status)
            .order_by(_H.c.effective_on, _H.c.id))
 # the columns of an assignment row (_ASSIGNMENTS)
 A_ID, A_FROM, A_UNTIL, A_WORKER, A_CONTRACT, A_STATUS, I_ID, I_CODE, I_MIN, I_MAX, I_PHOTO, I_LIMIT = range(12)
-
-
-class RosterEntry:
-    """A roster entry as _staff_member and V01 read it."""
-    __slots__ = ("id", "name", "joined_on", "left_on")
-
-    def __init__(self, row):
-        self.id, self.name, self.joined_on, self.left_on = row
-
-    on_roster = StaffMember.on_roster
-
-
-class _Lists(dict):
-    """A dict answering [] for a missing key (as EligibilityBook's defaultdicts, without storing)."""
-
-    def __missing__(self, key):
-        return []
 
 
 @dataclass
@@ -119,12 +102,10 @@ def _chosen(assignments, user, day):
 
 def _book(beneficiary_id, contract_id, person, assignments):
     """The EligibilityBook of V06 for this person and contract, from the rows already read."""
-    book = EligibilityBook.__new__(EligibilityBook)
-    book.people = {beneficiary_id} if person else set()
-    book.history = _Lists({beneficiary_id: [(row[3], row[4]) for row in person if row[3] is not None]})
-    book.assignments = _Lists({(beneficiary_id, contract_id): [
-        (row[A_FROM], row[A_UNTIL]) for row in assignments if row[A_CONTRACT] == contract_id]})
-    return book
+    return book_of([beneficiary_id] if person else [],
+                   [(beneficiary_id, row[3], row[4]) for row in person if row[3] is not None],
+                   [(beneficiary_id, contract_id, row[A_FROM], row[A_UNTIL])
+                    for row in assignments if row[A_CONTRACT] == contract_id])
 
 
 def _staff_member(entries, day):
