@@ -13,6 +13,7 @@ from contextvars import ContextVar
 from sqlalchemy import Engine, ForeignKey, event, inspect, text
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_loader_criteria
 from sqlalchemy.pool import Pool
+from sqlalchemy.sql.elements import ReleaseSavepointClause, RollbackToSavepointClause, SavepointClause
 
 _current_tenant: ContextVar[int | None] = ContextVar("current_tenant", default=None)
 # Platform-wide work (the platform admin, seeding, cross-tenant jobs) opts out explicitly.
@@ -104,6 +105,7 @@ def reset_request_tenant(exc=None):
 _SHOWN = "portal_tenancy_shown"
 _NOTHING = ("", "off")  # a transaction's start: set_config(…, true) has set nothing yet
 _UNKNOWN = ("?", "?")   # after a savepoint's rollback, which restores what was shown before it
+_SAVEPOINTS = (SavepointClause, RollbackToSavepointClause, ReleaseSavepointClause)
 _SET = text("SELECT set_config('app.tenant_id', :t, true), set_config('app.all_tenants', :a, true)")
 
 
@@ -116,8 +118,8 @@ def _show_scope(conn, clauseelement, multiparams, params, execution_options):
     """Before a statement on a tracked connection: tell PostgreSQL the current scope if it differs
     from what the transaction shows (one set_config statement, then the statement itself)."""
     shown = conn.info.get(_SHOWN)
-    if shown is None:
-        return
+    if shown is None or isinstance(clauseelement, _SAVEPOINTS):
+        return  # (a ROLLBACK TO SAVEPOINT may follow a failed statement: nothing else runs before it)
     wanted = _scope_setting()
     if shown != wanted:
         conn.info[_SHOWN] = wanted  # first: the set_config below passes through here too
