@@ -108,8 +108,8 @@ def create_visit():
     visit is answered from the values just written (recording.store_visit: a few Core statements)."""
     payload = json_body(recording.VISIT_SCHEMA)
     visit, created = recording.store_visit(payload, current_user, utcnow(), source=_source(), validated=True)
-    if not created:
-        return _saved(visit, False)
+    if not created or visit.changed_since:
+        return _saved(visit if not created else db.session.get(Visit, visit.values["id"]), created)
     response = jsonify(stored_json(visit))
     response.status_code = 201
     response.headers["Location"] = url_for(".get_visit", visit_id=visit.values["id"])

@@ -17,6 +17,7 @@ row-level security applies as well.
 """
 from dataclasses import dataclass, field
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -69,6 +70,7 @@ class Stored:
     beneficiary_name: str
     service_item: str
     exceptions: list = field(default_factory=list)
+    changed_since: bool = False  # judged again since it was written (the comparison ran inline)
 
 
 def _refuse(field_name, message, status_class=DomainError):
@@ -120,6 +122,7 @@ def store_new(values, code, user, now):
     under the service item ``code``. Returns a Stored, or None when the client id is already taken in
     this bureau (nothing written then)."""
     tenant = values["tenant_id"]
+    db.session.flush()  # what the caller changed through the ORM is seen by the Core reads below
     day = to_local(values["check_in_at"]).date()
     assignments, roster, person = _context(db.session.connection(), user, values["beneficiary_id"], code, tenant)
     chosen = _chosen(assignments, user, day)
@@ -150,9 +153,13 @@ def store_new(values, code, user, now):
         row.id = values["id"]
         with record_locale():
             record_unlisted_worker(row)
+    stored = Stored(values, person[0][0] if person else "", chosen[I_CODE], exceptions)
     if values["comparison_due"]:  # verification.schedule_comparison, for a row
         enqueue_batched("supervision.compare_batch", values["id"], tenant_id=tenant)
-    return Stored(values, person[0][0] if person else "", chosen[I_CODE], exceptions)
+        # without Redis that job has just run, inline (jobs.queue.enqueue_batched): the row may
+        # have changed since it was written, and the answer is read back
+        stored.changed_since = not current_app.config.get("REDIS_URL")
+    return stored
 
 
 _INSERTS = {}  # dialect name -> the visit's INSERT … ON CONFLICT DO NOTHING RETURNING id, built once
