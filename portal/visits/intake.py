@@ -1,9 +1,9 @@
 """Storing a new visit in few statements (issue 15: the request path of POST /api/v1/visits).
 
-``store_new`` is the writing half of ``recording.record_visit``: three Core statements read what
-the visit needs — the beneficiary's assignments on contracts of the worker's contractor, each
-with its contract and the service item of that code (``_ASSIGNMENTS``), the worker's roster
-entries (``_ROSTER``), the beneficiary's home, name and status history (``_PERSON``) — then the
+``store_new`` is the writing half of ``recording.record_visit``: one Core statement (``_READ``)
+reads what the visit needs — the beneficiary's assignments on contracts of the worker's
+contractor, each with its contract and the service item of that code, the worker's roster
+entries, the beneficiary's home, name and status history — then the
 single-visit rules (rules.SINGLE, the functions every path runs) judge a plain
 ``setpass.VisitRow`` built from those values before anything is written, and one
 ``INSERT … ON CONFLICT (tenant_id, client_id) DO NOTHING RETURNING id`` stores the visit with its
@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import (Boolean, Date, Float, Integer, String, and_, bindparam, cast, literal, null, select,
+                        union_all)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.audit.recorder import record_rows
@@ -34,31 +35,49 @@ from portal.jobs.queue import enqueue_batched
 from portal.tenancy.services import settings_for
 from portal.visits import rules
 from portal.visits.models import Visit, VisitException
-from portal.visits.readahead import ROSTER_COLUMNS, RosterEntry, book_of
+from portal.visits.readahead import RosterEntry, book_of
 from portal.visits.setpass import VISIT_COLUMNS, Home, VisitRow
 from portal.visits.verification import record_unlisted_worker
 
 _A, _C, _I, _S = Assignment.__table__, Contract.__table__, ServiceItem.__table__, StaffMember.__table__
 _B, _H, _V, _E = Beneficiary.__table__, BeneficiaryStatus.__table__, Visit.__table__, VisitException.__table__
 
-_ASSIGNMENTS = (
-    select(_A.c.id, _A.c.from_on, _A.c.until_on, _S.c.user_id, _C.c.id, _C.c.status, _I.c.id, _I.c.code,
-           _I.c.min_minutes, _I.c.max_minutes, _I.c.photo_required, _I.c.daily_limit_per_beneficiary)
-    .select_from(_A)
-    .join(_C, and_(_C.c.id == _A.c.contract_id, _C.c.tenant_id == _A.c.tenant_id))
-    .join(_S, _S.c.id == _A.c.staff_id)
-    .outerjoin(_I, and_(_I.c.contract_id == _C.c.id, _I.c.code == bindparam("code"),
-                        _I.c.tenant_id == _A.c.tenant_id))
-    .where(_A.c.beneficiary_id == bindparam("beneficiary"), _C.c.contractor_id == bindparam("contractor"),
-           _A.c.tenant_id == bindparam("tenant")))
-_ROSTER = (select(*ROSTER_COLUMNS)
-           .where(_S.c.user_id == bindparam("user"), _S.c.contractor_id == bindparam("contractor")))
-_PERSON = (select(_B.c.name, _B.c.lat, _B.c.lon, _H.c.effective_on, _H.c.status)
-           .select_from(_B)
-           .outerjoin(_H, and_(_H.c.beneficiary_id == _B.c.id, _H.c.tenant_id == _B.c.tenant_id))
-           .where(_B.c.id == bindparam("beneficiary"), _B.c.tenant_id == bindparam("tenant"))
-           .order_by(_H.c.effective_on, _H.c.id))
-# the columns of an assignment row (_ASSIGNMENTS)
+def _one_read():
+    """One statement for what a new visit needs (a round trip each was a third of the request's):
+    the beneficiary's assignments on contracts of the worker's contractor with the contract and the
+    item of that code (kind 0), the worker's roster entries (kind 1), the beneficiary's home, name
+    and status history (kind 2), as one UNION ALL of rows padded to one layout (_LAYOUT)."""
+    def row(kind, **columns):
+        return [literal(kind, Integer).label("kind")] + [
+            (columns[name] if name in columns else cast(null(), kind_of)).label(name) for name, kind_of in _LAYOUT]
+    assignments = (
+        select(*row(0, i1=_A.c.id, d1=_A.c.from_on, d2=_A.c.until_on, i2=_S.c.user_id, i3=_C.c.id, t1=_C.c.status,
+                    i4=_I.c.id, t2=_I.c.code, i5=_I.c.min_minutes, i6=_I.c.max_minutes, b1=_I.c.photo_required,
+                    i7=_I.c.daily_limit_per_beneficiary))
+        .select_from(_A)
+        .join(_C, and_(_C.c.id == _A.c.contract_id, _C.c.tenant_id == _A.c.tenant_id))
+        .join(_S, _S.c.id == _A.c.staff_id)
+        .outerjoin(_I, and_(_I.c.contract_id == _C.c.id, _I.c.code == bindparam("code"),
+                            _I.c.tenant_id == _A.c.tenant_id))
+        .where(_A.c.beneficiary_id == bindparam("beneficiary"), _C.c.contractor_id == bindparam("contractor"),
+               _A.c.tenant_id == bindparam("tenant")))
+    roster = select(*row(1, i1=_S.c.id, i2=_S.c.user_id, i3=_S.c.contractor_id, t1=_S.c.name, d1=_S.c.joined_on,
+                         d2=_S.c.left_on)).where(_S.c.user_id == bindparam("user"),
+                                                 _S.c.contractor_id == bindparam("contractor"))
+    person = (select(*row(2, i1=_H.c.id, t1=_B.c.name, f1=_B.c.lat, f2=_B.c.lon, d1=_H.c.effective_on,
+                          t2=_H.c.status))
+              .select_from(_B)
+              .outerjoin(_H, and_(_H.c.beneficiary_id == _B.c.id, _H.c.tenant_id == _B.c.tenant_id))
+              .where(_B.c.id == bindparam("beneficiary"), _B.c.tenant_id == bindparam("tenant")))
+    union = union_all(assignments, roster, person).subquery()
+    return select(union).order_by(union.c.kind, union.c.d1, union.c.i1)
+
+
+_LAYOUT = (("i1", Integer), ("i2", Integer), ("i3", Integer), ("i4", Integer), ("i5", Integer), ("i6", Integer),
+           ("i7", Integer), ("d1", Date), ("d2", Date), ("t1", String), ("t2", String), ("f1", Float),
+           ("f2", Float), ("b1", Boolean))
+_READ = _one_read()
+# the columns of an assignment row (kind 0, in this order)
 A_ID, A_FROM, A_UNTIL, A_WORKER, A_CONTRACT, A_STATUS, I_ID, I_CODE, I_MIN, I_MAX, I_PHOTO, I_LIMIT = range(12)
 
 
@@ -78,18 +97,23 @@ def _refuse(field_name, message, status_class=DomainError):
 
 
 def _context(connection, user, beneficiary_id, code, tenant):
-    """(assignment rows, roster entries, person rows) of a new visit: three statements."""
+    """(assignment rows, roster entries, person rows (name, lat, lon, effective_on, status)) of a
+    new visit: one statement (_READ)."""
     if not user.contractor_id:
         _refuse("beneficiary_id", _("No such beneficiary."), NotFound)
-    assignments = connection.execute(_ASSIGNMENTS, {"code": code, "beneficiary": beneficiary_id,
-                                                    "contractor": user.contractor_id, "tenant": tenant}).all()
+    assignments, roster, person = [], [], []
+    for r in connection.execute(_READ, {"code": code, "beneficiary": beneficiary_id, "contractor": user.contractor_id,
+                                        "tenant": tenant, "user": user.id}):
+        if r.kind == 0:
+            assignments.append((r.i1, r.d1, r.d2, r.i2, r.i3, r.t1, r.i4, r.t2, r.i5, r.i6, r.b1, r.i7))
+        elif r.kind == 1:
+            roster.append(RosterEntry((r.i1, r.i2, r.i3, r.t1, r.d1, r.d2)))
+        else:
+            person.append((r.t1, r.f1, r.f2, r.d1, r.t2))
     if not assignments:
         _refuse("beneficiary_id", _("No such beneficiary."), NotFound)
     if all(row[I_ID] is None for row in assignments):
         _refuse("service_item", _("This service item is not part of the contract under which you serve this person."))
-    roster = [RosterEntry(row) for row in connection.execute(
-        _ROSTER, {"user": user.id, "contractor": user.contractor_id})]
-    person = connection.execute(_PERSON, {"beneficiary": beneficiary_id, "tenant": tenant}).all()
     return assignments, roster, person
 
 
