@@ -399,7 +399,7 @@ def parse_args(argv):
                         "(default: the first empty one of redis://127.0.0.1:6379, 0 first)")
     parser.add_argument("--web-workers", type=ints, default=[1, 4], help="gunicorn -w, one run each (1,4)")
     parser.add_argument("--connections", type=ints, default=[1, 8, 32], help="concurrent connections (1,8,32)")
-    parser.add_argument("--field-workers", type=int, default=96)
+    parser.add_argument("--field-workers", type=int, default=192)
     parser.add_argument("--healthz-requests", type=int, default=10_000, help="cap per /healthz phase")
     parser.add_argument("--healthz-seconds", type=float, default=5)
     parser.add_argument("--post-requests", type=int, default=1500, help="cap per POST phase")
