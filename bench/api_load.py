@@ -2,7 +2,7 @@
 beside GET /healthz, and how long until every posted visit's verification is final?
 
     .venv/bin/python bench/api_load.py
-    .venv/bin/python bench/api_load.py --web-workers 1,4 --connections 1,8,32 --field-workers 96 \
+    .venv/bin/python bench/api_load.py --web-workers 1,4 --connections 1,8,32 --field-workers 192 \
         --post-seconds 10 --post-requests 1500 --time-limit 900 --worker-args "--no-schedule"
 
 It makes a fresh PostgreSQL database (default ``portal_bench_load`` on 127.0.0.1, dropped at the
@@ -38,6 +38,11 @@ may be shared), and for POST the mean number of the database's backends waiting 
 ended, the drain time (visits settled a second) and the worst check-out → verdict time. Exit
 status 1 when a request failed (an HTTP error status or a broken connection), a job failed, or
 audit-verify failed.
+
+After the portal's phases of each ``--web-workers``, the floor (``--no-floor`` skips it): the same
+bodies POSTed at the same connections to bench/floor_app.py under gunicorn with as many workers, a
+bare Flask app that stores each visit with one INSERT under row-level security and nothing else;
+the summary gives POST / healthz, floor / healthz and POST / floor at the most connections.
 
 Gunicorn runs its default sync workers, as in the README's production commands: they answer
 each request with ``Connection: close``, so every request opens a connection ("conn/req" 1.00);
