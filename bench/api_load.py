@@ -2,7 +2,7 @@
 beside GET /healthz, and how long until every posted visit's verification is final?
 
     .venv/bin/python bench/api_load.py
-    .venv/bin/python bench/api_load.py --web-workers 1,4 --connections 1,8,32 --field-workers 96 \
+    .venv/bin/python bench/api_load.py --web-workers 1,4 --connections 1,8,32 --field-workers 192 \
         --post-seconds 10 --post-requests 1500 --time-limit 900 --worker-args "--no-schedule"
 
 It makes a fresh PostgreSQL database (default ``portal_bench_load`` on 127.0.0.1, dropped at the
@@ -38,6 +38,11 @@ may be shared), and for POST the mean number of the database's backends waiting 
 ended, the drain time (visits settled a second) and the worst check-out → verdict time. Exit
 status 1 when a request failed (an HTTP error status or a broken connection), a job failed, or
 audit-verify failed.
+
+After the portal's phases of each ``--web-workers``, the floor (``--no-floor`` skips it): the same
+bodies POSTed at the same connections to bench/floor_app.py under gunicorn with as many workers, a
+bare Flask app that stores each visit with one INSERT under row-level security and nothing else;
+the summary gives POST / healthz, floor / healthz and POST / floor at the most connections.
 
 Gunicorn runs its default sync workers, as in the README's production commands: they answer
 each request with ``Connection: close``, so every request opens a connection ("conn/req" 1.00);
@@ -163,14 +168,14 @@ class Process:
         self.handle.close()
 
 
-def start_gunicorn(workers, port, env, logdir, extra):
-    ready_dir = Path(logdir) / f"gunicorn-w{workers}"
+def start_gunicorn(workers, port, env, logdir, extra, app="wsgi:app", name="gunicorn"):
+    ready_dir = Path(logdir) / f"{name}-w{workers}"
     ready_dir.mkdir()
     hooks = ready_dir / "hooks.py"
     hooks.write_text(GUNICORN_HOOKS.format(logdir=str(ready_dir)))
     argv = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"{HOST}:{port}", "-c", str(hooks),
-            *shlex.split(extra), "wsgi:app"]
-    server = Process(f"gunicorn -w {workers}", argv, env, Path(logdir) / f"gunicorn-w{workers}.log")
+            *shlex.split(extra), app]
+    server = Process(f"{name} -w {workers}", argv, env, Path(logdir) / f"{name}-w{workers}.log")
     deadline = time.monotonic() + 120
     while len(list(ready_dir.glob("ready-*"))) < workers:
         if not server.alive() or time.monotonic() > deadline:
@@ -240,6 +245,13 @@ class VisitPlan:
         self.returned.extend(self.slots.pop(cid) for cid in client_ids)
 
     def next(self, port):
+        client_id, body, w = self.body()
+        raw = httpload.post_json("/api/v1/visits", HOST, port, json.dumps(body, separators=(",", ":")).encode(),
+                                 self.tokens[w])
+        return client_id, raw
+
+    def body(self):
+        """(client id, JSON body, worker index) of the next visit."""
         if self.returned:
             w, k = self.returned.pop(0)
         else:
@@ -264,9 +276,7 @@ class VisitPlan:
                 "device_id": f"bench-phone-{w}",
                 "check_in": {"at": start.isoformat(), "lat": lat + jitter(), "lon": lon + jitter(), "accuracy_m": 8},
                 "check_out": {"at": end.isoformat(), "lat": lat + jitter(), "lon": lon + jitter()}}
-        raw = httpload.post_json("/api/v1/visits", HOST, port, json.dumps(body, separators=(",", ":")).encode(),
-                                 self.tokens[w])
-        return client_id, raw
+        return client_id, body, w
 
 
 # --- the drain --------------------------------------------------------------------------------------
@@ -394,7 +404,7 @@ def parse_args(argv):
                         "(default: the first empty one of redis://127.0.0.1:6379, 0 first)")
     parser.add_argument("--web-workers", type=ints, default=[1, 4], help="gunicorn -w, one run each (1,4)")
     parser.add_argument("--connections", type=ints, default=[1, 8, 32], help="concurrent connections (1,8,32)")
-    parser.add_argument("--field-workers", type=int, default=96)
+    parser.add_argument("--field-workers", type=int, default=192)
     parser.add_argument("--healthz-requests", type=int, default=10_000, help="cap per /healthz phase")
     parser.add_argument("--healthz-seconds", type=float, default=5)
     parser.add_argument("--post-requests", type=int, default=1500, help="cap per POST phase")
@@ -404,9 +414,35 @@ def parse_args(argv):
     parser.add_argument("--worker-args", default="--no-schedule", help="arguments after `flask --app wsgi worker`")
     parser.add_argument("--rq-workers", type=int, default=1)
     parser.add_argument("--gunicorn-args", default="", help="more gunicorn arguments, e.g. '-k gthread --threads 4'")
+    parser.add_argument("--no-floor", dest="floor", action="store_false",
+                        help="skip the floor: bench/floor_app.py (a bare Flask POST, one INSERT) under gunicorn")
     parser.add_argument("--keep-logs", action="store_true", help="keep the logs also when the run passes")
     parser.add_argument("--seed", type=int, default=20261206)
     return parser.parse_args(argv)
+
+
+def run_floor(args, web, env, logdir, plan, healthz, left):
+    """POST the same kind of bodies to bench/floor_app.py under gunicorn -w ``web`` at each number
+    of connections: what a bare Flask request storing a visit with one INSERT reaches here."""
+    results = {}
+    if plan is None or left() < 30:
+        return results
+    port = free_port()
+    server = start_gunicorn(web, port, env, logdir, f"{args.gunicorn_args} --chdir {ROOT / 'bench'}",
+                            app="floor_app:app", name="floor")
+    try:
+        for conns in args.connections:
+            if left() < 10 or plan.capacity() < args.post_requests + conns:
+                break
+            bodies = [plan.next(port) for _ in range(args.post_requests + conns)]
+            raws = [raw.replace(b"POST /api/v1/visits ", b"POST /floor ", 1) for _, raw in bodies]
+            result = httpload.run_phase(HOST, port, raws[conns:], conns, min(args.post_seconds, max(left(), 1)),
+                                        warmup=raws[:conns])
+            results[conns] = result
+            print(row(web, result, "POST /floor", healthz.get(conns)), flush=True)
+    finally:
+        server.stop()
+    return results
 
 
 def _interrupt(signum, frame):
@@ -447,7 +483,8 @@ def main(argv=None):
         print(f"setup {time.monotonic() - began:.0f} s: {len(usernames)} field workers, "
               f"{len(world['homes'])} beneficiaries; {args.rq_workers} RQ worker(s) `flask --app wsgi worker "
               f"{args.worker_args}`; Redis {redis_url}; logs in {logdir}")
-        tokens, plan, all_ids = None, None, []
+        tokens, plan, all_ids, floors = None, None, [], {}
+        env["FLOOR_ITEM_ID"] = str(world["item_id"])
         print()
         print(HEADER)
         for web in args.web_workers:
@@ -490,6 +527,10 @@ def main(argv=None):
                     all_ids += ids
                     results.append((web, "POST /api/v1/visits", result))
                     print(row(web, result, "POST /api/v1/visits", healthz.get(conns), drained, waits), flush=True)
+            if args.floor:
+                floors[web] = run_floor(args, web, env, logdir, plan, healthz, left)
+        for web, by_conns in floors.items():
+            results += [(web, "POST /floor", result) for result in by_conns.values()]
         for web, name, result in results:
             if result.errors:
                 failed.append(f"-w {web} {name} at {result.connections} connections: {result.errors} errors "
@@ -511,13 +552,19 @@ def main(argv=None):
         if redis.get(CLAIM_KEY) is None:
             print(f"warning: {redis_url} was emptied by someone else during the run; the queue figures are unsure")
         for web in args.web_workers:
-            posts = {r.connections: r for w, n, r in results if w == web and n.startswith("POST")}
+            posts = {r.connections: r for w, n, r in results if w == web and n == "POST /api/v1/visits"}
             gets = {r.connections: r for w, n, r in results if w == web and n.startswith("GET")}
             top = max(posts, default=None)
             if top is not None and gets.get(top):
                 post, get = posts[top], gets[top]
-                print(f"-w {web}: POST {post.rate:.1f} req/s = {post.rate / get.rate:.1%} of /healthz at {top} "
-                      f"connections, p99 {1000 * post.quantile(0.99):.0f} ms")
+                line = (f"-w {web}: POST {post.rate:.1f} req/s = {post.rate / get.rate:.1%} of /healthz at {top} "
+                        f"connections, p99 {1000 * post.quantile(0.99):.0f} ms")
+                floor = floors.get(web, {}).get(top)
+                if floor is not None and floor.rate:
+                    line += (f"; the floor (bare Flask, one INSERT) {floor.rate:.1f} req/s = "
+                             f"{floor.rate / get.rate:.1%} of /healthz, p99 {1000 * floor.quantile(0.99):.0f} ms; "
+                             f"POST = {post.rate / floor.rate:.1%} of the floor")
+                print(line)
         print(f"total {time.monotonic() - began:.0f} s; load average {os.getloadavg()[0]:.1f} at the end")
     if failed:
         print("\nFAILED:\n  " + "\n  ".join(failed) + f"\nlogs kept in {logdir}")

@@ -18,7 +18,9 @@ request), then bulk-inserts the rest and verifies a sample spread over the whole
 prints visits per second, the mean and median time per visit at both sizes, and peak memory.
 """
 import argparse
+import cProfile
 import os
+import pstats
 import random
 import resource
 import statistics
@@ -372,7 +374,13 @@ def main_set(args, rng):
             done = max(size - base, 0)
             rows = count_visits(app, tenant_id)
             print(f"inserted up to {rows:,} visits in {time.perf_counter() - t0:.1f} s")
+            profile = cProfile.Profile() if args.profile and size == sizes[-1] else None
+            if profile:
+                profile.enable()
             results[rows] = set_verify(app, tenant_id, sample_ids(app, tenant_id, args.batch, rng), month)
+            if profile:
+                profile.disable()
+                pstats.Stats(profile).sort_stats("tottime").print_stats(30)
         owner.dispose()
     print()
     print("visits judged per second by the set path; batch: the comparison job of an upload batch spread over\n"
@@ -404,6 +412,7 @@ def main(argv=None):
     parser.add_argument("--explain", action="store_true", help="print the query plans of one neighbourhood")
     parser.add_argument("--set", action="store_true", help="the set path: a batch and a month at each of --sizes")
     parser.add_argument("--sizes", default="1000,100000,1000000", help="table sizes for --set")
+    parser.add_argument("--profile", action="store_true", help="--set: cProfile the passes at the largest size")
     parser.add_argument("--batch", type=int, default=1000, help="visits of the upload batch for --set")
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)

@@ -91,8 +91,9 @@ def test_same_client_id_with_a_different_body_is_409(app, demo, world, client, w
 
 
 def test_a_race_on_the_client_id_ends_in_200_or_409_not_500(app, demo, world, monkeypatch):
-    """Two uploads of one client id at once: the loser's insert hits the unique constraint and
-    answers like a replay."""
+    """Two uploads of one client id at once: nothing reads the id before the insert, whose
+    ``ON CONFLICT DO NOTHING`` finds it taken (on PostgreSQL after waiting for the other upload's
+    commit); the loser then reads the stored visit and answers like a replay, or 409."""
     from portal.accounts.models import User
     from portal.visits import recording
     body = visit_body(world["people"]["刘桂英"])
@@ -103,16 +104,20 @@ def test_a_race_on_the_client_id_ends_in_200_or_409_not_500(app, demo, world, mo
         real_lookup = recording._by_client_id
         calls = []
 
-        def not_yet_committed(client_id):  # the first look misses, as if the other request were in flight
+        def after_the_insert(client_id):
             calls.append(client_id)
-            return None if len(calls) == 1 else real_lookup(client_id)
+            return real_lookup(client_id)
 
-        monkeypatch.setattr(recording, "_by_client_id", not_yet_committed)
+        monkeypatch.setattr(recording, "_by_client_id", after_the_insert)
         again, created = recording.record_visit(body, user, utcnow())
         assert (again.id, created) == (first.id, False)
-        calls.clear()
+        assert calls == [first.client_id]  # one read, once the insert found the id taken
         with pytest.raises(recording.Conflict):
             recording.record_visit({**body, "notes": "不同"}, user, utcnow())
+        # the id taken but its visit gone (deleted by the time it is read): a Conflict, not a 500
+        monkeypatch.setattr(recording, "_by_client_id", lambda client_id: None)
+        with pytest.raises(recording.Conflict):
+            recording.record_visit(body, user, utcnow())
         db.session.rollback()
 
 
@@ -465,3 +470,48 @@ def test_a_visit_without_check_out_cannot_be_corrected(app, demo, world, client,
                            json={"check_in_at": iso(utcnow()), "reason_code": "other"},
                            headers=api_token("gx-supervisor"))
     assert response.status_code == 422
+
+
+# --- the request path answers what it wrote (intake.py) -------------------------------------------
+
+def test_a_new_visit_is_answered_as_get_reads_it_and_audited_with_every_column(app, demo, world, client,
+                                                                             worker):
+    """POST answers a new visit from the values it wrote (no ORM load): the answer must be what GET
+    reads back — status, exceptions raised by the single-visit rules (V02 far from home, V03 too
+    short, V08 in the future), distance, times — and the
+    insert is audited with every column, the coordinates and notes redacted."""
+    from portal.audit.models import AuditEntry
+    from portal.tenancy.scope import all_tenants
+    person = world["people"]["刘桂英"]
+    far = {"at": iso(utcnow() - timedelta(hours=3)), "lat": HOME[0] + 0.05, "lon": HOME[1], "accuracy_m": 8}
+    bodies = [("a-worker1", visit_body(person)),
+              ("a-worker1", visit_body(person, closed=False)),
+              ("a-worker1", visit_body(person, minutes=2, check_in=far)),
+              ("a-worker1", visit_body(person, start=utcnow() + timedelta(hours=2))),
+              ("a-worker2", visit_body(world["people"]["黄秀兰"], device_id="phone-a1"))]
+    for username, body in bodies:
+        headers = worker(username)
+        answer = post_visit(client, headers, body)
+        assert answer.status_code == 201, answer.get_data(as_text=True)
+        created = answer.get_json()
+        again = client.get(f"/api/v1/visits/{created['id']}", headers=headers)
+        assert again.status_code == 200 and again.get_json() == created
+        assert answer.headers["Location"].endswith(f"/api/v1/visits/{created['id']}")
+        codes = {e["code"] for e in created["exceptions"]}
+        if body["check_in"]["lat"] != HOME[0]:
+            assert {"V02", "V03"} <= codes and created["distance_from_home_m"] > 5000
+        if "check_out" not in body:
+            assert created["status"] == "pending" and not codes
+        with app.app_context(), all_tenants():
+            after = db.session.execute(select(AuditEntry.after).where(
+                AuditEntry.object_type == "Visit", AuditEntry.object_id == str(created["id"]),
+                AuditEntry.action == "insert")).scalar_one()
+            exceptions = db.session.scalars(select(AuditEntry.object_id).where(
+                AuditEntry.object_type == "VisitException", AuditEntry.action == "insert")).all()
+        assert set(after) == {c.key for c in Visit.__table__.columns}
+        assert after["check_in_lat"] == after["notes"] == "[redacted]"
+        assert after["client_id"] == body["client_id"] and after["status"] == created["status"]
+        assert {str(e["id"]) for e in created["exceptions"]} <= set(exceptions)
+        # the same body again: 200 with the stored visit, as GET reads it
+        replay = post_visit(client, headers, body)
+        assert replay.status_code == 200 and replay.get_json() == created

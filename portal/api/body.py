@@ -40,6 +40,16 @@ def unstorable_fields(data):
     return errors
 
 
+_VALIDATORS = {}  # id(schema) -> (schema, its validator): a schema is a module constant, checked once
+
+
+def _validator(schema):
+    known = _VALIDATORS.get(id(schema))
+    if known is None or known[0] is not schema:
+        known = _VALIDATORS[id(schema)] = (schema, jsonschema.Draft202012Validator(schema))
+    return known[1]
+
+
 def json_body(schema):
     """The request's JSON object, validated against ``schema`` (a JSON Schema dict)."""
     if not request.mimetype or request.mimetype.split(";")[0] != "application/json":
@@ -51,7 +61,7 @@ def json_body(schema):
     unstorable = unstorable_fields(data)
     if unstorable:
         raise ValidationFailed("The request body is not valid.", unstorable)
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = _validator(schema)
     errors = {}
     for error in validator.iter_errors(data):
         field = ".".join(str(p) for p in error.absolute_path) or (

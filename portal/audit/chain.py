@@ -12,8 +12,13 @@ from portal.audit.models import PLATFORM_CHAIN, AuditEntry
 GENESIS = "0" * 64
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def json_safe(value):
     """Turn a column value into something JSON keeps exactly (for before/after snapshots)."""
+    if type(value) in _PLAIN:  # most values: answered first
+        return value
     if isinstance(value, datetime):
         if value.tzinfo is not None:
             value = value.astimezone(timezone.utc)
@@ -68,29 +73,34 @@ _LOCK_AND_ENTER = text(
     "SELECT previous.tenant, pg_advisory_xact_lock(:space, :chain), set_config('app.tenant_id', :tenant, true) "
     "FROM previous")
 _RESTORE = text("SELECT set_config('app.tenant_id', :tenant, true)")
+# The same lock when the connection already shows row-level security the chain's tenant.
+_LOCK = text("SELECT pg_advisory_xact_lock(:space, :chain)")
 # Many rows in one INSERT on PostgreSQL: one array per column, so the statement is the same
 # whatever the number of rows (no statement built and compiled per row).
 _COLUMNS = (("tenant_id", "integer"), ("chain", "integer"), ("seq", "integer"), ("occurred_at", "timestamptz"),
             ("actor_id", "integer"), ("actor", "varchar"), ("actor_role", "varchar"), ("action", "varchar"),
             ("object_type", "varchar"), ("object_id", "varchar"), ("before", "json"), ("after", "json"),
             ("address", "varchar"), ("prev_hash", "varchar"), ("hash", "varchar"))
-_INSERT_UNNESTED = text(
-    f"INSERT INTO audit_entry ({', '.join(c for c, _t in _COLUMNS)}) SELECT * FROM unnest("
-    + ", ".join(f"CAST(:{c} AS {t}[])" for c, t in _COLUMNS) + ")")
+# The rows travel as one JSON document (json.dumps is C; a text array per column has each element
+# quoted by the driver in Python, which cost more than the rest of a large block).
+_INSERT_RECORDSET = text(
+    f"INSERT INTO audit_entry ({', '.join(c for c, _t in _COLUMNS)}) SELECT {', '.join(c for c, _t in _COLUMNS)} "
+    f"FROM json_to_recordset(CAST(:rows AS json)) AS r({', '.join(f'{c} {t}' for c, t in _COLUMNS)})")
 
 
-def _as_arrays(rows):
-    """The rows as one list per column (JSON columns as their text, NULL kept)."""
-    arrays = {}
-    for column, kind in _COLUMNS:
-        values = [row.get(column) for row in rows]
-        if kind == "json":
-            values = [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]
-        arrays[column] = values
-    return arrays
+def _as_json(rows):
+    """The rows as one JSON array of objects: the hashed fields are JSON-safe already (``entry``)."""
+    return json.dumps([{c: row.get(c) for c, _t in _COLUMNS} for row in rows], ensure_ascii=False,
+                      default=_timestamp)
 
 
-def append_entries(connection, entries):
+def _timestamp(value):
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} in an audit row")
+
+
+def append_entries(connection, entries, tenant_shown=False):
     """Append ``entries`` (from ``entry``) to their chains on ``connection``, inside the caller's
     transaction, in the order given; return them chained (seq, prev_hash and hash filled in).
 
@@ -99,21 +109,26 @@ def append_entries(connection, entries):
     ``app.tenant_id`` to the chain's tenant; then one read of the chain's head, one multi-row
     INSERT (per ``ROWS_PER_INSERT`` rows) of the entries hashed in Python, and on PostgreSQL one
     restore of ``app.tenant_id``. The lock is held until the transaction ends: called at commit,
-    that is for the time of these statements and the COMMIT."""
+    that is for the time of these statements and the COMMIT. ``tenant_shown``: the connection's
+    ``app.tenant_id`` is already the tenant whose chain is written (and ``app.all_tenants`` off),
+    as in a request's own transaction; that chain then needs neither the setting nor its restore."""
     by_chain = {}
     for fields in entries:
         by_chain.setdefault(fields["chain"], []).append(fields)
     chained = []
     for chain in sorted(by_chain):
-        chained += _append_to_chain(connection, chain, by_chain[chain])
+        chained += _append_to_chain(connection, chain, by_chain[chain], tenant_shown)
     return chained
 
 
-def _append_to_chain(connection, chain, entries):
+def _append_to_chain(connection, chain, entries, tenant_shown=False):
     table = AuditEntry.__table__
     postgres = connection.dialect.name == "postgresql"
     tenant = entries[0]["tenant_id"]
-    if postgres:
+    shown = tenant_shown is not False and tenant is not None and tenant_shown == tenant
+    if postgres and shown:
+        connection.execute(_LOCK, {"space": LOCK_SPACE, "chain": chain})
+    elif postgres:
         previous = connection.execute(_LOCK_AND_ENTER, {
             "space": LOCK_SPACE, "chain": chain, "tenant": "" if tenant is None else str(tenant)}).scalar()
     last = connection.execute(
@@ -128,10 +143,10 @@ def _append_to_chain(connection, chain, entries):
         rows.append(row)
     if postgres:
         for start in range(0, len(rows), ROWS_PER_INSERT):
-            connection.execute(_INSERT_UNNESTED, _as_arrays(rows[start:start + ROWS_PER_INSERT]))
+            connection.execute(_INSERT_RECORDSET, {"rows": _as_json(rows[start:start + ROWS_PER_INSERT])})
     else:  # SQLite: the driver's executemany, one prepared statement
         connection.execute(insert(table), rows)
-    if postgres:  # (a failed statement above ends the transaction: nothing to restore then)
+    if postgres and not shown:  # (a failed statement above ends the transaction: nothing to restore then)
         connection.execute(_RESTORE, {"tenant": previous or ""})
     return rows
 

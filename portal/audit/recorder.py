@@ -36,6 +36,7 @@ from portal.audit.models import AuditEntry
 from portal.core import pending
 from portal.core.timeutil import utcnow
 from portal.extensions import db
+from portal.tenancy.scope import all_tenants_mode, current_tenant_id
 
 _PENDING_KEY = "portal_audit_pending"  # entries collected, not yet written
 _WRITTEN_KEY = "portal_audit_written"  # entries written before the commit inside a savepoint
@@ -92,11 +93,21 @@ def append_pending(session):
     collected = pending.take(session, _PENDING_KEY, savepoints=True)
     if not collected:
         return
-    append_entries(session.connection(), [fields for fields, _savepoint in collected])
+    append_entries(session.connection(), [fields for fields, _savepoint in collected], _tenant_shown(session))
     written_in = session.get_nested_transaction()
     if written_in is not None:  # a rollback of that savepoint unwrites them: see _forget_rolled_back
         session.info.setdefault(_WRITTEN_KEY, []).extend(
             (fields, savepoint, written_in) for fields, savepoint in collected)
+
+
+def _tenant_shown(session):
+    """The tenant the connection of ``session`` shows row-level security now — the scope's: tenancy
+    keeps the app's session in step with it — or False in all-tenants mode, without a tenant, or
+    for another session."""
+    tenant = current_tenant_id()
+    if tenant is None or all_tenants_mode() or session is not _session(db.session):
+        return False
+    return tenant
 
 
 def record_event(session, action, *, tenant_id=None, actor=None, object_type="", object_id="",

@@ -3,14 +3,17 @@
 Every model that mixes in TenantOwned gets an indexed ``tenant_id``. Inserts take the current
 tenant; selects, updates and deletes are filtered to it by a ``do_orm_execute`` hook, so a
 forgotten filter cannot leak another bureau's rows. On PostgreSQL the same tenant is written to
-the ``app.tenant_id`` setting of each transaction, which the row-level security policies read.
+the ``app.tenant_id`` setting of each transaction, which the row-level security policies read:
+before each statement of the session's transaction, whenever the scope differs from what the
+transaction was last told (one ``set_config`` round trip per change actually used).
 """
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from sqlalchemy import ForeignKey, event, inspect, text
+from sqlalchemy import Engine, ForeignKey, event, inspect, text
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_loader_criteria
-from portal.extensions import db
+from sqlalchemy.pool import Pool
+from sqlalchemy.sql.elements import ReleaseSavepointClause, RollbackToSavepointClause, SavepointClause
 
 _current_tenant: ContextVar[int | None] = ContextVar("current_tenant", default=None)
 # Platform-wide work (the platform admin, seeding, cross-tenant jobs) opts out explicitly.
@@ -58,12 +61,10 @@ def tenant_scope(tenant_id):
     token = _current_tenant.set(tenant_id)
     flag = _all_tenants.set(False)
     try:
-        _sync_db_setting()
         yield tenant_id
     finally:
         _current_tenant.reset(token)
         _all_tenants.reset(flag)
-        _sync_db_setting()
 
 
 @contextmanager
@@ -71,11 +72,9 @@ def all_tenants():
     """Run a block that may see every tenant's rows (platform-level work only)."""
     flag = _all_tenants.set(True)
     try:
-        _sync_db_setting()
         yield
     finally:
         _all_tenants.reset(flag)
-        _sync_db_setting()
 
 
 def set_request_tenant(tenant_id):
@@ -83,7 +82,6 @@ def set_request_tenant(tenant_id):
     from flask import g
     tokens = (_current_tenant.set(tenant_id), _all_tenants.set(False))
     g.setdefault("_tenant_tokens", []).append(tokens)
-    _sync_db_setting()
 
 
 def reset_request_tenant(exc=None):
@@ -99,24 +97,51 @@ def reset_request_tenant(exc=None):
             _current_tenant.set(None)
 
 
-def _sync_db_setting():
-    """Tell PostgreSQL the tenant if a transaction is already open on the session."""
-    try:
-        session = db.session()
-    except RuntimeError:  # outside an app context
-        return
-    if session.in_transaction():
-        bind = session.get_bind()
-        if bind.dialect.name == "postgresql":
-            _write_pg_setting(session.connection())
+# What a PostgreSQL connection of the session has told row-level security in its transaction:
+# connection.info[_SHOWN] = (tenant, all tenants) as set_config last wrote them. Set when the
+# session begins a transaction, forgotten when it ends. Before each statement on such a connection
+# the setting follows the scope (``_show_scope``), so changing the scope costs nothing until a
+# statement runs, and a scope entered and left between two statements costs nothing at all.
+_SHOWN = "portal_tenancy_shown"
+_NOTHING = ("", "off")  # a transaction's start: set_config(…, true) has set nothing yet
+_UNKNOWN = ("?", "?")   # after a savepoint's rollback, which restores what was shown before it
+_SAVEPOINTS = (SavepointClause, RollbackToSavepointClause, ReleaseSavepointClause)
+_SET = text("SELECT set_config('app.tenant_id', :t, true), set_config('app.all_tenants', :a, true)")
+
+
+def _scope_setting():
+    tenant = _current_tenant.get()
+    return ("" if tenant is None else str(tenant)), ("on" if _all_tenants.get() else "off")
+
+
+def _show_scope(conn, clauseelement, multiparams, params, execution_options):
+    """Before a statement on a tracked connection: tell PostgreSQL the current scope if it differs
+    from what the transaction shows (one set_config statement, then the statement itself)."""
+    shown = conn.info.get(_SHOWN)
+    if shown is None or isinstance(clauseelement, _SAVEPOINTS):
+        return  # (a ROLLBACK TO SAVEPOINT may follow a failed statement: nothing else runs before it)
+    wanted = _scope_setting()
+    if shown != wanted:
+        conn.info[_SHOWN] = wanted  # first: the set_config below passes through here too
+        conn.execute(_SET, {"t": wanted[0], "a": wanted[1]})
+
+
+def _forget_shown(conn, *args):
+    conn.info.pop(_SHOWN, None)
+
+
+def _shown_unknown(conn, *args):
+    if _SHOWN in conn.info:
+        conn.info[_SHOWN] = _UNKNOWN
+
+
+def _forget_shown_at_reset(dbapi_connection, connection_record, reset_state):
+    connection_record.info.pop(_SHOWN, None)
 
 
 def _write_pg_setting(connection):
-    tenant = "" if _current_tenant.get() is None else str(_current_tenant.get())
-    connection.execute(
-        text("SELECT set_config('app.tenant_id', :t, true), set_config('app.all_tenants', :a, true)"),
-        {"t": tenant, "a": "on" if _all_tenants.get() else "off"},
-    )
+    tenant, everyone = _scope_setting()
+    connection.execute(_SET, {"t": tenant, "a": everyone})
 
 
 @contextmanager
@@ -174,6 +199,14 @@ def install(session_class=Session):
                 raise TenancyError(f"{type(obj).__name__} of tenant {others} changed as tenant {tenant}")
 
     @event.listens_for(session_class, "after_begin")
-    def _tell_postgres(session, transaction, connection):
-        if connection.dialect.name == "postgresql":
-            _write_pg_setting(connection)
+    def _track_postgres(session, transaction, connection):
+        """A transaction of the session begins on ``connection``: from now on every statement on
+        it runs with the scope's setting (``_show_scope``), written only when it changes."""
+        if connection.dialect.name == "postgresql" and transaction.nested is False and transaction.parent is None:
+            connection.info[_SHOWN] = _NOTHING
+
+    event.listen(Engine, "before_execute", _show_scope)
+    event.listen(Engine, "commit", _forget_shown)
+    event.listen(Engine, "rollback", _forget_shown)
+    event.listen(Engine, "rollback_savepoint", _shown_unknown)
+    event.listen(Pool, "reset", _forget_shown_at_reset)

@@ -61,6 +61,26 @@ def visit_json(visit):
     return body
 
 
+def stored_json(stored):
+    """visit_json of a visit just stored by intake.py, from the values written (no ORM load)."""
+    v = stored.values
+    return {
+        "id": v["id"], "client_id": v["client_id"], "status": v["status"],
+        "exceptions": [{"id": e["id"], "code": e["code"], "message": e["message"], "warning": e["warning"],
+                        "status": e["status"]} for e in stored.exceptions],
+        "beneficiary": {"id": v["beneficiary_id"], "display_name": mask_name(stored.beneficiary_name)},
+        "contract_id": v["contract_id"], "service_item": stored.service_item,
+        "device_id": v["device_id"], "source": v["source"],
+        "check_in": {"at": _iso(v["check_in_at"]), "lat": v["check_in_lat"], "lon": v["check_in_lon"],
+                     "accuracy_m": v["check_in_accuracy_m"]},
+        "check_out": None if v["check_out_at"] is None else {
+            "at": _iso(v["check_out_at"]), "lat": v["check_out_lat"], "lon": v["check_out_lon"]},
+        "services": list(v["services"]), "notes": v["notes"],
+        "distance_from_home_m": v["distance_from_home_m"], "recorded_live": v["recorded_live"],
+        "received_at": _iso(v["received_at"]), "photos": [],
+    }
+
+
 def _source():
     """The field web app says so in a header; everything else is the phone app."""
     return "web" if request.headers.get("X-Visit-Source", "").strip().lower() == "web" else "app"
@@ -84,9 +104,16 @@ def _saved(visit, created):
                   "409": problem("The same client_id with a different body")}})
 @capability_required("visit.record")
 def create_visit():
-    """Record one visit; the same client_id and body again answers 200 with the same visit."""
+    """Record one visit; the same client_id and body again answers 200 with the same visit. A new
+    visit is answered from the values just written (recording.store_visit: a few Core statements)."""
     payload = json_body(recording.VISIT_SCHEMA)
-    return _saved(*recording.record_visit(payload, current_user, utcnow(), source=_source()))
+    visit, created = recording.store_visit(payload, current_user, utcnow(), source=_source(), validated=True)
+    if not created or visit.changed_since:
+        return _saved(visit if not created else db.session.get(Visit, visit.values["id"]), created)
+    response = jsonify(stored_json(visit))
+    response.status_code = 201
+    response.headers["Location"] = url_for(".get_visit", visit_id=visit.values["id"])
+    return response
 
 
 def _batch_items():

@@ -12,21 +12,17 @@ from datetime import datetime, timezone
 
 from flask_babel import gettext as _
 from sqlalchemy import false, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.accounts.permissions import reach
-from portal.beneficiaries.models import Beneficiary
-from portal.contractors.models import StaffMember
-from portal.contracts.models import Assignment, Contract, ServiceItem
 from portal.core import query
 from portal.core.errors import Conflict, DomainError, NotFound
-from portal.core.timeutil import parse_iso_datetime, to_local
+from portal.core.timeutil import parse_iso_datetime
 from portal.extensions import db
 from portal.files.imagemeta import BadImage, strip_metadata
 from portal.files.models import StoredFile
 from portal.files.services import IMAGE_TYPES, MB, sniff, store_upload
-from portal.visits import rules
+from portal.tenancy.scope import TenancyError, current_tenant_id
+from portal.visits import intake
 from portal.visits.models import Visit, VisitPhoto
 
 CORRECTION_REASONS = ("left_early", "forgot_check_out", "checked_in_early", "device_clock", "other")
@@ -164,43 +160,6 @@ def own_visit(visit_id, user):
 
 # --- recording ----------------------------------------------------------------------------------
 
-def _roster_entries(user):
-    """The worker's entries on their contractor's roster (what V01 reads too)."""
-    return db.session.execute(select(StaffMember).where(
-        StaffMember.user_id == user.id, StaffMember.contractor_id == user.contractor_id)).scalars().all()
-
-
-def _staff_member(entries, day):
-    """The worker's entry on their contractor's roster: the one current on ``day``, else the most
-    recent. Kept even when the worker is off the active roster (verification raises V01)."""
-    return max(entries, key=lambda m: (m.on_roster(day), m.joined_on, m.id), default=None)
-
-
-def _contract_and_item(user, beneficiary_id, code, day):
-    """The contract and service item of a visit: from the assignments of the beneficiary to
-    contracts of the worker's contractor (none → NotFound: the worker may not see the person),
-    preferring the worker's own assignment current that day on an active contract. The item must
-    belong to that contract (else 422)."""
-    rows = db.session.execute(
-        select(Assignment, Contract, ServiceItem, StaffMember.user_id)
-        .join(Contract, Contract.id == Assignment.contract_id)
-        .join(StaffMember, StaffMember.id == Assignment.staff_id)
-        .outerjoin(ServiceItem, (ServiceItem.contract_id == Contract.id) & (ServiceItem.code == code))
-        .where(Assignment.beneficiary_id == beneficiary_id, Contract.contractor_id == user.contractor_id)).all()
-    if not user.contractor_id or not rows:
-        _refuse("beneficiary_id", _("No such beneficiary."), NotFound)
-    with_item = [row for row in rows if row[2] is not None]
-    if not with_item:
-        _refuse("service_item", _("This service item is not part of the contract under which you serve this person."))
-
-    def preference(row):
-        assignment, contract, _item, worker_user_id = row
-        current = assignment.from_on <= day and (assignment.until_on is None or day <= assignment.until_on)
-        return (worker_user_id == user.id, current, contract.status == "active", assignment.from_on, assignment.id)
-    _assignment, contract, item, _user = max(with_item, key=preference)
-    return contract, item
-
-
 def _replay(existing, user, digest):
     """A client id seen before: the same worker and body → the stored visit; otherwise 409."""
     if existing.worker_user_id != user.id or existing.body_hash != digest:
@@ -215,60 +174,59 @@ def _by_client_id(client_id):
 
 
 def record_visit(payload, user, now, *, source="app"):
-    """Store one visit as sent by a field worker; returns ``(visit, created)``.
+    """Store one visit as sent by a field worker; returns ``(visit, created)`` (an ORM Visit)."""
+    visit, created = store_visit(payload, user, now, source=source)
+    return (db.session.get(Visit, visit.values["id"]) if created else visit), created
+
+
+def store_visit(payload, user, now, *, source="app", validated=False):
+    """Store one visit as sent by a field worker; returns ``(intake.Stored, True)`` for a new
+    visit, ``(stored Visit, False)`` for the same upload again (``validated``: the body was
+    already checked against VISIT_SCHEMA).
 
     The client id makes uploads idempotent: the same id with the same body (SHA-256 of its
     canonical JSON) returns the stored visit; with a different body, or from another worker, it is
     a Conflict — also when two uploads race on the unique (bureau, client id). The person must be
     assigned to a contract of the worker's contractor (else NotFound) and the service item belong
-    to it. Future or inverted times are stored as sent: verification flags them (V08)."""
+    to it; a body refused so whose client id is stored already answers as the same upload again.
+    Future or inverted times are stored as sent: verification flags them (V08). With a check-out
+    the single-visit rules judge the visit before it is stored (intake.py)."""
     if not isinstance(payload, dict):
         _refuse("body", _("Each visit must be a JSON object."))
-    validate_schema(payload, VISIT_SCHEMA)
+    if not validated:
+        validate_schema(payload, VISIT_SCHEMA)
     try:
         client_id = str(uuid.UUID(payload["client_id"]))
     except ValueError:
         _refuse("client_id", _("Give the client id as a UUID."))
     check_in_at, lat, lon, accuracy = checked_point(payload["check_in"], "check_in", accuracy=True)
     check_out = payload.get("check_out")
-    check_out = checked_point(check_out, "check_out") if check_out else None
+    out_at, out_lat, out_lon = checked_point(check_out, "check_out") if check_out else (None, None, None)
     digest = body_hash(payload)
-    existing = _by_client_id(client_id)
-    if existing is not None:
-        return _replay(existing, user, digest)
-    day = to_local(check_in_at).date()
-    contract, item = _contract_and_item(user, payload["beneficiary_id"], payload["service_item"], day)
-    roster = _roster_entries(user)
-    staff = _staff_member(roster, day)
-    visit = Visit(client_id=client_id, body_hash=digest, contract_id=contract.id, service_item_id=item.id,
-                  beneficiary_id=payload["beneficiary_id"], staff_id=staff.id if staff else None,
-                  worker_user_id=user.id, contractor_id=user.contractor_id, device_id=payload["device_id"],
-                  check_in_at=check_in_at, check_in_lat=lat, check_in_lon=lon, check_in_accuracy_m=accuracy,
-                  services=list(payload.get("services") or []), notes=payload.get("notes") or "",
-                  source=source, recorded_live=True, received_at=now, status="pending")
-    if check_out:
-        visit.check_out_at, visit.check_out_lat, visit.check_out_lon = check_out
-        visit.checked_out_received_at = now
-    distance = rules.distance_from_home(db.session.get(Beneficiary, visit.beneficiary_id), lat, lon)
-    visit.distance_from_home_m = None if distance is None else round(distance)  # stored with the insert
+    tenant = current_tenant_id()
+    if tenant is None:
+        raise TenancyError("Visit created outside a tenant scope")
+    values = {"tenant_id": tenant, "client_id": client_id, "body_hash": digest,
+              "beneficiary_id": payload["beneficiary_id"], "device_id": payload["device_id"],
+              "check_in_at": check_in_at, "check_in_lat": lat, "check_in_lon": lon, "check_in_accuracy_m": accuracy,
+              "check_out_at": out_at, "check_out_lat": out_lat, "check_out_lon": out_lon,
+              "services": list(payload.get("services") or []), "notes": payload.get("notes") or "",
+              "source": source, "recorded_live": True, "received_at": now,
+              "checked_out_received_at": now if check_out else None}
     try:
-        with db.session.begin_nested():
-            db.session.add(visit)
-            db.session.flush()
-    except IntegrityError:
-        existing = _by_client_id(client_id)  # another upload of the same id won the race
+        stored = intake.store_new(values, payload["service_item"], user, now)
+    except DomainError:
+        existing = _by_client_id(client_id)  # the same upload again, though refused now: the stored visit
         if existing is None:
             raise
         return _replay(existing, user, digest)
-    for collection in ("photos", "corrections", "exceptions"):  # a new visit has none: no query to ask
-        set_committed_value(visit, collection, [])
-    if check_out:
-        visit.roster = roster  # read already: V01 asks no more (rules.v01_unlisted_worker) ...
-        try:
-            _rules_rerun(visit, now)
-        finally:
-            del visit.roster  # ... this once: a later judgement reads the roster as it is then
-    return visit, True
+    if stored is None:  # the client id is taken (an earlier upload, or one racing this one that won)
+        existing = _by_client_id(client_id)
+        if existing is None:  # (gone again by now)
+            raise Conflict(_("This client_id was already used for a different visit."),
+                           {"client_id": [_("This client_id was already used for a different visit.")]})
+        return _replay(existing, user, digest)
+    return stored, True
 
 
 def _rules_rerun(visit, now):

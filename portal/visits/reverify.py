@@ -21,13 +21,11 @@ from sqlalchemy import bindparam, case, delete, literal_column, select, text, up
 from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.audit.recorder import record_rows
-from portal.beneficiaries.services import EligibilityBook
-from portal.contractors.models import StaffMember
 from portal.core.months import month_days
 from portal.extensions import db
 from portal.i18n import record_locale
 from portal.jobs.queue import enqueue_batched
-from portal.visits import rules, setpass, verification
+from portal.visits import readahead, rules, setpass, verification
 from portal.visits.models import Visit, VisitException, VisitPhoto
 from portal.visits.neighbourhoods import day_bounds
 
@@ -133,12 +131,8 @@ def _attach_exceptions(rows):
 
 def _read_ahead(rows):
     """What V01, V06 and V11 would each ask the database, for all the rows in three reads."""
-    users, contractors = {r.worker_user_id for r in rows}, {r.contractor_id for r in rows}
-    roster = {}
-    for member in db.session.scalars(select(StaffMember).where(
-            setpass.among(StaffMember.user_id, users), setpass.among(StaffMember.contractor_id, contractors))):
-        roster.setdefault((member.user_id, member.contractor_id), []).append(member)
-    book = EligibilityBook({r.beneficiary_id for r in rows}, {r.contract_id for r in rows})
+    roster = readahead.rosters({r.worker_user_id for r in rows}, {r.contractor_id for r in rows})
+    book = readahead.eligibility_book({r.beneficiary_id for r in rows}, {r.contract_id for r in rows})
     photos = set()
     for chunk in setpass.chunks(sorted(r.id for r in rows)):
         photos.update(db.session.scalars(select(VisitPhoto.visit_id).where(

@@ -104,11 +104,11 @@ def single_findings(visit, settings, now):
     with record_locale():  # exception messages are records, in the bureau's language
         findings = {code: rule(visit, settings, now) for code, rule in rules.SINGLE.items()}
         if findings["V01"] is not None:
-            _record_unlisted_worker(visit)
+            record_unlisted_worker(visit)
     return findings
 
 
-def _record_unlisted_worker(visit):
+def record_unlisted_worker(visit):
     day = rules.visit_day(visit)
     contractor = db.session.get(Contractor, visit.contractor_id)
     worker = rules.worker_label(visit)
