@@ -49,11 +49,18 @@ def current_limiter():
 
 
 def redis_connection():
-    """A client of the app's Redis (REDIS_URL): the job queue, the periodic jobs' claims, the
-    worker and the readiness probe."""
+    """The app's client of its Redis (REDIS_URL): the job queue, the periodic jobs' claims, the
+    worker and the readiness probe. One client (and connection pool) per app and URL, shared by
+    its threads, so a request reuses a connection instead of opening one; redis-py's pool starts
+    afresh in a forked process (it checks the process id)."""
     from flask import current_app
     from redis import Redis
-    return Redis.from_url(current_app.config["REDIS_URL"])
+    url = current_app.config["REDIS_URL"]
+    clients = current_app.extensions.setdefault("portal_redis_clients", {})
+    client = clients.get(url)
+    if client is None:
+        client = clients.setdefault(url, Redis.from_url(url))
+    return client
 
 
 # --- SQLite as an embedded database -------------------------------------------------------------
