@@ -153,6 +153,7 @@ def _seed_history(tenants):
         # The awarded tender: intention 120 days ago, notice 85 days ago, awarded ~2 months ago.
         awarded = build_tender(AWARDED_NUMBER, "赣县区政府购买社会救助服务项目（照料护理与能力评估）", line,
                                 AWARDED_LOTS, officer)
+        _attach_documents(awarded, officer)  # before the notice; published with the award result (87号令 §69)
         publish_tender(awarded, today - timedelta(days=120), today - timedelta(days=85), calendar)
         submitted_at = local_at(today - timedelta(days=80), 15)
         for lot, (_title, _budget, _items, bids) in zip(awarded.lots, AWARDED_LOTS):
@@ -171,7 +172,6 @@ def _seed_history(tenants):
                 for expert in experts:
                     evaluation.enter_score(bid, expert, evaluation.parse_points(technical),
                                            evaluation.parse_points(business))
-        _attach_documents(awarded, officer)  # published with the award result (87号令 §69)
         confirmed = local_at(calendar.add_working_days(awarded.bid_deadline.astimezone(LOCAL_TZ).date(), 2), 16)
         for lot in awarded.lots:
             awards.confirm_award(lot, confirmed)
@@ -179,8 +179,8 @@ def _seed_history(tenants):
 
         # The tender open for bids: notice 8 days ago, deadline about two weeks ahead; A has bid.
         open_tender = build_tender(OPEN_NUMBER, "赣县区困难家庭经济状况核查服务采购项目", line, [OPEN_LOT], officer)
-        publish_tender(open_tender, today - timedelta(days=45), today - timedelta(days=8), calendar)
         _attach_documents(open_tender, officer)
+        publish_tender(open_tender, today - timedelta(days=45), today - timedelta(days=8), calendar)
         _bid(open_tender.lots[0], managers["a-manager"], 37_600_000, local_at(today - timedelta(days=2), 11))
         created += 6
         db.session.flush()
