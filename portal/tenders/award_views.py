@@ -25,12 +25,26 @@ def _answer_due(challenge):
         return unknown.message
 
 
+def _remedy_notes(challenge):
+    """Why a remedy is withheld after an upheld challenge still to be followed: a signed contract
+    of the award in force, or too few qualified bids left for the next-ranked bidder."""
+    if (challenge.status != "upheld" or not challenge.may_change_result or challenge.remedy
+            or challenge.award.status != "active"):
+        return []
+    blocked = remedies.signed_contract_refusal(challenge.award)
+    if blocked:
+        return [blocked]
+    refusal = remedies.next_ranked_refusal(challenge.award)
+    return [refusal] if refusal else []
+
+
 def remedy_context(award):
     """What the award page shows about challenges and the result's history: each challenge's
     answer due day (7 working days), the remedy forms of upheld challenges, every award of the lot
     (the cancelled ones included) and, for a cancelled award, the award now in force."""
     forms = {c.id: _remedy_form(c) for c in award.challenges if remedies.remedy_choices(c)}
     return {"remedy_forms": forms, "remedy_labels": remedies.REMEDY_LABELS,
+            "remedy_notes": {c.id: _remedy_notes(c) for c in award.challenges},
             "answer_due": {c.id: _answer_due(c) for c in award.challenges},
             "lot_awards": awards.awards_of_lot(award.lot), "award_in_force": awards.award_of_lot(award.lot),
             "today": local_today()}
