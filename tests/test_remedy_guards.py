@@ -219,3 +219,32 @@ def test_an_open_challenge_against_a_cancelled_award_is_not_listed_as_due(app, d
         db.session.commit()
         assert other.status == "open"
         assert [i for i in officer_agenda(utcnow()) if i["kind"] == "challenge"] == []
+
+
+def test_a_re_tender_reusing_the_intention_is_an_ocds_process_of_its_own(app, demo):
+    """Only the intention's first tender continues the intention's planning process (its ocid);
+    the re-tender of a failed process gets its own ocid."""
+    from datetime import date
+
+    from portal.opendata.models import OcdsRelease
+    from portal.opendata.ocids import intention_ocid, ocid_prefix, tender_ocid
+    from portal.tenancy.models import Tenant
+    from portal.tenders.models import PurchaseIntention, Tender
+    first_id = make_tender(app, status="failed")["tender"]
+    copy_id = make_tender(app, status="draft")["tender"]
+    with app.app_context(), _scope(app):
+        first, copy = db.session.get(Tender, first_id), db.session.get(Tender, copy_id)
+        tenant = db.session.get(Tenant, first.tenant_id)
+        intention = PurchaseIntention(budget_line_id=first.budget_line_id, title=first.title, budget_fen=first.budget_fen,
+                                      expected_month=date(2026, 6, 1), published_at=utcnow() - timedelta(days=90))
+        db.session.add(intention)
+        db.session.flush()
+        planning = f"{ocid_prefix(tenant)}-p{intention.id}"
+        db.session.add(OcdsRelease(ocid=planning, release_id=f"{planning}-planning", tags=["planning"], data={}))
+        first.intention_id = copy.intention_id = intention.id
+        copy.retender_of_id = first.id
+        db.session.flush()
+        assert tender_ocid(first, tenant) == planning
+        assert tender_ocid(copy, tenant) == f"{ocid_prefix(tenant)}-t{copy.id}" != planning
+        assert intention_ocid(intention, tenant) == planning
+        db.session.rollback()
