@@ -19,7 +19,7 @@ from portal.tenancy.models import Tenant
 from portal.tenancy.scope import current_tenant_id
 from portal.tenancy.workdays import tenant_calendar
 from portal.tenders import deadlines
-from portal.tenders.models import Award, BudgetLine, Lot, SERVICE_UNITS, Tender
+from portal.tenders.models import Award, BudgetLine, Lot, SERVICE_UNITS
 from portal.tenders.planning import committed_fen, reserved_fen
 
 CONTRACT_FIELDS = ("title", "starts_on", "ends_on", "performance_bond_fen", "payment_terms",
