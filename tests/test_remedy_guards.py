@@ -3,6 +3,9 @@ contract of the award stands (财政部94号令 §32(二)); the checks repeated 
 officers at once); the next-ranked bidder only while the qualified bids left reach the legal number
 (94号令 §16(二)); the other lots' contracts and the bidders' own standing while one lot is evaluated
 again; an open challenge against a cancelled award is no longer due."""
+import os
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -248,3 +251,57 @@ def test_a_re_tender_reusing_the_intention_is_an_ocds_process_of_its_own(app, de
         assert tender_ocid(copy, tenant) == f"{ocid_prefix(tenant)}-t{copy.id}" != planning
         assert intention_ocid(intention, tenant) == planning
         db.session.rollback()
+
+
+@pytest.mark.skipif(os.environ.get("PORTAL_TEST_DB", "sqlite") != "postgresql", reason="PostgreSQL's row locks")
+def test_two_officers_choosing_at_once_one_wins_and_the_other_is_told(app, demo):
+    """A has chosen the next-ranked bidder and not committed yet; B, who read the challenge before,
+    chooses re-evaluation: B waits for A's lock on the award, then is refused on the committed
+    state. One new award, the lot awarded, nothing of B's choice."""
+    from portal.tenancy.scope import tenant_scope
+    from portal.tenders import remedies
+    from portal.tenders.models import Award, Challenge, Lot
+    world = _four_scored_bids(app)
+    award_id = _confirm(app, world["lot"])
+    gx = tenant_id(app, "ganxian")
+    with app.app_context(), _scope(app):
+        challenge_id = _upheld(db.session.get(Award, award_id)).id
+        db.session.commit()
+    read, chosen = threading.Barrier(2), threading.Event()
+    outcome = {}
+
+    def officer(name, remedy):
+        try:
+            with app.app_context(), tenant_scope(gx):
+                challenge = db.session.get(Challenge, challenge_id)
+                assert challenge.remedy == "" and challenge.award.status == "active"
+                read.wait(timeout=30)
+                if name == "B":
+                    chosen.wait(timeout=30)
+                try:
+                    remedies.choose_remedy(challenge, remedy, utcnow())
+                except DomainError as refused:
+                    outcome[name] = refused.message
+                    db.session.rollback()
+                    return
+                chosen.set()
+                time.sleep(0.5)  # B is waiting for the award's lock meanwhile
+                db.session.commit()
+                outcome[name] = "ok"
+        except Exception as exc:  # reported below
+            outcome[name] = repr(exc)
+            chosen.set()
+
+    threads = [threading.Thread(target=officer, args=("A", "next_ranked")),
+               threading.Thread(target=officer, args=("B", "re_evaluate"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert outcome["A"] == "ok" and "已经确定" in outcome["B"], outcome
+    with app.app_context(), _scope(app):
+        statuses = [a.status for a in db.session.execute(
+            select(Award).where(Award.lot_id == world["lot"]).order_by(Award.id)).scalars()]
+        assert statuses == ["cancelled", "active"]
+        assert db.session.get(Lot, world["lot"]).status == "awarded"
+        assert db.session.get(Challenge, challenge_id).remedy == "next_ranked"
