@@ -108,7 +108,7 @@ def test_demo_procurement_history_follows_the_rules(app):
             # The open tender's bid is sealed: nobody outside its contractor can load it.
             open_lot = db.session.execute(select(Tender).where(Tender.number == "GX-DEMO-002")).scalar_one().lots[0]
             assert db.session.execute(select(Bid).where(Bid.lot_id == open_lot.id)).first() is None
-            disclosures = db.session.scalars(select(Disclosure)).all()
+            disclosures = db.session.scalars(select(Disclosure).order_by(Disclosure.id)).all()
             assert {d.kind for d in disclosures} == {"purchase_intention", "tender_notice", "award_result",
                                                      "contract_notice"}  # the contracts of the awarded lots
             assert [d.title for d in disclosures if d.kind == "award_result"][-1].startswith("更正后的中标（成交）结果公告")
