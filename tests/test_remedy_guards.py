@@ -305,3 +305,22 @@ def test_two_officers_choosing_at_once_one_wins_and_the_other_is_told(app, demo)
         assert statuses == ["cancelled", "active"]
         assert db.session.get(Lot, world["lot"]).status == "awarded"
         assert db.session.get(Challenge, challenge_id).remedy == "next_ranked"
+
+
+def test_a_bidder_sees_no_live_rank_while_its_lot_is_evaluated_again(app, demo):
+    """Own standing needs a published award of the lot in force: none after re-evaluation is
+    chosen (the cancelled award was published), again once the new award is out."""
+    from portal.tenders import awards, remedies
+    from portal.tenders.documents import own_standing
+    from portal.tenders.models import Award, Bid, Lot
+    world = _four_scored_bids(app)
+    award_id = _confirm(app, world["lot"])
+    with app.app_context(), _scope(app):
+        own = db.session.get(Bid, world["bids"][0])
+        assert own_standing(own) is not None
+        remedies.choose_remedy(_upheld(db.session.get(Award, award_id)), "re_evaluate", utcnow())
+        db.session.commit()
+        assert own_standing(db.session.get(Bid, world["bids"][0])) is None
+        awards.confirm_award(db.session.get(Lot, world["lot"]), utcnow())
+        db.session.commit()
+        assert own_standing(db.session.get(Bid, world["bids"][0])) is not None
