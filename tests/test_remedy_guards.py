@@ -15,6 +15,7 @@ from portal.core.errors import Conflict, DomainError
 from portal.core.timeutil import local_today, utcnow
 from portal.extensions import db
 from tests import contract_world as cw
+from tests import support
 from tests.tender_world import (add_opened_bid, evaluation_ready, make_contractor, make_tender, score_all, tenant_id,
                                 three_scored_bids)
 
@@ -52,7 +53,7 @@ def _confirm(app, lot_id):
         return award.id
 
 
-def test_a_signed_contract_blocks_every_remedy_until_it_is_terminated(app, demo):
+def test_a_signed_contract_blocks_every_remedy_until_it_is_terminated(app, demo, login):
     from portal.contracts import services
     from portal.contracts.models import Contract
     from portal.tenders import remedies
@@ -71,9 +72,19 @@ def test_a_signed_contract_blocks_every_remedy_until_it_is_terminated(app, demo)
                 remedies.choose_remedy(challenge, remedy, utcnow())
             assert number in refused.value.message and "撤销/终止" in refused.value.message
             assert db.session.get(Award, award_id).status == "active"
+        challenge_id = challenge.id
+    # the award page says why no choice is offered, and a posted choice is refused with that reason
+    officer = login("gx-officer")
+    award_page = f"/tenders/awards/{award_id}"
+    assert "撤销/终止合同" in officer.get(award_page).get_data(as_text=True)
+    response = support.form_post(officer, f"/tenders/challenges/{challenge_id}/remedy",
+                                 {f"c{challenge_id}-remedy": "retender"}, token_url=award_page, follow_redirects=True)
+    assert response.status_code == 200 and "撤销/终止合同" in response.get_data(as_text=True)
+    with app.app_context(), _scope(app):
+        assert db.session.get(Award, award_id).status == "active"
         services.terminate(db.session.get(Contract, contract_id), local_today(), "质疑成立，依法终止合同", 0)
         db.session.commit()
-        challenge = db.session.get(Challenge, challenge.id)
+        challenge = db.session.get(Challenge, challenge_id)
         assert remedies.remedy_choices(challenge) == ["re_evaluate", "next_ranked", "retender"]
         new = remedies.choose_remedy(challenge, "next_ranked", utcnow())
         assert new.contractor_id == world["contractors"][2]["id"]

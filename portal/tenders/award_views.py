@@ -58,8 +58,12 @@ def award_challenge_remedy(challenge_id):
     form = _remedy_form(challenge)
     if not form.validate_on_submit():
         if not form.remedy.choices:
-            abort(409)
-        flash(_("Choose what follows the upheld challenge."), "error")
+            blocked = remedies.signed_contract_refusal(challenge.award) if challenge.award.status == "active" else ""
+            if not blocked:
+                abort(409)
+            flash(blocked, "error")  # a signed contract first annulled or terminated (94号令 §32(二))
+        else:
+            flash(_("Choose what follows the upheld challenge."), "error")
         return redirect(url_for("tenders.award_detail", award_id=challenge.award_id))
     new_award = remedies.choose_remedy(challenge, form.remedy.data, utcnow())
     lot = challenge.award.lot
