@@ -5,6 +5,7 @@ technical proposal."""
 import io
 import re
 
+import pytest
 from sqlalchemy import select, text
 
 from portal.core.timeutil import utcnow
@@ -34,11 +35,21 @@ def _confirm(app, lot_id):
         return award.id
 
 
-def _attach_documents(login, tender_id):
+def _set_status(app, tender_id, status):
+    from portal.tenders.models import Tender
+    with app.app_context(), _scope(app):
+        tender = db.session.get(Tender, tender_id)
+        before, tender.status = tender.status, status
+        db.session.commit()
+        return before
+
+
+def _attach_documents(login, tender_id, follow_redirects=False):
     officer = login("gx-officer")
     token = support.csrf_token_from(officer.get(f"/tenders/{tender_id}").get_data(as_text=True))
     return officer.post(f"/tenders/{tender_id}/documents", data={
-        "csrf_token": token, "file": (io.BytesIO(DOCUMENTS_PDF), "招标文件.pdf")}, content_type="multipart/form-data")
+        "csrf_token": token, "file": (io.BytesIO(DOCUMENTS_PDF), "招标文件.pdf")}, content_type="multipart/form-data",
+        follow_redirects=follow_redirects)
 
 
 def _award_notice(app):
@@ -70,7 +81,10 @@ def test_a_bid_without_a_unit_price_per_service_item_is_refused_and_nothing_is_s
 
 def test_the_award_notice_lists_unit_price_quantity_and_requirements_and_the_tender_documents(app, demo, login):
     scored = three_scored_bids(app)
+    # attached while the tender was a draft, the only time they may be (then through clarifications)
+    status = _set_status(app, scored["tender"], "draft")
     assert _attach_documents(login, scored["tender"]).status_code == 302
+    _set_status(app, scored["tender"], status)
     _confirm(app, scored["lot"])
     notice_id, body, data = _award_notice(app)
     # 乙 won at 100,000.00 yuan for 1000 visits: 100.00 yuan each, with the item's requirements.
@@ -100,7 +114,7 @@ def test_the_award_notice_lists_unit_price_quantity_and_requirements_and_the_ten
 
 
 def test_tender_documents_are_a_pdf_and_only_an_officer_attaches_them(app, demo, login):
-    tender = make_tender(app)
+    tender = make_tender(app, status="draft")
     officer = _en(login("gx-officer"))
     token = support.csrf_token_from(officer.get(f"/tenders/{tender['tender']}").get_data(as_text=True))
     fake = officer.post(f"/tenders/{tender['tender']}/documents", data={
@@ -115,6 +129,21 @@ def test_tender_documents_are_a_pdf_and_only_an_officer_attaches_them(app, demo,
     assert supervisor.post(f"/tenders/{tender['tender']}/documents", data={
         "csrf_token": token, "file": (io.BytesIO(DOCUMENTS_PDF), "x.pdf")},
         content_type="multipart/form-data").status_code == 403
+
+
+@pytest.mark.parametrize("status, replaceable", [("draft", True), ("intention_published", True),
+                                                 ("tendering", False), ("evaluation", False)])
+def test_tender_documents_are_replaced_only_before_the_tender_notice(app, demo, login, status, replaceable):
+    """After the notice bidders rely on the documents: a change goes out as a clarification."""
+    from portal.tenders.models import Tender
+    tender = make_tender(app, status=status)
+    response = _attach_documents(login, tender["tender"], follow_redirects=True)
+    assert response.status_code == 200 and response.request.path == f"/tenders/{tender['tender']}"
+    page = response.get_data(as_text=True)
+    with app.app_context(), _scope(app):
+        attached = db.session.get(Tender, tender["tender"]).documents_file_id is not None
+    assert attached is replaceable
+    assert ("招标文件不能再替换，如需修改请发布澄清" in page) is not replaceable
 
 
 # --- each bidder's own score and rank ---------------------------------------------------------

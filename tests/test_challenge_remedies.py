@@ -23,12 +23,24 @@ def _scope(app):
     return tenant_scope(tenant_id(app, "ganxian"))
 
 
+def _fourth_bid(app, world):
+    """丁 bids 130,000.00 yuan and scores lowest (38 + 19 from every member): four valid bids, so
+    that after the winner three qualified bids are left (94号令 §16(二), open tender: 3)."""
+    from tests.tender_world import add_opened_bid, make_contractor, score_all
+    d = make_contractor(app, name="丁社会服务中心", manager="m3", staff=1)
+    bid = add_opened_bid(app, world["lot"], d["id"], 13_000_000)
+    score_all(app, bid, world["experts"], "38", "19")
+    world["contractors"].append(d)
+    world["bids"].append(bid)
+    return world
+
+
 @pytest.fixture
 def upheld(app, demo):
-    """乙 (94.00) awarded over 丙 (91.75) and 甲 (91.50); 甲's challenge upheld."""
+    """乙 (94.00) awarded over 丙 (91.75), 甲 (91.50) and 丁; 甲's challenge upheld."""
     from portal.tenders import awards
     from portal.tenders.models import Lot
-    world = three_scored_bids(app)
+    world = _fourth_bid(app, three_scored_bids(app))
     with app.app_context(), _scope(app):
         award = awards.confirm_award(db.session.get(Lot, world["lot"]), utcnow())
         challenge = awards.record_challenge(award, challenger="甲社工服务中心", grounds="中标人人员资格不符",
@@ -181,18 +193,14 @@ def test_a_remedy_is_chosen_once_and_only_after_an_upheld_challenge(app, upheld,
         with pytest.raises(DomainError):
             awards.record_challenge(db.session.get(Award, upheld["award"]), challenger="丁", grounds="y",
                                     may_change_result=True, now=utcnow())
-        # after 丙 is cancelled too, 甲 is next; after 甲, nobody is left
+        # after 丙 is cancelled too, only 甲 and 丁 are left: fewer than the 3 qualified bids an open
+        # tender needs (94号令 §16(二)), so only re-evaluation or a new tender
         upheld_again = awards.record_challenge(new, challenger="甲社工服务中心", grounds="z", may_change_result=True,
                                                now=utcnow())
         awards.answer_challenge(upheld_again, outcome="upheld", answer="成立。", now=utcnow())
-        third = remedies.choose_remedy(upheld_again, "next_ranked", utcnow())
-        assert third.contractor_id == upheld["contractors"][0]["id"]
-        last = awards.record_challenge(third, challenger="乙养老服务公司", grounds="w", may_change_result=True,
-                                       now=utcnow())
-        awards.answer_challenge(last, outcome="upheld", answer="成立。", now=utcnow())
-        assert remedies.remedy_choices(last) == ["re_evaluate", "retender"]
-        with pytest.raises(DomainError, match="没有排名在后"):
-            remedies.choose_remedy(last, "next_ranked", utcnow())
+        assert remedies.remedy_choices(upheld_again) == ["re_evaluate", "retender"]
+        with pytest.raises(DomainError, match="少于法定"):
+            remedies.choose_remedy(upheld_again, "next_ranked", utcnow())
         db.session.rollback()
 
 
@@ -261,13 +269,13 @@ def test_a_lot_re_awarded_while_another_lot_is_still_evaluated(app, demo):
     from portal.tenders.models import Lot, Tender
     from tests.tender_world import add_opened_bid, evaluation_ready, make_contractor, make_tender, score_all
     tender = make_tender(app, deadline=utcnow(), lots=((20_000_000, "照料护理"), (20_000_000, "能力评估")))
-    names = ("甲社工服务中心", "乙养老服务公司", "丙社会工作事务所")
+    names = ("甲社工服务中心", "乙养老服务公司", "丙社会工作事务所", "丁社会服务中心")  # 4: 3 left after the winner
     contractors = [make_contractor(app, name=name, manager=f"m{i}", staff=1) for i, name in enumerate(names)]
-    bids = {lot: [add_opened_bid(app, lot, k["id"], price * 100) for k, price in zip(contractors, (90_000, 100_000, 110_000))]
-            for lot in tender["lots"]}
+    bids = {lot: [add_opened_bid(app, lot, k["id"], price * 100)
+                  for k, price in zip(contractors, (90_000, 100_000, 110_000, 120_000))] for lot in tender["lots"]}
     experts = evaluation_ready(app, tender["tender"])
     for lot_bids in bids.values():
-        for bid_id, (t, b) in zip(lot_bids, (("40", "20"), ("45", "22"), ("46", "24"))):
+        for bid_id, (t, b) in zip(lot_bids, (("40", "20"), ("45", "22"), ("46", "24"), ("30", "15"))):
             score_all(app, bid_id, experts, t, b)
     lot1, lot2 = tender["lots"]
     with app.app_context(), _scope(app):

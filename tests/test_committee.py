@@ -67,6 +67,31 @@ def test_the_other_methods_need_at_least_three_members_odd_with_two_thirds_exper
     assert (problem is None) is lawful, problem
 
 
+@pytest.mark.parametrize("method", ["open_tender", "invited_tender"])
+@pytest.mark.parametrize("budget_fen, members, lawful", [
+    (999_999_999, 5, True),        # 9,999,999.99 yuan: five members are enough
+    (1_000_000_000, 5, False),     # 10,000,000 yuan (以上 includes it): at least seven
+    (1_000_000_000, 7, True),
+    (1_000_000_001, 5, False),
+    (1_000_000_001, 8, False),     # still odd
+    (1_000_000_001, 9, True),
+])
+def test_a_tender_of_ten_million_yuan_or_more_needs_seven_members(app, method, budget_fen, members, lawful):
+    """87号令 §47 ¶2: budget ≥ 10,000,000 yuan → at least 7 members, an odd number."""
+    from portal.tenders.committee import composition_problem, min_members
+    assert min_members(method, budget_fen) == (7 if budget_fen >= 1_000_000_000 else 5)
+    with app.test_request_context():
+        problem = composition_problem(method, _members(members), budget_fen)
+    assert (problem is None) is lawful, problem
+    if members == 5 and not lawful:
+        assert "至少需要 7 名" in problem
+
+
+def test_a_large_budget_changes_nothing_for_the_other_methods(app):
+    from portal.tenders.committee import min_members
+    assert min_members("competitive_consultation", 2_000_000_000) == 3
+
+
 def test_the_refusal_names_the_rule_in_chinese(app):
     from portal.tenders.committee import composition_problem
     with app.test_request_context():

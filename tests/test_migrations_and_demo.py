@@ -102,10 +102,13 @@ def test_demo_procurement_history_follows_the_rules(app):
             results = [(a.status, a.amount_fen, a.supersedes_id is not None) for a in db.session.scalars(
                 select(Award).where(Award.lot_id == challenged.lots[0].id).order_by(Award.id))]
             assert results == [("cancelled", 45_000_000, False), ("active", 46_500_000, True)]
+            # four valid bids: three qualified suppliers were left for the next-ranked bidder (94号令 §16(二))
+            assert len([b for b in db.session.scalars(select(Bid).where(Bid.lot_id == challenged.lots[0].id))
+                        if b.counts]) == 4
             # The open tender's bid is sealed: nobody outside its contractor can load it.
             open_lot = db.session.execute(select(Tender).where(Tender.number == "GX-DEMO-002")).scalar_one().lots[0]
             assert db.session.execute(select(Bid).where(Bid.lot_id == open_lot.id)).first() is None
-            disclosures = db.session.scalars(select(Disclosure)).all()
+            disclosures = db.session.scalars(select(Disclosure).order_by(Disclosure.id)).all()
             assert {d.kind for d in disclosures} == {"purchase_intention", "tender_notice", "award_result",
                                                      "contract_notice"}  # the contracts of the awarded lots
             assert [d.title for d in disclosures if d.kind == "award_result"][-1].startswith("更正后的中标（成交）结果公告")

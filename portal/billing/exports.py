@@ -18,6 +18,7 @@ from openpyxl.styles import Font
 
 from portal.billing.presentation import ROLE_LABELS, violation_rows, visit_rows
 from portal.core.timeutil import to_local
+from portal.core.xlsx import append_row
 from portal.violations.forms import KIND_LABELS as VIOLATION_LABELS
 
 MONEY_FORMAT = "#,##0.00"
@@ -47,29 +48,29 @@ def _statement_sheet(book, statement):
     for column, width in zip("ABCDEFGHIJKL", (6, 34, 40, 12, 10, 10, 10, 10, 14, 8, 16, 10)):
         sheet.column_dimensions[column].width = width
     contract = statement.contract
-    sheet.append(_bold_row(sheet, [_("Statement"), statement.number]))
-    sheet.append([_("Contract"), f"{contract.number} {contract.title}"])
-    sheet.append([_("Supplier"), contract.contractor.name])
-    sheet.append([_("Month"), statement.month])
-    sheet.append([_("Status"), str(statement.status_label)])
-    sheet.append([])
-    sheet.append(_bold_row(sheet, [
+    append_row(sheet, _bold_row(sheet, [_("Statement"), statement.number]))
+    append_row(sheet, [_("Contract"), f"{contract.number} {contract.title}"])
+    append_row(sheet, [_("Supplier"), contract.contractor.name])
+    append_row(sheet, [_("Month"), statement.month])
+    append_row(sheet, [_("Status"), str(statement.status_label)])
+    append_row(sheet, [])
+    append_row(sheet, _bold_row(sheet, [
         "#", _("Kind"), _("Description"), _("Service item"), _("Verified units"), _("Monthly cap"), _("Quota left"),
         _("Payable units"), _("Unit price (yuan)"), _("Multiplier"), _("Amount (yuan)"), _("Disputed")]))
     for line in statement.lines:
         if line.kind == "carried_out":
             continue  # not part of this statement's net: shown under the totals
         item = line.service_item
-        sheet.append([line.position, str(line.kind_label), line.description,
+        append_row(sheet, [line.position, str(line.kind_label), line.description,
                       item.code if item is not None else "", line.verified_units, line.monthly_cap, line.quota_left,
                       line.units, _money(sheet, line.unit_price_fen), line.multiplier,
                       _money(sheet, line.signed_amount_fen), _("yes") if line.disputed else ""])
-    sheet.append([])
+    append_row(sheet, [])
     for label, fen in ((_("Gross"), statement.gross_fen), (_("Deductions"), -statement.deductions_fen),
                        (_("Net payable"), statement.net_fen)):
-        sheet.append(_bold_row(sheet, [None, label]) + [None] * 8 + [_money(sheet, fen)])
+        append_row(sheet, _bold_row(sheet, [None, label]) + [None] * 8 + [_money(sheet, fen)])
     if statement.carried_out_fen:
-        sheet.append([None, _("Uncovered deductions carried to the next statement")] + [None] * 8
+        append_row(sheet, [None, _("Uncovered deductions carried to the next statement")] + [None] * 8
                      + [_money(sheet, statement.carried_out_fen)])
 
 
@@ -81,16 +82,16 @@ def _visits_sheet(book, statement):
     sheet = book.create_sheet(_("Visits")[:31])
     for column, width in zip("ABCDEFGHIJ", (8, 12, 12, 12, 20, 20, 16, 14, 28, 12)):
         sheet.column_dimensions[column].width = width
-    sheet.append(_bold_row(sheet, [
+    append_row(sheet, _bold_row(sheet, [
         _("Line"), _("Role"), _("Visit"), _("Date"), _("Check-in (Beijing time)"), _("Check-out (Beijing time)"),
         _("Worker"), _("Beneficiary (masked)"), _("Service item"), _("Violation")]))
     for row in visit_rows(statement):
         check_in = row["check_in_at"]
-        sheet.append([row["position"], str(ROLE_LABELS.get(row["role"], row["role"])), row["visit_id"],
+        append_row(sheet, [row["position"], str(ROLE_LABELS.get(row["role"], row["role"])), row["visit_id"],
                       to_local(check_in).date().isoformat() if check_in else "", _local(check_in),
                       _local(row["check_out_at"]), row["worker"], row["beneficiary"], row["item"], None])
     for row in violation_rows(statement):
-        sheet.append([row["position"], str(ROLE_LABELS["penalty"]), None, row["occurred_on"].isoformat(), "", "",
+        append_row(sheet, [row["position"], str(ROLE_LABELS["penalty"]), None, row["occurred_on"].isoformat(), "", "",
                       row["worker"], "", str(VIOLATION_LABELS.get(row["kind"], row["kind"])), row["violation_id"]])
 
 

@@ -10,6 +10,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from portal.core.errors import DomainError
+from portal.core.xlsx import append_row
 from portal.files.services import MB
 
 COLUMNS = ("name", "id_number", "phone", "qualification", "joined_on")
@@ -26,9 +27,9 @@ def template_workbook(title, headers, widths, text_columns, rows=()):
     book = Workbook()
     sheet = book.active
     sheet.title = title
-    sheet.append(headers)
+    append_row(sheet, headers)
     for values in rows:
-        sheet.append(values)
+        append_row(sheet, values)
     for index, width in enumerate(widths):
         column = get_column_letter(index + 1)
         sheet.column_dimensions[column].width = width

@@ -31,7 +31,7 @@ def contracts_of_awards(award_ids, **_extra):
         return {}
     rows = db.session.execute(select(Contract).where(Contract.award_id.in_(list(award_ids)),
                                                      Contract.status != "terminated")).scalars()
-    return {c.award_id: {"contract_id": c.id, "signed_on": c.signed_on, "signed_late": c.signed_late,
+    return {c.award_id: {"contract_id": c.id, "number": c.number, "signed_on": c.signed_on, "signed_late": c.signed_late,
                          "notice_published_at": c.notice_published_at} for c in rows}
 
 

@@ -19,7 +19,7 @@ from portal.tenancy.models import Tenant
 from portal.tenancy.scope import current_tenant_id
 from portal.tenancy.workdays import tenant_calendar
 from portal.tenders import deadlines
-from portal.tenders.models import Award, BudgetLine, Lot, SERVICE_UNITS, Tender
+from portal.tenders.models import Award, BudgetLine, Lot, SERVICE_UNITS
 from portal.tenders.planning import committed_fen, reserved_fen
 
 CONTRACT_FIELDS = ("title", "starts_on", "ends_on", "performance_bond_fen", "payment_terms",
@@ -56,9 +56,10 @@ def get_contract(contract_id, user):
 
 
 def awards_awaiting_contract():
-    """Published awards of awarded tenders that have no contract yet, oldest first."""
-    stmt = (select(Award).join(Lot, Award.lot_id == Lot.id).join(Tender, Lot.tender_id == Tender.id)
-            .where(Tender.status == "awarded", Award.notice_published_at.is_not(None), Award.status == "active",
+    """Published awards in force of awarded lots that have no contract yet, oldest first (a lot
+    re-evaluated after a challenge puts its tender back under evaluation, not the other lots)."""
+    stmt = (select(Award).join(Lot, Award.lot_id == Lot.id)
+            .where(Lot.status == "awarded", Award.notice_published_at.is_not(None), Award.status == "active",
                    Award.id.not_in(select(Contract.award_id)))
             .order_by(Award.confirmed_on, Award.id))
     return db.session.execute(stmt).scalars().all()
@@ -70,7 +71,7 @@ def get_award_for_contract(award_id):
         raise NotFound(_("No such award."))
     if db.session.execute(select(Contract.id).where(Contract.award_id == award.id)).first():
         raise DomainError(_("This award already has a contract."))
-    if award.lot.tender.status != "awarded" or award.notice_published_at is None or award.status != "active":
+    if award.lot.status != "awarded" or award.notice_published_at is None or award.status != "active":
         raise DomainError(_("A contract can be made only from a published award of an awarded tender."))
     return award
 

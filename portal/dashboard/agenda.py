@@ -70,7 +70,7 @@ def officer_agenda(now=None):
                 add("result", title, None, lot.tender_id, late=False, warning=unknown.message)
                 continue
             add("result", title, publish_by, lot.tender_id)
-        elif award.id not in signed and lot.tender.status == "awarded":
+        elif award.id not in signed and lot.status == "awarded":
             sign_by = deadlines.contract_sign_by(deadlines.local_date(award.notice_published_at), calendar)
             title = (_("Sign the contract of lot %(lot)s of %(number)s", lot=lot.number, number=lot.tender.number)
                      if today <= sign_by else
@@ -86,7 +86,7 @@ def officer_agenda(now=None):
             contract.sign_by(), contract.award.lot.tender_id, late=True)
     for challenge, award, lot in db.session.execute(
             select(Challenge, Award, Lot).join(Award, Challenge.award_id == Award.id)
-            .join(Lot, Award.lot_id == Lot.id).where(Challenge.status == "open")).all():
+            .join(Lot, Award.lot_id == Lot.id).where(Challenge.status == "open", Award.status == "active")).all():
         answer_by, warning = _answer_due(challenge, calendar)
         add("challenge", _("Answer the challenge by %(challenger)s against lot %(lot)s of %(number)s "
                            "(received %(day)s)", challenger=challenge.challenger, lot=lot.number,

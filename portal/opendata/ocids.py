@@ -46,12 +46,23 @@ def _published_ocid(key, tenant):
     return min(found, key=lambda row: row[1])[0] if found else None
 
 
+def _first_of_intention(tender):
+    """Whether ``tender`` is the first tender of its intention (the lowest id, not a re-tender):
+    only that one continues the intention's process; a re-tender is a process of its own."""
+    if tender.intention_id is None or tender.retender_of_id is not None:
+        return False
+    first = db.session.execute(select(func.min(Tender.id)).where(Tender.intention_id == tender.intention_id)
+                               ).scalar_one()
+    return first == tender.id
+
+
 def tender_ocid(tender, tenant):
     """The ocid of a tender's process: its own, or the planning process of its intention when
-    that intention was published on its own first."""
+    that intention was published on its own first and this is the intention's first tender
+    (a re-tender reusing the intention has an ocid of its own)."""
     db.session.flush()
     found = _published_ocid(f"t{tender.id}", tenant)
-    if found is None and tender.intention_id is not None:
+    if found is None and _first_of_intention(tender):
         found = _published_ocid(f"p{tender.intention_id}", tenant)
     return found or f"{ocid_prefix(tenant)}-t{tender.id}"
 
@@ -60,7 +71,8 @@ def intention_ocid(intention, tenant):
     """A purchase intention belongs to the process of the tender linked to it; without one it
     opens a planning process of its own."""
     db.session.flush()
-    tender = db.session.execute(select(Tender).where(Tender.intention_id == intention.id)
+    tender = db.session.execute(select(Tender).where(Tender.intention_id == intention.id,
+                                                     Tender.retender_of_id.is_(None))
                                 .order_by(Tender.id).limit(1)).scalar_one_or_none()
     if tender is not None:
         return tender_ocid(tender, tenant)

@@ -25,12 +25,26 @@ def _answer_due(challenge):
         return unknown.message
 
 
+def _remedy_notes(challenge):
+    """Why a remedy is withheld after an upheld challenge still to be followed: a signed contract
+    of the award in force, or too few qualified bids left for the next-ranked bidder."""
+    if (challenge.status != "upheld" or not challenge.may_change_result or challenge.remedy
+            or challenge.award.status != "active"):
+        return []
+    blocked = remedies.signed_contract_refusal(challenge.award)
+    if blocked:
+        return [blocked]
+    refusal = remedies.next_ranked_refusal(challenge.award)
+    return [refusal] if refusal else []
+
+
 def remedy_context(award):
     """What the award page shows about challenges and the result's history: each challenge's
     answer due day (7 working days), the remedy forms of upheld challenges, every award of the lot
     (the cancelled ones included) and, for a cancelled award, the award now in force."""
     forms = {c.id: _remedy_form(c) for c in award.challenges if remedies.remedy_choices(c)}
     return {"remedy_forms": forms, "remedy_labels": remedies.REMEDY_LABELS,
+            "remedy_notes": {c.id: _remedy_notes(c) for c in award.challenges},
             "answer_due": {c.id: _answer_due(c) for c in award.challenges},
             "lot_awards": awards.awards_of_lot(award.lot), "award_in_force": awards.award_of_lot(award.lot),
             "today": local_today()}
@@ -44,8 +58,12 @@ def award_challenge_remedy(challenge_id):
     form = _remedy_form(challenge)
     if not form.validate_on_submit():
         if not form.remedy.choices:
-            abort(409)
-        flash(_("Choose what follows the upheld challenge."), "error")
+            blocked = remedies.signed_contract_refusal(challenge.award) if challenge.award.status == "active" else ""
+            if not blocked:
+                abort(409)
+            flash(blocked, "error")  # a signed contract first annulled or terminated (94号令 §32(二))
+        else:
+            flash(_("Choose what follows the upheld challenge."), "error")
         return redirect(url_for("tenders.award_detail", award_id=challenge.award_id))
     new_award = remedies.choose_remedy(challenge, form.remedy.data, utcnow())
     lot = challenge.award.lot

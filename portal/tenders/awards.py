@@ -7,9 +7,10 @@ lists and nothing more; challenges are accepted for 7 working days after it; sig
 while a challenge that may change the result is open (or was upheld)."""
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from portal.contractors.models import Contractor
-from portal.core.errors import DomainError, NotFound
+from portal.core.errors import Conflict, DomainError, NotFound
 from portal.core.lookup import get_or_not_found
 from portal.core.money import format_fen
 from portal.core.timeutil import local_today, to_local
@@ -71,7 +72,12 @@ def publish_award(lot, ranked, now, supersedes=None):
                   amount_fen=ranked.bid.price_fen, total_centipoints=ranked.total_centipoints,
                   confirmed_on=confirmed_on, challenge_until=dates.challenge_until, created_at=now,
                   status="active", supersedes_id=supersedes.id if supersedes is not None else None)
-    db.session.add(award)
+    try:
+        with db.session.begin_nested():  # the partial unique index: one award in force per lot
+            db.session.add(award)
+            db.session.flush()
+    except IntegrityError:  # another officer awarded the lot at the same moment
+        raise Conflict(_("This lot was awarded at the same moment from elsewhere; reload the page.")) from None
     lot.status = "awarded"
     db.session.flush()
     with record_locale():

@@ -171,7 +171,8 @@ def evaluation_overview(tender_id):
     return render_template("tenders/evaluation/overview.html", tender=tender, lots=lots, now=utcnow(),
                            confirm=ConfirmForm(), expert_form=ExpertForm(), validity=ValidityForm(),
                            member_kinds=MEMBER_KIND_LABELS,
-                           committee_problem=committee.composition_problem(tender.method, list(tender.experts))
+                           committee_problem=committee.composition_problem(
+                               tender.method, list(tender.experts), tender.budget_fen)
                            if tender.status == "evaluation" else None,
                            has_failed=any(lot.status == "failed" for lot in tender.lots),
                            retendered=db.session.execute(select(Tender).where(Tender.retender_of_id == tender.id))

@@ -3,7 +3,7 @@
 Members are evaluation experts (评审专家, with the field they were drawn for) or representatives
 of the buyer (采购人代表). Before anything is scored, ranked or awarded the composition must be
 lawful for the method: an odd number of members, at least 5 for open and invited tender
-(87号令 §47) and at least 3 for the other methods (74号令 and 财库〔2014〕214号), of whom at least
+(87号令 §47; at least 7 when the budget is 10,000,000 yuan or more, §47 ¶2) and at least 3 for the other methods (74号令 and 财库〔2014〕214号), of whom at least
 two thirds are experts. ``composition_problem`` says which rule is broken, in Chinese."""
 from flask_babel import gettext as _
 
@@ -14,19 +14,27 @@ from portal.tenders.models import MEMBER_KINDS, Expert
 # The least number of members per method; any other method needs 3.
 MIN_MEMBERS = {"open_tender": 5, "invited_tender": 5}
 DEFAULT_MIN_MEMBERS = 3
+# 87号令 §47 ¶2: a tender whose budget is 10,000,000 yuan or more (以上 includes the amount) needs at
+# least 7 members, still an odd number.
+LARGE_BUDGET_FEN = 1_000_000_000
+LARGE_BUDGET_MIN_MEMBERS = 7
 
 
-def min_members(method):
-    return MIN_MEMBERS.get(method, DEFAULT_MIN_MEMBERS)
+def min_members(method, budget_fen=0):
+    """The least number of members for ``method`` and a budget of ``budget_fen``."""
+    needed = MIN_MEMBERS.get(method, DEFAULT_MIN_MEMBERS)
+    if method in MIN_MEMBERS and (budget_fen or 0) >= LARGE_BUDGET_FEN:
+        needed = max(needed, LARGE_BUDGET_MIN_MEMBERS)
+    return needed
 
 
-def composition_problem(method, members):
+def composition_problem(method, members, budget_fen=0):
     """Why a committee of ``members`` (objects with ``is_expert``) is not lawful for ``method``,
     or None. Checks, in order: the least number for the method, an odd number, experts ≥ 2/3
     (counted exactly: 3 × experts ≥ 2 × members)."""
     total = len(members)
     experts = sum(1 for m in members if m.is_expert)
-    needed = min_members(method)
+    needed = min_members(method, budget_fen)
     if total < needed:
         return _("The evaluation committee has %(count)s members; this method needs at least %(needed)s "
                  "(87号令 §47).", count=total, needed=needed)
@@ -41,7 +49,7 @@ def composition_problem(method, members):
 
 def check_composition(tender):
     """Refuse (DomainError) scoring, ranking or awarding with an unlawful committee."""
-    problem = composition_problem(tender.method, list(tender.experts))
+    problem = composition_problem(tender.method, list(tender.experts), tender.budget_fen)
     if problem:
         raise DomainError(problem)
 

@@ -153,6 +153,7 @@ def _seed_history(tenants):
         # The awarded tender: intention 120 days ago, notice 85 days ago, awarded ~2 months ago.
         awarded = build_tender(AWARDED_NUMBER, "赣县区政府购买社会救助服务项目（照料护理与能力评估）", line,
                                 AWARDED_LOTS, officer)
+        _attach_documents(awarded, officer)  # before the notice; published with the award result (87号令 §69)
         publish_tender(awarded, today - timedelta(days=120), today - timedelta(days=85), calendar)
         submitted_at = local_at(today - timedelta(days=80), 15)
         for lot, (_title, _budget, _items, bids) in zip(awarded.lots, AWARDED_LOTS):
@@ -171,7 +172,6 @@ def _seed_history(tenants):
                 for expert in experts:
                     evaluation.enter_score(bid, expert, evaluation.parse_points(technical),
                                            evaluation.parse_points(business))
-        _attach_documents(awarded, officer)  # published with the award result (87号令 §69)
         confirmed = local_at(calendar.add_working_days(awarded.bid_deadline.astimezone(LOCAL_TZ).date(), 2), 16)
         for lot in awarded.lots:
             awards.confirm_award(lot, confirmed)
@@ -179,8 +179,8 @@ def _seed_history(tenants):
 
         # The tender open for bids: notice 8 days ago, deadline about two weeks ahead; A has bid.
         open_tender = build_tender(OPEN_NUMBER, "赣县区困难家庭经济状况核查服务采购项目", line, [OPEN_LOT], officer)
-        publish_tender(open_tender, today - timedelta(days=45), today - timedelta(days=8), calendar)
         _attach_documents(open_tender, officer)
+        publish_tender(open_tender, today - timedelta(days=45), today - timedelta(days=8), calendar)
         _bid(open_tender.lots[0], managers["a-manager"], 37_600_000, local_at(today - timedelta(days=2), 11))
         created += 6
         db.session.flush()
@@ -189,11 +189,12 @@ def _seed_history(tenants):
 
 # The tender whose first award fell to an upheld challenge (质疑成立) and went to the next-ranked
 # bidder (政府采购质疑和投诉办法 §16): {manager: (price fen, technical, business)}; D ranks first,
-# B second, A third.
+# B second, A third, E fourth — four valid bids, so that three qualified suppliers are left after D
+# (the legal number for the next-ranked bidder, 94号令 §16(二)).
 CHALLENGED_LOT = ("乡镇社工站能力建设与督导服务", 50_000_000,
                   [("STATION-MONTH", "乡镇社工站驻站服务", "station_month", 240, 200_000, "每站1–2名持证社会工作者")],
                   {"d-manager": (45_000_000, "44", "24"), "b-manager": (46_500_000, "43", "23"),
-                   "a-manager": (48_000_000, "40", "21")})
+                   "a-manager": (48_000_000, "40", "21"), "e-manager": (47_760_000, "38", "20")})
 CHALLENGE_GROUNDS = "中标人拟派驻站人员中有3人未取得社会工作者职业资格证书，不满足招标文件第三章人员要求。"
 CHALLENGE_ANSWER = "经评标委员会复核，中标人拟派人员资格不满足招标文件要求，质疑成立，依法确定排名第二的供应商为中标人。"
 
@@ -203,10 +204,10 @@ def seed_challenged(today, calendar):
     challenge upheld and the lot awarded to it instead — the first award cancelled publicly."""
     officer = db.session.execute(select(User).where(User.username == "gx-officer")).scalar_one()
     managers = {u.username: u for u in db.session.execute(
-        select(User).where(User.username.in_(["a-manager", "b-manager", "d-manager"]))).scalars()}
+        select(User).where(User.username.in_(list(CHALLENGED_LOT[3])))).scalars()}
     line = db.session.execute(select(BudgetLine).where(BudgetLine.year == today.year)
                               .order_by(BudgetLine.id)).scalars().first()
-    if line is None or len(managers) < 3:
+    if line is None or len(managers) < len(CHALLENGED_LOT[3]):
         return 0
     tender = build_tender(CHALLENGED_NUMBER, "赣县区乡镇社会工作服务站能力建设服务采购项目", line, [CHALLENGED_LOT],
                           officer)

@@ -23,15 +23,17 @@ from portal.tenders.evaluation import rank
 from portal.tenders.models import Award, Bid, BidScore
 
 DOCUMENT_TYPES = ("application/pdf",)
-# Until the result is out the documents may still be attached or replaced (a change that
-# matters to bidders goes out as a clarification as well).
-DOCUMENTS_EDITABLE = ("draft", "intention_published", "tendering", "evaluation")
+# The documents are attached or replaced only before the tender notice is published; after it
+# bidders rely on them, and a change goes out as a clarification (澄清或者修改, 87号令 §27).
+DOCUMENTS_EDITABLE = ("draft", "intention_published")
 
 
 def attach_documents(tender, file_storage, *, by):
-    """Attach (or replace) the tender documents: a PDF judged by its content, before the result."""
+    """Attach (or replace) the tender documents: a PDF judged by its content, before the tender
+    notice is published."""
     if tender.status not in DOCUMENTS_EDITABLE:
-        raise DomainError(_("The tender documents can no longer be changed: the result is out."))
+        raise DomainError(_("The tender notice is published: the tender documents can no longer be replaced; "
+                            "issue a clarification for any change (87号令 §27)."))
     stored = store_upload(file_storage, allowed=DOCUMENT_TYPES, uploaded_by_id=by.id if by else None)
     tender.documents_file_id = stored.id
     db.session.flush()
@@ -54,13 +56,15 @@ class Standing:
 
 
 def own_standing(bid, now=None):
-    """The bid's own rank and total among the lot's ranked bids once the lot's award result is
-    published; None before that, and for a withdrawn or invalid bid (not ranked)."""
+    """The bid's own rank and total among the lot's ranked bids while an award of the lot in force
+    is published (a re-awarded lot: the award in force); None before that, while the lot is
+    evaluated again after a challenge, and for a withdrawn or invalid bid (not ranked)."""
     if bid.withdrawn or bid.valid is not True:
         return None
     published = db.session.execute(select(Award.id).where(
-        Award.lot_id == bid.lot_id, Award.notice_published_at.is_not(None)).limit(1)).scalar()
-    if published is None:  # a lot re-awarded after a challenge has several awards: any one published
+        Award.lot_id == bid.lot_id, Award.status == "active", Award.notice_published_at.is_not(None)
+    ).limit(1)).scalar()
+    if published is None:  # none in force: not yet, or the lot is evaluated again after a challenge
         return None
     ranked = rank(*_lot_marks(bid, now or utcnow()), bid.lot.tender.price_weight_percent)
     for row in ranked:

@@ -287,7 +287,7 @@ def ranking_incomplete(lot):
         return _("Fewer than %(needed)s valid bids: the lot fails.", needed=MIN_VALID_BIDS[tender.method])
     if not tender.experts:
         return _("Record the evaluation experts first.")
-    problem = committee.composition_problem(tender.method, list(tender.experts))
+    problem = committee.composition_problem(tender.method, list(tender.experts), tender.budget_fen)
     if problem:
         return problem
     missing = unscored_cells(lot, valid)

@@ -15,6 +15,7 @@ names the cancelled result, each an OCDS release in which the first award is ``c
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from portal.core.errors import DomainError
 from portal.core.money import format_fen
@@ -24,7 +25,8 @@ from portal.extensions import db
 from portal.i18n import record_locale
 from portal.tenancy.workdays import tenant_calendar
 from portal.tenders import awards, evaluation
-from portal.tenders.models import Award
+from portal.tenders.models import Award, Challenge
+from portal.tenders.signals import award_contracts
 
 REMEDIES = ("re_evaluate", "next_ranked", "retender")
 REMEDY_LABELS = {"re_evaluate": _l("Re-evaluate (back to the scores)"),
@@ -36,29 +38,70 @@ CANCELLATION_NOTICE_WORKING_DAYS = 2
 def next_ranked(award):
     """The committee's ranking of the lot, first row whose bid is valid and was never awarded
     (the cancelled winners are passed over), or None."""
+    following = _never_awarded_valid(award)
+    return following[0] if following else None
+
+
+def _never_awarded_valid(award):
+    """The ranked rows of the lot whose bid is valid and was never awarded, best first."""
     lot = award.lot
     awarded_bids = set(db.session.execute(select(Award.bid_id).where(Award.lot_id == lot.id)).scalars())
-    for row in evaluation.ranking(lot):
-        if row.bid.id not in awarded_bids and row.bid.counts:
-            return row
-    return None
+    return [row for row in evaluation.ranking(lot) if row.bid.id not in awarded_bids and row.bid.counts]
+
+
+def next_ranked_refusal(award):
+    """Why the lot may not go to the next-ranked bidder, or "": there must be one, and the
+    qualified suppliers left (valid bids never awarded) must still reach the legal number of the
+    method (财政部94号令 §16(二); 87号令 §43: three for public tendering)."""
+    left = _never_awarded_valid(award)
+    if not left:
+        return _("No other valid bid is ranked on this lot: re-evaluate or tender again.")
+    needed = evaluation.MIN_VALID_BIDS.get(award.lot.tender.method, 1)
+    if len(left) < needed:
+        return _("Only %(left)s qualified bids are left, fewer than the %(needed)s the law requires for this "
+                 "method: re-evaluate or tender again.", left=len(left), needed=needed)
+    return ""
+
+
+def signed_contract_refusal(award):
+    """While a signed contract of the award is not terminated, no remedy may be chosen
+    (财政部94号令 §32(二)): the message naming it, or "". Contracts answers ``award_contracts``."""
+    for _receiver, answer in award_contracts.send([award.id]):
+        facts = (answer or {}).get(award.id)
+        if facts and facts.get("signed_on"):
+            return _("A contract of this award was signed (contract %(contract)s on %(day)s): first annul or "
+                     "terminate it lawfully, then choose what follows the challenge.",
+                     contract=facts.get("number") or facts["contract_id"], day=facts["signed_on"].isoformat())
+    return ""
 
 
 def remedy_choices(challenge):
-    """The remedies open after ``challenge`` (upheld, none chosen, its award still in force):
-    re-evaluation and re-tendering always, the next-ranked bidder when there is one."""
+    """The remedies open after ``challenge`` (upheld, none chosen, its award still in force, no
+    signed contract of it in force): re-evaluation and re-tendering always, the next-ranked
+    bidder when the qualified bids left reach the legal number."""
     if (challenge.status != "upheld" or not challenge.may_change_result or challenge.remedy
-            or challenge.award.status != "active"):
+            or challenge.award.status != "active" or signed_contract_refusal(challenge.award)):
         return []
     choices = ["re_evaluate"]
-    if next_ranked(challenge.award) is not None:
+    if not next_ranked_refusal(challenge.award):
         choices.append("next_ranked")
     return choices + ["retender"]
+
+
+def _lock(challenge):
+    """Lock the challenge's award row (two officers choosing at once wait for each other) and
+    read the award and the challenge again, as committed by whoever held the lock before."""
+    db.session.execute(select(Award).where(Award.id == challenge.award_id).with_for_update()
+                       .execution_options(populate_existing=True)).scalar_one()
+    return db.session.execute(select(Challenge).where(Challenge.id == challenge.id)
+                              .options(joinedload(Challenge.award))
+                              .execution_options(populate_existing=True)).scalar_one()
 
 
 def choose_remedy(challenge, remedy, now):
     """Carry out the officer's choice after an upheld challenge; returns the new award
     (``next_ranked``) or None."""
+    challenge = _lock(challenge)
     if challenge.status != "upheld" or not challenge.may_change_result:
         raise DomainError(_("Only an upheld challenge changes the result."))
     if challenge.remedy:
@@ -68,9 +111,15 @@ def choose_remedy(challenge, remedy, now):
         raise DomainError(_("This award was already cancelled."))
     if remedy not in REMEDIES:
         raise DomainError(_("Choose re-evaluation, the next-ranked bidder or a new tender."))
-    following = next_ranked(award) if remedy == "next_ranked" else None
-    if remedy == "next_ranked" and following is None:
-        raise DomainError(_("No other valid bid is ranked on this lot: re-evaluate or tender again."))
+    refusal = signed_contract_refusal(award)
+    if refusal:
+        raise DomainError(refusal)
+    following = None
+    if remedy == "next_ranked":
+        refusal = next_ranked_refusal(award)
+        if refusal:
+            raise DomainError(refusal)
+        following = next_ranked(award)
     lot, tender = award.lot, award.lot.tender
     with record_locale():
         # public: the answer, not who challenged (a challenger's name stays in the bureau's record)
@@ -129,7 +178,8 @@ def correction_of(disclosure):
     award = db.session.get(Award, disclosure.subject_id)
     if award is None or award.status != "cancelled":
         return None
-    successor = db.session.execute(select(Award).where(Award.supersedes_id == award.id)).scalar_one_or_none()
+    successor = db.session.execute(select(Award).where(Award.supersedes_id == award.id)
+                                   .order_by(Award.id).limit(1)).scalar_one_or_none()
     if successor is not None:
         notices = disclosures_of(successor, "award_result")
         if notices:

@@ -11,7 +11,7 @@ from blinker import Namespace
 _signals = Namespace()
 
 budget_committed = _signals.signal("budget-committed")
-# ``award_contracts.send(award_ids)``: each receiver returns ``{award_id: {"contract_id",
+# ``award_contracts.send(award_ids)``: each receiver returns ``{award_id: {"contract_id", "number",
 # "signed_on", "signed_late", "notice_published_at"}}`` for the awards that have a contract (the
 # stage bar, portal/tenders/stages.py). Contracts answers (portal/contracts/receivers.py).
 award_contracts = _signals.signal("award-contracts")

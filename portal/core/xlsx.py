@@ -1,0 +1,27 @@
+"""Writing user text into spreadsheets safely: a value that starts like a formula (= + - @) is
+written as a text cell, never as a formula a spreadsheet program would run (formula injection,
+OWASP "CSV injection"). For every openpyxl export (normal and write-only workbooks)."""
+from openpyxl.cell import WriteOnlyCell
+
+FORMULA_START = ("=", "+", "-", "@")
+
+
+def text_cell(sheet, value):
+    """``value`` as it may be appended to ``sheet``: text starting like a formula becomes a text
+    cell (data type string, shown with a quote prefix); anything else is returned unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        cell = WriteOnlyCell(sheet, value)
+        cell.data_type = "s"
+        cell.quotePrefix = True
+        return cell
+    return value
+
+
+def safe_row(sheet, values):
+    """The row ``values`` for ``sheet.append`` with every formula-like text made a text cell."""
+    return [text_cell(sheet, value) for value in values]
+
+
+def append_row(sheet, values):
+    """``sheet.append(values)`` with formula-like text written as text."""
+    sheet.append(safe_row(sheet, values))
