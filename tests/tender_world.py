@@ -176,3 +176,19 @@ def three_scored_bids(app):
         for expert_id, (technical, business) in zip(experts, per_expert):
             score(app, bid_id, expert_id, technical, business)
     return {"tender": tender["tender"], "lot": lot, "bids": bids, "experts": experts, "contractors": contractors}
+
+
+def two_lots_four_scored_bids(app):
+    """A tender in evaluation with two lots, each with four scored valid bids (甲 90,000, 乙
+    100,000, 丙 110,000, 丁 120,000 yuan; 丙 ranks first, then 乙) — so three qualified bidders
+    are left after a winner falls to a challenge. Returns the make_tender ids and {lot id: bid ids}."""
+    tender = make_tender(app, deadline=utcnow(), lots=((20_000_000, "照料护理"), (20_000_000, "能力评估")))
+    names = ("甲社工服务中心", "乙养老服务公司", "丙社会工作事务所", "丁社会服务中心")
+    contractors = [make_contractor(app, name=name, manager=f"m{i}", staff=1) for i, name in enumerate(names)]
+    bids = {lot: [add_opened_bid(app, lot, k["id"], price * 100)
+                  for k, price in zip(contractors, (90_000, 100_000, 110_000, 120_000))] for lot in tender["lots"]}
+    experts = evaluation_ready(app, tender["tender"])
+    for lot_bids in bids.values():
+        for bid_id, (t, b) in zip(lot_bids, (("40", "20"), ("45", "22"), ("46", "24"), ("30", "15"))):
+            score_all(app, bid_id, experts, t, b)
+    return tender, bids

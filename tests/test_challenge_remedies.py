@@ -267,16 +267,8 @@ def test_a_lot_re_awarded_while_another_lot_is_still_evaluated(app, demo):
     next-ranked bidder, and a re-tender of it leaves the tender under evaluation until lot 2 is decided."""
     from portal.tenders import awards, remedies
     from portal.tenders.models import Lot, Tender
-    from tests.tender_world import add_opened_bid, evaluation_ready, make_contractor, make_tender, score_all
-    tender = make_tender(app, deadline=utcnow(), lots=((20_000_000, "照料护理"), (20_000_000, "能力评估")))
-    names = ("甲社工服务中心", "乙养老服务公司", "丙社会工作事务所", "丁社会服务中心")  # 4: 3 left after the winner
-    contractors = [make_contractor(app, name=name, manager=f"m{i}", staff=1) for i, name in enumerate(names)]
-    bids = {lot: [add_opened_bid(app, lot, k["id"], price * 100)
-                  for k, price in zip(contractors, (90_000, 100_000, 110_000, 120_000))] for lot in tender["lots"]}
-    experts = evaluation_ready(app, tender["tender"])
-    for lot_bids in bids.values():
-        for bid_id, (t, b) in zip(lot_bids, (("40", "20"), ("45", "22"), ("46", "24"), ("30", "15"))):
-            score_all(app, bid_id, experts, t, b)
+    from tests.tender_world import two_lots_four_scored_bids
+    tender, bids = two_lots_four_scored_bids(app)  # 4 bids: 3 qualified left after the winner
     lot1, lot2 = tender["lots"]
     with app.app_context(), _scope(app):
         first = awards.confirm_award(db.session.get(Lot, lot1), utcnow())

@@ -16,8 +16,8 @@ from portal.core.timeutil import local_today, utcnow
 from portal.extensions import db
 from tests import contract_world as cw
 from tests import support
-from tests.tender_world import (add_opened_bid, evaluation_ready, make_contractor, make_tender, score_all, tenant_id,
-                                three_scored_bids)
+from tests.tender_world import (add_opened_bid, make_contractor, make_tender, score_all, tenant_id,
+                                three_scored_bids, two_lots_four_scored_bids)
 
 
 def _scope(app):
@@ -186,15 +186,7 @@ def test_re_evaluating_one_lot_leaves_the_other_lots_contract_due_and_hides_its_
     from portal.tenders import awards, remedies
     from portal.tenders.documents import own_standing
     from portal.tenders.models import Bid, Lot, Tender
-    tender = make_tender(app, deadline=utcnow(), lots=((20_000_000, "照料护理"), (20_000_000, "能力评估")))
-    names = ("甲社工服务中心", "乙养老服务公司", "丙社会工作事务所", "丁社会服务中心")
-    contractors = [make_contractor(app, name=name, manager=f"m{i}", staff=1) for i, name in enumerate(names)]
-    bids = {lot: [add_opened_bid(app, lot, k["id"], price * 100)
-                  for k, price in zip(contractors, (90_000, 100_000, 110_000, 120_000))] for lot in tender["lots"]}
-    experts = evaluation_ready(app, tender["tender"])
-    for lot_bids in bids.values():
-        for bid_id, (t, b) in zip(lot_bids, (("40", "20"), ("45", "22"), ("46", "24"), ("30", "15"))):
-            score_all(app, bid_id, experts, t, b)
+    tender, bids = two_lots_four_scored_bids(app)  # 4 bids: 3 qualified left after the winner
     lot1, lot2 = tender["lots"]
     with app.app_context(), _scope(app):
         first = awards.confirm_award(db.session.get(Lot, lot1), utcnow())

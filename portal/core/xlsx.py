@@ -25,3 +25,17 @@ def safe_row(sheet, values):
 def append_row(sheet, values):
     """``sheet.append(values)`` with formula-like text written as text."""
     sheet.append(safe_row(sheet, values))
+
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def xlsx_download(data, filename, fallback):
+    """A private (never cached) attachment response of the workbook bytes ``data`` named
+    ``filename`` (made safe; ``fallback`` when nothing of it is left)."""
+    from flask import Response
+    from werkzeug.utils import secure_filename
+    response = Response(data, mimetype=XLSX_MIMETYPE)
+    response.headers["Content-Disposition"] = f'attachment; filename="{secure_filename(filename) or fallback}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -2,11 +2,10 @@
 challenges (officers; other bureau roles and auditors read). A second views module on the
 ``tenders`` blueprint (tenders/blueprint.py). What a page can show of a bid is decided by
 the seal (tenders/sealing.py): before the deadline a bureau page finds no bid at all."""
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from werkzeug.utils import secure_filename
 from wtforms.fields.choices import SelectChoice
 
 from portal.contractors.models import StaffMember
@@ -15,6 +14,7 @@ from portal.core.errors import DomainError, NotFound
 from portal.core.forms import ConfirmForm, show_refusal
 from portal.core.money import parse_yuan
 from portal.core.timeutil import local_today, utcnow
+from portal.core.xlsx import xlsx_download
 from portal.disclosures import disclosures_of
 from portal.extensions import db
 from portal.files.services import serve
@@ -262,12 +262,7 @@ def evaluation_ranking(lot_id):
 @capability_required("evaluation.ranking.export")
 def evaluation_ranking_xlsx(lot_id):
     lot = evaluation.evaluation_lot(lot_id)
-    response = Response(ranking_workbook(lot),
-                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    filename = secure_filename(f"ranking-{lot.tender.number}-lot{lot.number}.xlsx") or "ranking.xlsx"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return xlsx_download(ranking_workbook(lot), f"ranking-{lot.tender.number}-lot{lot.number}.xlsx", "ranking.xlsx")
 
 
 @bp.route("/lots/<int:lot_id>/award", methods=["POST"])

@@ -1,9 +1,8 @@
 """The score sheet as an Excel workbook: download and upload (tenders/score_workbook.py)."""
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from werkzeug.utils import secure_filename
 
-from portal.contractors.spreadsheet import XLSX_MIMETYPE
+from portal.core.xlsx import xlsx_download
 from portal.core.auth import capability_required
 from portal.core.errors import DomainError
 from portal.core.forms import ConfirmForm
@@ -15,11 +14,8 @@ from portal.tenders.blueprint import bp
 @capability_required("evaluation.edit")
 def evaluation_scores_xlsx(lot_id):
     lot = evaluation.evaluation_lot(lot_id)
-    response = Response(score_workbook.sheet_workbook(lot), mimetype=XLSX_MIMETYPE)
-    filename = secure_filename(f"scores-{lot.tender.number}-lot{lot.number}.xlsx") or "scores.xlsx"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return xlsx_download(score_workbook.sheet_workbook(lot), f"scores-{lot.tender.number}-lot{lot.number}.xlsx",
+                         "scores.xlsx")
 
 
 @bp.route("/lots/<int:lot_id>/scores/import", methods=["POST"])
