@@ -113,6 +113,8 @@ def test_demo_procurement_history_follows_the_rules(app):
                                                      "contract_notice"}  # the contracts of the awarded lots
             assert [d.title for d in disclosures if d.kind == "award_result"][-1].startswith("更正后的中标（成交）结果公告")
             assert not [d.title for d in disclosures if d.late]
+            # every award result is published with the tender documents (87号令 §69)
+            assert all((d.data or {}).get("tender_documents") for d in disclosures if d.kind == "award_result")
             assert verify_chain(db.session, gx).ok
 
 

@@ -327,3 +327,25 @@ def test_a_bidder_sees_no_live_rank_while_its_lot_is_evaluated_again(app, demo):
         awards.confirm_award(db.session.get(Lot, world["lot"]), utcnow())
         db.session.commit()
         assert own_standing(db.session.get(Bid, world["bids"][0])) is not None
+
+
+def test_the_contract_is_not_listed_as_due_while_a_challenge_that_may_change_the_result_is_open(app, demo):
+    """Signing waits for the answer (DOMAIN.md §3): the agenda lists the challenge to answer, not
+    the contract to sign, until the challenge is answered."""
+    from portal.dashboard.agenda import officer_agenda
+    from portal.tenders import awards
+    from portal.tenders.models import Award
+    world = three_scored_bids(app)
+    award_id = _confirm(app, world["lot"])
+    with app.app_context(), _scope(app):
+        kinds = {i["kind"] for i in officer_agenda(utcnow()) if i.get("award_id") in (None, award_id)}
+        assert "contract" in kinds
+        challenge = awards.record_challenge(db.session.get(Award, award_id), challenger="甲社工服务中心",
+                                            grounds="评分有误", may_change_result=True, now=utcnow())
+        db.session.flush()
+        kinds = [i["kind"] for i in officer_agenda(utcnow())]
+        assert "challenge" in kinds and "contract" not in kinds
+        awards.answer_challenge(challenge, outcome="dismissed", answer="经复核，质疑不成立。", now=utcnow())
+        db.session.flush()
+        assert "contract" in [i["kind"] for i in officer_agenda(utcnow())]
+        db.session.rollback()

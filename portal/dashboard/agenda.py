@@ -13,6 +13,7 @@ from portal.disclosures import late_disclosures
 from portal.extensions import db
 from portal.tenancy.workdays import tenant_calendar
 from portal.tenders import deadlines
+from portal.tenders.awards import signing_blocked
 from portal.tenders.models import Award, Challenge, Lot, Tender
 
 LATE_SIGNING_SHOWN_DAYS = 30  # a contract signed late stays on the agenda for this long
@@ -70,7 +71,8 @@ def officer_agenda(now=None):
                 add("result", title, None, lot.tender_id, late=False, warning=unknown.message)
                 continue
             add("result", title, publish_by, lot.tender_id)
-        elif award.id not in signed and lot.status == "awarded":
+        elif award.id not in signed and lot.status == "awarded" and not signing_blocked(award)[0]:
+            # (while a challenge that may change the result is open, its answer is what is due)
             sign_by = deadlines.contract_sign_by(deadlines.local_date(award.notice_published_at), calendar)
             title = (_("Sign the contract of lot %(lot)s of %(number)s", lot=lot.number, number=lot.tender.number)
                      if today <= sign_by else

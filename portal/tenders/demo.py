@@ -211,6 +211,7 @@ def seed_challenged(today, calendar):
         return 0
     tender = build_tender(CHALLENGED_NUMBER, "赣县区乡镇社会工作服务站能力建设服务采购项目", line, [CHALLENGED_LOT],
                           officer)
+    _attach_documents(tender, officer)  # published with both award results (87号令 §69)
     publish_tender(tender, today - timedelta(days=200), today - timedelta(days=160), calendar)
     lot = tender.lots[0]
     for manager, (price, _t, _b) in CHALLENGED_LOT[3].items():
