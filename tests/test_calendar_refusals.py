@@ -60,6 +60,7 @@ def test_publishing_a_notice_with_a_deadline_in_an_unknown_year_is_refused_by_na
     body = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "2028" in body and "国务院" in body
+    assert 'type="submit" class="button" disabled' in body  # the confirmation page again, with the reasons
     with app.app_context(), tenant_scope(demo.tenant_id("ganxian")):
         assert db.session.get(Tender, ids["tender"]).status == "intention_published"   # nothing saved
 

@@ -190,10 +190,25 @@ def publish_intention(tender_id):
     tender = _tender_or_404(tender_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        services.publish_intention(tender)
+        try:
+            services.publish_intention(tender)
+        except DomainError as refused:  # shown on the confirmation page; nothing is published
+            return _refused_publication(tender_id, form, "intention", refused)
         flash(_("The purchase intention is published."), "success")
         return redirect(url_for("tenders.detail", tender_id=tender.id))
     return render_template("tenders/confirm.html", tender=tender, form=form, action="intention", problems=[])
+
+
+def _refused_publication(tender_id, form, action, refused):
+    """The confirmation page again (422) with every reason the publication was refused."""
+    db.session.rollback()
+    tender = _tender_or_404(tender_id)
+    problems = services.publication_problems(tender) if action == "notice" else []
+    for message in [refused.message, *[str(m) for m in (refused.errors or {}).values()]]:
+        if message and message not in problems and not (refused.errors and message == refused.message):
+            problems.append(message)
+    return render_template("tenders/confirm.html", tender=tender, form=form, action=action,
+                           problems=problems or [refused.message]), 422
 
 
 @bp.route("/<int:tender_id>/publish", methods=["GET", "POST"])
@@ -203,7 +218,10 @@ def publish(tender_id):
     tender = _tender_or_404(tender_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        services.publish_notice(tender)
+        try:
+            services.publish_notice(tender)
+        except DomainError as refused:  # shown on the confirmation page; nothing is published
+            return _refused_publication(tender_id, form, "notice", refused)
         flash(_("The tender notice is published; bids are accepted until the deadline."), "success")
         return redirect(url_for("tenders.detail", tender_id=tender.id))
     problems = services.publication_problems(tender) if tender.status == "intention_published" else []
