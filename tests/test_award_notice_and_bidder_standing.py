@@ -74,6 +74,10 @@ def test_a_bid_without_a_unit_price_per_service_item_is_refused_and_nothing_is_s
     assert "CARE-VISIT" in message and "87号令 §69" in message
     with support.owner_connection(app) as conn:
         assert conn.execute(text("SELECT count(*) FROM bid")).scalar_one() == 0
+    mismatched = client.put(f"/api/v1/lots/{lot}/bid", headers=headers, json={
+        "price_fen": 15_000_000, "staff_ids": a["staff"], "unit_prices_fen": {"CARE-VISIT": 14_000}})
+    assert mismatched.status_code == 422
+    assert "140,000.00 yuan" in mismatched.get_json()["errors"]["unit_prices_fen"][0]  # in yuan, not fen
     quoted = client.put(f"/api/v1/lots/{lot}/bid", headers=headers, json={
         "price_fen": 15_000_000, "staff_ids": a["staff"], "unit_prices_fen": {"CARE-VISIT": 15_000}})
     assert quoted.status_code == 201 and quoted.get_json()["unit_prices_fen"] == {"CARE-VISIT": 15_000}

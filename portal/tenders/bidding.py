@@ -104,8 +104,9 @@ def _unit_price_errors(items, price_fen, unit_prices_fen):
             return {"unit_prices_fen": [_("The unit price of %(code)s exceeds its maximum.", code=code)]}
     total = sum(fen * items[code].quantity for code, fen in unit_prices_fen.items())
     if total != price_fen:
-        return {"unit_prices_fen": [_("Quantities times unit prices add up to %(total)s fen, not to the price.",
-                                      total=total)]}
+        from portal.core.money import format_fen
+        return {"unit_prices_fen": [_("Quantities times unit prices add up to %(total)s yuan, not to the price.",
+                                      total=format_fen(total))]}
     return {}
 
 
