@@ -63,3 +63,20 @@ def test_an_amendment_dated_in_a_year_with_no_calendar_does_not_hold_up_other_no
         assert contract_id in contracts and len(amendments) == 1
         assert db.session.get(Contract, contract_id).notice_published_at is not None
         assert db.session.get(Amendment, amendments[0]).published_at is not None
+
+
+def test_after_the_challenge_period_the_award_page_offers_no_challenge_form(app, upheld, login):  # noqa: F811
+    from datetime import timedelta
+
+    from portal.core.timeutil import local_today
+    from portal.tenders.models import Award, Challenge
+    with app.app_context(), _scope(app):
+        challenge = db.session.get(Challenge, upheld["challenge"])
+        challenge.may_change_result = False  # the award stays in force
+        award = db.session.get(Award, upheld["award"])
+        award.challenge_until = local_today() - timedelta(days=1)
+        db.session.commit()
+    officer = login("gx-officer")
+    page = officer.get(f"/tenders/awards/{upheld['award']}").get_data(as_text=True)
+    assert f"/tenders/awards/{upheld['award']}/challenges" not in page
+    assert "不予受理" in page

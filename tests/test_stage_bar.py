@@ -32,6 +32,7 @@ def test_after_the_bid_deadline_the_way_into_opening_is_offered(app, demo, login
     from portal.tenders.deadlines import local_date
     assert local_date(ids["deadline"]).isoformat() in action
     assert "截止投标并开标" in action
+    assert f'/tenders/{ids["tender"]}/clarify' not in body   # no clarification after the deadline
     # done stages come before, the later ones after
     assert 'class="stage stage-done" data-stage="documents"' in body
     assert 'class="stage stage-upcoming" data-stage="evaluation"' in body

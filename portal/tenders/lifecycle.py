@@ -90,6 +90,12 @@ class TenderLifecycle:
         return self.status in EDITABLE
 
     @property
+    def bidding_closed(self):
+        """The bid deadline has passed: no bid and no clarification any more, the bids may be opened."""
+        from portal.core.timeutil import utcnow
+        return self.bid_deadline is not None and utcnow() >= self.bid_deadline
+
+    @property
     def published(self):
         """Visible outside the bureau: the tender notice is out."""
         return self.notice_published_at is not None
