@@ -66,6 +66,10 @@ def test_the_bureau_admin_adds_and_removes_a_change_with_a_reason(app, demo, log
     client = login("gx-admin")
     missing = support.form_post(client, "/calendar/", {"day": "2027-03-01", "kind": "off", "note": ""})
     assert missing.status_code == 422
+    nothing = support.form_post(client, "/calendar/", {"day": "2027-03-01", "kind": "working", "note": "照常上班"})
+    assert nothing.status_code == 422 and "2027-03-01" in nothing.get_data(as_text=True)  # a Monday: no change
+    sunday = support.form_post(client, "/calendar/", {"day": "2027-03-07", "kind": "off", "note": "休息"})
+    assert sunday.status_code == 422
     added = support.form_post(client, "/calendar/", {"day": "2027-03-01", "kind": "off", "note": "县政府通知停止办公"})
     assert added.status_code == 302
     with app.app_context(), tenant_scope(demo.tenant_id("ganxian")):

@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from portal.core.errors import Conflict, DomainError, NotFound
 from portal.core.timeutil import utcnow
-from portal.core.workdays import NOTICE, WEEKDAYS_ONLY, YearSchedule, library_knows
+from portal.core.workdays import NOTICE, WEEKDAYS_ONLY, Calendar, YearSchedule, library_knows
 from portal.extensions import db
 from portal.tenancy.models import CalendarDay, CalendarOverride, CalendarYear
-from portal.tenancy.workdays import forget_calendars
+from portal.tenancy.workdays import forget_calendars, stored_schedules
 
 MAX_REASON = 200
 
@@ -74,6 +74,11 @@ def add_override(day: date, is_working: bool, reason: str):
     if taken is not None:
         raise Conflict(_("%(day)s already has an override; remove it first.", day=day.isoformat()),
                        {"day": _("Already changed.")})
+    national = Calendar(schedules=stored_schedules())
+    if national.knows_year(day.year) and national.is_working_day(day) == bool(is_working):
+        state = _("a working day") if is_working else _("a day off")
+        raise DomainError(_("%(day)s is already %(state)s on the national calendar: nothing to change.",
+                            day=day.isoformat(), state=state), {"kind": _("No change.")})
     row = CalendarOverride(day=day, is_working=is_working, note=reason)
     db.session.add(row)
     db.session.flush()
