@@ -308,3 +308,15 @@ def test_the_score_sheet_goes_out_and_comes_back_in_excel_keeping_the_good_cells
                            content_type="multipart/form-data", follow_redirects=True)
     assert "Excel" in refused.get_data(as_text=True)
     assert _cells(app, sheet["lot"]) == {(a, m1): (4125, 2000), (b, m2): (4450, 2200)}
+    # a workbook that is not this lot's score sheet: refused by name, not "saved"
+    from openpyxl import Workbook
+    from portal.tenders.score_workbook import HEADERS
+    other = Workbook()
+    other.active.append(list(HEADERS))  # the sheet's headings and no row of it
+    unrelated = io.BytesIO()
+    other.save(unrelated)
+    response = officer.post(f"/tenders/lots/{sheet['lot']}/scores/import",
+                            data={"csrf_token": token, "file": (io.BytesIO(unrelated.getvalue()), "other.xlsx")},
+                            content_type="multipart/form-data", follow_redirects=True)
+    assert "评分已保存" not in response.get_data(as_text=True)
+    assert _cells(app, sheet["lot"]) == {(a, m1): (4125, 2000), (b, m2): (4450, 2200)}

@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import gettext as _
 
 from portal.contractors.spreadsheet import read_workbook, template_workbook
+from portal.core.errors import DomainError
 from portal.tenders import evaluation, score_sheet
 
 COLUMNS = ("bid", "bidder", "member", "member_name", "technical", "business")
@@ -59,6 +60,9 @@ def import_sheet(lot, data):
             unknown[("row", number)] = _("Row %(n)s names no valid bid or member of this lot.", n=number)
             continue
         grid[cell] = (_text(row["technical"]), _text(row["business"]))
+    if not grid and not unknown:
+        raise DomainError(_("The workbook holds no row of this lot's score sheet: download the sheet, fill it in "
+                            "and upload it."))
     result = score_sheet.enter_score_grid(lot, grid)
     result.errors.update(unknown)
     names = {(b, m): score_sheet.cell_label(bids[b], members[m]) for b in bids for m in members}
