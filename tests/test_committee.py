@@ -143,6 +143,7 @@ def test_the_officer_records_members_with_their_kind_and_sees_the_rule_broken(ap
                                  {"name": "黄代表", "kind": "buyer_representative", "field": "ignored"},
                                  token_url=overview)
     assert response.status_code == 302
+    assert "采购人代表已登记" in officer.get(overview).get_data(as_text=True)  # not "the expert is recorded"
     support.form_post(officer, f"/tenders/{tender['tender']}/evaluation/experts",
                       {"name": "刘专家", "kind": "expert", "field": "养老护理"}, token_url=overview)
     with app.app_context(), _scope(app):

@@ -198,8 +198,10 @@ def evaluation_add_expert(tender_id):
     if not form.validate_on_submit():
         flash(_("Give the expert's name."), "error")
     else:
-        evaluation.add_expert(tender, form.name.data, form.organisation.data, form.kind.data, form.field.data)
-        flash(_("The expert is recorded."), "success")
+        member = evaluation.add_expert(tender, form.name.data, form.organisation.data, form.kind.data,
+                                       form.field.data)
+        flash(_("The expert is recorded.") if member.is_expert else
+              _("The buyer's representative is recorded."), "success")
     return _back("tenders.evaluation_overview", tender_id=tender.id)
 
 
