@@ -330,7 +330,7 @@ def test_a_bidder_sees_no_live_rank_while_its_lot_is_evaluated_again(app, demo):
 
 
 def test_the_contract_is_not_listed_as_due_while_a_challenge_that_may_change_the_result_is_open(app, demo):
-    """Signing waits for the answer (DOMAIN.md §3): the agenda lists the challenge to answer, not
+    """Signing waits for the answer (docs/DOMAIN.md §3): the agenda lists the challenge to answer, not
     the contract to sign, until the challenge is answered."""
     from portal.dashboard.agenda import officer_agenda
     from portal.tenders import awards

@@ -13,6 +13,9 @@ BINARY = (".mo", ".png", ".jpg", ".jpeg", ".gif", ".ico", ".woff", ".woff2", ".p
 BESIDE = "shared"
 OUTSIDE = re.compile(rf"\.\./{BESIDE}|/{BESIDE}/")
 CITATION = re.compile(r"docs/(DOMAIN|API)\.md(?: (§[\d–-]+|\"[^\"]+\"))?")
+# A citation without its folder reads as the briefs beside the checkout (docs/ itself links its
+# two files to each other by their bare names).
+BARE_CITATION = re.compile(r"(?<![/\w])(DOMAIN|API)\.md")
 
 
 def _files():
@@ -37,6 +40,15 @@ def test_nothing_reads_or_cites_a_shared_folder_beside_the_checkout():
              for path in _files() for number, line in enumerate(_text(path).splitlines(), 1)
              if OUTSIDE.search(line)]
     assert found == []
+
+
+def test_every_citation_of_the_domain_and_api_briefs_names_the_projects_own_copy():
+    found = [f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+             for path in _files() if "docs" not in path.relative_to(ROOT).parts[:1]
+             for number, line in enumerate(_text(path).splitlines(), 1) if BARE_CITATION.search(line)]
+    assert found == []
+    bare = "rules (" + "DOMAIN" + ".md §3)"  # spelled apart, so that the scan does not find this line
+    assert BARE_CITATION.search(bare) and not BARE_CITATION.search(bare.replace("(", "(docs/"))
 
 
 def test_the_scan_would_see_a_path_to_a_shared_folder():

@@ -1,4 +1,4 @@
-"""The working-day calendar as platform data (DOMAIN.md §3, issue 16 point 1): a year's State
+"""The working-day calendar as platform data (docs/DOMAIN.md §3): a year's State
 Council schedule kept by the platform overrides the library, a year nobody knows is refused by
 name, the platform administrator may confirm a year as weekdays only, bureau overrides apply on
 top; the schedule file format, its errors by line, and the `flask calendar` commands."""
@@ -205,7 +205,7 @@ def test_the_demo_imports_its_2027_schedule_only_as_labelled_demo_data(app, engl
     db.session.rollback()
 
 
-# --- the deadlines of DOMAIN.md §3 across the 2027 fixture holidays --------------------------------
+# --- the deadlines of docs/DOMAIN.md §3 across the 2027 fixture holidays ---------------------------
 
 def test_the_challenge_period_runs_across_the_spring_festival(cal_2027):
     """Published Thu 4 Feb 2027: the 1-working-day publicity ends Mon 15 Feb (春节 5–12 Feb); the 7

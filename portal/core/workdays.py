@@ -1,4 +1,4 @@
-"""Working days on a bureau's calendar (DOMAIN.md §3): the State Council's yearly holiday schedule
+"""Working days on a bureau's calendar (docs/DOMAIN.md §3): the State Council's yearly holiday schedule
 (weekends, public holidays and make-up working days, 调休) corrected by the bureau's own overrides.
 
 The schedule of a year comes from, in this order: a schedule the platform keeps as data

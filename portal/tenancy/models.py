@@ -49,7 +49,7 @@ class CalendarOverride(TenantOwned, db.Model):
 
 
 class CalendarYear(db.Model):
-    """A year of the national working-day calendar kept as platform data (DOMAIN.md §3): an
+    """A year of the national working-day calendar kept as platform data (docs/DOMAIN.md §3): an
     imported holiday schedule (``notice``, its source named) or a year the platform administrator
     confirmed as Monday to Friday only (``weekdays_only``). Not tenant-owned: every bureau counts
     on it."""
