@@ -10,14 +10,13 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from portal.core.errors import DomainError
-from portal.core.xlsx import append_row
+from portal.core.xlsx import XLSX_MIMETYPE, append_row  # noqa: F401  (the importers' name for it)
 from portal.files.services import MB
 
 COLUMNS = ("name", "id_number", "phone", "qualification", "joined_on")
 HEADERS = ("姓名 Name", "身份证号码 ID number", "手机号 Phone", "资质 Qualification", "入职日期 Joined on (YYYY-MM-DD)")
 MAX_FILE_BYTES = 5 * MB
 MAX_ROWS = 2000
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def template_workbook(title, headers, widths, text_columns, rows=()):
