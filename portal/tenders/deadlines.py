@@ -16,7 +16,6 @@ from portal.core.timeutil import LOCAL_TZ, to_local
 
 INTENTION_LEAD_DAYS = 30          # 采购意向 at least 30 days before the tender notice
 DOCUMENTS_AVAILABLE_WORKING_DAYS = 5
-CLARIFICATION_LEAD_DAYS = 15      # a clarification that changes the documents (open, invited)
 # The lead a clarification that changes the documents needs before the bid deadline, per method:
 # 15 days for open and invited tender (87号令 §27), 5 days for competitive consultation
 # (财库〔2014〕214号 §10), 3 working days for negotiation and request for quotation (74号令 §10).
@@ -71,12 +70,17 @@ def earliest_notice_date(intention_published_on: date) -> date:
     return intention_published_on + timedelta(days=INTENTION_LEAD_DAYS)
 
 
+def period_end(start: date, amount: int, unit: str, calendar) -> date:
+    """The first working day a period of ``amount`` days or working days (``unit``) after
+    ``start`` allows: N working days counted after ``start``, or N days moved off a day off."""
+    if unit == "working_days":
+        return calendar.add_working_days(start, amount)
+    return on_or_after_working_day(start + timedelta(days=amount), calendar)
+
+
 def earliest_bid_deadline(documents_from: date, method: str, calendar) -> date:
     """The first day the bid deadline may fall on for ``method`` (a working day)."""
-    amount, unit = BID_WINDOWS[method]
-    if unit == "working_days":
-        return calendar.add_working_days(documents_from, amount)
-    return on_or_after_working_day(documents_from + timedelta(days=amount), calendar)
+    return period_end(documents_from, *BID_WINDOWS[method], calendar)
 
 
 def documents_available_until(documents_from: date, calendar) -> date:
@@ -132,13 +136,13 @@ def _clarification_lead(method):
     return CLARIFICATION_LEADS.get(method or "open_tender", CLARIFICATION_LEADS["open_tender"])
 
 
-def clarification_due_on(bid_deadline: datetime, calendar=None, method: str = "open_tender") -> date:
+def clarification_due_on(bid_deadline: datetime, calendar, method: str = "open_tender") -> date:
     """The last day a clarification that changes the documents may come without moving the
     deadline: 15 or 5 days before it, or 3 working days before it, depending on the method."""
     amount, unit = _clarification_lead(method)
     deadline_day = local_date(bid_deadline)
     if unit == "working_days":
-        return (calendar or _national()).add_working_days(deadline_day, -amount)
+        return calendar.add_working_days(deadline_day, -amount)
     return deadline_day - timedelta(days=amount)
 
 
@@ -150,17 +154,8 @@ def clarified_deadline(issued_at: datetime, bid_deadline: datetime, calendar,
     issued_on = local_date(issued_at)
     if issued_on <= clarification_due_on(bid_deadline, calendar, method):
         return bid_deadline
-    amount, unit = _clarification_lead(method)
-    if unit == "working_days":
-        new_day = calendar.add_working_days(issued_on, amount)
-    else:
-        new_day = on_or_after_working_day(issued_on + timedelta(days=amount), calendar)
+    new_day = period_end(issued_on, *_clarification_lead(method), calendar)
     return at_local(new_day, to_local(bid_deadline).timetz().replace(tzinfo=None))
-
-
-def _national():
-    from portal.core.workdays import Calendar
-    return Calendar()
 
 
 class AwardDeadlines(NamedTuple):
