@@ -226,7 +226,7 @@ def test_a_challenge_is_answered_within_7_working_days_and_listed_as_due_then_la
                               may_change_result=True, status="open")
         db.session.add(challenge)
         db.session.commit()
-        assert awards.answer_due_on(challenge) == date(2026, 12, 10)
+        assert awards.answer_due(challenge) == (date(2026, 12, 10), None)
         challenge_id = challenge.id
     now = datetime.combine(today, time(9), tzinfo=LOCAL_TZ)
     [item] = _agenda_item(app, now, challenge_id)

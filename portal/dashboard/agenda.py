@@ -13,18 +13,10 @@ from portal.disclosures import late_disclosures
 from portal.extensions import db
 from portal.tenancy.workdays import tenant_calendar
 from portal.tenders import deadlines
-from portal.tenders.awards import signing_blocked
+from portal.tenders.awards import answer_due, signing_blocked
 from portal.tenders.models import Award, Challenge, Lot, Tender
 
 LATE_SIGNING_SHOWN_DAYS = 30  # a contract signed late stays on the agenda for this long
-
-
-def _answer_due(challenge, calendar):
-    """(due_on, warning) of a challenge's answer: the day, or why it cannot be counted."""
-    try:
-        return deadlines.challenge_answer_due(deadlines.local_date(challenge.received_at), calendar), None
-    except UnknownCalendarYear as unknown:
-        return None, unknown.message
 
 
 def _signed_award_ids():
@@ -89,7 +81,7 @@ def officer_agenda(now=None):
     for challenge, award, lot in db.session.execute(
             select(Challenge, Award, Lot).join(Award, Challenge.award_id == Award.id)
             .join(Lot, Award.lot_id == Lot.id).where(Challenge.status == "open", Award.status == "active")).all():
-        answer_by, warning = _answer_due(challenge, calendar)
+        answer_by, warning = answer_due(challenge, calendar)
         add("challenge", _("Answer the challenge by %(challenger)s against lot %(lot)s of %(number)s "
                            "(received %(day)s)", challenger=challenge.challenger, lot=lot.number,
                            number=lot.tender.number, day=deadlines.local_date(challenge.received_at).isoformat()),

@@ -5,7 +5,6 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.core.auth import capability_required
 from portal.core.timeutil import local_today, utcnow
-from portal.core.workdays import UnknownCalendarYear
 from portal.tenders import awards, remedies
 from portal.tenders.bid_forms import RemedyForm
 from portal.tenders.blueprint import bp
@@ -15,14 +14,6 @@ def _remedy_form(challenge):
     form = RemedyForm(prefix=f"c{challenge.id}")
     form.remedy.choices = [SelectChoice(k, remedies.REMEDY_LABELS[k]) for k in remedies.remedy_choices(challenge)]
     return form
-
-
-def _answer_due(challenge):
-    """The day the challenge's answer is due, or (a year with no calendar) why it cannot be counted."""
-    try:
-        return awards.answer_due_on(challenge)
-    except UnknownCalendarYear as unknown:
-        return unknown.message
 
 
 def _remedy_notes(challenge):
@@ -45,7 +36,7 @@ def remedy_context(award):
     forms = {c.id: _remedy_form(c) for c in award.challenges if remedies.remedy_choices(c)}
     return {"remedy_forms": forms, "remedy_labels": remedies.REMEDY_LABELS,
             "remedy_notes": {c.id: _remedy_notes(c) for c in award.challenges},
-            "answer_due": {c.id: _answer_due(c) for c in award.challenges},
+            "answer_due": {c.id: awards.answer_due(c) for c in award.challenges},  # (day, why not)
             "lot_awards": awards.awards_of_lot(award.lot), "award_in_force": awards.award_of_lot(award.lot),
             "today": local_today()}
 

@@ -14,6 +14,7 @@ from portal.core.errors import Conflict, DomainError, NotFound
 from portal.core.lookup import get_or_not_found
 from portal.core.money import format_fen
 from portal.core.timeutil import local_today, to_local
+from portal.core.workdays import UnknownCalendarYear
 from portal.disclosures import publish
 from portal.extensions import db
 from portal.i18n import record_locale
@@ -218,9 +219,14 @@ def answer_challenge(challenge, *, outcome, answer, now):
     return challenge
 
 
-def answer_due_on(challenge, calendar=None):
-    """The last day to answer a challenge: 7 working days from its receipt (政府采购法 §53)."""
-    return deadlines.challenge_answer_due(to_local(challenge.received_at).date(), calendar or tenant_calendar())
+def answer_due(challenge, calendar=None):
+    """``(day, None)``: the last day to answer a challenge, 7 working days from its receipt
+    (政府采购法 §53); or ``(None, why)`` when that falls in a year the calendar cannot count."""
+    try:
+        return deadlines.challenge_answer_due(to_local(challenge.received_at).date(),
+                                              calendar or tenant_calendar()), None
+    except UnknownCalendarYear as unknown:
+        return None, unknown.message
 
 
 def signing_blocked(award):
