@@ -204,9 +204,8 @@ def _refused_publication(tender_id, form, action, refused):
     db.session.rollback()
     tender = _tender_or_404(tender_id)
     problems = services.publication_problems(tender) if action == "notice" else []
-    for message in [refused.message, *[str(m) for m in (refused.errors or {}).values()]]:
-        if message and message not in problems and not (refused.errors and message == refused.message):
-            problems.append(message)
+    reasons = [str(m) for m in refused.errors.values()] if refused.errors else [refused.message]
+    problems = [reason for reason in dict.fromkeys(problems + reasons) if reason]  # each once, in order
     return render_template("tenders/confirm.html", tender=tender, form=form, action=action,
                            problems=problems or [refused.message]), 422
 
