@@ -178,6 +178,19 @@ def three_scored_bids(app):
     return {"tender": tender["tender"], "lot": lot, "bids": bids, "experts": experts, "contractors": contractors}
 
 
+def four_scored_bids(app):
+    """three_scored_bids and 丁 (130,000.00 yuan, 38 + 19 from every member, ranked last): four
+    valid bids, so that after the winner three qualified bids are left (94号令 §16(二), open
+    tender: 3)."""
+    world = three_scored_bids(app)
+    d = make_contractor(app, name="丁社会服务中心", manager="m3", staff=1)
+    bid = add_opened_bid(app, world["lot"], d["id"], 13_000_000)
+    score_all(app, bid, world["experts"], "38", "19")
+    world["contractors"].append(d)
+    world["bids"].append(bid)
+    return world
+
+
 def two_lots_four_scored_bids(app):
     """A tender in evaluation with two lots, each with four scored valid bids (甲 90,000, 乙
     100,000, 丙 110,000, 丁 120,000 yuan; 丙 ranks first, then 乙) — so three qualified bidders

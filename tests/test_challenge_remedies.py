@@ -13,7 +13,7 @@ from portal.core.timeutil import LOCAL_TZ, utcnow
 from portal.extensions import db
 from tests import support
 from tests.ocds_schema import release_package_errors
-from tests.tender_world import tenant_id, three_scored_bids
+from tests.tender_world import four_scored_bids, tenant_id, three_scored_bids
 
 API = "/api/v1/public/ganxian/ocds"
 
@@ -23,24 +23,12 @@ def _scope(app):
     return tenant_scope(tenant_id(app, "ganxian"))
 
 
-def _fourth_bid(app, world):
-    """丁 bids 130,000.00 yuan and scores lowest (38 + 19 from every member): four valid bids, so
-    that after the winner three qualified bids are left (94号令 §16(二), open tender: 3)."""
-    from tests.tender_world import add_opened_bid, make_contractor, score_all
-    d = make_contractor(app, name="丁社会服务中心", manager="m3", staff=1)
-    bid = add_opened_bid(app, world["lot"], d["id"], 13_000_000)
-    score_all(app, bid, world["experts"], "38", "19")
-    world["contractors"].append(d)
-    world["bids"].append(bid)
-    return world
-
-
 @pytest.fixture
 def upheld(app, demo):
     """乙 (94.00) awarded over 丙 (91.75), 甲 (91.50) and 丁; 甲's challenge upheld."""
     from portal.tenders import awards
     from portal.tenders.models import Lot
-    world = _fourth_bid(app, three_scored_bids(app))
+    world = four_scored_bids(app)
     with app.app_context(), _scope(app):
         award = awards.confirm_award(db.session.get(Lot, world["lot"]), utcnow())
         challenge = awards.record_challenge(award, challenger="甲社工服务中心", grounds="中标人人员资格不符",

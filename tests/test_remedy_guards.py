@@ -16,24 +16,12 @@ from portal.core.timeutil import local_today, utcnow
 from portal.extensions import db
 from tests import contract_world as cw
 from tests import support
-from tests.tender_world import (add_opened_bid, make_contractor, make_tender, score_all, tenant_id,
-                                three_scored_bids, two_lots_four_scored_bids)
+from tests.tender_world import four_scored_bids, make_tender, tenant_id, three_scored_bids, two_lots_four_scored_bids
 
 
 def _scope(app):
     from portal.tenancy.scope import tenant_scope
     return tenant_scope(tenant_id(app, "ganxian"))
-
-
-def _four_scored_bids(app):
-    """three_scored_bids and 丁 (130,000.00 yuan, ranked last): after the winner, three are left."""
-    world = three_scored_bids(app)
-    d = make_contractor(app, name="丁社会服务中心", manager="m3", staff=1)
-    bid = add_opened_bid(app, world["lot"], d["id"], 13_000_000)
-    score_all(app, bid, world["experts"], "38", "19")
-    world["contractors"].append(d)
-    world["bids"].append(bid)
-    return world
 
 
 def _upheld(award, challenger="甲社工服务中心"):
@@ -58,7 +46,7 @@ def test_a_signed_contract_blocks_every_remedy_until_it_is_terminated(app, demo,
     from portal.contracts.models import Contract
     from portal.tenders import remedies
     from portal.tenders.models import Award, Challenge
-    world = _four_scored_bids(app)
+    world = four_scored_bids(app)
     award_id = _confirm(app, world["lot"])
     # signed before any challenge was received (the award notice was published today)
     contract_id = cw.signed(app, {"award": award_id}, on=local_today())
@@ -96,7 +84,7 @@ def test_the_remedy_is_checked_again_on_the_locked_award_not_on_what_the_session
     choice is refused on the row as it stands, and nothing changes."""
     from portal.tenders import remedies
     from portal.tenders.models import Award, Challenge
-    world = _four_scored_bids(app)
+    world = four_scored_bids(app)
     award_id = _confirm(app, world["lot"])
     with app.app_context(), _scope(app):
         challenge_id = _upheld(db.session.get(Award, award_id)).id
@@ -122,7 +110,7 @@ def test_the_remedy_is_checked_again_on_the_locked_award_not_on_what_the_session
 def test_a_second_award_in_force_of_one_lot_is_a_conflict_not_a_server_error(app, demo):
     from portal.tenders import awards, evaluation
     from portal.tenders.models import Award, Lot
-    world = _four_scored_bids(app)
+    world = four_scored_bids(app)
     _confirm(app, world["lot"])
     with app.app_context(), _scope(app):
         lot = db.session.get(Lot, world["lot"])
@@ -139,7 +127,7 @@ def test_two_corrections_of_one_award_do_not_break_the_public_notice(app, demo, 
     from portal.disclosures import Disclosure
     from portal.tenders import remedies
     from portal.tenders.models import Award, Challenge
-    world = _four_scored_bids(app)
+    world = four_scored_bids(app)
     award_id = _confirm(app, world["lot"])
     with app.app_context(), _scope(app):
         challenge = _upheld(db.session.get(Award, award_id))
@@ -213,7 +201,7 @@ def test_an_open_challenge_against_a_cancelled_award_is_not_listed_as_due(app, d
     from portal.dashboard.agenda import officer_agenda
     from portal.tenders import awards, remedies
     from portal.tenders.models import Award
-    world = _four_scored_bids(app)
+    world = four_scored_bids(app)
     award_id = _confirm(app, world["lot"])
     with app.app_context(), _scope(app):
         award = db.session.get(Award, award_id)
@@ -264,7 +252,7 @@ def test_two_officers_choosing_at_once_one_wins_and_the_other_is_told(app, demo)
     from portal.tenancy.scope import tenant_scope
     from portal.tenders import remedies
     from portal.tenders.models import Award, Challenge, Lot
-    world = _four_scored_bids(app)
+    world = four_scored_bids(app)
     award_id = _confirm(app, world["lot"])
     gx = tenant_id(app, "ganxian")
     with app.app_context(), _scope(app):
@@ -316,7 +304,7 @@ def test_a_bidder_sees_no_live_rank_while_its_lot_is_evaluated_again(app, demo):
     from portal.tenders import awards, remedies
     from portal.tenders.documents import own_standing
     from portal.tenders.models import Award, Bid, Lot
-    world = _four_scored_bids(app)
+    world = four_scored_bids(app)
     award_id = _confirm(app, world["lot"])
     with app.app_context(), _scope(app):
         own = db.session.get(Bid, world["bids"][0])
