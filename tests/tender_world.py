@@ -156,6 +156,18 @@ def score_all(app, bid_id, expert_ids, technical, business, code="ganxian"):
         score(app, bid_id, expert_id, technical, business, code)
 
 
+def confirm_award(app, lot_id, now=None, code="ganxian"):
+    """Confirm the winner of a ranked lot (awards.confirm_award, committed); returns the award id."""
+    from portal.extensions import db
+    from portal.tenancy.scope import tenant_scope
+    from portal.tenders import awards
+    from portal.tenders.models import Lot
+    with app.app_context(), tenant_scope(tenant_id(app, code)):
+        award = awards.confirm_award(db.session.get(Lot, lot_id), now or utcnow())
+        db.session.commit()
+        return award.id
+
+
 def three_scored_bids(app):
     """Weight 30 %; prices 90,000.00 / 100,000.00 / 120,000.00 yuan by 甲, 乙, 丙; five experts;
     totals 91.50 / 94.00 / 91.75 (乙 wins). Returns {"tender", "lot", "bids", "experts", "contractors"}."""

@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from portal.core.timeutil import utcnow
 from portal.extensions import db
 from tests import support
-from tests.tender_world import PDF, make_contractor, make_tender, tenant_id, three_scored_bids
+from tests.tender_world import PDF, confirm_award, make_contractor, make_tender, tenant_id, three_scored_bids
 
 DOCUMENTS_PDF = b"%PDF-1.4\n% tender documents GX\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -24,15 +24,6 @@ def _scope(app):
 def _en(client):
     client.set_cookie("lang", "en")
     return client
-
-
-def _confirm(app, lot_id):
-    from portal.tenders import awards
-    from portal.tenders.models import Lot
-    with app.app_context(), _scope(app):
-        award = awards.confirm_award(db.session.get(Lot, lot_id), utcnow())
-        db.session.commit()
-        return award.id
 
 
 def _set_status(app, tender_id, status):
@@ -89,7 +80,7 @@ def test_the_award_notice_lists_unit_price_quantity_and_requirements_and_the_ten
     status = _set_status(app, scored["tender"], "draft")
     assert _attach_documents(login, scored["tender"]).status_code == 302
     _set_status(app, scored["tender"], status)
-    _confirm(app, scored["lot"])
+    confirm_award(app, scored["lot"])
     notice_id, body, data = _award_notice(app)
     # 乙 won at 100,000.00 yuan for 1000 visits: 100.00 yuan each, with the item's requirements.
     assert "100.00" in body and "1000" in body and "每次不少于30分钟" in body
@@ -161,7 +152,7 @@ def test_each_bidder_reads_its_own_score_and_rank_once_the_result_is_published_a
     scored = three_scored_bids(app)  # totals 甲 91.50 (3rd), 乙 94.00 (1st), 丙 91.75 (2nd)
     before = login("m0", tenant="ganxian").get("/tenders/my-bids").get_data(as_text=True)
     assert _standing(before) is None  # no result yet: nothing to tell
-    _confirm(app, scored["lot"])
+    confirm_award(app, scored["lot"])
 
     expected = {"m0": ("91.50", "3"), "m1": ("94.00", "1"), "m2": ("91.75", "2")}
     for manager, (score, rank) in expected.items():

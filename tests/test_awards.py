@@ -9,7 +9,7 @@ from portal.core.errors import DomainError
 from portal.core.timeutil import local_midnight_utc, local_today, utcnow
 from portal.extensions import db
 from tests import support
-from tests.tender_world import COMMITTEE, tenant_id, three_scored_bids
+from tests.tender_world import COMMITTEE, confirm_award, tenant_id, three_scored_bids
 
 
 def _scope(app):
@@ -22,21 +22,12 @@ def scored(app, demo):
     return three_scored_bids(app)
 
 
-def _confirm(app, lot_id, now=None):
-    from portal.tenders import awards
-    from portal.tenders.models import Lot
-    with app.app_context(), _scope(app):
-        award = awards.confirm_award(db.session.get(Lot, lot_id), now or utcnow())
-        db.session.commit()
-        return award.id
-
-
 def test_confirming_the_winner_creates_the_award_and_publishes_the_result(app, scored):
     from portal.disclosures import Disclosure
     from portal.tenders.deadlines import award_deadlines
     from portal.tenders.models import Award, Tender
     now = utcnow()
-    award_id = _confirm(app, scored["lot"], now)
+    award_id = confirm_award(app, scored["lot"], now)
     winner = scored["contractors"][1]  # 乙: 94.00 points at 100,000.00 yuan
     with app.app_context(), _scope(app):
         award = db.session.get(Award, award_id)
@@ -73,13 +64,13 @@ def test_an_incomplete_ranking_cannot_be_awarded(app, scored):
         evaluation.add_expert(tender, "钱专家")
         db.session.commit()
     with pytest.raises(DomainError, match="每位评审专家须对每份有效投标评分"):
-        _confirm(app, scored["lot"])
+        confirm_award(app, scored["lot"])
 
 
 def test_a_challenge_blocks_signing_until_it_is_answered(app, scored):
     from portal.tenders import awards
     from portal.tenders.models import Award, Challenge
-    award_id = _confirm(app, scored["lot"])
+    award_id = confirm_award(app, scored["lot"])
     with app.app_context(), _scope(app):
         award = db.session.get(Award, award_id)
         assert awards.signing_blocked(award) == (False, "")
@@ -110,7 +101,7 @@ def test_a_challenge_blocks_signing_until_it_is_answered(app, scored):
 def test_signing_is_blocked_before_the_award_notice_is_published(app, scored):
     from portal.tenders import awards
     from portal.tenders.models import Award
-    award_id = _confirm(app, scored["lot"])
+    award_id = confirm_award(app, scored["lot"])
     with app.app_context(), _scope(app):
         award = db.session.get(Award, award_id)
         award.notice_published_at = None
@@ -120,7 +111,7 @@ def test_signing_is_blocked_before_the_award_notice_is_published(app, scored):
 def test_challenges_are_refused_after_the_challenge_period(app, scored):
     from portal.tenders import awards
     from portal.tenders.models import Award
-    award_id = _confirm(app, scored["lot"])
+    award_id = confirm_award(app, scored["lot"])
     with app.app_context(), _scope(app):
         award = db.session.get(Award, award_id)
         last_day = award.challenge_until
@@ -172,7 +163,7 @@ def test_a_bidder_challenges_the_result_itself_and_signing_waits(app, scored, lo
     A contractor that did not bid on the lot gets 404; an empty text is refused on the form."""
     from portal.tenders import awards
     from portal.tenders.models import Award, Challenge
-    award_id = _confirm(app, scored["lot"])
+    award_id = confirm_award(app, scored["lot"])
     loser = scored["contractors"][0]
     manager = login(loser["manager"], tenant="ganxian")
     mine = manager.get("/tenders/my-bids").get_data(as_text=True)

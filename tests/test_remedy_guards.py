@@ -16,7 +16,8 @@ from portal.core.timeutil import local_today, utcnow
 from portal.extensions import db
 from tests import contract_world as cw
 from tests import support
-from tests.tender_world import four_scored_bids, make_tender, tenant_id, three_scored_bids, two_lots_four_scored_bids
+from tests.tender_world import (confirm_award, four_scored_bids, make_tender, tenant_id, three_scored_bids,
+                                two_lots_four_scored_bids)
 
 
 def _scope(app):
@@ -32,22 +33,13 @@ def _upheld(award, challenger="甲社工服务中心"):
     return challenge
 
 
-def _confirm(app, lot_id):
-    from portal.tenders import awards
-    from portal.tenders.models import Lot
-    with app.app_context(), _scope(app):
-        award = awards.confirm_award(db.session.get(Lot, lot_id), utcnow())
-        db.session.commit()
-        return award.id
-
-
 def test_a_signed_contract_blocks_every_remedy_until_it_is_terminated(app, demo, login):
     from portal.contracts import services
     from portal.contracts.models import Contract
     from portal.tenders import remedies
     from portal.tenders.models import Award, Challenge
     world = four_scored_bids(app)
-    award_id = _confirm(app, world["lot"])
+    award_id = confirm_award(app, world["lot"])
     # signed before any challenge was received (the award notice was published today)
     contract_id = cw.signed(app, {"award": award_id}, on=local_today())
     with app.app_context(), _scope(app):
@@ -85,7 +77,7 @@ def test_the_remedy_is_checked_again_on_the_locked_award_not_on_what_the_session
     from portal.tenders import remedies
     from portal.tenders.models import Award, Challenge
     world = four_scored_bids(app)
-    award_id = _confirm(app, world["lot"])
+    award_id = confirm_award(app, world["lot"])
     with app.app_context(), _scope(app):
         challenge_id = _upheld(db.session.get(Award, award_id)).id
         db.session.commit()
@@ -111,7 +103,7 @@ def test_a_second_award_in_force_of_one_lot_is_a_conflict_not_a_server_error(app
     from portal.tenders import awards, evaluation
     from portal.tenders.models import Award, Lot
     world = four_scored_bids(app)
-    _confirm(app, world["lot"])
+    confirm_award(app, world["lot"])
     with app.app_context(), _scope(app):
         lot = db.session.get(Lot, world["lot"])
         second = evaluation.ranking(lot)[1]
@@ -128,7 +120,7 @@ def test_two_corrections_of_one_award_do_not_break_the_public_notice(app, demo, 
     from portal.tenders import remedies
     from portal.tenders.models import Award, Challenge
     world = four_scored_bids(app)
-    award_id = _confirm(app, world["lot"])
+    award_id = confirm_award(app, world["lot"])
     with app.app_context(), _scope(app):
         challenge = _upheld(db.session.get(Award, award_id))
         new = remedies.choose_remedy(challenge, "next_ranked", utcnow())
@@ -153,7 +145,7 @@ def test_with_three_bids_the_next_ranked_bidder_is_not_offered_and_refused(app, 
     from portal.tenders import remedies
     from portal.tenders.models import Award, Challenge
     world = three_scored_bids(app)
-    award_id = _confirm(app, world["lot"])
+    award_id = confirm_award(app, world["lot"])
     with app.app_context(), _scope(app):
         challenge = _upheld(db.session.get(Award, award_id))
         db.session.commit()
@@ -202,7 +194,7 @@ def test_an_open_challenge_against_a_cancelled_award_is_not_listed_as_due(app, d
     from portal.tenders import awards, remedies
     from portal.tenders.models import Award
     world = four_scored_bids(app)
-    award_id = _confirm(app, world["lot"])
+    award_id = confirm_award(app, world["lot"])
     with app.app_context(), _scope(app):
         award = db.session.get(Award, award_id)
         other = awards.record_challenge(award, challenger="丁社会服务中心", grounds="评分有误", may_change_result=True,
@@ -253,7 +245,7 @@ def test_two_officers_choosing_at_once_one_wins_and_the_other_is_told(app, demo)
     from portal.tenders import remedies
     from portal.tenders.models import Award, Challenge, Lot
     world = four_scored_bids(app)
-    award_id = _confirm(app, world["lot"])
+    award_id = confirm_award(app, world["lot"])
     gx = tenant_id(app, "ganxian")
     with app.app_context(), _scope(app):
         challenge_id = _upheld(db.session.get(Award, award_id)).id
@@ -305,7 +297,7 @@ def test_a_bidder_sees_no_live_rank_while_its_lot_is_evaluated_again(app, demo):
     from portal.tenders.documents import own_standing
     from portal.tenders.models import Award, Bid, Lot
     world = four_scored_bids(app)
-    award_id = _confirm(app, world["lot"])
+    award_id = confirm_award(app, world["lot"])
     with app.app_context(), _scope(app):
         own = db.session.get(Bid, world["bids"][0])
         assert own_standing(own) is not None
@@ -324,7 +316,7 @@ def test_the_contract_is_not_listed_as_due_while_a_challenge_that_may_change_the
     from portal.tenders import awards
     from portal.tenders.models import Award
     world = three_scored_bids(app)
-    award_id = _confirm(app, world["lot"])
+    award_id = confirm_award(app, world["lot"])
     with app.app_context(), _scope(app):
         kinds = {i["kind"] for i in officer_agenda(utcnow()) if i.get("award_id") in (None, award_id)}
         assert "contract" in kinds
