@@ -11,7 +11,7 @@ from portal.core.timeutil import utcnow
 from portal.core.workdays import NOTICE, WEEKDAYS_ONLY, Calendar, YearSchedule, library_knows
 from portal.extensions import db
 from portal.tenancy.models import CalendarDay, CalendarOverride, CalendarYear
-from portal.tenancy.workdays import forget_calendars, stored_schedules
+from portal.tenancy.workdays import forget_calendars, tenant_calendar
 
 MAX_REASON = 200
 
@@ -74,7 +74,7 @@ def add_override(day: date, is_working: bool, reason: str):
     if taken is not None:
         raise Conflict(_("%(day)s already has an override; remove it first.", day=day.isoformat()),
                        {"day": _("Already changed.")})
-    national = Calendar(schedules=stored_schedules())
+    national = Calendar(schedules=tenant_calendar().schedules)  # the national one, schedules read once
     if national.knows_year(day.year) and national.is_working_day(day) == bool(is_working):
         state = _("a working day") if is_working else _("a day off")
         raise DomainError(_("%(day)s is already %(state)s on the national calendar: nothing to change.",
