@@ -31,6 +31,7 @@ def _register_packages(app):
     (a lower package never imports a higher one)."""
     from portal.accounts import blueprint as accounts
     from portal.api import blueprint as api
+    from portal.assessments import blueprint as assessments
     from portal.audit import blueprint as audit
     from portal.beneficiaries import blueprint as beneficiaries
     from portal.billing import blueprint as billing
@@ -48,7 +49,7 @@ def _register_packages(app):
     from portal.visits import blueprint as visits
     for package in (accounts, tenancy, audit, jobs, api,
                     contractors, tenders, contracts, beneficiaries,
-                    visits, violations, spotchecks, scorecards,
+                    visits, violations, spotchecks, assessments, scorecards,
                     billing, opendata, public, dashboard):
         package.register(app)
 

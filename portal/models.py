@@ -15,6 +15,8 @@ from portal.beneficiaries.models import Beneficiary, BeneficiaryStatus  # noqa: 
 from portal.contracts.models import Amendment, Assignment, Contract, ContractWorker, ServiceItem  # noqa: F401
 from portal.violations.models import Violation  # noqa: F401
 from portal.visits.models import Visit, VisitCorrection, VisitException, VisitPhoto  # noqa: F401
+from portal.assessments.models import (Assessment, AssessmentObjection, AssessmentPhoto,  # noqa: F401
+                                       AssessmentPublicity, AssessmentRecheck, ChangeReport)
 from portal.spotchecks.models import SpotCheck, SpotCheckAttempt, SpotCheckSample  # noqa: F401
 from portal.scorecards.models import Scorecard  # noqa: F401
 from portal.billing.models import Statement, StatementEntry, StatementLine  # noqa: F401

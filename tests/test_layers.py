@@ -25,7 +25,7 @@ LAYERS = (
     ("contracts",),
     ("beneficiaries",),
     ("visits",),
-    ("violations", "spotchecks"),
+    ("violations", "spotchecks", "assessments"),
     ("scorecards",),
     ("billing",),
     ("opendata", "public"),
