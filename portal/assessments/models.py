@@ -82,7 +82,6 @@ class Assessment(TenantOwned, db.Model):
     publicity_id: Mapped[int | None] = mapped_column(ForeignKey("assessment_publicity.id"), index=True)
     final_class: Mapped[str | None] = mapped_column(String(16))
     final_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    change_report_id: Mapped[int | None] = mapped_column(ForeignKey("change_report.id"))  # a re-assessment answers it
 
     contract = relationship("Contract")
     beneficiary = relationship("Beneficiary")
@@ -188,8 +187,8 @@ class AssessmentObjection(TenantOwned, db.Model):
 
 class ChangeReport(TenantOwned, db.Model):
     """A change in a person's situation (hospitalised, moved, condition changed) that calls for a
-    re-assessment within 10 working days (``due_on``); closed (``closed_at``) by the re-assessment
-    that answers it (``Assessment.change_report_id``)."""
+    re-assessment within 10 working days (``due_on``); answered by the person's next assessment
+    (``assessment_id``, ``closed_at``)."""
 
     __tablename__ = "change_report"
     __audit_redact__ = ("note",)
@@ -202,6 +201,8 @@ class ChangeReport(TenantOwned, db.Model):
     note: Mapped[str] = mapped_column(Text, default="")
     reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    assessment_id: Mapped[int | None] = mapped_column(ForeignKey("assessment.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     beneficiary = relationship("Beneficiary")
+    assessment = relationship("Assessment")
