@@ -152,6 +152,12 @@ def test_an_assessor_not_assigned_to_the_person_is_404(app, world, client, token
     assert post(client, token("a-worker1"), body(world)).status_code == 404
     # a person of another bureau (zhanggong), or none at all
     assert post(client, token(), body(world, beneficiary_id=999_999)).status_code == 404
+    from portal.beneficiaries.models import Beneficiary
+    from portal.tenancy.scope import tenant_scope
+    from tests import support
+    with app.app_context(), tenant_scope(support.World(app).tenant_id("zhanggong")):
+        elsewhere = db.session.execute(select(Beneficiary.id).limit(1)).scalar_one()
+    assert post(client, token(), body(world, beneficiary_id=elsewhere)).status_code == 404
     assert (count(app), count(app, "Visit")) == before
 
 
@@ -258,6 +264,7 @@ def test_photos_follow_the_visit_photo_rules(app, world, client, token):
     assert upload(tiny_jpeg()).status_code == 200  # the same photo is not stored twice
     assert upload(b"GIF89a not a photo").status_code == 415
     assert upload(tiny_jpeg(), token("b-manager")).status_code == 403  # managers do not record
+    assert upload(tiny_jpeg(), token("a-worker1")).status_code == 404  # another contractor's assessor
     photo = client.get(f"{path}/{first.get_json()['id']}", headers=token("gx-officer"))
     assert photo.status_code == 200 and photo.mimetype == "image/jpeg"
     assert client.get(f"{path}/{first.get_json()['id']}", headers=token("a-manager")).status_code == 404
