@@ -357,6 +357,11 @@ def test_going_to_hospital_or_moving_opens_a_report_by_itself(app, demo, login):
     assert len(reports()) == 1
     assert change("moved", TODAY - timedelta(days=1)).status_code == 302
     assert [r[0] for r in reports()] == ["hospitalised", "moved"]
+    # a stay back-dated before a later change is history: it calls for nothing now
+    person = world["people"]["陈德福"]
+    assert change("moved", TODAY - timedelta(days=10)).status_code == 302
+    assert change("hospitalised", TODAY - timedelta(days=30)).status_code == 302
+    assert [r[0] for r in reports()] == ["hospitalised", "moved", "moved"]
 
 
 def test_the_next_assessment_on_or_after_the_report_day_closes_it(app, demo, english):

@@ -70,10 +70,14 @@ def open_reports(beneficiary_id, kind=None):
 
 def open_on_status_change(entry, person=None, by=None, **_extra):
     """Receiver of ``status_recorded``: the person went to hospital or moved → a change report of
-    that kind from the day of the change, unless one of that kind is already open."""
-    if entry.status not in AUTOMATIC_KINDS or open_reports(entry.beneficiary_id, entry.status):
-        return None
+    that kind from the day of the change, unless one of that kind is already open. Only a change
+    that is the person's status now counts: a stay back-dated before later changes (or before a
+    death) is history, and calls for no re-assessment."""
     person = person or db.session.get(Beneficiary, entry.beneficiary_id)
+    if entry.status not in AUTOMATIC_KINDS or (person.status, person.status_since) != (entry.status, entry.effective_on):
+        return None
+    if open_reports(entry.beneficiary_id, entry.status):
+        return None
     return report_change(person, entry.status, entry.effective_on, note=entry.note, by=by)
 
 
