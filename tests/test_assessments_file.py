@@ -148,7 +148,7 @@ def test_the_bureau_sees_the_whole_file_and_never_the_objectors_contact(app, his
     assert status == 200
     assert "钟长生" in html
     for text in ("B的评估备注", "A的评估备注", "邻居说他不能自己洗澡", "已安排复检", "复检备注", "住院备注",
-                 "GS-TEST-1", "YY-TEST-1", "Discrepancy: a different class", "Getting in and out of bed: not met"):
+                 "GS-TEST-1", "YY-TEST-1", "Discrepancy: a different class", "Getting in and out of bed unaided: Not met"):
         assert text in html, text
     assert "13900001111" not in html
     # the class the re-check found is the final one; the file shows both

@@ -8,10 +8,10 @@ from flask_login import current_user
 from portal.assessments import changes, people
 from portal.assessments.blueprint import bp
 from portal.assessments.change_forms import ChangeReportForm
-from portal.assessments.labels import (ASSESSMENT_STATUS_LABELS, CHANGE_KIND_LABELS, CLASS_LABELS, INDICATOR_LABELS,
-                                       KIND_LABELS, OBJECTION_STATUS_LABELS)
+from portal.assessments.labels import (CHANGE_KIND_LABELS, CLASS_LABELS, INDICATOR_LABELS, KIND_LABELS, MET_LABELS,
+                                       OBJECTION_STATUS_LABELS, STATUS_LABELS)
 from portal.assessments.models import INDICATORS
-from portal.beneficiaries.forms import STATUS_LABELS
+from portal.beneficiaries.forms import STATUS_LABELS as PERSON_STATUS_LABELS
 from portal.core.auth import capability_required
 from portal.core.crypto import mask_name
 from portal.core.errors import DomainError
@@ -20,9 +20,9 @@ from portal.core.timeutil import local_today
 from portal.extensions import db
 
 LABELS = {"classes": CLASS_LABELS, "indicator_labels": INDICATOR_LABELS, "indicators": INDICATORS,
-          "assessment_statuses": ASSESSMENT_STATUS_LABELS, "kinds": KIND_LABELS,
+          "assessment_statuses": STATUS_LABELS, "met_labels": MET_LABELS, "kinds": KIND_LABELS,
           "objection_statuses": OBJECTION_STATUS_LABELS, "change_kinds": CHANGE_KIND_LABELS,
-          "person_statuses": STATUS_LABELS}
+          "person_statuses": PERSON_STATUS_LABELS}
 
 
 def _shown_name(person):
