@@ -461,3 +461,32 @@ def test_the_due_list_exports_masked_names_to_excel(app, due, login):
     rows = list(load_workbook(io.BytesIO(login("b-manager", tenant="ganxian").get("/assessments/reassessments.xlsx?state=all").data))
                 .active.iter_rows(values_only=True))[1:]
     assert [r[0] for r in rows] == ["钟*生"]
+
+
+def test_an_assessment_recorded_through_the_service_closes_the_report_and_shows_in_the_file(app, login):
+    """End to end: a report on the registry's stay in hospital, then b-worker1 records the
+    re-assessment at home through recording.record_assessment; the report is closed by it and
+    the file lists both."""
+    from portal.assessments.models import ChangeReport
+    from tests import assessment_world as aw
+    world = aw.assessment_world(app)
+    person = world["people"]["刘桂英"]
+    client = login("gx-officer")
+    day = TODAY - timedelta(days=3)
+    assert support.form_post(client, f"/beneficiaries/{person}/status",
+                             {"status": "hospitalised", "effective_on": day.isoformat(), "note": ""},
+                             token_url=f"/beneficiaries/{person}").status_code == 302
+    assessment_id = aw.record(app, world, "刘桂英", not_met=3)
+    with app.app_context(), aw.scope(app):
+        report = db.session.execute(select(ChangeReport).where(ChangeReport.beneficiary_id == person)).scalar_one()
+        assert report.assessment_id == assessment_id and report.closed_at is not None
+    client.set_cookie("lang", "en")
+    html = _page(client, f"/assessments/people/{person}")[1]
+    assert f"answered by assessment #{assessment_id}" in html and "入户评估，老人状态平稳" in html
+    assert _listed_ids(app, "gx-officer") == []
+
+
+def _listed_ids(app, username, **filters):
+    from portal.assessments import changes
+    with app.app_context(), tenant_scope(_gx(app)):
+        return [r.id for r in db.session.scalars(changes.due_query(_user(username), **filters))]
