@@ -100,7 +100,8 @@ def _change_reports():
     from portal.beneficiaries.models import Beneficiary
     from portal.core.timeutil import local_today
     from portal.extensions import db
-    for person in db.session.execute(select(Beneficiary).where(Beneficiary.status != "deceased").order_by(Beneficiary.id).limit(2)).scalars():
+    living = select(Beneficiary).where(Beneficiary.status != "deceased").order_by(Beneficiary.id).limit(2)
+    for person in db.session.execute(living).scalars():
         report_change(person, "condition_changed", local_today() - timedelta(days=3), note="walk")
 
 

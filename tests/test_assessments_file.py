@@ -287,6 +287,7 @@ def test_reporting_a_change_on_the_file_makes_a_reassessment_due(app, demo, logi
                                  {"kind": "condition_changed", "reported_on": day.isoformat(), "note": "跌倒"},
                                  token_url=f"/assessments/people/{person}")
     assert response.status_code == 302
+    assert "跌倒" in _page(client, f"/assessments/people/{person}")[1]  # its own note, read again
     with app.app_context(), tenant_scope(_gx(app)):
         report = db.session.execute(select(ChangeReport)).scalar_one()
         assert (report.kind, report.reported_on, report.closed_at) == ("condition_changed", day, None)

@@ -74,7 +74,8 @@ def open_on_status_change(entry, person=None, by=None, **_extra):
     that is the person's status now counts: a stay back-dated before later changes (or before a
     death) is history, and calls for no re-assessment."""
     person = person or db.session.get(Beneficiary, entry.beneficiary_id)
-    if entry.status not in AUTOMATIC_KINDS or (person.status, person.status_since) != (entry.status, entry.effective_on):
+    current = (person.status, person.status_since) == (entry.status, entry.effective_on)
+    if entry.status not in AUTOMATIC_KINDS or not current:
         return None
     if open_reports(entry.beneficiary_id, entry.status):
         return None

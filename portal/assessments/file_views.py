@@ -31,9 +31,9 @@ def _shown_name(person):
 
 
 def _file_page(person, template, form=None, status=200):
-    return render_template(template, person=person, name=_shown_name(person), entries=people.entries(person, current_user),
-                           standing=people.standing(person), today=local_today(),
-                           can_report=current_user.can("assessment.change_report"),
+    return render_template(template, person=person, name=_shown_name(person),
+                           entries=people.entries(person, current_user), standing=people.standing(person),
+                           today=local_today(), can_report=current_user.can("assessment.change_report"),
                            form=form or ChangeReportForm(formdata=None, reported_on=local_today()), **LABELS), status
 
 

@@ -4,14 +4,16 @@ when; and the person's current care class with the monthly care standard it sets
 
 Who sees a file: the bureau's readers, whole; a contractor's people only when their contractor
 has (or had) an assignment for the person, with the name masked and the details (assessor,
-indicators, notes, re-checks, objections) of their own contractor's assessments only — anyone
-else, and a person of another bureau, is "not found". An objector's contact never appears."""
+indicators, notes, re-checks, objections) of their own contractor's assessments only, and the
+notes of the change reports their contractor made — anyone else, and a person of another bureau,
+is "not found". An objector's contact never appears; an objection's text is the bureau's."""
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import exists, false, select
 
+from portal.accounts.models import User
 from portal.assessments.models import (Assessment, AssessmentObjection, AssessmentPublicity, AssessmentRecheck,
                                        ChangeReport)
 from portal.beneficiaries.models import Beneficiary, BeneficiaryStatus
@@ -108,6 +110,12 @@ def _day(value):
     return local_midnight_utc(value)
 
 
+def _reported_by_contractor(report, contractor_id):
+    """Was the report made by someone of ``contractor_id`` (whose note is theirs to read again)?"""
+    reporter = db.session.get(User, report.reported_by_id) if report.reported_by_id else None
+    return reporter is not None and contractor_id is not None and reporter.contractor_id == contractor_id
+
+
 def entries(person, user):
     """The person's file as the user may see it, oldest first."""
     bureau, own = user.can("assessment.read_all"), user.contractor_id
@@ -133,5 +141,5 @@ def entries(person, user):
         found.append(Entry(_day(entry.effective_on), "status", entry, user_name(entry.recorded_by_id), detailed=bureau))
     for report in db.session.scalars(select(ChangeReport).where(ChangeReport.beneficiary_id == person.id)):
         found.append(Entry(_day(report.reported_on), "change", report, user_name(report.reported_by_id),
-                           detailed=bureau))
+                           detailed=bureau or _reported_by_contractor(report, own)))
     return sorted(found, key=lambda e: e.key)

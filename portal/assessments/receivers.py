@@ -33,7 +33,7 @@ def person_panel(person, user=None, **_extra):
     else:
         facts = ((_("Care class"), str(CLASS_LABELS[where.care_class])),
                  (_("Care standard"), _("%(amount)s yuan a month", amount=format_fen(where.standard_fen))),
-                 (_("Final assessment of"), format_local(where.assessment.assessed_at)))
+                 (_("Date of the final assessment"), format_local(where.assessment.assessed_at)))
     return Panel(_("Self-care assessment"), facts,
                  ((_("The person's file"), url_for("assessments.person_file", beneficiary_id=person.id)),))
 
