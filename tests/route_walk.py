@@ -55,8 +55,6 @@ def _build_lists(app):
         db.session.commit()
         _late_verified_and_pending_corrections(gx)
         db.session.commit()
-        _change_reports()
-        db.session.commit()
 
 
 def _late_verified_and_pending_corrections(tenant_id):
@@ -90,19 +88,6 @@ def _late_verified_and_pending_corrections(tenant_id):
         correct_times(visit, reason_code="left_early", user=manager, now=now,
                       check_out_at=visit.check_out_at - timedelta(minutes=1), note="walk")
         corrected += 1
-
-
-def _change_reports():
-    """Two re-assessments due (the demo reports none): the first two people of the registry."""
-    from datetime import timedelta
-
-    from portal.assessments.changes import report_change
-    from portal.beneficiaries.models import Beneficiary
-    from portal.core.timeutil import local_today
-    from portal.extensions import db
-    living = select(Beneficiary).where(Beneficiary.status != "deceased").order_by(Beneficiary.id).limit(2)
-    for person in db.session.execute(living).scalars():
-        report_change(person, "condition_changed", local_today() - timedelta(days=3), note="walk")
 
 
 def _scorecards(tenant_id):

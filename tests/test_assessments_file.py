@@ -479,15 +479,33 @@ def test_an_assessment_recorded_through_the_service_closes_the_report_and_shows_
                              token_url=f"/beneficiaries/{person}").status_code == 302
     assessment_id = aw.record(app, world, "刘桂英", not_met=3)
     with app.app_context(), aw.scope(app):
-        report = db.session.execute(select(ChangeReport).where(ChangeReport.beneficiary_id == person)).scalar_one()
+        report = db.session.execute(select(ChangeReport).where(ChangeReport.beneficiary_id == person,
+                                                               ChangeReport.kind == "hospitalised")).scalar_one()
         assert report.assessment_id == assessment_id and report.closed_at is not None
     client.set_cookie("lang", "en")
     html = _page(client, f"/assessments/people/{person}")[1]
     assert f"answered by assessment #{assessment_id}" in html and "入户评估，老人状态平稳" in html
-    assert _listed_ids(app, "gx-officer") == []
+    assert report.id not in _listed_ids(app, "gx-officer")  # answered: no longer due
+    assert report.id in _listed_ids(app, "gx-officer", state="closed")
 
 
 def _listed_ids(app, username, **filters):
     from portal.assessments import changes
     with app.app_context(), tenant_scope(_gx(app)):
         return [r.id for r in db.session.scalars(changes.due_query(_user(username), **filters))]
+
+
+def test_the_demo_has_an_overdue_and_a_due_reassessment_and_seeds_them_once(app):
+    from portal.assessments.changes import is_overdue
+    from portal.assessments.models import ChangeReport
+    from portal.demo import seed
+    support.seed_demo(app, history=True)
+    with app.app_context(), tenant_scope(_gx(app)):
+        reports = db.session.execute(select(ChangeReport).order_by(ChangeReport.id)).scalars().all()
+        assert {r.kind for r in reports} == {"hospitalised", "condition_changed"}
+        hospital = next(r for r in reports if r.kind == "hospitalised")
+        assert hospital.beneficiary.status == "hospitalised" and hospital.reported_on == hospital.beneficiary.status_since
+        assert is_overdue(hospital) and not is_overdue(next(r for r in reports if r.kind == "condition_changed"))
+    with app.app_context():
+        assert seed(support.PASSWORD, history=True) == 0
+        db.session.rollback()
