@@ -509,3 +509,12 @@ def test_the_demo_has_an_overdue_and_a_due_reassessment_and_seeds_them_once(app)
     with app.app_context():
         assert seed(support.PASSWORD, history=True) == 0
         db.session.rollback()
+
+
+def test_the_dashboard_counts_the_reassessments_still_due(app, due, login):
+    import re
+    for username, expected in (("gx-officer", 3), ("gx-supervisor", 3), ("a-manager", 2), ("b-manager", 1)):
+        client = login(username, tenant="ganxian") if username[1] == "-" else login(username)
+        html = client.get("/").get_data(as_text=True)
+        found = re.search(r'href="/assessments/reassessments"><span class="card-value">(\d+)</span>', html)
+        assert found and int(found.group(1)) == expected, username

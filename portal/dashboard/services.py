@@ -61,6 +61,8 @@ def dashboard_for(user, tenant):
         from portal.violations.services import flagged_count
         cards.append({"title": _l("Contracts flagged for suspension review"), "value": flagged_count(),
                       "endpoint": "violations.flagged"})
+    if tenant is not None and user.role in ("officer", "supervisor", "contractor_manager"):
+        cards.append(_reassessment_card(user))
     return {"links": NAVIGATION.get(user.role, []), "cards": cards}
 
 
@@ -87,6 +89,15 @@ def _contract_cards(user):
         cards.insert(0, {"title": _l("Awards waiting for a contract"), "value": len(services.awards_awaiting_contract()),
                          "endpoint": "contracts.index"})
     return cards
+
+
+def _reassessment_card(user):
+    """The re-assessments still due after a reported change, overdue ones included (docs/DOMAIN.md
+    §6): the bureau's, or the manager's own assigned people."""
+    from portal.assessments.changes import due_query
+    due = due_query(user, state="open").with_only_columns(func.count()).order_by(None)
+    return {"title": _l("Re-assessments due"), "value": db.session.execute(due).scalar_one(),
+            "endpoint": "assessments.reassessments"}
 
 
 def _disclosure_card():
