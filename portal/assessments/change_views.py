@@ -5,7 +5,7 @@ from flask import g, render_template, request
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from portal.assessments import changes
+from portal.assessments import changes, people
 from portal.assessments.blueprint import bp
 from portal.assessments.change_forms import STATE_LABELS, DueFilterForm
 from portal.assessments.labels import CHANGE_KIND_LABELS
@@ -24,10 +24,6 @@ def _filters():
     return {"township": request.args.get("township", ""), "state": state if state in changes.STATES else "open"}
 
 
-def _shown_name(person):
-    return person.name if current_user.can("assessment.read_all") else mask_name(person.name)
-
-
 @bp.route("/reassessments")
 @capability_required("assessment.due.read")
 def reassessments():
@@ -35,11 +31,11 @@ def reassessments():
     filters = _filters()
     form = DueFilterForm(request.args)
     form.township.choices = [SelectChoice("", STATE_LABELS["all"])] + [
-        SelectChoice(t, t) for t in changes.townships(current_user)]
+        SelectChoice(t, t) for t in changes.due_townships(current_user)]
     form.township.data, form.state.data = filters["township"], filters["state"]
     page = paginate(changes.due_query(current_user, **filters))
     return render_template("assessments/reassessments.html", page=page, form=form, filters=filters,
-                           today=local_today(), is_overdue=changes.is_overdue, shown_name=_shown_name,
+                           today=local_today(), is_overdue=changes.is_overdue, shown_name=lambda person: people.shown_name(person, current_user),
                            change_kinds=CHANGE_KIND_LABELS)
 
 

@@ -121,7 +121,7 @@ def due_query(user, *, township="", state="open", today=None):
     return stmt.order_by(ChangeReport.due_on, ChangeReport.id)
 
 
-def townships(user):
+def due_townships(user):
     """The townships of the people the user may list, for the filter."""
     stmt = select(Beneficiary.township).distinct().order_by(Beneficiary.township)
     condition = people_condition(user)

@@ -13,7 +13,6 @@ from portal.assessments.labels import (CHANGE_KIND_LABELS, CLASS_LABELS, INDICAT
 from portal.assessments.models import INDICATORS
 from portal.beneficiaries.forms import STATUS_LABELS as PERSON_STATUS_LABELS
 from portal.core.auth import capability_required
-from portal.core.crypto import mask_name
 from portal.core.errors import DomainError
 from portal.core.forms import show_refusal
 from portal.core.timeutil import local_today
@@ -25,13 +24,8 @@ LABELS = {"classes": CLASS_LABELS, "indicator_labels": INDICATOR_LABELS, "indica
           "person_statuses": PERSON_STATUS_LABELS}
 
 
-def _shown_name(person):
-    """The bureau sees the name; a contractor's people the masked name."""
-    return person.name if current_user.can("assessment.read_all") else mask_name(person.name)
-
-
 def _file_page(person, template, form=None, status=200):
-    return render_template(template, person=person, name=_shown_name(person),
+    return render_template(template, person=person, name=people.shown_name(person, current_user),
                            entries=people.entries(person, current_user), standing=people.standing(person),
                            today=local_today(), can_report=current_user.can("assessment.change_report"),
                            form=form or ChangeReportForm(formdata=None, reported_on=local_today()), **LABELS), status

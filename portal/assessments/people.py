@@ -18,6 +18,7 @@ from portal.assessments.models import (Assessment, AssessmentObjection, Assessme
                                        ChangeReport)
 from portal.beneficiaries.models import Beneficiary, BeneficiaryStatus
 from portal.contracts.models import Assignment, Contract
+from portal.core.crypto import mask_name
 from portal.core.errors import NotFound
 from portal.core.timeutil import local_midnight_utc
 from portal.extensions import db
@@ -54,6 +55,11 @@ def visible_person(beneficiary_id, user):
     if person is None:
         raise NotFound(_("No such beneficiary."))
     return person
+
+
+def shown_name(person, user):
+    """The bureau's readers see the name; a contractor's people the masked name (张*丰)."""
+    return person.name if user.can("assessment.read_all") else mask_name(person.name)
 
 
 def current_assessment(beneficiary_id):
