@@ -99,7 +99,10 @@ def create_app(config=None):
     # may work for; contracts count the money they commit on a budget line; visits count the units
     # delivered under a contract; open data turns published procurement disclosures and paid
     # statements into OCDS releases; violations records the breaches the visit rules find and
-    # follows the decisions on V01. Each module's docstring names its signals.
+    # follows the decisions on V01; assessments opens a re-assessment when the registry records a
+    # stay in hospital or a move, closes it with the next assessment and fills the person's page
+    # with the care class. Each module's docstring names its signals.
+    from portal.assessments import receivers as assessments_receivers
     from portal.audit import receivers as audit_receivers
     from portal.contractors import receivers as contractors_receivers
     from portal.contracts import receivers as contracts_receivers
@@ -107,7 +110,7 @@ def create_app(config=None):
     from portal.violations import receivers as violations_receivers
     from portal.visits import receivers as visits_receivers
     for receivers in (audit_receivers, contractors_receivers, contracts_receivers, visits_receivers,
-                      violations_receivers, opendata_receivers):
+                      violations_receivers, assessments_receivers, opendata_receivers):
         receivers.subscribe()
 
     from portal.i18n import register_template_helpers

@@ -78,6 +78,9 @@ def seed(password="demo-pass-2026", history=True):
         # After the contracts: the demo people are assigned to A's and C's contracts.
         from portal.beneficiaries.demo import seed_beneficiaries
         created += seed_beneficiaries(tenants)
+        # After the registry: the re-assessments its stay in hospital (and a changed condition) call for.
+        from portal.assessments.change_demo import seed_change_reports
+        created += seed_change_reports(tenants)
         # After the assignments: last month's visits go to the people assigned to A's workers.
         from portal.visits.demo import seed_visits
         created += seed_visits(tenants, password)

@@ -119,6 +119,7 @@ CAPABILITIES = {
     "assessment.objection.answer": Capability((OFFICER, SUPERVISOR)),
     "assessment.recheck": Capability((SUPERVISOR,)),
     "assessment.change_report": Capability((OFFICER, SUPERVISOR, MANAGER)),
+    "assessment.due.read": Capability(BUREAU_READERS + (MANAGER,)),  # the re-assessment due list
     "scorecard.read": Capability((OFFICER, SUPERVISOR, AUDITOR)),
     "scorecard.compute": Capability((SUPERVISOR, OFFICER)),
     "scorecard.publish": Capability((OFFICER,)),

@@ -1,5 +1,6 @@
 """The words of assessments on pages, in one place for every page of the package (and the public
-list): the six indicators, the classes, the statuses and kinds (docs/DOMAIN.md §6). Lazy, so each
+list): the six indicators, the classes, the statuses and kinds, the objections' statuses and the
+kinds of change report (docs/DOMAIN.md §6). Lazy, so each
 is translated in the language of the page that shows it."""
 from flask_babel import lazy_gettext as _l
 
@@ -36,3 +37,8 @@ def class_label(code):
 
 def status_label(code):
     return STATUS_LABELS.get(code, code)
+
+
+OBJECTION_STATUS_LABELS = {"open": _l("Awaiting an answer"), "upheld": _l("Upheld"), "rejected": _l("Rejected")}
+CHANGE_KIND_LABELS = {"hospitalised": _l("Hospitalised"), "moved": _l("Moved"),
+                      "condition_changed": _l("Condition changed")}

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.permissions import reach
 from portal.beneficiaries.models import CATEGORIES, STATUSES, Beneficiary, BeneficiaryStatus
+from portal.beneficiaries.signals import status_recorded
 from portal.contractors.models import StaffMember
 from portal.contracts.models import Assignment, Contract
 from portal.core import crypto
@@ -144,7 +145,8 @@ def status_on(person, day):
 def change_status(person, status, effective_on, *, note="", by=None):
     """Record a dated change of status. A change may be back-dated (the history answers for past
     days) but not to before registration nor into the future, one change per day; after a death
-    nothing changes. The person's current status follows the latest change."""
+    nothing changes. The person's current status follows the latest change. ``status_recorded``
+    tells the packages above (signals.py); what they refuse (a DomainError) refuses the change."""
     if status not in STATUSES:
         _refuse("status", _("Choose a status."))
     if not isinstance(effective_on, date):
@@ -168,6 +170,7 @@ def change_status(person, status, effective_on, *, note="", by=None):
     latest = max(person.history, key=lambda e: (e.effective_on, e.id or 0))
     person.status, person.status_since = latest.status, latest.effective_on
     db.session.flush()
+    status_recorded.send(entry, person=person, by=by)  # e.g. a re-assessment is due (assessments)
     return entry
 
 

@@ -12,6 +12,7 @@ from flask_login import current_user
 from portal.audit.recorder import record_event
 from portal.beneficiaries import importing, services
 from portal.beneficiaries.blueprint import bp
+from portal.beneficiaries.signals import panels_for
 from portal.beneficiaries.forms import (CATEGORY_LABELS, STATUS_LABELS, BeneficiaryEditForm, BeneficiaryForm,
                                         ConfirmImportForm, ImportForm, SearchForm, StatusForm)
 from portal.beneficiaries.spreadsheet import (XLSX_MIMETYPE, beneficiary_export, beneficiary_template,
@@ -96,7 +97,8 @@ def detail(beneficiary_id):
     person = services.visible_beneficiary(beneficiary_id, current_user)
     return render_template("beneficiaries/detail.html", person=person, masked_view=_contractor_view(),
                            can_write=current_user.can("beneficiary.edit"), status_form=StatusForm(),
-                           assignments=services.assignments_of(person, current_user), **_labels())
+                           assignments=services.assignments_of(person, current_user),
+                           panels=panels_for(person, current_user), **_labels())
 
 
 @bp.route("/<int:beneficiary_id>/edit", methods=["GET", "POST"])
@@ -133,7 +135,7 @@ def change_status(beneficiary_id):
             return redirect(url_for("beneficiaries.detail", beneficiary_id=person.id))
     return render_template("beneficiaries/detail.html", person=person, masked_view=False, can_write=True,
                            status_form=form, assignments=services.assignments_of(person, current_user),
-                           **_labels()), 422
+                           panels=panels_for(person, current_user), **_labels()), 422
 
 
 @bp.route("/template.xlsx")

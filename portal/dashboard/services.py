@@ -17,13 +17,14 @@ NAVIGATION = {
               (_l("Bureau settings"), "tenancy.settings"), (_l("Working-day calendar"), "tenancy.bureau_calendar")],
     "officer": [(_l("Tenders"), "tenders.index"), (_l("Contractors"), "contractors.registrations"),
                 (_l("Blacklist"), "contractors.blacklist"), (_l("Contracts"), "contracts.index"),
-                (_l("Beneficiaries"), "beneficiaries.index"),
+                (_l("Beneficiaries"), "beneficiaries.index"), (_l("Re-assessments due"), "assessments.reassessments"),
                 (_l("Violations"), "violations.violations"), (_l("Quarterly scorecards"), "scorecards.scorecards_index"),
                 (_l("Settlements"), "billing.index"), (_l("Budget"), "billing.budget_view")],
     "supervisor": [(_l("Supervision"), "violations.index"), (_l("Visit exceptions"), "visits.exceptions"),
                    (_l("Visits by day"), "visits.visit_timeline"),
                    (_l("Spot checks"), "spotchecks.spot_checks"), (_l("Quarterly scorecards"), "scorecards.scorecards_index"),
-                   (_l("Contracts"), "contracts.index"), (_l("Beneficiaries"), "beneficiaries.index")],
+                   (_l("Contracts"), "contracts.index"), (_l("Beneficiaries"), "beneficiaries.index"),
+                   (_l("Re-assessments due"), "assessments.reassessments")],
     "finance": [(_l("Settlements"), "billing.index"), (_l("Budget"), "billing.budget_view"),
                 (_l("Contracts"), "contracts.index"),
                 (_l("Beneficiaries"), "beneficiaries.index")],
@@ -37,7 +38,8 @@ NAVIGATION = {
                            (_l("Tenders"), "tenders.index"), (_l("My bids"), "tenders.my_bids"),
                            (_l("Contracts"), "contracts.index"), (_l("Violations"), "violations.violations"),
                            (_l("Visit exceptions"), "visits.exceptions"),
-                           (_l("Beneficiaries"), "beneficiaries.index"), (_l("Settlements"), "billing.index")],
+                           (_l("Beneficiaries"), "beneficiaries.index"),
+                           (_l("Re-assessments due"), "assessments.reassessments"), (_l("Settlements"), "billing.index")],
     "field_worker": [(_l("Today's visits"), "field.index"), (_l("My beneficiaries"), "beneficiaries.index")],
     "platform_admin": [(_l("Bureaus"), "accounts.tenants"), (_l("Working-day calendar"), "tenancy.platform_calendar")],
 }
@@ -59,6 +61,8 @@ def dashboard_for(user, tenant):
         from portal.violations.services import flagged_count
         cards.append({"title": _l("Contracts flagged for suspension review"), "value": flagged_count(),
                       "endpoint": "violations.flagged"})
+    if tenant is not None and user.role in ("officer", "supervisor", "contractor_manager"):
+        cards.append(_reassessment_card(user))
     return {"links": NAVIGATION.get(user.role, []), "cards": cards}
 
 
@@ -85,6 +89,15 @@ def _contract_cards(user):
         cards.insert(0, {"title": _l("Awards waiting for a contract"), "value": len(services.awards_awaiting_contract()),
                          "endpoint": "contracts.index"})
     return cards
+
+
+def _reassessment_card(user):
+    """The re-assessments still due after a reported change, overdue ones included (docs/DOMAIN.md
+    §6): the bureau's, or the manager's own assigned people."""
+    from portal.assessments.changes import due_query
+    due = due_query(user, state="open").with_only_columns(func.count()).order_by(None)
+    return {"title": _l("Re-assessments due"), "value": db.session.execute(due).scalar_one(),
+            "endpoint": "assessments.reassessments"}
 
 
 def _disclosure_card():
