@@ -352,3 +352,40 @@ def test_the_discrepancy_page_and_its_export(app, rechecked, login):
     rows = list(load_workbook(io.BytesIO(export.data)).worksheets[1].iter_rows(values_only=True))
     assert any("刘建国" in str(cell) for row in rows for cell in row)
     assert login("a-manager").get("/assessments/discrepancies").status_code in (403, 404)
+
+
+# --- through the recording service ----------------------------------------------------------------------
+
+def _plan_ids(app, contract_id, month):
+    """{line kind: visit ids it pays or penalises} of computing ``month`` now (nothing is written)."""
+    from portal.billing import settlement
+    from portal.billing.plans import Period
+    from portal.contracts.models import Contract
+    from portal.core import months
+    with app.app_context(), sw.scope(app):
+        contract = db.session.get(Contract, contract_id)
+        start, end = months.month_bounds(month)
+        first, last = months.month_days(month)
+        plans = settlement.compute_plans(Period(contract, month, start, end, first, last, None))
+        found = {}
+        for plan in plans:
+            ids = plan.selected()["visits"] + [v for role, v, _x in plan.entries if v is not None and role != "capped"]
+            found.setdefault(plan.kind, []).extend(ids)
+        return found
+
+
+def test_a_recorded_assessment_is_paid_through_its_visit_once_final(app):
+    from portal.assessments.models import Assessment
+    from portal.core import months
+    from portal.core.timeutil import to_local
+    from tests.assessment_world import assessment_world, record
+    world = assessment_world(app)
+    assessment_id = record(app, world)
+    with app.app_context(), sw.scope(app):
+        assessment = db.session.get(Assessment, assessment_id)
+        visit_id, status = assessment.visit_id, assessment.visit.status
+        month = months.month_text(to_local(assessment.visit.check_in_at).date())
+    assert status == "verified"
+    assert visit_id not in _plan_ids(app, world["contract"], month).get("service", [])
+    _finalise(app, [assessment_id])
+    assert visit_id in _plan_ids(app, world["contract"], month)["service"]
