@@ -374,13 +374,15 @@ def _plan_ids(app, contract_id, month):
         return found
 
 
-def test_a_recorded_assessment_is_paid_through_its_visit_once_final(app):
+@pytest.mark.usefixtures("own_queue")
+def test_a_recorded_assessment_is_paid_through_its_visit_once_final(app, run_worker):
     from portal.assessments.models import Assessment
     from portal.core import months
     from portal.core.timeutil import to_local
     from tests.assessment_world import assessment_world, record
     world = assessment_world(app)
     assessment_id = record(app, world)
+    run_worker()  # the visit's rules (inline on SQLite)
     with app.app_context(), sw.scope(app):
         assessment = db.session.get(Assessment, assessment_id)
         visit_id, status = assessment.visit_id, assessment.visit.status
