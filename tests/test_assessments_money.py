@@ -294,6 +294,7 @@ def test_the_scorecard_page_explains_the_recheck_component(app, demo, login):
     page = login("gx-officer").get(f"/supervision/scorecards/{scorecard_id}").get_data(as_text=True)
     row = page.split('id="component-recheck"')[1].split("</tr>")[0]
     assert "50.00%" in row
+    assert "/assessments/discrepancies?from=2026-07&amp;to=2026-09" in row
 
 
 # --- discrepancy rates ----------------------------------------------------------------------------------
