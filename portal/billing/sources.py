@@ -8,8 +8,9 @@ Paying lines, per service item, in this order:
   finding (work of a worker on no roster is never paid, whatever its exception's status), no
   approved statement paid it already, and — when it carries a self-care assessment — that
   assessment is "final" (lateness.awaiting_assessment: one made final after its month was
-  approved is paid once, later, as late-verified work). When fewer units are payable than verified, the earliest
-  visits (check-in, then id) are paid and the rest are listed as unpaid in the line's details;
+  approved is paid once, later, as late-verified work). When fewer units are payable than
+  verified, the earliest visits (check-in, then id) are paid and the rest are listed as unpaid in
+  the line's details;
 * ``late_verified``: visits of an earlier month verified after that month's statement was
   approved (docs/DOMAIN.md §8: a later correction is an adjustment line in a later month), with the
   same exclusions and the quota and contract total left after the service lines.
