@@ -5,6 +5,12 @@ left unpaid by the monthly cap or the quota (entry role "capped"), and no approv
 recorded it as capped since. A verification committed while the month was being approved is
 therefore never lost, whatever its ``verified_at``.
 
+A visit that carries a self-care assessment (``Assessment.visit_id``, docs/DOMAIN.md §6) is
+payable only once that assessment is "final" (after publicity and the re-check sample), which is
+usually after its month was approved: the month's statement leaves it out (neither paid nor
+capped), and once the assessment is final it is late work like any other, paid once by a later
+statement. ``awaiting_assessment`` is that condition, for both the month and the late lines.
+
 The statement engine (sources.py) pays late visits that no approved statement paid yet and that
 have no V01 finding; the late-verified page (balances.py) lists them all, with where each was
 paid since. Both use ``late_base`` below."""
@@ -12,6 +18,7 @@ from sqlalchemy import String, exists
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from portal.assessments.models import Assessment
 from portal.billing.models import FROZEN_STATUSES, Statement, StatementEntry
 
 CAPPED = "capped"  # entry role: a verified visit its month's statement left unpaid by the cap or quota
@@ -53,7 +60,13 @@ def capped_by_approved(visit):
     return exists().where(StatementEntry.approved_visit_id == visit.id, StatementEntry.role == CAPPED)
 
 
+def awaiting_assessment(visit):
+    """True for a visit whose assessment is not final yet (withdrawn ones never are): not payable.
+    Visits without an assessment are untouched (the unique ``assessment.visit_id`` index serves it)."""
+    return exists().where(Assessment.visit_id == visit.id, Assessment.status != "final")
+
+
 def late_base(visit):
     """Conditions on Visit shared by the engine and the page (see the module docstring)."""
     return [visit.status == "verified", month_approved(visit), ~paid_by_month_statement(visit),
-            ~capped_by_approved(visit)]
+            ~capped_by_approved(visit), ~awaiting_assessment(visit)]

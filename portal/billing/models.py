@@ -28,6 +28,7 @@ LINE_KINDS = (
     "deduction_carried_forward",  # deductions an earlier statement could not cover (subtracts)
     "carried_out",             # what this statement's deductions leave uncovered, carried to the next one
     "deduction_clawback",      # visits an approved statement paid that were rejected since × price (subtracts)
+    "deduction_discrepancy",   # assessments the re-check put in another class × price × multiplier (subtracts)
 )
 PAYING_KINDS = ("service", "late_verified")  # lines that pay visits: quota and contract total apply
 ENTRY_ROLES = ("paid", "penalty", "capped", "clawback")  # capped: left unpaid by the monthly cap or quota
@@ -44,6 +45,7 @@ KIND_LABELS = {
     "deduction_carried_forward": _l("Deduction carried forward from an earlier statement"),
     "carried_out": _l("Uncovered deductions carried to the next statement"),
     "deduction_clawback": _l("Deduction: paid visit rejected since"),
+    "deduction_discrepancy": _l("Deduction: assessment found in another class on re-check"),
 }
 
 

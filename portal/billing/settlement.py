@@ -2,10 +2,12 @@
 
 For one contract and one calendar month (Beijing time) that has ended, a statement holds the
 computed lines of sources.py — paying lines (``service`` per item, ``late_verified`` for visits
-verified after their month was approved), deduction lines (spot checks, violations, and the
-balance carried forward from earlier statements) — plus ``adjustment`` lines added by hand
-(adjustments.add_adjustment; recomputing a draft keeps them) and, when the deductions exceed the
-gross, a ``carried_out`` line with the uncovered amount, deducted from the next statement.
+verified after their month was approved; a visit carrying an assessment only once the assessment
+is final), deduction lines (spot checks, assessment re-check discrepancies, violations, paid visits
+rejected since, and the balance carried forward from earlier statements) — plus ``adjustment``
+lines added by hand (adjustments.add_adjustment; recomputing a draft keeps them) and, when the
+deductions exceed the gross, a ``carried_out`` line with the uncovered amount, deducted from the
+next statement.
 
 gross = paying lines + positive adjustments; deductions = deduction lines + negative adjustments;
 net = gross − deductions, never below zero; carried out = deductions − gross when positive.

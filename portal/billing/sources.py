@@ -5,9 +5,12 @@ Paying lines, per service item, in this order:
 * ``service``: payable units = min(verified units of the month, the item's monthly cap, the quota
   left after the contract's approved statements, what the contract total still allows), amount =
   units × unit price. A visit counts in the month of its check-in when it is "verified", has no V01
-  finding (work of a worker on no roster is never paid, whatever its exception's status) and no
-  approved statement paid it already. When fewer units are payable than verified, the earliest
-  visits (check-in, then id) are paid and the rest are listed as unpaid in the line's details;
+  finding (work of a worker on no roster is never paid, whatever its exception's status), no
+  approved statement paid it already, and — when it carries a self-care assessment — that
+  assessment is "final" (lateness.awaiting_assessment: one made final after its month was
+  approved is paid once, later, as late-verified work). When fewer units are payable than
+  verified, the earliest visits (check-in, then id) are paid and the rest are listed as unpaid in
+  the line's details;
 * ``late_verified``: visits of an earlier month verified after that month's statement was
   approved (docs/DOMAIN.md §8: a later correction is an adjustment line in a later month), with the
   same exclusions and the quota and contract total left after the service lines.
@@ -16,12 +19,14 @@ The contract total is the contract amount plus its amendments; what approved sta
 paying lines counts against it, and the line that hits it says so in its description.
 
 Deduction lines come from the registered sources (visits not confirmed by spot checks,
-subcontracting violations, paid visits rejected since), then the balance an earlier statement could not cover
+assessments the bureau's re-check found in the wrong class, subcontracting violations, paid visits
+rejected since), then the balance an earlier statement could not cover
 (``deduction_carried_forward``, see balances.py)."""
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
+from portal.assessments.models import Assessment, AssessmentRecheck
 from portal.billing import balances, lateness
 from portal.billing.models import FROZEN_STATUSES, PAYING_KINDS, Statement, StatementEntry, StatementLine
 from portal.billing.plans import LinePlan, deduction_source
@@ -51,7 +56,7 @@ def _payable_visits(period, item_id=None):
     """Conditions on Visit for the month's verified visits not yet paid by an approved statement."""
     conditions = [Visit.tenant_id == period.tenant_id, Visit.contract_id == period.contract.id,
                   Visit.status == "verified", Visit.check_in_at >= period.start, Visit.check_in_at < period.end,
-                  ~paid_by_approved("paid"), ~never_payable()]
+                  ~paid_by_approved("paid"), ~never_payable(), ~lateness.awaiting_assessment(Visit)]
     if item_id is not None:
         conditions.append(Visit.service_item_id == item_id)
     return conditions
@@ -249,6 +254,41 @@ def spot_check_deductions(period):
             service_item_id=item_id, details={"visit_ids": visit_ids},
             entries=[("penalty", visit_id, None) for visit_id in visit_ids]))
     return lines
+
+
+@deduction_source
+def discrepancy_deductions(period):
+    """Each visit of the contract whose assessment the bureau's re-check put in another class
+    (docs/DOMAIN.md §6), re-checked up to the end of the month and not yet penalised by an approved
+    statement: its unit price × the contract's penalty multiplier (the spot checks' one), entry
+    role "penalty" like spot checks, so a visit is penalised once. A visit a spot check did not
+    confirm is left to the spot-check deduction, never deducted twice. One line per service item."""
+    contract = period.contract
+    rows = db.session.execute(
+        select(Visit.id, Visit.service_item_id, ServiceItem.code, ServiceItem.name, ServiceItem.unit_price_fen,
+               Assessment.id)
+        .join(Assessment, Assessment.visit_id == Visit.id)
+        .join(AssessmentRecheck, AssessmentRecheck.assessment_id == Assessment.id)
+        .join(ServiceItem, ServiceItem.id == Visit.service_item_id)
+        .where(Visit.tenant_id == period.tenant_id, Visit.contract_id == contract.id,
+               Assessment.tenant_id == period.tenant_id, AssessmentRecheck.discrepancy.is_(True),
+               AssessmentRecheck.rechecked_at.is_not(None), AssessmentRecheck.rechecked_at < period.end,
+               ~paid_by_approved("penalty"),
+               ~exists().where(SpotCheck.visit_id == Visit.id, SpotCheck.outcome == "not_confirmed"))
+        .order_by(Visit.service_item_id, Visit.check_in_at, Visit.id)).all()
+    multiplier = contract.spot_check_penalty_multiplier or 1
+    by_item = {}
+    for visit_id, item_id, code, name, price, assessment_id in rows:
+        found = by_item.setdefault(item_id, (code, name, price, [], []))
+        found[3].append(visit_id)
+        found[4].append(assessment_id)
+    return [LinePlan(kind="deduction_discrepancy",
+                     description=_("Assessments found in another class on re-check: %(item)s", item=f"{code} {name}"),
+                     units=len(visit_ids), unit_price_fen=price, multiplier=multiplier,
+                     amount_fen=len(visit_ids) * price * multiplier, service_item_id=item_id,
+                     details={"visit_ids": visit_ids, "assessment_ids": assessment_ids},
+                     entries=[("penalty", visit_id, None) for visit_id in visit_ids])
+            for item_id, (code, name, price, visit_ids, assessment_ids) in by_item.items()]
 
 
 @deduction_source

@@ -240,15 +240,18 @@ def _check_kept_ids(statement, plans):
 
 
 def _check_paid_visits_payable(statement):
-    """Every visit the statement pays is verified now and has no V01 finding; the rows are locked
-    (shared) until the approval commits, so no decision can slip in between."""
+    """Every visit the statement pays is verified now, has no V01 finding and, when it carries an
+    assessment, that assessment is final; the rows are locked (shared) until the approval commits,
+    so no decision can slip in between."""
+    from portal.billing.lateness import awaiting_assessment
     from portal.billing.sources import never_payable
     from portal.visits.models import Visit
     kept = entries.rows(statement)
     paid = select(kept.c.visit_id).where(kept.c.role == "paid", kept.c.visit_id.is_not(None))
     db.session.execute(select(Visit.id).where(Visit.id.in_(paid)).with_for_update(read=True)).all()
     unpayable = db.session.execute(select(func.count()).select_from(Visit).where(
-        Visit.id.in_(paid), or_(Visit.status != "verified", never_payable()))).scalar_one()
+        Visit.id.in_(paid),
+        or_(Visit.status != "verified", never_payable(), awaiting_assessment(Visit)))).scalar_one()
     if unpayable:
         message = _("%(n)s visit(s) this statement pays are no longer payable (not verified, or work of a worker on "
                     "no roster). Recompute it first.", n=unpayable)

@@ -16,8 +16,10 @@ Components (each a rate between 0 and 1), over the quarter's days in Beijing tim
   without answers.
 - violations: 100 % without violations, minus VIOLATION_STEP points per violation of the contract
   found in the quarter and not dismissed, never below 0. Always applicable.
-- recheck: the discrepancy of the bureau's re-checks of assessments. This portal does not record
-  assessment re-checks yet, so the component is not applicable.
+- recheck: 1 − discrepancies / re-checks among the bureau's re-checks of the contract's
+  assessments done during the quarter (portal/assessments/stats.py: a re-check that found another
+  class than the assessor's is a discrepancy, docs/DOMAIN.md §6). Not applicable without a
+  re-check done in the quarter.
 
 Weights come from the tenant setting ``scorecard_weights``. The weight of a component that is not
 applicable is shared out over the applicable ones in proportion to their weights: points =
@@ -30,6 +32,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from portal.assessments.stats import discrepancy_counts
 from portal.contracts.models import Contract
 from portal.core import query
 from portal.core.errors import Conflict, DomainError, NotFound
@@ -212,7 +215,12 @@ def _violations(contract, start, end):
 
 
 def _recheck(contract, start, end):
-    return _component("recheck", None, {}, note="no_rechecks")
+    first, after = local_midnight_utc(start), local_midnight_utc(end + timedelta(days=1))
+    rechecked, discrepancies = discrepancy_counts(contract.id, first, after)
+    raw = {"rechecked": rechecked, "discrepancies": discrepancies}
+    if not rechecked:
+        return _component("recheck", None, raw, note="no_rechecks")
+    return _component("recheck", 1 - Fraction(discrepancies, rechecked), raw)
 
 
 def compute_components(contract, start, end, weights):
