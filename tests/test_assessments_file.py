@@ -365,6 +365,30 @@ def test_going_to_hospital_or_moving_opens_a_report_by_itself(app, demo, login):
     assert [r[0] for r in reports()] == ["hospitalised", "moved", "moved"]
 
 
+def test_a_status_change_is_recorded_even_when_the_calendar_cannot_count_its_due_day(app, demo, login, monkeypatch):
+    from portal.assessments import changes
+    from portal.assessments.models import ChangeReport
+    from portal.beneficiaries.models import Beneficiary
+    from portal.core.workdays import UnknownCalendarYear
+
+    class Unknown:
+        def add_working_days(self, start, n):
+            raise UnknownCalendarYear(start.year + 1)
+
+    monkeypatch.setattr(changes, "tenant_calendar", lambda: Unknown())
+    world = care_world(app)
+    person = world["people"]["钟长生"]
+    client = login("gx-officer")
+    day = TODAY - timedelta(days=3)
+    response = support.form_post(client, f"/beneficiaries/{person}/status",
+                                 {"status": "hospitalised", "effective_on": day.isoformat(), "note": ""},
+                                 token_url=f"/beneficiaries/{person}")
+    assert response.status_code == 302
+    with app.app_context(), tenant_scope(_gx(app)):
+        assert db.session.get(Beneficiary, person).status == "hospitalised"
+        assert db.session.execute(select(ChangeReport)).scalars().all() == []
+
+
 def test_the_next_assessment_on_or_after_the_report_day_closes_it(app, demo, english):
     from portal.assessments.changes import report_change
     from portal.assessments.models import Assessment, ChangeReport

@@ -7,6 +7,8 @@ A report is made by the bureau's officers and supervisors or the contractor's ma
 own people), and opened by itself when the registry records that the person went to hospital or
 moved (``beneficiaries.signals.status_recorded``, connected in receivers.py). The due list shows
 the open reports (due) and those past their day (overdue)."""
+import logging
+
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -23,6 +25,7 @@ REASSESSMENT_WORKING_DAYS = 10
 # The registry's statuses that open a change report by themselves (of the same kind).
 AUTOMATIC_KINDS = ("hospitalised", "moved")
 STATES = ("open", "overdue", "closed", "all")
+log = logging.getLogger(__name__)
 
 
 def _refuse(field, message):
@@ -72,12 +75,19 @@ def open_on_status_change(entry, person=None, by=None, **_extra):
     """Receiver of ``status_recorded``: the person went to hospital or moved → a change report of
     that kind from the day of the change, unless one of that kind is already open. Only a change
     that is the person's status now counts: a stay back-dated before later changes (or before a
-    death) is history, and calls for no re-assessment."""
+    death) is history, and calls for no re-assessment. The status change itself is never refused:
+    when its due day falls in a year the calendar does not know yet, no report is opened (the
+    warning says so; a report can be made by hand once the year is imported)."""
     person = person or db.session.get(Beneficiary, entry.beneficiary_id)
     current = (person.status, person.status_since) == (entry.status, entry.effective_on)
     if entry.status not in AUTOMATIC_KINDS or not current:
         return None
     if open_reports(entry.beneficiary_id, entry.status):
+        return None
+    try:
+        tenant_calendar().add_working_days(entry.effective_on, REASSESSMENT_WORKING_DAYS)
+    except UnknownCalendarYear as exc:
+        log.warning("no change report opened for beneficiary %s: %s", entry.beneficiary_id, exc.message)
         return None
     return report_change(person, entry.status, entry.effective_on, note=entry.note, by=by)
 
