@@ -10,6 +10,6 @@ csrf.exempt(api_bp)
 
 def register(app):
     """Attach the routes and jobs of this package to ``app``; the modules are named here."""
-    from portal.assessments import flow_views  # noqa: F401  (routes)
+    from portal.assessments import api, flow_views  # noqa: F401  (routes)
     app.register_blueprint(bp)
     app.register_blueprint(api_bp)

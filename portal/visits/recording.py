@@ -255,13 +255,10 @@ def check_out(visit, payload, user, now):
 
 # --- photos -------------------------------------------------------------------------------------
 
-def add_photo(visit, file_storage, user, now):
-    """Attach a photo to the worker's own visit; returns ``(photo, created)``. JPEG or PNG judged by
-    the bytes (else 415), at most 5 MB (else 413); EXIF/XMP/IPTC and PNG text chunks — the GPS
-    position among them — are removed before the file is stored. The same photo sent again is
-    not stored twice."""
-    if visit.worker_user_id != user.id:
-        raise NotFound(_("No such visit."))
+def checked_photo(file_storage):
+    """(bytes, content type, SHA-256) of an uploaded photo, by the photo rules of visits (also
+    those of assessments): JPEG or PNG judged by the bytes (else 415), at most 5 MB (else 413),
+    EXIF/XMP/IPTC and PNG text chunks — the GPS position among them — removed."""
     if file_storage is None or not getattr(file_storage, "filename", None):
         _refuse("file", _("Choose a file to upload."))
     data = file_storage.stream.read(MAX_PHOTO_BYTES + 1)
@@ -274,7 +271,17 @@ def add_photo(visit, file_storage, user, now):
         data = strip_metadata(data, content_type)
     except BadImage:
         _refuse("file", _("The photo is damaged and cannot be read."))
-    digest = hashlib.sha256(data).hexdigest()
+    return data, content_type, hashlib.sha256(data).hexdigest()
+
+
+def add_photo(visit, file_storage, user, now):
+    """Attach a photo to the worker's own visit; returns ``(photo, created)``. JPEG or PNG judged by
+    the bytes (else 415), at most 5 MB (else 413); EXIF/XMP/IPTC and PNG text chunks — the GPS
+    position among them — are removed before the file is stored. The same photo sent again is
+    not stored twice."""
+    if visit.worker_user_id != user.id:
+        raise NotFound(_("No such visit."))
+    data, content_type, digest = checked_photo(file_storage)
     same = db.session.execute(select(VisitPhoto).join(StoredFile, StoredFile.id == VisitPhoto.file_id).where(
         VisitPhoto.visit_id == visit.id, StoredFile.sha256 == digest).limit(1)).scalar_one_or_none()
     if same is not None:
