@@ -25,7 +25,7 @@ from portal.assessments.models import INDICATORS, Assessment
 from portal.beneficiaries.demo import DECEASED, HOSPITALISED, _assign, demo_contract
 from portal.beneficiaries.models import Beneficiary
 from portal.core.months import previous_month
-from portal.core.timeutil import LOCAL_TZ, local_midnight_utc, local_today, utcnow
+from portal.core.timeutil import LOCAL_TZ, local_midnight_utc, local_today, to_local, utcnow
 from portal.extensions import db
 from portal.tenancy.scope import tenant_scope
 from portal.visits import verification
@@ -76,7 +76,11 @@ def _record_all(specs, users):
     done = []
     with _comparisons_in_process():
         for person, not_met, at in specs:
-            client_id = str(uuid.uuid5(NAMESPACE, f"{person.id}:{at.isoformat()}"))
+            client_id = str(uuid.uuid5(NAMESPACE, f"{person.id}:{to_local(at):%Y-%m}"))  # one a month per person
+            existing = db.session.scalar(select(Assessment).where(Assessment.client_id == client_id))
+            if existing is not None:
+                done.append(existing)
+                continue
             home = (person.lat, person.lon)
             payload = {"client_id": client_id, "beneficiary_id": person.id, "assessed_at": at.isoformat(),
                        "lat": home[0], "lon": home[1], "accuracy_m": 8, "indicators": _indicators(not_met),

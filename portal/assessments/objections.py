@@ -102,7 +102,7 @@ def answer_objection(objection, decision, answer, by, now):
         exists = db.session.scalar(select(AssessmentRecheck.id).where(
             AssessmentRecheck.assessment_id == objection.assessment_id))
         if exists is None:
-            db.session.add(AssessmentRecheck(assessment_id=objection.assessment_id, publicity_id=objection.publicity_id,
+            db.session.add(AssessmentRecheck(assessment=objection.assessment, publicity_id=objection.publicity_id,
                                              reason="objection", notes="", discrepancy=False))
     db.session.flush()
     return objection

@@ -131,7 +131,7 @@ def open_publicity(contract, assessments, by, now):
     db.session.add(publicity)
     db.session.flush()
     for assessment in assessments:
-        assessment.publicity_id, assessment.status = publicity.id, "publicity"
+        assessment.publicity, assessment.status = publicity, "publicity"
     title, body = notice_text(tenant, publicity, class_counts(assessments))
     disclosure = publish("assessment_publicity", title, body, publicity, due_on=starts_on, now=now,
                          data={"assessment_publicity_id": publicity.id, "starts_on": starts_on.isoformat(),

@@ -61,10 +61,11 @@ def draw_sample(publicity, by, now, seed=None):
     chosen = choose(sample_population(publicity), publicity.seed, publicity.rate_permille)
     rechecked = set(db.session.scalars(select(AssessmentRecheck.assessment_id).where(
         AssessmentRecheck.assessment_id.in_(chosen))))
+    by_id = {a.id: a for a in publicity.assessments}
     for assessment_id in chosen:
         if assessment_id not in rechecked:
-            db.session.add(AssessmentRecheck(assessment_id=assessment_id, publicity_id=publicity.id, reason="sample",
-                                             notes="", discrepancy=False))
+            db.session.add(AssessmentRecheck(assessment=by_id[assessment_id], publicity_id=publicity.id,
+                                             reason="sample", notes="", discrepancy=False))
     for assessment in publicity.assessments:
         if assessment.status == "publicity":
             assessment.status = "rechecking"
