@@ -58,6 +58,14 @@ for _name in INDICATORS:  # one yes/no question per indicator, in the order of d
                                            validators=[DataRequired(_l("Answer each of the six indicators."))]))
 
 
+def chosen_id(text):
+    """The id a select or hidden field sent (digits only, within the id range), else None."""
+    from portal.core.query import is_id
+    text = (text or "").strip()
+    value = int(text) if text.isdigit() and len(text) <= 12 else None
+    return value if is_id(value) else None
+
+
 def indicator_values(form):
     """{indicator: bool} from a RecheckForm (true = can do it)."""
     return {name: getattr(form, name).data == "yes" for name in INDICATORS}

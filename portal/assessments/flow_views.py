@@ -12,10 +12,9 @@ from portal.accounts.models import User
 from portal.assessments import objections, publicity, rechecks
 from portal.assessments.blueprint import bp
 from portal.assessments.flow_forms import (INDICATOR_LABELS, AnswerForm, ObjectionForm, OpenRoundForm, RecheckForm,
-                                           indicator_values)
+                                           chosen_id, indicator_values)
 from portal.assessments.models import INDICATORS, AssessmentRecheck
 from portal.contracts.models import Contract
-from portal.core import query
 from portal.core.auth import capability_required
 from portal.core.errors import DomainError
 from portal.core.forms import ConfirmForm, show_refusal
@@ -53,7 +52,8 @@ def open_round():
     form = OpenRoundForm()
     status = 200
     if form.validate_on_submit():
-        contract = db.session.get(Contract, int(form.contract.data)) if query.is_id(form.contract.data) else None
+        contract_id = chosen_id(form.contract.data)
+        contract = db.session.get(Contract, contract_id) if contract_id else None
         waiting = dict((c.id, items) for c, items in publicity.submitted_by_contract())
         if contract is None or contract.id not in waiting:
             flash(_("This contract has nothing submitted to publish."), "warning")
@@ -148,7 +148,7 @@ def record_objection(publicity_id):
     form.assessment.choices = _row_choices(round_)
     status = 200
     if form.validate_on_submit():
-        chosen = int(form.assessment.data) if query.is_id(form.assessment.data) else None
+        chosen = chosen_id(form.assessment.data)
         try:
             with db.session.begin_nested():
                 objection = objections.submit_objection(round_, form.text.data, utcnow(), assessment_id=chosen,
@@ -209,9 +209,10 @@ def recheck_detail(recheck_id):
             abort(403)
         if form.validate_on_submit():
             allowed = {u.id: u for u in people}
-            chosen = allowed.get(int(form.assessor.data)) if query.is_id(form.assessor.data) else None
-            if chosen is None and query.is_id(form.assessor.data):
-                chosen = db.session.get(User, int(form.assessor.data))
+            chosen_user = chosen_id(form.assessor.data)
+            chosen = allowed.get(chosen_user)
+            if chosen is None and chosen_user:
+                chosen = db.session.get(User, chosen_user)
                 chosen = chosen if chosen is not None and chosen.id == recheck.assessment.assessor_user_id else None
             try:
                 with db.session.begin_nested():

@@ -71,7 +71,7 @@ def submitted_by_contract():
     grouped = {}
     for assessment in rows:
         grouped.setdefault(assessment.contract_id, []).append(assessment)
-    contracts = db.session.scalars(select(Contract).where(Contract.id.in_(grouped))).all() if grouped else []
+    contracts = db.session.scalars(select(Contract).where(Contract.id.in_(list(grouped)))).all() if grouped else []
     return [(c, grouped[c.id]) for c in sorted(contracts, key=lambda c: c.number)]
 
 

@@ -7,8 +7,7 @@ from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
 from portal.assessments import objections, publicity
-from portal.assessments.flow_forms import ObjectionForm, TrackingForm
-from portal.core import query
+from portal.assessments.flow_forms import ObjectionForm, TrackingForm, chosen_id
 from portal.core.errors import DomainError, NotFound
 from portal.core.forms import show_refusal
 from portal.core.timeutil import local_today, utcnow
@@ -55,7 +54,7 @@ def assessment_objection(code, publicity_id):
     if request.method == "POST":
         status = 422
         if form.validate_on_submit():
-            chosen = int(form.assessment.data) if query.is_id(form.assessment.data) else None
+            chosen = chosen_id(form.assessment.data)
             try:
                 objections.throttle_public_post(request.remote_addr or "")
                 with db.session.begin_nested():
