@@ -118,7 +118,7 @@ def test_the_sample_has_one_per_assessor_and_the_seed_redraws_it(app, world):
     publicity_id = open_round(app, specs, opened)
     with app.app_context(), scope(app):
         round_ = db.session.get(AssessmentPublicity, publicity_id)
-        with pytest.raises(DomainError, match="after the publicity period"):
+        with pytest.raises(DomainError, match=round_.ends_on.isoformat()):  # not before the period ended
             rechecks.draw_sample(round_, user("gx-supervisor"), opened + timedelta(days=1))
         chosen = rechecks.draw_sample(round_, user("gx-supervisor"), utcnow(), seed="fixed-seed")
         db.session.commit()
@@ -145,11 +145,40 @@ def test_a_recheck_by_the_same_assessor_is_refused_and_a_different_class_is_a_di
         recheck = round_.assessments[0].recheck
         with pytest.raises(DomainError) as refused:
             rechecks.record_recheck(recheck, indicators(0), user("b-worker1"), "", user("gx-supervisor"), utcnow())
-        assert "another assessor" in str(refused.value.errors["assessor"])
+        same_assessor = refused.value.errors["assessor"]
+        with pytest.raises(DomainError) as refused:  # A holds no assessment contract
+            rechecks.record_recheck(recheck, indicators(0), user("a-worker1"), "", user("gx-supervisor"), utcnow())
+        assert refused.value.errors["assessor"] != same_assessor  # another reason: not an assessor
         with pytest.raises(DomainError):
             rechecks.record_recheck(recheck, {"eating": True}, user("gx-supervisor"), "", user("gx-supervisor"), utcnow())
+        assert recheck.rechecked_at is None
         rechecks.record_recheck(recheck, indicators(4), user("gx-supervisor"), "复检", user("gx-supervisor"), utcnow())
         assert recheck.care_class == "complete" and recheck.discrepancy
+
+
+def test_the_recheck_form_refuses_the_original_assessor_and_records_another(app, world, login):
+    from portal.assessments import rechecks
+    from portal.assessments.models import AssessmentPublicity, AssessmentRecheck
+    publicity_id = open_round(app, [("b-worker1", 2)], utcnow() - timedelta(days=10))
+    with app.app_context(), scope(app):
+        round_ = db.session.get(AssessmentPublicity, publicity_id)
+        rechecks.draw_sample(round_, user("gx-supervisor"), utcnow())
+        db.session.commit()
+        recheck_id = round_.assessments[0].recheck.id
+        original, supervisor = user("b-worker1").id, user("gx-supervisor").id
+    client = login("gx-supervisor")
+    url = f"/assessments/rechecks/{recheck_id}"
+    page = client.get(url).get_data(as_text=True)
+    assert f'value="{supervisor}"' in page and f'value="{original}"' not in page
+    answers = {name: "yes" for name in ("eating", "dressing", "bed_transfer", "toileting", "indoor_walking", "bathing")}
+    refused = support.form_post(client, url, {**answers, "assessor": str(original)})
+    assert refused.status_code == 422 and "field-error" in refused.get_data(as_text=True)
+    done = support.form_post(client, url, {**answers, "assessor": str(supervisor), "notes": "入户复检"})
+    assert done.status_code == 302
+    with app.app_context(), scope(app):
+        recheck = db.session.get(AssessmentRecheck, recheck_id)
+        assert recheck.assessor_user_id == supervisor and recheck.care_class == "self_care" and recheck.discrepancy
+    assert login("gx-officer").post(url, data={}).status_code in (400, 403)
 
 
 def test_finalise_names_what_is_missing_then_sets_final_classes(app, world):
@@ -166,12 +195,14 @@ def test_finalise_names_what_is_missing_then_sets_final_classes(app, world):
         with pytest.raises(DomainError) as refused:
             rechecks.finalise(round_, supervisor, opened + timedelta(days=2))
         message = refused.value.message
+        missing = rechecks.missing_for_final(round_, local_today(opened + timedelta(days=2)))
+        assert len(missing) == 3 and all(str(item) in message for item in missing)  # period, sample, objection
         assert round_.ends_on.isoformat() in message
-        assert "sample" in message and "objection" in message
         chosen = rechecks.draw_sample(round_, supervisor, utcnow(), seed="s")
         objections.answer_objection(objection, "upheld", "将复检", supervisor, utcnow())
-        with pytest.raises(DomainError, match="re-check"):
+        with pytest.raises(DomainError):
             rechecks.finalise(round_, supervisor, utcnow())
+        assert len(rechecks.missing_for_final(round_, local_today())) == 1  # only the re-checks now
         checks = {a.id: a.recheck for a in round_.assessments if a.recheck is not None}
         assert round_.assessments[0].id in checks and checks[round_.assessments[0].id].reason in ("objection", "sample")
         assert set(chosen) <= set(checks)

@@ -106,7 +106,8 @@ def get_recheck(recheck_id):
 
 def record_recheck(recheck, indicators, assessor_user, notes, by, now):
     """What the re-check found: the six indicators (``{name: bool}``, true = can do it), by
-    ``assessor_user`` (never the original assessor), recorded by ``by``. Sets its class and whether
+    ``assessor_user`` (never the original assessor; ``by`` or a field worker of an assessment
+    contract's contractor, recheck_assessors), recorded by ``by``. Sets its class and whether
     it differs from the assessor's (discrepancy). A re-check is recorded once (Conflict)."""
     if recheck.rechecked_at is not None:
         raise Conflict(_("This re-check has already been recorded."))
@@ -122,6 +123,9 @@ def record_recheck(recheck, indicators, assessor_user, notes, by, now):
     elif assessor_user.id == recheck.assessment.assessor_user_id:
         errors["assessor"] = [_("The re-check must be made by another assessor than the one who made the "
                                 "assessment.")]
+    elif assessor_user.id not in {u.id for u in recheck_assessors(by)}:
+        errors["assessor"] = [_("Choose yourself or a field worker of a contractor holding an assessment "
+                                "contract.")]
     notes = (notes or "").strip()
     if len(notes) > NOTES_LIMIT:
         errors["notes"] = [_("At most %(n)s characters.", n=NOTES_LIMIT)]
