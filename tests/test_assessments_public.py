@@ -84,7 +84,7 @@ def test_an_objection_gets_a_tracking_number_and_its_contact_stays_private(app, 
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     number = re.search(r'id="tracking-number">([^<]+)<', html).group(1)
-    assert CONTACT not in html
+    assert CONTACT not in html and response.headers["Cache-Control"] == "private, no-store"
     status = client.get("/public/ganxian/objections", query_string={"number": number}).get_data(as_text=True)
     assert number in status and CONTACT not in status and "13811112222" not in status
     assert client.get("/public/ganxian/objections", query_string={"number": "YY-NOPE"}).status_code == 404

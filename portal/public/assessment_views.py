@@ -2,7 +2,7 @@
 page lists masked names (surname + *), township and class only, with how to object; after it, only
 that the publicity has ended. Objections need no account, are throttled per address, and get a
 tracking number; the lookup by tracking number shows the status and the answer, never the contact."""
-from flask import abort, render_template, request
+from flask import abort, make_response, render_template, request
 from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
@@ -17,6 +17,13 @@ from portal.public.caching import conditional, public_etag, publication_fingerpr
 from portal.public.views import _policy_links, load_public_tenant
 
 LABELS = {"classes": publicity.CLASS_LABELS, "statuses": objections.STATUS_LABELS}
+
+
+def _private(body, status=200):
+    """A page for one reader (a form with its token, an objection's answer): never kept by a cache."""
+    response = make_response(body, status)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _round(publicity_id):
@@ -66,10 +73,10 @@ def assessment_objection(code, publicity_id):
             except DomainError as exc:
                 show_refusal(form, exc, default_field="text")
             else:
-                return render_template("public/assessment_objection_received.html", tenant=tenant, round=round_,
-                                       objection=objection, policies=_policy_links())
-    return render_template("public/assessment_objection.html", tenant=tenant, round=round_, form=form,
-                           open_now=open_now, policies=_policy_links(), **LABELS), status
+                return _private(render_template("public/assessment_objection_received.html", tenant=tenant,
+                                                round=round_, objection=objection, policies=_policy_links()))
+    return _private(render_template("public/assessment_objection.html", tenant=tenant, round=round_, form=form,
+                                    open_now=open_now, policies=_policy_links(), **LABELS), status)
 
 
 @bp.route("/<code>/objections")
@@ -81,6 +88,7 @@ def objection_status(code):
     objection = objections.find_by_tracking_number(number) if number else None
     if number and objection is None:
         form.number.errors = list(form.number.errors) + [_("No objection has this tracking number.")]
-    return render_template("public/assessment_objection_status.html", tenant=tenant, form=form, objection=objection,
-                           policies=_policy_links(), **LABELS), (404 if number and objection is None else 200)
+    return _private(render_template("public/assessment_objection_status.html", tenant=tenant, form=form,
+                                    objection=objection, policies=_policy_links(), **LABELS),
+                    404 if number and objection is None else 200)
 
