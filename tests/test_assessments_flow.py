@@ -260,3 +260,30 @@ def test_the_demo_world_holds_a_final_round_with_an_objection_and_a_discrepancy_
                                                               Statement.month == month))
         assert statement is not None
         assert db.session.scalar(select(db.func.count(Assessment.id)).where(Assessment.status == "publicity")) >= 1
+
+
+def test_an_objection_is_answered_within_the_working_days_and_an_unknown_year_is_said(app, world, login):
+    from datetime import timezone
+
+    from portal.assessments import objections
+    from portal.assessments.models import AssessmentPublicity
+    from portal.tenancy.models import Tenant
+    from portal.tenancy.scope import current_tenant_id
+    from portal.tenancy.workdays import tenant_calendar
+    publicity_id = open_round(app, [("b-worker1", 0)])
+    with app.app_context(), scope(app):
+        round_ = db.session.get(AssessmentPublicity, publicity_id)
+        objection = objections.submit_objection(round_, "有误", utcnow(), contact="")
+        tenant = db.session.get(Tenant, current_tenant_id())
+        due_on, why = objections.answer_due(objection, tenant)
+        assert why is None and due_on == tenant_calendar().add_working_days(local_today(), 5)
+        db.session.commit()
+        objection_id = objection.id
+        objection.received_at = datetime(2090, 6, 1, 2, tzinfo=timezone.utc)  # a year nobody has a schedule for
+        due_on, why = objections.answer_due(objection, tenant)
+        assert due_on is None and "2090" in why
+        db.session.commit()
+    page = login("gx-supervisor").get(f"/assessments/objections/{objection_id}")
+    assert page.status_code == 200
+    due_cell = page.get_data(as_text=True).split('id="objection-due"')[1].split("</dd>")[0]
+    assert "2090" in due_cell and "2090-06" not in due_cell  # the reason, not a date

@@ -131,7 +131,10 @@ def objection_list():
     """Every objection, those waiting for an answer first."""
     state = request.args.get("state", "")
     page = paginate(objections.objections_query(state), per_page=25)
-    return render_template("assessments/objections.html", page=page, state=state, **LABELS)
+    tenant = db.session.get(Tenant, current_tenant_id())
+    due = {o.id: objections.answer_due(o, tenant) for o in page.items}
+    return render_template("assessments/objections.html", page=page, state=state, due=due, today=local_today(),
+                           **LABELS)
 
 
 def _row_choices(round_):
@@ -187,7 +190,9 @@ def objection_detail(objection_id):
                 flash(_("The answer was recorded."), "success")
                 return redirect(url_for("assessments.objection_detail", objection_id=objection.id))
         status = 422
-    return render_template("assessments/objection.html", objection=objection, form=form,
+    due_on, uncounted = objections.answer_due(objection, db.session.get(Tenant, current_tenant_id()))
+    return render_template("assessments/objection.html", objection=objection, form=form, due_on=due_on,
+                           uncounted=uncounted, today=local_today(),
                            can_answer=can_answer and objection.status == "open", **LABELS), status
 
 

@@ -16,8 +16,10 @@ from portal.assessments.models import AssessmentObjection, AssessmentRecheck
 from portal.assessments.publicity import phase
 from portal.core import query
 from portal.core.errors import Conflict, DomainError, NotFound
-from portal.core.timeutil import local_today
+from portal.core.timeutil import local_today, to_local
+from portal.core.workdays import UnknownCalendarYear
 from portal.extensions import current_limiter, db
+from portal.tenancy.workdays import tenant_calendar
 
 TEXT_LIMIT = 2000
 CONTACT_LIMIT = 200
@@ -106,6 +108,20 @@ def answer_objection(objection, decision, answer, by, now):
                                              reason="objection", notes="", discrepancy=False))
     db.session.flush()
     return objection
+
+
+def answer_due(objection, tenant):
+    """(the day the answer is due, or None; why it cannot be counted, or None): the day of receipt
+    (Beijing) plus ``feedback_answer_working_days`` working days of the bureau's calendar. A year
+    without a known schedule is said, never a server error."""
+    try:
+        days = max(int(tenant.setting("feedback_answer_working_days")), 0)
+    except (TypeError, ValueError):
+        days = 5
+    try:
+        return tenant_calendar().add_working_days(to_local(objection.received_at).date(), days), None
+    except UnknownCalendarYear as exc:
+        return None, exc.message
 
 
 def get_objection(objection_id):
