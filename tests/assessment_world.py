@@ -25,10 +25,11 @@ def assessment_world(app):
     per run on the demo world with its history (portal.demo.seed), then restored
     (support.built_once)."""
     support.seed_demo(app, history=True)
-    return support.built_once(app, "assessment_world", _build, on="history")
+    return support.built_once(app, "assessment_world", build, on="history")
 
 
-def _build(app):
+def build(app):
+    """What assessment_world builds, on the database as it is (for worlds built on top of it)."""
     from portal.accounts.models import User
     from portal.beneficiaries import assignments
     from portal.beneficiaries.demo import demo_contract

@@ -55,6 +55,15 @@ def _build_lists(app):
         db.session.commit()
         _late_verified_and_pending_corrections(gx)
         db.session.commit()
+    _assessments(app)
+
+
+def _assessments(app):
+    """Two recorded assessments of B's assessment contract (the demo assigns it nobody)."""
+    from tests import assessment_world
+    world = assessment_world.build(app)
+    for name in assessment_world.ASSESSED[:2]:
+        assessment_world.record(app, world, name)
 
 
 def _late_verified_and_pending_corrections(tenant_id):

@@ -152,6 +152,12 @@ def test_an_assessor_not_assigned_to_the_person_is_404(app, world, client, token
     assert post(client, token("a-worker1"), body(world)).status_code == 404
     # a person of another bureau (zhanggong), or none at all
     assert post(client, token(), body(world, beneficiary_id=999_999)).status_code == 404
+    from portal.beneficiaries.models import Beneficiary
+    from portal.tenancy.scope import tenant_scope
+    from tests import support
+    with app.app_context(), tenant_scope(support.World(app).tenant_id("zhanggong")):
+        elsewhere = db.session.execute(select(Beneficiary.id).limit(1)).scalar_one()
+    assert post(client, token(), body(world, beneficiary_id=elsewhere)).status_code == 404
     assert (count(app), count(app, "Visit")) == before
 
 
@@ -258,6 +264,7 @@ def test_photos_follow_the_visit_photo_rules(app, world, client, token):
     assert upload(tiny_jpeg()).status_code == 200  # the same photo is not stored twice
     assert upload(b"GIF89a not a photo").status_code == 415
     assert upload(tiny_jpeg(), token("b-manager")).status_code == 403  # managers do not record
+    assert upload(tiny_jpeg(), token("a-worker1")).status_code == 404  # another contractor's assessor
     photo = client.get(f"{path}/{first.get_json()['id']}", headers=token("gx-officer"))
     assert photo.status_code == 200 and photo.mimetype == "image/jpeg"
     assert client.get(f"{path}/{first.get_json()['id']}", headers=token("a-manager")).status_code == 404
@@ -323,3 +330,46 @@ def test_withdrawal_needs_a_reason_and_comes_before_publicity(app, world):
         again, _ = recording.record_assessment(body(world, "刘桂英"), _user("b-worker1"), utcnow())
         assert again.kind == ("reassessment" if kept else "initial")
         db.session.rollback()
+
+
+# --- pages --------------------------------------------------------------------------------------
+
+def test_the_pages_show_the_indicators_in_chinese_and_the_manager_submits(app, world, login):
+    from tests import support
+    recorded = record(app, world, "陈德福", not_met=4, offset_m=1_500)
+    officer = login("gx-officer", tenant="ganxian")
+    page = officer.get(f"/assessments/{recorded}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    for words in ("自主吃饭", "自主穿衣", "自主上下床", "自主如厕", "室内行走", "自主洗澡", "完全丧失生活自理能力"):
+        assert words in html, words
+    assert html.count('data-met="false"') == 4 and html.count('data-met="true"') == 2
+    assert "陈德福" in html  # the bureau sees the name
+    assert "V02" in html  # the home visit's exception
+    assert recorded_row_in(officer.get("/assessments/?status=recorded&care_class=complete"), recorded)
+    assert not recorded_row_in(officer.get("/assessments/?care_class=self_care"), recorded)
+    assert officer.get("/assessments/?month=nonsense&page=x").status_code == 200
+
+    manager = login("b-manager", tenant="ganxian")
+    detail = manager.get(f"/assessments/{recorded}").get_data(as_text=True)
+    assert "陈*福" in detail and "陈德福" not in detail  # contractor pages show the masked name
+    assert login("a-manager", tenant="ganxian").get(f"/assessments/{recorded}").status_code == 404
+    confirmation = manager.get("/assessments/submit")
+    assert confirmation.status_code == 200 and "公示" in confirmation.get_data(as_text=True)
+    done = support.form_post(manager, "/assessments/submit", {})
+    assert done.status_code == 302
+    with app.app_context(), scope(app):
+        from portal.assessments.models import Assessment
+        assert db.session.get(Assessment, recorded).status == "submitted"
+    assert officer.get("/assessments/submit").status_code == 403  # the bureau does not submit
+
+
+def recorded_row_in(response, assessment_id):
+    assert response.status_code == 200
+    return f'id="assessment-{assessment_id}"' in response.get_data(as_text=True)
+
+
+def test_the_field_form_is_for_assessors(app, world, login):
+    page = login("b-worker1", tenant="ganxian").get("/field/assessments/")
+    assert page.status_code == 200 and "field-assessment.js" in page.get_data(as_text=True)
+    assert login("gx-officer", tenant="ganxian").get("/field/assessments/").status_code == 403

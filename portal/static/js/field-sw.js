@@ -4,9 +4,10 @@
 // script that changed on the server is used as soon as the phone is online.
 "use strict";
 
-var CACHE = "field-app-v2";
+var CACHE = "field-app-v3";
 var SCOPE = new URL("./", self.location).pathname;          // "/field/"
-var SHELL = [SCOPE].concat(["css/portal.css", "css/field.css", "js/field-queue.js", "js/field.js"].map(function (file) {
+var SHELL = [SCOPE, SCOPE + "assessments/"].concat(["css/portal.css", "css/field.css", "js/field-queue.js", "js/field.js",
+                                                   "js/field-assessment.js"].map(function (file) {
   return new URL("../static/" + file, self.location).pathname;  // the app's static files, beside /field/
 }));
 
@@ -39,9 +40,6 @@ function keep(cache, url, response) {
 function cachedKey(url) {
   if (url.origin !== self.location.origin) {
     return null;
-  }
-  if (url.pathname === SCOPE) {
-    return SCOPE;
   }
   return SHELL.indexOf(url.pathname) >= 0 ? url.pathname : null;
 }

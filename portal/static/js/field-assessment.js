@@ -1,0 +1,447 @@
+// The assessment form of the field-worker app (/field/assessments/): the worker's people on
+// contracts with an assessment item, six yes/no indicators, notes and the phone's position.
+// Every assessment is made in the browser with a client id and written to localStorage with its
+// body, frozen, before anything is sent; it leaves the queue only when the server has answered
+// 200/201. A resend reuses the client id and the very same body, so the server answers 200 with
+// the assessment it already has instead of making a second one. A 409 is kept as a conflict and
+// any other refusal as an error, until the worker discards it. Uses FieldQueue (field-queue.js)
+// for ids, the device id and the API calls. No inline scripts: the CSP forbids them.
+(function () {
+  "use strict";
+
+  var main = document.getElementById("main");
+  var messagesBlock = document.getElementById("field-messages");
+  if (!main || !messagesBlock || !main.hasAttribute("data-queue-key") || !window.FieldQueue) {
+    return;
+  }
+  var M = JSON.parse(messagesBlock.textContent);
+  var KEY = main.getAttribute("data-queue-key");
+  var ASSIGNMENTS_KEY = main.getAttribute("data-assignments-key");
+  var DETAIL = main.getAttribute("data-detail-prefix");
+  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  var helper = window.FieldQueue.create(KEY + ":api", csrfMeta ? csrfMeta.getAttribute("content") : "",
+                                        function () { render(); });
+  var api = helper.api;
+  var uuid = window.FieldQueue.uuid;
+  var localDay = window.FieldQueue.localDay;
+
+  var assignments = [];
+  var answers = {};       // card key -> {indicator: true/false}
+  var drafts = {};        // card key -> notes being typed
+  var busy = {};
+  var cardNotes = {};
+  var flushing = false;
+  var sessionEnded = false;
+  var signingOut = false;
+
+  function fmt(text, params) {
+    return String(text).replace(/%\((\w+)\)s/g, function (all, name) {
+      return params && params[name] !== undefined ? params[name] : all;
+    });
+  }
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) {
+      if (name === "text") {
+        node.textContent = attrs[name];
+      } else if (attrs[name] !== null && attrs[name] !== undefined && attrs[name] !== false) {
+        node.setAttribute(name, attrs[name] === true ? "" : attrs[name]);
+      }
+    });
+    (children || []).forEach(function (child) { if (child) { node.appendChild(child); } });
+    return node;
+  }
+
+  function clock(iso) {
+    return new Date(iso).toLocaleString(document.documentElement.lang || undefined,
+                                        {month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit"});
+  }
+
+  // The same rule as the server's (models.care_class): shown at once, replaced by the server's.
+  function careClass(notMet) {
+    return notMet <= 0 ? "self_care" : (notMet <= 3 ? "partial" : "complete");
+  }
+
+  // --- the queue in localStorage (read fresh, written at once: two tabs never undo each other) ---
+
+  function load() {
+    try {
+      var state = JSON.parse(window.localStorage.getItem(KEY) || "null");
+      if (state && Array.isArray(state.assessments)) {
+        return state;
+      }
+    } catch (e) { /* replaced below */ }
+    return {assessments: []};
+  }
+
+  function save(state) {
+    window.localStorage.setItem(KEY, JSON.stringify(state));  // may throw QuotaExceededError
+  }
+
+  function update(clientId, change) {
+    var state = load();
+    var item = state.assessments.filter(function (a) { return a.client_id === clientId; })[0];
+    if (!item) {
+      return null;
+    }
+    change(item);
+    save(state);
+    return item;
+  }
+
+  function owing(a) {
+    return a.id === null && !a.problem;
+  }
+
+  function inQueue(a) {
+    return Boolean(a.problem) || a.id === null;
+  }
+
+  function prune() {
+    var today = localDay();
+    var state = load();
+    var kept = state.assessments.filter(function (a) { return inQueue(a) || a.day === today; });
+    if (kept.length !== state.assessments.length) {
+      state.assessments = kept;
+      save(state);
+    }
+  }
+
+  // --- sending ----------------------------------------------------------------------------------
+
+  function failed(clientId, r) {
+    if (r.network || r.status >= 500 || r.status === 429 || r.status === 0) {
+      return false;
+    }
+    if (helper.isSessionProblem(r)) {
+      sessionEnded = true;
+      return false;
+    }
+    update(clientId, function (a) {
+      a.problem = {kind: r.status === 409 ? "conflict" : "error", detail: helper.problemText(r)};
+    });
+    return true;
+  }
+
+  async function send(clientId) {
+    var a = load().assessments.filter(function (x) { return x.client_id === clientId; })[0];
+    if (!a || !owing(a)) {
+      return true;
+    }
+    var r = await api("POST", "/api/v1/assessments", a.body);
+    if (!r.ok) {
+      return failed(clientId, r);
+    }
+    update(clientId, function (x) {
+      var data = r.data || {};
+      x.id = data.id;
+      x.status = data.status || null;
+      x.care_class = data.care_class || x.care_class;
+      x.not_met = typeof data.not_met === "number" ? data.not_met : x.not_met;
+      x.distance_from_home_m = data.distance_from_home_m;
+    });
+    return true;
+  }
+
+  async function flushNow() {
+    var ids = load().assessments.filter(owing).map(function (a) { return a.client_id; });
+    for (var i = 0; i < ids.length; i += 1) {
+      if (!(await send(ids[i])) || !navigator.onLine) {
+        return;
+      }
+      render();
+    }
+  }
+
+  function flush() {
+    if (flushing || sessionEnded || !navigator.onLine || !load().assessments.some(owing)) {
+      render();
+      return Promise.resolve();
+    }
+    flushing = true;
+    render();
+    var run = navigator.locks
+      ? navigator.locks.request(KEY, {ifAvailable: true}, function (lock) { return lock ? flushNow() : null; })
+      : flushNow();
+    return Promise.resolve(run).catch(function () { /* kept; retried later */ })
+      .then(function () { flushing = false; render(); });
+  }
+
+  // --- recording --------------------------------------------------------------------------------
+
+  function locate() {
+    return new Promise(function (resolve, reject) {
+      if (!navigator.geolocation) {
+        reject(new Error(M.no_geolocation));
+        return;
+      }
+      navigator.geolocation.getCurrentPosition(resolve, function (error) {
+        reject(new Error(fmt(M.position_failed, {reason: error.message || error.code})));
+      }, {enableHighAccuracy: true, timeout: 20000, maximumAge: 0});
+    });
+  }
+
+  function note(cardKey, text, kind) {
+    cardNotes[cardKey] = text ? {text: text, kind: kind || "info"} : null;
+  }
+
+  async function recordAssessment(assignment, cardKey) {
+    var given = answers[cardKey] || {};
+    var complete = M.indicators.every(function (i) { return typeof given[i.name] === "boolean"; });
+    if (!complete) {
+      note(cardKey, M.answer_all, "error");
+      render();
+      return;
+    }
+    busy[cardKey] = true;
+    note(cardKey, M.locating);
+    render();
+    try {
+      var position = await locate();
+      var indicators = {};
+      M.indicators.forEach(function (i) { indicators[i.name] = given[i.name]; });
+      var body = {client_id: uuid(), beneficiary_id: assignment.beneficiary.id, assessed_at: new Date().toISOString(),
+                  lat: position.coords.latitude, lon: position.coords.longitude, indicators: indicators,
+                  notes: (drafts[cardKey] || "").trim(), device_id: helper.deviceId()};
+      if (typeof position.coords.accuracy === "number" && isFinite(position.coords.accuracy)) {
+        body.accuracy_m = Math.round(position.coords.accuracy * 10) / 10;
+      }
+      var notMet = M.indicators.filter(function (i) { return !indicators[i.name]; }).length;
+      var state = load();
+      state.assessments.push({client_id: body.client_id, beneficiary_id: assignment.beneficiary.id,
+                              contract_id: assignment.contract_id, day: localDay(), body: body, id: null,
+                              status: null, not_met: notMet, care_class: careClass(notMet), problem: null});
+      save(state);
+      answers[cardKey] = {};
+      drafts[cardKey] = "";
+      note(cardKey, null);
+    } catch (error) {
+      note(cardKey, error.name === "QuotaExceededError" ? M.storage_full : error.message, "error");
+    } finally {
+      busy[cardKey] = false;
+      render();
+    }
+    flush();
+  }
+
+  function discard(clientId) {
+    if (!window.confirm(M.discard_confirm)) {
+      return;
+    }
+    var state = load();
+    state.assessments = state.assessments.filter(function (a) { return a.client_id !== clientId; });
+    save(state);
+    render();
+  }
+
+  // --- rendering --------------------------------------------------------------------------------
+
+  function stateOf(a) {
+    if (a.problem) {
+      return a.problem.kind;
+    }
+    if (a.id === null) {
+      return flushing ? "sending" : "queued";
+    }
+    return "sent";
+  }
+
+  function assessmentRow(a) {
+    var state = stateOf(a);
+    var stateText = {queued: M.queued, sending: M.sending, sent: M.sent, conflict: M.conflict,
+                     error: fmt(M.error, {reason: a.problem ? a.problem.detail : ""})}[state];
+    var facts = [fmt(M.not_met, {count: a.not_met})];
+    if (typeof a.distance_from_home_m === "number") {
+      facts.push(fmt(M.from_home, {metres: a.distance_from_home_m}));
+    }
+    var row = el("li", {"class": "visit-row assessment-row visit-" + state, "data-client-id": a.client_id,
+                        "data-state": state, "data-assessment-id": a.id === null ? "" : a.id,
+                        "data-care-class": a.care_class || ""}, [
+      el("p", {"class": "visit-times", text: fmt(M.assessment_of, {time: clock(a.body.assessed_at)})}),
+      el("p", {"class": "care-class", text: M.classes[a.care_class] || a.care_class}),
+      el("p", {"class": "visit-facts", text: facts.join(" · ")}),
+      el("p", {"class": "visit-state", text: stateText}),
+      a.status ? el("p", {"class": "visit-status", text: M.statuses[a.status] || a.status}) : null,
+    ]);
+    if (a.id !== null) {
+      row.appendChild(el("p", {}, [el("a", {href: DETAIL + a.id, "class": "open-assessment", text: M.open})]));
+    }
+    if (a.problem) {
+      var drop = el("button", {type: "button", "class": "button button-danger discard-button", text: M.discard});
+      drop.addEventListener("click", function () { discard(a.client_id); });
+      row.appendChild(drop);
+    }
+    return row;
+  }
+
+  function indicatorField(cardKey, indicator) {
+    var given = answers[cardKey] || {};
+    var name = cardKey + "-" + indicator.name;
+    var choices = [[true, M.can], [false, M.cannot]].map(function (pair) {
+      var id = name + (pair[0] ? "-yes" : "-no");
+      var input = el("input", {type: "radio", name: name, id: id, value: pair[0] ? "yes" : "no",
+                               checked: given[indicator.name] === pair[0], "data-indicator": indicator.name});
+      input.addEventListener("change", function () {
+        answers[cardKey] = Object.assign({}, answers[cardKey] || {});
+        answers[cardKey][indicator.name] = pair[0];
+        note(cardKey, null);
+        render();
+      });
+      return el("label", {"for": id, "class": "choice"}, [input, document.createTextNode(" " + pair[1])]);
+    });
+    return el("fieldset", {"class": "indicator", "data-indicator": indicator.name},
+              [el("legend", {text: indicator.label})].concat(choices));
+  }
+
+  function card(assignment, mine) {
+    var person = assignment.beneficiary;
+    var key = "card-" + person.id + "-" + assignment.contract_id;
+    var node = el("li", {"class": "assignment-card", id: key, "data-beneficiary-id": person.id}, [
+      el("h2", {text: person.display_name}),
+      el("p", {"class": "where", text: [person.township, person.village, person.address].filter(Boolean).join(" · ")}),
+    ]);
+    var form = el("div", {"class": "assessment-form"}, M.indicators.map(function (i) { return indicatorField(key, i); }));
+    var notesId = key + "-notes";
+    var notes = el("textarea", {id: notesId, rows: "2", maxlength: "4000", "class": "assessment-notes"});
+    notes.value = drafts[key] || "";
+    notes.addEventListener("input", function () { drafts[key] = notes.value; });
+    form.appendChild(el("p", {"class": "field"}, [el("label", {"for": notesId, text: M.notes}), notes]));
+    node.appendChild(form);
+    var given = answers[key] || {};
+    var answered = M.indicators.filter(function (i) { return typeof given[i.name] === "boolean"; }).length;
+    if (answered === M.indicators.length) {
+      var notMet = M.indicators.filter(function (i) { return given[i.name] === false; }).length;
+      node.appendChild(el("p", {"class": "class-preview", text: M.classes[careClass(notMet)] + " · " +
+                                                               fmt(M.not_met, {count: notMet})}));
+    }
+    var action = el("button", {type: "button", id: key + "-record", "class": "button big-button record-assessment",
+                               text: M.record, disabled: busy[key]});
+    action.addEventListener("click", function () { recordAssessment(assignment, key); });
+    node.appendChild(action);
+    var noted = cardNotes[key];
+    node.appendChild(el("p", {"class": "card-message" + (noted ? " note-" + noted.kind : ""), role: "status",
+                              text: noted ? noted.text : ""}));
+    if (mine.length) {
+      node.appendChild(el("ul", {"class": "visit-list"}, mine.map(assessmentRow)));
+    }
+    return node;
+  }
+
+  var lastRendered = null;
+
+  // Rebuilds the list only when something shown has changed (a node replaced under a finger
+  // would swallow the tap; a textarea replaced while typing would lose the caret).
+  function render() {
+    var items = load().assessments;
+    var signature = JSON.stringify([items, assignments, answers, busy, cardNotes, flushing, sessionEnded,
+                                    navigator.onLine]);
+    if (signature === lastRendered) {
+      return;
+    }
+    lastRendered = signature;
+    var focusedId = document.activeElement ? document.activeElement.id : "";
+    var list = document.getElementById("assignments");
+    var shown = {};
+    var cards = assignments.map(function (a) {
+      var mine = items.filter(function (x) {
+        return x.beneficiary_id === a.beneficiary.id && x.contract_id === a.contract_id;
+      });
+      mine.forEach(function (x) { shown[x.client_id] = true; });
+      return card(a, mine);
+    });
+    var others = items.filter(function (x) { return !shown[x.client_id] && inQueue(x); });
+    if (others.length) {
+      cards.push(el("li", {"class": "assignment-card other-visits", id: "other-assessments"}, [
+        el("h2", {text: M.queued}), el("ul", {"class": "visit-list"}, others.map(assessmentRow))]));
+    }
+    list.replaceChildren.apply(list, cards);
+    var queued = items.filter(inQueue).length;
+    var count = document.getElementById("queue-count");
+    count.textContent = fmt(M.queue, {count: queued});
+    count.setAttribute("data-count", String(queued));
+    var network = document.getElementById("network-state");
+    network.textContent = navigator.onLine ? M.online : M.offline;
+    network.className = "network-state " + (navigator.onLine ? "is-online" : "is-offline");
+    document.getElementById("send-now").disabled = flushing || !navigator.onLine || queued === 0;
+    var session = document.getElementById("session-message");
+    session.hidden = !sessionEnded;
+    if (sessionEnded && !session.firstChild) {
+      session.appendChild(document.createTextNode(M.signed_out + " "));
+      session.appendChild(el("a", {href: main.getAttribute("data-login-url"), text: M.sign_in}));
+    }
+    if (focusedId && document.getElementById(focusedId) && document.activeElement !== document.getElementById(focusedId)) {
+      document.getElementById(focusedId).focus();
+    }
+  }
+
+  // --- assignments: only contracts with an item of unit "assessment" ------------------------------
+
+  function assessable(list) {
+    return list.filter(function (a) {
+      return (a.service_items || []).some(function (item) { return item.unit === "assessment"; });
+    });
+  }
+
+  async function loadAssignments() {
+    var message = document.getElementById("assignments-message");
+    var r = navigator.onLine ? await api("GET", "/api/v1/assignments") : {ok: false, network: true};
+    if (signingOut) {
+      return;
+    }
+    if (r.ok && Array.isArray(r.data)) {
+      assignments = assessable(r.data);
+      try {
+        window.localStorage.setItem(ASSIGNMENTS_KEY, JSON.stringify({day: localDay(), assignments: assignments}));
+      } catch (e) { /* only a convenience offline */ }
+      message.textContent = assignments.length ? "" : M.no_assignments;
+    } else {
+      if (helper.isSessionProblem(r)) {
+        sessionEnded = true;
+      }
+      var cached = null;
+      try { cached = JSON.parse(window.localStorage.getItem(ASSIGNMENTS_KEY) || "null"); } catch (e) { cached = null; }
+      if (r.network && cached && cached.day === localDay()) {
+        assignments = cached.assignments;
+        message.textContent = M.assignments_cached;
+      } else {
+        message.textContent = fmt(M.assignments_failed, {reason: r.network ? M.offline : helper.problemText(r)});
+      }
+    }
+    message.hidden = !message.textContent;
+    render();
+  }
+
+  // --- start ------------------------------------------------------------------------------------
+
+  document.getElementById("send-now").addEventListener("click", function () { flush(); });
+  var signOut = document.getElementById("sign-out-form");
+  signOut.addEventListener("submit", function (event) {
+    event.preventDefault();
+    signingOut = true;
+    window.localStorage.removeItem(ASSIGNMENTS_KEY);
+    var cleared = window.caches ? window.caches.keys().then(function (names) {
+      return Promise.all(names.filter(function (n) { return n.indexOf("field-app-") === 0; })
+                              .map(function (n) { return window.caches.delete(n); }));
+    }) : Promise.resolve();
+    var timeout = new Promise(function (resolve) { window.setTimeout(resolve, 2000); });
+    Promise.race([cleared, timeout]).catch(function () { return null; }).then(function () { signOut.submit(); });
+  });
+  window.addEventListener("online", function () {
+    flush();
+    loadAssignments();
+  });
+  window.addEventListener("offline", render);
+  window.addEventListener("storage", function (event) {
+    if (event.key === KEY) { render(); }
+  });
+  window.setInterval(function () { if (navigator.onLine) { flush(); } }, 60000);
+
+  prune();
+  loadAssignments().then(function () { flush(); });
+
+  if ("serviceWorker" in navigator && window.isSecureContext) {
+    navigator.serviceWorker.register(main.getAttribute("data-service-worker"), {scope: main.getAttribute("data-scope")})
+      .catch(function () { /* the page still works online without it */ });
+  }
+})();
