@@ -87,6 +87,10 @@ def seed(password="demo-pass-2026", history=True):
         # After the visits: last month's spot checks (docs/DOMAIN.md §7).
         from portal.spotchecks.demo import seed_spot_checks
         created += seed_spot_checks(tenants)
+        # After the visits and spot checks, before the statements: B's assessments, last month's
+        # round made final (so B's statement pays them) and this month's round in publicity.
+        from portal.assessments.demo import seed_assessments
+        created += seed_assessments(tenants)
         # After the visits: last month settled, with a stale draft, a carry-forward and a late visit.
         from portal.billing.demo import seed_statements
         created += seed_statements(tenants)

@@ -110,7 +110,8 @@ def test_demo_procurement_history_follows_the_rules(app):
             assert db.session.execute(select(Bid).where(Bid.lot_id == open_lot.id)).first() is None
             disclosures = db.session.scalars(select(Disclosure).order_by(Disclosure.id)).all()
             assert {d.kind for d in disclosures} == {"purchase_intention", "tender_notice", "award_result",
-                                                     "contract_notice"}  # the contracts of the awarded lots
+                                                     "contract_notice",  # the contracts of the awarded lots
+                                                     "assessment_publicity"}  # B's two publicity rounds
             assert [d.title for d in disclosures if d.kind == "award_result"][-1].startswith("更正后的中标（成交）结果公告")
             assert not [d.title for d in disclosures if d.late]
             # every award result is published with the tender documents (87号令 §69)

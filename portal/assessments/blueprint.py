@@ -13,7 +13,8 @@ csrf.exempt(api_bp)
 
 def register(app):
     """Attach the routes and jobs of this package to ``app``; the modules are named here."""
-    from portal.assessments import api, change_views, field_views, file_views, stats_views, views  # noqa: F401  (routes)
+    from portal.assessments import (api, change_views, field_views, file_views, flow_views,  # noqa: F401  (routes)
+                                    stats_views, views)
     app.register_blueprint(bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(field_bp)
