@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from portal.contracts.models import Contract
 from portal.core import query
-from portal.core.crypto import mask_name
+from portal.core.crypto import surname_only
 from portal.core.errors import DomainError, NotFound
 from portal.core.timeutil import local_today
 from portal.disclosures import publish
@@ -142,7 +142,7 @@ def open_publicity(contract, assessments, by, now):
 
 
 def public_rows(publicity):
-    """What the public list shows of each assessment: (assessment id, masked name, township,
+    """What the public list shows of each assessment: (assessment id, surname + "*", township,
     class) — the id lets an objection name its row; nothing else leaves the bureau."""
-    return [(a.id, mask_name(a.beneficiary.name), a.beneficiary.township, a.care_class)
+    return [(a.id, surname_only(a.beneficiary.name), a.beneficiary.township, a.care_class)
             for a in publicity.assessments]

@@ -49,6 +49,12 @@ def mask_name(name):
     return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
+def surname_only(name):
+    """张三丰 -> 张*: the surname and one star, whatever the name's length (the public lists of
+    docs/DOMAIN.md §6–§9, where even the last character is too much)."""
+    return name[0] + "*" if name else ""
+
+
 def mask_phone(phone):
     digits = phone or ""
     return digits[:3] + "****" + digits[-4:] if len(digits) >= 11 else "*" * len(digits)
