@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.accounts.models import User
+from portal.accounts.permissions import FIELD_WORKER
 from portal.assessments.models import (INDICATORS, AssessmentRecheck, care_class, not_met_count)
 from portal.assessments.publicity import phase
 from portal.contracts.models import Contract, ServiceItem
@@ -90,7 +91,7 @@ def recheck_assessors(supervisor):
     assessment contract of the current bureau (an item of unit "assessment"), by name."""
     contractors = select(Contract.contractor_id).where(Contract.id.in_(
         select(ServiceItem.contract_id).where(ServiceItem.unit == "assessment")))
-    workers = db.session.scalars(select(User).where(User.role == "field_worker", User.active.is_(True),
+    workers = db.session.scalars(select(User).where(User.role == FIELD_WORKER, User.active.is_(True),
                                                     User.contractor_id.in_(contractors))
                                  .order_by(User.username)).all()
     return [supervisor, *[w for w in workers if w.id != supervisor.id]]
