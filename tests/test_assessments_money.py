@@ -111,6 +111,20 @@ def test_only_the_visit_of_a_final_assessment_is_paid_and_plain_visits_are_untou
     assert _entries(app, statement, "paid") == sorted([final, waiting, plain])
 
 
+def test_a_plain_visit_of_an_item_paid_per_assessment_is_never_paid(app, demo):
+    from portal.contracts.models import ServiceItem
+    world = sw.care_contract(app)
+    final, plain = sw.add_visits(app, world, AUGUST, 2)
+    _assess(app, world, [final], status="final")
+    with app.app_context(), sw.scope(app):
+        for item in db.session.execute(select(ServiceItem).where(ServiceItem.contract_id == world["contract"])).scalars():
+            item.unit = "assessment"  # a visit recorded under it without an assessment is no assessment
+        db.session.commit()
+    august = sw.approved(app, world, AUGUST)
+    assert _entries(app, august, "paid") == [final]
+    assert _entries(app, sw.prepare(app, world, SEPTEMBER), "paid") == []  # nor later, as late work
+
+
 def test_a_withdrawn_assessment_is_never_paid(app, demo):
     world = sw.care_contract(app)
     [visit] = sw.add_visits(app, world, AUGUST, 1)
@@ -213,7 +227,7 @@ def test_a_visit_a_spot_check_did_not_confirm_is_never_deducted_twice(app, demo)
     assert sw.statement_row(app, august)[2] == sw.PRICE * sw.MULTIPLIER
 
 
-def test_a_discrepancy_penalised_first_is_not_penalised_again_by_a_later_spot_check(app, demo):
+def test_a_paid_visit_penalised_for_a_discrepancy_then_rejected_by_a_spot_check_is_clawed_back_once(app, demo):
     world = sw.care_contract(app)
     [visit] = sw.add_visits(app, world, AUGUST, 1)
     [assessment] = _assess(app, world, [visit], status="final")
@@ -222,9 +236,14 @@ def test_a_discrepancy_penalised_first_is_not_penalised_again_by_a_later_spot_ch
     assert _entries(app, august, "penalty") == [visit]
     sw.not_confirmed(app, world, [visit], SEPTEMBER)
     september = sw.approved(app, world, SEPTEMBER)
-    assert _entries(app, september, "penalty") == []
-    kinds = {line[0] for line in _lines(app, september)}
-    assert not kinds & {"deduction_spot_check", "deduction_discrepancy", "deduction_clawback"}
+    assert _entries(app, september, "penalty") == []  # the visit's one penalty is taken
+    kinds = [line[0] for line in _lines(app, september)]
+    assert "deduction_spot_check" not in kinds and "deduction_discrepancy" not in kinds
+    assert kinds.count("deduction_clawback") == 1 and _entries(app, september, "clawback") == [visit]
+    [clawback] = [line for line in _lines(app, september) if line[0] == "deduction_clawback"]
+    assert clawback[3] == sw.PRICE  # its price, once: never kept, never twice
+    october = sw.approved(app, world, OCTOBER)
+    assert "deduction_clawback" not in [line[0] for line in _lines(app, october)]
 
 
 def test_the_statement_page_export_and_api_name_the_discrepancy_line(app, demo, login, api_token):

@@ -9,17 +9,19 @@ A visit that carries a self-care assessment (``Assessment.visit_id``, docs/DOMAI
 payable only once that assessment is "final" (after publicity and the re-check sample), which is
 usually after its month was approved: the month's statement leaves it out (neither paid nor
 capped), and once the assessment is final it is late work like any other, paid once by a later
-statement. ``awaiting_assessment`` is that condition, for both the month and the late lines.
+statement. A visit of an item paid per assessment that carries no assessment is never paid.
+``awaiting_assessment`` is that condition, for both the month and the late lines.
 
 The statement engine (sources.py) pays late visits that no approved statement paid yet and that
 have no V01 finding; the late-verified page (balances.py) lists them all, with where each was
 paid since. Both use ``late_base`` below."""
-from sqlalchemy import String, exists
+from sqlalchemy import String, and_, exists, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from portal.assessments.models import Assessment
 from portal.billing.models import FROZEN_STATUSES, Statement, StatementEntry
+from portal.contracts.models import ServiceItem
 
 CAPPED = "capped"  # entry role: a verified visit its month's statement left unpaid by the cap or quota
 
@@ -61,9 +63,14 @@ def capped_by_approved(visit):
 
 
 def awaiting_assessment(visit):
-    """True for a visit whose assessment is not final yet (withdrawn ones never are): not payable.
-    Visits without an assessment are untouched (the unique ``assessment.visit_id`` index serves it)."""
-    return exists().where(Assessment.visit_id == visit.id, Assessment.status != "final")
+    """True for a visit not payable for want of a final assessment: its assessment is not final
+    yet (a withdrawn one never is), or it is a visit of an item paid per assessment (unit
+    "assessment") that carries no assessment at all — a plain visit under such an item is not an
+    assessment and is never paid. Other visits are untouched (the unique ``assessment.visit_id``
+    index serves the lookups)."""
+    per_assessment = visit.service_item_id.in_(select(ServiceItem.id).where(ServiceItem.unit == "assessment"))
+    return or_(exists().where(Assessment.visit_id == visit.id, Assessment.status != "final"),
+               and_(per_assessment, ~exists().where(Assessment.visit_id == visit.id)))
 
 
 def late_base(visit):

@@ -47,6 +47,12 @@ def paid_by_approved(role):
     return exists().where(StatementEntry.approved_visit_id == Visit.id, StatementEntry.role == role)
 
 
+def penalised_for_discrepancy():
+    """True for a visit an approved statement penalised on a re-check discrepancy line."""
+    return exists().where(StatementEntry.approved_visit_id == Visit.id, StatementEntry.role == "penalty",
+                          StatementEntry.line_id == StatementLine.id, StatementLine.kind == "deduction_discrepancy")
+
+
 def never_payable():
     """True for a visit with a V01 finding, whatever the exception's status."""
     return exists().where(VisitException.visit_id == Visit.id, VisitException.code == NEVER_PAID_CODE)
@@ -317,7 +323,9 @@ def clawback_deductions(period):
     """Each visit of the contract an approved statement paid that is now rejected, checked in up to
     the end of the month and not clawed back by an approved statement yet: its unit price, once
     (entry role "clawback"). A visit rejected by a spot check is left to the spot-check deduction
-    (price × multiplier), never deducted twice. One line per service item."""
+    (price × multiplier), never deducted twice — unless an approved statement already penalised it
+    for an assessment discrepancy, which takes the visit's one penalty: then its price is clawed
+    back here, so a paid visit found not to have happened is never kept. One line per service item."""
     rejected = aliased(Visit)  # driven by the contract's few rejected visits, not all its visits
     rows = db.session.execute(
         select(Visit.id, Visit.service_item_id, ServiceItem.code, ServiceItem.name, ServiceItem.unit_price_fen)
@@ -327,7 +335,8 @@ def clawback_deductions(period):
                                                       rejected.contract_id == period.contract.id)),
                Visit.status == "rejected", Visit.check_in_at < period.end, paid_by_approved("paid"),
                ~paid_by_approved(CLAWBACK),
-               ~exists().where(SpotCheck.visit_id == Visit.id, SpotCheck.outcome == "not_confirmed"))
+               or_(~exists().where(SpotCheck.visit_id == Visit.id, SpotCheck.outcome == "not_confirmed"),
+                   penalised_for_discrepancy()))
         .order_by(Visit.service_item_id, Visit.check_in_at, Visit.id)).all()
     by_item = {}
     for visit_id, item_id, code, name, price in rows:
