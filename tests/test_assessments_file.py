@@ -513,6 +513,37 @@ def test_an_assessment_recorded_through_the_service_closes_the_report_and_shows_
     assert report.id in _listed_ids(app, "gx-officer", state="closed")
 
 
+def test_a_withdrawn_assessment_opens_its_report_again_and_a_future_one_closes_nothing(app, login):
+    from portal.accounts.models import User
+    from portal.assessments import recording
+    from portal.assessments.changes import report_change
+    from portal.assessments.models import Assessment, ChangeReport
+    from portal.beneficiaries.models import Beneficiary
+    from portal.core.timeutil import utcnow
+    from tests import assessment_world as aw
+    world = aw.assessment_world(app)
+    person = world["people"]["刘桂英"]
+    with app.app_context(), aw.scope(app):
+        for earlier in db.session.execute(select(ChangeReport).where(ChangeReport.beneficiary_id == person)).scalars():
+            earlier.closed_at = utcnow()  # the demo's own report of this person is not the one watched
+        report_id = report_change(db.session.get(Beneficiary, person), "condition_changed", TODAY - timedelta(days=2)).id
+        db.session.commit()
+    future = aw.record(app, world, "刘桂英", at=utcnow() + timedelta(days=2))
+    with app.app_context(), aw.scope(app):
+        report = db.session.get(ChangeReport, report_id)
+        assert report.closed_at is None  # a wrong clock answers nothing
+    assessment_id = aw.record(app, world, "刘桂英", not_met=2)
+    with app.app_context(), aw.scope(app):
+        report = db.session.get(ChangeReport, report_id)
+        assert report.assessment_id == assessment_id and report.closed_at is not None
+        manager = db.session.execute(select(User).where(User.username == "b-manager")).scalar_one()
+        recording.withdraw(db.session.get(Assessment, assessment_id), manager, utcnow(), "录错了对象")
+        db.session.commit()
+        report = db.session.get(ChangeReport, report_id)
+        assert (report.assessment_id, report.closed_at) == (None, None)  # due again
+        assert future != assessment_id
+
+
 def _listed_ids(app, username, **filters):
     from portal.assessments import changes
     with app.app_context(), tenant_scope(_gx(app)):

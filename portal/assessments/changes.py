@@ -94,7 +94,10 @@ def open_on_status_change(entry, person=None, by=None, **_extra):
 
 def close_by_assessment(assessment, **_extra):
     """Receiver of ``assessment_recorded``: the person's open reports made on or before the day of
-    the assessment are answered by it."""
+    the assessment are answered by it. An assessment dated in the future (a wrong clock: its
+    visit is flagged V08) answers nothing."""
+    if assessment.assessed_at > utcnow():
+        return []
     day = to_local(assessment.assessed_at).date()
     closed = []
     for report in open_reports(assessment.beneficiary_id):
@@ -104,6 +107,17 @@ def close_by_assessment(assessment, **_extra):
     if closed:
         db.session.flush()
     return closed
+
+
+def reopen_for_withdrawn(assessment, **_extra):
+    """Receiver of ``assessment_withdrawn``: a withdrawn assessment answers no report; those it
+    had closed are open (and due, or overdue) again."""
+    reports = db.session.execute(select(ChangeReport).where(ChangeReport.assessment_id == assessment.id)).scalars().all()
+    for report in reports:
+        report.assessment_id, report.closed_at = None, None
+    if reports:
+        db.session.flush()
+    return reports
 
 
 def is_overdue(report, today=None):

@@ -5,7 +5,9 @@
 - ``beneficiaries.signals.person_panels``: the person's page of the registry shows the current
   care class, the monthly care standard it sets and the link to the person's file (person_panel);
 - ``assessments.signals.assessment_recorded``: the person's open change reports made on or before
-  the assessment's day are closed by it (changes.close_by_assessment).
+  the assessment's day are closed by it (changes.close_by_assessment);
+- ``assessments.signals.assessment_withdrawn``: the reports it had closed open again
+  (changes.reopen_for_withdrawn).
 
 ``subscribe`` is called once by the app factory; connecting again is a no-op."""
 from flask import url_for
@@ -13,7 +15,7 @@ from flask_babel import gettext as _
 
 from portal.assessments import changes, people
 from portal.assessments.labels import CLASS_LABELS
-from portal.assessments.signals import assessment_recorded
+from portal.assessments.signals import assessment_recorded, assessment_withdrawn
 from portal.beneficiaries.signals import Panel, person_panels, status_recorded
 from portal.core.errors import NotFound
 from portal.core.money import format_fen
@@ -43,3 +45,4 @@ def subscribe():
     status_recorded.connect(changes.open_on_status_change, weak=False)
     person_panels.connect(person_panel, weak=False)
     assessment_recorded.connect(changes.close_by_assessment, weak=False)
+    assessment_withdrawn.connect(changes.reopen_for_withdrawn, weak=False)

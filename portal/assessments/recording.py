@@ -150,10 +150,12 @@ def assessment_item(user, beneficiary_id, day):
     return max(rows, key=preference)[0]
 
 
-def _visit_payload(client_id, payload, item_code, at, lat, lon, accuracy):
+def _visit_payload(client_id, payload, item_code, at, lat, lon, accuracy, user_id):
+    """The home visit's body. Without a device id the assessor's own stands in (never one shared
+    by every assessor, which V10 would take for a shared phone)."""
     point = {"at": payload["assessed_at"], "lat": lat, "lon": lon}
     return {"client_id": visit_client_id(client_id), "beneficiary_id": payload["beneficiary_id"],
-            "service_item": item_code, "device_id": payload.get("device_id") or "assessment",
+            "service_item": item_code, "device_id": payload.get("device_id") or f"assessment:{user_id}",
             "check_in": {**point, "accuracy_m": accuracy}, "check_out": point}
 
 
@@ -185,7 +187,8 @@ def record_assessment(payload, user, now, *, source="app"):
     if existing is not None:
         return _replay(existing, user, digest)
     item = assessment_item(user, payload["beneficiary_id"], to_local(at).date())
-    visit, _created = visits.record_visit(_visit_payload(client_id, payload, item.code, at, lat, lon, accuracy),
+    visit, _created = visits.record_visit(_visit_payload(client_id, payload, item.code, at, lat, lon, accuracy,
+                                                          user.id),
                                           user, now, source=source)
     earlier = db.session.execute(select(Assessment.id).where(
         Assessment.beneficiary_id == payload["beneficiary_id"], Assessment.status != "withdrawn").limit(1)).first()
@@ -280,6 +283,7 @@ def withdraw(assessment, user, now, reason):
         _refuse("assessment", _("Only an assessment not yet in publicity can be withdrawn."))
     assessment.status = "withdrawn"
     db.session.flush()
+    signals.assessment_withdrawn.send(assessment)
     record_event(db.session, "assessment_withdrawn", tenant_id=current_tenant_id(), actor=user,
                  object_type="Assessment", object_id=str(assessment.id),
                  after={"reason": reason[:500], "at": now.isoformat()})

@@ -6,3 +6,5 @@ _signals = Namespace()
 
 # sender: the Assessment just stored (not a replay); the change report it answers is closed by it
 assessment_recorded = _signals.signal("assessment-recorded")
+# sender: the Assessment just withdrawn; the change reports it had closed open again
+assessment_withdrawn = _signals.signal("assessment-withdrawn")
