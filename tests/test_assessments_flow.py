@@ -96,6 +96,23 @@ def test_a_round_lasts_the_publicity_days_and_its_notice_names_nobody(app, world
         assert db.session.scalar(select(Assessment).where(Assessment.notes == "私密备注")).notes not in notice.body
 
 
+def test_an_assessment_another_officer_published_meanwhile_is_not_published_again(app, world):
+    """Two officers open rounds from the same page: the second one's rows, read before the first
+    committed, still say "submitted"; open_publicity reads them afresh (locked) and refuses."""
+    from portal.assessments.models import Assessment, AssessmentPublicity
+    from portal.assessments.publicity import open_publicity
+    from portal.contracts.models import Contract
+    contract_id, ids = submitted(app, [("b-worker1", 1), ("b-worker1", 4)])
+    with app.app_context(), scope(app):
+        stale = db.session.scalars(select(Assessment).where(Assessment.id.in_(ids))).all()
+        assert {a.status for a in stale} == {"submitted"}
+        db.session.execute(Assessment.__table__.update().where(Assessment.id == ids[0]).values(status="publicity"))
+        before = db.session.scalar(select(db.func.count(AssessmentPublicity.id)))
+        with pytest.raises(DomainError):
+            open_publicity(db.session.get(Contract, contract_id), stale, user("gx-officer"), utcnow())
+        assert db.session.scalar(select(db.func.count(AssessmentPublicity.id))) == before
+
+
 def test_the_period_follows_the_tenant_setting(app, world):
     from portal.assessments.models import AssessmentPublicity
     from portal.tenancy.models import Tenant

@@ -13,7 +13,7 @@ from limits import parse
 from sqlalchemy import select
 
 from portal.assessments.models import AssessmentObjection, AssessmentRecheck
-from portal.assessments.publicity import phase
+from portal.assessments.publicity import lock_round, phase
 from portal.core import query
 from portal.core.errors import Conflict, DomainError, NotFound
 from portal.core.timeutil import local_today, to_local
@@ -84,6 +84,8 @@ def answer_objection(objection, decision, answer, by, now):
     """The bureau's answer: ``decision`` "upheld" or "rejected", with the text the objector reads.
     An upheld objection about a listed person adds a re-check of that assessment (if it has none).
     An answered objection is never answered again (Conflict)."""
+    lock_round(objection.publicity)  # never while the round is being made final
+    db.session.refresh(objection)
     if objection.status != "open":
         raise Conflict(_("This objection has already been answered."))
     errors = {}

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from portal.contracts.models import Contract
 from portal.core import query
@@ -106,9 +106,14 @@ def notice_text(tenant, publicity, counts):
     return title, "\n".join(lines)
 
 
-def _next_number(starts_on):
-    count = db.session.scalar(select(func.count(AssessmentPublicity.id))) or 0
-    return f"PGS-{starts_on:%Y%m%d}-{count + 1:03d}"
+def lock_round(publicity):
+    """Serialise the steps of one round (drawing its sample, answering its objections, making it
+    final): its row is locked until the transaction ends and read afresh (SELECT … FOR UPDATE;
+    nothing on SQLite, whose writers are serialised anyway). Call it before reading the round's
+    assessments, objections or re-checks, so what is read next is what the other step left."""
+    db.session.execute(select(AssessmentPublicity).where(AssessmentPublicity.id == publicity.id)
+                       .with_for_update().execution_options(populate_existing=True)).all()
+    return publicity
 
 
 def open_publicity(contract, assessments, by, now):
@@ -116,9 +121,12 @@ def open_publicity(contract, assessments, by, now):
     ``assessment_publicity_days`` days, move them to "publicity" and publish the notice (due
     today). Returns the AssessmentPublicity. DomainError when there is nothing to publish or an
     assessment does not belong."""
-    assessments = sorted(assessments, key=lambda a: a.id)
     if not assessments:
         raise DomainError(_("There is no submitted assessment to publish."))
+    # locked and read afresh: two officers opening rounds at once never publish one assessment twice
+    assessments = db.session.execute(
+        select(Assessment).where(Assessment.id.in_([a.id for a in assessments])).order_by(Assessment.id)
+        .with_for_update().execution_options(populate_existing=True)).scalars().all()
     wrong = [a.id for a in assessments
              if a.contract_id != contract.id or a.status != "submitted" or a.publicity_id is not None]
     if wrong:
@@ -126,10 +134,11 @@ def open_publicity(contract, assessments, by, now):
                             "published (not: %(ids)s).", ids=", ".join(map(str, wrong))))
     tenant = db.session.get(Tenant, current_tenant_id())
     starts_on, ends_on = planned_period(tenant, now)
-    publicity = AssessmentPublicity(number=_next_number(starts_on), contract=contract, starts_on=starts_on,
+    publicity = AssessmentPublicity(number="", contract=contract, starts_on=starts_on,
                                     ends_on=ends_on, opened_by_id=by.id if by else None, opened_at=now)
     db.session.add(publicity)
     db.session.flush()
+    publicity.number = f"PGS-{starts_on:%Y%m%d}-{publicity.id:03d}"  # unique by its id, however many open at once
     for assessment in assessments:
         assessment.publicity, assessment.status = publicity, "publicity"
     title, body = notice_text(tenant, publicity, class_counts(assessments))

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from portal.accounts.models import User
 from portal.accounts.permissions import FIELD_WORKER
 from portal.assessments.models import (INDICATORS, AssessmentRecheck, care_class, not_met_count)
-from portal.assessments.publicity import phase
+from portal.assessments.publicity import lock_round, phase
 from portal.contracts.models import Contract, ServiceItem
 from portal.core import query
 from portal.core.errors import Conflict, DomainError, NotFound
@@ -51,6 +51,7 @@ def draw_sample(publicity, by, now, seed=None):
     """Draw the round's re-check sample once its period has ended; a second call returns the
     stored sample unchanged. Moves the round's assessments to "rechecking". Returns the sampled
     assessment ids."""
+    lock_round(publicity)
     if publicity.drawn_at is not None:
         return redraw_sample(publicity)["assessment_ids"]
     if phase(publicity, local_today(now)) != "ended":
@@ -164,6 +165,7 @@ def finalise(publicity, by, now):
     re-check found another one, else the assessor's. Refused (DomainError naming what is missing)
     before the period has ended, the sample is drawn, every re-check done and every objection
     answered; a final round is not finalised again (Conflict)."""
+    lock_round(publicity)
     if publicity.finalised_at is not None:
         raise Conflict(_("This round is final already."))
     missing = missing_for_final(publicity, local_today(now))
