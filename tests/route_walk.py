@@ -55,6 +55,8 @@ def _build_lists(app):
         db.session.commit()
         _late_verified_and_pending_corrections(gx)
         db.session.commit()
+        _change_reports()
+        db.session.commit()
     _assessments(app)
 
 
@@ -97,6 +99,21 @@ def _late_verified_and_pending_corrections(tenant_id):
         correct_times(visit, reason_code="left_early", user=manager, now=now,
                       check_out_at=visit.check_out_at - timedelta(minutes=1), note="walk")
         corrected += 1
+
+
+def _change_reports():
+    """Re-assessments due for the first people of the registry, so the due list has a second page
+    as every role that reads it (the demo's own reports may be answered by its assessments)."""
+    from datetime import timedelta
+
+    from portal.assessments.changes import report_change
+    from portal.beneficiaries.models import Beneficiary
+    from portal.core.timeutil import local_today
+    from portal.extensions import db
+    people = db.session.execute(select(Beneficiary).where(Beneficiary.status.not_in(("deceased", "moved")))
+                                .order_by(Beneficiary.id).limit(4)).scalars()
+    for person in people:
+        report_change(person, "condition_changed", local_today() - timedelta(days=3), note="walk")
 
 
 def _scorecards(tenant_id):
