@@ -143,6 +143,14 @@ def test_missing_or_non_boolean_indicators_are_422_naming_each(app, world, clien
     assert count(app) == before
 
 
+def test_an_assessment_dated_in_the_future_is_422(app, world, client, token):
+    ahead = (utcnow() + timedelta(hours=3)).isoformat()
+    answer = post(client, token(), body(world, "陈德福", assessed_at=ahead))
+    assert answer.status_code == 422 and "assessed_at" in answer.get_json()["errors"]
+    skewed = (utcnow() + timedelta(minutes=2)).isoformat()  # a phone clock a little ahead is fine
+    assert post(client, token(), body(world, "陈德福", assessed_at=skewed)).status_code == 201
+
+
 def test_an_assessor_not_assigned_to_the_person_is_404(app, world, client, token):
     before = count(app), count(app, "Visit")
     # 钟长生 is a demo person not assigned to B's assessment contract

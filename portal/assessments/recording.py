@@ -25,6 +25,7 @@ from portal.files.models import StoredFile
 from portal.files.services import IMAGE_TYPES, store_upload
 from portal.tenancy.scope import TenancyError, current_tenant_id
 from portal.visits import recording as visits
+from portal.visits.rules import CLOCK_SKEW
 from portal.assessments import signals
 from portal.assessments.models import INDICATORS, Assessment, AssessmentPhoto, care_class, not_met_count
 
@@ -177,6 +178,8 @@ def record_assessment(payload, user, now, *, source="app"):
         _refuse("client_id", _("Give the client id as a UUID."))
     indicators = _checked_indicators(payload["indicators"])
     at = visits.checked_time(payload["assessed_at"], "assessed_at")
+    if at > now + CLOCK_SKEW:  # a class is never recorded ahead of the visit that found it
+        _refuse("assessed_at", _("The assessment time is in the future; check the phone's clock."))
     _at, lat, lon, accuracy = visits.checked_point(
         {"at": payload["assessed_at"], "lat": payload["lat"], "lon": payload["lon"],
          "accuracy_m": payload.get("accuracy_m")}, "", accuracy=True)
