@@ -226,6 +226,18 @@ def test_the_current_class_sets_the_care_standard_from_the_setting(app, demo, lo
     assert f"/assessments/people/{person}" in _page(client, f"/beneficiaries/{person}")[1]
 
 
+def test_a_care_standard_the_bureau_has_not_set_says_so(app, demo, login):
+    world = care_world(app)
+    person = world["people"]["钟长生"]
+    _care_standard(app, {"self_care": 0, "partial": 0, "complete": 0})
+    add_assessment(app, person, world["b_contract"], "b-worker1", TODAY - timedelta(days=40), not_met=5, status="final")
+    client = login("gx-officer")
+    client.set_cookie("lang", "en")
+    for url in (f"/assessments/people/{person}", f"/beneficiaries/{person}"):
+        html = _page(client, url)[1]
+        assert "Not set by the bureau" in html and "0.00 yuan a month" not in html, url
+
+
 def test_a_final_class_that_differs_from_the_assessors_counts(app, demo, english):
     """The re-check's class, kept as the final class, is the current class."""
     from portal.assessments import people

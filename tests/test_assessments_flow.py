@@ -276,7 +276,19 @@ def test_the_demo_world_holds_a_final_round_with_an_objection_and_a_discrepancy_
         statement = db.session.scalar(select(Statement).where(Statement.contract_id == done.contract_id,
                                                               Statement.month == month))
         assert statement is not None
+        # the statement pays the month's final assessments, each through its visit, and deducts the discrepancy
+        from portal.billing import entries
+        kept = entries.rows(statement)
+        paid = set(db.session.scalars(select(kept.c.visit_id).where(kept.c.role == "paid")))
+        assert {a.visit_id for a in done.assessments} <= paid
+        kinds = {line.kind: line for line in statement.lines}
+        assert kinds["service"].units >= len(done.assessments)
+        assert kinds["deduction_discrepancy"].units == 1
         assert db.session.scalar(select(db.func.count(Assessment.id)).where(Assessment.status == "publicity")) >= 1
+        from portal.assessments.demo import DEMO_CARE_STANDARD_FEN
+        from portal.tenancy.models import Tenant
+        tenant = db.session.scalar(select(Tenant).where(Tenant.code == "ganxian"))
+        assert tenant.effective_settings["care_standard_fen"] == DEMO_CARE_STANDARD_FEN
 
 
 def test_an_objection_is_answered_within_the_working_days_and_an_unknown_year_is_said(app, world, login):

@@ -164,18 +164,32 @@ def _this_month(contract, people, users, now):
     return created
 
 
+# The monthly care standard per class (fen), demonstration amounts (演示数据): 10 %, 30 % and 60 %
+# of a 1,850-yuan monthly minimum wage, the proportions many bureaus use for 特困人员 care.
+DEMO_CARE_STANDARD_FEN = {"self_care": 18_500, "partial": 55_500, "complete": 111_000}
+
+
+def _care_standard(tenant):
+    """Set the bureau's care standard when it has none of its own yet (1 when set, else 0)."""
+    from portal.tenancy.services import change_settings
+    if "care_standard_fen" in (tenant.settings or {}):
+        return 0
+    return 1 if change_settings(tenant, {"care_standard_fen": dict(DEMO_CARE_STANDARD_FEN)}) else 0
+
+
 def seed_assessments(tenants, now=None):
     """Seed what is missing of the above; returns how many rows were created (0 on a second run)."""
     now = now or utcnow()
     with tenant_scope(tenants["ganxian"].id):
+        created = _care_standard(tenants["ganxian"])
         contract = demo_contract("B", ITEM)
         users = {u.username: u for u in db.session.scalars(select(User).where(User.username.in_(USERS)))}
         if contract is None or len(users) < len(USERS):
-            return 0
+            return created
         people = _people(contract)
         if len(people) < len(LAST_MONTH) + len(THIS_MONTH):
-            return 0
-        created = _assign(contract, people, (ASSESSOR,))
+            return created
+        created += _assign(contract, people, (ASSESSOR,))
         before = db.session.scalar(select(db.func.count(Assessment.id)))
         created += _last_month(contract, people[:len(LAST_MONTH)], users, local_today(now))
         created += _this_month(contract, people[len(LAST_MONTH):], users, now)

@@ -34,7 +34,8 @@ def person_panel(person, user=None, **_extra):
         facts = ((_("Care class"), _("Not yet finally assessed")), (_("Care standard"), "—"))
     else:
         facts = ((_("Care class"), str(CLASS_LABELS[where.care_class])),
-                 (_("Care standard"), _("%(amount)s yuan a month", amount=format_fen(where.standard_fen))),
+                 (_("Care standard"), _("%(amount)s yuan a month", amount=format_fen(where.standard_fen))
+                                      if where.standard_fen else _("Not set by the bureau")),
                  (_("Date of the final assessment"), format_local(where.assessment.assessed_at)))
     return Panel(_("Self-care assessment"), facts,
                  ((_("The person's file"), url_for("assessments.person_file", beneficiary_id=person.id)),))
