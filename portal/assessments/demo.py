@@ -14,7 +14,6 @@ clocks set back:
 Each step looks before it creates (the assessments by their client ids, the rounds by their
 assessments): a second run changes nothing."""
 import uuid
-from contextlib import contextmanager
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
@@ -22,13 +21,14 @@ from sqlalchemy import select
 from portal.accounts.models import User
 from portal.assessments import objections, publicity, rechecks
 from portal.assessments.models import INDICATORS, Assessment
-from portal.beneficiaries.demo import DECEASED, HOSPITALISED, _assign, demo_contract
+from portal.beneficiaries.demo import DECEASED, HOSPITALISED, assign_round_robin, demo_contract
 from portal.beneficiaries.models import Beneficiary
 from portal.core.months import previous_month
 from portal.core.timeutil import LOCAL_TZ, local_midnight_utc, local_today, to_local, utcnow
 from portal.extensions import db
 from portal.tenancy.scope import tenant_scope
 from portal.visits import verification
+from portal.visits.demo import comparisons_in_process
 
 ITEM = "ADL-ASSESS"
 NAMESPACE = uuid.UUID("0b6d5e3a-1c2f-4e8d-9a7b-3f4c5d6e7f80")
@@ -49,18 +49,6 @@ def _local(day, hour, minute=0):
     return datetime.combine(day, time(hour, minute), tzinfo=LOCAL_TZ)
 
 
-@contextmanager
-def _comparisons_in_process():
-    """Verification queues the comparison of each visit; the demo runs it here (as visits/demo.py)."""
-    pending = []
-    queue = verification.schedule_comparison
-    verification.schedule_comparison = lambda visit: pending.append(visit.id)
-    try:
-        yield pending
-    finally:
-        verification.schedule_comparison = queue
-
-
 def _people(contract):
     """The 特困 people of ganxian the demo assesses: in care (neither in hospital nor deceased), by id."""
     people = db.session.scalars(select(Beneficiary).where(
@@ -74,7 +62,7 @@ def _record_all(specs, users):
     the assessments (existing ones found again by their client ids)."""
     from portal.assessments.recording import record_assessment
     done = []
-    with _comparisons_in_process():
+    with comparisons_in_process():
         for person, not_met, at in specs:
             client_id = str(uuid.uuid5(NAMESPACE, f"{person.id}:{to_local(at):%Y-%m}"))  # one a month per person
             existing = db.session.scalar(select(Assessment).where(Assessment.client_id == client_id))
@@ -189,7 +177,7 @@ def seed_assessments(tenants, now=None):
         people = _people(contract)
         if len(people) < len(LAST_MONTH) + len(THIS_MONTH):
             return created
-        created += _assign(contract, people, (ASSESSOR,))
+        created += assign_round_robin(contract, people, (ASSESSOR,))
         before = db.session.scalar(select(db.func.count(Assessment.id)))
         created += _last_month(contract, people[:len(LAST_MONTH)], users, local_today(now))
         created += _this_month(contract, people[len(LAST_MONTH):], users, now)

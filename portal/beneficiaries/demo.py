@@ -122,7 +122,7 @@ def _worker(username):
         User.username == username, StaffMember.left_on.is_(None))).scalar_one_or_none()
 
 
-def _assign(contract, people, usernames):
+def assign_round_robin(contract, people, usernames):
     """Put the workers on the contract's work list and share the people among them, from the day
     the contract starts. Returns the rows created."""
     created = 0
@@ -161,9 +161,10 @@ def seed_beneficiaries(tenants):
         created += n
         created += _status(people[HOSPITALISED], "hospitalised", _last_month(today, 10))
         created += _status(people[DECEASED], "deceased", _last_month(today, 18))
-        created += _assign(demo_contract("A", "CARE-VISIT"), list(people.values()), ("a-worker1", "a-worker2"))
+        created += assign_round_robin(demo_contract("A", "CARE-VISIT"), list(people.values()),
+                                      ("a-worker1", "a-worker2"))
     with tenant_scope(tenants["zhanggong"].id):
         people, n = _people(ZHANGGONG, ZHANGGONG_CENTRE, "zhanggong", since)
         created += n
-        created += _assign(demo_contract("C"), list(people.values()), ("zg-worker1",))
+        created += assign_round_robin(demo_contract("C"), list(people.values()), ("zg-worker1",))
     return created

@@ -185,8 +185,9 @@ def _cases(plan, days, people, stops, helper_name):
 # --- recording ----------------------------------------------------------------------------------
 
 @contextmanager
-def _comparisons_in_process():
-    """Collect the visits whose comparison verification would queue; the caller runs them."""
+def comparisons_in_process():
+    """Collect the visits whose comparison verification would queue; the caller runs them (the
+    demo's own visits here, and the home visits of the assessments demo)."""
     pending = []
     queue = verification.schedule_comparison
     verification.schedule_comparison = lambda visit: pending.append(visit.id)
@@ -308,7 +309,7 @@ def seed_visits(tenants, password="demo-pass-2026"):
         plan.sort(key=lambda v: (v["day"], v["start"], v["user"]))
         photo = tiny_jpeg()
         new = []
-        with _comparisons_in_process():
+        with comparisons_in_process():
             for entry in plan:
                 visit = _record(entry, users, rng, photo)
                 if visit is not None:
