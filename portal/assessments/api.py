@@ -2,12 +2,11 @@
 recording from the phone or the field web app, reading by role, photos. The rules live in
 assessments/recording.py; these views parse the request and shape the answer."""
 from flask import jsonify, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import UnsupportedMediaType
 
-from portal.api.body import ValidationFailed, json_body
+from portal.api.body import json_body
 from portal.assessments import recording
 from portal.assessments.blueprint import api_bp
 from portal.assessments.models import ASSESSMENT_STATUSES, CARE_CLASSES, INDICATORS, Assessment
@@ -119,15 +118,12 @@ def list_assessments():
     """A page of 50 of the assessments the caller may see, newest first, filtered by month
     (Beijing time), status and person; ``next`` links the following page."""
     stmt = recording.assessments_visible_to(current_user)
-    month, status = query.month_arg(), request.args.get("status", "")
+    month, status = query.month_arg(), query.choice_arg("status", ASSESSMENT_STATUSES)
     beneficiary_id = query.id_arg("beneficiary_id")
     if month:
         start, end = month_bounds(month)
         stmt = stmt.where(Assessment.assessed_at >= start, Assessment.assessed_at < end)
     if status:
-        if status not in ASSESSMENT_STATUSES:
-            raise ValidationFailed(_("Unknown status."), {"status": [
-                _("Choose one of: %(s)s.", s=", ".join(ASSESSMENT_STATUSES))]})
         stmt = stmt.where(Assessment.status == status)
     if beneficiary_id is not None:
         stmt = stmt.where(Assessment.beneficiary_id == beneficiary_id)

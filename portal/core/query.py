@@ -98,6 +98,15 @@ def month_arg(name="month", required=False):
         refuse(name, exc.message)
 
 
+def choice_arg(name, choices):
+    """The query parameter ``name`` when it is one of ``choices``; "" when absent or empty; refused
+    (see ``refuse``) naming the choices otherwise."""
+    raw = request.args.get(name, "")
+    if raw and raw not in choices:
+        refuse(name, _("Choose one of: %(s)s.", s=", ".join(choices)))
+    return raw
+
+
 class IdConverter(IntegerConverter):
     """Flask's ``<int:…>`` in every route, bounded to an id: ASCII digits, 1 … MAX_ID. Anything
     else (0, -1, 2³¹, 10²⁰, a 5,000-digit number) matches no route: 404, never an overflow in

@@ -248,14 +248,12 @@ def list_visits():
     """A page of 50 of the visits the caller may see, newest check-in first, filtered by month
     (Beijing time), status and contract; ``next`` links the following page."""
     stmt = recording.visits_visible_to(current_user)
-    month, status = query.month_arg(), request.args.get("status", "")
+    month, status = query.month_arg(), query.choice_arg("status", VISIT_STATUSES)
     contract_id = query.id_arg("contract_id")
     if month:
         start, end = month_bounds(month)
         stmt = stmt.where(Visit.check_in_at >= start, Visit.check_in_at < end)
     if status:
-        if status not in VISIT_STATUSES:
-            raise ValidationFailed(_("Unknown status."), {"status": [_("Choose one of: %(s)s.", s=", ".join(VISIT_STATUSES))]})
         stmt = stmt.where(Visit.status == status)
     if contract_id is not None:
         stmt = stmt.where(Visit.contract_id == contract_id)
