@@ -30,6 +30,7 @@ def _messages():
         "take_photo": _("Take a photo"), "photos": _("Photos: %(count)s"),
         "photo_failed": _("The photo could not be read: %(reason)s"),
         "remove_photos": _("Remove the photos"),
+        "photos_waiting": _("%(count)s waiting to be sent"),
         "photo_problem": _("Photos refused: %(reason)s"),
         "discard_photos": _("Discard the unsent photos"),
         "discard_photos_confirm": _("Discard the photos of this assessment that have not reached the server?"),

@@ -66,6 +66,7 @@ def test_an_offline_assessment_is_sent_once_and_shows_on_its_page(app, page, liv
     row = card.locator(".assessment-row")
     expect(row).to_have_attribute("data-state", "queued")
     expect(row).to_have_attribute("data-photos-pending", "1")
+    expect(row.locator(".photos-waiting")).to_have_text("1 张待发送")
     expect(card.locator(".today-note")).to_contain_text("等待发送")  # no empty form again
     expect(card.locator("fieldset.indicator")).to_have_count(0)
     expect(row.locator(".care-class")).to_have_text("部分丧失生活自理能力")
@@ -82,6 +83,7 @@ def test_an_offline_assessment_is_sent_once_and_shows_on_its_page(app, page, liv
     expect(row).to_have_attribute("data-care-class", "partial")
     expect(row).to_have_attribute("data-photos-pending", "0")
     expect(row).to_have_attribute("data-photos-sent", "1")
+    expect(row.locator(".photos-waiting")).to_have_count(0)
     stored = stored_with(app, client_id)
     assert [s[1:] for s in stored] == [("partial", 3, "web", True)]
     assert sum(client_id in body for body in posted) == 1

@@ -386,15 +386,17 @@
       a.status ? el("p", {"class": "visit-status", text: M.statuses[a.status] || a.status}) : null,
     ]);
     var photoCount = (a.photos_sent || 0) + photosOf(a).length;
+    var waiting = photosOf(a).length && !a.photo_problem
+      ? el("span", {"class": "photos-waiting", text: fmt(M.photos_waiting, {count: photosOf(a).length})}) : null;
     if (!a.problem && (a.status === null || a.status === undefined || a.status === "recorded")) {
       row.appendChild(photoLine("photo-" + a.client_id, photoCount, function (input) {
         readPhoto(input, function (dataUrl) {
           update(a.client_id, function (x) { x.photos = photosOf(x).concat([{key: uuid(), data_url: dataUrl}]); });
           flush();
         }, "row-" + a.client_id);
-      }));
+      }, waiting));
     } else if (photoCount) {
-      row.appendChild(el("p", {"class": "photo-count", text: fmt(M.photos, {count: photoCount})}));
+      row.appendChild(el("p", {"class": "photo-count", text: fmt(M.photos, {count: photoCount})}, [waiting]));
     }
     if (cardNotes["row-" + a.client_id]) {
       row.appendChild(el("p", {"class": "note-error", role: "status", text: cardNotes["row-" + a.client_id].text}));
