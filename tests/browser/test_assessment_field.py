@@ -142,3 +142,36 @@ def test_a_denied_location_is_said_in_chinese(app, page, live_server):
     expect(message).to_have_text("本网站的位置权限已被拒绝。请在浏览器的网站设置中允许获取位置后重试。")
     expect(message).not_to_contain_text("Geolocation")
     expect(page.locator("#queue-count")).to_have_attribute("data-count", "0")
+
+
+def test_a_photo_after_the_submission_is_refused_and_can_be_discarded(app, page, live_server):
+    from tests.test_assessments_photos import set_status
+    world = assessment_world(app)
+    person, (lat, lon) = world["people"]["陈德福"], world["homes"]["陈德福"]
+    page.context.grant_permissions(["geolocation"], origin=live_server.url)
+    page.context.set_geolocation({"latitude": lat, "longitude": lon, "accuracy": 5})
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.on("dialog", lambda dialog: dialog.accept())
+    sign_in(page, "b-worker1")
+    page.goto("/field/assessments/")
+    card = page.locator(f"#card-{person}-{world['contract']}")
+    expect(card.locator("h2")).to_have_text("陈*福")
+    page.wait_for_load_state("networkidle")
+    if card.locator("button.assess-again").count():
+        card.locator("button.assess-again").click()
+    for name in ("eating", "dressing", "bed_transfer", "toileting", "indoor_walking", "bathing"):
+        card.locator(f'label[for="card-{person}-{world["contract"]}-{name}-yes"]').click()
+    card.locator("button.record-assessment").click()
+    row = card.locator(".assessment-row").last
+    expect(row).to_have_attribute("data-state", "sent", timeout=15_000)
+    assessment_id = int(row.get_attribute("data-assessment-id"))
+
+    set_status(app, assessment_id, "submitted")  # the manager submits it meanwhile
+    row.locator("input.photo-input").set_input_files({"name": "p.png", "mimeType": "image/png", "buffer": png(77)})
+    expect(row.locator(".photo-problem")).to_contain_text("佐证材料已冻结", timeout=15_000)
+    expect(page.locator("#queue-count")).to_have_attribute("data-count", "1")
+    assert photo_count(app, assessment_id) == 0
+    row.locator("button.discard-photos").click()
+    expect(row.locator(".photo-problem")).to_have_count(0)
+    expect(page.locator("#queue-count")).to_have_attribute("data-count", "0")
+    expect(row).to_have_attribute("data-state", "sent")
