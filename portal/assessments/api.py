@@ -136,18 +136,20 @@ def list_assessments():
 
 @api_bp.post("/assessments/<int:assessment_id>/photos")
 @operation({
-    "summary": "Add a photo to one's own assessment: JPEG or PNG by content, at most 5 MB; location metadata is "
-               "removed", "tags": ["assessments"], "parameters": [ASSESSMENT_ID],
+    "summary": "Add a photo to one's own assessment until it is submitted: JPEG or PNG by content, at most 5 MB; "
+               "location metadata is removed", "tags": ["assessments"], "parameters": [ASSESSMENT_ID],
     "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
         "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}}}}},
     "responses": {"201": json_response("Stored", {"type": "object", "properties": {
         "id": ID, "assessment_id": ID, "uploaded_at": TIME, "content_type": {"type": "string"}, "size": ID}}),
         "200": json_response("The same photo was already stored", {"type": "object"}),
-        **COMMON, "404": problem("Not the caller's assessment"), "413": problem("Larger than 5 MB"),
+        **COMMON, "404": problem("Not the caller's assessment"),
+        "409": problem("The assessment was submitted: its evidence is frozen"), "413": problem("Larger than 5 MB"),
         "415": problem("Not a JPEG or PNG"), "422": problem("No file, or a damaged image")}})
 @capability_required("assessment.record")
 def add_assessment_photo(assessment_id):
-    """Multipart ``file``: a JPEG or PNG (by content) of at most 5 MB, stored without metadata."""
+    """Multipart ``file``: a JPEG or PNG (by content) of at most 5 MB, stored without metadata,
+    while the assessment is still "recorded" (recording.add_photo)."""
     assessment = recording.own_assessment(assessment_id, current_user)
     if request.mimetype != "multipart/form-data":
         raise UnsupportedMediaType("Send the photo as multipart/form-data with a file field named 'file'.")

@@ -3,7 +3,8 @@
 static/js/field-assessment.js lists the worker's people on contracts with an assessment item
 (GET /api/v1/assignments), records the six indicators with the phone's position, keeps each
 assessment in the browser under its client id until the server has it (so a resend after a lost
-connection never makes a second one) and shows the class the server gives."""
+connection never makes a second one) and shows the class the server gives. Optional photos wait
+with the assessment and follow it once it is stored; each card says who was assessed today."""
 from flask import render_template
 from flask_babel import gettext as _
 
@@ -11,6 +12,7 @@ from portal.assessments.blueprint import field_bp
 from portal.assessments.labels import CLASS_LABELS, INDICATOR_LABELS, STATUS_LABELS
 from portal.assessments.models import INDICATORS
 from portal.core.auth import capability_required
+from portal.visits.field_views import position_messages
 
 
 def _messages():
@@ -24,8 +26,18 @@ def _messages():
         "notes": _("Notes"), "record": _("Record the assessment"),
         "answer_all": _("Answer all six indicators first."),
         "locating": _("Finding your position…"),
-        "no_geolocation": _("This browser cannot give your position; use the phone app or another browser."),
-        "position_failed": _("Your position could not be found: %(reason)s. Allow location access and try again."),
+        **position_messages(),
+        "take_photo": _("Take a photo"), "photos": _("Photos: %(count)s"),
+        "photo_failed": _("The photo could not be read: %(reason)s"),
+        "remove_photos": _("Remove the photos"),
+        "photos_waiting": _("%(count)s waiting to be sent"),
+        "photo_problem": _("Photos refused: %(reason)s"),
+        "discard_photos": _("Discard the unsent photos"),
+        "discard_photos_confirm": _("Discard the photos of this assessment that have not reached the server?"),
+        "today_queued": _("Assessed today at %(time)s: %(class)s; saved on this phone, waiting to be sent."),
+        "today_sent": _("Assessed today at %(time)s: %(class)s; sent to the server."),
+        "assess_again": _("Record another assessment today"),
+        "second_today": _("%(name)s was already assessed today. Record a second assessment of the same person?"),
         "storage_full": _("This phone's storage for the queue is full: send or discard queued assessments first."),
         "queue": _("Waiting to send: %(count)s"),
         "online": _("Online"),

@@ -222,15 +222,25 @@ def record_assessment(payload, user, now, *, source="app"):
 def add_photo(assessment, file_storage, user, now):
     """Attach a photo to the assessor's own assessment; returns ``(photo, created)``. The visit
     photo rules (visits.checked_photo: JPEG or PNG by content, at most 5 MB, metadata removed);
-    the same photo again is not stored twice."""
+    the same photo again is not stored twice.
+
+    The evidence is frozen once the contractor submits the assessment (docs/DOMAIN.md §6): only a
+    "recorded" one takes a new photo, anything later is a Conflict. The row is read afresh under a
+    shared lock, so a submission committing meanwhile is seen and waits for this photo otherwise.
+    A photo already stored is still answered (200) after the submission: a phone resending one
+    whose answer it lost must not see a refusal of what the server has."""
     if assessment.assessor_user_id != user.id:
         raise NotFound(_("No such assessment."))
     data, content_type, digest = visits.checked_photo(file_storage)
+    db.session.refresh(assessment, ["status"], with_for_update={"read": True})
     same = db.session.execute(select(AssessmentPhoto).join(StoredFile, StoredFile.id == AssessmentPhoto.file_id)
                               .where(AssessmentPhoto.assessment_id == assessment.id, StoredFile.sha256 == digest)
                               .limit(1)).scalar_one_or_none()
     if same is not None:
         return same, False
+    if assessment.status != "recorded":
+        message = _("Photos can be added only until the assessment is submitted: its evidence is now frozen.")
+        raise Conflict(message, {"file": [message]})
     stored = store_upload(None, data=data, allowed=IMAGE_TYPES, max_bytes=MAX_PHOTO_BYTES, uploaded_by_id=user.id)
     stored.original_name = f"assessment-{assessment.id}.{'png' if content_type == 'image/png' else 'jpg'}"
     photo = AssessmentPhoto(assessment=assessment, file_id=stored.id, uploaded_at=now)

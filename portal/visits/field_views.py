@@ -12,6 +12,20 @@ from portal.core.auth import capability_required
 from portal.visits.blueprint import field_bp
 
 
+def position_messages():
+    """What FieldQueue.locate (field-queue.js) says per geolocation error code, in the page's
+    language: the browser's own message ("User denied Geolocation") is in the browser's."""
+    return {
+        "no_geolocation": _("This browser cannot give your position; use the phone app or another browser."),
+        "position_denied": _("Location access is blocked for this site. Allow it in the browser's site "
+                             "settings, then try again."),
+        "position_unavailable": _("The phone cannot find its position now. Turn on location (GPS), move near a "
+                                  "window or outdoors, then try again."),
+        "position_timeout": _("Finding your position took too long. Try again."),
+        "position_failed": _("Your position could not be found. Allow location access and try again."),
+    }
+
+
 def _messages():
     """The sentences field.js shows, translated here because the script is not extracted."""
     return {
@@ -21,8 +35,7 @@ def _messages():
         "check_in": _("Check in"), "check_out": _("Check out"),
         "take_photo": _("Take a photo"), "service_item": _("Service item"),
         "locating": _("Finding your position…"),
-        "no_geolocation": _("This browser cannot give your position; use the phone app or another browser."),
-        "position_failed": _("Your position could not be found: %(reason)s. Allow location access and try again."),
+        **position_messages(),
         "accuracy": _("accuracy ±%(metres)s m"),
         "from_home": _("about %(metres)s m from the home"),
         "photos": _("Photos: %(count)s"), "photo_required": _("A photo is required for this item."),

@@ -6,6 +6,16 @@
 // the assessment it already has instead of making a second one. A 409 is kept as a conflict and
 // any other refusal as an error, until the worker discards it. Uses FieldQueue (field-queue.js)
 // for ids, the device id and the API calls. No inline scripts: the CSP forbids them.
+//
+// Optional photos (camera on phones) are taken into the form, shrunk, and stored with the
+// assessment in the queue; once the server has the assessment they are sent one by one
+// (POST /api/v1/assessments/{id}/photos) and each leaves the queue only when the server answered
+// 200/201 (a resend of the same bytes is answered 200 with the photo it has: never a second one).
+// A refused photo is kept as the assessment's photo problem until the worker discards the photos.
+//
+// Each person's card says what was assessed today, from the queue and from the server's list of
+// the worker's assessments (kept on the phone for the day), and asks before a second assessment
+// of the same person on the same day.
 (function () {
   "use strict";
 
@@ -17,6 +27,7 @@
   var M = JSON.parse(messagesBlock.textContent);
   var KEY = main.getAttribute("data-queue-key");
   var ASSIGNMENTS_KEY = main.getAttribute("data-assignments-key");
+  var SENT_KEY = KEY + ":sent-today";
   var DETAIL = main.getAttribute("data-detail-prefix");
   var csrfMeta = document.querySelector('meta[name="csrf-token"]');
   var helper = window.FieldQueue.create(KEY + ":api", csrfMeta ? csrfMeta.getAttribute("content") : "",
@@ -28,6 +39,8 @@
   var assignments = [];
   var answers = {};       // card key -> {indicator: true/false}
   var drafts = {};        // card key -> notes being typed
+  var draftPhotos = {};   // card key -> [{key, data_url}] taken for the assessment not yet recorded
+  var again = {};         // card key -> true: the worker chose to assess the person a second time today
   var busy = {};
   var cardNotes = {};
   var flushing = false;
@@ -79,6 +92,10 @@
     window.localStorage.setItem(KEY, JSON.stringify(state));  // may throw QuotaExceededError
   }
 
+  function find(clientId) {
+    return load().assessments.filter(function (a) { return a.client_id === clientId; })[0] || null;
+  }
+
   function update(clientId, change) {
     var state = load();
     var item = state.assessments.filter(function (a) { return a.client_id === clientId; })[0];
@@ -90,12 +107,17 @@
     return item;
   }
 
+  function photosOf(a) {
+    return a.photos || [];  // (entries queued before photos existed have none)
+  }
+
+  // What the server still lacks of an assessment: the assessment itself, or photos.
   function owing(a) {
-    return a.id === null && !a.problem;
+    return !a.problem && (a.id === null || (!a.photo_problem && photosOf(a).length > 0));
   }
 
   function inQueue(a) {
-    return Boolean(a.problem) || a.id === null;
+    return Boolean(a.problem) || Boolean(a.photo_problem) || owing(a);
   }
 
   function prune() {
@@ -110,7 +132,7 @@
 
   // --- sending ----------------------------------------------------------------------------------
 
-  function failed(clientId, r) {
+  function failed(clientId, r, field) {
     if (r.network || r.status >= 500 || r.status === 429 || r.status === 0) {
       return false;
     }
@@ -119,28 +141,45 @@
       return false;
     }
     update(clientId, function (a) {
-      a.problem = {kind: r.status === 409 ? "conflict" : "error", detail: helper.problemText(r)};
+      a[field || "problem"] = {kind: r.status === 409 ? "conflict" : "error", detail: helper.problemText(r)};
     });
     return true;
   }
 
   async function send(clientId) {
-    var a = load().assessments.filter(function (x) { return x.client_id === clientId; })[0];
+    var a = find(clientId);
     if (!a || !owing(a)) {
       return true;
     }
-    var r = await api("POST", "/api/v1/assessments", a.body);
-    if (!r.ok) {
-      return failed(clientId, r);
+    if (a.id === null) {
+      var r = await api("POST", "/api/v1/assessments", a.body);
+      if (!r.ok) {
+        return failed(clientId, r);
+      }
+      a = update(clientId, function (x) {
+        var data = r.data || {};
+        x.id = data.id;
+        x.status = data.status || null;
+        x.care_class = data.care_class || x.care_class;
+        x.not_met = typeof data.not_met === "number" ? data.not_met : x.not_met;
+        x.distance_from_home_m = data.distance_from_home_m;
+      });
+      render();
     }
-    update(clientId, function (x) {
-      var data = r.data || {};
-      x.id = data.id;
-      x.status = data.status || null;
-      x.care_class = data.care_class || x.care_class;
-      x.not_met = typeof data.not_met === "number" ? data.not_met : x.not_met;
-      x.distance_from_home_m = data.distance_from_home_m;
-    });
+    // Then its photos, in order, each removed from the queue only once the server has it.
+    while (a && a.id !== null && !a.photo_problem && photosOf(a).length > 0) {
+      var photo = photosOf(a)[0];
+      var form = new FormData();
+      form.append("file", window.FieldQueue.dataUrlToBlob(photo.data_url), "photo-" + photo.key + ".jpg");
+      var sent = await api("POST", "/api/v1/assessments/" + a.id + "/photos", form);
+      if (!sent.ok) {
+        return failed(clientId, sent, "photo_problem");
+      }
+      a = update(clientId, function (x) {
+        x.photos = photosOf(x).filter(function (p) { return p.key !== photo.key; });
+        x.photos_sent = (x.photos_sent || 0) + 1;
+      });
+    }
     return true;
   }
 
@@ -165,22 +204,16 @@
       ? navigator.locks.request(KEY, {ifAvailable: true}, function (lock) { return lock ? flushNow() : null; })
       : flushNow();
     return Promise.resolve(run).catch(function () { /* kept; retried later */ })
-      .then(function () { flushing = false; render(); });
+      .then(function () {
+        flushing = false;
+        render();
+        if (navigator.onLine && !sessionEnded) {
+          loadSentToday();
+        }
+      });
   }
 
   // --- recording --------------------------------------------------------------------------------
-
-  function locate() {
-    return new Promise(function (resolve, reject) {
-      if (!navigator.geolocation) {
-        reject(new Error(M.no_geolocation));
-        return;
-      }
-      navigator.geolocation.getCurrentPosition(resolve, function (error) {
-        reject(new Error(fmt(M.position_failed, {reason: error.message || error.code})));
-      }, {enableHighAccuracy: true, timeout: 20000, maximumAge: 0});
-    });
-  }
 
   function note(cardKey, text, kind) {
     cardNotes[cardKey] = text ? {text: text, kind: kind || "info"} : null;
@@ -194,11 +227,15 @@
       render();
       return;
     }
+    if (todayOf(assignment.beneficiary.id).length &&
+        !window.confirm(fmt(M.second_today, {name: assignment.beneficiary.display_name}))) {
+      return;
+    }
     busy[cardKey] = true;
     note(cardKey, M.locating);
     render();
     try {
-      var position = await locate();
+      var position = await window.FieldQueue.locate(M);
       var indicators = {};
       M.indicators.forEach(function (i) { indicators[i.name] = given[i.name]; });
       var body = {client_id: uuid(), beneficiary_id: assignment.beneficiary.id, assessed_at: new Date().toISOString(),
@@ -211,10 +248,13 @@
       var state = load();
       state.assessments.push({client_id: body.client_id, beneficiary_id: assignment.beneficiary.id,
                               contract_id: assignment.contract_id, day: localDay(), body: body, id: null,
-                              status: null, not_met: notMet, care_class: careClass(notMet), problem: null});
+                              status: null, not_met: notMet, care_class: careClass(notMet), problem: null,
+                              photos: (draftPhotos[cardKey] || []).slice(), photos_sent: 0, photo_problem: null});
       save(state);
       answers[cardKey] = {};
       drafts[cardKey] = "";
+      draftPhotos[cardKey] = [];
+      again[cardKey] = false;
       note(cardKey, null);
     } catch (error) {
       note(cardKey, error.name === "QuotaExceededError" ? M.storage_full : error.message, "error");
@@ -233,6 +273,86 @@
     state.assessments = state.assessments.filter(function (a) { return a.client_id !== clientId; });
     save(state);
     render();
+  }
+
+  // A refused photo: the assessment itself is on the server; its unsent photos are dropped.
+  function discardPhotos(clientId) {
+    if (!window.confirm(M.discard_photos_confirm)) {
+      return;
+    }
+    update(clientId, function (a) { a.photos = []; a.photo_problem = null; });
+    render();
+  }
+
+  async function readPhoto(input, change, cardKey) {
+    var file = input.files && input.files[0];
+    if (!file) {
+      return;
+    }
+    try {
+      change(await window.FieldQueue.photoDataUrl(file));
+      note(cardKey, null);
+    } catch (error) {
+      note(cardKey, error.name === "QuotaExceededError" ? M.storage_full
+                                                       : fmt(M.photo_failed, {reason: error.message}), "error");
+    }
+    render();
+  }
+
+  function photoLine(inputId, count, onPhoto, extra) {
+    var input = el("input", {type: "file", accept: "image/*", capture: "environment", id: inputId,
+                             "class": "visually-hidden photo-input"});
+    input.addEventListener("change", function () { onPhoto(input); });
+    return el("p", {"class": "photo-line"}, [
+      el("label", {"class": "button button-secondary photo-button", "for": inputId, text: M.take_photo}), input,
+      el("span", {"class": "photo-count", text: fmt(M.photos, {count: count})}), extra || null]);
+  }
+
+  // --- what was assessed today: the queue, and the server's list of the worker's assessments ------
+
+  function sentToday() {
+    try {
+      var kept = JSON.parse(window.localStorage.getItem(SENT_KEY) || "null");
+      return kept && kept.day === localDay() && Array.isArray(kept.items) ? kept.items : [];
+    } catch (e) {
+      return [];
+    }
+  }
+
+  async function loadSentToday() {
+    var now = new Date();
+    var month = now.getFullYear() + "-" + String(now.getMonth() + 1).padStart(2, "0");
+    var r = await api("GET", "/api/v1/assessments?month=" + month);
+    if (!r.ok || !r.data || !Array.isArray(r.data.items) || signingOut) {
+      return;
+    }
+    var today = localDay();
+    var items = r.data.items.filter(function (a) {
+      return a.status !== "withdrawn" && localDay(new Date(a.assessed_at)) === today;
+    }).map(function (a) {
+      return {id: a.id, beneficiary_id: a.beneficiary.id, assessed_at: a.assessed_at, care_class: a.care_class};
+    });
+    try {
+      window.localStorage.setItem(SENT_KEY, JSON.stringify({day: today, items: items}));
+    } catch (e) { /* only a convenience */ }
+    render();
+  }
+
+  // [{at, care_class, sent}] of the person today: this phone's queue (but not a refused
+  // assessment) and what the server has from any phone, each once.
+  function todayOf(beneficiaryId) {
+    var today = localDay();
+    var local = load().assessments.filter(function (a) {
+      return a.beneficiary_id === beneficiaryId && a.day === today && !a.problem;
+    });
+    var ids = local.map(function (a) { return a.id; });
+    return local.map(function (a) {
+      return {at: a.body.assessed_at, care_class: a.care_class, sent: a.id !== null};
+    }).concat(sentToday().filter(function (a) {
+      return a.beneficiary_id === beneficiaryId && ids.indexOf(a.id) < 0;
+    }).map(function (a) {
+      return {at: a.assessed_at, care_class: a.care_class, sent: true};
+    }));
   }
 
   // --- rendering --------------------------------------------------------------------------------
@@ -257,13 +377,38 @@
     }
     var row = el("li", {"class": "visit-row assessment-row visit-" + state, "data-client-id": a.client_id,
                         "data-state": state, "data-assessment-id": a.id === null ? "" : a.id,
-                        "data-care-class": a.care_class || ""}, [
+                        "data-care-class": a.care_class || "", "data-photos-pending": String(photosOf(a).length),
+                        "data-photos-sent": String(a.photos_sent || 0)}, [
       el("p", {"class": "visit-times", text: fmt(M.assessment_of, {time: clock(a.body.assessed_at)})}),
       el("p", {"class": "care-class", text: M.classes[a.care_class] || a.care_class}),
       el("p", {"class": "visit-facts", text: facts.join(" · ")}),
       el("p", {"class": "visit-state", text: stateText}),
       a.status ? el("p", {"class": "visit-status", text: M.statuses[a.status] || a.status}) : null,
     ]);
+    var photoCount = (a.photos_sent || 0) + photosOf(a).length;
+    var waiting = photosOf(a).length && !a.photo_problem
+      ? el("span", {"class": "photos-waiting", text: fmt(M.photos_waiting, {count: photosOf(a).length})}) : null;
+    if (!a.problem && (a.status === null || a.status === undefined || a.status === "recorded")) {
+      row.appendChild(photoLine("photo-" + a.client_id, photoCount, function (input) {
+        readPhoto(input, function (dataUrl) {
+          update(a.client_id, function (x) { x.photos = photosOf(x).concat([{key: uuid(), data_url: dataUrl}]); });
+          flush();
+        }, "row-" + a.client_id);
+      }, waiting));
+    } else if (photoCount) {
+      row.appendChild(el("p", {"class": "photo-count", text: fmt(M.photos, {count: photoCount})}, [waiting]));
+    }
+    if (cardNotes["row-" + a.client_id]) {
+      row.appendChild(el("p", {"class": "note-error", role: "status", text: cardNotes["row-" + a.client_id].text}));
+    }
+    if (a.photo_problem) {
+      row.appendChild(el("p", {"class": "photo-problem note-error",
+                               text: fmt(M.photo_problem, {reason: a.photo_problem.detail})}));
+      var dropPhotos = el("button", {type: "button", "class": "button button-danger discard-photos",
+                                     text: M.discard_photos});
+      dropPhotos.addEventListener("click", function () { discardPhotos(a.client_id); });
+      row.appendChild(dropPhotos);
+    }
     if (a.id !== null) {
       row.appendChild(el("p", {}, [el("a", {href: DETAIL + a.id, "class": "open-assessment", text: M.open})]));
     }
@@ -301,12 +446,40 @@
       el("h2", {text: person.display_name}),
       el("p", {"class": "where", text: [person.township, person.village, person.address].filter(Boolean).join(" · ")}),
     ]);
+    var today = todayOf(person.id);
+    if (today.length) {
+      node.appendChild(el("ul", {"class": "today-notes", "data-count": String(today.length)}, today.map(function (t) {
+        return el("li", {"class": "today-note note-" + (t.sent ? "sent" : "queued"),
+                         text: fmt(t.sent ? M.today_sent : M.today_queued,
+                                   {time: clock(t.at), "class": M.classes[t.care_class] || t.care_class})});
+      })));
+    }
+    if (today.length && !again[key]) {
+      // Not an empty form again: a second assessment the same day is rare, so it takes a choice.
+      var more = el("button", {type: "button", id: key + "-again", "class": "button button-secondary assess-again",
+                               text: M.assess_again});
+      more.addEventListener("click", function () { again[key] = true; render(); });
+      node.appendChild(more);
+      appendRows(node, mine);
+      return node;
+    }
     var form = el("div", {"class": "assessment-form"}, M.indicators.map(function (i) { return indicatorField(key, i); }));
     var notesId = key + "-notes";
     var notes = el("textarea", {id: notesId, rows: "2", maxlength: "4000", "class": "assessment-notes"});
     notes.value = drafts[key] || "";
     notes.addEventListener("input", function () { drafts[key] = notes.value; });
     form.appendChild(el("p", {"class": "field"}, [el("label", {"for": notesId, text: M.notes}), notes]));
+    var taken = draftPhotos[key] || [];
+    var clear = null;
+    if (taken.length) {
+      clear = el("button", {type: "button", "class": "link-button remove-photos", text: M.remove_photos});
+      clear.addEventListener("click", function () { draftPhotos[key] = []; render(); });
+    }
+    form.appendChild(photoLine(key + "-photo", taken.length, function (input) {
+      readPhoto(input, function (dataUrl) {
+        draftPhotos[key] = (draftPhotos[key] || []).concat([{key: uuid(), data_url: dataUrl}]);
+      }, key);
+    }, clear));
     node.appendChild(form);
     var given = answers[key] || {};
     var answered = M.indicators.filter(function (i) { return typeof given[i.name] === "boolean"; }).length;
@@ -322,10 +495,14 @@
     var noted = cardNotes[key];
     node.appendChild(el("p", {"class": "card-message" + (noted ? " note-" + noted.kind : ""), role: "status",
                               text: noted ? noted.text : ""}));
+    appendRows(node, mine);
+    return node;
+  }
+
+  function appendRows(node, mine) {
     if (mine.length) {
       node.appendChild(el("ul", {"class": "visit-list"}, mine.map(assessmentRow)));
     }
-    return node;
   }
 
   var lastRendered = null;
@@ -334,8 +511,11 @@
   // would swallow the tap; a textarea replaced while typing would lose the caret).
   function render() {
     var items = load().assessments;
-    var signature = JSON.stringify([items, assignments, answers, busy, cardNotes, flushing, sessionEnded,
-                                    navigator.onLine]);
+    var keys = function (photos) { return (photos || []).map(function (p) { return p.key; }); };
+    var signature = JSON.stringify([items.map(function (a) { return Object.assign({}, a, {photos: keys(a.photos)}); }),
+                                    assignments, answers, busy, cardNotes, flushing, sessionEnded, navigator.onLine,
+                                    Object.keys(draftPhotos).map(function (k) { return [k, keys(draftPhotos[k])]; }),
+                                    again, sentToday()]);
     if (signature === lastRendered) {
       return;
     }
@@ -395,6 +575,7 @@
         window.localStorage.setItem(ASSIGNMENTS_KEY, JSON.stringify({day: localDay(), assignments: assignments}));
       } catch (e) { /* only a convenience offline */ }
       message.textContent = assignments.length ? "" : M.no_assignments;
+      loadSentToday();
     } else {
       if (helper.isSessionProblem(r)) {
         sessionEnded = true;
@@ -420,6 +601,7 @@
     event.preventDefault();
     signingOut = true;
     window.localStorage.removeItem(ASSIGNMENTS_KEY);
+    window.localStorage.removeItem(SENT_KEY);
     var cleared = window.caches ? window.caches.keys().then(function (names) {
       return Promise.all(names.filter(function (n) { return n.indexOf("field-app-") === 0; })
                               .map(function (n) { return window.caches.delete(n); }));

@@ -1,4 +1,5 @@
-// The offline queue of the field-worker app (/field/), used by field.js.
+// The offline queue of the field-worker app (/field/), used by field.js, and the helpers it shares
+// with the assessment form (field-assessment.js): photos for the queue, the phone's position.
 //
 // Every visit is made in the browser with a client id and written to localStorage before anything
 // is sent; it leaves the queue only when the server has answered 200/201 for each of its parts
@@ -25,6 +26,64 @@ window.FieldQueue = (function () {
   function localDay(date) {
     var d = date || new Date();
     return d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0");
+  }
+
+  // Camera photos are shrunk and re-encoded (which also drops their EXIF location) so that a
+  // few of them fit in a queue in localStorage while the phone is offline.
+  var PHOTO_MAX_SIDE = 1600;
+
+  async function photoDataUrl(file) {
+    var image;
+    var release = function () {};
+    if (window.createImageBitmap) {
+      image = await window.createImageBitmap(file);
+      release = function () { image.close(); };
+    } else {
+      var url = URL.createObjectURL(file);
+      image = await new Promise(function (resolve, reject) {
+        var img = new Image();
+        img.addEventListener("load", function () { resolve(img); });
+        img.addEventListener("error", function () { reject(new Error("image")); });
+        img.src = url;
+      });
+      release = function () { URL.revokeObjectURL(url); };
+    }
+    try {
+      var scale = Math.min(1, PHOTO_MAX_SIDE / Math.max(image.width, image.height));
+      var canvas = document.createElement("canvas");
+      canvas.width = Math.max(1, Math.round(image.width * scale));
+      canvas.height = Math.max(1, Math.round(image.height * scale));
+      canvas.getContext("2d").drawImage(image, 0, 0, canvas.width, canvas.height);
+      return canvas.toDataURL("image/jpeg", 0.8);
+    } finally {
+      release();
+    }
+  }
+
+  function dataUrlToBlob(dataUrl) {
+    var comma = dataUrl.indexOf(",");
+    var type = dataUrl.slice(5, dataUrl.indexOf(";"));
+    var binary = window.atob(dataUrl.slice(comma + 1));
+    var bytes = new Uint8Array(binary.length);
+    for (var i = 0; i < binary.length; i += 1) {
+      bytes[i] = binary.charCodeAt(i);
+    }
+    return new Blob([bytes], {type: type});
+  }
+
+  // The phone's position, or an Error whose message is the page's own sentence for the error's
+  // code (``M``: the page's translated messages): the browser's message is in its own language.
+  function locate(M) {
+    return new Promise(function (resolve, reject) {
+      if (!navigator.geolocation) {
+        reject(new Error(M.no_geolocation));
+        return;
+      }
+      navigator.geolocation.getCurrentPosition(resolve, function (error) {
+        var text = {1: M.position_denied, 2: M.position_unavailable, 3: M.position_timeout}[error && error.code];
+        reject(new Error(text || M.position_failed));
+      }, {enableHighAccuracy: true, timeout: 20000, maximumAge: 0});
+    });
   }
 
   // The queue of one worker in one bureau: ``key`` names its localStorage entry; ``onChange`` is
@@ -175,17 +234,6 @@ window.FieldQueue = (function () {
       }
     }
 
-    function dataUrlToBlob(dataUrl) {
-      var comma = dataUrl.indexOf(",");
-      var type = dataUrl.slice(5, dataUrl.indexOf(";"));
-      var binary = window.atob(dataUrl.slice(comma + 1));
-      var bytes = new Uint8Array(binary.length);
-      for (var i = 0; i < binary.length; i += 1) {
-        bytes[i] = binary.charCodeAt(i);
-      }
-      return new Blob([bytes], {type: type});
-    }
-
     // Send what one visit still owes the server, in order: the visit, its check-out, its photos.
     async function sendVisit(clientId) {
       var v = find(clientId);
@@ -297,5 +345,6 @@ window.FieldQueue = (function () {
             endSession: function () { sessionEnded = true; }};
   }
 
-  return {create: create, uuid: uuid, localDay: localDay};
+  return {create: create, uuid: uuid, localDay: localDay, photoDataUrl: photoDataUrl, dataUrlToBlob: dataUrlToBlob,
+          locate: locate};
 })();

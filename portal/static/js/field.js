@@ -12,7 +12,6 @@
   var M = JSON.parse(messagesBlock.textContent);
   var KEY = main.getAttribute("data-queue-key");
   var ASSIGNMENTS_KEY = KEY + ":assignments";
-  var PHOTO_MAX_SIDE = 1600;
   var csrfMeta = document.querySelector('meta[name="csrf-token"]');
   var queue = window.FieldQueue.create(KEY, csrfMeta ? csrfMeta.getAttribute("content") : "", function () { render(); });
   var uuid = window.FieldQueue.uuid;
@@ -62,18 +61,6 @@
 
   // --- recording -------------------------------------------------------------------------------
 
-  function locate() {
-    return new Promise(function (resolve, reject) {
-      if (!navigator.geolocation) {
-        reject(new Error(M.no_geolocation));
-        return;
-      }
-      navigator.geolocation.getCurrentPosition(resolve, function (error) {
-        reject(new Error(fmt(M.position_failed, {reason: error.message || error.code})));
-      }, {enableHighAccuracy: true, timeout: 20000, maximumAge: 0});
-    });
-  }
-
   function note(cardKey, text, kind) {
     cardNotes[cardKey] = text ? {text: text, kind: kind || "info"} : null;
   }
@@ -83,7 +70,7 @@
     note(cardKey, M.locating);
     render();
     try {
-      var position = await locate();
+      var position = await window.FieldQueue.locate(M);
       note(cardKey, null);
       action({at: new Date().toISOString(), lat: position.coords.latitude, lon: position.coords.longitude,
               accuracy: position.coords.accuracy});
@@ -118,43 +105,13 @@
     });
   }
 
-  // Camera photos are shrunk and re-encoded (which also drops their EXIF location) so that a
-  // few of them fit in the queue while the phone is offline.
-  async function photoDataUrl(file) {
-    var image;
-    var release = function () {};
-    if (window.createImageBitmap) {
-      image = await window.createImageBitmap(file);
-      release = function () { image.close(); };
-    } else {
-      var url = URL.createObjectURL(file);
-      image = await new Promise(function (resolve, reject) {
-        var img = new Image();
-        img.addEventListener("load", function () { resolve(img); });
-        img.addEventListener("error", function () { reject(new Error("image")); });
-        img.src = url;
-      });
-      release = function () { URL.revokeObjectURL(url); };
-    }
-    try {
-      var scale = Math.min(1, PHOTO_MAX_SIDE / Math.max(image.width, image.height));
-      var canvas = document.createElement("canvas");
-      canvas.width = Math.max(1, Math.round(image.width * scale));
-      canvas.height = Math.max(1, Math.round(image.height * scale));
-      canvas.getContext("2d").drawImage(image, 0, 0, canvas.width, canvas.height);
-      return canvas.toDataURL("image/jpeg", 0.8);
-    } finally {
-      release();
-    }
-  }
-
   async function addPhoto(clientId, cardKey, input) {
     var file = input.files && input.files[0];
     if (!file) {
       return;
     }
     try {
-      var dataUrl = await photoDataUrl(file);
+      var dataUrl = await window.FieldQueue.photoDataUrl(file);
       update(clientId, function (v) { v.photos.push({key: uuid(), data_url: dataUrl}); });
       note(cardKey, null);
     } catch (error) {
