@@ -120,6 +120,13 @@ def test_an_offline_assessment_is_sent_once_and_shows_on_its_page(app, page, liv
     expect(page.locator("#notes")).to_have_text("洗澡需要协助")
     expect(page.locator("h1")).to_contain_text("刘*英")
     assert stored_with(app, client_id) == stored
+    # ... and in the person's file (每人一档), where it is the newest entry, with its class
+    press(page, page.locator("a#person-file"))
+    expect(page.locator("h1")).to_contain_text("刘*英")
+    entry = page.locator("#person-file tr.file-assessment").filter(has_text=f"#{stored[0][0]}")
+    expect(entry).to_have_count(1)
+    expect(entry).to_contain_text("部分丧失生活自理能力")
+    expect(entry).to_contain_text("洗澡需要协助")
 
 
 def test_a_denied_location_is_said_in_chinese(app, page, live_server):
