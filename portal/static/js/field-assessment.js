@@ -596,19 +596,9 @@
   // --- start ------------------------------------------------------------------------------------
 
   document.getElementById("send-now").addEventListener("click", function () { flush(); });
-  var signOut = document.getElementById("sign-out-form");
-  signOut.addEventListener("submit", function (event) {
-    event.preventDefault();
-    signingOut = true;
-    window.localStorage.removeItem(ASSIGNMENTS_KEY);
-    window.localStorage.removeItem(SENT_KEY);
-    var cleared = window.caches ? window.caches.keys().then(function (names) {
-      return Promise.all(names.filter(function (n) { return n.indexOf("field-app-") === 0; })
-                              .map(function (n) { return window.caches.delete(n); }));
-    }) : Promise.resolve();
-    var timeout = new Promise(function (resolve) { window.setTimeout(resolve, 2000); });
-    Promise.race([cleared, timeout]).catch(function () { return null; }).then(function () { signOut.submit(); });
-  });
+  // Signing out forgets the saved assignments, today's sent list and the offline copy of the page.
+  window.FieldQueue.bindSignOut(document.getElementById("sign-out-form"), [ASSIGNMENTS_KEY, SENT_KEY],
+                                function () { signingOut = true; });
   window.addEventListener("online", function () {
     flush();
     loadAssignments();

@@ -345,6 +345,23 @@ window.FieldQueue = (function () {
             endSession: function () { sessionEnded = true; }};
   }
 
+  // Signing out forgets what a page saved for the day (``keys`` of localStorage) and the offline
+  // copy of the pages: the next person on this phone must not see them. Unsent work stays, keyed
+  // to its worker. ``onStart`` runs first (the page stops saving from then on).
+  function bindSignOut(form, keys, onStart) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      onStart();
+      keys.forEach(function (key) { window.localStorage.removeItem(key); });
+      var cleared = window.caches ? window.caches.keys().then(function (names) {
+        return Promise.all(names.filter(function (n) { return n.indexOf("field-app-") === 0; })
+                                .map(function (n) { return window.caches.delete(n); }));
+      }) : Promise.resolve();
+      var timeout = new Promise(function (resolve) { window.setTimeout(resolve, 2000); });
+      Promise.race([cleared, timeout]).catch(function () { return null; }).then(function () { form.submit(); });
+    });
+  }
+
   return {create: create, uuid: uuid, localDay: localDay, photoDataUrl: photoDataUrl, dataUrlToBlob: dataUrlToBlob,
-          locate: locate};
+          locate: locate, bindSignOut: bindSignOut};
 })();
