@@ -131,14 +131,15 @@ def test_the_file_lists_everything_in_time_order_with_who_and_when(app, history,
         person = db.session.get(Beneficiary, history["person"])
         entries = people.entries(person, _user("gx-supervisor"))
         kinds = [(e.kind, getattr(e.row, "id", None)) for e in entries]
-        assert [k for k, _ in kinds] == ["status", "assessment", "assessment", "publicity", "objection", "recheck",
-                                         "change", "assessment"]
+        assert [k for k, _ in kinds] == ["status", "assessment", "assessment", "publicity", "objection", "answer",
+                                         "recheck", "change", "assessment"]
         assert [i for k, i in kinds if k == "assessment"] == [history["first"], history["other"], history["second"]]
         assert [e.at for e in entries] == sorted(e.at for e in entries)
-        # who: the assessor, the bureau staff who answered the objection, who reported the change
-        assert [entries[i].who for i in (1, 4, 6)] == [_user("b-worker1").display_name or "b-worker1",
-                                                      _user("gx-supervisor").display_name or "gx-supervisor",
-                                                      _user("gx-officer").display_name or "gx-officer"]
+        # who: the assessor; nobody of the bureau received the objection (the public's online form),
+        # the bureau staff who answered it; who reported the change
+        assert [entries[i].who for i in (1, 4, 5, 7)] == [_user("b-worker1").display_name or "b-worker1", "",
+                                                         _user("gx-supervisor").display_name or "gx-supervisor",
+                                                         _user("gx-officer").display_name or "gx-officer"]
 
 
 def test_the_bureau_sees_the_whole_file_and_never_the_objectors_contact(app, history, login):

@@ -34,7 +34,9 @@ def reassessments():
         SelectChoice(t, t) for t in changes.due_townships(current_user)]
     form.township.data, form.state.data = filters["township"], filters["state"]
     page = paginate(changes.due_query(current_user, **filters))
+    unassigned = changes.without_assessor([r.beneficiary_id for r in page.items if r.closed_at is None])
     return render_template("assessments/reassessments.html", page=page, form=form, filters=filters,
+                           unassigned=unassigned,
                            today=local_today(), is_overdue=changes.is_overdue, shown_name=lambda person: people.shown_name(person, current_user),
                            change_kinds=CHANGE_KIND_LABELS)
 
