@@ -484,6 +484,8 @@ def test_the_due_list_exports_masked_names_to_excel(app, due, login):
     assert sorted(r[0] for r in rows) == sorted(["钟*生", "刘*英", "陈*福", "欧*明"])
     overdue = {r[0]: r[6] for r in rows}
     assert overdue["钟*生"] == "是" and overdue["欧*明"] == "是" and not overdue["刘*英"] and not overdue["陈*福"]
+    assessor = {r[0]: r[9] for r in rows}  # A's care contract has no assessment item; the closed one needs none
+    assert not assessor["钟*生"] and assessor["欧*明"] == assessor["刘*英"] == "无评估员" and not assessor["陈*福"]
     rows = list(load_workbook(io.BytesIO(login("b-manager", tenant="ganxian").get("/assessments/reassessments.xlsx?state=all").data))
                 .active.iter_rows(values_only=True))[1:]
     assert [r[0] for r in rows] == ["钟*生"]
