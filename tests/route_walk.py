@@ -61,11 +61,23 @@ def _build_lists(app):
 
 
 def _assessments(app):
-    """Two recorded assessments of B's assessment contract (the demo assigns it nobody)."""
+    """Two recorded assessments of B's assessment contract (the demo assigns it nobody), and two
+    open change reports of a third person (the assessments answer the demo's own report)."""
+    from datetime import timedelta
+
+    from portal.assessments.changes import report_change
+    from portal.beneficiaries.models import Beneficiary
+    from portal.core.timeutil import local_today
+    from portal.extensions import db
     from tests import assessment_world
     world = assessment_world.build(app)
     for name in assessment_world.ASSESSED[:2]:
         assessment_world.record(app, world, name)
+    with app.app_context(), assessment_world.scope(app):
+        person = db.session.get(Beneficiary, world["people"][assessment_world.ASSESSED[2]])
+        for kind in ("condition_changed", "moved"):
+            report_change(person, kind, local_today() - timedelta(days=1))
+        db.session.commit()
 
 
 def _late_verified_and_pending_corrections(tenant_id):

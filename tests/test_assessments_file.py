@@ -131,14 +131,15 @@ def test_the_file_lists_everything_in_time_order_with_who_and_when(app, history,
         person = db.session.get(Beneficiary, history["person"])
         entries = people.entries(person, _user("gx-supervisor"))
         kinds = [(e.kind, getattr(e.row, "id", None)) for e in entries]
-        assert [k for k, _ in kinds] == ["status", "assessment", "assessment", "publicity", "objection", "recheck",
-                                         "change", "assessment"]
+        assert [k for k, _ in kinds] == ["status", "assessment", "assessment", "publicity", "objection", "answer",
+                                         "recheck", "change", "assessment"]
         assert [i for k, i in kinds if k == "assessment"] == [history["first"], history["other"], history["second"]]
         assert [e.at for e in entries] == sorted(e.at for e in entries)
-        # who: the assessor, the bureau staff who answered the objection, who reported the change
-        assert [entries[i].who for i in (1, 4, 6)] == [_user("b-worker1").display_name or "b-worker1",
-                                                      _user("gx-supervisor").display_name or "gx-supervisor",
-                                                      _user("gx-officer").display_name or "gx-officer"]
+        # who: the assessor; nobody of the bureau received the objection (the public's online form),
+        # the bureau staff who answered it; who reported the change
+        assert [entries[i].who for i in (1, 4, 5, 7)] == [_user("b-worker1").display_name or "b-worker1", "",
+                                                         _user("gx-supervisor").display_name or "gx-supervisor",
+                                                         _user("gx-officer").display_name or "gx-officer"]
 
 
 def test_the_bureau_sees_the_whole_file_and_never_the_objectors_contact(app, history, login):
@@ -493,6 +494,8 @@ def test_the_due_list_exports_masked_names_to_excel(app, due, login):
     assert sorted(r[0] for r in rows) == sorted(["钟*生", "刘*英", "陈*福", "欧*明"])
     overdue = {r[0]: r[6] for r in rows}
     assert overdue["钟*生"] == "是" and overdue["欧*明"] == "是" and not overdue["刘*英"] and not overdue["陈*福"]
+    assessor = {r[0]: r[9] for r in rows}  # A's care contract has no assessment item; the closed one needs none
+    assert not assessor["钟*生"] and assessor["欧*明"] == assessor["刘*英"] == "无评估员" and not assessor["陈*福"]
     rows = list(load_workbook(io.BytesIO(login("b-manager", tenant="ganxian").get("/assessments/reassessments.xlsx?state=all").data))
                 .active.iter_rows(values_only=True))[1:]
     assert [r[0] for r in rows] == ["钟*生"]
@@ -585,3 +588,65 @@ def test_the_dashboard_counts_the_reassessments_still_due(app, due, login):
         html = client.get("/").get_data(as_text=True)
         found = re.search(r'href="/assessments/reassessments"><span class="card-value">(\d+)</span>', html)
         assert found and int(found.group(1)) == expected, username
+
+
+def test_the_file_says_who_submitted_who_withdrew_why_and_who_took_down_and_answered_an_objection(app, login):
+    """A submission, a withdrawal (its who, when and reason are the audit trail's) and an objection
+    taken down by phone and answered by someone else each have their own line with their own actor."""
+    from portal.assessments import objections, publicity, recording
+    from portal.assessments.models import Assessment
+    from portal.contracts.models import Contract
+    from portal.core.timeutil import utcnow
+    from tests import assessment_world as aw
+    world = aw.assessment_world(app)
+    person = world["people"]["陈德福"]
+    mistaken = aw.record(app, world, "陈德福", not_met=1, at=utcnow() - timedelta(days=3))
+    kept = aw.record(app, world, "陈德福", not_met=2)
+    with app.app_context(), aw.scope(app):
+        manager, officer, supervisor = _user("b-manager"), _user("gx-officer"), _user("gx-supervisor")
+        rows = [db.session.get(Assessment, i) for i in (mistaken, kept)]
+        recording.submit(rows, manager, utcnow())
+        recording.withdraw(rows[0], manager, utcnow(), "录错了对象，应为另一位老人")
+        round_ = publicity.open_publicity(db.session.get(Contract, rows[1].contract_id), [rows[1]], officer, utcnow())
+        objection = objections.submit_objection(round_, "电话反映评估有误", utcnow(), assessment_id=kept,
+                                                contact="13600001234", by=officer)
+        objections.answer_objection(objection, "rejected", "经核实无误", supervisor, utcnow())
+        db.session.commit()
+        names = {u.username: u.display_name or u.username for u in (manager, officer, supervisor)}
+    with app.app_context(), aw.scope(app):
+        from portal.assessments import people
+        from portal.beneficiaries.models import Beneficiary
+        entries = people.entries(db.session.get(Beneficiary, person), _user("gx-supervisor"))
+        by_kind = {}
+        for e in entries:
+            by_kind.setdefault(e.kind, []).append(e)
+        submissions = {e.row.id: e.who for e in by_kind["submission"]}  # (the demo's own ones besides)
+        assert (submissions[mistaken], submissions[kept]) == (names["b-manager"], names["b-manager"])
+        (withdrawal,) = [e for e in by_kind["withdrawal"] if e.row.id == mistaken]
+        assert withdrawal.who == names["b-manager"]
+        assert withdrawal.extra["reason"] == "录错了对象，应为另一位老人" and withdrawal.at is not None
+        (received,) = [e for e in by_kind["objection"] if e.row.assessment_id == kept]
+        (answered,) = [e for e in by_kind["answer"] if e.row.assessment_id == kept]
+        assert received.who == names["gx-officer"] and answered.who == names["gx-supervisor"]
+        assert received.at <= answered.at
+    status, html = _page(login("gx-supervisor"), f"/assessments/people/{person}")
+    assert status == 200
+    assert "录错了对象，应为另一位老人" in html and "13600001234" not in html
+    withdrawn_row = next(r for r in html.split("<tr")[1:] if 'class="file-withdrawal"' in r)
+    assert names["b-manager"] in withdrawn_row and "录错了对象" in withdrawn_row
+    # the assessing contractor reads its own withdrawal's reason; contractor A reaches no file here
+    status, html = _page(login("b-manager", tenant="ganxian"), f"/assessments/people/{person}")
+    assert status == 200 and "录错了对象，应为另一位老人" in html
+
+
+def test_the_due_list_says_when_no_assessor_is_assigned_to_the_person(app, due, login):
+    from portal.assessments import changes
+    people = due["people"]
+    with app.app_context(), tenant_scope(_gx(app)):
+        unassigned = changes.without_assessor([people["钟长生"], people["刘桂英"], due["far"]])
+        assert unassigned == {people["刘桂英"], due["far"]}  # A's care contract has no assessment item
+    status, html = _page(login("gx-supervisor"), "/assessments/reassessments?state=all")
+    assert status == 200
+    rows = {name: next(r for r in html.split("<tr")[1:] if name in r) for name in ("钟长生", "欧阳明", "刘桂英")}
+    assert "无评估员" not in rows["钟长生"]  # B's assessor may act
+    assert "无评估员" in rows["欧阳明"] and "无评估员" in rows["刘桂英"]

@@ -316,3 +316,189 @@ def test_an_objection_is_answered_within_the_working_days_and_an_unknown_year_is
     assert page.status_code == 200
     due_cell = page.get_data(as_text=True).split('id="objection-due"')[1].split("</dd>")[0]
     assert "2090" in due_cell and "2090-06" not in due_cell  # the reason, not a date
+
+
+# --- what a tester found on the bureau's pages -------------------------------------------------
+
+def row_of(html, marker):
+    """The table row of ``html`` holding ``marker`` (an id or a link), or ""."""
+    return next((row for row in html.split("<tr")[1:] if marker in row.split("</tr>")[0]), "").split("</tr>")[0]
+
+
+def end_period(app, publicity_id):
+    from portal.assessments.models import AssessmentPublicity
+    from tests.assessment_world import scope as tenant
+    with app.app_context(), tenant(app):
+        round_ = db.session.get(AssessmentPublicity, publicity_id)
+        round_.starts_on, round_.ends_on = local_today() - timedelta(days=8), local_today() - timedelta(days=1)
+        db.session.commit()
+
+
+def test_a_home_visit_that_failed_its_checks_is_flagged_on_every_step_up_to_final(app, world, login):
+    from portal.assessments import rechecks
+    from portal.assessments.models import Assessment, AssessmentPublicity
+    from tests.assessment_world import assessment_world, record
+    aw = assessment_world(app)
+    far = record(app, aw, "黄秀兰", not_met=2, offset_m=2_000, device_id=None)  # V02: far from home
+    near = record(app, aw, "刘桂英", not_met=0)
+    with app.app_context(), scope(app):
+        visit = db.session.get(Assessment, far).visit
+        assert visit.status in ("exception", "rejected") and "V02" in {e.code for e in visit.exceptions}
+        contract_id = db.session.get(Assessment, far).contract_id
+    manager = login("b-manager", tenant="ganxian")
+    html = manager.get("/assessments/submit").get_data(as_text=True)
+    assert 'id="visit-warning"' in html
+    assert "V02" in row_of(html, f"/assessments/{far}\"") and "visit-flag" in row_of(html, f"/assessments/{far}\"")
+    with app.app_context(), scope(app):  # a row is flagged exactly when its visit failed
+        near_failed = db.session.get(Assessment, near).visit_failed
+    assert ("visit-flag" in row_of(html, f"/assessments/{near}\"")) == near_failed
+    assert support.form_post(manager, "/assessments/submit", {}).status_code == 302
+
+    officer = login("gx-officer")
+    html = officer.get("/assessments/rounds/open").get_data(as_text=True)
+    assert 'id="visit-warning"' in html and "V02" in row_of(html, f"#{far}<")
+    opened = support.form_post(officer, "/assessments/rounds/open", {"contract": str(contract_id)})
+    assert opened.status_code == 302
+    html = officer.get(opened.headers["Location"]).get_data(as_text=True)
+    assert 'id="visit-warning"' in html and "V02" in row_of(html, f"#{far}<")
+    with app.app_context(), scope(app):
+        publicity_id = db.session.get(Assessment, far).publicity_id
+    end_period(app, publicity_id)
+    with app.app_context(), scope(app):
+        round_ = db.session.get(AssessmentPublicity, publicity_id)
+        rechecks.draw_sample(round_, user("gx-supervisor"), utcnow())
+        for a in round_.assessments:
+            if a.recheck is not None:
+                rechecks.record_recheck(a.recheck, indicators(a.not_met), user("gx-supervisor"), "",
+                                        user("gx-supervisor"), utcnow())
+        db.session.commit()
+    html = login("gx-supervisor").get(f"/assessments/rounds/{publicity_id}/finalise").get_data(as_text=True)
+    assert 'id="visit-warning"' in html and "V02" in row_of(html, f'data-assessment="{far}"')
+
+
+def test_finalise_asks_first_listing_each_final_class_then_makes_them_final(app, world, login):
+    from portal.assessments import rechecks
+    from portal.assessments.models import AssessmentPublicity
+    from portal.assessments.publicity import CLASS_LABELS
+    from flask_babel import force_locale
+    publicity_id = open_round(app, [("b-worker1", 0), ("b-worker1", 2)], utcnow() - timedelta(days=10))
+    supervisor = login("gx-supervisor")
+    url = f"/assessments/rounds/{publicity_id}/finalise"
+    waiting = supervisor.get(url).get_data(as_text=True)
+    assert 'id="round-missing"' in waiting and 'id="confirm-finalise"' not in waiting  # the sample is not drawn
+    with app.app_context(), scope(app):
+        round_ = db.session.get(AssessmentPublicity, publicity_id)
+        rechecks.draw_sample(round_, user("gx-supervisor"), utcnow())
+        first, second = round_.assessments
+        for a in round_.assessments:
+            if a.recheck is None:  # both re-checked: the first finds another class
+                db.session.add(rechecks.AssessmentRecheck(assessment=a, publicity_id=round_.id, reason="sample"))
+                db.session.flush()
+        rechecks.record_recheck(first.recheck, indicators(5), user("gx-supervisor"), "", user("gx-supervisor"), utcnow())
+        rechecks.record_recheck(second.recheck, indicators(2), user("gx-supervisor"), "", user("gx-supervisor"),
+                                utcnow())
+        db.session.commit()
+        first_id, second_id = first.id, second.id
+        with force_locale("zh_CN"):
+            complete, partial = str(CLASS_LABELS["complete"]), str(CLASS_LABELS["partial"])
+    round_page = supervisor.get(f"/assessments/rounds/{publicity_id}").get_data(as_text=True)
+    assert f'href="{url}"' in round_page and f'action="{url}"' not in round_page  # a link to ask, not a post
+    page = supervisor.get(url)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "不可撤销" in html and 'id="confirm-finalise"' in html
+    assert complete in row_of(html, f'data-assessment="{first_id}"').split('class="final-class"')[1]
+    assert partial in row_of(html, f'data-assessment="{second_id}"').split('class="final-class"')[1]
+    with app.app_context(), scope(app):
+        assert db.session.get(AssessmentPublicity, publicity_id).finalised_at is None  # asking changed nothing
+    assert support.form_post(supervisor, url, {}).status_code == 302
+    with app.app_context(), scope(app):
+        round_ = db.session.get(AssessmentPublicity, publicity_id)
+        assert round_.finalised_at is not None
+        assert [a.final_class for a in round_.assessments] == ["complete", "partial"]
+    again = supervisor.get(url).get_data(as_text=True)
+    assert 'id="already-final"' in again and 'id="confirm-finalise"' not in again
+
+
+def test_the_round_pages_word_the_period_the_opening_the_rate_and_the_objections_as_publicity(app, world, login):
+    from portal.assessments import objections, rechecks
+    from portal.assessments.models import AssessmentPublicity
+    opened = utcnow() - timedelta(days=10)
+    publicity_id = open_round(app, [("b-worker1", 0), ("b-worker1", 3)], opened)
+    with app.app_context(), scope(app):
+        round_ = db.session.get(AssessmentPublicity, publicity_id)
+        objection = objections.submit_objection(round_, "有误", opened + timedelta(days=1),
+                                                assessment_id=round_.assessments[0].id)
+        objections.answer_objection(objection, "upheld", "将复检", user("gx-supervisor"), utcnow())
+        rechecks.draw_sample(round_, user("gx-supervisor"), utcnow())
+        db.session.commit()
+        objection_id, number = objection.id, objection.tracking_number
+    officer = login("gx-supervisor")
+    for url in ("/assessments/rounds/", f"/assessments/rounds/{publicity_id}"):
+        html = officer.get(url).get_data(as_text=True)
+        assert "公示期" in html and "履行期限" not in html, url
+    html = officer.get(f"/assessments/rounds/{publicity_id}").get_data(as_text=True)
+    assert "开始公示" in html and "已开标" not in html
+    assert "10%" in html and "‰" not in html
+    assert "异议成立" in html and "质疑成立" not in html
+    detail = officer.get(f"/assessments/objections/{objection_id}").get_data(as_text=True)
+    assert "异议成立" in detail and "答复时间" in detail and "已说明" not in detail
+    public = app.test_client().get("/public/ganxian/objections", query_string={"number": number})
+    assert "异议成立" in public.get_data(as_text=True) and "质疑成立" not in public.get_data(as_text=True)
+    with app.test_request_context():  # the procurement pages keep their own words
+        from flask_babel import force_locale, gettext
+        with force_locale("zh_CN"):
+            assert gettext("Upheld") == "质疑成立"
+
+
+def test_the_list_shows_the_assessors_class_and_the_final_class_apart_when_they_differ(app, world, login):
+    from portal.assessments.models import Assessment
+    _contract, (differs, same) = submitted(app, [("b-worker1", 2), ("b-worker1", 5)])
+    with app.app_context(), scope(app):
+        for assessment_id, final in ((differs, "complete"), (same, "complete")):
+            row = db.session.get(Assessment, assessment_id)
+            row.status, row.final_class, row.final_at = "final", final, utcnow()
+        db.session.commit()
+    html = login("gx-officer").get("/assessments/?status=final").get_data(as_text=True)
+    cell = row_of(html, f'id="assessment-{differs}"').split('class="care-class"')[1].split("</td>")[0]
+    assert "部分丧失" in cell and "完全丧失" in cell and "final-class" in cell  # assessor's, then the final
+    cell = row_of(html, f'id="assessment-{same}"').split('class="care-class"')[1].split("</td>")[0]
+    assert "完全丧失" in cell and "final-class" not in cell and "部分丧失" not in cell
+
+
+def test_a_phone_objection_is_not_offered_outside_the_period_and_a_refused_withdrawal_says_why(app, world, login):
+    from portal.assessments.models import Assessment, AssessmentObjection
+    publicity_id = open_round(app, [("b-worker1", 1)])
+    end_period(app, publicity_id)
+    officer = login("gx-officer")
+    url = f"/assessments/rounds/{publicity_id}/objections/new"
+    html = officer.get(url).get_data(as_text=True)
+    assert 'id="objections-closed"' in html and 'name="text"' not in html
+    refused = support.form_post(officer, url, {"text": "电话反映"})  # (the token of the page's sign-out form)
+    assert refused.status_code == 422
+    with app.app_context(), scope(app):
+        assert db.session.scalar(select(db.func.count(AssessmentObjection.id)).where(
+            AssessmentObjection.publicity_id == publicity_id)) == 0
+        assessment_id = db.session.scalar(select(Assessment.id).where(Assessment.publicity_id == publicity_id))
+    manager = login("b-manager", tenant="ganxian")
+    refused = support.form_post(manager, f"/assessments/{assessment_id}/withdraw", {"reason": "录错了"},
+                                token_url=f"/assessments/{assessment_id}")
+    assert refused.status_code == 422
+    assert "只有尚未进入公示的评估才能撤回。" in refused.get_data(as_text=True)
+    with app.app_context(), scope(app):
+        assert db.session.get(Assessment, assessment_id).status == "publicity"
+
+
+def test_the_objectors_contact_is_shown_to_who_may_answer_only(app, world, login):
+    from portal.assessments import objections
+    from portal.assessments.models import AssessmentPublicity
+    publicity_id = open_round(app, [("b-worker1", 0)])
+    with app.app_context(), scope(app):
+        round_ = db.session.get(AssessmentPublicity, publicity_id)
+        objection = objections.submit_objection(round_, "有误", utcnow(), contact="联系电话 13700009999")
+        db.session.commit()
+        objection_id = objection.id
+    url = f"/assessments/objections/{objection_id}"
+    assert "13700009999" in login("gx-supervisor").get(url).get_data(as_text=True)
+    reader = login("gx-finance").get(url)
+    assert reader.status_code == 200 and "13700009999" not in reader.get_data(as_text=True)

@@ -80,11 +80,14 @@ def test_an_objection_gets_a_tracking_number_and_its_contact_stays_private(app, 
     publicity_id = open_round(app, [("b-worker1", 0), ("b-worker1", 3)])
     row = _listed(app, publicity_id)[1][0]
     url = f"/public/ganxian/assessment-publicity/{publicity_id}/objection"
-    response = support.form_post(client, url, {"assessment": str(row), "text": "这位老人其实生活不能自理。",
-                                               "contact": CONTACT})
+    posted = support.form_post(client, url, {"assessment": str(row), "text": "这位老人其实生活不能自理。",
+                                             "contact": CONTACT})
+    assert posted.status_code == 303  # post/redirect/get: a reload does not post it again
+    response = client.get(posted.headers["Location"])
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     number = re.search(r'id="tracking-number">([^<]+)<', html).group(1)
+    assert number not in posted.headers["Location"]  # never in a URL others could read
     assert CONTACT not in html and response.headers["Cache-Control"] == "private, no-store"
     status = client.get("/public/ganxian/objections", query_string={"number": number}).get_data(as_text=True)
     assert number in status and CONTACT not in status and "13811112222" not in status
@@ -130,7 +133,7 @@ def test_public_objections_are_throttled_per_address(app, world, client, monkeyp
     publicity_id = open_round(app, [("b-worker1", 0)])
     url = f"/public/ganxian/assessment-publicity/{publicity_id}/objection"
     statuses = [support.form_post(client, url, {"text": f"异议 {n}"}).status_code for n in range(3)]
-    assert statuses == [200, 200, 429]
+    assert statuses == [303, 303, 429]
 
 
 def test_the_bureau_records_an_objection_taken_by_phone(app, world, login):
@@ -143,3 +146,48 @@ def test_the_bureau_records_an_objection_taken_by_phone(app, world, login):
     with app.app_context(), scope(app):
         objection = db.session.scalar(select(AssessmentObjection).where(AssessmentObjection.publicity_id == publicity_id))
         assert objection.recorded_by_id == user("gx-officer").id and objection.tracking_number
+
+
+def test_an_objection_naming_no_row_of_the_list_is_refused_not_saved_as_about_nobody(app, world, client, login):
+    from portal.assessments.models import AssessmentObjection
+    publicity_id = open_round(app, [("b-worker1", 0)])
+    other_round = open_round(app, [("b-worker1", 2)])
+    elsewhere = _listed(app, other_round)[0][0]
+    url = f"/public/ganxian/assessment-publicity/{publicity_id}/objection"
+    for bad in ("abc", str(elsewhere), "99999999999999", "-1"):
+        refused = support.form_post(client, url, {"assessment": bad, "text": "名单有误"})
+        assert refused.status_code == 422, bad
+        assert "field-error" in refused.get_data(as_text=True)
+    officer = login("gx-officer")
+    refused = support.form_post(officer, f"/assessments/rounds/{publicity_id}/objections/new",
+                                {"assessment": "abc", "text": "电话反映"})
+    assert refused.status_code == 422
+    with app.app_context(), scope(app):
+        assert db.session.scalar(select(db.func.count(AssessmentObjection.id)).where(
+            AssessmentObjection.publicity_id == publicity_id)) == 0
+
+
+def test_the_received_page_shows_the_number_to_its_objector_only_and_a_reload_posts_nothing(app, world, client):
+    from portal.assessments.models import AssessmentObjection
+    publicity_id = open_round(app, [("b-worker1", 0)])
+    url = f"/public/ganxian/assessment-publicity/{publicity_id}/objection"
+    posted = support.form_post(client, url, {"text": "名单有误"})
+    received = posted.headers["Location"]
+    first = client.get(received).get_data(as_text=True)
+    again = client.get(received).get_data(as_text=True)  # a reload shows the same number, posts nothing
+    number = re.search(r'id="tracking-number">([^<]+)<', first).group(1)
+    assert number in again
+    with app.app_context(), scope(app):
+        assert db.session.scalar(select(db.func.count(AssessmentObjection.id)).where(
+            AssessmentObjection.publicity_id == publicity_id)) == 1
+    stranger = app.test_client()  # another browser at the same address: no number, the form instead
+    response = stranger.get(received)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/objection")
+
+
+def test_the_public_page_words_the_period_and_the_last_day_to_object(app, world, client):
+    publicity_id = open_round(app, [("b-worker1", 0)])
+    html = client.get(f"/public/ganxian/assessment-publicity/{publicity_id}",
+                      headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "公示期" in html and "履行期限" not in html
+    assert "截至" in html and "含当日" in html and " 前提出异议" not in html

@@ -34,7 +34,9 @@ def reassessments():
         SelectChoice(t, t) for t in changes.due_townships(current_user)]
     form.township.data, form.state.data = filters["township"], filters["state"]
     page = paginate(changes.due_query(current_user, **filters))
+    unassigned = changes.without_assessor([r.beneficiary_id for r in page.items if r.closed_at is None])
     return render_template("assessments/reassessments.html", page=page, form=form, filters=filters,
+                           unassigned=unassigned,
                            today=local_today(), is_overdue=changes.is_overdue, shown_name=lambda person: people.shown_name(person, current_user),
                            change_kinds=CHANGE_KIND_LABELS)
 
@@ -47,12 +49,16 @@ def reassessments_export():
     today = local_today()
     reports = db.session.scalars(changes.due_query(current_user, **_filters())).all()
     headers = ("服务对象（脱敏） Beneficiary (masked)", "乡镇 Township", "村（社区） Village", "变动 Change",
-               "报告日期 Reported on", "应评估日期 Due on", "逾期 Overdue", "评估编号 Assessment", "办结时间 Closed")
+               "报告日期 Reported on", "应评估日期 Due on", "逾期 Overdue", "评估编号 Assessment", "办结时间 Closed",
+               "评估员 Assessor")
+    unassigned = changes.without_assessor([r.beneficiary_id for r in reports if r.closed_at is None], today)
     rows = [(mask_name(r.beneficiary.name), r.beneficiary.township, r.beneficiary.village,
              str(CHANGE_KIND_LABELS[r.kind]), r.reported_on.isoformat(), r.due_on.isoformat(),
-             "是" if changes.is_overdue(r, today) else "", r.assessment_id or "", format_local(r.closed_at))
+             "是" if changes.is_overdue(r, today) else "", r.assessment_id or "", format_local(r.closed_at),
+             "无评估员" if r.closed_at is None and r.beneficiary_id in unassigned else "")
             for r in reports]
     record_event(db.session, "reassessments_exported", tenant_id=g.tenant.id, object_type="change_report",
                  object_id=str(len(rows)))
-    data = template_workbook("reassessments", headers, (16, 14, 14, 12, 12, 12, 8, 10, 17), text_columns=(), rows=rows)
+    data = template_workbook("reassessments", headers, (16, 14, 14, 12, 12, 12, 8, 10, 17, 12), text_columns=(),
+                             rows=rows)
     return xlsx_download(data, f"reassessments-{today.isoformat()}.xlsx", "reassessments.xlsx")

@@ -14,7 +14,9 @@ from sqlalchemy import select
 
 from portal.assessments.models import CHANGE_KINDS, ChangeReport
 from portal.assessments.people import people_condition
+from portal.assessments.recording import ASSESSMENT_UNIT
 from portal.beneficiaries.models import Beneficiary
+from portal.contracts.models import Assignment, ServiceItem
 from portal.core.errors import DomainError
 from portal.core.timeutil import local_today, to_local, utcnow
 from portal.core.workdays import UnknownCalendarYear
@@ -123,6 +125,22 @@ def reopen_for_withdrawn(assessment, **_extra):
 def is_overdue(report, today=None):
     """Open and past its day."""
     return report.closed_at is None and (today or local_today()) > report.due_on
+
+
+def without_assessor(beneficiary_ids, today=None):
+    """Those of ``beneficiary_ids`` whom no assessor can re-assess: no assignment current on
+    ``today`` on a contract with an item of unit "assessment". Their reports stay due (or overdue)
+    but the list says why nobody acts: the bureau must assign them first."""
+    ids = {i for i in beneficiary_ids if i is not None}
+    if not ids:
+        return set()
+    today = today or local_today()
+    covered = db.session.scalars(select(Assignment.beneficiary_id).distinct()
+                                 .join(ServiceItem, ServiceItem.contract_id == Assignment.contract_id)
+                                 .where(Assignment.beneficiary_id.in_(ids), ServiceItem.unit == ASSESSMENT_UNIT,
+                                        Assignment.from_on <= today,
+                                        (Assignment.until_on.is_(None)) | (Assignment.until_on >= today))).all()
+    return ids - set(covered)
 
 
 def due_query(user, *, township="", state="open", today=None):

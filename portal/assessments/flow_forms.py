@@ -3,7 +3,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.assessments.models import INDICATORS
 from portal.assessments.objections import ANSWER_LIMIT, CONTACT_LIMIT, DECISION_LABELS, TEXT_LIMIT
@@ -28,6 +28,15 @@ class ObjectionForm(FlaskForm):
                                                            Length(max=TEXT_LIMIT)])
     contact = StringField(_l("How to reach you (optional; never published)"),
                           validators=[Optional(), Length(max=CONTACT_LIMIT)])
+
+    def validate_assessment(self, field):
+        """A row that is named must be one of the list: a value that is no row id is refused, never
+        taken for "none in particular" (the objection would lose whom it is about)."""
+        if not (field.data or "").strip():
+            return
+        listed = {chosen_id(choice.value) for choice in field.choices or []} - {None}
+        if chosen_id(field.data) not in listed:
+            raise ValidationError(_l("Choose a person of this list, or none."))
 
 
 class TrackingForm(FlaskForm):

@@ -23,10 +23,21 @@ from portal.core.timeutil import local_today, utcnow
 from portal.extensions import db
 from portal.tenancy.models import Tenant
 from portal.tenancy.scope import current_tenant_id
+from portal.visits.forms import CODE_LABELS, VISIT_STATUS_LABELS
 from portal.visits.reports import user_name
 
+
+def permille_as_percent(permille):
+    """A rate stored in permille as the percent people read ("10", "12.5"), "—" when not drawn."""
+    if permille is None:
+        return "—"
+    whole, tenth = divmod(int(permille), 10)
+    return f"{whole}.{tenth}" if tenth else str(whole)
+
+
 LABELS = {"classes": publicity.CLASS_LABELS, "objection_statuses": objections.STATUS_LABELS,
-          "indicator_labels": INDICATOR_LABELS, "indicators": INDICATORS, "user_name": user_name}
+          "indicator_labels": INDICATOR_LABELS, "indicators": INDICATORS, "user_name": user_name,
+          "visit_statuses": VISIT_STATUS_LABELS, "codes": CODE_LABELS, "percent": permille_as_percent}
 
 
 def _phase_labels():
@@ -110,19 +121,27 @@ def draw_round_sample(publicity_id):
     return redirect(url_for("assessments.round_detail", publicity_id=round_.id))
 
 
-@bp.route("/rounds/<int:publicity_id>/finalise", methods=["POST"])
+@bp.route("/rounds/<int:publicity_id>/finalise", methods=["GET", "POST"])
 @capability_required("assessment.publicity", "assessment.recheck")
 def finalise_round(publicity_id):
+    """Making a round final, after a confirmation page listing each assessment with the final class
+    it will get (the re-check's where it differs) and its home visit: it cannot be undone."""
     round_ = publicity.get_publicity(publicity_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            with db.session.begin_nested():
-                rechecks.finalise(round_, current_user, utcnow())
-        except DomainError as exc:
-            flash(exc.message, "warning")
-        else:
-            flash(_("Every assessment of round %(number)s is final.", number=round_.number), "success")
-    return redirect(url_for("assessments.round_detail", publicity_id=round_.id))
+    form = ConfirmForm()
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                with db.session.begin_nested():
+                    rechecks.finalise(round_, current_user, utcnow())
+            except DomainError as exc:
+                flash(exc.message, "warning")
+            else:
+                flash(_("Every assessment of round %(number)s is final.", number=round_.number), "success")
+        return redirect(url_for("assessments.round_detail", publicity_id=round_.id))
+    missing = rechecks.missing_for_final(round_, local_today()) if not round_.finalised_at else []
+    rows = [(a, rechecks.final_class_of(a)) for a in round_.assessments]
+    return render_template("assessments/finalise.html", round=round_, rows=rows, missing=missing, form=form,
+                           **LABELS)
 
 
 @bp.route("/objections/")
@@ -149,8 +168,13 @@ def record_objection(publicity_id):
     round_ = publicity.get_publicity(publicity_id)
     form = ObjectionForm()
     form.assessment.choices = _row_choices(round_)
+    open_now = publicity.phase(round_, local_today()) == "open"
     status = 200
-    if form.validate_on_submit():
+    if request.method == "POST" and not open_now:
+        flash(_("Objections are accepted only during the publicity period, from %(start)s to %(end)s.",
+                start=round_.starts_on.isoformat(), end=round_.ends_on.isoformat()), "warning")
+        status = 422
+    elif form.validate_on_submit():
         chosen = chosen_id(form.assessment.data)
         try:
             with db.session.begin_nested():
@@ -165,7 +189,8 @@ def record_objection(publicity_id):
             return redirect(url_for("assessments.objection_detail", objection_id=objection.id))
     elif request.method == "POST":
         status = 422
-    return render_template("assessments/objection_new.html", round=round_, form=form, **LABELS), status
+    return render_template("assessments/objection_new.html", round=round_, form=form, open_now=open_now,
+                           **LABELS), status
 
 
 @bp.route("/objections/<int:objection_id>", methods=["GET", "POST"])
@@ -191,8 +216,9 @@ def objection_detail(objection_id):
                 return redirect(url_for("assessments.objection_detail", objection_id=objection.id))
         status = 422
     due_on, uncounted = objections.answer_due(objection, db.session.get(Tenant, current_tenant_id()))
+    # the objector's contact: to who may answer only, not to every reader of the bureau
     return render_template("assessments/objection.html", objection=objection, form=form, due_on=due_on,
-                           uncounted=uncounted, today=local_today(),
+                           uncounted=uncounted, today=local_today(), may_see_contact=can_answer,
                            can_answer=can_answer and objection.status == "open", **LABELS), status
 
 

@@ -39,6 +39,7 @@ def status_label(code):
     return STATUS_LABELS.get(code, code)
 
 
-OBJECTION_STATUS_LABELS = {"open": _l("Awaiting an answer"), "upheld": _l("Upheld"), "rejected": _l("Rejected")}
+OBJECTION_STATUS_LABELS = {"open": _l("Awaiting an answer"), "upheld": _l("Objection upheld"),
+                           "rejected": _l("Objection rejected")}
 CHANGE_KIND_LABELS = {"hospitalised": _l("Hospitalised"), "moved": _l("Moved"),
                       "condition_changed": _l("Condition changed")}

@@ -27,6 +27,9 @@ KINDS = ("initial", "reassessment")
 OBJECTION_STATUSES = ("open", "upheld", "rejected")
 RECHECK_REASONS = ("sample", "objection")
 CHANGE_KINDS = ("hospitalised", "moved", "condition_changed")
+# The statuses of a home visit that failed its checks (V01–V11): its assessment is flagged on every
+# page that moves it on (submit, open a round, the round, making it final).
+FAILED_VISIT_STATUSES = ("exception", "rejected")
 
 
 def care_class(not_met):
@@ -89,6 +92,17 @@ class Assessment(TenantOwned, db.Model):
     publicity = relationship("AssessmentPublicity", back_populates="assessments")
     photos = relationship("AssessmentPhoto", back_populates="assessment", order_by="AssessmentPhoto.id")
     recheck = relationship("AssessmentRecheck", back_populates="assessment", uselist=False)
+
+    @property
+    def visit_failed(self):
+        """Did the home visit fail its checks (an exception open or a rejected visit)? The flow goes
+        on regardless — the bureau decides — but the pages say so beside the assessment."""
+        return self.visit is not None and self.visit.status in FAILED_VISIT_STATUSES
+
+    @property
+    def visit_codes(self):
+        """The codes of the home visit's exceptions (warnings left out), in the order raised."""
+        return [e.code for e in self.visit.exceptions if not e.warning] if self.visit is not None else []
 
 
 class AssessmentPhoto(TenantOwned, db.Model):

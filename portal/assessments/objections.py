@@ -24,7 +24,8 @@ from portal.tenancy.workdays import tenant_calendar
 TEXT_LIMIT = 2000
 CONTACT_LIMIT = 200
 ANSWER_LIMIT = 4000
-DECISION_LABELS = {"upheld": _l("Upheld"), "rejected": _l("Rejected")}
+# Worded apart from the procurement pages' "Upheld" (质疑成立): an objection is 异议, not 质疑.
+DECISION_LABELS = {"upheld": _l("Objection upheld"), "rejected": _l("Objection rejected")}
 STATUS_LABELS = {"open": _l("Waiting for an answer"), **DECISION_LABELS}
 TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out over the phone
 

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, false, select
 
 from portal.accounts.models import User
+from portal.audit.models import AuditEntry
 from portal.assessments.models import (Assessment, AssessmentObjection, AssessmentPublicity, AssessmentRecheck,
                                        ChangeReport)
 from portal.beneficiaries.models import Beneficiary, BeneficiaryStatus
@@ -26,7 +27,9 @@ from portal.tenancy.services import settings_for
 from portal.visits.reports import user_name
 
 # Within one moment the file reads in the order things happen to a person.
-KIND_ORDER = {"status": 0, "change": 1, "assessment": 2, "publicity": 3, "objection": 4, "recheck": 5}
+KIND_ORDER = {"status": 0, "change": 1, "assessment": 2, "submission": 3, "withdrawal": 4, "publicity": 5,
+              "objection": 6, "answer": 7, "recheck": 8}
+WITHDRAWN_EVENT = "assessment_withdrawn"  # recording.withdraw's audit event, with the reason
 
 
 def assigned_to_contractor(contractor_id):
@@ -134,18 +137,45 @@ def entries(person, user):
     rounds = {p.id: p for p in db.session.scalars(select(AssessmentPublicity).where(
         AssessmentPublicity.id.in_({a.publicity_id for a in assessments if a.publicity_id is not None})))}
     found += [Entry(_day(p.starts_on), "publicity", p, user_name(p.opened_by_id)) for p in rounds.values()]
+    found += [Entry(a.submitted_at, "submission", a, user_name(a.submitted_by_id))
+              for a in assessments if a.submitted_at is not None and a.id in mine]
+    found += _withdrawals(person, [a for a in assessments if a.status == "withdrawn"], mine)
     for check in db.session.scalars(select(AssessmentRecheck).where(AssessmentRecheck.assessment_id.in_(ids))):
         if check.assessment_id in mine:  # not done yet: shown when it was drawn
             drawn = rounds[check.publicity_id].drawn_at if check.publicity_id in rounds else None
             found.append(Entry(check.rechecked_at or drawn or check.assessment.assessed_at, "recheck", check,
                                user_name(check.assessor_user_id)))
     for objection in db.session.scalars(select(AssessmentObjection).where(AssessmentObjection.assessment_id.in_(ids))):
-        if objection.assessment_id in mine:
-            found.append(Entry(objection.received_at, "objection", objection, user_name(objection.answered_by_id),
-                               detailed=bureau))
+        if objection.assessment_id in mine:  # received (by whom, when staff took it down) and answered apart
+            received_by = user_name(objection.recorded_by_id) if objection.recorded_by_id else ""
+            found.append(Entry(objection.received_at, "objection", objection, received_by, detailed=bureau))
+            if objection.answered_at is not None:
+                found.append(Entry(objection.answered_at, "answer", objection, user_name(objection.answered_by_id),
+                                   detailed=bureau))
     for entry in db.session.scalars(select(BeneficiaryStatus).where(BeneficiaryStatus.beneficiary_id == person.id)):
         found.append(Entry(_day(entry.effective_on), "status", entry, user_name(entry.recorded_by_id), detailed=bureau))
     for report in db.session.scalars(select(ChangeReport).where(ChangeReport.beneficiary_id == person.id)):
         found.append(Entry(_day(report.reported_on), "change", report, user_name(report.reported_by_id),
                            detailed=bureau or _reported_by_contractor(report, own)))
     return sorted(found, key=lambda e: e.key)
+
+
+def _withdrawals(person, withdrawn, mine):
+    """The withdrawals of ``withdrawn`` as the audit trail recorded them (who, when, the reason):
+    the rows keep only the status. The reason is shown where the assessment's details are."""
+    if not withdrawn:
+        return []
+    by_id = {str(a.id): a for a in withdrawn}
+    events = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.tenant_id == person.tenant_id, AuditEntry.action == WITHDRAWN_EVENT,
+        AuditEntry.object_type == "Assessment", AuditEntry.object_id.in_(list(by_id)))
+        .order_by(AuditEntry.id)).all()
+    found = []
+    for event in events:
+        assessment = by_id[event.object_id]
+        detailed = assessment.id in mine
+        reason = (event.after or {}).get("reason", "") if detailed else ""
+        found.append(Entry(event.occurred_at, "withdrawal", assessment,
+                           (user_name(event.actor_id) if event.actor_id else event.actor) if detailed else "",
+                           detailed=detailed, extra={"reason": reason}))
+    return found

@@ -160,6 +160,15 @@ def missing_for_final(publicity, today):
     return missing
 
 
+def final_class_of(assessment):
+    """The class ``assessment`` gets when its round is made final: the re-check's where a done
+    re-check found a different one (a discrepancy), else the assessor's (what finalise sets and
+    its confirmation page shows beforehand)."""
+    recheck = assessment.recheck
+    differs = recheck is not None and recheck.discrepancy and recheck.care_class
+    return recheck.care_class if differs else assessment.care_class
+
+
 def finalise(publicity, by, now):
     """Make every assessment of the round final: ``final_class`` the re-check's class where a
     re-check found another one, else the assessor's. Refused (DomainError naming what is missing)
@@ -172,9 +181,7 @@ def finalise(publicity, by, now):
     if missing:
         raise DomainError(_("The round cannot be made final yet: %(missing)s.", missing="; ".join(missing)))
     for assessment in publicity.assessments:
-        recheck = assessment.recheck
-        differs = recheck is not None and recheck.discrepancy and recheck.care_class
-        assessment.final_class = recheck.care_class if differs else assessment.care_class
+        assessment.final_class = final_class_of(assessment)
         assessment.status, assessment.final_at = "final", now
     publicity.finalised_at, publicity.finalised_by_id = now, by.id
     db.session.flush()

@@ -140,9 +140,14 @@ def submit():
         (422 if request.method == "POST" else 200)
 
 
+def _may_withdraw(assessment):
+    """Is the withdrawal form offered: the manager's own contractor's, not yet in publicity?"""
+    return (current_user.can("assessment.submit") and assessment.contractor_id == current_user.contractor_id
+            and assessment.status in ("recorded", "submitted") and assessment.publicity_id is None)
+
+
 def _detail(assessment, withdraw_form=None, status=200):
-    may_withdraw = (current_user.can("assessment.submit") and assessment.contractor_id == current_user.contractor_id
-                    and assessment.status in ("recorded", "submitted") and assessment.publicity_id is None)
+    may_withdraw = _may_withdraw(assessment)
     person_file = "assessments.person_file" in current_app.view_functions  # (built beside this package)
     return render_template("assessments/detail.html", assessment=assessment, visit=assessment.visit,
                            person=beneficiary_label(assessment.beneficiary, current_user),
@@ -170,7 +175,10 @@ def withdraw(assessment_id):
             with db.session.begin_nested():
                 recording.withdraw(assessment, current_user, utcnow(), form.reason.data)
         except DomainError as exc:
-            show_refusal(form, exc, default_field="reason")
+            # a refusal about the assessment itself (in publicity, final…) names no field of the
+            # form, which the page no longer shows once it cannot be withdrawn: say it above
+            if not show_refusal(form, exc) or not _may_withdraw(assessment):
+                flash(exc.message, "warning")
         else:
             flash(_("The assessment has been withdrawn."), "success")
             return redirect(url_for("assessments.detail", assessment_id=assessment.id))

@@ -1,8 +1,12 @@
 """The public side of the assessment publicity (docs/DOMAIN.md §6, §9): during the period a round's
 page lists masked names (surname + *), township and class only, with how to object; after it, only
 that the publicity has ended. Objections need no account, are throttled per address, and get a
-tracking number; the lookup by tracking number shows the status and the answer, never the contact."""
-from flask import abort, make_response, render_template, request
+tracking number; the lookup by tracking number shows the status and the answer, never the contact.
+
+After a successful objection the browser is sent on (post/redirect/get) to a page that reads the
+tracking number from the objector's own session, so a reload never posts the objection again and
+the number is in no URL another person could guess or read."""
+from flask import abort, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
@@ -17,6 +21,7 @@ from portal.public.caching import conditional, public_etag, publication_fingerpr
 from portal.public.views import _policy_links, load_public_tenant
 
 LABELS = {"classes": publicity.CLASS_LABELS, "statuses": objections.STATUS_LABELS}
+RECEIVED_KEY = "assessment_objection_received"  # {"tenant", "round", "number"} of the objector's last one
 
 
 def _private(body, status=200):
@@ -73,10 +78,25 @@ def assessment_objection(code, publicity_id):
             except DomainError as exc:
                 show_refusal(form, exc, default_field="text")
             else:
-                return _private(render_template("public/assessment_objection_received.html", tenant=tenant,
-                                                round=round_, objection=objection, policies=_policy_links()))
+                session[RECEIVED_KEY] = {"tenant": tenant.id, "round": round_.id,
+                                         "number": objection.tracking_number}
+                return redirect(url_for("public.assessment_objection_received", code=tenant.code,
+                                        publicity_id=round_.id), 303)
     return _private(render_template("public/assessment_objection.html", tenant=tenant, round=round_, form=form,
                                     open_now=open_now, policies=_policy_links(), **LABELS), status)
+
+
+@bp.route("/<code>/assessment-publicity/<int:publicity_id>/objection/received")
+def assessment_objection_received(code, publicity_id):
+    """The tracking number of the objection this browser just sent to this round (kept in its own
+    session); without one, the objection form."""
+    tenant = load_public_tenant(code)
+    round_ = _round(publicity_id)
+    received = session.get(RECEIVED_KEY) or {}
+    if received.get("tenant") != tenant.id or received.get("round") != round_.id or not received.get("number"):
+        return redirect(url_for("public.assessment_objection", code=tenant.code, publicity_id=round_.id))
+    return _private(render_template("public/assessment_objection_received.html", tenant=tenant, round=round_,
+                                    tracking_number=received["number"], policies=_policy_links()))
 
 
 @bp.route("/<code>/objections")
