@@ -559,6 +559,32 @@ def test_a_withdrawn_assessment_opens_its_report_again_and_a_future_one_is_refus
         assert (report.assessment_id, report.closed_at) == (None, None)  # due again
 
 
+def test_a_withdrawn_assessment_leaves_its_report_to_a_later_one_still_standing(app, login):
+    from portal.accounts.models import User
+    from portal.assessments import recording
+    from portal.assessments.changes import report_change
+    from portal.assessments.models import Assessment, ChangeReport
+    from portal.beneficiaries.models import Beneficiary
+    from portal.core.timeutil import utcnow
+    from tests import assessment_world as aw
+    world = aw.assessment_world(app)
+    person = world["people"]["刘桂英"]
+    with app.app_context(), aw.scope(app):
+        for earlier in db.session.execute(select(ChangeReport).where(ChangeReport.beneficiary_id == person)).scalars():
+            earlier.closed_at = utcnow()
+        report_id = report_change(db.session.get(Beneficiary, person), "condition_changed", TODAY - timedelta(days=2)).id
+        db.session.commit()
+    first = aw.record(app, world, "刘桂英", not_met=2, at=utcnow() - timedelta(hours=5))
+    second = aw.record(app, world, "刘桂英", not_met=3, at=utcnow() - timedelta(hours=1))
+    with app.app_context(), aw.scope(app):
+        assert db.session.get(ChangeReport, report_id).assessment_id == first
+        manager = db.session.execute(select(User).where(User.username == "b-manager")).scalar_one()
+        recording.withdraw(db.session.get(Assessment, first), manager, utcnow(), "录错了")
+        db.session.commit()
+        report = db.session.get(ChangeReport, report_id)
+        assert report.assessment_id == second and report.closed_at is not None  # still answered
+
+
 def _listed_ids(app, username, **filters):
     from portal.assessments import changes
     with app.app_context(), tenant_scope(_gx(app)):

@@ -237,6 +237,33 @@ def test_finalise_names_what_is_missing_then_sets_final_classes(app, world):
             rechecks.finalise(round_, supervisor, utcnow())
 
 
+def test_a_recheck_another_supervisor_recorded_meanwhile_is_not_recorded_again_and_withdrawn_ones_stay(app, world):
+    from portal.assessments import rechecks
+    from portal.assessments.models import Assessment, AssessmentPublicity, AssessmentRecheck
+    from portal.core.errors import Conflict
+    opened = utcnow() - timedelta(days=10)
+    publicity_id = open_round(app, [("b-worker1", 1), ("b-worker1", 4)], opened)
+    with app.app_context(), scope(app):
+        supervisor = user("gx-supervisor")
+        round_ = db.session.get(AssessmentPublicity, publicity_id)
+        rechecks.draw_sample(round_, supervisor, utcnow(), seed="t")
+        recheck = next(a.recheck for a in round_.assessments if a.recheck is not None)
+        assert recheck.rechecked_at is None  # as this supervisor's page read it
+        db.session.execute(AssessmentRecheck.__table__.update().where(AssessmentRecheck.id == recheck.id).values(
+            rechecked_at=utcnow(), care_class="complete", not_met=6, indicators=indicators(6), discrepancy=True,
+            assessor_user_id=supervisor.id))  # ... while another recorded it
+        with pytest.raises(Conflict):
+            rechecks.record_recheck(recheck, indicators(0), supervisor, "", supervisor, utcnow())
+        assert db.session.get(AssessmentRecheck, recheck.id).care_class == "complete"  # not overwritten
+        # an assessment withdrawn while its round was being opened is never made final
+        other = next(a for a in round_.assessments if a.id != recheck.assessment_id)
+        db.session.execute(Assessment.__table__.update().where(Assessment.id == other.id).values(status="withdrawn"))
+        db.session.expire_all()
+        rechecks.finalise(db.session.get(AssessmentPublicity, publicity_id), supervisor, utcnow())
+        assert db.session.get(Assessment, other.id).status == "withdrawn"
+        assert db.session.get(Assessment, recheck.assessment_id).status == "final"
+
+
 def test_the_bureau_pages_open_a_round_and_show_it(app, world, login):
     from portal.assessments.models import AssessmentPublicity
     submitted(app, [("b-worker1", 0), ("b-worker1", 3)])

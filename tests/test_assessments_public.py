@@ -180,9 +180,16 @@ def test_the_received_page_shows_the_number_to_its_objector_only_and_a_reload_po
     with app.app_context(), scope(app):
         assert db.session.scalar(select(db.func.count(AssessmentObjection.id)).where(
             AssessmentObjection.publicity_id == publicity_id)) == 1
+    assert number not in re.sub(r'id="tracking-number">[^<]+<', "", first)  # nowhere else, no link carries it
     stranger = app.test_client()  # another browser at the same address: no number, the form instead
     response = stranger.get(received)
     assert response.status_code == 302 and response.headers["Location"].endswith("/objection")
+    # the next person at a shared computer, a quarter of an hour later, does not find it either
+    from portal.public.assessment_views import RECEIVED_KEY, RECEIVED_SECONDS
+    with client.session_transaction() as saved:
+        saved[RECEIVED_KEY] = {**saved[RECEIVED_KEY], "at": saved[RECEIVED_KEY]["at"] - RECEIVED_SECONDS - 1}
+    later = client.get(received)
+    assert later.status_code == 302 and number not in later.get_data(as_text=True)
 
 
 def test_the_public_page_words_the_period_and_the_last_day_to_object(app, world, client):

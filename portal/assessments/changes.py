@@ -12,7 +12,7 @@ import logging
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from portal.assessments.models import CHANGE_KINDS, ChangeReport
+from portal.assessments.models import CHANGE_KINDS, Assessment, ChangeReport
 from portal.assessments.people import people_condition
 from portal.assessments.recording import ASSESSMENT_UNIT
 from portal.beneficiaries.models import Beneficiary
@@ -96,10 +96,8 @@ def open_on_status_change(entry, person=None, by=None, **_extra):
 
 def close_by_assessment(assessment, **_extra):
     """Receiver of ``assessment_recorded``: the person's open reports made on or before the day of
-    the assessment are answered by it. An assessment dated in the future (a wrong clock: its
-    visit is flagged V08) answers nothing."""
-    if assessment.assessed_at > utcnow():
-        return []
+    the assessment are answered by it (recording refuses a time in the future beyond a phone
+    clock's tolerance, so every stored assessment counts)."""
     day = to_local(assessment.assessed_at).date()
     closed = []
     for report in open_reports(assessment.beneficiary_id):
@@ -112,11 +110,18 @@ def close_by_assessment(assessment, **_extra):
 
 
 def reopen_for_withdrawn(assessment, **_extra):
-    """Receiver of ``assessment_withdrawn``: a withdrawn assessment answers no report; those it
-    had closed are open (and due, or overdue) again."""
+    """Receiver of ``assessment_withdrawn``: a withdrawn assessment answers no report. Each report it
+    had closed is answered by the person's next assessment still standing, made on or after the
+    report day, if there is one; else it is open (and due, or overdue) again."""
     reports = db.session.execute(select(ChangeReport).where(ChangeReport.assessment_id == assessment.id)).scalars().all()
+    standing = db.session.execute(
+        select(Assessment).where(Assessment.beneficiary_id == assessment.beneficiary_id,
+                                 Assessment.status != "withdrawn", Assessment.id != assessment.id)
+        .order_by(Assessment.assessed_at, Assessment.id)).scalars().all()
     for report in reports:
-        report.assessment_id, report.closed_at = None, None
+        answer = next((a for a in standing if to_local(a.assessed_at).date() >= report.reported_on), None)
+        report.assessment_id = answer.id if answer else None
+        report.closed_at = utcnow() if answer else None
     if reports:
         db.session.flush()
     return reports

@@ -110,7 +110,10 @@ def record_recheck(recheck, indicators, assessor_user, notes, by, now):
     """What the re-check found: the six indicators (``{name: bool}``, true = can do it), by
     ``assessor_user`` (never the original assessor; ``by`` or a field worker of an assessment
     contract's contractor, recheck_assessors), recorded by ``by``. Sets its class and whether
-    it differs from the assessor's (discrepancy). A re-check is recorded once (Conflict)."""
+    it differs from the assessor's (discrepancy). A re-check is recorded once (Conflict), however
+    many supervisors record it at the same moment (the round is locked first)."""
+    lock_round(recheck.assessment.publicity)
+    db.session.refresh(recheck)
     if recheck.rechecked_at is not None:
         raise Conflict(_("This re-check has already been recorded."))
     if recheck.assessment.publicity.finalised_at is not None:
@@ -181,6 +184,8 @@ def finalise(publicity, by, now):
     if missing:
         raise DomainError(_("The round cannot be made final yet: %(missing)s.", missing="; ".join(missing)))
     for assessment in publicity.assessments:
+        if assessment.status not in ("publicity", "rechecking"):
+            continue  # never a withdrawn one (a withdrawal racing the opening of the round)
         assessment.final_class = final_class_of(assessment)
         assessment.status, assessment.final_at = "final", now
     publicity.finalised_at, publicity.finalised_by_id = now, by.id

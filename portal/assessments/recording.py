@@ -225,14 +225,15 @@ def add_photo(assessment, file_storage, user, now):
     the same photo again is not stored twice.
 
     The evidence is frozen once the contractor submits the assessment (docs/DOMAIN.md §6): only a
-    "recorded" one takes a new photo, anything later is a Conflict. The row is read afresh under a
-    shared lock, so a submission committing meanwhile is seen and waits for this photo otherwise.
+    "recorded" one takes a new photo, anything later is a Conflict. The row is read afresh under an
+    exclusive lock, so a submission committing meanwhile is seen, and an upload retried while the
+    first is still being stored waits for it and finds its photo.
     A photo already stored is still answered (200) after the submission: a phone resending one
     whose answer it lost must not see a refusal of what the server has."""
     if assessment.assessor_user_id != user.id:
         raise NotFound(_("No such assessment."))
     data, content_type, digest = visits.checked_photo(file_storage)
-    db.session.refresh(assessment, ["status"], with_for_update={"read": True})
+    db.session.refresh(assessment, ["status"], with_for_update=True)
     same = db.session.execute(select(AssessmentPhoto).join(StoredFile, StoredFile.id == AssessmentPhoto.file_id)
                               .where(AssessmentPhoto.assessment_id == assessment.id, StoredFile.sha256 == digest)
                               .limit(1)).scalar_one_or_none()
@@ -292,6 +293,8 @@ def withdraw(assessment, user, now, reason):
     reason = (reason or "").strip()
     if not reason:
         _refuse("reason", _("Say why the assessment is withdrawn."))
+    # read afresh and locked: an officer opening a round at the same moment is seen, never overwritten
+    db.session.refresh(assessment, ["status", "publicity_id"], with_for_update=True)
     if assessment.status not in ("recorded", "submitted") or assessment.publicity_id is not None:
         _refuse("assessment", _("Only an assessment not yet in publicity can be withdrawn."))
     assessment.status = "withdrawn"

@@ -21,7 +21,8 @@ from portal.public.caching import conditional, public_etag, publication_fingerpr
 from portal.public.views import _policy_links, load_public_tenant
 
 LABELS = {"classes": publicity.CLASS_LABELS, "statuses": objections.STATUS_LABELS}
-RECEIVED_KEY = "assessment_objection_received"  # {"tenant", "round", "number"} of the objector's last one
+RECEIVED_KEY = "assessment_objection_received"  # {"tenant", "round", "number", "at"} of the objector's last one
+RECEIVED_SECONDS = 15 * 60  # how long the "received" page shows that number to this browser
 
 
 def _private(body, status=200):
@@ -79,7 +80,7 @@ def assessment_objection(code, publicity_id):
                 show_refusal(form, exc, default_field="text")
             else:
                 session[RECEIVED_KEY] = {"tenant": tenant.id, "round": round_.id,
-                                         "number": objection.tracking_number}
+                                         "number": objection.tracking_number, "at": int(utcnow().timestamp())}
                 return redirect(url_for("public.assessment_objection_received", code=tenant.code,
                                         publicity_id=round_.id), 303)
     return _private(render_template("public/assessment_objection.html", tenant=tenant, round=round_, form=form,
@@ -89,11 +90,16 @@ def assessment_objection(code, publicity_id):
 @bp.route("/<code>/assessment-publicity/<int:publicity_id>/objection/received")
 def assessment_objection_received(code, publicity_id):
     """The tracking number of the objection this browser just sent to this round (kept in its own
-    session); without one, the objection form."""
+    session for RECEIVED_SECONDS, so the next person at a shared computer does not find it);
+    without one, the objection form."""
     tenant = load_public_tenant(code)
     round_ = _round(publicity_id)
     received = session.get(RECEIVED_KEY) or {}
-    if received.get("tenant") != tenant.id or received.get("round") != round_.id or not received.get("number"):
+    fresh = utcnow().timestamp() - received.get("at", 0) <= RECEIVED_SECONDS
+    if not fresh:
+        session.pop(RECEIVED_KEY, None)
+    if (not fresh or received.get("tenant") != tenant.id or received.get("round") != round_.id
+            or not received.get("number")):
         return redirect(url_for("public.assessment_objection", code=tenant.code, publicity_id=round_.id))
     return _private(render_template("public/assessment_objection_received.html", tenant=tenant, round=round_,
                                     tracking_number=received["number"], policies=_policy_links()))

@@ -214,8 +214,19 @@ def test_the_page_opens_offline_from_its_service_worker_with_the_saved_assignmen
     expect(page.locator(".assignment-card h2")).to_have_text(["刘*英", "陈*福"])
     expect(page.locator("button.check-in").first).to_be_enabled()
 
-    # Signing out forgets the offline copy and the saved assignments: the next person sees neither.
+    # Signing out forgets the offline copy and the saved lists of both field pages (the assessment
+    # page's too): the next person sees neither. The queues (unsent work) stay.
     page.context.set_offline(False)
+    key = page.locator("main").get_attribute("data-queue-key")  # field:<user id>:<bureau>
+    scope = key[len("field:"):]
+    page.evaluate("""(scope) => {
+        localStorage.setItem("field:" + scope + ":assessment-assignments", "[]");
+        localStorage.setItem("field-assessments:" + scope + ":sent-today", "[]");
+        localStorage.setItem("field-assessments:" + scope, '{"assessments": []}');
+    }""", scope)
     press(page, page.locator("#sign-out-form button"))
     assert page.evaluate("caches.keys()") == []
     assert page.evaluate("Object.keys(localStorage).filter(k => k.endsWith(':assignments'))") == []
+    left = page.evaluate("Object.keys(localStorage)")
+    assert f"field:{scope}:assessment-assignments" not in left and f"field-assessments:{scope}:sent-today" not in left
+    assert f"field-assessments:{scope}" in left

@@ -596,8 +596,8 @@
   // --- start ------------------------------------------------------------------------------------
 
   document.getElementById("send-now").addEventListener("click", function () { flush(); });
-  // Signing out forgets the saved assignments, today's sent list and the offline copy of the page.
-  window.FieldQueue.bindSignOut(document.getElementById("sign-out-form"), [ASSIGNMENTS_KEY, SENT_KEY],
+  // Signing out forgets the day's saved lists of both field pages and their offline copy.
+  window.FieldQueue.bindSignOut(document.getElementById("sign-out-form"), KEY.slice("field-assessments:".length),
                                 function () { signingOut = true; });
   window.addEventListener("online", function () {
     flush();

@@ -345,14 +345,22 @@ window.FieldQueue = (function () {
             endSession: function () { sessionEnded = true; }};
   }
 
-  // Signing out forgets what a page saved for the day (``keys`` of localStorage) and the offline
-  // copy of the pages: the next person on this phone must not see them. Unsent work stays, keyed
-  // to its worker. ``onStart`` runs first (the page stops saving from then on).
-  function bindSignOut(form, keys, onStart) {
+  // Signing out forgets what both field pages saved for the day — every localStorage key under
+  // "field:<scope>:" or "field-assessments:<scope>:" (scope: "<user id>:<bureau code>") — and the
+  // offline copy of the pages: the next person on this phone must not see them. The queues
+  // themselves ("field:<scope>", "field-assessments:<scope>": unsent work, keyed to its worker)
+  // stay. ``onStart`` runs first (the page stops saving from then on).
+  function bindSignOut(form, scope, onStart) {
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       onStart();
-      keys.forEach(function (key) { window.localStorage.removeItem(key); });
+      var prefixes = ["field:" + scope + ":", "field-assessments:" + scope + ":"];
+      var doomed = [];
+      for (var i = 0; i < window.localStorage.length; i++) {
+        var key = window.localStorage.key(i);
+        if (prefixes.some(function (p) { return key.indexOf(p) === 0; })) { doomed.push(key); }
+      }
+      doomed.forEach(function (key) { window.localStorage.removeItem(key); });
       var cleared = window.caches ? window.caches.keys().then(function (names) {
         return Promise.all(names.filter(function (n) { return n.indexOf("field-app-") === 0; })
                                 .map(function (n) { return window.caches.delete(n); }));

@@ -324,8 +324,8 @@
   // --- start -----------------------------------------------------------------------------------
 
   document.getElementById("send-now").addEventListener("click", function () { flush(); });
-  // Signing out forgets the saved assignments and the offline copy of the page; unsent visits stay.
-  window.FieldQueue.bindSignOut(document.getElementById("sign-out-form"), [ASSIGNMENTS_KEY],
+  // Signing out forgets the day's saved lists of both field pages and their offline copy; unsent visits stay.
+  window.FieldQueue.bindSignOut(document.getElementById("sign-out-form"), KEY.slice("field:".length),
                                 function () { signingOut = true; });
   window.addEventListener("online", function () {
     flush();
