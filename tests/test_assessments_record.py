@@ -330,6 +330,7 @@ def test_withdrawal_needs_a_reason_and_comes_before_publicity(app, world):
         assert assessment.status == "withdrawn"
         later = db.session.get(Assessment, second)
         later.status = "publicity"
+        db.session.flush()  # as a round's opening left it in the database
         with pytest.raises(DomainError):
             recording.withdraw(later, manager, utcnow(), "录错了")
         db.session.flush()
