@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from portal.core.timeutil import utcnow
+from portal.core.timeutil import local_today, utcnow
 from portal.extensions import db
 from tests.assessment_world import assessment_world, body, record, scope
 
@@ -167,6 +167,37 @@ def test_an_assessor_not_assigned_to_the_person_is_404(app, world, client, token
         elsewhere = db.session.execute(select(Beneficiary.id).limit(1)).scalar_one()
     assert post(client, token(), body(world, beneficiary_id=elsewhere)).status_code == 404
     assert (count(app), count(app, "Visit")) == before
+
+
+def test_a_colleague_of_the_assigned_assessor_is_404_until_the_person_is_reassigned(app, world):
+    """The assessor is the field worker assigned to the person, not any worker of the contractor."""
+    from portal.accounts.models import User
+    from portal.assessments import recording
+    from portal.beneficiaries import assignments
+    from portal.beneficiaries.demo import demo_contract
+    from portal.contractors.models import Contractor
+    from portal.contractors.roster import add_staff
+    from portal.contracts import assignments as work_list
+    from portal.core.errors import NotFound
+    from tests.beneficiary_world import number
+    with app.app_context(), scope(app):
+        contract = demo_contract("B", "ADL-ASSESS")
+        colleague = User(username="b-worker2", display_name="B 评估员二", role="field_worker", password_hash="x",
+                         contractor_id=contract.contractor_id)
+        db.session.add(colleague)
+        db.session.flush()
+        staff = add_staff(db.session.get(Contractor, contract.contractor_id), name="钟评估", id_number=number(88),
+                          joined_on=contract.starts_on, user_id=colleague.id)
+        work_list.add_worker(contract, staff.id, contract.starts_on)
+        with pytest.raises(NotFound):  # 刘桂英 is b-worker1's to assess
+            recording.record_assessment(body(world, "刘桂英"), colleague, utcnow())
+        assignments.assign(contract, world["people"]["钟长生"], staff.id, local_today() - timedelta(days=1))
+        assessment, created = recording.record_assessment(body(world, "钟长生"), colleague, utcnow())
+        assert created and assessment.assessor_user_id == colleague.id
+        b_worker1 = db.session.execute(select(User).where(User.username == "b-worker1")).scalar_one()
+        with pytest.raises(NotFound):  # and 钟长生 is not b-worker1's
+            recording.record_assessment(body(world, "钟长生"), b_worker1, utcnow())
+        db.session.rollback()
 
 
 # --- the home visit -----------------------------------------------------------------------------

@@ -128,10 +128,11 @@ def _replay(existing, user, digest):
 
 
 def assessment_item(user, beneficiary_id, day):
-    """The service item (of unit "assessment") under which ``user``'s contractor assesses the
-    person: on a contract of the contractor to which the person is assigned, preferring the
-    worker's own assignment, current on ``day``, on an active contract, latest. NotFound when
-    there is none (the person is not this assessor's to assess)."""
+    """The service item (of unit "assessment") under which ``user`` assesses the person: an
+    assignment of the person to ``user`` (docs/DOMAIN.md §6: the assessor assigned to the person)
+    on an assessment contract of their contractor, preferring one current on ``day``, on an active
+    contract, latest. NotFound when there is none — also when the person is assigned to a
+    colleague only: the contractor's manager reassigns the person first."""
     if not user.contractor_id or not query.is_id(beneficiary_id):
         _refuse("beneficiary_id", _("No such beneficiary."), NotFound)
     rows = db.session.execute(
@@ -140,14 +141,14 @@ def assessment_item(user, beneficiary_id, day):
         .join(Assignment, Assignment.contract_id == Contract.id)
         .join(StaffMember, StaffMember.id == Assignment.staff_id)
         .where(Assignment.beneficiary_id == beneficiary_id, Contract.contractor_id == user.contractor_id,
-               ServiceItem.unit == ASSESSMENT_UNIT)).all()
+               StaffMember.user_id == user.id, ServiceItem.unit == ASSESSMENT_UNIT)).all()
     if not rows:
         _refuse("beneficiary_id", _("No such beneficiary."), NotFound)
 
     def preference(row):
-        item, assignment, status, worker = row
+        item, assignment, status, _worker = row
         current = assignment.from_on <= day and (assignment.until_on is None or day <= assignment.until_on)
-        return worker == user.id, current, status == "active", assignment.from_on, assignment.id, item.id
+        return current, status == "active", assignment.from_on, assignment.id, item.id
     return max(rows, key=preference)[0]
 
 
