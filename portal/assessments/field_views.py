@@ -32,6 +32,7 @@ def _messages():
         "remove_photos": _("Remove the photos"),
         "photos_waiting": _("%(count)s waiting to be sent"),
         "photo_problem": _("Photos refused: %(reason)s"),
+        "photo_refused": _("One photo was not accepted and was dropped (the others are sent): %(reason)s"),
         "discard_photos": _("Discard the unsent photos"),
         "discard_photos_confirm": _("Discard the photos of this assessment that have not reached the server?"),
         "today_queued": _("Assessed today at %(time)s: %(class)s; saved on this phone, waiting to be sent."),

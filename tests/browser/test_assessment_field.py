@@ -182,3 +182,40 @@ def test_a_photo_after_the_submission_is_refused_and_can_be_discarded(app, page,
     expect(row.locator(".photo-problem")).to_have_count(0)
     expect(page.locator("#queue-count")).to_have_attribute("data-count", "0")
     expect(row).to_have_attribute("data-state", "sent")
+
+
+def test_a_photo_the_server_refuses_is_dropped_and_the_next_one_is_still_sent(app, page, live_server):
+    import base64
+    world = assessment_world(app)
+    person, (lat, lon) = world["people"]["黄秀兰"], world["homes"]["黄秀兰"]
+    page.context.grant_permissions(["geolocation"], origin=live_server.url)
+    page.context.set_geolocation({"latitude": lat, "longitude": lon, "accuracy": 5})
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.on("dialog", lambda dialog: dialog.accept())
+    sign_in(page, "b-worker1")
+    page.goto("/field/assessments/")
+    card = page.locator(f"#card-{person}-{world['contract']}")
+    page.wait_for_load_state("networkidle")
+    if card.locator("button.assess-again").count():
+        card.locator("button.assess-again").click()
+    for name in ("eating", "dressing", "bed_transfer", "toileting", "indoor_walking", "bathing"):
+        card.locator(f'label[for="card-{person}-{world["contract"]}-{name}-yes"]').click()
+    card.locator("button.record-assessment").click()
+    row = card.locator(".assessment-row").last
+    expect(row).to_have_attribute("data-state", "sent", timeout=15_000)
+    assessment_id, client_id = int(row.get_attribute("data-assessment-id")), row.get_attribute("data-client-id")
+
+    # Two photos wait in the queue: the first is no image at all (the server answers 415), the second is good.
+    good = "data:image/png;base64," + base64.b64encode(png(91)).decode()
+    key = page.locator("main").get_attribute("data-queue-key")
+    page.evaluate("""([key, clientId, good]) => {
+        const state = JSON.parse(localStorage.getItem(key));
+        const a = state.assessments.find(x => x.client_id === clientId);
+        a.photos = [{key: "bad", data_url: "data:image/jpeg;base64,bm90IGFuIGltYWdl"}, {key: "good", data_url: good}];
+        localStorage.setItem(key, JSON.stringify(state));
+    }""", [key, client_id, good])
+    page.locator("#send-now").click()
+    expect(row.locator(".photo-refused")).to_have_count(1, timeout=15_000)
+    expect(page.locator("#queue-count")).to_have_attribute("data-count", "0", timeout=15_000)
+    expect(row.locator(".photo-problem")).to_have_count(0)
+    assert photo_count(app, assessment_id) == 1  # the good one, though queued behind the refused one

@@ -172,7 +172,17 @@
       var form = new FormData();
       form.append("file", window.FieldQueue.dataUrlToBlob(photo.data_url), "photo-" + photo.key + ".jpg");
       var sent = await api("POST", "/api/v1/assessments/" + a.id + "/photos", form);
-      if (!sent.ok) {
+      if (!sent.ok && (sent.status === 413 || sent.status === 415 || sent.status === 422)) {
+        // This photo only (too large, not an image, damaged): it is dropped and said so; the
+        // photos queued after it are still sent.
+        a = update(clientId, function (x) {
+          x.photos = photosOf(x).filter(function (p) { return p.key !== photo.key; });
+          x.photos_refused = (x.photos_refused || []).concat([helper.problemText(sent)]);
+        });
+        render();
+        continue;
+      }
+      if (!sent.ok) {  // the evidence is frozen (409), or the server failed: the worker decides
         return failed(clientId, sent, "photo_problem");
       }
       a = update(clientId, function (x) {
@@ -401,6 +411,9 @@
     if (cardNotes["row-" + a.client_id]) {
       row.appendChild(el("p", {"class": "note-error", role: "status", text: cardNotes["row-" + a.client_id].text}));
     }
+    (a.photos_refused || []).forEach(function (reason) {
+      row.appendChild(el("p", {"class": "photo-refused note-error", text: fmt(M.photo_refused, {reason: reason})}));
+    });
     if (a.photo_problem) {
       row.appendChild(el("p", {"class": "photo-problem note-error",
                                text: fmt(M.photo_problem, {reason: a.photo_problem.detail})}));
