@@ -133,6 +133,9 @@ def test_missing_or_non_boolean_indicators_are_422_naming_each(app, world, clien
     errors = response.get_json()["errors"]
     assert {"indicators.bathing", "indicators.eating", "indicators.dressing"} <= set(errors)
     assert "indicators.toileting" not in errors
+    # in the bureau's language, like every other message of the API
+    assert response.get_json()["detail"] == "请求内容无效。"
+    assert errors["indicators.bathing"] == ["此项为必填项。"] and errors["indicators.dressing"] == ["请填写“true”或“false”。"]
     no_indicators = body(world)
     del no_indicators["indicators"]
     assert "indicators" in post(client, token(), no_indicators).get_json()["errors"]

@@ -3,6 +3,8 @@ import re
 
 import jsonschema
 from flask import request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from portal.core.errors import DomainError
@@ -25,7 +27,7 @@ def unstorable_fields(data):
     while stack:
         value, path, depth = stack.pop()
         if depth > MAX_DEPTH:
-            raise ValidationFailed("The request body is not valid.",
+            raise ValidationFailed(_("The request body is not valid."),
                                    {"body": [f"Nested deeper than {MAX_DEPTH} levels."]})
         if isinstance(value, dict):
             for key, item in value.items():
@@ -50,6 +52,47 @@ def _validator(schema):
     return known[1]
 
 
+JSON_TYPES = {"boolean": _l("true or false"), "string": _l("text"), "integer": _l("a whole number"),
+              "number": _l("a number"), "object": _l("an object"), "array": _l("a list"), "null": _l("null")}
+
+
+def _message(error):
+    """A jsonschema error in the reader's language (the common validators; others as jsonschema says)."""
+    value = error.validator_value
+    if error.validator == "type":
+        names = value if isinstance(value, list) else [value]
+        return _("Give %(type)s.", type=_(" or ").join(str(JSON_TYPES.get(name, name)) for name in names))
+    if error.validator == "enum":
+        return _("Choose one of: %(s)s.", s=", ".join(map(str, value)))
+    if error.validator == "maxLength":
+        return _("At most %(n)s characters.", n=value)
+    if error.validator == "minLength":
+        return _("At least %(n)s characters.", n=value)
+    if error.validator == "maxItems":
+        return _("At most %(n)s items.", n=value)
+    if error.validator in ("minimum", "exclusiveMinimum"):
+        return _("Give a number of at least %(n)s.", n=value)
+    if error.validator in ("maximum", "exclusiveMaximum"):
+        return _("Give a number of at most %(n)s.", n=value)
+    if error.validator == "pattern":
+        return _("Not in the expected format.")
+    return error.message[:300]
+
+
+def schema_errors(data, schema):
+    """{field: [messages]} of ``data`` against ``schema`` (a JSON Schema dict; its validator is
+    built once), in the reader's language; empty when it is valid."""
+    errors = {}
+    for error in _validator(schema).iter_errors(data):
+        path = [str(p) for p in error.absolute_path]
+        if error.validator == "required":
+            missing = error.message.split("'")[1] if "'" in error.message else ""
+            errors.setdefault(".".join([*path, missing]).strip("."), []).append(_("This field is required."))
+        else:
+            errors.setdefault(".".join(path) or "body", []).append(_message(error))
+    return errors
+
+
 def json_body(schema):
     """The request's JSON object, validated against ``schema`` (a JSON Schema dict)."""
     if not request.mimetype or request.mimetype.split(";")[0] != "application/json":
@@ -60,18 +103,8 @@ def json_body(schema):
         raise BadRequest("The body is not valid JSON.") from None
     unstorable = unstorable_fields(data)
     if unstorable:
-        raise ValidationFailed("The request body is not valid.", unstorable)
-    validator = _validator(schema)
-    errors = {}
-    for error in validator.iter_errors(data):
-        field = ".".join(str(p) for p in error.absolute_path) or (
-            error.validator_value[0] if error.validator == "required" and isinstance(error.validator_value, list) else "")
-        if error.validator == "required":
-            missing = error.message.split("'")[1] if "'" in error.message else ""
-            field = ".".join([*map(str, error.absolute_path), missing]).strip(".")
-            errors.setdefault(field, []).append("This field is required.")
-        else:
-            errors.setdefault(field or "body", []).append(error.message[:300])
+        raise ValidationFailed(_("The request body is not valid."), unstorable)
+    errors = schema_errors(data, schema)
     if errors:
-        raise ValidationFailed("The request body is not valid.", errors)
+        raise ValidationFailed(_("The request body is not valid."), errors)
     return data

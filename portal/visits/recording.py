@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import false, select
 
 from portal.accounts.permissions import reach
+from portal.api.body import schema_errors
 from portal.core import query
 from portal.core.errors import Conflict, DomainError, NotFound
 from portal.core.timeutil import parse_iso_datetime
@@ -106,15 +107,7 @@ def checked_point(point, field, *, accuracy=False):
 def validate_schema(data, schema):
     """The field errors of ``data`` against a JSON Schema, as json_body reports them (for the
     items of a batch, which are read one by one)."""
-    import jsonschema
-    errors = {}
-    for error in jsonschema.Draft202012Validator(schema).iter_errors(data):
-        path = [str(p) for p in error.absolute_path]
-        if error.validator == "required":
-            missing = error.message.split("'")[1] if "'" in error.message else ""
-            errors.setdefault(".".join([*path, missing]).strip("."), []).append(_("This field is required."))
-        else:
-            errors.setdefault(".".join(path) or "body", []).append(error.message[:300])
+    errors = schema_errors(data, schema)
     if errors:
         raise DomainError(_("The request body is not valid."), errors)
 
