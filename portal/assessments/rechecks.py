@@ -12,34 +12,24 @@ worker of a contractor holding an assessment contract); a discrepancy is a diffe
 round becomes final when the period has ended, the sample is drawn, every re-check is done and every
 objection answered: each assessment gets its final class (the re-check's when it differs)."""
 import secrets
-from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.accounts.models import User
 from portal.accounts.permissions import FIELD_WORKER
-from portal.assessments.models import (INDICATORS, AssessmentRecheck, care_class, not_met_count)
+from portal.assessments.models import ASSESSMENT_UNIT, INDICATORS, AssessmentRecheck, care_class, not_met_count
 from portal.assessments.publicity import lock_round, phase
 from portal.contracts.models import Contract, ServiceItem
 from portal.core import query
 from portal.core.errors import Conflict, DomainError, NotFound
 from portal.core.timeutil import local_today
 from portal.extensions import db
-from portal.spotchecks.services import choose
+from portal.spotchecks.services import choose, rate_permille_of
 from portal.tenancy.models import Tenant
 from portal.tenancy.scope import current_tenant_id
 
 NOTES_LIMIT = 4000
-
-
-def recheck_rate_permille(tenant):
-    """The bureau's re-check rate (``assessment_recheck_percent``, default 10) in thousandths, 1–1000."""
-    try:
-        permille = int(Decimal(str(tenant.setting("assessment_recheck_percent"))) * 10)
-    except (InvalidOperation, ValueError, TypeError):
-        permille = 100
-    return min(max(permille, 1), 1000)
 
 
 def sample_population(publicity):
@@ -58,7 +48,7 @@ def draw_sample(publicity, by, now, seed=None):
         raise DomainError(_("The sample can be drawn only after the publicity period has ended (%(end)s).",
                             end=publicity.ends_on.isoformat()))
     tenant = db.session.get(Tenant, current_tenant_id())
-    publicity.rate_permille = recheck_rate_permille(tenant)
+    publicity.rate_permille = rate_permille_of(tenant, "assessment_recheck_percent", 100)
     publicity.seed = seed or secrets.token_hex(16)
     chosen = choose(sample_population(publicity), publicity.seed, publicity.rate_permille)
     rechecked = set(db.session.scalars(select(AssessmentRecheck.assessment_id).where(
@@ -91,7 +81,7 @@ def recheck_assessors(supervisor):
     """Who may re-check: ``supervisor`` and the active field workers of the contractors holding an
     assessment contract of the current bureau (an item of unit "assessment"), by name."""
     contractors = select(Contract.contractor_id).where(Contract.id.in_(
-        select(ServiceItem.contract_id).where(ServiceItem.unit == "assessment")))
+        select(ServiceItem.contract_id).where(ServiceItem.unit == ASSESSMENT_UNIT)))
     workers = db.session.scalars(select(User).where(User.role == FIELD_WORKER, User.active.is_(True),
                                                     User.contractor_id.in_(contractors))
                                  .order_by(User.username)).all()

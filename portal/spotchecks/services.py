@@ -47,13 +47,14 @@ OUTCOME_LABELS = {"confirmed": _l("Confirmed"), "not_confirmed": _l("Not confirm
 
 # --- the draw ------------------------------------------------------------------------------------
 
-def rate_permille_of(tenant):
-    """The tenant's spot-check rate (``spot_check_percent``, default 5) in thousandths, 1–1000."""
+def rate_permille_of(tenant, key="spot_check_percent", default_permille=50):
+    """A sampling rate setting of the tenant (a percent: ``spot_check_percent``, default 5; or the
+    assessments' ``assessment_recheck_percent``) in thousandths, 1–1000."""
     from decimal import Decimal, InvalidOperation
     try:
-        permille = int(Decimal(str(tenant.setting("spot_check_percent"))) * 10)
+        permille = int(Decimal(str(tenant.setting(key))) * 10)
     except (InvalidOperation, ValueError, TypeError):
-        permille = 50
+        permille = default_permille
     return min(max(permille, 1), 1000)
 
 
