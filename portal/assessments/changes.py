@@ -12,10 +12,10 @@ import logging
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from portal.assessments.models import CHANGE_KINDS, Assessment, ChangeReport
+from portal.assessments.models import ASSESSMENT_UNIT, CHANGE_KINDS, Assessment, ChangeReport
 from portal.assessments.people import people_condition
-from portal.assessments.recording import ASSESSMENT_UNIT
 from portal.beneficiaries.models import Beneficiary
+from portal.beneficiaries.services import registered_by
 from portal.contracts.models import Assignment, ServiceItem
 from portal.core.errors import DomainError
 from portal.core.timeutil import local_today, to_local, utcnow
@@ -52,10 +52,7 @@ def report_change(person, kind, reported_on, *, note="", by=None):
         _refuse("reported_on", _("Give a date (YYYY-MM-DD)."))
     if reported_on > local_today():
         _refuse("reported_on", _("A change cannot be reported ahead of time."))
-    history = sorted(person.history, key=lambda e: (e.effective_on, e.id or 0))
-    if history and reported_on < history[0].effective_on:
-        _refuse("reported_on", _("The date is before the person was registered (%(day)s).",
-                                 day=history[0].effective_on.isoformat()))
+    registered_by(person, reported_on, "reported_on")
     if person.status == "deceased":
         _refuse("kind", _("The person has died; no re-assessment can be due."))
     report = ChangeReport(beneficiary_id=person.id, kind=kind, reported_on=reported_on, due_on=due_day(reported_on),

@@ -16,6 +16,8 @@ from portal.core.timeutil import utcnow
 from portal.extensions import db
 from portal.tenancy.scope import TenantOwned
 
+ASSESSMENT_UNIT = "assessment"  # the unit of the service item an assessment is recorded (and paid) under
+WITHDRAWN_EVENT = "assessment_withdrawn"  # the audit event of a withdrawal, with its reason
 # docs/API.md: the keys of "indicators", each true when the person can do it.
 INDICATORS = ("eating", "dressing", "bed_transfer", "toileting", "indoor_walking", "bathing")
 CARE_CLASSES = ("self_care", "partial", "complete")

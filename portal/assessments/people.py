@@ -15,8 +15,8 @@ from sqlalchemy import exists, false, select
 
 from portal.accounts.models import User
 from portal.audit.models import AuditEntry
-from portal.assessments.models import (Assessment, AssessmentObjection, AssessmentPublicity, AssessmentRecheck,
-                                       ChangeReport)
+from portal.assessments.models import (WITHDRAWN_EVENT, Assessment, AssessmentObjection, AssessmentPublicity,
+                                       AssessmentRecheck, ChangeReport)
 from portal.beneficiaries.models import Beneficiary, BeneficiaryStatus
 from portal.contracts.models import Assignment, Contract
 from portal.core.crypto import mask_name
@@ -29,7 +29,6 @@ from portal.visits.reports import user_name
 # Within one moment the file reads in the order things happen to a person.
 KIND_ORDER = {"status": 0, "change": 1, "assessment": 2, "submission": 3, "withdrawal": 4, "publicity": 5,
               "objection": 6, "answer": 7, "recheck": 8}
-WITHDRAWN_EVENT = "assessment_withdrawn"  # recording.withdraw's audit event, with the reason
 
 
 def assigned_to_contractor(contractor_id):

@@ -27,9 +27,9 @@ from portal.tenancy.scope import TenancyError, current_tenant_id
 from portal.visits import recording as visits
 from portal.visits.rules import CLOCK_SKEW
 from portal.assessments import signals
-from portal.assessments.models import INDICATORS, Assessment, AssessmentPhoto, care_class, not_met_count
+from portal.assessments.models import (ASSESSMENT_UNIT, INDICATORS, WITHDRAWN_EVENT, Assessment, AssessmentPhoto,
+                                       care_class, not_met_count)
 
-ASSESSMENT_UNIT = "assessment"  # the unit of the service item an assessment is recorded under
 MAX_PHOTO_BYTES = visits.MAX_PHOTO_BYTES
 # The visit of an assessment has a client id of its own, derived from the assessment's, so that a
 # replayed upload finds the same visit (visit_client_id).
@@ -152,7 +152,7 @@ def assessment_item(user, beneficiary_id, day):
     return max(rows, key=preference)[0]
 
 
-def _visit_payload(client_id, payload, item_code, at, lat, lon, accuracy, user_id):
+def _visit_payload(client_id, payload, item_code, lat, lon, accuracy, user_id):
     """The home visit's body. Without a device id the assessor's own stands in (never one shared
     by every assessor, which V10 would take for a shared phone)."""
     point = {"at": payload["assessed_at"], "lat": lat, "lon": lon}
@@ -191,7 +191,7 @@ def record_assessment(payload, user, now, *, source="app"):
     if existing is not None:
         return _replay(existing, user, digest)
     item = assessment_item(user, payload["beneficiary_id"], to_local(at).date())
-    visit, _created = visits.record_visit(_visit_payload(client_id, payload, item.code, at, lat, lon, accuracy,
+    visit, _created = visits.record_visit(_visit_payload(client_id, payload, item.code, lat, lon, accuracy,
                                                           user.id),
                                           user, now, source=source)
     earlier = db.session.execute(select(Assessment.id).where(
@@ -301,7 +301,7 @@ def withdraw(assessment, user, now, reason):
     assessment.status = "withdrawn"
     db.session.flush()
     signals.assessment_withdrawn.send(assessment)
-    record_event(db.session, "assessment_withdrawn", tenant_id=current_tenant_id(), actor=user,
+    record_event(db.session, WITHDRAWN_EVENT, tenant_id=current_tenant_id(), actor=user,
                  object_type="Assessment", object_id=str(assessment.id),
                  after={"reason": reason[:500], "at": now.isoformat()})
     return assessment

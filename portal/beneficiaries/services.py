@@ -142,6 +142,16 @@ def status_on(person, day):
     return entry.status if entry is not None else None
 
 
+def registered_by(person, day, field):
+    """The person's status history in order, once ``day`` is known not to be before their
+    registration (else a refusal on ``field``)."""
+    history = sorted(person.history, key=lambda e: (e.effective_on, e.id or 0))
+    if history and day < history[0].effective_on:
+        _refuse(field, _("The date is before the person was registered (%(day)s).",
+                         day=history[0].effective_on.isoformat()))
+    return history
+
+
 def change_status(person, status, effective_on, *, note="", by=None):
     """Record a dated change of status. A change may be back-dated (the history answers for past
     days) but not to before registration nor into the future, one change per day; after a death
@@ -153,10 +163,7 @@ def change_status(person, status, effective_on, *, note="", by=None):
         _refuse("effective_on", _("Give a date (YYYY-MM-DD)."))
     if effective_on > local_today():
         _refuse("effective_on", _("A change of status cannot be recorded ahead of time."))
-    history = sorted(person.history, key=lambda e: (e.effective_on, e.id or 0))
-    if history and effective_on < history[0].effective_on:
-        _refuse("effective_on", _("The date is before the person was registered (%(day)s).",
-                                  day=history[0].effective_on.isoformat()))
+    history = registered_by(person, effective_on, "effective_on")
     if any(e.effective_on == effective_on for e in history):
         _refuse("effective_on", _("A change of status is already recorded on that day."))
     if any(e.status == "deceased" and e.effective_on < effective_on for e in history):

@@ -19,7 +19,7 @@ from sqlalchemy import String, and_, exists, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from portal.assessments.models import Assessment
+from portal.assessments.models import ASSESSMENT_UNIT, Assessment
 from portal.billing.models import FROZEN_STATUSES, Statement, StatementEntry
 from portal.contracts.models import ServiceItem
 
@@ -68,7 +68,7 @@ def awaiting_assessment(visit):
     "assessment") that carries no assessment at all — a plain visit under such an item is not an
     assessment and is never paid. Other visits are untouched (the unique ``assessment.visit_id``
     index serves the lookups)."""
-    per_assessment = visit.service_item_id.in_(select(ServiceItem.id).where(ServiceItem.unit == "assessment"))
+    per_assessment = visit.service_item_id.in_(select(ServiceItem.id).where(ServiceItem.unit == ASSESSMENT_UNIT))
     return or_(exists().where(Assessment.visit_id == visit.id, Assessment.status != "final"),
                and_(per_assessment, ~exists().where(Assessment.visit_id == visit.id)))
 
