@@ -47,6 +47,12 @@ def paid_by_approved(role):
     return exists().where(StatementEntry.approved_visit_id == Visit.id, StatementEntry.role == role)
 
 
+def not_confirmed_by_spot_check():
+    """True for a visit a spot check did not confirm (the spot-check deduction's, never deducted
+    again by another source)."""
+    return exists().where(SpotCheck.visit_id == Visit.id, SpotCheck.outcome == "not_confirmed")
+
+
 def penalised_for_discrepancy():
     """True for a visit an approved statement penalised on a re-check discrepancy line."""
     return exists().where(StatementEntry.approved_visit_id == Visit.id, StatementEntry.role == "penalty",
@@ -280,7 +286,7 @@ def discrepancy_deductions(period):
                Assessment.tenant_id == period.tenant_id, AssessmentRecheck.discrepancy.is_(True),
                AssessmentRecheck.rechecked_at.is_not(None), AssessmentRecheck.rechecked_at < period.end,
                ~paid_by_approved("penalty"),
-               ~exists().where(SpotCheck.visit_id == Visit.id, SpotCheck.outcome == "not_confirmed"))
+               ~not_confirmed_by_spot_check())
         .order_by(Visit.service_item_id, Visit.check_in_at, Visit.id)).all()
     multiplier = contract.spot_check_penalty_multiplier or 1
     by_item = {}
@@ -335,7 +341,7 @@ def clawback_deductions(period):
                                                       rejected.contract_id == period.contract.id)),
                Visit.status == "rejected", Visit.check_in_at < period.end, paid_by_approved("paid"),
                ~paid_by_approved(CLAWBACK),
-               or_(~exists().where(SpotCheck.visit_id == Visit.id, SpotCheck.outcome == "not_confirmed"),
+               or_(~not_confirmed_by_spot_check(),
                    penalised_for_discrepancy()))
         .order_by(Visit.service_item_id, Visit.check_in_at, Visit.id)).all()
     by_item = {}
