@@ -50,6 +50,7 @@ def collect_secrets(app):
     """{description: text} of everything that must never be public, read from the database:
     beneficiaries' names, decrypted ID numbers, phones, addresses and coordinates, workers'
     decrypted ID numbers, and the prices of bids still sealed."""
+    from portal.assessments.models import Assessment, AssessmentObjection
     from portal.beneficiaries.models import Beneficiary
     from portal.contractors.models import StaffMember
     from portal.core import crypto
@@ -74,6 +75,13 @@ def collect_secrets(app):
                     secrets[f"{who} {axis} (full)"] = repr(value)
         for member in db.session.execute(select(StaffMember)).scalars():
             secrets[f"worker {member.id} ID number"] = crypto.decrypt(member.id_number_encrypted)
+        # self-care assessments: the assessor's notes, and the contact an objector gave
+        for assessment in db.session.execute(select(Assessment)).scalars():
+            if len(assessment.notes or "") >= 4:
+                secrets[f"beneficiary {assessment.beneficiary_id} assessment {assessment.id} notes"] = assessment.notes
+        for objection in db.session.execute(select(AssessmentObjection)).scalars():
+            if len(objection.contact or "") >= 4:
+                secrets[f"objector {objection.id} contact"] = objection.contact
     # Sealed bids are invisible to every query of the app (tenders/sealing.py): read the table as
     # the owner, with plain SQL that no session hook touches.
     bid, lot, tender = Bid.__table__, Lot.__table__, Tender.__table__
@@ -180,6 +188,10 @@ def test_no_public_page_shows_anything_private(app, client, demo_world):
     assert len(notices) >= 5 and "/public/ganxian/feed.atom" in pages
     assert "/public/ganxian/policies/dibao" in pages and "/public/zhanggong/policies/linshi" in pages
     assert any(u.startswith("/public/ganxian/notices?kind=") for u in pages)
+    # the demo's assessment publicity still open is reached from its notice, with its masked list
+    publicity = [u for u in pages if re.fullmatch(r"/public/ganxian/assessment-publicity/\d+", u)]
+    assert any('id="publicity-list"' in pages[u] for u in publicity), publicity
+    assert any(d.endswith("notes") for d in secrets) and any(d.startswith("objector") for d in secrets)
     assert find_leaks(pages, secrets) == []
 
 
