@@ -43,13 +43,14 @@ def _register_packages(app):
     from portal.public import blueprint as public
     from portal.scorecards import blueprint as scorecards
     from portal.spotchecks import blueprint as spotchecks
+    from portal.surveys import blueprint as surveys
     from portal.tenancy import blueprint as tenancy
     from portal.tenders import blueprint as tenders
     from portal.violations import blueprint as violations
     from portal.visits import blueprint as visits
     for package in (accounts, tenancy, audit, jobs, api,
                     contractors, tenders, contracts, beneficiaries,
-                    visits, violations, spotchecks, assessments, scorecards,
+                    visits, violations, spotchecks, assessments, surveys, scorecards,
                     billing, opendata, public, dashboard):
         package.register(app)
 
@@ -107,10 +108,11 @@ def create_app(config=None):
     from portal.contractors import receivers as contractors_receivers
     from portal.contracts import receivers as contracts_receivers
     from portal.opendata import receivers as opendata_receivers
+    from portal.surveys import receivers as surveys_receivers
     from portal.violations import receivers as violations_receivers
     from portal.visits import receivers as visits_receivers
     for receivers in (audit_receivers, contractors_receivers, contracts_receivers, visits_receivers,
-                      violations_receivers, assessments_receivers, opendata_receivers):
+                      violations_receivers, assessments_receivers, surveys_receivers, opendata_receivers):
         receivers.subscribe()
 
     from portal.i18n import register_template_helpers

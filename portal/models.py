@@ -17,6 +17,9 @@ from portal.violations.models import Violation  # noqa: F401
 from portal.visits.models import Visit, VisitCorrection, VisitException, VisitPhoto  # noqa: F401
 from portal.assessments.models import (Assessment, AssessmentObjection, AssessmentPhoto,  # noqa: F401
                                        AssessmentPublicity, AssessmentRecheck, ChangeReport)
+from portal.surveys.models import (HouseholdSurvey, LivingStandard, SurveyChangeReport,  # noqa: F401
+                                   SurveyExpense, SurveyIncome, SurveyInterview, SurveyMember, SurveyRecheck,
+                                   SurveyRecheckDraw)
 from portal.spotchecks.models import SpotCheck, SpotCheckAttempt, SpotCheckSample  # noqa: F401
 from portal.scorecards.models import Scorecard  # noqa: F401
 from portal.billing.models import Statement, StatementEntry, StatementLine  # noqa: F401

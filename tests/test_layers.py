@@ -25,7 +25,7 @@ LAYERS = (
     ("contracts",),
     ("beneficiaries",),
     ("visits",),
-    ("violations", "spotchecks", "assessments"),
+    ("violations", "spotchecks", "assessments", "surveys"),
     ("scorecards",),
     ("billing",),
     ("opendata", "public"),

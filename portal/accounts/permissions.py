@@ -120,6 +120,17 @@ CAPABILITIES = {
     "assessment.recheck": Capability((SUPERVISOR,)),
     "assessment.change_report": Capability((OFFICER, SUPERVISOR, MANAGER)),
     "assessment.due.read": Capability(BUREAU_READERS + (MANAGER,)),  # the re-assessment due list
+    # household economic surveys (docs/DOMAIN.md §6): recorded by surveyors, reviewed and signed off
+    # by two different bureau officers, re-checked by the bureau; the 低保 standard set by officers
+    "survey.record": Capability((FIELD_WORKER,)),
+    "survey.read": Capability(BUREAU_READERS + CONTRACTOR_ROLES),
+    "survey.read_all": Capability(BUREAU_READERS),
+    "survey.review": Capability((OFFICER, SUPERVISOR)),
+    "survey.recheck": Capability((SUPERVISOR,)),
+    "survey.standard": Capability((ADMIN, OFFICER)),
+    "survey.change_report": Capability((OFFICER, SUPERVISOR, MANAGER)),
+    "survey.due.read": Capability(BUREAU_READERS + (MANAGER,)),  # the re-survey due list
+    "survey.stats": Capability(BUREAU_READERS),
     "scorecard.read": Capability((OFFICER, SUPERVISOR, AUDITOR)),
     "scorecard.compute": Capability((SUPERVISOR, OFFICER)),
     "scorecard.publish": Capability((OFFICER,)),

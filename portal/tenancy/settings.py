@@ -15,6 +15,7 @@ DEFAULT_SETTINGS = {
     "marginal_factor_percent": 150,
     "asset_tests": {},
     "resurvey_months": {},
+    "survey_recheck_percent": 10,
     # §7 supervision
     "spot_check_percent": 5,
     "scorecard_weights": {

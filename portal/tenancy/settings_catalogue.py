@@ -102,6 +102,8 @@ SETTINGS = (
                         ("dwellings", Rule("int", _l("dwellings"), 0, 10, optional=True)))),
     Setting("resurvey_months", SECTION_SURVEY, _l("Re-survey of supported families, every (empty: no schedule)"),
             Rule("int", _l("months"), 1, 36, optional=True), parts=CATEGORIES),
+    Setting("survey_recheck_percent", SECTION_SURVEY, _l("Share of signed-off surveys the bureau re-checks"),
+            Rule("int", "%", 1, 100), note=_l("At least one per surveyor and month.")),
     Setting("spot_check_percent", SECTION_SUPERVISION, _l("Monthly spot-check sample of verified visits"),
             Rule("decimal", "%", 1, 1000), note=_l("At least one visit per worker who worked.")),
     Setting("scorecard_weights", SECTION_SUPERVISION, _l("Quarterly scorecard weights"),
