@@ -39,7 +39,22 @@ run: translations
 worker: translations
 	$(FLASK) worker
 
-test: test-sqlite test-postgresql
+# Both passes at once (make -j2): they share no database, Redis db, upload folder or temporary
+# folder, and the PostgreSQL pass mostly waits (on its server, Redis and the worker), so on two
+# cores the pair takes little longer than the PostgreSQL pass alone. Each pass writes its output to
+# test-artifacts/test-<pass>.log (follow it with tail -f); both logs are printed when both passes
+# have ended, and `make test` fails if either pass failed.
+test: translations
+	@mkdir -p test-artifacts
+	@echo "make test: SQLite and PostgreSQL passes at once; logs: test-artifacts/test-sqlite.log, test-artifacts/test-postgresql.log"
+	@$(MAKE) --no-print-directory -j2 test-sqlite-logged test-postgresql-logged; status=$$?; \
+	for pass in sqlite postgresql; do echo "===== $$pass pass (make test-$$pass) ====="; cat test-artifacts/test-$$pass.log; done; \
+	[ $$status -eq 0 ] || echo "make test: FAILED (see the pass marked FAILED above)"; exit $$status
+
+.PHONY: test-sqlite-logged test-postgresql-logged
+test-sqlite-logged test-postgresql-logged: test-%-logged:
+	@$(MAKE) --no-print-directory test-$* >test-artifacts/test-$*.log 2>&1 \
+	  || { echo "make test: the $* pass FAILED" | tee -a test-artifacts/test-$*.log; exit 1; }
 
 test-sqlite: translations
 	PORTAL_TEST_DB=sqlite $(BIN)/pytest

@@ -23,6 +23,7 @@ PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgre
 # runs on one machine never empty each other's queues and counters.
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", f"redis://127.0.0.1:6379/{1 + os.getpid() % 15}")
 APP_ROLE = "portal_app"
+OWN_QUEUE = f"portal-test-{uuid.uuid4().hex[:12]}"
 
 
 def _fail_or_skip(reason):
@@ -79,6 +80,10 @@ def database(tmp_path_factory):
     name = f"portal_test_{uuid.uuid4().hex[:10]}"
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+        # A throwaway database: a commit need not wait for its WAL to reach the disk (a crash loses
+        # the last commits, never consistency), and the tests' small queries gain nothing from JIT.
+        conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
+        conn.execute(text(f'ALTER DATABASE "{name}" SET jit = off'))
         if not conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": APP_ROLE}).first():
             conn.execute(text(f'CREATE ROLE "{APP_ROLE}" LOGIN NOSUPERUSER NOBYPASSRLS'))
     owner_url = re.sub(r"/[^/]+$", f"/{name}", PG_ADMIN_URL)
@@ -195,10 +200,12 @@ def api_token(client):
 
 @pytest.fixture
 def own_queue(app, monkeypatch):
-    """A job queue of this test's own: test runs share one Redis, and another run's worker must not
+    """A job queue of this run's own: test runs share one Redis, and another run's worker must not
     take (and drop as "vanished") the jobs of this one. Modules that queue jobs use it with
-    ``pytestmark = pytest.mark.usefixtures("own_queue")``."""
-    monkeypatch.setitem(app.config, "JOB_QUEUE", f"portal-test-{uuid.uuid4().hex[:12]}")
+    ``pytestmark = pytest.mark.usefixtures("own_queue")``. (One name for the whole run: the tests
+    of a run follow one another and Redis is emptied after each, so no test sees another's jobs,
+    and a world built once with its queued jobs can be put back for every test on that queue.)"""
+    monkeypatch.setitem(app.config, "JOB_QUEUE", OWN_QUEUE)
 
 
 @pytest.fixture

@@ -41,7 +41,7 @@ class _States:
     def __init__(self, tables):
         self.tables = tables
         self.counts_sql = _counts_sql(tables)
-        self.counts, self.values = {}, {}
+        self.counts, self.values, self.redis = {}, {}, {}
         self.current = None
         event.listen(Engine, "before_cursor_execute", self._written)
 
@@ -57,9 +57,14 @@ class _States:
         """Has the database held state ``name`` since it was captured or restored?"""
         return self.current == name
 
-    def capture(self, name, value=None):
+    def redis_of(self, name):
+        """What Redis held with state ``name`` ({key: (DUMP, ms to live)}; empty unless captured)."""
+        return self.redis.get(name) or {}
+
+    def capture(self, name, value=None, redis=None):
         self.counts[name] = self._counts()
         self.values[name] = value
+        self.redis[name] = redis
         self._copy(name)
         self.current = name
 

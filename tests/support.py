@@ -67,31 +67,46 @@ def fixture_calendar(overrides=None):
 
 
 def release_connections(app):
-    """End the app's sessions and close its pooled connections (before the rows are swapped)."""
+    """End the app's sessions (before the rows are swapped): their connections go back to the pool,
+    rolled back. On SQLite the pooled connections are closed as well, since the file is written
+    under them; PostgreSQL keeps them (an idle connection holds no lock, and a new backend per
+    test would cost more than many a test)."""
     from portal.extensions import db
     with app.app_context():
         db.session.remove()
-        db.engine.dispose()
+        if db.engine.dialect.name != "postgresql":
+            db.engine.dispose()
 
 
 def built_once(app, name, build, on):
     """``build(app)`` (which returns plain data: ids, names), run on top of the database state
     ``on`` ("empty", "demo", …). The first time, the state it leaves is captured under ``name``;
     afterwards that state is restored and a copy of the first value returned. When the database
-    does not hold state ``on`` (a test wrote something first), or when building left jobs or
-    other keys in Redis (a restored state would lack them), it is simply built."""
+    does not hold state ``on`` (a test wrote something first), or Redis does not hold what it held
+    with ``on``, it is simply built.
+
+    With Redis (PostgreSQL pass) what the build left in Redis (jobs it queued, batches waiting for
+    their job) is part of the state: captured with the rows (DUMP) and put back with them
+    (RESTORE, same time to live), and the state is kept apart per job queue name (JOB_QUEUE, the
+    short queue), since the keys and the queued jobs name their queue."""
     states = app.extensions.get("test_snapshots")
     release_connections(app)
     if states is None or not states.holds(on):
         return build(app)
+    redis = _redis(app)
+    if redis is not None:
+        from portal.jobs.queue import short_queue_name
+        name = f"{name}@{app.config['JOB_QUEUE']}+{short_queue_name(app.config)}"
+        if _redis_content(redis) != {key: dumped for key, (dumped, _ttl) in states.redis_of(on).items()}:
+            return build(app)
     if name in states:
         states.restore(name)
+        if redis is not None:
+            _put_back(redis, states.redis_of(name))
         return copy.deepcopy(states.values[name])
-    redis_keys = _redis_keys(app)
     value = build(app)
     release_connections(app)
-    if _redis_keys(app) == redis_keys:
-        states.capture(name, copy.deepcopy(value))
+    states.capture(name, copy.deepcopy(value), redis=_redis_content(redis, ttl=True) if redis is not None else None)
     return value
 
 
@@ -107,11 +122,37 @@ def once_per_run(on):
     return decorate
 
 
-def _redis_keys(app):
+def _redis(app):
     if not app.config.get("REDIS_URL"):
         return None
     from redis import Redis
-    return sorted(Redis.from_url(app.config["REDIS_URL"]).keys())
+    return Redis.from_url(app.config["REDIS_URL"])
+
+
+def _redis_content(redis, ttl=False):
+    """{key: DUMP of its value} of the test's Redis db ({key: (DUMP, ms to live or 0)} with ``ttl``)."""
+    keys = sorted(redis.keys())
+    if not keys:
+        return {}
+    pipe = redis.pipeline(transaction=True)
+    for key in keys:
+        pipe.dump(key)
+        if ttl:
+            pipe.pttl(key)
+    replies = pipe.execute()
+    if not ttl:
+        return dict(zip(keys, replies))
+    return {key: (replies[2 * i], max(replies[2 * i + 1], 0)) for i, key in enumerate(keys)}
+
+
+def _put_back(redis, content):
+    """Make the Redis db hold exactly ``content`` ({key: (DUMP, ms to live)})."""
+    pipe = redis.pipeline(transaction=True)
+    pipe.flushdb()
+    for key, (dumped, ttl) in content.items():
+        if dumped is not None:
+            pipe.restore(key, ttl, dumped, replace=True)
+    pipe.execute()
 
 
 def seed_demo(app, history=False):
