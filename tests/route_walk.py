@@ -57,7 +57,23 @@ def _build_lists(app):
         db.session.commit()
         _change_reports()
         db.session.commit()
+        _living_standards()
+        db.session.commit()
     _assessments(app)
+
+
+def _living_standards():
+    """Two dated minimum living standards (surveys, core engineer): the standards page's list has a
+    second page."""
+    from datetime import timedelta
+
+    from portal.accounts.models import User
+    from portal.core.timeutil import local_today
+    from portal.extensions import db
+    from portal.surveys import standards
+    officer = db.session.execute(select(User).where(User.username == "gx-officer")).scalar_one()
+    for area, days, fen in (("urban", 400, 78_000), ("rural", 400, 58_000)):
+        standards.add_standard(area, local_today() - timedelta(days=days), fen, "", officer)
 
 
 def _assessments(app):
