@@ -316,3 +316,40 @@ def test_the_due_list_exports_both_lists_to_excel(app, listed, login):
                 .active.iter_rows(values_only=True))[1:]
     assert [r[1] for r in rows] == ["赵*明", "孙*珍"]
     assert login("a-worker1", tenant="ganxian").get("/surveys/due.xlsx").status_code == 403
+
+
+def test_end_to_end_sign_off_schedules_a_report_brings_forward_and_the_next_survey_closes(app, login):
+    """Through the real services: d-worker1 records, one officer reviews, another signs off (the
+    due day set from the schedule); a change report makes the family due now; the next survey
+    recorded through record_survey closes it. The due page links to the last survey."""
+    from portal.beneficiaries.models import Beneficiary
+    from portal.core.months import add_months
+    from portal.core.timeutil import utcnow
+    from portal.surveys import review, schedule
+    from portal.surveys.models import HouseholdSurvey, SurveyChangeReport
+    from tests import survey_world as sw
+    world = sw.survey_world(app)
+    set_schedule(app, {"dibao": 1})
+    name = sw.SURVEYED[0]
+    first = sw.record(app, world, name, at=utcnow() - timedelta(days=25))
+    with app.app_context(), sw.scope(app):
+        survey = db.session.get(HouseholdSurvey, first)
+        review.review(survey, user("gx-officer"), utcnow())
+        review.sign_off(survey, user("gx-supervisor"), utcnow())
+        db.session.commit()
+        assert survey.outcome == "eligible"
+        assert survey.next_due_on == add_months((utcnow() - timedelta(days=25)).astimezone(
+            timezone(timedelta(hours=8))).date(), 1)
+        assert [r.survey.id for r in schedule.due_families(TODAY)] == [first]
+        report = schedule.open_change_report(db.session.get(Beneficiary, world["people"][name]), "members_changed",
+                                             TODAY, "", user("gx-officer"))
+        db.session.commit()
+        assert [r.reason for r in schedule.due_families(TODAY)] == ["schedule", "change_report"]
+        report_id = report.id
+    html = login("gx-officer").get("/surveys/due").get_data(as_text=True)
+    assert f'href="/surveys/{first}"' in html
+    second = sw.record(app, world, name)
+    with app.app_context(), sw.scope(app):
+        report = db.session.get(SurveyChangeReport, report_id)
+        assert (report.survey_id, report.closed_at is not None) == (second, True)
+        assert schedule.due_families(TODAY) == [] and schedule.overdue_families(TODAY + timedelta(days=60)) == []

@@ -2,7 +2,7 @@
 schedule or a change report, searchable by township and category, with their Excel copy (bureau
 readers: all; a contractor's manager: the families assigned to its survey contracts, names masked);
 and the change reports, with the form that reports one (a re-survey then due in 10 working days)."""
-from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -40,10 +40,8 @@ class ChangeReportForm(FlaskForm):
 
 
 def survey_url(survey_id):
-    """The page of a survey (None until the survey pages are there)."""
-    if survey_id is None or "surveys.detail" not in current_app.view_functions:
-        return None
-    return url_for("surveys.detail", survey_id=survey_id)
+    """The page of a survey (None without one)."""
+    return url_for("surveys.detail", survey_id=survey_id) if survey_id is not None else None
 
 
 def shown_name(person):
