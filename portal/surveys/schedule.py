@@ -25,6 +25,7 @@ from portal.beneficiaries.services import registered_by
 from portal.contracts.models import Assignment, Contract, ServiceItem
 from portal.core.errors import DomainError
 from portal.core.months import add_months
+from portal.core.query import is_id
 from portal.core.timeutil import local_today, to_local, utcnow
 from portal.extensions import db
 from portal.surveys.models import CATEGORIES, CHANGE_KINDS, SURVEY_UNIT, HouseholdSurvey, SurveyChangeReport
@@ -101,7 +102,7 @@ def visible_family(beneficiary_id, user):
     condition = families_condition(user)
     if condition is not None:
         stmt = stmt.where(condition)
-    family = db.session.execute(stmt).scalar_one_or_none() if isinstance(beneficiary_id, int) else None
+    family = db.session.execute(stmt).scalar_one_or_none() if is_id(beneficiary_id) else None
     if family is None:
         _refuse("beneficiary", _("No such family among those you may report for."))
     return family
