@@ -46,12 +46,15 @@ def user(username):
     return db.session.execute(select(User).where(User.username == username)).scalar_one()
 
 
-def set_status(app, survey_ids, status="signed_off"):
-    """The bureau's sign-off (bureau engineer's review.py) stands in for by setting the status."""
+def sign_off(app, survey_ids):
+    """Reviewed by the bureau's officer, signed off by its supervisor (four eyes: review.py)."""
+    from portal.surveys import review
     from portal.surveys.models import HouseholdSurvey
     with app.app_context(), scope(app):
         for survey_id in survey_ids:
-            db.session.get(HouseholdSurvey, survey_id).status = status
+            survey = db.session.get(HouseholdSurvey, survey_id)
+            review.review(survey, user("gx-officer"), utcnow())
+            review.sign_off(survey, user("gx-supervisor"), utcnow())
         db.session.commit()
 
 
@@ -338,7 +341,12 @@ def test_reading_is_limited_to_the_surveyor_the_contractor_and_the_bureau(app, w
 def test_the_month_list_shows_the_signed_off_surveys_in_the_fixed_shape(app, world, client, token, api_token):
     ids = [record(app, world, name, monthly_wages_fen=wages)
            for name, wages in zip(SURVEYED, (100_000, 200_000, 300_000))]
-    set_status(app, ids[:2])  # the third is still waiting for review
+    sign_off(app, ids[:2])
+    from portal.surveys import review
+    from portal.surveys.models import HouseholdSurvey
+    with app.app_context(), scope(app):  # the third is reviewed, still waiting for its sign-off
+        review.review(db.session.get(HouseholdSurvey, ids[2]), user("gx-officer"), utcnow())
+        db.session.commit()
     month = to_local(utcnow() - timedelta(hours=2)).strftime("%Y-%m")
     listed = client.get(f"/api/v1/surveys?month={month}", headers=token("gx-officer"))
     assert listed.status_code == 200
@@ -366,7 +374,7 @@ def test_the_month_list_shows_the_signed_off_surveys_in_the_fixed_shape(app, wor
 
 def test_the_month_list_pages(app, world, client, token, monkeypatch):
     ids = [record(app, world, name) for name in SURVEYED[:3]]
-    set_status(app, ids)
+    sign_off(app, ids)
     monkeypatch.setitem(app.config, "MAX_PER_PAGE", 2)
     month = to_local(utcnow() - timedelta(hours=2)).strftime("%Y-%m")
     first = client.get(f"/api/v1/surveys?month={month}", headers=token("gx-officer")).get_json()
