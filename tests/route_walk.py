@@ -57,15 +57,17 @@ def _build_lists(app):
         db.session.commit()
         _change_reports()
         db.session.commit()
-        _living_standards()
-        db.session.commit()
     _assessments(app)
     _surveys(app)
+    with app.app_context(), tenant_scope(gx):
+        _living_standards()
+        db.session.commit()
 
 
 def _living_standards():
     """Two dated minimum living standards (surveys, core engineer): the standards page's list has a
-    second page."""
+    second page. Next year's, so that no survey of the walk is judged differently (and after the
+    survey world, whose set_standard removes the dated ones)."""
     from datetime import timedelta
 
     from portal.accounts.models import User
@@ -73,8 +75,8 @@ def _living_standards():
     from portal.extensions import db
     from portal.surveys import standards
     officer = db.session.execute(select(User).where(User.username == "gx-officer")).scalar_one()
-    for area, days, fen in (("urban", 400, 78_000), ("rural", 400, 58_000)):
-        standards.add_standard(area, local_today() - timedelta(days=days), fen, "", officer)
+    for area, fen in (("urban", 88_000), ("rural", 66_000)):
+        standards.add_standard(area, local_today() + timedelta(days=365), fen, "", officer)
 
 
 def _assessments(app):
