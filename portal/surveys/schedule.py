@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, literal, null, or_, select, union_all
+from sqlalchemy import and_, exists, literal, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from portal.beneficiaries.models import Beneficiary
