@@ -58,6 +58,7 @@ def _build_lists(app):
         _change_reports()
         db.session.commit()
     _assessments(app)
+    _surveys(app)
 
 
 def _assessments(app):
@@ -77,6 +78,40 @@ def _assessments(app):
         person = db.session.get(Beneficiary, world["people"][assessment_world.ASSESSED[2]])
         for kind in ("condition_changed", "moved"):
             report_change(person, kind, local_today() - timedelta(days=1))
+        db.session.commit()
+
+
+def _surveys(app):
+    """Household surveys (the bureau's pages, tests/test_surveys_flow.py): two recorded ones (the
+    list and the review queue), and two signed off in each of the two months before this one, each
+    month drawn for re-checks (the re-check page lists the draws)."""
+    from datetime import datetime, time
+
+    from portal.accounts.models import User
+    from portal.contracts.models import Contract
+    from portal.core.months import previous_month
+    from portal.core.timeutil import LOCAL_TZ, local_today, utcnow
+    from portal.extensions import db
+    from portal.surveys import rechecks, review
+    from portal.surveys.models import HouseholdSurvey
+    from tests import survey_world
+    world = survey_world.build(app)
+    for name in survey_world.SURVEYED[:2]:
+        survey_world.record(app, world, name)
+    months = [previous_month(local_today()), previous_month(previous_month(local_today()))]
+    signed = [survey_world.record(app, world, name, at=datetime.combine(month.replace(day=10 + n), time(10),
+                                                                        tzinfo=LOCAL_TZ))
+              for month in months for n, name in enumerate(survey_world.SURVEYED[2:])]
+    with app.app_context(), survey_world.scope(app):
+        people = {u.username: u for u in db.session.scalars(select(User).where(
+            User.username.in_(("gx-officer", "gx-supervisor"))))}
+        for survey_id in signed:
+            found = db.session.get(HouseholdSurvey, survey_id)
+            review.review(found, people["gx-officer"], utcnow())
+            review.sign_off(found, people["gx-supervisor"], utcnow())
+        contract = db.session.get(Contract, world["contract"])
+        for month in months:
+            rechecks.draw(contract, month, people["gx-supervisor"], utcnow())
         db.session.commit()
 
 
