@@ -59,6 +59,7 @@ def _build_lists(app):
         db.session.commit()
     _assessments(app)
     _surveys(app)
+    _survey_change_reports(app)
     with app.app_context(), tenant_scope(gx):
         _living_standards()
         db.session.commit()
@@ -130,6 +131,24 @@ def _surveys(app):
         contract = db.session.get(Contract, world["contract"])
         for month in months:
             rechecks.draw(contract, month, people["gx-supervisor"], utcnow())
+        db.session.commit()
+
+
+def _survey_change_reports(app):
+    """Two open change reports of D's surveyed families (made after their surveys, so none closes
+    them): the re-survey due list and the change reports each get a second page."""
+    from datetime import timedelta
+
+    from portal.beneficiaries.models import Beneficiary
+    from portal.core.timeutil import local_today
+    from portal.extensions import db
+    from portal.surveys.schedule import open_change_report
+    from tests import survey_world
+    world = survey_world.build(app)
+    with app.app_context(), survey_world.scope(app):
+        for name, kind in zip(survey_world.SURVEYED[:2], ("income_changed", "members_changed")):
+            open_change_report(db.session.get(Beneficiary, world["people"][name]), kind,
+                               local_today() - timedelta(days=1), "walk")
         db.session.commit()
 
 
