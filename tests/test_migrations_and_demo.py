@@ -78,12 +78,14 @@ def test_demo_users_sign_in_with_the_given_password(app, client):
 
 def test_demo_procurement_history_follows_the_rules(app):
     """seed-demo's tenders went through the real lifecycle: one awarded to A and B with its
-    notices on time, one open for bids with A's bid sealed, and the audit chain intact."""
+    notices on time, the household-survey tender awarded to D on score, one open for bids with
+    A's bid sealed, and the audit chain intact."""
     from portal.audit.chain import verify_chain
     from portal.disclosures import Disclosure
     from portal.extensions import db
     from portal.tenancy.models import Tenant
     from portal.tenancy.scope import all_tenants, tenant_scope
+    from portal.contracts.models import Contract
     from portal.tenders.models import Award, Bid, Tender
     result = app.test_cli_runner().invoke(args=["seed-demo"])  # the command itself, on an empty database
     assert result.exit_code == 0 and "new rows" in result.output
@@ -92,7 +94,8 @@ def test_demo_procurement_history_follows_the_rules(app):
             gx = db.session.execute(select(Tenant.id).where(Tenant.code == "ganxian")).scalar_one()
         with tenant_scope(gx):
             statuses = dict(db.session.execute(select(Tender.number, Tender.status)).all())
-            assert statuses == {"GX-DEMO-001": "awarded", "GX-DEMO-002": "tendering", "GX-DEMO-003": "awarded"}
+            assert statuses == {"GX-DEMO-001": "awarded", "GX-DEMO-002": "awarded", "GX-DEMO-003": "awarded",
+                                "GX-DEMO-004": "tendering"}
             first = db.session.execute(select(Tender).where(Tender.number == "GX-DEMO-001")).scalar_one()
             winners = sorted((a.lot.number, a.contractor.name, a.amount_fen) for a in db.session.scalars(
                 select(Award).where(Award.lot_id.in_([lot.id for lot in first.lots]))))
@@ -105,8 +108,18 @@ def test_demo_procurement_history_follows_the_rules(app):
             # four valid bids: three qualified suppliers were left for the next-ranked bidder (94号令 §16(二))
             assert len([b for b in db.session.scalars(select(Bid).where(Bid.lot_id == challenged.lots[0].id))
                         if b.counts]) == 4
+            # GX-DEMO-002 (household surveys): D awarded on score over A's lower price, its contract active
+            survey = db.session.execute(select(Tender).where(Tender.number == "GX-DEMO-002")).scalar_one()
+            [award] = db.session.scalars(select(Award).where(Award.lot_id == survey.lots[0].id)).all()
+            assert (award.status, award.contractor.name, award.amount_fen) == ("active", "赣州市同心社会工作服务中心",
+                                                                               38_000_000)
+            lowest = min(b.price_fen for b in db.session.scalars(select(Bid).where(Bid.lot_id == survey.lots[0].id)))
+            assert lowest < award.amount_fen
+            [contract] = db.session.scalars(select(Contract).where(Contract.award_id == award.id)).all()
+            assert contract.status == "active" and [(i.code, i.unit) for i in contract.items] == [
+                ("HH-SURVEY", "household_survey")]
             # The open tender's bid is sealed: nobody outside its contractor can load it.
-            open_lot = db.session.execute(select(Tender).where(Tender.number == "GX-DEMO-002")).scalar_one().lots[0]
+            open_lot = db.session.execute(select(Tender).where(Tender.number == "GX-DEMO-004")).scalar_one().lots[0]
             assert db.session.execute(select(Bid).where(Bid.lot_id == open_lot.id)).first() is None
             disclosures = db.session.scalars(select(Disclosure).order_by(Disclosure.id)).all()
             assert {d.kind for d in disclosures} == {"purchase_intention", "tender_notice", "award_result",

@@ -1,6 +1,7 @@
 """The contracts of the demo world (docs/API.md): in ganxian, A's care contract (lot 1 of
-GX-DEMO-001, CARE-VISIT) and B's assessment contract (lot 2, ADL-ASSESS), both signed within
-the window, active and with their notices published; in zhanggong, a small single-source (单一来源)
+GX-DEMO-001, CARE-VISIT), B's assessment contract (lot 2, ADL-ASSESS) and D's household-survey
+contract (GX-DEMO-002, HH-SURVEY), all signed within the window, active and with their notices
+published; in zhanggong, a small single-source (单一来源)
 tender awarded to contractor C and its active care contract, so zg-worker1 has a contract.
 
 It runs the real lifecycle with back-dated clocks, as tenders/demo.py does. Every step looks
@@ -20,7 +21,7 @@ from portal.tenancy.scope import tenant_scope
 from portal.tenancy.workdays import tenant_calendar
 from portal.tenders import awards, evaluation
 from portal.tenders.deadlines import local_date
-from portal.tenders.demo import AWARDED_NUMBER, build_tender, local_at, publish_tender
+from portal.tenders.demo import AWARDED_NUMBER, SURVEY_NUMBER, build_tender, local_at, publish_tender
 from portal.tenders.models import Award, Bid, BudgetLine, Tender
 
 ZG_NUMBER = "ZG-DEMO-001"
@@ -32,6 +33,7 @@ ZG_PRICE = 18_000_000
 ITEM_TERMS = {
     "CARE-VISIT": (30, 240, 1, True, None),
     "ADL-ASSESS": (None, None, 1, False, None),
+    "HH-SURVEY": (None, None, 1, False, None),
 }
 
 
@@ -72,12 +74,13 @@ def _contract_from(award, officer, today, calendar):
 def _ganxian(tenant):
     created = 0
     with tenant_scope(tenant.id):
-        tender = db.session.execute(select(Tender).where(Tender.number == AWARDED_NUMBER)).scalar_one_or_none()
-        if tender is None:
+        tenders = db.session.execute(select(Tender).where(Tender.number.in_((AWARDED_NUMBER, SURVEY_NUMBER)))
+                                     .order_by(Tender.id)).scalars().all()
+        if not tenders:
             return 0
         officer = db.session.execute(select(User).where(User.username == "gx-officer")).scalar_one()
         today, calendar = local_today(), tenant_calendar()
-        for lot in tender.lots:
+        for lot in [lot for tender in tenders for lot in tender.lots]:
             award = awards.award_of_lot(lot)
             if award is None or db.session.execute(select(Contract.id).where(Contract.award_id == award.id)).first():
                 continue

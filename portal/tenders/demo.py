@@ -1,8 +1,8 @@
 """The procurement history of the demo world (docs/API.md): in ganxian, a budget line and
 plan, one tender awarded (care services to contractor A, self-care assessment to B) whose
-contracts can now be signed, and one tender open for bids with a sealed bid from A. It runs
-the real lifecycle with back-dated clocks, so every deadline rule and disclosure is exercised.
-Every step looks before it creates."""
+contracts can now be signed, the household-survey tender awarded to D, and one tender open for
+bids with a sealed bid from A. It runs the real lifecycle with back-dated clocks, so every
+deadline rule and disclosure is exercised. Every step looks before it creates."""
 import io
 from datetime import date, datetime, time, timedelta
 
@@ -21,7 +21,8 @@ from portal.tenders.models import BudgetLine, EvaluationCriterion, Lot, LotItem,
 from portal.tenders.planning import create_plan
 
 AWARDED_NUMBER = "GX-DEMO-001"
-OPEN_NUMBER = "GX-DEMO-002"
+SURVEY_NUMBER = "GX-DEMO-002"  # household economic surveys, awarded to D (docs/DOMAIN.md §6)
+OPEN_NUMBER = "GX-DEMO-004"  # the one tender open for bids
 CHALLENGED_NUMBER = "GX-DEMO-003"
 BUYER_CONTACT = "赣县区民政局社会救助股 张科长 0797-4441234"
 CRITERIA = (("technical", "服务方案与实施计划", 45), ("business", "机构资质、业绩与人员", 25))
@@ -43,8 +44,14 @@ COMMITTEE = (("周文华", "江西师范大学社会工作系", "expert", "社�
              ("钟秀英", "赣南医学院护理学院", "expert", "护理"),
              ("刘海燕", "赣州市财经学校", "expert", "财务"),
              ("黄志明", "赣县区民政局", "buyer_representative", ""))
-OPEN_LOT = ("困难家庭家庭经济状况核查服务", 40_000_000,
-            [("HH-SURVEY", "家庭经济状况核查（含邻里走访）", "household_survey", 2000, 20_000, "每户至少一次邻里走访")])
+# The household-survey tender's lot and its three bids {manager: (price fen, technical, business)}:
+# D ranks first on score although A's price is the lowest.
+SURVEY_LOT = ("困难家庭家庭经济状况核查服务", 40_000_000,
+              [("HH-SURVEY", "家庭经济状况核查（含邻里走访）", "household_survey", 2000, 20_000, "每户至少一次邻里走访")],
+              {"a-manager": (37_600_000, "38", "21"), "d-manager": (38_000_000, "43", "23"),
+               "e-manager": (38_400_000, "36", "20")})
+OPEN_LOT = ("困难群众探访关爱服务", 24_000_000,
+            [("OUTREACH-VISIT", "救助政策宣传与探访关爱", "visit", 3000, 8_000, "每次入户宣讲政策并了解困难诉求")])
 
 
 def local_at(day, hour, minute=0):
@@ -116,8 +123,10 @@ def seed_tenders(tenants):
     """Create the ganxian procurement history if it is missing; returns rows created (roughly)."""
     created = _seed_history(tenants)
     with tenant_scope(tenants["ganxian"].id):
-        if not db.session.execute(select(Tender.id).where(Tender.number == CHALLENGED_NUMBER)).first():
-            created += seed_challenged(local_today(), tenant_calendar())
+        for number, seed_one in ((SURVEY_NUMBER, seed_survey_tender), (OPEN_NUMBER, seed_open_tender),
+                                 (CHALLENGED_NUMBER, seed_challenged)):
+            if not db.session.execute(select(Tender.id).where(Tender.number == number)).first():
+                created += seed_one(local_today(), tenant_calendar())
     return created
 
 
@@ -129,8 +138,7 @@ def _seed_history(tenants):
         today = local_today()
         calendar = tenant_calendar()
         officer = db.session.execute(select(User).where(User.username == "gx-officer")).scalar_one()
-        managers = {u.username: u for u in db.session.execute(
-            select(User).where(User.username.in_(["a-manager", "b-manager", "d-manager"]))).scalars()}
+        managers = _managers(["a-manager", "b-manager", "d-manager"])
         line = BudgetLine(year=today.year, name="社会救助专项资金（政府购买服务）", fund_source="中央和省级困难群众救助补助资金",
                           amount_fen=300_000_000)
         db.session.add(line)
@@ -155,36 +163,78 @@ def _seed_history(tenants):
                                 AWARDED_LOTS, officer)
         _attach_documents(awarded, officer)  # before the notice; published with the award result (87号令 §69)
         publish_tender(awarded, today - timedelta(days=120), today - timedelta(days=85), calendar)
-        submitted_at = local_at(today - timedelta(days=80), 15)
-        for lot, (_title, _budget, _items, bids) in zip(awarded.lots, AWARDED_LOTS):
-            for manager, (price, _t, _b) in bids.items():
-                _bid(lot, managers[manager], price, submitted_at)
-        db.session.flush()
-        opened = awarded.bid_deadline + timedelta(minutes=30)
-        evaluation.open_bids(awarded, opened)
-        experts = [evaluation.add_expert(awarded, name, organisation, kind, field)
-                   for name, organisation, kind, field in COMMITTEE]
-        for lot, (_title, _budget, _items, bids) in zip(awarded.lots, AWARDED_LOTS):
-            by_contractor = {b.contractor_id: b for b in evaluation.lot_bids(lot)}
-            for manager, (_price, technical, business) in bids.items():
-                bid = by_contractor[managers[manager].contractor_id]
-                evaluation.decide_validity(bid, True, "", opened)
-                for expert in experts:
-                    evaluation.enter_score(bid, expert, evaluation.parse_points(technical),
-                                           evaluation.parse_points(business))
-        confirmed = local_at(calendar.add_working_days(awarded.bid_deadline.astimezone(LOCAL_TZ).date(), 2), 16)
-        for lot in awarded.lots:
-            awards.confirm_award(lot, confirmed)
+        _run_to_award(awarded, [(lot, spec[3]) for lot, spec in zip(awarded.lots, AWARDED_LOTS)], managers,
+                      local_at(today - timedelta(days=80), 15), calendar)
         created += 20
 
-        # The tender open for bids: notice 8 days ago, deadline about two weeks ahead; A has bid.
-        open_tender = build_tender(OPEN_NUMBER, "赣县区困难家庭经济状况核查服务采购项目", line, [OPEN_LOT], officer)
-        _attach_documents(open_tender, officer)
-        publish_tender(open_tender, today - timedelta(days=45), today - timedelta(days=8), calendar)
-        _bid(open_tender.lots[0], managers["a-manager"], 37_600_000, local_at(today - timedelta(days=2), 11))
-        created += 6
         db.session.flush()
     return created
+
+
+def _run_to_award(tender, lot_bids, managers, submitted_at, calendar):
+    """Open the bids at the deadline, the committee scores every one, and the first is awarded
+    two working days later. ``lot_bids`` pairs each lot with its {manager: (price, technical, business)}."""
+    for lot, bids in lot_bids:
+        for manager, (price, _t, _b) in bids.items():
+            _bid(lot, managers[manager], price, submitted_at)
+    db.session.flush()
+    opened = tender.bid_deadline + timedelta(minutes=30)
+    evaluation.open_bids(tender, opened)
+    experts = [evaluation.add_expert(tender, name, organisation, kind, field)
+               for name, organisation, kind, field in COMMITTEE]
+    for lot, bids in lot_bids:
+        by_contractor = {b.contractor_id: b for b in evaluation.lot_bids(lot)}
+        for manager, (_price, technical, business) in bids.items():
+            bid = by_contractor[managers[manager].contractor_id]
+            evaluation.decide_validity(bid, True, "", opened)
+            for expert in experts:
+                evaluation.enter_score(bid, expert, evaluation.parse_points(technical),
+                                       evaluation.parse_points(business))
+    confirmed = local_at(calendar.add_working_days(tender.bid_deadline.astimezone(LOCAL_TZ).date(), 2), 16)
+    for lot, _bids in lot_bids:
+        awards.confirm_award(lot, confirmed)
+
+
+def _managers(usernames):
+    return {u.username: u for u in db.session.execute(select(User).where(User.username.in_(list(usernames)))).scalars()}
+
+
+def _budget_line(today):
+    return db.session.execute(select(BudgetLine).where(BudgetLine.year == today.year)
+                              .order_by(BudgetLine.id)).scalars().first()
+
+
+def seed_survey_tender(today, calendar):
+    """GX-DEMO-002, household economic surveys: notice 75 days ago, three bids, awarded to D
+    about seven weeks ago (its contract: contracts/demo.py)."""
+    officer = db.session.execute(select(User).where(User.username == "gx-officer")).scalar_one()
+    managers = _managers(SURVEY_LOT[3])
+    line = _budget_line(today)
+    if line is None or len(managers) < len(SURVEY_LOT[3]):
+        return 0
+    tender = build_tender(SURVEY_NUMBER, "赣县区困难家庭经济状况核查服务采购项目", line, [SURVEY_LOT], officer)
+    _attach_documents(tender, officer)
+    publish_tender(tender, today - timedelta(days=110), today - timedelta(days=75), calendar)
+    _run_to_award(tender, [(tender.lots[0], SURVEY_LOT[3])], managers, local_at(today - timedelta(days=70), 15),
+                  calendar)
+    db.session.flush()
+    return 20
+
+
+def seed_open_tender(today, calendar):
+    """GX-DEMO-004, the tender open for bids: notice 8 days ago, deadline about two weeks ahead;
+    A has bid (sealed)."""
+    officer = db.session.execute(select(User).where(User.username == "gx-officer")).scalar_one()
+    line = _budget_line(today)
+    manager = _managers(["a-manager"]).get("a-manager")
+    if line is None or manager is None:
+        return 0
+    tender = build_tender(OPEN_NUMBER, "赣县区困难群众救助政策宣传与探访关爱服务采购项目", line, [OPEN_LOT], officer)
+    _attach_documents(tender, officer)
+    publish_tender(tender, today - timedelta(days=45), today - timedelta(days=8), calendar)
+    _bid(tender.lots[0], manager, 22_500_000, local_at(today - timedelta(days=2), 11))
+    db.session.flush()
+    return 6
 
 
 # The tender whose first award fell to an upheld challenge (质疑成立) and went to the next-ranked
@@ -203,10 +253,8 @@ def seed_challenged(today, calendar):
     """GX-DEMO-003: awarded about four months ago, challenged by the second-ranked bidder, the
     challenge upheld and the lot awarded to it instead — the first award cancelled publicly."""
     officer = db.session.execute(select(User).where(User.username == "gx-officer")).scalar_one()
-    managers = {u.username: u for u in db.session.execute(
-        select(User).where(User.username.in_(list(CHALLENGED_LOT[3])))).scalars()}
-    line = db.session.execute(select(BudgetLine).where(BudgetLine.year == today.year)
-                              .order_by(BudgetLine.id)).scalars().first()
+    managers = _managers(CHALLENGED_LOT[3])
+    line = _budget_line(today)
     if line is None or len(managers) < len(CHALLENGED_LOT[3]):
         return 0
     tender = build_tender(CHALLENGED_NUMBER, "赣县区乡镇社会工作服务站能力建设服务采购项目", line, [CHALLENGED_LOT],
