@@ -16,6 +16,7 @@ from portal.contracts.assignments import current_for_worker
 from portal.core.auth import capability_required
 from portal.core.timeutil import local_today
 from portal.surveys.blueprint import field_bp
+from portal.surveys.recording import MAX_FEN
 from portal.surveys.labels import (AREA_LABELS, CATEGORY_LABELS, EXPENSE_KIND_LABELS, INCOME_KIND_LABELS,
                                    INCOME_PERIOD_LABELS, KIND_LABELS, OUTCOME_LABELS, RELATION_LABELS, STATUS_LABELS,
                                    WORK_ABILITY_LABELS)
@@ -48,16 +49,16 @@ def _form_messages():
     """The labels of the form and the messages of its checks (the same rules as the server's)."""
     return {
         "start": _("Survey this family"), "close_form": _("Close the form"),
-        "kind": _("Kind of survey"), "category": _("Category"), "area": _("Area"),
+        "kind": _("Kind of survey"), "category": _("Category"), "area": _("Area (urban or rural)"),
         "members": _("Household members"), "member_n": _("Member %(n)s"), "add_member": _("Add a member"),
-        "name": _("Name"), "relation": _("Relation to the applicant"), "id_number": _("ID number"),
+        "name": _("Member's name"), "relation": _("Relation to the applicant"), "id_number": _("ID number"),
         "work_ability": _("Ability to work"), "disability_grade": _("Disability"),
         "remove": _("Remove"),
-        "incomes": _("Incomes"), "add_income": _("Add an income"), "income_member": _("Whose income"),
-        "household": _("The household as a whole"), "income_kind": _("Kind of income"), "period": _("Period"),
+        "incomes": _("Incomes of the household"), "add_income": _("Add an income"), "income_member": _("Whose income"),
+        "household": _("The household as a whole"), "income_kind": _("Kind of income"), "period": _("Per month or per year"),
         "amount_yuan": _("Amount (yuan)"),
-        "assets": _("Assets"), "deposits_yuan": _("Deposits (yuan)"), "dwellings": _("Dwellings"),
-        "housing_area": _("Housing area (m²)"), "vehicles": _("Vehicles"),
+        "assets": _("Assets of the household"), "deposits_yuan": _("Deposits (yuan)"), "dwellings": _("Dwellings owned"),
+        "housing_area": _("Housing area (m²)"), "vehicles": _("Vehicles owned"),
         "expenses": _("Rigid expenses"), "add_expense": _("Add an expense"), "expense_kind": _("Kind of expense"),
         "annual_yuan": _("Yuan per year"),
         "interviews": _("Neighbour interviews"), "add_interview": _("Add an interview"),
@@ -69,7 +70,9 @@ def _form_messages():
         "amount_format": _("Enter an amount in yuan, such as 1200 or 1200.50."),
         "amount_negative": _("An amount cannot be negative."),
         "count_format": _("Enter a whole number, 0 or more."),
+        "amount_too_large": _("This amount is larger than can be recorded."), "max_fen": MAX_FEN,
         "future_time": _("This time is in the future."),
+        "same_id_number": _("The same ID number is entered for two members."),
         "id_length": _("A resident ID number has 18 characters; this one has %(n)s."),
         "id_format": _("A resident ID number is 17 digits followed by a digit or X."),
         "id_check": _("The last character (the check digit) does not match the first 17 digits; "

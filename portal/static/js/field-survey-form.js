@@ -10,6 +10,7 @@ window.FieldSurveyForm = (function () {
 
   var ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
   var ID_CHECK = "10X98765432";
+  var CLOCK_SKEW_MS = 5 * 60000;  // the server's allowance for a phone clock ahead (visits.rules.CLOCK_SKEW)
   var MAX_YUAN_DIGITS = 11;  // ¥99,999,999,999.99 at most: far inside the integers a double holds exactly
 
   function el(tag, attrs, children) {
@@ -157,10 +158,12 @@ window.FieldSurveyForm = (function () {
       }
       return true;
     }
-    function money(path, text) {
+    function money(path, text, times) {
       var parsed = toFen(text);
       if (parsed.error) {
         errors[path] = parsed.error === "negative" ? M.amount_negative : M.amount_format;
+      } else if (parsed.fen * (times || 1) > M.max_fen) {
+        errors[path] = M.amount_too_large;
       }
       return parsed.fen;
     }
@@ -174,14 +177,18 @@ window.FieldSurveyForm = (function () {
     if (!draft.members.length) {
       errors.members = M.need_member;
     }
+    var numbers = [];
     var members = draft.members.map(function (m, i) {
       var p = "members." + i + ".";
       need(p + "name", m.name);
       need(p + "relation", m.relation);
+      var number = m.id_number.trim().toUpperCase().replace(/ /g, "");
       var idError = need(p + "id_number", m.id_number) ? idProblem(m.id_number, M) : null;
+      if (!idError && numbers.indexOf(number) >= 0) { idError = M.same_id_number; }
       if (idError) { errors[p + "id_number"] = idError; }
+      numbers.push(number);
       need(p + "work_ability", m.work_ability);
-      return {name: m.name.trim(), relation: m.relation, id_number: m.id_number.trim().toUpperCase().replace(/ /g, ""),
+      return {name: m.name.trim(), relation: m.relation, id_number: number,
               work_ability: m.work_ability, disability_grade: parseInt(m.disability_grade, 10) || 0};
     });
     var memberKeys = draft.members.map(function (m) { return m.key; });
@@ -189,7 +196,7 @@ window.FieldSurveyForm = (function () {
       var p = "incomes." + i + ".";
       var index = row.member ? memberKeys.indexOf(row.member) : null;
       if (index === -1) { errors[p + "member"] = M.required; }  // the member was removed
-      return {member: index, kind: row.kind, period: row.period, amount_fen: money(p + "amount_fen", row.amount)};
+      return {member: index, kind: row.kind, period: row.period, amount_fen: money(p + "amount_fen", row.amount, row.period === "monthly" ? 12 : 1)};
     });
     var expenses = draft.expenses.map(function (row, i) {
       return {kind: row.kind, annual_fen: money("expenses." + i + ".annual_fen", row.amount)};
@@ -204,7 +211,7 @@ window.FieldSurveyForm = (function () {
       var at = v.at ? new Date(v.at) : null;
       if (!at || isNaN(at.getTime())) {
         errors[p + "interviewed_at"] = M.required;
-      } else if (at.getTime() > now.getTime() + 60000) {
+      } else if (at.getTime() > now.getTime() + CLOCK_SKEW_MS) {
         errors[p + "interviewed_at"] = M.future_time;
       }
       return {neighbour: v.neighbour.trim(), interviewed_at: at && !isNaN(at.getTime()) ? isoLocal(at) : "",
@@ -333,7 +340,7 @@ window.FieldSurveyForm = (function () {
         var legend = fmt(M.member_n, {n: i + 1});
         return el("fieldset", {"class": "survey-row-fields member-row", "data-row": m.key}, [
           el("legend", {text: legend}),
-          textField(M.name, p + "name", m.name, function (v) { m.name = v; }, {maxlength: "60", autocomplete: "off"}),
+          textField(M.name, p + "name", m.name, function (v) { m.name = v; }, {maxlength: "64", autocomplete: "off"}),
           selectField(M.relation, p + "relation", m.relation,
                       (m.relation ? [] : [{code: "", label: "—"}]).concat(M.relations), function (v) { m.relation = v; }),
           textField(M.id_number, p + "id_number", m.id_number, function (v) { m.id_number = v; },
@@ -382,7 +389,7 @@ window.FieldSurveyForm = (function () {
         var p = "interviews." + i + ".";
         return el("fieldset", {"class": "survey-row-fields interview-row", "data-row": v.key}, [
           el("legend", {text: M.interviews + " " + (i + 1)}),
-          textField(M.neighbour, p + "neighbour", v.neighbour, function (x) { v.neighbour = x; }, {maxlength: "100"}),
+          textField(M.neighbour, p + "neighbour", v.neighbour, function (x) { v.neighbour = x; }, {maxlength: "120"}),
           textField(M.interviewed_at, p + "interviewed_at", v.at, function (x) { v.at = x; }, {type: "datetime-local"}),
           textField(M.statement, p + "statement", v.statement, function (x) { v.statement = x; }, {multiline: true}),
           removeButton(draft.interviews, i, M.interviews + " " + (i + 1)),
