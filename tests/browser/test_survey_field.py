@@ -209,3 +209,33 @@ def test_a_refusal_comes_back_for_correction_and_a_conflict_is_said(app, page, l
     conflict.locator("button.discard-button").click()
     expect(page.locator("#queue-count")).to_have_attribute("data-count", "0")
     assert len(stored_with(app, taken)) == 1
+
+
+def test_the_form_opens_offline_with_what_was_typed_and_signing_out_forgets_it(app, page, live_server):
+    world = survey_world(app)
+    open_form(page, live_server, world, "郭水根")
+    page.locator("#sf-members-0-name").fill("郭水根")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()  # now under the service worker's control, which keeps the page as it passes
+    assert page.evaluate("Boolean(navigator.serviceWorker.controller)")
+
+    page.context.set_offline(True)
+    page.reload()
+    expect(page.locator("h1")).to_have_text("家庭经济状况核查")
+    expect(page.locator("#assignments-message")).to_have_text("当前离线：显示本机保存的服务对象。")
+    expect(page.locator(".assignment-card h2")).to_have_count(4)
+    expect(page.locator("#survey-form h2")).to_have_text("郭*根")
+    expect(page.locator("#sf-members-0-name")).to_have_value("郭水根")
+
+    # Signing out forgets the form being typed and the saved families; a queued survey stays.
+    page.context.set_offline(False)
+    key = page.locator("main").get_attribute("data-queue-key")  # field-surveys:<user id>:<bureau>
+    scope = key[len("field-surveys:"):]
+    page.evaluate("(key) => localStorage.setItem(key, JSON.stringify({surveys: []}))", key)
+    left = page.evaluate("Object.keys(localStorage)")
+    assert f"{key}:draft" in left and f"field:{scope}:survey-assignments" in left
+    press(page, page.locator("#sign-out-form button"))
+    assert page.evaluate("caches.keys()") == []
+    left = page.evaluate("Object.keys(localStorage)")
+    assert f"{key}:draft" not in left and f"field:{scope}:survey-assignments" not in left
+    assert key in left
