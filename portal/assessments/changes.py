@@ -21,7 +21,7 @@ from portal.core.errors import DomainError
 from portal.core.timeutil import local_today, to_local, utcnow
 from portal.core.workdays import UnknownCalendarYear
 from portal.extensions import db
-from portal.tenancy.workdays import tenant_calendar
+from portal.tenancy.workdays import tenant_calendar, working_days_after
 
 REASSESSMENT_WORKING_DAYS = 10
 # The registry's statuses that open a change report by themselves (of the same kind).
@@ -37,10 +37,7 @@ def _refuse(field, message):
 def due_day(reported_on):
     """The day the re-assessment is due: 10 working days after ``reported_on`` (not counted). A year
     the calendar does not know is refused with the calendar's own message, on the date field."""
-    try:
-        return tenant_calendar().add_working_days(reported_on, REASSESSMENT_WORKING_DAYS)
-    except UnknownCalendarYear as exc:
-        raise DomainError(exc.message, {"reported_on": [exc.message]}) from None
+    return working_days_after(reported_on, REASSESSMENT_WORKING_DAYS, "reported_on", tenant_calendar())
 
 
 def report_change(person, kind, reported_on, *, note="", by=None):

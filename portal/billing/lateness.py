@@ -10,7 +10,11 @@ payable only once that assessment is "final" (after publicity and the re-check s
 usually after its month was approved: the month's statement leaves it out (neither paid nor
 capped), and once the assessment is final it is late work like any other, paid once by a later
 statement. A visit of an item paid per assessment that carries no assessment is never paid.
-``awaiting_assessment`` is that condition, for both the month and the late lines.
+Likewise a visit that carries a household economic survey (``HouseholdSurvey.visit_id``,
+docs/DOMAIN.md §6) is payable only once that survey is "signed_off" (reviewed and signed off by two
+bureau officers), and a plain visit under an item paid per survey (unit "household_survey") is
+never paid. ``awaiting_final_record`` is the two conditions together, for the month's lines, the
+late lines and the approval's check.
 
 The statement engine (sources.py) pays late visits that no approved statement paid yet and that
 have no V01 finding; the late-verified page (balances.py) lists them all, with where each was
@@ -22,6 +26,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from portal.assessments.models import ASSESSMENT_UNIT, Assessment
 from portal.billing.models import FROZEN_STATUSES, Statement, StatementEntry
 from portal.contracts.models import ServiceItem
+from portal.surveys.models import SURVEY_UNIT, HouseholdSurvey
 
 CAPPED = "capped"  # entry role: a verified visit its month's statement left unpaid by the cap or quota
 
@@ -62,18 +67,39 @@ def capped_by_approved(visit):
     return exists().where(StatementEntry.approved_visit_id == visit.id, StatementEntry.role == CAPPED)
 
 
+def _awaiting(visit, record, payable_status, unit):
+    """True for a visit whose ``record`` (an assessment, a survey) is not in ``payable_status`` yet,
+    or a visit of an item of ``unit`` that carries no such record at all."""
+    per_record = visit.service_item_id.in_(select(ServiceItem.id).where(ServiceItem.unit == unit))
+    return or_(exists().where(record.visit_id == visit.id, record.status != payable_status),
+               and_(per_record, ~exists().where(record.visit_id == visit.id)))
+
+
 def awaiting_assessment(visit):
     """True for a visit not payable for want of a final assessment: its assessment is not final
     yet (a withdrawn one never is), or it is a visit of an item paid per assessment (unit
     "assessment") that carries no assessment at all — a plain visit under such an item is not an
     assessment and is never paid. Other visits are untouched (the unique ``assessment.visit_id``
     index serves the lookups)."""
-    per_assessment = visit.service_item_id.in_(select(ServiceItem.id).where(ServiceItem.unit == ASSESSMENT_UNIT))
-    return or_(exists().where(Assessment.visit_id == visit.id, Assessment.status != "final"),
-               and_(per_assessment, ~exists().where(Assessment.visit_id == visit.id)))
+    return _awaiting(visit, Assessment, "final", ASSESSMENT_UNIT)
+
+
+def awaiting_survey(visit):
+    """True for a visit not payable for want of a signed-off household survey: its survey is
+    recorded, reviewed or returned (a returned one never becomes payable: the corrected survey is
+    a new one, with its own visit), or it is a visit of an item paid per survey (unit
+    "household_survey") that carries no survey at all. Other visits are untouched (the unique
+    ``household_survey.visit_id`` index serves the lookups)."""
+    return _awaiting(visit, HouseholdSurvey, "signed_off", SURVEY_UNIT)
+
+
+def awaiting_final_record(visit):
+    """True for a visit held back until the record it was made for is final: an assessment not
+    final yet or a survey not signed off yet (or a visit of such an item without its record)."""
+    return or_(awaiting_assessment(visit), awaiting_survey(visit))
 
 
 def late_base(visit):
     """Conditions on Visit shared by the engine and the page (see the module docstring)."""
     return [visit.status == "verified", month_approved(visit), ~paid_by_month_statement(visit),
-            ~capped_by_approved(visit), ~awaiting_assessment(visit)]
+            ~capped_by_approved(visit), ~awaiting_final_record(visit)]

@@ -29,6 +29,7 @@ LINE_KINDS = (
     "carried_out",             # what this statement's deductions leave uncovered, carried to the next one
     "deduction_clawback",      # visits an approved statement paid that were rejected since × price (subtracts)
     "deduction_discrepancy",   # assessments the re-check put in another class × price × multiplier (subtracts)
+    "deduction_survey_discrepancy",  # surveys the re-check found with another outcome × price × multiplier
 )
 PAYING_KINDS = ("service", "late_verified")  # lines that pay visits: quota and contract total apply
 ENTRY_ROLES = ("paid", "penalty", "capped", "clawback")  # capped: left unpaid by the monthly cap or quota
@@ -46,6 +47,7 @@ KIND_LABELS = {
     "carried_out": _l("Uncovered deductions carried to the next statement"),
     "deduction_clawback": _l("Deduction: paid visit rejected since"),
     "deduction_discrepancy": _l("Deduction: assessment found in another class on re-check"),
+    "deduction_survey_discrepancy": _l("Deduction: household survey found with another outcome on re-check"),
 }
 
 

@@ -6,9 +6,10 @@ Paying lines, per service item, in this order:
   left after the contract's approved statements, what the contract total still allows), amount =
   units × unit price. A visit counts in the month of its check-in when it is "verified", has no V01
   finding (work of a worker on no roster is never paid, whatever its exception's status), no
-  approved statement paid it already, and — when it carries a self-care assessment — that
-  assessment is "final" (lateness.awaiting_assessment: one made final after its month was
-  approved is paid once, later, as late-verified work). When fewer units are payable than
+  approved statement paid it already, and — when it carries a self-care assessment or a household
+  economic survey — that assessment is "final" or that survey "signed_off"
+  (lateness.awaiting_final_record: one made final or signed off after its month was approved is
+  paid once, later, as late-verified work; a survey is one payable unit of its home visit). When fewer units are payable than
   verified, the earliest visits (check-in, then id) are paid and the rest are listed as unpaid in
   the line's details;
 * ``late_verified``: visits of an earlier month verified after that month's statement was
@@ -19,8 +20,8 @@ The contract total is the contract amount plus its amendments; what approved sta
 paying lines counts against it, and the line that hits it says so in its description.
 
 Deduction lines come from the registered sources (visits not confirmed by spot checks,
-assessments the bureau's re-check found in the wrong class, subcontracting violations, paid visits
-rejected since), then the balance an earlier statement could not cover
+assessments the bureau's re-check found in the wrong class, household surveys whose re-check found
+another outcome, subcontracting violations, paid visits rejected since), then the balance an earlier statement could not cover
 (``deduction_carried_forward``, see balances.py)."""
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, or_, select
@@ -34,6 +35,7 @@ from portal.contracts.models import ServiceItem
 from portal.core.money import format_fen
 from portal.extensions import db
 from portal.spotchecks.models import SpotCheck
+from portal.surveys.models import HouseholdSurvey, SurveyRecheck
 from portal.violations.models import Violation
 from portal.visits.models import Visit, VisitException
 
@@ -53,10 +55,15 @@ def not_confirmed_by_spot_check():
     return exists().where(SpotCheck.visit_id == Visit.id, SpotCheck.outcome == "not_confirmed")
 
 
+RECHECK_DISCREPANCY_KINDS = ("deduction_discrepancy", "deduction_survey_discrepancy")
+
+
 def penalised_for_discrepancy():
-    """True for a visit an approved statement penalised on a re-check discrepancy line."""
+    """True for a visit an approved statement penalised on a re-check discrepancy line (an
+    assessment's or a household survey's)."""
     return exists().where(StatementEntry.approved_visit_id == Visit.id, StatementEntry.role == "penalty",
-                          StatementEntry.line_id == StatementLine.id, StatementLine.kind == "deduction_discrepancy")
+                          StatementEntry.line_id == StatementLine.id,
+                          StatementLine.kind.in_(RECHECK_DISCREPANCY_KINDS))
 
 
 def never_payable():
@@ -68,7 +75,7 @@ def _payable_visits(period, item_id=None):
     """Conditions on Visit for the month's verified visits not yet paid by an approved statement."""
     conditions = [Visit.tenant_id == period.tenant_id, Visit.contract_id == period.contract.id,
                   Visit.status == "verified", Visit.check_in_at >= period.start, Visit.check_in_at < period.end,
-                  ~paid_by_approved("paid"), ~never_payable(), ~lateness.awaiting_assessment(Visit)]
+                  ~paid_by_approved("paid"), ~never_payable(), ~lateness.awaiting_final_record(Visit)]
     if item_id is not None:
         conditions.append(Visit.service_item_id == item_id)
     return conditions
@@ -268,39 +275,60 @@ def spot_check_deductions(period):
     return lines
 
 
-@deduction_source
-def discrepancy_deductions(period):
-    """Each visit of the contract whose assessment the bureau's re-check put in another class
-    (docs/DOMAIN.md §6), re-checked up to the end of the month and not yet penalised by an approved
-    statement: its unit price × the contract's penalty multiplier (the spot checks' one), entry
-    role "penalty" like spot checks, so a visit is penalised once. A visit a spot check did not
-    confirm is left to the spot-check deduction, never deducted twice. One line per service item."""
+def _recheck_penalties(period, record, recheck, recheck_record_id, kind, description, ids_key):
+    """The penalty lines for the contract's visits whose ``record`` (an assessment, a survey) the
+    bureau's ``recheck`` found wrong (``discrepancy``), re-checked up to the end of the month and
+    not yet penalised by an approved statement: unit price × the contract's penalty multiplier (the
+    spot checks' one), entry role "penalty" like spot checks, so a visit is penalised once. A visit
+    a spot check did not confirm is left to the spot-check deduction, never deducted twice. One
+    line per service item; ``description`` words it with the item."""
     contract = period.contract
     rows = db.session.execute(
         select(Visit.id, Visit.service_item_id, ServiceItem.code, ServiceItem.name, ServiceItem.unit_price_fen,
-               Assessment.id)
-        .join(Assessment, Assessment.visit_id == Visit.id)
-        .join(AssessmentRecheck, AssessmentRecheck.assessment_id == Assessment.id)
+               record.id)
+        .join(record, record.visit_id == Visit.id)
+        .join(recheck, recheck_record_id == record.id)
         .join(ServiceItem, ServiceItem.id == Visit.service_item_id)
         .where(Visit.tenant_id == period.tenant_id, Visit.contract_id == contract.id,
-               Assessment.tenant_id == period.tenant_id, AssessmentRecheck.discrepancy.is_(True),
-               AssessmentRecheck.rechecked_at.is_not(None), AssessmentRecheck.rechecked_at < period.end,
+               record.tenant_id == period.tenant_id, recheck.discrepancy.is_(True),
+               recheck.rechecked_at.is_not(None), recheck.rechecked_at < period.end,
                ~paid_by_approved("penalty"),
                ~not_confirmed_by_spot_check())
         .order_by(Visit.service_item_id, Visit.check_in_at, Visit.id)).all()
     multiplier = contract.spot_check_penalty_multiplier or 1
     by_item = {}
-    for visit_id, item_id, code, name, price, assessment_id in rows:
+    for visit_id, item_id, code, name, price, record_id in rows:
         found = by_item.setdefault(item_id, (code, name, price, [], []))
         found[3].append(visit_id)
-        found[4].append(assessment_id)
-    return [LinePlan(kind="deduction_discrepancy",
-                     description=_("Assessments found in another class on re-check: %(item)s", item=f"{code} {name}"),
+        found[4].append(record_id)
+    return [LinePlan(kind=kind, description=description(f"{code} {name}"),
                      units=len(visit_ids), unit_price_fen=price, multiplier=multiplier,
                      amount_fen=len(visit_ids) * price * multiplier, service_item_id=item_id,
-                     details={"visit_ids": visit_ids, "assessment_ids": assessment_ids},
+                     details={"visit_ids": visit_ids, ids_key: record_ids},
                      entries=[("penalty", visit_id, None) for visit_id in visit_ids])
-            for item_id, (code, name, price, visit_ids, assessment_ids) in by_item.items()]
+            for item_id, (code, name, price, visit_ids, record_ids) in by_item.items()]
+
+
+@deduction_source
+def discrepancy_deductions(period):
+    """Each visit of the contract whose assessment the bureau's re-check put in another class
+    (docs/DOMAIN.md §6, §8): its unit price × the contract's penalty multiplier, once, never
+    together with a spot-check deduction of that visit (see _recheck_penalties)."""
+    return _recheck_penalties(
+        period, Assessment, AssessmentRecheck, AssessmentRecheck.assessment_id, "deduction_discrepancy",
+        lambda item: _("Assessments found in another class on re-check: %(item)s", item=item), "assessment_ids")
+
+
+@deduction_source
+def survey_discrepancy_deductions(period):
+    """Each visit of the contract whose household survey the bureau's re-check by home visit found
+    with another outcome (docs/DOMAIN.md §6, §8: surveys found wrong on re-check are deducted like
+    spot checks): its unit price × the contract's penalty multiplier, once, never together with a
+    spot-check deduction of that visit (see _recheck_penalties)."""
+    return _recheck_penalties(
+        period, HouseholdSurvey, SurveyRecheck, SurveyRecheck.survey_id, "deduction_survey_discrepancy",
+        lambda item: _("Household surveys found with another outcome on re-check: %(item)s", item=item),
+        "survey_ids")
 
 
 @deduction_source
@@ -330,7 +358,7 @@ def clawback_deductions(period):
     the end of the month and not clawed back by an approved statement yet: its unit price, once
     (entry role "clawback"). A visit rejected by a spot check is left to the spot-check deduction
     (price × multiplier), never deducted twice — unless an approved statement already penalised it
-    for an assessment discrepancy, which takes the visit's one penalty: then its price is clawed
+    for an assessment's or a survey's re-check discrepancy, which takes the visit's one penalty: then its price is clawed
     back here, so a paid visit found not to have happened is never kept. One line per service item."""
     rejected = aliased(Visit)  # driven by the contract's few rejected visits, not all its visits
     rows = db.session.execute(

@@ -241,9 +241,9 @@ def _check_kept_ids(statement, plans):
 
 def _check_paid_visits_payable(statement):
     """Every visit the statement pays is verified now, has no V01 finding and, when it carries an
-    assessment, that assessment is final; the rows are locked (shared) until the approval commits,
+    assessment or a household survey, that assessment is final or that survey signed off; the rows are locked (shared) until the approval commits,
     so no decision can slip in between."""
-    from portal.billing.lateness import awaiting_assessment
+    from portal.billing.lateness import awaiting_final_record
     from portal.billing.sources import never_payable
     from portal.visits.models import Visit
     kept = entries.rows(statement)
@@ -251,7 +251,7 @@ def _check_paid_visits_payable(statement):
     db.session.execute(select(Visit.id).where(Visit.id.in_(paid)).with_for_update(read=True)).all()
     unpayable = db.session.execute(select(func.count()).select_from(Visit).where(
         Visit.id.in_(paid),
-        or_(Visit.status != "verified", never_payable(), awaiting_assessment(Visit)))).scalar_one()
+        or_(Visit.status != "verified", never_payable(), awaiting_final_record(Visit)))).scalar_one()
     if unpayable:
         message = _("%(n)s visit(s) this statement pays are no longer payable (not verified, or work of a worker on "
                     "no roster). Recompute it first.", n=unpayable)

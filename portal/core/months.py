@@ -79,6 +79,14 @@ def month_bounds(month):
     return local_midnight_utc(first_day(month)), local_midnight_utc(next_month(month))
 
 
+def add_months(day, count):
+    """``day`` moved ``count`` calendar months on (back when negative), to the same day of the month,
+    or that month's last day when it has fewer days: 31 January + 1 → 28 (29) February."""
+    index = day.year * 12 + day.month - 1 + count
+    target = date(index // 12, index % 12 + 1, 1)
+    return target.replace(day=min(day.day, last_day(target).day))
+
+
 def recent_months(day, count):
     """The first days of the ``count`` months up to and including the one ``day`` falls in,
     newest first."""

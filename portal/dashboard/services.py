@@ -48,6 +48,17 @@ NAVIGATION = {
     "platform_admin": [(_l("Bureaus"), "accounts.tenants"), (_l("Working-day calendar"), "tenancy.platform_calendar")],
 }
 
+# household economic surveys (issue 18): the re-survey lists, change reports and statistics
+for _role, _links in {
+    "officer": [(_l("Re-surveys due"), "surveys.due"), (_l("Survey change reports"), "surveys.changes"),
+                (_l("Survey statistics"), "surveys.stats_page")],
+    "supervisor": [(_l("Re-surveys due"), "surveys.due"), (_l("Survey change reports"), "surveys.changes"),
+                   (_l("Survey statistics"), "surveys.stats_page")],
+    "auditor": [(_l("Re-surveys due"), "surveys.due"), (_l("Survey statistics"), "surveys.stats_page")],
+    "contractor_manager": [(_l("Re-surveys due"), "surveys.due"), (_l("Survey change reports"), "surveys.changes")],
+}.items():
+    NAVIGATION[_role].extend(_links)
+
 
 def dashboard_for(user, tenant):
     """The figures and shortcuts of one role's home page."""

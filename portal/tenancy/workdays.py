@@ -7,7 +7,8 @@ The calendar is read once per transaction and bureau (two small queries), kept i
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from portal.core.workdays import Calendar, YearSchedule
+from portal.core.errors import DomainError
+from portal.core.workdays import Calendar, UnknownCalendarYear, YearSchedule
 from portal.extensions import db
 from portal.tenancy.models import CalendarDay, CalendarOverride, CalendarYear
 from portal.tenancy.scope import all_tenants_mode, current_tenant_id
@@ -37,6 +38,16 @@ def tenant_calendar(session=None):
         rows = session.execute(select(CalendarOverride.day, CalendarOverride.is_working)).all()
         cache[key] = Calendar({day: working for day, working in rows}, stored_schedules(session))
     return cache[key]
+
+
+def working_days_after(day, count, field, calendar=None):
+    """The day ``count`` working days after ``day`` (not counted) on ``calendar`` (the current
+    bureau's by default): the due day of a change report and the like. A year the calendar does not
+    know is refused with the calendar's own message, on ``field``."""
+    try:
+        return (calendar or tenant_calendar()).add_working_days(day, count)
+    except UnknownCalendarYear as exc:
+        raise DomainError(exc.message, {field: [exc.message]}) from None
 
 
 def forget_calendars(session=None):

@@ -232,7 +232,7 @@ def seed_open_tender(today, calendar):
     tender = build_tender(OPEN_NUMBER, "赣县区困难群众救助政策宣传与探访关爱服务采购项目", line, [OPEN_LOT], officer)
     _attach_documents(tender, officer)
     publish_tender(tender, today - timedelta(days=45), today - timedelta(days=8), calendar)
-    _bid(tender.lots[0], manager, 22_500_000, local_at(today - timedelta(days=2), 11))
+    _bid(tender.lots[0], manager, 22_386_000, local_at(today - timedelta(days=2), 11))
     db.session.flush()
     return 6
 
