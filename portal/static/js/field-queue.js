@@ -345,16 +345,17 @@ window.FieldQueue = (function () {
             endSession: function () { sessionEnded = true; }};
   }
 
-  // Signing out forgets what both field pages saved for the day — every localStorage key under
-  // "field:<scope>:" or "field-assessments:<scope>:" (scope: "<user id>:<bureau code>") — and the
-  // offline copy of the pages: the next person on this phone must not see them. The queues
-  // themselves ("field:<scope>", "field-assessments:<scope>": unsent work, keyed to its worker)
-  // stay. ``onStart`` runs first (the page stops saving from then on).
+  // Signing out forgets what the field pages saved for the day — every localStorage key under
+  // "field:<scope>:", "field-assessments:<scope>:" or "field-surveys:<scope>:" (scope: "<user
+  // id>:<bureau code>"; the survey being typed among them) — and the offline copy of the pages:
+  // the next person on this phone must not see them. The queues themselves ("field:<scope>",
+  // "field-assessments:<scope>", "field-surveys:<scope>": unsent work, keyed to its worker) stay.
+  // ``onStart`` runs first (the page stops saving from then on).
   function bindSignOut(form, scope, onStart) {
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       onStart();
-      var prefixes = ["field:" + scope + ":", "field-assessments:" + scope + ":"];
+      var prefixes = ["field:" + scope + ":", "field-assessments:" + scope + ":", "field-surveys:" + scope + ":"];
       var doomed = [];
       for (var i = 0; i < window.localStorage.length; i++) {
         var key = window.localStorage.key(i);

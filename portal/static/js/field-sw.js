@@ -4,10 +4,11 @@
 // script that changed on the server is used as soon as the phone is online.
 "use strict";
 
-var CACHE = "field-app-v7";
+var CACHE = "field-app-v8";
 var SCOPE = new URL("./", self.location).pathname;          // "/field/"
-var SHELL = [SCOPE, SCOPE + "assessments/"].concat(["css/portal.css", "css/field.css", "js/field-queue.js", "js/field.js",
-                                                   "js/field-assessment.js"].map(function (file) {
+var SHELL = [SCOPE, SCOPE + "assessments/", SCOPE + "surveys/"].concat([
+  "css/portal.css", "css/field.css", "js/field-queue.js", "js/field.js", "js/field-assessment.js",
+  "js/field-survey-form.js", "js/field-survey.js"].map(function (file) {
   return new URL("../static/" + file, self.location).pathname;  // the app's static files, beside /field/
 }));
 

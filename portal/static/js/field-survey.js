@@ -1,0 +1,500 @@
+// The survey form of the field-worker app (/field/surveys/): the worker's families on contracts
+// with a household-survey item, and for one of them at a time a household economic survey —
+// members, incomes, assets, rigid expenses, neighbour interviews, notes — with the phone's position
+// taken at save (docs/DOMAIN.md §6 "Household economic survey").
+//
+// Each survey gets its client id once, when its form is opened (crypto.randomUUID), and is written
+// to localStorage with its body, frozen, before anything is sent; it leaves the queue only when the
+// server has answered 200/201, so a resend reuses the id and the very same body and the server
+// answers 200 with the survey it already holds instead of making a second one. A 422 keeps the
+// survey on the phone with the server's field errors, for correction (the corrected body goes under
+// the same id: the server stored nothing); a 409 (recorded differently) is kept until discarded.
+// The card then shows the server's judgement: the outcome, the per-capita income against the
+// standard and the rules that decided. The form being typed is kept on the phone too (a reload or a
+// flat battery loses nothing); signing out forgets it.
+//
+// Amounts are typed in yuan and turned into integer fen from the decimal string itself, never
+// through a float. The checks here are the server's (no members, no interview, negative or
+// malformed amounts, ID numbers, future times), said next to the field in the page's language.
+// Uses FieldQueue (field-queue.js) for ids, the device id, the position and the API calls. No
+// inline scripts: the CSP forbids them.
+(function () {
+  "use strict";
+
+  var main = document.getElementById("main");
+  var messagesBlock = document.getElementById("field-messages");
+  if (!main || !messagesBlock || !main.hasAttribute("data-queue-key") || !window.FieldQueue) {
+    return;
+  }
+  var M = JSON.parse(messagesBlock.textContent);
+  var KEY = main.getAttribute("data-queue-key");
+  var ASSIGNMENTS_KEY = main.getAttribute("data-assignments-key");
+  var DRAFT_KEY = KEY + ":draft";
+  var SURVEY_UNIT = "household_survey";
+  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  var helper = window.FieldQueue.create(KEY + ":api", csrfMeta ? csrfMeta.getAttribute("content") : "",
+                                        function () { render(); });
+  var api = helper.api;
+  var uuid = window.FieldQueue.uuid;
+  var localDay = window.FieldQueue.localDay;
+  var Form = window.FieldSurveyForm;
+
+  var assignments = [];
+  var flushing = false;
+  var sessionEnded = false;
+  var signingOut = false;
+  var busy = false;
+  var formNote = null;   // {text, kind} under the save button
+
+  function fmt(text, params) {
+    return String(text).replace(/%\((\w+)\)s/g, function (all, name) {
+      return params && params[name] !== undefined ? params[name] : all;
+    });
+  }
+
+  var el = Form.el;
+
+  function clock(iso) {
+    return new Date(iso).toLocaleString(document.documentElement.lang || undefined,
+                                        {month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit"});
+  }
+
+  // --- the queue in localStorage (read fresh, written at once: two tabs never undo each other) ---
+
+  function load() {
+    try {
+      var state = JSON.parse(window.localStorage.getItem(KEY) || "null");
+      if (state && Array.isArray(state.surveys)) {
+        return state;
+      }
+    } catch (e) { /* replaced below */ }
+    return {surveys: []};
+  }
+
+  function save(state) {
+    window.localStorage.setItem(KEY, JSON.stringify(state));  // may throw QuotaExceededError
+  }
+
+  function find(clientId) {
+    return load().surveys.filter(function (s) { return s.client_id === clientId; })[0] || null;
+  }
+
+  function update(clientId, change) {
+    var state = load();
+    var item = state.surveys.filter(function (s) { return s.client_id === clientId; })[0];
+    if (!item) {
+      return null;
+    }
+    change(item);
+    save(state);
+    return item;
+  }
+
+  function owing(s) {
+    return !s.problem && s.id === null;
+  }
+
+  function inQueue(s) {
+    return Boolean(s.problem) || owing(s);
+  }
+
+  // Sent surveys stay on their card for the day they were made; unsent and refused ones until
+  // the server has them or the worker discards them.
+  function prune() {
+    var today = localDay();
+    var state = load();
+    var kept = state.surveys.filter(function (s) { return inQueue(s) || s.day === today; });
+    if (kept.length !== state.surveys.length) {
+      state.surveys = kept;
+      save(state);
+    }
+  }
+
+  // --- sending ----------------------------------------------------------------------------------
+
+  function refusal(r) {
+    var data = r.data || {};
+    if (r.status === 409) {
+      return {kind: "conflict", detail: data.detail || data.title || ""};
+    }
+    if (r.status === 422) {
+      return {kind: "invalid", detail: data.detail || data.title || "", errors: data.errors || {}};
+    }
+    return {kind: "error", detail: helper.problemText(r)};
+  }
+
+  function failed(clientId, r) {
+    if (r.network || r.status >= 500 || r.status === 429 || r.status === 0) {
+      return false;
+    }
+    if (helper.isSessionProblem(r)) {
+      sessionEnded = true;
+      return false;
+    }
+    update(clientId, function (s) { s.problem = refusal(r); });
+    return true;
+  }
+
+  function takeJudgement(s, data) {
+    s.id = data.id;
+    s.status = data.status || null;
+    s.judgement = {outcome: data.outcome, per_capita_income_fen: data.per_capita_income_fen,
+                   standard_fen: data.standard_fen, marginal_limit_fen: data.marginal_limit_fen,
+                   members: data.members, reasons: Array.isArray(data.reasons) ? data.reasons : []};
+    s.draft = null;  // the server has it: the typed form is not kept any longer than needed
+  }
+
+  async function send(clientId) {
+    var s = find(clientId);
+    if (!s || !owing(s)) {
+      return true;
+    }
+    var r = await api("POST", "/api/v1/surveys", s.body);
+    if (!r.ok) {
+      return failed(clientId, r);
+    }
+    update(clientId, function (x) { takeJudgement(x, r.data || {}); });
+    return true;
+  }
+
+  async function flushNow() {
+    var ids = load().surveys.filter(owing).map(function (s) { return s.client_id; });
+    for (var i = 0; i < ids.length; i += 1) {
+      if (!(await send(ids[i])) || !navigator.onLine) {
+        return;
+      }
+      render();
+    }
+  }
+
+  function flush() {
+    if (flushing || sessionEnded || !navigator.onLine || !load().surveys.some(owing)) {
+      render();
+      return Promise.resolve();
+    }
+    flushing = true;
+    render();
+    var run = navigator.locks
+      ? navigator.locks.request(KEY, {ifAvailable: true}, function (lock) { return lock ? flushNow() : null; })
+      : flushNow();
+    return Promise.resolve(run).catch(function () { /* kept; retried later */ })
+      .then(function () { flushing = false; render(); });
+  }
+
+  // --- the form being entered (one family at a time, kept on the phone) ---------------------------
+
+  function loadDraft() {
+    try {
+      var draft = JSON.parse(window.localStorage.getItem(DRAFT_KEY) || "null");
+      return draft && draft.client_id && Array.isArray(draft.members) ? draft : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function keepDraft(draft) {
+    if (signingOut) {
+      return;
+    }
+    try {
+      if (draft) {
+        window.localStorage.setItem(DRAFT_KEY, JSON.stringify(draft));
+      } else {
+        window.localStorage.removeItem(DRAFT_KEY);
+      }
+    } catch (e) { /* the form still works; only a reload would lose it */ }
+  }
+
+  var draft = loadDraft();
+  var formSection = el("section", {id: "survey-form", "class": "survey-form-section", "aria-live": "off"});
+  main.insertBefore(formSection, document.getElementById("assignments-message"));
+
+  function renderForm() {
+    formSection.hidden = !draft;
+    if (!draft) {
+      formSection.replaceChildren();
+      return;
+    }
+    Form.render(formSection, draft, M, {
+      changed: function () { keepDraft(draft); },
+      rebuilt: function () { keepDraft(draft); renderForm(); },
+      save: function () { saveSurvey(); },
+      close: function () { closeForm(); },
+      busy: busy, note: formNote,
+    });
+  }
+
+  function openForm(assignment) {
+    if (draft && draft.beneficiary_id === assignment.beneficiary.id && draft.contract_id === assignment.contract_id) {
+      formSection.scrollIntoView();
+      return;
+    }
+    if (draft && !window.confirm(M.replace_draft)) {
+      return;
+    }
+    // The survey's client id is made here, once: every save and resend of this survey uses it.
+    draft = Form.blank(uuid(), assignment);
+    formNote = null;
+    keepDraft(draft);
+    renderForm();
+    render();
+    formSection.scrollIntoView();
+  }
+
+  function closeForm() {
+    draft = null;
+    formNote = null;
+    keepDraft(null);
+    renderForm();
+    render();
+  }
+
+  // A survey the server refused (422): back into the form with the server's messages at its
+  // fields, under the same client id; it stays in the queue as refused until saved again.
+  function correct(s) {
+    if (draft && draft.client_id !== s.client_id && !window.confirm(M.replace_draft)) {
+      return;
+    }
+    draft = JSON.parse(JSON.stringify(s.draft));
+    draft.errors = Form.serverErrors(s.problem && s.problem.errors);
+    formNote = {text: M.refused, kind: "error"};
+    keepDraft(draft);
+    renderForm();
+    render();
+    formSection.scrollIntoView();
+  }
+
+  async function saveSurvey() {
+    var checked = Form.check(draft, M, new Date());
+    draft.errors = checked.errors;
+    if (Object.keys(checked.errors).length) {
+      formNote = {text: M.fix_errors, kind: "error"};
+      keepDraft(draft);
+      renderForm();
+      var first = formSection.querySelector(".field-error:not(:empty)");
+      if (first) { first.scrollIntoView({block: "center"}); }
+      return;
+    }
+    busy = true;
+    formNote = {text: M.locating, kind: "info"};
+    renderForm();
+    try {
+      var position = await window.FieldQueue.locate(M);
+      var body = Object.assign({client_id: draft.client_id, beneficiary_id: draft.beneficiary_id,
+                                surveyed_at: Form.isoLocal(new Date()), lat: position.coords.latitude,
+                                lon: position.coords.longitude, accuracy_m: null, device_id: helper.deviceId()},
+                               checked.body);
+      if (typeof position.coords.accuracy === "number" && isFinite(position.coords.accuracy)) {
+        body.accuracy_m = Math.round(position.coords.accuracy * 10) / 10;
+      }
+      var kept = JSON.parse(JSON.stringify(draft));
+      kept.errors = {};
+      var entry = {client_id: draft.client_id, beneficiary_id: draft.beneficiary_id, contract_id: draft.contract_id,
+                   display_name: draft.display_name, day: localDay(), body: body, id: null, status: null,
+                   problem: null, judgement: null, draft: kept};
+      var state = load();
+      // A corrected survey replaces its refused version (same client id: the server has neither).
+      state.surveys = state.surveys.filter(function (s) { return s.client_id !== entry.client_id; }).concat([entry]);
+      save(state);
+      draft = null;
+      formNote = null;
+      keepDraft(null);
+    } catch (error) {
+      formNote = {text: error.name === "QuotaExceededError" ? M.storage_full : error.message, kind: "error"};
+    } finally {
+      busy = false;
+      renderForm();
+      render();
+    }
+    flush();
+  }
+
+  function discard(clientId) {
+    if (!window.confirm(M.discard_confirm)) {
+      return;
+    }
+    var state = load();
+    state.surveys = state.surveys.filter(function (s) { return s.client_id !== clientId; });
+    save(state);
+    render();
+  }
+
+  // --- rendering the families and their surveys ------------------------------------------------------
+
+  function stateOf(s) {
+    if (s.problem) {
+      return s.problem.kind;
+    }
+    if (s.id === null) {
+      return flushing ? "sending" : "queued";
+    }
+    return "sent";
+  }
+
+  function judgementBlock(j) {
+    var outcome = el("p", {"class": "survey-outcome outcome-" + j.outcome, text: M.outcomes[j.outcome] || j.outcome});
+    var figures = el("p", {"class": "survey-per-capita", text: fmt(M.per_capita, {
+      income: Form.yuan(j.per_capita_income_fen), standard: Form.yuan(j.standard_fen),
+      limit: Form.yuan(j.marginal_limit_fen)})});
+    var reasons = el("ul", {"class": "survey-reasons"}, j.reasons.map(function (text) {
+      return el("li", {text: typeof text === "string" ? text : JSON.stringify(text)});
+    }));
+    return el("div", {"class": "survey-judgement"}, [outcome, figures, reasons]);
+  }
+
+  function surveyRow(s) {
+    var state = stateOf(s);
+    var stateText = {queued: M.queued, sending: M.sending, sent: M.sent, conflict: M.conflict, invalid: M.refused,
+                     error: fmt(M.error, {reason: s.problem ? s.problem.detail : ""})}[state];
+    var row = el("li", {"class": "visit-row survey-row visit-" + state, "data-client-id": s.client_id,
+                        "data-state": state, "data-survey-id": s.id === null ? "" : s.id,
+                        "data-outcome": s.judgement ? s.judgement.outcome : ""}, [
+      el("p", {"class": "visit-times", text: fmt(M.survey_of, {time: clock(s.body.surveyed_at)}) + " · " +
+                                             fmt(M.members_count, {count: s.body.members.length})}),
+      el("p", {"class": "visit-state", text: stateText}),
+      s.status ? el("p", {"class": "visit-status", text: M.statuses[s.status] || s.status}) : null,
+      s.judgement ? judgementBlock(s.judgement) : null,
+    ]);
+    if (s.problem && s.problem.kind === "invalid") {
+      var listed = Form.serverErrors(s.problem.errors);
+      row.appendChild(el("ul", {"class": "survey-problems note-error"}, Object.keys(listed).map(function (path) {
+        return el("li", {text: listed[path]});
+      })));
+      if (s.draft) {
+        var fix = el("button", {type: "button", "class": "button big-button correct-survey", text: M.correct});
+        fix.addEventListener("click", function () { correct(s); });
+        row.appendChild(fix);
+      }
+    }
+    if (s.problem) {
+      var drop = el("button", {type: "button", "class": "button button-danger discard-button", text: M.discard});
+      drop.addEventListener("click", function () { discard(s.client_id); });
+      row.appendChild(drop);
+    }
+    return row;
+  }
+
+  function card(assignment, mine) {
+    var person = assignment.beneficiary;
+    var key = "card-" + person.id + "-" + assignment.contract_id;
+    var open = draft && draft.beneficiary_id === person.id && draft.contract_id === assignment.contract_id;
+    var start = el("button", {type: "button", id: key + "-start", "class": "button big-button start-survey",
+                              text: M.start, "aria-expanded": open ? "true" : "false", "aria-controls": "survey-form"});
+    start.addEventListener("click", function () { openForm(assignment); });
+    return el("li", {"class": "assignment-card" + (open ? " is-open" : ""), id: key, "data-beneficiary-id": person.id}, [
+      el("h2", {text: person.display_name}),
+      el("p", {"class": "where", text: [person.township, person.village, person.address].filter(Boolean).join(" · ")}),
+      start,
+      mine.length ? el("ul", {"class": "visit-list"}, mine.map(surveyRow)) : null,
+    ]);
+  }
+
+  var lastRendered = null;
+
+  function render() {
+    var items = load().surveys;
+    var signature = JSON.stringify([items, assignments, flushing, sessionEnded, navigator.onLine,
+                                    draft ? [draft.beneficiary_id, draft.contract_id] : null]);
+    if (signature === lastRendered) {
+      return;
+    }
+    lastRendered = signature;
+    var focusedId = document.activeElement && document.getElementById("assignments").contains(document.activeElement)
+      ? document.activeElement.id : "";
+    var list = document.getElementById("assignments");
+    var shown = {};
+    var cards = assignments.map(function (a) {
+      var mine = items.filter(function (s) {
+        return s.beneficiary_id === a.beneficiary.id && s.contract_id === a.contract_id;
+      });
+      mine.forEach(function (s) { shown[s.client_id] = true; });
+      return card(a, mine);
+    });
+    var others = items.filter(function (s) { return !shown[s.client_id] && inQueue(s); });
+    if (others.length) {
+      cards.push(el("li", {"class": "assignment-card other-visits", id: "other-surveys"}, [
+        el("h2", {text: M.queued}), el("ul", {"class": "visit-list"}, others.map(surveyRow))]));
+    }
+    list.replaceChildren.apply(list, cards);
+    var queued = items.filter(inQueue).length;
+    var count = document.getElementById("queue-count");
+    count.textContent = fmt(M.queue, {count: queued});
+    count.setAttribute("data-count", String(queued));
+    var network = document.getElementById("network-state");
+    network.textContent = navigator.onLine ? M.online : M.offline;
+    network.className = "network-state " + (navigator.onLine ? "is-online" : "is-offline");
+    document.getElementById("send-now").disabled = flushing || !navigator.onLine || !items.some(owing);
+    var session = document.getElementById("session-message");
+    session.hidden = !sessionEnded;
+    if (sessionEnded && !session.firstChild) {
+      session.appendChild(document.createTextNode(M.signed_out + " "));
+      session.appendChild(el("a", {href: main.getAttribute("data-login-url"), text: M.sign_in}));
+    }
+    if (focusedId && document.getElementById(focusedId)) {
+      document.getElementById(focusedId).focus();
+    }
+  }
+
+  // --- assignments: only contracts with an item of unit "household_survey" ------------------------
+
+  function surveyable(list) {
+    return list.filter(function (a) {
+      return (a.service_items || []).some(function (item) { return item.unit === SURVEY_UNIT; });
+    });
+  }
+
+  async function loadAssignments() {
+    var message = document.getElementById("assignments-message");
+    var r = navigator.onLine ? await api("GET", "/api/v1/assignments") : {ok: false, network: true};
+    if (signingOut) {
+      return;
+    }
+    if (r.ok && Array.isArray(r.data)) {
+      assignments = surveyable(r.data);
+      try {
+        window.localStorage.setItem(ASSIGNMENTS_KEY, JSON.stringify({day: localDay(), assignments: assignments}));
+      } catch (e) { /* only a convenience offline */ }
+      message.textContent = assignments.length ? "" : M.no_assignments;
+    } else {
+      if (helper.isSessionProblem(r)) {
+        sessionEnded = true;
+      }
+      var cached = null;
+      try { cached = JSON.parse(window.localStorage.getItem(ASSIGNMENTS_KEY) || "null"); } catch (e) { cached = null; }
+      if (r.network && cached && cached.day === localDay()) {
+        assignments = cached.assignments;
+        message.textContent = M.assignments_cached;
+      } else {
+        message.textContent = fmt(M.assignments_failed, {reason: r.network ? M.offline : helper.problemText(r)});
+      }
+    }
+    message.hidden = !message.textContent;
+    render();
+  }
+
+  // --- start ------------------------------------------------------------------------------------
+
+  document.getElementById("send-now").addEventListener("click", function () { flush(); });
+  // Signing out forgets the day's saved lists of the field pages, the form being typed and their
+  // offline copy; the queue of unsent surveys stays (it is the worker's).
+  window.FieldQueue.bindSignOut(document.getElementById("sign-out-form"), KEY.slice("field-surveys:".length),
+                                function () { signingOut = true; });
+  window.addEventListener("online", function () {
+    flush();
+    loadAssignments();
+  });
+  window.addEventListener("offline", render);
+  window.addEventListener("storage", function (event) {
+    if (event.key === KEY) { render(); }
+  });
+  window.setInterval(function () { if (navigator.onLine) { flush(); } }, 60000);
+
+  prune();
+  renderForm();
+  loadAssignments().then(function () { flush(); });
+
+  if ("serviceWorker" in navigator && window.isSecureContext) {
+    navigator.serviceWorker.register(main.getAttribute("data-service-worker"), {scope: main.getAttribute("data-scope")})
+      .catch(function () { /* the page still works online without it */ });
+  }
+})();
