@@ -28,7 +28,7 @@ def test_the_survey_form_is_for_surveyors(app, world, login):
     assert "field-survey-form.js" in page and "field-survey.js" in page and "field-queue.js" in page
     assert page.index("field-survey-form.js") < page.index("field-survey.js\"")  # the form's helper first
     messages = messages_of(page)
-    assert messages["need_interview"] == "请至少记录一次邻里访问。"
+    assert messages["need_interview"] == "请至少记录一次邻里走访。"
     assert [c["code"] for c in messages["relations"]][0] == "self"
     assert messages["max_fen"] == 2**31 - 1
     assert 'data-queue-key="field-surveys:' in page

@@ -137,7 +137,7 @@ def test_a_survey_without_an_interview_or_with_a_negative_amount_is_refused_on_t
     page.locator(".interview-row button.remove-row").click()
     expect(page.locator(".interview-row")).to_have_count(0)
     page.locator("#sf-save").click()
-    expect(page.locator("#sf-interviews-error")).to_have_text("请至少记录一次邻里访问。")
+    expect(page.locator("#sf-interviews-error")).to_have_text("请至少记录一次邻里走访。")
     expect(page.locator("#sf-incomes-0-amount_fen-error")).to_have_text("金额不能为负数。")
     expect(page.locator("#sf-incomes-0-amount_fen")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#sf-message")).to_have_text("请先更正标出的项目。")
@@ -150,7 +150,7 @@ def test_a_survey_without_an_interview_or_with_a_negative_amount_is_refused_on_t
     expect(page.locator("#sf-incomes-0-amount_fen-error")).to_have_text("")
     page.locator("#sf-save").click()
     expect(page.locator("#sf-members-0-id_number-error")).to_contain_text("校验")
-    expect(page.locator("#sf-interviews-error")).to_have_text("请至少记录一次邻里访问。")
+    expect(page.locator("#sf-interviews-error")).to_have_text("请至少记录一次邻里走访。")
     assert posted == []
 
     # The form being typed survives a reload (it is kept on the phone).
