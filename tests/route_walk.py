@@ -58,6 +58,26 @@ def _build_lists(app):
         _change_reports()
         db.session.commit()
     _assessments(app)
+    _surveys(app)
+    _survey_change_reports(app)
+    with app.app_context(), tenant_scope(gx):
+        _living_standards()
+        db.session.commit()
+
+
+def _living_standards():
+    """Two dated minimum living standards (surveys, core engineer): the standards page's list has a
+    second page. Next year's, so that no survey of the walk is judged differently (and after the
+    survey world, whose set_standard removes the dated ones)."""
+    from datetime import timedelta
+
+    from portal.accounts.models import User
+    from portal.core.timeutil import local_today
+    from portal.extensions import db
+    from portal.surveys import standards
+    officer = db.session.execute(select(User).where(User.username == "gx-officer")).scalar_one()
+    for area, fen in (("urban", 88_000), ("rural", 66_000)):
+        standards.add_standard(area, local_today() + timedelta(days=365), fen, "", officer)
 
 
 def _assessments(app):
@@ -77,6 +97,58 @@ def _assessments(app):
         person = db.session.get(Beneficiary, world["people"][assessment_world.ASSESSED[2]])
         for kind in ("condition_changed", "moved"):
             report_change(person, kind, local_today() - timedelta(days=1))
+        db.session.commit()
+
+
+def _surveys(app):
+    """Household surveys (the bureau's pages, tests/test_surveys_flow.py): two recorded ones (the
+    list and the review queue), and two signed off in each of the two months before this one, each
+    month drawn for re-checks (the re-check page lists the draws)."""
+    from datetime import datetime, time
+
+    from portal.accounts.models import User
+    from portal.contracts.models import Contract
+    from portal.core.months import previous_month
+    from portal.core.timeutil import LOCAL_TZ, local_today, utcnow
+    from portal.extensions import db
+    from portal.surveys import rechecks, review
+    from portal.surveys.models import HouseholdSurvey
+    from tests import survey_world
+    world = survey_world.build(app)
+    for name in survey_world.SURVEYED[:2]:
+        survey_world.record(app, world, name)
+    months = [previous_month(local_today()), previous_month(previous_month(local_today()))]
+    signed = [survey_world.record(app, world, name, at=datetime.combine(month.replace(day=10 + n), time(10),
+                                                                        tzinfo=LOCAL_TZ))
+              for month in months for n, name in enumerate(survey_world.SURVEYED[2:])]
+    with app.app_context(), survey_world.scope(app):
+        people = {u.username: u for u in db.session.scalars(select(User).where(
+            User.username.in_(("gx-officer", "gx-supervisor"))))}
+        for survey_id in signed:
+            found = db.session.get(HouseholdSurvey, survey_id)
+            review.review(found, people["gx-officer"], utcnow())
+            review.sign_off(found, people["gx-supervisor"], utcnow())
+        contract = db.session.get(Contract, world["contract"])
+        for month in months:
+            rechecks.draw(contract, month, people["gx-supervisor"], utcnow())
+        db.session.commit()
+
+
+def _survey_change_reports(app):
+    """Two open change reports of D's surveyed families (made after their surveys, so none closes
+    them): the re-survey due list and the change reports each get a second page."""
+    from datetime import timedelta
+
+    from portal.beneficiaries.models import Beneficiary
+    from portal.core.timeutil import local_today
+    from portal.extensions import db
+    from portal.surveys.schedule import open_change_report
+    from tests import survey_world
+    world = survey_world.build(app)
+    with app.app_context(), survey_world.scope(app):
+        for name, kind in zip(survey_world.SURVEYED[:2], ("income_changed", "members_changed")):
+            open_change_report(db.session.get(Beneficiary, world["people"][name]), kind,
+                               local_today() - timedelta(days=1), "walk")
         db.session.commit()
 
 

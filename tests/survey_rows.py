@@ -4,12 +4,13 @@ sets exactly the days, outcomes and amounts it checks. Contractor A's and B's su
 ganxian (item HH-SURVEY, unit household_survey), a-worker1 and b-worker1 on their work lists, and
 families in two townships. Each helper opens its own app context and tenant scope and commits."""
 import uuid
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 
 from sqlalchemy import select
 
+from portal.core.timeutil import local_today
 from tests import support
-from tests.beneficiary_world import TODAY, assign, make_contract, number, put_on_work_list, register
+from tests.beneficiary_world import assign, make_contract, number, put_on_work_list, register
 
 SURVEY_ITEMS = (("HH-SURVEY", "家庭经济状况调查", "household_survey", None, None, False),)
 # name → (township, contractor): A's families in 梅林镇 and one in 王母渡镇, B's in 梅林镇
@@ -17,6 +18,7 @@ FAMILIES = {"张秀英": ("梅林镇", "a"), "李建国": ("梅林镇", "a"), "�
             "赵德明": ("梅林镇", "b"), "孙玉珍": ("王母渡镇", "b")}
 UNASSIGNED = "周文华"  # registered, on no survey contract
 BEIJING = timezone(timedelta(hours=8))
+TODAY = local_today()  # the bureau's day (Beijing), as the services count it
 
 
 def gx(app):
@@ -95,10 +97,3 @@ def user(username):
     from portal.accounts.models import User
     from portal.extensions import db
     return db.session.execute(select(User).where(User.username == username)).scalar_one()
-
-
-def first_of(month_day):
-    return date(month_day.year, month_day.month, 1)
-
-
-__all__ = ["TODAY", "FAMILIES", "UNASSIGNED", "rows_world", "set_schedule", "add_survey", "at", "scope", "gx", "user"]

@@ -75,11 +75,11 @@ def test_the_reviewer_cannot_sign_off_and_another_officer_can(app, world):
     now = utcnow()
     with app.app_context(), scope(app):
         found = survey(survey_id)
-        with pytest.raises(Conflict, match="reviewed first"):  # not before the review
+        with pytest.raises(Conflict, match="须先审核"):  # not before the review
             review.sign_off(found, user("gx-supervisor"), now)
         review.review(found, user("gx-supervisor"), now, "材料齐全")
         db.session.commit()
-        with pytest.raises(DomainError, match="another officer") as refused:
+        with pytest.raises(DomainError, match="另一位工作人员签发（双人复核）") as refused:
             review.sign_off(survey(survey_id), user("gx-supervisor"), now)
         assert refused.value.status == 422
         db.session.rollback()
@@ -91,7 +91,7 @@ def test_the_reviewer_cannot_sign_off_and_another_officer_can(app, world):
         db.session.commit()
         assert signed.status == "signed_off" and signed.signed_off_by_id == user("gx-officer").id
         assert signed.reviewed_by_id == user("gx-supervisor").id and signed.outcome == "eligible"
-        with pytest.raises(Conflict, match="already been signed off"):  # a second click
+        with pytest.raises(Conflict, match="已经签发"):  # a second click
             review.sign_off(survey(survey_id), user("gx-officer"), now)
         db.session.rollback()
         from portal.audit.models import AuditEntry
@@ -124,12 +124,12 @@ def test_a_returned_survey_cannot_be_signed_off(app, world):
     now = utcnow()
     with app.app_context(), scope(app):
         review.review(survey(survey_id), user("gx-officer"), now)
-        with pytest.raises(DomainError, match="why"):
+        with pytest.raises(DomainError, match="退回原因"):
             review.return_survey(survey(survey_id), user("gx-supervisor"), now, "  ")
         review.return_survey(survey(survey_id), user("gx-supervisor"), now, "邻里走访记录不全")
         db.session.commit()
         assert survey(survey_id).status == "returned" and survey(survey_id).return_reason == "邻里走访记录不全"
-        with pytest.raises(Conflict, match="returned"):
+        with pytest.raises(Conflict, match="已退回调查员"):
             review.sign_off(survey(survey_id), user("gx-supervisor"), now)
         db.session.rollback()
         assert survey(survey_id).status == "returned" and survey(survey_id).signed_off_at is None
@@ -222,7 +222,7 @@ def test_the_draw_is_reproducible_idempotent_and_takes_one_per_surveyor(app, wor
     with app.app_context(), scope(app):
         contract = db.session.get(Contract, world["contract"])
         supervisor = user("gx-supervisor")
-        with pytest.raises(DomainError, match="not ended") as refused:
+        with pytest.raises(DomainError, match="尚未结束") as refused:
             rechecks.draw(contract, local_today(), supervisor, utcnow())
         assert "month" in refused.value.errors
         drawn = rechecks.draw(contract, month_text(LAST_MONTH), supervisor, utcnow(), seed="fixed-seed")
@@ -282,7 +282,7 @@ def test_a_reviewer_may_not_recheck_and_discrepancies_count_per_contractor(app, 
     visited = now - timedelta(hours=1)
     with app.app_context(), scope(app):
         own_review = rechecks.get_recheck(checks[ids[0]])
-        with pytest.raises(DomainError, match="another supervisor") as refused:
+        with pytest.raises(DomainError, match="另一位监管员") as refused:
             rechecks.record_recheck(own_review, user("gx-supervisor"), now, outcome_found="eligible",
                                     per_capita_found_fen=50_000, members_found=2, notes="", rechecked_at=visited)
         assert refused.value.status == 422

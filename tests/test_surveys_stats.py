@@ -156,7 +156,6 @@ def test_the_monthly_report_page_and_its_excel_copy(app, report, login):
 
 
 def test_the_public_page_shows_counts_per_township_and_nothing_of_a_family(app, figures, client):
-    from portal.surveys.models import SurveyMember  # noqa: F401  (the model exists; no member is shown)
     response = client.get(f"/public/ganxian/surveys?month={month_text(LAST_MONTH)}")
     html = response.get_data(as_text=True)
     assert response.status_code == 200

@@ -4,7 +4,6 @@ confirmation page per decision saying what will happen — the outcome, the per-
 the family's masked name — before the review, the sign-off or the return. The rules live in
 review.py."""
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm

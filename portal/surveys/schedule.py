@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, literal, null, or_, select, union_all
+from sqlalchemy import and_, exists, literal, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from portal.beneficiaries.models import Beneficiary
@@ -185,10 +185,6 @@ class DueRow:
     reason: str
     report: SurveyChangeReport | None = None
 
-    @property
-    def key(self):
-        return self.report.id * 2 + 1 if self.report is not None else self.survey.id * 2
-
 
 def _later(survey, returned_too=False):
     """The condition "a survey of the same family was made after ``survey``" (ties by id)."""
@@ -248,18 +244,16 @@ def rows_for(keys):
     keys = list(keys)
     reports = {r.id: r for r in db.session.scalars(select(SurveyChangeReport).where(
         SurveyChangeReport.id.in_([k // 2 for k in keys if k % 2])))}
-    wanted = {k // 2 for k in keys if not k % 2}
-    for report in reports.values():
-        last = db.session.execute(select(_last_survey_id(report.beneficiary_id))).scalar()
-        if last is not None:
-            wanted.add(last)
+    last_of = {report.id: db.session.execute(select(_last_survey_id(report.beneficiary_id))).scalar()
+               for report in reports.values()}
+    wanted = {k // 2 for k in keys if not k % 2} | {i for i in last_of.values() if i is not None}
     surveys = {s.id: s for s in db.session.scalars(select(HouseholdSurvey).where(HouseholdSurvey.id.in_(wanted)))}
     rows = []
     for key in keys:
         if key % 2:
             report = reports[key // 2]
-            last = db.session.execute(select(_last_survey_id(report.beneficiary_id))).scalar()
-            rows.append(DueRow(report.beneficiary, surveys.get(last), report.due_on, "change_report", report))
+            rows.append(DueRow(report.beneficiary, surveys.get(last_of[report.id]), report.due_on, "change_report",
+                               report))
         else:
             survey = surveys[key // 2]
             rows.append(DueRow(survey.beneficiary, survey, survey.next_due_on, "schedule"))
