@@ -17,6 +17,7 @@ BUREAU_USERS = [
     ("gx-admin", "赣县区管理员", "admin", "ganxian"),
     ("gx-officer", "赣县区采购经办", "officer", "ganxian"),
     ("gx-supervisor", "赣县区救助股监管员", "supervisor", "ganxian"),
+    ("gx-supervisor2", "赣县区救助股复核员", "supervisor", "ganxian"),  # re-checks what gx-supervisor reviewed
     ("gx-finance", "赣县区财务审核", "finance", "ganxian"),
     ("zg-officer", "章贡区采购经办", "officer", "zhanggong"),
 ]
@@ -91,6 +92,10 @@ def seed(password="demo-pass-2026", history=True):
         # round made final (so B's statement pays them) and this month's round in publicity.
         from portal.assessments.demo import seed_assessments
         created += seed_assessments(tenants)
+        # After the assessments, before the statements: D's household surveys of the last two months,
+        # their re-check and the bureau's survey settings (so D's statement pays and deducts them).
+        from portal.surveys.demo import seed_surveys
+        created += seed_surveys(tenants)
         # After the visits: last month settled, with a stale draft, a carry-forward and a late visit.
         from portal.billing.demo import seed_statements
         created += seed_statements(tenants)

@@ -2,7 +2,10 @@
 (docs/DOMAIN.md §6): contractor D's ``HH-SURVEY`` contract (GX-DEMO-002's award) with d-worker1 on
 its work list and a few ganxian demo people assigned to it, and the bureau's minimum living
 standard set to STANDARD_FEN (the setting, with no dated standard left, so it applies on every
-day). Each helper opens its own app context and tenant scope and commits."""
+day). The world starts with no survey: the demo's own (portal/surveys/demo.py: its surveys of
+other families, re-checks and change report, its asset tests and re-survey months) are removed, so each test
+counts only what it made; tests/test_surveys_demo.py looks at the demo's. Their home visits and
+D's demo statements stay. Each helper opens its own app context and tenant scope and commits."""
 import uuid
 from datetime import timedelta
 
@@ -48,10 +51,12 @@ def build(app):
         staff = db.session.execute(select(StaffMember).join(User, User.id == StaffMember.user_id)
                                    .where(User.username == WORKER, StaffMember.left_on.is_(None))).scalar_one()
         start = max(contract.starts_on, staff.joined_on)
-        listed = db.session.execute(select(ContractWorker.id).where(
-            ContractWorker.contract_id == contract.id, ContractWorker.staff_id == staff.id)).first()
+        listed = db.session.execute(select(ContractWorker).where(
+            ContractWorker.contract_id == contract.id, ContractWorker.staff_id == staff.id)).scalars().first()
         if listed is None:
             work_list.add_worker(contract, staff.id, start)
+        else:  # on the list since the demo put them there (the contract may start earlier since)
+            start = max(start, listed.from_on)
         people = {p.name: p for p in db.session.execute(select(Beneficiary)).scalars()}
         for name in SURVEYED:
             assigned = db.session.execute(select(Assignment.id).where(
@@ -61,8 +66,35 @@ def build(app):
         db.session.commit()
         world = {"contract": contract.id, "people": {name: p.id for name, p in people.items()},
                  "homes": {name: (p.lat, p.lon) for name, p in people.items()}}
+    without_demo_surveys(app)
     set_standard(app, STANDARD_FEN["urban"], STANDARD_FEN["rural"])
     return world
+
+
+def without_demo_surveys(app, code="ganxian"):
+    """Remove the demo's surveys (those of families outside SURVEYED) with what hangs on them
+    (members, incomes, expenses, interviews, re-checks, the demo's draws, change reports) and set
+    the survey settings the demo chose (asset tests, re-survey months) back to their defaults. What
+    tests made of SURVEYED is kept, so building again on top of a world is harmless."""
+    from portal.beneficiaries.models import Beneficiary
+    from portal.extensions import db
+    from portal.surveys.models import HouseholdSurvey, SurveyChangeReport, SurveyRecheck, SurveyRecheckDraw
+    from portal.tenancy.models import Tenant
+    from portal.tenancy.settings import DEFAULT_SETTINGS
+    from portal.tenancy.services import change_settings
+    with app.app_context(), scope(app, code):
+        others = select(Beneficiary.id).where(Beneficiary.name.not_in(SURVEYED))
+        demo_surveys = select(HouseholdSurvey.id).where(HouseholdSurvey.beneficiary_id.in_(others))
+        for query in (select(SurveyRecheck).where(SurveyRecheck.survey_id.in_(demo_surveys)),
+                      select(SurveyRecheckDraw).where(SurveyRecheckDraw.seed.like("demo:%")),
+                      select(SurveyChangeReport).where(SurveyChangeReport.beneficiary_id.in_(others)),
+                      select(HouseholdSurvey).where(HouseholdSurvey.id.in_(demo_surveys))):
+            for row in db.session.execute(query).scalars().all():
+                db.session.delete(row)  # a survey takes its members, incomes, expenses and interviews along
+            db.session.flush()
+        tenant = db.session.get(Tenant, support.World(app).tenant_id(code))
+        change_settings(tenant, {key: DEFAULT_SETTINGS[key] for key in ("asset_tests", "resurvey_months")})
+        db.session.commit()
 
 
 def set_standard(app, urban_fen, rural_fen, code="ganxian"):

@@ -1,5 +1,6 @@
 """The demo's statements (issue 12): seed-demo settles last month through the real workflow and
 shows one stale draft recomputed, one carried-forward deduction and one late-verified visit;
+D's survey statements pay the signed-off surveys and deduct a re-check discrepancy (issue 18);
 a second run changes nothing."""
 from sqlalchemy import func, select
 
@@ -16,7 +17,14 @@ def test_the_demo_shows_a_recomputed_draft_a_carried_deduction_and_a_late_visit(
     with app.app_context():
         with tenant_scope(support.World(app).tenant_id("ganxian")):
             statements = db.session.scalars(select(Statement).order_by(Statement.id)).all()
-            assert [s.status for s in statements] == ["approved", "approved"]
+            # A's and B's of last month, D's of the month before and of last month
+            assert [s.status for s in statements] == ["approved"] * 4
+            survey = [s for s in statements if any(line.kind == "deduction_survey_discrepancy" for line in s.lines)]
+            assert len(survey) == 1 and survey[0].month == statements[0].month
+            [deduction] = [line for line in survey[0].lines if line.kind == "deduction_survey_discrepancy"]
+            [service] = [line for line in survey[0].lines if line.kind == "service"]
+            assert deduction.units == 1 and deduction.amount_fen == service.unit_price_fen * deduction.multiplier
+            assert service.units == 3 and survey[0].net_fen == service.amount_fen - deduction.amount_fen
             recomputed_ids = [s.id for s in statements if s.stale_recomputed_at is not None]
             assert len(recomputed_ids) == 1
             carried = db.session.scalars(select(StatementLine).where(StatementLine.kind == "carried_out")).all()

@@ -49,7 +49,8 @@ def _same_site_path(href, base_path):
 def collect_secrets(app):
     """{description: text} of everything that must never be public, read from the database:
     beneficiaries' names, decrypted ID numbers, phones, addresses and coordinates, workers'
-    decrypted ID numbers, and the prices of bids still sealed."""
+    decrypted ID numbers, what household surveys hold (members' names and ID numbers, neighbours
+    and what they said, notes, reasons and change reports), and the prices of bids still sealed."""
     from portal.assessments.models import Assessment, AssessmentObjection
     from portal.beneficiaries.models import Beneficiary
     from portal.contractors.models import StaffMember
@@ -82,6 +83,7 @@ def collect_secrets(app):
         for objection in db.session.execute(select(AssessmentObjection)).scalars():
             if len(objection.contact or "") >= 4:
                 secrets[f"objector {objection.id} contact"] = objection.contact
+        secrets.update(_survey_secrets(db))
     # Sealed bids are invisible to every query of the app (tenders/sealing.py): read the table as
     # the owner, with plain SQL that no session hook touches.
     bid, lot, tender = Bid.__table__, Lot.__table__, Tender.__table__
@@ -98,6 +100,35 @@ def collect_secrets(app):
             if fen % 100 == 0 and fen >= 1_000_000:
                 secrets[f"{who} in whole yuan"] = str(fen // 100)
     return secrets
+
+
+def _survey_secrets(db):
+    """Household surveys (docs/DOMAIN.md §6: finances for the bureau and the surveying contractor
+    only; public: counts per township): every member's name and decrypted ID number, the neighbours
+    interviewed and their statements, the surveyor's notes, return reasons, re-check notes and the
+    notes of change reports."""
+    from portal.core import crypto
+    from portal.surveys.models import HouseholdSurvey, SurveyChangeReport, SurveyRecheck
+    found = {}
+    for survey in db.session.execute(select(HouseholdSurvey)).scalars():
+        who = f"survey {survey.id}"
+        for member in survey.members:
+            found[f"{who} member {member.position} name"] = member.name
+            found[f"{who} member {member.position} ID number"] = crypto.decrypt(member.id_number_encrypted)
+        for interview in survey.interviews:
+            found[f"{who} neighbour {interview.id}"] = interview.neighbour
+            found[f"{who} neighbour {interview.id} statement"] = interview.statement
+        for kind, text in (("notes", survey.notes), ("return reason", survey.return_reason),
+                           ("review note", survey.review_note)):
+            if len(text or "") >= 4:
+                found[f"{who} {kind}"] = text
+    for recheck in db.session.execute(select(SurveyRecheck)).scalars():
+        if len(recheck.notes or "") >= 4:
+            found[f"survey re-check {recheck.id} notes"] = recheck.notes
+    for report in db.session.execute(select(SurveyChangeReport)).scalars():
+        if len(report.note or "") >= 4:
+            found[f"survey change report {report.id} note"] = report.note
+    return {description: text for description, text in found.items() if len(text or "") >= 2}
 
 
 def find_leaks(pages, secrets):
@@ -192,6 +223,11 @@ def test_no_public_page_shows_anything_private(app, client, demo_world):
     publicity = [u for u in pages if re.fullmatch(r"/public/ganxian/assessment-publicity/\d+", u)]
     assert any('id="publicity-list"' in pages[u] for u in publicity), publicity
     assert any(d.endswith("notes") for d in secrets) and any(d.startswith("objector") for d in secrets)
+    # the demo's household surveys: the public counts page is reached, and what the surveys hold is
+    # among the secrets (members' names and ID numbers, neighbours' statements)
+    assert 'id="survey-counts"' in pages["/public/ganxian/surveys"]
+    assert any(d.endswith("ID number") and d.startswith("survey") for d in secrets)
+    assert any(d.endswith("statement") for d in secrets) and any("change report" in d for d in secrets)
     assert find_leaks(pages, secrets) == []
 
 

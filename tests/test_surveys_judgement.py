@@ -315,8 +315,9 @@ def test_one_standard_per_area_and_day(app, world):
             assert field in refused.value.errors
         db.session.commit()
         assert [(s.area, s.monthly_fen) for s in standards.list_standards()] == [("rural", 70_000), ("urban", 90_000)]
-        audited = db.session.execute(select(AuditEntry).where(AuditEntry.action == "living_standard_added")
-                                     ).scalars().all()
+        audited = [entry for entry in db.session.execute(select(AuditEntry).where(
+            AuditEntry.action == "living_standard_added")).scalars()
+            if entry.after["effective_from"] == day.isoformat()]  # (the demo's mid-year rise is audited too)
         assert len(audited) == 2 and audited[0].after["monthly_fen"] in (90_000, 70_000)
 
 

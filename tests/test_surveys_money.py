@@ -8,7 +8,7 @@ together with a spot-check deduction of the same visit, and clawed back once whe
 Surveys are recorded through recording.record_survey and decided through review.review,
 review.sign_off, review.return_survey, rechecks.draw and rechecks.record_recheck on contractor D's
 HH-SURVEY contract (tests/survey_world.py), whose period is moved back here so that three whole
-months before the demo's own settled month can be settled. The home visits are marked verified
+months before the demo's own surveyed months can be settled. The home visits are marked verified
 directly (verification is the visits package's and tested there)."""
 from datetime import datetime, time
 
@@ -23,8 +23,8 @@ from tests import settlement_world as sw
 from tests import support
 from tests import survey_world as world_of
 
-# Three ended months before the demo's previous month (which the demo settles itself).
-FIRST = add_months(previous_month(local_today()), -3)
+# Three ended months before the two the demo surveys and settles itself (portal/surveys/demo.py).
+FIRST = add_months(previous_month(local_today()), -4)
 M1, M2, M3 = (month_text(add_months(FIRST, n)) for n in range(3))
 REVIEWER, SIGNER, CHECKER = "gx-officer", "gx-officer2", "gx-supervisor"
 

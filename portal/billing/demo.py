@@ -8,9 +8,12 @@ ganxian contracts through the real workflow, so the settlement pages show each r
   statement;
 * contractor B's assessment statement: a subcontracting violation of the month costs more than the
   month's gross, so the approved statement carries the uncovered deduction to B's next statement
-  and the carried-forward balances list it.
+  and the carried-forward balances list it;
+* contractor D's household-survey statements of the month before last and of last month: each pays
+  the month's signed-off surveys (one unit each), and last month's deducts the survey the bureau's
+  re-check found with another outcome (surveys/demo.py).
 
-Idempotent: once the previous month's statement of A exists nothing is done again."""
+Idempotent: once the previous month's statement of A (of D) exists nothing is done again."""
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -23,7 +26,7 @@ from portal.core.timeutil import local_today
 from portal.extensions import db
 from portal.tenancy.scope import tenant_scope
 
-USERS = ("gx-officer", "gx-finance", "gx-supervisor", "a-manager", "b-manager")
+USERS = ("gx-officer", "gx-finance", "gx-supervisor", "a-manager", "b-manager", "d-manager")
 
 
 def _decidable_exceptions(contract, month):
@@ -62,38 +65,63 @@ def _through_the_workflow(statement, users, manager):
     workflow.approve(statement, users["gx-finance"])
 
 
-def seed_statements(tenants):
-    """Settle last month for A's and B's ganxian contracts as described above; returns how many
-    rows were created (0 when they exist already or the demo lacks their ingredients)."""
+def _survey_statements(users, month):
+    """D's statements of the month before ``month`` and of ``month``, approved in turn."""
     from portal.beneficiaries.demo import demo_contract
-    from portal.violations.detection import record_violation
+    survey = demo_contract("D", "HH-SURVEY")
+    if survey is None or db.session.execute(select(Statement.id).where(Statement.contract_id == survey.id,
+                                                                       Statement.month == month)).first():
+        return 0
+    created = 0
+    for settled in (months.month_text(months.previous_month(month)), month):
+        if months.parse_month(settled) < months.first_day(survey.starts_on):
+            continue
+        statement = settlement.prepare_statement(survey, settled, by=users["gx-officer"])
+        _through_the_workflow(statement, users, "d-manager")
+        created += 1 + len(statement.lines)
+    return created
+
+
+def seed_statements(tenants):
+    """Settle last month for A's, B's and D's ganxian contracts as described above; returns how many
+    rows were created (0 when they exist already or the demo lacks their ingredients)."""
     month = months.month_text(months.previous_month(local_today()))
     with tenant_scope(tenants["ganxian"].id):
-        care, assessment = demo_contract("A", "CARE-VISIT"), demo_contract("B", "ADL-ASSESS")
         users = {u.username: u for u in db.session.scalars(select(User).where(User.username.in_(USERS)))}
-        if care is None or assessment is None or len(users) < len(USERS):
-            return 0
-        if db.session.execute(select(Statement.id).where(Statement.contract_id == care.id,
-                                                         Statement.month == month)).first():
-            return 0
-        created = 0
-        decidable = _decidable_exceptions(care, month)
-        statement = settlement.prepare_statement(care, month, by=users["gx-officer"])
-        created += 1 + len(statement.lines)
-        if decidable:  # a decision after the draft makes it stale: it is recomputed, not sent as it was
-            _accept(decidable[0], users, "演示：核实后接受。")
-        if settlement.is_stale(statement):
-            workflow.recompute(statement, users["gx-officer"])
-        _through_the_workflow(statement, users, "a-manager")
-        if len(decidable) > 1:  # accepted after the approval: a late-verified visit
-            _accept(decidable[1], users, "演示：批准后核实接受。", now=statement.approved_at + timedelta(seconds=1))
-        first = months.parse_month(month)
-        violation = record_violation(
-            "unlisted_worker", contract_id=assessment.id, staff_id=None, occurred_on=first + timedelta(days=9),
-            evidence={"source": "demo"}, summary="演示：一次由未列入花名册人员完成的评估（转包）。",
-            dedupe_key=f"demo:billing:{assessment.number}:{month}")
-        statement = settlement.prepare_statement(assessment, month, by=users["gx-officer"])
-        _through_the_workflow(statement, users, "b-manager")
-        created += 1 + len(statement.lines) + (1 if violation is not None else 0)
+        created = _care_and_assessment_statements(users, month)
+        if len(users) == len(USERS):
+            created += _survey_statements(users, month)
         db.session.flush()
         return created
+
+
+def _care_and_assessment_statements(users, month):
+    """A's and B's statements of ``month`` (see the module docstring)."""
+    from portal.beneficiaries.demo import demo_contract
+    from portal.violations.detection import record_violation
+    care, assessment = demo_contract("A", "CARE-VISIT"), demo_contract("B", "ADL-ASSESS")
+    if care is None or assessment is None or not set(USERS[:5]) <= set(users):  # D's manager: D's statements
+        return 0
+    if db.session.execute(select(Statement.id).where(Statement.contract_id == care.id,
+                                                     Statement.month == month)).first():
+        return 0
+    created = 0
+    decidable = _decidable_exceptions(care, month)
+    statement = settlement.prepare_statement(care, month, by=users["gx-officer"])
+    created += 1 + len(statement.lines)
+    if decidable:  # a decision after the draft makes it stale: it is recomputed, not sent as it was
+        _accept(decidable[0], users, "演示：核实后接受。")
+    if settlement.is_stale(statement):
+        workflow.recompute(statement, users["gx-officer"])
+    _through_the_workflow(statement, users, "a-manager")
+    if len(decidable) > 1:  # accepted after the approval: a late-verified visit
+        _accept(decidable[1], users, "演示：批准后核实接受。", now=statement.approved_at + timedelta(seconds=1))
+    first = months.parse_month(month)
+    violation = record_violation(
+        "unlisted_worker", contract_id=assessment.id, staff_id=None, occurred_on=first + timedelta(days=9),
+        evidence={"source": "demo"}, summary="演示：一次由未列入花名册人员完成的评估（转包）。",
+        dedupe_key=f"demo:billing:{assessment.number}:{month}")
+    statement = settlement.prepare_statement(assessment, month, by=users["gx-officer"])
+    _through_the_workflow(statement, users, "b-manager")
+    created += 1 + len(statement.lines) + (1 if violation is not None else 0)
+    return created

@@ -56,9 +56,11 @@ def _items(award):
     return items
 
 
-def _contract_from(award, officer, today, calendar):
-    """Create, sign (the working day after the award notice), activate and publish."""
-    starts_on, ends_on = _period(today)
+def _contract_from(award, officer, today, calendar, starts_on=None):
+    """Create, sign (the working day after the award notice), activate and publish; the period is
+    _period's unless ``starts_on`` is given."""
+    period_start, ends_on = _period(today)
+    starts_on = starts_on or period_start
     terms = services.proposed_terms(award, today)
     terms.update(starts_on=starts_on, ends_on=ends_on, performance_bond_fen=award.amount_fen * 5 // 100,
                  violation_penalty_fen=200_000)
@@ -84,7 +86,10 @@ def _ganxian(tenant):
             award = awards.award_of_lot(lot)
             if award is None or db.session.execute(select(Contract.id).where(Contract.award_id == award.id)).first():
                 continue
-            _contract_from(award, officer, today, calendar)
+            # D's survey contract runs from two months back: a month of surveys re-checked the next
+            # month, so the previous month's statement deducts a discrepancy (surveys/demo.py)
+            starts_on = previous_month(previous_month(today)) if lot.tender.number == SURVEY_NUMBER else None
+            _contract_from(award, officer, today, calendar, starts_on)
             created += 3
     return created
 

@@ -205,8 +205,8 @@ def _budget_line(today):
 
 
 def seed_survey_tender(today, calendar):
-    """GX-DEMO-002, household economic surveys: notice 75 days ago, three bids, awarded to D
-    about seven weeks ago (its contract: contracts/demo.py)."""
+    """GX-DEMO-002, household economic surveys: notice 130 days ago, three bids, awarded to D
+    about fifteen weeks ago (its contract, from two months back: contracts/demo.py)."""
     officer = db.session.execute(select(User).where(User.username == "gx-officer")).scalar_one()
     managers = _managers(SURVEY_LOT[3])
     line = _budget_line(today)
@@ -214,8 +214,8 @@ def seed_survey_tender(today, calendar):
         return 0
     tender = build_tender(SURVEY_NUMBER, "赣县区困难家庭经济状况核查服务采购项目", line, [SURVEY_LOT], officer)
     _attach_documents(tender, officer)
-    publish_tender(tender, today - timedelta(days=110), today - timedelta(days=75), calendar)
-    _run_to_award(tender, [(tender.lots[0], SURVEY_LOT[3])], managers, local_at(today - timedelta(days=70), 15),
+    publish_tender(tender, today - timedelta(days=165), today - timedelta(days=130), calendar)
+    _run_to_award(tender, [(tender.lots[0], SURVEY_LOT[3])], managers, local_at(today - timedelta(days=125), 15),
                   calendar)
     db.session.flush()
     return 20

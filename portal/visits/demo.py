@@ -252,8 +252,9 @@ DECISIONS = [  # (code, nth exception of that code, answer reason, answer, decis
 ]
 
 
-def _decide(month_end):
-    """A few exceptions answered by a-manager, some of them decided by gx-supervisor (once)."""
+def _decide(month_end, contract):
+    """A few exceptions of A's visits answered by a-manager, some of them decided by gx-supervisor
+    (once)."""
     manager = db.session.execute(select(User).where(User.username == "a-manager")).scalar_one_or_none()
     supervisor = db.session.execute(select(User).where(User.username == "gx-supervisor")).scalar_one_or_none()
     if manager is None or supervisor is None:
@@ -262,7 +263,7 @@ def _decide(month_end):
     answered_at = datetime.combine(month_end + timedelta(days=3), time(10), tzinfo=LOCAL_TZ)
     for code, nth, reason, text, decision in DECISIONS:
         rows = db.session.scalars(select(VisitException).join(Visit, Visit.id == VisitException.visit_id)
-                                  .where(VisitException.code == code)
+                                  .where(VisitException.code == code, Visit.contract_id == contract.id)
                                   .order_by(Visit.check_in_at, VisitException.id)).all()
         if len(rows) <= nth:
             continue
@@ -322,6 +323,6 @@ def seed_visits(tenants, password="demo-pass-2026"):
         if new:
             verification.flag_missing_check_outs(today=today, now=utcnow())
             created += len(new)
-        created += _decide(end)
+        created += _decide(end, contract)
         db.session.flush()
     return created
