@@ -287,9 +287,11 @@ def test_the_standard_falls_back_to_the_setting_and_none_at_all_is_422(app, worl
         assert "area" in bad_area.value.errors
     set_standard(app, 80_000, 0)
     headers = api_token("d-worker1", tenant="ganxian")
-    refused = client.post("/api/v1/surveys", json=body(world, area="rural"), headers=headers)
+    sent = body(world, area="rural")
+    refused = client.post("/api/v1/surveys", json=sent, headers=headers)
     assert refused.status_code == 422 and refused.mimetype == PROBLEM
-    assert refused.get_json()["errors"]["area"] == [f"本局尚未设置 {local_today().isoformat()} 适用的农村最低生活保障标准。"]
+    day = datetime.fromisoformat(sent["surveyed_at"]).astimezone(LOCAL_TZ).date()  # the survey's day in Beijing
+    assert refused.get_json()["errors"]["area"] == [f"本局尚未设置 {day.isoformat()} 适用的农村最低生活保障标准。"]
     assert client.post("/api/v1/surveys", json=body(world), headers=headers).status_code == 201
     from portal.surveys.models import HouseholdSurvey
     with app.app_context(), scope(app):
