@@ -28,8 +28,7 @@ HOSTILE_ID_ROLES = ("anonymous", "gx-officer", "a-manager")
 LARGEST_ID_ROLES = ("anonymous", "platform", "gx-officer", "gx-supervisor", "a-manager", "a-worker1")
 # Lists paged by their own rule rather than paginate(), or that need a query parameter the walk does
 # not send (a required month), with the test that pages them.
-OWN_PAGING = {"opendata_api.releases": "test_opendata.py::test_release_pages_hold_100_newest_first_with_absolute_links",
-              "surveys_api.list_surveys": "test_surveys_record.py::test_the_month_list_pages"}
+OWN_PAGING = {"opendata_api.releases": "test_opendata.py::test_release_pages_hold_100_newest_first_with_absolute_links"}
 
 
 @pytest.fixture

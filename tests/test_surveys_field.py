@@ -55,3 +55,21 @@ def test_the_service_worker_keeps_the_survey_page_and_its_scripts(client):
     assert 'var CACHE = "field-app-v8";' in script
     for name in ("field-survey.js", "field-survey-form.js"):
         assert client.get(f"/static/js/{name}").status_code == 200
+
+
+def test_the_survey_pages_are_in_reach_of_who_works_them(app, world, login):
+    """The surveyor reaches their surveys and the bureau's verdicts from the form; each bureau role
+    and the contractor's manager find the survey pages in the navigation, each only those it may open."""
+    form = login("d-worker1", tenant="ganxian").get("/field/surveys/").get_data(as_text=True)
+    assert 'href="/surveys/"' in form and "我的调查及审核结果" in form
+    expected = {"gx-officer": ("/surveys/", "/surveys/review", "/surveys/standards", "/surveys/due"),
+                "gx-supervisor": ("/surveys/", "/surveys/review", "/surveys/rechecks", "/surveys/due"),
+                "gx-finance": ("/surveys/",), "d-manager": ("/surveys/", "/surveys/due", "/surveys/changes")}
+    for username, paths in expected.items():
+        client = login(username, tenant="ganxian")
+        home = client.get("/").get_data(as_text=True)
+        for path in paths:
+            assert f'href="{path}"' in home, (username, path)
+            assert client.get(path).status_code == 200, (username, path)
+    manager_home = login("d-manager", tenant="ganxian").get("/").get_data(as_text=True)
+    assert 'href="/surveys/review"' not in manager_home and 'href="/surveys/rechecks"' not in manager_home

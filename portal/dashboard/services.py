@@ -48,14 +48,21 @@ NAVIGATION = {
     "platform_admin": [(_l("Bureaus"), "accounts.tenants"), (_l("Working-day calendar"), "tenancy.platform_calendar")],
 }
 
-# household economic surveys (issue 18): the re-survey lists, change reports and statistics
+# household economic surveys (issue 18): the surveys, their review and re-checks, the living
+# standards, the re-survey lists, change reports and statistics
+_SURVEYS = (_l("Household surveys"), "surveys.index")
+_DUE = (_l("Re-surveys due"), "surveys.due")
+_CHANGES = (_l("Survey change reports"), "surveys.changes")
+_STATS = (_l("Survey statistics"), "surveys.stats_page")
+_STANDARDS = (_l("Minimum living standards"), "surveys.standards_page")
 for _role, _links in {
-    "officer": [(_l("Re-surveys due"), "surveys.due"), (_l("Survey change reports"), "surveys.changes"),
-                (_l("Survey statistics"), "surveys.stats_page")],
-    "supervisor": [(_l("Re-surveys due"), "surveys.due"), (_l("Survey change reports"), "surveys.changes"),
-                   (_l("Survey statistics"), "surveys.stats_page")],
-    "auditor": [(_l("Re-surveys due"), "surveys.due"), (_l("Survey statistics"), "surveys.stats_page")],
-    "contractor_manager": [(_l("Re-surveys due"), "surveys.due"), (_l("Survey change reports"), "surveys.changes")],
+    "admin": [_STANDARDS],
+    "officer": [_SURVEYS, (_l("Survey review queue"), "surveys.review_queue"), _STANDARDS, _DUE, _CHANGES, _STATS],
+    "supervisor": [_SURVEYS, (_l("Survey review queue"), "surveys.review_queue"),
+                   (_l("Survey re-checks"), "surveys.rechecks_page"), _DUE, _CHANGES, _STATS],
+    "finance": [_SURVEYS],
+    "auditor": [_SURVEYS, _DUE, _STATS],
+    "contractor_manager": [_SURVEYS, _DUE, _CHANGES],
 }.items():
     NAVIGATION[_role].extend(_links)
 
