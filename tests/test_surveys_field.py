@@ -73,3 +73,11 @@ def test_the_survey_pages_are_in_reach_of_who_works_them(app, world, login):
             assert client.get(path).status_code == 200, (username, path)
     manager_home = login("d-manager", tenant="ganxian").get("/").get_data(as_text=True)
     assert 'href="/surveys/review"' not in manager_home and 'href="/surveys/rechecks"' not in manager_home
+
+
+def test_form_fields_name_no_autocomplete_value_none(app, world, login):
+    """The form macro leaves autocomplete out unless a field asks for one (it printed "None")."""
+    page = login("gx-officer").get("/surveys/changes").get_data(as_text=True)
+    assert "<form" in page and 'autocomplete="None"' not in page
+    login_page = app.test_client().get("/login").get_data(as_text=True)
+    assert 'autocomplete="username"' in login_page or 'autocomplete="current-password"' in login_page
