@@ -135,6 +135,32 @@ def test_a_returned_survey_cannot_be_signed_off(app, world):
         assert survey(survey_id).status == "returned" and survey(survey_id).signed_off_at is None
 
 
+def test_the_audit_trail_keeps_that_a_survey_was_returned_never_why(app, world):
+    """The review note and the return reason may speak of the family's finances: the trail of the
+    survey's row changes says they changed, never what they say (models.py ``__audit_redact__``)."""
+    import json
+    from portal.audit.models import AuditEntry
+    from portal.surveys import review
+    from portal.tenancy.scope import all_tenants
+    survey_id = record(app, world, SURVEYED[2])
+    with app.app_context(), scope(app):
+        review.review(survey(survey_id), user("gx-officer"), utcnow(), "存款账户多一个")
+        review.return_survey(survey(survey_id), user("gx-supervisor"), utcnow(), "儿子在外务工收入未登记")
+        db.session.commit()
+    with app.app_context(), all_tenants():
+        entries = db.session.scalars(select(AuditEntry).where(
+            AuditEntry.object_type == "HouseholdSurvey", AuditEntry.object_id == str(survey_id))).all()
+        trail = json.dumps([[e.action, e.before, e.after] for e in entries], ensure_ascii=False)
+    assert "survey_returned" in trail and "return_reason" in trail
+    assert "儿子在外务工" not in trail and "存款账户" not in trail
+
+
+def test_a_recheck_trail_keeps_that_it_was_done_never_what_was_found(app):
+    from portal.surveys.models import SurveyRecheck
+    redacted = set(SurveyRecheck.__audit_redact__)
+    assert {"outcome_found", "members_found", "per_capita_found_fen", "notes"} <= redacted
+
+
 def test_the_pages_offer_only_the_decisions_open_to_the_reader(app, world, login):
     survey_id = record(app, world, SURVEYED[3])
     supervisor = login("gx-supervisor")
