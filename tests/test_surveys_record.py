@@ -246,6 +246,19 @@ def test_money_written_with_a_fraction_is_422_naming_the_field(app, world, clien
     assert count(app) == 0
 
 
+def test_a_name_a_neighbour_or_a_statement_of_blanks_only_is_422_on_that_field(app, world, client, token):
+    payload = body(world)
+    payload["members"][0]["name"] = "  \u3000 "
+    payload["interviews"][0]["neighbour"] = " \t"
+    payload["interviews"][0]["statement"] = "   "
+    response = post(client, token(), payload)
+    assert response.status_code == 422, response.get_json()
+    errors = response.get_json()["errors"]
+    assert set(errors) == {"members.0.name", "interviews.0.neighbour", "interviews.0.statement"}, errors
+    assert errors["interviews.0.statement"] == ["请填写此项：只有空格不算填写。"]
+    assert count(app) == 0
+
+
 def test_bad_or_repeated_id_numbers_are_422_naming_the_member(app, world, client, token):
     payload = body(world)
     good = payload["members"][0]["id_number"]

@@ -185,10 +185,18 @@ def age_on(number, day):
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
+def _filled(text, field, errors):
+    """``text`` stripped; a text of blanks only is refused on ``field`` (the schema counts spaces)."""
+    if not text.strip():
+        errors[field] = [_("Fill this in: blanks alone are not enough.")]
+    return text.strip()
+
+
 def _members(payload, day, errors):
     """SurveyMember rows of the body's members (ID numbers checked, encrypted, hashed, masked)."""
     rows, seen = [], set()
     for position, member in enumerate(payload["members"]):
+        name = _filled(member["name"], f"members.{position}.name", errors)
         field = f"members.{position}.id_number"
         try:
             number = validate_id_number(member["id_number"])
@@ -202,7 +210,7 @@ def _members(payload, day, errors):
             errors[field] = [_("This ID number is given for another member too.")]
             continue
         seen.add(number)
-        rows.append(SurveyMember(position=position, name=member["name"].strip(), relation=member["relation"],
+        rows.append(SurveyMember(position=position, name=name, relation=member["relation"],
                                  id_number_encrypted=encrypt(number), id_number_hash=keyed_hash(number),
                                  id_number_masked=mask_id_number(number), age=age_on(number, day),
                                  work_ability=member["work_ability"], disability_grade=member["disability_grade"]))
@@ -235,6 +243,8 @@ def _expenses(payload, errors):
 def _interviews(payload, now, errors):
     rows = []
     for index, interview in enumerate(payload["interviews"]):
+        neighbour = _filled(interview["neighbour"], f"interviews.{index}.neighbour", errors)
+        statement = _filled(interview["statement"], f"interviews.{index}.statement", errors)
         field = f"interviews.{index}.interviewed_at"
         try:
             at = visits.checked_time(interview["interviewed_at"], field)
@@ -244,8 +254,7 @@ def _interviews(payload, now, errors):
         if at > now + CLOCK_SKEW:
             errors[field] = [_("The interview time is in the future; check the phone's clock.")]
             continue
-        rows.append(SurveyInterview(neighbour=interview["neighbour"].strip(), interviewed_at=at,
-                                    statement=interview["statement"].strip()))
+        rows.append(SurveyInterview(neighbour=neighbour, interviewed_at=at, statement=statement))
     return rows
 
 
