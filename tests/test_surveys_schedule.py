@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from portal.core.errors import DomainError
+from portal.core.timeutil import utcnow
 from portal.extensions import db
 from tests import support
 from tests.survey_rows import TODAY, add_survey, rows_world, scope, set_schedule, user
@@ -183,6 +184,41 @@ def test_a_change_report_makes_a_family_due_early_and_its_next_survey_closes_it(
         assert (report.survey_id, report.closed_at is not None) == (after, True)
         db.session.commit()
     assert _listed(app, "due") == [] and _listed(app, "overdue") == []
+
+
+def test_a_returned_survey_hands_its_change_report_on_or_opens_it_again(app, world):
+    """The survey that closed a report is returned: the family's next standing survey made on or
+    after the report day answers it; when that one is returned too, the report is open again."""
+    from portal.beneficiaries.models import Beneficiary
+    from portal.surveys import review, schedule
+    from portal.surveys.models import HouseholdSurvey, SurveyChangeReport
+    from portal.surveys.signals import survey_recorded
+    people = world["people"]
+    day = TODAY - timedelta(days=5)
+    with app.app_context(), scope(app):
+        schedule.open_change_report(db.session.get(Beneficiary, people["张秀英"]), "income_changed", day, "",
+                                    user("gx-officer"))
+        db.session.commit()
+    add_survey(app, world, "张秀英", day - timedelta(days=1), status="recorded")  # before the report
+    first = add_survey(app, world, "张秀英", day, status="recorded")
+    second = add_survey(app, world, "张秀英", TODAY, status="recorded")
+    with app.app_context(), scope(app):
+        survey_recorded.send(db.session.get(HouseholdSurvey, first))
+        db.session.commit()
+
+    def report():
+        found = db.session.execute(select(SurveyChangeReport)).scalar_one()
+        return found.survey_id, found.closed_at is not None
+
+    with app.app_context(), scope(app):
+        assert report() == (first, True)
+        review.return_survey(db.session.get(HouseholdSurvey, first), user("gx-officer"), utcnow(), "收入漏登")
+        db.session.commit()
+        assert report() == (second, True)
+        review.return_survey(db.session.get(HouseholdSurvey, second), user("gx-officer"), utcnow(), "收入漏登")
+        db.session.commit()
+        assert report() == (None, False)  # the survey made before the report day answers nothing
+    assert [(r[0], r[1]) for r in _listed(app, "due")] == [(people["张秀英"], "change_report")]
 
 
 def test_an_open_change_report_past_its_day_is_overdue_and_lists_a_family_never_surveyed(app, world):
