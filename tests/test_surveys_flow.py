@@ -354,6 +354,15 @@ def test_a_reviewer_may_not_recheck_and_discrepancies_count_per_contractor(app, 
     assert idempotent.status_code == 302
 
 
+@pytest.mark.parametrize("contract", ["x", "²", str(2**40), "0", "-1"])
+def test_a_draw_for_a_bad_contract_id_is_a_form_message_never_a_500(app, world, login, contract):
+    supervisor = login("gx-supervisor")
+    answer = support.form_post(supervisor, "/surveys/rechecks/draw",
+                               {"contract": contract, "month": month_text(LAST_MONTH)}, token_url="/surveys/rechecks")
+    assert answer.status_code == 422
+    assert "请选择含家计调查服务的合同。" in answer.get_data(as_text=True)
+
+
 def test_the_recheck_form_records_in_yuan_and_refuses_the_reviewer(app, world, login):
     checks, ids = _recheck_rows(app, world)
     supervisor = login("gx-supervisor")

@@ -20,7 +20,7 @@ from portal.core.forms import show_refusal
 from portal.core.money import parse_yuan
 from portal.core.months import month_bounds, month_or_none, month_text, previous_month, recent_months
 from portal.core.pagination import paginate
-from portal.core.query import filter_id_arg
+from portal.core.query import chosen_id, filter_id_arg
 from portal.core.timeutil import LOCAL_TZ, local_today, utcnow
 from portal.extensions import db
 from portal.surveys import rechecks
@@ -117,8 +117,8 @@ def draw_rechecks():
     """Draw one contract's sample of a month that has ended (a second draw shows the first)."""
     form = _draw_form()
     if form.validate_on_submit():
-        contract = db.session.get(Contract, int(form.contract.data)) if form.contract.data.isdigit() \
-            and len(form.contract.data) <= 12 else None
+        contract_id = chosen_id(form.contract.data)
+        contract = db.session.get(Contract, contract_id) if contract_id else None
         try:
             with db.session.begin_nested():
                 drawn = rechecks.draw(contract, form.month.data.strip(), current_user, utcnow())
