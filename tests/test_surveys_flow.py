@@ -363,6 +363,25 @@ def test_a_draw_for_a_bad_contract_id_is_a_form_message_never_a_500(app, world, 
     assert "请选择含家计调查服务的合同。" in answer.get_data(as_text=True)
 
 
+def test_a_recheck_drawn_but_not_done_is_shown_to_the_bureau_only(app, world, login):
+    """The contractor must not learn before the bureau's home visit which surveys are re-checked;
+    once the re-check is done, its result is on the survey's page for the contractor too."""
+    from portal.surveys import rechecks
+    checks, ids = _recheck_rows(app, world)
+    for username in ("gx-officer", "d-manager", "d-worker1"):
+        page = login(username, tenant="ganxian").get(f"/surveys/{ids[1]}")
+        assert page.status_code == 200, username
+        assert ('id="recheck"' in page.get_data(as_text=True)) is (username == "gx-officer"), username
+    with app.app_context(), scope(app):
+        rechecks.record_recheck(rechecks.get_recheck(checks[ids[1]]), user("gx-supervisor"), utcnow(),
+                                outcome_found="marginal", per_capita_found_fen=50_000, members_found=None, notes="",
+                                rechecked_at=utcnow() - timedelta(hours=1))
+        db.session.commit()
+    for username in ("d-manager", "d-worker1"):
+        page = login(username, tenant="ganxian").get(f"/surveys/{ids[1]}")
+        assert page.status_code == 200 and 'id="recheck"' in page.get_data(as_text=True), username
+
+
 def test_the_recheck_form_records_in_yuan_and_refuses_the_reviewer(app, world, login):
     checks, ids = _recheck_rows(app, world)
     supervisor = login("gx-supervisor")
