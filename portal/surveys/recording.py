@@ -9,7 +9,6 @@ visit rules (V01–V11) judge it like any visit; settlement pays the visit once 
 off. Members' ID numbers are stored encrypted, with a keyed hash and a masked form; nothing of the
 household's finances is logged."""
 import uuid
-from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import false, select
@@ -22,7 +21,7 @@ from portal.contractors.models import StaffMember
 from portal.core import query
 from portal.core.crypto import encrypt, keyed_hash, mask_id_number, mask_name
 from portal.core.errors import Conflict, DomainError, NotFound
-from portal.core.identity import InvalidIdentifier, validate_id_number
+from portal.core.identity import InvalidIdentifier, age_on, birth_date, validate_id_number
 from portal.core.timeutil import to_local
 from portal.extensions import db
 from portal.tenancy.scope import TenancyError, current_tenant_id
@@ -173,17 +172,6 @@ def judge_survey(survey):
 
 
 # --- reading the household ----------------------------------------------------------------------
-
-def birth_date(number):
-    """The birth date inside a (validated) resident ID number."""
-    return date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-
-
-def age_on(number, day):
-    """The age in whole years on ``day`` of the holder of a (validated) resident ID number."""
-    born = birth_date(number)
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-
 
 def _filled(text, field, errors):
     """``text`` stripped; a text of blanks only is refused on ``field`` (the schema counts spaces)."""
