@@ -187,6 +187,33 @@ def test_the_pages_offer_only_the_decisions_open_to_the_reader(app, world, login
         assert page.status_code == 200 and 'id="actions"' not in page.get_data(as_text=True)
 
 
+def test_the_sign_off_page_shows_the_judgement_as_it_will_be_signed(app, world, login):
+    """A standard dated back to the survey's day after it was recorded: sign-off judges again, so
+    the confirmation page shows the new judgement and says that it differs from the recorded one."""
+    from portal.surveys import review, standards
+    survey_id = record(app, world, SURVEYED[0], monthly_wages_fen=180_000)  # 900 yuan per capita: marginal
+    with app.app_context(), scope(app):
+        assert survey(survey_id).outcome == "marginal"
+        review.review(survey(survey_id), user("gx-officer"), utcnow())
+        db.session.commit()
+    supervisor = login("gx-supervisor")
+    supervisor.set_cookie("lang", "en")
+    unchanged = supervisor.get(f"/surveys/{survey_id}/sign-off").get_data(as_text=True)
+    assert 'id="judgement-changed"' not in unchanged and "Marginal" in unchanged
+    with app.app_context(), scope(app):
+        day = survey(survey_id).surveyed_at.astimezone(LOCAL_TZ).date()
+        standards.add_standard("urban", day, 95_000, "", user("gx-officer"))
+        db.session.commit()
+        assert survey(survey_id).outcome == "marginal"  # nothing stored by the page
+    page = supervisor.get(f"/surveys/{survey_id}/sign-off").get_data(as_text=True)
+    outcome = page.split('id="outcome">', 1)[1].split("<", 1)[0]
+    assert outcome == "Eligible" and 'id="standard">950.00<' in page
+    assert 'id="judgement-changed"' in page and "800.00" in page and "950.00" in page
+    assert support.form_post(supervisor, f"/surveys/{survey_id}/sign-off", {}).status_code == 302
+    with app.app_context(), scope(app):
+        assert (survey(survey_id).outcome, survey(survey_id).standard_fen) == ("eligible", 95_000)
+
+
 # --- who sees which survey -----------------------------------------------------------------------
 
 def test_another_contractor_another_bureau_and_bad_ids_are_not_found(app, world, login):

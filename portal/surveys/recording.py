@@ -158,13 +158,23 @@ def _store_judgement(survey, judgement, effective_from):
     survey.standard_effective_from, survey.reasons = effective_from, [dict(r) for r in judgement.reasons]
 
 
+def _stored_figures(survey):
+    return Figures(members=len(survey.members), annual_income_fen=sum(i.annual_fen for i in survey.incomes),
+                   deductions_fen=sum(e.annual_fen for e in survey.expenses), deposits_fen=survey.deposits_fen,
+                   dwellings=survey.dwellings, vehicles=survey.vehicles, supported=survey.kind == "review")
+
+
+def judgement_for(survey):
+    """``(Judgement, standard's effective_from)`` of ``survey`` from its stored rows and the standard
+    in force on its day now, storing nothing: what judge_survey (at sign-off) will store."""
+    return _judged(_stored_figures(survey), survey.area, to_local(survey.surveyed_at).date())
+
+
 def judge_survey(survey):
     """Judge ``survey`` again from its stored rows and the standard in force on its day (the
     standard may have been recorded since); stores the judgement columns and returns it."""
-    figures = Figures(members=len(survey.members), annual_income_fen=sum(i.annual_fen for i in survey.incomes),
-                      deductions_fen=sum(e.annual_fen for e in survey.expenses), deposits_fen=survey.deposits_fen,
-                      dwellings=survey.dwellings, vehicles=survey.vehicles, supported=survey.kind == "review")
-    judgement, effective_from = _judged(figures, survey.area, to_local(survey.surveyed_at).date())
+    figures = _stored_figures(survey)
+    judgement, effective_from = judgement_for(survey)
     survey.members_count, survey.annual_income_fen = figures.members, figures.annual_income_fen
     survey.deductions_fen = figures.deductions_fen
     _store_judgement(survey, judgement, effective_from)
