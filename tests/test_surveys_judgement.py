@@ -287,9 +287,11 @@ def test_the_standard_falls_back_to_the_setting_and_none_at_all_is_422(app, worl
         assert "area" in bad_area.value.errors
     set_standard(app, 80_000, 0)
     headers = api_token("d-worker1", tenant="ganxian")
-    refused = client.post("/api/v1/surveys", json=body(world, area="rural"), headers=headers)
+    rural = body(world, area="rural")
+    refused = client.post("/api/v1/surveys", json=rural, headers=headers)
     assert refused.status_code == 422 and refused.mimetype == PROBLEM
-    assert refused.get_json()["errors"]["area"] == [f"本局尚未设置 {local_today().isoformat()} 适用的农村最低生活保障标准。"]
+    day = rural["surveyed_at"][:10]  # the survey's Beijing day (just after midnight it is yesterday's)
+    assert refused.get_json()["errors"]["area"] == [f"本局尚未设置 {day} 适用的农村最低生活保障标准。"]
     assert client.post("/api/v1/surveys", json=body(world), headers=headers).status_code == 201
     from portal.surveys.models import HouseholdSurvey
     with app.app_context(), scope(app):
@@ -308,6 +310,9 @@ def test_one_standard_per_area_and_day(app, world):
         with pytest.raises(DomainError) as twice:
             standards.add_standard("urban", day, 95_000, "", officer)
         assert twice.value.status == 422 and "effective_from" in twice.value.errors
+        with pytest.raises(DomainError) as nothing:
+            standards.add_standard("urban", day + timedelta(days=1), 0, "", officer)
+        assert nothing.value.errors["monthly_fen"] == ["请填写大于零的标准金额。"]
         for bad, field in ((("urban", day, -1), "monthly_fen"), (("urban", None, 1), "effective_from"),
                            (("town", day, 1), "area"), (("urban", day, 1.5), "monthly_fen")):
             with pytest.raises(DomainError) as refused:
