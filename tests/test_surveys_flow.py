@@ -5,7 +5,7 @@ bureau, bad ids → 404), the list past page 1, the printable form, the re-check
 has ended, reproducible from its seed, idempotent, at least one per surveyor), a re-check by the
 survey's reviewer refused, and discrepancies counted per contractor."""
 import uuid
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -418,12 +418,14 @@ def test_the_recheck_form_records_in_yuan_and_refuses_the_reviewer(app, world, l
     bad = support.form_post(supervisor, url, {"rechecked_at": "2020-01-01T10:00", "outcome_found": "marginal",
                                               "per_capita_found": "-3"})
     assert bad.status_code == 422
-    visited = (datetime.now(LOCAL_TZ) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
-    done = support.form_post(supervisor, url, {"rechecked_at": visited, "outcome_found": "marginal",
+    # a time typed with an offset is converted (not relabelled as Beijing time)
+    at_utc = (datetime.now(timezone.utc) - timedelta(hours=1)).replace(second=0, microsecond=0)
+    done = support.form_post(supervisor, url, {"rechecked_at": at_utc.isoformat(), "outcome_found": "marginal",
                                                "per_capita_found": "1,000.5", "members_found": "2"})
     assert done.status_code == 302
     from portal.surveys.models import SurveyRecheck
     with app.app_context(), scope(app):
         row = db.session.get(SurveyRecheck, checks[ids[1]])
         assert row.per_capita_found_fen == 100_050 and not row.discrepancy and row.checker_user_id
+        assert row.rechecked_at == at_utc
     assert login("gx-officer").post(url, data={}).status_code in (400, 403)

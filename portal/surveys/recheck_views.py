@@ -65,9 +65,11 @@ class RecheckForm(FlaskForm):
 
     def validate_rechecked_at(self, field):
         try:
-            field.moment = datetime.fromisoformat(field.data.strip()).replace(tzinfo=LOCAL_TZ)
+            typed = datetime.fromisoformat(field.data.strip())
         except (ValueError, AttributeError):
             raise ValidationError(_l("Give the day and time of the home visit.")) from None
+        # a time typed without an offset is Beijing time; one with an offset is converted, never relabelled
+        field.moment = typed.replace(tzinfo=LOCAL_TZ) if typed.tzinfo is None else typed.astimezone(LOCAL_TZ)
 
 
 def _contract_choices():
