@@ -327,6 +327,29 @@ def test_the_due_page_for_the_bureau_and_for_a_manager(app, listed, login):
     assert "张" not in login("zg-officer").get("/surveys/due").get_data(as_text=True)
 
 
+def test_a_manager_is_not_told_the_number_or_time_of_another_contractors_survey(app, listed, login):
+    """张秀英 is on A's list; her last survey was made by B: A's manager sees that she is due, not
+    which survey of B's it was nor when (the bureau still does)."""
+    from portal.surveys.models import HouseholdSurvey
+    survey_id = listed["surveys"]["张秀英"]
+    b_survey = listed["surveys"]["赵德明"]
+    with app.app_context(), scope(app):
+        b = db.session.get(HouseholdSurvey, b_survey)
+        db.session.execute(HouseholdSurvey.__table__.update().where(HouseholdSurvey.id == survey_id).values(
+            contract_id=b.contract_id, contractor_id=b.contractor_id, surveyor_user_id=b.surveyor_user_id))
+        db.session.commit()
+    manager = login("a-manager", tenant="ganxian")
+    html = manager.get("/surveys/due").get_data(as_text=True)
+    assert "张*英" in html and f">#{survey_id}<" not in html and f"/surveys/{survey_id}" not in html
+    assert "其他服务机构调查" in html
+    rows = list(load_workbook(io.BytesIO(manager.get("/surveys/due.xlsx").data)).active.iter_rows(values_only=True))
+    assert rows[0][0] == "状态" and rows[0][6] == "上次调查"  # the headers in the reader's language
+    mine = [r for r in rows[1:] if r[1] == "张*英"]
+    assert len(mine) == 1 and mine[0][6] in (None, "") and mine[0][8] in (None, "")
+    bureau = login("gx-officer").get("/surveys/due").get_data(as_text=True)
+    assert f'/surveys/{survey_id}"' in bureau
+
+
 def test_the_due_list_pages_past_the_first(app, listed, login):
     app.config["PER_PAGE"] = 1
     try:
