@@ -8,8 +8,9 @@ reason (``returned``, kept for ever: the surveyor records a corrected survey as 
 Each step reads the survey's row afresh under an exclusive lock before deciding, so a second click
 or two officers acting at the same moment are told it has been done already, never sign it off
 twice. Sign-off judges the survey again against the standard in force on its day (a standard
-dated back meanwhile counts), sets the re-survey's due day and makes its home visit payable
-(signal ``survey_signed_off``, received by billing)."""
+dated back meanwhile counts), sets the re-survey's due day and sends ``survey_signed_off``; its
+home visit becomes payable because billing queries the survey's status when it prices the visit
+(billing does not receive the signal)."""
 from flask_babel import gettext as _
 
 from portal.audit.recorder import record_event
