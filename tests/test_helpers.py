@@ -125,3 +125,10 @@ def test_a_chosen_id_is_ascii_digits_within_the_id_range(text, expected):
     """A select's value as typed into the request: "²".isdigit() is true but int("²") fails."""
     from portal.core.query import chosen_id
     assert chosen_id(text) == expected
+
+
+@pytest.mark.parametrize("part, whole, text", [(1, 8, "12.50"), (1, 3, "33.33"), (2, 3, "66.67"), (0, 5, "0.00"),
+                                               (5, 5, "100.00"), (1, 0, ""), (1, 200_000, "0.00"), (1, 20_000, "0.01")])
+def test_a_share_as_a_percentage_rounds_half_up_in_integers(part, whole, text):
+    from portal.core.numbers import percent_text
+    assert percent_text(part, whole) == text
