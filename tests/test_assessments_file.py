@@ -172,6 +172,24 @@ def test_the_assessing_contractor_sees_the_masked_name_and_its_own_details_only(
             assert hidden not in html, (username, hidden)
 
 
+def test_a_recheck_drawn_but_not_done_is_shown_to_the_bureau_only(app, history, login):
+    """The contractor must not learn before the bureau's home visit which assessments are re-checked."""
+    from portal.assessments.models import AssessmentPublicity, AssessmentRecheck
+    with app.app_context(), tenant_scope(_gx(app)):
+        publicity = db.session.scalar(select(AssessmentPublicity).where(AssessmentPublicity.number == "GS-TEST-1"))
+        db.session.add(AssessmentRecheck(assessment_id=history["second"], publicity_id=publicity.id, reason="sample"))
+        db.session.commit()
+    drawn = f"Re-check of assessment #{history['second']}"
+    done = f"Re-check of assessment #{history['first']}"
+    for username, tenant, shown in (("gx-supervisor", None, True), ("b-manager", "ganxian", False),
+                                    ("b-worker1", "ganxian", False)):
+        client = login(username, tenant=tenant) if tenant else login(username)
+        client.set_cookie("lang", "en")
+        status, html = _page(client, f"/assessments/people/{history['person']}")
+        assert status == 200 and done in html, username
+        assert (drawn in html) is shown, username
+
+
 def test_anyone_else_gets_404(app, history, login):
     person = history["person"]
     # contractor A has an assignment for other people, not for 钟长生 (its assessment row does not open the file)

@@ -117,3 +117,18 @@ def test_a_refusal_lands_on_the_fields_it_names_or_on_the_default_field(app):
         show_refusal(form, DomainError("x", {"nowhere": ["无对应字段"]}), "code")
         assert form.code.errors == ["无对应字段"]
         assert not show_refusal(Form(), DomainError("no default"))
+
+
+@pytest.mark.parametrize("text, expected", [("12", 12), (" 7 ", 7), ("x", None), ("²", None), ("١٢", None),
+                                            (str(2**40), None), ("0", None), ("-1", None), ("", None), (None, None)])
+def test_a_chosen_id_is_ascii_digits_within_the_id_range(text, expected):
+    """A select's value as typed into the request: "²".isdigit() is true but int("²") fails."""
+    from portal.core.query import chosen_id
+    assert chosen_id(text) == expected
+
+
+@pytest.mark.parametrize("part, whole, text", [(1, 8, "12.50"), (1, 3, "33.33"), (2, 3, "66.67"), (0, 5, "0.00"),
+                                               (5, 5, "100.00"), (1, 0, ""), (1, 200_000, "0.00"), (1, 20_000, "0.01")])
+def test_a_share_as_a_percentage_rounds_half_up_in_integers(part, whole, text):
+    from portal.core.numbers import percent_text
+    assert percent_text(part, whole) == text

@@ -62,6 +62,7 @@ def test_valid_id_numbers_pass(english, number):
     (with_id_check("36072120000230042"), "20000230"),                              # 30 February
     (with_id_check("36072120991231042"), "20991231"),                              # born in the future
     ("360721200003150426", "check digit"),                                         # mistyped
+    ("360721²00003150426", "17 digits followed by a digit or X"),                  # "²".isdigit(), int("²") fails
 ])
 def test_invalid_id_numbers_name_the_wrong_part(english, number, part):
     with pytest.raises(InvalidIdentifier) as caught:

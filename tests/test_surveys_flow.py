@@ -5,7 +5,7 @@ bureau, bad ids → 404), the list past page 1, the printable form, the re-check
 has ended, reproducible from its seed, idempotent, at least one per surveyor), a re-check by the
 survey's reviewer refused, and discrepancies counted per contractor."""
 import uuid
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -135,6 +135,32 @@ def test_a_returned_survey_cannot_be_signed_off(app, world):
         assert survey(survey_id).status == "returned" and survey(survey_id).signed_off_at is None
 
 
+def test_the_audit_trail_keeps_that_a_survey_was_returned_never_why(app, world):
+    """The review note and the return reason may speak of the family's finances: the trail of the
+    survey's row changes says they changed, never what they say (models.py ``__audit_redact__``)."""
+    import json
+    from portal.audit.models import AuditEntry
+    from portal.surveys import review
+    from portal.tenancy.scope import all_tenants
+    survey_id = record(app, world, SURVEYED[2])
+    with app.app_context(), scope(app):
+        review.review(survey(survey_id), user("gx-officer"), utcnow(), "存款账户多一个")
+        review.return_survey(survey(survey_id), user("gx-supervisor"), utcnow(), "儿子在外务工收入未登记")
+        db.session.commit()
+    with app.app_context(), all_tenants():
+        entries = db.session.scalars(select(AuditEntry).where(
+            AuditEntry.object_type == "HouseholdSurvey", AuditEntry.object_id == str(survey_id))).all()
+        trail = json.dumps([[e.action, e.before, e.after] for e in entries], ensure_ascii=False)
+    assert "survey_returned" in trail and "return_reason" in trail
+    assert "儿子在外务工" not in trail and "存款账户" not in trail
+
+
+def test_a_recheck_trail_keeps_that_it_was_done_never_what_was_found(app):
+    from portal.surveys.models import SurveyRecheck
+    redacted = set(SurveyRecheck.__audit_redact__)
+    assert {"outcome_found", "members_found", "per_capita_found_fen", "notes"} <= redacted
+
+
 def test_the_pages_offer_only_the_decisions_open_to_the_reader(app, world, login):
     survey_id = record(app, world, SURVEYED[3])
     supervisor = login("gx-supervisor")
@@ -159,6 +185,33 @@ def test_the_pages_offer_only_the_decisions_open_to_the_reader(app, world, login
     for username in ("d-manager", "d-worker1"):
         page = login(username, tenant="ganxian").get(f"/surveys/{survey_id}")
         assert page.status_code == 200 and 'id="actions"' not in page.get_data(as_text=True)
+
+
+def test_the_sign_off_page_shows_the_judgement_as_it_will_be_signed(app, world, login):
+    """A standard dated back to the survey's day after it was recorded: sign-off judges again, so
+    the confirmation page shows the new judgement and says that it differs from the recorded one."""
+    from portal.surveys import review, standards
+    survey_id = record(app, world, SURVEYED[0], monthly_wages_fen=180_000)  # 900 yuan per capita: marginal
+    with app.app_context(), scope(app):
+        assert survey(survey_id).outcome == "marginal"
+        review.review(survey(survey_id), user("gx-officer"), utcnow())
+        db.session.commit()
+    supervisor = login("gx-supervisor")
+    supervisor.set_cookie("lang", "en")
+    unchanged = supervisor.get(f"/surveys/{survey_id}/sign-off").get_data(as_text=True)
+    assert 'id="judgement-changed"' not in unchanged and "Marginal" in unchanged
+    with app.app_context(), scope(app):
+        day = survey(survey_id).surveyed_at.astimezone(LOCAL_TZ).date()
+        standards.add_standard("urban", day, 95_000, "", user("gx-officer"))
+        db.session.commit()
+        assert survey(survey_id).outcome == "marginal"  # nothing stored by the page
+    page = supervisor.get(f"/surveys/{survey_id}/sign-off").get_data(as_text=True)
+    outcome = page.split('id="outcome">', 1)[1].split("<", 1)[0]
+    assert outcome == "Eligible" and 'id="standard">950.00<' in page
+    assert 'id="judgement-changed"' in page and "800.00" in page and "950.00" in page
+    assert support.form_post(supervisor, f"/surveys/{survey_id}/sign-off", {}).status_code == 302
+    with app.app_context(), scope(app):
+        assert (survey(survey_id).outcome, survey(survey_id).standard_fen) == ("eligible", 95_000)
 
 
 # --- who sees which survey -----------------------------------------------------------------------
@@ -328,6 +381,34 @@ def test_a_reviewer_may_not_recheck_and_discrepancies_count_per_contractor(app, 
     assert idempotent.status_code == 302
 
 
+@pytest.mark.parametrize("contract", ["x", "²", str(2**40), "0", "-1"])
+def test_a_draw_for_a_bad_contract_id_is_a_form_message_never_a_500(app, world, login, contract):
+    supervisor = login("gx-supervisor")
+    answer = support.form_post(supervisor, "/surveys/rechecks/draw",
+                               {"contract": contract, "month": month_text(LAST_MONTH)}, token_url="/surveys/rechecks")
+    assert answer.status_code == 422
+    assert "请选择含家计调查服务的合同。" in answer.get_data(as_text=True)
+
+
+def test_a_recheck_drawn_but_not_done_is_shown_to_the_bureau_only(app, world, login):
+    """The contractor must not learn before the bureau's home visit which surveys are re-checked;
+    once the re-check is done, its result is on the survey's page for the contractor too."""
+    from portal.surveys import rechecks
+    checks, ids = _recheck_rows(app, world)
+    for username in ("gx-officer", "d-manager", "d-worker1"):
+        page = login(username, tenant="ganxian").get(f"/surveys/{ids[1]}")
+        assert page.status_code == 200, username
+        assert ('id="recheck"' in page.get_data(as_text=True)) is (username == "gx-officer"), username
+    with app.app_context(), scope(app):
+        rechecks.record_recheck(rechecks.get_recheck(checks[ids[1]]), user("gx-supervisor"), utcnow(),
+                                outcome_found="marginal", per_capita_found_fen=50_000, members_found=None, notes="",
+                                rechecked_at=utcnow() - timedelta(hours=1))
+        db.session.commit()
+    for username in ("d-manager", "d-worker1"):
+        page = login(username, tenant="ganxian").get(f"/surveys/{ids[1]}")
+        assert page.status_code == 200 and 'id="recheck"' in page.get_data(as_text=True), username
+
+
 def test_the_recheck_form_records_in_yuan_and_refuses_the_reviewer(app, world, login):
     checks, ids = _recheck_rows(app, world)
     supervisor = login("gx-supervisor")
@@ -337,12 +418,14 @@ def test_the_recheck_form_records_in_yuan_and_refuses_the_reviewer(app, world, l
     bad = support.form_post(supervisor, url, {"rechecked_at": "2020-01-01T10:00", "outcome_found": "marginal",
                                               "per_capita_found": "-3"})
     assert bad.status_code == 422
-    visited = (datetime.now(LOCAL_TZ) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
-    done = support.form_post(supervisor, url, {"rechecked_at": visited, "outcome_found": "marginal",
+    # a time typed with an offset is converted (not relabelled as Beijing time)
+    at_utc = (datetime.now(timezone.utc) - timedelta(hours=1)).replace(second=0, microsecond=0)
+    done = support.form_post(supervisor, url, {"rechecked_at": at_utc.isoformat(), "outcome_found": "marginal",
                                                "per_capita_found": "1,000.5", "members_found": "2"})
     assert done.status_code == 302
     from portal.surveys.models import SurveyRecheck
     with app.app_context(), scope(app):
         row = db.session.get(SurveyRecheck, checks[ids[1]])
         assert row.per_capita_found_fen == 100_050 and not row.discrepancy and row.checker_user_id
+        assert row.rechecked_at == at_utc
     assert login("gx-officer").post(url, data={}).status_code in (400, 403)

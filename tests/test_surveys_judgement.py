@@ -310,6 +310,9 @@ def test_one_standard_per_area_and_day(app, world):
         with pytest.raises(DomainError) as twice:
             standards.add_standard("urban", day, 95_000, "", officer)
         assert twice.value.status == 422 and "effective_from" in twice.value.errors
+        with pytest.raises(DomainError) as nothing:
+            standards.add_standard("urban", day + timedelta(days=1), 0, "", officer)
+        assert nothing.value.errors["monthly_fen"] == ["请填写大于零的标准金额。"]
         for bad, field in ((("urban", day, -1), "monthly_fen"), (("urban", None, 1), "effective_from"),
                            (("town", day, 1), "area"), (("urban", day, 1.5), "monthly_fen")):
             with pytest.raises(DomainError) as refused:

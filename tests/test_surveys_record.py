@@ -233,6 +233,32 @@ def test_a_refused_body_is_422_naming_the_field(app, world, client, token, chang
     assert (count(app), count(app, "Visit")) == before
 
 
+def test_money_written_with_a_fraction_is_422_naming_the_field(app, world, client, token):
+    """1200.0 is an "integer" to JSON Schema 2020-12: it would be stored as a float (api/body.py)."""
+    payload = body(world, incomes=[{"member": 0, "kind": "wages", "period": "monthly", "amount_fen": 1200.0}])
+    payload["assets"]["vehicles"] = 1.0
+    payload["members"][0]["disability_grade"] = 0.0
+    response = post(client, token(), payload)
+    assert response.status_code == 422, response.get_json()
+    errors = response.get_json()["errors"]
+    assert {"incomes.0.amount_fen", "assets.vehicles", "members.0.disability_grade"} <= set(errors), errors
+    assert errors["incomes.0.amount_fen"] == ["请填写整数。"]
+    assert count(app) == 0
+
+
+def test_a_name_a_neighbour_or_a_statement_of_blanks_only_is_422_on_that_field(app, world, client, token):
+    payload = body(world)
+    payload["members"][0]["name"] = "  \u3000 "
+    payload["interviews"][0]["neighbour"] = " \t"
+    payload["interviews"][0]["statement"] = "   "
+    response = post(client, token(), payload)
+    assert response.status_code == 422, response.get_json()
+    errors = response.get_json()["errors"]
+    assert set(errors) == {"members.0.name", "interviews.0.neighbour", "interviews.0.statement"}, errors
+    assert errors["interviews.0.statement"] == ["请填写此项：只有空格不算填写。"]
+    assert count(app) == 0
+
+
 def test_bad_or_repeated_id_numbers_are_422_naming_the_member(app, world, client, token):
     payload = body(world)
     good = payload["members"][0]["id_number"]

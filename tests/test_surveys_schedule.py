@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from portal.core.errors import DomainError
+from portal.core.timeutil import utcnow
 from portal.extensions import db
 from tests import support
 from tests.survey_rows import TODAY, add_survey, rows_world, scope, set_schedule, user
@@ -185,6 +186,41 @@ def test_a_change_report_makes_a_family_due_early_and_its_next_survey_closes_it(
     assert _listed(app, "due") == [] and _listed(app, "overdue") == []
 
 
+def test_a_returned_survey_hands_its_change_report_on_or_opens_it_again(app, world):
+    """The survey that closed a report is returned: the family's next standing survey made on or
+    after the report day answers it; when that one is returned too, the report is open again."""
+    from portal.beneficiaries.models import Beneficiary
+    from portal.surveys import review, schedule
+    from portal.surveys.models import HouseholdSurvey, SurveyChangeReport
+    from portal.surveys.signals import survey_recorded
+    people = world["people"]
+    day = TODAY - timedelta(days=5)
+    with app.app_context(), scope(app):
+        schedule.open_change_report(db.session.get(Beneficiary, people["张秀英"]), "income_changed", day, "",
+                                    user("gx-officer"))
+        db.session.commit()
+    add_survey(app, world, "张秀英", day - timedelta(days=1), status="recorded")  # before the report
+    first = add_survey(app, world, "张秀英", day, status="recorded")
+    second = add_survey(app, world, "张秀英", TODAY, status="recorded")
+    with app.app_context(), scope(app):
+        survey_recorded.send(db.session.get(HouseholdSurvey, first))
+        db.session.commit()
+
+    def report():
+        found = db.session.execute(select(SurveyChangeReport)).scalar_one()
+        return found.survey_id, found.closed_at is not None
+
+    with app.app_context(), scope(app):
+        assert report() == (first, True)
+        review.return_survey(db.session.get(HouseholdSurvey, first), user("gx-officer"), utcnow(), "收入漏登")
+        db.session.commit()
+        assert report() == (second, True)
+        review.return_survey(db.session.get(HouseholdSurvey, second), user("gx-officer"), utcnow(), "收入漏登")
+        db.session.commit()
+        assert report() == (None, False)  # the survey made before the report day answers nothing
+    assert [(r[0], r[1]) for r in _listed(app, "due")] == [(people["张秀英"], "change_report")]
+
+
 def test_an_open_change_report_past_its_day_is_overdue_and_lists_a_family_never_surveyed(app, world):
     from portal.surveys.models import SurveyChangeReport
     people = world["people"]
@@ -289,6 +325,29 @@ def test_the_due_page_for_the_bureau_and_for_a_manager(app, listed, login):
     assert client.get("/surveys/due?state=nonsense&category=nonsense").status_code == 200
     assert login("a-worker1", tenant="ganxian").get("/surveys/due").status_code == 403
     assert "张" not in login("zg-officer").get("/surveys/due").get_data(as_text=True)
+
+
+def test_a_manager_is_not_told_the_number_or_time_of_another_contractors_survey(app, listed, login):
+    """张秀英 is on A's list; her last survey was made by B: A's manager sees that she is due, not
+    which survey of B's it was nor when (the bureau still does)."""
+    from portal.surveys.models import HouseholdSurvey
+    survey_id = listed["surveys"]["张秀英"]
+    b_survey = listed["surveys"]["赵德明"]
+    with app.app_context(), scope(app):
+        b = db.session.get(HouseholdSurvey, b_survey)
+        db.session.execute(HouseholdSurvey.__table__.update().where(HouseholdSurvey.id == survey_id).values(
+            contract_id=b.contract_id, contractor_id=b.contractor_id, surveyor_user_id=b.surveyor_user_id))
+        db.session.commit()
+    manager = login("a-manager", tenant="ganxian")
+    html = manager.get("/surveys/due").get_data(as_text=True)
+    assert "张*英" in html and f">#{survey_id}<" not in html and f"/surveys/{survey_id}" not in html
+    assert "其他服务机构调查" in html
+    rows = list(load_workbook(io.BytesIO(manager.get("/surveys/due.xlsx").data)).active.iter_rows(values_only=True))
+    assert rows[0][0] == "状态" and rows[0][6] == "上次调查"  # the headers in the reader's language
+    mine = [r for r in rows[1:] if r[1] == "张*英"]
+    assert len(mine) == 1 and mine[0][6] in (None, "") and mine[0][8] in (None, "")
+    bureau = login("gx-officer").get("/surveys/due").get_data(as_text=True)
+    assert f'/surveys/{survey_id}"' in bureau
 
 
 def test_the_due_list_pages_past_the_first(app, listed, login):

@@ -151,6 +151,16 @@ def test_times_without_offset_and_coordinates_out_of_range_are_422(app, demo, wo
     assert count_visits(app, demo) == 0
 
 
+def test_an_id_written_with_a_fraction_is_422(app, demo, world, client, worker):
+    """1.0 is an "integer" to JSON Schema 2020-12; the API takes whole numbers only (api/body.py)."""
+    body = visit_body(world["people"]["刘桂英"])
+    body["beneficiary_id"] = float(body["beneficiary_id"])
+    response = post_visit(client, worker(), body)
+    assert response.status_code == 422, response.get_json()
+    assert response.get_json()["errors"]["beneficiary_id"] == ["请填写整数。"]
+    assert count_visits(app, demo) == 0
+
+
 def test_nan_coordinates_are_422(app, demo, world, client, worker):
     body = visit_body(world["people"]["刘桂英"])
     raw = client.application.json.dumps(body).replace(str(HOME[0]), "NaN", 1)

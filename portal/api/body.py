@@ -42,13 +42,23 @@ def unstorable_fields(data):
     return errors
 
 
+def _is_whole_number(checker, instance):
+    """JSON Schema 2020-12 calls 1200.0 an integer; money and ids here must arrive as whole
+    numbers written without a fraction, so "integer" is a Python int (never a bool)."""
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+StrictValidator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_whole_number))
+
 _VALIDATORS = {}  # id(schema) -> (schema, its validator): a schema is a module constant, checked once
 
 
 def _validator(schema):
     known = _VALIDATORS.get(id(schema))
     if known is None or known[0] is not schema:
-        known = _VALIDATORS[id(schema)] = (schema, jsonschema.Draft202012Validator(schema))
+        known = _VALIDATORS[id(schema)] = (schema, StrictValidator(schema))
     return known[1]
 
 

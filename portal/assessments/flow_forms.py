@@ -8,6 +8,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from portal.assessments.models import INDICATORS
 from portal.assessments.objections import ANSWER_LIMIT, CONTACT_LIMIT, DECISION_LABELS, TEXT_LIMIT
 from portal.assessments.rechecks import NOTES_LIMIT
+from portal.core.query import chosen_id
 
 INDICATOR_LABELS = {"eating": _l("Eating (自主吃饭)"), "dressing": _l("Dressing (自主穿衣)"),
                     "bed_transfer": _l("Getting in and out of bed (自主上下床)"),
@@ -65,14 +66,6 @@ class RecheckForm(FlaskForm):
 for _name in INDICATORS:  # one yes/no question per indicator, in the order of docs/API.md
     setattr(RecheckForm, _name, RadioField(INDICATOR_LABELS[_name], choices=MET_CHOICES,
                                            validators=[DataRequired(_l("Answer each of the six indicators."))]))
-
-
-def chosen_id(text):
-    """The id a select or hidden field sent (digits only, within the id range), else None."""
-    from portal.core.query import is_id
-    text = (text or "").strip()
-    value = int(text) if text.isdigit() and len(text) <= 12 else None
-    return value if is_id(value) else None
 
 
 def indicator_values(form):

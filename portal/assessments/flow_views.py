@@ -12,13 +12,14 @@ from portal.accounts.models import User
 from portal.assessments import objections, publicity, rechecks
 from portal.assessments.blueprint import bp
 from portal.assessments.flow_forms import (INDICATOR_LABELS, AnswerForm, ObjectionForm, OpenRoundForm, RecheckForm,
-                                           chosen_id, indicator_values)
+                                           indicator_values)
 from portal.assessments.models import INDICATORS, AssessmentRecheck
 from portal.contracts.models import Contract
 from portal.core.auth import capability_required
 from portal.core.errors import DomainError
 from portal.core.forms import ConfirmForm, show_refusal
 from portal.core.pagination import paginate
+from portal.core.query import chosen_id
 from portal.core.timeutil import local_today, utcnow
 from portal.extensions import db
 from portal.tenancy.models import Tenant

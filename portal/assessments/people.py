@@ -140,7 +140,9 @@ def entries(person, user):
               for a in assessments if a.submitted_at is not None and a.id in mine]
     found += _withdrawals(person, [a for a in assessments if a.status == "withdrawn"], mine)
     for check in db.session.scalars(select(AssessmentRecheck).where(AssessmentRecheck.assessment_id.in_(ids))):
-        if check.assessment_id in mine:  # not done yet: shown when it was drawn
+        # drawn but not done: the bureau's only (the contractor must not learn before the home
+        # visit which assessments are re-checked); once done, shown to whoever sees the assessment
+        if check.assessment_id in mine and (bureau or check.rechecked_at is not None):
             drawn = rounds[check.publicity_id].drawn_at if check.publicity_id in rounds else None
             found.append(Entry(check.rechecked_at or drawn or check.assessment.assessed_at, "recheck", check,
                                user_name(check.assessor_user_id)))

@@ -15,6 +15,7 @@ from sqlalchemy import case, func, select
 from portal.accounts.models import User
 from portal.assessments.models import Assessment, AssessmentRecheck
 from portal.contractors.models import Contractor
+from portal.core.numbers import percent_text
 from portal.extensions import db
 
 
@@ -38,14 +39,6 @@ class DiscrepancyRow:
     def percent(self):
         """The rate as a percentage with two decimals, rounded half-up ("12.50"); "" without re-checks."""
         return percent_text(self.discrepancies, self.rechecked)
-
-
-def percent_text(part, whole):
-    """``part / whole`` as a percentage with two decimals, rounded half-up in integers: 1/8 → "12.50"."""
-    if not whole:
-        return ""
-    centi = (2 * part * 10000 + whole) // (2 * whole)
-    return f"{centi // 100}.{centi % 100:02d}"
 
 
 def _done_in(start, end):

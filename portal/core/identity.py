@@ -39,15 +39,27 @@ def validate_credit_code(value):
         raise InvalidIdentifier(_("This is not a valid unified social credit code.")) from None
 
 
+def birth_date(number):
+    """The date of birth inside a resident ID number (digits 7–14), as stdnum reads it; raises
+    stdnum's ValidationError when it is no real date."""
+    return ric.get_birth_date(number)
+
+
+def age_on(number, day):
+    """The age in whole years on ``day`` of the holder of a (validated) resident ID number."""
+    born = birth_date(number)
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
 def validate_id_number(value):
     """A resident ID number (居民身份证号码): 18 characters, birth date inside, check digit last."""
     number = (value or "").strip().upper().replace(" ", "")
     if len(number) != 18:
         raise InvalidIdentifier(_("A resident ID number has 18 characters; this one has %(n)s.", n=len(number)))
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    if not number.isascii() or not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
         raise InvalidIdentifier(_("A resident ID number is 17 digits followed by a digit or X."))
     try:
-        born = ric.get_birth_date(number)
+        born = birth_date(number)
     except exceptions.ValidationError:
         born = None
     if born is None or born > date.today():

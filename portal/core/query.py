@@ -74,11 +74,17 @@ def is_id(value):
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
 
 
+def chosen_id(text):
+    """The id a select, hidden or text field sent (ASCII digits only, 1 … MAX_ID), else None: "x",
+    "²", "0" or a number past the id range are simply no choice."""
+    text = (text or "").strip()
+    return int(text) if _WHOLE_NUMBER.match(text) and is_id(int(text)) else None
+
+
 def filter_id_arg(name):
     """The id in the query parameter ``name`` used as a list filter: None when absent or not an
     id (the list is shown unfiltered, as a filter form left empty would)."""
-    raw = request.args.get(name, "").strip()
-    return int(raw) if _WHOLE_NUMBER.match(raw) and is_id(int(raw)) else None
+    return chosen_id(request.args.get(name, ""))
 
 
 def id_arg(name, message=None):

@@ -11,9 +11,10 @@ from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
 from portal.assessments import objections, publicity
-from portal.assessments.flow_forms import ObjectionForm, TrackingForm, chosen_id
+from portal.assessments.flow_forms import ObjectionForm, TrackingForm
 from portal.core.errors import DomainError, NotFound
 from portal.core.forms import show_refusal
+from portal.core.query import chosen_id
 from portal.core.timeutil import local_today, utcnow
 from portal.extensions import db
 from portal.public.blueprint import bp

@@ -78,7 +78,8 @@ class HouseholdSurvey(TenantOwned, db.Model):
         Index("ix_household_survey_contract_status", "tenant_id", "contract_id", "status"),
     )
     __audit_redact__ = ("lat", "lon", "notes", "annual_income_fen", "deductions_fen", "per_capita_income_fen",
-                        "deposits_fen", "dwellings", "housing_area_m2", "vehicles", "reasons")
+                        "deposits_fen", "dwellings", "housing_area_m2", "vehicles", "reasons", "review_note",
+                        "return_reason")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[str] = mapped_column(String(36))
@@ -242,7 +243,7 @@ class SurveyRecheck(TenantOwned, db.Model):
 
     __tablename__ = "survey_recheck"
     __table_args__ = (UniqueConstraint("survey_id"),)
-    __audit_redact__ = ("per_capita_found_fen", "notes")
+    __audit_redact__ = ("per_capita_found_fen", "notes", "outcome_found", "members_found")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("household_survey.id"))

@@ -20,7 +20,7 @@ from portal.core.forms import show_refusal
 from portal.core.money import parse_yuan
 from portal.core.months import month_bounds, month_or_none, month_text, previous_month, recent_months
 from portal.core.pagination import paginate
-from portal.core.query import filter_id_arg
+from portal.core.query import chosen_id, filter_id_arg
 from portal.core.timeutil import LOCAL_TZ, local_today, utcnow
 from portal.extensions import db
 from portal.surveys import rechecks
@@ -65,9 +65,11 @@ class RecheckForm(FlaskForm):
 
     def validate_rechecked_at(self, field):
         try:
-            field.moment = datetime.fromisoformat(field.data.strip()).replace(tzinfo=LOCAL_TZ)
+            typed = datetime.fromisoformat(field.data.strip())
         except (ValueError, AttributeError):
             raise ValidationError(_l("Give the day and time of the home visit.")) from None
+        # a time typed without an offset is Beijing time; one with an offset is converted, never relabelled
+        field.moment = typed.replace(tzinfo=LOCAL_TZ) if typed.tzinfo is None else typed.astimezone(LOCAL_TZ)
 
 
 def _contract_choices():
@@ -117,8 +119,8 @@ def draw_rechecks():
     """Draw one contract's sample of a month that has ended (a second draw shows the first)."""
     form = _draw_form()
     if form.validate_on_submit():
-        contract = db.session.get(Contract, int(form.contract.data)) if form.contract.data.isdigit() \
-            and len(form.contract.data) <= 12 else None
+        contract_id = chosen_id(form.contract.data)
+        contract = db.session.get(Contract, contract_id) if contract_id else None
         try:
             with db.session.begin_nested():
                 drawn = rechecks.draw(contract, form.month.data.strip(), current_user, utcnow())

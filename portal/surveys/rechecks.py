@@ -26,6 +26,7 @@ from portal.contracts.models import Contract, ServiceItem
 from portal.core import query
 from portal.core.errors import Conflict, DomainError, NotFound
 from portal.core.months import first_day, month_bounds, month_text
+from portal.core.numbers import percent_text
 from portal.core.timeutil import local_today
 from portal.extensions import db
 from portal.spotchecks.services import choose, rate_permille_of
@@ -230,10 +231,7 @@ class DiscrepancyRow:
     @property
     def percent(self):
         """The rate in percent with two decimals, rounded half-up ("12.50"); "" without re-checks."""
-        if not self.rechecked:
-            return ""
-        centi = (2 * self.discrepancies * 10000 + self.rechecked) // (2 * self.rechecked)
-        return f"{centi // 100}.{centi % 100:02d}"
+        return percent_text(self.discrepancies, self.rechecked)
 
 
 def discrepancies_by_contractor(start, end):

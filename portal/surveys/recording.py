@@ -9,7 +9,6 @@ visit rules (V01–V11) judge it like any visit; settlement pays the visit once 
 off. Members' ID numbers are stored encrypted, with a keyed hash and a masked form; nothing of the
 household's finances is logged."""
 import uuid
-from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import false, select
@@ -22,7 +21,7 @@ from portal.contractors.models import StaffMember
 from portal.core import query
 from portal.core.crypto import encrypt, keyed_hash, mask_id_number, mask_name
 from portal.core.errors import Conflict, DomainError, NotFound
-from portal.core.identity import InvalidIdentifier, validate_id_number
+from portal.core.identity import InvalidIdentifier, age_on, birth_date, validate_id_number
 from portal.core.timeutil import to_local
 from portal.extensions import db
 from portal.tenancy.scope import TenancyError, current_tenant_id
@@ -159,13 +158,23 @@ def _store_judgement(survey, judgement, effective_from):
     survey.standard_effective_from, survey.reasons = effective_from, [dict(r) for r in judgement.reasons]
 
 
+def _stored_figures(survey):
+    return Figures(members=len(survey.members), annual_income_fen=sum(i.annual_fen for i in survey.incomes),
+                   deductions_fen=sum(e.annual_fen for e in survey.expenses), deposits_fen=survey.deposits_fen,
+                   dwellings=survey.dwellings, vehicles=survey.vehicles, supported=survey.kind == "review")
+
+
+def judgement_for(survey):
+    """``(Judgement, standard's effective_from)`` of ``survey`` from its stored rows and the standard
+    in force on its day now, storing nothing: what judge_survey (at sign-off) will store."""
+    return _judged(_stored_figures(survey), survey.area, to_local(survey.surveyed_at).date())
+
+
 def judge_survey(survey):
     """Judge ``survey`` again from its stored rows and the standard in force on its day (the
     standard may have been recorded since); stores the judgement columns and returns it."""
-    figures = Figures(members=len(survey.members), annual_income_fen=sum(i.annual_fen for i in survey.incomes),
-                      deductions_fen=sum(e.annual_fen for e in survey.expenses), deposits_fen=survey.deposits_fen,
-                      dwellings=survey.dwellings, vehicles=survey.vehicles, supported=survey.kind == "review")
-    judgement, effective_from = _judged(figures, survey.area, to_local(survey.surveyed_at).date())
+    figures = _stored_figures(survey)
+    judgement, effective_from = judgement_for(survey)
     survey.members_count, survey.annual_income_fen = figures.members, figures.annual_income_fen
     survey.deductions_fen = figures.deductions_fen
     _store_judgement(survey, judgement, effective_from)
@@ -174,21 +183,18 @@ def judge_survey(survey):
 
 # --- reading the household ----------------------------------------------------------------------
 
-def birth_date(number):
-    """The birth date inside a (validated) resident ID number."""
-    return date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-
-
-def age_on(number, day):
-    """The age in whole years on ``day`` of the holder of a (validated) resident ID number."""
-    born = birth_date(number)
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+def _filled(text, field, errors):
+    """``text`` stripped; a text of blanks only is refused on ``field`` (the schema counts spaces)."""
+    if not text.strip():
+        errors[field] = [_("Fill this in: blanks alone are not enough.")]
+    return text.strip()
 
 
 def _members(payload, day, errors):
     """SurveyMember rows of the body's members (ID numbers checked, encrypted, hashed, masked)."""
     rows, seen = [], set()
     for position, member in enumerate(payload["members"]):
+        name = _filled(member["name"], f"members.{position}.name", errors)
         field = f"members.{position}.id_number"
         try:
             number = validate_id_number(member["id_number"])
@@ -202,7 +208,7 @@ def _members(payload, day, errors):
             errors[field] = [_("This ID number is given for another member too.")]
             continue
         seen.add(number)
-        rows.append(SurveyMember(position=position, name=member["name"].strip(), relation=member["relation"],
+        rows.append(SurveyMember(position=position, name=name, relation=member["relation"],
                                  id_number_encrypted=encrypt(number), id_number_hash=keyed_hash(number),
                                  id_number_masked=mask_id_number(number), age=age_on(number, day),
                                  work_ability=member["work_ability"], disability_grade=member["disability_grade"]))
@@ -235,6 +241,8 @@ def _expenses(payload, errors):
 def _interviews(payload, now, errors):
     rows = []
     for index, interview in enumerate(payload["interviews"]):
+        neighbour = _filled(interview["neighbour"], f"interviews.{index}.neighbour", errors)
+        statement = _filled(interview["statement"], f"interviews.{index}.statement", errors)
         field = f"interviews.{index}.interviewed_at"
         try:
             at = visits.checked_time(interview["interviewed_at"], field)
@@ -244,8 +252,7 @@ def _interviews(payload, now, errors):
         if at > now + CLOCK_SKEW:
             errors[field] = [_("The interview time is in the future; check the phone's clock.")]
             continue
-        rows.append(SurveyInterview(neighbour=interview["neighbour"].strip(), interviewed_at=at,
-                                    statement=interview["statement"].strip()))
+        rows.append(SurveyInterview(neighbour=neighbour, interviewed_at=at, statement=statement))
     return rows
 
 

@@ -2,13 +2,15 @@
 
 recorded → reviewed (by a bureau officer or supervisor) → signed_off (by ANOTHER one: never the
 reviewer, never the surveyor, never whoever entered it); either step may instead return it with a
-reason (``returned``, kept for ever: the surveyor records a corrected survey as a new one).
+reason (``returned``, kept for ever: the surveyor records a corrected survey as a new one; signal
+``survey_returned`` hands the change reports it had closed on, or opens them again).
 
 Each step reads the survey's row afresh under an exclusive lock before deciding, so a second click
 or two officers acting at the same moment are told it has been done already, never sign it off
 twice. Sign-off judges the survey again against the standard in force on its day (a standard
-dated back meanwhile counts), sets the re-survey's due day and makes its home visit payable
-(signal ``survey_signed_off``, received by billing)."""
+dated back meanwhile counts), sets the re-survey's due day and sends ``survey_signed_off``; its
+home visit becomes payable because billing queries the survey's status when it prices the visit
+(billing does not receive the signal)."""
 from flask_babel import gettext as _
 
 from portal.audit.recorder import record_event
@@ -118,6 +120,7 @@ def return_survey(survey, user, now, reason):
     _locked_and_allowed("return", survey, user)
     survey.status, survey.returned_at, survey.returned_by_id, survey.return_reason = "returned", now, user.id, reason
     db.session.flush()
+    signals.survey_returned.send(survey)
     # the reason may speak of the family's finances: the trail keeps that it was returned, not why
     _audit("survey_returned", survey, user, {"at": now.isoformat()})
     return survey

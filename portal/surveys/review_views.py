@@ -95,9 +95,20 @@ def _decide(survey_id, action):
                 flash(str(DONE[action]), "success")
                 return redirect(url_for("surveys.detail", survey_id=survey.id))
     refused = review.refusal(action, survey, current_user)
+    # sign-off judges again: show the judgement as it will be signed, not only the recorded one
+    judged = _as_signed(survey) if action == "sign_off" and not refused else None
     return render_template("surveys/confirm.html", survey=survey, action=action, form=form, title=TITLES[action],
-                           refused=refused[0] if refused else None, person=survey.beneficiary,
+                           refused=refused[0] if refused else None, person=survey.beneficiary, judged=judged,
                            **PAGE_LABELS), status
+
+
+def _as_signed(survey):
+    """The judgement sign-off will store (the standard in force on the survey's day now), or None
+    when the bureau has no standard for that day any more (sign-off will say so)."""
+    try:
+        return recording.judgement_for(survey)[0]
+    except DomainError:
+        return None
 
 
 @bp.route("/<int:survey_id>/review", methods=["GET", "POST"])

@@ -10,7 +10,8 @@ due and overdue listed") and the change reports that bring a re-survey forward.
   (any but a returned one) was recorded since: that one answers the schedule.
 - A change report (income, members, assets changed) makes the family due 10 working days after the
   day it was reported (the bureau's calendar); the family's next recorded survey made on or after
-  that day closes it (``close_by_survey``, receiver of ``survey_recorded``).
+  that day closes it (``close_by_survey``, receiver of ``survey_recorded``); when that survey is
+  returned, the next standing one answers it or it is open again (``reopen_for_returned``).
 
 The lists are one row per reason: a family may be due by its schedule and by a report at once."""
 from dataclasses import dataclass
@@ -156,6 +157,23 @@ def close_by_survey(survey, **_extra):
     if closed:
         db.session.flush()
     return closed
+
+
+def reopen_for_returned(survey, **_extra):
+    """Receiver of ``survey_returned``: a returned survey answers no report. Each report it had
+    closed is answered by the family's next survey still standing (not returned), made on or after
+    the report day, if there is one; else it is open (and due, or overdue) again."""
+    reports = db.session.scalars(select(SurveyChangeReport).where(SurveyChangeReport.survey_id == survey.id)).all()
+    standing = db.session.scalars(select(HouseholdSurvey).where(
+        HouseholdSurvey.beneficiary_id == survey.beneficiary_id, HouseholdSurvey.status != "returned",
+        HouseholdSurvey.id != survey.id).order_by(HouseholdSurvey.surveyed_at, HouseholdSurvey.id)).all()
+    for report in reports:
+        answer = next((s for s in standing if to_local(s.surveyed_at).date() >= report.reported_on), None)
+        report.survey_id = answer.id if answer else None
+        report.closed_at = utcnow() if answer else None
+    if reports:
+        db.session.flush()
+    return reports
 
 
 def reports_query(user, *, state="open", township=""):

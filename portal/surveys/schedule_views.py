@@ -12,6 +12,7 @@ from wtforms import DateField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from portal.accounts.permissions import reach
 from portal.audit.recorder import record_event
 from portal.beneficiaries.models import Beneficiary
 from portal.contractors.spreadsheet import template_workbook
@@ -26,6 +27,7 @@ from portal.extensions import db
 from portal.surveys import schedule
 from portal.surveys.blueprint import bp
 from portal.surveys.labels import CATEGORY_LABELS, CHANGE_KIND_LABELS, label
+from portal.surveys.models import HouseholdSurvey
 
 STATE_LABELS = {"due": _l("Due within 30 days"), "overdue": _l("Overdue")}
 REASON_LABELS = {"schedule": _l("Scheduled re-survey"), "change_report": _l("Change report")}
@@ -39,9 +41,20 @@ class ChangeReportForm(FlaskForm):
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
 
 
-def survey_url(survey_id):
-    """The page of a survey (None without one)."""
-    return url_for("surveys.detail", survey_id=survey_id) if survey_id is not None else None
+def survey_url(survey_or_id):
+    """The page of a survey (a row or its id) when the reader may open it, else None: a manager is
+    told neither the number nor the time of another contractor's survey of the family."""
+    survey = db.session.get(HouseholdSurvey, survey_or_id) if isinstance(survey_or_id, int) else survey_or_id
+    if survey is None:
+        return None
+    limit = reach(current_user)
+    if limit.kind == "own":
+        readable = survey.surveyor_user_id == limit.user_id
+    elif limit.organisation_id:
+        readable = survey.contractor_id == limit.organisation_id
+    else:
+        readable = current_user.can("survey.read_all")
+    return url_for("surveys.detail", survey_id=survey.id) if readable else None
 
 
 def shown_name(person):
@@ -86,11 +99,12 @@ def due_export():
             today, user=current_user, township=filters["township"], category=filters["category"])
         rows += [(str(STATE_LABELS[state]), mask_name(row.beneficiary.name), row.beneficiary.township,
                   row.beneficiary.village, str(REASON_LABELS[row.reason]), row.due_on.isoformat(),
-                  row.survey.id if row.survey else "", str(label(CATEGORY_LABELS, row.survey.category if row.survey else None)),
-                  format_local(row.survey.surveyed_at) if row.survey else "")
+                  row.survey.id if survey_url(row.survey) else "",
+                  str(label(CATEGORY_LABELS, row.survey.category if row.survey else None)),
+                  format_local(row.survey.surveyed_at) if survey_url(row.survey) else "")
                  for row in listed]
-    headers = ("状态 State", "家庭（脱敏） Family (masked)", "乡镇 Township", "村（社区） Village", "原因 Reason",
-               "应调查日期 Due on", "上次调查 Last survey", "类别 Category", "调查时间 Surveyed at")
+    headers = (_("Status"), _("Family (masked)"), _("Township (street)"), _("Village (community)"), _("Reason"),
+               _("Due on"), _("Last survey"), _("Category"), _("Surveyed"))
     record_event(db.session, "survey_due_exported", tenant_id=g.tenant.id, object_type="household_survey",
                  object_id=str(len(rows)))
     data = template_workbook("due", headers, (16, 16, 14, 14, 16, 12, 10, 24, 17), text_columns=(), rows=rows)

@@ -9,3 +9,5 @@ _signals = Namespace()
 survey_recorded = _signals.signal("survey-recorded")
 # sender: the HouseholdSurvey just signed off (its judgement final, its visit payable)
 survey_signed_off = _signals.signal("survey-signed-off")
+# sender: the HouseholdSurvey just returned to its surveyor; it answers no change report any more
+survey_returned = _signals.signal("survey-returned")

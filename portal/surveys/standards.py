@@ -94,13 +94,13 @@ def change_text(area, effective_from, monthly_fen):
 
 def add_standard(area, effective_from, monthly_fen, note, by):
     """Record the standard of ``area`` from ``effective_from`` on (``monthly_fen`` per person and
-    month, ≥ 0); one per area and day (a second one is a DomainError on "effective_from").
+    month, > 0: a standard of nothing would judge every family not eligible); one per area and day (a second one is a DomainError on "effective_from").
     Audited."""
     _checked_area(area)
     if not isinstance(effective_from, date):
         _refuse("effective_from", _("Give the day the standard takes effect."))
-    if not isinstance(monthly_fen, int) or isinstance(monthly_fen, bool) or not 0 <= monthly_fen <= MAX_STANDARD_FEN:
-        _refuse("monthly_fen", _("Give the standard as an amount of at least zero."))
+    if not isinstance(monthly_fen, int) or isinstance(monthly_fen, bool) or not 0 < monthly_fen <= MAX_STANDARD_FEN:
+        _refuse("monthly_fen", _("Give the standard as an amount above zero."))
     duplicate = _("A %(area)s standard taking effect on %(day)s is already recorded.",
                   area=AREA_LABELS[area], day=effective_from.isoformat())
     exists = db.session.execute(select(LivingStandard.id).where(

@@ -32,8 +32,8 @@ class StandardForm(FlaskForm):
     confirmed = HiddenField()
 
     def validate_monthly(self, field):
-        if field.data is not None and field.data < 0:
-            raise ValidationError(_("Give the standard as an amount of at least zero."))
+        if field.data is not None and field.data <= 0:
+            raise ValidationError(_("Give the standard as an amount above zero."))
 
 
 def _in_force(today):

@@ -5,18 +5,16 @@ counted once, by its latest signed-off survey made in the period (``surveyed_at`
 aware UTC bounds as ``portal.core.months.month_bounds`` gives them). Averages are integer fen,
 rounded half up, from integer sums (never floats).
 
-Also the re-check figures of the monthly report (re-checks done in the period and discrepancies,
-per contractor, read from the tables bureau's rechecks.py writes) and the public counts per
-township (counts only: no income, no name, no row per family)."""
+Also the public counts per township (counts only: no income, no name, no row per family). The
+monthly report's re-checks per contractor are rechecks.discrepancies_by_contractor."""
 from dataclasses import dataclass
 
 from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from portal.beneficiaries.models import Beneficiary
-from portal.contractors.models import Contractor
 from portal.extensions import db
-from portal.surveys.models import HouseholdSurvey, SurveyRecheck
+from portal.surveys.models import HouseholdSurvey
 
 PUBLIC_FIGURES = ("surveyed", "eligible", "marginal", "exits")
 
@@ -24,14 +22,6 @@ PUBLIC_FIGURES = ("surveyed", "eligible", "marginal", "exits")
 def half_up(total, count):
     """``total / count`` rounded half up in integers (0 without a count): 5/2 → 3, 7/3 → 2."""
     return (2 * total + count) // (2 * count) if count else 0
-
-
-def percent_text(part, whole):
-    """``part / whole`` as a percentage with two decimals, rounded half up: 1/8 → "12.50"."""
-    if not whole:
-        return ""
-    centi = half_up(part * 10000, whole)
-    return f"{centi // 100}.{centi % 100:02d}"
 
 
 @dataclass(frozen=True)
@@ -124,27 +114,3 @@ def chart(rows, width=360, label_width=140, bar_height=22, gap=8):
             "bar_width": width, "bar_height": bar_height, "width": label_width + width + 120}
 
 
-@dataclass(frozen=True)
-class RecheckRow:
-    """One contractor's re-checks done in a period and the discrepancies among them."""
-    contractor: str
-    rechecked: int
-    discrepancies: int
-
-    @property
-    def percent(self):
-        return percent_text(self.discrepancies, self.rechecked)
-
-
-def rechecks_per_contractor(start, end):
-    """[RecheckRow] per contractor whose surveys were re-checked in [start, end), by name."""
-    rows = db.session.execute(
-        select(Contractor.name, func.count(SurveyRecheck.id),
-               func.coalesce(func.sum(case((SurveyRecheck.discrepancy.is_(True), 1), else_=0)), 0))
-        .select_from(SurveyRecheck)
-        .join(HouseholdSurvey, HouseholdSurvey.id == SurveyRecheck.survey_id)
-        .join(Contractor, Contractor.id == HouseholdSurvey.contractor_id)
-        .where(SurveyRecheck.rechecked_at.is_not(None), SurveyRecheck.rechecked_at >= start,
-               SurveyRecheck.rechecked_at < end)
-        .group_by(Contractor.id, Contractor.name).order_by(Contractor.name, Contractor.id)).all()
-    return [RecheckRow(name, int(done), int(found or 0)) for name, done, found in rows]

@@ -19,6 +19,7 @@ from portal.core.timeutil import local_today
 from portal.core.xlsx import append_row, xlsx_download
 from portal.surveys import schedule, stats
 from portal.surveys.blueprint import bp
+from portal.surveys.rechecks import DiscrepancyRow, discrepancies_by_contractor
 from portal.surveys.labels import CATEGORY_LABELS, label
 
 
@@ -111,9 +112,9 @@ def stats_export():
 def _report(month):
     start, end = months.month_bounds(month)
     rows, townships, total = _figures(month, month)
-    rechecks = stats.rechecks_per_contractor(start, end)
-    recheck_total = stats.RecheckRow(_("Total"), sum(r.rechecked for r in rechecks),
-                                     sum(r.discrepancies for r in rechecks))
+    rechecks = discrepancies_by_contractor(start, end)
+    recheck_total = DiscrepancyRow(None, _("Total"), sum(r.rechecked for r in rechecks),
+                                   sum(r.discrepancies for r in rechecks))
     today = local_today()
     return {"month": months.month_text(month), "rows": rows, "townships": townships, "total": total,
             "rechecks": rechecks, "recheck_total": recheck_total, "today": today,

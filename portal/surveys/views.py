@@ -122,9 +122,14 @@ def survey_page(survey):
     members = {m.position: m for m in survey.members}
     visit = survey.visit
     exceptions = [e for e in visit.exceptions] if visit is not None else []
+    # a re-check drawn but not done is the bureau's only: the contractor must not learn which
+    # surveys are re-checked before the home visit; once done, its result is shown
+    recheck = survey.recheck
+    if recheck is not None and recheck.rechecked_at is None and not current_user.can("survey.read_all"):
+        recheck = None
     return {"survey": survey, "person": survey.beneficiary, "members_by_position": members, "visit": visit,
             "exceptions": exceptions, "contractor": db.session.get(Contractor, survey.contractor_id),
-            "surveyor": user_name(survey.surveyor_user_id), "recheck": survey.recheck, **PAGE_LABELS}
+            "surveyor": user_name(survey.surveyor_user_id), "recheck": recheck, **PAGE_LABELS}
 
 
 @bp.route("/<int:survey_id>")
