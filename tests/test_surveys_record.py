@@ -305,6 +305,21 @@ def test_a_family_not_assigned_to_the_surveyor_is_404(app, world, client, token,
     assert post(client, token(), body(world, beneficiary_id=other_bureau)).status_code == 404
     assert (count(app), count(app, "Visit")) == before
 
+    # assigned, but not on the survey's day: a survey dated before the assignment is not this contract's work
+    early = post(client, token(), body(world, surveyed_at="2020-01-01T10:00:00+08:00"))
+    assert early.status_code == 422
+    assert early.get_json()["errors"]["surveyed_at"] == ["2020-01-01 该家庭未分派给您调查，请核对调查日期。"]
+    assert (count(app), count(app, "Visit")) == before
+
+
+def test_one_member_only_is_the_applicant(app, world, client, token):
+    payload = body(world)
+    payload["members"][1]["relation"] = "self"
+    answer = post(client, token(), payload)
+    assert answer.status_code == 422
+    assert list(answer.get_json()["errors"]) == ["members.1.relation"]
+    assert count(app) == 0
+
 
 # --- the home visit -----------------------------------------------------------------------------
 

@@ -15,8 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.permissions import reach
 from portal.audit.recorder import record_event
-from portal.contracts.models import Assignment, Contract, ServiceItem
-from portal.contractors.models import StaffMember
+from portal.contracts.assignments import assigned_item
 from portal.core import query
 from portal.core.errors import Conflict, DomainError, NotFound
 from portal.core.timeutil import to_local
@@ -128,28 +127,9 @@ def _replay(existing, user, digest):
 
 
 def assessment_item(user, beneficiary_id, day):
-    """The service item (of unit "assessment") under which ``user`` assesses the person: an
-    assignment of the person to ``user`` (docs/DOMAIN.md §6: the assessor assigned to the person)
-    on an assessment contract of their contractor, preferring one current on ``day``, on an active
-    contract, latest. NotFound when there is none — also when the person is assigned to a
-    colleague only: the contractor's manager reassigns the person first."""
-    if not user.contractor_id or not query.is_id(beneficiary_id):
-        _refuse("beneficiary_id", _("No such beneficiary."), NotFound)
-    rows = db.session.execute(
-        select(ServiceItem, Assignment, Contract.status, StaffMember.user_id)
-        .join(Contract, Contract.id == ServiceItem.contract_id)
-        .join(Assignment, Assignment.contract_id == Contract.id)
-        .join(StaffMember, StaffMember.id == Assignment.staff_id)
-        .where(Assignment.beneficiary_id == beneficiary_id, Contract.contractor_id == user.contractor_id,
-               StaffMember.user_id == user.id, ServiceItem.unit == ASSESSMENT_UNIT)).all()
-    if not rows:
-        _refuse("beneficiary_id", _("No such beneficiary."), NotFound)
-
-    def preference(row):
-        item, assignment, status, _worker = row
-        current = assignment.from_on <= day and (assignment.until_on is None or day <= assignment.until_on)
-        return current, status == "active", assignment.from_on, assignment.id, item.id
-    return max(rows, key=preference)[0]
+    """The service item (of unit "assessment") under which ``user`` assesses the person
+    (contracts.assignments.assigned_item: the assignment current on ``day`` preferred)."""
+    return assigned_item(user, beneficiary_id, day, ASSESSMENT_UNIT)[0]
 
 
 def _visit_payload(client_id, payload, item_code, lat, lon, accuracy, user_id):

@@ -173,3 +173,32 @@ def current_for_worker(user, day):
             seen.add(key)
             result.append(assignment)
     return result
+
+
+def assigned_item(user, beneficiary_id, day, unit):
+    """``(item, current)``: the service item of ``unit`` under which the field worker ``user``
+    serves the person — an assignment of the person to ``user`` (docs/DOMAIN.md §6: the worker
+    assigned to the person) on a contract of their contractor with such an item, preferring one
+    current on ``day``, on an active contract, latest; ``current`` says whether that assignment
+    covers ``day``. NotFound (on "beneficiary_id") when there is none — also when the person is
+    assigned to a colleague only: the contractor's manager reassigns the person first."""
+    from portal.contracts.models import ServiceItem
+    from portal.core import query
+    if not user.contractor_id or not query.is_id(beneficiary_id):
+        raise NotFound(_("No such beneficiary."), {"beneficiary_id": [_("No such beneficiary.")]})
+    rows = db.session.execute(
+        select(ServiceItem, Assignment, Contract.status)
+        .join(Contract, Contract.id == ServiceItem.contract_id)
+        .join(Assignment, Assignment.contract_id == Contract.id)
+        .join(StaffMember, StaffMember.id == Assignment.staff_id)
+        .where(Assignment.beneficiary_id == beneficiary_id, Contract.contractor_id == user.contractor_id,
+               StaffMember.user_id == user.id, ServiceItem.unit == unit)).all()
+    if not rows:
+        raise NotFound(_("No such beneficiary."), {"beneficiary_id": [_("No such beneficiary.")]})
+
+    def preference(row):
+        item, assignment, status = row
+        current = assignment.from_on <= day and (assignment.until_on is None or day <= assignment.until_on)
+        return current, status == "active", assignment.from_on, assignment.id, item.id
+    best = max(rows, key=preference)
+    return best[0], preference(best)[0]

@@ -12,8 +12,10 @@ the real code with clocks set back:
 * last month: an exit (the re-survey of a supported family whose income rose), an asset-test
   failure (deposits over the limit) and an eligible application signed off, and the re-survey of
   the marginal family reviewed, awaiting sign-off;
-* a family surveyed thirteen months ago (under the standard before the rise) whose yearly
-  re-survey is overdue, and one open change report this month.
+* a family whose household changed a month ago (a change report, due ten working days later)
+  and which has not been re-surveyed since — its early re-survey is overdue — and one open change
+  report this month, due soon. (Every survey falls within D's contract and the family's
+  assignment: a survey dated outside them is refused.)
 
 Each step looks before it creates (surveys by their client ids, the draw by its month, dated
 standards by their day): a second run changes nothing."""
@@ -55,9 +57,10 @@ SURVEYS = [
     ("蔡志强", "assets", 1, 8, "rural", "application", 60_000, 8_000_000, "signed_off"),
     ("李欣怡", "application", 1, 14, "rural", "application", 70_000, 0, "signed_off"),
     ("朱冬娣", "resurvey", 1, 20, "rural", "review", 150_000, 500_000, "reviewed"),
-    ("王子豪", "overdue", 13, 10, "rural", "review", 50_000, 0, "signed_off"),
+    ("王子豪", "overdue", 2, 12, "rural", "review", 50_000, 0, "signed_off"),
 ]
 CHANGE_FAMILY = "胡兰香"
+OVERDUE_FAMILY = "王子豪"  # its change report a month old, not re-surveyed since
 NEIGHBOURS = ("邻居刘大姐", "村民小组长钟国平", "隔壁邻居谢师傅")
 
 
@@ -155,14 +158,18 @@ def _recheck(contract, month, users):
     return created
 
 
-def _change_report(people, users, today):
-    """One open change report of this month (its family's re-survey brought forward)."""
-    person = people[CHANGE_FAMILY]
-    if db.session.scalar(select(SurveyChangeReport.id).where(SurveyChangeReport.beneficiary_id == person.id)):
-        return 0
-    schedule.open_change_report(person, "income_changed", today, "演示：村委会反映其子女已外出务工，家庭收入增加。",
-                                users["gx-supervisor"])
-    return 1
+def _change_reports(people, users, today):
+    """A change report a month old whose early re-survey is overdue, and one of today, due soon."""
+    created = 0
+    for name, kind, day, note in (
+            (OVERDUE_FAMILY, "members_changed", today - timedelta(days=30), "演示：其孙子女随父母迁回，家庭人口增加。"),
+            (CHANGE_FAMILY, "income_changed", today, "演示：村委会反映其子女已外出务工，家庭收入增加。")):
+        person = people[name]
+        if db.session.scalar(select(SurveyChangeReport.id).where(SurveyChangeReport.beneficiary_id == person.id)):
+            continue
+        schedule.open_change_report(person, kind, day, note, users["gx-supervisor"])
+        created += 1
+    return created
 
 
 def seed_surveys(tenants, now=None):
@@ -183,7 +190,7 @@ def seed_surveys(tenants, now=None):
             _record(people[spec[0]], spec, index, users, today)
         created += db.session.scalar(select(db.func.count(HouseholdSurvey.id))) - before
         created += _recheck(contract, previous_month(previous_month(today)), users)
-        created += _change_report(people, users, today)
+        created += _change_reports(people, users, today)
         db.session.flush()
     return created
 

@@ -16,8 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.permissions import reach
 from portal.api.body import schema_errors
-from portal.contracts.models import Assignment, Contract, ServiceItem
-from portal.contractors.models import StaffMember
+from portal.contracts.assignments import assigned_item
 from portal.core import query
 from portal.core.crypto import encrypt, keyed_hash, mask_id_number, mask_name
 from portal.core.errors import Conflict, DomainError, NotFound
@@ -192,9 +191,13 @@ def _filled(text, field, errors):
 
 def _members(payload, day, errors):
     """SurveyMember rows of the body's members (ID numbers checked, encrypted, hashed, masked)."""
-    rows, seen = [], set()
+    rows, seen, applicants = [], set(), 0
     for position, member in enumerate(payload["members"]):
         name = _filled(member["name"], f"members.{position}.name", errors)
+        applicants += member["relation"] == "self"
+        if member["relation"] == "self" and applicants > 1:  # relations are to the one applicant
+            errors[f"members.{position}.relation"] = [_("Only one member is the applicant; give this one's "
+                                                        "relation to the applicant.")]
         field = f"members.{position}.id_number"
         try:
             number = validate_id_number(member["id_number"])
@@ -272,27 +275,16 @@ def _replay(existing, user, digest):
 
 
 def survey_item(user, beneficiary_id, day):
-    """The service item (of unit "household_survey") under which ``user`` surveys the family: an
-    assignment of the family to ``user`` on a survey contract of their contractor, preferring one
-    current on ``day``, on an active contract, latest. NotFound when there is none — also when the
-    family is assigned to a colleague only."""
-    if not user.contractor_id or not query.is_id(beneficiary_id):
-        _refuse("beneficiary_id", _("No such beneficiary."), NotFound)
-    rows = db.session.execute(
-        select(ServiceItem, Assignment, Contract.status)
-        .join(Contract, Contract.id == ServiceItem.contract_id)
-        .join(Assignment, Assignment.contract_id == Contract.id)
-        .join(StaffMember, StaffMember.id == Assignment.staff_id)
-        .where(Assignment.beneficiary_id == beneficiary_id, Contract.contractor_id == user.contractor_id,
-               StaffMember.user_id == user.id, ServiceItem.unit == SURVEY_UNIT)).all()
-    if not rows:
-        _refuse("beneficiary_id", _("No such beneficiary."), NotFound)
-
-    def preference(row):
-        item, assignment, status = row
-        current = assignment.from_on <= day and (assignment.until_on is None or day <= assignment.until_on)
-        return current, status == "active", assignment.from_on, assignment.id, item.id
-    return max(rows, key=preference)[0]
+    """The service item (of unit "household_survey") under which ``user`` surveys the family on
+    ``day``: the family must be assigned to ``user`` on a survey contract of their contractor
+    (NotFound otherwise, also when assigned to a colleague only) and that assignment must cover
+    the survey's day — a survey dated before the family was assigned, or after it ended, is
+    refused (422 on "surveyed_at"), never paid under a contract that did not cover it."""
+    item, current = assigned_item(user, beneficiary_id, day, SURVEY_UNIT)
+    if not current:
+        _refuse("surveyed_at", _("The family was not assigned to you for surveys on %(day)s; check the survey's "
+                                 "date.", day=day.isoformat()))
+    return item
 
 
 def _visit_payload(client_id, payload, item_code, lat, lon, accuracy, user_id):
