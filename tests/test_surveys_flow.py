@@ -181,6 +181,9 @@ def test_the_pages_offer_only_the_decisions_open_to_the_reader(app, world, login
     assert again.status_code == 409
     with app.app_context(), scope(app):
         assert survey(survey_id).status == "signed_off"
+    page = officer.get(f"/surveys/{survey_id}").get_data(as_text=True)
+    assert page.count('class="not-open"') == 1 and 'id="actions-closed"' in page  # said once, not per action
+    assert "入户核查，材料齐全" in page.split('id="survey-notes"')[1][:40]  # the surveyor's notes shown
     # the manager and the surveyor read it, and are offered no decision
     for username in ("d-manager", "d-worker1"):
         page = login(username, tenant="ganxian").get(f"/surveys/{survey_id}")
