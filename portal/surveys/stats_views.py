@@ -145,7 +145,7 @@ def report_export():
                    data["total"])
     sheet = book.create_sheet(_("Re-checks")[:31])
     append_row(sheet, [_("Re-checks done in the month"), data["month"]])
-    append_row(sheet, [_("Contractor"), _("Re-checked"), _("Discrepancies"), _("Discrepancy rate (%)")])
+    append_row(sheet, [_("Contractor"), _("Re-checked"), _("Outcome discrepancies"), _("Outcome discrepancy rate (%)")])
     for row in data["rechecks"] + [data["recheck_total"]]:
         append_row(sheet, [row.contractor, row.rechecked, row.discrepancies, row.percent])
     sheet = book.create_sheet(_("Re-surveys")[:31])
