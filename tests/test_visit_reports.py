@@ -160,3 +160,16 @@ def test_demo_visits_twice_create_nothing_and_show_every_rule(app):
         db.session.commit()
         with all_tenants():
             assert db.session.execute(select(func.count(Visit.id))).scalar_one() == visits
+
+
+def test_a_contract_filter_of_unicode_digits_is_no_filter_never_a_500(app, login, world):
+    """"²".isdigit() is true but int("²") raises: the pages read ids with query.chosen_id."""
+    supervisor = login("gx-supervisor")
+    for value in ("²", "٣", "x", str(2**40)):
+        for path in ("/supervision/visits/timeline", "/supervision/visits/exception-counts"):
+            assert supervisor.get(path, query_string={"contract": value}).status_code == 200, (path, value)
+    from portal.visits.exceptions import selected_exceptions
+    from portal.accounts.models import User
+    with app.app_context(), scope(app):
+        user = db.session.scalar(select(User).where(User.username == "gx-supervisor"))
+        assert selected_exceptions(["²", "٣", "0", str(2**40)], user) == []

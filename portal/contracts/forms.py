@@ -121,7 +121,7 @@ def added_quotas_from(formdata, contract):
         text = (formdata.get(name) or "").strip()
         if not text:
             continue
-        if not text.isdigit() or len(text) > 9:
+        if not (text.isascii() and text.isdigit()) or len(text) > 9:
             errors[name] = [_("Enter a whole number of units.")]
             continue
         values[item.code] = int(text)

@@ -204,7 +204,7 @@ DECIDE = {"accept": accept, "reject": reject}
 def selected_exceptions(ids, user, action=None):
     """The decidable exceptions among ``ids`` that ``user`` may see (others are left out); for an
     acceptance, V01 is left out too (it is never accepted)."""
-    ids = sorted({int(i) for i in ids if str(i).isdigit() and query.is_id(int(i))})[:BULK_LIMIT]
+    ids = sorted({chosen for chosen in map(query.chosen_id, map(str, ids)) if chosen is not None})[:BULK_LIMIT]
     if not ids:
         return []
     stmt = visible_exceptions(user).where(VisitException.id.in_(ids), VisitException.status.in_(DECIDABLE))

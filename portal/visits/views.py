@@ -10,6 +10,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from portal.contracts.models import Contract
+from portal.core import query
 from portal.core.auth import capability_required
 from portal.core.months import month_or_none, recent_months
 from portal.core.timeutil import local_today
@@ -29,8 +30,7 @@ MONTHS_SHOWN = 6
 
 
 def _contract_arg():
-    value = request.args.get("contract", "")
-    return int(value) if value.isdigit() else None
+    return query.chosen_id(request.args.get("contract", ""))
 
 
 def _filters():
