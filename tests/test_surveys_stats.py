@@ -75,9 +75,11 @@ def test_the_stats_page_and_its_excel_copy_carry_the_same_figures(app, figures, 
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(response.data))
     rows = list(book.worksheets[0].iter_rows(values_only=True))
-    assert rows[2][0] == "梅林镇" and rows[2][2:] == (3, 2, 1, 0, 0, "633.34", "800.00")
-    assert rows[3][0] == "王母渡镇" and rows[3][2:] == (2, 0, 0, 1, 1, "1,650.00", "800.00")
-    assert rows[4][2] == 5 and rows[4][7] == "1,040.01"
+    # money as numbers a spreadsheet can add up, shown with two decimals
+    assert rows[2][0] == "梅林镇" and rows[2][2:] == (3, 2, 1, 0, 0, 633.34, 800)
+    assert rows[3][0] == "王母渡镇" and rows[3][2:] == (2, 0, 0, 1, 1, 1650, 800)
+    assert rows[4][2] == 5 and rows[4][7] == 1040.01
+    assert book.worksheets[0].cell(row=3, column=8).number_format == "#,##0.00"
     # a run of months, a bad month, a last month before the first: a page, never an error
     # over both months 王桂兰 counts once, by this month's survey: (50,001 + 50,002 + 90,000 + 5 + 130,000) / 5
     both = client.get(f"/surveys/stats?month={month_text(LAST_MONTH)}&to={month_text(TODAY)}").get_data(as_text=True)
@@ -143,7 +145,7 @@ def test_the_monthly_report_page_and_its_excel_copy(app, report, login):
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(response.data))
     figures = list(book.worksheets[0].iter_rows(values_only=True))
-    assert figures[2][2:] == (3, 2, 1, 0, 0, "633.34", "800.00")
+    assert figures[2][2:] == (3, 2, 1, 0, 0, 633.34, 800)
     checks = list(book.worksheets[1].iter_rows(values_only=True))
     assert [r[1:] for r in checks[2:]] == [(2, 1, "50.00"), (1, 0, "0.00"), (3, 1, "33.33")]
     counts = list(book.worksheets[2].iter_rows(values_only=True))

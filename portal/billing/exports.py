@@ -9,7 +9,6 @@ of visits streams through a temporary file instead of the memory):
 Never an ID number, phone, address or coordinate. Money cells are exact decimals of yuan, from
 integer fen (never floats)."""
 import tempfile
-from decimal import Decimal
 
 from flask_babel import gettext as _
 from openpyxl import Workbook
@@ -18,15 +17,8 @@ from openpyxl.styles import Font
 
 from portal.billing.presentation import ROLE_LABELS, violation_rows, visit_rows
 from portal.core.timeutil import to_local
-from portal.core.xlsx import append_row
+from portal.core.xlsx import append_row, money_cell
 from portal.violations.forms import KIND_LABELS as VIOLATION_LABELS
-
-MONEY_FORMAT = "#,##0.00"
-
-
-def _yuan(fen):
-    return Decimal(int(fen)).scaleb(-2)
-
 
 def _bold_row(sheet, values):
     cells = []
@@ -35,12 +27,6 @@ def _bold_row(sheet, values):
         cell.font = Font(bold=True)
         cells.append(cell)
     return cells
-
-
-def _money(sheet, fen):
-    cell = WriteOnlyCell(sheet, value=_yuan(fen))
-    cell.number_format = MONEY_FORMAT
-    return cell
 
 
 def _statement_sheet(book, statement):
@@ -63,15 +49,15 @@ def _statement_sheet(book, statement):
         item = line.service_item
         append_row(sheet, [line.position, str(line.kind_label), line.description,
                       item.code if item is not None else "", line.verified_units, line.monthly_cap, line.quota_left,
-                      line.units, _money(sheet, line.unit_price_fen), line.multiplier,
-                      _money(sheet, line.signed_amount_fen), _("yes") if line.disputed else ""])
+                      line.units, money_cell(sheet, line.unit_price_fen), line.multiplier,
+                      money_cell(sheet, line.signed_amount_fen), _("yes") if line.disputed else ""])
     append_row(sheet, [])
     for label, fen in ((_("Gross"), statement.gross_fen), (_("Deductions"), -statement.deductions_fen),
                        (_("Net payable"), statement.net_fen)):
-        append_row(sheet, _bold_row(sheet, [None, label]) + [None] * 8 + [_money(sheet, fen)])
+        append_row(sheet, _bold_row(sheet, [None, label]) + [None] * 8 + [money_cell(sheet, fen)])
     if statement.carried_out_fen:
         append_row(sheet, [None, _("Uncovered deductions carried to the next statement")] + [None] * 8
-                     + [_money(sheet, statement.carried_out_fen)])
+                     + [money_cell(sheet, statement.carried_out_fen)])
 
 
 def _local(value):

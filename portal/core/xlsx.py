@@ -1,9 +1,12 @@
 """Writing user text into spreadsheets safely: a value that starts like a formula (= + - @) is
 written as a text cell, never as a formula a spreadsheet program would run (formula injection,
 OWASP "CSV injection"). For every openpyxl export (normal and write-only workbooks)."""
+from decimal import Decimal
+
 from openpyxl.cell import WriteOnlyCell
 
 FORMULA_START = ("=", "+", "-", "@")
+MONEY_FORMAT = "#,##0.00"
 
 
 def text_cell(sheet, value):
@@ -15,6 +18,14 @@ def text_cell(sheet, value):
         cell.quotePrefix = True
         return cell
     return value
+
+
+def money_cell(sheet, fen):
+    """An amount of integer ``fen`` as a number of yuan (an exact Decimal, never a float) formatted
+    with two decimals, so that a spreadsheet can add it up."""
+    cell = WriteOnlyCell(sheet, value=Decimal(int(fen)).scaleb(-2))
+    cell.number_format = MONEY_FORMAT
+    return cell
 
 
 def safe_row(sheet, values):

@@ -16,7 +16,7 @@ from portal.core import months
 from portal.core.auth import capability_required
 from portal.core.money import format_fen
 from portal.core.timeutil import local_today
-from portal.core.xlsx import append_row, xlsx_download
+from portal.core.xlsx import append_row, money_cell, xlsx_download
 from portal.surveys import schedule, stats
 from portal.surveys.blueprint import bp
 from portal.surveys.rechecks import DiscrepancyRow, discrepancies_by_contractor
@@ -75,17 +75,19 @@ def _figure_headers():
             _("Not eligible"), _("Exits"), _("Average per-capita income (yuan)"), _("Average standard (yuan)")]
 
 
-def _figure_values(row):
+def _figure_values(row, money=format_fen):
+    """A row's figures; ``money`` turns fen into what the reader gets (text on the page, a number
+    cell in a workbook)."""
     return [row.township, str(label(CATEGORY_LABELS, row.category)) if row.category else "", row.surveyed,
-            row.eligible, row.marginal, row.not_eligible, row.exits, format_fen(row.average_income_fen),
-            format_fen(row.average_standard_fen)]
+            row.eligible, row.marginal, row.not_eligible, row.exits, money(row.average_income_fen),
+            money(row.average_standard_fen)]
 
 
 def _figures_sheet(sheet, title, period, rows, total):
     append_row(sheet, [title, period])
     append_row(sheet, _figure_headers())
     for row in rows + [total]:
-        append_row(sheet, _figure_values(row))
+        append_row(sheet, _figure_values(row, lambda fen: money_cell(sheet, fen)))
 
 
 def _download(book, name):
