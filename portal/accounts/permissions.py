@@ -17,6 +17,8 @@ Which rows of a bureau a contractor's people reach (their organisation's, a fiel
 ``reach(user)``: the services that build "visible to" selects branch on it, never on the role."""
 from typing import Callable, NamedTuple
 
+from sqlalchemy import false
+
 ADMIN, OFFICER, SUPERVISOR, FINANCE, AUDITOR = "admin", "officer", "supervisor", "finance", "auditor"
 MANAGER, FIELD_WORKER, PLATFORM_ADMIN = "contractor_manager", "field_worker", "platform_admin"
 
@@ -176,6 +178,18 @@ class Reach(NamedTuple):
         """The organisation a manager is limited to (None for a manager without one, and for
         everyone who is not a manager)."""
         return self.contractor_id if self.kind == "organisation" else None
+
+
+def reached(stmt, user, *, own, organisation, read_all):
+    """``stmt`` narrowed to the records ``user`` reaches (see Reach): a field worker those whose
+    ``own`` column is theirs, a contractor manager those whose ``organisation`` column is its
+    organisation, a holder of the ``read_all`` capability all; anyone else none."""
+    limit = reach(user)
+    if limit.kind == "own":
+        return stmt.where(own == limit.user_id)
+    if limit.organisation_id:
+        return stmt.where(organisation == limit.organisation_id)
+    return stmt if user.can(read_all) else stmt.where(false())
 
 
 def reach(user):

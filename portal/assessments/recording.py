@@ -10,10 +10,10 @@ its assessment is final."""
 import uuid
 
 from flask_babel import gettext as _
-from sqlalchemy import false, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from portal.accounts.permissions import reach
+from portal.accounts.permissions import reached
 from portal.audit.recorder import record_event
 from portal.contracts.assignments import assigned_item
 from portal.core import query
@@ -83,14 +83,8 @@ def _checked_indicators(indicators):
 def assessments_visible_to(user):
     """The select of assessments ``user`` may read in the current bureau: a field worker their own,
     a contractor manager its organisation's, bureau readers all; anyone else none."""
-    stmt, limit = select(Assessment), reach(user)
-    if limit.kind == "own":
-        return stmt.where(Assessment.assessor_user_id == limit.user_id)
-    if limit.organisation_id:
-        return stmt.where(Assessment.contractor_id == limit.organisation_id)
-    if user.can("assessment.read_all"):
-        return stmt
-    return stmt.where(false())
+    return reached(select(Assessment), user, own=Assessment.assessor_user_id,
+                   organisation=Assessment.contractor_id, read_all="assessment.read_all")
 
 
 def visible_assessment(assessment_id, user):

@@ -11,10 +11,10 @@ household's finances is logged."""
 import uuid
 
 from flask_babel import gettext as _
-from sqlalchemy import false, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from portal.accounts.permissions import reach
+from portal.accounts.permissions import reached
 from portal.api.body import schema_errors
 from portal.contracts.assignments import assigned_item
 from portal.core import query
@@ -120,14 +120,8 @@ def _checked_schema(payload):
 def surveys_visible_to(user):
     """The select of surveys ``user`` may read in the current bureau: a surveyor their own, a
     contractor manager its organisation's, bureau readers all; anyone else none."""
-    stmt, limit = select(HouseholdSurvey), reach(user)
-    if limit.kind == "own":
-        return stmt.where(HouseholdSurvey.surveyor_user_id == limit.user_id)
-    if limit.organisation_id:
-        return stmt.where(HouseholdSurvey.contractor_id == limit.organisation_id)
-    if user.can("survey.read_all"):
-        return stmt
-    return stmt.where(false())
+    return reached(select(HouseholdSurvey), user, own=HouseholdSurvey.surveyor_user_id,
+                   organisation=HouseholdSurvey.contractor_id, read_all="survey.read_all")
 
 
 def visible_survey(survey_id, user):

@@ -11,9 +11,9 @@ import uuid
 from datetime import datetime, timezone
 
 from flask_babel import gettext as _
-from sqlalchemy import false, select
+from sqlalchemy import select
 
-from portal.accounts.permissions import reach
+from portal.accounts.permissions import reached
 from portal.api.body import schema_errors
 from portal.core import query
 from portal.core.errors import Conflict, DomainError, NotFound
@@ -123,14 +123,8 @@ def body_hash(payload):
 def visits_visible_to(user):
     """The select of visits ``user`` may read in the current bureau: a field worker their own, a
     contractor manager its organisation's, bureau roles all; anyone else none."""
-    stmt, limit = select(Visit), reach(user)
-    if limit.kind == "own":
-        return stmt.where(Visit.worker_user_id == limit.user_id)
-    if limit.organisation_id:
-        return stmt.where(Visit.contractor_id == limit.organisation_id)
-    if user.can("visit.read_all"):
-        return stmt
-    return stmt.where(false())
+    return reached(select(Visit), user, own=Visit.worker_user_id, organisation=Visit.contractor_id,
+                   read_all="visit.read_all")
 
 
 def visible_visit(visit_id, user):
