@@ -266,3 +266,14 @@ def test_the_statement_page_names_the_survey_discrepancy_line(app, world, login)
         label = gettext("Deduction: household survey found with another outcome on re-check")
     assert label != "Deduction: household survey found with another outcome on re-check"  # translated
     assert label in login("gx-officer").get(f"/billing/{statement}").get_data(as_text=True)
+
+
+def test_finance_traces_each_paid_survey_unit_to_its_survey(app, world, login):
+    """The statement lists under each line the visits it paid, and for a survey's visit the survey
+    itself, which finance may open (finance cannot open the supervisors' visit pages)."""
+    survey_id, paid_visit = survey(app, world, M1, 3, status="signed_off", name=world_of.SURVEYED[0])
+    statement = approved(app, world, M1)
+    finance = login("gx-finance")
+    page = finance.get(f"/billing/{statement}").get_data(as_text=True)
+    assert f'data-survey="{survey_id}"' in page and f'href="/surveys/{survey_id}"' in page
+    assert finance.get(f"/surveys/{survey_id}").status_code == 200

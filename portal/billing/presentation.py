@@ -70,13 +70,17 @@ def entry_counts(statement):
 def visit_rows(statement, line_id=None, limit=None):
     """The visits behind the statement's lines (or one line), as plain rows: line position, line
     id, role, visit id, check-in and check-out (UTC, aware), worker name, masked beneficiary
-    name, service item. Read in batches, so a large statement does not fill the memory."""
+    name, service item, and the household survey (or self-care assessment) the visit was made for,
+    so that finance can trace each paid unit to its record. Read in batches, so a large statement
+    does not fill the memory."""
+    from portal.assessments.models import Assessment
     from portal.beneficiaries.models import Beneficiary
+    from portal.surveys.models import HouseholdSurvey
     from portal.visits.models import Visit
     kept = entries.rows(statement)
     stmt = (select(StatementLine.position, kept.c.line_id, kept.c.role, Visit.id, Visit.check_in_at,
                    Visit.check_out_at, StaffMember.name, User.display_name, User.username, Beneficiary.name,
-                   ServiceItem.code, ServiceItem.name)
+                   ServiceItem.code, ServiceItem.name, HouseholdSurvey.id, Assessment.id)
             .select_from(kept)
             .join(StatementLine, StatementLine.id == kept.c.line_id)
             .join(Visit, Visit.id == kept.c.visit_id)
@@ -84,6 +88,8 @@ def visit_rows(statement, line_id=None, limit=None):
             .join(ServiceItem, ServiceItem.id == Visit.service_item_id)
             .outerjoin(StaffMember, StaffMember.id == Visit.staff_id)
             .outerjoin(User, User.id == Visit.worker_user_id)
+            .outerjoin(HouseholdSurvey, HouseholdSurvey.visit_id == Visit.id)
+            .outerjoin(Assessment, Assessment.visit_id == Visit.id)
             .order_by(StatementLine.position, kept.c.line_id, Visit.check_in_at, Visit.id))
     if line_id is not None:
         stmt = stmt.where(kept.c.line_id == line_id)
@@ -91,11 +97,12 @@ def visit_rows(statement, line_id=None, limit=None):
         stmt = stmt.limit(limit)
     for row in db.session.execute(stmt.execution_options(yield_per=500)):
         (position, row_line_id, role, visit_id, check_in, check_out, staff_name, display_name, username,
-         beneficiary_name, item_code, item_name) = row
+         beneficiary_name, item_code, item_name, survey_id, assessment_id) = row
         yield {"position": position, "line_id": row_line_id, "role": role, "visit_id": visit_id,
                "check_in_at": check_in, "check_out_at": check_out,
                "worker": staff_name or display_name or username or "",
-               "beneficiary": mask_name(beneficiary_name), "item": f"{item_code} {item_name}"}
+               "beneficiary": mask_name(beneficiary_name), "item": f"{item_code} {item_name}",
+               "survey_id": survey_id, "assessment_id": assessment_id}
 
 
 def violation_rows(statement, line_id=None):
