@@ -120,9 +120,10 @@ def member_id_number(family_index, member_index, born="19780315"):
 
 def body(world, name=SURVEYED[0], *, at=None, monthly_wages_fen=100_000, **overrides):
     """A valid POST /api/v1/surveys body for ``name`` at their home, surveyed two hours ago (or at
-    Beijing midnight when that was yesterday): an urban application for the minimum living allowance, two members (the applicant and a spouse), one monthly wage income
-    (100,000 fen: 500 yuan per member and month, eligible under STANDARD_FEN), no assets, no
-    expenses and one neighbour interview."""
+    Beijing midnight when that was yesterday): an urban application for the minimum living
+    allowance, two members (the applicant and a spouse), one monthly wage income (100,000 fen: 500
+    yuan per member and month, eligible under STANDARD_FEN), no assets, no expenses and one
+    neighbour interview."""
     lat, lon = world["homes"][name]
     # two hours ago, but never before today's Beijing midnight (tests compare with local_today())
     at = at or max(utcnow() - timedelta(hours=2), local_midnight_utc(local_today()))
