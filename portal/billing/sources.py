@@ -9,9 +9,9 @@ Paying lines, per service item, in this order:
   approved statement paid it already, and — when it carries a self-care assessment or a household
   economic survey — that assessment is "final" or that survey "signed_off"
   (lateness.awaiting_final_record: one made final or signed off after its month was approved is
-  paid once, later, as late-verified work; a survey is one payable unit of its home visit). When fewer units are payable than
-  verified, the earliest visits (check-in, then id) are paid and the rest are listed as unpaid in
-  the line's details;
+  paid once, later, as late-verified work; a survey is one payable unit of its home visit). When
+  fewer units are payable than verified, the earliest visits (check-in, then id) are paid and the
+  rest are listed as unpaid in the line's details;
 * ``late_verified``: visits of an earlier month verified after that month's statement was
   approved (docs/DOMAIN.md §8: a later correction is an adjustment line in a later month), with the
   same exclusions and the quota and contract total left after the service lines.
@@ -21,8 +21,8 @@ paying lines counts against it, and the line that hits it says so in its descrip
 
 Deduction lines come from the registered sources (visits not confirmed by spot checks,
 assessments the bureau's re-check found in the wrong class, household surveys whose re-check found
-another outcome, subcontracting violations, paid visits rejected since), then the balance an earlier statement could not cover
-(``deduction_carried_forward``, see balances.py)."""
+another outcome, subcontracting violations, paid visits rejected since), then the balance an
+earlier statement could not cover (``deduction_carried_forward``, see balances.py)."""
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
@@ -358,8 +358,8 @@ def clawback_deductions(period):
     the end of the month and not clawed back by an approved statement yet: its unit price, once
     (entry role "clawback"). A visit rejected by a spot check is left to the spot-check deduction
     (price × multiplier), never deducted twice — unless an approved statement already penalised it
-    for an assessment's or a survey's re-check discrepancy, which takes the visit's one penalty: then its price is clawed
-    back here, so a paid visit found not to have happened is never kept. One line per service item."""
+    for an assessment's or a survey's re-check discrepancy, which takes the visit's one penalty:
+    then its price is clawed back here, so a paid visit found not to have happened is never kept. One line per service item."""
     rejected = aliased(Visit)  # driven by the contract's few rejected visits, not all its visits
     rows = db.session.execute(
         select(Visit.id, Visit.service_item_id, ServiceItem.code, ServiceItem.name, ServiceItem.unit_price_fen)
