@@ -2,7 +2,7 @@
 GX-DEMO-002 with every outcome judged by the real code against the standard of each survey's day,
 the four-eyes decisions, a re-check discrepancy, an overdue family and an open change report; a
 second seed run changes nothing. (D's statements: tests/test_billing_demo.py.)"""
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
@@ -33,9 +33,6 @@ def test_the_demo_surveys_show_every_outcome_through_the_real_code(app):
     assert all((row[8], row[9]) == (reviewer, signer) for row in rows if row[3] == "signed_off")  # four eyes
     exits = [row for row in rows if row[4] == "exit"]
     assert len(exits) == 1 and exits[0][2] == "review"  # only a supported family exits
-    today = local_today()
-    recent = [row for row in rows if row[1] >= add_months(today.replace(day=1), -2)]
-    assert recent and all(row[6] is not None for row in recent)  # judged on the dated standard (the rise)
     assert all(row[6] is not None for row in rows)  # judged on the dated standards (the mid-year rise)
     assert all(row[1] >= _d_contract_start(app) for row in rows)  # every survey within D's contract
 
@@ -56,7 +53,10 @@ def test_the_demo_has_a_discrepancy_an_overdue_family_and_an_open_change_report(
         assert [(r.reason, r.beneficiary.name) for r in overdue] == [("change_report", "王子豪")]
         reports = db.session.scalars(select(SurveyChangeReport).order_by(SurveyChangeReport.reported_on)).all()
         assert [r.closed_at for r in reports] == [None, None]
-        assert reports[0].due_on < today <= reports[1].due_on and reports[1].reported_on == today
+        # the demo was seeded today or, in a run crossing Beijing midnight, yesterday
+        assert reports[1].reported_on in (today, today - timedelta(days=1))
+        assert reports[0].reported_on == reports[1].reported_on - timedelta(days=30)
+        assert reports[0].due_on < today <= reports[1].due_on
         assert any(r.reason == "change_report" for r in schedule.due_families(today))
 
 
@@ -88,3 +88,11 @@ def _d_contract_number(app):
     from portal.tenancy.scope import tenant_scope
     with app.app_context(), tenant_scope(support.World(app).tenant_id("ganxian")):
         return demo_contract("D", "HH-SURVEY").number
+
+
+def test_the_demo_rise_comes_before_its_oldest_survey_in_any_month():
+    from portal.surveys.demo import rise_day
+    for today in (date(2026, 8, 20), date(2026, 9, 1), date(2026, 12, 7), date(2027, 1, 3), date(2026, 7, 31)):
+        day = rise_day(today)
+        assert (day.month, day.day) == (7, 1) and day <= add_months(today.replace(day=1), -2), today
+    assert rise_day(date(2026, 9, 1)) == date(2026, 7, 1) and rise_day(date(2026, 8, 20)) == date(2025, 7, 1)

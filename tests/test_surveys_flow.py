@@ -421,6 +421,10 @@ def test_the_recheck_form_records_in_yuan_and_refuses_the_reviewer(app, world, l
     bad = support.form_post(supervisor, url, {"rechecked_at": "2020-01-01T10:00", "outcome_found": "marginal",
                                               "per_capita_found": "-3"})
     assert bad.status_code == 422
+    for extreme in ("9999-12-31T23:00-12:00", "0001-01-01T00:00+14:00"):  # overflow when converted: a message
+        answer = support.form_post(supervisor, url, {"rechecked_at": extreme, "outcome_found": "marginal",
+                                                     "per_capita_found": "10"})
+        assert answer.status_code == 422 and "请填写入户复核的日期和时间" in answer.get_data(as_text=True), extreme
     # a time typed with an offset is converted (not relabelled as Beijing time)
     at_utc = (datetime.now(timezone.utc) - timedelta(hours=1)).replace(second=0, microsecond=0)
     done = support.form_post(supervisor, url, {"rechecked_at": at_utc.isoformat(), "outcome_found": "marginal",

@@ -68,6 +68,13 @@ def _local(day, hour, minute=0):
     return datetime.combine(day, time(hour, minute), tzinfo=LOCAL_TZ)
 
 
+def rise_day(today):
+    """The day of the demo's mid-year rise: the latest 1 July on or before the first day of the
+    month before last, so that every demo survey (none older) is judged on the raised standard."""
+    earliest = add_months(today.replace(day=1), -2)
+    return date(earliest.year if earliest.month >= 7 else earliest.year - 1, 7, 1)
+
+
 def _settings(tenant, today):
     """The bureau's survey settings and the mid-year rise, when not set yet (rows created)."""
     from portal.tenancy.services import change_settings
@@ -75,7 +82,7 @@ def _settings(tenant, today):
     missing = {key: value for key, value in SETTINGS.items() if key not in (tenant.settings or {})}
     if missing and change_settings(tenant, missing):
         created += 1
-    raised_on = date(today.year if today.month > 7 else today.year - 1, 7, 1)
+    raised_on = rise_day(today)
     for area, monthly_fen in RAISED.items():
         if standards.dated_standard(area, raised_on) is None:
             standards.add_standard(area, raised_on, monthly_fen, RAISE_NOTE, None)

@@ -66,10 +66,10 @@ class RecheckForm(FlaskForm):
     def validate_rechecked_at(self, field):
         try:
             typed = datetime.fromisoformat(field.data.strip())
-        except (ValueError, AttributeError):
+            # a time typed without an offset is Beijing time; one with an offset is converted, never relabelled
+            field.moment = typed.replace(tzinfo=LOCAL_TZ) if typed.tzinfo is None else typed.astimezone(LOCAL_TZ)
+        except (ValueError, AttributeError, OverflowError):  # 9999-12-31T23:00-12:00 overflows when converted
             raise ValidationError(_l("Give the day and time of the home visit.")) from None
-        # a time typed without an offset is Beijing time; one with an offset is converted, never relabelled
-        field.moment = typed.replace(tzinfo=LOCAL_TZ) if typed.tzinfo is None else typed.astimezone(LOCAL_TZ)
 
 
 def _contract_choices():

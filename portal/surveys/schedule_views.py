@@ -12,7 +12,6 @@ from wtforms import DateField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from portal.accounts.permissions import reach
 from portal.audit.recorder import record_event
 from portal.beneficiaries.models import Beneficiary
 from portal.contractors.spreadsheet import template_workbook
@@ -24,7 +23,7 @@ from portal.core.pagination import paginate
 from portal.core.timeutil import format_local, local_today
 from portal.core.xlsx import xlsx_download
 from portal.extensions import db
-from portal.surveys import schedule
+from portal.surveys import recording, schedule
 from portal.surveys.blueprint import bp
 from portal.surveys.labels import CATEGORY_LABELS, CHANGE_KIND_LABELS, label
 from portal.surveys.models import HouseholdSurvey
@@ -47,13 +46,8 @@ def survey_url(survey_or_id):
     survey = db.session.get(HouseholdSurvey, survey_or_id) if isinstance(survey_or_id, int) else survey_or_id
     if survey is None:
         return None
-    limit = reach(current_user)
-    if limit.kind == "own":
-        readable = survey.surveyor_user_id == limit.user_id
-    elif limit.organisation_id:
-        readable = survey.contractor_id == limit.organisation_id
-    else:
-        readable = current_user.can("survey.read_all")
+    readable = db.session.execute(recording.surveys_visible_to(current_user)
+                                  .where(HouseholdSurvey.id == survey.id).with_only_columns(HouseholdSurvey.id)).first()
     return url_for("surveys.detail", survey_id=survey.id) if readable else None
 
 
