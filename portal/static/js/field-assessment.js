@@ -66,11 +66,11 @@
   // --- sending ----------------------------------------------------------------------------------
 
   function failed(clientId, r, field) {
-    if (r.network || r.status >= 500 || r.status === 429 || r.status === 0) {
-      return false;
-    }
-    if (helper.isSessionProblem(r)) {
+    var kind = Q.failure(r);
+    if (kind === "session") {
       sessionEnded = true;
+    }
+    if (kind !== "refused") {
       return false;
     }
     update(clientId, function (a) {
@@ -126,14 +126,8 @@
     return true;
   }
 
-  async function flushNow() {
-    var ids = load().assessments.filter(owing).map(function (a) { return a.client_id; });
-    for (var i = 0; i < ids.length; i += 1) {
-      if (!(await send(ids[i])) || !navigator.onLine) {
-        return;
-      }
-      render();
-    }
+  function flushNow() {
+    return Q.sendEach(load().assessments.filter(owing).map(function (a) { return a.client_id; }), send, render);
   }
 
   function flush() {
@@ -476,20 +470,14 @@
     });
   }
 
-  async function loadAssignments() {
-    var got = await Q.loadAssignments({M: M, queue: helper, key: ASSIGNMENTS_KEY, keep: assessable,
-                                       stopped: function () { return signingOut; },
-                                       endSession: function () { sessionEnded = true; }});
-    if (!got) {
-      return;
-    }
-    if (got.assignments) {
-      assignments = got.assignments;
-    }
-    if (got.fresh) {
-      loadSentToday();
-    }
-    render();
+  function loadAssignments() {
+    return Q.loadAssignments({M: M, queue: helper, key: ASSIGNMENTS_KEY, keep: assessable, render: render,
+                              use: function (list, fresh) {
+                                assignments = list;
+                                if (fresh) { loadSentToday(); }
+                              },
+                              stopped: function () { return signingOut; },
+                              endSession: function () { sessionEnded = true; }});
   }
 
   // --- start ------------------------------------------------------------------------------------

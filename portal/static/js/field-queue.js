@@ -175,6 +175,43 @@ window.FieldQueue = (function () {
     });
   }
 
+  function problemText(r) {
+    var data = r.data || {};
+    var parts = [data.detail || data.title || String(r.status)];
+    Object.keys(data.errors || {}).forEach(function (field) {
+      parts.push(field + ": " + [].concat(data.errors[field]).join(" "));
+    });
+    return parts.join(" ");
+  }
+
+  function isSessionProblem(r) {
+    if (r.status === 401 || r.status === 403) {
+      return true;
+    }
+    var detail = r.data && r.data.detail ? String(r.data.detail) : "";
+    return r.status === 400 && /csrf/i.test(detail);
+  }
+
+  // What a failed request means: "retry" (network or server trouble: the item stays and is
+  // retried), "session" (signed out: nothing more is sent) or "refused" (kept for the worker).
+  function failure(r) {
+    if (r.network || r.status >= 500 || r.status === 429 || r.status === 0) {
+      return "retry";
+    }
+    return isSessionProblem(r) ? "session" : "refused";
+  }
+
+  // Sends the items of ``ids`` one after another (``send`` resolves false to stop the round),
+  // calling ``after`` after each, until done or the phone is offline.
+  async function sendEach(ids, send, after) {
+    for (var i = 0; i < ids.length; i += 1) {
+      if (!(await send(ids[i])) || !navigator.onLine) {
+        return;
+      }
+      after();
+    }
+  }
+
   // The queue of one worker in one bureau: ``key`` names its localStorage entry; ``onChange`` is
   // called whenever what the page shows may have changed.
   function create(key, csrfToken, onChange) {
@@ -234,31 +271,14 @@ window.FieldQueue = (function () {
         .finally(function () { window.clearTimeout(timer); });
     }
 
-    function problemText(r) {
-      var data = r.data || {};
-      var parts = [data.detail || data.title || String(r.status)];
-      Object.keys(data.errors || {}).forEach(function (field) {
-        parts.push(field + ": " + [].concat(data.errors[field]).join(" "));
-      });
-      return parts.join(" ");
-    }
-
-    function isSessionProblem(r) {
-      if (r.status === 401 || r.status === 403) {
-        return true;
-      }
-      var detail = r.data && r.data.detail ? String(r.data.detail) : "";
-      return r.status === 400 && /csrf/i.test(detail);
-    }
-
     // What a failed request means for the queue: false stops this round (network, session, server
     // trouble: the item stays and is retried); a refusal marks the visit for the worker.
     function failed(clientId, r) {
-      if (r.network || r.status >= 500 || r.status === 429 || r.status === 0) {
-        return false;
-      }
-      if (isSessionProblem(r)) {
+      var kind = failure(r);
+      if (kind === "session") {
         sessionEnded = true;
+      }
+      if (kind !== "refused") {
         return false;
       }
       update(clientId, function (v) {
@@ -336,15 +356,9 @@ window.FieldQueue = (function () {
       return true;
     }
 
-    async function flushNow() {
-      var ids = load().visits.filter(function (v) { return !v.problem && hasWork(v); })
-                             .map(function (v) { return v.client_id; });
-      for (var i = 0; i < ids.length; i += 1) {
-        if (!(await sendVisit(ids[i])) || !navigator.onLine) {
-          return;
-        }
-        render();
-      }
+    function flushNow() {
+      return sendEach(load().visits.filter(function (v) { return !v.problem && hasWork(v); })
+                                   .map(function (v) { return v.client_id; }), sendVisit, render);
     }
 
     // One flush at a time, across tabs too where the browser has Web Locks.
@@ -496,24 +510,23 @@ window.FieldQueue = (function () {
     }
   }
 
-  // Today's assignments (``keep`` chooses the page's among them), kept on the phone for the day;
-  // offline, the list kept today. Says how it went in #assignments-message. Resolves to null when
-  // the worker is signing out (``o.stopped()``), else to {assignments: the list or null when there
-  // is none to show, fresh: from the server}.
+  // Today's assignments (``o.keep`` chooses the page's among them), kept on the phone for the day;
+  // offline, the list kept today. Gives the list to ``o.use(list, fresh from the server)``, says how
+  // it went in #assignments-message and renders; nothing once the worker is signing out.
   async function loadAssignments(o) {
     var M = o.M;
     var message = document.getElementById("assignments-message");
     var r = navigator.onLine ? await o.queue.api("GET", "/api/v1/assignments") : {ok: false, network: true};
     if (o.stopped()) {
-      return null;
+      return;
     }
-    var got = {assignments: null, fresh: false};
     if (r.ok && Array.isArray(r.data)) {
-      got = {assignments: o.keep ? o.keep(r.data) : r.data, fresh: true};
+      var assignments = o.keep ? o.keep(r.data) : r.data;
+      o.use(assignments, true);
       try {
-        window.localStorage.setItem(o.key, JSON.stringify({day: localDay(), assignments: got.assignments}));
+        window.localStorage.setItem(o.key, JSON.stringify({day: localDay(), assignments: assignments}));
       } catch (e) { /* the list is only a convenience offline */ }
-      message.textContent = got.assignments.length ? "" : M.no_assignments;
+      message.textContent = assignments.length ? "" : M.no_assignments;
     } else {
       if (o.queue.isSessionProblem(r)) {
         o.endSession();
@@ -521,14 +534,14 @@ window.FieldQueue = (function () {
       var cached = null;
       try { cached = JSON.parse(window.localStorage.getItem(o.key) || "null"); } catch (e) { cached = null; }
       if (r.network && cached && cached.day === localDay()) {
-        got.assignments = cached.assignments;
+        o.use(cached.assignments, false);
         message.textContent = M.assignments_cached;
       } else {
         message.textContent = fmt(M.assignments_failed, {reason: r.network ? M.offline : o.queue.problemText(r)});
       }
     }
     message.hidden = !message.textContent;
-    return got;
+    o.render();
   }
 
   // The page's start: the send button, sign-out (which forgets the day's saved lists of the field
@@ -558,7 +571,8 @@ window.FieldQueue = (function () {
 
   return {create: create, uuid: uuid, localDay: localDay, photoDataUrl: photoDataUrl, dataUrlToBlob: dataUrlToBlob,
           locate: locate, bindSignOut: bindSignOut, fmt: fmt, el: el, dayClock: dayClock, accuracyOf: accuracyOf,
-          store: store, page: page, exclusive: exclusive, photoLine: photoLine, personLines: personLines,
+          store: store, page: page, problemText: problemText, isSessionProblem: isSessionProblem, failure: failure,
+          sendEach: sendEach, exclusive: exclusive, photoLine: photoLine, personLines: personLines,
           noteLine: noteLine, cardsFor: cardsFor, renderStatus: renderStatus, loadAssignments: loadAssignments,
           start: start, registerWorker: registerWorker};
 })();

@@ -66,11 +66,11 @@
   }
 
   function failed(clientId, r) {
-    if (r.network || r.status >= 500 || r.status === 429 || r.status === 0) {
-      return false;
-    }
-    if (helper.isSessionProblem(r)) {
+    var kind = Q.failure(r);
+    if (kind === "session") {
       sessionEnded = true;
+    }
+    if (kind !== "refused") {
       return false;
     }
     update(clientId, function (s) { s.problem = refusal(r); });
@@ -99,14 +99,8 @@
     return true;
   }
 
-  async function flushNow() {
-    var ids = load().surveys.filter(owing).map(function (s) { return s.client_id; });
-    for (var i = 0; i < ids.length; i += 1) {
-      if (!(await send(ids[i])) || !navigator.onLine) {
-        return;
-      }
-      render();
-    }
+  function flushNow() {
+    return Q.sendEach(load().surveys.filter(owing).map(function (s) { return s.client_id; }), send, render);
   }
 
   function flush() {
@@ -357,17 +351,11 @@
     });
   }
 
-  async function loadAssignments() {
-    var got = await Q.loadAssignments({M: M, queue: helper, key: ASSIGNMENTS_KEY, keep: surveyable,
-                                       stopped: function () { return signingOut; },
-                                       endSession: function () { sessionEnded = true; }});
-    if (!got) {
-      return;
-    }
-    if (got.assignments) {
-      assignments = got.assignments;
-    }
-    render();
+  function loadAssignments() {
+    return Q.loadAssignments({M: M, queue: helper, key: ASSIGNMENTS_KEY, keep: surveyable, render: render,
+                              use: function (list) { assignments = list; },
+                              stopped: function () { return signingOut; },
+                              endSession: function () { sessionEnded = true; }});
   }
 
   // --- start ------------------------------------------------------------------------------------

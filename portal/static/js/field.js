@@ -241,17 +241,11 @@
 
   // --- assignments -----------------------------------------------------------------------------
 
-  async function loadAssignments() {
-    var got = await Q.loadAssignments({M: M, queue: queue, key: ASSIGNMENTS_KEY,
-                                       stopped: function () { return signingOut; },
-                                       endSession: function () { queue.endSession(); }});
-    if (!got) {
-      return;
-    }
-    if (got.assignments) {
-      assignments = got.assignments;
-    }
-    render();
+  function loadAssignments() {
+    return Q.loadAssignments({M: M, queue: queue, key: ASSIGNMENTS_KEY, render: render,
+                              use: function (list) { assignments = list; },
+                              stopped: function () { return signingOut; },
+                              endSession: function () { queue.endSession(); }});
   }
 
   // --- start -----------------------------------------------------------------------------------
