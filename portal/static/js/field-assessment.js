@@ -200,11 +200,7 @@
   }
 
   function discard(clientId) {
-    if (!window.confirm(M.discard_confirm)) {
-      return;
-    }
-    stored.remove(clientId);
-    render();
+    Q.discard(M.discard_confirm, stored, clientId, render);
   }
 
   // A refused photo: the assessment itself is on the server; its unsent photos are dropped.
@@ -216,19 +212,12 @@
     render();
   }
 
-  async function readPhoto(input, change, cardKey) {
-    var file = input.files && input.files[0];
-    if (!file) {
-      return;
-    }
-    try {
-      change(await Q.photoDataUrl(file));
-      note(cardKey, null);
-    } catch (error) {
-      note(cardKey, error.name === "QuotaExceededError" ? M.storage_full
-                                                       : fmt(M.photo_failed, {reason: error.message}), "error");
-    }
-    render();
+  function readPhoto(input, change, cardKey) {
+    Q.readPhoto(M, input, change, function (text, kind) { note(cardKey, text, kind); }).then(function (read) {
+      if (read) {
+        render();
+      }
+    });
   }
 
   function photoLine(inputId, count, onPhoto, extra) {

@@ -458,6 +458,31 @@ window.FieldQueue = (function () {
     return Promise.resolve(running).catch(function () { /* kept; retried later */ });
   }
 
+  // The photo chosen in ``input``, shrunk, given to ``take``; ``say(text, kind)`` tells the card how
+  // it went (null text: well). Resolves to false when no file was chosen, else true.
+  async function readPhoto(M, input, take, say) {
+    var file = input.files && input.files[0];
+    if (!file) {
+      return false;
+    }
+    try {
+      take(await photoDataUrl(file));
+      say(null);
+    } catch (error) {
+      say(error.name === "QuotaExceededError" ? M.storage_full : fmt(M.photo_failed, {reason: error.message}), "error");
+    }
+    return true;
+  }
+
+  // Drops an item (``clientId``) from its list (a ``store``) once the worker has said yes to ``question``.
+  function discard(question, list, clientId, render) {
+    if (!window.confirm(question)) {
+      return;
+    }
+    list.remove(clientId);
+    render();
+  }
+
   // The camera button, its hidden file input and the count of photos (and ``extra``, if any).
   function photoLine(M, inputId, count, onPhoto, extra) {
     var input = el("input", {type: "file", accept: "image/*", capture: "environment", id: inputId,
@@ -571,7 +596,7 @@ window.FieldQueue = (function () {
 
   return {create: create, uuid: uuid, localDay: localDay, photoDataUrl: photoDataUrl, dataUrlToBlob: dataUrlToBlob,
           locate: locate, bindSignOut: bindSignOut, fmt: fmt, el: el, dayClock: dayClock, accuracyOf: accuracyOf,
-          store: store, page: page, problemText: problemText, isSessionProblem: isSessionProblem, failure: failure,
+          store: store, page: page, readPhoto: readPhoto, discard: discard, problemText: problemText, isSessionProblem: isSessionProblem, failure: failure,
           sendEach: sendEach, exclusive: exclusive, photoLine: photoLine, personLines: personLines,
           noteLine: noteLine, cardsFor: cardsFor, renderStatus: renderStatus, loadAssignments: loadAssignments,
           start: start, registerWorker: registerWorker};

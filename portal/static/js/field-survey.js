@@ -243,11 +243,7 @@
   }
 
   function discard(clientId) {
-    if (!window.confirm(M.discard_confirm)) {
-      return;
-    }
-    stored.remove(clientId);
-    render();
+    Q.discard(M.discard_confirm, stored, clientId, render);
   }
 
   // --- rendering the families and their surveys ------------------------------------------------------

@@ -48,7 +48,7 @@
     note(cardKey, M.locating);
     render();
     try {
-      var position = await window.FieldQueue.locate(M);
+      var position = await Q.locate(M);
       note(cardKey, null);
       action({at: new Date().toISOString(), lat: position.coords.latitude, lon: position.coords.longitude,
               accuracy: position.coords.accuracy});
@@ -84,29 +84,19 @@
     });
   }
 
-  async function addPhoto(clientId, cardKey, input) {
-    var file = input.files && input.files[0];
-    if (!file) {
-      return;
-    }
-    try {
-      var dataUrl = await window.FieldQueue.photoDataUrl(file);
+  function addPhoto(clientId, cardKey, input) {
+    Q.readPhoto(M, input, function (dataUrl) {
       update(clientId, function (v) { v.photos.push({key: uuid(), data_url: dataUrl}); });
-      note(cardKey, null);
-    } catch (error) {
-      note(cardKey, error.name === "QuotaExceededError" ? M.storage_full
-                                                       : fmt(M.photo_failed, {reason: error.message}), "error");
-    }
-    render();
-    flush();
+    }, function (text, kind) { note(cardKey, text, kind); }).then(function (read) {
+      if (read) {
+        render();
+        flush();
+      }
+    });
   }
 
   function discard(clientId) {
-    if (!window.confirm(M.discard_confirm)) {
-      return;
-    }
-    queue.remove(clientId);
-    render();
+    Q.discard(M.discard_confirm, queue, clientId, render);
   }
 
   // --- rendering -------------------------------------------------------------------------------
