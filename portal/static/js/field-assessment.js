@@ -435,20 +435,10 @@
     }
     lastRendered = signature;
     var focusedId = document.activeElement ? document.activeElement.id : "";
-    var list = document.getElementById("assignments");
-    var grouped = Q.cardsFor(assignments, queued, card);
-    var cards = grouped.cards;
-    var others = grouped.rest.filter(inQueue);
-    if (others.length) {
-      cards.push(el("li", {"class": "assignment-card other-visits", id: "other-assessments"}, [
-        el("h2", {text: M.queued}), el("ul", {"class": "visit-list"}, others.map(assessmentRow))]));
-    }
-    list.replaceChildren.apply(list, cards);
+    Q.renderCards(M, assignments, queued, card, "other-assessments", assessmentRow, inQueue);
     var waiting = queued.filter(inQueue).length;
     Q.renderStatus(main, M, waiting, waiting === 0, flushing, sessionEnded);
-    if (focusedId && document.getElementById(focusedId) && document.activeElement !== document.getElementById(focusedId)) {
-      document.getElementById(focusedId).focus();
-    }
+    Q.refocus(focusedId);
   }
 
   // --- assignments: only contracts with an item of unit "assessment" ------------------------------

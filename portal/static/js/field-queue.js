@@ -505,8 +505,11 @@ window.FieldQueue = (function () {
                     text: noted ? noted.text : ""});
   }
 
-  // ``card(assignment, its items)`` for each assignment, and the items under none of them.
-  function cardsFor(assignments, items, card) {
+  // The list #assignments: ``card(assignment, its items)`` for each assignment, then a card
+  // ``othersId`` with a ``row`` for each queued item (``inQueue``) under none of them (yesterday's,
+  // or no longer assigned).
+  function renderCards(M, assignments, items, card, othersId, row, inQueue) {
+    var list = document.getElementById("assignments");
     var shown = {};
     var cards = assignments.map(function (a) {
       var mine = items.filter(function (x) {
@@ -515,7 +518,19 @@ window.FieldQueue = (function () {
       mine.forEach(function (x) { shown[x.client_id] = true; });
       return card(a, mine);
     });
-    return {cards: cards, rest: items.filter(function (x) { return !shown[x.client_id]; })};
+    var others = items.filter(function (x) { return !shown[x.client_id] && inQueue(x); });
+    if (others.length) {
+      cards.push(el("li", {"class": "assignment-card other-visits", id: othersId}, [
+        el("h2", {text: M.queued}), el("ul", {"class": "visit-list"}, others.map(row))]));
+    }
+    list.replaceChildren.apply(list, cards);
+  }
+
+  // Focus back on the element of id ``focusedId`` (if any) after the list was rebuilt.
+  function refocus(focusedId) {
+    if (focusedId && document.getElementById(focusedId) && document.activeElement !== document.getElementById(focusedId)) {
+      document.getElementById(focusedId).focus();
+    }
   }
 
   // The queue panel: how many wait, online or not, the send button, and the signed-out message.
@@ -598,6 +613,6 @@ window.FieldQueue = (function () {
           locate: locate, bindSignOut: bindSignOut, fmt: fmt, el: el, dayClock: dayClock, accuracyOf: accuracyOf,
           store: store, page: page, readPhoto: readPhoto, discard: discard, problemText: problemText, isSessionProblem: isSessionProblem, failure: failure,
           sendEach: sendEach, exclusive: exclusive, photoLine: photoLine, personLines: personLines,
-          noteLine: noteLine, cardsFor: cardsFor, renderStatus: renderStatus, loadAssignments: loadAssignments,
+          noteLine: noteLine, renderCards: renderCards, refocus: refocus, renderStatus: renderStatus, loadAssignments: loadAssignments,
           start: start, registerWorker: registerWorker};
 })();

@@ -324,15 +324,7 @@
     lastRendered = signature;
     var focusedId = document.activeElement && document.getElementById("assignments").contains(document.activeElement)
       ? document.activeElement.id : "";
-    var list = document.getElementById("assignments");
-    var grouped = Q.cardsFor(assignments, items, card);
-    var cards = grouped.cards;
-    var others = grouped.rest.filter(inQueue);
-    if (others.length) {
-      cards.push(el("li", {"class": "assignment-card other-visits", id: "other-surveys"}, [
-        el("h2", {text: M.queued}), el("ul", {"class": "visit-list"}, others.map(surveyRow))]));
-    }
-    list.replaceChildren.apply(list, cards);
+    Q.renderCards(M, assignments, items, card, "other-surveys", surveyRow, inQueue);
     Q.renderStatus(main, M, items.filter(inQueue).length, !items.some(owing), flushing, sessionEnded);
     if (focusedId && document.getElementById(focusedId)) {
       document.getElementById(focusedId).focus();

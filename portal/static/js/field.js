@@ -209,24 +209,11 @@
     }
     lastRendered = signature;
     var focusedId = document.activeElement ? document.activeElement.id : "";
-    var list = document.getElementById("assignments");
-    var grouped = Q.cardsFor(assignments, visits, card);
-    var cards = grouped.cards;
-    // Queued visits whose assignment is not listed today (yesterday's, or no longer assigned).
-    var others = grouped.rest.filter(inQueue);
-    if (others.length) {
-      cards.push(el("li", {"class": "assignment-card other-visits", id: "other-visits"}, [
-        el("h2", {text: M.queued}),
-        el("ul", {"class": "visit-list"}, others.map(function (v) { return visitRow(v, "other-visits", null); })),
-      ]));
-    }
-    list.replaceChildren.apply(list, cards);
-
+    Q.renderCards(M, assignments, visits, card, "other-visits", function (v) { return visitRow(v, "other-visits", null); },
+                  inQueue);
     var queued = visits.filter(inQueue).length;
     Q.renderStatus(main, M, queued, queued === 0, flushing, sessionEnded);
-    if (focusedId && document.getElementById(focusedId) && document.activeElement !== document.getElementById(focusedId)) {
-      document.getElementById(focusedId).focus();
-    }
+    Q.refocus(focusedId);
   }
 
   // --- assignments -----------------------------------------------------------------------------
