@@ -41,7 +41,6 @@
   var again = {};         // card key -> true: the worker chose to assess the person a second time today
   var busy = {};
   var cardNotes = {};
-  var flushing = false;
   var sessionEnded = false;
   var signingOut = false;
 
@@ -126,25 +125,16 @@
     return true;
   }
 
-  function flushNow() {
-    return Q.sendEach(load().assessments.filter(owing).map(function (a) { return a.client_id; }), send, render);
-  }
-
-  function flush() {
-    if (flushing || sessionEnded || !navigator.onLine || !load().assessments.some(owing)) {
-      render();
-      return Promise.resolve();
-    }
-    flushing = true;
-    render();
-    return Q.exclusive(KEY, flushNow).then(function () {
-      flushing = false;
-      render();
-      if (navigator.onLine && !sessionEnded) {
-        loadSentToday();
-      }
-    });
-  }
+  var sending = Q.sender(KEY, {send: send, render: function () { render(); }, ended: function () { return sessionEnded; },
+                               owed: function () {
+                                 return load().assessments.filter(owing).map(function (x) { return x.client_id; });
+                               },
+                               after: function () {
+                                 if (navigator.onLine && !sessionEnded) {
+                                   loadSentToday();
+                                 }
+                               }});
+  var flush = sending.flush;
 
   // --- recording --------------------------------------------------------------------------------
 
@@ -278,7 +268,7 @@
       return a.problem.kind;
     }
     if (a.id === null) {
-      return flushing ? "sending" : "queued";
+      return sending.isFlushing() ? "sending" : "queued";
     }
     return "sent";
   }
@@ -427,7 +417,7 @@
     var queued = load().assessments;
     var keys = function (photos) { return (photos || []).map(function (p) { return p.key; }); };
     var signature = JSON.stringify([queued.map(function (a) { return Object.assign({}, a, {photos: keys(a.photos)}); }),
-                                    assignments, answers, busy, cardNotes, flushing, sessionEnded, navigator.onLine,
+                                    assignments, answers, busy, cardNotes, sending.isFlushing(), sessionEnded, navigator.onLine,
                                     Object.keys(draftPhotos).map(function (k) { return [k, keys(draftPhotos[k])]; }),
                                     again, sentToday()]);
     if (signature === lastRendered) {
@@ -437,7 +427,7 @@
     var focusedId = document.activeElement ? document.activeElement.id : "";
     Q.renderCards(M, assignments, queued, card, "other-assessments", assessmentRow, inQueue);
     var waiting = queued.filter(inQueue).length;
-    Q.renderStatus(main, M, waiting, waiting === 0, flushing, sessionEnded);
+    Q.renderStatus(main, M, waiting, waiting === 0, sending.isFlushing(), sessionEnded);
     Q.refocus(focusedId);
   }
 

@@ -212,12 +212,33 @@ window.FieldQueue = (function () {
     }
   }
 
+  // One page's sending: a round sends what ``o.owed()`` lists (client ids) with ``o.send``, one
+  // round at a time, across tabs too where the browser has Web Locks (``key``), none while offline
+  // or once ``o.ended()`` (signed out). ``o.render`` runs as a round starts, goes on and ends; then
+  // ``o.after``, if given.
+  function sender(key, o) {
+    var flushing = false;
+    function flush() {
+      if (flushing || o.ended() || !navigator.onLine || o.owed().length === 0) {
+        o.render();
+        return Promise.resolve();
+      }
+      flushing = true;
+      o.render();
+      return exclusive(key, function () { return sendEach(o.owed(), o.send, o.render); }).then(function () {
+        flushing = false;
+        o.render();
+        if (o.after) { o.after(); }
+      });
+    }
+    return {flush: flush, isFlushing: function () { return flushing; }};
+  }
+
   // The queue of one worker in one bureau: ``key`` names its localStorage entry; ``onChange`` is
   // called whenever what the page shows may have changed.
   function create(key, csrfToken, onChange) {
     var KEY = key;
     var render = onChange;
-    var flushing = false;
     var sessionEnded = false;
     var polling = {};
 
@@ -356,22 +377,12 @@ window.FieldQueue = (function () {
       return true;
     }
 
-    function flushNow() {
-      return sendEach(load().visits.filter(function (v) { return !v.problem && hasWork(v); })
-                                   .map(function (v) { return v.client_id; }), sendVisit, render);
-    }
-
-    // One flush at a time, across tabs too where the browser has Web Locks.
-    function flush() {
-      var owing = load().visits.some(function (v) { return !v.problem && hasWork(v); });
-      if (flushing || sessionEnded || !navigator.onLine || !owing) {
-        render();
-        return Promise.resolve();
-      }
-      flushing = true;
-      render();
-      return exclusive(KEY, flushNow).then(function () { flushing = false; render(); });
-    }
+    var rounds = sender(KEY, {send: sendVisit, render: render, ended: function () { return sessionEnded; },
+                              owed: function () {
+                                return load().visits.filter(function (v) { return !v.problem && hasWork(v); })
+                                                    .map(function (v) { return v.client_id; });
+                              }});
+    var flush = rounds.flush;
 
     // After a check-out the rules run on the server; ask a few times for the result.
     function poll(clientId, attempt) {
@@ -403,7 +414,7 @@ window.FieldQueue = (function () {
     return {load: load, save: save, find: find, update: update, remove: items.remove, deviceId: deviceId, hasWork: hasWork,
             inQueue: inQueue, prune: prune, api: api, problemText: problemText, isSessionProblem: isSessionProblem,
             flush: flush, poll: poll,
-            isFlushing: function () { return flushing; },
+            isFlushing: rounds.isFlushing,
             sessionEnded: function () { return sessionEnded; },
             endSession: function () { sessionEnded = true; }};
   }
@@ -611,8 +622,8 @@ window.FieldQueue = (function () {
 
   return {create: create, uuid: uuid, localDay: localDay, photoDataUrl: photoDataUrl, dataUrlToBlob: dataUrlToBlob,
           locate: locate, bindSignOut: bindSignOut, fmt: fmt, el: el, dayClock: dayClock, accuracyOf: accuracyOf,
-          store: store, page: page, readPhoto: readPhoto, discard: discard, problemText: problemText, isSessionProblem: isSessionProblem, failure: failure,
-          sendEach: sendEach, exclusive: exclusive, photoLine: photoLine, personLines: personLines,
-          noteLine: noteLine, renderCards: renderCards, refocus: refocus, renderStatus: renderStatus, loadAssignments: loadAssignments,
-          start: start, registerWorker: registerWorker};
+          store: store, page: page, readPhoto: readPhoto, discard: discard, problemText: problemText,
+          isSessionProblem: isSessionProblem, failure: failure, sender: sender, photoLine: photoLine,
+          personLines: personLines, noteLine: noteLine, renderCards: renderCards, refocus: refocus,
+          renderStatus: renderStatus, loadAssignments: loadAssignments, start: start, registerWorker: registerWorker};
 })();

@@ -38,7 +38,6 @@
   var load = stored.load, save = stored.save, find = stored.find, update = stored.update;
 
   var assignments = [];
-  var flushing = false;
   var sessionEnded = false;
   var signingOut = false;
   var busy = false;
@@ -99,19 +98,11 @@
     return true;
   }
 
-  function flushNow() {
-    return Q.sendEach(load().surveys.filter(owing).map(function (s) { return s.client_id; }), send, render);
-  }
-
-  function flush() {
-    if (flushing || sessionEnded || !navigator.onLine || !load().surveys.some(owing)) {
-      render();
-      return Promise.resolve();
-    }
-    flushing = true;
-    render();
-    return Q.exclusive(KEY, flushNow).then(function () { flushing = false; render(); });
-  }
+  var sending = Q.sender(KEY, {send: send, render: function () { render(); }, ended: function () { return sessionEnded; },
+                               owed: function () {
+                                 return load().surveys.filter(owing).map(function (x) { return x.client_id; });
+                               }});
+  var flush = sending.flush;
 
   // --- the form being entered (one family at a time, kept on the phone) ---------------------------
 
@@ -253,7 +244,7 @@
       return s.problem.kind;
     }
     if (s.id === null) {
-      return flushing ? "sending" : "queued";
+      return sending.isFlushing() ? "sending" : "queued";
     }
     return "sent";
   }
@@ -316,7 +307,7 @@
 
   function render() {
     var items = load().surveys;
-    var signature = JSON.stringify([items, assignments, flushing, sessionEnded, navigator.onLine,
+    var signature = JSON.stringify([items, assignments, sending.isFlushing(), sessionEnded, navigator.onLine,
                                     draft ? [draft.beneficiary_id, draft.contract_id] : null]);
     if (signature === lastRendered) {
       return;
@@ -325,7 +316,7 @@
     var focusedId = document.activeElement && document.getElementById("assignments").contains(document.activeElement)
       ? document.activeElement.id : "";
     Q.renderCards(M, assignments, items, card, "other-surveys", surveyRow, inQueue);
-    Q.renderStatus(main, M, items.filter(inQueue).length, !items.some(owing), flushing, sessionEnded);
+    Q.renderStatus(main, M, items.filter(inQueue).length, !items.some(owing), sending.isFlushing(), sessionEnded);
     if (focusedId && document.getElementById(focusedId)) {
       document.getElementById(focusedId).focus();
     }
