@@ -65,11 +65,7 @@
   // --- sending ----------------------------------------------------------------------------------
 
   function failed(clientId, r, field) {
-    var kind = Q.failure(r);
-    if (kind === "session") {
-      sessionEnded = true;
-    }
-    if (kind !== "refused") {
+    if (Q.stopsRound(r, function () { sessionEnded = true; })) {
       return false;
     }
     update(clientId, function (a) {

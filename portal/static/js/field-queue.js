@@ -192,13 +192,18 @@ window.FieldQueue = (function () {
     return r.status === 400 && /csrf/i.test(detail);
   }
 
-  // What a failed request means: "retry" (network or server trouble: the item stays and is
-  // retried), "session" (signed out: nothing more is sent) or "refused" (kept for the worker).
-  function failure(r) {
+  // Whether a failed request stops the round with the item kept as it is: network or server
+  // trouble (retried later), or the session has ended (``endSession()`` is called). Otherwise it is
+  // a refusal, for the page to keep with the item for the worker.
+  function stopsRound(r, endSession) {
     if (r.network || r.status >= 500 || r.status === 429 || r.status === 0) {
-      return "retry";
+      return true;
     }
-    return isSessionProblem(r) ? "session" : "refused";
+    if (isSessionProblem(r)) {
+      endSession();
+      return true;
+    }
+    return false;
   }
 
   // Sends the items of ``ids`` one after another (``send`` resolves false to stop the round),
@@ -295,11 +300,7 @@ window.FieldQueue = (function () {
     // What a failed request means for the queue: false stops this round (network, session, server
     // trouble: the item stays and is retried); a refusal marks the visit for the worker.
     function failed(clientId, r) {
-      var kind = failure(r);
-      if (kind === "session") {
-        sessionEnded = true;
-      }
-      if (kind !== "refused") {
+      if (stopsRound(r, function () { sessionEnded = true; })) {
         return false;
       }
       update(clientId, function (v) {
@@ -623,7 +624,7 @@ window.FieldQueue = (function () {
   return {create: create, uuid: uuid, localDay: localDay, photoDataUrl: photoDataUrl, dataUrlToBlob: dataUrlToBlob,
           locate: locate, bindSignOut: bindSignOut, fmt: fmt, el: el, dayClock: dayClock, accuracyOf: accuracyOf,
           store: store, page: page, readPhoto: readPhoto, discard: discard, problemText: problemText,
-          isSessionProblem: isSessionProblem, failure: failure, sender: sender, photoLine: photoLine,
+          isSessionProblem: isSessionProblem, stopsRound: stopsRound, sender: sender, photoLine: photoLine,
           personLines: personLines, noteLine: noteLine, renderCards: renderCards, refocus: refocus,
           renderStatus: renderStatus, loadAssignments: loadAssignments, start: start, registerWorker: registerWorker};
 })();
