@@ -5,7 +5,8 @@
 // 200/201. A resend reuses the client id and the very same body, so the server answers 200 with
 // the assessment it already has instead of making a second one. A 409 is kept as a conflict and
 // any other refusal as an error, until the worker discards it. Uses FieldQueue (field-queue.js)
-// for ids, the device id and the API calls. No inline scripts: the CSP forbids them.
+// for ids, the device id, the API calls, sending, the assignments and what the field pages show
+// alike. No inline scripts: the CSP forbids them.
 //
 // Optional photos (camera on phones) are taken into the form, shrunk, and stored with the
 // assessment in the queue; once the server has the assessment they are sent one by one

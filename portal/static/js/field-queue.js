@@ -175,6 +175,9 @@ window.FieldQueue = (function () {
     });
   }
 
+  // --- sending ----------------------------------------------------------------------------------
+
+  // The server's refusal as one line for the worker.
   function problemText(r) {
     var data = r.data || {};
     var parts = [data.detail || data.title || String(r.status)];
@@ -184,6 +187,7 @@ window.FieldQueue = (function () {
     return parts.join(" ");
   }
 
+  // Signed out, or the page's CSRF token no longer valid.
   function isSessionProblem(r) {
     if (r.status === 401 || r.status === 403) {
       return true;

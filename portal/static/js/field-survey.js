@@ -16,8 +16,8 @@
 // Amounts are typed in yuan and turned into integer fen from the decimal string itself, never
 // through a float. The checks here are the server's (no members, no interview, negative or
 // malformed amounts, ID numbers, future times), said next to the field in the page's language.
-// Uses FieldQueue (field-queue.js) for ids, the device id, the position and the API calls. No
-// inline scripts: the CSP forbids them.
+// Uses FieldQueue (field-queue.js) for ids, the device id, the position, the API calls, sending, the
+// assignments and what the field pages show alike. No inline scripts: the CSP forbids them.
 (function () {
   "use strict";
 
