@@ -5,7 +5,8 @@
 // 200/201. A resend reuses the client id and the very same body, so the server answers 200 with
 // the assessment it already has instead of making a second one. A 409 is kept as a conflict and
 // any other refusal as an error, until the worker discards it. Uses FieldQueue (field-queue.js)
-// for ids, the device id and the API calls. No inline scripts: the CSP forbids them.
+// for ids, the device id, the API calls, sending, the assignments and what the field pages show
+// alike. No inline scripts: the CSP forbids them.
 //
 // Optional photos (camera on phones) are taken into the form, shrunk, and stored with the
 // assessment in the queue; once the server has the assessment they are sent one by one
@@ -19,22 +20,20 @@
 (function () {
   "use strict";
 
-  var main = document.getElementById("main");
-  var messagesBlock = document.getElementById("field-messages");
-  if (!main || !messagesBlock || !main.hasAttribute("data-queue-key") || !window.FieldQueue) {
+  var Q = window.FieldQueue;
+  var page = Q && Q.page();
+  if (!page) {
     return;
   }
-  var M = JSON.parse(messagesBlock.textContent);
-  var KEY = main.getAttribute("data-queue-key");
+  var main = page.main, M = page.M, KEY = page.key;
   var ASSIGNMENTS_KEY = main.getAttribute("data-assignments-key");
   var SENT_KEY = KEY + ":sent-today";
   var DETAIL = main.getAttribute("data-detail-prefix");
-  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
-  var helper = window.FieldQueue.create(KEY + ":api", csrfMeta ? csrfMeta.getAttribute("content") : "",
-                                        function () { render(); });
+  var helper = Q.create(KEY + ":api", page.csrf, function () { render(); });
   var api = helper.api;
-  var uuid = window.FieldQueue.uuid;
-  var localDay = window.FieldQueue.localDay;
+  var uuid = Q.uuid, localDay = Q.localDay, fmt = Q.fmt, el = Q.el, clock = Q.dayClock;
+  var stored = Q.store(KEY, "assessments");
+  var load = stored.load, save = stored.save, find = stored.find, update = stored.update;
 
   var assignments = [];
   var answers = {};       // card key -> {indicator: true/false}
@@ -43,68 +42,12 @@
   var again = {};         // card key -> true: the worker chose to assess the person a second time today
   var busy = {};
   var cardNotes = {};
-  var flushing = false;
   var sessionEnded = false;
   var signingOut = false;
-
-  function fmt(text, params) {
-    return String(text).replace(/%\((\w+)\)s/g, function (all, name) {
-      return params && params[name] !== undefined ? params[name] : all;
-    });
-  }
-
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (name) {
-      if (name === "text") {
-        node.textContent = attrs[name];
-      } else if (attrs[name] !== null && attrs[name] !== undefined && attrs[name] !== false) {
-        node.setAttribute(name, attrs[name] === true ? "" : attrs[name]);
-      }
-    });
-    (children || []).forEach(function (child) { if (child) { node.appendChild(child); } });
-    return node;
-  }
-
-  function clock(iso) {
-    return new Date(iso).toLocaleString(document.documentElement.lang || undefined,
-                                        {month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit"});
-  }
 
   // The same rule as the server's (models.care_class): shown at once, replaced by the server's.
   function careClass(notMet) {
     return notMet <= 0 ? "self_care" : (notMet <= 3 ? "partial" : "complete");
-  }
-
-  // --- the queue in localStorage (read fresh, written at once: two tabs never undo each other) ---
-
-  function load() {
-    try {
-      var state = JSON.parse(window.localStorage.getItem(KEY) || "null");
-      if (state && Array.isArray(state.assessments)) {
-        return state;
-      }
-    } catch (e) { /* replaced below */ }
-    return {assessments: []};
-  }
-
-  function save(state) {
-    window.localStorage.setItem(KEY, JSON.stringify(state));  // may throw QuotaExceededError
-  }
-
-  function find(clientId) {
-    return load().assessments.filter(function (a) { return a.client_id === clientId; })[0] || null;
-  }
-
-  function update(clientId, change) {
-    var state = load();
-    var item = state.assessments.filter(function (a) { return a.client_id === clientId; })[0];
-    if (!item) {
-      return null;
-    }
-    change(item);
-    save(state);
-    return item;
   }
 
   function photosOf(a) {
@@ -120,24 +63,10 @@
     return Boolean(a.problem) || Boolean(a.photo_problem) || owing(a);
   }
 
-  function prune() {
-    var today = localDay();
-    var state = load();
-    var kept = state.assessments.filter(function (a) { return inQueue(a) || a.day === today; });
-    if (kept.length !== state.assessments.length) {
-      state.assessments = kept;
-      save(state);
-    }
-  }
-
   // --- sending ----------------------------------------------------------------------------------
 
   function failed(clientId, r, field) {
-    if (r.network || r.status >= 500 || r.status === 429 || r.status === 0) {
-      return false;
-    }
-    if (helper.isSessionProblem(r)) {
-      sessionEnded = true;
+    if (Q.stopsRound(r, function () { sessionEnded = true; })) {
       return false;
     }
     update(clientId, function (a) {
@@ -170,7 +99,7 @@
     while (a && a.id !== null && !a.photo_problem && photosOf(a).length > 0) {
       var photo = photosOf(a)[0];
       var form = new FormData();
-      form.append("file", window.FieldQueue.dataUrlToBlob(photo.data_url), "photo-" + photo.key + ".jpg");
+      form.append("file", Q.dataUrlToBlob(photo.data_url), "photo-" + photo.key + ".jpg");
       var sent = await api("POST", "/api/v1/assessments/" + a.id + "/photos", form);
       if (!sent.ok && (sent.status === 413 || sent.status === 415 || sent.status === 422)) {
         // This photo only (too large, not an image, damaged): it is dropped and said so; the
@@ -193,35 +122,16 @@
     return true;
   }
 
-  async function flushNow() {
-    var ids = load().assessments.filter(owing).map(function (a) { return a.client_id; });
-    for (var i = 0; i < ids.length; i += 1) {
-      if (!(await send(ids[i])) || !navigator.onLine) {
-        return;
-      }
-      render();
-    }
-  }
-
-  function flush() {
-    if (flushing || sessionEnded || !navigator.onLine || !load().assessments.some(owing)) {
-      render();
-      return Promise.resolve();
-    }
-    flushing = true;
-    render();
-    var run = navigator.locks
-      ? navigator.locks.request(KEY, {ifAvailable: true}, function (lock) { return lock ? flushNow() : null; })
-      : flushNow();
-    return Promise.resolve(run).catch(function () { /* kept; retried later */ })
-      .then(function () {
-        flushing = false;
-        render();
-        if (navigator.onLine && !sessionEnded) {
-          loadSentToday();
-        }
-      });
-  }
+  var sending = Q.sender(KEY, {send: send, render: function () { render(); }, ended: function () { return sessionEnded; },
+                               owed: function () {
+                                 return load().assessments.filter(owing).map(function (x) { return x.client_id; });
+                               },
+                               after: function () {
+                                 if (navigator.onLine && !sessionEnded) {
+                                   loadSentToday();
+                                 }
+                               }});
+  var flush = sending.flush;
 
   // --- recording --------------------------------------------------------------------------------
 
@@ -245,14 +155,15 @@
     note(cardKey, M.locating);
     render();
     try {
-      var position = await window.FieldQueue.locate(M);
+      var position = await Q.locate(M);
       var indicators = {};
       M.indicators.forEach(function (i) { indicators[i.name] = given[i.name]; });
       var body = {client_id: uuid(), beneficiary_id: assignment.beneficiary.id, assessed_at: new Date().toISOString(),
                   lat: position.coords.latitude, lon: position.coords.longitude, indicators: indicators,
                   notes: (drafts[cardKey] || "").trim(), device_id: helper.deviceId()};
-      if (typeof position.coords.accuracy === "number" && isFinite(position.coords.accuracy)) {
-        body.accuracy_m = Math.round(position.coords.accuracy * 10) / 10;
+      var accuracy = Q.accuracyOf(position.coords);
+      if (accuracy !== null) {
+        body.accuracy_m = accuracy;
       }
       var notMet = M.indicators.filter(function (i) { return !indicators[i.name]; }).length;
       var state = load();
@@ -276,13 +187,7 @@
   }
 
   function discard(clientId) {
-    if (!window.confirm(M.discard_confirm)) {
-      return;
-    }
-    var state = load();
-    state.assessments = state.assessments.filter(function (a) { return a.client_id !== clientId; });
-    save(state);
-    render();
+    Q.discard(M.discard_confirm, stored, clientId, render);
   }
 
   // A refused photo: the assessment itself is on the server; its unsent photos are dropped.
@@ -294,28 +199,16 @@
     render();
   }
 
-  async function readPhoto(input, change, cardKey) {
-    var file = input.files && input.files[0];
-    if (!file) {
-      return;
-    }
-    try {
-      change(await window.FieldQueue.photoDataUrl(file));
-      note(cardKey, null);
-    } catch (error) {
-      note(cardKey, error.name === "QuotaExceededError" ? M.storage_full
-                                                       : fmt(M.photo_failed, {reason: error.message}), "error");
-    }
-    render();
+  function readPhoto(input, change, cardKey) {
+    Q.readPhoto(M, input, change, function (text, kind) { note(cardKey, text, kind); }).then(function (read) {
+      if (read) {
+        render();
+      }
+    });
   }
 
   function photoLine(inputId, count, onPhoto, extra) {
-    var input = el("input", {type: "file", accept: "image/*", capture: "environment", id: inputId,
-                             "class": "visually-hidden photo-input"});
-    input.addEventListener("change", function () { onPhoto(input); });
-    return el("p", {"class": "photo-line"}, [
-      el("label", {"class": "button button-secondary photo-button", "for": inputId, text: M.take_photo}), input,
-      el("span", {"class": "photo-count", text: fmt(M.photos, {count: count})}), extra || null]);
+    return Q.photoLine(M, inputId, count, onPhoto, extra);
   }
 
   // --- what was assessed today: the queue, and the server's list of the worker's assessments ------
@@ -372,7 +265,7 @@
       return a.problem.kind;
     }
     if (a.id === null) {
-      return flushing ? "sending" : "queued";
+      return sending.isFlushing() ? "sending" : "queued";
     }
     return "sent";
   }
@@ -455,10 +348,7 @@
   function card(assignment, mine) {
     var person = assignment.beneficiary;
     var key = "card-" + person.id + "-" + assignment.contract_id;
-    var node = el("li", {"class": "assignment-card", id: key, "data-beneficiary-id": person.id}, [
-      el("h2", {text: person.display_name}),
-      el("p", {"class": "where", text: [person.township, person.village, person.address].filter(Boolean).join(" · ")}),
-    ]);
+    var node = el("li", {"class": "assignment-card", id: key, "data-beneficiary-id": person.id}, Q.personLines(person));
     var today = todayOf(person.id);
     if (today.length) {
       node.appendChild(el("ul", {"class": "today-notes", "data-count": String(today.length)}, today.map(function (t) {
@@ -505,9 +395,7 @@
                                text: M.record, disabled: busy[key]});
     action.addEventListener("click", function () { recordAssessment(assignment, key); });
     node.appendChild(action);
-    var noted = cardNotes[key];
-    node.appendChild(el("p", {"class": "card-message" + (noted ? " note-" + noted.kind : ""), role: "status",
-                              text: noted ? noted.text : ""}));
+    node.appendChild(Q.noteLine(cardNotes[key]));
     appendRows(node, mine);
     return node;
   }
@@ -523,10 +411,10 @@
   // Rebuilds the list only when something shown has changed (a node replaced under a finger
   // would swallow the tap; a textarea replaced while typing would lose the caret).
   function render() {
-    var items = load().assessments;
+    var queued = load().assessments;
     var keys = function (photos) { return (photos || []).map(function (p) { return p.key; }); };
-    var signature = JSON.stringify([items.map(function (a) { return Object.assign({}, a, {photos: keys(a.photos)}); }),
-                                    assignments, answers, busy, cardNotes, flushing, sessionEnded, navigator.onLine,
+    var signature = JSON.stringify([queued.map(function (a) { return Object.assign({}, a, {photos: keys(a.photos)}); }),
+                                    assignments, answers, busy, cardNotes, sending.isFlushing(), sessionEnded, navigator.onLine,
                                     Object.keys(draftPhotos).map(function (k) { return [k, keys(draftPhotos[k])]; }),
                                     again, sentToday()]);
     if (signature === lastRendered) {
@@ -534,38 +422,10 @@
     }
     lastRendered = signature;
     var focusedId = document.activeElement ? document.activeElement.id : "";
-    var list = document.getElementById("assignments");
-    var shown = {};
-    var cards = assignments.map(function (a) {
-      var mine = items.filter(function (x) {
-        return x.beneficiary_id === a.beneficiary.id && x.contract_id === a.contract_id;
-      });
-      mine.forEach(function (x) { shown[x.client_id] = true; });
-      return card(a, mine);
-    });
-    var others = items.filter(function (x) { return !shown[x.client_id] && inQueue(x); });
-    if (others.length) {
-      cards.push(el("li", {"class": "assignment-card other-visits", id: "other-assessments"}, [
-        el("h2", {text: M.queued}), el("ul", {"class": "visit-list"}, others.map(assessmentRow))]));
-    }
-    list.replaceChildren.apply(list, cards);
-    var queued = items.filter(inQueue).length;
-    var count = document.getElementById("queue-count");
-    count.textContent = fmt(M.queue, {count: queued});
-    count.setAttribute("data-count", String(queued));
-    var network = document.getElementById("network-state");
-    network.textContent = navigator.onLine ? M.online : M.offline;
-    network.className = "network-state " + (navigator.onLine ? "is-online" : "is-offline");
-    document.getElementById("send-now").disabled = flushing || !navigator.onLine || queued === 0;
-    var session = document.getElementById("session-message");
-    session.hidden = !sessionEnded;
-    if (sessionEnded && !session.firstChild) {
-      session.appendChild(document.createTextNode(M.signed_out + " "));
-      session.appendChild(el("a", {href: main.getAttribute("data-login-url"), text: M.sign_in}));
-    }
-    if (focusedId && document.getElementById(focusedId) && document.activeElement !== document.getElementById(focusedId)) {
-      document.getElementById(focusedId).focus();
-    }
+    Q.renderCards(M, assignments, queued, card, "other-assessments", assessmentRow, inQueue);
+    var waiting = queued.filter(inQueue).length;
+    Q.renderStatus(main, M, waiting, waiting === 0, sending.isFlushing(), sessionEnded);
+    Q.refocus(focusedId);
   }
 
   // --- assignments: only contracts with an item of unit "assessment" ------------------------------
@@ -576,57 +436,24 @@
     });
   }
 
-  async function loadAssignments() {
-    var message = document.getElementById("assignments-message");
-    var r = navigator.onLine ? await api("GET", "/api/v1/assignments") : {ok: false, network: true};
-    if (signingOut) {
-      return;
-    }
-    if (r.ok && Array.isArray(r.data)) {
-      assignments = assessable(r.data);
-      try {
-        window.localStorage.setItem(ASSIGNMENTS_KEY, JSON.stringify({day: localDay(), assignments: assignments}));
-      } catch (e) { /* only a convenience offline */ }
-      message.textContent = assignments.length ? "" : M.no_assignments;
-      loadSentToday();
-    } else {
-      if (helper.isSessionProblem(r)) {
-        sessionEnded = true;
-      }
-      var cached = null;
-      try { cached = JSON.parse(window.localStorage.getItem(ASSIGNMENTS_KEY) || "null"); } catch (e) { cached = null; }
-      if (r.network && cached && cached.day === localDay()) {
-        assignments = cached.assignments;
-        message.textContent = M.assignments_cached;
-      } else {
-        message.textContent = fmt(M.assignments_failed, {reason: r.network ? M.offline : helper.problemText(r)});
-      }
-    }
-    message.hidden = !message.textContent;
-    render();
+  function loadAssignments() {
+    return Q.loadAssignments({M: M, queue: helper, key: ASSIGNMENTS_KEY, keep: assessable, render: render,
+                              use: function (list, fresh) {
+                                assignments = list;
+                                if (fresh) { loadSentToday(); }
+                              },
+                              stopped: function () { return signingOut; },
+                              endSession: function () { sessionEnded = true; }});
   }
 
   // --- start ------------------------------------------------------------------------------------
 
-  document.getElementById("send-now").addEventListener("click", function () { flush(); });
-  // Signing out forgets the day's saved lists of both field pages and their offline copy.
-  window.FieldQueue.bindSignOut(document.getElementById("sign-out-form"), KEY.slice("field-assessments:".length),
-                                function () { signingOut = true; });
-  window.addEventListener("online", function () {
-    flush();
-    loadAssignments();
-  });
-  window.addEventListener("offline", render);
-  window.addEventListener("storage", function (event) {
-    if (event.key === KEY) { render(); }
-  });
-  window.setInterval(function () { if (navigator.onLine) { flush(); } }, 60000);
+  // Signing out forgets the day's saved lists of the field pages and their offline copy.
+  Q.start({key: KEY, prefix: "field-assessments:", flush: flush, loadAssignments: loadAssignments, render: render,
+           signOut: function () { signingOut = true; }});
 
-  prune();
+  stored.prune(inQueue);
   loadAssignments().then(function () { flush(); });
 
-  if ("serviceWorker" in navigator && window.isSecureContext) {
-    navigator.serviceWorker.register(main.getAttribute("data-service-worker"), {scope: main.getAttribute("data-scope")})
-      .catch(function () { /* the page still works online without it */ });
-  }
+  Q.registerWorker(main);
 })();

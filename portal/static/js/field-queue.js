@@ -1,5 +1,7 @@
-// The offline queue of the field-worker app (/field/), used by field.js, and the helpers it shares
-// with the assessment form (field-assessment.js): photos for the queue, the phone's position.
+// The offline queue of the field-worker app (/field/), used by field.js, and the helpers the three
+// field pages share (field.js, field-assessment.js, field-survey.js): a list of items kept in
+// localStorage, photos for the queue, the phone's position, today's assignments, the page's
+// elements, its status bar and its start.
 //
 // Every visit is made in the browser with a client id and written to localStorage before anything
 // is sent; it leaves the queue only when the server has answered 200/201 for each of its parts
@@ -26,6 +28,93 @@ window.FieldQueue = (function () {
   function localDay(date) {
     var d = date || new Date();
     return d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0");
+  }
+
+  // "%(name)s" in a translated message replaced by params.name.
+  function fmt(text, params) {
+    return String(text).replace(/%\((\w+)\)s/g, function (all, name) {
+      return params && params[name] !== undefined ? params[name] : all;
+    });
+  }
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) {
+      if (name === "text") {
+        node.textContent = attrs[name];
+      } else if (attrs[name] !== null && attrs[name] !== undefined && attrs[name] !== false) {
+        node.setAttribute(name, attrs[name] === true ? "" : attrs[name]);
+      }
+    });
+    (children || []).forEach(function (child) { if (child) { node.appendChild(child); } });
+    return node;
+  }
+
+  // Day and time of an ISO time, in the page's language.
+  function dayClock(iso) {
+    return new Date(iso).toLocaleString(document.documentElement.lang || undefined,
+                                        {month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit"});
+  }
+
+  // The position's accuracy in metres to a tenth, or null when the browser gave none.
+  function accuracyOf(coords) {
+    return typeof coords.accuracy === "number" && isFinite(coords.accuracy) ? Math.round(coords.accuracy * 10) / 10 : null;
+  }
+
+  // --- a list kept in localStorage ---------------------------------------------------------------
+  // ``{<name>: [items with a client_id]}`` under ``key``: always read fresh and written at once, so
+  // that two tabs of the app never undo each other.
+  function store(key, name) {
+    function load() {
+      try {
+        var state = JSON.parse(window.localStorage.getItem(key) || "null");
+        if (state && Array.isArray(state[name])) {
+          return state;
+        }
+      } catch (e) { /* a damaged entry is replaced below */ }
+      var empty = {};
+      empty[name] = [];
+      return empty;
+    }
+
+    function save(state) {
+      window.localStorage.setItem(key, JSON.stringify(state));  // may throw QuotaExceededError
+    }
+
+    function find(clientId) {
+      return load()[name].filter(function (x) { return x.client_id === clientId; })[0] || null;
+    }
+
+    // Apply ``change`` to the stored item and store it; null when it has been discarded meanwhile.
+    function update(clientId, change) {
+      var state = load();
+      var item = state[name].filter(function (x) { return x.client_id === clientId; })[0];
+      if (!item) {
+        return null;
+      }
+      change(item);
+      save(state);
+      return item;
+    }
+
+    // Keeps what is still in the queue (``inQueue``) and what was made today.
+    function prune(inQueue) {
+      var today = localDay();
+      var state = load();
+      var kept = state[name].filter(function (x) { return inQueue(x) || x.day === today; });
+      if (kept.length !== state[name].length) {
+        state[name] = kept;
+        save(state);
+      }
+    }
+
+    function remove(clientId) {
+      var state = load();
+      state[name] = state[name].filter(function (x) { return x.client_id !== clientId; });
+      save(state);
+    }
+
+    return {load: load, save: save, find: find, update: update, prune: prune, remove: remove};
   }
 
   // Camera photos are shrunk and re-encoded (which also drops their EXIF location) so that a
@@ -86,47 +175,84 @@ window.FieldQueue = (function () {
     });
   }
 
+  // --- sending ----------------------------------------------------------------------------------
+
+  // The server's refusal as one line for the worker.
+  function problemText(r) {
+    var data = r.data || {};
+    var parts = [data.detail || data.title || String(r.status)];
+    Object.keys(data.errors || {}).forEach(function (field) {
+      parts.push(field + ": " + [].concat(data.errors[field]).join(" "));
+    });
+    return parts.join(" ");
+  }
+
+  // Signed out, or the page's CSRF token no longer valid.
+  function isSessionProblem(r) {
+    if (r.status === 401 || r.status === 403) {
+      return true;
+    }
+    var detail = r.data && r.data.detail ? String(r.data.detail) : "";
+    return r.status === 400 && /csrf/i.test(detail);
+  }
+
+  // Whether a failed request stops the round with the item kept as it is: network or server
+  // trouble (retried later), or the session has ended (``endSession()`` is called). Otherwise it is
+  // a refusal, for the page to keep with the item for the worker.
+  function stopsRound(r, endSession) {
+    if (r.network || r.status >= 500 || r.status === 429 || r.status === 0) {
+      return true;
+    }
+    if (isSessionProblem(r)) {
+      endSession();
+      return true;
+    }
+    return false;
+  }
+
+  // Sends the items of ``ids`` one after another (``send`` resolves false to stop the round),
+  // calling ``after`` after each, until done or the phone is offline.
+  async function sendEach(ids, send, after) {
+    for (var i = 0; i < ids.length; i += 1) {
+      if (!(await send(ids[i])) || !navigator.onLine) {
+        return;
+      }
+      after();
+    }
+  }
+
+  // One page's sending: a round sends what ``o.owed()`` lists (client ids) with ``o.send``, one
+  // round at a time, across tabs too where the browser has Web Locks (``key``), none while offline
+  // or once ``o.ended()`` (signed out). ``o.render`` runs as a round starts, goes on and ends; then
+  // ``o.after``, if given.
+  function sender(key, o) {
+    var flushing = false;
+    function flush() {
+      if (flushing || o.ended() || !navigator.onLine || o.owed().length === 0) {
+        o.render();
+        return Promise.resolve();
+      }
+      flushing = true;
+      o.render();
+      return exclusive(key, function () { return sendEach(o.owed(), o.send, o.render); }).then(function () {
+        flushing = false;
+        o.render();
+        if (o.after) { o.after(); }
+      });
+    }
+    return {flush: flush, isFlushing: function () { return flushing; }};
+  }
+
   // The queue of one worker in one bureau: ``key`` names its localStorage entry; ``onChange`` is
   // called whenever what the page shows may have changed.
   function create(key, csrfToken, onChange) {
     var KEY = key;
     var render = onChange;
-    var flushing = false;
     var sessionEnded = false;
     var polling = {};
 
-    // --- the queue in localStorage ---------------------------------------------------------------
-    // Always read fresh and written at once, so that two tabs of the app never undo each other.
-
-    function load() {
-      try {
-        var state = JSON.parse(window.localStorage.getItem(KEY) || "null");
-        if (state && Array.isArray(state.visits)) {
-          return state;
-        }
-      } catch (e) { /* a damaged entry is replaced below */ }
-      return {visits: []};
-    }
-
-    function save(state) {
-      window.localStorage.setItem(KEY, JSON.stringify(state));  // may throw QuotaExceededError
-    }
-
-    function find(clientId) {
-      return load().visits.filter(function (v) { return v.client_id === clientId; })[0] || null;
-    }
-
-    // Apply ``change`` to the stored visit and store it; null when it has been discarded meanwhile.
-    function update(clientId, change) {
-      var state = load();
-      var visit = state.visits.filter(function (v) { return v.client_id === clientId; })[0];
-      if (!visit) {
-        return null;
-      }
-      change(visit);
-      save(state);
-      return visit;
-    }
+    var items = store(KEY, "visits");
+    var load = items.load, save = items.save, find = items.find, update = items.update;
 
     function deviceId() {
       var id = window.localStorage.getItem(DEVICE_KEY);
@@ -147,13 +273,7 @@ window.FieldQueue = (function () {
     }
 
     function prune() {
-      var today = localDay();
-      var state = load();
-      var kept = state.visits.filter(function (v) { return inQueue(v) || v.day === today; });
-      if (kept.length !== state.visits.length) {
-        state.visits = kept;
-        save(state);
-      }
+      items.prune(inQueue);
     }
 
     // --- the API ---------------------------------------------------------------------------------
@@ -181,31 +301,10 @@ window.FieldQueue = (function () {
         .finally(function () { window.clearTimeout(timer); });
     }
 
-    function problemText(r) {
-      var data = r.data || {};
-      var parts = [data.detail || data.title || String(r.status)];
-      Object.keys(data.errors || {}).forEach(function (field) {
-        parts.push(field + ": " + [].concat(data.errors[field]).join(" "));
-      });
-      return parts.join(" ");
-    }
-
-    function isSessionProblem(r) {
-      if (r.status === 401 || r.status === 403) {
-        return true;
-      }
-      var detail = r.data && r.data.detail ? String(r.data.detail) : "";
-      return r.status === 400 && /csrf/i.test(detail);
-    }
-
     // What a failed request means for the queue: false stops this round (network, session, server
     // trouble: the item stays and is retried); a refusal marks the visit for the worker.
     function failed(clientId, r) {
-      if (r.network || r.status >= 500 || r.status === 429 || r.status === 0) {
-        return false;
-      }
-      if (isSessionProblem(r)) {
-        sessionEnded = true;
+      if (stopsRound(r, function () { sessionEnded = true; })) {
         return false;
       }
       update(clientId, function (v) {
@@ -283,32 +382,12 @@ window.FieldQueue = (function () {
       return true;
     }
 
-    async function flushNow() {
-      var ids = load().visits.filter(function (v) { return !v.problem && hasWork(v); })
-                             .map(function (v) { return v.client_id; });
-      for (var i = 0; i < ids.length; i += 1) {
-        if (!(await sendVisit(ids[i])) || !navigator.onLine) {
-          return;
-        }
-        render();
-      }
-    }
-
-    // One flush at a time, across tabs too where the browser has Web Locks.
-    function flush() {
-      var owing = load().visits.some(function (v) { return !v.problem && hasWork(v); });
-      if (flushing || sessionEnded || !navigator.onLine || !owing) {
-        render();
-        return Promise.resolve();
-      }
-      flushing = true;
-      render();
-      var run = navigator.locks
-        ? navigator.locks.request(KEY, {ifAvailable: true}, function (lock) { return lock ? flushNow() : null; })
-        : flushNow();
-      return Promise.resolve(run).catch(function () { /* kept in the queue; retried later */ })
-        .then(function () { flushing = false; render(); });
-    }
+    var rounds = sender(KEY, {send: sendVisit, render: render, ended: function () { return sessionEnded; },
+                              owed: function () {
+                                return load().visits.filter(function (v) { return !v.problem && hasWork(v); })
+                                                    .map(function (v) { return v.client_id; });
+                              }});
+    var flush = rounds.flush;
 
     // After a check-out the rules run on the server; ask a few times for the result.
     function poll(clientId, attempt) {
@@ -337,10 +416,10 @@ window.FieldQueue = (function () {
       }, POLL_DELAYS[attempt]);
     }
 
-    return {load: load, save: save, find: find, update: update, deviceId: deviceId, hasWork: hasWork,
+    return {load: load, save: save, find: find, update: update, remove: items.remove, deviceId: deviceId, hasWork: hasWork,
             inQueue: inQueue, prune: prune, api: api, problemText: problemText, isSessionProblem: isSessionProblem,
             flush: flush, poll: poll,
-            isFlushing: function () { return flushing; },
+            isFlushing: rounds.isFlushing,
             sessionEnded: function () { return sessionEnded; },
             endSession: function () { sessionEnded = true; }};
   }
@@ -371,6 +450,185 @@ window.FieldQueue = (function () {
     });
   }
 
+  // --- what the three pages share -------------------------------------------------------------
+
+  // The page's main element, its translated messages (``M``), its queue key and CSRF token; null
+  // on a page without them.
+  function page() {
+    var main = document.getElementById("main");
+    var messagesBlock = document.getElementById("field-messages");
+    if (!main || !messagesBlock || !main.hasAttribute("data-queue-key")) {
+      return null;
+    }
+    var csrfMeta = document.querySelector('meta[name="csrf-token"]');
+    return {main: main, M: JSON.parse(messagesBlock.textContent), key: main.getAttribute("data-queue-key"),
+            csrf: csrfMeta ? csrfMeta.getAttribute("content") : ""};
+  }
+
+  // One send at a time, across tabs too where the browser has Web Locks; a failure is swallowed
+  // (what was not sent stays in the queue and is retried later).
+  function exclusive(key, run) {
+    var running = navigator.locks
+      ? navigator.locks.request(key, {ifAvailable: true}, function (lock) { return lock ? run() : null; })
+      : run();
+    return Promise.resolve(running).catch(function () { /* kept; retried later */ });
+  }
+
+  // The photo chosen in ``input``, shrunk, given to ``take``; ``say(text, kind)`` tells the card how
+  // it went (null text: well). Resolves to false when no file was chosen, else true.
+  async function readPhoto(M, input, take, say) {
+    var file = input.files && input.files[0];
+    if (!file) {
+      return false;
+    }
+    try {
+      take(await photoDataUrl(file));
+      say(null);
+    } catch (error) {
+      say(error.name === "QuotaExceededError" ? M.storage_full : fmt(M.photo_failed, {reason: error.message}), "error");
+    }
+    return true;
+  }
+
+  // Drops an item (``clientId``) from its list (a ``store``) once the worker has said yes to ``question``.
+  function discard(question, list, clientId, render) {
+    if (!window.confirm(question)) {
+      return;
+    }
+    list.remove(clientId);
+    render();
+  }
+
+  // The camera button, its hidden file input and the count of photos (and ``extra``, if any).
+  function photoLine(M, inputId, count, onPhoto, extra) {
+    var input = el("input", {type: "file", accept: "image/*", capture: "environment", id: inputId,
+                             "class": "visually-hidden photo-input"});
+    input.addEventListener("change", function () { onPhoto(input); });
+    return el("p", {"class": "photo-line"}, [
+      el("label", {"class": "button button-secondary photo-button", "for": inputId, text: M.take_photo}), input,
+      el("span", {"class": "photo-count", text: fmt(M.photos, {count: count})}), extra || null]);
+  }
+
+  // A card's heading: the person's name and where they live.
+  function personLines(person) {
+    return [el("h2", {text: person.display_name}),
+            el("p", {"class": "where", text: [person.township, person.village, person.address].filter(Boolean).join(" · ")})];
+  }
+
+  // The line under a card's button: ``noted`` is {text, kind} or nothing.
+  function noteLine(noted) {
+    return el("p", {"class": "card-message" + (noted ? " note-" + noted.kind : ""), role: "status",
+                    text: noted ? noted.text : ""});
+  }
+
+  // The list #assignments: ``card(assignment, its items)`` for each assignment, then a card
+  // ``othersId`` with a ``row`` for each queued item (``inQueue``) under none of them (yesterday's,
+  // or no longer assigned).
+  function renderCards(M, assignments, items, card, othersId, row, inQueue) {
+    var list = document.getElementById("assignments");
+    var shown = {};
+    var cards = assignments.map(function (a) {
+      var mine = items.filter(function (x) {
+        return x.beneficiary_id === a.beneficiary.id && x.contract_id === a.contract_id;
+      });
+      mine.forEach(function (x) { shown[x.client_id] = true; });
+      return card(a, mine);
+    });
+    var others = items.filter(function (x) { return !shown[x.client_id] && inQueue(x); });
+    if (others.length) {
+      cards.push(el("li", {"class": "assignment-card other-visits", id: othersId}, [
+        el("h2", {text: M.queued}), el("ul", {"class": "visit-list"}, others.map(row))]));
+    }
+    list.replaceChildren.apply(list, cards);
+  }
+
+  // Focus back on the element of id ``focusedId`` (if any) after the list was rebuilt.
+  function refocus(focusedId) {
+    if (focusedId && document.getElementById(focusedId) && document.activeElement !== document.getElementById(focusedId)) {
+      document.getElementById(focusedId).focus();
+    }
+  }
+
+  // The queue panel: how many wait, online or not, the send button, and the signed-out message.
+  function renderStatus(main, M, queued, nothingToSend, flushing, sessionEnded) {
+    var count = document.getElementById("queue-count");
+    count.textContent = fmt(M.queue, {count: queued});
+    count.setAttribute("data-count", String(queued));
+    var network = document.getElementById("network-state");
+    network.textContent = navigator.onLine ? M.online : M.offline;
+    network.className = "network-state " + (navigator.onLine ? "is-online" : "is-offline");
+    document.getElementById("send-now").disabled = flushing || !navigator.onLine || nothingToSend;
+    var session = document.getElementById("session-message");
+    session.hidden = !sessionEnded;
+    if (sessionEnded && !session.firstChild) {
+      session.appendChild(document.createTextNode(M.signed_out + " "));
+      session.appendChild(el("a", {href: main.getAttribute("data-login-url"), text: M.sign_in}));
+    }
+  }
+
+  // Today's assignments (``o.keep`` chooses the page's among them), kept on the phone for the day;
+  // offline, the list kept today. Gives the list to ``o.use(list, fresh from the server)``, says how
+  // it went in #assignments-message and renders; nothing once the worker is signing out.
+  async function loadAssignments(o) {
+    var M = o.M;
+    var message = document.getElementById("assignments-message");
+    var r = navigator.onLine ? await o.queue.api("GET", "/api/v1/assignments") : {ok: false, network: true};
+    if (o.stopped()) {
+      return;
+    }
+    if (r.ok && Array.isArray(r.data)) {
+      var assignments = o.keep ? o.keep(r.data) : r.data;
+      o.use(assignments, true);
+      try {
+        window.localStorage.setItem(o.key, JSON.stringify({day: localDay(), assignments: assignments}));
+      } catch (e) { /* the list is only a convenience offline */ }
+      message.textContent = assignments.length ? "" : M.no_assignments;
+    } else {
+      if (o.queue.isSessionProblem(r)) {
+        o.endSession();
+      }
+      var cached = null;
+      try { cached = JSON.parse(window.localStorage.getItem(o.key) || "null"); } catch (e) { cached = null; }
+      if (r.network && cached && cached.day === localDay()) {
+        o.use(cached.assignments, false);
+        message.textContent = M.assignments_cached;
+      } else {
+        message.textContent = fmt(M.assignments_failed, {reason: r.network ? M.offline : o.queue.problemText(r)});
+      }
+    }
+    message.hidden = !message.textContent;
+    o.render();
+  }
+
+  // The page's start: the send button, sign-out (which forgets the day's saved lists of the field
+  // pages and their offline copy; the queues of unsent work stay), and sending again when the
+  // phone is back online (and reloading the assignments: the saved list may be stale), when
+  // another tab changed the queue, and every minute.
+  function start(o) {
+    document.getElementById("send-now").addEventListener("click", function () { o.flush(); });
+    bindSignOut(document.getElementById("sign-out-form"), o.key.slice(o.prefix.length), o.signOut);
+    window.addEventListener("online", function () {
+      o.flush();
+      o.loadAssignments();
+    });
+    window.addEventListener("offline", o.render);
+    window.addEventListener("storage", function (event) {
+      if (event.key === o.key) { o.render(); }
+    });
+    window.setInterval(function () { if (navigator.onLine) { o.flush(); } }, 60000);
+  }
+
+  function registerWorker(main) {
+    if ("serviceWorker" in navigator && window.isSecureContext) {
+      navigator.serviceWorker.register(main.getAttribute("data-service-worker"), {scope: main.getAttribute("data-scope")})
+        .catch(function () { /* the page still works online without it */ });
+    }
+  }
+
   return {create: create, uuid: uuid, localDay: localDay, photoDataUrl: photoDataUrl, dataUrlToBlob: dataUrlToBlob,
-          locate: locate, bindSignOut: bindSignOut};
+          locate: locate, bindSignOut: bindSignOut, fmt: fmt, el: el, dayClock: dayClock, accuracyOf: accuracyOf,
+          store: store, page: page, readPhoto: readPhoto, discard: discard, problemText: problemText,
+          isSessionProblem: isSessionProblem, stopsRound: stopsRound, sender: sender, photoLine: photoLine,
+          personLines: personLines, noteLine: noteLine, renderCards: renderCards, refocus: refocus,
+          renderStatus: renderStatus, loadAssignments: loadAssignments, start: start, registerWorker: registerWorker};
 })();

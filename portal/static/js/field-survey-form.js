@@ -13,24 +13,8 @@ window.FieldSurveyForm = (function () {
   var CLOCK_SKEW_MS = 5 * 60000;  // the server's allowance for a phone clock ahead (visits.rules.CLOCK_SKEW)
   var MAX_YUAN_DIGITS = 11;  // ¥99,999,999,999.99 at most: far inside the integers a double holds exactly
 
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (name) {
-      if (name === "text") {
-        node.textContent = attrs[name];
-      } else if (attrs[name] !== null && attrs[name] !== undefined && attrs[name] !== false) {
-        node.setAttribute(name, attrs[name] === true ? "" : attrs[name]);
-      }
-    });
-    (children || []).forEach(function (child) { if (child) { node.appendChild(child); } });
-    return node;
-  }
-
-  function fmt(text, params) {
-    return String(text).replace(/%\((\w+)\)s/g, function (all, name) {
-      return params && params[name] !== undefined ? params[name] : all;
-    });
-  }
+  var el = window.FieldQueue.el;    // field-queue.js, loaded before this file
+  var fmt = window.FieldQueue.fmt;
 
   function pad(n) {
     return String(n).padStart(2, "0");

@@ -16,79 +16,32 @@
 // Amounts are typed in yuan and turned into integer fen from the decimal string itself, never
 // through a float. The checks here are the server's (no members, no interview, negative or
 // malformed amounts, ID numbers, future times), said next to the field in the page's language.
-// Uses FieldQueue (field-queue.js) for ids, the device id, the position and the API calls. No
-// inline scripts: the CSP forbids them.
+// Uses FieldQueue (field-queue.js) for ids, the device id, the position, the API calls, sending, the
+// assignments and what the field pages show alike. No inline scripts: the CSP forbids them.
 (function () {
   "use strict";
 
-  var main = document.getElementById("main");
-  var messagesBlock = document.getElementById("field-messages");
-  if (!main || !messagesBlock || !main.hasAttribute("data-queue-key") || !window.FieldQueue) {
+  var Q = window.FieldQueue;
+  var page = Q && Q.page();
+  if (!page) {
     return;
   }
-  var M = JSON.parse(messagesBlock.textContent);
-  var KEY = main.getAttribute("data-queue-key");
+  var main = page.main, M = page.M, KEY = page.key;
   var ASSIGNMENTS_KEY = main.getAttribute("data-assignments-key");
   var DRAFT_KEY = KEY + ":draft";
   var SURVEY_UNIT = "household_survey";
-  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
-  var helper = window.FieldQueue.create(KEY + ":api", csrfMeta ? csrfMeta.getAttribute("content") : "",
-                                        function () { render(); });
+  var helper = Q.create(KEY + ":api", page.csrf, function () { render(); });
   var api = helper.api;
-  var uuid = window.FieldQueue.uuid;
-  var localDay = window.FieldQueue.localDay;
+  var uuid = Q.uuid, localDay = Q.localDay, fmt = Q.fmt, el = Q.el, clock = Q.dayClock;
   var Form = window.FieldSurveyForm;
+  var stored = Q.store(KEY, "surveys");
+  var load = stored.load, save = stored.save, find = stored.find, update = stored.update;
 
   var assignments = [];
-  var flushing = false;
   var sessionEnded = false;
   var signingOut = false;
   var busy = false;
   var formNote = null;   // {text, kind} under the save button
-
-  function fmt(text, params) {
-    return String(text).replace(/%\((\w+)\)s/g, function (all, name) {
-      return params && params[name] !== undefined ? params[name] : all;
-    });
-  }
-
-  var el = Form.el;
-
-  function clock(iso) {
-    return new Date(iso).toLocaleString(document.documentElement.lang || undefined,
-                                        {month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit"});
-  }
-
-  // --- the queue in localStorage (read fresh, written at once: two tabs never undo each other) ---
-
-  function load() {
-    try {
-      var state = JSON.parse(window.localStorage.getItem(KEY) || "null");
-      if (state && Array.isArray(state.surveys)) {
-        return state;
-      }
-    } catch (e) { /* replaced below */ }
-    return {surveys: []};
-  }
-
-  function save(state) {
-    window.localStorage.setItem(KEY, JSON.stringify(state));  // may throw QuotaExceededError
-  }
-
-  function find(clientId) {
-    return load().surveys.filter(function (s) { return s.client_id === clientId; })[0] || null;
-  }
-
-  function update(clientId, change) {
-    var state = load();
-    var item = state.surveys.filter(function (s) { return s.client_id === clientId; })[0];
-    if (!item) {
-      return null;
-    }
-    change(item);
-    save(state);
-    return item;
-  }
 
   function owing(s) {
     return !s.problem && s.id === null;
@@ -96,18 +49,6 @@
 
   function inQueue(s) {
     return Boolean(s.problem) || owing(s);
-  }
-
-  // Sent surveys stay on their card for the day they were made; unsent and refused ones until
-  // the server has them or the worker discards them.
-  function prune() {
-    var today = localDay();
-    var state = load();
-    var kept = state.surveys.filter(function (s) { return inQueue(s) || s.day === today; });
-    if (kept.length !== state.surveys.length) {
-      state.surveys = kept;
-      save(state);
-    }
   }
 
   // --- sending ----------------------------------------------------------------------------------
@@ -124,11 +65,7 @@
   }
 
   function failed(clientId, r) {
-    if (r.network || r.status >= 500 || r.status === 429 || r.status === 0) {
-      return false;
-    }
-    if (helper.isSessionProblem(r)) {
-      sessionEnded = true;
+    if (Q.stopsRound(r, function () { sessionEnded = true; })) {
       return false;
     }
     update(clientId, function (s) { s.problem = refusal(r); });
@@ -157,29 +94,11 @@
     return true;
   }
 
-  async function flushNow() {
-    var ids = load().surveys.filter(owing).map(function (s) { return s.client_id; });
-    for (var i = 0; i < ids.length; i += 1) {
-      if (!(await send(ids[i])) || !navigator.onLine) {
-        return;
-      }
-      render();
-    }
-  }
-
-  function flush() {
-    if (flushing || sessionEnded || !navigator.onLine || !load().surveys.some(owing)) {
-      render();
-      return Promise.resolve();
-    }
-    flushing = true;
-    render();
-    var run = navigator.locks
-      ? navigator.locks.request(KEY, {ifAvailable: true}, function (lock) { return lock ? flushNow() : null; })
-      : flushNow();
-    return Promise.resolve(run).catch(function () { /* kept; retried later */ })
-      .then(function () { flushing = false; render(); });
-  }
+  var sending = Q.sender(KEY, {send: send, render: function () { render(); }, ended: function () { return sessionEnded; },
+                               owed: function () {
+                                 return load().surveys.filter(owing).map(function (x) { return x.client_id; });
+                               }});
+  var flush = sending.flush;
 
   // --- the form being entered (one family at a time, kept on the phone) ---------------------------
 
@@ -279,13 +198,14 @@
     formNote = {text: M.locating, kind: "info"};
     renderForm();
     try {
-      var position = await window.FieldQueue.locate(M);
+      var position = await Q.locate(M);
       var body = Object.assign({client_id: draft.client_id, beneficiary_id: draft.beneficiary_id,
                                 surveyed_at: Form.isoLocal(new Date()), lat: position.coords.latitude,
                                 lon: position.coords.longitude, accuracy_m: null, device_id: helper.deviceId()},
                                checked.body);
-      if (typeof position.coords.accuracy === "number" && isFinite(position.coords.accuracy)) {
-        body.accuracy_m = Math.round(position.coords.accuracy * 10) / 10;
+      var accuracy = Q.accuracyOf(position.coords);
+      if (accuracy !== null) {
+        body.accuracy_m = accuracy;
       }
       var kept = JSON.parse(JSON.stringify(draft));
       kept.errors = {};
@@ -310,13 +230,7 @@
   }
 
   function discard(clientId) {
-    if (!window.confirm(M.discard_confirm)) {
-      return;
-    }
-    var state = load();
-    state.surveys = state.surveys.filter(function (s) { return s.client_id !== clientId; });
-    save(state);
-    render();
+    Q.discard(M.discard_confirm, stored, clientId, render);
   }
 
   // --- rendering the families and their surveys ------------------------------------------------------
@@ -326,7 +240,7 @@
       return s.problem.kind;
     }
     if (s.id === null) {
-      return flushing ? "sending" : "queued";
+      return sending.isFlushing() ? "sending" : "queued";
     }
     return "sent";
   }
@@ -381,19 +295,15 @@
     var start = el("button", {type: "button", id: key + "-start", "class": "button big-button start-survey",
                               text: M.start, "aria-expanded": open ? "true" : "false", "aria-controls": "survey-form"});
     start.addEventListener("click", function () { openForm(assignment); });
-    return el("li", {"class": "assignment-card" + (open ? " is-open" : ""), id: key, "data-beneficiary-id": person.id}, [
-      el("h2", {text: person.display_name}),
-      el("p", {"class": "where", text: [person.township, person.village, person.address].filter(Boolean).join(" · ")}),
-      start,
-      mine.length ? el("ul", {"class": "visit-list"}, mine.map(surveyRow)) : null,
-    ]);
+    return el("li", {"class": "assignment-card" + (open ? " is-open" : ""), id: key, "data-beneficiary-id": person.id},
+              Q.personLines(person).concat([start, mine.length ? el("ul", {"class": "visit-list"}, mine.map(surveyRow)) : null]));
   }
 
   var lastRendered = null;
 
   function render() {
     var items = load().surveys;
-    var signature = JSON.stringify([items, assignments, flushing, sessionEnded, navigator.onLine,
+    var signature = JSON.stringify([items, assignments, sending.isFlushing(), sessionEnded, navigator.onLine,
                                     draft ? [draft.beneficiary_id, draft.contract_id] : null]);
     if (signature === lastRendered) {
       return;
@@ -401,35 +311,8 @@
     lastRendered = signature;
     var focusedId = document.activeElement && document.getElementById("assignments").contains(document.activeElement)
       ? document.activeElement.id : "";
-    var list = document.getElementById("assignments");
-    var shown = {};
-    var cards = assignments.map(function (a) {
-      var mine = items.filter(function (s) {
-        return s.beneficiary_id === a.beneficiary.id && s.contract_id === a.contract_id;
-      });
-      mine.forEach(function (s) { shown[s.client_id] = true; });
-      return card(a, mine);
-    });
-    var others = items.filter(function (s) { return !shown[s.client_id] && inQueue(s); });
-    if (others.length) {
-      cards.push(el("li", {"class": "assignment-card other-visits", id: "other-surveys"}, [
-        el("h2", {text: M.queued}), el("ul", {"class": "visit-list"}, others.map(surveyRow))]));
-    }
-    list.replaceChildren.apply(list, cards);
-    var queued = items.filter(inQueue).length;
-    var count = document.getElementById("queue-count");
-    count.textContent = fmt(M.queue, {count: queued});
-    count.setAttribute("data-count", String(queued));
-    var network = document.getElementById("network-state");
-    network.textContent = navigator.onLine ? M.online : M.offline;
-    network.className = "network-state " + (navigator.onLine ? "is-online" : "is-offline");
-    document.getElementById("send-now").disabled = flushing || !navigator.onLine || !items.some(owing);
-    var session = document.getElementById("session-message");
-    session.hidden = !sessionEnded;
-    if (sessionEnded && !session.firstChild) {
-      session.appendChild(document.createTextNode(M.signed_out + " "));
-      session.appendChild(el("a", {href: main.getAttribute("data-login-url"), text: M.sign_in}));
-    }
+    Q.renderCards(M, assignments, items, card, "other-surveys", surveyRow, inQueue);
+    Q.renderStatus(main, M, items.filter(inQueue).length, !items.some(owing), sending.isFlushing(), sessionEnded);
     if (focusedId && document.getElementById(focusedId)) {
       document.getElementById(focusedId).focus();
     }
@@ -443,58 +326,25 @@
     });
   }
 
-  async function loadAssignments() {
-    var message = document.getElementById("assignments-message");
-    var r = navigator.onLine ? await api("GET", "/api/v1/assignments") : {ok: false, network: true};
-    if (signingOut) {
-      return;
-    }
-    if (r.ok && Array.isArray(r.data)) {
-      assignments = surveyable(r.data);
-      try {
-        window.localStorage.setItem(ASSIGNMENTS_KEY, JSON.stringify({day: localDay(), assignments: assignments}));
-      } catch (e) { /* only a convenience offline */ }
-      message.textContent = assignments.length ? "" : M.no_assignments;
-    } else {
-      if (helper.isSessionProblem(r)) {
-        sessionEnded = true;
-      }
-      var cached = null;
-      try { cached = JSON.parse(window.localStorage.getItem(ASSIGNMENTS_KEY) || "null"); } catch (e) { cached = null; }
-      if (r.network && cached && cached.day === localDay()) {
-        assignments = cached.assignments;
-        message.textContent = M.assignments_cached;
-      } else {
-        message.textContent = fmt(M.assignments_failed, {reason: r.network ? M.offline : helper.problemText(r)});
-      }
-    }
-    message.hidden = !message.textContent;
-    render();
+  function loadAssignments() {
+    return Q.loadAssignments({M: M, queue: helper, key: ASSIGNMENTS_KEY, keep: surveyable, render: render,
+                              use: function (list) { assignments = list; },
+                              stopped: function () { return signingOut; },
+                              endSession: function () { sessionEnded = true; }});
   }
 
   // --- start ------------------------------------------------------------------------------------
 
-  document.getElementById("send-now").addEventListener("click", function () { flush(); });
   // Signing out forgets the day's saved lists of the field pages, the form being typed and their
   // offline copy; the queue of unsent surveys stays (it is the worker's).
-  window.FieldQueue.bindSignOut(document.getElementById("sign-out-form"), KEY.slice("field-surveys:".length),
-                                function () { signingOut = true; });
-  window.addEventListener("online", function () {
-    flush();
-    loadAssignments();
-  });
-  window.addEventListener("offline", render);
-  window.addEventListener("storage", function (event) {
-    if (event.key === KEY) { render(); }
-  });
-  window.setInterval(function () { if (navigator.onLine) { flush(); } }, 60000);
+  Q.start({key: KEY, prefix: "field-surveys:", flush: flush, loadAssignments: loadAssignments, render: render,
+           signOut: function () { signingOut = true; }});
 
-  prune();
+  // Sent surveys stay on their card for the day they were made; unsent and refused ones until
+  // the server has them or the worker discards them.
+  stored.prune(inQueue);
   renderForm();
   loadAssignments().then(function () { flush(); });
 
-  if ("serviceWorker" in navigator && window.isSecureContext) {
-    navigator.serviceWorker.register(main.getAttribute("data-service-worker"), {scope: main.getAttribute("data-scope")})
-      .catch(function () { /* the page still works online without it */ });
-  }
+  Q.registerWorker(main);
 })();

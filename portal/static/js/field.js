@@ -4,20 +4,17 @@
 (function () {
   "use strict";
 
-  var main = document.getElementById("main");
-  var messagesBlock = document.getElementById("field-messages");
-  if (!main || !messagesBlock || !main.hasAttribute("data-queue-key") || !window.FieldQueue) {
+  var Q = window.FieldQueue;
+  var page = Q && Q.page();
+  if (!page) {
     return;
   }
-  var M = JSON.parse(messagesBlock.textContent);
-  var KEY = main.getAttribute("data-queue-key");
+  var main = page.main, M = page.M, KEY = page.key;
   var ASSIGNMENTS_KEY = KEY + ":assignments";
-  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
-  var queue = window.FieldQueue.create(KEY, csrfMeta ? csrfMeta.getAttribute("content") : "", function () { render(); });
-  var uuid = window.FieldQueue.uuid;
-  var localDay = window.FieldQueue.localDay;
+  var queue = Q.create(KEY, page.csrf, function () { render(); });
+  var uuid = Q.uuid, localDay = Q.localDay, fmt = Q.fmt, el = Q.el;
   var load = queue.load, save = queue.save, find = queue.find, update = queue.update;
-  var hasWork = queue.hasWork, inQueue = queue.inQueue, flush = queue.flush, poll = queue.poll, api = queue.api;
+  var hasWork = queue.hasWork, inQueue = queue.inQueue, flush = queue.flush, poll = queue.poll;
 
   var assignments = [];
   var busy = {};          // card key -> true while its position is being found
@@ -25,12 +22,6 @@
   var signingOut = false; // from then on nothing more is saved for this person
 
   // --- small helpers -------------------------------------------------------------------------
-
-  function fmt(text, params) {
-    return String(text).replace(/%\((\w+)\)s/g, function (all, name) {
-      return params && params[name] !== undefined ? params[name] : all;
-    });
-  }
 
   function clock(iso) {
     return new Date(iso).toLocaleTimeString(document.documentElement.lang || undefined,
@@ -46,19 +37,6 @@
     return 6371008.8 * 2 * Math.atan2(Math.sqrt(a), Math.sqrt(1 - a));
   }
 
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (name) {
-      if (name === "text") {
-        node.textContent = attrs[name];
-      } else if (attrs[name] !== null && attrs[name] !== undefined && attrs[name] !== false) {
-        node.setAttribute(name, attrs[name] === true ? "" : attrs[name]);
-      }
-    });
-    (children || []).forEach(function (child) { if (child) { node.appendChild(child); } });
-    return node;
-  }
-
   // --- recording -------------------------------------------------------------------------------
 
   function note(cardKey, text, kind) {
@@ -70,7 +48,7 @@
     note(cardKey, M.locating);
     render();
     try {
-      var position = await window.FieldQueue.locate(M);
+      var position = await Q.locate(M);
       note(cardKey, null);
       action({at: new Date().toISOString(), lat: position.coords.latitude, lon: position.coords.longitude,
               accuracy: position.coords.accuracy});
@@ -87,8 +65,9 @@
     withPosition(cardKey, function (pos) {
       var state = load();
       var checkIn = {at: pos.at, lat: pos.lat, lon: pos.lon};
-      if (typeof pos.accuracy === "number" && isFinite(pos.accuracy)) {
-        checkIn.accuracy_m = Math.round(pos.accuracy * 10) / 10;
+      var accuracy = Q.accuracyOf(pos);
+      if (accuracy !== null) {
+        checkIn.accuracy_m = accuracy;
       }
       state.visits.push({client_id: uuid(), beneficiary_id: assignment.beneficiary.id,
                          contract_id: assignment.contract_id, service_item: itemCode, device_id: queue.deviceId(),
@@ -105,31 +84,19 @@
     });
   }
 
-  async function addPhoto(clientId, cardKey, input) {
-    var file = input.files && input.files[0];
-    if (!file) {
-      return;
-    }
-    try {
-      var dataUrl = await window.FieldQueue.photoDataUrl(file);
+  function addPhoto(clientId, cardKey, input) {
+    Q.readPhoto(M, input, function (dataUrl) {
       update(clientId, function (v) { v.photos.push({key: uuid(), data_url: dataUrl}); });
-      note(cardKey, null);
-    } catch (error) {
-      note(cardKey, error.name === "QuotaExceededError" ? M.storage_full
-                                                       : fmt(M.photo_failed, {reason: error.message}), "error");
-    }
-    render();
-    flush();
+    }, function (text, kind) { note(cardKey, text, kind); }).then(function (read) {
+      if (read) {
+        render();
+        flush();
+      }
+    });
   }
 
   function discard(clientId) {
-    if (!window.confirm(M.discard_confirm)) {
-      return;
-    }
-    var state = load();
-    state.visits = state.visits.filter(function (v) { return v.client_id !== clientId; });
-    save(state);
-    render();
+    Q.discard(M.discard_confirm, queue, clientId, render);
   }
 
   // --- rendering -------------------------------------------------------------------------------
@@ -174,14 +141,9 @@
     }
     var photoCount = v.photos_sent + v.photos.length;
     if (!v.problem) {
-      var inputId = "photo-" + v.client_id;
-      var input = el("input", {type: "file", accept: "image/*", capture: "environment", id: inputId,
-                               "class": "visually-hidden photo-input"});
-      input.addEventListener("change", function () { addPhoto(v.client_id, cardKey, input); });
-      row.appendChild(el("p", {"class": "photo-line"}, [
-        el("label", {"class": "button button-secondary photo-button", "for": inputId, text: M.take_photo}), input,
-        el("span", {"class": "photo-count", text: fmt(M.photos, {count: photoCount})}),
-      ]));
+      row.appendChild(Q.photoLine(M, "photo-" + v.client_id, photoCount, function (input) {
+        addPhoto(v.client_id, cardKey, input);
+      }));
     }
     if (v.problem) {
       var drop = el("button", {type: "button", id: "discard-" + v.client_id, "class": "button button-danger discard-button",
@@ -197,10 +159,7 @@
     var key = cardKeyOf(person.id, assignment.contract_id);
     var items = assignment.service_items || [];
     var open = visits.filter(function (v) { return !v.check_out && !v.problem; })[0];
-    var node = el("li", {"class": "assignment-card", id: key, "data-beneficiary-id": person.id}, [
-      el("h2", {text: person.display_name}),
-      el("p", {"class": "where", text: [person.township, person.village, person.address].filter(Boolean).join(" · ")}),
-    ]);
+    var node = el("li", {"class": "assignment-card", id: key, "data-beneficiary-id": person.id}, Q.personLines(person));
     var select = null;
     if (!open && items.length > 1) {
       var selectId = key + "-item";
@@ -227,9 +186,7 @@
         node.appendChild(el("p", {"class": "photo-hint", text: M.photo_required}));
       }
     }
-    var noted = cardNotes[key];
-    node.appendChild(el("p", {"class": "card-message" + (noted ? " note-" + noted.kind : ""), role: "status",
-                              text: noted ? noted.text : ""}));
+    node.appendChild(Q.noteLine(cardNotes[key]));
     if (visits.length) {
       node.appendChild(el("ul", {"class": "visit-list"}, visits.map(function (v) {
         return visitRow(v, key, person);
@@ -252,90 +209,27 @@
     }
     lastRendered = signature;
     var focusedId = document.activeElement ? document.activeElement.id : "";
-    var list = document.getElementById("assignments");
-    var shown = {};
-    var cards = assignments.map(function (a) {
-      var mine = visits.filter(function (v) {
-        return v.beneficiary_id === a.beneficiary.id && v.contract_id === a.contract_id;
-      });
-      mine.forEach(function (v) { shown[v.client_id] = true; });
-      return card(a, mine);
-    });
-    // Queued visits whose assignment is not listed today (yesterday's, or no longer assigned).
-    var others = visits.filter(function (v) { return !shown[v.client_id] && inQueue(v); });
-    if (others.length) {
-      cards.push(el("li", {"class": "assignment-card other-visits", id: "other-visits"}, [
-        el("h2", {text: M.queued}),
-        el("ul", {"class": "visit-list"}, others.map(function (v) { return visitRow(v, "other-visits", null); })),
-      ]));
-    }
-    list.replaceChildren.apply(list, cards);
-
+    Q.renderCards(M, assignments, visits, card, "other-visits", function (v) { return visitRow(v, "other-visits", null); },
+                  inQueue);
     var queued = visits.filter(inQueue).length;
-    var count = document.getElementById("queue-count");
-    count.textContent = fmt(M.queue, {count: queued});
-    count.setAttribute("data-count", String(queued));
-    var network = document.getElementById("network-state");
-    network.textContent = navigator.onLine ? M.online : M.offline;
-    network.className = "network-state " + (navigator.onLine ? "is-online" : "is-offline");
-    document.getElementById("send-now").disabled = flushing || !navigator.onLine || queued === 0;
-    var session = document.getElementById("session-message");
-    session.hidden = !sessionEnded;
-    if (sessionEnded && !session.firstChild) {
-      session.appendChild(document.createTextNode(M.signed_out + " "));
-      session.appendChild(el("a", {href: main.getAttribute("data-login-url"), text: M.sign_in}));
-    }
-    if (focusedId && document.getElementById(focusedId) && document.activeElement !== document.getElementById(focusedId)) {
-      document.getElementById(focusedId).focus();
-    }
+    Q.renderStatus(main, M, queued, queued === 0, flushing, sessionEnded);
+    Q.refocus(focusedId);
   }
 
   // --- assignments -----------------------------------------------------------------------------
 
-  async function loadAssignments() {
-    var message = document.getElementById("assignments-message");
-    var r = navigator.onLine ? await api("GET", "/api/v1/assignments") : {ok: false, network: true};
-    if (signingOut) {
-      return;
-    }
-    if (r.ok && Array.isArray(r.data)) {
-      assignments = r.data;
-      try {
-        window.localStorage.setItem(ASSIGNMENTS_KEY, JSON.stringify({day: localDay(), assignments: assignments}));
-      } catch (e) { /* the list is only a convenience offline */ }
-      message.textContent = assignments.length ? "" : M.no_assignments;
-    } else {
-      if (queue.isSessionProblem(r)) {
-        queue.endSession();
-      }
-      var cached = null;
-      try { cached = JSON.parse(window.localStorage.getItem(ASSIGNMENTS_KEY) || "null"); } catch (e) { cached = null; }
-      if (r.network && cached && cached.day === localDay()) {
-        assignments = cached.assignments;
-        message.textContent = M.assignments_cached;
-      } else {
-        message.textContent = fmt(M.assignments_failed, {reason: r.network ? M.offline : queue.problemText(r)});
-      }
-    }
-    message.hidden = !message.textContent;
-    render();
+  function loadAssignments() {
+    return Q.loadAssignments({M: M, queue: queue, key: ASSIGNMENTS_KEY, render: render,
+                              use: function (list) { assignments = list; },
+                              stopped: function () { return signingOut; },
+                              endSession: function () { queue.endSession(); }});
   }
 
   // --- start -----------------------------------------------------------------------------------
 
-  document.getElementById("send-now").addEventListener("click", function () { flush(); });
-  // Signing out forgets the day's saved lists of both field pages and their offline copy; unsent visits stay.
-  window.FieldQueue.bindSignOut(document.getElementById("sign-out-form"), KEY.slice("field:".length),
-                                function () { signingOut = true; });
-  window.addEventListener("online", function () {
-    flush();
-    loadAssignments();  // the saved list may be stale
-  });
-  window.addEventListener("offline", render);
-  window.addEventListener("storage", function (event) {
-    if (event.key === KEY) { render(); }
-  });
-  window.setInterval(function () { if (navigator.onLine) { flush(); } }, 60000);
+  // Signing out forgets the day's saved lists of the field pages and their offline copy; unsent visits stay.
+  Q.start({key: KEY, prefix: "field:", flush: flush, loadAssignments: loadAssignments, render: render,
+           signOut: function () { signingOut = true; }});
 
   queue.prune();
   loadAssignments().then(function () {
@@ -347,8 +241,5 @@
     });
   });
 
-  if ("serviceWorker" in navigator && window.isSecureContext) {
-    navigator.serviceWorker.register(main.getAttribute("data-service-worker"), {scope: main.getAttribute("data-scope")})
-      .catch(function () { /* the page still works online without it */ });
-  }
+  Q.registerWorker(main);
 })();
