@@ -89,13 +89,7 @@ def assessments_visible_to(user):
 
 def visible_assessment(assessment_id, user):
     """The assessment if ``user`` may read it, else NotFound (never 403)."""
-    found = None
-    if query.is_id(assessment_id):
-        found = db.session.execute(assessments_visible_to(user).where(Assessment.id == assessment_id)
-                                   ).scalar_one_or_none()
-    if found is None:
-        raise NotFound(_("No such assessment."))
-    return found
+    return query.one_visible(assessments_visible_to(user), Assessment.id, assessment_id, _("No such assessment."))
 
 
 def own_assessment(assessment_id, user):

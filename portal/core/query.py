@@ -11,6 +11,7 @@ from werkzeug.routing import IntegerConverter
 
 from portal.core.errors import DomainError, NotFound
 from portal.core.months import parse_month
+from portal.extensions import db
 
 MAX_ID = 2**31 - 1  # the largest PostgreSQL integer: every id column
 MAX_PAGE = 100_000  # beyond any real list; keeps offsets inside what databases accept
@@ -72,6 +73,18 @@ def per_page_arg():
 def is_id(value):
     """Whether ``value`` is an int an id column can hold (1 … MAX_ID): anything else is simply not found."""
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
+
+
+def one_visible(stmt, id_column, object_id, message):
+    """The one row of the select ``stmt`` (what the reader may see) whose ``id_column`` is
+    ``object_id``, else NotFound(``message``) — also for an id out of range (never a 403: what a
+    reader may not see does not exist for them)."""
+    found = None
+    if is_id(object_id):
+        found = db.session.execute(stmt.where(id_column == object_id)).scalar_one_or_none()
+    if found is None:
+        raise NotFound(message)
+    return found
 
 
 def chosen_id(text):

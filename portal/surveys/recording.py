@@ -19,7 +19,7 @@ from portal.api.body import schema_errors
 from portal.contracts.assignments import assigned_item
 from portal.core import query
 from portal.core.crypto import encrypt, keyed_hash, mask_id_number, mask_name
-from portal.core.errors import Conflict, DomainError, NotFound
+from portal.core.errors import Conflict, DomainError
 from portal.core.identity import InvalidIdentifier, age_on, birth_date, validate_id_number
 from portal.core.timeutil import to_local
 from portal.extensions import db
@@ -126,13 +126,7 @@ def surveys_visible_to(user):
 
 def visible_survey(survey_id, user):
     """The survey if ``user`` may read it, else NotFound (never 403)."""
-    found = None
-    if query.is_id(survey_id):
-        found = db.session.execute(surveys_visible_to(user).where(HouseholdSurvey.id == survey_id)
-                                   ).scalar_one_or_none()
-    if found is None:
-        raise NotFound(_("No such survey."))
-    return found
+    return query.one_visible(surveys_visible_to(user), HouseholdSurvey.id, survey_id, _("No such survey."))
 
 
 # --- the judgement ------------------------------------------------------------------------------

@@ -129,12 +129,7 @@ def visits_visible_to(user):
 
 def visible_visit(visit_id, user):
     """The visit if ``user`` may read it, else NotFound (never 403)."""
-    visit = None
-    if query.is_id(visit_id):
-        visit = db.session.execute(visits_visible_to(user).where(Visit.id == visit_id)).scalar_one_or_none()
-    if visit is None:
-        raise NotFound(_("No such visit."))
-    return visit
+    return query.one_visible(visits_visible_to(user), Visit.id, visit_id, _("No such visit."))
 
 
 def own_visit(visit_id, user):
