@@ -11,7 +11,6 @@ import uuid
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.permissions import reached
 from portal.audit.recorder import record_event
@@ -108,10 +107,8 @@ def _by_client_id(client_id):
 
 def _replay(existing, user, digest):
     """A client id seen before: the same assessor and body → the stored assessment; otherwise 409."""
-    if existing.assessor_user_id != user.id or existing.body_hash != digest:
-        message = _("This client_id was already used for a different assessment.")
-        raise Conflict(message, {"client_id": [message]})
-    return existing, False
+    return visits.replay(existing, "assessor_user_id", user, digest,
+                         _("This client_id was already used for a different assessment."))
 
 
 def assessment_item(user, beneficiary_id, day):
@@ -172,18 +169,10 @@ def record_assessment(payload, user, now, *, source="app"):
         distance_from_home_m=visit.distance_from_home_m, indicators=indicators, not_met=not_met,
         care_class=care_class(not_met), notes=(payload.get("notes") or "").strip(), source=source,
         received_at=now, status="recorded")
-    try:
-        with db.session.begin_nested():
-            db.session.add(assessment)
-            db.session.flush()
-    except IntegrityError:  # an upload racing this one stored the client id (or the visit) first
-        existing = _by_client_id(client_id)
-        if existing is None:
-            message = _("This client_id was already used for a different assessment.")
-            raise Conflict(message, {"client_id": [message]}) from None
-        return _replay(existing, user, digest)
-    signals.assessment_recorded.send(assessment)
-    return assessment, True
+    assessment, created = visits.add_once(assessment, lambda: _replay(_by_client_id(client_id), user, digest))
+    if created:
+        signals.assessment_recorded.send(assessment)
+    return assessment, created
 
 
 # --- photos -------------------------------------------------------------------------------------

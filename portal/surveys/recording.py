@@ -12,14 +12,13 @@ import uuid
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.permissions import reached
 from portal.api.body import schema_errors
 from portal.contracts.assignments import assigned_item
 from portal.core import query
 from portal.core.crypto import encrypt, keyed_hash, mask_id_number, mask_name
-from portal.core.errors import Conflict, DomainError
+from portal.core.errors import DomainError
 from portal.core.identity import InvalidIdentifier, age_on, birth_date, validate_id_number
 from portal.core.timeutil import to_local
 from portal.extensions import db
@@ -256,10 +255,8 @@ def _by_client_id(client_id):
 
 def _replay(existing, user, digest):
     """A client id seen before: the same surveyor and body → the stored survey; otherwise 409."""
-    if existing.surveyor_user_id != user.id or existing.body_hash != digest:
-        message = _("This client_id was already used for a different survey.")
-        raise Conflict(message, {"client_id": [message]})
-    return existing, False
+    return visits.replay(existing, "surveyor_user_id", user, digest,
+                         _("This client_id was already used for a different survey."))
 
 
 def survey_item(user, beneficiary_id, day):
@@ -338,18 +335,10 @@ def record_survey(payload, user, now, *, source="app"):
         annual_income_fen=figures.annual_income_fen, deductions_fen=figures.deductions_fen, status="recorded",
         members=members, incomes=incomes, expenses=expenses, interviews=interviews)
     _store_judgement(survey, judgement, effective_from)
-    try:
-        with db.session.begin_nested():
-            db.session.add(survey)
-            db.session.flush()
-    except IntegrityError:  # an upload racing this one stored the client id (or the visit) first
-        existing = _by_client_id(client_id)
-        if existing is None:
-            message = _("This client_id was already used for a different survey.")
-            raise Conflict(message, {"client_id": [message]}) from None
-        return _replay(existing, user, digest)
-    signals.survey_recorded.send(survey)
-    return survey, True
+    survey, created = visits.add_once(survey, lambda: _replay(_by_client_id(client_id), user, digest))
+    if created:
+        signals.survey_recorded.send(survey)
+    return survey, created
 
 
 # --- the survey as JSON -------------------------------------------------------------------------

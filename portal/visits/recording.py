@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.permissions import reached
 from portal.api.body import schema_errors
@@ -142,12 +143,33 @@ def own_visit(visit_id, user):
 
 # --- recording ----------------------------------------------------------------------------------
 
+def replay(existing, author, user, digest, message):
+    """A client id seen before, for every record the phones send with one (visits, assessments,
+    surveys): ``existing`` is the stored record (None when it is gone again), ``author`` the name
+    of its column of the user who sent it. The same author and body (``digest``) → ``(existing,
+    False)``; otherwise a Conflict saying ``message`` on "client_id"."""
+    if existing is None or getattr(existing, author) != user.id or existing.body_hash != digest:
+        raise Conflict(message, {"client_id": [message]})
+    return existing, False
+
+
+def add_once(row, found_again):
+    """Add the new record ``row`` in a savepoint: ``(row, True)``. When an upload racing this one
+    stored the same client id (or the same home visit) first, the unique index refuses the row and
+    ``found_again()`` answers instead (the stored record as a replay, or a Conflict)."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+            db.session.flush()
+    except IntegrityError:
+        return found_again()
+    return row, True
+
+
 def _replay(existing, user, digest):
     """A client id seen before: the same worker and body → the stored visit; otherwise 409."""
-    if existing.worker_user_id != user.id or existing.body_hash != digest:
-        raise Conflict(_("This client_id was already used for a different visit."),
-                       {"client_id": [_("This client_id was already used for a different visit.")]})
-    return existing, False
+    return replay(existing, "worker_user_id", user, digest,
+                  _("This client_id was already used for a different visit."))
 
 
 def _by_client_id(client_id):
@@ -203,11 +225,7 @@ def store_visit(payload, user, now, *, source="app", validated=False):
             raise
         return _replay(existing, user, digest)
     if stored is None:  # the client id is taken (an earlier upload, or one racing this one that won)
-        existing = _by_client_id(client_id)
-        if existing is None:  # (gone again by now)
-            raise Conflict(_("This client_id was already used for a different visit."),
-                           {"client_id": [_("This client_id was already used for a different visit.")]})
-        return _replay(existing, user, digest)
+        return _replay(_by_client_id(client_id), user, digest)  # (a Conflict when gone again by now)
     return stored, True
 
 
