@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SCANNED = ("portal", "tests", "bench", "migrations", "docs", ".ci")
+SCANNED = ("portal", "templates", "tests", "bench", "migrations", "docs", ".ci")
 TOP_FILES = ("Makefile", "pyproject.toml", "README.md", "wsgi.py", "babel.cfg", "requirements.lock")
 BINARY = (".mo", ".png", ".jpg", ".jpeg", ".gif", ".ico", ".woff", ".woff2", ".pdf", ".xlsx", ".pyc")
 # The folder beside the checkout that a fresh clone does not have, named once and never written
