@@ -35,6 +35,7 @@ def _register_packages(app):
     from portal.audit import blueprint as audit
     from portal.beneficiaries import blueprint as beneficiaries
     from portal.billing import blueprint as billing
+    from portal.careplans import blueprint as careplans
     from portal.contractors import blueprint as contractors
     from portal.contracts import blueprint as contracts
     from portal.dashboard import blueprint as dashboard
@@ -43,6 +44,7 @@ def _register_packages(app):
     from portal.public import blueprint as public
     from portal.scorecards import blueprint as scorecards
     from portal.spotchecks import blueprint as spotchecks
+    from portal.stations import blueprint as stations
     from portal.surveys import blueprint as surveys
     from portal.tenancy import blueprint as tenancy
     from portal.tenders import blueprint as tenders
@@ -50,7 +52,7 @@ def _register_packages(app):
     from portal.visits import blueprint as visits
     for package in (accounts, tenancy, audit, jobs, api,
                     contractors, tenders, contracts, beneficiaries,
-                    visits, violations, spotchecks, assessments, surveys, scorecards,
+                    visits, violations, spotchecks, assessments, surveys, careplans, stations, scorecards,
                     billing, opendata, public, dashboard):
         package.register(app)
 
@@ -105,14 +107,17 @@ def create_app(config=None):
     # with the care class. Each module's docstring names its signals.
     from portal.assessments import receivers as assessments_receivers
     from portal.audit import receivers as audit_receivers
+    from portal.careplans import receivers as careplans_receivers
     from portal.contractors import receivers as contractors_receivers
     from portal.contracts import receivers as contracts_receivers
     from portal.opendata import receivers as opendata_receivers
+    from portal.stations import receivers as stations_receivers
     from portal.surveys import receivers as surveys_receivers
     from portal.violations import receivers as violations_receivers
     from portal.visits import receivers as visits_receivers
     for receivers in (audit_receivers, contractors_receivers, contracts_receivers, visits_receivers,
-                      violations_receivers, assessments_receivers, surveys_receivers, opendata_receivers):
+                      violations_receivers, assessments_receivers, surveys_receivers, careplans_receivers,
+                      stations_receivers, opendata_receivers):
         receivers.subscribe()
 
     from portal.i18n import register_template_helpers

@@ -20,6 +20,9 @@ from portal.assessments.models import (Assessment, AssessmentObjection, Assessme
 from portal.surveys.models import (HouseholdSurvey, LivingStandard, SurveyChangeReport,  # noqa: F401
                                    SurveyExpense, SurveyIncome, SurveyInterview, SurveyMember, SurveyRecheck,
                                    SurveyRecheckDraw)
+from portal.careplans.models import CarePlan, NeedsAssessment  # noqa: F401
+from portal.stations.models import (Station, StationCheckIn, StationPosting, StationServiceLog,  # noqa: F401
+                                   TrainingAttendee, TrainingSession)
 from portal.spotchecks.models import SpotCheck, SpotCheckAttempt, SpotCheckSample  # noqa: F401
 from portal.scorecards.models import Scorecard  # noqa: F401
 from portal.billing.models import Statement, StatementEntry, StatementLine  # noqa: F401

@@ -66,14 +66,14 @@ def test_a_change_is_saved_converted_to_fen_audited_before_and_after(app, demo, 
     admin = login("gx-admin")
     saved = support.form_post(admin, "/settings/", _form(
         app, geofence_radius_m="500", care_standard_fen__self_care="1,200.50", spot_check_percent="2.5",
-        scorecard_weights__completion="30", scorecard_weights__satisfaction="10",
+        scorecard_weights__completion="25", scorecard_weights__satisfaction="10",
         ocid_prefix="OCDS-Ab12cd", resurvey_months__tekun="12"))
     assert saved.status_code == 302, saved.get_data(as_text=True)[-3000:]
     overrides, effective = _settings(app)
     assert overrides["geofence_radius_m"] == 500 and effective["max_travel_kmh"] == 80
     assert effective["care_standard_fen"] == {"self_care": 120_050, "partial": 0, "complete": 0}
     assert effective["spot_check_percent"] == 2.5 and effective["ocid_prefix"] == "ocds-ab12cd"
-    assert effective["scorecard_weights"]["completion"] == 30 and sum(effective["scorecard_weights"].values()) == 100
+    assert effective["scorecard_weights"]["completion"] == 25 and sum(effective["scorecard_weights"].values()) == 100
     assert effective["resurvey_months"] == {"tekun": 12}
     assert "max_travel_kmh" not in overrides  # unchanged values stay defaults
     tenant_id = demo.tenant_id("ganxian")

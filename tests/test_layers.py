@@ -26,6 +26,7 @@ LAYERS = (
     ("beneficiaries",),
     ("visits",),
     ("violations", "spotchecks", "assessments", "surveys"),
+    ("careplans", "stations"),
     ("scorecards",),
     ("billing",),
     ("opendata", "public"),

@@ -133,6 +133,23 @@ CAPABILITIES = {
     "survey.change_report": Capability((OFFICER, SUPERVISOR, MANAGER)),
     "survey.due.read": Capability(BUREAU_READERS + (MANAGER,)),  # the re-survey due list
     "survey.stats": Capability(BUREAU_READERS),
+    # care plans (一人一策, docs/DOMAIN.md §6): the care contractor assesses needs and drafts the plan,
+    # the bureau approves it; the missed list for supervisors, auditors and the contract's manager
+    "careplan.read": Capability(BUREAU_READERS + (MANAGER,)),
+    "careplan.read_all": Capability(BUREAU_READERS),
+    "careplan.draft": Capability((MANAGER,)),
+    "careplan.approve": Capability((OFFICER, SUPERVISOR)),
+    "careplan.missed": Capability((SUPERVISOR, AUDITOR, OFFICER, MANAGER)),
+    # stations and training (docs/DOMAIN.md §2.4, §6): stations set up by the bureau, postings by the
+    # staffing contractor, check-ins by its workers, flagged check-ins decided by supervisors
+    "station.read": Capability(BUREAU_READERS + (MANAGER,)),
+    "station.manage": Capability((ADMIN, OFFICER)),
+    "station.post": Capability((MANAGER, OFFICER)),
+    "station.checkin": Capability((FIELD_WORKER,)),
+    "station.decide": Capability((SUPERVISOR,)),
+    "station.log": Capability((MANAGER, FIELD_WORKER)),
+    "training.read": Capability(BUREAU_READERS + (MANAGER,)),
+    "training.manage": Capability((OFFICER, SUPERVISOR, MANAGER)),
     "scorecard.read": Capability((OFFICER, SUPERVISOR, AUDITOR)),
     "scorecard.compute": Capability((SUPERVISOR, OFFICER)),
     "scorecard.publish": Capability((OFFICER,)),

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.assessments import changes, people
+from portal.assessments.signals import sections_for
 from portal.assessments.blueprint import bp
 from portal.assessments.change_forms import ChangeReportForm
 from portal.assessments.labels import (CHANGE_KIND_LABELS, CLASS_LABELS, INDICATOR_LABELS, KIND_LABELS, MET_LABELS,
@@ -25,7 +26,8 @@ LABELS = {"classes": CLASS_LABELS, "indicator_labels": INDICATOR_LABELS, "indica
 
 
 def _file_page(person, template, form=None, status=200):
-    return render_template(template, person=person, name=people.shown_name(person, current_user),
+    sections = sections_for(person, current_user, printing=template.endswith("_print.html"))
+    return render_template(template, person=person, name=people.shown_name(person, current_user), sections=sections,
                            entries=people.entries(person, current_user), standing=people.standing(person),
                            today=local_today(), can_report=current_user.can("assessment.change_report"),
                            form=form or ChangeReportForm(formdata=None, reported_on=local_today()), **LABELS), status

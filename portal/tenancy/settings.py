@@ -19,8 +19,8 @@ DEFAULT_SETTINGS = {
     # §7 supervision
     "spot_check_percent": 5,
     "scorecard_weights": {
-        "completion": 25, "verification": 20, "confirmation": 20,
-        "satisfaction": 15, "violations": 10, "recheck": 10,
+        "completion": 20, "verification": 20, "confirmation": 20,
+        "satisfaction": 15, "violations": 10, "recheck": 10, "care_plans": 5,
     },
     # §8 settlement: the spot-check penalty multiplier a new contract is proposed with (each
     # contract keeps its own, contracts.spot_check_penalty_multiplier)

@@ -27,7 +27,8 @@ CATEGORIES = (("dibao", _l("Minimum living allowance recipient")), ("tekun", _l(
               ("homeless", _l("Homeless person or beggar")))
 WEIGHT_PARTS = (("completion", _l("Completion against quota")), ("verification", _l("Verification pass rate")),
                 ("confirmation", _l("Spot-check confirmation rate")), ("satisfaction", _l("Average satisfaction")),
-                ("violations", _l("Violations")), ("recheck", _l("Assessment re-check discrepancy")))
+                ("violations", _l("Violations")), ("recheck", _l("Assessment re-check discrepancy")),
+                ("care_plans", _l("Care plans delivered")))
 YUAN_100K = 100_000 * 100  # fen
 
 

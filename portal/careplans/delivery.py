@@ -1,0 +1,120 @@
+"""Planned against delivered, per person and month (docs/DOMAIN.md §6 "Care plans"): the plan in
+force for the month, the verified visits of the person under the plan's contract that month, and
+who was missed.
+
+- The plan in force for a month is the approved version (or one superseded since: it governed its
+  own months) with the latest ``effective_from`` on or before the month's first day.
+- A service is delivered once per verified visit whose ``services`` carry its code, checked in
+  within the month (Beijing time). What one service over-delivers never makes up for another:
+  ``delivered`` = Σ min(delivered, planned) over the plan's services, so ``delivered < planned``
+  exactly when some service fell short.
+- A visit in person (探视巡访) is a verified visit at the home: one the geofence rule (V02) found
+  nothing against — a verified escort that checked in at the hospital is a service, not a visit at
+  home.
+- A person is missed when a service fell short or the visits in person are fewer than the plan's
+  ``in_person_per_month`` (at least one). For the current month the figures are those so far:
+  the contractor sees who is behind while there is time.
+
+Only verified visits count: pending, exception and rejected ones do not (yet)."""
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy import exists, select
+
+from portal.careplans.models import CarePlan
+from portal.core.months import first_day, month_bounds
+from portal.extensions import db
+from portal.visits.models import Visit, VisitException
+
+IN_FORCE_STATUSES = ("approved", "superseded")
+AT_HOME_RULE = "V02"
+
+
+@dataclass
+class PlanMonth:
+    """One person's month against the plan in force."""
+    plan: CarePlan
+    month: object                       # the month's first day
+    by_service: dict = field(default_factory=dict)  # {code: (planned, delivered)}
+    in_person: int = 0
+
+    @property
+    def beneficiary_id(self):
+        return self.plan.beneficiary_id
+
+    @property
+    def care_class(self):
+        return self.plan.care_class
+
+    @property
+    def planned(self):
+        return sum(planned for planned, _delivered in self.by_service.values())
+
+    @property
+    def delivered(self):
+        return sum(min(planned, delivered) for planned, delivered in self.by_service.values())
+
+    @property
+    def short_services(self):
+        """{code: times still missing} of the services that fell short."""
+        return {code: planned - delivered for code, (planned, delivered) in self.by_service.items()
+                if delivered < planned}
+
+    @property
+    def in_person_short(self):
+        return self.in_person < self.plan.in_person_per_month
+
+    @property
+    def missed(self):
+        return bool(self.short_services) or self.in_person_short
+
+
+def plans_in_force(month, *, contract_id=None, contractor_id=None, beneficiary_ids=None):
+    """{beneficiary id: the plan in force in ``month``} (see the module docstring), narrowed to a
+    contract, a contractor or some people."""
+    start = first_day(month)
+    query = select(CarePlan).where(CarePlan.status.in_(IN_FORCE_STATUSES), CarePlan.effective_from <= start)
+    if contract_id is not None:
+        query = query.where(CarePlan.contract_id == contract_id)
+    if contractor_id is not None:
+        query = query.where(CarePlan.contractor_id == contractor_id)
+    if beneficiary_ids is not None:
+        query = query.where(CarePlan.beneficiary_id.in_(list(beneficiary_ids)))
+    found = {}
+    for plan in db.session.scalars(query.order_by(CarePlan.effective_from, CarePlan.version)):
+        found[plan.beneficiary_id] = plan  # later versions win
+    return found
+
+
+def month_of_plans(month, *, contract_id=None, contractor_id=None, beneficiary_ids=None):
+    """A PlanMonth per person with a plan in force in ``month``, by beneficiary id."""
+    plans = plans_in_force(month, contract_id=contract_id, contractor_id=contractor_id,
+                           beneficiary_ids=beneficiary_ids)
+    if not plans:
+        return []
+    start, end = month_bounds(month)
+    at_home = ~exists().where(VisitException.visit_id == Visit.id, VisitException.code == AT_HOME_RULE)
+    delivered, in_person = Counter(), Counter()
+    contracts = {plan.contract_id for plan in plans.values()}
+    for beneficiary_id, contract_id_, services, home in db.session.execute(
+            select(Visit.beneficiary_id, Visit.contract_id, Visit.services, at_home)
+            .where(Visit.status == "verified", Visit.contract_id.in_(contracts),
+                   Visit.beneficiary_id.in_(list(plans)), Visit.check_in_at >= start, Visit.check_in_at < end)):
+        if plans[beneficiary_id].contract_id != contract_id_:
+            continue
+        for code in set(services or ()):
+            delivered[(beneficiary_id, code)] += 1
+        if home:
+            in_person[beneficiary_id] += 1
+    rows = []
+    for beneficiary_id in sorted(plans):
+        plan = plans[beneficiary_id]
+        by_service = {code: (int(times), delivered[(beneficiary_id, code)])
+                      for code, times in sorted((plan.services or {}).items()) if int(times) > 0}
+        rows.append(PlanMonth(plan, first_day(month), by_service, in_person[beneficiary_id]))
+    return rows
+
+
+def missed(month, **narrow):
+    """The PlanMonths of ``month`` whose person was missed (see the module docstring)."""
+    return [row for row in month_of_plans(month, **narrow) if row.missed]

@@ -1,0 +1,1 @@
+"""(built with issue 19)"""
