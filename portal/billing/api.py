@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.billing import workflow
 from portal.billing.entries import rows as entry_rows
-from portal.billing.api_schemas import COMMON, ID, STATEMENT
+from portal.billing.api_schemas import COMMON, ID, STAFFING_KEYS, STATEMENT
 from portal.billing.blueprint import api_bp
 from portal.billing.models import Statement
 from portal.core import months, query
@@ -38,6 +38,10 @@ def line_json(line, entries=None):
             body["limited_by"] = line.details["limited_by"]
     if line.kind in ("deduction_carried_forward",):
         body["from_statements"] = (line.details or {}).get("from_statements", [])
+    if (line.details or {}).get("stations") is not None:
+        body["station_ids"] = [station["id"] for station in line.details["stations"]]
+    if line.kind == "deduction_staffing":
+        body["staffing"] = {key: (line.details or {}).get(key) for key in STAFFING_KEYS}
     if entries is not None:
         details = line.details or {}
         body["visit_ids"] = entries.get(line.id, {}).get("visits", [])

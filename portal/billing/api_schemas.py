@@ -7,6 +7,16 @@ ID = {"type": "integer"}
 _FEN = {"type": "integer", "description": "Integer fen"}
 _TIME = {"type": ["string", "null"], "format": "date-time"}
 _IDS = {"type": "array", "items": ID}
+STAFFING_KEYS = ("station_id", "station_code", "station_name", "required_staff", "staff_days_required",
+                 "staff_days_present", "missing", "price_fen", "short_days")
+_STAFFING = {
+    "type": "object", "description": "deduction_staffing: price_fen × missing // staff_days_required, and the "
+                                     "days short of staff behind it",
+    "properties": {**{key: ID for key in STAFFING_KEYS[:1] + STAFFING_KEYS[3:7]}, "price_fen": _FEN,
+                   "station_code": {"type": "string"}, "station_name": {"type": "string"},
+                   "short_days": {"type": "array", "items": {"type": "object", "properties": {
+                       "day": {"type": "string", "format": "date"}, "present": ID, "required": ID}}}},
+}
 LINE = {
     "type": "object",
     "required": ["id", "kind", "description", "units", "unit_price_fen", "amount_fen", "verified_units",
@@ -24,6 +34,8 @@ LINE = {
         "unpaid_visit_ids": {**_IDS, "description": "Verified visits over the monthly cap, quota or contract total"},
         "limited_by": {"type": "string", "enum": ["monthly_cap", "quota", "contract_total"],
                        "description": "What kept a paying line below its verified units"},
+        "station_ids": {**_IDS, "description": "A station-month service line: the stations staffed in the month"},
+        "staffing": _STAFFING,
         "from_statements": {"type": "array", "description": "deduction_carried_forward: the approved statements "
                                                             "whose uncovered deductions it carries",
                             "items": {"type": "object", "properties": {

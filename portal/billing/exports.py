@@ -4,7 +4,10 @@ of visits streams through a temporary file instead of the memory):
 - sheet 1, the statement: contract, contractor, month, status, every line with its figures, then
   gross, deductions and net;
 - sheet 2, the visits (and violations) behind each line: visit id, day, check-in and check-out in
-  Beijing time, worker, the beneficiary's masked name, service item, paid or penalised.
+  Beijing time, worker, the beneficiary's masked name, service item, paid or penalised;
+- sheet 3, only when the statement has station lines (staffing.py): each staffing deduction's
+  figures, the days short of staff behind it (present and required), and the stations a
+  station-month line pays.
 
 Never an ID number, phone, address or coordinate. Money cells are exact decimals of yuan, from
 integer fen (never floats)."""
@@ -81,11 +84,47 @@ def _visits_sheet(book, statement):
                       row["worker"], "", str(VIOLATION_LABELS.get(row["kind"], row["kind"])), row["violation_id"]])
 
 
+def _stations_sheet(book, statement):
+    """The station lines' figures: each staffing deduction, its short days, the stations paid."""
+    deductions = [line for line in statement.lines if line.kind == "deduction_staffing"]
+    paid = [line for line in statement.lines if (line.details or {}).get("stations")]
+    if not deductions and not paid:
+        return
+    sheet = book.create_sheet(_("Stations")[:31])
+    for column, width in zip("ABCDEFGH", (8, 30, 12, 14, 14, 14, 18, 14)):
+        sheet.column_dimensions[column].width = width
+    if deductions:
+        append_row(sheet, _bold_row(sheet, [
+            _("Line"), _("Station"), _("Required staff"), _("Staff-days required"), _("Staff-days present"),
+            _("Missing staff-days"), _("Station-month price (yuan)"), _("Amount (yuan)")]))
+        for line in deductions:
+            d = line.details or {}
+            append_row(sheet, [line.position, f"{d.get('station_code', '')} {d.get('station_name', '')}",
+                               d.get("required_staff"), d.get("staff_days_required"), d.get("staff_days_present"),
+                               d.get("missing"), money_cell(sheet, d.get("price_fen", 0)),
+                               money_cell(sheet, line.amount_fen)])
+        append_row(sheet, [])
+        append_row(sheet, _bold_row(sheet, [_("Line"), _("Station"), _("Date"), _("Staff present"),
+                                            _("Staff required")]))
+        for line in deductions:
+            d = line.details or {}
+            for day in d.get("short_days", []):
+                append_row(sheet, [line.position, f"{d.get('station_code', '')} {d.get('station_name', '')}",
+                                   day["day"], day["present"], day["required"]])
+        append_row(sheet, [])
+    if paid:
+        append_row(sheet, _bold_row(sheet, [_("Line"), _("Stations staffed in the month")]))
+        for line in paid:
+            for station in line.details["stations"]:
+                append_row(sheet, [line.position, f"{station['code']} {station['name']}"])
+
+
 def statement_workbook(statement):
     """A spooled temporary file (rewound) holding the .xlsx of ``statement``."""
     book = Workbook(write_only=True)
     _statement_sheet(book, statement)
     _visits_sheet(book, statement)
+    _stations_sheet(book, statement)
     out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
     book.save(out)
     out.seek(0)

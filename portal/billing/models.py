@@ -23,7 +23,7 @@ LINE_KINDS = (
     "adjustment",              # a correction of an earlier approved month (signed amount)
     "deduction_spot_check",    # visits not confirmed by spot checks × price × multiplier (subtracts)
     "deduction_violation",     # subcontracting violations × the contract's fixed penalty (subtracts)
-    "deduction_staffing",      # station staffing shortfall (subtracts; source comes later)
+    "deduction_staffing",      # a station's missing staff-days: price × missing // required (subtracts; staffing.py)
     "late_verified",           # visits of an earlier approved month verified after its approval (adds)
     "deduction_carried_forward",  # deductions an earlier statement could not cover (subtracts)
     "carried_out",             # what this statement's deductions leave uncovered, carried to the next one

@@ -5,13 +5,18 @@ The digest is what makes a stale draft visible without any other package telling
 something changed (docs/DOMAIN.md §8: "a statement pays only what is payable when it is approved"): it
 covers every figure and every visit or violation behind every computed line, so a visit rejected
 by a spot check, an exception decided, a correction, a violation recorded or dismissed or a visit
-verified late all change it. Descriptions (texts in the language of record) are left out; manual
+verified late all change it; lines paid or deducted for something else than visits (the stations of
+staffing.py) add what stands behind them (``digest_extra``: the stations, their staff-days and short
+days), so a station added or closed, a posting or a counted check-in changes it too. Descriptions (texts in the language of record) are left out; manual
 adjustment lines and the uncovered amount carried out are not part of the computation."""
 import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask_babel import gettext as _
+
+from portal.core.money import format_fen
 from portal.extensions import db
 
 
@@ -36,6 +41,8 @@ class LinePlan:
     entry_role: str = "paid"
     capped_select: object = None  # verified visits left unpaid by the monthly cap or quota (role "capped")
     selected_ids: dict = field(default=None, repr=False, compare=False)
+    # what stands behind a line that pays or deducts no visits (JSON-able, a dict), in its digest
+    digest_extra: dict | None = None
 
     def selected(self):
         """{"visits": ids of entry_select, "capped": ids of capped_select}, read once: the digest
@@ -69,9 +76,30 @@ DEDUCTION_SOURCES = []
 
 def deduction_source(func):
     """Register ``func(period) -> [LinePlan]`` as a source of deduction lines (kinds starting with
-    ``deduction_``). Station staffing shortfall will be one more of these."""
+    ``deduction_``), computed in the order registered (sources.py, then staffing.py)."""
     DEDUCTION_SOURCES.append(func)
     return func
+
+
+UNIT_LINES = {}
+
+
+def unit_line(unit):
+    """Register ``func(period, item, limits) -> LinePlan`` as the paying line of the service items
+    of ``unit`` that visits do not pay (staffing.py: a station-month), in place of the visits'
+    line; ``limits`` is the quota and contract total left (sources._Limits), consumed by it."""
+    def register(func):
+        UNIT_LINES[unit] = func
+        return func
+    return register
+
+
+def limited_by_total(description, details, total_fen):
+    """The description of a paying line the contract total held back, saying so, and the total
+    kept in its ``details``."""
+    details["contract_total_fen"] = total_fen
+    return description + " " + _("(limited by the contract total of %(total)s yuan, amendments included)",
+                                 total=format_fen(total_fen))
 
 
 def _entry_ids(plan):
@@ -93,6 +121,8 @@ def plan_digest(plans):
                plan.amount_fen, plan.entry_role, visits, violations]
         if capped:  # only then, so that digests of plans without capped visits stay as they were
             row.append(capped)
+        if plan.digest_extra is not None:  # a dict: never mistaken for a list of capped visits
+            row.append(plan.digest_extra)
         body.append(row)
     return hashlib.sha256(json.dumps(body, separators=(",", ":")).encode()).hexdigest()
 

@@ -1,13 +1,14 @@
 """Computing monthly statements (docs/DOMAIN.md §8).
 
 For one contract and one calendar month (Beijing time) that has ended, a statement holds the
-computed lines of sources.py — paying lines (``service`` per item, ``late_verified`` for visits
-verified after their month was approved; a visit carrying an assessment only once the assessment
-is final), deduction lines (spot checks, assessment re-check discrepancies, violations, paid visits
-rejected since, and the balance carried forward from earlier statements) — plus ``adjustment``
-lines added by hand (adjustments.add_adjustment; recomputing a draft keeps them) and, when the
-deductions exceed the gross, a ``carried_out`` line with the uncovered amount, deducted from the
-next statement.
+computed lines of sources.py and staffing.py — paying lines (``service`` per item, a station-month
+item paying the stations the contract staffed, ``late_verified`` for visits verified after their
+month was approved; a visit carrying an assessment only once the assessment is final), deduction
+lines (spot checks, assessment re-check discrepancies, violations, paid visits rejected since,
+station staffing shortfalls, and the balance carried forward from earlier statements) — plus
+``adjustment`` lines added by hand (adjustments.add_adjustment; recomputing a draft keeps them) and,
+when the deductions exceed the gross, a ``carried_out`` line with the uncovered amount, deducted
+from the next statement.
 
 gross = paying lines + positive adjustments; deductions = deduction lines + negative adjustments;
 net = gross − deductions, never below zero; carried out = deductions − gross when positive.
@@ -32,7 +33,7 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from portal.billing import entries, sources
+from portal.billing import entries, sources, staffing  # noqa: F401  (staffing registers the station lines)
 from portal.billing.models import PAYING_KINDS, Statement, StatementLine
 from portal.billing.plans import (DEDUCTION_SOURCES, LinePlan, Period, deduction_source, plan_digest,  # noqa: F401
                                   plan_totals)

@@ -12,6 +12,9 @@ Paying lines, per service item, in this order:
   paid once, later, as late-verified work; a survey is one payable unit of its home visit). When
   fewer units are payable than verified, the earliest visits (check-in, then id) are paid and the
   rest are listed as unpaid in the line's details;
+* ``service`` of an item whose unit visits do not pay (plans.UNIT_LINES): the station-month
+  (staffing.py), whose units are the stations the contract staffed that month, within the same
+  limits;
 * ``late_verified``: visits of an earlier month verified after that month's statement was
   approved (docs/DOMAIN.md §8: a later correction is an adjustment line in a later month), with the
   same exclusions and the quota and contract total left after the service lines.
@@ -21,8 +24,9 @@ paying lines counts against it, and the line that hits it says so in its descrip
 
 Deduction lines come from the registered sources (visits not confirmed by spot checks,
 assessments the bureau's re-check found in the wrong class, household surveys whose re-check found
-another outcome, subcontracting violations, paid visits rejected since), then the balance an
-earlier statement could not cover (``deduction_carried_forward``, see balances.py)."""
+another outcome, subcontracting violations, paid visits rejected since; then station staffing
+shortfalls, staffing.py), then the balance an earlier statement could not cover
+(``deduction_carried_forward``, see balances.py)."""
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
@@ -30,9 +34,8 @@ from sqlalchemy.orm import aliased
 from portal.assessments.models import Assessment, AssessmentRecheck
 from portal.billing import balances, lateness
 from portal.billing.models import FROZEN_STATUSES, PAYING_KINDS, Statement, StatementEntry, StatementLine
-from portal.billing.plans import LinePlan, deduction_source
+from portal.billing.plans import UNIT_LINES, LinePlan, deduction_source, limited_by_total
 from portal.contracts.models import ServiceItem
-from portal.core.money import format_fen
 from portal.extensions import db
 from portal.spotchecks.models import SpotCheck
 from portal.surveys.models import HouseholdSurvey, SurveyRecheck
@@ -146,9 +149,7 @@ def _paying_line(kind, item, description, ids, payable, limited_by, limits, quot
     verified = len(ids)
     details = {"code": item.code, "unit": item.unit, "quota": item.quota, "paid_units": payable}
     if limited_by == "contract_total":
-        description += " " + _("(limited by the contract total of %(total)s yuan, amendments included)",
-                               total=format_fen(limits.total_fen))
-        details["contract_total_fen"] = limits.total_fen
+        description = limited_by_total(description, details, limits.total_fen)
     capped = []
     if payable < verified:
         details.update(limited_by=limited_by, unpaid_count=verified - payable,
@@ -179,6 +180,9 @@ def paying_lines(period):
         payable_ids.setdefault(item_id, []).append(visit_id)
     lines = []
     for item in items:
+        if item.unit in UNIT_LINES:  # not paid by visits: a station-month (staffing.py)
+            lines.append(UNIT_LINES[item.unit](period, item, limits))
+            continue
         ids = payable_ids.get(item.id, [])
         quota_left = limits.quota_left[item.id]
         payable, limited_by = limits.payable(item, len(ids), item.monthly_cap)
@@ -232,9 +236,7 @@ def _late_line(item, months, paid_in_month, limits):
     description = _("Visits verified after their month was approved: %(item)s", item=f"{item.code} {item.name}")
     details = {"code": item.code, "unit": item.unit, "quota": item.quota, "paid_units": payable}
     if limited_by == "contract_total":
-        description += " " + _("(limited by the contract total of %(total)s yuan, amendments included)",
-                               total=format_fen(limits.total_fen))
-        details["contract_total_fen"] = limits.total_fen
+        description = limited_by_total(description, details, limits.total_fen)
     if payable < verified:
         unpaid = (allowed[payable:] + over_cap)[:MAX_LISTED_UNPAID]
         details.update(limited_by=limited_by, unpaid_count=verified - payable, unpaid_visit_ids=unpaid,
