@@ -84,14 +84,16 @@ def compute(app, contract_id, quarter=QUARTER):
 def test_a_quarter_computed_by_hand_equals_the_portal_component_by_component(app, world):
     contract_id = small_quarter(app, world)
     _id, score_centi, parts = compute(app, contract_id)
-    # By hand, default weights 25/20/20/15/10/10; re-check not applicable, so 90 points of weight
-    # are stretched to 100: effective weight = weight × 100 / 90.
+    # By hand, default weights completion 20, verification 20, confirmation 20, satisfaction 15,
+    # violations 10, re-check 10, care plans 5 (100 in all). Neither re-check (none done) nor care
+    # plans (none in force) applies, so the 85 points of weight left are stretched to 100:
+    # effective weight = weight × 100 / 85 (20 → 400/17, 15 → 300/17, 10 → 200/17).
     hand = {
-        "completion": (Fraction(12, 18), Fraction(2500, 90)),    # 12 verified of 73 × 90 / 365 = 18
-        "verification": (Fraction(12, 15), Fraction(2000, 90)),  # 12 / (12 + 2 + 1)
-        "confirmation": (Fraction(3, 4), Fraction(2000, 90)),    # 3 / (3 + 1); unreachable and open left out
-        "satisfaction": (Fraction(12, 15), Fraction(1500, 90)),  # (5 + 4 + 3) / (5 × 3)
-        "violations": (Fraction(60, 100), Fraction(1000, 90)),   # 100 − 2 × 20
+        "completion": (Fraction(12, 18), Fraction(2000, 85)),    # 12 verified of 73 × 90 / 365 = 18
+        "verification": (Fraction(12, 15), Fraction(2000, 85)),  # 12 / (12 + 2 + 1)
+        "confirmation": (Fraction(3, 4), Fraction(2000, 85)),    # 3 / (3 + 1); unreachable and open left out
+        "satisfaction": (Fraction(12, 15), Fraction(1500, 85)),  # (5 + 4 + 3) / (5 × 3)
+        "violations": (Fraction(60, 100), Fraction(1000, 85)),   # 100 − 2 × 20
     }
     total = Fraction(0)
     for key, (rate, weight) in hand.items():
@@ -101,9 +103,13 @@ def test_a_quarter_computed_by_hand_equals_the_portal_component_by_component(app
         assert Fraction(part["effective_weight"]) == weight, key
         assert Fraction(part["points"]) == rate * weight, key
         total += rate * weight
-    assert total == Fraction(1970, 27)  # 72.96296…
-    assert score_centi == 7296
+    # 2/3 × 400/17 + 4/5 × 400/17 + 3/4 × 400/17 + 4/5 × 300/17 + 3/5 × 200/17
+    # = 800/51 + (320 + 300 + 240 + 120)/17 = 800/51 + 2940/51 = 3740/51 = 220/3
+    assert total == Fraction(220, 3)  # 73.333…
+    assert score_centi == 7333
     assert not parts["recheck"]["applicable"] and parts["recheck"]["points"] is None
+    assert not parts["care_plans"]["applicable"] and parts["care_plans"]["points"] is None
+    assert parts["care_plans"]["raw"] == {"person_months": 0, "delivered_in_full": 0, "missed": 0}
     assert parts["completion"]["raw"]["days_in_quarter"] == 90 and parts["completion"]["raw"]["period_days"] == 365
     assert parts["completion"]["raw"]["items"][0]["delivered"] == 12
     assert parts["completion"]["raw"]["expected"] == "18/1"
@@ -111,7 +117,7 @@ def test_a_quarter_computed_by_hand_equals_the_portal_component_by_component(app
     assert parts["confirmation"]["raw"] == {"confirmed": 3, "not_confirmed": 1, "unreachable": 1, "open": 1}
     assert parts["satisfaction"]["raw"]["average"] == "4.00"
     assert parts["violations"]["raw"]["counted"] == 2
-    assert [parts[k]["points_text"] for k in hand] == ["18.52", "17.78", "16.67", "13.33", "6.67"]
+    assert [parts[k]["points_text"] for k in hand] == ["15.69", "18.82", "17.65", "14.12", "7.06"]
     assert [parts[k]["rate_percent"] for k in hand] == ["66.67", "80.00", "75.00", "80.00", "60.00"]
 
 
@@ -129,7 +135,7 @@ def test_rounding_is_half_up_once_and_violations_never_go_below_zero(app, world)
     assert parts["violations"]["rate"] == "0/1"
     # No visits, no checks, and a contract period (180 days around today) that misses 2025-Q1: only
     # the violations component applies, and it scores nothing.
-    assert [parts[k]["applicable"] for k in scorecards.COMPONENTS] == [False] * 4 + [True, False]
+    assert [parts[k]["applicable"] for k in scorecards.COMPONENTS] == [False] * 4 + [True, False, False]
     assert parts["violations"]["effective_weight"] == "100/1" and score_centi == 0
 
 
@@ -143,8 +149,10 @@ def test_tenant_weights_are_used_and_missing_components_share_out_their_weight(a
                                                  "satisfaction": 0, "violations": 50, "recheck": "bad"}}
         db.session.commit()
     _id, score_centi, parts = compute(app, contract_id)
-    # recheck falls back to its default (10) but is not applicable: 50 and 50 share the 100 points.
-    assert parts["recheck"]["weight"] == 10 and parts["completion"]["effective_weight"] == "50/1"
+    # recheck falls back to its default (10), care plans (not set) to theirs (5), but neither is
+    # applicable: 50 and 50 share the 100 points.
+    assert parts["recheck"]["weight"] == 10 and parts["care_plans"]["weight"] == 5
+    assert parts["completion"]["effective_weight"] == "50/1"
     assert score_centi == 6333  # 2/3 × 50 + 3/5 × 50 = 63.333…
 
 
@@ -212,17 +220,17 @@ def test_the_job_computes_the_quarter_and_the_page_explains_every_component(app,
     with app.app_context(), scope(app):
         card = db.session.scalars(select(Scorecard).where(Scorecard.contract_id == contract_id)).one()
         card_id, score = card.id, card.score_centi
-    assert score == 7296
+    assert score == 7333
     page = login("gx-auditor").get(f"/supervision/scorecards/{card_id}")
     html = page.get_data(as_text=True)
-    assert page.status_code == 200 and "72.96" in html
+    assert page.status_code == 200 and "73.33" in html
     for key in scorecards.COMPONENTS:
         assert f'id="component-{key}"' in html
-    for shown in ("18.52", "66.67", "27.78", "6.67"):
+    for shown in ("15.69", "66.67", "23.53", "7.06"):  # completion's points, rate, weight applied; violations' points
         assert shown in html
     assert "/recompute" not in html and "/publish" not in html  # the auditor changes nothing
     listing = login("gx-supervisor").get(f"/supervision/scorecards/?quarter={QUARTER}").get_data(as_text=True)
-    assert "72.96" in listing
+    assert "73.33" in listing
     refused = support.form_post(login("gx-supervisor"), "/supervision/scorecards/compute", {"quarter": "2025-Q5"},
                                 token_url="/supervision/scorecards/")
     assert refused.status_code == 422
@@ -248,7 +256,7 @@ def test_a_quarter_is_scored_only_from_the_day_after_it_ends(app, world):
                 refused()
             assert "2025-04-01" in caught.value.message and caught.value.errors["quarter"]
         assert db.session.execute(select(func.count()).select_from(Scorecard)).scalar_one() == 0
-        assert scorecards.compute(contract, QUARTER, tenant=tenant, now=next_morning).score_centi == 7296
+        assert scorecards.compute(contract, QUARTER, tenant=tenant, now=next_morning).score_centi == 7333
 
 
 def test_the_form_and_the_job_refuse_the_current_quarter_with_the_first_allowed_date(app, world, login, run_worker):
@@ -272,3 +280,74 @@ def test_the_form_and_the_job_refuse_the_current_quarter_with_the_first_allowed_
         run = db.session.get(JobRun, run_id)
         assert allowed in run.progress_note
         assert db.session.execute(select(func.count()).select_from(Scorecard)).scalar_one() == 0
+
+
+# --- care plans delivered in full (issue 19 point 4) ----------------------------------------------
+
+def _plan(app, contract_id, person_id, services, effective_from, *, status="approved", version=1):
+    """A needs assessment and a care plan of ``person_id`` made with the models (status given)."""
+    from portal.careplans.models import CarePlan, NeedsAssessment
+    from portal.contracts.models import Contract
+    with app.app_context(), scope(app):
+        contractor_id = db.session.get(Contract, contract_id).contractor_id
+        needs = NeedsAssessment(beneficiary_id=person_id, contract_id=contract_id, contractor_id=contractor_id,
+                                assessed_on=effective_from, scores={"health": 3}, notes={})
+        db.session.add(needs)
+        db.session.flush()
+        db.session.add(CarePlan(beneficiary_id=person_id, contract_id=contract_id, contractor_id=contractor_id,
+                                needs_assessment_id=needs.id, version=version, care_class="partial", services=services,
+                                in_person_per_month=1, effective_from=effective_from, status=status))
+        db.session.commit()
+
+
+def _care_visits(app, contract_id, person_id, month, services, count=1, *, status="verified", away=False):
+    """``count`` visits (add_visits) carrying ``services``; ``away``: each with a V02 finding (checked
+    in away from home), accepted — verified, but not a visit in person."""
+    from portal.visits.models import Visit, VisitException
+    ids = add_visits(app, contract_id, person_id, "a-worker1", count, month=month, status=status)
+    with app.app_context(), scope(app):
+        for visit_id in ids:
+            db.session.get(Visit, visit_id).services = list(services)
+            if away:
+                db.session.add(VisitException(visit_id=visit_id, code="V02", message="away", status="accepted"))
+        db.session.commit()
+    return ids
+
+
+def test_care_plans_count_the_person_months_delivered_in_full_from_verified_visits(app, world):
+    """刘桂英's plan (2 daily watches, 1 visit in person a month) is in force all quarter: January 2
+    verified visits (in full), February 1 verified and 1 pending (short), March 2 (in full).
+    陈德福's plan (1 counselling) starts in February: February's one counselling was verified but
+    checked in away from home (V02) — delivered, yet no visit in person, so missed; March in full.
+    黄秀兰's plan is only a draft: not in force. 3 of 5 person-months in full: rate 3/5."""
+    from portal.contracts.models import Contract
+    contract_id, people = world["a_contract"], world["people"]
+    with app.app_context(), scope(app):
+        contract = db.session.get(Contract, contract_id)
+        contract.starts_on, contract.ends_on = date(2025, 1, 1), date(2025, 12, 31)
+        db.session.commit()
+    _plan(app, contract_id, people["刘桂英"], {"daily_watch": 2}, date(2025, 1, 1))
+    _plan(app, contract_id, people["陈德福"], {"counselling": 1}, date(2025, 2, 1))
+    _plan(app, contract_id, people["黄秀兰"], {"daily_watch": 4}, date(2025, 1, 1), status="draft")
+    _care_visits(app, contract_id, people["刘桂英"], date(2025, 1, 1), ["daily_watch"], 2)
+    _care_visits(app, contract_id, people["刘桂英"], date(2025, 2, 1), ["daily_watch"], 1)
+    _care_visits(app, contract_id, people["刘桂英"], date(2025, 2, 1), ["daily_watch"], 1, status="pending")
+    _care_visits(app, contract_id, people["刘桂英"], date(2025, 3, 1), ["daily_watch", "counselling"], 2)
+    _care_visits(app, contract_id, people["陈德福"], date(2025, 2, 1), ["counselling"], 1, away=True)
+    _care_visits(app, contract_id, people["陈德福"], date(2025, 3, 1), ["counselling"], 1)
+    _care_visits(app, contract_id, people["黄秀兰"], date(2025, 3, 1), [], 1)  # no plan in force: not counted
+    _id, score_centi, parts = compute(app, contract_id)
+    care = parts["care_plans"]
+    assert care["applicable"] and care["weight"] == 5
+    assert care["raw"] == {"person_months": 5, "delivered_in_full": 3, "missed": 2}
+    assert Fraction(care["rate"]) == Fraction(3, 5) and care["rate_percent"] == "60.00"
+    # Also applicable: completion, verification (8 verified, 1 pending), violations (none): weights
+    # 20 + 20 + 10 + 5 = 55 stretched to 100, so care plans weigh 5 × 100 / 55 = 100/11.
+    assert [k for k in scorecards.COMPONENTS if parts[k]["applicable"]] == ["completion", "verification",
+                                                                           "violations", "care_plans"]
+    assert Fraction(care["effective_weight"]) == Fraction(100, 11)
+    assert Fraction(care["points"]) == Fraction(3, 5) * Fraction(100, 11) and care["points_text"] == "5.45"
+    # one more visit in person for 陈德福 in February: that month is delivered in full too (4 of 5)
+    _care_visits(app, contract_id, people["陈德福"], date(2025, 2, 1), [], 1)
+    _id, _score, parts = compute(app, contract_id)
+    assert parts["care_plans"]["raw"]["delivered_in_full"] == 4 and parts["care_plans"]["rate"] == "4/5"

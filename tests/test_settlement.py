@@ -321,7 +321,7 @@ def test_settle_command_prepares_drafts_and_a_second_run_changes_no_approved_sta
 
 
 def test_a_further_deduction_source_can_be_registered(app, demo, monkeypatch):
-    """Station staffing shortfall comes later: a source is a function of the period returning lines."""
+    """A deduction source is a function of the period returning lines (staffing.py registers one the same way)."""
     from portal.billing import settlement
 
     def staffing(period):

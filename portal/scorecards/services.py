@@ -20,6 +20,10 @@ Components (each a rate between 0 and 1), over the quarter's days in Beijing tim
   assessments done during the quarter (portal/assessments/stats.py: a re-check that found another
   class than the assessor's is a discrepancy, docs/DOMAIN.md §6). Not applicable without a
   re-check done in the quarter.
+- care_plans: person-months delivered in full / person-months with a care plan in force, over the
+  quarter's three months (portal/careplans/delivery.py month_of_plans for the contract: a month is
+  delivered in full when the person was not missed — no service short of the plan, enough visits
+  in person). Not applicable when no plan was in force in the quarter.
 
 Weights come from the tenant setting ``scorecard_weights``. The weight of a component that is not
 applicable is shared out over the applicable ones in proportion to their weights: points =
@@ -33,6 +37,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from portal.assessments.stats import discrepancy_counts
+from portal.careplans.delivery import month_of_plans
 from portal.contracts.models import Contract
 from portal.core import query
 from portal.core.errors import Conflict, DomainError, NotFound
@@ -46,10 +51,11 @@ from portal.tenancy.settings import DEFAULT_SETTINGS
 from portal.violations.models import Violation
 from portal.visits.models import Visit
 
-COMPONENTS = ("completion", "verification", "confirmation", "satisfaction", "violations", "recheck")
+COMPONENTS = ("completion", "verification", "confirmation", "satisfaction", "violations", "recheck", "care_plans")
 LABELS = {"completion": _l("Completion against quota"), "verification": _l("Verification pass rate"),
           "confirmation": _l("Spot-check confirmation rate"), "satisfaction": _l("Average satisfaction"),
-          "violations": _l("Violations"), "recheck": _l("Assessment re-check discrepancy")}
+          "violations": _l("Violations"), "recheck": _l("Assessment re-check discrepancy"),
+          "care_plans": _l("Care plans delivered in full")}
 VIOLATION_STEP = 20  # points (of 100) lost per violation that is not dismissed
 QUARTER_RE = re.compile(r"^(\d{4})-Q([1-4])$")
 
@@ -223,11 +229,22 @@ def _recheck(contract, start, end):
     return _component("recheck", 1 - Fraction(discrepancies, rechecked), raw)
 
 
+def _care_plans(contract, start, end):
+    months = [date(start.year, month, 1) for month in range(start.month, end.month + 1)]
+    in_force = delivered = 0
+    for month in months:
+        rows = month_of_plans(month, contract_id=contract.id)
+        in_force += len(rows)
+        delivered += sum(1 for row in rows if not row.missed)
+    raw = {"person_months": in_force, "delivered_in_full": delivered, "missed": in_force - delivered}
+    return _component("care_plans", Fraction(delivered, in_force) if in_force else None, raw)
+
+
 def compute_components(contract, start, end, weights):
     """The components of ``contract`` over [start, end] with their exact rates and points, and the
     score in hundredths: (score_centi, [component dicts ready to store as JSON])."""
     parts = [builder(contract, start, end) for builder in
-             (_completion, _verification, _confirmation, _satisfaction, _violations, _recheck)]
+             (_completion, _verification, _confirmation, _satisfaction, _violations, _recheck, _care_plans)]
     applicable_weight = sum(weights[p["key"]] for p in parts if p["applicable"])
     total = Fraction(0)
     stored = []
