@@ -66,6 +66,13 @@ for _role, _links in {
 }.items():
     NAVIGATION[_role].extend(_links)
 
+# training of front-line staff (issue 19 point 9): the sessions and the attendance rates; officers,
+# supervisors and managers add sessions and mark attendance, the auditor reads
+_TRAINING = (_l("Training"), "training.index")
+_TRAINING_RATES = (_l("Training attendance rates"), "training.rates_page")
+for _role in ("officer", "supervisor", "auditor", "contractor_manager"):
+    NAVIGATION[_role].extend([_TRAINING, _TRAINING_RATES])
+
 
 def dashboard_for(user, tenant):
     """The figures and shortcuts of one role's home page."""
