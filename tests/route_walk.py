@@ -63,6 +63,8 @@ def _build_lists(app):
     with app.app_context(), tenant_scope(gx):
         _living_standards()
         db.session.commit()
+        _training()
+        db.session.commit()
 
 
 def _living_standards():
@@ -78,6 +80,26 @@ def _living_standards():
     officer = db.session.execute(select(User).where(User.username == "gx-officer")).scalar_one()
     for area, fen in (("urban", 88_000), ("rural", 66_000)):
         standards.add_standard(area, local_today() + timedelta(days=365), fen, "", officer)
+
+
+def _training():
+    """Two training sessions with a-worker1 expected (stations/training.py): the sessions list has a
+    second page for the bureau and for A's manager, and a session and a worker record to open."""
+    from datetime import timedelta
+
+    from portal.accounts.models import User
+    from portal.contractors.models import StaffMember
+    from portal.core.timeutil import local_today
+    from portal.extensions import db
+    from portal.stations import training
+    officer = db.session.execute(select(User).where(User.username == "gx-officer")).scalar_one()
+    worker = db.session.execute(select(StaffMember).join(User, User.id == StaffMember.user_id)
+                                .where(User.username == "a-worker1")).scalar_one()
+    for n, mode in enumerate(("online", "offline"), start=1):
+        session = training.create_session({"topic": f"走查培训{n}", "mode": mode, "trainer": "走查",
+                                           "held_on": local_today() - timedelta(days=n), "hours": 2}, officer)
+        training.add_attendees(session, [worker.id], officer)
+        training.mark_attendance(session, [session.attendees[0].id] if n == 1 else [], officer)
 
 
 def _assessments(app):

@@ -193,6 +193,12 @@ def test_sessions_are_added_and_attendance_marked_through_the_pages(app, demo, l
     assert marked.status_code == 302
     page = officer.get(f"/training/{session_id}").get_data(as_text=True)
     assert 'id="session-rate">50.00%' in page
+    with app.app_context(), sw.scope(app):  # the attendance is in the audit trail, with who marked it
+        from portal.audit.models import AuditEntry
+        entry = db.session.scalars(select(AuditEntry).where(
+            AuditEntry.object_type == "TrainingAttendee", AuditEntry.object_id == str(rows[w["staff"]["b-worker1"]]),
+            AuditEntry.action == "update")).one()
+        assert entry.actor == "gx-officer" and entry.after.get("attended") is True
     # a worker of a contractor with no contract here (E) is not on the rosters offered, nor is one
     # expected already, nor a number that is no roster member
     for staff in (w["staff"]["e-worker1"], w["staff"]["a-worker1"], 2**31 - 1):
@@ -221,3 +227,20 @@ def test_sessions_are_added_and_attendance_marked_through_the_pages(app, demo, l
     assert auditor.get(f"/training/{session_id}").status_code == 200
     assert auditor.get("/training/new").status_code == 403
     assert auditor.post(f"/training/{session_id}/attendance", data={}).status_code in (400, 403)
+
+
+def test_the_list_filters_by_mode_contractor_and_year(app, demo, login):
+    from tests.beneficiary_world import contractor_of
+    w = world(app)
+    officer = login("gx-officer")
+
+    def listed(query):
+        html = officer.get(f"/training/?{query}").get_data(as_text=True)
+        return {key for key, session_id in w["sessions"].items() if f'id="session-{session_id}"' in html}
+
+    assert listed("") == {"S1", "S2", "S3", "S4"}
+    assert listed("mode=offline") == {"S2"}
+    assert listed(f"contractor={contractor_of(app, 'b-manager')}") == {"S1", "S2", "S4"}
+    assert listed("year=2025") == set() and listed("year=2026") == {"S1", "S2", "S3", "S4"}
+    bad = officer.get("/training/?year=20x6")
+    assert bad.status_code == 200 and "请按 YYYY 格式填写年份" in bad.get_data(as_text=True)

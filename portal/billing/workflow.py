@@ -217,8 +217,8 @@ def ensure_current(statement):
         return plans
     gross, deductions = settlement.plan_totals(plans)
     message = _("The records behind this statement changed since it was computed (a visit rejected or verified, "
-                "an exception decided, a correction, a violation recorded or dismissed, a station's staffing). Recomputed "
-                "now it would pay %(gross)s yuan less %(deductions)s yuan of deductions. Recompute it first.",
+                "an exception decided, a correction, a violation recorded or dismissed, a station's staffing). "
+                "Recomputed now it would pay %(gross)s yuan less %(deductions)s yuan of deductions. Recompute it first.",
                 gross=format_fen(gross), deductions=format_fen(deductions))
     raise StaleStatement(message, {"statement": [message]})
 
