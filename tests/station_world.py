@@ -73,12 +73,13 @@ def without_stations(app, code):
         db.session.commit()
 
 
-def build(app):
-    """What station_world builds, on the database as it is (also for the route walk)."""
+def build(app, clear=True):
+    """What station_world builds, on the database as it is; ``clear=False`` keeps the stations
+    already there (the route walk adds these beside the demo's)."""
     from portal.contractors.models import StaffMember
     from portal.extensions import db
     from portal.stations.models import Station, StationPosting
-    for code in ("ganxian", "zhanggong"):
+    for code in ("ganxian", "zhanggong") if clear else ():
         without_stations(app, code)
     contract_id = make_contract(app, "ganxian", "a-manager", starts_on=CONTRACT_DATES[0], ends_on=CONTRACT_DATES[1],
                                 items=(("STATION-MONTH", "社工站驻站服务", "station_month", None, None, False),))
