@@ -96,6 +96,13 @@ def test_not_posted_there_that_day_is_422(app, world, client, api_token):
         assert response.mimetype == "application/problem+json" and "station_id" in response.get_json()["errors"]
     before = _post(client, api_token("a-worker1"), sw.body(world, when=sw.at(sw.POSTED_FROM - timedelta(days=1))))
     assert before.status_code == 422
+    from portal.contractors.models import StaffMember
+    from portal.extensions import db
+    with app.app_context():  # still posted, but off the roster since yesterday
+        db.session.get(StaffMember, world["staff"]["a-worker2"]).left_on = local_today() - timedelta(days=1)
+        db.session.commit()
+    gone = _post(client, api_token("a-worker2"), sw.body(world))
+    assert gone.status_code == 422 and "station_id" in gone.get_json()["errors"]
 
 
 def test_a_time_in_the_future_is_422(app, world, client, api_token):

@@ -135,6 +135,15 @@ def test_a_flagged_check_in_counts_only_once_accepted(app, world, login):
     done = supervisor.post(f"/stations/check-ins/{checkin_id}/decision", data={**form, "confirmed": "yes"})
     assert done.status_code == 302
     assert _month(app, world)["present"] == 1
+    from portal.audit.models import AuditEntry
+    from portal.extensions import db
+    with app.app_context(), sw.scope(app):  # the decision is in the audit trail, the position is not
+        entries = db.session.execute(select(AuditEntry).where(AuditEntry.object_type == "StationCheckIn",
+                                                              AuditEntry.object_id == str(checkin_id))).scalars().all()
+        decided = [e for e in entries if (e.after or {}).get("status") == "accepted"]
+        assert decided and decided[0].actor == "gx-supervisor"
+        created = [e for e in entries if e.action == "insert"]
+        assert created and created[0].after["lat"] == "[redacted]" and created[0].after["lon"] == "[redacted]"
     other_id, _status = sw.check_in(app, world, "a-worker2", sw.october(9), offset_m=800)
     supervisor.post(f"/stations/check-ins/{other_id}/decision",
                     data={**form, "decision": "reject", "reason": "不在站点", "confirmed": "yes"})

@@ -108,6 +108,8 @@ def record_checkin(payload, user, now):
     posting = posting_that_day(station.id, user, day)
     if posting is None:
         _refuse("station_id", _("You are not posted to this station on %(day)s.", day=day.isoformat()))
+    if not posting.staff.on_roster(day):
+        _refuse("station_id", _("You are not on your contractor's roster on %(day)s.", day=day.isoformat()))
     distance = round(haversine_m(station.lat, station.lon, lat, lon))
     checkin = StationCheckIn(
         client_id=client_id, body_hash=digest, station_id=station.id, staff_id=posting.staff_id,
