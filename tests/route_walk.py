@@ -60,6 +60,7 @@ def _build_lists(app):
     _assessments(app)
     _surveys(app)
     _survey_change_reports(app)
+    _stations(app)
     with app.app_context(), tenant_scope(gx):
         _living_standards()
         db.session.commit()
@@ -153,6 +154,27 @@ def _surveys(app):
         contract = db.session.get(Contract, world["contract"])
         for month in months:
             rechecks.draw(contract, month, people["gx-supervisor"], utcnow())
+        db.session.commit()
+
+
+def _stations(app):
+    """Stations beside the demo's (tests/station_world.py: three in ganxian, A's workers posted to
+    one), two flagged check-ins there today and two service logs: the station list, the flagged
+    check-ins and the logs each get a second page."""
+    from portal.core.timeutil import local_today, utcnow
+    from portal.extensions import db
+    from portal.stations import checkins, logs
+    from portal.stations.models import Station
+    from tests import station_world
+    world = station_world.build(app, clear=False)
+    with app.app_context(), station_world.scope(app):
+        for username in station_world.WORKERS:
+            checkins.record_checkin(station_world.body(world, offset_m=900), station_world.user(username),
+                                    utcnow())
+        station = db.session.get(Station, world["stations"]["TS-01"])
+        for group in ("tekun", "orphan"):
+            logs.record_log(station, {"day": local_today(), "target_group": group, "service": "走访慰问", "people": 3,
+                                      "volunteers": 1}, station_world.user("a-worker1"), local_today())
         db.session.commit()
 
 

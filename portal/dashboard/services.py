@@ -66,6 +66,19 @@ for _role, _links in {
 }.items():
     NAVIGATION[_role].extend(_links)
 
+# social-work stations (issue 19): the stations, their staffing compliance, flagged check-ins,
+# service logs and the field worker's check-in
+_STATIONS = (_l("Stations"), "stations.index")
+_COMPLIANCE = (_l("Staffing compliance"), "stations.compliance_page")
+for _role, _links in {
+    "admin": [_STATIONS, _COMPLIANCE],
+    "officer": [_STATIONS, _COMPLIANCE],
+    "supervisor": [_COMPLIANCE, (_l("Flagged check-ins"), "stations.flagged_checkins")],
+    "contractor_manager": [(_l("My stations"), "stations.index"), _COMPLIANCE,
+                           (_l("Service logs"), "stations.logs_page")],
+    "field_worker": [(_l("Station check-in"), "station_field.checkin_page")],
+}.items():
+    NAVIGATION[_role].extend(_links)
 # training of front-line staff (issue 19 point 9): the sessions and the attendance rates; officers,
 # supervisors and managers add sessions and mark attendance, the auditor reads
 _TRAINING = (_l("Training"), "training.index")

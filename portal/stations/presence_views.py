@@ -1,1 +1,163 @@
-"""(built with issue 19)"""
+"""Presence at the stations (docs/DOMAIN.md §6, §8): the supervisor's queue of flagged check-ins
+(outside the station's geofence) with the decision on each — accepted, the staff-day counts;
+rejected, it does not — and the month's staffing compliance per station, as a page with a bar
+chart and as Excel.
+
+The compliance page is for the bureau's readers and a staffing contractor's manager (its own
+stations only); a year the working-day calendar does not know is said on the page, never a 500."""
+import io
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from openpyxl import Workbook
+from sqlalchemy.orm import selectinload
+
+from portal.core.auth import capability_required
+from portal.core.errors import DomainError
+from portal.core.forms import show_refusal
+from portal.core.months import month_text
+from portal.core.numbers import percent_text
+from portal.core.pagination import paginate
+from portal.core.timeutil import utcnow
+from portal.core.xlsx import append_row, xlsx_download
+from portal.extensions import db
+from portal.stations import checkins
+from portal.stations.blueprint import bp
+from portal.stations.compliance import stations_month
+from portal.stations.models import Station, StationCheckIn
+from portal.stations.station_forms import DecisionForm
+from portal.stations.station_labels import KIND_LABELS, label
+from portal.stations.stations import stations_visible_to
+from portal.stations.views import PAGE_WORDS, requested_month
+
+PER_PAGE = 25
+CHART_WIDTH, LABEL_WIDTH, BAR_HEIGHT, GAP = 360, 160, 22, 8
+
+
+# --- flagged check-ins --------------------------------------------------------------------------
+
+@bp.route("/check-ins/flagged")
+@capability_required("station.decide")
+def flagged_checkins():
+    """The bureau's check-ins made outside a station's geofence, waiting for a decision, oldest first."""
+    page = paginate(checkins.flagged_query().options(selectinload(StationCheckIn.station),
+                                                     selectinload(StationCheckIn.staff)), per_page=PER_PAGE)
+    return render_template("stations/flagged.html", page=page, **PAGE_WORDS)
+
+
+def _decision_page(checkin, form, confirmation=None, status=200):
+    return render_template("stations/decide.html", checkin=checkin, form=form, confirmation=confirmation,
+                           radius=checkins.radius_of(checkin.station), **PAGE_WORDS), status
+
+
+def _confirmation(checkin, decision):
+    """What the decision will do, in words."""
+    words = {"name": checkin.staff.name, "station": checkin.station.name, "day": checkin.day.isoformat()}
+    if decision == "accept":
+        return _("Accepting counts %(name)s as present at %(station)s on %(day)s: the staff-day counts.", **words)
+    return _("Rejecting leaves %(name)s absent at %(station)s on %(day)s (unless another check-in counts): "
+             "the staff-day does not count.", **words)
+
+
+@bp.route("/check-ins/<int:checkin_id>/decision", methods=["GET", "POST"])
+@capability_required("station.decide")
+def decide_checkin(checkin_id):
+    """Accept or reject a flagged check-in with a reason: first what it will do is shown, then
+    confirming records it."""
+    checkin = checkins.checkin_of_bureau(checkin_id)
+    form = DecisionForm()
+    if request.method == "GET" or checkin.status != "flagged":
+        return _decision_page(checkin, form)
+    if not form.validate_on_submit():
+        return _decision_page(checkin, form, status=422)
+    if form.confirmed.data != "yes":
+        form.confirmed.data = "yes"
+        return _decision_page(checkin, form, confirmation=_confirmation(checkin, form.decision.data))
+    try:
+        checkins.decide(checkin, form.decision.data, form.reason.data, current_user, utcnow())
+    except DomainError as exc:
+        form.confirmed.data = ""
+        show_refusal(form, exc, default_field="reason")
+        return _decision_page(checkin, form, status=exc.status)
+    flash(_("The check-in of %(name)s on %(day)s is %(status)s.", name=checkin.staff.name, day=checkin.day.isoformat(),
+            status=label(PAGE_WORDS["statuses"], checkin.status)), "success")
+    return redirect(url_for("stations.flagged_checkins"))
+
+
+# --- staffing compliance ------------------------------------------------------------------------
+
+def compliance_rows(month):
+    """(the StationMonths of the active stations the reader may see, message or None): none, with
+    the calendar's message, for a year it does not know."""
+    ids = db.session.execute(stations_visible_to(current_user).where(Station.active.is_(True))
+                             .with_only_columns(Station.id)).scalars().all()
+    if not ids:
+        return [], None
+    try:
+        return stations_month(month, station_ids=ids), None
+    except DomainError as exc:
+        return [], exc.message
+
+
+def chart(rows):
+    """The bars of the compliance chart: per station the share of staff-days present."""
+    bars = []
+    for index, row in enumerate(rows):
+        whole = row.staff_days_required
+        bars.append({"label": row.station.name, "y": index * (BAR_HEIGHT + GAP), "track": CHART_WIDTH,
+                     "fill": CHART_WIDTH * row.staff_days_present // whole if whole else 0,
+                     "text": f"{percent_text(row.staff_days_present, whole)} %" if whole else "—"})
+    return {"rows": bars, "height": max(1, len(bars)) * (BAR_HEIGHT + GAP), "label_width": LABEL_WIDTH,
+            "bar_width": CHART_WIDTH, "bar_height": BAR_HEIGHT, "width": LABEL_WIDTH + CHART_WIDTH + 100}
+
+
+def _totals(rows):
+    required = sum(r.staff_days_required for r in rows)
+    present = sum(r.staff_days_present for r in rows)
+    return {"required": required, "present": present, "missing": required - present,
+            "percent": percent_text(present, required)}
+
+
+@bp.route("/compliance")
+@capability_required("station.read")
+def compliance_page():
+    """The month's staffing compliance per station (``?month=YYYY-MM``, this month up to today)."""
+    month, message = requested_month()
+    rows, calendar_message = compliance_rows(month)
+    return render_template("stations/compliance.html", month=month_text(month), rows=rows,
+                           message=message or calendar_message, chart=chart(rows), totals=_totals(rows),
+                           **PAGE_WORDS)
+
+
+@bp.route("/compliance.xlsx")
+@capability_required("station.read")
+def compliance_export():
+    """The same figures as an Excel workbook: per station, then each short day."""
+    month, _message = requested_month()
+    rows, calendar_message = compliance_rows(month)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _("Compliance")[:31]
+    append_row(sheet, [_("Staffing compliance of the stations"), month_text(month)])
+    if calendar_message:
+        append_row(sheet, [calendar_message])
+    append_row(sheet, [_("Code"), _("Station"), _("Kind"), _("Township (street)"), _("Staff required"),
+                       _("Working days counted"), _("Staff-days required"), _("Staff-days present"),
+                       _("Staff-days missing"), _("Compliance (%)")])
+    for row in rows:
+        append_row(sheet, [row.station.code, row.station.name, str(label(KIND_LABELS, row.station.kind)),
+                           row.station.township, row.required_staff, len(row.days), row.staff_days_required,
+                           row.staff_days_present, row.staff_days_missing,
+                           percent_text(row.staff_days_present, row.staff_days_required)])
+    totals = _totals(rows)
+    append_row(sheet, [_("Total"), "", "", "", "", "", totals["required"], totals["present"], totals["missing"],
+                       totals["percent"]])
+    short = book.create_sheet(_("Short days")[:31])
+    append_row(short, [_("Code"), _("Station"), _("Day"), _("Staff present"), _("Staff required")])
+    for row in rows:
+        for day in row.short_days:
+            append_row(short, [row.station.code, row.station.name, day["day"], day["present"], day["required"]])
+    out = io.BytesIO()
+    book.save(out)
+    return xlsx_download(out.getvalue(), f"station-compliance-{month_text(month)}.xlsx", "stations.xlsx")

@@ -4,11 +4,11 @@
 // script that changed on the server is used as soon as the phone is online.
 "use strict";
 
-var CACHE = "field-app-v9";
+var CACHE = "field-app-v10";
 var SCOPE = new URL("./", self.location).pathname;          // "/field/"
-var SHELL = [SCOPE, SCOPE + "assessments/", SCOPE + "surveys/"].concat([
+var SHELL = [SCOPE, SCOPE + "assessments/", SCOPE + "surveys/", SCOPE + "stations/"].concat([
   "css/portal.css", "css/field.css", "js/field-queue.js", "js/field.js", "js/field-assessment.js",
-  "js/field-survey-form.js", "js/field-survey.js"].map(function (file) {
+  "js/field-survey-form.js", "js/field-survey.js", "js/field-station.js"].map(function (file) {
   return new URL("../static/" + file, self.location).pathname;  // the app's static files, beside /field/
 }));
 

@@ -1,0 +1,153 @@
+"""The stations of a bureau (docs/DOMAIN.md §2.4, §6): who sees which, setting one up or changing
+it, and the staffing contracts a station may name.
+
+Who sees a station: the bureau's readers (``station.read``) every one; a contractor's manager the
+stations whose staffing contract is its organisation's; a field worker the stations they are, were
+or will be posted to. Anything else does not exist for the reader (NotFound, never 403)."""
+from flask_babel import gettext as _
+from sqlalchemy import false, select
+from sqlalchemy.exc import IntegrityError
+
+from portal.accounts.permissions import reach
+from portal.contractors.models import StaffMember
+from portal.contracts.models import Contract, ServiceItem
+from portal.core import query
+from portal.core.errors import DomainError
+from portal.core.timeutil import local_today
+from portal.extensions import db
+from portal.stations.models import STATION_KINDS, STATION_MONTH_UNIT, Station, StationPosting
+
+MAX_REQUIRED_STAFF = 20
+RADIUS_RANGE = (10, 10_000)  # metres: a station's own geofence, when it has one
+FIELDS = ("code", "name", "kind", "township", "address", "lat", "lon", "radius_m", "required_staff", "contract_id",
+          "active")
+
+
+def _refuse(field, message):
+    raise DomainError(message, {field: [message]})
+
+
+# --- who sees which station ---------------------------------------------------------------------
+
+def own_contracts(contractor_id):
+    """The select of the ids of the contracts of one contractor (none for no contractor)."""
+    if not contractor_id:
+        return select(Contract.id).where(false())
+    return select(Contract.id).where(Contract.contractor_id == contractor_id)
+
+
+def stations_visible_to(user):
+    """The select of the stations ``user`` may read in the current bureau (see the module's doc)."""
+    stmt = select(Station)
+    limit = reach(user)
+    if limit.kind == "own":
+        posted = (select(StationPosting.station_id).join(StaffMember, StaffMember.id == StationPosting.staff_id)
+                  .where(StaffMember.user_id == limit.user_id))
+        return stmt.where(Station.id.in_(posted))
+    if limit.kind == "organisation":
+        return stmt.where(Station.contract_id.in_(own_contracts(limit.contractor_id)))
+    return stmt if user.can("station.read") else stmt.where(false())
+
+
+def visible_station(station_id, user):
+    """The station if ``user`` may read it, else NotFound."""
+    return query.one_visible(stations_visible_to(user), Station.id, station_id, _("No such station."))
+
+
+def manages_staffing(user, station):
+    """May ``user`` post workers to ``station`` (station.post): an officer any station of the
+    bureau, a manager only a station staffed by a contract of its own organisation."""
+    if not user.can("station.post"):
+        return False
+    limit = reach(user)
+    if limit.kind == "bureau":
+        return True
+    return (limit.kind == "organisation" and station.contract is not None and limit.contractor_id is not None
+            and station.contract.contractor_id == limit.contractor_id)
+
+
+# --- staffing contracts -------------------------------------------------------------------------
+
+def staffing_contracts():
+    """The bureau's contracts in delivery with a service item of unit "station_month" (the
+    station-month a staffing contract is paid by), by number."""
+    paid_by_station = select(ServiceItem.contract_id).where(ServiceItem.unit == STATION_MONTH_UNIT)
+    return db.session.execute(select(Contract).where(Contract.in_delivery, Contract.id.in_(paid_by_station))
+                              .order_by(Contract.number)).scalars().all()
+
+
+# --- setting a station up -----------------------------------------------------------------------
+
+def _checked(data, station):
+    """The values of ``data`` (the form's, already typed) checked against the rules."""
+    values = {key: data.get(key) for key in FIELDS}
+    values["code"] = (values["code"] or "").strip()
+    values["name"] = (values["name"] or "").strip()
+    values["township"] = (values["township"] or "").strip()
+    values["address"] = (values["address"] or "").strip()
+    if not values["code"]:
+        _refuse("code", _("Give the station a code."))
+    if not values["name"]:
+        _refuse("name", _("Give the station a name."))
+    if values["kind"] not in STATION_KINDS:
+        _refuse("kind", _("Choose the hub or a township station."))
+    staff = values["required_staff"]
+    if not isinstance(staff, int) or not 1 <= staff <= MAX_REQUIRED_STAFF:
+        _refuse("required_staff", _("Give the staff required: from 1 to %(n)s.", n=MAX_REQUIRED_STAFF))
+    for key, limit in (("lat", 90), ("lon", 180)):
+        value = values[key]
+        if value is None or not -limit <= value <= limit:
+            _refuse(key, _("Give decimal degrees between -%(limit)s and %(limit)s.", limit=limit))
+    radius = values["radius_m"]
+    if radius is not None and not RADIUS_RANGE[0] <= radius <= RADIUS_RANGE[1]:
+        _refuse("radius_m", _("Give a radius from %(low)s to %(high)s metres, or leave it empty for the bureau's "
+                              "geofence.", low=RADIUS_RANGE[0], high=RADIUS_RANGE[1]))
+    taken = select(Station.id).where(Station.code == values["code"])
+    if station is not None and station.id is not None:
+        taken = taken.where(Station.id != station.id)
+    if db.session.execute(taken).first() is not None:
+        _refuse("code", _("Another station of the bureau has the code %(code)s.", code=values["code"]))
+    values["active"] = bool(values["active"])
+    return values
+
+
+def _checked_contract(contract_id, station):
+    """The staffing contract chosen (None for none): one of ``staffing_contracts()``. A station
+    whose workers are posted on or after today keeps a contract of the same contractor: the
+    postings are the contractor's roster members."""
+    if contract_id is None:
+        contract = None
+    else:
+        contract = next((c for c in staffing_contracts() if c.id == contract_id), None)
+        if contract is None:
+            _refuse("contract_id", _("Choose a contract in delivery with a station-month service item."))
+    if station is None or station.id is None or station.contract is None:
+        return contract
+    if contract is not None and contract.contractor_id == station.contract.contractor_id:
+        return contract
+    running = db.session.execute(select(StationPosting.id).where(
+        StationPosting.station_id == station.id,
+        (StationPosting.until_on.is_(None)) | (StationPosting.until_on >= local_today())).limit(1)).first()
+    if running is not None:
+        _refuse("contract_id", _("Workers of the present contractor are posted here today or later: end their "
+                                 "postings before the station changes to another contractor."))
+    return contract
+
+
+def save_station(station, data):
+    """Create (``station`` None) or change a station from ``data`` ({field: typed value}, see
+    FIELDS); returns the station. Refusals are DomainErrors naming the field."""
+    values = _checked(data, station)
+    contract = _checked_contract(values.pop("contract_id"), station)
+    if station is None:
+        station = Station()
+    for key, value in values.items():
+        setattr(station, key, value)
+    station.contract_id, station.contract = (contract.id if contract else None), contract
+    try:
+        with db.session.begin_nested():
+            db.session.add(station)
+            db.session.flush()
+    except IntegrityError:  # another officer took the code at the same moment
+        _refuse("code", _("Another station of the bureau has the code %(code)s.", code=values["code"]))
+    return station
