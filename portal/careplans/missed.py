@@ -6,6 +6,9 @@ from flask_babel import gettext as _
 from portal.accounts.permissions import reach
 from portal.careplans.delivery import missed
 from portal.careplans.labels import CARE_SERVICE_LABELS
+from portal.visits.catalogue import CARE_SERVICES
+
+ORDER = {code: index for index, code in enumerate(CARE_SERVICES)}  # the catalogue's order
 
 
 def missed_for(user, month, *, contractor_id=None, beneficiary_ids=None):
@@ -24,8 +27,9 @@ def missed_for(user, month, *, contractor_id=None, beneficiary_ids=None):
 def short_text(row):
     """What fell short, in words: each short service with the times still missing, and the visits
     in person when too few ("日常看护 ×2、探视巡访 0/1")."""
-    parts = [_("%(service)s ×%(n)s", service=CARE_SERVICE_LABELS.get(code, code), n=times)
-             for code, times in row.short_services.items()]
+    short = row.short_services
+    parts = [_("%(service)s ×%(n)s", service=CARE_SERVICE_LABELS.get(code, code), n=short[code])
+             for code in sorted(short, key=lambda code: ORDER.get(code, len(ORDER)))]
     if row.in_person_short:
         parts.append(_("visits in person %(done)s/%(planned)s", done=row.in_person,
                        planned=row.plan.in_person_per_month))
