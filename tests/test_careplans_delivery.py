@@ -191,3 +191,36 @@ def test_a_person_planned_for_by_another_contractor_since_is_not_the_old_ones(ap
         assert plans_in_force(THIS_MONTH, contractor_id=a_contractor) == {}
         assert plans_in_force(THIS_MONTH, contract_id=world["a_contract"]) == {}
         assert plans_in_force(THIS_MONTH, contractor_id=b_contract.contractor_id)[person].version == 2
+
+
+def test_the_services_done_may_come_with_the_check_out(app, world, client, api_token):
+    """The field web app ticks the services at the check-out (POST …/check-out with "services"): they
+    become the visit's; the same check-out again changes nothing; other services are a 409."""
+    person = world["people"]["陈德福"]
+    headers = api_token("a-worker1", tenant="ganxian")
+    start = local(day(7), 9)
+    out = {"at": (start + timedelta(minutes=60)).isoformat(), "lat": HOME[0], "lon": HOME[1],
+           "services": ["daily_watch", "emotional_comfort"]}
+    created = client.post("/api/v1/visits", headers=headers, json={
+        "client_id": str(uuid.uuid4()), "beneficiary_id": person, "service_item": "CARE-VISIT", "device_id": "web-1",
+        "check_in": {"at": start.isoformat(), "lat": HOME[0], "lon": HOME[1]}})
+    visit_id = created.get_json()["id"]
+    first = client.post(f"/api/v1/visits/{visit_id}/check-out", headers=headers, json=out)
+    assert first.status_code == 200 and first.get_json()["services"] == ["daily_watch", "emotional_comfort"]
+    again = client.post(f"/api/v1/visits/{visit_id}/check-out", headers=headers, json=out)
+    assert again.status_code == 200 and again.get_json()["services"] == ["daily_watch", "emotional_comfort"]
+    other = client.post(f"/api/v1/visits/{visit_id}/check-out", headers=headers, json={**out, "services": ["counselling"]})
+    assert other.status_code == 409
+    bad = client.post(f"/api/v1/visits/{visit_id}/check-out", headers=headers, json={**out, "services": "x"})
+    assert bad.status_code == 422
+    # a visit sent with its services: the same at the check-out is fine, others are refused
+    second = client.post("/api/v1/visits", headers=headers, json={
+        "client_id": str(uuid.uuid4()), "beneficiary_id": person, "service_item": "CARE-VISIT", "device_id": "web-1",
+        "services": ["counselling"], "check_in": {"at": local(day(8), 9).isoformat(), "lat": HOME[0], "lon": HOME[1]}})
+    second_id = second.get_json()["id"]
+    refused = client.post(f"/api/v1/visits/{second_id}/check-out", headers=headers,
+                          json={**out, "at": local(day(8), 10).isoformat()})
+    assert refused.status_code == 409
+    kept = client.post(f"/api/v1/visits/{second_id}/check-out", headers=headers,
+                       json={**out, "at": local(day(8), 10).isoformat(), "services": ["counselling"]})
+    assert kept.status_code == 200 and kept.get_json()["services"] == ["counselling"]

@@ -46,3 +46,58 @@ def test_the_supervisor_goes_from_the_missed_list_to_the_plan_and_the_file(app, 
     expect(section.locator("#file-plan-2")).to_contain_text(_zh(app, "Counselling (心理疏导)"))
     expect(section.locator("#file-plan-1")).to_contain_text(_zh(app, "First version"))
     page.screenshot(path="test-artifacts/screenshots/careplans-file.png", full_page=True)
+
+
+def _services_of(app, client_id):
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.visits.models import Visit
+    from tests.careplan_world import scope
+    with app.app_context(), scope(app):
+        return [list(v.services or []) for v in db.session.scalars(select(Visit).where(Visit.client_id == client_id))]
+
+
+def test_the_worker_ticks_the_services_done_at_check_out_online_and_offline(app, page, live_server, demo):
+    """The field app's care visit: the catalogue services (Chinese labels) are ticked before the
+    check-out and reach the server with it; offline, the one request that carries the visit carries
+    them too."""
+    from tests.browser.test_field_app import NEAR_HOME, field_world
+    contract, people = field_world(app)
+    page.context.grant_permissions(["geolocation"], origin=live_server.url)
+    page.context.set_geolocation(NEAR_HOME)
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, "a-worker1")
+    page.goto("/field/")
+    first = page.locator(f"#card-{people['刘桂英']}-{contract}")
+    second = page.locator(f"#card-{people['陈德福']}-{contract}")
+    expect(first.locator("fieldset.services-done")).to_have_count(0)  # nothing to tick before the check-in
+
+    first.locator("button.check-in").click()
+    row = first.locator(".visit-row")
+    expect(row).to_have_attribute("data-state", "sent")
+    box = first.locator("fieldset.services-done")
+    expect(box.locator("label.service-choice")).to_have_count(9)
+    box.get_by_label(_zh(app, "Daily watch (日常看护)")).check()
+    box.get_by_label(_zh(app, "Counselling (心理疏导)")).check()
+    box.get_by_label(_zh(app, "Counselling (心理疏导)")).uncheck()
+    box.get_by_label(_zh(app, "Emotional comfort (精神慰藉)")).check()
+    first.locator("button.check-out").click()
+    expect(row.locator(".visit-times")).to_contain_text("–")
+    expect(row).to_have_attribute("data-state", "sent")
+    expect(row.locator(".visit-services")).to_contain_text("日常看护、精神慰藉")
+    expect(first.locator("fieldset.services-done")).to_have_count(0)
+    assert _services_of(app, row.get_attribute("data-client-id")) == [["daily_watch", "emotional_comfort"]]
+
+    page.context.set_offline(True)
+    second.locator("button.check-in").click()
+    offline_row = second.locator(".visit-row")
+    expect(offline_row).to_have_attribute("data-state", "queued")
+    second.locator("fieldset.services-done").get_by_label(_zh(app, "Personal care (照料护理)")).check()
+    second.locator("button.check-out").click()
+    expect(offline_row.locator(".visit-services")).to_contain_text("照料护理")
+    offline_id = offline_row.get_attribute("data-client-id")
+    assert _services_of(app, offline_id) == []
+    page.context.set_offline(False)
+    expect(offline_row).to_have_attribute("data-state", "sent", timeout=15_000)
+    assert _services_of(app, offline_id) == [["personal_care"]]
