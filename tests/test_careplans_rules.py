@@ -14,7 +14,7 @@ from portal.core.months import month_text, next_month
 from portal.extensions import db
 from tests import support
 from tests.careplan_world import (CLASSES, LAST_MONTH, MINIMUM, NOTES, SCORES, THIS_MONTH, UNCLASSED, approved,
-                                  careplan_world, draft, last_month_plan, local, scope)
+                                  careplan_world, draft, last_month_plan, scope)
 
 
 @pytest.fixture
