@@ -6,6 +6,7 @@ force governs its own months; the missed list; a person planned for since by ano
 is no longer the old contractor's."""
 import io
 import uuid
+from fractions import Fraction
 from datetime import timedelta
 
 import pytest
@@ -224,3 +225,21 @@ def test_the_services_done_may_come_with_the_check_out(app, world, client, api_t
     kept = client.post(f"/api/v1/visits/{second_id}/check-out", headers=headers,
                        json={**out, "at": local(day(8), 10).isoformat(), "services": ["counselling"]})
     assert kept.status_code == 200 and kept.get_json()["services"] == ["counselling"]
+
+
+def test_the_scorecard_share_counts_the_person_months_not_missed(app, world):
+    from portal.careplans.scoring import quarter_rate
+    from portal.core.months import last_day
+    people = world["people"]
+    last_month_plan(app, people["陈德福"], {"daily_watch": 3})
+    last_month_plan(app, people["刘桂英"], {"daily_watch": 12})
+    for n in range(3):
+        visit(app, world, "陈德福", day(3 + n), 9, ["daily_watch"])
+    with app.app_context(), scope(app):
+        assert quarter_rate(world["a_contract"], LAST_MONTH, last_day(LAST_MONTH)) == \
+            (Fraction(1, 2), {"plan_months": 2, "kept": 1, "missed": 1})
+        # this month too: nobody served yet, both missed so far
+        assert quarter_rate(world["a_contract"], LAST_MONTH, last_day(THIS_MONTH))[1] == \
+            {"plan_months": 4, "kept": 1, "missed": 3}
+        assert quarter_rate(world["b_contract"], LAST_MONTH, last_day(THIS_MONTH)) == \
+            (None, {"plan_months": 0, "kept": 0, "missed": 0})
