@@ -61,6 +61,7 @@ def _build_lists(app):
     _surveys(app)
     _survey_change_reports(app)
     _stations(app)
+    _care_plans(app)
     with app.app_context(), tenant_scope(gx):
         _living_standards()
         db.session.commit()
@@ -193,6 +194,46 @@ def _survey_change_reports(app):
         for name, kind in zip(survey_world.SURVEYED[:2], ("income_changed", "members_changed")):
             open_change_report(db.session.get(Beneficiary, world["people"][name]), kind,
                                local_today() - timedelta(days=1), "walk")
+        db.session.commit()
+
+
+def _care_plans(app):
+    """Care plans (issue 19, tests/test_careplans_*.py): for two people with a final self-care class
+    on A's care contract, a needs assessment by a-manager, a version approved from this month that
+    asks far more than anyone delivers (the missed list, current month by default, has two rows
+    for the bureau and for A's manager) and a next version submitted (the review queue has two). People the demo already has a version in the works for are left alone."""
+    from portal.accounts.models import User
+    from portal.assessments.models import Assessment
+    from portal.beneficiaries.demo import demo_contract
+    from portal.beneficiaries.models import Beneficiary
+    from portal.careplans import needs, people, plans
+    from portal.careplans.models import CarePlan
+    from portal.core.timeutil import local_today, utcnow
+    from portal.extensions import db
+    from portal.tenancy.scope import tenant_scope
+    gx = support.World(app).tenant_id("ganxian")
+    with app.app_context(), tenant_scope(gx):
+        users = {u.username: u for u in db.session.scalars(select(User).where(
+            User.username.in_(("a-manager", "gx-supervisor"))))}
+        contract, today, now = demo_contract("A", "CARE-VISIT"), local_today(), utcnow()
+        this_month = today.replace(day=1)
+        classified = select(Assessment.beneficiary_id).where(Assessment.status == "final")
+        busy = select(CarePlan.beneficiary_id).where(CarePlan.status.in_(plans.OPEN_STATUSES))
+        chosen = [p for p in db.session.scalars(select(Beneficiary).where(
+            Beneficiary.id.in_(classified), Beneficiary.id.not_in(busy)).order_by(Beneficiary.id))
+            if contract.id in {c.id for c in people.care_contracts(p, contract.contractor_id, today)}
+            and (plans.latest_approved_start(p.id) or this_month) <= this_month][:2]
+        for person in chosen:
+            needs.record_needs(person, contract.id, today, {d: 3 for d in ("health", "emotional", "home_safety",
+                                                                          "capability")},
+                               {d: "walk" for d in ("health", "emotional", "home_safety", "capability")},
+                               users["a-manager"], now)
+            for status in ("approved", "submitted"):
+                plan = plans.draft(person, users["a-manager"], now, services={"daily_watch": 40, "counselling": 20},
+                                   in_person=20, effective_from=this_month, reason="walk")
+                plans.submit(plan, users["a-manager"], now)
+                if status == "approved":
+                    plans.approve(plan, users["gx-supervisor"], now)
         db.session.commit()
 
 

@@ -74,16 +74,24 @@ def plans_in_force(month, *, contract_id=None, contractor_id=None, beneficiary_i
     contract, a contractor or some people."""
     start = first_day(month)
     query = select(CarePlan).where(CarePlan.status.in_(IN_FORCE_STATUSES), CarePlan.effective_from <= start)
-    if contract_id is not None:
-        query = query.where(CarePlan.contract_id == contract_id)
-    if contractor_id is not None:
-        query = query.where(CarePlan.contractor_id == contractor_id)
     if beneficiary_ids is not None:
         query = query.where(CarePlan.beneficiary_id.in_(list(beneficiary_ids)))
+    if contract_id is not None or contractor_id is not None:
+        # the people with a plan under that contract (contractor); which plan is in force is
+        # decided among all their versions, so a person since planned for under another
+        # contract is not the old contract's any more
+        narrowed = select(CarePlan.beneficiary_id).where(CarePlan.status.in_(IN_FORCE_STATUSES))
+        if contract_id is not None:
+            narrowed = narrowed.where(CarePlan.contract_id == contract_id)
+        if contractor_id is not None:
+            narrowed = narrowed.where(CarePlan.contractor_id == contractor_id)
+        query = query.where(CarePlan.beneficiary_id.in_(narrowed))
     found = {}
     for plan in db.session.scalars(query.order_by(CarePlan.effective_from, CarePlan.version)):
         found[plan.beneficiary_id] = plan  # later versions win
-    return found
+    return {beneficiary_id: plan for beneficiary_id, plan in found.items()
+            if (contract_id is None or plan.contract_id == contract_id)
+            and (contractor_id is None or plan.contractor_id == contractor_id)}
 
 
 def month_of_plans(month, *, contract_id=None, contractor_id=None, beneficiary_ids=None):

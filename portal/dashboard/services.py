@@ -85,6 +85,17 @@ _TRAINING = (_l("Training"), "training.index")
 _TRAINING_RATES = (_l("Training attendance rates"), "training.rates_page")
 for _role in ("officer", "supervisor", "auditor", "contractor_manager"):
     NAVIGATION[_role].extend([_TRAINING, _TRAINING_RATES])
+# care plans (issue 19): the plans, the bureau's review queue, the people missed
+_PLANS = (_l("Care plans"), "careplans.index")
+_MISSED = (_l("People missed"), "careplans.missed_page")
+_PLAN_QUEUE = (_l("Plans awaiting approval"), "careplans.review_queue")
+for _role, _links in {
+    "officer": [_PLAN_QUEUE, _PLANS],
+    "supervisor": [_MISSED, _PLANS, _PLAN_QUEUE],
+    "auditor": [_MISSED],
+    "contractor_manager": [_PLANS, _MISSED],
+}.items():
+    NAVIGATION[_role].extend(_links)
 
 
 def dashboard_for(user, tenant):

@@ -37,7 +37,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from portal.assessments.stats import discrepancy_counts
-from portal.careplans.delivery import month_of_plans
+from portal.careplans.scoring import quarter_rate
 from portal.contracts.models import Contract
 from portal.core import query
 from portal.core.errors import Conflict, DomainError, NotFound
@@ -230,14 +230,8 @@ def _recheck(contract, start, end):
 
 
 def _care_plans(contract, start, end):
-    months = [date(start.year, month, 1) for month in range(start.month, end.month + 1)]
-    in_force = delivered = 0
-    for month in months:
-        rows = month_of_plans(month, contract_id=contract.id)
-        in_force += len(rows)
-        delivered += sum(1 for row in rows if not row.missed)
-    raw = {"person_months": in_force, "delivered_in_full": delivered, "missed": in_force - delivered}
-    return _component("care_plans", Fraction(delivered, in_force) if in_force else None, raw)
+    rate, raw = quarter_rate(contract.id, start, end)
+    return _component("care_plans", rate, raw)
 
 
 def compute_components(contract, start, end, weights):

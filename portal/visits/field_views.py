@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from portal.core.auth import capability_required
 from portal.visits.blueprint import field_bp
+from portal.visits.catalogue import CARE_SERVICE_LABELS, CARE_SERVICES
 
 
 def position_messages():
@@ -54,6 +55,10 @@ def _messages():
         "status": {"pending": _("Being verified"), "verified": _("Verified"), "exception": _("Exception"),
                    "rejected": _("Rejected")},
         "visit_of": _("Visit %(time)s"),
+        # the catalogue services a care visit may carry, ticked before the check-out
+        "services": [[code, str(CARE_SERVICE_LABELS[code])] for code in CARE_SERVICES],
+        "services_done": _("Services done (tick them before checking out)"),
+        "services_of": _("Services: %(list)s"), "list_separator": _(", "),
     }
 
 

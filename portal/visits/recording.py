@@ -33,7 +33,10 @@ EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2100, 1, 
 
 _POINT = {"at": {"type": "string", "minLength": 1, "maxLength": 64},
           "lat": {"type": "number"}, "lon": {"type": "number"}}
-CHECK_OUT_SCHEMA = {"type": "object", "required": ["at", "lat", "lon"], "properties": _POINT}
+_SERVICES = {"type": ["array", "null"], "maxItems": 50, "items": {"type": "string", "minLength": 1, "maxLength": 64},
+             "description": "The catalogue services done (visits.catalogue.CARE_SERVICES)"}
+# A check-out may carry the services done, ticked at the end of the visit (the field web app).
+CHECK_OUT_SCHEMA = {"type": "object", "required": ["at", "lat", "lon"], "properties": {**_POINT, "services": _SERVICES}}
 VISIT_SCHEMA = {
     "type": "object",
     "required": ["client_id", "beneficiary_id", "service_item", "device_id", "check_in"],
@@ -46,8 +49,7 @@ VISIT_SCHEMA = {
         "check_in": {"type": "object", "required": ["at", "lat", "lon"],
                      "properties": {**_POINT, "accuracy_m": {"type": ["number", "null"], "minimum": 0}}},
         "check_out": {"type": ["object", "null"], "required": ["at", "lat", "lon"], "properties": _POINT},
-        "services": {"type": ["array", "null"], "maxItems": 50,
-                     "items": {"type": "string", "minLength": 1, "maxLength": 64}},
+        "services": _SERVICES,
         "notes": {"type": ["string", "null"], "maxLength": 2000},
     },
 }
@@ -238,15 +240,24 @@ def _rules_rerun(visit, now):
 def check_out(visit, payload, user, now):
     """Record the check-out of the worker's own visit; returns ``(visit, changed)``. A visit has one
     check-out: sending the same one again changes nothing, a different one is a Conflict. A
-    check-out before the check-in is stored as sent (verification flags it, V08)."""
+    check-out before the check-in is stored as sent (verification flags it, V08). Its
+    ``services``, when sent, are the services done: they become the visit's, unless the visit
+    already carries other ones (a Conflict)."""
     if visit.worker_user_id != user.id:
         raise NotFound(_("No such visit."))
     validate_schema(payload, CHECK_OUT_SCHEMA)
     at, lat, lon = checked_point(payload, "")
+    services = payload.get("services")
+    same_services = services is None or list(services) == list(visit.services or [])
     if visit.check_out_at is not None:
-        if (visit.check_out_at, visit.check_out_lat, visit.check_out_lon) == (at, lat, lon):
+        if (visit.check_out_at, visit.check_out_lat, visit.check_out_lon) == (at, lat, lon) and same_services:
             return visit, False
         raise Conflict(_("This visit already has a different check-out."))
+    if not same_services:
+        if visit.services:
+            raise Conflict(_("This visit already carries other services."), {"services": [
+                _("This visit already carries other services.")]})
+        visit.services = list(services)
     visit.check_out_at, visit.check_out_lat, visit.check_out_lon = at, lat, lon
     visit.checked_out_received_at = now
     _rules_rerun(visit, now)

@@ -319,6 +319,18 @@ window.FieldQueue = (function () {
                   device_id: v.device_id, check_in: v.check_in};
       if (v.check_out) {
         body.check_out = v.check_out;  // still unsent: one request carries both
+        if (v.services && v.services.length) {
+          body.services = v.services;  // the services ticked at the check-out
+        }
+      }
+      return body;
+    }
+
+    // The check-out request: where and when, and the services ticked (when any).
+    function checkOutBody(v) {
+      var body = {at: v.check_out.at, lat: v.check_out.lat, lon: v.check_out.lon};
+      if (v.services && v.services.length) {
+        body.services = v.services;
       }
       return body;
     }
@@ -357,7 +369,7 @@ window.FieldQueue = (function () {
         if (v.checkout_sent) { poll(clientId); }
       }
       if (v.check_out && !v.checkout_sent) {
-        var out = await api("POST", "/api/v1/visits/" + v.id + "/check-out", v.check_out);
+        var out = await api("POST", "/api/v1/visits/" + v.id + "/check-out", checkOutBody(v));
         if (!out.ok) {
           return failed(clientId, out);
         }

@@ -78,6 +78,39 @@
     });
   }
 
+  // The catalogue services done, ticked on the open visit of a care item before its check-out;
+  // kept with the queued visit, sent with the check-out (field-queue.js).
+  function toggleService(clientId, code, done) {
+    update(clientId, function (v) {
+      var kept = (v.services || []).filter(function (c) { return c !== code; });
+      v.services = done ? (M.services || []).map(function (s) { return s[0]; }).filter(function (c) {
+        return c === code || kept.indexOf(c) >= 0;
+      }) : kept;
+    });
+    render();
+  }
+
+  function servicesBox(open) {
+    var ticked = open.services || [];
+    var box = el("fieldset", {"class": "services-done", id: "services-" + open.client_id}, [
+      el("legend", {text: M.services_done})]);
+    (M.services || []).forEach(function (service) {
+      var id = "service-" + open.client_id + "-" + service[0];
+      var input = el("input", {type: "checkbox", id: id, value: service[0], "class": "service-tick",
+                               checked: ticked.indexOf(service[0]) >= 0});
+      input.addEventListener("change", function () { toggleService(open.client_id, service[0], input.checked); });
+      box.appendChild(el("label", {"class": "service-choice", "for": id}, [input, el("span", {text: service[1]})]));
+    });
+    return box;
+  }
+
+  function servicesLine(v) {
+    var names = {};
+    (M.services || []).forEach(function (s) { names[s[0]] = s[1]; });
+    return v.services && v.services.length && v.check_out ? el("p", {"class": "visit-services", text: fmt(
+      M.services_of, {list: v.services.map(function (c) { return names[c] || c; }).join(M.list_separator)})}) : null;
+  }
+
   function checkOut(clientId, cardKey) {
     withPosition(cardKey, function (pos) {
       update(clientId, function (v) { v.check_out = {at: pos.at, lat: pos.lat, lon: pos.lon}; });
@@ -132,6 +165,7 @@
       el("p", {"class": "visit-times", text: fmt(M.visit_of, {time: times})}),
       facts.length ? el("p", {"class": "visit-facts", text: facts.join(" · ")}) : null,
       el("p", {"class": "visit-state", text: stateText}),
+      servicesLine(v),
       v.status ? el("p", {"class": "visit-status status-" + v.status, text: M.status[v.status] || v.status}) : null,
     ]);
     if (v.exceptions && v.exceptions.length) {
@@ -184,6 +218,9 @@
       var item = items.filter(function (i) { return i.code === open.service_item; })[0];
       if (item && item.photo_required && open.photos_sent + open.photos.length === 0) {
         node.appendChild(el("p", {"class": "photo-hint", text: M.photo_required}));
+      }
+      if (item && item.unit === "visit") {
+        node.insertBefore(servicesBox(open), action);
       }
     }
     node.appendChild(Q.noteLine(cardNotes[key]));

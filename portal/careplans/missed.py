@@ -1,0 +1,36 @@
+"""The missed list as a reader may see it (docs/DOMAIN.md §6 "Care plans"): the people of a month
+who got fewer services than their plan in force or fewer visits in person (delivery.py decides),
+the bureau's readers all of them, a care contractor's manager those of its own plans only."""
+from flask_babel import gettext as _
+
+from portal.accounts.permissions import reach
+from portal.careplans.delivery import missed
+from portal.careplans.labels import CARE_SERVICE_LABELS
+from portal.visits.catalogue import CARE_SERVICES
+
+ORDER = {code: index for index, code in enumerate(CARE_SERVICES)}  # the catalogue's order
+
+
+def missed_for(user, month, *, contractor_id=None, beneficiary_ids=None):
+    """The PlanMonths of ``month`` whose person was missed, as far as ``user`` reaches: a manager
+    only its organisation's plans (``contractor_id`` is then ignored), the bureau's readers every
+    plan or one contractor's."""
+    if not user.can("careplan.missed"):
+        return []
+    if not user.can("careplan.read_all"):
+        contractor_id = reach(user).organisation_id
+        if contractor_id is None:
+            return []
+    return missed(month, contractor_id=contractor_id, beneficiary_ids=beneficiary_ids)
+
+
+def short_text(row):
+    """What fell short, in words: each short service with the times still missing, and the visits
+    in person when too few ("日常看护 ×2、探视巡访 0/1")."""
+    short = row.short_services
+    parts = [_("%(service)s ×%(n)s", service=CARE_SERVICE_LABELS.get(code, code), n=short[code])
+             for code in sorted(short, key=lambda code: ORDER.get(code, len(ORDER)))]
+    if row.in_person_short:
+        parts.append(_("visits in person %(done)s/%(planned)s", done=row.in_person,
+                       planned=row.plan.in_person_per_month))
+    return _(", ").join(parts) if parts else "—"

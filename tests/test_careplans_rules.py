@@ -1,0 +1,328 @@
+"""The rules of a care plan (docs/DOMAIN.md §6 "Care plans", careplans/plans.py): the class minimum
+at its boundary, at least one visit in person, no plan without a final class or a needs assessment,
+the months a version may start in, a reason for every version after the first, one version in the
+works at a time; submission, approval (earlier version superseded) and return, each step once
+(a second click is a 409 told in words); the needs assessment's own rules."""
+import html as htmllib
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.audit.models import AuditEntry
+from portal.core.months import month_text, next_month
+from portal.extensions import db
+from tests import support
+from tests.careplan_world import (CLASSES, LAST_MONTH, MINIMUM, NOTES, SCORES, THIS_MONTH, UNCLASSED, approved,
+                                  careplan_world, draft, last_month_plan, scope)
+
+
+@pytest.fixture
+def world(app, demo):
+    return careplan_world(app)
+
+
+def _text(response):
+    """The page's text with HTML entities read (an apostrophe is &#39; in the page)."""
+    return htmllib.unescape(response.get_data(as_text=True))
+
+
+def _form(services, in_person="1", month=None, reason=""):
+    data = {f"service_{code}": str(times) for code, times in services.items()}
+    data.update({"in_person_per_month": in_person, "effective_from": month or month_text(THIS_MONTH),
+                 "reason": reason})
+    return data
+
+
+def _plans(app, person_id):
+    from portal.careplans.models import CarePlan
+    with app.app_context(), scope(app):
+        return [(p.version, p.status, p.planned_total, p.in_person_per_month)
+                for p in db.session.scalars(select(CarePlan).where(CarePlan.beneficiary_id == person_id)
+                                            .order_by(CarePlan.version))]
+
+
+@pytest.mark.parametrize("name", list(CLASSES))
+def test_the_class_minimum_refuses_one_below_and_accepts_exactly_it(app, world, login, name):
+    person = world["people"][name]
+    minimum = MINIMUM[CLASSES[name]]
+    manager = login("a-manager", tenant="ganxian")
+    manager.set_cookie("lang", "en")
+    url = f"/care-plans/people/{person}/plans/new"
+    below = support.form_post(manager, url, _form({"daily_watch": minimum - 2, "counselling": 1}))
+    assert below.status_code == 422
+    html = below.get_data(as_text=True)
+    assert f"The plan has {minimum - 1} services a month" in html and f"at least {minimum} a month" in html
+    assert _plans(app, person) == []
+    at_minimum = support.form_post(manager, url, _form({"daily_watch": minimum - 1, "counselling": 1}))
+    assert at_minimum.status_code == 302
+    assert _plans(app, person) == [(1, "draft", minimum, 1)]
+
+
+def test_no_visit_in_person_is_refused_with_the_numbers(app, world, login):
+    person = world["people"]["陈德福"]
+    manager = login("a-manager", tenant="ganxian")
+    manager.set_cookie("lang", "en")
+    response = support.form_post(manager, f"/care-plans/people/{person}/plans/new",
+                                 _form({"daily_watch": 5}, in_person="0"))
+    assert response.status_code == 422
+    assert "At least one visit in person" in response.get_data(as_text=True)
+    assert "the plan has 0" in response.get_data(as_text=True)
+    assert _plans(app, person) == []
+
+
+def test_the_refusals_are_in_chinese_by_default(app, world, login):
+    person = world["people"]["陈德福"]
+    manager = login("a-manager", tenant="ganxian")
+    html = support.form_post(manager, f"/care-plans/people/{person}/plans/new",
+                             _form({"daily_watch": 1}, in_person="0")).get_data(as_text=True)
+    assert "探视巡访" in html and "至少" in html
+
+
+def test_a_person_without_a_final_class_gets_no_plan(app, world, login):
+    from portal.beneficiaries.models import Beneficiary
+    from portal.careplans import plans
+    from portal.core.errors import DomainError
+    from portal.core.timeutil import utcnow
+    from tests.careplan_world import _user, record_needs
+    person = world["people"][UNCLASSED]
+    record_needs(app, person, world["a_contract"], THIS_MONTH)
+    with app.app_context(), scope(app):
+        with pytest.raises(DomainError) as refused:
+            plans.draft(db.session.get(Beneficiary, person), _user("a-manager"), utcnow(),
+                        services={"daily_watch": 30}, in_person=2, effective_from=THIS_MONTH, reason="")
+        assert "care_class" in refused.value.errors
+    manager = login("a-manager", tenant="ganxian")
+    html = support.form_post(manager, f"/care-plans/people/{person}/plans/new",
+                             _form({"daily_watch": 30}, in_person="2")).get_data(as_text=True)
+    assert "自理能力评估" in html and "最终" in html  # the self-care class is not final yet, in Chinese
+    assert _plans(app, person) == []
+
+
+def test_a_plan_needs_the_contractors_needs_assessment_first(app, world):
+    from portal.careplans.models import NeedsAssessment
+    from portal.core.errors import DomainError
+    person = world["people"]["刘桂英"]
+    with app.app_context(), scope(app):
+        for row in db.session.scalars(select(NeedsAssessment)).all():
+            db.session.delete(row)
+        db.session.commit()
+    with pytest.raises(DomainError, match="needs assessment"):
+        with app.test_request_context(headers={"Cookie": "lang=en"}):
+            draft(app, person, {"daily_watch": 12})
+
+
+@pytest.mark.parametrize("month,expected", [
+    (lambda: LAST_MONTH, "cannot start before the current month"),
+    (lambda: next_month(THIS_MONTH), None),
+])
+def test_a_version_starts_in_the_current_month_or_later(app, world, login, month, expected):
+    person = world["people"]["陈德福"]
+    manager = login("a-manager", tenant="ganxian")
+    manager.set_cookie("lang", "en")
+    response = support.form_post(manager, f"/care-plans/people/{person}/plans/new",
+                                 _form({"daily_watch": 3}, month=month_text(month())))
+    if expected:
+        assert response.status_code == 422 and expected in response.get_data(as_text=True)
+    else:
+        assert response.status_code == 302
+
+
+def test_a_bad_month_or_number_is_a_form_message_not_a_500(app, world, login):
+    person = world["people"]["陈德福"]
+    manager = login("a-manager", tenant="ganxian")
+    manager.set_cookie("lang", "en")
+    for data in (_form({"daily_watch": 3}, month="2026-13"), _form({"daily_watch": "x"}),
+                 _form({"daily_watch": "-1"}), _form({"daily_watch": 3}, in_person="１"),
+                 _form({"daily_watch": 99999999}), {"in_person_per_month": "", "effective_from": ""}):
+        response = support.form_post(manager, f"/care-plans/people/{person}/plans/new", data)
+        assert response.status_code == 422, data
+    assert _plans(app, person) == []
+
+
+# --- versions: reasons, months, one in the works ------------------------------------------------
+
+def test_every_version_after_the_first_needs_a_reason_and_cannot_start_before_the_approved_one(app, world, login):
+    person = world["people"]["刘桂英"]
+    last_month_plan(app, person, {"daily_watch": 8, "counselling": 4})
+    upcoming = next_month(THIS_MONTH)
+    approved(app, person, {"daily_watch": 10, "counselling": 4}, month=upcoming, reason="病情加重")
+    manager = login("a-manager", tenant="ganxian")
+    manager.set_cookie("lang", "en")
+    url = f"/care-plans/people/{person}/plans/new"
+    no_reason = support.form_post(manager, url, _form({"daily_watch": 12, "counselling": 4},
+                                                      month=month_text(upcoming)))
+    assert no_reason.status_code == 422 and "a reason is required for every version after the first" in \
+        no_reason.get_data(as_text=True)
+    too_early = support.form_post(manager, url, _form({"daily_watch": 12, "counselling": 4}, reason="调整"))
+    assert too_early.status_code == 422
+    assert f"latest approved version ({month_text(upcoming)})" in too_early.get_data(as_text=True)
+    ok = support.form_post(manager, url, _form({"daily_watch": 12, "counselling": 4}, month=month_text(upcoming),
+                                               reason="家属要求增加看护"))
+    assert ok.status_code == 302
+    assert [v[:2] for v in _plans(app, person)] == [(1, "superseded"), (2, "approved"), (3, "draft")]
+    # one version in the works at a time
+    again = support.form_post(manager, url, _form({"daily_watch": 12, "counselling": 4}, month=month_text(upcoming),
+                                                  reason="再次调整"))
+    assert again.status_code == 409 and "Version 3 of this person's plan is still" in _text(again)
+    assert len(_plans(app, person)) == 3
+
+
+def test_the_manager_changes_its_draft_then_submits_it_once(app, world, login):
+    person = world["people"]["陈德福"]
+    plan = draft(app, person, {"daily_watch": 3})
+    manager = login("a-manager", tenant="ganxian")
+    manager.set_cookie("lang", "en")
+    edit = support.form_post(manager, f"/care-plans/{plan}/edit", _form({"daily_watch": 4, "counselling": 1},
+                                                                       in_person="2"))
+    assert edit.status_code == 302
+    assert _plans(app, person) == [(1, "draft", 5, 2)]
+    page = manager.get(f"/care-plans/{plan}/submit")
+    assert page.status_code == 200 and "The plan goes to the bureau" in page.get_data(as_text=True)
+    token = support.csrf_token_from(page.get_data(as_text=True))
+    assert manager.post(f"/care-plans/{plan}/submit", data={"csrf_token": token}).status_code == 302
+    second = manager.post(f"/care-plans/{plan}/submit", data={"csrf_token": token})
+    assert second.status_code == 409 and "already been submitted" in second.get_data(as_text=True)
+    assert _plans(app, person) == [(1, "submitted", 5, 2)]
+    # a submitted version cannot be changed any more
+    assert manager.get(f"/care-plans/{plan}/edit").status_code == 404
+
+
+def _submitted(app, person, services, **kwargs):
+    from portal.careplans import plans
+    from portal.careplans.models import CarePlan
+    from portal.core.timeutil import utcnow
+    from tests.careplan_world import _user
+    plan_id = draft(app, person, services, **kwargs)
+    with app.app_context(), scope(app):
+        plans.submit(db.session.get(CarePlan, plan_id), _user("a-manager"), utcnow())
+        db.session.commit()
+    return plan_id
+
+
+def test_approval_says_what_will_happen_supersedes_the_old_version_and_is_audited(app, world, login):
+    person = world["people"]["黄秀兰"]
+    old = last_month_plan(app, person, {"daily_watch": 10, "personal_care": 8})
+    new = _submitted(app, person, {"daily_watch": 12, "personal_care": 8}, reason="增加日常看护")
+    officer = login("gx-officer")
+    officer.set_cookie("lang", "en")
+    queue = officer.get("/care-plans/review").get_data(as_text=True)
+    assert f'id="plan-{new}"' in queue and "增加日常看护" in queue
+    page = officer.get(f"/care-plans/{new}/approve").get_data(as_text=True)
+    assert f"in force from {month_text(THIS_MONTH)}, replacing version 1" in page
+    assert "version 1 keeps governing the months before" in page
+    token = support.csrf_token_from(page)
+    done = officer.post(f"/care-plans/{new}/approve", data={"csrf_token": token, "note": "同意"})
+    assert done.status_code == 302
+    twice = officer.post(f"/care-plans/{new}/approve", data={"csrf_token": token, "note": "同意"})
+    assert twice.status_code == 409 and "already been approved" in twice.get_data(as_text=True)
+    assert [v[:2] for v in _plans(app, person)] == [(1, "superseded"), (2, "approved")]
+    with app.app_context(), scope(app):
+        events = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "care_plan_approved",
+                                                             AuditEntry.object_id == str(new))).all()
+        assert len(events) == 1 and events[0].actor == "gx-officer"
+        assert events[0].after["superseded"] == [1]
+        assert old != new
+
+
+def test_return_needs_a_reason_and_the_contractor_then_drafts_anew(app, world, login):
+    person = world["people"]["陈德福"]
+    plan = _submitted(app, person, {"daily_watch": 3})
+    supervisor = login("gx-supervisor")
+    supervisor.set_cookie("lang", "en")
+    page = supervisor.get(f"/care-plans/{plan}/return").get_data(as_text=True)
+    assert "returned to the contractor with your reason" in page
+    empty = support.form_post(supervisor, f"/care-plans/{plan}/return", {"reason": "  "})
+    assert empty.status_code == 422
+    assert support.form_post(supervisor, f"/care-plans/{plan}/return", {"reason": "服务频次过低"}).status_code == 302
+    assert _plans(app, person) == [(1, "returned", 3, 1)]
+    manager = login("a-manager", tenant="ganxian")
+    assert "服务频次过低" in manager.get(f"/care-plans/people/{person}").get_data(as_text=True)
+    assert support.form_post(manager, f"/care-plans/people/{person}/plans/new",
+                             _form({"daily_watch": 6}, reason="按退回意见增加")).status_code == 302
+    assert [v[:2] for v in _plans(app, person)] == [(1, "returned"), (2, "draft")]
+
+
+def test_approval_checks_the_rules_again(app, world, login):
+    """The bureau raised the minimum after the draft: approving is refused in words; return is open."""
+    from portal.tenancy.models import Tenant
+    from portal.tenancy.services import change_settings
+    person = world["people"]["陈德福"]
+    plan = _submitted(app, person, {"daily_watch": 3})
+    with app.app_context(), scope(app):
+        change_settings(db.session.get(Tenant, support.World(app).tenant_id("ganxian")),
+                        {"min_services_per_month": {**MINIMUM, "self_care": 4}})
+        db.session.commit()
+    supervisor = login("gx-supervisor")
+    supervisor.set_cookie("lang", "en")
+    response = support.form_post(supervisor, f"/care-plans/{plan}/approve", {"note": ""})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "The plan has 3 services a month" in html and "at least 4 a month" in html
+    assert "Return it to the contractor" in html
+    assert _plans(app, person) == [(1, "submitted", 3, 1)]
+
+
+@pytest.mark.parametrize("username,path,status", [
+    ("gx-finance", "approve", 403), ("a-manager", "approve", 403), ("gx-auditor", "return", 403),
+    ("gx-officer", "submit", 403), ("b-manager", "submit", 404), ("zg-officer", "approve", 404),
+])
+def test_only_the_right_people_take_each_step(app, world, login, username, path, status):
+    plan = _submitted(app, world["people"]["陈德福"], {"daily_watch": 3})
+    client = login(username, tenant="ganxian" if username.startswith("b-") else None)
+    assert client.get(f"/care-plans/{plan}/{path}").status_code == status
+    assert client.post(f"/care-plans/{plan}/{path}", data={}).status_code in (status, 400)
+    assert _plans(app, world["people"]["陈德福"])[0][1] == "submitted"
+
+
+# --- the needs assessment ----------------------------------------------------------------------
+
+def _needs_form(contract, day, **changes):
+    data = {"contract": str(contract), "assessed_on": day.isoformat()}
+    for dimension, score in SCORES.items():
+        data[f"score_{dimension}"] = str(score)
+        data[f"note_{dimension}"] = NOTES[dimension]
+    data.update(changes)
+    return data
+
+
+def test_the_manager_records_a_needs_assessment_with_a_score_and_note_per_dimension(app, world, login):
+    from portal.careplans.models import NeedsAssessment
+    from portal.core.timeutil import local_today
+    person = world["people"][UNCLASSED]
+    manager = login("a-manager", tenant="ganxian")
+    manager.set_cookie("lang", "en")
+    url = f"/care-plans/people/{person}/needs"
+    page = manager.get(url).get_data(as_text=True)
+    assert "Health maintenance" in page and "Capability building" in page
+    bad = support.form_post(manager, url, _needs_form(world["a_contract"], local_today(), score_health="7",
+                                                      note_emotional=""))
+    assert bad.status_code == 422
+    html = bad.get_data(as_text=True)
+    assert "Choose a score from 1 to 5." in html and "Write what the score rests on." in html
+    future = support.form_post(manager, url, _needs_form(world["a_contract"], local_today() + timedelta(days=1)))
+    assert future.status_code == 422 and "cannot be in the future" in future.get_data(as_text=True)
+    other = support.form_post(manager, url, _needs_form(world["b_contract"], local_today()))
+    assert other.status_code in (404, 422)
+    ok = support.form_post(manager, url, _needs_form(world["a_contract"], local_today()))
+    assert ok.status_code == 302
+    with app.app_context(), scope(app):
+        rows = db.session.scalars(select(NeedsAssessment).where(NeedsAssessment.beneficiary_id == person)).all()
+        assert [(r.scores, r.notes, r.contract_id) for r in rows] == [(SCORES, NOTES, world["a_contract"])]
+    assert "独居，情绪低落" in manager.get(f"/care-plans/people/{person}").get_data(as_text=True)
+
+
+def test_someone_not_serving_the_person_cannot_assess_or_plan(app, world, login):
+    person = world["people"]["钟长生"]  # on B's assessment contract only
+    manager = login("a-manager", tenant="ganxian")
+    assert manager.get(f"/care-plans/people/{person}").status_code == 404
+    assert manager.get(f"/care-plans/people/{person}/needs").status_code == 404
+    b_manager = login("b-manager", tenant="ganxian")
+    assert b_manager.get(f"/care-plans/people/{world['people']['刘桂英']}").status_code == 404
+    worker = login("a-worker1", tenant="ganxian")
+    assert worker.get(f"/care-plans/people/{world['people']['刘桂英']}/needs").status_code == 403
+    assert login("gx-officer").get(f"/care-plans/people/{person}/needs").status_code == 403
+    with app.app_context(), scope(app):
+        from portal.careplans.models import NeedsAssessment
+        assert db.session.scalar(select(func.count()).select_from(NeedsAssessment)
+                                 .where(NeedsAssessment.beneficiary_id == person)) == 0
