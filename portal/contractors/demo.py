@@ -57,7 +57,7 @@ CONTRACTORS = [
 EVIDENCE_MONTHS = 3
 
 # B's social workers for the stations of GX-DEMO-003 (stations/demo.py posts them): (name, ID number
-# without its check digit, qualification). Accounts b-worker2 … b-worker31, in this order: each
+# without its check digit, qualification). Accounts b-sw01 … b-sw30 (社工), in this order: each
 # checks in at the station with the field app. Born before 1999 under the old prefecture code
 # 362121 (赣县), from 1999 under 360721.
 STATION_WORKERS = [
@@ -77,7 +77,6 @@ STATION_WORKERS = [
     ("宋丽平", "36212119961212264", "助理社会工作师"), ("池海波", "36212119930304275", "社会工作师"),
     ("彭雨欣", "36072120010627286", "助理社会工作师"), ("何建平", "36212119910915297", "社会工作师"),
 ]
-STATION_WORKER_FIRST = 2  # b-worker1 assesses (ADL-ASSESS); the station workers are b-worker2 onwards
 
 
 def _months_before(day, count):
@@ -148,7 +147,7 @@ def _evidence_period():
 
 def station_usernames():
     """The usernames of B's station workers, in STATION_WORKERS order."""
-    return [f"b-worker{n}" for n in range(STATION_WORKER_FIRST, STATION_WORKER_FIRST + len(STATION_WORKERS))]
+    return [f"b-sw{n:02d}" for n in range(1, len(STATION_WORKERS) + 1)]
 
 
 def seed_station_roster(password):

@@ -3,7 +3,7 @@ after the contracts and rosters exist. In ganxian:
 
 * the district hub (区总站, 5 staff) and 20 township stations (社工站, 1 or 2 staff), each with
   its address and coordinates, staffed by B's contract of GX-DEMO-003 (STATION-MONTH); B's 30
-  station social workers (b-worker2 … b-worker31, contractors/demo.py) on its work list and each
+  station social workers (b-sw01 … b-sw30, contractors/demo.py) on its work list and each
   posted to one station from the day the contract starts;
 * presence: a counted check-in by every posted worker on every working day of the previous month
   (the bureau's calendar) and of this month before today, except at the short-staffed station
