@@ -32,7 +32,7 @@ from portal.contractors.models import StaffMember
 from portal.contracts.models import ContractWorker
 from portal.core.geo import haversine_m
 from portal.core.months import month_days, previous_month
-from portal.core.timeutil import LOCAL_TZ, local_today
+from portal.core.timeutil import LOCAL_TZ, local_today, utcnow
 from portal.extensions import db
 from portal.stations.models import (Station, StationCheckIn, StationPosting, StationServiceLog, TrainingAttendee,
                                     TrainingSession)
@@ -133,8 +133,8 @@ def _staff():
     return [by_name[name] for name in station_usernames() if name in by_name]
 
 
-def _post(contract, stations, staff):
-    """The work list and one posting per worker, from the day the contract starts; returns
+def _post(contract, stations, staff, manager):
+    """The work list and one posting per worker by b-manager, from the day the contract starts; returns
     ({station code: [(user, member)]}, rows created)."""
     created, posted, queue = 0, {}, iter(staff)
     listed = set(db.session.scalars(select(ContractWorker.staff_id).where(ContractWorker.contract_id == contract.id)))
@@ -147,7 +147,8 @@ def _post(contract, stations, staff):
                 db.session.add(ContractWorker(contract_id=contract.id, staff_id=member.id, from_on=since))
                 created += 1
             if (station.id, member.id) not in postings:
-                db.session.add(StationPosting(station_id=station.id, staff_id=member.id, from_on=since))
+                db.session.add(StationPosting(station_id=station.id, staff_id=member.id, from_on=since,
+                                              created_by_id=manager.id))
                 created += 1
             posted[station.code].append((user, member))
     db.session.flush()
@@ -157,7 +158,8 @@ def _post(contract, stations, staff):
 # --- presence --------------------------------------------------------------------------------------
 
 def _checkin(station, user, member, day, minutes, metres, rng, radius):
-    """A StationCheckIn as the field app would have sent it, or None when it exists."""
+    """A StationCheckIn (not yet added) as the field app would have sent it, its client id
+    derived from the worker, station and day."""
     client_id = str(uuid.uuid5(NAMESPACE, f"{user.username}:{station.code}:{day.isoformat()}"))
     at = _local(day, minutes)
     lat, lon = _offset(station.lat, station.lon, metres, rng.uniform(0, 2 * math.pi))
@@ -199,7 +201,8 @@ def _presence(stations, posted, last_days, this_days, supervisor, rng):
                     continue
                 if decision is not None and row.status == "flagged":
                     row.status, row.decision_reason = decision
-                    row.decided_by_id, row.decided_at = supervisor.id, _local(day + timedelta(days=1), 10 * 60)
+                    row.decided_by_id = supervisor.id
+                    row.decided_at = min(_local(day + timedelta(days=1), 10 * 60), utcnow())
                 db.session.add(row)
                 created += 1
     db.session.flush()
@@ -269,10 +272,10 @@ def seed_stations(tenants):
     with tenant_scope(tenants["ganxian"].id):
         contract = demo_contract("B", ITEM)
         users = {u.username: u for u in db.session.scalars(select(User).where(
-            User.username.in_(("gx-officer", "gx-supervisor"))))}
+            User.username.in_(("gx-officer", "gx-supervisor", "b-manager"))))}
         staff = _staff()
         needed = sum(spec[-1] for spec in STATIONS)
-        if contract is None or len(users) < 2 or len(staff) < needed:
+        if contract is None or len(users) < 3 or len(staff) < needed:
             return 0
         calendar = tenant_calendar()
         start, end = month_days(previous_month(today))
@@ -281,7 +284,7 @@ def seed_stations(tenants):
         if len(last_days) <= max(ABSENT_DAYS + (REJECTED_DAY,)):
             return 0
         stations, created = _stations(contract)
-        posted, n = _post(contract, stations, staff)
+        posted, n = _post(contract, stations, staff, users["b-manager"])
         created += n
         rng = random.Random(f"demo-stations:{start.isoformat()}")
         created += _presence(stations, posted, last_days, this_days, users["gx-supervisor"], rng)
