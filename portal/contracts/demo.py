@@ -90,10 +90,10 @@ def _ganxian(tenant):
         officer = db.session.execute(select(User).where(User.username == "gx-officer")).scalar_one()
         today, calendar = local_today(), tenant_calendar()
         for lot in [lot for tender in tenders for lot in tender.lots]:
+            # the award in force: for GX-DEMO-003 B's, the next-ranked bidder's after the upheld challenge
             award = awards.award_of_lot(lot)
             if award is None or db.session.execute(select(Contract.id).where(Contract.award_id == award.id)).first():
                 continue
-            # the award in force: for GX-DEMO-003 B's, the next-ranked bidder's after the upheld challenge
             starts_on = previous_month(previous_month(today)) if lot.tender.number in FROM_TWO_MONTHS_BACK else None
             _contract_from(award, officer, today, calendar, starts_on)
             created += 3
