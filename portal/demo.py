@@ -40,6 +40,36 @@ def _user(username, display_name, role, password, tenant_id=None):
     return user, 1
 
 
+def settle_stations(tenants):
+    """Last month of B's station contract settled through billing's settlement and workflow, as
+    billing/demo.py settles the others: prepared and sent by gx-officer, confirmed by b-manager,
+    approved by gx-finance (the station-months and the staffing shortfall of the short station,
+    docs/DOMAIN.md §8). Returns rows created (0 once the statement exists)."""
+    from portal.beneficiaries.demo import demo_contract
+    from portal.billing import settlement, workflow
+    from portal.billing.models import Statement
+    from portal.core import months
+    from portal.core.timeutil import local_today
+    from portal.stations.demo import ITEM
+    from portal.tenancy.scope import tenant_scope
+    month = months.month_text(months.previous_month(local_today()))
+    with tenant_scope(tenants["ganxian"].id):
+        contract = demo_contract("B", ITEM)
+        names = ("gx-officer", "b-manager", "gx-finance")
+        users = {u.username: u for u in db.session.scalars(select(User).where(User.username.in_(names)))}
+        if contract is None or len(users) < len(names) or months.parse_month(month) < contract.starts_on:
+            return 0
+        if db.session.execute(select(Statement.id).where(Statement.contract_id == contract.id,
+                                                         Statement.month == month)).first():
+            return 0
+        statement = settlement.prepare_statement(contract, month, by=users["gx-officer"])
+        workflow.send_to_contractor(statement, users["gx-officer"])
+        workflow.confirm(statement, users["b-manager"])
+        workflow.approve(statement, users["gx-finance"])
+        db.session.flush()
+        return 1 + len(statement.lines)
+
+
 def seed(password="demo-pass-2026", history=True):
     """Create what is missing of the demo world; returns how many rows were created. Without
     ``history`` only bureaus, users and contractors are made (the tests' starting point)."""
@@ -72,6 +102,9 @@ def seed(password="demo-pass-2026", history=True):
     from portal.tenancy.demo import seed_demo_calendars
     created += seed_demo_calendars()
     if history:
+        # Before the tenders: B's station social workers are on B's roster when it bids.
+        from portal.contractors.demo import seed_station_roster
+        created += seed_station_roster(password)
         from portal.tenders.demo import seed_tenders
         created += seed_tenders(tenants)
         from portal.contracts.demo import seed_contracts
@@ -96,9 +129,18 @@ def seed(password="demo-pass-2026", history=True):
         # their re-check and the bureau's survey settings (so D's statement pays and deducts them).
         from portal.surveys.demo import seed_surveys
         created += seed_surveys(tenants)
+        # After the contracts and rosters: the hub and township stations staffed by B's contract of
+        # GX-DEMO-003, last month's presence (one station short), service logs and training.
+        from portal.stations.demo import seed_stations
+        created += seed_stations(tenants)
+        # After the visits and the assessments' final classes: the care plans, one person missed.
+        from portal.careplans.demo import seed_care_plans
+        created += seed_care_plans(tenants)
         # After the visits: last month settled, with a stale draft, a carry-forward and a late visit.
         from portal.billing.demo import seed_statements
         created += seed_statements(tenants)
+        # After the others (their statements come first): B's station statement of last month.
+        created += settle_stations(tenants)
         from portal.public.demo import seed_policy_pages
         created += seed_policy_pages(tenants)
     return created

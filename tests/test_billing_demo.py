@@ -17,8 +17,9 @@ def test_the_demo_shows_a_recomputed_draft_a_carried_deduction_and_a_late_visit(
     with app.app_context():
         with tenant_scope(support.World(app).tenant_id("ganxian")):
             statements = db.session.scalars(select(Statement).order_by(Statement.id)).all()
-            # A's and B's of last month, D's of the month before and of last month
-            assert [s.status for s in statements] == ["approved"] * 4
+            # A's and B's of last month, D's of the month before and of last month, B's stations' of
+            # last month (portal/demo.py settle_stations)
+            assert [s.status for s in statements] == ["approved"] * 5
             survey = [s for s in statements if any(line.kind == "deduction_survey_discrepancy" for line in s.lines)]
             assert len(survey) == 1 and survey[0].month == statements[0].month
             [deduction] = [line for line in survey[0].lines if line.kind == "deduction_survey_discrepancy"]

@@ -1,6 +1,7 @@
 """The contractors of the demo world (docs/API.md): A, a social-work agency, and B, a company,
 both approved in ganxian; C approved in zhanggong; their managers, field workers on their rosters
-and a few months of employment evidence. Every step looks before it creates."""
+and a few months of employment evidence; with the demo's history, B's station social workers
+(seed_station_roster). Every step looks before it creates."""
 from datetime import date
 
 from sqlalchemy import select
@@ -55,6 +56,28 @@ CONTRACTORS = [
 ]
 EVIDENCE_MONTHS = 3
 
+# B's social workers for the stations of GX-DEMO-003 (stations/demo.py posts them): (name, ID number
+# without its check digit, qualification). Accounts b-sw01 … b-sw30 (社工), in this order: each
+# checks in at the station with the field app. Born before 1999 under the old prefecture code
+# 362121 (赣县), from 1999 under 360721.
+STATION_WORKERS = [
+    ("罗晓燕", "36212119870312042", "社会工作师"), ("钟志华", "36212119900521033", "社会工作师"),
+    ("谢丽娟", "36212119930817024", "社会工作师"), ("刘家豪", "36212119950203015", "助理社会工作师"),
+    ("黄雅琴", "36212119961109046", "社会工作师"), ("曾文斌", "36212119920614057", "社会工作师"),
+    ("赖小芳", "36212119970225068", "助理社会工作师"), ("邱俊杰", "36212119941030079", "社会工作师"),
+    ("温秀琴", "36212119910408082", "社会工作师"), ("肖永康", "36212119960719093", "助理社会工作师"),
+    ("朱慧敏", "36072119990311104", "助理社会工作师"), ("廖建军", "36212119890922115", "社会工作师"),
+    ("郭婷婷", "36072120000116126", "助理社会工作师"), ("杨明亮", "36212119980527137", "助理社会工作师"),
+    ("胡佳怡", "36072120010804148", "助理社会工作师"), ("徐国庆", "36212119931001159", "社会工作师"),
+    ("蔡思雨", "36072119990623162", "助理社会工作师"), ("邹伟", "36212119950412173", "社会工作师"),
+    ("叶红梅", "36212119920130184", "社会工作师"), ("李振宇", "36072120000905195", "助理社会工作师"),
+    ("王晓丽", "36212119970318206", "助理社会工作师"), ("陈志刚", "36212119880707217", "社会工作师"),
+    ("张美玲", "36072120020214228", "助理社会工作师"), ("周浩然", "36072119991126239", "助理社会工作师"),
+    ("吴雪芬", "36212119940508242", "社会工作师"), ("卢文华", "36212119900819253", "社会工作师"),
+    ("宋丽平", "36212119961212264", "助理社会工作师"), ("池海波", "36212119930304275", "社会工作师"),
+    ("彭雨欣", "36072120010627286", "助理社会工作师"), ("何建平", "36212119910915297", "社会工作师"),
+]
+
 
 def _months_before(day, count):
     months, year, month = [], day.year, day.month
@@ -81,9 +104,7 @@ def seed_contractors(password, tenants):
     """Create what is missing of the demo contractors; ``tenants`` maps codes to Tenant rows.
     Returns how many rows were created."""
     created = 0
-    today = local_today()
-    months = _months_before(today, EVIDENCE_MONTHS)
-    joined = months[0].replace(year=months[0].year - 1)
+    joined, months = _evidence_period()
     with all_tenants():
         officer = db.session.execute(select(User).where(User.role == "officer")).scalars().first()
         for spec in CONTRACTORS:
@@ -114,6 +135,37 @@ def seed_contractors(password, tenants):
                 user, n = _user(username, name, "field_worker", password, contractor.id)
                 created += n
                 created += _roster_entry(contractor, user, name, number, phone, qualification, joined, months)
+        db.session.flush()
+    return created
+
+
+def _evidence_period():
+    """(the day the demo's staff joined, the months of employment evidence they have)."""
+    months = _months_before(local_today(), EVIDENCE_MONTHS)
+    return months[0].replace(year=months[0].year - 1), months
+
+
+def station_usernames():
+    """The usernames of B's station workers, in STATION_WORKERS order."""
+    return [f"b-sw{n:02d}" for n in range(1, len(STATION_WORKERS) + 1)]
+
+
+def seed_station_roster(password):
+    """B's station social workers on B's roster, each with a field-worker account and the months of
+    employment evidence the others have. Returns how many rows were created."""
+    spec = next(s for s in CONTRACTORS if s["key"] == "B")
+    created = 0
+    joined, months = _evidence_period()
+    with all_tenants():
+        contractor = db.session.execute(
+            select(Contractor).where(Contractor.credit_code == spec["code"])).scalar_one_or_none()
+        if contractor is None:
+            return 0
+        for index, (username, (name, first17, qualification)) in enumerate(zip(station_usernames(), STATION_WORKERS)):
+            user, n = _user(username, name, "field_worker", password, contractor.id)
+            created += n
+            created += _roster_entry(contractor, user, name, id_number(first17), f"1390797{1101 + index:04d}",
+                                     qualification, joined, months)
         db.session.flush()
     return created
 

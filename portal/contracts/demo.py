@@ -1,7 +1,8 @@
 """The contracts of the demo world (docs/API.md): in ganxian, A's care contract (lot 1 of
-GX-DEMO-001, CARE-VISIT), B's assessment contract (lot 2, ADL-ASSESS) and D's household-survey
-contract (GX-DEMO-002, HH-SURVEY), all signed within the window, active and with their notices
-published; in zhanggong, a small single-source (单一来源)
+GX-DEMO-001, CARE-VISIT), B's assessment contract (lot 2, ADL-ASSESS), D's household-survey
+contract (GX-DEMO-002, HH-SURVEY) and B's station contract (GX-DEMO-003, STATION-MONTH, from the
+award in force after the upheld challenge), all signed within the window, active and with their
+notices published; in zhanggong, a small single-source (单一来源)
 tender awarded to contractor C and its active care contract, so zg-worker1 has a contract.
 
 It runs the real lifecycle with back-dated clocks, as tenders/demo.py does. Every step looks
@@ -21,7 +22,8 @@ from portal.tenancy.scope import tenant_scope
 from portal.tenancy.workdays import tenant_calendar
 from portal.tenders import awards, evaluation
 from portal.tenders.deadlines import local_date
-from portal.tenders.demo import AWARDED_NUMBER, SURVEY_NUMBER, build_tender, local_at, publish_tender
+from portal.tenders.demo import (AWARDED_NUMBER, CHALLENGED_NUMBER, SURVEY_NUMBER, build_tender, local_at,
+                                 publish_tender)
 from portal.tenders.models import Award, Bid, BudgetLine, Tender
 
 ZG_NUMBER = "ZG-DEMO-001"
@@ -34,7 +36,12 @@ ITEM_TERMS = {
     "CARE-VISIT": (30, 240, 1, True, None),
     "ADL-ASSESS": (None, None, 1, False, None),
     "HH-SURVEY": (None, None, 1, False, None),
+    "STATION-MONTH": (None, None, None, False, None),
 }
+# Contracts that run from two months back, so that the previous month is a whole month of theirs
+# and the month before it one too: D's surveys are re-checked the month after (surveys/demo.py),
+# B's stations are staffed and settled by the month (stations/demo.py).
+FROM_TWO_MONTHS_BACK = (SURVEY_NUMBER, CHALLENGED_NUMBER)
 
 
 def _period(today):
@@ -76,19 +83,18 @@ def _contract_from(award, officer, today, calendar, starts_on=None):
 def _ganxian(tenant):
     created = 0
     with tenant_scope(tenant.id):
-        tenders = db.session.execute(select(Tender).where(Tender.number.in_((AWARDED_NUMBER, SURVEY_NUMBER)))
-                                     .order_by(Tender.id)).scalars().all()
+        tenders = db.session.execute(select(Tender).where(Tender.number.in_(
+            (AWARDED_NUMBER, SURVEY_NUMBER, CHALLENGED_NUMBER))).order_by(Tender.id)).scalars().all()
         if not tenders:
             return 0
         officer = db.session.execute(select(User).where(User.username == "gx-officer")).scalar_one()
         today, calendar = local_today(), tenant_calendar()
         for lot in [lot for tender in tenders for lot in tender.lots]:
+            # the award in force: for GX-DEMO-003 B's, the next-ranked bidder's after the upheld challenge
             award = awards.award_of_lot(lot)
             if award is None or db.session.execute(select(Contract.id).where(Contract.award_id == award.id)).first():
                 continue
-            # D's survey contract runs from two months back: a month of surveys re-checked the next
-            # month, so the previous month's statement deducts a discrepancy (surveys/demo.py)
-            starts_on = previous_month(previous_month(today)) if lot.tender.number == SURVEY_NUMBER else None
+            starts_on = previous_month(previous_month(today)) if lot.tender.number in FROM_TWO_MONTHS_BACK else None
             _contract_from(award, officer, today, calendar, starts_on)
             created += 3
     return created

@@ -2,7 +2,9 @@
 visits by a-worker1 and a-worker2 to the people assigned to them — three or four visits a working
 day each, 60–120 minutes, checked in within about 40 m of home, a photo each — mostly clean, with
 a few cases of every rule V01–V11, and a few exceptions already answered by a-manager and decided
-by gx-supervisor.
+by gx-supervisor. Each visit records the catalogue services it gave (visits/catalogue.py, see
+_services), so the care plans of the demo (careplans/demo.py) are met last month for everyone but
+one person.
 
 Visits go through the real recording (record_visit, add_photo, check_out) and verification code,
 with clocks set to the visit's own times. Times come from a random generator seeded with the
@@ -16,6 +18,7 @@ import io
 import math
 import random
 import uuid
+from collections import Counter
 from contextlib import contextmanager
 from datetime import datetime, time, timedelta
 
@@ -41,6 +44,9 @@ HELPER = ("a-helper", "临时帮工（未列入花名册）")  # recorded a visi
 ITEM = "CARE-VISIT"
 NAMESPACE = uuid.UUID("6f1c2a52-3d4e-4b7a-9c1d-2b8e5f0a7d11")
 NEAR_M, FAR_M = 40, 650
+# Her counselling (心理疏导) was never recorded last month: the demo's one person missed against
+# her care plan (careplans/demo.py plans counselling for everyone with a final self-care class).
+UNCOUNSELLED = "刘桂英"
 
 
 def tiny_jpeg():
@@ -182,6 +188,26 @@ def _cases(plan, days, people, stops, helper_name):
     return plan
 
 
+def _services(plan):
+    """The catalogue codes each visit records: daily watch, personal care, emotional comfort and
+    humanistic care every time; at the person's clean visits (no case of a rule) social integration
+    every other time and counselling at the first three of the month — never for UNCOUNSELLED.
+    ``plan`` is in time order."""
+    clean = Counter()
+    for entry in plan:
+        codes = ["daily_watch", "personal_care", "emotional_comfort", "humanistic_care"]
+        person = entry["person"]
+        if not entry["case"]:
+            k = clean[person.id]
+            clean[person.id] += 1
+            if k % 2 == 1:
+                codes.append("social_integration")
+            if k < 3 and person.name != UNCOUNSELLED:
+                codes.append("counselling")
+        entry["services"] = codes
+    return plan
+
+
 # --- recording ----------------------------------------------------------------------------------
 
 @contextmanager
@@ -211,7 +237,7 @@ def _record(entry, users, rng, photo):
     out_lat, out_lon = _near(rng, person.lat, person.lon, NEAR_M)
     received = check_in + timedelta(minutes=1)
     payload = {"client_id": client_id, "beneficiary_id": person.id, "service_item": ITEM,
-               "device_id": entry["device"], "services": ["daily_care"],
+               "device_id": entry["device"], "services": entry["services"],
                "check_in": {"at": check_in.isoformat(), "lat": lat, "lon": lon, "accuracy_m": 12}}
     if entry["late_hours"]:  # kept offline: everything arrives at once, days later
         received = check_out + timedelta(hours=entry["late_hours"])
@@ -308,6 +334,7 @@ def seed_visits(tenants, password="demo-pass-2026"):
         rng = random.Random(f"demo-visits:{start.isoformat()}")
         plan = _cases(_plan(days, people, stops, rng), days, people, stops, helper.username)
         plan.sort(key=lambda v: (v["day"], v["start"], v["user"]))
+        _services(plan)
         photo = tiny_jpeg()
         new = []
         with comparisons_in_process():
