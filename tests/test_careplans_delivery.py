@@ -243,3 +243,31 @@ def test_the_scorecard_share_counts_the_person_months_not_missed(app, world):
             {"person_months": 4, "delivered_in_full": 1, "missed": 3}
         assert quarter_rate(world["b_contract"], LAST_MONTH, last_day(THIS_MONTH)) == \
             (None, {"person_months": 0, "delivered_in_full": 0, "missed": 0})
+
+
+def test_a_month_the_registry_shows_the_person_away_is_not_missed_nor_scored(app, world):
+    """In hospital from the 10th with three visits of six before: not missed (the month is excused),
+    left out of the scorecard's person-months; the month before the stay still counts."""
+    from portal.beneficiaries import services as registry
+    from portal.careplans.delivery import missed
+    from portal.careplans.scoring import quarter_rate
+    from portal.core.months import last_day
+    from portal.beneficiaries.models import Beneficiary
+    people = world["people"]
+    last_month_plan(app, people["陈德福"], {"daily_watch": 6})
+    last_month_plan(app, people["刘桂英"], {"daily_watch": 12})
+    for n in range(3):
+        visit(app, world, "陈德福", day(3 + n), 9, ["daily_watch"])
+    with app.app_context(), scope(app):
+        assert {row.beneficiary_id for row in missed(LAST_MONTH)} >= {people["陈德福"], people["刘桂英"]}
+        registry.change_status(db.session.get(Beneficiary, people["陈德福"]), "hospitalised", day(10),
+                               note="住院", by=_user("gx-officer"))
+        db.session.commit()
+    with app.app_context(), scope(app):
+        rows = {row.beneficiary_id: row for row in missed(LAST_MONTH)}
+        assert people["陈德福"] not in rows and people["刘桂英"] in rows
+        assert quarter_rate(world["a_contract"], LAST_MONTH, last_day(LAST_MONTH))[1] == \
+            {"person_months": 1, "delivered_in_full": 0, "missed": 1}
+        from portal.careplans.delivery import month_of_plans
+        away = {row.beneficiary_id: row.away for row in month_of_plans(LAST_MONTH)}
+        assert away[people["陈德福"]] == "hospitalised" and away[people["刘桂英"]] is None

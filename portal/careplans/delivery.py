@@ -12,7 +12,9 @@ who was missed.
   nothing against — a verified escort that checked in at the hospital is a service, not a visit at
   home.
 - A person is missed when a service fell short or the visits in person are fewer than the plan's
-  ``in_person_per_month`` (at least one). For the current month the figures are those so far:
+  ``in_person_per_month`` (at least one) — unless the registry shows them away during the month
+  (hospitalised, moved or deceased at its start or from a day within it, ``away``): nobody can be
+  visited at home then, and the month is not counted against the contractor. For the current month the figures are those so far:
   the contractor sees who is behind while there is time.
 
 Only verified visits count: pending, exception and rejected ones do not (yet)."""
@@ -21,13 +23,15 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import exists, select
 
+from portal.beneficiaries.models import BeneficiaryStatus
 from portal.careplans.models import CarePlan
-from portal.core.months import first_day, month_bounds
+from portal.core.months import first_day, last_day, month_bounds
 from portal.extensions import db
 from portal.visits.models import Visit, VisitException
 
 IN_FORCE_STATUSES = ("approved", "superseded")
 AT_HOME_RULE = "V02"
+ACTIVE = "active"
 
 
 @dataclass
@@ -37,6 +41,7 @@ class PlanMonth:
     month: object                       # the month's first day
     by_service: dict = field(default_factory=dict)  # {code: (planned, delivered)}
     in_person: int = 0
+    away: str | None = None             # the registry's status that excuses the month, or None
 
     @property
     def beneficiary_id(self):
@@ -66,7 +71,7 @@ class PlanMonth:
 
     @property
     def missed(self):
-        return bool(self.short_services) or self.in_person_short
+        return self.away is None and (bool(self.short_services) or self.in_person_short)
 
 
 def plans_in_force(month, *, contract_id=None, contractor_id=None, beneficiary_ids=None):
@@ -114,13 +119,34 @@ def month_of_plans(month, *, contract_id=None, contractor_id=None, beneficiary_i
             delivered[(beneficiary_id, code)] += 1
         if home:
             in_person[beneficiary_id] += 1
+    away = _away(plans, month)
     rows = []
     for beneficiary_id in sorted(plans):
         plan = plans[beneficiary_id]
         by_service = {code: (int(times), delivered[(beneficiary_id, code)])
                       for code, times in sorted((plan.services or {}).items()) if int(times) > 0}
-        rows.append(PlanMonth(plan, first_day(month), by_service, in_person[beneficiary_id]))
+        rows.append(PlanMonth(plan, first_day(month), by_service, in_person[beneficiary_id],
+                              away.get(beneficiary_id)))
     return rows
+
+
+def _away(plans, month):
+    """{beneficiary id: the first status other than active in force during ``month``} — the status
+    at the month's start, then each change within it (BeneficiaryStatus rows, in date order)."""
+    start, end = first_day(month), last_day(month)
+    in_force, away = {}, {}
+    for beneficiary_id, status, effective_on in db.session.execute(
+            select(BeneficiaryStatus.beneficiary_id, BeneficiaryStatus.status, BeneficiaryStatus.effective_on)
+            .where(BeneficiaryStatus.beneficiary_id.in_(list(plans)), BeneficiaryStatus.effective_on <= end)
+            .order_by(BeneficiaryStatus.effective_on, BeneficiaryStatus.id)):
+        if effective_on <= start:
+            in_force[beneficiary_id] = status
+        elif status != ACTIVE:
+            away.setdefault(beneficiary_id, status)
+    for beneficiary_id, status in in_force.items():
+        if status != ACTIVE:
+            away[beneficiary_id] = status
+    return away
 
 
 def missed(month, **narrow):

@@ -1,7 +1,8 @@
 """What care plans give the quarterly scorecard (docs/DOMAIN.md §7, weight ``care_plans`` of the
 tenant setting ``scorecard_weights``): of the person-months in the quarter with a plan of the
 contract in force, the share in which the person was not missed (delivery.py decides who was).
-Not applicable (None) when the contract had no plan in force in any month of the quarter.
+A month the person was away (delivery.py ``away``) is left out. Not applicable (None) when
+the contract had no plan in force in any month of the quarter.
 portal/scorecards reads it; careplans never imports the scorecards."""
 from fractions import Fraction
 
@@ -15,7 +16,8 @@ def quarter_rate(contract_id, start, end):
     planned = kept = 0
     month = first_day(start)
     while month <= end:
-        rows = month_of_plans(month, contract_id=contract_id)
+        # a month the registry shows the person away (in hospital, moved, deceased) is not counted
+        rows = [row for row in month_of_plans(month, contract_id=contract_id) if row.away is None]
         planned += len(rows)
         kept += sum(1 for row in rows if not row.missed)
         month = next_month(month)

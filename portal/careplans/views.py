@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 
+from portal.beneficiaries.forms import STATUS_LABELS as PERSON_STATUS_LABELS
 from portal.assessments import people as files
 from portal.assessments.people import standing
 from portal.careplans import needs, people, plans
@@ -140,7 +141,7 @@ def plan_detail(plan_id):
     versions = plans.versions_of(person, current_user)
     return render_template(
         "careplans/detail.html", plan=plan, person=person, name=name_of(person), month=month, month_raw=raw,
-        month_error=month_error, row=_in_force(person, month), spans=plans.governed_months(versions),
+        month_error=month_error, row=_in_force(person, month), person_statuses=PERSON_STATUS_LABELS, spans=plans.governed_months(versions),
         contractor=db.session.get(Contractor, plan.contractor_id), file_open=file_url_allowed(person),
         refusals={action: plans.refusal(action, plan, current_user) for action in plans.ACTIONS},
         minimum=plans.minimum_for(plan.tenant_id, plan.care_class), **LABELS)
