@@ -271,3 +271,32 @@ def test_a_month_the_registry_shows_the_person_away_is_not_missed_nor_scored(app
         from portal.careplans.delivery import month_of_plans
         away = {row.beneficiary_id: row.away for row in month_of_plans(LAST_MONTH)}
         assert away[people["陈德福"]] == "hospitalised" and away[people["刘桂英"]] is None
+
+
+def test_a_plan_governs_nothing_after_the_person_left_the_contract_or_it_ended(app, world):
+    """A plan in force last month with no visit: missed while the person is assigned to the care
+    contract and it runs; not counted once the assignment ended before the month, nor once the
+    contract itself ended before it."""
+    from portal.careplans.delivery import missed
+    from portal.contracts.models import Assignment, Contract
+    person = world["people"]["刘桂英"]
+    last_month_plan(app, person, {"daily_watch": 12})
+    with app.app_context(), scope(app):
+        assert person in {row.beneficiary_id for row in missed(LAST_MONTH)}
+        rows = db.session.scalars(select(Assignment).where(Assignment.contract_id == world["a_contract"],
+                                                           Assignment.beneficiary_id == person)).all()
+        kept = [(row.id, row.from_on, row.until_on) for row in rows]
+        for row in rows:
+            row.until_on = LAST_MONTH - timedelta(days=1)
+            row.from_on = min(row.from_on, row.until_on)
+        db.session.commit()
+    with app.app_context(), scope(app):
+        assert person not in {row.beneficiary_id for row in missed(LAST_MONTH)}
+        for row_id, from_on, until_on in kept:
+            row = db.session.get(Assignment, row_id)
+            row.from_on, row.until_on = from_on, until_on
+        contract = db.session.get(Contract, world["a_contract"])
+        contract.ends_on = LAST_MONTH - timedelta(days=1)
+        db.session.commit()
+    with app.app_context(), scope(app):
+        assert person not in {row.beneficiary_id for row in missed(LAST_MONTH)}

@@ -325,6 +325,10 @@ def test_care_plans_count_the_person_months_delivered_in_full_from_verified_visi
     with app.app_context(), scope(app):
         contract = db.session.get(Contract, contract_id)
         contract.starts_on, contract.ends_on = date(2025, 1, 1), date(2025, 12, 31)
+        # a person-month counts only while the person is assigned to the contract: from the start
+        from portal.contracts.models import Assignment
+        for assignment in db.session.scalars(select(Assignment).where(Assignment.contract_id == contract_id)):
+            assignment.from_on, assignment.until_on = date(2025, 1, 1), None
         db.session.commit()
     _plan(app, contract_id, people["刘桂英"], {"daily_watch": 2}, date(2025, 1, 1))
     _plan(app, contract_id, people["陈德福"], {"counselling": 1}, date(2025, 2, 1))

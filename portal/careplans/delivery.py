@@ -11,6 +11,9 @@ who was missed.
 - A visit in person (探视巡访) is a verified visit at the home: one the geofence rule (V02) found
   nothing against — a verified escort that checked in at the hospital is a service, not a visit at
   home.
+- A person-month counts only while the plan's contract runs (its dates overlap the month) and the
+  person is assigned to that contract during the month: after the contract ends or the person
+  leaves it, the plan governs nothing more (plans_in_force still tells which version it was).
 - A person is missed when a service fell short or the visits in person are fewer than the plan's
   ``in_person_per_month`` (at least one) — unless the registry shows them away during the month
   (hospitalised, moved or deceased at its start or from a day within it, ``away``): nobody can be
@@ -21,10 +24,11 @@ Only verified visits count: pending, exception and rejected ones do not (yet).""
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select
 
 from portal.beneficiaries.models import BeneficiaryStatus
 from portal.careplans.models import CarePlan
+from portal.contracts.models import Assignment, Contract
 from portal.core.months import first_day, last_day, month_bounds
 from portal.extensions import db
 from portal.visits.models import Visit, VisitException
@@ -101,8 +105,8 @@ def plans_in_force(month, *, contract_id=None, contractor_id=None, beneficiary_i
 
 def month_of_plans(month, *, contract_id=None, contractor_id=None, beneficiary_ids=None):
     """A PlanMonth per person with a plan in force in ``month``, by beneficiary id."""
-    plans = plans_in_force(month, contract_id=contract_id, contractor_id=contractor_id,
-                           beneficiary_ids=beneficiary_ids)
+    plans = _served(plans_in_force(month, contract_id=contract_id, contractor_id=contractor_id,
+                                   beneficiary_ids=beneficiary_ids), month)
     if not plans:
         return []
     start, end = month_bounds(month)
@@ -128,6 +132,23 @@ def month_of_plans(month, *, contract_id=None, contractor_id=None, beneficiary_i
         rows.append(PlanMonth(plan, first_day(month), by_service, in_person[beneficiary_id],
                               away.get(beneficiary_id)))
     return rows
+
+
+def _served(plans, month):
+    """The plans of ``plans`` whose contract runs in ``month`` and whose person is assigned to that
+    contract at some time in it."""
+    if not plans:
+        return plans
+    start, end = first_day(month), last_day(month)
+    running = set(db.session.scalars(select(Contract.id).where(
+        Contract.id.in_({plan.contract_id for plan in plans.values()}),
+        Contract.starts_on <= end, Contract.ends_on >= start)))
+    assigned = set(db.session.execute(
+        select(Assignment.contract_id, Assignment.beneficiary_id)
+        .where(Assignment.contract_id.in_(running), Assignment.beneficiary_id.in_(list(plans)),
+               Assignment.from_on <= end, or_(Assignment.until_on.is_(None), Assignment.until_on >= start))).all())
+    return {beneficiary_id: plan for beneficiary_id, plan in plans.items()
+            if (plan.contract_id, beneficiary_id) in assigned}
 
 
 def _away(plans, month):
