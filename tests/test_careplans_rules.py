@@ -326,3 +326,34 @@ def test_someone_not_serving_the_person_cannot_assess_or_plan(app, world, login)
         from portal.careplans.models import NeedsAssessment
         assert db.session.scalar(select(func.count()).select_from(NeedsAssessment)
                                  .where(NeedsAssessment.beneficiary_id == person)) == 0
+
+
+def test_a_draft_of_a_contract_the_person_has_left_is_never_approved_nor_blocks_anyone(app, world):
+    """The person leaves the care contract while its draft waits: submitting it is refused, and
+    the next look for a version in the works returns it on its own, so it blocks nobody."""
+    from portal.beneficiaries.models import Beneficiary
+    from portal.careplans import plans
+    from portal.careplans.models import CarePlan
+    from portal.contracts.models import Assignment
+    from portal.core.errors import DomainError
+    from portal.core.timeutil import local_today, utcnow
+    from tests.careplan_world import _user
+    name = next(iter(CLASSES))
+    person = world["people"][name]
+    plan_id = draft(app, person, {"daily_watch": MINIMUM[CLASSES[name]]})
+    yesterday = local_today() - timedelta(days=1)
+    with app.app_context(), scope(app):
+        for row in db.session.scalars(select(Assignment).where(Assignment.beneficiary_id == person,
+                                                               Assignment.contract_id == world["a_contract"])):
+            row.from_on, row.until_on = min(row.from_on, yesterday), yesterday
+        db.session.commit()
+    with app.app_context(), scope(app):
+        plan = db.session.get(CarePlan, plan_id)
+        with pytest.raises(DomainError) as refused:
+            plans.submit(plan, _user("a-manager"), utcnow())
+        assert refused.value.errors == {"plan": [refused.value.message]} and refused.value.message.startswith("该对象已不再分配")
+        db.session.rollback()
+    with app.app_context(), scope(app):
+        assert plans._open_version(db.session.get(Beneficiary, person), local_today()) is None
+        db.session.commit()
+        assert db.session.get(CarePlan, plan_id).status == "returned"

@@ -146,9 +146,23 @@ def _reason(version, reason):
     return reason, {}
 
 
-def _open_version(person):
-    return db.session.scalars(select(CarePlan).where(CarePlan.beneficiary_id == person.id,
-                                                     CarePlan.status.in_(OPEN_STATUSES))).first()
+def _still_served(plan, person, today):
+    """Is ``person`` still assigned, on ``today``, to the care contract ``plan`` was drafted under?"""
+    return plan.contract_id in {c.id for c in people.care_contracts(person, plan.contractor_id, today)}
+
+
+def _open_version(person, today):
+    """The person's version in the works (draft or submitted), or None. One of a contract the person
+    has left since is returned on the spot: it can never be approved, and it must not block the
+    care contractor who serves the person now."""
+    waiting = db.session.scalars(select(CarePlan).where(CarePlan.beneficiary_id == person.id,
+                                                        CarePlan.status.in_(OPEN_STATUSES))).first()
+    if waiting is not None and not _still_served(waiting, person, today):
+        waiting.status = "returned"
+        waiting.decision_note = _("Returned on its own: the person is no longer assigned to this care contract.")
+        db.session.flush()
+        return None
+    return waiting
 
 
 def draft(person, user, now, *, services, in_person, effective_from, reason, plan=None):
@@ -179,7 +193,10 @@ def draft(person, user, now, *, services, in_person, effective_from, reason, pla
                           plan_id=plan.id if plan is not None else None)
     if plan is None:
         db.session.execute(select(Beneficiary.id).where(Beneficiary.id == person.id).with_for_update())
-        if (waiting := _open_version(person)) is not None:
+        if (waiting := _open_version(person, today)) is not None:
+            if waiting.contractor_id != user.contractor_id:  # another organisation's: say no more of it
+                raise Conflict(_("Another version of this person's plan is in the works: it must be decided "
+                                 "first."))
             raise Conflict(_("Version %(n)s of this person's plan is still “%(status)s”: finish it first.",
                              n=waiting.version, status=STATUS_LABELS[waiting.status]))
         version = (db.session.scalar(select(func.max(CarePlan.version)).where(
@@ -254,6 +271,9 @@ def _check_again(plan, today, approving):
     care_class = standing(person).care_class
     errors = terms_errors(person, plan.contract, care_class, dict(plan.services or {}), plan.in_person_per_month,
                           plan.effective_from, today, plan_id=plan.id)
+    if not _still_served(plan, person, today):
+        errors["contract"] = [_("The person is no longer assigned to the care contract this plan was drafted "
+                                "under.")]
     if care_class is not None and care_class != plan.care_class:
         errors["care_class"] = [_("The person's final self-care class is now “%(now)s”, not “%(then)s” as when the "
                                   "plan was drafted.", now=CLASS_LABELS.get(care_class, care_class),
