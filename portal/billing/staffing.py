@@ -5,7 +5,12 @@ that staffs social-work stations is paid, and deducted, for one month.
   per station the contract staffs that month — its active stations with at least one working day
   counted in the contract's period (stations.compliance.stations_month through the month's last
   day) — within the usual limits (monthly cap, quota left, contract total: sources._Limits). The
-  line's details list the stations (id, code, name). Visit-based items are paid as before.
+  line's details list the stations (id, code, name); when the limits pay fewer, the first ones
+  listed (code order) are the ones paid (``paid_units``). A station already paid for the same
+  month on a statement of another contract that is sent, confirmed, approved or paid
+  (COMMITTED_STATUSES: a station given to another contract during the month) is left out and
+  listed under ``paid_elsewhere`` (id, code, name, the statement's number): one station-month is
+  paid once. Visit-based items are paid as before.
 - Deducted (``deduction_staffing``), one line per station of the contract with missing staff-days
   in the month:
 
@@ -37,6 +42,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.billing import sources  # noqa: F401  (registers its deduction sources first: the order of the lines)
+from portal.billing.models import Statement, StatementLine
 from portal.billing.plans import LinePlan, deduction_source, limited_by_total, unit_line
 from portal.contracts.models import ServiceItem
 from portal.extensions import db
@@ -51,6 +57,29 @@ def staffed_stations(period):
                                           through=period.last_day) if row.days]
 
 
+# statements past the draft: what they pay a station for is not paid again by another contract
+COMMITTED_STATUSES = ("sent", "confirmed", "approved", "paid")
+
+
+def paid_elsewhere(period):
+    """{station id: statement number} of the stations paid for ``period``'s month by the
+    station-month line of another contract's committed statement (its first ``paid_units``
+    stations listed)."""
+    found = {}
+    for number, details in db.session.execute(
+            select(Statement.number, StatementLine.details)
+            .join(StatementLine, StatementLine.statement_id == Statement.id)
+            .join(ServiceItem, ServiceItem.id == StatementLine.service_item_id)
+            .where(Statement.tenant_id == period.tenant_id, Statement.month == period.month,
+                   Statement.contract_id != period.contract.id, Statement.status.in_(COMMITTED_STATUSES),
+                   StatementLine.kind == "service", ServiceItem.unit == STATION_MONTH_UNIT)
+            .order_by(Statement.id, StatementLine.position)):
+        listed = (details or {}).get("stations") or []
+        for station in listed[:(details or {}).get("paid_units", len(listed))]:
+            found.setdefault(station["id"], number)
+    return found
+
+
 def station_month_item(contract_id):
     """The contract's service item paying station-months (the first by id), or None."""
     return db.session.scalars(select(ServiceItem).where(ServiceItem.contract_id == contract_id,
@@ -62,13 +91,19 @@ def station_month_item(contract_id):
 def station_month_line(period, item, limits):
     """The ``service`` line of a station-month item: one unit per staffed station, within the
     monthly cap, the quota left and the contract total (``limits``, consumed)."""
-    stations = staffed_stations(period)
+    elsewhere = paid_elsewhere(period)
+    staffed = staffed_stations(period)
+    stations = [row for row in staffed if row.station.id not in elsewhere]
     quota_left = limits.quota_left[item.id]
     payable, limited_by = limits.payable(item, len(stations), item.monthly_cap)
     description = f"{item.code} {item.name}"
     details = {"code": item.code, "unit": item.unit, "quota": item.quota, "paid_units": payable,
                "stations": [{"id": row.station.id, "code": row.station.code, "name": row.station.name}
                             for row in stations]}
+    left_out = [{"id": row.station.id, "code": row.station.code, "name": row.station.name,
+                 "statement": elsewhere[row.station.id]} for row in staffed if row.station.id in elsewhere]
+    if left_out:
+        details["paid_elsewhere"] = left_out
     if limited_by == "contract_total":
         description = limited_by_total(description, details, limits.total_fen)
     if payable < len(stations):
@@ -77,7 +112,8 @@ def station_month_line(period, item, limits):
                     amount_fen=payable * item.unit_price_fen, service_item_id=item.id,
                     verified_units=len(stations), monthly_cap=item.monthly_cap, quota_left=quota_left,
                     details=details, selected_ids={"visits": [], "capped": []},
-                    digest_extra={"stations": [row.station.id for row in stations]})
+                    digest_extra={"stations": [row.station.id for row in stations],
+                                  **({"paid_elsewhere": [row["id"] for row in left_out]} if left_out else {})})
 
 
 @deduction_source

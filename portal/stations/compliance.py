@@ -10,8 +10,10 @@ For one station and month:
   month so far);
 - staff-days required = the station's ``required_staff`` × those days;
 - a worker is present on a day with a counted check-in at the station that day (status "counted"
-  or "accepted") while posted there; per day at most ``required_staff`` count, so extra staff one
-  day never make up for a short day;
+  or "accepted") while posted there; when the station has a staffing contract, only the postings
+  of that contract's contractor's roster members count (a station given to another contract never
+  credits one contractor with the other's presence); per day at most ``required_staff`` count, so
+  extra staff one day never make up for a short day;
 - staff-days missing = required − present; ``short_days`` lists each day below the requirement
   with its figures: the days behind the deduction;
 - compliance = present / required (None when nothing is required, e.g. a month of holidays).
@@ -24,6 +26,7 @@ from fractions import Fraction
 
 from sqlalchemy import select
 
+from portal.contractors.models import StaffMember
 from portal.core.errors import DomainError
 from portal.core.months import first_day, last_day
 from portal.core.timeutil import local_today
@@ -104,11 +107,16 @@ def stations_month(month, *, contract_id=None, station_ids=None, through=None, c
     through = through or local_today()
     start, end = first_day(month), last_day(month)
     ids = [station.id for station in stations]
+    # only the staffing contractor's own roster members count at a station with a contract
+    contractor_of = {station.id: station.contract.contractor_id for station in stations if station.contract is not None}
     postings = defaultdict(list)
-    for station_id, staff_id, from_on, until_on in db.session.execute(
-            select(StationPosting.station_id, StationPosting.staff_id, StationPosting.from_on, StationPosting.until_on)
+    for station_id, staff_id, from_on, until_on, contractor_id in db.session.execute(
+            select(StationPosting.station_id, StationPosting.staff_id, StationPosting.from_on, StationPosting.until_on,
+                   StaffMember.contractor_id)
+            .join(StaffMember, StaffMember.id == StationPosting.staff_id)
             .where(StationPosting.station_id.in_(ids), StationPosting.from_on <= end)):
-        postings[(station_id, staff_id)].append((from_on, until_on))
+        if contractor_of.get(station_id, contractor_id) == contractor_id:
+            postings[(station_id, staff_id)].append((from_on, until_on))
     present = defaultdict(set)
     for station_id, staff_id, day in db.session.execute(
             select(StationCheckIn.station_id, StationCheckIn.staff_id, StationCheckIn.day)

@@ -15,7 +15,9 @@ from portal.core import query
 from portal.core.errors import DomainError
 from portal.core.timeutil import local_today
 from portal.extensions import db
-from portal.stations.models import STATION_KINDS, STATION_MONTH_UNIT, Station, StationPosting
+from portal.stations.models import (COUNTED_STATUSES, STATION_KINDS, STATION_MONTH_UNIT, Station, StationCheckIn,
+                                    StationPosting)
+from portal.stations.signals import months_settled
 
 MAX_REQUIRED_STAFF = 20
 RADIUS_RANGE = (10, 10_000)  # metres: a station's own geofence, when it has one
@@ -111,10 +113,35 @@ def _checked(data, station):
     return values
 
 
+def unsettled_months(station):
+    """The months ("YYYY-MM", in order) with presence at ``station`` that counts for its present
+    staffing contract (counted check-ins of the contractor's roster members within the contract's
+    dates) and that no approved statement of the contract settled yet (billing answers
+    ``months_settled``)."""
+    contract = station.contract
+    if contract is None or station.id is None:
+        return []
+    days = db.session.scalars(select(StationCheckIn.day).distinct()
+                              .join(StaffMember, StaffMember.id == StationCheckIn.staff_id)
+                              .where(StationCheckIn.station_id == station.id,
+                                     StationCheckIn.status.in_(COUNTED_STATUSES),
+                                     StaffMember.contractor_id == contract.contractor_id,
+                                     StationCheckIn.day >= contract.starts_on, StationCheckIn.day <= contract.ends_on))
+    months = sorted({day.strftime("%Y-%m") for day in days})
+    if not months:
+        return []
+    settled = set()
+    for _receiver, answer in months_settled.send(contract, months=months):
+        settled |= set(answer)
+    return [month for month in months if month not in settled]
+
+
 def _checked_contract(contract_id, station):
     """The staffing contract chosen (None for none): one of ``staffing_contracts()``. A station
-    whose workers are posted on or after today keeps a contract of the same contractor: the
-    postings are the contractor's roster members."""
+    keeps its contract while a month of counted presence under it is not settled by an approved
+    statement (``unsettled_months``: the month is paid and deducted by that contract, once). A
+    station whose workers are posted on or after today keeps a contract of the same contractor:
+    the postings are the contractor's roster members."""
     if contract_id is None:
         contract = None
     else:
@@ -123,6 +150,12 @@ def _checked_contract(contract_id, station):
             _refuse("contract_id", _("Choose a contract in delivery with a station-month service item."))
     if station is None or station.id is None or station.contract is None:
         return contract
+    if (contract.id if contract else None) != station.contract_id:
+        waiting = unsettled_months(station)
+        if waiting:
+            _refuse("contract_id", _("Presence at this station in %(months)s counts for contract %(number)s and is not "
+                                     "on an approved statement yet: change the contract once those months are "
+                                     "approved.", months="、".join(waiting), number=station.contract.number))
     if contract is not None and contract.contractor_id == station.contract.contractor_id:
         return contract
     running = db.session.execute(select(StationPosting.id).where(
