@@ -162,11 +162,20 @@ def test_the_stations_api_in_its_fixed_shape_for_each_role(app, world, client, a
 
 
 def test_a_closed_station_is_left_out_and_refuses_check_ins(app, world, client, api_token):
+    """Closed, with its postings ended on 30 September 2025: refused check-ins, left out of
+    October, still in September (compliance.stations_month: staffed in the month)."""
+    from datetime import date
+
     from portal.extensions import db
-    from portal.stations.models import Station
+    from portal.stations.models import Station, StationPosting
     with app.app_context(), sw.scope(app):
         db.session.get(Station, world["stations"]["TS-01"]).active = False
+        for posting in db.session.execute(select(StationPosting).where(
+                StationPosting.station_id == world["stations"]["TS-01"])).scalars():
+            posting.until_on = date(2025, 9, 30)
         db.session.commit()
     assert _post(client, api_token("a-worker1"), sw.body(world)).status_code == 422
     items = client.get("/api/v1/stations?month=2025-10", headers=api_token("gx-officer")).get_json()["items"]
     assert world["stations"]["TS-01"] not in {i["id"] for i in items}
+    items = client.get("/api/v1/stations?month=2025-09", headers=api_token("gx-officer")).get_json()["items"]
+    assert world["stations"]["TS-01"] in {i["id"] for i in items}

@@ -2,8 +2,9 @@
 that staffs social-work stations is paid, and deducted, for one month.
 
 - Paid: a service item of unit "station_month" (stations.models.STATION_MONTH_UNIT) pays one unit
-  per station the contract staffs that month — its active stations with at least one working day
-  counted in the contract's period (stations.compliance.stations_month through the month's last
+  per station the contract staffs that month — its stations (the active ones, and those closed
+  after someone was posted there during the month) with at least one working day counted in the
+  contract's period (stations.compliance.stations_month through the month's last
   day) — within the usual limits (monthly cap, quota left, contract total: sources._Limits). The
   line's details list the stations (id, code, name); when the limits pay fewer, the first ones
   listed (code order) are the ones paid (``paid_units``). A station already paid for the same
@@ -51,8 +52,9 @@ from portal.stations.models import STATION_MONTH_UNIT
 
 
 def staffed_stations(period):
-    """The StationMonths of the stations ``period``'s contract staffs in its month: active ones with
-    at least one working day counted in the contract's period, in code order."""
+    """The StationMonths of the stations ``period``'s contract staffs in its month: active ones, or
+    closed after being staffed in the month, with at least one working day counted in the
+    contract's period, in code order."""
     return [row for row in stations_month(period.first_day, contract_id=period.contract.id,
                                           through=period.last_day) if row.days]
 

@@ -21,7 +21,6 @@ from portal.core.numbers import percent_text
 from portal.core.pagination import paginate
 from portal.core.timeutil import utcnow
 from portal.core.xlsx import append_row, xlsx_download
-from portal.extensions import db
 from portal.stations import checkins
 from portal.stations.blueprint import bp
 from portal.stations.compliance import stations_month
@@ -88,14 +87,11 @@ def decide_checkin(checkin_id):
 # --- staffing compliance ------------------------------------------------------------------------
 
 def compliance_rows(month):
-    """(the StationMonths of the active stations the reader may see, message or None): none, with
-    the calendar's message, for a year it does not know."""
-    ids = db.session.execute(stations_visible_to(current_user).where(Station.active.is_(True))
-                             .with_only_columns(Station.id)).scalars().all()
-    if not ids:
-        return [], None
+    """(the StationMonths of the stations the reader may see — compliance.stations_month's: the
+    active ones and those closed after being staffed in the month —, message or None): none,
+    with the calendar's message, for a year it does not know."""
     try:
-        return stations_month(month, station_ids=ids), None
+        return stations_month(month, station_ids=stations_visible_to(current_user).with_only_columns(Station.id)), None
     except DomainError as exc:
         return [], exc.message
 

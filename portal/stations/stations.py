@@ -167,11 +167,26 @@ def _checked_contract(contract_id, station):
     return contract
 
 
+def _end_postings(station, today):
+    """A station closed today: its postings running after today end today, those not begun yet
+    go (nobody served under them). Its later months then have no days (compliance.py)."""
+    for posting in db.session.scalars(select(StationPosting).where(
+            StationPosting.station_id == station.id,
+            (StationPosting.until_on.is_(None)) | (StationPosting.until_on > today))).all():
+        if posting.from_on > today:
+            db.session.delete(posting)
+        else:
+            posting.until_on = today
+
+
 def save_station(station, data):
     """Create (``station`` None) or change a station from ``data`` ({field: typed value}, see
-    FIELDS); returns the station. Refusals are DomainErrors naming the field."""
+    FIELDS); returns the station. Refusals are DomainErrors naming the field. Closing a station
+    (active → not) ends its postings today, so the months it was staffed stay as they were."""
     values = _checked(data, station)
     contract = _checked_contract(values.pop("contract_id"), station)
+    if station is not None and station.id is not None and station.active and not values["active"]:
+        _end_postings(station, local_today())
     if station is None:
         station = Station()
     for key, value in values.items():

@@ -111,7 +111,8 @@ def new():
 @bp.route("/<int:station_id>/edit", methods=["GET", "POST"])
 @capability_required("station.manage")
 def edit(station_id):
-    """Change a station (its past months are computed with what it says now)."""
+    """Change a station (its past months are computed with what it says now; a station closed is
+    still counted for the months it was staffed, up to its last day posted)."""
     station = stations.visible_station(station_id, current_user)
     form = StationForm(obj=station) if request.method == "GET" else StationForm()
     if request.method == "GET":
