@@ -12,8 +12,8 @@ that staffs social-work stations is paid, and deducted, for one month.
   (COMMITTED_STATUSES: a station given to another contract during the month) is left out and
   listed under ``paid_elsewhere`` (id, code, name, the statement's number): one station-month is
   paid once. Visit-based items are paid as before.
-- Deducted (``deduction_staffing``), one line per station of the contract with missing staff-days
-  in the month:
+- Deducted (``deduction_staffing``), one line per station paid by the line above with missing
+  staff-days in the month:
 
       amount = price × missing staff-days // required staff-days   (integer fen, rounded down)
 
@@ -22,8 +22,10 @@ that staffs social-work stations is paid, and deducted, for one month.
   count, weekends, holidays and the bureau's non-working days are not required. For example 2
   staff required over 21 working days (42 staff-days), 5 missing, a price of 200,000 fen:
   200,000 × 5 // 42 = 23,809 fen. A contract with no station-month item has no price to deduct
-  from: no line. The deduction does not depend on whether the monthly cap or the quota let the
-  station-month line pay that station. Details: the station (id, code, name), ``required_staff``,
+  from: no line. Only a station this statement's station-month line pays is deducted from: one
+  the monthly cap, the quota or the contract total left unpaid (the last ones in code order), or
+  one paid on another contract's statement (``paid_elsewhere``), is neither paid nor deducted
+  here. Details: the station (id, code, name), ``required_staff``,
   ``staff_days_required``, ``staff_days_present``, ``missing``, ``price_fen`` and ``short_days``
   [{"day", "present", "required"}], the days behind the amount.
 
@@ -58,6 +60,8 @@ def staffed_stations(period):
     return [row for row in stations_month(period.first_day, contract_id=period.contract.id,
                                           through=period.last_day) if row.days]
 
+
+STATIONS_PAID = "stations_paid"  # Period.shared: the ids of the stations the station-month line pays
 
 # statements past the draft: what they pay a station for is not paid again by another contract
 COMMITTED_STATUSES = ("sent", "confirmed", "approved", "paid")
@@ -110,6 +114,7 @@ def station_month_line(period, item, limits):
         description = limited_by_total(description, details, limits.total_fen)
     if payable < len(stations):
         details.update(limited_by=limited_by, unpaid_count=len(stations) - payable)
+    period.shared.setdefault(STATIONS_PAID, set()).update(row.station.id for row in stations[:payable])
     return LinePlan(kind="service", description=description, units=payable, unit_price_fen=item.unit_price_fen,
                     amount_fen=payable * item.unit_price_fen, service_item_id=item.id,
                     verified_units=len(stations), monthly_cap=item.monthly_cap, quota_left=quota_left,
@@ -120,13 +125,16 @@ def station_month_line(period, item, limits):
 
 @deduction_source
 def staffing_deductions(period):
-    """A ``deduction_staffing`` line per station of the contract with missing staff-days in the
-    month: price × missing // required, integer fen rounded down (see the module docstring)."""
+    """A ``deduction_staffing`` line per station the station-month line pays with missing
+    staff-days in the month: price × missing // required, integer fen rounded down (see the
+    module docstring)."""
     item = station_month_item(period.contract.id)
     if item is None:
         return []
-    price, lines = item.unit_price_fen, []
+    price, lines, paid = item.unit_price_fen, [], period.shared.get(STATIONS_PAID, set())
     for row in staffed_stations(period):
+        if row.station.id not in paid:
+            continue
         required, present, missing = row.staff_days_required, row.staff_days_present, row.staff_days_missing
         if missing <= 0:
             continue
