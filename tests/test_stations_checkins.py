@@ -78,6 +78,33 @@ def test_outside_the_geofence_is_flagged_and_not_counted_until_accepted(app, wor
     assert replay.status_code == 409  # another body under the same id (its time differs)
 
 
+def test_a_late_upload_or_a_phone_another_worker_used_that_day_is_flagged_with_its_reason(
+        app, world, client, api_token, login):
+    """Within the geofence but received more than late_upload_hours (72) after its time, or from a
+    phone another worker checked in with that day: flagged, not counted, the reason on the
+    supervisor's queue and decision page."""
+    late = _post(client, api_token("a-worker1"), sw.body(world, when=utcnow() - timedelta(hours=80),
+                                                          device_id="phone-late"))
+    assert late.status_code == 201 and (late.get_json()["status"], late.get_json()["counted"]) == ("flagged", False)
+    on_time = _post(client, api_token("a-worker1"), sw.body(world, when=utcnow() - timedelta(hours=70),
+                                                             device_id="phone-late"))
+    assert on_time.get_json()["status"] == "counted"
+    first = _post(client, api_token("a-worker1"), sw.body(world, device_id="phone-shared"))
+    assert first.get_json()["status"] == "counted"
+    second = _post(client, api_token("a-worker2"), sw.body(world, device_id="phone-shared"))
+    assert (second.get_json()["status"], second.get_json()["counted"]) == ("flagged", False)
+    own = _post(client, api_token("a-worker2"), sw.body(world, device_id="phone-a2"))
+    assert own.get_json()["status"] == "counted"
+    supervisor = login("gx-supervisor")
+    queue = supervisor.get("/stations/check-ins/flagged").get_data(as_text=True)
+    late_row = queue.split(f'id="checkin-{late.get_json()["id"]}"')[1].split("</tr>")[0]
+    shared_row = queue.split(f'id="checkin-{second.get_json()["id"]}"')[1].split("</tr>")[0]
+    assert "小时才上传，时限为 72 小时" in late_row and "电子围栏外" not in late_row
+    assert "该设备还被其他工作人员用于签到" in shared_row and "上传" not in shared_row
+    page = supervisor.get(f'/stations/check-ins/{second.get_json()["id"]}/decision').get_data(as_text=True)
+    assert 'id="flag-reasons"' in page and "该设备还被其他工作人员用于签到" in page
+
+
 def test_the_bureau_geofence_applies_to_a_station_without_its_own_radius(app, world, client, api_token):
     from portal.extensions import db
     from portal.stations.models import Station

@@ -68,8 +68,8 @@ def _messages(today):
         "check_in": _("Check in at this station"), "locating": _("Finding your position…"),
         "posted_until": _("Posted until %(day)s"), "posted_open": _("Posted until further notice"),
         "counted": _("Counted: within the station's geofence (%(metres)s m away)."),
-        "flagged": _("Outside the geofence: %(metres)s m from the station. Not counted unless a supervisor "
-                     "accepts it."),
+        "flagged": _("Flagged: %(metres)s m from the station (outside the geofence, uploaded late, or a phone "
+                     "another worker used today). Not counted unless a supervisor accepts it."),
         "accepted": _("Accepted by a supervisor: counted."),
         "rejected": _("Rejected by a supervisor: not counted."),
         "checked_in_at": _("Checked in %(time)s"),

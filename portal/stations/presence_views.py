@@ -39,15 +39,18 @@ CHART_WIDTH, LABEL_WIDTH, BAR_HEIGHT, GAP = 360, 160, 22, 8
 @bp.route("/check-ins/flagged")
 @capability_required("station.decide")
 def flagged_checkins():
-    """The bureau's check-ins made outside a station's geofence, waiting for a decision, oldest first."""
+    """The bureau's flagged check-ins waiting for a decision, oldest first, each with why it was
+    flagged (outside the geofence, uploaded late, a device another worker used that day)."""
     page = paginate(checkins.flagged_query().options(selectinload(StationCheckIn.station),
                                                      selectinload(StationCheckIn.staff)), per_page=PER_PAGE)
-    return render_template("stations/flagged.html", page=page, **PAGE_WORDS)
+    reasons = {checkin.id: checkins.flag_reasons(checkin) for checkin in page.items}
+    return render_template("stations/flagged.html", page=page, reasons=reasons, **PAGE_WORDS)
 
 
 def _decision_page(checkin, form, confirmation=None, status=200):
     return render_template("stations/decide.html", checkin=checkin, form=form, confirmation=confirmation,
-                           radius=checkins.radius_of(checkin.station), **PAGE_WORDS), status
+                           radius=checkins.radius_of(checkin.station), reasons=checkins.flag_reasons(checkin),
+                           **PAGE_WORDS), status
 
 
 def _confirmation(checkin, decision):
