@@ -66,11 +66,14 @@ def _confirmation(checkin, decision):
 @capability_required("station.decide")
 def decide_checkin(checkin_id):
     """Accept or reject a flagged check-in with a reason: first what it will do is shown, then
-    confirming records it."""
+    confirming records it. A decision sent for a check-in already decided is a 409, said on the page."""
     checkin = checkins.checkin_of_bureau(checkin_id)
     form = DecisionForm()
-    if request.method == "GET" or checkin.status != "flagged":
+    if request.method == "GET":
         return _decision_page(checkin, form)
+    if checkin.status != "flagged":
+        flash(_("This check-in was already decided."), "error")
+        return _decision_page(checkin, form, status=409)
     if not form.validate_on_submit():
         return _decision_page(checkin, form, status=422)
     if form.confirmed.data != "yes":
