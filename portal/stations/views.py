@@ -18,7 +18,7 @@ from portal.core.forms import show_refusal
 from portal.core.months import first_day, month_days, month_or_none, month_text
 from portal.core.numbers import percent_text
 from portal.core.pagination import paginate
-from portal.core.query import chosen_id
+from portal.core.query import chosen_id, like_pattern
 from portal.core.timeutil import local_today
 from portal.extensions import db
 from portal.stations import checkins, postings, stations
@@ -60,7 +60,7 @@ def index():
     if kind in STATION_KINDS:
         stmt = stmt.where(Station.kind == kind)
     if text:
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = like_pattern(text)
         stmt = stmt.where(or_(Station.township.like(pattern, escape="\\"), Station.name.like(pattern, escape="\\")))
     page = paginate(stmt.options(selectinload(Station.contract)).order_by(Station.code, Station.id), per_page=PER_PAGE)
     return render_template("stations/index.html", page=page, form=form, **PAGE_WORDS)
