@@ -61,3 +61,11 @@ def test_only_core_query_escapes_like_wildcards():
              if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "replace"
              and node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value in ("%", "_")]
     assert not found, "use portal.core.query.like_pattern: " + ", ".join(found)
+
+
+def test_only_the_postings_say_who_is_posted_on_a_day():
+    """"Posted to a station on a day" is stations.postings.posted_during (and ``covers`` on values
+    read): no other module writes the open-ended posting condition itself."""
+    found = [where for where, _tree in _modules() if where != "stations/postings.py"
+             and "StationPosting.until_on.is_(None)" in (PORTAL / where).read_text(encoding="utf-8")]
+    assert not found, "use portal.stations.postings.posted_during: " + ", ".join(found)

@@ -25,6 +25,7 @@ from portal.core.geo import haversine_m
 from portal.core.timeutil import to_local
 from portal.extensions import db
 from portal.stations.models import COUNTED_STATUSES, Station, StationCheckIn, StationPosting
+from portal.stations.postings import posted_during
 from portal.tenancy.scope import TenancyError, current_tenant_id
 from portal.tenancy.services import settings_for
 from portal.visits import recording as visits
@@ -71,9 +72,7 @@ def posting_that_day(station_id, user, day):
     station on ``day``, if any."""
     return db.session.execute(
         select(StationPosting).join(StaffMember, StaffMember.id == StationPosting.staff_id)
-        .where(StationPosting.station_id == station_id, StaffMember.user_id == user.id,
-               StationPosting.from_on <= day,
-               (StationPosting.until_on.is_(None)) | (StationPosting.until_on >= day))
+        .where(StationPosting.station_id == station_id, StaffMember.user_id == user.id, posted_during(day, day))
         .order_by(StationPosting.from_on.desc()).limit(1)).scalar_one_or_none()
 
 

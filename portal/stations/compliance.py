@@ -36,6 +36,7 @@ from portal.core.timeutil import local_today
 from portal.core.workdays import UnknownCalendarYear
 from portal.extensions import db
 from portal.stations.models import COUNTED_STATUSES, Station, StationCheckIn, StationPosting
+from portal.stations.postings import covers, posted_during
 from portal.tenancy.workdays import tenant_calendar
 
 
@@ -97,12 +98,6 @@ def _days(station, month, calendar, through, last_posted=None):
     return days
 
 
-def posted_during(start, end):
-    """The select of the ids of the stations someone was posted to on a day of ``start`` … ``end``."""
-    return select(StationPosting.station_id).where(
-        StationPosting.from_on <= end, (StationPosting.until_on.is_(None)) | (StationPosting.until_on >= start))
-
-
 def _last_posted(station_ids):
     """{closed station id: the last day anyone is posted there, None when a posting is open-ended}."""
     found = {}
@@ -121,7 +116,8 @@ def stations_month(month, *, contract_id=None, station_ids=None, through=None, c
     (ids, or a select of them), in code order. The pages, the API and settlement all ask this.
     At most four queries whatever the number of stations."""
     start, end = first_day(month), last_day(month)
-    query = select(Station).where(Station.active.is_(True) | Station.id.in_(posted_during(start, end)))
+    staffed = select(StationPosting.station_id).where(posted_during(start, end))
+    query = select(Station).where(Station.active.is_(True) | Station.id.in_(staffed))
     if contract_id is not None:
         query = query.where(Station.contract_id == contract_id)
     if station_ids is not None:
@@ -144,7 +140,7 @@ def _months(stations, month, through, calendar):
             select(StationPosting.station_id, StationPosting.staff_id, StationPosting.from_on, StationPosting.until_on,
                    StaffMember.contractor_id)
             .join(StaffMember, StaffMember.id == StationPosting.staff_id)
-            .where(StationPosting.station_id.in_(ids), StationPosting.from_on <= end)):
+            .where(StationPosting.station_id.in_(ids), posted_during(start, end))):
         if contractor_of.get(station_id, contractor_id) == contractor_id:
             postings[(station_id, staff_id)].append((from_on, until_on))
     present = defaultdict(set)
@@ -152,8 +148,7 @@ def _months(stations, month, through, calendar):
             select(StationCheckIn.station_id, StationCheckIn.staff_id, StationCheckIn.day)
             .where(StationCheckIn.station_id.in_(ids), StationCheckIn.status.in_(COUNTED_STATUSES),
                    StationCheckIn.day >= start, StationCheckIn.day <= end)):
-        if any(from_on <= day and (until_on is None or day <= until_on)
-               for from_on, until_on in postings.get((station_id, staff_id), ())):
+        if any(covers(from_on, until_on, day) for from_on, until_on in postings.get((station_id, staff_id), ())):
             present[(station_id, day)].add(staff_id)
     closed = [station.id for station in stations if not station.active]
     last_posted = _last_posted(closed) if closed else {}

@@ -4,6 +4,8 @@ it, and the staffing contracts a station may name.
 Who sees a station: the bureau's readers (``station.read``) every one; a contractor's manager the
 stations whose staffing contract is its organisation's; a field worker the stations they are, were
 or will be posted to. Anything else does not exist for the reader (NotFound, never 403)."""
+from datetime import timedelta
+
 from flask_babel import gettext as _
 from sqlalchemy import false, select
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +19,7 @@ from portal.core.timeutil import local_today
 from portal.extensions import db
 from portal.stations.models import (COUNTED_STATUSES, STATION_KINDS, STATION_MONTH_UNIT, Station, StationCheckIn,
                                     StationPosting)
+from portal.stations.postings import posted_during
 from portal.stations.signals import months_settled
 
 MAX_REQUIRED_STAFF = 20
@@ -159,8 +162,7 @@ def _checked_contract(contract_id, station):
     if contract is not None and contract.contractor_id == station.contract.contractor_id:
         return contract
     running = db.session.execute(select(StationPosting.id).where(
-        StationPosting.station_id == station.id,
-        (StationPosting.until_on.is_(None)) | (StationPosting.until_on >= local_today())).limit(1)).first()
+        StationPosting.station_id == station.id, posted_during(local_today(), None)).limit(1)).first()
     if running is not None:
         _refuse("contract_id", _("Workers of the present contractor are posted here today or later: end their "
                                  "postings before the station changes to another contractor."))
@@ -171,8 +173,7 @@ def _end_postings(station, today):
     """A station closed today: its postings running after today end today, those not begun yet
     go (nobody served under them). Its later months then have no days (compliance.py)."""
     for posting in db.session.scalars(select(StationPosting).where(
-            StationPosting.station_id == station.id,
-            (StationPosting.until_on.is_(None)) | (StationPosting.until_on > today))).all():
+            StationPosting.station_id == station.id, posted_during(today + timedelta(days=1), None))).all():
         if posting.from_on > today:
             db.session.delete(posting)
         else:

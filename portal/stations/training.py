@@ -36,6 +36,7 @@ from portal.core.query import chosen_id, one_visible
 from portal.core.timeutil import local_today
 from portal.extensions import db
 from portal.stations.models import TRAINING_MODES, Station, StationPosting, TrainingAttendee, TrainingSession
+from portal.stations.postings import covers, posted_during
 
 MAX_HOURS = 24
 
@@ -314,14 +315,13 @@ def rates(first, last, user):
                 select(StationPosting.station_id, StationPosting.staff_id, StationPosting.from_on,
                        StationPosting.until_on, Station.code, Station.name)
                 .join(Station, Station.id == StationPosting.station_id)
-                .where(StationPosting.staff_id.in_(staff_ids), StationPosting.from_on <= last,
-                       or_(StationPosting.until_on.is_(None), StationPosting.until_on >= first))):
+                .where(StationPosting.staff_id.in_(staff_ids), posted_during(first, last))):
             postings[staff_id].append((station_id, from_on, until_on, f"{code} {name}"))
     total = Rate(None, _("Total"))
     for row in rows:
         targets = [by_contractor.setdefault(row.contractor_id, Rate(row.contractor_id, str(row.contractor_id))), total]
         for station_id, from_on, until_on, label in postings.get(row.staff_id, ()):
-            if from_on <= row.held_on and (until_on is None or row.held_on <= until_on):
+            if covers(from_on, until_on, row.held_on):
                 targets.append(by_station.setdefault(station_id, Rate(station_id, label)))
         for target in {id(target): target for target in targets}.values():  # a station counted once
             target.expected += 1
