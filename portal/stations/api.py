@@ -45,8 +45,9 @@ STATION_MONTH = {
 @operation({
     "summary": "Check in at a station one is posted to (field worker); the client_id makes the upload idempotent",
     "tags": ["stations"],
-    "description": "Counted within the station's geofence (its own radius, else the bureau's); outside it the "
-                   "check-in is flagged and counts only once a supervisor accepts it.",
+    "description": "Counted within the station's geofence (its own radius, else the bureau's); outside it, received "
+                   "more than the bureau's late_upload_hours after its time, or from a device another worker checked "
+                   "in with that day, the check-in is flagged and counts only once a supervisor accepts it.",
     "requestBody": request_body(checkins.CHECKIN_SCHEMA),
     "responses": {"201": json_response("Recorded", CHECKIN),
                   "200": json_response("The same client_id and body again", CHECKIN), **WRITE,
