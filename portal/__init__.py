@@ -104,9 +104,11 @@ def create_app(config=None):
     # statements into OCDS releases; violations records the breaches the visit rules find and
     # follows the decisions on V01; assessments opens a re-assessment when the registry records a
     # stay in hospital or a move, closes it with the next assessment and fills the person's page
-    # with the care class. Each module's docstring names its signals.
+    # with the care class; billing names the months of a staffing contract its approved statements
+    # settled. Each module's docstring names its signals.
     from portal.assessments import receivers as assessments_receivers
     from portal.audit import receivers as audit_receivers
+    from portal.billing import receivers as billing_receivers
     from portal.careplans import receivers as careplans_receivers
     from portal.contractors import receivers as contractors_receivers
     from portal.contracts import receivers as contracts_receivers
@@ -117,7 +119,7 @@ def create_app(config=None):
     from portal.visits import receivers as visits_receivers
     for receivers in (audit_receivers, contractors_receivers, contracts_receivers, visits_receivers,
                       violations_receivers, assessments_receivers, surveys_receivers, careplans_receivers,
-                      stations_receivers, opendata_receivers):
+                      stations_receivers, billing_receivers, opendata_receivers):
         receivers.subscribe()
 
     from portal.i18n import register_template_helpers

@@ -134,13 +134,15 @@ def body(world, station="TS-01", *, when=None, offset_m=0, **overrides):
 
 
 def check_in(app, world, username, day, *, station="TS-01", offset_m=0, hour=9):
-    """A check-in of ``username`` at ``station`` on ``day`` through checkins.record_checkin;
-    returns (its id, its status)."""
+    """A check-in of ``username`` at ``station`` on ``day`` through checkins.record_checkin, from
+    the worker's own phone (a phone two workers use that day is flagged), received five minutes
+    later (one received days later is flagged as late); returns (its id, its status)."""
     from portal.extensions import db
     from portal.stations import checkins
     with app.app_context(), scope(app):
-        checkin, _created = checkins.record_checkin(body(world, station, when=at(day, hour), offset_m=offset_m),
-                                                    user(username), utcnow())
+        checkin, _created = checkins.record_checkin(
+            body(world, station, when=at(day, hour), offset_m=offset_m, device_id=f"phone-{username}"),
+            user(username), min(at(day, hour) + timedelta(minutes=5), utcnow()))
         db.session.commit()
         return checkin.id, checkin.status
 

@@ -257,3 +257,25 @@ def test_a_contract_with_no_station_month_item_has_no_station_lines(app, demo):
     statement_id = sw.prepare(app, {**w, "contract": other}, MONTH)
     assert [line["kind"] for line in lines(app, statement_id)] == ["service"]
     assert sw.statement_row(app, statement_id) == ("draft", 0, 0, 0)
+
+
+def test_a_station_the_monthly_cap_leaves_unpaid_is_not_deducted_from(app, demo):
+    """billing/staffing.py: only a station the station-month line pays is deducted from. T-ST-02
+    is short two days; with a monthly cap of one station only T-ST-01 (first by code) is paid,
+    and only T-ST-01's shortfall is deducted."""
+    from portal.contracts.models import ServiceItem
+    w = world(app)
+    short = [d for d in working_days() if d not in SHORT][:2]
+    st.set_status(app, [i for day in short for i in st.checkins_of(app, w["staff"]["w3"], day)], "rejected")
+    statement_id = sw.prepare(app, w, MONTH)
+    assert {line["details"]["station_code"] for line in lines(app, statement_id, "deduction_staffing")} == \
+        {"T-ST-01", "T-ST-02"}
+    with app.app_context(), sw.scope(app):
+        db.session.get(ServiceItem, w["station_item"]).monthly_cap = 1
+        db.session.commit()
+    statement_id = sw.prepare(app, w, MONTH)
+    [line] = station_line(app, statement_id, w)
+    assert (line["units"], line["verified"], line["details"]["unpaid_count"]) == (1, 2, 1)
+    [deduction] = lines(app, statement_id, "deduction_staffing")
+    assert (deduction["details"]["station_code"], deduction["amount"]) == ("T-ST-01", 23_809)
+    assert sw.statement_row(app, statement_id) == ("draft", 200_000, 23_809, 200_000 - 23_809)

@@ -11,6 +11,7 @@ HOMES = {
                                            "previous_month", "month_bounds", "month_days", "recent_months")},
     "utcnow": "core/timeutil.py",
     "is_id": "core/query.py", "id_arg": "core/query.py", "filter_id_arg": "core/query.py",
+    "like_escape": "core/query.py", "like_pattern": "core/query.py",
     "can": "accounts/permissions.py", "reach": "accounts/permissions.py",
     "capability_required": "core/auth.py", "roles_required": "core/auth.py",
 }
@@ -51,3 +52,20 @@ def test_only_the_clock_asks_the_system_for_the_time():
              and node.func.attr in ("now", "utcnow") and isinstance(node.func.value, ast.Name)
              and node.func.value.id == "datetime"]
     assert not found, "call portal.core.timeutil.utcnow instead: " + ", ".join(found)
+
+
+def test_only_core_query_escapes_like_wildcards():
+    """A search escapes LIKE's wildcards with core.query.like_escape / like_pattern, never by hand."""
+    found = [f"{where}:{node.lineno}" for where, tree in _modules() if where != "core/query.py"
+             for node in ast.walk(tree)
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "replace"
+             and node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value in ("%", "_")]
+    assert not found, "use portal.core.query.like_pattern: " + ", ".join(found)
+
+
+def test_only_the_postings_say_who_is_posted_on_a_day():
+    """"Posted to a station on a day" is stations.postings.posted_during (and ``covers`` on values
+    read): no other module writes the open-ended posting condition itself."""
+    found = [where for where, _tree in _modules() if where != "stations/postings.py"
+             and "StationPosting.until_on.is_(None)" in (PORTAL / where).read_text(encoding="utf-8")]
+    assert not found, "use portal.stations.postings.posted_during: " + ", ".join(found)

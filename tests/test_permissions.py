@@ -150,3 +150,12 @@ def test_infrastructure_does_not_import_accounts():
                 found += [f"{path.relative_to(ROOT)}:{node.lineno}: {name}" for name in names
                           if name == "portal.accounts" or name.startswith("portal.accounts.")]
     assert not found, "\n".join(found)
+
+
+def test_every_role_that_may_read_the_missed_list_is_led_to_it():
+    """careplan.missed: each role granted it finds the missed list (careplans.missed_page) in its
+    navigation (portal/dashboard/services.py NAVIGATION)."""
+    from portal.dashboard.services import NAVIGATION
+    lacking = [role for role in roles_for("careplan.missed")
+               if "careplans.missed_page" not in [endpoint for _label, endpoint in NAVIGATION.get(role, [])]]
+    assert not lacking, lacking

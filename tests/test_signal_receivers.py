@@ -14,6 +14,7 @@ import pytest
     ("portal.visits.signals", "violation_found"),          # violations: the breach recorded
     ("portal.visits.signals", "unlisted_worker_confirmed"),  # violations: V01 confirmed
     ("portal.visits.signals", "unlisted_worker_cleared"),  # violations: V01 cleared on a corrected roster
+    ("portal.stations.signals", "months_settled"),         # billing: a staffing contract's approved months
 ])
 def test_every_question_and_event_a_lower_package_sends_has_a_receiver(app, module, name):
     from importlib import import_module

@@ -78,6 +78,33 @@ def test_outside_the_geofence_is_flagged_and_not_counted_until_accepted(app, wor
     assert replay.status_code == 409  # another body under the same id (its time differs)
 
 
+def test_a_late_upload_or_a_phone_another_worker_used_that_day_is_flagged_with_its_reason(
+        app, world, client, api_token, login):
+    """Within the geofence but received more than late_upload_hours (72) after its time, or from a
+    phone another worker checked in with that day: flagged, not counted, the reason on the
+    supervisor's queue and decision page."""
+    late = _post(client, api_token("a-worker1"), sw.body(world, when=utcnow() - timedelta(hours=80),
+                                                          device_id="phone-late"))
+    assert late.status_code == 201 and (late.get_json()["status"], late.get_json()["counted"]) == ("flagged", False)
+    on_time = _post(client, api_token("a-worker1"), sw.body(world, when=utcnow() - timedelta(hours=70),
+                                                             device_id="phone-late"))
+    assert on_time.get_json()["status"] == "counted"
+    first = _post(client, api_token("a-worker1"), sw.body(world, device_id="phone-shared"))
+    assert first.get_json()["status"] == "counted"
+    second = _post(client, api_token("a-worker2"), sw.body(world, device_id="phone-shared"))
+    assert (second.get_json()["status"], second.get_json()["counted"]) == ("flagged", False)
+    own = _post(client, api_token("a-worker2"), sw.body(world, device_id="phone-a2"))
+    assert own.get_json()["status"] == "counted"
+    supervisor = login("gx-supervisor")
+    queue = supervisor.get("/stations/check-ins/flagged").get_data(as_text=True)
+    late_row = queue.split(f'id="checkin-{late.get_json()["id"]}"')[1].split("</tr>")[0]
+    shared_row = queue.split(f'id="checkin-{second.get_json()["id"]}"')[1].split("</tr>")[0]
+    assert "小时才上传，时限为 72 小时" in late_row and "电子围栏外" not in late_row
+    assert "该设备还被其他工作人员用于签到" in shared_row and "上传" not in shared_row
+    page = supervisor.get(f'/stations/check-ins/{second.get_json()["id"]}/decision').get_data(as_text=True)
+    assert 'id="flag-reasons"' in page and "该设备还被其他工作人员用于签到" in page
+
+
 def test_the_bureau_geofence_applies_to_a_station_without_its_own_radius(app, world, client, api_token):
     from portal.extensions import db
     from portal.stations.models import Station
@@ -162,11 +189,20 @@ def test_the_stations_api_in_its_fixed_shape_for_each_role(app, world, client, a
 
 
 def test_a_closed_station_is_left_out_and_refuses_check_ins(app, world, client, api_token):
+    """Closed, with its postings ended on 30 September 2025: refused check-ins, left out of
+    October, still in September (compliance.stations_month: staffed in the month)."""
+    from datetime import date
+
     from portal.extensions import db
-    from portal.stations.models import Station
+    from portal.stations.models import Station, StationPosting
     with app.app_context(), sw.scope(app):
         db.session.get(Station, world["stations"]["TS-01"]).active = False
+        for posting in db.session.execute(select(StationPosting).where(
+                StationPosting.station_id == world["stations"]["TS-01"])).scalars():
+            posting.until_on = date(2025, 9, 30)
         db.session.commit()
     assert _post(client, api_token("a-worker1"), sw.body(world)).status_code == 422
     items = client.get("/api/v1/stations?month=2025-10", headers=api_token("gx-officer")).get_json()["items"]
     assert world["stations"]["TS-01"] not in {i["id"] for i in items}
+    items = client.get("/api/v1/stations?month=2025-09", headers=api_token("gx-officer")).get_json()["items"]
+    assert world["stations"]["TS-01"] in {i["id"] for i in items}

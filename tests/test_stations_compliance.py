@@ -135,6 +135,10 @@ def test_a_flagged_check_in_counts_only_once_accepted(app, world, login):
     done = supervisor.post(f"/stations/check-ins/{checkin_id}/decision", data={**form, "confirmed": "yes"})
     assert done.status_code == 302
     assert _month(app, world)["present"] == 1
+    for again in (form, {**form, "confirmed": "yes"}, {**form, "decision": "reject", "confirmed": "yes"}):
+        late = supervisor.post(f"/stations/check-ins/{checkin_id}/decision", data=again)
+        assert late.status_code == 409 and "这条签到已处理过。" in late.get_data(as_text=True)
+    assert _month(app, world)["present"] == 1
     from portal.audit.models import AuditEntry
     from portal.extensions import db
     with app.app_context(), sw.scope(app):  # the decision is in the audit trail, the position is not

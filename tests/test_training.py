@@ -244,3 +244,40 @@ def test_the_list_filters_by_mode_contractor_and_year(app, demo, login):
     assert listed("year=2025") == set() and listed("year=2026") == {"S1", "S2", "S3", "S4"}
     bad = officer.get("/training/?year=20x6")
     assert bad.status_code == 200 and "请按 YYYY 格式填写年份" in bad.get_data(as_text=True)
+
+
+def test_a_manager_marks_no_attendance_at_a_session_of_the_bureau(app, demo, login):
+    """S1 was made by the officer: A's manager sees its own staff there but marks nothing; at S3,
+    made by A's manager, it marks its own staff."""
+    from portal.stations.models import TrainingAttendee
+    w = world(app)
+    manager = login("a-manager", tenant="ganxian")
+    s1, s3 = w["sessions"]["S1"], w["sessions"]["S3"]
+    page = manager.get(f"/training/{s1}").get_data(as_text=True)
+    assert 'id="attendance-form"' not in page and 'id="bureau-marks"' in page and "由民政局工作人员登记" in page
+    with app.app_context(), sw.scope(app):
+        mine = db.session.scalars(select(TrainingAttendee).where(
+            TrainingAttendee.session_id == s1, TrainingAttendee.staff_id == w["staff"]["a-worker2"])).one()
+        assert mine.attended is True
+    refused = support.form_post(manager, f"/training/{s1}/attendance", {"attended": []}, token_url=f"/training/{s1}")
+    assert refused.status_code == 422 and "由民政局工作人员登记" in refused.get_data(as_text=True)
+    with app.app_context(), sw.scope(app):
+        assert db.session.get(TrainingAttendee, mine.id).attended is True  # nobody unmarked
+    assert 'id="attendance-form"' in manager.get(f"/training/{s3}").get_data(as_text=True)
+    marked = support.form_post(manager, f"/training/{s3}/attendance", {"attended": []}, token_url=f"/training/{s3}")
+    assert marked.status_code == 302
+
+
+def test_a_manager_attaches_a_session_only_to_its_own_stations(app, demo, login):
+    w = world(app)
+    manager = login("a-manager", tenant="ganxian")
+    form = manager.get("/training/new").get_data(as_text=True)
+    assert f'value="{w["stations"]["T1"]}"' in form and f'value="{w["stations"]["T3"]}"' not in form
+    assert f'value="{w["stations"]["T4"]}"' not in form  # no contract: the bureau's
+    values = {"topic": "站点例会", "mode": "offline", "held_on": "2026-11-05", "trainer": "孙老师", "hours": "1"}
+    for other in (w["stations"]["T3"], w["stations"]["T4"]):
+        refused = support.form_post(manager, "/training/new", {**values, "station_id": str(other)})
+        assert refused.status_code == 422 and 'id="station_id-error"' in refused.get_data(as_text=True), other
+    assert support.form_post(manager, "/training/new", {**values, "station_id": str(w["stations"]["T1"])}).status_code == 302
+    officer_form = login("gx-officer").get("/training/new").get_data(as_text=True)
+    assert all(f'value="{w["stations"][key]}"' in officer_form for key in ("T1", "T3", "T4"))

@@ -230,6 +230,17 @@ def test_check_out_is_recorded_once_and_only_by_the_visits_worker(app, demo, wor
     assert client.post(url, json={**out, "at": "2026-01-01T10:00:00"}, headers=worker()).status_code == 422
 
 
+def test_the_same_services_in_another_order_at_the_check_out_are_the_same(app, demo, world, client, worker):
+    start = utcnow() - timedelta(hours=2)
+    shown = recorded(client, worker(), visit_body(world["people"]["刘桂英"], start=start, closed=False))
+    url = f"/api/v1/visits/{shown['id']}/check-out"
+    out = {"at": iso(start + timedelta(minutes=45)), "lat": HOME[0], "lon": HOME[1], "services": ["cleaning", "bathing"]}
+    first = client.post(url, json=out, headers=worker())
+    assert first.status_code == 200 and sorted(first.get_json()["services"]) == ["bathing", "cleaning"]
+    assert client.post(url, json={**out, "services": ["bathing", "cleaning"]}, headers=worker()).status_code == 200
+    assert client.post(url, json={**out, "services": ["bathing"]}, headers=worker()).status_code == 409
+
+
 def test_a_check_out_before_the_check_in_is_accepted(app, demo, world, client, worker):
     start = utcnow() - timedelta(hours=2)
     shown = recorded(client, worker(), visit_body(world["people"]["刘桂英"], start=start, closed=False))

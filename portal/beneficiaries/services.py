@@ -18,6 +18,7 @@ from portal.contracts.models import Assignment, Contract
 from portal.core import crypto
 from portal.core.errors import DomainError, NotFound
 from portal.core.identity import InvalidIdentifier, validate_id_number
+from portal.core.query import like_escape, like_pattern
 from portal.core.timeutil import local_today
 from portal.extensions import db
 
@@ -275,10 +276,6 @@ def writable_beneficiary(beneficiary_id, user):
     return person
 
 
-def _like_escape(text):
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def search(user, *, text="", village="", category="", status="", township=""):
     """The select statement of the registry list: what the person may see, filtered. ``text``
     matches part of a name, a masked name (张*丰: each * one hidden character) or, when it is a
@@ -296,12 +293,12 @@ def search(user, *, text="", village="", category="", status="", township=""):
         if number:
             stmt = stmt.where(Beneficiary.id_number_hash == crypto.keyed_hash(number))
         elif "*" in text:
-            pattern = _like_escape(text).replace("*", "_")
+            pattern = like_escape(text).replace("*", "_")
             stmt = stmt.where(Beneficiary.name.like(pattern, escape="\\"))
         else:
-            stmt = stmt.where(Beneficiary.name.like(f"%{_like_escape(text)}%", escape="\\"))
+            stmt = stmt.where(Beneficiary.name.like(like_pattern(text), escape="\\"))
     if village.strip():
-        stmt = stmt.where(Beneficiary.village.like(f"%{_like_escape(village.strip())}%", escape="\\"))
+        stmt = stmt.where(Beneficiary.village.like(like_pattern(village.strip()), escape="\\"))
     if category in CATEGORIES:
         stmt = stmt.where(Beneficiary.category == category)
     if status in STATUSES:

@@ -65,6 +65,9 @@ class Period:
     first_day: date
     last_day: date
     statement_id: int | None
+    # what one line source leaves for a later one in the same computation (staffing.py: the
+    # stations the station-month line paid, which alone its deductions may follow)
+    shared: dict = field(default_factory=dict, compare=False)
 
     @property
     def tenant_id(self):

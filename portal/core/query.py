@@ -87,6 +87,17 @@ def one_visible(stmt, id_column, object_id, message):
     return found
 
 
+def like_escape(text):
+    """``text`` with the LIKE wildcards (%, _) and the escape character taken literally: use with
+    ``escape="\\"``."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def like_pattern(text):
+    """The LIKE pattern of a search for ``text`` anywhere in a column (``escape="\\"``)."""
+    return f"%{like_escape(text)}%"
+
+
 def chosen_id(text):
     """The id a select, hidden or text field sent (ASCII digits only, 1 … MAX_ID), else None: "x",
     "²", "0" or a number past the id range are simply no choice."""

@@ -90,7 +90,7 @@ _PLANS = (_l("Care plans"), "careplans.index")
 _MISSED = (_l("People missed"), "careplans.missed_page")
 _PLAN_QUEUE = (_l("Plans awaiting approval"), "careplans.review_queue")
 for _role, _links in {
-    "officer": [_PLAN_QUEUE, _PLANS],
+    "officer": [_PLAN_QUEUE, _PLANS, _MISSED],
     "supervisor": [_MISSED, _PLANS, _PLAN_QUEUE],
     "auditor": [_MISSED],
     "contractor_manager": [_PLANS, _MISSED],

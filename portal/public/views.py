@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
 from portal.core.pagination import paginate
+from portal.core.query import like_pattern
 from portal.core.timeutil import local_midnight_utc, utcnow
 from portal.disclosures import Disclosure
 from portal.extensions import db
@@ -119,7 +120,7 @@ def search_notices(search):
     kind, the published day in Beijing time), newest first."""
     stmt = _newest_first(_published())
     for word in search.words:
-        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = like_pattern(word)
         stmt = stmt.where(or_(Disclosure.title.ilike(pattern, escape="\\"),
                               Disclosure.body.ilike(pattern, escape="\\")))
     if search.kind:

@@ -9,7 +9,6 @@ from portal.core import query
 from portal.core.auth import capability_required
 from portal.core.openapi import json_response, operation, problem
 from portal.core.timeutil import utcnow
-from portal.extensions import db
 from portal.stations import checkins
 from portal.stations.blueprint import api_bp
 from portal.stations.compliance import stations_month
@@ -46,8 +45,9 @@ STATION_MONTH = {
 @operation({
     "summary": "Check in at a station one is posted to (field worker); the client_id makes the upload idempotent",
     "tags": ["stations"],
-    "description": "Counted within the station's geofence (its own radius, else the bureau's); outside it the "
-                   "check-in is flagged and counts only once a supervisor accepts it.",
+    "description": "Counted within the station's geofence (its own radius, else the bureau's); outside it, received "
+                   "more than the bureau's late_upload_hours after its time, or from a device another worker checked "
+                   "in with that day, the check-in is flagged and counts only once a supervisor accepts it.",
     "requestBody": request_body(checkins.CHECKIN_SCHEMA),
     "responses": {"201": json_response("Recorded", CHECKIN),
                   "200": json_response("The same client_id and body again", CHECKIN), **WRITE,
@@ -72,7 +72,8 @@ def compliance_number(fraction):
 @api_bp.get("/stations")
 @operation({
     "summary": "The month's staffing compliance per station the caller may see (bureau readers every active "
-               "station, a staffing contractor's manager its own), all of them in one answer", "tags": ["stations"],
+               "station and every one closed after being staffed in the month, a staffing contractor's manager "
+               "its own), all of them in one answer", "tags": ["stations"],
     "parameters": [{"name": "month", "in": "query", "required": True, "schema": query.MONTH_SCHEMA,
                     "description": "YYYY-MM; the current month is counted up to today"}],
     "responses": {"200": json_response("The month per station", {
@@ -80,12 +81,11 @@ def compliance_number(fraction):
         **COMMON, "422": problem("No month, not YYYY-MM, or a year the working-day calendar does not know")}})
 @capability_required("station.read")
 def list_stations():
-    """Every active station the caller may see with the month's staff-days required and present
+    """Every station the caller may see in the month (compliance.stations_month: the active ones and
+    those closed after being staffed in the month) with the month's staff-days required and present
     (docs/DOMAIN.md §6: the bureau's working days, within the staffing contract's dates)."""
     month = query.month_arg(required=True)
-    ids = db.session.execute(stations_visible_to(current_user).where(Station.active.is_(True))
-                             .with_only_columns(Station.id)).scalars().all()
-    rows = stations_month(month, station_ids=ids) if ids else []
+    rows = stations_month(month, station_ids=stations_visible_to(current_user).with_only_columns(Station.id))
     return jsonify({"items": [
         {"id": row.station.id, "name": row.station.name, "kind": row.station.kind,
          "required_staff": row.required_staff, "staff_days_required": row.staff_days_required,

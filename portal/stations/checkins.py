@@ -5,10 +5,15 @@ A field worker checks in from the phone at a station they are posted to that Bei
 phone's client id makes uploads idempotent (visits.recording.replay and add_once): the same id and
 body again is the stored check-in, another body or worker a Conflict. The distance from the
 station (great circle, core.geo.haversine_m) decides its status: within the station's radius (its
-own, else the bureau's ``geofence_radius_m``) it is "counted"; outside it is "flagged" and counts
-for nothing until a supervisor accepts it (a rejected one never counts). The coordinates are the
+own, else the bureau's ``geofence_radius_m``) it is "counted". It is "flagged" instead, and counts
+for nothing until a supervisor accepts it (a rejected one never counts), when it is outside that
+radius, when it reached the server more than the bureau's ``late_upload_hours`` after its time,
+or when its device was used by another worker for a check-in that day (at any station). The
+reasons (``flag_reasons``) are read from the stored check-in and shown on the supervisor's queue
+and decision page. The coordinates are the
 worker's own: pages show the distance, never the position, and the audit trail redacts them."""
 import uuid
+from datetime import timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -20,6 +25,7 @@ from portal.core.geo import haversine_m
 from portal.core.timeutil import to_local
 from portal.extensions import db
 from portal.stations.models import COUNTED_STATUSES, Station, StationCheckIn, StationPosting
+from portal.stations.postings import posted_during
 from portal.tenancy.scope import TenancyError, current_tenant_id
 from portal.tenancy.services import settings_for
 from portal.visits import recording as visits
@@ -66,10 +72,40 @@ def posting_that_day(station_id, user, day):
     station on ``day``, if any."""
     return db.session.execute(
         select(StationPosting).join(StaffMember, StaffMember.id == StationPosting.staff_id)
-        .where(StationPosting.station_id == station_id, StaffMember.user_id == user.id,
-               StationPosting.from_on <= day,
-               (StationPosting.until_on.is_(None)) | (StationPosting.until_on >= day))
+        .where(StationPosting.station_id == station_id, StaffMember.user_id == user.id, posted_during(day, day))
         .order_by(StationPosting.from_on.desc()).limit(1)).scalar_one_or_none()
+
+
+def _late(at, received, settings):
+    return received - at > timedelta(hours=settings["late_upload_hours"])
+
+
+def _device_shared(device_id, day, worker_user_id, leave_out=None):
+    """Did another worker check in with ``device_id`` on ``day`` (any station)?"""
+    stmt = select(StationCheckIn.id).where(StationCheckIn.device_id == device_id, StationCheckIn.day == day,
+                                           StationCheckIn.worker_user_id != worker_user_id)
+    if leave_out is not None:
+        stmt = stmt.where(StationCheckIn.id != leave_out)
+    return db.session.execute(stmt.limit(1)).first() is not None
+
+
+def flag_reasons(checkin):
+    """Why a check-in is (or was) flagged, in words: outside the geofence, uploaded late, a device
+    another worker used that day; [] for none."""
+    settings = settings_for(current_tenant_id())
+    reasons = []
+    radius = radius_of(checkin.station)
+    if checkin.distance_m > radius:
+        reasons.append(_("Outside the geofence: %(metres)s m from the station (the geofence is %(radius)s m).",
+                         metres=checkin.distance_m, radius=radius))
+    if checkin.received_at is not None and _late(checkin.checked_in_at, checkin.received_at, settings):
+        hours = round((checkin.received_at - checkin.checked_in_at).total_seconds() / 3600, 1)
+        reasons.append(_("Uploaded %(hours)s h after the check-in; the limit is %(limit)s h.",
+                         hours=hours, limit=settings["late_upload_hours"]))
+    if _device_shared(checkin.device_id, checkin.day, checkin.worker_user_id, leave_out=checkin.id):
+        reasons.append(_("The device was used by another worker for a check-in on %(day)s.",
+                         day=checkin.day.isoformat()))
+    return reasons
 
 
 def _by_client_id(client_id):
@@ -111,11 +147,12 @@ def record_checkin(payload, user, now):
     if not posting.staff.on_roster(day):
         _refuse("station_id", _("You are not on your contractor's roster on %(day)s.", day=day.isoformat()))
     distance = round(haversine_m(station.lat, station.lon, lat, lon))
+    flagged = (distance > radius_of(station) or _late(at, now, settings_for(current_tenant_id()))
+               or _device_shared(payload["device_id"], day, user.id))
     checkin = StationCheckIn(
         client_id=client_id, body_hash=digest, station_id=station.id, staff_id=posting.staff_id,
         worker_user_id=user.id, device_id=payload["device_id"], checked_in_at=at, day=day, lat=lat, lon=lon,
-        accuracy_m=accuracy, distance_m=distance, status="counted" if distance <= radius_of(station) else "flagged",
-        received_at=now)
+        accuracy_m=accuracy, distance_m=distance, status="flagged" if flagged else "counted", received_at=now)
     return visits.add_once(checkin, lambda: _replay(_by_client_id(client_id), user, digest))
 
 

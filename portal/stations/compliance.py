@@ -4,14 +4,19 @@ pages, the API and settlement alike.
 
 For one station and month:
 
+- the stations: the active ones, and a closed one (``active`` False) that had a worker posted
+  during the month (a posting from its first day to its last overlapping the month), so that
+  closing a station never rewrites the months it was staffed;
 - the days counted are the month's working days on the bureau's calendar (weekends, public holidays
   and the bureau's own non-working days excluded; 调休 working days included), within the staffing
-  contract's dates when the station has one, and up to ``through`` (by default today: the current
-  month so far);
+  contract's dates when the station has one, up to ``through`` (by default today: the current
+  month so far), and for a closed station up to the last day anyone was posted there;
 - staff-days required = the station's ``required_staff`` × those days;
 - a worker is present on a day with a counted check-in at the station that day (status "counted"
-  or "accepted") while posted there; per day at most ``required_staff`` count, so extra staff one
-  day never make up for a short day;
+  or "accepted") while posted there; when the station has a staffing contract, only the postings
+  of that contract's contractor's roster members count (a station given to another contract never
+  credits one contractor with the other's presence); per day at most ``required_staff`` count, so
+  extra staff one day never make up for a short day;
 - staff-days missing = required − present; ``short_days`` lists each day below the requirement
   with its figures: the days behind the deduction;
 - compliance = present / required (None when nothing is required, e.g. a month of holidays).
@@ -22,14 +27,16 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
+from portal.contractors.models import StaffMember
 from portal.core.errors import DomainError
 from portal.core.months import first_day, last_day
 from portal.core.timeutil import local_today
 from portal.core.workdays import UnknownCalendarYear
 from portal.extensions import db
 from portal.stations.models import COUNTED_STATUSES, Station, StationCheckIn, StationPosting
+from portal.stations.postings import covers, posted_during
 from portal.tenancy.workdays import tenant_calendar
 
 
@@ -71,11 +78,15 @@ class StationMonth:
         return Fraction(self.staff_days_present, self.staff_days_required)
 
 
-def _days(station, month, calendar, through):
+def _days(station, month, calendar, through, last_posted=None):
+    """The working days counted for ``station`` in ``month`` (see the module docstring);
+    ``last_posted``: the last day anyone is posted to a closed station (None: no end)."""
     start, end = first_day(month), last_day(month)
     if station.contract is not None:
         start, end = max(start, station.contract.starts_on), min(end, station.contract.ends_on)
     end = min(end, through)
+    if not station.active and last_posted is not None:
+        end = min(end, last_posted)
     days, day = [], start
     try:
         while day <= end:
@@ -87,44 +98,69 @@ def _days(station, month, calendar, through):
     return days
 
 
+def _last_posted(station_ids):
+    """{closed station id: the last day anyone is posted there, None when a posting is open-ended}."""
+    found = {}
+    for station_id, until_on in db.session.execute(
+            select(StationPosting.station_id, StationPosting.until_on)
+            .where(StationPosting.station_id.in_(station_ids))):
+        if station_id in found and found[station_id] is None:
+            continue
+        found[station_id] = None if until_on is None else max(until_on, found.get(station_id) or until_on)
+    return found
+
+
 def stations_month(month, *, contract_id=None, station_ids=None, through=None, calendar=None):
-    """A StationMonth per active station of the bureau (narrowed to a staffing contract or some
-    stations), in code order. Three queries whatever the number of stations."""
-    query = select(Station)
-    if station_ids is None:
-        query = query.where(Station.active.is_(True))  # a station asked for by id is shown even if closed
+    """A StationMonth per station of the bureau in ``month`` — the active ones and the closed ones
+    someone was posted to during the month — narrowed to a staffing contract or to some stations
+    (ids, or a select of them), in code order. The pages, the API and settlement all ask this.
+    At most four queries whatever the number of stations."""
+    start, end = first_day(month), last_day(month)
+    staffed = select(StationPosting.station_id).where(posted_during(start, end))
+    query = select(Station).where(Station.active.is_(True) | Station.id.in_(staffed))
     if contract_id is not None:
         query = query.where(Station.contract_id == contract_id)
     if station_ids is not None:
-        query = query.where(Station.id.in_(list(station_ids)))
+        query = query.where(Station.id.in_(station_ids if isinstance(station_ids, Select) else list(station_ids)))
     stations = db.session.scalars(query.order_by(Station.code)).all()
+    return _months(stations, month, through, calendar)
+
+
+def _months(stations, month, through, calendar):
     if not stations:
         return []
     calendar = calendar or tenant_calendar()
     through = through or local_today()
     start, end = first_day(month), last_day(month)
     ids = [station.id for station in stations]
+    # only the staffing contractor's own roster members count at a station with a contract
+    contractor_of = {station.id: station.contract.contractor_id for station in stations if station.contract is not None}
     postings = defaultdict(list)
-    for station_id, staff_id, from_on, until_on in db.session.execute(
-            select(StationPosting.station_id, StationPosting.staff_id, StationPosting.from_on, StationPosting.until_on)
-            .where(StationPosting.station_id.in_(ids), StationPosting.from_on <= end)):
-        postings[(station_id, staff_id)].append((from_on, until_on))
+    for station_id, staff_id, from_on, until_on, contractor_id in db.session.execute(
+            select(StationPosting.station_id, StationPosting.staff_id, StationPosting.from_on, StationPosting.until_on,
+                   StaffMember.contractor_id)
+            .join(StaffMember, StaffMember.id == StationPosting.staff_id)
+            .where(StationPosting.station_id.in_(ids), posted_during(start, end))):
+        if contractor_of.get(station_id, contractor_id) == contractor_id:
+            postings[(station_id, staff_id)].append((from_on, until_on))
     present = defaultdict(set)
     for station_id, staff_id, day in db.session.execute(
             select(StationCheckIn.station_id, StationCheckIn.staff_id, StationCheckIn.day)
             .where(StationCheckIn.station_id.in_(ids), StationCheckIn.status.in_(COUNTED_STATUSES),
                    StationCheckIn.day >= start, StationCheckIn.day <= end)):
-        if any(from_on <= day and (until_on is None or day <= until_on)
-               for from_on, until_on in postings.get((station_id, staff_id), ())):
+        if any(covers(from_on, until_on, day) for from_on, until_on in postings.get((station_id, staff_id), ())):
             present[(station_id, day)].add(staff_id)
+    closed = [station.id for station in stations if not station.active]
+    last_posted = _last_posted(closed) if closed else {}
     result = []
     for station in stations:
-        days = _days(station, month, calendar, through)
+        days = _days(station, month, calendar, through, last_posted.get(station.id))
         counts = {day: min(len(present[(station.id, day)]), station.required_staff) for day in days}
         result.append(StationMonth(station, start, days, counts))
     return result
 
 
 def station_month(station, month, *, through=None, calendar=None):
-    """The StationMonth of one station."""
-    return stations_month(month, station_ids=[station.id], through=through, calendar=calendar)[0]
+    """The StationMonth of one station (its own page: shown even when closed, then with no days
+    after the last day anyone was posted there)."""
+    return _months([station], month, through, calendar)[0]

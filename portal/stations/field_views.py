@@ -21,6 +21,7 @@ from portal.core.timeutil import local_today, to_local
 from portal.extensions import db
 from portal.stations.blueprint import field_bp
 from portal.stations.models import COUNTED_STATUSES, StationCheckIn, StationPosting
+from portal.stations.postings import posted_during
 from portal.visits.field_views import position_messages
 
 # postings shown: those running today and in the next days (a page kept offline overnight still
@@ -32,8 +33,7 @@ def worker_postings(user, first, last):
     """The postings of the worker signed in as ``user`` running on some day of ``first`` … ``last``."""
     return db.session.execute(
         select(StationPosting).join(StaffMember, StaffMember.id == StationPosting.staff_id)
-        .where(StaffMember.user_id == user.id, StationPosting.from_on <= last,
-               (StationPosting.until_on.is_(None)) | (StationPosting.until_on >= first))
+        .where(StaffMember.user_id == user.id, posted_during(first, last))
         .order_by(StationPosting.from_on, StationPosting.id)).scalars().all()
 
 
@@ -68,8 +68,8 @@ def _messages(today):
         "check_in": _("Check in at this station"), "locating": _("Finding your position…"),
         "posted_until": _("Posted until %(day)s"), "posted_open": _("Posted until further notice"),
         "counted": _("Counted: within the station's geofence (%(metres)s m away)."),
-        "flagged": _("Outside the geofence: %(metres)s m from the station. Not counted unless a supervisor "
-                     "accepts it."),
+        "flagged": _("Flagged: %(metres)s m from the station (outside the geofence, uploaded late, or a phone "
+                     "another worker used today). Not counted unless a supervisor accepts it."),
         "accepted": _("Accepted by a supervisor: counted."),
         "rejected": _("Rejected by a supervisor: not counted."),
         "checked_in_at": _("Checked in %(time)s"),

@@ -21,8 +21,9 @@ from portal.extensions import db
 from portal.tenancy.scope import TenantOwned
 
 STATION_KINDS = ("hub", "township")  # 区总站, 乡镇（街道）社工站
-# counted: within the geofence, by a worker posted there that day; flagged: outside the geofence
-# (not counted unless a supervisor accepts it); accepted / rejected: a supervisor's decision on a
+# counted: within the geofence, by a worker posted there that day; flagged: outside the geofence,
+# uploaded late or from a device another worker used that day (checkins.flag_reasons; not counted
+# unless a supervisor accepts it); accepted / rejected: a supervisor's decision on a
 # flagged one, with a reason.
 CHECKIN_STATUSES = ("counted", "flagged", "accepted", "rejected")
 COUNTED_STATUSES = ("counted", "accepted")

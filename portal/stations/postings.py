@@ -9,13 +9,27 @@ all the dates; the dates lie within the contract's period; nobody is posted twic
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from portal.contractors.models import StaffMember
 from portal.core import query
 from portal.core.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.stations.models import StationPosting
+
+
+def posted_during(first, last):
+    """The condition on StationPosting "posted on some day of ``first`` … ``last``" (inclusive;
+    ``last`` None: on ``first`` or any day after). The one definition of being posted on a day:
+    ``posted_during(day, day)``."""
+    running = or_(StationPosting.until_on.is_(None), StationPosting.until_on >= first)
+    return running if last is None else and_(StationPosting.from_on <= last, running)
+
+
+def covers(from_on, until_on, day):
+    """Does a posting from ``from_on`` until ``until_on`` (None: open-ended) cover ``day``? The
+    same rule as ``posted_during``, on values already read."""
+    return from_on <= day and (until_on is None or day <= until_on)
 
 
 def _refuse(field, message):
@@ -37,11 +51,7 @@ def postable_staff(station):
 def _overlapping(staff_id, from_on, until_on, leave_out=None):
     """The posting of ``staff_id`` (at any station of the bureau) that shares a day with
     ``from_on`` … ``until_on`` (None: open-ended), if any; ``leave_out`` is a posting id not to count."""
-    stmt = select(StationPosting).where(
-        StationPosting.staff_id == staff_id,
-        (StationPosting.until_on.is_(None)) | (StationPosting.until_on >= from_on))
-    if until_on is not None:
-        stmt = stmt.where(StationPosting.from_on <= until_on)
+    stmt = select(StationPosting).where(StationPosting.staff_id == staff_id, posted_during(from_on, until_on))
     if leave_out is not None:
         stmt = stmt.where(StationPosting.id != leave_out)
     return db.session.execute(stmt.order_by(StationPosting.from_on).limit(1)).scalar_one_or_none()
@@ -117,8 +127,7 @@ def postings_on(station_ids, day):
     """{station id: [postings running on ``day``]}."""
     found = {}
     for posting in db.session.execute(select(StationPosting).where(
-            StationPosting.station_id.in_(list(station_ids)), StationPosting.from_on <= day,
-            (StationPosting.until_on.is_(None)) | (StationPosting.until_on >= day))).scalars():
+            StationPosting.station_id.in_(list(station_ids)), posted_during(day, day))).scalars():
         found.setdefault(posting.station_id, []).append(posting)
     return found
 

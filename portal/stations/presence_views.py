@@ -21,7 +21,6 @@ from portal.core.numbers import percent_text
 from portal.core.pagination import paginate
 from portal.core.timeutil import utcnow
 from portal.core.xlsx import append_row, xlsx_download
-from portal.extensions import db
 from portal.stations import checkins
 from portal.stations.blueprint import bp
 from portal.stations.compliance import stations_month
@@ -40,15 +39,18 @@ CHART_WIDTH, LABEL_WIDTH, BAR_HEIGHT, GAP = 360, 160, 22, 8
 @bp.route("/check-ins/flagged")
 @capability_required("station.decide")
 def flagged_checkins():
-    """The bureau's check-ins made outside a station's geofence, waiting for a decision, oldest first."""
+    """The bureau's flagged check-ins waiting for a decision, oldest first, each with why it was
+    flagged (outside the geofence, uploaded late, a device another worker used that day)."""
     page = paginate(checkins.flagged_query().options(selectinload(StationCheckIn.station),
                                                      selectinload(StationCheckIn.staff)), per_page=PER_PAGE)
-    return render_template("stations/flagged.html", page=page, **PAGE_WORDS)
+    reasons = {checkin.id: checkins.flag_reasons(checkin) for checkin in page.items}
+    return render_template("stations/flagged.html", page=page, reasons=reasons, **PAGE_WORDS)
 
 
 def _decision_page(checkin, form, confirmation=None, status=200):
     return render_template("stations/decide.html", checkin=checkin, form=form, confirmation=confirmation,
-                           radius=checkins.radius_of(checkin.station), **PAGE_WORDS), status
+                           radius=checkins.radius_of(checkin.station), reasons=checkins.flag_reasons(checkin),
+                           **PAGE_WORDS), status
 
 
 def _confirmation(checkin, decision):
@@ -64,11 +66,14 @@ def _confirmation(checkin, decision):
 @capability_required("station.decide")
 def decide_checkin(checkin_id):
     """Accept or reject a flagged check-in with a reason: first what it will do is shown, then
-    confirming records it."""
+    confirming records it. A decision sent for a check-in already decided is a 409, said on the page."""
     checkin = checkins.checkin_of_bureau(checkin_id)
     form = DecisionForm()
-    if request.method == "GET" or checkin.status != "flagged":
+    if request.method == "GET":
         return _decision_page(checkin, form)
+    if checkin.status != "flagged":
+        flash(_("This check-in was already decided."), "error")
+        return _decision_page(checkin, form, status=409)
     if not form.validate_on_submit():
         return _decision_page(checkin, form, status=422)
     if form.confirmed.data != "yes":
@@ -88,14 +93,11 @@ def decide_checkin(checkin_id):
 # --- staffing compliance ------------------------------------------------------------------------
 
 def compliance_rows(month):
-    """(the StationMonths of the active stations the reader may see, message or None): none, with
-    the calendar's message, for a year it does not know."""
-    ids = db.session.execute(stations_visible_to(current_user).where(Station.active.is_(True))
-                             .with_only_columns(Station.id)).scalars().all()
-    if not ids:
-        return [], None
+    """(the StationMonths of the stations the reader may see — compliance.stations_month's: the
+    active ones and those closed after being staffed in the month —, message or None): none,
+    with the calendar's message, for a year it does not know."""
     try:
-        return stations_month(month, station_ids=ids), None
+        return stations_month(month, station_ids=stations_visible_to(current_user).with_only_columns(Station.id)), None
     except DomainError as exc:
         return [], exc.message
 

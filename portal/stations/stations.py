@@ -4,6 +4,8 @@ it, and the staffing contracts a station may name.
 Who sees a station: the bureau's readers (``station.read``) every one; a contractor's manager the
 stations whose staffing contract is its organisation's; a field worker the stations they are, were
 or will be posted to. Anything else does not exist for the reader (NotFound, never 403)."""
+from datetime import timedelta
+
 from flask_babel import gettext as _
 from sqlalchemy import false, select
 from sqlalchemy.exc import IntegrityError
@@ -15,7 +17,10 @@ from portal.core import query
 from portal.core.errors import DomainError
 from portal.core.timeutil import local_today
 from portal.extensions import db
-from portal.stations.models import STATION_KINDS, STATION_MONTH_UNIT, Station, StationPosting
+from portal.stations.models import (COUNTED_STATUSES, STATION_KINDS, STATION_MONTH_UNIT, Station, StationCheckIn,
+                                    StationPosting)
+from portal.stations.postings import posted_during
+from portal.stations.signals import months_settled
 
 MAX_REQUIRED_STAFF = 20
 RADIUS_RANGE = (10, 10_000)  # metres: a station's own geofence, when it has one
@@ -111,10 +116,35 @@ def _checked(data, station):
     return values
 
 
+def unsettled_months(station):
+    """The months ("YYYY-MM", in order) with presence at ``station`` that counts for its present
+    staffing contract (counted check-ins of the contractor's roster members within the contract's
+    dates) and that no approved statement of the contract settled yet (billing answers
+    ``months_settled``)."""
+    contract = station.contract
+    if contract is None or station.id is None:
+        return []
+    days = db.session.scalars(select(StationCheckIn.day).distinct()
+                              .join(StaffMember, StaffMember.id == StationCheckIn.staff_id)
+                              .where(StationCheckIn.station_id == station.id,
+                                     StationCheckIn.status.in_(COUNTED_STATUSES),
+                                     StaffMember.contractor_id == contract.contractor_id,
+                                     StationCheckIn.day >= contract.starts_on, StationCheckIn.day <= contract.ends_on))
+    months = sorted({day.strftime("%Y-%m") for day in days})
+    if not months:
+        return []
+    settled = set()
+    for _receiver, answer in months_settled.send(contract, months=months):
+        settled |= set(answer)
+    return [month for month in months if month not in settled]
+
+
 def _checked_contract(contract_id, station):
     """The staffing contract chosen (None for none): one of ``staffing_contracts()``. A station
-    whose workers are posted on or after today keeps a contract of the same contractor: the
-    postings are the contractor's roster members."""
+    keeps its contract while a month of counted presence under it is not settled by an approved
+    statement (``unsettled_months``: the month is paid and deducted by that contract, once). A
+    station whose workers are posted on or after today keeps a contract of the same contractor:
+    the postings are the contractor's roster members."""
     if contract_id is None:
         contract = None
     else:
@@ -123,22 +153,41 @@ def _checked_contract(contract_id, station):
             _refuse("contract_id", _("Choose a contract in delivery with a station-month service item."))
     if station is None or station.id is None or station.contract is None:
         return contract
+    if (contract.id if contract else None) != station.contract_id:
+        waiting = unsettled_months(station)
+        if waiting:
+            _refuse("contract_id", _("Presence at this station in %(months)s counts for contract %(number)s and is not "
+                                     "on an approved statement yet: change the contract once those months are "
+                                     "approved.", months="、".join(waiting), number=station.contract.number))
     if contract is not None and contract.contractor_id == station.contract.contractor_id:
         return contract
     running = db.session.execute(select(StationPosting.id).where(
-        StationPosting.station_id == station.id,
-        (StationPosting.until_on.is_(None)) | (StationPosting.until_on >= local_today())).limit(1)).first()
+        StationPosting.station_id == station.id, posted_during(local_today(), None)).limit(1)).first()
     if running is not None:
         _refuse("contract_id", _("Workers of the present contractor are posted here today or later: end their "
                                  "postings before the station changes to another contractor."))
     return contract
 
 
+def _end_postings(station, today):
+    """A station closed today: its postings running after today end today, those not begun yet
+    go (nobody served under them). Its later months then have no days (compliance.py)."""
+    for posting in db.session.scalars(select(StationPosting).where(
+            StationPosting.station_id == station.id, posted_during(today + timedelta(days=1), None))).all():
+        if posting.from_on > today:
+            db.session.delete(posting)
+        else:
+            posting.until_on = today
+
+
 def save_station(station, data):
     """Create (``station`` None) or change a station from ``data`` ({field: typed value}, see
-    FIELDS); returns the station. Refusals are DomainErrors naming the field."""
+    FIELDS); returns the station. Refusals are DomainErrors naming the field. Closing a station
+    (active → not) ends its postings today, so the months it was staffed stay as they were."""
     values = _checked(data, station)
     contract = _checked_contract(values.pop("contract_id"), station)
+    if station is not None and station.id is not None and station.active and not values["active"]:
+        _end_postings(station, local_today())
     if station is None:
         station = Station()
     for key, value in values.items():

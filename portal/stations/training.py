@@ -9,7 +9,9 @@ Who does what:
   expected at — and of their attendees only its own staff;
 - officers and supervisors (training.manage) add sessions and attendees from the rosters of the
   contractors with contracts in the bureau, and mark anyone's attendance; a manager adds sessions
-  and attendees from its own roster only, and marks its own staff's attendance;
+  (for its own contracts and its own stations only) and attendees from its own roster only, and
+  marks its own staff's attendance at the sessions its own people made — at a session the
+  bureau's staff made, attendance is the bureau's to mark;
 - attendees are roster members on the session's day; attendance is marked from that day on.
 
 Rates (``rates``): per contractor, the attendees expected at the period's sessions and how many
@@ -34,6 +36,7 @@ from portal.core.query import chosen_id, one_visible
 from portal.core.timeutil import local_today
 from portal.extensions import db
 from portal.stations.models import TRAINING_MODES, Station, StationPosting, TrainingAttendee, TrainingSession
+from portal.stations.postings import covers, posted_during
 
 MAX_HOURS = 24
 
@@ -84,6 +87,18 @@ def may_manage(user, session=None):
     if not user.can("training.manage"):
         return False
     return reach(user).kind == "bureau" or bool(own_contractor(user))
+
+
+def made_by_bureau(session):
+    """Was ``session`` made by the bureau's staff (its maker belongs to no contractor)?"""
+    maker = db.session.get(User, session.created_by_id) if session.created_by_id else None
+    return maker is None or maker.contractor_id is None
+
+
+def may_mark_attendance(user, session):
+    """May ``user`` mark attendance at ``session``: one who manages training, and — for a
+    manager — only at a session its own people made, never at one of the bureau's."""
+    return may_manage(user, session) and not (own_contractor(user) and made_by_bureau(session))
 
 
 def _may_mark(user, attendee):
@@ -148,8 +163,14 @@ def contract_choices(user):
     return db.session.scalars(stmt).all()
 
 
-def station_choices():
-    return db.session.scalars(select(Station).where(Station.active.is_(True)).order_by(Station.code)).all()
+def station_choices(user):
+    """The active stations a session may be for: the bureau's (a manager: those staffed by its own
+    contracts), by code."""
+    stmt = select(Station).where(Station.active.is_(True))
+    organisation = own_contractor(user)
+    if organisation:
+        stmt = stmt.where(Station.contract_id.in_(select(Contract.id).where(Contract.contractor_id == organisation)))
+    return db.session.scalars(stmt.order_by(Station.code)).all()
 
 
 def create_session(data, by):
@@ -173,7 +194,7 @@ def create_session(data, by):
     if data.get("contract_id") and contract_id not in {c.id for c in contract_choices(by)}:
         errors["contract_id"] = [_("Choose one of the contracts listed.")]
     station_id = chosen_id(str(data.get("station_id") or ""))
-    if data.get("station_id") and station_id not in {s.id for s in station_choices()}:
+    if data.get("station_id") and station_id not in {s.id for s in station_choices(by)}:
         errors["station_id"] = [_("Choose one of the stations listed.")]
     notes = _stripped(data.get("notes"))
     if len(notes) > 2000:
@@ -214,6 +235,9 @@ def mark_attendance(session, attended_ids, by, today=None):
     not (the others). Refused before the session's day. Returns how many changed."""
     if not may_manage(by, session):
         raise NotFound(_("No such training session."))
+    if not may_mark_attendance(by, session):
+        message = _("Attendance at a session the bureau organised is marked by the bureau's staff.")
+        raise DomainError(message, {"attended": [message]})
     if session.held_on > (today or local_today()):
         message = _("Attendance can be marked from the session's day (%(day)s) on.", day=session.held_on.isoformat())
         raise DomainError(message, {"attended": [message]})
@@ -291,14 +315,13 @@ def rates(first, last, user):
                 select(StationPosting.station_id, StationPosting.staff_id, StationPosting.from_on,
                        StationPosting.until_on, Station.code, Station.name)
                 .join(Station, Station.id == StationPosting.station_id)
-                .where(StationPosting.staff_id.in_(staff_ids), StationPosting.from_on <= last,
-                       or_(StationPosting.until_on.is_(None), StationPosting.until_on >= first))):
+                .where(StationPosting.staff_id.in_(staff_ids), posted_during(first, last))):
             postings[staff_id].append((station_id, from_on, until_on, f"{code} {name}"))
     total = Rate(None, _("Total"))
     for row in rows:
         targets = [by_contractor.setdefault(row.contractor_id, Rate(row.contractor_id, str(row.contractor_id))), total]
         for station_id, from_on, until_on, label in postings.get(row.staff_id, ()):
-            if from_on <= row.held_on and (until_on is None or row.held_on <= until_on):
+            if covers(from_on, until_on, row.held_on):
                 targets.append(by_station.setdefault(station_id, Rate(station_id, label)))
         for target in {id(target): target for target in targets}.values():  # a station counted once
             target.expected += 1

@@ -134,7 +134,7 @@ def index():
 def new_session():
     """A new session: topic, mode, day, trainer, hours, optionally one contract's or station's."""
     form = SessionForm()
-    contracts, stations = training.contract_choices(current_user), training.station_choices()
+    contracts, stations = training.contract_choices(current_user), training.station_choices(current_user)
     form.contract_id.choices = [SelectChoice("", _("None"))] + [
         SelectChoice(str(c.id), f"{c.number} {c.title}") for c in contracts]
     form.station_id.choices = [SelectChoice("", _("None"))] + [SelectChoice(str(s.id), f"{s.code} {s.name}")
@@ -171,7 +171,8 @@ def _detail(session, attendees_form=None, attendance_form=None, status=200):
         contractors=dict(db.session.execute(select(Contractor.id, Contractor.name).where(
             Contractor.id.in_(sorted({row.contractor_id for row in shown})))).all()),
         attendees_form=attendees_form or AttendeesForm(), attendance_form=attendance_form or AttendanceForm(),
-        can_mark=manage and session.held_on <= local_today(), today=local_today()), status
+        can_mark=training.may_mark_attendance(current_user, session) and session.held_on <= local_today(),
+        bureau_marks=manage and not training.may_mark_attendance(current_user, session), today=local_today()), status
 
 
 @bp.route("/<int:session_id>")

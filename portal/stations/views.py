@@ -18,7 +18,7 @@ from portal.core.forms import show_refusal
 from portal.core.months import first_day, month_days, month_or_none, month_text
 from portal.core.numbers import percent_text
 from portal.core.pagination import paginate
-from portal.core.query import chosen_id
+from portal.core.query import chosen_id, like_pattern
 from portal.core.timeutil import local_today
 from portal.extensions import db
 from portal.stations import checkins, postings, stations
@@ -60,7 +60,7 @@ def index():
     if kind in STATION_KINDS:
         stmt = stmt.where(Station.kind == kind)
     if text:
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = like_pattern(text)
         stmt = stmt.where(or_(Station.township.like(pattern, escape="\\"), Station.name.like(pattern, escape="\\")))
     page = paginate(stmt.options(selectinload(Station.contract)).order_by(Station.code, Station.id), per_page=PER_PAGE)
     return render_template("stations/index.html", page=page, form=form, **PAGE_WORDS)
@@ -111,7 +111,8 @@ def new():
 @bp.route("/<int:station_id>/edit", methods=["GET", "POST"])
 @capability_required("station.manage")
 def edit(station_id):
-    """Change a station (its past months are computed with what it says now)."""
+    """Change a station (its past months are computed with what it says now; a station closed is
+    still counted for the months it was staffed, up to its last day posted)."""
     station = stations.visible_station(station_id, current_user)
     form = StationForm(obj=station) if request.method == "GET" else StationForm()
     if request.method == "GET":

@@ -56,17 +56,13 @@ def visible_exceptions(user):
     return stmt.where(false())
 
 
-def _like_escape(text):
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def name_condition(text):
     """A person's name matches part of a name, or a masked name (张*丰: each * one hidden
     character), so the masked names contractors see can be typed back in."""
     text = (text or "").strip()
     if "*" in text:
-        return Beneficiary.name.like(_like_escape(text).replace("*", "_"), escape="\\")
-    return Beneficiary.name.like(f"%{_like_escape(text)}%", escape="\\")
+        return Beneficiary.name.like(query.like_escape(text).replace("*", "_"), escape="\\")
+    return Beneficiary.name.like(query.like_pattern(text), escape="\\")
 
 
 def filtered_exceptions(user, *, code="", status="", staff_id=None, worker_user_id=None, beneficiary="",

@@ -242,13 +242,13 @@ def check_out(visit, payload, user, now):
     check-out: sending the same one again changes nothing, a different one is a Conflict. A
     check-out before the check-in is stored as sent (verification flags it, V08). Its
     ``services``, when sent, are the services done: they become the visit's, unless the visit
-    already carries other ones (a Conflict)."""
+    already carries other ones (a Conflict; the same ones in another order are the same)."""
     if visit.worker_user_id != user.id:
         raise NotFound(_("No such visit."))
     validate_schema(payload, CHECK_OUT_SCHEMA)
     at, lat, lon = checked_point(payload, "")
     services = payload.get("services")
-    same_services = services is None or list(services) == list(visit.services or [])
+    same_services = services is None or set(services) == set(visit.services or [])  # the order is the phone's
     if visit.check_out_at is not None:
         if (visit.check_out_at, visit.check_out_lat, visit.check_out_lon) == (at, lat, lon) and same_services:
             return visit, False
