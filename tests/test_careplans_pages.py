@@ -75,11 +75,19 @@ def test_the_bureau_filters_by_contractor_township_and_name_and_pages(app, world
     assert {f'id="missed-row-{people[n]}"' in first + second for n in ("刘桂英", "黄秀兰")} == {True}
 
 
-def test_a_bad_month_is_said_on_the_page(app, world, login):
+@pytest.mark.parametrize("month", ["2026-13", "abc", "2026-1"])
+def test_a_bad_month_is_refused_with_the_message_alone_on_the_page_and_the_excel(app, world, login, month):
     supervisor = login("gx-supervisor")
-    supervisor.set_cookie("lang", "en")
-    response = supervisor.get("/care-plans/missed?month=2026-13")
-    assert response.status_code == 200 and "Give the month as YYYY-MM." in _text(response)
+    response = supervisor.get(f"/care-plans/missed?month={month}")
+    html = _text(response)
+    assert response.status_code == 422 and 'id="month-error"' in html and "请按 YYYY-MM 格式填写月份。" in html
+    assert 'id="missed-intro"' not in html and 'id="missed"' not in html and "未达标对象 0 人" not in html
+    assert f"{month} 所获服务" not in html and 'id="missed-export"' not in html
+    export = supervisor.get(f"/care-plans/missed.xlsx?month={month}")
+    assert export.status_code == 422 and export.mimetype == "text/html"
+    assert "请按 YYYY-MM 格式填写月份。" in _text(export)
+    with app.app_context(), scope(app):
+        assert db.session.scalars(select(AuditEntry).where(AuditEntry.action == "care_plan_missed_exported")).all() == []
 
 
 def test_the_missed_list_exports_to_excel_and_the_export_is_audited(app, world, login):
