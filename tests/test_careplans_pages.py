@@ -50,7 +50,8 @@ def test_the_supervisor_sees_who_was_missed_with_what_fell_short_in_chinese(app,
     html = _text(response)
     assert f'id="missed-row-{people["刘桂英"]}"' in html and f'id="missed-row-{people["黄秀兰"]}"' in html
     assert f'id="missed-row-{people["陈德福"]}"' not in html
-    assert "日常看护 ×9、心理疏导 ×1" in html and "照料护理 ×7" in html
+    assert "日常看护 尚缺 9 次、心理疏导 尚缺 1 次" in html and "照料护理 尚缺 7 次" in html
+    assert "尚缺服务" in html and "×" not in html.split('id="missed"')[1]
     assert "刘桂英" in html  # the bureau sees names
     assert f'/care-plans/people/{people["刘桂英"]}' in html and f'/assessments/people/{people["刘桂英"]}' in html
     assert f'/care-plans/{world["plans"]["刘桂英"]}?month={month_text(LAST_MONTH)}' in html
@@ -62,6 +63,7 @@ def test_the_bureau_filters_by_contractor_township_and_name_and_pages(app, world
     month = month_text(LAST_MONTH)
     supervisor = login("gx-supervisor")
     by_name = _text(supervisor.get(f"/care-plans/missed?month={month}&q=秀兰"))
+    assert '<label for="q">姓名</label>' in by_name
     assert f'id="missed-row-{people["黄秀兰"]}"' in by_name and f'id="missed-row-{people["刘桂英"]}"' not in by_name
     other_township = _text(supervisor.get(f"/care-plans/missed?month={month}&township=五云镇"))
     assert "missed-row-" not in other_township.split("<tbody>")[1]
@@ -95,11 +97,12 @@ def test_the_missed_list_exports_to_excel_and_the_export_is_audited(app, world, 
     response = supervisor.get(f"/care-plans/missed.xlsx?month={month_text(LAST_MONTH)}")
     assert response.status_code == 200 and "no-store" in response.headers["Cache-Control"]
     sheet = load_workbook(io.BytesIO(response.data)).active
+    assert sheet.title == "未达标对象名单"
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][-1] == "未达标项目" and rows[0][6] == "计划服务次数"  # the header row, in Chinese
+    assert rows[0][-1] == "尚缺服务" and rows[0][6] == "计划服务次数"  # the header row, in Chinese
     listed = {row[0]: row for row in rows[1:]}
     assert set(listed) == {"刘桂英", "黄秀兰"}
-    assert listed["刘桂英"][6:10] == (12, 2, 1, 1) and listed["刘桂英"][10] == "日常看护 ×9、心理疏导 ×1"
+    assert listed["刘桂英"][6:10] == (12, 2, 1, 1) and listed["刘桂英"][10] == "日常看护 尚缺 9 次、心理疏导 尚缺 1 次"
     with app.app_context(), scope(app):
         assert db.session.scalars(select(AuditEntry).where(
             AuditEntry.action == "care_plan_missed_exported")).one().object_id == f"{month_text(LAST_MONTH)}:2"

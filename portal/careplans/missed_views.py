@@ -110,8 +110,8 @@ def missed_export():
     listed = [rows[plan.id] for plan in db.session.scalars(_ordered(rows))]
     headers = (_("Person"), _("Township (street)"), _("Village (community)"), _("Care class"), _("Plan version"),
                _("Contractor"), _("Services planned"), _("Services delivered"), _("Visits in person"),
-               _("Visits in person planned"), _("What fell short"))
-    data = template_workbook("missed", headers, (14, 14, 14, 18, 8, 24, 10, 10, 10, 10, 48), text_columns=(), rows=[
+               _("Visits in person planned"), _("Still missing services"))
+    data = template_workbook(_("People missed")[:31], headers, (14, 14, 14, 18, 8, 24, 10, 10, 10, 10, 48), text_columns=(), rows=[
         (name_of(row.plan.beneficiary), row.plan.beneficiary.township, row.plan.beneficiary.village,
          str(LABELS["classes"].get(row.care_class, row.care_class)), row.plan.version,
          names.get(row.plan.contractor_id, ""), row.planned, row.delivered, row.in_person,
