@@ -99,6 +99,20 @@ def test_a_person_without_a_final_class_gets_no_plan(app, world, login):
     assert _plans(app, person) == []
 
 
+def test_without_a_final_class_the_draft_button_is_not_offered_and_the_form_says_why(app, world, login):
+    person = world["people"][UNCLASSED]
+    manager = login("a-manager", tenant="ganxian")
+    page = _text(manager.get(f"/care-plans/people/{person}"))
+    assert 'id="draft-plan"' not in page and 'id="record-needs"' in page
+    assert 'id="no-class"' in page and "该对象尚无最终的自理能力评估等级" in page
+    form = manager.get(f"/care-plans/people/{person}/plans/new")
+    html = _text(form)
+    assert form.status_code == 200 and 'id="no-class"' in html and "该对象尚无最终的自理能力评估等级" in html
+    assert 'id="plan-form"' not in html and 'id="minimum"' not in html and "<dt>每月最低服务次数</dt>" not in html
+    classed = _text(manager.get(f"/care-plans/people/{world['people']['陈德福']}"))
+    assert 'id="draft-plan"' in classed and 'id="no-class"' not in classed
+
+
 def test_a_plan_needs_the_contractors_needs_assessment_first(app, world):
     from portal.careplans.models import NeedsAssessment
     from portal.core.errors import DomainError

@@ -64,6 +64,7 @@ def _plan_page(form, person, plan, status=200, summary=()):
     return render_template(
         "careplans/plan_form.html", form=form, person=person, name=name_of(person), plan=plan, summary=summary,
         care_class=care_class, minimum=plans.minimum_for(person.tenant_id, care_class) if care_class else None,
+        no_class=None if care_class else plans.no_class_message(),
         latest_needs=needs.latest_needs(person, current_user.contractor_id),
         earliest=month_text(max(current, latest_start) if latest_start else current), **LABELS), status
 

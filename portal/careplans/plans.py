@@ -96,12 +96,17 @@ def _services(services):
     return kept, errors
 
 
+def no_class_message():
+    """Why a person without a final self-care class gets no plan (the form and the person's page say it)."""
+    return _("This person has no final self-care class yet: a plan can be drafted once the self-care assessment "
+             "is final (the class sets the minimum of services).")
+
+
 def terms_errors(person, contract, care_class, services, in_person, effective_from, today, plan_id=None):
     """{field: [message]} of every rule the terms break (see the module docstring); {} when none."""
     errors = {}
     if care_class is None:
-        errors["care_class"] = [_("This person has no final self-care class yet: a plan can be drafted once the "
-                                  "self-care assessment is final (the class sets the minimum of services).")]
+        errors["care_class"] = [no_class_message()]
     if isinstance(in_person, bool) or not isinstance(in_person, int) or not 1 <= in_person <= MAX_IN_PERSON:
         got = in_person if isinstance(in_person, int) and not isinstance(in_person, bool) else "—"
         errors["in_person_per_month"] = [_("At least one visit in person (探视巡访) a month is required, at most "

@@ -109,11 +109,13 @@ def person_plans(beneficiary_id):
     drafting = current_user.can("careplan.draft")
     contracts = people.care_contracts(person, current_user.contractor_id, today) if drafting else []
     waiting = next((p for p in versions if p.status in plans.OPEN_STATUSES), None)
+    stands = standing(person)
+    no_class = plans.no_class_message() if contracts and stands.care_class is None else None
     return render_template(
         "careplans/person.html", person=person, name=name_of(person), versions=versions,
         assessments=needs.needs_of(person, current_user), spans=plans.governed_months(versions),
-        standing=standing(person), contractors=contractor_names(p.contractor_id for p in versions),
-        can_assess=bool(contracts), can_draft=bool(contracts) and waiting is None, waiting=waiting,
+        standing=stands, contractors=contractor_names(p.contractor_id for p in versions), no_class=no_class,
+        can_assess=bool(contracts), can_draft=bool(contracts) and waiting is None and no_class is None, waiting=waiting,
         file_open=file_url_allowed(person), in_force=_in_force(person, today), **LABELS)
 
 
