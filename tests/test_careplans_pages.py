@@ -214,3 +214,32 @@ def test_a_missing_or_bad_month_is_a_422_problem(app, world, client, api_token, 
     response = client.get(f"/api/v1/care-plans/missed{query}", headers=api_token("gx-supervisor"))
     assert response.status_code == 422
     assert response.mimetype == "application/problem+json" and "month" in response.get_json()["errors"]
+
+
+def test_the_people_without_a_plan_yet_are_listed_searched_and_paged(app, demo, login, monkeypatch):
+    from tests.careplan_world import UNCLASSED, careplan_world, draft
+    world = careplan_world(app)
+    people = world["people"]
+    last_month_plan(app, people["陈德福"], {"daily_watch": 3})
+    draft(app, people["刘桂英"], {"daily_watch": 12})  # in the works: not waiting any more
+    manager = login("a-manager", tenant="ganxian")
+    html = _text(manager.get("/care-plans/?show=unplanned&township=梅林镇"))
+    assert "尚无方案" in html and '"page">尚无方案</a>' in html  # the tab, current
+    rows = html.split('<table id="unplanned">')[1]
+    for name in ("黄秀兰", UNCLASSED):
+        assert f'id="unplanned-{people[name]}"' in rows and f'href="/care-plans/people/{people[name]}"' in rows
+    for name in ("陈德福", "刘桂英", "钟长生"):  # planned, in the works, another contractor's assessment contract
+        assert f'id="unplanned-{people[name]}"' not in rows
+    assert "黄*兰" in rows and "黄秀兰" not in rows  # masked for a contractor
+    by_name = _text(manager.get("/care-plans/?show=unplanned&q=黄*兰"))
+    assert f'id="unplanned-{people["黄秀兰"]}"' in by_name and f'id="unplanned-{people[UNCLASSED]}"' not in by_name
+    assert 'id="unplanned-' not in _text(login("b-manager", tenant="ganxian").get("/care-plans/?show=unplanned"))
+    supervisor = login("gx-supervisor")
+    bureau = _text(supervisor.get("/care-plans/?show=unplanned&q=秀兰"))
+    assert f'id="unplanned-{people["黄秀兰"]}"' in bureau and "黄秀兰" in bureau
+    assert 'id="unplanned-' not in _text(supervisor.get("/care-plans/?show=unplanned&q=秀兰&township=五云镇"))
+    plans_by_name = _text(supervisor.get("/care-plans/?q=德福"))
+    assert 'id="plan-' in plans_by_name and "刘桂英" not in plans_by_name.split('<table id="plans">')[1]
+    monkeypatch.setitem(app.config, "MAX_PER_PAGE", 1)
+    first, second = (_text(manager.get(f"/care-plans/?show=unplanned&township=梅林镇&page={n}")) for n in (1, 2))
+    assert 'rel="next"' in first and 'rel="prev"' in second and 'id="unplanned-' in second
