@@ -127,7 +127,7 @@ def test_a_plan_needs_the_contractors_needs_assessment_first(app, world):
 
 
 @pytest.mark.parametrize("month,expected", [
-    (lambda: LAST_MONTH, "cannot start before the current month"),
+    (lambda: LAST_MONTH, f"The plan starts in a month from the current month ({month_text(THIS_MONTH)}) to "),
     (lambda: next_month(THIS_MONTH), None),
 ])
 def test_a_version_starts_in_the_current_month_or_later(app, world, login, month, expected):
@@ -152,6 +152,26 @@ def test_a_bad_month_or_number_is_a_form_message_not_a_500(app, world, login):
         response = support.form_post(manager, f"/care-plans/people/{person}/plans/new", data)
         assert response.status_code == 422, data
     assert _plans(app, person) == []
+
+
+def test_a_month_out_of_range_a_huge_count_and_an_empty_assessment_are_worded_in_full(app, world, login):
+    person = world["people"]["陈德福"]
+    manager = login("a-manager", tenant="ganxian")
+    url = f"/care-plans/people/{person}/plans/new"
+    far = _text(support.form_post(manager, url, _form({"daily_watch": 3}, month="9999-12")))
+    assert f"方案生效月份须在本月（{month_text(THIS_MONTH)}）至 " in far and "照料服务合同于 " in far
+    assert "请填写方案生效月份" not in far
+    huge = _text(support.form_post(manager, url, _form({"daily_watch": 3}, in_person="99999999")))
+    assert "每月探视巡访次数请填写 1 至 31 之间的整数。" in huge and "本方案为 — 次" not in huge and "—" not in \
+        huge.split('id="plan-form"')[1]
+    assert _plans(app, person) == []
+    empty = support.form_post(manager, f"/care-plans/people/{person}/needs", {})
+    html = _text(empty)
+    assert empty.status_code == 422 and 'id="needs-refused"' in html
+    summary = html.split('id="needs-refused"')[1].split("</p>")[0]
+    for words in ("照料服务合同", "健康维护的评分", "健康维护的评分依据", "居家安全的评分", "能力提升的评分依据"):
+        assert words in summary, words
+    assert html.count("请选择 1 至 5 分的评分。") == 4 and html.count("请写明评分依据") + html.count("field-error") >= 9
 
 
 # --- versions: reasons, months, one in the works ------------------------------------------------
