@@ -271,7 +271,14 @@ def test_return_needs_a_reason_and_the_contractor_then_drafts_anew(app, world, l
     assert support.form_post(supervisor, f"/care-plans/{plan}/return", {"reason": "服务频次过低"}).status_code == 302
     assert _plans(app, person) == [(1, "returned", 3, 1)]
     manager = login("a-manager", tenant="ganxian")
-    assert "服务频次过低" in manager.get(f"/care-plans/people/{person}").get_data(as_text=True)
+    person_page = _text(manager.get(f"/care-plans/people/{person}"))
+    governs = person_page.split('id="version-1"')[1].split("</tr>")[0]
+    assert "已退回，未生效：服务频次过低" in governs and "批准后" not in governs
+    detail = _text(manager.get(f"/care-plans/{plan}"))
+    assert "已退回，未生效" in detail.split('id="plan-months"')[1].split("</dd>")[0]
+    for url in (f"/assessments/people/{person}", f"/assessments/people/{person}/print"):
+        in_file = _text(login("gx-supervisor").get(url)).split('id="file-plan-1"')[1].split("</tr>")[0]
+        assert "已退回，未生效：服务频次过低" in in_file and "批准后" not in in_file, url
     assert support.form_post(manager, f"/care-plans/people/{person}/plans/new",
                              _form({"daily_watch": 6}, reason="按退回意见增加")).status_code == 302
     assert [v[:2] for v in _plans(app, person)] == [(1, "returned"), (2, "draft")]
