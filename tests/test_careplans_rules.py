@@ -216,10 +216,15 @@ def test_the_manager_changes_its_draft_then_submits_it_once(app, world, login):
     token = support.csrf_token_from(page.get_data(as_text=True))
     assert manager.post(f"/care-plans/{plan}/submit", data={"csrf_token": token}).status_code == 302
     second = manager.post(f"/care-plans/{plan}/submit", data={"csrf_token": token})
-    assert second.status_code == 409 and "already been submitted" in second.get_data(as_text=True)
+    assert second.status_code == 409 and _text(second).count("This version has already been submitted.") == 1
     assert _plans(app, person) == [(1, "submitted", 5, 2)]
-    # a submitted version cannot be changed any more
-    assert manager.get(f"/care-plans/{plan}/edit").status_code == 404
+    # a submitted version cannot be changed any more: back to its page, told why
+    for method, data in (("GET", None), ("POST", {"csrf_token": token, **_form({"daily_watch": 9})})):
+        edit = manager.open(f"/care-plans/{plan}/edit", method=method, data=data)
+        assert edit.status_code == 302 and edit.headers["Location"].endswith(f"/care-plans/{plan}")
+        shown = _text(manager.get(f"/care-plans/{plan}"))
+        assert shown.count("Only a draft can be changed; this version is “Awaiting the bureau's approval”.") == 1
+    assert _plans(app, person) == [(1, "submitted", 5, 2)]
 
 
 def _submitted(app, person, services, **kwargs):

@@ -12,7 +12,7 @@ from portal.careplans import needs, people, plans
 from portal.careplans.blueprint import bp
 from portal.careplans.forms import NeedsForm, PlanForm, needs_values, plan_values
 from portal.core.auth import capability_required
-from portal.core.errors import DomainError, NotFound
+from portal.core.errors import DomainError
 from portal.core.forms import show_refusal
 from portal.core.months import month_text
 from portal.core.timeutil import local_today, utcnow
@@ -121,6 +121,7 @@ def draft_plan(beneficiary_id):
 def edit_plan(plan_id):
     """The same form for the manager's own draft, before it is submitted."""
     plan = plans.visible_plan(plan_id, current_user)
-    if plan.status != "draft":
-        raise NotFound(_("Only a draft can be changed."))
+    if plan.status != "draft":  # submitted, decided: back to the plan's page, told why
+        flash(plans.not_a_draft(plan), "error")
+        return redirect(url_for("careplans.plan_detail", plan_id=plan.id))
     return _save(plan.beneficiary, plan)

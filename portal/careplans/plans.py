@@ -191,8 +191,7 @@ def draft(person, user, now, *, services, in_person, effective_from, reason, pla
     if plan is not None:
         _locked(plan)
         if plan.status != "draft" or plan.contractor_id != user.contractor_id:
-            raise Conflict(_("Only a draft can be changed; this version is “%(status)s”.",
-                             status=STATUS_LABELS.get(plan.status, plan.status)))
+            raise Conflict(not_a_draft(plan))
     assessment = needs.latest_needs(person, user.contractor_id)
     if assessment is None:
         message = _("Record the person's needs assessment first: the plan follows from it.")
@@ -239,6 +238,12 @@ def draft(person, user, now, *, services, in_person, effective_from, reason, pla
     except IntegrityError:  # the same draft sent twice at once: the other one is kept
         raise Conflict(_("This version of the plan has just been drafted (a second click?)."))
     return plan
+
+
+def not_a_draft(plan):
+    """Why ``plan`` cannot be changed: only a draft can."""
+    return _("Only a draft can be changed; this version is “%(status)s”.",
+             status=STATUS_LABELS.get(plan.status, plan.status))
 
 
 def _locked(plan):

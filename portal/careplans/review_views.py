@@ -59,9 +59,11 @@ def _decide(plan_id, action):
                         plans.return_plan(plan, current_user, utcnow(), form.reason.data)
             except DomainError as exc:
                 status = exc.status if exc.status in (409, 422) else 422
-                if not show_refusal(form, exc):
-                    flash(exc.message, "error")
                 db.session.refresh(plan)
+                refused = plans.refusal(action, plan, current_user)
+                # the page says a refusal of the step itself (a second click) once, in its own words
+                if not show_refusal(form, exc) and (refused is None or refused[0] != exc.message):
+                    flash(exc.message, "error")
             else:
                 flash(str(DONE[action]), "success")
                 return redirect(url_for("careplans.plan_detail", plan_id=plan.id))
