@@ -243,3 +243,30 @@ def test_the_people_without_a_plan_yet_are_listed_searched_and_paged(app, demo, 
     monkeypatch.setitem(app.config, "MAX_PER_PAGE", 1)
     first, second = (_text(manager.get(f"/care-plans/?show=unplanned&township=梅林镇&page={n}")) for n in (1, 2))
     assert 'rel="next"' in first and 'rel="prev"' in second and 'id="unplanned-' in second
+
+
+def test_the_auditor_reads_the_review_queue_without_actions_and_no_role_is_shown_a_link_it_cannot_open(
+        app, world, login):
+    import re
+    from tests.test_careplans_rules import _submitted
+    people = world["people"]
+    waiting = _submitted(app, people["陈德福"], {"daily_watch": 4}, reason="调整")
+    auditor = login("gx-auditor")
+    queue = auditor.get("/care-plans/review")
+    html = _text(queue)
+    assert queue.status_code == 200 and f'id="plan-{waiting}"' in html
+    assert "/approve" not in html and "/return" not in html and 'class="decide"' not in html
+    officer = _text(login("gx-officer").get("/care-plans/review"))
+    assert f"/care-plans/{waiting}/approve" in officer and f"/care-plans/{waiting}/return" in officer
+    pages = ("/", "/care-plans/", "/care-plans/?show=unplanned", f"/care-plans/people/{people['陈德福']}",
+             f"/care-plans/{waiting}", f"/care-plans/{world['plans']['刘桂英']}")
+    for username, tenant in (("gx-admin", None), ("gx-officer", None), ("gx-supervisor", None), ("gx-finance", None),
+                             ("gx-auditor", None), ("a-manager", "ganxian"), ("b-manager", "ganxian")):
+        client = login(username, tenant=tenant)
+        links = set()
+        for page in pages:
+            response = client.get(page)
+            if response.status_code == 200:
+                links |= set(re.findall(r'href="(/care-plans/[^"#]*)"', _text(response)))
+        for link in sorted(links):
+            assert client.get(link).status_code not in (403, 404), (username, link)

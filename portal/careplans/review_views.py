@@ -23,9 +23,10 @@ from portal.extensions import db
 
 
 @bp.route("/review")
-@capability_required("careplan.approve")
+@capability_required("careplan.queue")
 def review_queue():
-    """The versions awaiting the bureau's approval, oldest submission first."""
+    """The versions awaiting the bureau's approval, oldest submission first; the approve and
+    return links for those who decide (the auditor reads the queue only)."""
     page = paginate(plans.plans_visible_to(current_user).where(CarePlan.status == "submitted")
                     .options(selectinload(CarePlan.beneficiary))
                     .order_by(CarePlan.submitted_at, CarePlan.id), per_page=25)
