@@ -50,7 +50,8 @@ def test_the_supervisor_sees_who_was_missed_with_what_fell_short_in_chinese(app,
     html = _text(response)
     assert f'id="missed-row-{people["刘桂英"]}"' in html and f'id="missed-row-{people["黄秀兰"]}"' in html
     assert f'id="missed-row-{people["陈德福"]}"' not in html
-    assert "日常看护 ×9、心理疏导 ×1" in html and "照料护理 ×7" in html
+    assert "日常看护 尚缺 9 次、心理疏导 尚缺 1 次" in html and "照料护理 尚缺 7 次" in html
+    assert "尚缺服务" in html and "×" not in html.split('id="missed"')[1]
     assert "刘桂英" in html  # the bureau sees names
     assert f'/care-plans/people/{people["刘桂英"]}' in html and f'/assessments/people/{people["刘桂英"]}' in html
     assert f'/care-plans/{world["plans"]["刘桂英"]}?month={month_text(LAST_MONTH)}' in html
@@ -62,6 +63,7 @@ def test_the_bureau_filters_by_contractor_township_and_name_and_pages(app, world
     month = month_text(LAST_MONTH)
     supervisor = login("gx-supervisor")
     by_name = _text(supervisor.get(f"/care-plans/missed?month={month}&q=秀兰"))
+    assert '<label for="q">姓名</label>' in by_name
     assert f'id="missed-row-{people["黄秀兰"]}"' in by_name and f'id="missed-row-{people["刘桂英"]}"' not in by_name
     other_township = _text(supervisor.get(f"/care-plans/missed?month={month}&township=五云镇"))
     assert "missed-row-" not in other_township.split("<tbody>")[1]
@@ -75,11 +77,19 @@ def test_the_bureau_filters_by_contractor_township_and_name_and_pages(app, world
     assert {f'id="missed-row-{people[n]}"' in first + second for n in ("刘桂英", "黄秀兰")} == {True}
 
 
-def test_a_bad_month_is_said_on_the_page(app, world, login):
+@pytest.mark.parametrize("month", ["2026-13", "abc", "2026-1"])
+def test_a_bad_month_is_refused_with_the_message_alone_on_the_page_and_the_excel(app, world, login, month):
     supervisor = login("gx-supervisor")
-    supervisor.set_cookie("lang", "en")
-    response = supervisor.get("/care-plans/missed?month=2026-13")
-    assert response.status_code == 200 and "Give the month as YYYY-MM." in _text(response)
+    response = supervisor.get(f"/care-plans/missed?month={month}")
+    html = _text(response)
+    assert response.status_code == 422 and 'id="month-error"' in html and "请按 YYYY-MM 格式填写月份。" in html
+    assert 'id="missed-intro"' not in html and 'id="missed"' not in html and "未达标对象 0 人" not in html
+    assert f"{month} 所获服务" not in html and 'id="missed-export"' not in html
+    export = supervisor.get(f"/care-plans/missed.xlsx?month={month}")
+    assert export.status_code == 422 and export.mimetype == "text/html"
+    assert "请按 YYYY-MM 格式填写月份。" in _text(export)
+    with app.app_context(), scope(app):
+        assert db.session.scalars(select(AuditEntry).where(AuditEntry.action == "care_plan_missed_exported")).all() == []
 
 
 def test_the_missed_list_exports_to_excel_and_the_export_is_audited(app, world, login):
@@ -87,11 +97,12 @@ def test_the_missed_list_exports_to_excel_and_the_export_is_audited(app, world, 
     response = supervisor.get(f"/care-plans/missed.xlsx?month={month_text(LAST_MONTH)}")
     assert response.status_code == 200 and "no-store" in response.headers["Cache-Control"]
     sheet = load_workbook(io.BytesIO(response.data)).active
+    assert sheet.title == "未达标对象名单"
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][-1] == "未达标项目" and rows[0][6] == "计划服务次数"  # the header row, in Chinese
+    assert rows[0][-1] == "尚缺服务" and rows[0][6] == "计划服务次数"  # the header row, in Chinese
     listed = {row[0]: row for row in rows[1:]}
     assert set(listed) == {"刘桂英", "黄秀兰"}
-    assert listed["刘桂英"][6:10] == (12, 2, 1, 1) and listed["刘桂英"][10] == "日常看护 ×9、心理疏导 ×1"
+    assert listed["刘桂英"][6:10] == (12, 2, 1, 1) and listed["刘桂英"][10] == "日常看护 尚缺 9 次、心理疏导 尚缺 1 次"
     with app.app_context(), scope(app):
         assert db.session.scalars(select(AuditEntry).where(
             AuditEntry.action == "care_plan_missed_exported")).one().object_id == f"{month_text(LAST_MONTH)}:2"
@@ -203,3 +214,59 @@ def test_a_missing_or_bad_month_is_a_422_problem(app, world, client, api_token, 
     response = client.get(f"/api/v1/care-plans/missed{query}", headers=api_token("gx-supervisor"))
     assert response.status_code == 422
     assert response.mimetype == "application/problem+json" and "month" in response.get_json()["errors"]
+
+
+def test_the_people_without_a_plan_yet_are_listed_searched_and_paged(app, demo, login, monkeypatch):
+    from tests.careplan_world import UNCLASSED, careplan_world, draft
+    world = careplan_world(app)
+    people = world["people"]
+    last_month_plan(app, people["陈德福"], {"daily_watch": 3})
+    draft(app, people["刘桂英"], {"daily_watch": 12})  # in the works: not waiting any more
+    manager = login("a-manager", tenant="ganxian")
+    html = _text(manager.get("/care-plans/?show=unplanned&township=梅林镇"))
+    assert "尚无方案" in html and '"page">尚无方案</a>' in html  # the tab, current
+    rows = html.split('<table id="unplanned">')[1]
+    for name in ("黄秀兰", UNCLASSED):
+        assert f'id="unplanned-{people[name]}"' in rows and f'href="/care-plans/people/{people[name]}"' in rows
+    for name in ("陈德福", "刘桂英", "钟长生"):  # planned, in the works, another contractor's assessment contract
+        assert f'id="unplanned-{people[name]}"' not in rows
+    assert "黄*兰" in rows and "黄秀兰" not in rows  # masked for a contractor
+    by_name = _text(manager.get("/care-plans/?show=unplanned&q=黄*兰"))
+    assert f'id="unplanned-{people["黄秀兰"]}"' in by_name and f'id="unplanned-{people[UNCLASSED]}"' not in by_name
+    assert 'id="unplanned-' not in _text(login("b-manager", tenant="ganxian").get("/care-plans/?show=unplanned"))
+    supervisor = login("gx-supervisor")
+    bureau = _text(supervisor.get("/care-plans/?show=unplanned&q=秀兰"))
+    assert f'id="unplanned-{people["黄秀兰"]}"' in bureau and "黄秀兰" in bureau
+    assert 'id="unplanned-' not in _text(supervisor.get("/care-plans/?show=unplanned&q=秀兰&township=五云镇"))
+    plans_by_name = _text(supervisor.get("/care-plans/?q=德福"))
+    assert 'id="plan-' in plans_by_name and "刘桂英" not in plans_by_name.split('<table id="plans">')[1]
+    monkeypatch.setitem(app.config, "MAX_PER_PAGE", 1)
+    first, second = (_text(manager.get(f"/care-plans/?show=unplanned&township=梅林镇&page={n}")) for n in (1, 2))
+    assert 'rel="next"' in first and 'rel="prev"' in second and 'id="unplanned-' in second
+
+
+def test_the_auditor_reads_the_review_queue_without_actions_and_no_role_is_shown_a_link_it_cannot_open(
+        app, world, login):
+    import re
+    from tests.test_careplans_rules import _submitted
+    people = world["people"]
+    waiting = _submitted(app, people["陈德福"], {"daily_watch": 4}, reason="调整")
+    auditor = login("gx-auditor")
+    queue = auditor.get("/care-plans/review")
+    html = _text(queue)
+    assert queue.status_code == 200 and f'id="plan-{waiting}"' in html
+    assert "/approve" not in html and "/return" not in html and 'class="decide"' not in html
+    officer = _text(login("gx-officer").get("/care-plans/review"))
+    assert f"/care-plans/{waiting}/approve" in officer and f"/care-plans/{waiting}/return" in officer
+    pages = ("/", "/care-plans/", "/care-plans/?show=unplanned", f"/care-plans/people/{people['陈德福']}",
+             f"/care-plans/{waiting}", f"/care-plans/{world['plans']['刘桂英']}")
+    for username, tenant in (("gx-admin", None), ("gx-officer", None), ("gx-supervisor", None), ("gx-finance", None),
+                             ("gx-auditor", None), ("a-manager", "ganxian"), ("b-manager", "ganxian")):
+        client = login(username, tenant=tenant)
+        links = set()
+        for page in pages:
+            response = client.get(page)
+            if response.status_code == 200:
+                links |= set(re.findall(r'href="(/care-plans/[^"#]*)"', _text(response)))
+        for link in sorted(links):
+            assert client.get(link).status_code not in (403, 404), (username, link)

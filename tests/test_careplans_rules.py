@@ -99,6 +99,20 @@ def test_a_person_without_a_final_class_gets_no_plan(app, world, login):
     assert _plans(app, person) == []
 
 
+def test_without_a_final_class_the_draft_button_is_not_offered_and_the_form_says_why(app, world, login):
+    person = world["people"][UNCLASSED]
+    manager = login("a-manager", tenant="ganxian")
+    page = _text(manager.get(f"/care-plans/people/{person}"))
+    assert 'id="draft-plan"' not in page and 'id="record-needs"' in page
+    assert 'id="no-class"' in page and "该对象尚无最终的自理能力评估等级" in page
+    form = manager.get(f"/care-plans/people/{person}/plans/new")
+    html = _text(form)
+    assert form.status_code == 200 and 'id="no-class"' in html and "该对象尚无最终的自理能力评估等级" in html
+    assert 'id="plan-form"' not in html and 'id="minimum"' not in html and "<dt>每月最低服务次数</dt>" not in html
+    classed = _text(manager.get(f"/care-plans/people/{world['people']['陈德福']}"))
+    assert 'id="draft-plan"' in classed and 'id="no-class"' not in classed
+
+
 def test_a_plan_needs_the_contractors_needs_assessment_first(app, world):
     from portal.careplans.models import NeedsAssessment
     from portal.core.errors import DomainError
@@ -113,7 +127,7 @@ def test_a_plan_needs_the_contractors_needs_assessment_first(app, world):
 
 
 @pytest.mark.parametrize("month,expected", [
-    (lambda: LAST_MONTH, "cannot start before the current month"),
+    (lambda: LAST_MONTH, f"The plan starts in a month from the current month ({month_text(THIS_MONTH)}) to "),
     (lambda: next_month(THIS_MONTH), None),
 ])
 def test_a_version_starts_in_the_current_month_or_later(app, world, login, month, expected):
@@ -138,6 +152,26 @@ def test_a_bad_month_or_number_is_a_form_message_not_a_500(app, world, login):
         response = support.form_post(manager, f"/care-plans/people/{person}/plans/new", data)
         assert response.status_code == 422, data
     assert _plans(app, person) == []
+
+
+def test_a_month_out_of_range_a_huge_count_and_an_empty_assessment_are_worded_in_full(app, world, login):
+    person = world["people"]["陈德福"]
+    manager = login("a-manager", tenant="ganxian")
+    url = f"/care-plans/people/{person}/plans/new"
+    far = _text(support.form_post(manager, url, _form({"daily_watch": 3}, month="9999-12")))
+    assert f"方案生效月份须在本月（{month_text(THIS_MONTH)}）至 " in far and "照料服务合同于 " in far
+    assert "请填写方案生效月份" not in far
+    huge = _text(support.form_post(manager, url, _form({"daily_watch": 3}, in_person="99999999")))
+    assert "每月探视巡访次数请填写 1 至 31 之间的整数。" in huge and "本方案为 — 次" not in huge and "—" not in \
+        huge.split('id="plan-form"')[1]
+    assert _plans(app, person) == []
+    empty = support.form_post(manager, f"/care-plans/people/{person}/needs", {})
+    html = _text(empty)
+    assert empty.status_code == 422 and 'id="needs-refused"' in html
+    summary = html.split('id="needs-refused"')[1].split("</p>")[0]
+    for words in ("照料服务合同", "健康维护的评分", "健康维护的评分依据", "居家安全的评分", "能力提升的评分依据"):
+        assert words in summary, words
+    assert html.count("请选择 1 至 5 分的评分。") == 4 and html.count("请写明评分依据") + html.count("field-error") >= 9
 
 
 # --- versions: reasons, months, one in the works ------------------------------------------------
@@ -182,10 +216,15 @@ def test_the_manager_changes_its_draft_then_submits_it_once(app, world, login):
     token = support.csrf_token_from(page.get_data(as_text=True))
     assert manager.post(f"/care-plans/{plan}/submit", data={"csrf_token": token}).status_code == 302
     second = manager.post(f"/care-plans/{plan}/submit", data={"csrf_token": token})
-    assert second.status_code == 409 and "already been submitted" in second.get_data(as_text=True)
+    assert second.status_code == 409 and _text(second).count("This version has already been submitted.") == 1
     assert _plans(app, person) == [(1, "submitted", 5, 2)]
-    # a submitted version cannot be changed any more
-    assert manager.get(f"/care-plans/{plan}/edit").status_code == 404
+    # a submitted version cannot be changed any more: back to its page, told why
+    for method, data in (("GET", None), ("POST", {"csrf_token": token, **_form({"daily_watch": 9})})):
+        edit = manager.open(f"/care-plans/{plan}/edit", method=method, data=data)
+        assert edit.status_code == 302 and edit.headers["Location"].endswith(f"/care-plans/{plan}")
+        shown = _text(manager.get(f"/care-plans/{plan}"))
+        assert shown.count("Only a draft can be changed; this version is “Awaiting the bureau's approval”.") == 1
+    assert _plans(app, person) == [(1, "submitted", 5, 2)]
 
 
 def _submitted(app, person, services, **kwargs):
@@ -237,7 +276,14 @@ def test_return_needs_a_reason_and_the_contractor_then_drafts_anew(app, world, l
     assert support.form_post(supervisor, f"/care-plans/{plan}/return", {"reason": "服务频次过低"}).status_code == 302
     assert _plans(app, person) == [(1, "returned", 3, 1)]
     manager = login("a-manager", tenant="ganxian")
-    assert "服务频次过低" in manager.get(f"/care-plans/people/{person}").get_data(as_text=True)
+    person_page = _text(manager.get(f"/care-plans/people/{person}"))
+    governs = person_page.split('id="version-1"')[1].split("</tr>")[0]
+    assert "已退回，未生效：服务频次过低" in governs and "批准后" not in governs
+    detail = _text(manager.get(f"/care-plans/{plan}"))
+    assert "已退回，未生效" in detail.split('id="plan-months"')[1].split("</dd>")[0]
+    for url in (f"/assessments/people/{person}", f"/assessments/people/{person}/print"):
+        in_file = _text(login("gx-supervisor").get(url)).split('id="file-plan-1"')[1].split("</tr>")[0]
+        assert "已退回，未生效：服务频次过低" in in_file and "批准后" not in in_file, url
     assert support.form_post(manager, f"/care-plans/people/{person}/plans/new",
                              _form({"daily_watch": 6}, reason="按退回意见增加")).status_code == 302
     assert [v[:2] for v in _plans(app, person)] == [(1, "returned"), (2, "draft")]

@@ -139,6 +139,7 @@ CAPABILITIES = {
     "careplan.read_all": Capability(BUREAU_READERS),
     "careplan.draft": Capability((MANAGER,)),
     "careplan.approve": Capability((OFFICER, SUPERVISOR)),
+    "careplan.queue": Capability((OFFICER, SUPERVISOR, AUDITOR)),  # the review queue; the auditor reads it
     "careplan.missed": Capability((SUPERVISOR, AUDITOR, OFFICER, MANAGER)),
     # stations and training (docs/DOMAIN.md §2.4, §6): stations set up by the bureau, postings by the
     # staffing contractor, check-ins by its workers, flagged check-ins decided by supervisors

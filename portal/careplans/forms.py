@@ -2,13 +2,16 @@
 (times a month per catalogue service, visits in person, the first month, the reason), the
 bureau's decisions. Numbers and months are read as text and checked by the services (needs.py,
 plans.py), which word every refusal; the fields only bound the length."""
+import re
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from portal.careplans.labels import CARE_SERVICE_LABELS, DIMENSION_LABELS, SCORE_LABELS
+from portal.careplans.labels import CARE_SERVICE_LABELS, DIMENSION_LABELS, NEEDS_FIELD_LABELS, SCORE_LABELS
 from portal.careplans.models import DIMENSIONS
 from portal.careplans.needs import NOTE_LIMIT
 from portal.careplans.plans import REASON_LIMIT
@@ -19,8 +22,8 @@ NUMBER = {"inputmode": "numeric", "size": 4}
 
 
 class NeedsForm(FlaskForm):
-    contract = SelectField(_l("Care contract"), validate_choice=False)
-    assessed_on = DateField(_l("Day of the assessment"), validators=[DataRequired(_l("Give a date (YYYY-MM-DD)."))])
+    contract = SelectField(NEEDS_FIELD_LABELS["contract"], validate_choice=False)
+    assessed_on = DateField(NEEDS_FIELD_LABELS["assessed_on"], validators=[DataRequired(_l("Give a date (YYYY-MM-DD)."))])
 
 
 for _dimension in DIMENSIONS:
@@ -61,10 +64,23 @@ def whole_or_text(text, empty):
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else text
 
 
+# a month typed as YYYY-MM, whatever its year: a year far off is a month out of range (plans.py
+# words it with the months allowed), not a malformed one
+TYPED_MONTH = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])\Z")
+
+
+def typed_month(text):
+    """The first day of the month ``text`` names (YYYY-MM, years 1–9999), else None."""
+    match = TYPED_MONTH.match((text or "").strip())
+    if not match or int(match.group(1)) < 1:
+        return None
+    return date(int(match.group(1)), int(match.group(2)), 1)
+
+
 def plan_values(form):
-    """(services {code: times or the text sent}, in person, the first month's text) of a PlanForm."""
+    """(services {code: times or the text sent}, in person, the first month or None) of a PlanForm."""
     services = {code: whole_or_text(form[f"service_{code}"].data, 0) for code in CARE_SERVICES}
-    return services, whole_or_text(form.in_person_per_month.data, None), (form.effective_from.data or "").strip()
+    return services, whole_or_text(form.in_person_per_month.data, None), typed_month(form.effective_from.data)
 
 
 class ApproveForm(FlaskForm):

@@ -27,3 +27,7 @@ STATUS_LABELS = {
     "returned": _l("Returned to the contractor"),
     "superseded": _l("Superseded by a later version"),
 }
+NEEDS_FIELD_LABELS = {
+    "contract": _l("Care contract"),
+    "assessed_on": _l("Day of the assessment"),
+}

@@ -25,12 +25,13 @@ def missed_for(user, month, *, contractor_id=None, beneficiary_ids=None):
 
 
 def short_text(row):
-    """What fell short, in words: each short service with the times still missing, and the visits
-    in person when too few ("日常看护 ×2、探视巡访 0/1")."""
+    """What is still missing, in words: each short service with the times still to do, and the
+    visits in person when too few ("日常看护 尚缺 2 次、探视巡访 尚缺 1 次（已 0/1）")."""
     short = row.short_services
-    parts = [_("%(service)s ×%(n)s", service=CARE_SERVICE_LABELS.get(code, code), n=short[code])
+    parts = [_("%(service)s: %(n)s more to do", service=CARE_SERVICE_LABELS.get(code, code), n=short[code])
              for code in sorted(short, key=lambda code: ORDER.get(code, len(ORDER)))]
     if row.in_person_short:
-        parts.append(_("visits in person %(done)s/%(planned)s", done=row.in_person,
+        parts.append(_("visits in person: %(n)s more to do (%(done)s of %(planned)s done)",
+                       n=row.plan.in_person_per_month - row.in_person, done=row.in_person,
                        planned=row.plan.in_person_per_month))
     return _(", ").join(parts) if parts else "—"

@@ -75,8 +75,11 @@ def _choices(filters):
 @capability_required("careplan.missed")
 def missed_page():
     """The people missed in the month, by township (``?month=YYYY-MM``, the current month by
-    default; ``contractor``, ``township`` and ``q`` for the bureau's readers)."""
+    default; ``contractor``, ``township`` and ``q`` for the bureau's readers). A malformed month
+    is refused (422) with the message alone: no list of another month beside it."""
     filters = _filters()
+    if filters["month"] is None:
+        return _bad_month(filters)
     rows = _rows(filters)
     page = paginate(_ordered(rows), per_page=25)
     contractors, townships = _choices(filters)
@@ -84,28 +87,36 @@ def missed_page():
     return render_template(
         "careplans/missed.html", page=page, rows=rows, filters=filters, contractors=contractors,
         townships=townships, names=contractor_names(p.contractor_id for p in page.items), name_of=name_of,
-        short_text=missing.short_text, file_open=file_url_allowed, current=current,
-        month_error=_("Give the month as YYYY-MM.") if filters["month"] is None else None, **LABELS)
+        short_text=missing.short_text, file_open=file_url_allowed, current=current, month_error=None, **LABELS)
+
+
+def _bad_month(filters):
+    """The page with the month's message only (422), for the list and its Excel copy alike."""
+    contractors, townships = _choices(filters)
+    return render_template("careplans/missed.html", page=None, rows={}, filters=filters, contractors=contractors,
+                           townships=townships, month_error=_("Give the month as YYYY-MM."), **LABELS), 422
 
 
 @bp.route("/missed.xlsx")
 @capability_required("careplan.missed")
 def missed_export():
     """The missed list of the filters as Excel (every row, not one page), names as the page shows
-    them. Audited."""
+    them. Audited. A malformed month is refused like the page (422), never a file."""
     filters = _filters()
+    if filters["month"] is None:
+        return _bad_month(filters)
     rows = _rows(filters)
     names = contractor_names(row.plan.contractor_id for row in rows.values())
     listed = [rows[plan.id] for plan in db.session.scalars(_ordered(rows))]
     headers = (_("Person"), _("Township (street)"), _("Village (community)"), _("Care class"), _("Plan version"),
                _("Contractor"), _("Services planned"), _("Services delivered"), _("Visits in person"),
-               _("Visits in person planned"), _("What fell short"))
-    data = template_workbook("missed", headers, (14, 14, 14, 18, 8, 24, 10, 10, 10, 10, 48), text_columns=(), rows=[
+               _("Visits in person planned"), _("Still missing services"))
+    data = template_workbook(_("People missed")[:31], headers, (14, 14, 14, 18, 8, 24, 10, 10, 10, 10, 48), text_columns=(), rows=[
         (name_of(row.plan.beneficiary), row.plan.beneficiary.township, row.plan.beneficiary.village,
          str(LABELS["classes"].get(row.care_class, row.care_class)), row.plan.version,
          names.get(row.plan.contractor_id, ""), row.planned, row.delivered, row.in_person,
          row.plan.in_person_per_month, missing.short_text(row)) for row in listed])
-    month = month_text(filters["month"]) if filters["month"] else "invalid"
+    month = month_text(filters["month"])
     record_event(db.session, "care_plan_missed_exported", tenant_id=g.tenant.id, object_type="care_plan",
                  object_id=f"{month}:{len(listed)}")
     return xlsx_download(data, f"care-plans-missed-{month}.xlsx", "care-plans-missed.xlsx")

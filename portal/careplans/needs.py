@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.careplans import people
+from portal.careplans.labels import DIMENSION_LABELS, NEEDS_FIELD_LABELS as FIELD_LABELS
 from portal.careplans.models import DIMENSIONS, SCORES, NeedsAssessment
 from portal.core.errors import DomainError, NotFound
 from portal.core.timeutil import local_today
@@ -35,8 +36,24 @@ def checked_needs(scores, notes):
         else:
             kept_notes[dimension] = note
     if errors:
-        raise DomainError(_("The needs assessment is incomplete."), errors)
+        raise DomainError(missing_text(errors), errors)
     return kept_scores, kept_notes
+
+
+def missing_text(errors):
+    """The refusal of an incomplete assessment naming what is missing or wrong, field by field in
+    the form's order ("请补全：照料服务合同、健康维护的评分、…")."""
+    named = []
+    if "contract" in errors:
+        named.append(str(FIELD_LABELS["contract"]))
+    if "assessed_on" in errors:
+        named.append(str(FIELD_LABELS["assessed_on"]))
+    for dimension in DIMENSIONS:
+        if f"score_{dimension}" in errors:
+            named.append(_("the score of %(dimension)s", dimension=DIMENSION_LABELS[dimension]))
+        if f"note_{dimension}" in errors:
+            named.append(_("what the score of %(dimension)s rests on", dimension=DIMENSION_LABELS[dimension]))
+    return _("The needs assessment is incomplete; check: %(fields)s.", fields=_(", ").join(named))
 
 
 def record_needs(person, contract_id, assessed_on, scores, notes, user, now):
@@ -50,8 +67,19 @@ def record_needs(person, contract_id, assessed_on, scores, notes, user, now):
     if assessed_on > local_today(now):
         message = _("The day of the assessment cannot be in the future.")
         raise DomainError(message, {"assessed_on": [message]})
-    contract = people.care_contract_of(person, contract_id, user, assessed_on)
-    kept_scores, kept_notes = checked_needs(scores, notes)
+    errors, contract = {}, None
+    try:
+        contract = people.care_contract_of(person, contract_id, user, assessed_on)
+    except DomainError as exc:
+        if exc.status != 422:  # a contract the manager may not see at all
+            raise
+        errors.update(exc.errors)
+    try:
+        kept_scores, kept_notes = checked_needs(scores, notes)
+    except DomainError as exc:
+        errors.update(exc.errors)
+    if errors:  # every field at once, not the first refusal alone
+        raise DomainError(missing_text(errors), errors)
     row = NeedsAssessment(beneficiary_id=person.id, contract_id=contract.id, contractor_id=contract.contractor_id,
                           assessed_on=assessed_on, scores=kept_scores, notes=kept_notes, recorded_by_id=user.id,
                           recorded_at=now)

@@ -12,9 +12,9 @@ from portal.careplans import needs, people, plans
 from portal.careplans.blueprint import bp
 from portal.careplans.forms import NeedsForm, PlanForm, needs_values, plan_values
 from portal.core.auth import capability_required
-from portal.core.errors import DomainError, NotFound
+from portal.core.errors import DomainError
 from portal.core.forms import show_refusal
-from portal.core.months import month_or_none, month_text
+from portal.core.months import month_text
 from portal.core.timeutil import local_today, utcnow
 from portal.extensions import db
 from portal.careplans.views import LABELS, name_of
@@ -35,7 +35,7 @@ def record_needs(beneficiary_id):
     form = NeedsForm(formdata=request.form if request.method == "POST" else None, assessed_on=today)
     contracts = people.care_contracts(person, current_user.contractor_id, today)
     form.contract.choices = [SelectChoice(str(c.id), f"{c.number} {c.title}") for c in contracts]
-    status = 200
+    status, summary = 200, None
     if request.method == "POST":
         status = 422
         if form.validate_on_submit():
@@ -46,11 +46,12 @@ def record_needs(beneficiary_id):
                                        utcnow())
             except DomainError as exc:
                 show_refusal(form, exc, "contract")
+                summary = exc.message
             else:
                 flash(_("The needs assessment has been recorded."), "success")
                 return redirect(url_for("careplans.person_plans", beneficiary_id=person.id))
     return render_template("careplans/needs_form.html", form=form, person=person, name=name_of(person),
-                           no_contract=not contracts, **LABELS), status
+                           no_contract=not contracts, summary=summary, **LABELS), status
 
 
 # refusals that concern the plan as a whole: shown above its services
@@ -64,6 +65,7 @@ def _plan_page(form, person, plan, status=200, summary=()):
     return render_template(
         "careplans/plan_form.html", form=form, person=person, name=name_of(person), plan=plan, summary=summary,
         care_class=care_class, minimum=plans.minimum_for(person.tenant_id, care_class) if care_class else None,
+        no_class=None if care_class else plans.no_class_message(),
         latest_needs=needs.latest_needs(person, current_user.contractor_id),
         earliest=month_text(max(current, latest_start) if latest_start else current), **LABELS), status
 
@@ -87,11 +89,11 @@ def _save(person, plan):
                     data=_prefilled(person, plan) if request.method != "POST" else None)
     if request.method == "POST":
         if form.validate_on_submit():
-            services, in_person, month_raw = plan_values(form)
+            services, in_person, month = plan_values(form)
             try:
                 with db.session.begin_nested():
                     saved = plans.draft(person, current_user, utcnow(), services=services, in_person=in_person,
-                                        effective_from=month_or_none(month_raw), reason=form.reason.data, plan=plan)
+                                        effective_from=month, reason=form.reason.data, plan=plan)
             except DomainError as exc:
                 if exc.status == 409:
                     flash(exc.message, "error")
@@ -119,6 +121,7 @@ def draft_plan(beneficiary_id):
 def edit_plan(plan_id):
     """The same form for the manager's own draft, before it is submitted."""
     plan = plans.visible_plan(plan_id, current_user)
-    if plan.status != "draft":
-        raise NotFound(_("Only a draft can be changed."))
+    if plan.status != "draft":  # submitted, decided: back to the plan's page, told why
+        flash(plans.not_a_draft(plan), "error")
+        return redirect(url_for("careplans.plan_detail", plan_id=plan.id))
     return _save(plan.beneficiary, plan)

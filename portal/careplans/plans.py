@@ -96,16 +96,23 @@ def _services(services):
     return kept, errors
 
 
+def no_class_message():
+    """Why a person without a final self-care class gets no plan (the form and the person's page say it)."""
+    return _("This person has no final self-care class yet: a plan can be drafted once the self-care assessment "
+             "is final (the class sets the minimum of services).")
+
+
 def terms_errors(person, contract, care_class, services, in_person, effective_from, today, plan_id=None):
     """{field: [message]} of every rule the terms break (see the module docstring); {} when none."""
     errors = {}
     if care_class is None:
-        errors["care_class"] = [_("This person has no final self-care class yet: a plan can be drafted once the "
-                                  "self-care assessment is final (the class sets the minimum of services).")]
-    if isinstance(in_person, bool) or not isinstance(in_person, int) or not 1 <= in_person <= MAX_IN_PERSON:
-        got = in_person if isinstance(in_person, int) and not isinstance(in_person, bool) else "—"
+        errors["care_class"] = [no_class_message()]
+    if isinstance(in_person, bool) or not isinstance(in_person, int):
+        errors["in_person_per_month"] = [_("Give the visits in person (探视巡访) a month as a whole number from 1 to "
+                                           "%(most)s.", most=MAX_IN_PERSON)]
+    elif not 1 <= in_person <= MAX_IN_PERSON:
         errors["in_person_per_month"] = [_("At least one visit in person (探视巡访) a month is required, at most "
-                                           "%(most)s; the plan has %(n)s.", most=MAX_IN_PERSON, n=got)]
+                                           "%(most)s; the plan has %(n)s.", most=MAX_IN_PERSON, n=in_person)]
     kept, service_errors = _services(services)
     errors.update(service_errors)
     total = sum(kept.values())
@@ -119,16 +126,25 @@ def terms_errors(person, contract, care_class, services, in_person, effective_fr
         errors["effective_from"] = [_("Give the month the plan starts (YYYY-MM).")]
     else:
         current, latest = first_day(today), latest_approved_start(person.id, excluding=plan_id)
-        if effective_from < current:
-            errors["effective_from"] = [_("The plan cannot start before the current month (%(month)s).",
-                                          month=month_text(current))]
-        elif latest is not None and effective_from < latest:
-            errors["effective_from"] = [_("The plan cannot start before the month of the latest approved version "
-                                          "(%(month)s).", month=month_text(latest))]
-        elif contract is not None and effective_from > contract.ends_on:
-            errors["effective_from"] = [_("The care contract ends on %(day)s, before that month.",
-                                          day=contract.ends_on.isoformat())]
+        earliest = max(current, latest) if latest is not None else current
+        last = first_day(contract.ends_on) if contract is not None else None
+        if effective_from < earliest or last is not None and effective_from > last:
+            errors["effective_from"] = [_months_allowed(earliest, last, contract, earliest != current)]
     return errors
+
+
+def _months_allowed(earliest, last, contract, after_approved):
+    """The months a version may start in, in words (the first month, and the last one the care
+    contract runs in)."""
+    if last is not None and last < earliest:
+        return _("The care contract ends on %(day)s: no month is left for the plan to start in.",
+                 day=contract.ends_on.isoformat())
+    first = (_("the month of the latest approved version (%(month)s)", month=month_text(earliest)) if after_approved
+             else _("the current month (%(month)s)", month=month_text(earliest)))
+    if last is None:
+        return _("The plan starts in a month from %(first)s on.", first=first)
+    return _("The plan starts in a month from %(first)s to %(last)s, when the care contract ends (%(day)s).",
+             first=first, last=month_text(last), day=contract.ends_on.isoformat())
 
 
 def _refuse(errors):
@@ -175,8 +191,7 @@ def draft(person, user, now, *, services, in_person, effective_from, reason, pla
     if plan is not None:
         _locked(plan)
         if plan.status != "draft" or plan.contractor_id != user.contractor_id:
-            raise Conflict(_("Only a draft can be changed; this version is “%(status)s”.",
-                             status=STATUS_LABELS.get(plan.status, plan.status)))
+            raise Conflict(not_a_draft(plan))
     assessment = needs.latest_needs(person, user.contractor_id)
     if assessment is None:
         message = _("Record the person's needs assessment first: the plan follows from it.")
@@ -223,6 +238,12 @@ def draft(person, user, now, *, services, in_person, effective_from, reason, pla
     except IntegrityError:  # the same draft sent twice at once: the other one is kept
         raise Conflict(_("This version of the plan has just been drafted (a second click?)."))
     return plan
+
+
+def not_a_draft(plan):
+    """Why ``plan`` cannot be changed: only a draft can."""
+    return _("Only a draft can be changed; this version is “%(status)s”.",
+             status=STATUS_LABELS.get(plan.status, plan.status))
 
 
 def _locked(plan):

@@ -23,9 +23,10 @@ from portal.extensions import db
 
 
 @bp.route("/review")
-@capability_required("careplan.approve")
+@capability_required("careplan.queue")
 def review_queue():
-    """The versions awaiting the bureau's approval, oldest submission first."""
+    """The versions awaiting the bureau's approval, oldest submission first; the approve and
+    return links for those who decide (the auditor reads the queue only)."""
     page = paginate(plans.plans_visible_to(current_user).where(CarePlan.status == "submitted")
                     .options(selectinload(CarePlan.beneficiary))
                     .order_by(CarePlan.submitted_at, CarePlan.id), per_page=25)
@@ -59,9 +60,11 @@ def _decide(plan_id, action):
                         plans.return_plan(plan, current_user, utcnow(), form.reason.data)
             except DomainError as exc:
                 status = exc.status if exc.status in (409, 422) else 422
-                if not show_refusal(form, exc):
-                    flash(exc.message, "error")
                 db.session.refresh(plan)
+                refused = plans.refusal(action, plan, current_user)
+                # the page says a refusal of the step itself (a second click) once, in its own words
+                if not show_refusal(form, exc) and (refused is None or refused[0] != exc.message):
+                    flash(exc.message, "error")
             else:
                 flash(str(DONE[action]), "success")
                 return redirect(url_for("careplans.plan_detail", plan_id=plan.id))

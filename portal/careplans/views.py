@@ -11,13 +11,16 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from wtforms import SelectField
+from wtforms import SelectField, StringField
+from wtforms.validators import Length
 from wtforms.fields.choices import SelectChoice
 
 from portal.beneficiaries.forms import STATUS_LABELS as PERSON_STATUS_LABELS
 from portal.assessments import people as files
 from portal.assessments.people import standing
-from portal.careplans import needs, people, plans
+from portal.beneficiaries.models import Beneficiary
+from portal.beneficiaries.services import search
+from portal.careplans import needs, people, plans, unplanned
 from portal.careplans.blueprint import bp
 from portal.careplans.delivery import month_of_plans
 from portal.careplans.labels import (CARE_SERVICE_LABELS, CLASS_LABELS, DIMENSION_LABELS, SCORE_LABELS,
@@ -44,6 +47,8 @@ class FilterForm(FlaskForm):
     class Meta:
         csrf = False
 
+    q = StringField(_l("Full name"), validators=[Length(max=64)])
+    township = SelectField(_l("Township (street)"), validate_choice=False)
     status = SelectField(_l("Status"), validate_choice=False)
     contractor = SelectField(_l("Contractor"), validate_choice=False)
 
@@ -76,16 +81,39 @@ def file_url_allowed(person):
     return True
 
 
+def _searched(form):
+    """The ids (a select) of the people the name and township asked for match, or None for all."""
+    text, township = (form.q.data or "").strip()[:64], (form.township.data or "").strip()[:64]
+    if not text and not township:
+        return None
+    return search(current_user, text=text, township=township).with_only_columns(Beneficiary.id)
+
+
+def _townships():
+    """The townships of the people whose plans the reader reaches."""
+    stmt = select(Beneficiary.township).distinct().order_by(Beneficiary.township)
+    if (condition := people.people_condition(current_user)) is not None:
+        stmt = stmt.where(condition)
+    return [t for t in db.session.scalars(stmt) if t]
+
+
 @bp.route("/")
 @capability_required("careplan.read")
 def index():
     """The plan versions the reader may see, newest first, filtered by status (and contractor, for
-    the bureau)."""
+    the bureau), name and township; or (``?show=unplanned``) the people of the reader's care
+    contracts who have no version approved or in the works yet (unplanned.py)."""
     visible = plans.plans_visible_to(current_user)
     form = FilterForm(request.args)
     form.status.choices = [SelectChoice("", _("All"))] + [SelectChoice(s, STATUS_LABELS[s]) for s in PLAN_STATUSES]
+    form.township.choices = [SelectChoice("", _("All"))] + [SelectChoice(t, t) for t in _townships()]
     bureau = current_user.can("careplan.read_all")
+    searched = _searched(form)
+    if request.args.get("show") == "unplanned":
+        return _unplanned_page(form, bureau, searched)
     stmt = visible
+    if searched is not None:
+        stmt = stmt.where(CarePlan.beneficiary_id.in_(searched))
     if request.args.get("status", "") in PLAN_STATUSES:
         stmt = stmt.where(CarePlan.status == request.args["status"])
     if bureau:
@@ -95,7 +123,20 @@ def index():
     page = paginate(stmt.options(selectinload(CarePlan.beneficiary))
                     .order_by(CarePlan.drafted_at.desc(), CarePlan.id.desc()), per_page=PER_PAGE)
     return render_template("careplans/index.html", page=page, form=form, bureau=bureau, name_of=name_of,
-                           contractors=contractor_names(p.contractor_id for p in page.items), **LABELS)
+                           show="plans", contractors=contractor_names(p.contractor_id for p in page.items), **LABELS)
+
+
+def _unplanned_page(form, bureau, searched):
+    today = local_today()
+    stmt = unplanned.without_plan(current_user, today)
+    if searched is not None:
+        stmt = stmt.where(Beneficiary.id.in_(searched))
+    page = paginate(stmt, per_page=PER_PAGE)
+    waiting = unplanned.contracts_waiting(page.items, current_user, today)
+    return render_template("careplans/index.html", page=page, form=form, bureau=bureau, name_of=name_of,
+                           show="unplanned", waiting=waiting, standing=standing,
+                           contractors=contractor_names(c.contractor_id for cs in waiting.values() for c in cs),
+                           **LABELS)
 
 
 @bp.route("/people/<int:beneficiary_id>")
@@ -109,11 +150,13 @@ def person_plans(beneficiary_id):
     drafting = current_user.can("careplan.draft")
     contracts = people.care_contracts(person, current_user.contractor_id, today) if drafting else []
     waiting = next((p for p in versions if p.status in plans.OPEN_STATUSES), None)
+    stands = standing(person)
+    no_class = plans.no_class_message() if contracts and stands.care_class is None else None
     return render_template(
         "careplans/person.html", person=person, name=name_of(person), versions=versions,
         assessments=needs.needs_of(person, current_user), spans=plans.governed_months(versions),
-        standing=standing(person), contractors=contractor_names(p.contractor_id for p in versions),
-        can_assess=bool(contracts), can_draft=bool(contracts) and waiting is None, waiting=waiting,
+        standing=stands, contractors=contractor_names(p.contractor_id for p in versions), no_class=no_class,
+        can_assess=bool(contracts), can_draft=bool(contracts) and waiting is None and no_class is None, waiting=waiting,
         file_open=file_url_allowed(person), in_force=_in_force(person, today), **LABELS)
 
 

@@ -92,7 +92,7 @@ _PLAN_QUEUE = (_l("Plans awaiting approval"), "careplans.review_queue")
 for _role, _links in {
     "officer": [_PLAN_QUEUE, _PLANS, _MISSED],
     "supervisor": [_MISSED, _PLANS, _PLAN_QUEUE],
-    "auditor": [_MISSED],
+    "auditor": [_MISSED, _PLANS, _PLAN_QUEUE],
     "contractor_manager": [_PLANS, _MISSED],
 }.items():
     NAVIGATION[_role].extend(_links)

@@ -29,7 +29,7 @@ def test_the_supervisor_goes_from_the_missed_list_to_the_plan_and_the_file(app, 
     expect(page.locator("#missed-intro")).to_contain_text(month_text(THIS_MONTH))
     row = page.locator(f"#missed-row-{person}")
     expect(row).to_contain_text("陈德福")
-    expect(row.locator(".short-services")).to_contain_text("日常看护 ×4")
+    expect(row.locator(".short-services")).to_have_text("日常看护 尚缺 4 次、心理疏导 尚缺 2 次、探视巡访 尚缺 1 次（已 0/1）")
     expect(row.locator(".in-person")).to_have_text("0/1")
     page.screenshot(path="test-artifacts/screenshots/careplans-missed.png", full_page=True)
 
@@ -46,6 +46,35 @@ def test_the_supervisor_goes_from_the_missed_list_to_the_plan_and_the_file(app, 
     expect(section.locator("#file-plan-2")).to_contain_text(_zh(app, "Counselling (心理疏导)"))
     expect(section.locator("#file-plan-1")).to_contain_text(_zh(app, "First version"))
     page.screenshot(path="test-artifacts/screenshots/careplans-file.png", full_page=True)
+
+
+def test_the_missed_list_scrolls_sideways_on_a_phone_instead_of_squeezing_its_columns(app, page, live_server, demo):
+    """At 390 px the wide table scrolls in its own box (the page itself does not), and no column is
+    squeezed to a character or two; the print view is left alone (the rule is for screens)."""
+    world = careplan_world(app)
+    for name in ("陈德福", "刘桂英"):
+        approved(app, world["people"][name], {"daily_watch": 12, "counselling": 2}, in_person=2)
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, "gx-supervisor")
+    page.goto("/care-plans/missed")
+    table = page.locator("table#missed")
+    expect(table.locator(f"#missed-row-{world['people']['陈德福']}")).to_be_visible()
+    sizes = table.evaluate("""t => {
+        const scroller = [t, t.parentElement].find(e => getComputedStyle(e).overflowX === "auto");
+        const em = parseFloat(getComputedStyle(t).fontSize);
+        return {scroll: scroller ? scroller.scrollWidth : 0, client: scroller ? scroller.clientWidth : 0,
+                narrowest: Math.min(...[...t.querySelectorAll("th, td")].map(c => c.getBoundingClientRect().width)) / em,
+                page: document.documentElement.scrollWidth, viewport: document.documentElement.clientWidth};
+    }""")
+    assert sizes["scroll"] > sizes["client"] > 0, sizes  # the table scrolls in its own box
+    assert sizes["narrowest"] >= 2, sizes  # no column one character wide
+    assert sizes["page"] <= sizes["viewport"], sizes  # the page itself does not scroll sideways
+    caption = table.locator("caption").bounding_box()
+    assert 0 <= caption["x"] < 60, caption  # the caption is at the start, not centred out of sight
+    page.screenshot(path="test-artifacts/screenshots/careplans-missed-phone.png", full_page=True)
+    page.emulate_media(media="print")
+    assert table.evaluate("t => getComputedStyle(t).display") == "table"
+    page.emulate_media(media="screen")
 
 
 def _services_of(app, client_id):
