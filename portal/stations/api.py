@@ -75,7 +75,7 @@ def compliance_number(fraction):
                "station and every one closed after being staffed in the month, a staffing contractor's manager "
                "its own), all of them in one answer", "tags": ["stations"],
     "parameters": [{"name": "month", "in": "query", "required": True, "schema": query.MONTH_SCHEMA,
-                    "description": "YYYY-MM; the current month is counted up to today"}],
+                    "description": "YYYY-MM; the current month is counted up to yesterday (today is not over)"}],
     "responses": {"200": json_response("The month per station", {
         "type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": STATION_MONTH}}}),
         **COMMON, "422": problem("No month, not YYYY-MM, or a year the working-day calendar does not know")}})

@@ -9,8 +9,8 @@ For one station and month:
   closing a station never rewrites the months it was staffed;
 - the days counted are the month's working days on the bureau's calendar (weekends, public holidays
   and the bureau's own non-working days excluded; 调休 working days included), within the staffing
-  contract's dates when the station has one, up to ``through`` (by default today: the current
-  month so far), and for a closed station up to the last day anyone was posted there;
+  contract's dates when the station has one, up to ``through`` (by default yesterday: the current
+  month so far, today not counted before it is over), and for a closed station up to the last day anyone was posted there;
 - staff-days required = the station's ``required_staff`` × those days;
 - a worker is present on a day with a counted check-in at the station that day (status "counted"
   or "accepted") while posted there; when the station has a staffing contract, only the postings
@@ -130,7 +130,7 @@ def _months(stations, month, through, calendar):
     if not stations:
         return []
     calendar = calendar or tenant_calendar()
-    through = through or local_today()
+    through = through or local_today() - timedelta(days=1)  # today is not over: not counted yet
     start, end = first_day(month), last_day(month)
     ids = [station.id for station in stations]
     # only the staffing contractor's own roster members count at a station with a contract

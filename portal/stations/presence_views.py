@@ -124,7 +124,7 @@ def _totals(rows):
 @bp.route("/compliance")
 @capability_required("station.read")
 def compliance_page():
-    """The month's staffing compliance per station (``?month=YYYY-MM``, this month up to today)."""
+    """The month's staffing compliance per station (``?month=YYYY-MM``, this month through yesterday)."""
     month, message = requested_month()
     rows, calendar_message = compliance_rows(month)
     return render_template("stations/compliance.html", month=month_text(month), rows=rows,

@@ -162,7 +162,7 @@ def station_page(station, month, message=None, posting_form=None, end_form=None)
 @bp.route("/<int:station_id>")
 @capability_required("station.read")
 def detail(station_id):
-    """One station and its month (``?month=YYYY-MM``, this month up to today by default)."""
+    """One station and its month (``?month=YYYY-MM``, this month through yesterday by default)."""
     station = stations.visible_station(station_id, current_user)
     month, message = requested_month()
     return station_page(station, month, message)
