@@ -23,7 +23,7 @@ from tests.test_billing_stations import STATION_ITEM, working_days
 pytestmark = pytest.mark.usefixtures("own_queue")
 
 FORM = {"code": "T-CL-01", "name": "测试撤站站点", "kind": "township", "township": "梅林镇", "address": "梅林镇政府院内",
-        "lat": "25.861", "lon": "115.012", "radius_m": "", "required_staff": "2"}
+        "lat": "25.861", "lon": "115.012", "radius_m": "", "required_staff": "2", "opened_on": "2024-01-01"}
 
 
 def last_month():

@@ -39,3 +39,51 @@ def test_the_current_month_counts_through_yesterday_not_today(app, world):
             assert today not in row.days
             expected = [first_day(today) + timedelta(days=n) for n in range(today.day - 1)]
             assert row.days == expected
+
+
+def test_no_day_before_the_station_opened_counts(app, world, login, client, api_token):
+    from portal.extensions import db
+    with app.app_context(), sw.scope(app):
+        _station("TS-01", world).opened_on = date(2025, 10, 15)
+        db.session.commit()
+    sw.check_in(app, world, "a-worker1", sw.october(14))  # posted, but before the station opened
+    items = client.get("/api/v1/stations?month=2025-10", headers=api_token("gx-officer")).get_json()["items"]
+    [item] = [i for i in items if i["id"] == world["stations"]["TS-01"]]
+    later = [d for d in sw.OCTOBER_WORKING_DAYS if d >= 15]
+    assert (item["staff_days_required"], item["staff_days_present"]) == (2 * len(later), 0)
+    page = login("gx-officer").get(f"/stations/{world['stations']['TS-01']}?month=2025-10").get_data(as_text=True)
+    assert '<dd id="working-days">%d</dd>' % len(later) in page and '<dd id="opened-on">2025-10-15</dd>' in page
+
+
+def test_a_station_without_a_staffing_contract_requires_no_staff(app, world, login):
+    from portal.stations.compliance import stations_month
+    with app.app_context(), sw.scope(app):
+        [row] = [r for r in stations_month(sw.OCTOBER) if r.station.code == "TS-02"]
+        assert (row.days, row.staff_days_required, row.staff_days_missing, row.compliance) == ([], 0, 0, None)
+    officer = login("gx-officer")
+    page = officer.get("/stations/compliance?month=2025-10").get_data(as_text=True)
+    row = page.split(f'id="compliance-{world["stations"]["TS-02"]}"')[1].split("</tr>")[0]
+    assert "无驻站合同" in row and "0 %" not in row and "0.0 %" not in row
+    station_page = officer.get(f"/stations/{world['stations']['TS-02']}?month=2025-10").get_data(as_text=True)
+    assert 'id="no-contract"' in station_page
+
+
+def test_a_new_station_opens_today_by_default_and_its_opening_day_is_checked(app, world, login):
+    from portal.extensions import db
+    from portal.stations.models import Station
+    from sqlalchemy import select
+    from tests import support
+    officer = login("gx-officer")
+    assert f'value="{local_today().isoformat()}"' in officer.get("/stations/new").get_data(as_text=True)
+    form = {"code": "TS-OPEN", "name": "开站测试站", "kind": "township", "township": "韩坊镇", "address": "",
+            "lat": "25.7", "lon": "115.1", "radius_m": "", "required_staff": "1", "contract_id": "", "active": "y",
+            "opened_on": "1999-12-31"}
+    refused = support.form_post(officer, "/stations/new", form)
+    assert refused.status_code == 422 and 'id="opened_on-error"' in refused.get_data(as_text=True)
+    assert support.form_post(officer, "/stations/new", {**form, "opened_on": "2025-03-01"}).status_code == 302
+    with app.app_context(), sw.scope(app):
+        made = db.session.execute(select(Station).where(Station.code == "TS-OPEN")).scalar_one()
+        assert made.opened_on == date(2025, 3, 1)
+        db.session.add(Station(code="TS-DEF", name="默认", kind="township", lat=25.7, lon=115.1, required_staff=1))
+        db.session.commit()
+        assert db.session.execute(select(Station.opened_on).where(Station.code == "TS-DEF")).scalar() == local_today()

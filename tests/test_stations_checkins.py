@@ -171,8 +171,8 @@ def test_the_stations_api_in_its_fixed_shape_for_each_role(app, world, client, a
                              "compliance"}
     hub = everyone[2]
     assert (hub["kind"], hub["required_staff"], hub["staff_days_required"]) == ("hub", 5, 5 * 18)
-    no_contract = everyone[1]  # no contract: the month's working days alone
-    assert no_contract["staff_days_required"] == 18
+    no_contract = everyone[1]  # no staffing contract: no staff required
+    assert (no_contract["staff_days_required"], no_contract["compliance"]) == (0, None)
     for username in ("gx-supervisor", "gx-finance", "gx-admin"):
         response = client.get(f"/api/v1/stations?month={month}", headers=api_token(username))
         assert response.status_code == 200 and len(response.get_json()["items"]) == 3

@@ -77,6 +77,7 @@ def upgrade():
     sa.Column('required_staff', sa.Integer(), nullable=False),
     sa.Column('contract_id', sa.Integer(), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('opened_on', sa.Date(), nullable=False),
     sa.Column('created_at', portal.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('tenant_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['contract_id'], ['contract.id'], name=op.f('fk_station_contract_id_contract')),

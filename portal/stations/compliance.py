@@ -7,9 +7,11 @@ For one station and month:
 - the stations: the active ones, and a closed one (``active`` False) that had a worker posted
   during the month (a posting from its first day to its last overlapping the month), so that
   closing a station never rewrites the months it was staffed;
+- a station without a staffing contract requires no staff: it has no days (the pages say "no
+  staffing contract" rather than 0 %);
 - the days counted are the month's working days on the bureau's calendar (weekends, public holidays
-  and the bureau's own non-working days excluded; 调休 working days included), within the staffing
-  contract's dates when the station has one, up to ``through`` (by default yesterday: the current
+  and the bureau's own non-working days excluded; 调休 working days included), from the day the
+  station opened (``opened_on``), within the staffing contract's dates, up to ``through`` (by default yesterday: the current
   month so far, today not counted before it is over), and for a closed station up to the last day anyone was posted there;
 - staff-days required = the station's ``required_staff`` × those days;
 - a worker is present on a day with a counted check-in at the station that day (status "counted"
@@ -81,21 +83,26 @@ class StationMonth:
 def _days(station, month, calendar, through, last_posted=None):
     """The working days counted for ``station`` in ``month`` (see the module docstring);
     ``last_posted``: the last day anyone is posted to a closed station (None: no end)."""
-    start, end = first_day(month), last_day(month)
-    if station.contract is not None:
-        start, end = max(start, station.contract.starts_on), min(end, station.contract.ends_on)
-    end = min(end, through)
+    if station.contract is None:
+        return []  # no staffing contract: no staff required
+    start = max(first_day(month), station.opened_on, station.contract.starts_on)
+    end = min(last_day(month), station.contract.ends_on, through)
     if not station.active and last_posted is not None:
         end = min(end, last_posted)
     days, day = [], start
+    while day <= end:
+        if _working(calendar, day):
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def _working(calendar, day):
+    """Is ``day`` a working day? A year the calendar does not know: its DomainError (month)."""
     try:
-        while day <= end:
-            if calendar.is_working_day(day):
-                days.append(day)
-            day += timedelta(days=1)
+        return calendar.is_working_day(day)
     except UnknownCalendarYear as exc:
         raise DomainError(exc.message, {"month": [exc.message]}) from None
-    return days
 
 
 def _last_posted(station_ids):
@@ -132,6 +139,7 @@ def _months(stations, month, through, calendar):
     calendar = calendar or tenant_calendar()
     through = through or local_today() - timedelta(days=1)  # today is not over: not counted yet
     start, end = first_day(month), last_day(month)
+    _working(calendar, start)  # a year the calendar does not know is said, whatever the stations' dates
     ids = [station.id for station in stations]
     # only the staffing contractor's own roster members count at a station with a contract
     contractor_of = {station.id: station.contract.contractor_id for station in stations if station.contract is not None}

@@ -117,7 +117,8 @@ def _stations(contract):
         station = have.get(code)
         if station is None:
             station = Station(code=code, name=name, kind=kind, township=township, address=PREFIX + address,
-                              lat=lat, lon=lon, required_staff=required, contract_id=contract.id)
+                              lat=lat, lon=lon, required_staff=required, contract_id=contract.id,
+                              opened_on=contract.starts_on)
             db.session.add(station)
             created += 1
         stations.append(station)

@@ -16,7 +16,7 @@ from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.models import UTCDateTime
-from portal.core.timeutil import utcnow
+from portal.core.timeutil import local_today, utcnow
 from portal.extensions import db
 from portal.tenancy.scope import TenantOwned
 
@@ -32,7 +32,9 @@ STATION_MONTH_UNIT = "station_month"  # the unit of the service item a station-m
 
 
 class Station(TenantOwned, db.Model):
-    """A station of the bureau. ``radius_m`` empty: the bureau's ``geofence_radius_m``."""
+    """A station of the bureau. ``radius_m`` empty: the bureau's ``geofence_radius_m``.
+    ``opened_on``: the day it opened (by default the Beijing day it is set up); no day before it
+    is required of it (compliance.py)."""
 
     __tablename__ = "station"
     __table_args__ = (UniqueConstraint("tenant_id", "code"),)
@@ -49,6 +51,7 @@ class Station(TenantOwned, db.Model):
     required_staff: Mapped[int] = mapped_column(Integer)
     contract_id: Mapped[int | None] = mapped_column(ForeignKey("contract.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    opened_on: Mapped[date] = mapped_column(Date, default=local_today)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     contract = relationship("Contract")

@@ -109,7 +109,8 @@ def chart(rows):
         whole = row.staff_days_required
         bars.append({"label": row.station.name, "y": index * (BAR_HEIGHT + GAP), "track": CHART_WIDTH,
                      "fill": CHART_WIDTH * row.staff_days_present // whole if whole else 0,
-                     "text": f"{percent_text(row.staff_days_present, whole)} %" if whole else "—"})
+                     "text": (_("No staffing contract") if row.station.contract is None
+                              else f"{percent_text(row.staff_days_present, whole)} %" if whole else "—")})
     return {"rows": bars, "height": max(1, len(bars)) * (BAR_HEIGHT + GAP), "label_width": LABEL_WIDTH,
             "bar_width": CHART_WIDTH, "bar_height": BAR_HEIGHT, "width": LABEL_WIDTH + CHART_WIDTH + 100}
 
@@ -151,7 +152,8 @@ def compliance_export():
         append_row(sheet, [row.station.code, row.station.name, str(label(KIND_LABELS, row.station.kind)),
                            row.station.township, row.required_staff, len(row.days), row.staff_days_required,
                            row.staff_days_present, row.staff_days_missing,
-                           percent_text(row.staff_days_present, row.staff_days_required)])
+                           _("No staffing contract") if row.station.contract is None
+                           else percent_text(row.staff_days_present, row.staff_days_required)])
     totals = _totals(rows)
     append_row(sheet, [_("Total"), "", "", "", "", "", totals["required"], totals["present"], totals["missing"],
                        totals["percent"]])

@@ -32,6 +32,8 @@ class StationForm(FlaskForm):
         InputRequired(_l("Give the staff required.")),
         NumberRange(1, MAX_REQUIRED_STAFF, message=_l("From %(min)s to %(max)s."))])
     contract_id = SelectField(_l("Staffing contract"), validate_choice=False)
+    opened_on = DateField(_l("Opened on (no day before it is required of the station)"),
+                          validators=[DataRequired(_l("Give the day the station opened (YYYY-MM-DD)."))])
     active = BooleanField(_l("Active"), default=True)
 
 

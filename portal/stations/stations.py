@@ -4,7 +4,7 @@ it, and the staffing contracts a station may name.
 Who sees a station: the bureau's readers (``station.read``) every one; a contractor's manager the
 stations whose staffing contract is its organisation's; a field worker the stations they are, were
 or will be posted to. Anything else does not exist for the reader (NotFound, never 403)."""
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import false, select
@@ -25,7 +25,8 @@ from portal.stations.signals import months_settled
 MAX_REQUIRED_STAFF = 20
 RADIUS_RANGE = (10, 10_000)  # metres: a station's own geofence, when it has one
 FIELDS = ("code", "name", "kind", "township", "address", "lat", "lon", "radius_m", "required_staff", "contract_id",
-          "active")
+          "active", "opened_on")
+EARLIEST_OPENING = date(2000, 1, 1)  # a station's opening day: from this day to a year ahead
 
 
 def _refuse(field, message):
@@ -107,6 +108,10 @@ def _checked(data, station):
     if radius is not None and not RADIUS_RANGE[0] <= radius <= RADIUS_RANGE[1]:
         _refuse("radius_m", _("Give a radius from %(low)s to %(high)s metres, or leave it empty for the bureau's "
                               "geofence.", low=RADIUS_RANGE[0], high=RADIUS_RANGE[1]))
+    opened, latest = values["opened_on"], local_today() + timedelta(days=366)
+    if not isinstance(opened, date) or not EARLIEST_OPENING <= opened <= latest:
+        _refuse("opened_on", _("Give the day the station opened: from %(first)s to %(last)s.",
+                               first=EARLIEST_OPENING.isoformat(), last=latest.isoformat()))
     taken = select(Station.id).where(Station.code == values["code"])
     if station is not None and station.id is not None:
         taken = taken.where(Station.id != station.id)

@@ -82,7 +82,8 @@ def _form_values(form):
     return {"code": form.code.data, "name": form.name.data, "kind": form.kind.data, "township": form.township.data,
             "address": form.address.data, "lat": float(form.lat.data), "lon": float(form.lon.data),
             "radius_m": form.radius_m.data, "required_staff": form.required_staff.data,
-            "contract_id": chosen_id(form.contract_id.data), "active": form.active.data}
+            "contract_id": chosen_id(form.contract_id.data), "active": form.active.data,
+            "opened_on": form.opened_on.data}
 
 
 def _save(form, station):
@@ -105,7 +106,10 @@ def _save(form, station):
 def new():
     """Set up a station: code, name, kind, township, address, coordinates, its own geofence radius
     (optional), the staff it requires each working day and the contract that staffs it."""
-    return _save(StationForm(), None)
+    form = StationForm()
+    if request.method == "GET":
+        form.opened_on.data = local_today()
+    return _save(form, None)
 
 
 @bp.route("/<int:station_id>/edit", methods=["GET", "POST"])
