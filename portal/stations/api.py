@@ -47,13 +47,16 @@ STATION_MONTH = {
     "tags": ["stations"],
     "description": "Counted within the station's geofence (its own radius, else the bureau's); outside it, received "
                    "more than the bureau's late_upload_hours after its time, or from a device another worker checked "
-                   "in with that day, the check-in is flagged and counts only once a supervisor accepts it.",
+                   "in with that day, the check-in is flagged and counts only once a supervisor accepts it. A day "
+                   "of a month for which the station's contract already has a statement sent or later is refused "
+                   "(422): that month's staffing deduction is fixed.",
     "requestBody": request_body(checkins.CHECKIN_SCHEMA),
     "responses": {"201": json_response("Recorded", CHECKIN),
                   "200": json_response("The same client_id and body again", CHECKIN), **WRITE,
                   "404": problem("No such station in the worker's bureau"),
                   "409": problem("The same client_id with a different body, or from another worker"),
-                  "422": problem("Invalid body, a time in the future, or not posted to the station that day")}})
+                  "422": problem("Invalid body, a time in the future, not posted to the station that day, or a "
+                                 "day of a month whose statement is already sent")}})
 @capability_required("station.checkin")
 def create_checkin():
     """Record one check-in; the same client_id and body again answers 200 with the same one."""

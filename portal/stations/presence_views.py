@@ -77,6 +77,12 @@ def decide_checkin(checkin_id):
     if not form.validate_on_submit():
         return _decision_page(checkin, form, status=422)
     if form.confirmed.data != "yes":
+        if form.decision.data == "accept":
+            try:
+                checkins.refuse_settled_day(checkin.station, checkin.day, "decision")
+            except DomainError as exc:
+                show_refusal(form, exc, default_field="decision")
+                return _decision_page(checkin, form, status=exc.status)
         form.confirmed.data = "yes"
         return _decision_page(checkin, form, confirmation=_confirmation(checkin, form.decision.data))
     try:

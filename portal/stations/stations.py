@@ -20,7 +20,7 @@ from portal.extensions import db
 from portal.stations.models import (COUNTED_STATUSES, STATION_KINDS, STATION_MONTH_UNIT, Station, StationCheckIn,
                                     StationPosting)
 from portal.stations.postings import posted_during
-from portal.stations.signals import months_settled
+from portal.stations.signals import months_committed, months_settled
 
 MAX_REQUIRED_STAFF = 20
 RADIUS_RANGE = (10, 10_000)  # metres: a station's own geofence, when it has one
@@ -119,6 +119,19 @@ def _checked(data, station):
         _refuse("code", _("Another station of the bureau has the code %(code)s.", code=values["code"]))
     values["active"] = bool(values["active"])
     return values
+
+
+def committed_months(station, months):
+    """The months ("YYYY-MM") of ``months`` for which the station's staffing contract has a
+    statement sent or later (billing answers ``months_committed``): their staffing deduction is
+    fixed, so nothing may change what they count. None for a station without a contract."""
+    contract = station.contract
+    if contract is None or not months:
+        return set()
+    fixed = set()
+    for _receiver, answer in months_committed.send(contract, months=sorted(set(months))):
+        fixed |= set(answer)
+    return fixed
 
 
 def unsettled_months(station):
