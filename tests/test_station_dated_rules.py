@@ -87,3 +87,37 @@ def test_a_new_station_opens_today_by_default_and_its_opening_day_is_checked(app
         db.session.add(Station(code="TS-DEF", name="默认", kind="township", lat=25.7, lon=115.1, required_staff=1))
         db.session.commit()
         assert db.session.execute(select(Station.opened_on).where(Station.code == "TS-DEF")).scalar() == local_today()
+
+
+def test_a_change_of_required_staff_takes_effect_from_its_day_and_never_rewrites_a_sent_month(app, world, login,
+                                                                                             client, api_token):
+    from portal.stations.compliance import stations_month
+    from tests import support
+    from tests.test_station_settled_months import _sent
+    _sent(app, world)  # October 2025's statement is sent with 2 staff required
+    officer = login("gx-officer")
+    station_id = world["stations"]["TS-01"]
+    form = {"code": "TS-01", "name": "梅林镇社工站", "kind": "township", "township": "梅林镇", "address": "",
+            "lat": "25.88", "lon": "115.04", "radius_m": "200", "required_staff": "3",
+            "contract_id": str(world["contract"]), "active": "y", "opened_on": "2025-01-01"}
+    assert 'name="required_from"' in officer.get(f"/stations/{station_id}/edit").get_data(as_text=True)
+    refused = support.form_post(officer, f"/stations/{station_id}/edit", {**form, "required_from": "2025-10-20"})
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert 'id="required_from-error"' in page and "2025-10 的结算单已送出" in page
+    done = support.form_post(officer, f"/stations/{station_id}/edit", {**form, "required_from": "2025-11-03"})
+    assert done.status_code == 302
+    with app.app_context(), sw.scope(app):
+        assert _station("TS-01", world).required_staff == 3
+        october, = [r for r in stations_month(sw.OCTOBER, calendar=EveryDay()) if r.station.code == "TS-01"]
+        assert october.staff_days_required == 2 * 31 and october.required_staff == 2
+        november, = [r for r in stations_month(date(2025, 11, 1), calendar=EveryDay()) if r.station.code == "TS-01"]
+        assert november.staff_days_required == 2 * 2 + 3 * 28 and november.required_staff == 3
+        short = {d["day"]: d["required"] for d in november.short_days}
+        assert (short["2025-11-02"], short["2025-11-03"]) == (2, 3)
+    items = client.get("/api/v1/stations?month=2025-10", headers=api_token("gx-officer")).get_json()["items"]
+    [item] = [i for i in items if i["id"] == station_id]
+    assert (item["required_staff"], item["staff_days_required"]) == (2, 2 * 18)
+    items = client.get("/api/v1/stations?month=2025-11", headers=api_token("gx-officer")).get_json()["items"]
+    [item] = [i for i in items if i["id"] == station_id]
+    assert item["required_staff"] == 3

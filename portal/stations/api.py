@@ -34,7 +34,10 @@ STATION_MONTH = {
     "required": ["id", "name", "kind", "required_staff", "staff_days_required", "staff_days_present", "compliance"],
     "properties": {
         "id": ID, "name": {"type": "string"}, "kind": {"type": "string", "enum": list(STATION_KINDS)},
-        "required_staff": ID, "staff_days_required": {"type": "integer"}, "staff_days_present": {"type": "integer"},
+        "required_staff": {"type": "integer", "minimum": 1,
+                           "description": "The staff required on the month's last counted day (a change takes effect "
+                                          "from its day); the station's present value when no day is counted"},
+        "staff_days_required": {"type": "integer", "description": "The sum of each counted day's requirement"}, "staff_days_present": {"type": "integer"},
         "compliance": {"type": ["number", "null"], "minimum": 0, "maximum": 1,
                        "description": "present / required, rounded to 4 places; null when nothing was required"},
     },

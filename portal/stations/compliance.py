@@ -13,11 +13,14 @@ For one station and month:
   and the bureau's own non-working days excluded; 调休 working days included), from the day the
   station opened (``opened_on``), within the staffing contract's dates, up to ``through`` (by default yesterday: the current
   month so far, today not counted before it is over), and for a closed station up to the last day anyone was posted there;
-- staff-days required = the station's ``required_staff`` × those days;
+- the staff required on a day is the requirement in force that day (StationRequirement: the
+  latest row from that day or before; before the first row, the first row's; a station with no
+  rows, its ``required_staff``): a change of required staff takes effect from its day and never
+  rewrites the days before it; staff-days required = the sum over the days;
 - a worker is present on a day with a counted check-in at the station that day (status "counted"
   or "accepted") while posted there; when the station has a staffing contract, only the postings
   of that contract's contractor's roster members count (a station given to another contract never
-  credits one contractor with the other's presence); per day at most ``required_staff`` count, so
+  credits one contractor with the other's presence); per day at most that day's requirement count, so
   extra staff one day never make up for a short day;
 - staff-days missing = required − present; ``short_days`` lists each day below the requirement
   with its figures: the days behind the deduction;
@@ -37,7 +40,7 @@ from portal.core.months import first_day, last_day
 from portal.core.timeutil import local_today
 from portal.core.workdays import UnknownCalendarYear
 from portal.extensions import db
-from portal.stations.models import COUNTED_STATUSES, Station, StationCheckIn, StationPosting
+from portal.stations.models import COUNTED_STATUSES, Station, StationCheckIn, StationPosting, StationRequirement
 from portal.stations.postings import covers, posted_during
 from portal.tenancy.workdays import tenant_calendar
 
@@ -49,14 +52,21 @@ class StationMonth:
     month: date                                        # the month's first day
     days: list = field(default_factory=list)           # the working days counted
     present_by_day: dict = field(default_factory=dict)  # {day: staff present, capped at the requirement}
+    required_by_day: dict = field(default_factory=dict)  # {day: the staff required that day}
 
     @property
     def required_staff(self):
-        return self.station.required_staff
+        """The staff required on the month's last counted day (the station's present value when
+        no day is counted)."""
+        return self.required_by_day.get(self.days[-1], self.station.required_staff) if self.days \
+            else self.station.required_staff
+
+    def required_on(self, day):
+        return self.required_by_day.get(day, self.station.required_staff)
 
     @property
     def staff_days_required(self):
-        return self.required_staff * len(self.days)
+        return sum(self.required_on(day) for day in self.days)
 
     @property
     def staff_days_present(self):
@@ -69,8 +79,8 @@ class StationMonth:
     @property
     def short_days(self):
         """[{"day": "YYYY-MM-DD", "present": n, "required": r}] of the days below the requirement."""
-        return [{"day": day.isoformat(), "present": self.present_by_day.get(day, 0), "required": self.required_staff}
-                for day in self.days if self.present_by_day.get(day, 0) < self.required_staff]
+        return [{"day": day.isoformat(), "present": self.present_by_day.get(day, 0), "required": self.required_on(day)}
+                for day in self.days if self.present_by_day.get(day, 0) < self.required_on(day)]
 
     @property
     def compliance(self):
@@ -117,6 +127,28 @@ def _last_posted(station_ids):
     return found
 
 
+def requirements(station_ids):
+    """{station id: [(from_on, required staff)] in date order} of the stations' requirement rows."""
+    found = defaultdict(list)
+    for station_id, from_on, required in db.session.execute(
+            select(StationRequirement.station_id, StationRequirement.from_on, StationRequirement.required_staff)
+            .where(StationRequirement.station_id.in_(station_ids)).order_by(StationRequirement.from_on)):
+        found[station_id].append((from_on, required))
+    return found
+
+
+def required_on(station, rows, day):
+    """The staff ``station`` requires on ``day`` by its requirement ``rows`` (see the docstring)."""
+    if not rows:
+        return station.required_staff
+    in_force = rows[0][1]
+    for from_on, required in rows:
+        if from_on > day:
+            break
+        in_force = required
+    return in_force
+
+
 def stations_month(month, *, contract_id=None, station_ids=None, through=None, calendar=None):
     """A StationMonth per station of the bureau in ``month`` — the active ones and the closed ones
     someone was posted to during the month — narrowed to a staffing contract or to some stations
@@ -160,11 +192,13 @@ def _months(stations, month, through, calendar):
             present[(station_id, day)].add(staff_id)
     closed = [station.id for station in stations if not station.active]
     last_posted = _last_posted(closed) if closed else {}
+    rows = requirements(ids)
     result = []
     for station in stations:
         days = _days(station, month, calendar, through, last_posted.get(station.id))
-        counts = {day: min(len(present[(station.id, day)]), station.required_staff) for day in days}
-        result.append(StationMonth(station, start, days, counts))
+        required = {day: required_on(station, rows.get(station.id), day) for day in days}
+        counts = {day: min(len(present[(station.id, day)]), required[day]) for day in days}
+        result.append(StationMonth(station, start, days, counts, required))
     return result
 
 

@@ -58,6 +58,22 @@ class Station(TenantOwned, db.Model):
     postings = relationship("StationPosting", back_populates="station", order_by="StationPosting.from_on")
 
 
+class StationRequirement(TenantOwned, db.Model):
+    """The staff a station requires each working day from ``from_on`` until the next row's day
+    (compliance.py reads the one in force on each day): a change of required staff takes effect
+    from a day and never rewrites the days before it. ``Station.required_staff`` is the value in
+    force today, for display."""
+
+    __tablename__ = "station_requirement"
+    __table_args__ = (UniqueConstraint("station_id", "from_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id"), index=True)
+    from_on: Mapped[date] = mapped_column(Date)
+    required_staff: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class StationPosting(TenantOwned, db.Model):
     """A roster member of the staffing contractor posted to a station over dates (inclusive)."""
 

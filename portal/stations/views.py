@@ -83,7 +83,7 @@ def _form_values(form):
             "address": form.address.data, "lat": float(form.lat.data), "lon": float(form.lon.data),
             "radius_m": form.radius_m.data, "required_staff": form.required_staff.data,
             "contract_id": chosen_id(form.contract_id.data), "active": form.active.data,
-            "opened_on": form.opened_on.data}
+            "opened_on": form.opened_on.data, "required_from": form.required_from.data}
 
 
 def _save(form, station):
