@@ -71,7 +71,7 @@ def test_a_station_closed_today_is_still_paid_and_deducted_for_last_month(app, d
     month = last_month()
     required = 2 * w["days"]
     expected = [("service", 1, st.STATION_PRICE),
-                ("deduction_staffing", 2, st.STATION_PRICE * 2 // required)]
+                ("deduction_staffing", 1, st.STATION_PRICE * 2 // required)]
     draft = sw.prepare(app, w, month)
     assert [line[:3] for line in _lines(app, draft)] == expected
 
