@@ -173,10 +173,26 @@ def record_checkin(payload, user, now):
 
 # --- the supervisor's decision on a flagged check-in --------------------------------------------
 
-def flagged_query():
-    """The select of the bureau's flagged check-ins waiting for a decision, oldest first."""
-    return (select(StationCheckIn).where(StationCheckIn.status == "flagged")
-            .order_by(StationCheckIn.day, StationCheckIn.checked_in_at, StationCheckIn.id))
+QUEUE_FILTERS = ("flagged", "accepted", "rejected", "all")  # the queue's status filter: flagged by default
+
+
+def flagged_query(status="flagged"):
+    """The select of the bureau's check-ins that were flagged: waiting for a decision ("flagged",
+    oldest first), accepted, rejected, or all of them (the decided ones latest first)."""
+    wanted = ("flagged", "accepted", "rejected") if status == "all" else (status,)
+    stmt = select(StationCheckIn).where(StationCheckIn.status.in_(wanted))
+    if status == "flagged":
+        return stmt.order_by(StationCheckIn.day, StationCheckIn.checked_in_at, StationCheckIn.id)
+    return stmt.order_by(StationCheckIn.day.desc(), StationCheckIn.checked_in_at.desc(), StationCheckIn.id.desc())
+
+
+def already_present(checkin):
+    """Does the worker already have another counted check-in at the station that day (accepting
+    this one then changes nothing)?"""
+    return db.session.execute(select(StationCheckIn.id).where(
+        StationCheckIn.station_id == checkin.station_id, StationCheckIn.staff_id == checkin.staff_id,
+        StationCheckIn.day == checkin.day, StationCheckIn.status.in_(COUNTED_STATUSES),
+        StationCheckIn.id != checkin.id).limit(1)).first() is not None
 
 
 def checkin_of_bureau(checkin_id):
