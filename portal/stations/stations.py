@@ -7,7 +7,7 @@ or will be posted to. Anything else does not exist for the reader (NotFound, nev
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import false, select
+from sqlalchemy import false, func, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.permissions import reach
@@ -113,11 +113,18 @@ def _checked(data, station):
     if not isinstance(opened, date) or not EARLIEST_OPENING <= opened <= latest:
         _refuse("opened_on", _("Give the day the station opened: from %(first)s to %(last)s.",
                                first=EARLIEST_OPENING.isoformat(), last=latest.isoformat()))
-    taken = select(Station.id).where(Station.code == values["code"])
+    others = select(Station.id, Station.code)
     if station is not None and station.id is not None:
-        taken = taken.where(Station.id != station.id)
-    if db.session.execute(taken).first() is not None:
-        _refuse("code", _("Another station of the bureau has the code %(code)s.", code=values["code"]))
+        others = others.where(Station.id != station.id)
+    # codes are told apart without regard to case: gx-sw01 beside GX-SW01 is the same code
+    taken = db.session.execute(others.where(func.lower(Station.code) == values["code"].lower())).first()
+    if taken is not None:
+        _refuse("code", _("Another station of the bureau has the code %(code)s.", code=taken.code))
+    if values["kind"] == "hub" and values["active"]:
+        hub = db.session.execute(others.where(Station.kind == "hub", Station.active.is_(True))).first()
+        if hub is not None:
+            _refuse("kind", _("The bureau already has an active district hub (%(code)s): a bureau has one.",
+                              code=hub.code))
     values["active"] = bool(values["active"])
     return values
 

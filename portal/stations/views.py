@@ -90,6 +90,10 @@ def _save(form, station):
     """The form's station saved, or the form shown again with what was refused."""
     _contract_choices(form, station)
     if form.validate_on_submit():
+        raw = (form.contract_id.data or "").strip()
+        if raw and raw not in {choice.value for choice in form.contract_id.choices}:
+            form.contract_id.errors = [_("Choose one of the contracts listed.")]
+            return render_template("stations/form.html", form=form, station=station), 422
         try:
             saved = stations.save_station(station, _form_values(form))
         except DomainError as exc:
