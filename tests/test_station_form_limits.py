@@ -47,3 +47,34 @@ def test_codes_are_unique_without_regard_to_case_and_a_bureau_has_one_active_hub
     closed_hub = support.form_post(officer, "/stations/new", {**FORM, "kind": "hub", "active": ""})
     assert closed_hub.status_code == 302  # a closed one is no second active hub
     assert {"ts-01", "TS-NEW"} & _codes(app) == {"TS-NEW"}
+
+
+def test_training_days_and_years_out_of_range_are_refused(app, world, login):
+    officer = login("gx-officer")
+    form = {"topic": "范围测试", "mode": "online", "trainer": "赵老师", "hours": "2", "contract_id": "",
+            "station_id": "", "notes": ""}
+    for held_on in ("9999-12-31", "1900-01-01", (local_today() + timedelta(days=400)).isoformat()):
+        refused = support.form_post(officer, "/training/new", {**form, "held_on": held_on})
+        assert refused.status_code == 422, held_on
+        assert 'id="held_on-error"' in refused.get_data(as_text=True) and "之间的日期" in refused.get_data(as_text=True)
+    assert support.form_post(officer, "/training/new", {**form, "held_on": local_today().isoformat()}).status_code == 302
+    page = officer.get("/training/?year=9999").get_data(as_text=True)
+    assert "请填写 2000 至 2099 之间的年份" in page and "请按 YYYY 格式填写年份" not in page
+    assert "请按 YYYY 格式填写年份" in officer.get("/training/?year=20x6").get_data(as_text=True)
+
+
+def test_a_service_log_before_the_station_opened_is_refused(app, world, login):
+    from portal.extensions import db
+    from portal.stations.models import Station
+    with app.app_context(), sw.scope(app):
+        db.session.get(Station, world["stations"]["TS-01"]).opened_on = date(2025, 6, 1)
+        db.session.commit()
+    manager = login("a-manager", tenant="ganxian")
+    page = manager.get("/stations/logs/new").get_data(as_text=True)
+    token = support.csrf_token_from(page)
+    data = {"csrf_token": token, "station": str(world["stations"]["TS-01"]), "target_group": "dibao",
+            "service": "政策宣讲", "people": "3", "volunteers": "0"}
+    for day in ("1900-01-01", "2025-05-30"):
+        refused = manager.post("/stations/logs/new", data={**data, "day": day})
+        assert refused.status_code == 422 and "本站点于 2025-06-01 启用" in refused.get_data(as_text=True), day
+    assert manager.post("/stations/logs/new", data={**data, "day": "2025-06-02"}).status_code == 302
