@@ -58,10 +58,10 @@ def without_stations(app, code):
     """Remove every station of bureau ``code`` with what hangs on it (a training session keeps
     itself, without its station)."""
     from portal.extensions import db
-    from portal.stations.models import (Station, StationCheckIn, StationPosting, StationServiceLog,
-                                        TrainingSession)
+    from portal.stations.models import (Station, StationCheckIn, StationPosting, StationRequirement,
+                                        StationServiceLog, TrainingSession)
     with app.app_context(), scope(app, code):
-        for model in (StationCheckIn, StationServiceLog, StationPosting):
+        for model in (StationCheckIn, StationServiceLog, StationPosting, StationRequirement):
             for row in db.session.execute(select(model)).scalars().all():
                 db.session.delete(row)
         for session in db.session.execute(select(TrainingSession).where(
