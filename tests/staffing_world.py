@@ -45,7 +45,8 @@ def station(app, code, name, required_staff, contract_id, *, active=True, kind="
     from portal.stations.models import Station
     with app.app_context(), scope(app):
         row = Station(code=code, name=name, kind=kind, township="梅林镇", address="梅林镇政府院内", lat=25.861,
-                      lon=115.012, required_staff=required_staff, contract_id=contract_id, active=active)
+                      lon=115.012, required_staff=required_staff, contract_id=contract_id, active=active,
+                      opened_on=date(2024, 1, 1))
         db.session.add(row)
         db.session.commit()
         return row.id

@@ -1,7 +1,7 @@
 """Stations of the ganxian bureau for the station tests, on the demo people (docs/DOMAIN.md §6
 "Stations and training"): a staffing contract of contractor A (an item of unit "station_month",
 2025-01-01 – 2027-12-31) staffing the hub TS-HUB and the township station TS-01, a township station
-TS-02 without a contract, and a station ZG-01 of the zhanggong bureau. a-worker1 and a-worker2 are
+TS-02 without a contract (none required of it), and a station ZG-01 of the zhanggong bureau. a-worker1 and a-worker2 are
 posted to TS-01 from 2025-01-01 on, until further notice (both on A's roster since 2024-06-01).
 
 The demo's own stations, if any, are removed first (with their postings, check-ins and logs), so
@@ -58,10 +58,10 @@ def without_stations(app, code):
     """Remove every station of bureau ``code`` with what hangs on it (a training session keeps
     itself, without its station)."""
     from portal.extensions import db
-    from portal.stations.models import (Station, StationCheckIn, StationPosting, StationServiceLog,
-                                        TrainingSession)
+    from portal.stations.models import (Station, StationCheckIn, StationPosting, StationRequirement,
+                                        StationServiceLog, TrainingSession)
     with app.app_context(), scope(app, code):
-        for model in (StationCheckIn, StationServiceLog, StationPosting):
+        for model in (StationCheckIn, StationServiceLog, StationPosting, StationRequirement):
             for row in db.session.execute(select(model)).scalars().all():
                 db.session.delete(row)
         for session in db.session.execute(select(TrainingSession).where(
@@ -95,7 +95,8 @@ def build(app, clear=True):
                 ("TS-02", "王母渡镇社工站", "township", 1, None)):
             lat, lon = STATION_AT[code]
             station = Station(code=code, name=name, kind=kind, township=name[:3], address=f"{name[:3]}人民政府院内",
-                              lat=lat, lon=lon, radius_m=RADIUS_M, required_staff=required, contract_id=contract)
+                              lat=lat, lon=lon, radius_m=RADIUS_M, required_staff=required, contract_id=contract,
+                              opened_on=POSTED_FROM)
             db.session.add(station)
             db.session.flush()
             stations[code] = station.id
@@ -105,7 +106,7 @@ def build(app, clear=True):
     with app.app_context(), scope(app, "zhanggong"):
         lat, lon = STATION_AT["ZG-01"]
         station = Station(code="ZG-01", name="章贡区水南街道社工站", kind="township", township="水南街道", lat=lat, lon=lon,
-                          required_staff=1)
+                          required_staff=1, opened_on=POSTED_FROM)
         db.session.add(station)
         db.session.commit()
         stations["ZG-01"] = station.id

@@ -127,7 +127,8 @@ def test_the_staffing_deduction_is_on_the_statement_with_its_days(app, demo, log
     statement_id = sw.prepare(app, w, MONTH)
     [deduction] = lines(app, statement_id, "deduction_staffing")
     assert deduction["amount"] == 200_000 * 5 // 42 == 23_809  # floor of 23,809.52
-    assert (deduction["units"], deduction["price"], deduction["item"]) == (5, 200_000, w["station_item"])
+    # one unit of the whole amount: the row reads 1 × 238.09 × 1 = 238.09 (the formula beside it)
+    assert (deduction["units"], deduction["price"], deduction["item"]) == (1, 23_809, w["station_item"])
     assert deduction["description"] == "站点缺岗扣减：T-ST-01 测试梅林社工站"
     assert deduction["details"] == {
         "station_id": w["stations"]["S1"], "station_code": "T-ST-01", "station_name": "测试梅林社工站",
@@ -158,6 +159,19 @@ def test_the_staffing_deduction_is_on_the_statement_with_its_days(app, demo, log
     assert rows[3] == ["行", "站点", "日期", "在岗人数", "应到人数"]
     assert [r[2:5] for r in rows[4:9]] == [[d.isoformat(), 1, 2] for d in SHORT]
     assert ["T-ST-01 测试梅林社工站", "T-ST-02 测试王母渡社工站"] == [r[1] for r in rows[11:13]]
+
+    # the deduction's row reads true everywhere: count 1 × 238.09 × 1 = −238.09; Excel leaves its verified units blank
+    for page in (html, printed):
+        row = page.split('class="staffing-shortfall"')[1].split("</div>")[1].split("</tr>")[0]
+        assert "<td>1</td><td>238.09</td><td>1</td>" in row and "-238.09" in row.replace("−", "-")
+    statement = [list(r) for r in book["结算单"].iter_rows(values_only=True)]
+    [staffing] = [r for r in statement if r[2] == "站点缺岗扣减：T-ST-01 测试梅林社工站"]
+    assert staffing[4] is None and (staffing[7], float(staffing[8]), staffing[9]) == (1, 238.09, 1)
+    assert float(staffing[10]) == -238.09
+    # no count of visits and violations under the station lines
+    summaries = [part.split("</summary>")[0] for part in html.split('id="entries-heading"')[1].split("<summary>")[1:]]
+    station_summaries = [text for text in summaries if "站点" in text or "STATION" in text]
+    assert len(station_summaries) == 2 and not any("走访" in text for text in station_summaries)
 
     body = login("gx-finance").get(f"/api/v1/settlements/{statement_id}").get_json()
     [api_line] = [line for line in body["deductions"] if line["kind"] == "deduction_staffing"]

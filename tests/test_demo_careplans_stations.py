@@ -74,6 +74,9 @@ def test_last_month_has_exactly_one_station_short_on_working_days_only(app):
         assert sorted(c.status for c in outside) == ["accepted", "accepted", "rejected"]
         assert all(c.distance_m > 300 and c.decision_reason and c.decided_by_id for c in outside)
         assert all(c.distance_m <= 300 for c in checkins if c.status == "counted")
+        # the month before, the contract's first month, is fully staffed (not every station at 0 %)
+        before = compliance.stations_month(previous_month(_last_month()))
+        assert len(before) == 21 and all(r.days and r.compliance == 1 for r in before)
 
 
 def test_the_short_station_is_deducted_on_bs_approved_station_statement(app):

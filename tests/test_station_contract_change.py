@@ -22,7 +22,7 @@ pytestmark = pytest.mark.usefixtures("own_queue")
 
 MONTH = "2026-04"
 FORM = {"code": "T-MV-01", "name": "测试换合同站点", "kind": "township", "township": "梅林镇", "address": "梅林镇政府院内",
-        "lat": "25.861", "lon": "115.012", "radius_m": "", "required_staff": "1", "active": "y"}
+        "lat": "25.861", "lon": "115.012", "radius_m": "", "required_staff": "1", "active": "y", "opened_on": "2024-01-01"}
 
 
 def _contract(app, manager):

@@ -13,7 +13,7 @@ from tests import support
 
 FORM = {"code": "TS-03", "name": "韩坊镇社工站", "kind": "township", "township": "韩坊镇", "address": "韩坊镇人民政府院内",
         "lat": "25.7000", "lon": "115.1000", "radius_m": "", "required_staff": "2", "contract_id": "",
-        "active": "y"}
+        "active": "y", "opened_on": "2025-01-01"}
 
 
 @pytest.fixture

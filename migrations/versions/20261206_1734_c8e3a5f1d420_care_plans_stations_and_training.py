@@ -77,6 +77,7 @@ def upgrade():
     sa.Column('required_staff', sa.Integer(), nullable=False),
     sa.Column('contract_id', sa.Integer(), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('opened_on', sa.Date(), nullable=False),
     sa.Column('created_at', portal.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('tenant_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['contract_id'], ['contract.id'], name=op.f('fk_station_contract_id_contract')),
@@ -87,6 +88,22 @@ def upgrade():
     with op.batch_alter_table('station', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_station_contract_id'), ['contract_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_station_tenant_id'), ['tenant_id'], unique=False)
+
+    op.create_table('station_requirement',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('station_id', sa.Integer(), nullable=False),
+    sa.Column('from_on', sa.Date(), nullable=False),
+    sa.Column('required_staff', sa.Integer(), nullable=False),
+    sa.Column('created_at', portal.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('tenant_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['station_id'], ['station.id'], name=op.f('fk_station_requirement_station_id_station')),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], name=op.f('fk_station_requirement_tenant_id_tenant')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_station_requirement')),
+    sa.UniqueConstraint('station_id', 'from_on', name=op.f('uq_station_requirement_station_id_from_on'))
+    )
+    with op.batch_alter_table('station_requirement', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_station_requirement_station_id'), ['station_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_station_requirement_tenant_id'), ['tenant_id'], unique=False)
 
     op.create_table('care_plan',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -291,6 +308,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_care_plan_beneficiary_id'))
 
     op.drop_table('care_plan')
+    with op.batch_alter_table('station_requirement', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_station_requirement_tenant_id'))
+        batch_op.drop_index(batch_op.f('ix_station_requirement_station_id'))
+
+    op.drop_table('station_requirement')
     with op.batch_alter_table('station', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_station_tenant_id'))
         batch_op.drop_index(batch_op.f('ix_station_contract_id'))

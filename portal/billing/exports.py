@@ -51,7 +51,10 @@ def _statement_sheet(book, statement):
             continue  # not part of this statement's net: shown under the totals
         item = line.service_item
         append_row(sheet, [line.position, str(line.kind_label), line.description,
-                      item.code if item is not None else "", line.verified_units, line.monthly_cap, line.quota_left,
+                      item.code if item is not None else "",
+                      # a staffing deduction verifies no units: blank, not a misleading 0
+                      None if line.kind == "deduction_staffing" else line.verified_units, line.monthly_cap,
+                      line.quota_left,
                       line.units, money_cell(sheet, line.unit_price_fen), line.multiplier,
                       money_cell(sheet, line.signed_amount_fen), _("yes") if line.disputed else ""])
     append_row(sheet, [])

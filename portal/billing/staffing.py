@@ -21,7 +21,9 @@ that staffs social-work stations is paid, and deducted, for one month.
   are several) and the staff-days are compliance.py's: per working day at most the required staff
   count, weekends, holidays and the bureau's non-working days are not required. For example 2
   staff required over 21 working days (42 staff-days), 5 missing, a price of 200,000 fen:
-  200,000 × 5 // 42 = 23,809 fen. A contract with no station-month item has no price to deduct
+  200,000 × 5 // 42 = 23,809 fen. The line is one unit of that amount (count 1 × amount each
+  23,809 × multiplier 1 = 23,809: the row reads true on the statement, its print view and
+  Excel); the formula's figures are in its details and shown beside it. A contract with no station-month item has no price to deduct
   from: no line. Only a station this statement's station-month line pays is deducted from: one
   the monthly cap, the quota or the contract total left unpaid (the last ones in code order), or
   one paid on another contract's statement (``paid_elsewhere``), is neither paid nor deducted
@@ -142,10 +144,11 @@ def staffing_deductions(period):
         details = {"station_id": station.id, "station_code": station.code, "station_name": station.name,
                    "required_staff": row.required_staff, "staff_days_required": required,
                    "staff_days_present": present, "missing": missing, "price_fen": price, "short_days": short_days}
-        lines.append(LinePlan(
+        amount = price * missing // required
+        lines.append(LinePlan(  # one unit of the whole amount: the row reads 1 × amount = amount
             kind="deduction_staffing",
             description=_("Station staffing shortfall: %(station)s", station=f"{station.code} {station.name}"),
-            units=missing, unit_price_fen=price, amount_fen=price * missing // required, service_item_id=item.id,
+            units=1, unit_price_fen=amount, amount_fen=amount, service_item_id=item.id,
             details=details,
             digest_extra={"station": station.id, "required": required, "present": present, "short_days": short_days}))
     return lines

@@ -74,6 +74,7 @@ for _role, _links in {
     "admin": [_STATIONS, _COMPLIANCE],
     "officer": [_STATIONS, _COMPLIANCE],
     "supervisor": [_COMPLIANCE, (_l("Flagged check-ins"), "stations.flagged_checkins")],
+    "auditor": [_STATIONS, _COMPLIANCE, (_l("Flagged check-ins"), "stations.flagged_checkins")],
     "contractor_manager": [(_l("My stations"), "stations.index"), _COMPLIANCE,
                            (_l("Service logs"), "stations.logs_page")],
     "field_worker": [(_l("Station check-in"), "station_field.checkin_page")],

@@ -34,7 +34,10 @@ STATION_MONTH = {
     "required": ["id", "name", "kind", "required_staff", "staff_days_required", "staff_days_present", "compliance"],
     "properties": {
         "id": ID, "name": {"type": "string"}, "kind": {"type": "string", "enum": list(STATION_KINDS)},
-        "required_staff": ID, "staff_days_required": {"type": "integer"}, "staff_days_present": {"type": "integer"},
+        "required_staff": {"type": "integer", "minimum": 1,
+                           "description": "The staff required on the month's last counted day (a change takes effect "
+                                          "from its day); the station's present value when no day is counted"},
+        "staff_days_required": {"type": "integer", "description": "The sum of each counted day's requirement"}, "staff_days_present": {"type": "integer"},
         "compliance": {"type": ["number", "null"], "minimum": 0, "maximum": 1,
                        "description": "present / required, rounded to 4 places; null when nothing was required"},
     },
@@ -47,13 +50,16 @@ STATION_MONTH = {
     "tags": ["stations"],
     "description": "Counted within the station's geofence (its own radius, else the bureau's); outside it, received "
                    "more than the bureau's late_upload_hours after its time, or from a device another worker checked "
-                   "in with that day, the check-in is flagged and counts only once a supervisor accepts it.",
+                   "in with that day, the check-in is flagged and counts only once a supervisor accepts it. A day "
+                   "of a month for which the station's contract already has a statement sent or later is refused "
+                   "(422): that month's staffing deduction is fixed.",
     "requestBody": request_body(checkins.CHECKIN_SCHEMA),
     "responses": {"201": json_response("Recorded", CHECKIN),
                   "200": json_response("The same client_id and body again", CHECKIN), **WRITE,
                   "404": problem("No such station in the worker's bureau"),
                   "409": problem("The same client_id with a different body, or from another worker"),
-                  "422": problem("Invalid body, a time in the future, or not posted to the station that day")}})
+                  "422": problem("Invalid body, a time in the future, not posted to the station that day, or a "
+                                 "day of a month whose statement is already sent")}})
 @capability_required("station.checkin")
 def create_checkin():
     """Record one check-in; the same client_id and body again answers 200 with the same one."""
@@ -75,7 +81,7 @@ def compliance_number(fraction):
                "station and every one closed after being staffed in the month, a staffing contractor's manager "
                "its own), all of them in one answer", "tags": ["stations"],
     "parameters": [{"name": "month", "in": "query", "required": True, "schema": query.MONTH_SCHEMA,
-                    "description": "YYYY-MM; the current month is counted up to today"}],
+                    "description": "YYYY-MM; the current month is counted up to yesterday (today is not over)"}],
     "responses": {"200": json_response("The month per station", {
         "type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": STATION_MONTH}}}),
         **COMMON, "422": problem("No month, not YYYY-MM, or a year the working-day calendar does not know")}})

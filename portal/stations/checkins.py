@@ -10,7 +10,10 @@ for nothing until a supervisor accepts it (a rejected one never counts), when it
 radius, when it reached the server more than the bureau's ``late_upload_hours`` after its time,
 or when its device was used by another worker for a check-in that day (at any station). The
 reasons (``flag_reasons``) are read from the stored check-in and shown on the supervisor's queue
-and decision page. The coordinates are the
+and decision page. A check-in on a day of a month for which the station's staffing contract
+already has a statement sent or later (billing answers ``months_committed``) is refused, and a
+flagged one of such a day is not accepted: that month's staffing deduction is fixed (a
+correction is an adjustment line on the statement). The coordinates are the
 worker's own: pages show the distance, never the position, and the audit trail redacts them."""
 import uuid
 from datetime import timedelta
@@ -26,6 +29,7 @@ from portal.core.timeutil import to_local
 from portal.extensions import db
 from portal.stations.models import COUNTED_STATUSES, Station, StationCheckIn, StationPosting
 from portal.stations.postings import posted_during
+from portal.stations.stations import committed_months
 from portal.tenancy.scope import TenancyError, current_tenant_id
 from portal.tenancy.services import settings_for
 from portal.visits import recording as visits
@@ -108,6 +112,16 @@ def flag_reasons(checkin):
     return reasons
 
 
+def refuse_settled_day(station, day, field):
+    """A DomainError on ``field`` when ``day`` falls in a month the station's staffing contract
+    already has a statement for that is sent or later: that month's staffing deduction is fixed,
+    a check-in may no longer count into it."""
+    month = day.strftime("%Y-%m")
+    if month in committed_months(station, [month]):
+        _refuse(field, _("The statement of %(month)s for this station's contract is already sent: a check-in on "
+                         "%(day)s can no longer count.", month=month, day=day.isoformat()))
+
+
 def _by_client_id(client_id):
     return db.session.execute(select(StationCheckIn).where(StationCheckIn.client_id == client_id)).scalar_one_or_none()
 
@@ -120,7 +134,7 @@ def _replay(existing, user, digest):
 def record_checkin(payload, user, now):
     """Store one check-in as the phone sent it; returns ``(checkin, created)``. A station of
     another bureau, or none, is a NotFound; a station where the worker is not posted that day, a
-    closed station, or a time in the future a 422."""
+    closed station, a time in the future, or a day of a month whose statement is sent a 422."""
     if not isinstance(payload, dict):
         _refuse("body", _("The check-in must be a JSON object."))
     visits.validate_schema(payload, CHECKIN_SCHEMA)
@@ -146,6 +160,7 @@ def record_checkin(payload, user, now):
         _refuse("station_id", _("You are not posted to this station on %(day)s.", day=day.isoformat()))
     if not posting.staff.on_roster(day):
         _refuse("station_id", _("You are not on your contractor's roster on %(day)s.", day=day.isoformat()))
+    refuse_settled_day(station, day, "at")
     distance = round(haversine_m(station.lat, station.lon, lat, lon))
     flagged = (distance > radius_of(station) or _late(at, now, settings_for(current_tenant_id()))
                or _device_shared(payload["device_id"], day, user.id))
@@ -158,10 +173,26 @@ def record_checkin(payload, user, now):
 
 # --- the supervisor's decision on a flagged check-in --------------------------------------------
 
-def flagged_query():
-    """The select of the bureau's flagged check-ins waiting for a decision, oldest first."""
-    return (select(StationCheckIn).where(StationCheckIn.status == "flagged")
-            .order_by(StationCheckIn.day, StationCheckIn.checked_in_at, StationCheckIn.id))
+QUEUE_FILTERS = ("flagged", "accepted", "rejected", "all")  # the queue's status filter: flagged by default
+
+
+def flagged_query(status="flagged"):
+    """The select of the bureau's check-ins that were flagged: waiting for a decision ("flagged",
+    oldest first), accepted, rejected, or all of them (the decided ones latest first)."""
+    wanted = ("flagged", "accepted", "rejected") if status == "all" else (status,)
+    stmt = select(StationCheckIn).where(StationCheckIn.status.in_(wanted))
+    if status == "flagged":
+        return stmt.order_by(StationCheckIn.day, StationCheckIn.checked_in_at, StationCheckIn.id)
+    return stmt.order_by(StationCheckIn.day.desc(), StationCheckIn.checked_in_at.desc(), StationCheckIn.id.desc())
+
+
+def already_present(checkin):
+    """Does the worker already have another counted check-in at the station that day (accepting
+    this one then changes nothing)?"""
+    return db.session.execute(select(StationCheckIn.id).where(
+        StationCheckIn.station_id == checkin.station_id, StationCheckIn.staff_id == checkin.staff_id,
+        StationCheckIn.day == checkin.day, StationCheckIn.status.in_(COUNTED_STATUSES),
+        StationCheckIn.id != checkin.id).limit(1)).first() is not None
 
 
 def checkin_of_bureau(checkin_id):
@@ -170,7 +201,8 @@ def checkin_of_bureau(checkin_id):
 
 
 def decide(checkin, decision, reason, user, now):
-    """Accept (the staff-day counts) or reject (it does not) a flagged check-in, with a reason.
+    """Accept (the staff-day counts) or reject (it does not) a flagged check-in, with a reason;
+    one of a day whose month's statement is sent or later is not accepted (refuse_settled_day).
     The row is read afresh and locked, so two supervisors deciding at once never both succeed."""
     reason = (reason or "").strip()
     if decision not in DECISIONS:
@@ -182,6 +214,8 @@ def decide(checkin, decision, reason, user, now):
     db.session.refresh(checkin, with_for_update=True)
     if checkin.status != "flagged":
         raise Conflict(_("This check-in was already decided."), {"decision": [_("This check-in was already decided.")]})
+    if decision == "accept":
+        refuse_settled_day(checkin.station, checkin.day, "decision")
     checkin.status = "accepted" if decision == "accept" else "rejected"
     checkin.decision_reason, checkin.decided_by_id, checkin.decided_at = reason, user.id, now
     db.session.flush()

@@ -7,15 +7,20 @@ For one station and month:
 - the stations: the active ones, and a closed one (``active`` False) that had a worker posted
   during the month (a posting from its first day to its last overlapping the month), so that
   closing a station never rewrites the months it was staffed;
+- a station without a staffing contract requires no staff: it has no days (the pages say "no
+  staffing contract" rather than 0 %);
 - the days counted are the month's working days on the bureau's calendar (weekends, public holidays
-  and the bureau's own non-working days excluded; 调休 working days included), within the staffing
-  contract's dates when the station has one, up to ``through`` (by default today: the current
-  month so far), and for a closed station up to the last day anyone was posted there;
-- staff-days required = the station's ``required_staff`` × those days;
+  and the bureau's own non-working days excluded; 调休 working days included), from the day the
+  station opened (``opened_on``), within the staffing contract's dates, up to ``through`` (by default yesterday: the current
+  month so far, today not counted before it is over), and for a closed station up to the last day anyone was posted there;
+- the staff required on a day is the requirement in force that day (StationRequirement: the
+  latest row from that day or before; before the first row, the first row's; a station with no
+  rows, its ``required_staff``): a change of required staff takes effect from its day and never
+  rewrites the days before it; staff-days required = the sum over the days;
 - a worker is present on a day with a counted check-in at the station that day (status "counted"
   or "accepted") while posted there; when the station has a staffing contract, only the postings
   of that contract's contractor's roster members count (a station given to another contract never
-  credits one contractor with the other's presence); per day at most ``required_staff`` count, so
+  credits one contractor with the other's presence); per day at most that day's requirement count, so
   extra staff one day never make up for a short day;
 - staff-days missing = required − present; ``short_days`` lists each day below the requirement
   with its figures: the days behind the deduction;
@@ -35,7 +40,7 @@ from portal.core.months import first_day, last_day
 from portal.core.timeutil import local_today
 from portal.core.workdays import UnknownCalendarYear
 from portal.extensions import db
-from portal.stations.models import COUNTED_STATUSES, Station, StationCheckIn, StationPosting
+from portal.stations.models import COUNTED_STATUSES, Station, StationCheckIn, StationPosting, StationRequirement
 from portal.stations.postings import covers, posted_during
 from portal.tenancy.workdays import tenant_calendar
 
@@ -47,14 +52,21 @@ class StationMonth:
     month: date                                        # the month's first day
     days: list = field(default_factory=list)           # the working days counted
     present_by_day: dict = field(default_factory=dict)  # {day: staff present, capped at the requirement}
+    required_by_day: dict = field(default_factory=dict)  # {day: the staff required that day}
 
     @property
     def required_staff(self):
-        return self.station.required_staff
+        """The staff required on the month's last counted day (the station's present value when
+        no day is counted)."""
+        return self.required_by_day.get(self.days[-1], self.station.required_staff) if self.days \
+            else self.station.required_staff
+
+    def required_on(self, day):
+        return self.required_by_day.get(day, self.station.required_staff)
 
     @property
     def staff_days_required(self):
-        return self.required_staff * len(self.days)
+        return sum(self.required_on(day) for day in self.days)
 
     @property
     def staff_days_present(self):
@@ -67,8 +79,8 @@ class StationMonth:
     @property
     def short_days(self):
         """[{"day": "YYYY-MM-DD", "present": n, "required": r}] of the days below the requirement."""
-        return [{"day": day.isoformat(), "present": self.present_by_day.get(day, 0), "required": self.required_staff}
-                for day in self.days if self.present_by_day.get(day, 0) < self.required_staff]
+        return [{"day": day.isoformat(), "present": self.present_by_day.get(day, 0), "required": self.required_on(day)}
+                for day in self.days if self.present_by_day.get(day, 0) < self.required_on(day)]
 
     @property
     def compliance(self):
@@ -81,21 +93,26 @@ class StationMonth:
 def _days(station, month, calendar, through, last_posted=None):
     """The working days counted for ``station`` in ``month`` (see the module docstring);
     ``last_posted``: the last day anyone is posted to a closed station (None: no end)."""
-    start, end = first_day(month), last_day(month)
-    if station.contract is not None:
-        start, end = max(start, station.contract.starts_on), min(end, station.contract.ends_on)
-    end = min(end, through)
+    if station.contract is None:
+        return []  # no staffing contract: no staff required
+    start = max(first_day(month), station.opened_on, station.contract.starts_on)
+    end = min(last_day(month), station.contract.ends_on, through)
     if not station.active and last_posted is not None:
         end = min(end, last_posted)
     days, day = [], start
+    while day <= end:
+        if _working(calendar, day):
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def _working(calendar, day):
+    """Is ``day`` a working day? A year the calendar does not know: its DomainError (month)."""
     try:
-        while day <= end:
-            if calendar.is_working_day(day):
-                days.append(day)
-            day += timedelta(days=1)
+        return calendar.is_working_day(day)
     except UnknownCalendarYear as exc:
         raise DomainError(exc.message, {"month": [exc.message]}) from None
-    return days
 
 
 def _last_posted(station_ids):
@@ -108,6 +125,28 @@ def _last_posted(station_ids):
             continue
         found[station_id] = None if until_on is None else max(until_on, found.get(station_id) or until_on)
     return found
+
+
+def requirements(station_ids):
+    """{station id: [(from_on, required staff)] in date order} of the stations' requirement rows."""
+    found = defaultdict(list)
+    for station_id, from_on, required in db.session.execute(
+            select(StationRequirement.station_id, StationRequirement.from_on, StationRequirement.required_staff)
+            .where(StationRequirement.station_id.in_(station_ids)).order_by(StationRequirement.from_on)):
+        found[station_id].append((from_on, required))
+    return found
+
+
+def required_on(station, rows, day):
+    """The staff ``station`` requires on ``day`` by its requirement ``rows`` (see the docstring)."""
+    if not rows:
+        return station.required_staff
+    in_force = rows[0][1]
+    for from_on, required in rows:
+        if from_on > day:
+            break
+        in_force = required
+    return in_force
 
 
 def stations_month(month, *, contract_id=None, station_ids=None, through=None, calendar=None):
@@ -130,8 +169,9 @@ def _months(stations, month, through, calendar):
     if not stations:
         return []
     calendar = calendar or tenant_calendar()
-    through = through or local_today()
+    through = through or local_today() - timedelta(days=1)  # today is not over: not counted yet
     start, end = first_day(month), last_day(month)
+    _working(calendar, start)  # a year the calendar does not know is said, whatever the stations' dates
     ids = [station.id for station in stations]
     # only the staffing contractor's own roster members count at a station with a contract
     contractor_of = {station.id: station.contract.contractor_id for station in stations if station.contract is not None}
@@ -152,11 +192,13 @@ def _months(stations, month, through, calendar):
             present[(station_id, day)].add(staff_id)
     closed = [station.id for station in stations if not station.active]
     last_posted = _last_posted(closed) if closed else {}
+    rows = requirements(ids)
     result = []
     for station in stations:
         days = _days(station, month, calendar, through, last_posted.get(station.id))
-        counts = {day: min(len(present[(station.id, day)]), station.required_staff) for day in days}
-        result.append(StationMonth(station, start, days, counts))
+        required = {day: required_on(station, rows.get(station.id), day) for day in days}
+        counts = {day: min(len(present[(station.id, day)]), required[day]) for day in days}
+        result.append(StationMonth(station, start, days, counts, required))
     return result
 
 

@@ -5,8 +5,9 @@ after the contracts and rosters exist. In ganxian:
   its address and coordinates, staffed by B's contract of GX-DEMO-003 (STATION-MONTH); B's 30
   station social workers (b-sw01 … b-sw30, contractors/demo.py) on its work list and each
   posted to one station from the day the contract starts;
-* presence: a counted check-in by every posted worker on every working day of the previous month
-  (the bureau's calendar) and of this month before today, except at the short-staffed station
+* presence: a counted check-in by every posted worker on every working day of the contract's first
+  month (two months back: the contract is in force then, so that month is fully staffed rather
+  than all missing), of the previous month (the bureau's calendar) and of this month before today, except at the short-staffed station
   (SHORT_STATION): one of its two workers was away on three days with nobody in their place, and on
   a fourth day checked in 1.2 km away — flagged, then rejected by gx-supervisor. Two other
   check-ins of last month outside the geofence were accepted with a reason, and one of this month
@@ -117,7 +118,8 @@ def _stations(contract):
         station = have.get(code)
         if station is None:
             station = Station(code=code, name=name, kind=kind, township=township, address=PREFIX + address,
-                              lat=lat, lon=lon, required_staff=required, contract_id=contract.id)
+                              lat=lat, lon=lon, required_staff=required, contract_id=contract.id,
+                              opened_on=contract.starts_on)
             db.session.add(station)
             created += 1
         stations.append(station)
@@ -209,6 +211,27 @@ def _presence(stations, posted, last_days, this_days, supervisor, rng):
     return created
 
 
+def _earlier_presence(stations, posted, days, radius_of):
+    """A counted check-in by every posted worker on each of ``days`` (the month two months back,
+    fully staffed); returns rows created."""
+    rng = random.Random(f"demo-stations-earlier:{days[0].isoformat()}") if days else None
+    have = set(db.session.scalars(select(StationCheckIn.client_id).where(StationCheckIn.day <= days[-1]))) if days \
+        else set()
+    created = 0
+    for station in stations:
+        for user, member in posted[station.code]:
+            for day in days:
+                if day < member.joined_on:
+                    continue
+                row = _checkin(station, user, member, day, 8 * 60 + rng.randint(0, 45), rng.uniform(5, 60), rng,
+                               radius_of(station))
+                if row.client_id not in have:
+                    db.session.add(row)
+                    created += 1
+    db.session.flush()
+    return created
+
+
 # --- service logs and training ---------------------------------------------------------------------
 
 def _service_logs(stations, posted, days, rng):
@@ -288,6 +311,10 @@ def seed_stations(tenants):
         created += n
         rng = random.Random(f"demo-stations:{start.isoformat()}")
         created += _presence(stations, posted, last_days, this_days, users["gx-supervisor"], rng)
+        first, last = month_days(previous_month(previous_month(today)))
+        radius = int(settings_for(stations[0].tenant_id)["geofence_radius_m"])
+        created += _earlier_presence(stations, posted, _working_days(calendar, max(first, contract.starts_on), last),
+                                     lambda station: station.radius_m or radius)
         created += _service_logs(stations, posted, last_days, rng)
         created += _training(contract, stations, posted, staff, last_days, users["gx-officer"])
         db.session.flush()

@@ -58,6 +58,8 @@ def record_log(station, values, user, today):
         _refuse("day", _("Give the day."))
     if day > today:
         _refuse("day", _("The day is in the future."))
+    if day < station.opened_on:
+        _refuse("day", _("The station opened on %(day)s: give a day from then on.", day=station.opened_on.isoformat()))
     if not may_log(user, station, day):
         _refuse("day", _("You were not posted to this station on %(day)s.", day=day.isoformat()))
     if values.get("target_group") not in CATEGORIES:

@@ -16,7 +16,7 @@ from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.models import UTCDateTime
-from portal.core.timeutil import utcnow
+from portal.core.timeutil import local_today, utcnow
 from portal.extensions import db
 from portal.tenancy.scope import TenantOwned
 
@@ -32,7 +32,9 @@ STATION_MONTH_UNIT = "station_month"  # the unit of the service item a station-m
 
 
 class Station(TenantOwned, db.Model):
-    """A station of the bureau. ``radius_m`` empty: the bureau's ``geofence_radius_m``."""
+    """A station of the bureau. ``radius_m`` empty: the bureau's ``geofence_radius_m``.
+    ``opened_on``: the day it opened (by default the Beijing day it is set up); no day before it
+    is required of it (compliance.py)."""
 
     __tablename__ = "station"
     __table_args__ = (UniqueConstraint("tenant_id", "code"),)
@@ -49,10 +51,27 @@ class Station(TenantOwned, db.Model):
     required_staff: Mapped[int] = mapped_column(Integer)
     contract_id: Mapped[int | None] = mapped_column(ForeignKey("contract.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    opened_on: Mapped[date] = mapped_column(Date, default=local_today)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     contract = relationship("Contract")
     postings = relationship("StationPosting", back_populates="station", order_by="StationPosting.from_on")
+
+
+class StationRequirement(TenantOwned, db.Model):
+    """The staff a station requires each working day from ``from_on`` until the next row's day
+    (compliance.py reads the one in force on each day): a change of required staff takes effect
+    from a day and never rewrites the days before it. ``Station.required_staff`` is the value in
+    force today, for display."""
+
+    __tablename__ = "station_requirement"
+    __table_args__ = (UniqueConstraint("station_id", "from_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id"), index=True)
+    from_on: Mapped[date] = mapped_column(Date)
+    required_staff: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class StationPosting(TenantOwned, db.Model):

@@ -7,12 +7,14 @@ The compliance page is for the bureau's readers and a staffing contractor's mana
 stations only); a year the working-day calendar does not know is said on the page, never a 500."""
 import io
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from openpyxl import Workbook
 from sqlalchemy.orm import selectinload
 
+from portal.accounts.permissions import reach
 from portal.core.auth import capability_required
 from portal.core.errors import DomainError
 from portal.core.forms import show_refusal
@@ -31,20 +33,31 @@ from portal.stations.stations import stations_visible_to
 from portal.stations.views import PAGE_WORDS, requested_month
 
 PER_PAGE = 25
+FILTER_LABELS = {"flagged": _l("Waiting for a decision"), "accepted": _l("Accepted by a supervisor (counted)"),
+                 "rejected": _l("Rejected by a supervisor (not counted)"), "all": _l("All")}
 CHART_WIDTH, LABEL_WIDTH, BAR_HEIGHT, GAP = 360, 160, 22, 8
 
 
 # --- flagged check-ins --------------------------------------------------------------------------
 
 @bp.route("/check-ins/flagged")
-@capability_required("station.decide")
+@capability_required("station.read")
 def flagged_checkins():
-    """The bureau's flagged check-ins waiting for a decision, oldest first, each with why it was
-    flagged (outside the geofence, uploaded late, a device another worker used that day)."""
-    page = paginate(checkins.flagged_query().options(selectinload(StationCheckIn.station),
-                                                     selectinload(StationCheckIn.staff)), per_page=PER_PAGE)
+    """The bureau's flagged check-ins, each with why it was flagged (outside the geofence, uploaded
+    late, a device another worker used that day): by default those waiting for a decision, oldest
+    first; ``?status=accepted|rejected|all`` the decided ones too, with the decision. The bureau's
+    readers (the auditor read-only, without the decision buttons); not a contractor's people."""
+    if reach(current_user).kind != "bureau":
+        abort(403)
+    status = request.args.get("status", "flagged")
+    if status not in checkins.QUEUE_FILTERS:
+        status = "flagged"
+    page = paginate(checkins.flagged_query(status).options(selectinload(StationCheckIn.station),
+                                                           selectinload(StationCheckIn.staff)), per_page=PER_PAGE)
     reasons = {checkin.id: checkins.flag_reasons(checkin) for checkin in page.items}
-    return render_template("stations/flagged.html", page=page, reasons=reasons, **PAGE_WORDS)
+    filters = [(key, FILTER_LABELS[key]) for key in checkins.QUEUE_FILTERS]
+    return render_template("stations/flagged.html", page=page, reasons=reasons, status=status, filters=filters,
+                           **PAGE_WORDS)
 
 
 def _decision_page(checkin, form, confirmation=None, status=200):
@@ -56,6 +69,9 @@ def _decision_page(checkin, form, confirmation=None, status=200):
 def _confirmation(checkin, decision):
     """What the decision will do, in words."""
     words = {"name": checkin.staff.name, "station": checkin.station.name, "day": checkin.day.isoformat()}
+    if decision == "accept" and checkins.already_present(checkin):
+        return _("Accepting changes nothing: %(name)s already has a counted check-in at %(station)s on %(day)s and "
+                 "is present that day.", **words)
     if decision == "accept":
         return _("Accepting counts %(name)s as present at %(station)s on %(day)s: the staff-day counts.", **words)
     return _("Rejecting leaves %(name)s absent at %(station)s on %(day)s (unless another check-in counts): "
@@ -77,6 +93,12 @@ def decide_checkin(checkin_id):
     if not form.validate_on_submit():
         return _decision_page(checkin, form, status=422)
     if form.confirmed.data != "yes":
+        if form.decision.data == "accept":
+            try:
+                checkins.refuse_settled_day(checkin.station, checkin.day, "decision")
+            except DomainError as exc:
+                show_refusal(form, exc, default_field="decision")
+                return _decision_page(checkin, form, status=exc.status)
         form.confirmed.data = "yes"
         return _decision_page(checkin, form, confirmation=_confirmation(checkin, form.decision.data))
     try:
@@ -109,7 +131,8 @@ def chart(rows):
         whole = row.staff_days_required
         bars.append({"label": row.station.name, "y": index * (BAR_HEIGHT + GAP), "track": CHART_WIDTH,
                      "fill": CHART_WIDTH * row.staff_days_present // whole if whole else 0,
-                     "text": f"{percent_text(row.staff_days_present, whole)} %" if whole else "—"})
+                     "text": (_("No staffing contract") if row.station.contract is None
+                              else f"{percent_text(row.staff_days_present, whole)} %" if whole else "—")})
     return {"rows": bars, "height": max(1, len(bars)) * (BAR_HEIGHT + GAP), "label_width": LABEL_WIDTH,
             "bar_width": CHART_WIDTH, "bar_height": BAR_HEIGHT, "width": LABEL_WIDTH + CHART_WIDTH + 100}
 
@@ -124,7 +147,7 @@ def _totals(rows):
 @bp.route("/compliance")
 @capability_required("station.read")
 def compliance_page():
-    """The month's staffing compliance per station (``?month=YYYY-MM``, this month up to today)."""
+    """The month's staffing compliance per station (``?month=YYYY-MM``, this month through yesterday)."""
     month, message = requested_month()
     rows, calendar_message = compliance_rows(month)
     return render_template("stations/compliance.html", month=month_text(month), rows=rows,
@@ -151,7 +174,8 @@ def compliance_export():
         append_row(sheet, [row.station.code, row.station.name, str(label(KIND_LABELS, row.station.kind)),
                            row.station.township, row.required_staff, len(row.days), row.staff_days_required,
                            row.staff_days_present, row.staff_days_missing,
-                           percent_text(row.staff_days_present, row.staff_days_required)])
+                           _("No staffing contract") if row.station.contract is None
+                           else percent_text(row.staff_days_present, row.staff_days_required)])
     totals = _totals(rows)
     append_row(sheet, [_("Total"), "", "", "", "", "", totals["required"], totals["present"], totals["missing"],
                        totals["percent"]])

@@ -31,7 +31,11 @@ class StationForm(FlaskForm):
     required_staff = IntegerField(_l("Staff required each working day"), validators=[
         InputRequired(_l("Give the staff required.")),
         NumberRange(1, MAX_REQUIRED_STAFF, message=_l("From %(min)s to %(max)s."))])
+    required_from = DateField(_l("A change of required staff takes effect from (empty: today)"),
+                              validators=[Optional()])
     contract_id = SelectField(_l("Staffing contract"), validate_choice=False)
+    opened_on = DateField(_l("Opened on (no day before it is required of the station)"),
+                          validators=[DataRequired(_l("Give the day the station opened (YYYY-MM-DD)."))])
     active = BooleanField(_l("Active"), default=True)
 
 

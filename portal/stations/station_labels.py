@@ -10,7 +10,7 @@ from portal.surveys.labels import label  # noqa: F401  the one way to word a cod
 KIND_LABELS = {"hub": _l("District hub (区总站)"), "township": _l("Township social-work station (社工站)")}
 CHECKIN_STATUS_LABELS = {
     "counted": _l("Counted"),
-    "flagged": _l("Outside the geofence: waiting for a supervisor"),
+    "flagged": _l("Flagged: waiting for a supervisor"),
     "accepted": _l("Accepted by a supervisor (counted)"),
     "rejected": _l("Rejected by a supervisor (not counted)"),
 }

@@ -4,10 +4,10 @@ it, and the staffing contracts a station may name.
 Who sees a station: the bureau's readers (``station.read``) every one; a contractor's manager the
 stations whose staffing contract is its organisation's; a field worker the stations they are, were
 or will be posted to. Anything else does not exist for the reader (NotFound, never 403)."""
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import false, select
+from sqlalchemy import false, func, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.permissions import reach
@@ -17,15 +17,17 @@ from portal.core import query
 from portal.core.errors import DomainError
 from portal.core.timeutil import local_today
 from portal.extensions import db
+from portal.core.months import first_day, month_text, next_month
 from portal.stations.models import (COUNTED_STATUSES, STATION_KINDS, STATION_MONTH_UNIT, Station, StationCheckIn,
-                                    StationPosting)
+                                    StationPosting, StationRequirement)
 from portal.stations.postings import posted_during
-from portal.stations.signals import months_settled
+from portal.stations.signals import months_committed, months_settled
 
 MAX_REQUIRED_STAFF = 20
 RADIUS_RANGE = (10, 10_000)  # metres: a station's own geofence, when it has one
 FIELDS = ("code", "name", "kind", "township", "address", "lat", "lon", "radius_m", "required_staff", "contract_id",
-          "active")
+          "active", "opened_on")
+EARLIEST_OPENING = date(2000, 1, 1)  # a station's opening day: from this day to a year ahead
 
 
 def _refuse(field, message):
@@ -107,13 +109,37 @@ def _checked(data, station):
     if radius is not None and not RADIUS_RANGE[0] <= radius <= RADIUS_RANGE[1]:
         _refuse("radius_m", _("Give a radius from %(low)s to %(high)s metres, or leave it empty for the bureau's "
                               "geofence.", low=RADIUS_RANGE[0], high=RADIUS_RANGE[1]))
-    taken = select(Station.id).where(Station.code == values["code"])
+    opened, latest = values["opened_on"], local_today() + timedelta(days=366)
+    if not isinstance(opened, date) or not EARLIEST_OPENING <= opened <= latest:
+        _refuse("opened_on", _("Give the day the station opened: from %(first)s to %(last)s.",
+                               first=EARLIEST_OPENING.isoformat(), last=latest.isoformat()))
+    others = select(Station.id, Station.code)
     if station is not None and station.id is not None:
-        taken = taken.where(Station.id != station.id)
-    if db.session.execute(taken).first() is not None:
-        _refuse("code", _("Another station of the bureau has the code %(code)s.", code=values["code"]))
+        others = others.where(Station.id != station.id)
+    # codes are told apart without regard to case: gx-sw01 beside GX-SW01 is the same code
+    taken = db.session.execute(others.where(func.lower(Station.code) == values["code"].lower())).first()
+    if taken is not None:
+        _refuse("code", _("Another station of the bureau has the code %(code)s.", code=taken.code))
+    if values["kind"] == "hub" and values["active"]:
+        hub = db.session.execute(others.where(Station.kind == "hub", Station.active.is_(True))).first()
+        if hub is not None:
+            _refuse("kind", _("The bureau already has an active district hub (%(code)s): a bureau has one.",
+                              code=hub.code))
     values["active"] = bool(values["active"])
     return values
+
+
+def committed_months(station, months):
+    """The months ("YYYY-MM") of ``months`` for which the station's staffing contract has a
+    statement sent or later (billing answers ``months_committed``): their staffing deduction is
+    fixed, so nothing may change what they count. None for a station without a contract."""
+    contract = station.contract
+    if contract is None or not months:
+        return set()
+    fixed = set()
+    for _receiver, answer in months_committed.send(contract, months=sorted(set(months))):
+        fixed |= set(answer)
+    return fixed
 
 
 def unsettled_months(station):
@@ -180,11 +206,66 @@ def _end_postings(station, today):
             posting.until_on = today
 
 
+def _months_from(day, today):
+    """The months ("YYYY-MM") from ``day``'s to the later of ``day``'s and ``today``'s."""
+    months, month = [], first_day(day)
+    while month <= max(day, today):
+        months.append(month_text(month))
+        month = next_month(month)
+    return months
+
+
+def _checked_requirement_day(station, required, day, today):
+    """The day a change of required staff takes effect (``day``, default today), checked: not
+    before the station opened, not in a month the station's contract has a statement sent or
+    later for (that month's deduction is fixed); None when the required staff does not change."""
+    if station is None or station.id is None or required == station.required_staff:
+        return None
+    day = day or today
+    if day < station.opened_on:
+        _refuse("required_from", _("Choose a day from the station's opening day (%(day)s) on.",
+                                   day=station.opened_on.isoformat()))
+    fixed = sorted(committed_months(station, _months_from(day, today)))
+    if fixed:
+        _refuse("required_from", _("The statement of %(months)s for this station's contract is already sent: the "
+                                   "change of required staff can take effect only after those months.",
+                                   months="、".join(fixed)))
+    return day
+
+
+def _dated_requirement(station, old_required, required, day, today):
+    """Record that ``station`` requires ``required`` staff from ``day`` on (the rows after it go):
+    the days before keep what they required. A station without rows first gets one for its old
+    value from its opening day. ``Station.required_staff`` becomes the value in force today."""
+    rows = db.session.scalars(select(StationRequirement).where(StationRequirement.station_id == station.id)
+                              .order_by(StationRequirement.from_on)).all()
+    if not rows:
+        first = StationRequirement(station_id=station.id, from_on=station.opened_on, required_staff=old_required)
+        db.session.add(first)
+        rows = [first]
+    for row in rows:
+        if row.from_on > day:
+            db.session.delete(row)
+    same = next((row for row in rows if row.from_on == day), None)
+    if same is not None:
+        same.required_staff = required
+    else:
+        db.session.add(StationRequirement(station_id=station.id, from_on=day, required_staff=required))
+    in_force = [(row.from_on, row.required_staff) for row in rows if row.from_on < day] + [(day, required)]
+    today_value = next((n for from_on, n in reversed(in_force) if from_on <= today), in_force[0][1])
+    return today_value
+
+
 def save_station(station, data):
     """Create (``station`` None) or change a station from ``data`` ({field: typed value}, see
-    FIELDS); returns the station. Refusals are DomainErrors naming the field. Closing a station
-    (active → not) ends its postings today, so the months it was staffed stay as they were."""
+    FIELDS, and ``required_from``: the day a change of required staff takes effect, default
+    today); returns the station. Refusals are DomainErrors naming the field. Closing a station
+    (active → not) ends its postings today, so the months it was staffed stay as they were. A
+    change of required staff is dated (StationRequirement): the days before it keep theirs."""
+    today = local_today()
     values = _checked(data, station)
+    required_from = _checked_requirement_day(station, values["required_staff"], data.get("required_from"), today)
+    old_required = station.required_staff if station is not None else None
     contract = _checked_contract(values.pop("contract_id"), station)
     if station is not None and station.id is not None and station.active and not values["active"]:
         _end_postings(station, local_today())
@@ -199,4 +280,11 @@ def save_station(station, data):
             db.session.flush()
     except IntegrityError:  # another officer took the code at the same moment
         _refuse("code", _("Another station of the bureau has the code %(code)s.", code=values["code"]))
+    if old_required is None:
+        db.session.add(StationRequirement(station_id=station.id, from_on=station.opened_on,
+                                          required_staff=station.required_staff))
+    elif required_from is not None:
+        station.required_staff = _dated_requirement(station, old_required, values["required_staff"], required_from,
+                                                    today)
+    db.session.flush()
     return station

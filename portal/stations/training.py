@@ -21,7 +21,7 @@ A worker's record (``worker_record``) lists every session they were expected at,
 and the hours of those attended."""
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, false, or_, select
@@ -173,6 +173,14 @@ def station_choices(user):
     return db.session.scalars(stmt.order_by(Station.code)).all()
 
 
+EARLIEST_TRAINING = date(2000, 1, 1)
+
+
+def held_on_range(today=None):
+    """The days a session may be held on: from 2000-01-01 to a year after today."""
+    return EARLIEST_TRAINING, (today or local_today()) + timedelta(days=366)
+
+
 def create_session(data, by):
     """A new session from ``data`` (topic, mode, held_on, trainer, hours, contract_id?, station_id?,
     notes), by someone who may manage training. DomainError naming the fields otherwise."""
@@ -185,8 +193,11 @@ def create_session(data, by):
     if mode not in TRAINING_MODES:
         errors["mode"] = [_("Choose online or offline.")]
     held_on = data.get("held_on")
+    first, last = held_on_range()
     if not isinstance(held_on, date):
         errors["held_on"] = [_("Give the day as YYYY-MM-DD.")]
+    elif not first <= held_on <= last:
+        errors["held_on"] = [_("Give a day from %(first)s to %(last)s.", first=first.isoformat(), last=last.isoformat())]
     hours = data.get("hours")
     if not isinstance(hours, int) or isinstance(hours, bool) or not 1 <= hours <= MAX_HOURS:
         errors["hours"] = [_("Give the hours as a whole number from 1 to %(n)s.", n=MAX_HOURS)]

@@ -70,9 +70,21 @@ class AttendanceForm(FlaskForm):
 
 # --- the list ----------------------------------------------------------------------------------------
 
+YEAR_RANGE = (2000, 2099)
+
+
 def _year(raw):
     raw = (raw or "").strip()
-    return int(raw) if len(raw) == 4 and raw.isascii() and raw.isdigit() and 2000 <= int(raw) <= 2099 else None
+    return int(raw) if len(raw) == 4 and raw.isascii() and raw.isdigit() and \
+        YEAR_RANGE[0] <= int(raw) <= YEAR_RANGE[1] else None
+
+
+def _year_message(raw):
+    """What a year the list does not take says: its format, or the range of years."""
+    raw = (raw or "").strip()
+    if len(raw) == 4 and raw.isascii() and raw.isdigit():
+        return _("Give a year from %(first)s to %(last)s.", first=YEAR_RANGE[0], last=YEAR_RANGE[1])
+    return _("Give the year as YYYY.")
 
 
 def _filtered(form, stmt):
@@ -88,7 +100,7 @@ def _filtered(form, stmt):
     if raw:
         year = _year(raw)
         if year is None:
-            form.year.errors = [_("Give the year as YYYY.")]
+            form.year.errors = [_year_message(raw)]
         else:
             stmt = stmt.where(TrainingSession.held_on >= date(year, 1, 1), TrainingSession.held_on <= date(year, 12, 31))
     return stmt

@@ -82,13 +82,18 @@ def _form_values(form):
     return {"code": form.code.data, "name": form.name.data, "kind": form.kind.data, "township": form.township.data,
             "address": form.address.data, "lat": float(form.lat.data), "lon": float(form.lon.data),
             "radius_m": form.radius_m.data, "required_staff": form.required_staff.data,
-            "contract_id": chosen_id(form.contract_id.data), "active": form.active.data}
+            "contract_id": chosen_id(form.contract_id.data), "active": form.active.data,
+            "opened_on": form.opened_on.data, "required_from": form.required_from.data}
 
 
 def _save(form, station):
     """The form's station saved, or the form shown again with what was refused."""
     _contract_choices(form, station)
     if form.validate_on_submit():
+        raw = (form.contract_id.data or "").strip()
+        if raw and raw not in {choice.value for choice in form.contract_id.choices}:
+            form.contract_id.errors = [_("Choose one of the contracts listed.")]
+            return render_template("stations/form.html", form=form, station=station), 422
         try:
             saved = stations.save_station(station, _form_values(form))
         except DomainError as exc:
@@ -105,7 +110,10 @@ def _save(form, station):
 def new():
     """Set up a station: code, name, kind, township, address, coordinates, its own geofence radius
     (optional), the staff it requires each working day and the contract that staffs it."""
-    return _save(StationForm(), None)
+    form = StationForm()
+    if request.method == "GET":
+        form.opened_on.data = local_today()
+    return _save(form, None)
 
 
 @bp.route("/<int:station_id>/edit", methods=["GET", "POST"])
@@ -162,7 +170,7 @@ def station_page(station, month, message=None, posting_form=None, end_form=None)
 @bp.route("/<int:station_id>")
 @capability_required("station.read")
 def detail(station_id):
-    """One station and its month (``?month=YYYY-MM``, this month up to today by default)."""
+    """One station and its month (``?month=YYYY-MM``, this month through yesterday by default)."""
     station = stations.visible_station(station_id, current_user)
     month, message = requested_month()
     return station_page(station, month, message)
