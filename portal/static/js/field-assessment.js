@@ -261,13 +261,7 @@
   // --- rendering --------------------------------------------------------------------------------
 
   function stateOf(a) {
-    if (a.problem) {
-      return a.problem.kind;
-    }
-    if (a.id === null) {
-      return sending.isFlushing() ? "sending" : "queued";
-    }
-    return "sent";
+    return Q.recordState(a, sending);
   }
 
   function assessmentRow(a) {

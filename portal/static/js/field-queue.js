@@ -630,6 +630,19 @@ window.FieldQueue = (function () {
     window.setInterval(function () { if (navigator.onLine) { o.flush(); } }, 60000);
   }
 
+  // Where a record the phone made stands: its problem's kind ("conflict" / "error" …), "sending"
+  // while a round runs, "queued" before the server answered (no id yet), else "sent". For the
+  // records that are sent whole once (assessments, surveys, station check-ins).
+  function recordState(record, sending) {
+    if (record.problem) {
+      return record.problem.kind;
+    }
+    if (record.id === null) {
+      return sending.isFlushing() ? "sending" : "queued";
+    }
+    return "sent";
+  }
+
   function registerWorker(main) {
     if ("serviceWorker" in navigator && window.isSecureContext) {
       navigator.serviceWorker.register(main.getAttribute("data-service-worker"), {scope: main.getAttribute("data-scope")})
@@ -642,5 +655,6 @@ window.FieldQueue = (function () {
           store: store, page: page, readPhoto: readPhoto, discard: discard, problemText: problemText,
           isSessionProblem: isSessionProblem, stopsRound: stopsRound, sender: sender, photoLine: photoLine,
           personLines: personLines, noteLine: noteLine, renderCards: renderCards, refocus: refocus,
-          renderStatus: renderStatus, loadAssignments: loadAssignments, start: start, registerWorker: registerWorker};
+          renderStatus: renderStatus, loadAssignments: loadAssignments, start: start, registerWorker: registerWorker,
+          recordState: recordState};
 })();

@@ -135,13 +135,7 @@
   // --- rendering --------------------------------------------------------------------------------
 
   function stateOf(c) {
-    if (c.problem) {
-      return c.problem.kind;
-    }
-    if (c.id === null) {
-      return sending.isFlushing() ? "sending" : "queued";
-    }
-    return "sent";
+    return Q.recordState(c, sending);
   }
 
   function resultText(c) {

@@ -236,13 +236,7 @@
   // --- rendering the families and their surveys ------------------------------------------------------
 
   function stateOf(s) {
-    if (s.problem) {
-      return s.problem.kind;
-    }
-    if (s.id === null) {
-      return sending.isFlushing() ? "sending" : "queued";
-    }
-    return "sent";
+    return Q.recordState(s, sending);
   }
 
   function judgementBlock(j) {
