@@ -36,6 +36,7 @@ def _register_packages(app):
     from portal.beneficiaries import blueprint as beneficiaries
     from portal.billing import blueprint as billing
     from portal.careplans import blueprint as careplans
+    from portal.city import blueprint as city
     from portal.contractors import blueprint as contractors
     from portal.contracts import blueprint as contracts
     from portal.dashboard import blueprint as dashboard
@@ -53,7 +54,7 @@ def _register_packages(app):
     for package in (accounts, tenancy, audit, jobs, api,
                     contractors, tenders, contracts, beneficiaries,
                     visits, violations, spotchecks, assessments, surveys, careplans, stations, scorecards,
-                    billing, opendata, public, dashboard):
+                    billing, opendata, public, city, dashboard):
         package.register(app)
 
 

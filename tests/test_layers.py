@@ -30,6 +30,7 @@ LAYERS = (
     ("scorecards",),
     ("billing",),
     ("opendata", "public"),
+    ("city",),
     ("dashboard",),
     ("portal", "models", "cli", "demo"),  # the app factory (portal/__init__.py), the model registry, CLI, demo
 )

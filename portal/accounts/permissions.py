@@ -152,6 +152,7 @@ CAPABILITIES = {
     "training.read": Capability(BUREAU_READERS + (MANAGER,)),
     "training.manage": Capability((OFFICER, SUPERVISOR, MANAGER)),
     "scorecard.read": Capability((OFFICER, SUPERVISOR, AUDITOR)),
+    "city.read": Capability((AUDITOR,)),  # the districts granted side by side (issue 20)
     "scorecard.compute": Capability((SUPERVISOR, OFFICER)),
     "scorecard.publish": Capability((OFFICER,)),
     # billing: statements (no supervisor among their bureau readers), budget, reports

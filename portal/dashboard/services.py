@@ -98,6 +98,9 @@ for _role, _links in {
 }.items():
     NAVIGATION[_role].extend(_links)
 
+# the city's view (issue 20 part 5): the districts granted to the auditor side by side
+NAVIGATION["auditor"].append((_l("City overview"), "city.overview"))
+
 
 def dashboard_for(user, tenant):
     """The figures and shortcuts of one role's home page."""

@@ -1,0 +1,191 @@
+"""The city's view (issue 20 part 5): the districts granted to an auditor side by side for a year,
+the drill-down, the Excel export and GET /api/v1/city/overview. Figures are checked against a
+small world built here for a year of its own (2031) and against the demo's history counted
+directly, tenant by tenant; districts not granted never appear; never a person's identity."""
+from datetime import date, datetime, timezone
+from io import BytesIO
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from tests import support
+
+YEAR = 2031
+
+
+def _build(app):
+    """Each demo bureau gets a budget line of 2031 and a disclosure published late; ganxian two
+    quarterly scorecards of A's contract; a third bureau, granted to nobody, the same rows."""
+    from portal.contracts.models import Contract
+    from portal.disclosures import Disclosure
+    from portal.extensions import db
+    from portal.scorecards.models import Scorecard
+    from portal.tenancy.models import Tenant
+    from portal.tenancy.scope import tenant_scope
+    from portal.tenders.models import BudgetLine
+    with app.app_context():
+        other = Tenant(code="ruijin", name="瑞金市民政局", region="", settings={})
+        db.session.add(other)
+        db.session.flush()
+        world = support.World(app)
+        amounts = {"ganxian": 1_000_000, "zhanggong": 400_000, "ruijin": 900_000}
+        for code, amount in amounts.items():
+            tenant_id = other.id if code == "ruijin" else world.tenant_id(code)
+            with tenant_scope(tenant_id):
+                db.session.add(BudgetLine(year=YEAR, name=f"城市测试 {code}", fund_source="本级", amount_fen=amount))
+                db.session.add(Disclosure(kind="notice", title=f"迟发 {code}", body="-", due_on=date(YEAR, 3, 2),
+                                          published_at=datetime(YEAR, 3, 10, 2, tzinfo=timezone.utc)))
+                db.session.add(Disclosure(kind="notice", title=f"按时 {code}", body="-", due_on=date(YEAR, 3, 2),
+                                          published_at=datetime(YEAR, 3, 1, 2, tzinfo=timezone.utc)))
+                db.session.flush()
+        with tenant_scope(world.tenant_id("ganxian")):
+            contract = db.session.execute(select(Contract).order_by(Contract.id)).scalars().first()
+            for quarter, score in (("2031-Q1", 8725), ("2031-Q2", 9000)):
+                db.session.add(Scorecard(contract_id=contract.id, quarter=quarter, period_start=date(YEAR, 1, 1),
+                                         period_end=date(YEAR, 3, 31), score_centi=score))
+            db.session.flush()
+        db.session.commit()
+
+
+@pytest.fixture
+def world(app):
+    support.seed_demo(app, history=True)
+    support.built_once(app, "city", _build, on="history")
+    return support.World(app)
+
+
+def _api(client, api_token, username, year=YEAR, tenant=None):
+    headers = api_token(username, tenant=tenant)
+    return client.get("/api/v1/city/overview", query_string={"year": year}, headers=headers)
+
+
+@pytest.mark.parametrize("acting", ["ganxian", "zhanggong"])
+def test_city_auditor_sees_both_districts_with_the_figures_of_the_year(client, world, api_token, acting):
+    response = _api(client, api_token, "city-auditor", tenant=acting)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    items = {item["tenant"]: item for item in response.get_json()["items"]}
+    assert set(items) == {"ganxian", "zhanggong"}
+    gx, zg = items["ganxian"], items["zhanggong"]
+    assert gx["budget_fen"] == 1_000_000 and zg["budget_fen"] == 400_000
+    assert gx["disclosures_late"] == 1 and zg["disclosures_late"] == 1
+    assert gx["scorecards"] == 2 and gx["average_score"] in (88.62, 88.63)  # 88.625 as a JSON number
+    assert zg["scorecards"] == 0 and zg["average_score"] is None
+    assert gx["budget_execution"] == 0 and zg["confirmation_rate"] is None
+    assert gx["visits"] == 0 and gx["exception_rate"] is None
+
+
+def test_the_page_shows_the_exact_score_and_no_district_not_granted(world, login):
+    html = login("city-auditor", tenant="ganxian").get(f"/city/?year={YEAR}").get_data(as_text=True)
+    assert "88.63" in html  # (8725 + 9000) / 2 hundredths, rounded half up
+    assert "赣县" in html and "章贡" in html and "瑞金" not in html
+    assert login("city-auditor", tenant="ganxian").get(f"/city/ruijin?year={YEAR}").status_code == 404
+
+
+def _demo_year():
+    from portal.core.timeutil import local_today
+    today = local_today()
+    return today.year if today.month > 1 else today.year - 1
+
+
+def test_demo_history_counted_as_each_district_directly(app, world, client, api_token):
+    """The demo's visits, spot checks and statements of the year, counted here straight from the
+    tables per tenant, match the API's figures."""
+    from portal.billing.models import Statement
+    from portal.extensions import db
+    from portal.spotchecks.models import SpotCheck
+    from portal.tenancy.scope import all_tenants
+    from portal.visits.models import Visit
+    year = _demo_year()
+    items = {i["tenant"]: i for i in _api(client, api_token, "city-auditor", year=year,
+                                          tenant="zhanggong").get_json()["items"]}
+    with app.app_context(), all_tenants():
+        for code in ("ganxian", "zhanggong"):
+            tid = world.tenant_id(code)
+            visits = [v for v in db.session.execute(select(Visit).where(Visit.tenant_id == tid)).scalars()
+                      if _local_year(v.check_in_at) == year]
+            assert items[code]["visits"] == len(visits)
+            assert items[code]["visits_verified"] == sum(v.status == "verified" for v in visits)
+            assert items[code]["visits_exception"] == sum(v.status == "exception" for v in visits)
+            checks = [c for c in db.session.execute(select(SpotCheck).where(SpotCheck.tenant_id == tid)).scalars()
+                      if c.outcome and c.completed_at and _local_year(c.completed_at) == year]
+            assert items[code]["spot_checks"] == len(checks)
+            paid = db.session.execute(select(func.coalesce(func.sum(Statement.net_fen), 0)).where(
+                Statement.tenant_id == tid, Statement.status == "paid",
+                Statement.month.like(f"{year}-%"))).scalar_one()
+            assert items[code]["paid_fen"] == paid
+        assert items["ganxian"]["visits"] > 0  # the demo's month of visits is counted
+        if items["ganxian"]["visits"]:
+            assert items["ganxian"]["exception_rate"] == round(
+                items["ganxian"]["visits_exception"] / items["ganxian"]["visits"], 4)
+
+
+def _local_year(moment):
+    from portal.core.timeutil import to_local
+    return to_local(moment).year
+
+
+def test_gx_auditor_sees_only_ganxian(world, client, api_token, login):
+    items = _api(client, api_token, "gx-auditor").get_json()["items"]
+    assert [item["tenant"] for item in items] == ["ganxian"]
+    browser = login("gx-auditor")
+    html = browser.get(f"/city/?year={YEAR}").get_data(as_text=True)
+    assert "章贡" not in html and "瑞金" not in html
+    assert browser.get(f"/city/zhanggong?year={YEAR}").status_code == 404
+    assert browser.get(f"/city/ganxian?year={YEAR}").status_code == 200
+    book = load_workbook(BytesIO(browser.get(f"/city/overview.xlsx?year={YEAR}").data))
+    cells = " ".join(str(c.value) for row in book.active.iter_rows() for c in row)
+    assert "赣县" in cells and "章贡" not in cells and "瑞金" not in cells
+
+
+def test_excel_has_money_as_numbers(world, login):
+    from decimal import Decimal
+    book = load_workbook(BytesIO(login("city-auditor", tenant="ganxian").get(f"/city/overview.xlsx?year={YEAR}").data))
+    rows = {row[0].value: [c.value for c in row[1:]] for row in book.active.iter_rows()}
+    budget = rows["本年度预算项目金额（元）"]
+    assert [Decimal(str(v)) for v in budget] == [Decimal("10000"), Decimal("4000")]
+
+
+@pytest.mark.parametrize("year", ["", "abc", "1999", "2100", "20311", "-2031", "2031.0", "null"])
+def test_bad_or_missing_year_is_422_on_the_api(world, client, api_token, year):
+    query = {} if year == "" else {"year": year}
+    response = client.get("/api/v1/city/overview", query_string=query,
+                          headers=api_token("city-auditor", tenant="ganxian"))
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    assert "year" in response.get_json()["errors"]
+
+
+@pytest.mark.parametrize("year", ["abc", "1999", "2100"])
+def test_bad_year_on_the_pages_is_404(world, login, year):
+    browser = login("city-auditor", tenant="ganxian")
+    for path in ("/city/", "/city/overview.xlsx", "/city/ganxian"):
+        assert browser.get(path, query_string={"year": year}).status_code == 404
+
+
+@pytest.mark.parametrize("username", ["gx-officer", "gx-supervisor", "gx-finance", "gx-admin", "a-manager"])
+def test_non_auditors_are_refused(world, client, api_token, login, username):
+    tenant = "ganxian" if username == "a-manager" else None
+    assert _api(client, api_token, username, tenant=tenant).status_code == 403
+    browser = login(username)
+    for path in ("/city/", "/city/overview.xlsx", "/city/ganxian"):
+        assert browser.get(path, query_string={"year": YEAR}).status_code == 403
+
+
+def test_no_beneficiary_identity_anywhere(app, world, client, api_token, login):
+    from portal.beneficiaries.models import Beneficiary
+    from portal.extensions import db
+    from portal.tenancy.scope import all_tenants
+    year = _demo_year()
+    with app.app_context(), all_tenants():
+        people = db.session.execute(select(Beneficiary)).scalars().all()
+        secrets = [p.name for p in people] + [p.phone for p in people if p.phone]
+    assert secrets
+    browser = login("city-auditor", tenant="ganxian")
+    texts = [browser.get(f"/city/?year={year}").get_data(as_text=True),
+             browser.get(f"/city/ganxian?year={year}").get_data(as_text=True),
+             _api(client, api_token, "city-auditor", year=year, tenant="ganxian").get_data(as_text=True)]
+    book = load_workbook(BytesIO(browser.get(f"/city/overview.xlsx?year={year}").data))
+    texts.append(" ".join(str(c.value) for row in book.active.iter_rows() for c in row))
+    for text in texts:
+        assert not [secret for secret in secrets if secret and secret in text]
