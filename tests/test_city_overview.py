@@ -189,3 +189,14 @@ def test_no_beneficiary_identity_anywhere(app, world, client, api_token, login):
     texts.append(" ".join(str(c.value) for row in book.active.iter_rows() for c in row))
     for text in texts:
         assert not [secret for secret in secrets if secret and secret in text]
+
+
+def test_auditor_finds_the_page_and_it_covers_both_whatever_bureau_the_session_acts_for(world, login):
+    browser = login("city-auditor", tenant="zhanggong")
+    assert 'href="/city/"' in browser.get("/").get_data(as_text=True)
+    html = browser.get(f"/city/?year={YEAR}").get_data(as_text=True)
+    assert 'data-tenant="ganxian"' in html and 'data-tenant="zhanggong"' in html
+    assert "<svg" in html and "10,000.00" in html and "4,000.00" in html
+    drill = browser.get(f"/city/ganxian?year={YEAR}").get_data(as_text=True)
+    assert "10,000.00" in drill and "88.63" in drill
+    assert browser.get("/city/ganxian").status_code == 200  # this year by default
