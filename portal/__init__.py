@@ -40,6 +40,7 @@ def _register_packages(app):
     from portal.contractors import blueprint as contractors
     from portal.contracts import blueprint as contracts
     from portal.dashboard import blueprint as dashboard
+    from portal.feedback import blueprint as feedback
     from portal.jobs import blueprint as jobs
     from portal.opendata import blueprint as opendata
     from portal.public import blueprint as public
@@ -53,7 +54,7 @@ def _register_packages(app):
     from portal.visits import blueprint as visits
     for package in (accounts, tenancy, audit, jobs, api,
                     contractors, tenders, contracts, beneficiaries,
-                    visits, violations, spotchecks, assessments, surveys, careplans, stations, scorecards,
+                    visits, violations, spotchecks, assessments, surveys, careplans, stations, feedback, scorecards,
                     billing, opendata, public, city, dashboard):
         package.register(app)
 

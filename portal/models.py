@@ -27,3 +27,4 @@ from portal.spotchecks.models import SpotCheck, SpotCheckAttempt, SpotCheckSampl
 from portal.scorecards.models import Scorecard  # noqa: F401
 from portal.billing.models import Statement, StatementEntry, StatementLine  # noqa: F401
 from portal.opendata.models import OcdsRelease  # noqa: F401
+from portal.feedback.models import FeedbackItem  # noqa: F401

@@ -26,7 +26,7 @@ LAYERS = (
     ("beneficiaries",),
     ("visits",),
     ("violations", "spotchecks", "assessments", "surveys"),
-    ("careplans", "stations"),
+    ("careplans", "stations", "feedback"),
     ("scorecards",),
     ("billing",),
     ("opendata", "public"),

@@ -133,6 +133,9 @@ CAPABILITIES = {
     "survey.change_report": Capability((OFFICER, SUPERVISOR, MANAGER)),
     "survey.due.read": Capability(BUREAU_READERS + (MANAGER,)),  # the re-survey due list
     "survey.stats": Capability(BUREAU_READERS),
+    # public feedback (issue 20 part 4): bureau readers read; officers, supervisors, admins handle
+    "feedback.read": Capability(BUREAU_READERS),
+    "feedback.handle": Capability((ADMIN, OFFICER, SUPERVISOR)),
     # care plans (一人一策, docs/DOMAIN.md §6): the care contractor assesses needs and drafts the plan,
     # the bureau approves it; the missed list for supervisors, auditors and the contract's manager
     "careplan.read": Capability(BUREAU_READERS + (MANAGER,)),

@@ -98,6 +98,10 @@ for _role, _links in {
 }.items():
     NAVIGATION[_role].extend(_links)
 
+# public feedback (issue 20 part 4): the bureau's list with its due and overdue tabs
+for _role in ("officer", "supervisor"):
+    NAVIGATION[_role].append((_l("Public feedback"), "feedback.index"))
+
 # the city's view (issue 20 part 5): the districts granted to the auditor side by side
 NAVIGATION["auditor"].append((_l("City overview"), "city.overview"))
 

@@ -1,0 +1,37 @@
+"""Forms of public feedback: the public form (with its honeypot) and the bureau's assign, answer
+and publish forms."""
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from flask_babel import lazy_gettext as _l
+
+from portal.feedback.services import ANSWER_LIMIT, CONTACT_LIMIT, TEXT_LIMIT, TOPIC_LABELS
+
+
+class FeedbackForm(FlaskForm):
+    """The public form. ``website`` is the honeypot: hidden from people, left empty by them."""
+    topic = SelectField(_l("What is it about"), choices=list(TOPIC_LABELS.items()),
+                        validators=[DataRequired(_l("Choose what the feedback is about."))])
+    contractor = SelectField(_l("Which contractor (optional)"), validate_choice=False, validators=[Optional()])
+    text = TextAreaField(_l("Your feedback"), validators=[DataRequired(_l("Write your feedback.")),
+                                                         Length(max=TEXT_LIMIT)])
+    contact = StringField(_l("How to reach you (optional; never published)"),
+                          validators=[Optional(), Length(max=CONTACT_LIMIT)])
+    consent = BooleanField(_l("The answer may be published without my details"))
+    website = StringField(_l("Leave this field empty"))
+
+
+class AssignForm(FlaskForm):
+    user = SelectField(_l("Assign to"), coerce=int, validate_choice=False,
+                       validators=[DataRequired(_l("Choose a member of the bureau's staff."))])
+
+
+class AnswerForm(FlaskForm):
+    answer = TextAreaField(_l("Answer"), validators=[DataRequired(_l("Write the answer the sender will read.")),
+                                                     Length(max=ANSWER_LIMIT)])
+
+
+class PublishForm(FlaskForm):
+    confirm = BooleanField(_l("I have read the answer: it names no person served and no worker"),
+                           validators=[DataRequired(_l("Confirm before publishing."))])
