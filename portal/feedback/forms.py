@@ -2,6 +2,7 @@
 and publish forms."""
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from flask_babel import lazy_gettext as _l
@@ -11,7 +12,7 @@ from portal.feedback.services import ANSWER_LIMIT, CONTACT_LIMIT, TEXT_LIMIT, TO
 
 class FeedbackForm(FlaskForm):
     """The public form. ``website`` is the honeypot: hidden from people, left empty by them."""
-    topic = SelectField(_l("What is it about"), choices=list(TOPIC_LABELS.items()),
+    topic = SelectField(_l("What is it about"), choices=[SelectChoice(code, label) for code, label in TOPIC_LABELS.items()],
                         validators=[DataRequired(_l("Choose what the feedback is about."))])
     contractor = SelectField(_l("Which contractor (optional)"), validate_choice=False, validators=[Optional()])
     text = TextAreaField(_l("Your feedback"), validators=[DataRequired(_l("Write your feedback.")),

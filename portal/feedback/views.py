@@ -4,6 +4,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from portal.core.auth import capability_required
 from portal.core.errors import DomainError, NotFound
@@ -42,7 +43,7 @@ def _item(item_id):
 
 def _forms(item):
     assign = AssignForm(prefix="assign")
-    assign.user.choices = [(0, _("Choose…"))] + services.bureau_users()
+    assign.user.choices = [SelectChoice(0, _("Choose…"))] + [SelectChoice(uid, name) for uid, name in services.bureau_users()]
     return assign, AnswerForm(prefix="answer"), PublishForm(prefix="publish")
 
 
