@@ -84,6 +84,7 @@ def collect_secrets(app):
             if len(objection.contact or "") >= 4:
                 secrets[f"objector {objection.id} contact"] = objection.contact
         secrets.update(_survey_secrets(db))
+        secrets.update(_feedback_secrets(db))
     # Sealed bids are invisible to every query of the app (tenders/sealing.py): read the table as
     # the owner, with plain SQL that no session hook touches.
     bid, lot, tender = Bid.__table__, Lot.__table__, Tender.__table__
@@ -129,6 +130,37 @@ def _survey_secrets(db):
         if len(report.note or "") >= 4:
             found[f"survey change report {report.id} note"] = report.note
     return {description: text for description, text in found.items() if len(text or "") >= 2}
+
+
+def _feedback_secrets(db):
+    """Public feedback (docs/DOMAIN.md §9): the contact given (decrypted) and the text sent."""
+    from portal.core import crypto
+    from portal.feedback.models import FeedbackItem
+    found = {}
+    for item in db.session.execute(select(FeedbackItem)).scalars():
+        if item.contact:
+            found[f"feedback {item.id} contact"] = crypto.decrypt(item.contact)
+        found[f"feedback {item.id} text"] = item.text
+    return {description: text for description, text in found.items() if len(text or "") >= 4}
+
+
+def _published_feedback(app, world):
+    """Two answered items of 赣县区 with a contact, one published (its answer names nobody)."""
+    from portal.accounts.models import User
+    from portal.core.timeutil import utcnow
+    from portal.extensions import db
+    from portal.feedback import services
+    from portal.tenancy.models import Tenant
+    from portal.tenancy.scope import tenant_scope
+    with app.app_context(), tenant_scope(world.tenant_id("ganxian")):
+        tenant, officer = db.session.get(Tenant, world.tenant_id("ganxian")), db.session.get(User, world.user_id("gx-officer"))
+        for n, consent in enumerate((True, False)):
+            item = services.submit(tenant, "service", f"反映第{n}条：上门服务不准时", utcnow(),
+                                   contact=f"反映人{n} 1390000000{n}", consent=consent)
+            services.answer(item, "已督促服务机构按计划上门。", officer, utcnow())
+            if consent:
+                services.publish(item, utcnow())
+        db.session.commit()
 
 
 def find_leaks(pages, secrets):
@@ -209,6 +241,7 @@ def demo_world(app):
 
 
 def test_no_public_page_shows_anything_private(app, client, demo_world):
+    _published_feedback(app, demo_world)
     secrets = collect_secrets(app)
     kinds = {description.split(" ")[0] for description in secrets}
     assert {"beneficiary", "worker", "sealed"} <= kinds  # the demo has all three to protect
@@ -228,6 +261,9 @@ def test_no_public_page_shows_anything_private(app, client, demo_world):
     assert 'id="survey-counts"' in pages["/public/ganxian/surveys"]
     assert any(d.endswith("ID number") and d.startswith("survey") for d in secrets)
     assert any(d.endswith("statement") for d in secrets) and any("change report" in d for d in secrets)
+    # public feedback: the form and the published answers are reached; the contacts and texts are secrets
+    assert "/public/ganxian/feedback" in pages and "已督促服务机构" in pages["/public/ganxian/feedback/answers"]
+    assert any(d.startswith("feedback") and d.endswith("contact") for d in secrets)
     assert find_leaks(pages, secrets) == []
 
 
