@@ -67,6 +67,8 @@ def _build_lists(app):
         db.session.commit()
         _training()
         db.session.commit()
+        _feedback(gx)
+        db.session.commit()
 
 
 def _living_standards():
@@ -82,6 +84,20 @@ def _living_standards():
     officer = db.session.execute(select(User).where(User.username == "gx-officer")).scalar_one()
     for area, fen in (("urban", 88_000), ("rural", 66_000)):
         standards.add_standard(area, local_today() + timedelta(days=365), fen, "", officer)
+
+
+def _feedback(tenant_id):
+    """Two answered and published feedback items (feedback/services.py): the bureau's list and the
+    public answers have a second page."""
+    from portal.accounts.models import User
+    from portal.core.timeutil import utcnow
+    from portal.extensions import db
+    from portal.feedback import services
+    from portal.tenancy.models import Tenant
+    officer = db.session.execute(select(User).where(User.username == "gx-officer")).scalar_one()
+    for n in range(2):
+        item = services.submit(db.session.get(Tenant, tenant_id), "service", f"走查意见{n}", utcnow(), consent=True)
+        services.publish(services.answer(item, "已处理。", officer, utcnow()), utcnow())
 
 
 def _training():
