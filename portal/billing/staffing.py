@@ -55,15 +55,19 @@ from portal.stations.compliance import stations_month
 from portal.stations.models import STATION_MONTH_UNIT
 
 
+STATIONS_PAID = "stations_paid"  # Period.shared: the ids of the stations the station-month line pays
+STAFFED = "stations_staffed"     # Period.shared: staffed_stations, computed once for both lines
+
+
 def staffed_stations(period):
     """The StationMonths of the stations ``period``'s contract staffs in its month: active ones, or
     closed after being staffed in the month, with at least one working day counted in the
-    contract's period, in code order."""
-    return [row for row in stations_month(period.first_day, contract_id=period.contract.id,
-                                          through=period.last_day) if row.days]
-
-
-STATIONS_PAID = "stations_paid"  # Period.shared: the ids of the stations the station-month line pays
+    contract's period, in code order. Computed once per computation (the paying line and the
+    deductions read the same figures)."""
+    if STAFFED not in period.shared:
+        period.shared[STAFFED] = [row for row in stations_month(period.first_day, contract_id=period.contract.id,
+                                                                through=period.last_day) if row.days]
+    return period.shared[STAFFED]
 
 # statements past the draft: what they pay a station for is not paid again by another contract
 COMMITTED_STATUSES = ("sent", "confirmed", "approved", "paid")
@@ -134,6 +138,8 @@ def staffing_deductions(period):
     if item is None:
         return []
     price, lines, paid = item.unit_price_fen, [], period.shared.get(STATIONS_PAID, set())
+    if not paid:  # the line paid no station: nothing to deduct from (and nothing to compute)
+        return []
     for row in staffed_stations(period):
         if row.station.id not in paid:
             continue
