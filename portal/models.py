@@ -28,3 +28,6 @@ from portal.scorecards.models import Scorecard  # noqa: F401
 from portal.billing.models import Statement, StatementEntry, StatementLine  # noqa: F401
 from portal.opendata.models import OcdsRelease  # noqa: F401
 from portal.feedback.models import FeedbackItem  # noqa: F401
+from portal.acceptance.models import Acceptance, AcceptanceOpinion  # noqa: F401
+from portal.finreports.models import FinancialReport, FinancialReportAttachment  # noqa: F401
+from portal.evaluations.models import PerformanceEvaluation  # noqa: F401

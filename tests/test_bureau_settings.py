@@ -66,7 +66,7 @@ def test_a_change_is_saved_converted_to_fen_audited_before_and_after(app, demo, 
     admin = login("gx-admin")
     saved = support.form_post(admin, "/settings/", _form(
         app, geofence_radius_m="500", care_standard_fen__self_care="1,200.50", spot_check_percent="2.5",
-        scorecard_weights__completion="25", scorecard_weights__satisfaction="10",
+        scorecard_weights__completion="25", scorecard_weights__satisfaction="5",
         ocid_prefix="OCDS-Ab12cd", resurvey_months__tekun="12"))
     assert saved.status_code == 302, saved.get_data(as_text=True)[-3000:]
     overrides, effective = _settings(app)

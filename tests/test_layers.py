@@ -26,9 +26,11 @@ LAYERS = (
     ("beneficiaries",),
     ("visits",),
     ("violations", "spotchecks", "assessments", "surveys"),
-    ("careplans", "stations", "feedback"),
+    ("careplans", "stations", "feedback", "acceptance"),
     ("scorecards",),
     ("billing",),
+    ("finreports",),  # beside the settled amounts of billing
+    ("evaluations",),  # from scorecards, financial reports and acceptance
     ("opendata", "public"),
     ("city",),
     ("dashboard",),

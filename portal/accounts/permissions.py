@@ -154,6 +154,22 @@ CAPABILITIES = {
     "station.log": Capability((MANAGER, FIELD_WORKER)),
     "training.read": Capability(BUREAU_READERS + (MANAGER,)),
     "training.manage": Capability((OFFICER, SUPERVISOR, MANAGER)),
+    # acceptance (履约验收, issue 20 part 2): the bureau draws the sample, records the opinions and the
+    # committee's result; officers publish it
+    "acceptance.read": Capability(BUREAU_READERS),
+    "acceptance.manage": Capability((OFFICER, SUPERVISOR)),
+    "acceptance.publish": Capability((OFFICER,)),
+    # financial reports (issue 20 part 3): the contractor's manager writes and submits its own, finance
+    # reviews them beside the settlements
+    "finreport.read": Capability(BUREAU_READERS + (MANAGER,), _own_contractor),
+    "finreport.read_all": Capability(BUREAU_READERS),
+    "finreport.submit": Capability((MANAGER,), _own_contractor),
+    "finreport.review": Capability((FINANCE,)),
+    # annual performance evaluation (issue 20 part 1): prepared by one officer or supervisor, approved
+    # (and so published) by another
+    "performance.read": Capability(BUREAU_READERS),
+    "performance.prepare": Capability((OFFICER, SUPERVISOR)),
+    "performance.approve": Capability((OFFICER, SUPERVISOR)),
     "scorecard.read": Capability((OFFICER, SUPERVISOR, AUDITOR)),
     "city.read": Capability((AUDITOR,)),  # the districts granted side by side (issue 20)
     "scorecard.compute": Capability((SUPERVISOR, OFFICER)),

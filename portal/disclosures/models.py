@@ -12,7 +12,7 @@ from portal.tenancy.scope import TenantOwned
 DISCLOSURE_KINDS = (
     "purchase_intention", "tender_notice", "clarification", "award_result", "failed_tender",
     "contract_notice", "amendment", "scorecard", "performance_evaluation", "assessment_publicity",
-    "budget_execution", "award_cancellation",
+    "budget_execution", "award_cancellation", "acceptance_result",
 )
 
 

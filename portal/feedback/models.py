@@ -38,6 +38,9 @@ class FeedbackItem(TenantOwned, db.Model):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the officer's finding when answering a complaint about a contractor: upheld complaints count
+    # in the contractor's quarterly scorecard (None: not decided, or not a complaint)
+    upheld: Mapped[bool | None] = mapped_column(Boolean)
 
     contractor = relationship("Contractor")
     assigned_to = relationship("User", foreign_keys=[assigned_to_id])

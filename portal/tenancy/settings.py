@@ -20,8 +20,19 @@ DEFAULT_SETTINGS = {
     "spot_check_percent": 5,
     "scorecard_weights": {
         "completion": 20, "verification": 20, "confirmation": 20,
-        "satisfaction": 15, "violations": 10, "recheck": 10, "care_plans": 5,
+        "satisfaction": 10, "violations": 10, "recheck": 10, "care_plans": 5, "complaints": 5,
     },
+    # §7 financial reports: a period's report is due this many days after the period ends
+    "financial_report_due_days": 15,
+    # §7 acceptance: the share of the people served asked for their opinion, and at least this many
+    "acceptance_sample_percent": 10,
+    "acceptance_sample_min": 5,
+    # §7 annual performance evaluation: the weight of the year's scorecards and of the bureau's own
+    # indicators (scored per evaluation), the threshold below which a contract is flagged for the
+    # renewal decision (points of 100) and the days after the year's end the evaluation is due
+    "evaluation_weights": {"scorecards": 70, "finance": 10, "management": 10, "benefit": 10},
+    "evaluation_threshold": 60,
+    "evaluation_due_days": 90,
     # §8 settlement: the spot-check penalty multiplier a new contract is proposed with (each
     # contract keeps its own, contracts.spot_check_penalty_multiplier)
     "contract_penalty_multiplier": 2,

@@ -28,7 +28,11 @@ CATEGORIES = (("dibao", _l("Minimum living allowance recipient")), ("tekun", _l(
 WEIGHT_PARTS = (("completion", _l("Completion against quota")), ("verification", _l("Verification pass rate")),
                 ("confirmation", _l("Spot-check confirmation rate")), ("satisfaction", _l("Average satisfaction")),
                 ("violations", _l("Violations")), ("recheck", _l("Assessment re-check discrepancy")),
-                ("care_plans", _l("Care plans delivered")))
+                ("care_plans", _l("Care plans delivered")), ("complaints", _l("Upheld public complaints")))
+EVALUATION_PARTS = (("scorecards", _l("The year's quarterly scorecards")),
+                    ("finance", _l("Use of funds and financial management")),
+                    ("management", _l("Internal management and staff")),
+                    ("benefit", _l("Social benefit and public opinion")))
 YUAN_100K = 100_000 * 100  # fen
 
 
@@ -109,6 +113,19 @@ SETTINGS = (
             Rule("decimal", "%", 1, 1000), note=_l("At least one visit per worker who worked.")),
     Setting("scorecard_weights", SECTION_SUPERVISION, _l("Quarterly scorecard weights"),
             Rule("int", _l("points"), 0, 100), parts=WEIGHT_PARTS, total=100),
+    Setting("financial_report_due_days", SECTION_SUPERVISION, _l("Contractors' financial reports due after the period"),
+            Rule("int", _l("calendar days"), 1, 90)),
+    Setting("acceptance_sample_percent", SECTION_SUPERVISION, _l("Acceptance: share of the people served asked"),
+            Rule("int", "%", 1, 100)),
+    Setting("acceptance_sample_min", SECTION_SUPERVISION, _l("Acceptance: people asked at least"),
+            Rule("int", _l("people"), 1, 200), note=_l("Everyone served when fewer.")),
+    Setting("evaluation_weights", SECTION_SUPERVISION, _l("Annual performance evaluation weights"),
+            Rule("int", _l("points"), 0, 100), parts=EVALUATION_PARTS, total=100),
+    Setting("evaluation_threshold", SECTION_SUPERVISION,
+            _l("Annual evaluation below which a contract is flagged for the renewal decision"),
+            Rule("int", _l("points"), 0, 100)),
+    Setting("evaluation_due_days", SECTION_SUPERVISION, _l("Annual evaluation published at the latest"),
+            Rule("int", _l("days after the year's end"), 1, 365)),
     Setting("contract_penalty_multiplier", SECTION_SUPERVISION,
             _l("Spot-check penalty multiplier proposed for new contracts"), Rule("int", _l("times the price"), 1, 10),
             note=_l("Each contract keeps the multiplier it was signed with.")),
