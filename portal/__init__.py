@@ -41,6 +41,7 @@ def _register_packages(app):
     from portal.contracts import blueprint as contracts
     from portal.dashboard import blueprint as dashboard
     from portal.feedback import blueprint as feedback
+    from portal.finreports import blueprint as finreports
     from portal.jobs import blueprint as jobs
     from portal.opendata import blueprint as opendata
     from portal.public import blueprint as public
@@ -55,7 +56,7 @@ def _register_packages(app):
     for package in (accounts, tenancy, audit, jobs, api,
                     contractors, tenders, contracts, beneficiaries,
                     visits, violations, spotchecks, assessments, surveys, careplans, stations, feedback, scorecards,
-                    billing, opendata, public, city, dashboard):
+                    billing, finreports, opendata, public, city, dashboard):
         package.register(app)
 
 

@@ -69,6 +69,8 @@ def _build_lists(app):
         db.session.commit()
         _feedback(gx)
         db.session.commit()
+        _financial_reports()
+        db.session.commit()
 
 
 def _living_standards():
@@ -98,6 +100,23 @@ def _feedback(tenant_id):
     for n in range(2):
         item = services.submit(db.session.get(Tenant, tenant_id), "service", f"走查意见{n}", utcnow(), consent=True)
         services.publish(services.answer(item, "已处理。", officer, utcnow()), utcnow())
+
+
+def _financial_reports():
+    """Two financial reports of A's active contract for the last two months (finreports/services.py):
+    the list has a second page for the bureau and for A's manager; the overdue list has its months."""
+    from portal.accounts.models import User
+    from portal.contracts.models import Contract
+    from portal.core.months import month_text, previous_month
+    from portal.core.timeutil import local_today
+    from portal.extensions import db
+    from portal.finreports import services
+    manager = db.session.execute(select(User).where(User.username == "a-manager")).scalar_one()
+    contract = db.session.execute(select(Contract).where(Contract.status == "active", Contract.contractor_id
+                                                         == manager.contractor_id).order_by(Contract.id)).scalars().first()
+    month = previous_month(local_today())
+    for period in (month_text(month), month_text(previous_month(month))):
+        services.create(manager, contract.id, period, {"staff": "1,000.00"}, "走查")
 
 
 def _training():

@@ -105,6 +105,10 @@ for _role in ("officer", "supervisor"):
 # the city's view (issue 20 part 5): the districts granted to the auditor side by side
 NAVIGATION["auditor"].append((_l("City overview"), "city.overview"))
 
+# contractors' financial reports (issue 20 part 3): the reports and the overdue months
+for _role in ("finance", "officer", "auditor", "contractor_manager"):
+    NAVIGATION[_role].append((_l("Financial reports"), "finreports.index"))
+
 
 def dashboard_for(user, tenant):
     """The figures and shortcuts of one role's home page."""
