@@ -105,6 +105,11 @@ for _role in ("officer", "supervisor"):
 # the city's view (issue 20 part 5): the districts granted to the auditor side by side
 NAVIGATION["auditor"].append((_l("City overview"), "city.overview"))
 
+# annual performance evaluations (issue 20 part 1): the bureau's readers; officers and supervisors
+# prepare and review
+for _role in ("officer", "supervisor", "auditor", "finance"):
+    NAVIGATION[_role].append((_l("Annual evaluations"), "evaluations.index"))
+
 
 def dashboard_for(user, tenant):
     """The figures and shortcuts of one role's home page."""
@@ -124,6 +129,9 @@ def dashboard_for(user, tenant):
                       "endpoint": "violations.flagged"})
     if tenant is not None and user.role in ("officer", "supervisor", "contractor_manager"):
         cards.append(_reassessment_card(user))
+    if tenant is not None and user.role in ("officer", "supervisor"):
+        from portal.evaluations.services import renewal_card
+        cards.append(renewal_card())
     return {"links": NAVIGATION.get(user.role, []), "cards": cards}
 
 
