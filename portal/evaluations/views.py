@@ -19,7 +19,7 @@ from portal.core.errors import DomainError, NotFound
 from portal.core.forms import ConfirmForm, show_refusal
 from portal.core.money import format_fen
 from portal.core.pagination import paginate
-from portal.core.timeutil import local_today, utcnow
+from portal.core.timeutil import local_today, to_local, utcnow
 from portal.evaluations import services
 from portal.evaluations.blueprint import bp
 from portal.evaluations.forms import IndicatorsForm, NewEvaluationForm, ReturnForm
@@ -79,7 +79,7 @@ def export():
                            services.centi_text(evaluation.score_centi) if services.is_complete(evaluation) else "",
                            services.centi_text(evaluation.threshold_centi),
                            _("Yes") if evaluation.below_threshold else _("No"), evaluation.due_on.isoformat(),
-                           evaluation.published_at.date().isoformat() if evaluation.published_at else ""])
+                           to_local(evaluation.published_at).date().isoformat() if evaluation.published_at else ""])
     out = io.BytesIO()
     book.save(out)
     return xlsx_download(out.getvalue(), f"evaluations-{year}.xlsx", "evaluations.xlsx")
