@@ -185,7 +185,7 @@ def test_four_eyes_return_recompute_submit_approve_through_the_pages(app, world,
     assert seen.status_code == 200 and "/approve" not in seen.get_data(as_text=True)
 
 
-def test_the_disclosure_data_shape_due_day_lateness_and_nothing_private(app, world):
+def test_the_disclosure_data_shape_due_day_lateness_and_nothing_private(app, world, client):
     from portal.disclosures.models import Disclosure
     from portal.evaluations import services
     from portal.evaluations.models import PerformanceEvaluation
@@ -211,6 +211,14 @@ def test_the_disclosure_data_shape_due_day_lateness_and_nothing_private(app, wor
             assert user.username not in public and (user.display_name or user.username) not in public
         with pytest.raises(Conflict):
             services.recompute(evaluation, supervisor, tenant=_tenant(), scores={"finance": "1"})
+        db.session.commit()
+        disclosure_id, number = disclosure.id, evaluation.contract.number
+        private = [u.username for u in (_user("gx-officer"), supervisor)] + \
+                  [u.display_name for u in (_user("gx-officer"), supervisor) if u.display_name]
+    page = client.get(f"/public/ganxian/notices/{disclosure_id}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert number in text and "79.89" in text and not any(name in text for name in private)
 
 
 def test_a_conclusion_naming_a_person_served_is_refused(app, world):
