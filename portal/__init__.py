@@ -40,6 +40,7 @@ def _register_packages(app):
     from portal.contractors import blueprint as contractors
     from portal.contracts import blueprint as contracts
     from portal.dashboard import blueprint as dashboard
+    from portal.evaluations import blueprint as evaluations
     from portal.feedback import blueprint as feedback
     from portal.finreports import blueprint as finreports
     from portal.jobs import blueprint as jobs
@@ -56,7 +57,7 @@ def _register_packages(app):
     for package in (accounts, tenancy, audit, jobs, api,
                     contractors, tenders, contracts, beneficiaries,
                     visits, violations, spotchecks, assessments, surveys, careplans, stations, feedback, scorecards,
-                    billing, finreports, opendata, public, city, dashboard):
+                    billing, finreports, evaluations, opendata, public, city, dashboard):
         package.register(app)
 
 

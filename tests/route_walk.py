@@ -70,6 +70,7 @@ def _build_lists(app):
         _feedback(gx)
         db.session.commit()
         _financial_reports()
+        _evaluations()
         db.session.commit()
 
 
@@ -117,6 +118,29 @@ def _financial_reports():
     month = previous_month(local_today())
     for period in (month_text(month), month_text(previous_month(month))):
         services.create(manager, contract.id, period, {"staff": "1,000.00"}, "走查")
+def _evaluations():
+    """Two annual evaluations of one contract (evaluations/services.py data, rows made directly):
+    last year's awaiting review, the year before's approved below the threshold (flagged): the
+    list has a second page and each page its actions."""
+    from datetime import timedelta
+
+    from portal.accounts.models import User
+    from portal.contracts.models import Contract
+    from portal.core.timeutil import local_today
+    from portal.evaluations.models import PerformanceEvaluation
+    from portal.extensions import db
+    officer = db.session.execute(select(User).where(User.username == "gx-officer")).scalar_one()
+    contract = db.session.execute(select(Contract).where(Contract.status != "draft").order_by(Contract.id)).scalars().first()
+    year = local_today().year - 1
+    indicators = [{"code": code, "name": code, "weight": 10, "score_centi": 7000}
+                  for code in ("finance", "management", "benefit")]
+    for offset, status in ((0, "submitted"), (1, "approved")):
+        db.session.add(PerformanceEvaluation(
+            contract_id=contract.id, year=year - offset, status=status, scorecard_centi=5000, score_centi=5600,
+            quarters=[{"quarter": f"{year - offset}-Q4", "scorecard_id": None, "score_centi": 5000, "published": False}],
+            indicators=indicators, weights={"scorecards": 70, "finance": 10, "management": 10, "benefit": 10},
+            finance={}, acceptance={}, threshold_centi=6000, below_threshold=True, conclusion="走查评价结论",
+            review_note="", due_on=date(year - offset, 12, 31) + timedelta(days=90), prepared_by_id=officer.id))
 
 
 def _training():

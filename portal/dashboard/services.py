@@ -108,6 +108,10 @@ NAVIGATION["auditor"].append((_l("City overview"), "city.overview"))
 # contractors' financial reports (issue 20 part 3): the reports and the overdue months
 for _role in ("finance", "officer", "auditor", "contractor_manager"):
     NAVIGATION[_role].append((_l("Financial reports"), "finreports.index"))
+# annual performance evaluations (issue 20 part 1): the bureau's readers; officers and supervisors
+# prepare and review
+for _role in ("officer", "supervisor", "auditor", "finance"):
+    NAVIGATION[_role].append((_l("Annual evaluations"), "evaluations.index"))
 
 
 def dashboard_for(user, tenant):
@@ -128,6 +132,9 @@ def dashboard_for(user, tenant):
                       "endpoint": "violations.flagged"})
     if tenant is not None and user.role in ("officer", "supervisor", "contractor_manager"):
         cards.append(_reassessment_card(user))
+    if tenant is not None and user.role in ("officer", "supervisor"):
+        from portal.evaluations.services import renewal_card
+        cards.append(renewal_card())
     return {"links": NAVIGATION.get(user.role, []), "cards": cards}
 
 
