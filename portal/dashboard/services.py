@@ -105,6 +105,10 @@ for _role in ("officer", "supervisor"):
 # the city's view (issue 20 part 5): the districts granted to the auditor side by side
 NAVIGATION["auditor"].append((_l("City overview"), "city.overview"))
 
+# acceptance (issue 20 part 2): the acceptances of contract periods, their samples and results
+for _role in ("officer", "supervisor", "auditor"):
+    NAVIGATION[_role].append((_l("Acceptances"), "acceptance.index"))
+
 
 def dashboard_for(user, tenant):
     """The figures and shortcuts of one role's home page."""
