@@ -69,6 +69,8 @@ def _build_lists(app):
         db.session.commit()
         _feedback(gx)
         db.session.commit()
+        _acceptances()
+        db.session.commit()
 
 
 def _living_standards():
@@ -98,6 +100,25 @@ def _feedback(tenant_id):
     for n in range(2):
         item = services.submit(db.session.get(Tenant, tenant_id), "service", f"走查意见{n}", utcnow(), consent=True)
         services.publish(services.answer(item, "已处理。", officer, utcnow()), utcnow())
+
+
+def _acceptances():
+    """Two acceptances of an active contract, one sampled person each (acceptance/services.py draws
+    from verified visits; the walk needs only the rows): the list has a second page, and the
+    detail page shows the opinion form."""
+    from portal.acceptance.models import Acceptance, AcceptanceOpinion
+    from portal.beneficiaries.models import Beneficiary
+    from portal.contracts.models import Contract
+    from portal.extensions import db
+    contract = db.session.execute(select(Contract).where(Contract.status == "active").order_by(Contract.id)).scalars().first()
+    person = db.session.execute(select(Beneficiary).order_by(Beneficiary.id)).scalars().first()
+    for n in range(2):
+        row = Acceptance(contract_id=contract.id, period_start=contract.starts_on.replace(day=1 + n),
+                         period_end=contract.ends_on, status="open", seed=f"walk{n}", sample_size=1, members=[],
+                         conclusion="")
+        db.session.add(row)
+        db.session.flush()
+        db.session.add(AcceptanceOpinion(acceptance_id=row.id, beneficiary_id=person.id, position=1, comment=""))
 
 
 def _training():
