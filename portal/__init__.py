@@ -29,6 +29,7 @@ def _install_session_hooks():
 def _register_packages(app):
     """Each package's blueprint.py attaches its routes and jobs; the packages, in layer order
     (a lower package never imports a higher one)."""
+    from portal.acceptance import blueprint as acceptance
     from portal.accounts import blueprint as accounts
     from portal.api import blueprint as api
     from portal.assessments import blueprint as assessments
@@ -56,8 +57,8 @@ def _register_packages(app):
     from portal.visits import blueprint as visits
     for package in (accounts, tenancy, audit, jobs, api,
                     contractors, tenders, contracts, beneficiaries,
-                    visits, violations, spotchecks, assessments, surveys, careplans, stations, feedback, scorecards,
-                    billing, finreports, evaluations, opendata, public, city, dashboard):
+                    visits, violations, spotchecks, assessments, surveys, careplans, stations, feedback, acceptance,
+                    scorecards, billing, finreports, evaluations, opendata, public, city, dashboard):
         package.register(app)
 
 

@@ -71,6 +71,7 @@ def _build_lists(app):
         db.session.commit()
         _financial_reports()
         _evaluations()
+        _acceptances()
         db.session.commit()
 
 
@@ -141,6 +142,23 @@ def _evaluations():
             indicators=indicators, weights={"scorecards": 70, "finance": 10, "management": 10, "benefit": 10},
             finance={}, acceptance={}, threshold_centi=6000, below_threshold=True, conclusion="走查评价结论",
             review_note="", due_on=date(year - offset, 12, 31) + timedelta(days=90), prepared_by_id=officer.id))
+def _acceptances():
+    """Two acceptances of an active contract, one sampled person each (acceptance/services.py draws
+    from verified visits; the walk needs only the rows): the list has a second page, and the
+    detail page shows the opinion form."""
+    from portal.acceptance.models import Acceptance, AcceptanceOpinion
+    from portal.beneficiaries.models import Beneficiary
+    from portal.contracts.models import Contract
+    from portal.extensions import db
+    contract = db.session.execute(select(Contract).where(Contract.status == "active").order_by(Contract.id)).scalars().first()
+    person = db.session.execute(select(Beneficiary).order_by(Beneficiary.id)).scalars().first()
+    for n in range(2):
+        row = Acceptance(contract_id=contract.id, period_start=contract.starts_on.replace(day=1 + n),
+                         period_end=contract.ends_on, status="open", seed=f"walk{n}", sample_size=1, members=[],
+                         conclusion="")
+        db.session.add(row)
+        db.session.flush()
+        db.session.add(AcceptanceOpinion(acceptance_id=row.id, beneficiary_id=person.id, position=1, comment=""))
 
 
 def _training():

@@ -160,6 +160,16 @@ def approved(app, world, month, *, preparer="gx-officer", manager="a-manager", a
     return statement_id
 
 
+def accepted(app, world, code="ganxian"):
+    """A passed acceptance of the world's contract covering its last day: its final month's
+    statement may be approved (support.passed_acceptance)."""
+    from portal.contracts.models import Contract
+    from portal.extensions import db
+    with app.app_context(), scope(app, code):
+        support.passed_acceptance(db.session.get(Contract, world["contract"]))
+        db.session.commit()
+
+
 def statement_row(app, statement_id, code="ganxian"):
     """(status, gross, deductions, net) of a statement."""
     from portal.billing.models import Statement

@@ -166,6 +166,7 @@ def test_a_carried_balance_is_deducted_once_and_listed_unrecovered_at_the_contra
     sw.violation(app, world, date(2026, 10, 20))
     sw.approved(app, world, "2026-10")
     sw.add_visits(app, world, "2026-11", 30)  # 270,000 gross covers the 209,000 carried
+    sw.accepted(app, world)  # November is the final payment (acceptance/results.py)
     november = sw.approved(app, world, "2026-11")
     assert sw.statement_row(app, november) == ("approved", 270_000, 209_000, 61_000)
     finance = login("gx-finance")
@@ -174,6 +175,7 @@ def test_a_carried_balance_is_deducted_once_and_listed_unrecovered_at_the_contra
     # another contract ends owing: its last month is approved with deductions left uncovered
     ending = sw.care_contract(app, manager="b-manager", price=9_000, penalty=218_000, ends_on=date(2026, 10, 31))
     sw.violation(app, ending, date(2026, 10, 2))
+    sw.accepted(app, ending)
     sw.approved(app, ending, "2026-10", manager="b-manager")
     page = finance.get("/billing/balances").get_data(as_text=True)
     assert f'data-contract="{ending["contract"]}" class="unrecoverable"' in page and "2,180.00" in page

@@ -186,6 +186,7 @@ def test_late_visits_of_the_contracts_last_month_are_listed_as_owed_at_its_end(a
     waiting = sw.add_visits(app, world, "2026-09", 2, status="exception", hour=15)
     finance = login("gx-finance")
     sw.approved(app, world, "2026-08")
+    sw.accepted(app, world)  # September is the final payment (acceptance/results.py)
     sw.approved(app, world, "2026-09")
     _verify(app, waiting)
     page = finance.get("/billing/balances").get_data(as_text=True)

@@ -37,7 +37,7 @@ class Acceptance(TenantOwned, db.Model):
     sample_size: Mapped[int] = mapped_column(Integer, default=0)
     members: Mapped[list] = mapped_column(JSON, default=list)
     conclusion: Mapped[str] = mapped_column(Text, default="")
-    signed_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id"))
+    signed_file_id: Mapped[str | None] = mapped_column(ForeignKey("stored_file.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

@@ -121,3 +121,12 @@ def violation_rows(statement, line_id=None):
         stmt = stmt.where(kept.c.line_id == line_id)
     return [{"position": p, "line_id": lid, "violation_id": vid, "kind": kind, "occurred_on": day,
              "worker": staff or ""} for p, lid, vid, kind, day, staff in db.session.execute(stmt)]
+
+
+def final_payment_note(statement):
+    """Why approving or paying this statement will be refused for want of a passed acceptance
+    (the final payment, acceptance/results.py), or None; only while it can still be approved or paid."""
+    from portal.acceptance.results import final_payment_refusal
+    if statement.status not in ("draft", "sent", "confirmed", "disputed", "approved"):
+        return None
+    return final_payment_refusal(statement.contract, statement.month)

@@ -187,7 +187,8 @@ def detail(statement_id):
         action_labels={name: spec.heading() for name, spec in ACTIONS.items()},
         can_adjust=can_adjust(statement, current_user), status_labels=presentation.STATUS_LABELS,
         kind_labels=presentation.KIND_LABELS, role_labels=presentation.ROLE_LABELS,
-        violation_labels=VIOLATION_LABELS, deduction_kinds=presentation.DEDUCTION_KINDS)
+        violation_labels=VIOLATION_LABELS, deduction_kinds=presentation.DEDUCTION_KINDS,
+        final_payment=presentation.final_payment_note(statement) if current_user.can("statement.read_all") else None)
 
 
 VISITS_SHOWN = 50  # visits listed per line on the page; the Excel export has them all

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, exists, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from portal.acceptance.results import final_payment_refusal
 from portal.accounts.permissions import reach
 from portal.accounts.permissions import roles_for
 from portal.billing import entries, settlement
@@ -195,6 +196,7 @@ def approve(statement, by):
     _check_not_settled_twice(statement)
     _check_quota(statement)
     _check_contract_total(statement)
+    _check_final_payment(statement)
     try:
         with db.session.begin_nested():
             entries.write_approved(statement)
@@ -256,6 +258,13 @@ def _check_paid_visits_payable(statement):
         message = _("%(n)s visit(s) this statement pays are no longer payable (not verified, or work of a worker on "
                     "no roster). Recompute it first.", n=unpayable)
         raise StaleStatement(message, {"statement": [message]})
+
+
+def _check_final_payment(statement):
+    """The final payment waits for a passed acceptance (acceptance/results.py)."""
+    message = final_payment_refusal(statement.contract, statement.month)
+    if message:
+        raise DomainError(message, {"statement": [message]})
 
 
 def _check_contract_total(statement):
@@ -360,6 +369,7 @@ def mark_paid(statement, by, paid_on, reference):
     payment reference; the payment then goes to the open-data releases."""
     _of_bureau(statement, by, "statement.pay")
     _require(statement, "approved")
+    _check_final_payment(statement)
     errors = {}
     if not isinstance(paid_on, date):
         errors["paid_on"] = [_("Give the payment day.")]

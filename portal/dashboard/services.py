@@ -112,6 +112,9 @@ for _role in ("finance", "officer", "auditor", "contractor_manager"):
 # prepare and review
 for _role in ("officer", "supervisor", "auditor", "finance"):
     NAVIGATION[_role].append((_l("Annual evaluations"), "evaluations.index"))
+# acceptance (issue 20 part 2): the acceptances of contract periods, their samples and results
+for _role in ("officer", "supervisor", "auditor"):
+    NAVIGATION[_role].append((_l("Acceptances"), "acceptance.index"))
 
 
 def dashboard_for(user, tenant):

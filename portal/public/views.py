@@ -38,6 +38,7 @@ KIND_LABELS = {
     "amendment": _l("Contract amendments"), "scorecard": _l("Quarterly scores"),
     "performance_evaluation": _l("Performance evaluations"), "assessment_publicity": _l("Assessment publicity"),
     "budget_execution": _l("Budget execution"), "award_cancellation": _l("Award corrections"),
+    "acceptance_result": _l("Acceptance results"),
 }
 
 
