@@ -2,7 +2,7 @@
 "complaints" component and the bureau's table per contractor. An item is *answered on time* when
 it was answered on or before its due day in Beijing; *upheld* is the officer's finding when
 answering a complaint about a contractor (None: not a complaint, or no finding)."""
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import and_, case, func, select
 
@@ -24,9 +24,9 @@ def complaint_counts(contractor_id, first, after):
     return int(found), int(upheld)
 
 
-def answered_on_time(item):
-    """True when ``item`` was answered on or before its due day (Beijing)."""
-    return item.answered_at is not None and to_local(item.answered_at).date() <= item.due_on
+def _on_time(answered_at, due_on):
+    """Answered on or before the due day, in Beijing."""
+    return answered_at is not None and to_local(answered_at).date() <= due_on
 
 
 def contractor_rows(start, end):
@@ -44,10 +44,21 @@ def contractor_rows(start, end):
         row["received"] += 1
         if answered_at is not None:
             row["answered"] += 1
-            row["on_time"] += int(to_local(answered_at).date() <= due_on)
+            row["on_time"] += int(_on_time(answered_at, due_on))
         row["upheld"] += int(upheld is True)
         row["not_upheld"] += int(upheld is False)
     names = dict(db.session.execute(select(Contractor.id, Contractor.name).where(Contractor.id.in_(rows))).all()) \
         if rows else {}
     return sorted(({"contractor_id": cid, "contractor": names.get(cid, ""), **row} for cid, row in rows.items()),
                   key=lambda r: (r["contractor"], r["contractor_id"]))
+
+
+def due_in_year(year, today):
+    """(due, on_time, overdue) among the current bureau's items due in ``year`` (due_on in it):
+    due counts them all, on_time those answered on or before their due day (Beijing), overdue
+    those still unanswered with their due day before ``today``."""
+    items = db.session.execute(select(FeedbackItem.answered_at, FeedbackItem.due_on).where(
+        FeedbackItem.due_on.between(date(year, 1, 1), date(year, 12, 31)))).all()
+    on_time = sum(1 for answered_at, due_on in items if _on_time(answered_at, due_on))
+    overdue = sum(1 for answered_at, due_on in items if answered_at is None and due_on < today)
+    return len(items), on_time, overdue
