@@ -222,17 +222,18 @@ def test_the_job_computes_the_quarter_and_the_page_explains_every_component(app,
     with app.app_context(), scope(app):
         card = db.session.scalars(select(Scorecard).where(Scorecard.contract_id == contract_id)).one()
         card_id, score = card.id, card.score_centi
-    assert score == 7333
+    assert score == 7292
     page = login("gx-auditor").get(f"/supervision/scorecards/{card_id}")
     html = page.get_data(as_text=True)
-    assert page.status_code == 200 and "73.33" in html
+    assert page.status_code == 200 and "72.92" in html
     for key in scorecards.COMPONENTS:
         assert f'id="component-{key}"' in html
-    for shown in ("15.69", "66.67", "23.53", "7.06"):  # completion's points, rate, weight applied; violations' points
+    for shown in ("16.67", "66.67", "25.00", "7.50"):  # completion's points, rate, weight applied; violations' points
         assert shown in html
+    assert "本季度收到的针对该服务机构的公众投诉均未作出认定。" in html  # the complaints component explained
     assert "/recompute" not in html and "/publish" not in html  # the auditor changes nothing
     listing = login("gx-supervisor").get(f"/supervision/scorecards/?quarter={QUARTER}").get_data(as_text=True)
-    assert "73.33" in listing
+    assert "72.92" in listing
     refused = support.form_post(login("gx-supervisor"), "/supervision/scorecards/compute", {"quarter": "2025-Q5"},
                                 token_url="/supervision/scorecards/")
     assert refused.status_code == 422
@@ -258,7 +259,7 @@ def test_a_quarter_is_scored_only_from_the_day_after_it_ends(app, world):
                 refused()
             assert "2025-04-01" in caught.value.message and caught.value.errors["quarter"]
         assert db.session.execute(select(func.count()).select_from(Scorecard)).scalar_one() == 0
-        assert scorecards.compute(contract, QUARTER, tenant=tenant, now=next_morning).score_centi == 7333
+        assert scorecards.compute(contract, QUARTER, tenant=tenant, now=next_morning).score_centi == 7292
 
 
 def test_the_form_and_the_job_refuse_the_current_quarter_with_the_first_allowed_date(app, world, login, run_worker):
