@@ -2,7 +2,7 @@
 the drill-down, the Excel export and GET /api/v1/city/overview. Figures are checked against a
 small world built here for a year of its own (2031) and against the demo's history counted
 directly, tenant by tenant; districts not granted never appear; never a person's identity."""
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from io import BytesIO
 
 import pytest
@@ -45,7 +45,26 @@ def _build(app):
                 db.session.add(Scorecard(contract_id=contract.id, quarter=quarter, period_start=date(YEAR, 1, 1),
                                          period_end=date(YEAR, 3, 31), score_centi=score))
             db.session.flush()
+            _feedback_items()
         db.session.commit()
+
+
+def _feedback_items():
+    """ganxian's public feedback due in 2031: one answered at 23:30 on its due day (Beijing; 15:30
+    UTC), one answered at 00:30 the next day (still the due day in UTC), one unanswered due 2 March;
+    not due in 2031: one due 31 December 2030 and one due 1 January 2032."""
+    from portal.extensions import db
+    from portal.feedback.models import FeedbackItem
+    local = timezone(timedelta(hours=8))
+    rows = ((date(YEAR, 5, 6), datetime(YEAR, 5, 6, 23, 30, tzinfo=local)),
+            (date(YEAR, 5, 6), datetime(YEAR, 5, 7, 0, 30, tzinfo=local)),
+            (date(YEAR, 3, 2), None), (date(YEAR - 1, 12, 31), None), (date(YEAR + 1, 1, 1), None))
+    for n, (due, answered) in enumerate(rows):
+        db.session.add(FeedbackItem(tracking_number=f"FKCITY{n:06d}", topic="service", text="意见",
+                                    received_at=datetime(YEAR - 1, 12, 1, tzinfo=timezone.utc), due_on=due,
+                                    status="answered" if answered else "received", answered_at=answered,
+                                    answer="已处理。" if answered else ""))
+    db.session.flush()
 
 
 @pytest.fixture
@@ -73,6 +92,21 @@ def test_city_auditor_sees_both_districts_with_the_figures_of_the_year(client, w
     assert zg["scorecards"] == 0 and zg["average_score"] is None
     assert gx["budget_execution"] == 0 and zg["confirmation_rate"] is None
     assert gx["visits"] == 0 and gx["exception_rate"] is None
+    # feedback due in 2031: 3, of which 1 answered by its due day in Beijing; none overdue yet
+    assert (gx["feedback_due"], gx["feedback_on_time"], gx["feedback_on_time_rate"]) == (3, 1, 0.3333)
+    assert gx["feedback_overdue"] == 0 and zg["feedback_due"] == 0 and zg["feedback_on_time_rate"] is None
+
+
+def test_feedback_overdue_now_counts_the_year_s_unanswered_items_past_their_due_day(app, world):
+    from portal.city.figures import district_figures
+    from portal.extensions import db
+    from portal.tenancy.models import Tenant
+    with app.app_context():
+        tenant = db.session.get(Tenant, world.tenant_id("ganxian"))
+        assert district_figures(tenant, YEAR, today=date(YEAR, 3, 2)).feedback_overdue == 0  # due today: not yet
+        assert district_figures(tenant, YEAR, today=date(YEAR, 3, 3)).feedback_overdue == 1
+        late = district_figures(tenant, YEAR + 1, today=date(YEAR + 1, 1, 2))
+        assert (late.feedback_due, late.feedback_overdue, late.feedback_on_time_rate) == (1, 1, 0)
 
 
 def test_the_page_shows_the_exact_score_and_no_district_not_granted(world, login):
@@ -144,6 +178,7 @@ def test_excel_has_money_as_numbers(world, login):
     rows = {row[0].value: [c.value for c in row[1:]] for row in book.active.iter_rows()}
     budget = rows["本年度预算项目金额（元）"]
     assert [Decimal(str(v)) for v in budget] == [Decimal("10000"), Decimal("4000")]
+    assert rows["公众意见按时答复（比率）"] == ["33.33 %", "—"] and rows["本年度到期的公众意见"] == [3, 0]
 
 
 @pytest.mark.parametrize("year", ["", "abc", "1999", "2100", "20311", "-2031", "2031.0", "null"])

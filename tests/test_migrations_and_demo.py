@@ -221,9 +221,51 @@ def test_a_bureau_s_own_scorecard_weights_get_a_care_plan_weight_of_nothing(data
     assert after["own"] == {"scorecard_weights": {**own, "care_plans": 0}, "spot_check_percent": 3}
     assert after["plain"] == {}
     from portal.tenancy.settings import merged_settings
-    assert sum(merged_settings(after["own"])["scorecard_weights"].values()) == 100
+    assert sum(after["own"]["scorecard_weights"].values()) == 100  # complaints come one migration later
     assert merged_settings(after["plain"])["scorecard_weights"]["care_plans"] == 5
     downgrade = _flask(["db", "downgrade", "b7d2f4a9c318"], env)
     assert downgrade.returncode == 0, downgrade.stderr
     assert stored()["own"] == {"scorecard_weights": own, "spot_check_percent": 3}
+    engine.dispose()
+
+
+def test_a_bureau_s_own_scorecard_weights_get_a_complaints_weight_of_nothing(database, tmp_path):
+    """Migration e5a2c9d7b813: the default weights give complaints 5 of 100 (satisfaction 10), but a
+    bureau that stored its own weights keeps them (complaints 0, total still 100); a bureau
+    without its own gets the defaults; downgrading takes the added key away again."""
+    import json
+    import sqlalchemy as sa
+    if database["backend"] == "sqlite":
+        url = f"sqlite:///{tmp_path / 'complaints.db'}"
+        env = {"DATABASE_URL": url}
+    else:
+        import pytest
+        pytest.skip("the SQLite pass checks the data step; the PostgreSQL pass runs every migration above")
+    assert _flask(["db", "upgrade", "d4f1b7c2e905"], env).returncode == 0
+    own = {"completion": 30, "verification": 20, "confirmation": 20, "satisfaction": 10, "violations": 10,
+           "recheck": 5, "care_plans": 5}
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        for code, settings in (("own", {"scorecard_weights": own}), ("plain", {})):
+            connection.execute(sa.text("INSERT INTO tenant (code, name, region, settings, active, created_at) "
+                                       "VALUES (:code, :code, '', :settings, 1, '2026-01-01 00:00:00')"),
+                               {"code": code, "settings": json.dumps(settings)})
+    upgrade = _flask(["db", "upgrade", "e5a2c9d7b813"], env)
+    assert upgrade.returncode == 0, upgrade.stderr
+
+    def stored():
+        with engine.connect() as connection:
+            return {code: json.loads(settings) for code, settings in
+                    connection.execute(sa.text("SELECT code, settings FROM tenant"))}
+    after = stored()
+    assert after["own"] == {"scorecard_weights": {**own, "complaints": 0}}
+    assert after["plain"] == {}
+    from portal.tenancy.settings import merged_settings
+    assert merged_settings(after["own"])["scorecard_weights"] == {**own, "complaints": 0}
+    assert sum(merged_settings(after["own"])["scorecard_weights"].values()) == 100
+    plain = merged_settings(after["plain"])["scorecard_weights"]
+    assert plain["complaints"] == 5 and plain["satisfaction"] == 10 and sum(plain.values()) == 100
+    downgrade = _flask(["db", "downgrade", "d4f1b7c2e905"], env)
+    assert downgrade.returncode == 0, downgrade.stderr
+    assert stored()["own"] == {"scorecard_weights": own}
     engine.dispose()

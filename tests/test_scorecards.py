@@ -84,16 +84,16 @@ def compute(app, contract_id, quarter=QUARTER):
 def test_a_quarter_computed_by_hand_equals_the_portal_component_by_component(app, world):
     contract_id = small_quarter(app, world)
     _id, score_centi, parts = compute(app, contract_id)
-    # By hand, default weights completion 20, verification 20, confirmation 20, satisfaction 15,
-    # violations 10, re-check 10, care plans 5 (100 in all). Neither re-check (none done) nor care
-    # plans (none in force) applies, so the 85 points of weight left are stretched to 100:
-    # effective weight = weight × 100 / 85 (20 → 400/17, 15 → 300/17, 10 → 200/17).
+    # By hand, default weights completion 20, verification 20, confirmation 20, satisfaction 10,
+    # violations 10, re-check 10, care plans 5, complaints 5 (100 in all). Neither re-check (none
+    # done), care plans (none in force) nor complaints (none found) applies, so the 80 points of
+    # weight left are stretched to 100: effective weight = weight × 100 / 80 (20 → 25, 10 → 25/2).
     hand = {
-        "completion": (Fraction(12, 18), Fraction(2000, 85)),    # 12 verified of 73 × 90 / 365 = 18
-        "verification": (Fraction(12, 15), Fraction(2000, 85)),  # 12 / (12 + 2 + 1)
-        "confirmation": (Fraction(3, 4), Fraction(2000, 85)),    # 3 / (3 + 1); unreachable and open left out
-        "satisfaction": (Fraction(12, 15), Fraction(1500, 85)),  # (5 + 4 + 3) / (5 × 3)
-        "violations": (Fraction(60, 100), Fraction(1000, 85)),   # 100 − 2 × 20
+        "completion": (Fraction(12, 18), Fraction(2000, 80)),    # 12 verified of 73 × 90 / 365 = 18
+        "verification": (Fraction(12, 15), Fraction(2000, 80)),  # 12 / (12 + 2 + 1)
+        "confirmation": (Fraction(3, 4), Fraction(2000, 80)),    # 3 / (3 + 1); unreachable and open left out
+        "satisfaction": (Fraction(12, 15), Fraction(1000, 80)),  # (5 + 4 + 3) / (5 × 3)
+        "violations": (Fraction(60, 100), Fraction(1000, 80)),   # 100 − 2 × 20
     }
     total = Fraction(0)
     for key, (rate, weight) in hand.items():
@@ -103,12 +103,13 @@ def test_a_quarter_computed_by_hand_equals_the_portal_component_by_component(app
         assert Fraction(part["effective_weight"]) == weight, key
         assert Fraction(part["points"]) == rate * weight, key
         total += rate * weight
-    # 2/3 × 400/17 + 4/5 × 400/17 + 3/4 × 400/17 + 4/5 × 300/17 + 3/5 × 200/17
-    # = 800/51 + (320 + 300 + 240 + 120)/17 = 800/51 + 2940/51 = 3740/51 = 220/3
-    assert total == Fraction(220, 3)  # 73.333…
-    assert score_centi == 7333
+    # 2/3 × 25 + 4/5 × 25 + 3/4 × 25 + 4/5 × 25/2 + 3/5 × 25/2
+    # = 50/3 + 20 + 75/4 + 10 + 15/2 = 200/12 + 675/12 = 875/12
+    assert total == Fraction(875, 12)  # 72.9166…
+    assert score_centi == 7292
     assert not parts["recheck"]["applicable"] and parts["recheck"]["points"] is None
     assert not parts["care_plans"]["applicable"] and parts["care_plans"]["points"] is None
+    assert not parts["complaints"]["applicable"] and parts["complaints"]["raw"] == {"found": 0, "upheld": 0}
     assert parts["care_plans"]["raw"] == {"person_months": 0, "delivered_in_full": 0, "missed": 0}
     assert parts["completion"]["raw"]["days_in_quarter"] == 90 and parts["completion"]["raw"]["period_days"] == 365
     assert parts["completion"]["raw"]["items"][0]["delivered"] == 12
@@ -117,7 +118,7 @@ def test_a_quarter_computed_by_hand_equals_the_portal_component_by_component(app
     assert parts["confirmation"]["raw"] == {"confirmed": 3, "not_confirmed": 1, "unreachable": 1, "open": 1}
     assert parts["satisfaction"]["raw"]["average"] == "4.00"
     assert parts["violations"]["raw"]["counted"] == 2
-    assert [parts[k]["points_text"] for k in hand] == ["15.69", "18.82", "17.65", "14.12", "7.06"]
+    assert [parts[k]["points_text"] for k in hand] == ["16.67", "20.00", "18.75", "10.00", "7.50"]
     assert [parts[k]["rate_percent"] for k in hand] == ["66.67", "80.00", "75.00", "80.00", "60.00"]
 
 
@@ -135,7 +136,7 @@ def test_rounding_is_half_up_once_and_violations_never_go_below_zero(app, world)
     assert parts["violations"]["rate"] == "0/1"
     # No visits, no checks, and a contract period (180 days around today) that misses 2025-Q1: only
     # the violations component applies, and it scores nothing.
-    assert [parts[k]["applicable"] for k in scorecards.COMPONENTS] == [False] * 4 + [True, False, False]
+    assert [parts[k]["applicable"] for k in scorecards.COMPONENTS] == [False] * 4 + [True, False, False, False]
     assert parts["violations"]["effective_weight"] == "100/1" and score_centi == 0
 
 
@@ -149,9 +150,10 @@ def test_tenant_weights_are_used_and_missing_components_share_out_their_weight(a
                                                  "satisfaction": 0, "violations": 50, "recheck": "bad"}}
         db.session.commit()
     _id, score_centi, parts = compute(app, contract_id)
-    # recheck falls back to its default (10), care plans (not set) to theirs (5), but neither is
+    # recheck falls back to its default (10), care plans and complaints (not set) to theirs (5), but none is
     # applicable: 50 and 50 share the 100 points.
     assert parts["recheck"]["weight"] == 10 and parts["care_plans"]["weight"] == 5
+    assert parts["complaints"]["weight"] == 5 and not parts["complaints"]["applicable"]
     assert parts["completion"]["effective_weight"] == "50/1"
     assert score_centi == 6333  # 2/3 × 50 + 3/5 × 50 = 63.333…
 
@@ -220,17 +222,18 @@ def test_the_job_computes_the_quarter_and_the_page_explains_every_component(app,
     with app.app_context(), scope(app):
         card = db.session.scalars(select(Scorecard).where(Scorecard.contract_id == contract_id)).one()
         card_id, score = card.id, card.score_centi
-    assert score == 7333
+    assert score == 7292
     page = login("gx-auditor").get(f"/supervision/scorecards/{card_id}")
     html = page.get_data(as_text=True)
-    assert page.status_code == 200 and "73.33" in html
+    assert page.status_code == 200 and "72.92" in html
     for key in scorecards.COMPONENTS:
         assert f'id="component-{key}"' in html
-    for shown in ("15.69", "66.67", "23.53", "7.06"):  # completion's points, rate, weight applied; violations' points
+    for shown in ("16.67", "66.67", "25.00", "7.50"):  # completion's points, rate, weight applied; violations' points
         assert shown in html
+    assert "本季度收到的针对该服务机构的公众投诉均未作出认定。" in html  # the complaints component explained
     assert "/recompute" not in html and "/publish" not in html  # the auditor changes nothing
     listing = login("gx-supervisor").get(f"/supervision/scorecards/?quarter={QUARTER}").get_data(as_text=True)
-    assert "73.33" in listing
+    assert "72.92" in listing
     refused = support.form_post(login("gx-supervisor"), "/supervision/scorecards/compute", {"quarter": "2025-Q5"},
                                 token_url="/supervision/scorecards/")
     assert refused.status_code == 422
@@ -256,7 +259,7 @@ def test_a_quarter_is_scored_only_from_the_day_after_it_ends(app, world):
                 refused()
             assert "2025-04-01" in caught.value.message and caught.value.errors["quarter"]
         assert db.session.execute(select(func.count()).select_from(Scorecard)).scalar_one() == 0
-        assert scorecards.compute(contract, QUARTER, tenant=tenant, now=next_morning).score_centi == 7333
+        assert scorecards.compute(contract, QUARTER, tenant=tenant, now=next_morning).score_centi == 7292
 
 
 def test_the_form_and_the_job_refuse_the_current_quarter_with_the_first_allowed_date(app, world, login, run_worker):
@@ -355,3 +358,41 @@ def test_care_plans_count_the_person_months_delivered_in_full_from_verified_visi
     _care_visits(app, contract_id, people["陈德福"], date(2025, 2, 1), [], 1)
     _id, _score, parts = compute(app, contract_id)
     assert parts["care_plans"]["raw"]["delivered_in_full"] == 4 and parts["care_plans"]["rate"] == "4/5"
+
+
+def _feedback(contractor_id, received, upheld, status="answered", n=[0]):
+    from portal.feedback.models import FeedbackItem
+    n[0] += 1
+    return FeedbackItem(tracking_number=f"FKSC{n[0]:08d}", topic="contractor", contractor_id=contractor_id,
+                        text="投诉", status=status, received_at=received, due_on=received.date(), upheld=upheld,
+                        answered_at=received if status == "answered" else None)
+
+
+def test_complaints_count_the_upheld_findings_on_feedback_received_in_the_quarter(app, world):
+    """About A's contractor, received in 2025-Q1 (Beijing days) and answered with a finding: 3 not
+    upheld, 1 upheld, and 1 not upheld at 23:30 on 31 March (15:30 UTC). Left out: an answer with
+    no finding (not a complaint), an upheld item not answered yet, one received at 00:30 on 1 April
+    Beijing time (still 31 March in UTC) and one about another contractor. Rate 1 − 1/5 = 4/5."""
+    from portal.contractors.models import Contractor
+    from portal.contracts.models import Contract
+    contract_id = small_quarter(app, world)
+    with app.app_context(), scope(app):
+        contractor_id = db.session.get(Contract, contract_id).contractor_id
+        other = db.session.scalar(select(Contractor.id).where(Contractor.id != contractor_id))
+        day = datetime(2025, 2, 10, 10, tzinfo=LOCAL_TZ)
+        rows = [_feedback(contractor_id, day, False) for _i in range(3)]
+        rows += [_feedback(contractor_id, day, True), _feedback(contractor_id, day, None),
+                 _feedback(contractor_id, day, True, status="assigned"),
+                 _feedback(contractor_id, datetime(2025, 3, 31, 23, 30, tzinfo=LOCAL_TZ), False),
+                 _feedback(contractor_id, datetime(2025, 4, 1, 0, 30, tzinfo=LOCAL_TZ), True),
+                 _feedback(other, day, True)]
+        db.session.add_all(rows)
+        db.session.commit()
+    _id, score_centi, parts = compute(app, contract_id)
+    complaints = parts["complaints"]
+    assert complaints["raw"] == {"found": 5, "upheld": 1} and complaints["rate"] == "4/5"
+    # Applicable now: the five of the by-hand quarter and complaints, 85 of weight stretched to 100
+    # (20 → 400/17, 10 → 200/17, 5 → 100/17): 2/3 × 400/17 + 4/5 × 400/17 + 3/4 × 400/17
+    # + 4/5 × 200/17 + 3/5 × 200/17 + 4/5 × 100/17 = (800/3 + 320 + 300 + 160 + 120 + 80)/17 = 3740/51
+    assert Fraction(complaints["effective_weight"]) == Fraction(100, 17) and complaints["points_text"] == "4.71"
+    assert score_centi == 7333  # 73.333…

@@ -13,7 +13,10 @@ here: never a beneficiary's identity.
   rate = with an exception ÷ recorded;
 - spot checks completed in the year: confirmation rate = confirmed ÷ decided;
 - scorecards: the average score of the year's quarters (hundredths of a point, exact);
-- disclosures due in the year and late (unpublished past the due day or published after it).
+- disclosures due in the year and late (unpublished past the due day or published after it);
+- public feedback due in the year (due_on in it): answered on time = answered on or before the due
+  day (Beijing) ÷ due in the year; overdue now = due in the year, unanswered, due day before today
+  (portal/feedback/stats.py, docs/DOMAIN.md §9 "Public feedback").
 
 Rates are ``Fraction`` (None when there is nothing to divide)."""
 from dataclasses import dataclass, field
@@ -28,6 +31,7 @@ from portal.contracts.models import Contract
 from portal.core.timeutil import local_midnight_utc, local_today
 from portal.disclosures import Disclosure, is_late
 from portal.extensions import db
+from portal.feedback.stats import due_in_year
 from portal.scorecards.models import Scorecard
 from portal.spotchecks.models import SpotCheck
 from portal.tenancy.models import Tenant
@@ -78,6 +82,9 @@ class District:
     scorecards: int = 0
     score_centi_total: int = 0
     disclosures_late: int = 0
+    feedback_due: int = 0
+    feedback_on_time: int = 0
+    feedback_overdue: int = 0
     rows: list = field(default_factory=list)
 
     @property
@@ -95,6 +102,10 @@ class District:
     @property
     def budget_execution(self):
         return rate(self.budget_paid_fen, self.budget_fen)
+
+    @property
+    def feedback_on_time_rate(self):
+        return rate(self.feedback_on_time, self.feedback_due)
 
     @property
     def average_score(self):
@@ -160,6 +171,7 @@ def _figures(d, with_rows, today):
     d.score_centi_total = _count(select(func.coalesce(func.sum(Scorecard.score_centi), 0)).where(quarters))
     due = db.session.execute(select(Disclosure).where(Disclosure.due_on.between(first, last))).scalars()
     d.disclosures_late = sum(1 for disclosure in due if is_late(disclosure, today))
+    d.feedback_due, d.feedback_on_time, d.feedback_overdue = due_in_year(year, today)
     if with_rows:
         d.rows = _contract_rows(items, start, end)
     return d

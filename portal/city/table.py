@@ -27,6 +27,10 @@ FIGURES = (
     ("scorecards", _l("Quarterly scorecards"), "count"),
     ("average_score", _l("Average quarterly score"), "score"),
     ("disclosures_late", _l("Disclosures overdue or published late"), "count"),
+    ("feedback_due", _l("Public feedback due in the year"), "count"),
+    ("feedback_on_time", _l("Public feedback answered on time"), "count"),
+    ("feedback_on_time_rate", _l("Public feedback answered on time (rate)"), "rate"),
+    ("feedback_overdue", _l("Public feedback overdue now"), "count"),
 )
 
 

@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from flask_babel import lazy_gettext as _l
 
-from portal.feedback.services import ANSWER_LIMIT, CONTACT_LIMIT, TEXT_LIMIT, TOPIC_LABELS
+from portal.feedback.services import ANSWER_LIMIT, CONTACT_LIMIT, FINDING_LABELS, TEXT_LIMIT, TOPIC_LABELS
 
 
 class FeedbackForm(FlaskForm):
@@ -29,8 +29,12 @@ class AssignForm(FlaskForm):
 
 
 class AnswerForm(FlaskForm):
+    """``finding`` is asked (and required by services.answer) only for an item about a contractor."""
     answer = TextAreaField(_l("Answer"), validators=[DataRequired(_l("Write the answer the sender will read.")),
                                                      Length(max=ANSWER_LIMIT)])
+    finding = SelectField(_l("Finding on the complaint about the contractor"), validate_choice=False,
+                          choices=[SelectChoice("", _l("Choose…"))] + [SelectChoice(code, label)
+                                                                        for code, label in FINDING_LABELS.items()])
 
 
 class PublishForm(FlaskForm):

@@ -34,6 +34,12 @@ TRACKING_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"  # base32
 TOPIC_LABELS = {"contractor": _l("A contractor"), "service": _l("A service"), "notice": _l("A notice"),
                 "assessment_objection": _l("An assessment publicity"), "other": _l("Something else")}
 STATUS_LABELS = {"received": _l("Received"), "assigned": _l("Being handled"), "answered": _l("Answered")}
+# the officer's finding on an item about a contractor, stored in FeedbackItem.upheld
+FINDINGS = {"upheld": True, "not_upheld": False, "not_complaint": None}
+FINDING_LABELS = {"upheld": _l("The complaint is upheld"), "not_upheld": _l("The complaint is not upheld"),
+                  "not_complaint": _l("Not a complaint")}
+UPHELD_FILTERS = {"": _l("Any finding"), "upheld": _l("Complaint upheld"), "not_upheld": _l("Not upheld"),
+                  "none": _l("No finding")}
 assert set(TOPIC_LABELS) == set(TOPICS)
 
 
@@ -135,13 +141,27 @@ def assign(item, user_id):
     return item
 
 
-def answer(item, text, by, now):
+def about_contractor(item):
+    """An item names a contractor (topic contractor, or a service with a contractor chosen): its
+    answer carries a finding (FINDINGS), which the contractor's scorecard counts."""
+    return item.contractor_id is not None
+
+
+def answer(item, text, by, now, finding=None):
+    """Answer an item once (Conflict the second time). An item about a contractor needs a finding
+    from FINDINGS (upheld, not upheld, not a complaint); any other item takes none."""
     if item.status == "answered":
         raise Conflict(_("This feedback has already been answered."))
     text = (text or "").strip()
+    errors = {}
     if not text or len(text) > ANSWER_LIMIT:
-        message = _("Write the answer the sender will read.") if not text else _("At most %(n)s characters.", n=ANSWER_LIMIT)
-        raise DomainError(_("The answer is not complete."), {"answer": [message]})
+        errors["answer"] = [_("Write the answer the sender will read.") if not text
+                            else _("At most %(n)s characters.", n=ANSWER_LIMIT)]
+    if about_contractor(item) and finding not in FINDINGS:
+        errors["finding"] = [_("Say whether the complaint about the contractor is upheld.")]
+    if errors:
+        raise DomainError(_("The answer is not complete."), errors)
+    item.upheld = FINDINGS[finding] if about_contractor(item) else None
     item.answer, item.status, item.answered_at, item.answered_by_id = text, "answered", now, by.id
     if item.assigned_to_id is None:
         item.assigned_to_id = by.id
@@ -175,9 +195,10 @@ def publish(item, now):
     return item
 
 
-def items_query(tab="all", today=None):
+def items_query(tab="all", today=None, upheld=""):
     """The current bureau's items for a tab: all, due (unanswered, due within DUE_SOON working days,
-    today included) or overdue (unanswered, past the due day)."""
+    today included) or overdue (unanswered, past the due day); ``upheld`` (UPHELD_FILTERS) keeps
+    the items with that finding ("none": no finding)."""
     today = today or local_today()
     stmt = select(FeedbackItem).order_by(FeedbackItem.due_on, FeedbackItem.id)
     open_ = FeedbackItem.status != "answered"
@@ -188,6 +209,10 @@ def items_query(tab="all", today=None):
         stmt = stmt.where(open_, FeedbackItem.due_on < today)
     else:
         stmt = select(FeedbackItem).order_by(FeedbackItem.received_at.desc(), FeedbackItem.id.desc())
+    if upheld in ("upheld", "not_upheld"):
+        stmt = stmt.where(FeedbackItem.upheld.is_(upheld == "upheld"))
+    elif upheld == "none":
+        stmt = stmt.where(FeedbackItem.upheld.is_(None))
     return stmt
 
 

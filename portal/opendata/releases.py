@@ -6,7 +6,8 @@ right after a disclosure is flushed, and ``record_payment`` when billing sends `
 (release id unique per tenant; ``date`` the publication time, moved on by whole seconds when an
 earlier release of the same process already has it, so dates strictly increase within a process),
 so open data always says what was public at that moment. Disclosures that are not about
-procurement (scores, publicity, budget execution) make no release.
+procurement (quarterly scores, publicity, budget execution) make no release; a contract's annual
+evaluation and acceptance result do (implementation releases, implementation.py).
 
 | disclosure          | tags                                   | what the release holds                 |
 | ------------------- | -------------------------------------- | -------------------------------------- |
@@ -19,6 +20,8 @@ procurement (scores, publicity, budget execution) make no release.
 | contract_notice     | contract                               | the contract                           |
 | amendment           | contractAmendment                      | contract value/period, the amendment   |
 | (statement paid)    | implementation                         | the payment as a transaction           |
+| performance_evaluation | implementation (implementation.py)  | contract, the notice as a document     |
+| acceptance_result   | implementation (implementation.py)     | contract, the notice as a document     |
 """
 from datetime import timedelta
 
@@ -31,6 +34,8 @@ from portal.disclosures import disclosures_of
 from portal.extensions import db
 from portal.i18n import record_locale
 from portal.opendata import ocids, sections
+from portal.opendata.implementation import KINDS as IMPLEMENTATION_KINDS
+from portal.opendata.implementation import implementation_release
 from portal.opendata.jsontext import to_stored
 from portal.opendata.models import OcdsRelease
 from portal.tenancy.models import Tenant
@@ -38,20 +43,12 @@ from portal.tenancy.scope import current_tenant_id
 from portal.tenders.models import Award, Clarification, Lot, PurchaseIntention, Tender
 
 PROCUREMENT_KINDS = ("purchase_intention", "tender_notice", "clarification", "award_result", "failed_tender",
-                     "contract_notice", "amendment", "award_cancellation")
+                     "contract_notice", "amendment", "award_cancellation", *IMPLEMENTATION_KINDS)
 
 
 def _tenant(row):
     """The bureau a row belongs to (stamped on flush; the current tenant otherwise)."""
     return db.session.get(Tenant, row.tenant_id or current_tenant_id())
-
-
-def _release(ocid, suffix, tags, published_at, tenant, parties, **sections_):
-    release = {"ocid": ocid, "id": f"{ocid}-{suffix}", "date": sections.instant(published_at), "tag": list(tags),
-               "initiationType": "tender", "parties": parties, "buyer": sections.bureau_reference(tenant),
-               "language": "zh"}
-    release.update({k: v for k, v in sections_.items() if v})
-    return release
 
 
 def _release_date(ocid, published_at):
@@ -149,7 +146,7 @@ def _intention(disclosure, subject, tenant):
         "mainProcurementCategory": "services",
         "procurementMethod": sections.METHODS.get(tender.method) if tender is not None else None,
     })
-    return _release(ocid, f"planning-{disclosure.id}", ["planning"], disclosure.published_at, tenant,
+    return sections.release(ocid, f"planning-{disclosure.id}", ["planning"], disclosure.published_at, tenant,
                     [sections.bureau_party(tenant, ("buyer", "procuringEntity"))], planning=planning,
                     tender=planned, relatedProcesses=_related(tender, tenant) if tender is not None else None)
 
@@ -159,7 +156,7 @@ def _tender_notice(disclosure, subject, tenant):
     if tender is None:
         return None
     docs = [sections.notice_document(disclosure, tenant, "tenderNotice")]
-    return _release(ocids.tender_ocid(tender, tenant), f"tender-{disclosure.id}", ["tender"],
+    return sections.release(ocids.tender_ocid(tender, tenant), f"tender-{disclosure.id}", ["tender"],
                     disclosure.published_at, tenant, _tender_parties(tender, tenant),
                     tender=sections.tender_section(tender, tenant, "active", docs),
                     relatedProcesses=_related(tender, tenant))
@@ -185,7 +182,7 @@ def _clarification(disclosure, subject, tenant):
         section["amendments"] = [sections.compact({
             "id": f"clarification-{clarification.id}", "date": sections.instant(disclosure.published_at),
             "rationale": disclosure.title, "description": clarification.body, "releaseID": release_id})]
-    return _release(ocid, f"clarification-{disclosure.id}", ["tenderAmendment" if changed else "tenderUpdate"],
+    return sections.release(ocid, f"clarification-{disclosure.id}", ["tenderAmendment" if changed else "tenderUpdate"],
                     disclosure.published_at, tenant, _tender_parties(tender, tenant), tender=section)
 
 
@@ -210,7 +207,7 @@ def _award(disclosure, subject, tenant):
             parties.append(sections.supplier_party(previous.contractor, ("tenderer",)))
         if not disclosures_of(previous, "award_cancellation"):
             tags.append("awardCancellation")  # this notice is the first to say the old result is gone
-    return _release(ocids.tender_ocid(tender, tenant), f"award-{disclosure.id}", tags,
+    return sections.release(ocids.tender_ocid(tender, tenant), f"award-{disclosure.id}", tags,
                     disclosure.published_at, tenant, parties,
                     tender=sections.tender_section(tender, tenant, sections.tender_status(tender)),
                     awards=awards_)
@@ -233,7 +230,7 @@ def _award_cancellation(disclosure, subject, tenant):
     tender = award.lot.tender
     section = _cancelled_award(award)
     section["documents"] = [sections.notice_document(disclosure, tenant, "awardNotice")]
-    return _release(ocids.tender_ocid(tender, tenant), f"award-cancellation-{disclosure.id}", ["awardCancellation"],
+    return sections.release(ocids.tender_ocid(tender, tenant), f"award-cancellation-{disclosure.id}", ["awardCancellation"],
                     disclosure.published_at, tenant,
                     _tender_parties(tender, tenant) + [sections.supplier_party(award.contractor, ("tenderer",))],
                     tender=sections.tender_section(tender, tenant, sections.tender_status(tender)),
@@ -249,14 +246,9 @@ def _failed(disclosure, subject, tenant):
     status = sections.tender_status(tender)
     tag = "tenderCancellation" if status == "unsuccessful" else "tenderUpdate"
     docs = [sections.notice_document(disclosure, tenant, "cancellationDetails")]
-    return _release(ocids.tender_ocid(tender, tenant), f"failed-{disclosure.id}", [tag], disclosure.published_at,
+    return sections.release(ocids.tender_ocid(tender, tenant), f"failed-{disclosure.id}", [tag], disclosure.published_at,
                     tenant, _tender_parties(tender, tenant),
                     tender=sections.tender_section(tender, tenant, status, docs))
-
-
-def _contract_parties(contract, tenant):
-    return [sections.bureau_party(tenant, ("buyer", "procuringEntity", "payer")),
-            sections.supplier_party(contract.contractor, ("supplier", "payee"))]
 
 
 def _contract(disclosure, subject, tenant):
@@ -264,8 +256,8 @@ def _contract(disclosure, subject, tenant):
     if contract is None:
         return None
     docs = [sections.notice_document(disclosure, tenant, "contractNotice")]
-    return _release(ocids.tender_ocid(contract.award.lot.tender, tenant), f"contract-{disclosure.id}", ["contract"],
-                    disclosure.published_at, tenant, _contract_parties(contract, tenant),
+    return sections.release(ocids.tender_ocid(contract.award.lot.tender, tenant), f"contract-{disclosure.id}", ["contract"],
+                    disclosure.published_at, tenant, sections.contract_parties(contract, tenant),
                     contracts=[sections.contract_section(contract, docs)])
 
 
@@ -289,13 +281,14 @@ def _amendment(disclosure, subject, tenant):
         "id": f"amendment-{amendment.number}", "date": sections.day_start(amendment.signed_on),
         "rationale": rationale, "description": amendment.description, "amendsReleaseID": previous,
         "releaseID": f"{ocid}-{suffix}"})]
-    return _release(ocid, suffix, ["contractAmendment"], disclosure.published_at, tenant,
-                    _contract_parties(contract, tenant), contracts=[section])
+    return sections.release(ocid, suffix, ["contractAmendment"], disclosure.published_at, tenant,
+                    sections.contract_parties(contract, tenant), contracts=[section])
 
 
 _BUILDERS = {
     "purchase_intention": _intention, "tender_notice": _tender_notice, "clarification": _clarification,
     "award_result": _award, "award_cancellation": _award_cancellation, "failed_tender": _failed, "contract_notice": _contract, "amendment": _amendment,
+    **{kind: implementation_release for kind in IMPLEMENTATION_KINDS},
 }
 
 
@@ -316,6 +309,6 @@ def record_payment(statement):
         "payer": sections.bureau_reference(tenant), "payee": sections.supplier_reference(contract.contractor)})
     section = sections.contract_section(contract, with_terms=False)
     section["implementation"] = {"transactions": [transaction]}
-    release = _release(ocid, f"payment-{statement.id}", ["implementation"], published_at, tenant,
-                       _contract_parties(contract, tenant), contracts=[section])
+    release = sections.release(ocid, f"payment-{statement.id}", ["implementation"], published_at, tenant,
+                       sections.contract_parties(contract, tenant), contracts=[section])
     return _store(release, published_at)

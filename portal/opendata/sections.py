@@ -222,3 +222,19 @@ def contract_section(contract, documents=(), with_terms=True):
             "dateSigned": day_start(contract.signed_on) if contract.signed_on else None,
             "documents": list(documents)}))
     return section
+
+
+# --- releases ---------------------------------------------------------------------------------
+
+def release(ocid, suffix, tags, published_at, tenant, parties, **sections_):
+    """A release of process ``ocid`` with id "<ocid>-<suffix>", the bureau as buyer; empty
+    sections are left out."""
+    built = {"ocid": ocid, "id": f"{ocid}-{suffix}", "date": instant(published_at), "tag": list(tags),
+             "initiationType": "tender", "parties": parties, "buyer": bureau_reference(tenant), "language": "zh"}
+    built.update({k: v for k, v in sections_.items() if v})
+    return built
+
+
+def contract_parties(contract, tenant):
+    return [bureau_party(tenant, ("buyer", "procuringEntity", "payer")),
+            supplier_party(contract.contractor, ("supplier", "payee"))]

@@ -24,6 +24,10 @@ Components (each a rate between 0 and 1), over the quarter's days in Beijing tim
   quarter's three months (portal/careplans/delivery.py month_of_plans for the contract: a month is
   delivered in full when the person was not missed — no service short of the plan, enough visits
   in person). Not applicable when no plan was in force in the quarter.
+- complaints: 1 − upheld / found among the public feedback items about the contract's contractor
+  (FeedbackItem.contractor_id) received during the quarter and answered with a finding (upheld or
+  not upheld; portal/feedback/stats.py, docs/DOMAIN.md §9 "Public feedback"). Not applicable
+  without such items. The contractor's complaints count for each of its contracts in delivery.
 
 Weights come from the tenant setting ``scorecard_weights``. The weight of a component that is not
 applicable is shared out over the applicable ones in proportion to their weights: points =
@@ -44,6 +48,7 @@ from portal.core.errors import Conflict, DomainError, NotFound
 from portal.core.timeutil import local_midnight_utc, local_today, utcnow
 from portal.disclosures import publish as publish_disclosure
 from portal.extensions import db
+from portal.feedback.stats import complaint_counts
 from portal.i18n import record_locale
 from portal.scorecards.models import Scorecard
 from portal.spotchecks.models import SpotCheck, SpotCheckSample
@@ -51,11 +56,13 @@ from portal.tenancy.settings import DEFAULT_SETTINGS
 from portal.violations.models import Violation
 from portal.visits.models import Visit
 
-COMPONENTS = ("completion", "verification", "confirmation", "satisfaction", "violations", "recheck", "care_plans")
+COMPONENTS = ("completion", "verification", "confirmation", "satisfaction", "violations", "recheck", "care_plans",
+              "complaints")
 LABELS = {"completion": _l("Completion against quota"), "verification": _l("Verification pass rate"),
           "confirmation": _l("Spot-check confirmation rate"), "satisfaction": _l("Average satisfaction"),
           "violations": _l("Violations"), "recheck": _l("Assessment re-check discrepancy"),
-          "care_plans": _l("Care plans delivered in full")}
+          "care_plans": _l("Care plans delivered in full"),
+          "complaints": _l("Public complaints not upheld")}
 VIOLATION_STEP = 20  # points (of 100) lost per violation that is not dismissed
 QUARTER_RE = re.compile(r"^(\d{4})-Q([1-4])$")
 
@@ -234,11 +241,19 @@ def _care_plans(contract, start, end):
     return _component("care_plans", rate, raw)
 
 
+def _complaints(contract, start, end):
+    first, after = local_midnight_utc(start), local_midnight_utc(end + timedelta(days=1))
+    found, upheld = complaint_counts(contract.contractor_id, first, after)
+    raw = {"found": found, "upheld": upheld}
+    return _component("complaints", 1 - Fraction(upheld, found) if found else None, raw)
+
+
 def compute_components(contract, start, end, weights):
     """The components of ``contract`` over [start, end] with their exact rates and points, and the
     score in hundredths: (score_centi, [component dicts ready to store as JSON])."""
     parts = [builder(contract, start, end) for builder in
-             (_completion, _verification, _confirmation, _satisfaction, _violations, _recheck, _care_plans)]
+             (_completion, _verification, _confirmation, _satisfaction, _violations, _recheck, _care_plans,
+                                            _complaints)]
     applicable_weight = sum(weights[p["key"]] for p in parts if p["applicable"])
     total = Fraction(0)
     stored = []
