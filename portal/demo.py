@@ -141,6 +141,13 @@ def seed(password="demo-pass-2026", history=True):
         created += seed_statements(tenants)
         # After the others (their statements come first): B's station statement of last month.
         created += settle_stations(tenants)
+        # After the statements (so none of them sees it): A's previous care contract (GX-DEMO-000,
+        # from Jan 1 of the previous year to the last ended quarter), its delivery history, spot
+        # checks and completion, and its published quarterly scorecards.
+        from portal.contracts.history_demo import seed_previous_contract
+        created += seed_previous_contract(tenants)
+        from portal.scorecards.demo import seed_history
+        created += seed_history(tenants)
         from portal.public.demo import seed_policy_pages
         created += seed_policy_pages(tenants)
     return created

@@ -140,9 +140,12 @@ def seed_contractors(password, tenants):
 
 
 def _evidence_period():
-    """(the day the demo's staff joined, the months of employment evidence they have)."""
-    months = _months_before(local_today(), EVIDENCE_MONTHS)
-    return months[0].replace(year=months[0].year - 1), months
+    """(the day the demo's staff joined, the months of employment evidence they have). They joined
+    by Jan 1 two years back at the latest: A's workers served A's contract of the previous year
+    from its tender on (contracts/history_demo.py, scorecards/demo.py)."""
+    today = local_today()
+    months = _months_before(today, EVIDENCE_MONTHS)
+    return min(months[0].replace(year=months[0].year - 1), date(today.year - 2, 1, 1)), months
 
 
 def station_usernames():

@@ -63,11 +63,11 @@ def _items(award):
     return items
 
 
-def _contract_from(award, officer, today, calendar, starts_on=None):
+def _contract_from(award, officer, today, calendar, starts_on=None, ends_on=None):
     """Create, sign (the working day after the award notice), activate and publish; the period is
-    _period's unless ``starts_on`` is given."""
-    period_start, ends_on = _period(today)
-    starts_on = starts_on or period_start
+    _period's unless ``starts_on`` or ``ends_on`` is given."""
+    period_start, period_end = _period(today)
+    starts_on, ends_on = starts_on or period_start, ends_on or period_end
     terms = services.proposed_terms(award, today)
     terms.update(starts_on=starts_on, ends_on=ends_on, performance_bond_fen=award.amount_fen * 5 // 100,
                  violation_penalty_fen=200_000)
