@@ -148,6 +148,15 @@ def seed(password="demo-pass-2026", history=True):
         created += seed_previous_contract(tenants)
         from portal.scorecards.demo import seed_history
         created += seed_history(tenants)
+        # After the statements (issue 20): last month's acceptance of A's care contract, published;
+        # the month's financial reports reviewed beside the settled amounts (A's accepted, B's
+        # returned); public feedback answered, published, overdue and due.
+        from portal.acceptance.demo import seed_acceptance
+        created += seed_acceptance(tenants)
+        from portal.finreports.demo import seed_financial_reports
+        created += seed_financial_reports(tenants)
+        from portal.feedback.demo import seed_feedback
+        created += seed_feedback(tenants)
         from portal.public.demo import seed_policy_pages
         created += seed_policy_pages(tenants)
     return created
