@@ -48,6 +48,7 @@ def upgrade():
     sa.Column('period_start', sa.Date(), nullable=False),
     sa.Column('period_end', sa.Date(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('attempt', sa.Integer(), server_default='1', nullable=False),
     sa.Column('seed', sa.String(length=64), nullable=False),
     sa.Column('sample_size', sa.Integer(), nullable=False),
     sa.Column('members', sa.JSON(), nullable=False),
@@ -68,7 +69,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['signed_file_id'], ['stored_file.id'], name=op.f('fk_acceptance_signed_file_id_stored_file')),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], name=op.f('fk_acceptance_tenant_id_tenant')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_acceptance')),
-    sa.UniqueConstraint('contract_id', 'period_start', name=op.f('uq_acceptance_contract_id_period_start'))
+    sa.UniqueConstraint('contract_id', 'period_start', 'attempt', name=op.f('uq_acceptance_contract_id_period_start_attempt'))
     )
     with op.batch_alter_table('acceptance', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_acceptance_contract_id'), ['contract_id'], unique=False)
@@ -92,6 +93,7 @@ def upgrade():
     sa.Column('reviewed_at', portal.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('review_comment', sa.Text(), nullable=False),
     sa.Column('settled_fen', sa.BigInteger(), nullable=True),
+    sa.Column('history', sa.JSON(), nullable=False),
     sa.Column('tenant_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['contract_id'], ['contract.id'], name=op.f('fk_financial_report_contract_id_contract')),
     sa.ForeignKeyConstraint(['contractor_id'], ['contractor.id'], name=op.f('fk_financial_report_contractor_id_contractor')),
@@ -125,6 +127,8 @@ def upgrade():
     sa.Column('conclusion', sa.Text(), nullable=False),
     sa.Column('due_on', sa.Date(), nullable=False),
     sa.Column('prepared_by_id', sa.Integer(), nullable=True),
+    sa.Column('submitted_by_id', sa.Integer(), nullable=True),
+    sa.Column('editors', sa.JSON(), nullable=False),
     sa.Column('computed_at', portal.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('submitted_at', portal.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('reviewed_by_id', sa.Integer(), nullable=True),
@@ -137,6 +141,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['disclosure_id'], ['disclosure.id'], name=op.f('fk_performance_evaluation_disclosure_id_disclosure')),
     sa.ForeignKeyConstraint(['prepared_by_id'], ['user_account.id'], name=op.f('fk_performance_evaluation_prepared_by_id_user_account')),
     sa.ForeignKeyConstraint(['reviewed_by_id'], ['user_account.id'], name=op.f('fk_performance_evaluation_reviewed_by_id_user_account')),
+    sa.ForeignKeyConstraint(['submitted_by_id'], ['user_account.id'], name=op.f('fk_performance_evaluation_submitted_by_id_user_account')),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], name=op.f('fk_performance_evaluation_tenant_id_tenant')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_performance_evaluation')),
     sa.UniqueConstraint('contract_id', 'year', name=op.f('uq_performance_evaluation_contract_id_year'))

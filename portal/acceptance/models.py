@@ -25,7 +25,7 @@ class Acceptance(TenantOwned, db.Model):
     {"name", "affiliation", "signed"}; ``signed_file_id`` the scanned signed record."""
 
     __tablename__ = "acceptance"
-    __table_args__ = (UniqueConstraint("contract_id", "period_start"),)
+    __table_args__ = (UniqueConstraint("contract_id", "period_start", "attempt"),)
     __audit_redact__ = ()
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -33,6 +33,9 @@ class Acceptance(TenantOwned, db.Model):
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="open")
+    # 1 for the first acceptance of a period; a failed acceptance is followed by another of the same
+    # period (after rectification, 整改后重新验收) with the next attempt number
+    attempt: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     seed: Mapped[str] = mapped_column(String(64))
     sample_size: Mapped[int] = mapped_column(Integer, default=0)
     members: Mapped[list] = mapped_column(JSON, default=list)

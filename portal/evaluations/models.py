@@ -40,6 +40,10 @@ class PerformanceEvaluation(TenantOwned, db.Model):
     conclusion: Mapped[str] = mapped_column(Text, default="")
     due_on: Mapped[date] = mapped_column(Date)
     prepared_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # everyone who created, recomputed, scored or submitted it since its last review (user ids): none
+    # of them may approve or return it (four eyes)
+    editors: Mapped[list] = mapped_column(JSON, default=list)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

@@ -41,6 +41,9 @@ class FinancialReport(TenantOwned, db.Model):
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     review_comment: Mapped[str] = mapped_column(Text, default="")
     settled_fen: Mapped[int | None] = mapped_column(BigInteger)
+    # every decision, oldest first: [{"decision", "comment", "by_id", "at", "settled_fen", "total_fen"}],
+    # so a comment of an earlier return stays readable after the report is accepted
+    history: Mapped[list] = mapped_column(JSON, default=list)
 
     contract = relationship("Contract")
     contractor = relationship("Contractor")
