@@ -28,7 +28,7 @@ def reports_workbook(reports):
     """One row per report: contract, contractor, period, status, each category, total, settled
     (kept at review), difference, due day."""
     book, sheet = _book(_("Financial reports"), (18, 30, 9, 12, *(12,) * len(CATEGORIES), 14, 14, 14, 12))
-    append_row(sheet, [_("Contract"), _("Contractor"), _("Period"), _("Status"),
+    append_row(sheet, [_("Contract"), _("Contractor"), _("Reporting period"), _("Status"),
                        *[f"{CATEGORY_LABELS[c]}" for c in CATEGORIES], _("Total (yuan)"),
                        _("Settled (yuan)"), _("Difference (yuan)"), _("Due on")])
     for report in reports:
@@ -46,7 +46,7 @@ def reports_workbook(reports):
 def overdue_workbook(rows):
     """One row per overdue month: contract, contractor, month, due day, days late, report status."""
     book, sheet = _book(_("Overdue financial reports"), (18, 30, 9, 12, 10, 16))
-    append_row(sheet, [_("Contract"), _("Contractor"), _("Period"), _("Due on"), _("Days late"), _("Status")])
+    append_row(sheet, [_("Contract"), _("Contractor"), _("Reporting period"), _("Due on"), _("Days late"), _("Status")])
     for row in rows:
         append_row(sheet, [row.contract.number, row.contract.contractor.name, row.period, row.due_on.isoformat(),
                            row.days_late, str(STATUS_LABELS[row.report.status]) if row.report else _("Not written")])

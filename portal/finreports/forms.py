@@ -12,9 +12,11 @@ from portal.finreports.services import COMMENT_LIMIT, NOTE_LIMIT
 
 CATEGORY_LABELS = {"staff": _l("Staff costs"), "travel": _l("Travel costs"), "materials": _l("Materials"),
                    "management": _l("Management costs"), "other": _l("Other costs")}
-STATUS_LABELS = {"draft": _l("Draft"), "submitted": _l("Submitted"), "returned": _l("Returned for correction"),
+STATUS_LABELS = {"draft": _l("Draft"), "submitted": _l("Submitted (status)"), "returned": _l("Returned for correction"),
                  "accepted": _l("Accepted")}
 assert set(CATEGORY_LABELS) == set(CATEGORIES)
+# what a decision of finance (services.review) made of the report, as its history shows it
+DECISION_LABELS = {"accept": STATUS_LABELS["accepted"], "return": STATUS_LABELS["returned"]}
 
 
 class AmountsForm(FlaskForm):

@@ -1,5 +1,7 @@
 """One financial report: the manager's new and edit forms, attachments (upload, removal, download
 for whoever may read the report), submitting, and finance's review beside the settled amount."""
+from datetime import datetime
+
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -8,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from portal.core.auth import capability_required
 from portal.core.errors import DomainError, NotFound
 from portal.core.forms import ConfirmForm, show_refusal
+from portal.core.money import format_fen
 from portal.core.query import chosen_id
 from portal.core.timeutil import local_today, utcnow
 from portal.extensions import db
@@ -17,6 +20,7 @@ from portal.finreports.blueprint import bp
 from portal.finreports.forms import AmountsForm, AttachmentForm, NewReportForm, ReviewForm
 from portal.finreports.models import CATEGORIES
 from portal.finreports.views import LABELS
+from portal.visits.reports import user_name
 
 
 def _report(report_id):
@@ -65,7 +69,7 @@ def edit(report_id):
     if not form.is_submitted():
         for category in CATEGORIES:
             fen = int((report.amounts or {}).get(category, 0))
-            getattr(form, f"amount_{category}").data = f"{fen // 100}.{fen % 100:02d}"
+            getattr(form, f"amount_{category}").data = format_fen(fen)
         form.note.data = report.note
     if form.validate_on_submit():
         try:
@@ -82,9 +86,16 @@ def edit(report_id):
     return render_template("finreports/form.html", form=form, report=report, **LABELS), status
 
 
+def decisions(report):
+    """The report's decisions, oldest first, as shown: [{"decision", "comment", "by" (a name),
+    "at" (an aware UTC datetime), "settled_fen", "total_fen"}]."""
+    return [{**entry, "by": user_name(entry.get("by_id")), "at": datetime.fromisoformat(entry["at"])}
+            for entry in report.history or []]
+
+
 def _render(report, attach_form=None, review_form=None, status=200, refusal=None):
     return render_template(
-        "finreports/detail.html", report=report, figures=services.figures(report),
+        "finreports/detail.html", report=report, figures=services.figures(report), decisions=decisions(report),
         attach_form=attach_form or AttachmentForm(), review_form=review_form or ReviewForm(),
         confirm_form=ConfirmForm(), refusal=refusal, today=local_today(),
         may_edit=current_user.can("finreport.submit", report) and report.status in services.EDITABLE,
@@ -104,7 +115,8 @@ def detail(report_id):
 def print_view(report_id):
     """The report as it is printed and signed."""
     report = _report(report_id)
-    return render_template("finreports/print.html", report=report, figures=services.figures(report), **LABELS)
+    return render_template("finreports/print.html", report=report, figures=services.figures(report),
+                           decisions=decisions(report), **LABELS)
 
 
 @bp.post("/<int:report_id>/attachments")

@@ -14,10 +14,11 @@ Rules:
 - a draft or returned report is edited and submitted (at least one attachment, a total above
   zero); finance (``finreport.review``) accepts it or returns it with a comment, once per
   submission (the row is locked: a second decision is a 409); the settled amount of the period
-  (summary.settled_fen) is kept with the decision;
+  (summary.settled_fen) is kept with the decision, and each decision is added to the report's
+  ``history`` (so an earlier return's comment stays readable after a later acceptance);
 - ``due_on`` is the last day of the period + the tenant's ``financial_report_due_days``."""
 import re
-from datetime import date, timedelta
+from datetime import date, timedelta, timezone
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -256,6 +257,10 @@ def review(report, user, decision, comment, now):
     report.settled_fen = settled_fen(report.contract_id, report.period)
     report.status = "accepted" if decision == "accept" else "returned"
     report.reviewed_by_id, report.reviewed_at, report.review_comment = user.id, now, comment
+    report.history = [*(report.history or []), {
+        "decision": decision, "comment": comment, "by_id": user.id,
+        "at": now.astimezone(timezone.utc).isoformat(), "settled_fen": report.settled_fen,
+        "total_fen": report.total_fen}]
     db.session.flush()
     return report
 

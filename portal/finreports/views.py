@@ -14,7 +14,7 @@ from wtforms.validators import Length
 
 from portal.contractors.models import Contractor
 from portal.contracts.models import Contract
-from portal.core.pagination import paginate
+from portal.core.pagination import paginate, paginate_list
 from portal.core.query import filter_id_arg, like_pattern
 from portal.core.auth import capability_required
 from portal.core.timeutil import local_today
@@ -22,11 +22,11 @@ from portal.core.xlsx import xlsx_download
 from portal.extensions import db
 from portal.finreports import exports, overdue, services
 from portal.finreports.blueprint import bp
-from portal.finreports.forms import CATEGORY_LABELS, STATUS_LABELS
+from portal.finreports.forms import CATEGORY_LABELS, DECISION_LABELS, STATUS_LABELS
 from portal.finreports.models import STATUSES, FinancialReport
 
 EXPORT_LIMIT = 10_000
-LABELS = {"statuses": STATUS_LABELS, "categories": CATEGORY_LABELS}
+LABELS = {"statuses": STATUS_LABELS, "categories": CATEGORY_LABELS, "decision_labels": DECISION_LABELS}
 
 
 class FilterForm(FlaskForm):
@@ -96,7 +96,7 @@ def export():
 @capability_required("finreport.read")
 def overdue_page():
     """The months whose report is overdue (overdue.py), the longest overdue first."""
-    page = overdue.page_of_rows(overdue.overdue_months(current_user, contract_id=filter_id_arg("contract")))
+    page = paginate_list(overdue.overdue_months(current_user, contract_id=filter_id_arg("contract")))
     return render_template("finreports/overdue.html", page=page, tab="overdue", due_days=services.due_days(),
                            **LABELS)
 
