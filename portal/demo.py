@@ -157,6 +157,9 @@ def seed(password="demo-pass-2026", history=True):
         created += seed_financial_reports(tenants)
         from portal.feedback.demo import seed_feedback
         created += seed_feedback(tenants)
+        # After the previous contract's scorecards: its previous year's evaluation, approved and published.
+        from portal.evaluations.demo import seed_evaluation
+        created += seed_evaluation(tenants)
         from portal.public.demo import seed_policy_pages
         created += seed_policy_pages(tenants)
     return created

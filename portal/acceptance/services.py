@@ -9,7 +9,7 @@ import math
 import random
 import secrets
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -20,23 +20,17 @@ from portal.core import query
 from portal.core.errors import Conflict, DomainError, NotFound
 from portal.core.timeutil import local_midnight_utc, local_today, utcnow
 from portal.extensions import db
+from portal.tenancy.settings import int_setting
 from portal.visits.models import Visit
 
 COMMENT_LIMIT = 2000
 
 
-def _setting(tenant, key, default):
-    try:
-        return Decimal(str(tenant.setting(key)))
-    except (InvalidOperation, ValueError, TypeError):
-        return Decimal(default)
-
-
 def acceptance_sample_size(population, tenant):
     """max(minimum, ceil(percent × population / 100)), never more than the population."""
-    percent = _setting(tenant, "acceptance_sample_percent", 10)
-    minimum = int(_setting(tenant, "acceptance_sample_min", 5))
-    share = math.ceil(percent * population / 100)  # Decimal: exact, and // would truncate toward zero
+    percent = int_setting(tenant, "acceptance_sample_percent", 1, 100)
+    minimum = int_setting(tenant, "acceptance_sample_min", 1, 200)
+    share = math.ceil(Decimal(percent * population) / 100)  # exact, and // would truncate toward zero
     return min(population, max(minimum, share))
 
 

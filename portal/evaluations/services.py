@@ -6,8 +6,8 @@ quarters of the year that overlap the contract's period must each have a scoreca
 scorecard figure is their average, exact, rounded half-up once. The bureau's indicators (the
 ``evaluation_weights`` parts other than "scorecards") are scored 0–100 by the preparer. The score
 is (scorecards weight × scorecard figure + Σ indicator weight × indicator score) / Σ weights,
-rounded half-up once; the weights are kept with the evaluation. Four eyes: whoever prepared it
-cannot approve it; an approved evaluation is published at once and never changes."""
+rounded half-up once; the weights are kept with the evaluation. Four eyes, the review and publishing:
+portal/evaluations/review.py."""
 import re
 from datetime import date, timedelta
 from fractions import Fraction
@@ -21,17 +21,14 @@ from portal.acceptance.results import result_for
 from portal.contractors.models import Contractor
 from portal.contracts.models import Contract
 from portal.core import query
-from portal.core.errors import Conflict, DomainError, Forbidden, NotFound
+from portal.core.errors import Conflict, DomainError, NotFound
 from portal.core.timeutil import local_today, utcnow
-from portal.disclosures import publish as publish_disclosure
 from portal.evaluations.models import PerformanceEvaluation
 from portal.extensions import db
-from portal.feedback.services import names_in
 from portal.finreports.summary import year_summary
-from portal.i18n import record_locale
 from portal.scorecards.models import Scorecard
-from portal.scorecards.services import centi_text, half_up, parse_quarter
-from portal.tenancy.settings import DEFAULT_SETTINGS
+from portal.scorecards.services import half_up, parse_quarter
+from portal.tenancy.settings import DEFAULT_SETTINGS, int_setting
 from portal.tenancy.settings_catalogue import EVALUATION_PARTS
 
 PART_LABELS = dict(EVALUATION_PARTS)
@@ -42,16 +39,10 @@ OPEN_STATUSES = ("draft", "returned")
 NOTE_LIMIT = 2000
 CONCLUSION_LIMIT = 8000
 POINTS_RE = re.compile(r"^(\d{1,3})(?:\.(\d{1,2}))?$")
+FIRST_YEAR = 2000  # no evaluation of a year before it (a typed year is checked against it)
 
 
 # --- settings ---------------------------------------------------------------------------------------
-
-def _int_setting(tenant, key, low, high):
-    value = tenant.setting(key) if tenant is not None else None
-    if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
-        return value
-    return DEFAULT_SETTINGS[key]
-
 
 def evaluation_weights(tenant):
     """The tenant's ``evaluation_weights`` as non-negative integers per part (a bad value: the
@@ -67,12 +58,12 @@ def evaluation_weights(tenant):
 
 
 def threshold_centi(tenant):
-    return _int_setting(tenant, "evaluation_threshold", 0, 100) * 100
+    return int_setting(tenant, "evaluation_threshold", 0, 100) * 100
 
 
 def due_on(tenant, year):
     """Dec 31 of ``year`` + ``evaluation_due_days`` (docs/DOMAIN.md §9)."""
-    return date(int(year), 12, 31) + timedelta(days=_int_setting(tenant, "evaluation_due_days", 1, 365))
+    return date(int(year), 12, 31) + timedelta(days=int_setting(tenant, "evaluation_due_days", 1, 365))
 
 
 # --- years and quarters -------------------------------------------------------------------------------
@@ -84,9 +75,13 @@ def ended_years(today, count=5):
 
 def refuse_open_year(year, now=None):
     """A year is evaluated only once it has ended in Beijing time (DomainError naming the first
-    allowed day)."""
+    allowed day), and never before FIRST_YEAR."""
+    today = local_today(now or utcnow())
+    if not FIRST_YEAR <= int(year) <= today.year:
+        message = _("Choose a year from %(first)s to %(last)s.", first=FIRST_YEAR, last=today.year - 1)
+        raise DomainError(message, {"year": [message]})
     first = date(int(year) + 1, 1, 1)
-    if local_today(now or utcnow()) < first:
+    if today < first:
         message = _("The year %(year)s has not ended: it can be evaluated from %(day)s on.", year=year,
                     day=first.isoformat())
         raise DomainError(message, {"year": [message]})
@@ -179,6 +174,12 @@ def _locked(evaluation):
     db.session.refresh(evaluation, with_for_update=True)
 
 
+def note_editor(evaluation, user):
+    """Add ``user`` to the evaluation's editors (kept for good: none of them may review it)."""
+    if user.id not in (evaluation.editors or []):
+        evaluation.editors = [*(evaluation.editors or []), user.id]  # a new list: the JSON column sees it
+
+
 # --- preparing ----------------------------------------------------------------------------------------
 
 def _indicator_rows(weights, scores):
@@ -201,7 +202,8 @@ def _compute(evaluation, contract, tenant, user, now, scores):
     evaluation.finance = year_summary(contract, evaluation.year)
     evaluation.acceptance = result_for(contract, evaluation.year)
     evaluation.due_on = due_on(tenant, evaluation.year)
-    evaluation.prepared_by_id, evaluation.computed_at = user.id, now
+    evaluation.computed_at = now
+    note_editor(evaluation, user)
 
 
 def start(contract, year, user, *, tenant, now=None):
@@ -214,7 +216,7 @@ def start(contract, year, user, *, tenant, now=None):
         raise Conflict(_("Contract %(number)s already has an evaluation for %(year)s.", number=contract.number,
                          year=year))
     evaluation = PerformanceEvaluation(contract_id=contract.id, year=year, status="draft", conclusion="",
-                                       review_note="")
+                                       review_note="", prepared_by_id=user.id, editors=[])
     evaluation.contract = contract
     _compute(evaluation, contract, tenant, user, now, {})
     try:
@@ -251,105 +253,6 @@ def recompute(evaluation, user, *, tenant, scores=None, conclusion=None, now=Non
     _compute(evaluation, evaluation.contract, tenant, user, now or utcnow(), current)
     db.session.flush()
     return evaluation
-
-
-# --- four eyes ----------------------------------------------------------------------------------------
-
-def submit(evaluation, user, now=None):
-    _locked(evaluation)
-    if evaluation.status not in OPEN_STATUSES:
-        raise Conflict(_("This evaluation has already been submitted."))
-    errors = {}
-    if not is_complete(evaluation):
-        errors["indicators"] = [_("Score every indicator before submitting.")]
-    if not (evaluation.conclusion or "").strip():
-        errors["conclusion"] = [_("Write the conclusion before submitting.")]
-    elif names_in(evaluation.conclusion):  # it is published: docs/DOMAIN.md §9
-        errors["conclusion"] = [_("The conclusion names a person served or a worker; write it without the name.")]
-    if errors:
-        raise DomainError(_("The evaluation cannot be submitted yet."), errors)
-    evaluation.status, evaluation.submitted_at = "submitted", now or utcnow()
-    db.session.flush()
-    return evaluation
-
-
-def _refuse_own(evaluation, user):
-    if evaluation.prepared_by_id == user.id:
-        raise Forbidden(_("You prepared this evaluation: another person must review it (four eyes)."))
-
-
-def _reviewable(evaluation, user):
-    _locked(evaluation)
-    if evaluation.status != "submitted":
-        raise Conflict(_("This evaluation is not awaiting review: it has already been decided."))
-    _refuse_own(evaluation, user)
-
-
-def send_back(evaluation, user, note, now=None):
-    """Return the evaluation to its preparer with a note (required)."""
-    note = (note or "").strip()
-    if not note or len(note) > NOTE_LIMIT:
-        message = _("Say what should be changed.") if not note else _("At most %(n)s characters.", n=NOTE_LIMIT)
-        raise DomainError(message, {"note": [message]})
-    _reviewable(evaluation, user)
-    evaluation.status, evaluation.review_note = "returned", note
-    evaluation.reviewed_by_id, evaluation.reviewed_at = user.id, now or utcnow()
-    db.session.flush()
-    return evaluation
-
-
-def approve(evaluation, user, now=None):
-    """Approve and publish at once: a disclosure of kind "performance_evaluation"."""
-    _reviewable(evaluation, user)
-    now = now or utcnow()
-    evaluation.status, evaluation.reviewed_by_id, evaluation.reviewed_at = "approved", user.id, now
-    disclosure = _publish(evaluation, now)
-    evaluation.published_at, evaluation.disclosure_id = now, disclosure.id
-    db.session.flush()
-    return evaluation
-
-
-def public_data(evaluation, approved_on):
-    """The disclosure's data: contract, contractor, year, the figures — nothing about any person."""
-    contract = evaluation.contract
-    return {"contract_number": contract.number, "contractor": contract.contractor.name, "year": evaluation.year,
-            "score_centi": evaluation.score_centi, "scorecard_centi": evaluation.scorecard_centi,
-            "threshold_centi": evaluation.threshold_centi, "below_threshold": evaluation.below_threshold,
-            "quarters": [{"quarter": q["quarter"], "score_centi": q["score_centi"]} for q in evaluation.quarters],
-            "indicators": [{"code": i["code"], "weight": i["weight"], "score_centi": i["score_centi"]}
-                           for i in evaluation.indicators],
-            "approved_on": approved_on.isoformat()}
-
-
-def public_body(evaluation):
-    contract = evaluation.contract
-    lines = [_("Contract: %(number)s %(title)s", number=contract.number, title=contract.title),
-             _("Contractor: %(name)s", name=contract.contractor.name),
-             _("Year: %(year)s", year=evaluation.year),
-             _("Score: %(score)s of 100", score=centi_text(evaluation.score_centi)), ""]
-    lines.append(_("%(part)s (weight %(weight)s): %(score)s", part=str(PART_LABELS["scorecards"]),
-                   weight=evaluation.weights.get("scorecards", 0), score=centi_text(evaluation.scorecard_centi)))
-    for row in evaluation.quarters:
-        lines.append(f"  {row['quarter']}: {centi_text(row['score_centi'])}")
-    for row in evaluation.indicators:
-        lines.append(_("%(part)s (weight %(weight)s): %(score)s", part=str(PART_LABELS[row["code"]]),
-                       weight=row["weight"], score=centi_text(row["score_centi"] or 0)))
-    if evaluation.below_threshold:
-        lines += ["", _("Below the threshold of %(threshold)s: the contract is flagged for the renewal decision.",
-                        threshold=centi_text(evaluation.threshold_centi))]
-    lines += ["", _("Conclusion:"), evaluation.conclusion]
-    return "\n".join(lines)
-
-
-def _publish(evaluation, now):
-    from portal.core.timeutil import to_local
-    contract = evaluation.contract
-    with record_locale():  # a public notice, in the bureau's language whoever approves it
-        title = _("Annual performance evaluation %(year)s: %(number)s %(contractor)s", year=evaluation.year,
-                  number=contract.number, contractor=contract.contractor.name)
-        body = public_body(evaluation)
-    return publish_disclosure("performance_evaluation", title[:300], body, evaluation, evaluation.due_on, now,
-                              data=public_data(evaluation, to_local(now).date()))
 
 
 # --- lists --------------------------------------------------------------------------------------------

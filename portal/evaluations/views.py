@@ -2,8 +2,6 @@
 decision; by year; searched by contract number or contractor) with its Excel, a new evaluation,
 one evaluation with its indicators and conclusion, submitting, approving or returning it, and the
 print view that gets signed."""
-import io
-
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -20,14 +18,15 @@ from portal.core.forms import ConfirmForm, show_refusal
 from portal.core.money import format_fen
 from portal.core.pagination import paginate
 from portal.core.timeutil import local_today, to_local, utcnow
-from portal.evaluations import services
+from portal.evaluations import review, services
 from portal.evaluations.blueprint import bp
 from portal.evaluations.forms import IndicatorsForm, NewEvaluationForm, ReturnForm
 from portal.extensions import db
+from portal.scorecards.services import centi_text
 
 TABS = {"all": _l("All evaluations"), "review": _l("Awaiting review"),
         "flagged": _l("Flagged for the renewal decision")}
-LABELS = {"statuses": services.STATUS_LABELS, "parts": services.PART_LABELS, "centi": services.centi_text,
+LABELS = {"statuses": services.STATUS_LABELS, "parts": services.PART_LABELS, "centi": centi_text,
           "fen": format_fen}
 
 
@@ -60,12 +59,10 @@ def flagged():
 @capability_required("performance.read")
 def export():
     """The evaluations of one year (``year``, else last year) as a workbook."""
-    from openpyxl import Workbook
-
     from portal.core.xlsx import append_row, xlsx_download
+    from portal.finreports.exports import _book, _bytes  # evaluations sit above finreports (tests/test_layers.py)
     year = _year_arg() or local_today().year - 1
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(str(year))
+    book, sheet = _book(str(year), (8, 18, 30, 16, 12, 12, 12, 12, 10, 10, 12, 12, 12))
     append_row(sheet, [_("Year"), _("Contract"), _("Contractor"), _("Status"), _("Scorecards (average)"),
                        *[str(services.PART_LABELS[code]) for code in services.INDICATORS], _("Score"),
                        _("Threshold"), _("Flagged for the renewal decision"), _("Due on"), _("Published")])
@@ -73,16 +70,14 @@ def export():
         scores = {row["code"]: row["score_centi"] for row in evaluation.indicators}
         append_row(sheet, [evaluation.year, evaluation.contract.number, evaluation.contract.contractor.name,
                            str(services.STATUS_LABELS[evaluation.status]),
-                           services.centi_text(evaluation.scorecard_centi),
-                           *[services.centi_text(scores[c]) if scores.get(c) is not None else ""
+                           centi_text(evaluation.scorecard_centi),
+                           *[centi_text(scores[c]) if scores.get(c) is not None else ""
                              for c in services.INDICATORS],
-                           services.centi_text(evaluation.score_centi) if services.is_complete(evaluation) else "",
-                           services.centi_text(evaluation.threshold_centi),
+                           centi_text(evaluation.score_centi) if services.is_complete(evaluation) else "",
+                           centi_text(evaluation.threshold_centi),
                            _("Yes") if evaluation.below_threshold else _("No"), evaluation.due_on.isoformat(),
                            to_local(evaluation.published_at).date().isoformat() if evaluation.published_at else ""])
-    out = io.BytesIO()
-    book.save(out)
-    return xlsx_download(out.getvalue(), f"evaluations-{year}.xlsx", "evaluations.xlsx")
+    return xlsx_download(_bytes(book), f"evaluations-{year}.xlsx", "evaluations.xlsx")
 
 
 # --- a new evaluation ------------------------------------------------------------------------------
@@ -133,27 +128,29 @@ def _indicators_form(evaluation, formdata=None):
     form = IndicatorsForm(formdata=formdata, prefix="score")
     if formdata is None:
         for row in evaluation.indicators:
-            getattr(form, row["code"]).data = services.centi_text(row["score_centi"]) \
+            getattr(form, row["code"]).data = centi_text(row["score_centi"]) \
                 if row["score_centi"] is not None else ""
         form.conclusion.data = evaluation.conclusion
     return form
 
 
 def _names(evaluation):
-    ids = [i for i in (evaluation.prepared_by_id, evaluation.reviewed_by_id) if i]
+    """(preparer, reviewer, submitter) as shown."""
+    ids = [i for i in (evaluation.prepared_by_id, evaluation.reviewed_by_id, evaluation.submitted_by_id) if i]
     people = {u.id: u.display_name or u.username
               for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
-    return people.get(evaluation.prepared_by_id, ""), people.get(evaluation.reviewed_by_id, "")
+    return tuple(people.get(i, "") for i in (evaluation.prepared_by_id, evaluation.reviewed_by_id,
+                                             evaluation.submitted_by_id))
 
 
 def _render(evaluation, scores=None, returning=None, confirm=None, status=200):
     open_ = evaluation.status in services.OPEN_STATUSES
-    own = evaluation.prepared_by_id == current_user.id
-    preparer, reviewer = _names(evaluation)
+    own = review.is_editor(evaluation, current_user)
+    preparer, reviewer, submitter = _names(evaluation)
     return render_template(
         "evaluations/detail.html", evaluation=evaluation, scores=scores or _indicators_form(evaluation),
         returning=returning or ReturnForm(prefix="return"), confirm=confirm or ConfirmForm(),
-        preparer=preparer, reviewer=reviewer, complete=services.is_complete(evaluation),
+        preparer=preparer, reviewer=reviewer, submitter=submitter, complete=services.is_complete(evaluation),
         can_edit=open_ and current_user.can("performance.prepare"),
         can_review=evaluation.status == "submitted" and current_user.can("performance.approve") and not own,
         own_review=evaluation.status == "submitted" and own, **LABELS), status
@@ -201,11 +198,11 @@ def decide(evaluation_id, action):
     try:
         with db.session.begin_nested():
             if action == "submit":
-                services.submit(evaluation, current_user, utcnow())
+                review.submit(evaluation, current_user, utcnow())
             elif action == "approve":
-                services.approve(evaluation, current_user, utcnow())
+                review.approve(evaluation, current_user, utcnow())
             else:
-                services.send_back(evaluation, current_user, form.note.data, utcnow())
+                review.send_back(evaluation, current_user, form.note.data, utcnow())
     except DomainError as exc:
         db.session.refresh(evaluation)
         if action == "return":
@@ -224,6 +221,6 @@ def decide(evaluation_id, action):
 @capability_required("performance.read")
 def print_view(evaluation_id):
     evaluation = _evaluation(evaluation_id)
-    preparer, reviewer = _names(evaluation)
+    preparer, reviewer, _submitter = _names(evaluation)
     return render_template("evaluations/print.html", evaluation=evaluation, preparer=preparer, reviewer=reviewer,
                            complete=services.is_complete(evaluation), **LABELS)

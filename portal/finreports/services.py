@@ -37,6 +37,7 @@ from portal.finreports.models import CATEGORIES, FinancialReport, FinancialRepor
 from portal.finreports.summary import settled_fen
 from portal.tenancy.models import Tenant
 from portal.tenancy.scope import current_tenant_id
+from portal.tenancy.settings import int_setting
 
 EDITABLE = ("draft", "returned")
 MAX_ATTACHMENTS = 10
@@ -49,11 +50,7 @@ YEAR_RE = re.compile(r"^(20[0-9]{2})\Z")
 
 def due_days(tenant=None):
     """The tenant's ``financial_report_due_days`` (15 by default)."""
-    tenant = tenant or db.session.get(Tenant, current_tenant_id())
-    try:
-        return max(int(tenant.setting("financial_report_due_days")), 0)
-    except (TypeError, ValueError, KeyError):
-        return 15
+    return int_setting(tenant or db.session.get(Tenant, current_tenant_id()), "financial_report_due_days", 1, 90)
 
 
 def period_bounds(period):

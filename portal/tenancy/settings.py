@@ -54,3 +54,12 @@ def merged_settings(overrides):
             value = {**default, **value}
         result[key] = value
     return result
+
+
+def int_setting(tenant, key, low, high):
+    """The tenant's integer setting ``key`` when it is an int from ``low`` to ``high``, else the
+    default (also without a tenant): one reader for every package's plain integer settings."""
+    value = tenant.setting(key) if tenant is not None else None
+    if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
+        return value
+    return DEFAULT_SETTINGS[key]
