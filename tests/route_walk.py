@@ -116,9 +116,14 @@ def _financial_reports():
     manager = db.session.execute(select(User).where(User.username == "a-manager")).scalar_one()
     contract = db.session.execute(select(Contract).where(Contract.status == "active", Contract.contractor_id
                                                          == manager.contractor_id).order_by(Contract.id)).scalars().first()
-    month = previous_month(local_today())
-    for period in (month_text(month), month_text(previous_month(month))):
-        services.create(manager, contract.id, period, {"staff": "1,000.00"}, "走查")
+    from portal.finreports.models import FinancialReport
+    month, made = previous_month(local_today()), 0
+    while made < 2:  # two months the demo has not reported yet
+        if db.session.scalar(select(FinancialReport.id).where(FinancialReport.contract_id == contract.id,
+                                                              FinancialReport.period == month_text(month))) is None:
+            services.create(manager, contract.id, month_text(month), {"staff": "1,000.00"}, "走查")
+            made += 1
+        month = previous_month(month)
 def _evaluations():
     """Two annual evaluations of one contract (evaluations/services.py data, rows made directly):
     last year's awaiting review, the year before's approved below the threshold (flagged): the
