@@ -150,8 +150,15 @@ def test_officers_assign_answer_and_publish_and_a_name_is_never_published(app, w
     assert support.form_post(officer, f"/feedback/{item_id}/assign", {"assign-user": str(officer_id)},
                              token_url=f"/feedback/{item_id}").status_code == 303
     answer = f"已核实，{person}老人的服务时间已调整。"
-    assert support.form_post(officer, f"/feedback/{item_id}/answer", {"answer-answer": answer},
-                             token_url=f"/feedback/{item_id}").status_code == 303
+    named = support.form_post(officer, f"/feedback/{item_id}/answer", {"answer-answer": answer},
+                              token_url=f"/feedback/{item_id}")
+    assert named.status_code == 422 and "请去掉姓名后再保存" in named.get_data(as_text=True)
+    assert "answer" not in client.get(f"/api/v1/public/ganxian/feedback/{number}").get_json()
+    with app.app_context(), scope(app):
+        item = db.session.get(FeedbackItem, item_id)
+        assert item.status == "assigned" and item.answer == "" and item.answered_at is None
+        item.answer, item.status, item.answered_at = answer, "answered", datetime.now(timezone.utc)  # stored before
+        db.session.commit()
     refused = support.form_post(officer, f"/feedback/{item_id}/publish", {"publish-confirm": "y"},
                                 token_url=f"/feedback/{item_id}")
     assert refused.status_code == 422

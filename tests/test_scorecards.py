@@ -109,7 +109,7 @@ def test_a_quarter_computed_by_hand_equals_the_portal_component_by_component(app
     assert score_centi == 7292
     assert not parts["recheck"]["applicable"] and parts["recheck"]["points"] is None
     assert not parts["care_plans"]["applicable"] and parts["care_plans"]["points"] is None
-    assert not parts["complaints"]["applicable"] and parts["complaints"]["raw"] == {"found": 0, "upheld": 0}
+    assert not parts["complaints"]["applicable"] and parts["complaints"]["raw"] == {"found": 0, "upheld": 0, "step": 20}
     assert parts["care_plans"]["raw"] == {"person_months": 0, "delivered_in_full": 0, "missed": 0}
     assert parts["completion"]["raw"]["days_in_quarter"] == 90 and parts["completion"]["raw"]["period_days"] == 365
     assert parts["completion"]["raw"]["items"][0]["delivered"] == 12
@@ -230,7 +230,7 @@ def test_the_job_computes_the_quarter_and_the_page_explains_every_component(app,
         assert f'id="component-{key}"' in html
     for shown in ("16.67", "66.67", "25.00", "7.50"):  # completion's points, rate, weight applied; violations' points
         assert shown in html
-    assert "本季度收到的针对该服务机构的公众投诉均未作出认定。" in html  # the complaints component explained
+    assert "本季度没有针对该服务机构的公众投诉作出认定（属实或不属实）。" in html  # the complaints component explained
     assert "/recompute" not in html and "/publish" not in html  # the auditor changes nothing
     listing = login("gx-supervisor").get(f"/supervision/scorecards/?quarter={QUARTER}").get_data(as_text=True)
     assert "72.92" in listing
@@ -360,19 +360,21 @@ def test_care_plans_count_the_person_months_delivered_in_full_from_verified_visi
     assert parts["care_plans"]["raw"]["delivered_in_full"] == 4 and parts["care_plans"]["rate"] == "4/5"
 
 
-def _feedback(contractor_id, received, upheld, status="answered", n=[0]):
+def _feedback(contractor_id, received, upheld, status="answered", n=[0], answered=None):
     from portal.feedback.models import FeedbackItem
     n[0] += 1
     return FeedbackItem(tracking_number=f"FKSC{n[0]:08d}", topic="contractor", contractor_id=contractor_id,
                         text="投诉", status=status, received_at=received, due_on=received.date(), upheld=upheld,
-                        answered_at=received if status == "answered" else None)
+                        answered_at=(answered or received) if status == "answered" else None)
 
 
-def test_complaints_count_the_upheld_findings_on_feedback_received_in_the_quarter(app, world):
-    """About A's contractor, received in 2025-Q1 (Beijing days) and answered with a finding: 3 not
-    upheld, 1 upheld, and 1 not upheld at 23:30 on 31 March (15:30 UTC). Left out: an answer with
-    no finding (not a complaint), an upheld item not answered yet, one received at 00:30 on 1 April
-    Beijing time (still 31 March in UTC) and one about another contractor. Rate 1 − 1/5 = 4/5."""
+def test_complaints_lose_twenty_points_per_complaint_upheld_in_the_quarter_of_its_finding(app, world):
+    """About A's contractor, findings made in 2025-Q1 (answered_at, Beijing days): 3 not upheld and
+    2 upheld on 10 February, 1 received on 30 December 2024 and upheld on 5 January, 1 upheld at
+    23:30 on 31 March (15:30 UTC). Left out: one received on 28 March and upheld at 00:30 on 1 April
+    Beijing time (still 31 March in UTC: it counts in Q2), an answer with no finding (not a
+    complaint), an upheld item not answered yet and one about another contractor. 7 found, 4
+    upheld: rate = max(0, 100 − 20 × 4) / 100 = 1/5 (the old 1 − upheld / found gave 3/7)."""
     from portal.contractors.models import Contractor
     from portal.contracts.models import Contract
     contract_id = small_quarter(app, world)
@@ -381,18 +383,50 @@ def test_complaints_count_the_upheld_findings_on_feedback_received_in_the_quarte
         other = db.session.scalar(select(Contractor.id).where(Contractor.id != contractor_id))
         day = datetime(2025, 2, 10, 10, tzinfo=LOCAL_TZ)
         rows = [_feedback(contractor_id, day, False) for _i in range(3)]
-        rows += [_feedback(contractor_id, day, True), _feedback(contractor_id, day, None),
-                 _feedback(contractor_id, day, True, status="assigned"),
-                 _feedback(contractor_id, datetime(2025, 3, 31, 23, 30, tzinfo=LOCAL_TZ), False),
-                 _feedback(contractor_id, datetime(2025, 4, 1, 0, 30, tzinfo=LOCAL_TZ), True),
+        rows += [_feedback(contractor_id, day, True) for _i in range(2)]
+        rows += [_feedback(contractor_id, datetime(2024, 12, 30, 9, tzinfo=LOCAL_TZ), True,
+                           answered=datetime(2025, 1, 5, 9, tzinfo=LOCAL_TZ)),
+                 _feedback(contractor_id, datetime(2025, 3, 31, 20, tzinfo=LOCAL_TZ), True,
+                           answered=datetime(2025, 3, 31, 23, 30, tzinfo=LOCAL_TZ)),
+                 _feedback(contractor_id, datetime(2025, 3, 28, 9, tzinfo=LOCAL_TZ), True,
+                           answered=datetime(2025, 4, 1, 0, 30, tzinfo=LOCAL_TZ)),
+                 _feedback(contractor_id, day, None), _feedback(contractor_id, day, True, status="assigned"),
                  _feedback(other, day, True)]
         db.session.add_all(rows)
         db.session.commit()
     _id, score_centi, parts = compute(app, contract_id)
     complaints = parts["complaints"]
-    assert complaints["raw"] == {"found": 5, "upheld": 1} and complaints["rate"] == "4/5"
+    assert complaints["raw"] == {"found": 7, "upheld": 4, "step": 20} and complaints["rate"] == "1/5"
+    assert complaints["applicable"]
     # Applicable now: the five of the by-hand quarter and complaints, 85 of weight stretched to 100
     # (20 → 400/17, 10 → 200/17, 5 → 100/17): 2/3 × 400/17 + 4/5 × 400/17 + 3/4 × 400/17
-    # + 4/5 × 200/17 + 3/5 × 200/17 + 4/5 × 100/17 = (800/3 + 320 + 300 + 160 + 120 + 80)/17 = 3740/51
-    assert Fraction(complaints["effective_weight"]) == Fraction(100, 17) and complaints["points_text"] == "4.71"
-    assert score_centi == 7333  # 73.333…
+    # + 4/5 × 200/17 + 3/5 × 200/17 + 1/5 × 100/17 = (800/3 + 320 + 300 + 160 + 120 + 20)/17 = 3560/51
+    assert Fraction(complaints["effective_weight"]) == Fraction(100, 17) and complaints["points_text"] == "1.18"
+    assert score_centi == 6980  # 69.803…
+    # the complaint received in March and upheld on 1 April counts in Q2, alone: 100 − 20 = 80 %
+    assert compute(app, contract_id, "2025-Q2")[2]["complaints"]["raw"] == {"found": 1, "upheld": 1, "step": 20}
+    assert compute(app, contract_id, "2025-Q2")[2]["complaints"]["rate"] == "4/5"
+    with app.app_context(), scope(app):  # two more upheld in Q1: 6 × 20 points, never below 0
+        db.session.add_all([_feedback(contractor_id, day, True) for _i in range(2)])
+        db.session.commit()
+    complaints = compute(app, contract_id)[2]["complaints"]
+    assert complaints["raw"]["upheld"] == 6 and complaints["rate"] == "0/1" and complaints["applicable"]
+
+
+def test_complaints_apply_with_findings_all_not_upheld_and_not_without_a_finding(app, world):
+    """Only not-upheld findings in the quarter: applicable, 100 %; only answers without a finding
+    (not a complaint) and upheld items still unanswered: not applicable."""
+    from portal.contracts.models import Contract
+    contract_id = small_quarter(app, world)
+    with app.app_context(), scope(app):
+        contractor_id = db.session.get(Contract, contract_id).contractor_id
+        day = datetime(2025, 2, 10, 10, tzinfo=LOCAL_TZ)
+        db.session.add_all([_feedback(contractor_id, day, None), _feedback(contractor_id, day, True, status="assigned")])
+        db.session.commit()
+    complaints = compute(app, contract_id)[2]["complaints"]
+    assert not complaints["applicable"] and complaints["raw"] == {"found": 0, "upheld": 0, "step": 20}
+    with app.app_context(), scope(app):
+        db.session.add(_feedback(contractor_id, day, False))
+        db.session.commit()
+    complaints = compute(app, contract_id)[2]["complaints"]
+    assert complaints["applicable"] and complaints["rate"] == "1/1" and complaints["raw"]["found"] == 1

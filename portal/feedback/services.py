@@ -3,9 +3,11 @@
 The answer is due ``feedback_answer_working_days`` working days (tenant setting) after the day of
 receipt in Beijing, on the bureau's calendar (tenancy/workdays.py). An item is *due* while it is
 unanswered and its due day is within DUE_SOON working days from today (today included: an item
-due today is due, not overdue); *overdue* once today is past its due day. Publishing needs the
-sender's consent and is refused when the answer holds the name of one of the bureau's
-beneficiaries or of a worker on the roster of a contractor registered with it."""
+due today is due, not overdue); *overdue* once today is past its due day. The answer is shown to
+whoever holds the tracking number, so an answer holding the name of one of the bureau's
+beneficiaries or of a worker on the roster of a contractor registered with it is refused when it
+is saved (and, as before, at publishing, which also needs the sender's consent). An item is
+assigned only to an active member of the bureau's staff who may handle feedback."""
 import secrets
 
 from flask_babel import gettext as _
@@ -13,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.accounts.models import User
-from portal.accounts.permissions import BUREAU_ROLES
+from portal.accounts.permissions import roles_for
 from portal.assessments.objections import Throttled, throttle_public_post  # noqa: F401  (one throttle)
 from portal.beneficiaries.models import Beneficiary
 from portal.contractors.models import Contractor, ContractorRegistration, StaffMember
@@ -33,7 +35,8 @@ DUE_SOON = 2  # working days: the "due" tab
 TRACKING_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"  # base32
 TOPIC_LABELS = {"contractor": _l("A contractor"), "service": _l("A service"), "notice": _l("A notice"),
                 "assessment_objection": _l("An assessment publicity"), "other": _l("Something else")}
-STATUS_LABELS = {"received": _l("Received"), "assigned": _l("Being handled"), "answered": _l("Answered")}
+STATUS_LABELS = {"received": _l("Received, not yet handled"), "assigned": _l("Being handled"),
+                 "answered": _l("Answered to the sender")}
 # the officer's finding on an item about a contractor, stored in FeedbackItem.upheld
 FINDINGS = {"upheld": True, "not_upheld": False, "not_complaint": None}
 FINDING_LABELS = {"upheld": _l("The complaint is upheld"), "not_upheld": _l("The complaint is not upheld"),
@@ -124,9 +127,10 @@ def get_item(item_id):
 
 
 def bureau_users():
-    """[(id, name)] of the current bureau's active staff an item can be assigned to."""
+    """[(id, name)] of the current bureau's active staff an item can be assigned to: those who may
+    handle feedback (capability feedback.handle)."""
     rows = db.session.execute(select(User.id, User.display_name, User.username).where(
-        User.tenant_id == current_tenant_id(), User.role.in_(BUREAU_ROLES), User.active.is_(True))
+        User.tenant_id == current_tenant_id(), User.role.in_(roles_for("feedback.handle")), User.active.is_(True))
         .order_by(User.username)).all()
     return [(row.id, row.display_name or row.username) for row in rows]
 
@@ -149,7 +153,8 @@ def about_contractor(item):
 
 def answer(item, text, by, now, finding=None):
     """Answer an item once (Conflict the second time). An item about a contractor needs a finding
-    from FINDINGS (upheld, not upheld, not a complaint); any other item takes none."""
+    from FINDINGS (upheld, not upheld, not a complaint); any other item takes none. An answer naming
+    a beneficiary or a worker (names_in) is refused: the sender's tracking number shows it."""
     if item.status == "answered":
         raise Conflict(_("This feedback has already been answered."))
     text = (text or "").strip()
@@ -157,6 +162,9 @@ def answer(item, text, by, now, finding=None):
     if not text or len(text) > ANSWER_LIMIT:
         errors["answer"] = [_("Write the answer the sender will read.") if not text
                             else _("At most %(n)s characters.", n=ANSWER_LIMIT)]
+    elif names_in(text):  # whoever holds the tracking number reads the answer
+        errors["answer"] = [_("The answer names a person served or a worker; anyone with the tracking number "
+                              "reads it: write it without the name.")]
     if about_contractor(item) and finding not in FINDINGS:
         errors["finding"] = [_("Say whether the complaint about the contractor is upheld.")]
     if errors:

@@ -1,7 +1,8 @@
 """Counts of public feedback (docs/DOMAIN.md §9 "Public feedback") for the quarterly scorecard's
 "complaints" component and the bureau's table per contractor. An item is *answered on time* when
 it was answered on or before its due day in Beijing; *upheld* is the officer's finding when
-answering a complaint about a contractor (None: not a complaint, or no finding)."""
+answering a complaint about a contractor (None: not a complaint, or no finding). The scorecard
+counts a finding when it was made (answered_at), whenever the item was received."""
 from datetime import date, timedelta
 
 from sqlalchemy import and_, case, func, select
@@ -13,14 +14,16 @@ from portal.feedback.models import FeedbackItem
 
 
 def complaint_counts(contractor_id, first, after):
-    """(found, upheld) among the items about ``contractor_id`` received in [first, after) (UTC
-    instants) and answered with a finding: found counts upheld True or False, upheld only True."""
+    """(found, upheld) among the items about ``contractor_id`` answered with a finding in [first,
+    after) (UTC instants of answered_at: the finding counts when it is made, so a complaint received
+    late in a quarter and upheld after it counts in the quarter of its finding): found counts
+    upheld True or False, upheld only True."""
     found, upheld = db.session.execute(
         select(func.count(FeedbackItem.id),
                func.coalesce(func.sum(case((FeedbackItem.upheld.is_(True), 1), else_=0)), 0))
         .where(FeedbackItem.contractor_id == contractor_id, FeedbackItem.status == "answered",
-               FeedbackItem.upheld.is_not(None), FeedbackItem.received_at >= first,
-               FeedbackItem.received_at < after)).one()
+               FeedbackItem.upheld.is_not(None), FeedbackItem.answered_at >= first,
+               FeedbackItem.answered_at < after)).one()
     return int(found), int(upheld)
 
 

@@ -1,7 +1,8 @@
 """The public pages of feedback (docs/DOMAIN.md §9 "Public feedback"): the form (no login, CSRF,
 a honeypot field and throttling per address), the thank-you page with the tracking number (read
 from the sender's own session: post/redirect/get), the lookup by tracking number (status and
-answer only) and the published answers (topic and answer only). Never the contact or the text."""
+answer only; the form page has a small GET form leading to it) and the published answers (topic and
+answer only). Never the contact or the text."""
 from flask import make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
@@ -37,7 +38,7 @@ def feedback_form(code):
     from portal.feedback.forms import FeedbackForm
     tenant = load_public_tenant(code)
     form = FeedbackForm()
-    form.contractor.choices = [SelectChoice("", _("None in particular"))] + [
+    form.contractor.choices = [SelectChoice("", _("No contractor in particular"))] + [
         SelectChoice(str(cid), name) for cid, name in services.serving_contractors()]
     status = 200
     if request.method == "POST":
@@ -81,6 +82,18 @@ def feedback_answers(code):
     page = paginate(services.published_query())
     return render_template("public/feedback_answers.html", tenant=tenant, page=page, policies=_policy_links(),
                            **LABELS)
+
+
+@bp.get("/<code>/feedback/lookup")
+def feedback_lookup(code):
+    """The tracking number typed in the form page's lookup (GET ?number=): its page, or the
+    "no feedback has this tracking number" page (404) for an unknown or empty number."""
+    tenant = load_public_tenant(code)
+    item = services.find(request.args.get("number", ""))
+    if item is not None:
+        return redirect(url_for("public.feedback_status", code=tenant.code, number=item.tracking_number), 303)
+    return _private(render_template("public/feedback_status.html", tenant=tenant, item=None, number="",
+                                    policies=_policy_links(), **LABELS), 404)
 
 
 @bp.get("/<code>/feedback/<number>")

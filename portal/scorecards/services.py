@@ -24,10 +24,13 @@ Components (each a rate between 0 and 1), over the quarter's days in Beijing tim
   quarter's three months (portal/careplans/delivery.py month_of_plans for the contract: a month is
   delivered in full when the person was not missed — no service short of the plan, enough visits
   in person). Not applicable when no plan was in force in the quarter.
-- complaints: 1 − upheld / found among the public feedback items about the contract's contractor
-  (FeedbackItem.contractor_id) received during the quarter and answered with a finding (upheld or
-  not upheld; portal/feedback/stats.py, docs/DOMAIN.md §9 "Public feedback"). Not applicable
-  without such items. The contractor's complaints count for each of its contracts in delivery.
+- complaints: scored like violations: 100 % without upheld complaints, minus COMPLAINT_STEP points
+  per public complaint about the contract's contractor (FeedbackItem.contractor_id) upheld in the
+  quarter, never below 0. A finding counts in the quarter it is made (answered_at, Beijing days),
+  whenever the complaint was received (portal/feedback/stats.py, docs/DOMAIN.md §9 "Public
+  feedback"). Applicable when at least one complaint about the contractor got a finding (upheld
+  or not upheld) in the quarter; not applicable otherwise. The contractor's complaints count for
+  each of its contracts in delivery.
 
 Weights come from the tenant setting ``scorecard_weights``. The weight of a component that is not
 applicable is shared out over the applicable ones in proportion to their weights: points =
@@ -62,8 +65,9 @@ LABELS = {"completion": _l("Completion against quota"), "verification": _l("Veri
           "confirmation": _l("Spot-check confirmation rate"), "satisfaction": _l("Average satisfaction"),
           "violations": _l("Violations"), "recheck": _l("Assessment re-check discrepancy"),
           "care_plans": _l("Care plans delivered in full"),
-          "complaints": _l("Public complaints not upheld")}
+          "complaints": _l("Upheld public complaints")}
 VIOLATION_STEP = 20  # points (of 100) lost per violation that is not dismissed
+COMPLAINT_STEP = 20  # points (of 100) lost per public complaint upheld
 QUARTER_RE = re.compile(r"^(\d{4})-Q([1-4])$")
 
 
@@ -244,8 +248,8 @@ def _care_plans(contract, start, end):
 def _complaints(contract, start, end):
     first, after = local_midnight_utc(start), local_midnight_utc(end + timedelta(days=1))
     found, upheld = complaint_counts(contract.contractor_id, first, after)
-    raw = {"found": found, "upheld": upheld}
-    return _component("complaints", 1 - Fraction(upheld, found) if found else None, raw)
+    raw = {"found": found, "upheld": upheld, "step": COMPLAINT_STEP}
+    return _component("complaints", Fraction(max(0, 100 - COMPLAINT_STEP * upheld), 100) if found else None, raw)
 
 
 def compute_components(contract, start, end, weights):
