@@ -215,7 +215,7 @@ class World:
             return db.session.execute(select(User.id).where(User.username == username)).scalar_one()
 
 
-def passed_acceptance(contract, status="passed", period_start=None):
+def passed_acceptance(contract, status="passed", period_start=None, period_end=None, attempt=1):
     """A decided acceptance of ``contract`` covering its whole period (in the caller's app context
     and tenant scope, flushed): the final payment of the contract may then be approved
     (acceptance/results.py final_payment_refusal), or, with status "failed", it is refused."""
@@ -224,8 +224,8 @@ def passed_acceptance(contract, status="passed", period_start=None):
     from portal.acceptance.models import Acceptance
     from portal.core.timeutil import local_today
     from portal.extensions import db
-    row = Acceptance(contract_id=contract.id, period_start=period_start or contract.starts_on, period_end=contract.ends_on,
-                     status=status, seed="fixture", sample_size=0, members=[], conclusion="",
+    row = Acceptance(contract_id=contract.id, period_start=period_start or contract.starts_on, period_end=period_end or contract.ends_on,
+                     status=status, attempt=attempt, seed="fixture", sample_size=0, members=[], conclusion="",
                      decided_at=datetime.now(timezone.utc), decided_on=local_today())
     db.session.add(row)
     db.session.flush()

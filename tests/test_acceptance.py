@@ -77,6 +77,14 @@ def _decide(app, acceptance_id, result="passed"):
         db.session.commit()
 
 
+def _set_failed(app, acceptance_id):
+    """Mark an acceptance failed (so another of an overlapping period may be created)."""
+    from portal.acceptance.models import Acceptance
+    with app.app_context(), sw.scope(app):
+        db.session.get(Acceptance, acceptance_id).status = "failed"
+        db.session.commit()
+
+
 def test_the_sample_is_sized_by_the_settings_and_redrawn_the_same_from_its_seed(app, world):
     from portal.acceptance import services
     from portal.acceptance.models import Acceptance
@@ -93,10 +101,12 @@ def test_the_sample_is_sized_by_the_settings_and_redrawn_the_same_from_its_seed(
         assert services.draw_people(world["people"], "abc", 5) == chosen
         assert services.draw_people(world["people"], "other", 5) != chosen
         assert services.acceptance_sample_size(12, tenant) == 5
+    _set_failed(app, first)
     _settings(app, acceptance_sample_percent=40, acceptance_sample_min=2)
     second = _create(app, world, seed="abc", start=date(2026, 2, 1))
     with app.app_context(), sw.scope(app):
         assert db.session.get(Acceptance, second).sample_size == 5  # ceil(40 % × 12) = 5 > 2
+    _set_failed(app, second)
     _settings(app, acceptance_sample_percent=10, acceptance_sample_min=50)
     third = _create(app, world, seed="abc", start=date(2026, 3, 1))
     with app.app_context(), sw.scope(app):
@@ -206,7 +216,17 @@ def test_a_failed_acceptance_blocks_the_final_payment_and_a_passed_one_lets_it_t
     assert 'id="final-payment-refusal"' in page
     with app.app_context(), sw.scope(app):
         from portal.contracts.models import Contract
+        # a narrower pass decided later (June only) does not lift the failed January–June acceptance
         support.passed_acceptance(db.session.get(Contract, world["contract"]), period_start=date(2026, 6, 1))
+        db.session.commit()
+    with pytest.raises(DomainError) as narrow:
+        _approve(app, statement_id)
+    assert "2026-01-01" in narrow.value.message
+    with app.app_context(), sw.scope(app):
+        from portal.contracts.models import Contract
+        # the failed acceptance run again (same period, attempt 2) and passed: the contract is covered
+        support.passed_acceptance(db.session.get(Contract, world["contract"]), period_start=date(2026, 1, 1),
+                                  attempt=2)
         db.session.commit()
     _approve(app, statement_id)
     assert sw.statement_row(app, statement_id)[0] == "approved"
@@ -241,8 +261,8 @@ def test_the_published_result_holds_counts_and_no_name_or_comment(app, world, lo
 
 def test_pages_roles_other_bureau_and_the_list_past_page_one(app, world, login):
     from portal.acceptance.models import Acceptance
+    _set_failed(app, _create(app, world, start=date(2026, 2, 1)))
     acceptance_id = _create(app, world)
-    _create(app, world, start=date(2026, 2, 1))
     officer, supervisor = login("gx-officer"), login("gx-supervisor")
     page = officer.get(f"/acceptance/{acceptance_id}").get_data(as_text=True)
     with app.app_context(), sw.scope(app):

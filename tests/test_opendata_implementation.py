@@ -15,9 +15,10 @@ from tests.test_opendata import _assert_nothing_private
 MEMBER, COMMENT = "评审专家欧阳明", "护理员周末不来，老人很不满意"
 
 
-def _publish_both(app):
-    """A's first contract evaluated for 2025 and accepted for its first half-year, both
-    published through portal.disclosures.publish; returns (contract number, [disclosure ids])."""
+def _publish_both(app, status="failed", to_the_end=False):
+    """A's first contract evaluated for 2025 and accepted (``status``) for its first half-year (or
+    up to its effective end), both published through portal.disclosures.publish; returns (contract
+    number, [disclosure ids])."""
     from portal.acceptance.models import Acceptance, AcceptanceOpinion
     from portal.beneficiaries.models import Beneficiary
     from portal.contracts.models import Contract
@@ -30,8 +31,9 @@ def _publish_both(app):
         evaluation = PerformanceEvaluation(contract_id=contract.id, year=2025, status="approved", score_centi=5850,
                                            scorecard_centi=6000, threshold_centi=6000, below_threshold=True,
                                            conclusion="年度考核未达标", due_on=date(2026, 3, 31))
-        acceptance = Acceptance(contract_id=contract.id, period_start=date(2025, 1, 1), period_end=date(2025, 6, 30),
-                                status="failed", seed="s", sample_size=1, members=[{"name": MEMBER}],
+        end = contract.effective_end if to_the_end else date(2025, 6, 30)
+        acceptance = Acceptance(contract_id=contract.id, period_start=date(2025, 1, 1), period_end=end,
+                                status=status, seed="s", sample_size=1, members=[{"name": MEMBER}],
                                 conclusion="验收不合格", decided_on=date(2025, 7, 20))
         db.session.add_all([evaluation, acceptance])
         db.session.flush()
@@ -48,7 +50,7 @@ def _publish_both(app):
                             "approved_on": "2026-02-01"})
         second = publish("acceptance_result", f"验收结果 {contract.number}", "不合格", acceptance,
                          date(2025, 7, 27), utcnow() + timedelta(seconds=1), data={
-                             **common, "period_start": "2025-01-01", "period_end": "2025-06-30", "status": "failed",
+                             **common, "period_start": "2025-01-01", "period_end": end.isoformat(), "status": status,
                              "decided_on": "2025-07-20", "counts": {"satisfied": 0, "basic": 0, "not_satisfied": 1,
                                                                    "unreachable": 0, "not_asked": 0},
                              "sample_size": 1, "members": 1})
@@ -67,7 +69,7 @@ def test_an_evaluation_and_an_acceptance_become_valid_implementation_releases(ap
             if r["id"].endswith((f"evaluation-{evaluation_id}", f"acceptance-{acceptance_id}"))}
     assert set(ours) == {"evaluation", "acceptance"}
     for key, document_type, disclosure_id in (("evaluation", "physicalProgressReport", evaluation_id),
-                                              ("acceptance", "completionCertificate", acceptance_id)):
+                                              ("acceptance", "physicalProgressReport", acceptance_id)):
         release = ours[key]
         assert release["tag"] == ["implementation"]
         [contract] = release["contracts"]
@@ -79,8 +81,7 @@ def test_an_evaluation_and_an_acceptance_become_valid_implementation_releases(ap
     record = client.get(f"{API}/ganxian/ocds/records/{ours['evaluation']['ocid']}").get_json()
     assert record_package_errors(record) == []
     compiled = next(c for c in record["records"][0]["compiledRelease"]["contracts"] if c["id"] == number)
-    assert {d["documentType"] for d in compiled["implementation"]["documents"]} == {"physicalProgressReport",
-                                                                                  "completionCertificate"}
+    assert {d["documentType"] for d in compiled["implementation"]["documents"]} == {"physicalProgressReport"}
     assert "严禁服务转包" in compiled["description"]  # the contract release's terms survive the merge
     text = client.get(f"{API}/ganxian/ocds/bulk").get_data(as_text=True) + str(record)
     assert MEMBER not in text and COMMENT not in text
@@ -107,3 +108,24 @@ def test_the_release_builder_retried_returns_the_first_and_an_unpublished_disclo
                             data={}, due_on=None, published_at=utcnow())
         assert release_disclosure(orphan) is None
         db.session.rollback()
+
+
+def _acceptance_document_type(app, client, **kwargs):
+    seed_full(app)
+    _number, (_evaluation_id, acceptance_id) = _publish_both(app, **kwargs)
+    package = client.get(f"{API}/ganxian/ocds/releases").get_json()
+    assert release_package_errors(package) == []
+    [release] = [r for r in package["releases"] if r["id"].endswith(f"acceptance-{acceptance_id}")]
+    return release["contracts"][0]["implementation"]["documents"][0]["documentType"]
+
+
+def test_only_a_passed_acceptance_reaching_the_effective_end_is_a_completion_certificate(app, client):
+    assert _acceptance_document_type(app, client, status="passed", to_the_end=True) == "completionCertificate"
+
+
+def test_a_passed_acceptance_of_part_of_the_period_is_a_progress_report(app, client):
+    assert _acceptance_document_type(app, client, status="passed") == "physicalProgressReport"
+
+
+def test_a_failed_acceptance_to_the_end_is_a_progress_report(app, client):
+    assert _acceptance_document_type(app, client, status="failed", to_the_end=True) == "physicalProgressReport"

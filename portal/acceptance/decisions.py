@@ -8,6 +8,7 @@ from datetime import timedelta
 from flask_babel import gettext as _
 
 from portal.acceptance.results import opinion_counts
+from portal.contracts.models import lock_contract_row
 from portal.core.errors import Conflict, DomainError
 from portal.core.timeutil import local_today, utcnow
 from portal.disclosures import publish as publish_disclosure
@@ -39,6 +40,8 @@ def set_committee(acceptance, members, conclusion):
             continue
         if len(name) > NAME_LIMIT or len(affiliation) > NAME_LIMIT:
             errors["members"] = [_("At most %(n)s characters.", n=NAME_LIMIT)]
+        elif any(other["name"] == name for other in kept):
+            errors["members"] = [_("%(name)s is named twice: each member of the committee once.", name=name)]
         kept.append({"name": name, "affiliation": affiliation, "signed": bool(member.get("signed"))})
     conclusion = (conclusion or "").strip() if isinstance(conclusion, str) else ""
     if len(conclusion) > CONCLUSION_LIMIT:
@@ -90,6 +93,9 @@ def decide(acceptance, result, user):
     missing = refusals(acceptance)
     if missing:
         raise DomainError(" ".join(missing), {"result": missing})
+    # the lock approving or paying a statement of the contract takes (billing/settlement.py
+    # lock_settlement): a final payment never checks the acceptances while a decision is being taken
+    lock_contract_row(acceptance.contract_id)
     acceptance.status, acceptance.decided_by_id = result, user.id
     acceptance.decided_at, acceptance.decided_on = utcnow(), local_today()
     db.session.flush()

@@ -13,7 +13,7 @@ RESPONDENT_LABELS = {"self": _l("The person served"), "guardian": _l("A guardian
 METHOD_LABELS = {"phone": _l("By phone"), "home_visit": _l("At a home visit")}
 OPINION_LABELS = {"satisfied": _l("Satisfied"), "basic": _l("Basically satisfied"),
                   "not_satisfied": _l("Not satisfied"), "unreachable": _l("Unreachable"), None: _l("Not asked yet")}
-STATUS_LABELS = {"open": _l("Gathering opinions"), "passed": _l("Passed"), "failed": _l("Failed")}
+STATUS_LABELS = {"open": _l("Gathering opinions"), "passed": _l("Passed"), "failed": _l("Not passed")}
 COMMITTEE_ROWS = 7
 
 
@@ -32,7 +32,7 @@ class FilterForm(FlaskForm):
 class NewForm(FlaskForm):
     contract = SelectField(_l("Contract"), coerce=int, validate_choice=False,
                            validators=[DataRequired(_l("Choose a contract of this bureau."))])
-    period_start = DateField(_l("Period from"), validators=[DataRequired(_l("Give the period's first day."))])
+    period_start = DateField(_l("Acceptance period from"), validators=[DataRequired(_l("Give the period's first day."))])
     period_end = DateField(_l("Period to"), validators=[DataRequired(_l("Give the period's last day."))])
 
 
@@ -54,7 +54,7 @@ class MemberForm(FlaskForm):
 
     name = StringField(_l("Member's name"), validators=[Optional(), Length(max=NAME_LIMIT)])
     affiliation = StringField(_l("Affiliation"), validators=[Optional(), Length(max=NAME_LIMIT)])
-    signed = BooleanField(_l("Signed"))
+    signed = BooleanField(_l("Signed (by hand)"))
 
 
 class CommitteeForm(FlaskForm):
@@ -68,10 +68,16 @@ class SignedRecordForm(FlaskForm):
 
 class DecideForm(FlaskForm):
     result = RadioField(_l("The committee's result"),
-                        choices=[SelectChoice("passed", _l("Passed")), SelectChoice("failed", _l("Failed"))],
+                        choices=[SelectChoice(key, STATUS_LABELS[key]) for key in ("passed", "failed")],
                         validators=[DataRequired(_l("Choose passed or failed."))])
     confirm = BooleanField(_l("I understand the result is final; a failed acceptance blocks the final payment"),
                            validators=[DataRequired(_l("Confirm before deciding."))])
+
+
+class RerunForm(FlaskForm):
+    confirm = BooleanField(_l("Run this acceptance again for the same period: a new sample is drawn and this failed "
+                              "result stays on record"),
+                           validators=[DataRequired(_l("Confirm before running the acceptance again."))])
 
 
 class PublishForm(FlaskForm):

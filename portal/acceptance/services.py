@@ -13,9 +13,10 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from portal.acceptance.models import METHODS, OPINIONS, RESPONDENTS, STATUSES, Acceptance, AcceptanceOpinion
-from portal.contracts.models import Contract
+from portal.contracts.models import Contract, lock_contract_row
 from portal.core import query
 from portal.core.errors import Conflict, DomainError, NotFound
 from portal.core.timeutil import local_midnight_utc, local_today, utcnow
@@ -60,11 +61,12 @@ def create(contract, period_start, period_end, *, tenant, user, seed=None):
     elif period_start < contract.starts_on or period_end > contract.ends_on:
         errors["period_start"] = [_("The period lies within the contract's period (%(start)s – %(end)s).",
                                     start=contract.starts_on.isoformat(), end=contract.ends_on.isoformat())]
+    elif period_end >= local_today():
+        errors["period_end"] = [_("The period has not ended yet: an acceptance is of a period that has ended.")]
     if errors:
         raise DomainError(_("The acceptance cannot be created."), errors)
-    if db.session.scalar(select(Acceptance.id).where(Acceptance.contract_id == contract.id,
-                                                     Acceptance.period_start == period_start)) is not None:
-        raise Conflict(_("This contract already has an acceptance starting on that day."))
+    lock_contract_row(contract.id)  # two creations for one contract see each other
+    attempt = _attempt(contract, period_start, period_end)
     people = people_served(contract.id, period_start, period_end)
     if not people:
         message = _("Nobody was served under this contract in the period (no verified visit).")
@@ -72,15 +74,57 @@ def create(contract, period_start, period_end, *, tenant, user, seed=None):
     seed = seed or secrets.token_hex(16)
     chosen = draw_people(people, seed, acceptance_sample_size(len(people), tenant))
     row = Acceptance(contract_id=contract.id, period_start=period_start, period_end=period_end, status="open",
-                     seed=seed, sample_size=len(chosen), members=[], conclusion="", created_by_id=user.id,
-                     created_at=utcnow())
-    db.session.add(row)
-    db.session.flush()
+                     attempt=attempt, seed=seed, sample_size=len(chosen), members=[], conclusion="",
+                     created_by_id=user.id, created_at=utcnow())
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+            db.session.flush()
+    except IntegrityError:  # a second click that slipped past the check: the unique constraint refuses it
+        raise Conflict(_("This contract already has an acceptance starting on that day.")) from None
     for position, person_id in enumerate(chosen, start=1):
         db.session.add(AcceptanceOpinion(acceptance_id=row.id, beneficiary_id=person_id, position=position,
                                          comment=""))
     db.session.flush()
     return row
+
+
+def _attempt(contract, period_start, period_end):
+    """The attempt number of a new acceptance of the period: 1, or the next one after a failed
+    acceptance of the same period (re-run after rectification). A period overlapping an open or
+    passed acceptance of the contract is refused (Conflict)."""
+    overlapping = db.session.scalars(select(Acceptance).where(
+        Acceptance.contract_id == contract.id, Acceptance.status.in_(("open", "passed")),
+        Acceptance.period_start <= period_end, Acceptance.period_end >= period_start)
+        .order_by(Acceptance.period_start)).first()
+    if overlapping is not None:
+        message = _("The period overlaps this contract's acceptance of %(start)s – %(end)s, open or passed; only a "
+                    "failed acceptance may be run again.", start=overlapping.period_start.isoformat(),
+                    end=overlapping.period_end.isoformat())
+        raise Conflict(message, {"period_start": [message]})
+    last = db.session.scalars(select(Acceptance).where(
+        Acceptance.contract_id == contract.id, Acceptance.period_start == period_start)
+        .order_by(Acceptance.attempt.desc())).first()
+    return 1 if last is None else last.attempt + 1
+
+
+def rerun_refusal(acceptance):
+    """Why ``acceptance`` cannot be run again, or None: only a failed one, the latest attempt of its
+    period."""
+    if acceptance.status != "failed":
+        return _("Only a failed acceptance can be run again.")
+    later = db.session.scalar(select(Acceptance.id).where(
+        Acceptance.contract_id == acceptance.contract_id, Acceptance.period_start == acceptance.period_start,
+        Acceptance.attempt > acceptance.attempt).limit(1))
+    return _("This acceptance has already been run again.") if later is not None else None
+
+
+def rerun(acceptance, *, tenant, user):
+    """A new attempt of a failed acceptance, same period, a new sample (``create``)."""
+    refusal = rerun_refusal(acceptance)
+    if refusal:
+        raise Conflict(refusal)
+    return create(acceptance.contract, acceptance.period_start, acceptance.period_end, tenant=tenant, user=user)
 
 
 def redraw(acceptance, tenant):

@@ -10,8 +10,9 @@ from portal.acceptance import decisions, services
 from portal.acceptance.blueprint import bp
 from portal.acceptance.forms import (COMMITTEE_ROWS, METHOD_LABELS, OPINION_LABELS, RESPONDENT_LABELS, STATUS_LABELS,
                                      CommitteeForm, DecideForm, FilterForm, NewForm, OpinionForm, PublishForm,
-                                     SignedRecordForm)
+                                     RerunForm, SignedRecordForm)
 from portal.acceptance.results import opinion_counts
+from portal.core import query
 from portal.core.auth import capability_required
 from portal.core.errors import DomainError, NotFound
 from portal.core.forms import show_refusal
@@ -51,17 +52,19 @@ def new():
     if request.method == "POST":
         if form.validate_on_submit():
             from portal.contracts.models import Contract
+            chosen = db.session.get(Contract, form.contract.data) if query.is_id(form.contract.data) else None
             try:
                 with db.session.begin_nested():
-                    row = services.create(db.session.get(Contract, form.contract.data), form.period_start.data,
-                                          form.period_end.data, tenant=g.tenant, user=current_user)
+                    row = services.create(chosen, form.period_start.data, form.period_end.data, tenant=g.tenant,
+                                          user=current_user)
             except DomainError as exc:
                 show_refusal(form, exc, default_field="contract")
+                status = 409 if exc.status == 409 else 422
             else:
                 db.session.commit()
                 flash(_("The acceptance is created and its sample of %(n)s people drawn.", n=row.sample_size))
                 return redirect(url_for("acceptance.detail", acceptance_id=row.id), 303)
-        status = 422
+        status = 422 if status == 200 else status
     return render_template("acceptance/new.html", form=form), status
 
 
@@ -80,10 +83,12 @@ def _render(acceptance, status=200, **forms):
     forms.setdefault("signed_form", SignedRecordForm(prefix="signed"))
     forms.setdefault("decide_form", DecideForm(prefix="decide"))
     forms.setdefault("publish_form", PublishForm(prefix="publish"))
+    forms.setdefault("rerun_form", RerunForm(prefix="rerun"))
     forms.setdefault("opinion_forms", {})
     people = [(row, beneficiary_label(row.beneficiary, current_user)) for row in acceptance.opinions]
     return render_template("acceptance/detail.html", acceptance=acceptance, people=people,
                            counts=opinion_counts(acceptance), refusals=decisions.refusals(acceptance),
+                           rerun_allowed=services.rerun_refusal(acceptance) is None,
                            new_opinion_form=lambda row: OpinionForm(prefix=f"o{row.id}", formdata=None),
                            **forms, **LABELS), status
 
@@ -154,6 +159,27 @@ def act(acceptance_id, action):
     return _render(acceptance, 422, **{f"{action}_form": form})
 
 
+@bp.post("/<int:acceptance_id>/rerun")
+@capability_required("acceptance.manage")
+def rerun(acceptance_id):
+    """A new attempt of a failed acceptance, same period (after a confirmation)."""
+    acceptance = _acceptance(acceptance_id, lock=True)
+    form = RerunForm(prefix="rerun")
+    if not form.validate_on_submit():
+        return _render(acceptance, 422, rerun_form=form)
+    try:
+        with db.session.begin_nested():
+            row = services.rerun(acceptance, tenant=g.tenant, user=current_user)
+    except DomainError as exc:
+        show_refusal(form, exc, default_field="confirm")
+        db.session.refresh(acceptance)
+        return _render(acceptance, 409 if exc.status == 409 else 422, rerun_form=form)
+    db.session.commit()
+    flash(_("The acceptance is run again (attempt %(n)s) and its sample of %(people)s people drawn.", n=row.attempt,
+            people=row.sample_size))
+    return redirect(url_for("acceptance.detail", acceptance_id=row.id), 303)
+
+
 @bp.get("/<int:acceptance_id>/print")
 @capability_required("acceptance.read")
 def print_view(acceptance_id):
@@ -172,7 +198,11 @@ def signed_record(acceptance_id):
     stored = db.session.get(StoredFile, acceptance.signed_file_id) if acceptance.signed_file_id else None
     if stored is None:
         abort(404)
-    return serve(stored)
+    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(stored.content_type, "bin")
+    name = stored.original_name or ""
+    if name in ("", "upload") or not name.lower().endswith(f".{extension}"):
+        name = f"acceptance-{acceptance.id}.{extension}"
+    return serve(stored, download_name=name)
 
 
 assert COMMITTEE_ROWS >= decisions.MIN_MEMBERS

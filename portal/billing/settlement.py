@@ -39,7 +39,7 @@ from portal.billing.plans import (DEDUCTION_SOURCES, LinePlan, Period, deduction
                                   plan_totals)
 from portal.billing.sources import (paying_lines, spot_check_deductions, units_approved,  # noqa: F401
                                     violation_deductions)
-from portal.contracts.models import Contract
+from portal.contracts.models import Contract, lock_contract_row
 from portal.core import months
 from portal.core.errors import DomainError
 from portal.core.timeutil import local_today, utcnow
@@ -151,7 +151,7 @@ def lock_settlement(contract_id, statement=None):
     are serialised anyway). Approving, recomputing, sending and preparing take this lock first, so
     two approvals of different months of one contract never check the quota, the contract total
     or the carried-forward balance without seeing each other."""
-    db.session.execute(select(Contract.id).where(Contract.id == contract_id).with_for_update()).all()
+    lock_contract_row(contract_id)
     if statement is not None and statement.id is not None:
         db.session.execute(select(Statement).where(Statement.id == statement.id).with_for_update()
                            .execution_options(populate_existing=True)).all()

@@ -368,6 +368,7 @@ def mark_paid(statement, by, paid_on, reference):
     """approved → paid, by a finance reviewer, with the payment day (not in the future) and the
     payment reference; the payment then goes to the open-data releases."""
     _of_bureau(statement, by, "statement.pay")
+    settlement.lock_settlement(statement.contract_id, statement)  # the lock deciding an acceptance takes
     _require(statement, "approved")
     _check_final_payment(statement)
     errors = {}

@@ -84,6 +84,12 @@ class Contract(ContractLifecycle, TenantOwned, db.Model):
                                 "removed or changed."))
         return value
 
+    @property
+    def effective_end(self):
+        """The day the contract's delivery ends: the earliest of its end, its termination and its
+        completion, when set (the final payment and the last financial report are of that month)."""
+        return min(d for d in (self.ends_on, self.terminated_on, self.completed_on) if d is not None)
+
     @hybrid_property
     def in_delivery(self):
         """Delivers or has delivered (active, suspended, completed or terminated); in a query,
@@ -94,6 +100,13 @@ class Contract(ContractLifecycle, TenantOwned, db.Model):
     @classmethod
     def _in_delivery_expression(cls):
         return cls.status.in_(DELIVERY_STATUSES)
+
+
+def lock_contract_row(contract_id):
+    """Lock the Contract row until the transaction ends (SELECT … FOR UPDATE; nothing on SQLite,
+    whose writers are serialised anyway): settling a contract and deciding its acceptance take it."""
+    from sqlalchemy import select
+    db.session.execute(select(Contract.id).where(Contract.id == contract_id).with_for_update()).all()
 
 
 class ServiceItem(TenantOwned, db.Model):

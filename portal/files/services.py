@@ -84,9 +84,10 @@ def read_bytes(stored):
     return file_path(stored).read_bytes()
 
 
-def serve(stored, as_attachment=True):
-    """Send a stored file; the caller has already checked that the person may see it."""
+def serve(stored, as_attachment=True, download_name=None):
+    """Send a stored file (named ``download_name``, else its original name); the caller has already
+    checked that the person may see it."""
     response = send_file(file_path(stored), mimetype=stored.content_type, as_attachment=as_attachment,
-                         download_name=stored.original_name, max_age=0)
+                         download_name=download_name or stored.original_name, max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -31,10 +31,6 @@ class OverdueMonth:
         return (local_today() - self.due_on).days
 
 
-def _contract_end(contract):
-    return min(d for d in (contract.ends_on, contract.terminated_on, contract.completed_on) if d is not None)
-
-
 def _done(report):
     return report is not None and report.status in DONE
 
@@ -56,7 +52,7 @@ def overdue_months(user, today=None, contract_id=None):
         FinancialReport.contract_id.in_([c.id for c in contracts]))).scalars()} if contracts else {}
     rows = []
     for contract in contracts:
-        end, month = _contract_end(contract), contract.starts_on.replace(day=1)
+        end, month = contract.effective_end, contract.starts_on.replace(day=1)
         while month <= end:
             due = last_day(month) + timedelta(days=days)
             if due >= today:
