@@ -113,12 +113,15 @@ def _financial_reports():
     from portal.core.timeutil import local_today
     from portal.extensions import db
     from portal.finreports import services
+    from portal.finreports.models import FinancialReport
     manager = db.session.execute(select(User).where(User.username == "a-manager")).scalar_one()
     contract = db.session.execute(select(Contract).where(Contract.status == "active", Contract.contractor_id
                                                          == manager.contractor_id).order_by(Contract.id)).scalars().first()
     month = previous_month(local_today())
     for period in (month_text(month), month_text(previous_month(month))):
-        services.create(manager, contract.id, period, {"staff": "1,000.00"}, "走查")
+        if db.session.scalar(select(FinancialReport.id).where(  # the demo reports last month (finreports/demo.py)
+                FinancialReport.contract_id == contract.id, FinancialReport.period == period)) is None:
+            services.create(manager, contract.id, period, {"staff": "1,000.00"}, "走查")
 def _evaluations():
     """Two annual evaluations of one contract (evaluations/services.py data, rows made directly):
     last year's awaiting review, the year before's approved below the threshold (flagged): the
