@@ -126,7 +126,8 @@ def test_demo_procurement_history_follows_the_rules(app):
                                                      "contract_notice",  # the contracts of the awarded lots
                                                      "assessment_publicity",  # B's two publicity rounds
                                                      "scorecard",  # A's previous contract's quarters
-                                                     "acceptance_result"}  # the demo's passed acceptance
+                                                     "acceptance_result",  # last month's acceptance of A
+                                                     "performance_evaluation"}  # the previous year's of A
             challenged_results = [d.title for d in disclosures
                                   if d.kind == "award_result" and challenged.title in d.title]
             assert challenged_results[-1].startswith("更正后的中标（成交）结果公告")
