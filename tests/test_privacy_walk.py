@@ -85,6 +85,7 @@ def collect_secrets(app):
                 secrets[f"objector {objection.id} contact"] = objection.contact
         secrets.update(_survey_secrets(db))
         secrets.update(_feedback_secrets(db))
+        secrets.update(_acceptance_secrets(db))
     # Sealed bids are invisible to every query of the app (tenders/sealing.py): read the table as
     # the owner, with plain SQL that no session hook touches.
     bid, lot, tender = Bid.__table__, Lot.__table__, Tender.__table__
@@ -142,6 +143,13 @@ def _feedback_secrets(db):
             found[f"feedback {item.id} contact"] = crypto.decrypt(item.contact)
         found[f"feedback {item.id} text"] = item.text
     return {description: text for description, text in found.items() if len(text or "") >= 4}
+
+
+def _acceptance_secrets(db):
+    """Acceptance (docs/DOMAIN.md §7): what each sampled person said, kept for the bureau only."""
+    from portal.acceptance.models import AcceptanceOpinion
+    return {f"acceptance opinion {row.id} comment": row.comment
+            for row in db.session.execute(select(AcceptanceOpinion)).scalars() if len(row.comment or "") >= 4}
 
 
 def _published_feedback(app, world):
@@ -264,6 +272,12 @@ def test_no_public_page_shows_anything_private(app, client, demo_world):
     # public feedback: the form and the published answers are reached; the contacts and texts are secrets
     assert "/public/ganxian/feedback" in pages and "已督促服务机构" in pages["/public/ganxian/feedback/answers"]
     assert any(d.startswith("feedback") and d.endswith("contact") for d in secrets)
+    # the demo's acceptance result and annual evaluation are reached (notice and open data); what
+    # the people asked said is among the secrets
+    assert any("履约验收" in pages[u] for u in notices) and any("绩效评价" in pages[u] for u in notices)
+    assert any(d.startswith("acceptance opinion") for d in secrets)
+    assert any("completionCertificate" in body or "physicalProgressReport" in body
+               for u, body in pages.items() if "/ocds/" in u)
     assert find_leaks(pages, secrets) == []
 
 
