@@ -57,11 +57,14 @@ def contractor_rows(start, end):
 
 
 def due_in_year(year, today):
-    """(due, on_time, overdue) among the current bureau's items due in ``year`` (due_on in it):
-    due counts them all, on_time those answered on or before their due day (Beijing), overdue
-    those still unanswered with their due day before ``today``."""
+    """(due, counted, on_time, overdue) among the current bureau's items due in ``year`` (due_on in
+    it): due counts them all; counted those that can already be judged (answered, whatever their
+    due day, or unanswered with their due day before ``today``: an item due today or later and not
+    yet answered is neither on time nor late); on_time those answered on or before their due day
+    (Beijing); overdue those still unanswered with their due day before ``today``."""
     items = db.session.execute(select(FeedbackItem.answered_at, FeedbackItem.due_on).where(
         FeedbackItem.due_on.between(date(year, 1, 1), date(year, 12, 31)))).all()
     on_time = sum(1 for answered_at, due_on in items if _on_time(answered_at, due_on))
     overdue = sum(1 for answered_at, due_on in items if answered_at is None and due_on < today)
-    return len(items), on_time, overdue
+    answered = sum(1 for answered_at, _due_on in items if answered_at is not None)
+    return len(items), answered + overdue, on_time, overdue
