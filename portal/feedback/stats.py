@@ -5,6 +5,7 @@ answering a complaint about a contractor (None: not a complaint, or no finding).
 counts a finding when it was made (answered_at), whenever the item was received."""
 from datetime import date, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, select
 
 from portal.contractors.models import Contractor
@@ -68,3 +69,16 @@ def due_in_year(year, today):
     overdue = sum(1 for answered_at, due_on in items if answered_at is None and due_on < today)
     answered = sum(1 for answered_at, _due_on in items if answered_at is not None)
     return len(items), answered + overdue, on_time, overdue
+
+
+def home_cards():
+    """The home page's cards (portal/dashboard): the current bureau's items due soon and overdue
+    (the list's "due" and "overdue" tabs, portal/feedback/services.py items_query), each leading to
+    its tab."""
+    from portal.feedback.services import items_query
+    count = {tab: db.session.scalar(select(func.count()).select_from(items_query(tab).order_by(None).subquery()))
+             for tab in ("due", "overdue")}
+    return [{"title": _l("Public feedback due"), "value": count["due"], "endpoint": "feedback.index",
+             "args": {"tab": "due"}},
+            {"title": _l("Public feedback overdue"), "value": count["overdue"], "endpoint": "feedback.index",
+             "args": {"tab": "overdue"}}]
