@@ -33,6 +33,11 @@ def _on_time(answered_at, due_on):
     return answered_at is not None and to_local(answered_at).date() <= due_on
 
 
+def answered_late(item):
+    """Whether ``item`` was answered after its due day (Beijing): "逾期答复" on its pages."""
+    return item.answered_at is not None and not _on_time(item.answered_at, item.due_on)
+
+
 def contractor_rows(start, end):
     """Per contractor with feedback received in [start, end] (Beijing days), ordered by name:
     dicts of contractor, received, answered, on_time, upheld, not_upheld."""
