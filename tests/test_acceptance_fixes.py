@@ -7,7 +7,7 @@ name; the OCDS documentType by what the acceptance certifies."""
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.extensions import db
 from tests import settlement_world as sw
@@ -128,7 +128,17 @@ def test_rerun_page_labels_print_and_comments(app, world, login):
         assert [(r.attempt, r.status) for r in rows] == [(1, "failed"), (2, "open")]
         assert rows[1].period_start == rows[0].period_start and rows[1].period_end == rows[0].period_end
     again = support.form_post(officer, f"{detail}/rerun", {"rerun-confirm": "y"}, token_url=detail)
-    assert again.status_code == 409
+    # a second click: nothing more is created, the message is shown on the existing re-run
+    assert again.status_code == 303 and again.headers["Location"].endswith(f"/acceptance/{rows[1].id}")
+    landed = officer.get(again.headers["Location"]).get_data(as_text=True)
+    assert "该验收已重新验收过。" in landed
+    with app.app_context(), sw.scope(app):
+        assert db.session.scalar(select(func.count()).select_from(Acceptance)) == 2
+    # the failed attempt links to its re-run, the re-run back; the list shows the attempt
+    assert f'id="next-attempt" href="/acceptance/{rows[1].id}"' in officer.get(detail).get_data(as_text=True)
+    assert f'id="previous-attempt" href="{detail}"' in landed and 'id="next-attempt"' not in landed
+    listing = officer.get("/acceptance/").get_data(as_text=True)
+    assert listing.count('<td class="attempt">第2次</td>') == 1 and '<td class="attempt">第1次</td>' in listing
     assert officer.get("/acceptance/2147483647/print").status_code == 404
 
 

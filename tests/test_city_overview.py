@@ -92,8 +92,10 @@ def test_city_auditor_sees_both_districts_with_the_figures_of_the_year(client, w
     assert zg["scorecards"] == 0 and zg["average_score"] is None
     assert gx["budget_execution"] == 0 and zg["confirmation_rate"] is None
     assert gx["visits"] == 0 and gx["exception_rate"] is None
-    # feedback due in 2031: 3, of which 1 answered by its due day in Beijing; none overdue yet
-    assert (gx["feedback_due"], gx["feedback_on_time"], gx["feedback_on_time_rate"]) == (3, 1, 0.3333)
+    # feedback due in 2031: 3, of which 2 answered (1 by its due day in Beijing) and 1 not yet due:
+    # the rate counts only the 2 already judged
+    assert (gx["feedback_due"], gx["feedback_counted"], gx["feedback_on_time"]) == (3, 2, 1)
+    assert gx["feedback_on_time_rate"] == 0.5
     assert gx["feedback_overdue"] == 0 and zg["feedback_due"] == 0 and zg["feedback_on_time_rate"] is None
 
 
@@ -107,6 +109,25 @@ def test_feedback_overdue_now_counts_the_year_s_unanswered_items_past_their_due_
         assert district_figures(tenant, YEAR, today=date(YEAR, 3, 3)).feedback_overdue == 1
         late = district_figures(tenant, YEAR + 1, today=date(YEAR + 1, 1, 2))
         assert (late.feedback_due, late.feedback_overdue, late.feedback_on_time_rate) == (1, 1, 0)
+
+
+def test_the_on_time_rate_counts_an_unanswered_item_only_once_past_its_due_day(app, world):
+    """The unanswered item due 2 March: on its due day it is neither on time nor late (2 answered
+    judged, 1 on time); the next day it counts as late."""
+    from fractions import Fraction
+
+    from portal.city.figures import district_figures
+    from portal.extensions import db
+    from portal.tenancy.models import Tenant
+    with app.app_context():
+        tenant = db.session.get(Tenant, world.tenant_id("ganxian"))
+        due_day = district_figures(tenant, YEAR, today=date(YEAR, 3, 2))
+        assert (due_day.feedback_due, due_day.feedback_counted, due_day.feedback_on_time) == (3, 2, 1)
+        assert due_day.feedback_on_time_rate == Fraction(1, 2)
+        next_day = district_figures(tenant, YEAR, today=date(YEAR, 3, 3))
+        assert (next_day.feedback_counted, next_day.feedback_on_time_rate) == (3, Fraction(1, 3))
+        before = district_figures(tenant, YEAR, today=date(YEAR, 1, 1))  # answered items count whenever due
+        assert (before.feedback_counted, before.feedback_on_time_rate) == (2, Fraction(1, 2))
 
 
 def test_the_page_shows_the_exact_score_and_no_district_not_granted(world, login):
@@ -178,7 +199,7 @@ def test_excel_has_money_as_numbers(world, login):
     rows = {row[0].value: [c.value for c in row[1:]] for row in book.active.iter_rows()}
     budget = rows["本年度预算项目金额（元）"]
     assert [Decimal(str(v)) for v in budget] == [Decimal("10000"), Decimal("4000")]
-    assert rows["公众意见按时答复（比率）"] == ["33.33 %", "—"] and rows["本年度到期的公众意见"] == [3, 0]
+    assert rows["公众意见按时答复（比率）"] == ["50.00 %", "—"] and rows["本年度到期的公众意见"] == [3, 0]
 
 
 @pytest.mark.parametrize("year", ["", "abc", "1999", "2100", "20311", "-2031", "2031.0", "null"])

@@ -115,3 +115,32 @@ def test_the_form_page_looks_an_item_up_by_its_tracking_number(app, world, clien
         assert unknown.status_code == 404 and "没有该查询编号的意见" in unknown.get_data(as_text=True)
     assert client.get(f"/public/zhanggong/feedback/lookup?number={number}").status_code == 404  # another bureau's
     assert client.get(f"/public/nowhere/feedback/lookup?number={number}").status_code == 404
+
+
+def test_an_item_answered_after_its_due_day_is_marked_late_on_its_page_and_in_the_list(app, world, login):
+    """Due 2 March: answered at 23:30 that day in Beijing (on time), at 00:30 the next day (late,
+    though still 2 March in UTC), or not yet (not marked)."""
+    from datetime import date, timedelta
+
+    from portal.feedback.models import FeedbackItem
+    local = timezone(timedelta(hours=8))
+    answered = {"FKLATE000001": datetime(2026, 3, 2, 23, 30, tzinfo=local),
+                "FKLATE000002": datetime(2026, 3, 3, 0, 30, tzinfo=local), "FKLATE000003": None}
+    ids = {}
+    with app.app_context(), scope(app):
+        for number, at in answered.items():
+            item = FeedbackItem(tracking_number=number, topic="service", text="意见", due_on=date(2026, 3, 2),
+                                received_at=datetime(2026, 2, 20, 2, tzinfo=timezone.utc), answered_at=at,
+                                status="answered" if at else "received", answer="已处理。" if at else "")
+            db.session.add(item)
+            db.session.flush()
+            ids[number] = item.id
+        db.session.commit()
+    officer = login("gx-officer")
+    for number, late in (("FKLATE000001", False), ("FKLATE000002", True), ("FKLATE000003", False)):
+        page = officer.get(f"/feedback/{ids[number]}").get_data(as_text=True)
+        assert ('id="answered-late"' in page) is late and ("逾期答复" in page) is late, number
+    listing = officer.get("/feedback/?per_page=200").get_data(as_text=True)
+    rows = {number: listing.split(f'data-item="{ids[number]}"')[1].split("</tr>")[0] for number in ids}
+    assert "逾期答复" in rows["FKLATE000002"]
+    assert "逾期答复" not in rows["FKLATE000001"] and "逾期答复" not in rows["FKLATE000003"]

@@ -13,7 +13,7 @@ from portal.core.errors import DomainError
 from portal.extensions import db
 from tests import settlement_world as sw
 from tests import support
-from tests.test_finreports import AMOUNTS, PDF, TOTAL, _file, _get, _report
+from tests.test_finreports import AMOUNTS, PDF, PNG, TOTAL, _file, _get, _report
 
 
 @pytest.fixture
@@ -171,3 +171,25 @@ def test_the_overdue_list_pages_past_the_first(app, world, login, monkeypatch):
     assert seen == [f"2026-{m:02d}" for m in range(1, 13)]
     assert "pager-notice" in officer.get(f"/financial-reports/overdue?contract={world['contract']}&page=4").get_data(
         as_text=True)
+
+
+def test_a_resubmitted_report_shows_no_old_decision_and_a_refusal_and_file_types_read_once(app, world, login):
+    """After a return and a new submission the detail page shows no current decision (the history
+    keeps the return); returning with an empty comment says so once; attachments name their type."""
+    report_id = _report(app, world, period="2026-08", submit=True, attach=(PDF, PNG))
+    detail = f"/financial-reports/{report_id}"
+    finance, manager = login("gx-finance"), login("a-manager", tenant="ganxian")
+    empty = support.form_post(finance, f"{detail}/review", {"decision": "return", "comment": "  "}, token_url=detail)
+    assert empty.status_code == 422
+    assert empty.get_data(as_text=True).count("请写明需要修改的内容。") == 1
+    _decide(app, report_id, "return")
+    returned = manager.get(detail).get_data(as_text=True)
+    assert 'id="review-comment"' in returned and 'id="reviewed-at"' in returned
+    _decide(app, report_id, "submit")
+    for client in (finance, manager):
+        page = client.get(detail).get_data(as_text=True)
+        assert 'id="review-comment"' not in page and 'id="reviewed-at"' not in page
+        assert "年度报告缺少附件" in page.split('id="history"')[1]  # the return stays in the history
+        assert "(PDF)" in page and "(PNG 图片)" in page and "application/pdf" not in page and "image/png" not in page
+    _decide(app, report_id, "accept")
+    assert 'id="reviewed-at"' in finance.get(detail).get_data(as_text=True)

@@ -284,4 +284,8 @@ def test_another_bureau_gets_404_and_the_list_has_a_second_page_and_an_excel(app
     rows = list(load_workbook(io.BytesIO(workbook.data)).active.iter_rows(values_only=True))
     demo_2025 = local_today().year - 1 == 2025  # the demo's evaluation is of the previous year
     assert len(rows) == 2 + demo_2025 and {row[0] for row in rows[1:]} == {2025}
-    assert any("79.89" in row for row in rows[1:])
+    assert any(79.89 in row for row in rows[1:])  # scores are numbers, shown with two decimals
+    sheet = load_workbook(io.BytesIO(workbook.data)).active
+    scores = [cell for row in sheet.iter_rows(min_row=2) for cell in row if cell.value == 79.89]
+    assert scores and all(cell.data_type == "n" and cell.number_format == "0.00" for cell in scores)
+    assert not any(isinstance(value, str) and re.fullmatch(r"\d+\.\d\d", value) for row in rows[1:] for value in row)

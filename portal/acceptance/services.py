@@ -119,6 +119,14 @@ def rerun_refusal(acceptance):
     return _("This acceptance has already been run again.") if later is not None else None
 
 
+def attempt_of(acceptance, attempt):
+    """The acceptance of the same contract and period with ``attempt`` (the one it re-runs, or its
+    re-run), or None."""
+    return db.session.scalar(select(Acceptance).where(
+        Acceptance.contract_id == acceptance.contract_id, Acceptance.period_start == acceptance.period_start,
+        Acceptance.attempt == attempt))
+
+
 def rerun(acceptance, *, tenant, user):
     """A new attempt of a failed acceptance, same period, a new sample (``create``)."""
     refusal = rerun_refusal(acceptance)

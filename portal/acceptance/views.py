@@ -89,6 +89,8 @@ def _render(acceptance, status=200, **forms):
     return render_template("acceptance/detail.html", acceptance=acceptance, people=people,
                            counts=opinion_counts(acceptance), refusals=decisions.refusals(acceptance),
                            rerun_allowed=services.rerun_refusal(acceptance) is None,
+                           previous_attempt=services.attempt_of(acceptance, acceptance.attempt - 1),
+                           next_attempt=services.attempt_of(acceptance, acceptance.attempt + 1),
                            new_opinion_form=lambda row: OpinionForm(prefix=f"o{row.id}", formdata=None),
                            **forms, **LABELS), status
 
@@ -171,6 +173,10 @@ def rerun(acceptance_id):
         with db.session.begin_nested():
             row = services.rerun(acceptance, tenant=g.tenant, user=current_user)
     except DomainError as exc:
+        later = services.attempt_of(acceptance, acceptance.attempt + 1) if exc.status == 409 else None
+        if later is not None:  # a second click: the re-run exists, go to it
+            flash(exc.message, "error")
+            return redirect(url_for("acceptance.detail", acceptance_id=later.id), 303)
         show_refusal(form, exc, default_field="confirm")
         db.session.refresh(acceptance)
         return _render(acceptance, 409 if exc.status == 409 else 422, rerun_form=form)

@@ -15,7 +15,9 @@ here: never a beneficiary's identity.
 - scorecards: the average score of the year's quarters (hundredths of a point, exact);
 - disclosures due in the year and late (unpublished past the due day or published after it);
 - public feedback due in the year (due_on in it): answered on time = answered on or before the due
-  day (Beijing) ÷ due in the year; overdue now = due in the year, unanswered, due day before today
+  day (Beijing) ÷ those already judged (answered, or unanswered with the due day before today: an
+  unanswered item due today or later is neither on time nor late); overdue now = due in the year,
+  unanswered, due day before today
   (portal/feedback/stats.py, docs/DOMAIN.md §9 "Public feedback").
 
 Rates are ``Fraction`` (None when there is nothing to divide)."""
@@ -83,6 +85,7 @@ class District:
     score_centi_total: int = 0
     disclosures_late: int = 0
     feedback_due: int = 0
+    feedback_counted: int = 0
     feedback_on_time: int = 0
     feedback_overdue: int = 0
     rows: list = field(default_factory=list)
@@ -105,7 +108,7 @@ class District:
 
     @property
     def feedback_on_time_rate(self):
-        return rate(self.feedback_on_time, self.feedback_due)
+        return rate(self.feedback_on_time, self.feedback_counted)
 
     @property
     def average_score(self):
@@ -171,7 +174,7 @@ def _figures(d, with_rows, today):
     d.score_centi_total = _count(select(func.coalesce(func.sum(Scorecard.score_centi), 0)).where(quarters))
     due = db.session.execute(select(Disclosure).where(Disclosure.due_on.between(first, last))).scalars()
     d.disclosures_late = sum(1 for disclosure in due if is_late(disclosure, today))
-    d.feedback_due, d.feedback_on_time, d.feedback_overdue = due_in_year(year, today)
+    d.feedback_due, d.feedback_counted, d.feedback_on_time, d.feedback_overdue = due_in_year(year, today)
     if with_rows:
         d.rows = _contract_rows(items, start, end)
     return d

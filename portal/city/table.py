@@ -28,6 +28,7 @@ FIGURES = (
     ("average_score", _l("Average quarterly score"), "score"),
     ("disclosures_late", _l("Disclosures overdue or published late"), "count"),
     ("feedback_due", _l("Public feedback due in the year"), "count"),
+    ("feedback_counted", _l("Public feedback answered or past its due day"), "count"),
     ("feedback_on_time", _l("Public feedback answered on time"), "count"),
     ("feedback_on_time_rate", _l("Public feedback answered on time (rate)"), "rate"),
     ("feedback_overdue", _l("Public feedback overdue now"), "count"),

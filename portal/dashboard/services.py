@@ -116,6 +116,12 @@ for _role in ("officer", "supervisor", "auditor", "finance"):
 for _role in ("officer", "supervisor", "auditor"):
     NAVIGATION[_role].append((_l("Acceptances"), "acceptance.index"))
 
+# issue 20 fixes: the supervisor reads the financial reports; the auditor and the admin (who
+# handles feedback) reach the public feedback
+NAVIGATION["supervisor"].append((_l("Financial reports"), "finreports.index"))
+for _role in ("auditor", "admin"):
+    NAVIGATION[_role].append((_l("Public feedback"), "feedback.index"))
+
 
 def dashboard_for(user, tenant):
     """The figures and shortcuts of one role's home page."""
@@ -138,6 +144,11 @@ def dashboard_for(user, tenant):
     if tenant is not None and user.role in ("officer", "supervisor"):
         from portal.evaluations.services import renewal_card
         cards.append(renewal_card())
+        from portal.feedback.stats import home_cards as feedback_cards
+        cards.extend(feedback_cards())
+    if tenant is not None:
+        from portal.finreports.overdue import home_cards as finreport_cards
+        cards.extend(finreport_cards(user))
     return {"links": NAVIGATION.get(user.role, []), "cards": cards}
 
 

@@ -9,9 +9,19 @@ from portal.evaluations.services import CONCLUSION_LIMIT, INDICATORS, NOTE_LIMIT
 
 
 class NewEvaluationForm(FlaskForm):
-    contract = SelectField(_l("Contract"), coerce=int, validate_choice=False,
-                           validators=[DataRequired(_l("Choose a contract."))])
-    year = SelectField(_l("Year"), coerce=int, validate_choice=False, validators=[DataRequired(_l("Choose a year."))])
+    """One choice among the contract/year pairs that may be evaluated ("<contract id>:<year>");
+    ``contract`` and ``year`` (not shown) name them separately for a client posting them so."""
+    candidate = SelectField(_l("Contract and year"), validate_choice=False)
+    contract = StringField(validators=[Optional()])
+    year = StringField(validators=[Optional()])
+
+    def chosen(self):
+        """(contract id or None, year or None) as posted."""
+        raw = self.candidate.data or ""
+        contract, _sep, year = raw.partition(":") if raw else (self.contract.data or "", "", self.year.data or "")
+        contract, year = contract.strip(), year.strip()
+        return (int(contract) if contract.isdigit() else None,
+                int(year) if year.lstrip("-").isdigit() else None)
 
 
 class IndicatorsForm(FlaskForm):

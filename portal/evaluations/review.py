@@ -13,7 +13,7 @@ from sqlalchemy import select
 from portal.core.errors import Conflict, DomainError, Forbidden
 from portal.core.timeutil import to_local, utcnow
 from portal.disclosures import publish as publish_disclosure
-from portal.evaluations.services import (NOTE_LIMIT, OPEN_STATUSES, PART_LABELS, _locked, is_complete,
+from portal.evaluations.services import (NOTE_LIMIT, OPEN_STATUSES, PART_LABELS, _locked, missing_indicators,
                                          note_editor)
 from portal.extensions import db
 from portal.feedback.services import names_in
@@ -33,14 +33,15 @@ def submit(evaluation, user, now=None):
     if evaluation.status not in OPEN_STATUSES:
         raise Conflict(_("This evaluation has already been submitted."))
     errors = {}
-    if not is_complete(evaluation):
-        errors["indicators"] = [_("Score every indicator before submitting.")]
+    missing = [str(PART_LABELS[code]) for code in missing_indicators(evaluation)]
+    if missing:
+        errors["indicators"] = [_("Score these indicators before submitting: %(names)s.", names="、".join(missing))]
     if not (evaluation.conclusion or "").strip():
         errors["conclusion"] = [_("Write the conclusion before submitting.")]
     elif names_in(evaluation.conclusion):  # it is published: docs/DOMAIN.md §9
         errors["conclusion"] = [_("The conclusion names a person served or a worker; write it without the name.")]
     if errors:
-        raise DomainError(_("The evaluation cannot be submitted yet."), errors)
+        raise DomainError(" ".join(message for messages in errors.values() for message in messages), errors)
     evaluation.status, evaluation.submitted_at = "submitted", now or utcnow()
     evaluation.submitted_by_id = user.id
     note_editor(evaluation, user)

@@ -146,9 +146,14 @@ def weighted_score(weights, scorecard_centi, indicator_centi):
     return half_up(Fraction(points, total))
 
 
+def missing_indicators(evaluation):
+    """The codes of the weighed indicators not scored yet."""
+    return [row["code"] for row in evaluation.indicators if row["weight"] and row["score_centi"] is None]
+
+
 def is_complete(evaluation):
     """Every weighed indicator scored (the score is then final)."""
-    return all(row["score_centi"] is not None or not row["weight"] for row in evaluation.indicators)
+    return not missing_indicators(evaluation)
 
 
 # --- finding ------------------------------------------------------------------------------------------
@@ -165,9 +170,16 @@ def find(contract_id, year):
         PerformanceEvaluation.contract_id == contract_id, PerformanceEvaluation.year == int(year)))
 
 
-def evaluable_contracts():
-    """The bureau's contracts that have started (signed or in delivery or over)."""
-    return db.session.scalars(select(Contract).where(Contract.status != "draft").order_by(Contract.number)).all()
+def evaluable_pairs(today):
+    """[(contract, year)] that may be evaluated now: a year that has ended (ended_years), a contract
+    (signed or later) that ran in it and has no evaluation of it yet; by contract number, newest
+    year first."""
+    years = ended_years(today)
+    done = set(db.session.execute(select(PerformanceEvaluation.contract_id, PerformanceEvaluation.year)).all())
+    contracts = db.session.scalars(select(Contract).where(Contract.status != "draft").order_by(Contract.number)).all()
+    return [(contract, year) for contract in contracts for year in years
+            if contract.starts_on <= date(year, 12, 31) and contract.effective_end >= date(year, 1, 1)
+            and (contract.id, year) not in done]
 
 
 def _locked(evaluation):

@@ -2,6 +2,8 @@
 decision; by year; searched by contract number or contractor) with its Excel, a new evaluation,
 one evaluation with its indicators and conclusion, submitting, approving or returning it, and the
 print view that gets signed."""
+from decimal import Decimal
+
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -70,49 +72,59 @@ def export():
         scores = {row["code"]: row["score_centi"] for row in evaluation.indicators}
         append_row(sheet, [evaluation.year, evaluation.contract.number, evaluation.contract.contractor.name,
                            str(services.STATUS_LABELS[evaluation.status]),
-                           centi_text(evaluation.scorecard_centi),
-                           *[centi_text(scores[c]) if scores.get(c) is not None else ""
-                             for c in services.INDICATORS],
-                           centi_text(evaluation.score_centi) if services.is_complete(evaluation) else "",
-                           centi_text(evaluation.threshold_centi),
+                           _points(sheet, evaluation.scorecard_centi),
+                           *[_points(sheet, scores.get(c)) for c in services.INDICATORS],
+                           _points(sheet, evaluation.score_centi) if services.is_complete(evaluation) else "",
+                           _points(sheet, evaluation.threshold_centi),
                            _("Yes") if evaluation.below_threshold else _("No"), evaluation.due_on.isoformat(),
                            to_local(evaluation.published_at).date().isoformat() if evaluation.published_at else ""])
     return xlsx_download(_bytes(book), f"evaluations-{year}.xlsx", "evaluations.xlsx")
+
+
+def _points(sheet, centi):
+    """Hundredths of a point as a number of points (an exact Decimal) shown with two decimals; ""
+    when there is none."""
+    from openpyxl.cell import WriteOnlyCell
+    if centi is None:
+        return ""
+    cell = WriteOnlyCell(sheet, value=Decimal(int(centi)).scaleb(-2))
+    cell.number_format = "0.00"
+    return cell
 
 
 # --- a new evaluation ------------------------------------------------------------------------------
 
 def _new_form(formdata=None):
     form = NewEvaluationForm(formdata=formdata)
-    form.contract.choices = [SelectChoice(0, _("Choose…"))] + [
-        SelectChoice(c.id, f"{c.number} {c.title}") for c in services.evaluable_contracts()]
-    form.year.choices = [SelectChoice(y, str(y)) for y in services.ended_years(local_today())]
-    return form
+    pairs = services.evaluable_pairs(local_today())
+    form.candidate.choices = [SelectChoice("", _("Choose…"))] + [
+        SelectChoice(f"{c.id}:{year}", f"{c.number} {c.title} · {year}") for c, year in pairs]
+    return form, bool(pairs)
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @capability_required("performance.prepare")
 def new():
-    form = _new_form(request.form if request.method == "POST" else None)
+    form, any_pair = _new_form(request.form if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         status = 422
         if form.validate_on_submit():
-            contract = db.session.get(Contract, form.contract.data) if query.is_id(form.contract.data) else None
+            contract_id, year = form.chosen()
+            contract = db.session.get(Contract, contract_id) if query.is_id(contract_id) else None
             try:
-                if contract is None:
-                    raise DomainError(_("Choose a contract."), {"contract": [_("Choose a contract.")]})
+                if contract is None or year is None:
+                    raise DomainError(_("Choose a contract and a year."))
                 with db.session.begin_nested():
-                    evaluation = services.start(contract, form.year.data, current_user, tenant=g.tenant,
-                                                now=utcnow())
+                    evaluation = services.start(contract, year, current_user, tenant=g.tenant, now=utcnow())
             except DomainError as exc:
-                show_refusal(form, exc, default_field="year")
+                show_refusal(form, exc, default_field="candidate", aliases={"contract": "candidate", "year": "candidate"})
                 status = exc.status if exc.status == 409 else 422
             else:
                 db.session.commit()
                 flash(_("The evaluation is prepared: score the indicators and write the conclusion."), "success")
                 return redirect(url_for("evaluations.detail", evaluation_id=evaluation.id), 303)
-    return render_template("evaluations/new.html", form=form), status
+    return render_template("evaluations/new.html", form=form, any_pair=any_pair), status
 
 
 # --- one evaluation --------------------------------------------------------------------------------

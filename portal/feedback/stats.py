@@ -5,6 +5,7 @@ answering a complaint about a contractor (None: not a complaint, or no finding).
 counts a finding when it was made (answered_at), whenever the item was received."""
 from datetime import date, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, select
 
 from portal.contractors.models import Contractor
@@ -32,6 +33,11 @@ def _on_time(answered_at, due_on):
     return answered_at is not None and to_local(answered_at).date() <= due_on
 
 
+def answered_late(item):
+    """Whether ``item`` was answered after its due day (Beijing): "逾期答复" on its pages."""
+    return item.answered_at is not None and not _on_time(item.answered_at, item.due_on)
+
+
 def contractor_rows(start, end):
     """Per contractor with feedback received in [start, end] (Beijing days), ordered by name:
     dicts of contractor, received, answered, on_time, upheld, not_upheld."""
@@ -57,11 +63,27 @@ def contractor_rows(start, end):
 
 
 def due_in_year(year, today):
-    """(due, on_time, overdue) among the current bureau's items due in ``year`` (due_on in it):
-    due counts them all, on_time those answered on or before their due day (Beijing), overdue
-    those still unanswered with their due day before ``today``."""
+    """(due, counted, on_time, overdue) among the current bureau's items due in ``year`` (due_on in
+    it): due counts them all; counted those that can already be judged (answered, whatever their
+    due day, or unanswered with their due day before ``today``: an item due today or later and not
+    yet answered is neither on time nor late); on_time those answered on or before their due day
+    (Beijing); overdue those still unanswered with their due day before ``today``."""
     items = db.session.execute(select(FeedbackItem.answered_at, FeedbackItem.due_on).where(
         FeedbackItem.due_on.between(date(year, 1, 1), date(year, 12, 31)))).all()
     on_time = sum(1 for answered_at, due_on in items if _on_time(answered_at, due_on))
     overdue = sum(1 for answered_at, due_on in items if answered_at is None and due_on < today)
-    return len(items), on_time, overdue
+    answered = sum(1 for answered_at, _due_on in items if answered_at is not None)
+    return len(items), answered + overdue, on_time, overdue
+
+
+def home_cards():
+    """The home page's cards (portal/dashboard): the current bureau's items due soon and overdue
+    (the list's "due" and "overdue" tabs, portal/feedback/services.py items_query), each leading to
+    its tab."""
+    from portal.feedback.services import items_query
+    count = {tab: db.session.scalar(select(func.count()).select_from(items_query(tab).order_by(None).subquery()))
+             for tab in ("due", "overdue")}
+    return [{"title": _l("Public feedback due"), "value": count["due"], "endpoint": "feedback.index",
+             "args": {"tab": "due"}},
+            {"title": _l("Public feedback overdue"), "value": count["overdue"], "endpoint": "feedback.index",
+             "args": {"tab": "overdue"}}]

@@ -21,7 +21,7 @@ from portal.feedback.blueprint import bp
 from portal.feedback.forms import AnswerForm, AssignForm, PublishForm
 
 TABS = {"all": _l("All feedback"), "due": _l("Due soon"), "overdue": _l("Overdue")}
-LABELS = {"topics": services.TOPIC_LABELS, "statuses": services.STATUS_LABELS,
+LABELS = {"topics": services.TOPIC_LABELS, "statuses": services.STATUS_LABELS, "answered_late": stats.answered_late,
           "findings": {True: services.FINDING_LABELS["upheld"], False: services.FINDING_LABELS["not_upheld"]}}
 
 

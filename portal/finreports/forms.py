@@ -16,6 +16,8 @@ STATUS_LABELS = {"draft": _l("Draft"), "submitted": _l("Submitted (status)"), "r
                  "accepted": _l("Accepted")}
 assert set(CATEGORY_LABELS) == set(CATEGORIES)
 # what a decision of finance (services.review) made of the report, as its history shows it
+# an attachment's type (judged from its content, portal/files) as the pages name it
+FILE_TYPE_LABELS = {"application/pdf": _l("PDF"), "image/jpeg": _l("JPEG image"), "image/png": _l("PNG image")}
 DECISION_LABELS = {"accept": STATUS_LABELS["accepted"], "return": STATUS_LABELS["returned"]}
 
 

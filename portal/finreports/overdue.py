@@ -7,14 +7,15 @@ overdue. A manager sees its organisation's contracts only."""
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 
 from portal.contracts.models import Contract
 from portal.core.months import last_day, month_text, next_month
 from portal.core.timeutil import local_today
 from portal.extensions import db
 from portal.finreports.models import FinancialReport
-from portal.finreports.services import due_days
+from portal.finreports.services import due_days, reports_visible_to
 
 DONE = ("submitted", "accepted")
 
@@ -64,3 +65,20 @@ def overdue_months(user, today=None, contract_id=None):
             month = next_month(month)
     rows.sort(key=lambda row: (row.due_on, row.contract.number))
     return rows
+
+
+def home_cards(user):
+    """The home page's cards (portal/dashboard): for finance, the reports awaiting its review and
+    the overdue months; for a contractor manager, its organisation's returned reports and overdue
+    months; none for anyone else."""
+    if user.can("finreport.review"):
+        status, title = "submitted", _l("Financial reports awaiting review")
+    elif user.can("finreport.submit"):
+        status, title = "returned", _l("Financial reports returned to you")
+    else:
+        return []
+    waiting = db.session.scalar(select(func.count()).select_from(
+        reports_visible_to(user).where(FinancialReport.status == status).subquery()))
+    return [{"title": title, "value": waiting, "endpoint": "finreports.index", "args": {"status": status}},
+            {"title": _l("Months with a financial report overdue"), "value": len(overdue_months(user)),
+             "endpoint": "finreports.overdue_page"}]

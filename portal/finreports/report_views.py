@@ -195,8 +195,9 @@ def review(report_id):
             services.review(report, current_user, form.decision.data, form.comment.data, utcnow())
         except DomainError as exc:
             db.session.rollback()
-            show_refusal(form, exc, default_field="decision")
-            return _render(_report(report_id), review_form=form, status=exc.status, refusal=exc.message)
+            placed = show_refusal(form, exc)  # the message once: on its field, or above the page
+            return _render(_report(report_id), review_form=form, status=exc.status,
+                           refusal=None if placed else exc.message)
         db.session.commit()
         flash(_("The report is accepted.") if form.decision.data == "accept" else _("The report is returned to the contractor."))
         return redirect(url_for("finreports.detail", report_id=report.id), 303)

@@ -22,11 +22,12 @@ from portal.core.xlsx import xlsx_download
 from portal.extensions import db
 from portal.finreports import exports, overdue, services
 from portal.finreports.blueprint import bp
-from portal.finreports.forms import CATEGORY_LABELS, DECISION_LABELS, STATUS_LABELS
+from portal.finreports.forms import CATEGORY_LABELS, DECISION_LABELS, FILE_TYPE_LABELS, STATUS_LABELS
 from portal.finreports.models import STATUSES, FinancialReport
 
 EXPORT_LIMIT = 10_000
-LABELS = {"statuses": STATUS_LABELS, "categories": CATEGORY_LABELS, "decision_labels": DECISION_LABELS}
+LABELS = {"statuses": STATUS_LABELS, "categories": CATEGORY_LABELS, "decision_labels": DECISION_LABELS,
+          "file_types": FILE_TYPE_LABELS}
 
 
 class FilterForm(FlaskForm):
