@@ -148,6 +148,15 @@ def seed(password="demo-pass-2026", history=True):
         created += seed_previous_contract(tenants)
         from portal.scorecards.demo import seed_history
         created += seed_history(tenants)
+        # After its visits and scorecards: the previous contract's final acceptance (its whole period),
+        # every month of it settled and paid (the final month once that acceptance passed), and a
+        # financial report of every month accepted beside the settled net (docs/DOMAIN.md §7, §8).
+        from portal.acceptance.demo import seed_final_acceptance
+        created += seed_final_acceptance(tenants)
+        from portal.billing.demo import settle_previous_contract
+        created += settle_previous_contract(tenants)
+        from portal.finreports.demo import seed_previous_reports
+        created += seed_previous_reports(tenants)
         # After the statements (issue 20): last month's acceptance of A's care contract, published;
         # the month's financial reports reviewed beside the settled amounts (A's accepted, B's
         # returned); public feedback answered, published, overdue and due.
@@ -157,7 +166,8 @@ def seed(password="demo-pass-2026", history=True):
         created += seed_financial_reports(tenants)
         from portal.feedback.demo import seed_feedback
         created += seed_feedback(tenants)
-        # After the previous contract's scorecards: its previous year's evaluation, approved and published.
+        # After the previous contract's scorecards, statements and reports: its previous year's
+        # evaluation (the year's finance summary and final acceptance), approved and published.
         from portal.evaluations.demo import seed_evaluation
         created += seed_evaluation(tenants)
         from portal.public.demo import seed_policy_pages

@@ -112,3 +112,28 @@ def test_a_second_demo_run_creates_no_evaluation(app):
         db.session.commit()
         with _scope(app):
             assert [db.session.scalar(select(func.count()).select_from(m)) for m in models] == before
+
+
+def test_its_finance_summary_is_the_year_s_reports_and_settlements_and_its_conclusion_says_so(app):
+    from portal.core.money import format_fen
+    from portal.finreports.summary import year_summary
+    support.seed_demo(app, history=True)
+    with app.app_context(), _scope(app):
+        contract, evaluation = _evaluation()
+        summary = year_summary(contract, evaluation.year)
+        assert evaluation.finance == summary
+        assert summary["reports"] == summary["accepted"] == 12 and summary["settled_fen"] > 0
+        assert summary["difference_fen"] == 0
+        assert f"全年12份月度财务报告均已受理（其中1份退回补正后受理），报告支出{format_fen(summary['reported_fen'])}元" \
+            in evaluation.conclusion
+        assert evaluation.acceptance["status"] == "passed"
+
+
+def test_the_feedback_demo_has_one_item_due_soon_and_one_overdue(app):
+    from portal.feedback.services import items_query
+    support.seed_demo(app, history=True)
+    with app.app_context(), _scope(app):
+        due = db.session.scalars(items_query("due")).all()
+        overdue = db.session.scalars(items_query("overdue")).all()
+        assert len(due) == 1 and due[0].status != "answered"
+        assert len(overdue) == 1 and overdue[0].status == "assigned"

@@ -169,3 +169,52 @@ def test_a_second_demo_run_adds_nothing_to_the_history(app):
         with _scope(app):
             assert [db.session.scalar(select(func.count()).select_from(m)) for m in models] == before
     assert all(before)
+
+
+def test_every_month_of_the_previous_contract_is_paid_and_reported_and_its_final_acceptance_passed(app):
+    from portal.acceptance.models import Acceptance
+    from portal.acceptance.results import final_payment_refusal
+    from portal.accounts.models import User
+    from portal.billing.models import Statement
+    from portal.contracts.history_demo import previous_contract
+    from portal.core.months import month_text, next_month, parse_month
+    from portal.finreports.demo import split_net
+    from portal.finreports.models import FinancialReport
+    from portal.finreports.overdue import overdue_months
+    support.seed_demo(app, history=True)
+    with app.app_context(), _scope(app):
+        contract = previous_contract()
+        names = {u.username: u for u in db.session.scalars(select(User))}
+        months, month = [], contract.starts_on.replace(day=1)
+        while month <= contract.ends_on:
+            months.append(month_text(month))
+            month = next_month(month)
+        statements = {s.month: s for s in db.session.scalars(select(Statement).where(
+            Statement.contract_id == contract.id))}
+        assert sorted(statements) == months
+        assert all(s.status == "paid" and s.net_fen > 0 and s.payment_reference for s in statements.values())
+        assert all(s.approved_by_id == names["gx-finance"].id and s.responded_by_id == names["a-manager"].id
+                   for s in statements.values())
+        for text in months[:-1]:  # paid in the month after
+            assert month_text(statements[text].paid_on) == month_text(next_month(parse_month(text)))
+        [final] = db.session.scalars(select(Acceptance).where(Acceptance.contract_id == contract.id)).all()
+        assert (final.period_start, final.period_end, final.status) == (contract.starts_on, contract.ends_on, "passed")
+        assert final.published_at is not None and all(o.opinion for o in final.opinions)
+        assert statements[months[-1]].paid_on >= final.decided_on
+        assert final_payment_refusal(contract, months[-1]) is None
+        reports = {r.period: r for r in db.session.scalars(select(FinancialReport).where(
+            FinancialReport.contract_id == contract.id))}
+        assert sorted(reports) == months
+        for period, report in reports.items():
+            net = statements[period].net_fen
+            assert report.status == "accepted" and report.attachments
+            assert report.created_by_id == names["a-manager"].id == report.submitted_by_id
+            assert report.reviewed_by_id == names["gx-finance"].id
+            assert report.total_fen == report.settled_fen == net
+            assert {k: v for k, v in report.amounts.items() if v} == {
+                k: int(v.replace(",", "").replace(".", "")) for k, v in split_net(net).items()}
+        decisions = {period: [step["decision"] for step in r.history] for period, r in reports.items()}
+        returned = [period for period, steps in decisions.items() if steps != ["accept"]]
+        assert len(returned) == 1 and decisions[returned[0]] == ["return", "accept"]
+        late = overdue_months(names["gx-finance"])
+        assert not [row for row in late if row.contract.id == contract.id]

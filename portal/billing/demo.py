@@ -13,10 +13,15 @@ ganxian contracts through the real workflow, so the settlement pages show each r
   the month's signed-off surveys (one unit each), and last month's deducts the survey the bureau's
   re-check found with another outcome (surveys/demo.py).
 
+A's previous care contract (GX-DEMO-000, contracts/history_demo.py) is settled month by month
+after its delivery history (``settle_previous_contract``): each month prepared, sent, confirmed,
+approved and paid (in the month after it, on its tenth working day; the final month on the day its
+final acceptance passed, the rule of acceptance/results.py).
+
 Idempotent: once the previous month's statement of A (of D) exists nothing is done again."""
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.accounts.models import User
 from portal.billing import settlement, workflow
@@ -125,3 +130,42 @@ def _care_and_assessment_statements(users, month):
     _through_the_workflow(statement, users, "b-manager")
     created += 1 + len(statement.lines) + (1 if violation is not None else 0)
     return created
+
+
+PAYMENT_DAY = 10  # working days after the month: the day a previous month was paid
+
+
+def settle_previous_contract(tenants):
+    """Every month of A's previous contract settled through the workflow and paid, what is missing
+    of it (a month with a statement past draft is left alone); returns rows created."""
+    from portal.acceptance.models import Acceptance
+    from portal.contracts.history_demo import previous_contract
+    from portal.tenancy.workdays import tenant_calendar
+    with tenant_scope(tenants["ganxian"].id):
+        users = {u.username: u for u in db.session.scalars(select(User).where(User.username.in_(USERS)))}
+        contract = previous_contract()
+        if contract is None or not set(USERS[:4]) <= set(users):
+            return 0
+        done = set(db.session.scalars(select(Statement.month).where(Statement.contract_id == contract.id,
+                                                                    Statement.status == "paid")))
+        final = db.session.scalar(select(func.max(Acceptance.decided_on)).where(
+            Acceptance.contract_id == contract.id, Acceptance.status == "passed",
+            Acceptance.period_end >= contract.ends_on))
+        calendar, today, created = tenant_calendar(), local_today(), 0
+        month = months.first_day(contract.starts_on)
+        while month <= contract.ends_on:
+            text = months.month_text(month)
+            paid_on = min(calendar.add_working_days(months.last_day(month), PAYMENT_DAY), today)
+            if final is not None and month == months.first_day(contract.effective_end):
+                paid_on = max(paid_on, final)
+            elif final is None and month == months.first_day(contract.effective_end):
+                break  # the final payment waits for the final acceptance
+            if text not in done:
+                statement = settlement.prepare_statement(contract, text, by=users["gx-officer"])
+                if statement.status == "draft":
+                    _through_the_workflow(statement, users, "a-manager")
+                    created += 1 + len(statement.lines)
+                workflow.mark_paid(statement, users["gx-finance"], paid_on, f"GKZF{text.replace('-', '')}A000")
+            month = months.next_month(month)
+        db.session.flush()
+        return created

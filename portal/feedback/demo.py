@@ -1,7 +1,9 @@
 """The demo's public feedback (issue 20 part 4) in ganxian, received over the last weeks (Beijing
 days, the bureau's working-day calendar): a complaint about A upheld and its answer published, a
 complaint about B not upheld, a question about a service answered and published, one item assigned
-but overdue, and one received yesterday still due. None names a person.
+but overdue (received two weeks ago), and one still due: unanswered, received on the day whose
+answer is due the next working day after today (counted backwards on the bureau's calendar, so it is
+in the "due" tab whatever day the demo is seeded). None names a person.
 
 Through the services with back-dated clocks; texts already received are left alone."""
 from datetime import timedelta
@@ -11,11 +13,13 @@ from sqlalchemy import select
 from portal.accounts.models import User
 from portal.contractors.demo import CONTRACTORS
 from portal.contractors.models import Contractor
-from portal.core.timeutil import utcnow
+from portal.core.timeutil import local_today, utcnow
 from portal.extensions import db
 from portal.feedback import services
 from portal.feedback.models import FeedbackItem
 from portal.tenancy.scope import all_tenants, tenant_scope
+from portal.tenancy.workdays import tenant_calendar
+from portal.tenders.demo import local_at
 
 # (days ago received, topic, contractor key or None, text, contact, consent, answer or None, finding,
 #  publish, assign only)
@@ -28,7 +32,7 @@ ITEMS = (
      "按照本局标准，生活自理人员每月不少于3次，部分失能不少于12次，完全失能不少于18次，具体以一人一策服务计划为准。",
      "", True, False),
     (14, "notice", None, "年度绩效评价结果什么时候公开？", "微信 gx-reader", False, None, "", False, True),
-    (1, "assessment_objection", None, "对本月公示的一户能力评估结果有疑问，希望复核。", "139****2210", False,
+    (None, "assessment_objection", None, "对本月公示的一户能力评估结果有疑问，希望复核。", "139****2210", False,
      None, "", False, False),
 )
 
@@ -39,6 +43,19 @@ def _contractor_ids():
         rows = db.session.execute(select(Contractor.credit_code, Contractor.id)).all()
     by_code = dict(rows)
     return {key: by_code.get(code) for key, code in codes.items()}
+
+
+def _due_soon_received(tenant, now):
+    """The moment (UTC) an item was received whose answer is due the first working day after today:
+    the earliest Beijing day before today with that due day (services.submit counts
+    answer_days working days after it), at 10:00, or an hour ago when that is today."""
+    calendar = tenant_calendar()
+    today = local_today(now)
+    target, days = calendar.add_working_days(today, 1), services.answer_days(tenant)
+    day = today
+    while calendar.add_working_days(day - timedelta(days=1), days) >= target:
+        day -= timedelta(days=1)
+    return min(local_at(day, 10), now - timedelta(hours=1))
 
 
 def seed_feedback(tenants):
@@ -54,7 +71,7 @@ def seed_feedback(tenants):
         for days, topic, key, text, contact, consent, answer, finding, publish, assign in ITEMS:
             if db.session.scalar(select(FeedbackItem.id).where(FeedbackItem.text == text)) is not None:
                 continue
-            received = now - timedelta(days=days)
+            received = now - timedelta(days=days) if days is not None else _due_soon_received(tenant, now)
             item = services.submit(tenant, topic, text, received, contact=contact, consent=consent,
                                    contractor_id=contractors.get(key) if key else None)
             if assign or answer:
