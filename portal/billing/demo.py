@@ -15,8 +15,9 @@ ganxian contracts through the real workflow, so the settlement pages show each r
 
 A's previous care contract (GX-DEMO-000, contracts/history_demo.py) is settled month by month
 after its delivery history (``settle_previous_contract``): each month prepared, sent, confirmed,
-approved and paid (in the month after it, on its tenth working day; the final month on the day its
-final acceptance passed, the rule of acceptance/results.py).
+approved and paid on the day the demo is seeded (the workflow dates its steps by the clock, and a
+payment never precedes its approval); the final month only once its final acceptance passed (the
+rule of acceptance/results.py).
 
 Idempotent: once the previous month's statement of A (of D) exists nothing is done again."""
 from datetime import timedelta
@@ -132,15 +133,14 @@ def _care_and_assessment_statements(users, month):
     return created
 
 
-PAYMENT_DAY = 10  # working days after the month: the day a previous month was paid
-
-
 def settle_previous_contract(tenants):
     """Every month of A's previous contract settled through the workflow and paid, what is missing
-    of it (a month with a statement past draft is left alone); returns rows created."""
+    of it (a month with a statement past draft is left alone); returns rows created. The workflow
+    dates sending, confirming and approving by the clock, so the whole backlog is approved and paid
+    on the day the demo is seeded (a payment never precedes its approval); the final month only once
+    the final acceptance has passed (acceptance/results.py)."""
     from portal.acceptance.models import Acceptance
     from portal.contracts.history_demo import previous_contract
-    from portal.tenancy.workdays import tenant_calendar
     with tenant_scope(tenants["ganxian"].id):
         users = {u.username: u for u in db.session.scalars(select(User).where(User.username.in_(USERS)))}
         contract = previous_contract()
@@ -151,14 +151,11 @@ def settle_previous_contract(tenants):
         final = db.session.scalar(select(func.max(Acceptance.decided_on)).where(
             Acceptance.contract_id == contract.id, Acceptance.status == "passed",
             Acceptance.period_end >= contract.ends_on))
-        calendar, today, created = tenant_calendar(), local_today(), 0
+        paid_on, created = local_today(), 0
         month = months.first_day(contract.starts_on)
         while month <= contract.ends_on:
             text = months.month_text(month)
-            paid_on = min(calendar.add_working_days(months.last_day(month), PAYMENT_DAY), today)
-            if final is not None and month == months.first_day(contract.effective_end):
-                paid_on = max(paid_on, final)
-            elif final is None and month == months.first_day(contract.effective_end):
+            if final is None and month == months.first_day(contract.effective_end):
                 break  # the final payment waits for the final acceptance
             if text not in done:
                 statement = settlement.prepare_statement(contract, text, by=users["gx-officer"])

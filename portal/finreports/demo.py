@@ -6,12 +6,13 @@ and returned with the corrections it needs (B corrects it later).
 A's previous care contract (GX-DEMO-000) has a report for every month of it by a-manager (after
 its statements, portal/billing/demo.py ``settle_previous_contract``): the month's settled net split
 into staff 72 %, travel 9 %, materials 7 % and management (the rest, to the fen), a voucher
-attached, submitted on the fifth working day after the month and accepted by gx-finance two working
-days later; the report of the contract's sixth month was first returned (its travel lumped into
+attached, submitted and accepted by gx-finance when the demo is seeded (after the statements it is
+reviewed beside); the report of the contract's sixth month was first returned (its travel lumped into
 management) and then corrected and accepted, so its history holds both decisions.
 
 Through the services; a contract that has a report for the month already is left alone."""
 import io
+from datetime import timedelta
 
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
@@ -19,13 +20,12 @@ from werkzeug.datastructures import FileStorage
 from portal.accounts.models import User
 from portal.beneficiaries.demo import demo_contract
 from portal.core.money import format_fen, parse_yuan
-from portal.core.months import first_day, last_day, month_text, next_month, previous_month
+from portal.core.months import first_day, month_text, next_month, previous_month
 from portal.core.timeutil import local_today, utcnow
 from portal.extensions import db
 from portal.finreports import services
 from portal.finreports.models import FinancialReport
 from portal.tenancy.scope import tenant_scope
-from portal.tenders.demo import local_at
 
 VOUCHER_PDF = b"%PDF-1.4\n% demo expense vouchers\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 # (contractor, item, manager, amounts in yuan, note, decision, finance's comment)
@@ -75,15 +75,12 @@ def split_net(net_fen):
     return {category: format_fen(fen) for category, fen in amounts.items()}
 
 
-def _review_moments(month, calendar, corrected):
-    """(submitted, decided) Beijing moments of the report of ``month``; when ``corrected``, the
-    returned submission's pair followed by the corrected one's."""
-    day = calendar.add_working_days(last_day(month), 5)
-    moments = [local_at(day, 10), local_at(calendar.add_working_days(day, 2), 15)]
-    if corrected:
-        day = calendar.add_working_days(day, 4)
-        moments += [local_at(day, 10), local_at(calendar.add_working_days(day, 2), 15)]
-    return [min(moment, utcnow()) for moment in moments]
+def _review_moments(corrected):
+    """(submitted, decided) moments of a report, a minute apart from now — after the statements the
+    demo approves now, beside which finance reviews it; when ``corrected``, the returned
+    submission's pair followed by the corrected one's."""
+    now = utcnow()
+    return [now + timedelta(minutes=k) for k in range(4 if corrected else 2)]
 
 
 def seed_previous_reports(tenants):
@@ -91,7 +88,6 @@ def seed_previous_reports(tenants):
     with a report is left alone); returns rows created."""
     from portal.billing.models import Statement
     from portal.contracts.history_demo import previous_contract
-    from portal.tenancy.workdays import tenant_calendar
     created = 0
     with tenant_scope(tenants["ganxian"].id):
         contract = previous_contract()
@@ -103,13 +99,13 @@ def seed_previous_reports(tenants):
             Statement.contract_id == contract.id, Statement.status == "paid")).all())
         have = set(db.session.scalars(select(FinancialReport.period).where(
             FinancialReport.contract_id == contract.id)))
-        manager, finance, calendar = users["a-manager"], users["gx-finance"], tenant_calendar()
+        manager, finance = users["a-manager"], users["gx-finance"]
         month, index = first_day(contract.starts_on), 0
         while month <= contract.ends_on:
             period, corrected = month_text(month), index == RETURNED_MONTH
             if period not in have and nets.get(period, 0) > 0:
                 amounts = split_net(nets[period])
-                moments = _review_moments(month, calendar, corrected)
+                moments = _review_moments(corrected)
                 first = dict(amounts, management=format_fen(parse_yuan(amounts["management"])
                                                             + parse_yuan(amounts["travel"])), travel="")
                 report = services.create(manager, contract.id, period, first if corrected else amounts,
