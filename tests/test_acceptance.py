@@ -125,6 +125,23 @@ def test_creating_outside_the_contract_period_or_twice_is_refused(app, world):
         _create(app, world)
 
 
+def test_a_contract_serving_no_one_in_person_is_accepted_on_the_committee_s_record(app, world):
+    """A station contract (paid per station-month) has no people served by visits: its acceptance
+    has an empty sample and is decided by the committee, so its final payment can be let through."""
+    from portal.contracts.models import Contract
+    with app.app_context(), sw.scope(app):
+        for item in db.session.get(Contract, world["contract"]).items:
+            item.unit = "station_month"
+        db.session.commit()
+    acceptance_id = _create(app, world, start=date(2026, 6, 1))  # nobody served in June: no sample
+    _ready(app, acceptance_id)
+    _decide(app, acceptance_id)
+    from portal.acceptance import services
+    with app.app_context(), sw.scope(app):
+        row = services.get(acceptance_id)
+        assert row.sample_size == 0 and row.opinions == [] and row.status == "passed"
+
+
 def test_opinions_are_validated(app, world):
     from portal.acceptance import services
     from portal.core.errors import DomainError

@@ -26,6 +26,9 @@ from portal.visits.models import Visit
 
 COMMENT_LIMIT = 2000
 
+# Service units delivered to a person at home (tenders/models.py SERVICE_UNITS): a contract with one
+# of them is accepted with the opinions of the people it served.
+PER_PERSON_UNITS = ("visit", "assessment", "household_survey")
 
 def acceptance_sample_size(population, tenant):
     """max(minimum, ceil(percent × population / 100)), never more than the population."""
@@ -52,7 +55,10 @@ def draw_people(people, seed, size):
 
 def create(contract, period_start, period_end, *, tenant, user, seed=None):
     """A new acceptance of ``contract`` for the period, with its sample drawn. Refused outside the
-    contract's period, for a period not yet ended, with nobody served, or twice for one start."""
+    contract's period, for a period not yet ended, or twice for one start; refused with nobody
+    served when the contract pays per person (PER_PERSON_UNITS). A contract that serves no one in
+    person (stations staffed by the month, training sessions) is accepted on the committee's
+    record alone: its sample is empty."""
     errors = {}
     if contract is None:
         errors["contract"] = [_("Choose a contract of this bureau.")]
@@ -68,7 +74,7 @@ def create(contract, period_start, period_end, *, tenant, user, seed=None):
     lock_contract_row(contract.id)  # two creations for one contract see each other
     attempt = _attempt(contract, period_start, period_end)
     people = people_served(contract.id, period_start, period_end)
-    if not people:
+    if not people and any(item.unit in PER_PERSON_UNITS for item in contract.items):
         message = _("Nobody was served under this contract in the period (no verified visit).")
         raise DomainError(message, {"period_start": [message]})
     seed = seed or secrets.token_hex(16)
