@@ -28,7 +28,7 @@ from portal.extensions import db
 from portal.finreports.summary import year_summary
 from portal.scorecards.models import Scorecard
 from portal.scorecards.services import half_up, parse_quarter
-from portal.tenancy.settings import DEFAULT_SETTINGS, int_setting
+from portal.tenancy.settings import int_parts_setting, int_setting
 from portal.tenancy.settings_catalogue import EVALUATION_PARTS
 
 PART_LABELS = dict(EVALUATION_PARTS)
@@ -47,14 +47,7 @@ FIRST_YEAR = 2000  # no evaluation of a year before it (a typed year is checked 
 def evaluation_weights(tenant):
     """The tenant's ``evaluation_weights`` as non-negative integers per part (a bad value: the
     default's)."""
-    defaults = DEFAULT_SETTINGS["evaluation_weights"]
-    configured = (tenant.setting("evaluation_weights") if tenant is not None else None) or {}
-    weights = {}
-    for code, _label in EVALUATION_PARTS:
-        value = configured.get(code, defaults[code]) if isinstance(configured, dict) else defaults[code]
-        weights[code] = value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 \
-            else defaults[code]
-    return weights
+    return int_parts_setting(tenant, "evaluation_weights")
 
 
 def threshold_centi(tenant):

@@ -55,7 +55,7 @@ from portal.feedback.stats import complaint_counts
 from portal.i18n import record_locale
 from portal.scorecards.models import Scorecard
 from portal.spotchecks.models import SpotCheck, SpotCheckSample
-from portal.tenancy.settings import DEFAULT_SETTINGS
+from portal.tenancy.settings import int_parts_setting
 from portal.violations.models import Violation
 from portal.visits.models import Visit
 
@@ -144,14 +144,7 @@ def fraction_text(value):
 
 def weights_of(tenant):
     """The tenant's ``scorecard_weights`` as non-negative integers (a bad value: the default)."""
-    defaults = DEFAULT_SETTINGS["scorecard_weights"]
-    configured = tenant.setting("scorecard_weights") if tenant is not None else defaults
-    weights = {}
-    for key in COMPONENTS:
-        value = (configured or {}).get(key, defaults[key])
-        weights[key] = value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 \
-            else defaults[key]
-    return weights
+    return int_parts_setting(tenant, "scorecard_weights")
 
 
 # --- the components ------------------------------------------------------------------------------

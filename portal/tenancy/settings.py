@@ -63,3 +63,16 @@ def int_setting(tenant, key, low, high):
     if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
         return value
     return DEFAULT_SETTINGS[key]
+
+
+def int_parts_setting(tenant, key):
+    """The tenant's setting ``key`` — a dict of non-negative integers, such as weights — part by
+    part over the parts of its default; a missing or bad part (or no tenant): the default's."""
+    defaults = DEFAULT_SETTINGS[key]
+    configured = tenant.setting(key) if tenant is not None else None
+    configured = configured if isinstance(configured, dict) else {}
+    parts = {}
+    for part, default in defaults.items():
+        value = configured.get(part, default)
+        parts[part] = value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else default
+    return parts
