@@ -30,6 +30,7 @@ COMMENT_LIMIT = 2000
 # of them is accepted with the opinions of the people it served.
 PER_PERSON_UNITS = ("visit", "assessment", "household_survey")
 
+
 def acceptance_sample_size(population, tenant):
     """max(minimum, ceil(percent × population / 100)), never more than the population."""
     percent = int_setting(tenant, "acceptance_sample_percent", 1, 100)

@@ -98,15 +98,16 @@ for _role, _links in {
 }.items():
     NAVIGATION[_role].extend(_links)
 
-# public feedback (issue 20 part 4): the bureau's list with its due and overdue tabs
-for _role in ("officer", "supervisor"):
+# public feedback (issue 20 part 4): the bureau's list with its due and overdue tabs, for those who
+# handle it (the admin too) and the auditor
+for _role in ("officer", "supervisor", "auditor", "admin"):
     NAVIGATION[_role].append((_l("Public feedback"), "feedback.index"))
 
 # the city's view (issue 20 part 5): the districts granted to the auditor side by side
 NAVIGATION["auditor"].append((_l("City overview"), "city.overview"))
 
 # contractors' financial reports (issue 20 part 3): the reports and the overdue months
-for _role in ("finance", "officer", "auditor", "contractor_manager"):
+for _role in ("finance", "officer", "supervisor", "auditor", "contractor_manager"):
     NAVIGATION[_role].append((_l("Financial reports"), "finreports.index"))
 # annual performance evaluations (issue 20 part 1): the bureau's readers; officers and supervisors
 # prepare and review
@@ -115,12 +116,6 @@ for _role in ("officer", "supervisor", "auditor", "finance"):
 # acceptance (issue 20 part 2): the acceptances of contract periods, their samples and results
 for _role in ("officer", "supervisor", "auditor"):
     NAVIGATION[_role].append((_l("Acceptances"), "acceptance.index"))
-
-# issue 20 fixes: the supervisor reads the financial reports; the auditor and the admin (who
-# handles feedback) reach the public feedback
-NAVIGATION["supervisor"].append((_l("Financial reports"), "finreports.index"))
-for _role in ("auditor", "admin"):
-    NAVIGATION[_role].append((_l("Public feedback"), "feedback.index"))
 
 
 def dashboard_for(user, tenant):
