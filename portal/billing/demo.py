@@ -152,8 +152,7 @@ def settle_previous_contract(tenants):
             Acceptance.contract_id == contract.id, Acceptance.status == "passed",
             Acceptance.period_end >= contract.ends_on))
         paid_on, created = local_today(), 0
-        month = months.first_day(contract.starts_on)
-        while month <= contract.ends_on:
+        for month in months.months_between(contract.starts_on, contract.ends_on):
             text = months.month_text(month)
             if final is None and month == months.first_day(contract.effective_end):
                 break  # the final payment waits for the final acceptance
@@ -163,6 +162,5 @@ def settle_previous_contract(tenants):
                     _through_the_workflow(statement, users, "a-manager")
                     created += 1 + len(statement.lines)
                 workflow.mark_paid(statement, users["gx-finance"], paid_on, f"GKZF{text.replace('-', '')}A000")
-            month = months.next_month(month)
         db.session.flush()
         return created

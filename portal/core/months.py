@@ -87,6 +87,15 @@ def add_months(day, count):
     return target.replace(day=min(day.day, last_day(target).day))
 
 
+def months_between(start, end):
+    """The first days of the months from ``start``'s to ``end``'s, both included, oldest first
+    (none when ``end`` falls in an earlier month)."""
+    month = first_day(start)
+    while month <= end:
+        yield month
+        month = next_month(month)
+
+
 def recent_months(day, count):
     """The first days of the ``count`` months up to and including the one ``day`` falls in,
     newest first."""

@@ -20,7 +20,7 @@ from werkzeug.datastructures import FileStorage
 from portal.accounts.models import User
 from portal.beneficiaries.demo import demo_contract
 from portal.core.money import format_fen, parse_yuan
-from portal.core.months import first_day, month_text, next_month, previous_month
+from portal.core.months import month_text, months_between, previous_month
 from portal.core.timeutil import local_today, utcnow
 from portal.extensions import db
 from portal.finreports import services
@@ -100,8 +100,7 @@ def seed_previous_reports(tenants):
         have = set(db.session.scalars(select(FinancialReport.period).where(
             FinancialReport.contract_id == contract.id)))
         manager, finance = users["a-manager"], users["gx-finance"]
-        month, index = first_day(contract.starts_on), 0
-        while month <= contract.ends_on:
+        for index, month in enumerate(months_between(contract.starts_on, contract.ends_on)):
             period, corrected = month_text(month), index == RETURNED_MONTH
             if period not in have and nets.get(period, 0) > 0:
                 amounts = split_net(nets[period])
@@ -118,6 +117,5 @@ def seed_previous_reports(tenants):
                     services.submit(report, manager, moments[2])
                 services.review(report, finance, "accept", "", moments[-1])
                 created += 3
-            month, index = next_month(month), index + 1
         db.session.flush()
     return created

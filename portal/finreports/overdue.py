@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from portal.contracts.models import Contract
-from portal.core.months import last_day, month_text, next_month
+from portal.core.months import last_day, month_text, months_between
 from portal.core.timeutil import local_today
 from portal.extensions import db
 from portal.finreports.models import FinancialReport
@@ -53,8 +53,7 @@ def overdue_months(user, today=None, contract_id=None):
         FinancialReport.contract_id.in_([c.id for c in contracts]))).scalars()} if contracts else {}
     rows = []
     for contract in contracts:
-        end, month = contract.effective_end, contract.starts_on.replace(day=1)
-        while month <= end:
+        for month in months_between(contract.starts_on, contract.effective_end):
             due = last_day(month) + timedelta(days=days)
             if due >= today:
                 break
@@ -62,7 +61,6 @@ def overdue_months(user, today=None, contract_id=None):
             report = reports.get((contract.id, period))
             if not _done(report) and not _done(reports.get((contract.id, period[:4]))):
                 rows.append(OverdueMonth(contract, period, due, report))
-            month = next_month(month)
     rows.sort(key=lambda row: (row.due_on, row.contract.number))
     return rows
 

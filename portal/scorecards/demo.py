@@ -33,7 +33,7 @@ from portal.contractors.models import StaffMember
 from portal.contracts.history_demo import ITEM, contract_of_tender, previous_contract
 from portal.contracts.models import Assignment, ContractWorker
 from portal.core.geo import haversine_m
-from portal.core.months import last_day, month_text, next_month
+from portal.core.months import last_day, month_text, months_between
 from portal.extensions import db
 from portal.files.services import IMAGE_TYPES, store_upload
 from portal.scorecards.services import compute, find, parse_quarter, publish, quarter_of
@@ -51,13 +51,6 @@ MONTHLY_VISITS = ((16, 15, 17), (17, 18, 16), (11, 10, 12), (15, 16, 14), (17, 1
 WEAK_QUARTER = 2  # its middle month's first spot check is not confirmed
 SERVICES = ["daily_watch", "personal_care", "emotional_comfort", "humanistic_care"]
 NOT_CONFIRMED = "老人表示当天无人上门服务，家属也未见服务人员。"
-
-
-def _months(starts_on, ends_on):
-    month = starts_on.replace(day=1)
-    while month <= ends_on:
-        yield month
-        month = next_month(month)
 
 
 def _quarter_index(contract, month):
@@ -87,7 +80,7 @@ def _plan(contract, people, calendar):
     in the afternoon; returns (plan, the generator that goes on placing them)."""
     rng = random.Random(f"demo-history:{contract.number}")
     plan, turns = [], {username: 0 for username in WORKERS}
-    for month in _months(contract.starts_on, contract.ends_on):
+    for month in months_between(contract.starts_on, contract.ends_on):
         first, last = max(month, contract.starts_on), min(last_day(month), contract.ends_on)
         days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
         days = [d for d in days if calendar.is_working_day(d)]
@@ -164,7 +157,7 @@ def _spot_checks(contract, tenant, calendar):
     if supervisor is None:
         return 0
     created = 0
-    for month in _months(contract.starts_on, contract.ends_on):
+    for month in months_between(contract.starts_on, contract.ends_on):
         if find_sample(contract.id, month) is not None:
             continue
         drawn = local_at(calendar.add_working_days(last_day(month), 1), 9)

@@ -17,7 +17,7 @@ from portal.core import query
 from portal.core.errors import DomainError
 from portal.core.timeutil import local_today
 from portal.extensions import db
-from portal.core.months import first_day, month_text, next_month
+from portal.core.months import month_text, months_between
 from portal.stations.models import (COUNTED_STATUSES, STATION_KINDS, STATION_MONTH_UNIT, Station, StationCheckIn,
                                     StationPosting, StationRequirement)
 from portal.stations.postings import posted_during
@@ -208,11 +208,7 @@ def _end_postings(station, today):
 
 def _months_from(day, today):
     """The months ("YYYY-MM") from ``day``'s to the later of ``day``'s and ``today``'s."""
-    months, month = [], first_day(day)
-    while month <= max(day, today):
-        months.append(month_text(month))
-        month = next_month(month)
-    return months
+    return [month_text(month) for month in months_between(day, max(day, today))]
 
 
 def _checked_requirement_day(station, required, day, today):
