@@ -137,6 +137,8 @@ class WebSession(db.Model):
     __audit__ = False
 
     id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Who is signed in (kept beside ``data`` so a password change can end the user's sessions).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -40,3 +40,22 @@ class AuditEntry(TenantOptional, db.Model):
 
     HASHED_FIELDS = ("tenant_id", "chain", "seq", "occurred_at", "actor_id", "actor", "actor_role",
                      "action", "object_type", "object_id", "before", "after", "address", "prev_hash")
+
+
+class AuditCheckpoint(TenantOptional, db.Model):
+    """The head of one audit chain (its last seq and hash) at a moment, kept outside the audited
+    table and signed with a key the database never holds (``AUDIT_CHECKPOINT_KEY``): a tail
+    rewritten with recomputed hashes, or rows cut off the end, no longer reach the latest
+    checkpoint, and its published copy on the public site lets anyone hold the bureau to it."""
+
+    __tablename__ = "audit_checkpoint"
+    __audit__ = False
+    __table_args__ = (UniqueConstraint("chain", "seq", "key_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chain: Mapped[int] = mapped_column(Integer, index=True)
+    seq: Mapped[int] = mapped_column(Integer)  # 0: the chain was empty
+    hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    key_id: Mapped[str] = mapped_column(String(16), default="")  # which signing key (rotation)
+    signature: Mapped[str] = mapped_column(String(128))

@@ -14,7 +14,7 @@ POLICY = "tenant_isolation"
 # Tenant tables whose model says ``__tenancy_read__ = "platform"`` are readable by every bureau
 # (one more, SELECT-only policy); writing stays with the row's own bureau (tenant_isolation).
 PLATFORM_READ_POLICY = "platform_read"
-APPEND_ONLY_TABLES = ("audit_entry",)
+APPEND_ONLY_TABLES = ("audit_entry", "audit_checkpoint")
 # The tenant of the transaction, from set_config('app.tenant_id', …, true); empty means none.
 TENANT_EXPR = "NULLIF(current_setting('app.tenant_id', true), '')::integer"
 ALL_TENANTS_EXPR = "current_setting('app.all_tenants', true) = 'on'"
