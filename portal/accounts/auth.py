@@ -26,8 +26,8 @@ def _load_user_from_token(req):
     if token is None or not token.user.active:
         return None
     if token.user.must_change_password:
-        # A token issued before the password was set by an administrator (creation revokes none,
-        # a reset revokes them all; this is the second wall): refused until the owner chooses one.
+        # Still valid while the password must be changed (a reset has revoked every token already;
+        # this is the second wall): answered 403 by _unauthorized until the owner chooses one.
         g.password_change_required = True
         return None
     g.api_token = token
