@@ -37,8 +37,12 @@ class Config:
     SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)
     REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
 
-    # Failed logins allowed per window, per username and per address.
-    LOGIN_THROTTLE_USER = "5 per 15 minutes"
+    # Failed sign-ins allowed per window (accounts/services.py _throttles): per (username, address)
+    # pair, the short limit, so a stranger cannot lock a user out from another address; per
+    # username across all addresses, a slower ceiling against a guess spread over many addresses;
+    # per address across all usernames.
+    LOGIN_THROTTLE_PAIR = "5 per 15 minutes"
+    LOGIN_THROTTLE_USERNAME = "100 per hour"
     LOGIN_THROTTLE_ADDR = "20 per 15 minutes"
     API_TOKEN_LIFETIME = timedelta(hours=12)
     RATELIMIT_STORAGE_URI = "memory://"

@@ -145,20 +145,24 @@ def test_bureau_admin_creates_disables_and_resets_users(app, login, demo):
         clerk = db.session.execute(select(User).where(User.username == "gx-clerk")).scalar_one()
         assert clerk.tenant_id == demo.tenant_id("ganxian") and clerk.role == "supervisor"
         clerk_id = clerk.id
+        assert clerk.must_change_password  # the administrator typed it: the clerk chooses their own
     clerk_client = login("gx-clerk", "a-long-password-1")
+    assert clerk_client.get("/").headers["Location"].endswith("/password")
+    support.form_post(clerk_client, "/password", {"current": "a-long-password-1", "new": "clerk-own-pass-7",
+                                                  "repeat": "clerk-own-pass-7"})
     assert clerk_client.get("/").status_code == 200
 
     response = support.form_post(admin, f"/users/{clerk_id}/disable", {}, token_url="/users")
     assert response.status_code == 302
     assert clerk_client.get("/").status_code == 302  # the open session stops working
     assert support.form_post(app.test_client(), "/login",
-                             {"username": "gx-clerk", "password": "a-long-password-1"}).status_code == 200
+                             {"username": "gx-clerk", "password": "clerk-own-pass-7"}).status_code == 200
 
     support.form_post(admin, f"/users/{clerk_id}/enable", {}, token_url="/users")
     response = support.form_post(admin, f"/users/{clerk_id}/reset", {}, token_url="/users", follow_redirects=True)
     with app.app_context():
         clerk = db.session.get(User, clerk_id)
-        assert clerk.must_change_password and not clerk.check_password("a-long-password-1")
+        assert clerk.must_change_password and not clerk.check_password("clerk-own-pass-7")
         shown = [w for w in re.findall(r"[A-Za-z0-9_-]{12}", response.get_data(as_text=True)) if clerk.check_password(w)]
     assert len(shown) == 1  # the new password is shown once, to hand over
 
@@ -186,6 +190,9 @@ def test_platform_admin_creates_a_bureau_and_its_first_admin(app, login, demo):
         "admin_username": "nk-admin", "admin_name": "南康区管理员", "admin_password": "a-long-password-2"})
     assert response.status_code == 302
     nk = login("nk-admin", "a-long-password-2")
+    assert nk.get("/users").headers["Location"].endswith("/password")  # first, a password of their own
+    assert support.form_post(nk, "/password", {"current": "a-long-password-2", "new": "nankang-own-pass-8",
+                                               "repeat": "nankang-own-pass-8"}).status_code == 302
     page = nk.get("/users").get_data(as_text=True)
     assert "nk-admin" in page and "gx-officer" not in page
     assert login("gx-admin").get("/platform/tenants").status_code == 403

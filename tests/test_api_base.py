@@ -231,8 +231,8 @@ def test_naming_a_tenant_without_a_grant_is_422(client, demo, username, tenant):
 
 
 def test_too_many_wrong_passwords_are_throttled(client, demo, app):
-    assert app.config["LOGIN_THROTTLE_USER"] == "5 per 15 minutes"
-    limit = parse(app.config["LOGIN_THROTTLE_USER"])
+    assert app.config["LOGIN_THROTTLE_PAIR"] == "5 per 15 minutes"
+    limit = parse(app.config["LOGIN_THROTTLE_PAIR"])
     for _ in range(limit.amount):
         assert_problem(post_token(client, credentials(password="guess")), 401)
     response = post_token(client, credentials(password="guess"))
@@ -342,7 +342,7 @@ def test_422_schema_violation_lists_errors_by_field(client, demo):
 
 
 def test_429_is_problem_json(client, demo, app):
-    limit = parse(app.config["LOGIN_THROTTLE_USER"])
+    limit = parse(app.config["LOGIN_THROTTLE_PAIR"])
     responses = [post_token(client, credentials(password="guess")) for _ in range(limit.amount + 1)]
     assert_problem(responses[-1], 429)
     assert "Retry-After" in responses[-1].headers

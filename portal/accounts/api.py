@@ -26,6 +26,13 @@ TOKEN_REQUEST = {
 USER = {"type": "object", "properties": {
     "username": {"type": "string"}, "display_name": {"type": "string"}, "role": {"type": "string"},
     "tenant": {"type": ["string", "null"]}}}
+ME = {"type": "object", "required": ["username", "role", "tenant", "tenants", "contractor"], "properties": {
+    **USER["properties"],
+    "tenants": {"type": "array", "items": {"type": "string"}, "description": "The bureaus this user may act for"},
+    "contractor": {
+        "description": "The contractor a contractor manager or field worker works for; null for others",
+        "oneOf": [{"type": "null"}, {"type": "object", "required": ["id", "name"], "properties": {
+            "id": {"type": "integer"}, "name": {"type": "string"}}}]}}}
 
 
 def user_json(user, tenant):
@@ -42,6 +49,7 @@ def user_json(user, tenant):
             "token": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"},
             "user": USER}}),
         "400": problem_response("Malformed JSON"), "401": problem_response("Wrong credentials"),
+        "403": problem_response("The password was set by an administrator and must be changed on the web first"),
         "415": problem_response("Not JSON"), "422": problem_response("Invalid body"),
         "429": problem_response("Too many tries"),
     }})
@@ -52,6 +60,8 @@ def create_token():
     except services.Throttled as exc:
         retry = services.seconds_until_retry(data["username"], request.remote_addr or "")
         return problem(429, exc.message, headers={"Retry-After": str(retry)})
+    if user.must_change_password:
+        raise services.PasswordChangeRequired()
     tenant_id = services.choose_tenant(user, data.get("tenant"))
     if tenant_id is None and user.role != "platform_admin":
         raise DomainError("Name the bureau to act for.", {"tenant": ["Choose one of: " + ", ".join(
@@ -77,10 +87,12 @@ def revoke_current_token():
 
 @api_bp.get("/me")
 @operation({"summary": "The signed-in user", "tags": ["auth"],
-            "responses": {"200": json_response("The user", USER), "401": problem_response("Not signed in")}})
+            "responses": {"200": json_response("The user", ME), "401": problem_response("Not signed in"),
+                          "403": problem_response("The password must be changed on the web first")}})
 @login_required
 def me():
     body = user_json(current_user, g.get("tenant"))
     body["tenants"] = [t.code for t in db.session.query(Tenant).filter(Tenant.id.in_(current_user.tenant_ids()))]
-    body["contractor"] = None
+    contractor = current_user.contractor  # set for contractor managers and field workers only
+    body["contractor"] = {"id": contractor.id, "name": contractor.name} if contractor is not None else None
     return jsonify(body)

@@ -4,7 +4,7 @@ from flask import abort, g, redirect, request, session, url_for
 from flask_login import current_user
 
 from portal.accounts.models import User
-from portal.accounts.services import find_token
+from portal.accounts.services import PasswordChangeRequired, find_token
 from portal.core.auth import is_api_request
 from portal.extensions import db, login_manager
 from portal.tenancy.models import Tenant
@@ -25,6 +25,11 @@ def _load_user_from_token(req):
     token = find_token(header[len("Bearer "):].strip())
     if token is None or not token.user.active:
         return None
+    if token.user.must_change_password:
+        # Still valid while the password must be changed (a reset has revoked every token already;
+        # this is the second wall): answered 403 by _unauthorized until the owner chooses one.
+        g.password_change_required = True
+        return None
     g.api_token = token
     return token.user
 
@@ -32,6 +37,8 @@ def _load_user_from_token(req):
 @login_manager.unauthorized_handler
 def _unauthorized():
     if is_api_request():
+        if g.get("password_change_required"):
+            raise PasswordChangeRequired()
         abort(401)
     expired = "1" if getattr(session, "expired", False) else None
     return redirect(url_for("accounts.login", next=request.full_path if request.method == "GET" else None,

@@ -5,9 +5,10 @@ import secrets
 from flask import current_app, g
 from flask_babel import gettext as _
 from limits import parse
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
-from portal.accounts.models import ApiToken, TenantGrant, User, hash_token
+from portal.accounts import passwords
+from portal.accounts.models import ApiToken, TenantGrant, User, WebSession, hash_token
 from portal.accounts.permissions import BUREAU_ROLES, ROLES
 from portal.audit.recorder import record_event
 from portal.core.errors import DomainError, NotFound
@@ -27,13 +28,16 @@ class LoginFailed(DomainError):
     status = 401
 
 
-def _limits():
-    return (parse(current_app.config["LOGIN_THROTTLE_USER"]),
-            parse(current_app.config["LOGIN_THROTTLE_ADDR"]))
-
-
-def _throttle_keys(username, address):
-    return (f"login-user:{username.lower()}", f"login-addr:{address}")
+def _throttles(username, address):
+    """(limit, key) of each counter a failed sign-in adds to: the (username, address) pair, with
+    the short limit, so a stranger failing from their address does not lock the real user out at
+    theirs; the username across all addresses, with a slower ceiling that still stops a
+    distributed guess; and the address across all usernames."""
+    config = current_app.config
+    name = username.lower()
+    return ((parse(config["LOGIN_THROTTLE_PAIR"]), f"login-pair:{name}|{address}"),
+            (parse(config["LOGIN_THROTTLE_USERNAME"]), f"login-user:{name}"),
+            (parse(config["LOGIN_THROTTLE_ADDR"]), f"login-addr:{address}"))
 
 
 def _strategy():
@@ -43,32 +47,26 @@ def _strategy():
 
 
 def is_throttled(username, address):
-    per_user, per_addr = _limits()
-    user_key, addr_key = _throttle_keys(username, address)
     strategy = _strategy()
     if strategy is None:
         return False
-    return not (strategy.test(per_user, user_key) and strategy.test(per_addr, addr_key))
+    return not all(strategy.test(limit, key) for limit, key in _throttles(username, address))
 
 
 def _count_failure(username, address):
-    per_user, per_addr = _limits()
-    user_key, addr_key = _throttle_keys(username, address)
     strategy = _strategy()
     if strategy is None:
         return
-    strategy.hit(per_user, user_key)
-    strategy.hit(per_addr, addr_key)
+    for limit, key in _throttles(username, address):
+        strategy.hit(limit, key)
 
 
 def seconds_until_retry(username, address):
-    """How long until the throttled username or address may try again."""
+    """How long until every counter that refuses this username at this address has room again."""
     import time
     strategy = current_limiter().limiter
-    per_user, per_addr = _limits()
-    user_key, addr_key = _throttle_keys(username, address)
     waits = []
-    for limit, key in ((per_user, user_key), (per_addr, addr_key)):
+    for limit, key in _throttles(username, address):
         reset_at, remaining = strategy.get_window_stats(limit, key)
         if remaining <= 0:
             waits.append(reset_at - time.time())
@@ -76,14 +74,17 @@ def seconds_until_retry(username, address):
 
 
 def authenticate(username, password, address):
-    """Check a username and password. Failures are counted per username and per address and
-    logged; past the limit every attempt is refused, right or wrong, until the window passes."""
+    """Check a username and password. Failures are counted per (username, address) pair, per
+    username and per address (``_throttles``) and logged; past a limit every attempt it covers is
+    refused, right or wrong, until its window passes."""
     username = (username or "").strip()
     if is_throttled(username, address):
         log.warning("login throttled for username=%s address=%s", username, address)
         record_event(db.session, "login_throttled", after={"username": username[:64]})
         g.force_commit = True
-        raise Throttled(_("Too many failed sign-in attempts. Please wait 15 minutes and try again."))
+        minutes = max(1, -(-seconds_until_retry(username, address) // 60))
+        raise Throttled(_("Too many failed sign-in attempts. Please try again in %(minutes)d minutes.",
+                          minutes=minutes))
     user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None or not user.check_password(password or "") or not user.active:
         _count_failure(username, address)
@@ -125,6 +126,30 @@ def revoke_token(token):
     token.revoked_at = utcnow()
 
 
+class PasswordChangeRequired(DomainError):
+    """An account whose password an administrator set (created or reset) cannot use the API until
+    its owner has chosen a password of their own on the web."""
+
+    status = 403
+
+    def __init__(self):
+        super().__init__(_("This account's password was set by an administrator. Sign in on the web "
+                           "and choose a new password before using the API."))
+
+
+def end_sign_ins(user, keep_sid=None):
+    """Revoke every API token of ``user`` and end their web sessions but the one whose cookie id is
+    ``keep_sid``, in the caller's transaction: done when the password changes or is reset and when
+    the account is disabled."""
+    now = utcnow()
+    db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                       .values(revoked_at=now))
+    ending = delete(WebSession).where(WebSession.user_id == user.id)
+    if keep_sid:
+        ending = ending.where(WebSession.id_hash != hash_token(keep_sid))
+    db.session.execute(ending)
+
+
 def choose_tenant(user, tenant_code):
     """The tenant a person acts for this session: fixed for bureau users, chosen by others."""
     ids = user.tenant_ids()
@@ -161,16 +186,23 @@ def get_user_of_tenant(user_id, tenant_id):
     return user
 
 
-def create_user(*, username, display_name, role, password, tenant_id=None, grant_tenant_ids=()):
-    """Create a user. Usernames are unique platform-wide; a bureau role needs a tenant."""
+def create_user(*, username, display_name, role, password, tenant_id=None, grant_tenant_ids=(),
+                must_change_password=False):
+    """Create a user. Usernames are unique platform-wide; a bureau role needs a tenant; the password
+    must pass the policy (accounts/passwords.py). An administrator creating an account for someone
+    else passes ``must_change_password=True``: its owner chooses their own at first sign-in."""
     if role not in ROLES:
         raise DomainError(_("Unknown role."), {"role": [_("Unknown role.")]})
     if db.session.execute(select(User.id).where(User.username == username)).first():
         raise DomainError(_("That username is taken."), {"username": [_("That username is taken.")]})
     if role in BUREAU_ROLES and not tenant_id:
         raise DomainError(_("A bureau user belongs to a bureau."))
+    tenant = db.session.get(Tenant, tenant_id) if tenant_id else None
+    passwords.require_strong(password, passwords.user_inputs(
+        None, username, display_name, *((tenant.code, tenant.name) if tenant else ())))
     user = User(username=username, display_name=display_name, role=role,
-                tenant_id=tenant_id if role in BUREAU_ROLES else None)
+                tenant_id=tenant_id if role in BUREAU_ROLES else None,
+                must_change_password=must_change_password)
     user.set_password(password)
     for tid in grant_tenant_ids:
         user.grants.append(TenantGrant(tenant_id=tid))
@@ -180,26 +212,35 @@ def create_user(*, username, display_name, role, password, tenant_id=None, grant
 
 
 def set_active(user, active):
-    """Disable or re-enable a user; users are never deleted, so their history stays attributed."""
+    """Disable or re-enable a user; users are never deleted, so their history stays attributed.
+    Disabling ends the user's sessions and revokes their tokens."""
     user.active = active
+    if not active:
+        end_sign_ins(user)
 
 
-def change_password(user, current, new):
-    """A person changes their own password; the current one must be given."""
+def change_password(user, current, new, keep_sid=None):
+    """A person changes their own password; the current one must be given and the new one must
+    pass the policy. Every token and every other session of the person ends (``keep_sid``: the
+    cookie id of the session making the change, which the caller gives a new id)."""
     if not user.check_password(current):
         raise DomainError(_("The current password is wrong."), {"current": [_("The current password is wrong.")]})
     if current == new:
         raise DomainError(_("Choose a password different from the current one."),
                           {"new": [_("Choose a password different from the current one.")]})
+    passwords.require_strong(new, passwords.user_inputs(user), field="new")
     user.set_password(new)
     user.must_change_password = False
+    end_sign_ins(user, keep_sid=keep_sid)
 
 
 def reset_password(user):
-    """Give the user a new random password to hand over; they must change it at next sign-in."""
+    """Give the user a new random password to hand over; they must change it at next sign-in.
+    Every token and session of the user ends."""
     password = secrets.token_urlsafe(9)
     user.set_password(password)
     user.must_change_password = True
+    end_sign_ins(user)
     return password
 
 
@@ -212,5 +253,5 @@ def create_tenant(*, code, name, region, admin_username, admin_name, admin_passw
         db.session.add(tenant)
         db.session.flush()
         admin = create_user(username=admin_username, display_name=admin_name, role="admin",
-                            password=admin_password, tenant_id=tenant.id)
+                            password=admin_password, tenant_id=tenant.id, must_change_password=True)
     return tenant, admin

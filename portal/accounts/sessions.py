@@ -2,7 +2,9 @@
 
 The cookie carries only a random id; the row is keyed by its SHA-256. A session ends after
 30 minutes without a request (idle) or 12 hours after it began (absolute), and gets a new id
-at login so an id planted before login is worthless after it.
+at login so an id planted before login is worthless after it. Each row names its user
+(``user_id``, from Flask-Login's ``_user_id``), so that a password change, a reset or disabling
+the account can end all of that user's sessions at once (accounts/services.py end_sign_ins).
 """
 import secrets
 from datetime import timedelta
@@ -41,6 +43,15 @@ class ServerSession(CallbackDict, SessionMixin):
         self.regenerate()
 
 
+def _user_id(session):
+    """The id of the user signed in to ``session`` (Flask-Login keeps it as ``_user_id``), or None."""
+    value = session.get("_user_id")
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
 class DatabaseSessionInterface(SessionInterface):
     # Requests that never need a session must not cost a database round trip.
     SESSIONLESS_PREFIXES = ("/static/", "/healthz", "/readyz")
@@ -54,7 +65,10 @@ class DatabaseSessionInterface(SessionInterface):
             return ServerSession(expired=True)
         now = utcnow()
         if (now - row.last_seen_at > app.config["SESSION_IDLE_TIMEOUT"]
-                or now - row.created_at > app.config["SESSION_ABSOLUTE_TIMEOUT"]):
+                or now - row.created_at > app.config["SESSION_ABSOLUTE_TIMEOUT"]
+                or (row.user_id is None and (row.data or {}).get("_user_id"))):
+            # (the last: a signed-in session saved before rows named their user, which a password
+            # change could not find and end; its owner signs in again once)
             db.session.delete(row)
             db.session.commit()
             return ServerSession(expired=True)
@@ -83,12 +97,13 @@ class DatabaseSessionInterface(SessionInterface):
         if session.sid is None:
             session.sid = secrets.token_urlsafe(32)
             db.session.add(WebSession(id_hash=hash_token(session.sid), data=dict(session),
-                                      created_at=now, last_seen_at=now))
+                                      user_id=_user_id(session), created_at=now, last_seen_at=now))
         elif session.modified or now - session.last_seen_at > TOUCH_EVERY:
             row = db.session.get(WebSession, hash_token(session.sid))
             if row is None:
                 return
             row.data = dict(session)
+            row.user_id = _user_id(session)
             row.last_seen_at = now
         else:
             return

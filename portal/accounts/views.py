@@ -10,7 +10,7 @@ from portal.accounts.blueprint import bp
 from wtforms.fields.choices import SelectChoice
 
 from portal.accounts.forms import ROLE_LABELS, ChangePasswordForm, ChooseTenantForm, LoginForm, TenantForm, UserForm
-from portal.core.auth import capability_required, login_required
+from portal.core.auth import capability_required, is_api_request, login_required
 from portal.core.errors import DomainError
 from portal.core.forms import ConfirmForm, show_refusal
 from portal.core.pagination import paginate
@@ -92,10 +92,11 @@ def change_password():
     if form.validate_on_submit():
         try:
             with db.session.begin_nested():
-                services.change_password(current_user, form.current.data, form.new.data)
+                services.change_password(current_user, form.current.data, form.new.data, keep_sid=session.sid)
         except DomainError as exc:
             show_refusal(form, exc, "current")
         else:
+            session.regenerate()  # this session goes on under a new id; the others have ended
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("dashboard.home"))
     return render_template("accounts/change_password.html", form=form)
@@ -103,9 +104,12 @@ def change_password():
 
 @bp.before_app_request
 def _require_password_change():
-    """After a reset, the person must choose a new password before doing anything else."""
-    if (current_user.is_authenticated and current_user.must_change_password and g.get("api_token") is None
+    """After an administrator set the password (a new account, a reset), the person must choose
+    their own before doing anything else: the web sends them to the form, the API refuses (403)."""
+    if (current_user.is_authenticated and current_user.must_change_password
             and request.endpoint not in ("accounts.change_password", "accounts.logout", "static")):
+        if is_api_request():
+            raise services.PasswordChangeRequired()
         return redirect(url_for("accounts.change_password"))
 
 
@@ -127,7 +131,7 @@ def new_user():
             with db.session.begin_nested():
                 user = services.create_user(username=form.username.data, display_name=form.display_name.data,
                                             role=form.role.data, password=form.password.data,
-                                            tenant_id=g.tenant.id)
+                                            tenant_id=g.tenant.id, must_change_password=True)
         except DomainError as exc:
             show_refusal(form, exc, "username")
         else:

@@ -7,10 +7,17 @@ The transaction: a request commits what it wrote unless an exception escaped its
 with a form and 422 itself must not have kept anything of the attempt: the service call runs in a
 savepoint (``with db.session.begin_nested():`` around it, or inside the service), which a
 DomainError undoes before the view catches it. A request that recorded a security event before an
-exception escaped (``g.force_commit``: a denied access, a failed sign-in) keeps the whole transaction."""
+exception escaped (``g.force_commit``: a denied access, a failed sign-in) keeps the whole transaction.
+
+Caching: every response to a signed-in request (a web session with a user, or a bearer token) says
+``Cache-Control: no-store`` and ``Pragma: no-cache``, HTML and JSON alike, so no browser or proxy
+keeps a page of someone's work; a response that already forbids storing (downloads: ``private,
+no-store``) keeps its own header. Anonymous requests keep what the view set (the public pages' and
+open data's ETags and ``no-cache``, core/caching.py)."""
 import logging
 
-from flask import g, jsonify, render_template, request
+from flask import g, jsonify, render_template, request, session
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -43,6 +50,12 @@ def problem(status, detail="", errors=None, title=None, headers=None):
     return response
 
 
+def signed_in():
+    """Whether this request comes from someone signed in: a user loaded from the web session or a
+    bearer token, or a session that names a user (even one no longer allowed in)."""
+    return bool(current_user and current_user.is_authenticated) or "_user_id" in session
+
+
 def _wants_problem():
     return request.path.startswith("/api/")
 
@@ -67,6 +80,14 @@ def register(app):
             db.session.rollback()
         else:
             db.session.commit()
+        return response
+
+    @app.after_request
+    def _no_store_when_signed_in(response):
+        if signed_in():
+            if "no-store" not in (response.headers.get("Cache-Control") or ""):
+                response.headers["Cache-Control"] = "no-store"
+            response.headers["Pragma"] = "no-cache"
         return response
 
     @app.after_request

@@ -63,7 +63,7 @@ def test_care_mode_is_switched_on_kept_across_pages_and_switched_off(page, live_
 
 
 def test_too_many_wrong_passwords_throttle_even_the_right_one(page, app, live_server, demo):
-    allowed = parse(app.config["LOGIN_THROTTLE_USER"]).amount
+    allowed = parse(app.config["LOGIN_THROTTLE_PAIR"]).amount
     username_error = page.locator("#username-error")
     for _ in range(allowed):
         sign_in(page, "gx-officer", "not-the-password")
