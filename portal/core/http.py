@@ -12,6 +12,7 @@ import logging
 
 from flask import g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from portal.core.errors import DomainError
@@ -109,6 +110,19 @@ def register(app):
         if _wants_problem():
             return problem(status, exc.description if status != 404 else "No such resource.", headers=headers)
         return render_template("error.html", status=status, message=None), status, headers
+
+    @app.errorhandler(DBAPIError)
+    def _database_error(exc):
+        """A lost database connection (a restart, a killed backend) is 503 with Retry-After: the
+        request's transaction died with it, nothing of it was kept, and sending it again is safe."""
+        if not exc.connection_invalidated:
+            return _unexpected(exc)
+        log.warning("database connection lost on %s %s: %s", request.method, request.path, exc.orig)
+        db.session.rollback()  # the next statement (the error page's) takes a fresh connection
+        if _wants_problem():
+            return problem(503, "The database connection was lost; nothing was saved. Try again.",
+                           headers={"Retry-After": "5"})
+        return render_template("error.html", status=503, message=None), 503, {"Retry-After": "5"}
 
     @app.errorhandler(Exception)
     def _unexpected(exc):
