@@ -1,4 +1,5 @@
 """Flask extensions, created once and bound to the app in create_app."""
+import logging
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -13,6 +14,7 @@ from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
+_log = logging.getLogger("portal.limits")
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -33,11 +35,69 @@ csrf = CSRFProtect()
 babel = Babel()
 
 
+class FallbackStrategy:
+    """A rate-limiting strategy that keeps counting while its storage (Redis) is unreachable: a
+    storage error switches it to a strategy of the same kind in this process's memory (logged),
+    and it tries the storage again every RECHECK_SECONDS. Failed sign-ins thus stay throttled
+    during an outage (per web process, counted afresh) instead of failing the request or passing
+    uncounted; the counts of the outage are not carried back to Redis."""
+    RECHECK_SECONDS = 5.0
+
+    def __init__(self, primary):
+        from limits.errors import StorageError
+        from limits.storage import MemoryStorage
+        self.primary = primary
+        self.fallback = type(primary)(MemoryStorage())
+        self.errors = (StorageError, primary.storage.base_exceptions)
+        self.down_since = None
+
+    def _call(self, method, *args, **kwargs):
+        import time
+        if self.down_since is not None and time.monotonic() - self.down_since >= self.RECHECK_SECONDS:
+            if self.primary.storage.check():
+                _log.warning("rate-limit storage reachable again: counting there")
+                self.down_since = None
+            else:
+                self.down_since = time.monotonic()
+        if self.down_since is None:
+            try:
+                return getattr(self.primary, method)(*args, **kwargs)
+            except self.errors as exc:
+                _log.warning("rate-limit storage unreachable (%s): counting in memory meanwhile", exc)
+                self.down_since = time.monotonic()
+        return getattr(self.fallback, method)(*args, **kwargs)
+
+    def hit(self, *args, **kwargs):
+        return self._call("hit", *args, **kwargs)
+
+    def test(self, *args, **kwargs):
+        return self._call("test", *args, **kwargs)
+
+    def get_window_stats(self, *args, **kwargs):
+        return self._call("get_window_stats", *args, **kwargs)
+
+    def clear(self, *args, **kwargs):
+        return self._call("clear", *args, **kwargs)
+
+
+class DegradingLimiter(Limiter):
+    """Flask-Limiter whose strategy (``limiter.limiter``, used by the login throttling and the
+    public posts) falls back to memory while Redis is down (FallbackStrategy)."""
+
+    @property
+    def limiter(self):
+        strategy = super().limiter
+        wrapped = getattr(self, "_portal_fallback", None)
+        if wrapped is None or wrapped.primary is not strategy:
+            wrapped = self._portal_fallback = FallbackStrategy(strategy)
+        return wrapped
+
+
 def make_limiter(app):
     """One limiter per app (its storage follows the app's RATELIMIT_STORAGE_URI: Redis in
     production, so every web process counts together). Limits are checked by the services that
     need them (login throttling); there are no default limits."""
-    limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=False)
+    limiter = DegradingLimiter(key_func=get_remote_address, default_limits=[], headers_enabled=False)
     limiter.init_app(app)
     app.extensions["portal_limiter"] = limiter
     return limiter
@@ -46,6 +106,9 @@ def make_limiter(app):
 def current_limiter():
     from flask import current_app
     return current_app.extensions["portal_limiter"]
+
+
+REDIS_CONNECT_TIMEOUT = 3  # seconds
 
 
 def redis_connection():
@@ -59,7 +122,8 @@ def redis_connection():
     clients = current_app.extensions.setdefault("portal_redis_clients", {})
     client = clients.get(url)
     if client is None:
-        client = clients.setdefault(url, Redis.from_url(url))
+        # a Redis host that stops answering fails a request's hand-over in seconds, not minutes
+        client = clients.setdefault(url, Redis.from_url(url, socket_connect_timeout=REDIS_CONNECT_TIMEOUT))
     return client
 
 

@@ -19,6 +19,7 @@ import logging
 from flask import g, jsonify, render_template, request, session
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from portal.core.errors import DomainError
@@ -60,6 +61,19 @@ def _wants_problem():
     return request.path.startswith("/api/")
 
 
+def connection_lost(exc):
+    """The answer when the database connection was lost (a restart, a failover, a killed backend):
+    503 with Retry-After. The request's transaction died with the connection (at its commit, it may
+    have been kept or not: the API's writes are idempotent, so sending them again is safe)."""
+    from flask import make_response
+    log.warning("database connection lost on %s %s: %s", request.method, request.path, exc.orig)
+    db.session.rollback()  # the next statement (the error page's) takes a fresh connection
+    if _wants_problem():
+        return problem(503, "The database connection was lost; the request may not have been completed. "
+                            "Send it again.", headers={"Retry-After": "5"})
+    return make_response(render_template("error.html", status=503, message=None), 503, {"Retry-After": "5"})
+
+
 def register(app):
     handle_user_exception = app.handle_user_exception
 
@@ -78,8 +92,17 @@ def register(app):
         itself failed passes here again, and must not try to commit a second time."""
         if (g.get("exception_escaped") and not g.get("force_commit")) or response.status_code >= 500:
             db.session.rollback()
-        else:
+            return response
+        try:
             db.session.commit()
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            lost = connection_lost(exc)  # keeps the headers set so far (security, caching)
+            for key, value in response.headers.items():
+                if key.lower() not in ("content-type", "content-length", "location"):
+                    lost.headers.setdefault(key, value)
+            return lost
         return response
 
     @app.after_request
@@ -130,6 +153,12 @@ def register(app):
         if _wants_problem():
             return problem(status, exc.description if status != 404 else "No such resource.", headers=headers)
         return render_template("error.html", status=status, message=None), status, headers
+
+    @app.errorhandler(DBAPIError)
+    def _database_error(exc):
+        if not exc.connection_invalidated:
+            return _unexpected(exc)
+        return connection_lost(exc)
 
     @app.errorhandler(Exception)
     def _unexpected(exc):

@@ -20,6 +20,7 @@ import traceback
 import uuid
 
 from flask import current_app
+from redis.exceptions import RedisError
 from rq import Queue, Retry
 from sqlalchemy import event, update
 from sqlalchemy.orm.attributes import set_committed_value
@@ -28,6 +29,7 @@ from portal.audit.recorder import acting_as, current_actor
 from portal.core import pending
 from portal.core.timeutil import utcnow
 from portal.extensions import db, redis_connection
+from portal.jobs.lease import run_lease
 from portal.jobs.models import JobRun
 from portal.jobs.schedule import in_process_scheduler_wanted
 from portal.tenancy.scope import all_tenants, current_tenant_id, own_transaction, tenant_scope
@@ -227,6 +229,19 @@ def retry(run):
         _run_inline(run.id)
 
 
+def rq_job_id(run_id):
+    """The RQ job of a JobRun: one id, so the sweep sees whether RQ still holds the run."""
+    return f"portal-run-{run_id}"
+
+
+def hand_over(run_id, short=False):
+    """Queue JobRun ``run_id`` on RQ now (on the short queue if ``short``)."""
+    name = short_queue_name(current_app.config) if short else current_app.config["JOB_QUEUE"]
+    Queue(name, connection=redis_connection()).enqueue(
+        run_job, run_id, job_id=rq_job_id(run_id), retry=RETRY, job_timeout=BATCH_TIMEOUT if short else 3600,
+        description=f"portal job run {run_id}")
+
+
 def _hand_over_after_commit(run_id, short=False):
     """Queue ``run_id`` on RQ (on the short queue if ``short``) when the session's outermost
     transaction commits. The innermost savepoint open now is remembered: if it rolls back, the
@@ -297,9 +312,18 @@ def report_progress(percent, note=""):
 
 
 def run_job(run_id):
-    """The function RQ executes (in `flask --app wsgi worker`, inside the app context)."""
-    from flask import g
+    """The function RQ executes (in `flask --app wsgi worker`, inside the app context). It runs
+    under the run's lease (jobs/lease.py): a second delivery of a run being run leaves at once."""
     _own_pool()
+    with run_lease(run_id) as held:
+        if not held:
+            log.info("job run %s is being run elsewhere: this delivery leaves it", run_id)
+            return
+        _run_leased(run_id)
+
+
+def _run_leased(run_id):
+    from flask import g
     try:
         with all_tenants():
             run = db.session.get(JobRun, run_id)
@@ -308,7 +332,7 @@ def run_job(run_id):
             log.warning("job run %s vanished", run_id)
             return
         if run.status == "finished":
-            return  # already done: a retry after success changes nothing
+            return  # already done: a retry after success, or a repeated hand-over, changes nothing
         scope = tenant_scope(tenant_id) if tenant_id is not None else all_tenants()
         with scope:
             _start(run)
@@ -349,17 +373,18 @@ def install(session_class):
     def _flush_pending(session):
         if not pending.outermost(session):
             return  # a savepoint released: the outer transaction may still roll back
-        run_ids = pending.take(session, _PENDING_KEY)
-        if run_ids:
-            queue = rq_queue()
-            short = Queue(short_queue_name(current_app.config), connection=queue.connection)
+        run_ids, items = pending.take(session, _PENDING_KEY), pending.take(session, _BATCHED_KEY)
+        try:
             for run_id, is_short in run_ids:
-                (short if is_short else queue).enqueue(
-                    run_job, run_id, retry=RETRY, job_timeout=BATCH_TIMEOUT if is_short else 3600,
-                    description=f"portal job run {run_id}")
-        items = pending.take(session, _BATCHED_KEY)
-        if items:
-            _hand_over_items(items)
+                hand_over(run_id, is_short)
+            if items:
+                _hand_over_items(items)
+        except RedisError as exc:
+            # Committed already: the request still succeeds. Its runs stay "queued" and the
+            # periodic sweep hands them over when Redis is back (jobs/recovery.py); batched items
+            # are found again by their own periodic jobs (e.g. supervision.compare_unjudged).
+            log.warning("Redis unreachable after a commit (%s): %d job run(s) left queued for the sweep, "
+                        "%d batched item(s) left to their periodic jobs", exc, len(run_ids), len(items))
 
     @event.listens_for(session_class, "after_rollback")
     def _drop_pending(session):

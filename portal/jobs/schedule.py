@@ -1,7 +1,10 @@
 """Periodic jobs, declared in one list with stable ids, and the loop that starts them.
 
 With Redis every worker runs the loop; a Redis key per job and period (SET NX) makes exactly one
-of them enqueue each occurrence, so running several workers never runs a periodic job twice.
+of them enqueue each occurrence, so running several workers never runs a periodic job twice; the
+winner also checks the database's JobRun rows of the occurrence, so a Redis that restarted empty
+(its claims lost) does not start an occurrence again. Each tick also hands over the job runs RQ
+lost (jobs/recovery.py).
 Without Redis (development, `make run`) an in-process scheduler runs the same list in the web
 process, the jobs inline: an occurrence is claimed by the JobRun rows it made (their
 ``requested_by`` names it), so it runs at most once per period, restarts included. It starts
@@ -69,7 +72,9 @@ def tick(app, now=None):
             return _start_due(now, _claim_in_database)
         started = _start_due(now, _claim_in_redis)
         from portal.jobs.queue import queue_stranded_batches
+        from portal.jobs.recovery import hand_over_stranded
         queue_stranded_batches()  # batches whose job was lost (queue.enqueue_batched)
+        hand_over_stranded(now)  # runs whose hand-over failed, or whose worker died
         return started
 
 
@@ -106,8 +111,10 @@ def run_queued(app, limit=200):
 
 
 def _claim_in_redis(periodic, key):
+    """SET NX: one worker of many wins; then the database (the claims of a Redis that lost them)."""
     from portal.extensions import redis_connection
-    return bool(redis_connection().set(f"portal:periodic:{periodic.id}:{key}", "1", nx=True, ex=3 * 86400))
+    won = redis_connection().set(f"portal:periodic:{periodic.id}:{key}", "1", nx=True, ex=3 * 86400)
+    return bool(won) and _claim_in_database(periodic, key)
 
 
 def occurrence_marker(periodic, key):

@@ -127,11 +127,12 @@ def _show_scope(conn, clauseelement, multiparams, params, execution_options):
 
 
 def _forget_shown(conn, *args):
-    conn.info.pop(_SHOWN, None)
+    if not conn.invalidated:  # a lost connection's info went with it (and reading it would raise)
+        conn.info.pop(_SHOWN, None)
 
 
 def _shown_unknown(conn, *args):
-    if _SHOWN in conn.info:
+    if not conn.invalidated and _SHOWN in conn.info:
         conn.info[_SHOWN] = _UNKNOWN
 
 
