@@ -100,6 +100,17 @@ def test_a_round_trip_into_a_new_database_keeps_rows_chains_and_files(app, world
         assert any("checksum does not match its row" in line for line in report.failures)
         assert any("broken at entry" in line and "content does not match" in line for line in report.failures)
 
+        # Restored again over the damaged database and folder (pg_restore --clean on a populated one).
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM audit_entry WHERE id = (SELECT max(id) FROM audit_entry)"))
+        engine.dispose()
+        assert any("head at backup time" in line for line in verify_restored(target, uploads, manifest["audit_heads"]).failures)
+        again = app.test_cli_runner().invoke(
+            args=["restore", str(tmp_path / "backup"), "--database-url", target, "--upload-dir", str(uploads)])
+        assert again.exit_code == 0 and "restore verified" in again.output, again.output
+        assert counts(target) == counts(source)
+        assert path_under(uploads, world).read_bytes() == PDF
+
 
 def test_a_corrupted_backup_is_refused_before_anything_is_touched(app, world, tmp_path):
     _backup(app, tmp_path / "backup")
