@@ -49,9 +49,12 @@ def _every_encrypted_row(app):
 
 
 def _found(app, code, id_number, worker_number):
-    """(beneficiary found by the registry's lookups, staff member found by the roster's)."""
+    """(beneficiary found by the registry's lookups and its import check, staff member found by the
+    roster's lookup and its import check)."""
     from portal.accounts.models import User
-    from portal.beneficiaries import services
+    from portal.beneficiaries import importing, services
+    from portal.contractors import roster
+    from portal.contractors.models import Contractor
     from portal.contractors.roster import active_entry
     from portal.core import crypto
     from portal.tenancy.scope import tenant_scope
@@ -59,7 +62,13 @@ def _found(app, code, id_number, worker_number):
         officer = db.session.execute(select(User).where(User.username == "gx-officer")).scalar_one()
         by_search = db.session.execute(services.search(officer, text=id_number)).scalars().all()
         registered = services.already_registered(id_number)
-        return (registered and len(by_search) == 1), active_entry(crypto.keyed_hashes(worker_number)) is not None
+        _good, refused = importing.check_rows([(2, {"name": "重复", "id_number": id_number, "category": "特困人员",
+                                                    "township": "梅林镇", "village": "城郊村"})])
+        member = active_entry(crypto.keyed_hashes(worker_number))
+        contractor = db.session.execute(select(Contractor).order_by(Contractor.id).limit(1)).scalar_one()
+        _good, taken = roster.check_rows(contractor, [(2, {"name": "重复", "id_number": worker_number,
+                                                            "joined_on": "2026-01-05"})])
+        return registered and len(by_search) == 1, bool(refused), member is not None, bool(taken)
 
 
 @pytest.fixture
@@ -100,12 +109,12 @@ def test_rotation_in_resumable_batches_leaves_everything_under_the_new_key(app, 
     before = _every_encrypted_row(app)
     tables = {table for table, _columns, _values in before}
     assert {"beneficiary", "staff_member"} <= tables, tables
-    assert all(_found(app, "ganxian", *pair) == (True, True) for pair in people)
+    assert all(_found(app, "ganxian", *pair) == (True,) * 4 for pair in people)
     with data_key(app, key_b):  # B alone cannot read what A wrote, nor find it: the test can fail
-        assert _found(app, "ganxian", *people[0]) == (False, False)
+        assert _found(app, "ganxian", *people[0]) == (False,) * 4
 
     with data_key(app, f"{key_b},{key_a}"):
-        assert all(_found(app, "ganxian", *pair) == (True, True) for pair in people)  # found before the rotation
+        assert all(_found(app, "ganxian", *pair) == (True,) * 4 for pair in people)  # found before the rotation
         runner = app.test_cli_runner()
         first = runner.invoke(args=["rotate-data-key", "--batch-size", "2", "--max-batches", "1"])
         assert first.exit_code == 0, first.output
@@ -115,7 +124,7 @@ def test_rotation_in_resumable_batches_leaves_everything_under_the_new_key(app, 
             moved = sum(1 for _t, columns, values in halfway
                         if any(values[c] and crypto.under_first_key(values[c]) for c in columns))
         assert moved == 2
-        assert all(_found(app, "ganxian", *pair) == (True, True) for pair in people)  # mixed keys: still found
+        assert all(_found(app, "ganxian", *pair) == (True,) * 4 for pair in people)  # mixed keys: still found
 
         second = runner.invoke(args=["rotate-data-key", "--batch-size", "3"])
         assert second.exit_code == 0, second.output
@@ -141,4 +150,4 @@ def test_rotation_in_resumable_batches_leaves_everything_under_the_new_key(app, 
                         Fernet(key_a).decrypt(new[column].encode())
                     if hash_column:
                         assert new[hash_column] == crypto.keyed_hash(plain) != old[hash_column]
-        assert all(_found(app, "ganxian", *pair) == (True, True) for pair in people)
+        assert all(_found(app, "ganxian", *pair) == (True,) * 4 for pair in people)

@@ -19,7 +19,7 @@ from portal.audit.chain import verify_chain
 from portal.audit.models import PLATFORM_CHAIN
 from portal.files.models import StoredFile
 from portal.files.services import path_under
-from portal.ops.backup import (FORMAT, MANIFEST, PG_DUMP, UPLOADS, BackupError, backend_of, copy_tree, libpq_url,
+from portal.ops.backup import (FORMAT, MANIFEST, UPLOADS, BackupError, backend_of, copy_tree, libpq_url,
                                run_tool, sha256_of, sqlite_path)
 
 
