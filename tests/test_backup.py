@@ -131,3 +131,9 @@ def test_a_corrupted_backup_is_refused_before_anything_is_touched(app, world, tm
      else tmp_path / "backup" / "database.sqlite").unlink()
     result = app.test_cli_runner().invoke(args=["restore", str(tmp_path / "backup"), "--database-url", target])
     assert result.exit_code == 1 and "missing" in result.output
+
+
+def test_the_password_goes_to_pg_tools_through_the_environment_not_the_command_line():
+    from portal.ops.backup import libpq_target
+    target, env = libpq_target("postgresql+psycopg://portal_owner:s3cr%40t@db:5432/portal")
+    assert target == "postgresql://portal_owner@db:5432/portal" and env["PGPASSWORD"] == "s3cr@t"

@@ -34,7 +34,8 @@ class BackupError(RuntimeError):
 
 def owner_url(app=None):
     """The database URL of the tables' owner: DATABASE_OWNER_URL (configuration, then
-    environment, as for migrations), else the application's own URL (one role for everything)."""
+    environment, as for migrations; OWNER_DATABASE_URI is the test suite's name for it), else the
+    application's own URL (one role for everything)."""
     config = (app or current_app).config
     url = (config.get("DATABASE_OWNER_URL") or os.environ.get("DATABASE_OWNER_URL")
            or config.get("OWNER_DATABASE_URI") or config["SQLALCHEMY_DATABASE_URI"])
@@ -45,9 +46,14 @@ def backend_of(url):
     return make_url(url).get_backend_name()
 
 
-def libpq_url(url):
-    """``url`` as pg_dump and pg_restore read it (no SQLAlchemy driver name)."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+def libpq_target(url):
+    """(``url`` as pg_dump and pg_restore read it, without the SQLAlchemy driver name and without
+    the password, the environment that passes the password): nothing secret on a command line."""
+    parsed = make_url(url).set(drivername="postgresql")
+    env = dict(os.environ)
+    if parsed.password is not None:
+        env["PGPASSWORD"] = str(parsed.password)
+    return parsed._replace(password=None).render_as_string(hide_password=False), env
 
 
 def sqlite_path(url):
@@ -65,11 +71,13 @@ def sha256_of(path):
     return digest.hexdigest()
 
 
-def run_tool(args, what):
-    """Run pg_dump or pg_restore; BackupError with its own words if it fails."""
+def run_tool(args, url, what):
+    """Run pg_dump or pg_restore on the database at ``url`` (``args`` without the database);
+    BackupError with its own words if it fails."""
     if shutil.which(args[0]) is None:
         raise BackupError(f"{args[0]} is not installed (PostgreSQL client tools, same major version as the server)")
-    done = subprocess.run(args, capture_output=True, text=True)  # nosec B603 - fixed tool, argument list
+    target, env = libpq_target(url)
+    done = subprocess.run([*args, "--dbname", target], capture_output=True, text=True, env=env)  # nosec B603
     if done.returncode != 0:
         raise BackupError(f"{what} failed ({args[0]} exit {done.returncode}): {done.stderr.strip()[-2000:]}")
     return done
@@ -106,8 +114,7 @@ def copy_tree(source, target, only=None):
 
 def _dump(url, dest):
     if backend_of(url) == "postgresql":
-        run_tool(["pg_dump", "--format=custom", "--file", str(dest / PG_DUMP), "--dbname", libpq_url(url)],
-                 "pg_dump")
+        run_tool(["pg_dump", "--format=custom", "--file", str(dest / PG_DUMP)], url, "pg_dump")
         return PG_DUMP
     source = sqlite3.connect(sqlite_path(url))
     target = sqlite3.connect(dest / SQLITE_COPY)

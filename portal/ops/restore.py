@@ -19,8 +19,8 @@ from portal.audit.chain import verify_chain
 from portal.audit.models import PLATFORM_CHAIN
 from portal.files.models import StoredFile
 from portal.files.services import path_under
-from portal.ops.backup import (FORMAT, MANIFEST, UPLOADS, BackupError, backend_of, copy_tree, libpq_url,
-                               run_tool, sha256_of, sqlite_path)
+from portal.ops.backup import (FORMAT, MANIFEST, UPLOADS, BackupError, backend_of, copy_tree, run_tool,
+                               sha256_of, sqlite_path)
 
 
 @dataclass
@@ -77,7 +77,7 @@ def restore_backup(src, url, upload_dir):
     database = src / manifest["database"]
     if manifest["backend"] == "postgresql":
         run_tool(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error",
-                  "--dbname", libpq_url(url), str(database)], "pg_restore")
+                  str(database)], url, "pg_restore")
     else:
         target_path = sqlite_path(url)
         target_path.parent.mkdir(parents=True, exist_ok=True)
