@@ -13,6 +13,7 @@ def register(app):
     app.cli.add_command(audit_verify)
     app.cli.add_command(worker)
     from portal.billing.cli import settle
+    from portal.ops.cli import backup, restore, rotate_data_key
     from portal.spotchecks.cli import draw_sample
     from portal.tenancy.cli import calendar
     from portal.visits.cli import reverify
@@ -20,6 +21,9 @@ def register(app):
     app.cli.add_command(draw_sample)
     app.cli.add_command(settle)
     app.cli.add_command(reverify)
+    app.cli.add_command(backup)
+    app.cli.add_command(restore)
+    app.cli.add_command(rotate_data_key)
 
 
 @click.command("seed-demo")

@@ -104,10 +104,12 @@ def config_from_env(env=os.environ, **overrides):
         cfg["PREFERRED_URL_SCHEME"] = "https"
     elif not cfg.get("PORTAL_DATA_KEY"):
         cfg["PORTAL_DATA_KEY"] = _development_data_key()
-    try:
-        Fernet(cfg["PORTAL_DATA_KEY"])
+    try:  # one Fernet key, or several separated by commas during a rotation (core/crypto.py)
+        for key in str(cfg["PORTAL_DATA_KEY"]).split(","):
+            Fernet(key.strip())
     except (ValueError, TypeError) as exc:
-        raise ConfigError("PORTAL_DATA_KEY is not a valid Fernet key (32 url-safe base64-encoded bytes).") from exc
+        raise ConfigError("PORTAL_DATA_KEY is not a valid Fernet key (32 url-safe base64-encoded bytes), "
+                          "nor a comma-separated list of them.") from exc
     return cfg
 
 

@@ -18,7 +18,7 @@ MAX_LINES = 400
 
 LAYERS = (
     ("core", "extensions", "config"),
-    ("accounts", "tenancy", "audit", "jobs", "files", "api", "i18n"),  # infrastructure
+    ("accounts", "tenancy", "audit", "jobs", "files", "api", "i18n", "ops"),  # infrastructure
     ("disclosures",),  # below the features: they call publish(); receivers subscribe to its signal
     ("contractors",),
     ("tenders",),

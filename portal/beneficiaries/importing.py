@@ -90,9 +90,10 @@ def check_rows(rows):
             errors[number] = reasons
         else:
             good.append(clean)
-    if seen:
-        taken = set(db.session.execute(select(Beneficiary.id_number_hash).where(
-            Beneficiary.id_number_hash.in_(list(seen)))).scalars())
+    if seen:  # matched under any configured key (a PORTAL_DATA_KEY rotation), named by the first key's hash
+        aliases = crypto.hash_aliases(clean["id_number"] for clean in good if "id_number" in clean)
+        taken = {aliases[digest] for digest in db.session.execute(select(Beneficiary.id_number_hash).where(
+            Beneficiary.id_number_hash.in_(list(aliases)))).scalars()}
         for clean in [c for c in good if c["hash"] in taken]:
             errors[clean["row"]] = [_("This person is already registered with this bureau.")]
         good = [c for c in good if c["hash"] not in taken]

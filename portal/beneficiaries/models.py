@@ -20,6 +20,7 @@ class Beneficiary(TenantOwned, db.Model):
     __table_args__ = (UniqueConstraint("tenant_id", "id_number_hash"),)
     # The audit trail keeps that these changed, never their values (the masked number may stay).
     __audit_redact__ = ("name", "id_number_encrypted", "id_number_hash", "phone", "address", "lat", "lon")
+    __encrypted__ = {"id_number_encrypted": "id_number_hash"}  # PORTAL_DATA_KEY columns (ops/rotation.py)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64))

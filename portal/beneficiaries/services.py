@@ -77,7 +77,7 @@ def checked_id_number(value):
 def already_registered(number):
     """Is a person with this ID number in the current bureau's registry? (keyed hash, tenant-scoped)"""
     return db.session.execute(select(Beneficiary.id).where(
-        Beneficiary.id_number_hash == crypto.keyed_hash(number))).first() is not None
+        Beneficiary.id_number_hash.in_(crypto.keyed_hashes(number)))).first() is not None
 
 
 def new_beneficiary(clean, number, active_since, by=None):
@@ -291,7 +291,7 @@ def search(user, *, text="", village="", category="", status="", township=""):
         except InvalidIdentifier:
             number = None
         if number:
-            stmt = stmt.where(Beneficiary.id_number_hash == crypto.keyed_hash(number))
+            stmt = stmt.where(Beneficiary.id_number_hash.in_(crypto.keyed_hashes(number)))
         elif "*" in text:
             pattern = like_escape(text).replace("*", "_")
             stmt = stmt.where(Beneficiary.name.like(pattern, escape="\\"))

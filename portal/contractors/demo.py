@@ -177,7 +177,7 @@ def _roster_entry(contractor, user, name, number, phone, qualification, joined, 
     created = 0
     digest = crypto.keyed_hash(number)
     member = db.session.execute(select(StaffMember).where(
-        StaffMember.id_number_hash == digest, StaffMember.left_on.is_(None))).scalar_one_or_none()
+        StaffMember.id_number_hash.in_(crypto.keyed_hashes(number)), StaffMember.left_on.is_(None))).scalar_one_or_none()
     if member is None:
         member = StaffMember(contractor_id=contractor.id, name=name, id_number_encrypted=crypto.encrypt(number),
                              id_number_hash=digest, id_number_masked=crypto.mask_id_number(number),

@@ -147,6 +147,7 @@ class StaffMember(db.Model):
     __tablename__ = "staff_member"
     __tenancy__ = "global"
     __audit_redact__ = ("id_number_encrypted", "id_number_hash")
+    __encrypted__ = {"id_number_encrypted": "id_number_hash"}  # PORTAL_DATA_KEY columns (ops/rotation.py)
     __table_args__ = (
         Index("uq_staff_member_active_person", "id_number_hash", unique=True,
               sqlite_where=text("left_on IS NULL"), postgresql_where=text("left_on IS NULL")),

@@ -28,10 +28,11 @@ def _on_roster_message(own):
     return _("This person is already on an active staff roster on the platform; they must leave it first.")
 
 
-def active_entry(id_number_hash):
-    """The active roster entry of a person anywhere on the platform, or None."""
+def active_entry(id_number_hashes):
+    """The active roster entry of a person anywhere on the platform, or None (``id_number_hashes``:
+    the person's keyed hashes under every configured key, core/crypto.py keyed_hashes)."""
     return db.session.execute(
-        select(StaffMember).where(StaffMember.id_number_hash == id_number_hash, StaffMember.left_on.is_(None))
+        select(StaffMember).where(StaffMember.id_number_hash.in_(id_number_hashes), StaffMember.left_on.is_(None))
     ).scalar_one_or_none()
 
 
@@ -69,7 +70,7 @@ def add_staff(contractor, *, name, id_number, phone="", qualification="", joined
     if not isinstance(joined_on, date):
         raise DomainError(_("Give the date the person joined."), {"joined_on": [_("Give the date the person joined.")]})
     number = _checked_id_number(id_number)
-    existing = active_entry(crypto.keyed_hash(number))
+    existing = active_entry(crypto.keyed_hashes(number))
     if existing is not None:
         message = _on_roster_message(own=existing.contractor_id == contractor.id)
         raise DomainError(message, {"id_number": [message]})
@@ -160,10 +161,11 @@ def check_rows(contractor, rows):
             else:
                 seen[clean["hash"]] = number
         (errors.append((number, reasons)) if reasons else good.append(clean))
-    if seen:
-        taken = dict(db.session.execute(
+    if seen:  # matched under any configured key (a PORTAL_DATA_KEY rotation), named by the first key's hash
+        aliases = crypto.hash_aliases(clean["id_number"] for clean in good if "id_number" in clean)
+        taken = {aliases[digest]: contractor_id for digest, contractor_id in db.session.execute(
             select(StaffMember.id_number_hash, StaffMember.contractor_id)
-            .where(StaffMember.id_number_hash.in_(list(seen)), StaffMember.left_on.is_(None))).all())
+            .where(StaffMember.id_number_hash.in_(list(aliases)), StaffMember.left_on.is_(None))).all()}
         by_row, still_good = dict(errors), []
         for clean in good:
             if clean["hash"] in taken:

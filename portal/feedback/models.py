@@ -22,6 +22,7 @@ class FeedbackItem(TenantOwned, db.Model):
     __tablename__ = "feedback_item"
     __table_args__ = (UniqueConstraint("tracking_number"),)
     __audit_redact__ = ("text", "contact", "answer")
+    __encrypted__ = {"contact": None}  # PORTAL_DATA_KEY columns, no keyed hash (ops/rotation.py)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tracking_number: Mapped[str] = mapped_column(String(16))

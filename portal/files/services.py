@@ -58,7 +58,7 @@ def store_upload(file_storage, *, allowed=DOCUMENT_TYPES, max_bytes=20 * MB, upl
         names = "、".join({"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}[t] for t in allowed)
         raise UploadRefused(_("Only %(types)s files are accepted, judged by their content.", types=names))
     key = uuid.uuid4().hex
-    path = _storage_root() / key[:2] / key
+    path = path_under(_storage_root(), key)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as out:
         out.write(data)
@@ -76,8 +76,13 @@ def _safe_name(name):
     return re.sub(r"[\x00-\x1f<>:\"|?*]", "_", name)[:200] or "upload"
 
 
+def path_under(root, storage_key):
+    """Where the file of ``storage_key`` lies under the upload folder ``root``."""
+    return Path(root) / storage_key[:2] / storage_key
+
+
 def file_path(stored):
-    return _storage_root() / stored.storage_key[:2] / stored.storage_key
+    return path_under(_storage_root(), stored.storage_key)
 
 
 def read_bytes(stored):

@@ -149,6 +149,7 @@ class SurveyMember(TenantOwned, db.Model):
     __tablename__ = "survey_member"
     __table_args__ = (UniqueConstraint("survey_id", "position"),)
     __audit_redact__ = ("name", "id_number_encrypted", "id_number_hash", "age", "disability_grade", "work_ability")
+    __encrypted__ = {"id_number_encrypted": "id_number_hash"}  # PORTAL_DATA_KEY columns (ops/rotation.py)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("household_survey.id"), index=True)
