@@ -92,11 +92,17 @@ def test_every_operation_answers_as_declared(app, api_token):
     assert len(sent) >= 40 and all(sent.values()), sent  # every operation was called
 
 
-def test_the_checks_fail_on_an_answer_the_document_does_not_declare(app):
+def test_the_checks_fail_on_an_answer_the_document_does_not_declare(app, api_token):
     """The harness can fail: with the 401 taken out of /api/v1/me's declaration, the anonymous
-    call (a 401 problem) is refused by the status-code check."""
+    call (a 401 problem) is refused by the status-code check; with a property the answer lacks
+    made required, a signed-in call is refused by the schema check."""
+    support.seed_demo(app)
     document = copy.deepcopy(served_document(app))
-    del document["paths"]["/api/v1/me"]["get"]["responses"]["401"]
+    declared = document["paths"]["/api/v1/me"]["get"]["responses"]
+    del declared["401"]
+    declared["200"]["content"]["application/json"]["schema"]["required"] = ["no_such_property"]
     case = schemathesis.openapi.from_dict(document, config=CONFIG)["/api/v1/me"]["GET"].Case()
     with pytest.raises(FailureGroup, match="Undocumented status code"):
         case.call_and_validate(app=app, checks=CHECKS)
+    with pytest.raises(FailureGroup, match="Response violates schema"):
+        case.call_and_validate(app=app, headers=api_token("gx-officer"), checks=CHECKS)
