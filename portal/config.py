@@ -6,7 +6,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parent.parent
-DEV_SECRET_KEY = "development-only-secret-key-do-not-use"
+DEV_SECRET_KEY = "development-only-secret-key-do-not-use"  # nosec B105 # the development default; production refuses it (below)
 
 
 class ConfigError(RuntimeError):

@@ -70,7 +70,7 @@ def settle_stations(tenants):
         return 1 + len(statement.lines)
 
 
-def seed(password="demo-pass-2026", history=True):
+def seed(password="demo-pass-2026", history=True):  # nosec B107 # the documented demo password (README, Demo logins)
     """Create what is missing of the demo world; returns how many rows were created. Without
     ``history`` only bureaus, users and contractors are made (the tests' starting point)."""
     created = 0

@@ -50,7 +50,7 @@ def people_served(contract_id, period_start, period_end):
 def draw_people(people, seed, size):
     """The first ``size`` of ``people`` (sorted ids) shuffled by ``seed``: a pure function."""
     order = sorted(people)
-    random.Random(seed).shuffle(order)
+    random.Random(seed).shuffle(order)  # nosec B311 # a reproducible draw: the seed is secrets.token_hex(16), stored so that an auditor can redraw
     return order[:size]
 
 

@@ -175,7 +175,7 @@ def tenants():
                     admin_username=form.admin_username.data, admin_name=form.admin_name.data,
                     admin_password=form.admin_password.data)
         except DomainError as exc:
-            show_refusal(form, exc, "code", aliases={"username": "admin_username", "password": "admin_password"})
+            show_refusal(form, exc, "code", aliases={"username": "admin_username", "password": "admin_password"})  # nosec B105 # form field names
         else:
             flash(_("Bureau %(name)s created.", name=tenant.name), "success")
             return redirect(url_for("accounts.tenants"))

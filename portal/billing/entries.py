@@ -32,12 +32,13 @@ _COLUMNS = ("CASE WHEN k.role = 'violations' THEN 'penalty' ELSE k.role END AS r
             "CASE WHEN k.role = 'violations' THEN NULL ELSE CAST(e.value AS INTEGER) END AS visit_id, "
             "CASE WHEN k.role = 'violations' THEN CAST(e.value AS INTEGER) END AS violation_id, ")
 _WHERE = "WHERE l.statement_id = :statement_id AND l.tenant_id = :tenant_id AND l.entry_ids IS NOT NULL"
+# Every piece of these statements is a constant of this module; the values are bound parameters.
 _EXPAND = {
-    "postgresql": (f"SELECT l.id AS line_id, {_COLUMNS} k.position AS seq_a, e.ordinality AS seq_b "
+    "postgresql": (f"SELECT l.id AS line_id, {_COLUMNS} k.position AS seq_a, e.ordinality AS seq_b "  # nosec B608 # constants (above)
                    f"FROM statement_line l CROSS JOIN (VALUES {_ROLES_PG}) AS k(role, position) "
                    "CROSS JOIN LATERAL json_array_elements_text(l.entry_ids -> k.role) WITH ORDINALITY "
                    f"AS e(value, ordinality) {_WHERE}"),
-    "sqlite": (f"SELECT l.id AS line_id, {_COLUMNS} k.position AS seq_a, CAST(e.key AS INTEGER) AS seq_b "
+    "sqlite": (f"SELECT l.id AS line_id, {_COLUMNS} k.position AS seq_a, CAST(e.key AS INTEGER) AS seq_b "  # nosec B608 # constants (above)
                f"FROM statement_line l JOIN ({_ROLES_SQLITE}) AS k "
                f"JOIN json_each(l.entry_ids, '$.' || k.role) AS e {_WHERE}"),
 }

@@ -22,7 +22,7 @@ def file_section(person, user=None, printing=False, **_extra):
     versions = plans.versions_of(person, user)
     if not versions:
         return None
-    return Markup(render_template(
+    return Markup(render_template(  # nosec B704 # the output of an autoescaping template
         "careplans/_file_section.html", versions=versions, spans=plans.governed_months(versions), printing=printing,
         services_catalogue=CARE_SERVICES, service_labels=CARE_SERVICE_LABELS, classes=CLASS_LABELS,
         statuses=STATUS_LABELS))

@@ -14,7 +14,8 @@ CATEGORY_LABELS = {"staff": _l("Staff costs"), "travel": _l("Travel costs"), "ma
                    "management": _l("Management costs"), "other": _l("Other costs")}
 STATUS_LABELS = {"draft": _l("Draft"), "submitted": _l("Submitted (status)"), "returned": _l("Returned for correction"),
                  "accepted": _l("Accepted")}
-assert set(CATEGORY_LABELS) == set(CATEGORIES)
+if set(CATEGORY_LABELS) != set(CATEGORIES):  # checked on import, also under python -O (an assert would not be)
+    raise RuntimeError("every financial report category needs its label")
 # what a decision of finance (services.review) made of the report, as its history shows it
 # an attachment's type (judged from its content, portal/files) as the pages name it
 FILE_TYPE_LABELS = {"application/pdf": _l("PDF"), "image/jpeg": _l("JPEG image"), "image/png": _l("PNG image")}

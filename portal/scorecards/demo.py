@@ -78,7 +78,7 @@ def _assign(contract):
 def _plan(contract, people, calendar):
     """The planned visits of the whole period, in time order: a worker's in the morning, the other's
     in the afternoon; returns (plan, the generator that goes on placing them)."""
-    rng = random.Random(f"demo-history:{contract.number}")
+    rng = random.Random(f"demo-history:{contract.number}")  # nosec B311 # demo data, the same on every seeding
     plan, turns = [], {username: 0 for username in WORKERS}
     for month in months_between(contract.starts_on, contract.ends_on):
         first, last = max(month, contract.starts_on), min(last_day(month), contract.ends_on)
@@ -166,7 +166,7 @@ def _spot_checks(contract, tenant, calendar):
         if not result.created:
             continue
         created += 1
-        rng = random.Random(f"demo-history-checks:{month_text(month)}")
+        rng = random.Random(f"demo-history-checks:{month_text(month)}")  # nosec B311 # demo data, the same on every seeding
         weak = _quarter_index(contract, month) == WEAK_QUARTER and (month.month - 1) % 3 == 1
         for index, check in enumerate(result.sample.checks):
             moment = drawn + timedelta(minutes=10 * index + 5)

@@ -214,7 +214,7 @@ def _presence(stations, posted, last_days, this_days, supervisor, rng):
 def _earlier_presence(stations, posted, days, radius_of):
     """A counted check-in by every posted worker on each of ``days`` (the month two months back,
     fully staffed); returns rows created."""
-    rng = random.Random(f"demo-stations-earlier:{days[0].isoformat()}") if days else None
+    rng = random.Random(f"demo-stations-earlier:{days[0].isoformat()}") if days else None  # nosec B311 # demo data
     have = set(db.session.scalars(select(StationCheckIn.client_id).where(StationCheckIn.day <= days[-1]))) if days \
         else set()
     created = 0
@@ -309,7 +309,7 @@ def seed_stations(tenants):
         stations, created = _stations(contract)
         posted, n = _post(contract, stations, staff, users["b-manager"])
         created += n
-        rng = random.Random(f"demo-stations:{start.isoformat()}")
+        rng = random.Random(f"demo-stations:{start.isoformat()}")  # nosec B311 # demo data, the same on every seeding
         created += _presence(stations, posted, last_days, this_days, users["gx-supervisor"], rng)
         first, last = month_days(previous_month(previous_month(today)))
         radius = int(settings_for(stations[0].tenant_id)["geofence_radius_m"])

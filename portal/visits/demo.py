@@ -306,7 +306,7 @@ def _decide(month_end, contract):
 
 # --- the entry point ---------------------------------------------------------------------------------
 
-def seed_visits(tenants, password="demo-pass-2026"):
+def seed_visits(tenants, password="demo-pass-2026"):  # nosec B107 # the documented demo password (README, Demo logins)
     """Record what is missing of last month's demo visits in ganxian and verify them; returns how
     many rows were created (visits, plus the helper account and decisions on a first run)."""
     today = local_today()
@@ -331,7 +331,7 @@ def seed_visits(tenants, password="demo-pass-2026"):
             return created
         stops = {person.name: person.status_since for group in people.values() for person in group
                  if person.status in ("hospitalised", "deceased", "moved")}
-        rng = random.Random(f"demo-visits:{start.isoformat()}")
+        rng = random.Random(f"demo-visits:{start.isoformat()}")  # nosec B311 # demo data, the same on every seeding
         plan = _cases(_plan(days, people, stops, rng), days, people, stops, helper.username)
         plan.sort(key=lambda v: (v["day"], v["start"], v["user"]))
         _services(plan)
