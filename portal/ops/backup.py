@@ -11,7 +11,7 @@ import json
 import os
 import shutil
 import sqlite3
-import subprocess  # nosec B404 - pg_dump/pg_restore, run with an argument list, never a shell
+import subprocess  # nosec B404 # pg_dump/pg_restore, run with an argument list, never a shell
 from pathlib import Path
 
 from flask import current_app
@@ -77,7 +77,7 @@ def run_tool(args, url, what):
     if shutil.which(args[0]) is None:
         raise BackupError(f"{args[0]} is not installed (PostgreSQL client tools, same major version as the server)")
     target, env = libpq_target(url)
-    done = subprocess.run([*args, "--dbname", target], capture_output=True, text=True, env=env)  # nosec B603
+    done = subprocess.run([*args, "--dbname", target], capture_output=True, text=True, env=env)  # nosec B603 # argument list, no shell
     if done.returncode != 0:
         raise BackupError(f"{what} failed ({args[0]} exit {done.returncode}): {done.stderr.strip()[-2000:]}")
     return done
