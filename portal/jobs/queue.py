@@ -68,7 +68,7 @@ def enqueue(name, tenant_id=None, **kwargs):
         raise KeyError(f"unknown job {name!r}")
     run = _record(name, tenant_id, kwargs)
     if current_app.config.get("REDIS_URL"):
-        _hand_over_after_commit(run.id)
+        _hand_over_after_commit(run.id, run.tenant_id)
     else:
         _run_inline(run.id)
     return run
@@ -78,10 +78,16 @@ def _record(name, tenant_id, kwargs, run_id=None, requested_by=None):
     tenant_id = current_tenant_id() if tenant_id is None else tenant_id
     run = JobRun(id=run_id or str(uuid.uuid4()), name=name, kwargs=kwargs, tenant_id=tenant_id,
                  requested_by=(requested_by or current_actor()[1])[:64])
-    with (tenant_scope(tenant_id) if tenant_id is not None else all_tenants()):
+    with _scope_of(tenant_id):
         db.session.add(run)
         db.session.flush()
     return run
+
+
+def _scope_of(tenant_id):
+    """The scope of a run's bureau: ``tenant_scope``, or for a platform run (no bureau) the
+    platform scope, where only the platform role sees past the runs without a bureau."""
+    return tenant_scope(tenant_id) if tenant_id is not None else all_tenants()
 
 
 def enqueue_later(name, tenant_id=None, **kwargs):
@@ -161,13 +167,13 @@ def run_batch(queue_name, name, tenant_id, run_id):
     still waiting, whatever fails. Then, and on RQ's retries, it runs that JobRun (run_job)."""
     _own_pool()
     try:
-        with all_tenants():
+        with _scope_of(tenant_id):
             recorded = db.session.get(JobRun, run_id) is not None
         if not recorded and not _take_batch(queue_name, name, tenant_id, run_id):
             return  # another job took the items first
     finally:
         db.session.remove()
-    run_job(run_id)
+    run_job(run_id, tenant_id)
 
 
 def _take_batch(queue_name, name, tenant_id, run_id):
@@ -222,24 +228,23 @@ def retry(run):
     run.status, run.error, run.progress = "queued", "", 0
     db.session.flush()
     if current_app.config.get("REDIS_URL"):
-        _hand_over_after_commit(run.id, short=run.requested_by == BATCHED_BY)
+        _hand_over_after_commit(run.id, run.tenant_id, short=run.requested_by == BATCHED_BY)
     else:
         _run_inline(run.id)
 
 
-def _hand_over_after_commit(run_id, short=False):
-    """Queue ``run_id`` on RQ (on the short queue if ``short``) when the session's outermost
-    transaction commits. The innermost savepoint open now is remembered: if it rolls back, the
-    job goes with it."""
-    pending.collect(db.session(), _PENDING_KEY, (run_id, short))
+def _hand_over_after_commit(run_id, tenant_id, short=False):
+    """Queue ``run_id`` of bureau ``tenant_id`` on RQ (on the short queue if ``short``) when the
+    session's outermost transaction commits. The innermost savepoint open now is remembered: if it
+    rolls back, the job goes with it."""
+    pending.collect(db.session(), _PENDING_KEY, (run_id, tenant_id, short))
 
 
 def _run_inline(run_id):
     """Inline mode: run now inside a savepoint, so a failing job leaves the caller's work intact."""
     from flask import g
     run = db.session.get(JobRun, run_id)
-    scope = tenant_scope(run.tenant_id) if run.tenant_id is not None else all_tenants()
-    with scope:  # the failure is recorded in the job's own bureau too
+    with _scope_of(run.tenant_id):  # the failure is recorded in the job's own bureau too
         try:
             with db.session.begin_nested():
                 g.job_run = run
@@ -296,12 +301,17 @@ def report_progress(percent, note=""):
         run.progress, run.progress_note = percent, note
 
 
-def run_job(run_id):
-    """The function RQ executes (in `flask --app wsgi worker`, inside the app context)."""
+_UNKNOWN = "unknown"
+
+
+def run_job(run_id, tenant_id=_UNKNOWN):
+    """The function RQ executes (in `flask --app wsgi worker`, inside the app context). The run is
+    looked up in its own bureau (``tenant_id``, handed over with the RQ job), so finding it needs
+    no cross-bureau switch; a job queued without it (an older one) is looked up platform-wide."""
     from flask import g
     _own_pool()
     try:
-        with all_tenants():
+        with (all_tenants() if tenant_id == _UNKNOWN else _scope_of(tenant_id)):
             run = db.session.get(JobRun, run_id)
             tenant_id = run.tenant_id if run else None
         if run is None:
@@ -309,8 +319,7 @@ def run_job(run_id):
             return
         if run.status == "finished":
             return  # already done: a retry after success changes nothing
-        scope = tenant_scope(tenant_id) if tenant_id is not None else all_tenants()
-        with scope:
+        with _scope_of(tenant_id):
             _start(run)
             db.session.commit()  # seen running at once; the job's work below is one transaction
             g.job_run, g.job_progress_apart = run, True
@@ -353,9 +362,9 @@ def install(session_class):
         if run_ids:
             queue = rq_queue()
             short = Queue(short_queue_name(current_app.config), connection=queue.connection)
-            for run_id, is_short in run_ids:
+            for run_id, tenant_id, is_short in run_ids:
                 (short if is_short else queue).enqueue(
-                    run_job, run_id, retry=RETRY, job_timeout=BATCH_TIMEOUT if is_short else 3600,
+                    run_job, run_id, tenant_id, retry=RETRY, job_timeout=BATCH_TIMEOUT if is_short else 3600,
                     description=f"portal job run {run_id}")
         items = pending.take(session, _BATCHED_KEY)
         if items:
