@@ -215,9 +215,9 @@ def queue_stranded_batches():
     return queued
 
 
-def run_queued_inline(run_id):
-    """Run one queued run now, inline (the in-process scheduler's deferred work)."""
-    with all_tenants():
+def run_queued_inline(run_id, tenant_id=None):
+    """Run one queued run of bureau ``tenant_id`` now, inline (the in-process scheduler's deferred work)."""
+    with _scope_of(tenant_id):
         run = db.session.get(JobRun, run_id)
     if run is not None and run.status == "queued":
         _run_inline(run_id)
