@@ -476,9 +476,10 @@ def main(argv=None):
         world, usernames = prepare_world(database, args.field_workers, rng)
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_OWNER_URL", "PORTAL_INLINE_SCHEDULER")}
         env.update(DATABASE_URL=database.url, REDIS_URL=redis_url, PORTAL_ENV="development")
+        worker_env = {**env, "DATABASE_URL": database.platform_url}  # workers run as the platform role
         for n in range(args.rq_workers):
             rq = Process(f"rq worker {n}", [sys.executable, "-m", "flask", "--app", "wsgi", "worker",
-                                            *shlex.split(args.worker_args)], env, Path(logdir) / f"worker-{n}.log")
+                                            *shlex.split(args.worker_args)], worker_env, Path(logdir) / f"worker-{n}.log")
             stack.callback(rq.stop, 60)
         print(f"setup {time.monotonic() - began:.0f} s: {len(usernames)} field workers, "
               f"{len(world['homes'])} beneficiaries; {args.rq_workers} RQ worker(s) `flask --app wsgi worker "

@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.visits import Database  # noqa: E402  (the throw-away database of the visit benchmark)
+from bench.visits import Database, platform_twin  # noqa: E402  (the throw-away database of the visit benchmark)
 
 BATCH = 500
 URL = "/api/v1/public/ganxian/ocds/bulk"
@@ -37,7 +37,7 @@ URL = "/api/v1/public/ganxian/ocds/bulk"
 def seed(app):
     from portal.demo import seed as seed_demo
     from portal.extensions import db
-    with app.app_context():
+    with platform_twin(app).app_context():  # as `flask seed-demo`, the platform role
         seed_demo("bench-pass-2026", history=True)
         db.session.commit()
 

@@ -40,6 +40,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
 
 APP_ROLE = "portal_app"
+PLATFORM_ROLE = "portal_platform"  # workers and commands: the only role all_tenants() reaches past one bureau for
 SLOTS = (9, 14)  # two visits a day per worker, Beijing hours
 CHUNK = 5000
 
@@ -63,6 +64,7 @@ class Database:
             self.owner_url = url
             self.admin_url = parsed.set(database="postgres").render_as_string(hide_password=False)
             self.url = parsed.set(username=APP_ROLE, password=None).render_as_string(hide_password=False)
+        self.platform_url = platform_url(self.url)
 
     def __enter__(self):
         if self.backend == "postgresql":
@@ -70,8 +72,9 @@ class Database:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}"'))
                 conn.execute(text(f'CREATE DATABASE "{self.name}"'))
-                if not conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": APP_ROLE}).first():
-                    conn.execute(text(f'CREATE ROLE "{APP_ROLE}" LOGIN NOSUPERUSER NOBYPASSRLS'))
+                for role in (APP_ROLE, PLATFORM_ROLE):
+                    if not conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first():
+                        conn.execute(text(f'CREATE ROLE "{role}" LOGIN NOSUPERUSER NOBYPASSRLS'))
             admin.dispose()
         self._migrate()
         return self
@@ -99,6 +102,24 @@ class Database:
             self.tmpdir.cleanup()
 
 
+def platform_url(url):
+    """The URL of the platform role beside the app role's ``url`` (on SQLite ``url`` itself)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return url
+    return parsed.set(username=PLATFORM_ROLE, password=None).render_as_string(hide_password=False)
+
+
+def platform_twin(app):
+    """The app as `flask seed-demo` and the workers run it, as the platform role (README "Database
+    roles and the two walls"): seeding crosses bureaus. On SQLite the app itself."""
+    url = platform_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url == app.config["SQLALCHEMY_DATABASE_URI"]:
+        return app
+    from portal import create_app
+    return create_app({**app.config, "SQLALCHEMY_DATABASE_URI": url})
+
+
 # --- the world ---------------------------------------------------------------------------------
 
 def seed_demo(app):
@@ -110,7 +131,7 @@ def seed_demo(app):
     from portal.tenancy.models import Tenant
     from portal.tenancy.scope import all_tenants
     from portal.tenders.demo import seed_tenders
-    with app.app_context():
+    with platform_twin(app).app_context():
         seed("bench-pass-2026", history=False)
         with all_tenants():
             tenants = {t.code: t for t in db.session.scalars(select(Tenant))}

@@ -57,9 +57,8 @@ def _build(app, world):
     from portal.contracts.models import Contract
     from portal.extensions import db
     from portal.tenancy.models import Tenant
-    from portal.tenancy.scope import all_tenants
     from portal.tenancy.services import change_settings
-    with app.app_context(), all_tenants():  # the demo's plans, if any: every test counts only its own
+    with support.as_platform(app):  # the demo's plans, if any: every test counts only its own
         for model in (CarePlan, NeedsAssessment):
             for row in db.session.scalars(select(model)).all():
                 db.session.delete(row)

@@ -3,7 +3,10 @@
 `make test` runs the suite twice: on SQLite (PORTAL_TEST_DB=sqlite, jobs inline) and on
 PostgreSQL (PORTAL_TEST_DB=postgresql) with a real Redis and a real RQ worker. In the PostgreSQL
 pass each run gets a fresh database, migrated by `flask db upgrade` as the owner, and the app
-connects as the non-owner role ``portal_app`` so that row-level security applies. Under CI=true
+connects as the non-owner role ``portal_app`` so that row-level security applies; what a worker,
+the scheduler or a cross-bureau command does in production runs as the platform role
+``portal_platform`` (``support.platform_app``: the RQ worker, the demo's seeding, the tests' own
+cross-bureau reads under ``support.as_platform``). Under CI=true
 an unreachable PostgreSQL or Redis fails the run instead of skipping.
 """
 import os
@@ -23,6 +26,7 @@ PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgre
 # runs on one machine never empty each other's queues and counters.
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", f"redis://127.0.0.1:6379/{1 + os.getpid() % 15}")
 APP_ROLE = "portal_app"
+PLATFORM_ROLE = "portal_platform"
 OWN_QUEUE = f"portal-test-{uuid.uuid4().hex[:12]}"
 
 
@@ -63,13 +67,14 @@ def _compiled_catalogues():
 
 @pytest.fixture(scope="session")
 def database(tmp_path_factory):
-    """A migrated database for this run: {"url": app URL, "owner_url": owner URL, "backend": …}."""
+    """A migrated database for this run: {"url": app URL, "owner_url": owner URL, "platform_url":
+    the platform role's URL, "backend": …} (on SQLite the three are one)."""
     if BACKEND == "sqlite":
         path = tmp_path_factory.mktemp("db") / "portal.db"
         url = f"sqlite:///{path}"
         support.migrate_to_head(url)
         support.seed_fixture_calendars(url)
-        yield {"url": url, "owner_url": url, "backend": "sqlite"}
+        yield {"url": url, "owner_url": url, "platform_url": url, "backend": "sqlite"}
         return
     admin = create_engine(PG_ADMIN_URL, poolclass=NullPool, isolation_level="AUTOCOMMIT")
     try:
@@ -84,14 +89,16 @@ def database(tmp_path_factory):
         # the last commits, never consistency), and the tests' small queries gain nothing from JIT.
         conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
         conn.execute(text(f'ALTER DATABASE "{name}" SET jit = off'))
-        if not conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": APP_ROLE}).first():
-            conn.execute(text(f'CREATE ROLE "{APP_ROLE}" LOGIN NOSUPERUSER NOBYPASSRLS'))
+        for role in (APP_ROLE, PLATFORM_ROLE):
+            if not conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first():
+                conn.execute(text(f'CREATE ROLE "{role}" LOGIN NOSUPERUSER NOBYPASSRLS'))
     owner_url = re.sub(r"/[^/]+$", f"/{name}", PG_ADMIN_URL)
     app_url = owner_url.replace("://postgres@", f"://{APP_ROLE}@")
+    platform_url = owner_url.replace("://postgres@", f"://{PLATFORM_ROLE}@")
     try:
         support.migrate_to_head(app_url, owner_url=owner_url)
         support.seed_fixture_calendars(owner_url)
-        yield {"url": app_url, "owner_url": owner_url, "backend": "postgresql"}
+        yield {"url": app_url, "owner_url": owner_url, "platform_url": platform_url, "backend": "postgresql"}
     finally:
         with admin.connect() as conn:
             conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"), {"n": name})
@@ -135,6 +142,7 @@ def app(database, redis_url, snapshots, tmp_path_factory):
     }
     application = create_app(config)
     application.config["OWNER_DATABASE_URI"] = database["owner_url"]
+    application.config["PLATFORM_DATABASE_URI"] = database["platform_url"]  # tests only: support.platform_app
     application.extensions["test_snapshots"] = snapshots
     return application
 
@@ -212,13 +220,14 @@ def own_queue(app, monkeypatch):
 def run_worker(app, redis_url):
     """Runs queued jobs: a real non-forking RQ worker (jobs/workers.py ShortJobWorker) in burst mode
     on PostgreSQL+Redis, taking the short (batched) queue and then JOB_QUEUE until both are empty;
-    a no-op on SQLite, where jobs already ran inline. Returns how many jobs it ran."""
+    a no-op on SQLite, where jobs already ran inline. Like a production worker it connects as the
+    platform role (support.platform_app). Returns how many jobs it ran."""
     def _run():
         if not redis_url:
             return 0
         from portal.jobs.queue import redis_connection
         from portal.jobs.workers import ShortJobWorker, queues_served
-        with app.app_context():
+        with support.platform_app(app).app_context():
             worker = ShortJobWorker(queues_served(app.config, short=False), connection=redis_connection())
             worker.work(burst=True)
             worker.refresh()  # the counters live in Redis

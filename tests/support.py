@@ -155,13 +155,46 @@ def _put_back(redis, content):
     pipe.execute()
 
 
+_APART = ("SQLALCHEMY_DATABASE_URI", "SQLALCHEMY_BINDS", "SQLALCHEMY_ENGINE_OPTIONS")
+
+
+def platform_app(app):
+    """The app as a worker or a cross-bureau command runs it in production: connected as the
+    platform role (PLATFORM_DATABASE_URI), the only role for which ``all_tenants()`` reaches past
+    one bureau on PostgreSQL. Made once per run, with the test app's current configuration (the
+    database URL apart); on SQLite (one URL) the app itself."""
+    url = app.config.get("PLATFORM_DATABASE_URI")
+    if not url or url == app.config["SQLALCHEMY_DATABASE_URI"]:
+        return app
+    platform = app.extensions.get("test_platform_app")
+    if platform is None:
+        from portal import create_app
+        platform = create_app({**{k: v for k, v in app.config.items() if k not in _APART},
+                               "SQLALCHEMY_DATABASE_URI": url})
+        app.extensions["test_platform_app"] = platform
+    platform.config.update({k: v for k, v in app.config.items() if k not in _APART})
+    platform.extensions["test_snapshots"] = app.extensions.get("test_snapshots")
+    return platform
+
+
+@contextmanager
+def as_platform(app):
+    """``with as_platform(app):`` an application context of the platform app in ``all_tenants()``:
+    the tests' own cross-bureau reads and writes (checking what a request or a job left in several
+    bureaus, preparing rows of several bureaus at once)."""
+    from portal.tenancy.scope import all_tenants
+    with platform_app(app).app_context(), all_tenants():
+        yield
+
+
 def seed_demo(app, history=False):
     """The demo world (``portal.demo.seed``; only its people without ``history``), committed:
-    built once per run on an empty database, then restored (tests/snapshots.py)."""
+    built once per run on an empty database, then restored (tests/snapshots.py). Seeded as
+    ``flask seed-demo`` is run, as the platform role."""
     def build(app):
         from portal.demo import seed
         from portal.extensions import db
-        with app.app_context():
+        with platform_app(app).app_context():
             seed(PASSWORD, history=history)
             db.session.commit()
     built_once(app, "history" if history else "demo", build, on="empty")

@@ -116,8 +116,7 @@ def test_an_assessment_another_officer_published_meanwhile_is_not_published_agai
 def test_the_period_follows_the_tenant_setting(app, world):
     from portal.assessments.models import AssessmentPublicity
     from portal.tenancy.models import Tenant
-    from portal.tenancy.scope import all_tenants
-    with app.app_context(), all_tenants():
+    with support.as_platform(app):
         tenant = db.session.scalar(select(Tenant).where(Tenant.code == "ganxian"))
         tenant.settings = {**(tenant.settings or {}), "assessment_publicity_days": 10}
         db.session.commit()

@@ -191,7 +191,7 @@ def test_demo_registry_is_assigned_to_a_care_contract_with_both_workers(app, cli
     from portal.tenancy.models import Tenant
     from portal.tenancy.scope import all_tenants
     support.seed_demo(app, history=True)  # portal.demo.seed, built once per run
-    with app.app_context():
+    with support.platform_app(app).app_context():  # as `flask seed-demo` runs
         with all_tenants():
             tenants = dict(db.session.execute(select(Tenant.code, Tenant.id)).all())
         with tenant_scope(tenants["ganxian"]):

@@ -14,7 +14,7 @@ from portal.audit.chain import GENESIS, append, entry_hash, verify_chain
 from portal.audit.models import AuditEntry
 from portal.extensions import db
 from portal.tenancy.models import CalendarOverride
-from portal.tenancy.scope import all_tenants, tenant_scope
+from portal.tenancy.scope import tenant_scope
 from tests import support
 
 BACKEND = os.environ.get("PORTAL_TEST_DB", "sqlite")
@@ -93,7 +93,7 @@ def test_deleting_an_expired_row_records_its_full_before_state(app, demo):
     """Platform work (all tenants) deleting a row it has not read since the last commit."""
     gx = demo.tenant_id("ganxian")
     [row_id] = _overrides(app, gx, [date(2026, 10, 12)])
-    with app.app_context(), all_tenants():
+    with support.as_platform(app):
         row = db.session.get(CalendarOverride, row_id)
         db.session.commit()  # expires the row
         db.session.delete(row)
@@ -168,7 +168,7 @@ def test_login_logout_failed_login_and_denied_access_are_in_the_tenants_chain(ap
 # --- (8) tampering is detected and the broken row named ------------------------------------
 
 def _cli(app, code):
-    return app.test_cli_runner().invoke(args=["audit-verify", "--tenant", code])
+    return support.platform_app(app).test_cli_runner().invoke(args=["audit-verify", "--tenant", code])
 
 
 def _verify_page(login):
@@ -322,7 +322,7 @@ def test_each_tenant_has_its_own_chain_starting_at_one(app, demo):
 
 def test_platform_events_have_their_own_chain(app, demo, client):
     support.form_post(client, "/login", {"username": "no-such-user", "password": "x"})
-    with app.app_context(), all_tenants():
+    with support.as_platform(app):
         entries = db.session.scalars(select(AuditEntry).where(AuditEntry.tenant_id.is_(None))
                                      .order_by(AuditEntry.seq)).all()
         assert [e.action for e in entries if e.action == "login_failed"] == ["login_failed"]

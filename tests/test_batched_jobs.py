@@ -12,7 +12,7 @@ from portal.jobs import queue
 from portal.jobs.models import JobRun
 from portal.jobs.queue import enqueue_batched, short_queue_name, task
 from portal.tenancy.models import CalendarOverride
-from portal.tenancy.scope import all_tenants, tenant_scope
+from portal.tenancy.scope import tenant_scope
 from tests import support
 
 ON_REDIS = os.environ.get("PORTAL_TEST_DB", "sqlite") == "postgresql"
@@ -51,7 +51,7 @@ def _judged(app, tenant_id):
 
 
 def _runs(app):
-    with app.app_context(), all_tenants():
+    with support.as_platform(app):
         return [(r.name, r.tenant_id, r.status, r.kwargs, r.error) for r in
                 db.session.scalars(select(JobRun).order_by(JobRun.enqueued_at, JobRun.id))]
 
@@ -148,7 +148,7 @@ def test_a_failed_batch_keeps_its_items_and_the_admins_retry_runs_them(app, demo
 
     FAILING.clear()
     admin = login("gx-admin")
-    with app.app_context(), all_tenants():
+    with support.as_platform(app):
         run_ids = list(db.session.scalars(select(JobRun.id)))
     for run_id in run_ids:
         html = admin.get("/jobs/?status=failed").get_data(as_text=True)
@@ -194,7 +194,7 @@ def test_the_short_worker_runs_the_short_queue_without_forking(app, demo):
         assert [q.name for q in worker.queues] == [short_queue_name(app.config)]
         assert queues_served(app.config, short=False) == [short_queue_name(app.config), app.config["JOB_QUEUE"]]
     assert _short_queue_count(app) == 1
-    result = app.test_cli_runner().invoke(args=["worker", "--short", "--burst", "--no-schedule"])
+    result = support.platform_app(app).test_cli_runner().invoke(args=["worker", "--short", "--burst", "--no-schedule"])
     assert result.exit_code == 0, result.output
     assert _short_queue_count(app) == 0
     assert _judged(app, gx) == [1, 2]
@@ -230,7 +230,7 @@ def test_the_plain_worker_forks_for_every_job_and_runs_the_short_queue_too(app, 
         enqueue_batched("test.batched", 6)
         db.session.commit()
     assert _short_queue_count(app) == 1
-    result = app.test_cli_runner().invoke(args=["worker", "--burst", "--no-schedule"])
+    result = support.platform_app(app).test_cli_runner().invoke(args=["worker", "--burst", "--no-schedule"])
     assert result.exit_code == 0, result.output
     assert _short_queue_count(app) == 0
     assert _judged(app, gx) == [6]

@@ -15,7 +15,7 @@ def test_the_demo_shows_a_recomputed_draft_a_carried_deduction_and_a_late_visit(
     from portal.extensions import db
     from portal.tenancy.scope import tenant_scope
     support.seed_demo(app, history=True)  # portal.demo.seed, built once per run
-    with app.app_context():
+    with support.platform_app(app).app_context():  # the second `flask seed-demo` run, as the platform role
         with tenant_scope(support.World(app).tenant_id("ganxian")):
             previous = previous_contract()
             statements = db.session.scalars(select(Statement).where(Statement.contract_id != previous.id)

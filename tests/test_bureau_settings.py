@@ -14,14 +14,14 @@ from portal.audit.chain import verify_chain
 from portal.audit.models import AuditEntry
 from portal.extensions import db
 from portal.tenancy.models import Tenant
-from portal.tenancy.scope import all_tenants, tenant_scope
+from portal.tenancy.scope import tenant_scope
 from portal.tenancy.settings import DEFAULT_SETTINGS
 from tests import support
 from tests.test_verification import DAY, HOME, at, north_of, visits  # noqa: F401  (visits: fixture)
 
 
 def _settings(app, code="ganxian"):
-    with app.app_context(), all_tenants():
+    with support.as_platform(app):
         tenant = db.session.execute(select(Tenant).where(Tenant.code == code)).scalar_one()
         return dict(tenant.settings or {}), tenant.effective_settings
 

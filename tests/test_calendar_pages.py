@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.tenancy.models import CalendarOverride, CalendarYear
-from portal.tenancy.scope import all_tenants, tenant_scope
+from portal.tenancy.scope import tenant_scope
 from tests import support
 
 GOOD = "# source: 国务院办公厅通知（测试）\n2028-01-01 休 元旦\n2028-01-29 班 春节调休\n"
@@ -88,7 +88,7 @@ def test_the_bureau_admin_adds_and_removes_a_change_with_a_reason(app, demo, log
     removed = support.form_post(client, f"/calendar/{override_id}/remove", {"reason": "通知撤回"},
                                 token_url="/calendar/")
     assert removed.status_code == 302
-    with app.app_context(), all_tenants():
+    with support.as_platform(app):
         assert db.session.execute(select(CalendarOverride)).first() is None
         from portal.audit.models import AuditEntry
         trail = db.session.execute(select(AuditEntry.action, AuditEntry.before, AuditEntry.after).where(

@@ -149,12 +149,11 @@ def test_demo_history_counted_as_each_district_directly(app, world, client, api_
     from portal.billing.models import Statement
     from portal.extensions import db
     from portal.spotchecks.models import SpotCheck
-    from portal.tenancy.scope import all_tenants
     from portal.visits.models import Visit
     year = _demo_year()
     items = {i["tenant"]: i for i in _api(client, api_token, "city-auditor", year=year,
                                           tenant="zhanggong").get_json()["items"]}
-    with app.app_context(), all_tenants():
+    with support.as_platform(app):
         for code in ("ganxian", "zhanggong"):
             tid = world.tenant_id(code)
             visits = [v for v in db.session.execute(select(Visit).where(Visit.tenant_id == tid)).scalars()
@@ -231,9 +230,8 @@ def test_non_auditors_are_refused(world, client, api_token, login, username):
 def test_no_beneficiary_identity_anywhere(app, world, client, api_token, login):
     from portal.beneficiaries.models import Beneficiary
     from portal.extensions import db
-    from portal.tenancy.scope import all_tenants
     year = _demo_year()
-    with app.app_context(), all_tenants():
+    with support.as_platform(app):
         people = db.session.execute(select(Beneficiary)).scalars().all()
         secrets = [p.name for p in people] + [p.phone for p in people if p.phone]
     assert secrets

@@ -15,7 +15,7 @@ from portal.contractors.models import Contractor, ContractorDocument, Contractor
 from portal.core.errors import DomainError
 from portal.extensions import db
 from portal.files.models import StoredFile
-from portal.tenancy.scope import all_tenants, tenant_scope
+from portal.tenancy.scope import tenant_scope
 from tests import support
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -264,7 +264,7 @@ def test_an_officer_registers_a_contractor_on_its_behalf(app, demo, login):
     response = support.form_post(zg, "/contractors/registrations/new", {
         "name": "别的名字", "credit_code": NEW_CODE, "kind": "other", "legal_representative": "某人"})
     assert response.status_code == 302
-    with app.app_context(), all_tenants():
+    with support.as_platform(app):
         contractor = db.session.get(Contractor, _contractor_id(NEW_CODE))
         assert contractor.name == "代录承接主体"
         statuses = db.session.execute(select(ContractorRegistration.status).where(

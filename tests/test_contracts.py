@@ -10,6 +10,7 @@ from portal.core.errors import DomainError
 from portal.core.timeutil import utcnow
 from portal.extensions import db
 from tests import contract_world as cw
+from tests import support
 
 
 def _contract(contract_id):
@@ -136,7 +137,6 @@ def test_the_contract_notice_is_due_2_working_days_after_signing_and_published_o
     from portal.contracts.models import Contract
     from portal.disclosures import Disclosure
     from portal.jobs.queue import enqueue
-    from portal.tenancy.scope import all_tenants
     world = cw.awarded(app, notice_on=date(2026, 9, 10), amount_fen=10_000_000)
     # signed on Wednesday 30 September 2026; 1–7 October is the National Day holiday
     contract_id = cw.signed(app, world, on=date(2026, 9, 30), performance_bond_fen=500_000)
@@ -153,7 +153,7 @@ def test_the_contract_notice_is_due_2_working_days_after_signing_and_published_o
         run_worker()
 
     run_job()
-    with app.app_context(), all_tenants():
+    with support.as_platform(app):
         notices = db.session.execute(select(Disclosure).where(Disclosure.kind == "contract_notice")).scalars().all()
         assert len(notices) == 1
         [notice] = notices
@@ -168,7 +168,7 @@ def test_the_contract_notice_is_due_2_working_days_after_signing_and_published_o
         assert notice.data["amount_fen"] == 10_000_000 and notice.data["items"][0]["quota"] == 1000
 
     run_job()  # idempotent: nothing is published twice
-    with app.app_context(), all_tenants():
+    with support.as_platform(app):
         assert db.session.execute(select(func.count()).select_from(Disclosure)
                                   .where(Disclosure.kind == "contract_notice")).scalar_one() == 1
 
@@ -178,7 +178,6 @@ def test_amendments_may_add_10_percent_in_total_and_each_is_published(app, demo,
     from portal.contracts.models import Amendment
     from portal.disclosures import Disclosure
     from portal.jobs.queue import enqueue
-    from portal.tenancy.scope import all_tenants
     world = cw.awarded(app, notice_on=date(2026, 9, 10), amount_fen=10_000_000)
     contract_id = cw.signed(app, world, on=date(2026, 9, 15))
 
@@ -209,7 +208,7 @@ def test_amendments_may_add_10_percent_in_total_and_each_is_published(app, demo,
         enqueue("contracts.publish_notices", tenant_id=demo.tenant_id("ganxian"))
         db.session.commit()
     run_worker()
-    with app.app_context(), all_tenants():
+    with support.as_platform(app):
         published = db.session.execute(select(Disclosure).where(Disclosure.kind == "amendment")
                                        .order_by(Disclosure.id)).scalars().all()
         assert [d.data["number"] for d in published] == [1, 2]

@@ -151,7 +151,7 @@ def test_a_second_demo_run_adds_no_station_plan_or_check_in(app):
     support.seed_demo(app, history=True)
     models = (Station, StationPosting, StationCheckIn, StationServiceLog, TrainingSession, TrainingAttendee,
               CarePlan, NeedsAssessment)
-    with app.app_context():
+    with support.platform_app(app).app_context():  # the second `flask seed-demo` run, as the platform role
         with _scope(app):
             before = [db.session.scalar(select(func.count()).select_from(m)) for m in models]
         assert seed(support.PASSWORD) == 0

@@ -103,7 +103,7 @@ def test_a_second_demo_run_creates_no_evaluation(app):
     from portal.tenancy.models import Tenant
     support.seed_demo(app, history=True)
     models = (PerformanceEvaluation, Disclosure, OcdsRelease)
-    with app.app_context():
+    with support.platform_app(app).app_context():  # the second `flask seed-demo` run, as the platform role
         with _scope(app):
             before = [db.session.scalar(select(func.count()).select_from(m)) for m in models]
         assert seed(support.PASSWORD) == 0

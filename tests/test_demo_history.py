@@ -161,7 +161,7 @@ def test_a_second_demo_run_adds_nothing_to_the_history(app):
     from portal.visits.models import Visit, VisitPhoto
     support.seed_demo(app, history=True)
     models = (Tender, BudgetLine, Contract, Assignment, Visit, VisitPhoto, SpotCheckSample, SpotCheck, Scorecard)
-    with app.app_context():
+    with support.platform_app(app).app_context():  # the second `flask seed-demo` run, as the platform role
         with _scope(app):
             before = [db.session.scalar(select(func.count()).select_from(m)) for m in models]
         assert seed(support.PASSWORD) == 0

@@ -67,14 +67,13 @@ def test_the_manager_answers_with_a_listed_reason_code_and_the_supervisor_decide
 
 def test_another_contractors_or_bureaus_exception_is_not_found(app, client, api_token, login, no_photo):
     from portal.accounts.services import create_user
-    from portal.tenancy.scope import all_tenants
     visit_id, v11 = no_photo
     other_manager = api_token("b-manager", tenant="ganxian")
     response = client.post(f"/api/v1/exceptions/{v11}/answer", json={"reason_code": "other", "note": "x"},
                            headers=other_manager)
     assert response.status_code == 404 and response.mimetype == PROBLEM
     assert client.get(f"/api/v1/exceptions/{v11}", headers=other_manager).status_code == 404
-    with app.app_context(), all_tenants():
+    with support.as_platform(app):
         create_user(username="zg-supervisor", display_name="章贡区监管员", role="supervisor",
                     password=support.PASSWORD, tenant_id=support.World(app).tenant_id("zhanggong"))
         db.session.commit()

@@ -201,7 +201,7 @@ def test_jobs_requested_while_redis_is_down_run_once_when_it_returns(fault_app, 
 
     # A run delivered again (a late duplicate hand-over) changes nothing.
     with fault_app.app_context():
-        hand_over(first)
+        hand_over(first, gx)
         assert hand_over_stranded(now=later) == []
     assert drain(fault_app) == 1
     assert runs(fault_app)[first] == ("finished", 1) and marked_days(fault_app, gx) == days

@@ -98,7 +98,7 @@ def test_a_job_whose_worker_is_killed_is_run_again_and_takes_effect_once(app, de
         wait_until(lambda: run_row(app, run_id) == ("running", 1), "the run to show running")
         # A second delivery meanwhile (a repeated hand-over) finds the lease held and leaves.
         with app.app_context():
-            hand_over(run_id)
+            hand_over(run_id, gx)
         assert drain(app) == 1
         assert journal.read_text().count("start") == 1 and run_row(app, run_id) == ("running", 1)
     finally:

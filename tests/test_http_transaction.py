@@ -12,6 +12,7 @@ from portal.core.errors import DomainError
 from portal.extensions import db
 from portal.jobs.models import JobRun
 from portal.tenancy.scope import all_tenants
+from tests import support
 
 
 def _write(name):
@@ -93,7 +94,7 @@ def probe_app(app):
 
 
 def _kept(app):
-    with app.app_context(), all_tenants():
+    with support.as_platform(app):
         return sorted(db.session.scalars(select(JobRun.name)))
 
 

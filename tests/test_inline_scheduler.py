@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.jobs import schedule
 from portal.jobs.models import JobRun
-from portal.tenancy.scope import all_tenants
 from tests import contract_world as cw
+from tests import support
 
 pytestmark = pytest.mark.usefixtures("own_queue")
 
@@ -22,7 +22,7 @@ def inline(app, monkeypatch):
 
 
 def _runs(app):
-    with app.app_context(), all_tenants():
+    with support.as_platform(app):
         return dict(db.session.execute(select(JobRun.name, func.count()).group_by(JobRun.name)).all())
 
 
@@ -39,7 +39,7 @@ def test_the_tick_runs_each_due_periodic_job_once_per_period_and_publishes_a_due
     runs = _runs(app)
     for periodic in schedule.PERIODIC:
         assert runs[periodic.task] == (tenants if periodic.per_tenant else 1), periodic.id
-    with app.app_context(), all_tenants():
+    with support.as_platform(app):
         assert db.session.get(Contract, contract_id).notice_published_at is not None
         assert db.session.scalar(select(func.count()).select_from(Disclosure).where(
             Disclosure.kind == "contract_notice")) == 1
@@ -57,7 +57,7 @@ def test_the_tick_runs_each_due_periodic_job_once_per_period_and_publishes_a_due
     for periodic in schedule.PERIODIC:
         times = 3 if periodic.every == "hourly" else 2  # hours 09, 10 and tomorrow's 09; days 6 and 7
         assert runs[periodic.task] == times * (tenants if periodic.per_tenant else 1), periodic.id
-    with app.app_context(), all_tenants():  # published once
+    with support.as_platform(app):  # published once
         assert db.session.scalar(select(func.count()).select_from(Disclosure).where(
             Disclosure.kind == "contract_notice")) == 1
 

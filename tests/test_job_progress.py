@@ -11,7 +11,8 @@ from portal.extensions import db
 from portal.jobs.models import JobRun
 from portal.jobs.queue import enqueue, report_progress, task
 from portal.tenancy.models import CalendarOverride
-from portal.tenancy.scope import all_tenants, own_transaction, tenant_scope
+from portal.tenancy.scope import own_transaction, tenant_scope
+from tests import support
 
 ON_REDIS = os.environ.get("PORTAL_TEST_DB", "sqlite") == "postgresql"
 SEEN = []  # what a connection of its own saw while the job ran
@@ -48,7 +49,7 @@ def progress_then_finish(day):
 
 
 def _state(app, run_id):
-    with app.app_context(), all_tenants():
+    with support.as_platform(app):
         run = db.session.get(JobRun, run_id)
         return run.status, run.progress, run.progress_note, run.attempts
 

@@ -13,7 +13,7 @@ from portal.extensions import db
 from portal.jobs.models import JobRun
 from portal.jobs.queue import enqueue, rq_queue, task
 from portal.tenancy.models import CalendarOverride
-from portal.tenancy.scope import all_tenants, tenant_scope
+from portal.tenancy.scope import tenant_scope
 from tests import support
 
 BACKEND = os.environ.get("PORTAL_TEST_DB", "sqlite")
@@ -42,7 +42,7 @@ def fails_first_time(day, flag_file):
 
 
 def _run(app, run_id):
-    with app.app_context(), all_tenants():
+    with support.as_platform(app):
         run = db.session.get(JobRun, run_id)
         return None if run is None else {c: getattr(run, c) for c in (
             "tenant_id", "status", "attempts", "progress", "error", "started_at", "ended_at")}
@@ -214,19 +214,19 @@ def test_two_ticks_in_one_period_enqueue_each_periodic_job_once(app, demo, run_w
     runs = sum(expected.values())
     assert tick(app, now=now) == ids
     assert tick(app, now=now + timedelta(minutes=20)) == []
-    with app.app_context(), all_tenants():
+    with support.as_platform(app):
         counts = dict(db.session.execute(select(JobRun.name, func.count()).group_by(JobRun.name)).all())
     assert counts == expected
     assert _queued(app) == runs
     assert _work(app, run_worker) == runs
-    with app.app_context(), all_tenants():
+    with support.as_platform(app):
         assert set(db.session.scalars(select(JobRun.status))) == {"finished"}
 
     # The next period is claimed again (hourly jobs an hour later, daily ones a day later).
     later = now + timedelta(days=1, hours=1)
     assert tick(app, now=later) == ids
     assert tick(app, now=later) == []
-    with app.app_context(), all_tenants():
+    with support.as_platform(app):
         assert db.session.scalar(select(func.count()).select_from(JobRun)) == 2 * runs
 
 

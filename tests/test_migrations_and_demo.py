@@ -6,6 +6,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from tests import support
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -52,7 +54,7 @@ def test_seed_demo_twice_changes_nothing(app):
     from portal.accounts.models import TenantGrant, User
     from portal.extensions import db
     from portal.tenancy.models import Tenant
-    runner = app.test_cli_runner()
+    runner = support.platform_app(app).test_cli_runner()
     first = runner.invoke(args=["seed-demo", "--password", "pw-for-the-demo"])
     assert first.exit_code == 0, first.output
     with app.app_context():
@@ -69,7 +71,7 @@ def test_seed_demo_twice_changes_nothing(app):
 
 
 def test_demo_users_sign_in_with_the_given_password(app, client):
-    app.test_cli_runner().invoke(args=["seed-demo", "--password", "pw-for-the-demo"])
+    support.platform_app(app).test_cli_runner().invoke(args=["seed-demo", "--password", "pw-for-the-demo"])
     response = client.post("/api/v1/tokens", json={"username": "gx-officer", "password": "pw-for-the-demo"})
     assert response.status_code == 201
     assert response.get_json()["user"] == {"username": "gx-officer", "display_name": "赣县区采购经办",
@@ -87,7 +89,7 @@ def test_demo_procurement_history_follows_the_rules(app):
     from portal.tenancy.scope import all_tenants, tenant_scope
     from portal.contracts.models import Contract
     from portal.tenders.models import Award, Bid, Tender
-    result = app.test_cli_runner().invoke(args=["seed-demo"])  # the command itself, on an empty database
+    result = support.platform_app(app).test_cli_runner().invoke(args=["seed-demo"])  # the command itself, on an empty database
     assert result.exit_code == 0 and "new rows" in result.output
     with app.app_context():
         with all_tenants():

@@ -58,10 +58,9 @@ def collect_secrets(app):
     from portal.core.money import format_fen
     from portal.core.timeutil import utcnow
     from portal.extensions import db
-    from portal.tenancy.scope import all_tenants
     from portal.tenders.models import Bid, Lot, Tender
     secrets = {}
-    with app.app_context(), all_tenants():
+    with support.as_platform(app):
         for person in db.session.execute(select(Beneficiary)).scalars():
             who = f"beneficiary {person.id}"
             secrets[f"{who} full name"] = person.name

@@ -238,7 +238,7 @@ def test_an_auditor_cannot_learn_that_a_bid_exists_before_the_deadline_and_can_a
         "price_fen": 14_000_000, "staff_ids": a["staff"], "unit_prices_fen": {"CARE-VISIT": 14_000}}).status_code == 200
 
     # The rows are written and chained: the command verifies them all.
-    result = app.test_cli_runner().invoke(args=["audit-verify", "--tenant", "ganxian"])
+    result = support.platform_app(app).test_cli_runner().invoke(args=["audit-verify", "--tenant", "ganxian"])
     assert result.exit_code == 0, result.output
     with support.owner_connection(app) as conn:
         assert conn.execute(text("SELECT count(*) FROM audit_entry WHERE object_type = 'Bid'")).scalar_one() >= 2
@@ -268,7 +268,7 @@ def test_an_auditor_cannot_learn_that_a_bid_exists_before_the_deadline_and_can_a
     after = auditor.get("/audit/?object_type=Bid").get_data(as_text=True)
     assert f"Bid {bid_id}" in _object_cells(after)
     assert _shown_count(auditor) == [_chain_counts(app, demo)[0]]
-    result = app.test_cli_runner().invoke(args=["audit-verify", "--tenant", "ganxian"])
+    result = support.platform_app(app).test_cli_runner().invoke(args=["audit-verify", "--tenant", "ganxian"])
     assert result.exit_code == 0, result.output
 
 

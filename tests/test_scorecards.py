@@ -142,9 +142,8 @@ def test_rounding_is_half_up_once_and_violations_never_go_below_zero(app, world)
 
 def test_tenant_weights_are_used_and_missing_components_share_out_their_weight(app, world):
     from portal.tenancy.models import Tenant
-    from portal.tenancy.scope import all_tenants
     contract_id = small_quarter(app, world)
-    with app.app_context(), all_tenants():
+    with support.as_platform(app):
         tenant = db.session.get(Tenant, support.World(app).tenant_id("ganxian"))
         tenant.settings = {"scorecard_weights": {"completion": 50, "verification": 0, "confirmation": 0,
                                                  "satisfaction": 0, "violations": 50, "recheck": "bad"}}
@@ -160,7 +159,6 @@ def test_tenant_weights_are_used_and_missing_components_share_out_their_weight(a
 
 def test_recompute_replaces_an_unpublished_scorecard_and_never_a_published_one(app, world, login, run_worker):
     from portal.disclosures import Disclosure
-    from portal.tenancy.scope import all_tenants
     contract_id = small_quarter(app, world)
     card_id, first, _parts = compute(app, contract_id)
     with app.app_context(), scope(app):  # one more violation confirmed later in the quarter
@@ -183,7 +181,7 @@ def test_recompute_replaces_an_unpublished_scorecard_and_never_a_published_one(a
     officer_token = support.csrf_token_from(page.get_data(as_text=True))
     assert officer.post(f"/supervision/scorecards/{card_id}/publish",
                         data={"csrf_token": officer_token}).status_code == 302
-    with app.app_context(), all_tenants():
+    with support.as_platform(app):
         disclosure = db.session.scalars(select(Disclosure).where(Disclosure.kind == "scorecard")).one()
         card = db.session.get(Scorecard, card_id)
         assert card.published_at is not None and card.disclosure_id == disclosure.id
@@ -206,7 +204,7 @@ def test_recompute_replaces_an_unpublished_scorecard_and_never_a_published_one(a
     run_worker()
     assert officer.post(f"/supervision/scorecards/{card_id}/publish",
                         data={"csrf_token": officer_token}).status_code == 302
-    with app.app_context(), all_tenants():
+    with support.as_platform(app):
         card = db.session.get(Scorecard, card_id)
         assert card.score_centi == recomputed
         assert db.session.execute(select(func.count()).select_from(Disclosure)).scalar_one() == 1

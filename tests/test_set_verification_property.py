@@ -21,6 +21,7 @@ from portal.visits.models import Visit, VisitCorrection
 from tests import crowd_world
 from tests.test_comparative_rules_property import VISIT, _add, crowd  # noqa: F401  (crowd: the fixture)
 from tests.visit_world import scope
+from tests import support
 
 pytestmark = pytest.mark.usefixtures("own_queue")
 
@@ -174,7 +175,7 @@ def test_the_reverify_command_prints_what_changed(app, crowd):
         month = far.check_in_at.strftime("%Y-%m")
         change_settings(db.session.get(Tenant, far.tenant_id), {"geofence_radius_m": 100_000})
         db.session.commit()
-    runner = app.test_cli_runner()
+    runner = support.platform_app(app).test_cli_runner()
     dry = runner.invoke(args=["reverify", "--tenant", "ganxian", "--month", month, "--dry-run"])
     assert dry.exit_code == 0, dry.output
     assert "cleared V02: 1" in dry.output and "dry run" in dry.output

@@ -300,7 +300,7 @@ def test_settle_command_prepares_drafts_and_a_second_run_changes_no_approved_sta
     sw.add_visits(app, world, "2026-09", 3)
     september = sw.approved(app, world, "2026-09")
     sw.add_visits(app, world, "2026-10", 5)
-    runner = app.test_cli_runner()
+    runner = support.platform_app(app).test_cli_runner()
     for month in ("2026-10", "2026-09", "2026-10"):
         result = runner.invoke(args=["settle", "--tenant", "ganxian", "--month", month])
         assert result.exit_code == 0, result.output

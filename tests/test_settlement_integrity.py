@@ -13,6 +13,7 @@ from portal.core.errors import Conflict, DomainError
 from portal.core.timeutil import utcnow
 from portal.extensions import db
 from tests import settlement_world as sw
+from tests import support
 
 
 def _statement(statement_id):
@@ -195,7 +196,7 @@ def test_the_current_month_cannot_be_settled_by_the_command_the_form_the_job_or_
     world = sw.care_contract(app, ends_on=date(2099, 12, 31))
     current = month_of(local_today())
     allowed = first_allowed_day(current).isoformat()
-    result = app.test_cli_runner().invoke(args=["settle", "--tenant", "ganxian", "--month", current])
+    result = support.platform_app(app).test_cli_runner().invoke(args=["settle", "--tenant", "ganxian", "--month", current])
     assert result.exit_code != 0 and "nothing prepared" in result.output and allowed in result.output
     with app.app_context(), sw.scope(app):
         assert db.session.execute(select(func.count()).select_from(JobRun)).scalar_one() == 0

@@ -98,8 +98,7 @@ def check_state(app, check_id):
 
 
 def count(app, model):
-    from portal.tenancy.scope import all_tenants
-    with app.app_context(), all_tenants():
+    with support.as_platform(app):
         return db.session.execute(select(func.count()).select_from(model)).scalar_one()
 
 
@@ -191,7 +190,7 @@ def test_the_supervisor_button_draws_a_new_month(app, world, login, run_worker):
 
 def test_cli_draws_and_a_second_run_draws_nothing_new(app, world):
     visits = month_world(app, world)
-    runner = app.test_cli_runner()
+    runner = support.platform_app(app).test_cli_runner()
     month = MONTH.strftime("%Y-%m")
     first = runner.invoke(args=["draw-sample", "--tenant", "ganxian", "--month", month])
     assert first.exit_code == 0, first.output
@@ -209,8 +208,7 @@ def test_cli_draws_and_a_second_run_draws_nothing_new(app, world):
 
 
 def db_sample_id(app):
-    from portal.tenancy.scope import all_tenants
-    with app.app_context(), all_tenants():
+    with support.as_platform(app):
         return db.session.execute(select(SpotCheckSample.id)).scalar_one()
 
 
@@ -341,11 +339,10 @@ def test_the_export_has_masked_names_and_no_phone_numbers(app, world, login):
 
 def test_a_supervisor_of_another_bureau_gets_404(app, world, login, api_token, client):
     from portal.accounts.services import create_user
-    from portal.tenancy.scope import all_tenants
     month_world(app, world)
     sample_id, _ = draw_now(app, world["a_contract"])
     check_id = sample_state(app, sample_id)["checks"][0]
-    with app.app_context(), all_tenants():
+    with support.as_platform(app):
         create_user(username="zg-supervisor", display_name="章贡区监管员", role="supervisor",
                     password=support.PASSWORD, tenant_id=support.World(app).tenant_id("zhanggong"))
         db.session.commit()
@@ -387,7 +384,7 @@ def test_the_demo_month_has_a_sample_with_every_kind_of_outcome(app):
     from portal.demo import seed
     from portal.tenancy.scope import all_tenants
     support.seed_demo(app, history=True)  # portal.demo.seed, built once per run
-    with app.app_context():
+    with support.platform_app(app).app_context():  # as `flask seed-demo` runs
         with all_tenants():
             # last month's: the months before it are A's previous contract (scorecards/demo.py)
             samples = db.session.scalars(select(SpotCheckSample).where(

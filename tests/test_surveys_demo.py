@@ -67,7 +67,7 @@ def test_a_second_demo_run_adds_no_survey(app):
     from portal.tenancy.models import Tenant
     from portal.tenancy.scope import all_tenants, tenant_scope
     support.seed_demo(app, history=True)
-    with app.app_context():
+    with support.platform_app(app).app_context():  # as `flask seed-demo` runs
         with all_tenants():
             tenants = {t.code: t for t in db.session.scalars(select(Tenant))}
         assert seed_surveys(tenants) == 0

@@ -141,13 +141,12 @@ def test_the_audit_trail_keeps_that_a_survey_was_returned_never_why(app, world):
     import json
     from portal.audit.models import AuditEntry
     from portal.surveys import review
-    from portal.tenancy.scope import all_tenants
     survey_id = record(app, world, SURVEYED[2])
     with app.app_context(), scope(app):
         review.review(survey(survey_id), user("gx-officer"), utcnow(), "存款账户多一个")
         review.return_survey(survey(survey_id), user("gx-supervisor"), utcnow(), "儿子在外务工收入未登记")
         db.session.commit()
-    with app.app_context(), all_tenants():
+    with support.as_platform(app):
         entries = db.session.scalars(select(AuditEntry).where(
             AuditEntry.object_type == "HouseholdSurvey", AuditEntry.object_id == str(survey_id))).all()
         trail = json.dumps([[e.action, e.before, e.after] for e in entries], ensure_ascii=False)

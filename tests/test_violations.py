@@ -17,7 +17,7 @@ from portal.contracts.models import Contract, ContractWorker
 from portal.extensions import db
 from portal.jobs.models import JobRun
 from portal.jobs.queue import enqueue
-from portal.tenancy.scope import all_tenants, tenant_scope
+from portal.tenancy.scope import tenant_scope
 from portal.tenders.models import Award, Tender
 from portal.violations import detection as detectors
 from portal.violations.models import Violation
@@ -320,7 +320,7 @@ def test_no_raw_id_number_in_evidence_pages_or_audit_rows(app, world, login):
         f"/supervision/violations/{two_rosters}").get_data(as_text=True)
     assert "乙养老服务公司" not in contractor_page  # the other employer is the bureau's business
     texts.append(contractor_page)
-    with app.app_context(), all_tenants():
+    with support.as_platform(app):
         texts.extend(json.dumps([a.before, a.after], ensure_ascii=False, default=str)
                      for a in db.session.scalars(select(AuditEntry)))
     blob = "\n".join(texts)

@@ -145,7 +145,7 @@ def test_demo_visits_twice_create_nothing_and_show_every_rule(app):
     from portal.tenancy.scope import all_tenants
     from portal.visits.models import Visit, VisitException
     support.seed_demo(app, history=True)  # portal.demo.seed, built once per run
-    with app.app_context():
+    with support.platform_app(app).app_context():  # as `flask seed-demo` runs
         with all_tenants():
             visits = db.session.execute(select(func.count(Visit.id))).scalar_one()
             codes = dict(db.session.execute(select(VisitException.code, func.count())

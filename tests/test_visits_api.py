@@ -15,6 +15,7 @@ from portal.extensions import db
 from portal.tenancy.scope import tenant_scope
 from portal.visits.models import Visit, VisitCorrection, VisitPhoto
 from tests.beneficiary_world import care_world
+from tests import support
 
 PROBLEM = "application/problem+json"
 HOME = (25.861, 115.012)  # where care_world's people live
@@ -502,7 +503,6 @@ def test_a_new_visit_is_answered_as_get_reads_it_and_audited_with_every_column(a
     short, V08 in the future), distance, times — and the
     insert is audited with every column, the coordinates and notes redacted."""
     from portal.audit.models import AuditEntry
-    from portal.tenancy.scope import all_tenants
     person = world["people"]["刘桂英"]
     far = {"at": iso(utcnow() - timedelta(hours=3)), "lat": HOME[0] + 0.05, "lon": HOME[1], "accuracy_m": 8}
     bodies = [("a-worker1", visit_body(person)),
@@ -523,7 +523,7 @@ def test_a_new_visit_is_answered_as_get_reads_it_and_audited_with_every_column(a
             assert {"V02", "V03"} <= codes and created["distance_from_home_m"] > 5000
         if "check_out" not in body:
             assert created["status"] == "pending" and not codes
-        with app.app_context(), all_tenants():
+        with support.as_platform(app):
             after = db.session.execute(select(AuditEntry.after).where(
                 AuditEntry.object_type == "Visit", AuditEntry.object_id == str(created["id"]),
                 AuditEntry.action == "insert")).scalar_one()

@@ -12,6 +12,7 @@ from portal.core.workdays import NOTICE, WEEKDAYS_ONLY, Calendar, UnknownCalenda
 from portal.extensions import db
 from portal.tenancy.calendar_file import ScheduleFileError, format_schedule, parse_schedule
 from portal.tenancy.models import CalendarYear
+from tests import support
 
 FIXTURE = (Path(__file__).resolve().parent / "fixtures" / "calendar-2027.txt").read_text(encoding="utf-8")
 
@@ -161,7 +162,7 @@ def test_confirming_weekdays_only_is_refused_for_a_known_year(app, demo, english
 
 
 def test_the_commands_import_show_and_confirm(app, demo, tmp_path):
-    runner = app.test_cli_runner()
+    runner = support.platform_app(app).test_cli_runner()
     bad = tmp_path / "bad.txt"
     bad.write_text("# source: 测试\n2028-01-01 休 元旦\n2028-01-03 班 调休\n2029-01-01 休 元旦\n", encoding="utf-8")
     result = runner.invoke(args=["calendar", "import", str(bad)])

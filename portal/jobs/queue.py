@@ -70,7 +70,7 @@ def enqueue(name, tenant_id=None, **kwargs):
         raise KeyError(f"unknown job {name!r}")
     run = _record(name, tenant_id, kwargs)
     if current_app.config.get("REDIS_URL"):
-        _hand_over_after_commit(run.id)
+        _hand_over_after_commit(run.id, run.tenant_id)
     else:
         _run_inline(run.id)
     return run
@@ -80,10 +80,15 @@ def _record(name, tenant_id, kwargs, run_id=None, requested_by=None):
     tenant_id = current_tenant_id() if tenant_id is None else tenant_id
     run = JobRun(id=run_id or str(uuid.uuid4()), name=name, kwargs=kwargs, tenant_id=tenant_id,
                  requested_by=(requested_by or current_actor()[1])[:64])
-    with (tenant_scope(tenant_id) if tenant_id is not None else all_tenants()):
+    with _scope_of(tenant_id):
         db.session.add(run)
         db.session.flush()
     return run
+
+
+def _scope_of(tenant_id):
+    """A run's bureau's scope; for a platform run (no bureau) ``all_tenants`` (jobs/recovery.py)."""
+    return tenant_scope(tenant_id) if tenant_id is not None else all_tenants()
 
 
 def enqueue_later(name, tenant_id=None, **kwargs):
@@ -163,13 +168,13 @@ def run_batch(queue_name, name, tenant_id, run_id):
     still waiting, whatever fails. Then, and on RQ's retries, it runs that JobRun (run_job)."""
     _own_pool()
     try:
-        with all_tenants():
+        with _scope_of(tenant_id):
             recorded = db.session.get(JobRun, run_id) is not None
         if not recorded and not _take_batch(queue_name, name, tenant_id, run_id):
             return  # another job took the items first
     finally:
         db.session.remove()
-    run_job(run_id)
+    run_job(run_id, tenant_id)
 
 
 def _take_batch(queue_name, name, tenant_id, run_id):
@@ -211,9 +216,9 @@ def queue_stranded_batches():
     return queued
 
 
-def run_queued_inline(run_id):
-    """Run one queued run now, inline (the in-process scheduler's deferred work)."""
-    with all_tenants():
+def run_queued_inline(run_id, tenant_id=None):
+    """Run one queued run of bureau ``tenant_id`` now, inline (the in-process scheduler's deferred work)."""
+    with _scope_of(tenant_id):
         run = db.session.get(JobRun, run_id)
     if run is not None and run.status == "queued":
         _run_inline(run_id)
@@ -224,7 +229,7 @@ def retry(run):
     run.status, run.error, run.progress = "queued", "", 0
     db.session.flush()
     if current_app.config.get("REDIS_URL"):
-        _hand_over_after_commit(run.id, short=run.requested_by == BATCHED_BY)
+        _hand_over_after_commit(run.id, run.tenant_id, short=run.requested_by == BATCHED_BY)
     else:
         _run_inline(run.id)
 
@@ -234,27 +239,25 @@ def rq_job_id(run_id):
     return f"portal-run-{run_id}"
 
 
-def hand_over(run_id, short=False):
-    """Queue JobRun ``run_id`` on RQ now (on the short queue if ``short``)."""
+def hand_over(run_id, tenant_id, short=False):
+    """Queue JobRun ``run_id`` of bureau ``tenant_id`` on RQ now (on the short queue if ``short``)."""
     name = short_queue_name(current_app.config) if short else current_app.config["JOB_QUEUE"]
     Queue(name, connection=redis_connection()).enqueue(
-        run_job, run_id, job_id=rq_job_id(run_id), retry=RETRY, job_timeout=BATCH_TIMEOUT if short else 3600,
-        description=f"portal job run {run_id}")
+        run_job, run_id, tenant_id, job_id=rq_job_id(run_id), retry=RETRY,
+        job_timeout=BATCH_TIMEOUT if short else 3600, description=f"portal job run {run_id}")
 
 
-def _hand_over_after_commit(run_id, short=False):
-    """Queue ``run_id`` on RQ (on the short queue if ``short``) when the session's outermost
-    transaction commits. The innermost savepoint open now is remembered: if it rolls back, the
-    job goes with it."""
-    pending.collect(db.session(), _PENDING_KEY, (run_id, short))
+def _hand_over_after_commit(run_id, tenant_id, short=False):
+    """``hand_over`` once the session's outermost transaction commits; the innermost savepoint open
+    now is remembered: if it rolls back, the job goes with it."""
+    pending.collect(db.session(), _PENDING_KEY, (run_id, tenant_id, short))
 
 
 def _run_inline(run_id):
     """Inline mode: run now inside a savepoint, so a failing job leaves the caller's work intact."""
     from flask import g
     run = db.session.get(JobRun, run_id)
-    scope = tenant_scope(run.tenant_id) if run.tenant_id is not None else all_tenants()
-    with scope:  # the failure is recorded in the job's own bureau too
+    with _scope_of(run.tenant_id):  # the failure is recorded in the job's own bureau too
         try:
             with db.session.begin_nested():
                 g.job_run = run
@@ -289,13 +292,11 @@ def _mark_failed(run, exc, count_attempt=True):
 
 
 def report_progress(percent, note=""):
-    """Called by a long job to show how far it is (kept in its JobRun row).
-
-    On a worker the row is updated on a connection of its own and committed at once, so the jobs
-    page sees it while the job's work stays uncommitted (and is rolled back whole if the job
-    fails); the session's copy of the run is set as already saved, so the session never writes
-    (nor locks) the row mid-job. Inline, and on SQLite (one writer at a time: another connection
-    would wait for the job's own transaction), the progress is saved with the job's work."""
+    """Called by a long job to show how far it is (kept in its JobRun row). On a worker the row is
+    updated on a connection of its own and committed at once, so the jobs page sees it while the
+    job's work stays uncommitted; the session's copy is set as already saved, so the session never
+    writes (nor locks) the row mid-job. Inline, and on SQLite (one writer at a time), the progress
+    is saved with the job's work."""
     from flask import g
     run = g.get("job_run")
     if run is None:
@@ -311,21 +312,25 @@ def report_progress(percent, note=""):
         run.progress, run.progress_note = percent, note
 
 
-def run_job(run_id):
-    """The function RQ executes (in `flask --app wsgi worker`, inside the app context). It runs
-    under the run's lease (jobs/lease.py): a second delivery of a run being run leaves at once."""
+_UNKNOWN = "unknown"
+
+
+def run_job(run_id, tenant_id=_UNKNOWN):
+    """The function RQ executes (`flask --app wsgi worker`), under the run's lease (jobs/lease.py):
+    a second delivery of a run being run leaves at once. The run is found in its bureau
+    (``tenant_id``, handed over with the RQ job); an older job without it, platform-wide."""
     _own_pool()
     with run_lease(run_id) as held:
         if not held:
             log.info("job run %s is being run elsewhere: this delivery leaves it", run_id)
             return
-        _run_leased(run_id)
+        _run_leased(run_id, tenant_id)
 
 
-def _run_leased(run_id):
+def _run_leased(run_id, tenant_id):
     from flask import g
     try:
-        with all_tenants():
+        with (all_tenants() if tenant_id == _UNKNOWN else _scope_of(tenant_id)):
             run = db.session.get(JobRun, run_id)
             tenant_id = run.tenant_id if run else None
         if run is None:
@@ -333,8 +338,7 @@ def _run_leased(run_id):
             return
         if run.status == "finished":
             return  # already done: a retry after success, or a repeated hand-over, changes nothing
-        scope = tenant_scope(tenant_id) if tenant_id is not None else all_tenants()
-        with scope:
+        with _scope_of(tenant_id):
             _start(run)
             db.session.commit()  # seen running at once; the job's work below is one transaction
             g.job_run, g.job_progress_apart = run, True
@@ -375,8 +379,8 @@ def install(session_class):
             return  # a savepoint released: the outer transaction may still roll back
         run_ids, items = pending.take(session, _PENDING_KEY), pending.take(session, _BATCHED_KEY)
         try:
-            for run_id, is_short in run_ids:
-                hand_over(run_id, is_short)
+            for run_id, tenant_id, is_short in run_ids:
+                hand_over(run_id, tenant_id, is_short)
             if items:
                 _hand_over_items(items)
         except RedisError as exc:

@@ -47,20 +47,20 @@ def hand_over_stranded(now=None, stale_after=STALE_AFTER):
     redis = redis_connection()
     try:
         with all_tenants():
-            rows = db.session.execute(select(JobRun.id, JobRun.status, JobRun.requested_by).where(or_(
+            rows = db.session.execute(select(JobRun.id, JobRun.status, JobRun.requested_by, JobRun.tenant_id).where(or_(
                 and_(JobRun.status == "queued", JobRun.enqueued_at <= now - stale_after),
                 JobRun.status == "running")).order_by(JobRun.enqueued_at).limit(SWEEP_LIMIT)).all()
         db.session.rollback()
         handed = []
         with db.engine.connect() as connection:
-            for run_id, status, requested_by in rows:
+            for run_id, status, requested_by, tenant_id in rows:
                 rq_status = _rq_status(run_id, redis)
                 rq_status = getattr(rq_status, "value", rq_status)
                 if status == "queued" and rq_status in (*_WILL_DELIVER, "started"):
                     continue
                 if status == "running" and (rq_status in _WILL_DELIVER or not lease_is_free(connection, run_id)):
                     continue
-                hand_over(run_id, short=requested_by == BATCHED_BY)
+                hand_over(run_id, tenant_id, short=requested_by == BATCHED_BY)
                 handed.append(run_id)
             connection.commit()
         if handed:

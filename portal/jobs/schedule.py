@@ -96,18 +96,40 @@ def run_queued(app, limit=200):
     from portal.extensions import db
     from portal.jobs.models import JobRun
     from portal.jobs.queue import run_queued_inline
-    from portal.tenancy.scope import all_tenants
     with app.app_context():
         try:
-            with all_tenants():
-                ids = db.session.scalars(select(JobRun.id).where(JobRun.status == "queued")
-                                         .order_by(JobRun.enqueued_at, JobRun.id).limit(limit)).all()
-            for run_id in ids:
-                run_queued_inline(run_id)
+            runs = []
+            for tenant_id, scope in _each_scope():
+                with scope:
+                    runs += db.session.execute(select(JobRun.enqueued_at, JobRun.id, JobRun.tenant_id).where(
+                        JobRun.status == "queued", *_own_rows(JobRun, tenant_id))
+                        .order_by(JobRun.enqueued_at, JobRun.id).limit(limit)).all()
+            runs = sorted(runs, key=lambda r: (r.enqueued_at, r.id))[:limit]
+            for run in runs:
+                run_queued_inline(run.id, run.tenant_id)
                 db.session.commit()
-            return len(ids)
+            return len(runs)
         finally:
             db.session.remove()
+
+
+def _each_scope():
+    """(tenant id or None, scope) for the platform and each bureau: where the in-process scheduler
+    looks for job runs. It runs in the web process, whose database role sees one bureau's rows at a
+    time (or the platform's), never every bureau's at once (core/pgsecurity.py)."""
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.tenancy.models import Tenant
+    from portal.tenancy.scope import all_tenants, tenant_scope
+    yield None, all_tenants()
+    for tenant_id in db.session.scalars(select(Tenant.id).order_by(Tenant.id)).all():
+        yield tenant_id, tenant_scope(tenant_id)
+
+
+def _own_rows(model, tenant_id):
+    """The filter that keeps the platform's scope to the platform's own rows (no bureau)."""
+    return [model.tenant_id.is_(None)] if tenant_id is None else []
 
 
 def _claim_in_redis(periodic, key):
@@ -128,10 +150,13 @@ def _claim_in_database(periodic, key):
 
     from portal.extensions import db
     from portal.jobs.models import JobRun
-    from portal.tenancy.scope import all_tenants
-    with all_tenants():
-        return db.session.scalars(select(JobRun.id).where(
-            JobRun.requested_by == occurrence_marker(periodic, key)).limit(1)).first() is None
+    for tenant_id, scope in _each_scope():
+        with scope:
+            if db.session.scalars(select(JobRun.id).where(
+                    JobRun.requested_by == occurrence_marker(periodic, key), *_own_rows(JobRun, tenant_id))
+                    .limit(1)).first() is not None:
+                return False
+    return True
 
 
 def _start_due(now, claim):

@@ -69,7 +69,13 @@ def tenant_scope(tenant_id):
 
 @contextmanager
 def all_tenants():
-    """Run a block that may see every tenant's rows (platform-level work only)."""
+    """Run a block that may see every tenant's rows (platform-level work only).
+
+    The ORM drops its tenant filter; on PostgreSQL the transaction says ``app.all_tenants = 'on'``,
+    which the row-level security policies honour only for the platform role
+    (``PORTAL_PLATFORM_ROLE``: workers, the scheduler, cross-bureau commands; core/pgsecurity.py).
+    In a web process (the application role) the database still shows the rows of the current
+    tenant only, or with none the rows without a bureau (platform audit chain, platform job runs)."""
     flag = _all_tenants.set(True)
     try:
         yield

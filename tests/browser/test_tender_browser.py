@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from tests.browser.test_foundation_browser import press, sign_in
 from tests.tender_world import PDF
+from tests import support
 
 pytestmark = pytest.mark.browser
 
@@ -50,7 +51,6 @@ def _tender_ready_for_its_notice(app, demo):
 
 def test_officer_publishes_a_tender_and_a_contractor_submits_a_sealed_bid(app, page, live_server, demo, browser):
     from portal.extensions import db
-    from portal.tenancy.scope import all_tenants
     from portal.tenders.models import Bid, Tender
     tender_id, lot_id = _tender_ready_for_its_notice(app, demo)
     page.on("dialog", lambda dialog: dialog.accept())
@@ -61,7 +61,7 @@ def test_officer_publishes_a_tender_and_a_contractor_submits_a_sealed_bid(app, p
     expect(page.locator("main .flash-error")).to_have_count(0)  # nothing stops the notice
     press(page, page.locator("main form button[type=submit]"))
     expect(page).to_have_url(f"{live_server.url}/tenders/{tender_id}")
-    with app.app_context(), all_tenants():
+    with support.as_platform(app):
         tender = db.session.get(Tender, tender_id)
         assert tender.status == "tendering" and tender.notice_published_at is not None
 
@@ -82,7 +82,7 @@ def test_officer_publishes_a_tender_and_a_contractor_submits_a_sealed_bid(app, p
     manager.screenshot(path="test-artifacts/screenshots/contractor-bid-submitted.png", full_page=True)
     manager.context.close()
 
-    with app.app_context(), all_tenants():
+    with support.as_platform(app):
         # Sealed: outside the contractor nobody can load the bid before the deadline…
         assert db.session.execute(select(Bid).where(Bid.lot_id == lot_id)).first() is None
         # …though the bid is stored, with the price typed in the browser.
