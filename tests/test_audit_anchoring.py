@@ -12,7 +12,7 @@ from sqlalchemy import func, select, text
 
 from portal.audit.chain import GENESIS, entry_hash, verify_chain
 from portal.audit.checkpoints import (
-    CheckpointRefused, anchor_problems, head, sign, signed_text, write_checkpoint, write_checkpoints)
+    CheckpointRefused, anchor_problems, head, sign, signed_text, write_checkpoint)
 from portal.audit.models import PLATFORM_CHAIN, AuditCheckpoint, AuditEntry
 from portal.config import ConfigError, checkpoint_keys, config_from_env
 from portal.extensions import db
@@ -203,8 +203,18 @@ def test_a_tail_rewritten_with_recomputed_hashes_is_detected(app, demo):
     assert anchored_hash[:16] in result.output and "BROKEN" not in result.output
 
 
-def test_rows_cut_off_the_end_are_detected(app, demo):
+def _verify_page(login):
+    auditor = login("gx-auditor")
+    token = support.csrf_token_from(auditor.get("/audit/").get_data(as_text=True))
+    response = auditor.post("/audit/verify", data={"csrf_token": token})
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_rows_cut_off_the_end_are_detected(app, demo, login):
     gx, (_id, anchored_seq, _hash) = _anchored_world(app, demo)
+    html = _verify_page(login)
+    assert "flash-success" in html and 'id="anchor-result"' in html and "anchor-problems" not in html
     with support.owner_connection(app) as conn:
         conn.execute(text("DELETE FROM audit_entry WHERE chain = :c AND seq >= :s"), {"c": gx, "s": anchored_seq - 1})
     with app.app_context(), tenant_scope(gx):
@@ -213,6 +223,9 @@ def test_rows_cut_off_the_end_are_detected(app, demo):
     assert result.exit_code == 1
     assert f"TRUNCATED: the chain ends at seq {anchored_seq - 2}" in result.output
     assert f"recorded seq {anchored_seq}" in result.output
+    # The auditor's page says so too (in Chinese, by the checkpoint's time, without counts).
+    html = _verify_page(login)
+    assert 'class="flash flash-error"' in html and "末尾的记录被删除" in html and 'id="anchor-problems"' in html
 
 
 def test_rows_after_the_last_checkpoint_cut_off_are_caught_by_the_next_checkpoint_attempt(app, demo):

@@ -133,9 +133,21 @@ def write_checkpoints(tenant_ids):
 
 # --- checking a chain against its checkpoints ---------------------------------------------------
 
+@dataclass(frozen=True)
+class Problem:
+    """One finding: its kind ("forged", "rewritten", "truncated"), the English sentence naming it
+    (the command prints it) and the time of the checkpoint concerned (None: the expected head)."""
+    kind: str
+    text: str
+    at: datetime | None = None
+
+    def __str__(self):
+        return self.text
+
+
 @dataclass
 class Anchoring:
-    """What ``anchor_problems`` found: the problems (English sentences naming each), how many
+    """What ``anchor_problems`` found: the problems (``Problem``), how many
     checkpoints were checked, and the newest valid checkpoint the chain still reaches."""
     problems: list = field(default_factory=list)
     checked: int = 0
@@ -171,8 +183,9 @@ def anchor_problems(session, tenant_id, expect=None):
         problem = signature_problem(cp, known)
         if problem is not None:
             what = "a signature of an unknown key" if problem == "unknown key" else "a signature that does not verify"
-            result.problems.append(f"FORGED CHECKPOINT: {_describe(cp)} has {what}: it was not written with "
-                                   "this portal's AUDIT_CHECKPOINT_KEY, or was altered since")
+            result.problems.append(Problem("forged", f"FORGED CHECKPOINT: {_describe(cp)} has {what}: it was not "
+                                           "written with this portal's AUDIT_CHECKPOINT_KEY, or was altered since",
+                                           cp.created_at))
             continue
         actual = _row_hash(cp.seq, found)
         if actual == cp.hash:
@@ -184,11 +197,13 @@ def anchor_problems(session, tenant_id, expect=None):
     if rewritten is not None:
         cp, actual = rewritten
         now = f"has hash {_short(actual)}" if actual else "is missing"
-        result.problems.append(f"REWRITTEN: the row at seq {cp.seq} {now} but {_describe(cp)} recorded {_short(cp.hash)}: "
-                               f"the chain was changed at or before seq {cp.seq}")
+        result.problems.append(Problem("rewritten", f"REWRITTEN: the row at seq {cp.seq} {now} but {_describe(cp)} "
+                                       f"recorded {_short(cp.hash)}: the chain was changed at or before seq {cp.seq}",
+                                       cp.created_at))
     if truncated is not None:
-        result.problems.append(f"TRUNCATED: the chain ends at seq {last_seq} but {_describe(truncated)} recorded "
-                               f"seq {truncated.seq}: rows were removed from its end")
+        result.problems.append(Problem("truncated", f"TRUNCATED: the chain ends at seq {last_seq} but "
+                                       f"{_describe(truncated)} recorded seq {truncated.seq}: rows were removed from its end",
+                                       truncated.created_at))
     if expect:
         result.problems += _expected_head_problems(session, chain, expect, last_seq)
     return result
@@ -214,10 +229,11 @@ def _expected_head_problems(session, chain, expect, last_seq):
     if found is not None and found.hash == head_hash:
         return []
     if seq is not None and seq > last_seq:
-        return [f"TRUNCATED: the chain ends at seq {last_seq} but the expected head is seq {seq}: rows were removed from its end"]
+        return [Problem("truncated", f"TRUNCATED: the chain ends at seq {last_seq} but the expected head is seq {seq}: "
+                        "rows were removed from its end")]
     where = f"at seq {seq}" if seq is not None else "anywhere in the chain"
-    return [f"REWRITTEN: the expected head {_short(head_hash)} is not {where}: the chain was rewritten or cut "
-            "after that head was taken"]
+    return [Problem("rewritten", f"REWRITTEN: the expected head {_short(head_hash)} is not {where}: the chain was "
+                    "rewritten or cut after that head was taken")]
 
 
 # --- the published heads --------------------------------------------------------------------------
