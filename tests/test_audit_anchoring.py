@@ -117,6 +117,21 @@ def test_a_checkpoint_signs_the_head_and_writing_it_again_changes_nothing(app, d
     assert len(_checkpoints(app, gx)) == 2
 
 
+def test_two_writers_signing_the_same_head_leave_one_checkpoint(app, demo, monkeypatch):
+    """The job and the command at the same moment: the second insert meets the unique (chain,
+    seq, key) and gives way inside its savepoint, the transaction goes on."""
+    from portal.audit import checkpoints
+    gx = demo.tenant_id("ganxian")
+    _overrides(app, gx, [date(2026, 10, 1)])
+    assert _checkpoint(app, gx) is not None
+    monkeypatch.setattr(checkpoints, "_checkpoints_with_rows", lambda session, chain: [])  # it did not see the first
+    with app.app_context(), tenant_scope(gx):
+        assert write_checkpoint(gx) is None
+        db.session.add(CalendarOverride(day=date(2026, 10, 9), is_working=True))
+        db.session.commit()
+    assert len(_checkpoints(app, gx)) == 1 and len(_chain(app, gx)) > 0
+
+
 def test_an_empty_chain_is_signed_at_seq_zero_with_the_genesis_hash(app, demo):
     with app.app_context(), all_tenants():
         from portal.tenancy.models import Tenant

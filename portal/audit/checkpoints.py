@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 
 from flask import current_app
 from sqlalchemy import and_, func, select
+from sqlalchemy.exc import IntegrityError
 
 from portal.audit.chain import GENESIS
 from portal.audit.models import PLATFORM_CHAIN, AuditCheckpoint, AuditEntry
@@ -114,8 +115,11 @@ def write_checkpoint(tenant_id, now=None):
     created = (now or utcnow()).astimezone(timezone.utc).replace(microsecond=0)
     checkpoint = AuditCheckpoint(chain=chain, seq=seq, hash=head_hash, created_at=created, key_id=key_id,
                                  signature=sign(secret, chain, seq, head_hash, created), tenant_id=tenant_id)
-    db.session.add(checkpoint)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # another writer signing the same head first: nothing to add
+            db.session.add(checkpoint)
+    except IntegrityError:
+        return None
     return checkpoint
 
 

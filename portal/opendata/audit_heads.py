@@ -3,8 +3,8 @@ newest checkpoint of the platform's chain and of each bureau's, as JSON anyone m
 hold the portal to (``flask --app wsgi audit-verify --expect HASH``) — a transparency log's
 signed head. Only the head's hash, time, key id and signature: nothing of the trail itself.
 
-Also the daily job that writes the checkpoints (declared in portal/jobs/schedule.py): the audit
-package sits beside jobs, which imports it, so the job that signs its heads lives here, with their
+Also the daily jobs that write the checkpoints (declared in portal/jobs/schedule.py): the audit
+package sits beside jobs, which imports it, so the jobs that sign its heads live here, with their
 publication."""
 from flask import Response
 from flask_babel import gettext as _
