@@ -1,5 +1,10 @@
 """Configuration read from the environment (see docs/API.md and README.md)."""
+import base64
+import binascii
+import hashlib
+import hmac
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,6 +22,9 @@ class Config:
     PORTAL_ENV = "development"
     SECRET_KEY = DEV_SECRET_KEY
     PORTAL_DATA_KEY = None
+    # The keys that sign the audit checkpoints (audit/checkpoints.py), "id:base64secret" separated
+    # by commas: the first signs, every one verifies. Never stored in the database.
+    AUDIT_CHECKPOINT_KEY = None
     SQLALCHEMY_DATABASE_URI = f"sqlite:///{ROOT / 'instance' / 'portal.db'}"
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     # SQLite (the embedded default): how long a writer waits for the write lock before failing.
@@ -76,7 +84,7 @@ def config_from_env(env=os.environ, **overrides):
     cfg["PORTAL_ENV"] = env.get("PORTAL_ENV", "development")
     if cfg["PORTAL_ENV"] not in ("development", "production"):
         raise ConfigError(f"PORTAL_ENV must be 'development' or 'production', not {cfg['PORTAL_ENV']!r}")
-    for key in ("SECRET_KEY", "PORTAL_DATA_KEY", "REDIS_URL", "UPLOAD_DIR", "PUBLIC_BASE_URL"):
+    for key in ("SECRET_KEY", "PORTAL_DATA_KEY", "AUDIT_CHECKPOINT_KEY", "REDIS_URL", "UPLOAD_DIR", "PUBLIC_BASE_URL"):
         if env.get(key):
             cfg[key] = env[key]
     if env.get("PORTAL_INLINE_SCHEDULER"):
@@ -100,10 +108,17 @@ def config_from_env(env=os.environ, **overrides):
             raise ConfigError("PORTAL_ENV=production needs PORTAL_DATA_KEY (a Fernet key) to encrypt "
                               "ID numbers; generate one with "
                               "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'.")
+        if not cfg.get("AUDIT_CHECKPOINT_KEY"):
+            raise ConfigError("PORTAL_ENV=production needs AUDIT_CHECKPOINT_KEY (id:base64 secret) to sign the audit "
+                              "checkpoints with a key the database never holds; generate one with "
+                              "python -c 'import secrets, base64; print(\"k1:\" + base64.b64encode(secrets.token_bytes(32)).decode())'.")
         cfg["SESSION_COOKIE_SECURE"] = True
         cfg["PREFERRED_URL_SCHEME"] = "https"
     elif not cfg.get("PORTAL_DATA_KEY"):
         cfg["PORTAL_DATA_KEY"] = _development_data_key()
+    if not cfg.get("AUDIT_CHECKPOINT_KEY"):
+        cfg["AUDIT_CHECKPOINT_KEY"] = _development_checkpoint_key(cfg["SECRET_KEY"])
+    checkpoint_keys(cfg["AUDIT_CHECKPOINT_KEY"])  # refused now if malformed, not at the first checkpoint
     try:  # one Fernet key, or several separated by commas during a rotation (core/crypto.py)
         for key in str(cfg["PORTAL_DATA_KEY"]).split(","):
             Fernet(key.strip())
@@ -128,3 +143,35 @@ def _development_data_key():
     if not path.exists():
         path.write_text(Fernet.generate_key().decode())
     return path.read_text().strip()
+
+
+CHECKPOINT_KEY_ID = re.compile(r"[A-Za-z0-9_.-]{1,16}")
+MIN_CHECKPOINT_KEY_BYTES = 16
+
+
+def checkpoint_keys(value):
+    """The audit checkpoint keys of ``AUDIT_CHECKPOINT_KEY`` ("id1:base64,id0:base64"), as a list of
+    (key id, secret bytes), the signing key first; ConfigError when malformed."""
+    keys = []
+    for part in (value or "").split(","):
+        key_id, sep, secret = part.strip().partition(":")
+        if not sep or not CHECKPOINT_KEY_ID.fullmatch(key_id):
+            raise ConfigError("AUDIT_CHECKPOINT_KEY must be id:base64secret[,id:base64secret…] with ids of "
+                              "1-16 letters, digits, '.', '_' or '-'.")
+        try:
+            raw = base64.b64decode(secret.strip() + "=" * (-len(secret.strip()) % 4), altchars=b"-_", validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ConfigError(f"AUDIT_CHECKPOINT_KEY: the secret of key {key_id!r} is not base64.") from exc
+        if len(raw) < MIN_CHECKPOINT_KEY_BYTES:
+            raise ConfigError(f"AUDIT_CHECKPOINT_KEY: the secret of key {key_id!r} is shorter than "
+                              f"{MIN_CHECKPOINT_KEY_BYTES} bytes.")
+        if key_id in dict(keys):
+            raise ConfigError(f"AUDIT_CHECKPOINT_KEY names key {key_id!r} twice.")
+        keys.append((key_id, raw))
+    return keys
+
+
+def _development_checkpoint_key(secret_key):
+    """Development and tests: a checkpoint key derived from SECRET_KEY (production sets its own)."""
+    derived = hmac.new(secret_key.encode(), b"portal audit checkpoint key", hashlib.sha256).digest()
+    return "dev:" + base64.b64encode(derived).decode()

@@ -172,4 +172,8 @@ def seed(password="demo-pass-2026", history=True):  # nosec B107 # the documente
         created += seed_evaluation(tenants)
         from portal.public.demo import seed_policy_pages
         created += seed_policy_pages(tenants)
+        # Last: the signed head of every audit chain, so the public list of heads is not empty (a
+        # second run finds the same heads signed and writes none).
+        from portal.audit.checkpoints import write_checkpoints
+        created += len(write_checkpoints([None, *(t.id for t in tenants.values())]))
     return created

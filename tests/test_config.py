@@ -24,7 +24,7 @@ def test_production_refuses_to_start_without_a_data_key():
 
 def test_production_with_keys_uses_secure_cookies():
     cfg = config_from_env({"PORTAL_ENV": "production", "SECRET_KEY": "x" * 40, "PORTAL_DATA_KEY": GOOD_KEY,
-                           "DATABASE_URL": "postgresql://app@db/portal", "REDIS_URL": "redis://r:6379/0"})
+                           "AUDIT_CHECKPOINT_KEY": "k1:" + "a" * 44, "DATABASE_URL": "postgresql://app@db/portal", "REDIS_URL": "redis://r:6379/0"})
     assert cfg["SESSION_COOKIE_SECURE"] is True
     assert cfg["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://app@db/portal"
     assert cfg["RATELIMIT_STORAGE_URI"] == "redis://r:6379/0"

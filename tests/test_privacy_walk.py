@@ -214,6 +214,9 @@ def walk_public_site(client):
         if feed not in pages:
             pages[feed] = client.get(feed).get_data(as_text=True)
         _walk_open_data(client, code, pages)
+    heads = client.get("/api/v1/public/audit-heads")  # the signed heads of the audit chains
+    if heads.status_code == 200:
+        pages["/api/v1/public/audit-heads"] = heads.get_data(as_text=True)
     return pages, tenants
 
 
@@ -259,6 +262,8 @@ def test_no_public_page_shows_anything_private(app, client, demo_world):
     assert len(notices) >= 5 and "/public/ganxian/feed.atom" in pages
     assert "/public/ganxian/policies/dibao" in pages and "/public/zhanggong/policies/linshi" in pages
     assert any(u.startswith("/public/ganxian/notices?kind=") for u in pages)
+    # the signed heads of the audit chains (the demo signs each): the page and its JSON are walked
+    assert 'id="audit-heads"' in pages["/public/audit-heads"] and '"head_hash":"' in pages["/api/v1/public/audit-heads"]
     # the demo's assessment publicity still open is reached from its notice, with its masked list
     publicity = [u for u in pages if re.fullmatch(r"/public/ganxian/assessment-publicity/\d+", u)]
     assert any('id="publicity-list"' in pages[u] for u in publicity), publicity

@@ -46,10 +46,13 @@ class AuditCheckpoint(TenantOptional, db.Model):
     """The head of one audit chain (its last seq and hash) at a moment, kept outside the audited
     table and signed with a key the database never holds (``AUDIT_CHECKPOINT_KEY``): a tail
     rewritten with recomputed hashes, or rows cut off the end, no longer reach the latest
-    checkpoint, and its published copy on the public site lets anyone hold the bureau to it."""
+    checkpoint, and its published copy on the public site lets anyone hold the bureau to it.
+    Public information: every bureau (and the public site, without one) may read every row
+    (``__tenancy_read__``: on PostgreSQL a SELECT-only policy beside the tenant one)."""
 
     __tablename__ = "audit_checkpoint"
     __audit__ = False
+    __tenancy_read__ = "platform"
     __table_args__ = (UniqueConstraint("chain", "seq", "key_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -4,6 +4,7 @@ from sqlalchemy import func, select
 
 from portal.audit.blueprint import bp
 from portal.audit.chain import verify_chain
+from portal.audit.checkpoints import anchor_problems
 from portal.audit.models import AuditEntry
 from portal.audit.withholding import shown, withheld
 from portal.core.auth import capability_required
@@ -43,4 +44,7 @@ def verify():
         select(func.count()).select_from(AuditEntry)
         .where(AuditEntry.tenant_id == g.tenant.id, AuditEntry.chain == g.tenant.id,
                AuditEntry.seq <= result.checked, withheld())).scalar_one()
-    return render_template("audit/verify.html", result=result, broken=broken, shown_count=result.checked - hidden)
+    # …and against its signed checkpoints: a rewritten or cut-off end (audit/checkpoints.py).
+    anchoring = anchor_problems(db.session, g.tenant.id)
+    return render_template("audit/verify.html", result=result, broken=broken, shown_count=result.checked - hidden,
+                           anchoring=anchoring)

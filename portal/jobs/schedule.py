@@ -48,6 +48,10 @@ PERIODIC = [
     # the scorecards of the quarter just ended, for contracts that have none yet
     Periodic(id="supervision-quarterly-scorecards", task="supervision.compute_scorecards", every="daily",
              per_tenant=True),
+    # the signed head of each bureau's audit chain and of the platform's (audit/checkpoints.py),
+    # published on the public site and in the open data
+    Periodic(id="audit-checkpoint", task="audit.write_checkpoint", every="daily", per_tenant=True),
+    Periodic(id="audit-checkpoint-platform", task="audit.write_platform_checkpoint", every="daily"),
 ]
 
 

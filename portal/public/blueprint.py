@@ -8,6 +8,6 @@ manage_bp = Blueprint("disclosures", __name__, url_prefix="/disclosures")
 
 def register(app):
     """Attach the routes of this package to ``app``; the modules are named here."""
-    from portal.public import assessment_views, feedback_views, policy, survey_views, views  # noqa: F401
+    from portal.public import assessment_views, audit_heads_view, feedback_views, policy, survey_views, views  # noqa: F401
     app.register_blueprint(bp)
     app.register_blueprint(manage_bp)
