@@ -106,13 +106,11 @@ def enqueue_later(name, tenant_id=None, **kwargs):
 def enqueue_batched(name, item, tenant_id=None):
     """Run job ``name`` for ``item`` (a small JSON value, e.g. an id) in a batch with the other
     items of the same job and bureau: the task is called as ``task(items=[...])`` and must be
-    idempotent (an item may be judged twice, never not at all).
-
-    With Redis nothing is written now: the item is remembered with the session and, once the
-    outermost transaction commits, added to the batch (a rolled-back savepoint or transaction drops
-    it; see install and run_batch). Without Redis it is ``enqueue(name, items=[item])``: the item's
-    job runs at once, inline (so a development portal judges a check-out before it answers, as
-    the API promises a final result within seconds)."""
+    idempotent (an item may be judged twice, never not at all). With Redis nothing is written now:
+    the item is remembered with the session and, once the outermost transaction commits, added to
+    the batch (a rolled-back savepoint or transaction drops it; see install and run_batch). Without
+    Redis it is ``enqueue(name, items=[item])``, run at once, inline (a development portal judges
+    a check-out before it answers)."""
     if name not in TASKS:
         raise KeyError(f"unknown job {name!r}")
     tenant_id = current_tenant_id() if tenant_id is None else tenant_id
