@@ -136,10 +136,12 @@ def record_login(user, tenant_id, action="login"):
     record_event(db.session, action, tenant_id=tenant_id, actor=user)
 
 
-def issue_token(user, tenant_id, epoch):
+def issue_token(user, tenant_id, epoch=None):
     """A bearer token for the API, bound to one tenant; only its hash is stored. ``epoch``: the
-    user's ``auth_epoch`` read when the password was checked (the token dies once it changes)."""
+    user's ``auth_epoch`` read when the password was checked (the token dies once it changes);
+    by default the value the user object holds."""
     raw = secrets.token_urlsafe(32)
+    epoch = user.auth_epoch if epoch is None else epoch
     now = utcnow()
     token = ApiToken(token_hash=hash_token(raw), user_id=user.id, tenant_id=tenant_id, auth_epoch=epoch,
                      created_at=now, expires_at=now + current_app.config["API_TOKEN_LIFETIME"])
