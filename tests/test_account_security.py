@@ -270,18 +270,35 @@ def test_a_stranger_failing_from_their_address_does_not_lock_the_user_out(app, d
     assert _token(app.test_client(), "gx-officer", address="203.0.113.20").status_code == 201
 
 
-def test_a_guess_spread_over_many_addresses_hits_the_per_username_ceiling(app, client, demo):
+def test_a_guess_spread_over_many_addresses_hits_the_per_username_ceiling_but_not_the_users_browser(app, client, demo):
     saved = app.config["LOGIN_THROTTLE_USERNAME"]
     app.config["LOGIN_THROTTLE_USERNAME"] = "8 per hour"
     try:
+        own = app.test_client()  # the real user's browser, where they signed in before
+        own.environ_base["REMOTE_ADDR"] = "203.0.113.30"
+        first = support.form_post(own, "/login", {"username": "gx-officer", "password": support.PASSWORD})
+        assert first.status_code == 302
+        known = next(c for c in first.headers.getlist("Set-Cookie") if c.startswith("portal_known="))
+        assert "HttpOnly" in known and "SameSite=Lax" in known and "Max-Age=7776000" in known
+        own.post("/logout", data={"csrf_token": support.csrf_token_from(own.get("/").get_data(as_text=True))})
         for n in range(8):  # two tries from each of four addresses: no pair reaches its limit
             assert _login_from(app, f"192.0.2.{n // 2 + 1}", "gx-officer", "guess-guess").status_code == 200
+        # The stranger (no cookie) has reached the ceiling, from any address...
         assert _login_from(app, "203.0.113.20", "gx-officer", support.PASSWORD).status_code == 429
-        response = _token(client, "gx-officer", address="203.0.113.21")
+        response = _token(client, " gx-officer ", address="203.0.113.21")
         assert response.status_code == 429 and response.mimetype == PROBLEM
         assert int(response.headers["Retry-After"]) > 15 * 60  # the ceiling's hour, not the pair's 15 minutes
         assert "分钟后再试" in response.get_json()["detail"]
         assert _login_from(app, "203.0.113.20", "gx-admin", support.PASSWORD).status_code == 302  # others unaffected
+        # ...but the real user's browser, carrying the cookie of an earlier sign-in, still gets in.
+        assert support.form_post(own, "/login", {"username": "gx-officer", "password": support.PASSWORD}).status_code == 302
+        # A cookie naming someone else, or forged, exempts nobody.
+        other = app.test_client()
+        support.form_post(other, "/login", {"username": "gx-admin", "password": support.PASSWORD})
+        assert support.form_post(other, "/login", {"username": "gx-officer", "password": support.PASSWORD}).status_code == 429
+        forged = app.test_client()
+        forged.set_cookie("portal_known", own.get_cookie("portal_known").value[:-2] + "xx")
+        assert support.form_post(forged, "/login", {"username": "gx-officer", "password": support.PASSWORD}).status_code == 429
     finally:
         app.config["LOGIN_THROTTLE_USERNAME"] = saved
 

@@ -60,13 +60,14 @@ def create_token():
     except services.Throttled as exc:
         retry = services.seconds_until_retry(data["username"], request.remote_addr or "")
         return problem(429, exc.message, headers={"Retry-After": str(retry)})
+    epoch = user.auth_epoch  # as read with the password checked (before anything below can reload it)
     if user.must_change_password:
         raise services.PasswordChangeRequired()
     tenant_id = services.choose_tenant(user, data.get("tenant"))
     if tenant_id is None and user.role != "platform_admin":
         raise DomainError("Name the bureau to act for.", {"tenant": ["Choose one of: " + ", ".join(
             t.code for t in db.session.query(Tenant).filter(Tenant.id.in_(user.tenant_ids())))]})
-    raw, token = services.issue_token(user, tenant_id)
+    raw, token = services.issue_token(user, tenant_id, epoch)
     services.record_login(user, tenant_id, action="token_issued")
     tenant = db.session.get(Tenant, tenant_id) if tenant_id else None
     return jsonify({"token": raw, "expires_at": token.expires_at.isoformat(),

@@ -13,8 +13,22 @@ from portal.tenancy.scope import set_request_tenant
 
 @login_manager.user_loader
 def _load_user(user_id):
+    """The user of a web session, unless disabled or their credentials changed since the session
+    signed in (its ``_epoch``, stored at login, differs from the user's ``auth_epoch``)."""
     user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+    if user is None or not user.active or session.get("_epoch", 0) != user.auth_epoch:
+        return None
+    return user
+
+
+def _no_remember_cookie(_cookie):
+    """Flask-Login would sign in whoever a ``remember_token`` cookie signed with SECRET_KEY names,
+    past the server-side session and its revocation. The portal never issues one, so the cookie
+    is ignored, and the request is treated as if it had none (a bearer token still counts)."""
+    return login_manager._load_user_from_request(request)
+
+
+login_manager._load_user_from_remember_cookie = _no_remember_cookie
 
 
 @login_manager.request_loader

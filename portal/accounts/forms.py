@@ -14,9 +14,16 @@ ROLE_LABELS = {
 }
 
 
+# NUL cannot be stored or even compared in PostgreSQL text, nor a lone surrogate encoded as UTF-8
+# (as portal/api/body.py refuses them in JSON): a form error, never a 500.
+STORABLE = Regexp(r"^[^\x00\ud800-\udfff]*$", message=_l("Holds a forbidden character."))
+
+
 class LoginForm(FlaskForm):
-    username = StringField(_l("Username"), validators=[DataRequired(_l("Enter your username.")), Length(max=64)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=200)])
+    username = StringField(_l("Username"), validators=[DataRequired(_l("Enter your username.")), Length(max=64),
+                                                       STORABLE])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=200),
+                                                         STORABLE])
 
 
 class ChooseTenantForm(FlaskForm):
@@ -36,9 +43,10 @@ class UserForm(FlaskForm):
 
 
 class ChangePasswordForm(FlaskForm):
-    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), STORABLE])
     new = PasswordField(_l("New password"),
-                        validators=[DataRequired(), Length(min=10, max=200, message=_l("At least 10 characters."))])
+                        validators=[DataRequired(), Length(min=10, max=200, message=_l("At least 10 characters.")),
+                                    STORABLE])
     repeat = PasswordField(_l("New password again"),
                            validators=[DataRequired(), EqualTo("new", message=_l("The two entries differ."))])
 

@@ -5,7 +5,7 @@ from datetime import datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.permissions import BUREAU_ROLES, MULTI_TENANT_ROLES, can
@@ -21,6 +21,19 @@ def use_fast_password_hashing():
     """Tests only: argon2 at its cheapest, so creating users costs microseconds, not 50 ms."""
     global _hasher
     _hasher = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+
+
+_dummy_hash = {}
+
+
+def spend_a_password_check(password):
+    """Verify ``password`` against a hash of nothing, as slowly as a real check: a sign-in with an
+    unknown username must take as long as one with a wrong password (no timing oracle)."""
+    dummy = _dummy_hash.setdefault(id(_hasher), _hasher.hash("no such user"))
+    try:
+        _hasher.verify(dummy, password)
+    except (VerificationError, InvalidHashError):
+        pass
 
 
 def hash_token(raw):
@@ -43,6 +56,11 @@ class User(UserMixin, db.Model):
     contractor_id: Mapped[int | None] = mapped_column(ForeignKey("contractor.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The credential stamp: raised by a password change, a reset and disabling. A token or web
+    # session carries the value read when its password was checked and is refused once it differs,
+    # so a sign-in whose check raced a change (and was written after the change ended the
+    # others) does not outlive it.
+    auth_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     tenant = relationship("Tenant")
@@ -125,6 +143,7 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    auth_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # the user's, when issued
 
     user = relationship("User")
 

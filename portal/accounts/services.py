@@ -1,4 +1,5 @@
 """Sign-in, throttling, tokens and the bureau's management of its users."""
+import ipaddress
 import logging
 import secrets
 
@@ -8,7 +9,7 @@ from limits import parse
 from sqlalchemy import delete, select, update
 
 from portal.accounts import passwords
-from portal.accounts.models import ApiToken, TenantGrant, User, WebSession, hash_token
+from portal.accounts.models import ApiToken, TenantGrant, User, WebSession, hash_token, spend_a_password_check
 from portal.accounts.permissions import BUREAU_ROLES, ROLES
 from portal.audit.recorder import record_event
 from portal.core.errors import DomainError, NotFound
@@ -28,16 +29,34 @@ class LoginFailed(DomainError):
     status = 401
 
 
-def _throttles(username, address):
-    """(limit, key) of each counter a failed sign-in adds to: the (username, address) pair, with
+def _address_key(address):
+    """The address a throttle counts: an IPv4 address itself, an IPv6 address by its /64 (one
+    subscriber's network holds a whole /64, so counting single IPv6 addresses counts nothing)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def _throttles(username, address, known=False):
+    """(limit, key) of each counter a sign-in attempt adds to: the (username, address) pair, with
     the short limit, so a stranger failing from their address does not lock the real user out at
     theirs; the username across all addresses, with a slower ceiling that still stops a
-    distributed guess; and the address across all usernames."""
+    distributed guess, which a known client (a browser where this username signed in before,
+    ``known``) is exempt from, so strangers reaching it do not lock the real user out either; and
+    the address across all usernames."""
     config = current_app.config
-    name = username.lower()
-    return ((parse(config["LOGIN_THROTTLE_PAIR"]), f"login-pair:{name}|{address}"),
-            (parse(config["LOGIN_THROTTLE_USERNAME"]), f"login-user:{name}"),
-            (parse(config["LOGIN_THROTTLE_ADDR"]), f"login-addr:{address}"))
+    name, where = username.lower(), _address_key(address)
+    throttles = [(parse(config["LOGIN_THROTTLE_PAIR"]), f"login-pair:{name}|{where}"),
+                 (parse(config["LOGIN_THROTTLE_ADDR"]), f"login-addr:{where}")]
+    if not known:
+        throttles.append((parse(config["LOGIN_THROTTLE_USERNAME"]), f"login-user:{name}"))
+    return throttles
 
 
 def _strategy():
@@ -46,48 +65,65 @@ def _strategy():
     return limiter.limiter if limiter.enabled else None
 
 
-def is_throttled(username, address):
-    strategy = _strategy()
-    if strategy is None:
-        return False
-    return not all(strategy.test(limit, key) for limit, key in _throttles(username, address))
-
-
-def _count_failure(username, address):
-    strategy = _strategy()
-    if strategy is None:
-        return
-    for limit, key in _throttles(username, address):
-        strategy.hit(limit, key)
-
-
-def seconds_until_retry(username, address):
+def seconds_until_retry(username, address, known=False):
     """How long until every counter that refuses this username at this address has room again."""
     import time
     strategy = current_limiter().limiter
     waits = []
-    for limit, key in _throttles(username, address):
+    for limit, key in _throttles((username or "").strip(), address, known):
         reset_at, remaining = strategy.get_window_stats(limit, key)
         if remaining <= 0:
             waits.append(reset_at - time.time())
     return max(1, int(max(waits, default=1) + 0.999))
 
 
-def authenticate(username, password, address):
-    """Check a username and password. Failures are counted per (username, address) pair, per
-    username and per address (``_throttles``) and logged; past a limit every attempt it covers is
-    refused, right or wrong, until its window passes."""
+def _throttled(username, address, known):
+    minutes = max(1, -(-seconds_until_retry(username, address, known) // 60))
+    return Throttled(_("Too many failed sign-in attempts. Please try again in %(minutes)d minutes.",
+                       minutes=minutes))
+
+
+def _counted_check(username, address, known, check):
+    """Count the attempt, then check the password (``check()``): counting first means guesses sent
+    in parallel cannot all pass a test made before any of them was counted. Past a limit the
+    password is not checked and ``Throttled`` is raised. A success clears the pair's count and
+    takes itself back from the others (so an office's colleagues signing in from one address do
+    not use up its limit); a failure stays counted."""
+    strategy = _strategy()
+    throttles = _throttles(username, address, known)
+    if strategy is not None and not all([strategy.hit(limit, key) for limit, key in throttles]):
+        raise _throttled(username, address, known)
+    ok = check()
+    if ok and strategy is not None:
+        for limit, key in throttles:
+            if key.startswith("login-pair:"):
+                strategy.clear(limit, key)
+            else:
+                strategy.hit(limit, key, cost=-1)
+    return ok
+
+
+def authenticate(username, password, address, known=False):
+    """Check a username and password. Every attempt is counted per (username, address) pair, per
+    username (unless ``known``) and per address (``_throttles``) before the password is checked,
+    failures are logged; past a limit every attempt it covers is refused, right or wrong, until its
+    window passes. The user's ``auth_epoch`` as read here is what the token or session carries."""
     username = (username or "").strip()
-    if is_throttled(username, address):
+    user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+
+    def check():
+        if user is None:
+            spend_a_password_check(password or "")  # as long as a real check: no timing oracle
+            return False
+        return user.check_password(password or "") and user.active
+    try:
+        ok = _counted_check(username, address, known, check)
+    except Throttled:
         log.warning("login throttled for username=%s address=%s", username, address)
         record_event(db.session, "login_throttled", after={"username": username[:64]})
         g.force_commit = True
-        minutes = max(1, -(-seconds_until_retry(username, address) // 60))
-        raise Throttled(_("Too many failed sign-in attempts. Please try again in %(minutes)d minutes.",
-                          minutes=minutes))
-    user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    if user is None or not user.check_password(password or "") or not user.active:
-        _count_failure(username, address)
+        raise
+    if not ok:
         log.warning("failed login for username=%s address=%s", username, address)
         record_event(db.session, "login_failed", tenant_id=user.tenant_id if user else None,
                      after={"username": username[:64]})
@@ -100,11 +136,14 @@ def record_login(user, tenant_id, action="login"):
     record_event(db.session, action, tenant_id=tenant_id, actor=user)
 
 
-def issue_token(user, tenant_id):
-    """A bearer token for the API, bound to one tenant; only its hash is stored."""
+def issue_token(user, tenant_id, epoch=None):
+    """A bearer token for the API, bound to one tenant; only its hash is stored. ``epoch``: the
+    user's ``auth_epoch`` read when the password was checked (the token dies once it changes);
+    by default the value the user object holds."""
     raw = secrets.token_urlsafe(32)
+    epoch = user.auth_epoch if epoch is None else epoch
     now = utcnow()
-    token = ApiToken(token_hash=hash_token(raw), user_id=user.id, tenant_id=tenant_id,
+    token = ApiToken(token_hash=hash_token(raw), user_id=user.id, tenant_id=tenant_id, auth_epoch=epoch,
                      created_at=now, expires_at=now + current_app.config["API_TOKEN_LIFETIME"])
     db.session.add(token)
     db.session.flush()
@@ -115,7 +154,7 @@ def find_token(raw):
     token = db.session.execute(
         select(ApiToken).where(ApiToken.token_hash == hash_token(raw))
     ).scalar_one_or_none()
-    if token is None or token.revoked_at is not None:
+    if token is None or token.revoked_at is not None or token.auth_epoch != token.user.auth_epoch:
         return None
     if token.expires_at <= utcnow():
         return None
@@ -140,7 +179,10 @@ class PasswordChangeRequired(DomainError):
 def end_sign_ins(user, keep_sid=None):
     """Revoke every API token of ``user`` and end their web sessions but the one whose cookie id is
     ``keep_sid``, in the caller's transaction: done when the password changes or is reset and when
-    the account is disabled."""
+    the account is disabled. The user's ``auth_epoch`` goes up, so a token or session written by a
+    sign-in whose password check ran before this commits (and which these statements cannot see
+    yet) is refused all the same."""
+    user.auth_epoch = (user.auth_epoch or 0) + 1
     now = utcnow()
     db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
                        .values(revoked_at=now))
@@ -219,11 +261,14 @@ def set_active(user, active):
         end_sign_ins(user)
 
 
-def change_password(user, current, new, keep_sid=None):
+def change_password(user, current, new, keep_sid=None, address="", known=False):
     """A person changes their own password; the current one must be given and the new one must
     pass the policy. Every token and every other session of the person ends (``keep_sid``: the
-    cookie id of the session making the change, which the caller gives a new id)."""
-    if not user.check_password(current):
+    cookie id of the session making the change, which the caller gives a new id; it must store the
+    user's new ``auth_epoch`` in that session). Guesses of the current password count against the
+    same throttles as sign-ins (``address``, ``known``: as for ``authenticate``); past a limit
+    ``Throttled`` is raised."""
+    if not _counted_check(user.username, address, known, lambda: user.check_password(current)):
         raise DomainError(_("The current password is wrong."), {"current": [_("The current password is wrong.")]})
     if current == new:
         raise DomainError(_("Choose a password different from the current one."),

@@ -1,9 +1,10 @@
 """Sign-in pages and the bureau administrator's user management."""
 from urllib.parse import urlsplit
 
-from flask import abort, flash, g, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from portal.accounts import permissions, services
 from portal.accounts.blueprint import bp
@@ -33,6 +34,34 @@ def _safe_next(target):
     return target
 
 
+KNOWN_CLIENT_COOKIE = "portal_known"
+KNOWN_CLIENT_DAYS = 90
+
+
+def _known_serializer():
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="known-client")
+
+
+def _is_known_client(username):
+    """Whether this browser signed in as ``username`` before (a signed cookie set at a successful
+    sign-in): such a browser is exempt from the per-username ceiling that strangers may use up."""
+    cookie = request.cookies.get(KNOWN_CLIENT_COOKIE)
+    if not cookie or not username:
+        return False
+    try:
+        named = _known_serializer().loads(cookie, max_age=KNOWN_CLIENT_DAYS * 86400)
+    except BadSignature:
+        return False
+    return named == username.strip().lower()
+
+
+def _remember_known_client(response, username):
+    response.set_cookie(KNOWN_CLIENT_COOKIE, _known_serializer().dumps(username.lower()),
+                        max_age=KNOWN_CLIENT_DAYS * 86400, httponly=True, samesite="Lax",
+                        secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
@@ -40,7 +69,9 @@ def login():
     status = 200
     if form.validate_on_submit():
         try:
-            user = services.authenticate(form.username.data, form.password.data, request.remote_addr or "")
+            user = services.authenticate(form.username.data, form.password.data, request.remote_addr or "",
+                                         known=_is_known_client(form.username.data))
+            epoch = user.auth_epoch  # as read with the password checked
             tenant_id = services.choose_tenant(user, None)
         except services.Throttled as exc:
             form.username.errors.append(exc.message)
@@ -51,12 +82,13 @@ def login():
             session.clear()
             session.regenerate()  # a new session id at login: a planted id is worthless
             login_user(user)
+            session["_epoch"] = epoch  # a change of password since the check ends this session
             session["tenant_id"] = tenant_id
             services.record_login(user, tenant_id)
             target = _safe_next(request.args.get("next"))
             if tenant_id is None and user.role != "platform_admin":
-                return redirect(url_for("accounts.choose_tenant", next=target))
-            return redirect(target or url_for("dashboard.home"))
+                target = url_for("accounts.choose_tenant", next=target)
+            return _remember_known_client(redirect(target or url_for("dashboard.home")), user.username)
     return render_template("accounts/login.html", form=form, expired=expired), status
 
 
@@ -67,7 +99,11 @@ def logout():
     logout_user()
     session.destroy()
     flash(_("You have signed out."), "info")
-    return redirect(url_for("accounts.login"))
+    response = redirect(url_for("accounts.login", signed_out=1))
+    # The browser drops what its HTTP cache kept of signed-in pages; the field app's copies in
+    # Cache Storage are deleted by the sign-in page this redirects to (js/signed-out.js).
+    response.headers["Clear-Site-Data"] = '"cache"'
+    return response
 
 
 @bp.route("/choose-tenant", methods=["GET", "POST"])
@@ -92,11 +128,17 @@ def change_password():
     if form.validate_on_submit():
         try:
             with db.session.begin_nested():
-                services.change_password(current_user, form.current.data, form.new.data, keep_sid=session.sid)
+                services.change_password(current_user, form.current.data, form.new.data, keep_sid=session.sid,
+                                         address=request.remote_addr or "",
+                                         known=_is_known_client(current_user.username))
+        except services.Throttled as exc:
+            show_refusal(form, exc, "current")
+            return render_template("accounts/change_password.html", form=form), 429
         except DomainError as exc:
             show_refusal(form, exc, "current")
         else:
             session.regenerate()  # this session goes on under a new id; the others have ended
+            session["_epoch"] = current_user.auth_epoch  # ...and stays valid under the new stamp
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("dashboard.home"))
     return render_template("accounts/change_password.html", form=form)
@@ -150,6 +192,8 @@ def user_action(user_id, action):
     if user.tenant_id != g.tenant.id:
         abort(404)  # granted outsiders (auditors, contractors) are managed elsewhere
     if action == "reset":
+        if user.id == current_user.id:
+            raise DomainError(_("You cannot reset your own password here; use Change password."))
         password = services.reset_password(user)
         flash(_("New password for %(name)s: %(password)s — hand it over in person; it must be changed at next sign-in.",
                 name=user.username, password=password), "warning")
