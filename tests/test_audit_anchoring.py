@@ -197,6 +197,22 @@ def test_an_edited_row_is_detected(app, demo):
     assert f"BROKEN at entry id={victim[0]} seq={victim[1]}" in result.output
 
 
+def test_a_chain_broken_below_its_checkpoint_is_never_signed_and_the_page_says_why_in_chinese(app, demo, login):
+    """An old row edited in place (its hash left alone): the next checkpoint is refused (the
+    daily job fails, so someone looks) and the auditor's page names the reason in Chinese."""
+    gx, _anchor = _anchored_world(app, demo)
+    victim = _chain(app, gx)[2]
+    with support.owner_connection(app) as conn:
+        conn.execute(text("UPDATE audit_entry SET action = 'forged' WHERE id = :i"), {"i": victim[0]})
+    with app.app_context(), tenant_scope(gx), pytest.raises(CheckpointRefused, match="broken at seq"):
+        write_checkpoint(gx)
+    result = _cli(app, "audit-checkpoint", "--tenant", "ganxian")
+    assert result.exit_code == 1 and "refused" in result.output
+    assert len(_checkpoints(app, gx)) == 1
+    html = _verify_page(login)
+    assert "内容与其哈希不符" in html and "content does not match" not in html
+
+
 def test_a_row_deleted_in_the_middle_is_detected(app, demo):
     gx, (_id, seq, _hash) = _anchored_world(app, demo)
     victim = _chain(app, gx)[1]

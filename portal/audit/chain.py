@@ -165,6 +165,7 @@ class Verification:
     broken_id: int | None = None
     broken_seq: int | None = None
     reason: str = ""
+    kind: str = ""  # what broke it: "gap" (a missing entry), "link" (prev_hash), "content"
 
 
 def verify_chain(session, tenant_id):
@@ -180,11 +181,11 @@ def verify_chain(session, tenant_id):
     for row in rows:
         fields = {k: getattr(row, k) for k in AuditEntry.HASHED_FIELDS}
         if row.seq != expected_seq:
-            return Verification(False, checked, row.id, row.seq, f"sequence gap: expected {expected_seq}")
+            return Verification(False, checked, row.id, row.seq, f"sequence gap: expected {expected_seq}", "gap")
         if row.prev_hash != prev:
-            return Verification(False, checked, row.id, row.seq, "previous hash does not match")
+            return Verification(False, checked, row.id, row.seq, "previous hash does not match", "link")
         if entry_hash(fields) != row.hash:
-            return Verification(False, checked, row.id, row.seq, "content does not match its hash")
+            return Verification(False, checked, row.id, row.seq, "content does not match its hash", "content")
         prev = row.hash
         expected_seq += 1
         checked += 1

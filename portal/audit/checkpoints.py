@@ -21,7 +21,7 @@ from flask import current_app
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 
-from portal.audit.chain import GENESIS
+from portal.audit.chain import GENESIS, verify_chain
 from portal.audit.models import PLATFORM_CHAIN, AuditCheckpoint, AuditEntry
 from portal.config import checkpoint_keys
 from portal.core.timeutil import utcnow
@@ -97,11 +97,15 @@ def write_checkpoint(tenant_id, now=None):
     """Sign and record the head of the chain of ``tenant_id`` (None: the platform chain) in the
     current scope and transaction. Returns the new checkpoint, or None when the signing key has
     already signed this seq (the same head: writing again changes nothing). Raises
-    CheckpointRefused when the newest valid checkpoint's row is gone or differs: a chain rewritten
-    or cut below it is never signed (``audit-verify`` names the problem)."""
+    CheckpointRefused when the chain does not verify, or the newest valid checkpoint's row is gone
+    or differs: a broken, rewritten or cut chain is never signed (``audit-verify`` names the problem)."""
     chain = chain_of(tenant_id)
     known = keys()
     key_id, secret = known[0]
+    verified = verify_chain(db.session, tenant_id)
+    if not verified.ok:  # never sign over a broken chain: the job fails, so someone looks
+        raise CheckpointRefused(f"chain {chain} is broken at seq {verified.broken_seq} ({verified.reason}): "
+                                "run audit-verify")
     seq, head_hash = head(db.session, chain)
     rows = _checkpoints_with_rows(db.session, chain)
     valid = [(cp, found) for cp, found in rows if signature_problem(cp, known) is None]
