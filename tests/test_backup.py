@@ -1,9 +1,11 @@
 """`flask --app wsgi backup DEST` / `restore SRC` (README "Backup and restore"): a round trip into
 a new database and a new upload folder keeps every row, every audit chain and every file's bytes;
-a corrupted backup is refused before anything is touched; the verification after a restore finds
-a broken chain and an altered file."""
+a corrupted backup, and one whose own database does not verify, is refused before anything is
+touched; the verification after a restore finds a broken chain and an altered file; the backup is
+private to its owner and a failed one leaves nothing behind."""
 import json
 import re
+import stat
 import uuid
 from contextlib import contextmanager
 
@@ -19,10 +21,10 @@ PDF = b"%PDF-1.4\n% backup round trip\n" + bytes(range(256)) * 4
 
 
 @contextmanager
-def new_database(tmp_path):
+def new_database(tmp_path, name="restored"):
     """An empty database to restore into (its owner URL), dropped after."""
     if conftest.BACKEND == "sqlite":
-        yield f"sqlite:///{tmp_path / 'restored.db'}"
+        yield f"sqlite:///{tmp_path / name / 'restored.db'}"
         return
     name = f"portal_restore_{uuid.uuid4().hex[:10]}"
     admin = create_engine(conftest.PG_ADMIN_URL, poolclass=NullPool, isolation_level="AUTOCOMMIT")
@@ -72,6 +74,10 @@ def test_a_round_trip_into_a_new_database_keeps_rows_chains_and_files(app, world
     assert manifest["database"] in manifest["files"]
     assert f"uploads/{world[:2]}/{world}" in manifest["files"]
     assert len(manifest["audit_heads"]) >= 3  # the platform chain and the bureaus'
+    modes = {path.relative_to(tmp_path).as_posix(): stat.S_IMODE(path.stat().st_mode)
+             for path in [tmp_path / "backup", *(tmp_path / "backup").rglob("*")]}
+    assert modes["backup"] == 0o700 and modes["backup/manifest.json"] == 0o600
+    assert all(mode == (0o700 if (tmp_path / name).is_dir() else 0o600) for name, mode in modes.items()), modes
     refused = app.test_cli_runner().invoke(args=["backup", str(tmp_path / "backup")])
     assert refused.exit_code != 0 and "not an empty directory" in refused.output
 
@@ -131,6 +137,95 @@ def test_a_corrupted_backup_is_refused_before_anything_is_touched(app, world, tm
      else tmp_path / "backup" / "database.sqlite").unlink()
     result = app.test_cli_runner().invoke(args=["restore", str(tmp_path / "backup"), "--database-url", target])
     assert result.exit_code == 1 and "missing" in result.output
+
+
+def _tamper_first_audit_entry(url):
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            if conftest.BACKEND == "postgresql":  # the owner's session, past the append-only trigger
+                conn.execute(text("SET LOCAL session_replication_role = replica"))
+            conn.execute(text("UPDATE audit_entry SET action = 'tampered' WHERE id = (SELECT min(id) FROM audit_entry)"))
+    finally:
+        engine.dispose()
+
+
+def _scratch_databases(target):
+    """The scratch databases restore_backup left beside ``target`` (PostgreSQL)."""
+    if conftest.BACKEND != "postgresql":
+        return []
+    admin = create_engine(conftest.PG_ADMIN_URL, poolclass=NullPool)
+    try:
+        with admin.connect() as conn:
+            return conn.execute(text("SELECT datname FROM pg_database WHERE starts_with(datname, :prefix)"),
+                                {"prefix": f"{target.rsplit('/', 1)[1]}_restore_"}).scalars().all()
+    finally:
+        admin.dispose()
+
+
+def test_a_backup_whose_own_database_does_not_verify_is_refused_and_the_target_left_untouched(app, world, tmp_path):
+    source = app.config["OWNER_DATABASE_URI"]
+    _backup(app, tmp_path / "good")
+    runner = app.test_cli_runner()
+    before = counts(source)
+    unconfirmed = runner.invoke(args=["restore", str(tmp_path / "good")])  # onto the configured database
+    assert unconfirmed.exit_code == 1 and "--yes" in unconfirmed.output and "restore refused" in unconfirmed.output
+    assert counts(source) == before
+    if conftest.BACKEND == "postgresql":  # the app's role has no CREATEDB: no scratch database, no restore
+        no_createdb = runner.invoke(args=["restore", str(tmp_path / "good"), "--database-url",
+                                          app.config["SQLALCHEMY_DATABASE_URI"], "--upload-dir", str(tmp_path / "never")])
+        assert no_createdb.exit_code == 1 and "needs CREATEDB" in no_createdb.output, no_createdb.output
+        assert counts(source) == before
+
+    # A backup of an edited trail: every checksum of its manifest matches, its chain does not.
+    _tamper_first_audit_entry(source)
+    bad = _backup(app, tmp_path / "bad")
+    with new_database(tmp_path) as target:
+        restored = runner.invoke(args=["restore", str(tmp_path / "good"), "--database-url", target,
+                                       "--upload-dir", str(tmp_path / "up")])
+        assert restored.exit_code == 0, restored.output
+        engine = create_engine(target, poolclass=NullPool)
+        with engine.begin() as conn:  # the target now differs from both backups
+            conn.execute(text("INSERT INTO alembic_version (version_num) VALUES ('marker')"))
+        engine.dispose()
+        state = counts(target)
+        file_bytes = (tmp_path / "restored" / "restored.db").read_bytes() if conftest.BACKEND == "sqlite" else None
+
+        refused = runner.invoke(args=["restore", str(tmp_path / "bad"), "--database-url", target,
+                                      "--upload-dir", str(tmp_path / "never")])
+        assert refused.exit_code == 1, refused.output
+        assert "does not verify" in refused.output and "nothing was restored" in refused.output
+        assert "broken at entry" in refused.output and "content does not match" in refused.output
+        assert counts(target) == state and not (tmp_path / "never").exists()
+        engine = create_engine(target, poolclass=NullPool)
+        with engine.connect() as conn:
+            assert "marker" in conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+        engine.dispose()
+        if conftest.BACKEND == "sqlite":
+            assert (tmp_path / "restored" / "restored.db").read_bytes() == file_bytes
+            assert sorted(p.name for p in (tmp_path / "restored").iterdir()) == ["restored.db"]  # no temporary copy left
+        assert _scratch_databases(target) == []  # the scratch database is dropped
+    assert bad["audit_heads"]
+
+
+def test_a_failed_backup_leaves_nothing_behind_and_a_missing_sqlite_file_is_named(app, tmp_path, monkeypatch):
+    from portal.ops import backup
+    missing = tmp_path / "missing.db"
+    with app.app_context():
+        with pytest.raises(backup.BackupError, match="no SQLite database at"):
+            backup.make_backup(tmp_path / "b1", url=f"sqlite:///{missing}", upload_dir=tmp_path / "up")
+        assert not missing.exists() and not (tmp_path / "b1").exists()
+
+        def disk_full(*_args, **_kwargs):
+            raise OSError("no space left on device")
+        monkeypatch.setattr(backup, "copy_tree", disk_full)  # fails after the dump is written
+        with pytest.raises(OSError, match="no space"):
+            backup.make_backup(tmp_path / "deep" / "b2")
+        assert not (tmp_path / "deep").exists()
+        (tmp_path / "empty").mkdir()
+        with pytest.raises(OSError, match="no space"):
+            backup.make_backup(tmp_path / "empty")
+        assert (tmp_path / "empty").is_dir() and not any((tmp_path / "empty").iterdir())
 
 
 def test_the_password_goes_to_pg_tools_through_the_environment_not_the_command_line():

@@ -1,6 +1,7 @@
 """PORTAL_DATA_KEY rotation (README "Rotating PORTAL_DATA_KEY"): several keys, the first encrypts,
 every one decrypts, lookups by ID number match under any; `rotate-data-key` rewrites every
 encrypted column and keyed hash under the first key in committed batches, and resumes."""
+import re
 from contextlib import contextmanager
 
 import pytest
@@ -118,7 +119,7 @@ def test_rotation_in_resumable_batches_leaves_everything_under_the_new_key(app, 
         runner = app.test_cli_runner()
         first = runner.invoke(args=["rotate-data-key", "--batch-size", "2", "--max-batches", "1"])
         assert first.exit_code == 0, first.output
-        assert "2 rows rewritten" in first.output and "run the command again" in first.output
+        assert re.search(r"^2 rows rewritten, ", first.output, re.M) and "run the command again" in first.output
         halfway = _every_encrypted_row(app)
         with app.app_context():
             moved = sum(1 for _t, columns, values in halfway
@@ -129,10 +130,11 @@ def test_rotation_in_resumable_batches_leaves_everything_under_the_new_key(app, 
         second = runner.invoke(args=["rotate-data-key", "--batch-size", "3"])
         assert second.exit_code == 0, second.output
         empty = sum(1 for _t, columns, values in before if not any(values[c] for c in columns))
-        assert f"{len(before) - empty - 2} rows rewritten, {empty + 2} already under the first key" in second.output
+        assert re.search(rf"^{len(before) - empty - 2} rows rewritten, {empty + 2} already under the first key, 0 skipped",
+                         second.output, re.M), second.output
         assert "can now be removed" in second.output
         again = runner.invoke(args=["rotate-data-key"])
-        assert f"0 rows rewritten, {len(before)} already" in again.output
+        assert re.search(rf"^0 rows rewritten, {len(before)} already", again.output, re.M), again.output
 
     with data_key(app, key_b):
         after = _every_encrypted_row(app)
@@ -151,3 +153,37 @@ def test_rotation_in_resumable_batches_leaves_everything_under_the_new_key(app, 
                     if hash_column:
                         assert new[hash_column] == crypto.keyed_hash(plain) != old[hash_column]
         assert all(_found(app, "ganxian", *pair) == (True,) * 4 for pair in people)
+
+
+def test_a_row_that_cannot_be_rewritten_is_skipped_named_and_the_run_goes_on(app, people):
+    """A value no key decrypts, and a person registered twice (once under each key, so the rebuilt
+    hash collides with the other row's): each row is skipped in its savepoint and named by table
+    and id, every other row is rewritten, the command exits 1 and never says the old key can go."""
+    from portal.beneficiaries.models import Beneficiary
+    from portal.core import crypto
+    from portal.tenancy.scope import tenant_scope
+    key_a, key_b = app.config["PORTAL_DATA_KEY"], Fernet.generate_key().decode()
+    stray = Fernet(Fernet.generate_key()).encrypt(b"110101199001011234").decode()
+    with data_key(app, f"{key_b},{key_a}"), app.app_context(), \
+            tenant_scope(support.World(app).tenant_id("ganxian")):
+        rows = db.session.execute(select(Beneficiary).order_by(Beneficiary.id).limit(3)).scalars().all()
+        corrupted, original, duplicate = rows
+        corrupted.id_number_encrypted = stray
+        duplicate.id_number_encrypted = crypto.encrypt(crypto.decrypt(original.id_number_encrypted))  # under B
+        duplicate.id_number_hash = crypto.keyed_hash(crypto.decrypt(original.id_number_encrypted))
+        plain = crypto.decrypt(original.id_number_encrypted)
+        ids = corrupted.id, original.id
+        db.session.commit()
+
+    with data_key(app, f"{key_b},{key_a}"):
+        result = app.test_cli_runner().invoke(args=["rotate-data-key", "--batch-size", "3"])
+        assert result.exit_code == 1, result.output
+        assert f"skipped beneficiary id={ids[0]}: no configured key decrypts" in result.output
+        assert f"skipped beneficiary id={ids[1]}: its rebuilt keyed hash is another row's" in result.output
+        assert re.search(r"^[1-9]\d* rows rewritten, \d+ already under the first key, 2 skipped", result.output, re.M)
+        assert "can now be removed" not in result.output and "keep every key" in result.output
+        assert stray not in result.output and plain not in result.output
+        with app.app_context():
+            left = [(table, columns, values) for table, columns, values in _every_encrypted_row(app)
+                    if any(values[c] and not crypto.under_first_key(values[c]) for c in columns)]
+        assert len(left) == 2, left  # only the two skipped rows are not under the first key

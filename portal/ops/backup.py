@@ -5,7 +5,10 @@ the head (seq, hash) of every audit chain read before the dump (README "Backup a
 
 The heads are read first and the uploads copied last: the trail is append-only, so the dump holds
 at least those entries, and a stored file's bytes are written before its row commits, so every
-file the dump names is in the folder when it is copied."""
+file the dump names is in the folder when it is copied.
+
+The dump holds personal data: the backup directory is made 0700 and every file in it 0600, and a
+backup that fails removes what it wrote (the directory too if it made it)."""
 import hashlib
 import json
 import os
@@ -16,6 +19,7 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from portal.config import normalise_db_url
@@ -112,11 +116,20 @@ def copy_tree(source, target, only=None):
     return copied
 
 
+def existing_sqlite(url):
+    """The path of the SQLite database at ``url``; BackupError if there is no such file (sqlite3
+    would create an empty one and fail later on a missing table)."""
+    path = sqlite_path(url)
+    if not path.is_file():
+        raise BackupError(f"no SQLite database at {path}: check the database URL")
+    return path
+
+
 def _dump(url, dest):
     if backend_of(url) == "postgresql":
         run_tool(["pg_dump", "--format=custom", "--file", str(dest / PG_DUMP)], url, "pg_dump")
         return PG_DUMP
-    source = sqlite3.connect(sqlite_path(url))
+    source = sqlite3.connect(existing_sqlite(url))
     target = sqlite3.connect(dest / SQLITE_COPY)
     try:
         source.backup(target)  # a consistent copy, even while the portal writes (WAL included)
@@ -126,19 +139,66 @@ def _dump(url, dest):
     return SQLITE_COPY
 
 
+def _private(dest):
+    """Directory ``dest`` and everything under it readable by its owner only."""
+    dest.chmod(0o700)
+    for path in dest.rglob("*"):
+        path.chmod(0o700 if path.is_dir() else 0o600)
+
+
+def _made_directory(dest):
+    """Create ``dest`` (mode 0700) if need be; returns the topmost directory this created (to
+    remove on failure), None if ``dest`` was there (then emptied on failure)."""
+    if dest.exists():
+        if not dest.is_dir() or any(dest.iterdir()):
+            raise BackupError(f"{dest} exists and is not an empty directory: choose a new one")
+        dest.chmod(0o700)
+        return None
+    top = dest
+    while not top.parent.exists():
+        top = top.parent
+    dest.mkdir(mode=0o700, parents=True)
+    dest.chmod(0o700)  # mkdir's mode is masked by the umask
+    return top
+
+
+def _undo(dest, made):
+    """Remove what a failed backup wrote: the directories it made, else the contents of ``dest``."""
+    if made is not None:
+        shutil.rmtree(made, ignore_errors=True)
+        return
+    for path in dest.iterdir():
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+
 def make_backup(dest, url=None, upload_dir=None):
     """Write a backup of the database at ``url`` (the owner's by default) and of ``upload_dir``
     (UPLOAD_DIR by default) into the new or empty directory ``dest``; returns the manifest."""
     url = url or owner_url()
     upload_dir = Path(upload_dir or current_app.config["UPLOAD_DIR"])
     dest = Path(dest)
-    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-        raise BackupError(f"{dest} exists and is not an empty directory: choose a new one")
-    dest.mkdir(parents=True, exist_ok=True)
+    if backend_of(url) != "postgresql":
+        existing_sqlite(url)  # before anything is made, and before sqlite3 makes an empty file
+    made = _made_directory(dest)
+    try:
+        manifest = _write_backup(dest, url, upload_dir)
+        _private(dest)
+    except BaseException:
+        _undo(dest, made)
+        raise
+    return manifest
+
+
+def _write_backup(dest, url, upload_dir):
     engine = create_engine(url, poolclass=NullPool)
     try:
         with engine.connect() as connection:
             heads, revision = audit_heads(connection), alembic_revision(connection)
+    except SQLAlchemyError as exc:
+        raise BackupError(f"the database cannot be read: {getattr(exc, 'orig', None) or exc}") from None
     finally:
         engine.dispose()
     database = _dump(url, dest)

@@ -36,14 +36,22 @@ def backup(dest):
               help="The database to restore into, as its owner (default: DATABASE_OWNER_URL, else DATABASE_URL).")
 @click.option("--upload-dir", default=None, type=click.Path(file_okay=False),
               help="The upload folder to copy the files into (default: UPLOAD_DIR).")
+@click.option("--yes", is_flag=True, help="Confirm a restore over the configured database (no --database-url).")
 @with_appcontext
-def restore(src, database_url, upload_dir):
-    """Check the backup in SRC against its manifest, restore it, then verify every audit chain and
-    every stored file; exit 1 if anything fails."""
+def restore(src, database_url, upload_dir, yes):
+    """Check the backup in SRC against its manifest and verify its database, restore it, then
+    verify every audit chain and every stored file again; exit 1 if anything fails."""
+    from sqlalchemy import make_url
+
     from portal.config import normalise_db_url
     from portal.ops.backup import BackupError, owner_url
     from portal.ops.restore import restore_backup, verify_restored
     url = normalise_db_url(database_url) if database_url else owner_url()
+    if not database_url and not yes:
+        click.echo(f"restore refused: without --database-url the target is the configured database "
+                   f"({make_url(url).render_as_string(hide_password=True)}), whose every table would be "
+                   "replaced; name the target with --database-url, or confirm with --yes", err=True)
+        sys.exit(1)
     upload_dir = upload_dir or current_app.config["UPLOAD_DIR"]
     _release_connections()
     try:
@@ -70,16 +78,26 @@ def restore(src, database_url, upload_dir):
 @with_appcontext
 def rotate_data_key(batch_size, max_batches):
     """Re-encrypt every personal identifier, and rebuild its keyed hash, under the first key of
-    PORTAL_DATA_KEY; rows already under it are skipped, so an interrupted run resumes."""
+    PORTAL_DATA_KEY; rows already under it are skipped, so an interrupted run resumes. A row that
+    cannot be rewritten is skipped and named (table and id); the command then exits 1."""
     from portal.core.crypto import data_keys
     from portal.ops.rotation import rotate_all
     keys = data_keys(current_app.config["PORTAL_DATA_KEY"])
     progress = rotate_all(batch_size=batch_size, max_batches=max_batches, echo=click.echo)
     click.echo(f"{progress.rewritten} rows rewritten, {progress.already} already under the first key, "
-               f"in {progress.batches} batches")
+               f"{len(progress.skipped)} skipped, in {progress.batches} batches")
     if progress.stopped:
         click.echo("stopped after --max-batches: run the command again to go on")
-    elif len(keys) > 1:
+    if progress.skipped:
+        for table, row_id, reason in progress.skipped:
+            click.echo(f"skipped {table} id={row_id}: {reason}", err=True)
+        click.echo(f"{len(progress.skipped)} row(s) could not be rewritten and are still under an old key or "
+                   "hash: keep every key in PORTAL_DATA_KEY, put those rows right, and run the command again",
+                   err=True)
+        sys.exit(1)
+    if progress.stopped:
+        return
+    if len(keys) > 1:
         click.echo(f"every row is under the first key: the other {len(keys) - 1} key(s) can now be removed "
                    "from PORTAL_DATA_KEY")
     else:

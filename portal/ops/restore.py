@@ -1,17 +1,23 @@
 """Restoring a backup of backup.py, and checking what was restored (README "Backup and restore").
 
-First every file of the backup is checked against the manifest (a corrupted or incomplete backup
-is refused before anything is touched); then the database is restored (PostgreSQL: pg_restore
---clean --if-exists --no-owner in one transaction; SQLite: sqlite3's backup API onto the target
-file), the uploads are copied back, and the restored database is verified: every audit chain end
-to end (audit/chain.py), the head each chain had at backup time still in it, and every stored
-file's bytes against the SHA-256 of its row."""
+Nothing is touched before the backup has passed every check. First every file of the backup is
+checked against the manifest; then the backup's own database is verified (``verify_restored``:
+every audit chain end to end (audit/chain.py), the head each chain had at backup time still in it,
+and every stored file of the backup's uploads against the SHA-256 of its row) where it cannot harm
+the target: SQLite in a temporary copy next to the target file, which then replaces the target
+(``os.replace``, one step); PostgreSQL in a scratch database created beside the target (the role
+needs CREATEDB), dropped after, and only then ``pg_restore --clean --if-exists --no-owner`` into the
+target in one transaction. The uploads are copied back last; the caller verifies the target again."""
 import json
-import sqlite3
+import os
+import shutil
+import tempfile
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, make_url, select, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
@@ -68,28 +74,87 @@ def checked_manifest(src):
 
 
 def restore_backup(src, url, upload_dir):
-    """Check the backup in ``src``, then restore it into the database at ``url`` (as its owner)
-    and the folder ``upload_dir``; returns the manifest. Verify with ``verify_restored``."""
+    """Check the backup in ``src`` and verify its database, then restore it into the database at
+    ``url`` (as its owner) and the folder ``upload_dir``; returns the manifest. BackupError, with
+    nothing touched, if any check fails. Verify the target afterwards with ``verify_restored``."""
     src = Path(src)
     manifest = checked_manifest(src)
     if manifest["backend"] != backend_of(url):
         raise BackupError(f"a {manifest['backend']} backup cannot be restored into a {backend_of(url)} database")
-    database = src / manifest["database"]
+    database, heads = src / manifest["database"], manifest.get("audit_heads") or {}
     if manifest["backend"] == "postgresql":
-        run_tool(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error",
-                  str(database)], url, "pg_restore")
+        _restore_postgresql(database, url, src / UPLOADS, heads)
     else:
-        target_path = sqlite_path(url)
-        target_path.parent.mkdir(parents=True, exist_ok=True)
-        source, target = sqlite3.connect(database), sqlite3.connect(target_path)
-        try:
-            source.backup(target)  # replaces every page of the target, in one step
-        finally:
-            target.close()
-            source.close()
+        _restore_sqlite(database, url, src / UPLOADS, heads)
     listed = {name for name in manifest["files"] if name.startswith(f"{UPLOADS}/")}
     copy_tree(src / UPLOADS, Path(upload_dir), only={Path(name).relative_to(UPLOADS) for name in listed})
     return manifest
+
+
+def _verified(url, uploads, heads, where):
+    """BackupError listing the failures unless the database at ``url`` verifies against the
+    backup's ``uploads`` and ``heads``."""
+    report = verify_restored(url, uploads, heads)
+    if not report.passed:
+        raise BackupError(f"the backup's own database does not verify ({where}), nothing was restored:\n  "
+                          + "\n  ".join(report.failures))
+
+
+def _restore_sqlite(database, url, uploads, heads):
+    target = sqlite_path(url)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.restore-", dir=target.parent)  # mode 0600
+    os.close(handle)
+    copy = Path(name)
+    try:
+        shutil.copyfile(database, copy)
+        _verified(make_url(url).set(database=str(copy)).render_as_string(hide_password=False), uploads, heads,
+                  "checked in a temporary copy")
+        os.replace(copy, target)
+    finally:
+        for leftover in (copy, *_sidecars(copy)):
+            leftover.unlink(missing_ok=True)
+    for sidecar in _sidecars(target):  # the replaced database's journal, never to be replayed onto this one
+        sidecar.unlink(missing_ok=True)
+
+
+def _sidecars(path):
+    return [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal")]
+
+
+def _quoted(name):
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _restore_postgresql(database, url, uploads, heads):
+    restore = ["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error",
+               str(database)]
+    scratch = f"{(make_url(url).database or 'portal')[:40]}_restore_{uuid.uuid4().hex[:10]}"
+    scratch_url = make_url(url).set(database=scratch).render_as_string(hide_password=False)
+    engine = create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        try:
+            connection = engine.connect()
+        except SQLAlchemyError as exc:
+            raise BackupError(f"the target database cannot be reached: {getattr(exc, 'orig', exc)}; "
+                              "nothing was restored") from None
+        try:
+            connection.execute(text(f"CREATE DATABASE {_quoted(scratch)}"))
+        except SQLAlchemyError as exc:
+            raise BackupError("the backup is verified in a scratch database before the target is touched, and it "
+                              f"cannot be created (the target's role needs CREATEDB): {getattr(exc, 'orig', exc)}; "
+                              "nothing was restored") from None
+        finally:
+            connection.close()
+        try:
+            run_tool(restore, scratch_url, "pg_restore into the scratch database")
+            _verified(scratch_url, uploads, heads, f"checked in the scratch database {scratch}")
+        finally:
+            with engine.connect() as connection:
+                connection.execute(text(f"DROP DATABASE IF EXISTS {_quoted(scratch)}"))
+    finally:
+        engine.dispose()
+    run_tool(restore, url, "pg_restore")
 
 
 def verify_restored(url, upload_dir, heads=None):

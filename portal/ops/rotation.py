@@ -7,10 +7,17 @@ Rows are read in primary-key order, a batch at a time, and each batch is committ
 run loses at most one batch's work, and a run started again skips every row already under the
 first key whose keyed hash is the first key's. Tenant-owned tables are read bureau by bureau in
 ``tenant_scope`` (the bureaus listed from the global tenant table), global ones (the staff roster)
-once. Every rewrite is an ordinary ORM update, so the audit trail records it (redacted)."""
+once. Every rewrite is an ordinary ORM update, so the audit trail records it (redacted).
+
+Each row is rewritten in its own savepoint: a value no configured key decrypts (InvalidToken) or a
+rebuilt hash that collides with another row's (IntegrityError: the same person registered twice,
+once under each key) skips that row only, named by table and id (never by its values), and the
+run goes on; the command then exits non-zero."""
 from dataclasses import dataclass, field
 
+from cryptography.fernet import InvalidToken
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from portal.audit.recorder import acting_as
 from portal.core import crypto
@@ -34,24 +41,43 @@ class Progress:
     batches: int = 0
     stopped: bool = False  # the batch limit ended the run before the end
     per_table: dict = field(default_factory=dict)
+    skipped: list = field(default_factory=list)  # (table, id, why) of each row left as it was
 
 
 def _rewrite(row, columns):
-    """Bring one row under the first key; True if anything changed."""
-    changed = False
+    """Bring one row under the first key; True if anything changed. Every new value is computed
+    before any is set: InvalidToken leaves the row as it was."""
+    new = {}
     for column, hash_column in columns.items():
         token = getattr(row, column)
         if not token:
             continue
         if not crypto.under_first_key(token):
-            token = crypto.reencrypt(token)
-            setattr(row, column, token)
-            changed = True
+            token = new[column] = crypto.reencrypt(token)
         if hash_column:
             digest = crypto.keyed_hash(crypto.decrypt(token))
             if getattr(row, hash_column) != digest:
-                setattr(row, hash_column, digest)
-                changed = True
+                new[hash_column] = digest
+    for column, value in new.items():
+        setattr(row, column, value)
+    return bool(new)
+
+
+def _rewrite_or_skip(row, columns, key, progress):
+    """``_rewrite`` in a savepoint, flushed there; True if rewritten, None if the row was skipped
+    (recorded in ``progress``), False if it was already under the first key."""
+    row_id = getattr(row, key.key)
+    try:
+        with db.session.begin_nested():
+            changed = _rewrite(row, columns)
+            db.session.flush()
+    except InvalidToken:
+        progress.skipped.append((row.__tablename__, row_id, "no configured key decrypts a value of it"))
+        return None
+    except IntegrityError:
+        progress.skipped.append((row.__tablename__, row_id, "its rebuilt keyed hash is another row's (a duplicate "
+                                 "person, one row under each key)"))
+        return None
     return changed
 
 
@@ -69,15 +95,17 @@ def _rotate_table(model, columns, progress, batch_size, max_batches, echo, where
         if not rows:
             return
         last = getattr(rows[-1], key.key)
-        rewritten = sum(1 for row in rows if _rewrite(row, columns))
+        outcomes = [_rewrite_or_skip(row, columns, key, progress) for row in rows]
         db.session.commit()
+        rewritten, skipped = outcomes.count(True), outcomes.count(None)
         progress.batches += 1
         progress.rewritten += rewritten
-        progress.already += len(rows) - rewritten
+        progress.already += outcomes.count(False)
         table = progress.per_table.setdefault(model.__tablename__, [0, 0])
         table[0] += rewritten
-        table[1] += len(rows) - rewritten
-        echo(f"{model.__tablename__}{where}: {rewritten} of {len(rows)} rows rewritten (up to id {last})")
+        table[1] += outcomes.count(False)
+        echo(f"{model.__tablename__}{where}: {rewritten} of {len(rows)} rows rewritten"
+             f"{f', {skipped} skipped' if skipped else ''} (up to id {last})")
 
 
 def rotate_all(batch_size=500, max_batches=None, echo=print):
