@@ -138,6 +138,16 @@ def test_a_corrupted_backup_is_refused_before_anything_is_touched(app, world, tm
     result = app.test_cli_runner().invoke(args=["restore", str(tmp_path / "backup"), "--database-url", target])
     assert result.exit_code == 1 and "missing" in result.output
 
+    # A manifest that lost a key is refused too, before anything is written (not a traceback after).
+    manifest_path = tmp_path / "backup" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["revision"] = manifest.pop("alembic_revision")
+    manifest_path.write_text(json.dumps(manifest))
+    result = app.test_cli_runner().invoke(
+        args=["restore", str(tmp_path / "backup"), "--database-url", target, "--upload-dir", str(tmp_path / "up")])
+    assert result.exit_code == 1 and "lacks alembic_revision" in result.output
+    assert not (tmp_path / "never.db").exists() and not (tmp_path / "up").exists()
+
 
 def _tamper_first_audit_entry(url):
     engine = create_engine(url, poolclass=NullPool)

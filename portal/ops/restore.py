@@ -47,6 +47,10 @@ class Report:
         return not self.failures
 
 
+# What a manifest must hold besides its format and files (ops/backup.py writes them all).
+REQUIRED_KEYS = ("backend", "created_at", "alembic_revision", "database", "audit_heads")
+
+
 def checked_manifest(src):
     """The manifest of the backup in ``src`` once every file it names has its checksum;
     BackupError naming every missing or altered file otherwise."""
@@ -57,6 +61,10 @@ def checked_manifest(src):
         raise BackupError(f"{src} is not a backup: {MANIFEST} cannot be read ({exc})") from None
     if manifest.get("format") != FORMAT or not isinstance(manifest.get("files"), dict):
         raise BackupError(f"{src / MANIFEST} is not a manifest of this portal (format {FORMAT})")
+    missing = [key for key in REQUIRED_KEYS if key not in manifest]
+    if missing or not isinstance(manifest.get("audit_heads"), dict):
+        raise BackupError(f"{src / MANIFEST} lacks {', '.join(missing) or 'the audit heads'}: "
+                          "not a complete manifest, nothing was restored")
     problems = []
     for name, expected in sorted(manifest["files"].items()):
         path = src / name
