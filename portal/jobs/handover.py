@@ -48,18 +48,19 @@ def _clear(job_id, connection):
         connection.delete(Job.key_for(job_id))  # unreadable: its hash goes; RQ's registries drop strays
 
 
-def hand_over(run_id, tenant_id, short=False, abandoned=False):
+def hand_over(run_id, tenant_id, short=False, abandoned=False, at_once=False):
     """Queue JobRun ``run_id`` of bureau ``tenant_id`` on RQ now (on the short queue if ``short``),
-    unless RQ already holds it (queued, scheduled, deferred or started; with ``abandoned``, a
-    "started" job is one whose runner died, jobs/recovery.py, and is replaced). Returns whether it
-    was queued."""
+    unless RQ already holds it (queued, scheduled, deferred or started). With ``abandoned``, a
+    "started" job is one whose runner died (jobs/recovery.py) and is replaced; with ``at_once`` (a
+    commit asked for the run: a retry from the jobs page), so is a job waiting for its time (RQ's
+    own retry, scheduled in a minute). Returns whether it was queued."""
     from flask import current_app
 
     from portal.jobs.queue import BATCH_TIMEOUT, RETRY, run_job, short_queue_name
     connection = redis_connection()
     job_id = rq_job_id(run_id)
     status = rq_status(run_id, connection)
-    if status in WILL_DELIVER or (status == "started" and not abandoned):
+    if status == "queued" or (status == "started" and not abandoned) or (status in WILL_DELIVER and not at_once):
         return False
     if status is not None:
         _clear(job_id, connection)

@@ -366,7 +366,7 @@ def install(session_class):
         run_ids, items = pending.take(session, _PENDING_KEY), pending.take(session, _BATCHED_KEY)
         try:
             for run_id, tenant_id, is_short in run_ids:
-                hand_over(run_id, tenant_id, is_short)
+                hand_over(run_id, tenant_id, is_short, at_once=True)
             if items:
                 _hand_over_items(items)
         except RedisError as exc:
