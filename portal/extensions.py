@@ -97,6 +97,11 @@ def make_limiter(app):
     """One limiter per app (its storage follows the app's RATELIMIT_STORAGE_URI: Redis in
     production, so every web process counts together). Limits are checked by the services that
     need them (login throttling); there are no default limits."""
+    if app.config.get("RATELIMIT_STORAGE_URI", "").startswith(("redis://", "rediss://", "unix://")):
+        # limits passes these to redis.from_url: a hung Redis fails a count in seconds, and the
+        # FallbackStrategy counts in memory meanwhile, instead of every sign-in waiting for minutes
+        options = {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT, "socket_timeout": REDIS_SOCKET_TIMEOUT}
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = {**options, **app.config.get("RATELIMIT_STORAGE_OPTIONS", {})}
     limiter = DegradingLimiter(key_func=get_remote_address, default_limits=[], headers_enabled=False)
     limiter.init_app(app)
     app.extensions["portal_limiter"] = limiter
@@ -108,7 +113,9 @@ def current_limiter():
     return current_app.extensions["portal_limiter"]
 
 
-REDIS_CONNECT_TIMEOUT = 3  # seconds
+REDIS_CONNECT_TIMEOUT = 3  # seconds to connect
+REDIS_SOCKET_TIMEOUT = 3  # seconds a command may wait for its answer (a Redis that hangs, SIGSTOP)
+REDIS_HEALTH_CHECK_INTERVAL = 30  # seconds: a connection idle this long is pinged before reuse
 
 
 def redis_connection():
@@ -122,8 +129,12 @@ def redis_connection():
     clients = current_app.extensions.setdefault("portal_redis_clients", {})
     client = clients.get(url)
     if client is None:
-        # a Redis host that stops answering fails a request's hand-over in seconds, not minutes
-        client = clients.setdefault(url, Redis.from_url(url, socket_connect_timeout=REDIS_CONNECT_TIMEOUT))
+        # A Redis host that stops answering (gone, or alive and hung) fails a request's hand-over in
+        # seconds, not minutes. An RQ worker raises the read timeout of the client it is given above
+        # its blocking dequeue's (RQ's Worker._set_connection): worker processes wait longer.
+        client = clients.setdefault(url, Redis.from_url(
+            url, socket_connect_timeout=REDIS_CONNECT_TIMEOUT, socket_timeout=REDIS_SOCKET_TIMEOUT,
+            health_check_interval=REDIS_HEALTH_CHECK_INTERVAL))
     return client
 
 

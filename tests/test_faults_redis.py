@@ -5,6 +5,7 @@ throwaway redis-server of its own (``--save ''``: a restart comes back empty, as
 persistence does) and an app pointed at it."""
 import random
 import shutil
+import signal
 import socket
 import subprocess
 import threading
@@ -13,13 +14,15 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from redis import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
 from portal.extensions import db, redis_connection
 from portal.jobs.models import JobRun
-from portal.jobs.queue import enqueue, hand_over, task
+from portal.jobs.handover import hand_over, rq_job_id
+from portal.jobs.queue import enqueue, task
 from portal.tenancy.models import CalendarOverride
-from portal.tenancy.scope import all_tenants, tenant_scope
+from portal.tenancy.scope import tenant_scope
 from tests import support
 from tests.conftest import BACKEND
 
@@ -78,8 +81,17 @@ class ThrowawayRedis:
         wait_until(answers, "the throwaway redis-server to answer")
         client.close()
 
+    def pause(self):
+        """SIGSTOP: the server still accepts connections (the kernel does) but answers nothing, as
+        a hung Redis (swapping, a stuck disk) does."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self):
+        self.process.send_signal(signal.SIGCONT)
+
     def kill(self):
         if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)  # a paused server is killed all the same
             self.process.kill()
             self.process.wait(timeout=DEADLINE)
         self.process = None
@@ -106,6 +118,7 @@ def fault_app(app, demo, own_redis, monkeypatch):
                                               "UPLOAD_DIR", "SERVER_NAME", "BATCH_WINDOW_SECONDS", "JOB_QUEUE")}
     config.update(REDIS_URL=own_redis.url, RATELIMIT_STORAGE_URI=own_redis.url)
     faulty = create_app(config)
+    faulty.config["PLATFORM_DATABASE_URI"] = app.config.get("PLATFORM_DATABASE_URI")  # its workers' role
     gx = demo.tenant_id("ganxian")
 
     @faulty.get("/_fault/request-job/<day>")
@@ -114,14 +127,22 @@ def fault_app(app, demo, own_redis, monkeypatch):
             return {"run": enqueue("tests.faults_mark_day", tenant_id=gx, day=day).id}
 
     yield faulty
-    with faulty.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    for each in {faulty, support.platform_app(faulty)}:
+        with each.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def worker_side(app):
+    """``app`` as its workers run it (support.platform_app): the sweep and the periodic tick see
+    every bureau's runs."""
+    return support.platform_app(app)
 
 
 def drain(app):
     """A real RQ worker (non-forking, burst) on ``app``'s Redis: runs what is queued; returns how many."""
     from portal.jobs.workers import ShortJobWorker, queues_served
+    app = worker_side(app)
     with app.app_context():
         worker = ShortJobWorker(queues_served(app.config, short=False), connection=redis_connection())
         worker.work(burst=True)
@@ -130,7 +151,7 @@ def drain(app):
 
 
 def runs(app):
-    with app.app_context(), all_tenants():
+    with support.as_platform(app):
         return {r.id: (r.status, r.attempts) for r in db.session.scalars(select(JobRun))}
 
 
@@ -190,7 +211,7 @@ def test_jobs_requested_while_redis_is_down_run_once_when_it_returns(fault_app, 
 
     # Redis comes back without its data (no persistence): the first run's RQ job is gone too.
     own_redis.start()
-    with fault_app.app_context():
+    with worker_side(fault_app).app_context():
         assert hand_over_stranded() == []  # younger than STALE_AFTER: their hand-over may be under way
         later = utcnow() + timedelta(minutes=2)
         assert sorted(hand_over_stranded(now=later)) == sorted([first, *requested])
@@ -200,7 +221,7 @@ def test_jobs_requested_while_redis_is_down_run_once_when_it_returns(fault_app, 
     assert marked_days(fault_app, gx) == days
 
     # A run delivered again (a late duplicate hand-over) changes nothing.
-    with fault_app.app_context():
+    with worker_side(fault_app).app_context():
         hand_over(first, gx)
         assert hand_over_stranded(now=later) == []
     assert drain(fault_app) == 1
@@ -221,7 +242,7 @@ def test_two_workers_schedulers_start_each_occurrence_once(app, demo):
     def scheduler():
         try:
             barrier.wait(timeout=DEADLINE)
-            started.append(tick(app, now=now))
+            started.append(tick(worker_side(app), now=now))
         except Exception as exc:  # reported below
             errors.append(exc)
     threads = [threading.Thread(target=scheduler) for _ in range(2)]
@@ -232,15 +253,15 @@ def test_two_workers_schedulers_start_each_occurrence_once(app, demo):
     assert not errors and len(started) == 2
     assert sorted(started[0] + started[1]) == sorted(p.id for p in PERIODIC)  # each claimed by one
     expected = {p.task: 2 if p.per_tenant else 1 for p in PERIODIC}  # two demo bureaus
-    with app.app_context(), all_tenants():
+    with support.as_platform(app):
         counts = dict(db.session.execute(select(JobRun.name, func.count()).group_by(JobRun.name)).all())
     assert counts == expected
 
     # Redis restarted empty (its claims lost): the JobRun rows still say the occurrence ran.
     with app.app_context():
         redis_connection().delete(*redis_connection().keys("portal:periodic:*"))
-    assert tick(app, now=now + timedelta(minutes=10)) == []
-    with app.app_context(), all_tenants():
+    assert tick(worker_side(app), now=now + timedelta(minutes=10)) == []
+    with support.as_platform(app):
         assert db.session.scalar(select(func.count()).select_from(JobRun)) == sum(expected.values())
 
 
@@ -248,10 +269,74 @@ def test_a_tick_while_redis_is_down_fails_and_the_next_one_starts_the_occurrence
     from portal.jobs.schedule import PERIODIC, tick
     now = _far_hour()
     own_redis.kill()
-    with pytest.raises(Exception):
-        tick(fault_app, now=now)  # the worker's loop logs it and ticks again a minute later
+    with pytest.raises(RedisError):
+        tick(worker_side(fault_app), now=now)  # the worker's loop logs it and ticks again a minute later
     assert runs(fault_app) == {}
     own_redis.start()
-    assert tick(fault_app, now=now + timedelta(minutes=1)) == [p.id for p in PERIODIC]
-    assert tick(fault_app, now=now + timedelta(minutes=2)) == []
+    assert tick(worker_side(fault_app), now=now + timedelta(minutes=1)) == [p.id for p in PERIODIC]
+    assert tick(worker_side(fault_app), now=now + timedelta(minutes=2)) == []
 
+
+
+def bounded(action, deadline=DEADLINE):
+    """Run ``action`` in a thread; its result, or a failure if it has not returned within ``deadline``
+    seconds (the thread is left to finish once the caller resumes Redis)."""
+    outcome = {}
+
+    def call():
+        try:
+            outcome["value"] = action()
+        except Exception as exc:  # reported below
+            outcome["error"] = exc
+    thread = threading.Thread(target=call, daemon=True)
+    started = time.monotonic()
+    thread.start()
+    thread.join(timeout=deadline)
+    assert not thread.is_alive(), f"still waiting for a hung Redis after {deadline} s"
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"], time.monotonic() - started
+
+
+def test_a_hung_redis_delays_sign_in_and_job_requests_by_seconds_not_minutes(fault_app, own_redis, monkeypatch, caplog):
+    from portal.extensions import FallbackStrategy
+    monkeypatch.setattr(FallbackStrategy, "RECHECK_SECONDS", 60.0)  # as in production: not at every count
+    client = fault_app.test_client()
+    assert support.form_post(client, "/login", {"username": "gx-officer", "password": support.PASSWORD}).status_code == 302
+    assert client.get("/_fault/request-job/2031-04-01").status_code == 200  # both clients connected
+    own_redis.pause()
+    try:
+        # The hand-over after the commit times out (socket_timeout); the run stays queued for the sweep.
+        answer, took = bounded(lambda: client.get("/_fault/request-job/2031-04-02"))
+        assert answer.status_code == 200 and took < 10
+        assert any("left queued for the sweep" in r.getMessage() for r in caplog.records)
+        # The limiter's storage times out too, and the throttling counts in memory meanwhile.
+        answer, took = bounded(lambda: support.form_post(fault_app.test_client(), "/login",
+                                                         {"username": "gx-admin", "password": support.PASSWORD}))
+        assert answer.status_code == 302 and took < 15
+        assert any("rate-limit storage unreachable" in r.getMessage() for r in caplog.records)
+        answer, took = bounded(lambda: support.form_post(fault_app.test_client(), "/login",
+                                                         {"username": "gx-finance", "password": support.PASSWORD}))
+        assert answer.status_code == 302 and took < 3  # counted in memory at once
+    finally:
+        own_redis.resume()
+    assert sorted(s for s, _ in runs(fault_app).values()) == ["queued", "queued"]
+
+
+def test_a_hand_over_replaces_an_ended_rq_job_and_leaves_a_held_one(fault_app, demo):
+    gx = demo.tenant_id("ganxian")
+    client = fault_app.test_client()
+    run_id = client.get("/_fault/request-job/2031-05-01").get_json()["run"]
+    with fault_app.app_context():
+        connection = redis_connection()
+        key = f"rq:job:{rq_job_id(run_id)}"
+        assert hand_over(run_id, gx) is False  # queued already: not queued twice
+        assert connection.ttl(key) == -1
+    assert drain(fault_app) == 1
+    with fault_app.app_context():
+        assert connection.ttl(key) > 0  # the finished job's result expires (RQ's result_ttl)
+        # Queued again under the same id (a retry, the sweep): a new job, with no expiry of the old one.
+        assert hand_over(run_id, gx) is True
+        assert connection.ttl(key) == -1 and connection.hget(key, "status") == b"queued"
+    assert drain(fault_app) == 1
+    assert marked_days(fault_app, gx) == ["2031-05-01"]

@@ -10,21 +10,23 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from rq import Queue
-from rq.job import Job
 from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 from sqlalchemy import select
 
+from portal.core.timeutil import utcnow
 from portal.extensions import db, redis_connection
 from portal.jobs.lease import lease_is_free
 from portal.jobs.models import JobRun
-from portal.jobs.queue import enqueue, hand_over, rq_job_id, task
+from portal.jobs.handover import hand_over, rq_job_id
+from portal.jobs.queue import enqueue, run_job, task
 from portal.tenancy.models import CalendarOverride
-from portal.tenancy.scope import all_tenants, tenant_scope
+from portal.tenancy.scope import tenant_scope
+from tests import support
 from tests.conftest import BACKEND
 from tests.test_faults_redis import DEADLINE, drain, wait_until
 
@@ -63,9 +65,9 @@ def serve():
 
 
 def start_worker(app, tmp_path):
-    config = {key: app.config[key] for key in ("TESTING", "SQLALCHEMY_DATABASE_URI", "REDIS_URL",
-                                              "RATELIMIT_STORAGE_URI", "FAST_PASSWORD_HASHING", "UPLOAD_DIR",
-                                              "JOB_QUEUE", "BATCH_WINDOW_SECONDS")}
+    config = {key: app.config[key] for key in ("TESTING", "REDIS_URL", "RATELIMIT_STORAGE_URI",
+                                              "FAST_PASSWORD_HASHING", "UPLOAD_DIR", "JOB_QUEUE", "BATCH_WINDOW_SECONDS")}
+    config["SQLALCHEMY_DATABASE_URI"] = app.config["PLATFORM_DATABASE_URI"]  # a worker's role
     log = open(tmp_path / "worker.log", "w")
     return subprocess.Popen(
         [sys.executable, "-c", "from tests.test_faults_worker import serve; serve()"], cwd=ROOT,
@@ -74,7 +76,7 @@ def start_worker(app, tmp_path):
 
 
 def run_row(app, run_id):
-    with app.app_context(), all_tenants():
+    with support.as_platform(app):
         run = db.session.get(JobRun, run_id)
         return run.status, run.attempts
 
@@ -96,9 +98,11 @@ def test_a_job_whose_worker_is_killed_is_run_again_and_takes_effect_once(app, de
     try:
         wait_until(lambda: journal.exists() and "start" in journal.read_text(), "the worker to start the job")
         wait_until(lambda: run_row(app, run_id) == ("running", 1), "the run to show running")
-        # A second delivery meanwhile (a repeated hand-over) finds the lease held and leaves.
+        # A hand-over meanwhile sees RQ running the job and adds nothing; a second delivery even so
+        # (RQ's retry of a job it thinks abandoned) finds the lease held and leaves.
         with app.app_context():
-            hand_over(run_id, gx)
+            assert hand_over(run_id, gx) is False
+            Queue(app.config["JOB_QUEUE"], connection=redis_connection()).enqueue(run_job, run_id, gx)
         assert drain(app) == 1
         assert journal.read_text().count("start") == 1 and run_row(app, run_id) == ("running", 1)
     finally:
@@ -117,24 +121,24 @@ def test_a_job_whose_worker_is_killed_is_run_again_and_takes_effect_once(app, de
     wait_until(lease_freed, "PostgreSQL to end the dead worker's session")  # and roll back its work
     assert marked(app, gx) == [] and run_row(app, run_id) == ("running", 1)
 
-    # The sweep of the periodic tick finds the orphan and hands it over; a live worker runs it.
-    with app.app_context():
-        assert hand_over_stranded() == [run_id]
-        assert hand_over_stranded() == []  # queued on RQ now: not twice
+    # The sweep of the periodic tick finds the orphan (started over a minute ago, its lease free,
+    # its RQ job still "started") and replaces the abandoned RQ job; a live worker runs it.
+    later = utcnow() + timedelta(minutes=2)
+    with support.platform_app(app).app_context():
+        assert hand_over_stranded() == []  # started moments ago: not yet
+        assert hand_over_stranded(now=later) == [run_id]
+        assert hand_over_stranded(now=later) == []  # queued on RQ now: not twice
     assert drain(app) == 1
     assert run_row(app, run_id) == ("finished", 2)
     assert marked(app, gx) == ["2032-05-05"]
 
-    # RQ's own handling of the abandoned job comes later (its started-jobs registry entry expires):
-    # it retries the job, which finds the run finished and changes nothing.
+    # The abandoned job went with the replacement: RQ's clean-up of its started jobs finds nothing
+    # to retry. Any late delivery finds the run finished and changes nothing.
     with app.app_context():
         queue = Queue(app.config["JOB_QUEUE"], connection=redis_connection())
         StartedJobRegistry(queue=queue).cleanup(timestamp=time.time() + 10 * 3600)
-        scheduled = ScheduledJobRegistry(queue=queue)
-        assert rq_job_id(run_id) in scheduled.get_job_ids()  # RQ's retry, due in 10 s
-        for job_id in scheduled.get_job_ids():
-            scheduled.remove(job_id)
-            queue.enqueue_job(Job.fetch(job_id, connection=queue.connection))
+        assert rq_job_id(run_id) not in ScheduledJobRegistry(queue=queue).get_job_ids()
+        queue.enqueue(run_job, run_id, gx)
     assert drain(app) == 1
     assert run_row(app, run_id) == ("finished", 2)
     assert marked(app, gx) == ["2032-05-05"]

@@ -19,7 +19,7 @@ import logging
 from flask import g, jsonify, render_template, request, session
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from portal.core.errors import DomainError
@@ -61,17 +61,46 @@ def _wants_problem():
     return request.path.startswith("/api/")
 
 
+# The headers a 503 made at the commit keeps from the response it replaces (core/http.py sets them
+# all); the rest (ETag, Last-Modified, Content-Disposition, Cache-Control, cookies) described an
+# answer that was not given.
+SECURITY_HEADERS = ("Content-Security-Policy", "X-Frame-Options", "Strict-Transport-Security",
+                    "X-Content-Type-Options", "Referrer-Policy", "Permissions-Policy")
+_UNAVAILABLE_SQLSTATES = ("57P01", "57P02", "57P03")  # admin/crash shutdown, cannot connect now
+
+
+def database_unavailable(exc):
+    """Is ``exc`` (a DBAPIError) the database being out of reach rather than a fault of the
+    request: a connection lost mid-request (SQLAlchemy invalidated it), or one that could not be
+    made (refused, timed out, the server starting up or shutting down: a psycopg OperationalError
+    without a server's SQLSTATE, or of class 08 "connection exception")."""
+    if exc.connection_invalidated:
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    sqlstate = getattr(exc.orig, "sqlstate", "-")  # psycopg's errors have one; SQLite's do not
+    return sqlstate is None or sqlstate.startswith("08") or sqlstate in _UNAVAILABLE_SQLSTATES
+
+
 def connection_lost(exc):
-    """The answer when the database connection was lost (a restart, a failover, a killed backend):
-    503 with Retry-After. The request's transaction died with the connection (at its commit, it may
-    have been kept or not: the API's writes are idempotent, so sending them again is safe)."""
-    from flask import make_response
-    log.warning("database connection lost on %s %s: %s", request.method, request.path, exc.orig)
-    db.session.rollback()  # the next statement (the error page's) takes a fresh connection
+    """The answer when the database is out of reach (a restart, a failover, a killed backend, a
+    refused connection): 503 with Retry-After and ``Cache-Control: no-store``. The request's
+    transaction died with the connection (at its commit, it may have been kept or not: the API's
+    writes are idempotent, so sending them again is safe). The page is a minimal one that needs no
+    database (no signed-in user, no bureau, no context processors): base.html would query it."""
+    from flask import current_app, make_response
+    log.warning("database unavailable on %s %s: %s", request.method, request.path, exc.orig)
+    g.database_unavailable = True
+    try:
+        db.session.rollback()  # the next statement takes a fresh connection
+    except DBAPIError:  # pragma: no cover - the rollback of a dead connection is dropped by SQLAlchemy
+        db.session.close()
+    headers = {"Retry-After": "5", "Cache-Control": "no-store", "Pragma": "no-cache"}
     if _wants_problem():
-        return problem(503, "The database connection was lost; the request may not have been completed. "
-                            "Send it again.", headers={"Retry-After": "5"})
-    return make_response(render_template("error.html", status=503, message=None), 503, {"Retry-After": "5"})
+        return problem(503, "The database is unavailable; the request may not have been completed. "
+                            "Send it again.", headers=headers)
+    page = current_app.jinja_env.get_template("error_unavailable.html").render()
+    return make_response(page, 503, headers)
 
 
 def register(app):
@@ -96,17 +125,19 @@ def register(app):
         try:
             db.session.commit()
         except DBAPIError as exc:
-            if not exc.connection_invalidated:
+            if not database_unavailable(exc):
                 raise
-            lost = connection_lost(exc)  # keeps the headers set so far (security, caching)
-            for key, value in response.headers.items():
-                if key.lower() not in ("content-type", "content-length", "location"):
-                    lost.headers.setdefault(key, value)
+            lost = connection_lost(exc)  # keeps only the security headers of the response it replaces
+            for key in SECURITY_HEADERS:
+                if key in response.headers:
+                    lost.headers[key] = response.headers[key]
             return lost
         return response
 
     @app.after_request
     def _no_store_when_signed_in(response):
+        if g.get("database_unavailable"):
+            return response  # its answer says no-store already; current_user would query the database
         if signed_in():
             if "no-store" not in (response.headers.get("Cache-Control") or ""):
                 response.headers["Cache-Control"] = "no-store"
@@ -146,6 +177,9 @@ def register(app):
 
     @app.errorhandler(HTTPException)
     def _http_error(exc):
+        original = getattr(exc, "original_exception", None)  # an exception outside the views (opening the session)
+        if isinstance(original, DBAPIError) and database_unavailable(original):
+            return connection_lost(original)
         status = exc.code or 500
         headers = {}
         if status == 405 and getattr(exc, "valid_methods", None):
@@ -156,7 +190,7 @@ def register(app):
 
     @app.errorhandler(DBAPIError)
     def _database_error(exc):
-        if not exc.connection_invalidated:
+        if not database_unavailable(exc):
             return _unexpected(exc)
         return connection_lost(exc)
 

@@ -6,7 +6,7 @@ recovery sweep, RQ's retry of an abandoned job) never run it at the same time: t
 the lease held and leaves. A runner that dies (a worker killed, a machine lost) loses its
 connection, and PostgreSQL releases the lease with it: a run still "running" whose lease is free
 is an orphan (jobs/recovery.py hands it over again). SQLite (no Redis, jobs inline, one process)
-needs no lease.
+has no lease: there the sweep leaves "running" runs alone.
 """
 from contextlib import contextmanager
 
@@ -19,7 +19,9 @@ _TAKE = text("SELECT pg_try_advisory_lock(:space, hashtext(:run_id))")
 _GIVE = text("SELECT pg_advisory_unlock(:space, hashtext(:run_id))")
 
 
-def _leased(engine):
+def leases_exist(engine):
+    """Are runs leased on this database? (PostgreSQL only: on SQLite every run_lease is granted
+    and every lease looks free, so a "running" run cannot be told from an orphan.)"""
     return engine.dialect.name == "postgresql"
 
 
@@ -28,7 +30,7 @@ def run_lease(run_id):
     """Hold the lease of ``run_id`` inside the block; yields False (and holds nothing) if another
     runner holds it."""
     engine = db.engine
-    if not _leased(engine):
+    if not leases_exist(engine):
         yield True
         return
     connection = engine.connect()
@@ -47,8 +49,9 @@ def run_lease(run_id):
 
 
 def lease_is_free(connection, run_id):
-    """Does nobody hold the lease of ``run_id``? (Taken and given back at once if free.)"""
-    if not _leased(connection.engine):
+    """Does nobody hold the lease of ``run_id``? (Taken and given back at once if free.) Always
+    True where leases do not exist (see leases_exist): callers must not infer an orphan from it there."""
+    if not leases_exist(connection.engine):
         return True
     if not connection.execute(_TAKE, {"space": LOCK_SPACE, "run_id": run_id}).scalar():
         return False

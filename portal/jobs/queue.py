@@ -29,6 +29,7 @@ from portal.audit.recorder import acting_as, current_actor
 from portal.core import pending
 from portal.core.timeutil import utcnow
 from portal.extensions import db, redis_connection
+from portal.jobs.handover import hand_over
 from portal.jobs.lease import run_lease
 from portal.jobs.models import JobRun
 from portal.jobs.schedule import in_process_scheduler_wanted
@@ -223,26 +224,13 @@ def run_queued_inline(run_id, tenant_id=None):
 
 
 def retry(run):
-    """Start a failed job again with the same arguments."""
-    run.status, run.error, run.progress = "queued", "", 0
+    """Start a failed job again with the same arguments (queued afresh: the sweep's clock restarts)."""
+    run.status, run.error, run.progress, run.enqueued_at = "queued", "", 0, utcnow()
     db.session.flush()
     if current_app.config.get("REDIS_URL"):
         _hand_over_after_commit(run.id, run.tenant_id, short=run.requested_by == BATCHED_BY)
     else:
         _run_inline(run.id)
-
-
-def rq_job_id(run_id):
-    """The RQ job of a JobRun: one id, so the sweep sees whether RQ still holds the run."""
-    return f"portal-run-{run_id}"
-
-
-def hand_over(run_id, tenant_id, short=False):
-    """Queue JobRun ``run_id`` of bureau ``tenant_id`` on RQ now (on the short queue if ``short``)."""
-    name = short_queue_name(current_app.config) if short else current_app.config["JOB_QUEUE"]
-    Queue(name, connection=redis_connection()).enqueue(
-        run_job, run_id, tenant_id, job_id=rq_job_id(run_id), retry=RETRY,
-        job_timeout=BATCH_TIMEOUT if short else 3600, description=f"portal job run {run_id}")
 
 
 def _hand_over_after_commit(run_id, tenant_id, short=False):
@@ -378,7 +366,7 @@ def install(session_class):
         run_ids, items = pending.take(session, _PENDING_KEY), pending.take(session, _BATCHED_KEY)
         try:
             for run_id, tenant_id, is_short in run_ids:
-                hand_over(run_id, tenant_id, is_short)
+                hand_over(run_id, tenant_id, is_short, at_once=True)
             if items:
                 _hand_over_items(items)
         except RedisError as exc:
