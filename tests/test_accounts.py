@@ -43,6 +43,7 @@ def test_production_session_cookie_is_secure(database):
     from portal import create_app
     prod = create_app({"PORTAL_ENV": "production", "SECRET_KEY": "s" * 48,
                        "PORTAL_DATA_KEY": Fernet.generate_key().decode(),
+                       "AUDIT_CHECKPOINT_KEY": "k1:" + "c" * 24,
                        "SQLALCHEMY_DATABASE_URI": database["url"], "TESTING": True})
     response = prod.test_client().get("/login", base_url="https://portal.example")
     assert "Secure" in response.headers["Set-Cookie"]

@@ -9,6 +9,7 @@ the account can end all of that user's sessions at once (accounts/services.py en
 import secrets
 from datetime import timedelta
 
+from flask import g
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
@@ -76,6 +77,8 @@ class DatabaseSessionInterface(SessionInterface):
                              last_seen_at=row.last_seen_at)
 
     def save_session(self, app, session, response):
+        if g.get("database_unavailable"):
+            return  # the request was answered 503: the session stays as it was, nothing to write
         name = self.get_cookie_name(app)
         cookie = dict(domain=self.get_cookie_domain(app), path=self.get_cookie_path(app),
                       secure=self.get_cookie_secure(app), httponly=self.get_cookie_httponly(app),
