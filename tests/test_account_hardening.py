@@ -109,6 +109,7 @@ def test_the_current_password_check_is_throttled(app, login, demo):
         assert response.status_code == 200 and "field-error" in response.get_data(as_text=True)
     response = _change(browser, support.PASSWORD, "maple-kettle-orbit-31")
     assert response.status_code == 429 and "分钟后再试" in response.get_data(as_text=True)
+    assert 1 <= int(response.headers["Retry-After"]) <= 15 * 60
     with app.app_context():
         assert _user("gx-officer").check_password(support.PASSWORD)
 
