@@ -15,6 +15,9 @@ COOKIE = "portal_session"
 PROBLEM = "application/problem+json"
 
 
+TOKEN_GONE = "此令牌无效或已失效（已被撤销或已过期）。请重新登录以获取新令牌。"
+
+
 def _cookie(client):
     cookie = client.get_cookie(COOKIE)
     return cookie.value if cookie else None
@@ -71,6 +74,7 @@ def test_changing_the_password_ends_tokens_and_other_sessions_but_keeps_this_one
     assert _signed_out(elsewhere)  # the other browser is signed out
     response = client.get("/api/v1/me", headers=token)
     assert response.status_code == 401 and response.mimetype == PROBLEM
+    assert response.get_json()["detail"] == TOKEN_GONE  # in Chinese, not werkzeug's English
     with app.app_context():
         user_id = _user("gx-officer").id
         assert all(t.revoked_at is not None for t in db.session.execute(
@@ -98,7 +102,8 @@ def test_an_administrators_reset_ends_everything_and_the_api_waits_for_a_new_pas
     page = support.form_post(admin, f"/users/{finance_id}/reset", {}, token_url="/users", follow_redirects=True)
     assert page.status_code == 200
     assert _signed_out(finance)
-    assert client.get("/api/v1/me", headers=token).status_code == 401
+    response = client.get("/api/v1/me", headers=token)
+    assert response.status_code == 401 and response.get_json()["detail"] == TOKEN_GONE
     with app.app_context():
         user = _user("gx-finance")
         temporary = next(w for w in set(re.findall(r"[A-Za-z0-9_-]{12}", page.get_data(as_text=True)))
@@ -140,7 +145,8 @@ def test_disabling_a_user_ends_their_tokens_and_sessions(app, client, login, dem
     # Re-enabling brings none of them back.
     support.form_post(admin, f"/users/{finance_id}/enable", {}, token_url="/users")
     assert _signed_out(finance)
-    assert client.get("/api/v1/me", headers=token).status_code == 401
+    response = client.get("/api/v1/me", headers=token)
+    assert response.status_code == 401 and response.get_json()["detail"] == TOKEN_GONE
 
 
 def test_a_signed_in_session_saved_before_rows_named_their_user_must_sign_in_again(app, login, demo):
