@@ -14,7 +14,7 @@ from tests import support
 from tests.conftest import BACKEND
 from tests.test_account_security import _bearer, _change, _signed_out, _token, _user
 
-RACED_PASSWORD = "officer-raced-pass-77"
+RACED_PASSWORD = "raced-maple-kettle-orbit-77"
 # On SQLite a sign-in (a POST) holds the write lock from its first statement (BEGIN IMMEDIATE,
 # extensions.py), so a change waits for it to commit and then ends what it wrote: the race exists
 # only where writers run side by side.
