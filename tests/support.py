@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
-PASSWORD = "test-pass-2026"
+PASSWORD = "Tq8#vLm2Rw9z-2026"  # strong enough for the password policy (tests create users with it)
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 
 

@@ -14,7 +14,7 @@ from tests import support
 from tests.conftest import BACKEND
 from tests.test_account_security import _bearer, _change, _signed_out, _token, _user
 
-RACED_PASSWORD = "officer-raced-pass-77"
+RACED_PASSWORD = "raced-maple-kettle-orbit-77"
 # On SQLite a sign-in (a POST) holds the write lock from its first statement (BEGIN IMMEDIATE,
 # extensions.py), so a change waits for it to commit and then ends what it wrote: the race exists
 # only where writers run side by side.
@@ -70,7 +70,7 @@ def test_a_web_sign_in_whose_password_check_raced_a_change_is_signed_out(app, ra
 
 def test_the_session_that_changes_the_password_goes_on(app, login, demo):
     here = login("gx-officer")
-    assert _change(here, support.PASSWORD, "officer-new-pass-31").status_code == 302
+    assert _change(here, support.PASSWORD, "maple-kettle-orbit-31").status_code == 302
     assert here.get("/password").status_code == 200
     with app.app_context():
         assert _user("gx-officer").auth_epoch == 1
@@ -105,10 +105,11 @@ def test_the_current_password_check_is_throttled(app, login, demo):
     browser = login("gx-officer")
     pair = int(app.config["LOGIN_THROTTLE_PAIR"].split()[0])
     for _ in range(pair):
-        response = _change(browser, "wrong-guess-here", "officer-new-pass-31")
+        response = _change(browser, "wrong-guess-here", "maple-kettle-orbit-31")
         assert response.status_code == 200 and "field-error" in response.get_data(as_text=True)
-    response = _change(browser, support.PASSWORD, "officer-new-pass-31")
+    response = _change(browser, support.PASSWORD, "maple-kettle-orbit-31")
     assert response.status_code == 429 and "分钟后再试" in response.get_data(as_text=True)
+    assert 1 <= int(response.headers["Retry-After"]) <= 15 * 60
     with app.app_context():
         assert _user("gx-officer").check_password(support.PASSWORD)
 

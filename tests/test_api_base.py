@@ -37,6 +37,14 @@ def assert_problem(response, status):
     return body
 
 
+def chinese(text):
+    """Whether ``text`` is written in Chinese (the API's default language)."""
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text) and not re.search(r"[A-Za-z]{4,} [A-Za-z]{3,}", text)
+
+
+TOKEN_NO_LONGER_VALID = "此令牌无效或已失效（已被撤销或已过期）。请重新登录以获取新令牌。"
+
+
 def post_token(client, body, **kwargs):
     return client.post("/api/v1/tokens", json=body, **kwargs)
 
@@ -161,8 +169,22 @@ def test_revoked_token_is_refused(client, demo):
     response = client.delete("/api/v1/tokens/current", headers=bearer(raw))
     assert response.status_code == 204
     assert response.get_data() == b""
-    assert_problem(client.get("/api/v1/me", headers=bearer(raw)), 401)
-    assert_problem(client.delete("/api/v1/tokens/current", headers=bearer(raw)), 401)
+    for response in (client.get("/api/v1/me", headers=bearer(raw)),
+                     client.delete("/api/v1/tokens/current", headers=bearer(raw))):
+        assert assert_problem(response, 401)["detail"] == TOKEN_NO_LONGER_VALID
+
+
+def test_a_token_of_an_earlier_password_is_refused_in_chinese(client, demo, app):
+    from portal.accounts.models import User
+    from portal.extensions import db
+    raw = post_token(client, credentials()).get_json()["token"]
+    with app.app_context():  # the credential stamp moved on (a change elsewhere) without revoking rows
+        user = db.session.execute(select(User).where(User.username == "gx-officer")).scalar_one()
+        user.auth_epoch += 1
+        db.session.commit()
+    response = client.get("/api/v1/me", headers={**bearer(raw), "Accept-Language": "zh-CN"})
+    assert assert_problem(response, 401)["detail"] == TOKEN_NO_LONGER_VALID
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
 def test_revoking_one_token_leaves_the_others(client, demo):
@@ -182,7 +204,7 @@ def test_expired_token_is_refused(client, demo, app):
         token = db.session.execute(select(ApiToken).where(ApiToken.token_hash == hash_token(raw))).scalar_one()
         token.expires_at = datetime.now(timezone.utc) - timedelta(seconds=1)
         db.session.commit()
-    assert_problem(client.get("/api/v1/me", headers=bearer(raw)), 401)
+    assert assert_problem(client.get("/api/v1/me", headers=bearer(raw)), 401)["detail"] == TOKEN_NO_LONGER_VALID
 
 
 def test_only_the_sha256_of_the_token_is_stored(client, demo, app):
@@ -198,10 +220,11 @@ def test_only_the_sha256_of_the_token_is_stored(client, demo, app):
 
 
 def test_multi_tenant_user_must_name_the_tenant(client, demo):
-    body = assert_problem(post_token(client, credentials("city-auditor")), 422)
+    body = assert_problem(post_token(client, credentials("city-auditor"), headers={"Accept-Language": "zh-CN"}), 422)
     assert "tenant" in body["errors"]
     listed = " ".join(body["errors"]["tenant"])
     assert "ganxian" in listed and "zhanggong" in listed
+    assert body["detail"] == "请指明代表哪个民政局操作。" and listed.startswith("请从以下选项中选择：")
 
 
 def test_multi_tenant_user_gets_a_token_bound_to_the_named_tenant(client, demo, app):
@@ -251,7 +274,7 @@ def test_too_many_wrong_passwords_are_throttled(client, demo, app):
 
 def test_400_malformed_json(client, demo):
     response = client.post("/api/v1/tokens", data=b'{"username": ', content_type="application/json")
-    assert_problem(response, 400)
+    assert assert_problem(response, 400)["detail"] == "请求正文不是有效的 JSON。"
 
 
 @pytest.mark.parametrize("headers", [
@@ -262,8 +285,13 @@ def test_400_malformed_json(client, demo):
     {"Authorization": "bearer " + "x" * 5000},
 ])
 def test_401_without_a_valid_token(client, demo, headers):
-    assert_problem(client.get("/api/v1/me", headers=headers), 401)
-    assert_problem(client.delete("/api/v1/tokens/current", headers=headers), 401)
+    for response in (client.get("/api/v1/me", headers=headers),
+                     client.delete("/api/v1/tokens/current", headers=headers)):
+        detail = assert_problem(response, 401)["detail"]
+        assert chinese(detail), detail
+        # A token sent that does not work is named as such; none sent, the answer says to sign in.
+        sent = headers.get("Authorization", "").startswith("Bearer ") and headers["Authorization"].strip() != "Bearer"
+        assert (detail == TOKEN_NO_LONGER_VALID) == sent, detail
 
 
 def test_403_from_a_role_gate(app, demo):
@@ -330,7 +358,7 @@ def test_413_body_over_max_content_length(app, demo, client):
 
 def test_415_text_plain(client, demo):
     response = client.post("/api/v1/tokens", data=json.dumps(credentials()), content_type="text/plain")
-    assert_problem(response, 415)
+    assert assert_problem(response, 415)["detail"] == "请以 application/json 格式发送请求正文。"
 
 
 def test_422_schema_violation_lists_errors_by_field(client, demo):
@@ -402,7 +430,9 @@ def test_malformed_token_request_is_a_4xx_problem(client, demo, app, name, data,
     from portal.extensions import db
     response = _send(client, "POST", "/api/v1/tokens", data, content_type)
     assert 400 <= response.status_code < 500, (response.status_code, response.get_data(as_text=True)[:300])
-    assert_problem(response, response.status_code)
+    body = assert_problem(response, response.status_code)
+    for message in [body["detail"], *(m for ms in body.get("errors", {}).values() for m in ms)]:
+        assert chinese(message), (name, message)  # in the API's default language, Chinese
     with app.app_context():
         assert db.session.execute(select(ApiToken)).first() is None, "a malformed request got a token"
 

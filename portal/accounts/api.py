@@ -1,5 +1,6 @@
 """Bearer tokens and who-am-I for the JSON API."""
 from flask import g, jsonify, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.accounts import services
@@ -65,8 +66,9 @@ def create_token():
         raise services.PasswordChangeRequired()
     tenant_id = services.choose_tenant(user, data.get("tenant"))
     if tenant_id is None and user.role != "platform_admin":
-        raise DomainError("Name the bureau to act for.", {"tenant": ["Choose one of: " + ", ".join(
-            t.code for t in db.session.query(Tenant).filter(Tenant.id.in_(user.tenant_ids())))]})
+        codes = ", ".join(t.code for t in db.session.query(Tenant).filter(Tenant.id.in_(user.tenant_ids()))
+                          .order_by(Tenant.code))
+        raise DomainError(_("Name the bureau to act for."), {"tenant": [_("Choose one of: %(s)s.", s=codes)]})
     raw, token = services.issue_token(user, tenant_id, epoch)
     services.record_login(user, tenant_id, action="token_issued")
     tenant = db.session.get(Tenant, tenant_id) if tenant_id else None
@@ -81,7 +83,7 @@ def create_token():
 def revoke_current_token():
     token = g.get("api_token")
     if token is None:
-        return problem(400, "Only a bearer token can be revoked here.")
+        return problem(400, _("Only a bearer token can be revoked here."))
     services.revoke_token(token)
     return "", 204
 

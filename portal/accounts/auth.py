@@ -1,11 +1,13 @@
 """Who is asking and for which bureau: session and bearer-token sign-in. The gates in front of
 views (login_required, capability_required, deny) live in portal/core/auth.py."""
-from flask import abort, g, redirect, request, session, url_for
+from flask import g, redirect, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.accounts.models import User
 from portal.accounts.services import PasswordChangeRequired, find_token
 from portal.core.auth import is_api_request
+from portal.core.errors import DomainError
 from portal.extensions import db, login_manager
 from portal.tenancy.models import Tenant
 from portal.tenancy.scope import set_request_tenant
@@ -36,8 +38,12 @@ def _load_user_from_token(req):
     header = req.headers.get("Authorization", "")
     if not header.startswith("Bearer ") or not req.path.startswith("/api/"):
         return None
-    token = find_token(header[len("Bearer "):].strip())
+    raw = header[len("Bearer "):].strip()
+    if not raw:
+        return None  # no token sent: "sign in first"
+    token = find_token(raw)
     if token is None or not token.user.active:
+        g.token_refused = True  # unknown, revoked, expired, of an earlier password, or of a disabled user
         return None
     if token.user.must_change_password:
         # Still valid while the password must be changed (a reset has revoked every token already;
@@ -48,12 +54,23 @@ def _load_user_from_token(req):
     return token.user
 
 
+class NotSignedIn(DomainError):
+    """An API request without a usable bearer token: 401 problem+json, saying in the reader's
+    language whether the token sent is no longer valid or none was sent."""
+
+    status = 401
+
+
 @login_manager.unauthorized_handler
 def _unauthorized():
     if is_api_request():
         if g.get("password_change_required"):
             raise PasswordChangeRequired()
-        abort(401)
+        if g.get("token_refused"):
+            raise NotSignedIn(_("This token is not valid or no longer valid (it was revoked or has expired). "
+                                "Sign in again to get a new one."))
+        raise NotSignedIn(_("Sign in first: send the token that POST /api/v1/tokens gives as "
+                            "\"Authorization: Bearer <token>\"."))
     expired = "1" if getattr(session, "expired", False) else None
     return redirect(url_for("accounts.login", next=request.full_path if request.method == "GET" else None,
                             expired=expired))

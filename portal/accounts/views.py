@@ -66,16 +66,18 @@ def _remember_known_client(response, username):
 def login():
     form = LoginForm()
     expired = request.method == "GET" and (getattr(session, "expired", False) or request.args.get("expired") == "1")
-    status = 200
+    status, headers = 200, {}
     if form.validate_on_submit():
+        known = _is_known_client(form.username.data)
         try:
             user = services.authenticate(form.username.data, form.password.data, request.remote_addr or "",
-                                         known=_is_known_client(form.username.data))
+                                         known=known)
             epoch = user.auth_epoch  # as read with the password checked
             tenant_id = services.choose_tenant(user, None)
         except services.Throttled as exc:
             form.username.errors.append(exc.message)
-            status = 429
+            status = 429  # and when to try again, as the API says it
+            headers["Retry-After"] = str(services.seconds_until_retry(form.username.data, request.remote_addr or "", known))
         except DomainError as exc:
             form.password.errors.append(exc.message)
         else:
@@ -89,7 +91,7 @@ def login():
             if tenant_id is None and user.role != "platform_admin":
                 target = url_for("accounts.choose_tenant", next=target)
             return _remember_known_client(redirect(target or url_for("dashboard.home")), user.username)
-    return render_template("accounts/login.html", form=form, expired=expired), status
+    return render_template("accounts/login.html", form=form, expired=expired), status, headers
 
 
 @bp.route("/logout", methods=["POST"])
@@ -126,14 +128,15 @@ def choose_tenant():
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
+        known = _is_known_client(current_user.username)
         try:
             with db.session.begin_nested():
                 services.change_password(current_user, form.current.data, form.new.data, keep_sid=session.sid,
-                                         address=request.remote_addr or "",
-                                         known=_is_known_client(current_user.username))
+                                         address=request.remote_addr or "", known=known)
         except services.Throttled as exc:
             show_refusal(form, exc, "current")
-            return render_template("accounts/change_password.html", form=form), 429
+            retry = services.seconds_until_retry(current_user.username, request.remote_addr or "", known)
+            return render_template("accounts/change_password.html", form=form), 429, {"Retry-After": str(retry)}
         except DomainError as exc:
             show_refusal(form, exc, "current")
         else:

@@ -28,17 +28,18 @@ def unstorable_fields(data):
         value, path, depth = stack.pop()
         if depth > MAX_DEPTH:
             raise ValidationFailed(_("The request body is not valid."),
-                                   {"body": [f"Nested deeper than {MAX_DEPTH} levels."]})
+                                   {"body": [_("Nested deeper than %(n)s levels.", n=MAX_DEPTH)]})
         if isinstance(value, dict):
             for key, item in value.items():
                 if _UNSTORABLE.search(key):
-                    errors.setdefault(".".join(path) or "body", []).append("A field name holds a forbidden character.")
+                    errors.setdefault(".".join(path) or "body", []).append(_("A field name holds a forbidden character."))
                     continue
                 stack.append((item, (*path, key), depth + 1))
         elif isinstance(value, list):
             stack.extend((item, (*path, str(i)), depth + 1) for i, item in enumerate(value))
         elif isinstance(value, str) and _UNSTORABLE.search(value):
-            errors.setdefault(".".join(path) or "body", []).append("Holds a forbidden character (NUL or an unpaired surrogate).")
+            errors.setdefault(".".join(path) or "body", []).append(
+                _("Holds a forbidden character (NUL or an unpaired surrogate)."))
     return errors
 
 
@@ -67,7 +68,8 @@ JSON_TYPES = {"boolean": _l("true or false"), "string": _l("text"), "integer": _
 
 
 def _message(error):
-    """A jsonschema error in the reader's language (the common validators; others as jsonschema says)."""
+    """A jsonschema error in the reader's language (the validators the API's schemas use; any other
+    as a general sentence, never jsonschema's English)."""
     value = error.validator_value
     if error.validator == "type":
         names = value if isinstance(value, list) else [value]
@@ -84,9 +86,21 @@ def _message(error):
         return _("Give a number of at least %(n)s.", n=value)
     if error.validator in ("maximum", "exclusiveMaximum"):
         return _("Give a number of at most %(n)s.", n=value)
-    if error.validator == "pattern":
+    if error.validator in ("pattern", "format"):
         return _("Not in the expected format.")
-    return error.message[:300]
+    if error.validator == "additionalProperties":
+        known = set(error.schema.get("properties", {}))
+        extra = sorted(str(k) for k in error.instance if k not in known) if isinstance(error.instance, dict) else []
+        return _("Fields not accepted here: %(names)s.", names=", ".join(extra)[:300])
+    if error.validator == "minItems":
+        return _("At least %(n)s items.", n=value)
+    if error.validator == "minProperties":
+        return _("Give at least %(n)s fields.", n=value)
+    if error.validator == "maxProperties":
+        return _("Give at most %(n)s fields.", n=value)
+    if error.validator in ("oneOf", "anyOf"):
+        return _("Not one of the accepted forms.")
+    return _("Not a valid value.")
 
 
 def schema_errors(data, schema):
@@ -106,11 +120,11 @@ def schema_errors(data, schema):
 def json_body(schema):
     """The request's JSON object, validated against ``schema`` (a JSON Schema dict)."""
     if not request.mimetype or request.mimetype.split(";")[0] != "application/json":
-        raise UnsupportedMediaType("Send the body as application/json.")
+        raise UnsupportedMediaType(_("Send the body as application/json."))
     try:
         data = request.get_json(force=True, silent=False)
     except (BadRequest, RecursionError):  # RecursionError: nested too deeply to parse
-        raise BadRequest("The body is not valid JSON.") from None
+        raise BadRequest(_("The body is not valid JSON.")) from None
     unstorable = unstorable_fields(data)
     if unstorable:
         raise ValidationFailed(_("The request body is not valid."), unstorable)
