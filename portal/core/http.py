@@ -17,6 +17,8 @@ open data's ETags and ``no-cache``, core/caching.py)."""
 import logging
 
 from flask import g, jsonify, render_template, request, session
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -33,6 +35,28 @@ PROBLEM_TITLES = {
     415: "Unsupported Media Type", 422: "Unprocessable Content", 429: "Too Many Requests",
     500: "Internal Server Error", 503: "Service Unavailable",
 }
+
+
+# What an HTTP error says when it was raised with werkzeug's own (English) description.
+_HTTP_DETAILS = {
+    400: _l("The request could not be understood."),
+    401: _l("Sign in first."),
+    403: _l("You may not do this."),
+    404: _l("No such resource."),
+    405: _l("This method is not allowed at this address."),
+    409: _l("The request conflicts with the current state of the resource."),
+    413: _l("The request is too large."),
+    415: _l("This media type is not accepted here."),
+    429: _l("Too many requests. Please try again later."),
+}
+
+
+def _http_detail(exc, status):
+    """The detail of an HTTP error in the reader's language: a description the code gave is
+    translated (its msgid is in the catalogue); werkzeug's default one is replaced."""
+    if status == 404 or exc.description == type(exc).description:
+        return str(_HTTP_DETAILS.get(status, _l("The request could not be completed.")))
+    return _(exc.description)
 
 
 def problem(status, detail="", errors=None, title=None, headers=None):
@@ -97,8 +121,8 @@ def connection_lost(exc):
         db.session.close()
     headers = {"Retry-After": "5", "Cache-Control": "no-store", "Pragma": "no-cache"}
     if _wants_problem():
-        return problem(503, "The database is unavailable; the request may not have been completed. "
-                            "Send it again.", headers=headers)
+        return problem(503, _("The database is unavailable; the request may not have been completed. "
+                              "Send it again."), headers=headers)
     page = current_app.jinja_env.get_template("error_unavailable.html").render()
     return make_response(page, 503, headers)
 
@@ -171,7 +195,6 @@ def register(app):
     def _csrf_error(exc):
         if _wants_problem():
             return problem(400, exc.description)
-        from flask_babel import gettext as _
         return render_template("error.html", status=400,
                                message=_("The form expired or was not sent from this site. Please reload the page and try again.")), 400
 
@@ -185,7 +208,7 @@ def register(app):
         if status == 405 and getattr(exc, "valid_methods", None):
             headers["Allow"] = ", ".join(exc.valid_methods)  # RFC 9110 §15.5.6, pages and API alike
         if _wants_problem():
-            return problem(status, exc.description if status != 404 else "No such resource.", headers=headers)
+            return problem(status, _http_detail(exc, status), headers=headers)
         return render_template("error.html", status=status, message=None), status, headers
 
     @app.errorhandler(DBAPIError)
@@ -198,5 +221,5 @@ def register(app):
     def _unexpected(exc):
         log.exception("unhandled error on %s %s", request.method, request.path)
         if _wants_problem():
-            return problem(500, "An unexpected error occurred; it has been logged.")
+            return problem(500, _("An unexpected error occurred; it has been logged."))
         return render_template("error.html", status=500, message=None), 500

@@ -120,11 +120,11 @@ def _batch_items():
     """The ``visits`` list of a batch: the body is read as json_body does (415, 400), but the items
     are checked one by one, so a bad item does not refuse the whole batch."""
     if request.mimetype != "application/json":
-        raise UnsupportedMediaType("Send the body as application/json.")
+        raise UnsupportedMediaType(_("Send the body as application/json."))
     try:
         data = request.get_json(force=True, silent=False)
     except (BadRequest, RecursionError):
-        raise BadRequest("The body is not valid JSON.") from None
+        raise BadRequest(_("The body is not valid JSON.")) from None
     if isinstance(data, dict) and isinstance(data.get("visits"), list) and len(data["visits"]) > MAX_BATCH:
         raise ValidationFailed(_("At most %(n)s visits per batch.", n=MAX_BATCH),
                                {"visits": [_("At most %(n)s visits per batch.", n=MAX_BATCH)]})
