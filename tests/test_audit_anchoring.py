@@ -18,6 +18,7 @@ from portal.config import ConfigError, checkpoint_keys, config_from_env
 from portal.extensions import db
 from portal.tenancy.models import CalendarOverride
 from portal.tenancy.scope import all_tenants, tenant_scope
+from portal.core.pgsecurity import show_scope
 from tests import support
 from tests.conftest import BACKEND
 
@@ -361,7 +362,7 @@ def test_the_app_role_can_add_checkpoints_but_not_change_or_delete_them(app, dem
     gx, _anchor = _anchored_world(app, demo)
     for statement in ("UPDATE audit_checkpoint SET seq = 1", "DELETE FROM audit_checkpoint"):
         with app.app_context(), db.engine.connect() as conn:
-            conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(gx)})
+            show_scope(conn, gx)
             with pytest.raises(ProgrammingError):
                 conn.execute(text(statement))
             conn.rollback()

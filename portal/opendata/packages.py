@@ -7,8 +7,9 @@ date order and a compiled release merged from them."""
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
+from portal.core.pgsecurity import show_scope
 from portal.core.timeutil import utcnow
 from portal.extensions import db
 from portal.opendata import sections
@@ -73,11 +74,9 @@ def record(ocid):
 
 def _bind_tenant(connection, tenant_id):
     """Scope a plain connection's transaction to one tenant for PostgreSQL's row-level security:
-    the same ``app.tenant_id`` / ``app.all_tenants`` settings the session hook of
+    the same ``app.tenant_id`` / ``app.tenant_proof`` / ``app.all_tenants`` settings the session hook of
     portal/tenancy/scope.py writes, here for a connection that no ORM session owns."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT set_config('app.tenant_id', :t, true), "
-                                "set_config('app.all_tenants', 'off', true)"), {"t": str(int(tenant_id))})
+    show_scope(connection, int(tenant_id))
 
 
 def _batches(engine, tenant_id, upto_id):
