@@ -169,6 +169,7 @@ class Verification:
     broken_seq: int | None = None
     reason: str = ""
     kind: str = ""  # what broke it: "gap" (a missing entry), "link" (prev_hash), "content"
+    head_hash: str = GENESIS  # of an intact chain: the hash of its last row (seq ``checked``)
 
 
 def verify_chain(session, tenant_id):
@@ -192,7 +193,7 @@ def verify_chain(session, tenant_id):
         prev = row.hash
         expected_seq += 1
         checked += 1
-    return Verification(True, checked)
+    return Verification(True, checked, head_hash=prev)
 
 
 def chain_length(session, tenant_id):
