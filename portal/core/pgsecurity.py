@@ -43,12 +43,12 @@ APPEND_ONLY_TABLES = ("audit_entry", "audit_checkpoint")
 # The tenant of the transaction, proven (portal_tenant(), below); a sub-select, so that PostgreSQL
 # evaluates it once per statement (an InitPlan), not once per row.
 TENANT_EXPR = "(SELECT public.portal_tenant())"
-RLS_KEY_TABLE = "portal_rls_key"
+RLS_KEY_TABLE = "portal_rls_key"  # (its name is written out in the statements below)
 # The database's side of the RLS key: HMAC-SHA256's inner and outer padded keys (RFC 2104), so the
 # function checks a proof with the core sha256() alone (no pgcrypto extension needed).
-_RLS_KEY_DDL = (f"CREATE TABLE IF NOT EXISTS {RLS_KEY_TABLE} (id integer PRIMARY KEY CHECK (id = 1), "
+_RLS_KEY_DDL = ("CREATE TABLE IF NOT EXISTS portal_rls_key (id integer PRIMARY KEY CHECK (id = 1), "
                 "inner_pad bytea NOT NULL, outer_pad bytea NOT NULL)")
-_RLS_KEY_WRITE = text(f"INSERT INTO {RLS_KEY_TABLE} (id, inner_pad, outer_pad) VALUES (1, :inner, :outer) "
+_RLS_KEY_WRITE = text("INSERT INTO portal_rls_key (id, inner_pad, outer_pad) VALUES (1, :inner, :outer) "
                       "ON CONFLICT (id) DO UPDATE SET inner_pad = EXCLUDED.inner_pad, outer_pad = EXCLUDED.outer_pad")
 # The transaction's tenant (app.tenant_id) when app.tenant_proof is its HMAC under the RLS key; no
 # tenant (empty): NULL, the rows without a bureau, as before; any other tenant: -1, no row at all.
@@ -57,7 +57,7 @@ _PORTAL_TENANT = (
     "WHEN k.id IS NOT NULL AND encode(sha256(k.outer_pad || sha256(k.inner_pad || convert_to(s.tenant::text, 'UTF8'))), "
     "'hex') = COALESCE(current_setting('app.tenant_proof', true), '') THEN s.tenant ELSE -1 END "
     "FROM (SELECT NULLIF(current_setting('app.tenant_id', true), '')::integer AS tenant) s "
-    f"LEFT JOIN public.{RLS_KEY_TABLE} k ON k.id = 1")
+    "LEFT JOIN public.portal_rls_key k ON k.id = 1")
 # What the application tells a transaction (tenancy/scope.py, and the plain connections that
 # scope themselves): the tenant, its proof, and the platform role's switch.
 SHOW_SCOPE = text("SELECT set_config('app.tenant_id', :t, true), set_config('app.tenant_proof', :p, true), "
