@@ -14,9 +14,15 @@ The visits it stores are not marked for comparison (no job would judge them).
 """
 import hashlib
 import os
+import sys
+from pathlib import Path
 
 from flask import Flask, jsonify, request
 from sqlalchemy import create_engine, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # under gunicorn --chdir bench
+from portal.config import DEV_SECRET_KEY  # noqa: E402
+from portal.core.pgsecurity import rls_pads  # noqa: E402
 
 INSERT = text(
     "INSERT INTO visit (tenant_id, client_id, body_hash, contract_id, service_item_id, beneficiary_id, "
@@ -29,7 +35,11 @@ INSERT = text(
     "FROM api_token t JOIN user_account u ON u.id = t.user_id "
     "JOIN assignment a ON a.beneficiary_id = :beneficiary AND a.tenant_id = t.tenant_id "
     "WHERE t.token_hash = :token LIMIT 1 RETURNING id")
+# The bureau and its proof for row-level security (core/pgsecurity.py), computed in the statement
+# from the RLS key's padded halves (the portal's SECRET_KEY, from the environment as the portal's).
 SETTING = text("SELECT set_config('app.tenant_id', tenant_id::text, true), "
+               "set_config('app.tenant_proof', encode(sha256(:outer || sha256(:inner || "
+               "convert_to(tenant_id::text, 'UTF8'))), 'hex'), true), "
                "set_config('app.all_tenants', 'off', true) FROM api_token WHERE token_hash = :token")
 
 
@@ -37,13 +47,14 @@ def make_app(database_url, item_id):
     engine = create_engine(database_url, pool_size=2)
     app = Flask("floor")
     app.config["ENGINE"] = engine
+    pads = rls_pads(os.environ.get("SECRET_KEY") or DEV_SECRET_KEY)
 
     @app.post("/floor")
     def floor():
         body = request.get_json()
         token = hashlib.sha256(request.headers["Authorization"][7:].encode()).hexdigest()
         with engine.begin() as conn:
-            conn.execute(SETTING, {"token": token})
+            conn.execute(SETTING, {"token": token, **pads})
             visit_id = conn.execute(INSERT, {
                 "client_id": body["client_id"], "hash": hashlib.sha256(request.get_data()).hexdigest(),
                 "item": item_id, "device": body["device_id"],

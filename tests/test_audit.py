@@ -15,6 +15,7 @@ from portal.audit.models import AuditEntry
 from portal.extensions import db
 from portal.tenancy.models import CalendarOverride
 from portal.tenancy.scope import tenant_scope
+from portal.core.pgsecurity import show_scope
 from tests import support
 
 BACKEND = os.environ.get("PORTAL_TEST_DB", "sqlite")
@@ -269,7 +270,7 @@ def test_the_app_role_can_insert_and_select_audit_rows_but_not_update_or_delete_
     _overrides(app, gx, [date(2026, 10, 1)])
     with app.app_context():
         with db.engine.begin() as conn:
-            conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(gx)})
+            show_scope(conn, gx)
             before = conn.execute(text("SELECT count(*) FROM audit_entry")).scalar_one()
             assert before >= 1
             append(conn, tenant_id=gx, occurred_at=datetime.now(timezone.utc), actor_id=None,
@@ -278,7 +279,7 @@ def test_the_app_role_can_insert_and_select_audit_rows_but_not_update_or_delete_
         for statement in ("UPDATE audit_entry SET actor = 'x'", "DELETE FROM audit_entry",
                           "TRUNCATE audit_entry"):
             with db.engine.connect() as conn:
-                conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(gx)})
+                show_scope(conn, gx)
                 with pytest.raises(ProgrammingError) as caught:
                     conn.execute(text(statement))
                 assert isinstance(caught.value.orig, pg_errors.InsufficientPrivilege), statement

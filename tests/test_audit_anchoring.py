@@ -18,6 +18,7 @@ from portal.config import ConfigError, checkpoint_keys, config_from_env
 from portal.extensions import db
 from portal.tenancy.models import CalendarOverride
 from portal.tenancy.scope import all_tenants, tenant_scope
+from portal.core.pgsecurity import show_scope
 from tests import support
 from tests.conftest import BACKEND
 
@@ -361,7 +362,7 @@ def test_the_app_role_can_add_checkpoints_but_not_change_or_delete_them(app, dem
     gx, _anchor = _anchored_world(app, demo)
     for statement in ("UPDATE audit_checkpoint SET seq = 1", "DELETE FROM audit_checkpoint"):
         with app.app_context(), db.engine.connect() as conn:
-            conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(gx)})
+            show_scope(conn, gx)
             with pytest.raises(ProgrammingError):
                 conn.execute(text(statement))
             conn.rollback()
@@ -417,7 +418,7 @@ def test_the_public_page_and_the_open_data_show_each_head_and_nothing_else(app, 
 
 def test_the_demo_signs_every_chain_once(app):
     support.seed_demo(app, history=True)
-    with app.app_context(), all_tenants():
+    with support.as_platform(app):  # reading every chain: the platform role (the app role sees none)
         counts = dict(db.session.execute(select(AuditCheckpoint.chain, func.count()).group_by(AuditCheckpoint.chain)).all())
         assert len(counts) == 3 and set(counts.values()) == {1}
         for chain in counts:
@@ -426,10 +427,10 @@ def test_the_demo_signs_every_chain_once(app):
     # Seeding again changes nothing: no new checkpoint either.
     from portal.audit.recorder import acting_as
     from portal.demo import seed
-    with app.app_context(), acting_as("seed-demo"):
+    with support.platform_app(app).app_context(), acting_as("seed-demo"):  # as `flask seed-demo` runs
         assert seed(support.PASSWORD) == 0
         db.session.commit()
-    with app.app_context(), all_tenants():
+    with support.as_platform(app):
         assert db.session.scalar(select(func.count()).select_from(AuditCheckpoint)) == 3
     assert _verify(app, "ganxian").exit_code == 0 and _verify(app, "platform").exit_code == 0
 
@@ -451,3 +452,95 @@ def test_the_key_comes_from_the_environment_and_production_requires_it():
                 f"k1:{SECRET_A},k1:{SECRET_B}", f"{'x' * 17}:{SECRET_A}"):
         with pytest.raises(ConfigError, match="AUDIT_CHECKPOINT_KEY"):
             config_from_env({"AUDIT_CHECKPOINT_KEY": bad})
+
+
+# --- review of issue 21: chains belong to their bureau, planted checkpoints, malformed input --------
+
+_ENTRY = text("INSERT INTO audit_entry (tenant_id, chain, seq, occurred_at, actor, actor_role, action, object_type, "
+              "object_id, address, prev_hash, hash) VALUES (:t, :c, :s, :at, 'x', '', 'probe', '', '', '', :h, :h)")
+_CHECKPOINT = text("INSERT INTO audit_checkpoint (chain, seq, hash, created_at, key_id, signature, tenant_id) "
+                   "VALUES (:c, :s, :h, :at, 'dev', :sig, :t)")
+
+
+def test_no_row_or_checkpoint_goes_into_another_bureaus_chain(app, demo):
+    """CHECK (chain = COALESCE(tenant_id, 0)): not even the owner can put a row of ganxian into
+    zhanggong's chain (and block its next seq through UNIQUE(chain, seq)), or a checkpoint there."""
+    from sqlalchemy.exc import IntegrityError
+    gx, zg = demo.tenant_id("ganxian"), demo.tenant_id("zhanggong")
+    at = datetime.now(timezone.utc)
+    wrong = [(_ENTRY, {"t": gx, "c": zg, "s": 10**6, "at": at, "h": "0" * 64}),
+             (_ENTRY, {"t": None, "c": zg, "s": 10**6, "at": at, "h": "0" * 64}),
+             (_ENTRY, {"t": gx, "c": PLATFORM_CHAIN, "s": 10**6, "at": at, "h": "0" * 64}),
+             (_CHECKPOINT, {"t": gx, "c": zg, "s": 1, "at": at, "h": "0" * 64, "sig": "0" * 64}),
+             (_CHECKPOINT, {"t": None, "c": gx, "s": 1, "at": at, "h": "0" * 64, "sig": "0" * 64})]
+    for statement, values in wrong:
+        with pytest.raises(IntegrityError, match="(?i)check constraint|chain_of_tenant"):
+            with support.owner_connection(app) as conn:
+                conn.execute(statement, values)
+    with support.owner_connection(app) as conn:  # its own chain is fine
+        conn.execute(_ENTRY, {"t": zg, "c": zg, "s": 10**6, "at": at, "h": "0" * 64})
+
+
+def test_a_planted_checkpoint_at_the_head_is_not_taken_for_a_signature(app, demo):
+    gx = demo.tenant_id("ganxian")
+    _overrides(app, gx, [date(2026, 10, 1)])
+    [*_, (_id, last_seq, last_hash)] = _chain(app, gx)
+    with support.owner_connection(app) as conn:  # a checkpoint of the signing key's id, not signed by it
+        conn.execute(_CHECKPOINT, {"t": gx, "c": gx, "s": last_seq, "h": last_hash,
+                                   "at": datetime.now(timezone.utc) - timedelta(hours=1), "sig": "0" * 64})
+    with pytest.raises(CheckpointRefused, match="does not verify"):
+        _checkpoint(app, gx)
+    result = _cli(app, "audit-checkpoint", "--tenant", "ganxian")
+    assert result.exit_code == 1 and "refused" in result.output
+
+
+def test_the_checkpoint_signs_the_head_the_verification_read(app, demo, monkeypatch):
+    from portal.audit import checkpoints
+    gx = demo.tenant_id("ganxian")
+    _overrides(app, gx, [date(2026, 10, 1), date(2026, 10, 2)])
+    [*_, (_id, last_seq, last_hash)] = _chain(app, gx)
+    monkeypatch.setattr(checkpoints, "head", lambda session, chain: (last_seq + 7, "f" * 64))  # a later re-read
+    assert _checkpoint(app, gx)[1:] == (last_seq, last_hash)
+
+
+def test_the_published_head_is_the_highest_signed_seq_never_one_dated_in_the_future(app, demo, client):
+    gx = demo.tenant_id("ganxian")
+    [(key_id, secret)] = checkpoint_keys(app.config["AUDIT_CHECKPOINT_KEY"])
+    _overrides(app, gx, [date(2026, 10, 1)])
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    _checkpoint(app, gx, now=now)
+    _overrides(app, gx, [date(2026, 10, 2)])
+    [*_, (_id, last_seq, last_hash)] = _chain(app, gx)
+    _checkpoint(app, gx, now=now - timedelta(days=1))  # a higher seq with an earlier time (a clock set back)
+    future = now + timedelta(days=2)
+    with support.owner_connection(app) as conn:  # validly signed (a leaked key), but dated ahead
+        conn.execute(_CHECKPOINT, {"t": gx, "c": gx, "s": last_seq + 50, "h": "e" * 64, "at": future,
+                                   "sig": sign(secret, gx, last_seq + 50, "e" * 64, future)})
+    published = client.get("/api/v1/public/audit-heads").get_json()
+    [ganxian] = [h for h in published["heads"] if h["bureau"] == "ganxian"]
+    assert ganxian["head_hash"] == last_hash
+
+
+def test_published_heads_read_past_many_forged_checkpoints(app, demo):
+    from portal.audit.checkpoints import PUBLISHED_TRIES, published_heads
+    gx = demo.tenant_id("ganxian")
+    _overrides(app, gx, [date(2026, 10, 1)])
+    [*_, (_id, _seq, last_hash)] = _chain(app, gx)
+    _checkpoint(app, gx)
+    at = datetime.now(timezone.utc) - timedelta(minutes=5)
+    with support.owner_connection(app) as conn:
+        for n in range(PUBLISHED_TRIES + 2):
+            conn.execute(_CHECKPOINT, {"t": gx, "c": gx, "s": 1000 + n, "h": "d" * 64, "at": at, "sig": "0" * 64})
+    with app.app_context(), tenant_scope(gx):
+        assert published_heads([gx])[gx].hash == last_hash
+
+
+@pytest.mark.parametrize("value", ["１２:" + "a" * 64, f"{2**31}:" + "a" * 64, "9" * 40 + ":" + "a" * 64,
+                                   "-1:" + "a" * 64, "+1:" + "a" * 64])
+def test_an_expected_seq_that_is_not_a_plain_small_number_is_malformed(app, demo, value):
+    from portal.audit.checkpoints import parse_expect
+    with pytest.raises(ValueError):
+        parse_expect(value)
+    result = _verify(app, "ganxian", "--expect", value)
+    assert result.exit_code == 2 and "--expect" in result.output and "Traceback" not in result.output
+    assert parse_expect(f"{2**31 - 1}:" + "A" * 64) == (2**31 - 1, "a" * 64)

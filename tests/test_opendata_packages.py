@@ -121,12 +121,15 @@ def test_the_bulk_stream_reads_on_its_own_connection_after_the_request_and_its_s
         engine = db.engine
         db.session.remove()
     meta = {"uri": "u", "version": "1.1", "publishedDate": "2026-01-01T00:00:00+08:00", "publisher": {"name": "p"}}
-    body = "".join(packages.stream_package(engine, meta, ganxian, 10**9))
+    with app.app_context():  # made in the request (the tenant's proof for row-level security) …
+        stream = packages.stream_package(engine, meta, ganxian, 10**9)
+    body = "".join(stream)  # … iterated after it
     releases = json.loads(body)["releases"]
     assert len(releases) == 3 and all("-ganxian-" in r["ocid"] for r in releases)
     assert {r["tender"]["title"] for r in releases} == {f"困难群众探访关爱服务 {n}" for n in (1, 2, 3)}
     # a stream left half-read gives its connection back
-    stream = packages.stream_package(engine, meta, ganxian, 10**9)
+    with app.app_context():
+        stream = packages.stream_package(engine, meta, ganxian, 10**9)
     next(stream), next(stream)
     stream.close()
 

@@ -1,4 +1,5 @@
-"""Issue 21, item 5: the web tier cannot switch row-level security off for itself.
+"""Issue 21, item 5: the web tier cannot switch row-level security off for itself, nor name
+another bureau (its proof, an HMAC under the RLS key, is checked by the database).
 
 The policies honour ``app.all_tenants = 'on'`` only for the platform role (``portal_platform``:
 workers, the scheduler, cross-bureau commands). The application role (``portal_app``) that an
@@ -21,7 +22,11 @@ from tests import support
 
 BACKEND = os.environ.get("PORTAL_TEST_DB", "sqlite")
 postgres_only = pytest.mark.skipif(BACKEND != "postgresql", reason="row-level security is PostgreSQL's")
-SWITCH_ON = text("SELECT set_config('app.all_tenants', 'on', true), set_config('app.tenant_id', :t, true)")
+
+
+def _scope(app, tenant, everyone=False):
+    """The parameters of pgsecurity.SHOW_SCOPE, with the proof the app's RLS key gives."""
+    return pgsecurity.scope_parameters(tenant, everyone, secret_key=app.config["SECRET_KEY"])
 
 
 def _overrides(app, demo):
@@ -50,11 +55,11 @@ def test_the_app_role_flipping_the_switch_sees_and_writes_nothing_more(app, demo
         with engine.connect() as conn:
             assert conn.execute(text("SELECT current_user")).scalar_one() == "portal_app"
             # An injected set_config with no tenant: still nothing.
-            conn.execute(SWITCH_ON, {"t": ""})
+            conn.execute(pgsecurity.SHOW_SCOPE, _scope(app, None, everyone=True))
             assert conn.execute(text("SELECT count(*) FROM calendar_override")).scalar_one() == 0
             conn.rollback()
             # Acting for ganxian with the switch on: ganxian's row only.
-            conn.execute(SWITCH_ON, {"t": str(gx)})
+            conn.execute(pgsecurity.SHOW_SCOPE, _scope(app, gx, everyone=True))
             assert conn.execute(text("SELECT id FROM calendar_override")).scalars().all() == [ids[gx]]
             assert conn.execute(text("UPDATE calendar_override SET note = 'hijacked' WHERE tenant_id = :z"),
                                 {"z": zg}).rowcount == 0
@@ -82,10 +87,10 @@ def test_the_platform_role_sees_every_bureau_only_with_the_switch_on(app, demo):
             assert not me.rolsuper and not me.rolbypassrls
             # Without the switch the platform role is walled in like the app role.
             assert conn.execute(text("SELECT count(*) FROM calendar_override")).scalar_one() == 0
-            conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(gx)})
+            conn.execute(pgsecurity.SHOW_SCOPE, _scope(app, gx))
             assert conn.execute(text("SELECT id FROM calendar_override")).scalars().all() == [ids[gx]]
             conn.rollback()
-            conn.execute(SWITCH_ON, {"t": ""})
+            conn.execute(pgsecurity.SHOW_SCOPE, _scope(app, None, everyone=True))
             assert sorted(conn.execute(text("SELECT id FROM calendar_override")).scalars()) == sorted(ids.values())
             conn.rollback()
             # The append-only audit trail stays append-only for it too.
@@ -140,8 +145,79 @@ def test_the_definer_function_answers_only_one_contractors_approved_bureaus(app,
             "FROM pg_proc p WHERE p.proname = 'contractor_tenants'")).one()
         table_owner = conn.execute(text(
             "SELECT tableowner FROM pg_tables WHERE tablename = 'contractor_registration'")).scalar_one()
-    assert function.prosecdef and function.proconfig == ["search_path=public"]
+    assert function.prosecdef and function.proconfig == ["search_path=pg_catalog, public, pg_temp"]
     assert function.owner == table_owner and function.app_may
+
+
+@postgres_only
+def test_a_temporary_table_does_not_change_what_the_definer_functions_answer(app, demo):
+    ids = _registrations(app, demo)
+    gx, zg = demo.tenant_id("ganxian"), demo.tenant_id("zhanggong")
+    fake = pgsecurity.rls_pads("an attacker's own key")
+    engine = _connect(app.config["SQLALCHEMY_DATABASE_URI"])
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("CREATE TEMP TABLE contractor_registration (tenant_id integer, contractor_id integer, "
+                              "status text)"))
+            conn.execute(text("INSERT INTO contractor_registration VALUES (:t, :c, 'approved')"),
+                         {"t": 424242, "c": ids["C"]})
+            assert sorted(conn.execute(select(func.contractor_tenants(ids["C"]))).scalars()) == [zg]
+            assert sorted(conn.execute(select(func.contractor_tenants(ids["A"]))).scalars()) == sorted([gx, zg])
+            # Nor does a temporary key table make the attacker's own proofs valid.
+            conn.execute(text("CREATE TEMP TABLE portal_rls_key (id integer, inner_pad bytea, outer_pad bytea)"))
+            conn.execute(text("INSERT INTO portal_rls_key VALUES (1, :inner, :outer)"), fake)
+            conn.execute(pgsecurity.SHOW_SCOPE, pgsecurity.scope_parameters(zg, secret_key="an attacker's own key"))
+            assert conn.execute(text("SELECT portal_tenant()")).scalar_one() == -1
+            assert conn.execute(text("SELECT count(*) FROM contractor_registration")).scalar_one() == 1  # its own temp row
+            assert conn.execute(text("SELECT count(*) FROM public.contractor_registration")).scalar_one() == 0
+            conn.rollback()
+    finally:
+        engine.dispose()
+
+
+@postgres_only
+def test_a_tenant_without_its_proof_sees_and_writes_nothing(app, demo):
+    """Issue 21 review: an injected set_config('app.tenant_id', <another bureau>) must not open
+    that bureau: the database checks the proof (an HMAC of the tenant under the RLS key)."""
+    ids = _overrides(app, demo)
+    gx, zg = demo.tenant_id("ganxian"), demo.tenant_id("zhanggong")
+    own = _scope(app, gx)
+    forged = {
+        "no proof": {**_scope(app, zg), "p": ""},
+        "ganxian's proof": {**_scope(app, zg), "p": own["p"]},
+        "a wrong proof": {**_scope(app, zg), "p": "0" * 64},
+        "another key's proof": pgsecurity.scope_parameters(zg, secret_key="not the portal's key"),
+    }
+    engine = _connect(app.config["SQLALCHEMY_DATABASE_URI"])
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT current_user")).scalar_one() == "portal_app"
+            for what, parameters in forged.items():
+                conn.execute(pgsecurity.SHOW_SCOPE, parameters)
+                assert conn.execute(text("SELECT portal_tenant()")).scalar_one() == -1, what
+                assert conn.execute(text("SELECT count(*) FROM calendar_override")).scalar_one() == 0, what
+                assert conn.execute(text("UPDATE calendar_override SET note = 'x'")).rowcount == 0, what
+                with pytest.raises(Exception, match="row-level security"):
+                    conn.execute(text("INSERT INTO calendar_override (tenant_id, day, is_working, note) "
+                                      "VALUES (:z, '2026-12-01', true, 'x')"), {"z": zg})
+                conn.rollback()
+            # The key itself is the owner's: the app role cannot read it.
+            with pytest.raises(Exception, match="permission denied"):
+                conn.execute(text("SELECT * FROM portal_rls_key"))
+            conn.rollback()
+            # With its own proof the bureau sees its own row (and the app works: the other tests).
+            conn.execute(pgsecurity.SHOW_SCOPE, own)
+            assert conn.execute(text("SELECT portal_tenant()")).scalar_one() == gx
+            assert conn.execute(text("SELECT id FROM calendar_override")).scalars().all() == [ids[gx]]
+            conn.rollback()
+    finally:
+        engine.dispose()
+    with support.owner_connection(app) as conn:
+        rows = dict(conn.execute(text("SELECT tenant_id, note FROM calendar_override")).all())
+        policies = conn.execute(text("SELECT qual FROM pg_policies WHERE policyname = :p"),
+                                {"p": pgsecurity.POLICY}).scalars().all()
+    assert rows == {gx: "ganxian", zg: "zhanggong"}
+    assert policies and all("portal_tenant()" in qual for qual in policies)
 
 
 def test_a_field_worker_works_in_each_bureau_of_an_approved_registration_only(app, demo, client, api_token):

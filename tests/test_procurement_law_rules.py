@@ -16,6 +16,7 @@ from portal.contractors.models import BlacklistEntry, Contractor
 from portal.core.errors import DomainError
 from portal.extensions import db
 from portal.tenancy.scope import tenant_scope
+from portal.core.pgsecurity import show_scope
 from tests import contract_world as cw
 from tests import support
 from tests.tender_world import PDF, make_contractor, make_tender, pass_deadline
@@ -113,8 +114,7 @@ def test_an_entry_of_one_bureau_bans_bidding_at_every_bureau_and_every_bureau_se
         db.session.commit()
     if BACKEND == "postgresql":
         with app.app_context(), db.engine.connect() as conn:
-            conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"),
-                         {"t": str(demo.tenant_id("zhanggong"))})
+            show_scope(conn, demo.tenant_id("zhanggong"))
             assert conn.execute(text("SELECT count(*) FROM blacklist_entry")).scalar_one() == 1  # readable
             assert conn.execute(text("UPDATE blacklist_entry SET reason = 'x' WHERE id = :i"),
                                 {"i": entry_id}).rowcount == 0

@@ -12,6 +12,7 @@ from portal.extensions import db
 from portal.jobs.models import JobRun
 from portal.tenancy.models import CalendarOverride
 from portal.tenancy.scope import TenancyError, TenantOwned, all_tenants, tenant_scope
+from portal.core.pgsecurity import show_scope
 from tests import support
 
 BACKEND = os.environ.get("PORTAL_TEST_DB", "sqlite")
@@ -107,7 +108,7 @@ def test_raw_sql_without_a_tenant_sees_no_rows_and_with_one_sees_only_its_own(ap
         assert conn.execute(text("SELECT id FROM calendar_override")).all() == []
         assert conn.execute(text("SELECT count(*) FROM calendar_override")).scalar_one() == 0
         conn.rollback()
-        conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(gx)})
+        show_scope(conn, gx)
         rows = conn.execute(text("SELECT id, tenant_id FROM calendar_override")).all()
         assert sorted(r.id for r in rows) == sorted(gx_ids)
         assert {r.tenant_id for r in rows} == {gx}

@@ -30,11 +30,17 @@ def upgrade():
     sa.Column('tenant_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], name=op.f('fk_audit_checkpoint_tenant_id_tenant')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_checkpoint')),
-    sa.UniqueConstraint('chain', 'seq', 'key_id', name=op.f('uq_audit_checkpoint_chain_seq_key_id'))
+    sa.UniqueConstraint('chain', 'seq', 'key_id', name=op.f('uq_audit_checkpoint_chain_seq_key_id')),
+    sa.CheckConstraint('chain = COALESCE(tenant_id, 0)', name=op.f('ck_audit_checkpoint_chain_of_tenant'))
     )
     with op.batch_alter_table('audit_checkpoint', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_checkpoint_chain'), ['chain'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_checkpoint_tenant_id'), ['tenant_id'], unique=False)
+
+    # A row of the audit trail sits in its own bureau's chain (0: the platform's), so that no
+    # bureau can append to, or block with UNIQUE(chain, seq), another bureau's chain.
+    with op.batch_alter_table('audit_entry', schema=None) as batch_op:
+        batch_op.create_check_constraint(op.f('ck_audit_entry_chain_of_tenant'), 'chain = COALESCE(tenant_id, 0)')
 
     with op.batch_alter_table('web_session', schema=None) as batch_op:
         batch_op.add_column(sa.Column('user_id', sa.Integer(), nullable=True))
@@ -63,6 +69,9 @@ def downgrade():
         batch_op.drop_constraint(batch_op.f('fk_web_session_user_id_user_account'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_web_session_user_id'))
         batch_op.drop_column('user_id')
+
+    with op.batch_alter_table('audit_entry', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_audit_entry_chain_of_tenant'), type_='check')
 
     with op.batch_alter_table('audit_checkpoint', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_checkpoint_tenant_id'))

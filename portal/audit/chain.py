@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import func, insert, select, text
 
 from portal.audit.models import PLATFORM_CHAIN, AuditEntry
+from portal.core.pgsecurity import tenant_proof
 
 GENESIS = "0" * 64
 
@@ -69,10 +70,11 @@ LOCK_SPACE = 7301
 # setting it replaces comes back for the restore (read first: a materialised CTE is evaluated
 # before the outer select list).
 _LOCK_AND_ENTER = text(
-    "WITH previous AS MATERIALIZED (SELECT current_setting('app.tenant_id', true) AS tenant) "
-    "SELECT previous.tenant, pg_advisory_xact_lock(:space, :chain), set_config('app.tenant_id', :tenant, true) "
-    "FROM previous")
-_RESTORE = text("SELECT set_config('app.tenant_id', :tenant, true)")
+    "WITH previous AS MATERIALIZED (SELECT current_setting('app.tenant_id', true) AS tenant, "
+    "current_setting('app.tenant_proof', true) AS proof) "
+    "SELECT previous.tenant, previous.proof, pg_advisory_xact_lock(:space, :chain), "
+    "set_config('app.tenant_id', :tenant, true), set_config('app.tenant_proof', :proof, true) FROM previous")
+_RESTORE = text("SELECT set_config('app.tenant_id', :tenant, true), set_config('app.tenant_proof', :proof, true)")
 # The same lock when the connection already shows row-level security the chain's tenant.
 _LOCK = text("SELECT pg_advisory_xact_lock(:space, :chain)")
 # Many rows in one INSERT on PostgreSQL: one array per column, so the statement is the same
@@ -107,7 +109,7 @@ def append_entries(connection, entries, tenant_shown=False):
 
     Per chain, in ascending chain order (so that two writers never wait on each other's locks in
     a cycle): on PostgreSQL one statement takes the chain's advisory transaction lock and sets
-    ``app.tenant_id`` to the chain's tenant; then one read of the chain's head, one multi-row
+    ``app.tenant_id`` (and its proof) to the chain's tenant; then one read of the chain's head, one multi-row
     INSERT (per ``ROWS_PER_INSERT`` rows) of the entries hashed in Python, and on PostgreSQL one
     restore of ``app.tenant_id``. The lock is held until the transaction ends: called at commit,
     that is for the time of these statements and the COMMIT. ``tenant_shown``: the connection's
@@ -131,7 +133,8 @@ def _append_to_chain(connection, chain, entries, tenant_shown=False):
         connection.execute(_LOCK, {"space": LOCK_SPACE, "chain": chain})
     elif postgres:
         previous = connection.execute(_LOCK_AND_ENTER, {
-            "space": LOCK_SPACE, "chain": chain, "tenant": "" if tenant is None else str(tenant)}).scalar()
+            "space": LOCK_SPACE, "chain": chain, "tenant": "" if tenant is None else str(tenant),
+            "proof": tenant_proof(tenant)}).first()
     last = connection.execute(
         select(table.c.seq, table.c.hash).where(table.c.chain == chain).order_by(table.c.seq.desc()).limit(1)
     ).first()
@@ -148,7 +151,7 @@ def _append_to_chain(connection, chain, entries, tenant_shown=False):
     else:  # SQLite: the driver's executemany, one prepared statement
         connection.execute(insert(table), rows)
     if postgres and not shown:  # (a failed statement above ends the transaction: nothing to restore then)
-        connection.execute(_RESTORE, {"tenant": previous or ""})
+        connection.execute(_RESTORE, {"tenant": previous.tenant or "", "proof": previous.proof or ""})
     return rows
 
 
@@ -166,6 +169,7 @@ class Verification:
     broken_seq: int | None = None
     reason: str = ""
     kind: str = ""  # what broke it: "gap" (a missing entry), "link" (prev_hash), "content"
+    head_hash: str = GENESIS  # of an intact chain: the hash of its last row (seq ``checked``)
 
 
 def verify_chain(session, tenant_id):
@@ -189,7 +193,7 @@ def verify_chain(session, tenant_id):
         prev = row.hash
         expected_seq += 1
         checked += 1
-    return Verification(True, checked)
+    return Verification(True, checked, head_hash=prev)
 
 
 def chain_length(session, tenant_id):

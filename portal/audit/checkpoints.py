@@ -30,6 +30,7 @@ from portal.tenancy.scope import all_tenants, tenant_scope
 
 SIGNED_FORMAT = "portal-audit-checkpoint/1"  # the first field of the signed text: its version
 HEX_HASH = re.compile(r"[0-9a-f]{64}")
+MAX_SEQ = 2**31 - 1  # the column is an integer: a larger --expect seq is malformed, not a database error
 PUBLISHED_TRIES = 10  # newest checkpoints per chain read for the published head (a forged one is skipped)
 
 
@@ -106,7 +107,7 @@ def write_checkpoint(tenant_id, now=None):
     if not verified.ok:  # never sign over a broken chain: the job fails, so someone looks
         raise CheckpointRefused(f"chain {chain} is broken at seq {verified.broken_seq} ({verified.reason}): "
                                 "run audit-verify")
-    seq, head_hash = head(db.session, chain)
+    seq, head_hash = verified.checked, verified.head_hash  # the head verified, not a re-read
     rows = _checkpoints_with_rows(db.session, chain)
     valid = [(cp, found) for cp, found in rows if signature_problem(cp, known) is None]
     if valid:
@@ -114,8 +115,8 @@ def write_checkpoint(tenant_id, now=None):
         if _row_hash(newest.seq, found) != newest.hash:
             raise CheckpointRefused(f"chain {chain} no longer matches its checkpoint of {iso_utc(newest.created_at)} "
                                     f"(seq {newest.seq}): run audit-verify")
-    if any(cp.seq == seq and cp.key_id == key_id for cp, _found in rows):
-        return None
+    if any(cp.seq == seq and cp.key_id == key_id for cp, _found in valid):
+        return None  # (a row there with a bad signature is no signature: the insert below meets it)
     created = (now or utcnow()).astimezone(timezone.utc).replace(microsecond=0)
     checkpoint = AuditCheckpoint(chain=chain, seq=seq, hash=head_hash, created_at=created, key_id=key_id,
                                  signature=sign(secret, chain, seq, head_hash, created), tenant_id=tenant_id)
@@ -123,8 +124,21 @@ def write_checkpoint(tenant_id, now=None):
         with db.session.begin_nested():  # another writer signing the same head first: nothing to add
             db.session.add(checkpoint)
     except IntegrityError:
+        _clash_checked(chain, seq, key_id, known)
         return None
     return checkpoint
+
+
+def _clash_checked(chain, seq, key_id, known):
+    """After the unique (chain, seq, key) refused a checkpoint: another writer signing the same
+    head is fine; a row there that this key did not sign (forged, planted) is not: refused."""
+    clash = db.session.execute(
+        select(AuditCheckpoint).where(AuditCheckpoint.chain == chain, AuditCheckpoint.seq == seq,
+                                      AuditCheckpoint.key_id == key_id)
+        .execution_options(skip_tenant_scope=True, populate_existing=True)).scalar_one_or_none()
+    if clash is None or signature_problem(clash, known) is not None:
+        raise CheckpointRefused(f"chain {chain}: seq {seq} already holds a checkpoint of key {key_id!r} whose "
+                                "signature does not verify (forged or altered): run audit-verify")
 
 
 def write_checkpoints(tenant_ids):
@@ -221,7 +235,7 @@ def parse_expect(text):
     """(seq or None, hash) of an --expect value "SEQ:HASH" or "HASH"; ValueError when malformed."""
     seq, _sep, head_hash = text.strip().rpartition(":")
     head_hash = head_hash.lower()
-    if not HEX_HASH.fullmatch(head_hash) or (seq and not seq.isdigit()):
+    if not HEX_HASH.fullmatch(head_hash) or (seq and not (seq.isascii() and seq.isdigit() and int(seq) <= MAX_SEQ)):
         raise ValueError("expected SEQ:HASH or HASH (64 hexadecimal digits)")
     return (int(seq) if seq else None), head_hash
 
@@ -257,24 +271,36 @@ class PublishedHead:
 
 
 def published_heads(chains):
-    """{chain: PublishedHead} — of each of ``chains``, its newest validly signed checkpoint, as the
+    """{chain: PublishedHead} — of each of ``chains``, its validly signed checkpoint of the highest
+    seq (then the newest; none dated in the future, which only a forger writes), as the
     public site and the open data show it: the head's hash, time, key id and signature; never the
     seq (the count of rows would tell a bureau how many rows its sealed bids hold, which its own
     view of the trail withholds: audit/withholding.py) nor anything of the trail itself. Readable
-    by anyone (``__tenancy_read__``); the newest few of each chain are read, not the history."""
+    by anyone (``__tenancy_read__``); the newest few of each chain are read, not the history
+    (unless they are all forged)."""
+    chains = list(chains)
+    newest_first = (AuditCheckpoint.seq.desc(), AuditCheckpoint.created_at.desc(), AuditCheckpoint.id.desc())
+    now = utcnow()
     ranked = select(AuditCheckpoint.id, func.row_number().over(
-        partition_by=AuditCheckpoint.chain,
-        order_by=(AuditCheckpoint.created_at.desc(), AuditCheckpoint.id.desc())).label("rank")
-    ).where(AuditCheckpoint.chain.in_(list(chains))).subquery()
+        partition_by=AuditCheckpoint.chain, order_by=newest_first).label("rank")
+    ).where(AuditCheckpoint.chain.in_(chains), AuditCheckpoint.created_at <= now).subquery()
     rows = db.session.execute(
         select(AuditCheckpoint).join(ranked, ranked.c.id == AuditCheckpoint.id).where(ranked.c.rank <= PUBLISHED_TRIES)
-        .order_by(AuditCheckpoint.created_at.desc(), AuditCheckpoint.id.desc())
-        .execution_options(skip_tenant_scope=True)).scalars()
+        .order_by(*newest_first).execution_options(skip_tenant_scope=True)).scalars()
     known, newest = keys(), {}
-    for cp in rows:
+    _keep_first_valid(rows, known, newest)
+    missing = [chain for chain in chains if chain not in newest]
+    if missing:  # (rare) the newest few were all forged: read on, until a valid one
+        _keep_first_valid(db.session.execute(
+            select(AuditCheckpoint).where(AuditCheckpoint.chain.in_(missing), AuditCheckpoint.created_at <= now)
+            .order_by(*newest_first).execution_options(skip_tenant_scope=True, yield_per=500)).scalars(), known, newest)
+    return newest
+
+
+def _keep_first_valid(checkpoints, known, newest):
+    for cp in checkpoints:
         if cp.chain not in newest and signature_problem(cp, known) is None:
             newest[cp.chain] = PublishedHead(cp.chain, cp.created_at, cp.hash, cp.key_id, cp.signature, cp.id)
-    return newest
 
 
 def bureau_heads():

@@ -1,7 +1,7 @@
 """The append-only, hash-chained audit trail."""
 from datetime import datetime
 
-from sqlalchemy import JSON, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.core.models import UTCDateTime
@@ -9,6 +9,7 @@ from portal.extensions import db
 from portal.tenancy.scope import TenantOptional
 
 PLATFORM_CHAIN = 0  # events of no tenant (platform admin work, unknown usernames)
+CHAIN_OF_TENANT = "chain = COALESCE(tenant_id, 0)"  # the chain of a row is its tenant's (PLATFORM_CHAIN)
 
 
 class AuditEntry(TenantOptional, db.Model):
@@ -20,7 +21,8 @@ class AuditEntry(TenantOptional, db.Model):
 
     __tablename__ = "audit_entry"
     __audit__ = False
-    __table_args__ = (UniqueConstraint("chain", "seq"),)
+    # A row sits in its own bureau's chain (the platform's: 0): no bureau writes into another's.
+    __table_args__ = (UniqueConstraint("chain", "seq"), CheckConstraint(CHAIN_OF_TENANT, name="chain_of_tenant"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     chain: Mapped[int] = mapped_column(Integer)
@@ -53,7 +55,7 @@ class AuditCheckpoint(TenantOptional, db.Model):
     __tablename__ = "audit_checkpoint"
     __audit__ = False
     __tenancy_read__ = "platform"
-    __table_args__ = (UniqueConstraint("chain", "seq", "key_id"),)
+    __table_args__ = (UniqueConstraint("chain", "seq", "key_id"), CheckConstraint(CHAIN_OF_TENANT, name="chain_of_tenant"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     chain: Mapped[int] = mapped_column(Integer, index=True)

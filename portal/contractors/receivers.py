@@ -16,7 +16,7 @@ from portal.extensions import db
 
 definer_function(
     "contractor_tenants", "contractor integer", "SETOF integer",
-    "SELECT tenant_id FROM contractor_registration WHERE contractor_id = $1 AND status = 'approved'",
+    "SELECT tenant_id FROM public.contractor_registration WHERE contractor_id = $1 AND status = 'approved'",
     tables=[ContractorRegistration.__tablename__])
 
 

@@ -7,8 +7,9 @@ date order and a compiled release merged from them."""
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
+from portal.core.pgsecurity import SHOW_SCOPE, scope_parameters
 from portal.core.timeutil import utcnow
 from portal.extensions import db
 from portal.opendata import sections
@@ -71,16 +72,16 @@ def record(ocid):
     return {"ocid": ocid, "releases": releases, "compiledRelease": compile_release(releases)}
 
 
-def _bind_tenant(connection, tenant_id):
+def _bind_tenant(connection, scope):
     """Scope a plain connection's transaction to one tenant for PostgreSQL's row-level security:
-    the same ``app.tenant_id`` / ``app.all_tenants`` settings the session hook of
-    portal/tenancy/scope.py writes, here for a connection that no ORM session owns."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT set_config('app.tenant_id', :t, true), "
-                                "set_config('app.all_tenants', 'off', true)"), {"t": str(int(tenant_id))})
+    the same ``app.tenant_id`` / ``app.tenant_proof`` / ``app.all_tenants`` settings the session hook of
+    portal/tenancy/scope.py writes, here for a connection that no ORM session owns. ``scope``: the
+    settings (``scope_parameters``), computed while the request's application context existed."""
+    if scope is not None:
+        connection.execute(SHOW_SCOPE, scope)
 
 
-def _batches(engine, tenant_id, upto_id):
+def _batches(engine, tenant_id, upto_id, scope):
     """Plain rows of release data, oldest first, in keyset pages.
 
     The body of a streamed response is written after its request has ended: the request's
@@ -91,7 +92,7 @@ def _batches(engine, tenant_id, upto_id):
     here touches ``db.session``, the request or ``g``."""
     table = OcdsRelease.__table__
     with engine.connect() as connection, connection.begin():
-        _bind_tenant(connection, tenant_id)
+        _bind_tenant(connection, scope)
         last = 0
         while True:
             rows = connection.execute(
@@ -109,11 +110,17 @@ def stream_package(engine, meta, tenant_id, upto_id):
     """The JSON text of a release package, chunk by chunk: ``meta`` then every release of the
     tenant up to ``upto_id`` (the newest when the request came, so the body matches its ETag),
     read through ``engine`` on a connection of its own (see ``_batches``). Safe to iterate after
-    the request, outside any application context."""
+    the request, outside any application context (the tenant's proof for row-level security is
+    computed now, in the request's)."""
+    scope = scope_parameters(tenant_id) if engine.dialect.name == "postgresql" else None
+    return _stream_package(engine, meta, tenant_id, upto_id, scope)
+
+
+def _stream_package(engine, meta, tenant_id, upto_id, scope):
     head = dumps(meta)
     yield head[:-1] + ',"releases":['
     first = True
-    for batch in _batches(engine, tenant_id, upto_id):
+    for batch in _batches(engine, tenant_id, upto_id, scope):
         chunk = ",".join(dumps(data) for data in batch)
         yield chunk if first else "," + chunk
         first = False

@@ -3,17 +3,20 @@
 Every model that mixes in TenantOwned gets an indexed ``tenant_id``. Inserts take the current
 tenant; selects, updates and deletes are filtered to it by a ``do_orm_execute`` hook, so a
 forgotten filter cannot leak another bureau's rows. On PostgreSQL the same tenant is written to
-the ``app.tenant_id`` setting of each transaction, which the row-level security policies read:
+the ``app.tenant_id`` setting of each transaction with its proof (``app.tenant_proof``,
+core/pgsecurity.py), which the row-level security policies read:
 before each statement of the session's transaction, whenever the scope differs from what the
 transaction was last told (one ``set_config`` round trip per change actually used).
 """
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from sqlalchemy import Engine, ForeignKey, event, inspect, text
+from sqlalchemy import Engine, ForeignKey, event, inspect
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_loader_criteria
 from sqlalchemy.pool import Pool
 from sqlalchemy.sql.elements import ReleaseSavepointClause, RollbackToSavepointClause, SavepointClause
+
+from portal.core.pgsecurity import SHOW_SCOPE, scope_parameters
 
 _current_tenant: ContextVar[int | None] = ContextVar("current_tenant", default=None)
 # Platform-wide work (the platform admin, seeding, cross-tenant jobs) opts out explicitly.
@@ -112,7 +115,6 @@ _SHOWN = "portal_tenancy_shown"
 _NOTHING = ("", "off")  # a transaction's start: set_config(…, true) has set nothing yet
 _UNKNOWN = ("?", "?")   # after a savepoint's rollback, which restores what was shown before it
 _SAVEPOINTS = (SavepointClause, RollbackToSavepointClause, ReleaseSavepointClause)
-_SET = text("SELECT set_config('app.tenant_id', :t, true), set_config('app.all_tenants', :a, true)")
 
 
 def _scope_setting():
@@ -129,7 +131,7 @@ def _show_scope(conn, clauseelement, multiparams, params, execution_options):
     wanted = _scope_setting()
     if shown != wanted:
         conn.info[_SHOWN] = wanted  # first: the set_config below passes through here too
-        conn.execute(_SET, {"t": wanted[0], "a": wanted[1]})
+        conn.execute(SHOW_SCOPE, scope_parameters(wanted[0], wanted[1] == "on"))
 
 
 def _forget_shown(conn, *args):
@@ -148,7 +150,7 @@ def _forget_shown_at_reset(dbapi_connection, connection_record, reset_state):
 
 def _write_pg_setting(connection):
     tenant, everyone = _scope_setting()
-    connection.execute(_SET, {"t": tenant, "a": everyone})
+    connection.execute(SHOW_SCOPE, scope_parameters(tenant, everyone == "on"))
 
 
 @contextmanager
