@@ -103,7 +103,8 @@ def timeline(day, contract_id=None):
     for visit, begin, finish in spans:
         left = _percent(begin, window_start, length)
         width = _percent(finish, window_start, length) - left if finish is not None else 0
-        row = rows.setdefault(visit.worker_user_id, {"worker": worker_name(visit), "blocks": []})
+        row = rows.setdefault(visit.worker_user_id, {"worker": worker_name(visit), "worker_id": visit.worker_user_id,
+                                                      "blocks": []})
         row["blocks"].append({"visit": visit, "left": left, "width": max(width, 0.4), "begin": begin,
                               "finish": finish, "minutes": minutes_between(begin, finish),
                               "open": finish is None})

@@ -16,7 +16,7 @@ from portal.core.months import month_or_none, recent_months
 from portal.core.timeutil import local_today
 from portal.extensions import db
 from portal.files.services import serve
-from portal.visits import reports
+from portal.visits import maps, reports
 from portal.visits.blueprint import bp
 from portal.visits.exceptions import RESPONSE_REASONS, parse_day
 from portal.visits.forms import (CODE_LABELS, CORRECTION_STATUS_LABELS, EXCEPTION_STATUS_LABELS,
@@ -54,6 +54,7 @@ def visit_detail(visit_id):
                            bureau=current_user.can("visit_report.read"), pending=visit.pending_correction,
                            can_decide_correction=current_user.can("correction.decide"), decision_form=ExceptionDecisionForm(),
                            minutes_between=reports.minutes_between, correction_statuses=CORRECTION_STATUS_LABELS,
+                           visit_map=maps.visit_map(visit) if current_user.can("visit_report.read") else None,
                            **LABELS)
 
 
@@ -73,6 +74,17 @@ def visit_timeline():
     form.day.data = day.isoformat()
     return render_template("visits/timeline.html", form=form,
                            timeline=reports.timeline(day, _contract_arg()),
+                           previous=day - timedelta(days=1), following=day + timedelta(days=1), **LABELS)
+
+
+@bp.route("/visits/day-map")
+@capability_required("visit_report.read")
+def day_map():
+    """One worker's visits of one day on a small map (bureau readers only: coordinates are private)."""
+    worker_id = query.chosen_id(request.args.get("worker", ""))
+    day = parse_day(request.args.get("day")) or local_today()
+    visits = maps.day_visits(worker_id, day) if worker_id else []
+    return render_template("visits/day_map.html", day=day, worker_id=worker_id, day_map=maps.day_map(visits),
                            previous=day - timedelta(days=1), following=day + timedelta(days=1), **LABELS)
 
 
