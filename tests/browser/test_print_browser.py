@@ -27,12 +27,13 @@ HEADING_LINES = """() => [...document.querySelectorAll("main h1, main h2, main h
 ROWS_BREAK_INSIDE = """() => [...document.querySelectorAll("main tr")].map((r) => getComputedStyle(r).breakInside)"""
 NUM_ALIGN = """() => [...document.querySelectorAll("#statement-lines td.num, #statement-deductions td.num")]
   .map((c) => getComputedStyle(c).textAlign)"""
-# Words (runs between spaces, at most 16 characters) that the layout broke over two lines.
+# Words (runs between spaces, at most 16 characters) that the layout broke over two lines, in
+# headings, row and column headings, names, numbers and the lines' descriptions (prose may wrap).
 BROKEN_WORDS = """() => {
   const broken = [];
   const walker = document.createTreeWalker(document.querySelector("main"), NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-    if (!node.parentElement.closest("h1, h2, h3, th, td, dt, dd")) continue;
+    if (!node.parentElement.closest("h1, h2, h3, th, dt, .name, .num, .keep-words")) continue;
     for (const match of node.data.matchAll(/\\S{2,16}/g)) {
       const range = document.createRange();
       range.setStart(node, match.index); range.setEnd(node, match.index + match[0].length);
