@@ -6,7 +6,7 @@ from babel import support
 from flask import current_app, request
 from flask_babel import Domain, get_locale
 
-from portal.core.money import format_fen
+from portal.core.money import amount_in_words, format_fen
 from portal.core.timeutil import format_local
 
 
@@ -73,6 +73,7 @@ def select_timezone():
 
 def register_template_helpers(app):
     app.add_template_filter(format_fen, "fen")
+    app.add_template_filter(amount_in_words, "fen_in_words")
     app.add_template_filter(format_local, "local_dt")
 
     @app.context_processor

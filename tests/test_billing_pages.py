@@ -158,6 +158,9 @@ def test_the_print_page_renders_without_navigation(app, october, login):
         html = page.get_data(as_text=True)
         assert 'class="site-nav"' not in html and "<form" not in html
         assert "940.00" in html and 'id="statement-history"' in html and 'id="statement-lines"' in html
+        assert "玖佰肆拾元整" in html and 'id="amount-in-words"' in html  # net 940.00 yuan in capitals
+        assert 'id="signatures"' in html and html.count('class="seal-box"') == 2
+        assert '<td class="num">1,600.00</td>' in html  # right-aligned, thousands separated
 
 
 # --- the Excel export --------------------------------------------------------------------------------

@@ -428,3 +428,18 @@ def test_complaints_apply_with_findings_all_not_upheld_and_not_without_a_finding
         db.session.commit()
     complaints = compute(app, contract_id)[2]["complaints"]
     assert complaints["applicable"] and complaints["rate"] == "1/1" and complaints["raw"]["found"] == 1
+
+
+def test_the_score_sheet_prints_with_its_components_signatures_and_seals(app, world, login):
+    contract_id = small_quarter(app, world)
+    card_id, score_centi, _parts = compute(app, contract_id)
+    detail = login("gx-supervisor").get(f"/supervision/scorecards/{card_id}").get_data(as_text=True)
+    assert f"/supervision/scorecards/{card_id}/print" in detail
+    page = login("gx-officer").get(f"/supervision/scorecards/{card_id}/print")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'class="print-page scorecard-print"' in html and 'class="site-nav"' not in html and "<form" not in html
+    assert scorecards.centi_text(score_centi) in html and 'id="component-completion"' in html
+    assert 'id="signatures"' in html and html.count('class="seal-box"') == 2
+    assert '<td class="num">' in html
+    assert login("b-manager", tenant="ganxian").get(f"/supervision/scorecards/{card_id}/print").status_code in (403, 404)

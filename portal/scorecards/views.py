@@ -105,6 +105,15 @@ def scorecard(scorecard_id):
                            **LABELS)
 
 
+@bp.route("/scorecards/<int:scorecard_id>/print")
+@capability_required("scorecard.read")
+def scorecard_print(scorecard_id):
+    """The score sheet on paper (A4): facts, components, signatures and seals; no navigation, no forms."""
+    found = services.get_scorecard(scorecard_id)
+    redistributed = any(not c["applicable"] and c["weight"] for c in found.components)
+    return render_template("scorecards/print.html", scorecard=found, redistributed=redistributed, **LABELS)
+
+
 @bp.route("/scorecards/<int:scorecard_id>/<any(recompute, publish):action>", methods=["POST"])
 @capability_required("scorecard.compute")
 def scorecard_action(scorecard_id, action):
