@@ -129,3 +129,28 @@ def test_the_auditor_sees_the_accesses_refused_and_the_chain(app, demo, login):
     assert _card(auditor, href)[0] == before + 1
     assert _card(auditor, _href(app, "audit.index"))[0] is not None
     assert _card(login("gx-finance"), href)[0] is None
+
+
+def test_in_the_demo_world_the_supervisor_sees_every_open_exception_and_pending_check(app, login):
+    """The finding of issue 22: the demo's supervisor saw only "flagged contracts 0" while exceptions
+    were open and spot checks pending. The cards now give what the database holds."""
+    from portal.careplans.missed import missed_for
+    from portal.core.months import first_day, previous_month
+    from portal.core.timeutil import local_today
+    from portal.spotchecks.models import SpotCheck
+    from portal.visits.models import VisitException
+    from tests import support
+    support.seed_demo(app, history=True)
+    with app.app_context(), sw.scope(app):
+        open_ = db.session.scalar(select(func.count()).select_from(VisitException)
+                                  .where(VisitException.status == "open"))
+        to_record = db.session.scalar(select(func.count()).select_from(SpotCheck).where(SpotCheck.outcome.is_(None)))
+        missed = len(missed_for(sw.user("gx-supervisor"), previous_month(first_day(local_today()))))
+    assert open_ > 0 and to_record > 0
+    supervisor = login("gx-supervisor")
+    html = supervisor.get("/").get_data(as_text=True)
+    assert _card(supervisor, _href(app, "visits.exceptions", status="open"))[0] == open_
+    spot = re.search(r'href="/supervision/spot-checks/[^"]*state=open[^"]*"><span class="card-value">(\d+)</span>', html)
+    assert spot is not None and int(spot.group(1)) == to_record
+    missed_card = re.search(r'href="/care-plans/missed\?month=[^"]*"><span class="card-value">(\d+)</span>', html)
+    assert missed_card is not None and int(missed_card.group(1)) == missed
