@@ -232,7 +232,8 @@ def test_a_challenge_is_answered_within_7_working_days_and_listed_as_due_then_la
         db.session.commit()
         assert db.session.get(Challenge, challenge_id).answer == "评分无误。"
     assert _agenda_item(app, now, challenge_id) == []
-    assert "待答复的质疑" not in officer.get("/").get_data(as_text=True)
+    assert ('<span class="card-value">0</span> <span class="card-title">待答复的质疑</span>'
+            in officer.get("/").get_data(as_text=True))  # nothing left to answer
 
 
 def test_a_challenge_upheld_that_cannot_change_the_result_offers_no_remedy(app, demo):

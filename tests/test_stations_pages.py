@@ -151,7 +151,7 @@ def test_the_navigation_leads_each_role_to_its_station_pages(app, world, login):
                 "a-worker1": ("/field/stations/",)}
     for username, paths in expected.items():
         client = login(username, tenant="ganxian") if username == "a-manager" else login(username)
-        home = client.get("/").get_data(as_text=True)
+        home = client.get("/", follow_redirects=True).get_data(as_text=True)  # a worker's home is /field/
         for path in paths:
             assert f'href="{path}"' in home, (username, path)
             assert client.get(path).status_code == 200, (username, path)

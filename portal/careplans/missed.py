@@ -2,10 +2,14 @@
 who got fewer services than their plan in force or fewer visits in person (delivery.py decides),
 the bureau's readers all of them, a care contractor's manager those of its own plans only."""
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from portal.accounts.permissions import reach
 from portal.careplans.delivery import missed
 from portal.careplans.labels import CARE_SERVICE_LABELS
+from portal.core.cards import card
+from portal.core.months import first_day, month_text, previous_month
+from portal.core.timeutil import local_today
 from portal.visits.catalogue import CARE_SERVICES
 
 ORDER = {code: index for index, code in enumerate(CARE_SERVICES)}  # the catalogue's order
@@ -35,3 +39,14 @@ def short_text(row):
                        n=row.plan.in_person_per_month - row.in_person, done=row.in_person,
                        planned=row.plan.in_person_per_month))
     return _(", ").join(parts) if parts else "—"
+
+
+def home_cards(user):
+    """The home page's card (portal/dashboard): the people missed last month (the last whole
+    month), for those who act on care plans — the bureau's approvers and the contractor's
+    manager — leading to that month's missed list."""
+    if not (user.can("careplan.approve") or user.can("careplan.draft")):
+        return []
+    month = previous_month(first_day(local_today()))
+    return [card(_l("People missed last month"), len(missed_for(user, month)), "careplans.missed_page",
+                 {"month": month_text(month)})]

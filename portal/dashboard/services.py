@@ -1,9 +1,13 @@
 """What each role sees first. Later packages add their cards here."""
+from datetime import timedelta
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from portal.contracts import services
 from portal.contracts.models import Contract
+from portal.core.cards import card
+from portal.core.timeutil import local_today
 from portal.dashboard.agenda import officer_agenda
 from portal.dashboard.disclosures import due_or_late_disclosures
 from portal.extensions import db
@@ -20,7 +24,9 @@ NAVIGATION = {
                 (_l("Beneficiaries"), "beneficiaries.index"), (_l("Re-assessments due"), "assessments.reassessments"),
                 (_l("Violations"), "violations.violations"), (_l("Quarterly scorecards"), "scorecards.scorecards_index"),
                 (_l("Settlements"), "billing.index"), (_l("Budget"), "billing.budget_view"),
-                (_l("Assessment publicity"), "assessments.rounds")],
+                (_l("Assessment publicity"), "assessments.rounds"),
+                (_l("Disclosures due or late"), "dashboard.disclosures_due"),
+                (_l("Procurement steps due"), "dashboard.tenders_due")],
     "supervisor": [(_l("Supervision"), "violations.index"), (_l("Visit exceptions"), "visits.exceptions"),
                    (_l("Visits by day"), "visits.visit_timeline"),
                    (_l("Spot checks"), "spotchecks.spot_checks"), (_l("Quarterly scorecards"), "scorecards.scorecards_index"),
@@ -144,20 +150,39 @@ def dashboard_for(user, tenant):
     if tenant is not None:
         from portal.finreports.overdue import home_cards as finreport_cards
         cards.extend(finreport_cards(user))
+        cards[:0] = _work_cards(user, tenant)  # the work waiting first
     return {"links": NAVIGATION.get(user.role, []), "cards": cards}
+
+
+def _work_cards(user, tenant):
+    """Each package's cards of the work waiting for ``user`` (issue 22): visit exceptions, spot
+    checks, people missed, statements and late-verified visits, the audit trail. Each package
+    decides by capability whom its cards are for."""
+    from portal.audit.homecards import home_cards as audit_cards
+    from portal.billing.homecards import home_cards as billing_cards
+    from portal.careplans.missed import home_cards as missed_cards
+    from portal.spotchecks.homecards import home_cards as spotcheck_cards
+    from portal.visits.homecards import home_cards as exception_cards
+    return (exception_cards(user) + spotcheck_cards(user) + missed_cards(user) + billing_cards(user)
+            + audit_cards(user, tenant))
 
 
 def _procurement_cards():
     """The officer's count of what is due and of what is late (notices, results to publish,
     contracts to sign, late disclosures), both leading to the list."""
     agenda = officer_agenda()
-    late = sum(1 for item in agenda if item["late"])
-    challenges = sum(1 for item in agenda if item["kind"] == "challenge")
-    cards = [{"title": _l("Procurement steps due"), "value": len(agenda) - late, "endpoint": "dashboard.tenders_due"},
-             {"title": _l("Procurement steps late"), "value": late, "endpoint": "dashboard.tenders_due"}]
-    if challenges:  # each to be answered within 7 working days (政府采购法 §53)
-        cards.append({"title": _l("Challenges to answer"), "value": challenges, "endpoint": "dashboard.tenders_due"})
-    return cards
+    today = local_today()
+    late = [item for item in agenda if item["late"]]
+    week = [item for item in agenda if not item["late"] and item["due_on"] is not None
+            and item["due_on"] <= today + timedelta(days=7)]
+    challenges = [item for item in agenda if item["kind"] == "challenge"]  # 7 working days (政府采购法 §53)
+
+    def oldest(items):
+        return min((item["due_on"] for item in items if item["due_on"] is not None), default=None)
+    return [card(_l("Procurement steps due"), len(agenda) - len(late), "dashboard.tenders_due"),
+            card(_l("Procurement deadlines this week"), len(week), "dashboard.tenders_due"),
+            card(_l("Procurement steps late"), len(late), "dashboard.tenders_due", oldest=oldest(late)),
+            card(_l("Challenges to answer"), len(challenges), "dashboard.tenders_due")]
 
 
 def _contract_cards(user):

@@ -19,6 +19,8 @@ def home():
         return redirect(url_for("public.index"))
     if current_user.role != "platform_admin" and g.get("tenant") is None:
         return redirect(url_for("accounts.choose_tenant"))
+    if current_user.can("visit.record"):  # a field worker's day is the field app (issue 22)
+        return redirect(url_for("field.index"))
     return render_template("dashboard/home.html", dashboard=dashboard_for(current_user, g.get("tenant")))
 
 

@@ -1,6 +1,7 @@
 """The field-worker web app through a real browser with Playwright's geolocation: a worker checks in
 and out at a beneficiary's home and sees the visit verified; a second visit made offline (with a
 photo) stays queued in the browser and, once the network is back, reaches the server exactly once."""
+import re
 import struct
 import zlib
 
@@ -73,7 +74,7 @@ def test_field_worker_visit_is_verified_and_an_offline_visit_is_sent_exactly_onc
         request.method == "POST" and request.url.endswith("/api/v1/visits")) else None)
 
     sign_in(page, "a-worker1")
-    press(page, page.locator('main a[href="/field/"]'))  # the dashboard's shortcut
+    expect(page).to_have_url(re.compile(r"/field/$"))  # a field worker's home is the field app (issue 22)
     expect(page.locator("h1")).to_have_text("今日上门服务")
     expect(page.locator('nav a[href="/field/"]')).to_have_count(0)  # the app has its own compact header
     first = page.locator(f"#card-{people['刘桂英']}-{contract}")
