@@ -63,6 +63,7 @@ def test_the_statement_prints_on_a4_with_whole_headings_capitals_and_a_seal_bloc
     page.set_viewport_size({"width": A4_PRINTABLE_PX, "height": 1000})
     page.emulate_media(media="print")
     page.goto(f"/billing/{statement_id}/print")
+    page.evaluate("document.fonts.ready.then(() => true)")  # measured once the text's fonts are in
 
     headings = page.evaluate(HEADING_LINES)
     assert len(headings) >= 5, headings
