@@ -163,7 +163,7 @@ def test_the_staffing_deduction_is_on_the_statement_with_its_days(app, demo, log
     # the deduction's row reads true everywhere: count 1 × 238.09 × 1 = −238.09; Excel leaves its verified units blank
     for page in (html, printed):
         row = page.split('class="staffing-shortfall"')[1].split("</div>")[1].split("</tr>")[0]
-        assert "<td>1</td><td>238.09</td><td>1</td>" in row and "-238.09" in row.replace("−", "-")
+        assert "<td class=\"num\">1</td><td class=\"num\">238.09</td><td class=\"num\">1</td>" in row and "-238.09" in row.replace("−", "-")
     statement = [list(r) for r in book["结算单"].iter_rows(values_only=True)]
     [staffing] = [r for r in statement if r[2] == "站点缺岗扣减：T-ST-01 测试梅林社工站"]
     assert staffing[4] is None and (staffing[7], float(staffing[8]), staffing[9]) == (1, 238.09, 1)
