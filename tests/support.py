@@ -91,12 +91,11 @@ def built_once(app, name, build, on):
     short queue), since the keys and the queued jobs name their queue."""
     states = app.extensions.get("test_snapshots")
     release_connections(app)
+    redis = _redis(app)
+    name, on = _state_name(app, name, redis), _state_name(app, on, redis)
     if states is None or not states.holds(on):
         return build(app)
-    redis = _redis(app)
     if redis is not None:
-        from portal.jobs.queue import short_queue_name
-        name = f"{name}@{app.config['JOB_QUEUE']}+{short_queue_name(app.config)}"
         if _redis_content(redis) != {key: dumped for key, (dumped, _ttl) in states.redis_of(on).items()}:
             return build(app)
     if name in states:
@@ -108,6 +107,16 @@ def built_once(app, name, build, on):
     release_connections(app)
     states.capture(name, copy.deepcopy(value), redis=_redis_content(redis, ttl=True) if redis is not None else None)
     return value
+
+
+def _state_name(app, name, redis):
+    """The name a state is captured under: with Redis, apart per job queue name (the captured
+    "empty", taken before any queue was named, stands for every queue). The state a builder
+    starts ``on`` is named the same way, or it would never be found held."""
+    if redis is None or name == "empty":
+        return name
+    from portal.jobs.queue import short_queue_name
+    return f"{name}@{app.config['JOB_QUEUE']}+{short_queue_name(app.config)}"
 
 
 def once_per_run(on):
