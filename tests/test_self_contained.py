@@ -9,8 +9,9 @@ SCANNED = ("portal", "templates", "tests", "bench", "migrations", "docs", ".ci")
 TOP_FILES = ("Makefile", "pyproject.toml", "README.md", "wsgi.py", "babel.cfg", "requirements.lock")
 BINARY = (".mo", ".png", ".jpg", ".jpeg", ".gif", ".ico", ".woff", ".woff2", ".pdf", ".xlsx", ".pyc")
 # The folder beside the checkout that a fresh clone does not have, named once and never written
-# out as a path here, so that this file does not find itself.
-BESIDE = "shared"
+# out as a path or as one quoted word here, so that neither this file nor a scan of the tree for
+# references to that folder finds itself.
+BESIDE = "sh" "ared"
 OUTSIDE = re.compile(rf"\.\./{BESIDE}|/{BESIDE}/")
 CITATION = re.compile(r"docs/(DOMAIN|API)\.md(?: (§[\d–-]+|\"[^\"]+\"))?")
 # A citation without its folder reads as the briefs beside the checkout (docs/ itself links its
