@@ -130,7 +130,7 @@ def dashboard_for(user, tenant):
     if tenant is not None and user.can("job.read"):
         failed = db.session.execute(
             select(func.count()).select_from(JobRun).where(JobRun.status == "failed")).scalar_one()
-        cards.append({"title": _l("Failed background jobs"), "value": failed, "endpoint": "jobs.index"})
+        cards.append(card(_l("Failed background jobs"), failed, "jobs.index"))
     if tenant is not None and user.role == "officer":
         cards.extend(_procurement_cards())
         cards.append(_disclosure_card())
@@ -138,8 +138,7 @@ def dashboard_for(user, tenant):
         cards.extend(_contract_cards(user))
     if tenant is not None and user.role in ("officer", "supervisor"):
         from portal.violations.services import flagged_count
-        cards.append({"title": _l("Contracts flagged for suspension review"), "value": flagged_count(),
-                      "endpoint": "violations.flagged"})
+        cards.append(card(_l("Contracts flagged for suspension review"), flagged_count(), "violations.flagged"))
     if tenant is not None and user.role in ("officer", "supervisor", "contractor_manager"):
         cards.append(_reassessment_card(user))
     if tenant is not None and user.role in ("officer", "supervisor"):
@@ -189,11 +188,10 @@ def _contract_cards(user):
     """Awards still waiting for their contract (officers) and the contracts in delivery (the
     officer's bureau, or the manager's own organisation)."""
     active = services.contracts_query(user, status="active").with_only_columns(func.count(Contract.id)).order_by(None)
-    cards = [{"title": _l("Contracts in delivery"), "value": db.session.execute(active).scalar_one(),
-              "endpoint": "contracts.index"}]
+    cards = [card(_l("Contracts in delivery"), db.session.execute(active).scalar_one(), "contracts.index")]
     if user.role == "officer":
-        cards.insert(0, {"title": _l("Awards waiting for a contract"), "value": len(services.awards_awaiting_contract()),
-                         "endpoint": "contracts.index"})
+        cards.insert(0, card(_l("Awards waiting for a contract"), len(services.awards_awaiting_contract()),
+                             "contracts.index"))
     return cards
 
 
@@ -202,11 +200,9 @@ def _reassessment_card(user):
     §6): the bureau's, or the manager's own assigned people."""
     from portal.assessments.changes import due_query
     due = due_query(user, state="open").with_only_columns(func.count()).order_by(None)
-    return {"title": _l("Re-assessments due"), "value": db.session.execute(due).scalar_one(),
-            "endpoint": "assessments.reassessments"}
+    return card(_l("Re-assessments due"), db.session.execute(due).scalar_one(), "assessments.reassessments")
 
 
 def _disclosure_card():
     """Public notices still due, overdue or published late (docs/DOMAIN.md §9), leading to their list."""
-    return {"title": _l("Disclosures due or late"), "value": len(due_or_late_disclosures()),
-            "endpoint": "dashboard.disclosures_due"}
+    return card(_l("Disclosures due or late"), len(due_or_late_disclosures()), "dashboard.disclosures_due")

@@ -21,6 +21,7 @@ from portal.acceptance.results import result_for
 from portal.contractors.models import Contractor
 from portal.contracts.models import Contract
 from portal.core import query
+from portal.core.cards import card
 from portal.core.errors import Conflict, DomainError, NotFound
 from portal.core.timeutil import local_today, utcnow
 from portal.evaluations.models import PerformanceEvaluation
@@ -301,5 +302,4 @@ def flagged_count():
 
 def renewal_card():
     """The home page's card: contracts flagged for the renewal decision (portal/dashboard)."""
-    return {"title": _l("Contracts flagged for the renewal decision"), "value": flagged_count(),
-            "endpoint": "evaluations.flagged"}
+    return card(_l("Contracts flagged for the renewal decision"), flagged_count(), "evaluations.flagged")

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, select
 
 from portal.contractors.models import Contractor
+from portal.core.cards import card
 from portal.core.timeutil import local_midnight_utc, to_local
 from portal.extensions import db
 from portal.feedback.models import FeedbackItem
@@ -83,7 +84,5 @@ def home_cards():
     from portal.feedback.services import items_query
     count = {tab: db.session.scalar(select(func.count()).select_from(items_query(tab).order_by(None).subquery()))
              for tab in ("due", "overdue")}
-    return [{"title": _l("Public feedback due"), "value": count["due"], "endpoint": "feedback.index",
-             "args": {"tab": "due"}},
-            {"title": _l("Public feedback overdue"), "value": count["overdue"], "endpoint": "feedback.index",
-             "args": {"tab": "overdue"}}]
+    return [card(_l("Public feedback due"), count["due"], "feedback.index", {"tab": "due"}),
+            card(_l("Public feedback overdue"), count["overdue"], "feedback.index", {"tab": "overdue"})]

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from portal.contracts.models import Contract
+from portal.core.cards import card
 from portal.core.months import last_day, month_text, months_between
 from portal.core.timeutil import local_today
 from portal.extensions import db
@@ -77,6 +78,5 @@ def home_cards(user):
         return []
     waiting = db.session.scalar(select(func.count()).select_from(
         reports_visible_to(user).where(FinancialReport.status == status).subquery()))
-    return [{"title": title, "value": waiting, "endpoint": "finreports.index", "args": {"status": status}},
-            {"title": _l("Months with a financial report overdue"), "value": len(overdue_months(user)),
-             "endpoint": "finreports.overdue_page"}]
+    return [card(title, waiting, "finreports.index", {"status": status}),
+            card(_l("Months with a financial report overdue"), len(overdue_months(user)), "finreports.overdue_page")]
