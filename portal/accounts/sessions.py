@@ -55,7 +55,7 @@ def _user_id(session):
 
 class DatabaseSessionInterface(SessionInterface):
     # Requests that never need a session must not cost a database round trip.
-    SESSIONLESS_PREFIXES = ("/static/", "/healthz", "/readyz")
+    SESSIONLESS_PREFIXES = ("/static/", "/healthz", "/readyz", "/favicon.ico")
 
     def open_session(self, app, request):
         sid = request.cookies.get(self.get_cookie_name(app))

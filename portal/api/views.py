@@ -1,5 +1,5 @@
 """Health, readiness and the OpenAPI document."""
-from flask import current_app, jsonify
+from flask import current_app, jsonify, send_from_directory
 from sqlalchemy import text
 
 from portal.api.blueprint import bp
@@ -36,6 +36,13 @@ def readyz():
             checks["redis"] = f"error: {type(exc).__name__}"
     ready = all(v == "ok" for v in checks.values())
     return jsonify({"status": "ok" if ready else "unavailable", "checks": checks}), 200 if ready else 503
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """The site's icon where browsers look for it without a page naming one (every page links
+    static/favicon.svg): the same SVG, cached for a day."""
+    return send_from_directory(current_app.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=86400)
 
 
 @bp.get("/api/v1/openapi.json")

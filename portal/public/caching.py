@@ -9,6 +9,8 @@ from portal.disclosures import Disclosure
 from portal.extensions import db
 from portal.i18n import select_locale
 from portal.public.models import PolicyPage
+from portal.tenancy.models import Tenant
+from portal.tenancy.scope import current_tenant_id
 
 
 def public_etag(*parts):
@@ -28,9 +30,11 @@ def conditional(etag, render):
 def publication_fingerprint():
     """What changes whenever the current tenant publishes something or edits a policy page:
     (newest published disclosure id, its time, how many are published, newest policy edit).
-    Public pages build their ETag from it."""
+    Public pages build their ETag from it; the bureau's public telephone number (a setting every
+    page shows) is part of it too."""
     newest_id, newest_at, count = db.session.execute(
         select(func.max(Disclosure.id), func.max(Disclosure.published_at), func.count(Disclosure.id))
         .where(Disclosure.published_at.is_not(None))).one()
     policy_at = db.session.execute(select(func.max(PolicyPage.updated_at))).scalar_one()
-    return newest_id, newest_at, count, policy_at
+    tenant = db.session.get(Tenant, current_tenant_id()) if current_tenant_id() is not None else None
+    return newest_id, newest_at, count, policy_at, tenant.setting("public_phone") if tenant else ""

@@ -1,5 +1,6 @@
 """The demo bureaus' policy pages (how to apply for 最低生活保障, 特困人员救助供养, 临时救助), written
-as an administrator would in the editor; a page that exists already is left alone."""
+as an administrator would in the editor, and their public telephone numbers (made up, in the
+area code of 赣州); a page or a number that exists already is left alone."""
 from sqlalchemy import select
 
 from portal.extensions import db
@@ -7,6 +8,7 @@ from portal.public.models import PolicyPage
 from portal.public.policy import save_policy_page
 from portal.tenancy.scope import tenant_scope
 
+PHONES = {"ganxian": "0797-4412345", "zhanggong": "0797-8212349"}
 PAGES = {
     "dibao": ("最低生活保障（低保）申请指南", """
 <h2>谁可以申请</h2>
@@ -20,7 +22,7 @@ PAGES = {
 </ol>
 <h2>需要准备的材料</h2>
 <ul><li>户口簿、身份证</li><li>收入证明或情况说明</li><li>残疾、疾病等相关证明（如有）</li></ul>
-<p>咨询：请到户籍所在地乡镇人民政府（街道办事处）社会救助窗口，或拨打县（区）民政局社会救助股电话。</p>
+<p>咨询：请到户籍所在地乡镇人民政府（街道办事处）社会救助窗口，或拨打县（区）民政局社会救助股电话【咨询电话】。</p>
 """),
     "tekun": ("特困人员救助供养申请指南", """
 <h2>谁可以申请</h2>
@@ -59,7 +61,10 @@ PAGES = {
 def seed_policy_pages(tenants):
     """Write the missing policy pages of every demo bureau; returns how many were created."""
     created = 0
-    for tenant in tenants.values():
+    for code, tenant in tenants.items():
+        if code in PHONES and not (tenant.settings or {}).get("public_phone"):
+            tenant.settings = {**(tenant.settings or {}), "public_phone": PHONES[code]}
+            created += 1
         with tenant_scope(tenant.id):
             existing = set(db.session.execute(select(PolicyPage.slug)).scalars())
             for slug, (title, body) in PAGES.items():

@@ -3,6 +3,7 @@ that every title and body is escaped by the serialiser, never by hand."""
 import re
 from datetime import timezone
 from xml.etree import ElementTree as ET  # nosec B405 # builds the Atom feed; parses no XML
+from xml.sax.saxutils import escape  # nosec B406 # escapes the stylesheet's URL; parses no XML
 
 from flask import url_for
 
@@ -23,9 +24,11 @@ def _stamp(value):
     return value.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def atom_feed(tenant, notices, kind_labels, title, updated):
+def atom_feed(tenant, notices, kind_labels, title, updated, stylesheet=None):
     """The feed document (bytes, UTF-8). ``notices`` are published disclosures, newest first;
-    ``updated`` the time of the newest (or now when there is none)."""
+    ``updated`` the time of the newest (or now when there is none). With ``stylesheet`` (a URL)
+    the document names an XSLT stylesheet, so a browser opening it shows a readable page; feed
+    readers ignore the instruction."""
     ET.register_namespace("", ATOM)
     home = url_for("public.tenant_home", code=tenant.code, _external=True)
     feed = ET.Element(f"{{{ATOM}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": "zh-CN"})
@@ -48,4 +51,8 @@ def atom_feed(tenant, notices, kind_labels, title, updated):
         label = kind_labels.get(notice.kind)
         _sub(entry, "category", term=notice.kind, label=str(label) if label else notice.kind)
         _sub(entry, "content", notice.body, type="text")
-    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    document = ET.tostring(feed, encoding="unicode")
+    head = '<?xml version="1.0" encoding="utf-8"?>\n'
+    if stylesheet:
+        head += f'<?xml-stylesheet type="text/xsl" href="{escape(stylesheet, {chr(34): "&quot;"})}"?>\n'
+    return (head + document).encode("utf-8")

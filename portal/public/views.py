@@ -5,7 +5,7 @@ import re
 from datetime import timedelta
 from urllib.parse import urlencode
 
-from flask import abort, current_app, redirect, render_template, request
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
@@ -22,6 +22,7 @@ from portal.public.feeds import FEED_SIZE, atom_feed
 from portal.public.forms import parse_search
 from portal.public.models import POLICY_SLUGS, PolicyPage
 from portal.public.policy import POLICY_TITLES, policy_page
+from portal.public.reading import bureau_phone, file_size, file_type, guide_html, notice_sections, section_number
 from portal.tenancy.models import Tenant
 from portal.tenancy.scope import set_request_tenant
 from portal.tenders.remedies import correction_of
@@ -59,6 +60,12 @@ def _switches_by_link():
         response.set_cookie("lang", lang, **options)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.context_processor
+def _reading_helpers():
+    """The public pages' helpers: the bureau's number (tap to call) and a guide's text with it."""
+    return {"bureau_phone": bureau_phone, "guide_html": guide_html, "reading_number": section_number}
 
 
 def load_public_tenant(code):
@@ -154,7 +161,20 @@ def notice(code, disclosure_id):
     corrected_by = correction_of(disclosure)  # an award result cancelled after an upheld challenge
     return conditional(_tenant_etag(tenant), lambda: render_template(
         "public/notice.html", tenant=tenant, notice=disclosure, kind_labels=KIND_LABELS,
-        policies=_policy_links(), corrected_by=corrected_by))
+        policies=_policy_links(), corrected_by=corrected_by, sections=notice_sections(disclosure.body),
+        attachments=_attachments(tenant, disclosure)))
+
+
+def _attachments(tenant, disclosure):
+    """The files a notice publishes, each with its name, type and size (the tender documents of
+    an award result)."""
+    named = (disclosure.data or {}).get("tender_documents")
+    stored = db.session.get(StoredFile, named["file_id"]) if named and named.get("file_id") else None
+    if stored is None:
+        return []
+    name = named.get("name") or stored.original_name
+    return [{"name": name, "type": file_type(stored.content_type, name), "size": file_size(stored.size),
+             "url": url_for("public.notice_documents", code=tenant.code, disclosure_id=disclosure.id)}]
 
 
 @bp.route("/<code>/notices/<int:disclosure_id>/documents")
@@ -177,9 +197,28 @@ def feed(code):
     def render():
         latest = db.session.execute(_newest_first(_published()).limit(FEED_SIZE)).scalars().all()
         updated = latest[0].published_at if latest else utcnow()
-        body = atom_feed(tenant, latest, KIND_LABELS, f"{tenant.name} · {_l('Open information')}", updated)
+        body = atom_feed(tenant, latest, KIND_LABELS, f"{tenant.name} · {_l('Open information')}", updated,
+                         stylesheet=url_for("public.feed_stylesheet"))
         return current_app.response_class(body, mimetype="application/atom+xml")
     return conditional(_tenant_etag(tenant), render)
+
+
+@bp.route("/feed.xsl")
+def feed_stylesheet():
+    """The stylesheet a browser applies to the Atom feed (named in it), so that opening the feed
+    shows a readable page explaining what a subscription is instead of raw XML."""
+    body = render_template("public/feed_xsl.xml")
+    response = current_app.response_class(body, mimetype="text/xsl")
+    response.vary.add("Cookie")
+    return response
+
+
+@bp.route("/<code>/guides")
+def guides(code):
+    """办事指南: the bureau's guides (how to apply for assistance) and its number to call."""
+    tenant = load_public_tenant(code)
+    return conditional(_tenant_etag(tenant), lambda: render_template(
+        "public/guides.html", tenant=tenant, policies=_policy_links()))
 
 
 @bp.route("/<code>/policies/<slug>")

@@ -42,6 +42,9 @@ DEFAULT_SETTINGS = {
     "ocid_prefix": "",
     # §9 public feedback
     "feedback_answer_working_days": 5,
+    # §9 the bureau's public telephone number (public pages, 关怀版 and the guides; tel: link);
+    # empty: none shown (portal/tenancy/phone.py)
+    "public_phone": "",
 }
 
 

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from portal.core.money import format_fen, parse_yuan
+from portal.tenancy.phone import normalise_phone
 from portal.tenancy.settings import DEFAULT_SETTINGS
 
 OCID_PREFIX_RE = re.compile(r"^ocds-[a-z0-9]{6}$")
@@ -39,7 +40,8 @@ YUAN_100K = 100_000 * 100  # fen
 @dataclass(frozen=True)
 class Rule:
     """How one value is typed and bounded: ``kind`` int, decimal (one decimal place), money (fen),
-    or ocid (a prefix pattern); ``optional`` values may be left empty (the rule then does not apply)."""
+    ocid (a prefix pattern) or phone (a Chinese telephone number, phone.py); ``optional`` values
+    may be left empty (the rule then does not apply)."""
     kind: str
     unit: object = ""
     minimum: int | None = None
@@ -134,6 +136,10 @@ SETTINGS = (
                                   "Contracting Partnership. A published process keeps its ocid.")),
     Setting("feedback_answer_working_days", SECTION_DISCLOSURE, _l("Time to answer public feedback"),
             Rule("int", _l("working days"), 1, 30)),
+    Setting("public_phone", SECTION_DISCLOSURE, _l("Public telephone number (empty: none shown)"),
+            Rule("phone", optional=True),
+            note=_l("Shown with a tap-to-call link on the public pages and in the guides, e.g. 0771-1234567, "
+                    "12345 or 13800138000. The bureau's own number only, never a person's.")),
 )
 BY_KEY = {setting.key: setting for setting in SETTINGS}
 
@@ -164,6 +170,8 @@ def range_text(rule):
     """'50–5000 metres', '0.00–100,000.00 yuan per month', or the pattern of an ocid prefix."""
     if rule.kind == "ocid":
         return "ocds-xxxxxx"
+    if rule.kind == "phone":
+        return "0771-1234567 · 12345 · 13800138000"
     if rule.kind == "money":
         low, high = format_fen(rule.minimum), format_fen(rule.maximum)
     elif rule.kind == "decimal":
@@ -197,8 +205,8 @@ def _out_of_range(rule):
 def _from_text(rule, text):
     """(value, error) from what was typed; (None, None) for an empty optional value."""
     text = (text or "").strip()
-    if rule.kind == "ocid":
-        return _check(rule, text.lower())
+    if rule.kind in ("ocid", "phone"):
+        return _check(rule, text.lower() if rule.kind == "ocid" else text)
     if not text:
         return (None, None) if rule.optional else (None, _("This field is required."))
     if rule.kind == "money":
@@ -223,11 +231,13 @@ def _from_text(rule, text):
 def _from_json(rule, value):
     """(value, error) from a JSON value in its stored form (money in fen)."""
     if value is None or value == "":
-        if rule.kind == "ocid":
+        if rule.kind in ("ocid", "phone"):
             return "", None
         return (None, None) if rule.optional else (None, _("This field is required."))
-    if rule.kind == "ocid":
-        return _check(rule, value.strip().lower()) if isinstance(value, str) else (None, _("Enter text."))
+    if rule.kind in ("ocid", "phone"):
+        if not isinstance(value, str):
+            return None, _("Enter text.")
+        return _check(rule, value.strip().lower() if rule.kind == "ocid" else value.strip())
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None, _("Enter a number.")
     if rule.kind == "money":
@@ -241,6 +251,14 @@ def _check(rule, value):
         if value and not OCID_PREFIX_RE.match(value):
             return None, _("Enter ocds- followed by six lowercase letters or digits, or leave it empty.")
         return value, None
+    if rule.kind == "phone":
+        if not value:
+            return "", None
+        number = normalise_phone(value)
+        if number is None:
+            return None, _("Enter a Chinese telephone number: a landline with its area code (0771-1234567), "
+                           "a hotline (12345) or a mobile number (13800138000), or leave it empty.")
+        return number, None
     if not rule.minimum <= value <= rule.maximum:
         return None, _out_of_range(rule)
     if rule.kind == "decimal":  # stored as a percentage: 5, or 2.5
