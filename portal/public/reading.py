@@ -19,7 +19,7 @@ from portal.tenancy.phone import normalise_phone, tel_uri
 
 CHINESE_NUMERALS = "一二三四五六七八九十"
 LABELLED = re.compile(r"^(?P<label>[^:：。，,;；\n]{1,24})[:：]\s*(?P<rest>.*)$")
-DETAIL = re.compile(r"^(?:\s+|[·•\-–—*]\s*)(?P<text>.*)$")
+DETAIL = re.compile(r"^(?:\s*[·•\-–—*]\s*|\s+)(?P<text>.*)$")
 # Where a guide's text says to call the bureau, the administrator writes this marker; the page
 # shows the bureau's number there (a tap-to-call link), or says it is not published yet.
 PHONE_MARKER = "【咨询电话】"
