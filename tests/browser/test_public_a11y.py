@@ -1,6 +1,8 @@
 """The public site in a real browser: axe-core finds no serious or critical violation on any page
 type, in the standard view and in 关怀版; at 200 % zoom nothing scrolls sideways; the keyboard
-reaches the skip link first and then the search form. Screenshots of every page and mode are
+reaches the skip link first and then the search form; in 关怀版 at phone and desktop sizes every
+target is at least 44×44 px, the home page's entry tiles 60 px high with the bureau's tap-to-call
+number, and the switch is reached and worked by the keyboard and kept by its cookie. Screenshots of every page and mode are
 kept under test-artifacts/screenshots/public/."""
 import re
 
@@ -34,6 +36,8 @@ def public_pages(app):
         "search-results": "/public/ganxian/notices?q=%E6%9C%8D%E5%8A%A1&kind=&from=2000-01-01&to=",
         "notice": f"/public/ganxian/notices/{notice_id}",
         "policy": "/public/ganxian/policies/linshi",
+        "guide": "/public/ganxian/policies/dibao",
+        "guides": "/public/ganxian/guides",
     }
 
 
@@ -141,3 +145,79 @@ def test_care_mode_link_switches_on_and_off(page, live_server, public_pages):
     with page.expect_navigation():
         page.locator("#care-toggle").click()
     expect(page.locator("body")).not_to_have_class(re.compile(r"\bcare-mode\b"))
+
+
+SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
+# Every visible target people press: links, buttons and fields of the header, the bureau's
+# sections, the page and the footer (the skip link is off screen until focused).
+TARGETS = """() => [...document.querySelectorAll(
+    'header a, nav a, main a, main button, main input:not([type=checkbox]):not([type=radio]), main select, footer a')]
+  .filter(e => !e.classList.contains('skip-link'))
+  .map(e => { const r = e.getBoundingClientRect(); return {text: (e.textContent || e.name || '').trim().slice(0, 30),
+              width: r.width, height: r.height, visible: r.width > 0 && r.height > 0}; })
+  .filter(t => t.visible)"""
+
+
+@pytest.mark.parametrize("size", SIZES, ids=list(SIZES))
+@pytest.mark.parametrize("care", [False, True], ids=["standard", "care"])
+def test_home_notice_and_guide_at_phone_and_desktop_size(browser, live_server, public_pages, care, size):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(locale="zh-CN", base_url=live_server.url, viewport=SIZES[size])
+    try:
+        page = context.new_page()
+        _set_care(page, care)
+        problems = {}
+        for name in ("tenant-home", "notice", "guide"):
+            assert page.goto(public_pages[name]).status == 200
+            found = _serious(AXE.run(page))
+            if found:
+                problems[name] = found
+            if care:
+                assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") >= 18
+                assert page.evaluate("parseFloat(getComputedStyle(document.querySelector('main h1')).fontSize)") >= 28
+                small = [t for t in page.evaluate(TARGETS) if t["width"] < 44 or t["height"] < 44]
+                assert not small, (name, small[:5])
+                assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+            page.screenshot(path=str(ARTIFACTS / f"{name}-{'care' if care else 'standard'}-{size}.png"), full_page=True)
+        assert not problems, problems
+        page.goto(public_pages["tenant-home"])
+        tiles = page.locator(".care-tiles .tile")
+        if not care:
+            expect(tiles).to_have_count(0)
+            expect(page.locator("footer a[href^='tel:']")).to_have_attribute("href", "tel:07974412345")
+            return
+        expect(tiles).to_have_count(4)
+        expect(page.locator(".care-tiles .tile-label")).to_have_text(["通知公告", "办事指南", "意见反馈", "联系电话"])
+        phone = page.locator(".care-tiles a.tile-phone")
+        expect(phone).to_have_attribute("href", "tel:07974412345")
+        expect(phone).to_contain_text("0797-4412345")
+        for box in (tiles.nth(i).bounding_box() for i in range(4)):
+            assert box["height"] >= 60 and box["width"] >= 60, box
+        # single column: the tiles and the notices share the page's width, no side column
+        expect(page.locator(".public-columns")).to_have_count(0)
+        with page.expect_navigation():
+            page.get_by_role("link", name="办事指南").click()
+        expect(page.locator("main h1")).to_have_text("办事指南")
+        expect(page.locator(".guide-link")).to_have_count(3)
+        expect(page.locator(".phone-box a[href='tel:07974412345']")).to_be_visible()
+    finally:
+        context.close()
+
+
+def test_the_care_switch_is_reached_by_keyboard_and_kept(page, live_server, public_pages):
+    page.goto(public_pages["tenant-home"])
+    for _press in range(8):  # the skip link, the bureau's links, then the switch
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "care-toggle":
+            break
+    expect(page.locator("#care-toggle")).to_be_focused()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.locator("body")).to_have_class(re.compile(r"\bcare-mode\b"))
+    cookie = [c for c in page.context.cookies() if c["name"] == "care"]
+    assert cookie and cookie[0]["value"] == "1" and cookie[0]["expires"] > 0  # persistent, not per session
+    page.goto(public_pages["notice"])
+    expect(page.locator("body")).to_have_class(re.compile(r"\bcare-mode\b"))
+    expect(page.locator(".care-tiles")).to_have_count(0)  # tiles on the home page only
+    expect(page.locator(".notice-section h2").first).to_contain_text("一、")
+    expect(page.locator(".back-link a")).to_have_attribute("href", "/public/ganxian/notices")
