@@ -2,8 +2,8 @@
 type, in the standard view and in 关怀版; at 200 % zoom nothing scrolls sideways; the keyboard
 reaches the skip link first and then the search form; in 关怀版 at phone and desktop sizes every
 target is at least 44×44 px, the home page's entry tiles 60 px high with the bureau's tap-to-call
-number, and the switch is reached and worked by the keyboard and kept by its cookie. Screenshots of every page and mode are
-kept under test-artifacts/screenshots/public/."""
+number, and the switch is reached and worked by the keyboard and kept by its cookie. Screenshots
+of every page and mode are kept under test-artifacts/screenshots/public/."""
 import re
 
 import pytest
