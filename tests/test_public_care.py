@@ -178,6 +178,11 @@ def test_the_feed_is_explained_and_stays_valid_atom_with_a_stylesheet(app, demo)
     _publish(app, gx, "最新公告", "采购人：赣县区民政局")
     home = _text(app.test_client().get("/public/ganxian/"))
     assert "订阅是什么" in home and "订阅阅读器" in home
+    # the visible links open the page explaining the feed, not the XML
+    assert re.search(r'<a href="/public/ganxian/subscribe">订阅（Atom）</a>\s*<small class="feed-note">', home)
+    explained = _text(app.test_client().get("/public/ganxian/subscribe"))
+    assert "什么是订阅" in explained and "怎样订阅" in explained
+    assert 'value="http://localhost/public/ganxian/feed.atom"' in explained
     response = app.test_client().get("/public/ganxian/feed.atom")
     assert response.status_code == 200 and response.mimetype == "application/atom+xml"
     assert re.search(rb'^<\?xml version="1.0" encoding="utf-8"\?>\n<\?xml-stylesheet type="text/xsl" '

@@ -213,6 +213,15 @@ def feed_stylesheet():
     return response
 
 
+@bp.route("/<code>/subscribe")
+def subscribe(code):
+    """What a subscription is and how to use the feed's address: the page the site's visible
+    "subscribe" links open (the feed itself is XML for feed readers, named in every page's head)."""
+    tenant = load_public_tenant(code)
+    return conditional(_tenant_etag(tenant), lambda: render_template(
+        "public/subscribe.html", tenant=tenant, policies=_policy_links()))
+
+
 @bp.route("/<code>/guides")
 def guides(code):
     """办事指南: the bureau's guides (how to apply for assistance) and its number to call."""

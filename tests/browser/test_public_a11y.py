@@ -38,6 +38,7 @@ def public_pages(app):
         "policy": "/public/ganxian/policies/linshi",
         "guide": "/public/ganxian/policies/dibao",
         "guides": "/public/ganxian/guides",
+        "subscribe": "/public/ganxian/subscribe",
     }
 
 
@@ -221,3 +222,18 @@ def test_the_care_switch_is_reached_by_keyboard_and_kept(page, live_server, publ
     expect(page.locator(".care-tiles")).to_have_count(0)  # tiles on the home page only
     expect(page.locator(".notice-section h2").first).to_contain_text("一、")
     expect(page.locator(".back-link a")).to_have_attribute("href", "/public/ganxian/notices")
+
+
+def test_the_subscribe_link_opens_a_page_that_explains_the_feed(page, live_server, public_pages):
+    """The visible link does not open raw XML: it explains what a subscription is and gives the
+    feed's address to copy (the feed itself stays Atom, found by readers through the page's head)."""
+    page.goto(public_pages["tenant-home"])
+    with page.expect_navigation():
+        page.locator("footer").get_by_role("link", name="订阅（Atom）").click()
+    expect(page).to_have_url(f"{live_server.url}/public/ganxian/subscribe")
+    expect(page.locator("main h1")).to_have_text("订阅公告")
+    expect(page.locator(".feed-explained")).to_contain_text("订阅阅读器")
+    expect(page.locator("#feed-address")).to_have_value(f"{live_server.url}/public/ganxian/feed.atom")
+    assert _serious(AXE.run(page)) == []
+    head = page.locator("head link[rel=alternate][type='application/atom+xml']")
+    expect(head).to_have_attribute("href", "/public/ganxian/feed.atom")
