@@ -48,7 +48,7 @@ def _text(response):
     return response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("typed, stored", [("0797-4412345", "0797-4412345"), ("010 62345678", "010-62345678"),
+@pytest.mark.parametrize("typed, stored", [("0797-4441234", "0797-4441234"), ("010 62345678", "010-62345678"),
                                            ("12345", "12345"), ("138 0013 8000", "13800138000"),
                                            ("+86 771 5234567", "0771-5234567"), ("400-123-4567", "400-123-4567")])
 def test_a_chinese_number_is_accepted_and_tidied(typed, stored):
@@ -73,12 +73,12 @@ def test_the_admin_sets_the_number_and_a_bad_one_gets_a_chinese_message(app, dem
     body = bad.get_data(as_text=True)
     assert "请输入有效的电话号码" in body and 'aria-invalid="true"' in body
     assert "public_phone" not in _settings(app)[0]  # nothing saved
-    good = support.form_post(admin, "/settings/", _form(app, public_phone="0797 441 2345"))
+    good = support.form_post(admin, "/settings/", _form(app, public_phone="0797 444 1234"))
     assert good.status_code == 302
-    assert _settings(app)[0]["public_phone"] == "0797-4412345"
+    assert _settings(app)[0]["public_phone"] == "0797-4441234"
     assert _settings(app, "zhanggong")[0].get("public_phone") is None
     home = _text(_care(app.test_client()).get("/public/ganxian/"))
-    assert 'href="tel:07974412345"' in home
+    assert 'href="tel:07974441234"' in home
 
 
 def test_only_the_bureaus_admin_changes_the_number(app, demo, login):
@@ -86,7 +86,7 @@ def test_only_the_bureaus_admin_changes_the_number(app, demo, login):
     assert login("gx-officer").get("/settings/").status_code == 403
     auditor = login("gx-auditor")
     token = support.csrf_token_from(auditor.get("/settings/").get_data(as_text=True))
-    refused = auditor.post("/settings/", data={**_form(app, public_phone="0797-4412345"), "csrf_token": token})
+    refused = auditor.post("/settings/", data={**_form(app, public_phone="0797-4441234"), "csrf_token": token})
     assert refused.status_code == 403 and "public_phone" not in _settings(app)[0]
     # the other bureau's administrator changes only the other bureau
     with app.app_context():
@@ -109,7 +109,7 @@ def test_the_number_is_checked_by_the_api_too(app, demo, client, api_token):
 
 
 def test_care_mode_home_has_the_four_tiles_with_this_bureaus_number_only(app, demo):
-    _set_phone(app, "ganxian", "0797-4412345")
+    _set_phone(app, "ganxian", "0797-4441234")
     _set_phone(app, "zhanggong", "0797-8212349")
     page = _text(_care(app.test_client()).get("/public/ganxian/"))
     tiles = re.search(r'<nav class="care-tiles".*?</nav>', page, re.S).group(0)
@@ -117,12 +117,12 @@ def test_care_mode_home_has_the_four_tiles_with_this_bureaus_number_only(app, de
     assert labels == ["通知公告", "办事指南", "意见反馈", "联系电话"]
     assert 'href="/public/ganxian/notices"' in tiles and 'href="/public/ganxian/guides"' in tiles
     assert 'href="/public/ganxian/feedback"' in tiles
-    assert re.search(r'<a class="tile tile-phone" href="tel:07974412345">.*0797-4412345', tiles, re.S)
+    assert re.search(r'<a class="tile tile-phone" href="tel:07974441234">.*0797-4441234', tiles, re.S)
     assert "8212349" not in page  # the other bureau's number is never on this bureau's pages
     assert "8212349" in _text(_care(app.test_client()).get("/public/zhanggong/"))
     # the standard view keeps its layout (no tiles) but shows the number to call too
     standard = _text(app.test_client().get("/public/ganxian/"))
-    assert "care-tiles" not in standard and 'href="tel:07974412345"' in standard
+    assert "care-tiles" not in standard and 'href="tel:07974441234"' in standard
     # a change of the number is seen at once (the page's validator changes with it)
     client = _care(app.test_client())
     first = client.get("/public/ganxian/")
@@ -140,11 +140,11 @@ def test_the_dibao_guide_gives_the_number_to_call(app):
     support.seed_demo(app, history=True)
     guide = _text(app.test_client().get("/public/ganxian/policies/dibao"))
     sentence = re.search(r"或拨打县（区）民政局社会救助股电话(.*?)。", guide).group(1)
-    assert re.search(r'<a class="phone-link" href="tel:07974412345">0797-4412345</a>', sentence)
+    assert re.search(r'<a class="phone-link" href="tel:07974441234">0797-4441234</a>', sentence)
     assert "【咨询电话】" not in guide
     assert "8212349" not in guide
     guides = _text(_care(app.test_client()).get("/public/ganxian/guides"))
-    assert guides.count('class="guide-link"') == 3 and 'href="tel:07974412345"' in guides
+    assert guides.count('class="guide-link"') == 3 and 'href="tel:07974441234"' in guides
 
 
 def test_a_notice_is_read_as_numbered_sections_with_its_attachments(app, demo):

@@ -8,7 +8,7 @@ from portal.public.models import PolicyPage
 from portal.public.policy import save_policy_page
 from portal.tenancy.scope import tenant_scope
 
-PHONES = {"ganxian": "0797-4412345", "zhanggong": "0797-8212349"}
+PHONES = {"ganxian": "0797-4441234", "zhanggong": "0797-8212349"}
 PAGES = {
     "dibao": ("最低生活保障（低保）申请指南", """
 <h2>谁可以申请</h2>

@@ -185,13 +185,13 @@ def test_home_notice_and_guide_at_phone_and_desktop_size(browser, live_server, p
         tiles = page.locator(".care-tiles .tile")
         if not care:
             expect(tiles).to_have_count(0)
-            expect(page.locator("footer a[href^='tel:']")).to_have_attribute("href", "tel:07974412345")
+            expect(page.locator("footer a[href^='tel:']")).to_have_attribute("href", "tel:07974441234")
             return
         expect(tiles).to_have_count(4)
         expect(page.locator(".care-tiles .tile-label")).to_have_text(["通知公告", "办事指南", "意见反馈", "联系电话"])
         phone = page.locator(".care-tiles a.tile-phone")
-        expect(phone).to_have_attribute("href", "tel:07974412345")
-        expect(phone).to_contain_text("0797-4412345")
+        expect(phone).to_have_attribute("href", "tel:07974441234")
+        expect(phone).to_contain_text("0797-4441234")
         for box in (tiles.nth(i).bounding_box() for i in range(4)):
             assert box["height"] >= 60 and box["width"] >= 60, box
         # single column: the tiles and the notices share the page's width, no side column
@@ -200,7 +200,7 @@ def test_home_notice_and_guide_at_phone_and_desktop_size(browser, live_server, p
             page.get_by_role("link", name="办事指南").click()
         expect(page.locator("main h1")).to_have_text("办事指南")
         expect(page.locator(".guide-link")).to_have_count(3)
-        expect(page.locator(".phone-box a[href='tel:07974412345']")).to_be_visible()
+        expect(page.locator(".phone-box a[href='tel:07974441234']")).to_be_visible()
     finally:
         context.close()
 
