@@ -119,10 +119,14 @@ def test_care_mode_home_has_the_four_tiles_with_this_bureaus_number_only(app, de
     assert 'href="/public/ganxian/feedback"' in tiles
     assert re.search(r'<a class="tile tile-phone" href="tel:07974441234">.*0797-4441234', tiles, re.S)
     assert "8212349" not in page  # the other bureau's number is never on this bureau's pages
+    # one column, a simple search (the words only): no side column, no kind or date fields
+    assert 'id="q"' in page and 'id="kind"' not in page and 'type="date"' not in page
+    assert "public-columns" not in page
     assert "8212349" in _text(_care(app.test_client()).get("/public/zhanggong/"))
     # the standard view keeps its layout (no tiles) but shows the number to call too
     standard = _text(app.test_client().get("/public/ganxian/"))
     assert "care-tiles" not in standard and 'href="tel:07974441234"' in standard
+    assert 'id="kind"' in standard and "public-columns" in standard
     # a change of the number is seen at once (the page's validator changes with it)
     client = _care(app.test_client())
     first = client.get("/public/ganxian/")
