@@ -14,7 +14,7 @@ from portal.core.pagination import paginate
 from portal.core.timeutil import format_local, utcnow
 from portal.disclosures import disclosures_of
 from portal.extensions import db
-from portal.tenders import services
+from portal.tenders import deadlines, services
 from portal.tenders.blueprint import bp
 from portal.tenders.forms import (ClarificationForm, CRITERION_KINDS, CriterionForm, ItemForm, LotForm,
                                   ReasonForm, TenderForm, UNIT_LABELS)
@@ -33,9 +33,9 @@ def _refused(form, exc):
     flash(exc.message, "error")
 
 
-def _form_page(form, heading, back, tender=None, status=200, timetable=None):
+def _form_page(form, heading, back, tender=None, status=200, timetable=None, rules=()):
     return render_template("tenders/form.html", form=form, heading=heading, back=back, tender=tender,
-                           timetable=timetable), status
+                           timetable=timetable, rules=rules), status
 
 
 def _timetable(form):
@@ -53,7 +53,7 @@ def index():
     page = paginate(services.tenders_query(current_user, q, status, method, year))
     return render_template("tenders/index.html", page=page, q=q, status=status, method=method, year=year,
                            statuses=STATUS_LABELS, methods=METHOD_LABELS, years=services.tender_years(),
-                           can_write=current_user.can("tender.edit"),
+                           can_write=current_user.can("tender.edit"), intention_days=deadlines.INTENTION_LEAD_DAYS,
                            show_drafts=services.sees_drafts(current_user))
 
 
@@ -239,14 +239,14 @@ def clarify(tender_id):
                 clarification = services.clarify(tender, form.body.data, form.changes_documents.data)
         except DomainError as exc:
             _refused(form, exc)
-            return _form_page(form, _("Clarification"), back, tender, 422)
+            return _form_page(form, _("Clarification"), back, tender, 422, rules=services.clarification_rules(tender))
         if clarification.new_deadline != clarification.previous_deadline:
             flash(_("The clarification is published and the bid deadline moved to %(deadline)s.",
                     deadline=format_local(clarification.new_deadline)), "warning")
         else:
             flash(_("The clarification is published."), "success")
         return redirect(back)
-    return _form_page(form, _("Clarification"), back, tender)
+    return _form_page(form, _("Clarification"), back, tender, rules=services.clarification_rules(tender))
 
 
 @bp.route("/<int:tender_id>/cancel", methods=["GET", "POST"])
@@ -259,6 +259,8 @@ def cancel(tender_id):
         services.cancel(tender, form.reason.data)
         flash(_("The tender is cancelled."), "success")
         return redirect(back)
-    return _form_page(form, _("Cancel the tender"), back, tender)
+    return _form_page(form, _("Cancel the tender"), back, tender,
+                      rules=[_("The reason stays on the procurement record; nothing in it is deleted (kept for "
+                               "at least 15 years).")])
 
 
