@@ -40,7 +40,7 @@ class RemedyForm(FlaskForm):
 
 class ValidityForm(FlaskForm):
     decision = RadioField(_l("Decision"), choices=[SelectChoice("valid", _l("Valid")), SelectChoice("invalid", _l("Invalid"))],
-                          default="valid", validators=[DataRequired()])
+                          validators=[DataRequired()])
     reason = StringField(_l("Reason (when invalid)"), validators=[Optional(), Length(max=500)])
 
 
