@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 
+from portal.core.timeutil import format_local
 from portal.core.workdays import UnknownCalendarYear
 from portal.tenders import deadlines
 from portal.tenders.signals import award_contracts
@@ -97,12 +98,13 @@ def _next_action(tender, current, awards, contracts, today, calendar):
     if current == "documents":
         due = deadlines.clarification_due_on(tender.bid_deadline, calendar, tender.method)
         return NextAction(_l("Clarify the documents, or wait for the bid deadline"), "tenders.clarify", tender_args,
-                          "tender.edit", deadlines.local_date(tender.bid_deadline),
+                          "tender.edit", format_local(tender.bid_deadline),
                           _l("A clarification that changes the documents after %(day)s moves the bid deadline.",
                              day=due.isoformat()))
     if current == "opening":
         return NextAction(_l("Close bidding and open the bids"), "tenders.evaluation_overview", tender_args,
-                          "evaluation.edit", deadlines.local_date(tender.bid_deadline))
+                          "evaluation.edit", format_local(tender.bid_deadline),
+                          _l("The bids open at the bid deadline (Beijing time); the hourly job opens them too."))
     if current == "evaluation":
         earliest = tender.single_source_decision_from(calendar) or today
         return NextAction(_l("Check the bids, score them and confirm the award"), "tenders.evaluation_overview",
