@@ -163,3 +163,20 @@ def test_forms_and_lists_state_their_rule_with_this_objects_day(app, demo, login
     assert "30" in note(officer.get("/tenders/").get_data(as_text=True))
     text = note(officer.get("/disclosures/due").get_data(as_text=True))
     assert str(deadlines.INTENTION_LEAD_DAYS) in text and str(deadlines.CONTRACT_PUBLISH_WORKING_DAYS) in text
+
+
+def test_a_draft_contract_offers_signing_only_when_it_may_be_signed(app, demo, login):
+    from portal.tenders.models import Award, Challenge
+    from tests import contract_world as cw
+    world = cw.awarded(app, notice_on=local_today() - timedelta(days=2))
+    contract_id = cw.draft(app, world)
+    officer = login("gx-officer")
+    body = officer.get(f"/contracts/{contract_id}").get_data(as_text=True)
+    assert f'href="/contracts/{contract_id}/sign"' in body and not _disabled(body)
+    with app.app_context(), cw.scope(app):
+        db.session.add(Challenge(award=db.session.get(Award, world["award"]), received_at=utcnow(),
+                                 challenger="甲社工服务中心", grounds="评分有误", may_change_result=True))
+        db.session.commit()
+    body = officer.get(f"/contracts/{contract_id}").get_data(as_text=True)
+    assert f'href="/contracts/{contract_id}/sign"' not in body
+    assert "质疑" in _disabled(body)["签订"]

@@ -22,6 +22,7 @@ from portal.core.timeutil import local_today
 from portal.disclosures import disclosures_of
 from portal.extensions import db
 from portal.tenders import deadlines
+from portal.tenders.awards import signing_blocked
 from portal.tenders.lifecycle import UNIT_LABELS
 from portal.tenders.planning import budget_lines
 
@@ -114,7 +115,18 @@ def detail(contract_id):
                            can_write=current_user.can("contract.edit"), notices=notices, unit_labels=UNIT_LABELS,
                            rationales=RATIONALE_LABELS, payment_terms=PAYMENT_TERMS,
                            internal=not current_user.can("contractor.manage_own"),
-                           has_assignments="assignments.index" in current_app.view_functions)
+                           has_assignments="assignments.index" in current_app.view_functions,
+                           sign_blocked=_sign_blocked(contract))
+
+
+def _sign_blocked(contract):
+    """Why the draft cannot be signed now (shown beside its disabled button), or "" when it can."""
+    if contract.status != "draft":
+        return ""
+    blocked, reason = signing_blocked(contract.award) if contract.award is not None else (False, "")
+    if blocked:
+        return reason
+    return "" if contract.items else _("Add at least one service item before signing.")
 
 
 @bp.route("/<int:contract_id>/edit", methods=["GET", "POST"])
