@@ -180,3 +180,18 @@ def test_a_draft_contract_offers_signing_only_when_it_may_be_signed(app, demo, l
     body = officer.get(f"/contracts/{contract_id}").get_data(as_text=True)
     assert f'href="/contracts/{contract_id}/sign"' not in body
     assert "质疑" in _disabled(body)["签订"]
+
+
+def test_the_lot_item_and_criterion_forms_state_what_is_left(app, demo, login):
+    ids = tw.make_tender(app, status="draft", price_weight=25, lots=((300_000_00, "照料"),))
+    officer = login("gx-officer")
+
+    def note(url):
+        body = officer.get(url).get_data(as_text=True)
+        return re.search(r'<ul class="rule-note" id="rule-note">(.*?)</ul>', body, re.S).group(1)
+
+    text = note(f"/tenders/{ids['tender']}/criteria/new")
+    assert "75 分" in text and "合计 75 分" in text                # 100 − 25, the two criteria give 50 + 25
+    text = note(f"/tenders/{ids['tender']}/lots/{ids['lots'][0]}/items/new")
+    assert format_fen(300_000_00) in text and format_fen(1000 * (300_000_00 // 1000)) in text
+    assert "最高限价" in note(f"/tenders/{ids['tender']}/lots/new")
