@@ -158,3 +158,7 @@ def test_the_stage_bar_leads_into_opening_once_at_phone_and_desktop_size(app, pa
         expect(disabled.nth(index)).to_be_disabled()
     fits_and_passes_axe("disabled actions")
     page.screenshot(path=f"test-artifacts/screenshots/officer-disabled-actions-{size}.png", full_page=True)
+    # the list of notices due states its rules and passes axe too
+    page.goto("/disclosures/due")
+    expect(page.locator("#rule-note")).to_contain_text("30")
+    fits_and_passes_axe("disclosures due")
