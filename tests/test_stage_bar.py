@@ -80,7 +80,17 @@ def test_the_notice_step_names_the_day_30_days_after_the_intention(app, demo, lo
     assert _current(body) == "notice"
     expected = local_today(published) + timedelta(days=30)
     assert expected.isoformat() in _next(body)
-    assert f'href="/tenders/{ids["tender"]}/publish"' in _next(body)
+    # 20 days early: the step is shown disabled with the day it becomes possible, not as a link
+    assert f'href="/tenders/{ids["tender"]}/publish"' not in _next(body)
+    assert re.search(r'<button type="button" class="button" disabled aria-describedby="next-action-why">发布招标公告'
+                     r'</button>\s*<span class="why" id="next-action-why">[^<]*' + expected.isoformat(), _next(body))
+    # once the 30 days have run, the same step is a link
+    with app.app_context(), tenant_scope(tenant_id(app, "ganxian")):
+        intention = db.session.get(Tender, ids["tender"]).intention
+        intention.published_at = utcnow() - timedelta(days=31)
+        db.session.commit()
+    body = login("gx-officer").get(f"/tenders/{ids['tender']}").get_data(as_text=True)
+    assert f'href="/tenders/{ids["tender"]}/publish"' in _next(body) and "disabled" not in _next(body)
 
 
 def test_an_awarded_tender_in_its_challenge_period_points_to_the_contract(app, demo, login):

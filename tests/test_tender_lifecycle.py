@@ -235,7 +235,9 @@ def test_the_closing_job_moves_a_past_deadline_tender_to_evaluation_exactly_once
     run_worker()
     with app.app_context(), tenant_scope(gx):
         past, future, late = db.session.get(Tender, ids[0]), db.session.get(Tender, ids[1]), db.session.get(Disclosure, ids[2])
-        assert past.status == "evaluation" and past.opened_at is not None
+        # the job opens the bids at the deadline too (87号令 §39): no bid, so the open-tender lot fails
+        assert past.status == "failed" and past.opened_at is not None
+        assert [lot.status for lot in past.lots] == ["failed"] * len(past.lots)
         assert future.status == "tendering"
         assert late.late_flagged_at is not None
         opened_at, flagged_at = past.opened_at, late.late_flagged_at
@@ -245,7 +247,9 @@ def test_the_closing_job_moves_a_past_deadline_tender_to_evaluation_exactly_once
     run_worker()
     with app.app_context(), tenant_scope(gx):
         past, late = db.session.get(Tender, ids[0]), db.session.get(Disclosure, ids[2])
-        assert past.status == "evaluation" and past.opened_at == opened_at  # unchanged by the second run
+        assert past.status == "failed" and past.opened_at == opened_at  # unchanged by the second run
+        assert len(db.session.execute(select(Disclosure).where(Disclosure.kind == "failed_tender")).scalars().all()) \
+            == len(past.lots)                                            # one failed-tender notice a lot, once
         assert late.late_flagged_at == flagged_at
         assert [db.session.get(JobRun, r).status for r in run_ids] == ["finished", "finished"]
         from portal.audit.models import AuditEntry

@@ -11,7 +11,7 @@ from portal.contracts.blueprint import bp
 from portal.contracts.dashboard import contract_dashboard
 from portal.contracts.forms import (AmendmentForm, ContractForm, MoveForm, ReasonMoveForm, SignForm, TerminationForm,
                                    added_quotas_from)
-from portal.contracts.lifecycle import PAYMENT_TERMS, RATIONALE_LABELS, STATUS_LABELS
+from portal.contracts.lifecycle import MAX_BOND_PERCENT, PAYMENT_TERMS, RATIONALE_LABELS, STATUS_LABELS
 from portal.contracts.models import SUBCONTRACTING_BAN_CLAUSE
 from portal.contracts.totals import items_total_fen
 from portal.core.auth import capability_required
@@ -21,6 +21,8 @@ from portal.core.pagination import paginate
 from portal.core.timeutil import local_today
 from portal.disclosures import disclosures_of
 from portal.extensions import db
+from portal.tenders import deadlines
+from portal.tenders.awards import signing_blocked
 from portal.tenders.lifecycle import UNIT_LABELS
 from portal.tenders.planning import budget_lines
 
@@ -60,7 +62,8 @@ def index():
     page = paginate(services.contracts_query(current_user, q, status))
     awaiting = services.awards_awaiting_contract() if current_user.can("contract.edit") else []
     return render_template("contracts/index.html", page=page, q=q, status=status, statuses=STATUS_LABELS,
-                           awaiting=awaiting, can_write=current_user.can("contract.edit"))
+                           awaiting=awaiting, can_write=current_user.can("contract.edit"),
+                           sign_days=deadlines.CONTRACT_SIGN_DAYS, publish_days=deadlines.CONTRACT_PUBLISH_WORKING_DAYS)
 
 
 def _contract_form(form):
@@ -70,7 +73,15 @@ def _contract_form(form):
 
 def _form_page(form, heading, back, award, contract=None, status=200):
     return render_template("contracts/form.html", form=form, heading=heading, back=back, award=award,
-                           contract=contract, clause=SUBCONTRACTING_BAN_CLAUSE), status
+                           contract=contract, clause=SUBCONTRACTING_BAN_CLAUSE, rules=_rules(award)), status
+
+
+def _rules(award):
+    """The rules of the contract form, with this award's figures, from the constants the checks use."""
+    tender = award.lot.tender
+    return {"sign_days": deadlines.CONTRACT_SIGN_DAYS, "sign_by": tender.contract_sign_by(),
+            "challenge_until": tender.challenge_until, "publish_days": deadlines.CONTRACT_PUBLISH_WORKING_DAYS,
+            "bond_percent": MAX_BOND_PERCENT, "bond_max_fen": award.amount_fen * MAX_BOND_PERCENT // 100}
 
 
 @bp.route("/new/<int:award_id>", methods=["GET", "POST"])
@@ -104,7 +115,18 @@ def detail(contract_id):
                            can_write=current_user.can("contract.edit"), notices=notices, unit_labels=UNIT_LABELS,
                            rationales=RATIONALE_LABELS, payment_terms=PAYMENT_TERMS,
                            internal=not current_user.can("contractor.manage_own"),
-                           has_assignments="assignments.index" in current_app.view_functions)
+                           has_assignments="assignments.index" in current_app.view_functions,
+                           sign_blocked=_sign_blocked(contract))
+
+
+def _sign_blocked(contract):
+    """Why the draft cannot be signed now (shown beside its disabled button), or "" when it can."""
+    if contract.status != "draft":
+        return ""
+    blocked, reason = signing_blocked(contract.award) if contract.award is not None else (False, "")
+    if blocked:
+        return reason
+    return "" if contract.items else _("Add at least one service item before signing.")
 
 
 @bp.route("/<int:contract_id>/edit", methods=["GET", "POST"])

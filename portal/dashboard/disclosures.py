@@ -24,15 +24,18 @@ def due_or_late_disclosures(now=None):
     Late ones first, then by due day.
 
     Each item is a dict: ``title``, ``due_on``, ``published_at`` (None while pending),
-    ``state`` ("due", "late" or "published_late"), ``late`` and the ``disclosure_id`` or
-    ``tender_id`` it links to."""
+    ``state`` ("due", "late" or "published_late"), ``late`` and the ``disclosure_id``,
+    ``tender_id`` or ``contract_id`` it links to. Contract notices and amendments are
+    ``automatic``: the hourly job publishes them, so they are no to-do for the officer (listed
+    apart, with the contract they belong to)."""
     now = now or utcnow()
     today = local_today(now)
     items = []
 
-    def add(title, due_on, state, disclosure_id=None, tender_id=None, published_at=None):
+    def add(title, due_on, state, disclosure_id=None, tender_id=None, published_at=None, contract_id=None):
         items.append({"title": title, "due_on": due_on, "state": state, "late": state != "due",
-                      "published_at": published_at, "disclosure_id": disclosure_id, "tender_id": tender_id})
+                      "published_at": published_at, "disclosure_id": disclosure_id, "tender_id": tender_id,
+                      "contract_id": contract_id, "automatic": contract_id is not None})
 
     def pending_state(due_on):
         return "late" if due_on is not None and today > due_on else "due"
@@ -45,7 +48,7 @@ def due_or_late_disclosures(now=None):
                                Contract.notice_published_at.is_(None)).order_by(Contract.id)).scalars()
     for contract in contracts:
         add(_("Contract notice of %(number)s", number=contract.number), contract.notice_due_on,
-            pending_state(contract.notice_due_on))
+            pending_state(contract.notice_due_on), contract_id=contract.id)
     amendments = db.session.execute(
         select(Amendment).where(Amendment.published_at.is_(None)).order_by(Amendment.id)).scalars().all()
     calendar = tenant_calendar() if amendments else None
@@ -55,7 +58,7 @@ def due_or_late_disclosures(now=None):
         except UnknownCalendarYear:  # listed as due without a day rather than breaking the page
             due_on = None
         add(_("Amendment %(n)s of contract %(number)s", n=amendment.number, number=amendment.contract.number),
-            due_on, pending_state(due_on))
+            due_on, pending_state(due_on), contract_id=amendment.contract_id)
     disclosures = db.session.execute(
         select(Disclosure).where(Disclosure.due_on.is_not(None)).order_by(Disclosure.id)).scalars()
     for disclosure in disclosures:
@@ -66,3 +69,8 @@ def due_or_late_disclosures(now=None):
                 published_at=disclosure.published_at)
     items.sort(key=lambda item: (not item["late"], item["due_on"] or date.max))
     return items
+
+
+def officer_to_dos(items):
+    """The items the officer has something to do about: all but the automatic ones still on time."""
+    return [item for item in items if not (item["automatic"] and item["state"] == "due")]

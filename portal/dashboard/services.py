@@ -9,7 +9,7 @@ from portal.contracts.models import Contract
 from portal.core.cards import card
 from portal.core.timeutil import local_today
 from portal.dashboard.agenda import officer_agenda
-from portal.dashboard.disclosures import due_or_late_disclosures
+from portal.dashboard.disclosures import due_or_late_disclosures, officer_to_dos
 from portal.extensions import db
 from portal.jobs.models import JobRun
 
@@ -205,4 +205,4 @@ def _reassessment_card(user):
 
 def _disclosure_card():
     """Public notices still due, overdue or published late (docs/DOMAIN.md §9), leading to their list."""
-    return card(_l("Disclosures due or late"), len(due_or_late_disclosures()), "dashboard.disclosures_due")
+    return card(_l("Disclosures due or late"), len(officer_to_dos(due_or_late_disclosures())), "dashboard.disclosures_due")

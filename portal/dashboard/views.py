@@ -1,6 +1,7 @@
 from urllib.parse import urlsplit
 
 from flask import current_app, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.accounts.forms import ROLE_LABELS
@@ -9,6 +10,7 @@ from portal.dashboard.agenda import officer_agenda
 from portal.dashboard.blueprint import bp
 from portal.dashboard.disclosures import due_or_late_disclosures
 from portal.dashboard.services import dashboard_for
+from portal.tenders import deadlines
 
 ONE_YEAR = 365 * 24 * 3600
 
@@ -66,7 +68,11 @@ def account():
 @capability_required("disclosure.follow")
 def disclosures_due():
     """The officer's list of notices due, late, or published late."""
-    return render_template("dashboard/disclosures_due.html", items=due_or_late_disclosures())
+    rule = _("The rules: the tender notice at least %(intention)s days after the purchase intention; the award "
+             "result within %(result)s working days of its confirmation; the contract notice and each amendment "
+             "within %(contract)s working days of signing.", intention=deadlines.INTENTION_LEAD_DAYS,
+             result=deadlines.RESULT_PUBLISH_WORKING_DAYS, contract=deadlines.CONTRACT_PUBLISH_WORKING_DAYS)
+    return render_template("dashboard/disclosures_due.html", items=due_or_late_disclosures(), rule=rule)
 
 
 @bp.route("/tenders/due")

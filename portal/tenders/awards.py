@@ -248,3 +248,20 @@ def signing_blocked(award):
         if challenge.may_change_result and challenge.status == "upheld":
             return True, _("A challenge against this result was upheld; the result must be decided again.")
     return False, ""
+
+
+def award_rule_note(today=None):
+    """What confirming a winner today sets going, with the days it sets, counted by the same
+    functions as the award itself: the result out at once, up for its publicity period, challenges
+    accepted until a day, the contract signed by a day."""
+    today = today or local_today()
+    try:
+        calendar = tenant_calendar()
+        until = deadlines.challenge_until(today, calendar)
+        sign_by = deadlines.contract_sign_by(today, calendar)
+    except UnknownCalendarYear as unknown:
+        return unknown.message
+    return _("Confirmed today, the result is published at once and stays up for %(up)s working day; challenges are "
+             "accepted until %(until)s (%(days)s working days after that); the contract is signed within %(sign)s "
+             "days of the notice, by %(sign_by)s.", up=deadlines.RESULT_STAYS_UP_WORKING_DAYS, until=until.isoformat(),
+             days=deadlines.CHALLENGE_WORKING_DAYS, sign=deadlines.CONTRACT_SIGN_DAYS, sign_by=sign_by.isoformat())

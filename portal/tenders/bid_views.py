@@ -211,7 +211,8 @@ def evaluation_validity(bid_id):
     bid = bidding.readable_bid(bid_id)
     form = ValidityForm()
     if not form.validate_on_submit():
-        abort(400)
+        flash(_("Choose whether the bid is valid or invalid (an invalid bid needs its reason)."), "error")
+        return _back("tenders.evaluation_overview", tender_id=bid.lot.tender_id)
     evaluation.decide_validity(bid, form.decision.data == "valid", form.reason.data, utcnow())
     flash(_("The decision is recorded."), "success")
     return _back("tenders.evaluation_overview", tender_id=bid.lot.tender_id)
@@ -257,7 +258,8 @@ def evaluation_ranking(lot_id):
     # unscored cells or an unlawful committee: no ranking yet
     return render_template("tenders/evaluation/ranking.html", lot=lot, tender=lot.tender,
                            rows=[] if incomplete else evaluation.ranking(lot), incomplete=incomplete,
-                           award=awards.award_of_lot(lot), confirm=ConfirmForm())
+                           award=awards.award_of_lot(lot), confirm=ConfirmForm(),
+                           rule=awards.award_rule_note() if lot.status == "open" else "")
 
 
 @bp.route("/lots/<int:lot_id>/ranking.xlsx")

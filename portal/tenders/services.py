@@ -5,12 +5,14 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
 from portal.core.errors import DomainError, NotFound
-from portal.core.timeutil import utcnow
+from portal.core.timeutil import format_local, utcnow
+from portal.core.workdays import UnknownCalendarYear
 from portal.extensions import db
 from portal.tenancy.models import Tenant
 from portal.tenancy.scope import current_tenant_id
 from portal.tenancy.workdays import tenant_calendar
 from portal.tenders import deadlines
+from portal.tenders.evaluation import open_bids
 from portal.tenders.lifecycle import check_lot, check_lot_items_within_budget, check_terms
 from portal.tenders.models import (METHODS, SERVICE_UNITS, TENDER_STATUSES, BudgetLine, EvaluationCriterion, Lot,
                                    LotItem, PurchaseIntention, Tender)
@@ -195,19 +197,39 @@ def clarify(tender, body, changes_documents, now=None):
     return clarification
 
 
+def clarification_rules(tender):
+    """The rule a clarification follows, with this tender's day (the day ``clarify`` uses): a change
+    to the documents comes early enough before the bid deadline, or the deadline moves."""
+    amount, unit = deadlines.CLARIFICATION_LEADS.get(tender.method, deadlines.CLARIFICATION_LEADS["open_tender"])
+    if tender.bid_deadline is None:
+        return []
+    if amount == 0:
+        return [_("No clarification after the bid deadline.")]
+    try:
+        due = deadlines.clarification_due_on(tender.bid_deadline, tenant_calendar(), tender.method)
+    except UnknownCalendarYear as unknown:
+        return [unknown.message]
+    lead = (_("%(num)s working days", num=amount) if unit == "working_days" else _("%(num)s days", num=amount))
+    return [_("A clarification that changes the documents comes at least %(lead)s before the bid deadline "
+              "(%(deadline)s): by %(day)s. A later one moves the deadline to %(lead)s after it.",
+              lead=lead, deadline=format_local(tender.bid_deadline), day=due.isoformat()),
+            _("No clarification after the bid deadline.")]
+
+
 def cancel(tender, reason):
     tender.cancel(reason)
     db.session.flush()
 
 
 def close_due_bidding(now=None):
-    """Close bidding on every tender of the current bureau whose deadline has passed
-    (tendering → evaluation). Idempotent: a closed tender is no longer ``tendering``."""
+    """Close bidding on every tender of the current bureau whose deadline has passed and open its
+    bids (tendering → evaluation; the bids open at the deadline, 87号令 §39), so that after the
+    job no 开标 is left for the officer to do. Idempotent: a closed tender is no longer ``tendering``."""
     now = now or utcnow()
     due = db.session.execute(select(Tender).where(Tender.status == "tendering", Tender.bid_deadline <= now)
                              .order_by(Tender.id)).scalars().all()
     for tender in due:
-        tender.close_bidding(now)
+        open_bids(tender, now)
     db.session.flush()
     return [tender.id for tender in due]
 

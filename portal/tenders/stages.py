@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 
+from portal.core.timeutil import format_local
 from portal.core.workdays import UnknownCalendarYear
 from portal.tenders import deadlines
 from portal.tenders.signals import award_contracts
@@ -32,6 +33,7 @@ class NextAction(NamedTuple):
     capability: str | None        # who may take it
     earliest: object = None       # the earliest lawful day, if the law sets one
     note: str = ""
+    not_yet: str = ""             # why it cannot be taken today (shown beside it, disabled)
 
 
 class StageBar(NamedTuple):
@@ -75,6 +77,11 @@ def _current(tender, awards, contracts, today, now):
     return None  # finished, failed or cancelled
 
 
+def _not_before(earliest, today):
+    """The reason a step dated ``earliest`` is not offered ``today`` (empty once it may be taken)."""
+    return _l("Not before %(day)s.", day=earliest.isoformat()) if earliest > today else ""
+
+
 def _next_action(tender, current, awards, contracts, today, calendar):
     tender_args = {"tender_id": tender.id}
     if current == "intention":
@@ -86,22 +93,24 @@ def _next_action(tender, current, awards, contracts, today, calendar):
         published = deadlines.local_date(tender.intention.published_at)
         earliest = deadlines.earliest_notice_date(published)
         return NextAction(_l("Publish the tender notice"), "tenders.publish", tender_args, "tender.edit",
-                          max(earliest, today), _l("30 days after the purchase intention."))
+                          max(earliest, today), _l("30 days after the purchase intention."),
+                          _not_before(earliest, today))
     if current == "documents":
         due = deadlines.clarification_due_on(tender.bid_deadline, calendar, tender.method)
         return NextAction(_l("Clarify the documents, or wait for the bid deadline"), "tenders.clarify", tender_args,
-                          "tender.edit", deadlines.local_date(tender.bid_deadline),
+                          "tender.edit", format_local(tender.bid_deadline),
                           _l("A clarification that changes the documents after %(day)s moves the bid deadline.",
                              day=due.isoformat()))
     if current == "opening":
         return NextAction(_l("Close bidding and open the bids"), "tenders.evaluation_overview", tender_args,
-                          "evaluation.edit", deadlines.local_date(tender.bid_deadline))
+                          "evaluation.edit", format_local(tender.bid_deadline),
+                          _l("The bids open at the bid deadline (Beijing time); the hourly job opens them too."))
     if current == "evaluation":
         earliest = tender.single_source_decision_from(calendar) or today
         return NextAction(_l("Check the bids, score them and confirm the award"), "tenders.evaluation_overview",
                           tender_args, "evaluation.edit", max(earliest, today),
                           _l("Single source: after its reasons were publicised for 5 working days.")
-                          if tender.method == "single_source" else "")
+                          if tender.method == "single_source" else "", _not_before(earliest, today))
     if current == "result":
         return NextAction(_l("Publish the award result"), "tenders.evaluation_overview", tender_args,
                           "evaluation.edit", deadlines.award_deadlines(tender.result_confirmed_on, calendar).publish_by)

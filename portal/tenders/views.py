@@ -11,10 +11,11 @@ from portal.core.auth import capability_required
 from portal.core.errors import DomainError
 from portal.core.forms import ConfirmForm, show_refusal
 from portal.core.pagination import paginate
+from portal.core.money import format_fen
 from portal.core.timeutil import format_local, utcnow
 from portal.disclosures import disclosures_of
 from portal.extensions import db
-from portal.tenders import services
+from portal.tenders import deadlines, services
 from portal.tenders.blueprint import bp
 from portal.tenders.forms import (ClarificationForm, CRITERION_KINDS, CriterionForm, ItemForm, LotForm,
                                   ReasonForm, TenderForm, UNIT_LABELS)
@@ -33,9 +34,9 @@ def _refused(form, exc):
     flash(exc.message, "error")
 
 
-def _form_page(form, heading, back, tender=None, status=200, timetable=None):
+def _form_page(form, heading, back, tender=None, status=200, timetable=None, rules=()):
     return render_template("tenders/form.html", form=form, heading=heading, back=back, tender=tender,
-                           timetable=timetable), status
+                           timetable=timetable, rules=rules), status
 
 
 def _timetable(form):
@@ -53,7 +54,7 @@ def index():
     page = paginate(services.tenders_query(current_user, q, status, method, year))
     return render_template("tenders/index.html", page=page, q=q, status=status, method=method, year=year,
                            statuses=STATUS_LABELS, methods=METHOD_LABELS, years=services.tender_years(),
-                           can_write=current_user.can("tender.edit"),
+                           can_write=current_user.can("tender.edit"), intention_days=deadlines.INTENTION_LEAD_DAYS,
                            show_drafts=services.sees_drafts(current_user))
 
 
@@ -122,8 +123,9 @@ def edit(tender_id):
     return _form_page(form, _("Edit tender"), back, tender, timetable=_timetable(form))
 
 
-def _child_page(tender, form, heading, save):
-    """The shared flow of the lot, item and criterion pages: save, or show why not."""
+def _child_page(tender, form, heading, save, rules=()):
+    """The shared flow of the lot, item and criterion pages: save, or show why not (the rule the
+    save checks stated on the page before)."""
     back = url_for("tenders.detail", tender_id=tender.id)
     if form.validate_on_submit():
         try:
@@ -131,10 +133,10 @@ def _child_page(tender, form, heading, save):
                 save()
         except DomainError as exc:
             _refused(form, exc)
-            return _form_page(form, heading, back, tender, 422)
+            return _form_page(form, heading, back, tender, 422, rules=rules)
         flash(_("Saved."), "success")
         return redirect(back)
-    return _form_page(form, heading, back, tender)
+    return _form_page(form, heading, back, tender, rules=rules)
 
 
 @bp.route("/<int:tender_id>/lots/new", methods=["GET", "POST"], defaults={"lot_id": None})
@@ -149,7 +151,9 @@ def lot_form(tender_id, lot_id):
         form.title.data, form.budget.data, form.max_price.data = lot.title, lot.budget_fen, lot.max_price_fen
     return _child_page(tender, form, _("Lot") if lot is None else _("Lot %(number)s", number=lot.number),
                        lambda: services.save_lot(tender, lot, title=form.title.data.strip(),
-                                                 budget_fen=form.budget.data, max_price_fen=form.max_price.data))
+                                                 budget_fen=form.budget.data, max_price_fen=form.max_price.data),
+                       [_("The maximum price is at most the lot's budget, and the lot's service items (quantity × "
+                          "maximum unit price) add up to at most that budget.")])
 
 
 @bp.route("/<int:tender_id>/lots/<int:lot_id>/items/new", methods=["GET", "POST"], defaults={"item_id": None})
@@ -167,7 +171,10 @@ def item_form(tender_id, lot_id, item_id):
                        lambda: services.save_item(lot, item, code=form.code.data.strip(), name=form.name.data.strip(),
                                                   unit=form.unit.data, quantity=form.quantity.data,
                                                   max_unit_price_fen=form.max_unit_price.data,
-                                                  requirements=form.requirements.data or ""))
+                                                  requirements=form.requirements.data or ""),
+                       [_("The lot's service items (quantity × maximum unit price) add up to at most its budget of "
+                          "%(budget)s yuan; the others take %(used)s yuan now.", budget=format_fen(lot.budget_fen),
+                          used=format_fen(sum(i.quantity * i.max_unit_price_fen for i in lot.items if i is not item)))])
 
 
 @bp.route("/<int:tender_id>/criteria/new", methods=["GET", "POST"], defaults={"criterion_id": None})
@@ -180,7 +187,11 @@ def criterion_form(tender_id, criterion_id):
     form = CriterionForm(obj=criterion) if request.method == "GET" else CriterionForm()
     return _child_page(tender, form, _("Evaluation criterion"),
                        lambda: services.save_criterion(tender, criterion, kind=form.kind.data,
-                                                       name=form.name.data.strip(), max_points=form.max_points.data))
+                                                       name=form.name.data.strip(), max_points=form.max_points.data),
+                       [_("The criteria give %(needed)s points in all (100 less the price weight of %(weight)s); the "
+                          "others give %(points)s now.", needed=100 - tender.price_weight_percent,
+                          weight=tender.price_weight_percent,
+                          points=sum(c.max_points for c in tender.criteria if c is not criterion))])
 
 
 @bp.route("/<int:tender_id>/intention", methods=["GET", "POST"])
@@ -239,14 +250,14 @@ def clarify(tender_id):
                 clarification = services.clarify(tender, form.body.data, form.changes_documents.data)
         except DomainError as exc:
             _refused(form, exc)
-            return _form_page(form, _("Clarification"), back, tender, 422)
+            return _form_page(form, _("Clarification"), back, tender, 422, rules=services.clarification_rules(tender))
         if clarification.new_deadline != clarification.previous_deadline:
             flash(_("The clarification is published and the bid deadline moved to %(deadline)s.",
                     deadline=format_local(clarification.new_deadline)), "warning")
         else:
             flash(_("The clarification is published."), "success")
         return redirect(back)
-    return _form_page(form, _("Clarification"), back, tender)
+    return _form_page(form, _("Clarification"), back, tender, rules=services.clarification_rules(tender))
 
 
 @bp.route("/<int:tender_id>/cancel", methods=["GET", "POST"])
@@ -259,6 +270,8 @@ def cancel(tender_id):
         services.cancel(tender, form.reason.data)
         flash(_("The tender is cancelled."), "success")
         return redirect(back)
-    return _form_page(form, _("Cancel the tender"), back, tender)
+    return _form_page(form, _("Cancel the tender"), back, tender,
+                      rules=[_("The reason stays on the procurement record; nothing in it is deleted (kept for "
+                               "at least 15 years).")])
 
 

@@ -95,3 +95,70 @@ def test_officer_publishes_a_tender_and_a_contractor_submits_a_sealed_bid(app, p
     # …and the officer's pages show no price.
     page.goto(f"/tenders/{tender_id}")
     expect(page.locator("main")).not_to_contain_text("456,750.00")
+
+
+# --- the officer's stage bar at phone and desktop size (issue 22 item 4) -------------------------
+
+SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
+
+
+@pytest.mark.parametrize("size", sorted(SIZES))
+def test_the_stage_bar_leads_into_opening_once_at_phone_and_desktop_size(app, page, live_server, demo, size):
+    """After the deadline the stage bar's next step leads to the opening; 开标 is done once and then
+    no longer offered; a tender before its deadline shows its actions disabled with the reason.
+    axe finds nothing serious or critical on these pages, in both modes."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    from portal.core.timeutil import utcnow
+    from tests import tender_world as tw
+    from tests.browser.test_public_a11y import _serious
+    axe = Axe()
+    ids = tw.make_tender(app, deadline=utcnow() + timedelta(days=1))
+    for n in range(3):
+        firm = tw.make_contractor(app, name=f"阶段栏机构{n}-{ids['tender']}", manager=f"bar-{ids['tender']}-{n}")
+        tw.add_opened_bid(app, ids["lots"][0], firm["id"], 150_000_00 + n * 1000_00, valid=None)
+    tw.pass_deadline(app, ids["tender"])
+    sealed = tw.make_tender(app, deadline=utcnow() + timedelta(days=5))
+    page.set_viewport_size(SIZES[size])
+    page.on("dialog", lambda dialog: dialog.accept())
+    sign_in(page, "gx-officer")
+
+    def fits_and_passes_axe(label):
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), label
+        assert not _serious(axe.run(page)), label
+
+    page.goto(f"/tenders/{ids['tender']}")
+    expect(page.locator('.stage[aria-current="step"]')).to_have_attribute("data-stage", "opening")
+    step = page.locator("#next-action a.button")
+    expect(step).to_be_visible()
+    expect(page.locator("#next-action")).to_contain_text("最早")
+    box = step.bounding_box()
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= SIZES[size]["width"]
+    fits_and_passes_axe("stage bar")
+    page.screenshot(path=f"test-artifacts/screenshots/officer-stage-bar-{size}.png", full_page=True)
+    press(page, page.get_by_role("button", name="关怀版", exact=True))
+    fits_and_passes_axe("stage bar, 关怀版")
+    press(page, page.get_by_role("button", name="标准版", exact=True))
+
+    press(page, step)
+    open_button = page.get_by_role("button", name="截止投标并开标", exact=True)
+    expect(open_button).to_be_enabled()
+    press(page, open_button)
+    expect(page.locator("#opened")).to_be_visible()
+    expect(page.locator('form[action$="/evaluation/open"]')).to_have_count(0)
+    expect(page.locator('input[name=decision][value=valid]').first).to_be_checked()
+    fits_and_passes_axe("opened")
+
+    page.goto(f"/tenders/{sealed['tender']}")
+    disabled = page.locator("main button[disabled]")
+    expect(disabled.first).to_be_visible()
+    for index in range(disabled.count()):
+        why = disabled.nth(index).get_attribute("aria-describedby")
+        expect(page.locator(f"#{why}")).not_to_be_empty()
+        expect(disabled.nth(index)).to_be_disabled()
+    fits_and_passes_axe("disabled actions")
+    page.screenshot(path=f"test-artifacts/screenshots/officer-disabled-actions-{size}.png", full_page=True)
+    # the list of notices due states its rules and passes axe too
+    page.goto("/disclosures/due")
+    expect(page.locator("#rule-note")).to_contain_text("30")
+    fits_and_passes_axe("disclosures due")
