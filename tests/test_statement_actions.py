@@ -53,6 +53,9 @@ def test_finance_who_sent_sees_approval_disabled_with_the_reason_once_and_is_sti
     assert button and button.group(1) == _zh(app, "Approve the statement")
     assert f'<span class="why" id="approve-action-why">{reason}</span>' in bar
     assert page.count(reason) == 1
+    # the rule is not said a second time in "whose move it is"
+    assert _zh(app, "Next: finance review (not by the person who prepared, sent or adjusted it).") not in page
+    assert _zh(app, "Next: finance review.") in page
     assert f'href="/billing/{statement_id}/approve"' not in page
     # the confirm page, reached by its address, shows the step disabled with the same one reason
     confirm = finance.get(f"/billing/{statement_id}/approve").get_data(as_text=True)

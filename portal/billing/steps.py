@@ -85,9 +85,10 @@ def blocked_steps(statement, user, stale=False):
     return blocked
 
 
-def next_move(statement, stale=False, internal=True):
+def next_move(statement, stale=False, internal=True, told_why=False):
     """Whose move it is, as a sentence for the statement page (``internal``: for the bureau, who
-    also learns when nobody could approve it as it stands)."""
+    also learns when nobody could approve it as it stands; ``told_why``: the reader's own approval
+    is shown disabled with its reason, which is not said a second time here)."""
     if stale and statement.status in workflow.RECOMPUTABLE:
         return _("Next: an officer or finance reviewer recomputes it (its records changed since it was computed).")
     if statement.status == "draft":
@@ -102,6 +103,8 @@ def next_move(statement, stale=False, internal=True):
             return _("Next: finance review — but every finance reviewer of the bureau prepared, sent or adjusted it: "
                      "an officer recomputes it (it goes back to draft) and sends it again, or the administrator adds "
                      "another finance reviewer.")
+        if told_why:
+            return _("Next: finance review.")
         return _("Next: finance review (not by the person who prepared, sent or adjusted it).")
     if statement.status == "approved":
         return _("Next: finance records the payment.")

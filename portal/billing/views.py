@@ -182,11 +182,13 @@ def job(run_id):
 def detail(statement_id):
     statement = _statement_or_404(statement_id)
     stale = _stale(statement)
+    actions = offered_actions(statement, current_user, stale)
     return render_template(
         "billing/detail.html", statement=statement, history=presentation.history(statement),
         counts=presentation.entry_counts(statement), visits=_visits_by_line(statement), stale=stale,
-        next_move=steps.next_move(statement, stale, internal=current_user.can("statement.read_all")), violations=_violations_by_line(statement),
-        actions=offered_actions(statement, current_user, stale),
+        next_move=steps.next_move(statement, stale, internal=current_user.can("statement.read_all"),
+                                  told_why=any(name == "approve" and why for name, why in actions)),
+        violations=_violations_by_line(statement), actions=actions,
         action_labels={name: spec.heading() for name, spec in ACTIONS.items()},
         can_adjust=can_adjust(statement, current_user), status_labels=presentation.STATUS_LABELS,
         kind_labels=presentation.KIND_LABELS, role_labels=presentation.ROLE_LABELS,
