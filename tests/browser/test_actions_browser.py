@@ -80,3 +80,32 @@ def test_finance_sees_the_approval_disabled_and_the_colleague_approves_with_one_
     expect(colleague.locator("#statement-status")).to_have_text(_zh(app, "Approved"))
     assert dialogs == []  # the confirm page was the one confirmation
     assert sw.statement_row(app, statement_id)[0] == "approved"
+
+
+def test_a_question_for_a_new_record_names_what_the_form_holds(app, page, live_server, demo):
+    """The blacklist form's question shows the organisation chosen and the dates typed ({field}
+    tokens filled in by portal.js); dismissing it records nothing."""
+    from sqlalchemy import func, select
+
+    from portal.contractors.models import BlacklistEntry
+    from portal.extensions import db
+    def entries():
+        with app.app_context(), sw.scope(app):
+            return db.session.execute(select(func.count()).select_from(BlacklistEntry)).scalar_one()
+    before = entries()
+    asked = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    sign_in(page, "gx-officer")
+    page.goto("/contractors/blacklist")
+    organisation = page.locator("select[name=contractor]")
+    chosen = organisation.locator("option").nth(1)
+    name = chosen.inner_text()
+    organisation.select_option(chosen.get_attribute("value"))
+    page.locator("[name=reason]").fill("提供虚假材料")
+    page.locator("input[name=starts_on]").fill("2026-12-01")
+    page.locator("input[name=ends_on]").fill("2027-11-30")
+    page.locator("main form button[type=submit]").last.click()
+    expect(page.locator("select[name=contractor]")).to_be_visible()
+    assert len(asked) == 1, asked
+    assert name in asked[0] and "2026-12-01" in asked[0] and "2027-11-30" in asked[0] and "{" not in asked[0]
+    assert entries() == before
