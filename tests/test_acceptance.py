@@ -307,6 +307,13 @@ def test_pages_roles_other_bureau_and_the_list_past_page_one(app, world, login):
     refused = support.form_post(officer, f"{detail}/decide", {"decide-result": "passed", "decide-confirm": "y"},
                                 token_url=detail)
     assert refused.status_code == 422
+    # the step is shown disabled with what is missing, once (no second list above it)
+    refused_page = refused.get_data(as_text=True)
+    assert 'id="decide" disabled' in refused_page and refused_page.count('id="decide-why"') == 1
+    from flask_babel import force_locale, gettext
+    with app.test_request_context(), force_locale("zh_CN"):
+        missing = gettext("Upload the signed record of the committee.")
+    assert refused_page.count(missing) == 1
     token = support.csrf_token_from(officer.get(detail).get_data(as_text=True))
     fake = officer.post(f"{detail}/signed", data={"csrf_token": token,
                                                   "signed-signed_record": (io.BytesIO(b"MZ not a pdf"), "x.pdf")},

@@ -412,6 +412,10 @@ def test_finalise_asks_first_listing_each_final_class_then_makes_them_final(app,
     url = f"/assessments/rounds/{publicity_id}/finalise"
     waiting = supervisor.get(url).get_data(as_text=True)
     assert 'id="round-missing"' in waiting and 'id="confirm-finalise"' not in waiting  # the sample is not drawn
+    # on the round's page the step is shown disabled with what is missing, said once
+    round_page = supervisor.get(f"/assessments/rounds/{publicity_id}").get_data(as_text=True)
+    assert 'id="finalise" disabled' in round_page and 'id="finalise-why"' in round_page
+    assert 'id="round-missing"' not in round_page and f"/assessments/rounds/{publicity_id}/finalise" not in round_page
     with app.app_context(), scope(app):
         round_ = db.session.get(AssessmentPublicity, publicity_id)
         rechecks.draw_sample(round_, user("gx-supervisor"), utcnow())

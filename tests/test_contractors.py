@@ -228,6 +228,7 @@ def test_a_manager_registers_the_organisation_and_an_officer_approves_it(app, de
     assert "启航" in officer.get(f"/contractors/registrations?q={NEW_CODE[:10]}").get_data(as_text=True)
     detail = officer.get(f"/contractors/{contractor_id}").get_data(as_text=True)
     assert 'data-confirm=' in detail and f"/contractors/registrations/{reg_id}/approve" in detail
+    assert 'data-confirm="Approve the registration of 赣县区启航社工服务社?' in detail  # says to what
     token = support.csrf_token_from(detail)
     assert officer.post(f"/contractors/registrations/{reg_id}/suspend", data={"csrf_token": token, "reason": "x"}
                         ).status_code == 302  # refused with a message, nothing changed

@@ -165,6 +165,7 @@ def test_the_pages_offer_only_the_decisions_open_to_the_reader(app, world, login
     supervisor = login("gx-supervisor")
     page = supervisor.get(f"/surveys/{survey_id}").get_data(as_text=True)
     assert f"/surveys/{survey_id}/review" in page and f"/surveys/{survey_id}/sign-off" not in page
+    assert 'id="action-sign_off" disabled' in page and 'id="action-sign_off-why"' in page  # why not now
     confirm = supervisor.get(f"/surveys/{survey_id}/review").get_data(as_text=True)
     assert 'id="what-happens"' in confirm and "500.00" in confirm  # the per-capita income in yuan
     done = support.form_post(supervisor, f"/surveys/{survey_id}/review", {"note": ""})

@@ -104,7 +104,7 @@ def test_confirming_the_violation_rejects_the_visit_and_confirms_its_violation(a
     v01 = exception_id(app, visit, "V01")
     supervisor = login("gx-supervisor")
     page = supervisor.get(f"/supervision/exceptions/{v01}/reject").get_data(as_text=True)
-    assert "data-confirm" in page
+    assert "data-confirm" not in page and 'type="submit"' in page  # this page is the one confirmation
     done = support.form_post(supervisor, f"/supervision/exceptions/{v01}/reject", {"note": "转包"})
     assert done.status_code == 302
     assert visit_state(app, visit) == ("rejected", {"V01": "rejected"})

@@ -63,9 +63,32 @@ def offered_steps(statement, user, stale=None):
     return offered
 
 
-def next_move(statement, stale=False, internal=True):
+def blocked_steps(statement, user, stale=False):
+    """{step: why not now} for the steps ``user``'s role takes in the statement's status that the
+    engine would refuse them now: shown disabled with the reason, never as an enabled button that
+    ends in a refusal. Approval by who prepared, sent or adjusted it (four eyes), and sending or
+    approving a statement whose records changed (recompute first)."""
+    blocked = {}
+    open_now = {step for step, (capability, statuses) in STEPS.items()
+                if statement.status in statuses and user.can(capability, statement)}
+    if "approve" in open_now:
+        if user.id in (statement.prepared_by_id, statement.sent_by_id):
+            blocked["approve"] = _("You prepared or sent this statement: another finance reviewer must approve it "
+                                   "(four eyes).")
+        elif user.id in workflow.adjusters(statement):
+            blocked["approve"] = _("You added or removed an adjustment on this statement: another finance reviewer "
+                                   "must approve it (four eyes).")
+        elif stale:
+            blocked["approve"] = _("Its records changed since it was computed: it must be recomputed first.")
+    if "send" in open_now and stale:
+        blocked["send"] = _("Its records changed since it was computed: it must be recomputed first.")
+    return blocked
+
+
+def next_move(statement, stale=False, internal=True, told_why=False):
     """Whose move it is, as a sentence for the statement page (``internal``: for the bureau, who
-    also learns when nobody could approve it as it stands)."""
+    also learns when nobody could approve it as it stands; ``told_why``: the reader's own approval
+    is shown disabled with its reason, which is not said a second time here)."""
     if stale and statement.status in workflow.RECOMPUTABLE:
         return _("Next: an officer or finance reviewer recomputes it (its records changed since it was computed).")
     if statement.status == "draft":
@@ -80,6 +103,8 @@ def next_move(statement, stale=False, internal=True):
             return _("Next: finance review — but every finance reviewer of the bureau prepared, sent or adjusted it: "
                      "an officer recomputes it (it goes back to draft) and sends it again, or the administrator adds "
                      "another finance reviewer.")
+        if told_why:
+            return _("Next: finance review.")
         return _("Next: finance review (not by the person who prepared, sent or adjusted it).")
     if statement.status == "approved":
         return _("Next: finance records the payment.")

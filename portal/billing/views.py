@@ -76,8 +76,11 @@ def _contract_choices(blank, in_delivery=False):
 
 
 def offered_actions(statement, user, stale=None):
-    """The workflow steps shown as buttons for ``user`` on ``statement`` (the engine still decides)."""
-    return steps.offered_steps(statement, user, stale)
+    """The workflow steps shown as buttons for ``user`` on ``statement``, in workflow order, each
+    with None when it is open now or the one reason it is not (shown disabled); a step the user's
+    role never takes is left out (the engine still decides)."""
+    offered, blocked = steps.offered_steps(statement, user, stale), steps.blocked_steps(statement, user, stale)
+    return [(name, blocked.get(name)) for name in steps.STEPS if name in offered or name in blocked]
 
 
 def _stale(statement):
@@ -179,11 +182,13 @@ def job(run_id):
 def detail(statement_id):
     statement = _statement_or_404(statement_id)
     stale = _stale(statement)
+    actions = offered_actions(statement, current_user, stale)
     return render_template(
         "billing/detail.html", statement=statement, history=presentation.history(statement),
         counts=presentation.entry_counts(statement), visits=_visits_by_line(statement), stale=stale,
-        next_move=steps.next_move(statement, stale, internal=current_user.can("statement.read_all")), violations=_violations_by_line(statement),
-        actions=offered_actions(statement, current_user, stale),
+        next_move=steps.next_move(statement, stale, internal=current_user.can("statement.read_all"),
+                                  told_why=any(name == "approve" and why for name, why in actions)),
+        violations=_violations_by_line(statement), actions=actions,
         action_labels={name: spec.heading() for name, spec in ACTIONS.items()},
         can_adjust=can_adjust(statement, current_user), status_labels=presentation.STATUS_LABELS,
         kind_labels=presentation.KIND_LABELS, role_labels=presentation.ROLE_LABELS,
@@ -217,7 +222,6 @@ def _refused(form, exc, field=None):
         show_refusal(form, exc, default_field=field)
     else:
         show_refusal(form, exc)
-    flash(exc.message, "error")
 
 
 @bp.route("/<int:statement_id>/<any(send, confirm, dispute, rework, recompute, approve, pay):action>",
@@ -243,14 +247,18 @@ def act(statement_id, action):
         except DomainError as exc:
             _refused(form, exc, "line_ids" if isinstance(form, DisputeForm) else None)
             refusal, status = exc.message, 422
+            if any(refusal in field.errors for field in form):
+                refusal = None  # shown once, on the field it concerns
         else:
             flash(page.done(), "success")
             return redirect(back)
     elif request.method == "POST":
         status = 422
-    stale = refusal is not None and status == 422 and _stale(statement)
+    stale = (status == 422 or action in ("send", "approve")) and _stale(statement)
+    blocked = None if refusal else steps.blocked_steps(statement, current_user, stale).get(action)
     return render_template("billing/confirm.html", form=form, statement=statement, action=action, heading=page.heading(),
                            back=back, refusal=refusal, status_labels=presentation.STATUS_LABELS, stale=stale,
+                           blocked=blocked,
                            warning=steps.send_warning(statement, current_user) if action == "send" else None,
                            may_recompute=current_user.can("statement.prepare")), status
 
@@ -270,6 +278,8 @@ def adjustment(statement_id):
         except DomainError as exc:
             _refused(form, exc)
             refusal, status = exc.message, 422
+            if any(refusal in field.errors for field in form):
+                refusal = None  # shown once, on the field it concerns
         else:
             flash(_("The adjustment line was added."), "success")
             return redirect(back)
@@ -293,7 +303,6 @@ def remove_adjustment(statement_id, line_id):
     except DomainError as exc:
         if exc.status == 404:
             raise
-        flash(exc.message, "error")
         return render_template("billing/confirm.html", form=ActionForm(), statement=statement, action="remove",
                                heading=_("Remove the adjustment line"), refusal=exc.message,
                                back=url_for("billing.detail", statement_id=statement.id),

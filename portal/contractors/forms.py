@@ -14,13 +14,17 @@ STATUS_LABELS = {"pending": _l("Pending"), "approved": _l("Approved"), "rejected
 DOCUMENT_LABELS = {"licence": _l("Business licence"), "qualification": _l("Qualification"), "other": _l("Other")}
 # What the bureau can do to a registration: button, confirmation question, whether a reason is needed.
 REGISTRATION_ACTIONS = {
-    "approve": {"label": _l("Approve"), "confirm": _l("Approve this registration?"), "reason": False,
+    "approve": {"label": _l("Approve"),
+                "confirm": _l("Approve the registration of %(name)s? It may then bid and serve in this bureau."),
+                "reason": False,
                 "done": _l("The registration has been approved.")},
-    "reject": {"label": _l("Reject"), "confirm": _l("Reject this registration?"), "reason": True,
+    "reject": {"label": _l("Reject"), "confirm": _l("Reject the registration of %(name)s?"), "reason": True,
                "done": _l("The registration has been rejected.")},
-    "suspend": {"label": _l("Suspend"), "confirm": _l("Suspend this contractor's registration?"), "reason": True,
+    "suspend": {"label": _l("Suspend"),
+                "confirm": _l("Suspend the registration of %(name)s? It cannot bid in this bureau while suspended."),
+                "reason": True,
                 "done": _l("The registration has been suspended.")},
-    "reinstate": {"label": _l("Reinstate"), "confirm": _l("Reinstate this contractor's registration?"),
+    "reinstate": {"label": _l("Reinstate"), "confirm": _l("Reinstate the registration of %(name)s?"),
                   "reason": False, "done": _l("The registration has been reinstated.")},
 }
 PHONE_RULE = Regexp(r"^[0-9+\- ]{0,32}$", message=_l("Digits, spaces, + or - only."))

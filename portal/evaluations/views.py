@@ -165,7 +165,8 @@ def _render(evaluation, scores=None, returning=None, confirm=None, status=200):
         preparer=preparer, reviewer=reviewer, submitter=submitter, complete=services.is_complete(evaluation),
         can_edit=open_ and current_user.can("performance.prepare"),
         can_review=evaluation.status == "submitted" and current_user.can("performance.approve") and not own,
-        own_review=evaluation.status == "submitted" and own, **LABELS), status
+        own_review=evaluation.status == "submitted" and own, may_approve=current_user.can("performance.approve"),
+        **LABELS), status
 
 
 @bp.get("/<int:evaluation_id>")
