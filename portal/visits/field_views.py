@@ -16,8 +16,10 @@ from portal.visits.catalogue import CARE_SERVICE_LABELS, CARE_SERVICES
 
 
 def position_messages():
-    """What FieldQueue.locate (field-queue.js) says per geolocation error code, in the page's
-    language: the browser's own message ("User denied Geolocation") is in the browser's."""
+    """What the field pages share (field-queue.js): what FieldQueue.locate says per geolocation
+    error code, in the page's language (the browser's own message, "User denied Geolocation", is in
+    the browser's), the words for the other browser errors, and the warning before a check-in
+    beyond the bureau's geofence radius with the dialog asking why (FieldQueue.askReason)."""
     return {
         "no_geolocation": _("This browser cannot give your position; use the phone app or another browser."),
         "position_denied": _("Location access is blocked for this site. Allow it in the browser's site "
@@ -41,6 +43,12 @@ def position_messages():
         "reason_needed": _("Choose or type a reason first."),
         "proceed": _("Go on anyway"), "cancel": _("Cancel"), "list_separator": _(", "),
         "cancelled": _("Cancelled: nothing was recorded."),
+        # before a check-in far from the home (rule V02): the bureau's radius and what is said
+        "geofence_radius_m": geofence_radius(),
+        "far_warning": _("You are %(distance)s from the person's home, beyond the %(radius)s m range. The check-in "
+                         "will be flagged (V02) unless you give a reason."),
+        "far_note": _("Checked in %(distance)s from the home (range %(radius)s m); reason: %(reason)s"),
+        "proceed_check_in": _("Check in anyway"),
     }
 
 
@@ -81,10 +89,6 @@ def _messages():
         "services_done": _("Services done (tick them before checking out)"),
         "services_of": _("Services: %(list)s"),
         # the warnings before a check-in far from the home (V02) and an early check-out (V03)
-        "far_warning": _("You are %(distance)s from the person's home, beyond the %(radius)s m range. The check-in "
-                         "will be flagged (V02) unless you give a reason."),
-        "far_note": _("Checked in %(distance)s from the home (range %(radius)s m); reason: %(reason)s"),
-        "proceed_check_in": _("Check in anyway"),
         "short_warning": _("The service has lasted %(minutes)s min; this item needs at least %(min)s min. The "
                            "check-out will be flagged (V03) unless you give a reason."),
         "short_note": _("Checked out after %(minutes)s min (minimum %(min)s min); reason: %(reason)s"),
@@ -101,7 +105,7 @@ def _messages():
 @capability_required("visit.record")
 def index():
     """Today's assignments with check-in, check-out, photos and the offline queue."""
-    return render_template("visits/field/index.html", messages=_messages(), geofence_radius=geofence_radius())
+    return render_template("visits/field/index.html", messages=_messages())
 
 
 @field_bp.get("/sw.js")

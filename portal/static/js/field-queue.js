@@ -210,8 +210,9 @@ window.FieldQueue = (function () {
 
   // Asks the worker before going on against a rule (V02 distance, V03 duration): a modal dialog
   // saying ``warning``, a choice of the reasons ``M.reasons`` (the last, "other", needs words typed)
-  // and two buttons. Resolves to the reason given, or null when the worker cancelled.
-  function askReason(M, warning, proceedText) {
+  // and two buttons. Resolves to the reason given, or null when the worker cancelled. ``plain``:
+  // no reason asked (where the record has nowhere to carry one); going on resolves to "".
+  function askReason(M, warning, proceedText, plain) {
     return new Promise(function (resolve) {
       var dialog = el("dialog", {"class": "warning-dialog", id: "warning-dialog", "aria-labelledby": "warning-title",
                                  "aria-describedby": "warning-text"});
@@ -228,10 +229,12 @@ window.FieldQueue = (function () {
                                text: M.cancel});
       dialog.appendChild(el("h2", {id: "warning-title", text: M.warning_title}));
       dialog.appendChild(el("p", {id: "warning-text", "class": "warning-text", text: warning}));
-      dialog.appendChild(el("fieldset", {"class": "reason-choices"}, [el("legend", {text: M.reason_legend})]
-        .concat(choices)));
-      dialog.appendChild(el("p", {"class": "field"}, [el("label", {"for": "warning-other", text: M.reason_other}), other]));
-      dialog.appendChild(problem);
+      if (!plain) {
+        dialog.appendChild(el("fieldset", {"class": "reason-choices"}, [el("legend", {text: M.reason_legend})]
+          .concat(choices)));
+        dialog.appendChild(el("p", {"class": "field"}, [el("label", {"for": "warning-other", text: M.reason_other}), other]));
+        dialog.appendChild(problem);
+      }
       dialog.appendChild(el("p", {"class": "warning-buttons"}, [go, stop]));
       var settled = false;
       function finish(value) {
@@ -245,7 +248,7 @@ window.FieldQueue = (function () {
         var picked = dialog.querySelector('input[name="warning-reason"]:checked');
         var typed = other.value.trim();
         var reason = typed ? (picked ? picked.value + M.list_separator + typed : typed) : (picked ? picked.value : "");
-        if (!reason) {
+        if (!reason && !plain) {
           problem.textContent = M.reason_needed;
           other.focus();
           return;
@@ -260,11 +263,31 @@ window.FieldQueue = (function () {
       } else {
         dialog.setAttribute("open", "");
       }
-      (choices[0] ? choices[0].querySelector("input") : other).focus();
+      (plain ? go : choices[0] ? choices[0].querySelector("input") : other).focus();
     });
   }
 
-  // A running time: "m:ss" under an hour, else "h:mm:ss".
+  // Before a check-in beyond the geofence radius from ``place`` (rule V02: ``radius``, else the
+  // bureau's ``M.geofence_radius_m``): the distance and the range, and the worker goes on only with a
+  // reason. ``pos``: {lat, lon}; ``texts``: the page's own {warning, note, proceed}, else those of a
+  // home. Resolves to the note to send with the record ("" within the range or where the place has
+  // no position), or null when the worker cancelled.
+  async function farReason(M, place, pos, radius, texts) {
+    var limit = radius || M.geofence_radius_m;
+    if (!limit || !place || typeof place.lat !== "number" || typeof place.lon !== "number") {
+      return "";
+    }
+    var metres = metresBetween(place.lat, place.lon, pos.lat, pos.lon);
+    if (metres <= limit) {
+      return "";
+    }
+    var t = texts || {warning: M.far_warning, note: M.far_note, proceed: M.proceed_check_in};
+    var words = {distance: distanceText(M, metres), radius: limit};
+    var reason = await askReason(M, fmt(t.warning, words), t.proceed, !t.note);
+    return reason === null ? null : t.note ? fmt(t.note, Object.assign(words, {reason: reason})) : "";
+  }
+
+  // A running time: "mm:ss" under an hour, else "h:mm:ss".
   function elapsedText(ms) {
     var total = Math.max(0, Math.floor(ms / 1000));
     var h = Math.floor(total / 3600), m = Math.floor(total / 60) % 60, s = total % 60;
@@ -762,5 +785,5 @@ window.FieldQueue = (function () {
           personLines: personLines, noteLine: noteLine, renderCards: renderCards, refocus: refocus,
           renderStatus: renderStatus, loadAssignments: loadAssignments, start: start, registerWorker: registerWorker,
           recordState: recordState, metresBetween: metresBetween, distanceText: distanceText, errorText: errorText,
-          askReason: askReason, elapsedText: elapsedText};
+          askReason: askReason, elapsedText: elapsedText, farReason: farReason};
 })();

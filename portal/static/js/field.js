@@ -10,7 +10,6 @@
     return;
   }
   var main = page.main, M = page.M, KEY = page.key;
-  var RADIUS = Number(main.getAttribute("data-geofence-radius")) || 0;  // the bureau's, as rule V02 judges
   var ASSIGNMENTS_KEY = KEY + ":assignments";
   var queue = Q.create(KEY, page.csrf, function () { render(); });
   var uuid = Q.uuid, localDay = Q.localDay, fmt = Q.fmt, el = Q.el;
@@ -59,25 +58,9 @@
     flush();
   }
 
-  // Before a check-in beyond the bureau's geofence radius from the home (rule V02): the distance
-  // and the range, and the worker goes on only with a reason, which is sent as the visit's notes.
-  // Resolves to the note to send ("" within the range or without a known home), or null: cancelled.
-  async function farNote(home, pos) {
-    if (!RADIUS || !home || typeof home.lat !== "number" || typeof home.lon !== "number") {
-      return "";
-    }
-    var metres = Q.metresBetween(home.lat, home.lon, pos.lat, pos.lon);
-    if (metres <= RADIUS) {
-      return "";
-    }
-    var words = {distance: Q.distanceText(M, metres), radius: RADIUS};
-    var reason = await Q.askReason(M, fmt(M.far_warning, words), M.proceed_check_in);
-    return reason === null ? null : fmt(M.far_note, Object.assign(words, {reason: reason}));
-  }
-
   function checkIn(assignment, cardKey, itemCode) {
     withPosition(cardKey, async function (pos) {
-      var reasonNote = await farNote(assignment.beneficiary, pos);
+      var reasonNote = await Q.farReason(M, assignment.beneficiary, pos);
       if (reasonNote === null) {
         return false;
       }
