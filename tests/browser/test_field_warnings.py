@@ -160,6 +160,44 @@ def test_a_denied_position_is_said_in_chinese_not_in_the_browsers_english(app, p
     assert stored_notes(app) == []
 
 
+def test_an_assessment_far_from_the_home_is_warned_about_and_its_reason_goes_with_its_notes(app, page, live_server):
+    from portal.assessments.models import Assessment
+    from portal.extensions import db
+    from tests.assessment_world import assessment_world, scope
+    world = assessment_world(app)
+    person, (lat, lon) = world["people"]["刘桂英"], world["homes"]["刘桂英"]
+    page.context.grant_permissions(["geolocation"], origin=live_server.url)
+    page.context.set_geolocation({"latitude": lat + 0.0108, "longitude": lon, "accuracy": 8})  # about 1.2 km
+    page.set_viewport_size(PHONE)
+    posted = []
+    page.on("request", lambda r: posted.append(r.post_data or "") if (
+        r.method == "POST" and r.url.endswith("/api/v1/assessments")) else None)
+    sign_in(page, "b-worker1")
+    page.goto("/field/assessments/")
+    card = page.locator(f"#card-{person}-{world['contract']}")
+    for name in ("eating", "dressing", "bed_transfer", "toileting", "indoor_walking", "bathing"):
+        card.locator(f'label[for="card-{person}-{world["contract"]}-{name}-yes"]').click()
+    card.locator("textarea.assessment-notes").fill("能自理")
+    card.locator("button.record-assessment").click()
+    dialog = page.locator("#warning-dialog")
+    expect(dialog.locator("#warning-text")).to_contain_text("距服务对象住址约 1.2 公里，超出 300 米范围")
+    dialog.locator("#warning-cancel").click()
+    expect(card.locator(".card-message")).to_have_text("已取消，未作任何记录。")
+    expect(card.locator(".assessment-row")).to_have_count(0)
+    assert posted == []
+    card.locator("button.record-assessment").click()
+    dialog.get_by_label("登记的住址已过时").check()
+    dialog.locator("#warning-proceed").click()
+    expect(card.locator(".assessment-row")).to_have_attribute("data-state", "sent", timeout=15_000)
+    assert len(posted) == 1
+    notes = json.loads(posted[0])["notes"]
+    assert notes.startswith("能自理\n") and "登记的住址已过时" in notes
+    with app.app_context(), scope(app):
+        client_id = json.loads(posted[0])["client_id"]
+        assert [a.notes for a in db.session.execute(
+            select(Assessment).where(Assessment.client_id == client_id)).scalars()] == [notes]
+
+
 def _shot(name):
     from tests.browser.conftest import SCREENSHOTS
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
