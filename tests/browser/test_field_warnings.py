@@ -143,6 +143,16 @@ def test_far_check_in_and_early_check_out_are_warned_before_sending_and_go_on_on
     card.locator(".again-link").click()
     expect(card.locator("button.check-in")).to_be_visible()
     assert len(created) == 1
+    # the second visit, near the home: no warning at the check-in; once it is done the card says so again
+    card.locator("button.check-in").click()
+    expect(card.locator(".visit-row")).to_have_count(2)
+    expect(dialog).to_have_count(0)
+    assert "notes" not in json.loads(created[-1])
+    card.locator("button.check-out").click()
+    dialog.locator("#warning-other").fill("服务对象外出")
+    dialog.locator("#warning-proceed").click()
+    expect(done.locator(".done-times")).to_have_count(2)
+    expect(card.locator("button.check-in")).to_have_count(0)
 
 
 def test_a_denied_position_is_said_in_chinese_not_in_the_browsers_english(app, page, live_server, demo):

@@ -76,6 +76,7 @@
                          checkout_sent: false, photos: [], photos_sent: 0, problem: null, status: null,
                          exceptions: [], check_in_note: reasonNote});
       save(state);
+      again[cardKey] = false;  // once this one is done the card says so again
     });
   }
 
