@@ -106,6 +106,7 @@ def test_far_check_in_and_early_check_out_are_warned_before_sending_and_go_on_on
     photo_box, out_box = photo.bounding_box(), check_out.bounding_box()
     assert photo_box["y"] + photo_box["height"] <= out_box["y"]  # above 签退, not under it
     assert photo_box["width"] >= 300 and photo_box["height"] >= 48
+    page.screenshot(path=str(_shot("checked_in")), full_page=True)
     found = _serious(AXE.run(page))
     assert not found, found
 
