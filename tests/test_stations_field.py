@@ -28,7 +28,12 @@ def test_the_page_gives_the_workers_postings_and_chinese_words(app, world, login
     assert 'data-queue-key="field-stations:' in html
     messages = messages_of(html)
     assert [p["station_id"] for p in messages["postings"]] == [world["stations"]["TS-01"]]
-    assert messages["postings"][0]["name"] == "梅林镇社工站" and "lat" not in messages["postings"][0]
+    assert messages["postings"][0]["name"] == "梅林镇社工站"
+    # the station's place and own radius (a public facility, not a person): the page warns before a
+    # check-in beyond its geofence (issue 22); the bureau's radius where the station has none
+    shown = messages["postings"][0]
+    assert (shown["lat"], shown["lon"], shown["radius_m"]) == (25.88, shown["lon"], sw.RADIUS_M)
+    assert isinstance(shown["lon"], float) and messages["geofence_radius_m"] == 300
     assert "位置" in messages["position_denied"]  # the denied-location message is the page's own, in Chinese
     assert re.search(r"[\u4e00-\u9fff]", messages["check_in"]) and re.search(r"[\u4e00-\u9fff]", messages["flagged"])
     other = messages_of(login("b-worker1").get("/field/stations/").get_data(as_text=True))

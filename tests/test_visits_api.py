@@ -251,6 +251,41 @@ def test_a_check_out_before_the_check_in_is_accepted(app, demo, world, client, w
     assert "V08" in {e["code"] for e in response.get_json()["exceptions"]}
 
 
+def test_a_check_out_note_is_added_to_the_notes_once_and_shown_to_the_supervisor(app, demo, world, client, worker,
+                                                                                   login):
+    """Issue 22: the field app sends why the worker checked out before the item's minimum (V03) as
+    the check-out's optional ``note``; it joins the visit's notes (where the check-in's reason, V02,
+    already is), a replay adds nothing, and the supervisor reads both on the visit and its exception."""
+    start = utcnow() - timedelta(hours=2)
+    far = visit_body(world["people"]["刘桂英"], start=start, closed=False, notes="签到时距住址约 1.2 公里，原因：住院",
+                     check_in={"at": iso(start), "lat": HOME[0] + 0.0108, "lon": HOME[1]})
+    shown = recorded(client, worker(), far)
+    url = f"/api/v1/visits/{shown['id']}/check-out"
+    out = {"at": iso(start + timedelta(minutes=5)), "lat": HOME[0], "lon": HOME[1], "note": "服务 5 分钟即签退，原因：送医"}
+    assert client.post(url, json={**out, "note": 12}, headers=worker()).status_code == 422  # a note is text
+    first = client.post(url, json=out, headers=worker())
+    assert first.status_code == 200, first.get_data(as_text=True)
+    assert first.get_json()["notes"] == "签到时距住址约 1.2 公里，原因：住院\n服务 5 分钟即签退，原因：送医"
+    assert {"V02", "V03"} <= {e["code"] for e in first.get_json()["exceptions"]}
+    again = client.post(url, json=out, headers=worker())
+    assert again.status_code == 200 and again.get_json()["notes"] == first.get_json()["notes"]
+    without = {k: v for k, v in out.items() if k != "note"}  # an older phone: no note, still the same check-out
+    assert client.post(url, json=without, headers=worker()).get_json()["notes"] == first.get_json()["notes"]
+    supervisor = login("gx-supervisor")
+    page = supervisor.get(f"/supervision/visits/{shown['id']}").get_data(as_text=True)
+    assert "原因：住院" in page and "原因：送医" in page and 'id="visit-notes"' in page
+    v03 = next(e["id"] for e in first.get_json()["exceptions"] if e["code"] == "V03")
+    assert "原因：送医" in supervisor.get(f"/supervision/exceptions/{v03}").get_data(as_text=True)
+
+
+def test_a_check_out_without_a_note_leaves_the_notes_alone(app, demo, world, client, worker):
+    start = utcnow() - timedelta(hours=2)
+    shown = recorded(client, worker(), visit_body(world["people"]["刘桂英"], start=start, closed=False))
+    out = {"at": iso(start + timedelta(minutes=45)), "lat": HOME[0], "lon": HOME[1], "note": "  "}
+    response = client.post(f"/api/v1/visits/{shown['id']}/check-out", json=out, headers=worker())
+    assert response.status_code == 200 and response.get_json()["notes"] == "一切正常"
+
+
 # --- photos -----------------------------------------------------------------------------------
 
 def _segment(marker, payload):

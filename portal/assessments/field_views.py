@@ -28,7 +28,6 @@ def _messages():
         "locating": _("Finding your position…"),
         **position_messages(),
         "take_photo": _("Take a photo"), "photos": _("Photos: %(count)s"),
-        "photo_failed": _("The photo could not be read: %(reason)s"),
         "remove_photos": _("Remove the photos"),
         "photos_waiting": _("%(count)s waiting to be sent"),
         "photo_problem": _("Photos refused: %(reason)s"),

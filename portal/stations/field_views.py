@@ -45,6 +45,7 @@ def _postings(today):
             continue
         shown.append({"station_id": station.id, "code": station.code, "name": station.name,
                       "township": station.township, "address": station.address,
+                      "lat": station.lat, "lon": station.lon, "radius_m": station.radius_m,  # for the warning
                       "from_on": posting.from_on.isoformat(),
                       "until_on": posting.until_on.isoformat() if posting.until_on else None})
     return shown
@@ -83,6 +84,8 @@ def _messages(today):
         "signed_out": _("Your session has ended. Sign in again; queued check-ins stay on this phone."),
         "sign_in": _("Sign in"),
         "second_today": _("You already checked in here today. Check in again?"),
+        "station_far_warning": _("You are %(distance)s from the station, beyond its %(radius)s m range. The "
+                                 "check-in will be flagged and not counted unless a supervisor accepts it."),
         "other_queued": _("Check-ins of other days or stations"),
     }
 

@@ -9,13 +9,17 @@ from flask import current_app, render_template, send_from_directory
 from flask_babel import gettext as _
 
 from portal.core.auth import capability_required
+from portal.tenancy.scope import current_tenant_id
+from portal.tenancy.services import settings_for
 from portal.visits.blueprint import field_bp
 from portal.visits.catalogue import CARE_SERVICE_LABELS, CARE_SERVICES
 
 
 def position_messages():
-    """What FieldQueue.locate (field-queue.js) says per geolocation error code, in the page's
-    language: the browser's own message ("User denied Geolocation") is in the browser's."""
+    """What the field pages share (field-queue.js): what FieldQueue.locate says per geolocation
+    error code, in the page's language (the browser's own message, "User denied Geolocation", is in
+    the browser's), the words for the other browser errors, and the warning before a check-in
+    beyond the bureau's geofence radius with the dialog asking why (FieldQueue.askReason)."""
     return {
         "no_geolocation": _("This browser cannot give your position; use the phone app or another browser."),
         "position_denied": _("Location access is blocked for this site. Allow it in the browser's site "
@@ -24,7 +28,34 @@ def position_messages():
                                   "window or outdoors, then try again."),
         "position_timeout": _("Finding your position took too long. Try again."),
         "position_failed": _("Your position could not be found. Allow location access and try again."),
+        # the other browser errors (FieldQueue.errorText, readPhoto): never the browser's own words
+        "unexpected": _("Something went wrong on this phone. Try again; what is saved on the phone is kept."),
+        "photo_unreadable": _("The photo could not be read. Take it again, or choose a JPEG or PNG picture."),
+        "storage_full": _("This phone's storage for the queue is full: send or discard queued visits first."),
+        # distances and the dialog asking why the worker goes on against a rule (FieldQueue.askReason)
+        "metres_text": _("about %(metres)s m"), "km_text": _("about %(km)s km"),
+        "warning_title": _("Before you go on"),
+        "reason_legend": _("Why go on? (the reason is sent with the record and shown to the supervisor)"),
+        "reasons": [_("The person was not at home; served at another place"), _("The GPS position is inaccurate"),
+                    _("The address on record is out of date"), _("The person asked to end the service early"),
+                    _("Emergency: the person was taken to hospital")],
+        "reason_other": _("Other reason or details"),
+        "reason_needed": _("Choose or type a reason first."),
+        "proceed": _("Go on anyway"), "cancel": _("Cancel"), "list_separator": _(", "),
+        "cancelled": _("Cancelled: nothing was recorded."),
+        # before a check-in far from the home (rule V02): the bureau's radius and what is said
+        "geofence_radius_m": geofence_radius(),
+        "far_warning": _("You are %(distance)s from the person's home, beyond the %(radius)s m range. The check-in "
+                         "will be flagged (V02) unless you give a reason."),
+        "far_note": _("Checked in %(distance)s from the home (range %(radius)s m); reason: %(reason)s"),
+        "proceed_check_in": _("Check in anyway"),
     }
+
+
+def geofence_radius():
+    """The bureau's geofence radius in metres (rule V02, docs/DOMAIN.md §6), which the field pages
+    warn by before a check-in far from the home."""
+    return int(settings_for(current_tenant_id())["geofence_radius_m"])
 
 
 def _messages():
@@ -40,8 +71,6 @@ def _messages():
         "accuracy": _("accuracy ±%(metres)s m"),
         "from_home": _("about %(metres)s m from the home"),
         "photos": _("Photos: %(count)s"), "photo_required": _("A photo is required for this item."),
-        "photo_failed": _("The photo could not be read: %(reason)s"),
-        "storage_full": _("This phone's storage for the queue is full: send or discard queued visits first."),
         "queue": _("Waiting to send: %(count)s"),
         "online": _("Online"),
         "offline": _("Offline: visits are kept on this phone and sent when the network returns."),
@@ -58,7 +87,17 @@ def _messages():
         # the catalogue services a care visit may carry, ticked before the check-out
         "services": [[code, str(CARE_SERVICE_LABELS[code])] for code in CARE_SERVICES],
         "services_done": _("Services done (tick them before checking out)"),
-        "services_of": _("Services: %(list)s"), "list_separator": _(", "),
+        "services_of": _("Services: %(list)s"),
+        # the warnings before a check-in far from the home (V02) and an early check-out (V03)
+        "short_warning": _("The service has lasted %(minutes)s min; this item needs at least %(min)s min. The "
+                           "check-out will be flagged (V03) unless you give a reason."),
+        "short_note": _("Checked out after %(minutes)s min (minimum %(min)s min); reason: %(reason)s"),
+        "proceed_check_out": _("Check out anyway"),
+        "timer": _("In service %(time)s"), "timer_minutes": _("In service for %(minutes)s min"),
+        "done": _("Done today"), "done_times": _("Checked in %(start)s, checked out %(end)s"),
+        "again": _("Record another visit today"),
+        "again_confirm": _("This person's visit today is already done. Record another visit of them today? A "
+                           "visit beyond the item's daily limit is flagged (V07)."),
     }
 
 

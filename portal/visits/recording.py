@@ -35,8 +35,14 @@ _POINT = {"at": {"type": "string", "minLength": 1, "maxLength": 64},
           "lat": {"type": "number"}, "lon": {"type": "number"}}
 _SERVICES = {"type": ["array", "null"], "maxItems": 50, "items": {"type": "string", "minLength": 1, "maxLength": 64},
              "description": "The catalogue services done (visits.catalogue.CARE_SERVICES)"}
-# A check-out may carry the services done, ticked at the end of the visit (the field web app).
-CHECK_OUT_SCHEMA = {"type": "object", "required": ["at", "lat", "lon"], "properties": {**_POINT, "services": _SERVICES}}
+# A check-out may carry the services done, ticked at the end of the visit (the field web app), and
+# a note: why the worker checked out anyway (before the item's minimum minutes, rule V03), added to
+# the visit's notes for the supervisor.
+CHECK_OUT_NOTE = {"type": ["string", "null"], "maxLength": 2000,
+                  "description": "Why the worker checked out anyway (e.g. before the item's minimum minutes); "
+                                 "added to the visit's notes"}
+CHECK_OUT_SCHEMA = {"type": "object", "required": ["at", "lat", "lon"],
+                    "properties": {**_POINT, "services": _SERVICES, "note": CHECK_OUT_NOTE}}
 VISIT_SCHEMA = {
     "type": "object",
     "required": ["client_id", "beneficiary_id", "service_item", "device_id", "check_in"],
@@ -50,7 +56,8 @@ VISIT_SCHEMA = {
                      "properties": {**_POINT, "accuracy_m": {"type": ["number", "null"], "minimum": 0}}},
         "check_out": {"type": ["object", "null"], "required": ["at", "lat", "lon"], "properties": _POINT},
         "services": _SERVICES,
-        "notes": {"type": ["string", "null"], "maxLength": 2000},
+        "notes": {"type": ["string", "null"], "maxLength": 2000,
+                  "description": "The worker's notes, e.g. why they checked in anyway far from the home (V02)"},
     },
 }
 CORRECTION_SCHEMA = {
@@ -242,7 +249,9 @@ def check_out(visit, payload, user, now):
     check-out: sending the same one again changes nothing, a different one is a Conflict. A
     check-out before the check-in is stored as sent (verification flags it, V08). Its
     ``services``, when sent, are the services done: they become the visit's, unless the visit
-    already carries other ones (a Conflict; the same ones in another order are the same)."""
+    already carries other ones (a Conflict; the same ones in another order are the same). Its
+    ``note`` (why the worker checked out anyway) is added to the visit's notes; the same check-out
+    again adds nothing."""
     if visit.worker_user_id != user.id:
         raise NotFound(_("No such visit."))
     validate_schema(payload, CHECK_OUT_SCHEMA)
@@ -260,6 +269,9 @@ def check_out(visit, payload, user, now):
         visit.services = list(services)
     visit.check_out_at, visit.check_out_lat, visit.check_out_lon = at, lat, lon
     visit.checked_out_received_at = now
+    note = (payload.get("note") or "").strip()
+    if note:  # why the worker checked out anyway: kept with the visit's notes for the supervisor
+        visit.notes = f"{visit.notes}\n{note}" if visit.notes else note
     _rules_rerun(visit, now)
     return visit, True
 

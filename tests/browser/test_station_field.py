@@ -4,6 +4,8 @@ the field home, checks in offline at the station; it waits on the phone and, onc
 back, reaches the server exactly once and the card says it counted. A check-in 600 m away is said
 to be outside the geofence with its distance; with location access denied the page says so in
 Chinese and nothing is queued."""
+import re
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -83,6 +85,16 @@ def test_outside_the_geofence_the_distance_is_said_and_a_denied_location_in_chin
 
     at_station(page, live_server, metres_north=600)
     card.locator("button.station-check-in").click()
+    # said before anything is kept or sent (issue 22): the distance and the station's range;
+    # cancelling records nothing, going on records the flagged check-in
+    dialog = page.locator("#warning-dialog")
+    expect(dialog.locator("#warning-text")).to_contain_text(  # the station's own radius, not the bureau's 300 m
+        re.compile(rf"距服务站约 (59\d|60\d) 米，超出其 {sw.RADIUS_M} 米范围"))
+    dialog.locator("#warning-cancel").click()
+    expect(card.locator(".card-message")).to_have_text("已取消，未作任何记录。")
+    expect(card.locator(".checkin-row")).to_have_count(0)
+    card.locator("button.station-check-in").click()
+    dialog.locator("#warning-proceed").click()
     row = card.locator(".checkin-row")
     expect(row).to_have_attribute("data-status", "flagged", timeout=15_000)
     distance = int(row.get_attribute("data-distance"))

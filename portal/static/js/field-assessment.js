@@ -156,11 +156,19 @@
     render();
     try {
       var position = await Q.locate(M);
+      // beyond the geofence from the home (V02, the home visit recorded with it): only with a reason
+      var reasonNote = await Q.farReason(M, assignment.beneficiary,
+                                         {lat: position.coords.latitude, lon: position.coords.longitude});
+      if (reasonNote === null) {
+        note(cardKey, M.cancelled, "info");
+        return;
+      }
       var indicators = {};
       M.indicators.forEach(function (i) { indicators[i.name] = given[i.name]; });
       var body = {client_id: uuid(), beneficiary_id: assignment.beneficiary.id, assessed_at: new Date().toISOString(),
                   lat: position.coords.latitude, lon: position.coords.longitude, indicators: indicators,
-                  notes: (drafts[cardKey] || "").trim(), device_id: helper.deviceId()};
+                  notes: [(drafts[cardKey] || "").trim(), reasonNote].filter(Boolean).join("\n"),
+                  device_id: helper.deviceId()};
       var accuracy = Q.accuracyOf(position.coords);
       if (accuracy !== null) {
         body.accuracy_m = accuracy;
@@ -178,7 +186,7 @@
       again[cardKey] = false;
       note(cardKey, null);
     } catch (error) {
-      note(cardKey, error.name === "QuotaExceededError" ? M.storage_full : error.message, "error");
+      note(cardKey, Q.errorText(M, error), "error");
     } finally {
       busy[cardKey] = false;
       render();

@@ -165,14 +165,134 @@ window.FieldQueue = (function () {
   function locate(M) {
     return new Promise(function (resolve, reject) {
       if (!navigator.geolocation) {
-        reject(new Error(M.no_geolocation));
+        reject(ownError(M.no_geolocation));
         return;
       }
       navigator.geolocation.getCurrentPosition(resolve, function (error) {
         var text = {1: M.position_denied, 2: M.position_unavailable, 3: M.position_timeout}[error && error.code];
-        reject(new Error(text || M.position_failed));
+        reject(ownError(text || M.position_failed));
       }, {enableHighAccuracy: true, timeout: 20000, maximumAge: 0});
     });
+  }
+
+  // Metres between two points on the Earth (haversine, as portal/core/geo.py).
+  function metresBetween(lat1, lon1, lat2, lon2) {
+    var rad = Math.PI / 180;
+    var dLat = (lat2 - lat1) * rad;
+    var dLon = (lon2 - lon1) * rad;
+    var a = Math.sin(dLat / 2) * Math.sin(dLat / 2) +
+            Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dLon / 2) * Math.sin(dLon / 2);
+    return 6371008.8 * 2 * Math.atan2(Math.sqrt(a), Math.sqrt(1 - a));
+  }
+
+  // A distance in words: "约 450 米" below a kilometre, else "约 1.2 公里" (``M.metres_text``,
+  // ``M.km_text``).
+  function distanceText(M, metres) {
+    return metres < 1000 ? fmt(M.metres_text, {metres: Math.round(metres)})
+                         : fmt(M.km_text, {km: (Math.round(metres / 100) / 10).toFixed(1)});
+  }
+
+  // The page's sentence for an error thrown while recording (never the browser's own message, which
+  // is in the browser's language): the page's own errors (``locate``) keep theirs, a full storage
+  // says so, anything else is ``M.unexpected``.
+  function errorText(M, error) {
+    if (error && error.name === "QuotaExceededError") {
+      return M.storage_full;
+    }
+    return error && error.ours ? error.message : M.unexpected;
+  }
+
+  function ownError(text) {
+    var error = new Error(text);
+    error.ours = true;
+    return error;
+  }
+
+  // Asks the worker before going on against a rule (V02 distance, V03 duration): a modal dialog
+  // saying ``warning``, a choice of the reasons ``M.reasons`` (the last, "other", needs words typed)
+  // and two buttons. Resolves to the reason given, or null when the worker cancelled. ``plain``:
+  // no reason asked (where the record has nowhere to carry one); going on resolves to "".
+  function askReason(M, warning, proceedText, plain) {
+    return new Promise(function (resolve) {
+      var dialog = el("dialog", {"class": "warning-dialog", id: "warning-dialog", "aria-labelledby": "warning-title",
+                                 "aria-describedby": "warning-text"});
+      var choices = (M.reasons || []).map(function (text, index) {
+        var id = "warning-reason-" + index;
+        var input = el("input", {type: "radio", name: "warning-reason", id: id, value: text});
+        return el("label", {"class": "reason-choice", "for": id}, [input, el("span", {text: text})]);
+      });
+      var other = el("textarea", {id: "warning-other", "class": "warning-other", rows: "2", maxlength: "300"});
+      var problem = el("p", {"class": "note-error", id: "warning-problem", role: "alert"});
+      var go = el("button", {type: "button", id: "warning-proceed", "class": "button big-button check-in",
+                             text: proceedText || M.proceed});
+      var stop = el("button", {type: "button", id: "warning-cancel", "class": "button button-secondary",
+                               text: M.cancel});
+      dialog.appendChild(el("h2", {id: "warning-title", text: M.warning_title}));
+      dialog.appendChild(el("p", {id: "warning-text", "class": "warning-text", text: warning}));
+      if (!plain) {
+        dialog.appendChild(el("fieldset", {"class": "reason-choices"}, [el("legend", {text: M.reason_legend})]
+          .concat(choices)));
+        dialog.appendChild(el("p", {"class": "field"}, [el("label", {"for": "warning-other", text: M.reason_other}), other]));
+        dialog.appendChild(problem);
+      }
+      dialog.appendChild(el("p", {"class": "warning-buttons"}, [go, stop]));
+      var settled = false;
+      function finish(value) {
+        if (settled) { return; }
+        settled = true;
+        if (dialog.open) { dialog.close(); }
+        dialog.remove();
+        resolve(value);
+      }
+      go.addEventListener("click", function () {
+        var picked = dialog.querySelector('input[name="warning-reason"]:checked');
+        var typed = other.value.trim();
+        var reason = typed ? (picked ? picked.value + M.list_separator + typed : typed) : (picked ? picked.value : "");
+        if (!reason && !plain) {
+          problem.textContent = M.reason_needed;
+          other.focus();
+          return;
+        }
+        finish(reason);
+      });
+      stop.addEventListener("click", function () { finish(null); });
+      dialog.addEventListener("cancel", function (event) { event.preventDefault(); finish(null); });
+      document.body.appendChild(dialog);
+      if (typeof dialog.showModal === "function") {
+        dialog.showModal();
+      } else {
+        dialog.setAttribute("open", "");
+      }
+      (plain ? go : choices[0] ? choices[0].querySelector("input") : other).focus();
+    });
+  }
+
+  // Before a check-in beyond the geofence radius from ``place`` (rule V02: ``radius``, else the
+  // bureau's ``M.geofence_radius_m``): the distance and the range, and the worker goes on only with a
+  // reason. ``pos``: {lat, lon}; ``texts``: the page's own {warning, note, proceed}, else those of a
+  // home. Resolves to the note to send with the record ("" within the range or where the place has
+  // no position), or null when the worker cancelled.
+  async function farReason(M, place, pos, radius, texts) {
+    var limit = radius || M.geofence_radius_m;
+    if (!limit || !place || typeof place.lat !== "number" || typeof place.lon !== "number") {
+      return "";
+    }
+    var metres = metresBetween(place.lat, place.lon, pos.lat, pos.lon);
+    if (metres <= limit) {
+      return "";
+    }
+    var t = texts || {warning: M.far_warning, note: M.far_note, proceed: M.proceed_check_in};
+    var words = {distance: distanceText(M, metres), radius: limit};
+    var reason = await askReason(M, fmt(t.warning, words), t.proceed, !t.note);
+    return reason === null ? null : t.note ? fmt(t.note, Object.assign(words, {reason: reason})) : "";
+  }
+
+  // A running time: "mm:ss" under an hour, else "h:mm:ss".
+  function elapsedText(ms) {
+    var total = Math.max(0, Math.floor(ms / 1000));
+    var h = Math.floor(total / 3600), m = Math.floor(total / 60) % 60, s = total % 60;
+    var mmss = String(m).padStart(2, "0") + ":" + String(s).padStart(2, "0");
+    return h ? h + ":" + mmss : mmss;
   }
 
   // --- sending ----------------------------------------------------------------------------------
@@ -323,6 +443,11 @@ window.FieldQueue = (function () {
           body.services = v.services;  // the services ticked at the check-out
         }
       }
+      // why the worker went on against a warning (check-in far from home, early check-out)
+      var notes = [v.check_in_note, v.check_out ? v.check_out_note : ""].filter(Boolean).join("\n");
+      if (notes) {
+        body.notes = notes;
+      }
       return body;
     }
 
@@ -331,6 +456,9 @@ window.FieldQueue = (function () {
       var body = {at: v.check_out.at, lat: v.check_out.lat, lon: v.check_out.lon};
       if (v.services && v.services.length) {
         body.services = v.services;
+      }
+      if (v.check_out_note) {
+        body.note = v.check_out_note;  // why the worker checked out before the item's minimum
       }
       return body;
     }
@@ -497,7 +625,7 @@ window.FieldQueue = (function () {
       take(await photoDataUrl(file));
       say(null);
     } catch (error) {
-      say(error.name === "QuotaExceededError" ? M.storage_full : fmt(M.photo_failed, {reason: error.message}), "error");
+      say(error && error.name === "QuotaExceededError" ? M.storage_full : M.photo_unreadable, "error");
     }
     return true;
   }
@@ -656,5 +784,6 @@ window.FieldQueue = (function () {
           isSessionProblem: isSessionProblem, stopsRound: stopsRound, sender: sender, photoLine: photoLine,
           personLines: personLines, noteLine: noteLine, renderCards: renderCards, refocus: refocus,
           renderStatus: renderStatus, loadAssignments: loadAssignments, start: start, registerWorker: registerWorker,
-          recordState: recordState};
+          recordState: recordState, metresBetween: metresBetween, distanceText: distanceText, errorText: errorText,
+          askReason: askReason, elapsedText: elapsedText, farReason: farReason};
 })();

@@ -112,6 +112,14 @@
     render();
     try {
       var position = await Q.locate(M);
+      // beyond the station's geofence (its radius, else the bureau's) the check-in is flagged and
+      // not counted unless a supervisor accepts it: said before, going on is the worker's choice
+      var far = await Q.farReason(M, posting, {lat: position.coords.latitude, lon: position.coords.longitude},
+                                  posting.radius_m, {warning: M.station_far_warning, proceed: M.proceed_check_in});
+      if (far === null) {
+        note(key, M.cancelled, "info");
+        return;
+      }
       var body = {client_id: Q.uuid(), station_id: posting.station_id, device_id: helper.deviceId(),
                   at: new Date().toISOString(), lat: position.coords.latitude, lon: position.coords.longitude};
       var accuracy = Q.accuracyOf(position.coords);
@@ -124,7 +132,7 @@
       stored.save(state);
       note(key, null);
     } catch (error) {
-      note(key, error.name === "QuotaExceededError" ? M.storage_full : error.message, "error");
+      note(key, Q.errorText(M, error), "error");
     } finally {
       busy[key] = false;
       render();

@@ -199,10 +199,21 @@
     renderForm();
     try {
       var position = await Q.locate(M);
+      // beyond the geofence from the home (V02, the home visit recorded with it): only with a reason
+      var home = assignments.filter(function (a) { return a.beneficiary.id === draft.beneficiary_id; })[0];
+      var reasonNote = await Q.farReason(M, home && home.beneficiary,
+                                         {lat: position.coords.latitude, lon: position.coords.longitude});
+      if (reasonNote === null) {
+        formNote = {text: M.cancelled, kind: "info"};
+        return;
+      }
       var body = Object.assign({client_id: draft.client_id, beneficiary_id: draft.beneficiary_id,
                                 surveyed_at: Form.isoLocal(new Date()), lat: position.coords.latitude,
                                 lon: position.coords.longitude, accuracy_m: null, device_id: helper.deviceId()},
                                checked.body);
+      if (reasonNote) {
+        body.notes = [(body.notes || "").trim(), reasonNote].filter(Boolean).join("\n");
+      }
       var accuracy = Q.accuracyOf(position.coords);
       if (accuracy !== null) {
         body.accuracy_m = accuracy;
@@ -220,7 +231,7 @@
       formNote = null;
       keepDraft(null);
     } catch (error) {
-      formNote = {text: error.name === "QuotaExceededError" ? M.storage_full : error.message, kind: "error"};
+      formNote = {text: Q.errorText(M, error), kind: "error"};
     } finally {
       busy = false;
       renderForm();

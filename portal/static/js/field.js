@@ -20,6 +20,7 @@
   var busy = {};          // card key -> true while its position is being found
   var cardNotes = {};     // card key -> {text, kind}
   var signingOut = false; // from then on nothing more is saved for this person
+  var again = {};         // card key -> true once the worker confirmed another visit today
 
   // --- small helpers -------------------------------------------------------------------------
 
@@ -28,21 +29,14 @@
                                             {hour: "2-digit", minute: "2-digit"});
   }
 
-  function metresBetween(lat1, lon1, lat2, lon2) {
-    var rad = Math.PI / 180;
-    var dLat = (lat2 - lat1) * rad;
-    var dLon = (lon2 - lon1) * rad;
-    var a = Math.sin(dLat / 2) * Math.sin(dLat / 2) +
-            Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dLon / 2) * Math.sin(dLon / 2);
-    return 6371008.8 * 2 * Math.atan2(Math.sqrt(a), Math.sqrt(1 - a));
-  }
-
   // --- recording -------------------------------------------------------------------------------
 
   function note(cardKey, text, kind) {
     cardNotes[cardKey] = text ? {text: text, kind: kind || "info"} : null;
   }
 
+  // Finds the position, then runs ``action(position)`` (which may ask the worker first and resolve
+  // false when they cancelled); every error is said in the page's words (FieldQueue.errorText).
   async function withPosition(cardKey, action) {
     busy[cardKey] = true;
     note(cardKey, M.locating);
@@ -50,10 +44,13 @@
     try {
       var position = await Q.locate(M);
       note(cardKey, null);
-      action({at: new Date().toISOString(), lat: position.coords.latitude, lon: position.coords.longitude,
-              accuracy: position.coords.accuracy});
+      var done = await action({at: new Date().toISOString(), lat: position.coords.latitude,
+                               lon: position.coords.longitude, accuracy: position.coords.accuracy});
+      if (done === false) {
+        note(cardKey, M.cancelled, "info");
+      }
     } catch (error) {
-      note(cardKey, error.name === "QuotaExceededError" ? M.storage_full : error.message, "error");
+      note(cardKey, Q.errorText(M, error), "error");
     } finally {
       busy[cardKey] = false;
       render();
@@ -62,7 +59,11 @@
   }
 
   function checkIn(assignment, cardKey, itemCode) {
-    withPosition(cardKey, function (pos) {
+    withPosition(cardKey, async function (pos) {
+      var reasonNote = await Q.farReason(M, assignment.beneficiary, pos);
+      if (reasonNote === null) {
+        return false;
+      }
       var state = load();
       var checkIn = {at: pos.at, lat: pos.lat, lon: pos.lon};
       var accuracy = Q.accuracyOf(pos);
@@ -73,8 +74,9 @@
                          contract_id: assignment.contract_id, service_item: itemCode, device_id: queue.deviceId(),
                          day: localDay(), check_in: checkIn, check_out: null, body: null, id: null,
                          checkout_sent: false, photos: [], photos_sent: 0, problem: null, status: null,
-                         exceptions: []});
+                         exceptions: [], check_in_note: reasonNote});
       save(state);
+      again[cardKey] = false;  // once this one is done the card says so again
     });
   }
 
@@ -111,9 +113,29 @@
       M.services_of, {list: v.services.map(function (c) { return names[c] || c; }).join(M.list_separator)})}) : null;
   }
 
-  function checkOut(clientId, cardKey) {
+  // Before a check-out sooner than the item's minimum minutes (rule V03): the minutes served and
+  // the minimum, and the worker goes on only with a reason, sent with the check-out.
+  async function checkOut(open, item, cardKey) {
+    var minutes = (Date.now() - new Date(open.check_in.at).getTime()) / 60000;
+    var reasonNote = "";
+    if (item && typeof item.min_minutes === "number" && item.min_minutes > 0 && minutes < item.min_minutes) {
+      var words = {minutes: Math.floor(minutes), min: item.min_minutes};
+      busy[cardKey] = true;
+      render();
+      var reason = await Q.askReason(M, fmt(M.short_warning, words), M.proceed_check_out);
+      busy[cardKey] = false;
+      if (reason === null) {
+        note(cardKey, M.cancelled, "info");
+        render();
+        return;
+      }
+      reasonNote = fmt(M.short_note, Object.assign(words, {reason: reason}));
+    }
     withPosition(cardKey, function (pos) {
-      update(clientId, function (v) { v.check_out = {at: pos.at, lat: pos.lat, lon: pos.lon}; });
+      update(open.client_id, function (v) {
+        v.check_out = {at: pos.at, lat: pos.lat, lon: pos.lon};
+        if (reasonNote) { v.check_out_note = reasonNote; }
+      });
     });
   }
 
@@ -156,7 +178,7 @@
       facts.push(fmt(M.accuracy, {metres: Math.round(v.check_in.accuracy_m)}));
     }
     if (home && typeof home.lat === "number" && typeof home.lon === "number") {
-      facts.push(fmt(M.from_home, {metres: Math.round(metresBetween(home.lat, home.lon, v.check_in.lat, v.check_in.lon))}));
+      facts.push(fmt(M.from_home, {metres: Math.round(Q.metresBetween(home.lat, home.lon, v.check_in.lat, v.check_in.lon))}));
     }
     var stateText = {queued: M.queued, sending: M.sending, sent: M.sent, conflict: M.conflict,
                      error: fmt(M.error, {reason: v.problem ? v.problem.detail : ""})}[state];
@@ -174,11 +196,17 @@
       })));
     }
     var photoCount = v.photos_sent + v.photos.length;
-    if (!v.problem) {
+    if (!v.problem && v.check_out) {
       row.appendChild(Q.photoLine(M, "photo-" + v.client_id, photoCount, function (input) {
         addPhoto(v.client_id, cardKey, input);
       }));
+    } else if (!v.problem) {  // the open visit's camera button is the big one on its card
+      row.appendChild(el("p", {"class": "photo-line"}, [
+        el("span", {"class": "photo-count", text: fmt(M.photos, {count: photoCount})})]));
     }
+    [v.check_in_note, v.check_out_note].forEach(function (text) {
+      if (text) { row.appendChild(el("p", {"class": "visit-reason", text: text})); }
+    });
     if (v.problem) {
       var drop = el("button", {type: "button", id: "discard-" + v.client_id, "class": "button button-danger discard-button",
                                text: M.discard});
@@ -188,40 +216,97 @@
     return row;
   }
 
+  // The running time of the open visit, refreshed every second by tick(); a hidden live region
+  // says the minutes, changed at most once a minute (not every second).
+  function timerLine(open) {
+    var since = new Date(open.check_in.at).getTime();
+    var minutes = Math.floor((Date.now() - since) / 60000);
+    return el("p", {"class": "service-timer", "data-since": String(since), "data-minute": String(minutes)}, [
+      el("span", {"class": "timer-clock", "aria-hidden": "true", text: fmt(M.timer, {time: Q.elapsedText(Date.now() - since)})}),
+      el("span", {"class": "visually-hidden timer-live", "aria-live": "polite",
+                  text: fmt(M.timer_minutes, {minutes: minutes})})]);
+  }
+
+  function tick() {
+    Array.prototype.forEach.call(document.querySelectorAll(".service-timer"), function (line) {
+      var since = Number(line.getAttribute("data-since"));
+      line.querySelector(".timer-clock").textContent = fmt(M.timer, {time: Q.elapsedText(Date.now() - since)});
+      var minutes = Math.floor((Date.now() - since) / 60000);
+      if (String(minutes) !== line.getAttribute("data-minute")) {
+        line.setAttribute("data-minute", String(minutes));
+        line.querySelector(".timer-live").textContent = fmt(M.timer_minutes, {minutes: minutes});
+      }
+    });
+  }
+
+  // Today's finished visits of a card: said as done, with their times, instead of a big 签到; a
+  // further visit today only through a small link and a confirmation.
+  function donePanel(key, finished) {
+    var link = el("button", {type: "button", id: key + "-again", "class": "link-button again-link", text: M.again});
+    link.addEventListener("click", function () {
+      if (window.confirm(M.again_confirm)) {
+        again[key] = true;
+        render();
+        var button = document.getElementById(key + "-action");
+        if (button) { button.focus(); }
+      }
+    });
+    return el("div", {"class": "done-panel", id: key + "-done"}, [
+      el("p", {"class": "done-badge", text: M.done})].concat(finished.map(function (v) {
+        return el("p", {"class": "done-times", text: fmt(M.done_times, {start: clock(v.check_in.at), end: clock(v.check_out.at)})});
+      })).concat([el("p", {"class": "again-line"}, [link])]));
+  }
+
   function card(assignment, visits) {
     var person = assignment.beneficiary;
     var key = cardKeyOf(person.id, assignment.contract_id);
     var items = assignment.service_items || [];
     var open = visits.filter(function (v) { return !v.check_out && !v.problem; })[0];
-    var node = el("li", {"class": "assignment-card", id: key, "data-beneficiary-id": person.id}, Q.personLines(person));
+    var today = localDay();
+    var finished = visits.filter(function (v) { return v.check_out && !v.problem && v.day === today; });
+    var done = !open && finished.length > 0 && !again[key];
+    var node = el("li", {"class": "assignment-card" + (done ? " is-done" : "") + (open ? " is-open" : ""), id: key,
+                         "data-beneficiary-id": person.id}, Q.personLines(person));
+    if (done) {
+      node.appendChild(donePanel(key, finished));
+    }
     var select = null;
-    if (!open && items.length > 1) {
+    if (!open && !done && items.length > 1) {
       var selectId = key + "-item";
       select = el("select", {id: selectId, "class": "item-select"}, items.map(function (item) {
         return el("option", {value: item.code, text: item.name});
       }));
       node.appendChild(el("p", {"class": "field"}, [el("label", {"for": selectId, text: M.service_item}), select]));
-    } else if (items.length === 1 && !open) {
+    } else if (items.length === 1 && !open && !done) {
       node.appendChild(el("p", {"class": "item-name", text: items[0].name}));
     }
-    var action = el("button", {type: "button", id: key + "-action", "class": "button big-button " + (open ? "check-out" : "check-in"),
-                               text: open ? M.check_out : M.check_in, disabled: busy[key] || items.length === 0});
-    action.addEventListener("click", function () {
-      if (open) {
-        checkOut(open.client_id, key);
-      } else {
-        checkIn(assignment, key, select ? select.value : items[0].code);
-      }
-    });
-    node.appendChild(action);
+    var item = open ? items.filter(function (i) { return i.code === open.service_item; })[0] : null;
     if (open) {
-      var item = items.filter(function (i) { return i.code === open.service_item; })[0];
+      node.appendChild(timerLine(open));
+      if (item && item.unit === "visit") {
+        node.appendChild(servicesBox(open));
+      }
       if (item && item.photo_required && open.photos_sent + open.photos.length === 0) {
         node.appendChild(el("p", {"class": "photo-hint", text: M.photo_required}));
       }
-      if (item && item.unit === "visit") {
-        node.insertBefore(servicesBox(open), action);
-      }
+      var photoId = "photo-" + open.client_id;
+      var input = el("input", {type: "file", accept: "image/*", capture: "environment", id: photoId,
+                               "class": "visually-hidden photo-input"});
+      input.addEventListener("change", function () { addPhoto(open.client_id, key, input); });
+      node.appendChild(el("p", {"class": "photo-big-line"}, [
+        el("label", {"class": "button big-button photo-button photo-big", "for": photoId, text: M.take_photo}), input]));
+    }
+    if (!done) {
+      var action = el("button", {type: "button", id: key + "-action", "class": "button big-button " + (open ? "check-out" : "check-in"),
+                                 text: open ? M.check_out : M.check_in, disabled: busy[key] || items.length === 0});
+      action.addEventListener("click", function () {
+        if (open) {
+          checkOut(open, item, key);
+        } else {
+          checkIn(assignment, key, select ? select.value : items[0].code);
+        }
+      });
+      node.appendChild(action);
     }
     node.appendChild(Q.noteLine(cardNotes[key]));
     if (visits.length) {
@@ -240,7 +325,8 @@
     var visits = load().visits;
     var flushing = queue.isFlushing();
     var sessionEnded = queue.sessionEnded();
-    var signature = JSON.stringify([visits, assignments, busy, cardNotes, flushing, sessionEnded, navigator.onLine]);
+    var signature = JSON.stringify([visits, assignments, busy, cardNotes, again, flushing, sessionEnded, navigator.onLine,
+                                    localDay()]);
     if (signature === lastRendered) {
       return;
     }
@@ -278,5 +364,6 @@
     });
   });
 
+  window.setInterval(tick, 1000);
   Q.registerWorker(main);
 })();
