@@ -24,6 +24,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tests import beneficiary_world as bw
+from tests import settlement_world as sw
 from tests import support
 from tests import tender_world as tw
 from tests.browser.conftest import SCREENSHOTS
@@ -146,7 +147,8 @@ def _publish_scheduled_contract_notices(app):
         return published
 
 
-def _notices(app, tender_id, contract_id):
+def _notices(app):
+    """The bureau's published tender, award and contract notices: {kind: id}."""
     from portal.disclosures import Disclosure
     from portal.extensions import db
     with app.app_context(), _in_ganxian(app):
@@ -173,7 +175,8 @@ def test_the_whole_story_from_tender_to_approved_statement_and_public_notices(ap
         assert sorted(v.status for v in visits) == ["verified", "verified"]
         assert [e.status for e in db.session.execute(select(VisitException)).scalars()] == ["accepted"]
         statement = db.session.execute(select(Statement).where(Statement.contract_id == contract.id)).scalar_one()
-        assert statement.status == "approved"
+    # both visits paid at the bid's 90.00 yuan, the far check-in's once its exception was accepted
+    assert sw.statement_row(app, statement.id) == ("approved", 18_000, 0, 18_000)
     assert len(story.checked) == story.step and all(passes for _, passes in story.checked)  # axe ran on every step
     assert not story.findings, "axe found serious or critical violations:\n" + json.dumps(
         story.findings, ensure_ascii=False, indent=1)
@@ -405,7 +408,7 @@ def _play(app, officer, live_server, browser, run_worker, story):  # noqa: C901 
     story.look(second_finance, "statement-approved")
 
     # 9. The public: the tender, award and contract notices and the open data, nothing private.
-    notices = _notices(app, tender_id, contract_id)
+    notices = _notices(app)
     assert set(notices) == {"tender_notice", "award_result", "contract_notice"}, notices
     public = story.person(None)
     pages = {"public-home": "/public/ganxian/", "public-notices": "/public/ganxian/notices"}
