@@ -48,8 +48,8 @@ PRIVATE = ("刘桂英", "陈德福", "城郊村下坝组15号", "13979700001", "
 class Story:
     """Numbered steps: a screenshot of each, and axe's serious or critical findings by page."""
 
-    def __init__(self, browser, live_server):
-        self.browser, self.live_server = browser, live_server
+    def __init__(self, browser, live_server, problems):
+        self.browser, self.live_server, self.problems = browser, live_server, problems
         self.step, self.findings, self.contexts, self.checked = 0, {}, [], []
         STORY.mkdir(parents=True, exist_ok=True)
 
@@ -61,6 +61,10 @@ class Story:
         self.contexts.append(context)
         page = context.new_page()
         page.on("dialog", lambda dialog: dialog.accept())
+        # the other people's pages are watched like the page fixture's: a script error fails the test
+        page.on("pageerror", lambda error: self.problems.append(f"{username or 'public'}: JavaScript error: {error}"))
+        page.on("console", lambda message: self.problems.append(f"{username or 'public'}: console error: {message.text}")
+                if message.type == "error" and not message.text.startswith("Failed to load resource") else None)
         if username:
             sign_in(page, username)
             if tenant:
@@ -71,6 +75,7 @@ class Story:
     def look(self, page, name):
         """Axe on the page as it is now, and the step's screenshot."""
         self.step += 1
+        page.evaluate("0")  # a round trip: console events already sent are dispatched
         expect(page.locator("h1")).not_to_have_text(re.compile("页面不存在|无权访问|出错"))
         label = f"{self.step:02d}-{name}"
         results = AXE.run(page)
@@ -159,12 +164,12 @@ def _notices(app):
 
 
 def test_the_whole_story_from_tender_to_approved_statement_and_public_notices(app, page, live_server, demo, browser,
-                                                                             run_worker):
+                                                                             run_worker, browser_problems):
     from portal.billing.models import Statement
     from portal.contracts.models import Contract
     from portal.extensions import db
     from portal.visits.models import Visit, VisitException
-    story = Story(browser, live_server)
+    story = Story(browser, live_server, browser_problems)
     try:
         _play(app, page, live_server, browser, run_worker, story)
     finally:
