@@ -149,7 +149,7 @@ def test_another_bureaus_station_or_none_is_404(app, world, client, api_token):
 @pytest.mark.parametrize("change", [
     {"client_id": "not-a-uuid-but-long-enough-to-pass-1"}, {"lat": 91}, {"lon": "115"}, {"at": "yesterday"},
     {"at": "2026-11-29T08:00:00"}, {"station_id": 0}, {"station_id": "1"}, {"device_id": ""}, {"accuracy_m": -1},
-    {"station_id": None}])
+    {"station_id": None}, {"note": "说明" * 251}, {"note": 5}])
 def test_malformed_bodies_are_422_problems(app, world, client, api_token, change):
     response = _post(client, api_token("a-worker1"), sw.body(world, **change))
     assert response.status_code == 422, response.get_json()
@@ -208,3 +208,33 @@ def test_a_closed_station_is_left_out_and_refuses_check_ins(app, world, client, 
     assert world["stations"]["TS-01"] not in {i["id"] for i in items}
     items = client.get("/api/v1/stations?month=2025-09", headers=api_token("gx-officer")).get_json()["items"]
     assert world["stations"]["TS-01"] in {i["id"] for i in items}
+
+
+def test_the_workers_reason_for_a_far_check_in_reaches_the_supervisor_once(app, world, client, api_token, login):
+    """The phone warns beyond the geofence and asks why; the reason travels in ``note``, is stored
+    stripped, is part of the body (a replay with another note is a 409) and the supervisor reads it
+    on the queue and on the decision page. A check-in without a note stores nothing."""
+    headers = api_token("a-worker1")
+    yesterday = local_today() - timedelta(days=1)
+    note = "签到时距服务站约 650 米（范围 200 米），原因：服务站门口无信号"
+    payload = sw.body(world, offset_m=650, when=sw.at(yesterday))
+    first = _post(client, headers, {**payload, "note": f"  {note} "})
+    assert first.status_code == 201, first.get_json()
+    answer = first.get_json()
+    assert "note" not in answer  # the answer keeps its fixed shape
+    assert _post(client, headers, {**payload, "note": f"  {note} "}).status_code == 200
+    assert _post(client, headers, {**payload, "note": "另一个原因"}).status_code == 409
+    plain = _post(client, headers, sw.body(world, offset_m=20))
+    assert plain.status_code == 201
+    from portal.extensions import db
+    from portal.stations.models import StationCheckIn
+    with app.app_context(), sw.scope(app):
+        notes = dict(db.session.execute(select(StationCheckIn.id, StationCheckIn.note)).all())
+    assert notes == {answer["id"]: note, plain.get_json()["id"]: ""}
+    supervisor = login("gx-supervisor")
+    queue = supervisor.get("/stations/check-ins/flagged").get_data(as_text=True)
+    row = queue.split(f'id="checkin-{answer["id"]}"', 1)[1].split("</tr>", 1)[0]
+    assert note in row
+    page = supervisor.get(f"/stations/check-ins/{answer['id']}/decision")
+    assert page.status_code == 200
+    assert f'<dd id="worker-note">{note}</dd>' in page.get_data(as_text=True)

@@ -37,6 +37,7 @@ from portal.visits.rules import CLOCK_SKEW
 
 DECISIONS = ("accept", "reject")
 REASON_LIMIT = 1000
+NOTE_LIMIT = 500
 CHECKIN_SCHEMA = {
     "type": "object",
     "required": ["client_id", "station_id", "device_id", "at", "lat", "lon"],
@@ -49,6 +50,8 @@ CHECKIN_SCHEMA = {
                "description": "ISO 8601 with an offset, e.g. 2026-11-29T08:45:00+08:00"},
         "lat": {"type": "number"}, "lon": {"type": "number"},
         "accuracy_m": {"type": ["number", "null"], "minimum": 0},
+        "note": {"type": ["string", "null"], "maxLength": NOTE_LIMIT,
+                 "description": "The worker's reason for checking in beyond the geofence, as the phone asked"},
     },
 }
 
@@ -167,7 +170,8 @@ def record_checkin(payload, user, now):
     checkin = StationCheckIn(
         client_id=client_id, body_hash=digest, station_id=station.id, staff_id=posting.staff_id,
         worker_user_id=user.id, device_id=payload["device_id"], checked_in_at=at, day=day, lat=lat, lon=lon,
-        accuracy_m=accuracy, distance_m=distance, status="flagged" if flagged else "counted", received_at=now)
+        accuracy_m=accuracy, distance_m=distance, note=(payload.get("note") or "").strip(),
+        status="flagged" if flagged else "counted", received_at=now)
     return visits.add_once(checkin, lambda: _replay(_by_client_id(client_id), user, digest))
 
 

@@ -86,6 +86,7 @@ def _messages(today):
         "second_today": _("You already checked in here today. Check in again?"),
         "station_far_warning": _("You are %(distance)s from the station, beyond its %(radius)s m range. The "
                                  "check-in will be flagged and not counted unless a supervisor accepts it."),
+        "station_far_note": _("Checked in %(distance)s from the station (range %(radius)s m); reason: %(reason)s"),
         "other_queued": _("Check-ins of other days or stations"),
     }
 

@@ -118,6 +118,8 @@ class StationCheckIn(TenantOwned, db.Model):
     lon: Mapped[float] = mapped_column(Float)
     accuracy_m: Mapped[float | None] = mapped_column(Float)
     distance_m: Mapped[int] = mapped_column(Integer)
+    # what the worker said when checking in beyond the geofence, warned by the phone ("" if nothing)
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
     status: Mapped[str] = mapped_column(String(16), default="counted")
     decision_reason: Mapped[str] = mapped_column(Text, default="")
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

@@ -94,11 +94,19 @@ def test_outside_the_geofence_the_distance_is_said_and_a_denied_location_in_chin
     expect(card.locator(".card-message")).to_have_text("已取消，未作任何记录。")
     expect(card.locator(".checkin-row")).to_have_count(0)
     card.locator("button.station-check-in").click()
+    dialog.locator("#warning-proceed").click()  # no reason given: asked for one, nothing kept
+    expect(dialog.locator("#warning-problem")).not_to_be_empty()
+    expect(card.locator(".checkin-row")).to_have_count(0)
+    dialog.locator("#warning-other").fill("服务站门口定位不准")
     dialog.locator("#warning-proceed").click()
     row = card.locator(".checkin-row")
     expect(row).to_have_attribute("data-status", "flagged", timeout=15_000)
     distance = int(row.get_attribute("data-distance"))
     assert 590 <= distance <= 610
+    with app.app_context(), sw.scope(app):  # the reason went with the check-in, for the supervisor
+        from portal.stations.models import StationCheckIn
+        notes = [c.note for c in db.session.execute(select(StationCheckIn)).scalars()]
+    assert len(notes) == 1 and "服务站门口定位不准" in notes[0] and f"范围 {sw.RADIUS_M} 米" in notes[0]
     expect(row.locator(".checkin-result")).to_contain_text(f"{distance} 米")
     expect(row.locator(".checkin-result")).to_contain_text("电子围栏外")
     # a second check-in the same day asks first

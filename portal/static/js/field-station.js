@@ -115,13 +115,17 @@
       // beyond the station's geofence (its radius, else the bureau's) the check-in is flagged and
       // not counted unless a supervisor accepts it: said before, going on is the worker's choice
       var far = await Q.farReason(M, posting, {lat: position.coords.latitude, lon: position.coords.longitude},
-                                  posting.radius_m, {warning: M.station_far_warning, proceed: M.proceed_check_in});
+                                  posting.radius_m, {warning: M.station_far_warning, note: M.station_far_note,
+                                                     proceed: M.proceed_check_in});
       if (far === null) {
         note(key, M.cancelled, "info");
         return;
       }
       var body = {client_id: Q.uuid(), station_id: posting.station_id, device_id: helper.deviceId(),
                   at: new Date().toISOString(), lat: position.coords.latitude, lon: position.coords.longitude};
+      if (far) {
+        body.note = far;  // the reason goes with the check-in to the supervisor who decides on it
+      }
       var accuracy = Q.accuracyOf(position.coords);
       if (accuracy !== null) {
         body.accuracy_m = accuracy;

@@ -4,7 +4,7 @@
 // script that changed on the server is used as soon as the phone is online.
 "use strict";
 
-var CACHE = "field-app-v13";
+var CACHE = "field-app-v14";
 var SCOPE = new URL("./", self.location).pathname;          // "/field/"
 var SHELL = [SCOPE, SCOPE + "assessments/", SCOPE + "surveys/", SCOPE + "stations/"].concat([
   "css/portal.css", "css/field.css", "js/field-queue.js", "js/field.js", "js/field-assessment.js",
