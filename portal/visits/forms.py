@@ -17,7 +17,7 @@ CODE_LABELS = {
     "V06": _l("Beneficiary not eligible that day"),
     "V07": _l("Beyond the daily limit"),
     "V08": _l("Missing or impossible times"),
-    "V09": _l("Uploaded late (warning)"),
+    "V09": _l("Uploaded late"),  # a warning: the pages add "(warning)" to it
     "V10": _l("Device shared by several workers"),
     "V11": _l("Required photo missing"),
 }
@@ -27,6 +27,9 @@ VISIT_STATUS_LABELS = {"pending": _l("Pending"), "verified": _l("Verified"), "ex
                        "rejected": _l("Rejected")}
 CORRECTION_STATUS_LABELS = {"pending": _l("Waiting for the supervisor's decision"), "accepted": _l("Accepted"),
                             "rejected": _l("Rejected"), "superseded": _l("Superseded by a later correction")}
+CORRECTION_REASON_LABELS = {"left_early": _l("Left early"), "forgot_check_out": _l("Forgot to check out"),
+                            "checked_in_early": _l("Checked in too early"), "device_clock": _l("Wrong clock on the device"),
+                            "other": _l("Other reason")}
 SOURCE_LABELS = {"app": _l("Phone app"), "web": _l("Field web page"), "manual": _l("Entered by hand")}
 EXCEPTION_DECISIONS = {
     "accept": {"label": _l("Accept"),

@@ -1,0 +1,102 @@
+"""Every demo role's home and the pages of its navigation, rendered in zh_CN, show no English word
+(issue 22, item 5): the visible text, without tags, scripts, styles, numbers, codes, URLs, e-mail
+addresses and file names, holds no run of three or more Latin letters but a few names."""
+import html
+import re
+
+import pytest
+from sqlalchemy import select
+
+from tests import route_walk as walk
+from tests import support
+
+# the demo roles (README "Demo logins"): officer, supervisor, finance, administrator, auditor of
+# the city, contractor manager, field worker, and the platform operator
+ROLES = {"gx-officer": ("gx-officer", None), "gx-supervisor": ("gx-supervisor", None),
+         "gx-finance": ("gx-finance", None), "gx-admin": ("gx-admin", None),
+         "gx-auditor": ("gx-auditor", None), "city-auditor": ("city-auditor", "ganxian"),
+         "a-manager": ("a-manager", None), "a-worker1": ("a-worker1", None),
+         "platform": ("platform", None)}
+# names and abbreviations that stay as they are in Chinese text
+ALLOWED = {"excel", "pdf", "ocds", "api", "atom", "csv", "json", "xml", "rss", "gps", "id", "url",
+           "http", "https", "xlsx", "zip", "svg", "png", "jpeg", "jpg", "sha", "utc", "html", "app",
+           "english"}  # the language switch names English in English
+_HIDDEN = re.compile(r"<(script|style|template|svg)\b.*?</\1\s*>", re.S | re.I)
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_TAG = re.compile(r"<[^>]+>")
+# what is not prose: URLs, e-mail addresses, file names, codes with digits or dashes (V01,
+# GX-DEMO-001, 2026-Q1), ISO dates and months, hexadecimal digests
+_NOT_PROSE = re.compile(r"https?://\S+|\S+@\S+|[\w.-]+\.(?:pdf|xlsx|csv|json|xml|zip|jpg|jpeg|png|docx?)\b"
+                        r"|\b[\w-]*\d[\w-]*\b|\b[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+\b", re.I)
+_WORD = re.compile(r"[A-Za-z]{3,}")
+
+
+def visible_text(page):
+    page = _COMMENT.sub(" ", _HIDDEN.sub(" ", page))
+    body = re.split(r"<body\b[^>]*>", page, maxsplit=1)[-1]
+    text = html.unescape(_TAG.sub(" ", body))
+    return _NOT_PROSE.sub(" ", text)
+
+
+def english_words(page, usernames=()):
+    """The English words (3+ letters) of a page's visible text, but the allowed names."""
+    skip = ALLOWED | {u.lower() for u in usernames}
+    return sorted({w for w in _WORD.findall(visible_text(page)) if w.lower() not in skip})
+
+
+def _nav_paths(page):
+    nav = re.search(r'<nav class="site-nav".*?</nav>', page, re.S)
+    return re.findall(r'href="(/[^"#?]*)"', nav.group(0)) if nav else []
+
+
+@pytest.fixture(scope="module")
+def usernames():
+    return {name for name, _tenant in ROLES.values()}
+
+
+def test_english_words_are_found_by_the_check():
+    assert english_words("<p>2 draft(s) prepared</p>") == ["draft", "prepared"]
+    assert english_words("<p>状态：queued</p><script>var a = 'queued'</script>") == ["queued"]
+    assert english_words("<p>V09 GX-DEMO-001 2026-03 a.pdf x@y.cn https://a.b/c Excel</p>") == []
+
+
+def test_every_role_sees_its_pages_in_chinese(app, usernames):
+    walk.seed_lists(app)
+    with app.app_context():
+        job_pages = _job_pages(app)
+    failures = []
+    for role, who in ROLES.items():
+        client = _sign_in(app, who)
+        home = client.get("/", follow_redirects=True)
+        assert home.status_code == 200, role
+        paths = dict.fromkeys([home.request.path, *_nav_paths(home.get_data(as_text=True))])
+        if role == "gx-finance":
+            paths.update(dict.fromkeys(job_pages))
+        for path in paths:
+            response = client.get(path)
+            if response.status_code != 200 or not response.mimetype == "text/html":
+                continue
+            words = english_words(response.get_data(as_text=True), usernames)
+            if words:
+                failures.append(f"{role} {path}: {' '.join(words[:40])}")
+    assert not failures, f"{len(failures)} page(s) show English:\n" + "\n".join(failures)
+
+
+def _sign_in(app, who):
+    username, tenant = who
+    client = app.test_client()
+    response = support.form_post(client, "/login", {"username": username, "password": support.PASSWORD})
+    assert response.status_code == 302, username
+    if "choose-tenant" in response.headers.get("Location", ""):
+        response = support.form_post(client, "/choose-tenant", {"tenant": tenant or "ganxian"})
+        assert response.status_code == 302, username
+    return client
+
+
+def _job_pages(app):
+    from portal.jobs.models import JobRun
+    from portal.extensions import db
+    from portal.tenancy.scope import all_tenants
+    with all_tenants():
+        runs = db.session.execute(select(JobRun).where(JobRun.name == "billing.prepare_month")).scalars().all()
+        return [f"/billing/jobs/{run.id}" for run in runs[:2]]
