@@ -35,10 +35,10 @@ EXCEPTION_DECISIONS = {
     "accept": {"label": _l("Accept"),
                "question": _l("Accept these exceptions? A visit becomes verified once none of its exceptions "
                               "is left open."),
-               "done": _l("%(n)s exception(s) accepted.")},
+               "done": ("%(num)s exception accepted.", "%(num)s exceptions accepted.")},
     "reject": {"label": _l("Reject"),
                "question": _l("Reject these exceptions? Their visits are rejected and will not be paid."),
-               "done": _l("%(n)s exception(s) rejected.")},
+               "done": ("%(num)s exception rejected.", "%(num)s exceptions rejected.")},
 }
 
 # V01 is never accepted (subcontracting, docs/DOMAIN.md §7): rejecting it confirms the violation.
@@ -46,7 +46,7 @@ V01_DECISIONS = {
     "reject": {"label": _l("Confirm the violation"),
                "question": _l("Confirm the violation? The visit is rejected and never paid, and the subcontracting "
                               "violation recorded with it is confirmed."),
-               "done": _l("%(n)s violation(s) confirmed.")},
+               "done": ("%(num)s violation confirmed.", "%(num)s violations confirmed.")},
 }
 NEXT_MOVES = {
     "open": _l("Next: the contractor's manager answers; the bureau's supervisor may also decide now."),
