@@ -15,6 +15,7 @@ def _set_up(state):
     app.add_template_global(labels.status_label, "job_status")
     app.add_template_global(labels.task_label, "job_task")
     app.add_template_global(labels.progress_text, "job_progress")
+    app.add_template_global(labels.requester_label, "job_requester")
     if in_process_scheduler_wanted(app.config):
         app.before_request(lambda: start_in_process_scheduler(app) and None)
 

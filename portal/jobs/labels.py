@@ -30,6 +30,22 @@ TASK_LABELS = {
 }
 
 
+# who requested a run when no user did (JobRun.requested_by): the schedule, a batch, another job,
+# a command line; a user's username is shown as it is
+_REQUESTERS = {"scheduler": _l("Schedule"), "jobs": _l("Batched work"), "job": _l("Another job"),
+               "system": _l("The portal"), "anonymous": _l("The portal")}
+_COMMANDS = {"seed-demo", "rotate-data-key", "draw-sample", "settle", "reverify"}
+
+
+def requester_label(requested_by):
+    head = (requested_by or "").split(":", 1)[0]
+    if head in _REQUESTERS and (":" in requested_by or head in ("system", "anonymous")):
+        return _REQUESTERS[head]
+    if requested_by in _COMMANDS:
+        return gettext("Command line")
+    return requested_by
+
+
 def status_label(status):
     return STATUS_LABELS.get(status, status)
 
