@@ -33,11 +33,12 @@ TASK_LABELS = {
 # who requested a run when no user did (JobRun.requested_by): the schedule, a batch, another job,
 # a command line; a user's username is shown as it is
 _REQUESTERS = {"scheduler": _l("Schedule"), "jobs": _l("Batched work"), "job": _l("Another job"),
-               "system": _l("The portal"), "anonymous": _l("The portal")}
+               "system": _l("The portal"), "anonymous": _l("Not signed in")}
 _COMMANDS = {"seed-demo", "rotate-data-key", "draw-sample", "settle", "reverify"}
 
 
 def requester_label(requested_by):
+    """Who requested a run (or acted, in the audit trail), in words when it was not a user."""
     head = (requested_by or "").split(":", 1)[0]
     if head in _REQUESTERS and (":" in requested_by or head in ("system", "anonymous")):
         return _REQUESTERS[head]
