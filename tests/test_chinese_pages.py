@@ -6,6 +6,8 @@ import re
 import uuid
 
 import pytest
+from sqlalchemy import select
+
 from tests import support
 
 # the demo roles (README "Demo logins"): officer, supervisor, finance, administrator, the city's
@@ -71,13 +73,16 @@ def test_every_role_sees_its_pages_in_chinese(app, usernames):
         home = client.get("/", follow_redirects=True)
         assert home.status_code == 200, role
         paths = dict.fromkeys([home.request.path, *_nav_paths(home.get_data(as_text=True))])
-        if role in ("gx-finance", "gx-admin"):
+        if role in ("gx-finance", "gx-admin", "gx-supervisor"):
             paths.update(dict.fromkeys(job_pages))
         for path in paths:
             response = client.get(path)
             if response.status_code != 200 or not response.mimetype == "text/html":
                 continue
-            words = english_words(response.get_data(as_text=True), usernames)
+            page = response.get_data(as_text=True)
+            if "提醒） (提醒)" in page or "（提醒）（提醒）" in page:
+                failures.append(f"{role} {path}: the warning is said twice")
+            words = english_words(page, usernames)
             if words:
                 failures.append(f"{role} {path}: {' '.join(words[:40])}")
     assert not failures, f"{len(failures)} page(s) show English:\n" + "\n".join(failures)
@@ -107,4 +112,18 @@ def _job_pages(app):
         db.session.add(JobRun(id=str(uuid.uuid4()), name="supervision.detect_violations", tenant_id=gx,
                               status="failed", error="OperationalError", requested_by="scheduler:1:x"))
         db.session.commit()
-        return [f"/billing/jobs/{runs[0].id}", "/jobs/", "/jobs/?status=finished", "/supervision/"]
+        pages = [f"/billing/jobs/{runs[0].id}", "/jobs/", "/jobs/?status=finished", "/supervision/"]
+    return pages + _visit_pages(app, gx)
+
+
+def _visit_pages(app, tenant_id):
+    """Pages of a visit with a time correction (its reason) and of a late upload (V09, a warning)."""
+    from portal.extensions import db
+    from portal.tenancy.scope import tenant_scope
+    from portal.visits.models import Visit, VisitCorrection, VisitException
+    with app.app_context(), tenant_scope(tenant_id):
+        corrected = db.session.execute(select(VisitCorrection.visit_id).limit(1)).scalar()
+        late = db.session.execute(select(VisitException).where(VisitException.code == "V09").limit(1)).scalar()
+        assert corrected and late, "the demo history has a corrected visit and a late upload"
+        return [f"/supervision/visits/{corrected}", f"/supervision/visits/{late.visit_id}",
+                f"/supervision/exceptions/{late.id}", "/supervision/corrections", "/supervision/exceptions?code=V09"]
