@@ -133,7 +133,7 @@ def decide_exception(exception_id, action):
         except DomainError as exc:
             flash(exc.message, "warning")
             return back
-        flash(ngettext(*decision["done"], 1), "success")
+        flash(decision["done"](1), "success")
         return back
     return render_template("visits/exceptions/decide.html", selected=[found], action=action, form=form,
                            decision=decision, person=_person,
@@ -158,7 +158,8 @@ def bulk_exceptions():
         left_out = len(service.selected_exceptions(ids, current_user)) - len(selected)
         if left_out:
             flash(ngettext("%(num)s V01 exception was left out: a V01 finding is never accepted.",
-                           "%(num)s V01 exceptions were left out: a V01 finding is never accepted.", left_out), "warning")
+                           "%(num)s V01 exceptions were left out: a V01 finding is never accepted.", left_out),
+                  "warning")
         if not selected:
             flash(_("Select at least one open or answered exception."), "warning")
             return redirect(request.referrer or url_for("visits.exceptions"))
@@ -167,7 +168,7 @@ def bulk_exceptions():
                                decision=EXCEPTION_DECISIONS[action], person=_person,
                                post_to=url_for("visits.bulk_exceptions"), bulk=True, **LABELS)
     decided = service.bulk_decide(ids, action, current_user, form.note.data, utcnow())
-    flash(ngettext(*EXCEPTION_DECISIONS[action]["done"], len(decided)), "success")
+    flash(EXCEPTION_DECISIONS[action]["done"](len(decided)), "success")
     return redirect(url_for("visits.exceptions"))
 
 
