@@ -2,6 +2,7 @@
 
 The msgids are English, so English needs no catalogue; zh_CN is the default language.
 """
+import functools
 import re
 from pathlib import Path
 
@@ -18,10 +19,13 @@ ZH_CN_PO = next((path for path in (ROOT / "portal" / "translations" / name / "LC
                                    for name in ("zh_CN", "zh_Hans_CN")) if path.exists()),
                 ROOT / "portal" / "translations" / "zh_CN" / "LC_MESSAGES" / "messages.po")
 # the keywords of the sources; None = the first argument is the msgid, (1, 2) = singular and plural
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
+# deferred_gettext / deferred_ngettext: job progress notes, translated when shown (portal/jobs/labels.py)
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None,
+            "deferred_gettext": None, "deferred_ngettext": (1, 2)}
 PLACEHOLDER = re.compile(r"%\(([^)]+)\)[-#0 +]*\d*(?:\.\d+)?[a-zA-Z]")
 
 
+@functools.lru_cache(maxsize=1)
 def _extracted_messages():
     """{msgid or (singular, plural): [where it occurs]} for every message of the current sources."""
     with (ROOT / "babel.cfg").open() as cfg:
@@ -58,6 +62,10 @@ def test_every_extracted_message_has_a_chinese_translation(zh_catalogue):
             problem = "not in the catalogue (run `make extract-messages`)"
         elif entry.fuzzy:
             problem = "fuzzy"
+        elif isinstance(message, tuple) and (not entry.pluralizable or tuple(entry.id[:2]) != message[:2]):
+            problem = f"the catalogue's entry is not this plural: {entry.id!r}"
+        elif not isinstance(message, tuple) and entry.pluralizable:
+            problem = "a plural entry, but the source calls gettext, not ngettext"
         elif not all(s and s.strip() for s in _strings(entry)):
             problem = "untranslated"
         else:
@@ -65,6 +73,61 @@ def test_every_extracted_message_has_a_chinese_translation(zh_catalogue):
         missing.append(f"  {message!r} [{problem}] at {', '.join(places[:3])}")
     assert not missing, (f"{len(missing)} message(s) lack a zh_CN translation in "
                          f"{ZH_CN_PO.relative_to(ROOT)}:\n" + "\n".join(missing))
+
+
+# an English plural written with parentheses ("visit(s)", "discrepancy(ies)"): use ngettext
+PARENTHESISED_PLURAL = re.compile(r"[A-Za-z]\((?:s|es|ies)\)")
+# a count followed by a plural noun in a message that is not a plural ("%(n)s visits" says "1 visits")
+COUNT_THEN_PLURAL = re.compile(r"%\((?:n|num|count)\)s ([a-z]+s)\b")
+NOT_NOUNS = {"is", "was", "has", "does", "names", "this", "its", "as"}
+# limits (a setting, never 1) are written in the plural: "At most %(n)s characters."
+LIMIT = re.compile(r"\b(?:at most|at least|longer than|deeper than|per batch)\b", re.I)
+
+
+def _ids(message):
+    return list(message) if isinstance(message, tuple) else [message]
+
+
+def test_no_message_writes_an_english_plural_with_parentheses():
+    wrong = [f"  {m!r} at {places[0]}" for m, places in _extracted_messages().items()
+             if any(PARENTHESISED_PLURAL.search(PLACEHOLDER.sub("", i)) for i in _ids(m))]
+    assert not wrong, ("messages with \"(s)\"-style plurals; use ngettext with a singular and a plural msgid:\n"
+                       + "\n".join(sorted(wrong)))
+
+
+def test_a_count_before_a_plural_noun_is_a_plural_message():
+    wrong = []
+    for message, places in _extracted_messages().items():
+        if isinstance(message, tuple) or LIMIT.search(message):
+            continue
+        nouns = [w for w in COUNT_THEN_PLURAL.findall(message) if w not in NOT_NOUNS]
+        if nouns:
+            wrong.append(f"  {message!r} ({', '.join(nouns)}) at {places[0]}")
+    assert not wrong, ("a count before a plural noun reads \"1 visits\" when the count is 1; use ngettext:\n"
+                       + "\n".join(sorted(wrong)))
+
+
+def test_every_plural_message_has_a_different_singular_and_plural():
+    wrong = []
+    for message, places in _extracted_messages().items():
+        if not isinstance(message, tuple):
+            continue
+        singular, plural = message[:2]
+        placeholders = [set(PLACEHOLDER.findall(i)) for i in (singular, plural)]
+        if singular == plural:
+            wrong.append(f"  {singular!r}: the plural is the singular, at {places[0]}")
+        elif placeholders[0] != placeholders[1]:
+            wrong.append(f"  {singular!r} / {plural!r}: different placeholders, at {places[0]}")
+        elif PARENTHESISED_PLURAL.search(PLACEHOLDER.sub("", singular)):
+            wrong.append(f"  {singular!r}: the singular names a plural, at {places[0]}")
+    assert not wrong, "plural messages (ngettext) that are not a singular and a plural:\n" + "\n".join(wrong)
+
+
+def test_the_check_of_english_plurals_can_fail():
+    assert PARENTHESISED_PLURAL.search(PLACEHOLDER.sub("", "%(n)s draft(s) prepared"))
+    assert PARENTHESISED_PLURAL.search("discrepancy(ies)")
+    assert not PARENTHESISED_PLURAL.search(PLACEHOLDER.sub("", "Choose one of: %(s)s."))
+    assert COUNT_THEN_PLURAL.findall("%(n)s visits. Each block runs") == ["visits"]
 
 
 def test_translations_keep_the_placeholders_of_their_msgid(zh_catalogue):

@@ -3,12 +3,14 @@ statement, on SQLite and PostgreSQL."""
 from datetime import date
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from portal.billing.models import Statement, StatementEntry, StatementLine
 from portal.core.errors import DomainError
 from portal.extensions import db
+from portal.jobs.labels import progress_text
 from tests import settlement_world as sw
 from tests import support
 
@@ -267,7 +269,8 @@ def test_rerunning_the_job_leaves_approved_statements_alone(app, demo, run_worke
         with app.app_context(), sw.scope(app):
             run = db.session.get(JobRun, run_id)
             assert (run.status, run.progress) == ("finished", 100), run.error
-            assert "1 draft(s)" in run.progress_note
+            with force_locale("en"):
+                assert "2026-10: 1 draft prepared" in progress_text(run.progress_note)
     assert sw.statement_row(app, approved) == before
     with app.app_context(), sw.scope(app):
         drafts = db.session.execute(select(Statement).where(Statement.status == "draft")).scalars().all()

@@ -5,7 +5,7 @@ once (the row locked; a second decision is a Conflict) and only when every sampl
 opinion (unreachable counts). The published result holds counts only: no name, no comment."""
 from datetime import timedelta
 
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 
 from portal.acceptance.results import opinion_counts
 from portal.contracts.models import lock_contract_row
@@ -70,8 +70,9 @@ def refusals(acceptance):
     found = []
     waiting = opinion_counts(acceptance)["not_asked"]
     if waiting:
-        found.append(_("%(n)s sampled person(s) have no opinion recorded yet (unreachable counts as recorded).",
-                       n=waiting))
+        found.append(ngettext("%(num)s sampled person has no opinion recorded yet (unreachable counts as recorded).",
+                              "%(num)s sampled people have no opinion recorded yet (unreachable counts as recorded).",
+                              waiting))
     members = acceptance.members or []
     if len(members) < MIN_MEMBERS or len(members) % 2 == 0:
         found.append(_("The committee needs at least three members and an odd number of them."))

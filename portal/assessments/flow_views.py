@@ -3,7 +3,7 @@ one for what a contract submitted, a round with its assessments, objections, sam
 the objections and their answers, and the re-check form. Bureau readers only (assessment.read_all):
 the names shown here are not masked."""
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
@@ -118,7 +118,7 @@ def draw_round_sample(publicity_id):
         except DomainError as exc:
             flash(exc.message, "warning")
         else:
-            flash(_("The re-check sample holds %(n)s assessments.", n=len(chosen)), "success")
+            flash(ngettext("The re-check sample holds %(num)s assessment.", "The re-check sample holds %(num)s assessments.", len(chosen)), "success")
     return redirect(url_for("assessments.round_detail", publicity_id=round_.id))
 
 

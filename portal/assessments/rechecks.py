@@ -13,7 +13,7 @@ round becomes final when the period has ended, the sample is drawn, every re-che
 objection answered: each assessment gets its final class (the re-check's when it differs)."""
 import secrets
 
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from sqlalchemy import select
 
 from portal.accounts.models import User
@@ -146,10 +146,10 @@ def missing_for_final(publicity, today):
     checks = db.session.scalars(select(AssessmentRecheck).where(AssessmentRecheck.publicity_id == publicity.id)).all()
     open_checks = [r for r in checks if r.rechecked_at is None]
     if open_checks:
-        missing.append(_("%(n)s re-check(s) not done", n=len(open_checks)))
+        missing.append(ngettext("%(num)s re-check not done", "%(num)s re-checks not done", len(open_checks)))
     open_objections = [o for o in publicity.objections if o.status == "open"]
     if open_objections:
-        missing.append(_("%(n)s objection(s) not answered", n=len(open_objections)))
+        missing.append(ngettext("%(num)s objection not answered", "%(num)s objections not answered", len(open_objections)))
     return missing
 
 

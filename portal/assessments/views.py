@@ -3,7 +3,7 @@ its own with the submission of the recorded ones, an assessor their own), one as
 its indicators, class, notes, photos and home visit, and the manager's withdrawal of a mistaken
 one before publicity. The rules live in recording.py."""
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -132,7 +132,7 @@ def submit():
         except DomainError as exc:
             flash(exc.message, "error")
         else:
-            flash(_("%(n)s assessment(s) submitted to the bureau.", n=len(done)), "success")
+            flash(ngettext("%(num)s assessment submitted to the bureau.", "%(num)s assessments submitted to the bureau.", len(done)), "success")
         return redirect(url_for("assessments.index", status="submitted"))
     days = settings_for(current_tenant_id()).get("assessment_publicity_days", 7)
     return render_template("assessments/submit.html", chosen=chosen, form=form, days=days,

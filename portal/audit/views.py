@@ -1,5 +1,6 @@
 """The auditor's view of the trail and its verification."""
 from flask import g, render_template, request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from portal.audit.blueprint import bp
@@ -11,6 +12,11 @@ from portal.core.auth import capability_required
 from portal.core.pagination import paginate
 from portal.extensions import db
 
+# the actions most entries record, by name; the others (events named by the code that records them)
+# are shown as the code the filter takes
+ACTION_LABELS = {"insert": _l("Created"), "update": _l("Changed"), "delete": _l("Deleted"), "login": _l("Signed in"),
+                 "logout": _l("Signed out"), "login_failed": _l("Sign-in failed"),
+                 "access_denied": _l("Access refused")}
 
 @bp.route("/")
 @capability_required("audit.read")
@@ -27,7 +33,8 @@ def index():
     if object_type:
         stmt = stmt.where(AuditEntry.object_type == object_type)
     return render_template("audit/index.html", page=paginate(stmt, per_page=50),
-                           filters={"action": action, "actor": actor, "object_type": object_type})
+                           filters={"action": action, "actor": actor, "object_type": object_type},
+                           action_labels=ACTION_LABELS)
 
 
 @bp.route("/verify", methods=["POST"])

@@ -3,7 +3,7 @@
 both; the contract's contractor manager keeps the work list of its own contract and reads its
 assignments (masked names); other bureau roles read."""
 from flask import flash, redirect, render_template, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -98,8 +98,9 @@ def end_worker(contract_id, entry_id):
         except DomainError as exc:
             flash(exc.message, "error")
         else:
-            flash(_("%(name)s leaves the work list after %(day)s; %(n)s assignments ended with it.",
-                    name=entry.staff.name, day=form.until_on.data.isoformat(), n=ended), "success")
+            flash(ngettext("%(name)s leaves the work list after %(day)s; %(num)s assignment ended with it.",
+                          "%(name)s leaves the work list after %(day)s; %(num)s assignments ended with it.",
+                          ended, name=entry.staff.name, day=form.until_on.data.isoformat()), "success")
     return redirect(url_for("assignments.index", contract_id=contract.id))
 
 

@@ -2,6 +2,7 @@
 its drafts and never touches a statement past draft."""
 from datetime import date, timedelta
 
+from portal.jobs.labels import deferred_gettext, deferred_ngettext
 from portal.jobs.queue import task
 
 
@@ -27,8 +28,8 @@ def prepare_month(month, contract_id=None, by_id=None):
     from portal.jobs.queue import report_progress
     allowed = settlement.first_allowed_day(month)
     if local_today() < allowed:
-        report_progress(100, f"{month} has not ended: nothing prepared; statements for it can be prepared from "
-                             f"{allowed.isoformat()}")
+        report_progress(100, deferred_gettext("%(month)s has not ended: nothing prepared; it can be prepared from %(day)s.",
+                                              month=month, day=allowed.isoformat()))
         return []
     by = db.session.get(User, by_id) if by_id else None
     run = g.get("job_run")
@@ -38,7 +39,9 @@ def prepare_month(month, contract_id=None, by_id=None):
 
     statements = settlement.prepare_month(month, contract_id=contract_id, by=by, progress=progress, job_run=run)
     drafts = sum(1 for s in statements if s.status == "draft")
-    report_progress(100, f"{month}: {drafts} draft(s) prepared, {len(statements) - drafts} past draft untouched")
+    report_progress(100, deferred_ngettext("%(month)s: %(num)s draft prepared, %(kept)s past draft untouched.",
+                                           "%(month)s: %(num)s drafts prepared, %(kept)s past draft untouched.",
+                                           drafts, month=month, kept=len(statements) - drafts))
     return [s.id for s in statements]
 
 
@@ -52,6 +55,6 @@ def prepare_previous_month(on=None):
     from portal.jobs.queue import report_progress
     today = date.fromisoformat(on) if on else local_today()
     if today != first_working_day(today.replace(day=1), tenant_calendar()):
-        report_progress(100, "not the first working day of the month")
+        report_progress(100, deferred_gettext("Not the first working day of the month: nothing to do."))
         return []
     return prepare_month(months.month_text(months.previous_month(today)))

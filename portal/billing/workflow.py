@@ -16,7 +16,7 @@ draft, to be sent and confirmed again). Approval also re-checks, in its own tran
 every visit it pays is verified at that moment and has no V01 finding."""
 from datetime import date
 
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from sqlalchemy import and_, exists, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -255,8 +255,9 @@ def _check_paid_visits_payable(statement):
         Visit.id.in_(paid),
         or_(Visit.status != "verified", never_payable(), awaiting_final_record(Visit)))).scalar_one()
     if unpayable:
-        message = _("%(n)s visit(s) this statement pays are no longer payable (not verified, or work of a worker on "
-                    "no roster). Recompute it first.", n=unpayable)
+        message = ngettext("%(num)s visit this statement pays is no longer payable (not verified, or work of a worker "
+                           "on no roster). Recompute it first.", "%(num)s visits this statement pays are no longer "
+                           "payable (not verified, or work of a worker on no roster). Recompute it first.", unpayable)
         raise StaleStatement(message, {"statement": [message]})
 
 
@@ -347,8 +348,9 @@ def _already_settled_message(count):
     if count is None:
         return _("Some visits or violations of this statement are already in an approved statement; rework it "
                  "before approving.")
-    return _("%(n)s visit(s) or violation(s) of this statement are already in an approved statement; rework it "
-             "before approving.", n=count)
+    return ngettext("%(num)s visit or violation of this statement is already in an approved statement; rework it "
+                    "before approving.", "%(num)s visits or violations of this statement are already in an approved "
+                    "statement; rework it before approving.", count)
 
 
 def _check_quota(statement):

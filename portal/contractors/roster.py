@@ -6,7 +6,7 @@ import json
 from datetime import date
 
 from cryptography.fernet import InvalidToken
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -214,7 +214,8 @@ class RosterFileErrors(DomainError):
     """Bad rows of a roster file: ``rows`` is ``[(row_number, [reasons])]``."""
 
     def __init__(self, rows):
-        super().__init__(_("%(n)s rows are wrong; nothing was imported.", n=len(rows)))
+        super().__init__(ngettext("%(num)s row is wrong; nothing was imported.",
+                                  "%(num)s rows are wrong; nothing was imported.", len(rows)))
         self.rows = rows
 
 

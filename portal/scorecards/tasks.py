@@ -1,6 +1,7 @@
 """Background jobs of scorecards: the quarterly scorecards once a quarter has ended."""
 from portal.core.errors import DomainError
 from portal.core.timeutil import local_today
+from portal.jobs.labels import deferred_gettext, deferred_ngettext
 from portal.jobs.queue import report_progress, task
 from portal.scorecards import services
 from portal.spotchecks.services import current_tenant
@@ -16,6 +17,7 @@ def compute_scorecards(quarter=None):
     try:
         results = services.compute_quarter(target, tenant=current_tenant(), replace=quarter is not None)
     except DomainError as exc:  # a quarter that has not ended (or a malformed one): refused, nothing written
-        report_progress(100, f"{target}: {exc.message}"[:200])
+        report_progress(100, deferred_gettext("%(quarter)s: %(reason)s", quarter=target, reason=str(exc.message)[:120]))
         return
-    report_progress(100, f"{target}: {sum(1 for _c, _s, changed in results if changed)} scorecard(s) computed")
+    report_progress(100, deferred_ngettext("%(quarter)s: %(num)s scorecard computed.", "%(quarter)s: %(num)s scorecards computed.",
+                                           sum(1 for _c, _s, changed in results if changed), quarter=target))

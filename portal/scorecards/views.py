@@ -2,7 +2,7 @@
 scorecard explained component by component with its recomputation and publication, and the
 monthly trends of a contract as an SVG chart (beside the spot checks, at /supervision/spot-checks/trends)."""
 from flask import abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
@@ -87,8 +87,9 @@ def compute_scorecards():
             show_refusal(form, exc, default_field="quarter")
         else:
             changed = sum(1 for _c, _s, done in results if done)
-            flash(_("%(n)s scorecard(s) computed for %(quarter)s; published scorecards are not changed.",
-                    n=changed, quarter=form.quarter.data), "success")
+            flash(ngettext("%(num)s scorecard computed for %(quarter)s; published scorecards are not changed.",
+                          "%(num)s scorecards computed for %(quarter)s; published scorecards are not changed.",
+                          changed, quarter=form.quarter.data), "success")
             return redirect(url_for("scorecards.scorecards_index", quarter=form.quarter.data))
     return _scorecard_list(form, 422)
 

@@ -33,6 +33,7 @@ from portal.spotchecks.models import (MAX_ATTEMPTS, SPOT_CHECK_METHODS, SPOT_CHE
                                       SpotCheckAttempt, SpotCheckSample)
 from portal.visits.models import Visit
 from portal.accounts.models import User
+from portal.jobs.labels import deferred_ngettext
 from portal.jobs.queue import report_progress
 from portal.tenancy.models import Tenant
 from portal.tenancy.scope import current_tenant_id
@@ -319,4 +320,5 @@ def draw_samples(month=None, user_id=None):
         first = parse_month(month)
     user = db.session.get(User, user_id) if user_id else None
     results = draw_month(first, tenant=current_tenant(), user=user)
-    report_progress(100, f"{month_text(first)}: {sum(r.created for r in results)} sample(s) drawn")
+    report_progress(100, deferred_ngettext("%(month)s: %(num)s sample drawn.", "%(month)s: %(num)s samples drawn.",
+                                           sum(r.created for r in results), month=month_text(first)))

@@ -9,7 +9,7 @@ import io
 from datetime import date
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -207,7 +207,7 @@ def add_attendees(session_id):
     except DomainError as exc:
         show_refusal(form, exc, default_field="staff")
         return _detail(session, attendees_form=form, status=422)
-    flash(_("%(n)s roster member(s) are now expected at the session.", n=len(added)), "success")
+    flash(ngettext("%(num)s roster member is now expected at the session.", "%(num)s roster members are now expected at the session.", len(added)), "success")
     return redirect(url_for("training.detail", session_id=session.id))
 
 

@@ -104,7 +104,7 @@ def _messages():
         "survey_of": _("Survey %(time)s"),
         "per_capita": _("Per-capita monthly income ¥%(income)s; standard ¥%(standard)s "
                         "(marginal up to ¥%(limit)s)"),
-        "members_count": _("%(count)s members"),
+        "members_count": _("Members: %(count)s"),
     }
 
 

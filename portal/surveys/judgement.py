@@ -131,10 +131,10 @@ def reason_text(reason):
                  deposits=_yuan(reason, "deposits_fen"), per_capita=_yuan(reason, "limit_per_capita_fen"),
                  members=reason.get("members"), limit=_yuan(reason, "limit_fen"))
     if rule == "vehicles_over_limit":
-        return _("%(count)s vehicles exceed the limit of %(limit)s.", count=reason.get("vehicles"),
+        return _("Vehicles: %(count)s, above the limit of %(limit)s.", count=reason.get("vehicles"),
                  limit=reason.get("limit"))
     if rule == "dwellings_over_limit":
-        return _("%(count)s dwellings exceed the limit of %(limit)s.", count=reason.get("dwellings"),
+        return _("Dwellings: %(count)s, above the limit of %(limit)s.", count=reason.get("dwellings"),
                  limit=reason.get("limit"))
     if rule == DEDUCTIONS_RULE:
         return _("Rigid expenses ¥%(deductions)s deducted from the annual income ¥%(income)s: ¥%(net)s counted.",

@@ -5,7 +5,7 @@ the survey). Bureau readers only; the rules live in rechecks.py."""
 from datetime import datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -127,8 +127,8 @@ def draw_rechecks():
         except DomainError as exc:
             show_refusal(form, exc, default_field="month")
         else:
-            flash(_("The re-check sample of %(month)s holds %(n)s survey(s).", month=drawn.month,
-                    n=len(drawn.rechecks)), "success")
+            flash(ngettext("The re-check sample of %(month)s holds %(num)s survey.",
+                          "The re-check sample of %(month)s holds %(num)s surveys.", len(drawn.rechecks), month=drawn.month), "success")
             return redirect(url_for("surveys.rechecks_page", contract=drawn.contract_id, month=drawn.month))
     return _page(form, 422)
 

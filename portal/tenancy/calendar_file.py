@@ -12,7 +12,7 @@ which is required. Errors name their line; a file with any error is refused whol
 import re
 from datetime import date
 
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 
 from portal.core.errors import DomainError
 from portal.core.workdays import NOTICE, YearSchedule
@@ -76,7 +76,7 @@ def parse_schedule(text: str) -> YearSchedule:
     if not days and not errors:
         refuse(0, _("The file lists no day. A year without holidays is confirmed as weekdays only instead."))
     if errors:
-        raise ScheduleFileError(_("The schedule was not imported: %(count)s error(s).", count=len(errors)), errors)
+        raise ScheduleFileError(ngettext("The schedule was not imported: %(num)s error.", "The schedule was not imported: %(num)s errors.", len(errors)), errors)
     return YearSchedule(year=year, status=NOTICE, source=source, days=days)
 
 

@@ -2,7 +2,7 @@
 schedules (import a file or pasted text, confirm a year as weekdays only); a bureau
 administrator keeps the bureau's own overrides; officers and auditors read them."""
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -67,8 +67,9 @@ def platform_calendar():
             flash(exc.message, "error")
             status = 422
         else:
-            flash(_("The %(year)s schedule is kept (%(count)s days, source: %(source)s).", year=row.year,
-                    count=len(schedule.days), source=row.source)
+            flash(ngettext("The %(year)s schedule is kept (%(num)s day, source: %(source)s).",
+                          "The %(year)s schedule is kept (%(num)s days, source: %(source)s).",
+                          len(schedule.days), year=row.year, source=row.source)
                   + (" " + _("It replaces the earlier one.") if replaced else ""), "success")
             return redirect(url_for("tenancy.platform_calendar"))
     elif request.method == "POST":

@@ -11,7 +11,7 @@ from portal.core.timeutil import utcnow
 from portal.extensions import db
 from portal.visits import corrections, reports
 from portal.visits.blueprint import bp
-from portal.visits.forms import CORRECTION_STATUS_LABELS, ExceptionDecisionForm
+from portal.visits.forms import CORRECTION_REASON_LABELS, CORRECTION_STATUS_LABELS, ExceptionDecisionForm
 
 DONE = {"accept": _l("The correction has been accepted; the rules have run again with the corrected times."),
         "reject": _l("The correction has been rejected; the times in force and the findings are unchanged.")}
@@ -23,7 +23,7 @@ def corrections_pending():
     """The contractors' corrections that wait for a supervisor, oldest first."""
     page = paginate(corrections.pending_corrections(current_user), per_page=50)
     return render_template("visits/corrections.html", page=page, worker_name=reports.worker_name,
-                           user_name=reports.user_name, statuses=CORRECTION_STATUS_LABELS,
+                           user_name=reports.user_name, statuses=CORRECTION_STATUS_LABELS, reasons=CORRECTION_REASON_LABELS,
                            can_decide=current_user.can("correction.decide"))
 
 

@@ -2,7 +2,7 @@
 confirmation step), the contractor manager's open exceptions with the answer form, one exception
 with its history, and its evidence file."""
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -133,7 +133,7 @@ def decide_exception(exception_id, action):
         except DomainError as exc:
             flash(exc.message, "warning")
             return back
-        flash(str(decision["done"]) % {"n": 1}, "success")
+        flash(decision["done"](1), "success")
         return back
     return render_template("visits/exceptions/decide.html", selected=[found], action=action, form=form,
                            decision=decision, person=_person,
@@ -157,7 +157,9 @@ def bulk_exceptions():
         selected = service.selected_exceptions(ids, current_user, action)
         left_out = len(service.selected_exceptions(ids, current_user)) - len(selected)
         if left_out:
-            flash(_("%(n)s V01 exception(s) were left out: a V01 finding is never accepted.", n=left_out), "warning")
+            flash(ngettext("%(num)s V01 exception was left out: a V01 finding is never accepted.",
+                           "%(num)s V01 exceptions were left out: a V01 finding is never accepted.", left_out),
+                  "warning")
         if not selected:
             flash(_("Select at least one open or answered exception."), "warning")
             return redirect(request.referrer or url_for("visits.exceptions"))
@@ -166,7 +168,7 @@ def bulk_exceptions():
                                decision=EXCEPTION_DECISIONS[action], person=_person,
                                post_to=url_for("visits.bulk_exceptions"), bulk=True, **LABELS)
     decided = service.bulk_decide(ids, action, current_user, form.note.data, utcnow())
-    flash(str(EXCEPTION_DECISIONS[action]["done"]) % {"n": len(decided)}, "success")
+    flash(EXCEPTION_DECISIONS[action]["done"](len(decided)), "success")
     return redirect(url_for("visits.exceptions"))
 
 

@@ -1,5 +1,6 @@
 """Forms and labels of the visit-exception and visit-report pages."""
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
@@ -17,7 +18,7 @@ CODE_LABELS = {
     "V06": _l("Beneficiary not eligible that day"),
     "V07": _l("Beyond the daily limit"),
     "V08": _l("Missing or impossible times"),
-    "V09": _l("Uploaded late (warning)"),
+    "V09": _l("Uploaded late"),  # a warning: the pages add "(warning)" to it
     "V10": _l("Device shared by several workers"),
     "V11": _l("Required photo missing"),
 }
@@ -27,15 +28,19 @@ VISIT_STATUS_LABELS = {"pending": _l("Pending"), "verified": _l("Verified"), "ex
                        "rejected": _l("Rejected")}
 CORRECTION_STATUS_LABELS = {"pending": _l("Waiting for the supervisor's decision"), "accepted": _l("Accepted"),
                             "rejected": _l("Rejected"), "superseded": _l("Superseded by a later correction")}
+CORRECTION_REASON_LABELS = {"left_early": _l("Left early"), "forgot_check_out": _l("Forgot to check out"),
+                            "checked_in_early": _l("Checked in too early"),
+                            "device_clock": _l("Wrong clock on the device"),
+                            "other": _l("Other reason")}
 SOURCE_LABELS = {"app": _l("Phone app"), "web": _l("Field web page"), "manual": _l("Entered by hand")}
 EXCEPTION_DECISIONS = {
     "accept": {"label": _l("Accept"),
                "question": _l("Accept these exceptions? A visit becomes verified once none of its exceptions "
                               "is left open."),
-               "done": _l("%(n)s exception(s) accepted.")},
+               "done": lambda n: ngettext("%(num)s exception accepted.", "%(num)s exceptions accepted.", n)},
     "reject": {"label": _l("Reject"),
                "question": _l("Reject these exceptions? Their visits are rejected and will not be paid."),
-               "done": _l("%(n)s exception(s) rejected.")},
+               "done": lambda n: ngettext("%(num)s exception rejected.", "%(num)s exceptions rejected.", n)},
 }
 
 # V01 is never accepted (subcontracting, docs/DOMAIN.md §7): rejecting it confirms the violation.
@@ -43,7 +48,7 @@ V01_DECISIONS = {
     "reject": {"label": _l("Confirm the violation"),
                "question": _l("Confirm the violation? The visit is rejected and never paid, and the subcontracting "
                               "violation recorded with it is confirmed."),
-               "done": _l("%(n)s violation(s) confirmed.")},
+               "done": lambda n: ngettext("%(num)s violation confirmed.", "%(num)s violations confirmed.", n)},
 }
 NEXT_MOVES = {
     "open": _l("Next: the contractor's manager answers; the bureau's supervisor may also decide now."),

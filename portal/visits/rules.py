@@ -11,7 +11,7 @@ A visit's day is the Beijing date of its recorded check-in."""
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from sqlalchemy import select
 
 from portal.accounts.models import User
@@ -206,8 +206,9 @@ def v04_overlap(slot, worker_slots):
     if not overlaps:
         return None
     worst = max(overlaps.values())
-    return Finding("V04", _("Overlaps %(count)s other visit(s) of the same worker by up to %(minutes)s min.",
-                            count=len(overlaps), minutes=worst),
+    return Finding("V04", ngettext("Overlaps %(num)s other visit of the same worker by up to %(minutes)s min.",
+                                   "Overlaps %(num)s other visits of the same worker by up to %(minutes)s min.",
+                                   len(overlaps), minutes=worst),
                    {"visits": sorted(overlaps), "overlap_minutes": worst})
 
 
@@ -279,8 +280,9 @@ def v10_shared_device(slot, device_visits_that_day):
         return None
     day = visit_day(slot.visit).isoformat()
     contractors = sorted({v.contractor_id for v in device_visits_that_day})
-    return Finding("V10", _("The device of this visit was used by %(count)s other worker(s) on %(day)s.",
-                            count=len(others), day=day),
+    return Finding("V10", ngettext("The device of this visit was used by %(num)s other worker on %(day)s.",
+                                   "The device of this visit was used by %(num)s other workers on %(day)s.",
+                                   len(others), day=day),
                    {"day": day, "other_workers": len(others), "contractors": len(contractors),
                     "visits": sorted(v.id for v in device_visits_that_day if v.id != slot.visit.id)})
 

@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 
 from portal.core.timeutil import utcnow
 from portal.extensions import db
+from portal.jobs.labels import deferred_ngettext
 from portal.jobs.queue import report_progress, task
 from portal.visits import reverify
 from portal.visits.models import Visit
@@ -29,7 +30,9 @@ def compare_batch(items):
     visits ``items`` (ids) and on every visit they affect, and their final status — set-based
     (reverify.py), in a fixed number of statements whatever the number of visits. Idempotent."""
     outcome = reverify.compare_batch(items, utcnow())
-    report_progress(100, f"{len(items)} visit(s) compared, {outcome.judged} judged")
+    report_progress(100, deferred_ngettext("%(num)s visit compared, %(judged)s judged.",
+                                           "%(num)s visits compared, %(judged)s judged.",
+                                           len(items), judged=outcome.judged))
 
 
 UNJUDGED_AFTER = timedelta(minutes=10)
@@ -49,7 +52,8 @@ def compare_unjudged():
         reverify.compare_batch(chunk, utcnow())
         done += len(chunk)
         report_progress(100 * done // len(ids), f"{done}/{len(ids)}")
-    report_progress(100, f"{len(ids)} visit(s) whose comparison was due compared")
+    report_progress(100, deferred_ngettext("%(num)s visit whose comparison was due compared.",
+                                           "%(num)s visits whose comparison was due compared.", len(ids)))
 
 
 @task("supervision.judge_visits")
@@ -64,4 +68,5 @@ def flag_missing_check_outs(on=None):
     """Daily per bureau: V08 for visits left without a check-out after their day (Beijing) is
     over, as of ``on`` (ISO date, default today)."""
     count = sweep(date.fromisoformat(on) if on else None)
-    report_progress(100, f"{count} visit(s) without check-out")
+    report_progress(100, deferred_ngettext("%(num)s visit without check-out.", "%(num)s visits without check-out.",
+                                           count))

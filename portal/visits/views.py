@@ -19,7 +19,7 @@ from portal.files.services import serve
 from portal.visits import maps, reports
 from portal.visits.blueprint import bp
 from portal.visits.exceptions import RESPONSE_REASONS, parse_day
-from portal.visits.forms import (CODE_LABELS, CORRECTION_STATUS_LABELS, EXCEPTION_STATUS_LABELS,
+from portal.visits.forms import (CODE_LABELS, CORRECTION_REASON_LABELS, CORRECTION_STATUS_LABELS, EXCEPTION_STATUS_LABELS,
                                  SOURCE_LABELS, VISIT_STATUS_LABELS, ExceptionDecisionForm,
                                  ReportFilterForm)
 
@@ -54,6 +54,7 @@ def visit_detail(visit_id):
                            bureau=current_user.can("visit_report.read"), pending=visit.pending_correction,
                            can_decide_correction=current_user.can("correction.decide"), decision_form=ExceptionDecisionForm(),
                            minutes_between=reports.minutes_between, correction_statuses=CORRECTION_STATUS_LABELS,
+                           correction_reasons=CORRECTION_REASON_LABELS,
                            visit_map=maps.visit_map(visit) if current_user.can("visit_report.read") else None,
                            **LABELS)
 
