@@ -69,3 +69,13 @@ def test_the_jobs_pages_show_statuses_tasks_and_notes_in_chinese_and_in_english(
     assert "Prepare the month's statements" in page and ">Finished<" in page
     assert "2099-01 has not ended: nothing prepared" in page and "编制当月结算单" not in page
     assert "has not ended" in finance.get(f"/billing/jobs/{run_id}").get_data(as_text=True)
+
+
+def test_a_note_too_long_for_its_column_is_kept_in_words_not_cut_into_unreadable_json(app):
+    with app.test_request_context():
+        short = labels.deferred_ngettext("%(num)s visit compared, %(judged)s judged.",
+                                         "%(num)s visits compared, %(judged)s judged.", 2, judged=1)
+        assert short.startswith("{") and len(short) <= labels.NOTE_LIMIT
+        long_note = labels.deferred_gettext("%(quarter)s: %(reason)s", quarter="2026Q3", reason="原因" * 120)
+        assert len(long_note) <= labels.NOTE_LIMIT and not long_note.startswith("{")
+        assert long_note.startswith("2026Q3") and labels.progress_text(long_note) == long_note

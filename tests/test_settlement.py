@@ -308,6 +308,7 @@ def test_settle_command_prepares_drafts_and_a_second_run_changes_no_approved_sta
         result = runner.invoke(args=["settle", "--tenant", "ganxian", "--month", month])
         assert result.exit_code == 0, result.output
         assert month in result.output  # what it did: the statements, or the job it queued
+        assert '"m":' not in result.output  # the job's note in words, not as it is stored
         run_worker()
     assert sw.statement_row(app, september) == ("approved", 3 * sw.PRICE, 0, 3 * sw.PRICE)
     with app.app_context(), sw.scope(app):

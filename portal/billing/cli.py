@@ -26,6 +26,7 @@ def settle(code, month, contract_id):
     from portal.core.timeutil import local_today
     from portal.extensions import db
     from portal.jobs.models import JobRun
+    from portal.jobs.labels import progress_text
     from portal.jobs.queue import enqueue
     from portal.tenancy.models import Tenant
     from portal.tenancy.scope import all_tenants, tenant_scope
@@ -53,7 +54,7 @@ def settle(code, month, contract_id):
         run = db.session.get(JobRun, run_id)
         if run.status != "finished":
             raise click.ClickException(f"job {run_id} {run.status}: {run.error}")
-        click.echo(f"{code}: {run.progress_note}")
+        click.echo(f"{code}: {progress_text(run.progress_note)}")
         stmt = select(Statement).where(Statement.month == month).order_by(Statement.contract_id)
         if contract_id is not None:
             stmt = stmt.where(Statement.contract_id == contract_id)

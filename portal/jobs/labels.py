@@ -55,15 +55,25 @@ def task_label(name):
     return TASK_LABELS.get(name, name)
 
 
+NOTE_LIMIT = 200  # JobRun.progress_note's length
+
+
+def _stored(entry, rendered):
+    """The note as JSON, or — should the JSON not fit the column, where a cut would leave it
+    unreadable — the text in the language of the moment."""
+    encoded = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
+    return encoded if len(encoded) <= NOTE_LIMIT else rendered()[:NOTE_LIMIT]
+
+
 def deferred_gettext(message, **values):
     """A progress note translated when it is shown: ``message`` (a msgid) with its ``values``."""
-    return json.dumps({"m": message, "v": values}, ensure_ascii=False, separators=(",", ":"))
+    return _stored({"m": message, "v": values}, lambda: gettext(message, **values))
 
 
 def deferred_ngettext(singular, plural, num, **values):
     """A progress note with a count, translated (singular or plural form) when it is shown."""
-    return json.dumps({"m": singular, "p": plural, "n": num, "v": values}, ensure_ascii=False,
-                      separators=(",", ":"))
+    return _stored({"m": singular, "p": plural, "n": num, "v": values},
+                   lambda: ngettext(singular, plural, num, **values))
 
 
 def progress_text(note):
