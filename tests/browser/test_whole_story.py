@@ -2,11 +2,12 @@
 (its purchase intention out 40 days before) → contractor A's manager submits a sealed bid → after
 the deadline the officer opens the bids, records the committee's scores and confirms the award (the
 award notice goes out) → the officer drafts the contract with its service item, signs and
-activates it → a field worker on a phone checks in far from the home (V02) and makes a second visit
-offline, sent once back online → the manager answers the exception and the supervisor accepts it →
-the supervisor draws the month's spot-check sample and records a call-back → finance prepares and
-sends the month's statement, the manager confirms it, a second finance user approves it (four
-eyes) → the public notices and the OCDS releases tell the story without private data.
+activates it → a field worker on a phone is warned before checking in far from the home (V02),
+goes on with a reason that the supervisor later reads, and makes a second visit offline, sent once
+back online → the manager answers the exception and the supervisor accepts it → the supervisor
+draws the month's spot-check sample and records a call-back → finance prepares and sends the
+month's statement, the manager confirms it, finance who sent it sees its approval disabled with the
+reason and a second finance user approves it through the confirm page alone (four eyes) → the public notices and the OCDS releases tell the story without private data.
 
 What a test cannot wait for is set in the database: the intention published 40 days ago, the bid
 deadline passed (with two other bids and the committee), the contract's visits moved into last
@@ -28,6 +29,7 @@ from tests import settlement_world as sw
 from tests import support
 from tests import tender_world as tw
 from tests.browser.conftest import SCREENSHOTS
+from tests.browser.test_actions_browser import _zh
 from tests.browser.test_foundation_browser import press, sign_in
 from tests.browser.test_public_a11y import _serious
 from tests.browser.test_tender_browser import _tender_ready_for_its_notice
@@ -41,6 +43,7 @@ HOME = {"lat": 25.861, "lon": 115.012}
 AT_HOME = {"latitude": 25.8612, "longitude": 115.0121, "accuracy": 12}
 FAR_AWAY = {"latitude": 25.8700, "longitude": 115.0120, "accuracy": 15}  # about 1 km north of the home
 PEOPLE = (("刘桂英", 31), ("陈德福", 32))
+FAR_REASON, FAR_DETAIL = "服务对象不在家，在其他地点服务", "老人在村委会门口等候"  # the worker's reason for going on
 # the people served, their address, phone and coordinates, the field worker's name, the losing bids' prices
 PRIVATE = ("刘桂英", "陈德福", "城郊村下坝组15号", "13979700001", "25.861", "115.012", "陈晓红")
 
@@ -50,7 +53,7 @@ class Story:
 
     def __init__(self, browser, live_server, problems):
         self.browser, self.live_server, self.problems = browser, live_server, problems
-        self.step, self.findings, self.contexts, self.checked = 0, {}, [], []
+        self.step, self.findings, self.contexts, self.checked, self.dialogs = 0, {}, [], [], []
         STORY.mkdir(parents=True, exist_ok=True)
 
     def person(self, username, tenant=None, phone=False):
@@ -60,7 +63,7 @@ class Story:
         context.set_default_timeout(10_000)
         self.contexts.append(context)
         page = context.new_page()
-        page.on("dialog", lambda dialog: dialog.accept())
+        page.on("dialog", lambda dialog: (self.dialogs.append((username, dialog.message)), dialog.accept()))
         # the other people's pages are watched like the page fixture's: a script error fails the test
         page.on("pageerror", lambda error: self.problems.append(f"{username or 'public'}: JavaScript error: {error}"))
         page.on("console", lambda message: self.problems.append(f"{username or 'public'}: console error: {message.text}")
@@ -300,7 +303,18 @@ def _play(app, officer, live_server, browser, run_worker, story):  # noqa: C901 
     first = worker.locator(f"#card-{people['刘桂英']}-{contract_id}")
     second = worker.locator(f"#card-{people['陈德福']}-{contract_id}")
     first.locator("button.check-in").click()
+    # warned before anything is sent; the worker chooses a reason, adds a word and goes on
+    warning = worker.locator("#warning-dialog")
+    expect(warning.locator("#warning-text")).to_contain_text("距服务对象住址约 1.0 公里，超出 300 米范围")
     row = first.locator(".visit-row")
+    expect(row).to_have_count(0)
+    story.look(worker, "field-far-warning")
+    with support.as_platform(app):
+        assert db.session.execute(select(Visit)).scalars().all() == []
+    warning.get_by_label(FAR_REASON).check()
+    warning.locator("#warning-other").fill(FAR_DETAIL)
+    warning.locator("#warning-proceed").click()
+    expect(warning).to_have_count(0)
     expect(row).to_have_attribute("data-state", "sent")
     worker.context.set_geolocation(AT_HOME)
     first.locator("button.check-out").click()
@@ -329,6 +343,7 @@ def _play(app, officer, live_server, browser, run_worker, story):  # noqa: C901 
         assert len(visits) == 2  # sent once
         flagged = db.session.execute(select(VisitException)).scalar_one()
         assert flagged.code == "V02" and flagged.visit_id == visits[0].id
+        assert FAR_REASON in visits[0].notes and FAR_DETAIL in visits[0].notes and not visits[1].notes
         exception_id = flagged.id
 
     # 6. The exception: answered by A's manager, accepted by the supervisor.
@@ -343,6 +358,11 @@ def _play(app, officer, live_server, browser, run_worker, story):  # noqa: C901 
     supervisor = story.person("gx-supervisor")
     story.look(supervisor, "supervisor-home")
     supervisor.goto(f"/supervision/exceptions/{exception_id}")
+    # the worker's reason for checking in far away reaches the supervisor with the distance
+    notes = supervisor.locator("#visit-notes")
+    expect(notes).to_contain_text("签到时距住址约 1.0 公里（范围 300 米）")
+    expect(notes).to_contain_text(FAR_REASON)
+    expect(notes).to_contain_text(FAR_DETAIL)
     story.look(supervisor, "exception-answered")
     press(supervisor, supervisor.locator(f'main a[href$="/exceptions/{exception_id}/accept"]'))
     supervisor.locator("textarea[name=note]").fill("村委会证明属实。")
@@ -390,27 +410,39 @@ def _play(app, officer, live_server, browser, run_worker, story):  # noqa: C901 
     press(finance, finance.locator(f'main a[href$="/billing/{statement_id}/send"]'))
     story.look(finance, "statement-send-confirm")
     press(finance, finance.locator("main form button[type=submit]"))
-    approve = finance.locator(f'main a[href$="/billing/{statement_id}/approve"]')
-    if approve.count():  # who sent it may be offered the page, never the approval (four eyes)
-        press(finance, approve)
-        submit = finance.locator("main form button[type=submit]")
-        if submit.count() and submit.first.is_enabled():
-            press(finance, submit.first)
+    expect(finance).to_have_url(f"{url}/billing/{statement_id}")
+    expect(finance.locator(f'main a[href$="/billing/{statement_id}/approve"]')).to_have_count(0)
     with support.as_platform(app):
         assert db.session.get(Statement, statement_id).status == "sent"
     manager.goto(f"/billing/{statement_id}")
     story.look(manager, "statement-sent")
     press(manager, manager.locator(f'main a[href$="/billing/{statement_id}/confirm"]'))
     press(manager, manager.locator("main form button[type=submit]"))
+    with support.as_platform(app):
+        assert db.session.get(Statement, statement_id).status == "confirmed"
+    # who sent it is shown the approval disabled, with the one reason (four eyes), and no way to it
+    four_eyes = _zh(app, "You prepared or sent this statement: another finance reviewer must approve it (four eyes).")
+    finance.reload()
+    approve = finance.locator("#approve-action")
+    expect(approve).to_be_disabled()
+    expect(finance.locator("#approve-action-why")).to_have_text(four_eyes)
+    expect(finance.get_by_text(four_eyes)).to_have_count(1)
+    expect(finance.locator(f'main a[href$="/billing/{statement_id}/approve"]')).to_have_count(0)
+    story.look(finance, "statement-approve-disabled")
+    with support.as_platform(app):
+        assert db.session.get(Statement, statement_id).status == "confirmed"
     second_finance = story.person("gx-finance2")
     second_finance.goto(f"/billing/{statement_id}")
     story.look(second_finance, "statement-confirmed")
     press(second_finance, second_finance.locator(f'main a[href$="/billing/{statement_id}/approve"]'))
+    expect(second_finance.locator("#what-will-happen")).to_contain_text(month)
     story.look(second_finance, "statement-approve-confirm")
     press(second_finance, second_finance.locator("main form button[type=submit]"))
     expect(second_finance).to_have_url(f"{url}/billing/{statement_id}")
     expect(second_finance.locator("#statement-history tbody tr")).to_have_count(4)
     story.look(second_finance, "statement-approved")
+    # the confirm pages were the one confirmation: finance was never asked again by the browser
+    assert not [asked for who, asked in story.dialogs if who in ("gx-finance", "gx-finance2")], story.dialogs
 
     # 9. The public: the tender, award and contract notices and the open data, nothing private.
     notices = _notices(app)
