@@ -46,7 +46,7 @@ def position_messages():
         # before a check-in far from the home (rule V02): the bureau's radius and what is said
         "geofence_radius_m": geofence_radius(),
         "far_warning": _("You are %(distance)s from the person's home, beyond the %(radius)s m range. The check-in "
-                         "will be flagged (V02) unless you give a reason."),
+                         "will be flagged (V02); give the reason for the supervisor."),
         "far_note": _("Checked in %(distance)s from the home (range %(radius)s m); reason: %(reason)s"),
         "proceed_check_in": _("Check in anyway"),
     }
@@ -90,7 +90,7 @@ def _messages():
         "services_of": _("Services: %(list)s"),
         # the warnings before a check-in far from the home (V02) and an early check-out (V03)
         "short_warning": _("The service has lasted %(minutes)s min; this item needs at least %(min)s min. The "
-                           "check-out will be flagged (V03) unless you give a reason."),
+                           "check-out will be flagged (V03); give the reason for the supervisor."),
         "short_note": _("Checked out after %(minutes)s min (minimum %(min)s min); reason: %(reason)s"),
         "proceed_check_out": _("Check out anyway"),
         "timer": _("In service %(time)s"), "timer_minutes": _("In service for %(minutes)s min"),
