@@ -246,7 +246,7 @@ def test_a_supervisor_starts_the_checks_from_the_page_and_sees_the_run(app, worl
     assert support.form_post(supervisor, "/supervision/detect", {}, token_url="/supervision/").status_code == 302
     run_worker()
     home = supervisor.get("/supervision/").get_data(as_text=True)
-    assert "finished" in home and "gx-supervisor" in home
+    assert "Finished" in home and "gx-supervisor" in home
     assert len(violations(app, world)) == 1
     assert login("gx-officer").post("/supervision/detect").status_code in (400, 403)
 
