@@ -12,8 +12,17 @@ the demo with its history) and restored, as the owner of the tables, on a connec
   nothing is hidden in a transaction that a test would have to share.
 
 Restoring gives the very rows, ids and sequence positions that building the state again would
-(the builders are deterministic within a run), so tests keep their meaning."""
+(the builders are deterministic within a run), so tests keep their meaning.
+
+A restore is written when the database is next used, not when it is asked for: ``restore`` only
+notes the state, and the rows are put back before the next statement of any engine of the process
+(the app, its platform twin, the RQ worker, a test's own connection), before each test's body runs
+(conftest.py) and before a subprocess starts (pg_dump, a `flask` command). So a state asked for and
+replaced before anything read it costs nothing: "empty" put back after a test when the next one
+starts from the demo, the demo with its history when a world built on it is restored next."""
 import sqlite3
+import subprocess
+import threading
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
@@ -41,11 +50,22 @@ class _States:
     def __init__(self, tables):
         self.tables = tables
         self.counts_sql = _counts_sql(tables)
-        self.counts, self.values, self.redis = {}, {}, {}
+        self.counts, self.values, self.redis, self.redis_views = {}, {}, {}, {}
         self.current = None
+        self.pending = None  # the state restore() was asked for and has not written yet
+        self.lock = threading.Lock()  # tests with threads: one of them writes the pending state
         event.listen(Engine, "before_cursor_execute", self._written)
+        self._popen_init = subprocess.Popen.__init__
+        states = self
+
+        def popen_init(popen, *args, **kwargs):
+            states.settle()  # a child process (pg_dump, `flask …`) reads the database as restored
+            states._popen_init(popen, *args, **kwargs)
+        subprocess.Popen.__init__ = popen_init
 
     def _written(self, conn, cursor, statement, parameters, context, executemany):
+        if self.pending is not None:
+            self.settle()
         words = statement.lstrip()[:12].split(None, 1)
         if self.current is not None and (not words or words[0].upper() not in READING):
             self.current = None
@@ -61,19 +81,37 @@ class _States:
         """What Redis held with state ``name`` ({key: (DUMP, ms to live)}; empty unless captured)."""
         return self.redis.get(name) or {}
 
-    def capture(self, name, value=None, redis=None):
+    def redis_view_of(self, name):
+        """What Redis held with state ``name`` as compared (support._redis_view; [] unless captured)."""
+        return self.redis_views.get(name) or []
+
+    def capture(self, name, value=None, redis=None, redis_view=None):
+        self.settle()
         self.counts[name] = self._counts()
         self.values[name] = value
         self.redis[name] = redis
+        self.redis_views[name] = redis_view
         self._copy(name)
         self.current = name
 
     def restore(self, name):
-        self._restore(name)
-        self.current = name
+        """Put state ``name`` back before the database is next used (see the module's text)."""
+        with self.lock:
+            self.pending = name
+            self.current = name
+
+    def settle(self):
+        """Write the pending restore now, if there is one."""
+        if self.pending is None:
+            return
+        with self.lock:
+            if self.pending is not None:
+                self._restore(self.pending)
+                self.pending = None
 
     def close(self):
         event.remove(Engine, "before_cursor_execute", self._written)
+        subprocess.Popen.__init__ = self._popen_init
         self._close()
 
 
