@@ -261,6 +261,22 @@ def seed_demo(app, history=False):
     built_once(app, "history" if history else "demo", build, on="empty")
 
 
+def seed_demo_again(app):
+    """The demo with its history after a second `flask seed-demo` run (``portal.demo.seed`` again,
+    as the platform role, committed): returns how many rows that second run created. Run once per
+    run on the demo with its history, then restored, so the tests that a second run adds nothing
+    (each counting its own tables before, on ``seed_demo(app, history=True)``, and after) share one
+    run instead of seeding again each. Call it outside any app context of the test."""
+    def build(app):
+        from portal.demo import seed
+        from portal.extensions import db
+        with platform_app(app).app_context():
+            created = seed(PASSWORD)
+            db.session.commit()
+        return created
+    return built_once(app, "history seeded again", build, on="history")
+
+
 @contextmanager
 def owner_connection(app):
     """A connection as the owner of the tables (bypasses row-level security), for tampering."""
