@@ -133,7 +133,7 @@ class SqliteSnapshots(_States):
             live.close()
 
     def _copy(self, name):
-        copy = sqlite3.connect(":memory:")
+        copy = sqlite3.connect(":memory:", check_same_thread=False)  # a restore may be written from a live server's thread
         live = self._connect()
         try:
             live.backup(copy)
