@@ -8,7 +8,8 @@ the demo with its history) and restored, as the owner of the tables, on a connec
 * PostgreSQL: the rows of every non-empty table in TEMP tables of one owner connection held for
   the run, written back by one script in one transaction — each table that may differ emptied
   (triggers and foreign keys off, as for TRUNCATE) and its captured rows inserted, every sequence
-  set back to where it stood (see PostgresSnapshots for which tables may differ). The app, its RQ worker and the connections tests open themselves see committed rows:
+  set back to where it stood (see PostgresSnapshots for which tables may differ). The app, its
+  RQ worker and the connections tests open themselves see committed rows:
   nothing is hidden in a transaction that a test would have to share.
 
 Restoring gives the very rows, ids and sequence positions that building the state again would
@@ -133,7 +134,8 @@ class SqliteSnapshots(_States):
             live.close()
 
     def _copy(self, name):
-        copy = sqlite3.connect(":memory:", check_same_thread=False)  # a restore may be written from a live server's thread
+        # check_same_thread: a restore may be written from a live server's thread (browser tests)
+        copy = sqlite3.connect(":memory:", check_same_thread=False)
         live = self._connect()
         try:
             live.backup(copy)
@@ -212,8 +214,8 @@ class PostgresSnapshots(_States):
         self._run(";\n".join([*copies, "DELETE FROM test_snapshots.written"]))
         self.filled[name] = filled
         self.fingerprints[name] = self._fingerprints(filled)
-        self.positions[name] = [f"setval('{seq}', {last}, true)" if last is not None else f"setval('{seq}', {start}, false)"
-                                for seq, start, last in sequences]
+        self.positions[name] = [f"setval('{seq}', {last}, true)" if last is not None
+                                else f"setval('{seq}', {start}, false)" for seq, start, last in sequences]
         self.base = name
 
     def _restore(self, name):
