@@ -106,30 +106,16 @@ def database(tmp_path_factory):
         admin.dispose()
 
 
-_OPEN_SNAPSHOTS = []  # the run's snapshots once opened: their pending restore is written before a test's body
-
-
 @pytest.fixture(scope="session")
 def snapshots(database):
     """The database states restored per test (tests/snapshots.py), "empty" taken after migrating."""
     from tests.snapshots import open_snapshots
     states = open_snapshots(database)
-    _OPEN_SNAPSHOTS.append(states)
     try:
         states.capture("empty")
         yield states
     finally:
-        _OPEN_SNAPSHOTS.remove(states)
         states.close()
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item):
-    """A restore asked for by the fixtures is written before the test's body runs, so that
-    whatever reads the database first (a subprocess, a connection of its own) finds the state."""
-    for states in _OPEN_SNAPSHOTS:
-        states.settle()
-    return (yield)
 
 
 @pytest.fixture(scope="session")
@@ -164,8 +150,7 @@ def app(database, redis_url, snapshots, tmp_path_factory):
 @pytest.fixture(autouse=True)
 def _clean_state(request, database, redis_url):
     """Every test starts from empty tables, an empty Redis test db and fresh rate limits: after a
-    test that used the app, the database is put back to its "empty" snapshot (written when the
-    database is next used: a next test that starts from another state puts that one back instead)."""
+    test that used the app, the database is put back to its "empty" snapshot."""
     yield
     if "app" not in request.fixturenames:
         return

@@ -145,14 +145,17 @@ def test_the_demo_has_service_logs_and_two_training_sessions_with_attendance(app
 
 def test_a_second_demo_run_adds_no_station_plan_or_check_in(app):
     from portal.careplans.models import CarePlan, NeedsAssessment
+    from portal.demo import seed
     from portal.stations.models import (Station, StationCheckIn, StationPosting, StationServiceLog, TrainingAttendee,
                                         TrainingSession)
     support.seed_demo(app, history=True)
     models = (Station, StationPosting, StationCheckIn, StationServiceLog, TrainingSession, TrainingAttendee,
               CarePlan, NeedsAssessment)
-    with support.platform_app(app).app_context(), _scope(app):
-        before = [db.session.scalar(select(func.count()).select_from(m)) for m in models]
-    assert support.seed_demo_again(app) == 0  # the second `flask seed-demo` run, as the platform role
-    with support.platform_app(app).app_context(), _scope(app):
-        assert [db.session.scalar(select(func.count()).select_from(m)) for m in models] == before
+    with support.platform_app(app).app_context():  # the second `flask seed-demo` run, as the platform role
+        with _scope(app):
+            before = [db.session.scalar(select(func.count()).select_from(m)) for m in models]
+        assert seed(support.PASSWORD) == 0
+        db.session.commit()
+        with _scope(app):
+            assert [db.session.scalar(select(func.count()).select_from(m)) for m in models] == before
     assert all(before)

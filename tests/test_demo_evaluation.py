@@ -95,6 +95,7 @@ def test_its_notice_is_published_with_a_valid_ocds_release(app, client):
 
 
 def test_a_second_demo_run_creates_no_evaluation(app):
+    from portal.demo import seed
     from portal.disclosures.models import Disclosure
     from portal.evaluations.demo import seed_evaluation
     from portal.evaluations.models import PerformanceEvaluation
@@ -102,10 +103,10 @@ def test_a_second_demo_run_creates_no_evaluation(app):
     from portal.tenancy.models import Tenant
     support.seed_demo(app, history=True)
     models = (PerformanceEvaluation, Disclosure, OcdsRelease)
-    with support.platform_app(app).app_context(), _scope(app):
-        before = [db.session.scalar(select(func.count()).select_from(m)) for m in models]
-    assert support.seed_demo_again(app) == 0  # the second `flask seed-demo` run, as the platform role
-    with support.platform_app(app).app_context():
+    with support.platform_app(app).app_context():  # the second `flask seed-demo` run, as the platform role
+        with _scope(app):
+            before = [db.session.scalar(select(func.count()).select_from(m)) for m in models]
+        assert seed(support.PASSWORD) == 0
         tenants = {t.code: t for t in db.session.scalars(select(Tenant))}
         assert seed_evaluation(tenants) == 0
         db.session.commit()
