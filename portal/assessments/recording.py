@@ -156,9 +156,13 @@ def record_assessment(payload, user, now, *, source="app"):
     if existing is not None:
         return _replay(existing, user, digest)
     item = assessment_item(user, payload["beneficiary_id"], to_local(at).date())
-    visit, _created = visits.record_visit(_visit_payload(client_id, payload, item.code, lat, lon, accuracy,
-                                                          user.id),
-                                          user, now, source=source)
+    visit, visit_created = visits.record_visit(_visit_payload(client_id, payload, item.code, lat, lon, accuracy,
+                                                               user.id),
+                                               user, now, source=source)
+    if visit_created and not visit.notes:
+        # the worker's notes (with the reason for a check-in far from the home) on the home visit too,
+        # for the supervisor deciding its V02; set after the visit's body hash, which stays as sent
+        visit.notes = (payload.get("notes") or "").strip()
     earlier = db.session.execute(select(Assessment.id).where(
         Assessment.beneficiary_id == payload["beneficiary_id"], Assessment.status != "withdrawn").limit(1)).first()
     not_met = not_met_count(indicators)

@@ -322,8 +322,12 @@ def record_survey(payload, user, now, *, source="app"):
                       deductions_fen=sum(e.annual_fen for e in expenses), deposits_fen=assets["deposits_fen"],
                       dwellings=assets["dwellings"], vehicles=assets["vehicles"], supported=payload["kind"] == "review")
     judgement, effective_from = _judged(figures, payload["area"], day)
-    visit, _created = visits.record_visit(_visit_payload(client_id, payload, item.code, lat, lon, accuracy, user.id),
-                                          user, now, source=source)
+    visit, visit_created = visits.record_visit(_visit_payload(client_id, payload, item.code, lat, lon, accuracy, user.id),
+                                               user, now, source=source)
+    if visit_created and not visit.notes:
+        # the worker's notes (with the reason for a check-in far from the home) on the home visit too,
+        # for the supervisor deciding its V02; set after the visit's body hash, which stays as sent
+        visit.notes = (payload.get("notes") or "").strip()
     survey = HouseholdSurvey(
         client_id=client_id, body_hash=digest, kind=payload["kind"], category=payload["category"],
         area=payload["area"], contract_id=visit.contract_id, contractor_id=user.contractor_id,

@@ -2,6 +2,7 @@
 the moves of its state machine with the bureau's calendar, who may see which tender and the
 closing job. The officer's list of what is due and late is dashboard's (portal/dashboard/agenda.py)."""
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, or_, select
 
 from portal.core.errors import DomainError, NotFound
@@ -209,7 +210,8 @@ def clarification_rules(tender):
         due = deadlines.clarification_due_on(tender.bid_deadline, tenant_calendar(), tender.method)
     except UnknownCalendarYear as unknown:
         return [unknown.message]
-    lead = (_("%(num)s working days", num=amount) if unit == "working_days" else _("%(num)s days", num=amount))
+    lead = (ngettext("%(num)s working day", "%(num)s working days", amount) if unit == "working_days"
+            else ngettext("%(num)s day", "%(num)s days", amount))
     return [_("A clarification that changes the documents comes at least %(lead)s before the bid deadline "
               "(%(deadline)s): by %(day)s. A later one moves the deadline to %(lead)s after it.",
               lead=lead, deadline=format_local(tender.bid_deadline), day=due.isoformat()),

@@ -92,6 +92,9 @@ def _messages():
         "short_warning": _("The service has lasted %(minutes)s min; this item needs at least %(min)s min. The "
                            "check-out will be flagged (V03); give the reason for the supervisor."),
         "short_note": _("Checked out after %(minutes)s min (minimum %(min)s min); reason: %(reason)s"),
+        "long_warning": _("The service has lasted %(minutes)s min; this item allows at most %(max)s min. The "
+                          "check-out will be flagged (V03); give the reason for the supervisor."),
+        "long_note": _("Checked out after %(minutes)s min (maximum %(max)s min); reason: %(reason)s"),
         "proceed_check_out": _("Check out anyway"),
         "timer": _("In service %(time)s"), "timer_minutes": _("In service for %(minutes)s min"),
         "done": _("Done today"), "done_times": _("Checked in %(start)s, checked out %(end)s"),

@@ -167,7 +167,7 @@
       M.indicators.forEach(function (i) { indicators[i.name] = given[i.name]; });
       var body = {client_id: uuid(), beneficiary_id: assignment.beneficiary.id, assessed_at: new Date().toISOString(),
                   lat: position.coords.latitude, lon: position.coords.longitude, indicators: indicators,
-                  notes: [(drafts[cardKey] || "").trim(), reasonNote].filter(Boolean).join("\n"),
+                  notes: Q.notesWithReason(drafts[cardKey], reasonNote),
                   device_id: helper.deviceId()};
       var accuracy = Q.accuracyOf(position.coords);
       if (accuracy !== null) {
@@ -370,7 +370,7 @@
     }
     var form = el("div", {"class": "assessment-form"}, M.indicators.map(function (i) { return indicatorField(key, i); }));
     var notesId = key + "-notes";
-    var notes = el("textarea", {id: notesId, rows: "2", maxlength: "4000", "class": "assessment-notes"});
+    var notes = el("textarea", {id: notesId, rows: "2", maxlength: String(Q.NOTES_TYPED), "class": "assessment-notes"});
     notes.value = drafts[key] || "";
     notes.addEventListener("input", function () { drafts[key] = notes.value; });
     form.appendChild(el("p", {"class": "field"}, [el("label", {"for": notesId, text: M.notes}), notes]));

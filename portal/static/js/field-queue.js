@@ -287,6 +287,21 @@ window.FieldQueue = (function () {
     return reason === null ? null : t.note ? fmt(t.note, Object.assign(words, {reason: reason})) : "";
   }
 
+  // The notes a worker typed with the far check-in's reason after them, never longer than the
+  // server's limit (NOTES_LIMIT characters, the schema's maxLength of an assessment's or a survey's
+  // notes): the typed notes are cut, the reason kept whole. The notes boxes stop at NOTES_TYPED so
+  // that in practice nothing is cut; this is the safety net before a record is queued offline.
+  var NOTES_LIMIT = 4000, NOTES_TYPED = 3500;
+  function notesWithReason(typed, reasonNote) {
+    typed = (typed || "").trim();
+    if (!reasonNote) {
+      return typed.slice(0, NOTES_LIMIT);
+    }
+    var room = NOTES_LIMIT - reasonNote.length - 1;
+    typed = room > 0 ? Array.from(typed).slice(0, room).join("").trim() : "";
+    return [typed, reasonNote].filter(Boolean).join("\n").slice(0, NOTES_LIMIT);
+  }
+
   // A running time: "mm:ss" under an hour, else "h:mm:ss".
   function elapsedText(ms) {
     var total = Math.max(0, Math.floor(ms / 1000));
@@ -785,5 +800,6 @@ window.FieldQueue = (function () {
           personLines: personLines, noteLine: noteLine, renderCards: renderCards, refocus: refocus,
           renderStatus: renderStatus, loadAssignments: loadAssignments, start: start, registerWorker: registerWorker,
           recordState: recordState, metresBetween: metresBetween, distanceText: distanceText, errorText: errorText,
-          askReason: askReason, elapsedText: elapsedText, farReason: farReason};
+          askReason: askReason, elapsedText: elapsedText, farReason: farReason, notesWithReason: notesWithReason,
+          NOTES_TYPED: NOTES_TYPED};
 })();

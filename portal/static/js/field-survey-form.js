@@ -262,7 +262,7 @@ window.FieldSurveyForm = (function () {
     }
 
     function textField(label, path, value, set, attrs) {
-      var input = control(path, attrs && attrs.multiline ? el("textarea", {rows: "3", maxlength: "4000"})
+      var input = control(path, attrs && attrs.multiline ? el("textarea", {rows: "3", maxlength: attrs.maxlength || "4000"})
                                                      : el("input", Object.assign({type: "text"}, attrs || {})));
       input.value = value || "";
       bind(input, path, set);
@@ -379,7 +379,8 @@ window.FieldSurveyForm = (function () {
           removeButton(draft.interviews, i, M.interviews + " " + (i + 1)),
         ]);
       }, M.add_interview, function () { draft.interviews.push(newInterview()); }),
-      textField(M.notes, "notes", draft.notes, function (v) { draft.notes = v; }, {multiline: true}),
+      textField(M.notes, "notes", draft.notes, function (v) { draft.notes = v; },
+                {multiline: true, maxlength: String(window.FieldQueue.NOTES_TYPED)}),
     ];
     // The server's messages about fields the form has no place for (the time, the position…)
     var elsewhere = Object.keys(errors).filter(function (path) { return !used[path]; });

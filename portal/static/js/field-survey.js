@@ -212,7 +212,7 @@
                                 lon: position.coords.longitude, accuracy_m: null, device_id: helper.deviceId()},
                                checked.body);
       if (reasonNote) {
-        body.notes = [(body.notes || "").trim(), reasonNote].filter(Boolean).join("\n");
+        body.notes = Q.notesWithReason(body.notes, reasonNote);
       }
       var accuracy = Q.accuracyOf(position.coords);
       if (accuracy !== null) {

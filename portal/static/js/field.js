@@ -54,8 +54,26 @@
     } finally {
       busy[cardKey] = false;
       render();
+      focusCard(cardKey);
     }
     flush();
+  }
+
+  // After a step the card was rebuilt (its button disabled while busy, a dialog gone, the done
+  // panel in place of 签退): the keyboard's focus goes back to the card's action button, else the
+  // done panel's link, else the card's heading; unless the worker has put it elsewhere meanwhile.
+  function focusCard(cardKey) {
+    var node = document.getElementById(cardKey);
+    var active = document.activeElement;
+    if (!node || (active && active !== document.body && !node.contains(active))) {
+      return;
+    }
+    var target = document.getElementById(cardKey + "-action") || document.getElementById(cardKey + "-again");
+    if (!target) {
+      target = node.querySelector("h2, h3");
+      if (target) { target.setAttribute("tabindex", "-1"); }
+    }
+    if (target && target !== active) { target.focus(); }
   }
 
   function checkIn(assignment, cardKey, itemCode) {
@@ -113,23 +131,34 @@
       M.services_of, {list: v.services.map(function (c) { return names[c] || c; }).join(M.list_separator)})}) : null;
   }
 
-  // Before a check-out sooner than the item's minimum minutes (rule V03): the minutes served and
-  // the minimum, and the worker goes on only with a reason, sent with the check-out.
+  // Before a check-out sooner than the item's minimum minutes or later than its maximum (rule
+  // V03): the minutes served and the bound, and the worker goes on only with a reason, sent with
+  // the check-out.
   async function checkOut(open, item, cardKey) {
     var minutes = (Date.now() - new Date(open.check_in.at).getTime()) / 60000;
     var reasonNote = "";
+    var warning = null, noteText = null, words = null;
     if (item && typeof item.min_minutes === "number" && item.min_minutes > 0 && minutes < item.min_minutes) {
-      var words = {minutes: Math.floor(minutes), min: item.min_minutes};
+      words = {minutes: Math.floor(minutes), min: item.min_minutes};
+      warning = M.short_warning;
+      noteText = M.short_note;
+    } else if (item && typeof item.max_minutes === "number" && item.max_minutes > 0 && minutes > item.max_minutes) {
+      words = {minutes: Math.floor(minutes), max: item.max_minutes};
+      warning = M.long_warning;
+      noteText = M.long_note;
+    }
+    if (warning) {
       busy[cardKey] = true;
       render();
-      var reason = await Q.askReason(M, fmt(M.short_warning, words), M.proceed_check_out);
+      var reason = await Q.askReason(M, fmt(warning, words), M.proceed_check_out);
       busy[cardKey] = false;
       if (reason === null) {
         note(cardKey, M.cancelled, "info");
         render();
+        focusCard(cardKey);
         return;
       }
-      reasonNote = fmt(M.short_note, Object.assign(words, {reason: reason}));
+      reasonNote = fmt(noteText, Object.assign(words, {reason: reason}));
     }
     withPosition(cardKey, function (pos) {
       update(open.client_id, function (v) {
