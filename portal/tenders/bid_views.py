@@ -18,7 +18,7 @@ from portal.core.xlsx import xlsx_download
 from portal.disclosures import disclosures_of
 from portal.extensions import db
 from portal.files.services import serve
-from portal.tenders import awards, bidding, committee, documents, evaluation, score_sheet
+from portal.tenders import awards, bidding, committee, documents, evaluation, score_sheet, services
 from portal.tenders.bid_forms import (MEMBER_KIND_LABELS, AnswerForm, BidderChallengeForm, BidForm, ChallengeForm,
                                       ExpertForm, ValidityForm)
 from portal.tenders.blueprint import bp
@@ -185,7 +185,7 @@ def evaluation_open(tender_id):
     tender = _tender(tender_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    evaluation.open_bids(tender, utcnow())
+    services.open_bids_now(tender, utcnow())
     flash(_("The bids are open."), "success")
     return _back("tenders.evaluation_overview", tender_id=tender.id)
 
