@@ -34,10 +34,12 @@ def _failed_notices(lot_id):
                                                        Disclosure.subject_id == lot_id)).scalars().all()
 
 
-def test_the_job_opens_a_tender_the_old_job_only_closed_at_its_deadline(app, demo):
+def test_the_job_opens_a_tender_the_old_job_only_closed_at_its_deadline(app, demo, login):
     from portal.tenders.models import Lot, Tender
     from portal.tenders.services import close_due_bidding
     ids = _closed_only(app, bids=0)
+    page = login("gx-officer").get(f"/tenders/{ids['tender']}/evaluation").get_data(as_text=True)
+    assert f"/tenders/{ids['tender']}/evaluation/open" in page and 'id="opened"' not in page  # still to open
     with app.test_request_context(), tenant_scope(tw.tenant_id(app, "ganxian")):
         assert ids["tender"] in close_due_bidding()
         db.session.commit()

@@ -170,7 +170,7 @@ def evaluation_overview(tender_id):
     lots = [(lot, evaluation.lot_bids(lot), awards.award_of_lot(lot)) for lot in tender.lots]
     return render_template("tenders/evaluation/overview.html", tender=tender, lots=lots, now=utcnow(),
                            confirm=ConfirmForm(), expert_form=ExpertForm(), validity=ValidityForm(),
-                           member_kinds=MEMBER_KIND_LABELS,
+                           member_kinds=MEMBER_KIND_LABELS, unopened=evaluation.evaluation_unopened(tender),
                            committee_problem=committee.composition_problem(
                                tender.method, list(tender.experts), tender.budget_fen)
                            if tender.status == "evaluation" else None,
