@@ -100,3 +100,27 @@ def test_an_officer_amends_a_signed_contract_by_page(app, demo, login):
     assert done.status_code == 302
     page = officer.get(f"/contracts/{contract_id}").get_data(as_text=True)
     assert "110,000.00" in page  # the amount with the amendment
+
+
+def test_the_contract_form_shows_this_awards_own_sign_by_and_challenge_days(app, demo, login):
+    """A lot awarded later than the tender's first award: the form states the days Contract.sign
+    and the challenge check enforce for this award, not the tender's earlier ones."""
+    from portal.tenancy.workdays import tenant_calendar
+    from portal.tenders import deadlines
+    from portal.tenders.models import Award, Tender
+    first_day = local_today() - timedelta(days=20)
+    world = cw.awarded(app, notice_on=first_day, manager="b-manager")
+    later_day = local_today() - timedelta(days=3)
+    with app.app_context(), cw.scope(app):
+        award = db.session.get(Award, world["award"])
+        award.notice_published_at = cw.at(later_day)          # this lot's award notice went out later
+        award.challenge_until = later_day + timedelta(days=10)
+        db.session.commit()
+        tender = db.session.get(Tender, world["tender"])
+        tender_sign_by, tender_challenge = tender.contract_sign_by(), tender.challenge_until
+        award_sign_by = deadlines.contract_sign_by(later_day, tenant_calendar())
+    assert tender_sign_by != award_sign_by and tender_challenge != later_day + timedelta(days=10)
+    form = login("gx-officer").get(f"/contracts/new/{world['award']}").get_data(as_text=True)
+    assert award_sign_by.isoformat() in form
+    assert (later_day + timedelta(days=10)).isoformat() in form
+    assert tender_sign_by.isoformat() not in form and tender_challenge.isoformat() not in form

@@ -79,3 +79,13 @@ def test_a_note_too_long_for_its_column_is_kept_in_words_not_cut_into_unreadable
         long_note = labels.deferred_gettext("%(quarter)s: %(reason)s", quarter="2026Q3", reason="原因" * 120)
         assert len(long_note) <= labels.NOTE_LIMIT and not long_note.startswith("{")
         assert long_note.startswith("2026Q3") and labels.progress_text(long_note) == long_note
+
+
+def test_the_bid_deadline_job_is_named_for_all_it_does(app):
+    """The hourly job closes bidding and opens the bids (a lot may fail): its name says both."""
+    label = labels.TASK_LABELS["tenders.close_bidding_and_flag_late"]
+    with app.test_request_context():
+        with force_locale("en"):
+            assert "open the bids" in str(label)
+        with force_locale("zh_CN"):
+            assert "开标" in str(label) and "截止投标" in str(label)

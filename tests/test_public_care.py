@@ -50,11 +50,28 @@ def _text(response):
 
 @pytest.mark.parametrize("typed, stored", [("0797-4441234", "0797-4441234"), ("010 62345678", "010-62345678"),
                                            ("12345", "12345"), ("138 0013 8000", "13800138000"),
-                                           ("+86 771 5234567", "0771-5234567"), ("400-123-4567", "400-123-4567")])
+                                           ("+86 771 5234567", "0771-5234567"), ("400-123-4567", "400-123-4567"),
+                                           ("+86 10 6512 3456", "010-65123456"), ("0086 20 8123 4567", "020-81234567"),
+                                           ("+86 138 0013 8000", "13800138000"), ("0771-5234567", "0771-5234567")])
 def test_a_chinese_number_is_accepted_and_tidied(typed, stored):
     from portal.tenancy.phone import normalise_phone, tel_uri
     assert normalise_phone(typed) == stored
     assert tel_uri(stored) == "tel:" + re.sub(r"\D", "", stored)
+
+
+def test_every_example_number_the_setting_shows_is_one_it_accepts(app):
+    """The hint, the note and the refusal message of the public-phone setting (and the phone
+    module's own docstrings) give only numbers the check accepts."""
+    from portal.tenancy import phone
+    from portal.tenancy.settings_catalogue import BY_KEY, _check, range_text
+    setting = BY_KEY["public_phone"]
+    with app.test_request_context():
+        _value, refusal = _check(setting.rule, "abc")
+        texts = [str(setting.note), range_text(setting.rule), refusal, phone.__doc__, phone.normalise_phone.__doc__]
+    examples = [n for text in texts for n in re.findall(r"(?<![\d+])(?:0\d{2,3}-\d{7,8}|1[3-9]\d{9}|[48]00-\d{3}-\d{4})", text)]
+    assert len(examples) >= 5 and "0771-5234567" in examples
+    refused = [n for n in examples if phone.normalise_phone(n) != n]
+    assert not refused, refused
 
 
 @pytest.mark.parametrize("typed", ["abc", "1234", "0771-123", "27381234567", "0771-12345678901",

@@ -313,3 +313,20 @@ def test_the_public_pages_do_not_depend_on_who_is_signed_in(app, login, client, 
         assert signed_in.headers["ETag"] == anonymous.headers["ETag"]
         assert "csrf_token" not in signed_in.get_data(as_text=True)
         assert "赣县区采购经办" not in signed_in.get_data(as_text=True)
+
+
+def test_the_home_card_counts_exactly_the_rows_of_the_disclosure_to_do_table(app, login, demo):
+    """A contract notice the portal should have published and has not is late: it is a to-do, in
+    the card's count and in the table alike; one still on time is neither."""
+    from tests import contract_world
+    late = contract_world.signed(app, contract_world.awarded(app, notice_on=local_today() - timedelta(days=25)))
+    on_time = contract_world.signed(app, contract_world.awarded(app, notice_on=local_today() - timedelta(days=2)),
+                                    on=local_today())
+    officer = login("gx-officer")
+    card = re.search(r'<a href="/disclosures/due"><span class="card-value">(\d+)</span>', _text(officer.get("/")))
+    page = _text(officer.get("/disclosures/due"))
+    table = re.search(r'<table id="to-do">.*?<tbody>(.*?)</tbody>', page, re.S).group(1)
+    rows = [row for row in re.findall(r"<tr>.*?</tr>", table, re.S) if "colspan" not in row]
+    assert card and int(card.group(1)) == len(rows) >= 1
+    assert any(f"/contracts/{late}" in row for row in rows)
+    assert not any(f"/contracts/{on_time}" in row for row in rows)

@@ -21,6 +21,7 @@ from portal.core.pagination import paginate
 from portal.core.timeutil import local_today
 from portal.disclosures import disclosures_of
 from portal.extensions import db
+from portal.tenancy.workdays import tenant_calendar
 from portal.tenders import deadlines
 from portal.tenders.awards import signing_blocked
 from portal.tenders.lifecycle import UNIT_LABELS
@@ -77,10 +78,12 @@ def _form_page(form, heading, back, award, contract=None, status=200):
 
 
 def _rules(award):
-    """The rules of the contract form, with this award's figures, from the constants the checks use."""
-    tender = award.lot.tender
-    return {"sign_days": deadlines.CONTRACT_SIGN_DAYS, "sign_by": tender.contract_sign_by(),
-            "challenge_until": tender.challenge_until, "publish_days": deadlines.CONTRACT_PUBLISH_WORKING_DAYS,
+    """The rules of the contract form, with this award's figures, from the constants the checks use:
+    the days of this award (its own notice and challenge period), as ``Contract.sign`` counts them."""
+    sign_by = (deadlines.contract_sign_by(deadlines.local_date(award.notice_published_at), tenant_calendar())
+               if award.notice_published_at else None)
+    return {"sign_days": deadlines.CONTRACT_SIGN_DAYS, "sign_by": sign_by,
+            "challenge_until": award.challenge_until, "publish_days": deadlines.CONTRACT_PUBLISH_WORKING_DAYS,
             "bond_percent": MAX_BOND_PERCENT, "bond_max_fen": award.amount_fen * MAX_BOND_PERCENT // 100}
 
 

@@ -8,7 +8,7 @@ from portal.accounts.forms import ROLE_LABELS
 from portal.core.auth import capability_required, login_required
 from portal.dashboard.agenda import officer_agenda
 from portal.dashboard.blueprint import bp
-from portal.dashboard.disclosures import due_or_late_disclosures
+from portal.dashboard.disclosures import due_or_late_disclosures, officer_to_dos
 from portal.dashboard.services import dashboard_for
 from portal.tenders import deadlines
 
@@ -72,7 +72,10 @@ def disclosures_due():
              "result within %(result)s working days of its confirmation; the contract notice and each amendment "
              "within %(contract)s working days of signing.", intention=deadlines.INTENTION_LEAD_DAYS,
              result=deadlines.RESULT_PUBLISH_WORKING_DAYS, contract=deadlines.CONTRACT_PUBLISH_WORKING_DAYS)
-    return render_template("dashboard/disclosures_due.html", items=due_or_late_disclosures(), rule=rule)
+    items = due_or_late_disclosures()
+    todo = officer_to_dos(items)   # the home card counts these: the table has exactly its rows
+    return render_template("dashboard/disclosures_due.html", todo=todo,
+                           automatic=[item for item in items if item not in todo], rule=rule)
 
 
 @bp.route("/tenders/due")

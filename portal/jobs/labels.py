@@ -26,7 +26,7 @@ TASK_LABELS = {
     "supervision.draw_samples": _l("Draw the spot-check samples"),
     "supervision.flag_missing_check_outs": _l("Flag visits without check-out"),
     "supervision.judge_visits": _l("Judge visits with many neighbours"),
-    "tenders.close_bidding_and_flag_late": _l("Close bidding at the deadline"),
+    "tenders.close_bidding_and_flag_late": _l("Close bidding and open the bids at the deadline"),
 }
 
 

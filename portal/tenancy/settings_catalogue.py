@@ -138,7 +138,7 @@ SETTINGS = (
             Rule("int", _l("working days"), 1, 30)),
     Setting("public_phone", SECTION_DISCLOSURE, _l("Public telephone number (empty: none shown)"),
             Rule("phone", optional=True),
-            note=_l("Shown with a tap-to-call link on the public pages and in the guides, e.g. 0771-1234567, "
+            note=_l("Shown with a tap-to-call link on the public pages and in the guides, e.g. 0771-5234567, "
                     "12345 or 13800138000. The bureau's own number only, never a person's.")),
 )
 BY_KEY = {setting.key: setting for setting in SETTINGS}
@@ -171,7 +171,7 @@ def range_text(rule):
     if rule.kind == "ocid":
         return "ocds-xxxxxx"
     if rule.kind == "phone":
-        return "0771-1234567 · 12345 · 13800138000"
+        return "0771-5234567 · 12345 · 13800138000"
     if rule.kind == "money":
         low, high = format_fen(rule.minimum), format_fen(rule.maximum)
     elif rule.kind == "decimal":
@@ -256,7 +256,7 @@ def _check(rule, value):
             return "", None
         number = normalise_phone(value)
         if number is None:
-            return None, _("Enter a Chinese telephone number: a landline with its area code (0771-1234567), "
+            return None, _("Enter a Chinese telephone number: a landline with its area code (0771-5234567), "
                            "a hotline (12345) or a mobile number (13800138000), or leave it empty.")
         return number, None
     if not rule.minimum <= value <= rule.maximum:

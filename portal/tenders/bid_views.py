@@ -18,7 +18,7 @@ from portal.core.xlsx import xlsx_download
 from portal.disclosures import disclosures_of
 from portal.extensions import db
 from portal.files.services import serve
-from portal.tenders import awards, bidding, committee, documents, evaluation, score_sheet
+from portal.tenders import awards, bidding, committee, documents, evaluation, score_sheet, services
 from portal.tenders.bid_forms import (MEMBER_KIND_LABELS, AnswerForm, BidderChallengeForm, BidForm, ChallengeForm,
                                       ExpertForm, ValidityForm)
 from portal.tenders.blueprint import bp
@@ -170,7 +170,7 @@ def evaluation_overview(tender_id):
     lots = [(lot, evaluation.lot_bids(lot), awards.award_of_lot(lot)) for lot in tender.lots]
     return render_template("tenders/evaluation/overview.html", tender=tender, lots=lots, now=utcnow(),
                            confirm=ConfirmForm(), expert_form=ExpertForm(), validity=ValidityForm(),
-                           member_kinds=MEMBER_KIND_LABELS,
+                           member_kinds=MEMBER_KIND_LABELS, unopened=evaluation.evaluation_unopened(tender),
                            committee_problem=committee.composition_problem(
                                tender.method, list(tender.experts), tender.budget_fen)
                            if tender.status == "evaluation" else None,
@@ -185,7 +185,7 @@ def evaluation_open(tender_id):
     tender = _tender(tender_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    evaluation.open_bids(tender, utcnow())
+    services.open_bids_now(tender, utcnow())
     flash(_("The bids are open."), "success")
     return _back("tenders.evaluation_overview", tender_id=tender.id)
 

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from portal.core.errors import DomainError, NotFound
 from portal.core.money import parse_yuan
 from portal.core.timeutil import local_today
+from portal.core.workdays import UnknownCalendarYear
 from portal.disclosures import publish
 from portal.extensions import db
 from portal.i18n import record_locale
@@ -112,6 +113,23 @@ def open_bids(tender, now):
     return tender
 
 
+def evaluation_unopened(tender):
+    """Whether ``tender`` is in evaluation with its opening steps never done: a lot still open
+    whose bids nobody has screened (not one has a validity decision; a lot with no bid at all
+    counts). After ``open_bids`` such a lot has only complete bids, at least as many as its method
+    needs, so opening it again changes nothing; a lot the officer has begun to screen is left to
+    the officer."""
+    if tender.status != "evaluation":
+        return False
+    for lot in tender.lots:
+        if lot.status == "open" and all(b.valid is None for b in lot_bids(lot) if not b.withdrawn):
+            submitted = [b for b in lot_bids(lot) if not b.withdrawn]
+            if len(submitted) < MIN_VALID_BIDS.get(tender.method, 0) or any(
+                    missing_proposal_reason(b) for b in submitted):
+                return True
+    return False
+
+
 def _invalidate_incomplete(bids):
     """A bid opened without its technical proposal is invalid (it was never complete)."""
     for bid in bids:
@@ -196,8 +214,10 @@ def fail_lot(lot, reason, now):
     the tender is left open the tender is closed (failed, or awarded if another lot was)."""
     tender = lot.tender
     lot.status, lot.failed_reason = "failed", reason
-    calendar = tenant_calendar()
-    due = calendar.add_working_days(local_today(now), FAILED_NOTICE_WORKING_DAYS)
+    try:
+        due = tenant_calendar().add_working_days(local_today(now), FAILED_NOTICE_WORKING_DAYS)
+    except UnknownCalendarYear:  # a year with no holiday schedule: due today, the failure not held up
+        due = local_today(now)
     with record_locale():
         title = _("Failed tender: %(title)s, lot %(number)s", title=tender.title, number=lot.number)
         body = "\n".join([

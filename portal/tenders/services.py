@@ -1,6 +1,8 @@
 """Tender rules that span several rows: drafting a tender with its lots, items and criteria,
 the moves of its state machine with the bureau's calendar, who may see which tender and the
 closing job. The officer's list of what is due and late is dashboard's (portal/dashboard/agenda.py)."""
+import logging
+
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, or_, select
@@ -13,11 +15,13 @@ from portal.tenancy.models import Tenant
 from portal.tenancy.scope import current_tenant_id
 from portal.tenancy.workdays import tenant_calendar
 from portal.tenders import deadlines
-from portal.tenders.evaluation import open_bids
+from portal.tenders.evaluation import evaluation_unopened, open_bids
 from portal.tenders.lifecycle import check_lot, check_lot_items_within_budget, check_terms
 from portal.tenders.models import (METHODS, SERVICE_UNITS, TENDER_STATUSES, BudgetLine, EvaluationCriterion, Lot,
                                    LotItem, PurchaseIntention, Tender)
 from portal.tenders.planning import check_budget_room
+
+log = logging.getLogger(__name__)
 
 TENDER_FIELDS = ("title", "method", "budget_fen", "bid_bond_fen", "price_weight_percent", "buyer_contact",
                  "description", "documents_from", "documents_until", "bid_deadline", "invited_contractor_ids")
@@ -225,15 +229,44 @@ def cancel(tender, reason):
 
 def close_due_bidding(now=None):
     """Close bidding on every tender of the current bureau whose deadline has passed and open its
-    bids (tendering → evaluation; the bids open at the deadline, 87号令 §39), so that after the
-    job no 开标 is left for the officer to do. Idempotent: a closed tender is no longer ``tendering``."""
+    bids (tendering → evaluation; the bids open at the deadline, 87号令 §39, which is the opening
+    time recorded), so that after the job no 开标 is left for the officer to do. Also opens a tender
+    an earlier version of the job only closed (``evaluation_unopened``). Idempotent: a closed
+    tender is no longer ``tendering`` and an opened one is not unopened. The tenders are locked
+    and each is opened in its own savepoint: one that fails (say, a year without a holiday
+    schedule) is logged by id and left for the next run; the others proceed."""
     now = now or utcnow()
-    due = db.session.execute(select(Tender).where(Tender.status == "tendering", Tender.bid_deadline <= now)
-                             .order_by(Tender.id)).scalars().all()
+    due = db.session.execute(
+        select(Tender).where(or_(Tender.status == "tendering", Tender.status == "evaluation"),
+                             Tender.bid_deadline <= now)
+        .order_by(Tender.id).with_for_update(of=Tender)
+        .execution_options(populate_existing=True)).scalars().all()
+    opened = []
     for tender in due:
-        open_bids(tender, now)
+        if tender.status != "tendering" and not evaluation_unopened(tender):
+            continue
+        try:
+            with db.session.begin_nested():
+                open_bids(tender, now)
+                tender.opened_at = tender.bid_deadline   # opened at the deadline (87号令 §39)
+                db.session.flush()
+        except Exception:  # noqa: BLE001 - one tender's failure must not hold up the bureau's others
+            log.exception("opening the bids of tender %s failed; left for the next run", tender.id)
+        else:
+            opened.append(tender.id)
     db.session.flush()
-    return [tender.id for tender in due]
+    return opened
+
+
+def open_bids_now(tender, now=None):
+    """The officer's 开标: the tender row is locked and read again first, so an officer's click and
+    the hourly job (or two clicks) never open it twice; a second opening is a no-op."""
+    tender = db.session.execute(select(Tender).where(Tender.id == tender.id).with_for_update(of=Tender)
+                                .execution_options(populate_existing=True)).scalar_one()
+    db.session.refresh(tender, ["lots"])
+    if tender.status != "evaluation" or evaluation_unopened(tender):
+        open_bids(tender, now or utcnow())   # refuses a tender neither tendering nor in evaluation
+    return tender
 
 
 def publication_problems(tender, now=None):
