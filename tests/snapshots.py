@@ -41,7 +41,7 @@ class _States:
     def __init__(self, tables):
         self.tables = tables
         self.counts_sql = _counts_sql(tables)
-        self.counts, self.values, self.redis = {}, {}, {}
+        self.counts, self.values, self.redis, self.redis_views = {}, {}, {}, {}
         self.current = None
         event.listen(Engine, "before_cursor_execute", self._written)
 
@@ -61,10 +61,15 @@ class _States:
         """What Redis held with state ``name`` ({key: (DUMP, ms to live)}; empty unless captured)."""
         return self.redis.get(name) or {}
 
-    def capture(self, name, value=None, redis=None):
+    def redis_view_of(self, name):
+        """What Redis held with state ``name`` as compared (support._redis_view; [] unless captured)."""
+        return self.redis_views.get(name) or []
+
+    def capture(self, name, value=None, redis=None, redis_view=None):
         self.counts[name] = self._counts()
         self.values[name] = value
         self.redis[name] = redis
+        self.redis_views[name] = redis_view
         self._copy(name)
         self.current = name
 

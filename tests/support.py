@@ -87,17 +87,17 @@ def built_once(app, name, build, on):
 
     With Redis (PostgreSQL pass) what the build left in Redis (jobs it queued, batches waiting for
     their job) is part of the state: captured with the rows (DUMP) and put back with them
-    (RESTORE, same time to live), and the state is kept apart per job queue name (JOB_QUEUE, the
-    short queue), since the keys and the queued jobs name their queue."""
+    (RESTORE, same time to live) and compared by what its keys hold (_redis_view), and the state is
+    kept apart per job queue name (JOB_QUEUE, the short queue), since the keys and the queued jobs
+    name their queue."""
     states = app.extensions.get("test_snapshots")
     release_connections(app)
     redis = _redis(app)
     name, on = _state_name(app, name, redis), _state_name(app, on, redis)
     if states is None or not states.holds(on):
         return build(app)
-    if redis is not None:
-        if _redis_content(redis) != {key: dumped for key, (dumped, _ttl) in states.redis_of(on).items()}:
-            return build(app)
+    if redis is not None and _redis_view(redis) != states.redis_view_of(on):
+        return build(app)
     if name in states:
         states.restore(name)
         if redis is not None:
@@ -105,7 +105,10 @@ def built_once(app, name, build, on):
         return copy.deepcopy(states.values[name])
     value = build(app)
     release_connections(app)
-    states.capture(name, copy.deepcopy(value), redis=_redis_content(redis, ttl=True) if redis is not None else None)
+    if redis is None:
+        states.capture(name, copy.deepcopy(value))
+    else:
+        states.capture(name, copy.deepcopy(value), redis=_redis_content(redis), redis_view=_redis_view(redis))
     return value
 
 
@@ -138,20 +141,69 @@ def _redis(app):
     return Redis.from_url(app.config["REDIS_URL"])
 
 
-def _redis_content(redis, ttl=False):
-    """{key: DUMP of its value} of the test's Redis db ({key: (DUMP, ms to live or 0)} with ``ttl``)."""
+def _redis_content(redis):
+    """{key: (DUMP of its value, ms to live or 0)} of the test's Redis db, to be put back (RESTORE)."""
     keys = sorted(redis.keys())
     if not keys:
         return {}
     pipe = redis.pipeline(transaction=True)
     for key in keys:
         pipe.dump(key)
-        if ttl:
-            pipe.pttl(key)
+        pipe.pttl(key)
     replies = pipe.execute()
-    if not ttl:
-        return dict(zip(keys, replies))
     return {key: (replies[2 * i], max(replies[2 * i + 1], 0)) for i, key in enumerate(keys)}
+
+
+# Every key of the db with its type and its value in an order of its own (a hash's fields and a
+# set's members sorted), in one round trip. DUMPs cannot be compared: a hash kept as a hash table
+# (an RQ job's) dumps its fields in the table's order, which a RESTORE does not keep, so the bytes
+# of a key put back differ from those captured while what it holds is the same.
+_VIEW_SCRIPT = """
+local out = {}
+local keys = redis.call('KEYS', '*')
+table.sort(keys)
+for _, key in ipairs(keys) do
+  local kind = redis.call('TYPE', key)['ok']
+  local items
+  if kind == 'string' then
+    items = {redis.call('GET', key)}
+  elseif kind == 'list' then
+    items = redis.call('LRANGE', key, 0, -1)
+  elseif kind == 'set' then
+    items = redis.call('SMEMBERS', key)
+    table.sort(items)
+  elseif kind == 'zset' then
+    items = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
+  elseif kind == 'hash' then
+    local flat, fields, values = redis.call('HGETALL', key), {}, {}
+    for i = 1, #flat, 2 do
+      fields[#fields + 1] = flat[i]
+      values[flat[i]] = flat[i + 1]
+    end
+    table.sort(fields)
+    items = {}
+    for _, field in ipairs(fields) do
+      items[#items + 1] = field
+      items[#items + 1] = values[field]
+    end
+  else
+    items = {redis.call('DUMP', key)}
+  end
+  out[#out + 1] = key
+  out[#out + 1] = kind
+  out[#out + 1] = #items
+  for _, item in ipairs(items) do
+    out[#out + 1] = item
+  end
+end
+return out
+"""
+
+
+def _redis_view(redis):
+    """What the test's Redis db holds, comparable between a capture and a later RESTORE of it:
+    [key, type, number of items, items…] per key (see _VIEW_SCRIPT)."""
+    return redis.eval(_VIEW_SCRIPT, 0)
 
 
 def _put_back(redis, content):
