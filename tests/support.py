@@ -324,3 +324,16 @@ def passed_acceptance(contract, status="passed", period_start=None, period_end=N
     db.session.add(row)
     db.session.flush()
     return row
+
+
+def zh(app, message, **values):
+    """``message`` (a msgid, with its values) as the Chinese interface says it."""
+    from flask_babel import force_locale, gettext
+    with app.test_request_context(), force_locale("zh_CN"):
+        return gettext(message, **values)
+
+
+def zh_html(app, message, **values):
+    """``message`` in Chinese as it stands in a page's HTML (escaped as the templates escape it)."""
+    from markupsafe import escape
+    return str(escape(zh(app, message, **values)))

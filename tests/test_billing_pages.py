@@ -7,7 +7,6 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from flask_babel import force_locale, gettext
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -52,10 +51,6 @@ def _confirmed(app, world, preparer="gx-officer"):
     return statement_id
 
 
-def _zh(app, message):
-    """``message`` as the Chinese interface shows it."""
-    with app.test_request_context(), force_locale("zh_CN"):
-        return gettext(message)
 
 
 def _post(client, url, data=None):
@@ -253,7 +248,7 @@ def test_the_preparer_approving_is_refused_with_a_form_error_and_nothing_changes
     response = _post(login("gx-finance"), f"/billing/{statement_id}/approve")
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    message = _zh(app, "The person who prepared or sent a statement cannot approve it.")
+    message = support.zh(app, "The person who prepared or sent a statement cannot approve it.")
     assert 'lang="zh-CN"' in html and 'id="refusal"' in html and message in html
     assert sw.statement_row(app, statement_id) == ("confirmed", 160_000, 66_000, 94_000)
     with app.app_context(), sw.scope(app):

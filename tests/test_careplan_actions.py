@@ -3,6 +3,7 @@
 approves is not shown it at all."""
 import pytest
 
+from tests import support
 from tests.careplan_world import careplan_world, draft
 
 pytestmark = pytest.mark.usefixtures("own_queue")
@@ -13,11 +14,6 @@ def world(app, demo):
     return careplan_world(app)
 
 
-def _zh(app, message):
-    from flask_babel import force_locale, gettext
-    from markupsafe import escape
-    with app.test_request_context(), force_locale("zh_CN"):
-        return str(escape(gettext(message)))
 
 
 def test_a_draft_shows_the_approval_disabled_to_the_bureau_until_it_is_submitted(app, world, login):
@@ -26,7 +22,7 @@ def test_a_draft_shows_the_approval_disabled_to_the_bureau_until_it_is_submitted
     officer = login("gx-officer")
     page = officer.get(f"/care-plans/{plan_id}").get_data(as_text=True)
     assert 'id="approve-plan" disabled' in page
-    reason = _zh(app, "This version has not been submitted yet.")
+    reason = support.zh_html(app, "This version has not been submitted yet.")
     assert f'<span class="why" id="approve-plan-why">{reason}</span>' in page and page.count(reason) == 1
     assert f"/care-plans/{plan_id}/approve" not in page
     auditor = login("gx-auditor").get(f"/care-plans/{plan_id}").get_data(as_text=True)

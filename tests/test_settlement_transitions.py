@@ -20,11 +20,6 @@ def october(app, demo):
     return world
 
 
-def _zh(app, message, **values):
-    from flask_babel import force_locale, gettext
-    from markupsafe import escape
-    with app.test_request_context(), force_locale("zh_CN"):
-        return str(escape(gettext(message, **values)))
 
 
 def _step(client, statement_id, headers, **body):
@@ -41,12 +36,12 @@ def test_finance_who_sent_is_not_offered_approval_and_the_page_says_whose_move_i
     assert 'id="send-warning"' in send and "1" in send[send.index('id="send-warning"'):][:400]
     assert support.form_post(finance, f"/billing/{statement_id}/send", {}).status_code == 302
     page = finance.get(f"/billing/{statement_id}").get_data(as_text=True)
-    assert _zh(app, "Next: the contractor's manager confirms or disputes it.") in page
+    assert support.zh_html(app, "Next: the contractor's manager confirms or disputes it.") in page
     assert support.form_post(login("a-manager", tenant="ganxian"), f"/billing/{statement_id}/confirm",
                              {}).status_code == 302
     page = finance.get(f"/billing/{statement_id}").get_data(as_text=True)
     assert f"/billing/{statement_id}/approve" not in page  # gx-finance sent it
-    assert _zh(app, "Next: finance review.") in page  # the disabled approval says why, once
+    assert support.zh_html(app, "Next: finance review.") in page  # the disabled approval says why, once
     colleague = login("gx-finance2").get(f"/billing/{statement_id}").get_data(as_text=True)
     assert f"/billing/{statement_id}/approve" in colleague
     confirm = login("gx-finance2").get(f"/billing/{statement_id}/approve").get_data(as_text=True)
@@ -58,7 +53,7 @@ def test_finance_who_sent_is_not_offered_approval_and_the_page_says_whose_move_i
 def test_a_bureau_with_one_finance_reviewer_is_warned_before_finance_sends(app, october, login):
     statement_id = october["statement"]
     send = login("gx-finance").get(f"/billing/{statement_id}/send").get_data(as_text=True)
-    warning = _zh(app, "You are the only finance reviewer who could approve this statement: if you send it, nobody "
+    warning = support.zh_html(app, "You are the only finance reviewer who could approve this statement: if you send it, nobody "
                        "in the bureau can approve it. Let an officer send it instead.")
     assert warning in send
     assert 'id="send-warning"' not in login("gx-officer").get(f"/billing/{statement_id}/send").get_data(as_text=True)
@@ -184,7 +179,7 @@ def test_a_bureau_with_one_finance_reviewer_never_gets_stuck(app, demo, login):
     sw.add_visits(app, world, MONTH, 2)
     statement_id = sw.prepare(app, world, MONTH, by="gx-finance")
     officer, manager = login("gx-officer"), login("a-manager", tenant="ganxian")
-    warning = _zh(app, "Nobody in the bureau could approve this statement once sent: it was prepared by the only "
+    warning = support.zh_html(app, "Nobody in the bureau could approve this statement once sent: it was prepared by the only "
                        "finance reviewer. Recompute it first (you become its preparer), then send it.")
     assert warning in officer.get(f"/billing/{statement_id}/send").get_data(as_text=True)
     assert support.form_post(officer, f"/billing/{statement_id}/send", {}).status_code == 302

@@ -20,11 +20,6 @@ def october(app, demo):
     return world
 
 
-def _zh(app, message, **values):
-    from flask_babel import force_locale, gettext
-    from markupsafe import escape
-    with app.test_request_context(), force_locale("zh_CN"):
-        return str(escape(gettext(message, **values)))
 
 
 def _actions(page):
@@ -47,15 +42,15 @@ def test_finance_who_sent_sees_approval_disabled_with_the_reason_once_and_is_sti
     finance = login("gx-finance")
     page = finance.get(f"/billing/{statement_id}").get_data(as_text=True)
     bar = _actions(page)
-    reason = _zh(app, "You prepared or sent this statement: another finance reviewer must approve it (four eyes).")
+    reason = support.zh_html(app, "You prepared or sent this statement: another finance reviewer must approve it (four eyes).")
     button = re.search(r'<button type="button" class="button" id="approve-action" disabled '
                        r'aria-describedby="approve-action-why">([^<]*)</button>', bar)
-    assert button and button.group(1) == _zh(app, "Approve the statement")
+    assert button and button.group(1) == support.zh_html(app, "Approve the statement")
     assert f'<span class="why" id="approve-action-why">{reason}</span>' in bar
     assert page.count(reason) == 1
     # the rule is not said a second time in "whose move it is"
-    assert _zh(app, "Next: finance review (not by the person who prepared, sent or adjusted it).") not in page
-    assert _zh(app, "Next: finance review.") in page
+    assert support.zh_html(app, "Next: finance review (not by the person who prepared, sent or adjusted it).") not in page
+    assert support.zh_html(app, "Next: finance review.") in page
     assert f'href="/billing/{statement_id}/approve"' not in page
     # the confirm page, reached by its address, shows the step disabled with the same one reason
     confirm = finance.get(f"/billing/{statement_id}/approve").get_data(as_text=True)
@@ -65,7 +60,7 @@ def test_finance_who_sent_sees_approval_disabled_with_the_reason_once_and_is_sti
     refused = support.form_post(finance, f"/billing/{statement_id}/approve", {})
     assert refused.status_code == 422
     html = refused.get_data(as_text=True)
-    message = _zh(app, "The person who prepared or sent a statement cannot approve it.")
+    message = support.zh_html(app, "The person who prepared or sent a statement cannot approve it.")
     assert html.count(message) == 1 and 'id="refusal"' in html
     assert sw.statement_row(app, statement_id)[0] == "confirmed"
 
@@ -98,7 +93,7 @@ def test_a_stale_draft_shows_sending_disabled_with_the_reason(app, october, logi
     page = login("gx-officer").get(f"/billing/{statement_id}").get_data(as_text=True)
     bar = _actions(page)
     assert 'id="send-action" disabled' in bar
-    assert _zh(app, "Its records changed since it was computed: it must be recomputed first.") in bar
+    assert support.zh_html(app, "Its records changed since it was computed: it must be recomputed first.") in bar
     assert f'href="/billing/{statement_id}/send"' not in page
 
 

@@ -4,9 +4,9 @@ through one confirmation (the confirm page, which names the statement and its ne
 browser dialog). axe finds no serious or critical violation on either page."""
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from flask_babel import force_locale, gettext
 from playwright.sync_api import expect
 
+from tests import support
 from tests import settlement_world as sw
 from tests.browser.conftest import SCREENSHOTS
 from tests.browser.test_foundation_browser import press, sign_in
@@ -17,9 +17,6 @@ MONTH = "2026-10"
 BLUE = "rgb(11, 79, 156)"  # var(--link): what an enabled button looks like
 
 
-def _zh(app, message):
-    with app.test_request_context(), force_locale("zh_CN"):
-        return gettext(message)
 
 
 @pytest.fixture
@@ -52,7 +49,7 @@ def test_finance_sees_the_approval_disabled_and_the_colleague_approves_with_one_
     expect(approve).to_be_disabled()
     expect(approve).to_have_css("cursor", "not-allowed")
     assert approve.evaluate("e => getComputedStyle(e).backgroundColor") != BLUE
-    reason = _zh(app, "You prepared or sent this statement: another finance reviewer must approve it (four eyes).")
+    reason = support.zh(app, "You prepared or sent this statement: another finance reviewer must approve it (four eyes).")
     expect(page.locator("#approve-action-why")).to_have_text(reason)
     expect(page.locator("#approve-action-why")).to_be_visible()
     expect(page.get_by_text(reason)).to_have_count(1)
@@ -77,7 +74,7 @@ def test_finance_sees_the_approval_disabled_and_the_colleague_approves_with_one_
     colleague.screenshot(path=str(SCREENSHOTS / "actions-approve-confirm.png"), full_page=True)
     press(colleague, colleague.locator("#step-button"))
     expect(colleague).to_have_url(f"{live_server.url}/billing/{statement_id}")
-    expect(colleague.locator("#statement-status")).to_have_text(_zh(app, "Approved"))
+    expect(colleague.locator("#statement-status")).to_have_text(support.zh(app, "Approved"))
     assert dialogs == []  # the confirm page was the one confirmation
     assert sw.statement_row(app, statement_id)[0] == "approved"
 

@@ -3,19 +3,16 @@ list from the navigation (so far this month, by default), finds a person whose p
 this month and has not been served yet, opens the person's plan with its versions and the reason
 for the change, then the person's file, where the plan versions are shown too."""
 import pytest
-from flask_babel import force_locale, gettext
 from playwright.sync_api import expect
 
 from portal.core.months import month_text
+from tests import support
 from tests.browser.test_foundation_browser import press, sign_in
 from tests.careplan_world import THIS_MONTH, approved, careplan_world, last_month_plan
 
 pytestmark = pytest.mark.browser
 
 
-def _zh(app, message, **values):
-    with app.test_request_context(), force_locale("zh_CN"):
-        return gettext(message, **values)
 
 
 def test_the_supervisor_goes_from_the_missed_list_to_the_plan_and_the_file(app, page, live_server, demo):
@@ -25,7 +22,7 @@ def test_the_supervisor_goes_from_the_missed_list_to_the_plan_and_the_file(app, 
     approved(app, person, {"daily_watch": 4, "counselling": 2}, reason="老人情绪低落，增加心理疏导")
 
     sign_in(page, "gx-supervisor")
-    press(page, page.locator("nav.site-nav").get_by_role("link", name=_zh(app, "People missed")))
+    press(page, page.locator("nav.site-nav").get_by_role("link", name=support.zh(app, "People missed")))
     expect(page.locator("#missed-intro")).to_contain_text(month_text(THIS_MONTH))
     row = page.locator(f"#missed-row-{person}")
     expect(row).to_contain_text("陈德福")
@@ -34,17 +31,17 @@ def test_the_supervisor_goes_from_the_missed_list_to_the_plan_and_the_file(app, 
     page.screenshot(path="test-artifacts/screenshots/careplans-missed.png", full_page=True)
 
     press(page, row.locator("a.person-link"))
-    expect(page.locator("h1")).to_have_text(_zh(app, "Care plan of %(name)s", name="陈德福"))
+    expect(page.locator("h1")).to_have_text(support.zh(app, "Care plan of %(name)s", name="陈德福"))
     expect(page.locator("#version-2 .reason")).to_have_text("老人情绪低落，增加心理疏导")
-    expect(page.locator("#version-2 .status")).to_have_text(_zh(app, "Approved"))
-    expect(page.locator("#version-1 .status")).to_have_text(_zh(app, "Superseded by a later version"))
+    expect(page.locator("#version-2 .status")).to_have_text(support.zh(app, "Approved"))
+    expect(page.locator("#version-1 .status")).to_have_text(support.zh(app, "Superseded by a later version"))
 
     press(page, page.locator("#person-file-link"))
     section = page.locator("#care-plan-section")
     expect(section).to_be_visible()
     expect(section.locator("#file-plan-2")).to_contain_text("老人情绪低落，增加心理疏导")
-    expect(section.locator("#file-plan-2")).to_contain_text(_zh(app, "Counselling (心理疏导)"))
-    expect(section.locator("#file-plan-1")).to_contain_text(_zh(app, "First version"))
+    expect(section.locator("#file-plan-2")).to_contain_text(support.zh(app, "Counselling (心理疏导)"))
+    expect(section.locator("#file-plan-1")).to_contain_text(support.zh(app, "First version"))
     page.screenshot(path="test-artifacts/screenshots/careplans-file.png", full_page=True)
 
 
@@ -107,10 +104,10 @@ def test_the_worker_ticks_the_services_done_at_check_out_online_and_offline(app,
     expect(row).to_have_attribute("data-state", "sent")
     box = first.locator("fieldset.services-done")
     expect(box.locator("label.service-choice")).to_have_count(9)
-    box.get_by_label(_zh(app, "Daily watch (日常看护)")).check()
-    box.get_by_label(_zh(app, "Counselling (心理疏导)")).check()
-    box.get_by_label(_zh(app, "Counselling (心理疏导)")).uncheck()
-    box.get_by_label(_zh(app, "Emotional comfort (精神慰藉)")).check()
+    box.get_by_label(support.zh(app, "Daily watch (日常看护)")).check()
+    box.get_by_label(support.zh(app, "Counselling (心理疏导)")).check()
+    box.get_by_label(support.zh(app, "Counselling (心理疏导)")).uncheck()
+    box.get_by_label(support.zh(app, "Emotional comfort (精神慰藉)")).check()
     first.locator("button.check-out").click()
     expect(row.locator(".visit-times")).to_contain_text("–")
     expect(row).to_have_attribute("data-state", "sent")
@@ -122,7 +119,7 @@ def test_the_worker_ticks_the_services_done_at_check_out_online_and_offline(app,
     second.locator("button.check-in").click()
     offline_row = second.locator(".visit-row")
     expect(offline_row).to_have_attribute("data-state", "queued")
-    second.locator("fieldset.services-done").get_by_label(_zh(app, "Personal care (照料护理)")).check()
+    second.locator("fieldset.services-done").get_by_label(support.zh(app, "Personal care (照料护理)")).check()
     second.locator("button.check-out").click()
     expect(offline_row.locator(".visit-services")).to_contain_text("照料护理")
     offline_id = offline_row.get_attribute("data-client-id")

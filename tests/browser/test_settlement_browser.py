@@ -4,10 +4,10 @@ status, and the budget view shows the settled money."""
 import re
 
 import pytest
-from flask_babel import force_locale, gettext
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from tests import support
 from tests import settlement_world as sw
 from tests.browser.test_foundation_browser import press, sign_in
 
@@ -15,9 +15,6 @@ pytestmark = pytest.mark.browser
 MONTH = "2026-10"
 
 
-def _zh(app, message):
-    with app.test_request_context(), force_locale("zh_CN"):
-        return gettext(message)
 
 
 def _signed_in(browser, live_server, username, tenant=None):
@@ -54,11 +51,11 @@ def test_officer_prepares_and_sends_the_manager_confirms_and_finance_approves(ap
         statement = db.session.execute(select(Statement)).scalar_one()
         statement_id, number = statement.id, statement.number
     press(page, page.get_by_role("link", name=number))
-    expect(page.locator("#statement-status")).to_have_text(_zh(app, "Draft"))
+    expect(page.locator("#statement-status")).to_have_text(support.zh(app, "Draft"))
     expect(page.locator("#statement-totals")).to_contain_text("960.00")
     press(page, page.locator(f'main a[href$="/billing/{statement_id}/send"]'))
     press(page, page.locator("main form button[type=submit]"))
-    expect(page.locator("#statement-status")).to_have_text(_zh(app, "Sent to the contractor"))
+    expect(page.locator("#statement-status")).to_have_text(support.zh(app, "Sent to the contractor"))
 
     # A's manager confirms it.
     manager = _signed_in(browser, live_server, "a-manager", tenant="ganxian")
@@ -67,7 +64,7 @@ def test_officer_prepares_and_sends_the_manager_confirms_and_finance_approves(ap
     expect(manager.locator("main details").first).to_contain_text("12")
     press(manager, manager.locator(f'main a[href$="/billing/{statement_id}/confirm"]'))
     press(manager, manager.locator("main form button[type=submit]"))
-    expect(manager.locator("#statement-status")).to_have_text(_zh(app, "Confirmed by the contractor"))
+    expect(manager.locator("#statement-status")).to_have_text(support.zh(app, "Confirmed by the contractor"))
     manager.context.close()
 
     # Finance, who neither prepared nor sent it, approves it.
@@ -76,14 +73,14 @@ def test_officer_prepares_and_sends_the_manager_confirms_and_finance_approves(ap
     press(finance, finance.locator(f'main a[href$="/billing/{statement_id}/approve"]'))
     press(finance, finance.locator("main form button[type=submit]"))
     expect(finance).to_have_url(f"{live_server.url}/billing/{statement_id}")
-    expect(finance.locator("#statement-status")).to_have_text(_zh(app, "Approved"))
+    expect(finance.locator("#statement-status")).to_have_text(support.zh(app, "Approved"))
     expect(finance.locator("#statement-history tbody tr")).to_have_count(4)  # prepared, sent, confirmed, approved
     finance.screenshot(path="test-artifacts/screenshots/settlement-approved.png", full_page=True)
 
     # The print page has no navigation; the budget view counts the approved statement as settled.
     finance.goto(f"/billing/{statement_id}/print")
     expect(finance.locator(".site-nav")).to_have_count(0)
-    expect(finance.locator("#statement-status")).to_have_text(_zh(app, "Approved"))
+    expect(finance.locator("#statement-status")).to_have_text(support.zh(app, "Approved"))
     finance.emulate_media(media="print")
     expect(finance.locator("main .toolbar")).to_be_hidden()
     finance.screenshot(path="test-artifacts/screenshots/settlement-print.png", full_page=True)
