@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from tests.browser.test_field_warnings import PHONE
+from tests.browser.test_field_warnings import far_assessment_card
 from tests.browser.test_foundation_browser import sign_in
 
 pytestmark = pytest.mark.browser
@@ -19,21 +19,8 @@ def test_long_notes_and_a_far_reason_fit_and_reach_the_exception_page(app, page,
     from portal.assessments.models import Assessment
     from portal.extensions import db
     from portal.visits.models import Visit, VisitException
-    from tests.assessment_world import assessment_world, scope
-    world = assessment_world(app)
-    person, (lat, lon) = world["people"]["刘桂英"], world["homes"]["刘桂英"]
-    page.context.grant_permissions(["geolocation"], origin=live_server.url)
-    page.context.set_geolocation({"latitude": lat + 0.0108, "longitude": lon, "accuracy": 8})  # about 1.2 km
-    page.set_viewport_size(PHONE)
-    posted = []
-    page.on("request", lambda r: posted.append(r.post_data or "") if (
-        r.method == "POST" and r.url.endswith("/api/v1/assessments")) else None)
-    sign_in(page, "b-worker1")
-    page.goto("/field/assessments/")
-    key = f"card-{person}-{world['contract']}"
-    card = page.locator(f"#{key}")
-    for name in ("eating", "dressing", "bed_transfer", "toileting", "indoor_walking", "bathing"):
-        card.locator(f'label[for="{key}-{name}-yes"]').click()
+    from tests.assessment_world import scope
+    world, card, posted = far_assessment_card(app, page, live_server)
     notes_box = card.locator("textarea.assessment-notes")
     assert int(notes_box.get_attribute("maxlength")) <= 3600
     notes_box.fill("能" * 3990)  # as a draft kept from before the limit: more than leaves room

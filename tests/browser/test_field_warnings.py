@@ -171,10 +171,10 @@ def test_a_denied_position_is_said_in_chinese_not_in_the_browsers_english(app, p
     assert stored_notes(app) == []
 
 
-def test_an_assessment_far_from_the_home_is_warned_about_and_its_reason_goes_with_its_notes(app, page, live_server):
-    from portal.assessments.models import Assessment
-    from portal.extensions import db
-    from tests.assessment_world import assessment_world, scope
+def far_assessment_card(app, page, live_server):
+    """b-worker1's assessment card for 刘桂英 on a phone about 1.2 km from her home, the six items
+    answered: (world, card, the bodies posted to /api/v1/assessments)."""
+    from tests.assessment_world import assessment_world
     world = assessment_world(app)
     person, (lat, lon) = world["people"]["刘桂英"], world["homes"]["刘桂英"]
     page.context.grant_permissions(["geolocation"], origin=live_server.url)
@@ -185,9 +185,18 @@ def test_an_assessment_far_from_the_home_is_warned_about_and_its_reason_goes_wit
         r.method == "POST" and r.url.endswith("/api/v1/assessments")) else None)
     sign_in(page, "b-worker1")
     page.goto("/field/assessments/")
-    card = page.locator(f"#card-{person}-{world['contract']}")
+    key = f"card-{person}-{world['contract']}"
+    card = page.locator(f"#{key}")
     for name in ("eating", "dressing", "bed_transfer", "toileting", "indoor_walking", "bathing"):
-        card.locator(f'label[for="card-{person}-{world["contract"]}-{name}-yes"]').click()
+        card.locator(f'label[for="{key}-{name}-yes"]').click()
+    return world, card, posted
+
+
+def test_an_assessment_far_from_the_home_is_warned_about_and_its_reason_goes_with_its_notes(app, page, live_server):
+    from portal.assessments.models import Assessment
+    from portal.extensions import db
+    from tests.assessment_world import scope
+    world, card, posted = far_assessment_card(app, page, live_server)
     card.locator("textarea.assessment-notes").fill("能自理")
     card.locator("button.record-assessment").click()
     dialog = page.locator("#warning-dialog")
