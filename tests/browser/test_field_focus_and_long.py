@@ -106,9 +106,16 @@ def test_notes_of_several_lines_keep_their_lines_on_the_visit_pages(app, page, l
     card.locator("button.check-out").click()
     page.locator("#warning-other").fill("服务对象外出")
     page.locator("#warning-proceed").click()
-    expect(card.locator(".visit-row")).to_have_attribute("data-state", "sent")
+    expect(card.locator(".visit-row")).to_have_attribute("data-state", "sent", timeout=15_000)
+    # the check-out (with its note) has reached the server before the notes are changed below
+    for _ in range(60):
+        with app.app_context(), cw.scope(app):
+            if db.session.execute(select(Visit.check_out_at).where(Visit.contract_id == contract)).scalar_one():
+                break
+        page.wait_for_timeout(250)
     with app.app_context(), cw.scope(app):
         visit = db.session.execute(select(Visit).where(Visit.contract_id == contract)).scalars().one()
+        assert visit.check_out_at is not None
         visit_id = visit.id
         visit.notes = "第一行\n第二行"
         db.session.commit()
