@@ -29,7 +29,6 @@ from tests import settlement_world as sw
 from tests import support
 from tests import tender_world as tw
 from tests.browser.conftest import SCREENSHOTS
-from tests.browser.test_actions_browser import _zh
 from tests.browser.test_foundation_browser import press, sign_in
 from tests.browser.test_public_a11y import _serious
 from tests.browser.test_tender_browser import _tender_ready_for_its_notice
@@ -421,7 +420,7 @@ def _play(app, officer, live_server, browser, run_worker, story):  # noqa: C901 
     with support.as_platform(app):
         assert db.session.get(Statement, statement_id).status == "confirmed"
     # who sent it is shown the approval disabled, with the one reason (four eyes), and no way to it
-    four_eyes = _zh(app, "You prepared or sent this statement: another finance reviewer must approve it (four eyes).")
+    four_eyes = support.zh(app, "You prepared or sent this statement: another finance reviewer must approve it (four eyes).")
     finance.reload()
     approve = finance.locator("#approve-action")
     expect(approve).to_be_disabled()
